@@ -1,0 +1,68 @@
+"""Headless commands behind `python main.py COMMAND`: one module per command, found by name.
+
+Each module of this package (except this one) defines ``NAME``, ``HELP`` and
+``register(parser)``, and sets ``parser.set_defaults(handler=...)`` with a handler taking the
+parsed arguments and returning an exit code. Modules import heavy dependencies inside handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from collections.abc import Callable
+from functools import cache
+from types import ModuleType
+
+from respine_desktop import __version__
+
+
+class UsageError(Exception):
+    """Bad usage or bad input: printed as one line on stderr, exit code 2."""
+
+
+@cache
+def _modules() -> dict[str, ModuleType]:
+    found: dict[str, ModuleType] = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        found[module.NAME] = module
+    return found
+
+
+def COMMANDS() -> list[str]:
+    """The names of every headless command."""
+    return sorted(_modules())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description="RESPINE Desktop. Without a command, opens the kiosk app.",
+    )
+    parser.add_argument("--version", action="version", version=f"RESPINE Desktop {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module in sorted(_modules().items()):
+        module.register(sub.add_parser(name, help=module.HELP, description=module.HELP))
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    """Parse `argv` and run the command; user errors become one stderr line and exit code 2."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        return handler(args)
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

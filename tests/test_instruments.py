@@ -1,0 +1,109 @@
+"""Instrument files: structure, ids and codes exactly as SCORING.md, errors naming file and item."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from respine_desktop.instruments import (
+    InstrumentError,
+    load_instrument,
+    load_instrument_file,
+    load_instruments,
+)
+
+
+def test_sf36_has_36_items_with_rand_precodes() -> None:
+    sf36 = load_instrument("sf36")
+    assert sf36.item_ids == tuple(f"sf36_{n:02d}" for n in range(1, 37))
+    sizes = {i.id: len(i.choices) for i in sf36.items}
+    # Option counts per SCORING.md recode table.
+    for n in (1, 2, 20, 22, 32, 33, 34, 35, 36):
+        assert sizes[f"sf36_{n:02d}"] == 5
+    for n in range(3, 13):
+        assert sizes[f"sf36_{n:02d}"] == 3
+    for n in range(13, 20):
+        assert sizes[f"sf36_{n:02d}"] == 2
+    for n in (21, *range(23, 32)):
+        assert sizes[f"sf36_{n:02d}"] == 6
+    assert all(i.codes == tuple(range(1, len(i.choices) + 1)) for i in sf36.items)
+    assert "developed at RAND as part of the Medical Outcomes Study" in sf36.credit["en"]
+
+
+def test_odi_has_ten_sections_scored_0_to_5_and_licence() -> None:
+    odi = load_instrument("odi")
+    assert odi.item_ids == tuple(f"odi_{n:02d}" for n in range(1, 11))
+    assert all(i.codes == (0, 1, 2, 3, 4, 5) for i in odi.items)
+    assert "Fairbank" in odi.licence["en"] and "Mapi Research Trust" in odi.licence["en"]
+    assert odi.item("odi_08").optional  # sex life: "if applicable"
+
+
+def test_vas_is_one_item_0_to_100_with_anchors() -> None:
+    vas = load_instrument("vas")
+    (item,) = vas.items
+    assert item.id == "vas_pain" and item.type == "vas"
+    assert item.anchors["en"] == ("No pain", "Worst imaginable pain")
+    assert item.validate(0) == 0 and item.validate(100) == 100
+    assert item.validate(33.34) == 33.3
+    for bad in (-0.1, 100.1, float("nan"), "50", True, None):
+        with pytest.raises(ValueError, match="vas_pain"):
+            item.validate(bad)
+
+
+def test_choice_validation_rejects_floats_bools_and_out_of_range() -> None:
+    item = load_instrument("odi").item("odi_03")
+    assert item.validate(5) == 5
+    for bad in (6, -1, 2.0, True, "2", None):
+        with pytest.raises(ValueError, match="odi_03"):
+            item.validate(bad)
+
+
+def test_languages_are_only_complete_ones() -> None:
+    langs = {i.id: i.languages() for i in load_instruments().values()}
+    assert langs["vas"] == {"en", "fr"}
+    assert langs["odi"] == {"en"}  # no licensed French translation is shipped
+    assert langs["sf36"] == {"en"}
+
+
+def test_checksum_changes_with_content(tmp_path: Path) -> None:
+    original = load_instrument("vas")
+    doc = json.loads(original.path.read_text(encoding="utf-8"))
+    doc["items"][0]["text"]["en"] = "Changed wording"
+    copy = tmp_path / "vas.json"
+    copy.write_text(json.dumps(doc), encoding="utf-8")
+    assert load_instrument_file(copy).checksum != original.checksum
+    assert original.checksum.startswith("sha256:")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["items"][1].update(type="slider"), "odi.json, item odi_02: type"),
+        (lambda d: d["items"][2]["choices"][1].update(code=0), "item odi_03: duplicate choice"),
+        (lambda d: d["items"][3]["choices"][0].update(code=1.5), "item odi_04: choice code"),
+        (lambda d: d["items"][4]["text"].update(en=""), "item odi_05 text"),
+        (lambda d: d["items"].append(dict(d["items"][0])), "duplicate item ids"),
+        (lambda d: d.pop("version"), "odi.json: missing 'version'"),
+    ],
+)
+def test_errors_name_file_and_item(tmp_path: Path, mutate: object, message: str) -> None:
+    doc = json.loads(load_instrument("odi").path.read_text(encoding="utf-8"))
+    mutate(doc)  # type: ignore[operator]
+    bad = tmp_path / "odi.json"
+    bad.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(InstrumentError, match=message):
+        load_instrument_file(bad)
+
+
+def test_not_json_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "sf36.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(InstrumentError, match=r"sf36.json: not valid JSON"):
+        load_instrument_file(bad)
+
+
+def test_unknown_instrument() -> None:
+    with pytest.raises(ValueError, match="unknown instrument 'eq5d'"):
+        load_instrument("eq5d")
