@@ -1,0 +1,42 @@
+"""UI texts per language from `resources/i18n/<lang>.json`, with no silent fallback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+
+from respine_desktop.paths import resource
+
+UI_LANGUAGES: tuple[str, ...] = ("en", "fr")
+
+
+class TextError(KeyError):
+    """A UI text is missing in a language."""
+
+
+@cache
+def texts(lang: str) -> Mapping[str, str]:
+    """Every UI text of `lang`, by key."""
+    if lang not in UI_LANGUAGES:
+        raise ValueError(f"unknown UI language {lang!r} (known: {', '.join(UI_LANGUAGES)})")
+    path = resource("i18n", f"{lang}.json")
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
+        raise ValueError(f"{path.name}: expected an object of key -> text")
+    return raw
+
+
+def t(lang: str, key: str, **values: object) -> str:
+    """The text `key` in `lang`, with ``{name}`` placeholders filled from `values`."""
+    try:
+        text = texts(lang)[key]
+    except KeyError:
+        raise TextError(f"UI text {key!r} is missing in {lang}.json") from None
+    return text.format(**values) if values else text
+
+
+def missing_keys() -> dict[str, set[str]]:
+    """For each language, the keys another language has and it lacks (empty sets = complete)."""
+    every = set().union(*(texts(lang).keys() for lang in UI_LANGUAGES))
+    return {lang: every - set(texts(lang)) for lang in UI_LANGUAGES}
