@@ -1,0 +1,68 @@
+"""KioskSettings: this device's display settings (large text, contrast, VAS calibration, idle).
+
+They belong to the tablet, not to the study data, so they live in a small JSON file in the
+user's configuration directory (`platformdirs`), not in the database that sites merge.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+
+from ui.idle import DEFAULT_TIMEOUT_S
+
+
+@dataclass(frozen=True)
+class KioskSettings:
+    large_text: bool = False
+    high_contrast: bool = False
+    # Factor on the screen's reported physical size so that the VAS line measures 100 mm.
+    vas_calibration: float = 1.0
+    idle_timeout_s: int = DEFAULT_TIMEOUT_S
+    staff_language: str = "en"
+
+    def changed(self, **values: object) -> KioskSettings:
+        return replace(self, **values)  # type: ignore[arg-type]
+
+
+def default_settings_path() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("respine-desktop", appauthor=False)) / "kiosk.json"
+
+
+def load_settings(path: Path) -> KioskSettings:
+    """The settings in `path`; defaults for a missing file or unknown / malformed values."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return KioskSettings()
+    if not isinstance(raw, dict):
+        return KioskSettings()
+    defaults = KioskSettings()
+    values: dict[str, object] = {}
+    for f in fields(KioskSettings):
+        value = raw.get(f.name)
+        default = getattr(defaults, f.name)
+        if type(value) is type(default):
+            values[f.name] = value
+        elif type(default) is float and type(value) is int:
+            values[f.name] = float(value)
+    settings = replace(defaults, **values)  # type: ignore[arg-type]
+    if not 0.2 <= settings.vas_calibration <= 5 or settings.idle_timeout_s < 10:
+        return replace(
+            settings,
+            vas_calibration=defaults.vas_calibration,
+            idle_timeout_s=max(10, settings.idle_timeout_s),
+        )
+    return settings
+
+
+def save_settings(path: Path, settings: KioskSettings) -> None:
+    """Write atomically (a power cut leaves the old file or the new one, never half of one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(settings), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
