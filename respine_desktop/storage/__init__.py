@@ -1,0 +1,223 @@
+"""The study database (the only code that touches SQLite): schema, repositories, audit chain.
+
+Public API (every function takes an open `StudyDb` first, except the ones opening a file)::
+
+    create_database(path, admin_pin=..., site_code="01") -> StudyDb
+    open_database(path, readonly=False) -> StudyDb          # never creates a file
+    verify_database(path) -> VerifyResult                   # read-only
+    backup_database(db, out) -> VerifyResult
+    counts(db) -> Counts
+
+    authenticate(db, username, pin) -> Staff                # lockout after 5 wrong PINs / 5 min
+    create_staff / disable_staff / enable_staff / reset_pin (admin only), list_staff, get_staff
+
+    register_subject(db, code, day0=..., staff=...) -> Subject
+    get_subject, list_subjects(db, site_code=None)
+    subject_visits(db, code, on=None) -> [VisitRecord]     # schedule + status
+    worklist(db, site_code=None, on=None, statuses=ACTIONABLE) -> [WorklistEntry]
+    mark_missed(db, code, visit, staff=..., reason=...)
+
+    start_session(db, code, visit, staff=...) -> Session
+    record_answer(db, session_id, item_id, value | SKIPPED, language=..., vas_line_mm=None,
+                  position=None) -> Answer
+    record_answers(db, session_id, {item_id: value}, language=...) -> [Answer]
+    park_session(db, session_id, position=...) / resume_session(db, session_id, staff=...)
+    submit_session(db, session_id) -> Session               # scores stored, session locked
+    correct_answer(db, session_id, item_id, value, staff=..., reason=...) -> Answer
+    get_session, open_sessions, open_session_for, subject_sessions
+    current_answers(db, session_id) -> {item_id: Answer}; answer_history(db, session_id)
+    session_scores(db, session_id); subject_scores(db, code) -> {visit: [Score]}
+    audit_entries(db, subject_code=None, action=None) -> [AuditEntry]
+
+Errors are `StorageError` subclasses (see `errors`), each with a one-line message; a refused
+call has written nothing (except a refused login, which records the attempt).
+"""
+
+from __future__ import annotations
+
+from respine_desktop.schedule import ACTIONABLE, VISIT_STATUSES, VisitState, VisitStatus
+from respine_desktop.storage.answers import answer_history, current_answers, get_answer
+from respine_desktop.storage.audit import audit_entries
+from respine_desktop.storage.backup import backup_database
+from respine_desktop.storage.counts import counts
+from respine_desktop.storage.database import (
+    APP_VERSION,
+    DEFAULT_SITE,
+    StudyDb,
+    create_database,
+    open_database,
+)
+from respine_desktop.storage.errors import (
+    AccountDisabled,
+    AccountLocked,
+    AlreadyExists,
+    AuthenticationError,
+    DatabaseMissing,
+    InvalidAnswer,
+    InvalidInput,
+    NotARespineDatabase,
+    NotFound,
+    PermissionDenied,
+    SchemaTooNew,
+    SessionIncomplete,
+    SessionStateError,
+    StorageError,
+    UnknownSession,
+    UnknownStaff,
+    UnknownSubject,
+    UnknownVisit,
+    VisitNotAvailable,
+    WrongPin,
+)
+from respine_desktop.storage.records import (
+    ROLES,
+    SESSION_STATES,
+    SKIPPED,
+    Answer,
+    AnswerStatus,
+    AnswerValue,
+    AuditEntry,
+    Counts,
+    DatabaseInfo,
+    Role,
+    Score,
+    Session,
+    SessionCounts,
+    SessionState,
+    Skipped,
+    Staff,
+    Subject,
+    VerifyResult,
+    VisitRecord,
+    WorklistEntry,
+)
+from respine_desktop.storage.scores import session_scores, subject_scores
+from respine_desktop.storage.sessions import (
+    correct_answer,
+    get_session,
+    open_session_for,
+    open_sessions,
+    park_session,
+    record_answer,
+    record_answers,
+    resume_session,
+    set_language,
+    start_session,
+    subject_sessions,
+    submit_session,
+)
+from respine_desktop.storage.staff import (
+    CORRECTION_ROLES,
+    LoginPolicy,
+    authenticate,
+    create_staff,
+    disable_staff,
+    enable_staff,
+    get_staff,
+    list_staff,
+    reset_pin,
+)
+from respine_desktop.storage.subjects import (
+    add_site,
+    check_subject_code,
+    get_subject,
+    list_sites,
+    list_subjects,
+    register_subject,
+    subject_code,
+)
+from respine_desktop.storage.verify import verify_database
+from respine_desktop.storage.visits import mark_missed, subject_visit, subject_visits, worklist
+
+__all__ = [
+    "ACTIONABLE",
+    "APP_VERSION",
+    "CORRECTION_ROLES",
+    "DEFAULT_SITE",
+    "ROLES",
+    "SESSION_STATES",
+    "SKIPPED",
+    "VISIT_STATUSES",
+    "AccountDisabled",
+    "AccountLocked",
+    "AlreadyExists",
+    "Answer",
+    "AnswerStatus",
+    "AnswerValue",
+    "AuditEntry",
+    "AuthenticationError",
+    "Counts",
+    "DatabaseInfo",
+    "DatabaseMissing",
+    "InvalidAnswer",
+    "InvalidInput",
+    "LoginPolicy",
+    "NotARespineDatabase",
+    "NotFound",
+    "PermissionDenied",
+    "Role",
+    "SchemaTooNew",
+    "Score",
+    "Session",
+    "SessionCounts",
+    "SessionIncomplete",
+    "SessionState",
+    "SessionStateError",
+    "Skipped",
+    "Staff",
+    "StorageError",
+    "StudyDb",
+    "Subject",
+    "UnknownSession",
+    "UnknownStaff",
+    "UnknownSubject",
+    "UnknownVisit",
+    "VerifyResult",
+    "VisitNotAvailable",
+    "VisitRecord",
+    "VisitState",
+    "VisitStatus",
+    "WorklistEntry",
+    "WrongPin",
+    "add_site",
+    "answer_history",
+    "audit_entries",
+    "authenticate",
+    "backup_database",
+    "check_subject_code",
+    "correct_answer",
+    "counts",
+    "create_database",
+    "create_staff",
+    "current_answers",
+    "disable_staff",
+    "enable_staff",
+    "get_answer",
+    "get_session",
+    "get_staff",
+    "get_subject",
+    "list_sites",
+    "list_staff",
+    "list_subjects",
+    "mark_missed",
+    "open_database",
+    "open_session_for",
+    "open_sessions",
+    "park_session",
+    "record_answer",
+    "record_answers",
+    "register_subject",
+    "reset_pin",
+    "resume_session",
+    "session_scores",
+    "set_language",
+    "start_session",
+    "subject_code",
+    "subject_scores",
+    "subject_sessions",
+    "subject_visit",
+    "subject_visits",
+    "submit_session",
+    "verify_database",
+    "worklist",
+]

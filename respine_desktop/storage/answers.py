@@ -1,0 +1,113 @@
+"""Answer rows: reading current answers and history, and the canonical digest the audit log keeps.
+
+Answers are append-only. A new answer for an item (the patient went back, or a staff correction
+after submission) is a new row whose ``supersedes`` names the row it replaces; the current answer
+of an item is the row no other row supersedes. Choice answers are returned as int codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from functools import cache
+from typing import Any, cast
+
+from respine_desktop.instruments import Instrument, Item, load_instruments
+from respine_desktop.storage.database import StudyDb
+from respine_desktop.storage.errors import UnknownSession
+from respine_desktop.storage.records import Answer, AnswerStatus, AnswerValue
+
+COLUMNS = (
+    "id, session_id, instrument_id, instrument_version, instrument_checksum, item_id, value, "
+    "status, language, app_version, device_id, given_at, given_by, supersedes, reason, vas_line_mm"
+)
+INSERT = f"INSERT INTO answers ({COLUMNS}) VALUES ({', '.join('?' for _ in COLUMNS.split(','))})"
+
+
+@cache
+def item_index() -> Mapping[str, tuple[Instrument, Item]]:
+    """Every item of every shipped instrument by item id (ids are unique across instruments)."""
+    return {item.id: (inst, item) for inst in load_instruments().values() for item in inst.items}
+
+
+def canonical(row: Iterable[Any]) -> str:
+    """The canonical text of one answer row (its columns in `COLUMNS` order, compact JSON)."""
+    return json.dumps(list(row), separators=(",", ":"), ensure_ascii=False)
+
+
+def digest(rows: Iterable[Iterable[Any]]) -> str:
+    """SHA-256 (hex) of the canonical texts of answer rows, one per line, in the given order."""
+    return hashlib.sha256("\n".join(canonical(r) for r in rows).encode("utf-8")).hexdigest()
+
+
+def row_to_answer(row: tuple[Any, ...]) -> Answer:
+    value = row[6]
+    known = item_index().get(row[5])
+    if value is not None and known is not None and known[1].type == "choice":
+        value = int(value)
+    return Answer(
+        id=row[0],
+        session_id=row[1],
+        instrument_id=row[2],
+        instrument_version=row[3],
+        instrument_checksum=row[4],
+        item_id=row[5],
+        value=cast(AnswerValue | None, value),
+        status=cast(AnswerStatus, row[7]),
+        language=row[8],
+        app_version=row[9],
+        device_id=row[10],
+        given_at=row[11],
+        given_by=row[12],
+        supersedes=row[13],
+        reason=row[14],
+        vas_line_mm=row[15],
+    )
+
+
+_CURRENT = (
+    f"SELECT {COLUMNS} FROM answers a WHERE session_id=? {{extra}}"
+    "AND NOT EXISTS (SELECT 1 FROM answers b WHERE b.supersedes = a.id) "
+    "ORDER BY given_at, rowid"
+)
+
+
+def _check_session(db: StudyDb, session_id: str) -> None:
+    if not db.conn.execute("SELECT 1 FROM sessions WHERE id=?", [session_id]).fetchone():
+        raise UnknownSession(f"unknown session {session_id!r}")
+
+
+def current_rows(db: StudyDb, session_id: str, item_id: str | None = None) -> list[tuple[Any, ...]]:
+    """The raw current rows of a session (or of one item), oldest first."""
+    if item_id is None:
+        return db.conn.execute(_CURRENT.format(extra=""), [session_id]).fetchall()
+    return db.conn.execute(
+        _CURRENT.format(extra="AND item_id=? "), [session_id, item_id]
+    ).fetchall()
+
+
+def current_answers(db: StudyDb, session_id: str) -> dict[str, Answer]:
+    """The current answer of every answered or skipped item of a session, by item id."""
+    _check_session(db, session_id)
+    out: dict[str, Answer] = {}
+    for row in current_rows(db, session_id):
+        out[row[5]] = row_to_answer(row)  # a later row wins if two devices forked an item
+    return out
+
+
+def answer_history(db: StudyDb, session_id: str, item_id: str | None = None) -> list[Answer]:
+    """Every answer row of a session (or of one item), superseded ones included, oldest first."""
+    _check_session(db, session_id)
+    sql = f"SELECT {COLUMNS} FROM answers WHERE session_id=?"
+    params: list[Any] = [session_id]
+    if item_id is not None:
+        sql += " AND item_id=?"
+        params.append(item_id)
+    return [row_to_answer(r) for r in db.conn.execute(sql + " ORDER BY given_at, rowid", params)]
+
+
+def get_answer(db: StudyDb, answer_id: str) -> Answer | None:
+    """One answer row by id, or None."""
+    row = db.conn.execute(f"SELECT {COLUMNS} FROM answers WHERE id=?", [answer_id]).fetchone()
+    return row_to_answer(row) if row else None

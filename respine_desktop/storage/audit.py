@@ -1,0 +1,159 @@
+"""The audit log: append-only, one SHA-256 hash chain per device, recomputed by `verify`.
+
+Chain design (chosen so that the databases of several kiosks can merge into a hub):
+
+* Every entry belongs to the chain of the device that wrote it: ``(device_id, seq)`` is unique
+  and ``seq`` counts 1, 2, 3 ... per device. An imported entry keeps its device id, seq and
+  hashes, so each kiosk's chain stays verifiable inside the hub beside the hub's own chain.
+* ``hash = sha256(prev_hash + canonical)`` in hex, where ``canonical`` is the compact JSON array
+  ``[id, device_id, seq, at, actor, action, subject_id, entity, entity_id, payload]`` (UTF-8,
+  ``ensure_ascii=False``, separators ``,`` and ``:``) and ``payload`` is the stored JSON text.
+  The first entry of a chain has ``prev_hash = GENESIS`` (64 zeros).
+* ``devices.audit_seq`` / ``devices.audit_head`` hold each chain's last seq and hash, updated in
+  the same transaction as the append, so that deleting the newest entries is detected too.
+* Triggers reject UPDATE and DELETE on ``audit_log`` (and on ``answers``).
+* Answer entries (``answer.recorded``, ``answer.corrected``) list the answer rows they record and
+  a digest of their full content (`answers.digest`), which ties the append-only ``answers`` table
+  to the chain: `verify` recomputes the digests and checks that every answer row is listed once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from respine_desktop import clock
+from respine_desktop.storage.database import StudyDb, new_id
+from respine_desktop.storage.errors import UnknownSubject
+from respine_desktop.storage.records import AuditEntry
+
+GENESIS = "0" * 64
+COLUMNS = (
+    "id, device_id, seq, at, actor, action, subject_id, entity, entity_id, payload, prev_hash, hash"
+)
+
+
+def dumps(payload: Mapping[str, Any]) -> str:
+    """The canonical JSON text of a payload (sorted keys, compact, no NaN)."""
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def entry_hash(
+    prev_hash: str,
+    entry_id: str,
+    device_id: str,
+    seq: int,
+    at: str,
+    actor: str | None,
+    action: str,
+    subject_id: str | None,
+    entity: str,
+    entity_id: str | None,
+    payload: str,
+) -> str:
+    """The hash of one entry given the previous entry's hash (see the module docstring)."""
+    canonical = json.dumps(
+        [entry_id, device_id, seq, at, actor, action, subject_id, entity, entity_id, payload],
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
+
+
+def append(
+    db: StudyDb,
+    *,
+    action: str,
+    entity: str,
+    entity_id: str | None = None,
+    subject_id: str | None = None,
+    actor: str | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> str:
+    """Append one entry to this device's chain; must run inside the change's transaction.
+
+    `actor` is a staff id, or None for the patient / the system. Returns the entry id.
+    """
+    conn = db.conn
+    if not conn.in_transaction:
+        raise RuntimeError("audit.append must run inside the transaction of the change")
+    row = conn.execute(
+        "SELECT audit_seq, audit_head FROM devices WHERE id=?", [db.device_id]
+    ).fetchone()
+    seq, prev = int(row[0]) + 1, str(row[1])
+    entry_id = new_id()
+    at = clock.now_iso()
+    text = dumps(payload or {})
+    digest = entry_hash(
+        prev, entry_id, db.device_id, seq, at, actor, action, subject_id, entity, entity_id, text
+    )
+    conn.execute(
+        f"INSERT INTO audit_log ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            entry_id,
+            db.device_id,
+            seq,
+            at,
+            actor,
+            action,
+            subject_id,
+            entity,
+            entity_id,
+            text,
+            prev,
+            digest,
+        ],
+    )
+    conn.execute(
+        "UPDATE devices SET audit_seq=?, audit_head=? WHERE id=?", [seq, digest, db.device_id]
+    )
+    return entry_id
+
+
+def _entry(row: tuple[Any, ...]) -> AuditEntry:
+    return AuditEntry(
+        id=row[0],
+        device_id=row[1],
+        seq=row[2],
+        at=row[3],
+        actor=row[4],
+        action=row[5],
+        subject_id=row[6],
+        entity=row[7],
+        entity_id=row[8],
+        payload=json.loads(row[9]),
+        prev_hash=row[10],
+        hash=row[11],
+    )
+
+
+def audit_entries(
+    db: StudyDb,
+    *,
+    subject_code: str | None = None,
+    action: str | None = None,
+    limit: int | None = None,
+) -> list[AuditEntry]:
+    """Audit entries, oldest first: all of them, or those of one subject and/or one action."""
+    where: list[str] = []
+    params: list[Any] = []
+    if subject_code is not None:
+        row = db.conn.execute("SELECT id FROM subjects WHERE code=?", [subject_code]).fetchone()
+        if row is None:
+            raise UnknownSubject(f"unknown subject {subject_code!r}")
+        where.append("subject_id=?")
+        params.append(row[0])
+    if action is not None:
+        where.append("action=?")
+        params.append(action)
+    sql = f"SELECT {COLUMNS} FROM audit_log"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY at, device_id, seq"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    return [_entry(r) for r in db.conn.execute(sql, params)]

@@ -1,0 +1,54 @@
+"""Backups: a consistent copy through SQLite's backup API, verified before it is kept.
+
+The copy is taken in one step under a read transaction, so it is a consistent snapshot even while
+the kiosk keeps writing (WAL readers do not block the writer). It is written beside the target as
+``<out>.partial``, switched to a self-contained rollback-journal file, fsynced, verified like
+`verify` does, and only then renamed to `out`.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from respine_desktop.storage.database import StudyDb
+from respine_desktop.storage.errors import AlreadyExists, InvalidInput, StorageError
+from respine_desktop.storage.records import VerifyResult
+from respine_desktop.storage.verify import verify_database
+
+
+def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
+    """Copy `db` to the new file `out` and verify the copy (refuses an existing `out`)."""
+    out = Path(out)
+    if out.exists():
+        raise AlreadyExists(f"{out}: the file exists already")
+    if not out.parent.is_dir():
+        raise InvalidInput(f"{out.parent}: no such directory")
+    partial = out.with_name(out.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        dest = sqlite3.connect(str(partial), isolation_level=None)
+        try:
+            db.conn.backup(dest)
+            dest.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            dest.close()
+        fd = os.open(partial, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        result = verify_database(partial)
+        if not result.ok:
+            raise StorageError(f"the backup copy failed verification: {result.message}")
+        os.replace(partial, out)
+        dir_fd = os.open(out.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+        return result
+    finally:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{partial}{suffix}").unlink(missing_ok=True)

@@ -1,0 +1,35 @@
+"""Row counts of a study database, for `status` and dashboards."""
+
+from __future__ import annotations
+
+from respine_desktop.storage.database import StudyDb
+from respine_desktop.storage.records import Counts, SessionCounts
+
+
+def counts(db: StudyDb) -> Counts:
+    """How many subjects, visits, sessions by state, answers, scores and audit entries."""
+    conn = db.conn
+
+    def one(sql: str) -> int:
+        return int(conn.execute(sql).fetchone()[0])
+
+    by_state = dict(conn.execute("SELECT state, count(*) FROM sessions GROUP BY state").fetchall())
+    return Counts(
+        subjects=one("SELECT count(*) FROM subjects"),
+        visits=one("SELECT count(*) FROM visits"),
+        sessions=SessionCounts(
+            completed=int(by_state.get("submitted", 0)),
+            in_progress=int(by_state.get("in_progress", 0)),
+            parked=int(by_state.get("parked", 0)),
+        ),
+        answers=one("SELECT count(*) FROM answers"),
+        current_answers=one(
+            "SELECT count(*) FROM answers a WHERE NOT EXISTS "
+            "(SELECT 1 FROM answers b WHERE b.supersedes = a.id)"
+        ),
+        scores=one("SELECT count(*) FROM scores WHERE superseded_at IS NULL"),
+        audit_entries=one("SELECT count(*) FROM audit_log"),
+        staff=one("SELECT count(*) FROM staff"),
+        devices=one("SELECT count(*) FROM devices"),
+        sites=one("SELECT count(*) FROM sites"),
+    )

@@ -1,0 +1,309 @@
+"""Opening and creating the study database: pragmas, settings, schema upgrade, transactions.
+
+One file is shared by the kiosk and the staff console (two processes), so every connection sets:
+WAL journal (readers never block the writer), ``synchronous=FULL`` (a committed answer survives a
+power cut), ``foreign_keys=ON`` and a 5 s busy timeout. Write transactions start with
+``BEGIN IMMEDIATE``: they take the write lock up front, so a second writer waits (busy timeout)
+instead of failing with "database is locked" when a deferred transaction tries to upgrade its
+read lock. Nested writes use sqlite-utils' ``atomic()`` (savepoints) inside that transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+from sqlite_utils import Database
+
+from respine_desktop import __version__, clock
+from respine_desktop.storage import schema
+from respine_desktop.storage.errors import (
+    AlreadyExists,
+    DatabaseMissing,
+    InvalidInput,
+    NotARespineDatabase,
+    SchemaTooNew,
+)
+from respine_desktop.storage.records import DatabaseInfo
+from respine_desktop.study import Study, load_study
+
+BUSY_TIMEOUT_MS = 5000
+APP_VERSION = __version__
+SITE_CODE = re.compile(r"^[0-9A-Z]{2,8}$")
+DEFAULT_SITE = "01"
+
+
+class StudyDb:
+    """An open study database: the handle every storage function takes first.
+
+    Use it as a context manager or call `close()`. `device_id` is this installation's device
+    (from the ``settings`` table); `study` the study configuration the schedule follows.
+    Attributes starting with ``sql`` are for `respine_desktop.storage` only.
+    """
+
+    def __init__(self, sql: Database, path: Path, info: DatabaseInfo, study: Study) -> None:
+        self.sql = sql
+        self.path = path
+        self.info = info
+        self.study = study
+        self.readonly = False
+
+    @property
+    def device_id(self) -> str:
+        return self.info.device_id
+
+    @property
+    def site_code(self) -> str:
+        return self.info.site_code
+
+    @property
+    def study_id(self) -> str:
+        return self.info.study_id
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        return self.sql.conn
+
+    def close(self) -> None:
+        self.sql.close()
+
+    def __enter__(self) -> StudyDb:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<StudyDb {self.path} site {self.site_code} device {self.device_id[:8]}>"
+
+
+@contextlib.contextmanager
+def transaction(db: StudyDb) -> Iterator[None]:
+    """One write transaction: ``BEGIN IMMEDIATE`` ... ``COMMIT``, or a savepoint when nested.
+
+    Everything inside commits together or not at all (an exception rolls it back and
+    propagates). Audit entries are written inside the same transaction as the change.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        with db.sql.atomic():
+            yield
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def new_id() -> str:
+    """A new random UUID as text (the key of every record)."""
+    return str(uuid.uuid4())
+
+
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    """A raw connection with the project's pragmas (WAL is set once, at creation)."""
+    if readonly:
+        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+        conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    else:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA synchronous=FULL")
+    return conn
+
+
+def _wrap(conn: sqlite3.Connection) -> Database:
+    return Database(conn, execute_plugins=False, recursive_triggers=False)
+
+
+def inspect(path: Path) -> tuple[str, ...]:
+    """The migrations applied to the RESPINE database at `path`, read without writing anything.
+
+    Raises `DatabaseMissing` if there is no such file and `NotARespineDatabase` if it is not a
+    SQLite file or not one of ours.
+    """
+    if not path.is_file():
+        raise DatabaseMissing(f"{path}: no such database file")
+    try:
+        conn = connect(path, readonly=True)
+    except sqlite3.Error as exc:
+        raise DatabaseMissing(f"{path}: cannot open ({exc})") from exc
+    try:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not {"settings", schema.migrations.migrations_table} <= tables:
+            raise NotARespineDatabase(f"{path}: not a RESPINE database")
+        study = conn.execute("SELECT value FROM settings WHERE key='study_id'").fetchone()
+        applied = tuple(
+            r[0]
+            for r in conn.execute(
+                f"SELECT name FROM {schema.migrations.migrations_table} "
+                "WHERE migration_set=? ORDER BY rowid",
+                [schema.MIGRATION_SET],
+            )
+        )
+    except sqlite3.DatabaseError as exc:
+        raise NotARespineDatabase(f"{path}: not a RESPINE database ({exc})") from exc
+    finally:
+        conn.close()
+    if study is None or not applied:
+        raise NotARespineDatabase(f"{path}: not a RESPINE database")
+    unknown = [name for name in applied if name not in schema.migration_names()]
+    if unknown:
+        raise SchemaTooNew(
+            f"{path}: written by a newer RESPINE Desktop (schema {unknown[-1]}); "
+            f"this is version {APP_VERSION}"
+        )
+    return applied
+
+
+def _settings(sql: Database) -> dict[str, str]:
+    return {k: v for k, v in sql.execute("SELECT key, value FROM settings").fetchall()}
+
+
+def _info(path: Path, sql: Database) -> DatabaseInfo:
+    s = _settings(sql)
+    applied = tuple(
+        r[0]
+        for r in sql.execute(
+            f"SELECT name FROM {schema.migrations.migrations_table} "
+            "WHERE migration_set=? ORDER BY rowid",
+            [schema.MIGRATION_SET],
+        )
+    )
+    return DatabaseInfo(
+        path=str(path),
+        study_id=s["study_id"],
+        site_code=s["site_code"],
+        device_id=s["device_id"],
+        app_version=s["app_version"],
+        created_at=s["created_at"],
+        migrations=applied,
+    )
+
+
+def setting(db: StudyDb, key: str, default: str | None = None) -> str | None:
+    """One value of the ``settings`` table."""
+    row = db.conn.execute("SELECT value FROM settings WHERE key=?", [key]).fetchone()
+    return str(row[0]) if row else default
+
+
+def open_database(
+    path: str | Path, *, readonly: bool = False, study: Study | None = None
+) -> StudyDb:
+    """Open an existing RESPINE database, applying pending schema migrations (unless `readonly`).
+
+    Never creates a file: a missing path raises `DatabaseMissing`, a file that is not a RESPINE
+    database raises `NotARespineDatabase` (and is not modified).
+    """
+    path = Path(path)
+    applied = inspect(path)
+    conn = connect(path, readonly=readonly)
+    sql = _wrap(conn)
+    try:
+        if not readonly:
+            if sql.journal_mode != "wal":
+                sql.enable_wal()
+            if len(applied) < len(schema.migration_names()):
+                db0 = StudyDb(sql, path, _info(path, sql), study or load_study())
+                with transaction(db0):
+                    schema.migrations.apply(sql)
+        db = StudyDb(sql, path, _info(path, sql), study or load_study())
+        db.readonly = readonly
+        return db
+    except BaseException:
+        conn.close()
+        raise
+
+
+def check_site_code(site_code: str) -> str:
+    """`site_code` if it is a valid site code (2-8 digits or capital letters), else InvalidInput."""
+    if not isinstance(site_code, str) or not SITE_CODE.match(site_code):
+        raise InvalidInput(f"site code {site_code!r} must be 2 to 8 digits or capital letters")
+    return site_code
+
+
+def create_database(
+    path: str | Path,
+    *,
+    admin_pin: str,
+    site_code: str = DEFAULT_SITE,
+    admin_username: str = "admin",
+    device_label: str = "kiosk",
+    study: Study | None = None,
+) -> StudyDb:
+    """Create a new RESPINE database at `path` with its first administrator account.
+
+    Refuses an existing path (`AlreadyExists`); on failure removes the file it created.
+    """
+    from respine_desktop.storage import audit, staff
+
+    path = Path(path)
+    study = study or load_study()
+    check_site_code(site_code)
+    if path.exists():
+        raise AlreadyExists(f"{path}: the file exists already")
+    if not path.parent.is_dir():
+        raise InvalidInput(f"{path.parent}: no such directory")
+    pin_hash = staff.hash_pin(staff.check_pin_format(admin_pin))
+    staff.check_username(admin_username)
+    conn = connect(path)
+    sql = _wrap(conn)
+    try:
+        sql.enable_wal()
+        now = clock.now_iso()
+        device_id = new_id()
+        info = DatabaseInfo(str(path), study.id, site_code, device_id, APP_VERSION, now, ())
+        db = StudyDb(sql, path, info, study)
+        with transaction(db):
+            schema.migrations.apply(sql)
+            conn.executemany(
+                "INSERT INTO settings (key, value) VALUES (?, ?)",
+                [
+                    ("study_id", study.id),
+                    ("site_code", site_code),
+                    ("device_id", device_id),
+                    ("app_version", APP_VERSION),
+                    ("created_at", now),
+                ],
+            )
+            conn.execute("INSERT INTO sites (code, created_at) VALUES (?, ?)", [site_code, now])
+            conn.execute(
+                "INSERT INTO devices (id, label, site_code, registered_at, audit_head) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [device_id, device_label, site_code, now, audit.GENESIS],
+            )
+            audit.append(
+                db,
+                action="database.created",
+                entity="database",
+                entity_id=device_id,
+                payload={
+                    "study_id": study.id,
+                    "site_code": site_code,
+                    "app_version": APP_VERSION,
+                    "device_label": device_label,
+                },
+            )
+            staff.insert_staff(db, None, admin_username, "admin", pin_hash)
+        db.info = _info(path, sql)
+        return db
+    except BaseException:
+        conn.close()
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        raise

@@ -1,0 +1,192 @@
+"""The database schema as sqlite-utils migrations: applied in order, each in its own transaction.
+
+Design choices (see also `audit` for the hash chain):
+
+* Keys are UUID text (``uuid4``), so databases of several kiosks merge without collisions.
+  Exceptions with a natural study-wide key: ``sites.code`` (the site code is the identity of a
+  site on every kiosk) and ``visits.id``, which is ``uuid5(subject id, visit code)`` so that two
+  devices that record the same subject's visit produce the same visit id.
+* ``answers`` and ``audit_log`` are append-only (triggers reject UPDATE and DELETE). A changed
+  answer is a new row whose ``supersedes`` names the previous one; the *current* answer of an item
+  is the one no other row supersedes.
+* ``scores`` keeps every computation: a recomputation (after a correction) stamps the old row
+  ``superseded_at``/``superseded_by`` and inserts a new one.
+* ``visits`` rows exist only once something happened to the visit (session started, visit marked
+  missed); the schedule itself comes from the study configuration (`respine_desktop.schedule`).
+* Staff ids in ``given_by``, ``started_by`` ... carry no foreign key: imported rows may name
+  staff of another kiosk.
+* No column holds a name, birth date or contact: subjects are a code, a site, a day 0 and at
+  most a year of birth.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+MIGRATION_SET = "respine"
+migrations = Migrations(MIGRATION_SET)
+
+_INITIAL = """
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE sites (
+    code TEXT PRIMARY KEY,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    site_code TEXT REFERENCES sites(code),
+    registered_at TEXT NOT NULL,
+    -- head of this device's audit chain, so that removing the last entries is detected
+    audit_seq INTEGER NOT NULL DEFAULT 0,
+    audit_head TEXT NOT NULL
+);
+CREATE TABLE staff (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL CHECK (role IN ('admin', 'investigator', 'coordinator')),
+    pin_hash TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    locked_until TEXT,
+    created_at TEXT NOT NULL,
+    created_by TEXT
+);
+CREATE TABLE subjects (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL UNIQUE,
+    site_code TEXT NOT NULL REFERENCES sites(code),
+    day0 TEXT NOT NULL,
+    year_of_birth INTEGER,
+    device_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT
+);
+CREATE INDEX subjects_site_code ON subjects(site_code, code);
+CREATE TABLE visits (
+    id TEXT PRIMARY KEY,
+    subject_id TEXT NOT NULL REFERENCES subjects(id),
+    visit_code TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('in_progress', 'parked', 'complete', 'missed')),
+    actual_date TEXT,
+    missed_reason TEXT,
+    updated_at TEXT NOT NULL,
+    UNIQUE (subject_id, visit_code)
+);
+CREATE TABLE sessions (
+    id TEXT PRIMARY KEY,
+    visit_id TEXT NOT NULL REFERENCES visits(id),
+    subject_id TEXT NOT NULL REFERENCES subjects(id),
+    visit_code TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('in_progress', 'parked', 'submitted')),
+    position INTEGER NOT NULL DEFAULT 0,
+    language TEXT,
+    device_id TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    started_by TEXT,
+    parked_at TEXT,
+    parked_by TEXT,
+    resumed_at TEXT,
+    resumed_by TEXT,
+    submitted_at TEXT,
+    submitted_by TEXT
+);
+CREATE INDEX sessions_visit ON sessions(visit_id);
+CREATE INDEX sessions_subject ON sessions(subject_id);
+CREATE INDEX sessions_open ON sessions(state) WHERE state != 'submitted';
+CREATE TABLE answers (
+    id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    instrument_id TEXT NOT NULL,
+    instrument_version TEXT NOT NULL,
+    instrument_checksum TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    value REAL,
+    status TEXT NOT NULL CHECK (status IN ('answered', 'skipped')),
+    language TEXT NOT NULL,
+    app_version TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    given_at TEXT NOT NULL,
+    given_by TEXT,
+    supersedes TEXT REFERENCES answers(id),
+    reason TEXT,
+    vas_line_mm REAL,
+    CHECK ((status = 'answered') = (value IS NOT NULL))
+);
+CREATE INDEX answers_session_item ON answers(session_id, item_id);
+CREATE INDEX answers_supersedes ON answers(supersedes) WHERE supersedes IS NOT NULL;
+CREATE TABLE scores (
+    id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    instrument_id TEXT NOT NULL,
+    method TEXT NOT NULL,
+    scores TEXT NOT NULL,
+    scoring_version TEXT NOT NULL,
+    computed_at TEXT NOT NULL,
+    computed_by TEXT,
+    device_id TEXT NOT NULL,
+    superseded_at TEXT,
+    superseded_by TEXT REFERENCES scores(id)
+);
+CREATE INDEX scores_session ON scores(session_id);
+CREATE TABLE audit_log (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    seq INTEGER NOT NULL CHECK (seq >= 1),
+    at TEXT NOT NULL,
+    actor TEXT,
+    action TEXT NOT NULL,
+    subject_id TEXT,
+    entity TEXT NOT NULL,
+    entity_id TEXT,
+    payload TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    UNIQUE (device_id, seq)
+);
+CREATE INDEX audit_subject ON audit_log(subject_id) WHERE subject_id IS NOT NULL;
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: UPDATE refused'); END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: DELETE refused'); END;
+CREATE TRIGGER answers_no_update BEFORE UPDATE ON answers
+BEGIN SELECT RAISE(ABORT, 'answers are append-only: UPDATE refused'); END;
+CREATE TRIGGER answers_no_delete BEFORE DELETE ON answers
+BEGIN SELECT RAISE(ABORT, 'answers are append-only: DELETE refused'); END;
+"""
+
+# The protective triggers `verify` expects to find.
+TRIGGERS: tuple[str, ...] = (
+    "audit_log_no_update",
+    "audit_log_no_delete",
+    "answers_no_update",
+    "answers_no_delete",
+)
+TABLES: tuple[str, ...] = (
+    "settings",
+    "sites",
+    "devices",
+    "staff",
+    "subjects",
+    "visits",
+    "sessions",
+    "answers",
+    "scores",
+    "audit_log",
+)
+
+
+@migrations(name="0001_initial")
+def m0001_initial(db: Database) -> None:
+    """Every table, index and trigger of schema 1."""
+    # Inside the migration's transaction, sqlite-utils runs the script statement by statement
+    # (no implicit COMMIT), so a failure leaves nothing behind.
+    db.executescript(_INITIAL)
+
+
+def migration_names() -> tuple[str, ...]:
+    """The names of every migration this version of the application knows."""
+    return tuple(m.name for m in migrations._migrations)

@@ -1,0 +1,139 @@
+"""Scores stored per session × instrument × method, computed through `respine_desktop.scoring`.
+
+Both SF-36 methods are stored (``standard``: SF-36 v1 with PCS/MCS; ``rand``: RAND-36); the VAS
+and the ODI have one method, ``default``. Each row carries the scoring version. A recomputation
+(after a correction) keeps the old row, stamped ``superseded_at`` / ``superseded_by``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from respine_desktop import clock, scoring
+from respine_desktop.storage.database import StudyDb, new_id
+from respine_desktop.storage.errors import UnknownSession
+from respine_desktop.storage.records import Score
+
+METHODS: Mapping[str, tuple[str, ...]] = {
+    "vas": ("default",),
+    "odi": ("default",),
+    "sf36": ("standard", "rand"),
+}
+_COLUMNS = (
+    "id, session_id, instrument_id, method, scores, scoring_version, computed_at, "
+    "superseded_at, superseded_by"
+)
+
+
+def scoring_version() -> str:
+    return str(scoring.SCORING_VERSION)
+
+
+def compute(
+    instrument_id: str, answers: Mapping[str, int | float | None], *, min_sections: int
+) -> dict[str, dict[str, float | None]]:
+    """Scores of one instrument by each of its methods: ``{method: {key: value}}``."""
+    out: dict[str, dict[str, float | None]] = {}
+    for method in METHODS.get(instrument_id, ("default",)):
+        arg = None if method in ("default", "standard") else method
+        out[method] = dict(scoring.score(instrument_id, answers, arg, min_sections=min_sections))
+    return out
+
+
+def _dumps(values: Mapping[str, float | None]) -> str:
+    clean = {
+        k: (None if v is None or not math.isfinite(v) else float(v)) for k, v in values.items()
+    }
+    return json.dumps(clean, sort_keys=True, separators=(",", ":"))
+
+
+def store(
+    db: StudyDb,
+    session_id: str,
+    instrument_id: str,
+    computed: Mapping[str, Mapping[str, float | None]],
+    *,
+    computed_by: str | None = None,
+) -> list[str]:
+    """Insert score rows and supersede the previous current rows of that instrument.
+
+    Runs inside the caller's transaction. Returns the new row ids.
+    """
+    now = clock.now_iso()
+    version = scoring_version()
+    ids = []
+    for method, values in computed.items():
+        score_id = new_id()
+        old = db.conn.execute(
+            "SELECT id FROM scores WHERE session_id=? AND instrument_id=? AND method=? "
+            "AND superseded_at IS NULL",
+            [session_id, instrument_id, method],
+        ).fetchall()
+        db.conn.execute(
+            f"INSERT INTO scores ({_COLUMNS}, computed_by, device_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
+            [
+                score_id,
+                session_id,
+                instrument_id,
+                method,
+                _dumps(values),
+                version,
+                now,
+                computed_by,
+                db.device_id,
+            ],
+        )
+        for (old_id,) in old:
+            db.conn.execute(
+                "UPDATE scores SET superseded_at=?, superseded_by=? WHERE id=?",
+                [now, score_id, old_id],
+            )
+        ids.append(score_id)
+    return ids
+
+
+def _score(row: tuple[Any, ...]) -> Score:
+    return Score(
+        id=row[0],
+        session_id=row[1],
+        instrument_id=row[2],
+        method=row[3],
+        values=json.loads(row[4]),
+        scoring_version=row[5],
+        computed_at=row[6],
+        superseded_at=row[7],
+        superseded_by=row[8],
+    )
+
+
+def session_scores(
+    db: StudyDb, session_id: str, *, include_superseded: bool = False
+) -> list[Score]:
+    """The scores of a session (current ones unless `include_superseded`), oldest first."""
+    if not db.conn.execute("SELECT 1 FROM sessions WHERE id=?", [session_id]).fetchone():
+        raise UnknownSession(f"unknown session {session_id!r}")
+    sql = f"SELECT {_COLUMNS} FROM scores WHERE session_id=?"
+    if not include_superseded:
+        sql += " AND superseded_at IS NULL"
+    return [_score(r) for r in db.conn.execute(sql + " ORDER BY computed_at, rowid", [session_id])]
+
+
+def subject_scores(db: StudyDb, subject_code: str) -> dict[str, list[Score]]:
+    """The current scores of a subject's submitted sessions, by visit code in schedule order."""
+    from respine_desktop.storage.subjects import get_subject
+
+    subject = get_subject(db, subject_code)
+    rows = db.conn.execute(
+        f"SELECT s.visit_code, {', '.join('c.' + c.strip() for c in _COLUMNS.split(','))} "
+        "FROM scores c JOIN sessions s ON s.id = c.session_id "
+        "WHERE s.subject_id=? AND c.superseded_at IS NULL ORDER BY c.computed_at, c.rowid",
+        [subject.id],
+    ).fetchall()
+    out: dict[str, list[Score]] = {code: [] for code in db.study.visit_codes}
+    for row in rows:
+        out.setdefault(row[0], []).append(_score(row[1:]))
+    return {code: scores for code, scores in out.items() if scores}

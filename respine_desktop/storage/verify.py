@@ -1,0 +1,199 @@
+"""Verification of a database file: SQLite integrity, every audit chain, answers against the log.
+
+Checks, in order (the first failure is reported, naming the row):
+
+1. ``PRAGMA integrity_check`` and ``PRAGMA foreign_key_check``;
+2. each device's audit chain: seq 1, 2, 3 ... without gaps, ``prev_hash`` links, every hash
+   recomputed, and the chain head recorded in ``devices`` (so removed last entries show);
+3. every answer row listed by exactly the answer entry that recorded it, with the same content
+   (the entry's digest recomputed from the rows), and no answer without an entry;
+4. the triggers that make ``answers`` and ``audit_log`` append-only are in place.
+
+Reads only: the file is opened read-only and nothing is created.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from respine_desktop.storage import schema
+from respine_desktop.storage.answers import COLUMNS as ANSWER_COLUMNS
+from respine_desktop.storage.answers import digest
+from respine_desktop.storage.audit import COLUMNS as AUDIT_COLUMNS
+from respine_desktop.storage.audit import GENESIS, entry_hash
+from respine_desktop.storage.database import connect, inspect
+from respine_desktop.storage.records import VerifyResult
+
+ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
+
+
+class _Bad(Exception):
+    pass
+
+
+def _name(device_id: str, seq: int, entry_id: str) -> str:
+    return f"audit entry #{seq} of device {device_id} (id {entry_id})"
+
+
+def verify_database(path: str | Path) -> VerifyResult:
+    """Verify the RESPINE database at `path` without modifying it.
+
+    Raises `DatabaseMissing` / `NotARespineDatabase` when the file is absent, unreadable or not
+    ours; otherwise returns a result whose ``message`` is a one-line summary or the first problem.
+    """
+    path = Path(path)
+    inspect(path)
+    conn = connect(path, readonly=True)
+    try:
+        return verify_connection(conn)
+    finally:
+        conn.close()
+
+
+def verify_connection(conn: sqlite3.Connection) -> VerifyResult:
+    """Run every check on an open connection (see the module docstring)."""
+    stats = {"entries": 0, "answers": 0, "chains": 0}
+    try:
+        _integrity(conn)
+        _chains(conn, stats)
+        _answers_covered(conn, stats)
+        _triggers(conn)
+    except _Bad as bad:
+        return VerifyResult(False, str(bad), stats["entries"], stats["answers"], stats["chains"])
+    except sqlite3.DatabaseError as exc:
+        return VerifyResult(False, f"database error while verifying: {exc}")
+    return VerifyResult(
+        True,
+        f"ok: integrity ok, {stats['entries']} audit entries in {stats['chains']} device "
+        f"chain(s) verified, {stats['answers']} answers match the audit log",
+        stats["entries"],
+        stats["answers"],
+        stats["chains"],
+    )
+
+
+def _integrity(conn: sqlite3.Connection) -> None:
+    rows = conn.execute("PRAGMA integrity_check").fetchall()
+    if [tuple(r) for r in rows] != [("ok",)]:
+        raise _Bad(f"integrity check failed: {rows[0][0]}")
+    bad = conn.execute("PRAGMA foreign_key_check").fetchone()
+    if bad is not None:
+        raise _Bad(f"foreign key check failed: {bad[0]} row {bad[1]} references a missing {bad[2]}")
+
+
+def _chains(conn: sqlite3.Connection, stats: dict[str, int]) -> None:
+    heads = {
+        r[0]: (int(r[1]), str(r[2]))
+        for r in conn.execute("SELECT id, audit_seq, audit_head FROM devices")
+    }
+    device: str | None = None
+    expected, prev = 1, GENESIS
+
+    def close_chain() -> None:
+        if device is None:
+            return
+        seq, head = heads[device]
+        if expected - 1 < seq:
+            raise _Bad(
+                f"audit entries #{expected}..#{seq} of device {device} are missing "
+                f"(the chain ends at #{expected - 1})"
+            )
+        if expected - 1 > seq or head != prev:
+            raise _Bad(f"audit chain head of device {device} does not match its last entry")
+
+    cursor = conn.execute(f"SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY device_id, seq")
+    for row in cursor:
+        (
+            entry_id,
+            dev,
+            seq,
+            at,
+            actor,
+            action,
+            subject_id,
+            entity,
+            entity_id,
+            payload,
+            prev_hash,
+            stored,
+        ) = row
+        if dev != device:
+            close_chain()
+            if dev not in heads:
+                raise _Bad(f"{_name(dev, seq, entry_id)}: device {dev} is not registered")
+            device, expected, prev = dev, 1, GENESIS
+            stats["chains"] += 1
+        if seq != expected:
+            raise _Bad(
+                f"audit entry #{expected} of device {dev} is missing "
+                f"(found #{seq}, id {entry_id}, after #{expected - 1})"
+            )
+        if prev_hash != prev:
+            raise _Bad(f"{_name(dev, seq, entry_id)}: prev_hash does not match entry #{seq - 1}")
+        recomputed = entry_hash(
+            prev, entry_id, dev, seq, at, actor, action, subject_id, entity, entity_id, payload
+        )
+        if recomputed != stored:
+            raise _Bad(f"{_name(dev, seq, entry_id)}: content changed (hash mismatch)")
+        if action in ANSWER_ACTIONS:
+            stats["answers"] += _check_answers(conn, _name(dev, seq, entry_id), payload)
+        prev, expected = stored, expected + 1
+        stats["entries"] += 1
+    close_chain()
+    for dev, (seq, _) in heads.items():
+        if (
+            seq > 0
+            and not conn.execute(
+                "SELECT 1 FROM audit_log WHERE device_id=? LIMIT 1", [dev]
+            ).fetchone()
+        ):
+            raise _Bad(f"audit entries #1..#{seq} of device {dev} are missing")
+
+
+def _check_answers(conn: sqlite3.Connection, entry: str, payload_text: str) -> int:
+    payload: dict[str, Any] = json.loads(payload_text)
+    listed = payload.get("answers") or []
+    ids = [a[0] for a in listed]
+    found = {
+        r[0]: r
+        for r in conn.execute(
+            f"SELECT {ANSWER_COLUMNS} FROM answers WHERE id IN ({', '.join('?' for _ in ids)})",
+            ids,
+        )
+    }
+    rows = []
+    for summary in listed:
+        row = found.get(summary[0])
+        if row is None:
+            raise _Bad(f"answer {summary[0]} ({summary[2]}) recorded by {entry} is missing")
+        if [row[0], row[2], row[5], row[6], row[7], row[13]] != summary:
+            raise _Bad(f"answer {row[0]} ({row[5]}) differs from what {entry} recorded")
+        rows.append(row)
+    if digest(rows) != payload.get("digest"):
+        raise _Bad(f"answers recorded by {entry} were changed (digest mismatch)")
+    return len(rows)
+
+
+def _answers_covered(conn: sqlite3.Connection, stats: dict[str, int]) -> None:
+    total = int(conn.execute("SELECT count(*) FROM answers").fetchone()[0])
+    if total == stats["answers"]:
+        return
+    covered: set[str] = set()
+    for (payload,) in conn.execute(
+        "SELECT payload FROM audit_log WHERE action IN (?, ?)", ANSWER_ACTIONS
+    ):
+        covered.update(a[0] for a in json.loads(payload).get("answers") or [])
+    for answer_id, item_id in conn.execute("SELECT id, item_id FROM answers ORDER BY rowid"):
+        if answer_id not in covered:
+            raise _Bad(f"answer {answer_id} ({item_id}) has no audit entry")
+    raise _Bad(f"{stats['answers']} answers listed in the audit log but {total} stored")
+
+
+def _triggers(conn: sqlite3.Connection) -> None:
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+    for name in schema.TRIGGERS:
+        if name not in present:
+            raise _Bad(f"protective trigger {name} is missing")
