@@ -24,11 +24,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.signals import emit
 from ui.units import mm
 
 MIN_TARGET_MM = 9.0
 GAP_MM = 1.5
 INDICATOR_MM = 6.0
+ARROWS = {Qt.Key.Key_Up: -1, Qt.Key.Key_Left: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_Right: 1}
 
 
 class ChoiceIndicator(QWidget):
@@ -82,7 +84,12 @@ class ChoiceIndicator(QWidget):
 
 
 class ChoiceButton(QAbstractButton):
-    """One option: indicator + wrapped text, styled from kiosk.qss as `ChoiceButton`."""
+    """One option: indicator + wrapped text, styled from kiosk.qss as `ChoiceButton`.
+
+    `stepped(+1 / -1)` asks the list to move the focus to the next / previous option.
+    """
+
+    stepped = Signal(int)
 
     def __init__(self, code: int, text: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -94,7 +101,8 @@ class ChoiceButton(QAbstractButton):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self.setMinimumHeight(mm(MIN_TARGET_MM, self))
-        self.setProperty("selected", False)
+        # A string, not a bool: the style sheet matches `[selected="true"]`.
+        self.setProperty("selected", "false")
         row = QHBoxLayout(self)
         pad = mm(2.5, self)
         row.setContentsMargins(pad, pad, pad, pad)
@@ -111,7 +119,7 @@ class ChoiceButton(QAbstractButton):
 
     def _on_toggled(self, checked: bool) -> None:
         self._indicator.checked = checked
-        self.setProperty("selected", checked)
+        self.setProperty("selected", "true" if checked else "false")
         # Re-polish so `ChoiceButton[selected="true"]` rules of the style sheet apply.
         for widget in (self, self._label, self._indicator):
             widget.style().unpolish(widget)
@@ -141,9 +149,10 @@ class ChoiceButton(QAbstractButton):
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.isAutoRepeat():
             self.click()
             return
-        # Up/Down are handled by the list; QAbstractButton would otherwise also check them.
-        if event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_Left, Qt.Key.Key_Right):
-            event.ignore()
+        # QAbstractButton would move *and check* with arrows; here arrows only move the focus.
+        step = ARROWS.get(Qt.Key(event.key()))
+        if step is not None:
+            emit(self.stepped, step)
             return
         super().keyPressEvent(event)
 
@@ -171,6 +180,7 @@ class ChoiceList(QWidget):
         for code, text in options:
             button = ChoiceButton(code, text, self)
             button.clicked.connect(lambda _=False, b=button: self._on_clicked(b))
+            button.stepped.connect(lambda step, b=button: self._on_stepped(b, step))
             column.addWidget(button)
             self.buttons.append(button)
 
@@ -195,13 +205,9 @@ class ChoiceList(QWidget):
     def _on_clicked(self, chosen: ChoiceButton) -> None:
         for button in self.buttons:
             button.setChecked(button is chosen)
-        self.answered.emit(chosen.code)
+        emit(self.answered, chosen.code)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        step = {Qt.Key.Key_Up: -1, Qt.Key.Key_Down: 1}.get(Qt.Key(event.key()))
-        focused = [i for i, b in enumerate(self.buttons) if b.hasFocus()]
-        if step is None or not focused:
-            super().keyPressEvent(event)
-            return
-        target = min(len(self.buttons) - 1, max(0, focused[0] + step))
-        self.buttons[target].setFocus(Qt.FocusReason.TabFocusReason)
+    def _on_stepped(self, source: ChoiceButton, step: int) -> None:
+        index = self.buttons.index(source) + step
+        if 0 <= index < len(self.buttons):
+            self.buttons[index].setFocus(Qt.FocusReason.TabFocusReason)

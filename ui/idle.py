@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
+from ui.signals import emit
+
 DEFAULT_TIMEOUT_S = 90
 DEFAULT_WARNING_S = 20
 
@@ -81,7 +83,7 @@ class IdleWatcher(QObject):
         was_warning = self._active and self.seconds_left <= self.warning_s
         self._idle = 0
         if was_warning:
-            self.woke.emit()
+            emit(self.woke)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if self._active and event.type() in ACTIVITY:
@@ -95,6 +97,6 @@ class IdleWatcher(QObject):
         left = self.seconds_left
         if left <= 0:
             self.stop()
-            self.expired.emit()
+            emit(self.expired)
         elif left <= self.warning_s:
-            self.counting_down.emit(left)
+            emit(self.counting_down, left)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QProgressBar, QPushButton, QVBoxLayout, QW
 from respine_desktop.i18n import t
 from respine_desktop.session import Response, Step
 from ui.choice_list import ChoiceList
+from ui.signals import emit
 from ui.units import mm
 from ui.vas_slider import VasSlider
 from ui.widgets import Page, button, label
@@ -162,15 +163,15 @@ class ItemPage(Page):
 
     def _on_vas_answered(self, value: float) -> None:
         assert self.vas is not None
-        self.answered.emit(value, self.vas.rendered_length_mm())
+        emit(self.answered, value, self.vas.rendered_length_mm())
 
     def _on_choice_answered(self, code: int) -> None:
         self._show_skip_panel(False)
-        self.answered.emit(code, -1.0)
+        emit(self.answered, code, -1.0)
 
     def _on_skip_clicked(self) -> None:
         self._show_skip_panel(True)
 
     def _on_skip_confirmed(self) -> None:
         self._show_skip_panel(False)
-        self.skipped.emit()
+        emit(self.skipped)

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from respine_desktop.i18n import t
 from respine_desktop.session import Response, Step
+from ui.signals import emit
 from ui.units import mm
 from ui.widgets import Page, button, label
 
@@ -50,7 +51,7 @@ class LanguagePage(Page):
         self.buttons: dict[str, QWidget] = {}
         for lang in languages:
             choice = button(t(lang, f"common.language.{lang}"), "primary")
-            choice.clicked.connect(lambda _=False, code=lang: self.chosen.emit(code))
+            choice.clicked.connect(lambda _=False, code=lang: emit(self.chosen, code))
             self.add_row(choice)
             self.buttons[lang] = choice
         self.column.addStretch(2)
@@ -113,7 +114,7 @@ class ReviewPage(Page):
             "change",
             name=t(lang, "kiosk.review.change_name", question=question),
         )
-        change.clicked.connect(lambda _=False, index=step.index: self.change_requested.emit(index))
+        change.clicked.connect(lambda _=False, index=step.index: emit(self.change_requested, index))
         box.addWidget(change, 0, Qt.AlignmentFlag.AlignVCenter)
         self.change_buttons.append(change)
         return row

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from respine_desktop.i18n import t
+from ui.signals import emit
 from ui.units import mm
 from ui.widgets import Page, button, label
 
@@ -120,7 +121,7 @@ class PinPage(Page):
         if not self.username.text().strip() or not self.pin.text():
             self.show_error(t(self.lang, "staff.pin.empty"))
             return
-        self.submitted.emit(self.username.text().strip(), self.pin.text())
+        emit(self.submitted, self.username.text().strip(), self.pin.text())
 
 
 class SetupPage(Page):
@@ -169,7 +170,9 @@ class SetupPage(Page):
         if self.pin.text() != self.pin_again.text():
             self.show_error(t(self.lang, "staff.setup.mismatch"))
             return
-        self.submitted.emit(self.site.text().strip(), self.username.text().strip(), self.pin.text())
+        emit(
+            self.submitted, self.site.text().strip(), self.username.text().strip(), self.pin.text()
+        )
 
 
 class StaffHomePage(Page):
@@ -279,4 +282,4 @@ class SettingsPage(Page):
                 return
             # The line was drawn for 100 mm with the current factor and measured `measured` mm.
             calibration = round(self.calibration * 100.0 / measured, 4)
-        self.saved.emit(self.large_text.isChecked(), self.high_contrast.isChecked(), calibration)
+        emit(self.saved, self.large_text.isChecked(), self.high_contrast.isChecked(), calibration)

@@ -29,6 +29,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from ui.signals import emit
 from ui.units import px_per_mm
 
 LINE_MM = 100.0
@@ -179,7 +180,7 @@ class VasSlider(QWidget):
     def _place(self, x: float) -> None:
         self._value = self.value_at(x)
         self.update()
-        self.moved.emit(self._value)
+        emit(self.moved, self._value)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
@@ -198,7 +199,7 @@ class VasSlider(QWidget):
         self._dragging = False
         self._place(event.position().x())
         assert self._value is not None
-        self.answered.emit(self._value)
+        emit(self.answered, self._value)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         key = event.key()
@@ -214,8 +215,8 @@ class VasSlider(QWidget):
         self._value = new
         self._keyboard_focus = True
         self.update()
-        self.moved.emit(new)
-        self.answered.emit(new)
+        emit(self.moved, new)
+        emit(self.answered, new)
 
     def focusInEvent(self, event: QFocusEvent) -> None:
         # The focus frame is for keyboard users; a finger on the line needs no frame.

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
 
 from respine_desktop.i18n import t
+from ui.signals import emit
 from ui.staff_pages import line_edit
 from ui.units import mm
 from ui.widgets import Page, button, label
@@ -117,7 +118,7 @@ class VisitPickerPage(Page):
     def _on_subject_changed(self, current: QListWidgetItem | None, *_: object) -> None:
         code = current.data(CODE_ROLE) if current is not None else None
         if code:
-            self.subject_chosen.emit(str(code))
+            emit(self.subject_chosen, str(code))
         self._refresh()
 
     def _refresh(self) -> None:
@@ -128,4 +129,4 @@ class VisitPickerPage(Page):
         if chosen is None:
             self.show_error(t(self.lang, "staff.picker.choose_visit"))
             return
-        self.hand_over_requested.emit(*chosen)
+        emit(self.hand_over_requested, *chosen)
