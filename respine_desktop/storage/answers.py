@@ -31,9 +31,12 @@ def item_index() -> Mapping[str, tuple[Instrument, Item]]:
     return {item.id: (inst, item) for inst in load_instruments().values() for item in inst.items}
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical(row: Iterable[Any]) -> str:
     """The canonical text of one answer row (its columns in `COLUMNS` order, compact JSON)."""
-    return json.dumps(list(row), separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(list(row))
 
 
 def digest(rows: Iterable[Iterable[Any]]) -> str:
@@ -41,36 +44,39 @@ def digest(rows: Iterable[Iterable[Any]]) -> str:
     return hashlib.sha256("\n".join(canonical(r) for r in rows).encode("utf-8")).hexdigest()
 
 
+@cache
+def choice_items() -> frozenset[str]:
+    """Ids of the items whose answers are integer codes."""
+    return frozenset(i for i, (_, item) in item_index().items() if item.type == "choice")
+
+
 def row_to_answer(row: tuple[Any, ...]) -> Answer:
+    """An `Answer` from a row in `COLUMNS` order (choice codes back to int)."""
     value = row[6]
-    known = item_index().get(row[5])
-    if value is not None and known is not None and known[1].type == "choice":
+    if value is not None and row[5] in choice_items():
         value = int(value)
+    # Positional: this runs for every answer returned, millions of times in the demo.
     return Answer(
-        id=row[0],
-        session_id=row[1],
-        instrument_id=row[2],
-        instrument_version=row[3],
-        instrument_checksum=row[4],
-        item_id=row[5],
-        value=cast(AnswerValue | None, value),
-        status=cast(AnswerStatus, row[7]),
-        language=row[8],
-        app_version=row[9],
-        device_id=row[10],
-        given_at=row[11],
-        given_by=row[12],
-        supersedes=row[13],
-        reason=row[14],
-        vas_line_mm=row[15],
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        cast(AnswerValue | None, value),
+        cast(AnswerStatus, row[7]),
+        row[8],
+        row[9],
+        row[10],
+        row[11],
+        row[12],
+        row[13],
+        row[14],
+        row[15],
     )
 
 
-_CURRENT = (
-    f"SELECT {COLUMNS} FROM answers a WHERE session_id=? {{extra}}"
-    "AND NOT EXISTS (SELECT 1 FROM answers b WHERE b.supersedes = a.id) "
-    "ORDER BY given_at, rowid"
-)
+_SESSION_ROWS = f"SELECT {COLUMNS}, rowid FROM answers WHERE session_id=?"
 
 
 def _check_session(db: StudyDb, session_id: str) -> None:
@@ -79,12 +85,20 @@ def _check_session(db: StudyDb, session_id: str) -> None:
 
 
 def current_rows(db: StudyDb, session_id: str, item_id: str | None = None) -> list[tuple[Any, ...]]:
-    """The raw current rows of a session (or of one item), oldest first."""
+    """The raw current rows (`COLUMNS` order) of a session or of one item, oldest first.
+
+    A row is current when no row of the session supersedes it. The rows of one session are few
+    (about 50), so they are read through the (session, item) index and filtered here, which is
+    several times faster than a correlated NOT EXISTS per row.
+    """
     if item_id is None:
-        return db.conn.execute(_CURRENT.format(extra=""), [session_id]).fetchall()
-    return db.conn.execute(
-        _CURRENT.format(extra="AND item_id=? "), [session_id, item_id]
-    ).fetchall()
+        rows = db.conn.execute(_SESSION_ROWS, [session_id]).fetchall()
+    else:
+        rows = db.conn.execute(_SESSION_ROWS + " AND item_id=?", [session_id, item_id]).fetchall()
+    superseded = {r[13] for r in rows if r[13] is not None}
+    current = [r for r in rows if r[0] not in superseded]
+    current.sort(key=lambda r: (r[11], r[16]))
+    return [r[:16] for r in current]
 
 
 def current_answers(db: StudyDb, session_id: str) -> dict[str, Answer]:

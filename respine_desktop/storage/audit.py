@@ -12,9 +12,10 @@ Chain design (chosen so that the databases of several kiosks can merge into a hu
 * ``devices.audit_seq`` / ``devices.audit_head`` hold each chain's last seq and hash, updated in
   the same transaction as the append, so that deleting the newest entries is detected too.
 * Triggers reject UPDATE and DELETE on ``audit_log`` (and on ``answers``).
-* Answer entries (``answer.recorded``, ``answer.corrected``) list the answer rows they record and
-  a digest of their full content (`answers.digest`), which ties the append-only ``answers`` table
-  to the chain: `verify` recomputes the digests and checks that every answer row is listed once.
+* Answer entries (``answer.recorded``, ``answer.corrected``) list the answer rows they record
+  (id, item, value) and a digest of their full content (`answers.digest`), which ties the
+  append-only ``answers`` table to the chain: `verify` recomputes the digests and checks that
+  every answer row is listed once.
 """
 
 from __future__ import annotations
@@ -35,11 +36,15 @@ COLUMNS = (
 )
 
 
+_PAYLOAD = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+_CANONICAL = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def dumps(payload: Mapping[str, Any]) -> str:
     """The canonical JSON text of a payload (sorted keys, compact, no NaN)."""
-    return json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
+    return _PAYLOAD.encode(payload)
 
 
 def entry_hash(
@@ -56,10 +61,8 @@ def entry_hash(
     payload: str,
 ) -> str:
     """The hash of one entry given the previous entry's hash (see the module docstring)."""
-    canonical = json.dumps(
-        [entry_id, device_id, seq, at, actor, action, subject_id, entity, entity_id, payload],
-        separators=(",", ":"),
-        ensure_ascii=False,
+    canonical = _CANONICAL.encode(
+        [entry_id, device_id, seq, at, actor, action, subject_id, entity, entity_id, payload]
     )
     return hashlib.sha256((prev_hash + canonical).encode("utf-8")).hexdigest()
 

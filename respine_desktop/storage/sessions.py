@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from datetime import date
+from functools import cache
 from typing import Any, cast
 
 from respine_desktop import __version__, clock, schedule
@@ -131,12 +132,31 @@ def open_session_for(db: StudyDb, subject_code: str, visit_code: str) -> Session
     return _session(db, row) if row else None
 
 
+@cache
+def _codes(item_id: str) -> frozenset[int]:
+    item = item_index()[item_id][1]
+    return frozenset(item.codes) if item.type == "choice" else frozenset()
+
+
+def _visit_instruments(db: StudyDb, visit_code: str) -> tuple[str, ...]:
+    for visit in db.study.visits:
+        if visit.code == visit_code:
+            return visit.instruments
+    return ()
+
+
+@cache
+def languages(instrument_id: str) -> frozenset[str]:
+    """The languages in which every text of the instrument exists (computed once)."""
+    return load_instrument(instrument_id).languages()
+
+
 def _check_language(db: StudyDb, visit_code: str, language: str) -> str:
     for instrument_id in db.study.visit(visit_code).instruments:
-        if language not in load_instrument(instrument_id).languages():
+        if language not in languages(instrument_id):
             raise InvalidInput(
                 f"language {language!r} is not available for {instrument_id} "
-                f"(available: {', '.join(sorted(load_instrument(instrument_id).languages()))})"
+                f"(available: {', '.join(sorted(languages(instrument_id)))})"
             )
     return language
 
@@ -239,15 +259,17 @@ def _prepare(
     if known is None:
         raise InvalidAnswer(f"unknown item {item_id!r}")
     instrument, item = known
-    if instrument.id not in db.study.visit(visit_code).instruments:
+    if instrument.id not in _visit_instruments(db, visit_code):
         raise InvalidAnswer(f"{item_id}: {instrument.id} is not part of visit {visit_code}")
-    if not isinstance(language, str) or language not in instrument.languages():
+    if not isinstance(language, str) or language not in languages(instrument.id):
         raise InvalidAnswer(
             f"{item_id}: language {language!r} is not available for {instrument.id} "
-            f"(available: {', '.join(sorted(instrument.languages()))})"
+            f"(available: {', '.join(sorted(languages(instrument.id)))})"
         )
     if value is SKIPPED:
         stored, status = None, "skipped"
+    elif type(value) is int and value in _codes(item_id):
+        stored, status = float(value), "answered"  # fast path of item.validate for codes
     else:
         try:
             stored, status = float(item.validate(value)), "answered"
@@ -292,9 +314,13 @@ def _write_answers(
     now = clock.now_iso()
     out: list[tuple[Any, ...]] = []
     written: list[tuple[Any, ...]] = []
+    prepared = list(prepared)
+    if len(prepared) == 1:
+        latest = {r[5]: r for r in current_rows(db, session_id, prepared[0][1].id)}
+    else:
+        latest = {r[5]: r for r in current_rows(db, session_id)}
     for instrument, item, value, status, line in prepared:
-        previous = current_rows(db, session_id, item.id)
-        last = previous[-1] if previous else None
+        last = latest.get(item.id)
         if (
             last is not None
             and given_by is None
@@ -320,13 +346,13 @@ def _write_answers(
             reason,
             line,
         )
-        conn.execute(INSERT_ANSWER, row)
         written.append(row)
         out.append(row)
     if written:
+        conn.executemany(INSERT_ANSWER, written)
         payload: dict[str, Any] = {
             "session_id": session_id,
-            "answers": [[r[0], r[2], r[5], r[6], r[7], r[13]] for r in written],
+            "answers": [[r[0], r[5], r[6]] for r in written],
             "digest": digest(written),
         }
         payload.update(extra or {})
@@ -617,7 +643,7 @@ def _first_language(db: StudyDb, session_id: str, instruments: Iterable[str]) ->
     row = db.conn.execute("SELECT language FROM sessions WHERE id=?", [session_id]).fetchone()
     if row and row[0]:
         return str(row[0])
-    common = set.intersection(*(set(load_instrument(i).languages()) for i in instruments))
+    common = set.intersection(*(set(languages(i)) for i in instruments))
     return "en" if "en" in common else sorted(common)[0]
 
 

@@ -168,8 +168,8 @@ def _check_answers(conn: sqlite3.Connection, entry: str, payload_text: str) -> i
     for summary in listed:
         row = found.get(summary[0])
         if row is None:
-            raise _Bad(f"answer {summary[0]} ({summary[2]}) recorded by {entry} is missing")
-        if [row[0], row[2], row[5], row[6], row[7], row[13]] != summary:
+            raise _Bad(f"answer {summary[0]} ({summary[1]}) recorded by {entry} is missing")
+        if [row[0], row[5], row[6]] != summary:
             raise _Bad(f"answer {row[0]} ({row[5]}) differs from what {entry} recorded")
         rows.append(row)
     if digest(rows) != payload.get("digest"):

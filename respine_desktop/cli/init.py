@@ -1,0 +1,84 @@
+"""`init`: create a new RESPINE study database with its first administrator account."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+from respine_desktop.cli import UsageError
+
+NAME = "init"
+HELP = (
+    "Create a new study database (WAL SQLite file) with its first administrator account. "
+    "Refuses an existing file that is not a RESPINE database (left untouched) and an existing "
+    "RESPINE database of another site; on an existing database of the same site it only "
+    "applies pending schema upgrades and changes nothing else."
+)
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", required=True, type=Path, metavar="PATH", help="database file")
+    parser.add_argument(
+        "--site", metavar="CODE", help="site code, 2-8 digits or capitals (default 01)"
+    )
+    parser.add_argument(
+        "--admin-pin",
+        metavar="PIN",
+        help="PIN of the first administrator, 4-8 digits (prompted twice when omitted)",
+    )
+    parser.add_argument(
+        "--admin-user", default="admin", metavar="NAME", help="its username (default admin)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def _prompt_pin() -> str:
+    if not sys.stdin.isatty():
+        raise UsageError("--admin-pin is required when init does not run in a terminal")
+    first = getpass.getpass("PIN for the first administrator (4-8 digits): ")
+    if getpass.getpass("Same PIN again: ") != first:
+        raise UsageError("the two PINs differ")
+    return first
+
+
+def run(args: argparse.Namespace) -> int:
+    from respine_desktop import storage
+    from respine_desktop.storage.database import inspect
+
+    path: Path = args.db
+    if path.exists():
+        try:
+            inspect(path)
+        except storage.StorageError as exc:
+            raise UsageError(f"{exc}; refusing to initialise it (left untouched)") from None
+        try:
+            with storage.open_database(path) as db:
+                if args.site is not None and args.site != db.site_code:
+                    raise UsageError(
+                        f"{path} is the RESPINE database of site {db.site_code}, "
+                        f"not {args.site}: left untouched"
+                    )
+                print(
+                    f"already initialised: {path} (study {db.study_id}, site {db.site_code}); "
+                    "nothing changed"
+                )
+        except storage.StorageError as exc:
+            raise UsageError(str(exc)) from None
+        return 0
+    pin = args.admin_pin if args.admin_pin is not None else _prompt_pin()
+    try:
+        with storage.create_database(
+            path,
+            admin_pin=pin,
+            site_code=args.site or storage.DEFAULT_SITE,
+            admin_username=args.admin_user,
+        ) as db:
+            print(
+                f"created {path}: study {db.study_id}, site {db.site_code}, "
+                f"device {db.device_id}, administrator {args.admin_user!r}"
+            )
+    except storage.StorageError as exc:
+        raise UsageError(str(exc)) from None
+    return 0

@@ -1,0 +1,35 @@
+"""`verify`: check a database file: SQLite integrity, audit hash chains, answers against the log."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from respine_desktop.cli import UsageError
+
+NAME = "verify"
+HELP = (
+    "Verify a study database without modifying it: PRAGMA integrity_check, every device's audit "
+    "hash chain recomputed, every answer row matched with its audit entry. Exit 0 with a "
+    "one-line summary; 1 naming the first bad entry; 2 if the file is missing or unreadable."
+)
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", required=True, type=Path, metavar="PATH", help="database file")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from respine_desktop import storage
+
+    try:
+        result = storage.verify_database(args.db)
+    except storage.StorageError as exc:
+        raise UsageError(str(exc)) from None
+    if result.ok:
+        print(f"{args.db}: {result.message}")
+        return 0
+    print(f"{args.db}: FAILED: {result.message}", file=sys.stderr)
+    return 1
