@@ -6,6 +6,11 @@ import sys
 
 
 def main(argv: list[str]) -> int:
+    # `screenshots` renders Qt screens, so it lives in ui/ (the domain never imports ui).
+    if argv and argv[0] == "screenshots":
+        from ui.screenshots import run_screenshots
+
+        return run_screenshots(argv[1:])
     from respine_desktop.cli import COMMANDS, run
 
     if argv and argv[0] in COMMANDS():

@@ -1,7 +1,88 @@
-"""Start the Qt application (the kiosk and the staff console)."""
+"""Start the Qt application: parse the options, style it, open the kiosk window full screen.
+
+`python main.py [--db PATH] [--quit-when-ready] [--windowed] [--idle-seconds N]`
+
+Without `--db` the database is `respine.db` in the user's data directory (`platformdirs`). A
+path with no file yet starts the first-run set-up, which creates the database and its
+administrator account (username and PIN). `--quit-when-ready` builds and shows the first screen,
+then exits 0 (smoke tests and start-up benchmarks). The window itself, its page stack and how to
+add a screen to it are described in `ui.window`.
+"""
 
 from __future__ import annotations
 
+import argparse
+import sys
+from pathlib import Path
+
+APP_NAME = "respine-desktop"
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / "respine.db"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="main.py",
+        description="RESPINE Desktop kiosk. `python main.py COMMAND --help` for the commands.",
+    )
+    parser.add_argument("--db", type=Path, help="database file (default: in the user data dir)")
+    parser.add_argument(
+        "--quit-when-ready", action="store_true", help="show the first screen, then exit 0"
+    )
+    parser.add_argument("--windowed", action="store_true", help="a window, not full screen")
+    parser.add_argument(
+        "--idle-seconds", type=int, help="idle time before the kiosk parks and locks (>= 10)"
+    )
+    parser.add_argument("--settings", type=Path, help="this device's display settings file (JSON)")
+    return parser
+
 
 def run_app(argv: list[str]) -> int:
-    raise SystemExit("the kiosk window is not built yet")
+    """Run the kiosk until staff quit it; the exit code of the process."""
+    args = build_parser().parse_args(argv)
+    if args.idle_seconds is not None and args.idle_seconds < 10:
+        print("error: --idle-seconds must be at least 10", file=sys.stderr)
+        return 2
+    db_path: Path = args.db or default_db_path()
+    if not db_path.parent.is_dir():
+        if args.db is not None:
+            print(f"error: {db_path.parent}: no such directory", file=sys.stderr)
+            return 2
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from respine_desktop.storage import StorageError
+    from ui.settings import default_settings_path, load_settings
+    from ui.style import apply_style
+    from ui.window import KioskWindow
+
+    settings_path: Path = args.settings or default_settings_path()
+    settings = load_settings(settings_path)
+    if args.idle_seconds is not None:
+        settings = settings.changed(idle_timeout_s=args.idle_seconds)
+    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    assert isinstance(app, QApplication)
+    app.setApplicationName(APP_NAME)
+    apply_style(app, large_text=settings.large_text, high_contrast=settings.high_contrast)
+    try:
+        window = KioskWindow(db_path, settings=settings, settings_path=settings_path)
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.windowed or args.quit_when_ready:
+        window.resize(1280, 800)
+        window.show()
+    else:
+        window.showFullScreen()
+    if args.quit_when_ready:
+        # After the first paint of the first screen has been processed.
+        QTimer.singleShot(0, window.release)
+        QTimer.singleShot(0, app.quit)
+    app.exec()
+    return 0

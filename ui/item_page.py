@@ -90,6 +90,9 @@ class ItemPage(Page):
             self.choices.answered.connect(self._on_choice_answered)
             self.add(self.choices)
 
+        self.error = label(t(lang, "kiosk.item.save_failed"), "error")
+        self.error.hide()
+        self.add(self.error)
         self.skip_note = label(t(lang, "kiosk.item.skipped_note"), "hint")
         self.skip_note.setVisible(response is not None and response.skipped)
         self.add(self.skip_note)
@@ -137,7 +140,17 @@ class ItemPage(Page):
     def set_response(self, response: Response | None) -> None:
         """The session accepted an answer or a skip: show it and allow Next."""
         self._response = response
+        self.error.hide()
         self._refresh()
+
+    def show_save_failed(self) -> None:
+        """The answer was not stored: say so, and show the answer that is stored (if any)."""
+        self.error.show()
+        value = self._response.value if self._response is not None else None
+        if self.vas is not None:
+            self.vas.set_value(None if value is None else float(value))
+        if self.choices is not None:
+            self.choices.set_value(None if value is None else int(value))
 
     def _refresh(self) -> None:
         given = self._response is not None
@@ -156,8 +169,7 @@ class ItemPage(Page):
         self.skip_panel.setVisible(visible)
         if visible:
             self.skip_no.setFocus(Qt.FocusReason.OtherFocusReason)
-            if self.scroll_area is not None:
-                self.scroll_area.ensureWidgetVisible(self.skip_panel)
+            self.reveal(self.skip_panel)
 
     # -- patient input -------------------------------------------------------------------------
 

@@ -137,8 +137,7 @@ class ReviewPage(Page):
     def _on_submit_clicked(self) -> None:
         self.confirm_panel.setVisible(True)
         self.confirm_no.setFocus(Qt.FocusReason.OtherFocusReason)
-        if self.scroll_area is not None:
-            self.scroll_area.ensureWidgetVisible(self.confirm_panel)
+        self.reveal(self.confirm_panel)
 
 
 class ThanksPage(Page):

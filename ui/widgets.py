@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
@@ -60,6 +60,10 @@ class Page(QWidget):
         outer = QVBoxLayout(self)
         margin = mm(6, self)
         outer.setContentsMargins(margin, margin, margin, margin)
+        # A row above the content, e.g. for the window's discreet "Staff" button.
+        self.header = QHBoxLayout()
+        self.header.addStretch(1)
+        outer.addLayout(self.header)
         self.body = QWidget()
         self.body.setObjectName("scrollBody")
         self.body.setMaximumWidth(mm(max_width_mm, self))
@@ -88,6 +92,12 @@ class Page(QWidget):
         self.footer = QHBoxLayout()
         self.footer.setSpacing(mm(4, self))
         outer.addLayout(self.footer)
+
+    def reveal(self, widget: QWidget) -> None:
+        """Scroll `widget` into view once the layout has made room for it."""
+        if self.scroll_area is not None:
+            area = self.scroll_area
+            QTimer.singleShot(0, lambda: area.ensureWidgetVisible(widget, 0, 0))
 
     def add(self, widget: QWidget, stretch: int = 0) -> QWidget:
         self.column.addWidget(widget, stretch)

@@ -1,0 +1,545 @@
+"""KioskWindow: the full-screen window, its page stack, locking, idle handling and hand-over.
+
+Screens follow one path: lock → staff PIN → staff home → choose subject and visit → hand-over
+→ (language) → one item per screen → review → thank-you → lock. The questionnaire logic lives
+in `respine_desktop.session.QuestionnaireSession`; this window only shows its state as pages
+and forwards what was tapped.
+
+Adding a screen (how the investigator console plugs in)
+-------------------------------------------------------
+Every screen is a `QWidget` (usually a `ui.widgets.Page`) put on the window's stack with
+`show_page(page)`. Pages are transient: a lock removes and deletes every page, so no screen can
+keep a previous person's data; build a fresh page each time it is shown. A staff screen reads
+`window.db` (the open `StudyDb`) and `window.staff` (the signed-in `Staff`), and returns with
+`window.show_staff_home()`. The staff home's "Investigator console" button emits
+`console_requested`; to provide the console, set `console_page_factory`::
+
+    window.console_page_factory = lambda w: ConsolePage(w.db, w.staff, on_back=w.show_staff_home)
+
+Without a factory a placeholder page says the console is not installed.
+
+Safety: Escape, Alt+F4 and closing the window are refused and written to the audit log; leaving
+patient mode or quitting needs a staff PIN. After `idle_timeout_s` without a touch a countdown
+shows, then an open questionnaire is parked and the kiosk locks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
+
+from respine_desktop import storage
+from respine_desktop.i18n import t
+from respine_desktop.kiosk_events import log_kiosk_event
+from respine_desktop.schedule import ACTIONABLE
+from respine_desktop.session import FlowError, Phase, QuestionnaireSession
+from respine_desktop.storage import Staff, StorageError, StudyDb
+from ui.countdown import CountdownOverlay
+from ui.idle import IdleWatcher
+from ui.item_page import ItemPage
+from ui.patient_pages import HandoverPage, LanguagePage, ReviewPage, ThanksPage
+from ui.settings import KioskSettings, save_settings
+from ui.signals import emit
+from ui.staff_pages import LockPage, PinPage, SettingsPage, SetupPage, StaffHomePage
+from ui.style import apply_style
+from ui.visit_picker import VisitPickerPage
+from ui.widgets import Page, button, label
+
+PageFactory = Callable[["KioskWindow"], QWidget]
+
+
+class KioskWindow(QMainWindow):
+    """The kiosk. `db` is None until the first-run set-up has created the database file."""
+
+    console_requested = Signal()
+    locked = Signal()
+
+    def __init__(
+        self,
+        db_path: Path,
+        *,
+        settings: KioskSettings | None = None,
+        settings_path: Path | None = None,
+        idle_timer: QTimer | None = None,
+    ) -> None:
+        super().__init__()
+        self.setObjectName("kioskWindow")
+        self.setWindowTitle("RESPINE")
+        self.db_path = db_path
+        self.settings = settings or KioskSettings()
+        self.settings_path = settings_path
+        self.db: StudyDb | None = None
+        self.staff: Staff | None = None
+        self.flow: QuestionnaireSession | None = None
+        self.patient_mode = False
+        self.console_page_factory: PageFactory | None = None
+        self._allow_close = False
+        self._last_username = ""
+        self.stack = QStackedWidget()
+        self.stack.setObjectName("pages")
+        self.setCentralWidget(self.stack)
+        self.countdown = CountdownOverlay(self.stack)
+        self.countdown.stayed.connect(self._on_stayed)
+        self.idle = IdleWatcher(self.settings.idle_timeout_s, timer=idle_timer, parent=self)
+        self.idle.counting_down.connect(self._on_counting_down)
+        self.idle.woke.connect(self.countdown.hide)
+        self.idle.expired.connect(self._on_idle_expired)
+        app = QApplication.instance()
+        assert app is not None
+        app.installEventFilter(self)
+        app.installEventFilter(self.idle)
+        if db_path.exists():
+            self.db = storage.open_database(db_path)
+            self._show_lock()
+        else:
+            self._show_setup()
+
+    # -- the page stack ------------------------------------------------------------------------
+
+    @property
+    def lang(self) -> str:
+        """The staff's language (patient pages use the patient's)."""
+        return self.settings.staff_language
+
+    def page(self) -> QWidget:
+        """The page on screen."""
+        return self.stack.currentWidget()
+
+    def show_page(self, page: QWidget, *, keep: tuple[QWidget, ...] = ()) -> QWidget:
+        """Put `page` on screen and delete every other page except those in `keep`."""
+        self.stack.addWidget(page)
+        self.stack.setCurrentWidget(page)
+        for n in reversed(range(self.stack.count())):
+            other = self.stack.widget(n)
+            if other is not page and other not in keep:
+                self._drop(other)
+        focus = getattr(page, "focus_first", None)
+        if callable(focus):
+            focus()
+        return page
+
+    def _drop(self, page: QWidget) -> None:
+        self.stack.removeWidget(page)
+        # Detached at once, so nothing of it is found in the window even before deletion.
+        page.setParent(None)  # type: ignore[call-overload]
+        page.deleteLater()
+
+    def _clear_pages(self) -> None:
+        for n in reversed(range(self.stack.count())):
+            self._drop(self.stack.widget(n))
+
+    # -- locking -------------------------------------------------------------------------------
+
+    def lock(self, *, reason: str = "staff") -> None:
+        """Park any open questionnaire, sign staff out, destroy every page, show the lock."""
+        subject_id = self.flow.record.subject_id if self.flow is not None else None
+        parked = self._park_flow(staff=self.staff if reason == "staff" else None)
+        if self.db is not None:
+            action = "kiosk.idle_locked" if reason == "idle" else "kiosk.locked"
+            log_kiosk_event(
+                self.db,
+                action,
+                staff=self.staff if reason == "staff" else None,
+                subject_id=subject_id,
+                payload={"parked_session": parked} if parked else None,
+            )
+        self.staff = None
+        self.patient_mode = False
+        self._show_lock()
+        emit(self.locked)
+
+    def _park_flow(self, *, staff: Staff | None) -> str | None:
+        flow, self.flow = self.flow, None
+        if flow is None or flow.phase not in (Phase.ITEMS, Phase.REVIEW):
+            return None
+        flow.park(staff=staff)
+        return flow.id
+
+    def _show_lock(self) -> None:
+        self.idle.stop()
+        self.countdown.hide()
+        self._clear_pages()
+        page = LockPage(self.lang)
+        page.unlock_requested.connect(lambda: self._show_pin(leaving_patient=False))
+        self.show_page(page)
+
+    def _show_pin(self, *, leaving_patient: bool) -> None:
+        page = PinPage(self.lang, leaving_patient=leaving_patient, username=self._last_username)
+        page.submitted.connect(lambda u, p: self._on_pin(page, u, p, leaving_patient))
+        if leaving_patient:
+            patient_page = self.page()
+            page.cancelled.connect(lambda: self._back_to_patient(page, patient_page))
+            self.show_page(page, keep=(patient_page,))
+        else:
+            page.cancelled.connect(self._show_lock)
+            self.show_page(page)
+            self.idle.start()
+
+    def _back_to_patient(self, pin_page: QWidget, patient_page: QWidget) -> None:
+        if self.stack.indexOf(patient_page) < 0:
+            self._show_flow()
+            return
+        self.stack.setCurrentWidget(patient_page)
+        self._drop(pin_page)
+
+    def _on_pin(self, page: PinPage, username: str, pin: str, leaving_patient: bool) -> None:
+        assert self.db is not None
+        try:
+            staff = storage.authenticate(self.db, username, pin)
+        except storage.AccountLocked:
+            page.show_error(t(self.lang, "staff.pin.locked"))
+            return
+        except storage.AccountDisabled:
+            page.show_error(t(self.lang, "staff.pin.disabled"))
+            return
+        except (storage.WrongPin, storage.UnknownStaff):
+            page.show_error(t(self.lang, "staff.pin.wrong"))
+            return
+        self.staff = staff
+        self._last_username = username
+        if not leaving_patient:
+            self.patient_mode = False
+        self.show_staff_home()
+
+    # -- first run -----------------------------------------------------------------------------
+
+    def _show_setup(self) -> None:
+        page = SetupPage(self.lang, str(self.db_path))
+        page.submitted.connect(lambda site, user, pin: self._on_setup(page, site, user, pin))
+        self.show_page(page)
+
+    def _on_setup(self, page: SetupPage, site: str, username: str, pin: str) -> None:
+        try:
+            self.db = storage.create_database(
+                self.db_path, admin_pin=pin, site_code=site, admin_username=username
+            )
+            self.staff = storage.authenticate(self.db, username, pin)
+        except StorageError as exc:
+            page.show_error(str(exc))
+            return
+        self._last_username = username
+        self.idle.start()
+        self.show_staff_home()
+
+    # -- staff screens -------------------------------------------------------------------------
+
+    def show_staff_home(self) -> None:
+        """The staff home (after a PIN); offers to return to an open patient session."""
+        assert self.staff is not None
+        open_text = ""
+        if self.flow is not None and self.flow.phase in (Phase.ITEMS, Phase.REVIEW):
+            flow = self.flow
+            open_text = t(
+                self.lang,
+                "staff.home.patient_open",
+                subject=flow.record.subject_code,
+                visit=self._visit_label(self.lang),
+                number=min(flow.position + 1, flow.total),
+                total=flow.total,
+            )
+        page = StaffHomePage(self.lang, self.staff.username, self.staff.role, open_text)
+        page.start_visit_requested.connect(self._show_picker)
+        page.console_requested.connect(self._on_console_requested)
+        page.settings_requested.connect(self._show_settings)
+        page.lock_requested.connect(lambda: self.lock(reason="staff"))
+        page.quit_requested.connect(self._quit)
+        page.return_requested.connect(self._return_to_patient)
+        page.park_requested.connect(self._park_by_staff)
+        self.patient_mode = False
+        self.show_page(page)
+        self.idle.start()
+
+    def _on_console_requested(self) -> None:
+        emit(self.console_requested)
+        if self.console_page_factory is not None:
+            self.show_page(self.console_page_factory(self))
+            return
+        page = Page(t(self.lang, "staff.home.console"))
+        page.add(label(t(self.lang, "staff.home.console"), "title"))
+        page.add(label(t(self.lang, "staff.home.console_missing"), "subtitle"))
+        page.column.addStretch(1)
+        back = button(t(self.lang, "common.back"))
+        back.clicked.connect(self.show_staff_home)
+        page.footer.addWidget(back)
+        page.footer.addStretch(1)
+        self.show_page(page)
+
+    def _show_settings(self) -> None:
+        s = self.settings
+        page = SettingsPage(
+            self.lang,
+            large_text=s.large_text,
+            high_contrast=s.high_contrast,
+            calibration=s.vas_calibration,
+        )
+        page.saved.connect(self._on_settings_saved)
+        page.cancelled.connect(self.show_staff_home)
+        self.show_page(page)
+
+    def _on_settings_saved(self, large_text: bool, high_contrast: bool, calibration: float) -> None:
+        self.settings = self.settings.changed(
+            large_text=large_text, high_contrast=high_contrast, vas_calibration=calibration
+        )
+        if self.settings_path is not None:
+            save_settings(self.settings_path, self.settings)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_style(app, large_text=large_text, high_contrast=high_contrast)
+        self.show_staff_home()
+
+    def _show_picker(self) -> None:
+        assert self.db is not None
+        page = VisitPickerPage(self.lang)
+        codes = [s.code for s in storage.list_subjects(self.db)]
+
+        def search(text: str) -> None:
+            wanted = text.strip().upper()
+            page.show_subjects([c for c in codes if wanted in c.upper()])
+
+        def visits(code: str) -> None:
+            assert self.db is not None
+            rows = []
+            for v in storage.subject_visits(self.db, code):
+                if v.status not in ACTIONABLE:
+                    continue
+                text = t(
+                    self.lang,
+                    "staff.picker.visit_row",
+                    visit=self.db.study.visit(v.code).label.get(self.lang, v.code),
+                    status=t(self.lang, f"staff.status.{v.status}"),
+                    opens=v.window.opens.isoformat(),
+                    closes=v.window.closes.isoformat(),
+                )
+                rows.append((v.code, text))
+            page.show_visits(code, rows)
+
+        page.search_changed.connect(search)
+        page.subject_chosen.connect(visits)
+        page.hand_over_requested.connect(lambda s, v: self._hand_over(page, s, v))
+        page.cancelled.connect(self.show_staff_home)
+        search("")
+        self.show_page(page)
+
+    def _quit(self) -> None:
+        if self.db is not None:
+            log_kiosk_event(self.db, "kiosk.quit", staff=self.staff)
+        self._park_flow(staff=self.staff)
+        self._allow_close = True
+        self.close()
+
+    # -- patient mode --------------------------------------------------------------------------
+
+    def _patient_lang(self) -> str:
+        if self.flow is not None and self.flow.language is not None:
+            return self.flow.language
+        if self.flow is not None and self.flow.languages:
+            return self.flow.languages[0]
+        return self.lang
+
+    def _visit_label(self, lang: str) -> str:
+        assert self.db is not None and self.flow is not None
+        visit = self.db.study.visit(self.flow.record.visit_code)
+        return visit.label.get(lang) or visit.label.get("en") or visit.code
+
+    def _hand_over(self, picker: VisitPickerPage, subject_code: str, visit_code: str) -> None:
+        assert self.db is not None and self.staff is not None
+        try:
+            self.flow = QuestionnaireSession.open(
+                self.db, subject_code, visit_code, staff=self.staff
+            )
+        except StorageError as exc:
+            picker.show_error(t(self.lang, "staff.error.storage", message=str(exc)))
+            return
+        # From here the patient holds the tablet: no staff is signed in until the next PIN.
+        self.staff = None
+        self.patient_mode = True
+        lang = self._patient_lang()
+        page = HandoverPage(
+            self.lang, lang, t(lang, "kiosk.visit_title", visit=self._visit_label(lang))
+        )
+        page.started.connect(self._on_started)
+        self.show_page(page)
+
+    def _on_started(self) -> None:
+        assert self.flow is not None
+        if self.flow.language is None:
+            languages = self.flow.languages
+            # One language complete for every instrument of the visit: nothing to choose.
+            if len(languages) == 1:
+                self.flow.choose_language(languages[0])
+            else:
+                title = t(languages[0], "kiosk.visit_title", visit=self._visit_label(languages[0]))
+                page = LanguagePage(languages, title)
+                page.chosen.connect(self._on_language)
+                self._show_patient_page(page)
+                return
+        self._show_flow()
+
+    def _on_language(self, language: str) -> None:
+        assert self.flow is not None
+        self.flow.choose_language(language)
+        self._show_flow()
+
+    def _show_patient_page(self, page: Page) -> None:
+        staff_button = button(
+            t(self._patient_lang(), "kiosk.staff_button"),
+            "quiet",
+            name=t(self._patient_lang(), "kiosk.staff_button_name"),
+        )
+        staff_button.clicked.connect(lambda: self._show_pin(leaving_patient=True))
+        page.header.addWidget(staff_button)
+        self.patient_mode = True
+        self.show_page(page)
+        self.idle.start()
+
+    def _show_flow(self) -> None:
+        """The page for the session's state: the current item, or the review list."""
+        flow = self.flow
+        assert flow is not None
+        lang = self._patient_lang()
+        if flow.phase is Phase.REVIEW:
+            review = ReviewPage(flow.review_rows(), lang, complete=flow.complete)
+            review.change_requested.connect(self._on_change)
+            review.submitted.connect(self._on_submitted)
+            self._show_patient_page(review)
+            return
+        page = ItemPage(
+            flow.current,
+            flow.total,
+            lang,
+            flow.current_response,
+            can_go_back=flow.can_go_back,
+            returns_to_review=flow.returns_to_review,
+            calibration=self.settings.vas_calibration,
+        )
+        page.answered.connect(lambda value, line: self._on_answered(page, value, line))
+        page.skipped.connect(lambda: self._on_skipped(page))
+        page.next_requested.connect(self._on_next)
+        page.back_requested.connect(self._on_back)
+        self._show_patient_page(page)
+
+    def _on_answered(self, page: ItemPage, value: int | float, line: float) -> None:
+        assert self.flow is not None
+        try:
+            response = self.flow.answer(value, vas_line_mm=line if line >= 0 else None)
+        except StorageError:
+            page.show_save_failed()
+            return
+        page.set_response(response)
+
+    def _on_skipped(self, page: ItemPage) -> None:
+        assert self.flow is not None
+        try:
+            response = self.flow.skip()
+        except StorageError:
+            page.show_save_failed()
+            return
+        page.set_response(response)
+
+    def _on_next(self) -> None:
+        assert self.flow is not None
+        if self.flow.can_advance:
+            self.flow.next()
+            self._show_flow()
+
+    def _on_back(self) -> None:
+        assert self.flow is not None
+        try:
+            self.flow.back()
+        except FlowError:
+            return
+        self._show_flow()
+
+    def _on_change(self, index: int) -> None:
+        assert self.flow is not None
+        self.flow.change(index)
+        self._show_flow()
+
+    def _on_submitted(self) -> None:
+        assert self.flow is not None
+        lang = self._patient_lang()
+        self.flow.submit()
+        self.flow = None
+        page = ThanksPage(lang)
+        page.finished.connect(lambda: self.lock(reason="staff"))
+        self.patient_mode = True
+        self.show_page(page)
+        self.idle.start()
+
+    def _return_to_patient(self) -> None:
+        if self.flow is None:
+            self.show_staff_home()
+            return
+        self._show_flow()
+
+    def _park_by_staff(self) -> None:
+        self._park_flow(staff=self.staff)
+        self.show_staff_home()
+
+    # -- idle ----------------------------------------------------------------------------------
+
+    def _on_counting_down(self, seconds: int) -> None:
+        lang = self._patient_lang() if self.patient_mode else self.lang
+        self.countdown.show_seconds(lang, seconds)
+
+    def _on_stayed(self) -> None:
+        self.idle.touch()
+        self.countdown.hide()
+
+    def _on_idle_expired(self) -> None:
+        self.countdown.hide()
+        self.lock(reason="idle")
+
+    # -- what must not close the kiosk ---------------------------------------------------------
+
+    def _log_intercepted(self, action: str, via: str) -> None:
+        if self.db is None:
+            return
+        subject_id = self.flow.record.subject_id if self.flow is not None else None
+        log_kiosk_event(
+            self.db,
+            action,
+            subject_id=subject_id,
+            payload={"via": via, "patient_mode": self.patient_mode},
+        )
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            key = event.key()
+            if key == Qt.Key.Key_Escape:
+                if not event.isAutoRepeat():
+                    self._log_intercepted("kiosk.escape_intercepted", "escape")
+                return True
+            if key == Qt.Key.Key_F4 and event.modifiers() & Qt.KeyboardModifier.AltModifier:
+                if not event.isAutoRepeat():
+                    self._log_intercepted("kiosk.close_intercepted", "alt+f4")
+                return True
+        return False
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._allow_close or self.db is None:
+            self._shut_down()
+            event.accept()
+            return
+        event.ignore()
+        self._log_intercepted("kiosk.close_intercepted", "window")
+
+    def _shut_down(self) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self)
+            app.removeEventFilter(self.idle)
+        self.idle.stop()
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+    def release(self) -> None:
+        """Close for good without a PIN (tests and `--quit-when-ready`): park, close the file."""
+        self._park_flow(staff=None)
+        self._allow_close = True
+        self.close()
