@@ -56,7 +56,18 @@ def score(
       standard scoring, US 1990 norms); with ``method="rand"`` -> the 8 scales and ``"HT"``
       (RAND 36-Item Health Survey 1.0)
     """
-    return scorer(instrument_id, method, min_sections=min_sections)(answers)
+    # Dispatch here rather than through `scorer`: this is called once per form.
+    if instrument_id == "sf36":
+        if method is None or method == "standard":
+            return sf36.score_standard(answers)
+        if method == "rand":
+            return sf36.score_rand(answers)
+    elif method is None:
+        if instrument_id == "odi":
+            return odi.score_odi(answers, min_sections)
+        if instrument_id == "vas":
+            return vas.score_vas(answers)
+    return scorer(instrument_id, method, min_sections=min_sections)(answers)  # raises
 
 
 def score_many(
