@@ -28,6 +28,9 @@ Public API (every function takes an open `StudyDb` first, except the ones openin
     current_answers(db, session_id) -> {item_id: Answer}; answer_history(db, session_id)
     session_scores(db, session_id); subject_scores(db, code) -> {visit: [Score]}
     audit_entries(db, subject_code=None, action=None) -> [AuditEntry]
+    audit_chain_head(db) -> ChainHead                       # what reports print
+    iter_study_scores(db) -> iter[SubjectScoreSet]; count_subjects(db)   # streaming, bulk
+    visit_status_counts(db, on=None) -> [VisitCount]        # subjects by status per visit
 
 Errors are `StorageError` subclasses (see `errors`), each with a one-line message; a refused
 call has written nothing (except a refused login, which records the attempt).
@@ -39,6 +42,7 @@ from respine_desktop.schedule import ACTIONABLE, VISIT_STATUSES, VisitState, Vis
 from respine_desktop.storage.answers import answer_history, current_answers, get_answer
 from respine_desktop.storage.audit import audit_entries
 from respine_desktop.storage.backup import backup_database
+from respine_desktop.storage.chain_head import ChainHead, audit_chain_head
 from respine_desktop.storage.counts import counts
 from respine_desktop.storage.database import (
     APP_VERSION,
@@ -117,6 +121,12 @@ from respine_desktop.storage.staff import (
     list_staff,
     reset_pin,
 )
+from respine_desktop.storage.study_scores import (
+    SubjectScoreSet,
+    count_subjects,
+    current_scoring_versions,
+    iter_study_scores,
+)
 from respine_desktop.storage.subjects import (
     add_site,
     check_subject_code,
@@ -127,6 +137,7 @@ from respine_desktop.storage.subjects import (
     subject_code,
 )
 from respine_desktop.storage.verify import verify_database
+from respine_desktop.storage.visit_counts import VisitCount, visit_status_counts
 from respine_desktop.storage.visits import mark_missed, subject_visit, subject_visits, worklist
 
 __all__ = [
@@ -146,6 +157,7 @@ __all__ = [
     "AnswerValue",
     "AuditEntry",
     "AuthenticationError",
+    "ChainHead",
     "Counts",
     "DatabaseInfo",
     "DatabaseMissing",
@@ -168,11 +180,13 @@ __all__ = [
     "StorageError",
     "StudyDb",
     "Subject",
+    "SubjectScoreSet",
     "UnknownSession",
     "UnknownStaff",
     "UnknownSubject",
     "UnknownVisit",
     "VerifyResult",
+    "VisitCount",
     "VisitNotAvailable",
     "VisitRecord",
     "VisitState",
@@ -181,21 +195,25 @@ __all__ = [
     "WrongPin",
     "add_site",
     "answer_history",
+    "audit_chain_head",
     "audit_entries",
     "authenticate",
     "backup_database",
     "check_subject_code",
     "correct_answer",
+    "count_subjects",
     "counts",
     "create_database",
     "create_staff",
     "current_answers",
+    "current_scoring_versions",
     "disable_staff",
     "enable_staff",
     "get_answer",
     "get_session",
     "get_staff",
     "get_subject",
+    "iter_study_scores",
     "list_sites",
     "list_staff",
     "list_subjects",
@@ -219,5 +237,6 @@ __all__ = [
     "subject_visits",
     "submit_session",
     "verify_database",
+    "visit_status_counts",
     "worklist",
 ]

@@ -1,0 +1,213 @@
+"""Charts of VAS, ODI, PCS and MCS over visits: one subject's trajectory, or the study's mean ± SD.
+
+matplotlib's object API only (a `Figure` with an Agg canvas, never pyplot: no global state, safe
+off the UI thread). The ``draw_*`` functions draw into a figure the caller owns (the Qt console
+can pass a figure on its own canvas); the ``*_png`` functions return PNG bytes for the PDFs.
+
+Subject charts: the visits of the schedule on the x axis, the subject's values joined by a line
+that breaks at visits without a value (a missed visit is a gap, and labelled), the baseline as a
+dashed line and the MCID as a band around it. Study charts: mean ± SD per visit per group, with
+n per visit under the visit code.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.transforms import blended_transform_factory
+
+from respine_desktop.reports.data import PatientSummary
+from respine_desktop.reports.measures import MeasureSpec, mcid_points
+from respine_desktop.reports.study_data import StudySummary
+
+PATIENT_SIZE = (7.2, 4.6)  # inches
+STUDY_SIZE = (7.2, 4.9)
+DPI = 150
+COLORS = ("#1f5f9f", "#c4432b", "#2e8b57", "#8a4fa8", "#d08a00", "#4a4a4a", "#1a9da5", "#a0522d")
+_FONT = 7.5
+# What a visit without a value is labelled with on a subject chart.
+_GAP_LABELS = {
+    "missed": "missed",
+    "overdue": "overdue",
+    "in_progress": "open",
+    "parked": "open",
+    "due": "due",
+}
+
+
+def new_figure(size: tuple[float, float]) -> Figure:
+    """A figure of `size` inches on its own Agg canvas (no pyplot)."""
+    fig = Figure(figsize=size, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def png(fig: Figure, dpi: int = DPI) -> bytes:
+    """The figure rendered as PNG bytes."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def _title(spec: MeasureSpec) -> str:
+    unit = f" ({spec.unit})" if spec.unit else ""
+    direction = "lower = better" if spec.lower_is_better else "higher = better"
+    return f"{spec.label}{unit}, {direction}"
+
+
+def _limits(spec: MeasureSpec, values: Sequence[float]) -> tuple[float, float]:
+    if spec.key in ("VAS", "ODI") or not values:
+        return (0.0, 100.0)
+    lo, hi = min(values), max(values)
+    pad = max(5.0, (hi - lo) * 0.15)
+    return (max(0.0, lo - pad), min(100.0, hi + pad))
+
+
+def _style(ax: Axes, codes: Sequence[str], spec: MeasureSpec) -> None:
+    ax.set_title(_title(spec), fontsize=_FONT + 1)
+    ax.set_xlim(-0.5, len(codes) - 0.5)
+    ax.tick_params(labelsize=_FONT)
+    ax.grid(axis="y", alpha=0.3, linewidth=0.6)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+
+
+def _patient_axis(ax: Axes, summary: PatientSummary, spec: MeasureSpec) -> None:
+    visits = summary.visits
+    codes = [v.code for v in visits]
+    xs = list(range(len(visits)))
+    raw = [v.value(spec.key) for v in visits]
+    ys = [math.nan if y is None else y for y in raw]
+    known = [y for y in raw if y is not None]
+    baseline = summary.visit(summary.baseline_visit).value(spec.key)
+    mcid = mcid_points(summary.study, spec.key)
+    band: list[float] = []
+    if baseline is not None:
+        if mcid is not None:
+            band = [baseline - mcid, baseline + mcid]
+            ax.axhspan(
+                band[0],
+                band[1],
+                color="#9fb7d0",
+                alpha=0.25,
+                linewidth=0,
+                label="baseline \u00b1 MCID",
+            )
+        ax.axhline(baseline, color="#555555", linestyle="--", linewidth=1, label="baseline")
+    ax.plot(xs, ys, color=COLORS[0], marker="o", markersize=4, linewidth=1.8, label="subject")
+    lo, hi = _limits(spec, known + band)
+    ax.set_ylim(lo, hi)
+    on_axes = blended_transform_factory(ax.transData, ax.transAxes)
+    for x, visit, y in zip(xs, visits, raw, strict=True):
+        gap = _GAP_LABELS.get(visit.status)
+        if y is None and gap is not None:
+            if visit.status == "missed":
+                ax.axvspan(x - 0.3, x + 0.3, color="#eeeeee", linewidth=0, zorder=0)
+            ax.text(
+                x,
+                0.5,
+                gap,
+                transform=on_axes,
+                rotation=90,
+                ha="center",
+                va="center",
+                fontsize=_FONT - 0.5,
+                color="#777777",
+            )
+    if not known:
+        ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", color="#777777")
+    ax.set_xticks(xs, codes)
+    _style(ax, codes, spec)
+
+
+def draw_patient_charts(fig: Figure, summary: PatientSummary) -> None:
+    """Draw the subject's four charts (2 × 2) into `fig`."""
+    axes = fig.subplots(2, 2)
+    for ax, spec in zip(axes.flat, summary.chart_measures, strict=True):
+        _patient_axis(ax, summary, spec)
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=3, fontsize=_FONT, frameon=False)
+
+
+def patient_charts_png(summary: PatientSummary, dpi: int = DPI) -> bytes:
+    """The subject's four charts as one PNG image."""
+    fig = new_figure(PATIENT_SIZE)
+    draw_patient_charts(fig, summary)
+    return png(fig, dpi)
+
+
+def _study_axis(ax: Axes, summary: StudySummary, spec: MeasureSpec) -> None:
+    codes = summary.study.visit_codes
+    groups = summary.groups
+    width = 0.12 if len(groups) > 1 else 0.0
+    extent: list[float] = []
+    for g, group in enumerate(groups):
+        offset = (g - (len(groups) - 1) / 2) * width
+        stats = [group.stat(code, spec.key) for code in codes]
+        xs = [i + offset for i in range(len(codes))]
+        means = [math.nan if s.mean is None else s.mean for s in stats]
+        color = COLORS[g % len(COLORS)]
+        ax.plot(xs, means, color=color, marker="o", markersize=4, linewidth=1.6, label=group.name)
+        bars = [
+            (x, s.mean, s.sd)
+            for x, s in zip(xs, stats, strict=True)
+            if s.mean is not None and s.sd is not None
+        ]
+        if bars:
+            ax.errorbar(
+                [b[0] for b in bars],
+                [b[1] for b in bars],
+                yerr=[b[2] for b in bars],
+                fmt="none",
+                ecolor=color,
+                elinewidth=1,
+                capsize=2.5,
+            )
+        for s in stats:
+            if s.mean is not None:
+                sd = s.sd or 0.0
+                extent += [s.mean - sd, s.mean + sd]
+    ax.set_ylim(*_limits(spec, extent))
+    labels = []
+    for code in codes:
+        ns = [str(group.stat(code, spec.key).n) for group in groups]
+        labels.append(f"{code}\n" + " | ".join(ns))
+    ax.set_xticks(range(len(codes)), labels)
+    _style(ax, codes, spec)
+    if not extent:
+        ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", color="#777777")
+
+
+def draw_study_charts(fig: Figure, summary: StudySummary) -> None:
+    """Draw mean ± SD per visit of the four measures (2 × 2) into `fig`, one line per group."""
+    axes = fig.subplots(2, 2)
+    for ax, spec in zip(axes.flat, summary.measures, strict=True):
+        _study_axis(ax, summary, spec)
+    names = " | ".join(g.name for g in summary.groups)
+    note = f"Mean \u00b1 SD per visit; under each visit: n ({names})"
+    if len(summary.groups) > 1:
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(
+            handles,
+            labels,
+            loc="outside lower center",
+            ncols=min(4, len(labels)),
+            fontsize=_FONT,
+            frameon=False,
+            title=note,
+            title_fontsize=_FONT,
+        )
+    else:
+        fig.supxlabel(note, fontsize=_FONT)
+
+
+def study_charts_png(summary: StudySummary, dpi: int = DPI) -> bytes:
+    """The study's four mean ± SD charts as one PNG image."""
+    fig = new_figure(STUDY_SIZE)
+    draw_study_charts(fig, summary)
+    return png(fig, dpi)

@@ -1,0 +1,305 @@
+"""The patient summary PDF: one subject's visits, scores, changes, endpoint, charts, corrections.
+
+Only the pseudonymous subject code identifies the subject (no year of birth, nothing else).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reportlab.lib.units import mm
+
+from respine_desktop import scoring
+from respine_desktop.instruments import load_instrument
+from respine_desktop.reports import fmt
+from respine_desktop.reports.charts import patient_charts_png
+from respine_desktop.reports.data import Correction, PatientSummary, ResponderStatus
+from respine_desktop.reports.pdf import (
+    Footer,
+    build,
+    frame_width,
+    image,
+    para,
+    rich,
+    spacer,
+    styles,
+    table,
+)
+from respine_desktop.reports.rules import endpoint_text, mcid_text, scoring_rules
+
+STATUS_TEXT = {
+    "not_yet_due": "not yet due",
+    "due": "due",
+    "overdue": "overdue",
+    "missed": "missed",
+    "in_progress": "in progress",
+    "parked": "parked",
+    "complete": "complete",
+}
+
+
+def title(summary: PatientSummary) -> str:
+    return f"{summary.study.id} patient summary {summary.subject_code}"
+
+
+def _answer(value: float | int | None, status: str | None) -> str:
+    if status is None:
+        return fmt.MISSING
+    if status == "skipped" or value is None:
+        return "skipped"
+    return f"{value:g}"
+
+
+def _visits(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
+    rows: list[list[Any]] = [["Visit", "", "Target date", "Window", "Done on", "Status", "Note"]]
+    for v in summary.visits:
+        rows.append(
+            [
+                v.code,
+                v.label,
+                v.target.isoformat(),
+                f"{v.opens.isoformat()} to {v.closes.isoformat()}",
+                v.actual_date.isoformat() if v.actual_date else fmt.MISSING,
+                STATUS_TEXT.get(v.status, v.status),
+                para(v.missed_reason or "", s["cell"]),
+            ]
+        )
+    widths = [11 * mm, 19 * mm, 20 * mm, 38 * mm, 20 * mm, 18 * mm, None]
+    return [
+        para("Visits", s["h2"]),
+        table(rows, widths, align_right_from=None),
+    ]
+
+
+def _scores(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
+    codes = [v.code for v in summary.visits]
+    rows: list[list[Any]] = [["Score", *codes]]
+    for spec in summary.table_measures:
+        unit = f" ({spec.unit})" if spec.unit else ""
+        rows.append(
+            [f"{spec.label}{unit}"]
+            + [
+                fmt.score(spec.key, v.value(spec.key)) if v.has_scores else fmt.MISSING
+                for v in summary.visits
+            ]
+        )
+    label_w = 44 * mm
+    col = (frame_width() - label_w) / len(codes)
+    return [
+        para("Scores", s["h2"]),
+        para(
+            f"Pain VAS in mm (0 = no pain); ODI in % (0 = no disability); SF-36: "
+            f"{summary.sf36_label}. A dash means no value (visit not done, or too few items "
+            "answered to compute the score).",
+            s["note"],
+        ),
+        spacer(2),
+        table(rows, [label_w] + [col] * len(codes), header_cols=1),
+    ]
+
+
+def _changes(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
+    follow = [v for v in summary.visits if v.code != summary.baseline_visit]
+    rows: list[list[Any]] = [["Change from baseline", *(v.code for v in follow)]]
+    measures = sorted({c.measure for c in summary.changes}, key=["VAS", "ODI", "PCS", "MCS"].index)
+    for measure in measures:
+        changes = [summary.change(v.code, measure) for v in follow]
+        rows.append(
+            [f"{measure} change"]
+            + [fmt.signed(measure, c.change) if c else fmt.MISSING for c in changes]
+        )
+        rows.append(
+            [f"{measure} MCID reached"]
+            + [
+                fmt.flag(c.mcid) if c and v.has_scores else fmt.MISSING
+                for c, v in zip(changes, follow, strict=True)
+            ]
+        )
+    label_w = 44 * mm
+    col = (frame_width() - label_w) / max(1, len(follow))
+    return [
+        para(f"Change from baseline ({summary.baseline_visit}) and MCID", s["h2"]),
+        para(
+            "Change = follow-up minus baseline (VAS and ODI: negative = better; PCS and MCS: "
+            f"positive = better). {mcid_text(summary.study)}",
+            s["note"],
+        ),
+        spacer(2),
+        table(rows, [label_w] + [col] * len(follow), header_cols=1),
+    ]
+
+
+def _responder_cell(r: ResponderStatus) -> str:
+    if not r.has_data:
+        return "no data"
+    return fmt.flag(r.responder)
+
+
+def _endpoint(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
+    primary = summary.primary
+    ep = summary.study.endpoint
+    headline = (
+        f"Responder at {ep.visit} (primary endpoint): "
+        f"<b>{_responder_cell(primary) if primary else fmt.MISSING}</b>"
+    )
+    rows: list[list[Any]] = [
+        [
+            "Visit",
+            "Endpoint",
+            "VAS improvement",
+            "VAS criterion",
+            "ODI improvement",
+            "ODI criterion",
+            "Responder",
+        ]
+    ]
+    highlight = []
+    for n, r in enumerate(summary.responders, start=1):
+        if r.primary:
+            highlight.append(n)
+        rows.append(
+            [
+                r.visit,
+                "primary" if r.primary else "secondary (follow-up)",
+                f"{fmt.number(r.vas_improvement, 1)} mm ({fmt.percent(r.vas_percent)})"
+                if r.vas_improvement is not None
+                else fmt.MISSING,
+                fmt.flag(r.vas_criterion, yes="met", no="not met") if r.has_data else fmt.MISSING,
+                f"{fmt.number(r.odi_improvement, 1)} points ({fmt.percent(r.odi_percent)})"
+                if r.odi_improvement is not None
+                else fmt.MISSING,
+                fmt.flag(r.odi_criterion, yes="met", no="not met") if r.has_data else fmt.MISSING,
+                _responder_cell(r),
+            ]
+        )
+    widths = [12 * mm, 32 * mm, 32 * mm, 22 * mm, 36 * mm, 22 * mm, None]
+    return [
+        para("Endpoint: responder", s["h2"]),
+        rich(headline, s["key"]),
+        spacer(2),
+        para(endpoint_text(summary.study), s["note"]),
+        spacer(3),
+        table(rows, widths, align_right_from=None, highlight_rows=highlight),
+        para(
+            "Improvement = baseline minus follow-up (percent of baseline in brackets). "
+            "Responder status at visits other than the primary endpoint's is reported for "
+            "follow-up only. Undetermined = a criterion could not be evaluated (missing data, or "
+            "a relative criterion against a baseline of 0).",
+            s["note"],
+        ),
+    ]
+
+
+def _charts(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
+    return [
+        para("Trajectories", s["h2"]),
+        para(
+            "Dashed line: baseline; band: baseline \u00b1 MCID (points); a visit without a value "
+            "is a gap in the line, labelled with its status.",
+            s["note"],
+        ),
+        image(patient_charts_png(summary), frame_width()),
+    ]
+
+
+def _correction_row(c: Correction, s: dict[str, Any]) -> list[Any]:
+    return [
+        c.visit,
+        para(c.item_label, s["cell"]),
+        _answer(c.old_value, c.old_status),
+        _answer(c.new_value, c.new_status),
+        para(c.by, s["cell"]),
+        para(c.at.replace("T", " "), s["cell"]),
+        para(c.reason, s["cell"]),
+    ]
+
+
+def _corrections(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
+    out: list[Any] = [para("Corrections", s["h2"])]
+    if not summary.corrections:
+        out.append(para("No answer of this subject was corrected after submission.", s["body"]))
+        return out
+    rows: list[list[Any]] = [
+        ["Visit", "Item", "Old value", "New value", "By", "When (UTC)", "Reason"]
+    ]
+    rows += [_correction_row(c, s) for c in summary.corrections]
+    widths = [12 * mm, 26 * mm, 16 * mm, 16 * mm, 22 * mm, 30 * mm, None]
+    out += [
+        para(
+            "Staff corrections of submitted answers. The original answers are kept; the scores "
+            "above are recomputed from the corrected answers.",
+            s["note"],
+        ),
+        spacer(2),
+        table(rows, widths, align_right_from=None),
+    ]
+    return out
+
+
+def _instruments(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
+    rows: list[list[Any]] = [["Instrument", "Version", "Content checksum (SHA-256)"]]
+    uses = summary.instruments
+    if uses:
+        rows += [[u.title, u.version, u.checksum] for u in uses]
+    else:
+        for instrument_id in summary.study.instrument_order:
+            inst = load_instrument(instrument_id)
+            rows.append([inst.title.get("en", inst.id), inst.version, inst.checksum])
+    versions = ", ".join(summary.scoring_versions) or scoring.SCORING_VERSION
+    out: list[Any] = [
+        para("Instruments and scoring rules", s["h2"]),
+        para(
+            "Instrument versions of the answers in this report"
+            if uses
+            else "Instruments of this version of the application (no answers yet)",
+            s["note"],
+        ),
+        spacer(2),
+        table(rows, [55 * mm, 22 * mm, None], align_right_from=None, font_size=7),
+        spacer(4),
+    ]
+    out.append(
+        para(f"Scores as stored: {versions}. " + " ".join(scoring_rules(summary.study)), s["body"])
+    )
+    credits = {u.credit for u in uses} or {
+        load_instrument(i).credit.get("en", "") for i in summary.study.instrument_order
+    }
+    out.append(para(" ".join(c for c in sorted(credits) if c), s["note"]))
+    return out
+
+
+def patient_pdf(summary: PatientSummary, footer: Footer) -> tuple[bytes, int]:
+    """The patient summary PDF of `summary`: (bytes, page count)."""
+    s = styles()
+    study = summary.study
+    info = [
+        ["Study", study.title],
+        ["Protocol", study.protocol],
+        ["Subject", summary.subject_code],
+        ["Site", summary.site_code],
+        ["Day 0 (injection)", summary.day0.isoformat()],
+        ["Visit statuses as of", summary.on.isoformat()],
+    ]
+    story: list[Any] = [
+        para(f"{study.id} patient summary", s["title"]),
+        table(
+            [[k, para(v, s["cell"])] for k, v in info],
+            [34 * mm, None],
+            header_rows=0,
+            header_cols=1,
+            align_right_from=None,
+        ),
+        *_visits(summary, s),
+        *_scores(summary, s),
+        *_changes(summary, s),
+        *_endpoint(summary, s),
+        *_charts(summary, s),
+        *_corrections(summary, s),
+        *_instruments(summary, s),
+    ]
+    return build(
+        story,
+        footer,
+        title=title(summary),
+        subject=f"{study.id} patient summary (pseudonymous)",
+    )
