@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from respine_desktop.scoring import label, score, score_keys
+from respine_desktop.scoring import label, score, score_keys, score_methods
 from respine_desktop.scoring.odi import band
 
 
@@ -111,3 +111,9 @@ def test_bands(odi: float, name: str) -> None:
 def test_band_refuses_a_non_percent(odi: float) -> None:
     with pytest.raises(ValueError):
         band(odi)
+
+
+def test_score_methods_has_one_default_method() -> None:
+    codes = sections(*[1] * 8)
+    assert score_methods("odi", codes, min_sections=8) == {"default": {"ODI": 20.0, "answered": 8}}
+    assert score_methods("vas", {"vas_pain": 5}) == {"default": {"VAS": 5.0}}

@@ -8,7 +8,14 @@ from types import MappingProxyType
 
 import pytest
 
-from respine_desktop.scoring import SCORING_VERSION, label, score, score_keys, score_many
+from respine_desktop.scoring import (
+    SCORING_VERSION,
+    label,
+    score,
+    score_keys,
+    score_many,
+    score_methods,
+)
 from respine_desktop.scoring.sf36 import MIN_ANSWERED, SCALE_ITEMS, SCALES
 
 # Best and worst pre-code of every item, in questionnaire order (SCORING.md §1 recode table).
@@ -210,3 +217,13 @@ def test_score_many_is_score_per_row() -> None:
     rows = [answers(BEST), answers(WORST), {}]
     assert list(score_many("sf36", rows)) == [score("sf36", r) for r in rows]
     assert list(score_many("sf36", rows, "rand")) == [score("sf36", r, "rand") for r in rows]
+
+
+def test_score_methods_gives_both_sets_from_one_pass() -> None:
+    for codes in (answers(BEST), answers(WORST), only(n21=2, n22=1, n1=3), {}):
+        assert score_methods("sf36", codes) == {
+            "standard": score("sf36", codes),
+            "rand": score("sf36", codes, method="rand"),
+        }
+    with pytest.raises(ValueError, match="sf36_03"):
+        score_methods("sf36", {item(3): 9})

@@ -70,6 +70,17 @@ def score(
     return scorer(instrument_id, method, min_sections=min_sections)(answers)  # raises
 
 
+def score_methods(
+    instrument_id: str, answers: Answers, *, min_sections: int = odi.MIN_SECTIONS
+) -> dict[str, Scores]:
+    """Scores by every method, as stored: ``{"standard": …, "rand": …}`` for the SF-36 (both
+    from one pass over the answers), ``{"default": …}`` for the VAS and the ODI."""
+    if instrument_id == "sf36":
+        standard, rand = sf36.score_both(answers)
+        return {"standard": standard, "rand": rand}
+    return {"default": score(instrument_id, answers, min_sections=min_sections)}
+
+
 def score_many(
     instrument_id: str,
     rows: Iterable[Answers],

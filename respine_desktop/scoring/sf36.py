@@ -9,7 +9,7 @@ precomputed, once per process, for every reachable accumulator (see `_tables`).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
@@ -143,40 +143,35 @@ def summary_terms(scale: str, value: Fraction) -> tuple[Fraction, Fraction]:
 
 # --- the precomputed tables -------------------------------------------------------------------
 
-# A scale accumulator = answered × _ONE + Σ item values (integers; the sum stays below _ONE).
+# Each answer adds one integer to its scale's accumulator, which then indexes the scale's values
+# precomputed for every reachable accumulator. The integer serves both methods: the standard part
+# below _FIELD, the RAND part times _FIELD. A part = answered × _ONE + Σ item values (integers:
+# standard values in tenths, as items 01 and 21 have one decimal; the sum stays below _ONE), except
+# the standard BP part = _BP_BASE × pre-code of item 21 + pre-code of item 22 (0 = unanswered).
 _ONE = 1 << 12
-_TENTHS = 10  # standard final values are multiples of 0.1 (items 01, 21): summed in tenths
-# Standard BP accumulator instead: _BP_BASE × pre-code of 21 + pre-code of 22 (0 = unanswered).
+_FIELD = 1 << 16
+_TENTHS = 10
 _BP_BASE = 8
 _SLOT = {scale: slot for slot, scale in enumerate(SCALES)}
 _SPARE = len(SCALES)  # the slot of item 02: HT for RAND, ignored by standard scoring
 
-Entry = tuple[int, int]  # (scale slot, integer added to the slot's accumulator)
-ItemTable = Mapping[str, Mapping[int, Entry]]
 Exact = dict[int, Fraction | None]
 
 
 @dataclass(frozen=True)
 class _Tables:
-    """Item lookups, and per slot: accumulator -> value, for both methods."""
+    """Item lookup (item id -> pre-code -> (slot, addition)) and per-slot value tables."""
 
-    standard_items: ItemTable
-    standard: tuple[dict[int, float | None], ...]
+    items: Mapping[str, Mapping[int, tuple[int, int]]]
+    standard: tuple[dict[int, float | None], ...]  # 8 scales: accumulator -> value
     pcs: tuple[dict[int, float], ...]  # accumulator -> the scale's share of PCS
     mcs: tuple[dict[int, float], ...]
-    rand_items: ItemTable
-    rand: tuple[dict[int, float | None], ...]
+    rand: tuple[dict[int, float | None], ...]  # 8 scales and HT
 
 
-def _reachable(additions: Iterable[Iterable[int]]) -> set[int]:
-    """Every accumulator value that answering any subset of the items can produce."""
-    keys = {0}
-    for adds in additions:
-        keys |= {key + add for key in keys for add in adds}
-    return keys
-
-
-def _standard_add(number: int, code: int) -> int:
+def _standard_part(number: int, code: int) -> int:
+    if number == HEALTH_CHANGE_ITEM:
+        return 0
     if number == 21:
         return _BP_BASE * code
     if number == 22:
@@ -186,15 +181,22 @@ def _standard_add(number: int, code: int) -> int:
     return _ONE + int(tenths)
 
 
-def _standard_exact(scale: str, additions: list[list[int]]) -> Exact:
-    keys = _reachable(additions)
+def _standard_exact(scale: str, part: int) -> Fraction | None:
     if scale == "BP":
-        return {k: bodily_pain(k // _BP_BASE or None, k % _BP_BASE or None) for k in keys}
-    return {k: standard_scale(scale, k // _ONE, Fraction(k % _ONE, _TENTHS)) for k in keys}
+        return bodily_pain(part // _BP_BASE or None, part % _BP_BASE or None)
+    return standard_scale(scale, part // _ONE, Fraction(part % _ONE, _TENTHS))
 
 
-def _rand_exact(additions: list[list[int]]) -> Exact:
-    return {k: Fraction(k % _ONE, k // _ONE) if k else None for k in _reachable(additions)}
+def _rand_exact(part: int) -> Fraction | None:
+    return Fraction(part % _ONE, part // _ONE) if part else None
+
+
+def _reachable(additions: list[list[int]]) -> set[int]:
+    """Every accumulator value that answering any subset of the items can produce."""
+    keys = {0}
+    for adds in additions:
+        keys |= {key + add for key in keys for add in adds}
+    return keys
 
 
 def _rounded(table: Exact) -> dict[int, float | None]:
@@ -209,38 +211,39 @@ def _shares(scale: str, table: Exact, which: int) -> dict[int, float]:
 def _tables() -> _Tables:
     """Build the lookups once per process, checking the instrument's codes against the rules."""
     slot_of = {n: _SLOT[scale] for scale, numbers in SCALE_ITEMS.items() for n in numbers}
-    standard_items: dict[str, dict[int, Entry]] = {}
-    rand_items: dict[str, dict[int, Entry]] = {}
-    standard_adds: list[list[list[int]]] = [[] for _ in SCALES]
-    rand_adds: list[list[list[int]]] = [[] for _ in range(_SPARE + 1)]
+    items: dict[str, dict[int, tuple[int, int]]] = {}
+    additions: list[list[list[int]]] = [[] for _ in range(_SPARE + 1)]
     for item in load_instrument("sf36").items:
         number = int(item.id.removeprefix("sf36_"))
         size = next(len(values) for numbers, values in RAND_RECODE if number in numbers)
         if item.codes != tuple(range(1, size + 1)):
             raise RuntimeError(f"sf36.json: {item.id} has codes {item.codes}, not 1..{size}")
         slot = slot_of.get(number, _SPARE)
-        rand = {code: _ONE + rand_value(number, code) for code in item.codes}
-        rand_items[item.id] = {code: (slot, add) for code, add in rand.items()}
-        rand_adds[slot].append(list(rand.values()))
-        if slot == _SPARE:
-            standard_items[item.id] = {code: (slot, 0) for code in item.codes}
-            continue
-        standard = {code: _standard_add(number, code) for code in item.codes}
-        standard_items[item.id] = {code: (slot, add) for code, add in standard.items()}
-        standard_adds[slot].append(list(standard.values()))
-    exact = [_standard_exact(scale, standard_adds[slot]) for slot, scale in enumerate(SCALES)]
+        adds = {
+            code: _standard_part(number, code) + _FIELD * (_ONE + rand_value(number, code))
+            for code in item.codes
+        }
+        items[item.id] = {code: (slot, add) for code, add in adds.items()}
+        additions[slot].append(list(adds.values()))
+    for slot_adds in additions:  # a scale's standard part must stay below the RAND part
+        assert sum(max(add % _FIELD for add in item) for item in slot_adds) < _FIELD
+    keys = [_reachable(slot_adds) for slot_adds in additions]
+    exact = [
+        {key: _standard_exact(scale, key % _FIELD) for key in keys[slot]}
+        for slot, scale in enumerate(SCALES)
+    ]
     return _Tables(
-        standard_items=standard_items,
+        items=items,
         standard=tuple(map(_rounded, exact)),
         pcs=tuple(_shares(scale, table, 0) for scale, table in zip(SCALES, exact, strict=True)),
         mcs=tuple(_shares(scale, table, 1) for scale, table in zip(SCALES, exact, strict=True)),
-        rand_items=rand_items,
-        rand=tuple(_rounded(_rand_exact(adds)) for adds in rand_adds),
+        rand=tuple(_rounded({key: _rand_exact(key // _FIELD) for key in k}) for k in keys),
     )
 
 
-def _accumulate(items: ItemTable, answers: Mapping[str, object]) -> list[int]:
+def _accumulate(tables: _Tables, answers: Mapping[str, object]) -> list[int]:
     """One accumulator per scale slot; validates every answer (the hot loop: keep it minimal)."""
+    items = tables.items
     acc = [0] * (_SPARE + 1)
     for key, code in answers.items():
         if type(code) is not int:  # bool and float hash like ints: refuse them here
@@ -255,10 +258,7 @@ def _accumulate(items: ItemTable, answers: Mapping[str, object]) -> list[int]:
     return acc
 
 
-def score_standard(answers: Mapping[str, object]) -> dict[str, float | None]:
-    """The 8 standard scales (0–100, half-scale rule) and PCS/MCS, or None where missing."""
-    tables = _tables()
-    acc = _accumulate(tables.standard_items, answers)
+def _standard(tables: _Tables, acc: list[int]) -> dict[str, float | None]:
     values = list(map(dict.__getitem__, tables.standard, acc))  # 8: map stops at the shorter
     if None in values:  # PCS/MCS need all eight scales
         values += (None, None)
@@ -269,8 +269,26 @@ def score_standard(answers: Mapping[str, object]) -> dict[str, float | None]:
     return dict(zip(STANDARD_KEYS, values, strict=True))
 
 
+def _rand(tables: _Tables, acc: list[int]) -> dict[str, float | None]:
+    return dict(zip(RAND_KEYS, map(dict.__getitem__, tables.rand, acc), strict=True))
+
+
+def score_standard(answers: Mapping[str, object]) -> dict[str, float | None]:
+    """The 8 standard scales (0–100, half-scale rule) and PCS/MCS, or None where missing."""
+    tables = _tables()
+    return _standard(tables, _accumulate(tables, answers))
+
+
 def score_rand(answers: Mapping[str, object]) -> dict[str, float | None]:
     """The 8 RAND-36 scales (mean of the answered recoded items, no minimum) and HT (item 02)."""
     tables = _tables()
-    acc = _accumulate(tables.rand_items, answers)
-    return dict(zip(RAND_KEYS, map(dict.__getitem__, tables.rand, acc), strict=True))
+    return _rand(tables, _accumulate(tables, answers))
+
+
+def score_both(
+    answers: Mapping[str, object],
+) -> tuple[dict[str, float | None], dict[str, float | None]]:
+    """(standard, RAND) from one pass over the answers."""
+    tables = _tables()
+    acc = _accumulate(tables, answers)
+    return _standard(tables, acc), _rand(tables, acc)
