@@ -91,6 +91,9 @@ class ReviewPage(Page):
                 self.add(label(step.instrument.short_title[lang].upper(), "instrument"))
             self.add(self._row(step, response))
         self.confirm_panel = self._confirm_panel()
+        self.error = label(t(lang, "kiosk.review.submit_failed"), "error")
+        self.error.hide()
+        self.add(self.error)
         self.column.addStretch(1)
         self.submit_button = button(t(lang, "kiosk.review.submit"), "primary")
         self.submit_button.setEnabled(complete)
@@ -133,6 +136,12 @@ class ReviewPage(Page):
         panel.setVisible(False)
         self.add(panel)
         return panel
+
+    def show_submit_failed(self) -> None:
+        """Sending failed: the answers stay stored, the staff are called."""
+        self.confirm_panel.setVisible(False)
+        self.error.show()
+        self.reveal(self.error)
 
     def _on_submit_clicked(self) -> None:
         self.confirm_panel.setVisible(True)

@@ -89,7 +89,7 @@ def _render(
     size: tuple[int, int],
     args: argparse.Namespace,
 ) -> list[Path]:
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
@@ -109,6 +109,12 @@ def _render(
         def start(self, *args: object) -> None:
             pass
 
+    def quiet(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+        # The offscreen platform says this for every shown window; everything else is shown.
+        if "propagateSizeHints" not in message:
+            print(message, file=sys.stderr)
+
+    qInstallMessageHandler(quiet)
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     apply_style(app, large_text=args.large_text, high_contrast=args.high_contrast)

@@ -462,7 +462,13 @@ class KioskWindow(QMainWindow):
     def _on_submitted(self) -> None:
         assert self.flow is not None
         lang = self._patient_lang()
-        self.flow.submit()
+        try:
+            self.flow.submit()
+        except StorageError:
+            review = self.page()
+            if isinstance(review, ReviewPage):
+                review.show_submit_failed()
+            return
         self.flow = None
         page = ThanksPage(lang)
         page.finished.connect(lambda: self.lock(reason="staff"))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+from kiosk_driver import Kiosk, make_database, make_window
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 ShowActive = Callable[[QWidget], None]
+StartKiosk = Callable[[Path], Kiosk]
 
 
 @pytest.fixture
@@ -24,3 +27,36 @@ def show_active(qtbot: QtBot) -> ShowActive:
         qtbot.waitUntil(widget.isActiveWindow)
 
     return show
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """A real database file with its admin (PIN 123456) and one subject due for baseline."""
+    return make_database(tmp_path / "kiosk.db")
+
+
+@pytest.fixture
+def kiosk(qtbot: QtBot, db_path: Path, tmp_path: Path, show_active: ShowActive) -> Iterator[Kiosk]:
+    """The kiosk window on `db_path`, its idle timer fired by hand, released after the test."""
+    window, timer = make_window(db_path, tmp_path / "settings.json")
+    qtbot.addWidget(window)
+    show_active(window)
+    yield Kiosk(window, timer, db_path)
+    window.release()
+
+
+@pytest.fixture
+def start_kiosk(qtbot: QtBot, tmp_path: Path, show_active: ShowActive) -> Iterator[StartKiosk]:
+    """Start a kiosk window on a database file later in a test (e.g. after a crash)."""
+    windows = []
+
+    def start(db_path: Path) -> Kiosk:
+        window, timer = make_window(db_path, tmp_path / "settings.json")
+        qtbot.addWidget(window)
+        show_active(window)
+        windows.append(window)
+        return Kiosk(window, timer, db_path)
+
+    yield start
+    for window in windows:
+        window.release()

@@ -1,0 +1,136 @@
+"""Drives the kiosk through its widgets as staff and patients do (tests and the crash child)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TypeVar
+
+from PySide6.QtCore import QPoint, Qt, QTimer
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
+
+from respine_desktop import storage
+from ui.item_page import ItemPage
+from ui.patient_pages import HandoverPage
+from ui.settings import KioskSettings
+from ui.signals import emit
+from ui.staff_pages import LockPage, PinPage, StaffHomePage
+from ui.visit_picker import VisitPickerPage
+from ui.window import KioskWindow
+
+W = TypeVar("W", bound=QWidget)
+
+
+def make_database(path: Path) -> Path:
+    """A real database file with its admin (PIN 123456) and one subject due for baseline."""
+    with storage.create_database(path, admin_pin=PIN) as db:
+        admin = storage.authenticate(db, "admin", PIN)
+        storage.register_subject(db, SUBJECT, day0=date.today(), staff=admin)
+    return path
+
+
+def make_window(db_path: Path, settings_path: Path) -> tuple[KioskWindow, ManualTimer]:
+    """The kiosk window on `db_path` (1280 x 800) with an idle timer fired by hand."""
+    timer = ManualTimer()
+    window = KioskWindow(
+        db_path,
+        settings=KioskSettings(idle_timeout_s=90),
+        settings_path=settings_path,
+        idle_timer=timer,
+    )
+    window.resize(1280, 800)
+    return window, timer
+
+
+class ManualTimer(QTimer):
+    """A timer that never runs by itself: a test fires `timeout` by hand, one idle second each."""
+
+    def start(self, *args: object) -> None:
+        self.running = True
+
+    def stop(self) -> None:
+        self.running = False
+
+    def tick(self, seconds: int = 1) -> None:
+        for _ in range(seconds):
+            emit(self.timeout)
+
+
+PIN = "123456"
+SUBJECT = "RSP-01-007"
+
+
+def tap(widget: QWidget, point: QPoint | None = None) -> None:
+    """A real mouse click (press + release) on `widget`, at its centre or at `point`."""
+    assert widget.isVisible() and widget.isEnabled(), f"{widget!r} cannot be tapped"
+    at = point if point is not None else widget.rect().center()
+    QTest.mouseClick(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
+
+
+@dataclass
+class Kiosk:
+    """The window under test, with the steps staff and patients take, done through its widgets."""
+
+    window: KioskWindow
+    timer: ManualTimer
+    db_path: Path
+
+    def page(self) -> QWidget:
+        return self.window.page()
+
+    def on(self, kind: type[W]) -> W:
+        page = self.window.page()
+        assert isinstance(page, kind), f"on {type(page).__name__}, expected {kind.__name__}"
+        return page
+
+    def sign_in(self, username: str = "admin", pin: str = PIN) -> None:
+        page = self.on(PinPage)
+        page.username.setText(username)
+        page.pin.setText(pin)
+        tap(page.sign_in_button)
+
+    def unlock(self, username: str = "admin", pin: str = PIN) -> None:
+        tap(self.on(LockPage).unlock_button)
+        self.sign_in(username, pin)
+        self.on(StaffHomePage)
+
+    def hand_over(self, subject: str = SUBJECT, visit: str = "M0") -> None:
+        """From the staff home: choose the subject and visit, hand over, patient taps Start."""
+        tap(self.on(StaffHomePage).buttons["start"])
+        picker = self.on(VisitPickerPage)
+        QTest.keyClicks(picker.search, subject)
+        assert picker.subjects.count() == 1
+        picker.subjects.setCurrentRow(0)
+        rows = [picker.visits.item(n) for n in range(picker.visits.count())]
+        (row,) = [r for r in rows if r.data(Qt.ItemDataRole.UserRole) == visit]
+        picker.visits.setCurrentItem(row)
+        tap(picker.hand_over_button)
+        tap(self.on(HandoverPage).start_button)
+
+    def item(self) -> ItemPage:
+        return self.on(ItemPage)
+
+    def tap_vas(self, point: QPoint) -> None:
+        vas = self.item().vas
+        assert vas is not None
+        tap(vas, point)
+
+    def answer(self, choice: int = 1) -> None:
+        """Answer the item on screen: the VAS at 50 %, a choice item with its `choice`-th option."""
+        page = self.item()
+        if page.vas is not None:
+            tap(page.vas, page.vas.point_for(0.5))
+        else:
+            assert page.choices is not None
+            tap(page.choices.buttons[min(choice, len(page.choices.buttons) - 1)])
+
+    def next(self) -> None:
+        tap(self.item().next_button)
+
+    def answer_until(self, item_id: str) -> None:
+        """Answer and go on until the item `item_id` is on screen."""
+        while self.item().step.item.id != item_id:
+            self.answer()
+            self.next()
