@@ -1,0 +1,450 @@
+"""Site bundles: everything a hub needs from a kiosk, in one signed file, and its import.
+
+File format (one ZIP file, deflate):
+
+* ``data/<table>.jsonl``: one JSON array per row, columns in the order the manifest lists, for
+  sites, devices, staff (no PIN hashes), subjects, visits, sessions, answers, scores and
+  audit_log (see `storage.bundle_merge` for what `since` cuts);
+* ``manifest.json``: format and version, bundle id, study id and OID, site, device, creation
+  time, `since`, application and scoring versions, the signing key's id, and for each member its
+  table, columns, row count, byte count and SHA-256;
+* ``signature.json``: HMAC-SHA256 of the exact bytes of ``manifest.json`` under the site key.
+
+Signature choice: HMAC-SHA256 with a per-site secret (`storage.site_key`), from the standard
+library. No Ed25519 implementation is installed (``cryptography`` / ``PyNaCl`` are not
+dependencies), and the threat is a bundle altered or swapped on its way from a kiosk to the hub
+(USB stick, shared folder), not a kiosk of the site forging another's data: every device of a site
+is provisioned by the same staff, so a shared secret gives the integrity and origin check needed,
+with no new dependency and no key pair per device to manage. The manifest's member hashes bind
+every byte of the data to the signed manifest.
+
+Import checks, before writing anything: a readable, complete ZIP (a truncated file has no central
+directory); exactly the expected members; the format version; the study (a bundle of another
+study is refused); the key id and the HMAC; every member's SHA-256 and size. Then the rows are
+merged in one transaction (`storage.bundle_merge.merge_bundle`), which refuses broken or
+discontinuous audit chains. Any refusal raises `BundleError` with the reason; the hub is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import uuid
+import zipfile
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from respine_desktop import __version__, clock, scoring
+from respine_desktop.exports.errors import BundleError, ExportError
+from respine_desktop.exports.files import atomic_binary, output_file
+from respine_desktop.exports.progress import Progress, Ticker
+from respine_desktop.storage import StorageError, StudyDb
+from respine_desktop.storage.bundle_merge import (
+    BUNDLE_COLUMNS,
+    TABLES,
+    MergeResult,
+    bundle_rows,
+    merge_bundle,
+)
+from respine_desktop.storage.site_key import ensure_site_key, get_site_key, key_id
+
+FORMAT = "respine-site-bundle"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+SIGNATURE = "signature.json"
+ALGORITHM = "HMAC-SHA256"
+_MAX_SMALL = 1 << 20  # manifest and signature are a few kB
+_CHUNK = 1 << 16
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_COUNTED = ("subjects", "sessions", "answers", "audit_log")
+
+
+def member_name(table: str) -> str:
+    return f"data/{table}.jsonl"
+
+
+@dataclass(frozen=True)
+class BundleInfo:
+    """A bundle's manifest, as written or as verified."""
+
+    path: Path
+    bundle_id: str
+    study_id: str
+    site_code: str
+    device_id: str
+    created_at: str
+    since: str | None
+    key_id: str
+    rows: Mapping[str, int]
+    sha256: str
+
+    def describe(self) -> str:
+        counts = ", ".join(
+            f"{self.rows.get(t, 0)} {t.replace('_log', ' entries')}" for t in _COUNTED
+        )
+        since = f" since {self.since}" if self.since else ""
+        return (
+            f"bundle {self.bundle_id} of device {self.device_id} (site {self.site_code})"
+            f"{since}: {counts}"
+        )
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    """What `import_bundle` did."""
+
+    bundle: BundleInfo
+    result: MergeResult
+
+    def describe(self) -> str:
+        r = self.result
+        if not r.changed:
+            return f"bundle {self.bundle.bundle_id} already imported: nothing changed"
+        new = ", ".join(f"{r.inserted[t]} {t.replace('_log', ' entries')}" for t in _COUNTED)
+        text = (
+            f"imported bundle {self.bundle.bundle_id} of device {self.bundle.device_id}: new {new}"
+        )
+        if r.subjects_matched_by_code:
+            text += f"; {r.subjects_matched_by_code} subjects matched by code"
+        if r.conflicts:
+            text += f"; {len(r.conflicts)} conflicts flagged for review"
+        return text
+
+
+def parse_since(text: str) -> str:
+    """A `--since` value (ISO date = midnight UTC, or ISO date-time) as a stored UTC timestamp."""
+    try:
+        if len(text) == 10:
+            moment = datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+        else:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                raise ValueError("no time zone")
+    except ValueError:
+        raise ValueError(
+            f"--since {text!r}: expected an ISO date (2025-03-01) or a date-time with a time "
+            "zone (2025-03-01T09:00:00Z)"
+        ) from None
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _sign(key: bytes, manifest: bytes) -> str:
+    return hmac.new(key, manifest, hashlib.sha256).hexdigest()
+
+
+def _row_count(db: StudyDb, table: str, since: str | None) -> int:
+    """An estimate for progress only (the manifest counts what was written)."""
+    if since is not None and table in ("answers", "scores", "audit_log"):
+        return 0
+    return int(db.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
+def export_bundle(
+    db: StudyDb,
+    out: str | Path,
+    *,
+    since: str | None = None,
+    key: bytes | None = None,
+    progress: Progress | None = None,
+) -> BundleInfo:
+    """Write the signed bundle of `db` to `out` (replaced if it exists).
+
+    `since`: a stored-format UTC timestamp (see `parse_since`) cutting the append-only streams;
+    `key`: the site key (default: this database's, created at first use).
+    """
+    try:
+        path = output_file(Path(out))
+    except OSError as exc:
+        raise ExportError(str(exc)) from None
+    key = key if key is not None else ensure_site_key(db)
+    bundle_id = str(uuid.uuid4())
+    created = clock.now_iso()
+    total = sum(_row_count(db, t, since) for t in TABLES)
+    ticker = Ticker(progress, total, "bundle export")
+    done = 0
+    members: list[dict[str, object]] = []
+    counts: dict[str, int] = {}
+    with (
+        atomic_binary(path) as f,
+        zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf,
+    ):
+        for table in TABLES:
+            h = hashlib.sha256()
+            size = rows = 0
+            with zf.open(member_name(table), "w", force_zip64=True) as m:
+                buffer: list[str] = []
+                for row in bundle_rows(db, table, since):
+                    buffer.append(_ENCODER.encode(row))
+                    rows += 1
+                    if len(buffer) >= 2000:
+                        size += _flush(m, h, buffer)
+                        done += len(buffer)
+                        ticker.tick(done, table)
+                        buffer = []
+                size += _flush(m, h, buffer)
+                done += len(buffer)
+            counts[table] = rows
+            members.append(
+                {
+                    "name": member_name(table),
+                    "table": table,
+                    "columns": list(BUNDLE_COLUMNS[table]),
+                    "rows": rows,
+                    "bytes": size,
+                    "sha256": h.hexdigest(),
+                }
+            )
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "bundle_id": bundle_id,
+            "study_id": db.study_id,
+            "study_oid": db.study.oid,
+            "site_code": db.site_code,
+            "device_id": db.device_id,
+            "created_at": created,
+            "since": since,
+            "app_version": __version__,
+            "scoring_version": scoring.SCORING_VERSION,
+            "key_id": key_id(key),
+            "signature_algorithm": ALGORITHM,
+            "members": members,
+        }
+        manifest_bytes = json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")
+        zf.writestr(MANIFEST, manifest_bytes)
+        signature = {"algorithm": ALGORITHM, "key_id": key_id(key), "signed": MANIFEST}
+        signature["hmac"] = _sign(key, manifest_bytes)
+        zf.writestr(SIGNATURE, json.dumps(signature, indent=1).encode("utf-8"))
+    info = BundleInfo(
+        path=path,
+        bundle_id=bundle_id,
+        study_id=db.study_id,
+        site_code=db.site_code,
+        device_id=db.device_id,
+        created_at=created,
+        since=since,
+        key_id=key_id(key),
+        rows=counts,
+        sha256=_file_sha256(path),
+    )
+    ticker.done(f"bundle export: {info.describe()}")
+    return info
+
+
+def _flush(m: IO[bytes], h: Any, buffer: list[str]) -> int:
+    if not buffer:
+        return 0
+    data = ("\n".join(buffer) + "\n").encode("utf-8")
+    h.update(data)
+    m.write(data)
+    return len(data)
+
+
+# -- reading and verifying -------------------------------------------------------------------
+
+
+def _read_small(zf: zipfile.ZipFile, name: str) -> bytes:
+    info = zf.getinfo(name)
+    if info.file_size > _MAX_SMALL:
+        raise BundleError(f"{name} is too large ({info.file_size} bytes)")
+    return zf.read(name)
+
+
+def _manifest(zf: zipfile.ZipFile, path: Path) -> tuple[dict[str, Any], bytes, dict[str, Any]]:
+    names = set(zf.namelist())
+    expected = {MANIFEST, SIGNATURE, *(member_name(t) for t in TABLES)}
+    if names != expected:
+        missing = sorted(expected - names)
+        extra = sorted(names - expected)
+        detail = f"missing {', '.join(missing)}" if missing else f"unexpected {', '.join(extra)}"
+        raise BundleError(f"{path}: not a complete RESPINE bundle ({detail})")
+    raw = _read_small(zf, MANIFEST)
+    try:
+        manifest = json.loads(raw)
+        signature = json.loads(_read_small(zf, SIGNATURE))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BundleError(f"{path}: manifest or signature is not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or not isinstance(signature, dict):
+        raise BundleError(f"{path}: manifest or signature is not a JSON object")
+    return manifest, raw, signature
+
+
+def _check_manifest(
+    db: StudyDb, manifest: Mapping[str, Any], raw: bytes, signature: Mapping[str, Any], key: bytes
+) -> None:
+    if manifest.get("format") != FORMAT:
+        raise BundleError(f"not a RESPINE site bundle (format {manifest.get('format')!r})")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise BundleError(
+            f"bundle format version {manifest.get('format_version')!r} is not supported "
+            f"(this is version {__version__}, reading format {FORMAT_VERSION})"
+        )
+    if manifest.get("study_id") != db.study_id:
+        raise BundleError(
+            f"the bundle belongs to study {manifest.get('study_id')!r}, this database to study "
+            f"{db.study_id!r}: refused"
+        )
+    mine = key_id(key)
+    if signature.get("algorithm") != ALGORITHM or manifest.get("key_id") != signature.get("key_id"):
+        raise BundleError("the bundle's signature block is malformed")
+    if signature.get("key_id") != mine:
+        raise BundleError(
+            f"the bundle is signed with site key {signature.get('key_id')!r}, this database "
+            f"has site key {mine}: install the site's key (import key) or check the bundle's origin"
+        )
+    expected = _sign(key, raw)
+    if not hmac.compare_digest(expected, str(signature.get("hmac", ""))):
+        raise BundleError("the bundle's signature does not match its manifest: tampered")
+    members = manifest.get("members")
+    if not isinstance(members, list) or [m.get("table") for m in members] != list(TABLES):
+        raise BundleError("the bundle's manifest does not list the expected tables")
+    for m in members:
+        if m.get("columns") != list(BUNDLE_COLUMNS[m["table"]]) or m.get("name") != member_name(
+            m["table"]
+        ):
+            raise BundleError(f"the bundle's {m['table']} table has other columns than expected")
+
+
+def _check_members(zf: zipfile.ZipFile, manifest: Mapping[str, Any]) -> None:
+    for m in manifest["members"]:
+        h = hashlib.sha256()
+        size = lines = 0
+        with zf.open(m["name"]) as f:
+            for chunk in iter(lambda: f.read(_CHUNK), b""):
+                h.update(chunk)
+                size += len(chunk)
+                lines += chunk.count(b"\n")
+        if h.hexdigest() != m.get("sha256") or size != m.get("bytes"):
+            raise BundleError(f"{m['name']} does not match its hash in the manifest: tampered")
+        if lines != m.get("rows"):
+            raise BundleError(f"{m['name']} has {lines} rows, the manifest says {m.get('rows')}")
+
+
+def _rows(zf: zipfile.ZipFile, table: str) -> Iterator[Sequence[Any]]:
+    with zf.open(member_name(table)) as f:
+        for n, line in enumerate(f, start=1):
+            try:
+                row = json.loads(line)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                raise BundleError(f"{member_name(table)} line {n} is not valid JSON") from None
+            if not isinstance(row, list):
+                raise BundleError(f"{member_name(table)} line {n} is not a row")
+            yield row
+
+
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError)
+
+
+def _open(path: Path) -> zipfile.ZipFile:
+    if not path.is_file():
+        raise BundleError(f"{path}: no such bundle file")
+    try:
+        return zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        with open(path, "rb") as f:
+            head = f.read(4)
+        if head == b"PK\x03\x04":
+            raise BundleError(f"{path}: the bundle is truncated or damaged") from None
+        raise BundleError(f"{path}: not a RESPINE bundle (not a ZIP file)") from None
+    except OSError as exc:
+        raise BundleError(f"{path}: cannot read ({exc.strerror or exc})") from None
+
+
+def verify_bundle(db: StudyDb, path: str | Path, *, key: bytes | None = None) -> BundleInfo:
+    """Check a bundle against `db` (study, signature, every hash) without writing anything."""
+    path = Path(path)
+    key = key if key is not None else _installed_key(db)
+    with _open(path) as zf:
+        try:
+            manifest, raw, signature = _manifest(zf, path)
+            _check_manifest(db, manifest, raw, signature, key)
+            _check_members(zf, manifest)
+        except BundleError as exc:
+            raise BundleError(f"{path}: {exc}") from None
+        except _READ_ERRORS as exc:
+            raise BundleError(f"{path}: the bundle is damaged ({exc})") from None
+    return BundleInfo(
+        path=path,
+        bundle_id=str(manifest.get("bundle_id")),
+        study_id=str(manifest["study_id"]),
+        site_code=str(manifest.get("site_code")),
+        device_id=str(manifest.get("device_id")),
+        created_at=str(manifest.get("created_at")),
+        since=manifest.get("since"),
+        key_id=str(manifest["key_id"]),
+        rows={m["table"]: int(m["rows"]) for m in manifest["members"]},
+        sha256=_file_sha256(path),
+    )
+
+
+def _installed_key(db: StudyDb) -> bytes:
+    key = get_site_key(db)
+    if key is None:
+        raise BundleError(
+            f"{db.path}: this database has no site key yet: install the site's key first "
+            "(python main.py import key --db PATH KEYFILE)"
+        )
+    return key
+
+
+def import_bundle(
+    db: StudyDb,
+    path: str | Path,
+    *,
+    key: bytes | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Verify the bundle at `path` and merge it into `db` (see the module docstring).
+
+    Idempotent: a bundle imported already changes nothing. Raises `BundleError` (nothing
+    written) when it is refused.
+    """
+    path = Path(path)
+    info = verify_bundle(db, path, key=key)
+    total = sum(info.rows.values())
+    ticker = Ticker(progress, total, "bundle import")
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if done % 1000 == 0:
+            ticker.tick(done)
+
+    with _open(path) as zf:
+        try:
+            result = merge_bundle(
+                db,
+                lambda table: _rows(zf, table),
+                bundle={
+                    "bundle_id": info.bundle_id,
+                    "device_id": info.device_id,
+                    "site_code": info.site_code,
+                    "created_at": info.created_at,
+                    "since": info.since,
+                    "key_id": info.key_id,
+                    "sha256": info.sha256,
+                    "file": path.name,
+                },
+                tick=tick,
+            )
+        except StorageError as exc:
+            raise BundleError(f"{path}: refused: {exc}") from None
+        except _READ_ERRORS as exc:
+            raise BundleError(f"{path}: the bundle is damaged ({exc})") from None
+    summary = ImportSummary(info, result)
+    ticker.done(summary.describe())
+    return summary

@@ -1,0 +1,154 @@
+"""CSV export for SAS/R/Stata: ``answers_long.csv``, ``visits_wide.csv`` and ``codebook.csv``.
+
+* ``answers_long.csv``: one row per answer version (superseded ones included, with the id of the
+  row that replaced them), so the whole answer history can be analysed;
+* ``visits_wide.csv``: one row per subject × scheduled visit with the current item values, the
+  scores (SF-36 standard with PCS/MCS and RAND-36 under distinct names), change from baseline,
+  MCID flags and responder status (see `visit_values` for the rules);
+* ``codebook.csv``: every column of both files, every code and its label (see `codebook`).
+
+UTF-8 without BOM, comma separated, RFC 4180 quoting and CRLF line ends. Numbers: codes as
+integers, decimals in full double precision (shortest text that reads back to the same double),
+flags 1/0, empty = missing. Rows are written subject by subject as they are read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from respine_desktop.exports.codebook import (
+    ANSWERS_LONG,
+    CODEBOOK,
+    CODEBOOK_HEADER,
+    VISITS_WIDE,
+    answers_long_columns,
+    codebook_rows,
+    item_columns,
+    visits_wide_columns,
+)
+from respine_desktop.exports.errors import ExportError
+from respine_desktop.exports.files import atomic_text, output_dir
+from respine_desktop.exports.progress import Progress, Ticker
+from respine_desktop.exports.visit_values import ENDPOINT_NAMES, SCORE_NAMES, visit_values
+from respine_desktop.instruments import INSTRUMENT_IDS, load_instrument
+from respine_desktop.storage import StudyDb
+from respine_desktop.storage.export_reads import count_subject_records, iter_subject_records
+
+
+@dataclass(frozen=True)
+class CsvExport:
+    """What `export_csv` wrote."""
+
+    directory: Path
+    files: tuple[Path, ...]
+    subjects: int
+    answer_rows: int
+    visit_rows: int
+
+
+def cell(value: object) -> str:
+    """The CSV text of a value: '' for None, 1/0 for flags, integers plain, doubles round-trip."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return str(value)
+
+
+@cache
+def _option_texts() -> dict[tuple[str, int], Mapping[str, str]]:
+    return {
+        (item.id, c.code): c.text
+        for instrument_id in INSTRUMENT_IDS
+        for item in load_instrument(instrument_id).items
+        for c in item.choices
+    }
+
+
+def _label(item_id: str, code: float | None, language: str) -> str:
+    """The text of a choice answer's option in `language` ('' for the VAS or a skip)."""
+    if code is None:
+        return ""
+    text = _option_texts().get((item_id, int(code)))
+    if text is None:
+        return ""
+    return text.get(language) or text.get("en") or ""
+
+
+def export_csv(db: StudyDb, out: str | Path, *, progress: Progress | None = None) -> CsvExport:
+    """Write the three CSV files into the directory `out` (created if missing; files replaced)."""
+    try:
+        directory = output_dir(Path(out))
+    except OSError as exc:
+        raise ExportError(str(exc)) from None
+    study = db.study
+    long_cols = [c.name for c in answers_long_columns()]
+    wide_cols = [c.name for c in visits_wide_columns(study)]
+    items = [c.name for c in item_columns(study)]
+    total = count_subject_records(db)
+    ticker = Ticker(progress, total, "CSV export")
+    subjects = answer_rows = visit_rows = 0
+    paths = (directory / ANSWERS_LONG, directory / VISITS_WIDE, directory / CODEBOOK)
+    with contextlib.ExitStack() as stack:
+        f_long, f_wide, f_book = (stack.enter_context(atomic_text(p)) for p in paths)
+        long_w, wide_w, book_w = (csv.writer(f) for f in (f_long, f_wide, f_book))
+        book_w.writerow(CODEBOOK_HEADER)
+        book_w.writerows(codebook_rows(study))
+        long_w.writerow(long_cols)
+        wide_w.writerow(wide_cols)
+        for record in iter_subject_records(db):
+            code = record.subject.code
+            visit_of = {s.id: s.visit_code for s in record.sessions}
+            replaced_by: dict[str, str] = {}
+            for a in record.answers:
+                if a.supersedes is not None:
+                    # a fork (two rows superseding one) lists both, space separated
+                    prior = replaced_by.get(a.supersedes)
+                    replaced_by[a.supersedes] = f"{prior} {a.id}" if prior else a.id
+            for a in record.answers:
+                long_w.writerow(
+                    (
+                        code,
+                        visit_of.get(a.session_id, ""),
+                        a.instrument_id,
+                        a.instrument_version,
+                        a.instrument_checksum,
+                        a.item_id,
+                        cell(a.value),
+                        _label(a.item_id, a.value, a.language),
+                        a.language,
+                        a.device_id,
+                        a.session_id,
+                        a.given_at,
+                        replaced_by.get(a.id, ""),
+                        a.reason or "",
+                        a.id,
+                        a.status,
+                        a.given_by or "",
+                    )
+                )
+            answer_rows += len(record.answers)
+            for v in visit_values(study, record):
+                row = [
+                    code,
+                    record.subject.site_code,
+                    v.code,
+                    v.visit_date.isoformat() if v.visit_date else "",
+                    v.status,
+                ]
+                row += [cell(v.answers[i].value) if i in v.answers else "" for i in items]
+                row += [cell(v.scores.get(name)) for name in SCORE_NAMES]
+                row += [cell(v.endpoints.get(name)) for name in ENDPOINT_NAMES]
+                wide_w.writerow(row)
+                visit_rows += 1
+            subjects += 1
+            ticker.tick(subjects, code)
+    ticker.done(f"CSV export: {subjects} subjects, {answer_rows} answers written to {directory}")
+    return CsvExport(directory, paths, subjects, answer_rows, visit_rows)

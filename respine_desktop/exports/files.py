@@ -1,0 +1,65 @@
+"""Writing export files safely: to ``<name>.partial`` first, renamed into place when complete.
+
+A failed or interrupted export never leaves a truncated file under the final name, and an
+existing file of that name is replaced only by a complete one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+
+def partial_path(path: Path) -> Path:
+    """The temporary name `path` is written under."""
+    return path.with_name(path.name + ".partial")
+
+
+@contextlib.contextmanager
+def atomic_binary(path: Path) -> Iterator[IO[bytes]]:
+    """A binary file for `path`: written as ``.partial``, fsynced and renamed on success."""
+    tmp = partial_path(path)
+    try:
+        with open(tmp, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def atomic_text(path: Path, *, newline: str = "") -> Iterator[IO[str]]:
+    """A UTF-8 text file for `path` (no BOM), written like `atomic_binary`."""
+    tmp = partial_path(path)
+    try:
+        with open(tmp, "w", encoding="utf-8", newline=newline) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def output_dir(path: Path) -> Path:
+    """`path` as an output directory: created if missing (its parent must exist)."""
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{path}: exists and is not a directory")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{path.parent}: no such directory")
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def output_file(path: Path) -> Path:
+    """`path` as an output file: its directory must exist and it must not be a directory."""
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a directory")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"{path.parent}: no such directory")
+    return path

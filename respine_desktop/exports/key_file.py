@@ -1,0 +1,94 @@
+"""Site key files: how the site key travels from one database of a site to the others.
+
+A small JSON file (``format``, ``study_id``, ``site_code``, ``key_id``, ``key`` in hex), written
+with permissions 0600. It is a secret: whoever holds it can sign bundles the site's hub accepts,
+so it is copied by hand (USB stick) to each kiosk and the hub, then deleted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from respine_desktop.exports.errors import ExportError
+from respine_desktop.exports.files import output_file
+from respine_desktop.storage import StudyDb
+from respine_desktop.storage.site_key import (
+    KEY_BYTES,
+    ensure_site_key,
+    install_site_key,
+    key_id,
+)
+
+FORMAT = "respine-site-key"
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    """A site key and whom it is for."""
+
+    study_id: str
+    site_code: str
+    key: bytes
+
+    @property
+    def key_id(self) -> str:
+        return key_id(self.key)
+
+
+def write_key_file(db: StudyDb, out: str | Path) -> KeyFile:
+    """Write this database's site key (created now if it has none) to the new file `out`."""
+    path = Path(out)
+    try:
+        output_file(path)
+    except OSError as exc:
+        raise ExportError(str(exc)) from None
+    key = ensure_site_key(db)
+    data = {
+        "format": FORMAT,
+        "study_id": db.study_id,
+        "site_code": db.site_code,
+        "key_id": key_id(key),
+        "key": key.hex(),
+    }
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise ExportError(f"{path}: the file exists already") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1)
+        f.write("\n")
+    return KeyFile(db.study_id, db.site_code, key)
+
+
+def read_key_file(path: str | Path) -> KeyFile:
+    """Read and check a key file (ExportError naming the problem)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ExportError(f"{path}: not a RESPINE site key file") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ExportError(f"{path}: not a RESPINE site key file")
+    try:
+        key = bytes.fromhex(str(data.get("key")))
+    except ValueError:
+        raise ExportError(f"{path}: the key is not hexadecimal") from None
+    if len(key) != KEY_BYTES or key_id(key) != data.get("key_id"):
+        raise ExportError(f"{path}: the key is damaged (length or id does not match)")
+    return KeyFile(str(data.get("study_id")), str(data.get("site_code")), key)
+
+
+def install_key_file(db: StudyDb, path: str | Path, *, replace: bool = False) -> bool:
+    """Install the key of `path` into `db` (refuses another study's key). False if unchanged."""
+    found = read_key_file(path)
+    if found.study_id != db.study_id:
+        raise ExportError(
+            f"{path}: this key is for study {found.study_id!r}, the database is study "
+            f"{db.study_id!r}"
+        )
+    return install_site_key(db, found.key, replace=replace)

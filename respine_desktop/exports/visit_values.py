@@ -1,0 +1,187 @@
+"""What one subject × visit exports: current answers, scores and endpoints, one rule for all files.
+
+Rules shared by the wide CSV, the REDCap records and the ODM snapshot:
+
+* The session of a visit: the submitted one; when several were submitted (two kiosks did the
+  same visit and a hub merged them) the one submitted last, as in the reports, and the visit is
+  flagged ``conflict`` (the long CSV and the ODM --history file keep every version). Without a
+  submitted session, the last one started (parked or in progress): its answers so far, no scores.
+* Current answer of an item: the row no other row of the session supersedes (the later one if a
+  merge forked an item), as `storage.current_answers` reads it.
+* Scores are derived at export time through `respine_desktop.scoring.score` from the current
+  answers of submitted sessions (the stored score rows are the history, exported by ODM
+  --history), with `SCORING_VERSION` named in the codebook and the ODM metadata.
+* Change from baseline, MCID attainment and the responder status use `scoring.endpoints` with the
+  study configuration's thresholds, for every follow-up visit against the baseline visit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+from respine_desktop import scoring
+from respine_desktop.scoring import endpoints
+from respine_desktop.storage import Answer
+from respine_desktop.storage.export_reads import SessionRow, SubjectRecord, VisitRow
+from respine_desktop.study import Study
+
+ScoreValue = float | None
+EndpointValue = float | bool | None
+
+# Export column -> (instrument, scoring method or None, key of `scoring.score`'s result).
+SCORE_COLUMNS: tuple[tuple[str, str, str | None, str], ...] = (
+    ("VAS", "vas", None, "VAS"),
+    ("ODI", "odi", None, "ODI"),
+    *((f"SF36_{k}", "sf36", "standard", k) for k in scoring.score_keys("sf36", "standard")),
+    *((f"RAND36_{k}", "sf36", "rand", k) for k in scoring.score_keys("sf36", "rand")),
+)
+SCORE_NAMES: tuple[str, ...] = tuple(c[0] for c in SCORE_COLUMNS)
+
+# (measure, score column) with a change from baseline and an MCID flag.
+ENDPOINT_MEASURES: tuple[tuple[endpoints.Measure, str], ...] = (
+    ("VAS", "VAS"),
+    ("ODI", "ODI"),
+    ("PCS", "SF36_PCS"),
+    ("MCS", "SF36_MCS"),
+)
+CHANGE_NAMES: tuple[str, ...] = tuple(f"{col}_CHG" for _, col in ENDPOINT_MEASURES)
+MCID_NAMES: tuple[str, ...] = tuple(f"{col}_MCID" for _, col in ENDPOINT_MEASURES)
+RESPONDER = "RESPONDER"
+ENDPOINT_NAMES: tuple[str, ...] = (*CHANGE_NAMES, *MCID_NAMES, RESPONDER)
+CONFLICT = "conflict"
+
+
+@dataclass(frozen=True)
+class VisitValues:
+    """One scheduled visit of one subject, as exported."""
+
+    code: str
+    status: str
+    visit_date: date | None
+    visit: VisitRow | None
+    session: SessionRow | None
+    answers: Mapping[str, Answer] = field(default_factory=dict)
+    scores: Mapping[str, ScoreValue] = field(default_factory=dict)
+    endpoints: Mapping[str, EndpointValue] = field(default_factory=dict)
+    sessions: tuple[SessionRow, ...] = ()
+
+    @property
+    def conflict(self) -> bool:
+        return self.status == CONFLICT
+
+    @property
+    def submitted(self) -> bool:
+        return self.session is not None and self.session.state == "submitted"
+
+
+def current_answers(answers: tuple[Answer, ...], session_id: str) -> dict[str, Answer]:
+    """The current answer of each item of one session (`answers` oldest first)."""
+    rows = [a for a in answers if a.session_id == session_id]
+    superseded = {a.supersedes for a in rows if a.supersedes is not None}
+    out: dict[str, Answer] = {}
+    for a in rows:
+        if a.id not in superseded:
+            out[a.item_id] = a
+    return out
+
+
+def score_answers(study: Study, answers: Mapping[str, Answer]) -> dict[str, ScoreValue]:
+    """Every score column computed through the scoring API from current answers."""
+    by_instrument: dict[str, dict[str, int | float | None]] = {}
+    for a in answers.values():
+        by_instrument.setdefault(a.instrument_id, {})[a.item_id] = a.value
+    results: dict[tuple[str, str | None], Mapping[str, float | None]] = {}
+    out: dict[str, ScoreValue] = {}
+    for name, instrument, method, key in SCORE_COLUMNS:
+        given = by_instrument.get(instrument)
+        if given is None:
+            out[name] = None
+            continue
+        if (instrument, method) not in results:
+            results[instrument, method] = scoring.score(
+                instrument, given, method, min_sections=study.odi_min_sections
+            )
+        out[name] = results[instrument, method].get(key)
+    return out
+
+
+def endpoint_values(
+    study: Study, baseline: Mapping[str, ScoreValue], followup: Mapping[str, ScoreValue]
+) -> dict[str, EndpointValue]:
+    """Change from baseline, MCID flags and responder status of a follow-up visit."""
+    mcid, ep = study.mcid, study.endpoint
+    out: dict[str, EndpointValue] = {}
+    for measure, col in ENDPOINT_MEASURES:
+        out[f"{col}_CHG"] = endpoints.change_from_baseline(
+            measure, baseline.get(col), followup.get(col)
+        )
+    b_vas, f_vas = baseline.get("VAS"), followup.get("VAS")
+    b_odi, f_odi = baseline.get("ODI"), followup.get("ODI")
+    b_pcs, f_pcs = baseline.get("SF36_PCS"), followup.get("SF36_PCS")
+    b_mcs, f_mcs = baseline.get("SF36_MCS"), followup.get("SF36_MCS")
+    out["VAS_MCID"] = endpoints.vas_mcid(
+        b_vas, f_vas, points=mcid.vas_points, percent=mcid.vas_percent
+    )
+    out["ODI_MCID"] = endpoints.odi_mcid(
+        b_odi, f_odi, points=mcid.odi_points, percent=mcid.odi_percent
+    )
+    out["SF36_PCS_MCID"] = endpoints.pcs_mcid(b_pcs, f_pcs, points=mcid.pcs_points)
+    out["SF36_MCS_MCID"] = endpoints.mcs_mcid(b_mcs, f_mcs, points=mcid.mcs_points)
+    out[RESPONDER] = endpoints.is_responder(
+        b_vas,
+        f_vas,
+        b_odi,
+        f_odi,
+        odi_rule=ep.odi_rule,
+        vas_points=ep.vas_points,
+        vas_percent=ep.vas_percent,
+        odi_threshold=ep.odi_threshold,
+    )
+    return out
+
+
+def _chosen(sessions: list[SessionRow]) -> SessionRow | None:
+    submitted = [s for s in sessions if s.state == "submitted"]
+    if submitted:
+        return max(submitted, key=lambda s: (s.submitted_at or "", s.started_at))
+    return max(sessions, key=lambda s: s.started_at) if sessions else None
+
+
+def visit_values(study: Study, record: SubjectRecord) -> Iterator[VisitValues]:
+    """Every scheduled visit of the subject in schedule order (see the module docstring)."""
+    by_visit: dict[str, list[SessionRow]] = {}
+    for s in record.sessions:
+        by_visit.setdefault(s.visit_code, []).append(s)
+    answered_sessions = {a.session_id for a in record.answers if a.status == "answered"}
+    stored = {v.visit_code: v for v in record.visits}
+    baseline: Mapping[str, ScoreValue] | None = None
+    for planned in record.schedule:
+        sessions = by_visit.get(planned.code, [])
+        session = _chosen(sessions)
+        answers = current_answers(record.answers, session.id) if session else {}
+        scores: dict[str, ScoreValue] = {}
+        if session is not None and session.state == "submitted":
+            scores = score_answers(study, answers)
+        else:
+            scores = dict.fromkeys(SCORE_NAMES)
+        status: str = planned.status
+        if sum(1 for s in sessions if s.id in answered_sessions) > 1:
+            status = CONFLICT
+        values: dict[str, EndpointValue] = dict.fromkeys(ENDPOINT_NAMES)
+        if planned.code == study.endpoint.baseline_visit:
+            baseline = scores
+        elif baseline is not None:
+            values = endpoint_values(study, baseline, scores)
+        yield VisitValues(
+            code=planned.code,
+            status=status,
+            visit_date=planned.actual_date,
+            visit=stored.get(planned.code),
+            session=session,
+            answers=answers,
+            scores=scores,
+            endpoints=values,
+            sessions=tuple(sessions),
+        )

@@ -1,0 +1,649 @@
+"""Site bundles on the database side: the rows a bundle carries, and merging them into a hub.
+
+Reading (`bundle_rows`): every table a hub needs, in a fixed column order (`BUNDLE_COLUMNS`),
+streamed. Staff rows carry no PIN hash, failure counter or lock. Devices carry no chain head (the
+hub derives it from the entries it holds). With `since`, the state tables (sites, devices, staff,
+subjects, visits, sessions: small, and mutable) are still complete, while the append-only streams
+are cut: each device's audit chain from its first entry at or after `since` to its end (a
+contiguous suffix, so the hub can link it to what it has), the answers those entries record, and
+the score rows computed or superseded since.
+
+Merging (`merge_bundle`), in one transaction that commits everything or nothing:
+
+* rows are matched by UUID; a row the hub has is not written again, so importing a bundle twice
+  changes nothing (no row, no audit entry);
+* a subject code the hub knows under another id (the same patient registered on two kiosks) is
+  the same subject: the bundle's visits and sessions are attached to the hub's subject (visit ids
+  are recomputed as ``uuid5(subject id, visit)``), while the imported audit entries keep the ids
+  they were hashed with;
+* visits and sessions are mutable state: the more advanced one wins (a submitted session over an
+  open one; a complete visit over an open, parked or missed one);
+* staff arrive without PIN hashes and disabled (they can never log in on the hub), renamed
+  ``<username>@<site>.<last 6 hex digits of their id>`` so they never collide with local accounts;
+* audit entries keep their device, seq and hashes: each device's chain must continue the hub's
+  copy of it exactly (same hashes up to the hub's head, then seq + 1 with the right prev_hash),
+  otherwise the bundle is refused (a gap: import the earlier bundle first; a fork: the chains
+  diverge). New answer entries are checked against the answer rows (digests) before commit;
+* when two sessions of the same subject × visit both hold answers to the same instrument (two
+  kiosks did the same questionnaire), both are kept and a ``bundle.conflict`` audit entry flags it
+  for review (`list_conflicts`), once per set of sessions;
+* when anything was written, a ``bundle.imported`` audit entry on this device's chain records the
+  bundle id, its source and the row counts.
+
+Refusals raise `MergeRefused` (one line, the transaction rolled back).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from respine_desktop.storage import audit
+from respine_desktop.storage.answers import COLUMNS as ANSWER_COLUMNS
+from respine_desktop.storage.answers import digest
+from respine_desktop.storage.audit import GENESIS, entry_hash
+from respine_desktop.storage.database import StudyDb, transaction
+from respine_desktop.storage.errors import StorageError
+from respine_desktop.storage.visits import visit_id
+
+ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
+CONFLICT_ACTION = "bundle.conflict"
+IMPORT_ACTION = "bundle.imported"
+IMPORTED_PIN = "!imported: no PIN on this database"
+
+BUNDLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "sites": ("code", "created_at"),
+    "devices": ("id", "label", "site_code", "registered_at"),
+    "staff": ("id", "username", "role", "active", "created_at", "created_by"),
+    "subjects": (
+        "id",
+        "code",
+        "site_code",
+        "day0",
+        "year_of_birth",
+        "device_id",
+        "created_at",
+        "created_by",
+    ),
+    "visits": (
+        "id",
+        "subject_id",
+        "visit_code",
+        "state",
+        "actual_date",
+        "missed_reason",
+        "updated_at",
+    ),
+    "sessions": (
+        "id",
+        "visit_id",
+        "subject_id",
+        "visit_code",
+        "state",
+        "position",
+        "language",
+        "device_id",
+        "started_at",
+        "started_by",
+        "parked_at",
+        "parked_by",
+        "resumed_at",
+        "resumed_by",
+        "submitted_at",
+        "submitted_by",
+    ),
+    "answers": tuple(c.strip() for c in ANSWER_COLUMNS.split(",")),
+    "scores": (
+        "id",
+        "session_id",
+        "instrument_id",
+        "method",
+        "scores",
+        "scoring_version",
+        "computed_at",
+        "computed_by",
+        "device_id",
+        "superseded_at",
+        "superseded_by",
+    ),
+    "audit_log": tuple(c.strip() for c in audit.COLUMNS.split(",")),
+}
+TABLES: tuple[str, ...] = tuple(BUNDLE_COLUMNS)
+_VISIT_RANK = {"missed": 0, "parked": 1, "in_progress": 2, "complete": 3}
+_BATCH = 500
+
+
+class MergeRefused(StorageError):
+    """The bundle cannot be merged into this database; nothing was written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Conflict:
+    """A subject × visit × instrument that two sessions (two kiosks) both answered."""
+
+    entry_id: str
+    flagged_at: str
+    subject_code: str
+    visit_code: str
+    instrument_id: str
+    session_ids: tuple[str, ...]
+    device_ids: tuple[str, ...]
+    bundle_id: str | None
+
+
+@dataclass
+class MergeResult:
+    """What `merge_bundle` wrote: rows inserted / updated per table, conflicts flagged."""
+
+    inserted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
+    updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
+    subjects_matched_by_code: int = 0
+    day0_mismatches: list[str] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+    audit_entry: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return any(self.inserted.values()) or any(self.updated.values())
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def _select(table: str) -> str:
+    return f"SELECT {', '.join(BUNDLE_COLUMNS[table])} FROM {table}"
+
+
+def bundle_rows(db: StudyDb, table: str, since: str | None = None) -> Iterator[tuple[Any, ...]]:
+    """The rows of one bundle table (columns in `BUNDLE_COLUMNS` order), streamed."""
+    conn = db.conn
+    if table not in BUNDLE_COLUMNS:
+        raise ValueError(f"no bundle table {table!r}")
+    if since is None or table not in ("answers", "scores", "audit_log"):
+        order = {"sites": "code", "audit_log": "device_id, seq"}.get(table, "rowid")
+        yield from conn.execute(f"{_select(table)} ORDER BY {order}")
+        return
+    if table == "scores":
+        yield from conn.execute(
+            f"{_select(table)} WHERE computed_at >= ? OR superseded_at >= ? ORDER BY rowid",
+            [since, since],
+        )
+        return
+    starts = conn.execute(
+        "SELECT device_id, min(seq) FROM audit_log WHERE at >= ? GROUP BY device_id ORDER BY 1",
+        [since],
+    ).fetchall()
+    for device, first in starts:
+        if table == "audit_log":
+            yield from conn.execute(
+                f"{_select(table)} WHERE device_id=? AND seq>=? ORDER BY seq", [device, first]
+            )
+        else:
+            columns = ", ".join("a." + c for c in BUNDLE_COLUMNS["answers"])
+            yield from conn.execute(
+                f"SELECT {columns} FROM audit_log l, json_each(l.payload, '$.answers') j "
+                "JOIN answers a ON a.id = json_extract(j.value, '$[0]') "
+                "WHERE l.device_id=? AND l.seq>=? AND l.action IN (?, ?) ORDER BY l.seq, j.key",
+                [device, first, *ANSWER_ACTIONS],
+            )
+
+
+# -- merging ---------------------------------------------------------------------------------
+
+RowSource = Callable[[str], Iterable[Sequence[Any]]]
+"""``rows(table)``: the bundle's rows of a table, in `BUNDLE_COLUMNS` order."""
+
+
+class _Merge:
+    def __init__(
+        self, db: StudyDb, result: MergeResult, tick: Callable[[], None], source_site: str
+    ) -> None:
+        self.db = db
+        self.source_site = source_site
+        self.conn = db.conn
+        self.result = result
+        self.tick = tick
+        self.subject_map: dict[str, str] = {}
+        self.visit_map: dict[str, str] = {}
+        self.touched_sessions: set[str] = set()
+        self.new_answer_entries: list[tuple[str, int, int]] = []  # (device, first seq, last seq)
+
+    def _rows(self, table: str, rows: Iterable[Sequence[Any]]) -> Iterator[tuple[Any, ...]]:
+        width = len(BUNDLE_COLUMNS[table])
+        for n, row in enumerate(rows, start=1):
+            if not isinstance(row, list | tuple) or len(row) != width:
+                raise MergeRefused(f"bundle table {table}, row {n}: expected {width} columns")
+            self.tick()
+            yield tuple(row)
+
+    def one(self, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
+        row = self.conn.execute(sql, params).fetchone()
+        return tuple(row) if row is not None else None
+
+    # state tables
+
+    def sites(self, rows: Iterable[Sequence[Any]]) -> None:
+        for code, created_at in self._rows("sites", rows):
+            cur = self.conn.execute(
+                "INSERT OR IGNORE INTO sites (code, created_at) VALUES (?, ?)", [code, created_at]
+            )
+            self.result.inserted["sites"] += cur.rowcount
+
+    def devices(self, rows: Iterable[Sequence[Any]]) -> None:
+        for device_id, label, site_code, registered_at in self._rows("devices", rows):
+            cur = self.conn.execute(
+                "INSERT OR IGNORE INTO devices (id, label, site_code, registered_at, audit_seq, "
+                "audit_head) VALUES (?, ?, ?, ?, 0, ?)",
+                [device_id, label, site_code, registered_at, GENESIS],
+            )
+            self.result.inserted["devices"] += cur.rowcount
+
+    def staff(self, rows: Iterable[Sequence[Any]]) -> None:
+        for staff_id, username, role, _active, created_at, created_by in self._rows("staff", rows):
+            if self.one("SELECT 1 FROM staff WHERE id=?", [staff_id]):
+                continue
+            name = str(username)
+            if "@" not in name:
+                name = f"{name}@{self.source_site.lower()}.{str(staff_id)[-6:]}"
+            base, n = name, 1
+            while self.one("SELECT 1 FROM staff WHERE username=?", [name]):
+                n += 1
+                name = f"{base}.{n}"
+            self.conn.execute(
+                "INSERT INTO staff (id, username, role, pin_hash, active, created_at, created_by) "
+                "VALUES (?, ?, ?, ?, 0, ?, ?)",
+                [staff_id, name, role, IMPORTED_PIN, created_at, created_by],
+            )
+            self.result.inserted["staff"] += 1
+
+    def subjects(self, rows: Iterable[Sequence[Any]]) -> None:
+        for row in self._rows("subjects", rows):
+            subject_id, code = row[0], row[1]
+            if self.one("SELECT 1 FROM subjects WHERE id=?", [subject_id]):
+                continue
+            known = self.one("SELECT id, day0 FROM subjects WHERE code=?", [code])
+            if known is not None:
+                self.subject_map[subject_id] = known[0]
+                self.result.subjects_matched_by_code += 1
+                if known[1] != row[3]:
+                    # the hub's day 0 is kept; the import entry names the subject for review
+                    self.result.day0_mismatches.append(str(code))
+                continue
+            self.conn.execute(
+                f"INSERT INTO subjects ({', '.join(BUNDLE_COLUMNS['subjects'])}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                row,
+            )
+            self.result.inserted["subjects"] += 1
+
+    def visits(self, rows: Iterable[Sequence[Any]]) -> None:
+        for row in self._rows("visits", rows):
+            vid, subject_id, code, state, actual_date, reason, updated_at = row
+            subject_id = self.subject_map.get(subject_id, subject_id)
+            existing = self.one(
+                "SELECT id, state, actual_date, missed_reason, updated_at FROM visits "
+                "WHERE subject_id=? AND visit_code=?",
+                [subject_id, code],
+            )
+            if existing is None:
+                new_id = visit_id(subject_id, code) if subject_id != row[1] else vid
+                self.visit_map[vid] = new_id
+                self.conn.execute(
+                    "INSERT INTO visits (id, subject_id, visit_code, state, actual_date, "
+                    "missed_reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [new_id, subject_id, code, state, actual_date, reason, updated_at],
+                )
+                self.result.inserted["visits"] += 1
+                continue
+            self.visit_map[vid] = existing[0]
+            merged = self._merged_visit(existing[1:], (state, actual_date, reason, updated_at))
+            if merged != existing[1:]:
+                self.conn.execute(
+                    "UPDATE visits SET state=?, actual_date=?, missed_reason=?, updated_at=? "
+                    "WHERE id=?",
+                    [*merged, existing[0]],
+                )
+                self.result.updated["visits"] += 1
+
+    @staticmethod
+    def _merged_visit(mine: tuple[Any, ...], theirs: tuple[Any, ...]) -> tuple[Any, ...]:
+        state, actual, reason, updated = mine
+        if _VISIT_RANK.get(theirs[0], -1) > _VISIT_RANK.get(state, -1):
+            state, reason = theirs[0], theirs[2]
+        if state == "complete" and actual is None:
+            actual = theirs[1]
+        if state != "missed":
+            reason = None
+        return (state, actual, reason, max(updated, theirs[3]))
+
+    def sessions(self, rows: Iterable[Sequence[Any]]) -> None:
+        columns = BUNDLE_COLUMNS["sessions"]
+        for row in self._rows("sessions", rows):
+            values = list(row)
+            values[1] = self.visit_map.get(values[1], values[1])
+            values[2] = self.subject_map.get(values[2], values[2])
+            existing = self.one(f"SELECT {', '.join(columns)} FROM sessions WHERE id=?", [row[0]])
+            if existing is None:
+                self.conn.execute(
+                    f"INSERT INTO sessions ({', '.join(columns)}) "
+                    f"VALUES ({', '.join('?' for _ in columns)})",
+                    values,
+                )
+                self.result.inserted["sessions"] += 1
+                self.touched_sessions.add(row[0])
+                continue
+            if _session_progress(values) > _session_progress(list(existing)):
+                mutable = columns[4:]
+                self.conn.execute(
+                    f"UPDATE sessions SET {', '.join(c + '=?' for c in mutable)} WHERE id=?",
+                    [*values[4:], row[0]],
+                )
+                self.result.updated["sessions"] += 1
+                self.touched_sessions.add(row[0])
+
+    # append-only streams
+
+    def answers(self, rows: Iterable[Sequence[Any]]) -> None:
+        columns = BUNDLE_COLUMNS["answers"]
+        sql = (
+            f"INSERT OR IGNORE INTO answers ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})"
+        )
+        batch: list[tuple[Any, ...]] = []
+        for row in self._rows("answers", rows):
+            batch.append(row)
+            if len(batch) >= _BATCH:
+                self._insert_answers(sql, batch)
+                batch = []
+        self._insert_answers(sql, batch)
+
+    def _insert_answers(self, sql: str, batch: list[tuple[Any, ...]]) -> None:
+        if not batch:
+            return
+        before = self.conn.total_changes
+        self.conn.executemany(sql, batch)
+        inserted = self.conn.total_changes - before
+        if inserted:
+            self.result.inserted["answers"] += inserted
+            self.touched_sessions.update(r[1] for r in batch)
+
+    def scores(self, rows: Iterable[Sequence[Any]]) -> None:
+        columns = BUNDLE_COLUMNS["scores"]
+        for row in self._rows("scores", rows):
+            existing = self.one("SELECT superseded_at FROM scores WHERE id=?", [row[0]])
+            if existing is None:
+                self.conn.execute(
+                    f"INSERT INTO scores ({', '.join(columns)}) "
+                    f"VALUES ({', '.join('?' for _ in columns)})",
+                    row,
+                )
+                self.result.inserted["scores"] += 1
+            elif existing[0] is None and row[9] is not None:
+                self.conn.execute(
+                    "UPDATE scores SET superseded_at=?, superseded_by=? WHERE id=?",
+                    [row[9], row[10], row[0]],
+                )
+                self.result.updated["scores"] += 1
+
+    def audit_log(self, rows: Iterable[Sequence[Any]]) -> None:
+        columns = BUNDLE_COLUMNS["audit_log"]
+        insert = (
+            f"INSERT INTO audit_log ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})"
+        )
+        device: str | None = None
+        head_seq, head_hash, first_new = 0, GENESIS, 0
+        expected = 1
+
+        def close() -> None:
+            if device is not None and head_seq >= first_new > 0:
+                self.conn.execute(
+                    "UPDATE devices SET audit_seq=?, audit_head=? WHERE id=?",
+                    [head_seq, head_hash, device],
+                )
+                self.new_answer_entries.append((device, first_new, head_seq))
+
+        for row in self._rows("audit_log", rows):
+            entry_id, dev, seq = row[0], row[1], row[2]
+            if not isinstance(seq, int) or isinstance(seq, bool):
+                raise MergeRefused(f"audit entry {entry_id}: seq {seq!r} is not an integer")
+            if dev != device:
+                close()
+                device = dev
+                head = self.one("SELECT audit_seq, audit_head FROM devices WHERE id=?", [dev])
+                if head is None:
+                    raise MergeRefused(f"audit entries of device {dev}, which the bundle lacks")
+                head_seq, head_hash, first_new = int(head[0]), str(head[1]), 0
+                expected = seq
+            if seq != expected:
+                raise MergeRefused(
+                    f"the audit chain of device {dev} in the bundle jumps from #{expected - 1} "
+                    f"to #{seq}"
+                )
+            expected += 1
+            mine = self.one("SELECT hash FROM audit_log WHERE device_id=? AND seq=?", [dev, seq])
+            if mine is not None:
+                if mine[0] != row[11]:
+                    raise MergeRefused(
+                        f"audit entry #{seq} of device {dev} differs from this database's copy: "
+                        "the chains diverge"
+                    )
+                continue
+            if dev == self.db.device_id:
+                raise MergeRefused(
+                    f"the bundle extends this database's own audit chain (#{seq}): refused"
+                )
+            if seq != head_seq + 1:
+                raise MergeRefused(
+                    f"the bundle continues the audit chain of device {dev} at #{seq}, but this "
+                    f"database has it up to #{head_seq}: import the earlier bundles first"
+                )
+            if row[10] != head_hash or entry_hash(head_hash, *row[:10]) != row[11]:
+                raise MergeRefused(f"audit entry #{seq} of device {dev}: hash chain broken")
+            self.conn.execute(insert, row)
+            self.result.inserted["audit_log"] += 1
+            head_seq, head_hash = seq, str(row[11])
+            first_new = first_new or seq
+        close()
+
+
+def _session_progress(row: Sequence[Any]) -> tuple[int, str]:
+    """How far a session got: submitted first, then the latest activity."""
+    times = [t for t in (row[8], row[10], row[12], row[14]) if t]
+    return (1 if row[4] == "submitted" else 0, max(times) if times else "")
+
+
+def _check_new_answers(merge: _Merge, answers_before: int) -> None:
+    """Every new answer entry lists existing new rows with its digest; every new row is listed."""
+    conn = merge.conn
+    columns = ", ".join(BUNDLE_COLUMNS["answers"])
+    listed = 0
+    for device, first, last in merge.new_answer_entries:
+        entries = conn.execute(
+            "SELECT seq, payload FROM audit_log WHERE device_id=? AND seq BETWEEN ? AND ? "
+            "AND action IN (?, ?) ORDER BY seq",
+            [device, first, last, *ANSWER_ACTIONS],
+        )
+        for seq, text in entries.fetchall():
+            ids = [a[0] for a in json.loads(text).get("answers") or []]
+            found = {
+                r[0]: r
+                for r in conn.execute(
+                    f"SELECT {columns}, rowid FROM answers WHERE id IN "
+                    f"({', '.join('?' for _ in ids)})",
+                    ids,
+                )
+            }
+            rows = []
+            for answer_id in ids:
+                row = found.get(answer_id)
+                if row is None or row[-1] <= answers_before:
+                    raise MergeRefused(
+                        f"audit entry #{seq} of device {device} records answer {answer_id}, "
+                        "which the bundle does not carry"
+                    )
+                rows.append(row[:-1])
+            if digest(rows) != json.loads(text).get("digest"):
+                raise MergeRefused(
+                    f"answers recorded by audit entry #{seq} of device {device} do not match "
+                    "their digest"
+                )
+            listed += len(rows)
+    if listed != merge.result.inserted["answers"]:
+        raise MergeRefused(
+            f"the bundle carries {merge.result.inserted['answers']} new answers but its audit "
+            f"entries record {listed}"
+        )
+
+
+def _flag_conflicts(merge: _Merge, bundle_id: str | None) -> None:
+    conn = merge.conn
+    if not merge.touched_sessions:
+        return
+    visits: set[str] = set()
+    for session in merge.touched_sessions:
+        row = merge.one("SELECT visit_id FROM sessions WHERE id=?", [session])
+        if row is not None:
+            visits.add(row[0])
+    for vid in sorted(visits):
+        found = conn.execute(
+            "SELECT a.instrument_id, s.id, s.device_id FROM sessions s "
+            "JOIN answers a ON a.session_id = s.id "
+            "WHERE s.visit_id=? AND a.status='answered' "
+            "GROUP BY a.instrument_id, s.id ORDER BY a.instrument_id, s.started_at, s.id",
+            [vid],
+        ).fetchall()
+        by_instrument: dict[str, list[tuple[str, str]]] = {}
+        for instrument_id, session_id, device_id in found:
+            by_instrument.setdefault(instrument_id, []).append((session_id, device_id))
+        pairs = [(i, s) for i, s in by_instrument.items() if len(s) > 1]
+        if not pairs:
+            continue
+        info = merge.one(
+            "SELECT v.subject_id, v.visit_code, j.code FROM visits v "
+            "JOIN subjects j ON j.id = v.subject_id WHERE v.id=?",
+            [vid],
+        )
+        assert info is not None
+        subject_id, visit_code, code = info
+        flagged = {
+            (p.get("instrument_id"), tuple(p.get("session_ids") or ()))
+            for (text,) in conn.execute(
+                "SELECT payload FROM audit_log WHERE subject_id=? AND action=?",
+                [subject_id, CONFLICT_ACTION],
+            )
+            for p in [json.loads(text)]
+        }
+        for instrument_id, sessions in pairs:
+            session_ids = tuple(s for s, _ in sessions)
+            if (instrument_id, session_ids) in flagged:
+                continue
+            devices = tuple(d for _, d in sessions)
+            payload = {
+                "subject": code,
+                "visit": visit_code,
+                "visit_id": vid,
+                "instrument_id": instrument_id,
+                "session_ids": list(session_ids),
+                "device_ids": list(devices),
+                "bundle_id": bundle_id,
+                "resolution": "both versions kept; review needed",
+            }
+            entry = audit.append(
+                merge.db,
+                action=CONFLICT_ACTION,
+                entity="visit",
+                entity_id=vid,
+                subject_id=subject_id,
+                payload=payload,
+            )
+            stamp = merge.one("SELECT at FROM audit_log WHERE id=?", [entry])
+            at = str(stamp[0]) if stamp else ""
+            merge.result.conflicts.append(
+                Conflict(
+                    entry, at, code, visit_code, instrument_id, session_ids, devices, bundle_id
+                )
+            )
+
+
+def merge_bundle(
+    db: StudyDb,
+    rows: RowSource,
+    *,
+    bundle: Mapping[str, Any],
+    tick: Callable[[], None] | None = None,
+) -> MergeResult:
+    """Merge a bundle's rows into `db` in one transaction (see the module docstring).
+
+    `bundle` describes it for the import audit entry (``bundle_id``, ``device_id``,
+    ``site_code``, ``created_at``, ``since``, ``sha256`` ...); `tick` is called once per row.
+    Raises `MergeRefused` (nothing written) when the bundle cannot be merged.
+    """
+    result = MergeResult()
+    merge = _Merge(db, result, tick or (lambda: None), str(bundle.get("site_code") or "site"))
+    try:
+        with transaction(db):
+            db.conn.execute("PRAGMA defer_foreign_keys=ON")
+            answers_before = int(
+                db.conn.execute("SELECT coalesce(max(rowid), 0) FROM answers").fetchone()[0]
+            )
+            merge.sites(rows("sites"))
+            merge.devices(rows("devices"))
+            merge.staff(rows("staff"))
+            merge.subjects(rows("subjects"))
+            merge.visits(rows("visits"))
+            merge.sessions(rows("sessions"))
+            merge.answers(rows("answers"))
+            merge.scores(rows("scores"))
+            merge.audit_log(rows("audit_log"))
+            _check_new_answers(merge, answers_before)
+            if result.changed:
+                _flag_conflicts(merge, bundle.get("bundle_id"))
+                result.audit_entry = audit.append(
+                    db,
+                    action=IMPORT_ACTION,
+                    entity="bundle",
+                    entity_id=str(bundle.get("bundle_id")),
+                    payload={
+                        **bundle,
+                        "inserted": result.inserted,
+                        "updated": result.updated,
+                        "subjects_matched_by_code": result.subjects_matched_by_code,
+                        "day0_mismatches": result.day0_mismatches,
+                        "conflicts": len(result.conflicts),
+                    },
+                )
+    except sqlite3.IntegrityError as exc:
+        if "FOREIGN KEY" in str(exc):
+            raise MergeRefused(
+                "the bundle refers to records this database does not have "
+                "(import the earlier bundles of that kiosk first)"
+            ) from None
+        raise MergeRefused(f"the bundle does not fit this database ({exc})") from None
+    return result
+
+
+def list_conflicts(db: StudyDb) -> list[Conflict]:
+    """Every conflict flagged by a bundle import, oldest first."""
+    out = []
+    for entry_id, at, text in db.conn.execute(
+        "SELECT id, at, payload FROM audit_log WHERE action=? ORDER BY at, device_id, seq",
+        [CONFLICT_ACTION],
+    ):
+        p = json.loads(text)
+        out.append(
+            Conflict(
+                entry_id,
+                at,
+                p.get("subject", ""),
+                p.get("visit", ""),
+                p.get("instrument_id", ""),
+                tuple(p.get("session_ids") or ()),
+                tuple(p.get("device_ids") or ()),
+                p.get("bundle_id"),
+            )
+        )
+    return out
