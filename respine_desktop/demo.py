@@ -17,6 +17,7 @@ The model (nothing of it is stored: the trial is blinded, the database never hol
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from respine_desktop.storage import (
     SKIPPED,
     AlreadyExists,
     AnswerValue,
+    AuthenticationError,
     Role,
     Skipped,
     Staff,
@@ -177,11 +179,19 @@ def _ensure_staff(db: StudyDb) -> tuple[Staff, Staff]:
     )
     for username, role, pin in wanted:
         try:
-            get_staff(db, username)
-        except UnknownStaff:
-            admin = authenticate(db, DEMO_ADMIN, DEMO_ADMIN_PIN)
-            create_staff(db, admin, username, role, pin)
-        accounts.append(authenticate(db, username, pin))
+            try:
+                get_staff(db, username)
+            except UnknownStaff:
+                admin = authenticate(db, DEMO_ADMIN, DEMO_ADMIN_PIN)
+                with contextlib.suppress(AlreadyExists):  # another demo process was faster
+                    create_staff(db, admin, username, role, pin)
+            accounts.append(authenticate(db, username, pin))
+        except AuthenticationError as exc:
+            raise AuthenticationError(
+                f"{exc}: the demo needs the demo accounts ({DEMO_ADMIN}/{DEMO_ADMIN_PIN}, "
+                f"{DEMO_COORDINATOR}/{DEMO_COORDINATOR_PIN}, {DEMO_INVESTIGATOR}/"
+                f"{DEMO_INVESTIGATOR_PIN})"
+            ) from None
     return accounts[0], accounts[1]
 
 

@@ -156,8 +156,10 @@ def inspect(path: Path) -> tuple[str, ...]:
         raise DatabaseMissing(f"{path}: no such database file")
     try:
         conn = connect(path, readonly=True)
-    except sqlite3.Error as exc:
+    except sqlite3.OperationalError as exc:
         raise DatabaseMissing(f"{path}: cannot open ({exc})") from exc
+    except sqlite3.DatabaseError as exc:
+        raise NotARespineDatabase(f"{path}: not a RESPINE database ({exc})") from exc
     try:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not {"settings", schema.migrations.migrations_table} <= tables:

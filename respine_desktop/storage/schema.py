@@ -187,6 +187,39 @@ def m0001_initial(db: Database) -> None:
     db.executescript(_INITIAL)
 
 
+_WORKLIST = """
+ALTER TABLE subjects ADD COLUMN visits_started TEXT NOT NULL DEFAULT ',';
+UPDATE subjects SET visits_started = ',' || coalesce(
+    (SELECT group_concat(visit_code, ',') FROM visits v WHERE v.subject_id = subjects.id), ''
+) || ',' WHERE EXISTS (SELECT 1 FROM visits v WHERE v.subject_id = subjects.id);
+UPDATE subjects SET visits_started = ',' WHERE visits_started = ',,';
+CREATE TRIGGER visits_started AFTER INSERT ON visits
+BEGIN
+    UPDATE subjects SET visits_started = visits_started || NEW.visit_code || ','
+    WHERE id = NEW.subject_id;
+END;
+CREATE INDEX subjects_worklist ON subjects(site_code, day0, visits_started);
+ALTER TABLE visits ADD COLUMN session_id TEXT;
+UPDATE visits SET session_id = (
+    SELECT x.id FROM sessions x WHERE x.visit_id = visits.id
+    ORDER BY x.state = 'submitted', x.started_at DESC LIMIT 1
+);
+CREATE INDEX visits_open ON visits(state) WHERE state IN ('in_progress', 'parked');
+"""
+
+
+@migrations(name="0002_worklist")
+def m0002_worklist(db: Database) -> None:
+    """Make a site's worklist one index scan, without a lookup per subject × visit.
+
+    ``subjects.visits_started`` lists (``,M0,M3,``) the visits that have a ``visits`` row: a
+    trigger keeps it, so rows inserted by any code path (the API, an import) are counted. A
+    visit with nothing stored yet is then found by a covering index scan over (site, day 0).
+    ``visits.session_id`` is the visit's latest session.
+    """
+    db.executescript(_WORKLIST)
+
+
 def migration_names() -> tuple[str, ...]:
     """The names of every migration this version of the application knows."""
     return tuple(m.name for m in migrations._migrations)

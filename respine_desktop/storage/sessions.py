@@ -210,8 +210,8 @@ def start_session(
             )
         if status in ("complete", "missed"):
             raise VisitNotAvailable(f"{subject_code} {visit_code} is {status} already")
-        set_visit_state(db, subject.id, visit_code, "in_progress")
         session_id = new_id()
+        set_visit_state(db, subject.id, visit_code, "in_progress", session_id=session_id)
         db.conn.execute(
             "INSERT INTO sessions (id, visit_id, subject_id, visit_code, state, position, "
             "language, device_id, started_at, started_by) "

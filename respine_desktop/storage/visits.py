@@ -14,7 +14,13 @@ from datetime import date, timedelta
 from typing import Any, cast
 
 from respine_desktop import clock, schedule
-from respine_desktop.schedule import ACTIONABLE, VISIT_STATUSES, VisitState, VisitStatus
+from respine_desktop.schedule import (
+    ACTIONABLE,
+    VISIT_STATES,
+    VISIT_STATUSES,
+    VisitState,
+    VisitStatus,
+)
 from respine_desktop.storage import audit
 from respine_desktop.storage.database import StudyDb, transaction
 from respine_desktop.storage.errors import InvalidInput, UnknownVisit, VisitNotAvailable
@@ -48,9 +54,7 @@ def subject_visits(db: StudyDb, subject_code: str, on: date | None = None) -> li
     stored: dict[str, tuple[Any, ...]] = {
         r[1]: r
         for r in db.conn.execute(
-            "SELECT id, visit_code, state, actual_date, missed_reason, "
-            "(SELECT s.id FROM sessions s WHERE s.visit_id = v.id "
-            " ORDER BY s.started_at DESC LIMIT 1) "
+            "SELECT id, visit_code, state, actual_date, missed_reason, session_id "
             "FROM visits v WHERE subject_id=?",
             [subject.id],
         )
@@ -94,61 +98,64 @@ def worklist(
     on: date | None = None,
     statuses: Collection[VisitStatus] | None = ACTIONABLE,
 ) -> list[WorklistEntry]:
-    """A site's subject × visit lines with their status on `on` (default today), by subject code.
+    """A site's subject × visit lines with their status on `on` (default today).
 
     `statuses` filters (default: due, overdue, in progress, parked); None returns every line.
-    One query: the schedule's rule is applied as day-0 ranges per visit (`schedule.day0_bounds`).
+    Sorted by subject code, then schedule order. Fast at any size: visits with nothing stored
+    come from one covering-index range scan per visit (the schedule's rule applied as day-0
+    ranges, `schedule.day0_bounds`), visits with a stored state from the ``visits`` table.
     """
     site = site_code or db.site_code
     on = on or schedule.today()
-    if statuses is not None:
-        bad = [s for s in statuses if s not in VISIT_STATUSES]
-        if bad:
-            raise InvalidInput(f"unknown visit statuses {bad} (known: {', '.join(VISIT_STATUSES)})")
-    values: list[str] = []
+    wanted = set(VISIT_STATUSES if statuses is None else statuses)
+    bad = sorted(wanted - set(VISIT_STATUSES))
+    if bad:
+        raise InvalidInput(f"unknown visit statuses {bad} (known: {', '.join(VISIT_STATUSES)})")
+    parts: list[str] = []
     params: list[Any] = []
-    offsets: dict[str, tuple[int, int, int]] = {}
-    for order, visit in enumerate(db.study.visits):
-        earliest, latest = schedule.day0_bounds(visit, on)
-        values.append("(?, ?, ?, ?)")
-        params += [visit.code, order, earliest.isoformat(), latest.isoformat()]
-        offsets[visit.code] = (
-            visit.day - visit.window_before,
-            visit.day,
-            visit.day + visit.window_after,
+    for visit in db.study.visits:
+        earliest, latest = (d.isoformat() for d in schedule.day0_bounds(visit, on))
+        ranges = []
+        if "overdue" in wanted:
+            ranges.append(("s.day0 < ?", [earliest]))
+        if "due" in wanted:
+            ranges.append(("s.day0 BETWEEN ? AND ?", [earliest, latest]))
+        if "not_yet_due" in wanted:
+            ranges.append(("s.day0 > ?", [latest]))
+        for condition, bounds in ranges:
+            parts.append(
+                "SELECT s.rowid, ?, CASE WHEN s.day0 > ? THEN 'not_yet_due' "
+                "WHEN s.day0 >= ? THEN 'due' ELSE 'overdue' END, NULL "
+                f"FROM subjects s WHERE s.site_code = ? AND {condition} "
+                "AND instr(s.visits_started, ?) = 0"
+            )
+            params += [visit.code, latest, earliest, site, *bounds, f",{visit.code},"]
+    stored = sorted(wanted & set(VISIT_STATES))
+    if stored:
+        parts.append(
+            "SELECT s.rowid, v.visit_code, v.state, v.session_id "
+            "FROM visits v JOIN subjects s ON s.id = v.subject_id "
+            f"WHERE v.state IN ({', '.join('?' for _ in stored)}) AND s.site_code = ?"
         )
+        params += [*stored, site]
+    if not parts:
+        return []
     sql = (
-        f"WITH plan(code, ord, earliest, latest) AS (VALUES {', '.join(values)}) "
-        "SELECT * FROM ("
-        " SELECT s.id, s.code AS subject_code, s.day0, plan.code AS visit_code, "
-        "  CASE WHEN v.state IS NOT NULL THEN v.state "
-        "   WHEN s.day0 > plan.latest THEN 'not_yet_due' "
-        "   WHEN s.day0 >= plan.earliest THEN 'due' ELSE 'overdue' END AS status, "
-        "  CASE WHEN v.state != 'missed' THEN "
-        "   (SELECT x.id FROM sessions x WHERE x.visit_id = v.id "
-        "    ORDER BY x.state = 'submitted', x.started_at DESC LIMIT 1) END AS session_id, "
-        "  plan.ord "
-        " FROM subjects s CROSS JOIN plan "
-        " LEFT JOIN visits v ON v.subject_id = s.id AND v.visit_code = plan.code "
-        " WHERE s.site_code = ?) "
+        f"WITH w(r, visit, status, session_id) AS ({' UNION ALL '.join(parts)}) "
+        "SELECT s.id, s.code, s.day0, w.visit, w.status, w.session_id "
+        "FROM w JOIN subjects s ON s.rowid = w.r"
     )
-    params.append(site)
-    if statuses is not None:
-        wanted = sorted(set(statuses))
-        if not wanted:
-            return []
-        sql += f"WHERE status IN ({', '.join('?' for _ in wanted)}) "
-        params += wanted
-    sql += "ORDER BY subject_code, ord"
+    order = {v.code: (n, v) for n, v in enumerate(db.study.visits)}
+    rows = db.conn.execute(sql, params).fetchall()
+    rows.sort(key=lambda r: (r[1], order[r[3]][0]))
     out = []
     day0s: dict[str, date] = {}
-    for subject_id, code, day0_text, visit_code, status, session_id, _ in db.conn.execute(
-        sql, params
-    ):
+    for subject_id, code, day0_text, visit_code, status, session_id in rows:
         day0 = day0s.get(day0_text)
         if day0 is None:
             day0 = day0s[day0_text] = date.fromisoformat(day0_text)
-        opens, target, closes = offsets[visit_code]
+        visit = order[visit_code][1]
+        target = day0 + timedelta(days=visit.day)
         out.append(
             WorklistEntry(
                 subject_id,
@@ -157,9 +164,9 @@ def worklist(
                 day0,
                 visit_code,
                 status,
-                day0 + timedelta(days=target),
-                day0 + timedelta(days=opens),
-                day0 + timedelta(days=closes),
+                target,
+                target - timedelta(days=visit.window_before),
+                target + timedelta(days=visit.window_after),
                 session_id,
             )
         )
@@ -174,15 +181,17 @@ def set_visit_state(
     *,
     actual_date: date | None = None,
     missed_reason: str | None = None,
+    session_id: str | None = None,
 ) -> str:
     """Insert or update the ``visits`` row (inside the caller's transaction); returns its id."""
     vid = visit_id(subject_id, visit_code)
     db.conn.execute(
         "INSERT INTO visits (id, subject_id, visit_code, state, actual_date, missed_reason, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        "updated_at, session_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET state=excluded.state, "
         "actual_date=coalesce(excluded.actual_date, actual_date), "
-        "missed_reason=excluded.missed_reason, updated_at=excluded.updated_at",
+        "missed_reason=excluded.missed_reason, updated_at=excluded.updated_at, "
+        "session_id=coalesce(excluded.session_id, session_id)",
         [
             vid,
             subject_id,
@@ -191,6 +200,7 @@ def set_visit_state(
             actual_date.isoformat() if actual_date else None,
             missed_reason,
             clock.now_iso(),
+            session_id,
         ],
     )
     return vid

@@ -1,0 +1,62 @@
+"""Helpers shared by the storage tests: a fresh database, a fixed clock, row counts."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from respine_desktop import clock, storage
+from respine_desktop.instruments import load_instrument
+from respine_desktop.storage import StudyDb
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+ADMIN_PIN = "123456"
+COORD_PIN = "2468"
+INV_PIN = "13579"
+# A fixed "now" for the tests: every stored time comes from the clock.
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+TODAY = date(2026, 3, 2)
+TABLES = ("subjects", "visits", "sessions", "answers", "scores", "audit_log", "staff")
+
+
+def fixed_clock(moment: datetime = NOW) -> None:
+    clock.set_clock(lambda: moment)
+
+
+def new_db(path: Path) -> StudyDb:
+    """A database with an admin, a coordinator ``coord`` and an investigator ``inv``."""
+    db = storage.create_database(path, admin_pin=ADMIN_PIN)
+    admin = storage.authenticate(db, "admin", ADMIN_PIN)
+    storage.create_staff(db, admin, "coord", "coordinator", COORD_PIN)
+    storage.create_staff(db, admin, "inv", "investigator", INV_PIN)
+    return db
+
+
+def coord(db: StudyDb) -> storage.Staff:
+    return storage.get_staff(db, "coord")
+
+
+def inv(db: StudyDb) -> storage.Staff:
+    return storage.get_staff(db, "inv")
+
+
+def row_counts(db: StudyDb) -> dict[str, int]:
+    return {t: db.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+
+
+def full_visit(odi: int = 2, sf36: int = 1, vas: float = 55.0) -> dict[str, object]:
+    """Answers for every item of a VAS + ODI + SF-36 visit."""
+    answers: dict[str, object] = {"vas_pain": vas}
+    answers.update({i.id: odi for i in load_instrument("odi").items})
+    answers.update({i.id: sf36 for i in load_instrument("sf36").items})
+    return answers
+
+
+def env() -> dict[str, str]:
+    """Environment for child processes running this checkout's code."""
+    e = dict(os.environ)
+    e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
+    return e
