@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from kiosk_driver import SUBJECT, Kiosk
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QWidget
@@ -15,12 +16,9 @@ from ui.patient_pages import ReviewPage, ThanksPage
 from ui.staff_pages import LockPage, PinPage, StaffHomePage
 from ui.vas_slider import VasSlider
 
-PIN = "123456"
-SUBJECT = "RSP-01-007"
 
-
-def answers(kiosk: object) -> dict[str, storage.Answer]:
-    window = kiosk.window  # type: ignore[attr-defined]
+def answers(kiosk: Kiosk) -> dict[str, storage.Answer]:
+    window = kiosk.window
     assert window.db is not None
     (session,) = storage.subject_sessions(window.db, SUBJECT)
     return storage.current_answers(window.db, session.id)
@@ -50,7 +48,7 @@ def visible_texts(window: QWidget) -> str:
     )
 
 
-def test_a_full_visit_end_to_end(kiosk) -> None:  # type: ignore[no-untyped-def]
+def test_a_full_visit_end_to_end(kiosk: Kiosk) -> None:
     kiosk.unlock()
     assert not unnamed_controls(kiosk.page())
     kiosk.hand_over()
@@ -99,7 +97,7 @@ def test_a_full_visit_end_to_end(kiosk) -> None:  # type: ignore[no-untyped-def]
     kiosk.on(LockPage)
 
 
-def test_vas_taps_at_0_50_100_percent_and_both_ends_are_stored_exactly(kiosk) -> None:  # type: ignore[no-untyped-def]
+def test_vas_taps_at_0_50_100_percent_and_both_ends_are_stored_exactly(kiosk: Kiosk) -> None:
     kiosk.unlock()
     kiosk.hand_over()
     vas = kiosk.item().vas
@@ -122,7 +120,7 @@ def test_vas_taps_at_0_50_100_percent_and_both_ends_are_stored_exactly(kiosk) ->
     assert {a.vas_line_mm for a in history} == {vas.rendered_length_mm()}
 
 
-def test_the_vas_shows_no_marker_and_blocks_next_before_a_touch(kiosk) -> None:  # type: ignore[no-untyped-def]
+def test_the_vas_shows_no_marker_and_blocks_next_before_a_touch(kiosk: Kiosk) -> None:
     kiosk.unlock()
     kiosk.hand_over()
     page = kiosk.item()
@@ -144,7 +142,7 @@ def test_the_vas_shows_no_marker_and_blocks_next_before_a_touch(kiosk) -> None: 
     assert kiosk.item().step.item.id == "odi_01"
 
 
-def test_choices_block_next_until_chosen_and_never_advance_by_themselves(kiosk) -> None:  # type: ignore[no-untyped-def]
+def test_choices_block_next_until_chosen_and_never_advance_by_themselves(kiosk: Kiosk) -> None:
     kiosk.unlock()
     kiosk.hand_over()
     kiosk.answer()
@@ -155,7 +153,7 @@ def test_choices_block_next_until_chosen_and_never_advance_by_themselves(kiosk) 
     assert kiosk.item() is page and page.next_button.isEnabled()
 
 
-def test_idle_timeout_counts_down_parks_and_locks(kiosk) -> None:  # type: ignore[no-untyped-def]
+def test_idle_timeout_counts_down_parks_and_locks(kiosk: Kiosk) -> None:
     kiosk.unlock()
     kiosk.hand_over()
     kiosk.answer_until("odi_04")
@@ -174,7 +172,7 @@ def test_idle_timeout_counts_down_parks_and_locks(kiosk) -> None:  # type: ignor
     assert storage.audit_entries(window.db, action="kiosk.idle_locked")
 
 
-def test_a_touch_during_the_countdown_keeps_the_patient_going(kiosk) -> None:  # type: ignore[no-untyped-def]
+def test_a_touch_during_the_countdown_keeps_the_patient_going(kiosk: Kiosk) -> None:
     kiosk.unlock()
     kiosk.hand_over()
     page = kiosk.item()
@@ -186,7 +184,9 @@ def test_a_touch_during_the_countdown_keeps_the_patient_going(kiosk) -> None:  #
     assert kiosk.item() is page
 
 
-def test_nothing_of_the_previous_patient_is_visible_after_a_lock(kiosk, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
+def test_nothing_of_the_previous_patient_is_visible_after_a_lock(
+    kiosk: Kiosk, qtbot: QtBot
+) -> None:
     kiosk.unlock()
     kiosk.hand_over()
     kiosk.answer_until("odi_03")
@@ -204,7 +204,7 @@ def test_nothing_of_the_previous_patient_is_visible_after_a_lock(kiosk, qtbot: Q
     assert SUBJECT not in visible_texts(window)
 
 
-def test_a_parked_visit_resumes_at_the_same_item_with_its_answers(kiosk) -> None:  # type: ignore[no-untyped-def]
+def test_a_parked_visit_resumes_at_the_same_item_with_its_answers(kiosk: Kiosk) -> None:
     kiosk.unlock()
     kiosk.hand_over()
     kiosk.answer_until("odi_04")
@@ -219,7 +219,7 @@ def test_a_parked_visit_resumes_at_the_same_item_with_its_answers(kiosk) -> None
     assert previous.choices is not None and previous.choices.value() == 1
 
 
-def test_leaving_patient_mode_needs_a_staff_pin(kiosk) -> None:  # type: ignore[no-untyped-def]
+def test_leaving_patient_mode_needs_a_staff_pin(kiosk: Kiosk) -> None:
     kiosk.unlock()
     kiosk.hand_over()
     kiosk.answer_until("odi_02")
@@ -247,7 +247,7 @@ def test_leaving_patient_mode_needs_a_staff_pin(kiosk) -> None:  # type: ignore[
     assert window.flow is None and "start" in kiosk.on(StaffHomePage).buttons
 
 
-def test_escape_alt_f4_and_close_are_refused_and_audited(kiosk) -> None:  # type: ignore[no-untyped-def]
+def test_escape_alt_f4_and_close_are_refused_and_audited(kiosk: Kiosk) -> None:
     window = kiosk.window
     kiosk.unlock()
     kiosk.hand_over()
@@ -263,7 +263,7 @@ def test_escape_alt_f4_and_close_are_refused_and_audited(kiosk) -> None:  # type
     assert escape.payload["patient_mode"] is True and escape.subject_id is not None
 
 
-def test_staff_quit_needs_the_pin_and_is_audited(kiosk) -> None:  # type: ignore[no-untyped-def]
+def test_staff_quit_needs_the_pin_and_is_audited(kiosk: Kiosk) -> None:
     window = kiosk.window
     assert not window.close()
     kiosk.unlock()
@@ -275,7 +275,7 @@ def test_staff_quit_needs_the_pin_and_is_audited(kiosk) -> None:  # type: ignore
     assert db is not None
 
 
-def test_keyboard_alone_answers_an_item_and_moves_on(kiosk, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
+def test_keyboard_alone_answers_an_item_and_moves_on(kiosk: Kiosk, qtbot: QtBot) -> None:
     kiosk.unlock()
     kiosk.hand_over()
     vas = kiosk.item().vas
@@ -298,7 +298,7 @@ def test_keyboard_alone_answers_an_item_and_moves_on(kiosk, qtbot: QtBot) -> Non
     assert page.next_button.isEnabled()
 
 
-def test_the_thank_you_screen_locks_by_itself_when_left(kiosk) -> None:  # type: ignore[no-untyped-def]
+def test_the_thank_you_screen_locks_by_itself_when_left(kiosk: Kiosk) -> None:
     kiosk.unlock()
     kiosk.hand_over()
     window = kiosk.window

@@ -6,10 +6,11 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from kiosk_driver import SUBJECT, make_database
+from kiosk_driver import SUBJECT, Kiosk, make_database
 
 from respine_desktop import storage
 
@@ -53,8 +54,8 @@ def test_a_file_that_is_not_a_database_is_refused_in_one_line(tmp_path: Path) ->
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_a_killed_kiosk_resumes_at_the_same_item_after_restart(
-    db_path: Path, tmp_path: Path, start_kiosk
-) -> None:  # type: ignore[no-untyped-def]
+    db_path: Path, tmp_path: Path, start_kiosk: Callable[[Path], Kiosk]
+) -> None:
     with subprocess.Popen(
         [sys.executable, str(CHILD), str(db_path), str(tmp_path / "s.json"), "odi_05"],
         cwd=ROOT,
