@@ -120,8 +120,9 @@ def _changes(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
     return [
         para(f"Change from baseline ({summary.baseline_visit}) and MCID", s["h2"]),
         para(
-            "Change = follow-up minus baseline (VAS and ODI: negative = better; PCS and MCS: "
-            f"positive = better). {mcid_text(summary.study)}",
+            "Change = follow-up minus baseline (VAS and ODI: negative = better"
+            + ("; PCS and MCS: positive = better" if "PCS" in measures else "")
+            + f"). {mcid_text(summary.study)}",
             s["note"],
         ),
         spacer(2),
