@@ -266,11 +266,11 @@ def _standard(tables: _Tables, acc: list[int]) -> dict[str, float | None]:
         # fsum: the shares' exact sum rounded once, the same on every platform and Python.
         values.append(50.0 + math.fsum(map(dict.__getitem__, tables.pcs, acc)))
         values.append(50.0 + math.fsum(map(dict.__getitem__, tables.mcs, acc)))
-    return dict(zip(STANDARD_KEYS, values, strict=True))
+    return dict(zip(STANDARD_KEYS, values, strict=False))
 
 
 def _rand(tables: _Tables, acc: list[int]) -> dict[str, float | None]:
-    return dict(zip(RAND_KEYS, map(dict.__getitem__, tables.rand, acc), strict=True))
+    return dict(zip(RAND_KEYS, map(dict.__getitem__, tables.rand, acc), strict=False))
 
 
 def score_standard(answers: Mapping[str, object]) -> dict[str, float | None]:
