@@ -36,7 +36,7 @@ def scorer(
     if method is not None:
         raise ValueError(f"{instrument_id}: has no scoring method {method!r} (only sf36 has)")
     if instrument_id == "odi":
-        odi.score_odi({}, min_sections)  # refuse a bad minimum now, not at the first row
+        odi.check_min_sections(min_sections)  # now, not at the first row
         return partial(odi.score_odi, min_sections=min_sections)
     return vas.score_vas
 
@@ -56,18 +56,14 @@ def score(
       standard scoring, US 1990 norms); with ``method="rand"`` -> the 8 scales and ``"HT"``
       (RAND 36-Item Health Survey 1.0)
     """
-    # Dispatch here rather than through `scorer`: this is called once per form.
-    if instrument_id == "sf36":
-        if method is None or method == "standard":
-            return sf36.score_standard(answers)
-        if method == "rand":
-            return sf36.score_rand(answers)
-    elif method is None:
-        if instrument_id == "odi":
-            return odi.score_odi(answers, min_sections)
-        if instrument_id == "vas":
-            return vas.score_vas(answers)
-    return scorer(instrument_id, method, min_sections=min_sections)(answers)  # raises
+    # The usual cases directly (this runs once per form); `scorer` for the rest and the errors.
+    if instrument_id == "sf36" and method is None:
+        return sf36.score_standard(answers)
+    if instrument_id == "odi" and method is None:
+        return odi.score_odi(answers, min_sections)
+    if instrument_id == "vas" and method is None:
+        return vas.score_vas(answers)
+    return scorer(instrument_id, method, min_sections=min_sections)(answers)
 
 
 def score_methods(

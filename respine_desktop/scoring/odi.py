@@ -33,6 +33,12 @@ def _additions() -> Mapping[str, Mapping[int, int]]:
     return {key: {code: _ONE + code for code in codes} for key, codes in code_tables("odi").items()}
 
 
+def check_min_sections(min_sections: object) -> None:
+    """Refuse a minimum of answered sections that is not a whole number in 1..10."""
+    if type(min_sections) is not int or not 1 <= min_sections <= SECTIONS:
+        raise ValueError(f"odi: min_sections {min_sections!r} is not an integer in 1..{SECTIONS}")
+
+
 def score_odi(
     answers: Mapping[str, object], min_sections: int = MIN_SECTIONS
 ) -> dict[str, float | None]:
@@ -41,8 +47,7 @@ def score_odi(
     ODI = 100 × Σ section scores / (5 × answered), computed from the integer sum in one correctly
     rounded division, so the result is the double nearest to the exact fraction.
     """
-    if type(min_sections) is not int or not 1 <= min_sections <= SECTIONS:
-        raise ValueError(f"odi: min_sections {min_sections!r} is not an integer in 1..{SECTIONS}")
+    check_min_sections(min_sections)
     additions = _additions()
     acc = 0
     for key, code in answers.items():
