@@ -31,6 +31,9 @@ Public API (every function takes an open `StudyDb` first, except the ones openin
     audit_chain_head(db) -> ChainHead                       # what reports print
     iter_study_scores(db) -> iter[SubjectScoreSet]; count_subjects(db)   # streaming, bulk
     visit_status_counts(db, on=None) -> [VisitCount]        # subjects by status per visit
+    iter_subject_records(db) -> iter[SubjectRecord]         # exports: one subject at a time
+    merge_bundle(db, rows, bundle=...) -> MergeResult; list_conflicts(db) -> [Conflict]
+    get_site_key(db) / ensure_site_key(db) / install_site_key(db, key, replace=False)
 
 Errors are `StorageError` subclasses (see `errors`), each with a one-line message; a refused
 call has written nothing (except a refused login, which records the attempt).
@@ -42,6 +45,13 @@ from respine_desktop.schedule import ACTIONABLE, VISIT_STATUSES, VisitState, Vis
 from respine_desktop.storage.answers import answer_history, current_answers, get_answer
 from respine_desktop.storage.audit import audit_entries
 from respine_desktop.storage.backup import backup_database
+from respine_desktop.storage.bundle_merge import (
+    Conflict,
+    MergeRefused,
+    MergeResult,
+    list_conflicts,
+    merge_bundle,
+)
 from respine_desktop.storage.chain_head import ChainHead, audit_chain_head
 from respine_desktop.storage.counts import counts
 from respine_desktop.storage.database import (
@@ -73,6 +83,7 @@ from respine_desktop.storage.errors import (
     VisitNotAvailable,
     WrongPin,
 )
+from respine_desktop.storage.export_reads import SubjectRecord, iter_subject_records
 from respine_desktop.storage.records import (
     ROLES,
     SESSION_STATES,
@@ -110,6 +121,7 @@ from respine_desktop.storage.sessions import (
     subject_sessions,
     submit_session,
 )
+from respine_desktop.storage.site_key import ensure_site_key, get_site_key, install_site_key
 from respine_desktop.storage.staff import (
     CORRECTION_ROLES,
     LoginPolicy,
@@ -158,12 +170,15 @@ __all__ = [
     "AuditEntry",
     "AuthenticationError",
     "ChainHead",
+    "Conflict",
     "Counts",
     "DatabaseInfo",
     "DatabaseMissing",
     "InvalidAnswer",
     "InvalidInput",
     "LoginPolicy",
+    "MergeRefused",
+    "MergeResult",
     "NotARespineDatabase",
     "NotFound",
     "PermissionDenied",
@@ -180,6 +195,7 @@ __all__ = [
     "StorageError",
     "StudyDb",
     "Subject",
+    "SubjectRecord",
     "SubjectScoreSet",
     "UnknownSession",
     "UnknownStaff",
@@ -209,15 +225,21 @@ __all__ = [
     "current_scoring_versions",
     "disable_staff",
     "enable_staff",
+    "ensure_site_key",
     "get_answer",
     "get_session",
+    "get_site_key",
     "get_staff",
     "get_subject",
+    "install_site_key",
     "iter_study_scores",
+    "iter_subject_records",
+    "list_conflicts",
     "list_sites",
     "list_staff",
     "list_subjects",
     "mark_missed",
+    "merge_bundle",
     "open_database",
     "open_session_for",
     "open_sessions",

@@ -1,0 +1,166 @@
+"""`export`: CSV + codebook, CDISC ODM 1.3.2, REDCap import files, a signed site bundle, a key."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TextIO
+
+from respine_desktop.cli import UsageError
+
+NAME = "export"
+HELP = (
+    "Export the study database: 'csv' (answers_long, visits_wide, codebook), 'odm' (CDISC ODM "
+    "1.3.2; --history for every answer version with its audit record), 'redcap' (data "
+    "dictionary, events and records for REDCap's Data Import Tool), 'bundle' (everything a hub "
+    "needs, signed with the site key; --since for what changed since a day) or 'key' (the site "
+    "key file, to install on the site's other kiosks and its hub with 'import key'). Progress "
+    "goes to stderr; files are replaced only once complete."
+)
+
+
+class ProgressLine:
+    """Prints progress to `stream`: one rewritten line on a terminal, else a line per 10 %."""
+
+    def __init__(self, what: str, stream: TextIO | None = None) -> None:
+        self.what = what
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.last = -1
+
+    def __call__(self, fraction: float, message: str) -> None:
+        percent = int(fraction * 100)
+        if self.tty:
+            end = "\n" if fraction >= 1 else ""
+            self.stream.write(f"\r{self.what}: {percent:3d}% {message}\x1b[K{end}")
+            self.stream.flush()
+            return
+        if percent // 10 > self.last // 10 or (fraction >= 1 and self.last < 100):
+            self.last = percent
+            print(f"{self.what}: {percent:3d}% {message}", file=self.stream, flush=True)
+
+
+@contextlib.contextmanager
+def user_errors(out: Path | None = None) -> Iterator[None]:
+    """Turn storage, export and file errors into one-line usage errors (exit 2)."""
+    from respine_desktop import exports, storage
+
+    try:
+        yield
+    except (storage.StorageError, exports.ExportError) as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        where = f"{out}: " if out is not None else ""
+        raise UsageError(f"{where}{exc.strerror or exc}") from None
+
+
+def _db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", required=True, type=Path, metavar="PATH", help="database file")
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="format", metavar="FORMAT", required=True)
+    p = sub.add_parser("csv", help="answers_long.csv, visits_wide.csv and codebook.csv in DIR")
+    _db(p)
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
+    p.set_defaults(handler=run_csv)
+    p = sub.add_parser("odm", help="one CDISC ODM 1.3.2 XML file")
+    _db(p)
+    p.add_argument("--out", required=True, type=Path, metavar="FILE", help="output XML file")
+    p.add_argument(
+        "--history",
+        action="store_true",
+        help="Transactional file: every answer version with its AuditRecord (default: Snapshot)",
+    )
+    p.set_defaults(handler=run_odm)
+    p = sub.add_parser("redcap", help="REDCap data dictionary, arms, events and records in DIR")
+    _db(p)
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
+    p.set_defaults(handler=run_redcap)
+    p = sub.add_parser("bundle", help="signed site bundle for the hub ('import bundle')")
+    _db(p)
+    p.add_argument("--out", required=True, type=Path, metavar="FILE", help="bundle file")
+    p.add_argument(
+        "--since",
+        metavar="ISO",
+        help="only audit entries, answers and scores since this ISO date (midnight UTC) or "
+        "date-time with a zone; subjects, visits, sessions and staff are always complete",
+    )
+    p.add_argument(
+        "--key",
+        type=Path,
+        metavar="FILE",
+        help="site key file to sign with (default: the database's key, created at first use)",
+    )
+    p.set_defaults(handler=run_bundle)
+    p = sub.add_parser("key", help="write the site key to a new file (created at first use)")
+    _db(p)
+    p.add_argument("--out", required=True, type=Path, metavar="FILE", help="new key file")
+    p.set_defaults(handler=run_key)
+
+
+def run_csv(args: argparse.Namespace) -> int:
+    from respine_desktop import exports, storage
+
+    with user_errors(args.out), storage.open_database(args.db, readonly=True) as db:
+        r = exports.export_csv(db, args.out, progress=ProgressLine("export csv"))
+    print(
+        f"wrote {', '.join(p.name for p in r.files)} in {r.directory}: {r.subjects} subjects, "
+        f"{r.answer_rows} answer rows, {r.visit_rows} visit rows"
+    )
+    return 0
+
+
+def run_odm(args: argparse.Namespace) -> int:
+    from respine_desktop import exports, storage
+
+    with user_errors(args.out), storage.open_database(args.db, readonly=True) as db:
+        r = exports.export_odm(
+            db, args.out, history=args.history, progress=ProgressLine("export odm")
+        )
+    print(f"wrote {r.path}: ODM 1.3.2 {r.file_type}, {r.subjects} subjects, {r.item_data} ItemData")
+    return 0
+
+
+def run_redcap(args: argparse.Namespace) -> int:
+    from respine_desktop import exports, storage
+
+    with user_errors(args.out), storage.open_database(args.db, readonly=True) as db:
+        r = exports.export_redcap(db, args.out, progress=ProgressLine("export redcap"))
+    print(
+        f"wrote {', '.join(p.name for p in r.files)} in {r.directory}: {r.records} records, "
+        f"{r.rows} event rows"
+    )
+    return 0
+
+
+def run_bundle(args: argparse.Namespace) -> int:
+    from respine_desktop import exports, storage
+
+    try:
+        since = exports.parse_since(args.since) if args.since is not None else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    with user_errors(args.out):
+        key = exports.read_key_file(args.key).key if args.key is not None else None
+        with storage.open_database(args.db) as db:
+            info = exports.export_bundle(
+                db, args.out, since=since, key=key, progress=ProgressLine("export bundle")
+            )
+    print(f"wrote {info.path}: {info.describe()}; signed with site key {info.key_id}")
+    return 0
+
+
+def run_key(args: argparse.Namespace) -> int:
+    from respine_desktop import exports, storage
+
+    with user_errors(args.out), storage.open_database(args.db) as db:
+        key = exports.write_key_file(db, args.out)
+    print(
+        f"wrote site key {key.key_id} (study {key.study_id}, site {key.site_code}) to {args.out}: "
+        "a secret, copy it only to this site's devices ('import key'), then delete it"
+    )
+    return 0

@@ -1,0 +1,72 @@
+"""`import`: merge a kiosk's signed site bundle into this database, or install the site key."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from respine_desktop.cli.export import ProgressLine, user_errors
+
+NAME = "import"
+HELP = (
+    "Import into a study database: 'bundle' verifies a kiosk's signed bundle (study, site key "
+    "signature, every hash, audit chains) and merges it by UUID; importing it again changes "
+    "nothing; two versions of the same subject x visit x instrument are both kept and flagged "
+    "for review. A tampered, truncated or foreign bundle is refused (exit 2) and nothing is "
+    "written. 'key' installs the site key file written by 'export key'."
+)
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="format", metavar="FORMAT", required=True)
+    p = sub.add_parser("bundle", help="verify and merge a site bundle")
+    p.add_argument("--db", required=True, type=Path, metavar="HUB", help="database to merge into")
+    p.add_argument("file", type=Path, metavar="FILE", help="bundle file ('export bundle')")
+    p.add_argument(
+        "--key",
+        type=Path,
+        metavar="KEYFILE",
+        help="site key file to check the signature with (default: the database's key)",
+    )
+    p.set_defaults(handler=run_bundle)
+    p = sub.add_parser("key", help="install the site key file")
+    p.add_argument("--db", required=True, type=Path, metavar="PATH", help="database file")
+    p.add_argument("file", type=Path, metavar="KEYFILE", help="key file ('export key')")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace a different key already installed (its bundles are then refused)",
+    )
+    p.set_defaults(handler=run_key)
+
+
+def run_bundle(args: argparse.Namespace) -> int:
+    from respine_desktop import exports, storage
+
+    with user_errors():
+        key = exports.read_key_file(args.key).key if args.key is not None else None
+        with storage.open_database(args.db) as db:
+            summary = exports.import_bundle(
+                db, args.file, key=key, progress=ProgressLine("import bundle")
+            )
+    print(summary.describe())
+    for c in summary.result.conflicts:
+        print(
+            f"conflict: {c.subject_code} {c.visit_code} {c.instrument_id} answered in "
+            f"{len(c.session_ids)} sessions ({', '.join(c.session_ids)}): review needed"
+        )
+    return 0
+
+
+def run_key(args: argparse.Namespace) -> int:
+    from respine_desktop import exports, storage
+
+    with user_errors(), storage.open_database(args.db) as db:
+        found = exports.read_key_file(args.file)
+        changed = exports.install_key_file(db, args.file, replace=args.replace)
+    if not changed:
+        print(f"site key {found.key_id} is installed already")
+        return 0
+    print(f"installed site key {found.key_id} into {args.db}")
+    return 0
+

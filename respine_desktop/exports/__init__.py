@@ -1,0 +1,65 @@
+"""Exports for data managers and multi-kiosk sites: CSV, CDISC ODM 1.3.2, REDCap, site bundles.
+
+Public API (each takes an open `StudyDb` first; `progress(fraction, message)` is optional and
+called as the export advances, at most once per whole percent, then once with 1.0 at the end)::
+
+    export_csv(db, out_dir, progress=None) -> CsvExport         # answers_long, visits_wide ...
+    export_odm(db, out_file, history=False, progress=None) -> OdmExport
+    export_redcap(db, out_dir, progress=None) -> RedcapExport   # dictionary, events, records
+    export_bundle(db, out_file, since=None, key=None, progress=None) -> BundleInfo
+    verify_bundle(db, path, key=None) -> BundleInfo             # checks only, writes nothing
+    import_bundle(db, path, key=None, progress=None) -> ImportSummary
+    write_key_file(db, out) / install_key_file(db, path, replace=False)   # the site key
+    list_conflicts(db) -> [Conflict]                            # flagged by bundle imports
+
+Every export streams subject by subject (memory stays flat as the study grows) and writes its
+files under a ``.partial`` name, renamed into place only when complete. User errors raise
+`ExportError` (`BundleError` for a refused bundle: nothing was written) with a one-line message.
+"""
+
+from __future__ import annotations
+
+from respine_desktop.exports.bundle import (
+    BundleInfo,
+    ImportSummary,
+    export_bundle,
+    import_bundle,
+    parse_since,
+    verify_bundle,
+)
+from respine_desktop.exports.csv_export import CsvExport, export_csv
+from respine_desktop.exports.errors import BundleError, ExportError
+from respine_desktop.exports.key_file import (
+    KeyFile,
+    install_key_file,
+    read_key_file,
+    write_key_file,
+)
+from respine_desktop.exports.odm import OdmExport, export_odm
+from respine_desktop.exports.progress import Progress
+from respine_desktop.exports.redcap import RedcapExport, export_redcap
+from respine_desktop.storage.bundle_merge import Conflict, list_conflicts
+
+__all__ = [
+    "BundleError",
+    "BundleInfo",
+    "Conflict",
+    "CsvExport",
+    "ExportError",
+    "ImportSummary",
+    "KeyFile",
+    "OdmExport",
+    "Progress",
+    "RedcapExport",
+    "export_bundle",
+    "export_csv",
+    "export_odm",
+    "export_redcap",
+    "import_bundle",
+    "install_key_file",
+    "list_conflicts",
+    "parse_since",
+    "read_key_file",
+    "verify_bundle",
+    "write_key_file",
+]
