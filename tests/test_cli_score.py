@@ -240,6 +240,12 @@ def test_missing_file_empty_file_and_same_file(tmp_path: Path) -> None:
         run("--instrument", "vas", "same.csv", "--out", "no/such/dir.csv", cwd=tmp_path),
         "no/such/dir.csv",
     )
+    (tmp_path / "a_directory").mkdir()
+    assert_user_error(
+        run("--instrument", "vas", "same.csv", "--out", "a_directory", cwd=tmp_path),
+        "a_directory",
+    )
+    (tmp_path / "a_directory").rmdir()
     (tmp_path / "latin1.csv").write_bytes("vas_pain,nom\n1,Jos\xe9\n".encode("latin-1"))
     assert_user_error(
         run("--instrument", "vas", "latin1.csv", "--out", "o.csv", cwd=tmp_path), "UTF-8"

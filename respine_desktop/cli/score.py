@@ -75,8 +75,11 @@ def run(args: argparse.Namespace) -> int:
         infile = source.open(newline="", encoding="utf-8-sig")
     except OSError as exc:
         raise UsageError(f"cannot read {source}: {exc.strerror}") from exc
-    with infile, _replacing(out) as outfile:
-        rows = _score_rows(source.name, infile, outfile, instrument_id, items, keys, score)
+    try:
+        with infile, _replacing(out) as outfile:
+            rows = _score_rows(source.name, infile, outfile, instrument_id, items, keys, score)
+    except OSError as exc:  # e.g. OUT.csv is a directory, the disk is full
+        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from exc
     label = scoring.label(instrument_id, method)
     print(f"{rows} rows scored ({label}; {scoring.SCORING_VERSION}) -> {out}")
     return 0
@@ -84,14 +87,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _options(instrument_id: str, method: str | None, minimum: str | None) -> tuple[str | None, int]:
     """The scoring method and ODI minimum: as given, else from the study configuration."""
-    from respine_desktop.scoring.odi import SECTIONS
+    from respine_desktop.scoring.odi import MIN_SECTIONS, SECTIONS
     from respine_desktop.study import StudyConfigError, load_study
 
     if method is not None and instrument_id != "sf36":
         raise UsageError("--method applies only to --instrument sf36")
     if minimum is not None and instrument_id != "odi":
         raise UsageError("--min-sections applies only to --instrument odi")
-    min_sections = 1  # unused unless the instrument is the ODI
+    min_sections = MIN_SECTIONS  # used only by the ODI
     try:
         if instrument_id == "sf36" and method is None:
             method = load_study().sf36_reported
