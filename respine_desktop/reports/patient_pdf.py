@@ -12,7 +12,7 @@ from reportlab.lib.units import mm
 from respine_desktop import scoring
 from respine_desktop.instruments import load_instrument
 from respine_desktop.reports import fmt
-from respine_desktop.reports.charts import patient_charts_png
+from respine_desktop.reports.charts import patient_charts
 from respine_desktop.reports.data import Correction, PatientSummary, ResponderStatus
 from respine_desktop.reports.pdf import (
     Footer,
@@ -199,7 +199,7 @@ def _charts(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
             "is a gap in the line, labelled with its status.",
             s["note"],
         ),
-        image(patient_charts_png(summary), frame_width()),
+        image(patient_charts(summary), frame_width()),
     ]
 
 

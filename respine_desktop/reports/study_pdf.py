@@ -14,7 +14,7 @@ from reportlab.lib.units import mm
 
 from respine_desktop.instruments import load_instrument
 from respine_desktop.reports import fmt
-from respine_desktop.reports.charts import study_charts_png
+from respine_desktop.reports.charts import study_charts
 from respine_desktop.reports.pdf import (
     Footer,
     build,
@@ -111,7 +111,7 @@ def _stats(summary: StudySummary, s: dict[str, Any]) -> list[Any]:
 def _charts(summary: StudySummary, s: dict[str, Any]) -> list[Any]:
     return [
         para("Evolution of pain, disability and quality of life", s["h2"]),
-        image(study_charts_png(summary), frame_width()),
+        image(study_charts(summary), frame_width()),
     ]
 
 

@@ -1,0 +1,189 @@
+"""Benchmark: PDF reports. Not a test: run `python bench/reports.py [--big N] [--repeat R]`.
+
+Prints:
+
+1. patient summary time (`reports.write_patient_pdf`, median of R runs, after a warm-up) against
+   a floor made in the same run: three bare matplotlib charts (object API, Agg, PNG) plus one
+   reportlab page; target ratio <= 2x;
+2. study summary time for 114 subjects (target under 3 s);
+3. study summary time for 10,000 subjects (target under 30 s), with memory: the peak RSS of a
+   fresh process that makes only that report, and the peak Python heap (tracemalloc) of the data
+   pass at 114 and at 10,000 subjects (streaming: it should barely grow).
+
+The demo databases are built once through `python main.py demo` and cached in the system's
+temporary directory (``respine-bench-reports-<N>.db``); delete them to rebuild.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from respine_desktop import reports, storage  # noqa: E402
+
+PATIENT_RATIO_TARGET = 2.0
+STUDY_114_TARGET_S = 3.0
+STUDY_BIG_TARGET_S = 30.0
+CACHE = Path(tempfile.gettempdir())
+
+
+def demo_database(subjects: int) -> Path:
+    """The cached demo database of `subjects` subjects (built once, atomically)."""
+    path = CACHE / f"respine-bench-reports-{subjects}.db"
+    if path.exists():
+        return path
+    building = CACHE / f"respine-bench-reports-{subjects}.building.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{building}{suffix}").unlink(missing_ok=True)
+    print(f"building the {subjects}-subject demo database (once) ...", flush=True)
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "main.py", "demo", "--db", str(building), "--subjects", str(subjects)],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    os.replace(building, path)
+    print(f"  built in {time.perf_counter() - start:.0f} s -> {path}", flush=True)
+    return path
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "MISSED"
+
+
+def median_seconds(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def floor_once(out: Path) -> None:
+    """Three bare matplotlib charts and one reportlab page: the least a patient PDF must do."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen.canvas import Canvas
+
+    for n in range(3):
+        fig = Figure(figsize=(3.6, 2.3))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        ax.plot(range(6), [70 - 5 * i + n for i in range(6)], marker="o")
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=150)
+    page = Canvas(str(out), pagesize=A4)
+    page.setFont("Helvetica", 10)
+    for line in range(40):
+        page.drawString(50, 800 - 18 * line, f"line {line}: VAS 42 ODI 31.0 PCS 38.2 MCS 47.9")
+    page.showPage()
+    page.save()
+
+
+def busiest_subject(db: storage.StudyDb) -> str:
+    row = db.conn.execute(
+        "SELECT j.code FROM subjects j JOIN sessions s ON s.subject_id = j.id "
+        "WHERE s.state = 'submitted' GROUP BY j.id ORDER BY count(*) DESC, j.code LIMIT 1"
+    ).fetchone()
+    return str(row[0])
+
+
+def data_pass_peak_mb(path: Path) -> float:
+    """Peak traced Python heap (MB) of `study_summary` alone (the streaming data pass)."""
+    with storage.open_database(path, readonly=True) as db:
+        tracemalloc.start()
+        reports.study_summary(db)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    return peak / 1e6
+
+
+_CHILD = """
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from respine_desktop import reports, storage
+with storage.open_database({db!r}, readonly=True) as db:
+    start = time.perf_counter()
+    written = reports.write_study_pdf(db, {out!r})
+    seconds = time.perf_counter() - start
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"seconds": seconds, "maxrss_kb": rss, "pages": written.pages}}))
+"""
+
+
+def study_in_fresh_process(path: Path, out: Path) -> dict[str, float]:
+    """Time and peak RSS of a fresh process making the study summary (imports not timed)."""
+    code = _CHILD.format(root=str(ROOT), db=str(path), out=str(out))
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True, text=True
+    )
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--big", type=int, default=10_000, help="subjects of the big study")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per median")
+    args = parser.parse_args()
+
+    small = demo_database(114)
+    big = demo_database(args.big)
+    with tempfile.TemporaryDirectory(prefix="respine-bench-reports-") as tmp:
+        folder = Path(tmp)
+        with storage.open_database(small, readonly=True) as db:
+            code = busiest_subject(db)
+            # Warm-up: imports (matplotlib, reportlab, fonts) are paid once per process.
+            reports.write_patient_pdf(db, code, folder / "warm.pdf")
+            floor_once(folder / "floor.pdf")
+            patient = median_seconds(
+                lambda: reports.write_patient_pdf(db, code, folder / "patient.pdf"), args.repeat
+            )
+            floor = median_seconds(lambda: floor_once(folder / "floor.pdf"), args.repeat)
+            study_small = median_seconds(
+                lambda: reports.write_study_pdf(db, folder / "study114.pdf"), args.repeat
+            )
+        ratio = patient / floor
+        print(f"patient summary ({code}, median of {args.repeat})   {patient * 1000:8.0f} ms")
+        print(f"floor: 3 bare charts + 1 reportlab page       {floor * 1000:8.0f} ms")
+        print(
+            f"ratio                                         {ratio:8.2f} x  "
+            f"(target <= {PATIENT_RATIO_TARGET:g} x: {verdict(ratio <= PATIENT_RATIO_TARGET)})"
+        )
+        print(
+            f"study summary, 114 subjects (median)          {study_small:8.2f} s  "
+            f"(target < {STUDY_114_TARGET_S:g} s: {verdict(study_small < STUDY_114_TARGET_S)})"
+        )
+        child = study_in_fresh_process(big, folder / "study-big.pdf")
+        seconds = child["seconds"]
+        print(
+            f"study summary, {args.big} subjects (fresh process) {seconds:6.2f} s  "
+            f"(target < {STUDY_BIG_TARGET_S:g} s: {verdict(seconds < STUDY_BIG_TARGET_S)}), "
+            f"{int(child['pages'])} pages"
+        )
+        print(f"  peak RSS of that process (imports included) {child['maxrss_kb'] / 1024:8.1f} MB")
+        small_peak = data_pass_peak_mb(small)
+        big_peak = data_pass_peak_mb(big)
+        print(f"  peak Python heap of the data pass, 114      {small_peak:8.2f} MB")
+        print(f"  peak Python heap of the data pass, {args.big:<6d}   {big_peak:8.2f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
