@@ -15,8 +15,8 @@ from datetime import date
 
 from respine_desktop import schedule
 from respine_desktop.reports.arms import Arms
-from respine_desktop.reports.data import responder_for
 from respine_desktop.reports.measures import MeasureSpec, chart_measures, score_methods, sf36_label
+from respine_desktop.scoring.endpoints import is_responder
 from respine_desktop.storage import (
     StudyDb,
     VisitCount,
@@ -206,7 +206,8 @@ def study_summary(
     measures = chart_measures(study)
     keys = tuple(m.key for m in measures)
     visits = study.visit_codes
-    baseline_code = study.endpoint.baseline_visit
+    ep = study.endpoint
+    baseline_code = ep.baseline_visit
     primary_code = study.endpoint.visit
     overall = _Group(ALL_SUBJECTS, visits, keys)
     by_arm: dict[str, _Group] = {}
@@ -247,7 +248,16 @@ def study_summary(
                         group.stats[visit][key].add(value)
             if visit == baseline_code:
                 continue
-            result = responder_for(study, baseline, visit, vals, has_data=True).responder
+            result = is_responder(
+                baseline.get("VAS"),
+                vals.get("VAS"),
+                baseline.get("ODI"),
+                vals.get("ODI"),
+                odi_rule=ep.odi_rule,
+                vas_points=ep.vas_points,
+                vas_percent=ep.vas_percent,
+                odi_threshold=ep.odi_threshold,
+            )
             slot = 1 if result is True else 2 if result is False else 3
             for group in groups:
                 counts = group.responders[visit]
