@@ -40,8 +40,9 @@ def canonical(row: Iterable[Any]) -> str:
 
 
 def digest(rows: Iterable[Iterable[Any]]) -> str:
-    """SHA-256 (hex) of the canonical texts of answer rows, one per line, in the given order."""
-    return hashlib.sha256("\n".join(canonical(r) for r in rows).encode("utf-8")).hexdigest()
+    """SHA-256 (hex) of the canonical text of answer rows: a compact JSON array of the rows,
+    each an array of its columns in `COLUMNS` order, in the given order."""
+    return hashlib.sha256(_ENCODER.encode([list(r) for r in rows]).encode("utf-8")).hexdigest()
 
 
 @cache

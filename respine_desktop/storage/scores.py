@@ -65,13 +65,16 @@ def store(
     now = clock.now_iso()
     version = scoring_version()
     ids = []
+    current: dict[str, list[str]] = {}
+    for old_id, old_method in db.conn.execute(
+        "SELECT id, method FROM scores WHERE session_id=? AND instrument_id=? "
+        "AND superseded_at IS NULL",
+        [session_id, instrument_id],
+    ):
+        current.setdefault(old_method, []).append(old_id)
     for method, values in computed.items():
         score_id = new_id()
-        old = db.conn.execute(
-            "SELECT id FROM scores WHERE session_id=? AND instrument_id=? AND method=? "
-            "AND superseded_at IS NULL",
-            [session_id, instrument_id, method],
-        ).fetchall()
+        old = current.get(method, [])
         db.conn.execute(
             f"INSERT INTO scores ({_COLUMNS}, computed_by, device_id) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
@@ -87,7 +90,7 @@ def store(
                 db.device_id,
             ],
         )
-        for (old_id,) in old:
+        for old_id in old:
             db.conn.execute(
                 "UPDATE scores SET superseded_at=?, superseded_by=? WHERE id=?",
                 [now, score_id, old_id],

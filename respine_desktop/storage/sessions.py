@@ -236,6 +236,17 @@ def start_session(
     return get_session(db, session_id)
 
 
+def _answer_row(db: StudyDb, session_id: str) -> tuple[str, str, str, int, str | None]:
+    """(subject_id, visit_code, state, position, language) of a session, in a transaction."""
+    row = db.conn.execute(
+        "SELECT subject_id, visit_code, state, position, language FROM sessions WHERE id=?",
+        [session_id],
+    ).fetchone()
+    if row is None:
+        raise UnknownSession(f"unknown session {session_id!r}")
+    return row[0], row[1], row[2], row[3], row[4]
+
+
 def _open_row(db: StudyDb, session_id: str) -> tuple[str, str, str, int]:
     """(subject_id, visit_code, state, position) of a session, inside a transaction."""
     row = db.conn.execute(
@@ -398,14 +409,16 @@ def record_answer(
     """
     _check_position(position)
     with transaction(db):
-        subject_id, visit_code, state, current_position = _open_row(db, session_id)
+        subject_id, visit_code, state, current_position, current_language = _answer_row(
+            db, session_id
+        )
         prepared = _prepare(db, visit_code, item_id, value, language, vas_line_mm)
         _require_answerable(session_id, state)
         extra = {"position": position} if position is not None else None
         (row,) = _write_answers(
             db, session_id, subject_id, [prepared], language=language, extra=extra
         )
-        _update_position(db, session_id, position, current_position, language)
+        _update_position(db, session_id, position, language, (current_position, current_language))
     return row_to_answer(row)
 
 
@@ -424,7 +437,9 @@ def record_answers(
     """
     _check_position(position)
     with transaction(db):
-        subject_id, visit_code, state, current_position = _open_row(db, session_id)
+        subject_id, visit_code, state, current_position, current_language = _answer_row(
+            db, session_id
+        )
         prepared = []
         for item_id, value in answers.items():
             known = item_index().get(item_id) if isinstance(item_id, str) else None
@@ -433,7 +448,7 @@ def record_answers(
         _require_answerable(session_id, state)
         extra = {"position": position} if position is not None else None
         rows = _write_answers(db, session_id, subject_id, prepared, language=language, extra=extra)
-        _update_position(db, session_id, position, current_position, language)
+        _update_position(db, session_id, position, language, (current_position, current_language))
     return [row_to_answer(r) for r in rows]
 
 
@@ -445,19 +460,17 @@ def _check_position(position: int | None) -> None:
 
 
 def _update_position(
-    db: StudyDb, session_id: str, position: int | None, current: int, language: str
+    db: StudyDb,
+    session_id: str,
+    position: int | None,
+    language: str,
+    current: tuple[int, str | None],
 ) -> None:
-    db.conn.execute(
-        "UPDATE sessions SET position=?, language=? WHERE id=? AND (position != ? OR "
-        "language IS NOT ?)",
-        [
-            current if position is None else position,
-            language,
-            session_id,
-            current if position is None else position,
-            language,
-        ],
-    )
+    wanted = (current[0] if position is None else position, language)
+    if wanted != current:
+        db.conn.execute(
+            "UPDATE sessions SET position=?, language=? WHERE id=?", [*wanted, session_id]
+        )
 
 
 def set_language(db: StudyDb, session_id: str, language: str) -> Session:

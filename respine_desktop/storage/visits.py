@@ -133,7 +133,9 @@ def worklist(
     stored = sorted(wanted & set(VISIT_STATES))
     if stored:
         parts.append(
-            "SELECT s.rowid, v.visit_code, v.state, v.session_id "
+            "SELECT s.rowid, v.visit_code, v.state, coalesce(v.session_id, "
+            " (SELECT x.id FROM sessions x WHERE x.visit_id = v.id "
+            "  ORDER BY x.state = 'submitted', x.started_at DESC LIMIT 1)) "
             "FROM visits v JOIN subjects s ON s.id = v.subject_id "
             f"WHERE v.state IN ({', '.join('?' for _ in stored)}) AND s.site_code = ?"
         )
