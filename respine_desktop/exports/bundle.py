@@ -1,6 +1,6 @@
 """Site bundles: everything a hub needs from a kiosk, in one signed file, and its import.
 
-File format (one ZIP file, deflate):
+File format: one ZIP file (deflate) holding
 
 * ``data/<table>.jsonl``: one JSON array per row, columns in the order the manifest lists, for
   sites, devices, staff (no PIN hashes), subjects, visits, sessions, answers, scores and
@@ -8,21 +8,27 @@ File format (one ZIP file, deflate):
 * ``manifest.json``: format and version, bundle id, study id and OID, site, device, creation
   time, `since`, application and scoring versions, the signing key's id, and for each member its
   table, columns, row count, byte count and SHA-256;
-* ``signature.json``: HMAC-SHA256 of the exact bytes of ``manifest.json`` under the site key.
+
+and, as the ZIP archive comment (the very last bytes of the file), a fixed-length signature
+line ``RESPINE-BUNDLE-SIGNATURE v1 HMAC-SHA256 key=<key id> mac=<64 hex>``: the HMAC-SHA256,
+under the site key, of every byte of the file before the signature. Any changed, added or
+removed byte anywhere in the file (data, manifest, ZIP headers) breaks it; a truncated file has
+lost it.
 
 Signature choice: HMAC-SHA256 with a per-site secret (`storage.site_key`), from the standard
 library. No Ed25519 implementation is installed (``cryptography`` / ``PyNaCl`` are not
-dependencies), and the threat is a bundle altered or swapped on its way from a kiosk to the hub
-(USB stick, shared folder), not a kiosk of the site forging another's data: every device of a site
-is provisioned by the same staff, so a shared secret gives the integrity and origin check needed,
-with no new dependency and no key pair per device to manage. The manifest's member hashes bind
-every byte of the data to the signed manifest.
+dependencies), and the threat is a bundle altered, damaged or swapped on its way from a kiosk to
+the hub (USB stick, shared folder), not a kiosk of the site forging another's data: the devices of
+a site are provisioned by the same staff, so a shared secret gives the integrity and origin check
+needed, with no new dependency and no key pair per device to manage. (A signature that a hub can
+check but not produce would need Ed25519 and a public key registered per kiosk.)
 
-Import checks, before writing anything: a readable, complete ZIP (a truncated file has no central
-directory); exactly the expected members; the format version; the study (a bundle of another
-study is refused); the key id and the HMAC; every member's SHA-256 and size. Then the rows are
-merged in one transaction (`storage.bundle_merge.merge_bundle`), which refuses broken or
-discontinuous audit chains. Any refusal raises `BundleError` with the reason; the hub is unchanged.
+Import checks, before writing anything: the signature line is there (else: truncated or not a
+bundle); the manifest's format version; the study (a bundle of another study is refused, naming
+both); the key id; the HMAC over the whole file; exactly the expected members, each matching its
+SHA-256, size and row count. Then the rows are merged in one transaction
+(`storage.bundle_merge.merge_bundle`), which refuses broken or discontinuous audit chains. Any
+refusal raises `BundleError` with the reason; the hub is unchanged.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import uuid
 import zipfile
 import zlib
@@ -56,9 +63,13 @@ from respine_desktop.storage.site_key import ensure_site_key, get_site_key, key_
 FORMAT = "respine-site-bundle"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
-SIGNATURE = "signature.json"
 ALGORITHM = "HMAC-SHA256"
-_MAX_SMALL = 1 << 20  # manifest and signature are a few kB
+_SIGNATURE_PREFIX = b"RESPINE-BUNDLE-SIGNATURE v1 HMAC-SHA256 key="
+_SIGNATURE = re.compile(
+    rb"RESPINE-BUNDLE-SIGNATURE v1 HMAC-SHA256 key=([0-9a-f]{16}) mac=([0-9a-f]{64})"
+)
+_SIGNATURE_LENGTH = len(_SIGNATURE_PREFIX) + 16 + len(b" mac=") + 64
+_MAX_MANIFEST = 1 << 20  # a few kB in practice
 _CHUNK = 1 << 16
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 _COUNTED = ("subjects", "sessions", "answers", "audit_log")
@@ -141,8 +152,28 @@ def _file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _sign(key: bytes, manifest: bytes) -> str:
-    return hmac.new(key, manifest, hashlib.sha256).hexdigest()
+def _mac(key: bytes, f: IO[bytes], length: int) -> str:
+    """HMAC-SHA256 of the first `length` bytes of `f`."""
+    mac = hmac.new(key, digestmod=hashlib.sha256)
+    f.seek(0)
+    left = length
+    while left > 0:
+        chunk = f.read(min(_CHUNK, left))
+        if not chunk:
+            break
+        mac.update(chunk)
+        left -= len(chunk)
+    return mac.hexdigest()
+
+
+def _sign_in_place(f: IO[bytes], key: bytes) -> None:
+    """Replace the placeholder comment at the end of the ZIP file `f` with the signature."""
+    end = f.seek(0, 2)
+    body = end - _SIGNATURE_LENGTH
+    line = _SIGNATURE_PREFIX + key_id(key).encode() + b" mac=" + _mac(key, f, body).encode()
+    assert len(line) == _SIGNATURE_LENGTH
+    f.seek(body)
+    f.write(line)
 
 
 def _row_count(db: StudyDb, table: str, since: str | None) -> int:
@@ -177,57 +208,53 @@ def export_bundle(
     done = 0
     members: list[dict[str, object]] = []
     counts: dict[str, int] = {}
-    with (
-        atomic_binary(path) as f,
-        zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf,
-    ):
-        for table in TABLES:
-            h = hashlib.sha256()
-            size = rows = 0
-            with zf.open(member_name(table), "w", force_zip64=True) as m:
-                buffer: list[str] = []
-                for row in bundle_rows(db, table, since):
-                    buffer.append(_ENCODER.encode(row))
-                    rows += 1
-                    if len(buffer) >= 2000:
-                        size += _flush(m, h, buffer)
-                        done += len(buffer)
-                        ticker.tick(done, table)
-                        buffer = []
-                size += _flush(m, h, buffer)
-                done += len(buffer)
-            counts[table] = rows
-            members.append(
-                {
-                    "name": member_name(table),
-                    "table": table,
-                    "columns": list(BUNDLE_COLUMNS[table]),
-                    "rows": rows,
-                    "bytes": size,
-                    "sha256": h.hexdigest(),
-                }
-            )
-        manifest = {
-            "format": FORMAT,
-            "format_version": FORMAT_VERSION,
-            "bundle_id": bundle_id,
-            "study_id": db.study_id,
-            "study_oid": db.study.oid,
-            "site_code": db.site_code,
-            "device_id": db.device_id,
-            "created_at": created,
-            "since": since,
-            "app_version": __version__,
-            "scoring_version": scoring.SCORING_VERSION,
-            "key_id": key_id(key),
-            "signature_algorithm": ALGORITHM,
-            "members": members,
-        }
-        manifest_bytes = json.dumps(manifest, indent=1, sort_keys=True).encode("utf-8")
-        zf.writestr(MANIFEST, manifest_bytes)
-        signature = {"algorithm": ALGORITHM, "key_id": key_id(key), "signed": MANIFEST}
-        signature["hmac"] = _sign(key, manifest_bytes)
-        zf.writestr(SIGNATURE, json.dumps(signature, indent=1).encode("utf-8"))
+    with atomic_binary(path, readable=True) as f:
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+            for table in TABLES:
+                h = hashlib.sha256()
+                size = rows = 0
+                with zf.open(member_name(table), "w", force_zip64=True) as m:
+                    buffer: list[str] = []
+                    for row in bundle_rows(db, table, since):
+                        buffer.append(_ENCODER.encode(row))
+                        rows += 1
+                        if len(buffer) >= 2000:
+                            size += _flush(m, h, buffer)
+                            done += len(buffer)
+                            ticker.tick(done, table)
+                            buffer = []
+                    size += _flush(m, h, buffer)
+                    done += len(buffer)
+                counts[table] = rows
+                members.append(
+                    {
+                        "name": member_name(table),
+                        "table": table,
+                        "columns": list(BUNDLE_COLUMNS[table]),
+                        "rows": rows,
+                        "bytes": size,
+                        "sha256": h.hexdigest(),
+                    }
+                )
+            manifest = {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "bundle_id": bundle_id,
+                "study_id": db.study_id,
+                "study_oid": db.study.oid,
+                "site_code": db.site_code,
+                "device_id": db.device_id,
+                "created_at": created,
+                "since": since,
+                "app_version": __version__,
+                "scoring_version": scoring.SCORING_VERSION,
+                "key_id": key_id(key),
+                "signature": f"{ALGORITHM} over the whole file, in the ZIP comment",
+                "members": members,
+            }
+            zf.writestr(MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
+            zf.comment = b"\0" * _SIGNATURE_LENGTH  # placeholder, signed below
+        _sign_in_place(f, key)
     info = BundleInfo(
         path=path,
         bundle_id=bundle_id,
@@ -256,37 +283,42 @@ def _flush(m: IO[bytes], h: Any, buffer: list[str]) -> int:
 # -- reading and verifying -------------------------------------------------------------------
 
 
-def _read_small(zf: zipfile.ZipFile, name: str) -> bytes:
-    info = zf.getinfo(name)
-    if info.file_size > _MAX_SMALL:
-        raise BundleError(f"{name} is too large ({info.file_size} bytes)")
-    return zf.read(name)
+def _signature(path: Path) -> tuple[str, str, int]:
+    """(key id, mac, signed length) from the signature line ending the file."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(4)
+        f.seek(max(0, size - _SIGNATURE_LENGTH))
+        tail = f.read()
+    found = _SIGNATURE.fullmatch(tail)
+    if found is None:
+        if head == b"PK\x03\x04":
+            raise BundleError("the bundle is truncated or damaged (its signature line is missing)")
+        raise BundleError("not a RESPINE bundle")
+    return found.group(1).decode(), found.group(2).decode(), size - _SIGNATURE_LENGTH
 
 
-def _manifest(zf: zipfile.ZipFile, path: Path) -> tuple[dict[str, Any], bytes, dict[str, Any]]:
+def _manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
     names = set(zf.namelist())
-    expected = {MANIFEST, SIGNATURE, *(member_name(t) for t in TABLES)}
+    expected = {MANIFEST, *(member_name(t) for t in TABLES)}
     if names != expected:
         missing = sorted(expected - names)
         extra = sorted(names - expected)
         detail = f"missing {', '.join(missing)}" if missing else f"unexpected {', '.join(extra)}"
-        raise BundleError(f"{path}: not a complete RESPINE bundle ({detail})")
-    raw = _read_small(zf, MANIFEST)
+        raise BundleError(f"not a complete RESPINE bundle ({detail})")
+    if zf.getinfo(MANIFEST).file_size > _MAX_MANIFEST:
+        raise BundleError("the manifest is too large")
     try:
-        manifest = json.loads(raw)
-        signature = json.loads(_read_small(zf, SIGNATURE))
+        manifest = json.loads(zf.read(MANIFEST))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BundleError(f"{path}: manifest or signature is not valid JSON ({exc})") from None
-    if not isinstance(manifest, dict) or not isinstance(signature, dict):
-        raise BundleError(f"{path}: manifest or signature is not a JSON object")
-    return manifest, raw, signature
+        raise BundleError(f"the manifest is not valid JSON ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BundleError("not a RESPINE site bundle (no manifest of that format)")
+    return manifest
 
 
-def _check_manifest(
-    db: StudyDb, manifest: Mapping[str, Any], raw: bytes, signature: Mapping[str, Any], key: bytes
-) -> None:
-    if manifest.get("format") != FORMAT:
-        raise BundleError(f"not a RESPINE site bundle (format {manifest.get('format')!r})")
+def _check_manifest(db: StudyDb, manifest: Mapping[str, Any], signed_key: str) -> None:
+    """Refusals that need only the manifest (read before the signature is checked: they refuse)."""
     if manifest.get("format_version") != FORMAT_VERSION:
         raise BundleError(
             f"bundle format version {manifest.get('format_version')!r} is not supported "
@@ -297,25 +329,31 @@ def _check_manifest(
             f"the bundle belongs to study {manifest.get('study_id')!r}, this database to study "
             f"{db.study_id!r}: refused"
         )
-    mine = key_id(key)
-    if signature.get("algorithm") != ALGORITHM or manifest.get("key_id") != signature.get("key_id"):
-        raise BundleError("the bundle's signature block is malformed")
-    if signature.get("key_id") != mine:
-        raise BundleError(
-            f"the bundle is signed with site key {signature.get('key_id')!r}, this database "
-            f"has site key {mine}: install the site's key (import key) or check the bundle's origin"
-        )
-    expected = _sign(key, raw)
-    if not hmac.compare_digest(expected, str(signature.get("hmac", ""))):
-        raise BundleError("the bundle's signature does not match its manifest: tampered")
+    if manifest.get("key_id") != signed_key:
+        raise BundleError("the bundle's manifest and signature name different keys: tampered")
     members = manifest.get("members")
-    if not isinstance(members, list) or [m.get("table") for m in members] != list(TABLES):
+    if not isinstance(members, list) or [
+        m.get("table") if isinstance(m, dict) else None for m in members
+    ] != list(TABLES):
         raise BundleError("the bundle's manifest does not list the expected tables")
     for m in members:
         if m.get("columns") != list(BUNDLE_COLUMNS[m["table"]]) or m.get("name") != member_name(
             m["table"]
         ):
             raise BundleError(f"the bundle's {m['table']} table has other columns than expected")
+
+
+def _check_signature(path: Path, key: bytes, signed_key: str, mac: str, length: int) -> None:
+    mine = key_id(key)
+    if signed_key != mine:
+        raise BundleError(
+            f"the bundle is signed with site key {signed_key}, this database has site key "
+            f"{mine}: install this site's key (import key) or check where the bundle comes from"
+        )
+    with open(path, "rb") as f:
+        expected = _mac(key, f, length)
+    if not hmac.compare_digest(expected, mac):
+        raise BundleError("the bundle's signature does not match its content: tampered or damaged")
 
 
 def _check_members(zf: zipfile.ZipFile, manifest: Mapping[str, Any]) -> None:
@@ -348,34 +386,24 @@ def _rows(zf: zipfile.ZipFile, table: str) -> Iterator[Sequence[Any]]:
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError)
 
 
-def _open(path: Path) -> zipfile.ZipFile:
-    if not path.is_file():
-        raise BundleError(f"{path}: no such bundle file")
-    try:
-        return zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        with open(path, "rb") as f:
-            head = f.read(4)
-        if head == b"PK\x03\x04":
-            raise BundleError(f"{path}: the bundle is truncated or damaged") from None
-        raise BundleError(f"{path}: not a RESPINE bundle (not a ZIP file)") from None
-    except OSError as exc:
-        raise BundleError(f"{path}: cannot read ({exc.strerror or exc})") from None
-
-
 def verify_bundle(db: StudyDb, path: str | Path, *, key: bytes | None = None) -> BundleInfo:
     """Check a bundle against `db` (study, signature, every hash) without writing anything."""
     path = Path(path)
-    key = key if key is not None else _installed_key(db)
-    with _open(path) as zf:
-        try:
-            manifest, raw, signature = _manifest(zf, path)
-            _check_manifest(db, manifest, raw, signature, key)
+    if not path.is_file():
+        raise BundleError(f"{path}: no such bundle file")
+    try:
+        signed_key, mac, length = _signature(path)
+        with zipfile.ZipFile(path) as zf:
+            manifest = _manifest(zf)
+            _check_manifest(db, manifest, signed_key)
+            _check_signature(
+                path, key if key is not None else _installed_key(db), signed_key, mac, length
+            )
             _check_members(zf, manifest)
-        except BundleError as exc:
-            raise BundleError(f"{path}: {exc}") from None
-        except _READ_ERRORS as exc:
-            raise BundleError(f"{path}: the bundle is damaged ({exc})") from None
+    except BundleError as exc:
+        raise BundleError(f"{path}: {exc}") from None
+    except _READ_ERRORS as exc:
+        raise BundleError(f"{path}: the bundle is damaged ({exc})") from None
     return BundleInfo(
         path=path,
         bundle_id=str(manifest.get("bundle_id")),
@@ -384,7 +412,7 @@ def verify_bundle(db: StudyDb, path: str | Path, *, key: bytes | None = None) ->
         device_id=str(manifest.get("device_id")),
         created_at=str(manifest.get("created_at")),
         since=manifest.get("since"),
-        key_id=str(manifest["key_id"]),
+        key_id=signed_key,
         rows={m["table"]: int(m["rows"]) for m in manifest["members"]},
         sha256=_file_sha256(path),
     )
@@ -394,7 +422,7 @@ def _installed_key(db: StudyDb) -> bytes:
     key = get_site_key(db)
     if key is None:
         raise BundleError(
-            f"{db.path}: this database has no site key yet: install the site's key first "
+            f"{db.path} has no site key yet: install the site's key first "
             "(python main.py import key --db PATH KEYFILE)"
         )
     return key
@@ -424,7 +452,7 @@ def import_bundle(
         if done % 1000 == 0:
             ticker.tick(done)
 
-    with _open(path) as zf:
+    with zipfile.ZipFile(path) as zf:
         try:
             result = merge_bundle(
                 db,

@@ -19,11 +19,14 @@ def partial_path(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_binary(path: Path) -> Iterator[IO[bytes]]:
-    """A binary file for `path`: written as ``.partial``, fsynced and renamed on success."""
+def atomic_binary(path: Path, *, readable: bool = False) -> Iterator[IO[bytes]]:
+    """A binary file for `path`: written as ``.partial``, fsynced and renamed on success.
+
+    With `readable` the file is opened ``w+b``, so the writer can read back what it wrote.
+    """
     tmp = partial_path(path)
     try:
-        with open(tmp, "wb") as f:
+        with open(tmp, "w+b" if readable else "wb") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
