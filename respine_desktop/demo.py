@@ -50,6 +50,7 @@ from respine_desktop.storage import (
     start_session,
     subject_code,
     submit_session,
+    transaction,
 )
 
 DEMO_ADMIN = "admin"
@@ -332,45 +333,53 @@ def _sitting(
     s = event.subject
     day = event.at.date()
     visit = db.study.visit(event.visit)
-    session = start_session(db, s.code, visit.code, staff=coordinator, language="en", on=day)
     answers = _answers(rng, s, (day - s.day0).days)
     moment = event.at
     position = 0
     instruments = visit.instruments
     stop_at = rng.randrange(1, len(instruments)) if event.outcome == "parked" else None
+    session_id = ""
     for index, instrument_id in enumerate(instruments):
         if stop_at is not None and index == stop_at:
             moment += timedelta(minutes=3)
             set_clock(moment)
-            park_session(db, session.id, position=position)
+            park_session(db, session_id, position=position)
             summary.sessions_open += 1
             return
         given = answers[instrument_id]
-        moment += timedelta(seconds=20 + 15 * len(given) + rng.randrange(0, 60))
-        set_clock(moment)
-        position += len(given)
-        record_answers(
-            db,
-            session.id,
-            given,
-            language="en",
-            vas_line_mm=100.0 if instrument_id == "vas" else None,
-            position=position,
-        )
+        # One transaction per questionnaire; the first one also opens the session and the last
+        # one also submits it (nested calls become savepoints of the same transaction).
+        with transaction(db):
+            if index == 0:
+                session_id = start_session(
+                    db, s.code, visit.code, staff=coordinator, language="en", on=day
+                ).id
+            moment += timedelta(seconds=20 + 15 * len(given) + rng.randrange(0, 60))
+            set_clock(moment)
+            position += len(given)
+            record_answers(
+                db,
+                session_id,
+                given,
+                language="en",
+                vas_line_mm=100.0 if instrument_id == "vas" else None,
+                position=position,
+            )
+            if index == len(instruments) - 1:
+                moment += timedelta(seconds=30)
+                set_clock(moment)
+                submit_session(db, session_id, on=day)
+                summary.sessions_submitted += 1
         summary.questionnaires += 1
         if progress is not None:
             progress(s.code, visit.code, instrument_id)
-    moment += timedelta(seconds=30)
-    set_clock(moment)
-    submit_session(db, session.id, on=day)
-    summary.sessions_submitted += 1
     if rng.random() < 0.01:
         set_clock(moment + timedelta(hours=2))
         current = answers["odi"].get("odi_03")
         new = 1 if current is SKIPPED or not isinstance(current, int) else (current + 1) % 6
         correct_answer(
             db,
-            session.id,
+            session_id,
             "odi_03",
             new,
             staff=investigator,

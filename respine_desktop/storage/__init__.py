@@ -35,6 +35,8 @@ Public API (every function takes an open `StudyDb` first, except the ones openin
     merge_bundle(db, rows, bundle=...) -> MergeResult; list_conflicts(db) -> [Conflict]
     get_site_key(db) / ensure_site_key(db) / install_site_key(db, key, replace=False)
 
+    with transaction(db): ...                              # group calls: one commit
+
 Errors are `StorageError` subclasses (see `errors`), each with a one-line message; a refused
 call has written nothing (except a refused login, which records the attempt).
 """
@@ -60,6 +62,7 @@ from respine_desktop.storage.database import (
     StudyDb,
     create_database,
     open_database,
+    transaction,
 )
 from respine_desktop.storage.errors import (
     AccountDisabled,
@@ -258,6 +261,7 @@ __all__ = [
     "subject_visit",
     "subject_visits",
     "submit_session",
+    "transaction",
     "verify_database",
     "visit_status_counts",
     "worklist",

@@ -121,12 +121,12 @@ def new_id() -> str:
     same B-tree pages instead of touching a random page per row (commits write far fewer pages).
     The embedded time is the system's and is not a record time; record times come from `clock`.
     """
-    millis = time.time_ns() // 1_000_000 & 0xFFFFFFFFFFFF
-    b = bytearray(millis.to_bytes(6, "big") + os.urandom(10))
-    b[6] = (b[6] & 0x0F) | 0x70
-    b[8] = (b[8] & 0x3F) | 0x80
-    h = b.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    h = f"{time.time_ns() // 1_000_000 & 0xFFFFFFFFFFFF:012x}{os.urandom(10).hex()}"
+    # Version 7 in the 13th hex digit, variant 10xx in the 17th.
+    return f"{h[:8]}-{h[8:12]}-7{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
+
+
+_VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
 
 
 def connect(path: Path, *, readonly: bool = False, durable: bool = True) -> sqlite3.Connection:

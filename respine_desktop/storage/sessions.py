@@ -564,9 +564,14 @@ def _scoring_input(rows: Iterable[tuple[Any, ...]]) -> dict[str, dict[str, int |
 
 
 def _score_and_store(
-    db: StudyDb, session_id: str, instrument_ids: Iterable[str], computed_by: str | None
+    db: StudyDb,
+    session_id: str,
+    instrument_ids: Iterable[str],
+    computed_by: str | None,
+    rows: list[tuple[Any, ...]] | None = None,
 ) -> dict[str, dict[str, dict[str, float | None]]]:
-    by_instrument = _scoring_input(current_rows(db, session_id))
+    """Score the current answers (`rows` if the caller just read them) and store the scores."""
+    by_instrument = _scoring_input(current_rows(db, session_id) if rows is None else rows)
     out = {}
     for instrument_id in instrument_ids:
         computed = scores.compute(
@@ -628,7 +633,7 @@ def submit_session(
                 language=language,
                 extra={"auto_skipped": True},
             )
-        computed = _score_and_store(db, session_id, instruments, None)
+        computed = _score_and_store(db, session_id, instruments, None, None if missing else rows)
         db.conn.execute(
             "UPDATE sessions SET state='submitted', submitted_at=?, submitted_by=? WHERE id=?",
             [clock.now_iso(), actor.id if actor else None, session_id],
