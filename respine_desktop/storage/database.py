@@ -132,8 +132,12 @@ _VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
 def connect(path: Path, *, readonly: bool = False, durable: bool = True) -> sqlite3.Connection:
     """A raw connection with the project's pragmas (WAL is set once, at creation)."""
     if readonly:
-        uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+        # Never creates the file (mode=rw/ro). Opened rw when allowed, but with query_only, so
+        # that closing it removes the -wal/-shm files like any last connection does.
+        writable = os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
+        uri = f"file:{quote(str(path.resolve()))}?mode={'rw' if writable else 'ro'}"
         conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn.execute("PRAGMA query_only=ON")
     else:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
