@@ -91,7 +91,11 @@ def _limits(spec: MeasureSpec, values: Sequence[float]) -> tuple[float, float]:
 
 
 def _style(ax: Axes, codes: Sequence[str], spec: MeasureSpec) -> None:
-    ax.set_title(_title(spec), fontsize=_FONT + 1)
+    # Fixed title and (empty) axis-label positions: matplotlib's automatic placement measures
+    # every tick label of the figure to avoid overlaps, half of the chart's drawing time.
+    ax.set_title(_title(spec), fontsize=_FONT + 1, y=1.0, pad=4)
+    ax.xaxis.set_label_coords(0.5, -0.1)
+    ax.yaxis.set_label_coords(-0.1, 0.5)
     ax.set_xlim(-0.5, len(codes) - 0.5)
     ax.tick_params(labelsize=_FONT)
     ax.grid(axis="y", alpha=0.3, linewidth=0.6)
