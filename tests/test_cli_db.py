@@ -131,6 +131,7 @@ def test_verify_passes_a_demo_database(demo_db: tuple[Path, list[str]]) -> None:
     result = main("verify", "--db", str(path))
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.strip().splitlines()) == 1 and "ok:" in result.stdout
+    assert not list(path.parent.glob("*-wal")) and not list(path.parent.glob("*-shm"))
 
 
 def test_verify_names_the_first_bad_audit_entry(tmp_path: Path) -> None:
