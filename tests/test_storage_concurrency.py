@@ -59,6 +59,10 @@ def test_two_writers_at_once_do_not_fail(tmp_path: Path) -> None:
         assert w.stdin is not None
         w.stdin.write("go\n")
         w.stdin.flush()
+    # A reader verifying at the same time sees a consistent snapshot each time.
+    for _ in range(3):
+        result = storage.verify_database(path)
+        assert result.ok, result.message
     outcomes = [w.communicate(timeout=120) for w in writers]
     for w, (out, err) in zip(writers, outcomes, strict=True):
         assert "locked" not in err

@@ -56,6 +56,8 @@ def verify_database(path: str | Path) -> VerifyResult:
 def verify_connection(conn: sqlite3.Connection) -> VerifyResult:
     """Run every check on an open connection (see the module docstring)."""
     stats = {"entries": 0, "answers": 0, "chains": 0}
+    # One read transaction: every check sees the same snapshot even while the kiosk writes.
+    conn.execute("BEGIN")
     try:
         _integrity(conn)
         _chains(conn, stats)
@@ -65,6 +67,9 @@ def verify_connection(conn: sqlite3.Connection) -> VerifyResult:
         return VerifyResult(False, str(bad), stats["entries"], stats["answers"], stats["chains"])
     except sqlite3.DatabaseError as exc:
         return VerifyResult(False, f"database error while verifying: {exc}")
+    finally:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
     return VerifyResult(
         True,
         f"ok: integrity ok, {stats['entries']} audit entries in {stats['chains']} device "
