@@ -11,11 +11,11 @@ def main(argv: list[str]) -> int:
         from ui.screenshots import run_screenshots
 
         return run_screenshots(argv[1:])
-    from respine_desktop.cli import COMMANDS, run
+    # The kiosk's own options start with "-"; anything else names a headless command. The
+    # command modules are only imported for a command, so the kiosk starts without them.
+    if argv and (not argv[0].startswith("-") or argv[0] in ("-h", "--help", "--version")):
+        from respine_desktop.cli import run
 
-    if argv and argv[0] in COMMANDS():
-        return run(argv)
-    if argv and argv[0] in ("-h", "--help"):
         return run(argv)
     from ui.app import run_app
 

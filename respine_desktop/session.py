@@ -132,6 +132,15 @@ class QuestionnaireSession:
         return self._position
 
     @property
+    def answering(self) -> bool:
+        """The patient is on an item or on the review list (not parked, not submitted)."""
+        return self._phase in (Phase.ITEMS, Phase.REVIEW)
+
+    @property
+    def in_review(self) -> bool:
+        return self._phase is Phase.REVIEW
+
+    @property
     def total(self) -> int:
         return len(self.steps)
 

@@ -96,8 +96,6 @@ class ChoiceButton(QAbstractButton):
         self.code = code
         self.setCheckable(True)
         self.setAutoExclusive(False)
-        self.setText(text)
-        self.setAccessibleName(text)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Minimum)
         self.setMinimumHeight(mm(MIN_TARGET_MM, self))
@@ -108,7 +106,7 @@ class ChoiceButton(QAbstractButton):
         row.setContentsMargins(pad, pad, pad, pad)
         row.setSpacing(pad)
         self._indicator = ChoiceIndicator(self)
-        self._label = QLabel(text, self)
+        self._label = QLabel(self)
         self._label.setObjectName("choiceText")
         self._label.setWordWrap(True)
         self._label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -116,6 +114,14 @@ class ChoiceButton(QAbstractButton):
         row.addWidget(self._indicator, 0, Qt.AlignmentFlag.AlignVCenter)
         row.addWidget(self._label, 1)
         self.toggled.connect(self._on_toggled)
+        self.set_option(code, text)
+
+    def set_option(self, code: int, text: str) -> None:
+        """Show another option with this button."""
+        self.code = code
+        self.setText(text)
+        self.setAccessibleName(text)
+        self._label.setText(text)
 
     def _on_toggled(self, checked: bool) -> None:
         self._indicator.checked = checked
@@ -173,16 +179,30 @@ class ChoiceList(QWidget):
         self.setObjectName("choiceList")
         if accessible_name:
             self.setAccessibleName(accessible_name)
-        column = QVBoxLayout(self)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(mm(GAP_MM, self))
+        self._column = QVBoxLayout(self)
+        self._column.setContentsMargins(0, 0, 0, 0)
+        self._column.setSpacing(mm(GAP_MM, self))
         self.buttons: list[ChoiceButton] = []
-        for code, text in options:
-            button = ChoiceButton(code, text, self)
+        self._spare: list[ChoiceButton] = []
+        self.set_options(options)
+
+    def set_options(self, options: Sequence[tuple[int, str]]) -> None:
+        """Show these options, none chosen; the buttons are reused from item to item."""
+        pool = self.buttons + self._spare
+        while len(pool) < len(options):
+            button = ChoiceButton(0, "", self)
             button.clicked.connect(lambda _=False, b=button: self._on_clicked(b))
             button.stepped.connect(lambda step, b=button: self._on_stepped(b, step))
-            column.addWidget(button)
-            self.buttons.append(button)
+            self._column.addWidget(button)
+            pool.append(button)
+        self.buttons, self._spare = pool[: len(options)], pool[len(options) :]
+        for button, (code, text) in zip(self.buttons, options, strict=True):
+            button.set_option(code, text)
+            button.setChecked(False)
+            button.show()
+        for button in self._spare:
+            button.setChecked(False)
+            button.hide()
 
     def value(self) -> int | None:
         """The chosen code, or None."""

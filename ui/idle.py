@@ -6,6 +6,8 @@ timer and fires `timeout` by hand: ninety ticks are ninety idle seconds, with no
 
 from __future__ import annotations
 
+from functools import cache
+
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 
 from ui.signals import emit
@@ -13,21 +15,28 @@ from ui.signals import emit
 DEFAULT_TIMEOUT_S = 90
 DEFAULT_WARNING_S = 20
 
-ACTIVITY = frozenset(
-    {
-        QEvent.Type.MouseButtonPress,
-        QEvent.Type.MouseButtonRelease,
-        QEvent.Type.MouseMove,
-        QEvent.Type.KeyPress,
-        QEvent.Type.TouchBegin,
-        QEvent.Type.TouchUpdate,
-        QEvent.Type.Wheel,
-    }
-)
+
+@cache
+def activity() -> frozenset[QEvent.Type]:
+    """The events that count as someone using the kiosk (built on first use: Qt's event-type
+    enum is large, and the first screen does not need it)."""
+    kinds = QEvent.Type
+    return frozenset(
+        {
+            kinds.MouseButtonPress,
+            kinds.MouseButtonRelease,
+            kinds.MouseMove,
+            kinds.KeyPress,
+            kinds.TouchBegin,
+            kinds.TouchUpdate,
+            kinds.Wheel,
+        }
+    )
 
 
 class IdleWatcher(QObject):
-    """Install with `app.installEventFilter(watcher)`; `start()` when there is something to guard.
+    """Install as an event filter where input arrives (the kiosk: its native window); `start()`
+    when there is something to guard.
 
     `counting_down(seconds_left)` fires every second of the last `warning_s` seconds,
     `woke()` when activity interrupts a countdown, `expired()` once when time is up.
@@ -86,7 +95,7 @@ class IdleWatcher(QObject):
             emit(self.woke)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if self._active and event.type() in ACTIVITY:
+        if self._active and event.type() in activity():
             self.touch()
         return False
 

@@ -6,15 +6,18 @@ Each page shows what it is given and reports what was tapped; none keeps an answ
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from respine_desktop.i18n import t
-from respine_desktop.session import Response, Step
 from ui.signals import emit
 from ui.units import mm
 from ui.widgets import Page, button, label
+
+if TYPE_CHECKING:  # the session (and storage behind it) load after the first screen
+    from respine_desktop.session import Response, Step
 
 
 class HandoverPage(Page):

@@ -173,10 +173,10 @@ def _render(
             n += 1
             item = page.step.item
             shot(f"item-{n:02d}-{item.id}")
-            if page.vas is not None:
+            if item.type == "vas" and page.vas is not None:
                 QTest.mouseClick(page.vas, _left(), pos=page.vas.point_for(0.62))
                 shot(f"item-{n:02d}-{item.id}-marked")
-            elif item.optional and page.skip_button is not None:
+            elif item.optional:
                 click(page.skip_button)
                 shot(f"item-{n:02d}-{item.id}-skip-confirm")
                 click(page.skip_no)

@@ -5,12 +5,11 @@ Python drops one reference that `True` never had. On Python < 3.12 (where `True`
 immortal) a few hundred emits later `True` is freed and the interpreter aborts with "Fatal
 Python error: bool_dealloc". Signals emitted by Qt itself (clicked, timeout...) are not
 affected. Every emit from our Python code goes through `emit()`, which gives the reference
-back only when a probe at import shows that this PySide6 has the leak.
+back only when a probe (at the first emit) shows that this PySide6 has the leak.
 """
 
 from __future__ import annotations
 
-import ctypes
 import sys
 
 from PySide6.QtCore import QObject, Signal, SignalInstance
@@ -30,14 +29,21 @@ def _leaks_true() -> bool:
     return sys.getrefcount(True) == before - 8
 
 
-LEAKS_TRUE = _leaks_true()
-_incref = ctypes.pythonapi.Py_IncRef
-_incref.argtypes = [ctypes.py_object]
-_incref.restype = None
+_leaks: bool | None = None
 
 
 def emit(signal: SignalInstance, *args: object) -> None:
     """`signal.emit(*args)`, giving back the reference PySide6 6.12 takes from `True`."""
+    global _leaks
+    if _leaks is None:
+        # Probed at the first emit rather than at import, to keep ctypes off the start-up path.
+        _leaks = _leaks_true()
     signal.emit(*args)
-    if LEAKS_TRUE:
+    if _leaks:
         _incref(True)
+
+
+def _incref(obj: object) -> None:
+    import ctypes
+
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(obj))

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from respine_desktop.i18n import t
+from ui.lock_page import LockPage as LockPage  # re-exported: it was defined here first
 from ui.signals import emit
 from ui.units import mm
 from ui.widgets import Page, button, label
@@ -35,23 +36,6 @@ def line_edit(name: str, *, secret: bool = False, digits: bool = False) -> QLine
         field.setValidator(QRegularExpressionValidator(QRegularExpression(PIN_PATTERN), field))
         field.setInputMethodHints(Qt.InputMethodHint.ImhDigitsOnly)
     return field
-
-
-class LockPage(Page):
-    """What anyone sees when the kiosk is locked: nothing but an Unlock button for staff."""
-
-    unlock_requested = Signal()
-
-    def __init__(self, lang: str) -> None:
-        super().__init__(t(lang, "staff.lock.title"))
-        self.column.addStretch(1)
-        self.add(label(t(lang, "common.app_name"), "big"))
-        self.add(label(t(lang, "staff.lock.title"), "title"))
-        self.add(label(t(lang, "staff.lock.hint"), "hint"))
-        self.unlock_button = button(t(lang, "staff.lock.unlock"), "primary")
-        self.unlock_button.clicked.connect(self.unlock_requested)
-        self.add_row(self.unlock_button)
-        self.column.addStretch(2)
 
 
 class PinPage(Page):

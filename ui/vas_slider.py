@@ -92,6 +92,13 @@ class VasSlider(QWidget):
     # Styled from kiosk.qss: `VasSlider { qproperty-markerColor: #1f4e79; }`.
     markerColor = Property(QColor, _get_marker_color, _set_marker_color)
 
+    def set_anchors(self, low_anchor: str, high_anchor: str) -> None:
+        """The texts under the two ends (another item or language)."""
+        self._low, self._high = low_anchor, high_anchor
+        self.setAccessibleDescription(f"{low_anchor} — {high_anchor}")
+        self.updateGeometry()
+        self.update()
+
     # -- state -------------------------------------------------------------------------------
 
     def value(self) -> float | None:

@@ -27,29 +27,40 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
-from respine_desktop import storage
 from respine_desktop.i18n import t
-from respine_desktop.kiosk_events import log_kiosk_event
-from respine_desktop.schedule import ACTIONABLE
-from respine_desktop.session import FlowError, Phase, QuestionnaireSession
-from respine_desktop.storage import Staff, StorageError, StudyDb
-from ui.countdown import CountdownOverlay
 from ui.idle import IdleWatcher
-from ui.item_page import ItemPage
-from ui.patient_pages import HandoverPage, LanguagePage, ReviewPage, ThanksPage
+from ui.lock_page import LockPage
 from ui.settings import KioskSettings, save_settings
 from ui.signals import emit
-from ui.staff_pages import LockPage, PinPage, SettingsPage, SetupPage, StaffHomePage
 from ui.style import apply_style
-from ui.visit_picker import VisitPickerPage
 from ui.widgets import Page, button, label
 
+if TYPE_CHECKING:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QCloseEvent
+
+    from respine_desktop.session import QuestionnaireSession
+    from respine_desktop.storage import Staff, StudyDb
+    from ui.countdown import CountdownOverlay
+    from ui.item_page import ItemPage
+    from ui.staff_pages import PinPage, SetupPage
+
+# Only the lock screen is imported up front. The domain half (storage and sqlite-utils, the
+# session, the audit) and the other screens are imported by the methods that use them, so that
+# the first screen shows before those imports; `open_database` loads them right after.
+
 PageFactory = Callable[["KioskWindow"], QWidget]
+
+
+class ShowsErrors(Protocol):
+    """A staff page that can show a one-line refusal (the visit picker, the console)."""
+
+    def show_error(self, text: str) -> None: ...
 
 
 class KioskWindow(QMainWindow):
@@ -57,6 +68,8 @@ class KioskWindow(QMainWindow):
 
     console_requested = Signal()
     locked = Signal()
+    # The database could not be opened (deferred opening only): a one-line reason.
+    failed = Signal(str)
 
     def __init__(
         self,
@@ -65,7 +78,10 @@ class KioskWindow(QMainWindow):
         settings: KioskSettings | None = None,
         settings_path: Path | None = None,
         idle_timer: QTimer | None = None,
+        defer_open: bool = False,
     ) -> None:
+        """Show the first screen; open the database now, or with `defer_open` only when
+        `open_database()` is called (the app does so once the first screen is painted)."""
         super().__init__()
         self.setObjectName("kioskWindow")
         self.setWindowTitle("RESPINE")
@@ -82,21 +98,67 @@ class KioskWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.setObjectName("pages")
         self.setCentralWidget(self.stack)
-        self.countdown = CountdownOverlay(self.stack)
-        self.countdown.stayed.connect(self._on_stayed)
+        self._countdown: CountdownOverlay | None = None
         self.idle = IdleWatcher(self.settings.idle_timeout_s, timer=idle_timer, parent=self)
         self.idle.counting_down.connect(self._on_counting_down)
-        self.idle.woke.connect(self.countdown.hide)
+        self.idle.woke.connect(self._hide_countdown)
         self.idle.expired.connect(self._on_idle_expired)
-        app = QApplication.instance()
-        assert app is not None
-        app.installEventFilter(self)
-        app.installEventFilter(self.idle)
+        self.winId()
+        self._native = self.windowHandle()
+        self._armed = False
         if db_path.exists():
-            self.db = storage.open_database(db_path)
             self._show_lock()
         else:
             self._show_setup()
+        if not defer_open:
+            self.open_database(raise_errors=True)
+
+    def open_database(self, *, raise_errors: bool = False) -> None:
+        """Open the database file, load the rest of the kiosk, and start guarding the window.
+
+        On failure emit `failed` (or raise with `raise_errors`). Without a file (first run)
+        only the loading and the guarding happen.
+        """
+        # Loaded here rather than at the first tap (imported for their side effect).
+        import ui.countdown
+        import ui.item_page
+        import ui.patient_pages
+        import ui.staff_pages
+        import ui.visit_picker  # noqa: F401
+        from respine_desktop import kiosk_events, session, storage  # noqa: F401
+
+        self._arm()
+        if self.db is not None or not self.db_path.exists():
+            return
+        try:
+            self.db = storage.open_database(self.db_path)
+        except storage.StorageError as exc:
+            if raise_errors:
+                raise
+            emit(self.failed, str(exc))
+
+    def _arm(self) -> None:
+        """Watch the native window, not the application: every touch and key reaches the
+        QWindow first, while the flood of internal widget events (polish, layout, paint) never
+        does, so the filters cost nothing when nobody touches the screen."""
+        if not self._armed:
+            self._native.installEventFilter(self)
+            self._native.installEventFilter(self.idle)
+            self._armed = True
+
+    @property
+    def countdown(self) -> CountdownOverlay:
+        """The "are you still there?" overlay (made the first time it is needed)."""
+        if self._countdown is None:
+            from ui.countdown import CountdownOverlay
+
+            self._countdown = CountdownOverlay(self.stack)
+            self._countdown.stayed.connect(self._on_stayed)
+        return self._countdown
+
+    def _hide_countdown(self) -> None:
+        if self._countdown is not None:
+            self._countdown.hide()
 
     # -- the page stack ------------------------------------------------------------------------
 
@@ -122,20 +184,25 @@ class KioskWindow(QMainWindow):
             focus()
         return page
 
-    def _drop(self, page: QWidget) -> None:
+    def _drop(self, page: QWidget, *, detach: bool = False) -> None:
         self.stack.removeWidget(page)
-        # Detached at once, so nothing of it is found in the window even before deletion.
-        page.setParent(None)  # type: ignore[call-overload]
+        page.hide()
+        if detach:
+            # Out of the window at once, not only when the deferred deletion runs.
+            page.setParent(None)  # type: ignore[call-overload]
         page.deleteLater()
 
     def _clear_pages(self) -> None:
+        """Every page out of the window now (a lock): nothing of the last person stays."""
         for n in reversed(range(self.stack.count())):
-            self._drop(self.stack.widget(n))
+            self._drop(self.stack.widget(n), detach=True)
 
     # -- locking -------------------------------------------------------------------------------
 
     def lock(self, *, reason: str = "staff") -> None:
         """Park any open questionnaire, sign staff out, destroy every page, show the lock."""
+        from respine_desktop.kiosk_events import log_kiosk_event
+
         subject_id = self.flow.record.subject_id if self.flow is not None else None
         parked = self._park_flow(staff=self.staff if reason == "staff" else None)
         if self.db is not None:
@@ -154,20 +221,22 @@ class KioskWindow(QMainWindow):
 
     def _park_flow(self, *, staff: Staff | None) -> str | None:
         flow, self.flow = self.flow, None
-        if flow is None or flow.phase not in (Phase.ITEMS, Phase.REVIEW):
+        if flow is None or not flow.answering:
             return None
         flow.park(staff=staff)
         return flow.id
 
     def _show_lock(self) -> None:
         self.idle.stop()
-        self.countdown.hide()
+        self._hide_countdown()
         self._clear_pages()
         page = LockPage(self.lang)
         page.unlock_requested.connect(lambda: self._show_pin(leaving_patient=False))
         self.show_page(page)
 
     def _show_pin(self, *, leaving_patient: bool) -> None:
+        from ui.staff_pages import PinPage
+
         page = PinPage(self.lang, leaving_patient=leaving_patient, username=self._last_username)
         page.submitted.connect(lambda u, p: self._on_pin(page, u, p, leaving_patient))
         if leaving_patient:
@@ -187,6 +256,8 @@ class KioskWindow(QMainWindow):
         self._drop(pin_page)
 
     def _on_pin(self, page: PinPage, username: str, pin: str, leaving_patient: bool) -> None:
+        from respine_desktop import storage
+
         assert self.db is not None
         try:
             staff = storage.authenticate(self.db, username, pin)
@@ -208,17 +279,21 @@ class KioskWindow(QMainWindow):
     # -- first run -----------------------------------------------------------------------------
 
     def _show_setup(self) -> None:
+        from ui.staff_pages import SetupPage
+
         page = SetupPage(self.lang, str(self.db_path))
         page.submitted.connect(lambda site, user, pin: self._on_setup(page, site, user, pin))
         self.show_page(page)
 
     def _on_setup(self, page: SetupPage, site: str, username: str, pin: str) -> None:
+        from respine_desktop import storage
+
         try:
             self.db = storage.create_database(
                 self.db_path, admin_pin=pin, site_code=site, admin_username=username
             )
             self.staff = storage.authenticate(self.db, username, pin)
-        except StorageError as exc:
+        except storage.StorageError as exc:
             page.show_error(str(exc))
             return
         self._last_username = username
@@ -229,9 +304,11 @@ class KioskWindow(QMainWindow):
 
     def show_staff_home(self) -> None:
         """The staff home (after a PIN); offers to return to an open patient session."""
+        from ui.staff_pages import StaffHomePage
+
         assert self.staff is not None
         open_text = ""
-        if self.flow is not None and self.flow.phase in (Phase.ITEMS, Phase.REVIEW):
+        if self.flow is not None and self.flow.answering:
             flow = self.flow
             open_text = t(
                 self.lang,
@@ -269,6 +346,8 @@ class KioskWindow(QMainWindow):
         self.show_page(page)
 
     def _show_settings(self) -> None:
+        from ui.staff_pages import SettingsPage
+
         s = self.settings
         page = SettingsPage(
             self.lang,
@@ -292,6 +371,10 @@ class KioskWindow(QMainWindow):
         self.show_staff_home()
 
     def _show_picker(self) -> None:
+        from respine_desktop import storage
+        from respine_desktop.schedule import ACTIONABLE
+        from ui.visit_picker import VisitPickerPage
+
         assert self.db is not None
         page = VisitPickerPage(self.lang)
         codes = [s.code for s in storage.list_subjects(self.db)]
@@ -325,6 +408,8 @@ class KioskWindow(QMainWindow):
         self.show_page(page)
 
     def _quit(self) -> None:
+        from respine_desktop.kiosk_events import log_kiosk_event
+
         if self.db is not None:
             log_kiosk_event(self.db, "kiosk.quit", staff=self.staff)
         self._park_flow(staff=self.staff)
@@ -345,7 +430,18 @@ class KioskWindow(QMainWindow):
         visit = self.db.study.visit(self.flow.record.visit_code)
         return visit.label.get(lang) or visit.label.get("en") or visit.code
 
-    def _hand_over(self, picker: VisitPickerPage, subject_code: str, visit_code: str) -> None:
+    def hand_over(self, subject_code: str, visit_code: str, page: ShowsErrors) -> None:
+        """Start (or resume) a subject's visit and hand the tablet over, as the picker does.
+
+        The investigator console's way to start a due visit; a refusal is shown on `page`.
+        """
+        self._hand_over(page, subject_code, visit_code)
+
+    def _hand_over(self, picker: ShowsErrors, subject_code: str, visit_code: str) -> None:
+        from respine_desktop.session import QuestionnaireSession
+        from respine_desktop.storage import StorageError
+        from ui.patient_pages import HandoverPage
+
         assert self.db is not None and self.staff is not None
         try:
             self.flow = QuestionnaireSession.open(
@@ -365,6 +461,8 @@ class KioskWindow(QMainWindow):
         self.show_page(page)
 
     def _on_started(self) -> None:
+        from ui.patient_pages import LanguagePage
+
         assert self.flow is not None
         if self.flow.language is None:
             languages = self.flow.languages
@@ -398,14 +496,28 @@ class KioskWindow(QMainWindow):
 
     def _show_flow(self) -> None:
         """The page for the session's state: the current item, or the review list."""
+        from ui.item_page import ItemPage
+        from ui.patient_pages import ReviewPage
+
         flow = self.flow
         assert flow is not None
         lang = self._patient_lang()
-        if flow.phase is Phase.REVIEW:
+        if flow.in_review:
             review = ReviewPage(flow.review_rows(), lang, complete=flow.complete)
             review.change_requested.connect(self._on_change)
             review.submitted.connect(self._on_submitted)
             self._show_patient_page(review)
+            return
+        shown = self.page()
+        if isinstance(shown, ItemPage) and shown.lang == lang:
+            # The same page for the whole sitting: only its content changes.
+            shown.show_step(
+                flow.current,
+                flow.total,
+                flow.current_response,
+                can_go_back=flow.can_go_back,
+                returns_to_review=flow.returns_to_review,
+            )
             return
         page = ItemPage(
             flow.current,
@@ -423,6 +535,8 @@ class KioskWindow(QMainWindow):
         self._show_patient_page(page)
 
     def _on_answered(self, page: ItemPage, value: int | float, line: float) -> None:
+        from respine_desktop.storage import StorageError
+
         assert self.flow is not None
         try:
             response = self.flow.answer(value, vas_line_mm=line if line >= 0 else None)
@@ -432,6 +546,8 @@ class KioskWindow(QMainWindow):
         page.set_response(response)
 
     def _on_skipped(self, page: ItemPage) -> None:
+        from respine_desktop.storage import StorageError
+
         assert self.flow is not None
         try:
             response = self.flow.skip()
@@ -447,6 +563,8 @@ class KioskWindow(QMainWindow):
             self._show_flow()
 
     def _on_back(self) -> None:
+        from respine_desktop.session import FlowError
+
         assert self.flow is not None
         try:
             self.flow.back()
@@ -460,6 +578,9 @@ class KioskWindow(QMainWindow):
         self._show_flow()
 
     def _on_submitted(self) -> None:
+        from respine_desktop.storage import StorageError
+        from ui.patient_pages import ReviewPage, ThanksPage
+
         assert self.flow is not None
         lang = self._patient_lang()
         try:
@@ -503,6 +624,8 @@ class KioskWindow(QMainWindow):
     # -- what must not close the kiosk ---------------------------------------------------------
 
     def _log_intercepted(self, action: str, via: str) -> None:
+        from respine_desktop.kiosk_events import log_kiosk_event
+
         if self.db is None:
             return
         subject_id = self.flow.record.subject_id if self.flow is not None else None
@@ -514,6 +637,9 @@ class KioskWindow(QMainWindow):
         )
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        from PySide6.QtCore import QEvent
+        from PySide6.QtGui import QKeyEvent
+
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             key = event.key()
             if key == Qt.Key.Key_Escape:
@@ -527,7 +653,8 @@ class KioskWindow(QMainWindow):
         return False
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self._allow_close or self.db is None:
+        # Without a database file (first run) there is nothing to protect or to log into.
+        if self._allow_close or not self.db_path.exists():
             self._shut_down()
             event.accept()
             return
@@ -535,10 +662,10 @@ class KioskWindow(QMainWindow):
         self._log_intercepted("kiosk.close_intercepted", "window")
 
     def _shut_down(self) -> None:
-        app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self)
-            app.removeEventFilter(self.idle)
+        if self._armed:
+            self._native.removeEventFilter(self)
+            self._native.removeEventFilter(self.idle)
+            self._armed = False
         self.idle.stop()
         if self.db is not None:
             self.db.close()

@@ -63,10 +63,14 @@ SUBJECT = "RSP-01-007"
 
 
 def tap(widget: QWidget, point: QPoint | None = None) -> None:
-    """A real mouse click (press + release) on `widget`, at its centre or at `point`."""
+    """A click at `widget`'s centre (or `point`), sent as the platform does: to the native
+    window, which finds the widget under the finger (so idle handling sees it too)."""
     assert widget.isVisible() and widget.isEnabled(), f"{widget!r} cannot be tapped"
-    at = point if point is not None else widget.rect().center()
-    QTest.mouseClick(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
+    top = widget.window()
+    at = widget.mapTo(top, point if point is not None else widget.rect().center())
+    native = top.windowHandle()
+    assert native is not None
+    QTest.mouseClick(native, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
 
 
 @dataclass
@@ -120,7 +124,7 @@ class Kiosk:
     def answer(self, choice: int = 1) -> None:
         """Answer the item on screen: the VAS at 50 %, a choice item with its `choice`-th option."""
         page = self.item()
-        if page.vas is not None:
+        if page.step.item.type == "vas" and page.vas is not None:
             tap(page.vas, page.vas.point_for(0.5))
         else:
             assert page.choices is not None

@@ -132,5 +132,5 @@ def test_the_console_button_is_the_extension_point(kiosk: Kiosk, qtbot: QtBot) -
     kiosk.window.console_page_factory = lambda window: Console("Console")
     tap(kiosk.on(StaffHomePage).buttons["console"])
     kiosk.on(Console)
-    QTest.keyClick(kiosk.page(), Qt.Key.Key_Escape)
+    QTest.keyClick(kiosk.window.windowHandle(), Qt.Key.Key_Escape)
     kiosk.on(Console)

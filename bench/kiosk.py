@@ -1,0 +1,203 @@
+"""Kiosk benchmark: start-up against a bare PySide6 window, tap-to-next-item latency, peak memory.
+
+Prints figures, asserts nothing. Run: `QT_QPA_PLATFORM=offscreen .venv/bin/python bench/kiosk.py`.
+
+* start-up: from launching `python main.py --db X --quit-when-ready` to its first painted screen
+  (it prints the time with RESPINE_TRACE_STARTUP set), against a script that shows a bare
+  `QWidget` the same way; both subprocesses, interleaved, median of N runs; target ratio <= 1.5.
+  The kiosk's full time until ready (database open) is printed too.
+* tap-to-next: in one process, a patient's tap on an answer (the answer is committed with
+  `synchronous=FULL` before the tap returns) plus the tap on Next until the next item's page is
+  built and painted; p50 / p95 over every item of several visits; target p95 < 30 ms.
+* peak memory: the maximum resident set size of this process after those visits, and of the
+  start-up children.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+RUNS = 7
+VISITS = 4
+PIN = "123456"
+BARE = """
+import sys, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QWidget
+app = QApplication(sys.argv[:1])
+window = QWidget()
+window.resize(1280, 800)
+window.show()
+app.processEvents()
+print(f"first-screen {time.time():.6f} cpu {time.process_time():.6f}", file=sys.stderr)
+QTimer.singleShot(0, app.quit)
+app.exec()
+"""
+
+
+def make_database(path: Path, subjects: int) -> list[str]:
+    from respine_desktop import storage
+
+    codes = []
+    with storage.create_database(path, admin_pin=PIN) as db:
+        admin = storage.authenticate(db, "admin", PIN)
+        for n in range(1, subjects + 1):
+            code = storage.subject_code(db.site_code, n)
+            storage.register_subject(db, code, day0=date.today(), staff=admin)
+            codes.append(code)
+    return codes
+
+
+def timed_run(argv: list[str]) -> tuple[float, float, float]:
+    """(seconds to the first painted screen, CPU seconds until then, seconds until exit)."""
+    env = {**os.environ, "RESPINE_TRACE_STARTUP": "1"}
+    start = time.time()
+    done = subprocess.run(argv, cwd=ROOT, check=True, capture_output=True, text=True, env=env)
+    end = time.time()
+    (mark,) = [line for line in done.stderr.splitlines() if line.startswith("first-screen ")]
+    fields = mark.split()
+    return float(fields[1]) - start, float(fields[3]), end - start
+
+
+def bench_startup(db_path: Path, work: Path) -> None:
+    kiosk_argv = [
+        sys.executable,
+        str(ROOT / "main.py"),
+        "--db",
+        str(db_path),
+        "--quit-when-ready",
+        "--settings",
+        str(work / "settings.json"),
+    ]
+    bare_argv = [sys.executable, "-c", BARE]
+    timed_run(bare_argv)  # warm the file cache for both
+    timed_run(kiosk_argv)
+    kiosk, bare = [], []
+    for _ in range(RUNS):
+        bare.append(timed_run(bare_argv))
+        kiosk.append(timed_run(kiosk_argv))
+    for n, what in ((0, "wall"), (1, "CPU")):
+        k = statistics.median(r[n] for r in kiosk)
+        b = statistics.median(r[n] for r in bare)
+        k_min, b_min = min(r[n] for r in kiosk), min(r[n] for r in bare)
+        print(
+            f"start-up to the first shown screen ({what} time, median of {RUNS}): kiosk "
+            f"{k * 1000:.0f} ms, bare PySide6 window {b * 1000:.0f} ms -> ratio {k / b:.2f}x "
+            f"(best runs {k_min * 1000:.0f} / {b_min * 1000:.0f} ms = {k_min / b_min:.2f}x; "
+            "target <= 1.5x)"
+        )
+    print(
+        "  kiosk until ready and exited (database open, domain and console loaded): "
+        f"{statistics.median(r[2] for r in kiosk) * 1000:.0f} ms"
+    )
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"peak memory of the start-up children: {children:.0f} MB")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def bench_taps(db_path: Path, work: Path, codes: list[str]) -> None:
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    from ui.item_page import ItemPage
+    from ui.patient_pages import HandoverPage
+    from ui.settings import KioskSettings
+    from ui.staff_pages import LockPage, PinPage, StaffHomePage
+    from ui.style import apply_style
+    from ui.visit_picker import VisitPickerPage
+    from ui.window import KioskWindow
+
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
+    apply_style(app)
+    window = KioskWindow(db_path, settings=KioskSettings(), settings_path=work / "s.json")
+    window.resize(1280, 800)
+    window.show()
+    app.processEvents()
+
+    def click(widget: object, at: QPoint | None = None) -> None:
+        target = at if at is not None else widget.rect().center()  # type: ignore[attr-defined]
+        QTest.mouseClick(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, target)
+
+    answer_ms: list[float] = []
+    total_ms: list[float] = []
+    for code in codes[:VISITS]:
+        page = window.page()
+        assert isinstance(page, LockPage)
+        click(page.unlock_button)
+        pin = window.page()
+        assert isinstance(pin, PinPage)
+        pin.username.setText("admin")
+        pin.pin.setText(PIN)
+        click(pin.sign_in_button)
+        home = window.page()
+        assert isinstance(home, StaffHomePage)
+        click(home.buttons["start"])
+        picker = window.page()
+        assert isinstance(picker, VisitPickerPage)
+        picker.search.setText(code)
+        picker.subjects.setCurrentRow(0)
+        click(picker.hand_over_button)
+        handover = window.page()
+        assert isinstance(handover, HandoverPage)
+        click(handover.start_button)
+        app.processEvents()
+        n = 0
+        while isinstance(window.page(), ItemPage):
+            item = window.page()
+            assert isinstance(item, ItemPage)
+            n += 1
+            start = time.perf_counter()
+            if item.step.item.type == "vas" and item.vas is not None:
+                click(item.vas, item.vas.point_for(0.3 + 0.01 * n))
+            else:
+                assert item.choices is not None
+                click(item.choices.buttons[n % len(item.choices.buttons)])
+            answered = time.perf_counter()
+            click(item.next_button)
+            window.page().repaint()
+            app.processEvents()
+            done = time.perf_counter()
+            answer_ms.append((answered - start) * 1000)
+            total_ms.append((done - start) * 1000)
+        window.lock()
+        app.processEvents()
+    window.release()
+    print(
+        f"tap-to-next-item over {len(total_ms)} items ({VISITS} visits): "
+        f"p50 {percentile(total_ms, 50):.1f} ms, p95 {percentile(total_ms, 95):.1f} ms "
+        f"(target p95 < 30 ms); of which the durable answer write: "
+        f"p50 {percentile(answer_ms, 50):.1f} ms, p95 {percentile(answer_ms, 95):.1f} ms"
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of the kiosk process after {VISITS} visits: {peak:.0f} MB")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="respine-bench-") as tmp:
+        work = Path(tmp)
+        db_path = work / "bench.db"
+        codes = make_database(db_path, VISITS)
+        bench_startup(db_path, work)
+        bench_taps(db_path, work, codes)
+
+
+if __name__ == "__main__":
+    main()
