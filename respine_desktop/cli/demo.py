@@ -53,9 +53,7 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     try:
-        if path.exists():
-            db = storage.open_database(path, durable=False)
-        else:
+        try:
             db = storage.create_database(
                 path,
                 admin_pin=demo.DEMO_ADMIN_PIN,
@@ -63,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
                 site_code=args.site or storage.DEFAULT_SITE,
                 durable=False,
             )
+        except storage.AlreadyExists:
+            db = storage.open_database(path, durable=False)
         with db:
             if args.site is not None:
                 check_site_code(args.site)

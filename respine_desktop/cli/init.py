@@ -60,9 +60,10 @@ def run(args: argparse.Namespace) -> int:
                         f"{path} is the RESPINE database of site {db.site_code}, "
                         f"not {args.site}: left untouched"
                     )
+                ignored = " (--admin-pin ignored)" if args.admin_pin is not None else ""
                 print(
                     f"already initialised: {path} (study {db.study_id}, site {db.site_code}); "
-                    "nothing changed"
+                    f"nothing changed{ignored}"
                 )
         except storage.StorageError as exc:
             raise UsageError(str(exc)) from None

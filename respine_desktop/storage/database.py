@@ -287,9 +287,18 @@ def create_database(
         raise InvalidInput(f"{path.parent}: no such directory")
     pin_hash = staff.hash_pin(staff.check_pin_format(admin_pin))
     staff.check_username(admin_username)
-    conn = connect(path, durable=durable)
-    sql = _wrap(conn)
+    # Claim the path atomically, so that two processes creating the same file cannot both
+    # believe they made it (and the loser never removes the winner's database).
     try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        raise AlreadyExists(f"{path}: the file exists already") from None
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot create ({exc.strerror})") from None
+    conn: sqlite3.Connection | None = None
+    try:
+        conn = connect(path, durable=durable)
+        sql = _wrap(conn)
         sql.enable_wal()
         now = clock.now_iso()
         device_id = new_id()
@@ -329,7 +338,8 @@ def create_database(
         db.info = _info(path, sql)
         return db
     except BaseException:
-        conn.close()
+        if conn is not None:
+            conn.close()
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         raise
