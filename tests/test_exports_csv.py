@@ -4,6 +4,7 @@ API's, endpoints follow the study configuration, and the codebook describes ever
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from exports_support import controlled_clock, scenario_db
 
 from respine_desktop import exports, scoring, storage
+from respine_desktop.exports.csv_export import csv_line
 from respine_desktop.instruments import load_instrument
 from respine_desktop.scoring import endpoints
 from respine_desktop.study import load_study
@@ -204,3 +206,20 @@ def test_an_export_into_a_missing_parent_directory_is_refused(tmp_path: Path) ->
     ):
         exports.export_csv(db, tmp_path / "missing" / "out")
     assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        ("a", "b", ""),
+        ("with, comma", 'a "quote"', "plain"),
+        ("line\nbreak", "carriage\rreturn", ""),
+        ("", "", ""),
+        ("é ü — 中文", ",", '"'),
+    ],
+)
+def test_csv_line_is_what_the_csv_module_writes(fields: tuple[str, ...]) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow(fields)
+    assert csv_line(fields) == buffer.getvalue()
+    assert next(csv.reader(io.StringIO(csv_line(fields), newline=""))) == list(fields)

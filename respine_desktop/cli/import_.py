@@ -69,4 +69,3 @@ def run_key(args: argparse.Namespace) -> int:
         return 0
     print(f"installed site key {found.key_id} into {args.db}")
     return 0
-

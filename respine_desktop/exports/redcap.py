@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from respine_desktop import scoring
-from respine_desktop.exports.csv_export import cell
+from respine_desktop.exports.csv_export import cell, csv_line
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import atomic_text, output_dir
 from respine_desktop.exports.progress import Progress, Ticker
@@ -339,10 +339,9 @@ def export_redcap(
             unique = unique_event_name(name)
             for form in ([REGISTRATION] if n == 0 else []) + [*visit.instruments, SCORES]:
                 design.writerow((ARM, unique, form))
-        out_rows = csv.writer(f_records, lineterminator="\n")
-        out_rows.writerow(columns)
+        f_records.write(csv_line(columns, "\n"))
         for row in _rows(study, columns, item_types, records()):
-            out_rows.writerow(row)
+            f_records.write(csv_line(row, "\n"))
             counts["rows"] += 1
     ticker.done(
         f"REDCap export: {counts['records']} records, {counts['rows']} event rows in {directory}"

@@ -23,8 +23,7 @@ from datetime import date
 
 from respine_desktop import scoring
 from respine_desktop.scoring import endpoints
-from respine_desktop.storage import Answer
-from respine_desktop.storage.export_reads import SessionRow, SubjectRecord, VisitRow
+from respine_desktop.storage.export_reads import AnswerRow, SessionRow, SubjectRecord, VisitRow
 from respine_desktop.study import Study
 
 ScoreValue = float | None
@@ -38,6 +37,12 @@ SCORE_COLUMNS: tuple[tuple[str, str, str | None, str], ...] = (
     *((f"RAND36_{k}", "sf36", "rand", k) for k in scoring.score_keys("sf36", "rand")),
 )
 SCORE_NAMES: tuple[str, ...] = tuple(c[0] for c in SCORE_COLUMNS)
+# instrument -> stored method name -> [(column, key)]
+_SCORE_KEYS: dict[str, dict[str, list[tuple[str, str]]]] = {}
+for _name, _instrument, _method, _key in SCORE_COLUMNS:
+    _SCORE_KEYS.setdefault(_instrument, {}).setdefault(_method or "default", []).append(
+        (_name, _key)
+    )
 
 # (measure, score column) with a change from baseline and an MCID flag.
 ENDPOINT_MEASURES: tuple[tuple[endpoints.Measure, str], ...] = (
@@ -62,7 +67,7 @@ class VisitValues:
     visit_date: date | None
     visit: VisitRow | None
     session: SessionRow | None
-    answers: Mapping[str, Answer] = field(default_factory=dict)
+    answers: Mapping[str, AnswerRow] = field(default_factory=dict)
     scores: Mapping[str, ScoreValue] = field(default_factory=dict)
     endpoints: Mapping[str, EndpointValue] = field(default_factory=dict)
     sessions: tuple[SessionRow, ...] = ()
@@ -76,34 +81,30 @@ class VisitValues:
         return self.session is not None and self.session.state == "submitted"
 
 
-def current_answers(answers: tuple[Answer, ...], session_id: str) -> dict[str, Answer]:
+def current_answers(answers: tuple[AnswerRow, ...], session_id: str) -> dict[str, AnswerRow]:
     """The current answer of each item of one session (`answers` oldest first)."""
     rows = [a for a in answers if a.session_id == session_id]
     superseded = {a.supersedes for a in rows if a.supersedes is not None}
-    out: dict[str, Answer] = {}
+    out: dict[str, AnswerRow] = {}
     for a in rows:
         if a.id not in superseded:
             out[a.item_id] = a
     return out
 
 
-def score_answers(study: Study, answers: Mapping[str, Answer]) -> dict[str, ScoreValue]:
+def score_answers(study: Study, answers: Mapping[str, AnswerRow]) -> dict[str, ScoreValue]:
     """Every score column computed through the scoring API from current answers."""
     by_instrument: dict[str, dict[str, int | float | None]] = {}
     for a in answers.values():
         by_instrument.setdefault(a.instrument_id, {})[a.item_id] = a.value
-    results: dict[tuple[str, str | None], Mapping[str, float | None]] = {}
-    out: dict[str, ScoreValue] = {}
-    for name, instrument, method, key in SCORE_COLUMNS:
-        given = by_instrument.get(instrument)
-        if given is None:
-            out[name] = None
-            continue
-        if (instrument, method) not in results:
-            results[instrument, method] = scoring.score(
-                instrument, given, method, min_sections=study.odi_min_sections
-            )
-        out[name] = results[instrument, method].get(key)
+    out: dict[str, ScoreValue] = dict.fromkeys(SCORE_NAMES)
+    for instrument, given in by_instrument.items():
+        by_method = scoring.score_methods(instrument, given, min_sections=study.odi_min_sections)
+        for name, key in _SCORE_KEYS.get(instrument, {}).get("default", ()):
+            out[name] = by_method["default"].get(key)
+        for method in ("standard", "rand"):
+            for name, key in _SCORE_KEYS.get(instrument, {}).get(method, ()):
+                out[name] = by_method[method].get(key)
     return out
 
 
@@ -111,6 +112,8 @@ def endpoint_values(
     study: Study, baseline: Mapping[str, ScoreValue], followup: Mapping[str, ScoreValue]
 ) -> dict[str, EndpointValue]:
     """Change from baseline, MCID flags and responder status of a follow-up visit."""
+    if all(followup.get(col) is None for _, col in ENDPOINT_MEASURES):
+        return dict.fromkeys(ENDPOINT_NAMES)  # nothing to compare: every result is undetermined
     mcid, ep = study.mcid, study.endpoint
     out: dict[str, EndpointValue] = {}
     for measure, col in ENDPOINT_MEASURES:

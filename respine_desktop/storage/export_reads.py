@@ -15,14 +15,39 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, cast
+from functools import cache
+from typing import Any, NamedTuple, cast
 
 from respine_desktop import schedule
+from respine_desktop.instruments import load_instruments
 from respine_desktop.schedule import ScheduledVisit, VisitState
-from respine_desktop.storage.answers import COLUMNS as ANSWER_COLUMNS
-from respine_desktop.storage.answers import row_to_answer
 from respine_desktop.storage.database import StudyDb
-from respine_desktop.storage.records import Answer, SessionState, Subject
+from respine_desktop.storage.records import SessionState, Subject
+
+
+class AnswerRow(NamedTuple):
+    """One answer row, as the exports read it: the ``answers`` columns, choice codes as int.
+
+    A plain tuple rather than `records.Answer`: an export reads millions of them, and building a
+    frozen dataclass per row would cost more than the rest of the read.
+    """
+
+    id: str
+    session_id: str
+    instrument_id: str
+    instrument_version: str
+    instrument_checksum: str
+    item_id: str
+    value: int | float | None
+    status: str
+    language: str
+    app_version: str
+    device_id: str
+    given_at: str
+    given_by: str | None
+    supersedes: str | None
+    reason: str | None
+    vas_line_mm: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +111,7 @@ class SubjectRecord:
     schedule: tuple[ScheduledVisit, ...]
     visits: tuple[VisitRow, ...]
     sessions: tuple[SessionRow, ...]
-    answers: tuple[Answer, ...]
+    answers: tuple[AnswerRow, ...]
     scores: tuple[ScoreRow, ...]
 
 
@@ -120,11 +145,26 @@ _SESSIONS = (
     "SELECT id, visit_id, visit_code, state, language, device_id, started_at, started_by, "
     "submitted_at, submitted_by FROM sessions WHERE subject_id=? ORDER BY started_at, rowid"
 )
-_ANSWERS = (
-    f"SELECT {ANSWER_COLUMNS} FROM answers "
-    "WHERE session_id IN (SELECT id FROM sessions WHERE subject_id=?) "
-    "ORDER BY given_at, rowid"
-)
+
+
+@cache
+def _answers_sql() -> str:
+    """The answers of one subject, oldest first; choice codes cast to INTEGER by SQLite."""
+    vas = ", ".join(
+        f"'{item.id}'"
+        for instrument in load_instruments().values()
+        for item in instrument.items
+        if item.type != "choice"
+    )
+    value = f"CASE WHEN item_id IN ({vas}) THEN value ELSE CAST(value AS INTEGER) END"
+    columns = ", ".join(value if f == "value" else f for f in AnswerRow._fields)
+    return (
+        f"SELECT {columns} FROM answers "
+        "WHERE session_id IN (SELECT id FROM sessions WHERE subject_id=?) "
+        "ORDER BY given_at, rowid"
+    )
+
+
 _SCORES = (
     "SELECT id, session_id, instrument_id, method, scores, scoring_version, computed_at, "
     "computed_by, device_id, superseded_at, superseded_by FROM scores "
@@ -181,7 +221,7 @@ def _record(db: StudyDb, row: tuple[Any, ...], on: date) -> SubjectRecord:
         SessionRow(r[0], r[1], r[2], cast(SessionState, r[3]), *r[4:])
         for r in conn.execute(_SESSIONS, [subject.id])
     )
-    answers = tuple(row_to_answer(r) for r in conn.execute(_ANSWERS, [subject.id]))
+    answers = tuple(map(AnswerRow._make, conn.execute(_answers_sql(), [subject.id])))
     scores = tuple(
         ScoreRow(r[0], r[1], r[2], r[3], json.loads(r[4]), *r[5:])
         for r in conn.execute(_SCORES, [subject.id])
