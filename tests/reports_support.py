@@ -121,14 +121,20 @@ def build_study(db: StudyDb, n: int = 14, seed: int = 7) -> StudyPlan:
     plan = StudyPlan()
     for i in range(1, n + 1):
         code = storage.subject_code("01", i)
-        recent = i % 7 == 0
-        day0 = TODAY - timedelta(days=20 if recent else 400 + i)
+        recent = i % 7 == 0  # M1 due today: the first one has it parked half-way
+        day0 = TODAY - timedelta(days=30 if recent else 400 + i)
         storage.register_subject(db, code, day0=day0, staff=coord(db), year_of_birth=1950 + i)
         plan.subjects.append(code)
         base = rng.uniform(0.45, 0.8)
         gain = rng.uniform(0.0, 0.6)
         for visit in ("M0", "M1", "M3", "M6", "M12"):
             if recent and visit != "M0":
+                if i == 7:
+                    session = storage.start_session(
+                        db, code, "M1", staff=coord(db), language="en", on=TODAY
+                    )
+                    storage.record_answer(db, session.id, "vas_pain", 50.0, language="en")
+                    storage.park_session(db, session.id, position=1)
                 break
             if visit in ("M3", "M6") and rng.random() < 0.2:
                 reason = "subject did not attend"

@@ -75,7 +75,6 @@ def test_flow_and_completeness(study, tmp_path: Path) -> None:
     for visit in db.study.visits:
         entries = [e for (_, v), e in lines.items() if v == visit.code]
         by = {s: sum(1 for e in entries if e.status == s) for s in storage.VISIT_STATUSES}
-        closed = [e for e in entries if e.window_closes < TODAY]
         expected_n = len([e for e in entries if e.status == "complete" or e.window_closes < TODAY])
         complete = by["complete"]
         opened = len(entries) - by["not_yet_due"]
@@ -87,7 +86,8 @@ def test_flow_and_completeness(study, tmp_path: Path) -> None:
             f"{by['in_progress'] + by['parked']} {by['due']} {by['not_yet_due']} {rate}"
         )
         assert row in text, row
-        assert closed is not None
+        if visit.code == "M1":  # the plan has one M1 parked and one due today
+            assert by["parked"] == 1 and by["due"] == 1
     missed_m3 = sum(1 for (_, v) in plan.missed if v == "M3")
     assert missed_m3 >= 1  # the plan exercises missed visits
 
