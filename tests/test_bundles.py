@@ -336,3 +336,35 @@ def test_parse_since_accepts_dates_and_zoned_times_only() -> None:
     for bad in ("yesterday", "2026-03-01T10:00:00", "2026-13-01"):
         with pytest.raises(ValueError, match="--since"):
             exports.parse_since(bad)
+
+
+def test_site_keys_are_installed_on_purpose_only(tmp_path: Path) -> None:
+    with controlled_clock():
+        with storage.create_database(tmp_path / "one.db", admin_pin=ADMIN_PIN) as db:
+            one = exports.write_key_file(db, tmp_path / "one.key")
+        with storage.create_database(tmp_path / "two.db", admin_pin=ADMIN_PIN) as db:
+            exports.write_key_file(db, tmp_path / "two.key")
+            assert not exports.install_key_file(db, tmp_path / "two.key")  # same key: no-op
+            with pytest.raises(storage.AlreadyExists, match="another site key"):
+                exports.install_key_file(db, tmp_path / "one.key")
+            assert exports.install_key_file(db, tmp_path / "one.key", replace=True)
+            assert storage.get_site_key(db) == one.key
+            actions = [e.action for e in storage.audit_entries(db) if e.entity == "settings"]
+            assert actions == ["site_key.created", "site_key.replaced"]
+            assert all(
+                one.key.hex() not in json.dumps(e.payload) for e in storage.audit_entries(db)
+            )
+        with (
+            pytest.raises(exports.ExportError, match="exists already"),
+            storage.open_database(tmp_path / "one.db") as db,
+        ):
+            exports.write_key_file(db, tmp_path / "one.key")
+        other = replace(load_study(), id="OTHERSTUDY", oid="ST.OTHERSTUDY")
+        with (
+            storage.create_database(tmp_path / "o.db", admin_pin=ADMIN_PIN, study=other) as db,
+            pytest.raises(exports.ExportError, match="study 'RESPINE'"),
+        ):
+            exports.install_key_file(db, tmp_path / "one.key")
+    (tmp_path / "bad.key").write_text("{}")
+    with pytest.raises(exports.ExportError, match="not a RESPINE site key"):
+        exports.read_key_file(tmp_path / "bad.key")
