@@ -15,6 +15,12 @@ called as the export advances, at most once per whole percent, then once with 1.
 Every export streams subject by subject (memory stays flat as the study grows) and writes its
 files under a ``.partial`` name, renamed into place only when complete. User errors raise
 `ExportError` (`BundleError` for a refused bundle: nothing was written) with a one-line message.
+
+From a GUI: run the export in a worker thread that opens its own `StudyDb` (SQLite connections
+stay in the thread that made them; exports only read, so ``open_database(path, readonly=True)``
+for csv/odm/redcap) and forward `progress` to the progress bar through a queued signal. An
+exception raised by the callback (e.g. the user pressed Cancel) stops the export: no output file
+is replaced and an import is rolled back.
 """
 
 from __future__ import annotations
