@@ -13,9 +13,14 @@ import argparse
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+W = TypeVar("W", bound="QWidget")
 
 SIZE = (1280, 800)
 
@@ -89,16 +94,17 @@ def _render(
     size: tuple[int, int],
     args: argparse.Namespace,
 ) -> list[Path]:
-    from PySide6.QtCore import QMessageLogContext, QTimer, QtMsgType, qInstallMessageHandler
+    from PySide6.QtCore import QMessageLogContext, Qt, QTimer, QtMsgType, qInstallMessageHandler
     from PySide6.QtTest import QTest
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QAbstractButton, QApplication
 
     from respine_desktop import storage
     from ui.item_page import ItemPage
-    from ui.patient_pages import HandoverPage, ReviewPage, ThanksPage
+    from ui.lock_page import LockPage
+    from ui.patient_pages import HandoverPage, LanguagePage, ReviewPage, ThanksPage
     from ui.settings import KioskSettings
     from ui.signals import emit
-    from ui.staff_pages import LockPage, StaffHomePage
+    from ui.staff_pages import StaffHomePage
     from ui.style import apply_style
     from ui.visit_picker import VisitPickerPage
     from ui.window import KioskWindow
@@ -135,7 +141,7 @@ def _render(
         window.grab().save(str(path))
         files.append(path)
 
-    def page_of(kind: type) -> object:
+    def page_of(kind: type[W]) -> W:
         page = window.page()
         if not isinstance(page, kind):
             error = getattr(page, "error", None)
@@ -143,38 +149,36 @@ def _render(
             raise RuntimeError(f"expected {kind.__name__}, on {type(page).__name__}{detail}")
         return page
 
-    click: Callable[[object], None] = lambda b: b.click()  # type: ignore[attr-defined]  # noqa: E731
+    def click(button: QAbstractButton) -> None:
+        button.click()
+
     try:
         shot("lock")
-        click(page_of(LockPage).unlock_button)  # type: ignore[attr-defined]
+        click(page_of(LockPage).unlock_button)
         shot("staff-pin")
         assert window.db is not None
         window.staff = storage.get_staff(window.db, subject[1])
         window.show_staff_home()
-        page_of(StaffHomePage)
         shot("staff-home")
-        click(window.page().buttons["start"])  # type: ignore[attr-defined]
+        click(page_of(StaffHomePage).buttons["start"])
         picker = page_of(VisitPickerPage)
-        assert isinstance(picker, VisitPickerPage)
         picker.search.setText(subject[0])
         picker.subjects.setCurrentRow(0)
         shot("staff-choose-visit")
         click(picker.hand_over_button)
-        page_of(HandoverPage)
         shot("hand-over")
-        click(window.page().start_button)  # type: ignore[attr-defined]
-        if window.flow is not None and window.flow.language is None:
+        click(page_of(HandoverPage).start_button)
+        if isinstance(window.page(), LanguagePage):
             shot("language")
-            click(window.page().buttons[lang])  # type: ignore[attr-defined]
+            click(page_of(LanguagePage).buttons[lang])
         n = 0
         while isinstance(window.page(), ItemPage):
-            page = window.page()
-            assert isinstance(page, ItemPage)
+            page = page_of(ItemPage)
             n += 1
             item = page.step.item
             shot(f"item-{n:02d}-{item.id}")
             if item.type == "vas" and page.vas is not None:
-                QTest.mouseClick(page.vas, _left(), pos=page.vas.point_for(0.62))
+                QTest.mouseClick(page.vas, Qt.MouseButton.LeftButton, pos=page.vas.point_for(0.62))
                 shot(f"item-{n:02d}-{item.id}-marked")
             elif item.optional:
                 click(page.skip_button)
@@ -193,13 +197,11 @@ def _render(
                 click(window.countdown.stay_button)
             click(page.next_button)
         review = page_of(ReviewPage)
-        assert isinstance(review, ReviewPage)
         shot("review")
         click(review.change_buttons[1])
         shot("review-change-item")
-        click(window.page().next_button)  # type: ignore[attr-defined]
+        click(page_of(ItemPage).next_button)
         review = page_of(ReviewPage)
-        assert isinstance(review, ReviewPage)
         if review.scroll_area is not None:
             bar = review.scroll_area.verticalScrollBar()
             bar.setValue(bar.maximum())
@@ -207,20 +209,13 @@ def _render(
         click(review.submit_button)
         shot("review-confirm")
         click(review.confirm_yes)
-        page_of(ThanksPage)
         shot("thank-you")
-        click(window.page().done_button)  # type: ignore[attr-defined]
+        click(page_of(ThanksPage).done_button)
         page_of(LockPage)
         shot("locked-again")
     finally:
         window.release()
     return files
-
-
-def _left() -> object:
-    from PySide6.QtCore import Qt
-
-    return Qt.MouseButton.LeftButton
 
 
 def _screenshot_subject(db_path: Path) -> tuple[str, str]:
