@@ -102,10 +102,13 @@ def run_app(argv: list[str]) -> int:
         )
 
     def finish_start() -> None:
-        # After the first screen: the database and the domain behind it.
+        # After the first screen: the database, the domain behind it, the investigator console.
         window.open_database()
         if failures:
             return
+        from ui.console_page import install_console
+
+        install_console(window)
         if args.quit_when_ready:
             window.release()
             app.quit()
