@@ -42,7 +42,13 @@ def test_only_an_administrator_has_the_staff_tab(qtbot: QtBot, db: StudyDb) -> N
     qtbot.addWidget(investigator)
     assert admin.staff_admin is not None and investigator.staff_admin is None
     tabs = [admin.tabs.tabText(n) for n in range(admin.tabs.count())]
-    assert tabs == ["Worklist", "Register a subject", "Study report", "Staff accounts"]
+    assert tabs == [
+        "Worklist",
+        "Register a subject",
+        "Study report",
+        "Export data",
+        "Staff accounts",
+    ]
 
 
 def test_the_accounts_are_listed_with_role_and_state(accounts: StaffAdminView) -> None:
