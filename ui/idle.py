@@ -7,12 +7,18 @@ timer and fires `timeout` by hand: ninety ticks are ninety idle seconds, with no
 from __future__ import annotations
 
 from functools import cache
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from ui.settings import DEFAULT_IDLE_TIMEOUT_S
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QEvent
 
 from ui.signals import emit
 
-DEFAULT_TIMEOUT_S = 90
+DEFAULT_TIMEOUT_S = DEFAULT_IDLE_TIMEOUT_S
 DEFAULT_WARNING_S = 20
 
 
@@ -20,6 +26,8 @@ DEFAULT_WARNING_S = 20
 def activity() -> frozenset[QEvent.Type]:
     """The events that count as someone using the kiosk (built on first use: Qt's event-type
     enum is large, and the first screen does not need it)."""
+    from PySide6.QtCore import QEvent
+
     kinds = QEvent.Type
     return frozenset(
         {

@@ -19,9 +19,10 @@ class LockPage(Page):
     def __init__(self, lang: str) -> None:
         super().__init__(t(lang, "staff.lock.title"))
         self.column.addStretch(1)
-        self.add(label(t(lang, "common.app_name"), "big"))
-        self.add(label(t(lang, "staff.lock.title"), "title"))
-        self.add(label(t(lang, "staff.lock.hint"), "hint"))
+        # Fixed UI texts without markup: `plain=False` keeps Qt's enum namespace off this screen.
+        self.add(label(t(lang, "common.app_name"), "big", plain=False))
+        self.add(label(t(lang, "staff.lock.title"), "title", plain=False))
+        self.add(label(t(lang, "staff.lock.hint"), "hint", plain=False))
         self.unlock_button = button(t(lang, "staff.lock.unlock"), "primary")
         self.unlock_button.clicked.connect(self.unlock_requested)
         self.add_row(self.unlock_button)

@@ -11,7 +11,7 @@ import os
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from ui.idle import DEFAULT_TIMEOUT_S
+DEFAULT_IDLE_TIMEOUT_S = 90
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class KioskSettings:
     high_contrast: bool = False
     # Factor on the screen's reported physical size so that the VAS line measures 100 mm.
     vas_calibration: float = 1.0
-    idle_timeout_s: int = DEFAULT_TIMEOUT_S
+    idle_timeout_s: int = DEFAULT_IDLE_TIMEOUT_S
     staff_language: str = "en"
 
     def changed(self, **values: object) -> KioskSettings:

@@ -1,8 +1,12 @@
-"""Small building blocks shared by the pages: labelled text, buttons with a style role, a page."""
+"""Small building blocks shared by the pages: labelled text, buttons with a style role, a page.
+
+They avoid PySide's `Qt` namespace where they can: its first use builds every one of its enums
+(some 25 ms), and the lock screen, the kiosk's first, is built from these before anything else.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import (
     QBoxLayout,
     QFrame,
@@ -18,13 +22,22 @@ from PySide6.QtWidgets import (
 from ui.units import mm
 
 
-def label(text: str, role: str, parent: QWidget | None = None, *, wrap: bool = True) -> QLabel:
-    """A label styled by `role` in kiosk.qss (title, subtitle, question, stem, hint, ...)."""
+def label(
+    text: str, role: str, parent: QWidget | None = None, *, wrap: bool = True, plain: bool = True
+) -> QLabel:
+    """A label styled by `role` in kiosk.qss (title, subtitle, question, stem, hint, ...).
+
+    `plain` shows the text exactly as written (never as rich text), for texts from data files;
+    a fixed UI text without markup may skip it.
+    """
     widget = QLabel(text, parent)
     widget.setProperty("role", role)
     widget.setWordWrap(wrap)
-    widget.setTextFormat(Qt.TextFormat.PlainText)
-    widget.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+    if plain:
+        from PySide6.QtCore import Qt
+
+        widget.setTextFormat(Qt.TextFormat.PlainText)
+        widget.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
     return widget
 
 
@@ -35,8 +48,7 @@ def button(
     widget = QPushButton(text, parent)
     if role:
         widget.setProperty("role", role)
-    widget.setAccessibleName(name or text)
-    widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+    widget.setAccessibleName(name or text)  # (push buttons take Tab focus by default)
     widget.setAutoDefault(False)
     widget.setMinimumHeight(mm(9, widget))
     return widget
@@ -56,7 +68,6 @@ class Page(QWidget):
         super().__init__()
         self.setObjectName("page")
         self.setAccessibleName(name)
-        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         outer = QVBoxLayout(self)
         margin = mm(6, self)
         outer.setContentsMargins(margin, margin, margin, margin)
@@ -76,6 +87,8 @@ class Page(QWidget):
             self.scroll_area: QScrollArea | None = QScrollArea()
             self.scroll_area.setWidgetResizable(True)
             self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+            from PySide6.QtCore import Qt
+
             self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             self.scroll_area.setWidget(self.body)
             self.scroll_area.setSizePolicy(

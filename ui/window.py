@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMainWindow, QStackedWidget, QWidget
 
 from respine_desktop.i18n import t
@@ -637,7 +637,7 @@ class KioskWindow(QMainWindow):
         )
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        from PySide6.QtCore import QEvent
+        from PySide6.QtCore import QEvent, Qt
         from PySide6.QtGui import QKeyEvent
 
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):

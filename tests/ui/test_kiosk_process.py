@@ -91,7 +91,7 @@ def test_screenshots_render_every_screen_and_leave_the_database_alone(tmp_path: 
     done = main_py("screenshots", "--db", db_path, "--out", out)
     assert done.returncode == 0, done.stderr
     names = sorted(p.name for p in out.glob("*.png"))
-    assert names[0].startswith("001-lock") and names[-1].endswith("locked-again.png")
+    assert names[0].startswith("001-lock") and any(n.endswith("-locked-again.png") for n in names)
     from respine_desktop.session import visit_steps
 
     for step in visit_steps(("vas", "odi", "sf36")):
