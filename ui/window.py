@@ -84,9 +84,9 @@ class KioskWindow(QMainWindow):
         `open_database()` is called (the app does so once the first screen is painted)."""
         super().__init__()
         self.setObjectName("kioskWindow")
-        self.setWindowTitle("RESPINE")
         self.db_path = db_path
         self.settings = settings or KioskSettings()
+        self.setWindowTitle(t(self.lang, "common.app_name"))
         self.settings_path = settings_path
         self.db: StudyDb | None = None
         self.staff: Staff | None = None
