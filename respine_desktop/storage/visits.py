@@ -16,7 +16,6 @@ from typing import Any, cast
 from respine_desktop import clock, schedule
 from respine_desktop.schedule import (
     ACTIONABLE,
-    VISIT_STATES,
     VISIT_STATUSES,
     VisitState,
     VisitStatus,
@@ -130,16 +129,21 @@ def worklist(
                 "AND instr(s.visits_started, ?) = 0"
             )
             params += [visit.code, latest, earliest, site, *bounds, f",{visit.code},"]
-    stored = sorted(wanted & set(VISIT_STATES))
-    if stored:
-        parts.append(
-            "SELECT s.rowid, v.visit_code, v.state, coalesce(v.session_id, "
-            " (SELECT x.id FROM sessions x WHERE x.visit_id = v.id "
-            "  ORDER BY x.state = 'submitted', x.started_at DESC LIMIT 1)) "
-            "FROM visits v JOIN subjects s ON s.id = v.subject_id "
-            f"WHERE v.state IN ({', '.join('?' for _ in stored)}) AND s.site_code = ?"
-        )
-        params += [*stored, site]
+    # Visits with a stored state, driven from the visits table (CROSS JOIN fixes that order).
+    # The states are inlined (validated constants), so that the partial index on open visits
+    # applies: the open ones are few even in a large study.
+    for group in (("in_progress", "parked"), ("complete", "missed")):
+        stored = [state for state in group if state in wanted]
+        if stored:
+            parts.append(
+                "SELECT s.rowid, v.visit_code, v.state, coalesce(v.session_id, "
+                " (SELECT x.id FROM sessions x WHERE x.visit_id = v.id "
+                "  ORDER BY x.state = 'submitted', x.started_at DESC LIMIT 1)) "
+                "FROM visits v CROSS JOIN subjects s ON s.id = v.subject_id "
+                f"WHERE v.state IN ({', '.join(repr(state) for state in stored)}) "
+                "AND s.site_code = ?"
+            )
+            params.append(site)
     if not parts:
         return []
     sql = (
