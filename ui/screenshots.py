@@ -1,4 +1,4 @@
-"""`python main.py screenshots`: every screen of a full visit as numbered PNG files.
+"""`python main.py screenshots`: every screen of a full visit, then the console's, as PNG files.
 
 The record of exactly what a patient (and the staff around them) sees, for the trial's
 equivalence file and for review. The visit is really driven through the kiosk window, on a
@@ -213,6 +213,9 @@ def _render(
         click(page_of(ThanksPage).done_button)
         page_of(LockPage)
         shot("locked-again")
+        from ui.console_screenshots import shoot_console
+
+        shoot_console(window, shot, subject[0])
     finally:
         window.release()
     return files
