@@ -14,6 +14,7 @@ Prints:
 from __future__ import annotations
 
 import argparse
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -133,6 +134,7 @@ def main() -> int:
         if path.exists():
             raise SystemExit(f"{path} exists")
         start = time.perf_counter()
+        cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run(
             [
                 sys.executable,
@@ -147,12 +149,17 @@ def main() -> int:
             stdout=subprocess.DEVNULL,
         )
         seconds = time.perf_counter() - start
+        cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (
+            cpu_after.ru_stime - cpu_before.ru_stime
+        )
         size = path.stat().st_size + sum(
             p.stat().st_size for p in path.parent.glob(path.name + "-*")
         )
         print(
             f"demo of {args.subjects} subjects          {seconds:8.1f} s "
-            f"({seconds / max(1, args.subjects) * 1000:.1f} ms per subject)"
+            f"({seconds / max(1, args.subjects) * 1000:.1f} ms per subject; "
+            f"{cpu:.1f} s of CPU, the figure other load on the machine does not inflate)"
         )
         print(f"database file size                {size / 1e6:8.1f} MB")
 
