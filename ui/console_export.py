@@ -204,6 +204,9 @@ class ExportView(QWidget):
         emit(self.failed, message)
 
     def _on_ended(self) -> None:
+        if self.job is not None and self.job.cancelled:
+            self.out = None
+            self._say(t(self.lang, "console.pdf.cancelled"), "hint")
         self.job = None
         self.progress.hide()
         self._refresh()

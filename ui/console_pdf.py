@@ -161,6 +161,8 @@ class PdfPanel(QFrame):
         emit(self.failed, message)
 
     def _on_ended(self) -> None:
+        if self.job is not None and self.job.cancelled:
+            self._say(t(self.lang, "console.pdf.cancelled"), "hint")
         self.job = None
         self.progress.hide()
         self._refresh()

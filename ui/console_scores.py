@@ -126,7 +126,8 @@ class ScoreTable(QTableWidget):
         for n, (_, row_cells) in enumerate(rows):
             for c, item in enumerate(row_cells):
                 self.setItem(n, c, item)
-        self.resizeRowToContents(0)  # the status row: status and date on two lines
+        # The status row holds the status and the date on two lines, whatever the column width.
+        self.verticalHeader().resizeSection(0, self.fontMetrics().lineSpacing() * 2 + 10)
 
     def _status(self, visit: VisitRow) -> QTableWidgetItem:
         text = status_text(self.lang, visit.status)

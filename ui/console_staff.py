@@ -65,6 +65,7 @@ class StaffAdminView(QWidget):
         row.addWidget(self.toggle_button)
         row.addSpacing(24)
         self.new_pin = line_edit(t(self.lang, "console.staff.new_pin"), secret=True, digits=True)
+        self.new_pin.setMinimumWidth(300)
         self.reset_button = button(t(self.lang, "console.staff.reset_pin"))
         self.reset_button.clicked.connect(self.reset_pin)
         row.addWidget(self.new_pin)

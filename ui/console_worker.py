@@ -31,6 +31,8 @@ _log = logging.getLogger(__name__)
 _RUNNING: set[BackgroundJob] = set()
 # Whether the jobs paused the garbage collector (it stays as it was found otherwise).
 _gc_paused = False
+# Whether quitting the application cancels the running jobs yet.
+_quit_hooked = False
 
 
 class JobCancelled(Exception):
@@ -70,6 +72,7 @@ class BackgroundJob(QObject):
     def start(self) -> None:
         """Queue the work on the global thread pool."""
         _pause_gc()
+        _cancel_all_on_quit()
         _RUNNING.add(self)
         # Queued to the UI thread, where this object lives: the last reference is dropped there.
         self.ended.connect(self._on_ended)
@@ -112,6 +115,20 @@ class BackgroundJob(QObject):
         _RUNNING.discard(self)
         self.deleteLater()
         _resume_gc()
+
+
+def cancel_all() -> None:
+    """Cancel every running job (the application is quitting: nothing more is written)."""
+    for job in tuple(_RUNNING):
+        job.cancel()
+
+
+def _cancel_all_on_quit() -> None:
+    global _quit_hooked
+    app = QCoreApplication.instance()
+    if app is not None and not _quit_hooked:
+        app.aboutToQuit.connect(cancel_all)
+        _quit_hooked = True
 
 
 def _pause_gc() -> None:

@@ -108,3 +108,20 @@ def test_the_french_console_opens(qtbot: QtBot, tmp_path: Path) -> None:
         view = page.open_subject(COMPLETE)
         assert page.tabs.tabText(0) == "Liste de travail"
         assert view.scores.text_at("EVA douleur (mm)", "M0") == "60"
+
+
+def test_a_cancelled_report_writes_nothing(
+    qtbot: QtBot, console: ConsolePage, tmp_path: Path
+) -> None:
+    panel = console.reports.study_pdf
+    # As a lock does (dropping the page cancels its job), here before the work even begins.
+    panel.started.connect(lambda job: job.cancel())
+    outcomes: list[object] = []
+    panel.written.connect(outcomes.append)
+    panel.failed.connect(outcomes.append)
+    out = tmp_path / "study.pdf"
+    assert panel.start(out) is not None
+    qtbot.waitUntil(lambda: panel.job is None, timeout=60_000)
+    assert not out.exists() and outcomes == []
+    assert panel.status.text() == "Cancelled: no file was written."
+    assert panel.make_button.isEnabled() and not panel.open_button.isEnabled()
