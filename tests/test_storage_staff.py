@@ -57,7 +57,9 @@ def test_five_wrong_pins_lock_the_account_for_five_minutes(db: StudyDb) -> None:
     before = row_counts(db)
     with pytest.raises(storage.AccountLocked, match=r"locked until 2026-03-02T09:35:00\.000Z"):
         storage.authenticate(db, "coord", COORD_PIN)  # even the right PIN
-    assert row_counts(db)["sessions"] == before["sessions"]
+    # Nothing but the audit entry of the refused attempt was written.
+    assert row_counts(db) == {**before, "audit_log": before["audit_log"] + 1}
+    assert storage.audit_entries(db)[-1].payload["reason"] == "locked"
     fixed_clock(NOW + timedelta(minutes=4, seconds=59))
     with pytest.raises(storage.AccountLocked):
         storage.authenticate(db, "coord", COORD_PIN)
