@@ -2,7 +2,8 @@
 
 File format: one ZIP file (deflate) holding
 
-* ``data/<table>.jsonl``: one JSON array per row, columns in the order the manifest lists, for
+* ``data/<table>.jsonl``: rows as JSON arrays, columns in the order the manifest lists, up to
+  1,000 rows per line (each line a JSON array of rows: one parse per batch, not per row), for
   sites, devices, staff (no PIN hashes), subjects, visits, sessions, answers, scores and
   audit_log (see `storage.bundle_merge` for what `since` cuts);
 * ``manifest.json``: format and version, bundle id, study id and OID, site, device, creation
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import json
 import re
 import uuid
@@ -44,7 +46,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from respine_desktop import __version__, clock, scoring
 from respine_desktop.exports.errors import BundleError, ExportError
@@ -72,6 +74,7 @@ _SIGNATURE_LENGTH = len(_SIGNATURE_PREFIX) + 16 + len(b" mac=") + 64
 _MAX_MANIFEST = 1 << 20  # a few kB in practice
 _CHUNK = 1 << 16
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_ROWS_PER_LINE = 1000
 _COUNTED = ("subjects", "sessions", "answers", "audit_log")
 
 
@@ -209,22 +212,22 @@ def export_bundle(
     members: list[dict[str, object]] = []
     counts: dict[str, int] = {}
     with atomic_binary(path, readable=True) as f:
-        with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
             for table in TABLES:
                 h = hashlib.sha256()
                 size = rows = 0
                 with zf.open(member_name(table), "w", force_zip64=True) as m:
-                    buffer: list[str] = []
+                    buffer: list[tuple[Any, ...]] = []
                     for row in bundle_rows(db, table, since):
-                        buffer.append(_ENCODER.encode(row))
-                        rows += 1
-                        if len(buffer) >= 2000:
+                        buffer.append(row)
+                        if len(buffer) >= _ROWS_PER_LINE:
                             size += _flush(m, h, buffer)
-                            done += len(buffer)
-                            ticker.tick(done, table)
+                            rows += len(buffer)
+                            ticker.tick(done + rows, table)
                             buffer = []
                     size += _flush(m, h, buffer)
-                    done += len(buffer)
+                    rows += len(buffer)
+                    done += rows
                 counts[table] = rows
                 members.append(
                     {
@@ -271,10 +274,11 @@ def export_bundle(
     return info
 
 
-def _flush(m: IO[bytes], h: Any, buffer: list[str]) -> int:
+def _flush(m: IO[bytes], h: Any, buffer: list[tuple[Any, ...]]) -> int:
+    """Write one line: the JSON array of the buffered rows. Returns the bytes written."""
     if not buffer:
         return 0
-    data = ("\n".join(buffer) + "\n").encode("utf-8")
+    data = (_ENCODER.encode(buffer) + "\n").encode("utf-8")
     h.update(data)
     m.write(data)
     return len(data)
@@ -359,28 +363,32 @@ def _check_signature(path: Path, key: bytes, signed_key: str, mac: str, length: 
 def _check_members(zf: zipfile.ZipFile, manifest: Mapping[str, Any]) -> None:
     for m in manifest["members"]:
         h = hashlib.sha256()
-        size = lines = 0
+        size = 0
         with zf.open(m["name"]) as f:
             for chunk in iter(lambda: f.read(_CHUNK), b""):
                 h.update(chunk)
                 size += len(chunk)
-                lines += chunk.count(b"\n")
         if h.hexdigest() != m.get("sha256") or size != m.get("bytes"):
             raise BundleError(f"{m['name']} does not match its hash in the manifest: tampered")
-        if lines != m.get("rows"):
-            raise BundleError(f"{m['name']} has {lines} rows, the manifest says {m.get('rows')}")
 
 
-def _rows(zf: zipfile.ZipFile, table: str) -> Iterator[Sequence[Any]]:
-    with zf.open(member_name(table)) as f:
+def _rows(zf: zipfile.ZipFile, table: str, expected: int) -> Iterator[Sequence[Any]]:
+    """The rows of one member, line by line; BundleError if their number is not `expected`."""
+    name = member_name(table)
+    count = 0
+    # zipfile's own readline works in small steps; a large buffer reads a batch line at once
+    with zf.open(name) as raw, io.BufferedReader(cast(io.RawIOBase, raw), 1 << 20) as f:
         for n, line in enumerate(f, start=1):
             try:
-                row = json.loads(line)
+                batch = json.loads(line)
             except (UnicodeDecodeError, json.JSONDecodeError):
-                raise BundleError(f"{member_name(table)} line {n} is not valid JSON") from None
-            if not isinstance(row, list):
-                raise BundleError(f"{member_name(table)} line {n} is not a row")
-            yield row
+                raise BundleError(f"{name} line {n} is not valid JSON") from None
+            if not isinstance(batch, list):
+                raise BundleError(f"{name} line {n} is not a list of rows")
+            count += len(batch)
+            yield from batch
+    if count != expected:
+        raise BundleError(f"{name} has {count} rows, the manifest says {expected}")
 
 
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError)
@@ -456,7 +464,7 @@ def import_bundle(
         try:
             result = merge_bundle(
                 db,
-                lambda table: _rows(zf, table),
+                lambda table: _rows(zf, table, info.rows[table]),
                 bundle={
                     "bundle_id": info.bundle_id,
                     "device_id": info.device_id,
@@ -471,6 +479,8 @@ def import_bundle(
             )
         except StorageError as exc:
             raise BundleError(f"{path}: refused: {exc}") from None
+        except BundleError as exc:
+            raise BundleError(f"{path}: {exc}") from None
         except _READ_ERRORS as exc:
             raise BundleError(f"{path}: the bundle is damaged ({exc})") from None
     summary = ImportSummary(info, result)

@@ -22,10 +22,11 @@ from __future__ import annotations
 import contextlib
 import csv
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
+from typing import Any
 
 from respine_desktop.exports.codebook import (
     ANSWERS_LONG,
@@ -43,7 +44,11 @@ from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.visit_values import ENDPOINT_NAMES, SCORE_NAMES, visit_values
 from respine_desktop.instruments import INSTRUMENT_IDS, load_instrument
 from respine_desktop.storage import StudyDb
-from respine_desktop.storage.export_reads import count_subject_records, iter_subject_records
+from respine_desktop.storage.export_reads import (
+    AnswerRow,
+    count_subject_records,
+    iter_subject_records,
+)
 
 
 @dataclass(frozen=True)
@@ -74,15 +79,22 @@ def csv_line(fields: Sequence[str], end: str = "\r\n") -> str:
     return ",".join(map(_quoted, fields)) + end
 
 
+def _float(value: float) -> str:
+    return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+
+
+_CELL: dict[type, Callable[[Any], str]] = {
+    type(None): lambda _: "",
+    bool: lambda v: "1" if v else "0",
+    int: str,
+    float: _float,
+    str: str,
+}
+
+
 def cell(value: object) -> str:
     """The CSV text of a value: '' for None, 1/0 for flags, integers plain, doubles round-trip."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return repr(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
-    return str(value)
+    return _CELL.get(type(value), str)(value)
 
 
 @cache
@@ -103,6 +115,42 @@ def _label(item_id: str, code: float | None, language: str) -> str:
     if text is None:
         return ""
     return text.get(language) or text.get("en") or ""
+
+
+@lru_cache(maxsize=1 << 16)
+def _answer_fields(
+    instrument: str, version: str, checksum: str, item: str, value: float | None, language: str
+) -> str:
+    """The middle of an answers_long record (instrument ... language): few distinct values."""
+    return ",".join(
+        map(
+            _quoted,
+            (
+                instrument,
+                version,
+                checksum,
+                item,
+                cell(value),
+                _label(item, value, language),
+                language,
+            ),
+        )
+    )
+
+
+def _long_line(code: str, visit: str, a: AnswerRow, replaced: str) -> str:
+    """One answers_long record. The repetitive middle comes from a cache; the ids and times are
+    checked once, together, and quoted one by one only if that check finds anything."""
+    ids = f"{a.device_id},{a.session_id},{a.given_at},{replaced}"
+    tail = f"{a.id},{a.status},{a.given_by or ''}"
+    if ids.count(",") != 3 or tail.count(",") != 2 or _NEEDS_QUOTES.search(ids + tail):
+        ids = ",".join(map(_quoted, (a.device_id, a.session_id, a.given_at, replaced)))
+        tail = ",".join(map(_quoted, (a.id, a.status, a.given_by or "")))
+    middle = _answer_fields(
+        a.instrument_id, a.instrument_version, a.instrument_checksum, a.item_id, a.value, a.language
+    )
+    reason = _quoted(a.reason) if a.reason else ""
+    return f"{code},{visit},{middle},{ids},{reason},{tail}\r\n"
 
 
 def export_csv(db: StudyDb, out: str | Path, *, progress: Progress | None = None) -> CsvExport:
@@ -135,29 +183,11 @@ def export_csv(db: StudyDb, out: str | Path, *, progress: Progress | None = None
                     # a fork (two rows superseding one) lists both, space separated
                     prior = replaced_by.get(a.supersedes)
                     replaced_by[a.supersedes] = f"{prior} {a.id}" if prior else a.id
+            quoted = _quoted(code)
+            visits = {k: _quoted(v) for k, v in visit_of.items()}
             f_long.write(
                 "".join(
-                    csv_line(
-                        (
-                            code,
-                            visit_of.get(a.session_id, ""),
-                            a.instrument_id,
-                            a.instrument_version,
-                            a.instrument_checksum,
-                            a.item_id,
-                            cell(a.value),
-                            _label(a.item_id, a.value, a.language),
-                            a.language,
-                            a.device_id,
-                            a.session_id,
-                            a.given_at,
-                            replaced_by.get(a.id, ""),
-                            a.reason or "",
-                            a.id,
-                            a.status,
-                            a.given_by or "",
-                        )
-                    )
+                    _long_line(quoted, visits.get(a.session_id, ""), a, replaced_by.get(a.id, ""))
                     for a in record.answers
                 )
             )

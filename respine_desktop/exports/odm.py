@@ -512,7 +512,7 @@ class _Writer:
             f'<SubjectData SubjectKey="{esc(subject.code)}">'
             f'<SiteRef LocationOID="{esc(oid("LOC", subject.site_code))}"/>'
         )
-        for v in visit_values(self.study, record):
+        for v in visit_values(self.study, record, with_endpoints=False):
             if v.visit is None and v.session is None:
                 continue
             self._snapshot_visit(v)

@@ -305,7 +305,7 @@ def export_redcap(
                 s.site_code,
                 s.year_of_birth,
                 s.day0.isoformat(),
-                list(visit_values(study, record)),
+                list(visit_values(study, record, with_endpoints=False)),
             )
             counts["records"] += 1
             ticker.tick(counts["records"], s.code)

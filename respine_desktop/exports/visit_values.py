@@ -152,8 +152,14 @@ def _chosen(sessions: list[SessionRow]) -> SessionRow | None:
     return max(sessions, key=lambda s: s.started_at) if sessions else None
 
 
-def visit_values(study: Study, record: SubjectRecord) -> Iterator[VisitValues]:
-    """Every scheduled visit of the subject in schedule order (see the module docstring)."""
+def visit_values(
+    study: Study, record: SubjectRecord, *, with_endpoints: bool = True
+) -> Iterator[VisitValues]:
+    """Every scheduled visit of the subject in schedule order (see the module docstring).
+
+    Without `with_endpoints` the change / MCID / responder values are left empty (the files that
+    do not carry them skip their cost).
+    """
     by_visit: dict[str, list[SessionRow]] = {}
     for s in record.sessions:
         by_visit.setdefault(s.visit_code, []).append(s)
@@ -175,7 +181,7 @@ def visit_values(study: Study, record: SubjectRecord) -> Iterator[VisitValues]:
         values: dict[str, EndpointValue] = dict.fromkeys(ENDPOINT_NAMES)
         if planned.code == study.endpoint.baseline_visit:
             baseline = scores
-        elif baseline is not None:
+        elif baseline is not None and with_endpoints:
             values = endpoint_values(study, baseline, scores)
         yield VisitValues(
             code=planned.code,

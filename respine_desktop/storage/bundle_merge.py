@@ -114,6 +114,7 @@ BUNDLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
 TABLES: tuple[str, ...] = tuple(BUNDLE_COLUMNS)
 _VISIT_RANK = {"missed": 0, "parked": 1, "in_progress": 2, "complete": 3}
 _BATCH = 500
+MERGE_CACHE_KIB = -65536  # 64 MiB of page cache while merging (negative: KiB, SQLite's rule)
 
 
 class MergeRefused(StorageError):
@@ -371,22 +372,29 @@ class _Merge:
             self.touched_sessions.update(r[1] for r in batch)
 
     def scores(self, rows: Iterable[Sequence[Any]]) -> None:
+        """New score rows are inserted; a row the hub has only gains a superseded stamp."""
         columns = BUNDLE_COLUMNS["scores"]
+        sql = (
+            f"INSERT INTO scores ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)}) "
+            "ON CONFLICT (id) DO UPDATE SET superseded_at=excluded.superseded_at, "
+            "superseded_by=excluded.superseded_by "
+            "WHERE scores.superseded_at IS NULL AND excluded.superseded_at IS NOT NULL"
+        )
+        count = "SELECT count(*) FROM scores"
+        before_rows = int(self.conn.execute(count).fetchone()[0])
+        before_changes = self.conn.total_changes
+        batch: list[tuple[Any, ...]] = []
         for row in self._rows("scores", rows):
-            existing = self.one("SELECT superseded_at FROM scores WHERE id=?", [row[0]])
-            if existing is None:
-                self.conn.execute(
-                    f"INSERT INTO scores ({', '.join(columns)}) "
-                    f"VALUES ({', '.join('?' for _ in columns)})",
-                    row,
-                )
-                self.result.inserted["scores"] += 1
-            elif existing[0] is None and row[9] is not None:
-                self.conn.execute(
-                    "UPDATE scores SET superseded_at=?, superseded_by=? WHERE id=?",
-                    [row[9], row[10], row[0]],
-                )
-                self.result.updated["scores"] += 1
+            batch.append(row)
+            if len(batch) >= _BATCH:
+                self.conn.executemany(sql, batch)
+                batch = []
+        if batch:
+            self.conn.executemany(sql, batch)
+        inserted = int(self.conn.execute(count).fetchone()[0]) - before_rows
+        self.result.inserted["scores"] += inserted
+        self.result.updated["scores"] += self.conn.total_changes - before_changes - inserted
 
     def audit_log(self, rows: Iterable[Sequence[Any]]) -> None:
         columns = BUNDLE_COLUMNS["audit_log"]
@@ -395,10 +403,14 @@ class _Merge:
             f"VALUES ({', '.join('?' for _ in columns)})"
         )
         device: str | None = None
-        head_seq, head_hash, first_new = 0, GENESIS, 0
+        head_seq, head_hash, first_new, known = 0, GENESIS, 0, 0
         expected = 1
+        batch: list[tuple[Any, ...]] = []
 
         def close() -> None:
+            if batch:
+                self.conn.executemany(insert, batch)
+                batch.clear()
             if device is not None and head_seq >= first_new > 0:
                 self.conn.execute(
                     "UPDATE devices SET audit_seq=?, audit_head=? WHERE id=?",
@@ -417,6 +429,7 @@ class _Merge:
                 if head is None:
                     raise MergeRefused(f"audit entries of device {dev}, which the bundle lacks")
                 head_seq, head_hash, first_new = int(head[0]), str(head[1]), 0
+                known = head_seq  # entries up to the hub's head must match its copy
                 expected = seq
             if seq != expected:
                 raise MergeRefused(
@@ -424,7 +437,11 @@ class _Merge:
                     f"to #{seq}"
                 )
             expected += 1
-            mine = self.one("SELECT hash FROM audit_log WHERE device_id=? AND seq=?", [dev, seq])
+            mine = (
+                self.one("SELECT hash FROM audit_log WHERE device_id=? AND seq=?", [dev, seq])
+                if seq <= known
+                else None
+            )
             if mine is not None:
                 if mine[0] != row[11]:
                     raise MergeRefused(
@@ -443,7 +460,10 @@ class _Merge:
                 )
             if row[10] != head_hash or entry_hash(head_hash, *row[:10]) != row[11]:
                 raise MergeRefused(f"audit entry #{seq} of device {dev}: hash chain broken")
-            self.conn.execute(insert, row)
+            batch.append(row)
+            if len(batch) >= _BATCH:
+                self.conn.executemany(insert, batch)
+                batch.clear()
             self.result.inserted["audit_log"] += 1
             head_seq, head_hash = seq, str(row[11])
             first_new = first_new or seq
@@ -583,6 +603,9 @@ def merge_bundle(
     Raises `MergeRefused` (nothing written) when the bundle cannot be merged.
     """
     result = MergeResult()
+    # A larger page cache for the merge's index inserts (the hub grows to gigabytes); restored.
+    cache_size = int(db.conn.execute("PRAGMA cache_size").fetchone()[0])
+    db.conn.execute(f"PRAGMA cache_size={MERGE_CACHE_KIB}")
     merge = _Merge(db, result, tick or (lambda: None), str(bundle.get("site_code") or "site"))
     try:
         with transaction(db):
@@ -623,6 +646,8 @@ def merge_bundle(
                 "(import the earlier bundles of that kiosk first)"
             ) from None
         raise MergeRefused(f"the bundle does not fit this database ({exc})") from None
+    finally:
+        db.conn.execute(f"PRAGMA cache_size={cache_size}")
     return result
 
 
