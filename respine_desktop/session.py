@@ -293,24 +293,5 @@ class QuestionnaireSession:
         self._save_position()
 
     def _save_position(self) -> None:
-        """Store the position so that a crash resumes here.
-
-        Storage keeps the position with each answer (`record_answer(position=...)`) and has no
-        call to set it alone. Re-giving an unchanged answer writes no answer row and no audit
-        entry but does move the stored position, so the nearest answered item at or before the
-        new position is given again, unchanged. Nothing answered yet: the position is still 0.
-        """
-        for step in reversed(self.steps[: self._position + 1]):
-            given = self._responses.get(step.item.id)
-            if given is None:
-                continue
-            storage.record_answer(
-                self._db,
-                self.id,
-                step.item.id,
-                SKIPPED if given.skipped or given.value is None else given.value,
-                language=self._require_language(),
-                vas_line_mm=given.vas_line_mm,
-                position=self._position,
-            )
-            return
+        """Store the position so that a crash resumes here."""
+        storage.set_position(self._db, self.id, self._position)

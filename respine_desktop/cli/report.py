@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -60,14 +59,6 @@ def register(parser: argparse.ArgumentParser) -> None:
     study.set_defaults(handler=run_study)
 
 
-def _unreadable(path: Path, exc: sqlite3.DatabaseError) -> str:
-    # Reports open the file read-only, so a schema older than this version is not upgraded.
-    return (
-        f"{path}: cannot read this database ({exc}); if an older version wrote it, open it once "
-        "with the application to upgrade it"
-    )
-
-
 def run_patient(args: argparse.Namespace) -> int:
     from respine_desktop import reports, storage
 
@@ -76,8 +67,6 @@ def run_patient(args: argparse.Namespace) -> int:
             written = reports.write_patient_pdf(db, args.subject, args.out, on=args.on)
     except (storage.StorageError, reports.ReportOutputError) as exc:
         raise UsageError(str(exc)) from None
-    except sqlite3.DatabaseError as exc:
-        raise UsageError(_unreadable(args.db, exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc.strerror}") from None
     print(f"wrote {written.path} ({written.pages} pages, audit chain head {written.chain_head})")
@@ -116,8 +105,6 @@ def run_study(args: argparse.Namespace) -> int:
             )
     except (storage.StorageError, reports.ReportOutputError, reports.ArmsFileError) as exc:
         raise UsageError(str(exc)) from None
-    except sqlite3.DatabaseError as exc:
-        raise UsageError(_unreadable(args.db, exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc.strerror}") from None
     print(f"wrote {written.path} ({written.pages} pages, audit chain head {written.chain_head})")

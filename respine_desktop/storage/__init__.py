@@ -28,6 +28,8 @@ Public API (every function takes an open `StudyDb` first, except the ones openin
     current_answers(db, session_id) -> {item_id: Answer}; answer_history(db, session_id)
     session_scores(db, session_id); subject_scores(db, code) -> {visit: [Score]}
     audit_entries(db, subject_code=None, action=None) -> [AuditEntry]
+    log_event(db, action, entity=..., ...)                 # an event that changes no record
+    set_position(db, session_id, position)                 # where the sitting stands (no audit)
     audit_chain_head(db) -> ChainHead                       # what reports print
     iter_study_scores(db) -> iter[SubjectScoreSet]; count_subjects(db)   # streaming, bulk
     visit_status_counts(db, on=None) -> [VisitCount]        # subjects by status per visit
@@ -45,7 +47,7 @@ from __future__ import annotations
 
 from respine_desktop.schedule import ACTIONABLE, VISIT_STATUSES, VisitState, VisitStatus
 from respine_desktop.storage.answers import answer_history, current_answers, get_answer
-from respine_desktop.storage.audit import audit_entries
+from respine_desktop.storage.audit import audit_entries, log_event
 from respine_desktop.storage.backup import backup_database
 from respine_desktop.storage.bundle_merge import (
     Conflict,
@@ -76,6 +78,7 @@ from respine_desktop.storage.errors import (
     NotFound,
     PermissionDenied,
     SchemaTooNew,
+    SchemaTooOld,
     SessionIncomplete,
     SessionStateError,
     StorageError,
@@ -120,6 +123,7 @@ from respine_desktop.storage.sessions import (
     record_answers,
     resume_session,
     set_language,
+    set_position,
     start_session,
     subject_sessions,
     submit_session,
@@ -187,6 +191,7 @@ __all__ = [
     "PermissionDenied",
     "Role",
     "SchemaTooNew",
+    "SchemaTooOld",
     "Score",
     "Session",
     "SessionCounts",
@@ -241,6 +246,7 @@ __all__ = [
     "list_sites",
     "list_staff",
     "list_subjects",
+    "log_event",
     "mark_missed",
     "merge_bundle",
     "open_database",
@@ -254,6 +260,7 @@ __all__ = [
     "resume_session",
     "session_scores",
     "set_language",
+    "set_position",
     "start_session",
     "subject_code",
     "subject_scores",

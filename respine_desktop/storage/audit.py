@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from respine_desktop import clock
-from respine_desktop.storage.database import StudyDb, new_id
+from respine_desktop.storage.database import StudyDb, new_id, transaction
 from respine_desktop.storage.errors import UnknownSubject
 from respine_desktop.storage.records import AuditEntry
 
@@ -160,3 +160,30 @@ def audit_entries(
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return [_entry(r) for r in db.conn.execute(sql, params)]
+
+
+def log_event(
+    db: StudyDb,
+    action: str,
+    *,
+    entity: str,
+    entity_id: str | None = None,
+    subject_id: str | None = None,
+    actor: str | None = None,
+    payload: Mapping[str, Any] | None = None,
+) -> str:
+    """Append an application event (e.g. an intercepted Escape) in a transaction of its own.
+
+    For events that change no record; a change writes its entry with `append` inside its own
+    transaction. Returns the entry id.
+    """
+    with transaction(db):
+        return append(
+            db,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            subject_id=subject_id,
+            actor=actor,
+            payload=payload,
+        )

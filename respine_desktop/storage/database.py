@@ -32,6 +32,7 @@ from respine_desktop.storage.errors import (
     InvalidInput,
     NotARespineDatabase,
     SchemaTooNew,
+    SchemaTooOld,
 )
 from respine_desktop.storage.records import DatabaseInfo
 from respine_desktop.study import Study, load_study
@@ -240,10 +241,16 @@ def open_database(
     conn = connect(path, readonly=readonly, durable=durable)
     sql = _wrap(conn)
     try:
+        pending = len(schema.migration_names()) - len(applied)
+        if readonly and pending > 0:
+            raise SchemaTooOld(
+                f"{path}: written by an older version ({pending} schema upgrade(s) pending); "
+                "open it once with the application (`python main.py --db FILE`) to upgrade it"
+            )
         if not readonly:
             if sql.journal_mode != "wal":
                 sql.enable_wal()
-            if len(applied) < len(schema.migration_names()):
+            if pending > 0:
                 db0 = StudyDb(sql, path, _info(path, sql), study or load_study())
                 with transaction(db0):
                     schema.migrations.apply(sql)

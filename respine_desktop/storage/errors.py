@@ -19,6 +19,10 @@ class SchemaTooNew(StorageError):
     """The database was written by a newer version of the application."""
 
 
+class SchemaTooOld(StorageError):
+    """A read-only open of a database whose schema this version would first have to upgrade."""
+
+
 class AlreadyExists(StorageError):
     """A record with this natural key exists already (e.g. a subject code or a staff username)."""
 

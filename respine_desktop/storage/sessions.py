@@ -473,6 +473,20 @@ def _update_position(
         )
 
 
+def set_position(db: StudyDb, session_id: str, position: int) -> None:
+    """Store the item position the kiosk is on (Back / Next / Change), so a crash resumes there.
+
+    The position is where the sitting stands, not data: it writes no answer row and no audit
+    entry (answers, parks and submissions are audited). Refuses a parked or submitted session.
+    """
+    _check_position(position)
+    with transaction(db):
+        _, _, state, current = _open_row(db, session_id)
+        _require_answerable(session_id, state)
+        if position != current:
+            db.conn.execute("UPDATE sessions SET position=? WHERE id=?", [position, session_id])
+
+
 def set_language(db: StudyDb, session_id: str, language: str) -> Session:
     """Record the language the patient chose for the session (before or while answering)."""
     with transaction(db):
