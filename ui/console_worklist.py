@@ -361,8 +361,8 @@ class WorklistView(QWidget):
                     status=status_text(self.lang, entry.status),
                 )
             )
-        if self.missed.isVisible() and (subject, entry and entry.visit_code) != (
-            self.missed.subject_code,
-            self.missed.visit_code,
-        ):
+        # The reason asked for belongs to one visit: choosing another closes the question.
+        chosen_visit = entry.visit_code if entry is not None else None
+        asked = (self.missed.subject_code, self.missed.visit_code)
+        if self.missed.isVisible() and (subject, chosen_visit) != asked:
             self.missed.cancel()
