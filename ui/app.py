@@ -20,6 +20,12 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QWidget
+
+    from ui.window import KioskWindow
 
 APP_NAME = "respine-desktop"
 # Set (to anything) to have the wall-clock time of the first painted screen and the CPU time
@@ -106,9 +112,8 @@ def run_app(argv: list[str]) -> int:
         window.open_database()
         if failures:
             return
-        from ui.console_page import install_console
-
-        install_console(window)
+        # The console's modules load when staff first open it, not before the first tap.
+        window.console_page_factory = _console_page
         if args.quit_when_ready:
             window.release()
             app.quit()
@@ -118,3 +123,9 @@ def run_app(argv: list[str]) -> int:
     for message in failures:
         print(f"error: {message}", file=sys.stderr)
     return 2 if failures else code
+
+
+def _console_page(window: KioskWindow) -> QWidget:
+    from ui.console_page import console_page_for
+
+    return console_page_for(window)

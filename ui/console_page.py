@@ -123,14 +123,15 @@ class ConsolePage(Page):
         self.worklist.refresh()
 
 
+def console_page_for(w: KioskWindow) -> QWidget:
+    """A fresh `ConsolePage` for the staff signed in on `w`, wired to its navigation."""
+    assert w.db is not None and w.staff is not None
+    page = ConsolePage(w.db, w.staff, w.lang)
+    page.back_requested.connect(w.show_staff_home)
+    page.hand_over_requested.connect(lambda s, v: w.hand_over(s, v, page))
+    return page
+
+
 def install_console(window: KioskWindow) -> None:
     """Make `window`'s "Investigator console" button open a fresh `ConsolePage`."""
-
-    def make(w: KioskWindow) -> QWidget:
-        assert w.db is not None and w.staff is not None
-        page = ConsolePage(w.db, w.staff, w.lang)
-        page.back_requested.connect(w.show_staff_home)
-        page.hand_over_requested.connect(lambda s, v: w.hand_over(s, v, page))
-        return page
-
-    window.console_page_factory = make
+    window.console_page_factory = console_page_for
