@@ -174,7 +174,7 @@ def export_csv(db: StudyDb, out: str | Path, *, progress: Progress | None = None
         book.writerows(codebook_rows(study))
         f_long.write(csv_line(long_cols))
         f_wide.write(csv_line(wide_cols))
-        for record in iter_subject_records(db):
+        for record in iter_subject_records(db, history=False):
             code = record.subject.code
             visit_of = {s.id: s.visit_code for s in record.sessions}
             replaced_by: dict[str, str] = {}

@@ -723,7 +723,7 @@ def export_odm(
             writer = _Writer(x, study, {d.id: d.site_code for d in devices})
             with x.element("ClinicalData", {"StudyOID": study.oid, "MetaDataVersionOID": mdv}):
                 x.newline()
-                for record in iter_subject_records(db):
+                for record in iter_subject_records(db, history=history):
                     if history:
                         writer.history(record)
                     else:

@@ -298,7 +298,7 @@ def export_redcap(
     paths = tuple(directory / n for n in names)
 
     def records() -> Iterator[tuple[str, str, int | None, str, list[VisitValues]]]:
-        for record in iter_subject_records(db):
+        for record in iter_subject_records(db, history=False):
             s = record.subject
             yield (
                 s.code,

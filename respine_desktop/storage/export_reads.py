@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, partial
 from typing import Any, NamedTuple, cast
 
 from respine_desktop import schedule
@@ -26,7 +26,8 @@ from respine_desktop.storage.records import SessionState, Subject
 
 
 class AnswerRow(NamedTuple):
-    """One answer row, as the exports read it: the ``answers`` columns, choice codes as int.
+    """One answer row, as the exports read it: the ``answers`` columns but ``app_version`` and
+    ``vas_line_mm`` (no export carries them), choice codes as int.
 
     A plain tuple rather than `records.Answer`: an export reads millions of them, and building a
     frozen dataclass per row would cost more than the rest of the read.
@@ -41,13 +42,11 @@ class AnswerRow(NamedTuple):
     value: int | float | None
     status: str
     language: str
-    app_version: str
     device_id: str
     given_at: str
     given_by: str | None
     supersedes: str | None
     reason: str | None
-    vas_line_mm: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,10 +193,15 @@ def _subject(row: tuple[Any, ...]) -> Subject:
     )
 
 
-def _record(db: StudyDb, row: tuple[Any, ...], on: date) -> SubjectRecord:
+_ANSWER_ROW = partial(tuple.__new__, AnswerRow)  # C-level construction, unlike ._make
+
+
+def _record(db: StudyDb, row: tuple[Any, ...], on: date, history: bool) -> SubjectRecord:
     conn = db.conn
     subject = _subject(row)
-    missed = {r[0]: (r[1], r[2]) for r in conn.execute(_MISSED, [subject.id])}
+    missed: dict[str, tuple[str | None, str]] = {}
+    if history:
+        missed = {r[0]: (r[1], r[2]) for r in conn.execute(_MISSED, [subject.id])}
     visits = []
     for r in conn.execute(_VISITS, [subject.id]):
         by, at = missed.get(r[0], (None, None))
@@ -221,17 +225,25 @@ def _record(db: StudyDb, row: tuple[Any, ...], on: date) -> SubjectRecord:
         SessionRow(r[0], r[1], r[2], cast(SessionState, r[3]), *r[4:])
         for r in conn.execute(_SESSIONS, [subject.id])
     )
-    answers = tuple(map(AnswerRow._make, conn.execute(_answers_sql(), [subject.id])))
-    scores = tuple(
-        ScoreRow(r[0], r[1], r[2], r[3], json.loads(r[4]), *r[5:])
-        for r in conn.execute(_SCORES, [subject.id])
+    answers: tuple[AnswerRow, ...] = tuple(
+        map(_ANSWER_ROW, conn.execute(_answers_sql(), [subject.id]))
     )
+    scores: tuple[ScoreRow, ...] = ()
+    if history:
+        scores = tuple(
+            ScoreRow(r[0], r[1], r[2], r[3], json.loads(r[4]), *r[5:])
+            for r in conn.execute(_SCORES, [subject.id])
+        )
     return SubjectRecord(subject, row[7], tuple(planned), tuple(visits), sessions, answers, scores)
 
 
-def iter_subject_records(db: StudyDb, *, on: date | None = None) -> Iterator[SubjectRecord]:
+def iter_subject_records(
+    db: StudyDb, *, on: date | None = None, history: bool = True
+) -> Iterator[SubjectRecord]:
     """Every subject in code order with all its rows (see `SubjectRecord`); statuses as of `on`.
 
+    Without `history`, the stored score rows and who marked a visit missed (the audit trail of
+    an ODM --history file) are not read: `scores` is empty and `missed_by` / `missed_at` None.
     The subjects query stays open while the caller consumes the iterator; each record is read
     when it is asked for.
     """
@@ -239,7 +251,7 @@ def iter_subject_records(db: StudyDb, *, on: date | None = None) -> Iterator[Sub
     cursor = db.conn.execute(_SUBJECTS)
     try:
         for row in cursor:
-            yield _record(db, row, on)
+            yield _record(db, row, on, history)
     finally:
         cursor.close()
 

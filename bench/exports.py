@@ -1,0 +1,216 @@
+"""Benchmark: time and peak memory of every export of a 10,000-subject study, and of merging ten
+kiosk bundles of 1,000 subjects each into a hub.
+
+Databases are made once by the demo generator (the same one as `python main.py demo`) and cached
+in /tmp/respine-bench-exports/ (delete it to rebuild; the first run takes several minutes). Each
+measured step runs in its own child process, which reports its wall time and its peak resident
+memory (``ru_maxrss``, interpreter included), so one step's memory never hides another's.
+Targets: ODM --history under 60 s and 300 MB, CSV under 20 s. Prints figures and ratios to the
+targets; asserts nothing. Run `python bench/exports.py` (`--subjects N` for a smaller study).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CACHE = Path("/tmp/respine-bench-exports")
+ROOT = Path(__file__).resolve().parents[1]
+SUBJECTS = 10_000
+KIOSKS = 10
+KIOSK_SUBJECTS = 1_000
+TARGETS = {"odm --history": (60.0, 300.0), "csv": (20.0, None)}
+
+
+def _generate(path: Path, subjects: int, first: int, seed: int) -> None:
+    from respine_desktop import demo, storage
+
+    partial = path.with_name(path.name + ".partial")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{partial}{suffix}").unlink(missing_ok=True)
+    with storage.create_database(
+        partial, admin_pin=demo.DEMO_ADMIN_PIN, admin_username=demo.DEMO_ADMIN, durable=False
+    ) as db:
+        demo.generate(db, subjects=subjects, first=first, seed=seed)
+    partial.rename(path)
+
+
+def _database(name: str, subjects: int, first: int, seed: int) -> Path:
+    path = CACHE / name
+    if not path.exists():
+        print(f"  generating {name}: {subjects} demo subjects from {first} ...", flush=True)
+        started = time.perf_counter()
+        _generate(path, subjects, first, seed)
+        print(f"  ... {time.perf_counter() - started:.0f} s", flush=True)
+    return path
+
+
+def _child(step: str, args: list[str]) -> dict[str, float]:
+    """Run one measured step in a fresh interpreter; its wall time and peak RSS."""
+    run = subprocess.run(
+        [sys.executable, __file__, "--child", step, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    if run.returncode != 0:
+        raise SystemExit(f"{step} failed:\n{run.stderr}")
+    result: dict[str, float] = json.loads(run.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _measure(step: str, args: list[str]) -> None:
+    """The child side: do one step, print {"seconds": ..., "peak_mb": ..., ...} as JSON."""
+    from respine_desktop import exports, storage
+
+    extra: dict[str, float] = {}
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_before = before.ru_utime + before.ru_stime
+    started = time.perf_counter()
+    if step == "merge":
+        hub, *bundles = args
+        with storage.open_database(hub) as db:
+            for bundle in bundles:
+                t = time.perf_counter()
+                exports.import_bundle(db, bundle)
+                extra[f"bundle {len(extra) + 1}"] = time.perf_counter() - t
+    else:
+        db_path, out = args
+        readonly = step != "bundle"
+        with storage.open_database(db_path, readonly=readonly) as db:
+            if step == "csv":
+                exports.export_csv(db, out)
+            elif step == "odm":
+                exports.export_odm(db, out)
+            elif step == "odm --history":
+                exports.export_odm(db, out, history=True)
+            elif step == "redcap":
+                exports.export_redcap(db, out)
+            elif step == "bundle":
+                exports.export_bundle(db, out)
+    seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    peak_mb = usage.ru_maxrss / 1024
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb, **extra}))
+
+
+def _size(path: Path) -> float:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.iterdir()) / 1e6
+    return path.stat().st_size / 1e6
+
+
+def _line(step: str, figures: dict[str, float], out: Path) -> None:
+    seconds, peak = figures["seconds"], figures["peak_mb"]
+    text = (
+        f"  {step:<14} {seconds:7.1f} s (CPU {figures['cpu']:5.1f} s)   peak {peak:6.0f} MB   "
+        f"output {_size(out):8.1f} MB"
+    )
+    target = TARGETS.get(step)
+    if target is not None:
+        t_time, t_mem = target
+        text += f"   time {seconds / t_time:.2f} of target {t_time:.0f} s"
+        if t_mem is not None:
+            text += f", memory {peak / t_mem:.2f} of target {t_mem:.0f} MB"
+    print(text, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=SUBJECTS)
+    parser.add_argument("--kiosks", type=int, default=KIOSKS)
+    parser.add_argument("--kiosk-subjects", type=int, default=KIOSK_SUBJECTS)
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        _measure(args.child[0], args.child[1:])
+        return
+    sys.path.insert(0, str(ROOT))
+    CACHE.mkdir(exist_ok=True)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"exports benchmark (Python {platform.python_version()}, {os.cpu_count()} CPUs, "
+        f"load average {load}; wall time suffers when other work shares the CPUs, CPU time less)"
+    )
+    study = _database(f"study-{args.subjects}.db", args.subjects, 1, 7)
+    from respine_desktop import storage
+
+    with storage.open_database(study, readonly=True) as db:
+        c = storage.counts(db)
+    print(
+        f"study: {c.subjects} subjects, {c.sessions.completed} sessions, {c.answers} answers, "
+        f"{c.audit_entries} audit entries ({_size(study):.0f} MB)"
+    )
+    work = CACHE / "out"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir()
+    for step, out in (
+        ("csv", work / "csv"),
+        ("odm", work / "snapshot.xml"),
+        ("odm --history", work / "history.xml"),
+        ("redcap", work / "redcap"),
+        ("bundle", work / "study.bundle"),
+    ):
+        _line(step, _child(step, [str(study), str(out)]), out)
+
+    print(f"merge: {args.kiosks} kiosk bundles of {args.kiosk_subjects} subjects into a new hub")
+    from respine_desktop import exports
+
+    hub0 = CACHE / "hub-empty.db"
+    if not hub0.exists():
+        with storage.create_database(hub0, admin_pin="123456") as db:
+            exports.write_key_file(db, CACHE / "site.key")
+    bundles = []
+    for k in range(args.kiosks):
+        first = 1 + k * args.kiosk_subjects
+        kiosk = _database(
+            f"kiosk-{k}-{args.kiosk_subjects}.db", args.kiosk_subjects, first, 100 + k
+        )
+        bundle = CACHE / f"kiosk-{k}-{args.kiosk_subjects}.bundle"
+        if not bundle.exists():
+            with storage.open_database(kiosk) as db:
+                exports.install_key_file(db, CACHE / "site.key")
+                exports.export_bundle(db, bundle)
+        bundles.append(bundle)
+    hub = work / "hub.db"
+    shutil.copy(hub0, hub)
+    figures = _child("merge", [str(hub), *map(str, bundles)])
+    per = [v for k, v in figures.items() if k.startswith("bundle ")]
+    merge_cpu = figures["cpu"]
+    with storage.open_database(hub, readonly=True) as db:
+        c = storage.counts(db)
+    print(
+        f"  merge          {figures['seconds']:7.1f} s (CPU {merge_cpu:5.1f} s)   "
+        f"peak {figures['peak_mb']:6.0f} MB   "
+        f"per bundle {min(per):.1f}..{max(per):.1f} s (bundles {_size(bundles[0]):.1f} MB each)"
+    )
+    print(
+        f"  hub: {c.subjects} subjects, {c.answers} answers, {c.audit_entries} audit entries, "
+        f"{c.devices} device chains"
+    )
+    started = time.perf_counter()
+    result = storage.verify_database(hub)
+    print(
+        f"  hub verify: {'ok' if result.ok else 'FAILED'} in {time.perf_counter() - started:.1f} s"
+    )
+    t = time.perf_counter()
+    with storage.open_database(hub) as db:
+        again = exports.import_bundle(db, bundles[-1])
+    print(
+        f"  re-import of one bundle: {time.perf_counter() - t:.1f} s, "
+        f"changed: {again.result.changed}"
+    )
+
+
+if __name__ == "__main__":
+    main()
