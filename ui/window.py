@@ -204,19 +204,23 @@ class KioskWindow(QMainWindow):
         from respine_desktop.kiosk_events import log_kiosk_event
 
         subject_id = self.flow.record.subject_id if self.flow is not None else None
-        parked = self._park_flow(staff=self.staff if reason == "staff" else None)
-        if self.db is not None:
-            action = "kiosk.idle_locked" if reason == "idle" else "kiosk.locked"
-            log_kiosk_event(
-                self.db,
-                action,
-                staff=self.staff if reason == "staff" else None,
-                subject_id=subject_id,
-                payload={"parked_session": parked} if parked else None,
-            )
-        self.staff = None
-        self.patient_mode = False
-        self._show_lock()
+        try:
+            parked = self._park_flow(staff=self.staff if reason == "staff" else None)
+            if self.db is not None:
+                action = "kiosk.idle_locked" if reason == "idle" else "kiosk.locked"
+                log_kiosk_event(
+                    self.db,
+                    action,
+                    staff=self.staff if reason == "staff" else None,
+                    subject_id=subject_id,
+                    payload={"parked_session": parked} if parked else None,
+                )
+        finally:
+            # Even if parking or the audit write failed (the answers given so far are already
+            # stored), the screen locks: nothing of this patient may stay visible.
+            self.staff = None
+            self.patient_mode = False
+            self._show_lock()
         emit(self.locked)
 
     def _park_flow(self, *, staff: Staff | None) -> str | None:

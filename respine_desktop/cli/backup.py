@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from respine_desktop.cli import UsageError
@@ -26,6 +27,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         with storage.open_database(args.db, readonly=True) as db:
             result = storage.backup_database(db, args.out)
+    except storage.BackupFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except storage.StorageError as exc:
         raise UsageError(str(exc)) from None
     print(f"backup {args.out} written and verified: {result.message}")

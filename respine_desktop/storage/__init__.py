@@ -71,6 +71,7 @@ from respine_desktop.storage.errors import (
     AccountLocked,
     AlreadyExists,
     AuthenticationError,
+    BackupFailed,
     DatabaseMissing,
     InvalidAnswer,
     InvalidInput,
@@ -87,6 +88,7 @@ from respine_desktop.storage.errors import (
     UnknownSubject,
     UnknownVisit,
     VisitNotAvailable,
+    WriteFailed,
     WrongPin,
 )
 from respine_desktop.storage.export_reads import SubjectRecord, iter_subject_records
@@ -176,6 +178,7 @@ __all__ = [
     "AnswerValue",
     "AuditEntry",
     "AuthenticationError",
+    "BackupFailed",
     "ChainHead",
     "Conflict",
     "Counts",
@@ -216,6 +219,7 @@ __all__ = [
     "VisitState",
     "VisitStatus",
     "WorklistEntry",
+    "WriteFailed",
     "WrongPin",
     "add_site",
     "answer_history",

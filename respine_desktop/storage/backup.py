@@ -13,7 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from respine_desktop.storage.database import StudyDb
-from respine_desktop.storage.errors import AlreadyExists, InvalidInput, StorageError
+from respine_desktop.storage.errors import AlreadyExists, BackupFailed, InvalidInput, WriteFailed
 from respine_desktop.storage.records import VerifyResult
 from respine_desktop.storage.verify import verify_database
 
@@ -41,7 +41,7 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
             os.close(fd)
         result = verify_database(partial)
         if not result.ok:
-            raise StorageError(f"the backup copy failed verification: {result.message}")
+            raise BackupFailed(f"the backup copy failed verification: {result.message}")
         os.replace(partial, out)
         dir_fd = os.open(out.parent, os.O_RDONLY)
         try:
@@ -49,6 +49,9 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
         finally:
             os.close(dir_fd)
         return result
+    except (sqlite3.Error, OSError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise WriteFailed(f"{out}: could not write the backup ({reason})") from exc
     finally:
         for suffix in ("", "-journal", "-wal", "-shm"):
             Path(f"{partial}{suffix}").unlink(missing_ok=True)

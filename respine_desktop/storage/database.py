@@ -33,6 +33,7 @@ from respine_desktop.storage.errors import (
     NotARespineDatabase,
     SchemaTooNew,
     SchemaTooOld,
+    WriteFailed,
 )
 from respine_desktop.storage.records import DatabaseInfo
 from respine_desktop.study import Study, load_study
@@ -99,19 +100,24 @@ def transaction(db: StudyDb) -> Iterator[None]:
         with db.sql.atomic():
             yield
         return
-    conn.execute("BEGIN IMMEDIATE")
     try:
-        yield
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    try:
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+    except sqlite3.OperationalError as exc:
+        # Locked past the busy timeout, disk full, I/O error, read-only file: the callers (kiosk,
+        # console, commands) handle StorageError, so the user learns that nothing was saved.
+        raise WriteFailed(f"{db.path}: could not write, nothing was saved ({exc})") from exc
 
 
 def new_id() -> str:

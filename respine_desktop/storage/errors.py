@@ -85,3 +85,15 @@ class AccountLocked(AuthenticationError):
 
 class AccountDisabled(AuthenticationError):
     """The account was disabled by an administrator."""
+
+
+class WriteFailed(StorageError):
+    """SQLite could not write (database locked past the busy timeout, disk full, I/O error).
+
+    Nothing of the call was written: the transaction was rolled back. The caller must tell the
+    user the answer was NOT saved.
+    """
+
+
+class BackupFailed(StorageError):
+    """The backup copy was written but failed verification (the data was checked: exit 1)."""

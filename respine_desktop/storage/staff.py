@@ -261,7 +261,9 @@ def authenticate(db: StudyDb, username: str, pin: str, policy: LoginPolicy | Non
                 db,
                 action="login.failed",
                 entity="staff",
-                payload={"username": str(username)[:64], "reason": "unknown account"},
+                # What was typed is not stored: on a shared tablet it could be anything, a
+                # patient's name included, and the audit log can never be edited.
+                payload={"reason": "unknown account", "typed_length": len(str(username))},
             )
         raise UnknownStaff(f"no staff account {username!r}")
     account, stored = _staff(row[:-1]), str(row[-1])

@@ -66,7 +66,8 @@ def verify_connection(conn: sqlite3.Connection) -> VerifyResult:
     except _Bad as bad:
         return VerifyResult(False, str(bad), stats["entries"], stats["answers"], stats["chains"])
     except sqlite3.DatabaseError as exc:
-        return VerifyResult(False, f"database error while verifying: {exc}")
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return VerifyResult(False, f"database error while verifying: {first}")
     finally:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -83,7 +84,9 @@ def verify_connection(conn: sqlite3.Connection) -> VerifyResult:
 def _integrity(conn: sqlite3.Connection) -> None:
     rows = conn.execute("PRAGMA integrity_check").fetchall()
     if [tuple(r) for r in rows] != [("ok",)]:
-        raise _Bad(f"integrity check failed: {rows[0][0]}")
+        first = str(rows[0][0]).splitlines()[0]
+        more = f" (+{len(rows) - 1} more problems)" if len(rows) > 1 else ""
+        raise _Bad(f"integrity check failed: {first}{more}")
     bad = conn.execute("PRAGMA foreign_key_check").fetchone()
     if bad is not None:
         raise _Bad(f"foreign key check failed: {bad[0]} row {bad[1]} references a missing {bad[2]}")
