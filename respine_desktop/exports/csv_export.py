@@ -24,7 +24,7 @@ import csv
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -117,40 +117,53 @@ def _label(item_id: str, code: float | None, language: str) -> str:
     return text.get(language) or text.get("en") or ""
 
 
-@lru_cache(maxsize=1 << 16)
-def _answer_fields(
-    instrument: str, version: str, checksum: str, item: str, value: float | None, language: str
+def _answer_fields(a: AnswerRow) -> str:
+    """The middle of an answers_long record, instrument ... language (few distinct values)."""
+    fields = (
+        a.instrument_id,
+        a.instrument_version,
+        a.instrument_checksum,
+        a.item_id,
+        cell(a.value),
+        _label(a.item_id, a.value, a.language),
+        a.language,
+    )
+    return ",".join(map(_quoted, fields))
+
+
+def _long_lines(
+    code: str,
+    visits: Mapping[str, str],
+    answers: Sequence[AnswerRow],
+    replaced_by: Mapping[str, str],
+    memo: dict[tuple[object, ...], str],
 ) -> str:
-    """The middle of an answers_long record (instrument ... language): few distinct values."""
-    return ",".join(
-        map(
-            _quoted,
-            (
-                instrument,
-                version,
-                checksum,
-                item,
-                cell(value),
-                _label(item, value, language),
-                language,
-            ),
+    """The answers_long records of one subject (`code` and `visits` quoted already).
+
+    The repetitive middle fields come from `memo` (the checksum names the instrument and its
+    version); the rest is checked once per record and quoted field by field only if needed.
+    """
+    out = []
+    for a in answers:
+        key = (a.instrument_checksum, a.item_id, a.value, a.language)
+        middle = memo.get(key)
+        if middle is None:
+            middle = memo[key] = _answer_fields(a)
+        rest = (
+            a.device_id,
+            a.session_id,
+            a.given_at,
+            replaced_by.get(a.id, ""),
+            a.reason or "",
+            a.id,
+            a.status,
+            a.given_by or "",
         )
-    )
-
-
-def _long_line(code: str, visit: str, a: AnswerRow, replaced: str) -> str:
-    """One answers_long record. The repetitive middle comes from a cache; the ids and times are
-    checked once, together, and quoted one by one only if that check finds anything."""
-    ids = f"{a.device_id},{a.session_id},{a.given_at},{replaced}"
-    tail = f"{a.id},{a.status},{a.given_by or ''}"
-    if ids.count(",") != 3 or tail.count(",") != 2 or _NEEDS_QUOTES.search(ids + tail):
-        ids = ",".join(map(_quoted, (a.device_id, a.session_id, a.given_at, replaced)))
-        tail = ",".join(map(_quoted, (a.id, a.status, a.given_by or "")))
-    middle = _answer_fields(
-        a.instrument_id, a.instrument_version, a.instrument_checksum, a.item_id, a.value, a.language
-    )
-    reason = _quoted(a.reason) if a.reason else ""
-    return f"{code},{visit},{middle},{ids},{reason},{tail}\r\n"
+        text = ",".join(rest)
+        if text.count(",") != 7 or _NEEDS_QUOTES.search(text) is not None:
+            text = ",".join(map(_quoted, rest))
+        out.append(f"{code},{visits.get(a.session_id, '')},{middle},{text}\r\n")
+    return "".join(out)
 
 
 def export_csv(db: StudyDb, out: str | Path, *, progress: Progress | None = None) -> CsvExport:
@@ -166,6 +179,7 @@ def export_csv(db: StudyDb, out: str | Path, *, progress: Progress | None = None
     total = count_subject_records(db)
     ticker = Ticker(progress, total, "CSV export")
     subjects = answer_rows = visit_rows = 0
+    memo: dict[tuple[object, ...], str] = {}
     paths = (directory / ANSWERS_LONG, directory / VISITS_WIDE, directory / CODEBOOK)
     with contextlib.ExitStack() as stack:
         f_long, f_wide, f_book = (stack.enter_context(atomic_text(p)) for p in paths)
@@ -183,14 +197,8 @@ def export_csv(db: StudyDb, out: str | Path, *, progress: Progress | None = None
                     # a fork (two rows superseding one) lists both, space separated
                     prior = replaced_by.get(a.supersedes)
                     replaced_by[a.supersedes] = f"{prior} {a.id}" if prior else a.id
-            quoted = _quoted(code)
             visits = {k: _quoted(v) for k, v in visit_of.items()}
-            f_long.write(
-                "".join(
-                    _long_line(quoted, visits.get(a.session_id, ""), a, replaced_by.get(a.id, ""))
-                    for a in record.answers
-                )
-            )
+            f_long.write(_long_lines(_quoted(code), visits, record.answers, replaced_by, memo))
             answer_rows += len(record.answers)
             for v in visit_values(study, record):
                 row = [
