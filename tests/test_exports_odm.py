@@ -183,3 +183,27 @@ def test_output_is_replaced_only_when_complete(tmp_path: Path) -> None:
             exports.export_odm(db, out, history=True, progress=fail)
     assert out.read_text() == "previous export"
     assert not (tmp_path / "out.xml.partial").exists()
+
+
+@pytest.mark.parametrize("name", ["snapshot.xml", "history.xml"])
+def test_every_other_reference_resolves_too(files: Path, name: str) -> None:
+    """Beyond odm_validate's checks: code lists, units and the metadata's own refs."""
+    root = tree(files / name).getroot()
+
+    def defined(xpath: str) -> set[str]:
+        return set(root.xpath(xpath, namespaces=NS))
+
+    pairs = [
+        ("//@CodeListOID", "//odm:CodeList/@OID"),
+        ("//@MeasurementUnitOID", "//odm:MeasurementUnit/@OID"),
+        ("//odm:StudyEventRef/@StudyEventOID", "//odm:StudyEventDef/@OID"),
+        ("//odm:FormRef/@FormOID", "//odm:FormDef/@OID"),
+        ("//odm:ItemGroupRef/@ItemGroupOID", "//odm:ItemGroupDef/@OID"),
+        ("//odm:ItemRef/@ItemOID", "//odm:ItemDef/@OID"),
+        ("//odm:MetaDataVersionRef/@MetaDataVersionOID", "//odm:MetaDataVersion/@OID"),
+    ]
+    for refs, defs in pairs:
+        assert defined(refs) <= defined(defs), refs
+    values = set(root.xpath("//odm:FlagValue/text()", namespaces=NS))
+    coded = defined("//odm:CodeList[@OID='CL.FLAG.VALUE']/odm:CodeListItem/@CodedValue")
+    assert values <= coded
