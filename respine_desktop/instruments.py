@@ -73,9 +73,14 @@ class Item:
             raise ValueError(
                 f"{self.id}: answer {value!r} is outside {self.minimum:g}..{self.maximum:g}"
             )
-        # Snap to the instrument's precision (0.1 mm for the VAS) without binary float noise.
+        # A value finer than the instrument's precision (0.1 mm for the VAS) is refused, not
+        # rounded: nothing is silently changed. Binary float noise (70.000000000001) is not a
+        # finer value and is snapped to the grid.
+        steps = number / self.step
+        if abs(steps - round(steps)) > 1e-6:
+            raise ValueError(f"{self.id}: answer {value!r} is finer than the step {self.step:g}")
         decimals = max(0, -math.floor(math.log10(self.step)))
-        return round(round(number / self.step) * self.step, decimals)
+        return round(round(steps) * self.step, decimals)
 
     def languages(self) -> frozenset[str]:
         """Languages in which every text of this item exists."""

@@ -46,7 +46,9 @@ def test_vas_is_one_item_0_to_100_with_anchors() -> None:
     assert item.id == "vas_pain" and item.type == "vas"
     assert item.anchors["en"] == ("No pain", "Worst imaginable pain")
     assert item.validate(0) == 0 and item.validate(100) == 100
-    assert item.validate(33.34) == 33.3
+    assert item.validate(33.3) == 33.3 and item.validate(70.000000000001) == 70.0
+    with pytest.raises(ValueError, match=r"vas_pain: answer 33.34 is finer than the step 0.1"):
+        item.validate(33.34)
     for bad in (-0.1, 100.1, float("nan"), "50", True, None):
         with pytest.raises(ValueError, match="vas_pain"):
             item.validate(bad)

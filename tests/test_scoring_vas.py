@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from respine_desktop.instruments import load_instrument
 from respine_desktop.scoring import label, score, score_keys
 
 
@@ -32,11 +31,17 @@ def test_every_stored_value_scores_as_itself() -> None:
         assert score("vas", {"vas_pain": value})["VAS"] == value
 
 
-def test_value_is_the_instruments_stored_value() -> None:
-    """Rule: the instrument stores 0.1 mm; a finer value is stored as the instrument rounds it."""
-    item = load_instrument("vas").item("vas_pain")
-    for value in (55.55, 12.34, 99.96, 0.04, 1 / 3, 70.000000000001):
-        assert score("vas", {"vas_pain": value})["VAS"] == item.validate(value)
+def test_a_value_finer_than_the_instruments_precision_is_refused() -> None:
+    """Rule: the instrument stores 0.1 mm; a finer value is an error, never silently rounded
+    (80.04 rounded to 80.0 would turn a 19.96 mm improvement from 100 into a responder)."""
+    for value in (55.55, 12.34, 99.96, 0.04, 1 / 3, 80.04):
+        with pytest.raises(ValueError, match=r"vas_pain.*finer than the step 0\.1"):
+            score("vas", {"vas_pain": value})
+
+
+def test_binary_float_noise_is_not_a_finer_value() -> None:
+    assert score("vas", {"vas_pain": 70.000000000001})["VAS"] == 70.0
+    assert score("vas", {"vas_pain": 0.1 + 0.2})["VAS"] == 0.3
 
 
 @pytest.mark.parametrize(

@@ -41,7 +41,7 @@ def submitted(db: StudyDb) -> storage.Session:
 def test_an_answer_carries_everything_the_design_requires(db: StudyDb) -> None:
     s = started(db)
     a = storage.record_answer(
-        db, s.id, "vas_pain", 42.56, language="en", vas_line_mm=99.5, position=1
+        db, s.id, "vas_pain", 42.6, language="en", vas_line_mm=99.5, position=1
     )
     vas = storage.current_answers(db, s.id)["vas_pain"]
     assert vas == a
@@ -208,6 +208,12 @@ def test_bad_answers_are_refused_and_write_nothing(db: StudyDb) -> None:
         storage.InvalidAnswer,
         r"vas_pain: answer 100.5 is outside 0..100",
         lambda: storage.record_answer(db, s.id, "vas_pain", 100.5, language="en"),
+    )
+    _refused(
+        db,
+        storage.InvalidAnswer,
+        r"vas_pain: answer 42.56 is finer than the step 0.1",
+        lambda: storage.record_answer(db, s.id, "vas_pain", 42.56, language="en"),
     )
     _refused(
         db,

@@ -17,11 +17,6 @@ from respine_desktop.storage.database import StudyDb, new_id
 from respine_desktop.storage.errors import UnknownSession
 from respine_desktop.storage.records import Score
 
-METHODS: Mapping[str, tuple[str, ...]] = {
-    "vas": ("default",),
-    "odi": ("default",),
-    "sf36": ("standard", "rand"),
-}
 _COLUMNS = (
     "id, session_id, instrument_id, method, scores, scoring_version, computed_at, "
     "superseded_at, superseded_by"
@@ -36,11 +31,12 @@ def compute(
     instrument_id: str, answers: Mapping[str, int | float | None], *, min_sections: int
 ) -> dict[str, dict[str, float | None]]:
     """Scores of one instrument by each of its methods: ``{method: {key: value}}``."""
-    out: dict[str, dict[str, float | None]] = {}
-    for method in METHODS.get(instrument_id, ("default",)):
-        arg = None if method in ("default", "standard") else method
-        out[method] = dict(scoring.score(instrument_id, answers, arg, min_sections=min_sections))
-    return out
+    return {
+        method: dict(values)
+        for method, values in scoring.score_methods(
+            instrument_id, answers, min_sections=min_sections
+        ).items()
+    }
 
 
 def _dumps(values: Mapping[str, float | None]) -> str:
