@@ -4,16 +4,23 @@ with its AuditRecord, and skipped items are IsNull with a SKIPPED flag."""
 
 from __future__ import annotations
 
+import csv
 import subprocess
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from exports_support import (
     PYTHON,
     SHARED,
+    TODAY,
     controlled_clock,
+    coord,
     demo_db,
+    do_visit,
+    inv,
+    new_db,
     odm_errors,
     odm_validator,
     scenario_db,
@@ -207,3 +214,23 @@ def test_every_other_reference_resolves_too(files: Path, name: str) -> None:
     values = set(root.xpath("//odm:FlagValue/text()", namespaces=NS))
     coded = defined("//odm:CodeList[@OID='CL.FLAG.VALUE']/odm:CodeListItem/@CodedValue")
     assert values <= coded
+
+
+def test_free_text_is_escaped_in_xml_and_csv(tmp_path: Path) -> None:
+    """A correction reason with markup, quotes, commas and a line break survives both files."""
+    reason = 'R&D <b>"ticked" it, twice</b>\nsecond line'
+    with controlled_clock() as c:
+        with new_db(tmp_path / "s.db") as db:
+            day0 = TODAY - timedelta(days=3)
+            storage.register_subject(db, "RSP-01-007", day0=day0, staff=coord(db))
+            s = do_visit(db, c, "RSP-01-007", "M0", day0, vas=40.0, odi=2, sf36=2)
+            storage.correct_answer(db, s, "odi_01", 5, staff=inv(db), reason=reason)
+        with storage.open_database(tmp_path / "s.db", readonly=True) as db:
+            exports.export_odm(db, tmp_path / "h.xml", history=True)
+            exports.export_csv(db, tmp_path / "csv")
+    assert odm_errors(tmp_path / "h.xml") == []
+    texts = tree(tmp_path / "h.xml").getroot().xpath("//odm:ReasonForChange/text()", namespaces=NS)
+    assert texts == [reason]
+    with open(tmp_path / "csv" / "answers_long.csv", newline="", encoding="utf-8") as f:
+        reasons = [r["reason"] for r in csv.DictReader(f) if r["reason"]]
+    assert reasons == [reason]
