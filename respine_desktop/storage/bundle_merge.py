@@ -646,6 +646,9 @@ def merge_bundle(
                 "(import the earlier bundles of that kiosk first)"
             ) from None
         raise MergeRefused(f"the bundle does not fit this database ({exc})") from None
+    except sqlite3.OperationalError as exc:
+        # e.g. "database is locked": another program kept the write lock past the busy timeout
+        raise MergeRefused(f"cannot write to {db.path} now ({exc}): try again") from None
     finally:
         db.conn.execute(f"PRAGMA cache_size={cache_size}")
     return result
