@@ -160,7 +160,7 @@ class SetupPage(Page):
 
 
 class StaffHomePage(Page):
-    """After a staff sign-in: start a visit, the investigator console, settings, lock, quit.
+    """After a staff sign-in: start a visit, the investigator console, settings, about, lock, quit.
 
     `console_requested` is the investigator console's way in (a separate screen added to the
     window's page stack later; see `ui.window`). When a patient's questionnaires are open (staff
@@ -170,6 +170,7 @@ class StaffHomePage(Page):
     start_visit_requested = Signal()
     console_requested = Signal()
     settings_requested = Signal()
+    about_requested = Signal()
     lock_requested = Signal()
     quit_requested = Signal()
     return_requested = Signal()
@@ -188,6 +189,7 @@ class StaffHomePage(Page):
             self._add("start", t(lang, "staff.home.start_visit"), self.start_visit_requested)
         self._add("console", t(lang, "staff.home.console"), self.console_requested, role="")
         self._add("settings", t(lang, "staff.home.settings"), self.settings_requested, role="")
+        self._add("about", t(lang, "staff.home.about"), self.about_requested, role="")
         self.column.addStretch(1)
         lock = button(t(lang, "staff.home.lock"))
         lock.clicked.connect(self.lock_requested)

@@ -326,6 +326,7 @@ class KioskWindow(QMainWindow):
         page.start_visit_requested.connect(self._show_picker)
         page.console_requested.connect(self._on_console_requested)
         page.settings_requested.connect(self._show_settings)
+        page.about_requested.connect(self._show_about)
         page.lock_requested.connect(lambda: self.lock(reason="staff"))
         page.quit_requested.connect(self._quit)
         page.return_requested.connect(self._return_to_patient)
@@ -347,6 +348,13 @@ class KioskWindow(QMainWindow):
         back.clicked.connect(self.show_staff_home)
         page.footer.addWidget(back)
         page.footer.addStretch(1)
+        self.show_page(page)
+
+    def _show_about(self) -> None:
+        from ui.about_page import AboutPage
+
+        page = AboutPage(self.lang)
+        page.closed.connect(self.show_staff_home)
         self.show_page(page)
 
     def _show_settings(self) -> None:
