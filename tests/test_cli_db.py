@@ -147,6 +147,21 @@ def test_verify_names_the_first_bad_audit_entry(tmp_path: Path) -> None:
     one_line_error(result, 1, f"audit entry #10 of device {device} (id {entry_id})")
 
 
+def test_verify_names_an_edited_score(tmp_path: Path) -> None:
+    path = tmp_path / "scores.db"
+    assert main("demo", "--db", str(path), "--subjects", "3").returncode == 0
+    conn = sqlite3.connect(path, isolation_level=None)
+    score_id, session_id = conn.execute(
+        "SELECT id, session_id FROM scores WHERE instrument_id='vas' AND superseded_at IS NULL "
+        "ORDER BY session_id LIMIT 1"
+    ).fetchone()
+    conn.execute("UPDATE scores SET scores = '{\"vas\":99.9}' WHERE id = ?", [score_id])
+    conn.close()
+    result = main("verify", "--db", str(path))
+    one_line_error(result, 1, f"score {score_id} ")
+    assert f"session {session_id}" in result.stderr and "instrument vas" in result.stderr
+
+
 def test_verify_missing_or_unreadable_file_is_exit_2_and_creates_nothing(tmp_path: Path) -> None:
     missing = tmp_path / "missing.db"
     one_line_error(main("verify", "--db", str(missing)), 2, "no such database file")

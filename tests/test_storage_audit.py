@@ -154,3 +154,24 @@ def test_verify_refuses_missing_and_foreign_files_and_creates_nothing(tmp_path: 
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
     with pytest.raises(storage.NotARespineDatabase):
         storage.open_database(other)
+
+
+def test_an_edited_score_is_found_and_named(path: Path) -> None:
+    # scores have no protective trigger: an edit needs no DROP TRIGGER
+    with sqlite3.connect(path) as conn:
+        score_id, session_id = conn.execute(
+            "SELECT id, session_id FROM scores WHERE instrument_id='odi' AND superseded_at IS NULL"
+        ).fetchone()
+        conn.execute("UPDATE scores SET scores='{\"odi\":12.0}' WHERE id=?", [score_id])
+    conn.close()
+    result = storage.verify_database(path)
+    assert not result.ok
+    assert f"score {score_id} " in result.message
+    assert f"session {session_id}" in result.message and "instrument odi" in result.message
+    assert "RSP-01-001" in result.message
+
+
+def test_verify_counts_the_scores_it_recomputed(path: Path) -> None:
+    result = storage.verify_database(path)
+    assert result.ok, result.message
+    assert "4 scores match their answers" in result.message

@@ -4,7 +4,7 @@ Public API (every function takes an open `StudyDb` first, except the ones openin
 
     create_database(path, admin_pin=..., site_code="01") -> StudyDb
     open_database(path, readonly=False) -> StudyDb          # never creates a file
-    verify_database(path) -> VerifyResult                   # read-only
+    verify_database(path, study=None) -> VerifyResult       # read-only; scores recomputed
     backup_database(db, out) -> VerifyResult
     counts(db) -> Counts
 

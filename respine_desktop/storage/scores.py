@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from respine_desktop import clock, scoring
+from respine_desktop.storage.answers import choice_items
 from respine_desktop.storage.database import StudyDb, new_id
 from respine_desktop.storage.errors import UnknownSession
 from respine_desktop.storage.records import Score
@@ -27,6 +28,21 @@ def scoring_version() -> str:
     return str(scoring.SCORING_VERSION)
 
 
+def scoring_input(
+    answers: Iterable[tuple[str, str, float | None]],
+) -> dict[str, dict[str, int | float | None]]:
+    """Current answers as (instrument id, item id, stored value), oldest first, per instrument
+    as the scorers take them: ``{instrument_id: {item_id: value}}``, choice codes as int,
+    skipped = None (a later answer of an item wins)."""
+    out: dict[str, dict[str, int | float | None]] = {}
+    choices = choice_items()
+    for instrument_id, item_id, value in answers:
+        out.setdefault(instrument_id, {})[item_id] = (
+            int(value) if value is not None and item_id in choices else value
+        )
+    return out
+
+
 def compute(
     instrument_id: str, answers: Mapping[str, int | float | None], *, min_sections: int
 ) -> dict[str, dict[str, float | None]]:
@@ -39,7 +55,7 @@ def compute(
     }
 
 
-def _dumps(values: Mapping[str, float | None]) -> str:
+def dumps(values: Mapping[str, float | None]) -> str:
     clean = {
         k: (None if v is None or not math.isfinite(v) else float(v)) for k, v in values.items()
     }
@@ -79,7 +95,7 @@ def store(
                 session_id,
                 instrument_id,
                 method,
-                _dumps(values),
+                dumps(values),
                 version,
                 now,
                 computed_by,

@@ -565,18 +565,6 @@ def resume_session(
     return get_session(db, session_id)
 
 
-def _scoring_input(rows: Iterable[tuple[Any, ...]]) -> dict[str, dict[str, int | float | None]]:
-    """Current answers per instrument as the scorers take them (codes as int, skipped = None)."""
-    out: dict[str, dict[str, int | float | None]] = {}
-    for row in rows:
-        instrument_id, item_id, value = row[2], row[5], row[6]
-        known = item_index().get(item_id)
-        if value is not None and known is not None and known[1].type == "choice":
-            value = int(value)
-        out.setdefault(instrument_id, {})[item_id] = value
-    return out
-
-
 def _score_and_store(
     db: StudyDb,
     session_id: str,
@@ -585,7 +573,8 @@ def _score_and_store(
     rows: list[tuple[Any, ...]] | None = None,
 ) -> dict[str, dict[str, dict[str, float | None]]]:
     """Score the current answers (`rows` if the caller just read them) and store the scores."""
-    by_instrument = _scoring_input(current_rows(db, session_id) if rows is None else rows)
+    current = current_rows(db, session_id) if rows is None else rows
+    by_instrument = scores.scoring_input((r[2], r[5], r[6]) for r in current)
     out = {}
     for instrument_id in instrument_ids:
         computed = scores.compute(

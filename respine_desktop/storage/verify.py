@@ -7,25 +7,32 @@ Checks, in order (the first failure is reported, naming the row):
    recomputed, and the chain head recorded in ``devices`` (so removed last entries show);
 3. every answer row listed by exactly the answer entry that recorded it, with the same content
    (the entry's digest recomputed from the rows), and no answer without an entry;
-4. the triggers that make ``answers`` and ``audit_log`` append-only are in place.
+4. the triggers that make ``answers`` and ``audit_log`` append-only are in place;
+5. every current (not superseded) score row of the current scoring version equals the scores
+   recomputed from its session's current answers (`scores.compute`, the study's
+   ``odi_min_sections``), compared as JSON values. Rows of another scoring version (an older
+   release) are not recomputed.
 
 Reads only: the file is opened read-only and nothing is created.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from respine_desktop.storage import schema
+from respine_desktop.storage import schema, scores
 from respine_desktop.storage.answers import COLUMNS as ANSWER_COLUMNS
 from respine_desktop.storage.answers import digest
 from respine_desktop.storage.audit import COLUMNS as AUDIT_COLUMNS
 from respine_desktop.storage.audit import GENESIS, entry_hash
 from respine_desktop.storage.database import connect, inspect
 from respine_desktop.storage.records import VerifyResult
+from respine_desktop.study import Study, load_study
 
 ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
 
@@ -38,8 +45,10 @@ def _name(device_id: str, seq: int, entry_id: str) -> str:
     return f"audit entry #{seq} of device {device_id} (id {entry_id})"
 
 
-def verify_database(path: str | Path) -> VerifyResult:
+def verify_database(path: str | Path, *, study: Study | None = None) -> VerifyResult:
     """Verify the RESPINE database at `path` without modifying it.
+
+    Scores are recomputed with the rules of `study` (default: the shipped configuration).
 
     Raises `DatabaseMissing` / `NotARespineDatabase` when the file is absent, unreadable or not
     ours; otherwise returns a result whose ``message`` is a one-line summary or the first problem.
@@ -48,14 +57,14 @@ def verify_database(path: str | Path) -> VerifyResult:
     inspect(path)
     conn = connect(path, readonly=True)
     try:
-        return verify_connection(conn)
+        return verify_connection(conn, min_sections=(study or load_study()).odi_min_sections)
     finally:
         conn.close()
 
 
-def verify_connection(conn: sqlite3.Connection) -> VerifyResult:
+def verify_connection(conn: sqlite3.Connection, *, min_sections: int) -> VerifyResult:
     """Run every check on an open connection (see the module docstring)."""
-    stats = {"entries": 0, "answers": 0, "chains": 0}
+    stats = {"entries": 0, "answers": 0, "chains": 0, "scores": 0}
     # One read transaction: every check sees the same snapshot even while the kiosk writes.
     conn.execute("BEGIN")
     try:
@@ -63,6 +72,7 @@ def verify_connection(conn: sqlite3.Connection) -> VerifyResult:
         _chains(conn, stats)
         _answers_covered(conn, stats)
         _triggers(conn)
+        _scores(conn, stats, min_sections)
     except _Bad as bad:
         return VerifyResult(False, str(bad), stats["entries"], stats["answers"], stats["chains"])
     except sqlite3.DatabaseError as exc:
@@ -74,7 +84,8 @@ def verify_connection(conn: sqlite3.Connection) -> VerifyResult:
     return VerifyResult(
         True,
         f"ok: integrity ok, {stats['entries']} audit entries in {stats['chains']} device "
-        f"chain(s) verified, {stats['answers']} answers match the audit log",
+        f"chain(s) verified, {stats['answers']} answers match the audit log, "
+        f"{stats['scores']} scores match their answers",
         stats["entries"],
         stats["answers"],
         stats["chains"],
@@ -205,3 +216,77 @@ def _triggers(conn: sqlite3.Connection) -> None:
     for name in schema.TRIGGERS:
         if name not in present:
             raise _Bad(f"protective trigger {name} is missing")
+
+
+_CURRENT_SCORES = (
+    "SELECT session_id, id, instrument_id, method, scores FROM scores "
+    "WHERE superseded_at IS NULL AND scoring_version=? ORDER BY session_id"
+)
+# Oldest first within a session, as `answers.current_rows` orders them (a later answer wins).
+_ANSWERS_BY_SESSION = (
+    "SELECT session_id, id, supersedes, instrument_id, item_id, value FROM answers "
+    "ORDER BY session_id, given_at, rowid"
+)
+
+
+def _session_answers(
+    conn: sqlite3.Connection,
+) -> Iterator[tuple[str, list[tuple[str, str, float | None]]]]:
+    """Each session's current answers as (instrument, item, value), oldest first, by session."""
+    for session_id, group in itertools.groupby(conn.execute(_ANSWERS_BY_SESSION), key=_first):
+        rows = list(group)
+        superseded = {r[2] for r in rows if r[2] is not None}
+        yield session_id, [(r[3], r[4], r[5]) for r in rows if r[1] not in superseded]
+
+
+def _first(row: tuple[Any, ...]) -> str:
+    return str(row[0])
+
+
+def _scores(conn: sqlite3.Connection, stats: dict[str, int], min_sections: int) -> None:
+    """Recompute every current score row from its session's current answers (check 5).
+
+    Two cursors in session order, merged: the answers are read once, in one pass.
+    """
+    answers = _session_answers(conn)
+    pending: tuple[str, list[tuple[str, str, float | None]]] = ("", [])
+    score_rows = conn.execute(_CURRENT_SCORES, [scores.scoring_version()])
+    for session_id, group in itertools.groupby(score_rows, key=_first):
+        while pending[0] < session_id:
+            pending = next(answers, (_AFTER_ALL, []))
+        given = scores.scoring_input(pending[1] if pending[0] == session_id else [])
+        computed: dict[str, dict[str, dict[str, float | None]]] = {}
+        for _, score_id, instrument_id, method, text in group:
+            if instrument_id not in computed:
+                try:
+                    computed[instrument_id] = scores.compute(
+                        instrument_id, given.get(instrument_id, {}), min_sections=min_sections
+                    )
+                except ValueError:  # answers the scorer refuses: no stored score can match
+                    computed[instrument_id] = {}
+            expected = computed[instrument_id].get(method)
+            if expected is None or (
+                # the text storage wrote, else the same values written otherwise (an import)
+                text != scores.dumps(expected)
+                and json.loads(text) != json.loads(scores.dumps(expected))
+            ):
+                raise _Bad(_score_problem(conn, score_id, session_id, instrument_id, method))
+            stats["scores"] += 1
+
+
+_AFTER_ALL = "\U0010ffff"  # sorts after every session id
+
+
+def _score_problem(
+    conn: sqlite3.Connection, score_id: str, session_id: str, instrument_id: str, method: str
+) -> str:
+    found = conn.execute(
+        "SELECT j.code, s.visit_code FROM sessions s JOIN subjects j ON j.id = s.subject_id "
+        "WHERE s.id=?",
+        [session_id],
+    ).fetchone()
+    where = f"subject {found[0]} visit {found[1]}, " if found else ""
+    return (
+        f"score {score_id} ({where}session {session_id}, instrument {instrument_id}, "
+        f"method {method}) does not match its session's current answers"
+    )
