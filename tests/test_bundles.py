@@ -30,7 +30,7 @@ from exports_support import (
     table_digest,
 )
 
-from respine_desktop import exports, storage
+from respine_desktop import exports, reports, storage
 from respine_desktop.study import load_study
 
 
@@ -104,6 +104,30 @@ def test_merging_two_kiosks_gives_the_union(site: Path, hub: Path) -> None:
             second.bundle.device_id,
         ]
         assert storage.counts(db).devices == 3
+    assert verified(hub)
+
+
+def test_imported_visits_show_their_session_answers_and_scores_on_the_hub(
+    site: Path, hub: Path
+) -> None:
+    merge(hub, site / "a.bundle")
+    merge(hub, site / "b.bundle")
+    with storage.open_database(hub, readonly=True) as db:
+        for code in ("RSP-01-001", "RSP-01-101"):
+            summary = reports.patient_summary(db, code)
+            complete = [v for v in summary.visits if v.status == "complete"]
+            assert complete, code
+            for visit in complete:
+                assert visit.session_id is not None and visit.has_scores, (code, visit.code)
+                assert visit.value("VAS") is not None, (code, visit.code)
+                assert storage.current_answers(db, visit.session_id)
+                stored = db.conn.execute(
+                    "SELECT v.session_id FROM visits v JOIN subjects j ON j.id = v.subject_id "
+                    "WHERE j.code=? AND v.visit_code=?",
+                    [code, visit.code],
+                ).fetchone()[0]
+                assert stored == visit.session_id
+            assert summary.instruments  # the instruments used, read from the answers
     assert verified(hub)
 
 

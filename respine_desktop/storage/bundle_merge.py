@@ -45,6 +45,7 @@ from respine_desktop.storage import audit
 from respine_desktop.storage.answers import COLUMNS as ANSWER_COLUMNS
 from respine_desktop.storage.answers import digest
 from respine_desktop.storage.audit import GENESIS, entry_hash
+from respine_desktop.storage.chosen_session import chosen_sql
 from respine_desktop.storage.database import StudyDb, transaction
 from respine_desktop.storage.errors import StorageError
 from respine_desktop.storage.visits import visit_id
@@ -519,6 +520,22 @@ def _check_new_answers(merge: _Merge, answers_before: int) -> None:
         )
 
 
+def _set_visit_sessions(merge: _Merge) -> None:
+    """Point each visit whose sessions the bundle touched at its chosen session
+    (`chosen_session`), as a sitting on this device would have."""
+    touched = sorted(merge.touched_sessions)
+    for start in range(0, len(touched), _BATCH_IDS):
+        batch = touched[start : start + _BATCH_IDS]
+        merge.conn.execute(
+            f"UPDATE visits SET session_id = {chosen_sql('visits.id')} WHERE id IN "
+            f"(SELECT visit_id FROM sessions WHERE id IN ({', '.join('?' for _ in batch)}))",
+            batch,
+        )
+
+
+_BATCH_IDS = 500
+
+
 def _flag_conflicts(merge: _Merge, bundle_id: str | None) -> None:
     conn = merge.conn
     if not merge.touched_sessions:
@@ -623,6 +640,7 @@ def merge_bundle(
             merge.scores(rows("scores"))
             merge.audit_log(rows("audit_log"))
             _check_new_answers(merge, answers_before)
+            _set_visit_sessions(merge)
             if result.changed:
                 _flag_conflicts(merge, bundle.get("bundle_id"))
                 result.audit_entry = audit.append(

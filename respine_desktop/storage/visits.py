@@ -21,6 +21,7 @@ from respine_desktop.schedule import (
     VisitStatus,
 )
 from respine_desktop.storage import audit
+from respine_desktop.storage.chosen_session import chosen_sql
 from respine_desktop.storage.database import StudyDb, transaction
 from respine_desktop.storage.errors import InvalidInput, UnknownVisit, VisitNotAvailable
 from respine_desktop.storage.records import Staff, VisitRecord, WorklistEntry
@@ -47,14 +48,17 @@ def study_visit(db: StudyDb, visit_code: str) -> Visit:
 
 
 def subject_visits(db: StudyDb, subject_code: str, on: date | None = None) -> list[VisitRecord]:
-    """Every visit of a subject in schedule order, with window and status as of `on` (today)."""
+    """Every visit of a subject in schedule order, with window and status as of `on` (today).
+
+    A visit's `session_id` is its chosen session (`chosen_session`: the one submitted last).
+    """
     subject = get_subject(db, subject_code)
     on = on or schedule.today()
     stored: dict[str, tuple[Any, ...]] = {
         r[1]: r
         for r in db.conn.execute(
-            "SELECT id, visit_code, state, actual_date, missed_reason, session_id "
-            "FROM visits v WHERE subject_id=?",
+            "SELECT id, visit_code, state, actual_date, missed_reason, "
+            f"{chosen_sql('v.id')} FROM visits v WHERE subject_id=?",
             [subject.id],
         )
     }
@@ -136,9 +140,8 @@ def worklist(
         stored = [state for state in group if state in wanted]
         if stored:
             parts.append(
-                "SELECT s.rowid, v.visit_code, v.state, coalesce(v.session_id, "
-                " (SELECT x.id FROM sessions x WHERE x.visit_id = v.id "
-                "  ORDER BY x.state = 'submitted', x.started_at DESC LIMIT 1)) "
+                "SELECT s.rowid, v.visit_code, v.state, "
+                f"coalesce(v.session_id, {chosen_sql('v.id')}) "
                 "FROM visits v CROSS JOIN subjects s ON s.id = v.subject_id "
                 f"WHERE v.state IN ({', '.join(repr(state) for state in stored)}) "
                 "AND s.site_code = ?"
