@@ -24,6 +24,7 @@ from exports_support import (
     coord,
     demo_db,
     do_visit,
+    inv,
     new_db,
     odm_errors,
     row_counts,
@@ -298,6 +299,67 @@ def test_two_kiosks_doing_the_same_visit_are_both_kept_and_flagged(
         vas = [r for r in csv.DictReader(f) if r["visit"] == "M1" and r["item"] == "vas_pain"]
     assert sorted(r["code"] for r in vas) == ["45", "50"]
     assert odm_errors(hub.parent / "h.xml") == [] and odm_errors(hub.parent / "s.xml") == []
+
+
+def conflicted_hub(hub: Path, a: Path, b: Path, c: Clock) -> tuple[str, str]:
+    """RSP-01-030's M1 done on both kiosks with different answers, B submitting last, then a
+    correction of A's ODI (so A's ODI score is the newest row); both merged into the hub.
+    Returns the M1 session ids (A's, B's)."""
+    day0 = TODAY - timedelta(days=40)
+    with storage.open_database(a) as db:
+        storage.register_subject(db, "RSP-01-030", day0=day0, staff=coord(db))
+        do_visit(db, c, "RSP-01-030", "M0", day0, vas=70.0, odi=3, sf36=3)
+    export(a, a.with_suffix(".1"))
+    merge(hub, a.with_suffix(".1"))
+    export(hub, hub.with_suffix(".1"))
+    merge(b, hub.with_suffix(".1"))
+    with storage.open_database(a) as db:
+        first = do_visit(
+            db, c, "RSP-01-030", "M1", day0 + timedelta(days=30), vas=50, odi=1, sf36=2
+        )
+    with storage.open_database(b) as db:
+        second = do_visit(
+            db, c, "RSP-01-030", "M1", day0 + timedelta(days=31), vas=35.5, odi=4, sf36=3
+        )
+    with storage.open_database(a) as db:
+        c.day(day0 + timedelta(days=32))
+        storage.correct_answer(db, first, "odi_02", 2, staff=inv(db), reason="wrong box ticked")
+    export(a, a.with_suffix(".2"))
+    export(b, b.with_suffix(".1"))
+    merge(hub, a.with_suffix(".2"))
+    merge(hub, b.with_suffix(".1"))
+    return first, second
+
+
+def test_a_conflicted_visit_reads_the_same_session_everywhere(
+    kiosks: tuple[Path, Path, Path, Clock],
+) -> None:
+    hub, a, b, c = kiosks
+    first, second = conflicted_hub(hub, a, b, c)
+    with storage.open_database(hub) as db:
+        assert storage.chosen_session(db, "RSP-01-030", "M1") == second  # submitted last
+        chosen = {s.instrument_id: s.values for s in storage.session_scores(db, second)}
+        other = {s.instrument_id: s.values for s in storage.session_scores(db, first)}
+        vas, odi = chosen["vas"]["VAS"], chosen["odi"]["ODI"]
+        assert vas == 35.5 and odi is not None and odi != other["odi"]["ODI"]
+        summary = reports.patient_summary(db, "RSP-01-030")
+        m1 = next(v for v in summary.visits if v.code == "M1")
+        assert m1.session_id == second
+        assert (m1.value("VAS"), m1.value("ODI")) == (vas, odi)
+        scored = storage.subject_scores(db, "RSP-01-030")["M1"]
+        assert {s.session_id for s in scored} == {second}
+        (subject,) = [x for x in storage.iter_study_scores(db) if x.code == "RSP-01-030"]
+        assert subject.scores["M1"]["vas"]["VAS"] == vas
+        assert subject.scores["M1"]["odi"]["ODI"] == odi
+        study = reports.study_summary(db).groups[0]
+        assert (study.stat("M1", "VAS").mean, study.stat("M1", "ODI").mean) == (vas, odi)
+        exports.export_csv(db, hub.parent / "csv")
+    with open(hub.parent / "csv" / "visits_wide.csv", newline="") as f:
+        wide = {(r["subject_id"], r["visit"]): r for r in csv.DictReader(f)}
+    row = wide["RSP-01-030", "M1"]
+    assert row["status"] == "conflict"
+    assert (float(row["VAS"]), float(row["ODI"])) == (vas, odi)
+    assert verified(hub)
 
 
 def test_the_same_subject_registered_on_two_kiosks_is_one_subject_on_the_hub(

@@ -3,9 +3,10 @@
 Rules shared by the wide CSV, the REDCap records and the ODM snapshot:
 
 * The session of a visit: the submitted one; when several were submitted (two kiosks did the
-  same visit and a hub merged them) the one submitted last, as in the reports, and the visit is
-  flagged ``conflict`` (the long CSV and the ODM --history file keep every version). Without a
-  submitted session, the last one started (parked or in progress): its answers so far, no scores.
+  same visit and a hub merged them) the one submitted last (ties by session id), by the rule the
+  reports use too (`storage.chosen_session`), and the visit is flagged ``conflict`` (the long
+  CSV and the ODM --history file keep every version). Without a submitted session, the last one
+  started (parked or in progress): its answers so far, no scores.
 * Current answer of an item: the row no other row of the session supersedes (the later one if a
   merge forked an item), as `storage.current_answers` reads it.
 * Scores are derived at export time through `respine_desktop.scoring.score` from the current
@@ -23,6 +24,7 @@ from datetime import date
 
 from respine_desktop import scoring
 from respine_desktop.scoring import endpoints
+from respine_desktop.storage.chosen_session import choose_session
 from respine_desktop.storage.export_reads import AnswerRow, SessionRow, SubjectRecord, VisitRow
 from respine_desktop.study import Study
 
@@ -145,13 +147,6 @@ def endpoint_values(
     return out
 
 
-def _chosen(sessions: list[SessionRow]) -> SessionRow | None:
-    submitted = [s for s in sessions if s.state == "submitted"]
-    if submitted:
-        return max(submitted, key=lambda s: (s.submitted_at or "", s.started_at))
-    return max(sessions, key=lambda s: s.started_at) if sessions else None
-
-
 def visit_values(
     study: Study, record: SubjectRecord, *, with_endpoints: bool = True
 ) -> Iterator[VisitValues]:
@@ -168,7 +163,7 @@ def visit_values(
     baseline: Mapping[str, ScoreValue] | None = None
     for planned in record.schedule:
         sessions = by_visit.get(planned.code, [])
-        session = _chosen(sessions)
+        session = choose_session(sessions)
         answers = current_answers(record.answers, session.id) if session else {}
         scores: dict[str, ScoreValue] = {}
         if session is not None and session.state == "submitted":

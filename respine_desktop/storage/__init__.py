@@ -27,6 +27,7 @@ Public API (every function takes an open `StudyDb` first, except the ones openin
     get_session, open_sessions, open_session_for, subject_sessions
     current_answers(db, session_id) -> {item_id: Answer}; answer_history(db, session_id)
     session_scores(db, session_id); subject_scores(db, code) -> {visit: [Score]}
+    chosen_session(db, code, visit) -> session id | None    # the one session a visit stands for
     audit_entries(db, subject_code=None, action=None) -> [AuditEntry]
     log_event(db, action, entity=..., ...)                 # an event that changes no record
     set_position(db, session_id, position)                 # where the sitting stands (no audit)
@@ -57,6 +58,7 @@ from respine_desktop.storage.bundle_merge import (
     merge_bundle,
 )
 from respine_desktop.storage.chain_head import ChainHead, audit_chain_head
+from respine_desktop.storage.chosen_session import choose_session, chosen_session
 from respine_desktop.storage.counts import counts
 from respine_desktop.storage.database import (
     APP_VERSION,
@@ -228,6 +230,8 @@ __all__ = [
     "authenticate",
     "backup_database",
     "check_subject_code",
+    "choose_session",
+    "chosen_session",
     "correct_answer",
     "count_subjects",
     "counts",

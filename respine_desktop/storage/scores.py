@@ -14,6 +14,7 @@ from typing import Any
 
 from respine_desktop import clock, scoring
 from respine_desktop.storage.answers import choice_items
+from respine_desktop.storage.chosen_session import chosen_sql
 from respine_desktop.storage.database import StudyDb, new_id
 from respine_desktop.storage.errors import UnknownSession
 from respine_desktop.storage.records import Score
@@ -138,14 +139,18 @@ def session_scores(
 
 
 def subject_scores(db: StudyDb, subject_code: str) -> dict[str, list[Score]]:
-    """The current scores of a subject's submitted sessions, by visit code in schedule order."""
+    """The current scores of a subject's submitted sessions, by visit code in schedule order.
+
+    One session per visit: its chosen session (`chosen_session`), when two kiosks did it.
+    """
     from respine_desktop.storage.subjects import get_subject
 
     subject = get_subject(db, subject_code)
     rows = db.conn.execute(
         f"SELECT s.visit_code, {', '.join('c.' + c.strip() for c in _COLUMNS.split(','))} "
         "FROM scores c JOIN sessions s ON s.id = c.session_id "
-        "WHERE s.subject_id=? AND c.superseded_at IS NULL ORDER BY c.computed_at, c.rowid",
+        "WHERE s.subject_id=? AND c.superseded_at IS NULL "
+        f"AND s.id = {chosen_sql('s.visit_id')} ORDER BY c.computed_at, c.rowid",
         [subject.id],
     ).fetchall()
     out: dict[str, list[Score]] = {code: [] for code in db.study.visit_codes}

@@ -4,7 +4,8 @@ Study-wide summaries (reports, dashboards) need every subject's current scores b
 them at once: `iter_study_scores` runs one query over subjects in code order and yields each
 subject's scores as soon as its rows are read, so memory stays bounded by one subject whatever
 the size of the study. Only submitted sessions count, and only current (not superseded) score
-rows; when two submitted sessions exist for one visit (merged kiosks) the later one wins.
+rows; when two submitted sessions exist for one visit (merged kiosks) only the visit's chosen
+session counts (`chosen_session`: the one submitted last).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from respine_desktop.storage.chosen_session import chosen_sql
 from respine_desktop.storage.database import StudyDb
 
 # The method read per instrument unless the caller asks otherwise.
@@ -64,6 +66,7 @@ def iter_study_scores(
         "SELECT j.code, j.site_code, s.visit_code, c.instrument_id, c.scores "
         "FROM subjects j "
         "LEFT JOIN sessions s ON s.subject_id = j.id AND s.state = 'submitted' "
+        f"AND s.id = {chosen_sql('s.visit_id')} "
         "LEFT JOIN scores c ON c.session_id = s.id AND c.superseded_at IS NULL "
         f"AND ({pairs}) "
         f"{where}"
