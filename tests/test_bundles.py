@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
+from xml.etree import ElementTree as ET
 
 import pytest
 from exports_support import (
@@ -360,6 +361,40 @@ def test_a_conflicted_visit_reads_the_same_session_everywhere(
     assert row["status"] == "conflict"
     assert (float(row["VAS"]), float(row["ODI"])) == (vas, odi)
     assert verified(hub)
+
+
+def final_values(path: Path, subject: str, visit: str) -> dict[tuple[str, str], str | None]:
+    """(form, item) -> the value an ODM file leaves for one visit after replaying it in order
+    (None for IsNull); also checks the visit's CONFLICT flag."""
+    ns = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
+    root = ET.parse(path).getroot()
+    event = root.find(
+        f".//odm:SubjectData[@SubjectKey='{subject}']/odm:StudyEventData[@StudyEventOID='SE.{visit}']",
+        ns,
+    )
+    assert event is not None
+    flags = [f.text for f in event.findall("odm:Annotation/odm:Flag/odm:FlagValue", ns)]
+    assert flags == ["CONFLICT"]
+    out: dict[tuple[str, str], str | None] = {}
+    for form in event.findall("odm:FormData", ns):
+        for item in form.iter(f"{{{ns['odm']}}}ItemData"):
+            out[form.get("FormOID", ""), item.get("ItemOID", "")] = item.get("Value")
+    return out
+
+
+def test_the_odm_history_of_a_conflicted_visit_is_flagged_and_ends_at_the_snapshot(
+    kiosks: tuple[Path, Path, Path, Clock],
+) -> None:
+    hub, a, b, c = kiosks
+    conflicted_hub(hub, a, b, c)
+    with storage.open_database(hub, readonly=True) as db:
+        exports.export_odm(db, hub.parent / "h.xml", history=True)
+        exports.export_odm(db, hub.parent / "s.xml")
+    assert odm_errors(hub.parent / "h.xml") == [] and odm_errors(hub.parent / "s.xml") == []
+    history = final_values(hub.parent / "h.xml", "RSP-01-030", "M1")
+    snapshot = final_values(hub.parent / "s.xml", "RSP-01-030", "M1")
+    assert ("F.ODI", "IT.ODI_02") in snapshot and ("F.SCORES", "IT.SCORE.ODI") in snapshot
+    assert history == snapshot
 
 
 def test_the_same_subject_registered_on_two_kiosks_is_one_subject_on_the_hub(

@@ -26,7 +26,9 @@ Skipped items, the ODM 1.3.2 way: ``ItemData IsNull="Yes"`` (an explicitly empty
 ``FlagValue`` is ``SKIPPED`` from the code list ``CL.FLAG.VALUE`` and whose ``FlagType`` is
 ``MISSING_DATA_REASON`` from ``CL.FLAG.TYPE`` (both defined in the MetaDataVersion). A missed
 visit is a ``StudyEventData`` with a ``MISSED`` flag and the reason as comment; a visit two kiosks
-both recorded carries a ``CONFLICT`` flag (``DATA_REVIEW``). A score that cannot be computed
+both recorded carries a ``CONFLICT`` flag (``DATA_REVIEW``), in the snapshot and in --history,
+where the chosen session's versions of each item (`storage.chosen_session`) come last, so that
+replaying the transactions ends at the snapshot's values. A score that cannot be computed
 (too few answers) is ``IsNull="Yes"`` without a flag.
 
 Written as a stream (see `_Xml`), subject by subject from `storage.export_reads`, so memory stays
@@ -41,7 +43,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from respine_desktop import __version__, clock, scoring
 from respine_desktop.exports.errors import ExportError
@@ -50,10 +52,12 @@ from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.visit_values import SCORE_COLUMNS, VisitValues, visit_values
 from respine_desktop.instruments import Instrument, Item, load_instrument
 from respine_desktop.storage import Staff, StudyDb, list_staff
+from respine_desktop.storage.chosen_session import choose_session
 from respine_desktop.storage.export_reads import (
     AnswerRow,
     DeviceRow,
     ScoreRow,
+    SessionRow,
     SiteRow,
     SubjectRecord,
     count_subject_records,
@@ -576,6 +580,7 @@ class _Writer:
         for s in record.scores:
             scores.setdefault(visit_of.get(s.session_id, ""), []).append(s)
         missed = {v.visit_code: v for v in record.visits if v.state == "missed"}
+        conflicts = _history_conflicts(record)
         site = subject.site_code
         location = esc(oid("LOC", site))
         x.write(f'<SubjectData SubjectKey="{esc(subject.code)}" TransactionType="Insert">')
@@ -607,11 +612,21 @@ class _Writer:
                     )
                 )
                 x.write(_annotation_text("MISSED", gone.missed_reason))
+            chosen, others = conflicts.get(visit, ("", ()))
+            if others:
+                x.write(
+                    _annotation_text(
+                        "CONFLICT",
+                        f"values from session {chosen}; other session(s): {', '.join(others)}; "
+                        "the chosen session's versions come last",
+                    )
+                )
+
             forms = answers.get(visit, {})
             for instrument_id in sorted(forms, key=self._form_rank):
-                self._history_form(instrument_id, forms[instrument_id], site)
+                self._history_form(instrument_id, _last(forms[instrument_id], chosen), site)
             if visit in scores:
-                self._history_scores(scores[visit], site)
+                self._history_scores(_last(scores[visit], chosen), site)
             x.write("</StudyEventData>")
         x.write("</SubjectData>\n")
 
@@ -666,6 +681,31 @@ class _Writer:
 
 
 _COLUMN_OF = {score_item_oid(c[0]): c[0] for c in SCORE_COLUMNS}
+
+
+_Row = TypeVar("_Row", AnswerRow, ScoreRow)
+
+
+def _last(rows: list[_Row], chosen: str) -> list[_Row]:
+    """`rows` with the chosen session's last (stable), so that replaying the file ends at the
+    snapshot's values; unchanged when there is no conflict (`chosen` empty)."""
+    return sorted(rows, key=lambda r: r.session_id == chosen) if chosen else rows
+
+
+def _history_conflicts(record: SubjectRecord) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Visit code -> (chosen session id, the other sessions' ids) of every visit that more
+    than one session answered (the snapshot's CONFLICT rule, `visit_values`)."""
+    answered = {a.session_id for a in record.answers if a.status == "answered"}
+    by_visit: dict[str, list[SessionRow]] = {}
+    for session in record.sessions:
+        by_visit.setdefault(session.visit_code, []).append(session)
+    out: dict[str, tuple[str, tuple[str, ...]]] = {}
+    for visit, sessions in by_visit.items():
+        chosen = choose_session(sessions)
+        if chosen is None or sum(1 for s in sessions if s.id in answered) < 2:
+            continue
+        out[visit] = (chosen.id, tuple(s.id for s in sessions if s.id != chosen.id))
+    return out
 
 
 def export_odm(
