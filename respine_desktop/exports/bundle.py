@@ -58,6 +58,7 @@ from respine_desktop.storage.bundle_merge import (
     TABLES,
     MergeResult,
     bundle_rows,
+    count_rows,
     merge_bundle,
 )
 from respine_desktop.storage.site_key import ensure_site_key, get_site_key, key_id
@@ -179,13 +180,6 @@ def _sign_in_place(f: IO[bytes], key: bytes) -> None:
     f.write(line)
 
 
-def _row_count(db: StudyDb, table: str, since: str | None) -> int:
-    """An estimate for progress only (the manifest counts what was written)."""
-    if since is not None and table in ("answers", "scores", "audit_log"):
-        return 0
-    return int(db.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-
-
 def export_bundle(
     db: StudyDb,
     out: str | Path,
@@ -206,7 +200,7 @@ def export_bundle(
     key = key if key is not None else ensure_site_key(db)
     bundle_id = str(uuid.uuid4())
     created = clock.now_iso()
-    total = sum(_row_count(db, t, since) for t in TABLES)
+    total = sum(count_rows(db, t, since) for t in TABLES)  # progress only: the manifest counts
     ticker = Ticker(progress, total, "bundle export")
     done = 0
     members: list[dict[str, object]] = []

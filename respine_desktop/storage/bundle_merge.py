@@ -193,6 +193,16 @@ def bundle_rows(db: StudyDb, table: str, since: str | None = None) -> Iterator[t
             )
 
 
+def count_rows(db: StudyDb, table: str, since: str | None = None) -> int:
+    """How many rows `bundle_rows` will yield about (an estimate for progress fractions only:
+    0 for the streams `since` cuts, every row of the other tables)."""
+    if table not in BUNDLE_COLUMNS:
+        raise ValueError(f"no bundle table {table!r}")
+    if since is not None and table in ("answers", "scores", "audit_log"):
+        return 0
+    return int(db.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+
+
 # -- merging ---------------------------------------------------------------------------------
 
 RowSource = Callable[[str], Iterable[Sequence[Any]]]
