@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
+from functools import lru_cache
 from typing import Literal
 
 Measure = Literal["VAS", "ODI", "PCS", "MCS"]
@@ -38,6 +39,9 @@ MCID_MCS_POINTS = 5.0
 _SIMPLEST_DENOMINATOR = 1000
 
 
+# Scores repeat (ODI takes 51 values per answered count, VAS 1001): a cache spares the exports
+# most of the Fraction work when they compare 60,000 visits with their thresholds.
+@lru_cache(maxsize=65536)
 def exact(value: float) -> Fraction:
     """The rational number a score stands for.
 
