@@ -139,6 +139,28 @@ def test_skipped_items_are_null_with_a_skipped_flag(files: Path) -> None:
             assert flag.text == "SKIPPED" and flag.get("CodeListOID") == "CL.FLAG.VALUE"
 
 
+def test_answers_of_an_unsubmitted_session_are_flagged_incomplete(files: Path) -> None:
+    assert odm_errors(files / "snapshot.xml") == []
+    root = tree(files / "snapshot.xml").getroot()
+    flagged = root.xpath(
+        "//odm:FormData[odm:Annotation/odm:Flag/odm:FlagValue='INCOMPLETE']", namespaces=NS
+    )
+    where = {
+        (f.getparent().getparent().get("SubjectKey"), f.getparent().get("StudyEventOID"))
+        for f in flagged
+    }
+    assert where == {("RSP-01-002", "SE.M3")}  # the parked session only
+    assert sorted(f.get("FormOID") for f in flagged) == ["F.ODI", "F.SF36", "F.VAS"]
+    for form in flagged:
+        flag = form.xpath("odm:Annotation/odm:Flag", namespaces=NS)[0]
+        assert flag.xpath("odm:FlagType/text()", namespaces=NS) == ["DATA_REVIEW"]
+        assert form.xpath("odm:ItemGroupData/odm:ItemData", namespaces=NS)  # answers so far
+    decoded = root.xpath(
+        "//odm:CodeList[@OID='CL.FLAG.VALUE']/odm:CodeListItem/@CodedValue", namespaces=NS
+    )
+    assert "INCOMPLETE" in decoded
+
+
 def test_history_has_every_answer_version_with_its_audit_record(files: Path) -> None:
     root = tree(files / "history.xml").getroot()
     assert root.get("FileType") == "Transactional"

@@ -29,7 +29,9 @@ visit is a ``StudyEventData`` with a ``MISSED`` flag and the reason as comment; 
 both recorded carries a ``CONFLICT`` flag (``DATA_REVIEW``), in the snapshot and in --history,
 where the chosen session's versions of each item (`storage.chosen_session`) come last, so that
 replaying the transactions ends at the snapshot's values. A score that cannot be computed
-(too few answers) is ``IsNull="Yes"`` without a flag.
+(too few answers) is ``IsNull="Yes"`` without a flag. In the snapshot, the answers of a visit whose
+session is not submitted (parked or in progress: answers so far) are FormData flagged
+``INCOMPLETE`` (``DATA_REVIEW``), with the session id as comment.
 
 Written as a stream (see `_Xml`), subject by subject from `storage.export_reads`, so memory stays
 flat however many subjects there are.
@@ -83,6 +85,7 @@ FLAGS: Mapping[str, tuple[str, str]] = {
     "SKIPPED": ("MISSING_DATA_REASON", "skipped by the patient (or unanswered at submission)"),
     "MISSED": ("MISSING_DATA_REASON", "visit marked missed by staff"),
     "CONFLICT": ("DATA_REVIEW", "two kiosks recorded this visit; review needed"),
+    "INCOMPLETE": ("DATA_REVIEW", "answers of a session not submitted (parked or in progress)"),
 }
 FLAG_TYPE_TEXT: Mapping[str, str] = {
     "MISSING_DATA_REASON": "why a value is missing",
@@ -545,7 +548,10 @@ class _Writer:
             order = self.order[instrument_id]
             answers.sort(key=lambda a: order.get(a.item_id, 0))
             form, group = oid("F", instrument_id), oid("IG", instrument_id)
-            x.write(f'<FormData FormOID="{form}"><ItemGroupData ItemGroupOID="{group}">')
+            x.write(f'<FormData FormOID="{form}">')
+            if v.session is not None and not v.submitted:
+                x.write(_annotation_text("INCOMPLETE", f"session {v.session.id} not submitted"))
+            x.write(f'<ItemGroupData ItemGroupOID="{group}">')
             x.write("".join(self.item(a, None) for a in answers))
             x.write("</ItemGroupData></FormData>")
         if v.submitted:
