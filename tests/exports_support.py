@@ -15,30 +15,18 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from storage_support import coord, inv
+from storage_support import new_db as _new_db
+
 from respine_desktop import clock, demo, storage
 from respine_desktop.instruments import load_instrument
-from respine_desktop.storage import SKIPPED, StudyDb
+from respine_desktop.storage import SKIPPED, StudyDb, schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 PYTHON = sys.executable
-ADMIN_PIN = "123456"
-COORD_PIN = "2468"
-INV_PIN = "13579"
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 TODAY = date(2026, 3, 2)
-TABLES = (
-    "settings",
-    "sites",
-    "devices",
-    "staff",
-    "subjects",
-    "visits",
-    "sessions",
-    "answers",
-    "scores",
-    "audit_log",
-)
 
 
 class Clock:
@@ -64,23 +52,6 @@ def controlled_clock(moment: datetime = NOW) -> Iterator[Clock]:
         yield c
     finally:
         clock.set_clock(None)
-
-
-def new_db(path: Path, **kwargs: Any) -> StudyDb:
-    """A database with an admin, a coordinator ``coord`` and an investigator ``inv``."""
-    db = storage.create_database(path, admin_pin=ADMIN_PIN, durable=False, **kwargs)
-    admin = storage.authenticate(db, "admin", ADMIN_PIN)
-    storage.create_staff(db, admin, "coord", "coordinator", COORD_PIN)
-    storage.create_staff(db, admin, "inv", "investigator", INV_PIN)
-    return db
-
-
-def coord(db: StudyDb) -> storage.Staff:
-    return storage.get_staff(db, "coord")
-
-
-def inv(db: StudyDb) -> storage.Staff:
-    return storage.get_staff(db, "inv")
 
 
 def answers_for(instrument_id: str, code: int, vas: float = 55.0) -> dict[str, Any]:
@@ -215,7 +186,7 @@ def table_digest(path: Path) -> str:
     h = hashlib.sha256()
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        for table in TABLES:
+        for table in schema.TABLES:
             for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2"):
                 h.update(repr(row).encode())
     finally:
@@ -226,7 +197,7 @@ def table_digest(path: Path) -> str:
 def row_counts(path: Path) -> dict[str, int]:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
+        return {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in schema.TABLES}
     finally:
         conn.close()
 
@@ -236,3 +207,8 @@ def env() -> dict[str, str]:
     e = dict(os.environ)
     e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
     return e
+
+
+def new_db(path: Path, **options: Any) -> StudyDb:
+    """`storage_support.new_db` without fsync at every commit (these tests don't cut power)."""
+    return _new_db(path, durable=False, **options)

@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from typing import Any
 
 from pypdf import PdfReader
+from storage_support import coord
+from storage_support import new_db as _new_db
 
 from respine_desktop import clock, scoring, storage
 from respine_desktop.instruments import load_instrument
@@ -24,9 +27,6 @@ from respine_desktop.storage import SKIPPED, StudyDb
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-ADMIN_PIN = "123456"
-COORD_PIN = "2468"
-INV_PIN = "13579"
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 TODAY = date(2026, 3, 2)
 # Day 0 far enough back that M0..M12 windows have closed and M24 is not yet due.
@@ -43,23 +43,6 @@ def fixed_clock(moment: datetime = NOW) -> Iterator[None]:
         yield
     finally:
         clock.set_clock(None)
-
-
-def new_db(path: Path) -> StudyDb:
-    """A database with an admin, a coordinator ``coord`` and an investigator ``inv``."""
-    db = storage.create_database(path, admin_pin=ADMIN_PIN, durable=False)
-    admin = storage.authenticate(db, "admin", ADMIN_PIN)
-    storage.create_staff(db, admin, "coord", "coordinator", COORD_PIN)
-    storage.create_staff(db, admin, "inv", "investigator", INV_PIN)
-    return db
-
-
-def coord(db: StudyDb) -> storage.Staff:
-    return storage.get_staff(db, "coord")
-
-
-def inv(db: StudyDb) -> storage.Staff:
-    return storage.get_staff(db, "inv")
 
 
 Answers = dict[str, object]
@@ -237,3 +220,8 @@ def env() -> dict[str, str]:
     e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
     e["PYTHONWARNINGS"] = "error"
     return e
+
+
+def new_db(path: Path, **options: Any) -> StudyDb:
+    """`storage_support.new_db` without fsync at every commit (these tests don't cut power)."""
+    return _new_db(path, durable=False, **options)

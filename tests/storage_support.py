@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from respine_desktop import clock, storage
 from respine_desktop.instruments import load_instrument
@@ -26,9 +29,13 @@ def fixed_clock(moment: datetime = NOW) -> None:
     clock.set_clock(lambda: moment)
 
 
-def new_db(path: Path) -> StudyDb:
-    """A database with an admin, a coordinator ``coord`` and an investigator ``inv``."""
-    db = storage.create_database(path, admin_pin=ADMIN_PIN)
+def new_db(path: Path, **options: Any) -> StudyDb:
+    """A database with an admin, a coordinator ``coord`` and an investigator ``inv``.
+
+    `options` go to `storage.create_database` (e.g. ``durable=False`` where speed matters more
+    than surviving a power cut, as in the report and export tests).
+    """
+    db = storage.create_database(path, admin_pin=ADMIN_PIN, **options)
     admin = storage.authenticate(db, "admin", ADMIN_PIN)
     storage.create_staff(db, admin, "coord", "coordinator", COORD_PIN)
     storage.create_staff(db, admin, "inv", "investigator", INV_PIN)
@@ -60,3 +67,16 @@ def env() -> dict[str, str]:
     e = dict(os.environ)
     e["PYTHONPATH"] = str(ROOT) + os.pathsep + e.get("PYTHONPATH", "")
     return e
+
+
+@contextmanager
+def subject_db(path: Path, subject: str, day0: date = TODAY) -> Iterator[StudyDb]:
+    """A fresh database at a fixed clock with one registered subject; closed afterwards."""
+    fixed_clock()
+    db = new_db(path)
+    try:
+        storage.register_subject(db, subject, day0=day0, staff=coord(db))
+        yield db
+    finally:
+        db.close()
+        clock.set_clock(None)

@@ -17,20 +17,18 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from exports_support import (
-    ADMIN_PIN,
     NOW,
     TODAY,
     Clock,
     controlled_clock,
-    coord,
     demo_db,
     do_visit,
-    inv,
     new_db,
     odm_errors,
     row_counts,
     table_digest,
 )
+from storage_support import ADMIN_PIN, coord, inv
 
 from respine_desktop import exports, reports, storage
 from respine_desktop.study import load_study

@@ -16,15 +16,14 @@ from exports_support import (
     SHARED,
     TODAY,
     controlled_clock,
-    coord,
     demo_db,
     do_visit,
-    inv,
     new_db,
     odm_errors,
     odm_validator,
     scenario_db,
 )
+from storage_support import coord, inv
 
 from respine_desktop import exports, storage
 

@@ -15,12 +15,10 @@ from reports_support import (
     OLD_DAY0,
     TODAY,
     answers_for_scoring,
-    coord,
     do_visit,
     expected_responder,
     expected_scores,
     fixed_clock,
-    inv,
     new_db,
     of,
     pdf_metadata,
@@ -30,6 +28,7 @@ from reports_support import (
     visit_answers,
     visit_day,
 )
+from storage_support import coord, inv
 
 from respine_desktop import __version__, reports, storage
 from respine_desktop.scoring import endpoints

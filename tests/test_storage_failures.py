@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
-from storage_support import TODAY, coord, env, fixed_clock, new_db, row_counts
+from storage_support import coord, env, row_counts, subject_db
 
-from respine_desktop import clock, storage
+from respine_desktop import storage
 from respine_desktop.storage import StudyDb
 
 SUBJECT = "RSP-01-001"
@@ -20,12 +20,8 @@ SUBJECT = "RSP-01-001"
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[StudyDb]:
-    fixed_clock()
-    database = new_db(tmp_path / "study.db")
-    storage.register_subject(database, SUBJECT, day0=TODAY, staff=coord(database))
-    yield database
-    database.close()
-    clock.set_clock(None)
+    with subject_db(tmp_path / "study.db", SUBJECT) as database:
+        yield database
 
 
 def test_a_write_blocked_past_the_busy_timeout_is_a_storage_error(db: StudyDb) -> None:

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from storage_support import TODAY, coord, fixed_clock, full_visit, new_db, row_counts
+from storage_support import coord, full_visit, row_counts, subject_db
 
-from respine_desktop import clock, storage
+from respine_desktop import storage
 from respine_desktop.storage import StudyDb
 
 SUBJECT = "RSP-01-001"
@@ -16,12 +16,8 @@ SUBJECT = "RSP-01-001"
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[StudyDb]:
-    fixed_clock()
-    database = new_db(tmp_path / "study.db")
-    storage.register_subject(database, SUBJECT, day0=TODAY, staff=coord(database))
-    yield database
-    database.close()
-    clock.set_clock(None)
+    with subject_db(tmp_path / "study.db", SUBJECT) as database:
+        yield database
 
 
 def test_set_position_moves_the_resume_point_without_answers_or_audit(db: StudyDb) -> None:

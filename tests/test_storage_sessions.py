@@ -10,9 +10,18 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from storage_support import NOW, TODAY, coord, fixed_clock, full_visit, inv, new_db, row_counts
+from storage_support import (
+    NOW,
+    TODAY,
+    coord,
+    fixed_clock,
+    full_visit,
+    inv,
+    row_counts,
+    subject_db,
+)
 
-from respine_desktop import clock, storage
+from respine_desktop import storage
 from respine_desktop.storage import SKIPPED, StudyDb
 
 SUBJECT = "RSP-01-001"
@@ -20,12 +29,8 @@ SUBJECT = "RSP-01-001"
 
 @pytest.fixture
 def db(tmp_path: Path) -> Iterator[StudyDb]:
-    fixed_clock()
-    database = new_db(tmp_path / "study.db")
-    storage.register_subject(database, SUBJECT, day0=TODAY, staff=coord(database))
-    yield database
-    database.close()
-    clock.set_clock(None)
+    with subject_db(tmp_path / "study.db", SUBJECT) as database:
+        yield database
 
 
 def started(db: StudyDb) -> storage.Session:
