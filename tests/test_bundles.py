@@ -416,6 +416,12 @@ def test_the_same_subject_registered_on_two_kiosks_is_one_subject_on_the_hub(
         visits = {v.code: v.status for v in storage.subject_visits(db, "RSP-01-020", on=TODAY)}
         assert visits["M0"] == "complete" and visits["M1"] == "complete"
         assert set(storage.subject_scores(db, "RSP-01-020")) == {"M0", "M1"}
+        # Both kiosks' entries for the subject are its history on the hub, though kiosk b's
+        # entries keep b's own subject id (the chain cannot be rewritten).
+        history = storage.audit_entries(db, subject_code="RSP-01-020")
+        submitted = [e for e in history if e.action == "session.submitted"]
+        assert len({e.device_id for e in submitted}) == 2
+        assert len({e.subject_id for e in history}) == 2
     assert verified(hub)
     before = table_digest(hub)
     merge(hub, b.with_suffix(".1"))

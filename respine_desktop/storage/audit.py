@@ -31,6 +31,8 @@ from respine_desktop.storage.errors import UnknownSubject
 from respine_desktop.storage.records import AuditEntry
 
 GENESIS = "0" * 64
+# The action of a bundle import's entry (written by `bundle_merge`, read here for subject aliases).
+BUNDLE_IMPORTED = "bundle.imported"
 COLUMNS = (
     "id, device_id, seq, at, actor, action, subject_id, entity, entity_id, payload, prev_hash, hash"
 )
@@ -148,8 +150,9 @@ def audit_entries(
         row = db.conn.execute("SELECT id FROM subjects WHERE code=?", [subject_code]).fetchone()
         if row is None:
             raise UnknownSubject(f"unknown subject {subject_code!r}")
-        where.append("subject_id=?")
-        params.append(row[0])
+        ids = [row[0], *_subject_aliases(db, row[0])]
+        where.append(f"subject_id IN ({', '.join('?' * len(ids))})")
+        params.extend(ids)
     if action is not None:
         where.append("action=?")
         params.append(action)
@@ -160,6 +163,18 @@ def audit_entries(
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return [_entry(r) for r in db.conn.execute(sql, params)]
+
+
+def _subject_aliases(db: StudyDb, subject_id: str) -> list[str]:
+    """Other devices' ids of this subject, recorded when a bundle import matched it by code."""
+    aliases: list[str] = []
+    for (text,) in db.conn.execute(
+        "SELECT payload FROM audit_log WHERE action=? AND payload LIKE '%\"subject_map\"%'",
+        [BUNDLE_IMPORTED],
+    ):
+        mapping = json.loads(text).get("subject_map") or {}
+        aliases += [kiosk for kiosk, hub in mapping.items() if hub == subject_id]
+    return aliases
 
 
 def log_event(

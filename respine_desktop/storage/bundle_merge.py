@@ -52,7 +52,7 @@ from respine_desktop.storage.visits import visit_id
 
 ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
 CONFLICT_ACTION = "bundle.conflict"
-IMPORT_ACTION = "bundle.imported"
+IMPORT_ACTION = audit.BUNDLE_IMPORTED
 IMPORTED_PIN = "!imported: no PIN on this database"
 
 BUNDLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
@@ -663,6 +663,9 @@ def merge_bundle(
                         "inserted": result.inserted,
                         "updated": result.updated,
                         "subjects_matched_by_code": result.subjects_matched_by_code,
+                        # kiosk subject id -> hub subject id, so that the kiosk's audit entries
+                        # (which keep their own subject id) are found under the hub's subject
+                        "subject_map": dict(sorted(merge.subject_map.items())),
                         "day0_mismatches": result.day0_mismatches,
                         "conflicts": len(result.conflicts),
                     },
