@@ -19,6 +19,7 @@ from respine_desktop.reports.pdf import (
     build,
     frame_width,
     image,
+    info_table,
     para,
     rich,
     spacer,
@@ -283,13 +284,7 @@ def patient_pdf(summary: PatientSummary, footer: Footer) -> tuple[bytes, int]:
     ]
     story: list[Any] = [
         para(f"{study.id} patient summary", s["title"]),
-        table(
-            [[k, para(v, s["cell"])] for k, v in info],
-            [34 * mm, None],
-            header_rows=0,
-            header_cols=1,
-            align_right_from=None,
-        ),
+        info_table(info, s["cell"]),
         *_visits(summary, s),
         *_scores(summary, s),
         *_changes(summary, s),

@@ -210,6 +210,17 @@ class Picture(Flowable):  # type: ignore[misc]
         self.canv.drawImage(self.reader, 0, 0, self.width, self.height)
 
 
+def info_table(rows: Sequence[Sequence[str]], cell: ParagraphStyle) -> Table:
+    """The key / value block under a report's title (study, subject, site, dates)."""
+    return table(
+        [[k, para(v, cell)] for k, v in rows],
+        [34 * mm, None],
+        header_rows=0,
+        header_cols=1,
+        align_right_from=None,
+    )
+
+
 def image(bitmap: Bitmap, width: float) -> Picture:
     """`bitmap` scaled to `width` points, keeping its aspect ratio."""
     return Picture(bitmap, width)

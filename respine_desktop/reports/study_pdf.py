@@ -20,6 +20,7 @@ from respine_desktop.reports.pdf import (
     build,
     frame_width,
     image,
+    info_table,
     para,
     rich,
     spacer,
@@ -241,13 +242,7 @@ def study_pdf(summary: StudySummary, footer: Footer) -> tuple[bytes, int]:
     ]
     story: list[Any] = [
         para(f"{study.id} study summary", s["title"]),
-        table(
-            [[k, para(v, s["cell"])] for k, v in info],
-            [34 * mm, None],
-            header_rows=0,
-            header_cols=1,
-            align_right_from=None,
-        ),
+        info_table(info, s["cell"]),
         *_arms(summary, s),
         *_flow(summary, s),
         *_stats(summary, s),
