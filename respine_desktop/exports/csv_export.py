@@ -131,18 +131,60 @@ def _answer_fields(a: AnswerRow) -> str:
     return ",".join(map(_quoted, fields))
 
 
+class _Quoted(dict[str | None, str]):
+    """Each distinct text's quoted form ('' for None), computed once: for the fields with few
+    values in a whole study (devices, statuses, staff ids), which repeat on most records."""
+
+    def __missing__(self, key: str | None) -> str:
+        text = self[key] = "" if key is None else _quoted(key)
+        return text
+
+
 def _long_lines(
     code: str,
     visits: Mapping[str, str],
     answers: Sequence[AnswerRow],
     replaced_by: Mapping[str, str],
     memo: dict[tuple[object, ...], str],
+    quoted: _Quoted,
 ) -> str:
     """The answers_long records of one subject (`code` and `visits` quoted already).
 
     The repetitive middle fields come from `memo` (the checksum names the instrument and its
-    version); the rest is checked once per record and quoted field by field only if needed.
+    version), devices, statuses and staff ids from `quoted`; the many-valued ones (answer ids,
+    times, replacing ids) are checked all at once and, if one of them needs it, record by
+    record and field by field.
     """
+    if not answers:
+        return ""
+    columns = list(zip(*answers, strict=True))
+    raw = "".join(columns[0]) + "".join(columns[10]) + "".join(replaced_by.values())
+    if _NEEDS_QUOTES.search(raw) is not None:
+        return _long_lines_checked(code, visits, answers, replaced_by, memo)
+    head = {sid: f"{code},{visits.get(sid, '')}," for sid in set(columns[1])}
+    session = {sid: _quoted(sid) for sid in head}
+    out = []
+    for a in answers:
+        a_id, sid, _, _, checksum, item, value, status, lang, dev, at, by, _, reason = a
+        key = (checksum, item, value, lang)
+        middle = memo.get(key)
+        if middle is None:
+            middle = memo[key] = _answer_fields(a)
+        out.append(
+            f"{head[sid]}{middle},{quoted[dev]},{session[sid]},{at},{replaced_by.get(a_id, '')},"
+            f"{_quoted(reason) if reason else ''},{a_id},{quoted[status]},{quoted[by]}\r\n"
+        )
+    return "".join(out)
+
+
+def _long_lines_checked(
+    code: str,
+    visits: Mapping[str, str],
+    answers: Sequence[AnswerRow],
+    replaced_by: Mapping[str, str],
+    memo: dict[tuple[object, ...], str],
+) -> str:
+    """`_long_lines` when a many-valued field may need quoting: each record checked."""
     out = []
     for a in answers:
         key = (a.instrument_checksum, a.item_id, a.value, a.language)
@@ -180,6 +222,7 @@ def export_csv(db: StudyDb, out: str | Path, *, progress: Progress | None = None
     ticker = Ticker(progress, total, "CSV export")
     subjects = answer_rows = visit_rows = 0
     memo: dict[tuple[object, ...], str] = {}
+    quoted = _Quoted()
     paths = (directory / ANSWERS_LONG, directory / VISITS_WIDE, directory / CODEBOOK)
     with contextlib.ExitStack() as stack:
         f_long, f_wide, f_book = (stack.enter_context(atomic_text(p)) for p in paths)
@@ -198,7 +241,9 @@ def export_csv(db: StudyDb, out: str | Path, *, progress: Progress | None = None
                     prior = replaced_by.get(a.supersedes)
                     replaced_by[a.supersedes] = f"{prior} {a.id}" if prior else a.id
             visits = {k: _quoted(v) for k, v in visit_of.items()}
-            f_long.write(_long_lines(_quoted(code), visits, record.answers, replaced_by, memo))
+            f_long.write(
+                _long_lines(_quoted(code), visits, record.answers, replaced_by, memo, quoted)
+            )
             answer_rows += len(record.answers)
             for v in visit_values(study, record):
                 row = [
