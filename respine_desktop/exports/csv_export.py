@@ -97,6 +97,20 @@ def cell(value: object) -> str:
     return _CELL.get(type(value), str)(value)
 
 
+class _Cells(dict[object, str]):
+    """`cell` of each distinct answer value, computed once (codes and VAS tenths repeat on every
+    visit row). Values that compare equal have the same text (1, 1.0 and True are all "1"),
+    so keying by value is exact; emptied when it grows past `limit`, to keep memory flat."""
+
+    limit = 65536
+
+    def __missing__(self, key: object) -> str:
+        if len(self) >= self.limit:
+            self.clear()
+        text = self[key] = cell(key)
+        return text
+
+
 @cache
 def _option_texts() -> dict[tuple[str, int], Mapping[str, str]]:
     return {
@@ -223,6 +237,7 @@ def export_csv(db: StudyDb, out: str | Path, *, progress: Progress | None = None
     subjects = answer_rows = visit_rows = 0
     memo: dict[tuple[object, ...], str] = {}
     quoted = _Quoted()
+    texts = _Cells()
     paths = (directory / ANSWERS_LONG, directory / VISITS_WIDE, directory / CODEBOOK)
     with contextlib.ExitStack() as stack:
         f_long, f_wide, f_book = (stack.enter_context(atomic_text(p)) for p in paths)
@@ -253,7 +268,8 @@ def export_csv(db: StudyDb, out: str | Path, *, progress: Progress | None = None
                     v.visit_date.isoformat() if v.visit_date else "",
                     v.status,
                 ]
-                row += [cell(v.answers[i].value) if i in v.answers else "" for i in items]
+                given = v.answers
+                row += [texts[given[i].value] if i in given else "" for i in items]
                 row += [cell(v.scores.get(name)) for name in SCORE_NAMES]
                 row += [cell(v.endpoints.get(name)) for name in ENDPOINT_NAMES]
                 f_wide.write(csv_line(row))

@@ -164,7 +164,9 @@ _MISSED = (
 
 @cache
 def _answers_sql() -> str:
-    """The answers of some subjects, oldest first; choice codes cast to INTEGER by SQLite."""
+    """The answers of some subjects, subject by subject, each subject's oldest first; choice
+    codes cast to INTEGER by SQLite. (Sorting by subject first costs SQLite less than sorting
+    the chunk's answers by time alone, and gives each subject's rows in the same order.)"""
     vas = ", ".join(
         f"'{item.id}'"
         for instrument in load_instruments().values()
@@ -175,7 +177,7 @@ def _answers_sql() -> str:
     columns = ", ".join(value if f == "value" else f"a.{f}" for f in AnswerRow._fields)
     return (
         f"SELECT {columns} FROM answers a JOIN sessions s ON s.id = a.session_id "
-        "WHERE s.subject_id IN ({ids}) ORDER BY a.given_at, a.rowid"
+        "WHERE s.subject_id IN ({ids}) ORDER BY s.subject_id, a.given_at, a.rowid"
     )
 
 
