@@ -164,8 +164,9 @@ def _long_lines(
 ) -> str:
     """The answers_long records of one subject (`code` and `visits` quoted already).
 
-    The repetitive middle fields come from `memo` (the checksum names the instrument and its
-    version), devices, statuses and staff ids from `quoted`; the many-valued ones (answer ids,
+    The repetitive middle fields with the device come from `memo` (the checksum names the
+    instrument and its version), and so do status and staff id (keys of 5 and 2 values, apart
+    from `_long_lines_checked`'s 4); the many-valued ones (answer ids,
     times, replacing ids) are checked all at once and, if one of them needs it, record by
     record and field by field.
     """
@@ -180,13 +181,17 @@ def _long_lines(
     out = []
     for a in answers:
         a_id, sid, _, _, checksum, item, value, status, lang, dev, at, by, _, reason = a
-        key = (checksum, item, value, lang)
+        key = (checksum, item, value, lang, dev)
         middle = memo.get(key)
         if middle is None:
-            middle = memo[key] = _answer_fields(a)
+            middle = memo[key] = f"{_answer_fields(a)},{quoted[dev]}"
+        pair = (status, by)
+        tail = memo.get(pair)
+        if tail is None:
+            tail = memo[pair] = f"{quoted[status]},{quoted[by]}"
         out.append(
-            f"{head[sid]}{middle},{quoted[dev]},{session[sid]},{at},{replaced_by.get(a_id, '')},"
-            f"{_quoted(reason) if reason else ''},{a_id},{quoted[status]},{quoted[by]}\r\n"
+            f"{head[sid]}{middle},{session[sid]},{at},{replaced_by.get(a_id, '')},"
+            f"{_quoted(reason) if reason else ''},{a_id},{tail}\r\n"
         )
     return "".join(out)
 

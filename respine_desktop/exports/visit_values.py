@@ -85,7 +85,11 @@ class VisitValues:
 
 def current_answers(answers: tuple[AnswerRow, ...], session_id: str) -> dict[str, AnswerRow]:
     """The current answer of each item of one session (`answers` oldest first)."""
-    rows = [a for a in answers if a.session_id == session_id]
+    return _current([a for a in answers if a.session_id == session_id])
+
+
+def _current(rows: list[AnswerRow]) -> dict[str, AnswerRow]:
+    """`current_answers` of one session's rows (oldest first)."""
     superseded = {a.supersedes for a in rows if a.supersedes is not None}
     out: dict[str, AnswerRow] = {}
     for a in rows:
@@ -159,12 +163,15 @@ def visit_values(
     for s in record.sessions:
         by_visit.setdefault(s.visit_code, []).append(s)
     answered_sessions = {a.session_id for a in record.answers if a.status == "answered"}
+    by_session: dict[str, list[AnswerRow]] = {}
+    for a in record.answers:
+        by_session.setdefault(a.session_id, []).append(a)
     stored = {v.visit_code: v for v in record.visits}
     baseline: Mapping[str, ScoreValue] | None = None
     for planned in record.schedule:
         sessions = by_visit.get(planned.code, [])
         session = choose_session(sessions)
-        answers = current_answers(record.answers, session.id) if session else {}
+        answers = _current(by_session.get(session.id, [])) if session else {}
         scores: dict[str, ScoreValue] = {}
         if session is not None and session.state == "submitted":
             scores = score_answers(study, answers)
