@@ -98,11 +98,12 @@ def cell(value: object) -> str:
 
 
 class _Cells(dict[object, str]):
-    """`cell` of each distinct answer value, computed once (codes and VAS tenths repeat on every
-    visit row). Values that compare equal have the same text (1, 1.0 and True are all "1"),
-    so keying by value is exact; emptied when it grows past `limit`, to keep memory flat."""
+    """`cell` of each distinct value, computed once (codes, VAS tenths, subscale scores and
+    flags repeat on every visit row). Values that compare equal have the same text (1, 1.0 and
+    True are all "1"), so keying by value is exact; emptied when it grows past `limit` (the
+    unique PCS/MCS values would otherwise fill it), to keep memory flat."""
 
-    limit = 65536
+    limit = 8192
 
     def __missing__(self, key: object) -> str:
         if len(self) >= self.limit:
@@ -275,8 +276,9 @@ def export_csv(db: StudyDb, out: str | Path, *, progress: Progress | None = None
                 ]
                 given = v.answers
                 row += [texts[given[i].value] if i in given else "" for i in items]
-                row += [cell(v.scores.get(name)) for name in SCORE_NAMES]
-                row += [cell(v.endpoints.get(name)) for name in ENDPOINT_NAMES]
+                scores, ends = v.scores, v.endpoints
+                row += [texts[scores.get(name)] for name in SCORE_NAMES]
+                row += [texts[ends.get(name)] for name in ENDPOINT_NAMES]
                 f_wide.write(csv_line(row))
                 visit_rows += 1
             subjects += 1
