@@ -80,3 +80,28 @@ def subject_db(path: Path, subject: str, day0: date = TODAY) -> Iterator[StudyDb
     finally:
         db.close()
         clock.set_clock(None)
+
+
+def old_schema_db(path: Path) -> Path:
+    """A database as version 0001 of the schema left it: one subject RSP-01-001, a missed M0."""
+    from sqlite_utils import Database
+
+    from respine_desktop.storage import schema
+
+    old = Database(path)
+    schema.migrations.apply(old, stop_before="0002_worklist")
+    old.execute(
+        "INSERT INTO settings VALUES ('study_id', 'RESPINE'), ('site_code', '01'), "
+        "('device_id', 'd1'), ('app_version', '0.0.1'), ('created_at', 'x')"
+    )
+    old.execute("INSERT INTO sites VALUES ('01', 'x')")
+    old.execute(
+        "INSERT INTO subjects (id, code, site_code, day0, device_id, created_at) "
+        "VALUES ('s1', 'RSP-01-001', '01', '2026-01-01', 'd1', 'x')"
+    )
+    old.execute(
+        "INSERT INTO visits (id, subject_id, visit_code, state, updated_at) "
+        "VALUES ('v1', 's1', 'M0', 'missed', 'x')"
+    )
+    old.close()
+    return path

@@ -20,6 +20,7 @@ from reports_support import (
     pdf_pages,
     pdf_text,
 )
+from storage_support import old_schema_db
 
 from respine_desktop import storage
 
@@ -152,23 +153,7 @@ def test_usage_errors_and_help(tmp_path: Path) -> None:
 
 def test_an_older_schema_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     """Reports open read-only, so an older schema is not upgraded: say so, exit 2."""
-    from sqlite_utils import Database
-
-    from respine_desktop.storage import schema
-
-    path = tmp_path / "old.db"
-    old = Database(path)
-    schema.migrations.apply(old, stop_before="0002_worklist")
-    old.execute(
-        "INSERT INTO settings VALUES ('study_id', 'RESPINE'), ('site_code', '01'), "
-        "('device_id', 'd1'), ('app_version', '0.0.1'), ('created_at', 'x')"
-    )
-    old.execute("INSERT INTO sites VALUES ('01', 'x')")
-    old.execute(
-        "INSERT INTO subjects (id, code, site_code, day0, device_id, created_at) "
-        "VALUES ('s1', 'RSP-01-001', '01', '2026-01-01', 'd1', 'x')"
-    )
-    old.close()
+    path = old_schema_db(tmp_path / "old.db")
     done = _run("patient", "--db", path, "--subject", "RSP-01-001", "--out", tmp_path / "a.pdf")
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith(f"error: {path}: written by an older version (1 schema upgrade")

@@ -7,8 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from sqlite_utils import Database
-from storage_support import fixed_clock, new_db
+from storage_support import fixed_clock, new_db, old_schema_db
 
 from respine_desktop import clock, storage
 from respine_desktop.storage import schema
@@ -36,23 +35,7 @@ def test_a_new_database_has_every_table_pragma_and_trigger(tmp_path: Path) -> No
 
 
 def test_an_older_database_is_upgraded_when_opened(tmp_path: Path) -> None:
-    path = tmp_path / "old.db"
-    old = Database(path)
-    schema.migrations.apply(old, stop_before="0002_worklist")
-    old.execute(
-        "INSERT INTO settings VALUES ('study_id', 'RESPINE'), ('site_code', '01'), "
-        "('device_id', 'd1'), ('app_version', '0.0.1'), ('created_at', 'x')"
-    )
-    old.execute("INSERT INTO sites VALUES ('01', 'x')")
-    old.execute(
-        "INSERT INTO subjects (id, code, site_code, day0, device_id, created_at) "
-        "VALUES ('s1', 'RSP-01-001', '01', '2026-01-01', 'd1', 'x')"
-    )
-    old.execute(
-        "INSERT INTO visits (id, subject_id, visit_code, state, updated_at) "
-        "VALUES ('v1', 's1', 'M0', 'missed', 'x')"
-    )
-    old.close()
+    path = old_schema_db(tmp_path / "old.db")
     with storage.open_database(path) as db:
         assert db.info.migrations == schema.migration_names()
         row = db.conn.execute("SELECT visits_started FROM subjects").fetchone()
