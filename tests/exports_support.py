@@ -18,7 +18,7 @@ from typing import Any
 from storage_support import coord, inv
 from storage_support import new_db as _new_db
 
-from respine_desktop import clock, demo, storage
+from respine_desktop import clock, demo, exports, storage
 from respine_desktop.instruments import load_instrument
 from respine_desktop.storage import SKIPPED, StudyDb, schema
 
@@ -212,3 +212,64 @@ def env() -> dict[str, str]:
 def new_db(path: Path, **options: Any) -> StudyDb:
     """`storage_support.new_db` without fsync at every commit (these tests don't cut power)."""
     return _new_db(path, durable=False, **options)
+
+
+# -- site bundles: kiosks merging into a hub -------------------------------------------------
+
+
+def export(db_path: Path, out: Path, since: str | None = None) -> exports.BundleInfo:
+    with storage.open_database(db_path) as db:
+        return exports.export_bundle(db, out, since=since)
+
+
+def merge(hub: Path, bundle: Path) -> exports.ImportSummary:
+    with storage.open_database(hub) as db:
+        return exports.import_bundle(db, bundle)
+
+
+def install(db_path: Path, key: Path) -> None:
+    with storage.open_database(db_path) as db:
+        exports.install_key_file(db, key)
+
+
+@contextmanager
+def hub_and_kiosks(root: Path) -> Iterator[tuple[Path, Path, Path, Clock]]:
+    """A hub and two kiosks ("kiosk a", "kiosk b") sharing the site key, under a test clock."""
+    with controlled_clock() as c:
+        c.at(NOW - timedelta(days=60))
+        with new_db(root / "hub.db", device_label="hub") as db:
+            exports.write_key_file(db, root / "site.key")
+        for name in ("a", "b"):
+            new_db(root / f"{name}.db", device_label=f"kiosk {name}").close()
+            install(root / f"{name}.db", root / "site.key")
+        yield root / "hub.db", root / "a.db", root / "b.db", c
+
+
+def conflicted_hub(hub: Path, a: Path, b: Path, c: Clock) -> tuple[str, str]:
+    """RSP-01-030's M1 done on both kiosks with different answers, B submitting last, then a
+    correction of A's ODI (so A's ODI score is the newest row); both merged into the hub.
+    Returns the M1 session ids (A's, B's)."""
+    day0 = TODAY - timedelta(days=40)
+    with storage.open_database(a) as db:
+        storage.register_subject(db, "RSP-01-030", day0=day0, staff=coord(db))
+        do_visit(db, c, "RSP-01-030", "M0", day0, vas=70.0, odi=3, sf36=3)
+    export(a, a.with_suffix(".1"))
+    merge(hub, a.with_suffix(".1"))
+    export(hub, hub.with_suffix(".1"))
+    merge(b, hub.with_suffix(".1"))
+    with storage.open_database(a) as db:
+        first = do_visit(
+            db, c, "RSP-01-030", "M1", day0 + timedelta(days=30), vas=50, odi=1, sf36=2
+        )
+    with storage.open_database(b) as db:
+        second = do_visit(
+            db, c, "RSP-01-030", "M1", day0 + timedelta(days=31), vas=35.5, odi=4, sf36=3
+        )
+    with storage.open_database(a) as db:
+        c.day(day0 + timedelta(days=32))
+        storage.correct_answer(db, first, "odi_02", 2, staff=inv(db), reason="wrong box ticked")
+    export(a, a.with_suffix(".2"))
+    export(b, b.with_suffix(".1"))
+    merge(hub, a.with_suffix(".2"))
+    merge(hub, b.with_suffix(".1"))
+    return first, second

@@ -17,18 +17,21 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from exports_support import (
-    NOW,
     TODAY,
     Clock,
+    conflicted_hub,
     controlled_clock,
     demo_db,
     do_visit,
-    new_db,
+    export,
+    hub_and_kiosks,
+    install,
+    merge,
     odm_errors,
     row_counts,
     table_digest,
 )
-from storage_support import ADMIN_PIN, coord, inv
+from storage_support import ADMIN_PIN, coord
 
 from respine_desktop import exports, reports, storage
 from respine_desktop.study import load_study
@@ -48,21 +51,6 @@ def verified(path: Path) -> bool:
     result = storage.verify_database(path)
     assert result.ok, result.message
     return True
-
-
-def export(db_path: Path, out: Path, since: str | None = None) -> exports.BundleInfo:
-    with storage.open_database(db_path) as db:
-        return exports.export_bundle(db, out, since=since)
-
-
-def merge(hub: Path, bundle: Path) -> exports.ImportSummary:
-    with storage.open_database(hub) as db:
-        return exports.import_bundle(db, bundle)
-
-
-def install(db_path: Path, key: Path) -> None:
-    with storage.open_database(db_path) as db:
-        exports.install_key_file(db, key)
 
 
 @pytest.fixture(scope="module")
@@ -246,14 +234,8 @@ def test_a_bundle_without_a_site_key_on_the_hub_is_refused(site: Path, tmp_path:
 @pytest.fixture
 def kiosks(tmp_path: Path) -> Iterator[tuple[Path, Path, Path, Clock]]:
     """A hub and two kiosks sharing the site key, under the test clock."""
-    with controlled_clock() as c:
-        c.at(NOW - timedelta(days=60))
-        with new_db(tmp_path / "hub.db", device_label="hub") as db:
-            exports.write_key_file(db, tmp_path / "site.key")
-        for name in ("a", "b"):
-            new_db(tmp_path / f"{name}.db", device_label=f"kiosk {name}").close()
-            install(tmp_path / f"{name}.db", tmp_path / "site.key")
-        yield tmp_path / "hub.db", tmp_path / "a.db", tmp_path / "b.db", c
+    with hub_and_kiosks(tmp_path) as made:
+        yield made
 
 
 def test_two_kiosks_doing_the_same_visit_are_both_kept_and_flagged(
@@ -298,36 +280,6 @@ def test_two_kiosks_doing_the_same_visit_are_both_kept_and_flagged(
         vas = [r for r in csv.DictReader(f) if r["visit"] == "M1" and r["item"] == "vas_pain"]
     assert sorted(r["code"] for r in vas) == ["45", "50"]
     assert odm_errors(hub.parent / "h.xml") == [] and odm_errors(hub.parent / "s.xml") == []
-
-
-def conflicted_hub(hub: Path, a: Path, b: Path, c: Clock) -> tuple[str, str]:
-    """RSP-01-030's M1 done on both kiosks with different answers, B submitting last, then a
-    correction of A's ODI (so A's ODI score is the newest row); both merged into the hub.
-    Returns the M1 session ids (A's, B's)."""
-    day0 = TODAY - timedelta(days=40)
-    with storage.open_database(a) as db:
-        storage.register_subject(db, "RSP-01-030", day0=day0, staff=coord(db))
-        do_visit(db, c, "RSP-01-030", "M0", day0, vas=70.0, odi=3, sf36=3)
-    export(a, a.with_suffix(".1"))
-    merge(hub, a.with_suffix(".1"))
-    export(hub, hub.with_suffix(".1"))
-    merge(b, hub.with_suffix(".1"))
-    with storage.open_database(a) as db:
-        first = do_visit(
-            db, c, "RSP-01-030", "M1", day0 + timedelta(days=30), vas=50, odi=1, sf36=2
-        )
-    with storage.open_database(b) as db:
-        second = do_visit(
-            db, c, "RSP-01-030", "M1", day0 + timedelta(days=31), vas=35.5, odi=4, sf36=3
-        )
-    with storage.open_database(a) as db:
-        c.day(day0 + timedelta(days=32))
-        storage.correct_answer(db, first, "odi_02", 2, staff=inv(db), reason="wrong box ticked")
-    export(a, a.with_suffix(".2"))
-    export(b, b.with_suffix(".1"))
-    merge(hub, a.with_suffix(".2"))
-    merge(hub, b.with_suffix(".1"))
-    return first, second
 
 
 def test_a_conflicted_visit_reads_the_same_session_everywhere(

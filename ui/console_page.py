@@ -1,9 +1,10 @@
 """ConsolePage: the investigator console, the staff screen behind "Investigator console".
 
-Tabs by role: the worklist, registering a subject, the study report and the data exports for
-everyone signed in; staff accounts for administrators. Opening a subject replaces the tabs with
-its `SubjectView` until staff go back. Like every page of the kiosk window it is transient: a
-lock deletes it (and cancels its background work), so it keeps nobody's data beyond its screen.
+Tabs by role: the worklist, registering a subject, the study report, the data exports and the
+conflicts of merged kiosks for everyone signed in; staff accounts for administrators. Opening a
+subject replaces the tabs with its `SubjectView` until staff go back. Like every page of the
+kiosk window it is transient: a lock deletes it (and cancels its background work), so it keeps
+nobody's data beyond its screen.
 
 `install_console(window)` plugs it into a `KioskWindow` (see `ui.window`).
 """
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import QStackedWidget, QTabWidget, QWidget
 from respine_desktop.i18n import t
 from respine_desktop.paths import resource
 from respine_desktop.storage import Staff, StudyDb
+from ui.console_conflicts import ConflictsView
 from ui.console_export import ExportView
 from ui.console_register import RegisterView
 from ui.console_reports import ReportsView
@@ -75,6 +77,9 @@ class ConsolePage(Page):
         self.tabs.addTab(self.reports, t(lang, "console.tab.reports"))
         self.exports = ExportView(db, lang)
         self.tabs.addTab(self.exports, t(lang, "console.tab.export"))
+        self.conflicts = ConflictsView(db, lang)
+        self.conflicts.subject_opened.connect(self.open_subject)
+        self.tabs.addTab(self.conflicts, t(lang, "console.tab.conflicts"))
         self.staff_admin: StaffAdminView | None = None
         if staff.role == "admin":
             self.staff_admin = StaffAdminView(db, staff, lang)

@@ -1,8 +1,9 @@
 """The investigator console's screens for `python main.py screenshots` (after the kiosk's).
 
 Driven through the kiosk window on the screenshot command's throw-away copy of the database:
-the console of an administrator (every tab), then a subject seen by an account that may correct
-answers (scores, charts, the correction form, the audit history).
+the console of an administrator (every tab; the conflicts tab shows its empty state on a kiosk,
+the first conflict's versions on a hub that merged two kiosks' visits), then a subject seen by an
+account that may correct answers (scores, charts, the correction form, the audit history).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ def shoot_console(window: KioskWindow, shot: Shot, subject_code: str) -> None:
         (page.register, "register"),
         (page.reports, "study-report"),
         (page.exports, "export"),
+        (page.conflicts, "conflicts"),
         (page.staff_admin, "staff-accounts"),
     ):
         if tab is not None:

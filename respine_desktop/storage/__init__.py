@@ -59,6 +59,13 @@ from respine_desktop.storage.bundle_merge import (
 )
 from respine_desktop.storage.chain_head import ChainHead, audit_chain_head
 from respine_desktop.storage.chosen_session import choose_session, chosen_session
+from respine_desktop.storage.conflict_review import (
+    ConflictReview,
+    ConflictVersion,
+    ItemComparison,
+    review_conflict,
+    review_conflicts,
+)
 from respine_desktop.storage.counts import counts
 from respine_desktop.storage.database import (
     APP_VERSION,
@@ -183,11 +190,14 @@ __all__ = [
     "BackupFailed",
     "ChainHead",
     "Conflict",
+    "ConflictReview",
+    "ConflictVersion",
     "Counts",
     "DatabaseInfo",
     "DatabaseMissing",
     "InvalidAnswer",
     "InvalidInput",
+    "ItemComparison",
     "LoginPolicy",
     "MergeRefused",
     "MergeResult",
@@ -266,6 +276,8 @@ __all__ = [
     "register_subject",
     "reset_pin",
     "resume_session",
+    "review_conflict",
+    "review_conflicts",
     "session_scores",
     "set_language",
     "set_position",

@@ -47,6 +47,7 @@ def test_only_an_administrator_has_the_staff_tab(qtbot: QtBot, db: StudyDb) -> N
         "Register a subject",
         "Study report",
         "Export data",
+        "Conflicts",
         "Staff accounts",
     ]
 
