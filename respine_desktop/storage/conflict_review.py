@@ -34,6 +34,8 @@ Reason = Literal["submitted_last", "only_submitted", "started_last", "same_time"
 at the same moment so the rule's last tie-break decides (``same_time``), or the visit's chosen
 session is none of the conflict's versions (``other_session``)."""
 
+_CACHED_SUBJECTS = 64
+
 _EXPLAIN: Mapping[Reason, str] = {
     "submitted_last": "the version submitted last counts",
     "only_submitted": "the only submitted version counts (the other is still open)",
@@ -155,11 +157,35 @@ def _username(db: StudyDb, staff_id: str | None) -> str | None:
         return None
 
 
+class _Reads:
+    """What several conflicts of one visit share (its sessions, their answers), read once."""
+
+    def __init__(self, db: StudyDb) -> None:
+        self.db = db
+        self.sessions: dict[str, list[Session]] = {}
+        self.answers: dict[str, dict[str, Answer]] = {}
+
+    def subject_sessions(self, subject_code: str) -> list[Session]:
+        if subject_code not in self.sessions:
+            self.sessions[subject_code] = subject_sessions(self.db, subject_code)
+        return self.sessions[subject_code]
+
+    def current_answers(self, session_id: str) -> dict[str, Answer]:
+        if session_id not in self.answers:
+            self.answers[session_id] = current_answers(self.db, session_id)
+        return self.answers[session_id]
+
+
 def review_conflict(db: StudyDb, conflict: Conflict) -> ConflictReview:
     """One flagged conflict read back for review (UnknownSession if a session is missing)."""
+    return _review(_Reads(db), conflict)
+
+
+def _review(reads: _Reads, conflict: Conflict) -> ConflictReview:
+    db = reads.db
     visit_sessions = [
         s
-        for s in subject_sessions(db, conflict.subject_code)
+        for s in reads.subject_sessions(conflict.subject_code)
         if s.visit_code == conflict.visit_code
     ]
     by_id = {s.id: s for s in visit_sessions}
@@ -172,7 +198,7 @@ def review_conflict(db: StudyDb, conflict: Conflict) -> ConflictReview:
     answers = [
         {
             item: a
-            for item, a in current_answers(db, s.id).items()
+            for item, a in reads.current_answers(s.id).items()
             if a.instrument_id == conflict.instrument_id
         }
         for s in sessions
@@ -206,4 +232,10 @@ def review_conflict(db: StudyDb, conflict: Conflict) -> ConflictReview:
 
 def review_conflicts(db: StudyDb) -> list[ConflictReview]:
     """Every conflict flagged by a bundle import, read back for review, oldest first."""
-    return [review_conflict(db, c) for c in list_conflicts(db)]
+    reads = _Reads(db)
+    reviews = []
+    for conflict in list_conflicts(db):
+        reviews.append(_review(reads, conflict))
+        if len(reads.sessions) > _CACHED_SUBJECTS:  # conflicts come visit by visit: keep few
+            reads = _Reads(db)
+    return reviews
