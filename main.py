@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 
 
@@ -23,4 +24,7 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
+    # Long exports run in worker processes (`respine_desktop.exports.subject_parts`); a frozen
+    # build starts them through this executable.
+    multiprocessing.freeze_support()
     sys.exit(main(sys.argv[1:]))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from respine_desktop.scoring import score
 from respine_desktop.scoring.endpoints import (
@@ -233,3 +236,39 @@ def test_exact_reads_the_simplest_fraction_only_when_the_double_is_its_nearest()
     assert exact(57.87243982132346) == Fraction(57.87243982132346)  # no simple fraction
     assert exact(20) == 20
     assert exact(float(Fraction(1, 3)) + 1e-13) == Fraction(float(Fraction(1, 3)) + 1e-13)
+
+
+def reference_exact(value: float) -> Fraction:
+    """`exact` as first written: the nearest fraction with a denominator ≤ 1000, if the double is
+    its nearest double, else the double itself (Fraction.limit_denominator, the slow way)."""
+    nearest = Fraction(value).limit_denominator(1000)
+    return nearest if float(nearest) == value else Fraction(value)
+
+
+@given(st.floats(min_value=-2000, max_value=2000, allow_nan=False))
+def test_exact_agrees_with_limit_denominator_on_any_double(value: float) -> None:
+    exact.cache_clear()
+    assert exact(value) == reference_exact(value)
+
+
+@given(
+    st.integers(min_value=-1_100_000, max_value=1_100_000),
+    st.integers(min_value=1, max_value=1000),
+    st.sampled_from([0.0, 1.0, -1.0, 2.0]),
+)
+def test_exact_agrees_on_simple_fractions_and_their_neighbours(p: int, q: int, ulps: float) -> None:
+    """Near p/q (up to ±2 doubles away) is where the fast path must decide like the slow one."""
+    value = p / q
+    for _ in range(int(abs(ulps))):
+        value = math.nextafter(value, math.copysign(math.inf, ulps))
+    exact.cache_clear()
+    assert exact(value) == reference_exact(value)
+    if ulps == 0:
+        assert exact(value) == Fraction(p, q)
+
+
+def test_a_flag_is_refused_even_after_the_same_number_was_compared() -> None:
+    """Improvements are cached per visit; True is not taken for the 1 computed before."""
+    assert change_from_baseline("VAS", 1, 0) == -1.0
+    with pytest.raises(ValueError, match="True is not a finite number"):
+        change_from_baseline("VAS", True, 0)

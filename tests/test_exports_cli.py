@@ -53,6 +53,20 @@ def test_export_csv_odm_and_redcap_exit_0_with_progress_on_stderr(db: Path, tmp_
     assert (tmp_path / "redcap" / "records.csv").is_file()
 
 
+def test_export_csv_in_worker_processes_writes_the_same_files(db: Path, tmp_path: Path) -> None:
+    """The CLI's main module starts worker processes (spawn) safely; same bytes as one."""
+    one = main("export", "csv", "--db", db, "--out", tmp_path / "one", "--workers", "1")
+    three = main("export", "csv", "--db", db, "--out", tmp_path / "three", "--workers", "3")
+    assert one.returncode == 0 and three.returncode == 0, one.stderr + three.stderr
+    assert "(3 processes)" in three.stdout and "processes" not in one.stdout
+    assert "export csv: 100%" in three.stderr
+    for name in ("answers_long.csv", "visits_wide.csv", "codebook.csv"):
+        assert (tmp_path / "three" / name).read_bytes() == (tmp_path / "one" / name).read_bytes()
+    bad = main("export", "csv", "--db", db, "--out", tmp_path / "x", "--workers", "0")
+    assert bad.returncode == 2 and "--workers" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "x").exists()
+
+
 def test_exports_never_write_to_the_database(db: Path, tmp_path: Path) -> None:
     before = table_digest(db)
     for fmt in ("csv", "redcap"):

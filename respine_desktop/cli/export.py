@@ -61,11 +61,24 @@ def _db(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", required=True, type=Path, metavar="PATH", help="database file")
 
 
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes from 1 to 64")
+    return int(text)
+
+
 def register(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="format", metavar="FORMAT", required=True)
     p = sub.add_parser("csv", help="answers_long.csv, visits_wide.csv and codebook.csv in DIR")
     _db(p)
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        metavar="N",
+        help="processes writing the files in parallel (default: one per core, up to 4, for a "
+        "study of 4,000 subjects or more; the files are the same whatever the number)",
+    )
     p.set_defaults(handler=run_csv)
     p = sub.add_parser("odm", help="one CDISC ODM 1.3.2 XML file")
     _db(p)
@@ -106,10 +119,13 @@ def run_csv(args: argparse.Namespace) -> int:
     from respine_desktop import exports, storage
 
     with user_errors(args.out), storage.open_database(args.db, readonly=True) as db:
-        r = exports.export_csv(db, args.out, progress=ProgressLine("export csv"))
+        r = exports.export_csv(
+            db, args.out, progress=ProgressLine("export csv"), workers=args.workers
+        )
     print(
         f"wrote {', '.join(p.name for p in r.files)} in {r.directory}: {r.subjects} subjects, "
         f"{r.answer_rows} answer rows, {r.visit_rows} visit rows"
+        + (f" ({r.workers} processes)" if r.workers > 1 else "")
     )
     return 0
 

@@ -19,7 +19,6 @@ checks a whole line at once and quotes only the fields that need it (same RFC 41
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from respine_desktop import schedule, storage
 from respine_desktop.exports.codebook import (
     ANSWERS_LONG,
     CODEBOOK,
@@ -41,13 +41,21 @@ from respine_desktop.exports.codebook import (
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import atomic_text, output_dir
 from respine_desktop.exports.progress import Progress, Ticker
+from respine_desktop.exports.subject_parts import (
+    PartJob,
+    Tick,
+    default_workers,
+    part_files,
+    write_parts,
+)
 from respine_desktop.exports.visit_values import ENDPOINT_NAMES, SCORE_NAMES, visit_values
 from respine_desktop.instruments import INSTRUMENT_IDS, load_instrument
-from respine_desktop.storage import StudyDb
+from respine_desktop.storage import StudyDb, read_snapshot
 from respine_desktop.storage.export_reads import (
     AnswerRow,
     count_subject_records,
     iter_subject_records,
+    subject_ranges,
 )
 
 
@@ -60,6 +68,7 @@ class CsvExport:
     subjects: int
     answer_rows: int
     visit_rows: int
+    workers: int = 1
 
 
 _NEEDS_QUOTES = re.compile(r'[",\r\n]')
@@ -228,31 +237,66 @@ def _long_lines_checked(
     return "".join(out)
 
 
-def export_csv(db: StudyDb, out: str | Path, *, progress: Progress | None = None) -> CsvExport:
-    """Write the three CSV files into the directory `out` (created if missing; files replaced)."""
+def export_csv(
+    db: StudyDb, out: str | Path, *, progress: Progress | None = None, workers: int | None = None
+) -> CsvExport:
+    """Write the three CSV files into the directory `out` (created if missing; files replaced).
+
+    The subjects are written by `workers` processes in parallel (default: `default_workers`,
+    one per core for a large study, this process alone for a small one); the files are the same
+    whatever the number.
+    """
     try:
         directory = output_dir(Path(out))
     except OSError as exc:
         raise ExportError(str(exc)) from None
     study = db.study
-    long_cols = [c.name for c in answers_long_columns()]
-    wide_cols = [c.name for c in visits_wide_columns(study)]
-    items = [c.name for c in item_columns(study)]
-    total = count_subject_records(db)
+    finals = (directory / ANSWERS_LONG, directory / VISITS_WIDE)
+    with read_snapshot(db):
+        total = count_subject_records(db)
+        runs = subject_ranges(db, workers or default_workers(total))
     ticker = Ticker(progress, total, "CSV export")
+    on = schedule.today()
+    jobs = [
+        PartJob(k, db.path, study, on, after, through, files)
+        for k, ((after, through), files) in enumerate(
+            zip(runs, part_files(finals, len(runs)), strict=True)
+        )
+    ]
+    with atomic_text(directory / CODEBOOK) as f_book:
+        book = csv.writer(f_book)
+        book.writerow(CODEBOOK_HEADER)
+        book.writerows(codebook_rows(study))
+        subjects, answer_rows, visit_rows = write_parts(
+            _write_part, jobs, finals, ticker.tick, "CSV export"
+        )
+    ticker.done(f"CSV export: {subjects} subjects, {answer_rows} answers written to {directory}")
+    paths = (*finals, directory / CODEBOOK)
+    return CsvExport(directory, paths, subjects, answer_rows, visit_rows, len(jobs))
+
+
+def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
+    """Write one run of subjects into `job.files` (answers_long, visits_wide); the counts of
+    subjects, answer rows and visit rows written. Run 0 writes the header lines."""
+    study = job.study
+    items = [c.name for c in item_columns(study)]
     subjects = answer_rows = visit_rows = 0
     memo: dict[tuple[object, ...], str] = {}
     quoted = _Quoted()
     texts = _Cells()
-    paths = (directory / ANSWERS_LONG, directory / VISITS_WIDE, directory / CODEBOOK)
-    with contextlib.ExitStack() as stack:
-        f_long, f_wide, f_book = (stack.enter_context(atomic_text(p)) for p in paths)
-        book = csv.writer(f_book)
-        book.writerow(CODEBOOK_HEADER)
-        book.writerows(codebook_rows(study))
-        f_long.write(csv_line(long_cols))
-        f_wide.write(csv_line(wide_cols))
-        for record in iter_subject_records(db, history=False):
+    with (
+        storage.open_database(job.db_path, readonly=True, study=study) as db,
+        read_snapshot(db),
+        open(job.files[0], "w", encoding="utf-8", newline="") as f_long,
+        open(job.files[1], "w", encoding="utf-8", newline="") as f_wide,
+    ):
+        if job.index == 0:
+            f_long.write(csv_line([c.name for c in answers_long_columns()]))
+            f_wide.write(csv_line([c.name for c in visits_wide_columns(study)]))
+        records = iter_subject_records(
+            db, on=job.on, history=False, after=job.after, through=job.through
+        )
+        for record in records:
             code = record.subject.code
             visit_of = {s.id: s.visit_code for s in record.sessions}
             replaced_by: dict[str, str] = {}
@@ -282,6 +326,5 @@ def export_csv(db: StudyDb, out: str | Path, *, progress: Progress | None = None
                 f_wide.write(csv_line(row))
                 visit_rows += 1
             subjects += 1
-            ticker.tick(subjects, code)
-    ticker.done(f"CSV export: {subjects} subjects, {answer_rows} answers written to {directory}")
-    return CsvExport(directory, paths, subjects, answer_rows, visit_rows)
+            tick(subjects, code)
+    return subjects, answer_rows, visit_rows

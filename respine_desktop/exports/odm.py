@@ -53,7 +53,7 @@ from respine_desktop.exports.files import atomic_binary, output_file
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.visit_values import SCORE_COLUMNS, VisitValues, visit_values
 from respine_desktop.instruments import Instrument, Item, load_instrument
-from respine_desktop.storage import Staff, StudyDb, list_staff
+from respine_desktop.storage import Staff, StudyDb, list_staff, read_snapshot
 from respine_desktop.storage.chosen_session import choose_session
 from respine_desktop.storage.export_reads import (
     AnswerRow,
@@ -726,57 +726,61 @@ def export_odm(
         path = output_file(Path(out))
     except OSError as exc:
         raise ExportError(str(exc)) from None
-    study = db.study
-    mdv = metadata_version_oid(study)
-    staff = list_staff(db)
-    known_staff = {s.id for s in staff}
-    devices = list_devices(db)
-    known_devices = {d.id for d in devices}
-    admin = _Admin(
-        staff=staff,
-        unknown_staff=sorted(referenced_staff_ids(db) - known_staff),
-        devices=devices,
-        unknown_devices=sorted(referenced_device_ids(db) - known_devices),
-        sites=list_site_rows(db),
-    )
-    now = clock.now_iso()
-    file_type = "Transactional" if history else "Snapshot"
-    total = count_subject_records(db)
-    ticker = Ticker(progress, total, f"ODM export ({file_type.lower()})")
-    subjects = 0
-    with atomic_binary(path) as f:
-        x = _Xml(f)
-        x.start_document()
-        root = {
-            "xmlns": ODM_NS,
-            "ODMVersion": "1.3.2",
-            "FileType": file_type,
-            "FileOID": f"{study.id}.{db.site_code}.{db.device_id}.{now}",
-            "CreationDateTime": now,
-            "AsOfDateTime": now,
-            "Originator": f"{SOURCE_SYSTEM} site {db.site_code} device {db.device_id}",
-            "SourceSystem": SOURCE_SYSTEM,
-            "SourceSystemVersion": __version__,
-            "Description": f"{study.title}: "
-            + ("every answer version with its audit record" if history else "current values"),
-        }
-        with x.element("ODM", root):
-            x.newline()
-            _write_study(x, study, mdv)
-            x.newline()
-            _write_admin(x, study, mdv, admin)
-            x.newline()
-            writer = _Writer(x, study, {d.id: d.site_code for d in devices})
-            with x.element("ClinicalData", {"StudyOID": study.oid, "MetaDataVersionOID": mdv}):
+    # One consistent view: the header's staff and devices and every subject from the same state.
+    with read_snapshot(db):
+        study = db.study
+        mdv = metadata_version_oid(study)
+        staff = list_staff(db)
+        known_staff = {s.id for s in staff}
+        devices = list_devices(db)
+        known_devices = {d.id for d in devices}
+        admin = _Admin(
+            staff=staff,
+            unknown_staff=sorted(referenced_staff_ids(db) - known_staff),
+            devices=devices,
+            unknown_devices=sorted(referenced_device_ids(db) - known_devices),
+            sites=list_site_rows(db),
+        )
+        now = clock.now_iso()
+        file_type = "Transactional" if history else "Snapshot"
+        total = count_subject_records(db)
+        ticker = Ticker(progress, total, f"ODM export ({file_type.lower()})")
+        subjects = 0
+        with atomic_binary(path) as f:
+            x = _Xml(f)
+            x.start_document()
+            root = {
+                "xmlns": ODM_NS,
+                "ODMVersion": "1.3.2",
+                "FileType": file_type,
+                "FileOID": f"{study.id}.{db.site_code}.{db.device_id}.{now}",
+                "CreationDateTime": now,
+                "AsOfDateTime": now,
+                "Originator": f"{SOURCE_SYSTEM} site {db.site_code} device {db.device_id}",
+                "SourceSystem": SOURCE_SYSTEM,
+                "SourceSystemVersion": __version__,
+                "Description": f"{study.title}: "
+                + ("every answer version with its audit record" if history else "current values"),
+            }
+            with x.element("ODM", root):
                 x.newline()
-                for record in iter_subject_records(db, history=history):
-                    if history:
-                        writer.history(record)
-                    else:
-                        writer.snapshot(record)
-                    subjects += 1
-                    ticker.tick(subjects, record.subject.code)
-            x.newline()
-        x.end_document()
-    ticker.done(f"ODM export: {subjects} subjects, {writer.item_data} ItemData written to {path}")
-    return OdmExport(path, file_type, subjects, writer.item_data)
+                _write_study(x, study, mdv)
+                x.newline()
+                _write_admin(x, study, mdv, admin)
+                x.newline()
+                writer = _Writer(x, study, {d.id: d.site_code for d in devices})
+                with x.element("ClinicalData", {"StudyOID": study.oid, "MetaDataVersionOID": mdv}):
+                    x.newline()
+                    for record in iter_subject_records(db, history=history):
+                        if history:
+                            writer.history(record)
+                        else:
+                            writer.snapshot(record)
+                        subjects += 1
+                        ticker.tick(subjects, record.subject.code)
+                x.newline()
+            x.end_document()
+        ticker.done(
+            f"ODM export: {subjects} subjects, {writer.item_data} ItemData written to {path}"
+        )
+        return OdmExport(path, file_type, subjects, writer.item_data)

@@ -38,7 +38,7 @@ from respine_desktop.exports.files import atomic_text, output_dir
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.visit_values import SCORE_COLUMNS, VisitValues, visit_values
 from respine_desktop.instruments import Instrument, Item, load_instrument
-from respine_desktop.storage import StudyDb
+from respine_desktop.storage import StudyDb, read_snapshot
 from respine_desktop.storage.export_reads import count_subject_records, iter_subject_records
 from respine_desktop.study import Study
 
@@ -285,65 +285,70 @@ def export_redcap(
         directory = output_dir(Path(out))
     except OSError as exc:
         raise ExportError(str(exc)) from None
-    study = db.study
-    fields = dictionary_fields(study)
-    columns = record_columns(fields)
-    item_types = {
-        item.id: item.type for i in study.instrument_order for item in load_instrument(i).items
-    }
-    total = count_subject_records(db)
-    ticker = Ticker(progress, total, "REDCap export")
-    counts = {"records": 0, "rows": 0}
-    names = (DICTIONARY, ARMS, EVENTS, DESIGNATION, RECORDS)
-    paths = tuple(directory / n for n in names)
+    # One consistent view of the database, however long the export takes.
+    with read_snapshot(db):
+        study = db.study
+        fields = dictionary_fields(study)
+        columns = record_columns(fields)
+        item_types = {
+            item.id: item.type for i in study.instrument_order for item in load_instrument(i).items
+        }
+        total = count_subject_records(db)
+        ticker = Ticker(progress, total, "REDCap export")
+        counts = {"records": 0, "rows": 0}
+        names = (DICTIONARY, ARMS, EVENTS, DESIGNATION, RECORDS)
+        paths = tuple(directory / n for n in names)
 
-    def records() -> Iterator[tuple[str, str, int | None, str, list[VisitValues]]]:
-        for record in iter_subject_records(db, history=False):
-            s = record.subject
-            yield (
-                s.code,
-                s.site_code,
-                s.year_of_birth,
-                s.day0.isoformat(),
-                list(visit_values(study, record, with_endpoints=False)),
-            )
-            counts["records"] += 1
-            ticker.tick(counts["records"], s.code)
+        def records() -> Iterator[tuple[str, str, int | None, str, list[VisitValues]]]:
+            for record in iter_subject_records(db, history=False):
+                s = record.subject
+                yield (
+                    s.code,
+                    s.site_code,
+                    s.year_of_birth,
+                    s.day0.isoformat(),
+                    list(visit_values(study, record, with_endpoints=False)),
+                )
+                counts["records"] += 1
+                ticker.tick(counts["records"], s.code)
 
-    with contextlib.ExitStack() as stack:
-        files = [stack.enter_context(atomic_text(p)) for p in paths]
-        f_dict, f_arms, f_events, f_design, f_records = files
-        f_dict.write(DICTIONARY_HEADER)
-        writer = csv.writer(f_dict, lineterminator="\n")
-        writer.writerows(f.row() for f in fields)
-        csv.writer(f_arms, lineterminator="\n").writerows(
-            [("arm_num", "name"), (str(ARM), study.id)]
-        )
-        events = csv.writer(f_events, lineterminator="\n")
-        events.writerow(
-            (
-                "event_name",
-                "arm_num",
-                "day_offset",
-                "offset_min",
-                "offset_max",
-                "unique_event_name",
-                "custom_event_label",
+        with contextlib.ExitStack() as stack:
+            files = [stack.enter_context(atomic_text(p)) for p in paths]
+            f_dict, f_arms, f_events, f_design, f_records = files
+            f_dict.write(DICTIONARY_HEADER)
+            writer = csv.writer(f_dict, lineterminator="\n")
+            writer.writerows(f.row() for f in fields)
+            csv.writer(f_arms, lineterminator="\n").writerows(
+                [("arm_num", "name"), (str(ARM), study.id)]
             )
+            events = csv.writer(f_events, lineterminator="\n")
+            events.writerow(
+                (
+                    "event_name",
+                    "arm_num",
+                    "day_offset",
+                    "offset_min",
+                    "offset_max",
+                    "unique_event_name",
+                    "custom_event_label",
+                )
+            )
+            design = csv.writer(f_design, lineterminator="\n")
+            design.writerow(("arm_num", "unique_event_name", "form"))
+            for n, visit in enumerate(study.visits):
+                name = event_name(study, visit.code)
+                events.writerow(
+                    (name, ARM, visit.day, visit.window_before, visit.window_after, "", "")
+                )
+                unique = unique_event_name(name)
+                for form in ([REGISTRATION] if n == 0 else []) + [*visit.instruments, SCORES]:
+                    design.writerow((ARM, unique, form))
+            f_records.write(csv_line(columns, "\n"))
+            for row in _rows(study, columns, item_types, records()):
+                f_records.write(csv_line(row, "\n"))
+                counts["rows"] += 1
+        ticker.done(
+            f"REDCap export: {counts['records']} records, {counts['rows']} event rows "
+            f"in {directory}"
         )
-        design = csv.writer(f_design, lineterminator="\n")
-        design.writerow(("arm_num", "unique_event_name", "form"))
-        for n, visit in enumerate(study.visits):
-            name = event_name(study, visit.code)
-            events.writerow((name, ARM, visit.day, visit.window_before, visit.window_after, "", ""))
-            unique = unique_event_name(name)
-            for form in ([REGISTRATION] if n == 0 else []) + [*visit.instruments, SCORES]:
-                design.writerow((ARM, unique, form))
-        f_records.write(csv_line(columns, "\n"))
-        for row in _rows(study, columns, item_types, records()):
-            f_records.write(csv_line(row, "\n"))
-            counts["rows"] += 1
-    ticker.done(
-        f"REDCap export: {counts['records']} records, {counts['rows']} event rows in {directory}"
-    )
-    return RedcapExport(directory, paths, counts["records"], counts["rows"])
+        return RedcapExport(directory, paths, counts["records"], counts["rows"])

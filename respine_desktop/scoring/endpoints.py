@@ -37,6 +37,10 @@ MCID_MCS_POINTS = 5.0
 # A double that is the nearest double to a fraction with a denominator up to this is read as that
 # fraction: every VAS (tenths of a mm) and ODI (20 × sum / answered) value is one.
 _SIMPLEST_DENOMINATOR = 1000
+# Below this magnitude a double lies within 2**-44 of the fraction it stands for, far closer than
+# 1 / (2 q²) for any q ≤ 1000: by Legendre's theorem that fraction is then one of the double's
+# continued-fraction convergents, which `_convergent` finds with integer arithmetic alone.
+_CONVERGENT_RANGE = 1024.0
 
 
 # Scores repeat (ODI takes 51 values per answered count, VAS 1001): a cache spares the exports
@@ -53,9 +57,33 @@ def exact(value: float) -> Fraction:
     """
     if isinstance(value, int):
         return Fraction(value)
+    if abs(value) < _CONVERGENT_RANGE:
+        simple = _convergent(value)
+        return Fraction(value) if simple is None else Fraction(*simple)
     as_is = Fraction(value)
-    simple = as_is.limit_denominator(_SIMPLEST_DENOMINATOR)
-    return simple if float(simple) == value else as_is
+    nearest = as_is.limit_denominator(_SIMPLEST_DENOMINATOR)
+    return nearest if float(nearest) == value else as_is
+
+
+def _convergent(value: float) -> tuple[int, int] | None:
+    """(p, q) with q ≤ 1000 and `value` the double nearest to p/q, or None if there is none.
+
+    The same answer as ``Fraction(value).limit_denominator(1000)`` checked by rounding back, for
+    |value| < 1024 (see `_CONVERGENT_RANGE`; the fraction nearest a double is unique as `exact`
+    says), computed on the exact integer ratio without building a Fraction per step: the
+    exports call this for every distinct SF-36 summary score, nearly one per visit.
+    """
+    n, d = value.as_integer_ratio()
+    p0, q0, p1, q1 = 0, 1, 1, 0
+    while d:
+        a = n // d
+        p0, q0, p1, q1 = p1, q1, p0 + a * p1, q0 + a * q1
+        if q1 > _SIMPLEST_DENOMINATOR:
+            return None
+        if p1 / q1 == value:  # int / int is correctly rounded: the double nearest to p1/q1
+            return p1, q1
+        n, d = d, n - a * d
+    return None
 
 
 def _checked(measure: str, name: str, value: float | None) -> Fraction | None:
@@ -76,6 +104,9 @@ def _measure(measure: str) -> bool:
         raise ValueError(f"unknown measure {measure!r} (known: {known})") from None
 
 
+# A follow-up visit asks for the same pair several times (change, MCID, responder): cached.
+# `typed`, so that True is not taken for 1 (a bool is refused, 1 is not).
+@lru_cache(maxsize=256, typed=True)
 def _improvement(
     measure: str, baseline: float | None, followup: float | None
 ) -> tuple[Fraction, Fraction] | None:

@@ -35,10 +35,12 @@ Public API (every function takes an open `StudyDb` first, except the ones openin
     iter_study_scores(db) -> iter[SubjectScoreSet]; count_subjects(db)   # streaming, bulk
     visit_status_counts(db, on=None) -> [VisitCount]        # subjects by status per visit
     iter_subject_records(db) -> iter[SubjectRecord]         # exports: one subject at a time
+    subject_ranges(db, parts) -> [(after, through)]         # subjects split for parallel work
     merge_bundle(db, rows, bundle=...) -> MergeResult; list_conflicts(db) -> [Conflict]
     get_site_key(db) / ensure_site_key(db) / install_site_key(db, key, replace=False)
 
     with transaction(db): ...                              # group calls: one commit
+    with read_snapshot(db): ...                            # long reads: one consistent view
 
 Errors are `StorageError` subclasses (see `errors`), each with a one-line message; a refused
 call has written nothing (except a refused login, which records the attempt).
@@ -73,6 +75,7 @@ from respine_desktop.storage.database import (
     StudyDb,
     create_database,
     open_database,
+    read_snapshot,
     transaction,
 )
 from respine_desktop.storage.errors import (
@@ -100,7 +103,11 @@ from respine_desktop.storage.errors import (
     WriteFailed,
     WrongPin,
 )
-from respine_desktop.storage.export_reads import SubjectRecord, iter_subject_records
+from respine_desktop.storage.export_reads import (
+    SubjectRecord,
+    iter_subject_records,
+    subject_ranges,
+)
 from respine_desktop.storage.records import (
     ROLES,
     SESSION_STATES,
@@ -271,6 +278,7 @@ __all__ = [
     "open_session_for",
     "open_sessions",
     "park_session",
+    "read_snapshot",
     "record_answer",
     "record_answers",
     "register_subject",
@@ -283,6 +291,7 @@ __all__ = [
     "set_position",
     "start_session",
     "subject_code",
+    "subject_ranges",
     "subject_scores",
     "subject_sessions",
     "subject_visit",

@@ -120,6 +120,27 @@ def transaction(db: StudyDb) -> Iterator[None]:
         raise WriteFailed(f"{db.path}: could not write, nothing was saved ({exc})") from exc
 
 
+@contextlib.contextmanager
+def read_snapshot(db: StudyDb) -> Iterator[None]:
+    """One read transaction: every query inside sees the database as it was at the first one.
+
+    For the long reads of an export: a bundle imported or a subject registered meanwhile (WAL
+    lets writers go on) appears in none of its rows rather than in some. Nothing is written;
+    inside a transaction already (a caller's own), it reads in that one.
+    """
+    conn = db.conn
+    if conn.in_transaction:
+        yield
+        return
+    conn.execute("BEGIN DEFERRED")
+    try:
+        conn.execute("SELECT 1 FROM sqlite_schema LIMIT 1").fetchall()  # the snapshot starts here
+        yield
+    finally:
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+
+
 def new_id() -> str:
     """A new UUID version 7 (RFC 9562) as text: the key of every record.
 

@@ -137,8 +137,10 @@ class SiteRow:
 
 _SUBJECTS = (
     "SELECT id, code, site_code, day0, year_of_birth, created_at, created_by, device_id "
-    "FROM subjects WHERE code > ? ORDER BY code LIMIT ?"
+    "FROM subjects WHERE code > ? AND code <= ? ORDER BY code LIMIT ?"
 )
+# Above every subject code in binary (UTF-8) order: codes are ASCII (`subjects.SUBJECT_CODE`).
+_LAST_CODE = "\U0010ffff"
 # Subjects are read in chunks: a handful of queries per chunk instead of five per subject.
 CHUNK = 200
 _VISITS = (
@@ -181,9 +183,33 @@ def _answers_sql() -> str:
     )
 
 
-def count_subject_records(db: StudyDb) -> int:
+def count_subject_records(db: StudyDb, *, after: str = "", through: str | None = None) -> int:
     """How many records `iter_subject_records` yields (for progress fractions)."""
-    return int(db.conn.execute("SELECT count(*) FROM subjects").fetchone()[0])
+    row = db.conn.execute(
+        "SELECT count(*) FROM subjects WHERE code > ? AND code <= ?",
+        [after, _LAST_CODE if through is None else through],
+    ).fetchone()
+    return int(row[0])
+
+
+def subject_ranges(db: StudyDb, parts: int) -> list[tuple[str, str | None]]:
+    """The subjects split by code into at most `parts` runs of (nearly) equal size.
+
+    Each run is ``(after, through)`` for `iter_subject_records` (`through` None: to the end):
+    together the runs hold every subject once, in code order, so an export can write the runs in
+    parallel and join them.
+    """
+    total = count_subject_records(db)
+    parts = max(1, min(parts, total))
+    bounds: list[str] = []
+    for k in range(1, parts):
+        row = db.conn.execute(
+            "SELECT code FROM subjects ORDER BY code LIMIT 1 OFFSET ?", [total * k // parts - 1]
+        ).fetchone()
+        bounds.append(str(row[0]))
+    starts = ["", *bounds]
+    ends: list[str | None] = [*bounds, None]
+    return list(zip(starts, ends, strict=True))
 
 
 def _subject(row: tuple[Any, ...]) -> Subject:
@@ -269,18 +295,25 @@ def _chunk(
 
 
 def iter_subject_records(
-    db: StudyDb, *, on: date | None = None, history: bool = True
+    db: StudyDb,
+    *,
+    on: date | None = None,
+    history: bool = True,
+    after: str = "",
+    through: str | None = None,
 ) -> Iterator[SubjectRecord]:
     """Every subject in code order with all its rows (see `SubjectRecord`); statuses as of `on`.
 
     Without `history`, the stored score rows and who marked a visit missed (the audit trail of
     an ODM --history file) are not read: `scores` is empty and `missed_by` / `missed_at` None.
-    Subjects are read `CHUNK` at a time, so memory holds at most one chunk's rows.
+    `after` / `through` limit the walk to the codes above `after` up to `through` included (see
+    `subject_ranges`). Subjects are read `CHUNK` at a time, so memory holds at most one chunk's
+    rows. For one consistent view of a database others write to, iterate in a `read_snapshot`.
     """
     on = on or schedule.today()
-    last = ""
+    last, end = after, _LAST_CODE if through is None else through
     while True:
-        rows = db.conn.execute(_SUBJECTS, [last, CHUNK]).fetchall()
+        rows = db.conn.execute(_SUBJECTS, [last, end, CHUNK]).fetchall()
         if not rows:
             return
         yield from _chunk(db, rows, on, history)

@@ -1,0 +1,205 @@
+"""Exports written by several worker processes: the same bytes as one process, nothing left
+behind when a worker dies or the export is cancelled, and one consistent view of the database."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from exports_support import (
+    TODAY,
+    conflicted_hub,
+    controlled_clock,
+    demo_db,
+    hub_and_kiosks,
+    scenario_db,
+)
+from part_writers import jobs, stalling_writer
+from storage_support import coord
+
+from respine_desktop import exports, storage
+from respine_desktop.exports.csv_export import export_csv
+from respine_desktop.exports.errors import ExportError
+from respine_desktop.exports.subject_parts import (
+    MIN_SUBJECTS_PER_WORKER,
+    default_workers,
+    write_parts,
+)
+from respine_desktop.storage.export_reads import count_subject_records, iter_subject_records
+
+CSV_FILES = ("answers_long.csv", "visits_wide.csv", "codebook.csv")
+
+
+def csv_bytes(db_path: Path, out: Path, workers: int) -> dict[str, bytes]:
+    with controlled_clock(), storage.open_database(db_path, readonly=True) as db:
+        result = export_csv(db, out, workers=workers)
+    assert sorted(p.name for p in out.iterdir()) == sorted(CSV_FILES)  # no part file left
+    assert result.subjects == len({line.split(b",")[0] for line in lines(out)}) - 1
+    return {name: (out / name).read_bytes() for name in CSV_FILES}
+
+
+def lines(out: Path) -> list[bytes]:
+    return (out / "visits_wide.csv").read_bytes().splitlines()
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("parallel") / "demo.db"
+    demo_db(path, subjects=24, seed=7)
+    return path
+
+
+def test_workers_write_the_same_bytes_as_one_process(demo: Path, tmp_path: Path) -> None:
+    one = csv_bytes(demo, tmp_path / "one", workers=1)
+    assert one["answers_long.csv"].count(b"\r\n") > 24 * 100  # a real study, not a stub
+    for workers in (2, 3, 7):
+        assert csv_bytes(demo, tmp_path / f"w{workers}", workers=workers) == one
+
+
+def test_corrections_skips_and_kiosk_conflicts_survive_the_split(tmp_path: Path) -> None:
+    scenario_db(tmp_path / "scenario.db")
+    assert csv_bytes(tmp_path / "scenario.db", tmp_path / "s1", workers=1) == csv_bytes(
+        tmp_path / "scenario.db", tmp_path / "s3", workers=3
+    )
+    with hub_and_kiosks(tmp_path) as (hub, a, b, c):
+        conflicted_hub(hub, a, b, c)
+        with storage.open_database(hub) as db:
+            storage.register_subject(db, "RSP-01-031", day0=TODAY, staff=coord(db))
+    one = csv_bytes(hub, tmp_path / "h1", workers=1)
+    assert b"conflict" in one["visits_wide.csv"]
+    assert csv_bytes(hub, tmp_path / "h2", workers=2) == one
+
+
+def test_subject_ranges_cover_every_subject_once_in_order(demo: Path) -> None:
+    with storage.open_database(demo, readonly=True) as db:
+        every = [r.subject.code for r in iter_subject_records(db, history=False)]
+        for parts in (1, 2, 5, 24, 100):
+            runs = storage.subject_ranges(db, parts)
+            assert len(runs) == min(parts, 24)
+            walked = [
+                r.subject.code
+                for after, through in runs
+                for r in iter_subject_records(db, history=False, after=after, through=through)
+            ]
+            assert walked == every
+            sizes = [count_subject_records(db, after=a, through=t) for a, t in runs]
+            assert max(sizes) - min(sizes) <= 1
+
+
+def test_worker_count_follows_cores_and_study_size() -> None:
+    assert default_workers(10) == 1  # a small study is not worth starting a process
+    big = default_workers(100 * MIN_SUBJECTS_PER_WORKER)
+    assert 1 <= big <= min(4, os.cpu_count() or 1)
+    assert default_workers(2 * MIN_SUBJECTS_PER_WORKER) <= 2
+
+
+def test_a_killed_worker_fails_the_export_and_leaves_no_file(tmp_path: Path) -> None:
+    final = tmp_path / "answers_long.csv"
+    final.write_bytes(b"an earlier export\r\n")
+    killed: list[int] = []
+
+    def tick(done: int, code: str) -> None:
+        # Kill a worker when one reports: it dies mid-run, as on a crash.
+        for victim in multiprocessing.active_children():
+            if not killed and victim.pid is not None:
+                os.kill(victim.pid, signal.SIGKILL)
+                killed.append(victim.pid)
+
+    with pytest.raises(
+        ExportError, match=r"^CSV export: worker [12] of 2 stopped \(killed by signal 9\)"
+    ):
+        write_parts(stalling_writer, jobs(tmp_path, final, 2), [final], tick, "CSV export")
+    assert killed
+    assert [p.name for p in tmp_path.iterdir()] == ["answers_long.csv"]  # no part file left
+    assert final.read_bytes() == b"an earlier export\r\n"  # the earlier export is untouched
+    assert multiprocessing.active_children() == []  # the other worker was stopped too
+
+
+def test_an_error_in_a_worker_is_reported_with_its_message(demo: Path, tmp_path: Path) -> None:
+    with controlled_clock(), storage.open_database(demo, readonly=True) as db:
+        db.path = tmp_path / "gone.db"  # the workers cannot open it
+        with pytest.raises(ExportError, match=r"^CSV export: .*gone\.db: no such database file"):
+            export_csv(db, tmp_path / "out", workers=2)
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_workers_of_a_killed_export_stop_and_remove_their_parts(tmp_path: Path) -> None:
+    """Crash test: the export's own process is killed; its workers notice, remove their part
+    files and exit instead of writing on for nobody."""
+    parent = subprocess.Popen(
+        [sys.executable, str(Path(__file__).with_name("part_writers.py")), str(tmp_path)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None
+        parent.stdout.readline()  # a worker reported
+        both = ["out.txt.part1.partial", "out.txt.partial"]
+        assert wait_for(lambda: sorted(p.name for p in tmp_path.iterdir()) == both)
+    finally:
+        parent.kill()
+        parent.wait()
+        parent.stdout.close()
+    assert wait_for(lambda: not any(tmp_path.iterdir())), list(tmp_path.iterdir())
+
+
+def wait_for(condition: Callable[[], bool], seconds: float = 30) -> bool:
+    """Poll `condition` (the workers are other processes: the file system is what we see)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+class Cancelled(Exception):
+    pass
+
+
+def test_a_cancelled_export_stops_the_workers_and_leaves_no_file(
+    demo: Path, tmp_path: Path
+) -> None:
+    def progress(fraction: float, message: str) -> None:
+        if 0 < fraction < 1:
+            raise Cancelled
+
+    with (
+        controlled_clock(),
+        storage.open_database(demo, readonly=True) as db,
+        pytest.raises(Cancelled),
+    ):
+        export_csv(db, tmp_path / "out", workers=2, progress=progress)
+    assert list((tmp_path / "out").iterdir()) == []
+    assert multiprocessing.active_children() == []
+
+
+def test_progress_reaches_the_end_across_workers(demo: Path, tmp_path: Path) -> None:
+    calls: list[tuple[float, str]] = []
+    with controlled_clock(), storage.open_database(demo, readonly=True) as db:
+        exports.export_csv(db, tmp_path, workers=2, progress=lambda f, m: calls.append((f, m)))
+    fractions = [f for f, _ in calls]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) > 2
+    assert "24 subjects" in calls[-1][1]
+
+
+def test_a_snapshot_does_not_see_what_is_written_meanwhile(tmp_path: Path) -> None:
+    scenario_db(tmp_path / "study.db")
+    with (
+        storage.open_database(tmp_path / "study.db", readonly=True) as reader,
+        storage.open_database(tmp_path / "study.db") as writer,
+    ):
+        with storage.read_snapshot(reader):
+            before = count_subject_records(reader)
+            with controlled_clock():
+                storage.register_subject(writer, "RSP-01-099", day0=TODAY, staff=coord(writer))
+            assert count_subject_records(reader) == before
+            assert [r.subject.code for r in iter_subject_records(reader)][-1] != "RSP-01-099"
+        assert count_subject_records(reader) == before + 1
