@@ -128,8 +128,11 @@ class ExportView(QWidget):
         self.export_button.clicked.connect(lambda: self.start())
         self.open_button = button(t(lang, "console.export.open_folder"))
         self.open_button.clicked.connect(self.open_folder)
+        self.cancel_button = button(t(lang, "common.cancel"))
+        self.cancel_button.clicked.connect(self.cancel)
         row.addWidget(self.export_button)
         row.addWidget(self.open_button)
+        row.addWidget(self.cancel_button)
         row.addStretch(1)
         column.addLayout(row)
         self.progress = QProgressBar()
@@ -184,6 +187,12 @@ class ExportView(QWidget):
         job.start()
         return job
 
+    def cancel(self) -> None:
+        """Stop the running export: it writes nothing and earlier files stay as they were."""
+        if self.job is not None:
+            self.job.cancel()
+            self.cancel_button.setEnabled(False)
+
     def open_folder(self) -> None:
         if self.out is not None:
             folder = self.out if self.out.is_dir() else self.out.parent
@@ -222,3 +231,5 @@ class ExportView(QWidget):
         for choice in self.buttons.values():
             choice.setEnabled(not busy)
         self.open_button.setEnabled(not busy and self.out is not None)
+        self.cancel_button.setVisible(busy)
+        self.cancel_button.setEnabled(busy)

@@ -53,6 +53,32 @@ def test_a_csv_export_runs_off_the_ui_thread(
     assert view.export_button.isEnabled() and view.open_button.isEnabled()
 
 
+def test_a_running_export_can_be_cancelled_and_writes_nothing(
+    qtbot: QtBot, view: ExportView, tmp_path: Path
+) -> None:
+    out = tmp_path / "csv"
+    out.mkdir()
+    (out / "visits_wide.csv").write_bytes(b"an earlier export\r\n")
+    gate = threading.Event()
+
+    def hold(job: BackgroundJob) -> None:
+        # The export waits in its first progress report until the test has clicked Cancel.
+        job.progressed.connect(lambda *_: gate.wait(60), Qt.ConnectionType.DirectConnection)
+
+    view.started.connect(hold)
+    assert view.cancel_button.isHidden()
+    job = view.start(out)
+    assert job is not None
+    assert not view.cancel_button.isHidden() and view.cancel_button.isEnabled()
+    with qtbot.waitSignal(job.ended, timeout=120_000):
+        qtbot.mouseClick(view.cancel_button, Qt.MouseButton.LeftButton)
+        gate.set()
+    assert view.status.text() == "Cancelled: no file was written."
+    assert [p.name for p in out.iterdir()] == ["visits_wide.csv"]
+    assert (out / "visits_wide.csv").read_bytes() == b"an earlier export\r\n"
+    assert view.cancel_button.isHidden() and view.export_button.isEnabled()
+
+
 @pytest.mark.parametrize("key", ["odm", "odm_history"])
 def test_an_odm_export_writes_one_xml_file(
     qtbot: QtBot, view: ExportView, tmp_path: Path, key: str
