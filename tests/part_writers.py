@@ -4,6 +4,7 @@ name), and, run as a script, an export process for a test to kill:
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -14,11 +15,32 @@ from respine_desktop.study import load_study
 
 
 def stalling_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
-    """Writes half its file, reports once, then hangs until killed."""
+    """Writes half its file, reports once (its process id as the code), then hangs until
+    killed."""
     job.files[0].write_bytes(b"half a part")
-    tick(1, "RSP-01-001")
+    tick(1, str(os.getpid()))
     time.sleep(120)
     return (1,)
+
+
+def first_file_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
+    """Writes its first part file only (as a run whose second file was lost)."""
+    job.files[0].write_bytes(f"run {job.index}\r\n".encode())
+    tick(1, "RSP-01-001")
+    return (1,)
+
+
+def two_file_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
+    """Writes both part files: a line naming its run in each."""
+    for k, path in enumerate(job.files):
+        path.write_bytes(f"file {k} run {job.index}\r\n".encode())
+    tick(1, "RSP-01-001")
+    return (1,)
+
+
+def buggy_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
+    """Fails as a bug would (not a storage, export or file error)."""
+    return ({"a": 1}["missing key"],)
 
 
 def endless_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:

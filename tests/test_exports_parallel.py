@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -21,18 +22,28 @@ from exports_support import (
     hub_and_kiosks,
     scenario_db,
 )
-from part_writers import jobs, stalling_writer
+from part_writers import (
+    buggy_writer,
+    endless_writer,
+    first_file_writer,
+    jobs,
+    stalling_writer,
+    two_file_writer,
+)
 from storage_support import coord
 
 from respine_desktop import exports, storage
-from respine_desktop.exports.csv_export import export_csv
+from respine_desktop.exports.csv_export import _write_part, export_csv
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.subject_parts import (
     MIN_SUBJECTS_PER_WORKER,
+    PartJob,
     default_workers,
+    part_files,
     write_parts,
 )
 from respine_desktop.storage.export_reads import count_subject_records, iter_subject_records
+from respine_desktop.study import load_study
 
 CSV_FILES = ("answers_long.csv", "visits_wide.csv", "codebook.csv")
 
@@ -164,21 +175,114 @@ class Cancelled(Exception):
     pass
 
 
-def test_a_cancelled_export_stops_the_workers_and_leaves_no_file(
-    demo: Path, tmp_path: Path
-) -> None:
+def test_a_cancelled_export_stops_the_workers_and_leaves_no_file(tmp_path: Path) -> None:
+    final = tmp_path / "answers_long.csv"
+    final.write_bytes(b"an earlier export\r\n")
+    pids: list[int] = []
+
+    def tick(done: int, code: str) -> None:
+        pids.append(int(code))  # the stalling writer reports its process id
+        raise Cancelled
+
+    with pytest.raises(Cancelled):
+        write_parts(stalling_writer, jobs(tmp_path, final, 2), [final], tick, "CSV export")
+    assert pids
+    for pid in pids:  # stopped (and reaped), not left to sleep for two minutes
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert [p.name for p in tmp_path.iterdir()] == ["answers_long.csv"]
+    assert final.read_bytes() == b"an earlier export\r\n"
+
+
+def test_a_cancel_after_the_last_subject_still_replaces_nothing(demo: Path, tmp_path: Path) -> None:
+    """The last chance to cancel is just before the files are renamed: then nothing changes."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "visits_wide.csv").write_bytes(b"an earlier export\r\n")
+
     def progress(fraction: float, message: str) -> None:
-        if 0 < fraction < 1:
+        if "replacing the files" in message:
             raise Cancelled
 
-    with (
-        controlled_clock(),
-        storage.open_database(demo, readonly=True) as db,
-        pytest.raises(Cancelled),
-    ):
-        export_csv(db, tmp_path / "out", workers=2, progress=progress)
-    assert list((tmp_path / "out").iterdir()) == []
-    assert multiprocessing.active_children() == []
+    for workers in (1, 2):
+        with (
+            controlled_clock(),
+            storage.open_database(demo, readonly=True) as db,
+            pytest.raises(Cancelled),
+        ):
+            export_csv(db, out, workers=workers, progress=progress)
+        assert [p.name for p in out.iterdir()] == ["visits_wide.csv"]
+        assert (out / "visits_wide.csv").read_bytes() == b"an earlier export\r\n"
+
+
+def test_files_replace_earlier_ones_only_once_every_file_is_complete(tmp_path: Path) -> None:
+    """Run 1 lost its second part: joining it fails, and neither file is replaced, not even
+    the first one, whose parts were all there."""
+    finals = [tmp_path / "answers_long.csv", tmp_path / "visits_wide.csv"]
+    for f in finals:
+        f.write_bytes(b"an earlier export\r\n")
+    runs = [
+        PartJob(k, tmp_path / "none.db", load_study(), TODAY, "", None, files)
+        for k, files in enumerate(part_files(finals, 2))
+    ]
+    with pytest.raises(FileNotFoundError, match=r"visits_wide\.csv\.part1\.partial"):
+        write_parts(first_file_writer, runs, finals, lambda *_: None, "CSV export")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["answers_long.csv", "visits_wide.csv"]
+    assert all(f.read_bytes() == b"an earlier export\r\n" for f in finals)
+    write_parts(two_file_writer, runs, finals, lambda *_: None, "CSV export")
+    assert finals[1].read_bytes() == b"file 1 run 0\r\nfile 1 run 1\r\n"
+
+
+def test_a_worker_that_dies_while_another_reports_is_noticed(tmp_path: Path) -> None:
+    final = tmp_path / "out.txt"
+    reports: list[int] = []
+
+    def tick(done: int, code: str) -> None:
+        reports.append(done)
+        if len(reports) == 1:
+            victim = multiprocessing.active_children()[0]
+            assert victim.pid is not None
+            os.kill(victim.pid, signal.SIGKILL)
+        # The survivor reports every 10 ms for ever: without a liveness check between its
+        # reports the export would never end. Fail instead of hanging.
+        assert len(reports) < 3000, "the killed worker was not noticed"
+
+    with pytest.raises(ExportError, match=r"stopped \(killed by signal 9\)"):
+        write_parts(endless_writer, jobs(tmp_path, final, 2), [final], tick, "test")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_bug_in_a_worker_is_raised_with_its_traceback(tmp_path: Path) -> None:
+    final = tmp_path / "out.txt"
+    with pytest.raises(RuntimeError, match=r"(?s)worker \d failed:.*KeyError: 'missing key'"):
+        write_parts(buggy_writer, jobs(tmp_path, final, 2), [final], lambda *_: None, "test")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_worker_whose_snapshot_differs_from_the_callers_is_refused(
+    tmp_path: Path,
+) -> None:
+    """The runs must read one state: a write between the caller's snapshot and a worker's
+    makes the run fail with SnapshotChanged (export_csv then writes in one process)."""
+    scenario_db(tmp_path / "study.db")
+    with storage.open_database(tmp_path / "study.db") as db, controlled_clock():
+        with storage.read_snapshot(db):
+            stamp = storage.state_stamp(db)
+        storage.register_subject(db, "RSP-01-098", day0=TODAY, staff=coord(db))
+        finals = [tmp_path / "out" / "answers_long.csv", tmp_path / "out" / "visits_wide.csv"]
+        finals[0].parent.mkdir()
+        runs = storage.subject_ranges(db, 2)
+        stale = [
+            PartJob(k, db.path, db.study, TODAY, after, through, files, stamp)
+            for k, ((after, through), files) in enumerate(
+                zip(runs, part_files(finals, 2), strict=True)
+            )
+        ]
+        with pytest.raises(storage.SnapshotChanged, match="changed while it was being read"):
+            write_parts(_write_part, stale, finals, lambda *_: None, "CSV export")
+        assert list(finals[0].parent.iterdir()) == []
+        fresh = [replace(job, stamp=storage.state_stamp(db)) for job in stale]
+        assert write_parts(_write_part, fresh, finals, lambda *_: None, "CSV export")[0] == 4
 
 
 def test_progress_reaches_the_end_across_workers(demo: Path, tmp_path: Path) -> None:
@@ -203,3 +307,19 @@ def test_a_snapshot_does_not_see_what_is_written_meanwhile(tmp_path: Path) -> No
             assert count_subject_records(reader) == before
             assert [r.subject.code for r in iter_subject_records(reader)][-1] != "RSP-01-099"
         assert count_subject_records(reader) == before + 1
+
+
+def test_nothing_can_be_written_inside_a_snapshot(tmp_path: Path) -> None:
+    scenario_db(tmp_path / "study.db")
+    with storage.open_database(tmp_path / "study.db") as db, controlled_clock():
+        before = count_subject_records(db)
+        with storage.read_snapshot(db), pytest.raises(storage.WriteFailed):
+            storage.register_subject(db, "RSP-01-097", day0=TODAY, staff=coord(db))
+        assert count_subject_records(db) == before
+        storage.register_subject(db, "RSP-01-097", day0=TODAY, staff=coord(db))  # after: yes
+        assert count_subject_records(db) == before + 1
+    with storage.open_database(tmp_path / "study.db", readonly=True) as reader:
+        with storage.read_snapshot(reader):
+            pass
+        # a read-only connection stays read-only after a snapshot
+        assert reader.conn.execute("PRAGMA query_only").fetchone()[0] == 1

@@ -111,6 +111,7 @@ class ExportView(QWidget):
         self.db, self.lang = db, lang
         self.job: BackgroundJob | None = None
         self.out: Path | None = None
+        self.cancel_requested = False
         column = QVBoxLayout(self)
         column.addWidget(label(t(lang, "console.export.title"), "subtitle"))
         column.addWidget(label(t(lang, "console.export.hint"), "hint"))
@@ -179,6 +180,7 @@ class ExportView(QWidget):
         job.ended.connect(self._on_ended)
         self.destroyed.connect(job.cancel)
         self.job, self.out = job, out
+        self.cancel_requested = False
         self.progress.setValue(0)
         self.progress.show()
         self._say(t(self.lang, "console.export.working", percent=0), "hint")
@@ -190,6 +192,7 @@ class ExportView(QWidget):
     def cancel(self) -> None:
         """Stop the running export: it writes nothing and earlier files stay as they were."""
         if self.job is not None:
+            self.cancel_requested = True
             self.job.cancel()
             self.cancel_button.setEnabled(False)
 
@@ -216,6 +219,8 @@ class ExportView(QWidget):
         if self.job is not None and self.job.cancelled:
             self.out = None
             self._say(t(self.lang, "console.pdf.cancelled"), "hint")
+        elif self.job is not None and self.job.completed and self.cancel_requested:
+            self._on_succeeded(self.job.result)  # cancelled too late: the files were written
         self.job = None
         self.progress.hide()
         self._refresh()

@@ -43,7 +43,10 @@ class BackgroundJob(QObject):
     """`work(progress)` run off the UI thread.
 
     `progressed(fraction, message)` at most once per whole percent; then `succeeded(result)` or
-    `failed(message)` (not after `cancel()`), and `ended` in every case.
+    `failed(message)` (not after `cancel()`: its receiver may be gone), and `ended` in every case.
+    A cancel that comes too late (the work reports its completion, fraction 1.0, once its result
+    is written) does not stop it: `cancelled` stays False, `completed` is True and `result` holds
+    what was made, for a view that is still there to say so.
     """
 
     progressed = Signal(float, str)
@@ -58,6 +61,9 @@ class BackgroundJob(QObject):
         self._work = work
         self._expected = expected
         self._cancelled = threading.Event()
+        self._stopped = False
+        self.completed = False
+        self.result: object = None
         self._finished = threading.Event()
         self._percent = -1
 
@@ -67,7 +73,8 @@ class BackgroundJob(QObject):
 
     @property
     def cancelled(self) -> bool:
-        return self._cancelled.is_set()
+        """Whether `cancel()` stopped the work (it raised at a progress call)."""
+        return self._stopped
 
     def start(self) -> None:
         """Queue the work on the global thread pool."""
@@ -87,7 +94,7 @@ class BackgroundJob(QObject):
         return self._finished.wait(timeout_ms / 1000)
 
     def _progress(self, fraction: float, message: str) -> None:
-        if self._cancelled.is_set():
+        if self._cancelled.is_set() and fraction < 1.0:
             raise JobCancelled
         percent = int(max(0.0, min(1.0, fraction)) * 100)
         if percent != self._percent:
@@ -98,13 +105,14 @@ class BackgroundJob(QObject):
         try:
             result = self._work(self._progress)
         except JobCancelled:
-            pass
+            self._stopped = True
         except Exception as exc:
             if not isinstance(exc, self._expected):
                 _log.exception("background job failed")
             if not self._cancelled.is_set():
                 emit(self.failed, str(exc) or type(exc).__name__)
         else:
+            self.result, self.completed = result, True
             if not self._cancelled.is_set():
                 emit(self.succeeded, result)
         finally:

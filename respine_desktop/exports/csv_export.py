@@ -20,9 +20,11 @@ checks a whole line at once and quotes only the fields that need it (same RFC 41
 from __future__ import annotations
 
 import csv
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,7 @@ from respine_desktop.exports.codebook import (
     visits_wide_columns,
 )
 from respine_desktop.exports.errors import ExportError
-from respine_desktop.exports.files import atomic_text, output_dir
+from respine_desktop.exports.files import output_dir, partial_path
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.subject_parts import (
     PartJob,
@@ -50,7 +52,7 @@ from respine_desktop.exports.subject_parts import (
 )
 from respine_desktop.exports.visit_values import ENDPOINT_NAMES, SCORE_NAMES, visit_values
 from respine_desktop.instruments import INSTRUMENT_IDS, load_instrument
-from respine_desktop.storage import StudyDb, read_snapshot
+from respine_desktop.storage import SnapshotChanged, StudyDb, read_snapshot, state_stamp
 from respine_desktop.storage.export_reads import (
     AnswerRow,
     count_subject_records,
@@ -244,35 +246,71 @@ def export_csv(
 
     The subjects are written by `workers` processes in parallel (default: `default_workers`,
     one per core for a large study, this process alone for a small one); the files are the same
-    whatever the number.
+    whatever the number. The three files replace earlier ones together, once all are complete.
     """
     try:
         directory = output_dir(Path(out))
     except OSError as exc:
         raise ExportError(str(exc)) from None
-    study = db.study
     finals = (directory / ANSWERS_LONG, directory / VISITS_WIDE)
+    codebook = directory / CODEBOOK
+    for path in (*finals, codebook):
+        if path.is_dir():
+            raise ExportError(f"{path}: is a directory")
     with read_snapshot(db):
         total = count_subject_records(db)
         runs = subject_ranges(db, workers or default_workers(total))
+        stamp = state_stamp(db) if len(runs) > 1 else None
     ticker = Ticker(progress, total, "CSV export")
     on = schedule.today()
+    try:
+        counts = _write_files(db, runs, stamp, on, finals, codebook, ticker)
+    except SnapshotChanged:
+        # A write came in while the workers started: their snapshots may differ. One process
+        # reads one snapshot.
+        runs = subject_ranges(db, 1)
+        counts = _write_files(db, runs, None, on, finals, codebook, ticker)
+    subjects, answer_rows, visit_rows = counts
+    ticker.done(f"CSV export: {subjects} subjects, {answer_rows} answers written to {directory}")
+    paths = (*finals, codebook)
+    return CsvExport(directory, paths, subjects, answer_rows, visit_rows, len(runs))
+
+
+def _write_files(
+    db: StudyDb,
+    runs: list[tuple[str, str | None]],
+    stamp: tuple[int, ...] | None,
+    on: date,
+    finals: tuple[Path, Path],
+    codebook: Path,
+    ticker: Ticker,
+) -> tuple[int, ...]:
+    """The codebook, then the two large files by `runs` (see `export_csv`)."""
     jobs = [
-        PartJob(k, db.path, study, on, after, through, files)
+        PartJob(k, db.path, db.study, on, after, through, files, stamp)
         for k, ((after, through), files) in enumerate(
             zip(runs, part_files(finals, len(runs)), strict=True)
         )
     ]
-    with atomic_text(directory / CODEBOOK) as f_book:
-        book = csv.writer(f_book)
-        book.writerow(CODEBOOK_HEADER)
-        book.writerows(codebook_rows(study))
-        subjects, answer_rows, visit_rows = write_parts(
-            _write_part, jobs, finals, ticker.tick, "CSV export"
-        )
-    ticker.done(f"CSV export: {subjects} subjects, {answer_rows} answers written to {directory}")
-    paths = (*finals, directory / CODEBOOK)
-    return CsvExport(directory, paths, subjects, answer_rows, visit_rows, len(jobs))
+    try:
+        with open(partial_path(codebook), "w", encoding="utf-8", newline="") as f_book:
+            book = csv.writer(f_book)
+            book.writerow(CODEBOOK_HEADER)
+            book.writerows(codebook_rows(db.study))
+            f_book.flush()
+            os.fsync(f_book.fileno())
+    except BaseException:
+        partial_path(codebook).unlink(missing_ok=True)
+        raise
+    return write_parts(
+        _write_part,
+        jobs,
+        finals,
+        ticker.tick,
+        "CSV export",
+        also=(codebook,),
+        before_commit=lambda: ticker.checkpoint("replacing the files"),
+    )
 
 
 def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
@@ -286,7 +324,7 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
     texts = _Cells()
     with (
         storage.open_database(job.db_path, readonly=True, study=study) as db,
-        read_snapshot(db),
+        read_snapshot(db, expect=job.stamp),
         open(job.files[0], "w", encoding="utf-8", newline="") as f_long,
         open(job.files[1], "w", encoding="utf-8", newline="") as f_wide,
     ):

@@ -32,6 +32,12 @@ class Ticker:
             text = f"{self._what}: {done} of {self._total}" + (f" ({detail})" if detail else "")
             self._progress(percent / 100, text)
 
+    def checkpoint(self, detail: str) -> None:
+        """Report the current fraction again, at a point where the work may still stop (before
+        its files replace earlier ones): a cancelling callback raises here."""
+        if self._progress is not None:
+            self._progress(max(self._last, 0) / 100, f"{self._what}: {detail}")
+
     def done(self, message: str) -> None:
         """Report completion (fraction 1.0)."""
         if self._progress is not None:

@@ -1,5 +1,4 @@
-"""Exports written in parallel: the subjects split by code into runs, each run written by its own
-worker process into part files, the parts joined in code order into the final files.
+"""Exports written in parallel: runs of subjects written by worker processes, joined in order.
 
 An export whose rows depend on one subject alone (the CSV files) can be cut between two subjects
 and concatenated again: the joined files are byte for byte those one process would write. The
@@ -7,13 +6,17 @@ work is Python-bound (a 10,000-subject study is 1.8 million answer rows to read 
 processes, not threads, are what let a hub's several cores share it.
 
 Workers start with ``spawn`` (a fresh interpreter: never a fork of a process that runs Qt
-threads; the program's main module must guard its start with ``if __name__ == "__main__"``, as
-`main.py` does) and read the database through their own read-only connection, each in one read
-transaction, so every subject's rows come from one consistent state. A worker reports progress
-and its result over a queue; if one fails, is killed or the export is cancelled (the progress
-callback raised), the others are stopped, every part file is removed and nothing is left under
-a final name. With one worker (a small study, a one-core machine) the run is written in this
-process, through the same code.
+threads). Spawning re-imports the program's main module, so a program that exports must guard
+its start with ``if __name__ == "__main__"``, as `main.py` does. Each worker reads the database
+through its own connection in one read snapshot that must show the state the caller saw
+(`PartJob.stamp`, see `storage.read_snapshot`): if a write came in between, the run raises
+`storage.SnapshotChanged` and the caller writes the export again in one process.
+
+Nothing incomplete is ever left under a final name: every output is first complete and fsynced
+as ``<name>.partial`` (parts joined), then all are renamed back to back. If a worker fails or is
+killed, or the export is cancelled (the progress callback raised), the other workers are
+stopped and every part and partial file is removed; earlier files stay as they were. A worker
+whose parent died stops at its next report and removes its part files.
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ import multiprocessing
 import os
 import queue
 import shutil
+import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -30,12 +35,15 @@ from typing import Any
 
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import partial_path
+from respine_desktop.storage import SnapshotChanged, StorageError
 from respine_desktop.study import Study
 
 # A worker costs about half a second to start (interpreter and imports): not worth it for a run
 # of fewer subjects than this.
 MIN_SUBJECTS_PER_WORKER = 2000
 MAX_WORKERS = 4
+# How often the parent looks for a worker that died without a word (SIGKILL, out of memory).
+_LIVENESS_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,8 @@ class PartJob:
 
     `files` are the part files to write, one per output file; the first run (`index` 0) writes
     the files' headers. `on` is the day visit statuses are computed for (the caller's today: a
-    worker must not read its own clock).
+    worker must not read its own clock). `stamp` is the `storage.state_stamp` the caller read
+    in its snapshot (None: no check, for a run written alone).
     """
 
     index: int
@@ -54,6 +63,7 @@ class PartJob:
     after: str
     through: str | None
     files: tuple[Path, ...]
+    stamp: tuple[int, ...] | None = None
 
 
 Tick = Callable[[int, str], None]
@@ -67,11 +77,15 @@ A module-level function: workers import it by name."""
 def default_workers(subjects: int) -> int:
     """How many processes to use for `subjects`: one per available core, at most `MAX_WORKERS`,
     and no more than one per `MIN_SUBJECTS_PER_WORKER` subjects."""
+    return max(1, min(available_cores(), MAX_WORKERS, subjects // MIN_SUBJECTS_PER_WORKER))
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_WORKERS, subjects // MIN_SUBJECTS_PER_WORKER))
+        return os.cpu_count() or 1
 
 
 def part_files(finals: Sequence[Path], runs: int) -> list[tuple[Path, ...]]:
@@ -92,41 +106,54 @@ def write_parts(
     finals: Sequence[Path],
     tick: Tick,
     what: str,
+    *,
+    also: Sequence[Path] = (),
+    before_commit: Callable[[], None] = lambda: None,
 ) -> tuple[int, ...]:
     """Run `writer` on every job (in worker processes when there are several), join the parts
-    into `finals` (fsynced, renamed into place) and return the summed counts.
+    into each final's ``.partial`` and fsync it, call `before_commit` (a last chance to cancel),
+    then rename every ``.partial`` of `finals` and of `also` (files the caller completed and
+    fsynced as ``.partial`` itself) into place, one after the other. Returns the summed counts.
 
-    Any failure raises (`ExportError` for a worker's, naming `what`) with no part or final file
-    written; an exception raised by `tick` (a cancelled export) propagates the same way.
+    Any failure raises with no part or partial file left and no final file changed: a worker's
+    expected error (storage, export, file) as `ExportError` naming `what`, a changed database as
+    `SnapshotChanged`, anything else (a bug) as `RuntimeError` with the worker's traceback; an
+    exception raised by `tick` or `before_commit` (a cancelled export) propagates as it is.
     """
+    partials = [partial_path(f) for f in (*finals, *also)]
     try:
         if len(jobs) == 1:
             results = [writer(jobs[0], tick)]
         else:
             results = _run_workers(writer, jobs, tick, what)
-        for k, final in enumerate(finals):
-            _join([job.files[k] for job in jobs], final)
+        for k in range(len(finals)):
+            _join([job.files[k] for job in jobs])
+        before_commit()
+        for partial, final in zip(partials, (*finals, *also), strict=True):
+            os.replace(partial, final)
     finally:
         for job in jobs:
             for path in job.files:
                 path.unlink(missing_ok=True)
+        for path in partials:
+            path.unlink(missing_ok=True)
     return tuple(sum(column) for column in zip(*results, strict=True))
 
 
-def _join(parts: Sequence[Path], final: Path) -> None:
-    """Append parts 1.. to part 0, make it durable and rename it to `final`."""
+def _join(parts: Sequence[Path]) -> None:
+    """Append parts 1.. to part 0 and make it durable."""
     with open(parts[0], "ab") as out:
         for part in parts[1:]:
             with open(part, "rb") as f:
                 shutil.copyfileobj(f, out, 1 << 20)
         out.flush()
         os.fsync(out.fileno())
-    os.replace(parts[0], final)
 
 
 def _run_workers(
     writer: PartWriter, jobs: Sequence[PartJob], tick: Tick, what: str
 ) -> list[tuple[int, ...]]:
+    """Start a worker per job, relay its progress to `tick`, collect the results in job order."""
     context = multiprocessing.get_context("spawn")
     messages: Any = context.Queue()
     workers = [
@@ -143,33 +170,46 @@ def _run_workers(
             tick(sum(done), message[3])
         elif kind == "done":
             results[index] = message[2]
-        else:
+        elif kind == "changed":
+            raise SnapshotChanged(message[2])
+        elif kind == "expected":
             raise ExportError(f"{what}: {message[2]}")
+        else:
+            raise RuntimeError(f"{what}: worker {index + 1} failed:\n{message[2]}")
+
+    def check_alive() -> None:
+        stopped = [k for k, w in enumerate(workers) if k not in results and not w.is_alive()]
+        if not stopped:
+            return
+        # A worker's last messages reach the queue before it exits: read them first.
+        while True:
+            try:
+                handle(messages.get_nowait())
+            except queue.Empty:
+                break
+        for k in stopped:
+            if k not in results:
+                raise ExportError(
+                    f"{what}: worker {k + 1} of {len(jobs)} stopped "
+                    f"({_exit_text(workers[k].exitcode)}); nothing was written"
+                )
 
     try:
         for worker in workers:
             worker.start()
             started.append(worker)
+        checked = time.monotonic()
         while len(results) < len(jobs):
             try:
-                handle(messages.get(timeout=0.2))
-                continue
+                message = messages.get(timeout=_LIVENESS_SECONDS)
             except queue.Empty:
-                pass
-            stopped = [k for k, w in enumerate(workers) if k not in results and not w.is_alive()]
-            if stopped:
-                # A worker's last messages reach the queue before it exits: read them first.
-                while True:
-                    try:
-                        handle(messages.get_nowait())
-                    except queue.Empty:
-                        break
-                for k in stopped:
-                    if k not in results:
-                        raise ExportError(
-                            f"{what}: worker {k + 1} of {len(jobs)} stopped "
-                            f"({_exit_text(workers[k].exitcode)}); nothing was written"
-                        )
+                message = None
+            if message is not None:
+                handle(message)
+            if time.monotonic() - checked >= _LIVENESS_SECONDS:
+                # also while the others keep reporting: a dead worker would never report again
+                check_alive()
+                checked = time.monotonic()
         return [results[k] for k in range(len(jobs))]
     finally:
         for process in started:
@@ -188,12 +228,12 @@ def _exit_text(code: int | None) -> str:
 
 
 def _work(writer: PartWriter, job: PartJob, messages: Any) -> None:
-    """A worker process: write the job's part files, report progress and the result.
-
-    A worker whose parent is gone (killed, or the machine's session ended) stops at its next
-    report and removes its part files rather than finish an export nobody will join.
-    """
+    """A worker process: write the job's part files, report progress and the result."""
     parent = multiprocessing.parent_process()
+
+    def parent_gone() -> bool:
+        return parent is not None and not parent.is_alive()
+
     try:
         last = -20
 
@@ -201,12 +241,20 @@ def _work(writer: PartWriter, job: PartJob, messages: Any) -> None:
             nonlocal last
             if subjects - last >= 20:  # a message per 20 subjects is plenty for a progress bar
                 last = subjects
-                if parent is not None and not parent.is_alive():
+                if parent_gone():
                     raise SystemExit("the export's process is gone")
                 messages.put(("tick", job.index, subjects, code))
 
-        messages.put(("done", job.index, writer(job, tick)))
-    except BaseException as exc:  # reported to the parent, which names the export that failed
+        counts = writer(job, tick)
+        if parent_gone():
+            raise SystemExit("the export's process is gone")
+        messages.put(("done", job.index, counts))
+    except BaseException as exc:  # reported to the parent, which decides what it means
         for path in job.files:
             path.unlink(missing_ok=True)
-        messages.put(("error", job.index, str(exc) or type(exc).__name__))
+        if isinstance(exc, SnapshotChanged):
+            messages.put(("changed", job.index, str(exc)))
+        elif isinstance(exc, StorageError | ExportError | OSError):
+            messages.put(("expected", job.index, str(exc) or type(exc).__name__))
+        else:
+            messages.put(("bug", job.index, traceback.format_exc()))

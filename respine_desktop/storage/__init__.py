@@ -40,7 +40,8 @@ Public API (every function takes an open `StudyDb` first, except the ones openin
     get_site_key(db) / ensure_site_key(db) / install_site_key(db, key, replace=False)
 
     with transaction(db): ...                              # group calls: one commit
-    with read_snapshot(db): ...                            # long reads: one consistent view
+    with read_snapshot(db, expect=None): ...               # long reads: one consistent view
+    state_stamp(db) -> tuple                                # what read_snapshot(expect=) compares
 
 Errors are `StorageError` subclasses (see `errors`), each with a one-line message; a refused
 call has written nothing (except a refused login, which records the attempt).
@@ -76,6 +77,7 @@ from respine_desktop.storage.database import (
     create_database,
     open_database,
     read_snapshot,
+    state_stamp,
     transaction,
 )
 from respine_desktop.storage.errors import (
@@ -94,6 +96,7 @@ from respine_desktop.storage.errors import (
     SchemaTooOld,
     SessionIncomplete,
     SessionStateError,
+    SnapshotChanged,
     StorageError,
     UnknownSession,
     UnknownStaff,
@@ -221,6 +224,7 @@ __all__ = [
     "SessionState",
     "SessionStateError",
     "Skipped",
+    "SnapshotChanged",
     "Staff",
     "StorageError",
     "StudyDb",
@@ -290,6 +294,7 @@ __all__ = [
     "set_language",
     "set_position",
     "start_session",
+    "state_stamp",
     "subject_code",
     "subject_ranges",
     "subject_scores",

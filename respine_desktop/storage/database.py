@@ -33,6 +33,7 @@ from respine_desktop.storage.errors import (
     NotARespineDatabase,
     SchemaTooNew,
     SchemaTooOld,
+    SnapshotChanged,
     WriteFailed,
 )
 from respine_desktop.storage.records import DatabaseInfo
@@ -97,8 +98,11 @@ def transaction(db: StudyDb) -> Iterator[None]:
     """
     conn = db.conn
     if conn.in_transaction:
-        with db.sql.atomic():
-            yield
+        try:
+            with db.sql.atomic():
+                yield
+        except sqlite3.OperationalError as exc:  # e.g. inside a read_snapshot: query-only
+            raise WriteFailed(f"{db.path}: could not write, nothing was saved ({exc})") from exc
         return
     try:
         conn.execute("BEGIN IMMEDIATE")
@@ -120,25 +124,50 @@ def transaction(db: StudyDb) -> Iterator[None]:
         raise WriteFailed(f"{db.path}: could not write, nothing was saved ({exc})") from exc
 
 
+# The tables an export reads. Every change of a record writes an audit entry in its own
+# transaction (DESIGN §3) and the other tables only grow or are updated alongside an audit entry,
+# so their newest rowids identify a state of the study.
+_STAMPED = ("subjects", "visits", "sessions", "answers", "scores", "audit_log")
+
+
+def state_stamp(db: StudyDb) -> tuple[int, ...]:
+    """What identifies the study's current state for a reader (see `read_snapshot`)."""
+    return tuple(
+        int(db.conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()[0])
+        for table in _STAMPED
+    )
+
+
 @contextlib.contextmanager
-def read_snapshot(db: StudyDb) -> Iterator[None]:
+def read_snapshot(db: StudyDb, *, expect: tuple[int, ...] | None = None) -> Iterator[None]:
     """One read transaction: every query inside sees the database as it was at the first one.
 
     For the long reads of an export: a bundle imported or a subject registered meanwhile (WAL
-    lets writers go on) appears in none of its rows rather than in some. Nothing is written;
-    inside a transaction already (a caller's own), it reads in that one.
+    lets writers go on) appears in none of its rows rather than in some. Writing inside is
+    refused (`WriteFailed`: the connection is query-only meanwhile). With `expect` (a
+    `state_stamp` taken in another connection's snapshot), `SnapshotChanged` is raised unless
+    this snapshot shows the same state, so that several processes can read one state. Inside a
+    transaction already (a caller's own), it reads in that one.
     """
     conn = db.conn
     if conn.in_transaction:
+        if expect is not None and state_stamp(db) != expect:
+            raise SnapshotChanged(f"{db.path}: the database changed while it was being read")
         yield
         return
+    was_query_only = bool(conn.execute("PRAGMA query_only").fetchone()[0])
     conn.execute("BEGIN DEFERRED")
+    conn.execute("PRAGMA query_only = ON")
     try:
-        conn.execute("SELECT 1 FROM sqlite_schema LIMIT 1").fetchall()  # the snapshot starts here
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchall()  # the snapshot starts here
+        if expect is not None and state_stamp(db) != expect:
+            raise SnapshotChanged(f"{db.path}: the database changed while it was being read")
         yield
     finally:
         if conn.in_transaction:
-            conn.execute("COMMIT")
+            conn.execute("ROLLBACK")  # nothing to keep: a read transaction
+        if not was_query_only:
+            conn.execute("PRAGMA query_only = OFF")
 
 
 def new_id() -> str:

@@ -7,6 +7,10 @@ class StorageError(Exception):
     """Base of every error raised by `respine_desktop.storage` (message: one line for a user)."""
 
 
+class SnapshotChanged(StorageError):
+    """A reader expected the state another reader saw, and the database had changed since."""
+
+
 class DatabaseMissing(StorageError):
     """The database file does not exist or cannot be read (nothing was created)."""
 

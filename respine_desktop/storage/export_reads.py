@@ -137,10 +137,8 @@ class SiteRow:
 
 _SUBJECTS = (
     "SELECT id, code, site_code, day0, year_of_birth, created_at, created_by, device_id "
-    "FROM subjects WHERE code > ? AND code <= ? ORDER BY code LIMIT ?"
+    "FROM subjects WHERE code > ? AND (? IS NULL OR code <= ?) ORDER BY code LIMIT ?"
 )
-# Above every subject code in binary (UTF-8) order: codes are ASCII (`subjects.SUBJECT_CODE`).
-_LAST_CODE = "\U0010ffff"
 # Subjects are read in chunks: a handful of queries per chunk instead of five per subject.
 CHUNK = 200
 _VISITS = (
@@ -186,8 +184,8 @@ def _answers_sql() -> str:
 def count_subject_records(db: StudyDb, *, after: str = "", through: str | None = None) -> int:
     """How many records `iter_subject_records` yields (for progress fractions)."""
     row = db.conn.execute(
-        "SELECT count(*) FROM subjects WHERE code > ? AND code <= ?",
-        [after, _LAST_CODE if through is None else through],
+        "SELECT count(*) FROM subjects WHERE code > ? AND (? IS NULL OR code <= ?)",
+        [after, through, through],
     ).fetchone()
     return int(row[0])
 
@@ -311,9 +309,9 @@ def iter_subject_records(
     rows. For one consistent view of a database others write to, iterate in a `read_snapshot`.
     """
     on = on or schedule.today()
-    last, end = after, _LAST_CODE if through is None else through
+    last = after
     while True:
-        rows = db.conn.execute(_SUBJECTS, [last, end, CHUNK]).fetchall()
+        rows = db.conn.execute(_SUBJECTS, [last, through, through, CHUNK]).fetchall()
         if not rows:
             return
         yield from _chunk(db, rows, on, history)
