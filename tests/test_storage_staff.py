@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -104,3 +104,26 @@ def test_only_an_admin_manages_accounts(db: StudyDb) -> None:
         storage.disable_staff(db, admin, "admin")
     actions = {e.action for e in storage.audit_entries(db)}
     assert {"staff.created", "staff.disabled", "staff.enabled", "staff.pin_reset"} <= actions
+
+
+@pytest.mark.parametrize(
+    ("check", "text"),
+    [
+        (storage.check_subject_code, "RSP-01-023\n"),
+        (staff.check_username, "admin\n"),
+        (staff.check_pin_format, "123456\n"),
+    ],
+)
+def test_a_trailing_line_break_is_not_a_valid_code_name_or_pin(
+    check: Callable[[str], object], text: str
+) -> None:
+    """`$` in a pattern also matches before a final newline: every format ends with `\\Z`."""
+    check(text[:-1])
+    with pytest.raises(storage.InvalidInput):
+        check(text)
+
+
+def test_a_site_code_with_a_line_break_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(storage.InvalidInput, match="site code"):
+        new_db(tmp_path / "s.db", site_code="01\n")
+    assert not (tmp_path / "s.db").exists()

@@ -41,7 +41,7 @@ from respine_desktop.study import Study, load_study
 
 BUSY_TIMEOUT_MS = 5000
 APP_VERSION = __version__
-SITE_CODE = re.compile(r"^[0-9A-Z]{2,8}$")
+SITE_CODE = re.compile(r"^[0-9A-Z]{2,8}\Z")
 DEFAULT_SITE = "01"
 
 

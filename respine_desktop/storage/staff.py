@@ -30,8 +30,8 @@ from respine_desktop.storage.errors import (
 )
 from respine_desktop.storage.records import ROLES, Role, Staff
 
-PIN_FORMAT = re.compile(r"^[0-9]{4,8}$")
-USERNAME_FORMAT = re.compile(r"^[a-z][a-z0-9._-]{1,31}$")
+PIN_FORMAT = re.compile(r"^[0-9]{4,8}\Z")
+USERNAME_FORMAT = re.compile(r"^[a-z][a-z0-9._-]{1,31}\Z")
 # scrypt cost: about 50 ms and 16 MiB per check on a tablet-class CPU.
 SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN = 2**14, 8, 1, 32
 CORRECTION_ROLES: tuple[Role, ...] = ("investigator", "coordinator")

@@ -16,7 +16,7 @@ from respine_desktop.storage.errors import AlreadyExists, InvalidInput, NotFound
 from respine_desktop.storage.records import Staff, Subject
 from respine_desktop.storage.staff import require
 
-SUBJECT_CODE = re.compile(r"^RSP-([0-9A-Z]{2,8})-([0-9]{3,6})$")
+SUBJECT_CODE = re.compile(r"^RSP-([0-9A-Z]{2,8})-([0-9]{3,6})\Z")
 _COLUMNS = "id, code, site_code, day0, year_of_birth, created_at, created_by"
 
 
