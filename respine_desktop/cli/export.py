@@ -62,8 +62,8 @@ def _db(parser: argparse.ArgumentParser) -> None:
 
 
 def _workers(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 64:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes from 1 to 64")
+    if not text.isdigit() or not 1 <= int(text) <= 16:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of processes from 1 to 16")
     return int(text)
 
 
@@ -76,8 +76,9 @@ def register(parser: argparse.ArgumentParser) -> None:
         "--workers",
         type=_workers,
         metavar="N",
-        help="processes writing the files in parallel (default: one per core, up to 4, for a "
-        "study of 4,000 subjects or more; the files are the same whatever the number)",
+        help="processes writing the files in parallel, 1 to 16 (default: one per core, at most 4, "
+        "and at most one per 2,000 subjects: a smaller study is written in one process; the "
+        "files are the same whatever the number)",
     )
     p.set_defaults(handler=run_csv)
     p = sub.add_parser("odm", help="one CDISC ODM 1.3.2 XML file")

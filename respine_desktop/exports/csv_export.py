@@ -247,6 +247,8 @@ def export_csv(
     The subjects are written by `workers` processes in parallel (default: `default_workers`,
     one per core for a large study, this process alone for a small one); the files are the same
     whatever the number. The three files replace earlier ones together, once all are complete.
+    Worker processes are spawned: the program's main module must guard its start with
+    ``if __name__ == "__main__"`` (see `subject_parts`).
     """
     try:
         directory = output_dir(Path(out))
