@@ -46,6 +46,9 @@ def demo_database(subjects: int) -> Path:
     """The cached demo database of `subjects` subjects (built once, atomically)."""
     path = CACHE / f"respine-bench-reports-{subjects}.db"
     if path.exists():
+        # Cached by an older version: upgraded once (a writable open applies the pending
+        # migrations), since the benchmarks open it read-only.
+        storage.open_database(path, durable=False).close()
         return path
     building = CACHE / f"respine-bench-reports-{subjects}.building.db"
     for suffix in ("", "-wal", "-shm"):

@@ -82,14 +82,15 @@ def subject_db(path: Path, subject: str, day0: date = TODAY) -> Iterator[StudyDb
         clock.set_clock(None)
 
 
-def old_schema_db(path: Path) -> Path:
-    """A database as version 0001 of the schema left it: one subject RSP-01-001, a missed M0."""
+def old_schema_db(path: Path, before: str = "0002_worklist") -> Path:
+    """A database as the schema before migration `before` left it (default: version 0001): one
+    subject RSP-01-001, a missed M0."""
     from sqlite_utils import Database
 
     from respine_desktop.storage import schema
 
     old = Database(path)
-    schema.migrations.apply(old, stop_before="0002_worklist")
+    schema.migrations.apply(old, stop_before=before)
     old.execute(
         "INSERT INTO settings VALUES ('study_id', 'RESPINE'), ('site_code', '01'), "
         "('device_id', 'd1'), ('app_version', '0.0.1'), ('created_at', 'x')"

@@ -4,8 +4,8 @@ File format: one ZIP file (deflate) holding
 
 * ``data/<table>.jsonl``: rows as JSON arrays, columns in the order the manifest lists, up to
   1,000 rows per line (each line a JSON array of rows: one parse per batch, not per row), for
-  sites, devices, staff (no PIN hashes), subjects, visits, sessions, answers, scores and
-  audit_log (see `storage.bundle_merge` for what `since` cuts);
+  sites, devices, staff (no PIN hashes), subjects, visits, sessions, session_choices, answers,
+  scores and audit_log (see `storage.bundle_merge` for what `since` cuts);
 * ``manifest.json``: format and version, bundle id, study id and OID, site, device, creation
   time, `since`, application and scoring versions, the signing key's id, and for each member its
   table, columns, row count, byte count and SHA-256;
@@ -23,6 +23,11 @@ the hub (USB stick, shared folder), not a kiosk of the site forging another's da
 a site are provisioned by the same staff, so a shared secret gives the integrity and origin check
 needed, with no new dependency and no key pair per device to manage. (A signature that a hub can
 check but not produce would need Ed25519 and a public key registered per kiosk.)
+
+Format versions: 2 added ``session_choices`` (a reviewer's choice of the session that counts for
+a conflicted visit). A bundle of format 1 (an older version's) has every other member and is
+still imported, as carrying no choices; an older version refuses a bundle of format 2, naming
+its version.
 
 Import checks, before writing anything: the signature line is there (else: truncated or not a
 bundle); the manifest's format version; the study (a bundle of another study is refused, naming
@@ -64,7 +69,12 @@ from respine_desktop.storage.bundle_merge import (
 from respine_desktop.storage.site_key import ensure_site_key, get_site_key, key_id
 
 FORMAT = "respine-site-bundle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# The tables each format version carries (format 2 added session_choices).
+FORMAT_TABLES: Mapping[int, tuple[str, ...]] = {
+    1: tuple(t for t in TABLES if t != "session_choices"),
+    2: TABLES,
+}
 MANIFEST = "manifest.json"
 ALGORITHM = "HMAC-SHA256"
 _SIGNATURE_PREFIX = b"RESPINE-BUNDLE-SIGNATURE v1 HMAC-SHA256 key="
@@ -296,9 +306,22 @@ def _signature(path: Path) -> tuple[str, str, int]:
     return found.group(1).decode(), found.group(2).decode(), size - _SIGNATURE_LENGTH
 
 
+def _format_tables(zf: zipfile.ZipFile, names: set[str]) -> tuple[str, ...]:
+    """The tables the bundle's format version carries (the current format's when the manifest
+    cannot tell: `_manifest` then refuses the bundle for what is wrong with it)."""
+    try:
+        if MANIFEST in names and zf.getinfo(MANIFEST).file_size <= _MAX_MANIFEST:
+            version = json.loads(zf.read(MANIFEST)).get("format_version")
+            if isinstance(version, int) and version in FORMAT_TABLES:
+                return FORMAT_TABLES[version]
+    except (UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+        pass
+    return TABLES
+
+
 def _manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
     names = set(zf.namelist())
-    expected = {MANIFEST, *(member_name(t) for t in TABLES)}
+    expected = {MANIFEST, *(member_name(t) for t in _format_tables(zf, names))}
     if names != expected:
         missing = sorted(expected - names)
         extra = sorted(names - expected)
@@ -317,10 +340,12 @@ def _manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
 
 def _check_manifest(db: StudyDb, manifest: Mapping[str, Any], signed_key: str) -> None:
     """Refusals that need only the manifest (read before the signature is checked: they refuse)."""
-    if manifest.get("format_version") != FORMAT_VERSION:
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or version not in FORMAT_TABLES:
         raise BundleError(
-            f"bundle format version {manifest.get('format_version')!r} is not supported "
-            f"(this is version {__version__}, reading format {FORMAT_VERSION})"
+            f"bundle format version {version!r} is not supported "
+            f"(this is version {__version__}, reading formats "
+            f"{', '.join(str(v) for v in FORMAT_TABLES)})"
         )
     if manifest.get("study_id") != db.study_id:
         raise BundleError(
@@ -332,7 +357,7 @@ def _check_manifest(db: StudyDb, manifest: Mapping[str, Any], signed_key: str) -
     members = manifest.get("members")
     if not isinstance(members, list) or [
         m.get("table") if isinstance(m, dict) else None for m in members
-    ] != list(TABLES):
+    ] != list(FORMAT_TABLES[version]):
         raise BundleError("the bundle's manifest does not list the expected tables")
     for m in members:
         if m.get("columns") != list(BUNDLE_COLUMNS[m["table"]]) or m.get("name") != member_name(
@@ -458,7 +483,8 @@ def import_bundle(
         try:
             result = merge_bundle(
                 db,
-                lambda table: _rows(zf, table, info.rows[table]),
+                # a table the bundle's format lacks (session_choices in format 1): no rows
+                lambda table: _rows(zf, table, info.rows[table]) if table in info.rows else (),
                 bundle={
                     "bundle_id": info.bundle_id,
                     "device_id": info.device_id,

@@ -28,10 +28,11 @@ Skipped items, the ODM 1.3.2 way: ``ItemData IsNull="Yes"`` (an explicitly empty
 visit is a ``StudyEventData`` with a ``MISSED`` flag and the reason as comment; a visit two kiosks
 both recorded carries a ``CONFLICT`` flag (``DATA_REVIEW``), in the snapshot and in --history,
 where the chosen session's versions of each item (`storage.chosen_session`) come last, so that
-replaying the transactions ends at the snapshot's values. A score that cannot be computed
-(too few answers) is ``IsNull="Yes"`` without a flag. In the snapshot, the answers of a visit whose
-session is not submitted (parked or in progress: answers so far) are FormData flagged
-``INCOMPLETE`` (``DATA_REVIEW``), with the session id as comment.
+replaying the transactions ends at the snapshot's values; its comment names the chosen session
+and adds "chosen by review" when an investigator chose it (`storage.resolve_conflict`). A score
+that cannot be computed (too few answers) is ``IsNull="Yes"`` without a flag. In the snapshot,
+the answers of a visit whose session is not submitted (parked or in progress: answers so far)
+are FormData flagged ``INCOMPLETE`` (``DATA_REVIEW``), with the session id as comment.
 
 Written as a stream (see `_Xml`), subject by subject from `storage.export_reads`, so memory stays
 flat however many subjects there are.
@@ -533,7 +534,9 @@ class _Writer:
             chosen = v.session.id if v.session else "?"
             x.write(
                 _annotation_text(
-                    "CONFLICT", f"values from session {chosen}; other session(s): {others}"
+                    "CONFLICT",
+                    f"values from session {chosen}{_reviewed(v.session)}; "
+                    f"other session(s): {others}",
                 )
             )
         elif v.visit is not None and v.visit.state == "missed":
@@ -620,10 +623,12 @@ class _Writer:
                 x.write(_annotation_text("MISSED", gone.missed_reason))
             chosen, others = conflicts.get(visit, ("", ()))
             if others:
+                session = next((s for s in record.sessions if s.id == chosen), None)
                 x.write(
                     _annotation_text(
                         "CONFLICT",
-                        f"values from session {chosen}; other session(s): {', '.join(others)}; "
+                        f"values from session {chosen}{_reviewed(session)}; "
+                        f"other session(s): {', '.join(others)}; "
                         "the chosen session's versions come last",
                     )
                 )
@@ -690,6 +695,11 @@ _COLUMN_OF = {score_item_oid(c[0]): c[0] for c in SCORE_COLUMNS}
 
 
 _Row = TypeVar("_Row", AnswerRow, ScoreRow)
+
+
+def _reviewed(session: SessionRow | None) -> str:
+    """What a CONFLICT annotation adds when a reviewer chose the session (not the rule's times)."""
+    return ", chosen by review" if session is not None and session.chosen_by_review else ""
 
 
 def _last(rows: list[_Row], chosen: str) -> list[_Row]:

@@ -37,6 +37,8 @@ Public API (every function takes an open `StudyDb` first, except the ones openin
     iter_subject_records(db) -> iter[SubjectRecord]         # exports: one subject at a time
     subject_ranges(db, parts) -> [(after, through)]         # subjects split for parallel work
     merge_bundle(db, rows, bundle=...) -> MergeResult; list_conflicts(db) -> [Conflict]
+    review_conflicts(db) -> [ConflictReview]                # each conflict's versions side by side
+    resolve_conflict(db, code, visit, session_id, staff=..., reason=...) -> SessionChoice
     get_site_key(db) / ensure_site_key(db) / install_site_key(db, key, replace=False)
 
     with transaction(db): ...                              # group calls: one commit
@@ -62,6 +64,12 @@ from respine_desktop.storage.bundle_merge import (
 )
 from respine_desktop.storage.chain_head import ChainHead, audit_chain_head
 from respine_desktop.storage.chosen_session import choose_session, chosen_session
+from respine_desktop.storage.conflict_resolution import (
+    RESOLUTION_ROLES,
+    SessionChoice,
+    resolve_conflict,
+    visit_choices,
+)
 from respine_desktop.storage.conflict_review import (
     ConflictReview,
     ConflictVersion,
@@ -185,6 +193,7 @@ __all__ = [
     "APP_VERSION",
     "CORRECTION_ROLES",
     "DEFAULT_SITE",
+    "RESOLUTION_ROLES",
     "ROLES",
     "SESSION_STATES",
     "SKIPPED",
@@ -219,6 +228,7 @@ __all__ = [
     "SchemaTooOld",
     "Score",
     "Session",
+    "SessionChoice",
     "SessionCounts",
     "SessionIncomplete",
     "SessionState",
@@ -287,6 +297,7 @@ __all__ = [
     "record_answers",
     "register_subject",
     "reset_pin",
+    "resolve_conflict",
     "resume_session",
     "review_conflict",
     "review_conflicts",
@@ -304,6 +315,7 @@ __all__ = [
     "submit_session",
     "transaction",
     "verify_database",
+    "visit_choices",
     "visit_status_counts",
     "worklist",
 ]

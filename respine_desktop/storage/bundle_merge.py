@@ -3,7 +3,8 @@
 Reading (`bundle_rows`): every table a hub needs, in a fixed column order (`BUNDLE_COLUMNS`),
 streamed. Staff rows carry no PIN hash, failure counter or lock. Devices carry no chain head (the
 hub derives it from the entries it holds). With `since`, the state tables (sites, devices, staff,
-subjects, visits, sessions: small, and mutable) are still complete, while the append-only streams
+subjects, visits, sessions: small, and mutable) and the session choices (few) are still
+complete, while the append-only streams
 are cut: each device's audit chain from its first entry at or after `since` to its end (a
 contiguous suffix, so the hub can link it to what it has), the answers those entries record, and
 the score rows computed or superseded since.
@@ -18,6 +19,11 @@ Merging (`merge_bundle`), in one transaction that commits everything or nothing:
   they were hashed with;
 * visits and sessions are mutable state: the more advanced one wins (a submitted session over an
   open one; a complete visit over an open, parked or missed one);
+* session choices (a reviewer's choice of the session that counts, `conflict_resolution`) are
+  append-only: new ones are inserted in the bundle's order, each checked to name a session of
+  its visit and to match the ``conflict.resolved`` audit entry the bundle carries for it; the
+  visit's stored session follows its chosen session. A bundle without the table (an older
+  version's) carries none;
 * staff arrive without PIN hashes and disabled (they can never log in on the hub), renamed
   ``<username>@<site>.<last 6 hex digits of their id>`` so they never collide with local accounts;
 * audit entries keep their device, seq and hashes: each device's chain must continue the hub's
@@ -46,6 +52,8 @@ from respine_desktop.storage.answers import COLUMNS as ANSWER_COLUMNS
 from respine_desktop.storage.answers import digest
 from respine_desktop.storage.audit import GENESIS, entry_hash
 from respine_desktop.storage.chosen_session import chosen_sql
+from respine_desktop.storage.conflict_resolution import COLUMNS as CHOICE_COLUMNS
+from respine_desktop.storage.conflict_resolution import RESOLVED_ACTION
 from respine_desktop.storage.database import StudyDb, transaction
 from respine_desktop.storage.errors import StorageError
 from respine_desktop.storage.visits import visit_id
@@ -96,6 +104,7 @@ BUNDLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
         "submitted_at",
         "submitted_by",
     ),
+    "session_choices": tuple(c.strip() for c in CHOICE_COLUMNS.split(",")),
     "answers": tuple(c.strip() for c in ANSWER_COLUMNS.split(",")),
     "scores": (
         "id",
@@ -206,7 +215,8 @@ def count_rows(db: StudyDb, table: str, since: str | None = None) -> int:
 # -- merging ---------------------------------------------------------------------------------
 
 RowSource = Callable[[str], Iterable[Sequence[Any]]]
-"""``rows(table)``: the bundle's rows of a table, in `BUNDLE_COLUMNS` order."""
+"""``rows(table)``: the bundle's rows of a table, in `BUNDLE_COLUMNS` order (none for a table
+the bundle's format does not have, e.g. session_choices in a bundle of format 1)."""
 
 
 class _Merge:
@@ -222,6 +232,7 @@ class _Merge:
         self.visit_map: dict[str, str] = {}
         self.touched_sessions: set[str] = set()
         self.new_answer_entries: list[tuple[str, int, int]] = []  # (device, first seq, last seq)
+        self.new_choices: list[tuple[Any, ...]] = []
 
     def _rows(self, table: str, rows: Iterable[Sequence[Any]]) -> Iterator[tuple[Any, ...]]:
         width = len(BUNDLE_COLUMNS[table])
@@ -357,6 +368,27 @@ class _Merge:
                 self.touched_sessions.add(row[0])
 
     # append-only streams
+
+    def session_choices(self, rows: Iterable[Sequence[Any]]) -> None:
+        columns = BUNDLE_COLUMNS["session_choices"]
+        for row in self._rows("session_choices", rows):
+            if self.one("SELECT 1 FROM session_choices WHERE id=?", [row[0]]):
+                continue
+            values = list(row)
+            values[1] = self.visit_map.get(values[1], values[1])
+            session = self.one("SELECT visit_id FROM sessions WHERE id=?", [values[2]])
+            if session is None or session[0] != values[1]:
+                raise MergeRefused(
+                    f"session choice {row[0]}: session {values[2]} is not a session of its visit"
+                )
+            self.conn.execute(
+                f"INSERT INTO session_choices ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                values,
+            )
+            self.result.inserted["session_choices"] += 1
+            self.new_choices.append(row)
+            self.touched_sessions.add(values[2])
 
     def answers(self, rows: Iterable[Sequence[Any]]) -> None:
         columns = BUNDLE_COLUMNS["answers"]
@@ -530,6 +562,21 @@ def _check_new_answers(merge: _Merge, answers_before: int) -> None:
         )
 
 
+def _check_new_choices(merge: _Merge) -> None:
+    """Every new session choice matches the ``conflict.resolved`` entry that recorded it."""
+    for choice, _, session, at, by, device, reason in merge.new_choices:
+        entry = merge.one(
+            "SELECT device_id, actor, payload FROM audit_log WHERE action=? AND entity_id=?",
+            [RESOLVED_ACTION, choice],
+        )
+        if entry is None:
+            raise MergeRefused(f"session choice {choice} has no audit entry in the bundle")
+        p = json.loads(entry[2])
+        recorded = (entry[0], entry[1], p.get("session_id"), p.get("chosen_at"), p.get("reason"))
+        if recorded != (device, by, session, at, reason):
+            raise MergeRefused(f"session choice {choice} differs from its audit entry")
+
+
 def _set_visit_sessions(merge: _Merge) -> None:
     """Point each visit whose sessions the bundle touched at its chosen session
     (`chosen_session`), as a sitting on this device would have."""
@@ -646,10 +693,12 @@ def merge_bundle(
             merge.subjects(rows("subjects"))
             merge.visits(rows("visits"))
             merge.sessions(rows("sessions"))
+            merge.session_choices(rows("session_choices"))
             merge.answers(rows("answers"))
             merge.scores(rows("scores"))
             merge.audit_log(rows("audit_log"))
             _check_new_answers(merge, answers_before)
+            _check_new_choices(merge)
             _set_visit_sessions(merge)
             if result.changed:
                 _flag_conflicts(merge, bundle.get("bundle_id"))

@@ -3,13 +3,16 @@
 A visit has one session, except when two kiosks did the same visit and a hub merged both (a
 flagged conflict). Every reader then shows the same one, the *chosen* session:
 
-* the submitted session submitted last (ties: the greater session id);
+* the session an investigator or administrator chose for the visit (`conflict_resolution`: the
+  visit's newest ``session_choices`` row, by ``chosen_at`` then ``rowid``), if any;
+* else the submitted session submitted last (ties: the greater session id);
 * without a submitted session, the open one (parked or in progress) started last (ties: the
   greater session id).
 
 Scores are read from the chosen session only, so a report never mixes instruments of two
 sittings. `CHOSEN_ORDER` is the rule in SQL (over ``sessions x``), `chosen_sql` the sub-query the
-bulk readers join on, `session_rank` the same rule for rows already in memory.
+bulk readers join on, `session_rank` the same rule for rows already in memory (which carry
+`CHOSEN_BY_REVIEW`, read in SQL, as their ``chosen_by_review``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,15 @@ from typing import Protocol, TypeVar
 
 from respine_desktop.storage.database import StudyDb
 
-CHOSEN_ORDER = "x.state = 'submitted' DESC, x.submitted_at DESC, x.started_at DESC, x.id DESC"
+# 1 when the session (``sessions x``) is its visit's current reviewed choice, else 0.
+CHOSEN_BY_REVIEW = (
+    "(x.id IS (SELECT c.session_id FROM session_choices c WHERE c.visit_id = x.visit_id "
+    "ORDER BY c.chosen_at DESC, c.rowid DESC LIMIT 1))"
+)
+CHOSEN_ORDER = (
+    f"{CHOSEN_BY_REVIEW} DESC, "
+    "x.state = 'submitted' DESC, x.submitted_at DESC, x.started_at DESC, x.id DESC"
+)
 
 
 def chosen_sql(visit_id: str) -> str:
@@ -31,6 +42,8 @@ def chosen_sql(visit_id: str) -> str:
 
 
 class _SessionLike(Protocol):
+    @property
+    def chosen_by_review(self) -> bool: ...
     @property
     def id(self) -> str: ...
     @property
@@ -44,9 +57,10 @@ class _SessionLike(Protocol):
 _S = TypeVar("_S", bound=_SessionLike)
 
 
-def session_rank(session: _SessionLike) -> tuple[bool, str, str, str]:
+def session_rank(session: _SessionLike) -> tuple[bool, bool, str, str, str]:
     """The sort key of the rule (`CHOSEN_ORDER`): the chosen session has the greatest key."""
     return (
+        session.chosen_by_review,
         session.state == "submitted",
         session.submitted_at or "",
         session.started_at,

@@ -5,11 +5,12 @@ flags the conflict (`bundle_merge.list_conflicts`). This module reads each flagg
 with its versions side by side: per session its device, times, who submitted it, its state, its
 current answers to the instrument and how many items differ from the other versions; per item
 the answer of each version; and which version counts, by the one rule of `chosen_session`
-(the visit's chosen session: submitted last), with the reason as a code (`Reason`) that the
-console words in its language and `ConflictReview.explain` in English.
+(the visit's chosen session: the one a reviewer chose, else submitted last), with the reason as
+a code (`Reason`) that the console words in its language and `ConflictReview.explain` in
+English, and the visit's current resolution (`conflict_resolution`: who chose, when, why).
 
-Nothing is written: both versions stay in the database and in the exports (CSV answers_long and
-ODM ``--history`` carry both).
+Nothing is written here (`resolve_conflict` records a choice): both versions stay in the
+database and in the exports (CSV answers_long and ODM ``--history`` carry both).
 """
 
 from __future__ import annotations
@@ -22,14 +23,23 @@ from respine_desktop.instruments import load_instrument
 from respine_desktop.storage.answers import current_answers
 from respine_desktop.storage.bundle_merge import Conflict, list_conflicts
 from respine_desktop.storage.chosen_session import choose_session, session_rank
+from respine_desktop.storage.conflict_resolution import SessionChoice, current_choice
 from respine_desktop.storage.database import StudyDb
 from respine_desktop.storage.errors import UnknownSession, UnknownStaff
 from respine_desktop.storage.records import Answer, Session, SessionState
 from respine_desktop.storage.sessions import subject_sessions
 from respine_desktop.storage.staff import staff_by_id
 
-Reason = Literal["submitted_last", "only_submitted", "started_last", "same_time", "other_session"]
-"""Why the chosen version counts: the only submitted one (``only_submitted``), submitted last
+Reason = Literal[
+    "chosen_by_review",
+    "submitted_last",
+    "only_submitted",
+    "started_last",
+    "same_time",
+    "other_session",
+]
+"""Why the chosen version counts: a reviewer chose it (``chosen_by_review``, see
+`ConflictReview.resolution`), the only submitted one (``only_submitted``), submitted last
 (``submitted_last``), none submitted and started last (``started_last``), submitted (or started)
 at the same moment so the rule's last tie-break decides (``same_time``), or the visit's chosen
 session is none of the conflict's versions (``other_session``)."""
@@ -37,6 +47,7 @@ session is none of the conflict's versions (``other_session``)."""
 _CACHED_SUBJECTS = 64
 
 _EXPLAIN: Mapping[Reason, str] = {
+    "chosen_by_review": "a reviewer chose this version",
     "submitted_last": "the version submitted last counts",
     "only_submitted": "the only submitted version counts (the other is still open)",
     "started_last": "no version is submitted: the one started last counts",
@@ -89,6 +100,8 @@ class ConflictReview:
     versions: tuple[ConflictVersion, ...]  # in the conflict's order (started first first)
     items: tuple[ItemComparison, ...]  # the instrument's items in its order
     reason: Reason
+    # The visit's current choice (who, when, why), None while the rule alone decides.
+    resolution: SessionChoice | None = None
 
     @property
     def subject_code(self) -> str:
@@ -121,7 +134,12 @@ class ConflictReview:
             if chosen is not None
             else ""
         )
-        return f"{_EXPLAIN[self.reason]}{where}; both versions are kept"
+        why = ""
+        if self.reason == "chosen_by_review" and self.resolution is not None:
+            r = self.resolution
+            who = r.chosen_by_username or f"staff {r.chosen_by}"
+            why = f" by {who} on {r.chosen_at}: {r.reason}"
+        return f"{_EXPLAIN[self.reason]}{where}{why}; both versions are kept"
 
 
 def _same(a: Answer | None, b: Answer | None) -> bool:
@@ -133,6 +151,8 @@ def _same(a: Answer | None, b: Answer | None) -> bool:
 def _reason(chosen: Session | None, others: Sequence[Session]) -> Reason:
     if chosen is None or not others:
         return "other_session"
+    if chosen.chosen_by_review:
+        return "chosen_by_review"
     runner_up = max(others, key=session_rank)
     if chosen.state == "submitted":
         if runner_up.state != "submitted":
@@ -164,11 +184,17 @@ class _Reads:
         self.db = db
         self.sessions: dict[str, list[Session]] = {}
         self.answers: dict[str, dict[str, Answer]] = {}
+        self.choices: dict[str, SessionChoice | None] = {}
 
     def subject_sessions(self, subject_code: str) -> list[Session]:
         if subject_code not in self.sessions:
             self.sessions[subject_code] = subject_sessions(self.db, subject_code)
         return self.sessions[subject_code]
+
+    def current_choice(self, visit_id: str) -> SessionChoice | None:
+        if visit_id not in self.choices:
+            self.choices[visit_id] = current_choice(self.db, visit_id)
+        return self.choices[visit_id]
 
     def current_answers(self, session_id: str) -> dict[str, Answer]:
         if session_id not in self.answers:
@@ -227,7 +253,10 @@ def _review(reads: _Reads, conflict: Conflict) -> ConflictReview:
             )
         )
     others = [s for s in sessions if s is not chosen]
-    return ConflictReview(conflict, tuple(versions), tuple(items), _reason(chosen, others))
+    resolution = reads.current_choice(sessions[0].visit_id) if sessions else None
+    return ConflictReview(
+        conflict, tuple(versions), tuple(items), _reason(chosen, others), resolution
+    )
 
 
 def review_conflicts(db: StudyDb) -> list[ConflictReview]:

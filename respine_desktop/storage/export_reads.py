@@ -22,6 +22,7 @@ from typing import Any, NamedTuple, TypeVar, cast
 from respine_desktop import schedule
 from respine_desktop.instruments import load_instruments
 from respine_desktop.schedule import ScheduledVisit, VisitState
+from respine_desktop.storage.chosen_session import CHOSEN_BY_REVIEW
 from respine_desktop.storage.database import StudyDb
 from respine_desktop.storage.records import SessionState, Subject
 
@@ -80,6 +81,7 @@ class SessionRow:
     started_by: str | None
     submitted_at: str | None
     submitted_by: str | None
+    chosen_by_review: bool = False  # the visit's current reviewed choice (`conflict_resolution`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,9 +148,9 @@ _VISITS = (
     "FROM visits WHERE subject_id IN ({ids})"
 )
 _SESSIONS = (
-    "SELECT subject_id, id, visit_id, visit_code, state, language, device_id, started_at, "
-    "started_by, submitted_at, submitted_by FROM sessions WHERE subject_id IN ({ids}) "
-    "ORDER BY started_at, rowid"
+    "SELECT x.subject_id, x.id, x.visit_id, x.visit_code, x.state, x.language, x.device_id, "
+    f"x.started_at, x.started_by, x.submitted_at, x.submitted_by, {CHOSEN_BY_REVIEW} "
+    "FROM sessions x WHERE x.subject_id IN ({ids}) ORDER BY x.started_at, x.rowid"
 )
 _SCORES = (
     "SELECT s.subject_id, c.id, c.session_id, c.instrument_id, c.method, c.scores, "
@@ -233,6 +235,11 @@ def _grouped(
     return out
 
 
+def _session_row(r: tuple[Any, ...]) -> SessionRow:
+    state = cast(SessionState, r[4])
+    return SessionRow(r[1], r[2], r[3], state, r[5], r[6], r[7], r[8], r[9], r[10], bool(r[11]))
+
+
 _ANSWER_ROW = partial(tuple.__new__, AnswerRow)  # built in C, unlike AnswerRow._make
 
 
@@ -259,9 +266,7 @@ def _chunk(
         )
 
     visits = _grouped(db, _VISITS, ids, visit)
-    sessions = _grouped(
-        db, _SESSIONS, ids, lambda r: SessionRow(r[1], r[2], r[3], cast(SessionState, r[4]), *r[5:])
-    )
+    sessions = _grouped(db, _SESSIONS, ids, _session_row)
     subject_of = {x.id: subject for subject, rows in sessions.items() for x in rows}
     answers: dict[str, list[AnswerRow]] = {}
     query = _answers_sql().format(ids=", ".join("?" for _ in ids))

@@ -122,6 +122,8 @@ class Session:
     resumed_by: str | None = None
     submitted_at: str | None = None
     submitted_by: str | None = None
+    # The visit's current reviewed choice (`conflict_resolution`): it counts whatever the times.
+    chosen_by_review: bool = False
 
     @property
     def is_open(self) -> bool:

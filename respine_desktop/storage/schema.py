@@ -9,6 +9,9 @@ Design choices (see also `audit` for the hash chain):
 * ``answers`` and ``audit_log`` are append-only (triggers reject UPDATE and DELETE). A changed
   answer is a new row whose ``supersedes`` names the previous one; the *current* answer of an item
   is the one no other row supersedes.
+* ``session_choices`` is append-only too: a reviewer's choice of the session that counts for a
+  visit two kiosks both recorded (`conflict_resolution`); a later choice supersedes an earlier
+  one, the visit's *current* choice being its newest row (``chosen_at``, then ``rowid``).
 * ``scores`` keeps every computation: a recomputation (after a correction) stamps the old row
   ``superseded_at``/``superseded_by`` and inserts a new one.
 * ``visits`` rows exist only once something happened to the visit (session started, visit marked
@@ -164,6 +167,8 @@ TRIGGERS: tuple[str, ...] = (
     "audit_log_no_delete",
     "answers_no_update",
     "answers_no_delete",
+    "session_choices_no_update",
+    "session_choices_no_delete",
 )
 TABLES: tuple[str, ...] = (
     "settings",
@@ -173,6 +178,7 @@ TABLES: tuple[str, ...] = (
     "subjects",
     "visits",
     "sessions",
+    "session_choices",
     "answers",
     "scores",
     "audit_log",
@@ -218,6 +224,35 @@ def m0002_worklist(db: Database) -> None:
     ``visits.session_id`` is the visit's latest session.
     """
     db.executescript(_WORKLIST)
+
+
+_SESSION_CHOICES = """
+CREATE TABLE session_choices (
+    id TEXT PRIMARY KEY,
+    visit_id TEXT NOT NULL REFERENCES visits(id),
+    session_id TEXT NOT NULL REFERENCES sessions(id),
+    chosen_at TEXT NOT NULL,
+    chosen_by TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    reason TEXT NOT NULL CHECK (trim(reason) <> '')
+);
+CREATE INDEX session_choices_visit ON session_choices(visit_id);
+CREATE TRIGGER session_choices_no_update BEFORE UPDATE ON session_choices
+BEGIN SELECT RAISE(ABORT, 'session_choices are append-only: UPDATE refused'); END;
+CREATE TRIGGER session_choices_no_delete BEFORE DELETE ON session_choices
+BEGIN SELECT RAISE(ABORT, 'session_choices are append-only: DELETE refused'); END;
+"""
+
+
+@migrations(name="0003_session_choices")
+def m0003_session_choices(db: Database) -> None:
+    """A reviewer's choice of the session that counts for a conflicted visit (append-only).
+
+    ``chosen_by`` is a staff id without a foreign key (a choice made on another hub names that
+    hub's staff). That the session belongs to the visit is checked by the code that writes a
+    choice (`conflict_resolution`, `bundle_merge`) and by `verify`.
+    """
+    db.executescript(_SESSION_CHOICES)
 
 
 def migration_names() -> tuple[str, ...]:

@@ -39,6 +39,7 @@ from respine_desktop.storage.answers import (
     item_index,
     row_to_answer,
 )
+from respine_desktop.storage.chosen_session import CHOSEN_BY_REVIEW
 from respine_desktop.storage.database import StudyDb, new_id, transaction
 from respine_desktop.storage.errors import (
     InvalidAnswer,
@@ -67,7 +68,7 @@ VAS_LINE_RANGE_MM = (10.0, 1000.0)
 _COLUMNS = (
     "x.id, x.subject_id, s.code, x.visit_id, x.visit_code, x.state, x.position, x.language, "
     "x.device_id, x.started_at, x.started_by, x.parked_at, x.parked_by, x.resumed_at, "
-    "x.resumed_by, x.submitted_at, x.submitted_by"
+    f"x.resumed_by, x.submitted_at, x.submitted_by, {CHOSEN_BY_REVIEW}"
 )
 _SELECT = f"SELECT {_COLUMNS} FROM sessions x JOIN subjects s ON s.id = x.subject_id"
 
@@ -92,6 +93,7 @@ def _session(db: StudyDb, row: tuple[Any, ...]) -> Session:
         resumed_by=row[14],
         submitted_at=row[15],
         submitted_by=row[16],
+        chosen_by_review=bool(row[17]),
     )
 
 

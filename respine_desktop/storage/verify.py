@@ -7,8 +7,12 @@ Checks, in order (the first failure is reported, naming the row):
    recomputed, and the chain head recorded in ``devices`` (so removed last entries show);
 3. every answer row listed by exactly the answer entry that recorded it, with the same content
    (the entry's digest recomputed from the rows), and no answer without an entry;
-4. the triggers that make ``answers`` and ``audit_log`` append-only are in place;
-5. every current (not superseded) score row of the current scoring version equals the scores
+4. the triggers that make ``answers``, ``audit_log`` and ``session_choices`` append-only are in
+   place;
+5. every session choice (`conflict_resolution`) names a session of its own visit and matches the
+   ``conflict.resolved`` audit entry that recorded it (same staff, device, session, time and
+   reason), and every such entry has its choice row;
+6. every current (not superseded) score row of the current scoring version equals the scores
    recomputed from its session's current answers (`scores.compute`, the study's
    ``odi_min_sections``), compared as JSON values. Rows of another scoring version (an older
    release) are not recomputed.
@@ -30,11 +34,13 @@ from respine_desktop.storage.answers import COLUMNS as ANSWER_COLUMNS
 from respine_desktop.storage.answers import digest
 from respine_desktop.storage.audit import COLUMNS as AUDIT_COLUMNS
 from respine_desktop.storage.audit import GENESIS, entry_hash
+from respine_desktop.storage.conflict_resolution import RESOLVED_ACTION
 from respine_desktop.storage.database import connect, inspect
 from respine_desktop.storage.records import VerifyResult
 from respine_desktop.study import Study, load_study
 
 ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
+CHOICES_MIGRATION = "0003_session_choices"
 
 
 class _Bad(Exception):
@@ -71,7 +77,10 @@ def verify_connection(conn: sqlite3.Connection, *, min_sections: int) -> VerifyR
         _integrity(conn)
         _chains(conn, stats)
         _answers_covered(conn, stats)
-        _triggers(conn)
+        choices = _has_choices(conn)
+        _triggers(conn, choices)
+        if choices:
+            _choices(conn)
         _scores(conn, stats, min_sections)
     except _Bad as bad:
         return VerifyResult(False, str(bad), stats["entries"], stats["answers"], stats["chains"])
@@ -211,11 +220,74 @@ def _answers_covered(conn: sqlite3.Connection, stats: dict[str, int]) -> None:
     raise _Bad(f"{stats['answers']} answers listed in the audit log but {total} stored")
 
 
-def _triggers(conn: sqlite3.Connection) -> None:
+def _has_choices(conn: sqlite3.Connection) -> bool:
+    """Whether the database has the ``session_choices`` table (a file not yet upgraded to schema
+    0003 has none; one upgraded must have it)."""
+    if conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='session_choices'"
+    ).fetchone():
+        return True
+    applied = conn.execute(
+        f"SELECT 1 FROM {schema.migrations.migrations_table} WHERE migration_set=? AND name=?",
+        [schema.MIGRATION_SET, CHOICES_MIGRATION],
+    ).fetchone()
+    if applied:
+        raise _Bad("table session_choices is missing")
+    return False
+
+
+def _triggers(conn: sqlite3.Connection, choices: bool = True) -> None:
     present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
     for name in schema.TRIGGERS:
+        if not choices and name.startswith("session_choices_"):
+            continue
         if name not in present:
             raise _Bad(f"protective trigger {name} is missing")
+
+
+# A choice row and the audit entry that recorded it, side by side.
+_CHOICES = (
+    "SELECT c.id, c.visit_id, c.session_id, c.chosen_at, c.chosen_by, c.device_id, c.reason, "
+    "s.visit_id, l.id, l.device_id, l.seq, l.actor, l.payload "
+    "FROM session_choices c LEFT JOIN sessions s ON s.id = c.session_id "
+    "LEFT JOIN audit_log l ON l.action = ? AND l.entity_id = c.id ORDER BY c.rowid"
+)
+
+
+def _choices(conn: sqlite3.Connection) -> None:
+    """Check 5: each choice row against its session and its audit entry, and back."""
+    seen: set[str] = set()
+    for row in conn.execute(_CHOICES, [RESOLVED_ACTION]):
+        choice, visit, session, at, by, device, reason, session_visit = row[:8]
+        entry_id, entry_device, seq, actor, text = row[8:]
+        name = f"session choice {choice}"
+        if session_visit != visit:
+            raise _Bad(f"{name}: session {session} is not a session of visit {visit}")
+        if entry_id is None:
+            raise _Bad(f"{name} has no audit entry")
+        if choice in seen:
+            raise _Bad(f"{name} is recorded by more than one audit entry")
+        seen.add(choice)
+        payload = json.loads(text)
+        recorded = (
+            entry_device,
+            actor,
+            payload.get("session_id"),
+            payload.get("chosen_at"),
+            payload.get("device_id"),
+            payload.get("reason"),
+        )
+        if recorded != (device, by, session, at, device, reason):
+            raise _Bad(f"{name} differs from what {_name(entry_device, seq, entry_id)} recorded")
+    for entry_id, device, seq, choice in conn.execute(
+        "SELECT id, device_id, seq, entity_id FROM audit_log WHERE action=? "
+        "ORDER BY device_id, seq",
+        [RESOLVED_ACTION],
+    ):
+        if choice not in seen:
+            raise _Bad(
+                f"session choice {choice} recorded by {_name(device, seq, entry_id)} is missing"
+            )
 
 
 _CURRENT_SCORES = (
@@ -244,7 +316,7 @@ def _first(row: tuple[Any, ...]) -> str:
 
 
 def _scores(conn: sqlite3.Connection, stats: dict[str, int], min_sections: int) -> None:
-    """Recompute every current score row from its session's current answers (check 5).
+    """Recompute every current score row from its session's current answers (check 6).
 
     Two cursors in session order, merged: the answers are read once, in one pass.
     """
