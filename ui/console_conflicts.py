@@ -5,8 +5,13 @@ instrument and flags the conflict. This tab lists the flagged conflicts (subject
 questionnaire, kiosks, how many items differ, which version counts), and for the chosen one
 shows each version's facts (kiosk, state, times, who submitted, answers) and its answers item by
 item, the items that differ marked in colour and in words. The rule is stated on the screen: the
-version submitted last counts, and both are kept (CSV answers_long and ODM ``--history`` carry
-both). Everything comes from `storage.review_conflicts`; nothing is written here.
+version submitted last counts unless a reviewer chose one, and both are kept (CSV answers_long and
+ODM ``--history`` carry both). Everything comes from `storage.review_conflicts`.
+
+Investigators and administrators (`storage.RESOLUTION_ROLES`) may choose the version that counts
+for the visit: they pick a version in the versions table and press "Choose this version…"; the
+`ResolutionPanel` below asks for the mandatory reason and `storage.resolve_conflict` records it
+(storage keeps the rules). Every role sees a visit's resolution: who chose, when and why.
 
 The tab is always there: an empty list says, after an import, that nothing needs review; and
 whether there are conflicts is only known by reading the audit log, which is done when the tab
@@ -18,12 +23,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QShowEvent
+from PySide6.QtGui import QColor, QFont, QKeyEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
+    QLineEdit,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -34,8 +41,11 @@ from respine_desktop import storage
 from respine_desktop.i18n import t
 from respine_desktop.instruments import load_instrument
 from respine_desktop.storage import (
+    RESOLUTION_ROLES,
     Answer,
     ConflictReview,
+    ConflictVersion,
+    Staff,
     StorageError,
     StudyDb,
 )
@@ -93,6 +103,119 @@ def _chosen_name(review: ConflictReview, names: Sequence[str]) -> str:
     return next((n for v, n in zip(review.versions, names, strict=True) if v.chosen), "")
 
 
+def may_resolve(staff: Staff | None) -> bool:
+    """Whether `staff`'s role is one storage lets choose the version that counts."""
+    return staff is not None and staff.role in RESOLUTION_ROLES
+
+
+class ResolutionPanel(QFrame):
+    """Shown under the versions by `ask(...)`: the mandatory reason, then Confirm or Cancel.
+
+    Enter in the reason confirms, Escape cancels; storage checks the role, the reason and the
+    session. `resolved(subject, visit, session id)` is emitted once the choice is recorded.
+    """
+
+    resolved = Signal(str, str, str)
+    cancelled = Signal()
+
+    def __init__(self, db: StudyDb, staff: Staff, lang: str) -> None:
+        super().__init__()
+        self.setProperty("role", "card")
+        self.setObjectName("conflictResolution")
+        self.db, self.staff, self.lang = db, staff, lang
+        self.subject_code = self.visit_code = self.session_id = ""
+        column = QVBoxLayout(self)
+        self.title = label("", "subtitle")
+        column.addWidget(self.title)
+        column.addWidget(label(t(lang, "console.conflicts.resolve.hint"), "hint"))
+        self.reason = QLineEdit()
+        self.reason.setAccessibleName(t(lang, "console.conflicts.resolve.reason"))
+        self.reason.setPlaceholderText(t(lang, "console.conflicts.resolve.reason"))
+        self.reason.textChanged.connect(lambda *_: self._refresh())
+        self.reason.returnPressed.connect(self.confirm)
+        column.addWidget(self.reason)
+        self.error = label("", "error")
+        self.error.hide()
+        column.addWidget(self.error)
+        row = QHBoxLayout()
+        self.cancel_button = button(t(lang, "common.cancel"))
+        self.cancel_button.clicked.connect(self.cancel)
+        self.confirm_button = button(t(lang, "console.conflicts.resolve.confirm"), "primary")
+        self.confirm_button.clicked.connect(self.confirm)
+        row.addWidget(self.cancel_button)
+        row.addStretch(1)
+        row.addWidget(self.confirm_button)
+        column.addLayout(row)
+        self.hide()
+
+    def ask(self, review: ConflictReview, version: int, device: str) -> None:
+        """Ask for the reason to make version `version` (0-based) of `review` count."""
+        chosen = review.versions[version]
+        self.subject_code, self.visit_code = review.subject_code, review.visit_code
+        self.session_id = chosen.session_id
+        self.title.setText(
+            t(
+                self.lang,
+                "console.conflicts.resolve.title",
+                version=version + 1,
+                device=device,
+                subject=review.subject_code,
+                visit=visit_label(self.db.study, review.visit_code, self.lang),
+            )
+        )
+        self.reason.clear()
+        self.error.hide()
+        self._refresh()
+        self.show()
+        self.reason.setFocus()
+
+    def confirm(self) -> None:
+        """Record the choice with the reason typed (storage refuses a blank one)."""
+        if not self.session_id:
+            return
+        try:
+            storage.resolve_conflict(
+                self.db,
+                self.subject_code,
+                self.visit_code,
+                self.session_id,
+                staff=self.staff,
+                reason=self.reason.text(),
+            )
+        except StorageError as exc:
+            self.error.setText(t(self.lang, "console.error.refused", message=str(exc)))
+            self.error.show()
+            return
+        done = (self.subject_code, self.visit_code, self.session_id)
+        self.subject_code = self.visit_code = self.session_id = ""
+        self.hide()
+        emit(self.resolved, *done)
+
+    def cancel(self) -> None:
+        self.subject_code = self.visit_code = self.session_id = ""
+        self.hide()
+        emit(self.cancelled)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.cancel()
+            return
+        super().keyPressEvent(event)
+
+    def _refresh(self) -> None:
+        self.confirm_button.setEnabled(bool(self.reason.text().strip()))
+
+
+def _counts_text(lang: str, review: ConflictReview, names: Sequence[str]) -> str:
+    """The list's "version that counts" cell: the kiosk, and whether a reviewer chose it."""
+    name = _chosen_name(review, names)
+    if not name:
+        return t(lang, "console.conflicts.other")
+    if review.reason == "chosen_by_review":
+        return t(lang, "console.conflicts.by_review", device=name)
+    return name
+
+
 def instrument_name(lang: str, instrument_id: str) -> str:
     instrument = load_instrument(instrument_id)
     return instrument.short_title.get(lang) or instrument.short_title.get("en") or instrument_id
@@ -102,6 +225,7 @@ class ConflictsView(QWidget):
     """The conflicts table, the rule, and the chosen conflict's versions side by side."""
 
     subject_opened = Signal(str)
+    resolved = Signal(str, str)  # subject code, visit code: another version counts now
 
     COLUMNS = ("subject", "visit", "instrument", "devices", "differing", "counts", "flagged")
     VERSION_COLUMNS = (
@@ -115,15 +239,19 @@ class ConflictsView(QWidget):
         "counted",
     )
 
-    def __init__(self, db: StudyDb, lang: str) -> None:
+    def __init__(self, db: StudyDb, lang: str, staff: Staff | None = None) -> None:
         super().__init__()
-        self.db, self.lang = db, lang
+        self.db, self.lang, self.staff = db, lang, staff
         self.reviews: list[ConflictReview] = []
         self.loaded = False
         column = QVBoxLayout(self)
         column.setContentsMargins(TAB_MARGIN, TAB_MARGIN, TAB_MARGIN, TAB_MARGIN)
         top = QHBoxLayout()
         top.addWidget(label(t(lang, "console.conflicts.title"), "subtitle"), 1)
+        # What the last choice did, where the list is read again after it.
+        self.done = label("", "hint")
+        self.done.setObjectName("conflictResolved")
+        top.addWidget(self.done, 1)
         self.count = label("", "hint", wrap=False)
         top.addWidget(self.count)
         self.refresh_button = button(t(lang, "console.conflicts.refresh"))
@@ -166,6 +294,11 @@ class ConflictsView(QWidget):
         self.only_differing.setAccessibleName(t(lang, "console.conflicts.only_differing"))
         self.only_differing.toggled.connect(lambda *_: self._filter_items())
         heading.addWidget(self.only_differing)
+        self.resolve_button = button(t(lang, "console.conflicts.resolve.open"))
+        self.resolve_button.clicked.connect(self.ask_resolution)
+        # Coordinators see who chose and why, not the action.
+        self.resolve_button.setVisible(may_resolve(staff))
+        heading.addWidget(self.resolve_button)
         self.open_button = button(t(lang, "console.conflicts.open_subject"))
         self.open_button.clicked.connect(self.open_subject)
         heading.addWidget(self.open_button)
@@ -173,6 +306,10 @@ class ConflictsView(QWidget):
         self.reason = label("", "hint")
         self.reason.setObjectName("conflictReason")
         details.addWidget(self.reason)
+        self.resolution = label("", "hint")
+        self.resolution.setObjectName("conflictResolutionNote")
+        self.resolution.hide()
+        details.addWidget(self.resolution)
         self.versions = QTableWidget()
         self.versions.setObjectName("conflictVersions")
         _read_only(
@@ -180,11 +317,19 @@ class ConflictsView(QWidget):
             t(lang, "console.conflicts.versions"),
             [t(lang, f"console.conflicts.version.{c}") for c in self.VERSION_COLUMNS],
         )
+        self.versions.currentCellChanged.connect(lambda *_: self._refresh_resolve())
         details.addWidget(self.versions)
+        self.resolve_panel: ResolutionPanel | None = None
+        if staff is not None and may_resolve(staff):
+            self.resolve_panel = ResolutionPanel(db, staff, lang)
+            self.resolve_panel.resolved.connect(self._on_resolved)
+            self.resolve_panel.cancelled.connect(self._on_form_closed)
+            details.addWidget(self.resolve_panel)
         self.items = QTableWidget()
         self.items.setObjectName("conflictItems")
         self.items.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         details.addWidget(self.items, 3)
+        details.addStretch(0)  # the room of the hidden items while the reason form is open
         column.addWidget(self.detail, 5)
         self._show_list()
 
@@ -228,7 +373,7 @@ class ConflictsView(QWidget):
                     count=len(review.differing_items),
                     total=len(review.items),
                 ),
-                _chosen_name(review, names) or t(lang, "console.conflicts.other"),
+                _counts_text(lang, review, names),
                 local_time(review.conflict.flagged_at),
             ]
             for c, text in enumerate(cells):
@@ -267,11 +412,16 @@ class ConflictsView(QWidget):
     def _show_current(self) -> None:
         review = self.current()
         self.open_button.setEnabled(review is not None)
+        self.done.setText("")
+        if self.resolve_panel is not None and self.resolve_panel.isVisible():
+            self.resolve_panel.cancel()
         if review is None:
             self.heading.setText(t(self.lang, "console.conflicts.choose"))
             self.reason.setText("")
+            self.resolution.hide()
             self.versions.setRowCount(0)
             self.items.setRowCount(0)
+            self._refresh_resolve()
             return
         lang = self.lang
         self.heading.setText(
@@ -292,8 +442,21 @@ class ConflictsView(QWidget):
                 device=_chosen_name(review, device_names(review)),
             )
         )
+        if review.resolution is not None:
+            r = review.resolution
+            self.resolution.setText(
+                t(
+                    lang,
+                    "console.conflicts.resolution",
+                    who=r.chosen_by_username or r.chosen_by[-6:],
+                    when=local_time(r.chosen_at),
+                    reason=r.reason,
+                )
+            )
+        self.resolution.setVisible(review.resolution is not None)
         self._show_versions(review)
         self._show_items(review)
+        self._refresh_resolve()
 
     def _show_versions(self, review: ConflictReview) -> None:
         lang = self.lang
@@ -320,6 +483,77 @@ class ConflictsView(QWidget):
         height = self.versions.horizontalHeader().sizeHint().height()
         height += ROW_HEIGHT * len(review.versions) + 2 * self.versions.frameWidth()
         self.versions.setFixedHeight(height)
+        self.versions.setCurrentCell(-1, -1)  # a version is picked on purpose, not by default
+
+    # -- choosing the version that counts ------------------------------------------------------
+
+    def current_version(self) -> int | None:
+        """The index of the version picked in the versions table, if any."""
+        review = self.current()
+        row = self.versions.currentRow()
+        return row if review is not None and 0 <= row < len(review.versions) else None
+
+    def _blocker(self, review: ConflictReview | None, version: int | None) -> str | None:
+        """Why the picked version cannot be chosen (a text key), or None if it can."""
+        if review is None or version is None:
+            return "console.conflicts.resolve.pick"
+        picked: ConflictVersion = review.versions[version]
+        if picked.state != "submitted":
+            return "console.conflicts.resolve.not_submitted"
+        if picked.chosen and review.reason == "chosen_by_review":
+            return "console.conflicts.resolve.current"
+        return None
+
+    def _refresh_resolve(self) -> None:
+        blocker = self._blocker(self.current(), self.current_version())
+        self.resolve_button.setEnabled(blocker is None)
+        self.resolve_button.setToolTip(t(self.lang, blocker) if blocker else "")
+
+    def ask_resolution(self) -> None:
+        """Open the reason form for the picked version (investigators and administrators)."""
+        review, version = self.current(), self.current_version()
+        if self.resolve_panel is None or review is None or version is None:
+            return
+        if self._blocker(review, version) is not None:
+            return
+        self.done.setText("")
+        self._show_form(True)
+        self.resolve_panel.ask(review, version, device_names(review)[version])
+
+    def _show_form(self, shown: bool) -> None:
+        """While the reason form is open it takes the room of the list and of the item
+        comparison (the heading still names the conflict): a tablet screen holds no more."""
+        for widget in (self.rule, self.table, self.items, self.only_differing):
+            widget.setVisible(not shown)
+        self.resolve_button.setEnabled(not shown)
+        if not shown:
+            self._refresh_resolve()
+
+    def _on_form_closed(self) -> None:
+        self._show_form(False)
+
+    def _on_resolved(self, subject: str, visit: str, session_id: str) -> None:
+        self._on_form_closed()
+        kept = self.current()
+        self.refresh()
+        if kept is not None:
+            self.select(kept.conflict.entry_id)
+        review = self.current()
+        if review is not None:
+            names = device_names(review)
+            n = next((i for i, v in enumerate(review.versions) if v.session_id == session_id), None)
+            if n is not None:
+                self.done.setText(
+                    t(
+                        self.lang,
+                        "console.conflicts.resolve.done",
+                        version=n + 1,
+                        device=names[n],
+                        subject=subject,
+                        visit=visit_label(self.db.study, visit, self.lang),
+                    )
+                )
+        emit(self.resolved, subject, visit)
 
     def _show_items(self, review: ConflictReview) -> None:
         lang = self.lang

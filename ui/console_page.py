@@ -77,7 +77,7 @@ class ConsolePage(Page):
         self.tabs.addTab(self.reports, t(lang, "console.tab.reports"))
         self.exports = ExportView(db, lang)
         self.tabs.addTab(self.exports, t(lang, "console.tab.export"))
-        self.conflicts = ConflictsView(db, lang)
+        self.conflicts = ConflictsView(db, lang, staff)
         self.conflicts.subject_opened.connect(self.open_subject)
         self.tabs.addTab(self.conflicts, t(lang, "console.tab.conflicts"))
         self.staff_admin: StaffAdminView | None = None

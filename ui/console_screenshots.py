@@ -2,7 +2,8 @@
 
 Driven through the kiosk window on the screenshot command's throw-away copy of the database:
 the console of an administrator (every tab; the conflicts tab shows its empty state on a kiosk,
-the first conflict's versions on a hub that merged two kiosks' visits), then a subject seen by an
+the first conflict's versions on a hub that merged two kiosks' visits, then the administrator
+choosing the other version with a reason, and the resolved conflict), then a subject seen by an
 account that may correct answers (scores, charts, the correction form, the audit history).
 """
 
@@ -40,6 +41,27 @@ def _wait_for_jobs() -> None:
         app.processEvents()
 
 
+def _shoot_resolution(page: ConsolePage, shot: Shot) -> None:
+    """On a hub with conflicts: the administrator makes the other version of the first one
+    count (the reason form, then the resolved conflict). Written to the throw-away copy only."""
+    view = page.conflicts
+    review = view.current()
+    if review is None or view.resolve_panel is None:
+        return
+    other = next(
+        (n for n, v in enumerate(review.versions) if not v.chosen and v.state == "submitted"),
+        None,
+    )
+    if other is None:
+        return
+    view.versions.setCurrentCell(other, 0)
+    view.ask_resolution()
+    view.resolve_panel.reason.setText("The other kiosk's sitting was a staff test run")
+    shot("console-conflicts-resolve")
+    view.resolve_panel.confirm()
+    shot("console-conflicts-resolved")
+
+
 def shoot_console(window: KioskWindow, shot: Shot, subject_code: str) -> None:
     """Picture the console's screens; `subject_code` has a submitted visit."""
     assert window.db is not None
@@ -61,6 +83,8 @@ def shoot_console(window: KioskWindow, shot: Shot, subject_code: str) -> None:
         if tab is not None:
             page.tabs.setCurrentWidget(tab)
             shot(f"console-{name}")
+            if tab is page.conflicts:
+                _shoot_resolution(page, shot)
     corrector = next((s for s in accounts if s.role in CORRECTION_ROLES), admin)
     page = _open_console(window, corrector)
     view = page.open_subject(subject_code)

@@ -1,6 +1,7 @@
 """The console's conflicts tab on a real hub where two kiosks did RSP-01-030's M1 (kiosk b
 submitting last): the list, the versions side by side with their differences, the rule stated,
-keyboard and touch, French, and the friendly empty state on a database without conflicts."""
+keyboard and touch, French, the friendly empty state on a database without conflicts, and an
+investigator choosing the version that counts (with a reason; coordinators only see the choice)."""
 
 from __future__ import annotations
 
@@ -40,8 +41,8 @@ def hub(hub_file: Path, tmp_path: Path) -> Iterator[StudyDb]:
         yield db
 
 
-def console_on(qtbot: QtBot, db: StudyDb, lang: str = "en") -> ConsolePage:
-    page = ConsolePage(db, staff_of(db, "coord"), lang)
+def console_on(qtbot: QtBot, db: StudyDb, lang: str = "en", staff: str = "coord") -> ConsolePage:
+    page = ConsolePage(db, staff_of(db, staff), lang)
     qtbot.addWidget(page)
     page.resize(1280, 800)
     page.show()
@@ -177,3 +178,128 @@ def test_a_database_without_conflicts_shows_a_friendly_empty_state(
         assert view.empty.isVisibleTo(view) and view.empty.text().startswith("No conflicts")
         assert not view.table.isVisibleTo(view) and not view.detail.isVisibleTo(view)
         assert view.count.text() == ""
+
+
+# -- choosing the version that counts ----------------------------------------------------------
+
+WHY = "kiosk b was a staff test run"
+
+
+def tap_version(view: ConflictsView, row: int) -> None:
+    rect = view.versions.visualRect(view.versions.model().index(row, 0))
+    QTest.mouseClick(view.versions.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+
+
+def m1_sessions(db: StudyDb) -> list[str]:
+    return [s.id for s in storage.subject_sessions(db, SUBJECT) if s.visit_code == "M1"]
+
+
+def test_an_investigator_chooses_a_version_with_a_reason_by_touch_and_keyboard(
+    qtbot: QtBot, hub: StudyDb, show_active: Callable[[QWidget], None]
+) -> None:
+    page = console_on(qtbot, hub, staff="inv")
+    show_active(page)
+    view = page.conflicts
+    first, second = m1_sessions(hub)
+    choose(view, "vas")
+    assert view.resolve_button.isVisibleTo(view)
+    assert not view.resolve_button.isEnabled()  # no version picked yet
+    assert view.resolve_button.toolTip() == "Choose a version in the table of versions first."
+    tap_version(view, 0)
+    assert view.current_version() == 0 and view.resolve_button.isEnabled()
+    assert view.resolve_button.height() >= ROW_HEIGHT
+    QTest.mouseClick(view.resolve_button, Qt.MouseButton.LeftButton)
+    panel = view.resolve_panel
+    assert panel is not None and panel.isVisibleTo(view)
+    assert panel.title.text() == f"Make version 1 (kiosk a) count for {SUBJECT}, 1 month"
+    assert panel.reason.hasFocus() and not panel.confirm_button.isEnabled()
+    QTest.keyClicks(panel.reason, "   ")
+    assert not panel.confirm_button.isEnabled()  # a blank reason is no reason
+    panel.reason.clear()
+    QTest.keyClicks(panel.reason, WHY)
+    assert panel.confirm_button.isEnabled()
+    with qtbot.waitSignal(view.resolved) as resolved:
+        QTest.keyClick(panel.reason, Qt.Key.Key_Return)
+    assert resolved.args == [SUBJECT, "M1"]
+    assert not panel.isVisibleTo(view)
+    assert storage.chosen_session(hub, SUBJECT, "M1") == first != second
+
+    # The view was read again: the same conflict, kiosk a's version counts, and why.
+    current = view.current()
+    assert current is not None and current.instrument_id == "vas"
+    assert view.done.text() == f"Version 1 (kiosk a) now counts for {SUBJECT}, 1 month."
+    assert view.reason.text() == (
+        "The version of kiosk a counts: it was chosen in review. Both versions are kept."
+    )
+    assert view.resolution.isVisibleTo(view)
+    assert view.resolution.text().startswith("Chosen by inv on ")
+    assert view.resolution.text().endswith(f"Reason: {WHY}")
+    assert [r[5] for r in rows(view)] == ["kiosk a (chosen in review)"] * 3
+    assert [view.versions.item(r, 7).text() for r in range(2)] == ["counts", "kept"]
+    # Choosing the same version again is not offered; the other one is.
+    tap_version(view, 0)
+    assert not view.resolve_button.isEnabled()
+    assert view.resolve_button.toolTip() == "This version is already the one chosen in review."
+    # By keyboard: the versions table, Down to kiosk b's version, the button, Escape cancels.
+    view.versions.setFocus()
+    QTest.keyClick(view.versions, Qt.Key.Key_Down)
+    assert view.current_version() == 1 and view.resolve_button.isEnabled()
+    before = storage.visit_choices(hub, current.resolution.visit_id if current.resolution else "")
+    view.resolve_button.setFocus()
+    QTest.keyClick(view.resolve_button, Qt.Key.Key_Space)
+    assert panel.isVisibleTo(view) and panel.title.text().startswith("Make version 2 (kiosk b)")
+    QTest.keyClicks(panel.reason, "changed my mind")
+    QTest.keyClick(panel.reason, Qt.Key.Key_Escape)
+    assert not panel.isVisibleTo(view)
+    assert storage.chosen_session(hub, SUBJECT, "M1") == first
+    assert storage.visit_choices(hub, before[0].visit_id) == before
+    (entry,) = storage.audit_entries(hub, subject_code=SUBJECT, action="conflict.resolved")
+    assert entry.payload["reason"] == WHY
+
+
+def test_a_refusal_is_shown_in_the_form_and_nothing_changes(qtbot: QtBot, hub: StudyDb) -> None:
+    page = console_on(qtbot, hub, staff="inv")
+    view = page.conflicts
+    _, second = m1_sessions(hub)
+    choose(view, "odi")
+    tap_version(view, 0)
+    view.resolve_button.click()
+    panel = view.resolve_panel
+    assert panel is not None
+    storage.disable_staff(hub, staff_of(hub, "admin"), "inv")  # meanwhile, on another screen
+    QTest.keyClicks(panel.reason, WHY)
+    panel.confirm_button.click()
+    assert panel.isVisibleTo(view) and panel.error.isVisibleTo(view)
+    assert "is disabled" in panel.error.text()
+    assert storage.chosen_session(hub, SUBJECT, "M1") == second
+    panel.cancel_button.click()
+    assert not panel.isVisibleTo(view)
+
+
+def test_a_coordinator_sees_the_resolution_but_not_the_action(qtbot: QtBot, hub: StudyDb) -> None:
+    first, _ = m1_sessions(hub)
+    storage.resolve_conflict(hub, SUBJECT, "M1", first, staff=staff_of(hub, "inv"), reason=WHY)
+    page = console_on(qtbot, hub)
+    view = page.conflicts
+    choose(view, "vas")
+    assert not view.resolve_button.isVisibleTo(view) and view.resolve_panel is None
+    assert view.reason.text().startswith("The version of kiosk a counts: it was chosen in review")
+    assert view.resolution.text().startswith("Chosen by inv on ")
+    assert view.resolution.text().endswith(f"Reason: {WHY}")
+
+
+def test_choosing_a_version_speaks_french(qtbot: QtBot, hub: StudyDb) -> None:
+    page = console_on(qtbot, hub, "fr", staff="admin")
+    view = page.conflicts
+    choose(view, "vas")
+    assert view.resolve_button.text() == "Retenir cette version…"
+    tap_version(view, 0)
+    view.resolve_button.click()
+    panel = view.resolve_panel
+    assert panel is not None
+    assert panel.title.text() == f"Faire compter la version 1 (kiosk a) pour {SUBJECT}, 1 mois"
+    QTest.keyClicks(panel.reason, "la borne b servait de test")
+    panel.confirm_button.click()
+    assert view.done.text() == f"La version 1 (kiosk a) compte désormais pour {SUBJECT}, 1 mois."
+    assert view.resolution.text().startswith("Retenue par admin le ")
+    assert view.reason.text().startswith("La version de kiosk a compte : elle a été retenue")
