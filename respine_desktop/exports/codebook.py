@@ -54,8 +54,9 @@ VISIT_STATUS_TEXT = {
     "in_progress": "a questionnaire session is open",
     "parked": "a session was parked (idle timeout or staff) and can be resumed",
     "complete": "the questionnaires were submitted",
-    CONFLICT: "two kiosks each recorded this visit (merged bundles): values are from the session "
-    "submitted last; answers_long.csv holds both versions; review needed",
+    CONFLICT: "two kiosks each recorded this visit (merged bundles): values are from the version "
+    "an investigator chose in the console's conflict review, else from the one submitted last; "
+    "answers_long.csv holds both versions",
 }
 FLAG_CODES = (("1", "yes"), ("0", "no"))
 UNDETERMINED = "; empty = undetermined (missing data, or a relative criterion on a baseline of 0)"
