@@ -23,14 +23,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QKeyEvent, QShowEvent
+from PySide6.QtGui import QColor, QFont, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QFrame,
     QHBoxLayout,
     QHeaderView,
-    QLineEdit,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -51,6 +49,7 @@ from respine_desktop.storage import (
 )
 from ui.console_layout import TAB_MARGIN
 from ui.console_texts import answer_text, item_name, local_time, visit_label
+from ui.reason_panel import ReasonPanel
 from ui.signals import emit
 from ui.widgets import button, label
 
@@ -108,7 +107,7 @@ def may_resolve(staff: Staff | None) -> bool:
     return staff is not None and staff.role in RESOLUTION_ROLES
 
 
-class ResolutionPanel(QFrame):
+class ResolutionPanel(ReasonPanel):
     """Shown under the versions by `ask(...)`: the mandatory reason, then Confirm or Cancel.
 
     Enter in the reason confirms, Escape cancels; storage checks the role, the reason and the
@@ -116,44 +115,25 @@ class ResolutionPanel(QFrame):
     """
 
     resolved = Signal(str, str, str)
-    cancelled = Signal()
 
     def __init__(self, db: StudyDb, staff: Staff, lang: str) -> None:
-        super().__init__()
-        self.setProperty("role", "card")
+        super().__init__(
+            db,
+            staff,
+            lang,
+            hint=t(lang, "console.conflicts.resolve.hint"),
+            reason=t(lang, "console.conflicts.resolve.reason"),
+            confirm=t(lang, "console.conflicts.resolve.confirm"),
+        )
         self.setObjectName("conflictResolution")
-        self.db, self.staff, self.lang = db, staff, lang
         self.subject_code = self.visit_code = self.session_id = ""
-        column = QVBoxLayout(self)
-        self.title = label("", "subtitle")
-        column.addWidget(self.title)
-        column.addWidget(label(t(lang, "console.conflicts.resolve.hint"), "hint"))
-        self.reason = QLineEdit()
-        self.reason.setAccessibleName(t(lang, "console.conflicts.resolve.reason"))
-        self.reason.setPlaceholderText(t(lang, "console.conflicts.resolve.reason"))
-        self.reason.textChanged.connect(lambda *_: self._refresh())
-        self.reason.returnPressed.connect(self.confirm)
-        column.addWidget(self.reason)
-        self.error = label("", "error")
-        self.error.hide()
-        column.addWidget(self.error)
-        row = QHBoxLayout()
-        self.cancel_button = button(t(lang, "common.cancel"))
-        self.cancel_button.clicked.connect(self.cancel)
-        self.confirm_button = button(t(lang, "console.conflicts.resolve.confirm"), "primary")
-        self.confirm_button.clicked.connect(self.confirm)
-        row.addWidget(self.cancel_button)
-        row.addStretch(1)
-        row.addWidget(self.confirm_button)
-        column.addLayout(row)
-        self.hide()
 
     def ask(self, review: ConflictReview, version: int, device: str) -> None:
         """Ask for the reason to make version `version` (0-based) of `review` count."""
         chosen = review.versions[version]
         self.subject_code, self.visit_code = review.subject_code, review.visit_code
         self.session_id = chosen.session_id
-        self.title.setText(
+        self._open(
             t(
                 self.lang,
                 "console.conflicts.resolve.title",
@@ -163,47 +143,27 @@ class ResolutionPanel(QFrame):
                 visit=visit_label(self.db.study, review.visit_code, self.lang),
             )
         )
-        self.reason.clear()
-        self.error.hide()
-        self._refresh()
-        self.show()
-        self.reason.setFocus()
 
-    def confirm(self) -> None:
-        """Record the choice with the reason typed (storage refuses a blank one)."""
-        if not self.session_id:
-            return
-        try:
-            storage.resolve_conflict(
-                self.db,
-                self.subject_code,
-                self.visit_code,
-                self.session_id,
-                staff=self.staff,
-                reason=self.reason.text(),
-            )
-        except StorageError as exc:
-            self.error.setText(t(self.lang, "console.error.refused", message=str(exc)))
-            self.error.show()
-            return
+    def _pending(self) -> bool:
+        return bool(self.session_id)
+
+    def _record(self, reason: str) -> None:
+        storage.resolve_conflict(
+            self.db,
+            self.subject_code,
+            self.visit_code,
+            self.session_id,
+            staff=self.staff,
+            reason=reason,
+        )
+
+    def _finish(self) -> None:
         done = (self.subject_code, self.visit_code, self.session_id)
-        self.subject_code = self.visit_code = self.session_id = ""
-        self.hide()
+        self._clear()
         emit(self.resolved, *done)
 
-    def cancel(self) -> None:
+    def _clear(self) -> None:
         self.subject_code = self.visit_code = self.session_id = ""
-        self.hide()
-        emit(self.cancelled)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Escape:
-            self.cancel()
-            return
-        super().keyPressEvent(event)
-
-    def _refresh(self) -> None:
-        self.confirm_button.setEnabled(bool(self.reason.text().strip()))
 
 
 def _counts_text(lang: str, review: ConflictReview, names: Sequence[str]) -> str:

@@ -18,7 +18,7 @@ from console_support import (
     make_console_db,
     staff_of,
 )
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
 from respine_desktop import storage
@@ -142,6 +142,21 @@ def test_marking_a_visit_missed_needs_a_reason(console: ConsolePage, db: StudyDb
     assert worklist.status_of(OVERDUE, "M1") == "missed"
     (entry,) = storage.audit_entries(db, subject_code=OVERDUE, action="visit.missed")
     assert entry.payload["reason"] == "patient in hospital"
+
+
+def test_escape_closes_the_missed_visit_form_without_writing(
+    qtbot: QtBot, console: ConsolePage, db: StudyDb
+) -> None:
+    worklist = console.worklist
+    assert worklist.select(OVERDUE, "M1")
+    worklist.ask_missed()
+    panel = worklist.missed
+    panel.reason.setText("patient moved away")
+    with qtbot.waitSignal(panel.cancelled):
+        qtbot.keyClick(panel.reason, Qt.Key.Key_Escape)
+    assert not panel.isVisibleTo(console)
+    assert storage.subject_visit(db, OVERDUE, "M1").status == "overdue"
+    assert not storage.audit_entries(db, subject_code=OVERDUE, action="visit.missed")
 
 
 def test_actions_follow_the_status_of_the_chosen_visit(console: ConsolePage) -> None:
