@@ -1,12 +1,14 @@
 """Part writers for the tests of `respine_desktop.exports.subject_parts` (workers import them by
 name), and, run as a script, an export process for a test to kill:
-``python part_writers.py DIR`` writes DIR/out.txt with two workers that never finish."""
+``python part_writers.py DIR`` writes DIR/out.txt with two workers that never finish, printing
+``<run>:<process id>`` once a run's worker has reported."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import signal
 import sys
-import time
 from pathlib import Path
 
 from respine_desktop.exports.subject_parts import PartJob, Tick, part_files, write_parts
@@ -15,11 +17,11 @@ from respine_desktop.study import load_study
 
 
 def stalling_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
-    """Writes half its file, reports once (its process id as the code), then hangs until
-    killed."""
+    """Writes half its file, reports once (its process id as the code), then waits for a signal
+    (the parent's terminate or a test's kill) that ends it."""
     job.files[0].write_bytes(b"half a part")
     tick(1, str(os.getpid()))
-    time.sleep(120)
+    signal.pause()
     return (1,)
 
 
@@ -44,13 +46,14 @@ def buggy_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
 
 
 def endless_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
-    """Writes and reports a subject every 10 ms, for ever."""
+    """Works on a subject (a digest of 256 KiB: a fraction of a millisecond), writes and reports
+    it, for ever. The code it reports is ``<run>:<process id>``."""
+    block = bytes(1 << 18)
     with open(job.files[0], "w", encoding="utf-8") as f:
         for n in range(1, 10**9):
-            f.write(f"RSP-01-{n:03d}\r\n")
+            f.write(f"RSP-01-{n:03d} {hashlib.sha256(block).hexdigest()}\r\n")
             f.flush()
-            tick(n * 20, f"RSP-01-{n:03d}")  # every call reaches the parent
-            time.sleep(0.01)
+            tick(n * 20, f"{job.index}:{os.getpid()}")  # every call reaches the parent
     return (0,)
 
 
@@ -61,6 +64,17 @@ def jobs(directory: Path, final: Path, runs: int) -> list[PartJob]:
     ]
 
 
+_REPORTED: set[str] = set()
+
+
+def _first_report_of_each_run(done: int, code: str) -> None:
+    run = code.split(":")[0]
+    if run not in _REPORTED:
+        _REPORTED.add(run)
+        print(code, flush=True)
+
+
 if __name__ == "__main__":
     out = Path(sys.argv[1])
-    write_parts(endless_writer, jobs(out, out / "out.txt", 2), [out / "out.txt"], print, "test")
+    final = out / "out.txt"
+    write_parts(endless_writer, jobs(out, final, 2), [final], _first_report_of_each_run, "test")

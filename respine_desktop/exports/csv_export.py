@@ -20,7 +20,6 @@ checks a whole line at once and quotes only the fields that need it (same RFC 41
 from __future__ import annotations
 
 import csv
-import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from respine_desktop.exports.codebook import (
     visits_wide_columns,
 )
 from respine_desktop.exports.errors import ExportError
-from respine_desktop.exports.files import output_dir, partial_path
+from respine_desktop.exports.files import output_dir, partial_text
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.subject_parts import (
     PartJob,
@@ -294,16 +293,10 @@ def _write_files(
             zip(runs, part_files(finals, len(runs)), strict=True)
         )
     ]
-    try:
-        with open(partial_path(codebook), "w", encoding="utf-8", newline="") as f_book:
-            book = csv.writer(f_book)
-            book.writerow(CODEBOOK_HEADER)
-            book.writerows(codebook_rows(db.study))
-            f_book.flush()
-            os.fsync(f_book.fileno())
-    except BaseException:
-        partial_path(codebook).unlink(missing_ok=True)
-        raise
+    with partial_text(codebook) as f_book:
+        book = csv.writer(f_book)
+        book.writerow(CODEBOOK_HEADER)
+        book.writerows(codebook_rows(db.study))
     return write_parts(
         _write_part,
         jobs,

@@ -40,13 +40,26 @@ def atomic_text(path: Path, *, newline: str = "") -> Iterator[IO[str]]:
     """A UTF-8 text file for `path` (no BOM), written like `atomic_binary`."""
     tmp = partial_path(path)
     try:
+        with partial_text(path, newline=newline) as f:
+            yield f
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def partial_text(path: Path, *, newline: str = "") -> Iterator[IO[str]]:
+    """`path`'s ``.partial`` as a UTF-8 text file, fsynced once written (removed if the writer
+    fails): for a caller that renames several files into place together."""
+    tmp = partial_path(path)
+    try:
         with open(tmp, "w", encoding="utf-8", newline=newline) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
+    except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
 
 
 def output_dir(path: Path) -> Path:

@@ -252,6 +252,9 @@ def _work(writer: PartWriter, job: PartJob, messages: Any) -> None:
     except BaseException as exc:  # reported to the parent, which decides what it means
         for path in job.files:
             path.unlink(missing_ok=True)
+        if parent_gone():
+            messages.cancel_join_thread()  # nobody reads the queue: exit without flushing it
+            return
         if isinstance(exc, SnapshotChanged):
             messages.put(("changed", job.index, str(exc)))
         elif isinstance(exc, StorageError | ExportError | OSError):
