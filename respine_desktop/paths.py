@@ -1,15 +1,20 @@
-"""Where the project's read-only resources live (the one place that knows)."""
+"""Where the project's read-only resources live (the one place that knows).
+
+They are package data of ``respine_desktop`` (``respine_desktop/resources/``), found through
+`importlib.resources`, so a checkout, an installed wheel and a frozen build read them alike.
+"""
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
-
-_ROOT = Path(__file__).resolve().parent.parent
 
 
 def resources_dir() -> Path:
-    """The `resources/` folder shipped beside the packages."""
-    return _ROOT / "resources"
+    """The `resources/` folder shipped inside the ``respine_desktop`` package."""
+    # Installed as files (wheel, checkout, PyInstaller's one-folder build), never zipped: the
+    # Traversable is a real directory, and Qt's style sheets need file paths.
+    return Path(str(files("respine_desktop").joinpath("resources")))
 
 
 def resource(*parts: str) -> Path:

@@ -1,7 +1,7 @@
 """REDCap export: a longitudinal project's definition and its data, for the Data Import Tool.
 
 Files (UTF-8 without BOM, comma separated, LF line ends, as REDCap 14 writes them; see
-``../shared/redcap_examples/``):
+the real exports in ``tests/data/redcap_examples/``):
 
 * ``data_dictionary.csv``: REDCap's 18-column data dictionary (header byte for byte as REDCap
   writes it): a ``registration`` form (``record_id`` = the pseudonymous subject code, site, year of

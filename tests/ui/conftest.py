@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from kiosk_driver import Kiosk, make_database, make_window
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
+
+from tests.support.kiosk import Kiosk, make_database, make_window
 
 ShowActive = Callable[[QWidget], None]
 StartKiosk = Callable[[Path], Kiosk]

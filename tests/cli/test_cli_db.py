@@ -1,0 +1,231 @@
+"""The database commands through `python main.py ...`: init, demo, status, verify, backup."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from respine_desktop import storage
+from respine_desktop.storage import schema
+from tests.support.storage import ROOT, env
+
+
+def main(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=ROOT,
+        env=env(),
+        input=stdin if stdin is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], code: int, text: str) -> None:
+    assert result.returncode == code, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and text in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    result = main("demo", "--db", str(path), "--subjects", "12", "--seed", "7")
+    assert result.returncode == 0, result.stderr
+    return path, result.stdout.splitlines()
+
+
+@pytest.mark.parametrize("command", ["init", "demo", "status", "verify", "backup"])
+def test_every_command_documents_itself(command: str) -> None:
+    result = main(command, "--help")
+    assert result.returncode == 0 and "--db" in result.stdout
+    if command == "demo":
+        assert "admin/123456" in result.stdout
+
+
+def test_init_creates_a_database_with_its_administrator(tmp_path: Path) -> None:
+    path = tmp_path / "site.db"
+    result = main("init", "--db", str(path), "--site", "03", "--admin-pin", "4321")
+    assert result.returncode == 0, result.stderr
+    assert "created" in result.stdout and "site 03" in result.stdout
+    with storage.open_database(path) as db:
+        assert db.site_code == "03"
+        assert storage.authenticate(db, "admin", "4321").role == "admin"
+        assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # Again on the same site: harmless, nothing changed.
+    before = digest(path)
+    again = main("init", "--db", str(path), "--site", "03", "--admin-pin", "9999")
+    assert again.returncode == 0 and "already initialised" in again.stdout
+    assert digest(path) == before
+    other = main("init", "--db", str(path), "--site", "04", "--admin-pin", "9999")
+    one_line_error(other, 2, "site 03, not 04")
+    assert digest(path) == before
+
+
+def test_init_refuses_files_that_are_not_respine_databases(tmp_path: Path) -> None:
+    text = tmp_path / "notes.db"
+    text.write_text("not a database\n")
+    foreign = tmp_path / "foreign.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    conn.close()
+    for path in (text, foreign):
+        before = digest(path)
+        result = main("init", "--db", str(path), "--admin-pin", "1234")
+        one_line_error(result, 2, "not a RESPINE database")
+        assert digest(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign.db", "notes.db"]
+
+
+def test_init_bad_input_creates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    one_line_error(main("init", "--db", str(path), "--admin-pin", "12"), 2, "4 to 8 digits")
+    one_line_error(
+        main("init", "--db", str(path), "--site", "x", "--admin-pin", "1234"), 2, "site code"
+    )
+    one_line_error(main("init", "--db", str(path)), 2, "--admin-pin is required")
+    assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_demo_commits_each_questionnaire_it_announces(demo_db: tuple[Path, list[str]]) -> None:
+    path, lines = demo_db
+    committed = [line.split() for line in lines if line.startswith("committed ")]
+    assert committed and all(len(c) == 4 for c in committed)
+    assert lines[-1].startswith("demo: 12 subjects")
+    with storage.open_database(path, readonly=True) as db:
+        for _, subject, visit, instrument in committed:
+            sessions = [s for s in storage.subject_sessions(db, subject) if s.visit_code == visit]
+            current = storage.current_answers(db, sessions[-1].id)
+            assert any(a.instrument_id == instrument for a in current.values())
+        codes = [s.code for s in storage.list_subjects(db)]
+        assert codes == [f"RSP-01-{n:03d}" for n in range(1, 13)]
+
+
+def test_status_reports_counts_as_json(demo_db: tuple[Path, list[str]]) -> None:
+    path, _ = demo_db
+    result = main("status", "--db", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["subjects"] == 12
+    assert set(data["sessions"]) == {"completed", "in_progress", "parked"}
+    assert data["sessions"]["completed"] > 0
+    assert data["answers"] > 0 and data["audit_entries"] > data["sessions"]["completed"]
+    text = main("status", "--db", str(path))
+    assert text.returncode == 0 and "subjects        12" in text.stdout
+
+
+def test_verify_passes_a_demo_database(demo_db: tuple[Path, list[str]]) -> None:
+    path, _ = demo_db
+    result = main("verify", "--db", str(path))
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.strip().splitlines()) == 1 and "ok:" in result.stdout
+    assert not list(path.parent.glob("*-wal")) and not list(path.parent.glob("*-shm"))
+
+
+def test_verify_names_the_first_bad_audit_entry(tmp_path: Path) -> None:
+    path = tmp_path / "tampered.db"
+    assert main("demo", "--db", str(path), "--subjects", "3").returncode == 0
+    conn = sqlite3.connect(path, isolation_level=None)
+    for name in schema.TRIGGERS:
+        conn.execute(f"DROP TRIGGER {name}")
+    entry_id, device = conn.execute("SELECT id, device_id FROM audit_log WHERE seq = 10").fetchone()
+    conn.execute("UPDATE audit_log SET at = '2020-01-01T00:00:00.000Z' WHERE seq = 10")
+    conn.close()
+    result = main("verify", "--db", str(path))
+    one_line_error(result, 1, f"audit entry #10 of device {device} (id {entry_id})")
+
+
+def test_verify_names_an_edited_score(tmp_path: Path) -> None:
+    path = tmp_path / "scores.db"
+    assert main("demo", "--db", str(path), "--subjects", "3").returncode == 0
+    conn = sqlite3.connect(path, isolation_level=None)
+    score_id, session_id = conn.execute(
+        "SELECT id, session_id FROM scores WHERE instrument_id='vas' AND superseded_at IS NULL "
+        "ORDER BY session_id LIMIT 1"
+    ).fetchone()
+    conn.execute("UPDATE scores SET scores = '{\"vas\":99.9}' WHERE id = ?", [score_id])
+    conn.close()
+    result = main("verify", "--db", str(path))
+    one_line_error(result, 1, f"score {score_id} ")
+    assert f"session {session_id}" in result.stderr and "instrument vas" in result.stderr
+
+
+def test_verify_missing_or_unreadable_file_is_exit_2_and_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.db"
+    one_line_error(main("verify", "--db", str(missing)), 2, "no such database file")
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"\x00" * 100 + b"garbage")
+    one_line_error(main("verify", "--db", str(garbage)), 2, "not a RESPINE database")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["garbage.db"]
+
+
+def test_backup_while_the_database_is_being_written(tmp_path: Path) -> None:
+    path = tmp_path / "live.db"
+    assert main("init", "--db", str(path), "--admin-pin", "123456").returncode == 0
+    writer = subprocess.Popen(
+        [sys.executable, "main.py", "demo", "--db", str(path), "--subjects", "25"],
+        cwd=ROOT,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert writer.stdout is not None
+    assert writer.stdout.readline().startswith("committed ")  # writing has started
+    out = tmp_path / "copy.db"
+    result = main("backup", "--db", str(path), "--out", str(out))
+    _, err = writer.communicate(timeout=300)
+    assert writer.returncode == 0, err
+    assert result.returncode == 0, result.stderr
+    assert "written and verified" in result.stdout
+    assert main("verify", "--db", str(out)).returncode == 0
+    assert not list(tmp_path.glob("*.partial*"))
+    one_line_error(main("backup", "--db", str(path), "--out", str(out)), 2, "exists already")
+
+
+def test_two_demo_processes_on_one_database(tmp_path: Path) -> None:
+    path = tmp_path / "two.db"
+    assert main("init", "--db", str(path), "--admin-pin", "123456").returncode == 0
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "main.py",
+                "demo",
+                "--db",
+                str(path),
+                "--subjects",
+                "10",
+                "--first",
+                first,
+                "--seed",
+                first,
+            ],
+            cwd=ROOT,
+            env=env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for first in ("1", "501")
+    ]
+    results = [p.communicate(timeout=300) for p in procs]
+    for p, (_, err) in zip(procs, results, strict=True):
+        assert p.returncode == 0 and "locked" not in err, err
+    status = json.loads(main("status", "--db", str(path), "--json").stdout)
+    assert status["subjects"] == 20
+    assert main("verify", "--db", str(path)).returncode == 0
+    clash = main("demo", "--db", str(path), "--subjects", "2", "--first", "10")
+    one_line_error(clash, 2, "RSP-01-010 exists already")

@@ -1,0 +1,70 @@
+"""The schema: created and upgraded by sqlite-utils migrations, pragmas, refusal of newer files."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from respine_desktop import clock, storage
+from respine_desktop.storage import schema
+from tests.support.storage import fixed_clock, new_db, old_schema_db
+
+
+def test_a_new_database_has_every_table_pragma_and_trigger(tmp_path: Path) -> None:
+    fixed_clock()
+    try:
+        db = new_db(tmp_path / "new.db")
+    finally:
+        clock.set_clock(None)
+    with db:
+        conn = db.conn
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        assert set(schema.TABLES) <= names and set(schema.TRIGGERS) <= names
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+        assert db.info.migrations == schema.migration_names()
+        settings = dict(conn.execute("SELECT key, value FROM settings").fetchall())
+        assert settings["study_id"] == "RESPINE" and settings["site_code"] == "01"
+        assert settings["device_id"] == db.device_id and settings["created_at"]
+        assert settings["app_version"] == storage.APP_VERSION
+
+
+def test_an_older_database_is_upgraded_when_opened(tmp_path: Path) -> None:
+    path = old_schema_db(tmp_path / "old.db")
+    with storage.open_database(path) as db:
+        assert db.info.migrations == schema.migration_names()
+        row = db.conn.execute("SELECT visits_started FROM subjects").fetchone()
+        assert row[0] == ",M0,"
+        lines = storage.worklist(db, on=storage.get_subject(db, "RSP-01-001").day0, statuses=None)
+        assert [(e.visit_code, e.status) for e in lines][:2] == [
+            ("M0", "missed"),
+            ("M1", "not_yet_due"),
+        ]
+
+
+def test_a_database_from_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "future.db"
+    storage.create_database(path, admin_pin="1234").close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+            "VALUES ('respine', '9999_future', 'x')"
+        )
+    conn.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(storage.SchemaTooNew, match="newer RESPINE Desktop"):
+        storage.open_database(path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_create_refuses_an_existing_file(tmp_path: Path) -> None:
+    path = tmp_path / "there.db"
+    path.write_bytes(b"")
+    with pytest.raises(storage.AlreadyExists):
+        storage.create_database(path, admin_pin="1234")
+    assert path.read_bytes() == b""
