@@ -1,4 +1,5 @@
-"""Launcher: `python main.py` opens the kiosk; `python main.py COMMAND` runs a headless command."""
+"""Launcher of a checkout: `python main.py` is the installed `respine` command (`ui.launcher`),
+plus `screenshots`, a developer's tool that is not shipped."""
 
 from __future__ import annotations
 
@@ -7,24 +8,16 @@ import sys
 
 
 def main(argv: list[str]) -> int:
-    # `screenshots` renders Qt screens, so it lives in ui/ (the domain never imports ui).
     if argv and argv[0] == "screenshots":
         from ui.screenshots import run_screenshots
 
         return run_screenshots(argv[1:])
-    # The kiosk's own options start with "-"; anything else names a headless command. The
-    # command modules are only imported for a command, so the kiosk starts without them.
-    if argv and (not argv[0].startswith("-") or argv[0] in ("-h", "--help", "--version")):
-        from respine_desktop.cli import run
+    from ui.launcher import run
 
-        return run(argv)
-    from ui.app import run_app
-
-    return run_app(argv)
+    return run(argv)
 
 
 if __name__ == "__main__":
-    # Long exports run in worker processes (`respine_desktop.exports.subject_parts`); a frozen
-    # build starts them through this executable.
+    # Long exports run in worker processes; a frozen build starts them through this executable.
     multiprocessing.freeze_support()
     sys.exit(main(sys.argv[1:]))
