@@ -11,6 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from respine_desktop.errors import RespineError
 from respine_desktop.paths import resource
 
 ItemType = Literal["vas", "choice"]
@@ -18,7 +19,7 @@ ITEM_TYPES: tuple[str, ...] = ("vas", "choice")
 Texts = Mapping[str, str]
 
 
-class InstrumentError(ValueError):
+class InstrumentError(RespineError, ValueError):
     """An instrument file is malformed; the message names the file and the item."""
 
 

@@ -21,8 +21,9 @@ from respine_desktop.instruments import Instrument, Item, load_instrument
 from respine_desktop.storage import SKIPPED, Session, Staff, StudyDb
 
 
-class FlowError(Exception):
-    """The flow was asked for something its state does not allow (a bug in the caller)."""
+class FlowError(RuntimeError):
+    """The flow was asked for something its state does not allow (a bug in the caller, so not a
+    `RespineError`: it must reach a traceback)."""
 
 
 class Phase(enum.Enum):

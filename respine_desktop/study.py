@@ -9,13 +9,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from respine_desktop.errors import RespineError
 from respine_desktop.instruments import INSTRUMENT_IDS
 from respine_desktop.paths import resource
 
 OdiRule = Literal["relative", "points"]
 
 
-class StudyConfigError(ValueError):
+class StudyConfigError(RespineError, ValueError):
     """The study configuration is malformed; the message names the file and the key."""
 
 

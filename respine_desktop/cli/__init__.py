@@ -16,9 +16,10 @@ from functools import cache
 from types import ModuleType
 
 from respine_desktop import __version__
+from respine_desktop.errors import RespineError
 
 
-class UsageError(Exception):
+class UsageError(RespineError):
     """Bad usage or bad input: printed as one line on stderr, exit code 2."""
 
 
@@ -60,7 +61,7 @@ def run(argv: list[str]) -> int:
         return 2
     try:
         return handler(args)
-    except UsageError as exc:
+    except RespineError as exc:  # every user-facing error, whichever layer raised it
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

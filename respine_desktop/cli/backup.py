@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from respine_desktop.cli import UsageError
-
 NAME = "backup"
 HELP = (
     "Copy a study database with SQLite's backup API (a consistent snapshot even while the app "
@@ -30,7 +28,5 @@ def run(args: argparse.Namespace) -> int:
     except storage.BackupFailed as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except storage.StorageError as exc:
-        raise UsageError(str(exc)) from None
     print(f"backup {args.out} written and verified: {result.message}")
     return 0

@@ -53,31 +53,28 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
 
     try:
-        try:
-            db = storage.create_database(
-                path,
-                admin_pin=demo.DEMO_ADMIN_PIN,
-                admin_username=demo.DEMO_ADMIN,
-                site_code=args.site or storage.DEFAULT_SITE,
-                durable=False,
-            )
-        except storage.AlreadyExists:
-            db = storage.open_database(path, durable=False)
-        with db:
-            if args.site is not None:
-                check_site_code(args.site)
-                if args.site not in storage.list_sites(db):
-                    raise UsageError(f"{path}: site {args.site} is not registered in this database")
-            summary = demo.generate(
-                db,
-                subjects=args.subjects,
-                seed=args.seed,
-                first=args.first,
-                site_code=args.site,
-                progress=committed,
-            )
-    except storage.StorageError as exc:
-        raise UsageError(str(exc)) from None
+        db = storage.create_database(
+            path,
+            admin_pin=demo.DEMO_ADMIN_PIN,
+            admin_username=demo.DEMO_ADMIN,
+            site_code=args.site or storage.DEFAULT_SITE,
+            durable=False,
+        )
+    except storage.AlreadyExists:
+        db = storage.open_database(path, durable=False)
+    with db:
+        if args.site is not None:
+            check_site_code(args.site)
+            if args.site not in storage.list_sites(db):
+                raise UsageError(f"{path}: site {args.site} is not registered in this database")
+        summary = demo.generate(
+            db,
+            subjects=args.subjects,
+            seed=args.seed,
+            first=args.first,
+            site_code=args.site,
+            progress=committed,
+        )
     print(
         f"demo: {summary.subjects} subjects, {summary.sessions_submitted} sessions submitted, "
         f"{summary.sessions_open} parked, {summary.missed} visits missed, "

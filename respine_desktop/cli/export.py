@@ -45,13 +45,10 @@ class ProgressLine:
 
 @contextlib.contextmanager
 def user_errors(out: Path | None = None) -> Iterator[None]:
-    """Turn storage, export and file errors into one-line usage errors (exit 2)."""
-    from respine_desktop import exports, storage
-
+    """Turn file errors into one-line usage errors naming `out` (exit 2); the domain's own
+    errors are `RespineError`s, which the CLI reports as they are."""
     try:
         yield
-    except (storage.StorageError, exports.ExportError) as exc:
-        raise UsageError(str(exc)) from None
     except OSError as exc:
         where = f"{out}: " if out is not None else ""
         raise UsageError(f"{where}{exc.strerror or exc}") from None

@@ -53,33 +53,27 @@ def run(args: argparse.Namespace) -> int:
             inspect(path)
         except storage.StorageError as exc:
             raise UsageError(f"{exc}; refusing to initialise it (left untouched)") from None
-        try:
-            with storage.open_database(path) as db:
-                if args.site is not None and args.site != db.site_code:
-                    raise UsageError(
-                        f"{path} is the RESPINE database of site {db.site_code}, "
-                        f"not {args.site}: left untouched"
-                    )
-                ignored = " (--admin-pin ignored)" if args.admin_pin is not None else ""
-                print(
-                    f"already initialised: {path} (study {db.study_id}, site {db.site_code}); "
-                    f"nothing changed{ignored}"
+        with storage.open_database(path) as db:
+            if args.site is not None and args.site != db.site_code:
+                raise UsageError(
+                    f"{path} is the RESPINE database of site {db.site_code}, "
+                    f"not {args.site}: left untouched"
                 )
-        except storage.StorageError as exc:
-            raise UsageError(str(exc)) from None
+            ignored = " (--admin-pin ignored)" if args.admin_pin is not None else ""
+            print(
+                f"already initialised: {path} (study {db.study_id}, site {db.site_code}); "
+                f"nothing changed{ignored}"
+            )
         return 0
     pin = args.admin_pin if args.admin_pin is not None else _prompt_pin()
-    try:
-        with storage.create_database(
-            path,
-            admin_pin=pin,
-            site_code=args.site or storage.DEFAULT_SITE,
-            admin_username=args.admin_user,
-        ) as db:
-            print(
-                f"created {path}: study {db.study_id}, site {db.site_code}, "
-                f"device {db.device_id}, administrator {args.admin_user!r}"
-            )
-    except storage.StorageError as exc:
-        raise UsageError(str(exc)) from None
+    with storage.create_database(
+        path,
+        admin_pin=pin,
+        site_code=args.site or storage.DEFAULT_SITE,
+        admin_username=args.admin_user,
+    ) as db:
+        print(
+            f"created {path}: study {db.study_id}, site {db.site_code}, "
+            f"device {db.device_id}, administrator {args.admin_user!r}"
+        )
     return 0

@@ -65,8 +65,6 @@ def run_patient(args: argparse.Namespace) -> int:
     try:
         with storage.open_database(args.db, readonly=True) as db:
             written = reports.write_patient_pdf(db, args.subject, args.out, on=args.on)
-    except (storage.StorageError, reports.ReportOutputError) as exc:
-        raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc.strerror}") from None
     print(f"wrote {written.path} ({written.pages} pages, audit chain head {written.chain_head})")
@@ -103,8 +101,6 @@ def run_study(args: argparse.Namespace) -> int:
             written = reports.write_study_pdf(
                 db, args.out, arms=arms, on=args.on, progress=_ProgressLine(sys.stderr)
             )
-    except (storage.StorageError, reports.ReportOutputError, reports.ArmsFileError) as exc:
-        raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc.strerror}") from None
     print(f"wrote {written.path} ({written.pages} pages, audit chain head {written.chain_head})")

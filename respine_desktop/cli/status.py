@@ -6,8 +6,6 @@ import argparse
 import json
 from pathlib import Path
 
-from respine_desktop.cli import UsageError
-
 NAME = "status"
 HELP = "Show what a study database holds (read-only): subjects, sessions, answers, audit entries."
 
@@ -21,12 +19,9 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from respine_desktop import storage
 
-    try:
-        with storage.open_database(args.db, readonly=True) as db:
-            c = storage.counts(db)
-            info = db.info
-    except storage.StorageError as exc:
-        raise UsageError(str(exc)) from None
+    with storage.open_database(args.db, readonly=True) as db:
+        c = storage.counts(db)
+        info = db.info
     data = {
         "path": str(args.db),
         "study_id": info.study_id,

@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from respine_desktop.cli import UsageError
-
 NAME = "verify"
 HELP = (
     "Verify a study database without modifying it: PRAGMA integrity_check, every device's audit "
@@ -24,10 +22,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from respine_desktop import storage
 
-    try:
-        result = storage.verify_database(args.db)
-    except storage.StorageError as exc:
-        raise UsageError(str(exc)) from None
+    result = storage.verify_database(args.db)
     if result.ok:
         print(f"{args.db}: {result.message}")
         return 0

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from respine_desktop.errors import RespineError
 
-class ExportError(Exception):
+
+class ExportError(RespineError):
     """An export could not be written (bad output path, unreadable database ...)."""
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from respine_desktop.errors import RespineError
 from respine_desktop.reports.arms import Arms, ArmsFileError, read_arms
 from respine_desktop.reports.data import (
     Change,
@@ -45,7 +46,7 @@ from respine_desktop.reports.study_data import (
 from respine_desktop.storage import StudyDb
 
 
-class ReportOutputError(ValueError):
+class ReportOutputError(RespineError, ValueError):
     """The report cannot be written where asked (the message names the path)."""
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from respine_desktop.errors import RespineError
 from respine_desktop.storage import InvalidInput, check_subject_code
 
 MAX_ARMS = 8
@@ -21,7 +22,7 @@ MAX_ARM_LENGTH = 40
 HEADER = ("subject_id", "arm")
 
 
-class ArmsFileError(ValueError):
+class ArmsFileError(RespineError, ValueError):
     """The arms file cannot be used; the message names the file and the line."""
 
 

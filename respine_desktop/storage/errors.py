@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from respine_desktop.errors import RespineError
 
-class StorageError(Exception):
+
+class StorageError(RespineError):
     """Base of every error raised by `respine_desktop.storage` (message: one line for a user)."""
 
 
