@@ -22,7 +22,8 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test: lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n 2
+	# Branch coverage, child processes included ([tool.coverage] in pyproject.toml; the floor only rises).
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -n 2 --cov --cov-report=term:skip-covered
 
 bench: $(STAMP)
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
