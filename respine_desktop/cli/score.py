@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from respine_desktop.cli import UsageError
-from respine_desktop.instruments import INSTRUMENT_IDS, Item
+from respine_desktop.instruments import Item, instrument_ids
 
 NAME = "score"
 HELP = "score questionnaires in a CSV file (one per row, item ids as columns)"
@@ -61,8 +61,9 @@ def run(args: argparse.Namespace) -> int:
     from respine_desktop.instruments import load_instrument
 
     instrument_id: str = args.instrument
-    if instrument_id not in INSTRUMENT_IDS:
-        raise UsageError(f"unknown instrument {instrument_id!r} (known: sf36, odi, vas)")
+    known = instrument_ids()
+    if instrument_id not in known:
+        raise UsageError(f"unknown instrument {instrument_id!r} (known: {', '.join(known)})")
     method, min_sections = _options(instrument_id, args.method, args.min_sections)
     source: Path = args.input
     out: Path = args.out
