@@ -277,7 +277,7 @@ def _where_in(raw: Any, path: Sequence[object]) -> str:
     for n, key in enumerate(path):
         parent_key = path[n - 1] if n else None
         try:
-            node = node[key]  # type: ignore[index]
+            node = node[key]
         except (KeyError, IndexError, TypeError):
             break
         if parent_key == "items" and isinstance(node, dict):

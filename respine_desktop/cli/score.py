@@ -88,23 +88,28 @@ def run(args: argparse.Namespace) -> int:
 
 def _options(instrument_id: str, method: str | None, minimum: str | None) -> tuple[str | None, int]:
     """The scoring method and ODI minimum: as given, else from the study configuration."""
+    from respine_desktop.scoring import registry
     from respine_desktop.scoring.odi import MIN_SECTIONS, SECTIONS
     from respine_desktop.study import StudyConfigError, load_study
 
-    if method is not None and instrument_id != "sf36":
-        raise UsageError("--method applies only to --instrument sf36")
-    if minimum is not None and instrument_id != "odi":
-        raise UsageError("--min-sections applies only to --instrument odi")
+    names = registry.method_names(instrument_id)
+    if method is not None and not names:
+        having = [i for i in registry.registered() if registry.method_names(i)]
+        raise UsageError(f"--method applies only to --instrument {' or '.join(having)}")
+    if minimum is not None and registry.method(instrument_id).bind is None:
+        having = [i for i in registry.registered() if registry.method(i).bind is not None]
+        raise UsageError(f"--min-sections applies only to --instrument {' or '.join(having)}")
     min_sections = MIN_SECTIONS  # used only by the ODI
     try:
+        # The study configuration's own keys (sf36_reported, odi_min_sections) give the defaults.
         if instrument_id == "sf36" and method is None:
             method = load_study().sf36_reported
         if instrument_id == "odi" and minimum is None:
             min_sections = load_study().odi_min_sections
     except StudyConfigError as exc:
         raise UsageError(f"study configuration: {exc}") from exc
-    if method is not None and method not in ("standard", "rand"):
-        raise UsageError(f"--method {method!r} is not 'standard' or 'rand'")
+    if method is not None and method not in names:
+        raise UsageError(f"--method {method!r} is not {' or '.join(map(repr, names))}")
     if minimum is not None:
         if not _INTEGER.fullmatch(minimum) or not 1 <= int(minimum) <= SECTIONS:
             raise UsageError(f"--min-sections {minimum!r} is not a whole number in 1..{SECTIONS}")
