@@ -318,6 +318,8 @@ def _schema_error(where: str, raw: Any) -> InstrumentError | None:
     place = _where_in(raw, path)
     if error.validator == "pattern" and error.validator_value == r"\S":
         message = "text is empty"
+    elif error.validator is None:  # a `false` subschema: a property of the other item type
+        message = "choice items take 'list'; vas items 'anchors', 'min', 'max', 'step'"
     elif error.validator == "required" and not place:
         message = error.message.replace(" is a required property", "").join(("missing ", ""))
     else:
