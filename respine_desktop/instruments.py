@@ -17,7 +17,6 @@ import jsonschema  # type: ignore[import-untyped]
 from respine_desktop.paths import resource
 
 ItemType = Literal["vas", "choice"]
-ITEM_TYPES: tuple[str, ...] = ("vas", "choice")
 Texts = Mapping[str, str]
 
 
@@ -289,16 +288,16 @@ def _where_in(raw: Any, path: Sequence[object]) -> str:
                 names.append(f"items[{key}]")
         elif parent_key == "lists" and isinstance(key, str):
             names.append(f"list {key}{_users(raw, key)}")
-        elif isinstance(parent_key, str) and parent_key in raw.get("lists", {}):
+        elif n == 2 and path[0] == "lists" and isinstance(key, int):
             code = node.get("code") if isinstance(node, dict) else None
-            names.append(f"choice {code}" if code is not None else f"choice #{key}")
+            names.append(f"choice {code}" if code is not None else f"choice #{key + 1}")
         elif key not in ("items", "lists") and not isinstance(key, int):
             names.append(str(key))
     return ", ".join(names)
 
 
 def _users(raw: Any, list_name: str) -> str:
-    users = [r["id"] for r in _raw_items(raw) if r.get("list") == list_name]
+    users = [str(r.get("id")) for r in _raw_items(raw) if r.get("list") == list_name]
     return f" (item {', '.join(users)})" if users else ""
 
 
@@ -321,7 +320,7 @@ def _schema_error(where: str, raw: Any) -> InstrumentError | None:
     elif error.validator is None:  # a `false` subschema: a property of the other item type
         message = "choice items take 'list'; vas items 'anchors', 'min', 'max', 'step'"
     elif error.validator == "required" and not place:
-        message = error.message.replace(" is a required property", "").join(("missing ", ""))
+        message = "missing " + error.message.removesuffix(" is a required property")
     else:
         message = error.message
     pointer = "/".join(str(p) for p in path) or "top level"

@@ -1,5 +1,4 @@
-"""Checksums: the content checksum ignores the file's layout and provenance; answers stored with a
-format-1 file checksum still name the content they were given on, verify and export as before."""
+"""Checksums: content, not layout; answers with a format-1 checksum still verify and export."""
 
 from __future__ import annotations
 

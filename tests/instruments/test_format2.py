@@ -1,5 +1,4 @@
-"""Instrument file format 2: the schema, named choice lists, group stems, and the expansion equal
-to what the format-1 files gave (recorded in tests/data/instruments/format1-expansion.json)."""
+"""Instrument file format 2: schema, choice lists, group stems, expansion equal to format 1."""
 
 from __future__ import annotations
 

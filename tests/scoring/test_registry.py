@@ -1,5 +1,4 @@
-"""The scoring registry: each instrument's module registers its methods; the instruments scored are
-the instrument files; an unknown instrument or method is a clear error."""
+"""The scoring registry: filled by each instrument module; unknown instrument or method: errors."""
 
 from __future__ import annotations
 
