@@ -1,21 +1,23 @@
-"""Instruments as data: load and validate `resources/instruments/*.json` into typed objects."""
+"""Instruments as data: load `resources/instruments/<id>.json` (format 2) into typed objects."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
+
+import jsonschema  # type: ignore[import-untyped]
 
 from respine_desktop.errors import RespineError
 from respine_desktop.paths import resource
 
 ItemType = Literal["vas", "choice"]
-ITEM_TYPES: tuple[str, ...] = ("vas", "choice")
 Texts = Mapping[str, str]
 
 
@@ -97,7 +99,13 @@ class Item:
 
 @dataclass(frozen=True)
 class Instrument:
-    """A questionnaire: metadata, items in order, and the checksum of its file's content."""
+    """A questionnaire: metadata, items in order, and the checksums of its content.
+
+    `content_checksum` is the SHA-256 of the canonical expansion of what a patient is shown
+    (`canonical_content`); `checksum` is the value stored with every answer: the format-1 file
+    checksum when this very content shipped in format 1 (`format1_checksums`), else the content
+    checksum. See docs/instruments.md.
+    """
 
     id: str
     version: str
@@ -109,6 +117,7 @@ class Instrument:
     instructions: Texts
     items: tuple[Item, ...]
     checksum: str
+    content_checksum: str
     path: Path
 
     @property
@@ -129,67 +138,242 @@ class Instrument:
         return frozenset(langs)
 
 
-INSTRUMENT_IDS: tuple[str, ...] = ("vas", "odi", "sf36")
+FORMAT = 2
+SCHEMA_FILE = "instrument.schema.json"
+FORMAT1_FILE = "format1-checksums.json"
+# An instrument file is `<id>.json`; other names (the schema, the checksum table, a future
+# per-language `<id>.<language>.json`) are not instruments.
+_INSTRUMENT_FILE = re.compile(r"[a-z][a-z0-9_]*\.json")
 
 
-def _texts(where: str, raw: object, *, required: bool = True) -> dict[str, str]:
-    if raw is None and not required:
-        return {}
-    if not isinstance(raw, dict) or not raw:
-        raise InstrumentError(f"{where}: expected a non-empty {{language: text}} object")
-    for lang, text in raw.items():
-        if not isinstance(text, str) or not text.strip():
-            raise InstrumentError(f"{where}: text for language {lang!r} is empty or not a string")
+def instrument_ids() -> tuple[str, ...]:
+    """The shipped instruments, one per `resources/instruments/<id>.json`, sorted by id."""
+    return _instrument_ids(resource("instruments"))
+
+
+@cache
+def _instrument_ids(directory: Path) -> tuple[str, ...]:
+    names = (p.name for p in directory.iterdir() if p.is_file())
+    return tuple(sorted(n.removesuffix(".json") for n in names if _INSTRUMENT_FILE.fullmatch(n)))
+
+
+@cache
+def schema() -> Mapping[str, Any]:
+    """The JSON Schema of instrument files (`resources/instruments/instrument.schema.json`)."""
+    loaded: dict[str, Any] = json.loads(resource("instruments", SCHEMA_FILE).read_bytes())
+    return loaded
+
+
+@cache
+def _validator() -> Any:
+    cls = jsonschema.Draft202012Validator
+    cls.check_schema(schema())
+    return cls(schema())
+
+
+# --- checksums ---------------------------------------------------------------------------------
+
+
+def canonical_content(instrument: Instrument) -> dict[str, Any]:
+    """What a patient is shown, independent of the file's layout: the expansion checksummed.
+
+    Every field of the `Instrument` but `source` (provenance, never shown), the checksums and the
+    path; items expanded (stem and choices written out on each). Choice items carry `choices`,
+    VAS items `anchors`, `min`, `max` and `step` (floats). See docs/instruments.md.
+    """
+    items: list[dict[str, Any]] = []
+    for i in instrument.items:
+        item: dict[str, Any] = {
+            "id": i.id,
+            "type": i.type,
+            "label": i.label,
+            "text": dict(i.text),
+            "stem": dict(i.stem),
+            "optional": i.optional,
+        }
+        if i.type == "choice":
+            item["choices"] = [{"code": c.code, "text": dict(c.text)} for c in i.choices]
+        else:
+            item["anchors"] = {lang: list(pair) for lang, pair in i.anchors.items()}
+            item.update(min=i.minimum, max=i.maximum, step=i.step)
+        items.append(item)
+    return {
+        "id": instrument.id,
+        "version": instrument.version,
+        "title": dict(instrument.title),
+        "short_title": dict(instrument.short_title),
+        "licence": dict(instrument.licence),
+        "credit": dict(instrument.credit),
+        "instructions": dict(instrument.instructions),
+        "items": items,
+    }
+
+
+def content_checksum(instrument: Instrument) -> str:
+    """``sha256:`` + SHA-256 of the canonical content as compact JSON with sorted keys (UTF-8)."""
+    canonical = json.dumps(
+        canonical_content(instrument), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
+    return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Format1Checksum:
+    """An instrument content that shipped as a format-1 file: that file's checksum (stored with
+    the answers given under it) and the content checksum of the same content."""
+
+    instrument_id: str
+    version: str
+    format1: str
+    content: str
+
+
+@cache
+def format1_checksums() -> Mapping[str, Format1Checksum]:
+    """The shipped table `format1-checksums.json`, by format-1 checksum."""
+    where = FORMAT1_FILE
+    try:
+        raw = json.loads(resource("instruments", FORMAT1_FILE).read_bytes())
+        rows = [
+            Format1Checksum(r["instrument"], r["version"], r["format1"], r["content"])
+            for r in raw["checksums"]
+        ]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InstrumentError(f"{where}: unreadable ({exc})") from exc
+    table = {row.format1: row for row in rows}
+    if len(table) != len(rows):
+        raise InstrumentError(f"{where}: a format-1 checksum is listed twice")
+    return table
+
+
+def stored_content_checksum(checksum: str) -> str:
+    """The content checksum an answer's stored `checksum` stands for: a format-1 file checksum
+    through the shipped table; any other stored value is a content checksum already."""
+    row = format1_checksums().get(checksum)
+    return row.content if row is not None else checksum
+
+
+def shows_content(instrument: Instrument, version: str, checksum: str) -> bool:
+    """Whether an answer stored with (`version`, `checksum`) was given on this very content."""
+    if version != instrument.version:
+        return False
+    return stored_content_checksum(checksum) == instrument.content_checksum
+
+
+def _stored_checksum(instrument_id: str, version: str, content: str) -> str:
+    for row in format1_checksums().values():
+        if (row.instrument_id, row.version, row.content) == (instrument_id, version, content):
+            return row.format1
+    return content
+
+
+# --- format 2 ----------------------------------------------------------------------------------
+
+
+def _where_in(raw: Any, path: Sequence[object]) -> str:
+    """The schema error's place, named by item, group or list (not by array index)."""
+    names: list[str] = []
+    node = raw
+    for n, key in enumerate(path):
+        parent_key = path[n - 1] if n else None
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+        if parent_key == "items" and isinstance(node, dict):
+            if isinstance(node.get("id"), str):
+                names.append(f"item {node['id']}")
+            elif isinstance(node.get("group"), str):
+                names.append(f"group {node['group']}")
+            else:
+                names.append(f"items[{key}]")
+        elif parent_key == "lists" and isinstance(key, str):
+            names.append(f"list {key}{_users(raw, key)}")
+        elif n == 2 and path[0] == "lists" and isinstance(key, int):
+            code = node.get("code") if isinstance(node, dict) else None
+            names.append(f"choice {code}" if code is not None else f"choice #{key + 1}")
+        elif key not in ("items", "lists") and not isinstance(key, int):
+            names.append(str(key))
+    return ", ".join(names)
+
+
+def _users(raw: Any, list_name: str) -> str:
+    users = [str(r.get("id")) for r in _raw_items(raw) if r.get("list") == list_name]
+    return f" (item {', '.join(users)})" if users else ""
+
+
+def _raw_items(raw: Any) -> Iterable[dict[str, Any]]:
+    for entry in raw.get("items", []) if isinstance(raw, dict) else []:
+        if isinstance(entry, dict) and "group" in entry:
+            yield from (i for i in entry.get("items", []) if isinstance(i, dict))
+        elif isinstance(entry, dict):
+            yield entry
+
+
+def _schema_error(where: str, raw: Any) -> InstrumentError | None:
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(raw))
+    if error is None:
+        return None
+    path = list(error.absolute_path)
+    place = _where_in(raw, path)
+    if error.validator == "pattern" and error.validator_value == r"\S":
+        message = "text is empty"
+    elif error.validator is None:  # a `false` subschema: a property of the other item type
+        message = "choice items take 'list'; vas items 'anchors', 'min', 'max', 'step'"
+    elif error.validator == "required" and not place:
+        message = "missing " + error.message.removesuffix(" is a required property")
+    else:
+        message = error.message
+    pointer = "/".join(str(p) for p in path) or "top level"
+    named = f"{where}, {place}" if place else where
+    return InstrumentError(f"{named}: {message} (at {pointer})")
+
+
+def _texts(raw: Mapping[str, str]) -> dict[str, str]:
     return dict(raw)
 
 
-def _item(where: str, raw: dict[str, Any]) -> Item:
-    item_id = raw.get("id")
-    if not isinstance(item_id, str) or not item_id:
-        raise InstrumentError(f"{where}: item without an id")
-    where = f"{where}, item {item_id}"
-    kind = raw.get("type")
-    if kind not in ITEM_TYPES:
-        raise InstrumentError(f"{where}: type {kind!r} is not one of {ITEM_TYPES}")
-    text = _texts(f"{where} text", raw.get("text"))
-    stem = _texts(f"{where} stem", raw.get("stem"), required=False)
-    optional = raw.get("optional", False)
-    if not isinstance(optional, bool):
-        raise InstrumentError(f"{where}: 'optional' must be true or false")
+def _choices(where: str, name: str, raw: list[dict[str, Any]], users: str) -> tuple[Choice, ...]:
+    choices = []
+    for c in raw:
+        code = c["code"]
+        if isinstance(code, bool) or not isinstance(code, int):  # the schema takes 1.0 as integer
+            raise InstrumentError(
+                f"{where}, list {name}{users}: choice code {code!r} is not an integer"
+            )
+        choices.append(Choice(code, _texts(c["text"])))
+    codes = [c.code for c in choices]
+    if len(set(codes)) != len(codes):
+        raise InstrumentError(f"{where}, list {name}{users}: duplicate choice codes {codes}")
+    return tuple(choices)
+
+
+def _item(
+    where: str,
+    raw: dict[str, Any],
+    stem: Mapping[str, str],
+    lists: Mapping[str, tuple[Choice, ...]],
+) -> Item:
+    item_id: str = raw["id"]
     label = str(raw.get("label", item_id))
-    if kind == "choice":
-        raw_choices = raw.get("choices")
-        if not isinstance(raw_choices, list) or len(raw_choices) < 2:
-            raise InstrumentError(f"{where}: a choice item needs at least two choices")
-        choices = []
-        for c in raw_choices:
-            code = c.get("code") if isinstance(c, dict) else None
-            if isinstance(code, bool) or not isinstance(code, int):
-                raise InstrumentError(f"{where}: choice code {code!r} is not an integer")
-            choices.append(Choice(code, _texts(f"{where} choice {code}", c.get("text"))))
-        codes = [c.code for c in choices]
-        if len(set(codes)) != len(codes):
-            raise InstrumentError(f"{where}: duplicate choice codes {codes}")
-        return Item(item_id, "choice", label, text, stem, optional, tuple(choices))
-    raw_anchors = raw.get("anchors")
-    if not isinstance(raw_anchors, dict) or not raw_anchors:
-        raise InstrumentError(f"{where}: a vas item needs anchors per language")
-    anchors: dict[str, tuple[str, str]] = {}
-    for lang, pair in raw_anchors.items():
-        if not isinstance(pair, dict) or not pair.get("low") or not pair.get("high"):
-            raise InstrumentError(f"{where}: anchors for {lang!r} need 'low' and 'high'")
-        anchors[lang] = (str(pair["low"]), str(pair["high"]))
-    try:
-        lo, hi, step = float(raw.get("min", 0)), float(raw.get("max", 100)), float(raw["step"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InstrumentError(f"{where}: min, max and step must be numbers") from exc
-    if not lo < hi or step <= 0:
-        raise InstrumentError(f"{where}: needs min < max and step > 0")
-    return Item(item_id, "vas", label, text, stem, optional, (), anchors, lo, hi, step)
+    text, optional = _texts(raw["text"]), bool(raw.get("optional", False))
+    if raw["type"] == "choice":
+        name = raw["list"]
+        if name not in lists:
+            known = ", ".join(lists) or "none"
+            raise InstrumentError(
+                f"{where}, item {item_id}: list {name!r} is not defined (lists: {known})"
+            )
+        return Item(item_id, "choice", label, text, dict(stem), optional, lists[name])
+    anchors = {lang: (pair["low"], pair["high"]) for lang, pair in raw["anchors"].items()}
+    lo, hi, step = float(raw.get("min", 0)), float(raw.get("max", 100)), float(raw["step"])
+    if not lo < hi:
+        raise InstrumentError(f"{where}, item {item_id}: needs min < max")
+    return Item(item_id, "vas", label, text, dict(stem), optional, (), anchors, lo, hi, step)
 
 
 def parse_instrument(path: Path, content: bytes) -> Instrument:
-    """Validate the JSON `content` of the instrument file at `path`."""
+    """Validate the JSON `content` of the instrument file at `path` and expand it."""
     where = path.name
     try:
         raw = json.loads(content)
@@ -197,30 +381,53 @@ def parse_instrument(path: Path, content: bytes) -> Instrument:
         raise InstrumentError(f"{where}: not valid JSON ({exc})") from exc
     if not isinstance(raw, dict):
         raise InstrumentError(f"{where}: the top level must be an object")
-    for key in ("id", "version", "source"):
-        if not isinstance(raw.get(key), str) or not raw[key]:
-            raise InstrumentError(f"{where}: missing {key!r}")
-    raw_items = raw.get("items")
-    if not isinstance(raw_items, list) or not raw_items:
-        raise InstrumentError(f"{where}: no items")
-    items = tuple(_item(where, r if isinstance(r, dict) else {}) for r in raw_items)
-    ids = [i.id for i in items]
+    if raw.get("format") != FORMAT:
+        found = raw.get("format", 1)
+        raise InstrumentError(
+            f"{where}: file format {found!r}; this version reads format {FORMAT} "
+            "(docs/instruments.md)"
+        )
+    error = _schema_error(where, raw)
+    if error is not None:
+        raise error
+    raw_lists: dict[str, Any] = raw.get("lists", {})
+    lists = {
+        name: _choices(where, name, choices, _users(raw, name))
+        for name, choices in raw_lists.items()
+    }
+    items: list[Item] = []
+    groups: list[str] = []
+    for entry in raw["items"]:
+        if "group" in entry:
+            groups.append(entry["group"])
+            items += (_item(where, i, entry["stem"], lists) for i in entry["items"])
+        else:
+            items.append(_item(where, entry, {}, lists))
+    ids = [i.id for i in items] + groups
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise InstrumentError(f"{where}: duplicate item ids {duplicates}")
-    return Instrument(
+    used = {r["list"] for r in _raw_items(raw) if "list" in r}
+    unused = [name for name in lists if name not in used]
+    if unused:
+        raise InstrumentError(f"{where}: lists {unused} are used by no item")
+    instrument = Instrument(
         id=raw["id"],
         version=raw["version"],
-        title=_texts(f"{where} title", raw.get("title")),
-        short_title=_texts(f"{where} short_title", raw.get("short_title") or raw.get("title")),
+        title=_texts(raw["title"]),
+        short_title=_texts(raw.get("short_title") or raw["title"]),
         source=raw["source"],
-        licence=_texts(f"{where} licence", raw.get("licence")),
-        credit=_texts(f"{where} credit", raw.get("credit")),
-        instructions=_texts(f"{where} instructions", raw.get("instructions")),
-        items=items,
-        checksum="sha256:" + hashlib.sha256(content).hexdigest(),
+        licence=_texts(raw["licence"]),
+        credit=_texts(raw["credit"]),
+        instructions=_texts(raw["instructions"]),
+        items=tuple(items),
+        checksum="",
+        content_checksum="",
         path=path,
     )
+    content_sum = content_checksum(instrument)
+    stored = _stored_checksum(instrument.id, instrument.version, content_sum)
+    return replace(instrument, checksum=stored, content_checksum=content_sum)
 
 
 def load_instrument_file(path: Path) -> Instrument:
@@ -235,10 +442,9 @@ def load_instrument_file(path: Path) -> Instrument:
 @cache
 def load_instrument(instrument_id: str) -> Instrument:
     """The shipped instrument `instrument_id` (cached: files are read once per process)."""
-    if instrument_id not in INSTRUMENT_IDS:
-        raise ValueError(
-            f"unknown instrument {instrument_id!r} (known: {', '.join(INSTRUMENT_IDS)})"
-        )
+    known = instrument_ids()
+    if instrument_id not in known:
+        raise ValueError(f"unknown instrument {instrument_id!r} (known: {', '.join(known)})")
     instrument = load_instrument_file(resource("instruments", f"{instrument_id}.json"))
     if instrument.id != instrument_id:
         raise InstrumentError(f"{instrument_id}.json: declares id {instrument.id!r}")
@@ -246,5 +452,5 @@ def load_instrument(instrument_id: str) -> Instrument:
 
 
 def load_instruments() -> dict[str, Instrument]:
-    """Every shipped instrument, by id, in the study's order (VAS, ODI, SF-36)."""
-    return {i: load_instrument(i) for i in INSTRUMENT_IDS}
+    """Every shipped instrument, by id, sorted by id (a study's order: its `instrument_order`)."""
+    return {i: load_instrument(i) for i in instrument_ids()}

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from respine_desktop.errors import RespineError
-from respine_desktop.instruments import INSTRUMENT_IDS
+from respine_desktop.instruments import instrument_ids
 from respine_desktop.paths import resource
 
 OdiRule = Literal["relative", "points"]
@@ -99,7 +99,7 @@ def parse_study(path: Path, raw: Mapping[str, Any]) -> Study:
     study = _get(f"{name} [study]", raw, "study", dict)
     order = tuple(_get(f"{name} [study]", study, "instrument_order", list))
     for instrument in order:
-        if instrument not in INSTRUMENT_IDS:
+        if instrument not in instrument_ids():
             raise StudyConfigError(f"{name} [study]: unknown instrument {instrument!r}")
     visits = []
     for n, v in enumerate(_get(name, raw, "visits", list), start=1):

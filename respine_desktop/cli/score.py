@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from respine_desktop.cli import UsageError
-from respine_desktop.instruments import INSTRUMENT_IDS, Item
+from respine_desktop.instruments import Item, instrument_ids
 
 NAME = "score"
 HELP = "score questionnaires in a CSV file (one per row, item ids as columns)"
@@ -61,8 +61,9 @@ def run(args: argparse.Namespace) -> int:
     from respine_desktop.instruments import load_instrument
 
     instrument_id: str = args.instrument
-    if instrument_id not in INSTRUMENT_IDS:
-        raise UsageError(f"unknown instrument {instrument_id!r} (known: sf36, odi, vas)")
+    known = instrument_ids()
+    if instrument_id not in known:
+        raise UsageError(f"unknown instrument {instrument_id!r} (known: {', '.join(known)})")
     method, min_sections = _options(instrument_id, args.method, args.min_sections)
     source: Path = args.input
     out: Path = args.out
@@ -87,23 +88,28 @@ def run(args: argparse.Namespace) -> int:
 
 def _options(instrument_id: str, method: str | None, minimum: str | None) -> tuple[str | None, int]:
     """The scoring method and ODI minimum: as given, else from the study configuration."""
+    from respine_desktop.scoring import registry
     from respine_desktop.scoring.odi import MIN_SECTIONS, SECTIONS
     from respine_desktop.study import StudyConfigError, load_study
 
-    if method is not None and instrument_id != "sf36":
-        raise UsageError("--method applies only to --instrument sf36")
-    if minimum is not None and instrument_id != "odi":
-        raise UsageError("--min-sections applies only to --instrument odi")
+    names = registry.method_names(instrument_id)
+    if method is not None and not names:
+        having = [i for i in registry.registered() if registry.method_names(i)]
+        raise UsageError(f"--method applies only to --instrument {' or '.join(having)}")
+    if minimum is not None and registry.method(instrument_id).bind is None:
+        having = [i for i in registry.registered() if registry.method(i).bind is not None]
+        raise UsageError(f"--min-sections applies only to --instrument {' or '.join(having)}")
     min_sections = MIN_SECTIONS  # used only by the ODI
     try:
+        # The study configuration's own keys (sf36_reported, odi_min_sections) give the defaults.
         if instrument_id == "sf36" and method is None:
             method = load_study().sf36_reported
         if instrument_id == "odi" and minimum is None:
             min_sections = load_study().odi_min_sections
     except StudyConfigError as exc:
         raise UsageError(f"study configuration: {exc}") from exc
-    if method is not None and method not in ("standard", "rand"):
-        raise UsageError(f"--method {method!r} is not 'standard' or 'rand'")
+    if method is not None and method not in names:
+        raise UsageError(f"--method {method!r} is not {' or '.join(map(repr, names))}")
     if minimum is not None:
         if not _INTEGER.fullmatch(minimum) or not 1 <= int(minimum) <= SECTIONS:
             raise UsageError(f"--min-sections {minimum!r} is not a whole number in 1..{SECTIONS}")

@@ -50,7 +50,7 @@ from respine_desktop.exports.subject_parts import (
     write_parts,
 )
 from respine_desktop.exports.visit_values import ENDPOINT_NAMES, SCORE_NAMES, visit_values
-from respine_desktop.instruments import INSTRUMENT_IDS, load_instrument
+from respine_desktop.instruments import instrument_ids, load_instrument
 from respine_desktop.storage import SnapshotChanged, StudyDb, read_snapshot, state_stamp
 from respine_desktop.storage.export_reads import (
     AnswerRow,
@@ -126,7 +126,7 @@ class _Cells(dict[object, str]):
 def _option_texts() -> dict[tuple[str, int], Mapping[str, str]]:
     return {
         (item.id, c.code): c.text
-        for instrument_id in INSTRUMENT_IDS
+        for instrument_id in instrument_ids()
         for item in load_instrument(instrument_id).items
         for c in item.choices
     }

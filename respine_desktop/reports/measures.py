@@ -60,8 +60,9 @@ def sf36_label(study: Study) -> str:
 
 
 def score_methods(study: Study) -> dict[str, str]:
-    """The stored scoring method read per instrument."""
-    return {"vas": "default", "odi": "default", "sf36": sf36_method(study)}
+    """The stored scoring method read per instrument: its default, the SF-36's as configured."""
+    methods = {i: scoring.registry.method(i).name for i in study.instrument_order}
+    return {**methods, "sf36": sf36_method(study)}
 
 
 def table_measures(study: Study) -> tuple[MeasureSpec, ...]:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, partial
 
+from respine_desktop.scoring import registry
 from respine_desktop.scoring._answers import bad_answer, code_tables, plain_code
 
 KEYS: tuple[str, ...] = ("ODI", "answered")
@@ -62,6 +63,17 @@ def score_odi(
     answered, total = divmod(acc, _ONE)
     odi = 100 * total / (5 * answered) if answered >= min_sections else None
     return {"ODI": odi, "answered": answered}
+
+
+def scorer(min_sections: int) -> registry.Scorer:
+    """The ODI scorer for a minimum of answered sections (checked now, not at the first row)."""
+    check_min_sections(min_sections)
+    if min_sections == MIN_SECTIONS:
+        return score_odi
+    return partial(score_odi, min_sections=min_sections)
+
+
+registry.register("odi", registry.DEFAULT, score_odi, keys=KEYS, label=LABEL, bind=scorer)
 
 
 def band(odi: float) -> str:

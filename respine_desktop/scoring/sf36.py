@@ -15,6 +15,7 @@ from fractions import Fraction
 from functools import cache
 
 from respine_desktop.instruments import load_instrument
+from respine_desktop.scoring import registry
 from respine_desktop.scoring._answers import bad_answer, plain_code
 
 SCALES: tuple[str, ...] = ("PF", "RP", "RE", "VT", "MH", "SF", "BP", "GH")
@@ -292,3 +293,13 @@ def score_both(
     tables = _tables()
     acc = _accumulate(tables, answers)
     return _standard(tables, acc), _rand(tables, acc)
+
+
+def _every(answers: Mapping[str, object]) -> dict[str, dict[str, float | None]]:
+    standard, rand = score_both(answers)
+    return {"standard": standard, "rand": rand}
+
+
+registry.register("sf36", "standard", score_standard, keys=STANDARD_KEYS, label=STANDARD_LABEL)
+registry.register("sf36", "rand", score_rand, keys=RAND_KEYS, label=RAND_LABEL)
+registry.register_every("sf36", _every)

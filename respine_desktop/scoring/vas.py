@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 
+from respine_desktop.scoring import registry
 from respine_desktop.scoring._answers import bad_answer, items
 
 KEYS: tuple[str, ...] = ("VAS",)
@@ -30,3 +31,6 @@ def score_vas(answers: Mapping[str, object]) -> dict[str, float | None]:
         else:
             value = float(items("vas")[ITEM].validate(answer))
     return {"VAS": value}
+
+
+registry.register("vas", registry.DEFAULT, score_vas, keys=KEYS, label=LABEL)

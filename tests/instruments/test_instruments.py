@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,24 +80,98 @@ def test_checksum_changes_with_content(tmp_path: Path) -> None:
     assert original.checksum.startswith("sha256:")
 
 
+def _odi_doc() -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(load_instrument("odi").path.read_text(encoding="utf-8"))
+    return doc
+
+
+def _item(doc: dict[str, Any], item_id: str) -> dict[str, Any]:
+    for entry in doc["items"]:
+        for item in entry.get("items", [entry]):
+            if item.get("id") == item_id:
+                return item  # the very object: the tests mutate it
+    raise KeyError(item_id)
+
+
 @pytest.mark.parametrize(
     ("mutate", "message"),
     [
-        (lambda d: d["items"][1].update(type="slider"), "odi.json, item odi_02: type"),
-        (lambda d: d["items"][2]["choices"][1].update(code=0), "item odi_03: duplicate choice"),
-        (lambda d: d["items"][3]["choices"][0].update(code=1.5), "item odi_04: choice code"),
-        (lambda d: d["items"][4]["text"].update(en=""), "item odi_05 text"),
-        (lambda d: d["items"].append(dict(d["items"][0])), "duplicate item ids"),
-        (lambda d: d.pop("version"), "odi.json: missing 'version'"),
+        # schema errors
+        (
+            lambda d: _item(d, "odi_02").update(type="slider"),
+            r"odi.json, item odi_02, type: 'slider'",
+        ),
+        (
+            lambda d: _item(d, "odi_05")["text"].update(en=""),
+            r"odi.json, item odi_05, text, en: text is empty",
+        ),
+        (lambda d: _item(d, "odi_06").pop("list"), r"odi.json, item odi_06: 'list' is a required"),
+        (
+            lambda d: _item(d, "odi_07").update(stem={"en": "x"}),
+            r"odi.json, item odi_07: Additional",
+        ),
+        (lambda d: d["lists"]["lifting"][2].pop("code"), r"odi.json, list lifting \(item odi_03\)"),
+        (lambda d: d.pop("version"), r"odi.json: missing 'version' \(at top level\)"),
+        (lambda d: d.update(format=3), r"odi.json: file format 3; this version reads format 2"),
+        # semantic errors (what a schema cannot say)
+        (
+            lambda d: d["lists"]["lifting"][1].update(code=0),
+            r"list lifting \(item odi_03\): duplicate choice codes",
+        ),
+        (
+            lambda d: d["lists"]["walking"][0].update(code=1.0),
+            r"list walking \(item odi_04\): choice code 1.0 is not an integer",
+        ),
+        (
+            lambda d: _item(d, "odi_09").update(list="social"),
+            r"odi.json, item odi_09: list 'social' is not defined",
+        ),
+        (
+            lambda d: d["lists"].update(spare=d["lists"]["lifting"]),
+            r"odi.json: lists \['spare'\] are used by no item",
+        ),
+        (
+            lambda d: d["items"].append(dict(d["items"][0])),
+            r"odi.json: duplicate item ids \['odi_01'\]",
+        ),
     ],
 )
-def test_errors_name_file_and_item(tmp_path: Path, mutate: object, message: str) -> None:
-    doc = json.loads(load_instrument("odi").path.read_text(encoding="utf-8"))
-    mutate(doc)  # type: ignore[operator]
+def test_errors_name_file_and_item(tmp_path: Path, mutate: Any, message: str) -> None:
+    doc = _odi_doc()
+    mutate(doc)
     bad = tmp_path / "odi.json"
     bad.write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(InstrumentError, match=message):
         load_instrument_file(bad)
+
+
+def test_group_and_vas_errors_name_file_and_item(tmp_path: Path) -> None:
+    sf36: dict[str, Any] = json.loads(load_instrument("sf36").path.read_text(encoding="utf-8"))
+    group = next(e for e in sf36["items"] if e.get("group") == "q9")
+    group["stem"] = {}
+    bad = tmp_path / "sf36.json"
+    bad.write_text(json.dumps(sf36), encoding="utf-8")
+    with pytest.raises(
+        InstrumentError, match=r"sf36.json, group q9, stem: \{\} should be non-empty"
+    ):
+        load_instrument_file(bad)
+    vas: dict[str, Any] = json.loads(load_instrument("vas").path.read_text(encoding="utf-8"))
+    vas["items"][0].update(min=100, max=0)
+    bad = tmp_path / "vas.json"
+    bad.write_text(json.dumps(vas), encoding="utf-8")
+    with pytest.raises(InstrumentError, match=r"vas.json, item vas_pain: needs min < max"):
+        load_instrument_file(bad)
+    del vas["items"][0]["anchors"]["fr"]["high"]
+    bad.write_text(json.dumps(vas), encoding="utf-8")
+    with pytest.raises(InstrumentError, match=r"vas.json, item vas_pain, anchors, fr: 'high'"):
+        load_instrument_file(bad)
+
+
+def test_a_format_1_file_is_refused_with_a_pointer_to_the_docs(tmp_path: Path) -> None:
+    old = tmp_path / "vas.json"
+    old.write_text(json.dumps({"id": "vas", "version": "1.0", "items": []}), encoding="utf-8")
+    with pytest.raises(InstrumentError, match=r"vas.json: file format 1; .*docs/instruments.md"):
+        load_instrument_file(old)
 
 
 def test_not_json_is_a_clear_error(tmp_path: Path) -> None:
