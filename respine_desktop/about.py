@@ -45,7 +45,13 @@ def _text(texts: dict[str, str], lang: str) -> tuple[str, str]:
 def about(lang: str) -> About:
     """The About screen's content for a staff member reading `lang`."""
     notices = []
-    for instrument in load_instruments().values():
+    # In the order the study asks them (VAS, ODI, SF-36), any other shipped instrument after.
+    order = load_study().instrument_order
+    instruments = sorted(
+        load_instruments().values(),
+        key=lambda i: (order.index(i.id) if i.id in order else len(order), i.id),
+    )
+    for instrument in instruments:
         title, title_lang = _text(dict(instrument.title), lang)
         licence, licence_lang = _text(dict(instrument.licence), lang)
         credit, _ = _text(dict(instrument.credit), lang)
