@@ -116,13 +116,13 @@ def bench_taps(db_path: Path, work: Path, codes: list[str]) -> None:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from ui.item_page import ItemPage
-    from ui.patient_pages import HandoverPage
-    from ui.settings import KioskSettings
-    from ui.staff_pages import LockPage, PinPage, StaffHomePage
+    from ui.kiosk.item_page import ItemPage
+    from ui.kiosk.patient_pages import HandoverPage
+    from ui.kiosk.settings import KioskSettings
+    from ui.kiosk.staff_pages import LockPage, PinPage, StaffHomePage
+    from ui.kiosk.visit_picker import VisitPickerPage
+    from ui.kiosk.window import KioskWindow
     from ui.style import apply_style
-    from ui.visit_picker import VisitPickerPage
-    from ui.window import KioskWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)

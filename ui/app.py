@@ -10,7 +10,7 @@ Without `--db` the database is `respine.db` in the user's data directory (`platf
 path with no file yet starts the first-run set-up, which creates the database and its
 administrator account (username and PIN). `--quit-when-ready` builds and shows the first screen,
 then exits 0 (smoke tests and start-up benchmarks). The window itself, its page stack and how to
-add a screen to it are described in `ui.window`.
+add a screen to it are described in `ui.kiosk.window`.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
 
-    from ui.window import KioskWindow
+    from ui.kiosk.window import KioskWindow
 
 APP_NAME = "respine-desktop"
 # Set (to anything) to have the wall-clock time of the first painted screen and the CPU time
@@ -73,9 +73,9 @@ def run_app(argv: list[str]) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from ui.settings import default_settings_path, load_settings
+    from ui.kiosk.settings import default_settings_path, load_settings
+    from ui.kiosk.window import KioskWindow
     from ui.style import apply_style
-    from ui.window import KioskWindow
 
     settings_path: Path = args.settings or default_settings_path()
     settings = load_settings(settings_path)
@@ -126,6 +126,6 @@ def run_app(argv: list[str]) -> int:
 
 
 def _console_page(window: KioskWindow) -> QWidget:
-    from ui.console_page import console_page_for
+    from ui.console.page import console_page_for
 
     return console_page_for(window)

@@ -12,13 +12,13 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 
 from respine_desktop import storage
-from ui.item_page import ItemPage
-from ui.patient_pages import HandoverPage
-from ui.settings import KioskSettings
-from ui.signals import emit
-from ui.staff_pages import LockPage, PinPage, StaffHomePage
-from ui.visit_picker import VisitPickerPage
-from ui.window import KioskWindow
+from ui.kiosk.item_page import ItemPage
+from ui.kiosk.patient_pages import HandoverPage
+from ui.kiosk.settings import KioskSettings
+from ui.kiosk.staff_pages import LockPage, PinPage, StaffHomePage
+from ui.kiosk.visit_picker import VisitPickerPage
+from ui.kiosk.window import KioskWindow
+from ui.widgets.signals import emit
 
 W = TypeVar("W", bound=QWidget)
 

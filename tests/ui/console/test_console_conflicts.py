@@ -19,9 +19,9 @@ from respine_desktop import storage
 from respine_desktop.storage import StudyDb
 from tests.support.console import COORDINATOR, make_console_db, staff_of
 from tests.support.exports import conflicted_hub, hub_and_kiosks
-from ui.console_conflicts import DIFFERS, ROW_HEIGHT, ConflictsView
-from ui.console_page import ConsolePage
-from ui.console_subject import SubjectView
+from ui.console.conflicts import DIFFERS, ROW_HEIGHT, ConflictsView
+from ui.console.page import ConsolePage
+from ui.console.subject import SubjectView
 
 SUBJECT = "RSP-01-030"
 

@@ -13,8 +13,8 @@ from pytestqt.qtbot import QtBot
 
 from respine_desktop import exports, storage
 from tests.support.console import INVESTIGATOR, make_console_db, staff_of
-from ui.console_export import ExportView
-from ui.console_worker import BackgroundJob, running_jobs
+from ui.console.export import ExportView
+from ui.widgets.jobs import BackgroundJob, running_jobs
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from pytestqt.qtbot import QtBot
 from respine_desktop import storage
 from respine_desktop.reports import ReportFile
 from tests.support.console import COMPLETE, INVESTIGATOR, make_console_db, staff_of
-from ui.console_page import ConsolePage
-from ui.console_worker import BackgroundJob, running_jobs
+from ui.console.page import ConsolePage
+from ui.widgets.jobs import BackgroundJob, running_jobs
 
 
 @pytest.fixture
@@ -91,7 +91,7 @@ def test_the_patient_summary_is_made_from_the_subject_view(
 
 
 def test_printing_is_offered_only_where_it_can_work(console: ConsolePage) -> None:
-    from ui.console_print import print_unavailable
+    from ui.console.printing import print_unavailable
 
     panel = console.reports.study_pdf
     assert not panel.print_button.isEnabled()  # nothing written yet

@@ -11,8 +11,8 @@ from pytestqt.qtbot import QtBot
 from respine_desktop import storage
 from respine_desktop.storage import StudyDb
 from tests.support.console import INVESTIGATOR, make_console_db, staff_of
-from ui.console_page import ConsolePage
-from ui.console_staff import StaffAdminView
+from ui.console.page import ConsolePage
+from ui.console.staff import StaffAdminView
 
 
 @pytest.fixture

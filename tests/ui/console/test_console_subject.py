@@ -23,10 +23,10 @@ from tests.support.console import (
     staff_of,
     visit_answers,
 )
-from ui.console_history import table_texts
-from ui.console_page import ConsolePage
-from ui.console_subject import SubjectView
-from ui.console_worker import running_jobs
+from ui.console.history import table_texts
+from ui.console.page import ConsolePage
+from ui.console.subject import SubjectView
+from ui.widgets.jobs import running_jobs
 
 
 @pytest.fixture

@@ -23,10 +23,10 @@ from tests.support.console import (
     make_console_db,
     staff_of,
 )
-from ui.console_page import ConsolePage, install_console
-from ui.patient_pages import HandoverPage
-from ui.settings import KioskSettings
-from ui.window import KioskWindow
+from ui.console.page import ConsolePage, install_console
+from ui.kiosk.patient_pages import HandoverPage
+from ui.kiosk.settings import KioskSettings
+from ui.kiosk.window import KioskWindow
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from pytestqt.qtbot import QtBot
 from respine_desktop import storage
 from respine_desktop.session import Phase
 from tests.support.kiosk import SUBJECT, Kiosk
-from ui.choice_list import ChoiceList
-from ui.item_page import ItemPage
-from ui.patient_pages import ReviewPage, ThanksPage
-from ui.staff_pages import LockPage, PinPage, StaffHomePage
-from ui.vas_slider import VasSlider
+from ui.kiosk.item_page import ItemPage
+from ui.kiosk.patient_pages import ReviewPage, ThanksPage
+from ui.kiosk.staff_pages import LockPage, PinPage, StaffHomePage
+from ui.widgets.choice_list import ChoiceList
+from ui.widgets.vas_slider import VasSlider
 
 
 def answers(kiosk: Kiosk) -> dict[str, storage.Answer]:

@@ -14,10 +14,10 @@ from pytestqt.qtbot import QtBot
 
 from respine_desktop import storage
 from tests.support.kiosk import SUBJECT, Kiosk, tap
-from ui.staff_pages import LockPage, PinPage, SettingsPage, SetupPage, StaffHomePage
+from ui.kiosk.staff_pages import LockPage, PinPage, SettingsPage, SetupPage, StaffHomePage
+from ui.kiosk.visit_picker import VisitPickerPage
 from ui.style import apply_style
-from ui.visit_picker import VisitPickerPage
-from ui.widgets import Page, label
+from ui.widgets.page import Page, label
 
 
 def test_first_run_guides_through_creating_the_admin_pin(
