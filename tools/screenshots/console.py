@@ -1,6 +1,6 @@
 """The investigator console's screens for `python main.py screenshots` (after the kiosk's).
 
-Driven through the kiosk window on the screenshot command's throw-away copy of the database:
+Driven through the kiosk on the screenshot command's throw-away copy of the database:
 the console of an administrator (every tab; the conflicts tab shows its empty state on a kiosk,
 the first conflict's versions on a hub that merged two kiosks' visits, then the administrator
 choosing the other version with a reason, and the resolved conflict), then a subject seen by an
@@ -16,18 +16,19 @@ from PySide6.QtWidgets import QApplication
 
 from respine_desktop import storage
 from respine_desktop.storage import CORRECTION_ROLES, VISIT_STATUSES, Staff
-from ui.console.page import ConsolePage, install_console
-from ui.kiosk.window import KioskWindow
+from ui.app import install_console
+from ui.console.page import ConsolePage
+from ui.kiosk.flow import KioskFlow
 from ui.widgets.jobs import running_jobs
 
 Shot = Callable[[str], None]
 
 
-def _open_console(window: KioskWindow, staff: Staff) -> ConsolePage:
-    window.staff = staff
-    window.show_staff_home()
-    window.page().buttons["console"].click()  # type: ignore[attr-defined]
-    page = window.page()
+def _open_console(kiosk: KioskFlow, staff: Staff) -> ConsolePage:
+    kiosk.staff = staff
+    kiosk.show_staff_home()
+    kiosk.window.page().buttons["console"].click()  # type: ignore[attr-defined]
+    page = kiosk.window.page()
     if not isinstance(page, ConsolePage):
         raise RuntimeError(f"expected the console, on {type(page).__name__}")
     return page
@@ -62,13 +63,13 @@ def _shoot_resolution(page: ConsolePage, shot: Shot) -> None:
     shot("console-conflicts-resolved")
 
 
-def shoot_console(window: KioskWindow, shot: Shot, subject_code: str) -> None:
+def shoot_console(kiosk: KioskFlow, shot: Shot, subject_code: str) -> None:
     """Picture the console's screens; `subject_code` has a submitted visit."""
-    assert window.db is not None
-    install_console(window)
-    accounts = [s for s in storage.list_staff(window.db) if s.active]
+    assert kiosk.db is not None
+    install_console(kiosk)
+    accounts = [s for s in storage.list_staff(kiosk.db) if s.active]
     admin = next(s for s in accounts if s.role == "admin")
-    page = _open_console(window, admin)
+    page = _open_console(kiosk, admin)
     shot("console-worklist")
     page.worklist.set_statuses(VISIT_STATUSES)
     page.worklist.select(subject_code, "M0")
@@ -86,7 +87,7 @@ def shoot_console(window: KioskWindow, shot: Shot, subject_code: str) -> None:
             if tab is page.conflicts:
                 _shoot_resolution(page, shot)
     corrector = next((s for s in accounts if s.role in CORRECTION_ROLES), admin)
-    page = _open_console(window, corrector)
+    page = _open_console(kiosk, corrector)
     view = page.open_subject(subject_code)
     shot("console-subject-scores")
     loop = QEventLoop()
@@ -103,4 +104,4 @@ def shoot_console(window: KioskWindow, shot: Shot, subject_code: str) -> None:
     view.tabs.setCurrentIndex(3)
     shot("console-subject-audit")
     page.close_subject()
-    window.lock()
+    kiosk.lock()

@@ -99,6 +99,8 @@ def _render(
     from PySide6.QtWidgets import QAbstractButton, QApplication
 
     from respine_desktop import storage
+    from respine_desktop.i18n import t
+    from ui.kiosk.flow import KioskFlow
     from ui.kiosk.item_page import ItemPage
     from ui.kiosk.lock_page import LockPage
     from ui.kiosk.patient_pages import HandoverPage, LanguagePage, ReviewPage, ThanksPage
@@ -127,9 +129,14 @@ def _render(
     subject = _screenshot_subject(db_path)
     timer = ManualTimer()
     settings = KioskSettings(large_text=args.large_text, high_contrast=args.high_contrast)
-    window = KioskWindow(
-        db_path, settings=settings, settings_path=work / "settings.json", idle_timer=timer
+    kiosk = KioskFlow(
+        KioskWindow(t(settings.staff_language, "common.app_name")),
+        db_path,
+        settings=settings,
+        settings_path=work / "settings.json",
+        idle_timer=timer,
     )
+    window = kiosk.window
     window.resize(*size)
     window.show()
     files: list[Path] = []
@@ -156,9 +163,9 @@ def _render(
         shot("lock")
         click(page_of(LockPage).unlock_button)
         shot("staff-pin")
-        assert window.db is not None
-        window.staff = storage.get_staff(window.db, subject[1])
-        window.show_staff_home()
+        assert kiosk.db is not None
+        kiosk.staff = storage.get_staff(kiosk.db, subject[1])
+        kiosk.show_staff_home()
         shot("staff-home")
         click(page_of(StaffHomePage).buttons["start"])
         picker = page_of(VisitPickerPage)
@@ -191,10 +198,10 @@ def _render(
                 click(page.choices.buttons[(n * 7) % len(page.choices.buttons)])
             if n == 2:
                 shot(f"item-{n:02d}-{item.id}-answered")
-                for _ in range(window.idle.timeout_s - window.idle.warning_s + 5):
+                for _ in range(kiosk.idle.timeout_s - kiosk.idle.warning_s + 5):
                     emit(timer.timeout)
                 shot("idle-countdown")
-                click(window.countdown.stay_button)
+                click(kiosk.countdown.stay_button)
             click(page.next_button)
         review = page_of(ReviewPage)
         shot("review")
@@ -215,9 +222,9 @@ def _render(
         shot("locked-again")
         from tools.screenshots.console import shoot_console
 
-        shoot_console(window, shot, subject[0])
+        shoot_console(kiosk, shot, subject[0])
     finally:
-        window.release()
+        kiosk.release()
     return files
 
 

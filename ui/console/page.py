@@ -6,12 +6,13 @@ subject replaces the tabs with its `SubjectView` until staff go back. Like every
 kiosk window it is transient: a lock deletes it (and cancels its background work), so it keeps
 nobody's data beyond its screen.
 
-`install_console(window)` plugs it into a `KioskWindow` (see `ui.kiosk.window`).
+`console_page_for(host)` makes it for a `ConsoleHost` (the kiosk's flow, given the console by
+`ui.app.install_console`: the console never imports the kiosk).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QStackedWidget, QTabWidget, QWidget
@@ -29,8 +30,19 @@ from ui.console.texts import role_text
 from ui.console.worklist import WorklistView
 from ui.widgets.page import Page, button, label
 
-if TYPE_CHECKING:
-    from ui.kiosk.window import KioskWindow
+
+class ConsoleHost(Protocol):
+    """What the console needs of the screen that opens it (the kiosk's `KioskFlow`)."""
+
+    db: StudyDb | None
+    staff: Staff | None
+
+    @property
+    def lang(self) -> str: ...
+
+    def show_staff_home(self) -> None: ...
+
+    def hand_over(self, subject_code: str, visit_code: str, page: ConsolePage) -> None: ...
 
 
 def console_style() -> str:
@@ -128,15 +140,10 @@ class ConsolePage(Page):
         self.worklist.refresh()
 
 
-def console_page_for(w: KioskWindow) -> QWidget:
-    """A fresh `ConsolePage` for the staff signed in on `w`, wired to its navigation."""
-    assert w.db is not None and w.staff is not None
-    page = ConsolePage(w.db, w.staff, w.lang)
-    page.back_requested.connect(w.show_staff_home)
-    page.hand_over_requested.connect(lambda s, v: w.hand_over(s, v, page))
+def console_page_for(host: ConsoleHost) -> QWidget:
+    """A fresh `ConsolePage` for the staff signed in on `host`, wired to its navigation."""
+    assert host.db is not None and host.staff is not None
+    page = ConsolePage(host.db, host.staff, host.lang)
+    page.back_requested.connect(host.show_staff_home)
+    page.hand_over_requested.connect(lambda s, v: host.hand_over(s, v, page))
     return page
-
-
-def install_console(window: KioskWindow) -> None:
-    """Make `window`'s "Investigator console" button open a fresh `ConsolePage`."""
-    window.console_page_factory = console_page_for

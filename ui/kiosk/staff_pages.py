@@ -194,6 +194,22 @@ class StaffHomePage(Page):
         self.buttons[key] = widget
 
 
+class ConsoleMissingPage(Page):
+    """Said when no investigator console is installed; `back_requested` returns home."""
+
+    back_requested = Signal()
+
+    def __init__(self, lang: str) -> None:
+        super().__init__(t(lang, "staff.home.console"))
+        self.add(label(t(lang, "staff.home.console"), "title"))
+        self.add(label(t(lang, "staff.home.console_missing"), "subtitle"))
+        self.column.addStretch(1)
+        back = button(t(lang, "common.back"))
+        back.clicked.connect(self.back_requested)
+        self.footer.addWidget(back)
+        self.footer.addStretch(1)
+
+
 class SettingsPage(Page):
     """Large text, high contrast and the VAS line calibration of this device."""
 

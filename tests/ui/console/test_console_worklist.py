@@ -23,7 +23,9 @@ from tests.support.console import (
     make_console_db,
     staff_of,
 )
-from ui.console.page import ConsolePage, install_console
+from ui.app import install_console
+from ui.console.page import ConsolePage
+from ui.kiosk.flow import KioskFlow
 from ui.kiosk.patient_pages import HandoverPage
 from ui.kiosk.settings import KioskSettings
 from ui.kiosk.window import KioskWindow
@@ -187,27 +189,29 @@ class IdleTimer(QTimer):
 def test_start_questionnaires_hands_the_kiosk_over(
     qtbot: QtBot, db_file: Path, tmp_path: Path
 ) -> None:
-    window = KioskWindow(
+    kiosk = KioskFlow(
+        KioskWindow("RESPINE"),
         db_file,
         settings=KioskSettings(),
         settings_path=tmp_path / "settings.json",
         idle_timer=IdleTimer(),
     )
+    window = kiosk.window
     qtbot.addWidget(window)
-    install_console(window)
+    install_console(kiosk)
     window.resize(1280, 800)
     window.show()
     try:
-        assert window.db is not None
-        window.staff = staff_of(window.db, COORDINATOR)
-        window.show_staff_home()
+        assert kiosk.db is not None
+        kiosk.staff = staff_of(kiosk.db, COORDINATOR)
+        kiosk.show_staff_home()
         window.page().buttons["console"].click()  # type: ignore[attr-defined]
         console = window.page()
         assert isinstance(console, ConsolePage)
         assert console.worklist.select(DUE, "M0")
         console.worklist.start_button.click()
         assert isinstance(window.page(), HandoverPage)
-        assert window.staff is None and window.patient_mode
-        assert storage.subject_visit(window.db, DUE, "M0").status == "in_progress"
+        assert kiosk.staff is None and kiosk.patient_mode
+        assert storage.subject_visit(kiosk.db, DUE, "M0").status == "in_progress"
     finally:
-        window.release()
+        kiosk.release()
