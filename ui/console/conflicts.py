@@ -6,7 +6,8 @@ questionnaire, kiosks, how many items differ, which version counts), and for the
 shows each version's facts (kiosk, state, times, who submitted, answers) and its answers item by
 item, the items that differ marked in colour and in words. The rule is stated on the screen: the
 version submitted last counts unless a reviewer chose one, and both are kept (CSV answers_long and
-ODM ``--history`` carry both). Everything comes from `storage.review_conflicts`.
+ODM ``--history`` carry both). Everything comes from `storage.review_conflicts`; the tables
+are filled by `ui.console.conflict_tables`.
 
 Investigators and administrators (`storage.RESOLUTION_ROLES`) may choose the version that counts
 for the visit: they pick a version in the versions table and press "Choose this version…"; the
@@ -20,165 +21,37 @@ is first shown (or refreshed), not each time the console opens.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont, QShowEvent
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QHBoxLayout,
-    QHeaderView,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from respine_desktop import storage
 from respine_desktop.i18n import t
-from respine_desktop.instruments import load_instrument
-from respine_desktop.storage import (
-    RESOLUTION_ROLES,
-    Answer,
-    ConflictReview,
-    ConflictVersion,
-    Staff,
-    StorageError,
-    StudyDb,
+from respine_desktop.storage import ConflictReview, ConflictVersion, Staff, StorageError, StudyDb
+from ui.console.conflict_resolution import ResolutionPanel, may_resolve
+from ui.console.conflict_tables import (
+    ROW_HEIGHT,
+    cell,
+    chosen_name,
+    counts_text,
+    device_names,
+    fill_items,
+    fill_versions,
+    instrument_name,
+    read_only,
+    table_text,
 )
 from ui.console.layout import TAB_MARGIN
-from ui.console.texts import answer_text, item_name, local_time, visit_label
+from ui.console.texts import local_time, visit_label
 from ui.widgets.page import button, label
-from ui.widgets.reason_panel import ReasonPanel
 from ui.widgets.signals import emit
-
-DIFFERS = QColor("#ffe1b3")  # an item whose versions differ (also said in words: "differs")
-COUNTS = QColor("#cdebd5")  # the version that counts
-ROW_HEIGHT = 34  # a finger's width, for touch screens
-
-
-def _read_only(table: QTableWidget, name: str, headers: Sequence[str]) -> None:
-    table.setAccessibleName(name)
-    table.setColumnCount(len(headers))
-    table.setHorizontalHeaderLabels(list(headers))
-    table.verticalHeader().hide()
-    table.verticalHeader().setDefaultSectionSize(ROW_HEIGHT)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setWordWrap(False)
-    table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(True)
-
-
-def _cell(text: str, background: QColor | None = None, bold: bool = False) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
-    item.setToolTip(text)
-    if background is not None:
-        item.setBackground(background)
-        item.setForeground(QColor("#1b2631"))  # dark text on the light highlight
-    if bold:
-        font = QFont(item.font())
-        font.setBold(True)
-        item.setFont(font)
-    return item
-
-
-def device_names(review: ConflictReview) -> list[str]:
-    """Each version's kiosk as staff know it: its label, with the end of its id when two
-    versions share the label (every kiosk made with the default label is "kiosk"; ids are
-    time-ordered, so their ends tell them apart, not their starts)."""
-    labels = [v.device_label or "" for v in review.versions]
-    return [
-        label_ if label_ and labels.count(label_) == 1 else f"{label_} {v.device_id[-6:]}".strip()
-        for label_, v in zip(labels, review.versions, strict=True)
-    ]
-
-
-def _chosen_name(review: ConflictReview, names: Sequence[str]) -> str:
-    return next((n for v, n in zip(review.versions, names, strict=True) if v.chosen), "")
-
-
-def may_resolve(staff: Staff | None) -> bool:
-    """Whether `staff`'s role is one storage lets choose the version that counts."""
-    return staff is not None and staff.role in RESOLUTION_ROLES
-
-
-class ResolutionPanel(ReasonPanel):
-    """Shown under the versions by `ask(...)`: the mandatory reason, then Confirm or Cancel.
-
-    Enter in the reason confirms, Escape cancels; storage checks the role, the reason and the
-    session. `resolved(subject, visit, session id)` is emitted once the choice is recorded.
-    """
-
-    resolved = Signal(str, str, str)
-
-    def __init__(self, db: StudyDb, staff: Staff, lang: str) -> None:
-        super().__init__(
-            db,
-            staff,
-            lang,
-            hint=t(lang, "console.conflicts.resolve.hint"),
-            reason=t(lang, "console.conflicts.resolve.reason"),
-            confirm=t(lang, "console.conflicts.resolve.confirm"),
-        )
-        self.setObjectName("conflictResolution")
-        self.subject_code = self.visit_code = self.session_id = ""
-
-    def ask(self, review: ConflictReview, version: int, device: str) -> None:
-        """Ask for the reason to make version `version` (0-based) of `review` count."""
-        chosen = review.versions[version]
-        self.subject_code, self.visit_code = review.subject_code, review.visit_code
-        self.session_id = chosen.session_id
-        self._open(
-            t(
-                self.lang,
-                "console.conflicts.resolve.title",
-                version=version + 1,
-                device=device,
-                subject=review.subject_code,
-                visit=visit_label(self.db.study, review.visit_code, self.lang),
-            )
-        )
-
-    def _pending(self) -> bool:
-        return bool(self.session_id)
-
-    def _record(self, reason: str) -> None:
-        storage.resolve_conflict(
-            self.db,
-            self.subject_code,
-            self.visit_code,
-            self.session_id,
-            staff=self.staff,
-            reason=reason,
-        )
-
-    def _finish(self) -> None:
-        done = (self.subject_code, self.visit_code, self.session_id)
-        self._clear()
-        emit(self.resolved, *done)
-
-    def _clear(self) -> None:
-        self.subject_code = self.visit_code = self.session_id = ""
-
-
-def _counts_text(lang: str, review: ConflictReview, names: Sequence[str]) -> str:
-    """The list's "version that counts" cell: the kiosk, and whether a reviewer chose it."""
-    name = _chosen_name(review, names)
-    if not name:
-        return t(lang, "console.conflicts.other")
-    if review.reason == "chosen_by_review":
-        return t(lang, "console.conflicts.by_review", device=name)
-    return name
-
-
-def instrument_name(lang: str, instrument_id: str) -> str:
-    instrument = load_instrument(instrument_id)
-    return instrument.short_title.get(lang) or instrument.short_title.get("en") or instrument_id
 
 
 class ConflictsView(QWidget):
@@ -231,7 +104,7 @@ class ConflictsView(QWidget):
 
         self.table = QTableWidget()
         self.table.setObjectName("conflicts")
-        _read_only(
+        read_only(
             self.table,
             t(lang, "console.conflicts.title"),
             [t(lang, f"console.conflicts.{c}") for c in self.COLUMNS],
@@ -272,7 +145,7 @@ class ConflictsView(QWidget):
         details.addWidget(self.resolution)
         self.versions = QTableWidget()
         self.versions.setObjectName("conflictVersions")
-        _read_only(
+        read_only(
             self.versions,
             t(lang, "console.conflicts.versions"),
             [t(lang, f"console.conflicts.version.{c}") for c in self.VERSION_COLUMNS],
@@ -333,11 +206,11 @@ class ConflictsView(QWidget):
                     count=len(review.differing_items),
                     total=len(review.items),
                 ),
-                _counts_text(lang, review, names),
+                counts_text(lang, review, names),
                 local_time(review.conflict.flagged_at),
             ]
             for c, text in enumerate(cells):
-                self.table.setItem(r, c, _cell(text))
+                self.table.setItem(r, c, cell(text))
         self.table.blockSignals(False)
         have = bool(self.reviews)
         self.empty.setVisible(self.loaded and not have and not self.error.isVisible())
@@ -399,7 +272,7 @@ class ConflictsView(QWidget):
             t(
                 lang,
                 f"console.conflicts.reason.{review.reason}",
-                device=_chosen_name(review, device_names(review)),
+                device=chosen_name(review, device_names(review)),
             )
         )
         if review.resolution is not None:
@@ -414,36 +287,10 @@ class ConflictsView(QWidget):
                 )
             )
         self.resolution.setVisible(review.resolution is not None)
-        self._show_versions(review)
-        self._show_items(review)
+        fill_versions(self.versions, self.lang, review)
+        fill_items(self.items, self.lang, review)
+        self._filter_items()
         self._refresh_resolve()
-
-    def _show_versions(self, review: ConflictReview) -> None:
-        lang = self.lang
-        names = device_names(review)
-        self.versions.setRowCount(len(review.versions))
-        for r, v in enumerate(review.versions):
-            submitted_by = v.submitted_by or (
-                t(lang, "console.conflicts.patient") if v.submitted_at else "\u2013"
-            )
-            cells = [
-                f"{r + 1} · {names[r]}",
-                t(lang, f"console.conflicts.state.{v.state}"),
-                local_time(v.started_at),
-                local_time(v.submitted_at) if v.submitted_at else "\u2013",
-                submitted_by,
-                str(v.answer_count),
-                str(v.differing_items),
-                t(lang, "console.conflicts.counts_yes" if v.chosen else "console.conflicts.kept"),
-            ]
-            colour = COUNTS if v.chosen else None
-            for c, text in enumerate(cells):
-                self.versions.setItem(r, c, _cell(text, colour, bold=v.chosen))
-        # As tall as its rows: the room below goes to the items.
-        height = self.versions.horizontalHeader().sizeHint().height()
-        height += ROW_HEIGHT * len(review.versions) + 2 * self.versions.frameWidth()
-        self.versions.setFixedHeight(height)
-        self.versions.setCurrentCell(-1, -1)  # a version is picked on purpose, not by default
 
     # -- choosing the version that counts ------------------------------------------------------
 
@@ -515,38 +362,6 @@ class ConflictsView(QWidget):
                 )
         emit(self.resolved, subject, visit)
 
-    def _show_items(self, review: ConflictReview) -> None:
-        lang = self.lang
-        headers = [t(lang, "console.conflicts.item")]
-        for n, (v, name) in enumerate(zip(review.versions, device_names(review), strict=True)):
-            mark = f" \u2713 {t(lang, 'console.conflicts.counts_yes')}" if v.chosen else ""
-            headers.append(f"{n + 1} · {name}{mark}")
-        headers.append(t(lang, "console.conflicts.difference"))
-        self.items.clear()
-        _read_only(self.items, t(lang, "console.conflicts.items"), headers)
-        # Side by side: the versions share the width (long answers elide; the cell's tooltip
-        # has the full text), the item names and the difference mark take what they need.
-        header = self.items.horizontalHeader()
-        header.setStretchLastSection(False)
-        for c in range(1, len(headers) - 1):
-            header.setSectionResizeMode(c, QHeaderView.ResizeMode.Stretch)
-        self.items.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.items.setRowCount(len(review.items))
-        for r, row in enumerate(review.items):
-            colour = DIFFERS if row.differs else None
-            cells = [item_name(lang, review.instrument_id, row.item_id)]
-            cells += [self._answer(review.instrument_id, row.item_id, a) for a in row.answers]
-            cells.append(t(lang, "console.conflicts.differs") if row.differs else "")
-            for c, text in enumerate(cells):
-                self.items.setItem(r, c, _cell(text, colour, bold=row.differs and c > 0))
-        self._filter_items()
-
-    def _answer(self, instrument_id: str, item_id: str, answer: Answer | None) -> str:
-        if answer is None:
-            return t(self.lang, "console.conflicts.no_answer")
-        value = answer.value if isinstance(answer.value, int | float) else None
-        return answer_text(self.lang, instrument_id, item_id, value, answer.status)
-
     def _filter_items(self) -> None:
         review = self.current()
         only = self.only_differing.isChecked()
@@ -559,12 +374,7 @@ class ConflictsView(QWidget):
     def item_rows(self) -> list[list[str]]:
         """The item comparison as shown: item, each version's answer, the difference mark."""
         return [
-            [self._text(self.items, r, c) for c in range(self.items.columnCount())]
+            [table_text(self.items, r, c) for c in range(self.items.columnCount())]
             for r in range(self.items.rowCount())
             if not self.items.isRowHidden(r)
         ]
-
-    @staticmethod
-    def _text(table: QTableWidget, row: int, column: int) -> str:
-        item = table.item(row, column)
-        return item.text() if item is not None else ""

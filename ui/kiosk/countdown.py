@@ -17,6 +17,7 @@ class CountdownOverlay(QWidget):
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
+        self._host = parent
         self.setObjectName("countdownOverlay")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setStyleSheet("QWidget#countdownOverlay { background-color: rgba(20, 30, 40, 150); }")
@@ -25,6 +26,7 @@ class CountdownOverlay(QWidget):
         self.card = QFrame(self)
         self.card.setProperty("role", "card")
         box = QVBoxLayout(self.card)
+        self._card_layout = box
         pad = mm(6, self)
         box.setContentsMargins(pad, pad, pad, pad)
         box.setSpacing(mm(4, self))
@@ -51,17 +53,17 @@ class CountdownOverlay(QWidget):
         self.stay_button.setText(t(lang, "kiosk.idle.stay"))
         self.stay_button.setAccessibleName(t(lang, "kiosk.idle.stay"))
         self.setAccessibleName(self.body.text())
-        width = min(mm(150, self), self.parentWidget().width() - 40)
+        width = min(mm(150, self), self._host.width() - 40)
         self.card.setFixedWidth(width)
         # Centred by alignment, the card gets its size hint: give it the wrapped text's height.
-        self.card.setFixedHeight(self.card.layout().totalHeightForWidth(width))
+        self.card.setFixedHeight(self._card_layout.totalHeightForWidth(width))
         if not self.isVisible():
-            self.setGeometry(self.parentWidget().rect())
+            self.setGeometry(self._host.rect())
             self.show()
             self.raise_()
             self.stay_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.parentWidget() and event.type() == QEvent.Type.Resize:
-            self.setGeometry(self.parentWidget().rect())
+        if watched is self._host and event.type() == QEvent.Type.Resize:
+            self.setGeometry(self._host.rect())
         return False

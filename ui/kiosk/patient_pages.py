@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout
 
 from respine_desktop.i18n import t
 from ui.widgets.page import Page, button, label
@@ -51,7 +51,7 @@ class LanguagePage(Page):
         for lang in languages:
             self.add(label(t(lang, "kiosk.language.title"), "subtitle"))
         self.column.addSpacing(mm(6, self))
-        self.buttons: dict[str, QWidget] = {}
+        self.buttons: dict[str, QPushButton] = {}
         for lang in languages:
             choice = button(t(lang, f"common.language.{lang}"), "primary")
             choice.clicked.connect(lambda _=False, code=lang: emit(self.chosen, code))
@@ -85,7 +85,7 @@ class ReviewPage(Page):
         self.lang = lang
         self.add(label(t(lang, "kiosk.review.title"), "title"))
         self.add(label(t(lang, "kiosk.review.hint"), "hint"))
-        self.change_buttons: list[QWidget] = []
+        self.change_buttons: list[QPushButton] = []
         instrument = None
         for step, response in rows:
             if step.instrument.id != instrument:

@@ -5,7 +5,7 @@ Pages show and report; the window calls storage and tells a page what to show (e
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -187,7 +187,7 @@ class StaffHomePage(Page):
         self.footer.addStretch(1)
         self.footer.addWidget(lock)
 
-    def _add(self, key: str, text: str, signal: Signal, role: str = "primary") -> None:
+    def _add(self, key: str, text: str, signal: SignalInstance, role: str = "primary") -> None:
         widget = button(text, role)
         widget.clicked.connect(signal)
         self.add(widget)

@@ -60,8 +60,10 @@ class KioskWindow(QMainWindow):
     # -- the page stack ------------------------------------------------------------------------
 
     def page(self) -> QWidget:
-        """The page on screen."""
-        return self.stack.currentWidget()
+        """The page on screen (there is always one once the window is built)."""
+        page = self.stack.currentWidget()
+        assert page is not None, "no page on the kiosk window"
+        return page
 
     def show_page(self, page: QWidget, *, keep: tuple[QWidget, ...] = ()) -> QWidget:
         """Put `page` on screen and delete every other page except those in `keep`."""
@@ -69,7 +71,7 @@ class KioskWindow(QMainWindow):
         self.stack.setCurrentWidget(page)
         for n in reversed(range(self.stack.count())):
             other = self.stack.widget(n)
-            if other is not page and other not in keep:
+            if other is not None and other is not page and other not in keep:
                 self.drop(other)
         focus = getattr(page, "focus_first", None)
         if callable(focus):
@@ -91,13 +93,15 @@ class KioskWindow(QMainWindow):
         page.hide()
         if detach:
             # Out of the window at once, not only when the deferred deletion runs.
-            page.setParent(None)  # type: ignore[call-overload]  # the stubs lack None for parent
+            page.setParent(None)
         page.deleteLater()
 
     def clear_pages(self) -> None:
         """Every page out of the window now (a lock): nothing of the last person stays."""
         for n in reversed(range(self.stack.count())):
-            self.drop(self.stack.widget(n), detach=True)
+            page = self.stack.widget(n)
+            if page is not None:
+                self.drop(page, detach=True)
 
     # -- guarding ------------------------------------------------------------------------------
 

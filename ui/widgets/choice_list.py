@@ -102,6 +102,7 @@ class ChoiceButton(QAbstractButton):
         # A string, not a bool: the style sheet matches `[selected="true"]`.
         self.setProperty("selected", "false")
         row = QHBoxLayout(self)
+        self._row = row
         pad = mm(2.5, self)
         row.setContentsMargins(pad, pad, pad, pad)
         row.setSpacing(pad)
@@ -134,14 +135,14 @@ class ChoiceButton(QAbstractButton):
         self.update()
 
     def sizeHint(self) -> QSize:
-        hint = self.layout().sizeHint()
+        hint = self._row.sizeHint()
         return QSize(hint.width(), max(hint.height(), self.minimumHeight()))
 
     def hasHeightForWidth(self) -> bool:
         return True
 
     def heightForWidth(self, width: int) -> int:
-        return max(self.layout().totalHeightForWidth(width), self.minimumHeight())
+        return max(self._row.totalHeightForWidth(width), self.minimumHeight())
 
     def paintEvent(self, event: QPaintEvent) -> None:
         # Let the style sheet draw the frame and background of this custom button.

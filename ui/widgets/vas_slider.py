@@ -260,11 +260,11 @@ class VasSlider(QWidget):
         painter.drawText(left, flags | int(Qt.AlignmentFlag.AlignHCenter), self._low)
         painter.drawText(right, flags | int(Qt.AlignmentFlag.AlignHCenter), self._high)
         if self._value is not None:
-            x = self._x0 + self._value / 100 * self._length
+            marker_x = self._x0 + self._value / 100 * self._length
             w, h = self._mm(MARKER_MM[0]), self._mm(MARKER_MM[1])
             painter.setPen(QPen(QColor("white"), 1.5))
             painter.setBrush(self._marker_color)
-            painter.drawRoundedRect(QRectF(x - w / 2, y - h / 2, w, h), w / 3, w / 3)
+            painter.drawRoundedRect(QRectF(marker_x - w / 2, y - h / 2, w, h), w / 3, w / 3)
         if self.hasFocus() and self._keyboard_focus:
             painter.setPen(QPen(ink, 1, Qt.PenStyle.DashLine))
             painter.setBrush(Qt.BrushStyle.NoBrush)

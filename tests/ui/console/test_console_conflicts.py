@@ -19,7 +19,8 @@ from respine_desktop import storage
 from respine_desktop.storage import StudyDb
 from tests.support.console import COORDINATOR, make_console_db, staff_of
 from tests.support.exports import conflicted_hub, hub_and_kiosks
-from ui.console.conflicts import DIFFERS, ROW_HEIGHT, ConflictsView
+from ui.console.conflict_tables import DIFFERS, ROW_HEIGHT
+from ui.console.conflicts import ConflictsView
 from ui.console.page import ConsolePage
 from ui.console.subject import SubjectView
 
