@@ -1,8 +1,8 @@
 """ExportView: the data manager's exports (CSV, CDISC ODM, REDCap, site bundle) off the UI thread.
 
-The export runs in a `BackgroundJob` that opens its own database connection (read-only, except
-for the site bundle, which creates the site key the first time) and reports its progress to a
-progress bar; the console stays usable. `respine_desktop.exports` does everything: it streams
+The export runs in the shared `JobPanel` (progress, Cancel, status line): a `BackgroundJob` that
+opens its own database connection (read-only, except for the site bundle, which creates the site
+key the first time); the console stays usable. `respine_desktop.exports` does everything: it streams
 subject by subject and replaces an output only once it is complete.
 """
 
@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QFileDialog,
     QHBoxLayout,
-    QProgressBar,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -29,8 +28,9 @@ from respine_desktop import exports, storage
 from respine_desktop.i18n import t
 from respine_desktop.storage import StorageError, StudyDb
 from ui.console.pdf import default_folder
+from ui.widgets.job_panel import JobPanel
 from ui.widgets.jobs import BackgroundJob, Progress
-from ui.widgets.page import button, label, restyle
+from ui.widgets.page import button, label
 from ui.widgets.signals import emit
 
 EXPORT_ERRORS = (exports.ExportError, StorageError, OSError)
@@ -100,7 +100,7 @@ def result_text(lang: str, result: object) -> str:
 
 
 class ExportView(QWidget):
-    """Choose a format, choose where, export with a progress bar, then open the folder."""
+    """Choose a format, choose where, export in the job panel, then open the folder."""
 
     started = Signal(object)  # the BackgroundJob, before it is queued
     exported = Signal(object)
@@ -109,9 +109,7 @@ class ExportView(QWidget):
     def __init__(self, db: StudyDb, lang: str) -> None:
         super().__init__()
         self.db, self.lang = db, lang
-        self.job: BackgroundJob | None = None
         self.out: Path | None = None
-        self.cancel_requested = False
         column = QVBoxLayout(self)
         column.addWidget(label(t(lang, "console.export.title"), "subtitle"))
         column.addWidget(label(t(lang, "console.export.hint"), "hint"))
@@ -129,23 +127,31 @@ class ExportView(QWidget):
         self.export_button.clicked.connect(lambda: self.start())
         self.open_button = button(t(lang, "console.export.open_folder"))
         self.open_button.clicked.connect(self.open_folder)
-        self.cancel_button = button(t(lang, "common.cancel"))
-        self.cancel_button.clicked.connect(self.cancel)
         row.addWidget(self.export_button)
         row.addWidget(self.open_button)
-        row.addWidget(self.cancel_button)
         row.addStretch(1)
         column.addLayout(row)
-        self.progress = QProgressBar()
-        self.progress.setAccessibleName(t(lang, "console.export.title"))
-        self.progress.setRange(0, 100)
-        self.progress.setTextVisible(False)
-        self.progress.hide()
-        column.addWidget(self.progress)
-        self.status = label("", "hint")
-        column.addWidget(self.status)
+        self.jobs = JobPanel(
+            lang,
+            name=t(lang, "console.export.title"),
+            working="console.export.working",
+            cancelled="console.pdf.cancelled",
+        )
+        self.jobs.started.connect(self._on_started)
+        self.jobs.succeeded.connect(self._on_succeeded)
+        self.jobs.failed.connect(self._on_failed)
+        self.jobs.cancelled.connect(self._on_cancelled)
+        self.jobs.ended.connect(self._refresh)
+        column.addWidget(self.jobs)
+        self.progress, self.status = self.jobs.progress, self.jobs.status
+        self.cancel_button = self.jobs.cancel_button
         column.addStretch(1)
         self._refresh()
+
+    @property
+    def job(self) -> BackgroundJob | None:
+        """The export under way, while it runs."""
+        return self.jobs.job
 
     def kind(self) -> ExportKind:
         return KINDS[max(0, self.kinds.checkedId())]
@@ -166,75 +172,44 @@ class ExportView(QWidget):
 
     def start(self, out: Path | None = None) -> BackgroundJob | None:
         """Export the chosen format to `out` (asked for when None); the job, or None."""
-        if self.job is not None:
+        if self.jobs.busy:
             return None
         kind = self.kind()
         if out is None:
             out = self.choose_path(kind)
             if out is None:
                 return None
-        job = BackgroundJob(export_work(self.db.path, kind, out), expected=EXPORT_ERRORS)
-        job.progressed.connect(self._on_progressed)
-        job.succeeded.connect(self._on_succeeded)
-        job.failed.connect(self._on_failed)
-        job.ended.connect(self._on_ended)
-        self.destroyed.connect(job.cancel)
-        self.job, self.out = job, out
-        self.cancel_requested = False
-        self.progress.setValue(0)
-        self.progress.show()
-        self._say(t(self.lang, "console.export.working", percent=0), "hint")
-        self._refresh()
-        emit(self.started, job)
-        job.start()
-        return job
+        self.out = out
+        return self.jobs.run(export_work(self.db.path, kind, out), expected=EXPORT_ERRORS)
 
     def cancel(self) -> None:
         """Stop the running export: it writes nothing and earlier files stay as they were."""
-        if self.job is not None:
-            self.cancel_requested = True
-            self.job.cancel()
-            self.cancel_button.setEnabled(False)
+        self.jobs.cancel()
 
     def open_folder(self) -> None:
         if self.out is not None:
             folder = self.out if self.out.is_dir() else self.out.parent
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
-    def _on_progressed(self, fraction: float, message: str) -> None:
-        self.progress.setValue(round(fraction * 100))
-        self.status.setText(t(self.lang, "console.export.working", percent=round(fraction * 100)))
-        self.status.setToolTip(message)
+    def _on_started(self, job: object) -> None:
+        self._refresh()
+        emit(self.started, job)
 
     def _on_succeeded(self, result: object) -> None:
-        self._say(result_text(self.lang, result), "hint")
+        self.jobs.say(result_text(self.lang, result), "hint")
         emit(self.exported, result)
 
     def _on_failed(self, message: str) -> None:
         self.out = None
-        self._say(t(self.lang, "console.export.failed", message=message), "error")
+        self.jobs.say(t(self.lang, "console.export.failed", message=message), "error")
         emit(self.failed, message)
 
-    def _on_ended(self) -> None:
-        if self.job is not None and self.job.cancelled:
-            self.out = None
-            self._say(t(self.lang, "console.pdf.cancelled"), "hint")
-        elif self.job is not None and self.job.completed and self.cancel_requested:
-            self._on_succeeded(self.job.result)  # cancelled too late: the files were written
-        self.job = None
-        self.progress.hide()
-        self._refresh()
-
-    def _say(self, text: str, role: str) -> None:
-        self.status.setText(text)
-        self.status.setProperty("role", role)
-        restyle(self.status)
+    def _on_cancelled(self) -> None:
+        self.out = None
 
     def _refresh(self) -> None:
-        busy = self.job is not None
+        busy = self.jobs.busy
         self.export_button.setEnabled(not busy)
         for choice in self.buttons.values():
             choice.setEnabled(not busy)
         self.open_button.setEnabled(not busy and self.out is not None)
-        self.cancel_button.setVisible(busy)
-        self.cancel_button.setEnabled(busy)

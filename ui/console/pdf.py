@@ -1,8 +1,8 @@
 """PdfPanel: make a PDF report off the UI thread with a progress bar, then open or print it.
 
 The panel asks where to save (a file dialog with a dated default name in the documents folder),
-runs the report function in a `BackgroundJob` and shows its progress; the window stays
-responsive. Once written, Open hands the file to the system viewer and Print to the system
+runs the report function in the shared `JobPanel` (progress, Cancel, status line); the window
+stays responsive. Once written, Open hands the file to the system viewer and Print to the system
 print dialog (or says why printing is unavailable here).
 """
 
@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QProgressBar, QVBoxLayout
+from PySide6.QtCore import QStandardPaths, Signal
+from PySide6.QtWidgets import QFileDialog, QFrame, QHBoxLayout, QVBoxLayout
 
 from respine_desktop.i18n import t
 from respine_desktop.reports import ReportFile
 from ui.console.printing import open_in_viewer, print_pdf, print_unavailable
+from ui.widgets.job_panel import JobPanel
 from ui.widgets.jobs import BackgroundJob, Progress
-from ui.widgets.page import button, label, restyle
+from ui.widgets.page import button, label
 from ui.widgets.signals import emit
 
 PdfWork = Callable[[Progress], ReportFile]
@@ -39,7 +40,7 @@ def default_folder() -> Path:
 
 
 class PdfPanel(QFrame):
-    """A "make the PDF" button, its progress, and Open / Print for the file written."""
+    """A "make the PDF" button, its job panel, and Open / Print for the file written."""
 
     started = Signal(object)  # the BackgroundJob, before it is queued
     written = Signal(object)  # ReportFile
@@ -60,7 +61,6 @@ class PdfPanel(QFrame):
         self._default_name = default_name
         self._make = make
         self._expected = expected
-        self.job: BackgroundJob | None = None
         self.report: ReportFile | None = None
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
@@ -76,19 +76,24 @@ class PdfPanel(QFrame):
         row.addWidget(self.print_button)
         row.addStretch(1)
         column.addLayout(row)
-        self.progress = QProgressBar()
-        self.progress.setAccessibleName(button_text)
-        self.progress.setRange(0, 100)
-        self.progress.setTextVisible(False)
-        self.progress.hide()
-        column.addWidget(self.progress)
-        self.status = label("", "hint")
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        column.addWidget(self.status)
+        self.jobs = JobPanel(
+            lang, name=button_text, working="console.pdf.working", cancelled="console.pdf.cancelled"
+        )
+        self.jobs.started.connect(self._on_started)
+        self.jobs.succeeded.connect(self._on_succeeded)
+        self.jobs.failed.connect(self._on_failed)
+        self.jobs.ended.connect(self._refresh)
+        column.addWidget(self.jobs)
+        self.progress, self.status = self.jobs.progress, self.jobs.status
         self.print_note = label("", "hint")
         self.print_note.hide()
         column.addWidget(self.print_note)
         self._refresh()
+
+    @property
+    def job(self) -> BackgroundJob | None:
+        """The job making the PDF, while it runs."""
+        return self.jobs.job
 
     # -- what staff do -------------------------------------------------------------------------
 
@@ -102,7 +107,7 @@ class PdfPanel(QFrame):
 
     def start(self, out: Path | None = None) -> BackgroundJob | None:
         """Make the PDF at `out` (asked for when None) in the background; the job, or None."""
-        if self.job is not None:
+        if self.jobs.busy:
             return None
         if out is None:
             out = self.choose_path()
@@ -112,70 +117,44 @@ class PdfPanel(QFrame):
             out = out.with_name(out.name + ".pdf")
         global _last_folder
         _last_folder = out.parent
-        job = BackgroundJob(self._make(out), expected=self._expected)
-        job.progressed.connect(self._on_progressed)
-        job.succeeded.connect(self._on_succeeded)
-        job.failed.connect(self._on_failed)
-        job.ended.connect(self._on_ended)
-        # A lock drops this panel: the job stops at its next step instead of writing the file.
-        self.destroyed.connect(job.cancel)
-        self.job = job
         self.report = None
-        self.progress.setValue(0)
-        self.progress.show()
-        self.status.setText(t(self.lang, "console.pdf.working", percent=0))
-        self.status.setProperty("role", "hint")
-        self._refresh()
-        emit(self.started, job)
-        job.start()
-        return job
+        return self.jobs.run(self._make(out), expected=self._expected)
 
     def open_pdf(self) -> None:
         if self.report is not None and not open_in_viewer(self.report.path):
-            self._say(t(self.lang, "console.pdf.open_failed", path=str(self.report.path)), "error")
+            self.jobs.say(
+                t(self.lang, "console.pdf.open_failed", path=str(self.report.path)), "error"
+            )
 
     def print_pdf(self) -> None:
         if self.report is None or print_unavailable() is not None:
             return
         problem = print_pdf(self.report.path, self)
         if problem is not None:
-            self._say(t(self.lang, "console.print.failed", message=problem), "error")
+            self.jobs.say(t(self.lang, "console.print.failed", message=problem), "error")
 
     # -- the job's events ----------------------------------------------------------------------
 
-    def _on_progressed(self, fraction: float, message: str) -> None:
-        self.progress.setValue(round(fraction * 100))
-        self.status.setText(t(self.lang, "console.pdf.working", percent=round(fraction * 100)))
-        self.status.setToolTip(message)
+    def _on_started(self, job: object) -> None:
+        self._refresh()
+        emit(self.started, job)
 
     def _on_succeeded(self, report: object) -> None:
         assert isinstance(report, ReportFile)
         self.report = report
-        self._say(
+        self.jobs.say(
             t(self.lang, "console.pdf.saved", path=str(report.path), pages=report.pages), "hint"
         )
         emit(self.written, report)
 
     def _on_failed(self, message: str) -> None:
-        self._say(t(self.lang, "console.pdf.failed", message=message), "error")
+        self.jobs.say(t(self.lang, "console.pdf.failed", message=message), "error")
         emit(self.failed, message)
-
-    def _on_ended(self) -> None:
-        if self.job is not None and self.job.cancelled:
-            self._say(t(self.lang, "console.pdf.cancelled"), "hint")
-        self.job = None
-        self.progress.hide()
-        self._refresh()
 
     # -- display -------------------------------------------------------------------------------
 
-    def _say(self, text: str, role: str) -> None:
-        self.status.setText(text)
-        self.status.setProperty("role", role)
-        restyle(self.status)
-
     def _refresh(self) -> None:
-        busy = self.job is not None
+        busy = self.jobs.busy
         self.make_button.setEnabled(not busy)
         have = self.report is not None and not busy
         self.open_button.setEnabled(have)

@@ -12,7 +12,7 @@ from respine_desktop.i18n import t
 from respine_desktop.storage import Staff, StorageError, StudyDb
 from ui.console.layout import FormGrid
 from ui.widgets.fields import line_edit
-from ui.widgets.page import button, label, restyle
+from ui.widgets.page import button, label, say
 from ui.widgets.signals import emit
 
 
@@ -74,10 +74,11 @@ class RegisterView(QWidget):
                 self.db, code, day0=day0, staff=self.staff, site_code=self.site.currentData()
             )
         except StorageError as exc:
-            self._say(t(self.lang, "console.error.refused", message=str(exc)), "error")
+            say(self.message, t(self.lang, "console.error.refused", message=str(exc)), "error")
             return
         self.code.clear()
-        self._say(
+        say(
+            self.message,
             t(
                 self.lang,
                 "console.register.done",
@@ -88,9 +89,3 @@ class RegisterView(QWidget):
             "hint",
         )
         emit(self.registered, subject.code)
-
-    def _say(self, text: str, role: str) -> None:
-        self.message.setText(text)
-        self.message.setProperty("role", role)
-        restyle(self.message)
-        self.message.show()

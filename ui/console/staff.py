@@ -27,7 +27,7 @@ from respine_desktop.i18n import t
 from respine_desktop.storage import ROLES, Staff, StorageError, StudyDb
 from ui.console.texts import role_text
 from ui.widgets.fields import line_edit
-from ui.widgets.page import button, label, restyle
+from ui.widgets.page import button, label, say
 
 USERNAME_ROLE = Qt.ItemDataRole.UserRole
 
@@ -184,17 +184,11 @@ class StaffAdminView(QWidget):
         try:
             change()
         except StorageError as exc:
-            self._say(t(self.lang, "console.error.refused", message=str(exc)), "error")
+            say(self.message, t(self.lang, "console.error.refused", message=str(exc)), "error")
             return False
         self.refresh()
-        self._say(success, "hint")
+        say(self.message, success, "hint")
         return True
-
-    def _say(self, text: str, role: str) -> None:
-        self.message.setText(text)
-        self.message.setProperty("role", role)
-        restyle(self.message)
-        self.message.show()
 
     def _refresh_actions(self) -> None:
         account = self._chosen_account()

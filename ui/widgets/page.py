@@ -61,6 +61,14 @@ def restyle(widget: QWidget) -> None:
     widget.update()
 
 
+def say(status: QLabel, text: str, role: str) -> None:
+    """Show `text` on a status line in the style of `role` ("hint", "error")."""
+    status.setText(text)
+    status.setProperty("role", role)
+    restyle(status)
+    status.show()
+
+
 class Page(QWidget):
     """A full-window screen: a centred column of at most `max_width_mm`, scrolling if needed."""
 
