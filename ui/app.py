@@ -22,10 +22,23 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
+from respine_desktop.i18n import t
+from ui.kiosk.lock_page import LockPage
+from ui.kiosk.settings import default_settings_path, load_settings
+from ui.kiosk.staff_pages import SetupPage
+from ui.kiosk.window import KioskWindow
+from ui.style import apply_style
+
+if TYPE_CHECKING:
     from ui.kiosk.flow import KioskFlow
+
+# Only what the first screen needs is imported up front (Qt, the window, the lock and set-up
+# pages). The kiosk's flow (storage with sqlite-utils, the session) is imported once the first
+# screen is painted, and the investigator console (matplotlib behind its charts) only when
+# staff first open it: both lazily, on purpose, for start-up speed.
 
 APP_NAME = "respine-desktop"
 # Set (to anything) to have the wall-clock time of the first painted screen and the CPU time
@@ -69,14 +82,6 @@ def run_app(argv: list[str]) -> int:
             print(f"error: {db_path.parent}: no such directory", file=sys.stderr)
             return 2
         db_path.parent.mkdir(parents=True, exist_ok=True)
-
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    from respine_desktop.i18n import t
-    from ui.kiosk.settings import default_settings_path, load_settings
-    from ui.kiosk.window import KioskWindow
-    from ui.style import apply_style
 
     settings_path: Path = args.settings or default_settings_path()
     settings = load_settings(settings_path)
@@ -135,13 +140,8 @@ def run_app(argv: list[str]) -> int:
 def _first_screen(lang: str, db_path: Path) -> QWidget:
     """The screen painted before the flow is loaded: the lock, or the first-run set-up (the
     flow replaces it with its own before the first tap can be handled)."""
-    # Imported here for start-up speed: only the page shown is loaded before the first paint.
     if db_path.exists():
-        from ui.kiosk.lock_page import LockPage
-
         return LockPage(lang)
-    from ui.kiosk.staff_pages import SetupPage
-
     return SetupPage(lang, str(db_path))
 
 
