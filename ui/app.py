@@ -28,17 +28,16 @@ from PySide6.QtWidgets import QApplication, QWidget
 from respine_desktop.i18n import t
 from ui.kiosk.lock_page import LockPage
 from ui.kiosk.settings import default_settings_path, load_settings
-from ui.kiosk.staff_pages import SetupPage
 from ui.kiosk.window import KioskWindow
 from ui.style import apply_style
 
 if TYPE_CHECKING:
     from ui.kiosk.flow import KioskFlow
 
-# Only what the first screen needs is imported up front (Qt, the window, the lock and set-up
-# pages). The kiosk's flow (storage with sqlite-utils, the session) is imported once the first
-# screen is painted, and the investigator console (matplotlib behind its charts) only when
-# staff first open it: both lazily, on purpose, for start-up speed.
+# Only what the first screen needs is imported up front (Qt, the window, the lock page). The
+# kiosk's flow (storage with sqlite-utils, the session) is imported once the first screen is
+# painted, and the investigator console (matplotlib behind its charts) only when staff first open
+# it: both lazily, on purpose, for start-up speed.
 
 APP_NAME = "respine-desktop"
 # Set (to anything) to have the wall-clock time of the first painted screen and the CPU time
@@ -142,6 +141,9 @@ def _first_screen(lang: str, db_path: Path) -> QWidget:
     flow replaces it with its own before the first tap can be handled)."""
     if db_path.exists():
         return LockPage(lang)
+    # The staff pages (some 25 ms to import) only on a first run, for start-up speed.
+    from ui.kiosk.staff_pages import SetupPage
+
     return SetupPage(lang, str(db_path))
 
 

@@ -52,7 +52,7 @@ def console_style() -> str:
 
 
 class ConsolePage(Page):
-    """The console. `hand_over_requested(subject, visit)` asks the window to start the kiosk."""
+    """The console. `hand_over_requested(subject, visit)` asks the kiosk to hand over."""
 
     back_requested = Signal()
     hand_over_requested = Signal(str, str)
@@ -131,7 +131,7 @@ class ConsolePage(Page):
         self.back_button.show()
 
     def show_error(self, text: str) -> None:
-        """A refusal from the window (e.g. the visit could not be started) under the worklist."""
+        """A refusal from the kiosk (e.g. the visit could not be started) under the worklist."""
         self.close_subject()
         self.tabs.setCurrentWidget(self.worklist)
         self.worklist.show_error(text)

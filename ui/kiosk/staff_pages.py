@@ -1,6 +1,7 @@
 """The staff's screens: lock, PIN sign-in (with keypad), first-run set-up, home, settings.
 
-Pages show and report; the window calls storage and tells a page what to show (errors too).
+Pages show and report; the kiosk flow (`ui.kiosk.flow`) calls storage and tells a page what to
+show (errors too).
 """
 
 from __future__ import annotations

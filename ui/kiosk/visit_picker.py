@@ -28,7 +28,7 @@ def _list(name: str) -> QListWidget:
 class VisitPickerPage(Page):
     """Search field, matching subjects, the chosen subject's visits, and Hand over.
 
-    The window answers `search_changed` with `show_subjects` and `subject_chosen` with
+    The flow answers `search_changed` with `show_subjects` and `subject_chosen` with
     `show_visits`; `hand_over_requested(subject_code, visit_code)` ends the page's work.
     """
 

@@ -13,18 +13,22 @@ keep a previous person's data; build a fresh page each time it is shown. A staff
 returns with `flow.show_staff_home()`. The console is provided by a factory set on the flow
 (`ui.app.install_console`), so the kiosk never imports the console.
 
-This module is imported before the first screen is painted: it imports Qt only.
+This module is imported before the first screen is painted: it imports Qt's widgets only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeyEvent
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMainWindow, QStackedWidget, QWidget
 
 from ui.widgets.signals import emit
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QCloseEvent
 
 
 def _never() -> bool:
@@ -124,6 +128,11 @@ class KioskWindow(QMainWindow):
         self._filters = []
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Imported here, for start-up speed: the first use of Qt's enum namespaces builds them
+        # all (some 25 ms), and no key reaches this filter before the first screen is painted.
+        from PySide6.QtCore import QEvent, Qt
+        from PySide6.QtGui import QKeyEvent
+
         if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             key = event.key()
             if key == Qt.Key.Key_Escape:
