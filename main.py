@@ -9,7 +9,7 @@ import sys
 
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "screenshots":
-        from ui.screenshots import run_screenshots
+        from tools.screenshots.kiosk import run_screenshots
 
         return run_screenshots(argv[1:])
     from ui.launcher import run

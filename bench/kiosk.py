@@ -116,18 +116,22 @@ def bench_taps(db_path: Path, work: Path, codes: list[str]) -> None:
     from PySide6.QtTest import QTest
     from PySide6.QtWidgets import QApplication
 
-    from ui.item_page import ItemPage
-    from ui.patient_pages import HandoverPage
-    from ui.settings import KioskSettings
-    from ui.staff_pages import LockPage, PinPage, StaffHomePage
+    from ui.kiosk.flow import KioskFlow
+    from ui.kiosk.item_page import ItemPage
+    from ui.kiosk.patient_pages import HandoverPage
+    from ui.kiosk.settings import KioskSettings
+    from ui.kiosk.staff_pages import LockPage, PinPage, StaffHomePage
+    from ui.kiosk.visit_picker import VisitPickerPage
+    from ui.kiosk.window import KioskWindow
     from ui.style import apply_style
-    from ui.visit_picker import VisitPickerPage
-    from ui.window import KioskWindow
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     apply_style(app)
-    window = KioskWindow(db_path, settings=KioskSettings(), settings_path=work / "s.json")
+    kiosk = KioskFlow(
+        KioskWindow("RESPINE"), db_path, settings=KioskSettings(), settings_path=work / "s.json"
+    )
+    window = kiosk.window
     window.resize(1280, 800)
     window.show()
     app.processEvents()
@@ -177,9 +181,9 @@ def bench_taps(db_path: Path, work: Path, codes: list[str]) -> None:
             done = time.perf_counter()
             answer_ms.append((answered - start) * 1000)
             total_ms.append((done - start) * 1000)
-        window.lock()
+        kiosk.lock()
         app.processEvents()
-    window.release()
+    kiosk.release()
     print(
         f"tap-to-next-item over {len(total_ms)} items ({VISITS} visits): "
         f"p50 {percentile(total_ms, 50):.1f} ms, p95 {percentile(total_ms, 95):.1f} ms "

@@ -9,8 +9,8 @@ first tap can be handled.
 Without `--db` the database is `respine.db` in the user's data directory (`platformdirs`). A
 path with no file yet starts the first-run set-up, which creates the database and its
 administrator account (username and PIN). `--quit-when-ready` builds and shows the first screen,
-then exits 0 (smoke tests and start-up benchmarks). The window itself, its page stack and how to
-add a screen to it are described in `ui.window`.
+then exits 0 (smoke tests and start-up benchmarks). The window and how to add a screen to it are
+described in `ui.kiosk.window`; the way between the screens in `ui.kiosk.flow`.
 """
 
 from __future__ import annotations
@@ -22,10 +22,22 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from PySide6.QtWidgets import QWidget
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QWidget
 
-    from ui.window import KioskWindow
+from respine_desktop.i18n import t
+from ui.kiosk.lock_page import LockPage
+from ui.kiosk.settings import default_settings_path, load_settings
+from ui.kiosk.window import KioskWindow
+from ui.style import apply_style
+
+if TYPE_CHECKING:
+    from ui.kiosk.flow import KioskFlow
+
+# Only what the first screen needs is imported up front (Qt, the window, the lock page). The
+# kiosk's flow (storage with sqlite-utils, the session) is imported once the first screen is
+# painted, and the investigator console (matplotlib behind its charts) only when staff first open
+# it: both lazily, on purpose, for start-up speed.
 
 APP_NAME = "respine-desktop"
 # Set (to anything) to have the wall-clock time of the first painted screen and the CPU time
@@ -70,13 +82,6 @@ def run_app(argv: list[str]) -> int:
             return 2
         db_path.parent.mkdir(parents=True, exist_ok=True)
 
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
-
-    from ui.settings import default_settings_path, load_settings
-    from ui.style import apply_style
-    from ui.window import KioskWindow
-
     settings_path: Path = args.settings or default_settings_path()
     settings = load_settings(settings_path)
     if args.idle_seconds is not None:
@@ -85,15 +90,9 @@ def run_app(argv: list[str]) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     apply_style(app, large_text=settings.large_text, high_contrast=settings.high_contrast)
-    window = KioskWindow(db_path, settings=settings, settings_path=settings_path, defer_open=True)
+    window = KioskWindow(t(settings.staff_language, "common.app_name"))
+    window.show_page(_first_screen(settings.staff_language, db_path))
     failures: list[str] = []
-
-    def on_failed(message: str) -> None:
-        failures.append(message)
-        window.release()
-        app.exit(2)
-
-    window.failed.connect(on_failed)
     if args.windowed or args.quit_when_ready:
         window.resize(1280, 800)
         window.show()
@@ -108,14 +107,26 @@ def run_app(argv: list[str]) -> int:
         )
 
     def finish_start() -> None:
-        # After the first screen: the database, the domain behind it, the investigator console.
-        window.open_database()
+        # After the first screen: the flow with the domain behind it (storage and sqlite-utils,
+        # the session), imported here and not before the first paint, for start-up speed.
+        from ui.kiosk.flow import KioskFlow
+
+        kiosk = KioskFlow(
+            window, db_path, settings=settings, settings_path=settings_path, defer_open=True
+        )
+
+        def on_failed(message: str) -> None:
+            failures.append(message)
+            kiosk.release()
+            app.exit(2)
+
+        kiosk.failed.connect(on_failed)
+        kiosk.open_database()
         if failures:
             return
-        # The console's modules load when staff first open it, not before the first tap.
-        window.console_page_factory = _console_page
+        install_console(kiosk)
         if args.quit_when_ready:
-            window.release()
+            kiosk.release()
             app.quit()
 
     QTimer.singleShot(0, finish_start)
@@ -125,7 +136,28 @@ def run_app(argv: list[str]) -> int:
     return 2 if failures else code
 
 
-def _console_page(window: KioskWindow) -> QWidget:
-    from ui.console_page import console_page_for
+def _first_screen(lang: str, db_path: Path) -> QWidget:
+    """The screen painted before the flow is loaded: the lock, or the first-run set-up (the
+    flow replaces it with its own before the first tap can be handled)."""
+    if db_path.exists():
+        return LockPage(lang)
+    # The staff pages (some 25 ms to import) only on a first run, for start-up speed.
+    from ui.kiosk.staff_pages import SetupPage
 
-    return console_page_for(window)
+    return SetupPage(lang, str(db_path))
+
+
+def install_console(kiosk: KioskFlow) -> None:
+    """Make the kiosk's "Investigator console" button open a fresh console page.
+
+    The two rooms never import each other: the console is given to the kiosk here.
+    """
+    kiosk.console_page_factory = _console_page
+
+
+def _console_page(kiosk: KioskFlow) -> QWidget:
+    # The console's modules (and matplotlib behind its charts) load when staff first open it,
+    # not at start-up: imported lazily on purpose.
+    from ui.console.page import console_page_for
+
+    return console_page_for(kiosk)

@@ -36,7 +36,7 @@ def test_placeholders_are_the_same_in_every_language() -> None:
 
 def test_every_key_the_ui_code_names_exists() -> None:
     used: set[str] = set()
-    for path in (ROOT / "ui").rglob("*.py"):
+    for path in [*(ROOT / "ui").rglob("*.py"), *(ROOT / "tools").rglob("*.py")]:
         used |= set(KEY_IN_CODE.findall(path.read_text(encoding="utf-8")))
     assert used, "the pattern found no t(...) call in ui/"
     known = set(texts("en"))

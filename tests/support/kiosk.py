@@ -12,13 +12,14 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 
 from respine_desktop import storage
-from ui.item_page import ItemPage
-from ui.patient_pages import HandoverPage
-from ui.settings import KioskSettings
-from ui.signals import emit
-from ui.staff_pages import LockPage, PinPage, StaffHomePage
-from ui.visit_picker import VisitPickerPage
-from ui.window import KioskWindow
+from ui.kiosk.flow import KioskFlow
+from ui.kiosk.item_page import ItemPage
+from ui.kiosk.patient_pages import HandoverPage
+from ui.kiosk.settings import KioskSettings
+from ui.kiosk.staff_pages import LockPage, PinPage, StaffHomePage
+from ui.kiosk.visit_picker import VisitPickerPage
+from ui.kiosk.window import KioskWindow
+from ui.widgets.signals import emit
 
 W = TypeVar("W", bound=QWidget)
 
@@ -31,17 +32,18 @@ def make_database(path: Path) -> Path:
     return path
 
 
-def make_window(db_path: Path, settings_path: Path) -> tuple[KioskWindow, ManualTimer]:
-    """The kiosk window on `db_path` (1280 x 800) with an idle timer fired by hand."""
+def make_kiosk(db_path: Path, settings_path: Path) -> tuple[KioskFlow, ManualTimer]:
+    """The kiosk on `db_path` (its window 1280 x 800) with an idle timer fired by hand."""
     timer = ManualTimer()
-    window = KioskWindow(
+    flow = KioskFlow(
+        KioskWindow("RESPINE"),
         db_path,
         settings=KioskSettings(idle_timeout_s=90),
         settings_path=settings_path,
         idle_timer=timer,
     )
-    window.resize(1280, 800)
-    return window, timer
+    flow.window.resize(1280, 800)
+    return flow, timer
 
 
 class ManualTimer(QTimer):
@@ -75,11 +77,15 @@ def tap(widget: QWidget, point: QPoint | None = None) -> None:
 
 @dataclass
 class Kiosk:
-    """The window under test, with the steps staff and patients take, done through its widgets."""
+    """The kiosk under test, with the steps staff and patients take, done through its widgets."""
 
-    window: KioskWindow
+    flow: KioskFlow
     timer: ManualTimer
     db_path: Path
+
+    @property
+    def window(self) -> KioskWindow:
+        return self.flow.window
 
     def page(self) -> QWidget:
         return self.window.page()

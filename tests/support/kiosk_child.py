@@ -16,7 +16,7 @@ sys.path[:0] = [str(HERE.parents[1])]
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from tests.support.kiosk import Kiosk, make_window  # noqa: E402
+from tests.support.kiosk import Kiosk, make_kiosk  # noqa: E402
 from ui.style import apply_style  # noqa: E402
 
 
@@ -24,9 +24,9 @@ def main() -> None:
     db_path, settings_path, item_id = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
     app = QApplication([sys.argv[0]])
     apply_style(app)
-    window, timer = make_window(db_path, settings_path)
-    window.show()
-    kiosk = Kiosk(window, timer, db_path)
+    flow, timer = make_kiosk(db_path, settings_path)
+    flow.window.show()
+    kiosk = Kiosk(flow, timer, db_path)
     kiosk.unlock()
     kiosk.hand_over()
     kiosk.answer_until(item_id)

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from tests.support.kiosk import Kiosk, make_database, make_window
+from tests.support.kiosk import Kiosk, make_database, make_kiosk
 
 ShowActive = Callable[[QWidget], None]
 StartKiosk = Callable[[Path], Kiosk]
@@ -39,25 +39,25 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def kiosk(qtbot: QtBot, db_path: Path, tmp_path: Path, show_active: ShowActive) -> Iterator[Kiosk]:
     """The kiosk window on `db_path`, its idle timer fired by hand, released after the test."""
-    window, timer = make_window(db_path, tmp_path / "settings.json")
-    qtbot.addWidget(window)
-    show_active(window)
-    yield Kiosk(window, timer, db_path)
-    window.release()
+    flow, timer = make_kiosk(db_path, tmp_path / "settings.json")
+    qtbot.addWidget(flow.window)
+    show_active(flow.window)
+    yield Kiosk(flow, timer, db_path)
+    flow.release()
 
 
 @pytest.fixture
 def start_kiosk(qtbot: QtBot, tmp_path: Path, show_active: ShowActive) -> Iterator[StartKiosk]:
     """Start a kiosk window on a database file later in a test (e.g. after a crash)."""
-    windows = []
+    flows = []
 
     def start(db_path: Path) -> Kiosk:
-        window, timer = make_window(db_path, tmp_path / "settings.json")
-        qtbot.addWidget(window)
-        show_active(window)
-        windows.append(window)
-        return Kiosk(window, timer, db_path)
+        flow, timer = make_kiosk(db_path, tmp_path / "settings.json")
+        qtbot.addWidget(flow.window)
+        show_active(flow.window)
+        flows.append(flow)
+        return Kiosk(flow, timer, db_path)
 
     yield start
-    for window in windows:
-        window.release()
+    for flow in flows:
+        flow.release()

@@ -6,8 +6,8 @@ from PySide6.QtWidgets import QLabel
 
 from respine_desktop.instruments import load_instrument
 from tests.support.kiosk import Kiosk, tap
-from ui.about_page import AboutPage
-from ui.staff_pages import LockPage, StaffHomePage
+from ui.kiosk.about_page import AboutPage
+from ui.kiosk.staff_pages import LockPage, StaffHomePage
 
 
 def _texts(page: AboutPage) -> str:

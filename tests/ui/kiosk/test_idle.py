@@ -7,8 +7,8 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
-from ui.idle import IdleWatcher
-from ui.signals import emit
+from ui.kiosk.idle import IdleWatcher
+from ui.widgets.signals import emit
 
 
 class ManualTimer(QTimer):

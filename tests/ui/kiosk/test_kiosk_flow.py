@@ -10,18 +10,18 @@ from pytestqt.qtbot import QtBot
 from respine_desktop import storage
 from respine_desktop.session import Phase
 from tests.support.kiosk import SUBJECT, Kiosk
-from ui.choice_list import ChoiceList
-from ui.item_page import ItemPage
-from ui.patient_pages import ReviewPage, ThanksPage
-from ui.staff_pages import LockPage, PinPage, StaffHomePage
-from ui.vas_slider import VasSlider
+from ui.kiosk.item_page import ItemPage
+from ui.kiosk.patient_pages import ReviewPage, ThanksPage
+from ui.kiosk.staff_pages import LockPage, PinPage, StaffHomePage
+from ui.widgets.choice_list import ChoiceList
+from ui.widgets.vas_slider import VasSlider
 
 
 def answers(kiosk: Kiosk) -> dict[str, storage.Answer]:
-    window = kiosk.window
-    assert window.db is not None
-    (session,) = storage.subject_sessions(window.db, SUBJECT)
-    return storage.current_answers(window.db, session.id)
+    flow = kiosk.flow
+    assert flow.db is not None
+    (session,) = storage.subject_sessions(flow.db, SUBJECT)
+    return storage.current_answers(flow.db, session.id)
 
 
 def unnamed_controls(page: QWidget) -> list[str]:
@@ -88,7 +88,7 @@ def test_a_full_visit_end_to_end(kiosk: Kiosk) -> None:
     QTest.mouseClick(review.confirm_yes, Qt.MouseButton.LeftButton)
     thanks = kiosk.on(ThanksPage)
     assert "return the tablet" in visible_texts(thanks)
-    db = kiosk.window.db
+    db = kiosk.flow.db
     (session,) = storage.subject_sessions(db, SUBJECT)
     assert session.state == "submitted"
     assert {s.instrument_id for s in storage.session_scores(db, session.id)} >= {"vas", "odi"}
@@ -112,9 +112,9 @@ def test_vas_taps_at_0_50_100_percent_and_both_ends_are_stored_exactly(kiosk: Ki
     for point, expected in taps:
         kiosk.tap_vas(point)
         assert answers(kiosk)["vas_pain"].value == expected
-    window = kiosk.window
-    (session,) = storage.subject_sessions(window.db, SUBJECT)
-    history = storage.answer_history(window.db, session.id, "vas_pain")
+    flow = kiosk.flow
+    (session,) = storage.subject_sessions(flow.db, SUBJECT)
+    history = storage.answer_history(flow.db, session.id, "vas_pain")
     assert [a.value for a in history] == [0.0, 50.0, 100.0, 0.0, 100.0]
     assert {a.vas_line_mm for a in history} == {vas.rendered_length_mm()}
 
@@ -156,19 +156,19 @@ def test_idle_timeout_counts_down_parks_and_locks(kiosk: Kiosk) -> None:
     kiosk.unlock()
     kiosk.hand_over()
     kiosk.answer_until("odi_04")
-    window = kiosk.window
+    flow = kiosk.flow
     kiosk.timer.tick(69)
-    assert not window.countdown.isVisible()
+    assert not flow.countdown.isVisible()
     kiosk.timer.tick(1)
-    assert window.countdown.isVisible() and window.countdown.seconds.text() == "20"
+    assert flow.countdown.isVisible() and flow.countdown.seconds.text() == "20"
     kiosk.timer.tick(5)
-    assert window.countdown.seconds.text() == "15"
+    assert flow.countdown.seconds.text() == "15"
     kiosk.timer.tick(15)
     kiosk.on(LockPage)
-    assert not window.countdown.isVisible() and window.flow is None and window.staff is None
-    (session,) = storage.subject_sessions(window.db, SUBJECT)
+    assert not flow.countdown.isVisible() and flow.session is None and flow.staff is None
+    (session,) = storage.subject_sessions(flow.db, SUBJECT)
     assert session.state == "parked" and session.parked_by is None
-    assert storage.audit_entries(window.db, action="kiosk.idle_locked")
+    assert storage.audit_entries(flow.db, action="kiosk.idle_locked")
 
 
 def test_a_touch_during_the_countdown_keeps_the_patient_going(kiosk: Kiosk) -> None:
@@ -176,9 +176,9 @@ def test_a_touch_during_the_countdown_keeps_the_patient_going(kiosk: Kiosk) -> N
     kiosk.hand_over()
     page = kiosk.item()
     kiosk.timer.tick(80)
-    assert kiosk.window.countdown.isVisible()
-    QTest.mouseClick(kiosk.window.countdown.stay_button, Qt.MouseButton.LeftButton)
-    assert not kiosk.window.countdown.isVisible()
+    assert kiosk.flow.countdown.isVisible()
+    QTest.mouseClick(kiosk.flow.countdown.stay_button, Qt.MouseButton.LeftButton)
+    assert not kiosk.flow.countdown.isVisible()
     kiosk.timer.tick(80)
     assert kiosk.item() is page and page.step.item.id == "vas_pain"
 
@@ -228,7 +228,7 @@ def test_leaving_patient_mode_needs_a_staff_pin(kiosk: Kiosk) -> None:
     QTest.mouseClick(staff_button, Qt.MouseButton.LeftButton)
     kiosk.sign_in(pin="000000")
     pin_page = kiosk.on(PinPage)
-    assert pin_page.error.isVisibleTo(pin_page) and kiosk.window.flow is not None
+    assert pin_page.error.isVisibleTo(pin_page) and kiosk.flow.session is not None
     QTest.mouseClick(pin_page.cancel_button, Qt.MouseButton.LeftButton)
     assert kiosk.item() is page
     QTest.mouseClick(staff_button, Qt.MouseButton.LeftButton)
@@ -240,14 +240,14 @@ def test_leaving_patient_mode_needs_a_staff_pin(kiosk: Kiosk) -> None:
     QTest.mouseClick(staff_button_of(kiosk.item()), Qt.MouseButton.LeftButton)
     kiosk.sign_in()
     QTest.mouseClick(kiosk.on(StaffHomePage).buttons["park"], Qt.MouseButton.LeftButton)
-    window = kiosk.window
-    (session,) = storage.subject_sessions(window.db, SUBJECT)
+    flow = kiosk.flow
+    (session,) = storage.subject_sessions(flow.db, SUBJECT)
     assert session.state == "parked" and session.parked_by is not None
-    assert window.flow is None and "start" in kiosk.on(StaffHomePage).buttons
+    assert flow.session is None and "start" in kiosk.on(StaffHomePage).buttons
 
 
 def test_escape_alt_f4_and_close_are_refused_and_audited(kiosk: Kiosk) -> None:
-    window = kiosk.window
+    window, flow = kiosk.window, kiosk.flow
     kiosk.unlock()
     kiosk.hand_over()
     page = kiosk.item()
@@ -257,7 +257,7 @@ def test_escape_alt_f4_and_close_are_refused_and_audited(kiosk: Kiosk) -> None:
     QTest.keyClick(native, Qt.Key.Key_F4, Qt.KeyboardModifier.AltModifier)
     assert not window.close()
     assert window.isVisible() and kiosk.item() is page
-    db = window.db
+    db = flow.db
     (escape,) = storage.audit_entries(db, action="kiosk.escape_intercepted")
     closes = storage.audit_entries(db, action="kiosk.close_intercepted")
     assert sorted(e.payload["via"] for e in closes) == ["alt+f4", "window"]
@@ -265,12 +265,12 @@ def test_escape_alt_f4_and_close_are_refused_and_audited(kiosk: Kiosk) -> None:
 
 
 def test_staff_quit_needs_the_pin_and_is_audited(kiosk: Kiosk) -> None:
-    window = kiosk.window
+    window, flow = kiosk.window, kiosk.flow
     assert not window.close()
     kiosk.unlock()
-    db = window.db
+    db = flow.db
     QTest.mouseClick(kiosk.on(StaffHomePage).buttons["quit"], Qt.MouseButton.LeftButton)
-    assert not window.isVisible() and window.db is None
+    assert not window.isVisible() and flow.db is None
     with storage.open_database(kiosk.db_path) as reopened:
         assert storage.audit_entries(reopened, action="kiosk.quit")
     assert db is not None
@@ -302,7 +302,7 @@ def test_keyboard_alone_answers_an_item_and_moves_on(kiosk: Kiosk, qtbot: QtBot)
 def test_the_thank_you_screen_locks_by_itself_when_left(kiosk: Kiosk) -> None:
     kiosk.unlock()
     kiosk.hand_over()
-    window = kiosk.window
+    flow = kiosk.flow
     while isinstance(kiosk.page(), ItemPage):
         page = kiosk.item()
         if page.skip_button.isVisibleTo(page):
@@ -315,9 +315,9 @@ def test_the_thank_you_screen_locks_by_itself_when_left(kiosk: Kiosk) -> None:
     QTest.mouseClick(review.submit_button, Qt.MouseButton.LeftButton)
     QTest.mouseClick(review.confirm_yes, Qt.MouseButton.LeftButton)
     kiosk.on(ThanksPage)
-    assert window.flow is None
+    assert flow.session is None
     kiosk.timer.tick(90)
     kiosk.on(LockPage)
-    assert window.flow is None
-    assert storage.subject_sessions(window.db, SUBJECT)[0].state == "submitted"
+    assert flow.session is None
+    assert storage.subject_sessions(flow.db, SUBJECT)[0].state == "submitted"
     assert Phase.SUBMITTED.value == "submitted"

@@ -14,10 +14,10 @@ from pytestqt.qtbot import QtBot
 
 from respine_desktop import storage
 from tests.support.kiosk import SUBJECT, Kiosk, tap
-from ui.staff_pages import LockPage, PinPage, SettingsPage, SetupPage, StaffHomePage
+from ui.kiosk.staff_pages import LockPage, PinPage, SettingsPage, SetupPage, StaffHomePage
+from ui.kiosk.visit_picker import VisitPickerPage
 from ui.style import apply_style
-from ui.visit_picker import VisitPickerPage
-from ui.widgets import Page, label
+from ui.widgets.page import Page, label
 
 
 def test_first_run_guides_through_creating_the_admin_pin(
@@ -50,13 +50,13 @@ def test_five_wrong_pins_lock_the_account(kiosk: Kiosk) -> None:
         kiosk.sign_in(pin="999999")
     kiosk.sign_in()  # the right PIN, too late
     page = kiosk.on(PinPage)
-    assert "locked" in page.error.text() and kiosk.window.staff is None
+    assert "locked" in page.error.text() and kiosk.flow.staff is None
 
 
 def test_the_picker_searches_by_subject_id_and_offers_only_visits_open_today(
     kiosk: Kiosk,
 ) -> None:
-    db = kiosk.window.db
+    db = kiosk.flow.db
     assert db is not None
     admin = storage.get_staff(db, "admin")
     storage.register_subject(db, "RSP-01-100", day0=date(2020, 1, 1), staff=admin)
@@ -120,16 +120,16 @@ def test_a_settings_entry_out_of_range_is_refused(kiosk: Kiosk) -> None:
 
 def test_the_console_button_is_the_extension_point(kiosk: Kiosk, qtbot: QtBot) -> None:
     kiosk.unlock()
-    with qtbot.waitSignal(kiosk.window.console_requested):
+    with qtbot.waitSignal(kiosk.flow.console_requested):
         tap(kiosk.on(StaffHomePage).buttons["console"])
     placeholder = kiosk.on(Page)
     assert any("not installed" in w.text() for w in placeholder.findChildren(QLabel))
-    kiosk.window.show_staff_home()
+    kiosk.flow.show_staff_home()
 
     class Console(Page):
         pass
 
-    kiosk.window.console_page_factory = lambda window: Console("Console")
+    kiosk.flow.console_page_factory = lambda flow: Console("Console")
     tap(kiosk.on(StaffHomePage).buttons["console"])
     kiosk.on(Console)
     QTest.keyClick(kiosk.window.windowHandle(), Qt.Key.Key_Escape)

@@ -9,8 +9,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
-from ui.choice_list import ChoiceList
-from ui.units import px_per_mm
+from ui.widgets.choice_list import ChoiceList
+from ui.widgets.units import px_per_mm
 
 OPTIONS = [(0, "None"), (1, "Mild"), (2, "A long option text that has to wrap " * 3)]
 

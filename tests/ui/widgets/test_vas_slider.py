@@ -8,8 +8,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from ui.units import px_per_mm
-from ui.vas_slider import VasSlider
+from ui.widgets.units import px_per_mm
+from ui.widgets.vas_slider import VasSlider
 
 MARKER = QColor("#c0392b")
 

@@ -1,0 +1,97 @@
+"""The administrator's staff accounts in the console: create, disable, enable, reset a PIN."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from respine_desktop import storage
+from respine_desktop.storage import StudyDb
+from tests.support.console import INVESTIGATOR, make_console_db, staff_of
+from ui.console.page import ConsolePage
+from ui.console.staff import StaffAdminView
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[StudyDb]:
+    with storage.open_database(make_console_db(tmp_path / "console.db")) as opened:
+        yield opened
+
+
+@pytest.fixture
+def accounts(qtbot: QtBot, db: StudyDb) -> StaffAdminView:
+    view = StaffAdminView(db, staff_of(db, "admin"), "en")
+    qtbot.addWidget(view)
+    return view
+
+
+def rows(view: StaffAdminView) -> list[tuple[str, ...]]:
+    return [
+        tuple(view.table.item(r, c).text() for c in range(view.table.columnCount()))  # type: ignore[union-attr]
+        for r in range(view.table.rowCount())
+    ]
+
+
+def test_only_an_administrator_has_the_staff_tab(qtbot: QtBot, db: StudyDb) -> None:
+    admin = ConsolePage(db, staff_of(db, "admin"), "en")
+    investigator = ConsolePage(db, staff_of(db, INVESTIGATOR), "en")
+    qtbot.addWidget(admin)
+    qtbot.addWidget(investigator)
+    assert admin.staff_admin is not None and investigator.staff_admin is None
+    tabs = [admin.tabs.tabText(n) for n in range(admin.tabs.count())]
+    assert tabs == [
+        "Worklist",
+        "Register a subject",
+        "Study report",
+        "Export data",
+        "Conflicts",
+        "Staff accounts",
+    ]
+
+
+def test_the_accounts_are_listed_with_role_and_state(accounts: StaffAdminView) -> None:
+    assert rows(accounts) == [
+        ("admin", "administrator", "active"),
+        ("coord", "coordinator", "active"),
+        ("inv", "investigator", "active"),
+    ]
+
+
+def test_create_disable_enable_and_reset_a_pin(accounts: StaffAdminView, db: StudyDb) -> None:
+    accounts.new_username.setText("nurse.b")
+    accounts.new_role.setCurrentIndex(accounts.new_role.findData("coordinator"))
+    accounts.create_pin.setText("12")
+    accounts.create_button.click()
+    assert "4 to 8 digits" in accounts.message.text()
+    assert "nurse.b" not in [s.username for s in storage.list_staff(db)]
+    accounts.create_pin.setText("5678")
+    accounts.create_button.click()
+    assert accounts.message.text() == "Account nurse.b created."
+    assert storage.authenticate(db, "nurse.b", "5678").role == "coordinator"
+    assert accounts.chosen() == "nurse.b"
+
+    assert accounts.toggle_button.text() == "Disable account"
+    accounts.toggle_button.click()
+    assert ("nurse.b", "coordinator", "disabled") in rows(accounts)
+    with pytest.raises(storage.AccountDisabled):
+        storage.authenticate(db, "nurse.b", "5678")
+    assert accounts.toggle_button.text() == "Enable account"
+    accounts.toggle_button.click()
+    assert ("nurse.b", "coordinator", "active") in rows(accounts)
+
+    accounts.new_pin.setText("87654321")
+    accounts.reset_button.click()
+    assert accounts.message.text() == "New PIN set for nurse.b."
+    assert storage.authenticate(db, "nurse.b", "87654321").username == "nurse.b"
+    actions = [e.action for e in storage.audit_entries(db) if e.action.startswith("staff.")]
+    assert actions[-4:] == ["staff.created", "staff.disabled", "staff.enabled", "staff.pin_reset"]
+
+
+def test_an_administrator_cannot_disable_their_own_account(accounts: StaffAdminView) -> None:
+    assert accounts.choose("admin")
+    assert not accounts.toggle_button.isEnabled()
+    accounts.toggle_active()  # forced: storage refuses
+    assert "cannot disable their own account" in accounts.message.text()

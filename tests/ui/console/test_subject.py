@@ -1,0 +1,214 @@
+"""The subject view: scores, change and responder, charts, corrections by role, audit history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from respine_desktop import reports, scoring, storage
+from respine_desktop.reports import fmt
+from respine_desktop.storage import CORRECTION_ROLES, ROLES, StudyDb
+from tests.support.console import (
+    BASELINE_VAS,
+    COMPLETE,
+    COORDINATOR,
+    INVESTIGATOR,
+    MISSED,
+    MISSED_REASON,
+    complete_visit,
+    make_console_db,
+    staff_of,
+    visit_answers,
+)
+from ui.console.history import table_texts
+from ui.console.page import ConsolePage
+from ui.console.subject import SubjectView
+from ui.widgets.jobs import running_jobs
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[StudyDb]:
+    with storage.open_database(make_console_db(tmp_path / "console.db")) as opened:
+        yield opened
+
+
+@pytest.fixture(autouse=True)
+def no_job_left(qtbot: QtBot) -> Iterator[None]:
+    """Every background job (charts, PDFs) has ended before the next test starts."""
+    yield
+    qtbot.waitUntil(lambda: not running_jobs(), timeout=60_000)
+
+
+OpenView = Callable[..., SubjectView]
+
+
+@pytest.fixture
+def open_view(qtbot: QtBot, db: StudyDb) -> Iterator[OpenView]:
+    """Open a subject in a console signed in as `username` (the console is kept alive)."""
+    pages: list[ConsolePage] = []
+
+    def open_(username: str, subject: str = COMPLETE) -> SubjectView:
+        page = ConsolePage(db, staff_of(db, username), "en")
+        qtbot.addWidget(page)  # pytest-qt keeps only a weak reference
+        pages.append(page)
+        page.resize(1280, 800)
+        page.show()
+        return page.open_subject(subject)
+
+    yield open_
+    pages.clear()
+
+
+def test_scores_change_from_baseline_and_responder_per_follow_up(
+    qtbot: QtBot, db: StudyDb, open_view: OpenView
+) -> None:
+    # M1 done with less pain: VAS 60 -> 30 mm (50 %, a responder by the VAS criterion).
+    complete_visit(db, COMPLETE, "M1", staff_of(db, COORDINATOR), vas=30.0)
+    view = open_view(INVESTIGATOR)
+    table = view.scores
+    assert table.text_at("Pain VAS (mm)", "M0") == "60"
+    assert table.text_at("Pain VAS (mm)", "M1") == "30"
+    answers = visit_answers(db, "M0", BASELINE_VAS)
+    odi = scoring.score("odi", {k: v for k, v in answers.items() if k.startswith("odi_")})["ODI"]
+    assert table.text_at("ODI (%)", "M1") == fmt.score("ODI", odi)
+    assert table.text_at("VAS change from baseline", "M1") == "-30 \u2713 MCID"
+    assert table.text_at("ODI change from baseline", "M1") == "0.0"
+    assert table.text_at("Responder", "M1") == "yes"
+    assert table.text_at("Responder", "M3") == "\u2013"
+    assert table.text_at("Visit", "M1").startswith("complete")
+    assert (
+        "12 months" not in view.primary.text() and "M12 (primary endpoint)" in view.primary.text()
+    )
+    headers = [table.horizontalHeaderItem(c).text() for c in range(table.columnCount())]
+    assert "M0\nbaseline" in headers and "M12\nprimary" in headers
+
+
+def test_a_missed_visit_shows_its_status_and_reason(
+    qtbot: QtBot, db: StudyDb, open_view: OpenView
+) -> None:
+    view = open_view(INVESTIGATOR, MISSED)
+    item = view.scores.item(0, 0)
+    assert item is not None
+    assert item.text() == "missed" and item.toolTip() == MISSED_REASON
+
+
+def test_the_charts_are_drawn_off_the_ui_thread(
+    qtbot: QtBot, db: StudyDb, open_view: OpenView
+) -> None:
+    view = open_view(INVESTIGATOR)
+    assert view.charts.image is None  # nothing is drawn before the tab is shown
+    with qtbot.waitSignal(view.charts.drawn, timeout=60_000):
+        view.show_charts()
+    assert view.charts.image is not None and not view.charts.image.isNull()
+    assert view.charts.image.width() > 600
+
+
+def test_an_investigator_corrects_an_answer_with_a_reason(
+    qtbot: QtBot, db: StudyDb, open_view: OpenView
+) -> None:
+    view = open_view(INVESTIGATOR)
+    panel = view.correction
+    assert panel.open_button.isEnabled() and not panel.why_not.isVisibleTo(panel)
+    panel.open_button.click()
+    assert panel.form.isVisibleTo(panel)
+    assert panel.choose("M0", "vas_pain")
+    assert panel.current.text() == "60 mm"
+    panel.set_value(25.0)
+    assert not panel.save_button.isEnabled()  # no reason yet
+    panel.reason.setText("source document says 25 mm")
+    assert panel.save_button.isEnabled()
+    with qtbot.waitSignal(panel.corrected):
+        panel.save_button.click()
+    # Old value, new value, who and why, in the corrections list...
+    (row,) = table_texts(view.corrections)
+    assert row[:5] == ["M0", "Pain VAS", "60 mm", "25 mm", INVESTIGATOR]
+    assert row[6] == "source document says 25 mm"
+    # ... the original kept by storage, and the scores recomputed ...
+    session_id = storage.subject_visit(db, COMPLETE, "M0").session_id
+    assert session_id is not None
+    history = storage.answer_history(db, session_id, "vas_pain")
+    assert [a.value for a in history] == [BASELINE_VAS, 25.0]
+    assert view.scores.text_at("Pain VAS (mm)", "M0") == "25"
+    assert reports.patient_summary(db, COMPLETE).visit("M0").value("VAS") == 25.0
+    # ... and the audit entry, shown in the subject's audit history.
+    audit = table_texts(view.audit)
+    corrected = [r for r in audit if r[2] == "answer.corrected"]
+    assert len(corrected) == 1 and corrected[0][1] == INVESTIGATOR
+    assert "reason: source document says 25 mm" in corrected[0][3]
+    assert "old_value: 60.0" in corrected[0][3]
+    assert any(r[2] == "scores.recomputed" for r in audit)
+
+
+def test_a_choice_item_is_corrected_to_skipped(
+    qtbot: QtBot, db: StudyDb, open_view: OpenView
+) -> None:
+    view = open_view(COORDINATOR)
+    panel = view.correction
+    panel.open_form()
+    assert panel.choose("M0", "odi_08")
+    panel.set_value(storage.SKIPPED)
+    panel.reason.setText("patient asked to withdraw this answer")
+    panel.confirm()
+    (row,) = table_texts(view.corrections)
+    assert row[1] == "ODI 8" and row[3] == "skipped" and row[4] == COORDINATOR
+
+
+def test_a_correction_without_a_reason_is_refused(
+    qtbot: QtBot, db: StudyDb, open_view: OpenView
+) -> None:
+    view = open_view(INVESTIGATOR)
+    panel = view.correction
+    panel.open_form()
+    assert panel.choose("M0", "odi_01")
+    panel.set_value(0)
+    panel.reason.setText("  ")
+    assert not panel.save_button.isEnabled()
+    panel.confirm()  # a forced click: storage refuses and says why
+    assert panel.error.isVisibleTo(panel) and "reason is required" in panel.error.text()
+    assert table_texts(view.corrections) == []
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r not in CORRECTION_ROLES])
+def test_a_role_that_may_not_correct_sees_why_and_is_refused(
+    qtbot: QtBot, db: StudyDb, open_view: OpenView, role: str
+) -> None:
+    admin = staff_of(db, "admin")
+    username = f"no.{role}"
+    if role != "admin":
+        storage.create_staff(db, admin, username, role, "4444")  # type: ignore[arg-type]
+    else:
+        username = "admin"
+    view = open_view(username)
+    panel = view.correction
+    assert not panel.open_button.isEnabled()
+    assert panel.why_not.isVisibleTo(panel)
+    assert "Only these roles may correct answers: investigator, coordinator" in (
+        panel.why_not.text()
+    )
+    panel.open_form()
+    assert not panel.form.isVisibleTo(panel)
+    # Even driven past the disabled button, storage refuses and nothing is written.
+    assert panel.choose("M0", "vas_pain")
+    panel.set_value(10.0)
+    panel.reason.setText("trying anyway")
+    assert not panel.save_button.isEnabled()
+    panel.confirm()
+    assert "not allowed to correct answers" in panel.error.text()
+    session_id = storage.subject_visit(db, COMPLETE, "M0").session_id
+    assert session_id is not None
+    assert len(storage.answer_history(db, session_id, "vas_pain")) == 1
+    assert table_texts(view.corrections) == []
+
+
+def test_the_audit_history_lists_the_subjects_entries(
+    qtbot: QtBot, db: StudyDb, open_view: OpenView
+) -> None:
+    view = open_view(INVESTIGATOR, MISSED)
+    actions = [row[2] for row in table_texts(view.audit)]
+    assert actions == ["subject.registered", "visit.missed"]
+    registered, missed = table_texts(view.audit)
+    assert registered[1] == COORDINATOR and "code: RSP-01-006" in registered[3]
+    assert f"reason: {MISSED_REASON}" in missed[3]

@@ -1,0 +1,1 @@
+"""Developer tools of a checkout; not shipped in the wheel."""

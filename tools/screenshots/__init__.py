@@ -1,0 +1,1 @@
+"""`python main.py screenshots`: every kiosk and console screen as PNG files (dev-only)."""

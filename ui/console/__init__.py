@@ -1,0 +1,1 @@
+"""The investigator console room: worklist, subject, reports, exports, conflicts, staff."""

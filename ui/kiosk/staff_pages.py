@@ -1,0 +1,275 @@
+"""The staff's screens: lock, PIN sign-in (with keypad), first-run set-up, home, settings.
+
+Pages show and report; the kiosk flow (`ui.kiosk.flow`) calls storage and tells a page what to
+show (errors too).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtGui import QIntValidator
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFrame,
+    QGridLayout,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
+
+from respine_desktop.i18n import t
+from ui.kiosk.lock_page import LockPage as LockPage  # re-exported: it was defined here first
+from ui.widgets.fields import line_edit
+from ui.widgets.page import Page, button, label
+from ui.widgets.signals import emit
+from ui.widgets.units import mm
+
+
+class PinPage(Page):
+    """Username and PIN, with an on-screen keypad for the PIN. Cancel goes back where it came."""
+
+    submitted = Signal(str, str)
+    cancelled = Signal()
+
+    def __init__(self, lang: str, *, leaving_patient: bool, username: str = "") -> None:
+        title = t(lang, "staff.pin.leave_title" if leaving_patient else "staff.pin.title")
+        super().__init__(title, max_width_mm=120)
+        self.lang = lang
+        self.add(label(title, "title"))
+        self.username = line_edit(t(lang, "staff.pin.username"))
+        self.username.setText(username)
+        self.pin = line_edit(t(lang, "staff.pin.pin"), secret=True, digits=True)
+        self.username.returnPressed.connect(self.pin.setFocus)
+        self.pin.returnPressed.connect(self._on_submit)
+        self.add(self.username)
+        self.add(self.pin)
+        self.error = label("", "error")
+        self.error.hide()
+        self.add(self.error)
+        self.add(self._keypad())
+        self.cancel_button = button(t(lang, "common.cancel"))
+        self.cancel_button.clicked.connect(self.cancelled)
+        self.sign_in_button = button(t(lang, "staff.pin.sign_in"), "primary")
+        self.sign_in_button.clicked.connect(self._on_submit)
+        self.footer.addWidget(self.cancel_button)
+        self.footer.addStretch(1)
+        self.footer.addWidget(self.sign_in_button)
+        self.column.addStretch(1)
+
+    def _keypad(self) -> QWidget:
+        pad = QFrame()
+        grid = QGridLayout(pad)
+        grid.setSpacing(mm(2, pad))
+        keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "", "0", "erase"]
+        for n, key in enumerate(keys):
+            if not key:
+                continue
+            if key == "erase":
+                widget = button(
+                    t(self.lang, "staff.pin.erase_label"),
+                    "key",
+                    name=t(self.lang, "staff.pin.erase"),
+                )
+                widget.clicked.connect(self.pin.backspace)
+            else:
+                widget = button(key, "key", name=t(self.lang, "staff.pin.digit", digit=key))
+                widget.clicked.connect(lambda _=False, d=key: self.pin.insert(d))
+            # The keypad is for fingers; keyboard users type into the PIN field directly.
+            widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            grid.addWidget(widget, n // 3, n % 3)
+        return pad
+
+    def focus_first(self) -> None:
+        (self.pin if self.username.text() else self.username).setFocus()
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+        self.pin.clear()
+        self.pin.setFocus()
+
+    def _on_submit(self) -> None:
+        if not self.username.text().strip() or not self.pin.text():
+            self.show_error(t(self.lang, "staff.pin.empty"))
+            return
+        emit(self.submitted, self.username.text().strip(), self.pin.text())
+
+
+class SetupPage(Page):
+    """First run: no database yet. Creates it with the administrator's username and PIN."""
+
+    submitted = Signal(str, str, str)
+
+    def __init__(self, lang: str, db_path: str) -> None:
+        super().__init__(t(lang, "staff.setup.title"), max_width_mm=140, scroll=True)
+        self.lang = lang
+        self.add(label(t(lang, "staff.setup.title"), "title"))
+        self.add(label(t(lang, "staff.setup.intro"), "subtitle"))
+        self.add(label(t(lang, "staff.setup.database", path=db_path), "hint"))
+        self.site = line_edit(t(lang, "staff.setup.site"))
+        self.site.setText("01")
+        self.username = line_edit(t(lang, "staff.setup.username"))
+        self.username.setText("admin")
+        self.pin = line_edit(t(lang, "staff.setup.pin"), secret=True, digits=True)
+        self.pin_again = line_edit(t(lang, "staff.setup.pin_again"), secret=True, digits=True)
+        for text_key, field in (
+            ("staff.setup.site", self.site),
+            ("staff.setup.username", self.username),
+            ("staff.setup.pin", self.pin),
+            ("staff.setup.pin_again", self.pin_again),
+        ):
+            self.add(label(t(lang, text_key), "hint"))
+            self.add(field)
+        self.pin_again.returnPressed.connect(self._on_submit)
+        self.error = label("", "error")
+        self.error.hide()
+        self.add(self.error)
+        self.create_button = button(t(lang, "staff.setup.create"), "primary")
+        self.create_button.clicked.connect(self._on_submit)
+        self.footer.addStretch(1)
+        self.footer.addWidget(self.create_button)
+        self.column.addStretch(1)
+
+    def focus_first(self) -> None:
+        self.pin.setFocus()
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def _on_submit(self) -> None:
+        if self.pin.text() != self.pin_again.text():
+            self.show_error(t(self.lang, "staff.setup.mismatch"))
+            return
+        emit(
+            self.submitted, self.site.text().strip(), self.username.text().strip(), self.pin.text()
+        )
+
+
+class StaffHomePage(Page):
+    """After a staff sign-in: start a visit, the investigator console, settings, about, lock, quit.
+
+    `console_requested` is the investigator console's way in (a separate screen added to the
+    window's page stack later; see `ui.kiosk.window`). When a patient's questionnaires are open
+    (staff left patient mode with their PIN), the page offers to return to the patient or to
+    park them.
+    """
+
+    start_visit_requested = Signal()
+    console_requested = Signal()
+    settings_requested = Signal()
+    about_requested = Signal()
+    lock_requested = Signal()
+    quit_requested = Signal()
+    return_requested = Signal()
+    park_requested = Signal()
+
+    def __init__(self, lang: str, username: str, role: str, open_session: str = "") -> None:
+        super().__init__(t(lang, "staff.home.title", username=username), max_width_mm=150)
+        self.add(label(t(lang, "staff.home.title", username=username), "title"))
+        self.add(label(t(lang, "staff.home.role", role=t(lang, f"staff.role.{role}")), "hint"))
+        self.buttons: dict[str, QPushButton] = {}
+        if open_session:
+            self.add(label(open_session, "subtitle"))
+            self._add("return", t(lang, "staff.home.return_to_patient"), self.return_requested)
+            self._add("park", t(lang, "staff.home.park"), self.park_requested, role="")
+        else:
+            self._add("start", t(lang, "staff.home.start_visit"), self.start_visit_requested)
+        self._add("console", t(lang, "staff.home.console"), self.console_requested, role="")
+        self._add("settings", t(lang, "staff.home.settings"), self.settings_requested, role="")
+        self._add("about", t(lang, "staff.home.about"), self.about_requested, role="")
+        self.column.addStretch(1)
+        lock = button(t(lang, "staff.home.lock"))
+        lock.clicked.connect(self.lock_requested)
+        quit_ = button(t(lang, "staff.home.quit"), "quiet")
+        quit_.clicked.connect(self.quit_requested)
+        self.buttons["lock"], self.buttons["quit"] = lock, quit_
+        self.footer.addWidget(quit_)
+        self.footer.addStretch(1)
+        self.footer.addWidget(lock)
+
+    def _add(self, key: str, text: str, signal: SignalInstance, role: str = "primary") -> None:
+        widget = button(text, role)
+        widget.clicked.connect(signal)
+        self.add(widget)
+        self.buttons[key] = widget
+
+
+class ConsoleMissingPage(Page):
+    """Said when no investigator console is installed; `back_requested` returns home."""
+
+    back_requested = Signal()
+
+    def __init__(self, lang: str) -> None:
+        super().__init__(t(lang, "staff.home.console"))
+        self.add(label(t(lang, "staff.home.console"), "title"))
+        self.add(label(t(lang, "staff.home.console_missing"), "subtitle"))
+        self.column.addStretch(1)
+        back = button(t(lang, "common.back"))
+        back.clicked.connect(self.back_requested)
+        self.footer.addWidget(back)
+        self.footer.addStretch(1)
+
+
+class SettingsPage(Page):
+    """Large text, high contrast and the VAS line calibration of this device."""
+
+    saved = Signal(bool, bool, float)
+    cancelled = Signal()
+
+    def __init__(
+        self, lang: str, *, large_text: bool, high_contrast: bool, calibration: float
+    ) -> None:
+        super().__init__(t(lang, "staff.settings.title"), max_width_mm=150, scroll=True)
+        self.lang = lang
+        self.calibration = calibration
+        self.add(label(t(lang, "staff.settings.title"), "title"))
+        self.large_text = QCheckBox(t(lang, "staff.settings.large_text"))
+        self.large_text.setChecked(large_text)
+        self.high_contrast = QCheckBox(t(lang, "staff.settings.high_contrast"))
+        self.high_contrast.setChecked(high_contrast)
+        for box in (self.large_text, self.high_contrast):
+            box.setAccessibleName(box.text())
+            box.setMinimumHeight(mm(9, box))
+            self.add(box)
+        self.add(label(t(lang, "staff.settings.calibration"), "subtitle"))
+        self.add(label(t(lang, "staff.settings.calibration_hint"), "hint"))
+        line = QFrame()
+        line.setAccessibleName(t(lang, "staff.settings.measure_line"))
+        line.setFixedSize(mm(100, line, calibration), 6)
+        line.setStyleSheet("background-color: #000000; border: none;")
+        self.line = line
+        self.add(line)
+        self.measured = QLineEdit()
+        self.measured.setAccessibleName(t(lang, "staff.settings.measured"))
+        self.measured.setPlaceholderText(t(lang, "staff.settings.measured"))
+        self.measured.setValidator(QIntValidator(20, 300, self.measured))
+        self.add(self.measured)
+        self.error = label("", "error")
+        self.error.hide()
+        self.add(self.error)
+        self.column.addStretch(1)
+        back = button(t(lang, "common.cancel"))
+        back.clicked.connect(self.cancelled)
+        save = button(t(lang, "staff.settings.save"), "primary")
+        save.clicked.connect(self._on_save)
+        self.save_button = save
+        self.footer.addWidget(back)
+        self.footer.addStretch(1)
+        self.footer.addWidget(save)
+
+    def _on_save(self) -> None:
+        calibration = self.calibration
+        text = self.measured.text().strip()
+        if text:
+            try:
+                measured = float(text)
+            except ValueError:
+                measured = 0.0
+            if not 20 <= measured <= 300:
+                self.error.setText(t(self.lang, "staff.settings.invalid"))
+                self.error.show()
+                return
+            # The line was drawn for 100 mm with the current factor and measured `measured` mm.
+            calibration = round(self.calibration * 100.0 / measured, 4)
+        emit(self.saved, self.large_text.isChecked(), self.high_contrast.isChecked(), calibration)

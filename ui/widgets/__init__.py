@@ -1,0 +1,1 @@
+"""Touch widgets shared by the kiosk and the console (pages, buttons, sliders, job panel)."""

@@ -1,0 +1,137 @@
+"""Small building blocks shared by the pages: labelled text, buttons with a style role, a page.
+
+They avoid PySide's `Qt` namespace where they can: its first use builds every one of its enums
+(some 25 ms), and the lock screen, the kiosk's first, is built from these before anything else.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QBoxLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.widgets.units import mm
+
+
+def label(
+    text: str, role: str, parent: QWidget | None = None, *, wrap: bool = True, plain: bool = True
+) -> QLabel:
+    """A label styled by `role` in kiosk.qss (title, subtitle, question, stem, hint, ...).
+
+    `plain` shows the text exactly as written (never as rich text), for texts from data files;
+    a fixed UI text without markup may skip it.
+    """
+    widget = QLabel(text, parent)
+    widget.setProperty("role", role)
+    widget.setWordWrap(wrap)
+    if plain:
+        from PySide6.QtCore import Qt
+
+        widget.setTextFormat(Qt.TextFormat.PlainText)
+        widget.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+    return widget
+
+
+def button(
+    text: str, role: str = "", parent: QWidget | None = None, *, name: str = ""
+) -> QPushButton:
+    """A push button; `role` picks its kiosk.qss style; `name` is its accessible name."""
+    widget = QPushButton(text, parent)
+    if role:
+        widget.setProperty("role", role)
+    widget.setAccessibleName(name or text)  # (push buttons take Tab focus by default)
+    widget.setAutoDefault(False)
+    widget.setMinimumHeight(mm(9, widget))
+    return widget
+
+
+def restyle(widget: QWidget) -> None:
+    """Apply the style sheet again after a dynamic property changed."""
+    widget.style().unpolish(widget)
+    widget.style().polish(widget)
+    widget.update()
+
+
+def say(status: QLabel, text: str, role: str) -> None:
+    """Show `text` on a status line in the style of `role` ("hint", "error")."""
+    status.setText(text)
+    status.setProperty("role", role)
+    restyle(status)
+    status.show()
+
+
+class Page(QWidget):
+    """A full-window screen: a centred column of at most `max_width_mm`, scrolling if needed."""
+
+    def __init__(self, name: str, *, max_width_mm: float = 190, scroll: bool = False) -> None:
+        super().__init__()
+        self.setObjectName("page")
+        self.setAccessibleName(name)
+        outer = QVBoxLayout(self)
+        margin = mm(6, self)
+        outer.setContentsMargins(margin, margin, margin, margin)
+        # A row above the content, e.g. for the window's discreet "Staff" button.
+        self.header = QHBoxLayout()
+        self.header.addStretch(1)
+        outer.addLayout(self.header)
+        self.body = QWidget()
+        self.body.setObjectName("scrollBody")
+        self.body.setMaximumWidth(mm(max_width_mm, self))
+        self.column = QVBoxLayout(self.body)
+        self.column.setContentsMargins(0, 0, 0, 0)
+        self.column.setSpacing(mm(4, self))
+        centred = QHBoxLayout()
+        centred.addStretch(1)
+        if scroll:
+            self.scroll_area: QScrollArea | None = QScrollArea()
+            self.scroll_area.setWidgetResizable(True)
+            self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+            from PySide6.QtCore import Qt
+
+            self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            self.scroll_area.setWidget(self.body)
+            self.scroll_area.setSizePolicy(
+                QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding
+            )
+            self.body.setMaximumWidth(16_777_215)
+            self.scroll_area.setMaximumWidth(mm(max_width_mm, self))
+            centred.addWidget(self.scroll_area, 100)
+        else:
+            self.scroll_area = None
+            centred.addWidget(self.body, 100)
+        centred.addStretch(1)
+        outer.addLayout(centred, 1)
+        self.footer = QHBoxLayout()
+        self.footer.setSpacing(mm(4, self))
+        outer.addLayout(self.footer)
+
+    def reveal(self, widget: QWidget) -> None:
+        """Scroll `widget` into view once the layout has made room for it."""
+        if self.scroll_area is not None:
+            area = self.scroll_area
+            QTimer.singleShot(0, lambda: area.ensureWidgetVisible(widget, 0, 0))
+
+    def add(self, widget: QWidget, stretch: int = 0) -> QWidget:
+        self.column.addWidget(widget, stretch)
+        return widget
+
+    def add_row(self, *widgets: QWidget, stretch_first: bool = False) -> QBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(mm(4, self))
+        if stretch_first:
+            row.addStretch(1)
+        for widget in widgets:
+            row.addWidget(widget)
+        if not stretch_first:
+            row.addStretch(1)
+        self.column.addLayout(row)
+        return row
