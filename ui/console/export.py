@@ -26,14 +26,12 @@ from PySide6.QtWidgets import (
 
 from respine_desktop import exports, storage
 from respine_desktop.i18n import t
-from respine_desktop.storage import StorageError, StudyDb
+from respine_desktop.storage import StudyDb
 from ui.console.pdf import default_folder
 from ui.widgets.job_panel import JobPanel
 from ui.widgets.jobs import BackgroundJob, Progress
 from ui.widgets.page import button, label
 from ui.widgets.signals import emit
-
-EXPORT_ERRORS = (exports.ExportError, StorageError, OSError)
 
 
 @dataclass(frozen=True)
@@ -180,7 +178,7 @@ class ExportView(QWidget):
             if out is None:
                 return None
         self.out = out
-        return self.jobs.run(export_work(self.db.path, kind, out), expected=EXPORT_ERRORS)
+        return self.jobs.run(export_work(self.db.path, kind, out))
 
     def cancel(self) -> None:
         """Stop the running export: it writes nothing and earlier files stay as they were."""

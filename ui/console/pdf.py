@@ -18,7 +18,7 @@ from respine_desktop.i18n import t
 from respine_desktop.reports import ReportFile
 from ui.console.printing import open_in_viewer, print_pdf, print_unavailable
 from ui.widgets.job_panel import JobPanel
-from ui.widgets.jobs import BackgroundJob, Progress
+from ui.widgets.jobs import USER_ERRORS, BackgroundJob, Progress
 from ui.widgets.page import button, label
 from ui.widgets.signals import emit
 
@@ -53,7 +53,7 @@ class PdfPanel(QFrame):
         button_text: str,
         default_name: Callable[[], str],
         make: MakePdf,
-        expected: tuple[type[BaseException], ...] = (),
+        expected: tuple[type[BaseException], ...] = USER_ERRORS,
     ) -> None:
         super().__init__()
         self.setObjectName("pdfPanel")

@@ -14,12 +14,10 @@ from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QVBoxLayout, QWidget
 from respine_desktop import reports, storage
 from respine_desktop.i18n import t
 from respine_desktop.reports import ReportFile
-from respine_desktop.storage import StorageError, StudyDb
+from respine_desktop.storage import StudyDb
 from ui.console.pdf import PdfPanel, PdfWork, default_folder
 from ui.widgets.jobs import Progress
 from ui.widgets.page import button, label
-
-STUDY_ERRORS = (StorageError, reports.ReportOutputError, reports.ArmsFileError, OSError)
 
 
 def study_pdf_work(db_path: Path, out: Path, arms_path: Path | None) -> PdfWork:
@@ -58,7 +56,6 @@ class ReportsView(QWidget):
             button_text=t(lang, "console.pdf.study"),
             default_name=lambda: f"RESPINE_study_summary_{date.today().isoformat()}.pdf",
             make=lambda out: study_pdf_work(self.db.path, out, self.arms_path),
-            expected=STUDY_ERRORS,
         )
         column.addWidget(self.study_pdf)
         column.addStretch(1)

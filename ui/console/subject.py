@@ -85,7 +85,6 @@ class SubjectView(QWidget):
             button_text=t(self.lang, "console.pdf.patient"),
             default_name=lambda: f"RESPINE_{self.subject_code}_{date.today().isoformat()}.pdf",
             make=lambda out: patient_pdf_work(self.db.path, self.subject_code, out),
-            expected=(StorageError, reports.ReportOutputError, OSError),
         )
         row.addWidget(self.pdf)
         return row

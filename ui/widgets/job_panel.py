@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QVBoxLayout
 
 from respine_desktop.i18n import t
-from ui.widgets.jobs import BackgroundJob, Work
+from ui.widgets.jobs import USER_ERRORS, BackgroundJob, Work
 from ui.widgets.page import button, label, say
 from ui.widgets.signals import emit
 
@@ -63,7 +63,7 @@ class JobPanel(QFrame):
         return self.job is not None
 
     def run(
-        self, work: Work, *, expected: tuple[type[BaseException], ...] = ()
+        self, work: Work, *, expected: tuple[type[BaseException], ...] = USER_ERRORS
     ) -> BackgroundJob | None:
         """Start `work(progress)` in the background; the job, or None while one is running."""
         if self.job is not None:

@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QThreadPool, Signal
 
+from respine_desktop.errors import RespineError
 from ui.widgets.signals import emit
 
 Progress = Callable[[float, str], None]
@@ -39,6 +40,11 @@ class JobCancelled(Exception):
     """Raised from a cancelled job's progress callback: the work stops and writes nothing."""
 
 
+# What a job may fail with that a person can act on (a refused input, a file that cannot be
+# written): shown on the status line without a logged traceback. Anything else is a bug and logged.
+USER_ERRORS: tuple[type[BaseException], ...] = (RespineError, OSError)
+
+
 class BackgroundJob(QObject):
     """`work(progress)` run off the UI thread.
 
@@ -54,7 +60,9 @@ class BackgroundJob(QObject):
     failed = Signal(str)
     ended = Signal()
 
-    def __init__(self, work: Work, *, expected: tuple[type[BaseException], ...] = ()) -> None:
+    def __init__(
+        self, work: Work, *, expected: tuple[type[BaseException], ...] = USER_ERRORS
+    ) -> None:
         # Owned by the application, not by Python: whichever thread drops the last Python
         # reference, the object is deleted by `deleteLater` in the UI thread.
         super().__init__(QCoreApplication.instance())
