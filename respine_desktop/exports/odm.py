@@ -54,8 +54,7 @@ from respine_desktop.exports.files import atomic_binary, output_file
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.visit_values import SCORE_COLUMNS, VisitValues, visit_values
 from respine_desktop.instruments import Instrument, Item, load_instrument
-from respine_desktop.storage import Staff, StudyDb, list_staff, read_snapshot
-from respine_desktop.storage.chosen_session import choose_session
+from respine_desktop.storage import Staff, StudyDb, choose_session, list_staff, read_snapshot
 from respine_desktop.storage.export_reads import (
     AnswerRow,
     DeviceRow,

@@ -24,7 +24,7 @@ from datetime import date
 
 from respine_desktop import scoring
 from respine_desktop.scoring import endpoints
-from respine_desktop.storage.chosen_session import choose_session
+from respine_desktop.storage import choose_session
 from respine_desktop.storage.export_reads import AnswerRow, SessionRow, SubjectRecord, VisitRow
 from respine_desktop.study import Study
 

@@ -36,7 +36,19 @@ Merging (`merge_bundle`), in one transaction that commits everything or nothing:
 * when anything was written, a ``bundle.imported`` audit entry on this device's chain records the
   bundle id, its source and the row counts.
 
-Refusals raise `MergeRefused` (one line, the transaction rolled back).
+Refusals raise `MergeRefused` (one line, the transaction rolled back; exported by the package).
+
+Public API
+----------
+
+- `TABLES`: the tables a bundle carries, in the order they are written and merged
+- `BUNDLE_COLUMNS`: each table's columns, in the order of a bundle's rows
+- `bundle_rows(db, table, since=None) -> iter[row]`: a table's rows for a bundle (streamed)
+- `count_rows(db, table, since=None) -> int`: how many rows `bundle_rows` yields
+- `merge_bundle(db, rows, *, bundle, ...) -> MergeResult`: one transaction, all or nothing
+- `MergeResult`: rows inserted and updated per table, conflicts flagged
+- `list_conflicts(db) -> [Conflict]`: every conflict flagged by an import, oldest first
+- `Conflict`: a subject x visit x instrument two sessions (two kiosks) both answered
 """
 
 from __future__ import annotations
@@ -47,21 +59,32 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from respine_desktop.storage import audit
-from respine_desktop.storage.answers import COLUMNS as ANSWER_COLUMNS
-from respine_desktop.storage.answers import digest
-from respine_desktop.storage.audit import GENESIS, entry_hash
-from respine_desktop.storage.chosen_session import chosen_sql
-from respine_desktop.storage.conflict_resolution import COLUMNS as CHOICE_COLUMNS
-from respine_desktop.storage.conflict_resolution import RESOLVED_ACTION
-from respine_desktop.storage.database import StudyDb, transaction
+from respine_desktop.storage import _audit as audit
+from respine_desktop.storage._answers import COLUMNS as ANSWER_COLUMNS
+from respine_desktop.storage._answers import digest
+from respine_desktop.storage._audit import GENESIS, entry_hash
+from respine_desktop.storage._chosen_session import chosen_sql
+from respine_desktop.storage._conflict_resolution import COLUMNS as CHOICE_COLUMNS
+from respine_desktop.storage._conflict_resolution import RESOLVED_ACTION
+from respine_desktop.storage._database import StudyDb, transaction
+from respine_desktop.storage._visits import visit_id
 from respine_desktop.storage.errors import StorageError
-from respine_desktop.storage.visits import visit_id
 
-ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
-CONFLICT_ACTION = "bundle.conflict"
-IMPORT_ACTION = audit.BUNDLE_IMPORTED
-IMPORTED_PIN = "!imported: no PIN on this database"
+__all__ = [
+    "BUNDLE_COLUMNS",
+    "TABLES",
+    "Conflict",
+    "MergeResult",
+    "bundle_rows",
+    "count_rows",
+    "list_conflicts",
+    "merge_bundle",
+]
+
+_ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
+_CONFLICT_ACTION = "bundle.conflict"
+_IMPORT_ACTION = audit.BUNDLE_IMPORTED
+_IMPORTED_PIN = "!imported: no PIN on this database"
 
 BUNDLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "sites": ("code", "created_at"),
@@ -124,7 +147,7 @@ BUNDLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
 TABLES: tuple[str, ...] = tuple(BUNDLE_COLUMNS)
 _VISIT_RANK = {"missed": 0, "parked": 1, "in_progress": 2, "complete": 3}
 _BATCH = 500
-MERGE_CACHE_KIB = -65536  # 64 MiB of page cache while merging (negative: KiB, SQLite's rule)
+_MERGE_CACHE_KIB = -65536  # 64 MiB of page cache while merging (negative: KiB, SQLite's rule)
 
 
 class MergeRefused(StorageError):
@@ -198,7 +221,7 @@ def bundle_rows(db: StudyDb, table: str, since: str | None = None) -> Iterator[t
                 f"SELECT {columns} FROM audit_log l, json_each(l.payload, '$.answers') j "
                 "JOIN answers a ON a.id = json_extract(j.value, '$[0]') "
                 "WHERE l.device_id=? AND l.seq>=? AND l.action IN (?, ?) ORDER BY l.seq, j.key",
-                [device, first, *ANSWER_ACTIONS],
+                [device, first, *_ANSWER_ACTIONS],
             )
 
 
@@ -278,7 +301,7 @@ class _Merge:
             self.conn.execute(
                 "INSERT INTO staff (id, username, role, pin_hash, active, created_at, created_by) "
                 "VALUES (?, ?, ?, ?, 0, ?, ?)",
-                [staff_id, name, role, IMPORTED_PIN, created_at, created_by],
+                [staff_id, name, role, _IMPORTED_PIN, created_at, created_by],
             )
             self.result.inserted["staff"] += 1
 
@@ -528,7 +551,7 @@ def _check_new_answers(merge: _Merge, answers_before: int) -> None:
         entries = conn.execute(
             "SELECT seq, payload FROM audit_log WHERE device_id=? AND seq BETWEEN ? AND ? "
             "AND action IN (?, ?) ORDER BY seq",
-            [device, first, last, *ANSWER_ACTIONS],
+            [device, first, last, *_ANSWER_ACTIONS],
         )
         for seq, text in entries.fetchall():
             ids = [a[0] for a in json.loads(text).get("answers") or []]
@@ -627,7 +650,7 @@ def _flag_conflicts(merge: _Merge, bundle_id: str | None) -> None:
             (p.get("instrument_id"), tuple(p.get("session_ids") or ()))
             for (text,) in conn.execute(
                 "SELECT payload FROM audit_log WHERE subject_id=? AND action=?",
-                [subject_id, CONFLICT_ACTION],
+                [subject_id, _CONFLICT_ACTION],
             )
             for p in [json.loads(text)]
         }
@@ -648,7 +671,7 @@ def _flag_conflicts(merge: _Merge, bundle_id: str | None) -> None:
             }
             entry = audit.append(
                 merge.db,
-                action=CONFLICT_ACTION,
+                action=_CONFLICT_ACTION,
                 entity="visit",
                 entity_id=vid,
                 subject_id=subject_id,
@@ -679,7 +702,7 @@ def merge_bundle(
     result = MergeResult()
     # A larger page cache for the merge's index inserts (the hub grows to gigabytes); restored.
     cache_size = int(db.conn.execute("PRAGMA cache_size").fetchone()[0])
-    db.conn.execute(f"PRAGMA cache_size={MERGE_CACHE_KIB}")
+    db.conn.execute(f"PRAGMA cache_size={_MERGE_CACHE_KIB}")
     merge = _Merge(db, result, tick or (lambda: None), str(bundle.get("site_code") or "site"))
     try:
         with transaction(db):
@@ -704,7 +727,7 @@ def merge_bundle(
                 _flag_conflicts(merge, bundle.get("bundle_id"))
                 result.audit_entry = audit.append(
                     db,
-                    action=IMPORT_ACTION,
+                    action=_IMPORT_ACTION,
                     entity="bundle",
                     entity_id=str(bundle.get("bundle_id")),
                     payload={
@@ -739,7 +762,7 @@ def list_conflicts(db: StudyDb) -> list[Conflict]:
     out = []
     for entry_id, at, text in db.conn.execute(
         "SELECT id, at, payload FROM audit_log WHERE action=? ORDER BY at, device_id, seq",
-        [CONFLICT_ACTION],
+        [_CONFLICT_ACTION],
     ):
         p = json.loads(text)
         out.append(

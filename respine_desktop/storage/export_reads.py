@@ -1,6 +1,6 @@
 """Streaming reads for the exports: one subject at a time, with every row the exports need.
 
-`iter_subject_records` walks the subjects in code order, `CHUNK` subjects per round of queries,
+`iter_subject_records` walks the subjects in code order, `_CHUNK` subjects per round of queries,
 and yields each subject with its visits, sessions, every answer version, every score row
 (superseded ones included) and who marked a visit missed, read through the indexes on
 ``subject_id`` / ``session_id``. Only one chunk's rows are in memory at a time, so an export's
@@ -8,6 +8,24 @@ memory stays flat however large the study grows. The other functions read the sm
 export header needs (devices, sites, referenced staff and device ids).
 
 Reads only.
+
+Public API
+----------
+
+- `iter_subject_records(db, *, on=None, history=True, after="", through=None)`: the subjects
+- `count_subject_records(db, *, after="", through=None) -> int`: how many it yields
+- `subject_ranges(db, parts) -> [(after, through)]`: the subjects split for parallel work
+- `SubjectRecord`: everything stored about one subject
+- `VisitRow`: a stored ``visits`` row
+- `SessionRow`: a stored ``sessions`` row
+- `AnswerRow`: a stored ``answers`` row (a named tuple: millions of them)
+- `ScoreRow`: a stored ``scores`` row
+- `list_devices(db) -> [DeviceRow]`: every device, in registration order
+- `DeviceRow`: a device (kiosk) known to the database
+- `list_site_rows(db) -> [SiteRow]`: every site, by code
+- `SiteRow`: a site and when this database first knew it
+- `referenced_staff_ids(db) -> {id}`: every staff id a row or audit entry names
+- `referenced_device_ids(db) -> {id}`: every device id a row names
 """
 
 from __future__ import annotations
@@ -22,9 +40,26 @@ from typing import Any, NamedTuple, TypeVar, cast
 from respine_desktop import schedule
 from respine_desktop.instruments import load_instruments
 from respine_desktop.schedule import ScheduledVisit, VisitState
-from respine_desktop.storage.chosen_session import CHOSEN_BY_REVIEW
-from respine_desktop.storage.database import StudyDb
-from respine_desktop.storage.records import SessionState, Subject
+from respine_desktop.storage._chosen_session import CHOSEN_BY_REVIEW
+from respine_desktop.storage._database import StudyDb
+from respine_desktop.storage._records import SessionState, Subject
+
+__all__ = [
+    "AnswerRow",
+    "DeviceRow",
+    "ScoreRow",
+    "SessionRow",
+    "SiteRow",
+    "SubjectRecord",
+    "VisitRow",
+    "count_subject_records",
+    "iter_subject_records",
+    "list_devices",
+    "list_site_rows",
+    "referenced_device_ids",
+    "referenced_staff_ids",
+    "subject_ranges",
+]
 
 _T = TypeVar("_T")
 
@@ -142,7 +177,7 @@ _SUBJECTS = (
     "FROM subjects WHERE code > ? AND (? IS NULL OR code <= ?) ORDER BY code LIMIT ?"
 )
 # Subjects are read in chunks: a handful of queries per chunk instead of five per subject.
-CHUNK = 200
+_CHUNK = 200
 _VISITS = (
     "SELECT subject_id, id, visit_code, state, actual_date, missed_reason, updated_at "
     "FROM visits WHERE subject_id IN ({ids})"
@@ -310,13 +345,13 @@ def iter_subject_records(
     Without `history`, the stored score rows and who marked a visit missed (the audit trail of
     an ODM --history file) are not read: `scores` is empty and `missed_by` / `missed_at` None.
     `after` / `through` limit the walk to the codes above `after` up to `through` included (see
-    `subject_ranges`). Subjects are read `CHUNK` at a time, so memory holds at most one chunk's
+    `subject_ranges`). Subjects are read `_CHUNK` at a time, so memory holds at most one chunk's
     rows. For one consistent view of a database others write to, iterate in a `read_snapshot`.
     """
     on = on or schedule.today()
     last = after
     while True:
-        rows = db.conn.execute(_SUBJECTS, [last, through, through, CHUNK]).fetchall()
+        rows = db.conn.execute(_SUBJECTS, [last, through, through, _CHUNK]).fetchall()
         if not rows:
             return
         yield from _chunk(db, rows, on, history)

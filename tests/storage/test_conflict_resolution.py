@@ -20,7 +20,7 @@ import pytest
 
 from respine_desktop import exports, reports, storage
 from respine_desktop.exports import bundle as bundle_format
-from respine_desktop.storage import schema
+from respine_desktop.storage import _schema as schema
 from tests.support.exports import (
     NOW,
     TODAY,

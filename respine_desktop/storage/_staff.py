@@ -17,8 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from respine_desktop import clock
-from respine_desktop.storage import audit
-from respine_desktop.storage.database import StudyDb, new_id, setting, transaction
+from respine_desktop.storage import _audit as audit
+from respine_desktop.storage._database import StudyDb, new_id, setting, transaction
+from respine_desktop.storage._records import ROLES, Role, Staff
 from respine_desktop.storage.errors import (
     AccountDisabled,
     AccountLocked,
@@ -28,7 +29,6 @@ from respine_desktop.storage.errors import (
     UnknownStaff,
     WrongPin,
 )
-from respine_desktop.storage.records import ROLES, Role, Staff
 
 PIN_FORMAT = re.compile(r"^[0-9]{4,8}\Z")
 USERNAME_FORMAT = re.compile(r"^[a-z][a-z0-9._-]{1,31}\Z")

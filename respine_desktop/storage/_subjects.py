@@ -10,11 +10,11 @@ from datetime import date
 from typing import Any
 
 from respine_desktop import clock
-from respine_desktop.storage import audit
-from respine_desktop.storage.database import StudyDb, check_site_code, new_id, transaction
+from respine_desktop.storage import _audit as audit
+from respine_desktop.storage._database import StudyDb, check_site_code, new_id, transaction
+from respine_desktop.storage._records import Staff, Subject
+from respine_desktop.storage._staff import require
 from respine_desktop.storage.errors import AlreadyExists, InvalidInput, NotFound, UnknownSubject
-from respine_desktop.storage.records import Staff, Subject
-from respine_desktop.storage.staff import require
 
 SUBJECT_CODE = re.compile(r"^RSP-([0-9A-Z]{2,8})-([0-9]{3,6})\Z")
 _COLUMNS = "id, code, site_code, day0, year_of_birth, created_at, created_by"

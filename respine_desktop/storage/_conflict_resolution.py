@@ -19,19 +19,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from respine_desktop import clock
-from respine_desktop.storage import audit
-from respine_desktop.storage.chosen_session import chosen_sql
-from respine_desktop.storage.database import StudyDb, new_id, transaction
+from respine_desktop.storage import _audit as audit
+from respine_desktop.storage._chosen_session import chosen_sql
+from respine_desktop.storage._database import StudyDb, new_id, transaction
+from respine_desktop.storage._records import Role, Staff
+from respine_desktop.storage._staff import require
+from respine_desktop.storage._subjects import get_subject
+from respine_desktop.storage._visits import study_visit, visit_id
 from respine_desktop.storage.errors import (
     InvalidInput,
     SessionStateError,
     UnknownSession,
     UnknownVisit,
 )
-from respine_desktop.storage.records import Role, Staff
-from respine_desktop.storage.staff import require
-from respine_desktop.storage.subjects import get_subject
-from respine_desktop.storage.visits import study_visit, visit_id
 
 RESOLUTION_ROLES: tuple[Role, ...] = ("investigator", "admin")
 RESOLVED_ACTION = "conflict.resolved"

@@ -29,14 +29,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from respine_desktop.storage import schema, scores
-from respine_desktop.storage.answers import COLUMNS as ANSWER_COLUMNS
-from respine_desktop.storage.answers import digest
-from respine_desktop.storage.audit import COLUMNS as AUDIT_COLUMNS
-from respine_desktop.storage.audit import GENESIS, entry_hash
-from respine_desktop.storage.conflict_resolution import RESOLVED_ACTION
-from respine_desktop.storage.database import connect, inspect
-from respine_desktop.storage.records import VerifyResult
+from respine_desktop.storage import _schema as schema
+from respine_desktop.storage import _scores as scores
+from respine_desktop.storage._answers import COLUMNS as ANSWER_COLUMNS
+from respine_desktop.storage._answers import digest
+from respine_desktop.storage._audit import COLUMNS as AUDIT_COLUMNS
+from respine_desktop.storage._audit import GENESIS, entry_hash
+from respine_desktop.storage._conflict_resolution import RESOLVED_ACTION
+from respine_desktop.storage._database import connect, inspect_database
+from respine_desktop.storage._records import VerifyResult
 from respine_desktop.study import Study, load_study
 
 ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
@@ -60,7 +61,7 @@ def verify_database(path: str | Path, *, study: Study | None = None) -> VerifyRe
     ours; otherwise returns a result whose ``message`` is a one-line summary or the first problem.
     """
     path = Path(path)
-    inspect(path)
+    inspect_database(path)
     conn = connect(path, readonly=True)
     try:
         return verify_connection(conn, min_sections=(study or load_study()).odi_min_sections)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from respine_desktop.storage.database import StudyDb
+from respine_desktop.storage._database import StudyDb
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,8 @@ from urllib.parse import quote
 from sqlite_utils import Database
 
 from respine_desktop import __version__, clock
-from respine_desktop.storage import schema
+from respine_desktop.storage import _schema as schema
+from respine_desktop.storage._records import DatabaseInfo
 from respine_desktop.storage.errors import (
     AlreadyExists,
     DatabaseMissing,
@@ -36,7 +37,6 @@ from respine_desktop.storage.errors import (
     SnapshotChanged,
     WriteFailed,
 )
-from respine_desktop.storage.records import DatabaseInfo
 from respine_desktop.study import Study, load_study
 
 BUSY_TIMEOUT_MS = 5000
@@ -207,7 +207,7 @@ def _wrap(conn: sqlite3.Connection) -> Database:
     return Database(conn, execute_plugins=False, recursive_triggers=False)
 
 
-def inspect(path: Path) -> tuple[str, ...]:
+def inspect_database(path: Path) -> tuple[str, ...]:
     """The migrations applied to the RESPINE database at `path`, read without writing anything.
 
     Raises `DatabaseMissing` if there is no such file and `NotARespineDatabase` if it is not a
@@ -293,7 +293,7 @@ def open_database(
     database raises `NotARespineDatabase` (and is not modified).
     """
     path = Path(path)
-    applied = inspect(path)
+    applied = inspect_database(path)
     conn = connect(path, readonly=readonly, durable=durable)
     sql = _wrap(conn)
     try:
@@ -339,7 +339,8 @@ def create_database(
 
     Refuses an existing path (`AlreadyExists`); on failure removes the file it created.
     """
-    from respine_desktop.storage import audit, staff
+    from respine_desktop.storage import _audit as audit
+    from respine_desktop.storage import _staff as staff
 
     path = Path(path)
     study = study or load_study()

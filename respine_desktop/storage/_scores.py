@@ -13,11 +13,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from respine_desktop import clock, scoring
-from respine_desktop.storage.answers import choice_items
-from respine_desktop.storage.chosen_session import chosen_sql
-from respine_desktop.storage.database import StudyDb, new_id
+from respine_desktop.storage._answers import choice_items
+from respine_desktop.storage._chosen_session import chosen_sql
+from respine_desktop.storage._database import StudyDb, new_id
+from respine_desktop.storage._records import Score
 from respine_desktop.storage.errors import UnknownSession
-from respine_desktop.storage.records import Score
 
 _COLUMNS = (
     "id, session_id, instrument_id, method, scores, scoring_version, computed_at, "
@@ -143,7 +143,7 @@ def subject_scores(db: StudyDb, subject_code: str) -> dict[str, list[Score]]:
 
     One session per visit: its chosen session (`chosen_session`), when two kiosks did it.
     """
-    from respine_desktop.storage.subjects import get_subject
+    from respine_desktop.storage._subjects import get_subject
 
     subject = get_subject(db, subject_code)
     rows = db.conn.execute(

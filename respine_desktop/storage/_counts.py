@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from respine_desktop.storage.database import StudyDb
-from respine_desktop.storage.records import Counts, SessionCounts
+from respine_desktop.storage._database import StudyDb
+from respine_desktop.storage._records import Counts, SessionCounts
 
 
 def counts(db: StudyDb) -> Counts:

@@ -14,9 +14,9 @@ from functools import cache
 from typing import Any, cast
 
 from respine_desktop.instruments import Instrument, Item, load_instruments
-from respine_desktop.storage.database import StudyDb
+from respine_desktop.storage._database import StudyDb
+from respine_desktop.storage._records import Answer, AnswerStatus, AnswerValue
 from respine_desktop.storage.errors import UnknownSession
-from respine_desktop.storage.records import Answer, AnswerStatus, AnswerValue
 
 COLUMNS = (
     "id, session_id, instrument_id, instrument_version, instrument_checksum, item_id, value, "

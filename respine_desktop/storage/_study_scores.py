@@ -14,8 +14,8 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from respine_desktop.storage.chosen_session import chosen_sql
-from respine_desktop.storage.database import StudyDb
+from respine_desktop.storage._chosen_session import chosen_sql
+from respine_desktop.storage._database import StudyDb
 
 # The method read per instrument unless the caller asks otherwise.
 DEFAULT_METHODS: Mapping[str, str] = {"vas": "default", "odi": "default", "sf36": "standard"}

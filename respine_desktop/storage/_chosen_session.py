@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
-from respine_desktop.storage.database import StudyDb
+from respine_desktop.storage._database import StudyDb
 
 # 1 when the session (``sessions x``) is its visit's current reviewed choice, else 0.
 CHOSEN_BY_REVIEW = (

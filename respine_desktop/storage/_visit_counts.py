@@ -16,7 +16,7 @@ from typing import Any
 
 from respine_desktop import schedule
 from respine_desktop.schedule import VISIT_STATUSES, VisitStatus
-from respine_desktop.storage.database import StudyDb
+from respine_desktop.storage._database import StudyDb
 
 
 @dataclass(frozen=True, slots=True)

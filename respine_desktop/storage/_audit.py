@@ -26,9 +26,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from respine_desktop import clock
-from respine_desktop.storage.database import StudyDb, new_id, transaction
+from respine_desktop.storage._database import StudyDb, new_id, transaction
+from respine_desktop.storage._records import AuditEntry
 from respine_desktop.storage.errors import UnknownSubject
-from respine_desktop.storage.records import AuditEntry
 
 GENESIS = "0" * 64
 # The action of a bundle import's entry (written by `bundle_merge`, read here for subject aliases).

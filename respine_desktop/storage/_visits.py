@@ -20,13 +20,13 @@ from respine_desktop.schedule import (
     VisitState,
     VisitStatus,
 )
-from respine_desktop.storage import audit
-from respine_desktop.storage.chosen_session import chosen_sql
-from respine_desktop.storage.database import StudyDb, transaction
+from respine_desktop.storage import _audit as audit
+from respine_desktop.storage._chosen_session import chosen_sql
+from respine_desktop.storage._database import StudyDb, transaction
+from respine_desktop.storage._records import Staff, VisitRecord, WorklistEntry
+from respine_desktop.storage._staff import require
+from respine_desktop.storage._subjects import get_subject
 from respine_desktop.storage.errors import InvalidInput, UnknownVisit, VisitNotAvailable
-from respine_desktop.storage.records import Staff, VisitRecord, WorklistEntry
-from respine_desktop.storage.staff import require
-from respine_desktop.storage.subjects import get_subject
 from respine_desktop.study import Visit
 
 _VISIT_NAMESPACE = uuid.UUID("5b0c6f2e-7a4d-4f43-9a57-2f1d0e6c9a10")

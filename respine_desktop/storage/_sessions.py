@@ -29,18 +29,31 @@ from typing import Any, cast
 
 from respine_desktop import __version__, clock, schedule
 from respine_desktop.instruments import Instrument, Item, load_instrument
-from respine_desktop.storage import audit, scores
-from respine_desktop.storage.answers import (
+from respine_desktop.storage import _audit as audit
+from respine_desktop.storage import _scores as scores
+from respine_desktop.storage._answers import (
     INSERT as INSERT_ANSWER,
 )
-from respine_desktop.storage.answers import (
+from respine_desktop.storage._answers import (
     current_rows,
     digest,
     item_index,
     row_to_answer,
 )
-from respine_desktop.storage.chosen_session import CHOSEN_BY_REVIEW
-from respine_desktop.storage.database import StudyDb, new_id, transaction
+from respine_desktop.storage._chosen_session import CHOSEN_BY_REVIEW
+from respine_desktop.storage._database import StudyDb, new_id, transaction
+from respine_desktop.storage._records import (
+    SKIPPED,
+    Answer,
+    AnswerValue,
+    Session,
+    SessionState,
+    Skipped,
+    Staff,
+)
+from respine_desktop.storage._staff import CORRECTION_ROLES, require
+from respine_desktop.storage._subjects import get_subject
+from respine_desktop.storage._visits import set_visit_state, study_visit, visit_id
 from respine_desktop.storage.errors import (
     InvalidAnswer,
     InvalidInput,
@@ -50,18 +63,6 @@ from respine_desktop.storage.errors import (
     UnknownSession,
     VisitNotAvailable,
 )
-from respine_desktop.storage.records import (
-    SKIPPED,
-    Answer,
-    AnswerValue,
-    Session,
-    SessionState,
-    Skipped,
-    Staff,
-)
-from respine_desktop.storage.staff import CORRECTION_ROLES, require
-from respine_desktop.storage.subjects import get_subject
-from respine_desktop.storage.visits import set_visit_state, study_visit, visit_id
 
 APP_VERSION = __version__
 VAS_LINE_RANGE_MM = (10.0, 1000.0)

@@ -20,15 +20,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from respine_desktop.instruments import load_instrument
-from respine_desktop.storage.answers import current_answers
+from respine_desktop.storage._answers import current_answers
+from respine_desktop.storage._chosen_session import choose_session, session_rank
+from respine_desktop.storage._conflict_resolution import SessionChoice, current_choice
+from respine_desktop.storage._database import StudyDb
+from respine_desktop.storage._records import Answer, Session, SessionState
+from respine_desktop.storage._sessions import subject_sessions
+from respine_desktop.storage._staff import staff_by_id
 from respine_desktop.storage.bundle_merge import Conflict, list_conflicts
-from respine_desktop.storage.chosen_session import choose_session, session_rank
-from respine_desktop.storage.conflict_resolution import SessionChoice, current_choice
-from respine_desktop.storage.database import StudyDb
 from respine_desktop.storage.errors import UnknownSession, UnknownStaff
-from respine_desktop.storage.records import Answer, Session, SessionState
-from respine_desktop.storage.sessions import subject_sessions
-from respine_desktop.storage.staff import staff_by_id
 
 Reason = Literal[
     "chosen_by_review",
