@@ -76,8 +76,8 @@ def choose_session(sessions: Iterable[_S]) -> _S | None:
 def chosen_session(db: StudyDb, subject_code: str, visit_code: str) -> str | None:
     """The id of the chosen session of a subject's visit, or None if the visit has no session."""
     row = db.conn.execute(
-        f"SELECT {chosen_sql('v.id')} FROM visits v JOIN subjects j ON j.id = v.subject_id "
+        f"SELECT {chosen_sql('v.id')} AS id FROM visits v JOIN subjects j ON j.id = v.subject_id "
         "WHERE j.code=? AND v.visit_code=?",
         [subject_code, visit_code],
     ).fetchone()
-    return str(row[0]) if row and row[0] is not None else None
+    return str(row["id"]) if row and row["id"] is not None else None

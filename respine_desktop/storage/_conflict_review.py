@@ -165,7 +165,7 @@ def _reason(chosen: Session | None, others: Sequence[Session]) -> Reason:
 
 def _device_label(db: StudyDb, device_id: str) -> str | None:
     row = db.conn.execute("SELECT label FROM devices WHERE id=?", [device_id]).fetchone()
-    return str(row[0]) if row and row[0] is not None else None
+    return str(row["label"]) if row and row["label"] is not None else None
 
 
 def _username(db: StudyDb, staff_id: str | None) -> str | None:
