@@ -1,4 +1,4 @@
-"""The public face of `respine_desktop.storage`: the documented API is `__all__`, internals stay inside.
+"""The public face of `respine_desktop.storage`: its documented API is `__all__`, internals stay in.
 
 The package docstring and each public submodule's docstring list their API in a ``Public API``
 section (one ``- `name`...`` line per name); that list must equal the module's `__all__`, and
