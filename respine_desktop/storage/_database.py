@@ -332,7 +332,12 @@ def open_database(
     sql = _wrap(conn)
     try:
         pending = len(schema.migration_names()) - len(applied)
-        if readonly and pending > 0:
+        missing = set(schema.migration_names()) - set(applied)
+        if readonly and missing and missing <= set(schema.VIEW_MIGRATIONS):
+            conn.execute("PRAGMA query_only=OFF")
+            schema.create_temp_views(conn)
+            conn.execute("PRAGMA query_only=ON")
+        elif readonly and pending > 0:
             raise SchemaTooOld(
                 f"{path}: written by an older version ({pending} schema upgrade(s) pending); "
                 "open it once with the application (`python main.py --db FILE`) to upgrade it"

@@ -41,7 +41,6 @@ from respine_desktop.storage._answers import (
     item_index,
     row_to_answer,
 )
-from respine_desktop.storage._chosen_session import CHOSEN_BY_REVIEW
 from respine_desktop.storage._database import StudyDb, new_id, transaction
 from respine_desktop.storage._records import (
     SKIPPED,
@@ -71,9 +70,9 @@ VAS_LINE_RANGE_MM = (10.0, 1000.0)
 _COLUMNS = (
     "x.id, x.subject_id, s.code, x.visit_id, x.visit_code, x.state, x.position, x.language, "
     "x.device_id, x.started_at, x.started_by, x.parked_at, x.parked_by, x.resumed_at, "
-    f"x.resumed_by, x.submitted_at, x.submitted_by, {CHOSEN_BY_REVIEW} AS chosen_by_review"
+    "x.resumed_by, x.submitted_at, x.submitted_by, x.chosen_by_review"
 )
-_SELECT = f"SELECT {_COLUMNS} FROM sessions x JOIN subjects s ON s.id = x.subject_id"
+_SELECT = f"SELECT {_COLUMNS} FROM reviewed_sessions x JOIN subjects s ON s.id = x.subject_id"
 
 
 def _session(db: StudyDb, row: sqlite3.Row) -> Session:

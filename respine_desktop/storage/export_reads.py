@@ -41,7 +41,6 @@ from respine_desktop import schedule
 from respine_desktop.instruments import load_instruments
 from respine_desktop.schedule import ScheduledVisit, VisitState
 from respine_desktop.storage._answers import ANSWER
-from respine_desktop.storage._chosen_session import CHOSEN_BY_REVIEW
 from respine_desktop.storage._database import StudyDb, plain_rows, scalar
 from respine_desktop.storage._records import Answer, Score, Session, SessionState, Subject
 from respine_desktop.storage._subjects import row_to_subject
@@ -127,8 +126,8 @@ _VISITS = (
 _SESSIONS = (
     "SELECT x.subject_id, x.id, x.visit_id, x.visit_code, x.state, x.position, x.language, "
     "x.device_id, x.started_at, x.started_by, x.parked_at, x.parked_by, x.resumed_at, "
-    f"x.resumed_by, x.submitted_at, x.submitted_by, {CHOSEN_BY_REVIEW} AS chosen_by_review "
-    "FROM sessions x WHERE x.subject_id IN ({ids}) ORDER BY x.started_at, x.rowid"
+    "x.resumed_by, x.submitted_at, x.submitted_by, x.chosen_by_review "
+    "FROM reviewed_sessions x WHERE x.subject_id IN ({ids}) ORDER BY x.started_at, x.rowid"
 )
 _SCORES = (
     "SELECT s.subject_id, c.id, c.session_id, c.instrument_id, c.method, c.scores, "
