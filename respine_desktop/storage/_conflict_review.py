@@ -233,8 +233,9 @@ def _review(reads: _Reads, conflict: Conflict) -> ConflictReview:
     order += sorted({i for given in answers for i in given} - set(order))
     items = []
     for item_id in order:
-        row = tuple(given.get(item_id) for given in answers)
-        items.append(ItemComparison(item_id, row, any(not _same(row[0], a) for a in row[1:])))
+        first, *rest = given_by_version = tuple(given.get(item_id) for given in answers)
+        differs = any(not _same(first, a) for a in rest)
+        items.append(ItemComparison(item_id, given_by_version, differs))
     versions = []
     for n, (session, given) in enumerate(zip(sessions, answers, strict=True)):
         differing = sum(1 for i in items if any(not _same(i.answers[n], a) for a in i.answers))
