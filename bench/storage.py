@@ -28,9 +28,9 @@ sys.path.insert(0, str(ROOT))
 
 from respine_desktop import storage  # noqa: E402
 from respine_desktop.instruments import load_instrument  # noqa: E402
-from respine_desktop.storage.answers import COLUMNS, INSERT  # noqa: E402
-from respine_desktop.storage.database import BUSY_TIMEOUT_MS, new_id  # noqa: E402
-from respine_desktop.storage.schema import _INITIAL  # noqa: E402
+from respine_desktop.storage._answers import COLUMNS, INSERT  # noqa: E402
+from respine_desktop.storage._database import BUSY_TIMEOUT_MS, new_id  # noqa: E402
+from respine_desktop.storage._schema import _INITIAL  # noqa: E402
 
 WRITES = 400
 RATIO_TARGET = 3.0

@@ -44,7 +44,6 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from respine_desktop import demo, storage
-    from respine_desktop.storage.database import check_site_code
 
     path: Path = args.db
 
@@ -64,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         db = storage.open_database(path, durable=False)
     with db:
         if args.site is not None:
-            check_site_code(args.site)
+            storage.check_site_code(args.site)
             if args.site not in storage.list_sites(db):
                 raise UsageError(f"{path}: site {args.site} is not registered in this database")
         summary = demo.generate(

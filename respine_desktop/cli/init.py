@@ -45,12 +45,11 @@ def _prompt_pin() -> str:
 
 def run(args: argparse.Namespace) -> int:
     from respine_desktop import storage
-    from respine_desktop.storage.database import inspect
 
     path: Path = args.db
     if path.exists():
         try:
-            inspect(path)
+            storage.inspect_database(path)
         except storage.StorageError as exc:
             raise UsageError(f"{exc}; refusing to initialise it (left untouched)") from None
         with storage.open_database(path) as db:

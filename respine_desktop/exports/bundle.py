@@ -57,7 +57,13 @@ from respine_desktop import __version__, clock, scoring
 from respine_desktop.exports.errors import BundleError, ExportError
 from respine_desktop.exports.files import atomic_binary, output_file
 from respine_desktop.exports.progress import Progress, Ticker
-from respine_desktop.storage import StorageError, StudyDb
+from respine_desktop.storage import (
+    StorageError,
+    StudyDb,
+    ensure_site_key,
+    get_site_key,
+    site_key_id,
+)
 from respine_desktop.storage.bundle_merge import (
     BUNDLE_COLUMNS,
     TABLES,
@@ -66,7 +72,6 @@ from respine_desktop.storage.bundle_merge import (
     count_rows,
     merge_bundle,
 )
-from respine_desktop.storage.site_key import ensure_site_key, get_site_key, key_id
 
 FORMAT = "respine-site-bundle"
 FORMAT_VERSION = 2
@@ -184,7 +189,7 @@ def _sign_in_place(f: IO[bytes], key: bytes) -> None:
     """Replace the placeholder comment at the end of the ZIP file `f` with the signature."""
     end = f.seek(0, 2)
     body = end - _SIGNATURE_LENGTH
-    line = _SIGNATURE_PREFIX + key_id(key).encode() + b" mac=" + _mac(key, f, body).encode()
+    line = _SIGNATURE_PREFIX + site_key_id(key).encode() + b" mac=" + _mac(key, f, body).encode()
     assert len(line) == _SIGNATURE_LENGTH
     f.seek(body)
     f.write(line)
@@ -255,7 +260,7 @@ def export_bundle(
                 "since": since,
                 "app_version": __version__,
                 "scoring_version": scoring.SCORING_VERSION,
-                "key_id": key_id(key),
+                "key_id": site_key_id(key),
                 "signature": f"{ALGORITHM} over the whole file, in the ZIP comment",
                 "members": members,
             }
@@ -270,7 +275,7 @@ def export_bundle(
         device_id=db.device_id,
         created_at=created,
         since=since,
-        key_id=key_id(key),
+        key_id=site_key_id(key),
         rows=counts,
         sha256=_file_sha256(path),
     )
@@ -367,7 +372,7 @@ def _check_manifest(db: StudyDb, manifest: Mapping[str, Any], signed_key: str) -
 
 
 def _check_signature(path: Path, key: bytes, signed_key: str, mac: str, length: int) -> None:
-    mine = key_id(key)
+    mine = site_key_id(key)
     if signed_key != mine:
         raise BundleError(
             f"the bundle is signed with site key {signed_key}, this database has site key "

@@ -51,9 +51,8 @@ from respine_desktop.exports.subject_parts import (
 )
 from respine_desktop.exports.visit_values import ENDPOINT_NAMES, SCORE_NAMES, visit_values
 from respine_desktop.instruments import instrument_ids, load_instrument
-from respine_desktop.storage import SnapshotChanged, StudyDb, read_snapshot, state_stamp
+from respine_desktop.storage import Answer, SnapshotChanged, StudyDb, read_snapshot, state_stamp
 from respine_desktop.storage.export_reads import (
-    AnswerRow,
     count_subject_records,
     iter_subject_records,
     subject_ranges,
@@ -142,7 +141,7 @@ def _label(item_id: str, code: float | None, language: str) -> str:
     return text.get(language) or text.get("en") or ""
 
 
-def _answer_fields(a: AnswerRow) -> str:
+def _answer_fields(a: Answer) -> str:
     """The middle of an answers_long record, instrument ... language (few distinct values)."""
     fields = (
         a.instrument_id,
@@ -168,7 +167,7 @@ class _Quoted(dict[str | None, str]):
 def _long_lines(
     code: str,
     visits: Mapping[str, str],
-    answers: Sequence[AnswerRow],
+    answers: Sequence[Answer],
     replaced_by: Mapping[str, str],
     memo: dict[tuple[object, ...], str],
     quoted: _Quoted,
@@ -183,23 +182,30 @@ def _long_lines(
     """
     if not answers:
         return ""
-    columns = list(zip(*answers, strict=True))
-    raw = "".join(columns[0]) + "".join(columns[10]) + "".join(replaced_by.values())
+    ids = "".join([a.id for a in answers])
+    raw = ids + "".join([a.given_at for a in answers]) + "".join(replaced_by.values())
     if _NEEDS_QUOTES.search(raw) is not None:
         return _long_lines_checked(code, visits, answers, replaced_by, memo)
-    head = {sid: f"{code},{visits.get(sid, '')}," for sid in set(columns[1])}
+    head = {sid: f"{code},{visits.get(sid, '')}," for sid in {a.session_id for a in answers}}
     session = {sid: _quoted(sid) for sid in head}
     out = []
     for a in answers:
-        a_id, sid, _, _, checksum, item, value, status, lang, dev, at, by, _, reason = a
-        key = (checksum, item, value, lang, dev)
+        a_id, sid, dev, at, by, reason = (
+            a.id,
+            a.session_id,
+            a.device_id,
+            a.given_at,
+            a.given_by,
+            a.reason,
+        )
+        key = (a.instrument_checksum, a.item_id, a.value, a.language, dev)
         middle = memo.get(key)
         if middle is None:
             middle = memo[key] = f"{_answer_fields(a)},{quoted[dev]}"
-        pair = (status, by)
+        pair = (a.status, by)
         tail = memo.get(pair)
         if tail is None:
-            tail = memo[pair] = f"{quoted[status]},{quoted[by]}"
+            tail = memo[pair] = f"{quoted[a.status]},{quoted[by]}"
         out.append(
             f"{head[sid]}{middle},{session[sid]},{at},{replaced_by.get(a_id, '')},"
             f"{_quoted(reason) if reason else ''},{a_id},{tail}\r\n"
@@ -210,7 +216,7 @@ def _long_lines(
 def _long_lines_checked(
     code: str,
     visits: Mapping[str, str],
-    answers: Sequence[AnswerRow],
+    answers: Sequence[Answer],
     replaced_by: Mapping[str, str],
     memo: dict[tuple[object, ...], str],
 ) -> str:

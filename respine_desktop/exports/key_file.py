@@ -14,12 +14,12 @@ from pathlib import Path
 
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import output_file
-from respine_desktop.storage import StudyDb
-from respine_desktop.storage.site_key import (
-    KEY_BYTES,
+from respine_desktop.storage import (
+    SITE_KEY_BYTES,
+    StudyDb,
     ensure_site_key,
     install_site_key,
-    key_id,
+    site_key_id,
 )
 
 FORMAT = "respine-site-key"
@@ -35,7 +35,7 @@ class KeyFile:
 
     @property
     def key_id(self) -> str:
-        return key_id(self.key)
+        return site_key_id(self.key)
 
 
 def write_key_file(db: StudyDb, out: str | Path) -> KeyFile:
@@ -50,7 +50,7 @@ def write_key_file(db: StudyDb, out: str | Path) -> KeyFile:
         "format": FORMAT,
         "study_id": db.study_id,
         "site_code": db.site_code,
-        "key_id": key_id(key),
+        "key_id": site_key_id(key),
         "key": key.hex(),
     }
     try:
@@ -78,7 +78,7 @@ def read_key_file(path: str | Path) -> KeyFile:
         key = bytes.fromhex(str(data.get("key")))
     except ValueError:
         raise ExportError(f"{path}: the key is not hexadecimal") from None
-    if len(key) != KEY_BYTES or key_id(key) != data.get("key_id"):
+    if len(key) != SITE_KEY_BYTES or site_key_id(key) != data.get("key_id"):
         raise ExportError(f"{path}: the key is damaged (length or id does not match)")
     return KeyFile(str(data.get("study_id")), str(data.get("site_code")), key)
 

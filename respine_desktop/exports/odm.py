@@ -54,13 +54,18 @@ from respine_desktop.exports.files import atomic_binary, output_file
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.visit_values import SCORE_COLUMNS, VisitValues, visit_values
 from respine_desktop.instruments import Instrument, Item, load_instrument
-from respine_desktop.storage import Staff, StudyDb, list_staff, read_snapshot
-from respine_desktop.storage.chosen_session import choose_session
+from respine_desktop.storage import (
+    Answer,
+    Score,
+    Session,
+    Staff,
+    StudyDb,
+    choose_session,
+    list_staff,
+    read_snapshot,
+)
 from respine_desktop.storage.export_reads import (
-    AnswerRow,
     DeviceRow,
-    ScoreRow,
-    SessionRow,
     SiteRow,
     SubjectRecord,
     count_subject_records,
@@ -492,7 +497,7 @@ class _Writer:
     def location(self, device_id: str, subject_site: str) -> str:
         return oid("LOC", self.site_of_device.get(device_id) or subject_site)
 
-    def item(self, a: AnswerRow, history: tuple[str, str, str] | None) -> str:
+    def item(self, a: Answer, history: tuple[str, str, str] | None) -> str:
         """One answer as ItemData; `history` = (TransactionType, user, location) in --history."""
         self.item_data += 1
         item_oid = self.item_oid.get(a.item_id) or oid("IT", a.item_id)
@@ -541,7 +546,7 @@ class _Writer:
             )
         elif v.visit is not None and v.visit.state == "missed":
             x.write(_annotation_text("MISSED", v.visit.missed_reason))
-        by_form: dict[str, list[AnswerRow]] = {}
+        by_form: dict[str, list[Answer]] = {}
         for a in v.answers.values():
             by_form.setdefault(a.instrument_id, []).append(a)
         for instrument_id in self.study.instrument_order:
@@ -581,11 +586,11 @@ class _Writer:
         x = self.x
         subject = record.subject
         visit_of = {s.id: s.visit_code for s in record.sessions}
-        answers: dict[str, dict[str, list[AnswerRow]]] = {}
+        answers: dict[str, dict[str, list[Answer]]] = {}
         for a in record.answers:
             visit = visit_of.get(a.session_id, "")
             answers.setdefault(visit, {}).setdefault(a.instrument_id, []).append(a)
-        scores: dict[str, list[ScoreRow]] = {}
+        scores: dict[str, list[Score]] = {}
         for s in record.scores:
             scores.setdefault(visit_of.get(s.session_id, ""), []).append(s)
         missed = {v.visit_code: v for v in record.visits if v.state == "missed"}
@@ -645,7 +650,7 @@ class _Writer:
         order = self.study.instrument_order
         return order.index(instrument_id) if instrument_id in order else len(order)
 
-    def _history_form(self, instrument_id: str, rows: list[AnswerRow], site: str) -> None:
+    def _history_form(self, instrument_id: str, rows: list[Answer], site: str) -> None:
         seen: set[str] = set()
         parts = [
             f'<FormData FormOID="{esc(oid("F", instrument_id))}" TransactionType="Upsert">'
@@ -660,7 +665,7 @@ class _Writer:
         parts.append("</ItemGroupData></FormData>")
         self.x.write("".join(parts))
 
-    def _history_scores(self, rows: list[ScoreRow], site: str) -> None:
+    def _history_scores(self, rows: list[Score], site: str) -> None:
         """Every stored score row as one ItemGroupData with its own AuditRecord."""
         seen: set[str] = set()
         parts = [f'<FormData FormOID="{SCORES_FORM}" TransactionType="Upsert">']
@@ -694,10 +699,10 @@ class _Writer:
 _COLUMN_OF = {score_item_oid(c[0]): c[0] for c in SCORE_COLUMNS}
 
 
-_Row = TypeVar("_Row", AnswerRow, ScoreRow)
+_Row = TypeVar("_Row", Answer, Score)
 
 
-def _reviewed(session: SessionRow | None) -> str:
+def _reviewed(session: Session | None) -> str:
     """What a CONFLICT annotation adds when a reviewer chose the session (not the rule's times)."""
     return ", chosen by review" if session is not None and session.chosen_by_review else ""
 
@@ -712,7 +717,7 @@ def _history_conflicts(record: SubjectRecord) -> dict[str, tuple[str, tuple[str,
     """Visit code -> (chosen session id, the other sessions' ids) of every visit that more
     than one session answered (the snapshot's CONFLICT rule, `visit_values`)."""
     answered = {a.session_id for a in record.answers if a.status == "answered"}
-    by_visit: dict[str, list[SessionRow]] = {}
+    by_visit: dict[str, list[Session]] = {}
     for session in record.sessions:
         by_visit.setdefault(session.visit_code, []).append(session)
     out: dict[str, tuple[str, tuple[str, ...]]] = {}

@@ -24,8 +24,8 @@ from datetime import date
 
 from respine_desktop import scoring
 from respine_desktop.scoring import endpoints
-from respine_desktop.storage.chosen_session import choose_session
-from respine_desktop.storage.export_reads import AnswerRow, SessionRow, SubjectRecord, VisitRow
+from respine_desktop.storage import Answer, Session, choose_session
+from respine_desktop.storage.export_reads import SubjectRecord, VisitRow
 from respine_desktop.study import Study
 
 ScoreValue = float | None
@@ -68,11 +68,11 @@ class VisitValues:
     status: str
     visit_date: date | None
     visit: VisitRow | None
-    session: SessionRow | None
-    answers: Mapping[str, AnswerRow] = field(default_factory=dict)
+    session: Session | None
+    answers: Mapping[str, Answer] = field(default_factory=dict)
     scores: Mapping[str, ScoreValue] = field(default_factory=dict)
     endpoints: Mapping[str, EndpointValue] = field(default_factory=dict)
-    sessions: tuple[SessionRow, ...] = ()
+    sessions: tuple[Session, ...] = ()
 
     @property
     def conflict(self) -> bool:
@@ -83,22 +83,22 @@ class VisitValues:
         return self.session is not None and self.session.state == "submitted"
 
 
-def current_answers(answers: tuple[AnswerRow, ...], session_id: str) -> dict[str, AnswerRow]:
+def current_answers(answers: tuple[Answer, ...], session_id: str) -> dict[str, Answer]:
     """The current answer of each item of one session (`answers` oldest first)."""
     return _current([a for a in answers if a.session_id == session_id])
 
 
-def _current(rows: list[AnswerRow]) -> dict[str, AnswerRow]:
+def _current(rows: list[Answer]) -> dict[str, Answer]:
     """`current_answers` of one session's rows (oldest first)."""
     superseded = {a.supersedes for a in rows if a.supersedes is not None}
-    out: dict[str, AnswerRow] = {}
+    out: dict[str, Answer] = {}
     for a in rows:
         if a.id not in superseded:
             out[a.item_id] = a
     return out
 
 
-def score_answers(study: Study, answers: Mapping[str, AnswerRow]) -> dict[str, ScoreValue]:
+def score_answers(study: Study, answers: Mapping[str, Answer]) -> dict[str, ScoreValue]:
     """Every score column computed through the scoring API from current answers."""
     by_instrument: dict[str, dict[str, int | float | None]] = {}
     for a in answers.values():
@@ -159,11 +159,11 @@ def visit_values(
     Without `with_endpoints` the change / MCID / responder values are left empty (the files that
     do not carry them skip their cost).
     """
-    by_visit: dict[str, list[SessionRow]] = {}
+    by_visit: dict[str, list[Session]] = {}
     for s in record.sessions:
         by_visit.setdefault(s.visit_code, []).append(s)
     answered_sessions = {a.session_id for a in record.answers if a.status == "answered"}
-    by_session: dict[str, list[AnswerRow]] = {}
+    by_session: dict[str, list[Answer]] = {}
     for a in record.answers:
         by_session.setdefault(a.session_id, []).append(a)
     stored = {v.visit_code: v for v in record.visits}

@@ -1,94 +1,208 @@
 """The study database (the only code that touches SQLite): schema, repositories, audit chain.
 
-Public API (every function takes an open `StudyDb` first, except the ones opening a file)::
+Every function takes an open `StudyDb` first, except the ones that open or inspect a file.
+Everything the other layers use is listed below and in `__all__` (a test checks that the two
+agree); the modules starting with ``_`` are internal. Errors are `StorageError` subclasses, each
+with a one-line message; a refused call has written nothing (except a refused login, which
+records the attempt).
 
-    create_database(path, admin_pin=..., site_code="01") -> StudyDb
-    open_database(path, readonly=False) -> StudyDb          # never creates a file
-    verify_database(path, study=None) -> VerifyResult       # read-only; scores recomputed
-    backup_database(db, out) -> VerifyResult
-    counts(db) -> Counts
+Public API
+----------
 
-    authenticate(db, username, pin) -> Staff                # lockout after 5 wrong PINs / 5 min
-    create_staff / disable_staff / enable_staff / reset_pin (admin only), list_staff, get_staff
+The database file:
 
-    register_subject(db, code, day0=..., staff=...) -> Subject
-    get_subject, list_subjects(db, site_code=None)
-    subject_visits(db, code, on=None) -> [VisitRecord]     # schedule + status
-    worklist(db, site_code=None, on=None, statuses=ACTIONABLE) -> [WorklistEntry]
-    mark_missed(db, code, visit, staff=..., reason=...)
+- `StudyDb`: an open database (context manager); ``path``, ``info``, ``study``, ``site_code``
+- `DatabaseInfo`: what the ``settings`` table says about the file (``StudyDb.info``)
+- `create_database(path, *, admin_pin, site_code=DEFAULT_SITE, ...) -> StudyDb`: a new file
+- `open_database(path, *, readonly=False) -> StudyDb`: never creates a file; upgrades the schema
+- `inspect_database(path) -> migration names`: checks a file is ours, writing nothing
+- `check_site_code(code) -> code`: a valid site code (2-8 digits or capitals), else InvalidInput
+- `DEFAULT_SITE`: the site code of a new database unless another is given ("01")
+- `APP_VERSION`: this application's version, as written into the rows it stores
+- `transaction(db)`: context manager, one write transaction (one commit) for several calls
+- `read_snapshot(db, *, expect=None)`: context manager, long reads see one consistent state
+- `state_stamp(db) -> tuple`: what ``read_snapshot(expect=)`` compares across processes
+- `verify_database(path, study=None) -> VerifyResult`: read-only check; scores recomputed
+- `VerifyResult`: ``ok`` and a one-line summary or the first problem found
+- `backup_database(db, out) -> VerifyResult`: an online copy, verified
+- `counts(db) -> Counts`: row counts for ``status``
+- `Counts`: row counts of every table
+- `SessionCounts`: sessions by state (``completed`` = submitted)
 
-    start_session(db, code, visit, staff=...) -> Session
-    record_answer(db, session_id, item_id, value | SKIPPED, language=..., vas_line_mm=None,
-                  position=None) -> Answer
-    record_answers(db, session_id, {item_id: value}, language=...) -> [Answer]
-    park_session(db, session_id, position=...) / resume_session(db, session_id, staff=...)
-    submit_session(db, session_id) -> Session               # scores stored, session locked
-    correct_answer(db, session_id, item_id, value, staff=..., reason=...) -> Answer
-    get_session, open_sessions, open_session_for, subject_sessions
-    current_answers(db, session_id) -> {item_id: Answer}; answer_history(db, session_id)
-    session_scores(db, session_id); subject_scores(db, code) -> {visit: [Score]}
-    chosen_session(db, code, visit) -> session id | None    # the one session a visit stands for
-    audit_entries(db, subject_code=None, action=None) -> [AuditEntry]
-    log_event(db, action, entity=..., ...)                 # an event that changes no record
-    set_position(db, session_id, position)                 # where the sitting stands (no audit)
-    audit_chain_head(db) -> ChainHead                       # what reports print
-    iter_study_scores(db) -> iter[SubjectScoreSet]; count_subjects(db)   # streaming, bulk
-    visit_status_counts(db, on=None) -> [VisitCount]        # subjects by status per visit
-    iter_subject_records(db) -> iter[SubjectRecord]         # exports: one subject at a time
-    subject_ranges(db, parts) -> [(after, through)]         # subjects split for parallel work
-    merge_bundle(db, rows, bundle=...) -> MergeResult; list_conflicts(db) -> [Conflict]
-    review_conflicts(db) -> [ConflictReview]                # each conflict's versions side by side
-    resolve_conflict(db, code, visit, session_id, staff=..., reason=...) -> SessionChoice
-    get_site_key(db) / ensure_site_key(db) / install_site_key(db, key, replace=False)
+Staff accounts:
 
-    with transaction(db): ...                              # group calls: one commit
-    with read_snapshot(db, expect=None): ...               # long reads: one consistent view
-    state_stamp(db) -> tuple                                # what read_snapshot(expect=) compares
+- `Staff`: an account (never carries the PIN hash)
+- `Role`: the type of a role; `ROLES` lists them
+- `ROLES`: every role, ("admin", "investigator", "coordinator")
+- `CORRECTION_ROLES`: the roles allowed to correct a submitted answer
+- `LoginPolicy`: wrong PINs in a row before a lockout, and its length
+- `authenticate(db, username, pin, policy=None) -> Staff`: lockout after repeated wrong PINs
+- `create_staff(db, actor, username, role, pin) -> Staff`: admin only
+- `disable_staff(db, actor, username) -> Staff`: admin only
+- `enable_staff(db, actor, username) -> Staff`: admin only
+- `reset_pin(db, actor, username, new_pin) -> Staff`: admin only; lifts a lockout
+- `get_staff(db, username) -> Staff`: UnknownStaff if none
+- `list_staff(db) -> [Staff]`: by username
 
-Errors are `StorageError` subclasses (see `errors`), each with a one-line message; a refused
-call has written nothing (except a refused login, which records the attempt).
+Sites and subjects:
+
+- `Subject`: a pseudonymous subject (code, site, day 0, year of birth at most)
+- `register_subject(db, code, *, day0, staff, ...) -> Subject`
+- `get_subject(db, code) -> Subject`: UnknownSubject if none
+- `list_subjects(db, site_code=None) -> [Subject]`: by code
+- `subject_code(site_code, number) -> code`: e.g. ``RSP-01-023``
+- `check_subject_code(code, site_code=None) -> code`: the code if well formed, else InvalidInput
+- `add_site(db, site_code, *, staff)`: admin only, e.g. on a hub merging several sites
+- `list_sites(db) -> [site code]`: sorted
+
+Visits and the worklist:
+
+- `VisitRecord`: a subject's visit with its schedule and status
+- `WorklistEntry`: one subject x visit line of a worklist
+- `VisitStatus`: the type of a visit status (from `respine_desktop.schedule`)
+- `VISIT_STATUSES`: every visit status, in display order (from `respine_desktop.schedule`)
+- `ACTIONABLE`: the statuses a worklist shows by default (from `respine_desktop.schedule`)
+- `subject_visits(db, code, on=None) -> [VisitRecord]`: schedule and status
+- `subject_visit(db, code, visit, on=None) -> VisitRecord`: one of them
+- `worklist(db, site_code=None, on=None, statuses=ACTIONABLE) -> [WorklistEntry]`
+- `mark_missed(db, code, visit, *, staff, reason)`: a visit that will not take place
+- `VisitCount`: subjects by status of one visit
+- `visit_status_counts(db, on=None, site_code=None) -> [VisitCount]`
+
+Sessions and answers:
+
+- `Session`: one visit's questionnaire sitting, open until submitted
+- `Answer`: one answer row (append-only)
+- `AnswerValue`: the type of an answer's value (int code, or mm for the VAS)
+- `AnswerStatus`: the type of an answer's status ("answered" or "skipped")
+- `SKIPPED`: pass as the value of `record_answer` when the patient skipped the item
+- `Skipped`: the type of `SKIPPED`
+- `start_session(db, code, visit, *, staff, ...) -> Session`
+- `record_answer(db, session_id, item_id, value, *, language, ...) -> Answer`
+- `record_answers(db, session_id, {item_id: value}, *, language, ...) -> [Answer]`
+- `set_position(db, session_id, position)`: where the sitting stands (no audit entry)
+- `set_language(db, session_id, language) -> Session`: the language the patient chose
+- `park_session(db, session_id, ...) -> Session`: interrupt a sitting
+- `resume_session(db, session_id, *, staff) -> Session`: continue a parked sitting
+- `submit_session(db, session_id) -> Session`: scores stored, session locked
+- `correct_answer(db, session_id, item_id, value, *, staff, reason) -> Answer`
+- `get_session(db, session_id) -> Session`: UnknownSession if none
+- `open_sessions(db, site_code=None) -> [Session]`: not yet submitted, oldest first
+- `open_session_for(db, code, visit) -> Session | None`: the visit's unfinished session
+- `subject_sessions(db, code) -> [Session]`: oldest first
+- `current_answers(db, session_id) -> {item_id: Answer}`
+- `answer_history(db, session_id, item_id=None) -> [Answer]`: superseded rows included
+
+Scores:
+
+- `Score`: the scores of one instrument of one session by one method
+- `session_scores(db, session_id, *, include_superseded=False) -> [Score]`
+- `subject_scores(db, code) -> {visit: [Score]}`: current scores of the chosen sessions
+- `SubjectScoreSet`: one subject's current scores, visit by visit (study reports)
+- `iter_study_scores(db, *, site_code=None, methods=None) -> iter[SubjectScoreSet]`: streaming
+- `count_subjects(db, site_code=None) -> int`: how many `iter_study_scores` yields
+- `current_scoring_versions(db) -> [version]`: of the current score rows, sorted
+
+Conflicts between kiosks (the chosen session of a visit):
+
+- `chosen_session(db, code, visit) -> session id | None`: the one session a visit stands for
+- `choose_session(sessions) -> session | None`: the same rule for rows already read
+- `ConflictReview`: a flagged conflict with its versions side by side
+- `ConflictVersion`: one session of a conflict, with its answers and scores
+- `ItemComparison`: one item's answers across the versions of a conflict
+- `review_conflicts(db) -> [ConflictReview]`: every flagged conflict, oldest first
+- `SessionChoice`: a reviewer's choice of the session that counts for a visit
+- `RESOLUTION_ROLES`: the roles allowed to resolve a conflict
+- `resolve_conflict(db, code, visit, session_id, *, staff, reason) -> SessionChoice`
+- `visit_choices(db, visit_id) -> [SessionChoice]`: every choice, the current one first
+
+The audit log:
+
+- `AuditEntry`: one entry of a device's hash-chained audit log
+- `audit_entries(db, *, subject_code=None, action=None, limit=None) -> [AuditEntry]`
+- `log_event(db, action, *, entity, ...)`: an event that changes no record
+- `ChainHead`: the head of one device's audit chain
+- `audit_chain_head(db) -> ChainHead`: what reports print
+
+The site key (signs bundles):
+
+- `SITE_KEY_BYTES`: the length of a site key
+- `site_key_id(key) -> text`: the public id of a key (16 hex digits)
+- `get_site_key(db) -> bytes | None`
+- `ensure_site_key(db) -> bytes`: created (and audited) at first use
+- `install_site_key(db, key, *, replace=False)`: a key copied from another database of the site
+
+Errors:
+
+- `StorageError`: base of every error of this package
+- `SnapshotChanged`: the database changed between two readers' snapshots
+- `DatabaseMissing`: no such database file (nothing was created)
+- `NotARespineDatabase`: the file is not a RESPINE database (left untouched)
+- `SchemaTooNew`: written by a newer version of the application
+- `SchemaTooOld`: a read-only open of a database that needs a schema upgrade first
+- `AlreadyExists`: a subject code, username or file exists already
+- `NotFound`: base of the Unknown... errors
+- `UnknownSubject`: no subject with this code
+- `UnknownVisit`: the visit code is not in the study schedule
+- `UnknownSession`: no session with this id
+- `UnknownStaff`: no staff account with this username or id
+- `InvalidInput`: a value the caller gave is not acceptable (also a ValueError)
+- `InvalidAnswer`: an answer refused by the instrument definition
+- `VisitNotAvailable`: the visit cannot be started now
+- `SessionStateError`: the session's state does not allow this
+- `SessionIncomplete`: submission refused, some items have neither an answer nor a skip
+- `PermissionDenied`: the role does not allow this (or the account is disabled)
+- `AuthenticationError`: base of the refused logins (the attempt is recorded)
+- `WrongPin`: the PIN does not match
+- `AccountLocked`: too many wrong PINs, locked for a while
+- `AccountDisabled`: disabled by an administrator
+- `WriteFailed`: SQLite could not write (locked, disk full, I/O error): nothing was saved
+- `BackupFailed`: the backup copy failed verification
+- `MergeRefused`: a bundle the merge refuses (nothing was written)
+
+Public submodules
+-----------------
+
+Bulk readers and writers that only the exports need, each with its own documented `__all__`:
+
+- `respine_desktop.storage.export_reads`: the streaming reads of the exports (subject by subject)
+- `respine_desktop.storage.bundle_merge`: the rows of a site bundle, and merging them into a hub
 """
 
 from __future__ import annotations
 
-from respine_desktop.schedule import ACTIONABLE, VISIT_STATUSES, VisitState, VisitStatus
-from respine_desktop.storage.answers import answer_history, current_answers, get_answer
-from respine_desktop.storage.audit import audit_entries, log_event
-from respine_desktop.storage.backup import backup_database
-from respine_desktop.storage.bundle_merge import (
-    Conflict,
-    MergeRefused,
-    MergeResult,
-    list_conflicts,
-    merge_bundle,
-)
-from respine_desktop.storage.chain_head import ChainHead, audit_chain_head
-from respine_desktop.storage.chosen_session import choose_session, chosen_session
-from respine_desktop.storage.conflict_resolution import (
+from respine_desktop.schedule import ACTIONABLE, VISIT_STATUSES, VisitStatus
+from respine_desktop.storage._answers import answer_history, current_answers
+from respine_desktop.storage._audit import audit_entries, log_event
+from respine_desktop.storage._backup import backup_database
+from respine_desktop.storage._chain_head import ChainHead, audit_chain_head
+from respine_desktop.storage._chosen_session import choose_session, chosen_session
+from respine_desktop.storage._conflict_resolution import (
     RESOLUTION_ROLES,
     SessionChoice,
     resolve_conflict,
     visit_choices,
 )
-from respine_desktop.storage.conflict_review import (
+from respine_desktop.storage._conflict_review import (
     ConflictReview,
     ConflictVersion,
     ItemComparison,
-    review_conflict,
     review_conflicts,
 )
-from respine_desktop.storage.counts import counts
-from respine_desktop.storage.database import (
+from respine_desktop.storage._counts import counts
+from respine_desktop.storage._database import (
     APP_VERSION,
     DEFAULT_SITE,
     StudyDb,
+    check_site_code,
     create_database,
+    inspect_database,
     open_database,
     read_snapshot,
     state_stamp,
     transaction,
 )
-from respine_desktop.storage.errors import (
+from respine_desktop.storage._errors import (
     AccountDisabled,
     AccountLocked,
     AlreadyExists,
@@ -114,14 +228,8 @@ from respine_desktop.storage.errors import (
     WriteFailed,
     WrongPin,
 )
-from respine_desktop.storage.export_reads import (
-    SubjectRecord,
-    iter_subject_records,
-    subject_ranges,
-)
-from respine_desktop.storage.records import (
+from respine_desktop.storage._records import (
     ROLES,
-    SESSION_STATES,
     SKIPPED,
     Answer,
     AnswerStatus,
@@ -133,7 +241,6 @@ from respine_desktop.storage.records import (
     Score,
     Session,
     SessionCounts,
-    SessionState,
     Skipped,
     Staff,
     Subject,
@@ -141,8 +248,8 @@ from respine_desktop.storage.records import (
     VisitRecord,
     WorklistEntry,
 )
-from respine_desktop.storage.scores import session_scores, subject_scores
-from respine_desktop.storage.sessions import (
+from respine_desktop.storage._scores import session_scores, subject_scores
+from respine_desktop.storage._sessions import (
     correct_answer,
     get_session,
     open_session_for,
@@ -157,8 +264,14 @@ from respine_desktop.storage.sessions import (
     subject_sessions,
     submit_session,
 )
-from respine_desktop.storage.site_key import ensure_site_key, get_site_key, install_site_key
-from respine_desktop.storage.staff import (
+from respine_desktop.storage._site_key import (
+    SITE_KEY_BYTES,
+    ensure_site_key,
+    get_site_key,
+    install_site_key,
+    site_key_id,
+)
+from respine_desktop.storage._staff import (
     CORRECTION_ROLES,
     LoginPolicy,
     authenticate,
@@ -169,13 +282,13 @@ from respine_desktop.storage.staff import (
     list_staff,
     reset_pin,
 )
-from respine_desktop.storage.study_scores import (
+from respine_desktop.storage._study_scores import (
     SubjectScoreSet,
     count_subjects,
     current_scoring_versions,
     iter_study_scores,
 )
-from respine_desktop.storage.subjects import (
+from respine_desktop.storage._subjects import (
     add_site,
     check_subject_code,
     get_subject,
@@ -184,9 +297,10 @@ from respine_desktop.storage.subjects import (
     register_subject,
     subject_code,
 )
-from respine_desktop.storage.verify import verify_database
-from respine_desktop.storage.visit_counts import VisitCount, visit_status_counts
-from respine_desktop.storage.visits import mark_missed, subject_visit, subject_visits, worklist
+from respine_desktop.storage._verify import verify_database
+from respine_desktop.storage._visit_counts import VisitCount, visit_status_counts
+from respine_desktop.storage._visits import mark_missed, subject_visit, subject_visits, worklist
+from respine_desktop.storage.bundle_merge import MergeRefused
 
 __all__ = [
     "ACTIONABLE",
@@ -195,7 +309,7 @@ __all__ = [
     "DEFAULT_SITE",
     "RESOLUTION_ROLES",
     "ROLES",
-    "SESSION_STATES",
+    "SITE_KEY_BYTES",
     "SKIPPED",
     "VISIT_STATUSES",
     "AccountDisabled",
@@ -208,7 +322,6 @@ __all__ = [
     "AuthenticationError",
     "BackupFailed",
     "ChainHead",
-    "Conflict",
     "ConflictReview",
     "ConflictVersion",
     "Counts",
@@ -219,7 +332,6 @@ __all__ = [
     "ItemComparison",
     "LoginPolicy",
     "MergeRefused",
-    "MergeResult",
     "NotARespineDatabase",
     "NotFound",
     "PermissionDenied",
@@ -231,7 +343,6 @@ __all__ = [
     "SessionChoice",
     "SessionCounts",
     "SessionIncomplete",
-    "SessionState",
     "SessionStateError",
     "Skipped",
     "SnapshotChanged",
@@ -239,7 +350,6 @@ __all__ = [
     "StorageError",
     "StudyDb",
     "Subject",
-    "SubjectRecord",
     "SubjectScoreSet",
     "UnknownSession",
     "UnknownStaff",
@@ -249,7 +359,6 @@ __all__ = [
     "VisitCount",
     "VisitNotAvailable",
     "VisitRecord",
-    "VisitState",
     "VisitStatus",
     "WorklistEntry",
     "WriteFailed",
@@ -260,6 +369,7 @@ __all__ = [
     "audit_entries",
     "authenticate",
     "backup_database",
+    "check_site_code",
     "check_subject_code",
     "choose_session",
     "chosen_session",
@@ -273,21 +383,18 @@ __all__ = [
     "disable_staff",
     "enable_staff",
     "ensure_site_key",
-    "get_answer",
     "get_session",
     "get_site_key",
     "get_staff",
     "get_subject",
+    "inspect_database",
     "install_site_key",
     "iter_study_scores",
-    "iter_subject_records",
-    "list_conflicts",
     "list_sites",
     "list_staff",
     "list_subjects",
     "log_event",
     "mark_missed",
-    "merge_bundle",
     "open_database",
     "open_session_for",
     "open_sessions",
@@ -299,15 +406,14 @@ __all__ = [
     "reset_pin",
     "resolve_conflict",
     "resume_session",
-    "review_conflict",
     "review_conflicts",
     "session_scores",
     "set_language",
     "set_position",
+    "site_key_id",
     "start_session",
     "state_stamp",
     "subject_code",
-    "subject_ranges",
     "subject_scores",
     "subject_sessions",
     "subject_visit",

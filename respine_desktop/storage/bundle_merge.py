@@ -36,7 +36,19 @@ Merging (`merge_bundle`), in one transaction that commits everything or nothing:
 * when anything was written, a ``bundle.imported`` audit entry on this device's chain records the
   bundle id, its source and the row counts.
 
-Refusals raise `MergeRefused` (one line, the transaction rolled back).
+Refusals raise `MergeRefused` (one line, the transaction rolled back; exported by the package).
+
+Public API
+----------
+
+- `TABLES`: the tables a bundle carries, in the order they are written and merged
+- `BUNDLE_COLUMNS`: each table's columns, in the order of a bundle's rows
+- `bundle_rows(db, table, since=None) -> iter[row]`: a table's rows for a bundle (streamed)
+- `count_rows(db, table, since=None) -> int`: how many rows `bundle_rows` yields
+- `merge_bundle(db, rows, *, bundle, ...) -> MergeResult`: one transaction, all or nothing
+- `MergeResult`: rows inserted and updated per table, conflicts flagged
+- `list_conflicts(db) -> [Conflict]`: every conflict flagged by an import, oldest first
+- `Conflict`: a subject x visit x instrument two sessions (two kiosks) both answered
 """
 
 from __future__ import annotations
@@ -45,86 +57,68 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from respine_desktop.storage import audit
-from respine_desktop.storage.answers import COLUMNS as ANSWER_COLUMNS
-from respine_desktop.storage.answers import digest
-from respine_desktop.storage.audit import GENESIS, entry_hash
-from respine_desktop.storage.chosen_session import chosen_sql
-from respine_desktop.storage.conflict_resolution import COLUMNS as CHOICE_COLUMNS
-from respine_desktop.storage.conflict_resolution import RESOLVED_ACTION
-from respine_desktop.storage.database import StudyDb, transaction
-from respine_desktop.storage.errors import StorageError
-from respine_desktop.storage.visits import visit_id
+from respine_desktop.storage import _audit as audit
+from respine_desktop.storage._answers import ANSWER, digest
+from respine_desktop.storage._audit import GENESIS, entry_hash
+from respine_desktop.storage._bundle_rows import (
+    AuditLine,
+    ChoiceLine,
+    DeviceLine,
+    ScoreLine,
+    SessionLine,
+    SiteLine,
+    StaffLine,
+    SubjectLine,
+    VisitLine,
+)
+from respine_desktop.storage._chosen_session import chosen_sql
+from respine_desktop.storage._conflict_resolution import RESOLVED_ACTION
+from respine_desktop.storage._database import (
+    StudyDb,
+    plain_rows,
+    scalar,
+    select_list,
+    transaction,
+)
+from respine_desktop.storage._errors import StorageError
+from respine_desktop.storage._records import Answer
+from respine_desktop.storage._visits import visit_id
 
-ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
-CONFLICT_ACTION = "bundle.conflict"
-IMPORT_ACTION = audit.BUNDLE_IMPORTED
-IMPORTED_PIN = "!imported: no PIN on this database"
+__all__ = [
+    "BUNDLE_COLUMNS",
+    "TABLES",
+    "Conflict",
+    "MergeResult",
+    "bundle_rows",
+    "count_rows",
+    "list_conflicts",
+    "merge_bundle",
+]
+
+_ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
+_CONFLICT_ACTION = "bundle.conflict"
+_IMPORT_ACTION = audit.BUNDLE_IMPORTED
+_IMPORTED_PIN = "!imported: no PIN on this database"
 
 BUNDLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
-    "sites": ("code", "created_at"),
-    "devices": ("id", "label", "site_code", "registered_at"),
-    "staff": ("id", "username", "role", "active", "created_at", "created_by"),
-    "subjects": (
-        "id",
-        "code",
-        "site_code",
-        "day0",
-        "year_of_birth",
-        "device_id",
-        "created_at",
-        "created_by",
-    ),
-    "visits": (
-        "id",
-        "subject_id",
-        "visit_code",
-        "state",
-        "actual_date",
-        "missed_reason",
-        "updated_at",
-    ),
-    "sessions": (
-        "id",
-        "visit_id",
-        "subject_id",
-        "visit_code",
-        "state",
-        "position",
-        "language",
-        "device_id",
-        "started_at",
-        "started_by",
-        "parked_at",
-        "parked_by",
-        "resumed_at",
-        "resumed_by",
-        "submitted_at",
-        "submitted_by",
-    ),
-    "session_choices": tuple(c.strip() for c in CHOICE_COLUMNS.split(",")),
-    "answers": tuple(c.strip() for c in ANSWER_COLUMNS.split(",")),
-    "scores": (
-        "id",
-        "session_id",
-        "instrument_id",
-        "method",
-        "scores",
-        "scoring_version",
-        "computed_at",
-        "computed_by",
-        "device_id",
-        "superseded_at",
-        "superseded_by",
-    ),
-    "audit_log": tuple(c.strip() for c in audit.COLUMNS.split(",")),
+    "sites": SiteLine._fields,
+    "devices": DeviceLine._fields,
+    "staff": StaffLine._fields,
+    "subjects": SubjectLine._fields,
+    "visits": VisitLine._fields,
+    "sessions": SessionLine._fields,
+    "session_choices": ChoiceLine._fields,
+    "answers": Answer._fields,
+    "scores": ScoreLine._fields,
+    "audit_log": AuditLine._fields,
 }
 TABLES: tuple[str, ...] = tuple(BUNDLE_COLUMNS)
+_Line = TypeVar("_Line", bound=tuple[Any, ...])
 _VISIT_RANK = {"missed": 0, "parked": 1, "in_progress": 2, "complete": 3}
 _BATCH = 500
-MERGE_CACHE_KIB = -65536  # 64 MiB of page cache while merging (negative: KiB, SQLite's rule)
+_MERGE_CACHE_KIB = -65536  # 64 MiB of page cache while merging (negative: KiB, SQLite's rule)
 
 
 class MergeRefused(StorageError):
@@ -173,32 +167,37 @@ def bundle_rows(db: StudyDb, table: str, since: str | None = None) -> Iterator[t
     conn = db.conn
     if table not in BUNDLE_COLUMNS:
         raise ValueError(f"no bundle table {table!r}")
+    # Plain tuples: a bundle stores each row as the list of its values in that order.
     if since is None or table not in ("answers", "scores", "audit_log"):
         order = {"sites": "code", "audit_log": "device_id, seq"}.get(table, "rowid")
-        yield from conn.execute(f"{_select(table)} ORDER BY {order}")
+        yield from plain_rows(conn, f"{_select(table)} ORDER BY {order}")
         return
     if table == "scores":
-        yield from conn.execute(
+        yield from plain_rows(
+            conn,
             f"{_select(table)} WHERE computed_at >= ? OR superseded_at >= ? ORDER BY rowid",
             [since, since],
         )
         return
     starts = conn.execute(
-        "SELECT device_id, min(seq) FROM audit_log WHERE at >= ? GROUP BY device_id ORDER BY 1",
+        "SELECT device_id, min(seq) AS first_seq FROM audit_log WHERE at >= ? "
+        "GROUP BY device_id ORDER BY device_id",
         [since],
     ).fetchall()
-    for device, first in starts:
+    for start in starts:
+        device, first = start["device_id"], start["first_seq"]
         if table == "audit_log":
-            yield from conn.execute(
-                f"{_select(table)} WHERE device_id=? AND seq>=? ORDER BY seq", [device, first]
+            yield from plain_rows(
+                conn, f"{_select(table)} WHERE device_id=? AND seq>=? ORDER BY seq", [device, first]
             )
         else:
-            columns = ", ".join("a." + c for c in BUNDLE_COLUMNS["answers"])
-            yield from conn.execute(
+            columns = select_list(BUNDLE_COLUMNS["answers"], "a.")
+            yield from plain_rows(
+                conn,
                 f"SELECT {columns} FROM audit_log l, json_each(l.payload, '$.answers') j "
                 "JOIN answers a ON a.id = json_extract(j.value, '$[0]') "
                 "WHERE l.device_id=? AND l.seq>=? AND l.action IN (?, ?) ORDER BY l.seq, j.key",
-                [device, first, *ANSWER_ACTIONS],
+                [device, first, *_ANSWER_ACTIONS],
             )
 
 
@@ -209,7 +208,7 @@ def count_rows(db: StudyDb, table: str, since: str | None = None) -> int:
         raise ValueError(f"no bundle table {table!r}")
     if since is not None and table in ("answers", "scores", "audit_log"):
         return 0
-    return int(db.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    return int(scalar(db.conn, f"SELECT count(*) FROM {table}"))
 
 
 # -- merging ---------------------------------------------------------------------------------
@@ -232,43 +231,48 @@ class _Merge:
         self.visit_map: dict[str, str] = {}
         self.touched_sessions: set[str] = set()
         self.new_answer_entries: list[tuple[str, int, int]] = []  # (device, first seq, last seq)
-        self.new_choices: list[tuple[Any, ...]] = []
+        self.new_choices: list[ChoiceLine] = []
 
-    def _rows(self, table: str, rows: Iterable[Sequence[Any]]) -> Iterator[tuple[Any, ...]]:
+    def _rows(
+        self, table: str, line: type[_Line], rows: Iterable[Sequence[Any]]
+    ) -> Iterator[_Line]:
+        """The bundle's rows of `table`, each as the named tuple `line` of its columns."""
         width = len(BUNDLE_COLUMNS[table])
         for n, row in enumerate(rows, start=1):
             if not isinstance(row, list | tuple) or len(row) != width:
                 raise MergeRefused(f"bundle table {table}, row {n}: expected {width} columns")
             self.tick()
-            yield tuple(row)
+            yield tuple.__new__(line, row)
 
-    def one(self, sql: str, params: Sequence[Any]) -> tuple[Any, ...] | None:
-        row = self.conn.execute(sql, params).fetchone()
-        return tuple(row) if row is not None else None
+    def one(self, sql: str, params: Sequence[Any]) -> sqlite3.Row | None:
+        row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
+        return row
 
     # state tables
 
     def sites(self, rows: Iterable[Sequence[Any]]) -> None:
-        for code, created_at in self._rows("sites", rows):
+        for site in self._rows("sites", SiteLine, rows):
             cur = self.conn.execute(
-                "INSERT OR IGNORE INTO sites (code, created_at) VALUES (?, ?)", [code, created_at]
+                "INSERT OR IGNORE INTO sites (code, created_at) VALUES (?, ?)",
+                [site.code, site.created_at],
             )
             self.result.inserted["sites"] += cur.rowcount
 
     def devices(self, rows: Iterable[Sequence[Any]]) -> None:
-        for device_id, label, site_code, registered_at in self._rows("devices", rows):
+        for device in self._rows("devices", DeviceLine, rows):
             cur = self.conn.execute(
                 "INSERT OR IGNORE INTO devices (id, label, site_code, registered_at, audit_seq, "
                 "audit_head) VALUES (?, ?, ?, ?, 0, ?)",
-                [device_id, label, site_code, registered_at, GENESIS],
+                [device.id, device.label, device.site_code, device.registered_at, GENESIS],
             )
             self.result.inserted["devices"] += cur.rowcount
 
     def staff(self, rows: Iterable[Sequence[Any]]) -> None:
-        for staff_id, username, role, _active, created_at, created_by in self._rows("staff", rows):
+        for account in self._rows("staff", StaffLine, rows):
+            staff_id = account.id
             if self.one("SELECT 1 FROM staff WHERE id=?", [staff_id]):
                 continue
-            name = str(username)
+            name = str(account.username)
             if "@" not in name:
                 name = f"{name}@{self.source_site.lower()}.{str(staff_id)[-6:]}"
             base, n = name, 1
@@ -278,20 +282,27 @@ class _Merge:
             self.conn.execute(
                 "INSERT INTO staff (id, username, role, pin_hash, active, created_at, created_by) "
                 "VALUES (?, ?, ?, ?, 0, ?, ?)",
-                [staff_id, name, role, IMPORTED_PIN, created_at, created_by],
+                [
+                    staff_id,
+                    name,
+                    account.role,
+                    _IMPORTED_PIN,
+                    account.created_at,
+                    account.created_by,
+                ],
             )
             self.result.inserted["staff"] += 1
 
     def subjects(self, rows: Iterable[Sequence[Any]]) -> None:
-        for row in self._rows("subjects", rows):
-            subject_id, code = row[0], row[1]
+        for row in self._rows("subjects", SubjectLine, rows):
+            subject_id, code = row.id, row.code
             if self.one("SELECT 1 FROM subjects WHERE id=?", [subject_id]):
                 continue
             known = self.one("SELECT id, day0 FROM subjects WHERE code=?", [code])
             if known is not None:
-                self.subject_map[subject_id] = known[0]
+                self.subject_map[subject_id] = known["id"]
                 self.result.subjects_matched_by_code += 1
-                if known[1] != row[3]:
+                if known["day0"] != row.day0:
                     # the hub's day 0 is kept; the import entry names the subject for review
                     self.result.day0_mismatches.append(str(code))
                 continue
@@ -303,83 +314,114 @@ class _Merge:
             self.result.inserted["subjects"] += 1
 
     def visits(self, rows: Iterable[Sequence[Any]]) -> None:
-        for row in self._rows("visits", rows):
-            vid, subject_id, code, state, actual_date, reason, updated_at = row
-            subject_id = self.subject_map.get(subject_id, subject_id)
+        for row in self._rows("visits", VisitLine, rows):
+            vid, code = row.id, row.visit_code
+            subject_id = self.subject_map.get(row.subject_id, row.subject_id)
             existing = self.one(
                 "SELECT id, state, actual_date, missed_reason, updated_at FROM visits "
                 "WHERE subject_id=? AND visit_code=?",
                 [subject_id, code],
             )
             if existing is None:
-                new_id = visit_id(subject_id, code) if subject_id != row[1] else vid
+                new_id = visit_id(subject_id, code) if subject_id != row.subject_id else vid
                 self.visit_map[vid] = new_id
                 self.conn.execute(
                     "INSERT INTO visits (id, subject_id, visit_code, state, actual_date, "
                     "missed_reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [new_id, subject_id, code, state, actual_date, reason, updated_at],
+                    [
+                        new_id,
+                        subject_id,
+                        code,
+                        row.state,
+                        row.actual_date,
+                        row.missed_reason,
+                        row.updated_at,
+                    ],
                 )
                 self.result.inserted["visits"] += 1
                 continue
-            self.visit_map[vid] = existing[0]
-            merged = self._merged_visit(existing[1:], (state, actual_date, reason, updated_at))
-            if merged != existing[1:]:
+            self.visit_map[vid] = existing["id"]
+            mine = row._replace(
+                state=existing["state"],
+                actual_date=existing["actual_date"],
+                missed_reason=existing["missed_reason"],
+                updated_at=existing["updated_at"],
+            )
+            merged = self._merged_visit(mine, row)
+            if merged != mine:
                 self.conn.execute(
                     "UPDATE visits SET state=?, actual_date=?, missed_reason=?, updated_at=? "
                     "WHERE id=?",
-                    [*merged, existing[0]],
+                    [
+                        merged.state,
+                        merged.actual_date,
+                        merged.missed_reason,
+                        merged.updated_at,
+                        existing["id"],
+                    ],
                 )
                 self.result.updated["visits"] += 1
 
     @staticmethod
-    def _merged_visit(mine: tuple[Any, ...], theirs: tuple[Any, ...]) -> tuple[Any, ...]:
-        state, actual, reason, updated = mine
-        if _VISIT_RANK.get(theirs[0], -1) > _VISIT_RANK.get(state, -1):
-            state, reason = theirs[0], theirs[2]
+    def _merged_visit(mine: VisitLine, theirs: VisitLine) -> VisitLine:
+        """`mine` updated by `theirs`: the more advanced state wins (`_VISIT_RANK`)."""
+        state, actual, reason = mine.state, mine.actual_date, mine.missed_reason
+        if _VISIT_RANK.get(theirs.state, -1) > _VISIT_RANK.get(state, -1):
+            state, reason = theirs.state, theirs.missed_reason
         if state == "complete" and actual is None:
-            actual = theirs[1]
+            actual = theirs.actual_date
         if state != "missed":
             reason = None
-        return (state, actual, reason, max(updated, theirs[3]))
+        return mine._replace(
+            state=state,
+            actual_date=actual,
+            missed_reason=reason,
+            updated_at=max(mine.updated_at, theirs.updated_at),
+        )
 
     def sessions(self, rows: Iterable[Sequence[Any]]) -> None:
         columns = BUNDLE_COLUMNS["sessions"]
-        for row in self._rows("sessions", rows):
-            values = list(row)
-            values[1] = self.visit_map.get(values[1], values[1])
-            values[2] = self.subject_map.get(values[2], values[2])
-            existing = self.one(f"SELECT {', '.join(columns)} FROM sessions WHERE id=?", [row[0]])
-            if existing is None:
+        # Mapped ids aside, a session's columns from ``state`` on change as it progresses.
+        mutable = columns[columns.index("state") :]
+        for row in self._rows("sessions", SessionLine, rows):
+            values = row._replace(
+                visit_id=self.visit_map.get(row.visit_id, row.visit_id),
+                subject_id=self.subject_map.get(row.subject_id, row.subject_id),
+            )
+            found = plain_rows(
+                self.conn, f"SELECT {select_list(columns)} FROM sessions WHERE id=?", [row.id]
+            ).fetchone()
+            if found is None:
                 self.conn.execute(
                     f"INSERT INTO sessions ({', '.join(columns)}) "
                     f"VALUES ({', '.join('?' for _ in columns)})",
                     values,
                 )
                 self.result.inserted["sessions"] += 1
-                self.touched_sessions.add(row[0])
+                self.touched_sessions.add(row.id)
                 continue
-            if _session_progress(values) > _session_progress(list(existing)):
-                mutable = columns[4:]
+            existing = tuple.__new__(SessionLine, found)
+            if _session_progress(values) > _session_progress(existing):
                 self.conn.execute(
                     f"UPDATE sessions SET {', '.join(c + '=?' for c in mutable)} WHERE id=?",
-                    [*values[4:], row[0]],
+                    [*(getattr(values, c) for c in mutable), row.id],
                 )
                 self.result.updated["sessions"] += 1
-                self.touched_sessions.add(row[0])
+                self.touched_sessions.add(row.id)
 
     # append-only streams
 
     def session_choices(self, rows: Iterable[Sequence[Any]]) -> None:
         columns = BUNDLE_COLUMNS["session_choices"]
-        for row in self._rows("session_choices", rows):
-            if self.one("SELECT 1 FROM session_choices WHERE id=?", [row[0]]):
+        for row in self._rows("session_choices", ChoiceLine, rows):
+            if self.one("SELECT 1 FROM session_choices WHERE id=?", [row.id]):
                 continue
-            values = list(row)
-            values[1] = self.visit_map.get(values[1], values[1])
-            session = self.one("SELECT visit_id FROM sessions WHERE id=?", [values[2]])
-            if session is None or session[0] != values[1]:
+            values = row._replace(visit_id=self.visit_map.get(row.visit_id, row.visit_id))
+            session = self.one("SELECT visit_id FROM sessions WHERE id=?", [values.session_id])
+            if session is None or session["visit_id"] != values.visit_id:
                 raise MergeRefused(
-                    f"session choice {row[0]}: session {values[2]} is not a session of its visit"
+                    f"session choice {row.id}: session {values.session_id} is not a session of "
+                    "its visit"
                 )
             self.conn.execute(
                 f"INSERT INTO session_choices ({', '.join(columns)}) "
@@ -388,7 +430,7 @@ class _Merge:
             )
             self.result.inserted["session_choices"] += 1
             self.new_choices.append(row)
-            self.touched_sessions.add(values[2])
+            self.touched_sessions.add(values.session_id)
 
     def answers(self, rows: Iterable[Sequence[Any]]) -> None:
         columns = BUNDLE_COLUMNS["answers"]
@@ -396,15 +438,15 @@ class _Merge:
             f"INSERT OR IGNORE INTO answers ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)})"
         )
-        batch: list[tuple[Any, ...]] = []
-        for row in self._rows("answers", rows):
+        batch: list[Answer] = []
+        for row in self._rows("answers", Answer, rows):
             batch.append(row)
             if len(batch) >= _BATCH:
                 self._insert_answers(sql, batch)
                 batch = []
         self._insert_answers(sql, batch)
 
-    def _insert_answers(self, sql: str, batch: list[tuple[Any, ...]]) -> None:
+    def _insert_answers(self, sql: str, batch: list[Answer]) -> None:
         if not batch:
             return
         before = self.conn.total_changes
@@ -412,7 +454,7 @@ class _Merge:
         inserted = self.conn.total_changes - before
         if inserted:
             self.result.inserted["answers"] += inserted
-            self.touched_sessions.update(r[1] for r in batch)
+            self.touched_sessions.update(r.session_id for r in batch)
 
     def scores(self, rows: Iterable[Sequence[Any]]) -> None:
         """New score rows are inserted; a row the hub has only gains a superseded stamp."""
@@ -425,17 +467,17 @@ class _Merge:
             "WHERE scores.superseded_at IS NULL AND excluded.superseded_at IS NOT NULL"
         )
         count = "SELECT count(*) FROM scores"
-        before_rows = int(self.conn.execute(count).fetchone()[0])
+        before_rows = int(scalar(self.conn, count))
         before_changes = self.conn.total_changes
-        batch: list[tuple[Any, ...]] = []
-        for row in self._rows("scores", rows):
+        batch: list[ScoreLine] = []
+        for row in self._rows("scores", ScoreLine, rows):
             batch.append(row)
             if len(batch) >= _BATCH:
                 self.conn.executemany(sql, batch)
                 batch = []
         if batch:
             self.conn.executemany(sql, batch)
-        inserted = int(self.conn.execute(count).fetchone()[0]) - before_rows
+        inserted = int(scalar(self.conn, count)) - before_rows
         self.result.inserted["scores"] += inserted
         self.result.updated["scores"] += self.conn.total_changes - before_changes - inserted
 
@@ -448,7 +490,7 @@ class _Merge:
         device: str | None = None
         head_seq, head_hash, first_new, known = 0, GENESIS, 0, 0
         expected = 1
-        batch: list[tuple[Any, ...]] = []
+        batch: list[AuditLine] = []
 
         def close() -> None:
             if batch:
@@ -461,8 +503,8 @@ class _Merge:
                 )
                 self.new_answer_entries.append((device, first_new, head_seq))
 
-        for row in self._rows("audit_log", rows):
-            entry_id, dev, seq = row[0], row[1], row[2]
+        for row in self._rows("audit_log", AuditLine, rows):
+            entry_id, dev, seq = row.id, row.device_id, row.seq
             if not isinstance(seq, int) or isinstance(seq, bool):
                 raise MergeRefused(f"audit entry {entry_id}: seq {seq!r} is not an integer")
             if dev != device:
@@ -471,7 +513,7 @@ class _Merge:
                 head = self.one("SELECT audit_seq, audit_head FROM devices WHERE id=?", [dev])
                 if head is None:
                     raise MergeRefused(f"audit entries of device {dev}, which the bundle lacks")
-                head_seq, head_hash, first_new = int(head[0]), str(head[1]), 0
+                head_seq, head_hash, first_new = int(head["audit_seq"]), str(head["audit_head"]), 0
                 known = head_seq  # entries up to the hub's head must match its copy
                 expected = seq
             if seq != expected:
@@ -486,7 +528,7 @@ class _Merge:
                 else None
             )
             if mine is not None:
-                if mine[0] != row[11]:
+                if mine["hash"] != row.hash:
                     raise MergeRefused(
                         f"audit entry #{seq} of device {dev} differs from this database's copy: "
                         "the chains diverge"
@@ -501,54 +543,66 @@ class _Merge:
                     f"the bundle continues the audit chain of device {dev} at #{seq}, but this "
                     f"database has it up to #{head_seq}: import the earlier bundles first"
                 )
-            if row[10] != head_hash or entry_hash(head_hash, *row[:10]) != row[11]:
+            recomputed = entry_hash(
+                head_hash,
+                row.id,
+                row.device_id,
+                row.seq,
+                row.at,
+                row.actor,
+                row.action,
+                row.subject_id,
+                row.entity,
+                row.entity_id,
+                row.payload,
+            )
+            if row.prev_hash != head_hash or recomputed != row.hash:
                 raise MergeRefused(f"audit entry #{seq} of device {dev}: hash chain broken")
             batch.append(row)
             if len(batch) >= _BATCH:
                 self.conn.executemany(insert, batch)
                 batch.clear()
             self.result.inserted["audit_log"] += 1
-            head_seq, head_hash = seq, str(row[11])
+            head_seq, head_hash = seq, str(row.hash)
             first_new = first_new or seq
         close()
 
 
-def _session_progress(row: Sequence[Any]) -> tuple[int, str]:
+def _session_progress(row: SessionLine) -> tuple[int, str]:
     """How far a session got: submitted first, then the latest activity."""
-    times = [t for t in (row[8], row[10], row[12], row[14]) if t]
-    return (1 if row[4] == "submitted" else 0, max(times) if times else "")
+    times = [t for t in (row.started_at, row.parked_at, row.resumed_at, row.submitted_at) if t]
+    return (1 if row.state == "submitted" else 0, max(times) if times else "")
 
 
 def _check_new_answers(merge: _Merge, answers_before: int) -> None:
     """Every new answer entry lists existing new rows with its digest; every new row is listed."""
     conn = merge.conn
-    columns = ", ".join(BUNDLE_COLUMNS["answers"])
+    columns = select_list(Answer._fields)
     listed = 0
     for device, first, last in merge.new_answer_entries:
         entries = conn.execute(
             "SELECT seq, payload FROM audit_log WHERE device_id=? AND seq BETWEEN ? AND ? "
             "AND action IN (?, ?) ORDER BY seq",
-            [device, first, last, *ANSWER_ACTIONS],
+            [device, first, last, *_ANSWER_ACTIONS],
         )
-        for seq, text in entries.fetchall():
-            ids = [a[0] for a in json.loads(text).get("answers") or []]
-            found = {
-                r[0]: r
-                for r in conn.execute(
-                    f"SELECT {columns}, rowid FROM answers WHERE id IN "
-                    f"({', '.join('?' for _ in ids)})",
-                    ids,
-                )
-            }
+        for entry in entries.fetchall():
+            seq, text = entry["seq"], entry["payload"]
+            ids = [a[0] for a in json.loads(text).get("answers") or []]  # [id, item, value]
+            # Only the answers this merge wrote (rowid above those the hub had before).
+            sql = (
+                f"SELECT {columns} FROM answers "
+                f"WHERE id IN ({', '.join('?' for _ in ids)}) AND rowid > ?"
+            )
+            found = {r.id: r for r in map(ANSWER, plain_rows(conn, sql, [*ids, answers_before]))}
             rows = []
             for answer_id in ids:
                 row = found.get(answer_id)
-                if row is None or row[-1] <= answers_before:
+                if row is None:
                     raise MergeRefused(
                         f"audit entry #{seq} of device {device} records answer {answer_id}, "
                         "which the bundle does not carry"
                     )
-                rows.append(row[:-1])
+                rows.append(row)
             if digest(rows) != json.loads(text).get("digest"):
                 raise MergeRefused(
                     f"answers recorded by audit entry #{seq} of device {device} do not match "
@@ -564,17 +618,24 @@ def _check_new_answers(merge: _Merge, answers_before: int) -> None:
 
 def _check_new_choices(merge: _Merge) -> None:
     """Every new session choice matches the ``conflict.resolved`` entry that recorded it."""
-    for choice, _, session, at, by, device, reason in merge.new_choices:
+    for choice in merge.new_choices:
         entry = merge.one(
             "SELECT device_id, actor, payload FROM audit_log WHERE action=? AND entity_id=?",
-            [RESOLVED_ACTION, choice],
+            [RESOLVED_ACTION, choice.id],
         )
         if entry is None:
-            raise MergeRefused(f"session choice {choice} has no audit entry in the bundle")
-        p = json.loads(entry[2])
-        recorded = (entry[0], entry[1], p.get("session_id"), p.get("chosen_at"), p.get("reason"))
-        if recorded != (device, by, session, at, reason):
-            raise MergeRefused(f"session choice {choice} differs from its audit entry")
+            raise MergeRefused(f"session choice {choice.id} has no audit entry in the bundle")
+        p = json.loads(entry["payload"])
+        recorded = (
+            entry["device_id"],
+            entry["actor"],
+            p.get("session_id"),
+            p.get("chosen_at"),
+            p.get("reason"),
+        )
+        wanted = (choice.device_id, choice.chosen_by, choice.session_id, choice.chosen_at)
+        if recorded != (*wanted, choice.reason):
+            raise MergeRefused(f"session choice {choice.id} differs from its audit entry")
 
 
 def _set_visit_sessions(merge: _Merge) -> None:
@@ -601,7 +662,7 @@ def _flag_conflicts(merge: _Merge, bundle_id: str | None) -> None:
     for session in merge.touched_sessions:
         row = merge.one("SELECT visit_id FROM sessions WHERE id=?", [session])
         if row is not None:
-            visits.add(row[0])
+            visits.add(row["visit_id"])
     for vid in sorted(visits):
         found = conn.execute(
             "SELECT a.instrument_id, s.id, s.device_id FROM sessions s "
@@ -611,8 +672,8 @@ def _flag_conflicts(merge: _Merge, bundle_id: str | None) -> None:
             [vid],
         ).fetchall()
         by_instrument: dict[str, list[tuple[str, str]]] = {}
-        for instrument_id, session_id, device_id in found:
-            by_instrument.setdefault(instrument_id, []).append((session_id, device_id))
+        for r in found:
+            by_instrument.setdefault(r["instrument_id"], []).append((r["id"], r["device_id"]))
         pairs = [(i, s) for i, s in by_instrument.items() if len(s) > 1]
         if not pairs:
             continue
@@ -622,14 +683,14 @@ def _flag_conflicts(merge: _Merge, bundle_id: str | None) -> None:
             [vid],
         )
         assert info is not None
-        subject_id, visit_code, code = info
+        subject_id, visit_code, code = info["subject_id"], info["visit_code"], info["code"]
         flagged = {
             (p.get("instrument_id"), tuple(p.get("session_ids") or ()))
-            for (text,) in conn.execute(
+            for r in conn.execute(
                 "SELECT payload FROM audit_log WHERE subject_id=? AND action=?",
-                [subject_id, CONFLICT_ACTION],
+                [subject_id, _CONFLICT_ACTION],
             )
-            for p in [json.loads(text)]
+            for p in [json.loads(r["payload"])]
         }
         for instrument_id, sessions in pairs:
             session_ids = tuple(s for s, _ in sessions)
@@ -648,14 +709,14 @@ def _flag_conflicts(merge: _Merge, bundle_id: str | None) -> None:
             }
             entry = audit.append(
                 merge.db,
-                action=CONFLICT_ACTION,
+                action=_CONFLICT_ACTION,
                 entity="visit",
                 entity_id=vid,
                 subject_id=subject_id,
                 payload=payload,
             )
             stamp = merge.one("SELECT at FROM audit_log WHERE id=?", [entry])
-            at = str(stamp[0]) if stamp else ""
+            at = str(stamp["at"]) if stamp else ""
             merge.result.conflicts.append(
                 Conflict(
                     entry, at, code, visit_code, instrument_id, session_ids, devices, bundle_id
@@ -678,15 +739,13 @@ def merge_bundle(
     """
     result = MergeResult()
     # A larger page cache for the merge's index inserts (the hub grows to gigabytes); restored.
-    cache_size = int(db.conn.execute("PRAGMA cache_size").fetchone()[0])
-    db.conn.execute(f"PRAGMA cache_size={MERGE_CACHE_KIB}")
+    cache_size = int(scalar(db.conn, "PRAGMA cache_size"))
+    db.conn.execute(f"PRAGMA cache_size={_MERGE_CACHE_KIB}")
     merge = _Merge(db, result, tick or (lambda: None), str(bundle.get("site_code") or "site"))
     try:
         with transaction(db):
             db.conn.execute("PRAGMA defer_foreign_keys=ON")
-            answers_before = int(
-                db.conn.execute("SELECT coalesce(max(rowid), 0) FROM answers").fetchone()[0]
-            )
+            answers_before = int(scalar(db.conn, "SELECT coalesce(max(rowid), 0) FROM answers"))
             merge.sites(rows("sites"))
             merge.devices(rows("devices"))
             merge.staff(rows("staff"))
@@ -704,7 +763,7 @@ def merge_bundle(
                 _flag_conflicts(merge, bundle.get("bundle_id"))
                 result.audit_entry = audit.append(
                     db,
-                    action=IMPORT_ACTION,
+                    action=_IMPORT_ACTION,
                     entity="bundle",
                     entity_id=str(bundle.get("bundle_id")),
                     payload={
@@ -737,21 +796,21 @@ def merge_bundle(
 def list_conflicts(db: StudyDb) -> list[Conflict]:
     """Every conflict flagged by a bundle import, oldest first."""
     out = []
-    for entry_id, at, text in db.conn.execute(
+    for row in db.conn.execute(
         "SELECT id, at, payload FROM audit_log WHERE action=? ORDER BY at, device_id, seq",
-        [CONFLICT_ACTION],
+        [_CONFLICT_ACTION],
     ):
-        p = json.loads(text)
+        p = json.loads(row["payload"])
         out.append(
             Conflict(
-                entry_id,
-                at,
-                p.get("subject", ""),
-                p.get("visit", ""),
-                p.get("instrument_id", ""),
-                tuple(p.get("session_ids") or ()),
-                tuple(p.get("device_ids") or ()),
-                p.get("bundle_id"),
+                entry_id=row["id"],
+                flagged_at=row["at"],
+                subject_code=p.get("subject", ""),
+                visit_code=p.get("visit", ""),
+                instrument_id=p.get("instrument_id", ""),
+                session_ids=tuple(p.get("session_ids") or ()),
+                device_ids=tuple(p.get("device_ids") or ()),
+                bundle_id=p.get("bundle_id"),
             )
         )
     return out

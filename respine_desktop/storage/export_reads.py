@@ -1,56 +1,65 @@
 """Streaming reads for the exports: one subject at a time, with every row the exports need.
 
-`iter_subject_records` walks the subjects in code order, `CHUNK` subjects per round of queries,
-and yields each subject with its visits, sessions, every answer version, every score row
-(superseded ones included) and who marked a visit missed, read through the indexes on
-``subject_id`` / ``session_id``. Only one chunk's rows are in memory at a time, so an export's
-memory stays flat however large the study grows. The other functions read the small tables an
-export header needs (devices, sites, referenced staff and device ids).
+Its rows are the package's records (`Answer`, `Session`, `Score`, `Subject`), plus the visits
+as stored (`VisitRow`) and the devices and sites. `iter_subject_records` walks the subjects in
+code order, `_CHUNK` subjects per round of queries, and yields each subject with its visits,
+sessions, every answer version, every score row (superseded ones included) and who marked a
+visit missed, read through the indexes on ``subject_id`` / ``session_id``. Only one chunk's
+rows are in memory at a time, so an export's memory stays flat however large the study grows.
+The other functions read the small tables an export header needs (devices, sites, referenced
+staff and device ids).
 
 Reads only.
+
+Public API
+----------
+
+- `iter_subject_records(db, *, on=None, history=True, after="", through=None)`: the subjects
+- `count_subject_records(db, *, after="", through=None) -> int`: how many it yields
+- `subject_ranges(db, parts) -> [(after, through)]`: the subjects split for parallel work
+- `SubjectRecord`: everything stored about one subject
+- `VisitRow`: a stored ``visits`` row
+- `list_devices(db) -> [DeviceRow]`: every device, in registration order
+- `DeviceRow`: a device (kiosk) known to the database
+- `list_site_rows(db) -> [SiteRow]`: every site, by code
+- `SiteRow`: a site and when this database first knew it
+- `referenced_staff_ids(db) -> {id}`: every staff id a row or audit entry names
+- `referenced_device_ids(db) -> {id}`: every device id a row names
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator, Mapping
+import sqlite3
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import cache, partial
-from typing import Any, NamedTuple, TypeVar, cast
+from functools import cache
+from typing import TypeVar, cast
 
 from respine_desktop import schedule
 from respine_desktop.instruments import load_instruments
 from respine_desktop.schedule import ScheduledVisit, VisitState
-from respine_desktop.storage.chosen_session import CHOSEN_BY_REVIEW
-from respine_desktop.storage.database import StudyDb
-from respine_desktop.storage.records import SessionState, Subject
+from respine_desktop.storage._answers import ANSWER
+from respine_desktop.storage._database import StudyDb, plain_rows, scalar
+from respine_desktop.storage._records import Answer, Score, Session, SessionState, Subject
+from respine_desktop.storage._subjects import row_to_subject
+
+__all__ = [
+    "DeviceRow",
+    "SiteRow",
+    "SubjectRecord",
+    "VisitRow",
+    "count_subject_records",
+    "iter_subject_records",
+    "list_devices",
+    "list_site_rows",
+    "referenced_device_ids",
+    "referenced_staff_ids",
+    "subject_ranges",
+]
 
 _T = TypeVar("_T")
-
-
-class AnswerRow(NamedTuple):
-    """One answer row, as the exports read it: the ``answers`` columns but ``app_version`` and
-    ``vas_line_mm`` (no export carries them), choice codes as int.
-
-    A plain tuple rather than `records.Answer`: an export reads millions of them, and building a
-    frozen dataclass per row would cost more than the rest of the read.
-    """
-
-    id: str
-    session_id: str
-    instrument_id: str
-    instrument_version: str
-    instrument_checksum: str
-    item_id: str
-    value: int | float | None
-    status: str
-    language: str
-    device_id: str
-    given_at: str
-    given_by: str | None
-    supersedes: str | None
-    reason: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,55 +77,22 @@ class VisitRow:
 
 
 @dataclass(frozen=True, slots=True)
-class SessionRow:
-    """A questionnaire session of the subject (several per visit only after a kiosk merge)."""
-
-    id: str
-    visit_id: str
-    visit_code: str
-    state: SessionState
-    language: str | None
-    device_id: str
-    started_at: str
-    started_by: str | None
-    submitted_at: str | None
-    submitted_by: str | None
-    chosen_by_review: bool = False  # the visit's current reviewed choice (`conflict_resolution`)
-
-
-@dataclass(frozen=True, slots=True)
-class ScoreRow:
-    """A stored score row (current when `superseded_at` is None)."""
-
-    id: str
-    session_id: str
-    instrument_id: str
-    method: str
-    values: Mapping[str, float | None]
-    scoring_version: str
-    computed_at: str
-    computed_by: str | None
-    device_id: str
-    superseded_at: str | None
-    superseded_by: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class SubjectRecord:
     """Everything stored about one subject, as the exports read it.
 
     `schedule` has every visit of the study with its status as of the day asked for;
     `answers` every answer version (session by session, oldest first); `scores` every score row.
-    `device_id` is the device that registered the subject.
+    `device_id` is the device that registered the subject. A session of a visit the study does
+    not schedule (any more) has no `instruments`.
     """
 
     subject: Subject
     device_id: str
     schedule: tuple[ScheduledVisit, ...]
     visits: tuple[VisitRow, ...]
-    sessions: tuple[SessionRow, ...]
-    answers: tuple[AnswerRow, ...]
-    scores: tuple[ScoreRow, ...]
+    sessions: tuple[Session, ...]
+    answers: tuple[Answer, ...]
+    scores: tuple[Score, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,15 +118,16 @@ _SUBJECTS = (
     "FROM subjects WHERE code > ? AND (? IS NULL OR code <= ?) ORDER BY code LIMIT ?"
 )
 # Subjects are read in chunks: a handful of queries per chunk instead of five per subject.
-CHUNK = 200
+_CHUNK = 200
 _VISITS = (
     "SELECT subject_id, id, visit_code, state, actual_date, missed_reason, updated_at "
     "FROM visits WHERE subject_id IN ({ids})"
 )
 _SESSIONS = (
-    "SELECT x.subject_id, x.id, x.visit_id, x.visit_code, x.state, x.language, x.device_id, "
-    f"x.started_at, x.started_by, x.submitted_at, x.submitted_by, {CHOSEN_BY_REVIEW} "
-    "FROM sessions x WHERE x.subject_id IN ({ids}) ORDER BY x.started_at, x.rowid"
+    "SELECT x.subject_id, x.id, x.visit_id, x.visit_code, x.state, x.position, x.language, "
+    "x.device_id, x.started_at, x.started_by, x.parked_at, x.parked_by, x.resumed_at, "
+    "x.resumed_by, x.submitted_at, x.submitted_by, x.chosen_by_review "
+    "FROM reviewed_sessions x WHERE x.subject_id IN ({ids}) ORDER BY x.started_at, x.rowid"
 )
 _SCORES = (
     "SELECT s.subject_id, c.id, c.session_id, c.instrument_id, c.method, c.scores, "
@@ -176,7 +153,8 @@ def _answers_sql() -> str:
         if item.type != "choice"
     )
     value = f"CASE WHEN a.item_id IN ({vas}) THEN a.value ELSE CAST(a.value AS INTEGER) END"
-    columns = ", ".join(value if f == "value" else f"a.{f}" for f in AnswerRow._fields)
+    # Plain rows of `Answer`'s fields, in order (see `_database.plain_rows`).
+    columns = ", ".join(value if f == "value" else f"a.{f}" for f in Answer._fields)
     return (
         f"SELECT {columns} FROM answers a JOIN sessions s ON s.id = a.session_id "
         "WHERE s.subject_id IN ({ids}) ORDER BY s.subject_id, a.given_at, a.rowid"
@@ -185,11 +163,13 @@ def _answers_sql() -> str:
 
 def count_subject_records(db: StudyDb, *, after: str = "", through: str | None = None) -> int:
     """How many records `iter_subject_records` yields (for progress fractions)."""
-    row = db.conn.execute(
-        "SELECT count(*) FROM subjects WHERE code > ? AND (? IS NULL OR code <= ?)",
-        [after, through, through],
-    ).fetchone()
-    return int(row[0])
+    return int(
+        scalar(
+            db.conn,
+            "SELECT count(*) FROM subjects WHERE code > ? AND (? IS NULL OR code <= ?)",
+            [after, through, through],
+        )
+    )
 
 
 def subject_ranges(db: StudyDb, parts: int) -> list[tuple[str, str | None]]:
@@ -206,80 +186,100 @@ def subject_ranges(db: StudyDb, parts: int) -> list[tuple[str, str | None]]:
         row = db.conn.execute(
             "SELECT code FROM subjects ORDER BY code LIMIT 1 OFFSET ?", [total * k // parts - 1]
         ).fetchone()
-        bounds.append(str(row[0]))
+        bounds.append(str(row["code"]))
     starts = ["", *bounds]
     ends: list[str | None] = [*bounds, None]
     return list(zip(starts, ends, strict=True))
 
 
-def _subject(row: tuple[Any, ...]) -> Subject:
-    return Subject(
-        id=row[0],
-        code=row[1],
-        site_code=row[2],
-        day0=date.fromisoformat(row[3]),
-        year_of_birth=row[4],
-        created_at=row[5],
-        created_by=row[6],
-    )
-
-
 def _grouped(
-    db: StudyDb, sql: str, ids: list[str], make: Callable[[tuple[Any, ...]], _T]
+    db: StudyDb, sql: str, ids: list[str], make: Callable[[sqlite3.Row], _T]
 ) -> dict[str, list[_T]]:
-    """Rows of a per-subject query (subject id in the first column), by subject, in order."""
+    """Rows of a per-subject query (its ``subject_id`` column), by subject, in order."""
     out: dict[str, list[_T]] = {}
     query = sql.format(ids=", ".join("?" for _ in ids))
     for row in db.conn.execute(query, ids):
-        out.setdefault(row[0], []).append(make(row))
+        out.setdefault(row["subject_id"], []).append(make(row))
     return out
 
 
-def _session_row(r: tuple[Any, ...]) -> SessionRow:
-    state = cast(SessionState, r[4])
-    return SessionRow(r[1], r[2], r[3], state, r[5], r[6], r[7], r[8], r[9], r[10], bool(r[11]))
-
-
-_ANSWER_ROW = partial(tuple.__new__, AnswerRow)  # built in C, unlike AnswerRow._make
+def _score(r: sqlite3.Row) -> Score:
+    return Score(
+        id=r["id"],
+        session_id=r["session_id"],
+        instrument_id=r["instrument_id"],
+        method=r["method"],
+        values=json.loads(r["scores"]),
+        scoring_version=r["scoring_version"],
+        computed_at=r["computed_at"],
+        superseded_at=r["superseded_at"],
+        superseded_by=r["superseded_by"],
+        computed_by=r["computed_by"],
+        device_id=r["device_id"],
+    )
 
 
 def _chunk(
-    db: StudyDb, rows: list[tuple[Any, ...]], on: date, history: bool
+    db: StudyDb, rows: list[sqlite3.Row], on: date, history: bool
 ) -> Iterator[SubjectRecord]:
-    ids = [r[0] for r in rows]
+    ids = [r["id"] for r in rows]
+    codes = {r["id"]: r["code"] for r in rows}
     missed: dict[str, tuple[str | None, str]] = {}
     if history:
         for r in db.conn.execute(_MISSED.format(ids=", ".join("?" for _ in ids)), ids):
-            missed[r[1]] = (r[2], r[3])
+            missed[r["entity_id"]] = (r["actor"], r["at"])
 
-    def visit(r: tuple[Any, ...]) -> VisitRow:
-        by, at = missed.get(r[1], (None, None))
+    def visit(r: sqlite3.Row) -> VisitRow:
+        by, at = missed.get(r["id"], (None, None))
         return VisitRow(
-            id=r[1],
-            visit_code=r[2],
-            state=cast(VisitState, r[3]),
-            actual_date=date.fromisoformat(r[4]) if r[4] else None,
-            missed_reason=r[5],
-            updated_at=r[6],
+            id=r["id"],
+            visit_code=r["visit_code"],
+            state=cast(VisitState, r["state"]),
+            actual_date=date.fromisoformat(r["actual_date"]) if r["actual_date"] else None,
+            missed_reason=r["missed_reason"],
+            updated_at=r["updated_at"],
             missed_by=by,
             missed_at=at,
         )
 
-    visits = _grouped(db, _VISITS, ids, visit)
-    sessions = _grouped(db, _SESSIONS, ids, _session_row)
-    subject_of = {x.id: subject for subject, rows in sessions.items() for x in rows}
-    answers: dict[str, list[AnswerRow]] = {}
-    query = _answers_sql().format(ids=", ".join("?" for _ in ids))
-    for a in map(_ANSWER_ROW, db.conn.execute(query, ids)):
-        answers.setdefault(subject_of[a.session_id], []).append(a)
-    scores: dict[str, list[ScoreRow]] = {}
-    if history:
-        scores = _grouped(
-            db, _SCORES, ids, lambda r: ScoreRow(r[1], r[2], r[3], r[4], json.loads(r[5]), *r[6:])
-        )
     known = set(db.study.visit_codes)
+
+    def session(r: sqlite3.Row) -> Session:
+        code = r["visit_code"]
+        return Session(
+            id=r["id"],
+            subject_id=r["subject_id"],
+            subject_code=codes[r["subject_id"]],
+            visit_id=r["visit_id"],
+            visit_code=code,
+            instruments=db.study.visit(code).instruments if code in known else (),
+            state=cast(SessionState, r["state"]),
+            position=r["position"],
+            language=r["language"],
+            device_id=r["device_id"],
+            started_at=r["started_at"],
+            started_by=r["started_by"],
+            parked_at=r["parked_at"],
+            parked_by=r["parked_by"],
+            resumed_at=r["resumed_at"],
+            resumed_by=r["resumed_by"],
+            submitted_at=r["submitted_at"],
+            submitted_by=r["submitted_by"],
+            chosen_by_review=bool(r["chosen_by_review"]),
+        )
+
+    visits = _grouped(db, _VISITS, ids, visit)
+    sessions = _grouped(db, _SESSIONS, ids, session)
+    subject_of = {x.id: subject for subject, rows in sessions.items() for x in rows}
+    answers: dict[str, list[Answer]] = {}
+    query = _answers_sql().format(ids=", ".join("?" for _ in ids))
+    for a in map(ANSWER, plain_rows(db.conn, query, ids)):
+        answers.setdefault(subject_of[a.session_id], []).append(a)
+    scores: dict[str, list[Score]] = {}
+    if history:
+        scores = _grouped(db, _SCORES, ids, _score)
     for row in rows:
-        subject = _subject(row)
+        subject = row_to_subject(row)
         mine = visits.get(subject.id, [])
         states = {v.visit_code: v.state for v in mine if v.visit_code in known}
         dates = {
@@ -288,7 +288,7 @@ def _chunk(
         planned = schedule.subject_schedule(db.study, subject.day0, on, states, dates)
         yield SubjectRecord(
             subject,
-            row[7],
+            row["device_id"],
             tuple(planned),
             tuple(mine),
             tuple(sessions.get(subject.id, ())),
@@ -310,23 +310,28 @@ def iter_subject_records(
     Without `history`, the stored score rows and who marked a visit missed (the audit trail of
     an ODM --history file) are not read: `scores` is empty and `missed_by` / `missed_at` None.
     `after` / `through` limit the walk to the codes above `after` up to `through` included (see
-    `subject_ranges`). Subjects are read `CHUNK` at a time, so memory holds at most one chunk's
+    `subject_ranges`). Subjects are read `_CHUNK` at a time, so memory holds at most one chunk's
     rows. For one consistent view of a database others write to, iterate in a `read_snapshot`.
     """
     on = on or schedule.today()
     last = after
     while True:
-        rows = db.conn.execute(_SUBJECTS, [last, through, through, CHUNK]).fetchall()
+        rows = db.conn.execute(_SUBJECTS, [last, through, through, _CHUNK]).fetchall()
         if not rows:
             return
         yield from _chunk(db, rows, on, history)
-        last = rows[-1][1]
+        last = rows[-1]["code"]
 
 
 def list_devices(db: StudyDb) -> list[DeviceRow]:
     """Every device known to the database, in registration order."""
     return [
-        DeviceRow(*r)
+        DeviceRow(
+            id=r["id"],
+            label=r["label"],
+            site_code=r["site_code"],
+            registered_at=r["registered_at"],
+        )
         for r in db.conn.execute(
             "SELECT id, label, site_code, registered_at FROM devices ORDER BY registered_at, id"
         )
@@ -336,37 +341,38 @@ def list_devices(db: StudyDb) -> list[DeviceRow]:
 def list_site_rows(db: StudyDb) -> list[SiteRow]:
     """Every site known to the database, by code."""
     return [
-        SiteRow(*r) for r in db.conn.execute("SELECT code, created_at FROM sites ORDER BY code")
+        SiteRow(code=r["code"], created_at=r["created_at"])
+        for r in db.conn.execute("SELECT code, created_at FROM sites ORDER BY code")
     ]
 
 
 def referenced_staff_ids(db: StudyDb) -> set[str]:
     """Every staff id a stored row or audit entry names (an export must define each of them)."""
     queries = (
-        "SELECT DISTINCT given_by FROM answers",
-        "SELECT DISTINCT computed_by FROM scores",
-        "SELECT DISTINCT created_by FROM subjects",
-        "SELECT DISTINCT started_by FROM sessions",
-        "SELECT DISTINCT submitted_by FROM sessions",
-        "SELECT DISTINCT actor FROM audit_log WHERE action='visit.missed'",
+        "SELECT DISTINCT given_by AS id FROM answers",
+        "SELECT DISTINCT computed_by AS id FROM scores",
+        "SELECT DISTINCT created_by AS id FROM subjects",
+        "SELECT DISTINCT started_by AS id FROM sessions",
+        "SELECT DISTINCT submitted_by AS id FROM sessions",
+        "SELECT DISTINCT actor AS id FROM audit_log WHERE action='visit.missed'",
         "SELECT id FROM staff",
     )
     out: set[str] = set()
     for sql in queries:
-        out.update(str(r[0]) for r in db.conn.execute(sql) if r[0] is not None)
+        out.update(str(r["id"]) for r in db.conn.execute(sql) if r["id"] is not None)
     return out
 
 
 def referenced_device_ids(db: StudyDb) -> set[str]:
     """Every device id a stored row names (answers, scores, sessions, subjects, devices)."""
     queries = (
-        "SELECT DISTINCT device_id FROM answers",
-        "SELECT DISTINCT device_id FROM scores",
-        "SELECT DISTINCT device_id FROM sessions",
-        "SELECT DISTINCT device_id FROM subjects",
+        "SELECT DISTINCT device_id AS id FROM answers",
+        "SELECT DISTINCT device_id AS id FROM scores",
+        "SELECT DISTINCT device_id AS id FROM sessions",
+        "SELECT DISTINCT device_id AS id FROM subjects",
         "SELECT id FROM devices",
     )
     out: set[str] = set()
     for sql in queries:
-        out.update(str(r[0]) for r in db.conn.execute(sql) if r[0] is not None)
+        out.update(str(r["id"]) for r in db.conn.execute(sql) if r["id"] is not None)
     return out

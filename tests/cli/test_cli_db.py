@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from respine_desktop import storage
-from respine_desktop.storage import schema
+from respine_desktop.storage import _schema as schema
 from tests.support.storage import ROOT, env
 
 

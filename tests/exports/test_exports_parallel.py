@@ -25,7 +25,11 @@ from respine_desktop.exports.subject_parts import (
     part_files,
     write_parts,
 )
-from respine_desktop.storage.export_reads import count_subject_records, iter_subject_records
+from respine_desktop.storage.export_reads import (
+    count_subject_records,
+    iter_subject_records,
+    subject_ranges,
+)
 from respine_desktop.study import load_study
 from tests.support.exports import (
     TODAY,
@@ -92,7 +96,7 @@ def test_subject_ranges_cover_every_subject_once_in_order(demo: Path) -> None:
     with storage.open_database(demo, readonly=True) as db:
         every = [r.subject.code for r in iter_subject_records(db, history=False)]
         for parts in (1, 2, 5, 24, 100):
-            runs = storage.subject_ranges(db, parts)
+            runs = subject_ranges(db, parts)
             assert len(runs) == min(parts, 24)
             walked = [
                 r.subject.code
@@ -289,7 +293,7 @@ def test_a_worker_whose_snapshot_differs_from_the_callers_is_refused(
         storage.register_subject(db, "RSP-01-098", day0=TODAY, staff=coord(db))
         finals = [tmp_path / "out" / "answers_long.csv", tmp_path / "out" / "visits_wide.csv"]
         finals[0].parent.mkdir()
-        runs = storage.subject_ranges(db, 2)
+        runs = subject_ranges(db, 2)
         stale = [
             PartJob(k, db.path, db.study, TODAY, after, through, files, stamp)
             for k, ((after, through), files) in enumerate(

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from respine_desktop import storage
-from respine_desktop.storage import schema
+from respine_desktop.storage import _schema as schema
 from tests.support.reports import (
     PYTHON,
     ROOT,

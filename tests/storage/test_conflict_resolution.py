@@ -20,7 +20,7 @@ import pytest
 
 from respine_desktop import exports, reports, storage
 from respine_desktop.exports import bundle as bundle_format
-from respine_desktop.storage import schema
+from respine_desktop.storage import _schema as schema
 from tests.support.exports import (
     NOW,
     TODAY,
@@ -383,11 +383,11 @@ def test_verify_and_import_refuse_a_choice_without_its_audit_entry(
 
 def test_a_database_of_schema_0002_upgrades_when_opened_for_writing(tmp_path: Path) -> None:
     path = old_schema_db(tmp_path / "old.db", before="0003_session_choices")
-    with pytest.raises(storage.SchemaTooOld, match=r"\(1 schema upgrade"):
+    with pytest.raises(storage.SchemaTooOld, match=r"\(2 schema upgrade"):  # 0003 and 0004
         storage.open_database(path, readonly=True)
     with storage.open_database(path) as db:
         assert db.info.migrations == schema.migration_names()
-        assert db.info.migrations[-1] == "0003_session_choices"
+        assert db.info.migrations[2:4] == ("0003_session_choices", "0004_views")
         assert db.conn.execute("SELECT count(*) FROM session_choices").fetchone()[0] == 0
         triggers = {r[0] for r in db.conn.execute("SELECT name FROM sqlite_master")}
         assert set(schema.TRIGGERS) <= triggers

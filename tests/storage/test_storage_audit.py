@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from respine_desktop import clock, storage
-from respine_desktop.storage import schema
+from respine_desktop.storage import _schema as schema
 from tests.support.storage import TODAY, coord, fixed_clock, full_visit, new_db
 
 
@@ -90,7 +90,7 @@ def test_deleting_the_last_audit_entries_is_found(path: Path) -> None:
 
 
 def test_rehashing_after_an_edit_still_breaks_the_link_to_the_next_entry(path: Path) -> None:
-    from respine_desktop.storage.audit import entry_hash
+    from respine_desktop.storage._audit import entry_hash
 
     conn = raw(path)
     row = conn.execute(

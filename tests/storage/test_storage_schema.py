@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from respine_desktop import clock, storage
-from respine_desktop.storage import schema
+from respine_desktop.storage import _schema as schema
 from tests.support.storage import fixed_clock, new_db, old_schema_db
 
 

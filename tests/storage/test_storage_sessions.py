@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from respine_desktop import storage
+from respine_desktop import scoring, storage
 from respine_desktop.storage import SKIPPED, StudyDb
 from tests.support.storage import (
     NOW,
@@ -112,7 +112,7 @@ def test_submit_scores_every_instrument_with_both_sf36_methods(db: StudyDb) -> N
     assert scores["odi", "default"].values["ODI"] == 40.0
     assert {"PCS", "MCS"} <= set(scores["sf36", "standard"].values)
     assert "HT" in scores["sf36", "rand"].values
-    assert all(x.scoring_version == storage.scores.scoring_version() for x in scores.values())
+    assert all(x.scoring_version == str(scoring.SCORING_VERSION) for x in scores.values())
     visit = storage.subject_visit(db, SUBJECT, "M0", TODAY)
     assert visit.status == "complete" and visit.actual_date == TODAY
     assert storage.subject_scores(db, SUBJECT)["M0"][0].session_id == s.id

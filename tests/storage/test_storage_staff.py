@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from respine_desktop import clock, storage
-from respine_desktop.storage import StudyDb, staff
+from respine_desktop.storage import StudyDb
+from respine_desktop.storage import _staff as staff
 from tests.support.storage import ADMIN_PIN, COORD_PIN, NOW, fixed_clock, new_db, row_counts
 
 

@@ -17,7 +17,8 @@ from typing import Any
 
 from respine_desktop import clock, demo, exports, storage
 from respine_desktop.instruments import load_instrument
-from respine_desktop.storage import SKIPPED, StudyDb, schema
+from respine_desktop.storage import SKIPPED, StudyDb
+from respine_desktop.storage import _schema as schema
 from tests.support.storage import coord, inv
 from tests.support.storage import new_db as _new_db
 

@@ -87,7 +87,7 @@ def old_schema_db(path: Path, before: str = "0002_worklist") -> Path:
     subject RSP-01-001, a missed M0."""
     from sqlite_utils import Database
 
-    from respine_desktop.storage import schema
+    from respine_desktop.storage import _schema as schema
 
     old = Database(path)
     schema.migrations.apply(old, stop_before=before)

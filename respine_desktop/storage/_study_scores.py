@@ -14,11 +14,14 @@ import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from respine_desktop.storage.chosen_session import chosen_sql
-from respine_desktop.storage.database import StudyDb
+from respine_desktop.instruments import instrument_ids
+from respine_desktop.scoring import registry
+from respine_desktop.storage._chosen_session import chosen_sql
+from respine_desktop.storage._database import StudyDb, scalar
 
-# The method read per instrument unless the caller asks otherwise.
-DEFAULT_METHODS: Mapping[str, str] = {"vas": "default", "odi": "default", "sf36": "standard"}
+# The method read per instrument unless the caller asks otherwise: each instrument's default in
+# the scoring registry (the one instrument list is the instrument files).
+DEFAULT_METHODS: Mapping[str, str] = {i: registry.method(i).name for i in instrument_ids()}
 
 ScoreValues = Mapping[str, float | None]
 
@@ -35,12 +38,8 @@ class SubjectScoreSet:
 def count_subjects(db: StudyDb, site_code: str | None = None) -> int:
     """How many subjects `iter_study_scores` will yield (of one site if given)."""
     if site_code is None:
-        return int(db.conn.execute("SELECT count(*) FROM subjects").fetchone()[0])
-    return int(
-        db.conn.execute("SELECT count(*) FROM subjects WHERE site_code=?", [site_code]).fetchone()[
-            0
-        ]
-    )
+        return int(scalar(db.conn, "SELECT count(*) FROM subjects"))
+    return int(scalar(db.conn, "SELECT count(*) FROM subjects WHERE site_code=?", [site_code]))
 
 
 def iter_study_scores(
@@ -75,13 +74,14 @@ def iter_study_scores(
     code: str | None = None
     site = ""
     scores: dict[str, dict[str, ScoreValues]] = {}
-    for row_code, row_site, visit_code, instrument_id, text in db.conn.execute(sql, params):
-        if row_code != code:
+    for row in db.conn.execute(sql, params):
+        if row["code"] != code:
             if code is not None:
                 yield SubjectScoreSet(code, site, scores)
-            code, site, scores = row_code, row_site, {}
-        if text is not None:
-            scores.setdefault(visit_code, {})[instrument_id] = json.loads(text)
+            code, site, scores = row["code"], row["site_code"], {}
+        if row["scores"] is not None:
+            by_visit = scores.setdefault(row["visit_code"], {})
+            by_visit[row["instrument_id"]] = json.loads(row["scores"])
     if code is not None:
         yield SubjectScoreSet(code, site, scores)
 
@@ -89,8 +89,9 @@ def iter_study_scores(
 def current_scoring_versions(db: StudyDb) -> list[str]:
     """The scoring versions of the current score rows (normally one), sorted."""
     return [
-        str(r[0])
+        str(r["scoring_version"])
         for r in db.conn.execute(
-            "SELECT DISTINCT scoring_version FROM scores WHERE superseded_at IS NULL ORDER BY 1"
+            "SELECT DISTINCT scoring_version FROM scores WHERE superseded_at IS NULL "
+            "ORDER BY scoring_version"
         )
     ]

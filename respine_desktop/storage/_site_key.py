@@ -13,15 +13,15 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from respine_desktop.storage import audit
-from respine_desktop.storage.database import StudyDb, setting, transaction
-from respine_desktop.storage.errors import AlreadyExists, InvalidInput
+from respine_desktop.storage import _audit as audit
+from respine_desktop.storage._database import StudyDb, setting, transaction
+from respine_desktop.storage._errors import AlreadyExists, InvalidInput
 
 SETTING = "site_key"
-KEY_BYTES = 32
+SITE_KEY_BYTES = 32
 
 
-def key_id(key: bytes) -> str:
+def site_key_id(key: bytes) -> str:
     """The public id of a key (16 hex digits)."""
     return hashlib.sha256(b"respine-site-key\0" + key).hexdigest()[:16]
 
@@ -41,14 +41,14 @@ def ensure_site_key(db: StudyDb) -> bytes:
         key = get_site_key(db)
         if key is not None:
             return key
-        key = secrets.token_bytes(KEY_BYTES)
+        key = secrets.token_bytes(SITE_KEY_BYTES)
         db.conn.execute("INSERT INTO settings (key, value) VALUES (?, ?)", [SETTING, key.hex()])
         audit.append(
             db,
             action="site_key.created",
             entity="settings",
             entity_id=SETTING,
-            payload={"key_id": key_id(key)},
+            payload={"key_id": site_key_id(key)},
         )
     return key
 
@@ -59,15 +59,15 @@ def install_site_key(db: StudyDb, key: bytes, *, replace: bool = False) -> bool:
     Returns False when this key is installed already. A different existing key is replaced only
     with `replace` (bundles signed with the old key are then refused); otherwise AlreadyExists.
     """
-    if len(key) != KEY_BYTES:
-        raise InvalidInput(f"a site key has {KEY_BYTES} bytes, not {len(key)}")
+    if len(key) != SITE_KEY_BYTES:
+        raise InvalidInput(f"a site key has {SITE_KEY_BYTES} bytes, not {len(key)}")
     with transaction(db):
         current = get_site_key(db)
         if current == key:
             return False
         if current is not None and not replace:
             raise AlreadyExists(
-                f"this database has another site key ({key_id(current)}): "
+                f"this database has another site key ({site_key_id(current)}): "
                 "replace it only on purpose (--replace)"
             )
         db.conn.execute(
@@ -81,8 +81,8 @@ def install_site_key(db: StudyDb, key: bytes, *, replace: bool = False) -> bool:
             entity="settings",
             entity_id=SETTING,
             payload={
-                "key_id": key_id(key),
-                "previous_key_id": key_id(current) if current is not None else None,
+                "key_id": site_key_id(key),
+                "previous_key_id": site_key_id(current) if current is not None else None,
             },
         )
     return True

@@ -12,10 +12,10 @@ import os
 import sqlite3
 from pathlib import Path
 
-from respine_desktop.storage.database import StudyDb
-from respine_desktop.storage.errors import AlreadyExists, BackupFailed, InvalidInput, WriteFailed
-from respine_desktop.storage.records import VerifyResult
-from respine_desktop.storage.verify import verify_database
+from respine_desktop.storage._database import StudyDb
+from respine_desktop.storage._errors import AlreadyExists, BackupFailed, InvalidInput, WriteFailed
+from respine_desktop.storage._records import VerifyResult
+from respine_desktop.storage._verify import verify_database
 
 
 def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from respine_desktop import clock, scoring
-from respine_desktop.storage.answers import choice_items
-from respine_desktop.storage.chosen_session import chosen_sql
-from respine_desktop.storage.database import StudyDb, new_id
-from respine_desktop.storage.errors import UnknownSession
-from respine_desktop.storage.records import Score
+from respine_desktop.storage._answers import choice_items
+from respine_desktop.storage._chosen_session import chosen_sql
+from respine_desktop.storage._database import StudyDb, new_id
+from respine_desktop.storage._errors import UnknownSession
+from respine_desktop.storage._records import Score
 
 _COLUMNS = (
     "id, session_id, instrument_id, method, scores, scoring_version, computed_at, "
-    "superseded_at, superseded_by"
+    "superseded_at, superseded_by, computed_by, device_id"
 )
 
 
@@ -79,18 +79,17 @@ def store(
     version = scoring_version()
     ids = []
     current: dict[str, list[str]] = {}
-    for old_id, old_method in db.conn.execute(
+    for row in db.conn.execute(
         "SELECT id, method FROM scores WHERE session_id=? AND instrument_id=? "
         "AND superseded_at IS NULL",
         [session_id, instrument_id],
     ):
-        current.setdefault(old_method, []).append(old_id)
+        current.setdefault(row["method"], []).append(row["id"])
     for method, values in computed.items():
         score_id = new_id()
         old = current.get(method, [])
         db.conn.execute(
-            f"INSERT INTO scores ({_COLUMNS}, computed_by, device_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
+            f"INSERT INTO scores ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
             [
                 score_id,
                 session_id,
@@ -112,17 +111,19 @@ def store(
     return ids
 
 
-def _score(row: tuple[Any, ...]) -> Score:
+def _score(row: sqlite3.Row) -> Score:
     return Score(
-        id=row[0],
-        session_id=row[1],
-        instrument_id=row[2],
-        method=row[3],
-        values=json.loads(row[4]),
-        scoring_version=row[5],
-        computed_at=row[6],
-        superseded_at=row[7],
-        superseded_by=row[8],
+        id=row["id"],
+        session_id=row["session_id"],
+        instrument_id=row["instrument_id"],
+        method=row["method"],
+        values=json.loads(row["scores"]),
+        scoring_version=row["scoring_version"],
+        computed_at=row["computed_at"],
+        superseded_at=row["superseded_at"],
+        superseded_by=row["superseded_by"],
+        computed_by=row["computed_by"],
+        device_id=row["device_id"],
     )
 
 
@@ -143,7 +144,7 @@ def subject_scores(db: StudyDb, subject_code: str) -> dict[str, list[Score]]:
 
     One session per visit: its chosen session (`chosen_session`), when two kiosks did it.
     """
-    from respine_desktop.storage.subjects import get_subject
+    from respine_desktop.storage._subjects import get_subject
 
     subject = get_subject(db, subject_code)
     rows = db.conn.execute(
@@ -155,5 +156,5 @@ def subject_scores(db: StudyDb, subject_code: str) -> dict[str, list[Score]]:
     ).fetchall()
     out: dict[str, list[Score]] = {code: [] for code in db.study.visit_codes}
     for row in rows:
-        out.setdefault(row[0], []).append(_score(row[1:]))
+        out.setdefault(row["visit_code"], []).append(_score(row))
     return {code: scores for code, scores in out.items() if scores}

@@ -7,6 +7,10 @@ power cut), ``foreign_keys=ON`` and a 5 s busy timeout. Write transactions start
 instead of failing with "database is locked" when a deferred transaction tries to upgrade its
 read lock. Nested writes use sqlite-utils' ``atomic()`` (savepoints) inside that transaction.
 
+Rows come back as `sqlite3.Row` (the connection's row factory) and are read by column name,
+never by position; a bulk read that builds many rows uses `plain_rows` and a named tuple whose
+fields are the columns it selects.
+
 ``durable=False`` (used only by the synthetic-data generator) sets ``synchronous=NORMAL``: in WAL
 mode a commit then survives a crash of the process but not a power cut, and costs no fsync.
 """
@@ -18,15 +22,16 @@ import os
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from sqlite_utils import Database
 
 from respine_desktop import __version__, clock
-from respine_desktop.storage import schema
-from respine_desktop.storage.errors import (
+from respine_desktop.storage import _schema as schema
+from respine_desktop.storage._errors import (
     AlreadyExists,
     DatabaseMissing,
     InvalidInput,
@@ -36,7 +41,7 @@ from respine_desktop.storage.errors import (
     SnapshotChanged,
     WriteFailed,
 )
-from respine_desktop.storage.records import DatabaseInfo
+from respine_desktop.storage._records import DatabaseInfo
 from respine_desktop.study import Study, load_study
 
 BUSY_TIMEOUT_MS = 5000
@@ -133,7 +138,7 @@ _STAMPED = ("subjects", "visits", "sessions", "answers", "scores", "audit_log")
 def state_stamp(db: StudyDb) -> tuple[int, ...]:
     """What identifies the study's current state for a reader (see `read_snapshot`)."""
     return tuple(
-        int(db.conn.execute(f"SELECT coalesce(max(rowid), 0) FROM {table}").fetchone()[0])
+        int(db.conn.execute(f"SELECT coalesce(max(rowid), 0) AS n FROM {table}").fetchone()["n"])
         for table in _STAMPED
     )
 
@@ -155,7 +160,7 @@ def read_snapshot(db: StudyDb, *, expect: tuple[int, ...] | None = None) -> Iter
             raise SnapshotChanged(f"{db.path}: the database changed while it was being read")
         yield
         return
-    was_query_only = bool(conn.execute("PRAGMA query_only").fetchone()[0])
+    was_query_only = bool(conn.execute("PRAGMA query_only").fetchone()["query_only"])
     conn.execute("BEGIN DEFERRED")
     conn.execute("PRAGMA query_only = ON")
     try:
@@ -197,17 +202,44 @@ def connect(path: Path, *, readonly: bool = False, durable: bool = True) -> sqli
         conn.execute("PRAGMA query_only=ON")
     else:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
     return conn
 
 
+def plain_rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+    """`sql` run on a cursor whose rows are plain tuples, for the bulk reads only.
+
+    Building a `sqlite3.Row` per row costs a hot read (an export's answers, a merge) measurably;
+    such a read selects the fields of a named tuple, in their order (`select_list`), and builds
+    the named tuple from each plain row, so that its rows are still read by name.
+    """
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor.execute(sql, params)
+
+
+def scalar(conn: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> Any:
+    """The one value of a query that selects one column (None if it finds no row)."""
+    row = conn.execute(sql, params).fetchone()
+    if row is None:
+        return None
+    (value,) = row  # one column: refused otherwise
+    return value
+
+
+def select_list(fields: Iterable[str], prefix: str = "") -> str:
+    """The SELECT list of the named-tuple fields `fields` (columns of the same names)."""
+    return ", ".join(f"{prefix}{f}" for f in fields)
+
+
 def _wrap(conn: sqlite3.Connection) -> Database:
     return Database(conn, execute_plugins=False, recursive_triggers=False)
 
 
-def inspect(path: Path) -> tuple[str, ...]:
+def inspect_database(path: Path) -> tuple[str, ...]:
     """The migrations applied to the RESPINE database at `path`, read without writing anything.
 
     Raises `DatabaseMissing` if there is no such file and `NotARespineDatabase` if it is not a
@@ -222,12 +254,14 @@ def inspect(path: Path) -> tuple[str, ...]:
     except sqlite3.DatabaseError as exc:
         raise NotARespineDatabase(f"{path}: not a RESPINE database ({exc})") from exc
     try:
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        tables = {
+            r["name"] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
         if not {"settings", schema.migrations.migrations_table} <= tables:
             raise NotARespineDatabase(f"{path}: not a RESPINE database")
         study = conn.execute("SELECT value FROM settings WHERE key='study_id'").fetchone()
         applied = tuple(
-            r[0]
+            r["name"]
             for r in conn.execute(
                 f"SELECT name FROM {schema.migrations.migrations_table} "
                 "WHERE migration_set=? ORDER BY rowid",
@@ -250,13 +284,13 @@ def inspect(path: Path) -> tuple[str, ...]:
 
 
 def _settings(sql: Database) -> dict[str, str]:
-    return {k: v for k, v in sql.execute("SELECT key, value FROM settings").fetchall()}
+    return {r["key"]: r["value"] for r in sql.execute("SELECT key, value FROM settings")}
 
 
 def _info(path: Path, sql: Database) -> DatabaseInfo:
     s = _settings(sql)
     applied = tuple(
-        r[0]
+        r["name"]
         for r in sql.execute(
             f"SELECT name FROM {schema.migrations.migrations_table} "
             "WHERE migration_set=? ORDER BY rowid",
@@ -277,7 +311,7 @@ def _info(path: Path, sql: Database) -> DatabaseInfo:
 def setting(db: StudyDb, key: str, default: str | None = None) -> str | None:
     """One value of the ``settings`` table."""
     row = db.conn.execute("SELECT value FROM settings WHERE key=?", [key]).fetchone()
-    return str(row[0]) if row else default
+    return str(row["value"]) if row else default
 
 
 def open_database(
@@ -293,12 +327,17 @@ def open_database(
     database raises `NotARespineDatabase` (and is not modified).
     """
     path = Path(path)
-    applied = inspect(path)
+    applied = inspect_database(path)
     conn = connect(path, readonly=readonly, durable=durable)
     sql = _wrap(conn)
     try:
         pending = len(schema.migration_names()) - len(applied)
-        if readonly and pending > 0:
+        missing = set(schema.migration_names()) - set(applied)
+        if readonly and missing and missing <= set(schema.VIEW_MIGRATIONS):
+            conn.execute("PRAGMA query_only=OFF")
+            schema.create_temp_views(conn)
+            conn.execute("PRAGMA query_only=ON")
+        elif readonly and pending > 0:
             raise SchemaTooOld(
                 f"{path}: written by an older version ({pending} schema upgrade(s) pending); "
                 "open it once with the application (`python main.py --db FILE`) to upgrade it"
@@ -339,7 +378,8 @@ def create_database(
 
     Refuses an existing path (`AlreadyExists`); on failure removes the file it created.
     """
-    from respine_desktop.storage import audit, staff
+    from respine_desktop.storage import _audit as audit
+    from respine_desktop.storage import _staff as staff
 
     path = Path(path)
     study = study or load_study()

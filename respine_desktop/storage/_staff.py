@@ -12,14 +12,15 @@ import hashlib
 import hmac
 import re
 import secrets
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from respine_desktop import clock
-from respine_desktop.storage import audit
-from respine_desktop.storage.database import StudyDb, new_id, setting, transaction
-from respine_desktop.storage.errors import (
+from respine_desktop.storage import _audit as audit
+from respine_desktop.storage._database import StudyDb, new_id, setting, transaction
+from respine_desktop.storage._errors import (
     AccountDisabled,
     AccountLocked,
     AlreadyExists,
@@ -28,7 +29,7 @@ from respine_desktop.storage.errors import (
     UnknownStaff,
     WrongPin,
 )
-from respine_desktop.storage.records import ROLES, Role, Staff
+from respine_desktop.storage._records import ROLES, Role, Staff
 
 PIN_FORMAT = re.compile(r"^[0-9]{4,8}\Z")
 USERNAME_FORMAT = re.compile(r"^[a-z][a-z0-9._-]{1,31}\Z")
@@ -105,16 +106,16 @@ def pin_matches(pin: str, stored: str) -> bool:
     return hmac.compare_digest(got, expected)
 
 
-def _staff(row: tuple[Any, ...]) -> Staff:
+def _staff(row: sqlite3.Row) -> Staff:
     return Staff(
-        id=row[0],
-        username=row[1],
-        role=cast(Role, row[2]),
-        active=bool(row[3]),
-        failed_attempts=row[4],
-        locked_until=row[5],
-        created_at=row[6],
-        created_by=row[7],
+        id=row["id"],
+        username=row["username"],
+        role=cast(Role, row["role"]),
+        active=bool(row["active"]),
+        failed_attempts=row["failed_attempts"],
+        locked_until=row["locked_until"],
+        created_at=row["created_at"],
+        created_by=row["created_by"],
     )
 
 
@@ -266,7 +267,7 @@ def authenticate(db: StudyDb, username: str, pin: str, policy: LoginPolicy | Non
                 payload={"reason": "unknown account", "typed_length": len(str(username))},
             )
         raise UnknownStaff(f"no staff account {username!r}")
-    account, stored = _staff(row[:-1]), str(row[-1])
+    account, stored = _staff(row), str(row["pin_hash"])
     now = clock.now()
     error: Exception | None = None
     # The slow hash runs outside the write transaction, so other writers are not held up.

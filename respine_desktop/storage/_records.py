@@ -6,7 +6,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 
 from respine_desktop.schedule import VisitState, VisitStatus, Window
 
@@ -130,9 +130,12 @@ class Session:
         return self.state != "submitted"
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """One answer row (append-only). `value` is an int code for choice items, mm for the VAS."""
+class Answer(NamedTuple):
+    """One answer row (append-only): the ``answers`` columns, in the table's order.
+
+    `value` is an int code for choice items, mm for the VAS. A named tuple, not a dataclass:
+    the exports read millions of them, built from rows that select exactly these fields.
+    """
 
     id: str
     session_id: str
@@ -165,6 +168,8 @@ class Score:
     computed_at: str
     superseded_at: str | None = None
     superseded_by: str | None = None
+    computed_by: str | None = None  # the staff whose correction caused it, None: the patient's
+    device_id: str = ""  # the device that computed it
 
     @property
     def current(self) -> bool:

@@ -8,6 +8,7 @@ rule to every subject of a site in one indexed query (`schedule.day0_bounds`).
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Collection
 from datetime import date, timedelta
@@ -20,13 +21,13 @@ from respine_desktop.schedule import (
     VisitState,
     VisitStatus,
 )
-from respine_desktop.storage import audit
-from respine_desktop.storage.chosen_session import chosen_sql
-from respine_desktop.storage.database import StudyDb, transaction
-from respine_desktop.storage.errors import InvalidInput, UnknownVisit, VisitNotAvailable
-from respine_desktop.storage.records import Staff, VisitRecord, WorklistEntry
-from respine_desktop.storage.staff import require
-from respine_desktop.storage.subjects import get_subject
+from respine_desktop.storage import _audit as audit
+from respine_desktop.storage._chosen_session import chosen_sql
+from respine_desktop.storage._database import StudyDb, transaction
+from respine_desktop.storage._errors import InvalidInput, UnknownVisit, VisitNotAvailable
+from respine_desktop.storage._records import Staff, VisitRecord, WorklistEntry
+from respine_desktop.storage._staff import require
+from respine_desktop.storage._subjects import get_subject
 from respine_desktop.study import Visit
 
 _VISIT_NAMESPACE = uuid.UUID("5b0c6f2e-7a4d-4f43-9a57-2f1d0e6c9a10")
@@ -54,11 +55,11 @@ def subject_visits(db: StudyDb, subject_code: str, on: date | None = None) -> li
     """
     subject = get_subject(db, subject_code)
     on = on or schedule.today()
-    stored: dict[str, tuple[Any, ...]] = {
-        r[1]: r
+    stored: dict[str, sqlite3.Row] = {
+        r["visit_code"]: r
         for r in db.conn.execute(
             "SELECT id, visit_code, state, actual_date, missed_reason, "
-            f"{chosen_sql('v.id')} FROM visits v WHERE subject_id=?",
+            f"{chosen_sql('v.id')} AS session_id FROM visits v WHERE subject_id=?",
             [subject.id],
         )
     }
@@ -66,7 +67,7 @@ def subject_visits(db: StudyDb, subject_code: str, on: date | None = None) -> li
     for visit in db.study.visits:
         window = schedule.visit_window(visit, subject.day0)
         row = stored.get(visit.code)
-        state = cast(VisitState, row[2]) if row else None
+        state = cast(VisitState, row["state"]) if row else None
         out.append(
             VisitRecord(
                 subject_id=subject.id,
@@ -75,10 +76,12 @@ def subject_visits(db: StudyDb, subject_code: str, on: date | None = None) -> li
                 window=window,
                 status=schedule.visit_status(window, on, state),
                 state=state,
-                visit_id=row[0] if row else None,
-                actual_date=date.fromisoformat(row[3]) if row and row[3] else None,
-                missed_reason=row[4] if row else None,
-                session_id=row[5] if row else None,
+                visit_id=row["id"] if row else None,
+                actual_date=(
+                    date.fromisoformat(row["actual_date"]) if row and row["actual_date"] else None
+                ),
+                missed_reason=row["missed_reason"] if row else None,
+                session_id=row["session_id"] if row else None,
             )
         )
     return out
@@ -156,10 +159,11 @@ def worklist(
     )
     order = {v.code: (n, v) for n, v in enumerate(db.study.visits)}
     rows = db.conn.execute(sql, params).fetchall()
-    rows.sort(key=lambda r: (r[1], order[r[3]][0]))
+    rows.sort(key=lambda r: (r["code"], order[r["visit"]][0]))
     out = []
     day0s: dict[str, date] = {}
-    for subject_id, code, day0_text, visit_code, status, session_id in rows:
+    for row in rows:
+        day0_text, visit_code = row["day0"], row["visit"]
         day0 = day0s.get(day0_text)
         if day0 is None:
             day0 = day0s[day0_text] = date.fromisoformat(day0_text)
@@ -167,16 +171,16 @@ def worklist(
         target = day0 + timedelta(days=visit.day)
         out.append(
             WorklistEntry(
-                subject_id,
-                code,
-                site,
-                day0,
-                visit_code,
-                status,
-                target,
-                target - timedelta(days=visit.window_before),
-                target + timedelta(days=visit.window_after),
-                session_id,
+                subject_id=row["id"],
+                subject_code=row["code"],
+                site_code=site,
+                day0=day0,
+                visit_code=visit_code,
+                status=row["status"],
+                target_date=target,
+                window_opens=target - timedelta(days=visit.window_before),
+                window_closes=target + timedelta(days=visit.window_after),
+                session_id=row["session_id"],
             )
         )
     return out

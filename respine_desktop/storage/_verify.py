@@ -26,17 +26,26 @@ import itertools
 import json
 import sqlite3
 from collections.abc import Iterator
+from functools import partial
+from operator import attrgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from respine_desktop.storage import schema, scores
-from respine_desktop.storage.answers import COLUMNS as ANSWER_COLUMNS
-from respine_desktop.storage.answers import digest
-from respine_desktop.storage.audit import COLUMNS as AUDIT_COLUMNS
-from respine_desktop.storage.audit import GENESIS, entry_hash
-from respine_desktop.storage.conflict_resolution import RESOLVED_ACTION
-from respine_desktop.storage.database import connect, inspect
-from respine_desktop.storage.records import VerifyResult
+from respine_desktop.storage import _schema as schema
+from respine_desktop.storage import _scores as scores
+from respine_desktop.storage._answers import ANSWER, digest
+from respine_desktop.storage._answers import COLUMNS as ANSWER_COLUMNS
+from respine_desktop.storage._audit import COLUMNS as AUDIT_COLUMNS
+from respine_desktop.storage._audit import GENESIS, entry_hash
+from respine_desktop.storage._conflict_resolution import RESOLVED_ACTION
+from respine_desktop.storage._database import (
+    connect,
+    inspect_database,
+    plain_rows,
+    scalar,
+    select_list,
+)
+from respine_desktop.storage._records import VerifyResult
 from respine_desktop.study import Study, load_study
 
 ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
@@ -60,7 +69,7 @@ def verify_database(path: str | Path, *, study: Study | None = None) -> VerifyRe
     ours; otherwise returns a result whose ``message`` is a one-line summary or the first problem.
     """
     path = Path(path)
-    inspect(path)
+    inspect_database(path)
     conn = connect(path, readonly=True)
     try:
         return verify_connection(conn, min_sections=(study or load_study()).odi_min_sections)
@@ -103,18 +112,21 @@ def verify_connection(conn: sqlite3.Connection, *, min_sections: int) -> VerifyR
 
 def _integrity(conn: sqlite3.Connection) -> None:
     rows = conn.execute("PRAGMA integrity_check").fetchall()
-    if [tuple(r) for r in rows] != [("ok",)]:
-        first = str(rows[0][0]).splitlines()[0]
+    if [r["integrity_check"] for r in rows] != ["ok"]:
+        first = str(rows[0]["integrity_check"]).splitlines()[0]
         more = f" (+{len(rows) - 1} more problems)" if len(rows) > 1 else ""
         raise _Bad(f"integrity check failed: {first}{more}")
     bad = conn.execute("PRAGMA foreign_key_check").fetchone()
     if bad is not None:
-        raise _Bad(f"foreign key check failed: {bad[0]} row {bad[1]} references a missing {bad[2]}")
+        raise _Bad(
+            f"foreign key check failed: {bad['table']} row {bad['rowid']} references a missing "
+            f"{bad['parent']}"
+        )
 
 
 def _chains(conn: sqlite3.Connection, stats: dict[str, int]) -> None:
     heads = {
-        r[0]: (int(r[1]), str(r[2]))
+        r["id"]: (int(r["audit_seq"]), str(r["audit_head"]))
         for r in conn.execute("SELECT id, audit_seq, audit_head FROM devices")
     }
     device: str | None = None
@@ -134,20 +146,8 @@ def _chains(conn: sqlite3.Connection, stats: dict[str, int]) -> None:
 
     cursor = conn.execute(f"SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY device_id, seq")
     for row in cursor:
-        (
-            entry_id,
-            dev,
-            seq,
-            at,
-            actor,
-            action,
-            subject_id,
-            entity,
-            entity_id,
-            payload,
-            prev_hash,
-            stored,
-        ) = row
+        entry_id, dev, seq, action = row["id"], row["device_id"], row["seq"], row["action"]
+        payload, stored = row["payload"], row["hash"]
         if dev != device:
             close_chain()
             if dev not in heads:
@@ -159,10 +159,20 @@ def _chains(conn: sqlite3.Connection, stats: dict[str, int]) -> None:
                 f"audit entry #{expected} of device {dev} is missing "
                 f"(found #{seq}, id {entry_id}, after #{expected - 1})"
             )
-        if prev_hash != prev:
+        if row["prev_hash"] != prev:
             raise _Bad(f"{_name(dev, seq, entry_id)}: prev_hash does not match entry #{seq - 1}")
         recomputed = entry_hash(
-            prev, entry_id, dev, seq, at, actor, action, subject_id, entity, entity_id, payload
+            prev,
+            entry_id,
+            dev,
+            seq,
+            row["at"],
+            row["actor"],
+            action,
+            row["subject_id"],
+            row["entity"],
+            row["entity_id"],
+            payload,
         )
         if recomputed != stored:
             raise _Bad(f"{_name(dev, seq, entry_id)}: content changed (hash mismatch)")
@@ -184,21 +194,17 @@ def _chains(conn: sqlite3.Connection, stats: dict[str, int]) -> None:
 def _check_answers(conn: sqlite3.Connection, entry: str, payload_text: str) -> int:
     payload: dict[str, Any] = json.loads(payload_text)
     listed = payload.get("answers") or []
+    # Each listed answer is [id, item_id, value] (the payload's stored format, not a row).
     ids = [a[0] for a in listed]
-    found = {
-        r[0]: r
-        for r in conn.execute(
-            f"SELECT {ANSWER_COLUMNS} FROM answers WHERE id IN ({', '.join('?' for _ in ids)})",
-            ids,
-        )
-    }
+    sql = f"SELECT {ANSWER_COLUMNS} FROM answers WHERE id IN ({', '.join('?' for _ in ids)})"
+    found = {r.id: r for r in map(ANSWER, plain_rows(conn, sql, ids))}
     rows = []
     for summary in listed:
         row = found.get(summary[0])
         if row is None:
             raise _Bad(f"answer {summary[0]} ({summary[1]}) recorded by {entry} is missing")
-        if [row[0], row[5], row[6]] != summary:
-            raise _Bad(f"answer {row[0]} ({row[5]}) differs from what {entry} recorded")
+        if [row.id, row.item_id, row.value] != summary:
+            raise _Bad(f"answer {row.id} ({row.item_id}) differs from what {entry} recorded")
         rows.append(row)
     if digest(rows) != payload.get("digest"):
         raise _Bad(f"answers recorded by {entry} were changed (digest mismatch)")
@@ -206,17 +212,15 @@ def _check_answers(conn: sqlite3.Connection, entry: str, payload_text: str) -> i
 
 
 def _answers_covered(conn: sqlite3.Connection, stats: dict[str, int]) -> None:
-    total = int(conn.execute("SELECT count(*) FROM answers").fetchone()[0])
+    total = int(scalar(conn, "SELECT count(*) FROM answers"))
     if total == stats["answers"]:
         return
     covered: set[str] = set()
-    for (payload,) in conn.execute(
-        "SELECT payload FROM audit_log WHERE action IN (?, ?)", ANSWER_ACTIONS
-    ):
-        covered.update(a[0] for a in json.loads(payload).get("answers") or [])
-    for answer_id, item_id in conn.execute("SELECT id, item_id FROM answers ORDER BY rowid"):
-        if answer_id not in covered:
-            raise _Bad(f"answer {answer_id} ({item_id}) has no audit entry")
+    for row in conn.execute("SELECT payload FROM audit_log WHERE action IN (?, ?)", ANSWER_ACTIONS):
+        covered.update(a[0] for a in json.loads(row["payload"]).get("answers") or [])
+    for row in conn.execute("SELECT id, item_id FROM answers ORDER BY rowid"):
+        if row["id"] not in covered:
+            raise _Bad(f"answer {row['id']} ({row['item_id']}) has no audit entry")
     raise _Bad(f"{stats['answers']} answers listed in the audit log but {total} stored")
 
 
@@ -237,7 +241,9 @@ def _has_choices(conn: sqlite3.Connection) -> bool:
 
 
 def _triggers(conn: sqlite3.Connection, choices: bool = True) -> None:
-    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")}
+    present = {
+        r["name"] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")
+    }
     for name in schema.TRIGGERS:
         if not choices and name.startswith("session_choices_"):
             continue
@@ -248,7 +254,8 @@ def _triggers(conn: sqlite3.Connection, choices: bool = True) -> None:
 # A choice row and the audit entry that recorded it, side by side.
 _CHOICES = (
     "SELECT c.id, c.visit_id, c.session_id, c.chosen_at, c.chosen_by, c.device_id, c.reason, "
-    "s.visit_id, l.id, l.device_id, l.seq, l.actor, l.payload "
+    "s.visit_id AS session_visit, l.id AS entry_id, l.device_id AS entry_device, l.seq, "
+    "l.actor, l.payload "
     "FROM session_choices c LEFT JOIN sessions s ON s.id = c.session_id "
     "LEFT JOIN audit_log l ON l.action = ? AND l.entity_id = c.id ORDER BY c.rowid"
 )
@@ -258,61 +265,85 @@ def _choices(conn: sqlite3.Connection) -> None:
     """Check 5: each choice row against its session and its audit entry, and back."""
     seen: set[str] = set()
     for row in conn.execute(_CHOICES, [RESOLVED_ACTION]):
-        choice, visit, session, at, by, device, reason, session_visit = row[:8]
-        entry_id, entry_device, seq, actor, text = row[8:]
+        choice, visit, session = row["id"], row["visit_id"], row["session_id"]
+        entry_id, entry_device, seq = row["entry_id"], row["entry_device"], row["seq"]
         name = f"session choice {choice}"
-        if session_visit != visit:
+        if row["session_visit"] != visit:
             raise _Bad(f"{name}: session {session} is not a session of visit {visit}")
         if entry_id is None:
             raise _Bad(f"{name} has no audit entry")
         if choice in seen:
             raise _Bad(f"{name} is recorded by more than one audit entry")
         seen.add(choice)
-        payload = json.loads(text)
+        payload = json.loads(row["payload"])
         recorded = (
             entry_device,
-            actor,
+            row["actor"],
             payload.get("session_id"),
             payload.get("chosen_at"),
             payload.get("device_id"),
             payload.get("reason"),
         )
-        if recorded != (device, by, session, at, device, reason):
+        device = row["device_id"]
+        if recorded != (device, row["chosen_by"], session, row["chosen_at"], device, row["reason"]):
             raise _Bad(f"{name} differs from what {_name(entry_device, seq, entry_id)} recorded")
-    for entry_id, device, seq, choice in conn.execute(
+    for row in conn.execute(
         "SELECT id, device_id, seq, entity_id FROM audit_log WHERE action=? "
         "ORDER BY device_id, seq",
         [RESOLVED_ACTION],
     ):
-        if choice not in seen:
-            raise _Bad(
-                f"session choice {choice} recorded by {_name(device, seq, entry_id)} is missing"
-            )
+        if row["entity_id"] not in seen:
+            entry = _name(row["device_id"], row["seq"], row["id"])
+            raise _Bad(f"session choice {row['entity_id']} recorded by {entry} is missing")
 
 
+class _StoredScore(NamedTuple):
+    """The columns of a current score row that check 6 compares."""
+
+    session_id: str
+    id: str
+    instrument_id: str
+    method: str
+    scores: str
+
+
+class _StoredValue(NamedTuple):
+    """The columns of an answer row that scoring reads."""
+
+    session_id: str
+    id: str
+    supersedes: str | None
+    instrument_id: str
+    item_id: str
+    value: float | None
+
+
+# Bulk reads (every score, every answer): plain rows of the named tuples' fields.
 _CURRENT_SCORES = (
-    "SELECT session_id, id, instrument_id, method, scores FROM scores "
+    f"SELECT {select_list(_StoredScore._fields)} FROM scores "
     "WHERE superseded_at IS NULL AND scoring_version=? ORDER BY session_id"
 )
 # Oldest first within a session, as `answers.current_rows` orders them (a later answer wins).
 _ANSWERS_BY_SESSION = (
-    "SELECT session_id, id, supersedes, instrument_id, item_id, value FROM answers "
-    "ORDER BY session_id, given_at, rowid"
+    f"SELECT {select_list(_StoredValue._fields)} FROM answers ORDER BY session_id, given_at, rowid"
 )
+_STORED_SCORE = partial(tuple.__new__, _StoredScore)
+_STORED_VALUE = partial(tuple.__new__, _StoredValue)
+_BY_SESSION = attrgetter("session_id")
 
 
 def _session_answers(
     conn: sqlite3.Connection,
 ) -> Iterator[tuple[str, list[tuple[str, str, float | None]]]]:
     """Each session's current answers as (instrument, item, value), oldest first, by session."""
-    for session_id, group in itertools.groupby(conn.execute(_ANSWERS_BY_SESSION), key=_first):
-        rows = list(group)
-        superseded = {r[2] for r in rows if r[2] is not None}
-        yield session_id, [(r[3], r[4], r[5]) for r in rows if r[1] not in superseded]
-
-
-def _first(row: tuple[Any, ...]) -> str:
-    return str(row[0])
+    rows = map(_STORED_VALUE, plain_rows(conn, _ANSWERS_BY_SESSION))
+    for session_id, group in itertools.groupby(rows, key=_BY_SESSION):
+        answers = list(group)
+        superseded = {r.supersedes for r in answers if r.supersedes is not None}
+        yield (
+            session_id,
+            [(r.instrument_id, r.item_id, r.value) for r in answers if r.id not in superseded],
+        )
 
 
 def _scores(conn: sqlite3.Connection, stats: dict[str, int], min_sections: int) -> None:
@@ -322,13 +353,15 @@ def _scores(conn: sqlite3.Connection, stats: dict[str, int], min_sections: int) 
     """
     answers = _session_answers(conn)
     pending: tuple[str, list[tuple[str, str, float | None]]] = ("", [])
-    score_rows = conn.execute(_CURRENT_SCORES, [scores.scoring_version()])
-    for session_id, group in itertools.groupby(score_rows, key=_first):
+    score_rows = map(_STORED_SCORE, plain_rows(conn, _CURRENT_SCORES, [scores.scoring_version()]))
+    for session_id, group in itertools.groupby(score_rows, key=_BY_SESSION):
         while pending[0] < session_id:
             pending = next(answers, (_AFTER_ALL, []))
         given = scores.scoring_input(pending[1] if pending[0] == session_id else [])
         computed: dict[str, dict[str, dict[str, float | None]]] = {}
-        for _, score_id, instrument_id, method, text in group:
+        for score in group:
+            score_id, instrument_id, method = score.id, score.instrument_id, score.method
+            text = score.scores
             if instrument_id not in computed:
                 try:
                     computed[instrument_id] = scores.compute(
@@ -357,7 +390,7 @@ def _score_problem(
         "WHERE s.id=?",
         [session_id],
     ).fetchone()
-    where = f"subject {found[0]} visit {found[1]}, " if found else ""
+    where = f"subject {found['code']} visit {found['visit_code']}, " if found else ""
     return (
         f"score {score_id} ({where}session {session_id}, instrument {instrument_id}, "
         f"method {method}) does not match its session's current answers"

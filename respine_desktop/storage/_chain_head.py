@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from respine_desktop.storage.database import StudyDb
+from respine_desktop.storage._database import StudyDb
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,9 +36,9 @@ class ChainHead:
 def audit_chain_head(db: StudyDb) -> ChainHead:
     """The current head of the audit chain(s) of `db` (reads only the ``devices`` table)."""
     rows = db.conn.execute("SELECT id, audit_seq, audit_head FROM devices ORDER BY id").fetchall()
-    chains = tuple((str(r[0]), int(r[1]), str(r[2])) for r in rows)
-    if len(chains) == 1:
-        head = chains[0][2]
+    chains = tuple((str(r["id"]), int(r["audit_seq"]), str(r["audit_head"])) for r in rows)
+    if len(rows) == 1:
+        head = str(rows[0]["audit_head"])
     else:
         text = "\n".join(f"{device}:{seq}:{digest}" for device, seq, digest in chains)
         head = hashlib.sha256(text.encode("utf-8")).hexdigest()

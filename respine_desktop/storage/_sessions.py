@@ -22,6 +22,7 @@ supersedes the previous one (the patient went back); after submission only `corr
 from __future__ import annotations
 
 import math
+import sqlite3
 from collections.abc import Iterable, Mapping
 from datetime import date
 from functools import cache
@@ -29,19 +30,19 @@ from typing import Any, cast
 
 from respine_desktop import __version__, clock, schedule
 from respine_desktop.instruments import Instrument, Item, load_instrument
-from respine_desktop.storage import audit, scores
-from respine_desktop.storage.answers import (
+from respine_desktop.storage import _audit as audit
+from respine_desktop.storage import _scores as scores
+from respine_desktop.storage._answers import (
     INSERT as INSERT_ANSWER,
 )
-from respine_desktop.storage.answers import (
+from respine_desktop.storage._answers import (
     current_rows,
     digest,
     item_index,
     row_to_answer,
 )
-from respine_desktop.storage.chosen_session import CHOSEN_BY_REVIEW
-from respine_desktop.storage.database import StudyDb, new_id, transaction
-from respine_desktop.storage.errors import (
+from respine_desktop.storage._database import StudyDb, new_id, transaction
+from respine_desktop.storage._errors import (
     InvalidAnswer,
     InvalidInput,
     NotFound,
@@ -50,50 +51,51 @@ from respine_desktop.storage.errors import (
     UnknownSession,
     VisitNotAvailable,
 )
-from respine_desktop.storage.records import (
+from respine_desktop.storage._records import (
     SKIPPED,
     Answer,
+    AnswerStatus,
     AnswerValue,
     Session,
     SessionState,
     Skipped,
     Staff,
 )
-from respine_desktop.storage.staff import CORRECTION_ROLES, require
-from respine_desktop.storage.subjects import get_subject
-from respine_desktop.storage.visits import set_visit_state, study_visit, visit_id
+from respine_desktop.storage._staff import CORRECTION_ROLES, require
+from respine_desktop.storage._subjects import get_subject
+from respine_desktop.storage._visits import set_visit_state, study_visit, visit_id
 
 APP_VERSION = __version__
 VAS_LINE_RANGE_MM = (10.0, 1000.0)
 _COLUMNS = (
     "x.id, x.subject_id, s.code, x.visit_id, x.visit_code, x.state, x.position, x.language, "
     "x.device_id, x.started_at, x.started_by, x.parked_at, x.parked_by, x.resumed_at, "
-    f"x.resumed_by, x.submitted_at, x.submitted_by, {CHOSEN_BY_REVIEW}"
+    "x.resumed_by, x.submitted_at, x.submitted_by, x.chosen_by_review"
 )
-_SELECT = f"SELECT {_COLUMNS} FROM sessions x JOIN subjects s ON s.id = x.subject_id"
+_SELECT = f"SELECT {_COLUMNS} FROM reviewed_sessions x JOIN subjects s ON s.id = x.subject_id"
 
 
-def _session(db: StudyDb, row: tuple[Any, ...]) -> Session:
+def _session(db: StudyDb, row: sqlite3.Row) -> Session:
     return Session(
-        id=row[0],
-        subject_id=row[1],
-        subject_code=row[2],
-        visit_id=row[3],
-        visit_code=row[4],
-        instruments=db.study.visit(row[4]).instruments,
-        state=cast(SessionState, row[5]),
-        position=row[6],
-        language=row[7],
-        device_id=row[8],
-        started_at=row[9],
-        started_by=row[10],
-        parked_at=row[11],
-        parked_by=row[12],
-        resumed_at=row[13],
-        resumed_by=row[14],
-        submitted_at=row[15],
-        submitted_by=row[16],
-        chosen_by_review=bool(row[17]),
+        id=row["id"],
+        subject_id=row["subject_id"],
+        subject_code=row["code"],
+        visit_id=row["visit_id"],
+        visit_code=row["visit_code"],
+        instruments=db.study.visit(row["visit_code"]).instruments,
+        state=cast(SessionState, row["state"]),
+        position=row["position"],
+        language=row["language"],
+        device_id=row["device_id"],
+        started_at=row["started_at"],
+        started_by=row["started_by"],
+        parked_at=row["parked_at"],
+        parked_by=row["parked_by"],
+        resumed_at=row["resumed_at"],
+        resumed_by=row["resumed_by"],
+        submitted_at=row["submitted_at"],
+        submitted_by=row["submitted_by"],
+        chosen_by_review=bool(row["chosen_by_review"]),
     )
 
 
@@ -199,7 +201,7 @@ def start_session(
         vid = visit_id(subject.id, visit_code)
         row = db.conn.execute("SELECT state FROM visits WHERE id=?", [vid]).fetchone()
         window = schedule.visit_window(visit, subject.day0)
-        status = schedule.visit_status(window, on, row[0] if row else None)
+        status = schedule.visit_status(window, on, row["state"] if row else None)
         if status == "not_yet_due":
             raise VisitNotAvailable(
                 f"{subject_code} {visit_code} is not due yet: its window opens on "
@@ -246,7 +248,7 @@ def _answer_row(db: StudyDb, session_id: str) -> tuple[str, str, str, int, str |
     ).fetchone()
     if row is None:
         raise UnknownSession(f"unknown session {session_id!r}")
-    return row[0], row[1], row[2], row[3], row[4]
+    return row["subject_id"], row["visit_code"], row["state"], row["position"], row["language"]
 
 
 def _open_row(db: StudyDb, session_id: str) -> tuple[str, str, str, int]:
@@ -256,7 +258,7 @@ def _open_row(db: StudyDb, session_id: str) -> tuple[str, str, str, int]:
     ).fetchone()
     if row is None:
         raise UnknownSession(f"unknown session {session_id!r}")
-    return row[0], row[1], row[2], row[3]
+    return row["subject_id"], row["visit_code"], row["state"], row["position"]
 
 
 def _prepare(
@@ -317,7 +319,7 @@ def _write_answers(
     reason: str | None = None,
     action: str = "answer.recorded",
     extra: Mapping[str, Any] | None = None,
-) -> list[tuple[Any, ...]]:
+) -> list[Answer]:
     """Insert answer rows (superseding current ones) and their one audit entry; in a transaction.
 
     An answer identical to the current one (value, status, language, line) is not written again.
@@ -325,39 +327,40 @@ def _write_answers(
     """
     conn = db.conn
     now = clock.now_iso()
-    out: list[tuple[Any, ...]] = []
-    written: list[tuple[Any, ...]] = []
+    out: list[Answer] = []
+    written: list[Answer] = []
     prepared = list(prepared)
     if len(prepared) == 1:
-        latest = {r[5]: r for r in current_rows(db, session_id, prepared[0][1].id)}
+        latest = {r.item_id: r for r in current_rows(db, session_id, prepared[0][1].id)}
     else:
-        latest = {r[5]: r for r in current_rows(db, session_id)}
+        latest = {r.item_id: r for r in current_rows(db, session_id)}
     for instrument, item, value, status, line in prepared:
         last = latest.get(item.id)
         if (
             last is not None
             and given_by is None
-            and (last[6], last[7], last[8], last[15]) == (value, status, language, line)
+            and (last.value, last.status, last.language, last.vas_line_mm)
+            == (value, status, language, line)
         ):
             out.append(last)
             continue
-        row = (
-            new_id(),
-            session_id,
-            instrument.id,
-            instrument.version,
-            instrument.checksum,
-            item.id,
-            value,
-            status,
-            language,
-            APP_VERSION,
-            db.device_id,
-            now,
-            given_by,
-            last[0] if last else None,
-            reason,
-            line,
+        row = Answer(
+            id=new_id(),
+            session_id=session_id,
+            instrument_id=instrument.id,
+            instrument_version=instrument.version,
+            instrument_checksum=instrument.checksum,
+            item_id=item.id,
+            value=value,
+            status=cast(AnswerStatus, status),
+            language=language,
+            app_version=APP_VERSION,
+            device_id=db.device_id,
+            given_at=now,
+            given_by=given_by,
+            supersedes=last.id if last else None,
+            reason=reason,
+            vas_line_mm=line,
         )
         written.append(row)
         out.append(row)
@@ -365,7 +368,7 @@ def _write_answers(
         conn.executemany(INSERT_ANSWER, written)
         payload: dict[str, Any] = {
             "session_id": session_id,
-            "answers": [[r[0], r[5], r[6]] for r in written],
+            "answers": [[r.id, r.item_id, r.value] for r in written],
             "digest": digest(written),
         }
         payload.update(extra or {})
@@ -373,7 +376,7 @@ def _write_answers(
             db,
             action=action,
             entity="answer",
-            entity_id=written[0][0] if len(written) == 1 else session_id,
+            entity_id=written[0].id if len(written) == 1 else session_id,
             subject_id=subject_id,
             actor=given_by,
             payload=payload,
@@ -572,11 +575,11 @@ def _score_and_store(
     session_id: str,
     instrument_ids: Iterable[str],
     computed_by: str | None,
-    rows: list[tuple[Any, ...]] | None = None,
+    rows: list[Answer] | None = None,
 ) -> dict[str, dict[str, dict[str, float | None]]]:
     """Score the current answers (`rows` if the caller just read them) and store the scores."""
     current = current_rows(db, session_id) if rows is None else rows
-    by_instrument = scores.scoring_input((r[2], r[5], r[6]) for r in current)
+    by_instrument = scores.scoring_input((r.instrument_id, r.item_id, r.value) for r in current)
     out = {}
     for instrument_id in instrument_ids:
         computed = scores.compute(
@@ -613,7 +616,7 @@ def submit_session(
             raise SessionStateError(f"session {session_id} is parked: resume it before submitting")
         instruments = db.study.visit(visit_code).instruments
         rows = current_rows(db, session_id)
-        done = {r[5] for r in rows}
+        done = {r.item_id for r in rows}
         missing = [
             item.id
             for instrument_id in instruments
@@ -626,7 +629,9 @@ def submit_session(
             )
             raise SessionIncomplete(f"session {session_id}: no answer for {shown}")
         if missing:
-            language = str(rows[-1][8]) if rows else _first_language(db, session_id, instruments)
+            language = (
+                str(rows[-1].language) if rows else _first_language(db, session_id, instruments)
+            )
             prepared = [
                 _prepare(db, visit_code, item_id, SKIPPED, language, None) for item_id in missing
             ]
@@ -664,8 +669,8 @@ def submit_session(
 
 def _first_language(db: StudyDb, session_id: str, instruments: Iterable[str]) -> str:
     row = db.conn.execute("SELECT language FROM sessions WHERE id=?", [session_id]).fetchone()
-    if row and row[0]:
-        return str(row[0])
+    if row and row["language"]:
+        return str(row["language"])
     common = set.intersection(*(set(languages(i)) for i in instruments))
     return "en" if "en" in common else sorted(common)[0]
 
@@ -693,7 +698,7 @@ def correct_answer(
         subject_id, visit_code, state, _ = _open_row(db, session_id)
         previous = current_rows(db, session_id, item_id) if isinstance(item_id, str) else []
         language = (
-            str(previous[-1][8])
+            str(previous[-1].language)
             if previous
             else _first_language(db, session_id, db.study.visit(visit_code).instruments)
         )
@@ -703,7 +708,7 @@ def correct_answer(
                 f"session {session_id} is not submitted: the patient answers it on the kiosk"
             )
         last = previous[-1] if previous else None
-        if last is not None and (last[6], last[7]) == (prepared[2], prepared[3]):
+        if last is not None and (last.value, last.status) == (prepared[2], prepared[3]):
             raise InvalidInput(f"{item_id}: the current answer has this value already")
         (row,) = _write_answers(
             db,
@@ -716,8 +721,8 @@ def correct_answer(
             action="answer.corrected",
             extra={
                 "reason": reason,
-                "old_value": last[6] if last else None,
-                "old_status": last[7] if last else None,
+                "old_value": last.value if last else None,
+                "old_status": last.status if last else None,
             },
         )
         instrument_id = prepared[0].id
@@ -733,7 +738,7 @@ def correct_answer(
                 "instrument_id": instrument_id,
                 "scores": computed,
                 "scoring_version": scores.scoring_version(),
-                "answer_id": row[0],
+                "answer_id": row.id,
             },
         )
     return row_to_answer(row)

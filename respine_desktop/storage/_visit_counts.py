@@ -16,7 +16,7 @@ from typing import Any
 
 from respine_desktop import schedule
 from respine_desktop.schedule import VISIT_STATUSES, VisitStatus
-from respine_desktop.storage.database import StudyDb
+from respine_desktop.storage._database import StudyDb
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +65,7 @@ def visit_status_counts(
         " CASE WHEN v.state IS NOT NULL THEN v.state "
         "  WHEN s.day0 > plan.latest THEN 'not_yet_due' "
         "  WHEN s.day0 >= plan.earliest THEN 'due' ELSE 'overdue' END AS status, "
-        " s.day0 < plan.earliest AS closed, count(*) "
+        " s.day0 < plan.earliest AS closed, count(*) AS n "
         "FROM subjects s CROSS JOIN plan "
         "LEFT JOIN visits v ON v.subject_id = s.id AND v.visit_code = plan.code "
         f"{where}"
@@ -74,7 +74,8 @@ def visit_status_counts(
     statuses: dict[str, dict[VisitStatus, int]] = {c: {} for c in db.study.visit_codes}
     closed: dict[str, int] = dict.fromkeys(db.study.visit_codes, 0)
     expected: dict[str, int] = dict.fromkeys(db.study.visit_codes, 0)
-    for code, status, is_closed, n in db.conn.execute(sql, params):
+    for row in db.conn.execute(sql, params):
+        code, status, is_closed, n = row["code"], row["status"], row["closed"], row["n"]
         if status not in VISIT_STATUSES:  # pragma: no cover - the schema's CHECK forbids it
             raise ValueError(f"visit {code}: unknown state {status!r} in the database")
         statuses[code][status] = statuses[code].get(status, 0) + int(n)

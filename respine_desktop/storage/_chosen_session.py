@@ -10,9 +10,10 @@ flagged conflict). Every reader then shows the same one, the *chosen* session:
   greater session id).
 
 Scores are read from the chosen session only, so a report never mixes instruments of two
-sittings. `CHOSEN_ORDER` is the rule in SQL (over ``sessions x``), `chosen_sql` the sub-query the
-bulk readers join on, `session_rank` the same rule for rows already in memory (which carry
-`CHOSEN_BY_REVIEW`, read in SQL, as their ``chosen_by_review``).
+sittings. The rule in SQL is the schema's view ``chosen_sessions`` (over ``reviewed_sessions``,
+whose ``chosen_by_review`` marks a visit's current reviewed choice; see `_schema`), `chosen_sql`
+the sub-query the bulk readers join on, `session_rank` the same rule for rows already in memory
+(which carry ``chosen_by_review``, read from ``reviewed_sessions``).
 """
 
 from __future__ import annotations
@@ -20,24 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol, TypeVar
 
-from respine_desktop.storage.database import StudyDb
-
-# 1 when the session (``sessions x``) is its visit's current reviewed choice, else 0.
-CHOSEN_BY_REVIEW = (
-    "(x.id IS (SELECT c.session_id FROM session_choices c WHERE c.visit_id = x.visit_id "
-    "ORDER BY c.chosen_at DESC, c.rowid DESC LIMIT 1))"
-)
-CHOSEN_ORDER = (
-    f"{CHOSEN_BY_REVIEW} DESC, "
-    "x.state = 'submitted' DESC, x.submitted_at DESC, x.started_at DESC, x.id DESC"
-)
+from respine_desktop.storage._database import StudyDb
 
 
 def chosen_sql(visit_id: str) -> str:
-    """A scalar sub-query: the chosen session id of the visit whose id is the SQL `visit_id`."""
+    """A scalar sub-query: the chosen session id of the visit whose id is the SQL `visit_id`
+    (through the view ``chosen_sessions``)."""
     return (
-        f"(SELECT x.id FROM sessions x WHERE x.visit_id = {visit_id} "
-        f"ORDER BY {CHOSEN_ORDER} LIMIT 1)"
+        f"(SELECT chosen.session_id FROM chosen_sessions chosen WHERE chosen.visit_id = {visit_id})"
     )
 
 
@@ -58,7 +49,7 @@ _S = TypeVar("_S", bound=_SessionLike)
 
 
 def session_rank(session: _SessionLike) -> tuple[bool, bool, str, str, str]:
-    """The sort key of the rule (`CHOSEN_ORDER`): the chosen session has the greatest key."""
+    """The sort key of the rule (the view ``chosen_sessions``): the chosen session's is greatest."""
     return (
         session.chosen_by_review,
         session.state == "submitted",
@@ -76,8 +67,8 @@ def choose_session(sessions: Iterable[_S]) -> _S | None:
 def chosen_session(db: StudyDb, subject_code: str, visit_code: str) -> str | None:
     """The id of the chosen session of a subject's visit, or None if the visit has no session."""
     row = db.conn.execute(
-        f"SELECT {chosen_sql('v.id')} FROM visits v JOIN subjects j ON j.id = v.subject_id "
+        f"SELECT {chosen_sql('v.id')} AS id FROM visits v JOIN subjects j ON j.id = v.subject_id "
         "WHERE j.code=? AND v.visit_code=?",
         [subject_code, visit_code],
     ).fetchone()
-    return str(row[0]) if row and row[0] is not None else None
+    return str(row["id"]) if row and row["id"] is not None else None

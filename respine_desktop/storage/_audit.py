@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
 from respine_desktop import clock
-from respine_desktop.storage.database import StudyDb, new_id, transaction
-from respine_desktop.storage.errors import UnknownSubject
-from respine_desktop.storage.records import AuditEntry
+from respine_desktop.storage._database import StudyDb, new_id, transaction
+from respine_desktop.storage._errors import UnknownSubject
+from respine_desktop.storage._records import AuditEntry
 
 GENESIS = "0" * 64
 # The action of a bundle import's entry (written by `bundle_merge`, read here for subject aliases).
@@ -89,7 +90,7 @@ def append(
     row = conn.execute(
         "SELECT audit_seq, audit_head FROM devices WHERE id=?", [db.device_id]
     ).fetchone()
-    seq, prev = int(row[0]) + 1, str(row[1])
+    seq, prev = int(row["audit_seq"]) + 1, str(row["audit_head"])
     entry_id = new_id()
     at = clock.now_iso()
     text = dumps(payload or {})
@@ -119,20 +120,20 @@ def append(
     return entry_id
 
 
-def _entry(row: tuple[Any, ...]) -> AuditEntry:
+def _entry(row: sqlite3.Row) -> AuditEntry:
     return AuditEntry(
-        id=row[0],
-        device_id=row[1],
-        seq=row[2],
-        at=row[3],
-        actor=row[4],
-        action=row[5],
-        subject_id=row[6],
-        entity=row[7],
-        entity_id=row[8],
-        payload=json.loads(row[9]),
-        prev_hash=row[10],
-        hash=row[11],
+        id=row["id"],
+        device_id=row["device_id"],
+        seq=row["seq"],
+        at=row["at"],
+        actor=row["actor"],
+        action=row["action"],
+        subject_id=row["subject_id"],
+        entity=row["entity"],
+        entity_id=row["entity_id"],
+        payload=json.loads(row["payload"]),
+        prev_hash=row["prev_hash"],
+        hash=row["hash"],
     )
 
 
@@ -150,7 +151,7 @@ def audit_entries(
         row = db.conn.execute("SELECT id FROM subjects WHERE code=?", [subject_code]).fetchone()
         if row is None:
             raise UnknownSubject(f"unknown subject {subject_code!r}")
-        ids = [row[0], *_subject_aliases(db, row[0])]
+        ids = [row["id"], *_subject_aliases(db, row["id"])]
         where.append(f"subject_id IN ({', '.join('?' * len(ids))})")
         params.extend(ids)
     if action is not None:
@@ -168,11 +169,11 @@ def audit_entries(
 def _subject_aliases(db: StudyDb, subject_id: str) -> list[str]:
     """Other devices' ids of this subject, recorded when a bundle import matched it by code."""
     aliases: list[str] = []
-    for (text,) in db.conn.execute(
+    for row in db.conn.execute(
         "SELECT payload FROM audit_log WHERE action=? AND payload LIKE '%\"subject_map\"%'",
         [BUNDLE_IMPORTED],
     ):
-        mapping = json.loads(text).get("subject_map") or {}
+        mapping = json.loads(row["payload"]).get("subject_map") or {}
         aliases += [kiosk for kiosk, hub in mapping.items() if hub == subject_id]
     return aliases
 

@@ -24,6 +24,8 @@ Design choices (see also `audit` for the hash chain):
 
 from __future__ import annotations
 
+import sqlite3
+
 from sqlite_utils import Database, Migrations
 
 MIGRATION_SET = "respine"
@@ -253,6 +255,50 @@ def m0003_session_choices(db: Database) -> None:
     choice (`conflict_resolution`, `bundle_merge`) and by `verify`.
     """
     db.executescript(_SESSION_CHOICES)
+
+
+# Shared SQL as views: every reader asks the same question the same way. Views hold no data:
+# bundles, `verify` and table digests cover the tables only (`TABLES`).
+_VIEWS_SQL = """
+CREATE {temp}VIEW reviewed_sessions AS
+SELECT x.rowid AS rowid, x.*, (
+    x.id IS (
+        SELECT c.session_id FROM session_choices c WHERE c.visit_id = x.visit_id
+        ORDER BY c.chosen_at DESC, c.rowid DESC LIMIT 1
+    )
+) AS chosen_by_review
+FROM sessions x;
+CREATE {temp}VIEW chosen_sessions AS
+SELECT v.id AS visit_id, (
+    SELECT x.id FROM reviewed_sessions x WHERE x.visit_id = v.id
+    ORDER BY x.chosen_by_review DESC, x.state = 'submitted' DESC, x.submitted_at DESC,
+        x.started_at DESC, x.id DESC
+    LIMIT 1
+) AS session_id
+FROM visits v;
+"""
+VIEWS: tuple[str, ...] = ("reviewed_sessions", "chosen_sessions")
+# Migrations that only add views: a read-only open of a file that lacks them makes them as
+# temporary views of its connection instead of asking for an upgrade (nothing to convert).
+VIEW_MIGRATIONS: tuple[str, ...] = ("0004_views",)
+
+
+@migrations(name="0004_views")
+def m0004_views(db: Database) -> None:
+    """The views of the chosen-session rule (`respine_desktop.storage._chosen_session`).
+
+    ``reviewed_sessions``: every ``sessions`` column (``rowid`` too) and ``chosen_by_review``,
+    1 when the session is its visit's current reviewed choice (`conflict_resolution`), else 0.
+    ``chosen_sessions``: each visit's chosen session (``visit_id``, ``session_id``).
+    """
+    db.executescript(_VIEWS_SQL.format(temp=""))
+
+
+def create_temp_views(conn: sqlite3.Connection) -> None:
+    """The views as temporary views of `conn` (a read-only open of a file without them)."""
+    for statement in _VIEWS_SQL.format(temp="TEMP ").split(";"):
+        if statement.strip():
+            conn.execute(statement)
 
 
 def migration_names() -> tuple[str, ...]:

@@ -9,20 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
-from functools import cache
-from typing import Any, cast
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache, partial
+from typing import Any
 
 from respine_desktop.instruments import Instrument, Item, load_instruments
-from respine_desktop.storage.database import StudyDb
-from respine_desktop.storage.errors import UnknownSession
-from respine_desktop.storage.records import Answer, AnswerStatus, AnswerValue
+from respine_desktop.storage._database import StudyDb, plain_rows, select_list
+from respine_desktop.storage._errors import UnknownSession
+from respine_desktop.storage._records import Answer
 
-COLUMNS = (
-    "id, session_id, instrument_id, instrument_version, instrument_checksum, item_id, value, "
-    "status, language, app_version, device_id, given_at, given_by, supersedes, reason, vas_line_mm"
-)
-INSERT = f"INSERT INTO answers ({COLUMNS}) VALUES ({', '.join('?' for _ in COLUMNS.split(','))})"
+COLUMNS = select_list(Answer._fields)
+"""The ``answers`` columns, in the order of `Answer`'s fields (and of the table)."""
+INSERT = f"INSERT INTO answers ({COLUMNS}) VALUES ({', '.join('?' for _ in Answer._fields)})"
+ANSWER = partial(tuple.__new__, Answer)
+"""An `Answer` from a plain row of `COLUMNS` (built in C: bulk reads)."""
 
 
 @cache
@@ -35,7 +35,10 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 def canonical(row: Iterable[Any]) -> str:
-    """The canonical text of one answer row (its columns in `COLUMNS` order, compact JSON)."""
+    """The canonical text of one answer row (its columns in `COLUMNS` order, compact JSON).
+
+    The audit log keeps digests of this text: it lists the values in the table's order, a
+    stored format that no name can replace."""
     return _ENCODER.encode(list(row))
 
 
@@ -51,33 +54,17 @@ def choice_items() -> frozenset[str]:
     return frozenset(i for i, (_, item) in item_index().items() if item.type == "choice")
 
 
-def row_to_answer(row: tuple[Any, ...]) -> Answer:
-    """An `Answer` from a row in `COLUMNS` order (choice codes back to int)."""
-    value = row[6]
-    if value is not None and row[5] in choice_items():
-        value = int(value)
-    # Positional: this runs for every answer returned, millions of times in the demo.
-    return Answer(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        row[4],
-        row[5],
-        cast(AnswerValue | None, value),
-        cast(AnswerStatus, row[7]),
-        row[8],
-        row[9],
-        row[10],
-        row[11],
-        row[12],
-        row[13],
-        row[14],
-        row[15],
-    )
+def row_to_answer(row: Answer) -> Answer:
+    """An answer as the API returns it, from the row as stored (choice codes back to int)."""
+    if row.value is not None and row.item_id in choice_items():
+        return row._replace(value=int(row.value))
+    return row
 
 
-_SESSION_ROWS = f"SELECT {COLUMNS}, rowid FROM answers WHERE session_id=?"
+def _stored(db: StudyDb, where: str, params: Sequence[Any]) -> list[Answer]:
+    """The stored answer rows matching `where`, oldest first (``given_at``, then ``rowid``)."""
+    sql = f"SELECT {COLUMNS} FROM answers WHERE {where} ORDER BY given_at, rowid"
+    return list(map(ANSWER, plain_rows(db.conn, sql, params)))
 
 
 def _check_session(db: StudyDb, session_id: str) -> None:
@@ -85,21 +72,19 @@ def _check_session(db: StudyDb, session_id: str) -> None:
         raise UnknownSession(f"unknown session {session_id!r}")
 
 
-def current_rows(db: StudyDb, session_id: str, item_id: str | None = None) -> list[tuple[Any, ...]]:
-    """The raw current rows (`COLUMNS` order) of a session or of one item, oldest first.
+def current_rows(db: StudyDb, session_id: str, item_id: str | None = None) -> list[Answer]:
+    """The current rows, as stored, of a session or of one item, oldest first.
 
     A row is current when no row of the session supersedes it. The rows of one session are few
     (about 50), so they are read through the (session, item) index and filtered here, which is
     several times faster than a correlated NOT EXISTS per row.
     """
     if item_id is None:
-        rows = db.conn.execute(_SESSION_ROWS, [session_id]).fetchall()
+        rows = _stored(db, "session_id=?", [session_id])
     else:
-        rows = db.conn.execute(_SESSION_ROWS + " AND item_id=?", [session_id, item_id]).fetchall()
-    superseded = {r[13] for r in rows if r[13] is not None}
-    current = [r for r in rows if r[0] not in superseded]
-    current.sort(key=lambda r: (r[11], r[16]))
-    return [r[:16] for r in current]
+        rows = _stored(db, "session_id=? AND item_id=?", [session_id, item_id])
+    superseded = {r.supersedes for r in rows if r.supersedes is not None}
+    return [r for r in rows if r.id not in superseded]
 
 
 def current_answers(db: StudyDb, session_id: str) -> dict[str, Answer]:
@@ -107,22 +92,21 @@ def current_answers(db: StudyDb, session_id: str) -> dict[str, Answer]:
     _check_session(db, session_id)
     out: dict[str, Answer] = {}
     for row in current_rows(db, session_id):
-        out[row[5]] = row_to_answer(row)  # a later row wins if two devices forked an item
+        out[row.item_id] = row_to_answer(row)  # a later row wins if two devices forked an item
     return out
 
 
 def answer_history(db: StudyDb, session_id: str, item_id: str | None = None) -> list[Answer]:
     """Every answer row of a session (or of one item), superseded ones included, oldest first."""
     _check_session(db, session_id)
-    sql = f"SELECT {COLUMNS} FROM answers WHERE session_id=?"
-    params: list[Any] = [session_id]
-    if item_id is not None:
-        sql += " AND item_id=?"
-        params.append(item_id)
-    return [row_to_answer(r) for r in db.conn.execute(sql + " ORDER BY given_at, rowid", params)]
+    if item_id is None:
+        rows = _stored(db, "session_id=?", [session_id])
+    else:
+        rows = _stored(db, "session_id=? AND item_id=?", [session_id, item_id])
+    return [row_to_answer(r) for r in rows]
 
 
 def get_answer(db: StudyDb, answer_id: str) -> Answer | None:
     """One answer row by id, or None."""
-    row = db.conn.execute(f"SELECT {COLUMNS} FROM answers WHERE id=?", [answer_id]).fetchone()
-    return row_to_answer(row) if row else None
+    rows = _stored(db, "id=?", [answer_id])
+    return row_to_answer(rows[0]) if rows else None

@@ -6,15 +6,15 @@ No name, birth date or contact data is accepted anywhere: the code is the only i
 from __future__ import annotations
 
 import re
+import sqlite3
 from datetime import date
-from typing import Any
 
 from respine_desktop import clock
-from respine_desktop.storage import audit
-from respine_desktop.storage.database import StudyDb, check_site_code, new_id, transaction
-from respine_desktop.storage.errors import AlreadyExists, InvalidInput, NotFound, UnknownSubject
-from respine_desktop.storage.records import Staff, Subject
-from respine_desktop.storage.staff import require
+from respine_desktop.storage import _audit as audit
+from respine_desktop.storage._database import StudyDb, check_site_code, new_id, transaction
+from respine_desktop.storage._errors import AlreadyExists, InvalidInput, NotFound, UnknownSubject
+from respine_desktop.storage._records import Staff, Subject
+from respine_desktop.storage._staff import require
 
 SUBJECT_CODE = re.compile(r"^RSP-([0-9A-Z]{2,8})-([0-9]{3,6})\Z")
 _COLUMNS = "id, code, site_code, day0, year_of_birth, created_at, created_by"
@@ -35,15 +35,15 @@ def check_subject_code(code: str, site_code: str | None = None) -> str:
     return code
 
 
-def row_to_subject(row: tuple[Any, ...]) -> Subject:
+def row_to_subject(row: sqlite3.Row) -> Subject:
     return Subject(
-        id=row[0],
-        code=row[1],
-        site_code=row[2],
-        day0=date.fromisoformat(row[3]),
-        year_of_birth=row[4],
-        created_at=row[5],
-        created_by=row[6],
+        id=row["id"],
+        code=row["code"],
+        site_code=row["site_code"],
+        day0=date.fromisoformat(row["day0"]),
+        year_of_birth=row["year_of_birth"],
+        created_at=row["created_at"],
+        created_by=row["created_by"],
     )
 
 
@@ -151,4 +151,4 @@ def add_site(db: StudyDb, site_code: str, *, staff: Staff) -> None:
 
 def list_sites(db: StudyDb) -> list[str]:
     """Every site code, sorted."""
-    return [r[0] for r in db.conn.execute("SELECT code FROM sites ORDER BY code")]
+    return [r["code"] for r in db.conn.execute("SELECT code FROM sites ORDER BY code")]

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from respine_desktop.storage.database import StudyDb
-from respine_desktop.storage.records import Counts, SessionCounts
+from respine_desktop.storage._database import StudyDb, scalar
+from respine_desktop.storage._records import Counts, SessionCounts
 
 
 def counts(db: StudyDb) -> Counts:
@@ -11,9 +11,12 @@ def counts(db: StudyDb) -> Counts:
     conn = db.conn
 
     def one(sql: str) -> int:
-        return int(conn.execute(sql).fetchone()[0])
+        return int(scalar(conn, sql))
 
-    by_state = dict(conn.execute("SELECT state, count(*) FROM sessions GROUP BY state").fetchall())
+    by_state = {
+        r["state"]: r["n"]
+        for r in conn.execute("SELECT state, count(*) AS n FROM sessions GROUP BY state")
+    }
     return Counts(
         subjects=one("SELECT count(*) FROM subjects"),
         visits=one("SELECT count(*) FROM visits"),

@@ -20,15 +20,15 @@ from dataclasses import dataclass
 from typing import Literal
 
 from respine_desktop.instruments import load_instrument
-from respine_desktop.storage.answers import current_answers
+from respine_desktop.storage._answers import current_answers
+from respine_desktop.storage._chosen_session import choose_session, session_rank
+from respine_desktop.storage._conflict_resolution import SessionChoice, current_choice
+from respine_desktop.storage._database import StudyDb
+from respine_desktop.storage._errors import UnknownSession, UnknownStaff
+from respine_desktop.storage._records import Answer, Session, SessionState
+from respine_desktop.storage._sessions import subject_sessions
+from respine_desktop.storage._staff import staff_by_id
 from respine_desktop.storage.bundle_merge import Conflict, list_conflicts
-from respine_desktop.storage.chosen_session import choose_session, session_rank
-from respine_desktop.storage.conflict_resolution import SessionChoice, current_choice
-from respine_desktop.storage.database import StudyDb
-from respine_desktop.storage.errors import UnknownSession, UnknownStaff
-from respine_desktop.storage.records import Answer, Session, SessionState
-from respine_desktop.storage.sessions import subject_sessions
-from respine_desktop.storage.staff import staff_by_id
 
 Reason = Literal[
     "chosen_by_review",
@@ -165,7 +165,7 @@ def _reason(chosen: Session | None, others: Sequence[Session]) -> Reason:
 
 def _device_label(db: StudyDb, device_id: str) -> str | None:
     row = db.conn.execute("SELECT label FROM devices WHERE id=?", [device_id]).fetchone()
-    return str(row[0]) if row and row[0] is not None else None
+    return str(row["label"]) if row and row["label"] is not None else None
 
 
 def _username(db: StudyDb, staff_id: str | None) -> str | None:
@@ -233,8 +233,9 @@ def _review(reads: _Reads, conflict: Conflict) -> ConflictReview:
     order += sorted({i for given in answers for i in given} - set(order))
     items = []
     for item_id in order:
-        row = tuple(given.get(item_id) for given in answers)
-        items.append(ItemComparison(item_id, row, any(not _same(row[0], a) for a in row[1:])))
+        first, *rest = given_by_version = tuple(given.get(item_id) for given in answers)
+        differs = any(not _same(first, a) for a in rest)
+        items.append(ItemComparison(item_id, given_by_version, differs))
     versions = []
     for n, (session, given) in enumerate(zip(sessions, answers, strict=True)):
         differing = sum(1 for i in items if any(not _same(i.answers[n], a) for a in i.answers))

@@ -15,23 +15,23 @@ scores), and only among the visit's own sessions. Choices travel to other hubs i
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
-from typing import Any
 
 from respine_desktop import clock
-from respine_desktop.storage import audit
-from respine_desktop.storage.chosen_session import chosen_sql
-from respine_desktop.storage.database import StudyDb, new_id, transaction
-from respine_desktop.storage.errors import (
+from respine_desktop.storage import _audit as audit
+from respine_desktop.storage._chosen_session import chosen_sql
+from respine_desktop.storage._database import StudyDb, new_id, transaction
+from respine_desktop.storage._errors import (
     InvalidInput,
     SessionStateError,
     UnknownSession,
     UnknownVisit,
 )
-from respine_desktop.storage.records import Role, Staff
-from respine_desktop.storage.staff import require
-from respine_desktop.storage.subjects import get_subject
-from respine_desktop.storage.visits import study_visit, visit_id
+from respine_desktop.storage._records import Role, Staff
+from respine_desktop.storage._staff import require
+from respine_desktop.storage._subjects import get_subject
+from respine_desktop.storage._visits import study_visit, visit_id
 
 RESOLUTION_ROLES: tuple[Role, ...] = ("investigator", "admin")
 RESOLVED_ACTION = "conflict.resolved"
@@ -59,8 +59,17 @@ class SessionChoice:
     chosen_by_username: str | None = None
 
 
-def _choice(row: tuple[Any, ...]) -> SessionChoice:
-    return SessionChoice(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
+def _choice(row: sqlite3.Row) -> SessionChoice:
+    return SessionChoice(
+        id=row["id"],
+        visit_id=row["visit_id"],
+        session_id=row["session_id"],
+        chosen_at=row["chosen_at"],
+        chosen_by=row["chosen_by"],
+        device_id=row["device_id"],
+        reason=row["reason"],
+        chosen_by_username=row["username"],
+    )
 
 
 _SELECT = (
@@ -118,16 +127,18 @@ def resolve_conflict(
         ).fetchone()
         if row is None:
             raise UnknownSession(f"unknown session {session_id!r}")
-        if row[0] != vid:
+        if row["visit_id"] != vid:
             raise InvalidInput(
                 f"session {session_id} is not a session of {subject_code} {visit_code}"
             )
-        if row[1] != "submitted":
+        if row["state"] != "submitted":
             raise SessionStateError(
                 f"session {session_id} is not submitted: only a submitted version can count"
             )
         sessions = int(
-            db.conn.execute("SELECT count(*) FROM sessions WHERE visit_id=?", [vid]).fetchone()[0]
+            db.conn.execute(
+                "SELECT count(*) AS n FROM sessions WHERE visit_id=?", [vid]
+            ).fetchone()["n"]
         )
         if sessions < 2:
             raise InvalidInput(
@@ -139,7 +150,7 @@ def resolve_conflict(
                 f"session {session_id} is the version chosen for {subject_code} {visit_code} "
                 "already"
             )
-        counted = db.conn.execute(f"SELECT {chosen_sql('?')}", [vid]).fetchone()[0]
+        counted = db.conn.execute(f"SELECT {chosen_sql('?')} AS id", [vid]).fetchone()["id"]
         choice_id, now = new_id(), clock.now_iso()
         db.conn.execute(
             f"INSERT INTO session_choices ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -1,0 +1,113 @@
+"""The public face of `respine_desktop.storage`: its documented API is `__all__`, internals stay in.
+
+The package docstring and each public submodule's docstring list their API in a ``Public API``
+section (one ``- `name`...`` line per name); that list must equal the module's `__all__`, and
+every name must exist. No module outside storage imports an internal (``_``-prefixed) storage
+module, except the tests and benchmarks below that exercise internals on purpose.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from respine_desktop import storage
+
+ROOT = Path(__file__).resolve().parents[2]
+PUBLIC_SUBMODULES = ("respine_desktop.storage.export_reads", "respine_desktop.storage.bundle_merge")
+
+# Tests and benchmarks that work on storage internals on purpose, with what they use them for.
+INTERNALS_ALLOWED = {
+    "bench/storage.py": "raw insert rates: the answers' columns, the bare schema",
+    "tests/storage/test_storage_schema.py": "the migrations themselves",
+    "tests/storage/test_storage_staff.py": "PIN hashing and the username and PIN formats",
+    "tests/storage/test_storage_audit.py": "forging an entry's hash, the protective triggers",
+    "tests/storage/test_conflict_resolution.py": "the schema an upgrade brings",
+    "tests/storage/test_storage_views.py": "the views the schema defines",
+    "tests/cli/test_cli_db.py": "the protective triggers a verify checks",
+    "tests/reports/test_reports_cli.py": "how many migrations an old file lacks",
+    "tests/support/storage.py": "databases of an older schema",
+    "tests/support/exports.py": "table digests over every table of the schema",
+}
+
+
+def documented(module: ModuleType) -> list[str]:
+    """The names listed in the ``Public API`` section of a module's docstring."""
+    doc = module.__doc__ or ""
+    assert "\nPublic API\n----------\n" in doc, f"{module.__name__}: no Public API section"
+    section = doc.split("\nPublic API\n----------\n", 1)[1]
+    section = re.split(r"\n[^\n]+\n-+\n", section, maxsplit=1)[0]  # up to the next section
+    return re.findall(r"^- `(\w+)", section, flags=re.MULTILINE)
+
+
+def documented_submodules() -> list[str]:
+    doc = storage.__doc__ or ""
+    section = doc.split("\nPublic submodules\n-----------------\n", 1)[1]
+    return re.findall(r"^- `([\w.]+)`", section, flags=re.MULTILINE)
+
+
+@pytest.mark.parametrize("name", ["respine_desktop.storage", *PUBLIC_SUBMODULES])
+def test_documented_api_is_all(name: str) -> None:
+    module = importlib.import_module(name)
+    names = documented(module)
+    assert len(names) == len(set(names)), f"{name}: a name is documented twice"
+    assert sorted(names) == sorted(module.__all__)
+    for attribute in module.__all__:
+        assert hasattr(module, attribute), f"{name}.{attribute} does not exist"
+        assert not attribute.startswith("_")
+
+
+def test_public_submodules_are_the_documented_ones() -> None:
+    assert documented_submodules() == list(PUBLIC_SUBMODULES)
+    package = Path(storage.__file__).parent
+    public = {
+        f"respine_desktop.storage.{p.stem}"
+        for p in package.glob("*.py")
+        if not p.stem.startswith("_")
+    }
+    assert public == set(PUBLIC_SUBMODULES)
+
+
+def _storage_imports(tree: ast.AST) -> list[tuple[int, str]]:
+    """Every storage module (or name imported from a storage module) an AST imports."""
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.lineno, node.module))
+            found += [(node.lineno, f"{node.module}.{a.name}") for a in node.names]
+    return [(n, m) for n, m in found if m.startswith("respine_desktop.storage.")]
+
+
+def _sources() -> list[Path]:
+    files = [ROOT / "main.py"]
+    for folder in ("respine_desktop", "ui", "tests", "bench"):
+        files += sorted((ROOT / folder).rglob("*.py"))
+    inside = ROOT / "respine_desktop" / "storage"
+    return [f for f in files if inside not in f.parents]
+
+
+def test_no_module_outside_storage_imports_its_internals() -> None:
+    offenders = []
+    for path in _sources():
+        relative = path.relative_to(ROOT).as_posix()
+        if relative in INTERNALS_ALLOWED:
+            continue
+        for line, name in _storage_imports(ast.parse(path.read_text(), str(path))):
+            parts = name.split(".")[2:]
+            if any(p.startswith("_") for p in parts):
+                offenders.append(f"{relative}:{line}: {name}")
+    assert offenders == []
+
+
+def test_the_allowed_internal_imports_are_still_needed() -> None:
+    for relative in INTERNALS_ALLOWED:
+        tree = ast.parse((ROOT / relative).read_text())
+        names = [m for _, m in _storage_imports(tree)]
+        assert any(p.startswith("_") for m in names for p in m.split(".")[2:]), relative
