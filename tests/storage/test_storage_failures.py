@@ -5,22 +5,12 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from respine_desktop import storage
 from respine_desktop.storage import StudyDb
-from tests.support.storage import ROOT, coord, env, row_counts, subject_db
-
-SUBJECT = "RSP-01-001"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[StudyDb]:
-    with subject_db(tmp_path / "study.db", SUBJECT) as database:
-        yield database
+from tests.support.storage import ROOT, SUBJECT, coord, env, row_counts
 
 
 def test_a_write_blocked_past_the_busy_timeout_is_a_storage_error(db: StudyDb) -> None:

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from respine_desktop import storage
 from respine_desktop.storage import StudyDb
-from tests.support.storage import coord, full_visit, row_counts, subject_db
-
-SUBJECT = "RSP-01-001"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[StudyDb]:
-    with subject_db(tmp_path / "study.db", SUBJECT) as database:
-        yield database
+from tests.support.storage import SUBJECT, coord, full_visit, row_counts
 
 
 def test_set_position_moves_the_resume_point_without_answers_or_audit(db: StudyDb) -> None:

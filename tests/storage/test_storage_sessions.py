@@ -5,9 +5,7 @@ Every refused call must leave the database exactly as it was (row counts checked
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -15,22 +13,14 @@ from respine_desktop import scoring, storage
 from respine_desktop.storage import SKIPPED, StudyDb
 from tests.support.storage import (
     NOW,
+    SUBJECT,
     TODAY,
     coord,
     fixed_clock,
     full_visit,
     inv,
     row_counts,
-    subject_db,
 )
-
-SUBJECT = "RSP-01-001"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[StudyDb]:
-    with subject_db(tmp_path / "study.db", SUBJECT) as database:
-        yield database
 
 
 def started(db: StudyDb) -> storage.Session:

@@ -22,6 +22,7 @@ INV_PIN = "13579"
 # A fixed "now" for the tests: every stored time comes from the clock.
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 TODAY = date(2026, 3, 2)
+SUBJECT = "RSP-01-001"  # the subject of the storage tests' `db` fixture
 TABLES = ("subjects", "visits", "sessions", "answers", "scores", "audit_log", "staff")
 
 
