@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from PySide6.QtCore import Qt
+
 from respine_desktop import storage
 from respine_desktop.i18n import t
 from respine_desktop.schedule import ACTIONABLE
@@ -134,6 +136,8 @@ class PatientFlow:
         staff_button = button(
             t(lang, "kiosk.staff_button"), "quiet", name=t(lang, "kiosk.staff_button_name")
         )
+        # Never the focus (no focus ring drawing the patient's eye to the exit); staff tap it.
+        staff_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         staff_button.clicked.connect(lambda: self.host.show_pin(leaving_patient=True))
         page.header.addWidget(staff_button)
         self.host.show_patient_page(page)
