@@ -52,6 +52,7 @@ from ui.console.layout import TAB_MARGIN
 from ui.console.texts import local_time, visit_label
 from ui.widgets.page import button, label
 from ui.widgets.signals import emit
+from ui.widgets.touch_scroll import touch_scroll
 
 
 class ConflictsView(QWidget):
@@ -161,6 +162,7 @@ class ConflictsView(QWidget):
         self.items = QTableWidget()
         self.items.setObjectName("conflictItems")
         self.items.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        touch_scroll(self.items)
         details.addWidget(self.items, 3)
         details.addStretch(0)  # the room of the hidden items while the reason form is open
         column.addWidget(self.detail, 5)

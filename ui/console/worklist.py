@@ -49,6 +49,7 @@ from ui.console.missed import MissedPanel
 from ui.console.texts import STATUS_COLOURS, status_colour, status_text, visit_label
 from ui.widgets.page import button, label
 from ui.widgets.signals import emit
+from ui.widgets.touch_scroll import touch_scroll
 
 STATUS_ROLE = Qt.ItemDataRole.UserRole
 FIXED_COLUMNS = 2  # subject, day 0
@@ -180,6 +181,7 @@ class WorklistView(QWidget):
         self.table.setObjectName("worklist")
         self.table.setAccessibleName(t(lang, "console.worklist.title"))
         self.table.setModel(self.model)
+        touch_scroll(self.table)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QLabel, QLayout, QWidget
 
+from ui.widgets.touch_scroll import stop_touch_scroll, touch_scroll
 from ui.widgets.units import mm
 
 if TYPE_CHECKING:
@@ -118,6 +119,8 @@ class ItemFitter:
         self._busy = False
         assert page.scroll_area is not None
         self.area = page.scroll_area
+        # A drag on an item page marks the VAS: it scrolls only in the last resort.
+        stop_touch_scroll(self.area)
         bar = self.area.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_scrolled)
@@ -139,6 +142,11 @@ class ItemFitter:
                 if self.fits():
                     fitted = True
                     break
+            if fitted != (not self.scrolling):
+                if fitted:
+                    stop_touch_scroll(self.area)
+                else:
+                    touch_scroll(self.area, by_design=False)
             self.scrolling = not fitted
             if to_top or not self.scrolling:
                 self.area.verticalScrollBar().setValue(0)

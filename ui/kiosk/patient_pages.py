@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout
 from respine_desktop.i18n import t
 from ui.widgets.page import Page, button, label
 from ui.widgets.signals import emit
+from ui.widgets.touch_scroll import touch_scroll
 from ui.widgets.units import mm
 
 if TYPE_CHECKING:  # the session (and storage behind it) load after the first screen
@@ -83,6 +84,8 @@ class ReviewPage(Page):
     ) -> None:
         super().__init__(t(lang, "kiosk.review.title"), scroll=True)
         self.lang = lang
+        assert self.scroll_area is not None
+        touch_scroll(self.scroll_area)
         self.add(label(t(lang, "kiosk.review.title"), "title"))
         self.add(label(t(lang, "kiosk.review.hint"), "hint"))
         self.change_buttons: list[QPushButton] = []

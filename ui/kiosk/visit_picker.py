@@ -11,6 +11,7 @@ from respine_desktop.i18n import t
 from ui.widgets.fields import line_edit
 from ui.widgets.page import Page, button, label
 from ui.widgets.signals import emit
+from ui.widgets.touch_scroll import touch_scroll
 from ui.widgets.units import mm
 
 CODE_ROLE = Qt.ItemDataRole.UserRole
@@ -20,8 +21,8 @@ def _list(name: str) -> QListWidget:
     widget = QListWidget()
     widget.setAccessibleName(name)
     widget.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    widget.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
     widget.setWordWrap(True)
+    touch_scroll(widget)
     return widget
 
 
