@@ -73,16 +73,21 @@ def describe(widget: QWidget) -> str:
 def visible_rect(widget: QWidget, window: QWidget) -> tuple[QRect, QRect]:
     """(`widget`'s rectangle, its part left visible by its ancestors), in window coordinates.
 
-    The viewport of a list that scrolls by design clips only at its sides."""
+    In a list that scrolls by design only the part of `widget` within the list's rows shown
+    now must be visible (both rectangles are cut to them; empty: scrolled out of view)."""
     full = QRect(widget.mapTo(window, widget.rect().topLeft()), widget.size())
     shown = QRect(full)
     parent = widget.parentWidget()
     while parent is not None:
         clip = QRect(parent.mapTo(window, parent.rect().topLeft()), parent.size())
         area = parent.parentWidget()
-        by_design = isinstance(area, QAbstractScrollArea) and scrolls_by_design(area)
-        if by_design and isinstance(area, QAbstractScrollArea) and parent is area.viewport():
-            clip = QRect(clip.left(), shown.top(), clip.width(), shown.height())
+        if (
+            isinstance(area, QAbstractScrollArea)
+            and parent is area.viewport()
+            and scrolls_by_design(area)
+        ):
+            rows = QRect(full.left(), clip.top(), full.width(), clip.height())
+            full, shown = full.intersected(rows), shown.intersected(rows)
         shown = shown.intersected(clip)
         if parent is window:
             break
@@ -124,8 +129,10 @@ def fit_problems(window: QWidget) -> list[str]:
         if not isinstance(widget, CHECKED):
             continue
         full, shown = visible_rect(widget, window)
-        if full.isEmpty():
+        if widget.width() <= 0 or widget.height() <= 0:
             problems.append(f"squeezed to nothing: {describe(widget)}")
+        elif full.isEmpty():
+            continue  # scrolled out of view in a list meant to scroll
         elif shown != full:
             hidden = full.height() * full.width() - shown.height() * shown.width()
             where = "outside the visible area" if shown.isEmpty() else "clipped"

@@ -70,8 +70,11 @@ class SubjectView(QWidget):
         column.addWidget(self.error)
         self.reload()
 
-    def _header(self) -> QHBoxLayout:
+    def _header(self) -> QVBoxLayout:
+        # Two rows: the subject, then the PDF buttons (one row is wider than a portrait tablet).
+        rows = QVBoxLayout()
         row = QHBoxLayout()
+        rows.addLayout(row)
         back = button(t(self.lang, "console.subject.back"))
         back.clicked.connect(self.closed)
         self.back_button = back
@@ -86,8 +89,11 @@ class SubjectView(QWidget):
             default_name=lambda: f"RESPINE_{self.subject_code}_{date.today().isoformat()}.pdf",
             make=lambda out: patient_pdf_work(self.db.path, self.subject_code, out),
         )
-        row.addWidget(self.pdf)
-        return row
+        pdf_row = QHBoxLayout()
+        pdf_row.addStretch(1)
+        pdf_row.addWidget(self.pdf)
+        rows.addLayout(pdf_row)
+        return rows
 
     def _scores_tab(self) -> QWidget:
         tab = QWidget()

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtWidgets import QLabel, QLayout, QWidget
 
 from ui.widgets.touch_scroll import stop_touch_scroll, touch_scroll
@@ -35,6 +36,7 @@ FLOOR_PT = {"question": 21.0, "stem": 16.0, "instrument": 14.0, "choice": 17.0}
 TYPE_STEP = 0.06
 # Layout may differ from the computed height by a few pixels (rounding): keep a margin.
 SLACK_PX = 4
+_NO_BAR = Qt.ScrollBarPolicy.ScrollBarAlwaysOff
 
 _SELECTORS = {
     "question": 'QLabel[role="question"]',
@@ -100,7 +102,7 @@ def levels(natural: dict[str, float]) -> list[FitLevel]:
     return result
 
 
-class ItemFitter:
+class ItemFitter(QObject):
     """Applies the fit rule to an `ItemPage` (see the module's docstring).
 
     `level` is the level in force, `scrolling` whether even the last level did not fit (then
@@ -108,6 +110,7 @@ class ItemFitter:
     """
 
     def __init__(self, page: ItemPage) -> None:
+        super().__init__(page)
         self.page = page
         self.natural: dict[str, float] | None = None
         self.levels: list[FitLevel] = []
@@ -119,11 +122,23 @@ class ItemFitter:
         self._busy = False
         assert page.scroll_area is not None
         self.area = page.scroll_area
+        # The scroll area scrolls when the body's minimum height exceeds its own, and the
+        # minimum of a wrapped label is its height at some narrow width: let the height for
+        # the real width (what `fits` measures) alone decide.
+        page.body.setMinimumHeight(1)
         # A drag on an item page marks the VAS: it scrolls only in the last resort.
         stop_touch_scroll(self.area)
+        # Whatever changes the room for the answers (the window, the header, the skip panel)
+        # resizes the scroll area: fit again then.
+        self.area.installEventFilter(self)
         bar = self.area.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_scrolled)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.area and event.type() == QEvent.Type.Resize:
+            self.fit()
+        return False
 
     def fit(self, *, to_top: bool = False) -> None:
         """Choose the roomiest level at which the page fits (when it is on screen)."""
@@ -135,7 +150,9 @@ class ItemFitter:
             if self.natural is None:
                 self.natural = natural_sizes()
                 self.levels = levels(self.natural)
+            was_scrolling = self.scrolling
             page.more_cue.hide()
+            self.area.setVerticalScrollBarPolicy(_NO_BAR)
             fitted = False
             for level in self.levels:
                 self._apply(level)
@@ -148,12 +165,16 @@ class ItemFitter:
                 else:
                     touch_scroll(self.area, by_design=False)
             self.scrolling = not fitted
+            # A scroll bar left over from a roomier level would narrow the text and re-wrap it.
+            self.area.setVerticalScrollBarPolicy(
+                Qt.ScrollBarPolicy.ScrollBarAsNeeded if self.scrolling else _NO_BAR
+            )
             if to_top or not self.scrolling:
                 self.area.verticalScrollBar().setValue(0)
-            if to_top:
-                self.seen_all = not self.scrolling
-            elif not self.scrolling:
+            if not self.scrolling:
                 self.seen_all = True
+            elif to_top or not was_scrolling:
+                self.seen_all = False  # until the patient has scrolled to the last option
             page.more_cue.setVisible(self.scrolling and not self._at_end())
             page.outer.activate()
         finally:
@@ -200,10 +221,11 @@ class ItemFitter:
         bar = self.area.verticalScrollBar()
         return bar.value() >= bar.maximum() - 2
 
-    def _on_scrolled(self, *_: object) -> None:
+    def _on_scrolled(self, *_: int) -> None:
         if self._busy or not self.scrolling:
             return
-        self.page.more_cue.setVisible(not self._at_end())
-        if self._at_end() and not self.seen_all:
+        at_end = self._at_end()
+        if at_end and not self.seen_all:
             self.seen_all = True
             self.on_seen()
+        self.page.more_cue.setVisible(not at_end)

@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QResizeEvent, QShowEvent
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QBoxLayout, QFrame, QProgressBar, QVBoxLayout, QWidget
 
 from respine_desktop.i18n import t
 from ui.kiosk.item_fit import ItemFitter
@@ -124,14 +124,17 @@ class ItemPage(Page):
         """ "Skip this question?": the safe choice (answer it) is the primary-looking button."""
         panel = QFrame()
         panel.setProperty("role", "banner")
-        box = QHBoxLayout(panel)
-        box.addWidget(label(t(self.lang, "kiosk.item.skip_confirm"), "subtitle"), 1)
+        box = QVBoxLayout(panel)
+        box.addWidget(label(t(self.lang, "kiosk.item.skip_confirm"), "subtitle"))
         self.skip_no = button(t(self.lang, "kiosk.item.skip_no"), "primary")
         self.skip_yes = button(t(self.lang, "kiosk.item.skip_yes"))
         self.skip_no.clicked.connect(lambda: self._show_skip_panel(False))
         self.skip_yes.clicked.connect(self._on_skip_confirmed)
-        box.addWidget(self.skip_yes, 0, Qt.AlignmentFlag.AlignVCenter)
-        box.addWidget(self.skip_no, 0, Qt.AlignmentFlag.AlignVCenter)
+        self.skip_row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.skip_row.addWidget(self.skip_yes)
+        self.skip_row.addStretch(1)
+        self.skip_row.addWidget(self.skip_no)
+        box.addLayout(self.skip_row)
         panel.hide()
         return panel
 
@@ -230,14 +233,19 @@ class ItemPage(Page):
     def _show_skip_panel(self, visible: bool) -> None:
         if self.skip_panel.isVisibleTo(self) == visible:
             return
+        # Side by side when the page is wide enough for both, else one above the other.
+        margins = self.outer.contentsMargins()
+        room = self.width() - margins.left() - margins.right() - mm(12, self)
+        wanted = self.skip_yes.sizeHint().width() + self.skip_no.sizeHint().width()
+        self.skip_row.setDirection(
+            QBoxLayout.Direction.LeftToRight
+            if wanted + self.skip_row.spacing() <= room
+            else QBoxLayout.Direction.TopToBottom
+        )
         self.skip_panel.setVisible(visible)
         self.fitter.fit()
         if visible:
             self.skip_no.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        self.fitter.fit()
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)

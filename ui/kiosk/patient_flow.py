@@ -37,6 +37,8 @@ class PatientFlow:
 
     def __init__(self, host: KioskFlow) -> None:
         self.host = host
+        # Where the review list was scrolled when the patient tapped Change (kept on return).
+        self.review_scroll = 0
 
     def lang(self) -> str:
         """The patient's language (the first of the visit's until chosen; else the staff's)."""
@@ -100,6 +102,7 @@ class PatientFlow:
         except StorageError as exc:
             picker.show_error(t(host.lang, "staff.error.storage", message=str(exc)))
             return
+        self.review_scroll = 0
         # From here the patient holds the tablet: no staff is signed in until the next PIN.
         host.staff = None
         host.patient_mode = True
@@ -149,9 +152,10 @@ class PatientFlow:
         lang = self.lang()
         if session.in_review:
             review = ReviewPage(session.review_rows(), lang, complete=session.complete)
-            review.change_requested.connect(self._on_change)
+            review.change_requested.connect(lambda index: self._on_change(review, index))
             review.submitted.connect(self._on_submitted)
             self._show(review)
+            review.keep_scroll(self.review_scroll)
             return
         shown = self.host.window.page()
         if isinstance(shown, ItemPage) and shown.lang == lang:
@@ -212,8 +216,9 @@ class PatientFlow:
             return
         self.show_current()
 
-    def _on_change(self, index: int) -> None:
+    def _on_change(self, review: ReviewPage, index: int) -> None:
         assert self.host.session is not None
+        self.review_scroll = review.scroll_value()
         self.host.session.change(index)
         self.show_current()
 

@@ -165,7 +165,7 @@ class StaffHomePage(Page):
     park_requested = Signal()
 
     def __init__(self, lang: str, username: str, role: str, open_session: str = "") -> None:
-        super().__init__(t(lang, "staff.home.title", username=username), max_width_mm=150)
+        super().__init__(t(lang, "staff.home.title", username=username), max_width_mm=190)
         self.add(label(t(lang, "staff.home.title", username=username), "title"))
         self.add(label(t(lang, "staff.home.role", role=t(lang, f"staff.role.{role}")), "hint"))
         self.buttons: dict[str, QPushButton] = {}
