@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from ui.kiosk.flow import KioskFlow
 
 
+# The statuses of a visit that can be done today (the first group in the picker).
+TODAY = frozenset({"due", "in_progress", "parked"})
+
+
 class ShowsErrors(Protocol):
     """A staff page that can show a one-line refusal (the visit picker, the console)."""
 
@@ -62,11 +66,23 @@ class PatientFlow:
         assert host.db is not None
         db = host.db
         page = VisitPickerPage(host.lang)
-        codes = [s.code for s in storage.list_subjects(db)]
+        subjects = storage.list_subjects(db)
+        # Who has questionnaires to do today comes first, marked so.
+        statuses: dict[str, set[str]] = {}
+        for site in sorted({s.site_code for s in subjects}):
+            for entry in storage.worklist(db, site_code=site):
+                statuses.setdefault(entry.subject_code, set()).add(entry.status)
+        notes = {code: self._today_note(found) for code, found in statuses.items()}
+
+        def urgency(code: str) -> tuple[int, str]:
+            found = statuses.get(code, set())
+            return (0 if found & TODAY else 1 if found else 2), code
+
+        codes = sorted((s.code for s in subjects), key=urgency)
 
         def search(text: str) -> None:
             wanted = text.strip().upper()
-            page.show_subjects([c for c in codes if wanted in c.upper()])
+            page.show_subjects([c for c in codes if wanted in c.upper()], notes)
 
         def visits(code: str) -> None:
             rows = []
@@ -90,6 +106,15 @@ class PatientFlow:
         page.cancelled.connect(host.show_staff_home)
         search("")
         host.window.show_page(page)
+
+    def _today_note(self, statuses: set[str]) -> str:
+        """What a subject has to do today, as the picker says it."""
+        for status in ("in_progress", "parked"):
+            if status in statuses:
+                return t(self.host.lang, f"staff.status.{status}")
+        if "due" in statuses:
+            return t(self.host.lang, "staff.picker.due_today")
+        return t(self.host.lang, "staff.status.overdue")
 
     def hand_over(self, picker: ShowsErrors, subject_code: str, visit_code: str) -> None:
         """Start (or resume) the visit and show the hand-over page; a refusal on `picker`."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
@@ -72,10 +72,18 @@ class VisitPickerPage(Page):
     def focus_first(self) -> None:
         self.search.setFocus()
 
-    def show_subjects(self, codes: Sequence[str]) -> None:
+    def show_subjects(self, codes: Sequence[str], notes: Mapping[str, str] | None = None) -> None:
+        """`codes` in the order shown (the flow puts those due today first); `notes` shown
+        beside a code (e.g. "due today")."""
         self.subjects.clear()
         for code in codes:
-            item = QListWidgetItem(code)
+            note = (notes or {}).get(code)
+            text = (
+                t(self.lang, "staff.picker.subject_row", subject=code, status=note)
+                if note
+                else code
+            )
+            item = QListWidgetItem(text)
             item.setData(CODE_ROLE, code)
             self.subjects.addItem(item)
         if not codes:
