@@ -25,6 +25,7 @@ from ui.console.pdf import PdfPanel, PdfWork
 from ui.console.scores import ScoreTable, responder_text, score_legend
 from ui.widgets.jobs import Progress
 from ui.widgets.page import button, label
+from ui.widgets.tap_details import details_line
 
 
 def patient_pdf_work(db_path: Path, subject_code: str, out: Path) -> PdfWork:
@@ -62,7 +63,12 @@ class SubjectView(QWidget):
         self.tabs.addTab(self.charts, t(lang, "console.subject.charts"))
         self.tabs.addTab(self._corrections_tab(), t(lang, "console.subject.corrections"))
         self.audit = AuditTable(lang)
-        self.tabs.addTab(self.audit, t(lang, "console.subject.audit"))
+        audit_tab = QWidget()
+        audit_column = QVBoxLayout(audit_tab)
+        audit_column.setContentsMargins(0, 0, 0, 0)
+        audit_column.addWidget(self.audit, 1)
+        audit_column.addWidget(details_line(self.audit))
+        self.tabs.addTab(audit_tab, t(lang, "console.subject.audit"))
         self.tabs.currentChanged.connect(lambda *_: self._draw_charts_if_shown())
         column.addWidget(self.tabs, 1)
         self.error = label("", "error")
@@ -100,6 +106,7 @@ class SubjectView(QWidget):
         column = QVBoxLayout(tab)
         column.setContentsMargins(0, 0, 0, 4)
         column.addWidget(self.scores, 1)
+        column.addWidget(details_line(self.scores))
         column.addWidget(self.legend)
         return tab
 
@@ -114,6 +121,7 @@ class SubjectView(QWidget):
         self.corrections = CorrectionList(self.lang)
         self.corrections.setMinimumHeight(160)
         column.addWidget(self.corrections, 1)
+        column.addWidget(details_line(self.corrections))
         self.corrected_note = label("", "hint")
         self.corrected_note.hide()
         column.addWidget(self.corrected_note)

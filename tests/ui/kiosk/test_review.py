@@ -3,11 +3,12 @@ after Change."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtTest import QTest
+from PySide6.QtCore import QPoint
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.support.kiosk import Kiosk, tap
+from tests.ui.widgets.test_touch_scroll import drag
 from ui.kiosk.item_page import ItemPage
 from ui.kiosk.patient_pages import ReviewPage
 
@@ -61,16 +62,8 @@ def test_a_finger_drag_scrolls_the_review_list(kiosk: Kiosk, qtbot: QtBot) -> No
     bar = review.scroll_area.verticalScrollBar()
     assert bar.maximum() > 0 and bar.value() == 0
     x = viewport.width() // 3
-    start, end = viewport.height() - 20, 20
-    QTest.mousePress(
-        viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x, start)
-    )
-    for y in range(start, end, -20):
-        QTest.mouseMove(viewport, QPoint(x, y))
-    QTest.mouseRelease(
-        viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x, end)
-    )
-    qtbot.waitUntil(lambda: bar.value() > 100)
+    start, end = QPoint(x, viewport.height() - 20), QPoint(x, 20)
+    drag(qtbot, viewport, start, end, lambda: bar.value() > 100)
     # The drag chose nothing: still on the review, every answer as it was.
     assert kiosk.page() is review
 
@@ -94,3 +87,25 @@ def test_the_review_keeps_its_scroll_position_after_change(kiosk: Kiosk, qtbot: 
     again = kiosk.on(ReviewPage)
     assert again is not review and again.scroll_area is not None
     qtbot.waitUntil(lambda: again.scroll_value() == kept)
+
+
+def test_no_patient_screen_keeps_anything_in_a_tooltip(kiosk: Kiosk) -> None:
+    def tooltips() -> list[str]:
+        page = kiosk.page()
+        return [w.toolTip() for w in page.findChildren(QWidget) if w.toolTip()]
+
+    kiosk.unlock()
+    kiosk.hand_over()
+    found = []
+    while isinstance(kiosk.page(), ItemPage):
+        found += tooltips()
+        page = kiosk.item()
+        if page.step.item.optional:
+            tap(page.skip_button)
+            found += tooltips()
+            tap(page.skip_yes)
+        else:
+            kiosk.answer()
+        kiosk.next()
+    found += tooltips()
+    assert found == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QListWidget, QPushButton, QScrollArea, QScroller, QVBoxLayout, QWidget
@@ -12,11 +14,16 @@ from ui.kiosk.visit_picker import VisitPickerPage
 from ui.widgets.touch_scroll import SCROLLS_BY_DESIGN, stop_touch_scroll, touch_scroll
 
 
-def drag(widget: QWidget, start: QPoint, end: QPoint, steps: int = 12) -> None:
-    """A finger drag from `start` to `end` on `widget` (press, moves, release)."""
+def drag(
+    qtbot: QtBot, widget: QWidget, start: QPoint, end: QPoint, moved: Callable[[], bool]
+) -> None:
+    """A finger drag from `start` to `end` on `widget`: press, moves, and (the finger still
+    down) wait until `moved()` says the content followed, then release. The scroller moves
+    the content on its animation timer, so the wait is real, not a fixed sleep."""
     QTest.mousePress(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
-    for n in range(1, steps + 1):
-        QTest.mouseMove(widget, start + (end - start) * n / steps)
+    for n in range(1, 13):
+        QTest.mouseMove(widget, start + (end - start) * n / 12)
+    qtbot.waitUntil(moved)
     QTest.mouseRelease(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
 
 
@@ -28,8 +35,9 @@ def test_a_drag_scrolls_a_list(qtbot: QtBot) -> None:
     listing.show()
     qtbot.waitUntil(lambda: listing.verticalScrollBar().maximum() > 0)
     assert listing.property(SCROLLS_BY_DESIGN)
-    drag(listing.viewport(), QPoint(100, 260), QPoint(100, 30))
-    qtbot.waitUntil(lambda: listing.verticalScrollBar().value() > 0)
+    bar = listing.verticalScrollBar()
+    drag(qtbot, listing.viewport(), QPoint(100, 260), QPoint(100, 30), lambda: bar.value() > 100)
+    assert bar.value() > 100
 
 
 def test_a_tap_in_a_touch_scrolled_area_still_clicks_and_a_drag_does_not(qtbot: QtBot) -> None:
@@ -51,8 +59,9 @@ def test_a_tap_in_a_touch_scrolled_area_still_clicks_and_a_drag_does_not(qtbot: 
     clicked: list[int] = []
     buttons[2].clicked.connect(lambda: clicked.append(2))
     start = buttons[2].mapTo(area.viewport(), buttons[2].rect().center())
-    drag(area.viewport(), start, start - QPoint(0, 200))
-    qtbot.waitUntil(lambda: area.verticalScrollBar().value() > 0)
+    bar = area.verticalScrollBar()
+    drag(qtbot, area.viewport(), start, start - QPoint(0, 200), lambda: bar.value() > 100)
+    qtbot.waitUntil(lambda: QScroller.scroller(area.viewport()).state() != QScroller.State.Pressed)
     assert clicked == []
     stop_touch_scroll(area)
     assert not area.property(SCROLLS_BY_DESIGN)
