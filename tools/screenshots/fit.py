@@ -5,8 +5,8 @@ A screen fails when, among its visible widgets:
 * a control or a text (label, button, option, field, list, progress bar, tab bar, slider) is
   not entirely inside the window and inside every widget that holds it (cut off by an edge, or
   out of a scroll area's visible part);
-* a text is cut: a label shorter than its wrapped text needs, a button narrower or shorter
-  than its text needs, an option shorter than its text needs;
+* a text is cut: a label shorter than its wrapped text needs, a button, check box or radio
+  button narrower (or shorter) than its text needs, an option shorter than its text needs;
 * a scroll area needs scrolling (its scroll bar has a range).
 
 Lists and tables (item views) and scroll areas marked as scrolling by design (the property
@@ -106,6 +106,9 @@ def text_cut(widget: QWidget) -> bool:
         return hint.width() > widget.width() + 1 or hint.height() > widget.height() + 1
     if isinstance(widget, QAbstractButton) and widget.hasHeightForWidth():
         return widget.heightForWidth(widget.width()) > widget.height() + 1
+    if isinstance(widget, QAbstractButton) and not isinstance(widget, QPushButton):
+        # Check boxes and radio buttons: the box and the whole text.
+        return bool(widget.text()) and widget.sizeHint().width() > widget.width() + 1
     if isinstance(widget, QPushButton) and widget.text():
         needed = widget.fontMetrics().horizontalAdvance(widget.text())
         return (

@@ -51,7 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="also check every screen and exit 1 listing each one where a visible control or "
         "text is clipped or outside the visible area (not entirely inside the window and "
         "every widget holding it), a text is cut (a label shorter than its wrapped text, a "
-        "button narrower than its text, an option shorter than its text), or a scroll area "
+        "button or check box narrower than its text, an option shorter than its text), the "
+        "screen needs a wider or taller window than WxH, or a scroll area "
         "needs scrolling; lists and tables meant to scroll (the review list, the console's "
         "tables) may scroll, but must be fully visible themselves. Prints the smallest type "
         "the item pages' fit rule reached (ui/kiosk/item_fit.py)",
