@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 W = TypeVar("W", bound="QWidget")
 
 SIZE = (1280, 800)
+BASE_DPI = 96.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +37,26 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", help="window size, WxH")
     parser.add_argument("--large-text", action="store_true", help="with the large-text style")
     parser.add_argument("--high-contrast", action="store_true", help="with high contrast")
+    parser.add_argument(
+        "--dpi",
+        type=float,
+        default=BASE_DPI,
+        help="the screen's pixel density (default 96): the system scales by DPI/96 as at "
+        "DPI/96 x 100 %% display scaling, so the screens are laid out (and pictured) at "
+        "WxH x 96/DPI logical pixels, e.g. 1920x1200 at 150 DPI as 1229x768",
+    )
+    parser.add_argument(
+        "--check-fit",
+        action="store_true",
+        help="also check every screen and exit 1 listing each one where a visible control or "
+        "text is clipped or outside the visible area (not entirely inside the window and "
+        "every widget holding it), a text is cut (a label shorter than its wrapped text, a "
+        "button or check box narrower than its text, an option shorter than its text), the "
+        "screen needs a wider or taller window than WxH, or a scroll area "
+        "needs scrolling; lists and tables meant to scroll (the review list, the console's "
+        "tables) may scroll, but must be fully visible themselves. Prints the smallest type "
+        "the item pages' fit rule reached (ui/kiosk/item_fit.py)",
+    )
     return parser
 
 
@@ -49,6 +70,10 @@ def run_screenshots(argv: list[str]) -> int:
     except ValueError:
         print(f"error: --size {args.size!r} is not WIDTHxHEIGHT", file=sys.stderr)
         return 2
+    if not 48 <= args.dpi <= 480:
+        print(f"error: --dpi {args.dpi:g}: expected 48 to 480", file=sys.stderr)
+        return 2
+    width, height = round(width * BASE_DPI / args.dpi), round(height * BASE_DPI / args.dpi)
     if args.lang not in UI_LANGUAGES:
         print(f"error: --lang {args.lang!r}: known {', '.join(UI_LANGUAGES)}", file=sys.stderr)
         return 2
@@ -79,11 +104,42 @@ def run_screenshots(argv: list[str]) -> int:
                 file=sys.stderr,
             )
             return 2
-        files = _render(copy, work, args.out, args.lang, (width, height), args)
+        report = FitReport() if args.check_fit else None
+        files = _render(copy, work, args.out, args.lang, (width, height), args, report)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"screenshots: {len(files)} PNG files in {args.out}")
-    return 0
+    if report is None:
+        return 0
+    print(report.summary(f"{args.size} at {args.dpi:g} DPI ({width}x{height} logical)"))
+    return 1 if report.failures else 0
+
+
+class FitReport:
+    """What `--check-fit` found: the failing screens and the smallest type of the item pages."""
+
+    def __init__(self) -> None:
+        self.failures: dict[str, list[str]] = {}
+        self.smallest: dict[str, float] = {}
+        self.screens = 0
+
+    def add(self, name: str, problems: list[str]) -> None:
+        self.screens += 1
+        if problems:
+            self.failures[name] = problems
+
+    def type_size(self, role: str, points: float) -> None:
+        self.smallest[role] = min(points, self.smallest.get(role, points))
+
+    def summary(self, where: str) -> str:
+        sizes = ", ".join(f"{role} {pt:.1f} pt" for role, pt in sorted(self.smallest.items()))
+        lines = [f"check-fit {where}: smallest type on an item page: {sizes}"]
+        for name, problems in self.failures.items():
+            lines.append(f"FAIL {name}")
+            lines.extend(f"  {problem}" for problem in problems)
+        failed = len(self.failures)
+        lines.append(f"check-fit: {self.screens - failed} of {self.screens} screens fit")
+        return "\n".join(lines)
 
 
 def _render(
@@ -93,6 +149,7 @@ def _render(
     lang: str,
     size: tuple[int, int],
     args: argparse.Namespace,
+    report: FitReport | None = None,
 ) -> list[Path]:
     from PySide6.QtCore import QMessageLogContext, Qt, QTimer, QtMsgType, qInstallMessageHandler
     from PySide6.QtTest import QTest
@@ -147,6 +204,19 @@ def _render(
         path = out / f"{len(files) + 1:03d}-{name}.png"
         window.grab().save(str(path))
         files.append(path)
+        if report is not None:
+            from tools.screenshots.fit import fit_problems
+
+            problems = fit_problems(window)
+            if window.width() > size[0] or window.height() > size[1]:
+                problems.insert(
+                    0, f"needs {window.width()}x{window.height()}, more than the screen's {size}"
+                )
+            report.add(path.stem, problems)
+            page = window.page()
+            if isinstance(page, ItemPage):
+                for role in ("question", "choice"):
+                    report.type_size(role, page.fitter.point_size(role))
 
     def page_of(kind: type[W]) -> W:
         page = window.page()

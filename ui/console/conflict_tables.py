@@ -12,6 +12,7 @@ from respine_desktop.i18n import t
 from respine_desktop.instruments import load_instrument
 from respine_desktop.storage import Answer, ConflictReview
 from ui.console.texts import answer_text, item_name, local_time
+from ui.widgets.touch_scroll import touch_scroll
 
 DIFFERS = QColor("#ffe1b3")  # an item whose versions differ (also said in words: "differs")
 COUNTS = QColor("#cdebd5")  # the version that counts
@@ -29,7 +30,7 @@ def read_only(table: QTableWidget, name: str, headers: Sequence[str]) -> None:
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
     table.setWordWrap(False)
-    table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    touch_scroll(table)
     header = table.horizontalHeader()
     header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     header.setStretchLastSection(True)

@@ -52,6 +52,8 @@ from ui.console.layout import TAB_MARGIN
 from ui.console.texts import local_time, visit_label
 from ui.widgets.page import button, label
 from ui.widgets.signals import emit
+from ui.widgets.tap_details import details_line
+from ui.widgets.touch_scroll import touch_scroll
 
 
 class ConflictsView(QWidget):
@@ -116,6 +118,7 @@ class ConflictsView(QWidget):
             self.table.horizontalHeader().sizeHint().height() + 4 * ROW_HEIGHT + 4
         )
         column.addWidget(self.table, 2)
+        column.addWidget(details_line(self.table))
 
         self.detail = QWidget()
         details = QVBoxLayout(self.detail)
@@ -136,6 +139,10 @@ class ConflictsView(QWidget):
         self.open_button.clicked.connect(self.open_subject)
         heading.addWidget(self.open_button)
         details.addLayout(heading)
+        # Why the version cannot be chosen: said on screen, not only in a tooltip.
+        self.resolve_why = label("", "hint")
+        self.resolve_why.hide()
+        details.addWidget(self.resolve_why)
         self.reason = label("", "hint")
         self.reason.setObjectName("conflictReason")
         details.addWidget(self.reason)
@@ -152,6 +159,7 @@ class ConflictsView(QWidget):
         )
         self.versions.currentCellChanged.connect(lambda *_: self._refresh_resolve())
         details.addWidget(self.versions)
+        details.addWidget(details_line(self.versions))
         self.resolve_panel: ResolutionPanel | None = None
         if staff is not None and may_resolve(staff):
             self.resolve_panel = ResolutionPanel(db, staff, lang)
@@ -161,7 +169,9 @@ class ConflictsView(QWidget):
         self.items = QTableWidget()
         self.items.setObjectName("conflictItems")
         self.items.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        touch_scroll(self.items)
         details.addWidget(self.items, 3)
+        details.addWidget(details_line(self.items))
         details.addStretch(0)  # the room of the hidden items while the reason form is open
         column.addWidget(self.detail, 5)
         self._show_list()
@@ -315,6 +325,8 @@ class ConflictsView(QWidget):
         blocker = self._blocker(self.current(), self.current_version())
         self.resolve_button.setEnabled(blocker is None)
         self.resolve_button.setToolTip(t(self.lang, blocker) if blocker else "")
+        self.resolve_why.setText(self.resolve_button.toolTip())
+        self.resolve_why.setVisible(bool(blocker) and not self.resolve_button.isHidden())
 
     def ask_resolution(self) -> None:
         """Open the reason form for the picked version (investigators and administrators)."""

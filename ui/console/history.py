@@ -15,6 +15,7 @@ from respine_desktop.i18n import t
 from respine_desktop.reports import Correction
 from respine_desktop.storage import AuditEntry
 from ui.console.texts import answer_text, item_name, local_time
+from ui.widgets.touch_scroll import touch_scroll
 
 # Payload keys that are plumbing (ids, hashes, stored score sets), not something to read.
 _HIDDEN = frozenset(
@@ -25,6 +26,7 @@ _HIDDEN = frozenset(
 def _set_up(table: QTableWidget, name: str, headers: Sequence[str]) -> None:
     """Read-only rows, wrapped text, columns sized to their contents, the last one stretched."""
     table.setAccessibleName(name)
+    touch_scroll(table)
     table.setColumnCount(len(headers))
     table.setHorizontalHeaderLabels(list(headers))
     table.verticalHeader().hide()

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QScrollArea, QWidget
 
 from ui.widgets.page import label
+from ui.widgets.touch_scroll import touch_scroll
 
 TAB_MARGIN = 8
 
@@ -17,7 +18,8 @@ def scrolling(widget: QWidget) -> QScrollArea:
     area.setFrameShape(QFrame.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     area.setWidget(widget)
-    return area
+    # A tab holding a tall form scrolls by design (the fit check of the screenshots allows it).
+    return touch_scroll(area)
 
 
 class FormGrid(QGridLayout):

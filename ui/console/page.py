@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QStackedWidget, QTabWidget, QWidget
+from PySide6.QtWidgets import QLayout, QStackedWidget, QTabWidget, QWidget
 
 from respine_desktop.i18n import t
 from respine_desktop.paths import resource
@@ -104,8 +104,12 @@ class ConsolePage(Page):
         self.back_button = back
         self.footer.addWidget(back)
         self.footer.addStretch(1)
-        # Sizes as the console's style sheet makes them, before the window fits itself to them.
+        # Sizes as the console's style sheet makes them, before the window fits itself to them:
+        # the layouts measured the children with the kiosk's type before, and keep those sizes
+        # (which would widen the window past a portrait screen) until told to forget them.
         self.ensurePolished()
+        for layout in self.findChildren(QLayout):
+            layout.invalidate()
 
     def open_subject(self, subject_code: str) -> SubjectView:
         """Show one subject (scores, charts, corrections, history) in place of the tabs."""

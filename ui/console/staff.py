@@ -28,6 +28,7 @@ from respine_desktop.storage import ROLES, Staff, StorageError, StudyDb
 from ui.console.texts import role_text
 from ui.widgets.fields import line_edit
 from ui.widgets.page import button, label, say
+from ui.widgets.touch_scroll import touch_scroll
 
 USERNAME_ROLE = Qt.ItemDataRole.UserRole
 
@@ -45,6 +46,7 @@ class StaffAdminView(QWidget):
             [t(lang, f"console.staff.{c}") for c in ("username", "role", "state")]
         )
         self.table.verticalHeader().hide()
+        touch_scroll(self.table)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -25,6 +25,7 @@ from ui.console.pdf import PdfPanel, PdfWork
 from ui.console.scores import ScoreTable, responder_text, score_legend
 from ui.widgets.jobs import Progress
 from ui.widgets.page import button, label
+from ui.widgets.tap_details import details_line
 
 
 def patient_pdf_work(db_path: Path, subject_code: str, out: Path) -> PdfWork:
@@ -62,7 +63,12 @@ class SubjectView(QWidget):
         self.tabs.addTab(self.charts, t(lang, "console.subject.charts"))
         self.tabs.addTab(self._corrections_tab(), t(lang, "console.subject.corrections"))
         self.audit = AuditTable(lang)
-        self.tabs.addTab(self.audit, t(lang, "console.subject.audit"))
+        audit_tab = QWidget()
+        audit_column = QVBoxLayout(audit_tab)
+        audit_column.setContentsMargins(0, 0, 0, 0)
+        audit_column.addWidget(self.audit, 1)
+        audit_column.addWidget(details_line(self.audit))
+        self.tabs.addTab(audit_tab, t(lang, "console.subject.audit"))
         self.tabs.currentChanged.connect(lambda *_: self._draw_charts_if_shown())
         column.addWidget(self.tabs, 1)
         self.error = label("", "error")
@@ -70,8 +76,11 @@ class SubjectView(QWidget):
         column.addWidget(self.error)
         self.reload()
 
-    def _header(self) -> QHBoxLayout:
+    def _header(self) -> QVBoxLayout:
+        # Two rows: the subject, then the PDF buttons (one row is wider than a portrait tablet).
+        rows = QVBoxLayout()
         row = QHBoxLayout()
+        rows.addLayout(row)
         back = button(t(self.lang, "console.subject.back"))
         back.clicked.connect(self.closed)
         self.back_button = back
@@ -86,14 +95,18 @@ class SubjectView(QWidget):
             default_name=lambda: f"RESPINE_{self.subject_code}_{date.today().isoformat()}.pdf",
             make=lambda out: patient_pdf_work(self.db.path, self.subject_code, out),
         )
-        row.addWidget(self.pdf)
-        return row
+        pdf_row = QHBoxLayout()
+        pdf_row.addStretch(1)
+        pdf_row.addWidget(self.pdf)
+        rows.addLayout(pdf_row)
+        return rows
 
     def _scores_tab(self) -> QWidget:
         tab = QWidget()
         column = QVBoxLayout(tab)
         column.setContentsMargins(0, 0, 0, 4)
         column.addWidget(self.scores, 1)
+        column.addWidget(details_line(self.scores))
         column.addWidget(self.legend)
         return tab
 
@@ -108,6 +121,7 @@ class SubjectView(QWidget):
         self.corrections = CorrectionList(self.lang)
         self.corrections.setMinimumHeight(160)
         column.addWidget(self.corrections, 1)
+        column.addWidget(details_line(self.corrections))
         self.corrected_note = label("", "hint")
         self.corrected_note.hide()
         column.addWidget(self.corrected_note)

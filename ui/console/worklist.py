@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QSizePolicy,
@@ -49,9 +50,11 @@ from ui.console.missed import MissedPanel
 from ui.console.texts import STATUS_COLOURS, status_colour, status_text, visit_label
 from ui.widgets.page import button, label
 from ui.widgets.signals import emit
+from ui.widgets.touch_scroll import touch_scroll
 
 STATUS_ROLE = Qt.ItemDataRole.UserRole
 FIXED_COLUMNS = 2  # subject, day 0
+STATUS_COLUMNS = 4  # status boxes per row of the filters
 # Statuses from which the kiosk can start (or resume) a visit, and those that may be marked missed.
 STARTABLE = frozenset(ACTIONABLE)
 MISSABLE = frozenset({"not_yet_due", "due", "overdue"})
@@ -180,6 +183,7 @@ class WorklistView(QWidget):
         self.table.setObjectName("worklist")
         self.table.setAccessibleName(t(lang, "console.worklist.title"))
         self.table.setModel(self.model)
+        touch_scroll(self.table)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -204,6 +208,7 @@ class WorklistView(QWidget):
         self.refresh()
 
     def _filters(self) -> QHBoxLayout:
+        """Site, then one box per visit status (shown or not; the boxes are the legend)."""
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(label(t(self.lang, "console.worklist.site"), "hint", wrap=False))
@@ -215,8 +220,13 @@ class WorklistView(QWidget):
         self.site.currentIndexChanged.connect(lambda *_: self.refresh())
         row.addWidget(self.site)
         row.addSpacing(16)
+        # The boxes on two rows: one row of seven is wider than a portrait tablet.
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(4)
+        row.addLayout(grid)
         self.status_boxes: dict[str, QCheckBox] = {}
-        for status in VISIT_STATUSES:
+        for n, status in enumerate(VISIT_STATUSES):
             box = QCheckBox(status_text(self.lang, status))
             box.setObjectName(f"status_{status}")
             box.setAccessibleName(
@@ -230,7 +240,7 @@ class WorklistView(QWidget):
             )
             box.toggled.connect(lambda *_: self.refresh())
             self.status_boxes[status] = box
-            row.addWidget(box)
+            grid.addWidget(box, n // STATUS_COLUMNS, n % STATUS_COLUMNS)
         row.addStretch(1)
         return row
 

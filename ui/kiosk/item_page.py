@@ -15,9 +15,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import QBoxLayout, QFrame, QProgressBar, QVBoxLayout, QWidget
 
 from respine_desktop.i18n import t
+from ui.kiosk.item_fit import ItemFitter
+from ui.kiosk.titles import instrument_title
 from ui.widgets.choice_list import ChoiceList
 from ui.widgets.page import Page, button, label
 from ui.widgets.signals import emit
@@ -58,6 +61,7 @@ class ItemPage(Page):
         self.step = step
         self._response = response
 
+        # The progress stays in the page's header, beside "Staff": it never scrolls away.
         progress_row = QWidget()
         progress_box = QVBoxLayout(progress_row)
         progress_box.setContentsMargins(0, 0, 0, 0)
@@ -66,7 +70,8 @@ class ItemPage(Page):
         self.progress_bar.setTextVisible(False)
         progress_box.addWidget(self.progress_text)
         progress_box.addWidget(self.progress_bar)
-        self.add(progress_row)
+        self.progress_row = progress_row
+        self.header.insertWidget(0, progress_row, 3)
         self.instrument = label("", "instrument")
         self.instructions = label("", "stem")
         self.stem = label("", "stem")
@@ -84,8 +89,18 @@ class ItemPage(Page):
         self.skip_note = label(t(lang, "kiosk.item.skipped_note"), "hint")
         self.add(self.error)
         self.add(self.skip_note)
-        self.skip_panel = self._skip_panel()
         self.column.addStretch(1)
+        outer = self.layout()
+        assert isinstance(outer, QVBoxLayout)
+        self.outer = outer
+        # Below the answers, outside the scrolling part: the last resort's cue, the skip panel.
+        self.more_cue = label(t(lang, "kiosk.item.more_below"), "moreCue")
+        self.more_cue.hide()
+        outer.insertWidget(2, self.more_cue)
+        self.skip_panel = self._skip_panel()
+        outer.insertWidget(3, self.skip_panel)
+        self.fitter = ItemFitter(self)
+        self.fitter.on_seen = self._refresh
 
         self.back_button = button(t(lang, "common.back"))
         self.back_button.clicked.connect(self.back_requested)
@@ -106,18 +121,21 @@ class ItemPage(Page):
         )
 
     def _skip_panel(self) -> QFrame:
+        """ "Skip this question?": the safe choice (answer it) is the primary-looking button."""
         panel = QFrame()
         panel.setProperty("role", "banner")
         box = QVBoxLayout(panel)
         box.addWidget(label(t(self.lang, "kiosk.item.skip_confirm"), "subtitle"))
-        self.skip_no = button(t(self.lang, "kiosk.item.skip_no"))
-        self.skip_yes = button(t(self.lang, "kiosk.item.skip_yes"), "primary")
+        self.skip_no = button(t(self.lang, "kiosk.item.skip_no"), "primary")
+        self.skip_yes = button(t(self.lang, "kiosk.item.skip_yes"))
         self.skip_no.clicked.connect(lambda: self._show_skip_panel(False))
         self.skip_yes.clicked.connect(self._on_skip_confirmed)
-        box.addWidget(self.skip_no)
-        box.addWidget(self.skip_yes)
+        self.skip_row = QBoxLayout(QBoxLayout.Direction.LeftToRight)
+        self.skip_row.addWidget(self.skip_yes)
+        self.skip_row.addStretch(1)
+        self.skip_row.addWidget(self.skip_no)
+        box.addLayout(self.skip_row)
         panel.hide()
-        self.add(panel)
         return panel
 
     # -- state shown ---------------------------------------------------------------------------
@@ -141,7 +159,7 @@ class ItemPage(Page):
         self.progress_bar.setRange(0, total)
         self.progress_bar.setValue(step.number)
         self.progress_bar.setAccessibleName(progress)
-        self.instrument.setText(step.instrument.short_title[lang].upper())
+        self.instrument.setText(instrument_title(lang, step.instrument))
         self.instructions.setText(step.instrument.instructions[lang])
         self.instructions.setVisible(step.first_of_instrument)
         self.stem.setText(item.stem[lang] if item.stem else "")
@@ -170,9 +188,8 @@ class ItemPage(Page):
         next_key = "kiosk.item.to_review" if returns_to_review else "common.next"
         self.next_button.setText(t(lang, next_key))
         self.next_button.setAccessibleName(self.next_button.text())
+        self.fitter.fit(to_top=True)
         self._refresh()
-        if self.scroll_area is not None:
-            self.scroll_area.verticalScrollBar().setValue(0)
 
     def _vas(self) -> VasSlider:
         if self.vas is None:
@@ -197,6 +214,7 @@ class ItemPage(Page):
     def show_save_failed(self) -> None:
         """The answer was not stored: say so, and show the answer that is stored (if any)."""
         self.error.show()
+        self.fitter.fit()
         response = self._response
         value = response.value if response is not None and not response.skipped else None
         if self.step.item.type == "vas":
@@ -207,14 +225,32 @@ class ItemPage(Page):
     def _refresh(self) -> None:
         given = self._response is not None
         skipped = self._response is not None and self._response.skipped
-        self.next_button.setEnabled(given)
-        self.skip_note.setVisible(skipped)
+        self.next_button.setEnabled(given and self.fitter.seen_all)
+        if self.skip_note.isVisibleTo(self) != skipped:
+            self.skip_note.setVisible(skipped)
+            self.fitter.fit()
 
     def _show_skip_panel(self, visible: bool) -> None:
+        if self.skip_panel.isVisibleTo(self) == visible:
+            return
+        # Side by side when the page is wide enough for both, else one above the other.
+        margins = self.outer.contentsMargins()
+        room = self.width() - margins.left() - margins.right() - mm(12, self)
+        wanted = self.skip_yes.sizeHint().width() + self.skip_no.sizeHint().width()
+        self.skip_row.setDirection(
+            QBoxLayout.Direction.LeftToRight
+            if wanted + self.skip_row.spacing() <= room
+            else QBoxLayout.Direction.TopToBottom
+        )
         self.skip_panel.setVisible(visible)
+        self.fitter.fit()
         if visible:
             self.skip_no.setFocus(Qt.FocusReason.OtherFocusReason)
-            self.reveal(self.skip_panel)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self.fitter.fit(to_top=True)
+        self._refresh()
 
     # -- patient input -------------------------------------------------------------------------
 

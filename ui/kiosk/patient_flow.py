@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from PySide6.QtCore import Qt
+
 from respine_desktop import storage
 from respine_desktop.i18n import t
 from respine_desktop.schedule import ACTIONABLE
@@ -24,6 +26,10 @@ if TYPE_CHECKING:
     from ui.kiosk.flow import KioskFlow
 
 
+# The statuses of a visit that can be done today (the first group in the picker).
+TODAY = frozenset({"due", "in_progress", "parked"})
+
+
 class ShowsErrors(Protocol):
     """A staff page that can show a one-line refusal (the visit picker, the console)."""
 
@@ -35,6 +41,8 @@ class PatientFlow:
 
     def __init__(self, host: KioskFlow) -> None:
         self.host = host
+        # Where the review list was scrolled when the patient tapped Change (kept on return).
+        self.review_scroll = 0
 
     def lang(self) -> str:
         """The patient's language (the first of the visit's until chosen; else the staff's)."""
@@ -58,11 +66,23 @@ class PatientFlow:
         assert host.db is not None
         db = host.db
         page = VisitPickerPage(host.lang)
-        codes = [s.code for s in storage.list_subjects(db)]
+        subjects = storage.list_subjects(db)
+        # Who has questionnaires to do today comes first, marked so.
+        statuses: dict[str, set[str]] = {}
+        for site in sorted({s.site_code for s in subjects}):
+            for entry in storage.worklist(db, site_code=site):
+                statuses.setdefault(entry.subject_code, set()).add(entry.status)
+        notes = {code: self._today_note(found) for code, found in statuses.items()}
+
+        def urgency(code: str) -> tuple[int, str]:
+            found = statuses.get(code, set())
+            return (0 if found & TODAY else 1 if found else 2), code
+
+        codes = sorted((s.code for s in subjects), key=urgency)
 
         def search(text: str) -> None:
             wanted = text.strip().upper()
-            page.show_subjects([c for c in codes if wanted in c.upper()])
+            page.show_subjects([c for c in codes if wanted in c.upper()], notes)
 
         def visits(code: str) -> None:
             rows = []
@@ -87,6 +107,15 @@ class PatientFlow:
         search("")
         host.window.show_page(page)
 
+    def _today_note(self, statuses: set[str]) -> str:
+        """What a subject has to do today, as the picker says it."""
+        for status in ("in_progress", "parked"):
+            if status in statuses:
+                return t(self.host.lang, f"staff.status.{status}")
+        if "due" in statuses:
+            return t(self.host.lang, "staff.picker.due_today")
+        return t(self.host.lang, "staff.status.overdue")
+
     def hand_over(self, picker: ShowsErrors, subject_code: str, visit_code: str) -> None:
         """Start (or resume) the visit and show the hand-over page; a refusal on `picker`."""
         host = self.host
@@ -98,6 +127,7 @@ class PatientFlow:
         except StorageError as exc:
             picker.show_error(t(host.lang, "staff.error.storage", message=str(exc)))
             return
+        self.review_scroll = 0
         # From here the patient holds the tablet: no staff is signed in until the next PIN.
         host.staff = None
         host.patient_mode = True
@@ -134,6 +164,8 @@ class PatientFlow:
         staff_button = button(
             t(lang, "kiosk.staff_button"), "quiet", name=t(lang, "kiosk.staff_button_name")
         )
+        # Never the focus (no focus ring drawing the patient's eye to the exit); staff tap it.
+        staff_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         staff_button.clicked.connect(lambda: self.host.show_pin(leaving_patient=True))
         page.header.addWidget(staff_button)
         self.host.show_patient_page(page)
@@ -145,9 +177,10 @@ class PatientFlow:
         lang = self.lang()
         if session.in_review:
             review = ReviewPage(session.review_rows(), lang, complete=session.complete)
-            review.change_requested.connect(self._on_change)
+            review.change_requested.connect(lambda index: self._on_change(review, index))
             review.submitted.connect(self._on_submitted)
             self._show(review)
+            review.keep_scroll(self.review_scroll)
             return
         shown = self.host.window.page()
         if isinstance(shown, ItemPage) and shown.lang == lang:
@@ -208,8 +241,9 @@ class PatientFlow:
             return
         self.show_current()
 
-    def _on_change(self, index: int) -> None:
+    def _on_change(self, review: ReviewPage, index: int) -> None:
         assert self.host.session is not None
+        self.review_scroll = review.scroll_value()
         self.host.session.change(index)
         self.show_current()
 

@@ -9,11 +9,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from respine_desktop.i18n import t
+from ui.kiosk.titles import instrument_title
 from ui.widgets.page import Page, button, label
 from ui.widgets.signals import emit
+from ui.widgets.touch_scroll import touch_scroll
 from ui.widgets.units import mm
 
 if TYPE_CHECKING:  # the session (and storage behind it) load after the first screen
@@ -73,7 +75,13 @@ def answer_text(step: Step, response: Response | None, lang: str) -> tuple[str, 
 
 
 class ReviewPage(Page):
-    """Every answer of the visit with a Change button each, then Send (with a confirmation)."""
+    """Every answer of the visit with a Change button each, then Send (with a confirmation).
+
+    Items that share a stem are listed under it (SF-36 13-16 "as a result of your physical
+    health", 17-19 "as a result of any emotional problems"), and each Change button is named
+    with the stem, so that no two rows read the same. The list scrolls by touch;
+    `keep_scroll(value)` shows it where the patient left it (after a Change).
+    """
 
     change_requested = Signal(int)
     submitted = Signal()
@@ -83,15 +91,24 @@ class ReviewPage(Page):
     ) -> None:
         super().__init__(t(lang, "kiosk.review.title"), scroll=True)
         self.lang = lang
+        assert self.scroll_area is not None
+        touch_scroll(self.scroll_area)
         self.add(label(t(lang, "kiosk.review.title"), "title"))
         self.add(label(t(lang, "kiosk.review.hint"), "hint"))
         self.change_buttons: list[QPushButton] = []
-        instrument = None
+        self.stem_labels: list[QLabel] = []
+        self._wanted_scroll: int | None = None
+        instrument, stem = None, ""
         for step, response in rows:
             if step.instrument.id != instrument:
-                instrument = step.instrument.id
+                instrument, stem = step.instrument.id, ""
                 self.column.addSpacing(mm(3, self))
-                self.add(label(step.instrument.short_title[lang].upper(), "instrument"))
+                self.add(label(instrument_title(lang, step.instrument), "instrument"))
+            item_stem = step.item.stem.get(lang, "") if step.item.stem else ""
+            if item_stem and item_stem != stem:
+                self.stem_labels.append(label(item_stem, "reviewStem"))
+                self.add(self.stem_labels[-1])
+            stem = item_stem
             self.add(self._row(step, response))
         self.confirm_panel = self._confirm_panel()
         self.error = label(t(lang, "kiosk.review.submit_failed"), "error")
@@ -115,10 +132,11 @@ class ReviewPage(Page):
         answer, role = answer_text(step, response, lang)
         texts.addWidget(label(answer, role))
         box.addLayout(texts, 1)
+        stem = step.item.stem.get(lang, "") if step.item.stem else ""
         change = button(
             t(lang, "kiosk.review.change"),
             "change",
-            name=t(lang, "kiosk.review.change_name", question=question),
+            name=t(lang, "kiosk.review.change_name", question=f"{stem} {question}".strip()),
         )
         change.clicked.connect(lambda _=False, index=step.index: emit(self.change_requested, index))
         box.addWidget(change, 0, Qt.AlignmentFlag.AlignVCenter)
@@ -139,6 +157,27 @@ class ReviewPage(Page):
         panel.setVisible(False)
         self.add(panel)
         return panel
+
+    def keep_scroll(self, value: int) -> None:
+        """Scroll to `value` (px) as soon as the laid-out list is long enough for it."""
+        assert self.scroll_area is not None
+        bar = self.scroll_area.verticalScrollBar()
+        self._wanted_scroll = value
+        bar.rangeChanged.connect(self._on_range_changed)
+        self._on_range_changed(bar.minimum(), bar.maximum())
+
+    def scroll_value(self) -> int:
+        """How far the list is scrolled now (px)."""
+        assert self.scroll_area is not None
+        return self.scroll_area.verticalScrollBar().value()
+
+    def _on_range_changed(self, _minimum: int, maximum: int) -> None:
+        wanted = self._wanted_scroll
+        if wanted is None or self.scroll_area is None:
+            return
+        self.scroll_area.verticalScrollBar().setValue(min(wanted, maximum))
+        if maximum >= wanted:
+            self._wanted_scroll = None
 
     def show_submit_failed(self) -> None:
         """Sending failed: the answers stay stored, the staff are called."""

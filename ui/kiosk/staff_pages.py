@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QFrame,
     QGridLayout,
+    QHBoxLayout,
     QLineEdit,
     QPushButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -165,7 +167,7 @@ class StaffHomePage(Page):
     park_requested = Signal()
 
     def __init__(self, lang: str, username: str, role: str, open_session: str = "") -> None:
-        super().__init__(t(lang, "staff.home.title", username=username), max_width_mm=150)
+        super().__init__(t(lang, "staff.home.title", username=username), max_width_mm=190)
         self.add(label(t(lang, "staff.home.title", username=username), "title"))
         self.add(label(t(lang, "staff.home.role", role=t(lang, f"staff.role.{role}")), "hint"))
         self.buttons: dict[str, QPushButton] = {}
@@ -182,11 +184,35 @@ class StaffHomePage(Page):
         lock = button(t(lang, "staff.home.lock"))
         lock.clicked.connect(self.lock_requested)
         quit_ = button(t(lang, "staff.home.quit"), "quiet")
-        quit_.clicked.connect(self.quit_requested)
+        quit_.clicked.connect(self._ask_quit)
         self.buttons["lock"], self.buttons["quit"] = lock, quit_
+        self.quit_panel = self._quit_panel(lang)
         self.footer.addWidget(quit_)
         self.footer.addStretch(1)
         self.footer.addWidget(lock)
+
+    def _quit_panel(self, lang: str) -> QFrame:
+        """ "Quit the application?": Cancel (the safe choice) is the primary-looking button."""
+        panel = QFrame()
+        panel.setProperty("role", "banner")
+        box = QVBoxLayout(panel)
+        box.addWidget(label(t(lang, "staff.home.quit_confirm"), "subtitle"))
+        self.quit_yes = button(t(lang, "staff.home.quit_yes"))
+        self.quit_no = button(t(lang, "staff.home.quit_no"), "primary")
+        self.quit_yes.clicked.connect(self.quit_requested)
+        self.quit_no.clicked.connect(lambda: panel.setVisible(False))
+        row = QHBoxLayout()
+        row.addWidget(self.quit_yes)
+        row.addStretch(1)
+        row.addWidget(self.quit_no)
+        box.addLayout(row)
+        panel.hide()
+        self.add(panel)
+        return panel
+
+    def _ask_quit(self) -> None:
+        self.quit_panel.show()
+        self.quit_no.setFocus()
 
     def _add(self, key: str, text: str, signal: SignalInstance, role: str = "primary") -> None:
         widget = button(text, role)

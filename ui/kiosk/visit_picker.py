@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
@@ -11,6 +11,7 @@ from respine_desktop.i18n import t
 from ui.widgets.fields import line_edit
 from ui.widgets.page import Page, button, label
 from ui.widgets.signals import emit
+from ui.widgets.touch_scroll import touch_scroll
 from ui.widgets.units import mm
 
 CODE_ROLE = Qt.ItemDataRole.UserRole
@@ -20,8 +21,8 @@ def _list(name: str) -> QListWidget:
     widget = QListWidget()
     widget.setAccessibleName(name)
     widget.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    widget.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
     widget.setWordWrap(True)
+    touch_scroll(widget)
     return widget
 
 
@@ -71,10 +72,18 @@ class VisitPickerPage(Page):
     def focus_first(self) -> None:
         self.search.setFocus()
 
-    def show_subjects(self, codes: Sequence[str]) -> None:
+    def show_subjects(self, codes: Sequence[str], notes: Mapping[str, str] | None = None) -> None:
+        """`codes` in the order shown (the flow puts those due today first); `notes` shown
+        beside a code (e.g. "due today")."""
         self.subjects.clear()
         for code in codes:
-            item = QListWidgetItem(code)
+            note = (notes or {}).get(code)
+            text = (
+                t(self.lang, "staff.picker.subject_row", subject=code, status=note)
+                if note
+                else code
+            )
+            item = QListWidgetItem(text)
             item.setData(CODE_ROLE, code)
             self.subjects.addItem(item)
         if not codes:

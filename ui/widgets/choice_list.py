@@ -2,9 +2,10 @@
 
 Each option is a full-width button at least 9 mm high with a round indicator at its left: an
 empty ring when not chosen, a ring holding a check mark when chosen, and the chosen option's
-text turns bold inside a thicker frame. Touch or click chooses; keyboard: Tab reaches the list,
-Up / Down move between options, Space or Enter chooses. Arrows never choose by themselves, so
-moving through the list does not record answers.
+frame turns dark on a tinted background. Choosing never changes the size of an option or its
+text (no bold, the same frame width), so the options never re-wrap or move. Touch or click
+chooses; keyboard: Tab reaches the list, Up / Down move between options, Space or Enter
+chooses. Arrows never choose by themselves, so moving through the list records no answer.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ from ui.widgets.units import mm
 
 MIN_TARGET_MM = 9.0
 GAP_MM = 1.5
+PAD_MM = 2.5
+# Compact (the fit rule of a crowded page): half the gaps, less padding; targets stay 9 mm.
+COMPACT_GAP_MM = 0.75
+COMPACT_PAD_MM = 1.2
 INDICATOR_MM = 6.0
 ARROWS = {Qt.Key.Key_Up: -1, Qt.Key.Key_Left: -1, Qt.Key.Key_Down: 1, Qt.Key.Key_Right: 1}
 
@@ -103,9 +108,7 @@ class ChoiceButton(QAbstractButton):
         self.setProperty("selected", "false")
         row = QHBoxLayout(self)
         self._row = row
-        pad = mm(2.5, self)
-        row.setContentsMargins(pad, pad, pad, pad)
-        row.setSpacing(pad)
+        self.set_padding(mm(PAD_MM, self))
         self._indicator = ChoiceIndicator(self)
         self._label = QLabel(self)
         self._label.setObjectName("choiceText")
@@ -116,6 +119,11 @@ class ChoiceButton(QAbstractButton):
         row.addWidget(self._label, 1)
         self.toggled.connect(self._on_toggled)
         self.set_option(code, text)
+
+    def set_padding(self, pad: int) -> None:
+        """The space (px) around the indicator and the text."""
+        self._row.setContentsMargins(pad, pad, pad, pad)
+        self._row.setSpacing(pad)
 
     def set_option(self, code: int, text: str) -> None:
         """Show another option with this button."""
@@ -185,13 +193,24 @@ class ChoiceList(QWidget):
         self._column.setSpacing(mm(GAP_MM, self))
         self.buttons: list[ChoiceButton] = []
         self._spare: list[ChoiceButton] = []
+        self.compact = False
         self.set_options(options)
+
+    def set_compact(self, compact: bool) -> None:
+        """Smaller gaps and padding (a crowded page); the targets keep their minimum height."""
+        if compact == self.compact:
+            return
+        self.compact = compact
+        self._column.setSpacing(mm(COMPACT_GAP_MM if compact else GAP_MM, self))
+        for button in self.buttons + self._spare:
+            button.set_padding(mm(COMPACT_PAD_MM if compact else PAD_MM, button))
 
     def set_options(self, options: Sequence[tuple[int, str]]) -> None:
         """Show these options, none chosen; the buttons are reused from item to item."""
         pool = self.buttons + self._spare
         while len(pool) < len(options):
             button = ChoiceButton(0, "", self)
+            button.set_padding(mm(COMPACT_PAD_MM if self.compact else PAD_MM, button))
             button.clicked.connect(lambda _=False, b=button: self._on_clicked(b))
             button.stepped.connect(lambda step, b=button: self._on_stepped(b, step))
             self._column.addWidget(button)

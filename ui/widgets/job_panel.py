@@ -100,7 +100,9 @@ class JobPanel(QFrame):
     def _on_progressed(self, fraction: float, message: str) -> None:
         percent = round(fraction * 100)
         self.progress.setValue(percent)
-        self.status.setText(t(self.lang, self._working, percent=percent))
+        working = t(self.lang, self._working, percent=percent)
+        # The step in progress on the line itself (a finger cannot hover for a tooltip).
+        self.status.setText(f"{working}\n{message}" if message else working)
         self.status.setToolTip(message)
 
     def _on_succeeded(self, result: object) -> None:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ui.widgets.touch_scroll import touch_scroll
 from ui.widgets.units import mm
 
 
@@ -104,6 +105,7 @@ class Page(QWidget):
             )
             self.body.setMaximumWidth(16_777_215)
             self.scroll_area.setMaximumWidth(mm(max_width_mm, self))
+            touch_scroll(self.scroll_area, by_design=False)
             centred.addWidget(self.scroll_area, 100)
         else:
             self.scroll_area = None

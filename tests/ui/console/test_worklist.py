@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from respine_desktop import storage
@@ -23,12 +24,14 @@ from tests.support.console import (
     make_console_db,
     staff_of,
 )
+from tools.screenshots.fit import fit_problems
 from ui.app import install_console
 from ui.console.page import ConsolePage
 from ui.kiosk.flow import KioskFlow
 from ui.kiosk.patient_pages import HandoverPage
 from ui.kiosk.settings import KioskSettings
 from ui.kiosk.window import KioskWindow
+from ui.style import apply_style
 
 
 @pytest.fixture
@@ -215,3 +218,22 @@ def test_start_questionnaires_hands_the_kiosk_over(
         assert storage.subject_visit(kiosk.db, DUE, "M0").status == "in_progress"
     finally:
         kiosk.release()
+
+
+def test_the_console_fits_a_portrait_tablet(qtbot: QtBot, db: StudyDb) -> None:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_style(app, large_text=True)  # the kiosk's large type, which the console's sheet replaces
+    try:
+        page = ConsolePage(db, staff_of(db, COORDINATOR), "en")
+        qtbot.addWidget(page)
+        page.resize(800, 1280)
+        page.show()
+        qtbot.waitUntil(page.isVisible)
+        # The layouts kept the sizes measured with the kiosk's type: the window grew to 977 px.
+        assert page.width() == 800
+        page.worklist.set_statuses(VISIT_STATUSES)
+        qtbot.waitUntil(lambda: all(b.isVisible() for b in page.worklist.status_boxes.values()))
+        assert fit_problems(page) == []
+    finally:
+        apply_style(app)

@@ -269,7 +269,15 @@ def test_staff_quit_needs_the_pin_and_is_audited(kiosk: Kiosk) -> None:
     assert not window.close()
     kiosk.unlock()
     db = flow.db
-    QTest.mouseClick(kiosk.on(StaffHomePage).buttons["quit"], Qt.MouseButton.LeftButton)
+    home = kiosk.on(StaffHomePage)
+    QTest.mouseClick(home.buttons["quit"], Qt.MouseButton.LeftButton)
+    # Quitting asks first; Cancel (the primary-looking, focused button) keeps the kiosk open.
+    assert home.quit_panel.isVisible() and home.quit_no.hasFocus()
+    assert home.quit_no.property("role") == "primary" and window.isVisible()
+    QTest.mouseClick(home.quit_no, Qt.MouseButton.LeftButton)
+    assert not home.quit_panel.isVisible() and window.isVisible() and flow.db is not None
+    QTest.mouseClick(home.buttons["quit"], Qt.MouseButton.LeftButton)
+    QTest.mouseClick(home.quit_yes, Qt.MouseButton.LeftButton)
     assert not window.isVisible() and flow.db is None
     with storage.open_database(kiosk.db_path) as reopened:
         assert storage.audit_entries(reopened, action="kiosk.quit")

@@ -65,7 +65,9 @@ def test_the_picker_searches_by_subject_id_and_offers_only_visits_open_today(
     picker = kiosk.on(VisitPickerPage)
     assert picker.subjects.count() == 2
     QTest.keyClicks(picker.search, "007")
-    assert [picker.subjects.item(n).text() for n in range(picker.subjects.count())] == [SUBJECT]
+    rows = [picker.subjects.item(n) for n in range(picker.subjects.count())]
+    assert [r.data(Qt.ItemDataRole.UserRole) for r in rows] == [SUBJECT]
+    assert rows[0].text() == f"{SUBJECT} — due today"
     picker.subjects.setCurrentRow(0)
     assert picker.visits.count() == 1 and "Baseline" in picker.visits.item(0).text()
     assert picker.hand_over_button.isEnabled()
@@ -134,3 +136,17 @@ def test_the_console_button_is_the_extension_point(kiosk: Kiosk, qtbot: QtBot) -
     kiosk.on(Console)
     QTest.keyClick(kiosk.window.windowHandle(), Qt.Key.Key_Escape)
     kiosk.on(Console)
+
+
+def test_the_picker_lists_who_is_due_today_first(kiosk: Kiosk) -> None:
+    db = kiosk.flow.db
+    assert db is not None
+    admin = storage.get_staff(db, "admin")
+    storage.register_subject(db, "RSP-01-001", day0=date(2020, 1, 1), staff=admin)  # overdue
+    kiosk.unlock()
+    tap(kiosk.on(StaffHomePage).buttons["start"])
+    picker = kiosk.on(VisitPickerPage)
+    rows = [picker.subjects.item(n) for n in range(picker.subjects.count())]
+    assert [r.data(Qt.ItemDataRole.UserRole) for r in rows] == [SUBJECT, "RSP-01-001"]
+    assert rows[0].text() == f"{SUBJECT} — due today"
+    assert rows[1].text() == "RSP-01-001 — overdue"

@@ -45,7 +45,8 @@ def test_progress_then_success(qtbot: QtBot, panel: JobPanel) -> None:
     assert job is not None and started.args == [job]
     assert panel.busy and panel.progress.isVisible() and panel.cancel_button.isVisible()
     qtbot.waitUntil(lambda: panel.progress.value() == 50)
-    assert panel.status.text() == "Exporting… 50 %"
+    # The step is on the line itself (touch cannot hover), and in the tooltip for a mouse.
+    assert panel.status.text() == "Exporting… 50 %\nfirst step"
     assert panel.status.toolTip() == "first step"
     assert panel.run(gated(gate, 0.0)) is None  # one job at a time
     with (

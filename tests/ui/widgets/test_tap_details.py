@@ -1,0 +1,39 @@
+"""A cell's tooltip is reachable by touch: tapping the cell shows it on the line under the table."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from pytestqt.qtbot import QtBot
+
+from ui.widgets.tap_details import details_line
+
+
+def test_a_tap_on_a_cell_shows_its_tooltip_on_the_line(qtbot: QtBot) -> None:
+    host = QWidget()
+    qtbot.addWidget(host)
+    column = QVBoxLayout(host)
+    table = QTableWidget(2, 1)
+    explained = QTableWidgetItem("✓")
+    explained.setToolTip("VAS -20 mm (MCID 15), ODI -12 points (MCID 10)")
+    table.setItem(0, 0, explained)
+    table.setItem(1, 0, QTableWidgetItem("plain"))
+    column.addWidget(table)
+    line = details_line(table)
+    column.addWidget(line)
+    host.resize(400, 300)
+    host.show()
+    qtbot.waitUntil(table.isVisible)
+    assert not line.isVisible()
+    QTest.mouseClick(
+        table.viewport(), Qt.MouseButton.LeftButton, pos=table.visualItemRect(explained).center()
+    )
+    qtbot.waitUntil(line.isVisible)
+    assert line.text() == explained.toolTip()
+    QTest.mouseClick(
+        table.viewport(),
+        Qt.MouseButton.LeftButton,
+        pos=table.visualItemRect(table.item(1, 0)).center(),
+    )
+    qtbot.waitUntil(lambda: not line.isVisible())
