@@ -19,16 +19,17 @@ def _screen(widget: QWidget | None) -> QScreen | None:
 def px_per_mm(widget: QWidget | None = None, calibration: float = 1.0) -> float:
     """Logical pixels per physical millimetre on `widget`'s screen, times a device calibration.
 
-    Qt reports physical DPI in device pixels; widgets are laid out in logical pixels, hence the
-    division by the device pixel ratio. `calibration` corrects screens whose reported size is
-    wrong: 1.0 trusts the screen, 1.05 draws everything 5 % longer.
+    Qt 6 reports physical DPI in device-independent (logical) dots, the unit widgets are laid out
+    in ("multiply by devicePixelRatio() to get device-dependent density", QScreen docs), so it is
+    used as it is: dividing it by the device pixel ratio again drew every millimetre 1/ratio too
+    short on a scaled screen (a 100 mm VAS line 64 mm long at 156 %). `calibration` corrects
+    screens whose reported size is wrong: 1.0 trusts the screen, 1.05 draws everything 5 % longer.
     """
     screen = _screen(widget)
     dpi = screen.physicalDotsPerInchX() if screen is not None else FALLBACK_DPI
     if not dpi or dpi < 20:
         dpi = FALLBACK_DPI
-    ratio = screen.devicePixelRatio() if screen is not None else 1.0
-    return dpi / ratio / MM_PER_INCH * calibration
+    return dpi / MM_PER_INCH * calibration
 
 
 def mm(value: float, widget: QWidget | None = None, calibration: float = 1.0) -> int:
