@@ -324,7 +324,7 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
     quoted = _Quoted()
     texts = _Cells()
     with (
-        storage.open_database(job.db_path, readonly=True, study=study) as db,
+        storage.open_database(job.db_path, readonly=True, study=study, check=False) as db,
         read_snapshot(db, expect=job.stamp),
         open(job.files[0], "w", encoding="utf-8", newline="") as f_long,
         open(job.files[1], "w", encoding="utf-8", newline="") as f_wide,

@@ -33,6 +33,7 @@ from respine_desktop import __version__, clock
 from respine_desktop.storage import _schema as schema
 from respine_desktop.storage._errors import (
     AlreadyExists,
+    DatabaseCorrupt,
     DatabaseMissing,
     InvalidInput,
     NotARespineDatabase,
@@ -87,8 +88,11 @@ class StudyDb:
     def __enter__(self) -> StudyDb:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
         self.close()
+        if isinstance(exc, sqlite3.DatabaseError) and is_corruption(exc):
+            # A damaged page met while reading: one line for the user instead of a traceback.
+            raise corrupt_error(self.path, exc) from exc
 
     def __repr__(self) -> str:
         return f"<StudyDb {self.path} site {self.site_code} device {self.device_id[:8]}>"
@@ -173,6 +177,37 @@ def read_snapshot(db: StudyDb, *, expect: tuple[int, ...] | None = None) -> Iter
             conn.execute("ROLLBACK")  # nothing to keep: a read transaction
         if not was_query_only:
             conn.execute("PRAGMA query_only = OFF")
+
+
+_SQLITE_CORRUPT = 11  # primary result code (extended codes keep it in the low byte)
+
+
+def is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite raised `exc` because the file is damaged (SQLITE_CORRUPT)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF == _SQLITE_CORRUPT
+
+
+def corrupt_error(path: Path, exc: BaseException | str) -> DatabaseCorrupt:
+    """The one-line error for a damaged database file."""
+    first = (str(exc).splitlines() or ["malformed"])[0]
+    return DatabaseCorrupt(
+        f"{path}: the database file is damaged ({first}); nothing was written to it; "
+        "run `verify` to name the problem and restore the last backup"
+    )
+
+
+def integrity_problem(conn: sqlite3.Connection, *, full: bool = False) -> str | None:
+    """The first problem SQLite's ``quick_check`` (``integrity_check`` if `full`) reports, with
+    the count of the others, or None if the file is intact. The check reads every page once;
+    ``quick_check`` skips comparing each index with its table."""
+    rows = conn.execute(f"PRAGMA {'integrity_check' if full else 'quick_check'}").fetchall()
+    lines = [line for row in rows for line in str(row[0]).splitlines()]
+    if lines == ["ok"]:
+        return None
+    problems = [line for line in lines if not line.startswith("*** in database")] or lines
+    more = f" (+{len(problems) - 1} more problems)" if len(problems) > 1 else ""
+    return f"{problems[0]}{more}"
 
 
 def new_id() -> str:
@@ -269,6 +304,8 @@ def inspect_database(path: Path) -> tuple[str, ...]:
             )
         )
     except sqlite3.DatabaseError as exc:
+        if is_corruption(exc):
+            raise corrupt_error(path, exc) from exc
         raise NotARespineDatabase(f"{path}: not a RESPINE database ({exc})") from exc
     finally:
         conn.close()
@@ -320,17 +357,30 @@ def open_database(
     readonly: bool = False,
     durable: bool = True,
     study: Study | None = None,
+    check: bool = True,
 ) -> StudyDb:
     """Open an existing RESPINE database, applying pending schema migrations (unless `readonly`).
 
     Never creates a file: a missing path raises `DatabaseMissing`, a file that is not a RESPINE
-    database raises `NotARespineDatabase` (and is not modified).
+    database raises `NotARespineDatabase` (and is not modified). With `check` (the default),
+    SQLite's ``quick_check`` runs first and a damaged file raises `DatabaseCorrupt` before
+    anything is written or read (a process that opens a file its caller just checked passes
+    ``check=False``); a damaged page met later, inside ``with db:``, raises it too.
     """
     path = Path(path)
     applied = inspect_database(path)
     conn = connect(path, readonly=readonly, durable=durable)
     sql = _wrap(conn)
     try:
+        if check:
+            try:
+                problem = integrity_problem(conn)
+            except sqlite3.DatabaseError as exc:
+                if not is_corruption(exc):
+                    raise
+                problem = str(exc)
+            if problem is not None:
+                raise corrupt_error(path, problem)
         pending = len(schema.migration_names()) - len(applied)
         missing = set(schema.migration_names()) - set(applied)
         if readonly and missing and missing <= set(schema.VIEW_MIGRATIONS):
