@@ -18,6 +18,7 @@ mode a commit then survives a crash of the process but not a power cut, and cost
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import sqlite3
@@ -426,9 +427,10 @@ def create_database(
 ) -> StudyDb:
     """Create a new RESPINE database at `path` with its first administrator account.
 
-    Refuses an existing path (`AlreadyExists`); on failure removes the file it created.
+    Refuses an existing path (`AlreadyExists`). The file is made under a temporary name in the
+    same folder and appears under `path` only complete: a failure, or a process killed
+    meanwhile, leaves nothing under `path`.
     """
-    from respine_desktop.storage import _audit as audit
     from respine_desktop.storage import _staff as staff
 
     path = Path(path)
@@ -440,17 +442,43 @@ def create_database(
         raise InvalidInput(f"{path.parent}: no such directory")
     pin_hash = staff.hash_pin(staff.check_pin_format(admin_pin))
     staff.check_username(admin_username)
-    # Claim the path atomically, so that two processes creating the same file cannot both
-    # believe they made it (and the loser never removes the winner's database).
+    # Built under a temporary name in the same folder, then linked into place: a process killed
+    # meanwhile never leaves a half-made (or empty) file under `path`, and the link, which
+    # refuses an existing name, lets only one of two processes creating the same file have it.
+    temp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.creating")
     try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-    except FileExistsError:
-        raise AlreadyExists(f"{path}: the file exists already") from None
+        os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot create ({exc.strerror})") from None
-    conn: sqlite3.Connection | None = None
     try:
-        conn = connect(path, durable=durable)
+        _fill_new_database(
+            temp, study, site_code, admin_username, device_label, pin_hash, durable=durable
+        )
+        _link_into_place(temp, path)
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{temp}{suffix}").unlink(missing_ok=True)
+    sync_directory(path.parent)
+    return open_database(path, durable=durable, study=study, check=False)
+
+
+def _fill_new_database(
+    path: Path,
+    study: Study,
+    site_code: str,
+    admin_username: str,
+    device_label: str,
+    pin_hash: str,
+    *,
+    durable: bool,
+) -> None:
+    """Schema, settings, site, device, first audit entry and administrator, in one transaction;
+    the connection is closed after (WAL checkpointed into the file, which then stands alone)."""
+    from respine_desktop.storage import _audit as audit
+    from respine_desktop.storage import _staff as staff
+
+    conn = connect(path, durable=durable)
+    try:
         sql = _wrap(conn)
         sql.enable_wal()
         now = clock.now_iso()
@@ -488,11 +516,40 @@ def create_database(
                 },
             )
             staff.insert_staff(db, None, admin_username, "admin", pin_hash)
-        db.info = _info(path, sql)
-        return db
-    except BaseException:
-        if conn is not None:
-            conn.close()
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        raise
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    if Path(f"{path}-wal").exists():  # pragma: no cover - the last connection removes it
+        raise WriteFailed(f"{path}: the new database could not be checkpointed")
+
+
+def _link_into_place(temp: Path, path: Path) -> None:
+    """`temp` under the name `path`, which must not exist (`AlreadyExists`)."""
+    try:
+        os.link(temp, path)
+        return
+    except FileExistsError:
+        raise AlreadyExists(f"{path}: the file exists already") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise InvalidInput(f"{path}: cannot create ({exc.strerror})") from None
+    # A file system without hard links (FAT on a USB stick): claim the name, then replace it.
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        raise AlreadyExists(f"{path}: the file exists already") from None
+    os.replace(temp, path)
+
+
+def sync_directory(folder: Path) -> None:
+    """fsync `folder`, so that a name just created or renamed in it survives a power cut."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # pragma: no cover - a platform that cannot open folders (Windows)
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - some file systems refuse fsync on a folder
+        pass
+    finally:
+        os.close(fd)
