@@ -227,13 +227,34 @@ def new_id() -> str:
 _VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
 
 
+def media_writable(path: Path) -> bool:
+    """Whether this process may write the file `path` and create files beside it."""
+    return os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
+
+
+def readonly_uri(path: Path, *, writable: bool) -> str:
+    """The URI a read-only connection opens `path` with; it never creates the file.
+
+    On writable media: ``mode=rw`` (with ``query_only``), so that closing the last connection
+    removes the ``-wal``/``-shm`` files like any last connection does. On read-only media (a
+    write-protected stick, a read-only folder) a WAL database cannot create its ``-shm``: when no
+    ``-wal`` file holds changes the file alone is the database and nothing can change it, so it
+    is opened ``immutable=1`` (no locks, no ``-shm``); a ``-wal`` file there is read with
+    ``mode=ro`` (SQLite needs its ``-shm`` beside it).
+    """
+    target = f"file:{quote(str(path.resolve()))}"
+    if writable:
+        return f"{target}?mode=rw"
+    wal = Path(f"{path}-wal")
+    if not wal.exists() or wal.stat().st_size == 0:
+        return f"{target}?mode=ro&immutable=1"
+    return f"{target}?mode=ro"
+
+
 def connect(path: Path, *, readonly: bool = False, durable: bool = True) -> sqlite3.Connection:
     """A raw connection with the project's pragmas (WAL is set once, at creation)."""
     if readonly:
-        # Never creates the file (mode=rw/ro). Opened rw when allowed, but with query_only, so
-        # that closing it removes the -wal/-shm files like any last connection does.
-        writable = os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
-        uri = f"file:{quote(str(path.resolve()))}?mode={'rw' if writable else 'ro'}"
+        uri = readonly_uri(path, writable=media_writable(path))
         conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.execute("PRAGMA query_only=ON")
     else:
