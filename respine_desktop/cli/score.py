@@ -13,6 +13,7 @@ from itertools import chain
 from pathlib import Path
 from typing import IO
 
+from respine_desktop import files
 from respine_desktop.cli import UsageError
 from respine_desktop.instruments import Item, instrument_ids
 
@@ -119,7 +120,9 @@ def _options(instrument_id: str, method: str | None, minimum: str | None) -> tup
 
 @contextmanager
 def _replacing(out: Path) -> Iterator[IO[str]]:
-    """A temporary file beside `out` that replaces it only if the block completes."""
+    """A temporary file beside `out` that replaces it only if the block completes (and only if
+    `out` is a regular file: `files.check_target`)."""
+    files.check_target(out)
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     except OSError as exc:
@@ -130,7 +133,7 @@ def _replacing(out: Path) -> Iterator[IO[str]]:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, 0o666 & ~_umask())
-        os.replace(temp, out)
+        files.replace(Path(temp), out)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

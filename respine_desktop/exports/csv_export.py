@@ -28,7 +28,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from respine_desktop import schedule, storage
+from respine_desktop import files, schedule, storage
 from respine_desktop.exports.codebook import (
     ANSWERS_LONG,
     CODEBOOK,
@@ -262,7 +262,7 @@ def export_csv(
     finals = (directory / ANSWERS_LONG, directory / VISITS_WIDE)
     codebook = directory / CODEBOOK
     for path in (*finals, codebook):
-        if path.is_dir():
+        if files.check_target(path).is_dir():
             raise ExportError(f"{path}: is a directory")
     with read_snapshot(db):
         total = count_subject_records(db)

@@ -37,6 +37,7 @@ from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import atomic_text, output_dir
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.visit_values import SCORE_COLUMNS, VisitValues, visit_values
+from respine_desktop.files import check_target
 from respine_desktop.instruments import Instrument, Item, load_instrument
 from respine_desktop.storage import StudyDb, read_snapshot
 from respine_desktop.storage.export_reads import count_subject_records, iter_subject_records
@@ -297,7 +298,7 @@ def export_redcap(
         ticker = Ticker(progress, total, "REDCap export")
         counts = {"records": 0, "rows": 0}
         names = (DICTIONARY, ARMS, EVENTS, DESIGNATION, RECORDS)
-        paths = tuple(directory / n for n in names)
+        paths = tuple(check_target(directory / n) for n in names)
 
         def records() -> Iterator[tuple[str, str, int | None, str, list[VisitValues]]]:
             for record in iter_subject_records(db, history=False):

@@ -33,6 +33,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from respine_desktop import files
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import partial_path
 from respine_desktop.storage import SnapshotChanged, StorageError
@@ -130,7 +131,7 @@ def write_parts(
             _join([job.files[k] for job in jobs])
         before_commit()
         for partial, final in zip(partials, (*finals, *also), strict=True):
-            os.replace(partial, final)
+            files.replace(partial, final)
     finally:
         for job in jobs:
             for path in job.files:

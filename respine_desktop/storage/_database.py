@@ -31,6 +31,7 @@ from urllib.parse import quote
 from sqlite_utils import Database
 
 from respine_desktop import __version__, clock
+from respine_desktop.files import sync_directory
 from respine_desktop.storage import _schema as schema
 from respine_desktop.storage._errors import (
     AlreadyExists,
@@ -559,18 +560,4 @@ def _link_into_place(temp: Path, path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
     except FileExistsError:
         raise AlreadyExists(f"{path}: the file exists already") from None
-    os.replace(temp, path)
-
-
-def sync_directory(folder: Path) -> None:
-    """fsync `folder`, so that a name just created or renamed in it survives a power cut."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:  # pragma: no cover - a platform that cannot open folders (Windows)
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # pragma: no cover - some file systems refuse fsync on a folder
-        pass
-    finally:
-        os.close(fd)
+    os.replace(temp, path)  # the name claimed is an empty regular file
