@@ -46,6 +46,7 @@ from respine_desktop.exports.subject_parts import (
     PartJob,
     Tick,
     default_workers,
+    finish_interrupted_set,
     part_files,
     write_parts,
 )
@@ -259,6 +260,7 @@ def export_csv(
         directory = output_dir(Path(out))
     except OSError as exc:
         raise ExportError(str(exc)) from None
+    finish_interrupted_set(directory)  # an earlier export killed while replacing its files
     finals = (directory / ANSWERS_LONG, directory / VISITS_WIDE)
     codebook = directory / CODEBOOK
     for path in (*finals, codebook):
