@@ -9,7 +9,11 @@
 
 UTF-8 without BOM, comma separated, RFC 4180 quoting and CRLF line ends. Numbers: codes as
 integers, decimals in full double precision (shortest text that reads back to the same double),
-flags 1/0, empty = missing. Rows are written subject by subject as they are read.
+flags 1/0, empty = missing. Rows are written subject by subject as they are read. Free text a
+person typed (the reason of a correction) that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return gets a leading ``'`` (`free_text`), so that a spreadsheet opening the file shows
+it as text instead of running it as a formula; numbers are never changed, and the raw text stays
+in the ODM export.
 
 The two large files are written through `csv_line` rather than `csv.writer`: Python 3.11's
 writer processes each character in turn (about 30 µs for a 300-byte answer row here), which
@@ -73,6 +77,13 @@ class CsvExport:
 
 
 _NEEDS_QUOTES = re.compile(r'[",\r\n]')
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def free_text(text: str) -> str:
+    """A free-text cell made safe from spreadsheet formula injection: a leading ``'`` when it
+    starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (OWASP's rule)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _quoted(field: str) -> str:
@@ -209,7 +220,7 @@ def _long_lines(
             tail = memo[pair] = f"{quoted[a.status]},{quoted[by]}"
         out.append(
             f"{head[sid]}{middle},{session[sid]},{at},{replaced_by.get(a_id, '')},"
-            f"{_quoted(reason) if reason else ''},{a_id},{tail}\r\n"
+            f"{_quoted(free_text(reason)) if reason else ''},{a_id},{tail}\r\n"
         )
     return "".join(out)
 
@@ -233,7 +244,7 @@ def _long_lines_checked(
             a.session_id,
             a.given_at,
             replaced_by.get(a.id, ""),
-            a.reason or "",
+            free_text(a.reason or ""),
             a.id,
             a.status,
             a.given_by or "",
