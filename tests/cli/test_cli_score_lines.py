@@ -11,8 +11,6 @@ def test_a_value_between_tenths_breaks_the_step_not_the_range(tmp_path: Path) ->
     (tmp_path / "in.csv").write_text("vas_pain\n80.04\n", encoding="utf-8")
     result = run("--instrument", "vas", "in.csv", "--out", "out.csv", cwd=tmp_path)
     assert_user_error(result, "line 2 (row 1)", "'80.04' is finer than the instrument's step")
-        result, "line 2 (row 1)", "'80.04' is finer than the instrument's step of 0.1"
-    )
     assert "outside" not in result.stderr
     (tmp_path / "in.csv").write_text("vas_pain\n100.04\n", encoding="utf-8")
     result = run("--instrument", "vas", "in.csv", "--out", "out.csv", cwd=tmp_path)
