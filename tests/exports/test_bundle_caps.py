@@ -7,6 +7,7 @@ import io
 import json
 import os
 import shutil
+import struct
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -40,7 +41,15 @@ def hub(site: Path, tmp_path: Path) -> Path:
     return tmp_path / "hub.db"
 
 
-def signed(site: Path, out: Path, table: str, data: bytes, *, twice: bool = False) -> Path:
+def signed(
+    site: Path,
+    out: Path,
+    table: str,
+    data: bytes,
+    *,
+    twice: bool = False,
+    declared: int | None = None,
+) -> Path:
     """The kiosk's bundle with `table`'s member replaced by `data` (its manifest entry made to
     match), rebuilt and signed with the site key as a kiosk signs: a key holder's bundle."""
     key = exports.read_key_file(site / "site.key").key
@@ -62,6 +71,13 @@ def signed(site: Path, out: Path, table: str, data: bytes, *, twice: bool = Fals
                 zf.writestr(name, members[name])
         zf.writestr(bundle.MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
         zf.comment = b"\0" * bundle._SIGNATURE_LENGTH
+    if declared is not None:
+        raw = buffer.getvalue()
+        entry = raw.index(b"PK\x01\x02")
+        while raw[entry + 46 : entry + 46 + len(name)] != name.encode():
+            entry = raw.index(b"PK\x01\x02", entry + 4)
+        buffer.seek(entry + 24)
+        buffer.write(struct.pack("<I", declared))
     bundle._sign_in_place(buffer, key)
     out.write_bytes(buffer.getvalue())
     return out
@@ -115,3 +131,14 @@ def test_a_member_named_twice_is_refused(site: Path, hub: Path, tmp_path: Path) 
         same = src.read(bundle.member_name("subjects"))
     twice = signed(site, tmp_path / "twice.bundle", "subjects", same, twice=True)
     refused(hub, twice, "holds data/subjects.jsonl more than once")
+
+
+def test_a_member_inflating_past_its_declared_size_stops_there(
+    site: Path, hub: Path, tmp_path: Path
+) -> None:
+    """The central directory says 1,000 bytes, the data inflates to 64 MiB: reading stops at the
+    declared size (whose CRC then fails) instead of inflating the rest."""
+    lying = signed(site, tmp_path / "lying.bundle", "answers", b" " * (64 << 20), declared=1000)
+    with zipfile.ZipFile(lying) as zf:
+        assert zf.getinfo(bundle.member_name("answers")).file_size == 1000
+    refused(hub, lying, "damaged")
