@@ -1,4 +1,4 @@
-"""The CSV files are replaced as a set: an export killed between two renames is finished next."""
+"""CSV and REDCap files are replaced as a set: one interrupted between renames is finished next."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from respine_desktop import exports, storage
+import pytest
+
+from respine_desktop import exports, files, storage
 from respine_desktop.exports.subject_parts import SET_JOURNAL, finish_interrupted_set
 from tests.support.exports import demo_db, env
 from tests.support.storage import ROOT
@@ -86,3 +88,37 @@ def test_the_next_export_finishes_the_set_first(tmp_path: Path) -> None:
     )
     assert export(db_path, out) == expected
     assert sorted(p.name for p in out.iterdir()) == sorted(NAMES)
+
+
+def test_a_redcap_set_interrupted_between_renames_is_finished_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db_path = tmp_path / "kiosk.db"
+    demo_db(db_path, subjects=2)
+    with storage.open_database(db_path, readonly=True) as db:
+        exports.export_redcap(db, tmp_path / "reference")
+    expected = {p.name: p.read_bytes() for p in (tmp_path / "reference").iterdir()}
+    out = tmp_path / "redcap"
+    out.mkdir()
+    for name in expected:
+        (out / name).write_bytes(b"an earlier export\n")
+    real = files.replace
+    renames = []
+
+    def failing(temp: Path, final: Path) -> None:
+        renames.append(final.name)
+        if len(renames) == 3:
+            raise OSError("simulated crash between two renames")
+        real(temp, final)
+
+    monkeypatch.setattr(files, "replace", failing)
+    with (
+        storage.open_database(db_path, readonly=True) as db,
+        pytest.raises(OSError, match="simulated"),
+    ):
+        exports.export_redcap(db, out)
+    assert (out / SET_JOURNAL).exists()
+    assert {n for n in expected if (out / n).read_bytes() == expected[n]} == set(renames[:2])
+    monkeypatch.setattr(files, "replace", real)
+    assert finish_interrupted_set(out)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == expected
