@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import sys
 from collections.abc import Callable
@@ -52,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run(argv: list[str]) -> int:
-    """Parse `argv` and run the command; user errors become one stderr line and exit code 2."""
+    """Parse `argv` and run the command; user errors become one stderr line and exit code 2; a
+    reader of stdout that goes away ends the command quietly with 141 (128 + SIGPIPE)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
@@ -67,3 +69,10 @@ def run(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader of stdout went away (`demo ... | head -1`): stop quietly, like a command
+        # killed by SIGPIPE, and point stdout at /dev/null so that the flush at exit is silent.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 141

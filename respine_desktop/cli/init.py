@@ -12,6 +12,8 @@ from respine_desktop.cli import UsageError
 NAME = "init"
 HELP = (
     "Create a new study database (WAL SQLite file) with its first administrator account. "
+    "The file appears only complete (made under a temporary name, then linked into place); an "
+    "empty file left by an interrupted init is replaced. "
     "Refuses an existing file that is not a RESPINE database (left untouched) and an existing "
     "RESPINE database of another site; on an existing database of the same site it only "
     "applies pending schema upgrades and changes nothing else."
@@ -43,10 +45,18 @@ def _prompt_pin() -> str:
     return first
 
 
+def _has_journal(path: Path) -> bool:
+    return any(Path(f"{path}{suffix}").exists() for suffix in ("-wal", "-journal"))
+
+
 def run(args: argparse.Namespace) -> int:
     from respine_desktop import storage
 
     path: Path = args.db
+    if path.is_file() and path.stat().st_size == 0 and not _has_journal(path):
+        # What an init of an earlier version left when it was killed: nothing to lose.
+        print(f"{path} is an empty file (an interrupted init): replacing it", file=sys.stderr)
+        path.unlink()
     if path.exists():
         try:
             storage.inspect_database(path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
 import re
 import tempfile
@@ -13,6 +14,7 @@ from itertools import chain
 from pathlib import Path
 from typing import IO
 
+from respine_desktop import files
 from respine_desktop.cli import UsageError
 from respine_desktop.instruments import Item, instrument_ids
 
@@ -23,8 +25,10 @@ IN.csv has a header row; the columns named after the instrument's items (sf36_01
 odi_01 .. odi_10, vas_pain) hold the answers (SF-36: pre-codes 1..k, ODI: 0..5, VAS: 0..100 mm);
 a blank cell is unanswered. Other columns are copied unchanged and the score columns appended
 (full precision; blank = not computable). Comma, semicolon or tab separated (found from the header).
-A bad cell stops the command with exit code 2 and names its line, row and column; OUT.csv is
-then left as it was. Rules and sources: docs/scoring.md."""
+A bad cell stops the command with exit code 2 and names its line (the physical line its record
+starts on), row and column, and the rule it breaks (range, or the VAS's 0.1 mm step: a value is
+never rounded); OUT.csv is then left as it was. OUT.csv must be a regular file (a device or a
+named pipe is refused, never replaced). Rules and sources: docs/scoring.md."""
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
@@ -119,7 +123,9 @@ def _options(instrument_id: str, method: str | None, minimum: str | None) -> tup
 
 @contextmanager
 def _replacing(out: Path) -> Iterator[IO[str]]:
-    """A temporary file beside `out` that replaces it only if the block completes."""
+    """A temporary file beside `out` that replaces it only if the block completes (and only if
+    `out` is a regular file: `files.check_target`)."""
+    files.check_target(out)
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     except OSError as exc:
@@ -130,7 +136,7 @@ def _replacing(out: Path) -> Iterator[IO[str]]:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temp, 0o666 & ~_umask())
-        os.replace(temp, out)
+        files.replace(Path(temp), out)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -168,8 +174,13 @@ def _score_rows(
         writer = csv.writer(outfile, delimiter=delimiter)
         writer.writerow([*header, *keys])
         rows = 0
-        for row in reader:
-            line = reader.line_num
+        while True:
+            # The physical line the record starts on (a quoted field may hold line breaks; a
+            # record the reader refuses is named by its own line, not the one before it).
+            line = reader.line_num + 1
+            row = next(reader, None)
+            if row is None:
+                break
             if not row:  # a blank line is not a questionnaire
                 continue
             rows += 1
@@ -256,10 +267,15 @@ def _parse(item: Item, text: str) -> int | float | None:
         return int(stripped)
     if not _NUMBER.fullmatch(stripped):
         raise ValueError(f"{text!r} is not a number")
+    number = float(stripped)
+    if not math.isfinite(number) or not item.minimum <= number <= item.maximum:
+        raise ValueError(f"{text!r} is outside {item.minimum:g}..{item.maximum:g}")
     try:
-        return item.validate(float(stripped))
+        return item.validate(number)
     except ValueError:
-        raise ValueError(f"{text!r} is outside {item.minimum:g}..{item.maximum:g}") from None
+        raise ValueError(
+            f"{text!r} is finer than the instrument's step of {item.step:g} (never rounded)"
+        ) from None
 
 
 def _cell(value: float | None) -> str:

@@ -32,7 +32,11 @@ its version.
 Import checks, before writing anything: the signature line is there (else: truncated or not a
 bundle); the manifest's format version; the study (a bundle of another study is refused, naming
 both); the key id; the HMAC over the whole file; exactly the expected members, each matching its
-SHA-256, size and row count. Then the rows are merged in one transaction
+SHA-256, size and row count. Before anything is inflated, from the ZIP central directory: no
+member name twice, no member above `MAX_MEMBER_BYTES` nor compressed more than `MAX_RATIO` times,
+no more than `MAX_TOTAL_BYTES` in all; while inflating, no member past its declared size and no
+line above `MAX_LINE_BYTES` (a signed bundle is trusted for its content, not for the memory and
+time it may cost). Then the rows are merged in one transaction
 (`storage.bundle_merge.merge_bundle`), which refuses broken or discontinuous audit chains. Any
 refusal raises `BundleError` with the reason; the hub is unchanged.
 """
@@ -88,6 +92,14 @@ _SIGNATURE = re.compile(
 )
 _SIGNATURE_LENGTH = len(_SIGNATURE_PREFIX) + 16 + len(b" mac=") + 64
 _MAX_MANIFEST = 1 << 20  # a few kB in practice
+# Caps an import checks before inflating anything (from the ZIP central directory), and again
+# while inflating (in case a header lies): a signed bundle is trusted for its content, not for
+# the memory and time it may cost. A 10,000-subject hub's answers member is about 0.3 GB; rows
+# written as JSON compress 3 to 20 times, a deflate bomb up to about 1,000 times.
+MAX_MEMBER_BYTES = 1 << 30
+MAX_TOTAL_BYTES = 2 << 30
+MAX_RATIO = 200  # checked for members above 1 MiB
+MAX_LINE_BYTES = 32 << 20  # a line holds up to 1,000 rows
 _CHUNK = 1 << 16
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 _ROWS_PER_LINE = 1000
@@ -324,7 +336,36 @@ def _format_tables(zf: zipfile.ZipFile, names: set[str]) -> tuple[str, ...]:
     return TABLES
 
 
+def _check_sizes(zf: zipfile.ZipFile) -> None:
+    """Refuse duplicate members and members too large or too compressed to be rows, from the
+    central directory, before anything is inflated."""
+    listed = zf.namelist()
+    twice = sorted({n for n in listed if listed.count(n) > 1})
+    if twice:
+        raise BundleError(f"the bundle holds {twice[0]} more than once: tampered")
+    total = 0
+    for info in zf.infolist():
+        total += info.file_size
+        if info.file_size > MAX_MEMBER_BYTES:
+            raise BundleError(
+                f"{info.filename} would inflate to {info.file_size:,} bytes, more than the "
+                f"{MAX_MEMBER_BYTES:,} a bundle member may hold: refused before inflating"
+            )
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 1 << 20 and ratio > MAX_RATIO:
+            raise BundleError(
+                f"{info.filename} would inflate {ratio:,.0f} times ({info.file_size:,} bytes), "
+                f"no table compresses more than {MAX_RATIO} times: refused before inflating"
+            )
+    if total > MAX_TOTAL_BYTES:
+        raise BundleError(
+            f"the bundle would inflate to {total:,} bytes, more than {MAX_TOTAL_BYTES:,}: "
+            "refused before inflating"
+        )
+
+
 def _manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
+    _check_sizes(zf)
     names = set(zf.namelist())
     expected = {MANIFEST, *(member_name(t) for t in _format_tables(zf, names))}
     if names != expected:
@@ -387,13 +428,31 @@ def _check_signature(path: Path, key: bytes, signed_key: str, mac: str, length: 
 def _check_members(zf: zipfile.ZipFile, manifest: Mapping[str, Any]) -> None:
     for m in manifest["members"]:
         h = hashlib.sha256()
-        size = 0
+        size = line = 0
+        cap = min(zf.getinfo(m["name"]).file_size, MAX_MEMBER_BYTES)
         with zf.open(m["name"]) as f:
             for chunk in iter(lambda: f.read(_CHUNK), b""):
                 h.update(chunk)
                 size += len(chunk)
+                if size > cap:  # zipfile stops at the declared size; this is the second lock
+                    raise BundleError(f"{m['name']} inflates past its declared size: refused")
+                line = _longest_line(m["name"], chunk, line)
         if h.hexdigest() != m.get("sha256") or size != m.get("bytes"):
             raise BundleError(f"{m['name']} does not match its hash in the manifest: tampered")
+
+
+def _longest_line(name: str, chunk: bytes, run: int) -> int:
+    """The length of the line still open after `chunk` (`run` bytes open before it); BundleError
+    once a line passes `MAX_LINE_BYTES`."""
+    start = 0
+    while True:
+        end = chunk.find(b"\n", start)
+        run += (len(chunk) if end < 0 else end) - start
+        if run > MAX_LINE_BYTES:
+            raise BundleError(f"{name} has a line longer than {MAX_LINE_BYTES:,} bytes: refused")
+        if end < 0:
+            return run
+        run, start = 0, end + 1
 
 
 def _rows(zf: zipfile.ZipFile, table: str, expected: int) -> Iterator[Sequence[Any]]:
@@ -402,7 +461,10 @@ def _rows(zf: zipfile.ZipFile, table: str, expected: int) -> Iterator[Sequence[A
     count = 0
     # zipfile's own readline works in small steps; a large buffer reads a batch line at once
     with zf.open(name) as raw, io.BufferedReader(cast(io.RawIOBase, raw), 1 << 20) as f:
-        for n, line in enumerate(f, start=1):
+        lines = iter(lambda: f.readline(MAX_LINE_BYTES + 1), b"")
+        for n, line in enumerate(lines, start=1):
+            if len(line) > MAX_LINE_BYTES:  # pragma: no cover - `_check_members` refused it
+                raise BundleError(f"{name} line {n} is longer than {MAX_LINE_BYTES:,} bytes")
             try:
                 batch = json.loads(line)
             except (UnicodeDecodeError, json.JSONDecodeError):

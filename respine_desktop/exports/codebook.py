@@ -90,7 +90,12 @@ def answers_long_columns() -> tuple[Column, ...]:
             "answer_id of the row that replaced this one; empty for a current answer",
             "string",
         ),
-        Column("reason", "reason given for a staff correction", "string"),
+        Column(
+            "reason",
+            "reason given for a staff correction (a leading ' is added when it starts with "
+            "= + - @, a tab or a carriage return, so that spreadsheets show it as text)",
+            "string",
+        ),
         Column("answer_id", "id of this answer row", "string"),
         Column("status", "answered or skipped", "code", codes=ANSWER_STATUSES),
         Column("given_by", "staff id of a correction; empty when the patient answered", "string"),

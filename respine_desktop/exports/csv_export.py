@@ -9,7 +9,11 @@
 
 UTF-8 without BOM, comma separated, RFC 4180 quoting and CRLF line ends. Numbers: codes as
 integers, decimals in full double precision (shortest text that reads back to the same double),
-flags 1/0, empty = missing. Rows are written subject by subject as they are read.
+flags 1/0, empty = missing. Rows are written subject by subject as they are read. Free text a
+person typed (the reason of a correction) that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
+carriage return gets a leading ``'`` (`free_text`), so that a spreadsheet opening the file shows
+it as text instead of running it as a formula; numbers are never changed, and the raw text stays
+in the ODM export.
 
 The two large files are written through `csv_line` rather than `csv.writer`: Python 3.11's
 writer processes each character in turn (about 30 µs for a 300-byte answer row here), which
@@ -28,7 +32,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from respine_desktop import schedule, storage
+from respine_desktop import files, schedule, storage
 from respine_desktop.exports.codebook import (
     ANSWERS_LONG,
     CODEBOOK,
@@ -46,6 +50,7 @@ from respine_desktop.exports.subject_parts import (
     PartJob,
     Tick,
     default_workers,
+    finish_interrupted_set,
     part_files,
     write_parts,
 )
@@ -72,6 +77,13 @@ class CsvExport:
 
 
 _NEEDS_QUOTES = re.compile(r'[",\r\n]')
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def free_text(text: str) -> str:
+    """A free-text cell made safe from spreadsheet formula injection: a leading ``'`` when it
+    starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (OWASP's rule)."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def _quoted(field: str) -> str:
@@ -208,7 +220,7 @@ def _long_lines(
             tail = memo[pair] = f"{quoted[a.status]},{quoted[by]}"
         out.append(
             f"{head[sid]}{middle},{session[sid]},{at},{replaced_by.get(a_id, '')},"
-            f"{_quoted(reason) if reason else ''},{a_id},{tail}\r\n"
+            f"{_quoted(free_text(reason)) if reason else ''},{a_id},{tail}\r\n"
         )
     return "".join(out)
 
@@ -232,7 +244,7 @@ def _long_lines_checked(
             a.session_id,
             a.given_at,
             replaced_by.get(a.id, ""),
-            a.reason or "",
+            free_text(a.reason or ""),
             a.id,
             a.status,
             a.given_by or "",
@@ -259,10 +271,11 @@ def export_csv(
         directory = output_dir(Path(out))
     except OSError as exc:
         raise ExportError(str(exc)) from None
+    finish_interrupted_set(directory)  # an earlier export killed while replacing its files
     finals = (directory / ANSWERS_LONG, directory / VISITS_WIDE)
     codebook = directory / CODEBOOK
     for path in (*finals, codebook):
-        if path.is_dir():
+        if files.check_target(path).is_dir():
             raise ExportError(f"{path}: is a directory")
     with read_snapshot(db):
         total = count_subject_records(db)
@@ -324,7 +337,7 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
     quoted = _Quoted()
     texts = _Cells()
     with (
-        storage.open_database(job.db_path, readonly=True, study=study) as db,
+        storage.open_database(job.db_path, readonly=True, study=study, check=False) as db,
         read_snapshot(db, expect=job.stamp),
         open(job.files[0], "w", encoding="utf-8", newline="") as f_long,
         open(job.files[1], "w", encoding="utf-8", newline="") as f_wide,

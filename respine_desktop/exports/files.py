@@ -1,7 +1,9 @@
 """Writing export files safely: to ``<name>.partial`` first, renamed into place when complete.
 
 A failed or interrupted export never leaves a truncated file under the final name, and an
-existing file of that name is replaced only by a complete one.
+existing file of that name is replaced only by a complete one, and only if it is a regular file
+(`respine_desktop.files.check_target`: a device such as ``/dev/full`` or a named pipe is refused,
+never replaced); every rename is followed by an fsync of the folder.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+from respine_desktop import files
 
 
 def partial_path(path: Path) -> Path:
@@ -30,7 +34,7 @@ def atomic_binary(path: Path, *, readable: bool = False) -> Iterator[IO[bytes]]:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        files.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -42,7 +46,7 @@ def atomic_text(path: Path, *, newline: str = "") -> Iterator[IO[str]]:
     try:
         with partial_text(path, newline=newline) as f:
             yield f
-        os.replace(tmp, path)
+        files.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -73,7 +77,9 @@ def output_dir(path: Path) -> Path:
 
 
 def output_file(path: Path) -> Path:
-    """`path` as an output file: its directory must exist and it must not be a directory."""
+    """`path` as an output file: its directory must exist and it must be neither a directory nor
+    a device, pipe or socket (`files.NotARegularFile`)."""
+    files.check_target(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path}: is a directory")
     if not path.parent.is_dir():

@@ -18,6 +18,10 @@ the real exports in ``tests/data/redcap_examples/``):
   session, 0 (Incomplete) for an open one, empty when the form has no data. Skipped items are
   empty (REDCap's missing-data codes are a project setting, not part of the dictionary).
 
+The five files are written complete as ``.partial`` and replaced as a set, like the CSV files
+(`subject_parts.replace_set`: a journal, then the renames; a set a kill interrupted is finished
+by the next export into the folder).
+
 Event names: ``<visit code> <label>`` (e.g. "M0 Baseline"); REDCap derives the unique event names
 (``m0_baseline_arm_1``) with its rule, which `unique_event_name` reproduces for the records file.
 """
@@ -34,9 +38,11 @@ from pathlib import Path
 from respine_desktop import scoring
 from respine_desktop.exports.csv_export import cell, csv_line
 from respine_desktop.exports.errors import ExportError
-from respine_desktop.exports.files import atomic_text, output_dir
+from respine_desktop.exports.files import output_dir, partial_path, partial_text
 from respine_desktop.exports.progress import Progress, Ticker
+from respine_desktop.exports.subject_parts import SET_JOURNAL, finish_interrupted_set, replace_set
 from respine_desktop.exports.visit_values import SCORE_COLUMNS, VisitValues, visit_values
+from respine_desktop.files import check_target
 from respine_desktop.instruments import Instrument, Item, load_instrument
 from respine_desktop.storage import StudyDb, read_snapshot
 from respine_desktop.storage.export_reads import count_subject_records, iter_subject_records
@@ -285,6 +291,7 @@ def export_redcap(
         directory = output_dir(Path(out))
     except OSError as exc:
         raise ExportError(str(exc)) from None
+    finish_interrupted_set(directory)  # an earlier export killed while replacing its files
     # One consistent view of the database, however long the export takes.
     with read_snapshot(db):
         study = db.study
@@ -297,7 +304,7 @@ def export_redcap(
         ticker = Ticker(progress, total, "REDCap export")
         counts = {"records": 0, "rows": 0}
         names = (DICTIONARY, ARMS, EVENTS, DESIGNATION, RECORDS)
-        paths = tuple(directory / n for n in names)
+        paths = tuple(check_target(directory / n) for n in names)
 
         def records() -> Iterator[tuple[str, str, int | None, str, list[VisitValues]]]:
             for record in iter_subject_records(db, history=False):
@@ -313,7 +320,7 @@ def export_redcap(
                 ticker.tick(counts["records"], s.code)
 
         with contextlib.ExitStack() as stack:
-            files = [stack.enter_context(atomic_text(p)) for p in paths]
+            files = [stack.enter_context(partial_text(p)) for p in paths]
             f_dict, f_arms, f_events, f_design, f_records = files
             f_dict.write(DICTIONARY_HEADER)
             writer = csv.writer(f_dict, lineterminator="\n")
@@ -347,6 +354,14 @@ def export_redcap(
             for row in _rows(study, columns, item_types, records()):
                 f_records.write(csv_line(row, "\n"))
                 counts["rows"] += 1
+        # All five complete and fsynced as .partial: replaced together (see subject_parts).
+        pairs = [(partial_path(p), p) for p in paths]
+        try:
+            replace_set(pairs)
+        finally:
+            if not (directory / SET_JOURNAL).exists():
+                for partial, _ in pairs:
+                    partial.unlink(missing_ok=True)
         ticker.done(
             f"REDCap export: {counts['records']} records, {counts['rows']} event rows "
             f"in {directory}"

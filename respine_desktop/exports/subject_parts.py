@@ -13,7 +13,12 @@ through its own connection in one read snapshot that must show the state the cal
 `storage.SnapshotChanged` and the caller writes the export again in one process.
 
 Nothing incomplete is ever left under a final name: every output is first complete and fsynced
-as ``<name>.partial`` (parts joined), then all are renamed back to back. If a worker fails or is
+as ``<name>.partial`` (parts joined), then all are renamed back to back, as a set: first a
+journal (`SET_JOURNAL`) naming every ``.partial`` and its final name is written and fsynced, then
+the renames, then the journal is removed. A process killed between two renames leaves the
+journal and the remaining complete ``.partial`` files: the next export into the folder first
+finishes that set (`finish_interrupted_set`), so the files never stay a mix of two exports, and
+a reader finding the journal knows the set is being replaced. If a worker fails or is
 killed, or the export is cancelled (the progress callback raised), the other workers are
 stopped and every part and partial file is removed; earlier files stay as they were. A worker
 whose parent died stops at its next report and removes its part files.
@@ -21,6 +26,7 @@ whose parent died stops at its next report and removes its part files.
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import queue
@@ -33,6 +39,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from respine_desktop import files
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import partial_path
 from respine_desktop.storage import SnapshotChanged, StorageError
@@ -100,6 +107,45 @@ def part_files(finals: Sequence[Path], runs: int) -> list[tuple[Path, ...]]:
     ]
 
 
+SET_JOURNAL = ".export-set.pending"
+
+
+def finish_interrupted_set(folder: Path) -> bool:
+    """Complete the set of renames an export killed half-way left in `folder` (its journal
+    names them; each ``.partial`` left is complete and fsynced); whether there was one."""
+    journal = folder / SET_JOURNAL
+    try:
+        pairs = json.loads(journal.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"{journal}: unreadable export journal ({exc})") from None
+    for partial, final in pairs:
+        if (folder / partial).exists():
+            files.replace(folder / partial, folder / final)
+    journal.unlink()
+    files.sync_directory(folder)
+    return True
+
+
+def replace_set(pairs: Sequence[tuple[Path, Path]]) -> None:
+    """Rename each complete ``.partial`` of `pairs` (one folder) to its final name, as a set:
+    journal first, renames, journal removed (see the module's docstring)."""
+    folder = pairs[0][1].parent
+    for _, final in pairs:
+        files.check_target(final)
+    journal = folder / SET_JOURNAL
+    with open(journal, "w", encoding="utf-8") as f:
+        json.dump([[partial.name, final.name] for partial, final in pairs], f)
+        f.flush()
+        os.fsync(f.fileno())
+    files.sync_directory(folder)
+    for partial, final in pairs:
+        files.replace(partial, final)
+    journal.unlink()
+    files.sync_directory(folder)
+
+
 def write_parts(
     writer: PartWriter,
     jobs: Sequence[PartJob],
@@ -121,6 +167,7 @@ def write_parts(
     exception raised by `tick` or `before_commit` (a cancelled export) propagates as it is.
     """
     partials = [partial_path(f) for f in (*finals, *also)]
+    committing = False
     try:
         if len(jobs) == 1:
             results = [writer(jobs[0], tick)]
@@ -129,14 +176,17 @@ def write_parts(
         for k in range(len(finals)):
             _join([job.files[k] for job in jobs])
         before_commit()
-        for partial, final in zip(partials, (*finals, *also), strict=True):
-            os.replace(partial, final)
+        for final in (*finals, *also):
+            files.check_target(final)
+        committing = True
+        replace_set(list(zip(partials, (*finals, *also), strict=True)))
     finally:
         for job in jobs:
             for path in job.files:
                 path.unlink(missing_ok=True)
-        for path in partials:
-            path.unlink(missing_ok=True)
+        if not committing or not (finals[0].parent / SET_JOURNAL).exists():
+            for path in partials:  # a set half renamed keeps them: the journal finishes it
+                path.unlink(missing_ok=True)
     return tuple(sum(column) for column in zip(*results, strict=True))
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from respine_desktop import files
 from respine_desktop.errors import RespineError
 from respine_desktop.reports.arms import Arms, ArmsFileError, read_arms
 from respine_desktop.reports.data import (
@@ -62,7 +63,7 @@ class ReportFile:
 
 def check_output(out: str | Path) -> Path:
     """`out` as a Path if a PDF can be written there, else ReportOutputError."""
-    path = Path(out)
+    path = files.check_target(Path(out))
     if path.is_dir():
         raise ReportOutputError(f"{path}: is a directory, give a file name")
     if not path.parent.is_dir():

@@ -27,7 +27,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-from respine_desktop import __version__, clock
+from respine_desktop import __version__, clock, files
 from respine_desktop.storage import StudyDb, audit_chain_head
 
 PAGE = A4
@@ -265,7 +265,7 @@ def write_atomically(data: bytes, out: Path) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is an ordinary document
-        os.replace(tmp, out)
+        files.replace(Path(tmp), out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -14,7 +14,8 @@ The database file:
 - `StudyDb`: an open database (context manager); ``path``, ``info``, ``study``, ``site_code``
 - `DatabaseInfo`: what the ``settings`` table says about the file (``StudyDb.info``)
 - `create_database(path, *, admin_pin, site_code=DEFAULT_SITE, ...) -> StudyDb`: a new file
-- `open_database(path, *, readonly=False) -> StudyDb`: never creates a file; upgrades the schema
+- `open_database(path, *, readonly=False) -> StudyDb`: never creates a file; upgrades the schema;
+  refuses a damaged file (`DatabaseCorrupt`, SQLite's ``quick_check`` first)
 - `inspect_database(path) -> migration names`: checks a file is ours, writing nothing
 - `check_site_code(code) -> code`: a valid site code (2-8 digits or capitals), else InvalidInput
 - `DEFAULT_SITE`: the site code of a new database unless another is given ("01")
@@ -138,6 +139,7 @@ Errors:
 - `SnapshotChanged`: the database changed between two readers' snapshots
 - `DatabaseMissing`: no such database file (nothing was created)
 - `NotARespineDatabase`: the file is not a RESPINE database (left untouched)
+- `DatabaseCorrupt`: SQLite found the file damaged (nothing was written into it)
 - `SchemaTooNew`: written by a newer version of the application
 - `SchemaTooOld`: a read-only open of a database that needs a schema upgrade first
 - `AlreadyExists`: a subject code, username or file exists already
@@ -208,6 +210,7 @@ from respine_desktop.storage._errors import (
     AlreadyExists,
     AuthenticationError,
     BackupFailed,
+    DatabaseCorrupt,
     DatabaseMissing,
     InvalidAnswer,
     InvalidInput,
@@ -325,6 +328,7 @@ __all__ = [
     "ConflictReview",
     "ConflictVersion",
     "Counts",
+    "DatabaseCorrupt",
     "DatabaseInfo",
     "DatabaseMissing",
     "InvalidAnswer",

@@ -8,10 +8,12 @@ the kiosk keeps writing (WAL readers do not block the writer). It is written bes
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
 
+from respine_desktop import files
 from respine_desktop.storage._database import StudyDb
 from respine_desktop.storage._errors import AlreadyExists, BackupFailed, InvalidInput, WriteFailed
 from respine_desktop.storage._records import VerifyResult
@@ -26,8 +28,8 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
     if not out.parent.is_dir():
         raise InvalidInput(f"{out.parent}: no such directory")
     partial = out.with_name(out.name + ".partial")
-    partial.unlink(missing_ok=True)
     try:
+        partial.unlink(missing_ok=True)
         dest = sqlite3.connect(str(partial), isolation_level=None)
         try:
             db.conn.backup(dest)
@@ -42,16 +44,12 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
         result = verify_database(partial)
         if not result.ok:
             raise BackupFailed(f"the backup copy failed verification: {result.message}")
-        os.replace(partial, out)
-        dir_fd = os.open(out.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        files.replace(partial, out)
         return result
     except (sqlite3.Error, OSError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise WriteFailed(f"{out}: could not write the backup ({reason})") from exc
     finally:
         for suffix in ("", "-journal", "-wal", "-shm"):
-            Path(f"{partial}{suffix}").unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # a read-only file system refuses even that
+                Path(f"{partial}{suffix}").unlink(missing_ok=True)

@@ -18,6 +18,7 @@ mode a commit then survives a crash of the process but not a power cut, and cost
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import sqlite3
@@ -30,9 +31,11 @@ from urllib.parse import quote
 from sqlite_utils import Database
 
 from respine_desktop import __version__, clock
+from respine_desktop.files import sync_directory
 from respine_desktop.storage import _schema as schema
 from respine_desktop.storage._errors import (
     AlreadyExists,
+    DatabaseCorrupt,
     DatabaseMissing,
     InvalidInput,
     NotARespineDatabase,
@@ -87,8 +90,11 @@ class StudyDb:
     def __enter__(self) -> StudyDb:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: object, exc: object, tb: object) -> None:
         self.close()
+        if isinstance(exc, sqlite3.DatabaseError) and is_corruption(exc):
+            # A damaged page met while reading: one line for the user instead of a traceback.
+            raise corrupt_error(self.path, exc) from exc
 
     def __repr__(self) -> str:
         return f"<StudyDb {self.path} site {self.site_code} device {self.device_id[:8]}>"
@@ -175,6 +181,37 @@ def read_snapshot(db: StudyDb, *, expect: tuple[int, ...] | None = None) -> Iter
             conn.execute("PRAGMA query_only = OFF")
 
 
+_SQLITE_CORRUPT = 11  # primary result code (extended codes keep it in the low byte)
+
+
+def is_corruption(exc: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite raised `exc` because the file is damaged (SQLITE_CORRUPT)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF == _SQLITE_CORRUPT
+
+
+def corrupt_error(path: Path, exc: BaseException | str) -> DatabaseCorrupt:
+    """The one-line error for a damaged database file."""
+    first = (str(exc).splitlines() or ["malformed"])[0]
+    return DatabaseCorrupt(
+        f"{path}: the database file is damaged ({first}); nothing was written to it; "
+        "run `verify` to name the problem and restore the last backup"
+    )
+
+
+def integrity_problem(conn: sqlite3.Connection, *, full: bool = False) -> str | None:
+    """The first problem SQLite's ``quick_check`` (``integrity_check`` if `full`) reports, with
+    the count of the others, or None if the file is intact. The check reads every page once;
+    ``quick_check`` skips comparing each index with its table."""
+    rows = conn.execute(f"PRAGMA {'integrity_check' if full else 'quick_check'}").fetchall()
+    lines = [line for row in rows for line in str(row[0]).splitlines()]
+    if lines == ["ok"]:
+        return None
+    problems = [line for line in lines if not line.startswith("*** in database")] or lines
+    more = f" (+{len(problems) - 1} more problems)" if len(problems) > 1 else ""
+    return f"{problems[0]}{more}"
+
+
 def new_id() -> str:
     """A new UUID version 7 (RFC 9562) as text: the key of every record.
 
@@ -191,13 +228,34 @@ def new_id() -> str:
 _VARIANT = {d: "89ab"[int(d, 16) & 3] for d in "0123456789abcdef"}
 
 
+def media_writable(path: Path) -> bool:
+    """Whether this process may write the file `path` and create files beside it."""
+    return os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
+
+
+def readonly_uri(path: Path, *, writable: bool) -> str:
+    """The URI a read-only connection opens `path` with; it never creates the file.
+
+    On writable media: ``mode=rw`` (with ``query_only``), so that closing the last connection
+    removes the ``-wal``/``-shm`` files like any last connection does. On read-only media (a
+    write-protected stick, a read-only folder) a WAL database cannot create its ``-shm``: when no
+    ``-wal`` file holds changes the file alone is the database and nothing can change it, so it
+    is opened ``immutable=1`` (no locks, no ``-shm``); a ``-wal`` file there is read with
+    ``mode=ro`` (SQLite needs its ``-shm`` beside it).
+    """
+    target = f"file:{quote(str(path.resolve()))}"
+    if writable:
+        return f"{target}?mode=rw"
+    wal = Path(f"{path}-wal")
+    if not wal.exists() or wal.stat().st_size == 0:
+        return f"{target}?mode=ro&immutable=1"
+    return f"{target}?mode=ro"
+
+
 def connect(path: Path, *, readonly: bool = False, durable: bool = True) -> sqlite3.Connection:
     """A raw connection with the project's pragmas (WAL is set once, at creation)."""
     if readonly:
-        # Never creates the file (mode=rw/ro). Opened rw when allowed, but with query_only, so
-        # that closing it removes the -wal/-shm files like any last connection does.
-        writable = os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
-        uri = f"file:{quote(str(path.resolve()))}?mode={'rw' if writable else 'ro'}"
+        uri = readonly_uri(path, writable=media_writable(path))
         conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         conn.execute("PRAGMA query_only=ON")
     else:
@@ -269,6 +327,8 @@ def inspect_database(path: Path) -> tuple[str, ...]:
             )
         )
     except sqlite3.DatabaseError as exc:
+        if is_corruption(exc):
+            raise corrupt_error(path, exc) from exc
         raise NotARespineDatabase(f"{path}: not a RESPINE database ({exc})") from exc
     finally:
         conn.close()
@@ -320,17 +380,30 @@ def open_database(
     readonly: bool = False,
     durable: bool = True,
     study: Study | None = None,
+    check: bool = True,
 ) -> StudyDb:
     """Open an existing RESPINE database, applying pending schema migrations (unless `readonly`).
 
     Never creates a file: a missing path raises `DatabaseMissing`, a file that is not a RESPINE
-    database raises `NotARespineDatabase` (and is not modified).
+    database raises `NotARespineDatabase` (and is not modified). With `check` (the default),
+    SQLite's ``quick_check`` runs first and a damaged file raises `DatabaseCorrupt` before
+    anything is written or read (a process that opens a file its caller just checked passes
+    ``check=False``); a damaged page met later, inside ``with db:``, raises it too.
     """
     path = Path(path)
     applied = inspect_database(path)
     conn = connect(path, readonly=readonly, durable=durable)
     sql = _wrap(conn)
     try:
+        if check:
+            try:
+                problem = integrity_problem(conn)
+            except sqlite3.DatabaseError as exc:
+                if not is_corruption(exc):
+                    raise
+                problem = str(exc)
+            if problem is not None:
+                raise corrupt_error(path, problem)
         pending = len(schema.migration_names()) - len(applied)
         missing = set(schema.migration_names()) - set(applied)
         if readonly and missing and missing <= set(schema.VIEW_MIGRATIONS):
@@ -376,9 +449,10 @@ def create_database(
 ) -> StudyDb:
     """Create a new RESPINE database at `path` with its first administrator account.
 
-    Refuses an existing path (`AlreadyExists`); on failure removes the file it created.
+    Refuses an existing path (`AlreadyExists`). The file is made under a temporary name in the
+    same folder and appears under `path` only complete: a failure, or a process killed
+    meanwhile, leaves nothing under `path`.
     """
-    from respine_desktop.storage import _audit as audit
     from respine_desktop.storage import _staff as staff
 
     path = Path(path)
@@ -390,17 +464,43 @@ def create_database(
         raise InvalidInput(f"{path.parent}: no such directory")
     pin_hash = staff.hash_pin(staff.check_pin_format(admin_pin))
     staff.check_username(admin_username)
-    # Claim the path atomically, so that two processes creating the same file cannot both
-    # believe they made it (and the loser never removes the winner's database).
+    # Built under a temporary name in the same folder, then linked into place: a process killed
+    # meanwhile never leaves a half-made (or empty) file under `path`, and the link, which
+    # refuses an existing name, lets only one of two processes creating the same file have it.
+    temp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.creating")
     try:
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-    except FileExistsError:
-        raise AlreadyExists(f"{path}: the file exists already") from None
+        os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot create ({exc.strerror})") from None
-    conn: sqlite3.Connection | None = None
     try:
-        conn = connect(path, durable=durable)
+        _fill_new_database(
+            temp, study, site_code, admin_username, device_label, pin_hash, durable=durable
+        )
+        _link_into_place(temp, path)
+    finally:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{temp}{suffix}").unlink(missing_ok=True)
+    sync_directory(path.parent)
+    return open_database(path, durable=durable, study=study, check=False)
+
+
+def _fill_new_database(
+    path: Path,
+    study: Study,
+    site_code: str,
+    admin_username: str,
+    device_label: str,
+    pin_hash: str,
+    *,
+    durable: bool,
+) -> None:
+    """Schema, settings, site, device, first audit entry and administrator, in one transaction;
+    the connection is closed after (WAL checkpointed into the file, which then stands alone)."""
+    from respine_desktop.storage import _audit as audit
+    from respine_desktop.storage import _staff as staff
+
+    conn = connect(path, durable=durable)
+    try:
         sql = _wrap(conn)
         sql.enable_wal()
         now = clock.now_iso()
@@ -438,11 +538,26 @@ def create_database(
                 },
             )
             staff.insert_staff(db, None, admin_username, "admin", pin_hash)
-        db.info = _info(path, sql)
-        return db
-    except BaseException:
-        if conn is not None:
-            conn.close()
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        raise
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()
+    if Path(f"{path}-wal").exists():  # pragma: no cover - the last connection removes it
+        raise WriteFailed(f"{path}: the new database could not be checkpointed")
+
+
+def _link_into_place(temp: Path, path: Path) -> None:
+    """`temp` under the name `path`, which must not exist (`AlreadyExists`)."""
+    try:
+        os.link(temp, path)
+        return
+    except FileExistsError:
+        raise AlreadyExists(f"{path}: the file exists already") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+            raise InvalidInput(f"{path}: cannot create ({exc.strerror})") from None
+    # A file system without hard links (FAT on a USB stick): claim the name, then replace it.
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        raise AlreadyExists(f"{path}: the file exists already") from None
+    os.replace(temp, path)  # the name claimed is an empty regular file

@@ -21,6 +21,14 @@ class NotARespineDatabase(StorageError):
     """The file exists but is not a RESPINE study database (it was left untouched)."""
 
 
+class DatabaseCorrupt(StorageError):
+    """SQLite found the file damaged (a failed ``quick_check``, or a malformed page on reading).
+
+    Raised before anything is written: a damaged file is never written into. ``verify`` names
+    the problem; the last backup is the way back.
+    """
+
+
 class SchemaTooNew(StorageError):
     """The database was written by a newer version of the application."""
 

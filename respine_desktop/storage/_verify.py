@@ -41,10 +41,12 @@ from respine_desktop.storage._conflict_resolution import RESOLVED_ACTION
 from respine_desktop.storage._database import (
     connect,
     inspect_database,
+    integrity_problem,
     plain_rows,
     scalar,
     select_list,
 )
+from respine_desktop.storage._errors import DatabaseCorrupt
 from respine_desktop.storage._records import VerifyResult
 from respine_desktop.study import Study, load_study
 
@@ -69,7 +71,10 @@ def verify_database(path: str | Path, *, study: Study | None = None) -> VerifyRe
     ours; otherwise returns a result whose ``message`` is a one-line summary or the first problem.
     """
     path = Path(path)
-    inspect_database(path)
+    try:
+        inspect_database(path)
+    except DatabaseCorrupt as exc:  # the schema pages themselves: the data was checked, exit 1
+        return VerifyResult(False, f"integrity check failed: {exc.__cause__ or exc}")
     conn = connect(path, readonly=True)
     try:
         return verify_connection(conn, min_sections=(study or load_study()).odi_min_sections)
@@ -111,11 +116,9 @@ def verify_connection(conn: sqlite3.Connection, *, min_sections: int) -> VerifyR
 
 
 def _integrity(conn: sqlite3.Connection) -> None:
-    rows = conn.execute("PRAGMA integrity_check").fetchall()
-    if [r["integrity_check"] for r in rows] != ["ok"]:
-        first = str(rows[0]["integrity_check"]).splitlines()[0]
-        more = f" (+{len(rows) - 1} more problems)" if len(rows) > 1 else ""
-        raise _Bad(f"integrity check failed: {first}{more}")
+    problem = integrity_problem(conn, full=True)
+    if problem is not None:
+        raise _Bad(f"integrity check failed: {problem}")
     bad = conn.execute("PRAGMA foreign_key_check").fetchone()
     if bad is not None:
         raise _Bad(

@@ -29,6 +29,7 @@ INTERNALS_ALLOWED = {
     "tests/storage/test_storage_audit.py": "forging an entry's hash, the protective triggers",
     "tests/storage/test_conflict_resolution.py": "the schema an upgrade brings",
     "tests/storage/test_storage_views.py": "the views the schema defines",
+    "tests/storage/test_storage_readonly_media.py": "the URI chosen for read-only media",
     "tests/cli/test_cli_db.py": "the protective triggers a verify checks",
     "tests/reports/test_reports_cli.py": "how many migrations an old file lacks",
     "tests/support/storage.py": "databases of an older schema",

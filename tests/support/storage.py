@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -107,3 +108,20 @@ def old_schema_db(path: Path, before: str = "0002_worklist") -> Path:
     )
     old.close()
     return path
+
+
+def damage_answers_page(path: Path) -> None:
+    """Flip the cell pointers of the first leaf page of the ``answers`` table."""
+    conn = sqlite3.connect(path)
+    try:
+        page = conn.execute(
+            "SELECT min(pageno) AS p FROM dbstat WHERE name='answers' AND pagetype='leaf'"
+        ).fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    finally:
+        conn.close()
+    with path.open("r+b") as f:
+        f.seek((page - 1) * size + 8)
+        pointers = f.read(32)
+        f.seek((page - 1) * size + 8)
+        f.write(bytes(b ^ 0xFF for b in pointers))

@@ -1,0 +1,67 @@
+"""`init` killed half-way leaves nothing under the database's name; an empty file is replaced."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_cli_db import main
+from tests.support.storage import ROOT, env
+
+# A child that creates a database with a clock that kills the process (SIGKILL) at its Nth
+# reading: 1 is after the file is opened in WAL mode, 2 inside the creating transaction.
+KILLED_CHILD = """
+import os, signal, sys
+from pathlib import Path
+from respine_desktop import clock, storage
+calls = 0
+def killing_clock():
+    global calls
+    calls += 1
+    if calls == int(sys.argv[2]):
+        os.kill(os.getpid(), signal.SIGKILL)
+    from datetime import UTC, datetime
+    return datetime.now(UTC)
+clock.set_clock(killing_clock)
+storage.create_database(Path(sys.argv[1]), admin_pin="1234")
+"""
+
+
+@pytest.mark.parametrize("kill_at", [1, 2])
+def test_an_init_killed_half_way_leaves_no_database(tmp_path: Path, kill_at: int) -> None:
+    path = tmp_path / "site.db"
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_CHILD, str(path), str(kill_at)],
+        cwd=ROOT,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    assert not path.exists() and not Path(f"{path}-wal").exists()
+    leftovers = [p.name for p in tmp_path.iterdir()]
+    assert leftovers and all(n.startswith(".site.db.") for n in leftovers), leftovers
+    result = main("init", "--db", str(path), "--admin-pin", "4321")
+    assert result.returncode == 0, result.stderr
+    assert main("verify", "--db", str(path)).returncode == 0
+
+
+def test_an_empty_file_left_by_an_interrupted_init_is_replaced(tmp_path: Path) -> None:
+    path = tmp_path / "site.db"
+    path.touch()
+    result = main("init", "--db", str(path), "--admin-pin", "4321")
+    assert result.returncode == 0, result.stderr
+    assert "empty file (an interrupted init): replacing it" in result.stderr
+    assert main("verify", "--db", str(path)).returncode == 0
+
+
+def test_a_non_empty_foreign_file_is_still_refused(tmp_path: Path) -> None:
+    path = tmp_path / "site.db"
+    path.write_bytes(b"x")
+    result = main("init", "--db", str(path), "--admin-pin", "4321")
+    assert result.returncode == 2 and path.read_bytes() == b"x"
