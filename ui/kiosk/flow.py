@@ -34,7 +34,7 @@ from ui.kiosk.countdown import CountdownOverlay
 from ui.kiosk.idle import IdleWatcher
 from ui.kiosk.lock_page import LockPage
 from ui.kiosk.patient_flow import PatientFlow, ShowsErrors
-from ui.kiosk.settings import KioskSettings, save_settings
+from ui.kiosk.settings import KioskSettings, save_changes
 from ui.kiosk.staff_pages import (
     ConsoleMissingPage,
     PinPage,
@@ -280,26 +280,22 @@ class KioskFlow(QObject):
         self.window.show_page(page)
 
     def _show_settings(self) -> None:
-        s = self.settings
-        page = SettingsPage(
-            self.lang,
-            large_text=s.large_text,
-            high_contrast=s.high_contrast,
-            calibration=s.vas_calibration,
-        )
+        page = SettingsPage(self.lang, self.settings)
         page.saved.connect(self._on_settings_saved)
         page.cancelled.connect(self.show_staff_home)
         self.window.show_page(page)
 
-    def _on_settings_saved(self, large_text: bool, high_contrast: bool, calibration: float) -> None:
-        self.settings = self.settings.changed(
-            large_text=large_text, high_contrast=high_contrast, vas_calibration=calibration
-        )
-        if self.settings_path is not None:
-            save_settings(self.settings_path, self.settings)
+    def _on_settings_saved(self, changes: dict[str, object]) -> None:
+        """Apply what staff changed, and write only that (flags given for this run stay out)."""
+        self.settings = self.settings.changed(**changes)
+        if changes and self.settings_path is not None:
+            save_changes(self.settings_path, changes)
+        self.idle.set_timeout(self.settings.idle_timeout_s)
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            apply_style(app, large_text=large_text, high_contrast=high_contrast)
+            apply_style(
+                app, large_text=self.settings.large_text, high_contrast=self.settings.high_contrast
+            )
         self.show_staff_home()
 
     def hand_over(self, subject_code: str, visit_code: str, page: ShowsErrors) -> None:
