@@ -10,7 +10,6 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from respine_desktop.i18n import t
-
 from tests.support.kiosk import Kiosk, ManualTimer, tap
 from ui.kiosk.flow import KioskFlow
 from ui.kiosk.settings import KioskSettings, load_settings, save_changes
