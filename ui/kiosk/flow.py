@@ -35,6 +35,7 @@ from ui.kiosk.idle import IdleWatcher
 from ui.kiosk.lock_page import LockPage
 from ui.kiosk.patient_flow import PatientFlow, ShowsErrors
 from ui.kiosk.settings import KioskSettings, save_changes
+from ui.kiosk.staff_exit import StaffSignIn
 from ui.kiosk.staff_pages import (
     ConsoleMissingPage,
     PinPage,
@@ -72,6 +73,7 @@ class KioskFlow(QObject):
         settings: KioskSettings | None = None,
         settings_path: Path | None = None,
         idle_timer: QTimer | None = None,
+        wait_timer: QTimer | None = None,
         defer_open: bool = False,
     ) -> None:
         """Show the first screen on `window`; open the database now, or with `defer_open` only
@@ -87,6 +89,9 @@ class KioskFlow(QObject):
         self.patient_mode = False
         self.console_page_factory: ConsoleFactory | None = None
         self.patient = PatientFlow(self)
+        self.sign_in = StaffSignIn(timer=wait_timer, parent=self)
+        self.sign_in.waiting.connect(self._on_wait)
+        self.sign_in.ready.connect(lambda: self._on_wait(0))
         self._allow_close = False
         self._last_username = ""
         self._countdown: CountdownOverlay | None = None
@@ -180,7 +185,11 @@ class KioskFlow(QObject):
 
     def show_pin(self, *, leaving_patient: bool) -> None:
         """The staff PIN; `leaving_patient`: over a patient page, which Cancel returns to."""
-        page = PinPage(self.lang, leaving_patient=leaving_patient, username=self._last_username)
+        # From patient mode no username is offered: whoever holds the tablet must know one.
+        username = "" if leaving_patient else self._last_username
+        page = PinPage(self.lang, leaving_patient=leaving_patient, username=username)
+        if leaving_patient and self.sign_in.seconds_left > 0:
+            page.wait(self.sign_in.seconds_left)
         page.submitted.connect(lambda u, p: self._on_pin(page, u, p, leaving_patient))
         if leaving_patient:
             patient_page = self.window.page()
@@ -199,22 +208,24 @@ class KioskFlow(QObject):
 
     def _on_pin(self, page: PinPage, username: str, pin: str, leaving_patient: bool) -> None:
         assert self.db is not None
-        try:
-            staff = storage.authenticate(self.db, username, pin)
-        except storage.AccountLocked:
-            page.show_error(t(self.lang, "staff.pin.locked"))
+        result = self.sign_in.sign_in(
+            self.db, username, pin, self.lang, from_patient=leaving_patient
+        )
+        if isinstance(result, str):
+            page.show_error(result)
+            if leaving_patient and self.sign_in.seconds_left > 0:
+                page.wait(self.sign_in.seconds_left)
             return
-        except storage.AccountDisabled:
-            page.show_error(t(self.lang, "staff.pin.disabled"))
-            return
-        except (storage.WrongPin, storage.UnknownStaff):
-            page.show_error(t(self.lang, "staff.pin.wrong"))
-            return
-        self.staff = staff
+        self.staff = result
         self._last_username = username
         if not leaving_patient:
             self.patient_mode = False
         self.show_staff_home()
+
+    def _on_wait(self, seconds: int) -> None:
+        page = self.window.page()
+        if isinstance(page, PinPage) and page.leaving_patient:
+            page.wait(seconds)
 
     # -- first run -----------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ class PinPage(Page):
         title = t(lang, "staff.pin.leave_title" if leaving_patient else "staff.pin.title")
         super().__init__(title, max_width_mm=120)
         self.lang = lang
+        self.leaving_patient = leaving_patient
         self.add(label(title, "title"))
         self.username = line_edit(t(lang, "staff.pin.username"))
         self.username.setText(username)
@@ -46,7 +47,8 @@ class PinPage(Page):
         self.error = label("", "error")
         self.error.hide()
         self.add(self.error)
-        self.add(self._keypad())
+        self.keypad = self._keypad()
+        self.add(self.keypad)
         self.cancel_button = button(t(lang, "common.cancel"))
         self.cancel_button.clicked.connect(self.cancelled)
         self.sign_in_button = button(t(lang, "staff.pin.sign_in"), "primary")
@@ -88,7 +90,21 @@ class PinPage(Page):
         self.pin.clear()
         self.pin.setFocus()
 
+    def wait(self, seconds: int) -> None:
+        """A wait before the next try: the keypad and Sign in disabled, the seconds shown."""
+        waiting = seconds > 0
+        for widget in (self.keypad, self.pin, self.sign_in_button):
+            widget.setEnabled(not waiting)
+        if waiting:
+            self.error.setText(t(self.lang, "staff.pin.wait", seconds=seconds))
+            self.error.show()
+        else:
+            self.error.hide()
+            self.pin.setFocus()
+
     def _on_submit(self) -> None:
+        if not self.sign_in_button.isEnabled():
+            return
         if not self.username.text().strip() or not self.pin.text():
             self.show_error(t(self.lang, "staff.pin.empty"))
             return
