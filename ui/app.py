@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from respine_desktop.i18n import t
 from ui.kiosk.lock_page import LockPage
+from ui.kiosk.lockdown import show_full_screen
 from ui.kiosk.settings import default_settings_path, load_settings
 from ui.kiosk.window import KioskWindow
 from ui.style import apply_style
@@ -97,7 +98,7 @@ def run_app(argv: list[str]) -> int:
         window.resize(1280, 800)
         window.show()
     else:
-        window.showFullScreen()
+        show_full_screen(window)  # also with no window manager
     app.processEvents()  # the first screen is painted here
     if os.environ.get(TRACE_ENV):
         print(

@@ -33,6 +33,7 @@ from ui.kiosk.about_page import AboutPage
 from ui.kiosk.countdown import CountdownOverlay
 from ui.kiosk.idle import IdleWatcher
 from ui.kiosk.lock_page import LockPage
+from ui.kiosk.lockdown import Lockdown
 from ui.kiosk.patient_flow import PatientFlow, ShowsErrors
 from ui.kiosk.settings import KioskSettings, save_changes
 from ui.kiosk.staff_exit import StaffSignIn
@@ -99,6 +100,8 @@ class KioskFlow(QObject):
         self.idle.counting_down.connect(self._on_counting_down)
         self.idle.woke.connect(self._on_woke)
         self.idle.expired.connect(self._on_idle_expired)
+        self.lockdown = Lockdown(window, lambda: self.patient_mode, parent=self)
+        self.lockdown.restored.connect(lambda why: self._on_close_refused("kiosk.restored", why))
         window.may_close = self._may_close
         window.close_refused.connect(self._on_close_refused)
         window.closed.connect(self._on_closed)
