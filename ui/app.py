@@ -64,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--windowed", action="store_true", help="a window, not full screen")
     parser.add_argument(
-        "--idle-seconds", type=int, help="idle time before the kiosk parks and locks (>= 10)"
+        "--idle-seconds",
+        type=int,
+        help="idle time before the kiosk parks and locks (>= 10), this run only (never saved)",
     )
     parser.add_argument("--settings", type=Path, help="this device's display settings file (JSON)")
     return parser
