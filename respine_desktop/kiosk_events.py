@@ -1,4 +1,7 @@
-"""Kiosk events for the audit trail: an intercepted Escape / Alt+F4 / close, a lock, a quit.
+"""Kiosk events for the audit trail: refused Escape / Alt+F4 / close, lock, quit, restore.
+
+A restore is the window brought back after it was minimised, hidden or deactivated in patient
+mode.
 
 Each is one entry of this device's audit chain, written through storage's `log_event`.
 """
@@ -15,6 +18,7 @@ KIOSK_ACTIONS: tuple[str, ...] = (
     "kiosk.locked",
     "kiosk.idle_locked",
     "kiosk.quit",
+    "kiosk.restored",
 )
 
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from respine_desktop.i18n import t
 from ui.kiosk.lock_page import LockPage
+from ui.kiosk.lockdown import show_full_screen
 from ui.kiosk.settings import default_settings_path, load_settings
 from ui.kiosk.window import KioskWindow
 from ui.style import apply_style
@@ -63,7 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--windowed", action="store_true", help="a window, not full screen")
     parser.add_argument(
-        "--idle-seconds", type=int, help="idle time before the kiosk parks and locks (>= 10)"
+        "--idle-seconds",
+        type=int,
+        help="idle time before the kiosk parks and locks (>= 10), this run only (never saved)",
     )
     parser.add_argument("--settings", type=Path, help="this device's display settings file (JSON)")
     return parser
@@ -97,7 +100,7 @@ def run_app(argv: list[str]) -> int:
         window.resize(1280, 800)
         window.show()
     else:
-        window.showFullScreen()
+        show_full_screen(window)  # also with no window manager
     app.processEvents()  # the first screen is painted here
     if os.environ.get(TRACE_ENV):
         print(

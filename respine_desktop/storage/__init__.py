@@ -36,7 +36,7 @@ Staff accounts:
 - `Role`: the type of a role; `ROLES` lists them
 - `ROLES`: every role, ("admin", "investigator", "coordinator")
 - `CORRECTION_ROLES`: the roles allowed to correct a submitted answer
-- `LoginPolicy`: wrong PINs in a row before a lockout, and its length
+- `LoginPolicy`: wrong PINs in a row before a lockout, and its length; or none counted
 - `authenticate(db, username, pin, policy=None) -> Staff`: lockout after repeated wrong PINs
 - `create_staff(db, actor, username, role, pin) -> Staff`: admin only
 - `disable_staff(db, actor, username) -> Staff`: admin only

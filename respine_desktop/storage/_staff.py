@@ -43,10 +43,16 @@ _COLUMNS = "id, username, role, active, failed_attempts, locked_until, created_a
 
 @dataclass(frozen=True, slots=True)
 class LoginPolicy:
-    """How many wrong PINs in a row lock an account, and for how long."""
+    """How many wrong PINs in a row lock an account, and for how long.
+
+    With `counts_failures` False a wrong PIN is audited (``"counted": false``) but neither adds
+    to the account's failures nor locks it: for attempts anyone may make, such as the PIN that
+    leaves patient mode, which the kiosk slows down instead.
+    """
 
     max_failures: int = DEFAULT_MAX_FAILURES
     lockout: timedelta = timedelta(seconds=DEFAULT_LOCKOUT_SECONDS)
+    counts_failures: bool = True
 
 
 def login_policy(db: StudyDb) -> LoginPolicy:
@@ -308,6 +314,15 @@ def authenticate(db: StudyDb, username: str, pin: str, policy: LoginPolicy | Non
                 actor=account.id,
                 payload=payload,
             )
+        elif not policy.counts_failures:
+            audit.append(
+                db,
+                action="login.failed",
+                entity="staff",
+                entity_id=account.id,
+                payload={**payload, "reason": "wrong PIN", "counted": False},
+            )
+            error = WrongPin(f"wrong PIN for {username!r}")
         else:
             failures = account.failed_attempts + 1
             audit.append(

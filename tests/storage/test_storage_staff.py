@@ -78,6 +78,23 @@ def test_lockout_policy_is_configurable(db: StudyDb) -> None:
         storage.authenticate(db, "coord", "9999", policy)
 
 
+def test_a_policy_that_counts_no_failures_audits_them_and_never_locks(db: StudyDb) -> None:
+    uncounted = storage.LoginPolicy(counts_failures=False)
+    for _ in range(8):
+        with pytest.raises(storage.WrongPin):
+            storage.authenticate(db, "coord", "9999", uncounted)
+    failed = storage.audit_entries(db, action="login.failed")
+    assert len(failed) == 8 and all(e.payload["counted"] is False for e in failed)
+    assert storage.get_staff(db, "coord").failed_attempts == 0
+    assert storage.authenticate(db, "coord", COORD_PIN, uncounted).role == "coordinator"
+    # A lock made elsewhere still holds.
+    for _ in range(5):
+        with pytest.raises((storage.WrongPin, storage.AccountLocked)):
+            storage.authenticate(db, "coord", "9999")
+    with pytest.raises(storage.AccountLocked):
+        storage.authenticate(db, "coord", COORD_PIN, uncounted)
+
+
 def test_only_an_admin_manages_accounts(db: StudyDb) -> None:
     admin = storage.authenticate(db, "admin", ADMIN_PIN)
     coord = storage.get_staff(db, "coord")

@@ -19,6 +19,7 @@ from ui.kiosk.settings import KioskSettings
 from ui.kiosk.staff_pages import LockPage, PinPage, StaffHomePage
 from ui.kiosk.visit_picker import VisitPickerPage
 from ui.kiosk.window import KioskWindow
+from ui.widgets.hold_button import HoldButton
 from ui.widgets.signals import emit
 
 W = TypeVar("W", bound=QWidget)
@@ -41,6 +42,7 @@ def make_kiosk(db_path: Path, settings_path: Path) -> tuple[KioskFlow, ManualTim
         settings=KioskSettings(idle_timeout_s=90),
         settings_path=settings_path,
         idle_timer=timer,
+        wait_timer=ManualTimer(),
     )
     flow.window.resize(1280, 800)
     return flow, timer
@@ -73,6 +75,17 @@ def tap(widget: QWidget, point: QPoint | None = None) -> None:
     native = top.windowHandle()
     assert native is not None
     QTest.mouseClick(native, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at)
+
+
+def hold(widget: HoldButton, steps: int | None = None) -> None:
+    """Hold `widget` down for `steps` of its timer (all it needs by default), then let go;
+    the timer is fired by hand, nothing waits."""
+    assert widget.isVisible() and widget.isEnabled(), f"{widget!r} cannot be held"
+    QTest.mousePress(widget, Qt.MouseButton.LeftButton)
+    for _ in range(widget.steps_needed if steps is None else steps):
+        emit(widget.timer.timeout)
+    if widget.isVisible():
+        QTest.mouseRelease(widget, Qt.MouseButton.LeftButton)
 
 
 @dataclass

@@ -33,8 +33,10 @@ from ui.kiosk.about_page import AboutPage
 from ui.kiosk.countdown import CountdownOverlay
 from ui.kiosk.idle import IdleWatcher
 from ui.kiosk.lock_page import LockPage
+from ui.kiosk.lockdown import Lockdown
 from ui.kiosk.patient_flow import PatientFlow, ShowsErrors
-from ui.kiosk.settings import KioskSettings, save_settings
+from ui.kiosk.settings import KioskSettings, save_changes
+from ui.kiosk.staff_exit import StaffSignIn
 from ui.kiosk.staff_pages import (
     ConsoleMissingPage,
     PinPage,
@@ -72,6 +74,7 @@ class KioskFlow(QObject):
         settings: KioskSettings | None = None,
         settings_path: Path | None = None,
         idle_timer: QTimer | None = None,
+        wait_timer: QTimer | None = None,
         defer_open: bool = False,
     ) -> None:
         """Show the first screen on `window`; open the database now, or with `defer_open` only
@@ -87,6 +90,9 @@ class KioskFlow(QObject):
         self.patient_mode = False
         self.console_page_factory: ConsoleFactory | None = None
         self.patient = PatientFlow(self)
+        self.sign_in = StaffSignIn(timer=wait_timer, parent=self)
+        self.sign_in.waiting.connect(self._on_wait)
+        self.sign_in.ready.connect(lambda: self._on_wait(0))
         self._allow_close = False
         self._last_username = ""
         self._countdown: CountdownOverlay | None = None
@@ -94,6 +100,8 @@ class KioskFlow(QObject):
         self.idle.counting_down.connect(self._on_counting_down)
         self.idle.woke.connect(self._on_woke)
         self.idle.expired.connect(self._on_idle_expired)
+        self.lockdown = Lockdown(window, lambda: self.patient_mode, parent=self)
+        self.lockdown.restored.connect(lambda why: self._on_close_refused("kiosk.restored", why))
         window.may_close = self._may_close
         window.close_refused.connect(self._on_close_refused)
         window.closed.connect(self._on_closed)
@@ -180,7 +188,11 @@ class KioskFlow(QObject):
 
     def show_pin(self, *, leaving_patient: bool) -> None:
         """The staff PIN; `leaving_patient`: over a patient page, which Cancel returns to."""
-        page = PinPage(self.lang, leaving_patient=leaving_patient, username=self._last_username)
+        # From patient mode no username is offered: whoever holds the tablet must know one.
+        username = "" if leaving_patient else self._last_username
+        page = PinPage(self.lang, leaving_patient=leaving_patient, username=username)
+        if leaving_patient and self.sign_in.seconds_left > 0:
+            page.wait(self.sign_in.seconds_left)
         page.submitted.connect(lambda u, p: self._on_pin(page, u, p, leaving_patient))
         if leaving_patient:
             patient_page = self.window.page()
@@ -199,22 +211,24 @@ class KioskFlow(QObject):
 
     def _on_pin(self, page: PinPage, username: str, pin: str, leaving_patient: bool) -> None:
         assert self.db is not None
-        try:
-            staff = storage.authenticate(self.db, username, pin)
-        except storage.AccountLocked:
-            page.show_error(t(self.lang, "staff.pin.locked"))
+        result = self.sign_in.sign_in(
+            self.db, username, pin, self.lang, from_patient=leaving_patient
+        )
+        if isinstance(result, str):
+            page.show_error(result)
+            if leaving_patient and self.sign_in.seconds_left > 0:
+                page.wait(self.sign_in.seconds_left)
             return
-        except storage.AccountDisabled:
-            page.show_error(t(self.lang, "staff.pin.disabled"))
-            return
-        except (storage.WrongPin, storage.UnknownStaff):
-            page.show_error(t(self.lang, "staff.pin.wrong"))
-            return
-        self.staff = staff
+        self.staff = result
         self._last_username = username
         if not leaving_patient:
             self.patient_mode = False
         self.show_staff_home()
+
+    def _on_wait(self, seconds: int) -> None:
+        page = self.window.page()
+        if isinstance(page, PinPage) and page.leaving_patient:
+            page.wait(seconds)
 
     # -- first run -----------------------------------------------------------------------------
 
@@ -280,26 +294,22 @@ class KioskFlow(QObject):
         self.window.show_page(page)
 
     def _show_settings(self) -> None:
-        s = self.settings
-        page = SettingsPage(
-            self.lang,
-            large_text=s.large_text,
-            high_contrast=s.high_contrast,
-            calibration=s.vas_calibration,
-        )
+        page = SettingsPage(self.lang, self.settings)
         page.saved.connect(self._on_settings_saved)
         page.cancelled.connect(self.show_staff_home)
         self.window.show_page(page)
 
-    def _on_settings_saved(self, large_text: bool, high_contrast: bool, calibration: float) -> None:
-        self.settings = self.settings.changed(
-            large_text=large_text, high_contrast=high_contrast, vas_calibration=calibration
-        )
-        if self.settings_path is not None:
-            save_settings(self.settings_path, self.settings)
+    def _on_settings_saved(self, changes: dict[str, object]) -> None:
+        """Apply what staff changed, and write only that (flags given for this run stay out)."""
+        self.settings = self.settings.changed(**changes)
+        if changes and self.settings_path is not None:
+            save_changes(self.settings_path, changes)
+        self.idle.set_timeout(self.settings.idle_timeout_s)
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            apply_style(app, large_text=large_text, high_contrast=high_contrast)
+            apply_style(
+                app, large_text=self.settings.large_text, high_contrast=self.settings.high_contrast
+            )
         self.show_staff_home()
 
     def hand_over(self, subject_code: str, visit_code: str, page: ShowsErrors) -> None:

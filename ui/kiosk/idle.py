@@ -63,15 +63,20 @@ class IdleWatcher(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        if timeout_s < 1:
-            raise ValueError("the idle timeout must be at least one second")
-        self.timeout_s = timeout_s
-        self.warning_s = max(1, min(warning_s, timeout_s // 2 or 1))
+        self._warning_wanted = warning_s
+        self.set_timeout(timeout_s)
         self._timer = timer if timer is not None else QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self._on_tick)
         self._idle = 0
         self._active = False
+
+    def set_timeout(self, timeout_s: int) -> None:
+        """A new timeout (staff changed it in the settings), from the next idle second on."""
+        if timeout_s < 1:
+            raise ValueError("the idle timeout must be at least one second")
+        self.timeout_s = timeout_s
+        self.warning_s = max(1, min(self._warning_wanted, timeout_s // 2 or 1))
 
     @property
     def timer(self) -> QTimer:

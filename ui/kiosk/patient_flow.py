@@ -20,7 +20,8 @@ from respine_desktop.storage import StorageError
 from ui.kiosk.item_page import ItemPage
 from ui.kiosk.patient_pages import HandoverPage, LanguagePage, ReviewPage, ThanksPage
 from ui.kiosk.visit_picker import VisitPickerPage
-from ui.widgets.page import Page, button
+from ui.widgets.hold_button import HoldButton
+from ui.widgets.page import Page
 
 if TYPE_CHECKING:
     from ui.kiosk.flow import KioskFlow
@@ -161,12 +162,13 @@ class PatientFlow:
 
     def _show(self, page: Page) -> None:
         lang = self.lang()
-        staff_button = button(
+        staff_button = HoldButton(
             t(lang, "kiosk.staff_button"), "quiet", name=t(lang, "kiosk.staff_button_name")
         )
-        # Never the focus (no focus ring drawing the patient's eye to the exit); staff tap it.
+        # Never the focus (no focus ring drawing the patient's eye to the exit); staff hold it
+        # (a stray tap does nothing).
         staff_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        staff_button.clicked.connect(lambda: self.host.show_pin(leaving_patient=True))
+        staff_button.held.connect(lambda: self.host.show_pin(leaving_patient=True))
         page.header.addWidget(staff_button)
         self.host.show_patient_page(page)
 

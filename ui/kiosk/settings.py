@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+
+from respine_desktop.i18n import UI_LANGUAGES
 
 DEFAULT_IDLE_TIMEOUT_S = 90
 
@@ -50,6 +53,8 @@ def load_settings(path: Path) -> KioskSettings:
             values[f.name] = value
         elif type(default) is float and type(value) is int:
             values[f.name] = float(value)
+    if values.get("staff_language", "en") not in UI_LANGUAGES:
+        del values["staff_language"]
     settings = replace(defaults, **values)  # type: ignore[arg-type]
     if not 0.2 <= settings.vas_calibration <= 5 or settings.idle_timeout_s < 10:
         return replace(
@@ -65,4 +70,23 @@ def save_settings(path: Path, settings: KioskSettings) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(settings), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def save_changes(path: Path, changes: Mapping[str, object]) -> None:
+    """Write only `changes` over what the file holds (a value given for one run, such as
+    `--idle-seconds`, lives in memory only and is never written here)."""
+    known = {f.name for f in fields(KioskSettings)}
+    unknown = set(changes) - known
+    if unknown:
+        raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raw = {}
+    stored = raw if isinstance(raw, dict) else {}
+    stored.update(changes)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(stored, indent=2) + "\n", encoding="utf-8")
     os.replace(tmp, path)

@@ -7,13 +7,10 @@ show (errors too).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
-from PySide6.QtGui import QIntValidator
 from PySide6.QtWidgets import (
-    QCheckBox,
     QFrame,
     QGridLayout,
     QHBoxLayout,
-    QLineEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -21,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from respine_desktop.i18n import t
 from ui.kiosk.lock_page import LockPage as LockPage  # re-exported: it was defined here first
+from ui.kiosk.settings_page import SettingsPage as SettingsPage  # re-exported, as LockPage
 from ui.widgets.fields import line_edit
 from ui.widgets.page import Page, button, label
 from ui.widgets.signals import emit
@@ -37,6 +35,7 @@ class PinPage(Page):
         title = t(lang, "staff.pin.leave_title" if leaving_patient else "staff.pin.title")
         super().__init__(title, max_width_mm=120)
         self.lang = lang
+        self.leaving_patient = leaving_patient
         self.add(label(title, "title"))
         self.username = line_edit(t(lang, "staff.pin.username"))
         self.username.setText(username)
@@ -48,7 +47,8 @@ class PinPage(Page):
         self.error = label("", "error")
         self.error.hide()
         self.add(self.error)
-        self.add(self._keypad())
+        self.keypad = self._keypad()
+        self.add(self.keypad)
         self.cancel_button = button(t(lang, "common.cancel"))
         self.cancel_button.clicked.connect(self.cancelled)
         self.sign_in_button = button(t(lang, "staff.pin.sign_in"), "primary")
@@ -90,7 +90,21 @@ class PinPage(Page):
         self.pin.clear()
         self.pin.setFocus()
 
+    def wait(self, seconds: int) -> None:
+        """A wait before the next try: the keypad and Sign in disabled, the seconds shown."""
+        waiting = seconds > 0
+        for widget in (self.keypad, self.pin, self.sign_in_button):
+            widget.setEnabled(not waiting)
+        if waiting:
+            self.error.setText(t(self.lang, "staff.pin.wait", seconds=seconds))
+            self.error.show()
+        else:
+            self.error.hide()
+            self.pin.setFocus()
+
     def _on_submit(self) -> None:
+        if not self.sign_in_button.isEnabled():
+            return
         if not self.username.text().strip() or not self.pin.text():
             self.show_error(t(self.lang, "staff.pin.empty"))
             return
@@ -235,67 +249,3 @@ class ConsoleMissingPage(Page):
         back.clicked.connect(self.back_requested)
         self.footer.addWidget(back)
         self.footer.addStretch(1)
-
-
-class SettingsPage(Page):
-    """Large text, high contrast and the VAS line calibration of this device."""
-
-    saved = Signal(bool, bool, float)
-    cancelled = Signal()
-
-    def __init__(
-        self, lang: str, *, large_text: bool, high_contrast: bool, calibration: float
-    ) -> None:
-        super().__init__(t(lang, "staff.settings.title"), max_width_mm=150, scroll=True)
-        self.lang = lang
-        self.calibration = calibration
-        self.add(label(t(lang, "staff.settings.title"), "title"))
-        self.large_text = QCheckBox(t(lang, "staff.settings.large_text"))
-        self.large_text.setChecked(large_text)
-        self.high_contrast = QCheckBox(t(lang, "staff.settings.high_contrast"))
-        self.high_contrast.setChecked(high_contrast)
-        for box in (self.large_text, self.high_contrast):
-            box.setAccessibleName(box.text())
-            box.setMinimumHeight(mm(9, box))
-            self.add(box)
-        self.add(label(t(lang, "staff.settings.calibration"), "subtitle"))
-        self.add(label(t(lang, "staff.settings.calibration_hint"), "hint"))
-        line = QFrame()
-        line.setAccessibleName(t(lang, "staff.settings.measure_line"))
-        line.setFixedSize(mm(100, line, calibration), 6)
-        line.setStyleSheet("background-color: #000000; border: none;")
-        self.line = line
-        self.add(line)
-        self.measured = QLineEdit()
-        self.measured.setAccessibleName(t(lang, "staff.settings.measured"))
-        self.measured.setPlaceholderText(t(lang, "staff.settings.measured"))
-        self.measured.setValidator(QIntValidator(20, 300, self.measured))
-        self.add(self.measured)
-        self.error = label("", "error")
-        self.error.hide()
-        self.add(self.error)
-        self.column.addStretch(1)
-        back = button(t(lang, "common.cancel"))
-        back.clicked.connect(self.cancelled)
-        save = button(t(lang, "staff.settings.save"), "primary")
-        save.clicked.connect(self._on_save)
-        self.save_button = save
-        self.footer.addWidget(back)
-        self.footer.addStretch(1)
-        self.footer.addWidget(save)
-
-    def _on_save(self) -> None:
-        calibration = self.calibration
-        text = self.measured.text().strip()
-        if text:
-            try:
-                measured = float(text)
-            except ValueError:
-                measured = 0.0
-            if not 20 <= measured <= 300:
-                self.error.setText(t(self.lang, "staff.settings.invalid"))
-                self.error.show()
-                return
-            # The line was drawn for 100 mm with the current factor and measured `measured` mm.
-            calibration = round(self.calibration * 100.0 / measured, 4)
-        emit(self.saved, self.large_text.isChecked(), self.high_contrast.isChecked(), calibration)

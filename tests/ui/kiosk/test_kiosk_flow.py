@@ -9,11 +9,12 @@ from pytestqt.qtbot import QtBot
 
 from respine_desktop import storage
 from respine_desktop.session import Phase
-from tests.support.kiosk import SUBJECT, Kiosk
+from tests.support.kiosk import SUBJECT, Kiosk, hold
 from ui.kiosk.item_page import ItemPage
 from ui.kiosk.patient_pages import ReviewPage, ThanksPage
 from ui.kiosk.staff_pages import LockPage, PinPage, StaffHomePage
 from ui.widgets.choice_list import ChoiceList
+from ui.widgets.hold_button import HoldButton
 from ui.widgets.vas_slider import VasSlider
 
 
@@ -37,8 +38,8 @@ def unnamed_controls(page: QWidget) -> list[str]:
     return missing
 
 
-def staff_button_of(page: QWidget) -> QAbstractButton:
-    (button,) = [b for b in page.findChildren(QAbstractButton) if b.text() == "Staff"]
+def staff_button_of(page: QWidget) -> HoldButton:
+    (button,) = [b for b in page.findChildren(HoldButton) if b.text() == "Staff"]
     return button
 
 
@@ -225,19 +226,19 @@ def test_leaving_patient_mode_needs_a_staff_pin(kiosk: Kiosk) -> None:
     page = kiosk.item()
     staff_button = staff_button_of(page)
     assert "PIN" in staff_button.accessibleName()
-    QTest.mouseClick(staff_button, Qt.MouseButton.LeftButton)
+    hold(staff_button)
     kiosk.sign_in(pin="000000")
     pin_page = kiosk.on(PinPage)
     assert pin_page.error.isVisibleTo(pin_page) and kiosk.flow.session is not None
     QTest.mouseClick(pin_page.cancel_button, Qt.MouseButton.LeftButton)
     assert kiosk.item() is page
-    QTest.mouseClick(staff_button, Qt.MouseButton.LeftButton)
+    hold(staff_button)
     kiosk.sign_in()
     home = kiosk.on(StaffHomePage)
     assert "question 3 of 47" in visible_texts(home)
     QTest.mouseClick(home.buttons["return"], Qt.MouseButton.LeftButton)
     assert kiosk.item().step.item.id == "odi_02"
-    QTest.mouseClick(staff_button_of(kiosk.item()), Qt.MouseButton.LeftButton)
+    hold(staff_button_of(kiosk.item()))
     kiosk.sign_in()
     QTest.mouseClick(kiosk.on(StaffHomePage).buttons["park"], Qt.MouseButton.LeftButton)
     flow = kiosk.flow

@@ -1,0 +1,109 @@
+"""SettingsPage: this device's display settings, the idle timeout and the staff language."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QIntValidator
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFrame, QLineEdit, QSpinBox
+
+from respine_desktop.i18n import UI_LANGUAGES, t
+from ui.kiosk.settings import KioskSettings
+from ui.widgets.page import Page, button, label
+from ui.widgets.signals import emit
+from ui.widgets.units import mm
+
+MIN_IDLE_S = 10
+MAX_IDLE_S = 3600
+
+
+class SettingsPage(Page):
+    """Large text, high contrast, the VAS line calibration, the idle timeout, the staff language.
+
+    `saved(changes)` carries only the settings staff changed on this page (a `KioskSettings`
+    field name → its new value), so a value given for this run only (a command-line flag) is
+    never written back unless staff changed it here.
+    """
+
+    saved = Signal(object)
+    cancelled = Signal()
+
+    def __init__(self, lang: str, settings: KioskSettings) -> None:
+        super().__init__(t(lang, "staff.settings.title"), max_width_mm=150, scroll=True)
+        self.lang = lang
+        self.shown = settings
+        self.calibration = settings.vas_calibration
+        self.add(label(t(lang, "staff.settings.title"), "title"))
+        self.large_text = QCheckBox(t(lang, "staff.settings.large_text"))
+        self.large_text.setChecked(settings.large_text)
+        self.high_contrast = QCheckBox(t(lang, "staff.settings.high_contrast"))
+        self.high_contrast.setChecked(settings.high_contrast)
+        for box in (self.large_text, self.high_contrast):
+            box.setAccessibleName(box.text())
+            box.setMinimumHeight(mm(9, box))
+            self.add(box)
+        self.add(label(t(lang, "staff.settings.idle"), "subtitle"))
+        self.idle = QSpinBox()
+        self.idle.setRange(MIN_IDLE_S, MAX_IDLE_S)
+        self.idle.setSingleStep(10)
+        self.idle.setValue(settings.idle_timeout_s)
+        self.idle.setSuffix(t(lang, "staff.settings.idle_suffix"))
+        self.idle.setAccessibleName(t(lang, "staff.settings.idle"))
+        self.idle.setMinimumHeight(mm(9, self.idle))
+        self.add(self.idle)
+        self.add(label(t(lang, "staff.settings.language"), "subtitle"))
+        self.language = QComboBox()
+        for code in UI_LANGUAGES:
+            self.language.addItem(t(code, f"common.language.{code}"), code)
+        self.language.setCurrentIndex(max(0, self.language.findData(settings.staff_language)))
+        self.language.setAccessibleName(t(lang, "staff.settings.language"))
+        self.language.setMinimumHeight(mm(9, self.language))
+        self.add(self.language)
+        self.add(label(t(lang, "staff.settings.calibration"), "subtitle"))
+        self.add(label(t(lang, "staff.settings.calibration_hint"), "hint"))
+        line = QFrame()
+        line.setAccessibleName(t(lang, "staff.settings.measure_line"))
+        line.setFixedSize(mm(100, line, self.calibration), 6)
+        line.setStyleSheet("background-color: #000000; border: none;")
+        self.line = line
+        self.add(line)
+        self.measured = QLineEdit()
+        self.measured.setAccessibleName(t(lang, "staff.settings.measured"))
+        self.measured.setPlaceholderText(t(lang, "staff.settings.measured"))
+        self.measured.setValidator(QIntValidator(20, 300, self.measured))
+        self.add(self.measured)
+        self.error = label("", "error")
+        self.error.hide()
+        self.add(self.error)
+        self.column.addStretch(1)
+        back = button(t(lang, "common.cancel"))
+        back.clicked.connect(self.cancelled)
+        save = button(t(lang, "staff.settings.save"), "primary")
+        save.clicked.connect(self._on_save)
+        self.save_button = save
+        self.footer.addWidget(back)
+        self.footer.addStretch(1)
+        self.footer.addWidget(save)
+
+    def _on_save(self) -> None:
+        calibration = self.calibration
+        text = self.measured.text().strip()
+        if text:
+            try:
+                measured = float(text)
+            except ValueError:
+                measured = 0.0
+            if not 20 <= measured <= 300:
+                self.error.setText(t(self.lang, "staff.settings.invalid"))
+                self.error.show()
+                return
+            # The line was drawn for 100 mm with the current factor and measured `measured` mm.
+            calibration = round(self.calibration * 100.0 / measured, 4)
+        values: dict[str, object] = {
+            "large_text": self.large_text.isChecked(),
+            "high_contrast": self.high_contrast.isChecked(),
+            "vas_calibration": calibration,
+            "idle_timeout_s": self.idle.value(),
+            "staff_language": str(self.language.currentData()),
+        }
+        changes = {k: v for k, v in values.items() if getattr(self.shown, k) != v}
+        emit(self.saved, changes)
