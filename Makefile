@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint bench screenshots clean
+.PHONY: run test lint bench screenshots clean dist dist-check
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,5 +32,16 @@ screenshots: $(STAMP)
 	$(BIN)/python main.py demo --db /tmp/respine-shots.db --subjects 3
 	QT_QPA_PLATFORM=offscreen $(BIN)/python main.py screenshots --db /tmp/respine-shots.db --out screenshots
 
+# The one-folder frozen build (PyInstaller, packaging/respine.spec) in dist/respine, and its
+# smoke test: the built executable run as a site would (packaging/smoke_test.py).
+dist: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[build]'
+	rm -rf dist/respine build/pyinstaller
+	$(BIN)/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/respine.spec
+	du -sh dist/respine
+
+dist-check: dist
+	$(BIN)/python packaging/smoke_test.py dist/respine/respine
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache dist build

@@ -1,0 +1,80 @@
+"""Smoke test of a built folder: `python packaging/smoke_test.py dist/respine/respine`.
+
+Runs the frozen executable the way a site would, each step a real process in a temporary folder:
+`--version`, the kiosk shown and closed (`--quit-when-ready`, offscreen), then `demo`, `verify`,
+`report patient`, `export odm` and `export csv` on a temporary database, checking each output
+(the PDF's text names the subject, the ODM parses as CDISC ODM, the CSV has its files). Prints a
+line per step and exits 1 at the first failure, naming it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+ODM_NS = "{http://www.cdisc.org/ns/odm/v1.3}"
+SUBJECT = "RSP-01-001"
+
+
+def _run(exe: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run(
+        [str(exe), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print("usage: smoke_test.py PATH/TO/respine", file=sys.stderr)
+        return 2
+    exe = Path(argv[0]).resolve()
+    with tempfile.TemporaryDirectory(prefix="respine-smoke-") as tmp:
+        work = Path(tmp)
+        db = "smoke.db"
+        steps: list[tuple[str, list[str], Callable[[subprocess.CompletedProcess[str]], bool]]] = [
+            ("version", ["--version"], lambda r: "RESPINE Desktop" in r.stdout),
+            ("demo", ["demo", "--db", db, "--subjects", "4", "--seed", "3"], lambda r: True),
+            ("kiosk shown", ["--db", db, "--quit-when-ready"], lambda r: True),
+            ("verify", ["verify", "--db", db], lambda r: ": ok:" in r.stdout),
+            (
+                "report patient",
+                ["report", "patient", "--db", db, "--subject", SUBJECT, "--out", "p.pdf"],
+                lambda r: SUBJECT in _pdf_text(work / "p.pdf"),
+            ),
+            (
+                "export odm",
+                ["export", "odm", "--db", db, "--out", "study.xml"],
+                lambda r: ET.parse(work / "study.xml").getroot().tag == f"{ODM_NS}ODM",
+            ),
+            (
+                "export csv",
+                ["export", "csv", "--db", db, "--out", "csv"],
+                lambda r: (work / "csv" / "visits_wide.csv").is_file(),
+            ),
+        ]
+        for name, args, check in steps:
+            start = time.perf_counter()
+            result = _run(exe, args, work)
+            took = time.perf_counter() - start
+            if result.returncode != 0 or not check(result):
+                print(f"FAIL {name}: exit {result.returncode}: {result.stderr.strip()[-400:]}")
+                return 1
+            print(f"ok   {name} ({took:.2f} s)")
+    print(f"smoke test passed: {exe}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
