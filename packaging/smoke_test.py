@@ -59,6 +59,11 @@ def main(argv: list[str]) -> int:
                 lambda r: ET.parse(work / "study.xml").getroot().tag == f"{ODM_NS}ODM",
             ),
             (
+                "validate",
+                ["validate", "--out", "validate.pdf"],
+                lambda r: "checks passed" in r.stdout and (work / "validate.pdf").is_file(),
+            ),
+            (
                 "export csv",
                 ["export", "csv", "--db", db, "--out", "csv"],
                 lambda r: (work / "csv" / "visits_wide.csv").is_file(),

@@ -14,6 +14,10 @@ def run(argv: list[str]) -> int:
         from respine_desktop.cli import run as run_command
 
         return run_command(argv)
+    if argv[:1] == ["--screen-info"]:
+        from ui.screen_info import main as screen_info
+
+        return screen_info()
     from ui.app import run_app
 
     return run_app(argv)
@@ -25,3 +29,7 @@ def main() -> None:
     # build starts them through this executable.
     multiprocessing.freeze_support()
     sys.exit(run(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

@@ -6,6 +6,7 @@ Public API (the console and the ``report`` command use only these)::
     study_summary(db, arms=None, on=None, progress=None) -> StudySummary
     write_patient_pdf(db, subject_code, out, on=None) -> ReportFile
     write_study_pdf(db, out, arms=None, on=None, progress=None) -> ReportFile
+    write_qualification_pdf(identity, checks, out) -> ReportFile   (`respine validate --out`)
     read_arms(path) -> Arms                                          # ArmsFileError, names line
 
 ``progress(fraction, message)`` gets 0..1 and what is being done; raising from it cancels (no
@@ -20,11 +21,12 @@ matplotlib and reportlab are imported only when a PDF or a chart is made (`chart
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from respine_desktop import files
+from respine_desktop import clock, files
 from respine_desktop.errors import RespineError
 from respine_desktop.reports.arms import Arms, ArmsFileError, read_arms
 from respine_desktop.reports.data import (
@@ -137,3 +139,17 @@ __all__ = [
     "write_patient_pdf",
     "write_study_pdf",
 ]
+
+
+def write_qualification_pdf(
+    identity: Sequence[tuple[str, str]],
+    checks: Sequence[tuple[str, str, str, str, str]],
+    out: str | Path,
+) -> ReportFile:
+    """Write the device qualification report (`respine validate --out`): `identity` key/value
+    rows, then one (requirement, check, expected, observed, pass/FAIL) row per check."""
+    path = check_output(out)
+    from respine_desktop.reports.qualification_pdf import qualification_pdf
+
+    pages = qualification_pdf(identity, checks, path)
+    return ReportFile(path, pages, clock.now_iso(), "")

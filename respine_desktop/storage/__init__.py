@@ -27,6 +27,7 @@ The database file:
 - `VerifyResult`: ``ok`` and a one-line summary or the first problem found
 - `backup_database(db, out) -> VerifyResult`: an online copy, verified
 - `counts(db) -> Counts`: row counts for ``status``
+- `sqlite_library_version() -> str`: the SQLite library's version (``validate``)
 - `Counts`: row counts of every table
 - `SessionCounts`: sessions by state (``completed`` = submitted)
 
@@ -204,6 +205,7 @@ from respine_desktop.storage._database import (
     state_stamp,
     transaction,
 )
+from respine_desktop.storage._engine import sqlite_library_version
 from respine_desktop.storage._errors import (
     AccountDisabled,
     AccountLocked,
@@ -415,6 +417,7 @@ __all__ = [
     "set_language",
     "set_position",
     "site_key_id",
+    "sqlite_library_version",
     "start_session",
     "state_stamp",
     "subject_code",
