@@ -69,6 +69,16 @@ def main(argv: list[str]) -> int:
                 lambda r: (work / "csv" / "visits_wide.csv").is_file(),
             ),
         ]
+        if (exe.parent / "_internal" / "traceability.json").is_file():
+            steps.append(
+                (
+                    "validate --trace",
+                    ["validate", "--trace"],
+                    lambda r: "requirements proved by passing tests" in r.stdout,
+                )
+            )
+        else:
+            print("note: this build holds no test-run record: validate --trace not run")
         for name, args, check in steps:
             start = time.perf_counter()
             result = _run(exe, args, work)

@@ -25,3 +25,48 @@ def _system_clock_after_each_test() -> Iterator[None]:
     to the system clock afterwards, so no later test of the same worker inherits a frozen time."""
     yield
     clock.set_clock(None)
+
+
+# Traceability: a test names the requirements it proves with @pytest.mark.req("ID"); unknown ids
+# stop the run, and the outcome of every marked test is recorded in build/traceability.json (read
+# by `respine validate --trace`, shipped in the frozen build). With xdist the reports reach the
+# controller, which writes the record once.
+_TRACE: dict[str, dict[str, object]] = {}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from respine_desktop.qualification.trace import requirements
+
+    known = {r.id for r in requirements()}
+    for item in items:
+        ids = [rid for mark in item.iter_markers("req") for rid in mark.args]
+        unknown = sorted(set(ids) - known)
+        if unknown:
+            raise pytest.UsageError(f"{item.nodeid}: unknown requirement id(s) {unknown}")
+        if ids:
+            item.user_properties.append(("requirements", ids))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    ids = next((v for k, v in report.user_properties if k == "requirements"), None)
+    if not ids:
+        return
+    entry = _TRACE.setdefault(report.nodeid, {"requirements": list(ids), "outcome": "passed"})
+    if report.failed:
+        entry["outcome"] = "failed"
+    elif report.skipped:
+        entry["outcome"] = "skipped"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if hasattr(session.config, "workerinput") or not _TRACE:
+        return
+    import json
+    from datetime import UTC, datetime
+
+    from respine_desktop.qualification.trace import results_path
+
+    path = results_path()
+    path.parent.mkdir(exist_ok=True)
+    run_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    path.write_text(json.dumps({"run_at": run_at, "tests": _TRACE}, indent=1), encoding="utf-8")

@@ -20,10 +20,41 @@ HELP = (
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, metavar="FILE.pdf", help="write the report as a PDF")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="print the requirement → test → result matrix of the build's test run instead",
+    )
     parser.set_defaults(handler=run)
 
 
+def run_trace() -> int:
+    """The traceability matrix: exit 1 when a requirement has no test or a failed one."""
+    from respine_desktop.cli import UsageError
+    from respine_desktop.qualification import trace
+
+    results = trace.load_results()
+    if results is None:
+        raise UsageError(
+            f"no test run recorded at {trace.results_path()}: run the tests (make test) first"
+        )
+    rows = trace.matrix(results)
+    print(f"Requirement → test → result, from the test run of {results.get('run_at', '?')}")
+    for row in rows:
+        print(f"{row.verdict:10}  {row.requirement.id:8}  {row.requirement.text}")
+        for nodeid, outcome in row.tests:
+            print(f"{'':10}  {'':8}  {outcome:8} {nodeid}")
+    bad = [row.requirement.id for row in rows if row.verdict != "pass"]
+    print(
+        f"validate --trace: {len(rows) - len(bad)} of {len(rows)} requirements proved by "
+        "passing tests" + (f"; not proved: {', '.join(bad)}" if bad else "")
+    )
+    return 1 if bad else 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.trace:
+        return run_trace()
     from respine_desktop import reports
     from respine_desktop.qualification import run_checks
     from respine_desktop.qualification.installation import build_identity

@@ -171,6 +171,7 @@ def test_verify_missing_or_unreadable_file_is_exit_2_and_creates_nothing(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["garbage.db"]
 
 
+@pytest.mark.req("DB-04")
 def test_backup_while_the_database_is_being_written(tmp_path: Path) -> None:
     path = tmp_path / "live.db"
     assert main("init", "--db", str(path), "--admin-pin", "123456").returncode == 0

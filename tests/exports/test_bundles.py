@@ -76,6 +76,7 @@ def hub(site: Path, tmp_path: Path) -> Path:
     return tmp_path / "hub.db"
 
 
+@pytest.mark.req("BUN-01")
 def test_merging_two_kiosks_gives_the_union(site: Path, hub: Path) -> None:
     first = merge(hub, site / "a.bundle")
     second = merge(hub, site / "b.bundle")
@@ -119,6 +120,7 @@ def test_imported_visits_show_their_session_answers_and_scores_on_the_hub(
     assert verified(hub)
 
 
+@pytest.mark.req("BUN-01")
 def test_a_second_import_changes_nothing(site: Path, hub: Path) -> None:
     merge(hub, site / "a.bundle")
     merge(hub, site / "b.bundle")
@@ -166,6 +168,7 @@ def _refused(hub: Path, bundle: Path, match: str) -> None:
     assert verified(hub)
 
 
+@pytest.mark.req("BUN-02")
 @pytest.mark.parametrize("where", [0.0, 0.1, 0.5, 0.9, 0.999, -1])
 def test_a_flipped_byte_anywhere_is_refused_and_the_hub_is_unchanged(
     site: Path, hub: Path, tmp_path: Path, where: float
@@ -178,6 +181,7 @@ def test_a_flipped_byte_anywhere_is_refused_and_the_hub_is_unchanged(
     _refused(hub, tmp_path / "bad.bundle", "tampered|damaged|truncated|not a RESPINE")
 
 
+@pytest.mark.req("BUN-02")
 def test_a_truncated_bundle_is_refused(site: Path, hub: Path, tmp_path: Path) -> None:
     data = (site / "a.bundle").read_bytes()
     (tmp_path / "cut.bundle").write_bytes(data[: len(data) // 2])
@@ -196,6 +200,7 @@ def test_a_bundle_of_another_study_is_refused(hub: Path, tmp_path: Path) -> None
     _refused(hub, tmp_path / "o.bundle", "study 'OTHERSTUDY'.*study 'RESPINE'")
 
 
+@pytest.mark.req("BUN-02")
 def test_a_bundle_signed_with_another_key_is_refused(site: Path, hub: Path, tmp_path: Path) -> None:
     with storage.create_database(tmp_path / "x.db", admin_pin=ADMIN_PIN) as db:
         exports.export_bundle(db, tmp_path / "x.bundle")  # its own key, made at first use

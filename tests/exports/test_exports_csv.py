@@ -178,6 +178,7 @@ def test_change_mcid_and_responder_follow_the_endpoint_rules(out: Path) -> None:
     assert by["RSP-01-001", "M3"]["RESPONDER"] == ""  # missed: undetermined
 
 
+@pytest.mark.req("EXP-02")
 def test_codebook_describes_every_column_and_every_code(out: Path) -> None:
     book = rows(out / "out" / "codebook.csv")
     assert header(out / "out" / "codebook.csv") == [

@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+import pytest
+
 from respine_desktop import exports, storage
 from respine_desktop.exports.csv_export import free_text
 from tests.support.exports import TODAY, controlled_clock, do_visit, new_db
@@ -24,6 +26,7 @@ REASONS = {
 }
 
 
+@pytest.mark.req("EXP-04")
 def test_free_text_gets_a_leading_apostrophe_only_when_it_starts_like_a_formula() -> None:
     for text, prefix in REASONS.items():
         assert free_text(text) == prefix + text

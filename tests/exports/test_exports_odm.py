@@ -44,6 +44,7 @@ def tree(path: Path):  # type: ignore[no-untyped-def]
     return odm_validator().parse(path)
 
 
+@pytest.mark.req("EXP-01")
 @pytest.mark.parametrize("name", ["snapshot.xml", "history.xml"])
 def test_every_export_validates_with_every_reference_resolved(files: Path, name: str) -> None:
     assert odm_errors(files / name) == []

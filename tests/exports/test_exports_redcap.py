@@ -34,6 +34,7 @@ def read(path: Path) -> list[list[str]]:
         return list(csv.reader(f))
 
 
+@pytest.mark.req("EXP-03")
 def test_dictionary_header_is_redcaps_byte_for_byte(out: Path) -> None:
     ours = (out / "redcap" / "data_dictionary.csv").read_bytes()
     for example in ("longitudinal.dictionary.csv", "repeating-instruments.dictionary.csv"):
@@ -42,6 +43,7 @@ def test_dictionary_header_is_redcaps_byte_for_byte(out: Path) -> None:
     assert all(len(r) == 18 for r in read(out / "redcap" / "data_dictionary.csv"))
 
 
+@pytest.mark.req("EXP-03")
 def test_dictionary_defines_every_item_with_its_codes(out: Path) -> None:
     rows = read(out / "redcap" / "data_dictionary.csv")[1:]
     assert rows[0][:4] == ["record_id", "registration", "", "text"]

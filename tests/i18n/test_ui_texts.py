@@ -7,6 +7,8 @@ import re
 import string
 from pathlib import Path
 
+import pytest
+
 from respine_desktop.i18n import UI_LANGUAGES, missing_keys, texts
 from respine_desktop.paths import resource
 
@@ -16,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 KEY_IN_CODE = re.compile(r"""\bt\(\s*[\w.]+,\s*f?["']([a-z0-9_.{}]+)["']""")
 
 
+@pytest.mark.req("I18N-01")
 def test_every_language_has_the_same_keys_with_non_empty_values() -> None:
     assert missing_keys() == {lang: set() for lang in UI_LANGUAGES}
     for lang in UI_LANGUAGES:
@@ -24,6 +27,7 @@ def test_every_language_has_the_same_keys_with_non_empty_values() -> None:
         assert not empty, f"{lang}.json: empty texts {empty}"
 
 
+@pytest.mark.req("I18N-01")
 def test_placeholders_are_the_same_in_every_language() -> None:
     def fields(text: str) -> set[str]:
         return {name for _, name, _, _ in string.Formatter().parse(text) if name}

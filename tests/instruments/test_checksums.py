@@ -8,6 +8,8 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+import pytest
+
 from respine_desktop import exports, storage
 from respine_desktop.instruments import (
     format1_checksums,
@@ -28,6 +30,7 @@ FORMAT1 = {
 }
 
 
+@pytest.mark.req("INS-01")
 def test_the_shipped_content_keeps_its_format_1_checksum() -> None:
     for instrument_id, checksum in FORMAT1.items():
         instrument = load_instrument(instrument_id)
@@ -54,6 +57,7 @@ def test_layout_and_source_do_not_change_the_checksum(tmp_path: Path) -> None:
     assert again.content_checksum == original.content_checksum
 
 
+@pytest.mark.req("INS-01")
 def test_a_changed_text_is_new_content_and_old_answers_say_so(tmp_path: Path) -> None:
     original = load_instrument("sf36")
     doc = json.loads(original.path.read_bytes())

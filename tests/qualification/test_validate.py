@@ -28,6 +28,7 @@ def main(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.req("IQ-01", "IQ-04", "IQ-05", "DB-02")
 def test_validate_passes_on_the_checkout_and_writes_the_evidence(tmp_path: Path) -> None:
     result = main("validate", "--out", str(tmp_path / "iq-oq.pdf"))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -58,6 +59,7 @@ def broken_resources(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return copy
 
 
+@pytest.mark.req("IQ-02")
 def test_a_changed_instrument_file_fails_naming_it(broken_resources: Path) -> None:
     checks = list(installation.shipped_files(broken_resources))
     assert [c.requirement for c in checks] == ["IQ-02"]
@@ -84,6 +86,7 @@ def test_validate_exits_1_naming_the_failed_check(
     assert out.splitlines()[-1].endswith("FAILED: IQ-02")
 
 
+@pytest.mark.req("IQ-02")
 def test_resource_manifest_is_up_to_date() -> None:
     """After changing a resource: python -m respine_desktop.qualification.manifest"""
     root = resources_dir()
@@ -100,6 +103,7 @@ def test_an_unexpected_error_is_a_failed_check_not_a_crash(tmp_path: Path) -> No
     assert not failed.passed and "ValueError: disk on fire" in failed.observed
 
 
+@pytest.mark.req("IQ-03")
 def test_manifest_names_missing_and_unlisted_files(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("a")
     (tmp_path / "b.txt").write_text("b")

@@ -163,6 +163,7 @@ def test_visits_with_dates_status_and_missed_reason(subject_db, tmp_path: Path) 
     assert f"Day 0 (injection) {OLD_DAY0.isoformat()}" in text
 
 
+@pytest.mark.req("REP-01")
 def test_footer_on_every_page(subject_db, tmp_path: Path) -> None:
     db, _ = subject_db
     written = _write(db, tmp_path / "patient.pdf")
@@ -178,6 +179,7 @@ def test_footer_on_every_page(subject_db, tmp_path: Path) -> None:
         assert f"RESPINE Desktop {__version__}" in page
 
 
+@pytest.mark.req("REP-02")
 def test_no_identifier_beyond_the_pseudonymous_code(subject_db, tmp_path: Path) -> None:
     db, _ = subject_db
     out = _write(db, tmp_path / "patient.pdf").path

@@ -45,6 +45,7 @@ def test_the_odi_boundary_fails_in_plain_floating_point() -> None:
     assert exact(ODI_8_OF_45) == Fraction(160, 9)
 
 
+@pytest.mark.req("END-01")
 def test_odi_10_of_45_to_8_of_45_is_exactly_a_20_percent_improvement() -> None:
     """Rule: ODI improvement ≥ 20 % of baseline (relative, DECISION) holds at exactly 20 %."""
     assert odi_responder(ODI_10_OF_45, ODI_8_OF_45) is True
@@ -82,6 +83,7 @@ def test_vas_criterion(baseline: float, followup: float, expected: bool) -> None
     assert vas_responder(baseline, followup) is expected
 
 
+@pytest.mark.req("END-01")
 def test_vas_criterion_needs_both_mm_and_percent() -> None:
     # 100 -> 79: 21 mm but 21 %: both hold. 110 would be invalid; use thresholds instead:
     assert vas_responder(100, 79, points=20, percent=25) is False  # 21 % < 25 %
@@ -104,6 +106,7 @@ def test_vas_criterion_needs_both_mm_and_percent() -> None:
         ((100, 80), (0.0, 0.0), True),
     ],
 )
+@pytest.mark.req("END-01")
 def test_three_valued_responder(
     vas: tuple[float | None, float | None],
     odi_values: tuple[float | None, float | None],

@@ -64,6 +64,7 @@ def test_every_published_row_has_a_test() -> None:
     assert set(ROWS) == {*LB_IDS, *AW_IDS, *ODI_AW_IDS, *ODI_QH_IDS, *OTHER_IDS}
 
 
+@pytest.mark.req("SCO-01")
 @pytest.mark.parametrize("fixture_id", LB_IDS)
 def test_lbscorer_sample_standard_scoring(fixture_id: str) -> None:
     """Rule: SF-36 v1 standard scoring with the half-scale rule and item 22 depending on 21,
@@ -90,6 +91,7 @@ def test_julia_vector_summaries() -> None:
     assert ours["MCS"] == pytest.approx(32.31104541346562, abs=1e-12)
 
 
+@pytest.mark.req("SCO-01")
 @pytest.mark.parametrize("fixture_id", AW_IDS)
 def test_awell_rand36(fixture_id: str) -> None:
     """Rule: RAND-36 1.0 (mean of answered recoded items, no minimum; SCORING.md §1). awell
@@ -160,6 +162,7 @@ def test_awell_odi_one_missing_section_is_unrounded_here() -> None:
     assert ours == {"ODI": float(Fraction(320, 9)), "answered": 9}
 
 
+@pytest.mark.req("SCO-01")
 @pytest.mark.parametrize("fixture_id", ODI_QH_IDS)
 def test_qhs_odi(fixture_id: str) -> None:
     """Rule: qhs computes numerator / denominator × 100 from any number of sections. Ours is the

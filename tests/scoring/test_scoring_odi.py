@@ -38,6 +38,7 @@ def test_extremes() -> None:
     assert score("odi", sections(*[5] * 9, None))["ODI"] == 100.0
 
 
+@pytest.mark.req("SCO-02")
 def test_below_the_minimum_is_missing_but_counts_the_answers() -> None:
     """Rule: DECISION odi_min_sections = 9 by default."""
     assert score("odi", sections(1, 1, 1, 1, 1, 1, 1, 1)) == {"ODI": None, "answered": 8}

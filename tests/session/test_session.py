@@ -55,6 +55,7 @@ def test_only_languages_complete_for_every_instrument_are_offered() -> None:
     assert visit_languages(("vas", "odi", "sf36")) == ("en",)
 
 
+@pytest.mark.req("DB-02")
 def test_a_whole_visit_answer_by_answer_then_review_and_submit(db: StudyDb) -> None:
     flow = opened(db)
     assert flow.phase is Phase.ITEMS and flow.position == 0
@@ -93,6 +94,7 @@ def test_back_keeps_answers_and_a_new_answer_supersedes(db: StudyDb) -> None:
     assert history[-1].supersedes == history[0].id
 
 
+@pytest.mark.req("ITEM-05")
 def test_only_optional_items_can_be_skipped_and_a_skip_is_stored_as_skipped(db: StudyDb) -> None:
     flow = opened(db)
     with pytest.raises(FlowError):
@@ -124,6 +126,7 @@ def test_review_change_returns_to_the_review(db: StudyDb) -> None:
     assert flow.review_rows()[5][1] is not None and flow.review_rows()[5][1].value == 5
 
 
+@pytest.mark.req("DB-06")
 def test_parked_session_resumes_at_the_same_item(db: StudyDb) -> None:
     flow = opened(db)
     for _ in range(4):

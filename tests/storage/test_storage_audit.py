@@ -40,12 +40,14 @@ def entry(path: Path, seq: int) -> tuple[str, str]:
     return row[0], row[1]
 
 
+@pytest.mark.req("DB-03")
 def test_a_fresh_database_verifies(path: Path) -> None:
     result = storage.verify_database(path)
     assert result.ok, result.message
     assert result.answers == 47 and result.chains == 1 and result.audit_entries > 5
 
 
+@pytest.mark.req("AUD-02")
 @pytest.mark.parametrize("table", ["audit_log", "answers"])
 def test_triggers_refuse_update_and_delete(path: Path, table: str) -> None:
     conn = sqlite3.connect(path)
@@ -59,6 +61,7 @@ def test_triggers_refuse_update_and_delete(path: Path, table: str) -> None:
 @pytest.mark.parametrize(
     "column", ["payload", "at", "actor", "action", "subject_id", "entity_id", "hash"]
 )
+@pytest.mark.req("AUD-01")
 def test_editing_any_audit_column_is_found_and_named(path: Path, column: str) -> None:
     entry_id, device = entry(path, 3)
     conn = raw(path)
@@ -80,6 +83,7 @@ def test_deleting_an_audit_entry_is_found(path: Path) -> None:
     assert f"audit entry #4 of device {device} is missing" in result.message
 
 
+@pytest.mark.req("AUD-01")
 def test_deleting_the_last_audit_entries_is_found(path: Path) -> None:
     last = sqlite3.connect(path).execute("SELECT max(seq) FROM audit_log").fetchone()[0]
     conn = raw(path)
@@ -106,6 +110,7 @@ def test_rehashing_after_an_edit_still_breaks_the_link_to_the_next_entry(path: P
     assert "prev_hash does not match entry #2" in result.message
 
 
+@pytest.mark.req("AUD-01")
 def test_editing_or_deleting_an_answer_is_found(path: Path) -> None:
     conn = raw(path)
     answer_id = conn.execute("SELECT id FROM answers WHERE item_id='odi_04'").fetchone()[0]

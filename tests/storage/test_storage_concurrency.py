@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from respine_desktop import clock, storage
 from tests.support.storage import ROOT, env, fixed_clock, new_db
 
@@ -32,6 +34,7 @@ print("done", flush=True)
 """
 
 
+@pytest.mark.req("DB-08")
 def test_two_writers_at_once_do_not_fail(tmp_path: Path) -> None:
     path = tmp_path / "shared.db"
     fixed_clock()

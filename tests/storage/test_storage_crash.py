@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from respine_desktop import clock, storage
 from tests.support.storage import ROOT, TODAY, coord, env, fixed_clock, new_db
 
@@ -41,6 +43,7 @@ while True:
 ROUNDS = 24
 
 
+@pytest.mark.req("DB-05")
 def test_answers_that_were_returned_survive_sigkill(tmp_path: Path) -> None:
     path = tmp_path / "crash.db"
     fixed_clock()

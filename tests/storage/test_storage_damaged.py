@@ -21,6 +21,7 @@ def damaged(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.req("AUD-03")
 def test_open_for_writing_runs_quick_check_before_any_write(damaged: Path) -> None:
     before = hashlib.sha256(damaged.read_bytes()).hexdigest()
     with pytest.raises(storage.DatabaseCorrupt, match=r"damaged .*page"):

@@ -33,6 +33,7 @@ def submitted(db: StudyDb) -> storage.Session:
     return storage.submit_session(db, s.id)
 
 
+@pytest.mark.req("DB-01")
 def test_an_answer_carries_everything_the_design_requires(db: StudyDb) -> None:
     s = started(db)
     a = storage.record_answer(
@@ -60,6 +61,7 @@ def test_choice_answers_come_back_as_int_codes_and_skips_as_none(db: StudyDb) ->
     assert current["odi_08"].value is None and current["odi_08"].status == "skipped"
 
 
+@pytest.mark.req("DB-07")
 def test_a_new_answer_supersedes_the_previous_one_and_both_stay(db: StudyDb) -> None:
     s = started(db)
     first = storage.record_answer(db, s.id, "odi_01", 1, language="en")
@@ -122,6 +124,7 @@ def test_submit_refuses_missing_items_unless_asked_to_skip_them(db: StudyDb) -> 
     assert odi.values["ODI"] is None  # fewer than 9 sections answered
 
 
+@pytest.mark.req("DB-07")
 def test_a_correction_after_submission_keeps_the_original_and_recomputes(db: StudyDb) -> None:
     s = submitted(db)
     original = storage.current_answers(db, s.id)["odi_01"]

@@ -23,6 +23,7 @@ def db(tmp_path: Path) -> Iterator[StudyDb]:
     clock.set_clock(None)
 
 
+@pytest.mark.req("SEC-01")
 def test_pins_are_stored_only_as_salted_scrypt_hashes(db: StudyDb) -> None:
     rows = db.conn.execute("SELECT username, pin_hash FROM staff").fetchall()
     hashes = [h for _, h in rows]
@@ -49,6 +50,7 @@ def test_login_success_and_failure_are_audited(db: StudyDb) -> None:
         storage.authenticate(db, "ghost", "1234")
 
 
+@pytest.mark.req("SEC-02")
 def test_five_wrong_pins_lock_the_account_for_five_minutes(db: StudyDb) -> None:
     for _ in range(4):
         with pytest.raises(storage.WrongPin):

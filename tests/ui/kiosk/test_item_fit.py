@@ -53,6 +53,7 @@ def item_problems(kiosk: Kiosk, page: ItemPage) -> list[str]:
     return [f"{page.step.item.id}: {p}" for p in problems]
 
 
+@pytest.mark.req("ITEM-01")
 @pytest.mark.parametrize("screen", SCREENS)
 def test_every_item_page_fits_without_scrolling(
     kiosk: Kiosk, qtbot: QtBot, screen: str, large_text: bool

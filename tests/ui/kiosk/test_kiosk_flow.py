@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QWidget
@@ -97,6 +98,7 @@ def test_a_full_visit_end_to_end(kiosk: Kiosk) -> None:
     kiosk.on(LockPage)
 
 
+@pytest.mark.req("VAS-02")
 def test_vas_taps_at_0_50_100_percent_and_both_ends_are_stored_exactly(kiosk: Kiosk) -> None:
     kiosk.unlock()
     kiosk.hand_over()
@@ -120,6 +122,7 @@ def test_vas_taps_at_0_50_100_percent_and_both_ends_are_stored_exactly(kiosk: Ki
     assert {a.vas_line_mm for a in history} == {vas.rendered_length_mm()}
 
 
+@pytest.mark.req("VAS-03")
 def test_the_vas_shows_no_marker_and_blocks_next_before_a_touch(kiosk: Kiosk) -> None:
     kiosk.unlock()
     kiosk.hand_over()
@@ -142,6 +145,7 @@ def test_the_vas_shows_no_marker_and_blocks_next_before_a_touch(kiosk: Kiosk) ->
     assert kiosk.item().step.item.id == "odi_01"
 
 
+@pytest.mark.req("ITEM-02")
 def test_choices_block_next_until_chosen_and_never_advance_by_themselves(kiosk: Kiosk) -> None:
     kiosk.unlock()
     kiosk.hand_over()
@@ -153,6 +157,7 @@ def test_choices_block_next_until_chosen_and_never_advance_by_themselves(kiosk: 
     assert kiosk.item().step.item.id == "odi_01" and page.next_button.isEnabled()
 
 
+@pytest.mark.req("KIO-03")
 def test_idle_timeout_counts_down_parks_and_locks(kiosk: Kiosk) -> None:
     kiosk.unlock()
     kiosk.hand_over()
@@ -184,6 +189,7 @@ def test_a_touch_during_the_countdown_keeps_the_patient_going(kiosk: Kiosk) -> N
     assert kiosk.item() is page and page.step.item.id == "vas_pain"
 
 
+@pytest.mark.req("KIO-03")
 def test_nothing_of_the_previous_patient_is_visible_after_a_lock(
     kiosk: Kiosk, qtbot: QtBot
 ) -> None:
@@ -219,6 +225,7 @@ def test_a_parked_visit_resumes_at_the_same_item_with_its_answers(kiosk: Kiosk) 
     assert previous.choices is not None and previous.choices.value() == 1
 
 
+@pytest.mark.req("KIO-01")
 def test_leaving_patient_mode_needs_a_staff_pin(kiosk: Kiosk) -> None:
     kiosk.unlock()
     kiosk.hand_over()
@@ -247,6 +254,7 @@ def test_leaving_patient_mode_needs_a_staff_pin(kiosk: Kiosk) -> None:
     assert flow.session is None and "start" in kiosk.on(StaffHomePage).buttons
 
 
+@pytest.mark.req("KIO-02")
 def test_escape_alt_f4_and_close_are_refused_and_audited(kiosk: Kiosk) -> None:
     window, flow = kiosk.window, kiosk.flow
     kiosk.unlock()
@@ -265,6 +273,7 @@ def test_escape_alt_f4_and_close_are_refused_and_audited(kiosk: Kiosk) -> None:
     assert escape.payload["patient_mode"] is True and escape.subject_id is not None
 
 
+@pytest.mark.req("KIO-01")
 def test_staff_quit_needs_the_pin_and_is_audited(kiosk: Kiosk) -> None:
     window, flow = kiosk.window, kiosk.flow
     assert not window.close()
@@ -285,6 +294,7 @@ def test_staff_quit_needs_the_pin_and_is_audited(kiosk: Kiosk) -> None:
     assert db is not None
 
 
+@pytest.mark.req("ITEM-04")
 def test_keyboard_alone_answers_an_item_and_moves_on(kiosk: Kiosk, qtbot: QtBot) -> None:
     kiosk.unlock()
     kiosk.hand_over()

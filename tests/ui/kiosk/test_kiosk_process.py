@@ -52,6 +52,7 @@ def test_a_file_that_is_not_a_database_is_refused_in_one_line(tmp_path: Path) ->
     assert "Traceback" not in done.stderr and bad.read_text() == "hello"
 
 
+@pytest.mark.req("DB-06")
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_a_killed_kiosk_resumes_at_the_same_item_after_restart(
     db_path: Path, tmp_path: Path, start_kiosk: Callable[[Path], Kiosk]

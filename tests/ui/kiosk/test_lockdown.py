@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
@@ -18,6 +19,7 @@ def restored(kiosk: Kiosk) -> list[str]:
     return [str(e.payload["via"]) for e in storage.audit_entries(db, action="kiosk.restored")]
 
 
+@pytest.mark.req("KIO-04")
 def test_minimised_in_patient_mode_the_kiosk_is_restored_and_audited(
     kiosk: Kiosk, qtbot: QtBot
 ) -> None:

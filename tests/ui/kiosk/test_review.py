@@ -3,6 +3,7 @@ after Change."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import QPoint
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
@@ -27,6 +28,7 @@ def to_review(kiosk: Kiosk) -> ReviewPage:
     return kiosk.on(ReviewPage)
 
 
+@pytest.mark.req("REV-01")
 def test_sf36_13_and_17_read_differently_in_review(kiosk: Kiosk) -> None:
     review = to_review(kiosk)
     names = [b.accessibleName() for b in review.change_buttons]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
@@ -63,6 +64,7 @@ def wrong_pin_waits(kiosk: Kiosk, page: PinPage, wait_timer: ManualTimer, n: int
     assert page.sign_in_button.isEnabled() and page.keypad.isEnabled()
 
 
+@pytest.mark.req("SEC-03")
 def test_five_wrong_pins_from_patient_mode_leave_the_coordinator_able_to_sign_in(
     kiosk: Kiosk,
 ) -> None:
@@ -100,6 +102,7 @@ def test_five_wrong_pins_from_patient_mode_leave_the_coordinator_able_to_sign_in
     assert kiosk.flow.sign_in.failures == 0
 
 
+@pytest.mark.req("SEC-02")
 def test_the_lockout_message_says_for_how_long_and_whom_to_ask(kiosk: Kiosk) -> None:
     tap_unlock = kiosk.on(LockPage).unlock_button
     QTest.mouseClick(tap_unlock, Qt.MouseButton.LeftButton)

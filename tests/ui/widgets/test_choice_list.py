@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
@@ -23,6 +24,7 @@ def choices(qtbot: QtBot, show_active: Callable[[QWidget], None]) -> ChoiceList:
     return widget
 
 
+@pytest.mark.req("ITEM-03")
 def test_targets_are_at_least_9_mm_high_and_named(
     qtbot: QtBot, show_active: Callable[[QWidget], None]
 ) -> None:
@@ -50,6 +52,7 @@ def test_a_tap_chooses_one_option_only_and_reports_its_code(
     assert widget.value() == 2
 
 
+@pytest.mark.req("ITEM-03")
 def test_selected_state_is_shown_by_shape_and_weight_not_colour_alone(
     qtbot: QtBot, show_active: Callable[[QWidget], None]
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QListWidget, QPushButton, QScrollArea, QScroller, QVBoxLayout, QWidget
@@ -27,6 +28,7 @@ def drag(
     QTest.mouseRelease(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
 
 
+@pytest.mark.req("REV-02")
 def test_a_drag_scrolls_a_list(qtbot: QtBot) -> None:
     listing = touch_scroll(QListWidget())
     qtbot.addWidget(listing)
@@ -40,6 +42,7 @@ def test_a_drag_scrolls_a_list(qtbot: QtBot) -> None:
     assert bar.value() > 100
 
 
+@pytest.mark.req("REV-02")
 def test_a_tap_in_a_touch_scrolled_area_still_clicks_and_a_drag_does_not(qtbot: QtBot) -> None:
     area = QScrollArea()
     qtbot.addWidget(area)

@@ -42,6 +42,7 @@ def tap(qtbot: QtBot, widget: VasSlider, point: QPoint) -> float:
     return float(value)
 
 
+@pytest.mark.req("VAS-03")
 def test_no_marker_and_no_value_before_a_touch(qtbot: QtBot) -> None:
     widget = slider(qtbot)
     assert widget.value() is None
@@ -67,6 +68,7 @@ def test_taps_at_0_50_100_percent_and_beyond_the_ends_record_0_50_100(
     assert tap(qtbot, widget, widget.point_for(1.0) + QPoint(3, 8)) == 100.0
 
 
+@pytest.mark.req("VAS-02")
 def test_value_is_distance_over_length_with_0_1_precision(qtbot: QtBot) -> None:
     widget = slider(qtbot)
     length = widget.line_length_px()
@@ -76,6 +78,7 @@ def test_value_is_distance_over_length_with_0_1_precision(qtbot: QtBot) -> None:
         assert value == round(px / length * 100, 1)
 
 
+@pytest.mark.req("VAS-01")
 def test_the_line_is_100_mm_when_the_screen_allows_and_reports_its_length(qtbot: QtBot) -> None:
     wide = slider(qtbot, 1200)
     assert abs(wide.line_length_px() / px_per_mm(wide) - 100) < 0.6
@@ -124,6 +127,7 @@ def test_keyboard_places_at_an_end_and_moves_never_starting_in_the_middle(qtbot:
     assert widget.value() == 100.0
 
 
+@pytest.mark.req("VAS-04")
 def test_no_numbers_or_ticks_are_drawn_along_the_line(qtbot: QtBot) -> None:
     """Between its end stops the line is bare: nothing drawn above or below it."""
     widget = VasSlider("", "")  # no anchors: only the scale itself is drawn
