@@ -31,7 +31,7 @@ def _req_ids(decorator: ast.expr) -> list[str]:
         return []
     return [
         a.value for a in decorator.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
-    ]  # noqa: E501
+    ]
 
 
 def marked_tests(tests: Path = ROOT / "tests") -> dict[str, list[str]]:
