@@ -129,9 +129,10 @@ class PdfPanel(QFrame):
     def print_pdf(self) -> None:
         if self.report is None or print_unavailable() is not None:
             return
-        problem = print_pdf(self.report.path, self)
-        if problem is not None:
-            self.jobs.say(t(self.lang, "console.print.failed", message=problem), "error")
+        spooled = print_pdf(self.report.path, self)
+        if spooled is not None:
+            text = t(self.lang, spooled.key, **spooled.values)
+            self.jobs.say(text, "hint" if spooled.ok else "error")
 
     # -- the job's events ----------------------------------------------------------------------
 

@@ -11,10 +11,12 @@ the viewer).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
@@ -43,10 +45,35 @@ def print_unavailable() -> str | None:
     return None
 
 
-def print_pdf(path: Path, parent: QWidget | None = None) -> str | None:
+class Spooled(NamedTuple):
+    """What became of a print: a text key of ``console.print.*``, its values, and whether the
+    job is on its way (``sent``) rather than failed or held (``paused``)."""
+
+    key: str
+    values: dict[str, str]
+    ok: bool
+
+
+def _failed(message: str) -> Spooled:
+    return Spooled("console.print.failed", {"message": message}, False)
+
+
+def _queue_paused(name: str) -> bool:
+    """Whether CUPS holds the jobs of printer `name` (``cupsdisable``: "disabled" in lpstat)."""
+    try:
+        done = subprocess.run(
+            ["lpstat", "-p", name], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "disabled" in done.stdout
+
+
+def print_pdf(path: Path, parent: QWidget | None = None) -> Spooled | None:
     """Ask for a printer in the system print dialog and spool `path` to it.
 
-    Returns None when printed or cancelled, else a one-line reason it failed.
+    Returns None when cancelled, else what became of it: sent (with the spooler's job id), held
+    in a paused queue, or failed with the spooler's one-line reason. The PDF stays where it is.
     """
     printer = QPrinter(QPrinter.PrinterMode.HighResolution)
     printer.setDocName(path.name)
@@ -58,7 +85,7 @@ def print_pdf(path: Path, parent: QWidget | None = None) -> str | None:
         if sys.platform == "win32":
             for _ in range(copies):
                 os.startfile(str(path), "printto", f'"{name}"')  # type: ignore[attr-defined]
-            return None
+            return Spooled("console.print.sent", {"printer": name, "job": "-"}, True)
         done = subprocess.run(
             ["lp", "-d", name, "-n", str(copies), "-t", path.name, "--", str(path)],
             capture_output=True,
@@ -67,8 +94,12 @@ def print_pdf(path: Path, parent: QWidget | None = None) -> str | None:
             check=False,
         )
     except (OSError, subprocess.SubprocessError) as exc:
-        return str(exc)
+        return _failed(str(exc))
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines()
-        return lines[-1] if lines else f"lp exited with status {done.returncode}"
-    return None
+        return _failed(lines[-1] if lines else f"lp exited with status {done.returncode}")
+    found = re.search(r"request id is (\S+)", done.stdout)
+    values = {"printer": name, "job": found.group(1) if found else "-"}
+    if _queue_paused(name):
+        return Spooled("console.print.paused", values, False)
+    return Spooled("console.print.sent", values, True)
