@@ -382,7 +382,8 @@ def open_database(
     study: Study | None = None,
     check: bool = True,
 ) -> StudyDb:
-    """Open an existing RESPINE database, applying pending schema migrations (unless `readonly`).
+    """Open an existing RESPINE database, applying pending schema migrations (unless `readonly`)
+    after a verified backup of it as it was (`_upgrade`).
 
     Never creates a file: a missing path raises `DatabaseMissing`, a file that is not a RESPINE
     database raises `NotARespineDatabase` (and is not modified). With `check` (the default),
@@ -420,6 +421,9 @@ def open_database(
                 sql.enable_wal()
             if pending > 0:
                 db0 = StudyDb(sql, path, _info(path, sql), study or load_study())
+                from respine_desktop.storage._upgrade import backup_before_upgrade
+
+                backup_before_upgrade(db0, path, applied)  # verified, or nothing is migrated
                 with transaction(db0):
                     schema.migrations.apply(sql)
         db = StudyDb(sql, path, _info(path, sql), study or load_study())
