@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 from respine_desktop import __version__, storage
-from respine_desktop.paths import resources_dir
+from respine_desktop.paths import RESOURCE_MANIFEST, resources_dir
 from respine_desktop.qualification import manifest
 from respine_desktop.qualification.check import Check
 
@@ -51,12 +51,12 @@ def identity(workdir: Path) -> Iterator[Check]:
 
 def shipped_files(workdir: Path) -> Iterator[Check]:
     resources = resources_dir()
-    problems = manifest.compare(resources, resources / manifest.RESOURCE_MANIFEST)
+    problems = manifest.compare(resources, resources / RESOURCE_MANIFEST)
     count = len(manifest.listed_files(resources))
     yield Check(
         "IQ-02",
         "Shipped resources match their manifest (SHA-256)",
-        f"{count} files as listed in resources/{manifest.RESOURCE_MANIFEST}",
+        f"{count} files as listed in resources/{RESOURCE_MANIFEST}",
         "; ".join(problems) if problems else f"{count} files match",
         not problems,
     )

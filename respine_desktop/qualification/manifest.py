@@ -20,9 +20,8 @@ import hashlib
 import sys
 from pathlib import Path
 
-from respine_desktop.paths import resources_dir
+from respine_desktop.paths import RESOURCE_MANIFEST, parse_manifest, resources_dir
 
-RESOURCE_MANIFEST = "MANIFEST.sha256"
 BUILD_MANIFEST = "BUILD_MANIFEST.sha256"
 BUILD_INFO = "BUILD_INFO.json"
 _SKIPPED = {RESOURCE_MANIFEST, BUILD_MANIFEST, BUILD_INFO, "__pycache__"}
@@ -52,17 +51,9 @@ def manifest_text(root: Path) -> str:
     return "".join(f"{sha256_file(root / name)}  {name}\n" for name in listed_files(root))
 
 
-def parse(text: str) -> dict[str, str]:
-    entries: dict[str, str] = {}
-    for line in text.splitlines():
-        digest, _, name = line.partition("  ")
-        entries[name] = digest
-    return entries
-
-
 def compare(root: Path, manifest: Path) -> list[str]:
     """One line per file of `root` that differs from `manifest` (changed, missing, unlisted)."""
-    expected = parse(manifest.read_text(encoding="utf-8"))
+    expected = parse_manifest(manifest.read_text(encoding="utf-8"))
     actual = set(listed_files(root))
     problems = [f"{name}: missing" for name in sorted(set(expected) - actual)]
     problems += [f"{name}: not in the manifest" for name in sorted(actual - set(expected))]

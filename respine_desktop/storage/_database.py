@@ -28,8 +28,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlite_utils import Database
-
 from respine_desktop import __version__, clock
 from respine_desktop.files import sync_directory
 from respine_desktop.storage import _schema as schema
@@ -45,6 +43,7 @@ from respine_desktop.storage._errors import (
     WriteFailed,
 )
 from respine_desktop.storage._records import DatabaseInfo
+from respine_desktop.storage._sqlite_utils import Database
 from respine_desktop.study import Study, load_study
 
 BUSY_TIMEOUT_MS = 5000

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from sqlite_utils import Database, Migrations
+from respine_desktop.storage._sqlite_utils import Database, Migrations
 
 MIGRATION_SET = "respine"
 migrations = Migrations(MIGRATION_SET)

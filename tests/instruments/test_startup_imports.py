@@ -1,0 +1,36 @@
+"""The kiosk's start-up path imports neither jsonschema (shipped instruments as released are not
+re-validated) nor numpy or pandas (sqlite-utils imported without them)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from respine_desktop.paths import shipped_digests
+from tests.support.storage import ROOT
+
+PROBE = """
+import json, sys
+from respine_desktop import instruments, storage
+instruments.load_instruments()
+print(json.dumps(sorted(m for m in ("jsonschema", "numpy", "pandas") if m in sys.modules)))
+import numpy  # still importable afterwards (the reports need it)
+print(numpy.__name__)
+"""
+
+
+def test_loading_the_instruments_and_storage_imports_no_heavy_module() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert json.loads(lines[0]) == []
+    assert lines[1] == "numpy"
+
+
+def test_every_shipped_instrument_has_its_released_digest() -> None:
+    digests = shipped_digests()
+    for name in ("odi.json", "sf36.json", "vas.json"):
+        assert len(digests[f"instruments/{name}"]) == 64
