@@ -264,7 +264,11 @@ def _events(
             day = max(window.opens, min(last, day))
             at = _moment(day, rng)
             if day == today and at > now:
-                at = now - timedelta(minutes=rng.randrange(30, 120))
+                # Earlier today, never before midnight: just after midnight "30 minutes ago" was
+                # yesterday, when a window opening today was not due yet (the demo then failed).
+                midnight = datetime.combine(day, time(0, 0), UTC)
+                earlier = now - timedelta(minutes=rng.randrange(30, 120))
+                at = max(earlier, midnight + (now - midnight) / 2)
             events.append(_Event(at, order, "sitting", s, visit.code, outcome))
             order += 1
     events.sort()
