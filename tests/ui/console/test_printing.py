@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo
 from PySide6.QtWidgets import QDialog, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -47,8 +47,10 @@ class ChooseQueue(QPrintDialog):
 
 
 @pytest.fixture
-def queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def queue(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     name = cups.cups_queue(f"RESPINE-PDF-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}")
+    # Qt's printer list (what enables Print) sees a new queue once CUPS publishes it.
+    qtbot.waitUntil(lambda: name in QPrinterInfo.availablePrinterNames(), timeout=30_000)
     monkeypatch.setattr(ChooseQueue, "queue", name)
     monkeypatch.setattr(printing, "QPrintDialog", ChooseQueue)
     yield name
@@ -65,6 +67,7 @@ def panel(qtbot: QtBot, tmp_path: Path) -> Iterator[PdfPanel]:
         view = page.open_subject(COMPLETE)
         with qtbot.waitSignal(view.pdf.written, timeout=120_000):
             view.pdf.start(tmp_path / "patient.pdf")
+        qtbot.waitUntil(lambda: view.pdf.job is None)  # the job has finished, not only written
         yield view.pdf
         qtbot.waitUntil(lambda: not running_jobs(), timeout=60_000)
 
