@@ -38,7 +38,7 @@ from typing import Any
 
 from respine_desktop.instruments import Item, load_instruments
 from respine_desktop.storage._database import check_site_code
-from respine_desktop.storage._errors import InvalidInput
+from respine_desktop.storage._errors import InvalidAnswer, InvalidInput
 from respine_desktop.storage._subjects import check_subject_code
 
 __all__ = [
@@ -64,14 +64,12 @@ _STATUSES = frozenset({"answered", "skipped"})
 
 
 def check_answer_value(item: Item, value: object) -> float:
-    """A valid answer to `item` as stored (a float), else InvalidInput naming the rule broken:
+    """A valid answer to `item` as stored (a float), else InvalidAnswer naming the rule broken:
     not a code of the item, outside the range, finer than the step (`Item.validate`)."""
-    if item.type == "choice" and isinstance(value, float) and value.is_integer():
-        value = int(value)  # a stored code (REAL) is the same code
     try:
         return float(item.validate(value))
     except ValueError as exc:
-        raise InvalidInput(str(exc)) from None
+        raise InvalidAnswer(str(exc)) from None
 
 
 def check_day0(value: object) -> date:
@@ -382,6 +380,8 @@ def _answer(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] |
     codes = _choice_codes().get(row["item_id"])
     if codes is not None and type(value) in (int, float) and value in codes:
         return None  # the fast path of a valid code
+    if codes is not None and isinstance(value, float) and value.is_integer():
+        value = int(value)  # a code stored as REAL is that code (`Item.validate` wants an int)
     try:
         stored = check_answer_value(known[1], value)
     except InvalidInput as exc:
