@@ -18,9 +18,9 @@ import pytest
 
 from respine_desktop import exports, storage
 from respine_desktop.exports import bundle
-from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS
-from respine_desktop.storage._audit import entry_hash
 from respine_desktop.storage._answers import digest
+from respine_desktop.storage._audit import entry_hash
+from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS
 from tests.cli.test_cli_db import main, one_line_error
 from tests.support.exports import (
     TODAY,
