@@ -11,14 +11,21 @@ the score rows computed or superseded since.
 
 Merging (`merge_bundle`), in one transaction that commits everything or nothing:
 
+* every row is validated first by the rules the kiosk itself applies (`_validation`); the
+  forward-only rules decide what a bundle may change in a record the hub has (`_merge_rules`:
+  a submitted session, an answer, a score are never rewritten; a true disagreement such as two
+  days 0 for one subject code is kept as the hub has it and flagged as a ``bundle.mismatch``);
+  after writing, the scores of every touched session are recomputed from the merged answers
+  and a difference refuses the bundle (`_merge_scores`); the result counts new, updated,
+  conflicting and unchanged rows per table (docs/conflicts.md);
 * rows are matched by UUID; a row the hub has is not written again, so importing a bundle twice
   changes nothing (no row, no audit entry);
 * a subject code the hub knows under another id (the same patient registered on two kiosks) is
   the same subject: the bundle's visits and sessions are attached to the hub's subject (visit ids
   are recomputed as ``uuid5(subject id, visit)``), while the imported audit entries keep the ids
   they were hashed with;
-* visits and sessions are mutable state: the more advanced one wins (a submitted session over an
-  open one; a complete visit over an open, parked or missed one);
+* visits and sessions are mutable state, moving forward only: a submitted session over an open
+  one; a complete or missed visit over an open one (never one over the other);
 * session choices (a reviewer's choice of the session that counts, `conflict_resolution`) are
   append-only: new ones are inserted in the bundle's order, each checked to name a session of
   its visit and to match the ``conflict.resolved`` audit entry the bundle carries for it; the
@@ -46,7 +53,7 @@ Public API
 - `bundle_rows(db, table, since=None) -> iter[row]`: a table's rows for a bundle (streamed)
 - `count_rows(db, table, since=None) -> int`: how many rows `bundle_rows` yields
 - `merge_bundle(db, rows, *, bundle, ...) -> MergeResult`: one transaction, all or nothing
-- `MergeResult`: rows inserted and updated per table, conflicts flagged
+- `MergeResult`: rows new, updated, conflicting, unchanged per table; conflicts flagged
 - `list_conflicts(db) -> [Conflict]`: every conflict flagged by an import, oldest first
 - `Conflict`: a subject x visit x instrument two sessions (two kiosks) both answered
 """
@@ -91,7 +98,7 @@ from respine_desktop.storage._merge_rules import (
 )
 from respine_desktop.storage._merge_scores import check_scores
 from respine_desktop.storage._records import Answer
-from respine_desktop.storage._validation import check_row
+from respine_desktop.storage._validation import RowChecker
 from respine_desktop.storage._visits import visit_id
 
 __all__ = [
@@ -279,13 +286,13 @@ class _Merge:
         """The bundle's rows of `table`, each as the named tuple `line` of its columns."""
         columns = BUNDLE_COLUMNS[table]
         width = len(columns)
-        visits = self.visit_codes
+        check_row = RowChecker(table, columns, self.visit_codes)
         counts = self.result.rows
         for n, row in enumerate(rows, start=1):
             if not isinstance(row, list | tuple) or len(row) != width:
                 raise MergeRefused(f"bundle table {table}, row {n}: expected {width} columns")
             try:
-                check_row(table, columns, row, visits)
+                check_row(row)
             except InvalidInput as exc:
                 raise MergeRefused(f"bundle {exc}") from None
             counts[table] += 1
