@@ -726,7 +726,8 @@ def _check_new_answers(merge: _Merge, answers_before: int) -> None:
         )
         for entry in entries.fetchall():
             seq, text = entry["seq"], entry["payload"]
-            ids = [a[0] for a in json.loads(text).get("answers") or []]  # [id, item, value]
+            payload = json.loads(text)
+            ids = [a[0] for a in payload.get("answers") or []]  # [id, item, value]
             # Only the answers this merge wrote (rowid above those the hub had before).
             sql = (
                 f"SELECT {columns} FROM answers "
@@ -742,7 +743,7 @@ def _check_new_answers(merge: _Merge, answers_before: int) -> None:
                         "which the bundle does not carry"
                     )
                 rows.append(row)
-            if digest(rows) != json.loads(text).get("digest"):
+            if digest(rows) != payload.get("digest"):
                 raise MergeRefused(
                     f"answers recorded by audit entry #{seq} of device {device} do not match "
                     "their digest"

@@ -417,3 +417,72 @@ def test_after_an_import_verify_passes_and_every_export_works(
     ):
         result = main("export", args[0], "--db", str(hub0), *args[1:])
         assert result.returncode == 0, result.stderr
+
+
+def _drop_middle_entry(tables: Tables) -> None:
+    del tables["audit_log"][3]
+
+
+def _rewrite_payload(tables: Tables) -> None:
+    entry = tables["audit_log"][2]
+    payload = json.loads(entry[col("audit_log", "payload")])
+    payload["forged"] = True
+    entry[col("audit_log", "payload")] = json.dumps(payload)
+
+
+def _change_answer(tables: Tables) -> None:
+    rows_where(tables, "answers", item_id="vas_pain")[0][col("answers", "value")] = 12.5
+
+
+def _drop_answer(tables: Tables) -> None:
+    tables["answers"].remove(rows_where(tables, "answers", item_id="odi_01")[0])
+
+
+def _extra_answer(tables: Tables) -> None:
+    extra = list(rows_where(tables, "answers", item_id="odi_01")[0])
+    extra[0] = "0190aaaa-0000-7000-8000-0000000000aa"
+    tables["answers"].append(extra)
+
+
+def _unknown_visit(tables: Tables) -> None:
+    session = rows_where(tables, "sessions", visit_code="M0")[0]
+    session[col("sessions", "visit_id")] = "0190aaaa-0000-7000-8000-0000000000bb"
+
+
+def _unknown_device(tables: Tables) -> None:
+    tables["devices"].clear()
+
+
+CHAIN_ATTACKS = [
+    ("sequence gap", _drop_middle_entry, "jumps from #3 to #5"),
+    ("broken hash", _rewrite_payload, "hash chain broken"),
+    ("answer digest", _change_answer, "do not match their digest"),
+    ("answer missing", _drop_answer, "which the bundle does not carry"),
+    ("answer unrecorded", _extra_answer, "its audit entries record"),
+    ("foreign key", _unknown_visit, "refers to records this database does not have"),
+    ("unregistered device", _unknown_device, "which the bundle lacks"),
+]
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"), [a[1:] for a in CHAIN_ATTACKS], ids=[a[0] for a in CHAIN_ATTACKS]
+)
+def test_a_bundle_whose_rows_and_chain_disagree_is_refused(
+    site: Path, hub0: Path, tmp_path: Path, edit: Callable[[Tables], None], message: str
+) -> None:
+    forged = forge(site / "a.1", site / "site.key", tmp_path / "x.bundle", edit)
+    refused(hub0, forged, message)
+
+
+def test_a_chain_diverging_from_the_hubs_copy_is_refused(
+    site: Path, hub1: Path, tmp_path: Path
+) -> None:
+    def edit(tables: Tables) -> None:
+        _rewrite_payload(tables)
+        prev = "0" * 64
+        for entry in sorted(tables["audit_log"], key=lambda e: e[col("audit_log", "seq")]):
+            entry[col("audit_log", "prev_hash")] = prev
+            entry[col("audit_log", "hash")] = prev = entry_hash(prev, *entry[:10])
+
+    forged = forge(site / "a.1", site / "site.key", tmp_path / "x.bundle", edit)
+    refused(hub1, forged, "differs from this database's copy: the chains diverge")
