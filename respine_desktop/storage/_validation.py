@@ -2,7 +2,7 @@
 
 Each check takes a value and returns it (as stored) or raises `InvalidInput` naming the rule it
 breaks. The local write paths call them (an answer's value: `check_answer_value`; a subject:
-`check_site_code`, `check_subject_code`, `check_day0`) and the bundle merge runs `check_row` on
+`check_site_code`, `check_subject_code`) and the bundle merge runs `check_row` on
 every row of every table before it writes anything, so a signed bundle cannot bring in what the
 kiosk itself would have refused:
 
@@ -45,7 +45,6 @@ __all__ = [
     "MAX_TEXT",
     "RowChecker",
     "check_answer_value",
-    "check_day0",
     "check_row",
     "check_site_code",
     "check_subject_code",
@@ -71,15 +70,6 @@ def check_answer_value(item: Item, value: object) -> float:
         return float(item.validate(value))
     except ValueError as exc:
         raise InvalidAnswer(str(exc)) from None
-
-
-def check_day0(value: object) -> date:
-    """Day 0 as a date (a `date`, or its ISO text as stored), else InvalidInput."""
-    if isinstance(value, datetime):
-        raise InvalidInput(f"day 0 {value!r} is not a date")
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(_date(value))
 
 
 # -- field checks: each returns None or raises InvalidInput -------------------------------------
@@ -223,7 +213,7 @@ _FIELDS: Mapping[str, Mapping[str, _Field]] = {
         "id": _id,
         "code": _any,
         "site_code": _site,
-        "day0": check_day0,
+        "day0": lambda v: _date(v),
         "year_of_birth": lambda v: v is None or _int(v, 1900, 2100),
         "device_id": _id,
         "created_at": _time,
@@ -377,6 +367,15 @@ def _answer(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] |
         return "item_id", f"{row['item_id']!r} is not an item of any instrument"
     if known[0] != row["instrument_id"]:
         return "instrument_id", f"{row['instrument_id']!r} is not the instrument of {known[1].id}"
+    line = row["vas_line_mm"]
+    if line is not None and (
+        known[1].type != "vas"
+        or isinstance(line, bool)
+        or not isinstance(line, int | float)
+        or not math.isfinite(line)
+        or not 0 < line <= 1000
+    ):
+        return "vas_line_mm", f"{line!r} is not a VAS line length"
     value = row["value"]
     if row["status"] == "skipped":
         return None if value is None else ("value", f"{value!r}: a skipped item has no value")
@@ -391,15 +390,6 @@ def _answer(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] |
         return "value", str(exc)
     if stored != value:
         return "value", f"{value!r} is not stored as the kiosk stores it ({stored!r})"
-    line = row["vas_line_mm"]
-    if line is not None and (
-        known[1].type != "vas"
-        or isinstance(line, bool)
-        or not isinstance(line, int | float)
-        or not math.isfinite(line)
-        or not 0 < line <= 1000
-    ):
-        return "vas_line_mm", f"{line!r} is not a VAS line length"
     return None
 
 
