@@ -714,46 +714,66 @@ class _Merge:
 
 
 def _check_new_answers(merge: _Merge, answers_before: int) -> None:
-    """Every new answer entry lists existing new rows with its digest; every new row is listed."""
-    conn = merge.conn
-    columns = select_list(Answer._fields)
+    """Every new answer entry lists existing new rows with its digest; every new row is listed.
+
+    The rows of several entries are read in one query (about `_BATCH` answers at a time)."""
     listed = 0
     for device, first, last in merge.new_answer_entries:
-        entries = conn.execute(
+        entries = merge.conn.execute(
             "SELECT seq, payload FROM audit_log WHERE device_id=? AND seq BETWEEN ? AND ? "
             "AND action IN (?, ?) ORDER BY seq",
             [device, first, last, *_ANSWER_ACTIONS],
         )
+        pending: list[tuple[int, Mapping[str, Any], list[str]]] = []
+        size = 0
         for entry in entries.fetchall():
-            seq, text = entry["seq"], entry["payload"]
-            payload = json.loads(text)
+            payload = json.loads(entry["payload"])
             ids = [a[0] for a in payload.get("answers") or []]  # [id, item, value]
-            # Only the answers this merge wrote (rowid above those the hub had before).
-            sql = (
-                f"SELECT {columns} FROM answers "
-                f"WHERE id IN ({', '.join('?' for _ in ids)}) AND rowid > ?"
-            )
-            found = {r.id: r for r in map(ANSWER, plain_rows(conn, sql, [*ids, answers_before]))}
-            rows = []
-            for answer_id in ids:
-                row = found.get(answer_id)
-                if row is None:
-                    raise MergeRefused(
-                        f"audit entry #{seq} of device {device} records answer {answer_id}, "
-                        "which the bundle does not carry"
-                    )
-                rows.append(row)
-            if digest(rows) != payload.get("digest"):
-                raise MergeRefused(
-                    f"answers recorded by audit entry #{seq} of device {device} do not match "
-                    "their digest"
-                )
-            listed += len(rows)
+            pending.append((entry["seq"], payload, ids))
+            size += len(ids)
+            if size >= _BATCH:
+                listed += _check_entries(merge, device, pending, answers_before)
+                pending, size = [], 0
+        listed += _check_entries(merge, device, pending, answers_before)
     if listed != merge.result.inserted["answers"]:
         raise MergeRefused(
             f"the bundle carries {merge.result.inserted['answers']} new answers but its audit "
             f"entries record {listed}"
         )
+
+
+def _check_entries(
+    merge: _Merge,
+    device: str,
+    entries: list[tuple[int, Mapping[str, Any], list[str]]],
+    answers_before: int,
+) -> int:
+    """Check the digests of some answer entries of `device`; returns the answers they list."""
+    every = [i for _, _, ids in entries for i in ids]
+    if not every:
+        return 0
+    # Only the answers this merge wrote (rowid above those the hub had before).
+    sql = (
+        f"SELECT {select_list(Answer._fields)} FROM answers "
+        f"WHERE id IN ({', '.join('?' for _ in every)}) AND rowid > ?"
+    )
+    found = {r.id: r for r in map(ANSWER, plain_rows(merge.conn, sql, [*every, answers_before]))}
+    for seq, payload, ids in entries:
+        rows = []
+        for answer_id in ids:
+            row = found.get(answer_id)
+            if row is None:
+                raise MergeRefused(
+                    f"audit entry #{seq} of device {device} records answer {answer_id}, "
+                    "which the bundle does not carry"
+                )
+            rows.append(row)
+        if digest(rows) != payload.get("digest"):
+            raise MergeRefused(
+                f"answers recorded by audit entry #{seq} of device {device} do not match "
+                "their digest"
+            )
+    return len(every)
 
 
 def _check_new_choices(merge: _Merge) -> None:
