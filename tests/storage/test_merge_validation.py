@@ -3,16 +3,20 @@ value is refused naming table, row and field and the rule; the merge's transitio
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from respine_desktop import storage
 from respine_desktop.instruments import load_instrument
 from respine_desktop.storage import InvalidAnswer, InvalidInput
 from respine_desktop.storage._bundle_rows import ScoreLine, SessionLine, VisitLine
 from respine_desktop.storage._merge_rules import merged_visit, score_outcome, session_outcome
+from respine_desktop.storage._merge_scores import check_scores
 from respine_desktop.storage._validation import RowChecker, check_answer_value, check_row
 from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS
+from tests.support.storage import coord, full_visit, subject_db
 
 VISITS = frozenset({"M0", "M1", "M3"})
 ID = "0190aaaa-0000-7000-8000-000000000001"
@@ -287,3 +291,46 @@ def test_scores_only_gain_their_superseded_stamp() -> None:
         "superseded_at",
     )
     assert score_outcome(mine, mine._replace(scores="{}")) == ("refused", "scores")
+
+
+def test_the_hub_recomputes_the_scores_of_a_session(tmp_path: Path) -> None:
+    """`check_scores` on a real session: its own scores pass; a second current row, a row
+    superseded by a score of another kind, or another value are refused; a row of another
+    scoring version is not compared (as `verify`)."""
+    with subject_db(tmp_path / "s.db", "RSP-01-001") as db:
+        s = storage.start_session(db, "RSP-01-001", "M0", staff=coord(db), language="en")
+        storage.record_answers(db, s.id, full_visit(vas=67.6), language="en")
+        storage.submit_session(db, s.id)
+        check_scores(db, [s.id])
+        conn = db.conn
+        odi = conn.execute(
+            "SELECT id FROM scores WHERE session_id=? AND instrument_id='odi'", [s.id]
+        ).fetchone()["id"]
+        vas = conn.execute(
+            "SELECT id FROM scores WHERE session_id=? AND instrument_id='vas'", [s.id]
+        ).fetchone()["id"]
+        copy = "0190aaaa-0000-7000-8000-0000000000cc"
+        conn.execute("BEGIN")
+        conn.execute(
+            "INSERT INTO scores SELECT ?, session_id, instrument_id, method, scores, "
+            "'0.0-old', computed_at, computed_by, device_id, NULL, NULL FROM scores WHERE id=?",
+            [copy, odi],
+        )
+        with pytest.raises(InvalidInput, match="2 current scores"):
+            check_scores(db, [s.id])
+        conn.execute(
+            "UPDATE scores SET superseded_at=computed_at, superseded_by=? WHERE id=?", [vas, copy]
+        )
+        with pytest.raises(InvalidInput, match=f"scores row {copy} .*field superseded_by"):
+            check_scores(db, [s.id])
+        conn.execute("UPDATE scores SET superseded_by=? WHERE id=?", [odi, copy])
+        check_scores(db, [s.id])
+        conn.execute("UPDATE scores SET superseded_at=NULL, superseded_by=NULL WHERE id=?", [copy])
+        conn.execute(
+            "UPDATE scores SET superseded_at=computed_at, superseded_by=? WHERE id=?", [copy, odi]
+        )
+        check_scores(db, [s.id])  # the current row is of another scoring version: not compared
+        conn.execute("UPDATE scores SET scores='{\"VAS\": 3.0}' WHERE id=?", [vas])
+        with pytest.raises(InvalidInput, match="differs from the hub's recomputation"):
+            check_scores(db, [s.id])
+        conn.execute("ROLLBACK")
