@@ -244,6 +244,8 @@ def test_a_superseding_stamp_on_a_merged_score_is_refused_without_its_replacemen
 
 
 REWRITES = [
+    ("score value", "scores", "scores", '{"VAS": 1.0}', "scores"),
+    ("score stamp", "scores", "computed_at", "2020-01-01T00:00:00.000Z", "computed_at"),
     (
         "session device",
         "sessions",
