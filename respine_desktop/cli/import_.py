@@ -50,12 +50,26 @@ def run_bundle(args: argparse.Namespace) -> int:
                 db, args.file, key=key, progress=ProgressLine("import bundle")
             )
     print(summary.describe())
+    for line in table_lines(summary.result.summary()):
+        print(line)
+    for text in summary.result.mismatches:
+        print(f"mismatch: {text}: review needed")
     for c in summary.result.conflicts:
         print(
             f"conflict: {c.subject_code} {c.visit_code} {c.instrument_id} answered in "
             f"{len(c.session_ids)} sessions ({', '.join(c.session_ids)}): review needed"
         )
     return 0
+
+
+def table_lines(counts: dict[str, dict[str, int]]) -> list[str]:
+    """The per-table summary of an import: new, updated, conflicting, unchanged rows (a refused
+    row refuses the whole bundle, so an import that ends here refused none)."""
+    heads = ("new", "updated", "conflicting", "unchanged")
+    lines = [f"  {'table':<16}" + "".join(f"{h:>12}" for h in heads)]
+    for table, c in counts.items():
+        lines.append(f"  {table:<16}" + "".join(f"{c[h]:>12}" for h in heads))
+    return lines
 
 
 def run_key(args: argparse.Namespace) -> int:

@@ -51,7 +51,7 @@ import re
 import uuid
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -455,7 +455,7 @@ def _longest_line(name: str, chunk: bytes, run: int) -> int:
         run, start = 0, end + 1
 
 
-def _rows(zf: zipfile.ZipFile, table: str, expected: int) -> Iterator[Sequence[Any]]:
+def _rows(zf: zipfile.ZipFile, table: str, expected: int) -> Generator[Sequence[Any], None, None]:
     """The rows of one member, line by line; BundleError if their number is not `expected`."""
     name = member_name(table)
     count = 0
@@ -546,12 +546,20 @@ def import_bundle(
         if done % 1000 == 0:
             ticker.tick(done)
 
+    opened: list[Generator[Sequence[Any], None, None]] = []
+
+    def rows(table: str) -> Iterable[Sequence[Any]]:
+        # a table the bundle's format lacks (session_choices in format 1): no rows
+        if table not in info.rows:
+            return ()
+        opened.append(_rows(zf, table, info.rows[table]))
+        return opened[-1]
+
     with zipfile.ZipFile(path) as zf:
         try:
             result = merge_bundle(
                 db,
-                # a table the bundle's format lacks (session_choices in format 1): no rows
-                lambda table: _rows(zf, table, info.rows[table]) if table in info.rows else (),
+                rows,
                 bundle={
                     "bundle_id": info.bundle_id,
                     "device_id": info.device_id,
@@ -570,6 +578,9 @@ def import_bundle(
             raise BundleError(f"{path}: {exc}") from None
         except _READ_ERRORS as exc:
             raise BundleError(f"{path}: the bundle is damaged ({exc})") from None
+        finally:
+            for member in opened:  # a refusal mid-table leaves its member open: close it now
+                member.close()
     summary = ImportSummary(info, result)
     ticker.done(summary.describe())
     return summary

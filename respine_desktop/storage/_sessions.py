@@ -63,6 +63,7 @@ from respine_desktop.storage._records import (
 )
 from respine_desktop.storage._staff import CORRECTION_ROLES, require
 from respine_desktop.storage._subjects import get_subject
+from respine_desktop.storage._validation import check_answer_value
 from respine_desktop.storage._visits import set_visit_state, study_visit, visit_id
 
 APP_VERSION = __version__
@@ -286,10 +287,7 @@ def _prepare(
     elif type(value) is int and value in _codes(item_id):
         stored, status = float(value), "answered"  # fast path of item.validate for codes
     else:
-        try:
-            stored, status = float(item.validate(value)), "answered"
-        except ValueError as exc:
-            raise InvalidAnswer(str(exc)) from None
+        stored, status = check_answer_value(item, value), "answered"  # the merge's rule too
     line: float | None = None
     if vas_line_mm is not None:
         if item.type != "vas":

@@ -11,14 +11,21 @@ the score rows computed or superseded since.
 
 Merging (`merge_bundle`), in one transaction that commits everything or nothing:
 
+* every row is validated first by the rules the kiosk itself applies (`_validation`); the
+  forward-only rules decide what a bundle may change in a record the hub has (`_merge_rules`:
+  a submitted session, an answer, a score are never rewritten; a true disagreement such as two
+  days 0 for one subject code is kept as the hub has it and flagged as a ``bundle.mismatch``);
+  after writing, the scores of every touched session are recomputed from the merged answers
+  and a difference refuses the bundle (`_merge_scores`); the result counts new, updated,
+  conflicting and unchanged rows per table (docs/conflicts.md);
 * rows are matched by UUID; a row the hub has is not written again, so importing a bundle twice
   changes nothing (no row, no audit entry);
 * a subject code the hub knows under another id (the same patient registered on two kiosks) is
   the same subject: the bundle's visits and sessions are attached to the hub's subject (visit ids
   are recomputed as ``uuid5(subject id, visit)``), while the imported audit entries keep the ids
   they were hashed with;
-* visits and sessions are mutable state: the more advanced one wins (a submitted session over an
-  open one; a complete visit over an open, parked or missed one);
+* visits and sessions are mutable state, moving forward only: a submitted session over an open
+  one; a complete or missed visit over an open one (never one over the other);
 * session choices (a reviewer's choice of the session that counts, `conflict_resolution`) are
   append-only: new ones are inserted in the bundle's order, each checked to name a session of
   its visit and to match the ``conflict.resolved`` audit entry the bundle carries for it; the
@@ -46,7 +53,7 @@ Public API
 - `bundle_rows(db, table, since=None) -> iter[row]`: a table's rows for a bundle (streamed)
 - `count_rows(db, table, since=None) -> int`: how many rows `bundle_rows` yields
 - `merge_bundle(db, rows, *, bundle, ...) -> MergeResult`: one transaction, all or nothing
-- `MergeResult`: rows inserted and updated per table, conflicts flagged
+- `MergeResult`: rows new, updated, conflicting, unchanged per table; conflicts flagged
 - `list_conflicts(db) -> [Conflict]`: every conflict flagged by an import, oldest first
 - `Conflict`: a subject x visit x instrument two sessions (two kiosks) both answered
 """
@@ -82,8 +89,16 @@ from respine_desktop.storage._database import (
     select_list,
     transaction,
 )
-from respine_desktop.storage._errors import StorageError
+from respine_desktop.storage._errors import InvalidInput, StorageError
+from respine_desktop.storage._merge_rules import (
+    first_difference,
+    merged_visit,
+    score_outcome,
+    session_outcome,
+)
+from respine_desktop.storage._merge_scores import check_scores
 from respine_desktop.storage._records import Answer
+from respine_desktop.storage._validation import RowChecker
 from respine_desktop.storage._visits import visit_id
 
 __all__ = [
@@ -99,6 +114,7 @@ __all__ = [
 
 _ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
 _CONFLICT_ACTION = "bundle.conflict"
+_MISMATCH_ACTION = "bundle.mismatch"
 _IMPORT_ACTION = audit.BUNDLE_IMPORTED
 _IMPORTED_PIN = "!imported: no PIN on this database"
 
@@ -116,7 +132,6 @@ BUNDLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
 }
 TABLES: tuple[str, ...] = tuple(BUNDLE_COLUMNS)
 _Line = TypeVar("_Line", bound=tuple[Any, ...])
-_VISIT_RANK = {"missed": 0, "parked": 1, "in_progress": 2, "complete": 3}
 _BATCH = 500
 _MERGE_CACHE_KIB = -65536  # 64 MiB of page cache while merging (negative: KiB, SQLite's rule)
 
@@ -141,18 +156,46 @@ class Conflict:
 
 @dataclass
 class MergeResult:
-    """What `merge_bundle` wrote: rows inserted / updated per table, conflicts flagged."""
+    """What `merge_bundle` did, per table: the bundle's rows, and how many were new
+    (inserted), updated, conflicting (the hub's copy kept, the mismatch flagged) and unchanged;
+    the conflicts and mismatches flagged."""
 
     inserted: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
     updated: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
+    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
+    conflicting: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TABLES, 0))
     subjects_matched_by_code: int = 0
     day0_mismatches: list[str] = field(default_factory=list)
+    mismatches: list[str] = field(default_factory=list)
+    new_mismatches: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
     audit_entry: str | None = None
 
     @property
+    def unchanged(self) -> dict[str, int]:
+        """Per table, the bundle's rows that were neither new, updated nor conflicting."""
+        return {
+            t: self.rows[t] - self.inserted[t] - self.updated[t] - self.conflicting[t]
+            for t in TABLES
+        }
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        """Per table: new / updated / conflicting / unchanged counts (a refused row refuses
+        the whole bundle, so a merged bundle has none)."""
+        unchanged = self.unchanged
+        return {
+            t: {
+                "new": self.inserted[t],
+                "updated": self.updated[t],
+                "conflicting": self.conflicting[t],
+                "unchanged": unchanged[t],
+            }
+            for t in TABLES
+        }
+
+    @property
     def changed(self) -> bool:
-        return any(self.inserted.values()) or any(self.updated.values())
+        return any(self.inserted.values()) or any(self.updated.values()) or self.new_mismatches > 0
 
 
 # -- reading ---------------------------------------------------------------------------------
@@ -224,6 +267,7 @@ class _Merge:
     ) -> None:
         self.db = db
         self.source_site = source_site
+        self.source_device = ""
         self.conn = db.conn
         self.result = result
         self.tick = tick
@@ -232,17 +276,56 @@ class _Merge:
         self.touched_sessions: set[str] = set()
         self.new_answer_entries: list[tuple[str, int, int]] = []  # (device, first seq, last seq)
         self.new_choices: list[ChoiceLine] = []
+        self.scored_sessions: set[str] = set()
+        self.visit_codes = frozenset(v.code for v in db.study.visits)
+        self.mismatch_entries: list[tuple[str, str, str, dict[str, Any]]] = []
 
     def _rows(
         self, table: str, line: type[_Line], rows: Iterable[Sequence[Any]]
     ) -> Iterator[_Line]:
         """The bundle's rows of `table`, each as the named tuple `line` of its columns."""
-        width = len(BUNDLE_COLUMNS[table])
+        columns = BUNDLE_COLUMNS[table]
+        width = len(columns)
+        check_row = RowChecker(table, columns, self.visit_codes)
+        counts = self.result.rows
         for n, row in enumerate(rows, start=1):
             if not isinstance(row, list | tuple) or len(row) != width:
                 raise MergeRefused(f"bundle table {table}, row {n}: expected {width} columns")
+            try:
+                check_row(row)
+            except InvalidInput as exc:
+                raise MergeRefused(f"bundle {exc}") from None
+            counts[table] += 1
             self.tick()
             yield tuple.__new__(line, row)
+
+    def refuse_change(self, table: str, row_id: object, column: str | None, what: str) -> None:
+        raise MergeRefused(
+            f"bundle {table} row {row_id}, field {column}: {what} (the hub's copy differs)"
+        )
+
+    def same_as_hub(self, table: str, key: str, row: Sequence[Any], where: str = "id") -> bool:
+        """True when the hub has this row (by `where`) with the same content; False when it
+        does not have it; refused when it has another content under that key."""
+        columns = BUNDLE_COLUMNS[table]
+        found = plain_rows(
+            self.conn, f"SELECT {select_list(columns)} FROM {table} WHERE {where}=?", [key]
+        ).fetchone()
+        if found is None:
+            return False
+        column = first_difference(columns, found, row)
+        if column is not None:
+            self.refuse_change(table, key, column, "an existing record cannot be rewritten")
+        return True
+
+    def flag_mismatch(self, table: str, subject_id: str, key: str, text: str) -> None:
+        """A true disagreement: the hub's copy is kept, the mismatch flagged for review."""
+        self.result.conflicting[table] += 1
+        self.result.mismatches.append(text)
+        entity_id = f"{table}:{key}:{self.source_device}"
+        self.mismatch_entries.append(
+            (entity_id, subject_id, table, {"table": table, "record": key, "mismatch": text})
+        )
 
     def one(self, sql: str, params: Sequence[Any]) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
@@ -252,6 +335,7 @@ class _Merge:
 
     def sites(self, rows: Iterable[Sequence[Any]]) -> None:
         for site in self._rows("sites", SiteLine, rows):
+            # a site's row is made by each database that knows it (its own time): by code only
             cur = self.conn.execute(
                 "INSERT OR IGNORE INTO sites (code, created_at) VALUES (?, ?)",
                 [site.code, site.created_at],
@@ -260,6 +344,8 @@ class _Merge:
 
     def devices(self, rows: Iterable[Sequence[Any]]) -> None:
         for device in self._rows("devices", DeviceLine, rows):
+            if self.same_as_hub("devices", device.id, device):
+                continue
             cur = self.conn.execute(
                 "INSERT OR IGNORE INTO devices (id, label, site_code, registered_at, audit_seq, "
                 "audit_head) VALUES (?, ?, ?, ?, 0, ?)",
@@ -270,7 +356,15 @@ class _Merge:
     def staff(self, rows: Iterable[Sequence[Any]]) -> None:
         for account in self._rows("staff", StaffLine, rows):
             staff_id = account.id
-            if self.one("SELECT 1 FROM staff WHERE id=?", [staff_id]):
+            known = self.one(
+                "SELECT role, created_at, created_by FROM staff WHERE id=?", [staff_id]
+            )
+            if known is not None:
+                mine = (known["role"], known["created_at"], known["created_by"])
+                theirs = (account.role, account.created_at, account.created_by)
+                column = first_difference(("role", "created_at", "created_by"), mine, theirs)
+                if column is not None:
+                    self.refuse_change("staff", staff_id, column, "a staff record is not rewritten")
                 continue
             name = str(account.username)
             if "@" not in name:
@@ -296,15 +390,22 @@ class _Merge:
     def subjects(self, rows: Iterable[Sequence[Any]]) -> None:
         for row in self._rows("subjects", SubjectLine, rows):
             subject_id, code = row.id, row.code
-            if self.one("SELECT 1 FROM subjects WHERE id=?", [subject_id]):
+            if self.same_as_hub("subjects", subject_id, row):
                 continue
             known = self.one("SELECT id, day0 FROM subjects WHERE code=?", [code])
             if known is not None:
                 self.subject_map[subject_id] = known["id"]
                 self.result.subjects_matched_by_code += 1
                 if known["day0"] != row.day0:
-                    # the hub's day 0 is kept; the import entry names the subject for review
+                    # the hub's day 0 is kept; flagged for review (summary, audit)
                     self.result.day0_mismatches.append(str(code))
+                    self.flag_mismatch(
+                        "subjects",
+                        known["id"],
+                        str(code),
+                        f"subject {code}: day 0 {known['day0']} on the hub, {row.day0} in the "
+                        "bundle (the hub's kept)",
+                    )
                 continue
             self.conn.execute(
                 f"INSERT INTO subjects ({', '.join(BUNDLE_COLUMNS['subjects'])}) "
@@ -347,8 +448,12 @@ class _Merge:
                 missed_reason=existing["missed_reason"],
                 updated_at=existing["updated_at"],
             )
-            merged = self._merged_visit(mine, row)
-            if merged != mine:
+            merged, mismatch = merged_visit(mine, row)
+            if mismatch is not None:
+                self.flag_mismatch(
+                    "visits", subject_id, str(existing["id"]), f"visit {code} ({vid}): {mismatch}"
+                )
+            elif merged != mine:
                 self.conn.execute(
                     "UPDATE visits SET state=?, actual_date=?, missed_reason=?, updated_at=? "
                     "WHERE id=?",
@@ -361,23 +466,6 @@ class _Merge:
                     ],
                 )
                 self.result.updated["visits"] += 1
-
-    @staticmethod
-    def _merged_visit(mine: VisitLine, theirs: VisitLine) -> VisitLine:
-        """`mine` updated by `theirs`: the more advanced state wins (`_VISIT_RANK`)."""
-        state, actual, reason = mine.state, mine.actual_date, mine.missed_reason
-        if _VISIT_RANK.get(theirs.state, -1) > _VISIT_RANK.get(state, -1):
-            state, reason = theirs.state, theirs.missed_reason
-        if state == "complete" and actual is None:
-            actual = theirs.actual_date
-        if state != "missed":
-            reason = None
-        return mine._replace(
-            state=state,
-            actual_date=actual,
-            missed_reason=reason,
-            updated_at=max(mine.updated_at, theirs.updated_at),
-        )
 
     def sessions(self, rows: Iterable[Sequence[Any]]) -> None:
         columns = BUNDLE_COLUMNS["sessions"]
@@ -401,7 +489,15 @@ class _Merge:
                 self.touched_sessions.add(row.id)
                 continue
             existing = tuple.__new__(SessionLine, found)
-            if _session_progress(values) > _session_progress(existing):
+            outcome, column = session_outcome(existing, values)
+            if outcome == "refused":
+                self.refuse_change(
+                    "sessions",
+                    row.id,
+                    column,
+                    "a submitted session, its visit, subject or start are never rewritten",
+                )
+            if outcome == "updated":
                 self.conn.execute(
                     f"UPDATE sessions SET {', '.join(c + '=?' for c in mutable)} WHERE id=?",
                     [*(getattr(values, c) for c in mutable), row.id],
@@ -414,9 +510,9 @@ class _Merge:
     def session_choices(self, rows: Iterable[Sequence[Any]]) -> None:
         columns = BUNDLE_COLUMNS["session_choices"]
         for row in self._rows("session_choices", ChoiceLine, rows):
-            if self.one("SELECT 1 FROM session_choices WHERE id=?", [row.id]):
-                continue
             values = row._replace(visit_id=self.visit_map.get(row.visit_id, row.visit_id))
+            if self.same_as_hub("session_choices", row.id, values):
+                continue
             session = self.one("SELECT visit_id FROM sessions WHERE id=?", [values.session_id])
             if session is None or session["visit_id"] != values.visit_id:
                 raise MergeRefused(
@@ -454,32 +550,81 @@ class _Merge:
         inserted = self.conn.total_changes - before
         if inserted:
             self.result.inserted["answers"] += inserted
-            self.touched_sessions.update(r.session_id for r in batch)
+            sessions = {r.session_id for r in batch}
+            self.touched_sessions.update(sessions)
+            self.scored_sessions.update(sessions)
+        if inserted < len(batch):
+            self._compare_known_answers(batch)
+
+    def _compare_known_answers(self, batch: list[Answer]) -> None:
+        """The batch's rows the hub had already must be the hub's rows exactly (append-only:
+        an answer is never changed, even by a bundle whose chain was forged to match)."""
+        columns = BUNDLE_COLUMNS["answers"]
+        ids = [r.id for r in batch]
+        found = {
+            r[0]: r
+            for r in plain_rows(
+                self.conn,
+                f"SELECT {select_list(columns)} FROM answers "
+                f"WHERE id IN ({', '.join('?' for _ in ids)})",
+                ids,
+            )
+        }
+        for row in batch:
+            mine = found.get(row.id)
+            if mine is not None and tuple(mine) != tuple(row):
+                column = first_difference(columns, mine, row)
+                if column is not None:
+                    self.refuse_change("answers", row.id, column, "an answer is never changed")
 
     def scores(self, rows: Iterable[Sequence[Any]]) -> None:
-        """New score rows are inserted; a row the hub has only gains a superseded stamp."""
+        """New score rows are inserted; a row the hub has may only gain its superseded stamp
+        (`score_outcome`); the scores are recomputed after the merge (`check_scores`)."""
         columns = BUNDLE_COLUMNS["scores"]
-        sql = (
-            f"INSERT INTO scores ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)}) "
-            "ON CONFLICT (id) DO UPDATE SET superseded_at=excluded.superseded_at, "
-            "superseded_by=excluded.superseded_by "
-            "WHERE scores.superseded_at IS NULL AND excluded.superseded_at IS NOT NULL"
+        insert = (
+            f"INSERT INTO scores ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
         )
-        count = "SELECT count(*) FROM scores"
-        before_rows = int(scalar(self.conn, count))
-        before_changes = self.conn.total_changes
         batch: list[ScoreLine] = []
         for row in self._rows("scores", ScoreLine, rows):
             batch.append(row)
             if len(batch) >= _BATCH:
-                self.conn.executemany(sql, batch)
+                self._merge_scores(insert, batch)
                 batch = []
-        if batch:
-            self.conn.executemany(sql, batch)
-        inserted = int(scalar(self.conn, count)) - before_rows
-        self.result.inserted["scores"] += inserted
-        self.result.updated["scores"] += self.conn.total_changes - before_changes - inserted
+        self._merge_scores(insert, batch)
+
+    def _merge_scores(self, insert: str, batch: list[ScoreLine]) -> None:
+        if not batch:
+            return
+        columns = BUNDLE_COLUMNS["scores"]
+        ids = [r.id for r in batch]
+        found = {
+            r[0]: tuple.__new__(ScoreLine, r)
+            for r in plain_rows(
+                self.conn,
+                f"SELECT {select_list(columns)} FROM scores "
+                f"WHERE id IN ({', '.join('?' for _ in ids)})",
+                ids,
+            )
+        }
+        new = [r for r in batch if r.id not in found]
+        if new:
+            self.conn.executemany(insert, new)
+            self.result.inserted["scores"] += len(new)
+            self.scored_sessions.update(r.session_id for r in new)
+        for row in batch:
+            mine = found.get(row.id)
+            if mine is None:
+                continue
+            outcome, column = score_outcome(mine, row)
+            if outcome == "refused":
+                self.refuse_change("scores", row.id, column, "a score is never rewritten")
+            if outcome == "updated":
+                self.conn.execute(
+                    "UPDATE scores SET superseded_at=?, superseded_by=? WHERE id=?",
+                    [row.superseded_at, row.superseded_by, row.id],
+                )
+                self.result.updated["scores"] += 1
+                self.scored_sessions.add(row.session_id)
 
     def audit_log(self, rows: Iterable[Sequence[Any]]) -> None:
         columns = BUNDLE_COLUMNS["audit_log"]
@@ -568,52 +713,67 @@ class _Merge:
         close()
 
 
-def _session_progress(row: SessionLine) -> tuple[int, str]:
-    """How far a session got: submitted first, then the latest activity."""
-    times = [t for t in (row.started_at, row.parked_at, row.resumed_at, row.submitted_at) if t]
-    return (1 if row.state == "submitted" else 0, max(times) if times else "")
-
-
 def _check_new_answers(merge: _Merge, answers_before: int) -> None:
-    """Every new answer entry lists existing new rows with its digest; every new row is listed."""
-    conn = merge.conn
-    columns = select_list(Answer._fields)
+    """Every new answer entry lists existing new rows with its digest; every new row is listed.
+
+    The rows of several entries are read in one query (about `_BATCH` answers at a time)."""
     listed = 0
     for device, first, last in merge.new_answer_entries:
-        entries = conn.execute(
+        entries = merge.conn.execute(
             "SELECT seq, payload FROM audit_log WHERE device_id=? AND seq BETWEEN ? AND ? "
             "AND action IN (?, ?) ORDER BY seq",
             [device, first, last, *_ANSWER_ACTIONS],
         )
+        pending: list[tuple[int, Mapping[str, Any], list[str]]] = []
+        size = 0
         for entry in entries.fetchall():
-            seq, text = entry["seq"], entry["payload"]
-            ids = [a[0] for a in json.loads(text).get("answers") or []]  # [id, item, value]
-            # Only the answers this merge wrote (rowid above those the hub had before).
-            sql = (
-                f"SELECT {columns} FROM answers "
-                f"WHERE id IN ({', '.join('?' for _ in ids)}) AND rowid > ?"
-            )
-            found = {r.id: r for r in map(ANSWER, plain_rows(conn, sql, [*ids, answers_before]))}
-            rows = []
-            for answer_id in ids:
-                row = found.get(answer_id)
-                if row is None:
-                    raise MergeRefused(
-                        f"audit entry #{seq} of device {device} records answer {answer_id}, "
-                        "which the bundle does not carry"
-                    )
-                rows.append(row)
-            if digest(rows) != json.loads(text).get("digest"):
-                raise MergeRefused(
-                    f"answers recorded by audit entry #{seq} of device {device} do not match "
-                    "their digest"
-                )
-            listed += len(rows)
+            payload = json.loads(entry["payload"])
+            ids = [a[0] for a in payload.get("answers") or []]  # [id, item, value]
+            pending.append((entry["seq"], payload, ids))
+            size += len(ids)
+            if size >= _BATCH:
+                listed += _check_entries(merge, device, pending, answers_before)
+                pending, size = [], 0
+        listed += _check_entries(merge, device, pending, answers_before)
     if listed != merge.result.inserted["answers"]:
         raise MergeRefused(
             f"the bundle carries {merge.result.inserted['answers']} new answers but its audit "
             f"entries record {listed}"
         )
+
+
+def _check_entries(
+    merge: _Merge,
+    device: str,
+    entries: list[tuple[int, Mapping[str, Any], list[str]]],
+    answers_before: int,
+) -> int:
+    """Check the digests of some answer entries of `device`; returns the answers they list."""
+    every = [i for _, _, ids in entries for i in ids]
+    if not every:
+        return 0
+    # Only the answers this merge wrote (rowid above those the hub had before).
+    sql = (
+        f"SELECT {select_list(Answer._fields)} FROM answers "
+        f"WHERE id IN ({', '.join('?' for _ in every)}) AND rowid > ?"
+    )
+    found = {r.id: r for r in map(ANSWER, plain_rows(merge.conn, sql, [*every, answers_before]))}
+    for seq, payload, ids in entries:
+        rows = []
+        for answer_id in ids:
+            row = found.get(answer_id)
+            if row is None:
+                raise MergeRefused(
+                    f"audit entry #{seq} of device {device} records answer {answer_id}, "
+                    "which the bundle does not carry"
+                )
+            rows.append(row)
+        if digest(rows) != payload.get("digest"):
+            raise MergeRefused(
+                f"answers recorded by audit entry #{seq} of device {device} do not match "
+                "their digest"
+            )
+    return len(every)
 
 
 def _check_new_choices(merge: _Merge) -> None:
@@ -652,6 +812,27 @@ def _set_visit_sessions(merge: _Merge) -> None:
 
 
 _BATCH_IDS = 500
+
+
+def _flag_mismatches(merge: _Merge, bundle_id: str | None) -> None:
+    """One ``bundle.mismatch`` entry per disagreement not flagged before (so a second import
+    of the same bundle writes nothing)."""
+    for entity_id, subject_id, table, payload in merge.mismatch_entries:
+        if merge.one(
+            "SELECT 1 FROM audit_log WHERE action=? AND entity_id=? "
+            "AND json_extract(payload, '$.mismatch')=?",
+            [_MISMATCH_ACTION, entity_id, payload["mismatch"]],
+        ):
+            continue
+        audit.append(
+            merge.db,
+            action=_MISMATCH_ACTION,
+            entity=table.rstrip("s"),
+            entity_id=entity_id,
+            subject_id=subject_id,
+            payload={**payload, "bundle_id": bundle_id, "resolution": "hub's copy kept; review"},
+        )
+        merge.result.new_mismatches += 1
 
 
 def _flag_conflicts(merge: _Merge, bundle_id: str | None) -> None:
@@ -742,6 +923,7 @@ def merge_bundle(
     cache_size = int(scalar(db.conn, "PRAGMA cache_size"))
     db.conn.execute(f"PRAGMA cache_size={_MERGE_CACHE_KIB}")
     merge = _Merge(db, result, tick or (lambda: None), str(bundle.get("site_code") or "site"))
+    merge.source_device = str(bundle.get("device_id") or "")
     try:
         with transaction(db):
             db.conn.execute("PRAGMA defer_foreign_keys=ON")
@@ -758,7 +940,12 @@ def merge_bundle(
             merge.audit_log(rows("audit_log"))
             _check_new_answers(merge, answers_before)
             _check_new_choices(merge)
+            try:
+                check_scores(db, sorted(merge.scored_sessions))
+            except InvalidInput as exc:
+                raise MergeRefused(f"bundle {exc}") from None
             _set_visit_sessions(merge)
+            _flag_mismatches(merge, bundle.get("bundle_id"))
             if result.changed:
                 _flag_conflicts(merge, bundle.get("bundle_id"))
                 result.audit_entry = audit.append(
@@ -770,6 +957,8 @@ def merge_bundle(
                         **bundle,
                         "inserted": result.inserted,
                         "updated": result.updated,
+                        "tables": result.summary(),
+                        "mismatches": result.mismatches,
                         "subjects_matched_by_code": result.subjects_matched_by_code,
                         # kiosk subject id -> hub subject id, so that the kiosk's audit entries
                         # (which keep their own subject id) are found under the hub's subject

@@ -34,6 +34,8 @@ INTERNALS_ALLOWED = {
     "tests/reports/test_reports_cli.py": "how many migrations an old file lacks",
     "tests/support/storage.py": "databases of an older schema",
     "tests/support/exports.py": "table digests over every table of the schema",
+    "tests/exports/test_bundle_forged.py": "forging a chain: entry hashes, answer digests",
+    "tests/storage/test_merge_validation.py": "the validators and merge rules, row by row",
 }
 
 

@@ -1,0 +1,142 @@
+"""Benchmark: merging one kiosk bundle of 1,000 subjects into an empty hub (target under 3 s).
+
+The kiosk database is made once by the demo generator under a fixed clock and cached with its
+signed bundle and an empty hub in /tmp/respine-bench-merge-<N>/ (delete it to rebuild). Each run
+measures, alternately and twice (the better of each kept, the machine being shared):
+
+- floor: the same bundle's rows read from the file (JSON lines) and inserted with plain
+  ``executemany`` into a copy of the empty hub, one transaction, nothing checked;
+- merge: `exports.import_bundle` into another copy (signature, hashes, every row validated,
+  forward-only rules, chains continued, digests and scores recomputed, one transaction);
+- re-import: the same bundle again (nothing changes; every row still compared).
+
+Prints the figures, the ratio of the merge to the floor and to the 3 s target; asserts nothing.
+Run `python bench/merge.py` (`--subjects N` for another size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sqlite3
+import sys
+import time
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from respine_desktop import clock, demo, exports, storage  # noqa: E402
+from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS, TABLES  # noqa: E402
+
+TARGET_S = 3.0
+FIXED = datetime(2026, 6, 1, 12, tzinfo=UTC)  # the demo's visits all fall before this day
+
+
+def _prepare(work: Path, subjects: int) -> tuple[Path, Path]:
+    """(empty hub, bundle), made once."""
+    hub, bundle = work / "hub-empty.db", work / "kiosk.bundle"
+    if hub.exists() and bundle.exists():
+        return hub, bundle
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"  generating a kiosk of {subjects} demo subjects (once) ...", flush=True)
+    clock.set_clock(lambda: FIXED)
+    try:
+        with storage.create_database(work / "hub.partial", admin_pin="123456", durable=False) as db:
+            exports.write_key_file(db, work / "site.key")
+        kiosk = work / "kiosk.db"
+        kiosk.unlink(missing_ok=True)
+        with storage.create_database(
+            kiosk, admin_pin=demo.DEMO_ADMIN_PIN, admin_username=demo.DEMO_ADMIN, durable=False
+        ) as db:
+            demo.generate(db, subjects=subjects, first=1, seed=100)
+        with storage.open_database(kiosk) as db:
+            exports.install_key_file(db, work / "site.key")
+            exports.export_bundle(db, bundle)
+    finally:
+        clock.set_clock(None)
+    (work / "hub.partial").rename(hub)
+    return hub, bundle
+
+
+def _floor(hub: Path, bundle: Path) -> float:
+    """Read the bundle's rows and insert them with executemany, one transaction."""
+    started = time.perf_counter()
+    conn = sqlite3.connect(hub, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys=OFF")
+    conn.execute("BEGIN IMMEDIATE")
+    extra = {"staff": ("pin_hash", "!"), "devices": ("audit_head", "0" * 64)}
+    with zipfile.ZipFile(bundle) as zf:
+        for table in TABLES:
+            columns = list(BUNDLE_COLUMNS[table])
+            more = extra.get(table)
+            if more:
+                columns.append(more[0])
+            sql = (
+                f"INSERT OR IGNORE INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})"
+            )
+            with zf.open(f"data/{table}.jsonl") as f:
+                for line in f:
+                    rows = json.loads(line)
+                    if more:
+                        rows = [[*r, more[1]] for r in rows]
+                    conn.executemany(sql, rows)
+    conn.execute("COMMIT")
+    conn.close()
+    return time.perf_counter() - started
+
+
+def _merge(hub: Path, bundle: Path) -> tuple[float, float, int]:
+    started = time.perf_counter()
+    with storage.open_database(hub) as db:
+        summary = exports.import_bundle(db, bundle)
+    merged = time.perf_counter() - started
+    started = time.perf_counter()
+    with storage.open_database(hub) as db:
+        again = exports.import_bundle(db, bundle)
+    assert not again.result.changed
+    return merged, time.perf_counter() - started, summary.result.inserted["answers"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=1000)
+    args = parser.parse_args()
+    work = Path(f"/tmp/respine-bench-merge-{args.subjects}")
+    hub0, bundle = _prepare(work, args.subjects)
+    print(f"merge: one kiosk bundle of {args.subjects} subjects into an empty hub")
+    floors, merges, reimports = [], [], []
+    answers = 0
+    for n in range(2):
+        for name in ("floor.db", "hub.db"):
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{work / name}{suffix}").unlink(missing_ok=True)
+            shutil.copy(hub0, work / name)
+        floors.append(_floor(work / "floor.db", bundle))
+        merged, again, answers = _merge(work / "hub.db", bundle)
+        merges.append(merged)
+        reimports.append(again)
+        print(
+            f"  run {n + 1}: floor {floors[-1]:.2f} s, merge {merged:.2f} s, "
+            f"re-import {again:.2f} s"
+        )
+    floor, merge, reimport = min(floors), min(merges), min(reimports)
+    print(f"  bundle {bundle.stat().st_size / 1e6:.1f} MB, {answers} answers")
+    print(f"  floor (executemany of the same rows)  {floor:6.2f} s")
+    print(
+        f"  merge                                 {merge:6.2f} s   {merge / floor:4.1f}x floor   "
+        f"{merge / TARGET_S:4.2f}x the {TARGET_S:g} s target"
+    )
+    print(
+        f"  re-import (nothing changes)           {reimport:6.2f} s   "
+        f"{reimport / floor:4.1f}x floor"
+    )
+    print(f"  hub verify: {'ok' if storage.verify_database(work / 'hub.db').ok else 'FAILED'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,500 @@
+"""The one set of validators for every way data enters: kiosk, console, CLI and bundle merge.
+
+Each check takes a value and returns it (as stored) or raises `InvalidInput` naming the rule it
+breaks. The local write paths call them (an answer's value: `check_answer_value`; a subject:
+`check_site_code`, `check_subject_code`) and the bundle merge runs `check_row` on
+every row of every table before it writes anything, so a signed bundle cannot bring in what the
+kiosk itself would have refused:
+
+- ids: UUID text (lower-case, 36 characters); the audit sequence an integer >= 1; hashes
+  64 hex digits;
+- times: the stored format ``YYYY-MM-DDTHH:MM:SS.mmmZ``; dates (day 0, a visit's date) ISO
+  ``YYYY-MM-DD``; a year of birth in 1900..2100;
+- site codes 2-8 digits or capital letters; subject codes ``RSP-<site>-<NNN>`` of their own site;
+  visit codes of the study; staff roles and usernames;
+- states: visits ``in_progress | parked | complete | missed`` (a missed visit has a reason, a
+  complete one a date); sessions ``in_progress | parked | submitted`` (a submitted session has
+  its submission time, an open one no submission);
+- answers: a known item of its instrument, ``answered`` with a value or ``skipped`` without one,
+  the value one of the item's codes (ODI 0-5, SF-36 per item from the instrument file) or within
+  the VAS range on its 0.1 mm step (`Item.validate`, the kiosk's rule); a known language;
+- scores: a known instrument and method, the values a JSON object of numbers or nulls, a
+  superseded row naming what superseded it;
+- texts: no longer than `MAX_TEXT` characters (a reason, a label), JSON payloads parse.
+
+The merge's forward-only rules (what a bundle may change in a row the hub has) are in
+`_merge_rules`; this module looks at one row at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date, datetime
+from functools import cache
+from typing import Any
+
+from respine_desktop.instruments import Item, load_instruments
+from respine_desktop.storage._database import check_site_code
+from respine_desktop.storage._errors import InvalidAnswer, InvalidInput
+from respine_desktop.storage._subjects import check_subject_code
+
+__all__ = [
+    "MAX_TEXT",
+    "RowChecker",
+    "check_answer_value",
+    "check_row",
+    "check_site_code",
+    "check_subject_code",
+]
+
+MAX_TEXT = 2000
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
+_HASH = re.compile(r"^[0-9a-f]{64}\Z")
+_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")
+_DATE = re.compile(r"^\d{4}-\d\d-\d\d\Z")
+_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,31}(@[a-z0-9]{2,8}\.[0-9a-f]{6}(\.[0-9]+)?)?\Z")
+_LANGUAGE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?\Z")
+_ROLES = frozenset({"admin", "investigator", "coordinator"})
+_VISIT_STATES = frozenset({"in_progress", "parked", "complete", "missed"})
+_SESSION_STATES = frozenset({"in_progress", "parked", "submitted"})
+_STATUSES = frozenset({"answered", "skipped"})
+
+
+def check_answer_value(item: Item, value: object) -> float:
+    """A valid answer to `item` as stored (a float), else InvalidAnswer naming the rule broken:
+    not a code of the item, outside the range, finer than the step (`Item.validate`)."""
+    try:
+        return float(item.validate(value))
+    except ValueError as exc:
+        raise InvalidAnswer(str(exc)) from None
+
+
+# -- field checks: each returns None or raises InvalidInput -------------------------------------
+
+
+def _fail(value: object, rule: str) -> InvalidInput:
+    shown = repr(value)
+    if len(shown) > 60:
+        shown = f"{shown[:40]}... ({len(shown)} characters)"
+    return InvalidInput(f"{shown} {rule}")
+
+
+def _id(value: object) -> str:
+    if not isinstance(value, str) or not _UUID.match(value):
+        raise _fail(value, "is not an id (a UUID)")
+    return value
+
+
+def _opt_id(value: object) -> None:
+    if value is not None:
+        _id(value)
+
+
+def _time(value: object) -> str:
+    if not isinstance(value, str) or not _TIME.match(value):
+        raise _fail(value, "is not a stored time (2026-03-02T09:30:00.000Z)")
+    try:
+        datetime.fromisoformat(value[:-1])
+    except ValueError:
+        raise _fail(value, "is not a stored time (2026-03-02T09:30:00.000Z)") from None
+    return value
+
+
+def _opt_time(value: object) -> None:
+    if value is not None:
+        _time(value)
+
+
+def _date(value: object) -> str:
+    if not isinstance(value, str) or not _DATE.match(value):
+        raise _fail(value, "is not a date (YYYY-MM-DD)")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise _fail(value, "is not a date (YYYY-MM-DD)") from None
+    return value
+
+
+def _opt_date(value: object) -> None:
+    if value is not None:
+        _date(value)
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT:
+        raise _fail(value, f"is not a text of 1 to {MAX_TEXT} characters")
+    return value
+
+
+def _opt_text(value: object) -> None:
+    if value is not None:
+        _text(value)
+
+
+def _int(value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise _fail(value, f"is not an integer in {low}..{high}")
+    return value
+
+
+def _one_of(choices: frozenset[str]) -> Callable[[object], None]:
+    def check(value: object) -> None:
+        if value not in choices:
+            raise _fail(value, f"is not one of {', '.join(sorted(choices))}")
+
+    return check
+
+
+def _site(value: object) -> None:
+    if not isinstance(value, str):
+        raise _fail(value, "is not a site code")
+    check_site_code(value)
+
+
+def _opt_site(value: object) -> None:
+    if value is not None:
+        _site(value)
+
+
+def _username(value: object) -> None:
+    if not isinstance(value, str) or not _USERNAME.match(value):
+        raise _fail(value, "is not a username")
+
+
+def _language(value: object) -> None:
+    if not isinstance(value, str) or not _LANGUAGE.match(value):
+        raise _fail(value, "is not a language code")
+
+
+def _opt_language(value: object) -> None:
+    if value is not None:
+        _language(value)
+
+
+def _hash(value: object) -> None:
+    if not isinstance(value, str) or not _HASH.match(value):
+        raise _fail(value, "is not a SHA-256 (64 hex digits)")
+
+
+def _json_object(value: object) -> Mapping[str, Any]:
+    try:
+        parsed = json.loads(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if not isinstance(parsed, dict):
+        raise _fail(value, "is not a JSON object")
+    return parsed
+
+
+def _any(value: object) -> None:
+    """A plain value (text, number or null), checked further with its row (`_ROW_RULES`)."""
+    if value is not None and type(value) not in (str, int, float):
+        raise _fail(value, "is not a text, a number or null")
+
+
+_Field = Callable[[object], object]
+
+# Per table, per column (the bundle's column order): the field's check.
+_FIELDS: Mapping[str, Mapping[str, _Field]] = {
+    "sites": {"code": _site, "created_at": _time},
+    "devices": {"id": _id, "label": _text, "site_code": _opt_site, "registered_at": _time},
+    "staff": {
+        "id": _id,
+        "username": _username,
+        "role": _one_of(_ROLES),
+        "active": lambda v: _int(v, 0, 1),
+        "created_at": _time,
+        "created_by": _opt_id,
+    },
+    "subjects": {
+        "id": _id,
+        "code": _any,
+        "site_code": _site,
+        "day0": lambda v: _date(v),
+        "year_of_birth": lambda v: v is None or _int(v, 1900, 2100),
+        "device_id": _id,
+        "created_at": _time,
+        "created_by": _opt_id,
+    },
+    "visits": {
+        "id": _id,
+        "subject_id": _id,
+        "visit_code": _any,
+        "state": _one_of(_VISIT_STATES),
+        "actual_date": _opt_date,
+        "missed_reason": _opt_text,
+        "updated_at": _time,
+    },
+    "sessions": {
+        "id": _id,
+        "visit_id": _id,
+        "subject_id": _id,
+        "visit_code": _any,
+        "state": _one_of(_SESSION_STATES),
+        "position": lambda v: _int(v, 0, 10_000),
+        "language": _opt_language,
+        "device_id": _id,
+        "started_at": _time,
+        "started_by": _opt_id,
+        "parked_at": _opt_time,
+        "parked_by": _opt_id,
+        "resumed_at": _opt_time,
+        "resumed_by": _opt_id,
+        "submitted_at": _opt_time,
+        "submitted_by": _opt_id,
+    },
+    "session_choices": {
+        "id": _id,
+        "visit_id": _id,
+        "session_id": _id,
+        "chosen_at": _time,
+        "chosen_by": _id,
+        "device_id": _id,
+        "reason": _text,
+    },
+    "answers": {
+        "id": _id,
+        "session_id": _id,
+        "instrument_id": _any,
+        "instrument_version": _text,
+        "instrument_checksum": _text,
+        "item_id": _any,
+        "value": _any,
+        "status": _one_of(_STATUSES),
+        "language": _language,
+        "app_version": _text,
+        "device_id": _id,
+        "given_at": _time,
+        "given_by": _opt_id,
+        "supersedes": _opt_id,
+        "reason": _opt_text,
+        "vas_line_mm": _any,
+    },
+    "scores": {
+        "id": _id,
+        "session_id": _id,
+        "instrument_id": _any,
+        "method": _any,
+        "scores": _json_object,
+        "scoring_version": _text,
+        "computed_at": _time,
+        "computed_by": _opt_id,
+        "device_id": _id,
+        "superseded_at": _opt_time,
+        "superseded_by": _opt_id,
+    },
+    "audit_log": {
+        "id": _id,
+        "device_id": _id,
+        "seq": lambda v: _int(v, 1, 2**62),
+        "at": _time,
+        "actor": _opt_id,
+        "action": _text,
+        "subject_id": _opt_id,
+        "entity": _text,
+        "entity_id": _any,
+        "payload": _json_object,
+        "prev_hash": _hash,
+        "hash": _hash,
+    },
+}
+
+
+# -- row checks: rules between the fields of one row ---------------------------------------------
+
+
+@cache
+def _items() -> Mapping[str, tuple[str, Item]]:
+    return {i.id: (inst.id, i) for inst in load_instruments().values() for i in inst.items}
+
+
+@cache
+def _choice_codes() -> Mapping[str, frozenset[float]]:
+    return {
+        item_id: frozenset(float(c) for c in item.codes)
+        for item_id, (_, item) in _items().items()
+        if item.type == "choice"
+    }
+
+
+def _subject(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] | None:
+    code = row["code"]
+    if not isinstance(code, str):
+        return "code", f"{code!r} is not a subject code"
+    try:
+        check_subject_code(code, row["site_code"])
+    except InvalidInput as exc:
+        return "code", str(exc)
+    return None
+
+
+def _visit_code(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] | None:
+    if row["visit_code"] not in visits:
+        return "visit_code", f"{row['visit_code']!r} is not a visit of the study"
+    return None
+
+
+def _visit(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] | None:
+    found = _visit_code(row, visits)
+    if found:
+        return found
+    if row["state"] == "missed" and row["missed_reason"] is None:
+        return "missed_reason", "a missed visit needs its reason"
+    if row["state"] != "missed" and row["missed_reason"] is not None:
+        return "missed_reason", f"a visit {row['state']} has no missed reason"
+    return None
+
+
+def _session(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] | None:
+    found = _visit_code(row, visits)
+    if found:
+        return found
+    submitted = row["state"] == "submitted"
+    if submitted and row["submitted_at"] is None:
+        return "submitted_at", "a submitted session has its submission time"
+    for column in ("submitted_at", "submitted_by"):
+        if not submitted and row[column] is not None:
+            return column, f"a session {row['state']} has none"
+    return None
+
+
+def _answer(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] | None:
+    known = _items().get(row["item_id"]) if isinstance(row["item_id"], str) else None
+    if known is None:
+        return "item_id", f"{row['item_id']!r} is not an item of any instrument"
+    if known[0] != row["instrument_id"]:
+        return "instrument_id", f"{row['instrument_id']!r} is not the instrument of {known[1].id}"
+    line = row["vas_line_mm"]
+    if line is not None and (
+        known[1].type != "vas"
+        or isinstance(line, bool)
+        or not isinstance(line, int | float)
+        or not math.isfinite(line)
+        or not 0 < line <= 1000
+    ):
+        return "vas_line_mm", f"{line!r} is not a VAS line length"
+    value = row["value"]
+    if row["status"] == "skipped":
+        return None if value is None else ("value", f"{value!r}: a skipped item has no value")
+    codes = _choice_codes().get(row["item_id"])
+    if codes is not None and type(value) in (int, float) and value in codes:
+        return None  # the fast path of a valid code
+    if codes is not None and isinstance(value, float) and value.is_integer():
+        value = int(value)  # a code stored as REAL is that code (`Item.validate` wants an int)
+    try:
+        stored = check_answer_value(known[1], value)
+    except InvalidInput as exc:
+        return "value", str(exc)
+    if stored != value:
+        return "value", f"{value!r} is not stored as the kiosk stores it ({stored!r})"
+    return None
+
+
+def _score(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] | None:
+    from respine_desktop import scoring
+
+    instrument = row["instrument_id"]
+    if instrument not in _instrument_ids():
+        return "instrument_id", f"{instrument!r} is not an instrument"
+    if row["method"] not in {m.name for m in scoring.registry.methods(instrument)}:
+        return "method", f"{row['method']!r} is not a method of {instrument}"
+    for key, value in json.loads(row["scores"]).items():
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            return "scores", f"{key} = {value!r} is not a number"
+    if (row["superseded_at"] is None) != (row["superseded_by"] is None):
+        return "superseded_by", "a superseded score names its time and its replacement"
+    return None
+
+
+@cache
+def _instrument_ids() -> frozenset[str]:
+    return frozenset(load_instruments())
+
+
+_ROW_RULES: Mapping[str, Callable[[Mapping[str, Any], frozenset[str]], tuple[str, str] | None]] = {
+    "subjects": _subject,
+    "visits": _visit,
+    "sessions": _session,
+    "answers": _answer,
+    "scores": _score,
+}
+# The columns each row rule reads (its memo key).
+_RULE_COLUMNS: Mapping[str, tuple[str, ...]] = {
+    "subjects": ("code", "site_code"),
+    "visits": ("visit_code", "state", "missed_reason"),
+    "sessions": ("visit_code", "state", "submitted_at", "submitted_by"),
+    "answers": ("item_id", "instrument_id", "value", "status", "vas_line_mm"),
+    "scores": ("instrument_id", "method", "scores", "superseded_at", "superseded_by"),
+}
+# Columns whose values are unique per row: not worth remembering.
+_UNIQUE = frozenset({"id", "hash", "prev_hash", "payload", "seq"})
+_MEMO_LIMIT = 200_000
+
+
+class RowChecker:
+    """`check_row` for the many rows of one table: it remembers the values (and the value
+    combinations its row rule reads) it has accepted, so that a bundle's hundreds of thousands
+    of answers, which repeat a few hundred distinct values, cost a set lookup per field."""
+
+    def __init__(self, table: str, columns: Sequence[str], visits: frozenset[str]) -> None:
+        fields = _FIELDS[table]
+        self.table = table
+        self.columns = tuple(columns)
+        self.visits = visits
+        self.checks = [
+            (column, fields[column], None if column in _UNIQUE else set[object]())
+            for column in columns
+        ]
+        self.rule = _ROW_RULES.get(table)
+        self.rule_at = [self.columns.index(c) for c in _RULE_COLUMNS.get(table, ())]
+        self.rule_seen: set[tuple[object, ...]] = set()
+
+    def _refuse(self, row: Sequence[Any], column: str, problem: str) -> InvalidInput:
+        key = row[0]
+        shown = key if isinstance(key, str) and len(key) <= 40 else repr(key)[:40]
+        return InvalidInput(f"{self.table} row {shown}, field {column}: {problem}")
+
+    def __call__(self, row: Sequence[Any]) -> None:
+        """Raise InvalidInput naming the table, the row's id and the field of the first value
+        of `row` that breaks a rule."""
+        for (column, check, seen), value in zip(self.checks, row, strict=True):
+            try:
+                if seen is not None and value in seen and value.__class__ is not bool:
+                    continue  # (True == 1: a bool is never taken for a remembered number)
+            except TypeError:  # a list or an object: the check refuses it
+                seen = None
+            try:
+                check(value)
+            except InvalidInput as exc:
+                raise self._refuse(row, column, str(exc)) from None
+            if seen is not None:
+                if len(seen) >= _MEMO_LIMIT:
+                    seen.clear()
+                seen.add(value)
+        if self.rule is None:
+            return
+        key = tuple(row[i] for i in self.rule_at)
+        if key in self.rule_seen and bool not in map(type, key):
+            return
+        problem = self.rule(dict(zip(self.columns, row, strict=True)), self.visits)
+        if problem is not None:
+            raise self._refuse(row, *problem)
+        if len(self.rule_seen) >= _MEMO_LIMIT:
+            self.rule_seen.clear()
+        self.rule_seen.add(key)
+
+
+def check_row(
+    table: str, columns: Sequence[str], row: Sequence[Any], visits: frozenset[str]
+) -> None:
+    """Raise InvalidInput naming the table, the row's id and the field when one value of `row`
+    (a bundle row of `table`, values in `columns` order) breaks a rule. `visits`: the visit
+    codes of the hub's study. (`RowChecker` checks many rows of a table faster.)"""
+    RowChecker(table, columns, visits)(row)
