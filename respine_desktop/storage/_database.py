@@ -32,6 +32,7 @@ from sqlite_utils import Database
 
 from respine_desktop import __version__, clock
 from respine_desktop.files import sync_directory
+from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage import _schema as schema
 from respine_desktop.storage._errors import (
     AlreadyExists,
@@ -124,6 +125,10 @@ def transaction(db: StudyDb) -> Iterator[None]:
                 conn.execute("ROLLBACK")
             raise
         try:
+            if row_images.pending(conn):  # rows changed without an audit entry: give them one
+                from respine_desktop.storage import _audit as audit
+
+                audit.append(db, action="rows.changed", entity="database")
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -424,6 +429,8 @@ def open_database(
                     schema.migrations.apply(sql)
         db = StudyDb(sql, path, _info(path, sql), study or load_study())
         db.readonly = readonly
+        if not readonly:
+            row_images.install(conn)  # every later change carries its rows into the audit log
         return db
     except BaseException:
         conn.close()
@@ -509,6 +516,7 @@ def _fill_new_database(
         db = StudyDb(sql, path, info, study)
         with transaction(db):
             schema.migrations.apply(sql)
+            row_images.install(conn)
             conn.executemany(
                 "INSERT INTO settings (key, value) VALUES (?, ?)",
                 [
