@@ -75,11 +75,12 @@ def main() -> int:
     parser.add_argument("--subjects", type=int, default=10_000)
     parser.add_argument("--db", type=Path, help="an existing demo database (kept as it is)")
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="generate the database here and keep it")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="respine-bench-verify-") as tmp:
         path = args.db
         if path is None:
-            path = Path(tmp) / "demo.db"
+            path = args.keep or Path(tmp) / "demo.db"
             seconds = generate(path, args.subjects)
             print(f"demo of {args.subjects} subjects (durable=False)   {seconds:8.1f} s")
         entries, total, images = image_bytes(path)

@@ -116,6 +116,18 @@ def append(
     return _insert(db, action, entity, entity_id, subject_id, actor, at, body)
 
 
+def append_pending(db: StudyDb) -> str | None:
+    """A ``rows.changed`` entry for rows changed since the last entry (the commit's safety net).
+
+    A file without its own device row (a hand-made old file) cannot have a chain: the noted rows
+    are dropped. Returns the entry id, or None.
+    """
+    if db.conn.execute("SELECT 1 FROM devices WHERE id=?", [db.device_id]).fetchone() is None:
+        row_images.drain(db.conn)
+        return None
+    return append(db, action="rows.changed", entity="database")
+
+
 def _insert(
     db: StudyDb,
     action: str,

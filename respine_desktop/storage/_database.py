@@ -128,7 +128,7 @@ def transaction(db: StudyDb) -> Iterator[None]:
             if row_images.pending(conn):  # rows changed without an audit entry: give them one
                 from respine_desktop.storage import _audit as audit
 
-                audit.append(db, action="rows.changed", entity="database")
+                audit.append_pending(db)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -426,7 +426,9 @@ def open_database(
             if pending > 0:
                 db0 = StudyDb(sql, path, _info(path, sql), study or load_study())
                 with transaction(db0):
+                    row_images.install(conn)  # rows a migration changes are audited too
                     schema.migrations.apply(sql)
+                    row_images.install(conn)  # tables it created
         db = StudyDb(sql, path, _info(path, sql), study or load_study())
         db.readonly = readonly
         if not readonly:

@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,3 +75,31 @@ def test_rows_changed_after_the_upgrade_are_covered(old_db: Path) -> None:
     result = storage.verify_database(old_db)
     assert not result.ok
     assert "column missed_reason is 'forgot'" in result.message
+
+
+def test_rows_a_later_migration_changes_are_audited(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A schema upgrade that writes rows (a new setting, a changed role) leaves them replayable."""
+    with subject_db(tmp_path / "k.db", SUBJECT) as db:
+        path = db.path
+        names = storage.inspect_database(path)
+
+    def future_migration(sql: Any) -> None:
+        sql.execute("INSERT INTO settings (key, value) VALUES ('future_option', 'on')")
+        sql.execute("UPDATE staff SET role='investigator' WHERE username='coord'")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(
+            "respine_desktop.storage._schema.migration_names",
+            lambda: (*names, "9999_future"),
+        )
+        patch.setattr("respine_desktop.storage._schema.migrations.apply", future_migration)
+        storage.open_database(path).close()
+    with storage.open_database(path, readonly=True) as db:
+        last = storage.audit_entries(db)[-1]
+    assert last.action == "rows.changed"
+    images = last.payload[storage.ROW_IMAGES_KEY]
+    assert isinstance(images, dict) and set(images) == {"settings", "staff"}
+    result = storage.verify_database(path)
+    assert result.ok, result.message
