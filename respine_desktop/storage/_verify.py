@@ -14,14 +14,15 @@ Checks, in order (the first failure is reported, naming the row):
 5. every session choice (`conflict_resolution`) names a session of its own visit and matches the
    ``conflict.resolved`` audit entry that recorded it (same staff, device, session, time and
    reason), and every such entry has its choice row;
-6. the replay (`replay`): every state table (settings, sites, devices, staff, subjects, visits,
-   sessions, session choices, scores) rebuilt from the ``rows_after`` images of the database's
-   own chain and compared row by row, column by column (`row_images.EXCLUDED` aside); the
-   summary says which tables were covered (an older database: what its entries allow);
-7. every current (not superseded) score row of the current scoring version equals the scores
+6. every current (not superseded) score row of the current scoring version equals the scores
    recomputed from its session's current answers (`scores.compute`, the study's
    ``odi_min_sections``), compared as JSON values. Rows of another scoring version (an older
-   release) are not recomputed.
+   release) are not recomputed;
+7. the replay (`_replay`, unless ``replay=False``): every state table (settings, sites,
+   devices, staff, subjects, visits, sessions, session choices, scores) rebuilt from the
+   ``rows_after`` images of the database's own chain and compared row by row, column by column
+   (`row_images.EXCLUDED` aside); the summary says which tables were covered (an older
+   database: what its entries allow).
 
 Reads only: the file is opened read-only and nothing is created.
 """
@@ -130,12 +131,12 @@ def verify_connection(
         _triggers(conn, choices)
         if choices:
             _choices(conn)
+        _scores(conn, stats, min_sections)  # before the replay: it names subject and visit
         if replayer is not None:
             try:
                 coverage = replayer.compare()
             except ReplayMismatch as exc:
                 raise _Bad(str(exc)) from None
-        _scores(conn, stats, min_sections)
     except _Bad as bad:
         return VerifyResult(False, str(bad), stats["entries"], stats["answers"], stats["chains"])
     except sqlite3.DatabaseError as exc:
