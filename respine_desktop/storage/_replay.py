@@ -29,6 +29,7 @@ from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage._database import plain_rows
 
 _MARK = f'"{row_images.PAYLOAD_KEY}"'
+_ABSENT = object()
 
 
 class ReplayMismatch(Exception):
@@ -156,7 +157,11 @@ class Replay:
                 if colset not in projections:
                     projections[colset] = self._projection(columns, self.colsets[colset])
                 index = projections[colset]
-                values = row if index is None else tuple(row[i] for i in index)
+                if index is None:
+                    values = row
+                else:
+                    padded = (*row, _ABSENT)  # a column gone from the table reads as _ABSENT
+                    values = tuple(padded[i] for i in index)
                 if hash(values) != digest:
                     raise ReplayMismatch(self._difference(table, key, columns, row, seq))
                 compared += 1
@@ -173,7 +178,7 @@ class Replay:
     def _projection(columns: tuple[str, ...], wanted: tuple[str, ...]) -> tuple[int, ...] | None:
         if wanted == columns:
             return None
-        # a column the table no longer has reads as a value no image holds
+        # a column the table no longer has points past the row's end (`_ABSENT`)
         return tuple(columns.index(c) if c in columns else len(columns) for c in wanted)
 
     def _entry(self, seq: int) -> str:

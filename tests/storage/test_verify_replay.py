@@ -257,3 +257,30 @@ def test_a_change_without_an_entry_gets_one_before_commit(tmp_path: Path) -> Non
         "sites": {"columns": ["code", "created_at"], "values": [["01", "later"]]}
     }
     assert storage.verify_database(path).ok
+
+
+def test_a_deleted_row_put_back_is_named(tmp_path: Path) -> None:
+    with subject_db(tmp_path / "del.db", SUBJECT) as db:
+        admin = storage.authenticate(db, "admin", ADMIN_PIN)
+        storage.add_site(db, "02", staff=admin)
+        with storage.transaction(db):
+            db.conn.execute("DELETE FROM sites WHERE code='02'")
+        entry = storage.audit_entries(db)[-1]
+        path = db.path
+    assert entry.payload[storage.ROW_IMAGES_KEY] == {
+        "sites": {"columns": ["code", "created_at"], "values": [], "deleted": ["02"]}
+    }
+    assert storage.verify_database(path).ok
+    edit(path, "INSERT INTO sites VALUES ('02', 'x')")
+    result = storage.verify_database(path)
+    assert not result.ok
+    assert f"table sites row 02: exists, but audit entry #{entry.seq} of device" in result.message
+    assert "deleted it" in result.message
+
+
+def test_a_dropped_column_is_named(clean: Path, tmp_path: Path) -> None:
+    path = copy_of(clean, tmp_path)
+    edit(path, "ALTER TABLE sites DROP COLUMN created_at")
+    result = storage.verify_database(path)
+    assert not result.ok
+    assert "table sites row 01: column created_at is missing" in result.message
