@@ -109,6 +109,10 @@ def append(
             at,
             {"previous_at": str(last["at"]), "now": at},
         )
+    while row_images.pending(conn, more_than=row_images.ROWS_PER_ENTRY):
+        chunk = row_images.drain(conn, row_images.ROWS_PER_ENTRY)
+        _insert(db, "rows.changed", "database", None, None, actor, at,
+                {row_images.PAYLOAD_KEY: chunk})  # fmt: skip
     body = dict(payload or {})
     images = row_images.drain(conn)
     if images:

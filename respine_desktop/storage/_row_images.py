@@ -56,6 +56,9 @@ SECRET_SETTINGS: frozenset[str] = frozenset({"site_key"})
 PAYLOAD_KEY = "rows_after"
 _TOUCHED = "audit_touched"
 _CHUNK = 400
+# Rows per entry at most: a merge of thousands of rows spreads its images over several
+# ``rows.changed`` entries (each bundle line stays small), the last ones in its own entry.
+ROWS_PER_ENTRY = 2000
 
 
 def secret_digest(value: object) -> str:
@@ -112,11 +115,13 @@ def installed(conn: sqlite3.Connection) -> bool:
     )
 
 
-def pending(conn: sqlite3.Connection) -> bool:
-    """Whether rows changed since the last `drain` (False without tracking)."""
+def pending(conn: sqlite3.Connection, more_than: int = 0) -> bool:
+    """Whether more than `more_than` rows changed since the last `drain` (False without
+    tracking)."""
     if not installed(conn):
         return False
-    return conn.execute(f"SELECT 1 FROM temp.{_TOUCHED} LIMIT 1").fetchone() is not None
+    sql = f"SELECT 1 FROM temp.{_TOUCHED} LIMIT 1 OFFSET ?"
+    return conn.execute(sql, [more_than]).fetchone() is not None
 
 
 def image_values(table: str, values: Sequence[Any]) -> list[Any]:
@@ -127,16 +132,27 @@ def image_values(table: str, values: Sequence[Any]) -> list[Any]:
     return out
 
 
-def drain(conn: sqlite3.Connection) -> dict[str, dict[str, Any]] | None:
-    """The images of every row noted since the last call (then forgotten), or None."""
+def drain(conn: sqlite3.Connection, limit: int = -1) -> dict[str, dict[str, Any]] | None:
+    """The images of the rows noted since the last call (then forgotten), or None.
+
+    With `limit`, at most that many rows (the rest stay noted for the next call).
+    """
     if not installed(conn):
         return None
     noted: dict[str, list[str]] = {}
-    for row in conn.execute(f"SELECT tbl, key FROM temp.{_TOUCHED} ORDER BY tbl, key"):
+    picked = conn.execute(
+        f"SELECT tbl, key FROM temp.{_TOUCHED} ORDER BY tbl, key LIMIT ?", [limit]
+    ).fetchall()
+    for row in picked:
         noted.setdefault(str(row[0]), []).append(str(row[1]))
     if not noted:
         return None
-    conn.execute(f"DELETE FROM temp.{_TOUCHED}")
+    if limit < 0:
+        conn.execute(f"DELETE FROM temp.{_TOUCHED}")
+    else:
+        conn.executemany(
+            f"DELETE FROM temp.{_TOUCHED} WHERE tbl=? AND key=?", [tuple(r) for r in picked]
+        )
     images: dict[str, dict[str, Any]] = {}
     for table in TRACKED:
         keys = noted.get(table)

@@ -284,3 +284,20 @@ def test_a_dropped_column_is_named(clean: Path, tmp_path: Path) -> None:
     result = storage.verify_database(path)
     assert not result.ok
     assert "table sites row 01: column created_at is missing" in result.message
+
+
+def test_many_changed_rows_spread_over_several_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("respine_desktop.storage._row_images.ROWS_PER_ENTRY", 2)
+    with subject_db(tmp_path / "many.db", SUBJECT) as db:
+        with storage.transaction(db):
+            for n in range(2, 7):
+                db.conn.execute("INSERT INTO sites VALUES (?, 'x')", [f"0{n}"])
+            storage.log_event(db, "test.sites", entity="site")
+        entries = storage.audit_entries(db)[-3:]
+        path = db.path
+    assert [e.action for e in entries] == ["rows.changed", "rows.changed", "test.sites"]
+    sizes = [len(e.payload[storage.ROW_IMAGES_KEY]["sites"]["values"]) for e in entries]  # type: ignore[index]
+    assert sizes == [2, 2, 1]
+    assert storage.verify_database(path).ok
