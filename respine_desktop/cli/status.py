@@ -1,18 +1,32 @@
-"""`status`: counts of a study database (subjects, sessions, answers, audit entries)."""
+"""`status`: counts of a study database (subjects, sessions, answers, audit entries) and the head
+of each audit chain (device, seq, hash) with their combined hash, the anchors `verify --expect`
+checks later; `--receipt FILE` writes them as a small JSON receipt."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
+from respine_desktop import clock
+
 NAME = "status"
-HELP = "Show what a study database holds (read-only): subjects, sessions, answers, audit entries."
+HELP = (
+    "Show what a study database holds (read-only): subjects, sessions, answers, audit entries, "
+    "and each audit chain's head (keep them: `verify --expect` proves the file still holds them)."
+)
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", required=True, type=Path, metavar="PATH", help="database file")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--receipt",
+        type=Path,
+        metavar="FILE",
+        help="also write a dated receipt of every chain head (JSON) for `verify --expect FILE`",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -22,6 +36,10 @@ def run(args: argparse.Namespace) -> int:
     with storage.open_database(args.db, readonly=True) as db:
         c = storage.counts(db)
         info = db.info
+        head = storage.audit_chain_head(db)
+        receipt = storage.chain_heads_receipt(db, clock.now_iso())
+    if args.receipt is not None:
+        _write_receipt(args.receipt, receipt)
     data = {
         "path": str(args.db),
         "study_id": info.study_id,
@@ -42,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
         "staff": c.staff,
         "sites": c.sites,
         "devices": c.devices,
+        "chain_head": head.hash,
+        "chains": [{"device": d, "seq": q, "hash": h} for d, q, h in head.chains],
     }
     if args.json:
         print(json.dumps(data, indent=2))
@@ -56,4 +76,25 @@ def run(args: argparse.Namespace) -> int:
     print(f"scores          {c.scores} current")
     print(f"audit entries   {c.audit_entries}")
     print(f"staff accounts  {c.staff}")
+    print(f"chain head      {head.hash} (short {head.short}, {len(head.chains)} chain(s))")
+    for device, seq, digest in head.chains:
+        print(f"  {device}:{seq}:{digest}")
     return 0
+
+
+def _write_receipt(path: Path, receipt: dict[str, object]) -> None:
+    """The receipt as JSON, written to a temporary file then renamed (`files.replace`)."""
+    from respine_desktop import files
+    from respine_desktop.errors import RespineError
+
+    files.check_target(path)
+    temp = path.with_name(f".{path.name}.writing")
+    try:
+        with temp.open("w", encoding="utf-8") as out:
+            out.write(json.dumps(receipt, indent=2) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        files.replace(temp, path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise RespineError(f"{path}: cannot write the receipt ({exc.strerror})") from None

@@ -125,6 +125,12 @@ The audit log:
 - `log_event(db, action, *, entity, ...)`: an event that changes no record
 - `ChainHead`: the head of one device's audit chain
 - `audit_chain_head(db) -> ChainHead`: what reports print
+- `ExpectedHead`: a chain head that must still be in the file (``verify --expect``)
+- `parse_expected(spec) -> [ExpectedHead]`: a hash, ``DEVICE:SEQ:HASH`` or a receipt file
+- `chain_heads_receipt(db, made_at) -> dict`: every chain's head, as JSON for a receipt file
+- `ROW_IMAGES_KEY`: the payload key (``rows_after``) of the row images every change carries
+- `REPLAYED_TABLES`: the tables `verify` rebuilds from the row images, with their key column
+- `NOT_EVIDENCE`: per table, the columns neither imaged nor compared (operational state)
 
 The site key (signs bundles):
 
@@ -178,7 +184,13 @@ from respine_desktop.schedule import ACTIONABLE, VISIT_STATUSES, VisitStatus
 from respine_desktop.storage._answers import answer_history, current_answers
 from respine_desktop.storage._audit import audit_entries, log_event
 from respine_desktop.storage._backup import backup_database
-from respine_desktop.storage._chain_head import ChainHead, audit_chain_head
+from respine_desktop.storage._chain_head import (
+    ChainHead,
+    ExpectedHead,
+    audit_chain_head,
+    parse_expected,
+)
+from respine_desktop.storage._chain_head import receipt as chain_heads_receipt
 from respine_desktop.storage._chosen_session import choose_session, chosen_session
 from respine_desktop.storage._conflict_resolution import (
     RESOLUTION_ROLES,
@@ -253,6 +265,9 @@ from respine_desktop.storage._records import (
     VisitRecord,
     WorklistEntry,
 )
+from respine_desktop.storage._row_images import EXCLUDED as NOT_EVIDENCE
+from respine_desktop.storage._row_images import PAYLOAD_KEY as ROW_IMAGES_KEY
+from respine_desktop.storage._row_images import TRACKED as REPLAYED_TABLES
 from respine_desktop.storage._scores import session_scores, subject_scores
 from respine_desktop.storage._sessions import (
     correct_answer,
@@ -312,8 +327,11 @@ __all__ = [
     "APP_VERSION",
     "CORRECTION_ROLES",
     "DEFAULT_SITE",
+    "NOT_EVIDENCE",
+    "REPLAYED_TABLES",
     "RESOLUTION_ROLES",
     "ROLES",
+    "ROW_IMAGES_KEY",
     "SITE_KEY_BYTES",
     "SKIPPED",
     "VISIT_STATUSES",
@@ -333,6 +351,7 @@ __all__ = [
     "DatabaseCorrupt",
     "DatabaseInfo",
     "DatabaseMissing",
+    "ExpectedHead",
     "InvalidAnswer",
     "InvalidInput",
     "ItemComparison",
@@ -375,6 +394,7 @@ __all__ = [
     "audit_entries",
     "authenticate",
     "backup_database",
+    "chain_heads_receipt",
     "check_site_code",
     "check_subject_code",
     "choose_session",
@@ -405,6 +425,7 @@ __all__ = [
     "open_session_for",
     "open_sessions",
     "park_session",
+    "parse_expected",
     "read_snapshot",
     "record_answer",
     "record_answers",

@@ -62,8 +62,9 @@ def row_to_answer(row: Answer) -> Answer:
 
 
 def _stored(db: StudyDb, where: str, params: Sequence[Any]) -> list[Answer]:
-    """The stored answer rows matching `where`, oldest first (``given_at``, then ``rowid``)."""
-    sql = f"SELECT {COLUMNS} FROM answers WHERE {where} ORDER BY given_at, rowid"
+    """The stored answer rows matching `where` in the order they were written (``rowid``: the
+    audit order; a clock set back does not reorder a history)."""
+    sql = f"SELECT {COLUMNS} FROM answers WHERE {where} ORDER BY rowid"
     return list(map(ANSWER, plain_rows(db.conn, sql, params)))
 
 

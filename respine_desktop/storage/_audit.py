@@ -12,6 +12,11 @@ Chain design (chosen so that the databases of several kiosks can merge into a hu
 * ``devices.audit_seq`` / ``devices.audit_head`` hold each chain's last seq and hash, updated in
   the same transaction as the append, so that deleting the newest entries is detected too.
 * Triggers reject UPDATE and DELETE on ``audit_log`` (and on ``answers``).
+* Every entry carries, under ``rows_after``, the images of the rows its transaction changed in
+  the state tables (`row_images`), which `verify` replays in chain order.
+* Order is the chain's order (seq, and ``rowid`` across chains), never the clock: when the clock
+  reads earlier than this device's previous entry, a ``clock.backwards`` entry records both
+  times (once per jump) and work goes on; entries still get strictly increasing seqs.
 * Answer entries (``answer.recorded``, ``answer.corrected``) list the answer rows they record
   (id, item, value) and a digest of their full content (`answers.digest`), which ties the
   append-only ``answers`` table to the chain: `verify` recomputes the digests and checks that
@@ -27,6 +32,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from respine_desktop import clock
+from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage._database import StudyDb, new_id, transaction
 from respine_desktop.storage._errors import UnknownSubject
 from respine_desktop.storage._records import AuditEntry
@@ -34,6 +40,7 @@ from respine_desktop.storage._records import AuditEntry
 GENESIS = "0" * 64
 # The action of a bundle import's entry (written by `bundle_merge`, read here for subject aliases).
 BUNDLE_IMPORTED = "bundle.imported"
+CLOCK_BACKWARDS = "clock.backwards"
 COLUMNS = (
     "id, device_id, seq, at, actor, action, subject_id, entity, entity_id, payload, prev_hash, hash"
 )
@@ -87,13 +94,61 @@ def append(
     conn = db.conn
     if not conn.in_transaction:
         raise RuntimeError("audit.append must run inside the transaction of the change")
+    at = clock.now_iso()
+    last = conn.execute(
+        "SELECT at FROM audit_log WHERE device_id=? ORDER BY seq DESC LIMIT 1", [db.device_id]
+    ).fetchone()
+    if last is not None and at < str(last["at"]):
+        _insert(
+            db,
+            CLOCK_BACKWARDS,
+            "device",
+            db.device_id,
+            None,
+            None,
+            at,
+            {"previous_at": str(last["at"]), "now": at},
+        )
+    while row_images.pending(conn, more_than=row_images.ROWS_PER_ENTRY):
+        chunk = row_images.drain(conn, row_images.ROWS_PER_ENTRY)
+        _insert(db, "rows.changed", "database", None, None, actor, at,
+                {row_images.PAYLOAD_KEY: chunk})  # fmt: skip
+    body = dict(payload or {})
+    images = row_images.drain(conn)
+    if images:
+        body[row_images.PAYLOAD_KEY] = images
+    return _insert(db, action, entity, entity_id, subject_id, actor, at, body)
+
+
+def append_pending(db: StudyDb) -> str | None:
+    """A ``rows.changed`` entry for rows changed since the last entry (the commit's safety net).
+
+    A file without its own device row (a hand-made old file) cannot have a chain: the noted rows
+    are dropped. Returns the entry id, or None.
+    """
+    if db.conn.execute("SELECT 1 FROM devices WHERE id=?", [db.device_id]).fetchone() is None:
+        row_images.drain(db.conn)
+        return None
+    return append(db, action="rows.changed", entity="database")
+
+
+def _insert(
+    db: StudyDb,
+    action: str,
+    entity: str,
+    entity_id: str | None,
+    subject_id: str | None,
+    actor: str | None,
+    at: str,
+    payload: Mapping[str, Any],
+) -> str:
+    conn = db.conn
     row = conn.execute(
         "SELECT audit_seq, audit_head FROM devices WHERE id=?", [db.device_id]
     ).fetchone()
     seq, prev = int(row["audit_seq"]) + 1, str(row["audit_head"])
     entry_id = new_id()
-    at = clock.now_iso()
-    text = dumps(payload or {})
+    text = dumps(payload)
     digest = entry_hash(
         prev, entry_id, db.device_id, seq, at, actor, action, subject_id, entity, entity_id, text
     )
@@ -144,7 +199,8 @@ def audit_entries(
     action: str | None = None,
     limit: int | None = None,
 ) -> list[AuditEntry]:
-    """Audit entries, oldest first: all of them, or those of one subject and/or one action."""
+    """Audit entries in the order written (chain order, not clock order): all of them, or those
+    of one subject and/or one action."""
     where: list[str] = []
     params: list[Any] = []
     if subject_code is not None:
@@ -160,7 +216,7 @@ def audit_entries(
     sql = f"SELECT {COLUMNS} FROM audit_log"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY at, device_id, seq"
+    sql += " ORDER BY rowid"  # the order entries were written in, never the clock
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return [_entry(r) for r in db.conn.execute(sql, params)]

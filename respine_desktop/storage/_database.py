@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 from respine_desktop import __version__, clock
 from respine_desktop.files import sync_directory
+from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage import _schema as schema
 from respine_desktop.storage._errors import (
     AlreadyExists,
@@ -123,6 +124,10 @@ def transaction(db: StudyDb) -> Iterator[None]:
                 conn.execute("ROLLBACK")
             raise
         try:
+            if row_images.pending(conn):  # rows changed without an audit entry: give them one
+                from respine_desktop.storage import _audit as audit
+
+                audit.append_pending(db)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -424,9 +429,13 @@ def open_database(
 
                 backup_before_upgrade(db0, path, applied)  # verified, or nothing is migrated
                 with transaction(db0):
+                    row_images.install(conn)  # rows a migration changes are audited too
                     schema.migrations.apply(sql)
+                    row_images.install(conn)  # tables it created
         db = StudyDb(sql, path, _info(path, sql), study or load_study())
         db.readonly = readonly
+        if not readonly:
+            row_images.install(conn)  # every later change carries its rows into the audit log
         return db
     except BaseException:
         conn.close()
@@ -512,6 +521,7 @@ def _fill_new_database(
         db = StudyDb(sql, path, info, study)
         with transaction(db):
             schema.migrations.apply(sql)
+            row_images.install(conn)
             conn.executemany(
                 "INSERT INTO settings (key, value) VALUES (?, ?)",
                 [

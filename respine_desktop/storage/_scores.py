@@ -136,7 +136,7 @@ def session_scores(
     sql = f"SELECT {_COLUMNS} FROM scores WHERE session_id=?"
     if not include_superseded:
         sql += " AND superseded_at IS NULL"
-    return [_score(r) for r in db.conn.execute(sql + " ORDER BY computed_at, rowid", [session_id])]
+    return [_score(r) for r in db.conn.execute(sql + " ORDER BY rowid", [session_id])]
 
 
 def subject_scores(db: StudyDb, subject_code: str) -> dict[str, list[Score]]:
@@ -151,7 +151,7 @@ def subject_scores(db: StudyDb, subject_code: str) -> dict[str, list[Score]]:
         f"SELECT s.visit_code, {', '.join('c.' + c.strip() for c in _COLUMNS.split(','))} "
         "FROM scores c JOIN sessions s ON s.id = c.session_id "
         "WHERE s.subject_id=? AND c.superseded_at IS NULL "
-        f"AND s.id = {chosen_sql('s.visit_id')} ORDER BY c.computed_at, c.rowid",
+        f"AND s.id = {chosen_sql('s.visit_id')} ORDER BY c.rowid",
         [subject.id],
     ).fetchall()
     out: dict[str, list[Score]] = {code: [] for code in db.study.visit_codes}

@@ -111,9 +111,7 @@ def get_session(db: StudyDb, session_id: str) -> Session:
 def subject_sessions(db: StudyDb, subject_code: str) -> list[Session]:
     """Every session of a subject, oldest first."""
     subject = get_subject(db, subject_code)
-    rows = db.conn.execute(
-        f"{_SELECT} WHERE x.subject_id=? ORDER BY x.started_at, x.rowid", [subject.id]
-    )
+    rows = db.conn.execute(f"{_SELECT} WHERE x.subject_id=? ORDER BY x.rowid", [subject.id])
     return [_session(db, r) for r in rows]
 
 
@@ -124,7 +122,7 @@ def open_sessions(db: StudyDb, site_code: str | None = None) -> list[Session]:
     if site_code is not None:
         sql += " AND s.site_code=?"
         params.append(site_code)
-    return [_session(db, r) for r in db.conn.execute(sql + " ORDER BY x.started_at", params)]
+    return [_session(db, r) for r in db.conn.execute(sql + " ORDER BY x.rowid", params)]
 
 
 def open_session_for(db: StudyDb, subject_code: str, visit_code: str) -> Session | None:
@@ -418,10 +416,10 @@ def record_answer(
         prepared = _prepare(db, visit_code, item_id, value, language, vas_line_mm)
         _require_answerable(session_id, state)
         extra = {"position": position} if position is not None else None
+        _update_position(db, session_id, position, language, (current_position, current_language))
         (row,) = _write_answers(
             db, session_id, subject_id, [prepared], language=language, extra=extra
         )
-        _update_position(db, session_id, position, language, (current_position, current_language))
     return row_to_answer(row)
 
 
@@ -450,8 +448,8 @@ def record_answers(
             prepared.append(_prepare(db, visit_code, item_id, value, language, line))
         _require_answerable(session_id, state)
         extra = {"position": position} if position is not None else None
-        rows = _write_answers(db, session_id, subject_id, prepared, language=language, extra=extra)
         _update_position(db, session_id, position, language, (current_position, current_language))
+        rows = _write_answers(db, session_id, subject_id, prepared, language=language, extra=extra)
     return [row_to_answer(r) for r in rows]
 
 
@@ -469,10 +467,14 @@ def _update_position(
     language: str,
     current: tuple[int, str | None],
 ) -> None:
-    wanted = (current[0] if position is None else position, language)
-    if wanted != current:
+    # only the columns that change: the language is evidence (imaged in the audit entry that
+    # follows), the position is not (`row_images.EXCLUDED`)
+    wanted = {"position": current[0] if position is None else position, "language": language}
+    changed = {k: v for k, v, old in zip(wanted, wanted.values(), current, strict=True) if v != old}
+    if changed:
         db.conn.execute(
-            "UPDATE sessions SET position=?, language=? WHERE id=?", [*wanted, session_id]
+            f"UPDATE sessions SET {', '.join(k + '=?' for k in changed)} WHERE id=?",
+            [*changed.values(), session_id],
         )
 
 

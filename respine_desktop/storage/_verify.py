@@ -4,7 +4,9 @@ Checks, in order (the first failure is reported, naming the row):
 
 1. ``PRAGMA integrity_check`` and ``PRAGMA foreign_key_check``;
 2. each device's audit chain: seq 1, 2, 3 ... without gaps, ``prev_hash`` links, every hash
-   recomputed, and the chain head recorded in ``devices`` (so removed last entries show);
+   recomputed, and the chain head recorded in ``devices`` (so removed last entries show); then
+   each head given with ``expect`` must still be an entry of its chain
+   (`chain_head.expected_problem`: an older copy of the file is caught);
 3. every answer row listed by exactly the answer entry that recorded it, with the same content
    (the entry's digest recomputed from the rows), and no answer without an entry;
 4. the triggers that make ``answers``, ``audit_log`` and ``session_choices`` append-only are in
@@ -15,7 +17,12 @@ Checks, in order (the first failure is reported, naming the row):
 6. every current (not superseded) score row of the current scoring version equals the scores
    recomputed from its session's current answers (`scores.compute`, the study's
    ``odi_min_sections``), compared as JSON values. Rows of another scoring version (an older
-   release) are not recomputed.
+   release) are not recomputed;
+7. the replay (`_replay`, unless ``replay=False``): every state table (settings, sites,
+   devices, staff, subjects, visits, sessions, session choices, scores) rebuilt from the
+   ``rows_after`` images of the database's own chain and compared row by row, column by column
+   (`row_images.EXCLUDED` aside); the summary says which tables were covered (an older
+   database: what its entries allow).
 
 Reads only: the file is opened read-only and nothing is created.
 """
@@ -25,7 +32,7 @@ from __future__ import annotations
 import itertools
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import partial
 from operator import attrgetter
 from pathlib import Path
@@ -37,6 +44,7 @@ from respine_desktop.storage._answers import ANSWER, digest
 from respine_desktop.storage._answers import COLUMNS as ANSWER_COLUMNS
 from respine_desktop.storage._audit import COLUMNS as AUDIT_COLUMNS
 from respine_desktop.storage._audit import GENESIS, entry_hash
+from respine_desktop.storage._chain_head import ExpectedHead, expected_problem
 from respine_desktop.storage._conflict_resolution import RESOLVED_ACTION
 from respine_desktop.storage._database import (
     connect,
@@ -48,6 +56,7 @@ from respine_desktop.storage._database import (
 )
 from respine_desktop.storage._errors import DatabaseCorrupt
 from respine_desktop.storage._records import VerifyResult
+from respine_desktop.storage._replay import Coverage, Replay, ReplayMismatch
 from respine_desktop.study import Study, load_study
 
 ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
@@ -62,10 +71,17 @@ def _name(device_id: str, seq: int, entry_id: str) -> str:
     return f"audit entry #{seq} of device {device_id} (id {entry_id})"
 
 
-def verify_database(path: str | Path, *, study: Study | None = None) -> VerifyResult:
+def verify_database(
+    path: str | Path,
+    *,
+    study: Study | None = None,
+    expect: Sequence[ExpectedHead] = (),
+    replay: bool = True,
+) -> VerifyResult:
     """Verify the RESPINE database at `path` without modifying it.
 
     Scores are recomputed with the rules of `study` (default: the shipped configuration).
+    Each head in `expect` (`parse_expected`) must still be in the file's chains.
 
     Raises `DatabaseMissing` / `NotARespineDatabase` when the file is absent, unreadable or not
     ours; otherwise returns a result whose ``message`` is a one-line summary or the first problem.
@@ -77,25 +93,50 @@ def verify_database(path: str | Path, *, study: Study | None = None) -> VerifyRe
         return VerifyResult(False, f"integrity check failed: {exc.__cause__ or exc}")
     conn = connect(path, readonly=True)
     try:
-        return verify_connection(conn, min_sections=(study or load_study()).odi_min_sections)
+        return verify_connection(
+            conn,
+            min_sections=(study or load_study()).odi_min_sections,
+            expect=expect,
+            replay=replay,
+        )
     finally:
         conn.close()
 
 
-def verify_connection(conn: sqlite3.Connection, *, min_sections: int) -> VerifyResult:
-    """Run every check on an open connection (see the module docstring)."""
+def verify_connection(
+    conn: sqlite3.Connection,
+    *,
+    min_sections: int,
+    expect: Sequence[ExpectedHead] = (),
+    replay: bool = True,
+) -> VerifyResult:
+    """Run every check on an open connection (see the module docstring).
+
+    `replay=False` leaves out check 6 (the benchmark measures what it costs).
+    """
     stats = {"entries": 0, "answers": 0, "chains": 0, "scores": 0}
+    coverage: Coverage | None = None
     # One read transaction: every check sees the same snapshot even while the kiosk writes.
     conn.execute("BEGIN")
     try:
         _integrity(conn)
-        _chains(conn, stats)
+        replayer = _replayer(conn) if replay else None
+        _chains(conn, stats, replayer)
+        for head in expect:
+            problem = expected_problem(conn, head)
+            if problem is not None:
+                raise _Bad(problem)
         _answers_covered(conn, stats)
         choices = _has_choices(conn)
         _triggers(conn, choices)
         if choices:
             _choices(conn)
-        _scores(conn, stats, min_sections)
+        _scores(conn, stats, min_sections)  # before the replay: it names subject and visit
+        if replayer is not None:
+            try:
+                coverage = replayer.compare()
+            except ReplayMismatch as exc:
+                raise _Bad(str(exc)) from None
     except _Bad as bad:
         return VerifyResult(False, str(bad), stats["entries"], stats["answers"], stats["chains"])
     except sqlite3.DatabaseError as exc:
@@ -108,7 +149,9 @@ def verify_connection(conn: sqlite3.Connection, *, min_sections: int) -> VerifyR
         True,
         f"ok: integrity ok, {stats['entries']} audit entries in {stats['chains']} device "
         f"chain(s) verified, {stats['answers']} answers match the audit log, "
-        f"{stats['scores']} scores match their answers",
+        f"{stats['scores']} scores match their answers"
+        + (f", {coverage.summary()}" if coverage is not None else "")
+        + (f", the {len(expect)} expected head(s) are in the chains" if expect else ""),
         stats["entries"],
         stats["answers"],
         stats["chains"],
@@ -127,7 +170,18 @@ def _integrity(conn: sqlite3.Connection) -> None:
         )
 
 
-def _chains(conn: sqlite3.Connection, stats: dict[str, int]) -> None:
+def _replayer(conn: sqlite3.Connection) -> Replay:
+    """The replay of this database's own chain (the device its settings name)."""
+    row = conn.execute("SELECT value FROM settings WHERE key='device_id'").fetchone()
+    device = str(row["value"]) if row is not None else ""
+    if not conn.execute("SELECT 1 FROM audit_log WHERE device_id=? LIMIT 1", [device]).fetchone():
+        raise _Bad(f"settings name device {device or '(none)'}, which has no audit chain here")
+    return Replay(conn, device)
+
+
+def _chains(
+    conn: sqlite3.Connection, stats: dict[str, int], replayer: Replay | None = None
+) -> None:
     heads = {
         r["id"]: (int(r["audit_seq"]), str(r["audit_head"]))
         for r in conn.execute("SELECT id, audit_seq, audit_head FROM devices")
@@ -181,6 +235,8 @@ def _chains(conn: sqlite3.Connection, stats: dict[str, int]) -> None:
             raise _Bad(f"{_name(dev, seq, entry_id)}: content changed (hash mismatch)")
         if action in ANSWER_ACTIONS:
             stats["answers"] += _check_answers(conn, _name(dev, seq, entry_id), payload)
+        if replayer is not None and dev == replayer.device_id:
+            replayer.feed(seq, action, row["entity_id"], payload)
         prev, expected = stored, expected + 1
         stats["entries"] += 1
     close_chain()
@@ -326,9 +382,9 @@ _CURRENT_SCORES = (
     f"SELECT {select_list(_StoredScore._fields)} FROM scores "
     "WHERE superseded_at IS NULL AND scoring_version=? ORDER BY session_id"
 )
-# Oldest first within a session, as `answers.current_rows` orders them (a later answer wins).
+# In written order within a session, as `answers.current_rows` orders them (a later answer wins).
 _ANSWERS_BY_SESSION = (
-    f"SELECT {select_list(_StoredValue._fields)} FROM answers ORDER BY session_id, given_at, rowid"
+    f"SELECT {select_list(_StoredValue._fields)} FROM answers ORDER BY session_id, rowid"
 )
 _STORED_SCORE = partial(tuple.__new__, _StoredScore)
 _STORED_VALUE = partial(tuple.__new__, _StoredValue)

@@ -80,6 +80,7 @@ from respine_desktop.storage._bundle_rows import (
     SubjectLine,
     VisitLine,
 )
+from respine_desktop.storage._chain_head import audit_chain_head
 from respine_desktop.storage._chosen_session import chosen_sql
 from respine_desktop.storage._conflict_resolution import RESOLVED_ACTION
 from respine_desktop.storage._database import (
@@ -965,6 +966,8 @@ def merge_bundle(
                         "subject_map": dict(sorted(merge.subject_map.items())),
                         "day0_mismatches": result.day0_mismatches,
                         "conflicts": len(result.conflicts),
+                        # each merged device's chain head as imported: an anchor for later
+                        "chain_heads": _imported_heads(db),
                     },
                 )
     except sqlite3.IntegrityError as exc:
@@ -1003,3 +1006,8 @@ def list_conflicts(db: StudyDb) -> list[Conflict]:
             )
         )
     return out
+
+
+def _imported_heads(db: StudyDb) -> dict[str, list[object]]:
+    """Every other device's chain head (seq, hash) as this import leaves it."""
+    return {d: [q, h] for d, q, h in audit_chain_head(db).chains if d != db.device_id}

@@ -13,14 +13,14 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTab
 
 from respine_desktop.i18n import t
 from respine_desktop.reports import Correction
-from respine_desktop.storage import AuditEntry
+from respine_desktop.storage import ROW_IMAGES_KEY, AuditEntry
 from ui.console.texts import answer_text, item_name, local_time
 from ui.widgets.touch_scroll import touch_scroll
 
 # Payload keys that are plumbing (ids, hashes, stored score sets), not something to read.
 _HIDDEN = frozenset(
     {"digest", "session_id", "device_id", "scores", "auto_skipped", "answers", "supersedes"}
-)
+) | {ROW_IMAGES_KEY}  # the rows' images: for `verify`, not for reading
 
 
 def _set_up(table: QTableWidget, name: str, headers: Sequence[str]) -> None:

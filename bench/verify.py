@@ -1,0 +1,109 @@
+"""Benchmark: `verify` with the full-table replay against `verify` without it, same database.
+
+Not a test: run `python bench/verify.py [--subjects N] [--db PATH]`.
+
+Generates a demo database of N subjects (default 10,000; `durable=False`, as the export bench
+does) unless `--db` names one, then times on that one file, in this one run:
+
+1. `verify_database(..., replay=False)`: the checks `verify` made before the replay (integrity,
+   chains, answers, choices, scores): the floor;
+2. `verify_database(...)`: the same plus the replay of every state table.
+
+Each is run `--runs` times (default 1) alternately and the best kept; prints both, the ratio
+(target <= 1.5 x) and the payload bytes the row images add to the audit log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from respine_desktop import clock, demo, storage  # noqa: E402
+
+TARGET = 1.5
+
+
+def generate(path: Path, subjects: int) -> float:
+    # A fixed "today": the demo plans visits around it (some dates make its plan trip over a
+    # window that opens on the day itself).
+    clock.set_clock(lambda: datetime(2026, 11, 25, 10, 0, tzinfo=UTC))
+    started = time.perf_counter()
+    with storage.create_database(
+        path, admin_pin=demo.DEMO_ADMIN_PIN, admin_username=demo.DEMO_ADMIN, durable=False
+    ) as db:
+        demo.generate(db, subjects=subjects, first=1, seed=1)
+    seconds = time.perf_counter() - started
+    clock.set_clock(None)
+    return seconds
+
+
+def timed(path: Path, *, replay: bool) -> tuple[float, str]:
+    started = time.perf_counter()
+    result = storage.verify_database(path, replay=replay)
+    seconds = time.perf_counter() - started
+    if not result.ok:
+        raise SystemExit(f"verify failed: {result.message}")
+    return seconds, result.message
+
+
+def image_bytes(path: Path) -> tuple[int, int, int]:
+    """(entries, payload bytes, bytes of which are row images) of the audit log."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        entries, total = conn.execute(
+            "SELECT count(*), sum(length(payload)) FROM audit_log"
+        ).fetchone()
+        images = conn.execute(
+            "SELECT sum(length(payload) - instr(payload, '\"rows_after\"')) FROM audit_log "
+            "WHERE instr(payload, '\"rows_after\"') > 0"
+        ).fetchone()[0]
+    finally:
+        conn.close()
+    return int(entries), int(total or 0), int(images or 0)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subjects", type=int, default=10_000)
+    parser.add_argument("--db", type=Path, help="an existing demo database (kept as it is)")
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="generate the database here and keep it")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="respine-bench-verify-") as tmp:
+        path = args.db
+        if path is None:
+            path = args.keep or Path(tmp) / "demo.db"
+            seconds = generate(path, args.subjects)
+            print(f"demo of {args.subjects} subjects (durable=False)   {seconds:8.1f} s")
+        entries, total, images = image_bytes(path)
+        print(
+            f"audit log: {entries} entries, {total / 1e6:.1f} MB of payload, "
+            f"{images / 1e6:.1f} MB of it row images; file {path.stat().st_size / 1e6:.1f} MB"
+        )
+        floor = best = float("inf")
+        message = ""
+        for _ in range(args.runs):
+            floor = min(floor, timed(path, replay=False)[0])
+            seconds, message = timed(path, replay=True)
+            best = min(best, seconds)
+        ratio = best / floor
+        print(f"verify without the replay (floor)   {floor:8.1f} s")
+        print(f"verify with the replay              {best:8.1f} s")
+        print(
+            f"ratio                               {ratio:8.2f} x  (target <= {TARGET:g} x: "
+            f"{'met' if ratio <= TARGET else 'MISSED'})"
+        )
+        print(f"  {message}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,217 @@
+"""`verify`'s replay: the state tables rebuilt from the audit log, compared with the stored rows.
+
+The database's own chain (the device named in ``settings``) is replayed in seq order: each
+entry's ``rows_after`` images (`row_images`) set or delete rows; the last image of a row is what
+the row must hold now, column by column (the columns in `row_images.EXCLUDED` aside). Other
+devices' chains (kiosks merged into a hub) describe those devices' files: they are verified as
+chains (hashes, answers) while the hub's rows replay from the hub's own ``bundle.imported``
+entries, which carry every row the merge wrote.
+
+A database whose first entry carries images (created with this version) is replayed strictly:
+a row no entry describes is reported. An older database (its first entries without images) is
+replayed as far as it can be: every image written since its upgrade, plus what the old payloads
+say (`_OLD_PAYLOADS`: a subject's code, site, day 0 and year of birth; a staff account's username
+and role; a site's code); rows without any image are counted as not covered, per table.
+
+Only a 64-bit hash of each row's expected values is kept (memory stays small at 10,000
+subjects); on a mismatch the entry is read again to name the first differing column.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from respine_desktop.storage import _row_images as row_images
+from respine_desktop.storage._database import plain_rows
+
+_MARK = f'"{row_images.PAYLOAD_KEY}"'
+_ABSENT = object()
+
+
+class ReplayMismatch(Exception):
+    """A table row differs from what the audit log says (one line naming table, row, column)."""
+
+
+def _old_subject(entity_id: str, p: Mapping[str, Any]) -> tuple[tuple[str, ...], list[Any]]:
+    columns = ("id", "code", "site_code", "day0", "year_of_birth")
+    return columns, [entity_id, p.get("code"), p.get("site_code"), p.get("day0"),
+                     p.get("year_of_birth")]  # fmt: skip
+
+
+def _old_staff(entity_id: str, p: Mapping[str, Any]) -> tuple[tuple[str, ...], list[Any]]:
+    return ("id", "username", "role"), [entity_id, p.get("username"), p.get("role")]
+
+
+def _old_site(entity_id: str, p: Mapping[str, Any]) -> tuple[tuple[str, ...], list[Any]]:
+    return ("code",), [p.get("site_code", entity_id)]
+
+
+# action -> (table, image from the entity id and an old payload without ``rows_after``)
+_OLD_PAYLOADS: Mapping[
+    str, tuple[str, Callable[[str, Mapping[str, Any]], tuple[tuple[str, ...], list[Any]]]]
+] = {
+    "subject.registered": ("subjects", _old_subject),
+    "staff.created": ("staff", _old_staff),
+    "site.added": ("sites", _old_site),
+}
+
+
+@dataclass
+class Coverage:
+    """What the replay covered: per table, rows compared and rows no entry describes."""
+
+    strict: bool
+    entries: int = 0
+    compared: dict[str, int] = field(default_factory=dict)
+    uncovered: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        tables = ", ".join(self.compared)
+        text = f"{sum(self.compared.values())} rows of {len(self.compared)} tables ({tables}) "
+        text += "match the replayed audit log"
+        gaps = [
+            f"{table} {n} of {self.compared[table] + n}" for table, n in self.uncovered.items() if n
+        ]
+        if gaps:
+            text += "; rows written before full auditing, not covered: " + ", ".join(gaps)
+        return text
+
+
+class Replay:
+    """Fed the local chain's entries in seq order (`feed`), then `compare`d with the tables."""
+
+    def __init__(self, conn: sqlite3.Connection, device_id: str) -> None:
+        self.conn = conn
+        self.device_id = device_id
+        self.strict: bool | None = None
+        self.colsets: list[tuple[str, ...]] = []
+        self._colset_ids: dict[tuple[str, ...], int] = {}
+        # table -> key -> (colset id or -1 when deleted, hash of the values, seq of the entry)
+        self.state: dict[str, dict[str, tuple[int, int, int]]] = {t: {} for t in row_images.TRACKED}
+        self.entries = 0
+
+    def _colset(self, columns: tuple[str, ...]) -> int:
+        found = self._colset_ids.get(columns)
+        if found is None:
+            found = self._colset_ids[columns] = len(self.colsets)
+            self.colsets.append(columns)
+        return found
+
+    def feed(self, seq: int, action: str, entity_id: str | None, payload: str) -> None:
+        """One entry of the local chain (in seq order)."""
+        images = _MARK in payload
+        if self.strict is None:
+            self.strict = images
+        if not images:
+            old = _OLD_PAYLOADS.get(action)
+            if old is None or self.strict or entity_id is None:
+                return
+            table, build = old
+            columns, values = build(entity_id, json.loads(payload))
+            self.state[table][str(values[0])] = (self._colset(columns), hash(tuple(values)), seq)
+            self.entries += 1
+            return
+        body = json.loads(payload).get(row_images.PAYLOAD_KEY) or {}
+        self.entries += 1
+        for table, image in body.items():
+            rows = self.state.get(table)
+            if rows is None:
+                continue
+            colset = self._colset(tuple(image.get("columns") or ()))
+            for values in image.get("values") or ():
+                rows[str(values[0])] = (colset, hash(tuple(values)), seq)
+            for key in image.get("deleted") or ():
+                rows[str(key)] = (-1, 0, seq)
+
+    def compare(self) -> Coverage:
+        """Every tracked table's rows against the replayed state (`ReplayMismatch` at the first
+        difference, in table order then row order)."""
+        coverage = Coverage(strict=bool(self.strict), entries=self.entries)
+        for table in row_images.TRACKED:
+            columns = row_images.evidence_columns(self.conn, table)
+            if not columns:
+                continue
+            expected = self.state[table]
+            projections: dict[int, tuple[int, ...] | None] = {}
+            compared = uncovered = 0
+            sql = f"SELECT {', '.join(columns)} FROM main.{table} ORDER BY rowid"
+            for row in plain_rows(self.conn, sql):
+                if table == "settings":
+                    row = tuple(row_images.image_values(table, row))
+                key = str(row[0])
+                want = expected.pop(key, None)
+                if want is None:
+                    if self.strict:
+                        raise ReplayMismatch(f"table {table} row {key}: no audit entry records it")
+                    uncovered += 1
+                    continue
+                colset, digest, seq = want
+                if colset < 0:
+                    raise ReplayMismatch(
+                        f"table {table} row {key}: exists, but {self._entry(seq)} deleted it"
+                    )
+                if colset not in projections:
+                    projections[colset] = self._projection(columns, self.colsets[colset])
+                index = projections[colset]
+                if index is None:
+                    values = row
+                else:
+                    padded = (*row, _ABSENT)  # a column gone from the table reads as _ABSENT
+                    values = tuple(padded[i] for i in index)
+                if hash(values) != digest:
+                    raise ReplayMismatch(self._difference(table, key, columns, row, seq))
+                compared += 1
+            for key, (colset, _, seq) in expected.items():
+                if colset >= 0:
+                    raise ReplayMismatch(
+                        f"table {table} row {key}: missing (recorded by {self._entry(seq)})"
+                    )
+            coverage.compared[table] = compared
+            coverage.uncovered[table] = uncovered
+        return coverage
+
+    @staticmethod
+    def _projection(columns: tuple[str, ...], wanted: tuple[str, ...]) -> tuple[int, ...] | None:
+        if wanted == columns:
+            return None
+        # a column the table no longer has points past the row's end (`_ABSENT`)
+        return tuple(columns.index(c) if c in columns else len(columns) for c in wanted)
+
+    def _entry(self, seq: int) -> str:
+        return f"audit entry #{seq} of device {self.device_id}"
+
+    def _difference(
+        self, table: str, key: str, columns: tuple[str, ...], row: tuple[Any, ...], seq: int
+    ) -> str:
+        """The first column of `row` that differs from its image in entry `seq`."""
+        found = self.conn.execute(
+            "SELECT action, entity_id, payload FROM audit_log WHERE device_id=? AND seq=?",
+            [self.device_id, seq],
+        ).fetchone()
+        payload = json.loads(found["payload"])
+        image = (payload.get(row_images.PAYLOAD_KEY) or {}).get(table)
+        if image is not None:
+            names = tuple(image["columns"])
+            values = next(v for v in image["values"] if str(v[0]) == key)
+        else:
+            names, values = _OLD_PAYLOADS[found["action"]][1](found["entity_id"], payload)
+            names = tuple(names)
+        actual = dict(zip(columns, row, strict=True))
+        for name, value in zip(names, values, strict=True):
+            if name not in actual:
+                return f"table {table} row {key}: column {name} is missing ({self._entry(seq)})"
+            if actual[name] != value:
+                return (
+                    f"table {table} row {key}: column {name} is {_short(actual[name])}, "
+                    f"{self._entry(seq)} recorded {_short(value)}"
+                )
+        return f"table {table} row {key}: differs from {self._entry(seq)}"  # pragma: no cover
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
