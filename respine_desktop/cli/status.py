@@ -22,6 +22,8 @@ def run(args: argparse.Namespace) -> int:
     with storage.open_database(args.db, readonly=True) as db:
         c = storage.counts(db)
         info = db.info
+        own, hub = storage.own_device_key(db), storage.hub_key(db)
+        enrolled = storage.enrolled_devices(db)
     data = {
         "path": str(args.db),
         "study_id": info.study_id,
@@ -42,6 +44,9 @@ def run(args: argparse.Namespace) -> int:
         "staff": c.staff,
         "sites": c.sites,
         "devices": c.devices,
+        "device_key": own.fingerprint if own else None,
+        "hub_key": hub.fingerprint if hub else None,
+        "enrolled_devices": sum(1 for k in enrolled if k.revoked_at is None),
     }
     if args.json:
         print(json.dumps(data, indent=2))
@@ -56,4 +61,9 @@ def run(args: argparse.Namespace) -> int:
     print(f"scores          {c.scores} current")
     print(f"audit entries   {c.audit_entries}")
     print(f"staff accounts  {c.staff}")
+    print(f"device key      {own.fingerprint if own else '(not made yet: export device)'}")
+    if hub:
+        print(f"hub key         {hub.fingerprint} (hub {hub.device_id})")
+    if enrolled:
+        print(f"enrolled        {data['enrolled_devices']} devices ('list devices')")
     return 0
