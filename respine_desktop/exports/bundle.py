@@ -61,7 +61,7 @@ import tempfile
 import uuid
 import zipfile
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -79,6 +79,7 @@ from respine_desktop.storage import (
     ensure_device_keys,
     ensure_site_key,
     get_site_key,
+    has_audit_entry,
     hmac_bundles_accepted,
     hub_key,
     site_key_id,
@@ -537,6 +538,38 @@ def _rows(zf: zipfile.ZipFile, table: str, expected: int) -> Iterator[Sequence[A
         raise BundleError(f"{name} has {count} rows, the manifest says {expected}")
 
 
+_AUDIT_ID = BUNDLE_COLUMNS["audit_log"].index("id")
+_AUDIT_DEVICE = BUNDLE_COLUMNS["audit_log"].index("device_id")
+_AUDIT_HASH = BUNDLE_COLUMNS["audit_log"].index("hash")
+
+
+def _checked_rows(
+    db: StudyDb, zf: zipfile.ZipFile, info: BundleInfo, table: str
+) -> Iterable[Sequence[Any]]:
+    """The rows of `table` (none when the bundle's format lacks it: session_choices in format
+    1). In a device-signed bundle, an audit entry of another device's chain must be one this
+    database holds already: a device signs for its own chain only."""
+    if table not in info.rows:
+        return ()
+    rows = _rows(zf, table, info.rows[table])
+    if table != "audit_log" or info.transition:
+        return rows
+    return _own_chain(db, rows, info.device_id)
+
+
+def _own_chain(db: StudyDb, rows: Iterable[Sequence[Any]], signer: str) -> Iterator[Sequence[Any]]:
+    for row in rows:
+        if row[_AUDIT_DEVICE] != signer and not has_audit_entry(
+            db, str(row[_AUDIT_ID]), str(row[_AUDIT_HASH])
+        ):
+            raise BundleError(
+                f"the bundle of device {signer} carries audit entry {row[_AUDIT_ID]} of device "
+                f"{row[_AUDIT_DEVICE]}, which this hub does not hold: one device cannot sign "
+                "for another, refused"
+            )
+        yield row
+
+
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError)
 
 
@@ -560,15 +593,15 @@ def _opened(
                 plain, sender = stack.enter_context(envelope.open_sealed(db, path))
                 zf = stack.enter_context(zipfile.ZipFile(plain))
                 manifest = _manifest(zf)
-                _check_manifest(db, manifest, sender.key.fingerprint)
-                if manifest["format_version"] != SEALED_FORMAT_VERSION:
-                    raise BundleError("a sealed bundle must hold a manifest of format 3")
                 if manifest.get("device_id") != sender.key.device_id:
                     raise BundleError(
                         f"the bundle is signed by device {sender.key.device_id} but carries "
                         f"the data of device {manifest.get('device_id')}: one device cannot "
                         "sign for another, refused"
                     )
+                _check_manifest(db, manifest, sender.key.fingerprint)
+                if manifest["format_version"] != SEALED_FORMAT_VERSION:
+                    raise BundleError("a sealed bundle must hold a manifest of format 3")
                 signed_key = sender.key.fingerprint
             else:
                 signed_key, mac, length = _signature(path)
@@ -646,8 +679,7 @@ def import_bundle(
         try:
             result = merge_bundle(
                 db,
-                # a table the bundle's format lacks (session_choices in format 1): no rows
-                lambda table: _rows(zf, table, info.rows[table]) if table in info.rows else (),
+                lambda table: _checked_rows(db, zf, info, table),
                 bundle={
                     "bundle_id": info.bundle_id,
                     "device_id": info.device_id,

@@ -149,6 +149,7 @@ Device keys (sign and encrypt bundles of format 3; docs/security-bundles.md):
 - `revoke_device(db, device_id, *, reason, actor=None)`: its bundles are refused from now on
 - `hub_key(db) -> DeviceKey | None`: the hub a kiosk encrypts its bundles to
 - `install_hub_key(db, key, *, replace=False, actor=None) -> bool`
+- `has_audit_entry(db, entry_id, entry_hash) -> bool`: held here already, with this hash
 - `hmac_bundles_accepted(db) -> bool`: whether site-key HMAC bundles still import here
 - `set_hmac_bundles(db, *, accepted, actor=None) -> bool`: end (or reopen) the transition
 - `KeyUnavailable`: a wrapped secret this computer cannot unwrap (a database copied elsewhere)
@@ -235,6 +236,7 @@ from respine_desktop.storage._device_keys import (
     enrolled_device,
     enrolled_devices,
     ensure_device_keys,
+    has_audit_entry,
     hmac_bundles_accepted,
     hub_key,
     install_hub_key,
@@ -441,6 +443,7 @@ __all__ = [
     "get_site_key",
     "get_staff",
     "get_subject",
+    "has_audit_entry",
     "hmac_bundles_accepted",
     "hub_key",
     "inspect_database",

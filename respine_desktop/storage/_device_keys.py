@@ -16,6 +16,8 @@ one keeps its row with ``revoked_at``); on a kiosk, the hub its bundles are encr
 A fingerprint is what people compare by eye: SHA-256 over a label and both public keys, its
 first 80 bits in base32, as 4 groups of 4 characters (``ABCD-EFGH-JKLM-NPQR``).
 
+`has_audit_entry`: what the import of a device-signed bundle asks of another device's entries.
+
 `hmac_bundles_accepted` / `set_hmac_bundles`: the transition setting (``bundle_hmac``) that ends
 the acceptance of site-key HMAC bundles (formats 1 and 2) on a hub.
 """
@@ -25,7 +27,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -56,8 +58,9 @@ class DeviceKey:
     site_code: str
     sign_public: bytes
     box_public: bytes
-    added_at: str = ""
-    revoked_at: str | None = None
+    # where this database stands with the key: not part of the key's identity
+    added_at: str = field(default="", compare=False)
+    revoked_at: str | None = field(default=None, compare=False)
 
     @property
     def fingerprint(self) -> str:
@@ -317,3 +320,10 @@ def set_hmac_bundles(db: StudyDb, *, accepted: bool, actor: str | None = None) -
             actor=actor,
         )
     return True
+
+
+def has_audit_entry(db: StudyDb, entry_id: str, entry_hash: str) -> bool:
+    """Whether this database holds the audit entry `entry_id` with this hash (a device-signed
+    bundle may carry another device's entries only when the hub has them already)."""
+    row = db.conn.execute("SELECT hash FROM audit_log WHERE id=?", [entry_id]).fetchone()
+    return row is not None and row["hash"] == entry_hash
