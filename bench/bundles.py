@@ -18,6 +18,7 @@ import shutil
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 CACHE = Path("/tmp/respine-bench-bundles")
@@ -27,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 
 def _kiosk(subjects: int) -> Path:
-    from respine_desktop import demo, storage
+    from respine_desktop import clock, demo, storage
 
     path = CACHE / f"kiosk-{subjects}.db"
     if path.exists():
@@ -37,10 +38,14 @@ def _kiosk(subjects: int) -> Path:
     partial = path.with_name(path.name + ".partial")
     for suffix in ("", "-wal", "-shm"):
         Path(f"{partial}{suffix}").unlink(missing_ok=True)
-    with storage.create_database(
-        partial, admin_pin=demo.DEMO_ADMIN_PIN, admin_username=demo.DEMO_ADMIN, durable=False
-    ) as db:
-        demo.generate(db, subjects=subjects, first=1, seed=11)
+    clock.set_clock(lambda: datetime(2026, 3, 2, 9, 30, tzinfo=UTC))  # the tests' fixed day
+    try:
+        with storage.create_database(
+            partial, admin_pin=demo.DEMO_ADMIN_PIN, admin_username=demo.DEMO_ADMIN, durable=False
+        ) as db:
+            demo.generate(db, subjects=subjects, first=1, seed=11)
+    finally:
+        clock.set_clock(None)
     partial.rename(path)
     return path
 
