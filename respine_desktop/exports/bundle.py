@@ -68,7 +68,6 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from respine_desktop import __version__, clock, scoring
-from respine_desktop.exports import bundle_envelope as envelope
 from respine_desktop.exports.errors import BundleError, ExportError
 from respine_desktop.exports.files import atomic_binary, output_file
 from respine_desktop.exports.progress import Progress, Ticker
@@ -149,12 +148,6 @@ class BundleInfo:
     def transition(self) -> bool:
         """A site-key HMAC bundle (format 1 or 2): accepted during the transition only."""
         return self.format_version < SEALED_FORMAT_VERSION
-
-    @property
-    def signed_by(self) -> str:
-        if self.transition:
-            return f"site key {self.key_id} (HMAC bundle, format {self.format_version})"
-        return f"device {self.device_id} key {self.key_id} (encrypted to this hub)"
 
     def describe(self) -> str:
         counts = ", ".join(
@@ -273,6 +266,8 @@ def export_bundle(
         key = key if key is not None else ensure_site_key(db)
         key_id = site_key_id(key)
     version = FORMAT_VERSION if hub is None else SEALED_FORMAT_VERSION
+    from respine_desktop.exports import bundle_envelope as envelope  # cryptography: when used
+
     bundle_id = str(uuid.uuid4())
     created = clock.now_iso()
     total = sum(count_rows(db, t, since) for t in TABLES)  # progress only: the manifest counts
@@ -587,6 +582,8 @@ def _opened(
     `path` when it is refused. Errors of the caller's block pass through unchanged."""
     if not path.is_file():
         raise BundleError(f"{path}: no such bundle file")
+    from respine_desktop.exports import bundle_envelope as envelope  # cryptography: when used
+
     with contextlib.ExitStack() as stack:
         try:
             if envelope.is_sealed(path):

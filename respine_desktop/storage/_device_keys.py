@@ -30,9 +30,6 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Literal
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-
 from respine_desktop import clock
 from respine_desktop.storage import _audit as audit
 from respine_desktop.storage import _key_wrap as wrapping
@@ -139,6 +136,10 @@ def ensure_device_keys(db: StudyDb) -> DeviceKey:
     key = own_device_key(db)
     if key is not None:
         return key
+    # imported here: most commands never touch a key (start-up stays light)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
     with transaction(db):
         key = own_device_key(db)
         if key is not None:  # pragma: no cover - another process made them meanwhile

@@ -24,9 +24,6 @@ import os
 import secrets
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from respine_desktop.storage._database import StudyDb
 from respine_desktop.storage._errors import StorageError
 
@@ -82,6 +79,8 @@ def _aad(db: StudyDb, purpose: str) -> bytes:
 
 def wrap(db: StudyDb, purpose: str, secret: bytes) -> str:
     """`secret` as stored text, wrapped for `purpose` (the wrapping key made at first use)."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # only when a key is used
+
     key = _wrapping_key(db, create=True)
     assert key is not None
     nonce = secrets.token_bytes(_NONCE_BYTES)
@@ -95,6 +94,9 @@ def is_wrapped(text: str) -> bool:
 
 def unwrap(db: StudyDb, purpose: str, text: str) -> bytes:
     """The secret of a `wrap` text; KeyUnavailable when this computer cannot unwrap it."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     key = _wrapping_key(db, create=False)
     if key is None:
         raise KeyUnavailable(
