@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from respine_desktop import cli, exports, storage
 from respine_desktop.exports import bundle_envelope as envelope
-from respine_desktop.storage import _key_wrap
 from tests.support.exports import controlled_clock, demo_db, export, merge, table_digest
 from tests.support.storage import ADMIN_PIN
 
@@ -79,11 +78,17 @@ def test_a_hub_without_device_keys_is_the_wrong_hub(site: Path, tmp_path: Path) 
 def test_the_wrapping_key_folder_and_an_unreadable_key(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(_key_wrap.ENV_DIR)
-    assert _key_wrap.key_dir().parts[-2:] == ("respine-desktop", "keys")
-    monkeypatch.setenv(_key_wrap.ENV_DIR, str(tmp_path))
     kiosk = tmp_path / "a.db"
     shutil.copy(site / "a.db", kiosk)
+    # without $RESPINE_KEY_DIR: the user's data dir (XDG_DATA_HOME on Linux)
+    monkeypatch.delenv("RESPINE_KEY_DIR")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    with (
+        storage.open_database(kiosk) as db,
+        pytest.raises(storage.KeyUnavailable, match=r"data/respine-desktop/keys/"),
+    ):
+        storage.device_private_keys(db)
+    monkeypatch.setenv("RESPINE_KEY_DIR", str(tmp_path))
     with storage.open_database(kiosk) as db:
         (tmp_path / f"{db.device_id}.key").write_text("not hex")
         with pytest.raises(storage.KeyUnavailable, match="cannot be read"):
