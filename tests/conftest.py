@@ -4,6 +4,7 @@ system clock back after each test."""
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,9 @@ from hypothesis import settings
 from respine_desktop import clock
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Wrapping keys of the databases tests make (storage._key_wrap) go to a folder of this run, never
+# to the user's data dir; child processes inherit it.
+os.environ.setdefault("RESPINE_KEY_DIR", tempfile.mkdtemp(prefix="respine-keys-"))
 
 # Hypothesis' per-example deadline is a timing assertion; on shared, loaded machines it only
 # produces flaky failures, so it is off for every property test.

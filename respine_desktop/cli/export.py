@@ -17,7 +17,10 @@ HELP = (
     "1.3.2; --history for every answer version with its audit record), 'redcap' (data "
     "dictionary, events and records for REDCap's Data Import Tool), 'bundle' (everything a hub "
     "needs, signed with the site key; --since for what changed since a day) or 'key' (the site "
-    "key file, to install on the site's other kiosks and its hub with 'import key'). Progress "
+    "key file, to install on the site's other kiosks and its hub with 'import key'), 'device' "
+    "(this device's public keys, for the hub's 'import device') or 'hub-key' (the hub's public "
+    "keys, for the kiosks' 'import hub-key'; a kiosk that has it writes bundles of format 3, "
+    "encrypted to the hub and signed by the kiosk). Progress "
     "goes to stderr; files are replaced only once complete."
 )
 
@@ -111,6 +114,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     _db(p)
     p.add_argument("--out", required=True, type=Path, metavar="FILE", help="new key file")
     p.set_defaults(handler=run_key)
+    for name, role, text in (
+        ("device", "kiosk", "this device's public keys, for the hub ('import device')"),
+        ("hub-key", "hub", "this hub's public keys, for the site's kiosks ('import hub-key')"),
+    ):
+        p = sub.add_parser(name, help=text)
+        _db(p)
+        p.add_argument("--out", required=True, type=Path, metavar="FILE", help="device file")
+        p.set_defaults(handler=run_device, role=role)
 
 
 def run_csv(args: argparse.Namespace) -> int:
@@ -164,7 +175,17 @@ def run_bundle(args: argparse.Namespace) -> int:
             info = exports.export_bundle(
                 db, args.out, since=since, key=key, progress=ProgressLine("export bundle")
             )
-    print(f"wrote {info.path}: {info.describe()}; signed with site key {info.key_id}")
+    if info.transition:
+        print(
+            f"wrote {info.path}: {info.describe()}; signed with site key {info.key_id} "
+            "(format 2, not encrypted: install the hub's key with 'import hub-key' to write "
+            "encrypted bundles of format 3)"
+        )
+    else:
+        print(
+            f"wrote {info.path}: {info.describe()}; encrypted to the hub, signed with device "
+            f"key {info.key_id} (format 3)"
+        )
     return 0
 
 
@@ -176,5 +197,19 @@ def run_key(args: argparse.Namespace) -> int:
     print(
         f"wrote site key {key.key_id} (study {key.study_id}, site {key.site_code}) to {args.out}: "
         "a secret, copy it only to this site's devices ('import key'), then delete it"
+    )
+    return 0
+
+
+def run_device(args: argparse.Namespace) -> int:
+    from respine_desktop import exports, storage
+
+    with user_errors(args.out), storage.open_database(args.db) as db:
+        written = exports.write_device_file(db, args.out, role=args.role)
+    key = written.key
+    print(
+        f"wrote the public keys of {args.role} {key.device_id} ({key.label}, site "
+        f"{key.site_code}) to {args.out}: fingerprint {key.fingerprint} (compare it with what "
+        f"'import {'device' if args.role == 'kiosk' else 'hub-key'}' prints on the other device)"
     )
     return 0

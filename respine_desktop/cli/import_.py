@@ -13,7 +13,9 @@ HELP = (
     "signature, every hash, audit chains) and merges it by UUID; importing it again changes "
     "nothing; two versions of the same subject x visit x instrument are both kept and flagged "
     "for review. A tampered, truncated or foreign bundle is refused (exit 2) and nothing is "
-    "written. 'key' installs the site key file written by 'export key'."
+    "written. 'key' installs the site key file written by 'export key'. 'device' enrols a "
+    "kiosk's device file on the hub, 'hub-key' installs the hub's on a kiosk; both print the "
+    "fingerprint to compare by eye with the other device's."
 )
 
 
@@ -38,6 +40,19 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="replace a different key already installed (its bundles are then refused)",
     )
     p.set_defaults(handler=run_key)
+    p = sub.add_parser("device", help="enrol a kiosk's device file on this hub")
+    p.add_argument("--db", required=True, type=Path, metavar="HUB", help="hub database")
+    p.add_argument("file", type=Path, metavar="FILE", help="device file ('export device')")
+    p.set_defaults(handler=run_device)
+    p = sub.add_parser("hub-key", help="install the hub's key file on this kiosk")
+    p.add_argument("--db", required=True, type=Path, metavar="PATH", help="kiosk database")
+    p.add_argument("file", type=Path, metavar="FILE", help="hub key file ('export hub-key')")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="replace another hub's key already installed (bundles then go to the new hub)",
+    )
+    p.set_defaults(handler=run_hub_key)
 
 
 def run_bundle(args: argparse.Namespace) -> int:
@@ -82,4 +97,32 @@ def run_key(args: argparse.Namespace) -> int:
         print(f"site key {found.key_id} is installed already")
         return 0
     print(f"installed site key {found.key_id} into {args.db}")
+    return 0
+
+
+def run_device(args: argparse.Namespace) -> int:
+    from respine_desktop import exports, storage
+
+    with user_errors(), storage.open_database(args.db) as db:
+        found, changed = exports.enrol_device_file(db, args.file)
+    key = found.key
+    state = "enrolled" if changed else "is enrolled already:"
+    print(
+        f"{state} device {key.device_id} ({key.label}, site {key.site_code}), fingerprint "
+        f"{key.fingerprint}: check it matches the one the kiosk shows ('status')"
+    )
+    return 0
+
+
+def run_hub_key(args: argparse.Namespace) -> int:
+    from respine_desktop import exports, storage
+
+    with user_errors(), storage.open_database(args.db) as db:
+        found, changed = exports.install_hub_file(db, args.file, replace=args.replace)
+    key = found.key
+    state = "installed the key of" if changed else "already has the key of"
+    print(
+        f"{state} hub {key.device_id} ({key.label}), fingerprint {key.fingerprint}: check it "
+        "matches the one the hub shows ('status'); bundles are now encrypted to it (format 3)"
+    )
     return 0

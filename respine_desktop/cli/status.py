@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
         info = db.info
         head = storage.audit_chain_head(db)
         receipt = storage.chain_heads_receipt(db, clock.now_iso())
+        own, hub = storage.own_device_key(db), storage.hub_key(db)
+        enrolled = storage.enrolled_devices(db)
     if args.receipt is not None:
         _write_receipt(args.receipt, receipt)
     data = {
@@ -62,6 +64,9 @@ def run(args: argparse.Namespace) -> int:
         "devices": c.devices,
         "chain_head": head.hash,
         "chains": [{"device": d, "seq": q, "hash": h} for d, q, h in head.chains],
+        "device_key": own.fingerprint if own else None,
+        "hub_key": hub.fingerprint if hub else None,
+        "enrolled_devices": sum(1 for k in enrolled if k.revoked_at is None),
     }
     if args.json:
         print(json.dumps(data, indent=2))
@@ -76,6 +81,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"scores          {c.scores} current")
     print(f"audit entries   {c.audit_entries}")
     print(f"staff accounts  {c.staff}")
+    print(f"device key      {own.fingerprint if own else '(not made yet: export device)'}")
+    if hub:
+        print(f"hub key         {hub.fingerprint} (hub {hub.device_id})")
+    if enrolled:
+        print(f"enrolled        {data['enrolled_devices']} devices ('list devices')")
     print(f"chain head      {head.hash} (short {head.short}, {len(head.chains)} chain(s))")
     for device, seq, digest in head.chains:
         print(f"  {device}:{seq}:{digest}")

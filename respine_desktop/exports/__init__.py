@@ -10,6 +10,10 @@ called as the export advances, at most once per whole percent, then once with 1.
     verify_bundle(db, path, key=None) -> BundleInfo             # checks only, writes nothing
     import_bundle(db, path, key=None, progress=None) -> ImportSummary
     write_key_file(db, out) / install_key_file(db, path, replace=False)   # the site key
+    write_device_file(db, out, role="kiosk"|"hub") -> DeviceFile          # public device keys
+    read_device_file(path) -> DeviceFile
+    enrol_device_file(db, path) -> (DeviceFile, changed)                  # hub enrols a kiosk
+    install_hub_file(db, path, replace=False) -> (DeviceFile, changed)    # kiosk learns its hub
     list_conflicts(db) -> [Conflict]                            # flagged by bundle imports
 
 Every export streams subject by subject (memory stays flat as the study grows) and writes its
@@ -34,6 +38,13 @@ from respine_desktop.exports.bundle import (
     verify_bundle,
 )
 from respine_desktop.exports.csv_export import CsvExport, export_csv
+from respine_desktop.exports.device_keys import (
+    DeviceFile,
+    enrol_device_file,
+    install_hub_file,
+    read_device_file,
+    write_device_file,
+)
 from respine_desktop.exports.errors import BundleError, ExportError
 from respine_desktop.exports.key_file import (
     KeyFile,
@@ -51,21 +62,26 @@ __all__ = [
     "BundleInfo",
     "Conflict",
     "CsvExport",
+    "DeviceFile",
     "ExportError",
     "ImportSummary",
     "KeyFile",
     "OdmExport",
     "Progress",
     "RedcapExport",
+    "enrol_device_file",
     "export_bundle",
     "export_csv",
     "export_odm",
     "export_redcap",
     "import_bundle",
+    "install_hub_file",
     "install_key_file",
     "list_conflicts",
     "parse_since",
+    "read_device_file",
     "read_key_file",
     "verify_bundle",
+    "write_device_file",
     "write_key_file",
 ]

@@ -1,5 +1,13 @@
 """Site bundles: everything a hub needs from a kiosk, in one signed file, and its import.
 
+Format 3 (a kiosk that has its hub's key, `import hub-key`): the ZIP below, with manifest
+``format_version`` 3 and ``key_id`` the device key's fingerprint, is encrypted to the hub and
+signed by the device (`exports.bundle_envelope`; docs/security-bundles.md); the hub imports it
+only from an enrolled device, and only when the manifest's device is the signer. Formats 1 and
+2 (below: signed with the shared site key, not encrypted) are written by a device without a hub
+key and still imported during the transition, flagged as such in the import summary and the
+``bundle.imported`` audit entry, until the hub refuses them (`storage.set_hmac_bundles`).
+
 File format: one ZIP file (deflate) holding
 
 * ``data/<table>.jsonl``: rows as JSON arrays, columns in the order the manifest lists, up to
@@ -43,15 +51,17 @@ refusal raises `BundleError` with the reason; the hub is unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import io
 import json
 import re
+import tempfile
 import uuid
 import zipfile
 import zlib
-from collections.abc import Generator, Iterable, Mapping, Sequence
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -64,8 +74,13 @@ from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.storage import (
     StorageError,
     StudyDb,
+    device_private_keys,
+    ensure_device_keys,
     ensure_site_key,
     get_site_key,
+    has_audit_entry,
+    hmac_bundles_accepted,
+    hub_key,
     site_key_id,
 )
 from respine_desktop.storage.bundle_merge import (
@@ -79,11 +94,14 @@ from respine_desktop.storage.bundle_merge import (
 
 FORMAT = "respine-site-bundle"
 FORMAT_VERSION = 2
+SEALED_FORMAT_VERSION = 3  # encrypted to the hub, signed by the device (bundle_envelope)
 # The tables each format version carries (format 2 added session_choices).
 FORMAT_TABLES: Mapping[int, tuple[str, ...]] = {
     1: tuple(t for t in TABLES if t != "session_choices"),
     2: TABLES,
+    3: TABLES,
 }
+HMAC_FORMATS = (1, 2)
 MANIFEST = "manifest.json"
 ALGORITHM = "HMAC-SHA256"
 _SIGNATURE_PREFIX = b"RESPINE-BUNDLE-SIGNATURE v1 HMAC-SHA256 key="
@@ -124,6 +142,12 @@ class BundleInfo:
     key_id: str
     rows: Mapping[str, int]
     sha256: str
+    format_version: int = FORMAT_VERSION
+
+    @property
+    def transition(self) -> bool:
+        """A site-key HMAC bundle (format 1 or 2): accepted during the transition only."""
+        return self.format_version < SEALED_FORMAT_VERSION
 
     def describe(self) -> str:
         counts = ", ".join(
@@ -155,6 +179,13 @@ class ImportSummary:
             text += f"; {r.subjects_matched_by_code} subjects matched by code"
         if r.conflicts:
             text += f"; {len(r.conflicts)} conflicts flagged for review"
+        if self.bundle.transition:
+            text += (
+                f"; TRANSITION: an unencrypted site-key (HMAC) bundle of format "
+                f"{self.bundle.format_version}, not signed by its device"
+            )
+        else:
+            text += f"; signed by device key {self.bundle.key_id}"
         return text
 
 
@@ -218,13 +249,25 @@ def export_bundle(
     """Write the signed bundle of `db` to `out` (replaced if it exists).
 
     `since`: a stored-format UTC timestamp (see `parse_since`) cutting the append-only streams;
-    `key`: the site key (default: this database's, created at first use).
+    `key`: a site key to sign with (an HMAC bundle of format 2). Without it: format 3 (encrypted
+    to the hub, signed by this device) when this database has its hub's key, else format 2 under
+    this database's site key (created at first use).
     """
     try:
         path = output_file(Path(out))
     except OSError as exc:
         raise ExportError(str(exc)) from None
-    key = key if key is not None else ensure_site_key(db)
+    hub = hub_key(db) if key is None else None
+    if hub is not None:
+        sender = ensure_device_keys(db)
+        private = device_private_keys(db)
+        key_id = sender.fingerprint
+    else:
+        key = key if key is not None else ensure_site_key(db)
+        key_id = site_key_id(key)
+    version = FORMAT_VERSION if hub is None else SEALED_FORMAT_VERSION
+    from respine_desktop.exports import bundle_envelope as envelope  # cryptography: when used
+
     bundle_id = str(uuid.uuid4())
     created = clock.now_iso()
     total = sum(count_rows(db, t, since) for t in TABLES)  # progress only: the manifest counts
@@ -232,8 +275,13 @@ def export_bundle(
     done = 0
     members: list[dict[str, object]] = []
     counts: dict[str, int] = {}
-    with atomic_binary(path, readable=True) as f:
-        with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+    with atomic_binary(path, readable=True) as f, contextlib.ExitStack() as stack:
+        target: IO[bytes] = f
+        if hub is not None:  # the ZIP, then sealed into `f`
+            target = stack.enter_context(
+                tempfile.SpooledTemporaryFile(max_size=envelope.SPOOL_BYTES)
+            )
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
             for table in TABLES:
                 h = hashlib.sha256()
                 size = rows = 0
@@ -262,7 +310,7 @@ def export_bundle(
                 )
             manifest = {
                 "format": FORMAT,
-                "format_version": FORMAT_VERSION,
+                "format_version": version,
                 "bundle_id": bundle_id,
                 "study_id": db.study_id,
                 "study_oid": db.study.oid,
@@ -272,13 +320,20 @@ def export_bundle(
                 "since": since,
                 "app_version": __version__,
                 "scoring_version": scoring.SCORING_VERSION,
-                "key_id": site_key_id(key),
-                "signature": f"{ALGORITHM} over the whole file, in the ZIP comment",
+                "key_id": key_id,
+                "signature": f"{ALGORITHM} over the whole file, in the ZIP comment"
+                if hub is None
+                else "Ed25519 by the device, over the sealed file (bundle_envelope)",
                 "members": members,
             }
             zf.writestr(MANIFEST, json.dumps(manifest, indent=1, sort_keys=True).encode())
-            zf.comment = b"\0" * _SIGNATURE_LENGTH  # placeholder, signed below
-        _sign_in_place(f, key)
+            if hub is None:
+                zf.comment = b"\0" * _SIGNATURE_LENGTH  # placeholder, signed below
+        if hub is None:
+            assert key is not None
+            _sign_in_place(f, key)
+        else:
+            envelope.seal(target, f, sender=sender, private=private, recipient=hub)
     info = BundleInfo(
         path=path,
         bundle_id=bundle_id,
@@ -287,9 +342,10 @@ def export_bundle(
         device_id=db.device_id,
         created_at=created,
         since=since,
-        key_id=site_key_id(key),
+        key_id=key_id,
         rows=counts,
         sha256=_file_sha256(path),
+        format_version=version,
     )
     ticker.done(f"bundle export: {info.describe()}")
     return info
@@ -477,39 +533,110 @@ def _rows(zf: zipfile.ZipFile, table: str, expected: int) -> Generator[Sequence[
         raise BundleError(f"{name} has {count} rows, the manifest says {expected}")
 
 
+_AUDIT_ID = BUNDLE_COLUMNS["audit_log"].index("id")
+_AUDIT_DEVICE = BUNDLE_COLUMNS["audit_log"].index("device_id")
+_AUDIT_HASH = BUNDLE_COLUMNS["audit_log"].index("hash")
+
+
+def _checked_rows(
+    db: StudyDb, zf: zipfile.ZipFile, info: BundleInfo, table: str
+) -> Iterable[Sequence[Any]]:
+    """The rows of `table` (none when the bundle's format lacks it: session_choices in format
+    1). In a device-signed bundle, an audit entry of another device's chain must be one this
+    database holds already: a device signs for its own chain only."""
+    if table not in info.rows:
+        return ()
+    rows = _rows(zf, table, info.rows[table])
+    if table != "audit_log" or info.transition:
+        return rows
+    return _own_chain(db, rows, info.device_id)
+
+
+def _own_chain(db: StudyDb, rows: Iterable[Sequence[Any]], signer: str) -> Iterator[Sequence[Any]]:
+    for row in rows:
+        if row[_AUDIT_DEVICE] != signer and not has_audit_entry(
+            db, str(row[_AUDIT_ID]), str(row[_AUDIT_HASH])
+        ):
+            raise BundleError(
+                f"the bundle of device {signer} carries audit entry {row[_AUDIT_ID]} of device "
+                f"{row[_AUDIT_DEVICE]}, which this hub does not hold: one device cannot sign "
+                "for another, refused"
+            )
+        yield row
+
+
 _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError)
 
 
 def verify_bundle(db: StudyDb, path: str | Path, *, key: bytes | None = None) -> BundleInfo:
     """Check a bundle against `db` (study, signature, every hash) without writing anything."""
-    path = Path(path)
+    with _opened(db, Path(path), key) as (_, info):
+        return info
+
+
+@contextlib.contextmanager
+def _opened(
+    db: StudyDb, path: Path, key: bytes | None
+) -> Iterator[tuple[zipfile.ZipFile, BundleInfo]]:
+    """The verified bundle's ZIP (decrypted for format 3) and what it is; BundleError naming
+    `path` when it is refused. Errors of the caller's block pass through unchanged."""
     if not path.is_file():
         raise BundleError(f"{path}: no such bundle file")
-    try:
-        signed_key, mac, length = _signature(path)
-        with zipfile.ZipFile(path) as zf:
-            manifest = _manifest(zf)
-            _check_manifest(db, manifest, signed_key)
-            _check_signature(
-                path, key if key is not None else _installed_key(db), signed_key, mac, length
-            )
+    from respine_desktop.exports import bundle_envelope as envelope  # cryptography: when used
+
+    with contextlib.ExitStack() as stack:
+        try:
+            if envelope.is_sealed(path):
+                plain, sender = stack.enter_context(envelope.open_sealed(db, path))
+                zf = stack.enter_context(zipfile.ZipFile(plain))
+                manifest = _manifest(zf)
+                if manifest.get("device_id") != sender.key.device_id:
+                    raise BundleError(
+                        f"the bundle is signed by device {sender.key.device_id} but carries "
+                        f"the data of device {manifest.get('device_id')}: one device cannot "
+                        "sign for another, refused"
+                    )
+                _check_manifest(db, manifest, sender.key.fingerprint)
+                if manifest["format_version"] != SEALED_FORMAT_VERSION:
+                    raise BundleError("a sealed bundle must hold a manifest of format 3")
+                signed_key = sender.key.fingerprint
+            else:
+                signed_key, mac, length = _signature(path)
+                zf = stack.enter_context(zipfile.ZipFile(path))
+                manifest = _manifest(zf)
+                _check_manifest(db, manifest, signed_key)
+                if manifest["format_version"] not in HMAC_FORMATS:
+                    raise BundleError("a bundle of format 3 must be sealed: tampered")
+                if not hmac_bundles_accepted(db):
+                    raise BundleError(
+                        f"a site-key (HMAC) bundle of format {manifest['format_version']}: this "
+                        "hub no longer accepts them (the transition has ended); export it again "
+                        "on a kiosk that has this hub's key ('import hub-key')"
+                    )
+                _check_signature(
+                    path, key if key is not None else _installed_key(db), signed_key, mac, length
+                )
             _check_members(zf, manifest)
-    except BundleError as exc:
-        raise BundleError(f"{path}: {exc}") from None
-    except _READ_ERRORS as exc:
-        raise BundleError(f"{path}: the bundle is damaged ({exc})") from None
-    return BundleInfo(
-        path=path,
-        bundle_id=str(manifest.get("bundle_id")),
-        study_id=str(manifest["study_id"]),
-        site_code=str(manifest.get("site_code")),
-        device_id=str(manifest.get("device_id")),
-        created_at=str(manifest.get("created_at")),
-        since=manifest.get("since"),
-        key_id=signed_key,
-        rows={m["table"]: int(m["rows"]) for m in manifest["members"]},
-        sha256=_file_sha256(path),
-    )
+        except BundleError as exc:
+            raise BundleError(f"{path}: {exc}") from None
+        except _READ_ERRORS as exc:
+            raise BundleError(f"{path}: the bundle is damaged ({exc})") from None
+        yield (
+            zf,
+            BundleInfo(
+                path=path,
+                bundle_id=str(manifest.get("bundle_id")),
+                study_id=str(manifest["study_id"]),
+                site_code=str(manifest.get("site_code")),
+                device_id=str(manifest.get("device_id")),
+                created_at=str(manifest.get("created_at")),
+                since=manifest.get("since"),
+                key_id=signed_key,
+                rows={m["table"]: int(m["rows"]) for m in manifest["members"]},
+                sha256=_file_sha256(path),
+                format_version=int(manifest["format_version"]),
+            ),
+        )
 
 
 def _installed_key(db: StudyDb) -> bytes:
@@ -535,27 +662,24 @@ def import_bundle(
     written) when it is refused.
     """
     path = Path(path)
-    info = verify_bundle(db, path, key=key)
-    total = sum(info.rows.values())
-    ticker = Ticker(progress, total, "bundle import")
-    done = 0
+    with _opened(db, path, key) as (zf, info):
+        total = sum(info.rows.values())
+        ticker = Ticker(progress, total, "bundle import")
+        done = 0
 
-    def tick() -> None:
-        nonlocal done
-        done += 1
-        if done % 1000 == 0:
-            ticker.tick(done)
+        def tick() -> None:
+            nonlocal done
+            done += 1
+            if done % 1000 == 0:
+                ticker.tick(done)
 
-    opened: list[Generator[Sequence[Any], None, None]] = []
+        opened: list[Iterable[Sequence[Any]]] = []
 
-    def rows(table: str) -> Iterable[Sequence[Any]]:
-        # a table the bundle's format lacks (session_choices in format 1): no rows
-        if table not in info.rows:
-            return ()
-        opened.append(_rows(zf, table, info.rows[table]))
-        return opened[-1]
+        def rows(table: str) -> Iterable[Sequence[Any]]:
+            found = _checked_rows(db, zf, info, table)
+            opened.append(found)
+            return found
 
-    with zipfile.ZipFile(path) as zf:
         try:
             result = merge_bundle(
                 db,
@@ -569,6 +693,10 @@ def import_bundle(
                     "key_id": info.key_id,
                     "sha256": info.sha256,
                     "file": path.name,
+                    "format_version": info.format_version,
+                    "signature": "site key HMAC (transition)"
+                    if info.transition
+                    else "device Ed25519, encrypted to this hub",
                 },
                 tick=tick,
             )
@@ -580,7 +708,9 @@ def import_bundle(
             raise BundleError(f"{path}: the bundle is damaged ({exc})") from None
         finally:
             for member in opened:  # a refusal mid-table leaves its member open: close it now
-                member.close()
+                close = getattr(member, "close", None)
+                if close is not None:
+                    close()
     summary = ImportSummary(info, result)
     ticker.done(summary.describe())
     return summary

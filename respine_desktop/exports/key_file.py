@@ -2,11 +2,14 @@
 
 A small JSON file (``format``, ``study_id``, ``site_code``, ``key_id``, ``key`` in hex), written
 with permissions 0600. It is a secret: whoever holds it can sign bundles the site's hub accepts,
-so it is copied by hand (USB stick) to each kiosk and the hub, then deleted.
+so it is copied by hand (USB stick) to each kiosk and the hub, then deleted. It signs the HMAC
+bundles of formats 1 and 2 only, accepted during the transition to device keys
+(docs/security-bundles.md); a new site no longer needs it once every kiosk has its hub's key.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -83,12 +86,19 @@ def read_key_file(path: str | Path) -> KeyFile:
     return KeyFile(str(data.get("study_id")), str(data.get("site_code")), key)
 
 
-def install_key_file(db: StudyDb, path: str | Path, *, replace: bool = False) -> bool:
-    """Install the key of `path` into `db` (refuses another study's key). False if unchanged."""
+def install_key_file(
+    db: StudyDb, path: str | Path, *, replace: bool = False, actor: str | None = None
+) -> bool:
+    """Install the key of `path` into `db` (refuses another study's key). False if unchanged.
+
+    The audit entry (``site_key.installed`` / ``site_key.replaced``, with the previous key id)
+    names the file and its SHA-256, and `actor` (a staff id) when given."""
     found = read_key_file(path)
     if found.study_id != db.study_id:
         raise ExportError(
             f"{path}: this key is for study {found.study_id!r}, the database is study "
             f"{db.study_id!r}"
         )
-    return install_site_key(db, found.key, replace=replace)
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    source = {"file": Path(path).name, "sha256": digest}
+    return install_site_key(db, found.key, replace=replace, source=source, actor=actor)

@@ -138,7 +138,29 @@ The site key (signs bundles):
 - `site_key_id(key) -> text`: the public id of a key (16 hex digits)
 - `get_site_key(db) -> bytes | None`
 - `ensure_site_key(db) -> bytes`: created (and audited) at first use
-- `install_site_key(db, key, *, replace=False)`: a key copied from another database of the site
+- `install_site_key(db, key, *, replace=False, source=None, actor=None)`: a key copied from
+  another database of the site (replacing one is audited with the file's name and SHA-256)
+- `installed_site_key_id(db) -> text | None`: the installed key's id, read without unwrapping it
+
+Device keys (sign and encrypt bundles of format 3; docs/security-bundles.md):
+
+- `DeviceKey`: a device's public keys (Ed25519, X25519), id, label, site; ``fingerprint``
+- `DevicePrivateKeys`: this device's private keys (never stored unwrapped)
+- `device_fingerprint(sign_public, box_public) -> text`: ``XXXX-XXXX-XXXX-XXXX``
+- `ensure_device_keys(db) -> DeviceKey`: this device's keys, made (and audited) at first use
+- `own_device_key(db) -> DeviceKey | None`: read without unwrapping anything
+- `device_private_keys(db) -> DevicePrivateKeys`: unwrapped for signing or decrypting
+- `enrol_device(db, key, *, actor=None) -> bool`: a hub enrols a kiosk's public keys
+- `enrolled_devices(db) -> [DeviceKey]`: revoked ones included
+- `enrolled_device(db, device_id) -> DeviceKey | None`
+- `revoke_device(db, device_id, *, reason, actor=None)`: its bundles are refused from now on
+- `hub_key(db) -> DeviceKey | None`: the hub a kiosk encrypts its bundles to
+- `install_hub_key(db, key, *, replace=False, actor=None) -> bool`
+- `has_audit_entry(db, entry_id, entry_hash) -> bool`: held here already, with this hash
+- `hmac_bundles_accepted(db) -> bool`: whether site-key HMAC bundles still import here
+- `set_hmac_bundles(db, *, accepted, actor=None) -> bool`: end (or reopen) the transition
+- `KeyUnavailable`: a wrapped secret this computer cannot unwrap (a database copied elsewhere)
+- `UnknownDevice`: no enrolled device with this id
 
 Errors:
 
@@ -217,6 +239,24 @@ from respine_desktop.storage._database import (
     state_stamp,
     transaction,
 )
+from respine_desktop.storage._device_keys import (
+    DeviceKey,
+    DevicePrivateKeys,
+    UnknownDevice,
+    device_fingerprint,
+    device_private_keys,
+    enrol_device,
+    enrolled_device,
+    enrolled_devices,
+    ensure_device_keys,
+    has_audit_entry,
+    hmac_bundles_accepted,
+    hub_key,
+    install_hub_key,
+    own_device_key,
+    revoke_device,
+    set_hmac_bundles,
+)
 from respine_desktop.storage._engine import sqlite_library_version
 from respine_desktop.storage._errors import (
     AccountDisabled,
@@ -245,6 +285,7 @@ from respine_desktop.storage._errors import (
     WriteFailed,
     WrongPin,
 )
+from respine_desktop.storage._key_wrap import KeyUnavailable
 from respine_desktop.storage._records import (
     ROLES,
     SKIPPED,
@@ -289,6 +330,7 @@ from respine_desktop.storage._site_key import (
     ensure_site_key,
     get_site_key,
     install_site_key,
+    installed_site_key_id,
     site_key_id,
 )
 from respine_desktop.storage._staff import (
@@ -351,10 +393,13 @@ __all__ = [
     "DatabaseCorrupt",
     "DatabaseInfo",
     "DatabaseMissing",
+    "DeviceKey",
+    "DevicePrivateKeys",
     "ExpectedHead",
     "InvalidAnswer",
     "InvalidInput",
     "ItemComparison",
+    "KeyUnavailable",
     "LoginPolicy",
     "MergeRefused",
     "NotARespineDatabase",
@@ -376,6 +421,7 @@ __all__ = [
     "StudyDb",
     "Subject",
     "SubjectScoreSet",
+    "UnknownDevice",
     "UnknownSession",
     "UnknownStaff",
     "UnknownSubject",
@@ -406,15 +452,26 @@ __all__ = [
     "create_staff",
     "current_answers",
     "current_scoring_versions",
+    "device_fingerprint",
+    "device_private_keys",
     "disable_staff",
     "enable_staff",
+    "enrol_device",
+    "enrolled_device",
+    "enrolled_devices",
+    "ensure_device_keys",
     "ensure_site_key",
     "get_session",
     "get_site_key",
     "get_staff",
     "get_subject",
+    "has_audit_entry",
+    "hmac_bundles_accepted",
+    "hub_key",
     "inspect_database",
+    "install_hub_key",
     "install_site_key",
+    "installed_site_key_id",
     "iter_study_scores",
     "list_sites",
     "list_staff",
@@ -424,6 +481,7 @@ __all__ = [
     "open_database",
     "open_session_for",
     "open_sessions",
+    "own_device_key",
     "park_session",
     "parse_expected",
     "read_snapshot",
@@ -434,7 +492,9 @@ __all__ = [
     "resolve_conflict",
     "resume_session",
     "review_conflicts",
+    "revoke_device",
     "session_scores",
+    "set_hmac_bundles",
     "set_language",
     "set_position",
     "site_key_id",

@@ -280,7 +280,8 @@ FROM visits v;
 VIEWS: tuple[str, ...] = ("reviewed_sessions", "chosen_sessions")
 # Migrations that only add views: a read-only open of a file that lacks them makes them as
 # temporary views of its connection instead of asking for an upgrade (nothing to convert).
-VIEW_MIGRATIONS: tuple[str, ...] = ("0004_views",)
+# (0008_device_keys too: a read-only open sees an empty temporary device_keys table.)
+VIEW_MIGRATIONS: tuple[str, ...] = ("0004_views", "0008_device_keys")
 
 
 @migrations(name="0004_views")
@@ -296,7 +297,7 @@ def m0004_views(db: Database) -> None:
 
 def create_temp_views(conn: sqlite3.Connection) -> None:
     """The views as temporary views of `conn` (a read-only open of a file without them)."""
-    for statement in _VIEWS_SQL.format(temp="TEMP ").split(";"):
+    for statement in (_VIEWS_SQL.format(temp="TEMP ") + _DEVICE_KEYS_TEMP).split(";"):
         if statement.strip():
             conn.execute(statement)
 
@@ -304,3 +305,31 @@ def create_temp_views(conn: sqlite3.Connection) -> None:
 def migration_names() -> tuple[str, ...]:
     """The names of every migration this version of the application knows."""
     return tuple(m.name for m in migrations._migrations)
+
+
+_DEVICE_KEYS = """
+CREATE TABLE device_keys (
+    role TEXT NOT NULL CHECK (role IN ('own', 'enrolled', 'hub')),
+    device_id TEXT NOT NULL,
+    label TEXT NOT NULL,
+    site_code TEXT NOT NULL,
+    sign_public TEXT NOT NULL,
+    box_public TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    added_at TEXT NOT NULL,
+    revoked_at TEXT,
+    PRIMARY KEY (role, device_id)
+);
+"""
+
+
+@migrations(name="0008_device_keys")
+def m0008_device_keys(db: Database) -> None:
+    """Public keys of devices (`respine_desktop.storage._device_keys`): this device's own
+    (``own``; its private keys are a wrapped setting), the devices a hub enrolled (``enrolled``)
+    and the hub a kiosk encrypts its bundles to (``hub``). Not part of bundles or table digests:
+    each database enrols its own peers."""
+    db.executescript(_DEVICE_KEYS)
+
+
+_DEVICE_KEYS_TEMP = _DEVICE_KEYS.replace("CREATE TABLE", "CREATE TEMP TABLE IF NOT EXISTS")

@@ -38,6 +38,8 @@ COMMANDS = {
     "demo": "demo --db {db} --subjects 1 --first 50",
     "init": "init --db {db} --admin-pin 1234",
     "import key": "import key --db {db} {key}",
+    "export device": "export device --db {db} --out {out}",
+    "list devices": "list devices --db {db}",
 }
 
 

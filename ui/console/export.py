@@ -92,6 +92,9 @@ def result_text(lang: str, result: object) -> str:
         return t(lang, "console.export.done_odm", path=str(result.path), n=result.subjects)
     if isinstance(result, exports.RedcapExport):
         return t(lang, "console.export.done_redcap", path=str(result.directory), n=result.records)
+    if isinstance(result, exports.BundleInfo) and not result.transition:
+        path, key = str(result.path), result.key_id
+        return t(lang, "console.export.done_bundle_sealed", path=path, fingerprint=key)
     if isinstance(result, exports.BundleInfo):
         return t(lang, "console.export.done_bundle", path=str(result.path), site_key=result.key_id)
     return str(result)
