@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from respine_desktop import scoring
+from respine_desktop.exports.missing_codes import MissingCode
 from respine_desktop.exports.visit_values import (
     CHANGE_NAMES,
     CONFLICT,
@@ -59,7 +60,9 @@ VISIT_STATUS_TEXT = {
     "answers_long.csv holds both versions",
 }
 FLAG_CODES = (("1", "yes"), ("0", "no"))
-UNDETERMINED = "; empty = undetermined (missing data, or a relative criterion on a baseline of 0)"
+UNDETERMINED = "; .D = undetermined (missing data, or a relative criterion on a baseline of 0)"
+VISIT_NUMBER = "place of the visit in the schedule, 1 for the first (sorts visits in time order)"
+MISSING_CODES = tuple((m.value, m.label) for m in MissingCode)
 
 
 def answers_long_columns() -> tuple[Column, ...]:
@@ -67,6 +70,7 @@ def answers_long_columns() -> tuple[Column, ...]:
     return (
         Column("subject_id", "pseudonymous study subject id", "string"),
         Column("visit", "visit code of the schedule", "string"),
+        Column("visit_number", VISIT_NUMBER, "integer"),
         Column("instrument", "instrument id (vas, odi, sf36)", "string"),
         Column("instrument_version", "version of the instrument shown", "string"),
         Column("instrument_checksum", "SHA-256 of the instrument file shown", "string"),
@@ -91,6 +95,14 @@ def answers_long_columns() -> tuple[Column, ...]:
             "string",
         ),
         Column(
+            "counts",
+            "1 if this row is a value the visit's results use: a current answer of the session "
+            "the visit stands for (in a conflict, the chosen or last submitted session); 0 for a "
+            "superseded row or the other session of a conflict",
+            "flag",
+            codes=FLAG_CODES,
+        ),
+        Column(
             "reason",
             "reason given for a staff correction (a leading ' is added when it starts with "
             "= + - @, a tab or a carriage return, so that spreadsheets show it as text)",
@@ -108,9 +120,18 @@ def item_column(item: Item, instrument_title: str) -> Column:
     stem = item.stem.get(LANGUAGE, "")
     description = f"{instrument_title} {item.label}: {(stem + ' ' + text).strip()}"
     if item.type == "vas":
-        return Column(item.id, description, "decimal", "mm", ())
+        return Column(item.id, description, "decimal", "mm", MISSING_CODES)
     codes = tuple((str(c.code), c.text.get(LANGUAGE) or "") for c in item.choices)
-    return Column(item.id, description, "code", "", codes)
+    return Column(item.id, description, "code", "", codes + MISSING_CODES)
+
+
+def item_instruments(study: Study) -> list[tuple[str, str]]:
+    """(item id, instrument id) of every item column of the wide file, in column order."""
+    return [
+        (item.id, instrument_id)
+        for instrument_id in study.instrument_order
+        for item in load_instrument(instrument_id).items
+    ]
 
 
 def item_columns(study: Study) -> tuple[Column, ...]:
@@ -134,6 +155,7 @@ def _score_column(name: str, instrument: str, method: str | None, key: str) -> C
         f"{label}: {what}, computed at export with {scoring.SCORING_VERSION}",
         "decimal",
         unit,
+        MISSING_CODES,
     )
 
 
@@ -151,9 +173,9 @@ def endpoint_columns(study: Study) -> tuple[Column, ...]:
     out = [
         Column(
             name,
-            f"{col} at this visit minus {col} at {base} (empty at {base} or when either is "
-            "missing)",
+            f"{col} at this visit minus {col} at {base} (.N at {base}, .D when either is missing)",
             "decimal",
+            codes=MISSING_CODES,
         )
         for name, (_, col) in zip(CHANGE_NAMES, ENDPOINT_MEASURES, strict=True)
     ]
@@ -162,7 +184,7 @@ def endpoint_columns(study: Study) -> tuple[Column, ...]:
             name,
             f"MCID attained versus {base}: {thresholds[measure]} ({mcid.source})" + UNDETERMINED,
             "flag",
-            codes=FLAG_CODES,
+            codes=FLAG_CODES + MISSING_CODES,
         )
         for name, (measure, _) in zip(MCID_NAMES, ENDPOINT_MEASURES, strict=True)
     ]
@@ -179,7 +201,7 @@ def endpoint_columns(study: Study) -> tuple[Column, ...]:
             f"{ep.vas_percent:g} % of baseline) or ({odi}); the primary endpoint is its value "
             f"at {ep.visit}" + UNDETERMINED,
             "flag",
-            codes=FLAG_CODES,
+            codes=FLAG_CODES + MISSING_CODES,
         )
     )
     return tuple(out)
@@ -193,7 +215,23 @@ def visits_wide_columns(study: Study) -> tuple[Column, ...]:
         Column("subject_id", "pseudonymous study subject id", "string"),
         Column("site", "site code", "string"),
         Column("visit", f"visit code ({visits})", "string"),
+        Column("visit_number", VISIT_NUMBER, "integer"),
+        Column("day0", "day 0 of the subject (the injection day)", "date (ISO 8601)"),
+        Column("year_of_birth", "year of birth (empty when not recorded)", "integer"),
         Column("visit_date", "day the questionnaires were submitted", "date (ISO 8601)"),
+        Column(
+            "study_day",
+            "days from day 0 (day 0 = 0) to visit_date, or to session_date when the session "
+            "is not submitted",
+            "integer",
+            "days",
+        ),
+        Column("session_id", "id of the session the visit's values come from", "string"),
+        Column(
+            "session_date",
+            "day that session started (also for a parked or in-progress visit)",
+            "date (ISO 8601)",
+        ),
         Column("status", "visit status on the export day", "code", codes=statuses),
         *item_columns(study),
         *(_score_column(*c) for c in SCORE_COLUMNS),

@@ -40,11 +40,12 @@ from respine_desktop.exports.codebook import (
     VISITS_WIDE,
     answers_long_columns,
     codebook_rows,
-    item_columns,
+    item_instruments,
     visits_wide_columns,
 )
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import output_dir, partial_text
+from respine_desktop.exports.missing_codes import visit_number, wide_head, wide_values
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.subject_parts import (
     PartJob,
@@ -54,7 +55,7 @@ from respine_desktop.exports.subject_parts import (
     part_files,
     write_parts,
 )
-from respine_desktop.exports.visit_values import ENDPOINT_NAMES, SCORE_NAMES, visit_values
+from respine_desktop.exports.visit_values import visit_values
 from respine_desktop.instruments import instrument_ids, load_instrument
 from respine_desktop.storage import Answer, SnapshotChanged, StudyDb, read_snapshot, state_stamp
 from respine_desktop.storage.export_reads import (
@@ -110,6 +111,7 @@ _CELL: dict[type, Callable[[Any], str]] = {
     int: str,
     float: _float,
     str: str,
+    date: date.isoformat,
 }
 
 
@@ -183,6 +185,7 @@ def _long_lines(
     replaced_by: Mapping[str, str],
     memo: dict[tuple[object, ...], str],
     quoted: _Quoted,
+    counted: frozenset[str] = frozenset(),
 ) -> str:
     """The answers_long records of one subject (`code` and `visits` quoted already).
 
@@ -197,8 +200,8 @@ def _long_lines(
     ids = "".join([a.id for a in answers])
     raw = ids + "".join([a.given_at for a in answers]) + "".join(replaced_by.values())
     if _NEEDS_QUOTES.search(raw) is not None:
-        return _long_lines_checked(code, visits, answers, replaced_by, memo)
-    head = {sid: f"{code},{visits.get(sid, '')}," for sid in {a.session_id for a in answers}}
+        return _long_lines_checked(code, visits, answers, replaced_by, memo, counted)
+    head = {sid: f"{code},{visits.get(sid, ',')}," for sid in {a.session_id for a in answers}}
     session = {sid: _quoted(sid) for sid in head}
     out = []
     for a in answers:
@@ -220,6 +223,7 @@ def _long_lines(
             tail = memo[pair] = f"{quoted[a.status]},{quoted[by]}"
         out.append(
             f"{head[sid]}{middle},{session[sid]},{at},{replaced_by.get(a_id, '')},"
+            f"{'1' if a_id in counted else '0'},"
             f"{_quoted(free_text(reason)) if reason else ''},{a_id},{tail}\r\n"
         )
     return "".join(out)
@@ -231,6 +235,7 @@ def _long_lines_checked(
     answers: Sequence[Answer],
     replaced_by: Mapping[str, str],
     memo: dict[tuple[object, ...], str],
+    counted: frozenset[str] = frozenset(),
 ) -> str:
     """`_long_lines` when a many-valued field may need quoting: each record checked."""
     out = []
@@ -244,15 +249,16 @@ def _long_lines_checked(
             a.session_id,
             a.given_at,
             replaced_by.get(a.id, ""),
+            "1" if a.id in counted else "0",
             free_text(a.reason or ""),
             a.id,
             a.status,
             a.given_by or "",
         )
         text = ",".join(rest)
-        if text.count(",") != 7 or _NEEDS_QUOTES.search(text) is not None:
+        if text.count(",") != 8 or _NEEDS_QUOTES.search(text) is not None:
             text = ",".join(map(_quoted, rest))
-        out.append(f"{code},{visits.get(a.session_id, '')},{middle},{text}\r\n")
+        out.append(f"{code},{visits.get(a.session_id, ',')},{middle},{text}\r\n")
     return "".join(out)
 
 
@@ -331,7 +337,7 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
     """Write one run of subjects into `job.files` (answers_long, visits_wide); the counts of
     subjects, answer rows and visit rows written. Run 0 writes the header lines."""
     study = job.study
-    items = [c.name for c in item_columns(study)]
+    items = item_instruments(study)
     subjects = answer_rows = visit_rows = 0
     memo: dict[tuple[object, ...], str] = {}
     quoted = _Quoted()
@@ -350,6 +356,10 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
         )
         for record in records:
             code = record.subject.code
+            visits = list(visit_values(study, record))
+            counted = frozenset(
+                a.id for v in visits if v.session is not None for a in v.answers.values()
+            )
             visit_of = {s.id: s.visit_code for s in record.sessions}
             replaced_by: dict[str, str] = {}
             for a in record.answers:
@@ -357,24 +367,18 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
                     # a fork (two rows superseding one) lists both, space separated
                     prior = replaced_by.get(a.supersedes)
                     replaced_by[a.supersedes] = f"{prior} {a.id}" if prior else a.id
-            visits = {k: _quoted(v) for k, v in visit_of.items()}
+            quoted_visits = {
+                k: f"{_quoted(v)},{cell(visit_number(study, v))}" for k, v in visit_of.items()
+            }
             f_long.write(
-                _long_lines(_quoted(code), visits, record.answers, replaced_by, memo, quoted)
+                _long_lines(
+                    _quoted(code), quoted_visits, record.answers, replaced_by, memo, quoted, counted
+                )
             )
             answer_rows += len(record.answers)
-            for v in visit_values(study, record):
-                row = [
-                    code,
-                    record.subject.site_code,
-                    v.code,
-                    v.visit_date.isoformat() if v.visit_date else "",
-                    v.status,
-                ]
-                given = v.answers
-                row += [texts[given[i].value] if i in given else "" for i in items]
-                scores, ends = v.scores, v.endpoints
-                row += [texts[scores.get(name)] for name in SCORE_NAMES]
-                row += [texts[ends.get(name)] for name in ENDPOINT_NAMES]
+            for v in visits:
+                row = [texts[c] for c in wide_head(study, record, v)]
+                row += [texts[c] for c in wide_values(study, items, v)]
                 f_wide.write(csv_line(row))
                 visit_rows += 1
             subjects += 1
