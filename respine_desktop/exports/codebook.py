@@ -28,6 +28,7 @@ from respine_desktop.study import Study
 ANSWERS_LONG = "answers_long.csv"
 VISITS_WIDE = "visits_wide.csv"
 CODEBOOK = "codebook.csv"
+AUDIT_TRAIL = "audit_trail.csv"
 CODEBOOK_HEADER = ("file", "column", "description", "type", "unit", "code", "code_label")
 LANGUAGE = "en"
 
@@ -239,11 +240,38 @@ def visits_wide_columns(study: Study) -> tuple[Column, ...]:
     )
 
 
+def audit_trail_columns() -> tuple[Column, ...]:
+    """The columns of ``audit_trail.csv`` (for the header and the codebook)."""
+    return (
+        Column(
+            "sequence", "number of the entry in its device's audit chain (1, 2, ...)", "integer"
+        ),
+        Column("device", "id of the device that wrote the entry", "string"),
+        Column("time", "when the entry was written", "datetime (ISO 8601 UTC)"),
+        Column("actor", "staff id; empty for the patient at the kiosk or the system", "string"),
+        Column(
+            "action",
+            "what happened (e.g. answer.corrected, visit.missed, conflict.resolved)",
+            "string",
+        ),
+        Column(
+            "table",
+            "kind of record the entry is about (subject, visit, session, answer ...)",
+            "string",
+        ),
+        Column("row", "id of that record", "string"),
+        Column("subject_id", "code of the subject concerned; empty if none", "string"),
+        Column("reason", "reason given (correction, missed visit, conflict choice)", "string"),
+        Column("details", "the entry's payload (JSON)", "string"),
+    )
+
+
 def codebook_rows(study: Study) -> Iterator[tuple[str, ...]]:
     """The rows of ``codebook.csv`` (without the header)."""
     for file, columns in (
         (ANSWERS_LONG, answers_long_columns()),
         (VISITS_WIDE, visits_wide_columns(study)),
+        (AUDIT_TRAIL, audit_trail_columns()),
     ):
         for c in columns:
             yield (file, c.name, c.description, c.type, c.unit, "", "")

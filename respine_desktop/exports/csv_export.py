@@ -5,11 +5,13 @@
 * ``visits_wide.csv``: one row per subject × scheduled visit with the current item values, the
   scores (SF-36 standard with PCS/MCS and RAND-36 under distinct names), change from baseline,
   MCID flags and responder status (see `visit_values` for the rules);
-* ``codebook.csv``: every column of both files, every code and its label (see `codebook`).
+* ``codebook.csv``: every column of the files, every code and its label (see `codebook`);
+* ``audit_trail.csv``: every audit entry (see `audit_trail`).
 
 UTF-8 without BOM, comma separated, RFC 4180 quoting and CRLF line ends. Numbers: codes as
 integers, decimals in full double precision (shortest text that reads back to the same double),
-flags 1/0, empty = missing. Rows are written subject by subject as they are read. Free text a
+flags 1/0; a missing value in visits_wide says why (`missing_codes`: .S skipped, .N not due,
+.M missed, .U uncomputable, .D undetermined, .I incomplete), empty = not applicable. Rows are written subject by subject as they are read. Free text a
 person typed (the reason of a correction) that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
 carriage return gets a leading ``'`` (`free_text`), so that a spreadsheet opening the file shows
 it as text instead of running it as a formula; numbers are never changed, and the raw text stays
@@ -33,8 +35,10 @@ from pathlib import Path
 from typing import Any
 
 from respine_desktop import files, schedule, storage
+from respine_desktop.exports.audit_trail import write_audit_trail
 from respine_desktop.exports.codebook import (
     ANSWERS_LONG,
+    AUDIT_TRAIL,
     CODEBOOK,
     CODEBOOK_HEADER,
     VISITS_WIDE,
@@ -60,6 +64,7 @@ from respine_desktop.instruments import instrument_ids, load_instrument
 from respine_desktop.storage import Answer, SnapshotChanged, StudyDb, read_snapshot, state_stamp
 from respine_desktop.storage.export_reads import (
     count_subject_records,
+    iter_audit_rows,
     iter_subject_records,
     subject_ranges,
 )
@@ -280,40 +285,46 @@ def export_csv(
     finish_interrupted_set(directory)  # an earlier export killed while replacing its files
     finals = (directory / ANSWERS_LONG, directory / VISITS_WIDE)
     codebook = directory / CODEBOOK
-    for path in (*finals, codebook):
+    audit = directory / AUDIT_TRAIL
+    for path in (*finals, codebook, audit):
         if files.check_target(path).is_dir():
             raise ExportError(f"{path}: is a directory")
     with read_snapshot(db):
         total = count_subject_records(db)
         runs = subject_ranges(db, workers or default_workers(total))
-        stamp = state_stamp(db) if len(runs) > 1 else None
+        stamp = state_stamp(db)
     ticker = Ticker(progress, total, "CSV export")
     on = schedule.today()
     try:
-        counts = _write_files(db, runs, stamp, on, finals, codebook, ticker)
+        counts = _write_files(db, runs, stamp, on, finals, (codebook, audit), ticker)
     except SnapshotChanged:
         # A write came in while the workers started: their snapshots may differ. One process
         # reads one snapshot.
-        runs = subject_ranges(db, 1)
-        counts = _write_files(db, runs, None, on, finals, codebook, ticker)
+        with read_snapshot(db):
+            runs = subject_ranges(db, 1)
+            stamp = state_stamp(db)
+        counts = _write_files(db, runs, stamp, on, finals, (codebook, audit), ticker)
     subjects, answer_rows, visit_rows = counts
     ticker.done(f"CSV export: {subjects} subjects, {answer_rows} answers written to {directory}")
-    paths = (*finals, codebook)
+    paths = (*finals, codebook, audit)
     return CsvExport(directory, paths, subjects, answer_rows, visit_rows, len(runs))
 
 
 def _write_files(
     db: StudyDb,
     runs: list[tuple[str, str | None]],
-    stamp: tuple[int, ...] | None,
+    stamp: tuple[int, ...],
     on: date,
     finals: tuple[Path, Path],
-    codebook: Path,
+    also: tuple[Path, Path],
     ticker: Ticker,
 ) -> tuple[int, ...]:
-    """The codebook, then the two large files by `runs` (see `export_csv`)."""
+    """The codebook and the audit trail (in a snapshot of the state `stamp` names), then the two
+    large files by `runs` (see `export_csv`)."""
+    codebook, audit = also
+    part_stamp = stamp if len(runs) > 1 else None
     jobs = [
-        PartJob(k, db.path, db.study, on, after, through, files, stamp)
+        PartJob(k, db.path, db.study, on, after, through, files, part_stamp)
         for k, ((after, through), files) in enumerate(
             zip(runs, part_files(finals, len(runs)), strict=True)
         )
@@ -322,13 +333,15 @@ def _write_files(
         book = csv.writer(f_book)
         book.writerow(CODEBOOK_HEADER)
         book.writerows(codebook_rows(db.study))
+    with read_snapshot(db, expect=stamp), partial_text(audit) as f_audit:
+        write_audit_trail(f_audit, iter_audit_rows(db))
     return write_parts(
         _write_part,
         jobs,
         finals,
         ticker.tick,
         "CSV export",
-        also=(codebook,),
+        also=also,
         before_commit=lambda: ticker.checkpoint("replacing the files"),
     )
 

@@ -25,6 +25,8 @@ Public API
 - `SiteRow`: a site and when this database first knew it
 - `referenced_staff_ids(db) -> {id}`: every staff id a row or audit entry names
 - `referenced_device_ids(db) -> {id}`: every device id a row names
+- `iter_audit_rows(db) -> [AuditRow]`: every audit entry, in time order, streamed
+- `AuditRow`: one audit entry with the code of its subject
 """
 
 from __future__ import annotations
@@ -46,11 +48,13 @@ from respine_desktop.storage._records import Answer, Score, Session, SessionStat
 from respine_desktop.storage._subjects import row_to_subject
 
 __all__ = [
+    "AuditRow",
     "DeviceRow",
     "SiteRow",
     "SubjectRecord",
     "VisitRow",
     "count_subject_records",
+    "iter_audit_rows",
     "iter_subject_records",
     "list_devices",
     "list_site_rows",
@@ -376,3 +380,52 @@ def referenced_device_ids(db: StudyDb) -> set[str]:
     for sql in queries:
         out.update(str(r["id"]) for r in db.conn.execute(sql) if r["id"] is not None)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """One audit entry as the audit-trail export lists it (`payload` the raw JSON text)."""
+
+    device_id: str
+    seq: int
+    at: str
+    actor: str | None
+    action: str
+    entity: str
+    entity_id: str | None
+    subject_code: str | None
+    payload: str
+
+
+def iter_audit_rows(db: StudyDb) -> Iterator[AuditRow]:
+    """Every audit entry, by time then device and sequence, read as it is consumed.
+
+    `subject_code` is the code of the entry's subject, also for an entry a bundle import kept
+    with the subject id of another kiosk (matched by code at the merge): None for entries about
+    no subject.
+    """
+    aliases: dict[str, str] = {}
+    for row in db.conn.execute(
+        "SELECT payload FROM audit_log WHERE action='bundle.imported' "
+        "AND payload LIKE '%\"subject_map\"%'"
+    ):
+        for kiosk, hub in (json.loads(row["payload"]).get("subject_map") or {}).items():
+            aliases[kiosk] = hub
+    codes = {str(r["id"]): str(r["code"]) for r in db.conn.execute("SELECT id, code FROM subjects")}
+    cursor = db.conn.execute(
+        "SELECT device_id, seq, at, actor, action, entity, entity_id, subject_id, payload "
+        "FROM audit_log ORDER BY at, device_id, seq"
+    )
+    for r in cursor:
+        subject = r["subject_id"]
+        yield AuditRow(
+            device_id=r["device_id"],
+            seq=r["seq"],
+            at=r["at"],
+            actor=r["actor"],
+            action=r["action"],
+            entity=r["entity"],
+            entity_id=r["entity_id"],
+            subject_code=codes.get(aliases.get(subject, subject)) if subject else None,
+            payload=r["payload"],
+        )
