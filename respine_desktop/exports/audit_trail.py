@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable
-from typing import TextIO
+from typing import IO
 
 from respine_desktop.exports.codebook import AUDIT_TRAIL, audit_trail_columns
 from respine_desktop.storage.export_reads import AuditRow
@@ -22,7 +22,7 @@ from respine_desktop.storage.export_reads import AuditRow
 __all__ = ["AUDIT_TRAIL", "write_audit_trail"]
 
 
-def write_audit_trail(f: TextIO, rows: Iterable[AuditRow]) -> int:
+def write_audit_trail(f: IO[str], rows: Iterable[AuditRow]) -> int:
     """Write the header and every row; how many rows."""
     from respine_desktop.exports.csv_export import free_text
 

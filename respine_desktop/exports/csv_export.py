@@ -11,7 +11,8 @@
 UTF-8 without BOM, comma separated, RFC 4180 quoting and CRLF line ends. Numbers: codes as
 integers, decimals in full double precision (shortest text that reads back to the same double),
 flags 1/0; a missing value in visits_wide says why (`missing_codes`: .S skipped, .N not due,
-.M missed, .U uncomputable, .D undetermined, .I incomplete), empty = not applicable. Rows are written subject by subject as they are read. Free text a
+.M missed, .U uncomputable, .D undetermined, .I incomplete), empty = not applicable. Rows are
+written subject by subject as they are read. Free text a
 person typed (the reason of a correction) that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
 carriage return gets a leading ``'`` (`free_text`), so that a spreadsheet opening the file shows
 it as text instead of running it as a formula; numbers are never changed, and the raw text stays
