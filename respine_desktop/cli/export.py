@@ -16,7 +16,8 @@ HELP = (
     "Export the study database: 'csv' (answers_long, visits_wide, codebook), 'odm' (CDISC ODM "
     "1.3.2; --history for every answer version with its audit record), 'redcap' (data "
     "dictionary, events and records for REDCap's Data Import Tool), 'bundle' (everything a hub "
-    "needs, signed with the site key; --since for what changed since a day) or 'key' (the site "
+    "needs, signed with the site key; --since for what changed since a day), 'stats' (labelled "
+    "SPSS, Stata and SAS files with read-in scripts) or 'key' (the site "
     "key file, to install on the site's other kiosks and its hub with 'import key'). Progress "
     "goes to stderr; files are replaced only once complete."
 )
@@ -111,6 +112,14 @@ def register(parser: argparse.ArgumentParser) -> None:
     _db(p)
     p.add_argument("--out", required=True, type=Path, metavar="FILE", help="new key file")
     p.set_defaults(handler=run_key)
+    p = sub.add_parser(
+        "stats",
+        help="labelled SPSS (.sav), Stata (.dta) and SAS XPORT (.xpt) files of visits_wide and "
+        "answers_long, with SAS and R read-in scripts, in DIR",
+    )
+    _db(p)
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
+    p.set_defaults(handler=run_stats)
 
 
 def run_csv(args: argparse.Namespace) -> int:
@@ -176,5 +185,18 @@ def run_key(args: argparse.Namespace) -> int:
     print(
         f"wrote site key {key.key_id} (study {key.study_id}, site {key.site_code}) to {args.out}: "
         "a secret, copy it only to this site's devices ('import key'), then delete it"
+    )
+    return 0
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    from respine_desktop import storage
+    from respine_desktop.exports.stats import export_stats
+
+    with user_errors(args.out), storage.open_database(args.db, readonly=True) as db:
+        r = export_stats(db, args.out, progress=ProgressLine("export stats"))
+    print(
+        f"wrote {', '.join(p.name for p in r.files)} in {r.directory}: {r.subjects} subjects, "
+        f"{r.visit_rows} visit rows, {r.answer_rows} answer rows"
     )
     return 0
