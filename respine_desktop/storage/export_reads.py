@@ -19,6 +19,7 @@ Public API
 - `subject_ranges(db, parts) -> [(after, through)]`: the subjects split for parallel work
 - `SubjectRecord`: everything stored about one subject
 - `VisitRow`: a stored ``visits`` row
+- `VisitChoice`: a reviewer's choice of the session that counts for a visit
 - `list_devices(db) -> [DeviceRow]`: every device, in registration order
 - `DeviceRow`: a device (kiosk) known to the database
 - `list_site_rows(db) -> [SiteRow]`: every site, by code
@@ -52,6 +53,7 @@ __all__ = [
     "DeviceRow",
     "SiteRow",
     "SubjectRecord",
+    "VisitChoice",
     "VisitRow",
     "count_subject_records",
     "iter_audit_rows",
@@ -97,6 +99,19 @@ class SubjectRecord:
     sessions: tuple[Session, ...]
     answers: tuple[Answer, ...]
     scores: tuple[Score, ...]
+    choices: tuple[VisitChoice, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VisitChoice:
+    """A reviewer's choice of the session that counts for a visit (oldest first; the last one of
+    a visit is its current choice). Read with ``history`` only."""
+
+    visit_code: str
+    session_id: str
+    chosen_at: str
+    chosen_by: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +153,11 @@ _SCORES = (
     "c.scoring_version, c.computed_at, c.computed_by, c.device_id, c.superseded_at, "
     "c.superseded_by FROM scores c JOIN sessions s ON s.id = c.session_id "
     "WHERE s.subject_id IN ({ids}) ORDER BY c.computed_at, c.rowid"
+)
+_CHOICES = (
+    "SELECT v.subject_id, v.visit_code, c.session_id, c.chosen_at, c.chosen_by, c.reason "
+    "FROM session_choices c JOIN visits v ON v.id = c.visit_id "
+    "WHERE v.subject_id IN ({ids}) ORDER BY c.chosen_at, c.rowid"
 )
 _MISSED = (
     "SELECT subject_id, entity_id, actor, at FROM audit_log "
@@ -280,8 +300,17 @@ def _chunk(
     for a in map(ANSWER, plain_rows(db.conn, query, ids)):
         answers.setdefault(subject_of[a.session_id], []).append(a)
     scores: dict[str, list[Score]] = {}
+    choices: dict[str, list[VisitChoice]] = {}
     if history:
         scores = _grouped(db, _SCORES, ids, _score)
+        choices = _grouped(
+            db,
+            _CHOICES,
+            ids,
+            lambda r: VisitChoice(
+                r["visit_code"], r["session_id"], r["chosen_at"], r["chosen_by"], r["reason"]
+            ),
+        )
     for row in rows:
         subject = row_to_subject(row)
         mine = visits.get(subject.id, [])
@@ -298,6 +327,7 @@ def _chunk(
             tuple(sessions.get(subject.id, ())),
             tuple(answers.get(subject.id, ())),
             tuple(scores.get(subject.id, ())),
+            tuple(choices.get(subject.id, ())),
         )
 
 
