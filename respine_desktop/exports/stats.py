@@ -23,11 +23,11 @@ import csv
 import dataclasses
 import math
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from respine_desktop import files, schedule
 from respine_desktop.exports.codebook import (
@@ -63,6 +63,10 @@ from respine_desktop.storage import StudyDb, read_snapshot
 from respine_desktop.storage.export_reads import count_subject_records, iter_subject_records
 
 TABLES = ("visits_wide", "answers_long")
+# answers_long columns the statistics files leave to the CSV: the option text (the codebook and
+# visits_wide's value labels have it) and the instrument file's checksum (its version is kept).
+# Fixed-width text in these formats would make them the bulk of every file.
+LONG_ONLY_IN_CSV = ("label", "instrument_checksum")
 NAMES_FILE = "stats_names.csv"
 SAS_SCRIPT = "read_stats.sas"
 R_SCRIPT = "read_stats.R"
@@ -123,6 +127,7 @@ def table_variables(study: Any) -> dict[str, list[Variable]]:
         # a skipped answer's code is the skipped code here (the CSV leaves it empty)
         dataclasses.replace(c, codes=MISSING_CODES[:1]) if c.name == "code" else c
         for c in answers_long_columns()
+        if c.name not in LONG_ONLY_IN_CSV
     ]
     out = {
         "visits_wide": [Variable(c, _kind(c)) for c in wide_columns(study)],
@@ -177,7 +182,7 @@ def _read_tables(db: StudyDb, on: date, ticker: Ticker) -> tuple[Columns, Column
     items = item_instruments(study)
     n_wide = len(wide_columns(study))
     wide: Columns = [[] for _ in range(n_wide)]
-    long: Columns = [[] for _ in range(len(answers_long_columns()))]
+    long: Columns = [[] for c in answers_long_columns() if c.name not in LONG_ONLY_IN_CSV]
     subjects = 0
     for record in iter_subject_records(db, on=on, history=False):
         visits = list(visit_values(study, record))
@@ -202,10 +207,8 @@ def _read_tables(db: StudyDb, on: date, ticker: Ticker) -> tuple[Columns, Column
                 visit_number(study, visit),
                 a.instrument_id,
                 a.instrument_version,
-                a.instrument_checksum,
                 a.item_id,
                 MissingCode.SKIPPED if a.status == "skipped" else a.value,
-                _label(a.item_id, a.value, a.language),
                 a.language,
                 a.device_id,
                 a.session_id,
@@ -224,34 +227,36 @@ def _read_tables(db: StudyDb, on: date, ticker: Ticker) -> tuple[Columns, Column
     return wide, long, subjects
 
 
-def _label(item_id: str, code: float | None, language: str) -> str:
-    from respine_desktop.exports.csv_export import _label as label
+def _numbers(values: list[Any], fmt: str) -> Any:
+    """A numeric column: missing codes as the format's (Stata letters make it an object
+    column), None as NaN, flags 1.0 / 0.0."""
+    import pandas as pd
 
-    return label(item_id, code, language)
-
-
-Convert = Callable[[object], object]
-
-
-def _number(missing: Callable[[MissingCode], object]) -> Convert:
-    def convert(value: object) -> object:
-        if isinstance(value, MissingCode):
-            return missing(value)
-        if value is None:
-            return math.nan
-        return float(value)  # type: ignore[arg-type]
-
-    return convert
+    if fmt == "dta":
+        codes: dict[object, object] = {m: m.letter for m in MissingCode}
+    else:
+        codes = {m: float(m.numeric) for m in MissingCode}
+    codes[None] = math.nan
+    converted = [codes.get(v, v) for v in values]
+    if fmt == "dta" and any(isinstance(v, MissingCode) for v in values):
+        mixed = [v if isinstance(v, str) else float(cast(float, v)) for v in converted]
+        return pd.Series(mixed, dtype=object)
+    return pd.Series(converted, dtype="float64")
 
 
-def _text(limit: int | None) -> Convert:
-    def convert(value: object) -> object:
-        text = "" if value is None else str(value)
-        if limit is not None and len(text.encode("utf-8")) > limit:
-            text = text.encode("utf-8")[:limit].decode("utf-8", "ignore")
-        return text
+def _strings(values: list[Any], limit: int | None) -> Any:
+    """A text column ('' for None); cut to `limit` UTF-8 bytes when given."""
+    import pandas as pd
 
-    return convert
+    out = [v if v.__class__ is str else "" if v is None else str(v) for v in values]
+    if limit is not None:
+        out = [
+            v
+            if len(v) * 4 <= limit or len(v.encode("utf-8")) <= limit
+            else v.encode("utf-8")[:limit].decode("utf-8", "ignore")
+            for v in out
+        ]
+    return pd.Series(out, dtype=object)
 
 
 def _frame(variables: Sequence[Variable], columns: Columns, fmt: str) -> Any:
@@ -262,18 +267,11 @@ def _frame(variables: Sequence[Variable], columns: Columns, fmt: str) -> Any:
     for variable, values in zip(variables, columns, strict=True):
         name = variable.column.name if fmt != "xpt" else xpt_name(variable.column.name)
         if variable.kind == "number":
-            to: Convert = _number(
-                (lambda m: m.letter) if fmt == "dta" else (lambda m: float(m.numeric))
-            )
-            converted = [to(v) for v in values]
-            mixed = fmt == "dta" and any(isinstance(v, str) for v in converted)
-            data[name] = pd.Series(converted, dtype=object if mixed else "float64")
+            data[name] = _numbers(values, fmt)
         elif variable.kind == "date":
             data[name] = pd.Series(values, dtype=object)
         else:
-            data[name] = pd.Series(
-                [_text(XPT_TEXT if fmt == "xpt" else None)(v) for v in values], dtype=object
-            )
+            data[name] = _strings(values, XPT_TEXT if fmt == "xpt" else None)
     return pd.DataFrame(data)
 
 
@@ -295,6 +293,7 @@ def _write_table(directory: Path, table: str, variables: Sequence[Variable], row
     pyreadstat.write_sav(
         frame,
         target,
+        row_compress=True,
         file_label=f"RESPINE {table}",
         column_labels=[short_label(v.column.description, SAV_LABEL) for v in variables],
         variable_value_labels=sav_labels,

@@ -147,7 +147,8 @@ def test_the_name_mapping_and_the_r_script(out: Path) -> None:
     mapping = {(r["table"], r["column"]): r["xpt"] for r in names}
     assert mapping["visits_wide", "SF36_PCS_MCID"] == "PCSMCID"
     assert mapping["visits_wide", "sf36_12"] == "SF3612"
-    assert mapping["answers_long", "instrument_checksum"] == "INSTRSUM"
+    assert mapping["answers_long", "instrument_version"] == "INSTRVER"
+    assert ("answers_long", "label") not in mapping  # left to the CSV (value labels have it)
     script = (out / "read_stats.R").read_text(encoding="utf-8")
     assert 'read_sav("visits_wide.sav", user_na = TRUE)' in script
     assert 'read_sav("answers_long.sav", user_na = TRUE)' in script
