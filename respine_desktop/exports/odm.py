@@ -444,7 +444,11 @@ def _write_admin(x: _Xml, study: Study, mdv: str, admin: _Admin) -> None:
                     {
                         "StudyOID": study.oid,
                         "MetaDataVersionOID": mdv,
-                        "EffectiveDate": site.created_at[:10],
+                        # the day this metadata has been in use at the site: its first data
+                        # (a hub learns of a site at an import, long after its first data)
+                        "EffectiveDate": min(
+                            site.created_at, site.first_data_at or site.created_at
+                        )[:10],
                     },
                 )
 

@@ -130,6 +130,7 @@ class SiteRow:
 
     code: str
     created_at: str
+    first_data_at: str | None = None
 
 
 _SUBJECTS = (
@@ -373,9 +374,16 @@ def list_devices(db: StudyDb) -> list[DeviceRow]:
 
 
 def list_site_rows(db: StudyDb) -> list[SiteRow]:
-    """Every site known to the database, by code."""
+    """Every site known to the database, by code; `first_data_at` the first registration of one
+    of its subjects (None without subjects)."""
+    first = {
+        str(r["site_code"]): str(r["at"])
+        for r in db.conn.execute(
+            "SELECT site_code, min(created_at) AS at FROM subjects GROUP BY site_code"
+        )
+    }
     return [
-        SiteRow(code=r["code"], created_at=r["created_at"])
+        SiteRow(code=r["code"], created_at=r["created_at"], first_data_at=first.get(r["code"]))
         for r in db.conn.execute("SELECT code, created_at FROM sites ORDER BY code")
     ]
 

@@ -16,6 +16,7 @@ from tests.support.exports import (
     TODAY,
     conflicted_hub,
     controlled_clock,
+    demo_db,
     do_visit,
     hub_and_kiosks,
     odm_errors,
@@ -162,3 +163,16 @@ def test_an_uncomputable_score_is_flagged_not_null(tmp_path: Path) -> None:
         assert "PF" in standard and "PCS" in standard and "MCS" in standard, flagged
         items = {i.get("ItemOID", "") for i in scores.iter(f"{NS}ItemData")}
         assert not any(i.endswith(("SF36_PF", "SF36_PCS")) for i in items), items
+
+
+def test_the_locations_effective_date_is_the_first_data_not_the_export_day(
+    tmp_path: Path,
+) -> None:
+    demo_db(tmp_path / "d.db", subjects=3)  # made on the test day, subjects back-dated
+    with controlled_clock(), storage.open_database(tmp_path / "d.db", readonly=True) as db:
+        exports.export_odm(db, tmp_path / "d.xml")
+        first = db.conn.execute("SELECT min(created_at) AS at FROM subjects").fetchone()["at"]
+    root = ET.parse(tmp_path / "d.xml").getroot()
+    refs = root.findall(f".//{NS}Location/{NS}MetaDataVersionRef")
+    assert refs and {r.get("EffectiveDate") for r in refs} == {first[:10]}
+    assert first[:10] < TODAY.isoformat()
