@@ -14,7 +14,9 @@ derived ``F.SCORES`` form), ``AdminData`` (users and locations) and ``ClinicalDa
   it, or the kiosk account for patient self-entry), ``LocationRef`` (the site of the device),
   ``DateTimeStamp`` (when it was given), ``ReasonForChange`` (the correction's reason, when there
   is one) and ``SourceID`` (answer, session and device ids). Subject registration, missed
-  visits and every stored score row (with its scoring version) appear the same way.
+  visits and every stored score row (with its scoring version) appear the same way; events,
+  forms and groups carry their own AuditRecord (a visit: its first session's start or its missed
+  mark; a form and its group: their first answer; the scores form: its first computation).
 
 Users: ODM says study subjects are not users, so patient self-entry is attributed to one kiosk
 account per device (``USR.KIOSK.<device id>``, "patient self-entry"); staff are
@@ -645,6 +647,8 @@ class _Writer:
                     )
                 )
                 x.write(_annotation_text("MISSED", gone.missed_reason))
+            else:
+                x.write(self._event_audit(record, visit, site))
             chosen, others = conflicts.get(visit, ("", ()))
             if others:
                 session = next((s for s in record.sessions if s.id == chosen), None)
@@ -666,6 +670,20 @@ class _Writer:
             x.write("</StudyEventData>")
         x.write("</SubjectData>\n")
 
+    def _event_audit(self, record: SubjectRecord, visit: str, site: str) -> str:
+        """The StudyEventData's own AuditRecord: its first session started (by whom, where)."""
+        sessions = [s for s in record.sessions if s.visit_code == visit]
+        if not sessions:
+            return ""
+        first = min(sessions, key=lambda s: s.started_at)
+        return audit_record(
+            user_oid(first.started_by, first.device_id),
+            self.location(first.device_id, site),
+            first.started_at,
+            None,
+            f"session {first.id} started",
+        )
+
     def _form_rank(self, instrument_id: str) -> int:
         order = self.study.instrument_order
         return order.index(instrument_id) if instrument_id in order else len(order)
@@ -674,10 +692,20 @@ class _Writer:
         self, instrument_id: str, rows: list[Answer], site: str, choice: _Reapply | None
     ) -> None:
         seen: set[str] = set()
+        # the form and its group carry their own AuditRecord: their first answer's
+        first = rows[0]
+        audit = audit_record(
+            user_oid(first.given_by, first.device_id),
+            self.location(first.device_id, site),
+            first.given_at,
+            None,
+            f"{instrument_id} first recorded; session {first.session_id}",
+        )
         parts = [
             f'<FormData FormOID="{esc(oid("F", instrument_id))}" TransactionType="Upsert">'
+            f"{audit}"
             f'<ItemGroupData ItemGroupOID="{esc(oid("IG", instrument_id))}" '
-            'TransactionType="Upsert">'
+            f'TransactionType="Upsert">{audit}'
         ]
         for a in rows:
             kind = "Update" if a.item_id in seen else "Insert"
@@ -696,7 +724,17 @@ class _Writer:
         """Every stored score row as one ItemGroupData with its own AuditRecord (then, in a
         conflict, the chosen session's current rows again under the choice's AuditRecord)."""
         seen: set[str] = set()
-        parts = [f'<FormData FormOID="{SCORES_FORM}" TransactionType="Upsert">']
+        first = rows[0]
+        parts = [
+            f'<FormData FormOID="{SCORES_FORM}" TransactionType="Upsert">'
+            + audit_record(
+                SYSTEM_USER,
+                self.location(first.device_id, site),
+                first.computed_at,
+                None,
+                f"scores first computed; session {first.session_id}",
+            )
+        ]
         for row, record in [(r, None) for r in rows] + [
             (r, choice) for r in (choice.scores if choice is not None else [])
         ]:

@@ -176,3 +176,23 @@ def test_the_locations_effective_date_is_the_first_data_not_the_export_day(
     refs = root.findall(f".//{NS}Location/{NS}MetaDataVersionRef")
     assert refs and {r.get("EffectiveDate") for r in refs} == {first[:10]}
     assert first[:10] < TODAY.isoformat()
+
+
+def test_events_forms_and_groups_carry_their_own_audit_records(
+    files: tuple[Path, str, str],
+) -> None:
+    root, _, _ = files
+    tree = ET.parse(root / "h.xml").getroot()
+    subject = tree.find(f".//{NS}SubjectData[@SubjectKey='RSP-01-030']")
+    assert subject is not None
+    registered = stamp(subject)
+    for event in subject.findall(f"{NS}StudyEventData"):
+        assert stamp(event) > registered  # not inherited from the registration
+        for form in event.findall(f"{NS}FormData"):
+            assert stamp(form) >= stamp(event)
+            for group in form.findall(f"{NS}ItemGroupData"):
+                assert stamp(group) >= stamp(form)
+    m1 = next(
+        e for e in subject.findall(f"{NS}StudyEventData") if e.get("StudyEventOID") == "SE.M1"
+    )
+    assert (m1.findtext(f"{NS}AuditRecord/{NS}SourceID") or "").endswith("started")
