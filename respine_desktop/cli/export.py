@@ -13,15 +13,15 @@ from respine_desktop.cli import UsageError
 
 NAME = "export"
 HELP = (
-    "Export the study database: 'csv' (answers_long, visits_wide, codebook), 'odm' (CDISC ODM "
-    "1.3.2; --history for every answer version with its audit record), 'redcap' (data "
-    "dictionary, events and records for REDCap's Data Import Tool), 'bundle' (everything a hub "
-    "needs, signed with the site key; --since for what changed since a day) or 'key' (the site "
-    "key file, to install on the site's other kiosks and its hub with 'import key'), 'device' "
-    "(this device's public keys, for the hub's 'import device') or 'hub-key' (the hub's public "
-    "keys, for the kiosks' 'import hub-key'; a kiosk that has it writes bundles of format 3, "
-    "encrypted to the hub and signed by the kiosk). Progress "
-    "goes to stderr; files are replaced only once complete."
+    "Export the study database: 'csv' (answers_long, visits_wide, codebook, audit_trail), 'odm' "
+    "(CDISC ODM 1.3.2; --history for every answer version with its audit record), 'redcap' (data "
+    "dictionary, events and records for REDCap's Data Import Tool), 'stats' (labelled SPSS, "
+    "Stata and SAS files with read-in scripts), 'bundle' (everything a hub needs, signed with "
+    "the site key; --since for what changed since a day) or 'key' (the site key file, to install "
+    "on the site's other kiosks and its hub with 'import key'), 'device' (this device's public "
+    "keys, for the hub's 'import device') or 'hub-key' (the hub's public keys, for the kiosks' "
+    "'import hub-key'; a kiosk that has it writes bundles of format 3, encrypted to the hub and "
+    "signed by the kiosk). Progress goes to stderr; files are replaced only once complete."
 )
 
 
@@ -122,6 +122,14 @@ def register(parser: argparse.ArgumentParser) -> None:
         _db(p)
         p.add_argument("--out", required=True, type=Path, metavar="FILE", help="device file")
         p.set_defaults(handler=run_device, role=role)
+    p = sub.add_parser(
+        "stats",
+        help="labelled SPSS (.sav), Stata (.dta) and SAS XPORT (.xpt) files of visits_wide and "
+        "answers_long, with SAS and R read-in scripts, in DIR",
+    )
+    _db(p)
+    p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
+    p.set_defaults(handler=run_stats)
 
 
 def run_csv(args: argparse.Namespace) -> int:
@@ -211,5 +219,18 @@ def run_device(args: argparse.Namespace) -> int:
         f"wrote the public keys of {args.role} {key.device_id} ({key.label}, site "
         f"{key.site_code}) to {args.out}: fingerprint {key.fingerprint} (compare it with what "
         f"'import {'device' if args.role == 'kiosk' else 'hub-key'}' prints on the other device)"
+    )
+    return 0
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    from respine_desktop import storage
+    from respine_desktop.exports.stats import export_stats
+
+    with user_errors(args.out), storage.open_database(args.db, readonly=True) as db:
+        r = export_stats(db, args.out, progress=ProgressLine("export stats"))
+    print(
+        f"wrote {', '.join(p.name for p in r.files)} in {r.directory}: {r.subjects} subjects, "
+        f"{r.visit_rows} visit rows, {r.answer_rows} answer rows"
     )
     return 0

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from respine_desktop import scoring
+from respine_desktop.exports.missing_codes import MissingCode
 from respine_desktop.exports.visit_values import (
     CHANGE_NAMES,
     CONFLICT,
@@ -27,6 +28,7 @@ from respine_desktop.study import Study
 ANSWERS_LONG = "answers_long.csv"
 VISITS_WIDE = "visits_wide.csv"
 CODEBOOK = "codebook.csv"
+AUDIT_TRAIL = "audit_trail.csv"
 CODEBOOK_HEADER = ("file", "column", "description", "type", "unit", "code", "code_label")
 LANGUAGE = "en"
 
@@ -59,7 +61,9 @@ VISIT_STATUS_TEXT = {
     "answers_long.csv holds both versions",
 }
 FLAG_CODES = (("1", "yes"), ("0", "no"))
-UNDETERMINED = "; empty = undetermined (missing data, or a relative criterion on a baseline of 0)"
+UNDETERMINED = "; .D = undetermined (missing data, or a relative criterion on a baseline of 0)"
+VISIT_NUMBER = "place of the visit in the schedule, 1 for the first (sorts visits in time order)"
+MISSING_CODES = tuple((m.value, m.label) for m in MissingCode)
 
 
 def answers_long_columns() -> tuple[Column, ...]:
@@ -67,6 +71,7 @@ def answers_long_columns() -> tuple[Column, ...]:
     return (
         Column("subject_id", "pseudonymous study subject id", "string"),
         Column("visit", "visit code of the schedule", "string"),
+        Column("visit_number", VISIT_NUMBER, "integer"),
         Column("instrument", "instrument id (vas, odi, sf36)", "string"),
         Column("instrument_version", "version of the instrument shown", "string"),
         Column("instrument_checksum", "SHA-256 of the instrument file shown", "string"),
@@ -91,6 +96,14 @@ def answers_long_columns() -> tuple[Column, ...]:
             "string",
         ),
         Column(
+            "counts",
+            "1 if this row is a value the visit's results use: a current answer of the session "
+            "the visit stands for (in a conflict, the chosen or last submitted session); 0 for a "
+            "superseded row or the other session of a conflict",
+            "flag",
+            codes=FLAG_CODES,
+        ),
+        Column(
             "reason",
             "reason given for a staff correction (a leading ' is added when it starts with "
             "= + - @, a tab or a carriage return, so that spreadsheets show it as text)",
@@ -108,9 +121,18 @@ def item_column(item: Item, instrument_title: str) -> Column:
     stem = item.stem.get(LANGUAGE, "")
     description = f"{instrument_title} {item.label}: {(stem + ' ' + text).strip()}"
     if item.type == "vas":
-        return Column(item.id, description, "decimal", "mm", ())
+        return Column(item.id, description, "decimal", "mm", MISSING_CODES)
     codes = tuple((str(c.code), c.text.get(LANGUAGE) or "") for c in item.choices)
-    return Column(item.id, description, "code", "", codes)
+    return Column(item.id, description, "code", "", codes + MISSING_CODES)
+
+
+def item_instruments(study: Study) -> list[tuple[str, str]]:
+    """(item id, instrument id) of every item column of the wide file, in column order."""
+    return [
+        (item.id, instrument_id)
+        for instrument_id in study.instrument_order
+        for item in load_instrument(instrument_id).items
+    ]
 
 
 def item_columns(study: Study) -> tuple[Column, ...]:
@@ -134,6 +156,7 @@ def _score_column(name: str, instrument: str, method: str | None, key: str) -> C
         f"{label}: {what}, computed at export with {scoring.SCORING_VERSION}",
         "decimal",
         unit,
+        MISSING_CODES,
     )
 
 
@@ -151,9 +174,9 @@ def endpoint_columns(study: Study) -> tuple[Column, ...]:
     out = [
         Column(
             name,
-            f"{col} at this visit minus {col} at {base} (empty at {base} or when either is "
-            "missing)",
+            f"{col} at this visit minus {col} at {base} (.N at {base}, .D when either is missing)",
             "decimal",
+            codes=MISSING_CODES,
         )
         for name, (_, col) in zip(CHANGE_NAMES, ENDPOINT_MEASURES, strict=True)
     ]
@@ -162,7 +185,7 @@ def endpoint_columns(study: Study) -> tuple[Column, ...]:
             name,
             f"MCID attained versus {base}: {thresholds[measure]} ({mcid.source})" + UNDETERMINED,
             "flag",
-            codes=FLAG_CODES,
+            codes=FLAG_CODES + MISSING_CODES,
         )
         for name, (measure, _) in zip(MCID_NAMES, ENDPOINT_MEASURES, strict=True)
     ]
@@ -179,7 +202,7 @@ def endpoint_columns(study: Study) -> tuple[Column, ...]:
             f"{ep.vas_percent:g} % of baseline) or ({odi}); the primary endpoint is its value "
             f"at {ep.visit}" + UNDETERMINED,
             "flag",
-            codes=FLAG_CODES,
+            codes=FLAG_CODES + MISSING_CODES,
         )
     )
     return tuple(out)
@@ -193,11 +216,53 @@ def visits_wide_columns(study: Study) -> tuple[Column, ...]:
         Column("subject_id", "pseudonymous study subject id", "string"),
         Column("site", "site code", "string"),
         Column("visit", f"visit code ({visits})", "string"),
+        Column("visit_number", VISIT_NUMBER, "integer"),
+        Column("day0", "day 0 of the subject (the injection day)", "date (ISO 8601)"),
+        Column("year_of_birth", "year of birth (empty when not recorded)", "integer"),
         Column("visit_date", "day the questionnaires were submitted", "date (ISO 8601)"),
+        Column(
+            "study_day",
+            "days from day 0 (day 0 = 0) to visit_date, or to session_date when the session "
+            "is not submitted",
+            "integer",
+            "days",
+        ),
+        Column("session_id", "id of the session the visit's values come from", "string"),
+        Column(
+            "session_date",
+            "day that session started (also for a parked or in-progress visit)",
+            "date (ISO 8601)",
+        ),
         Column("status", "visit status on the export day", "code", codes=statuses),
         *item_columns(study),
         *(_score_column(*c) for c in SCORE_COLUMNS),
         *endpoint_columns(study),
+    )
+
+
+def audit_trail_columns() -> tuple[Column, ...]:
+    """The columns of ``audit_trail.csv`` (for the header and the codebook)."""
+    return (
+        Column(
+            "sequence", "number of the entry in its device's audit chain (1, 2, ...)", "integer"
+        ),
+        Column("device", "id of the device that wrote the entry", "string"),
+        Column("time", "when the entry was written", "datetime (ISO 8601 UTC)"),
+        Column("actor", "staff id; empty for the patient at the kiosk or the system", "string"),
+        Column(
+            "action",
+            "what happened (e.g. answer.corrected, visit.missed, conflict.resolved)",
+            "string",
+        ),
+        Column(
+            "table",
+            "kind of record the entry is about (subject, visit, session, answer ...)",
+            "string",
+        ),
+        Column("row", "id of that record", "string"),
+        Column("subject_id", "code of the subject concerned; empty if none", "string"),
+        Column("reason", "reason given (correction, missed visit, conflict choice)", "string"),
+        Column("details", "the entry's payload (JSON)", "string"),
     )
 
 
@@ -206,6 +271,7 @@ def codebook_rows(study: Study) -> Iterator[tuple[str, ...]]:
     for file, columns in (
         (ANSWERS_LONG, answers_long_columns()),
         (VISITS_WIDE, visits_wide_columns(study)),
+        (AUDIT_TRAIL, audit_trail_columns()),
     ):
         for c in columns:
             yield (file, c.name, c.description, c.type, c.unit, "", "")

@@ -5,11 +5,14 @@
 * ``visits_wide.csv``: one row per subject × scheduled visit with the current item values, the
   scores (SF-36 standard with PCS/MCS and RAND-36 under distinct names), change from baseline,
   MCID flags and responder status (see `visit_values` for the rules);
-* ``codebook.csv``: every column of both files, every code and its label (see `codebook`).
+* ``codebook.csv``: every column of the files, every code and its label (see `codebook`);
+* ``audit_trail.csv``: every audit entry (see `audit_trail`).
 
 UTF-8 without BOM, comma separated, RFC 4180 quoting and CRLF line ends. Numbers: codes as
 integers, decimals in full double precision (shortest text that reads back to the same double),
-flags 1/0, empty = missing. Rows are written subject by subject as they are read. Free text a
+flags 1/0; a missing value in visits_wide says why (`missing_codes`: .S skipped, .N not due,
+.M missed, .U uncomputable, .D undetermined, .I incomplete), empty = not applicable. Rows are
+written subject by subject as they are read. Free text a
 person typed (the reason of a correction) that starts with ``=``, ``+``, ``-``, ``@``, a tab or a
 carriage return gets a leading ``'`` (`free_text`), so that a spreadsheet opening the file shows
 it as text instead of running it as a formula; numbers are never changed, and the raw text stays
@@ -33,18 +36,21 @@ from pathlib import Path
 from typing import Any
 
 from respine_desktop import files, schedule, storage
+from respine_desktop.exports.audit_trail import write_audit_trail
 from respine_desktop.exports.codebook import (
     ANSWERS_LONG,
+    AUDIT_TRAIL,
     CODEBOOK,
     CODEBOOK_HEADER,
     VISITS_WIDE,
     answers_long_columns,
     codebook_rows,
-    item_columns,
+    item_instruments,
     visits_wide_columns,
 )
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import output_dir, partial_text
+from respine_desktop.exports.missing_codes import visit_number, wide_head, wide_values
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.subject_parts import (
     PartJob,
@@ -54,11 +60,12 @@ from respine_desktop.exports.subject_parts import (
     part_files,
     write_parts,
 )
-from respine_desktop.exports.visit_values import ENDPOINT_NAMES, SCORE_NAMES, visit_values
+from respine_desktop.exports.visit_values import visit_values
 from respine_desktop.instruments import instrument_ids, load_instrument
 from respine_desktop.storage import Answer, SnapshotChanged, StudyDb, read_snapshot, state_stamp
 from respine_desktop.storage.export_reads import (
     count_subject_records,
+    iter_audit_rows,
     iter_subject_records,
     subject_ranges,
 )
@@ -110,6 +117,7 @@ _CELL: dict[type, Callable[[Any], str]] = {
     int: str,
     float: _float,
     str: str,
+    date: date.isoformat,
 }
 
 
@@ -183,6 +191,7 @@ def _long_lines(
     replaced_by: Mapping[str, str],
     memo: dict[tuple[object, ...], str],
     quoted: _Quoted,
+    counted: frozenset[str] = frozenset(),
 ) -> str:
     """The answers_long records of one subject (`code` and `visits` quoted already).
 
@@ -197,8 +206,8 @@ def _long_lines(
     ids = "".join([a.id for a in answers])
     raw = ids + "".join([a.given_at for a in answers]) + "".join(replaced_by.values())
     if _NEEDS_QUOTES.search(raw) is not None:
-        return _long_lines_checked(code, visits, answers, replaced_by, memo)
-    head = {sid: f"{code},{visits.get(sid, '')}," for sid in {a.session_id for a in answers}}
+        return _long_lines_checked(code, visits, answers, replaced_by, memo, counted)
+    head = {sid: f"{code},{visits.get(sid, ',')}," for sid in {a.session_id for a in answers}}
     session = {sid: _quoted(sid) for sid in head}
     out = []
     for a in answers:
@@ -220,6 +229,7 @@ def _long_lines(
             tail = memo[pair] = f"{quoted[a.status]},{quoted[by]}"
         out.append(
             f"{head[sid]}{middle},{session[sid]},{at},{replaced_by.get(a_id, '')},"
+            f"{'1' if a_id in counted else '0'},"
             f"{_quoted(free_text(reason)) if reason else ''},{a_id},{tail}\r\n"
         )
     return "".join(out)
@@ -231,6 +241,7 @@ def _long_lines_checked(
     answers: Sequence[Answer],
     replaced_by: Mapping[str, str],
     memo: dict[tuple[object, ...], str],
+    counted: frozenset[str] = frozenset(),
 ) -> str:
     """`_long_lines` when a many-valued field may need quoting: each record checked."""
     out = []
@@ -244,15 +255,16 @@ def _long_lines_checked(
             a.session_id,
             a.given_at,
             replaced_by.get(a.id, ""),
+            "1" if a.id in counted else "0",
             free_text(a.reason or ""),
             a.id,
             a.status,
             a.given_by or "",
         )
         text = ",".join(rest)
-        if text.count(",") != 7 or _NEEDS_QUOTES.search(text) is not None:
+        if text.count(",") != 8 or _NEEDS_QUOTES.search(text) is not None:
             text = ",".join(map(_quoted, rest))
-        out.append(f"{code},{visits.get(a.session_id, '')},{middle},{text}\r\n")
+        out.append(f"{code},{visits.get(a.session_id, ',')},{middle},{text}\r\n")
     return "".join(out)
 
 
@@ -274,40 +286,46 @@ def export_csv(
     finish_interrupted_set(directory)  # an earlier export killed while replacing its files
     finals = (directory / ANSWERS_LONG, directory / VISITS_WIDE)
     codebook = directory / CODEBOOK
-    for path in (*finals, codebook):
+    audit = directory / AUDIT_TRAIL
+    for path in (*finals, codebook, audit):
         if files.check_target(path).is_dir():
             raise ExportError(f"{path}: is a directory")
     with read_snapshot(db):
         total = count_subject_records(db)
         runs = subject_ranges(db, workers or default_workers(total))
-        stamp = state_stamp(db) if len(runs) > 1 else None
+        stamp = state_stamp(db)
     ticker = Ticker(progress, total, "CSV export")
     on = schedule.today()
     try:
-        counts = _write_files(db, runs, stamp, on, finals, codebook, ticker)
+        counts = _write_files(db, runs, stamp, on, finals, (codebook, audit), ticker)
     except SnapshotChanged:
         # A write came in while the workers started: their snapshots may differ. One process
         # reads one snapshot.
-        runs = subject_ranges(db, 1)
-        counts = _write_files(db, runs, None, on, finals, codebook, ticker)
+        with read_snapshot(db):
+            runs = subject_ranges(db, 1)
+            stamp = state_stamp(db)
+        counts = _write_files(db, runs, stamp, on, finals, (codebook, audit), ticker)
     subjects, answer_rows, visit_rows = counts
     ticker.done(f"CSV export: {subjects} subjects, {answer_rows} answers written to {directory}")
-    paths = (*finals, codebook)
+    paths = (*finals, codebook, audit)
     return CsvExport(directory, paths, subjects, answer_rows, visit_rows, len(runs))
 
 
 def _write_files(
     db: StudyDb,
     runs: list[tuple[str, str | None]],
-    stamp: tuple[int, ...] | None,
+    stamp: tuple[int, ...],
     on: date,
     finals: tuple[Path, Path],
-    codebook: Path,
+    also: tuple[Path, Path],
     ticker: Ticker,
 ) -> tuple[int, ...]:
-    """The codebook, then the two large files by `runs` (see `export_csv`)."""
+    """The codebook and the audit trail (in a snapshot of the state `stamp` names), then the two
+    large files by `runs` (see `export_csv`)."""
+    codebook, audit = also
+    part_stamp = stamp if len(runs) > 1 else None
     jobs = [
-        PartJob(k, db.path, db.study, on, after, through, files, stamp)
+        PartJob(k, db.path, db.study, on, after, through, files, part_stamp)
         for k, ((after, through), files) in enumerate(
             zip(runs, part_files(finals, len(runs)), strict=True)
         )
@@ -316,13 +334,15 @@ def _write_files(
         book = csv.writer(f_book)
         book.writerow(CODEBOOK_HEADER)
         book.writerows(codebook_rows(db.study))
+    with read_snapshot(db, expect=stamp), partial_text(audit) as f_audit:
+        write_audit_trail(f_audit, iter_audit_rows(db))
     return write_parts(
         _write_part,
         jobs,
         finals,
         ticker.tick,
         "CSV export",
-        also=(codebook,),
+        also=also,
         before_commit=lambda: ticker.checkpoint("replacing the files"),
     )
 
@@ -331,7 +351,7 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
     """Write one run of subjects into `job.files` (answers_long, visits_wide); the counts of
     subjects, answer rows and visit rows written. Run 0 writes the header lines."""
     study = job.study
-    items = [c.name for c in item_columns(study)]
+    items = item_instruments(study)
     subjects = answer_rows = visit_rows = 0
     memo: dict[tuple[object, ...], str] = {}
     quoted = _Quoted()
@@ -350,6 +370,10 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
         )
         for record in records:
             code = record.subject.code
+            visits = list(visit_values(study, record))
+            counted = frozenset(
+                a.id for v in visits if v.session is not None for a in v.answers.values()
+            )
             visit_of = {s.id: s.visit_code for s in record.sessions}
             replaced_by: dict[str, str] = {}
             for a in record.answers:
@@ -357,24 +381,18 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
                     # a fork (two rows superseding one) lists both, space separated
                     prior = replaced_by.get(a.supersedes)
                     replaced_by[a.supersedes] = f"{prior} {a.id}" if prior else a.id
-            visits = {k: _quoted(v) for k, v in visit_of.items()}
+            quoted_visits = {
+                k: f"{_quoted(v)},{cell(visit_number(study, v))}" for k, v in visit_of.items()
+            }
             f_long.write(
-                _long_lines(_quoted(code), visits, record.answers, replaced_by, memo, quoted)
+                _long_lines(
+                    _quoted(code), quoted_visits, record.answers, replaced_by, memo, quoted, counted
+                )
             )
             answer_rows += len(record.answers)
-            for v in visit_values(study, record):
-                row = [
-                    code,
-                    record.subject.site_code,
-                    v.code,
-                    v.visit_date.isoformat() if v.visit_date else "",
-                    v.status,
-                ]
-                given = v.answers
-                row += [texts[given[i].value] if i in given else "" for i in items]
-                scores, ends = v.scores, v.endpoints
-                row += [texts[scores.get(name)] for name in SCORE_NAMES]
-                row += [texts[ends.get(name)] for name in ENDPOINT_NAMES]
+            for v in visits:
+                row = [texts[c] for c in wide_head(study, record, v)]
+                row += [texts[c] for c in wide_values(study, items, v)]
                 f_wide.write(csv_line(row))
                 visit_rows += 1
             subjects += 1

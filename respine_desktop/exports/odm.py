@@ -14,7 +14,9 @@ derived ``F.SCORES`` form), ``AdminData`` (users and locations) and ``ClinicalDa
   it, or the kiosk account for patient self-entry), ``LocationRef`` (the site of the device),
   ``DateTimeStamp`` (when it was given), ``ReasonForChange`` (the correction's reason, when there
   is one) and ``SourceID`` (answer, session and device ids). Subject registration, missed
-  visits and every stored score row (with its scoring version) appear the same way.
+  visits and every stored score row (with its scoring version) appear the same way; events,
+  forms and groups carry their own AuditRecord (a visit: its first session's start or its missed
+  mark; a form and its group: their first answer; the scores form: its first computation).
 
 Users: ODM says study subjects are not users, so patient self-entry is attributed to one kiosk
 account per device (``USR.KIOSK.<device id>``, "patient self-entry"); staff are
@@ -26,11 +28,18 @@ Skipped items, the ODM 1.3.2 way: ``ItemData IsNull="Yes"`` (an explicitly empty
 ``FlagValue`` is ``SKIPPED`` from the code list ``CL.FLAG.VALUE`` and whose ``FlagType`` is
 ``MISSING_DATA_REASON`` from ``CL.FLAG.TYPE`` (both defined in the MetaDataVersion). A missed
 visit is a ``StudyEventData`` with a ``MISSED`` flag and the reason as comment; a visit two kiosks
-both recorded carries a ``CONFLICT`` flag (``DATA_REVIEW``), in the snapshot and in --history,
-where the chosen session's versions of each item (`storage.chosen_session`) come last, so that
-replaying the transactions ends at the snapshot's values; its comment names the chosen session
-and adds "chosen by review" when an investigator chose it (`storage.resolve_conflict`). A score
-that cannot be computed (too few answers) is ``IsNull="Yes"`` without a flag. In the snapshot,
+both recorded carries a ``CONFLICT`` flag (``DATA_REVIEW``), in the snapshot and in --history;
+its comment names the chosen session and adds "chosen by review" when an investigator chose it
+(`storage.resolve_conflict`). In --history every version comes in time order (each entity's
+AuditRecords in increasing DateTimeStamp, ODM 1.3.2 §2.10), then the choice is its own audited
+change: the chosen session's current answers and score rows set again (``Update``) with an
+AuditRecord naming the reviewer, the time of the choice and the reviewer's reason (``USR.SYSTEM``
+and "the version submitted last" when no one chose), so that replaying the transactions ends at
+the snapshot's values. A score
+that cannot be computed (too few answers) has no ItemData (``IsNull`` is for a value set to
+null): its ItemGroupData carries an ``UNCOMPUTABLE`` flag (``MISSING_DATA_REASON``) naming it.
+Score AuditRecords name ``USR.SYSTEM`` (the application computes them; a staff member whose
+correction triggered the recomputation is named in the SourceID). In the snapshot,
 the answers of a visit whose session is not submitted (parked or in progress: answers so far)
 are FormData flagged ``INCOMPLETE`` (``DATA_REVIEW``), with the session id as comment.
 
@@ -46,13 +55,18 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO
 
 from respine_desktop import __version__, clock, scoring
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import atomic_binary, output_file
 from respine_desktop.exports.progress import Progress, Ticker
-from respine_desktop.exports.visit_values import SCORE_COLUMNS, VisitValues, visit_values
+from respine_desktop.exports.visit_values import (
+    SCORE_COLUMNS,
+    VisitValues,
+    current_answers,
+    visit_values,
+)
 from respine_desktop.instruments import Instrument, Item, load_instrument
 from respine_desktop.storage import (
     Answer,
@@ -92,6 +106,7 @@ FLAGS: Mapping[str, tuple[str, str]] = {
     "MISSED": ("MISSING_DATA_REASON", "visit marked missed by staff"),
     "CONFLICT": ("DATA_REVIEW", "two kiosks recorded this visit; review needed"),
     "INCOMPLETE": ("DATA_REVIEW", "answers of a session not submitted (parked or in progress)"),
+    "UNCOMPUTABLE": ("MISSING_DATA_REASON", "score not computable (too many items skipped)"),
 }
 FLAG_TYPE_TEXT: Mapping[str, str] = {
     "MISSING_DATA_REASON": "why a value is missing",
@@ -431,7 +446,11 @@ def _write_admin(x: _Xml, study: Study, mdv: str, admin: _Admin) -> None:
                     {
                         "StudyOID": study.oid,
                         "MetaDataVersionOID": mdv,
-                        "EffectiveDate": site.created_at[:10],
+                        # the day this metadata has been in use at the site: its first data
+                        # (a hub learns of a site at an import, long after its first data)
+                        "EffectiveDate": min(
+                            site.created_at, site.first_data_at or site.created_at
+                        )[:10],
                     },
                 )
 
@@ -566,18 +585,20 @@ class _Writer:
             x.write(f'<FormData FormOID="{SCORES_FORM}">')
             for (instrument, method), columns in self.score_columns.items():
                 x.write(f'<ItemGroupData ItemGroupOID="{score_group_oid(instrument, method)}">')
-                for item_oid, _ in columns:
-                    column = _COLUMN_OF[item_oid]
-                    x.write(self._score_item(item_oid, v.scores.get(column), None))
+                values = [(item_oid, v.scores.get(_COLUMN_OF[item_oid])) for item_oid, _ in columns]
+                x.write(_uncomputable(values))
+                x.write("".join(self._score_item(i, value, None) for i, value in values))
                 x.write("</ItemGroupData>")
             x.write("</FormData>")
         x.write("</StudyEventData>")
 
     def _score_item(self, item_oid: str, value: float | None, kind: str | None) -> str:
+        """A score's ItemData; nothing for a score that cannot be computed (its group carries
+        the UNCOMPUTABLE flag: IsNull is for a value set to null, not one never computed)."""
+        if value is None:
+            return ""
         self.item_data += 1
         t = f' TransactionType="{kind}"' if kind else ""
-        if value is None:
-            return f'<ItemData ItemOID="{item_oid}"{t} IsNull="Yes"/>'
         return f'<ItemData ItemOID="{item_oid}"{t} Value="{_value(value)}"/>'
 
     # -- history ------------------------------------------------------------------------------
@@ -626,6 +647,8 @@ class _Writer:
                     )
                 )
                 x.write(_annotation_text("MISSED", gone.missed_reason))
+            else:
+                x.write(self._event_audit(record, visit, site))
             chosen, others = conflicts.get(visit, ("", ()))
             if others:
                 session = next((s for s in record.sessions if s.id == chosen), None)
@@ -639,37 +662,82 @@ class _Writer:
                 )
 
             forms = answers.get(visit, {})
+            choice = _Reapply.of(record, visit, chosen, others, forms, scores.get(visit, []))
             for instrument_id in sorted(forms, key=self._form_rank):
-                self._history_form(instrument_id, _last(forms[instrument_id], chosen), site)
+                self._history_form(instrument_id, forms[instrument_id], site, choice)
             if visit in scores:
-                self._history_scores(_last(scores[visit], chosen), site)
+                self._history_scores(scores[visit], site, choice)
             x.write("</StudyEventData>")
         x.write("</SubjectData>\n")
+
+    def _event_audit(self, record: SubjectRecord, visit: str, site: str) -> str:
+        """The StudyEventData's own AuditRecord: its first session started (by whom, where)."""
+        sessions = [s for s in record.sessions if s.visit_code == visit]
+        if not sessions:
+            return ""
+        first = min(sessions, key=lambda s: s.started_at)
+        return audit_record(
+            user_oid(first.started_by, first.device_id),
+            self.location(first.device_id, site),
+            first.started_at,
+            None,
+            f"session {first.id} started",
+        )
 
     def _form_rank(self, instrument_id: str) -> int:
         order = self.study.instrument_order
         return order.index(instrument_id) if instrument_id in order else len(order)
 
-    def _history_form(self, instrument_id: str, rows: list[Answer], site: str) -> None:
+    def _history_form(
+        self, instrument_id: str, rows: list[Answer], site: str, choice: _Reapply | None
+    ) -> None:
         seen: set[str] = set()
+        # the form and its group carry their own AuditRecord: their first answer's
+        first = rows[0]
+        audit = audit_record(
+            user_oid(first.given_by, first.device_id),
+            self.location(first.device_id, site),
+            first.given_at,
+            None,
+            f"{instrument_id} first recorded; session {first.session_id}",
+        )
         parts = [
             f'<FormData FormOID="{esc(oid("F", instrument_id))}" TransactionType="Upsert">'
+            f"{audit}"
             f'<ItemGroupData ItemGroupOID="{esc(oid("IG", instrument_id))}" '
-            'TransactionType="Upsert">'
+            f'TransactionType="Upsert">{audit}'
         ]
         for a in rows:
             kind = "Update" if a.item_id in seen else "Insert"
             seen.add(a.item_id)
             user = user_oid(a.given_by, a.device_id)
             parts.append(self.item(a, (kind, user, self.location(a.device_id, site))))
+        if choice is not None:
+            # the conflict choice: the chosen session's values are set again, as one audited
+            # change by the reviewer (or the system's rule) after every version above
+            for a in choice.answers.get(instrument_id, []):
+                parts.append(choice.item(self, a, site))
         parts.append("</ItemGroupData></FormData>")
         self.x.write("".join(parts))
 
-    def _history_scores(self, rows: list[Score], site: str) -> None:
-        """Every stored score row as one ItemGroupData with its own AuditRecord."""
+    def _history_scores(self, rows: list[Score], site: str, choice: _Reapply | None) -> None:
+        """Every stored score row as one ItemGroupData with its own AuditRecord (then, in a
+        conflict, the chosen session's current rows again under the choice's AuditRecord)."""
         seen: set[str] = set()
-        parts = [f'<FormData FormOID="{SCORES_FORM}" TransactionType="Upsert">']
-        for row in rows:
+        first = rows[0]
+        parts = [
+            f'<FormData FormOID="{SCORES_FORM}" TransactionType="Upsert">'
+            + audit_record(
+                SYSTEM_USER,
+                self.location(first.device_id, site),
+                first.computed_at,
+                None,
+                f"scores first computed; session {first.session_id}",
+            )
+        ]
+        for row, record in [(r, None) for r in rows] + [
+            (r, choice) for r in (choice.scores if choice is not None else [])
+        ]:
             method = None if row.method == "default" else row.method
             wanted = self.score_columns.get((row.instrument_id, method))
             if not wanted:
@@ -678,19 +746,28 @@ class _Writer:
                 f'<ItemGroupData ItemGroupOID="{score_group_oid(row.instrument_id, method)}" '
                 'TransactionType="Upsert">'
             )
-            parts.append(
-                audit_record(
-                    f"USR.{row.computed_by}" if row.computed_by else SYSTEM_USER,
-                    self.location(row.device_id, site),
-                    row.computed_at,
-                    None,
-                    f"score {row.id}; session {row.session_id}; {row.scoring_version}",
+            by = row.computed_by
+            after = f"; recomputed after a change by USR.{by}" if by else ""
+            if record is not None:
+                parts.append(record.audit(self.location(row.device_id, site), f"score {row.id}"))
+            else:
+                parts.append(
+                    audit_record(
+                        SYSTEM_USER,  # computed by the application, whoever triggered it
+                        self.location(row.device_id, site),
+                        row.computed_at,
+                        None,
+                        f"score {row.id}; session {row.session_id}; {row.scoring_version}{after}",
+                    )
                 )
-            )
-            for item_oid, key in wanted:
+            values = [(item_oid, row.values.get(key)) for item_oid, key in wanted]
+            parts.append(_uncomputable(values))
+            for item_oid, value in values:
+                if value is None:
+                    continue
                 kind = "Update" if item_oid in seen else "Insert"
                 seen.add(item_oid)
-                parts.append(self._score_item(item_oid, row.values.get(key), kind))
+                parts.append(self._score_item(item_oid, value, kind))
             parts.append("</ItemGroupData>")
         parts.append("</FormData>")
         self.x.write("".join(parts))
@@ -699,7 +776,12 @@ class _Writer:
 _COLUMN_OF = {score_item_oid(c[0]): c[0] for c in SCORE_COLUMNS}
 
 
-_Row = TypeVar("_Row", Answer, Score)
+def _uncomputable(values: list[tuple[str, float | None]]) -> str:
+    """The UNCOMPUTABLE annotation of a score group naming its scores that have no value."""
+    missing = [item_oid for item_oid, value in values if value is None]
+    if not missing:
+        return ""
+    return _annotation_text("UNCOMPUTABLE", "not computable: " + ", ".join(missing))
 
 
 def _reviewed(session: Session | None) -> str:
@@ -707,10 +789,68 @@ def _reviewed(session: Session | None) -> str:
     return ", chosen by review" if session is not None and session.chosen_by_review else ""
 
 
-def _last(rows: list[_Row], chosen: str) -> list[_Row]:
-    """`rows` with the chosen session's last (stable), so that replaying the file ends at the
-    snapshot's values; unchanged when there is no conflict (`chosen` empty)."""
-    return sorted(rows, key=lambda r: r.session_id == chosen) if chosen else rows
+@dataclass(frozen=True)
+class _Reapply:
+    """A conflict's choice as its own audited change: after every version in time order, the
+    chosen session's current answers and score rows are set again, with an AuditRecord naming
+    the reviewer (``USR.SYSTEM`` when no one chose: the rule, last submitted), the time of the
+    choice (never before the visit's last change, so each entity's AuditRecords stay in
+    increasing DateTimeStamp, ODM 1.3.2 §2.10) and the reviewer's reason."""
+
+    user: str
+    at: str
+    reason: str
+    session_id: str
+    answers: Mapping[str, list[Answer]]
+    scores: list[Score]
+
+    @staticmethod
+    def of(
+        record: SubjectRecord,
+        visit: str,
+        chosen: str,
+        others: tuple[str, ...],
+        forms: Mapping[str, list[Answer]],
+        scores: list[Score],
+    ) -> _Reapply | None:
+        if not others:
+            return None
+        latest = max(
+            [a.given_at for rows in forms.values() for a in rows]
+            + [s.computed_at for s in scores]
+            + [s.superseded_at for s in scores if s.superseded_at]
+        )
+        choice = next((c for c in reversed(record.choices) if c.visit_code == visit), None)
+        if choice is not None and choice.session_id == chosen:
+            user, at, reason = f"USR.{choice.chosen_by}", choice.chosen_at, choice.reason
+        else:
+            user, at, reason = SYSTEM_USER, latest, "no review yet: the version submitted last"
+        current = current_answers(record.answers, chosen)
+        answers: dict[str, list[Answer]] = {}
+        for a in current.values():
+            answers.setdefault(a.instrument_id, []).append(a)
+        return _Reapply(
+            user=user,
+            at=max(at, latest),
+            reason=reason,
+            session_id=chosen,
+            answers=answers,
+            scores=[s for s in scores if s.session_id == chosen and s.superseded_at is None],
+        )
+
+    def audit(self, location: str, what: str) -> str:
+        source = f"conflict choice: session {self.session_id} counts; {what}"
+        return audit_record(self.user, location, self.at, self.reason, source)
+
+    def item(self, writer: _Writer, a: Answer, site: str) -> str:
+        writer.item_data += 1
+        item_oid = writer.item_oid.get(a.item_id) or oid("IT", a.item_id)
+        audit = self.audit(writer.location(a.device_id, site), f"answer {a.id}")
+        if a.status == "skipped":
+            body = f'IsNull="Yes">{audit}{_SKIPPED}'
+        else:
+            body = f'Value="{_value(a.value)}">{audit}'
+        return f'<ItemData ItemOID="{item_oid}" TransactionType="Update" {body}</ItemData>'
 
 
 def _history_conflicts(record: SubjectRecord) -> dict[str, tuple[str, tuple[str, ...]]]:

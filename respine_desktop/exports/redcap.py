@@ -9,16 +9,23 @@ the real exports in ``tests/data/redcap_examples/``):
   ``odi``, ``sf36``: radio buttons with the instrument's codes and English option texts; the
   instrument version and checksum in the field annotation of its first field) and a read-only
   ``scores`` form (scores derived at export through the scoring API, both SF-36 sets);
-* ``arms.csv`` (one arm), ``events.csv`` (one event per visit, with day offset and window; the
-  ``unique_event_name`` column is left empty because REDCap generates it from the event name) and
+* ``arms.csv`` (one arm), ``events.csv`` (one event per visit, in the columns of REDCap 14.7's
+  event export: ``event_name,arm_num,unique_event_name,custom_event_label,event_id``; the custom
+  label gives the target day and window, ``event_id`` is left for REDCap to number) and
   ``instrument_designation.csv`` (which forms each event collects);
+* ``project.csv``: the project attributes, with REDCap's ``missing_data_codes`` (``SKIP``
+  skipped item, ``UNCOMP`` uncomputable score, ``INCMP`` item of an unfinished session);
+* a ``visit`` form on every event: ``visit_date`` (submission day, or the day an unfinished
+  session started), ``visit_status``, ``session_id`` and ``missed_reason`` (a missed visit has its
+  row with the reason);
 * ``records.csv``: flat longitudinal records ``record_id,redcap_event_name,<fields>,
   <form>_complete`` in dictionary order, one row per subject × event with data (the baseline
   event always, for the registration form). ``<form>_complete`` is 2 (Complete) for a submitted
-  session, 0 (Incomplete) for an open one, empty when the form has no data. Skipped items are
-  empty (REDCap's missing-data codes are a project setting, not part of the dictionary).
+  session, 0 (Incomplete) for an open one, empty when the form has no data. Skipped items hold
+  ``SKIP``, uncomputable scores ``UNCOMP``, the unanswered items of a started form of an
+  unfinished session ``INCMP`` (the project's missing-data codes).
 
-The five files are written complete as ``.partial`` and replaced as a set, like the CSV files
+The six files are written complete as ``.partial`` and replaced as a set, like the CSV files
 (`subject_parts.replace_set`: a journal, then the renames; a set a kill interrupted is finished
 by the next export into the folder).
 
@@ -46,7 +53,7 @@ from respine_desktop.files import check_target
 from respine_desktop.instruments import Instrument, Item, load_instrument
 from respine_desktop.storage import StudyDb, read_snapshot
 from respine_desktop.storage.export_reads import count_subject_records, iter_subject_records
-from respine_desktop.study import Study
+from respine_desktop.study import Study, Visit
 
 # Byte for byte the first line of a REDCap 14 data dictionary download.
 DICTIONARY_HEADER = (
@@ -61,10 +68,30 @@ ARMS = "arms.csv"
 EVENTS = "events.csv"
 DESIGNATION = "instrument_designation.csv"
 RECORDS = "records.csv"
+PROJECT = "project.csv"
 ARM = 1
 LANGUAGE = "en"
 REGISTRATION = "registration"
+VISIT = "visit"
 SCORES = "scores"
+# REDCap's missing-data codes (project setting ``missing_data_codes``, "CODE, Label | ...");
+# a record cell holding one of them is a missing value with that reason.
+MISSING_DATA_CODES = (
+    ("SKIP", "Skipped by the patient"),
+    ("UNCOMP", "Uncomputable (too many items skipped)"),
+    ("INCMP", "Session not finished (parked or in progress)"),
+)
+SKIP, UNCOMP, INCMP = (code for code, _ in MISSING_DATA_CODES)
+# visit_status choices of the visit form
+VISIT_STATUS = (
+    ("1", "complete", "Complete"),
+    ("2", "conflict", "Complete, recorded on two kiosks (see the conflict review)"),
+    ("3", "parked", "Parked"),
+    ("4", "in_progress", "In progress"),
+    ("5", "missed", "Missed"),
+)
+# events.csv as REDCap 14.7 exports it (tests/data/redcap_examples/longitudinal.event.csv)
+EVENT_COLUMNS = ("event_name", "arm_num", "unique_event_name", "custom_event_label", "event_id")
 RECORD_ID = "record_id"
 COMPLETE, INCOMPLETE = "2", "0"
 
@@ -126,6 +153,12 @@ def unique_event_name(event_name: str, arm: int = ARM) -> str:
     ``deadline_to_opt_ou_arm_2``)."""
     base = re.sub(r"[^a-z0-9_]", "", event_name.lower().replace(" ", "_"))[:18]
     return f"{base}_arm_{arm}"
+
+
+def _custom_label(visit: Visit) -> str:
+    """The event's custom label: its target day and window (REDCap 14.7's event export has no
+    day offset columns)."""
+    return f"day {visit.day} (-{visit.window_before}/+{visit.window_after})"
 
 
 def event_name(study: Study, code: str) -> str:
@@ -196,6 +229,31 @@ def dictionary_fields(study: Study) -> list[Field]:
             validation="date_ymd",
             identifier="y",
         ),
+        Field(
+            "visit_date",
+            VISIT,
+            "text",
+            "Visit date (questionnaires submitted; for an unfinished visit, the day its session "
+            "started)",
+            section="Visit",
+            validation="date_ymd",
+            identifier="y",
+        ),
+        Field(
+            "visit_status",
+            VISIT,
+            "radio",
+            "Visit status on the export day",
+            choices=" | ".join(f"{code}, {label}" for code, _, label in VISIT_STATUS),
+        ),
+        Field("session_id", VISIT, "text", "Session the visit's values come from"),
+        Field(
+            "missed_reason",
+            VISIT,
+            "notes",
+            "Reason the visit was missed",
+            annotation="@READONLY",
+        ),
     ]
     for instrument_id in study.instrument_order:
         instrument = load_instrument(instrument_id)
@@ -225,7 +283,7 @@ def dictionary_fields(study: Study) -> list[Field]:
 
 
 def forms(study: Study) -> list[str]:
-    return [REGISTRATION, *study.instrument_order, SCORES]
+    return [REGISTRATION, VISIT, *study.instrument_order, SCORES]
 
 
 def record_columns(fields: list[Field]) -> list[str]:
@@ -244,7 +302,7 @@ def record_columns(fields: list[Field]) -> list[str]:
 
 def _answer_text(item_types: Mapping[str, str], item_id: str, value: float | None) -> str:
     if value is None:
-        return ""
+        return SKIP
     if item_types.get(item_id) == "vas":
         return f"{float(value):.1f}"
     return cell(value)
@@ -258,6 +316,8 @@ def _rows(
 ) -> Iterator[list[str]]:
     baseline = study.visits[0].code
     score_names = {c[0]: score_field_name(c[0]) for c in SCORE_COLUMNS}
+    column_instrument = {c[0]: c[1] for c in SCORE_COLUMNS}
+    item_ids = {i: [item.id for item in load_instrument(i).items] for i in study.instrument_order}
     for code, site, year, day0, visits in record_values:
         for v in visits:
             values: dict[str, str] = {}
@@ -269,18 +329,54 @@ def _rows(
                     registration_complete=COMPLETE,
                 )
             state = COMPLETE if v.submitted else INCOMPLETE
+            status = _STATUS_CODE.get(v.status)
+            if v.session is not None and status is not None:
+                started = v.session.started_at[:10]
+                values.update(
+                    visit_date=v.visit_date.isoformat() if v.visit_date else started,
+                    visit_status=status,
+                    session_id=v.session.id,
+                    visit_complete=COMPLETE if v.submitted else INCOMPLETE,
+                )
+            elif v.status == "missed" and v.visit is not None:
+                values.update(
+                    visit_status=_STATUS_CODE["missed"],
+                    missed_reason=_one_line(v.visit.missed_reason or ""),
+                    visit_complete=COMPLETE,
+                )
+            by_form: dict[str, list[str]] = {}
             for a in v.answers.values():
                 values[a.item_id] = _answer_text(item_types, a.item_id, a.value)
                 values[f"{a.instrument_id}_complete"] = state
+                by_form.setdefault(a.instrument_id, []).append(a.item_id)
+            if not v.submitted:
+                for form in by_form:
+                    for item in item_ids.get(form, ()):
+                        values.setdefault(item, INCMP)  # not reached yet
             if v.submitted:
                 for column, name in score_names.items():
-                    values[name] = cell(v.scores.get(column))
+                    score = v.scores.get(column)
+                    scored = column_instrument[column] in by_form
+                    values[name] = cell(score) if score is not None or not scored else UNCOMP
                 values[f"{SCORES}_complete"] = COMPLETE
             if not values:
                 continue
             values[RECORD_ID] = code
             values["redcap_event_name"] = unique_event_name(event_name(study, v.code))
             yield [values.get(c, "") for c in columns]
+
+
+_STATUS_CODE = {name: code for code, name, _ in VISIT_STATUS}
+
+
+def project_rows(study: Study) -> list[tuple[str, ...]]:
+    """``project.csv``: the project attributes REDCap's project import/export uses (its
+    ``missing_data_codes`` in REDCap's "CODE, Label | CODE, Label" form)."""
+    codes = " | ".join(f"{code}, {label}" for code, label in MISSING_DATA_CODES)
+    return [
+        ("project_title", "is_longitudinal", "missing_data_codes"),
+        (study.title, "1", codes),
+    ]
 
 
 def export_redcap(
@@ -303,7 +399,7 @@ def export_redcap(
         total = count_subject_records(db)
         ticker = Ticker(progress, total, "REDCap export")
         counts = {"records": 0, "rows": 0}
-        names = (DICTIONARY, ARMS, EVENTS, DESIGNATION, RECORDS)
+        names = (DICTIONARY, ARMS, EVENTS, DESIGNATION, RECORDS, PROJECT)
         paths = tuple(check_target(directory / n) for n in names)
 
         def records() -> Iterator[tuple[str, str, int | None, str, list[VisitValues]]]:
@@ -321,7 +417,8 @@ def export_redcap(
 
         with contextlib.ExitStack() as stack:
             files = [stack.enter_context(partial_text(p)) for p in paths]
-            f_dict, f_arms, f_events, f_design, f_records = files
+            f_dict, f_arms, f_events, f_design, f_records, f_project = files
+            csv.writer(f_project, lineterminator="\n").writerows(project_rows(study))
             f_dict.write(DICTIONARY_HEADER)
             writer = csv.writer(f_dict, lineterminator="\n")
             writer.writerows(f.row() for f in fields)
@@ -329,32 +426,26 @@ def export_redcap(
                 [("arm_num", "name"), (str(ARM), study.id)]
             )
             events = csv.writer(f_events, lineterminator="\n")
-            events.writerow(
-                (
-                    "event_name",
-                    "arm_num",
-                    "day_offset",
-                    "offset_min",
-                    "offset_max",
-                    "unique_event_name",
-                    "custom_event_label",
-                )
-            )
+            events.writerow(EVENT_COLUMNS)
             design = csv.writer(f_design, lineterminator="\n")
             design.writerow(("arm_num", "unique_event_name", "form"))
             for n, visit in enumerate(study.visits):
                 name = event_name(study, visit.code)
-                events.writerow(
-                    (name, ARM, visit.day, visit.window_before, visit.window_after, "", "")
-                )
                 unique = unique_event_name(name)
-                for form in ([REGISTRATION] if n == 0 else []) + [*visit.instruments, SCORES]:
+                # event_id: REDCap numbers the events when they are created
+                events.writerow((name, ARM, unique, _custom_label(visit), ""))
+                for form in [
+                    *([REGISTRATION] if n == 0 else []),
+                    VISIT,
+                    *visit.instruments,
+                    SCORES,
+                ]:
                     design.writerow((ARM, unique, form))
             f_records.write(csv_line(columns, "\n"))
             for row in _rows(study, columns, item_types, records()):
                 f_records.write(csv_line(row, "\n"))
                 counts["rows"] += 1
-        # All five complete and fsynced as .partial: replaced together (see subject_parts).
+        # All six complete and fsynced as .partial: replaced together (see subject_parts).
         pairs = [(partial_path(p), p) for p in paths]
         try:
             replace_set(pairs)

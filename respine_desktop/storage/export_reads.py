@@ -19,12 +19,15 @@ Public API
 - `subject_ranges(db, parts) -> [(after, through)]`: the subjects split for parallel work
 - `SubjectRecord`: everything stored about one subject
 - `VisitRow`: a stored ``visits`` row
+- `VisitChoice`: a reviewer's choice of the session that counts for a visit
 - `list_devices(db) -> [DeviceRow]`: every device, in registration order
 - `DeviceRow`: a device (kiosk) known to the database
 - `list_site_rows(db) -> [SiteRow]`: every site, by code
 - `SiteRow`: a site and when this database first knew it
 - `referenced_staff_ids(db) -> {id}`: every staff id a row or audit entry names
 - `referenced_device_ids(db) -> {id}`: every device id a row names
+- `iter_audit_rows(db) -> [AuditRow]`: every audit entry, in time order, streamed
+- `AuditRow`: one audit entry with the code of its subject
 """
 
 from __future__ import annotations
@@ -46,11 +49,14 @@ from respine_desktop.storage._records import Answer, Score, Session, SessionStat
 from respine_desktop.storage._subjects import row_to_subject
 
 __all__ = [
+    "AuditRow",
     "DeviceRow",
     "SiteRow",
     "SubjectRecord",
+    "VisitChoice",
     "VisitRow",
     "count_subject_records",
+    "iter_audit_rows",
     "iter_subject_records",
     "list_devices",
     "list_site_rows",
@@ -93,6 +99,19 @@ class SubjectRecord:
     sessions: tuple[Session, ...]
     answers: tuple[Answer, ...]
     scores: tuple[Score, ...]
+    choices: tuple[VisitChoice, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VisitChoice:
+    """A reviewer's choice of the session that counts for a visit (oldest first; the last one of
+    a visit is its current choice). Read with ``history`` only."""
+
+    visit_code: str
+    session_id: str
+    chosen_at: str
+    chosen_by: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +130,7 @@ class SiteRow:
 
     code: str
     created_at: str
+    first_data_at: str | None = None
 
 
 _SUBJECTS = (
@@ -134,6 +154,11 @@ _SCORES = (
     "c.scoring_version, c.computed_at, c.computed_by, c.device_id, c.superseded_at, "
     "c.superseded_by FROM scores c JOIN sessions s ON s.id = c.session_id "
     "WHERE s.subject_id IN ({ids}) ORDER BY c.computed_at, c.rowid"
+)
+_CHOICES = (
+    "SELECT v.subject_id, v.visit_code, c.session_id, c.chosen_at, c.chosen_by, c.reason "
+    "FROM session_choices c JOIN visits v ON v.id = c.visit_id "
+    "WHERE v.subject_id IN ({ids}) ORDER BY c.chosen_at, c.rowid"
 )
 _MISSED = (
     "SELECT subject_id, entity_id, actor, at FROM audit_log "
@@ -276,8 +301,17 @@ def _chunk(
     for a in map(ANSWER, plain_rows(db.conn, query, ids)):
         answers.setdefault(subject_of[a.session_id], []).append(a)
     scores: dict[str, list[Score]] = {}
+    choices: dict[str, list[VisitChoice]] = {}
     if history:
         scores = _grouped(db, _SCORES, ids, _score)
+        choices = _grouped(
+            db,
+            _CHOICES,
+            ids,
+            lambda r: VisitChoice(
+                r["visit_code"], r["session_id"], r["chosen_at"], r["chosen_by"], r["reason"]
+            ),
+        )
     for row in rows:
         subject = row_to_subject(row)
         mine = visits.get(subject.id, [])
@@ -294,6 +328,7 @@ def _chunk(
             tuple(sessions.get(subject.id, ())),
             tuple(answers.get(subject.id, ())),
             tuple(scores.get(subject.id, ())),
+            tuple(choices.get(subject.id, ())),
         )
 
 
@@ -339,9 +374,16 @@ def list_devices(db: StudyDb) -> list[DeviceRow]:
 
 
 def list_site_rows(db: StudyDb) -> list[SiteRow]:
-    """Every site known to the database, by code."""
+    """Every site known to the database, by code; `first_data_at` the first registration of one
+    of its subjects (None without subjects)."""
+    first = {
+        str(r["site_code"]): str(r["at"])
+        for r in db.conn.execute(
+            "SELECT site_code, min(created_at) AS at FROM subjects GROUP BY site_code"
+        )
+    }
     return [
-        SiteRow(code=r["code"], created_at=r["created_at"])
+        SiteRow(code=r["code"], created_at=r["created_at"], first_data_at=first.get(r["code"]))
         for r in db.conn.execute("SELECT code, created_at FROM sites ORDER BY code")
     ]
 
@@ -376,3 +418,52 @@ def referenced_device_ids(db: StudyDb) -> set[str]:
     for sql in queries:
         out.update(str(r["id"]) for r in db.conn.execute(sql) if r["id"] is not None)
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRow:
+    """One audit entry as the audit-trail export lists it (`payload` the raw JSON text)."""
+
+    device_id: str
+    seq: int
+    at: str
+    actor: str | None
+    action: str
+    entity: str
+    entity_id: str | None
+    subject_code: str | None
+    payload: str
+
+
+def iter_audit_rows(db: StudyDb) -> Iterator[AuditRow]:
+    """Every audit entry, by time then device and sequence, read as it is consumed.
+
+    `subject_code` is the code of the entry's subject, also for an entry a bundle import kept
+    with the subject id of another kiosk (matched by code at the merge): None for entries about
+    no subject.
+    """
+    aliases: dict[str, str] = {}
+    for row in db.conn.execute(
+        "SELECT payload FROM audit_log WHERE action='bundle.imported' "
+        "AND payload LIKE '%\"subject_map\"%'"
+    ):
+        for kiosk, hub in (json.loads(row["payload"]).get("subject_map") or {}).items():
+            aliases[kiosk] = hub
+    codes = {str(r["id"]): str(r["code"]) for r in db.conn.execute("SELECT id, code FROM subjects")}
+    cursor = db.conn.execute(
+        "SELECT device_id, seq, at, actor, action, entity, entity_id, subject_id, payload "
+        "FROM audit_log ORDER BY at, device_id, seq"
+    )
+    for r in cursor:
+        subject = r["subject_id"]
+        yield AuditRow(
+            device_id=r["device_id"],
+            seq=r["seq"],
+            at=r["at"],
+            actor=r["actor"],
+            action=r["action"],
+            entity=r["entity"],
+            entity_id=r["entity_id"],
+            subject_code=codes.get(aliases.get(subject, subject)) if subject else None,
+            payload=r["payload"],
+        )

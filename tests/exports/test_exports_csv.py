@@ -53,9 +53,9 @@ def flag(text: str) -> bool | None:
 
 def test_long_file_has_the_listed_columns_and_every_answer_version(out: Path) -> None:
     assert header(out / "out" / "answers_long.csv") == [
-        "subject_id", "visit", "instrument", "instrument_version", "instrument_checksum",
-        "item", "code", "label", "language", "device", "session", "given_at",
-        "superseded_by", "reason", "answer_id", "status", "given_by",
+        "subject_id", "visit", "visit_number", "instrument", "instrument_version",
+        "instrument_checksum", "item", "code", "label", "language", "device", "session",
+        "given_at", "superseded_by", "counts", "reason", "answer_id", "status", "given_by",
     ]  # fmt: skip
     long = rows(out / "out" / "answers_long.csv")
     with storage.open_database(out / "study.db", readonly=True) as db:
@@ -82,7 +82,7 @@ def test_a_correction_keeps_the_old_row_linked_to_the_new_one_with_its_reason(ou
     assert new["label"] == load_instrument("odi").item("odi_03").choice(4).text["en"]
 
 
-def test_skipped_items_are_marked_in_long_and_empty_in_wide(out: Path) -> None:
+def test_skipped_items_are_marked_in_long_and_coded_in_wide(out: Path) -> None:
     long = rows(out / "out" / "answers_long.csv")
     skipped = [r for r in long if r["subject_id"] == "RSP-01-001" and r["visit"] == "M0"]
     skipped = [r for r in skipped if r["status"] == "skipped"]
@@ -90,14 +90,15 @@ def test_skipped_items_are_marked_in_long_and_empty_in_wide(out: Path) -> None:
     assert all(r["code"] == "" and r["label"] == "" for r in skipped)
     wide = rows(out / "out" / "visits_wide.csv")
     m0 = next(r for r in wide if r["subject_id"] == "RSP-01-001" and r["visit"] == "M0")
-    assert m0["odi_08"] == "" and m0["sf36_05"] == "" and m0["odi_01"] == "3"
+    assert m0["odi_08"] == ".S" and m0["sf36_05"] == ".S" and m0["odi_01"] == "3"
 
 
 def test_wide_header_is_items_then_scores_then_endpoints() -> None:
     study = load_study()
     items = [i.id for inst in study.instrument_order for i in load_instrument(inst).items]
     expected = [
-        "subject_id", "site", "visit", "visit_date", "status", *items, "VAS", "ODI",
+        "subject_id", "site", "visit", "visit_number", "day0", "year_of_birth", "visit_date",
+        "study_day", "session_id", "session_date", "status", *items, "VAS", "ODI",
         *(f"SF36_{k}" for k in SF36_KEYS), "SF36_PCS", "SF36_MCS",
         *(f"RAND36_{k}" for k in SF36_KEYS), "RAND36_HT",
         "VAS_CHG", "ODI_CHG", "SF36_PCS_CHG", "SF36_MCS_CHG",
@@ -110,8 +111,9 @@ def test_wide_header_is_items_then_scores_then_endpoints() -> None:
 
 def test_one_wide_row_per_subject_and_scheduled_visit_with_its_status(out: Path) -> None:
     wide = rows(out / "out" / "visits_wide.csv")
-    assert header(out / "out" / "visits_wide.csv")[:5] == [
-        "subject_id", "site", "visit", "visit_date", "status",
+    assert header(out / "out" / "visits_wide.csv")[:11] == [
+        "subject_id", "site", "visit", "visit_number", "day0", "year_of_birth", "visit_date",
+        "study_day", "session_id", "session_date", "status",
     ]  # fmt: skip
     assert len(wide) == 3 * len(load_study().visits)
     status = {(r["subject_id"], r["visit"]): r["status"] for r in wide}
@@ -136,7 +138,7 @@ def test_wide_scores_are_the_scoring_apis_on_the_current_answers(out: Path) -> N
                 if s.visit_code == r["visit"] and s.state == "submitted"
             ]
             if not sessions:
-                assert all(r[k] == "" for k in ("VAS", "ODI", "SF36_PCS", "RAND36_HT"))
+                assert all(r[k].startswith(".") for k in ("VAS", "ODI", "SF36_PCS", "RAND36_HT"))
                 continue
             current = storage.current_answers(db, sessions[0].id)
             given: dict[str, dict[str, object]] = {}
@@ -160,7 +162,7 @@ def test_change_mcid_and_responder_follow_the_endpoint_rules(out: Path) -> None:
     wide = rows(out / "out" / "visits_wide.csv")
     by = {(r["subject_id"], r["visit"]): r for r in wide}
     base = by["RSP-01-001", "M0"]
-    assert all(base[k] == "" for k in ("VAS_CHG", "VAS_MCID", "RESPONDER"))
+    assert all(base[k] == ".N" for k in ("VAS_CHG", "VAS_MCID", "RESPONDER"))
     for visit in ("M1", "M6", "M12"):
         f = by["RSP-01-001", visit]
         b_vas, f_vas, b_odi, f_odi = (
@@ -175,7 +177,7 @@ def test_change_mcid_and_responder_follow_the_endpoint_rules(out: Path) -> None:
         assert flag(f["SF36_PCS_MCID"]) == pcs
     m12 = by["RSP-01-001", "M12"]
     assert m12["RESPONDER"] == "1" and math.isclose(float(m12["VAS_CHG"]), 20.4 - 72.5)
-    assert by["RSP-01-001", "M3"]["RESPONDER"] == ""  # missed: undetermined
+    assert by["RSP-01-001", "M3"]["RESPONDER"] == ".M"  # missed
 
 
 @pytest.mark.req("EXP-02")
@@ -224,3 +226,75 @@ def test_csv_line_is_what_the_csv_module_writes(fields: tuple[str, ...]) -> None
     csv.writer(buffer).writerow(fields)
     assert csv_line(fields) == buffer.getvalue()
     assert next(csv.reader(io.StringIO(csv_line(fields), newline=""))) == list(fields)
+
+
+# Worked out by hand from the scenario (tests/support/exports.py), not through the scoring API:
+# ODI codes 0-5 per section, ODI % = sum / (5 x sections answered) x 100; M0 = 9 sections of 3
+# (odi_08 skipped) = 27/45 = 60 %; M1 = 9 sections of 2 + odi_03 corrected to 4 = 22/50 = 44 %;
+# M6 and M12 = 10 sections of 1 = 20 %. VAS as given. Responder (VAS >= 20 mm and >= 20 %, or
+# ODI >= 20 % relative improvement); MCID VAS 15 mm or 30 %, ODI 10 points or 30 %.
+HAND = {
+    # visit: (VAS, ODI, VAS_CHG, ODI_CHG, VAS_MCID, ODI_MCID, RESPONDER)
+    "M1": (60.1, 44.0, 60.1 - 72.5, -16.0, "0", "1", "1"),
+    "M6": (30.0, 20.0, 30.0 - 72.5, -40.0, "1", "1", "1"),
+    "M12": (20.4, 20.0, 20.4 - 72.5, -40.0, "1", "1", "1"),
+}
+
+
+def test_scores_and_endpoints_equal_values_worked_out_by_hand(out: Path) -> None:
+    by = {(r["subject_id"], r["visit"]): r for r in rows(out / "out" / "visits_wide.csv")}
+    base = by["RSP-01-001", "M0"]
+    assert float(base["VAS"]) == 72.5 and math.isclose(float(base["ODI"]), 60.0)
+    for visit, (vas, odi, d_vas, d_odi, m_vas, m_odi, resp) in HAND.items():
+        r = by["RSP-01-001", visit]
+        assert math.isclose(float(r["VAS"]), vas) and math.isclose(float(r["ODI"]), odi), visit
+        assert math.isclose(float(r["VAS_CHG"]), d_vas), visit
+        assert math.isclose(float(r["ODI_CHG"]), d_odi), visit
+        assert (r["VAS_MCID"], r["ODI_MCID"], r["RESPONDER"]) == (m_vas, m_odi, resp), visit
+
+
+def test_visit_number_day0_study_day_and_session_columns(out: Path) -> None:
+    wide = rows(out / "out" / "visits_wide.csv")
+    by = {(r["subject_id"], r["visit"]): r for r in wide}
+    numbers = {r["visit"]: r["visit_number"] for r in wide if r["subject_id"] == "RSP-01-001"}
+    assert numbers == {"M0": "1", "M1": "2", "M3": "3", "M6": "4", "M12": "5", "M24": "6"}
+    ordered = sorted(numbers, key=lambda v: int(numbers[v]))
+    assert ordered == ["M0", "M1", "M3", "M6", "M12", "M24"]
+    m6 = by["RSP-01-001", "M6"]
+    # day 0 = 2026-03-02 - 400 days = 2025-01-26; M6 done on day 0 + 182
+    assert (m6["day0"], m6["year_of_birth"]) == ("2025-01-26", "1961")
+    assert (m6["visit_date"], m6["study_day"], m6["session_date"]) == (
+        "2025-07-27", "182", "2025-07-27",
+    )  # fmt: skip
+    assert m6["session_id"]
+    parked = by["RSP-01-002", "M3"]  # parked on 2026-02-25, day 0 = 2026-03-02 - 100 days
+    assert (parked["visit_date"], parked["session_date"], parked["study_day"]) == (
+        "", "2026-02-25", "95",
+    )  # fmt: skip
+    assert by["RSP-01-002", "M0"]["year_of_birth"] == ""
+
+
+def test_each_missing_cell_says_why(out: Path) -> None:
+    by = {(r["subject_id"], r["visit"]): r for r in rows(out / "out" / "visits_wide.csv")}
+    assert by["RSP-01-001", "M24"]["odi_01"] == ".N"  # not yet due
+    assert by["RSP-01-001", "M24"]["VAS"] == ".N"
+    assert by["RSP-01-001", "M3"]["odi_01"] == ".M"  # marked missed
+    assert by["RSP-01-001", "M3"]["VAS_CHG"] == ".M"
+    parked = by["RSP-01-002", "M3"]
+    assert parked["vas_pain"] == "75.5" and parked["odi_01"] == "3" and parked["VAS"] == ".I"
+    assert by["RSP-01-003", "M0"]["VAS"] == ".N"  # due today, not done
+    # RSP-01-002 has no SF-36 item skipped: every score computes; RSP-01-001 M0 skipped one
+    # SF-36 PF item (sf36_05 is PF): PF still computes (half-scale rule)
+    assert by["RSP-01-001", "M0"]["SF36_PF"] not in ("", ".U")
+
+
+def test_answers_long_counts_only_the_current_rows(out: Path) -> None:
+    long = rows(out / "out" / "answers_long.csv")
+    versions = [
+        r
+        for r in long
+        if (r["subject_id"], r["visit"], r["item"]) == ("RSP-01-001", "M1", "odi_03")
+    ]
+    assert [r["counts"] for r in versions] == ["0", "1"]
+    assert {r["visit_number"] for r in long if r["visit"] == "M12"} == {"5"}
+    assert sum(r["counts"] == "0" for r in long) == 1

@@ -14,7 +14,7 @@ from respine_desktop.exports.subject_parts import SET_JOURNAL, finish_interrupte
 from tests.support.exports import demo_db, env
 from tests.support.storage import ROOT
 
-NAMES = ("answers_long.csv", "visits_wide.csv", "codebook.csv")
+NAMES = ("answers_long.csv", "visits_wide.csv", "codebook.csv", "audit_trail.csv")
 
 # A child exporting the CSV files that is killed (SIGKILL) at its second rename: the first file
 # is new, the others are still the earlier export's.

@@ -49,7 +49,7 @@ from tests.support.part_writers import (
 )
 from tests.support.storage import coord
 
-CSV_FILES = ("answers_long.csv", "visits_wide.csv", "codebook.csv")
+CSV_FILES = ("answers_long.csv", "visits_wide.csv", "codebook.csv", "audit_trail.csv")
 
 
 def csv_bytes(db_path: Path, out: Path, workers: int) -> dict[str, bytes]:

@@ -71,17 +71,11 @@ def test_unique_event_names_follow_redcaps_rule_on_a_real_export() -> None:
 def test_events_and_designations_cover_every_visit(out: Path) -> None:
     study = load_study()
     events = read(out / "redcap" / "events.csv")
-    assert events[0] == [
-        "event_name",
-        "arm_num",
-        "day_offset",
-        "offset_min",
-        "offset_max",
-        "unique_event_name",
-        "custom_event_label",
-    ]
+    # the columns of REDCap 14.7's own event export
+    assert events[0] == read(EXAMPLES / "longitudinal.event.csv")[0]
     assert [e[0].split()[0] for e in events[1:]] == list(study.visit_codes)
-    assert [int(e[2]) for e in events[1:]] == [v.day for v in study.visits]
+    assert [e[2] for e in events[1:]] == [unique_event_name(e[0]) for e in events[1:]]
+    assert events[1][3] == "day 0 (-14/+0)" and events[5][3] == "day 365 (-30/+30)"
     design = read(out / "redcap" / "instrument_designation.csv")
     assert design[0] == ["arm_num", "unique_event_name", "form"]
     pairs = {(d[1], d[2]) for d in design[1:]}
@@ -109,7 +103,7 @@ def test_records_are_flat_longitudinal_rows_in_dictionary_order(out: Path) -> No
     for row in rows[1:]:
         values = dict(zip(head, row, strict=True))
         event = values["redcap_event_name"]
-        for form in ("registration", "vas", "odi", "sf36", "scores"):
+        for form in ("registration", "visit", "vas", "odi", "sf36", "scores"):
             if values[f"{form}_complete"]:
                 assert (event, form) in design, (event, form)
 
@@ -127,7 +121,7 @@ def test_record_values_and_completion_match_the_wide_csv(out: Path) -> None:
         if w["status"] in ("complete", "parked"):
             assert r is not None
             for item in ("odi_01", "odi_08", "sf36_05", "sf36_36"):
-                assert r[item] == w[item]
+                assert r[item] == ("SKIP" if w[item] == ".S" else w[item])
             assert float(r["vas_pain"]) == float(w["vas_pain"])
             expected = "2" if w["status"] == "complete" else "0"
             assert r["vas_complete"] == expected
@@ -138,3 +132,29 @@ def test_record_values_and_completion_match_the_wide_csv(out: Path) -> None:
     assert checked == 7
     assert records["RSP-01-003", "m0_baseline_arm_1"]["registration_complete"] == "2"
     assert records["RSP-01-001", "m0_baseline_arm_1"]["year_of_birth"] == "1961"
+
+
+def test_missing_data_codes_visit_dates_and_missed_visits(out: Path) -> None:
+    project = read(out / "redcap" / "project.csv")
+    assert project[0] == ["project_title", "is_longitudinal", "missing_data_codes"]
+    assert project[1][2] == (
+        "SKIP, Skipped by the patient | UNCOMP, Uncomputable (too many items skipped) | "
+        "INCMP, Session not finished (parked or in progress)"
+    )
+    rows = read(out / "redcap" / "records.csv")
+    head = rows[0]
+    records = {(r[0], r[1]): dict(zip(head, r, strict=True)) for r in rows[1:]}
+    m0 = records["RSP-01-001", "m0_baseline_arm_1"]
+    assert (m0["odi_08"], m0["sf36_05"], m0["odi_01"]) == ("SKIP", "SKIP", "3")
+    # day 0 = 2026-03-02 - 400 days; M6 on day 182
+    m6 = records["RSP-01-001", "m6_6_months_arm_1"]
+    assert (m6["visit_date"], m6["visit_status"], m6["visit_complete"]) == ("2025-07-27", "1", "2")
+    missed = records["RSP-01-001", "m3_3_months_arm_1"]
+    assert (missed["visit_status"], missed["missed_reason"]) == ("5", "subject unreachable")
+    assert missed["vas_pain"] == "" and missed["vas_complete"] == ""
+    parked = records["RSP-01-002", "m3_3_months_arm_1"]
+    assert (parked["visit_date"], parked["visit_status"]) == ("2026-02-25", "3")
+    design = {(d[1], d[2]) for d in read(out / "redcap" / "instrument_designation.csv")[1:]}
+    assert ("m3_3_months_arm_1", "visit") in design
+    dictionary = {r[0]: r for r in read(out / "redcap" / "data_dictionary.csv")[1:]}
+    assert dictionary["visit_status"][5].endswith("5, Missed")

@@ -1,0 +1,50 @@
+"""``audit_trail.csv``: every entry of every device's audit log, for a monitor.
+
+One row per entry, in time order (then device and sequence): ``sequence`` (the entry's number in
+its device's hash chain), ``device``, ``time``, ``actor`` (staff id; empty for the patient at the
+kiosk or the system), ``action`` (``session.submitted``, ``answer.corrected``,
+``visit.missed``, ``conflict.resolved``, ``bundle.conflict`` ...), ``table`` and ``row`` (the
+record it is about), ``subject_id`` (its code), ``reason`` (a correction's, a missed visit's or
+a conflict choice's) and ``details`` (the entry's whole JSON payload, e.g. the session a
+conflict choice made count). Free text gets the CSV export's formula guard (`free_text`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from typing import IO
+
+from respine_desktop.exports.codebook import AUDIT_TRAIL, audit_trail_columns
+from respine_desktop.storage.export_reads import AuditRow
+
+__all__ = ["AUDIT_TRAIL", "write_audit_trail"]
+
+
+def write_audit_trail(f: IO[str], rows: Iterable[AuditRow]) -> int:
+    """Write the header and every row; how many rows."""
+    from respine_desktop.exports.csv_export import free_text
+
+    out = csv.writer(f, lineterminator="\r\n")
+    out.writerow([c.name for c in audit_trail_columns()])
+    n = 0
+    for r in rows:
+        payload = json.loads(r.payload)
+        reason = payload.get("reason") if isinstance(payload, dict) else None
+        out.writerow(
+            (
+                r.seq,
+                r.device_id,
+                r.at,
+                r.actor or "",
+                r.action,
+                r.entity,
+                r.entity_id or "",
+                r.subject_code or "",
+                free_text(str(reason)) if reason else "",
+                free_text(r.payload),
+            )
+        )
+        n += 1
+    return n

@@ -1,0 +1,80 @@
+"""audit_trail.csv lists every audit entry (corrections, missed marks, conflict choices), and in a
+resolved conflict answers_long says which session's rows count."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from respine_desktop import exports, storage
+from tests.support.exports import (
+    conflicted_hub,
+    controlled_clock,
+    hub_and_kiosks,
+    scenario_db,
+)
+from tests.support.storage import inv
+
+WHY = "paper source shows the kiosk A answers"
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_every_audit_entry_is_listed_with_its_reason(tmp_path: Path) -> None:
+    scenario_db(tmp_path / "s.db")
+    with controlled_clock(), storage.open_database(tmp_path / "s.db", readonly=True) as db:
+        result = exports.export_csv(db, tmp_path / "out")
+        total = db.conn.execute("SELECT count(*) AS n FROM audit_log").fetchone()["n"]
+    assert tmp_path / "out" / "audit_trail.csv" in result.files
+    trail = rows(tmp_path / "out" / "audit_trail.csv")
+    assert list(trail[0]) == [
+        "sequence", "device", "time", "actor", "action", "table", "row", "subject_id",
+        "reason", "details",
+    ]  # fmt: skip
+    assert len(trail) == total
+    assert sorted(int(r["sequence"]) for r in trail) == list(range(1, total + 1))  # one device
+    assert [r["time"] for r in trail] == sorted(r["time"] for r in trail)
+    missed = [r for r in trail if r["action"] == "visit.missed"]
+    assert [(r["subject_id"], r["reason"]) for r in missed] == [
+        ("RSP-01-001", "subject unreachable")
+    ]
+    assert missed[0]["actor"] and missed[0]["table"] == "visit" and missed[0]["row"]
+    corrected = [r for r in trail if r["action"] == "answer.corrected"]
+    assert [r["reason"] for r in corrected] == ["patient ticked the wrong statement"]
+    book = rows(tmp_path / "out" / "codebook.csv")
+    described = [r["column"] for r in book if r["file"] == "audit_trail.csv" and not r["code"]]
+    assert described == list(trail[0])
+
+
+def test_a_conflict_choice_is_in_the_trail_and_decides_which_rows_count(tmp_path: Path) -> None:
+    with hub_and_kiosks(tmp_path) as (hub, a, b, c):
+        first, second = conflicted_hub(hub, a, b, c)
+        with storage.open_database(hub) as db:
+            storage.resolve_conflict(db, "RSP-01-030", "M1", first, staff=inv(db), reason=WHY)
+        with storage.open_database(hub, readonly=True) as db:
+            exports.export_csv(db, tmp_path / "out")
+    trail = rows(tmp_path / "out" / "audit_trail.csv")
+    chosen = [r for r in trail if r["action"] == "conflict.resolved"]
+    assert len(chosen) == 1 and chosen[0]["reason"] == WHY
+    assert first in chosen[0]["details"] and chosen[0]["subject_id"] == "RSP-01-030"
+    assert any(r["action"] == "bundle.conflict" for r in trail)
+    long = rows(tmp_path / "out" / "answers_long.csv")
+    m1 = [r for r in long if r["visit"] == "M1"]
+    counting = {r["session"] for r in m1 if r["counts"] == "1"}
+    assert counting == {first}
+    vas = [r for r in m1 if r["item"] == "vas_pain"]
+    assert {(r["session"], r["code"], r["counts"]) for r in vas} == {
+        (first, "50", "1"),
+        (second, "35.5", "0"),
+    }
+    # the superseded odi_02 row of the chosen session does not count either
+    odi2 = [r for r in m1 if r["item"] == "odi_02" and r["session"] == first]
+    assert [r["counts"] for r in odi2] == ["0", "1"]
+    wide = {(r["subject_id"], r["visit"]): r for r in rows(tmp_path / "out" / "visits_wide.csv")}
+    assert wide["RSP-01-030", "M1"]["VAS"] == "50" and wide["RSP-01-030", "M1"]["status"] == (
+        "conflict"
+    )
+    assert wide["RSP-01-030", "M1"]["session_id"] == first
