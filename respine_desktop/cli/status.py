@@ -22,6 +22,7 @@ def run(args: argparse.Namespace) -> int:
     with storage.open_database(args.db, readonly=True) as db:
         c = storage.counts(db)
         info = db.info
+        encryption = storage.encryption_status(db)
     data = {
         "path": str(args.db),
         "study_id": info.study_id,
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
         "staff": c.staff,
         "sites": c.sites,
         "devices": c.devices,
+        "encryption": encryption,
     }
     if args.json:
         print(json.dumps(data, indent=2))
@@ -56,4 +58,5 @@ def run(args: argparse.Namespace) -> int:
     print(f"scores          {c.scores} current")
     print(f"audit entries   {c.audit_entries}")
     print(f"staff accounts  {c.staff}")
+    print(f"encryption      {encryption}")
     return 0

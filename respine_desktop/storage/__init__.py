@@ -30,6 +30,24 @@ The database file:
 - `Counts`: row counts of every table
 - `SessionCounts`: sessions by state (``completed`` = submitted)
 
+Encryption at rest (SQLCipher 4; see docs/security.md):
+
+- `create_encrypted_database(path, passphrase, *, recovery_sheet, admin_pin, site_code, ...)`:
+  a new encrypted file, its key file ``<path>.key`` and its recovery sheet
+- `is_encrypted(path) -> bool`: an encrypted database (not a plaintext header, a key file)
+- `unlock(path, passphrase) -> key`: checks the passphrase; the key opens the file from now on
+- `unlock_with_recovery_code(path, code) -> key`: the same with the recovery sheet's code
+- `key_at_hand(path) -> bool`: whether the file opens without asking (unlocked, or OS store)
+- `encrypt_database(path, passphrase, *, recovery_sheet, remember=False) -> key id`
+- `change_passphrase(path, key, new_passphrase) -> key id`: the key file wrapped again
+- `remember_key(path) -> where`: the key put into the OS store (an unattended kiosk)
+- `forget_key(path) -> bool`: the key removed from the OS store
+- `encryption_status(db) -> str`: "encrypted (...)" or "NOT ENCRYPTED (...)", for ``status``
+- `created_for(db) -> str`: "encrypted", "test", "demo" or "unknown" (files made before)
+- `MIN_PASSPHRASE`: the shortest site passphrase accepted
+- `WrongKey`: "cannot open ...: wrong passphrase or key" (nothing created or changed)
+- `KeyUnavailable`: an encrypted file whose key is not at hand here
+
 Staff accounts:
 
 - `Staff`: an account (never carries the PIN hash)
@@ -204,6 +222,19 @@ from respine_desktop.storage._database import (
     state_stamp,
     transaction,
 )
+from respine_desktop.storage._database_keys import (
+    change_passphrase,
+    create_encrypted_database,
+    created_for,
+    encrypt_database,
+    encryption_status,
+    forget_key,
+    key_at_hand,
+    remember_key,
+    unlock,
+    unlock_with_recovery_code,
+)
+from respine_desktop.storage._encryption import is_encrypted
 from respine_desktop.storage._errors import (
     AccountDisabled,
     AccountLocked,
@@ -231,6 +262,7 @@ from respine_desktop.storage._errors import (
     WriteFailed,
     WrongPin,
 )
+from respine_desktop.storage._keys import MIN_PASSPHRASE, KeyUnavailable, WrongKey
 from respine_desktop.storage._records import (
     ROLES,
     SKIPPED,
@@ -310,6 +342,7 @@ __all__ = [
     "APP_VERSION",
     "CORRECTION_ROLES",
     "DEFAULT_SITE",
+    "MIN_PASSPHRASE",
     "RESOLUTION_ROLES",
     "ROLES",
     "SITE_KEY_BYTES",
@@ -334,6 +367,7 @@ __all__ = [
     "InvalidAnswer",
     "InvalidInput",
     "ItemComparison",
+    "KeyUnavailable",
     "LoginPolicy",
     "MergeRefused",
     "NotARespineDatabase",
@@ -366,6 +400,7 @@ __all__ = [
     "VisitStatus",
     "WorklistEntry",
     "WriteFailed",
+    "WrongKey",
     "WrongPin",
     "add_site",
     "answer_history",
@@ -373,6 +408,7 @@ __all__ = [
     "audit_entries",
     "authenticate",
     "backup_database",
+    "change_passphrase",
     "check_site_code",
     "check_subject_code",
     "choose_session",
@@ -381,19 +417,26 @@ __all__ = [
     "count_subjects",
     "counts",
     "create_database",
+    "create_encrypted_database",
     "create_staff",
+    "created_for",
     "current_answers",
     "current_scoring_versions",
     "disable_staff",
     "enable_staff",
+    "encrypt_database",
+    "encryption_status",
     "ensure_site_key",
+    "forget_key",
     "get_session",
     "get_site_key",
     "get_staff",
     "get_subject",
     "inspect_database",
     "install_site_key",
+    "is_encrypted",
     "iter_study_scores",
+    "key_at_hand",
     "list_sites",
     "list_staff",
     "list_subjects",
@@ -407,6 +450,7 @@ __all__ = [
     "record_answer",
     "record_answers",
     "register_subject",
+    "remember_key",
     "reset_pin",
     "resolve_conflict",
     "resume_session",
@@ -424,6 +468,8 @@ __all__ = [
     "subject_visits",
     "submit_session",
     "transaction",
+    "unlock",
+    "unlock_with_recovery_code",
     "verify_database",
     "visit_choices",
     "visit_status_counts",
