@@ -208,6 +208,8 @@ def encrypt_database(
     inspect_database(path, key=None)
     if sheet.exists():
         raise AlreadyExists(f"{sheet}: the file exists already")
+    for stale in path.parent.glob(f".{path.name}.*.encrypting*"):  # left by a killed run
+        stale.unlink(missing_ok=True)
     key = keys.generate_key()
     kid = keys.key_id(key)
     temp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.encrypting")

@@ -177,7 +177,7 @@ def test_verify_missing_or_unreadable_file_is_exit_2_and_creates_nothing(tmp_pat
 
 def test_backup_while_the_database_is_being_written(tmp_path: Path) -> None:
     path = tmp_path / "live.db"
-    assert main("init", "--plaintext", "--db", str(path), "--admin-pin", "123456").returncode == 0
+    assert main("demo", "--db", str(path), "--subjects", "0").returncode == 0  # a demo database
     writer = subprocess.Popen(
         [sys.executable, "main.py", "demo", "--db", str(path), "--subjects", "25"],
         cwd=ROOT,
@@ -201,7 +201,7 @@ def test_backup_while_the_database_is_being_written(tmp_path: Path) -> None:
 
 def test_two_demo_processes_on_one_database(tmp_path: Path) -> None:
     path = tmp_path / "two.db"
-    assert main("init", "--plaintext", "--db", str(path), "--admin-pin", "123456").returncode == 0
+    assert main("demo", "--db", str(path), "--subjects", "0").returncode == 0  # a demo database
     procs = [
         subprocess.Popen(
             [
