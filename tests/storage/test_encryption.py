@@ -20,6 +20,7 @@ from tests.support.encryption import (
     PASSPHRASE,
     SECRETS,
     SUBJECT,
+    USERNAME,
     correct,
     encrypted_db,
     fill,
@@ -27,7 +28,7 @@ from tests.support.encryption import (
     found_secrets,
     key_env,
 )
-from tests.support.storage import ADMIN_PIN, new_db
+from tests.support.storage import ADMIN_PIN, TODAY, new_db
 
 __all__ = ["key_env"]  # the fixture, imported
 
@@ -256,3 +257,23 @@ def test_plaintext_databases_say_what_they_are_for(tmp_path: Path) -> None:
         storage.remember_key(tmp_path / "demo.db")
     with pytest.raises(storage.InvalidInput, match="not an encrypted database"):
         storage.unlock_with_recovery_code(tmp_path / "demo.db", recovery_code(os.urandom(32)))
+
+
+def test_export_workers_open_the_encrypted_database_with_the_unlocked_key(
+    tmp_path: Path, key_env: Path
+) -> None:
+    from respine_desktop import exports
+
+    path = tmp_path / "site.db"
+    with encrypted_db(path) as db:
+        fill(db)
+        staff = storage.get_staff(db, USERNAME)
+        for n in range(10, 14):
+            storage.register_subject(db, f"RSP-01-0{n}", day0=TODAY, staff=staff)
+    forget_unlocked()
+    storage.unlock(path, PASSPHRASE)  # the passphrase only: nothing in the OS store
+    assert list(key_env.iterdir()) == []
+    with storage.open_database(path, readonly=True) as db:
+        done = exports.export_csv(db, tmp_path / "csv", workers=2)
+    assert done.subjects == 5 and done.workers == 2
+    assert SUBJECT in (tmp_path / "csv" / "answers_long.csv").read_text()
