@@ -36,7 +36,6 @@ INTERNALS_ALLOWED = {
     "tests/support/exports.py": "table digests over every table of the schema",
     "tests/support/encryption.py": "forgetting unlocked keys, as a new process would",
     "tests/storage/test_encryption.py": "the key store's service name, a recovery code",
-    "tests/storage/test_encryption_killed.py": "forgetting unlocked keys, as a new process would",
     "bench/crypto.py": "the raw key of a benchmark database",
 }
 
