@@ -47,8 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"RESPINE Desktop {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from respine_desktop.cli import _passphrase
+
     for name, module in sorted(_modules().items()):
-        module.register(sub.add_parser(name, help=module.HELP, description=module.HELP))
+        command = sub.add_parser(name, help=module.HELP, description=module.HELP)
+        module.register(command)
+        _passphrase.add_option(command)  # every command may open an encrypted database
     return parser
 
 
@@ -62,6 +66,10 @@ def run(argv: list[str]) -> int:
         parser.print_help()
         return 2
     try:
+        if getattr(args, "unlock", True):  # init, encrypt, rekey handle their keys themselves
+            from respine_desktop.cli import _passphrase
+
+            _passphrase.unlock_for(args)
         return handler(args)
     except RespineError as exc:  # every user-facing error, whichever layer raised it
         print(f"error: {exc}", file=sys.stderr)

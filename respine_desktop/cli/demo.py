@@ -13,7 +13,9 @@ HELP = (
     "Add synthetic pseudonymous subjects RSP-<site>-<NNN> (numbered from --first) with "
     "realistic visit histories; creates the database if missing. Demo accounts: admin/123456 "
     "(administrator), coord/246810 (coordinator), inv/135790 (investigator). Prints "
-    "'committed <subject> <visit> <instrument>' after each questionnaire is committed."
+    "'committed <subject> <visit> <instrument>' after each questionnaire is committed. "
+    "The database it creates is a plaintext demo database (NOT ENCRYPTED in `status`); it "
+    "refuses a database it did not create."
 )
 
 
@@ -58,9 +60,16 @@ def run(args: argparse.Namespace) -> int:
             admin_username=demo.DEMO_ADMIN,
             site_code=args.site or storage.DEFAULT_SITE,
             durable=False,
+            plaintext_purpose="demo",
         )
     except storage.AlreadyExists:
         db = storage.open_database(path, durable=False)
+        if storage.created_for(db) != "demo":
+            db.close()
+            raise UsageError(
+                f"{path}: not a demo database (created by `demo`): refusing to add synthetic "
+                "subjects to it"
+            ) from None
     with db:
         if args.site is not None:
             storage.check_site_code(args.site)

@@ -6,8 +6,12 @@ import argparse
 import getpass
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from respine_desktop.cli import UsageError
+
+if TYPE_CHECKING:
+    from respine_desktop.storage import StudyDb
 
 NAME = "init"
 HELP = (
@@ -16,7 +20,11 @@ HELP = (
     "empty file left by an interrupted init is replaced. "
     "Refuses an existing file that is not a RESPINE database (left untouched) and an existing "
     "RESPINE database of another site; on an existing database of the same site it only "
-    "applies pending schema upgrades and changes nothing else."
+    "applies pending schema upgrades and changes nothing else. "
+    "The database is encrypted (SQLCipher 4) with a random key wrapped by a site passphrase "
+    "(asked twice at the terminal, or the first line of standard input with --passphrase-stdin) "
+    "into PATH.key; the recovery sheet (the key itself) is written once to --recovery-sheet. "
+    "--plaintext makes a test database instead, which `status` shows as NOT ENCRYPTED."
 )
 
 
@@ -32,6 +40,23 @@ def register(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--admin-user", default="admin", metavar="NAME", help="its username (default admin)"
+    )
+    parser.add_argument(
+        "--recovery-sheet",
+        type=Path,
+        metavar="FILE",
+        help="new file for the recovery sheet (required unless --plaintext): print it, keep it "
+        "in the site's safe, delete the file",
+    )
+    parser.add_argument(
+        "--remember-key",
+        action="store_true",
+        help="also keep the key in this machine's key store so the kiosk starts unattended",
+    )
+    parser.add_argument(
+        "--plaintext",
+        action="store_true",
+        help="a test database, NOT encrypted (says so in `status`); never for real data",
     )
     parser.set_defaults(handler=run)
 
@@ -74,15 +99,57 @@ def run(args: argparse.Namespace) -> int:
                 f"nothing changed{ignored}"
             )
         return 0
+    if args.plaintext:
+        if args.recovery_sheet is not None or args.remember_key:
+            raise UsageError("--plaintext makes an unencrypted test database: no key to keep")
+        pin = args.admin_pin if args.admin_pin is not None else _prompt_pin()
+        db = storage.create_database(
+            path,
+            admin_pin=pin,
+            site_code=args.site or storage.DEFAULT_SITE,
+            admin_username=args.admin_user,
+            plaintext_purpose="test",
+        )
+    else:
+        db = _create_encrypted(args, path)
+    with db:
+        print(
+            f"created {path}: study {db.study_id}, site {db.site_code}, "
+            f"device {db.device_id}, administrator {args.admin_user!r}; "
+            f"{storage.encryption_status(db)}"
+        )
+    if not args.plaintext:
+        print(
+            f"recovery sheet written to {args.recovery_sheet}: print it, keep it in the site's "
+            "safe, then delete the file"
+        )
+    return 0
+
+
+def _create_encrypted(args: argparse.Namespace, path: Path) -> StudyDb:
+    from respine_desktop import storage
+    from respine_desktop.cli._passphrase import read_secret
+
+    if args.recovery_sheet is None:
+        raise UsageError(
+            "--recovery-sheet FILE is required for an encrypted database "
+            "(or --plaintext for a test database)"
+        )
+    if args.recovery_sheet.exists():
+        raise UsageError(f"{args.recovery_sheet}: the file exists already")
+    passphrase = read_secret(
+        args,
+        f"New site passphrase (at least {storage.MIN_PASSPHRASE} characters): ",
+        what="passphrase",
+        confirm=True,
+    )
     pin = args.admin_pin if args.admin_pin is not None else _prompt_pin()
-    with storage.create_database(
+    return storage.create_encrypted_database(
         path,
+        passphrase,
+        recovery_sheet=args.recovery_sheet,
         admin_pin=pin,
         site_code=args.site or storage.DEFAULT_SITE,
         admin_username=args.admin_user,
-    ) as db:
-        print(
-            f"created {path}: study {db.study_id}, site {db.site_code}, "
-            f"device {db.device_id}, administrator {args.admin_user!r}"
-        )
-    return 0
+        remember=args.remember_key,
+    )

@@ -42,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         enrolled = storage.enrolled_devices(db)
     if args.receipt is not None:
         _write_receipt(args.receipt, receipt)
+        encryption = storage.encryption_status(db)
     data = {
         "path": str(args.db),
         "study_id": info.study_id,
@@ -67,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
         "device_key": own.fingerprint if own else None,
         "hub_key": hub.fingerprint if hub else None,
         "enrolled_devices": sum(1 for k in enrolled if k.revoked_at is None),
+        "encryption": encryption,
     }
     if args.json:
         print(json.dumps(data, indent=2))
@@ -89,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"chain head      {head.hash} (short {head.short}, {len(head.chains)} chain(s))")
     for device, seq, digest in head.chains:
         print(f"  {device}:{seq}:{digest}")
+    print(f"encryption      {encryption}")
     return 0
 
 

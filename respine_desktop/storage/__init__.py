@@ -31,6 +31,24 @@ The database file:
 - `Counts`: row counts of every table
 - `SessionCounts`: sessions by state (``completed`` = submitted)
 
+Encryption at rest (SQLCipher 4; see docs/security.md):
+
+- `create_encrypted_database(path, passphrase, *, recovery_sheet, admin_pin, site_code, ...)`:
+  a new encrypted file, its key file ``<path>.key`` and its recovery sheet
+- `is_encrypted(path) -> bool`: an encrypted database (not a plaintext header, a key file)
+- `unlock(path, passphrase) -> key`: checks the passphrase; the key opens the file from now on
+- `unlock_with_recovery_code(path, code) -> key`: the same with the recovery sheet's code
+- `key_at_hand(path) -> bool`: whether the file opens without asking (unlocked, or OS store)
+- `encrypt_database(path, passphrase, *, recovery_sheet, remember=False) -> key id`
+- `change_passphrase(path, key, new_passphrase) -> key id`: the key file wrapped again
+- `remember_key(path) -> where`: the key put into the OS store (an unattended kiosk)
+- `forget_key(path) -> bool`: the key removed from the OS store
+- `encryption_status(db) -> str`: "encrypted (...)" or "NOT ENCRYPTED (...)", for ``status``
+- `created_for(db) -> str`: "encrypted", "test", "demo" or "unknown" (files made before)
+- `MIN_PASSPHRASE`: the shortest site passphrase accepted
+- `WrongKey`: "cannot open ...: wrong passphrase or key" (nothing created or changed)
+- `KeyUnavailable`: an encrypted file whose key is not at hand here
+
 Staff accounts:
 
 - `Staff`: an account (never carries the PIN hash)
@@ -159,7 +177,6 @@ Device keys (sign and encrypt bundles of format 3; docs/security-bundles.md):
 - `has_audit_entry(db, entry_id, entry_hash) -> bool`: held here already, with this hash
 - `hmac_bundles_accepted(db) -> bool`: whether site-key HMAC bundles still import here
 - `set_hmac_bundles(db, *, accepted, actor=None) -> bool`: end (or reopen) the transition
-- `KeyUnavailable`: a wrapped secret this computer cannot unwrap (a database copied elsewhere)
 - `UnknownDevice`: no enrolled device with this id
 
 Errors:
@@ -239,6 +256,18 @@ from respine_desktop.storage._database import (
     state_stamp,
     transaction,
 )
+from respine_desktop.storage._database_keys import (
+    change_passphrase,
+    create_encrypted_database,
+    created_for,
+    encrypt_database,
+    encryption_status,
+    forget_key,
+    key_at_hand,
+    remember_key,
+    unlock,
+    unlock_with_recovery_code,
+)
 from respine_desktop.storage._device_keys import (
     DeviceKey,
     DevicePrivateKeys,
@@ -257,6 +286,7 @@ from respine_desktop.storage._device_keys import (
     revoke_device,
     set_hmac_bundles,
 )
+from respine_desktop.storage._encryption import is_encrypted
 from respine_desktop.storage._engine import sqlite_library_version
 from respine_desktop.storage._errors import (
     AccountDisabled,
@@ -285,7 +315,7 @@ from respine_desktop.storage._errors import (
     WriteFailed,
     WrongPin,
 )
-from respine_desktop.storage._key_wrap import KeyUnavailable
+from respine_desktop.storage._keys import MIN_PASSPHRASE, KeyUnavailable, WrongKey
 from respine_desktop.storage._records import (
     ROLES,
     SKIPPED,
@@ -369,6 +399,7 @@ __all__ = [
     "APP_VERSION",
     "CORRECTION_ROLES",
     "DEFAULT_SITE",
+    "MIN_PASSPHRASE",
     "NOT_EVIDENCE",
     "REPLAYED_TABLES",
     "RESOLUTION_ROLES",
@@ -433,6 +464,7 @@ __all__ = [
     "VisitStatus",
     "WorklistEntry",
     "WriteFailed",
+    "WrongKey",
     "WrongPin",
     "add_site",
     "answer_history",
@@ -441,6 +473,7 @@ __all__ = [
     "authenticate",
     "backup_database",
     "chain_heads_receipt",
+    "change_passphrase",
     "check_site_code",
     "check_subject_code",
     "choose_session",
@@ -449,18 +482,23 @@ __all__ = [
     "count_subjects",
     "counts",
     "create_database",
+    "create_encrypted_database",
     "create_staff",
+    "created_for",
     "current_answers",
     "current_scoring_versions",
     "device_fingerprint",
     "device_private_keys",
     "disable_staff",
     "enable_staff",
+    "encrypt_database",
+    "encryption_status",
     "enrol_device",
     "enrolled_device",
     "enrolled_devices",
     "ensure_device_keys",
     "ensure_site_key",
+    "forget_key",
     "get_session",
     "get_site_key",
     "get_staff",
@@ -472,7 +510,9 @@ __all__ = [
     "install_hub_key",
     "install_site_key",
     "installed_site_key_id",
+    "is_encrypted",
     "iter_study_scores",
+    "key_at_hand",
     "list_sites",
     "list_staff",
     "list_subjects",
@@ -488,6 +528,7 @@ __all__ = [
     "record_answer",
     "record_answers",
     "register_subject",
+    "remember_key",
     "reset_pin",
     "resolve_conflict",
     "resume_session",
@@ -508,6 +549,8 @@ __all__ = [
     "subject_visits",
     "submit_session",
     "transaction",
+    "unlock",
+    "unlock_with_recovery_code",
     "verify_database",
     "visit_choices",
     "visit_status_counts",

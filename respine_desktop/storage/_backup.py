@@ -4,34 +4,46 @@ The copy is taken in one step under a read transaction, so it is a consistent sn
 the kiosk keeps writing (WAL readers do not block the writer). It is written beside the target as
 ``<out>.partial``, switched to a self-contained rollback-journal file, fsynced, verified like
 `verify` does, and only then renamed to `out`.
+
+The backup of an encrypted database is encrypted with the same key (SQLCipher copies the
+encrypted pages), and the database's key file is copied beside it as ``<out>.key`` before the
+copy appears: the backup opens with the same passphrase, recovery code or stored key, and
+nothing in it is readable without one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from pathlib import Path
 
 from respine_desktop import files
+from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage._database import StudyDb
+from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import AlreadyExists, BackupFailed, InvalidInput, WriteFailed
+from respine_desktop.storage._keys import key_file_path, read_key_file, write_key_file
 from respine_desktop.storage._records import VerifyResult
 from respine_desktop.storage._verify import verify_database
 
 
 def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
-    """Copy `db` to the new file `out` and verify the copy (refuses an existing `out`)."""
+    """Copy `db` to the new file `out` and verify the copy (refuses an existing `out`); an
+    encrypted database's copy is encrypted alike, its key file copied to ``<out>.key``."""
     out = Path(out)
     if out.exists():
         raise AlreadyExists(f"{out}: the file exists already")
     if not out.parent.is_dir():
         raise InvalidInput(f"{out.parent}: no such directory")
+    key = db.sql_key
+    key_file = read_key_file(db.path) if key is not None else None
     partial = out.with_name(out.name + ".partial")
+    wrote_key_file = False
     try:
         partial.unlink(missing_ok=True)
         dest = sqlite3.connect(str(partial), isolation_level=None)
         try:
+            encryption.apply_key(dest, key)
             db.conn.backup(dest)
             dest.execute("PRAGMA journal_mode=DELETE")
         finally:
@@ -41,15 +53,20 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
             os.fsync(fd)
         finally:
             os.close(fd)
-        result = verify_database(partial)
+        result = verify_database(partial, key=key)
         if not result.ok:
             raise BackupFailed(f"the backup copy failed verification: {result.message}")
+        if key_file is not None:
+            write_key_file(out, key_file.fields)
+            wrote_key_file = True
         files.replace(partial, out)
         return result
     except (sqlite3.Error, OSError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise WriteFailed(f"{out}: could not write the backup ({reason})") from exc
     finally:
+        if wrote_key_file and not out.exists():
+            key_file_path(out).unlink(missing_ok=True)
         for suffix in ("", "-journal", "-wal", "-shm"):
             with contextlib.suppress(OSError):  # a read-only file system refuses even that
                 Path(f"{partial}{suffix}").unlink(missing_ok=True)

@@ -13,6 +13,12 @@ fields are the columns it selects.
 
 ``durable=False`` (used only by the synthetic-data generator) sets ``synchronous=NORMAL``: in WAL
 mode a commit then survives a crash of the process but not a power cut, and costs no fsync.
+
+Every connection is made by `connect`, through SQLCipher (`_driver`), keyed by
+`_encryption.apply_key` before anything is read: an encrypted database (and its WAL) is opened
+with its key, found by `_encryption.key_for` unless the caller gives it; a plaintext one (demo and
+test databases, created as such) with none. A wrong key raises `WrongKey` ("cannot open ...:
+wrong passphrase or key") and nothing is created or written.
 """
 
 from __future__ import annotations
@@ -21,7 +27,6 @@ import contextlib
 import errno
 import os
 import re
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -30,8 +35,10 @@ from urllib.parse import quote
 
 from respine_desktop import __version__, clock
 from respine_desktop.files import sync_directory
+from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage import _schema as schema
+from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import (
     AlreadyExists,
     DatabaseCorrupt,
@@ -41,6 +48,7 @@ from respine_desktop.storage._errors import (
     SchemaTooNew,
     SchemaTooOld,
     SnapshotChanged,
+    StorageError,
     WriteFailed,
 )
 from respine_desktop.storage._records import DatabaseInfo
@@ -67,6 +75,7 @@ class StudyDb:
         self.info = info
         self.study = study
         self.readonly = False
+        self.sql_key: bytes | None = None  # the database key, for backups (storage only)
 
     @property
     def device_id(self) -> str:
@@ -256,14 +265,23 @@ def readonly_uri(path: Path, *, writable: bool) -> str:
     return f"{target}?mode=ro"
 
 
-def connect(path: Path, *, readonly: bool = False, durable: bool = True) -> sqlite3.Connection:
-    """A raw connection with the project's pragmas (WAL is set once, at creation)."""
+def connect(
+    path: Path, *, readonly: bool = False, durable: bool = True, key: bytes | None = None
+) -> sqlite3.Connection:
+    """A raw connection with the project's pragmas (WAL is set once, at creation), keyed with
+    `key` (None: a plaintext database) before anything is read."""
     if readonly:
         uri = readonly_uri(path, writable=media_writable(path))
         conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        conn.execute("PRAGMA query_only=ON")
     else:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        encryption.apply_key(conn, key)
+    except BaseException:
+        conn.close()
+        raise
+    if readonly:
+        conn.execute("PRAGMA query_only=ON")
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys=ON")
@@ -301,20 +319,23 @@ def _wrap(conn: sqlite3.Connection) -> Database:
     return Database(conn, execute_plugins=False, recursive_triggers=False)
 
 
-def inspect_database(path: Path) -> tuple[str, ...]:
+def inspect_database(path: Path, *, key: bytes | None = None) -> tuple[str, ...]:
     """The migrations applied to the RESPINE database at `path`, read without writing anything.
 
     Raises `DatabaseMissing` if there is no such file and `NotARespineDatabase` if it is not a
-    SQLite file or not one of ours.
+    SQLite file or not one of ours; for an encrypted file, `WrongKey` if `key` (default: the one
+    `_encryption.key_for` finds) does not open it and `KeyUnavailable` if no key is at hand.
     """
     if not path.is_file():
         raise DatabaseMissing(f"{path}: no such database file")
+    if key is None:
+        key = encryption.key_for(path)
     try:
-        conn = connect(path, readonly=True)
+        conn = connect(path, readonly=True, key=key)
     except sqlite3.OperationalError as exc:
         raise DatabaseMissing(f"{path}: cannot open ({exc})") from exc
     except sqlite3.DatabaseError as exc:
-        raise NotARespineDatabase(f"{path}: not a RESPINE database ({exc})") from exc
+        raise _unreadable(path, exc, key) from exc
     try:
         tables = {
             r["name"] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
@@ -333,7 +354,7 @@ def inspect_database(path: Path) -> tuple[str, ...]:
     except sqlite3.DatabaseError as exc:
         if is_corruption(exc):
             raise corrupt_error(path, exc) from exc
-        raise NotARespineDatabase(f"{path}: not a RESPINE database ({exc})") from exc
+        raise _unreadable(path, exc, key) from exc
     finally:
         conn.close()
     if study is None or not applied:
@@ -345,6 +366,18 @@ def inspect_database(path: Path) -> tuple[str, ...]:
             f"this is version {APP_VERSION}"
         )
     return applied
+
+
+def _unreadable(path: Path, exc: sqlite3.DatabaseError, key: bytes | None) -> StorageError:
+    """The error for a file SQLite refuses to read: a wrong key, or not one of ours."""
+    if key is not None and encryption.is_wrong_key(exc):
+        return encryption.wrong_key(path)
+    if not encryption.has_plaintext_header(path):
+        return NotARespineDatabase(
+            f"{path}: not a RESPINE database, or an encrypted one whose key file "
+            f"{path.name}.key is missing ({exc})"
+        )
+    return NotARespineDatabase(f"{path}: not a RESPINE database ({exc})")
 
 
 def _settings(sql: Database) -> dict[str, str]:
@@ -385,9 +418,14 @@ def open_database(
     durable: bool = True,
     study: Study | None = None,
     check: bool = True,
+    key: bytes | None = None,
 ) -> StudyDb:
     """Open an existing RESPINE database, applying pending schema migrations (unless `readonly`)
     after a verified backup of it as it was (`_upgrade`).
+
+    An encrypted database is opened with `key`, by default the one found for it (this process's
+    unlocked keys, the OS store): `KeyUnavailable` when none is at hand, `WrongKey` when it does
+    not open the file.
 
     Never creates a file: a missing path raises `DatabaseMissing`, a file that is not a RESPINE
     database raises `NotARespineDatabase` (and is not modified). With `check` (the default),
@@ -396,8 +434,10 @@ def open_database(
     ``check=False``); a damaged page met later, inside ``with db:``, raises it too.
     """
     path = Path(path)
-    applied = inspect_database(path)
-    conn = connect(path, readonly=readonly, durable=durable)
+    if key is None:
+        key = encryption.key_for(path)
+    applied = inspect_database(path, key=key)
+    conn = connect(path, readonly=readonly, durable=durable, key=key)
     sql = _wrap(conn)
     try:
         if check:
@@ -436,6 +476,7 @@ def open_database(
         db.readonly = readonly
         if not readonly:
             row_images.install(conn)  # every later change carries its rows into the audit log
+        db.sql_key = key
         return db
     except BaseException:
         conn.close()
@@ -458,8 +499,15 @@ def create_database(
     device_label: str = "kiosk",
     durable: bool = True,
     study: Study | None = None,
+    key: bytes | None = None,
+    plaintext_purpose: str = "test",
 ) -> StudyDb:
     """Create a new RESPINE database at `path` with its first administrator account.
+
+    With `key`, the file (and its WAL) is encrypted with it (SQLCipher 4) and records
+    ``encryption=sqlcipher4``; the caller keeps the key (a key file, the OS store). Without, it is
+    a plaintext database that records what it is for, `plaintext_purpose` ("test" or "demo"),
+    which ``status`` shows as NOT ENCRYPTED.
 
     Refuses an existing path (`AlreadyExists`). The file is made under a temporary name in the
     same folder and appears under `path` only complete: a failure, or a process killed
@@ -474,6 +522,11 @@ def create_database(
         raise AlreadyExists(f"{path}: the file exists already")
     if not path.parent.is_dir():
         raise InvalidInput(f"{path.parent}: no such directory")
+    if key is None and plaintext_purpose not in encryption.PLAINTEXT_PURPOSES:
+        raise InvalidInput(
+            f"a plaintext database is for {' or '.join(encryption.PLAINTEXT_PURPOSES)}"
+        )
+    encryption_setting = encryption.ENCRYPTED if key else f"plaintext:{plaintext_purpose}"
     pin_hash = staff.hash_pin(staff.check_pin_format(admin_pin))
     staff.check_username(admin_username)
     # Built under a temporary name in the same folder, then linked into place: a process killed
@@ -486,14 +539,22 @@ def create_database(
         raise InvalidInput(f"{path}: cannot create ({exc.strerror})") from None
     try:
         _fill_new_database(
-            temp, study, site_code, admin_username, device_label, pin_hash, durable=durable
+            temp,
+            study,
+            site_code,
+            admin_username,
+            device_label,
+            pin_hash,
+            durable=durable,
+            key=key,
+            encryption_setting=encryption_setting,
         )
         _link_into_place(temp, path)
     finally:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{temp}{suffix}").unlink(missing_ok=True)
     sync_directory(path.parent)
-    return open_database(path, durable=durable, study=study, check=False)
+    return open_database(path, durable=durable, study=study, check=False, key=key)
 
 
 def _fill_new_database(
@@ -505,13 +566,15 @@ def _fill_new_database(
     pin_hash: str,
     *,
     durable: bool,
+    key: bytes | None = None,
+    encryption_setting: str = "plaintext:test",
 ) -> None:
     """Schema, settings, site, device, first audit entry and administrator, in one transaction;
     the connection is closed after (WAL checkpointed into the file, which then stands alone)."""
     from respine_desktop.storage import _audit as audit
     from respine_desktop.storage import _staff as staff
 
-    conn = connect(path, durable=durable)
+    conn = connect(path, durable=durable, key=key)
     try:
         sql = _wrap(conn)
         sql.enable_wal()
@@ -530,6 +593,7 @@ def _fill_new_database(
                     ("device_id", device_id),
                     ("app_version", APP_VERSION),
                     ("created_at", now),
+                    ("encryption", encryption_setting),
                 ],
             )
             conn.execute("INSERT INTO sites (code, created_at) VALUES (?, ?)", [site_code, now])

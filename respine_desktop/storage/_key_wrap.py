@@ -25,16 +25,15 @@ import secrets
 from pathlib import Path
 
 from respine_desktop.storage._database import StudyDb
-from respine_desktop.storage._errors import StorageError
+
+# One error for a key not at hand: a wrapped secret of this database that cannot be unwrapped
+# here (no wrapping key, or another), as for the database key itself.
+from respine_desktop.storage._keys import KeyUnavailable
 
 PREFIX = "respine-wrap-v1:"
 _KEY_BYTES = 32
 _NONCE_BYTES = 12
 ENV_DIR = "RESPINE_KEY_DIR"
-
-
-class KeyUnavailable(StorageError):
-    """A wrapped secret of this database cannot be unwrapped here (no wrapping key, or another)."""
 
 
 def key_dir() -> Path:

@@ -24,20 +24,21 @@ Checks, in order (the first failure is reported, naming the row):
    (`row_images.EXCLUDED` aside); the summary says which tables were covered (an older
    database: what its entries allow).
 
-Reads only: the file is opened read-only and nothing is created.
+Reads only: the file is opened read-only and nothing is created. An encrypted file is opened with
+its key (`_encryption.key_for`, or the one given).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
 from collections.abc import Iterator, Sequence
 from functools import partial
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _schema as schema
 from respine_desktop.storage import _scores as scores
 from respine_desktop.storage._answers import ANSWER, digest
@@ -54,6 +55,7 @@ from respine_desktop.storage._database import (
     scalar,
     select_list,
 )
+from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import DatabaseCorrupt
 from respine_desktop.storage._records import VerifyResult
 from respine_desktop.storage._replay import Coverage, Replay, ReplayMismatch
@@ -77,6 +79,7 @@ def verify_database(
     study: Study | None = None,
     expect: Sequence[ExpectedHead] = (),
     replay: bool = True,
+    key: bytes | None = None,
 ) -> VerifyResult:
     """Verify the RESPINE database at `path` without modifying it.
 
@@ -87,11 +90,13 @@ def verify_database(
     ours; otherwise returns a result whose ``message`` is a one-line summary or the first problem.
     """
     path = Path(path)
+    if key is None:
+        key = encryption.key_for(path)
     try:
-        inspect_database(path)
+        inspect_database(path, key=key)
     except DatabaseCorrupt as exc:  # the schema pages themselves: the data was checked, exit 1
         return VerifyResult(False, f"integrity check failed: {exc.__cause__ or exc}")
-    conn = connect(path, readonly=True)
+    conn = connect(path, readonly=True, key=key)
     try:
         return verify_connection(
             conn,

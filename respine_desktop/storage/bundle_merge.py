@@ -61,7 +61,6 @@ Public API
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -90,6 +89,7 @@ from respine_desktop.storage._database import (
     select_list,
     transaction,
 )
+from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import InvalidInput, StorageError
 from respine_desktop.storage._merge_rules import (
     first_difference,

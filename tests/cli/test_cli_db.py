@@ -57,7 +57,7 @@ def test_every_command_documents_itself(command: str) -> None:
 
 def test_init_creates_a_database_with_its_administrator(tmp_path: Path) -> None:
     path = tmp_path / "site.db"
-    result = main("init", "--db", str(path), "--site", "03", "--admin-pin", "4321")
+    result = main("init", "--plaintext", "--db", str(path), "--site", "03", "--admin-pin", "4321")
     assert result.returncode == 0, result.stderr
     assert "created" in result.stdout and "site 03" in result.stdout
     with storage.open_database(path) as db:
@@ -66,10 +66,10 @@ def test_init_creates_a_database_with_its_administrator(tmp_path: Path) -> None:
         assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     # Again on the same site: harmless, nothing changed.
     before = digest(path)
-    again = main("init", "--db", str(path), "--site", "03", "--admin-pin", "9999")
+    again = main("init", "--plaintext", "--db", str(path), "--site", "03", "--admin-pin", "9999")
     assert again.returncode == 0 and "already initialised" in again.stdout
     assert digest(path) == before
-    other = main("init", "--db", str(path), "--site", "04", "--admin-pin", "9999")
+    other = main("init", "--plaintext", "--db", str(path), "--site", "04", "--admin-pin", "9999")
     one_line_error(other, 2, "site 03, not 04")
     assert digest(path) == before
 
@@ -83,7 +83,7 @@ def test_init_refuses_files_that_are_not_respine_databases(tmp_path: Path) -> No
     conn.close()
     for path in (text, foreign):
         before = digest(path)
-        result = main("init", "--db", str(path), "--admin-pin", "1234")
+        result = main("init", "--plaintext", "--db", str(path), "--admin-pin", "1234")
         one_line_error(result, 2, "not a RESPINE database")
         assert digest(path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign.db", "notes.db"]
@@ -91,11 +91,15 @@ def test_init_refuses_files_that_are_not_respine_databases(tmp_path: Path) -> No
 
 def test_init_bad_input_creates_nothing(tmp_path: Path) -> None:
     path = tmp_path / "x.db"
-    one_line_error(main("init", "--db", str(path), "--admin-pin", "12"), 2, "4 to 8 digits")
     one_line_error(
-        main("init", "--db", str(path), "--site", "x", "--admin-pin", "1234"), 2, "site code"
+        main("init", "--plaintext", "--db", str(path), "--admin-pin", "12"), 2, "4 to 8 digits"
     )
-    one_line_error(main("init", "--db", str(path)), 2, "--admin-pin is required")
+    one_line_error(
+        main("init", "--plaintext", "--db", str(path), "--site", "x", "--admin-pin", "1234"),
+        2,
+        "site code",
+    )
+    one_line_error(main("init", "--plaintext", "--db", str(path)), 2, "--admin-pin is required")
     assert not path.exists() and list(tmp_path.iterdir()) == []
 
 
@@ -174,7 +178,7 @@ def test_verify_missing_or_unreadable_file_is_exit_2_and_creates_nothing(tmp_pat
 @pytest.mark.req("DB-04")
 def test_backup_while_the_database_is_being_written(tmp_path: Path) -> None:
     path = tmp_path / "live.db"
-    assert main("init", "--db", str(path), "--admin-pin", "123456").returncode == 0
+    assert main("demo", "--db", str(path), "--subjects", "0").returncode == 0  # a demo database
     writer = subprocess.Popen(
         [sys.executable, "main.py", "demo", "--db", str(path), "--subjects", "25"],
         cwd=ROOT,
@@ -198,7 +202,7 @@ def test_backup_while_the_database_is_being_written(tmp_path: Path) -> None:
 
 def test_two_demo_processes_on_one_database(tmp_path: Path) -> None:
     path = tmp_path / "two.db"
-    assert main("init", "--db", str(path), "--admin-pin", "123456").returncode == 0
+    assert main("demo", "--db", str(path), "--subjects", "0").returncode == 0  # a demo database
     procs = [
         subprocess.Popen(
             [

@@ -95,7 +95,7 @@ def test_bundle_round_trip_through_the_commands(db: Path, tmp_path: Path) -> Non
     hub = tmp_path / "hub.db"
     kiosk = tmp_path / "kiosk.db"
     kiosk.write_bytes(db.read_bytes())
-    assert main("init", "--db", hub, "--admin-pin", "123456").returncode == 0
+    assert main("init", "--plaintext", "--db", hub, "--admin-pin", "123456").returncode == 0
     run = main("export", "key", "--db", hub, "--out", tmp_path / "site.key")
     assert run.returncode == 0 and "site key" in run.stdout, run.stderr
     assert (tmp_path / "site.key").stat().st_mode & 0o077 == 0

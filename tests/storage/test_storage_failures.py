@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sqlite3
 import subprocess
 import sys
 
 import pytest
+from sqlcipher3 import dbapi2 as sqlcipher
 
 from respine_desktop import storage
 from respine_desktop.storage import StudyDb
@@ -16,7 +16,9 @@ from tests.support.storage import ROOT, SUBJECT, coord, env, row_counts
 def test_a_write_blocked_past_the_busy_timeout_is_a_storage_error(db: StudyDb) -> None:
     session = storage.start_session(db, SUBJECT, "M0", staff=coord(db))
     before = row_counts(db)
-    other = sqlite3.connect(db.path, isolation_level=None)
+    # The same SQLite library as storage's (SQLCipher): two libraries in one process do not see
+    # each other's POSIX locks (they are per process); two processes do.
+    other = sqlcipher.connect(db.path, isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
         db.conn.execute("PRAGMA busy_timeout=50")  # do not wait the default 5 s in a test
