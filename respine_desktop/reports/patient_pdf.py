@@ -18,13 +18,13 @@ from respine_desktop.reports.pdf import (
     Footer,
     build,
     frame_width,
-    image,
     info_table,
     para,
     rich,
     spacer,
     styles,
     table,
+    vector,
 )
 from respine_desktop.reports.rules import endpoint_text, mcid_text, scoring_rules
 
@@ -200,7 +200,7 @@ def _charts(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
             "is a gap in the line, labelled with its status.",
             s["note"],
         ),
-        image(patient_charts(summary), frame_width()),
+        vector(patient_charts(summary), frame_width()),
     ]
 
 

@@ -19,22 +19,29 @@ from xml.sax.saxutils import escape
 
 from PIL.Image import Image as Bitmap
 from reportlab import rl_config
+from reportlab.graphics import shapes
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from respine_desktop import __version__, clock, files
+from respine_desktop.paths import resource
 from respine_desktop.storage import StudyDb, audit_chain_head
 
 PAGE = A4
 MARGIN = 16 * mm
 FOOTER_HEIGHT = 12 * mm
-FONT = "Helvetica"
-BOLD = "Helvetica-Bold"
+# DejaVu Sans (resources/fonts, licence beside it), embedded as a subset in every report: Latin,
+# Greek, Cyrillic and more print as typed; CJK ideographs and emoji are outside it (see README).
+FONT = "DejaVuSans"
+BOLD = "DejaVuSans-Bold"
+PRODUCER = "RESPINE Desktop (ReportLab)"
 GRID = colors.HexColor("#b8b8b8")
 HEADER_BG = colors.HexColor("#e4eaf1")
 ZEBRA = colors.HexColor("#f6f7f9")
@@ -43,6 +50,26 @@ HIGHLIGHT = colors.HexColor("#fff4d6")
 # Images are stored Flate-compressed and binary: ASCII85 on top (reportlab's default) only makes
 # them a quarter bigger and slower. Only reports use reportlab, so the global switch is ours.
 rl_config.useA85 = 0
+
+
+def _register_fonts() -> None:
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    pdfmetrics.registerFont(TTFont(FONT, str(resource("fonts", "DejaVuSans.ttf"))))
+    pdfmetrics.registerFont(TTFont(BOLD, str(resource("fonts", "DejaVuSans-Bold.ttf"))))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+
+
+_register_fonts()
+# The canvas and vector drawings start in our font too, so no base-14 font is referenced.
+rl_config.canvas_basefontname = FONT
+shapes.STATE_DEFAULTS["fontName"] = FONT
+
+
+def pdf_date(iso: str) -> str:
+    """A PDF date string (D:YYYYMMDDHHmmSS+00'00') of an ISO UTC time from our clock."""
+    digits = "".join(c for c in iso[:19] if c.isdigit())
+    return f"D:{digits}+00'00'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +106,12 @@ def _canvas_class(footer: Footer, pages: list[int]) -> type[canvas.Canvas]:
         """Keeps every page's state until `save`, then draws each footer with the page total."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("initialFontName", FONT)
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
+            self.setProducer(PRODUCER)
+            stamp = pdf_date(footer.generated_at)
+            self.setDateFormatter(lambda *_: stamp)
 
         def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
@@ -226,9 +257,23 @@ def image(bitmap: Bitmap, width: float) -> Picture:
     return Picture(bitmap, width)
 
 
+def vector(svg: bytes, width: float) -> Flowable:
+    """An SVG picture (matplotlib's) drawn as PDF vector graphics, scaled to `width` points."""
+    from reportlab.graphics.shapes import Drawing
+    from svglib.svglib import svg2rlg
+
+    drawing = svg2rlg(io.BytesIO(svg))
+    if not isinstance(drawing, Drawing):  # pragma: no cover - our own SVG always parses
+        raise ValueError("chart SVG could not be read")
+    scale = width / drawing.width
+    drawing.width, drawing.height = width, drawing.height * scale
+    drawing.scale(scale, scale)
+    return drawing
+
+
 def frame_width() -> float:
     """The width of the text frame in points."""
-    return float(PAGE[0] - 2 * MARGIN)
+    return float(PAGE[0] - 2 * MARGIN) - 12  # the frame pads its content 6 pt each side
 
 
 def spacer(height: float = 4) -> Spacer:

@@ -304,3 +304,28 @@ def create_temp_views(conn: sqlite3.Connection) -> None:
 def migration_names() -> tuple[str, ...]:
     """The names of every migration this version of the application knows."""
     return tuple(m.name for m in migrations._migrations)
+
+
+_WITHDRAWALS = """
+CREATE TABLE withdrawals (
+    id TEXT PRIMARY KEY,
+    subject_id TEXT NOT NULL UNIQUE REFERENCES subjects(id),
+    withdrawn_on TEXT NOT NULL,
+    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    recorded_at TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    device_id TEXT NOT NULL
+);
+CREATE TRIGGER withdrawals_no_update BEFORE UPDATE ON withdrawals
+BEGIN SELECT RAISE(ABORT, 'withdrawals are append-only: UPDATE refused'); END;
+CREATE TRIGGER withdrawals_no_delete BEFORE DELETE ON withdrawals
+BEGIN SELECT RAISE(ABORT, 'withdrawals are append-only: DELETE refused'); END;
+"""
+
+
+@migrations(name="0010_withdrawal")
+def m0010_withdrawal(db: Database) -> None:
+    """A subject's withdrawal from the study: the day, the reason, who recorded it and when
+    (`respine_desktop.storage._withdrawal`; one row per subject, append-only, audited as
+    ``subject.withdrawn``)."""
+    db.executescript(_WITHDRAWALS)
