@@ -84,9 +84,8 @@ class Footer:
     def lines(self, page: int, pages: int) -> tuple[str, str, str]:
         """(left line 1, left line 2, right) texts of one page's footer."""
         return (
-            f"{self.title} \u00b7 generated {self.generated_at} \u00b7 "
-            f"RESPINE Desktop {self.app_version}",
-            f"Audit chain head: {self.chain_head}",
+            f"{self.title} \u00b7 RESPINE Desktop {self.app_version}",
+            f"generated {self.generated_at} \u00b7 Audit chain head: {self.chain_head}",
             f"Page {page} of {pages}",
         )
 
@@ -161,6 +160,9 @@ def styles() -> dict[str, ParagraphStyle]:
             spaceBefore=9,
             spaceAfter=4,
             keepWithNext=True,
+        ),
+        "h3": ParagraphStyle(
+            "h3", parent=body, fontName=BOLD, fontSize=9, leading=12, spaceBefore=7, spaceAfter=3
         ),
         "body": body,
         "note": ParagraphStyle(

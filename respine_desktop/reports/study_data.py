@@ -343,10 +343,10 @@ def _fold(
     for index, code in enumerate(codes):
         if code == ep.baseline_visit:
             continue
-        vals = values.get(code)
-        if vals is not None:
+        follow = values.get(code)
+        if follow is not None:
             for m in changed:
-                b, v = baseline.get(m.key), vals.get(m.key)
+                b, v = baseline.get(m.key), follow.get(m.key)
                 if b is None or v is None:
                     continue
                 attained = _mcid(study, m.key, b, v)
@@ -357,9 +357,9 @@ def _fold(
                         group.mcid[code][m.key][0] += int(attained)
             result = is_responder(
                 baseline.get("VAS"),
-                vals.get("VAS"),
+                follow.get("VAS"),
                 baseline.get("ODI"),
-                vals.get("ODI"),
+                follow.get("ODI"),
                 odi_rule=ep.odi_rule,
                 vas_points=ep.vas_points,
                 vas_percent=ep.vas_percent,
