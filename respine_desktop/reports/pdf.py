@@ -296,6 +296,7 @@ def build(story: list[Any], footer: Footer, *, title: str, subject: str) -> tupl
         author="RESPINE Desktop",
         subject=subject,
         creator=f"RESPINE Desktop {footer.app_version}",
+        producer=PRODUCER,
     )
     pages: list[int] = []
     doc.build(story, canvasmaker=_canvas_class(footer, pages))
