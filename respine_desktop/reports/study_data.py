@@ -412,11 +412,11 @@ def _study_summary(
     from respine_desktop.storage import list_subjects
 
     study = db.study
-    if progress:
-        progress(0.0, "reading subjects")
     codes = {s.code for s in list_subjects(db)}
     if arms is not None:
         check_arms(arms, codes)
+    if progress:
+        progress(0.0, "reading subjects")
     total = len(codes)
     measures = table_measures(study)
     charted = chart_measures(study)
