@@ -11,7 +11,6 @@ import pytest
 from pypdf import PdfReader
 
 from respine_desktop import reports, storage
-from respine_desktop.storage import SKIPPED
 from tests.support.reports import (
     NOW,
     OLD_DAY0,
