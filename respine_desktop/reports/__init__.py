@@ -16,8 +16,9 @@ complete new report or untouched. Each summary reads the database in ONE read sn
 the database exactly once (`ArmsFileError` otherwise). The statistics (t, Wilson, Newcombe,
 Fisher) are in `reports.stats`; scipy is imported there lazily, never by the kiosk or console.
 Text is set in the embedded DejaVu Sans (`resources/fonts`). The study report reads a chunk of
-subjects at a time: memory stays bounded for any number of subjects. SQLite connections belong to one thread: to run a report off
-the UI thread, open the database in that thread (``open_database(path, readonly=True)``).
+subjects at a time: memory stays bounded for any number of subjects. SQLite connections belong
+to one thread: to run a report off the UI thread, open the database in that thread
+(``open_database(path, readonly=True)``).
 
 matplotlib and reportlab are imported only when a PDF or a chart is made (`charts`, `pdf`,
 `patient_pdf`, `study_pdf`), never when this package is imported.
