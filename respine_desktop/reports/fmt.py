@@ -36,7 +36,7 @@ def number(value: float | None, places: int = DEFAULT_DECIMALS) -> str:
 
 
 def score(measure: str, value: float | None) -> str:
-    """A score as displayed in tables (VAS whole mm, others one decimal)."""
+    """A score as displayed in tables (one decimal, the VAS too)."""
     return number(value, decimals(measure))
 
 

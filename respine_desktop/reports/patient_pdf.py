@@ -9,7 +9,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib.units import mm
-from reportlab.platypus import PageBreak
+from reportlab.platypus import CondPageBreak
 
 from respine_desktop import scoring
 from respine_desktop.instruments import load_instrument
@@ -145,7 +145,7 @@ def _primary(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
 
 def _appendix(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
     out: list[Any] = [
-        PageBreak(),
+        CondPageBreak(90 * mm),
         para("Appendix: item-level answers (source data verification)", s["title"]),
         para(
             "Every answer that counts at each completed visit (the visit's counting session, as "
@@ -320,7 +320,7 @@ def _endpoint(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
     ]
 
 
-def _charts(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
+def _charts(chart: bytes, s: dict[str, Any]) -> list[Any]:
     return [
         para("Trajectories", s["h2"]),
         para(
@@ -329,7 +329,7 @@ def _charts(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
             "day the visit was done); a visit without a value is a gap, labelled with its status.",
             s["note"],
         ),
-        vector(patient_charts(summary), frame_width()),
+        vector(chart, frame_width()),
     ]
 
 
@@ -414,19 +414,23 @@ def patient_pdf(summary: PatientSummary, footer: Footer) -> tuple[bytes, int]:
             f"{summary.on.isoformat()} (only what was recorded by the end of that day, UTC)",
         ],
     ]
-    story: list[Any] = [
-        para(f"{study.id} patient summary", s["title"]),
-        info_table(info, s["cell"]),
-        *_primary(summary, s),
-        *_visits(summary, s),
-        *_scores(summary, s),
-        *_changes(summary, s),
-        *_endpoint(summary, s),
-        *_charts(summary, s),
-        *_corrections(summary, s),
-        *_instruments(summary, s),
-        *_appendix(summary, s),
-    ]
+    chart = patient_charts(summary)
+
+    def story() -> list[Any]:
+        return [
+            para(f"{study.id} patient summary", s["title"]),
+            info_table(info, s["cell"]),
+            *_primary(summary, s),
+            *_visits(summary, s),
+            *_scores(summary, s),
+            *_changes(summary, s),
+            *_endpoint(summary, s),
+            *_charts(chart, s),
+            *_corrections(summary, s),
+            *_instruments(summary, s),
+            *_appendix(summary, s),
+        ]
+
     return build(
         story,
         footer,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -282,16 +282,40 @@ def spacer(height: float = 4) -> Spacer:
     return Spacer(1, height)
 
 
-def build(story: list[Any], footer: Footer, *, title: str, subject: str) -> tuple[bytes, int]:
-    """Lay out `story` on A4 pages with the footer; returns the PDF bytes and the page count."""
+class _End(Flowable):  # type: ignore[misc]
+    """Placed last: records the height left on the last page when it is laid out."""
+
+    def __init__(self, sink: list[float]) -> None:
+        super().__init__()
+        self.sink = sink
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.sink.append(available_height)
+        return 0, 0
+
+    def draw(self) -> None:
+        return None
+
+
+# A last page filled less than this is "near-empty": the layout is tried again with the top and
+# bottom margins narrowed (each page then holds a little more, which usually absorbs it).
+NEAR_EMPTY = 0.2
+_TIGHTER = (0.0, 6 * mm)
+
+
+def _build_once(
+    story: list[Any], footer: Footer, title: str, subject: str, tighter: float
+) -> tuple[bytes, int, float]:
     buffer = io.BytesIO()
+    top = MARGIN - tighter
+    bottom = FOOTER_HEIGHT + 6 * mm - tighter / 2
     doc = SimpleDocTemplate(
         buffer,
         pagesize=PAGE,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=FOOTER_HEIGHT + 6 * mm,
+        topMargin=top,
+        bottomMargin=bottom,
         title=title,
         author="RESPINE Desktop",
         subject=subject,
@@ -299,8 +323,28 @@ def build(story: list[Any], footer: Footer, *, title: str, subject: str) -> tupl
         producer=PRODUCER,
     )
     pages: list[int] = []
-    doc.build(story, canvasmaker=_canvas_class(footer, pages))
-    return buffer.getvalue(), pages[-1]
+    left: list[float] = []
+    doc.build([*story, _End(left)], canvasmaker=_canvas_class(footer, pages))
+    frame = PAGE[1] - top - bottom - 12  # the frame pads 6 pt top and bottom
+    used = 1.0 - (left[-1] if left else 0.0) / frame
+    return buffer.getvalue(), pages[-1], used
+
+
+def build(
+    story: Callable[[], list[Any]], footer: Footer, *, title: str, subject: str
+) -> tuple[bytes, int]:
+    """Lay out the flowables `story()` makes on A4 pages with the footer; returns the PDF bytes
+    and the page count. A near-empty last page (`NEAR_EMPTY`) is avoided when narrower top and
+    bottom margins absorb it (`story` is called again for that layout)."""
+    best: tuple[bytes, int, float] | None = None
+    for tighter in _TIGHTER:
+        data, pages, used = _build_once(story(), footer, title, subject, tighter)
+        if best is None or pages < best[1]:
+            best = (data, pages, used)
+        if pages == 1 or best[2] >= NEAR_EMPTY:
+            break
+    assert best is not None
+    return best[0], best[1]
 
 
 def write_atomically(data: bytes, out: Path) -> None:

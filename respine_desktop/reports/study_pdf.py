@@ -11,7 +11,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib.units import mm
-from reportlab.platypus import PageBreak
+from reportlab.platypus import CondPageBreak
 
 from respine_desktop.instruments import load_instrument
 from respine_desktop.reports import fmt
@@ -189,7 +189,7 @@ def _scores(
             s["note"],
         ),
         spacer(2),
-        table(rows, widths, align_right_from=3 if not split else 4, font_size=7),
+        table(rows, widths, align_right_from=3 if split else 2, font_size=7),
     ]
 
 
@@ -227,7 +227,7 @@ def _changes(summary: StudySummary, s: dict[str, Any]) -> list[Any]:
                         _rci(k, n, w),
                     ]
                 )
-    widths = [12 * mm, 12 * mm, *([34 * mm] if split else []), 10 * mm, 26 * mm, 28 * mm, None]
+    widths = [15 * mm, 12 * mm, *([34 * mm] if split else []), 10 * mm, 26 * mm, 28 * mm, None]
     return [
         para(f"Change from baseline ({baseline}) and MCID", s["h2"]),
         para(
@@ -237,14 +237,15 @@ def _changes(summary: StudySummary, s: dict[str, Any]) -> list[Any]:
             s["note"],
         ),
         spacer(2),
-        table(rows, widths, align_right_from=3 if not split else 4, font_size=7),
+        table(rows, widths, align_right_from=3 if split else 2, font_size=7),
     ]
 
 
-def _charts(summary: StudySummary, s: dict[str, Any]) -> list[Any]:
+def _charts(chart: bytes, s: dict[str, Any]) -> list[Any]:
     return [
+        CondPageBreak(120 * mm),
         para("Evolution of pain, disability and quality of life", s["h2"]),
-        vector(study_charts(summary), frame_width()),
+        vector(chart, frame_width()),
     ]
 
 
@@ -429,21 +430,25 @@ def study_pdf(summary: StudySummary, footer: Footer) -> tuple[bytes, int]:
             f"{summary.on.isoformat()} (only what was recorded by the end of that day, UTC)",
         ],
     ]
-    story: list[Any] = [
-        para(f"{study.id} study summary", s["title"]),
-        info_table(info, s["cell"]),
-        *_arms(summary, s),
-        *_flow(summary, s),
-        *_missed(summary, s),
-        *_responders(summary, s),
-        *_scores(summary, s, summary.measures, "Scores per visit: mean \u00b1 SD (n), 95 % CI"),
-        *_changes(summary, s),
-        *_charts(summary, s),
-        PageBreak(),
-        para("Statistical appendix", s["title"]),
-        *_scores(summary, s, _domains(summary), "SF-36 domains per visit"),
-        para("Methods", s["h2"]),
-        para(METHODS, s["body"]),
-        *_rules(summary, s),
-    ]
+    chart = study_charts(summary)
+
+    def story() -> list[Any]:
+        return [
+            para(f"{study.id} study summary", s["title"]),
+            info_table(info, s["cell"]),
+            *_arms(summary, s),
+            *_flow(summary, s),
+            *_missed(summary, s),
+            *_responders(summary, s),
+            *_scores(summary, s, summary.measures, "Scores per visit: mean \u00b1 SD (n), 95 % CI"),
+            *_changes(summary, s),
+            *_charts(chart, s),
+            CondPageBreak(60 * mm),
+            para("Statistical appendix", s["title"]),
+            *_scores(summary, s, _domains(summary), "SF-36 domains per visit"),
+            para("Methods", s["h2"]),
+            para(METHODS, s["body"]),
+            *_rules(summary, s),
+        ]
+
     return build(story, footer, title=title(summary), subject=f"{study.id} study summary")
