@@ -298,7 +298,7 @@ def _responders(summary: StudySummary, s: dict[str, Any]) -> list[Any]:
         "With\ndata",
         "Un-\ndet.",
         "Responders / determined\n(Wilson 95 % CI)",
-        "Missing = non-responder:\nresponders / due (Wilson 95 % CI)",
+        "Missing = non-responder:\nresponders / due (Wilson CI)",
     ]
     rows: list[list[Any]] = [head]
     highlight = []
@@ -311,7 +311,7 @@ def _responders(summary: StudySummary, s: dict[str, Any]) -> list[Any]:
             ci, sens = r.rate_ci, r.sensitivity_ci
             rows.append(
                 [
-                    visit + (" (primary)" if r.primary else ""),
+                    visit,
                     *([_group_cell(group, s)] if split else []),
                     r.with_data,
                     r.undetermined,
@@ -321,9 +321,9 @@ def _responders(summary: StudySummary, s: dict[str, Any]) -> list[Any]:
             )
             if r.primary:
                 highlight.append(len(rows) - 1)
-    first = [22 * mm] + ([30 * mm] if split else [])
-    rest = frame_width() - sum(first) - 28 * mm
-    widths = [*first, 14 * mm, 14 * mm, rest / 2, rest / 2]
+    first = [12 * mm] + ([30 * mm] if split else [])
+    rest = frame_width() - sum(first) - 22 * mm
+    widths = [*first, 11 * mm, 11 * mm, rest / 2, rest / 2]
     story: list[Any] = [
         para("Responders", s["h2"]),
         *[rich(line, s["body"]) for line in lines],
@@ -332,7 +332,8 @@ def _responders(summary: StudySummary, s: dict[str, Any]) -> list[Any]:
         spacer(3),
         table(rows, widths, align_right_from=len(first), highlight_rows=highlight, font_size=7),
         para(
-            "With data = subjects with submitted questionnaires at the visit. Undet. = a "
+            "Highlighted: the primary endpoint's visit. With data = subjects with submitted "
+            "questionnaires at the visit. Undet. = a "
             "criterion could not be evaluated (a score missing, or a relative criterion against a "
             "baseline of 0). Due = subjects whose visit window had closed or who did the visit by "
             "the cut-off (withdrawn and lost included).",
