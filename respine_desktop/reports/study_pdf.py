@@ -445,6 +445,7 @@ def study_pdf(summary: StudySummary, footer: Footer) -> tuple[bytes, int]:
             *_changes(summary, s),
             *_charts(chart, s),
             CondPageBreak(60 * mm),
+            spacer(10),
             para("Statistical appendix", s["title"]),
             *_scores(summary, s, _domains(summary), "SF-36 domains per visit"),
             para("Methods", s["h2"]),
