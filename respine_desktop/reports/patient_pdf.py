@@ -9,7 +9,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak
+from reportlab.platypus import CondPageBreak, Flowable
 
 from respine_desktop import scoring
 from respine_desktop.instruments import load_instrument
@@ -320,7 +320,7 @@ def _endpoint(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
     ]
 
 
-def _charts(chart: bytes, s: dict[str, Any]) -> list[Any]:
+def _charts(chart: Flowable, s: dict[str, Any]) -> list[Any]:
     return [
         para("Trajectories", s["h2"]),
         para(
@@ -329,7 +329,7 @@ def _charts(chart: bytes, s: dict[str, Any]) -> list[Any]:
             "day the visit was done); a visit without a value is a gap, labelled with its status.",
             s["note"],
         ),
-        vector(chart, frame_width()),
+        chart,
     ]
 
 
@@ -414,7 +414,7 @@ def patient_pdf(summary: PatientSummary, footer: Footer) -> tuple[bytes, int]:
             f"{summary.on.isoformat()} (only what was recorded by the end of that day, UTC)",
         ],
     ]
-    chart = patient_charts(summary)
+    chart = vector(patient_charts(summary), frame_width())  # parsed once, drawn in every layout
 
     def story() -> list[Any]:
         return [

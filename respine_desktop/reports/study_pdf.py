@@ -11,7 +11,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak
+from reportlab.platypus import CondPageBreak, Flowable
 
 from respine_desktop.instruments import load_instrument
 from respine_desktop.reports import fmt
@@ -241,11 +241,11 @@ def _changes(summary: StudySummary, s: dict[str, Any]) -> list[Any]:
     ]
 
 
-def _charts(chart: bytes, s: dict[str, Any]) -> list[Any]:
+def _charts(chart: Flowable, s: dict[str, Any]) -> list[Any]:
     return [
         CondPageBreak(120 * mm),
         para("Evolution of pain, disability and quality of life", s["h2"]),
-        vector(chart, frame_width()),
+        chart,
     ]
 
 
@@ -431,7 +431,7 @@ def study_pdf(summary: StudySummary, footer: Footer) -> tuple[bytes, int]:
             f"{summary.on.isoformat()} (only what was recorded by the end of that day, UTC)",
         ],
     ]
-    chart = study_charts(summary)
+    chart = vector(study_charts(summary), frame_width())  # parsed once, drawn in every layout
 
     def story() -> list[Any]:
         return [
