@@ -92,7 +92,7 @@ def test_score_table_matches_the_scoring_api(subject_db, tmp_path: Path) -> None
 
     # VAS to 0.1 mm (the precision its 20 mm rule is applied to): 72.5 stays 72.5.
     assert _row("Pain VAS (mm)", cells("VAS", 1)) in text
-    assert "Pain VAS (mm) 72.5 60.0 \u2013 40.0 65.0 \u2013" in text
+    assert "Pain VAS (mm) 72.5 60.0 \u2013 40.4 65.0 \u2013" in text
     assert _row("ODI (%)", cells("ODI", 1)) in text
     assert "ODI (%) 60.0 50.0 \u2013" in text
     assert _row("PCS (physical summary)", cells("PCS", 1)) in text
