@@ -323,6 +323,11 @@ BEGIN SELECT RAISE(ABORT, 'withdrawals are append-only: DELETE refused'); END;
 """
 
 
+# Migrations that only add a table a read-only open can do without: its readers see no rows
+# (`_withdrawal`, `report_reads` check that the table exists), so reports read an older file as is.
+READ_OPTIONAL: tuple[str, ...] = ("0010_withdrawal",)
+
+
 @migrations(name="0010_withdrawal")
 def m0010_withdrawal(db: Database) -> None:
     """A subject's withdrawal from the study: the day, the reason, who recorded it and when

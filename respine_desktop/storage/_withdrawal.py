@@ -94,12 +94,24 @@ def withdraw_subject(
     return found
 
 
+def _table(db: StudyDb) -> bool:
+    """Whether the file has the table (a read-only open of an older file may not)."""
+    found = db.conn.execute(
+        "SELECT 1 AS x FROM sqlite_master WHERE type='table' AND name='withdrawals'"
+    ).fetchone()
+    return found is not None
+
+
 def get_withdrawal(db: StudyDb, subject_code: str) -> Withdrawal | None:
     """The subject's withdrawal, or None if the subject is in the study."""
+    if not _table(db):
+        return None
     row = db.conn.execute(f"{_SELECT} WHERE j.code=?", [subject_code]).fetchone()
     return _row(row) if row else None
 
 
 def list_withdrawals(db: StudyDb) -> list[Withdrawal]:
     """Every withdrawal, by subject code (for the worklist, reports and exports)."""
+    if not _table(db):
+        return []
     return [_row(r) for r in db.conn.execute(f"{_SELECT} ORDER BY j.code")]

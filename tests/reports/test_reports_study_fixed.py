@@ -174,3 +174,17 @@ def test_withdrawal_refusals(study: tuple[StudyDb, Path]) -> None:
                 db, "RSP-01-001", staff=coord(db), on=TODAY + timedelta(days=1), reason="r"
             )
     assert storage.get_withdrawal(db, "RSP-01-001") is None
+
+
+def test_a_file_without_the_withdrawal_table_is_read_as_is(tmp_path: Path) -> None:
+    from tests.support.storage import old_schema_db
+
+    path = old_schema_db(tmp_path / "old.db", before="0010_withdrawal")
+    before = path.read_bytes()
+    with storage.open_database(path, readonly=True) as db:
+        assert "0010_withdrawal" not in db.info.migrations
+        assert storage.list_withdrawals(db) == []
+        assert storage.get_withdrawal(db, "RSP-01-001") is None
+        summary = reports.study_summary(db, on=TODAY)
+        assert summary.overall.flow_count("M0", "withdrawn") == 0
+    assert path.read_bytes() == before
