@@ -13,13 +13,18 @@ from respine_desktop.cli import UsageError
 NAME = "report"
 HELP = "Write a PDF summary (read-only): one subject's (patient) or the whole study's (study)."
 EPILOG = """\
-patient: visits with dates and status, scores, change from baseline and MCID, responder status,
-charts, corrections, instrument versions and scoring rules; only the pseudonymous subject id.
-study: flow of subjects through visits, mean +/- SD per visit (n), responder rate at the primary
-endpoint with its denominator, completeness per visit; --arms FILE (CSV with header
-subject_id,arm, after unblinding) splits the plots and the responder table by arm. The
+patient: page 1 with the primary endpoint row and its rule, visits and correction flags; scores,
+change from baseline and MCID, responder status, charts, corrections, instrument versions and
+scoring rules; an appendix with every answer of every visit (code, label, skipped, corrections);
+only the pseudonymous subject id.
+study: flow of subjects through visits by arm (done, missed, withdrawn, lost, overdue, open), missed
+reasons, mean +/- SD (n) with 95 % CI per visit, change from baseline and MCID, responder rate at
+every follow-up with Wilson CI and a missing-as-non-responder sensitivity, between-arm difference
+(Newcombe CI, Fisher exact test), SF-36 domains in an appendix; --arms FILE (CSV with header
+subject_id,arm, after unblinding) must list every subject of the database exactly once. The
 allocation is read for the report only and never stored.
-Every page's footer: page x of y, generation time, app version, the audit-chain head hash.
+--on DATE is a data cut-off: only what was recorded by the end of that day (UTC) is used.
+Every page's footer: the cut-off, page x of y, generation time, app version, audit-chain head.
 OUT is replaced only once the whole PDF is made. Exit 2 (one line on stderr) for a bad database,
 subject, arms file or output path."""
 
@@ -35,7 +40,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", required=True, type=Path, metavar="PATH", help="database file")
     parser.add_argument("--out", required=True, type=Path, metavar="FILE", help="PDF to write")
     parser.add_argument(
-        "--on", type=_date, metavar="YYYY-MM-DD", help="visit statuses as of this day (today)"
+        "--on",
+        type=_date,
+        metavar="YYYY-MM-DD",
+        help="data cut-off: what was recorded by the end of this day (today)",
     )
 
 

@@ -11,9 +11,15 @@ Public API (the console and the ``report`` command use only these)::
 
 ``progress(fraction, message)`` gets 0..1 and what is being done; raising from it cancels (no
 file is written). A PDF is written to a temporary file and renamed, so `out` is either the
-complete new report or untouched. The study report reads one subject at a time: memory stays
-bounded for any number of subjects. SQLite connections belong to one thread: to run a report off
-the UI thread, open the database in that thread (``open_database(path, readonly=True)``).
+complete new report or untouched. Each summary reads the database in ONE read snapshot
+(`storage.read_snapshot`) and only what was recorded by the end of `on` (a data cut-off,
+`storage.report_reads`), printed in every page's footer. An arms file must list every subject of
+the database exactly once (`ArmsFileError` otherwise). The statistics (t, Wilson, Newcombe,
+Fisher) are in `reports.stats`; scipy is imported there lazily, never by the kiosk or console.
+Text is set in the embedded DejaVu Sans (`resources/fonts`). The study report reads a chunk of
+subjects at a time: memory stays bounded for any number of subjects. SQLite connections belong
+to one thread: to run a report off the UI thread, open the database in that thread
+(``open_database(path, readonly=True)``).
 
 matplotlib and reportlab are imported only when a PDF or a chart is made (`charts`, `pdf`,
 `patient_pdf`, `study_pdf`), never when this package is imported.
@@ -33,8 +39,10 @@ from respine_desktop.reports.data import (
     Change,
     Correction,
     InstrumentUse,
+    ItemRow,
     PatientSummary,
     ResponderStatus,
+    VisitItems,
     VisitRow,
     patient_summary,
 )
@@ -123,6 +131,7 @@ __all__ = [
     "Correction",
     "GroupSummary",
     "InstrumentUse",
+    "ItemRow",
     "PatientSummary",
     "Progress",
     "ReportFile",
@@ -131,6 +140,7 @@ __all__ = [
     "ResponderTally",
     "Stat",
     "StudySummary",
+    "VisitItems",
     "VisitRow",
     "check_output",
     "patient_summary",

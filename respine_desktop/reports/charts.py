@@ -90,23 +90,56 @@ def _limits(spec: MeasureSpec, values: Sequence[float]) -> tuple[float, float]:
     return (max(0.0, lo - pad), min(100.0, hi + pad))
 
 
-def _style(ax: Axes, codes: Sequence[str], spec: MeasureSpec) -> None:
+MONTH = 30.4375  # days: x axes are to time scale, in months since day 0
+
+
+def _months(days: float) -> float:
+    return days / MONTH
+
+
+def _tick(code: str, month: float) -> str:
+    text = f"{month:.0f}"
+    return text if code == f"M{text}" else f"{code}"
+
+
+def _style(ax: Axes, ticks: Sequence[float], codes: Sequence[str], spec: MeasureSpec) -> None:
     # Fixed title and (empty) axis-label positions: matplotlib's automatic placement measures
     # every tick label of the figure to avoid overlaps, half of the chart's drawing time.
     ax.set_title(_title(spec), fontsize=_FONT + 1, y=1.0, pad=4)
-    ax.xaxis.set_label_coords(0.5, -0.1)
+    ax.xaxis.set_label_coords(0.5, -0.17)
     ax.yaxis.set_label_coords(-0.1, 0.5)
-    ax.set_xlim(-0.5, len(codes) - 0.5)
+    # Visits are months apart on a time scale (M0 and M1 are close): ticks show the month, and
+    # the visit code only where the month says something else.
+    labels = [_tick(code, t) for code, t in zip(codes, ticks, strict=True)]
+    ax.set_xticks(list(ticks), labels)
+    ax.set_xlim(min(ticks) - 1, max(ticks) + 1)
+    ax.set_xlabel("months since day 0", fontsize=_FONT - 0.5, labelpad=1)
     ax.tick_params(labelsize=_FONT)
     ax.grid(axis="y", alpha=0.3, linewidth=0.6)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
 
 
+def _threshold(summary: PatientSummary, key: str, baseline: float) -> float | None:
+    """The follow-up value at which the responder criterion of `key` is met (VAS, ODI)."""
+    ep = summary.study.endpoint
+    if key == "VAS":
+        return baseline - max(ep.vas_points, baseline * ep.vas_percent / 100)
+    if key == "ODI":
+        if ep.odi_rule == "relative":
+            return baseline * (1 - ep.odi_threshold / 100)
+        return baseline - ep.odi_threshold
+    return None
+
+
 def _patient_axis(ax: Axes, summary: PatientSummary, spec: MeasureSpec) -> None:
     visits = summary.visits
     codes = [v.code for v in visits]
-    xs = list(range(len(visits)))
+    ticks = [_months((v.target - summary.day0).days) for v in visits]
+    xs = [
+        _months(((v.actual_date or v.target) - summary.day0).days) if v.has_scores else t
+        for v, t in zip(visits, ticks, strict=True)
+    ]
     raw = [v.value(spec.key) for v in visits]
     ys = [math.nan if y is None else y for y in raw]
     known = [y for y in raw if y is not None]
@@ -125,6 +158,16 @@ def _patient_axis(ax: Axes, summary: PatientSummary, spec: MeasureSpec) -> None:
                 label="baseline \u00b1 MCID",
             )
         ax.axhline(baseline, color="#555555", linestyle="--", linewidth=1, label="baseline")
+        threshold = _threshold(summary, spec.key, baseline)
+        if threshold is not None:
+            ax.axhline(
+                threshold,
+                color="#c4432b",
+                linestyle=":",
+                linewidth=1.2,
+                label="responder threshold",
+            )
+            band.append(threshold)
     ax.plot(xs, ys, color=COLORS[0], marker="o", markersize=4, linewidth=1.8, label="subject")
     lo, hi = _limits(spec, known + band)
     ax.set_ylim(lo, hi)
@@ -133,7 +176,7 @@ def _patient_axis(ax: Axes, summary: PatientSummary, spec: MeasureSpec) -> None:
         gap = _GAP_LABELS.get(visit.status)
         if y is None and gap is not None:
             if visit.status == "missed":
-                ax.axvspan(x - 0.3, x + 0.3, color="#eeeeee", linewidth=0, zorder=0)
+                ax.axvspan(x - 0.4, x + 0.4, color="#eeeeee", linewidth=0, zorder=0)
             ax.text(
                 x,
                 0.5,
@@ -147,8 +190,7 @@ def _patient_axis(ax: Axes, summary: PatientSummary, spec: MeasureSpec) -> None:
             )
     if not known:
         ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", color="#777777")
-    ax.set_xticks(xs, codes)
-    _style(ax, codes, spec)
+    _style(ax, ticks, codes, spec)
 
 
 def draw_patient_charts(fig: Figure, summary: PatientSummary) -> None:
@@ -157,29 +199,37 @@ def draw_patient_charts(fig: Figure, summary: PatientSummary) -> None:
     for ax, spec in zip(axes.flat, summary.chart_measures, strict=True):
         _patient_axis(ax, summary, spec)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncols=3, fontsize=_FONT, frameon=False)
+    fig.legend(handles, labels, loc="lower center", ncols=4, fontsize=_FONT, frameon=False)
     _margins(fig, left=0.065, right=0.985, top=0.94, bottom=0.13, wspace=0.16, hspace=0.42)
 
 
-def patient_charts(summary: PatientSummary, dpi: int = DPI) -> Image.Image:
-    """The subject's four charts as one RGB bitmap."""
+def svg(fig: Figure) -> bytes:
+    """The figure as SVG (text as paths: no font needed where it is drawn), for vector PDFs."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    return buffer.getvalue()
+
+
+def patient_charts(summary: PatientSummary) -> bytes:
+    """The subject's four charts as SVG (vector)."""
     fig = new_figure(PATIENT_SIZE)
     draw_patient_charts(fig, summary)
-    return rgb_image(fig, dpi)
+    return svg(fig)
 
 
 def _study_axis(ax: Axes, summary: StudySummary, spec: MeasureSpec) -> None:
     codes = summary.study.visit_codes
+    ticks = [_months(summary.study.visit(c).day) for c in codes]
     groups = summary.groups
-    width = 0.12 if len(groups) > 1 else 0.0
+    width = min(0.5, 2.4 / len(groups)) if len(groups) > 1 else 0.0
     extent: list[float] = []
     for g, group in enumerate(groups):
         offset = (g - (len(groups) - 1) / 2) * width
         stats = [group.stat(code, spec.key) for code in codes]
-        xs = [i + offset for i in range(len(codes))]
+        xs = [t + offset for t in ticks]
         means = [math.nan if s.mean is None else s.mean for s in stats]
         color = COLORS[g % len(COLORS)]
-        ax.plot(xs, means, color=color, marker="o", markersize=4, linewidth=1.6, label=group.name)
+        ax.plot(xs, means, color=color, marker="o", markersize=3.5, linewidth=1.4, label=group.name)
         bars = [
             (x, s.mean, s.sd)
             for x, s in zip(xs, stats, strict=True)
@@ -192,52 +242,58 @@ def _study_axis(ax: Axes, summary: StudySummary, spec: MeasureSpec) -> None:
                 yerr=[b[2] for b in bars],
                 fmt="none",
                 ecolor=color,
-                elinewidth=1,
-                capsize=2.5,
+                elinewidth=0.9,
+                capsize=2,
             )
         for s in stats:
             if s.mean is not None:
                 sd = s.sd or 0.0
                 extent += [s.mean - sd, s.mean + sd]
     ax.set_ylim(*_limits(spec, extent))
-    labels = []
-    for code in codes:
-        ns = [str(group.stat(code, spec.key).n) for group in groups]
-        labels.append(f"{code}\n" + " | ".join(ns))
-    ax.set_xticks(range(len(codes)), labels)
-    _style(ax, codes, spec)
+    _style(ax, ticks, codes, spec)
     if not extent:
         ax.text(0.5, 0.5, "no data", transform=ax.transAxes, ha="center", color="#777777")
 
 
+def study_size(summary: StudySummary) -> tuple[float, float]:
+    """The study chart's size in inches: taller by one legend row per two arms."""
+    rows = math.ceil(len(summary.groups) / 2) if len(summary.groups) > 1 else 0
+    return (STUDY_SIZE[0], STUDY_SIZE[1] + 0.2 * rows)
+
+
 def draw_study_charts(fig: Figure, summary: StudySummary) -> None:
-    """Draw mean ± SD per visit of the four measures (2 × 2) into `fig`, one line per group."""
+    """Draw mean ± SD per visit of the four measures (2 × 2) into `fig`, one line per group.
+
+    x axes are to time scale (months since day 0); with several arms their points are spread a
+    little around each visit so that error bars do not hide each other. n per visit and arm are
+    in the report's tables, not under the axes (they would overlap with 8 arms)."""
     axes = fig.subplots(2, 2)
     for ax, spec in zip(axes.flat, summary.measures, strict=True):
         _study_axis(ax, summary, spec)
-    names = " | ".join(g.name for g in summary.groups)
-    note = f"Mean \u00b1 SD per visit; under each visit: n ({names})"
+    note = "Mean \u00b1 SD per visit (n in the tables); x axis to time scale"
+    height = fig.get_figheight()
     if len(summary.groups) > 1:
         handles, labels = axes.flat[0].get_legend_handles_labels()
         fig.legend(
             handles,
             labels,
             loc="lower center",
-            ncols=min(4, len(labels)),
+            ncols=2,
             fontsize=_FONT,
             frameon=False,
             title=note,
             title_fontsize=_FONT,
         )
-        bottom = 0.2
+        rows = math.ceil(len(labels) / 2)
+        bottom = (0.45 + 0.17 * rows) / height
     else:
         fig.text(0.5, 0.015, note, ha="center", va="bottom", fontsize=_FONT)
-        bottom = 0.14
-    _margins(fig, left=0.065, right=0.985, top=0.945, bottom=bottom, wspace=0.16, hspace=0.55)
+        bottom = 0.5 / height
+    _margins(fig, left=0.065, right=0.985, top=0.945, bottom=bottom + 0.03, wspace=0.16, hspace=0.5)
 
 
-def study_charts(summary: StudySummary, dpi: int = DPI) -> Image.Image:
-    """The study's four mean ± SD charts as one RGB bitmap."""
-    fig = new_figure(STUDY_SIZE)
+def study_charts(summary: StudySummary) -> bytes:
+    """The study's four mean ± SD charts as SVG (vector)."""
+    fig = new_figure(study_size(summary))
     draw_study_charts(fig, summary)
-    return rgb_image(fig, dpi)
+    return svg(fig)

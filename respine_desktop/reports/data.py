@@ -1,8 +1,9 @@
 """One subject's numbers for the subject view and the patient summary, gathered in frozen records.
 
-Everything comes through the storage API (visits with statuses, the current stored scores,
-answer history for corrections) and `scoring.endpoints` (change from baseline, MCID, responder),
-with the thresholds of the study configuration. Nothing here draws or writes a file.
+Everything comes through the storage API, read in ONE read transaction (`read_snapshot`) and as
+known at the end of the `on` day (`storage.report_reads`: visits, scores, withdrawal; answers and
+corrections by their time stamps), and `scoring.endpoints` (change from baseline, MCID,
+responder), with the thresholds of the study configuration. Nothing here draws or writes a file.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from respine_desktop import schedule
-from respine_desktop.instruments import load_instrument
+from respine_desktop.instruments import Item, load_instrument
 from respine_desktop.reports.measures import (
     MeasureSpec,
     chart_measures,
@@ -26,16 +27,14 @@ from respine_desktop.storage import (
     Answer,
     AnswerStatus,
     AnswerValue,
-    Score,
     StudyDb,
     VisitStatus,
     answer_history,
-    current_answers,
     get_subject,
     list_staff,
-    subject_scores,
-    subject_visits,
+    read_snapshot,
 )
+from respine_desktop.storage.report_reads import ReportVisit, cutoff, iter_report_subjects
 from respine_desktop.study import Study
 
 # Measures whose change from baseline and MCID attainment are reported (standard SF-36 only for
@@ -114,6 +113,37 @@ class Correction:
 
 
 @dataclass(frozen=True, slots=True)
+class ItemRow:
+    """One item's answer as it counts on the cut-off day, for source data verification."""
+
+    instrument_id: str
+    item_id: str
+    item_label: str
+    text: str
+    code: AnswerValue | None
+    answer_label: str
+    skipped: bool
+    given_at: str
+    corrected_by: str | None = None
+    corrected_at: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitItems:
+    """Every answer of one completed visit (its counting session), in instrument order."""
+
+    visit: str
+    session_id: str
+    items: tuple[ItemRow, ...]
+
+    def skipped(self, instrument_id: str) -> int:
+        return sum(1 for i in self.items if i.instrument_id == instrument_id and i.skipped)
+
+    def count(self, instrument_id: str) -> int:
+        return sum(1 for i in self.items if i.instrument_id == instrument_id)
+
+
+@dataclass(frozen=True, slots=True)
 class InstrumentUse:
     """An instrument version the subject's current answers were given on."""
 
@@ -143,6 +173,13 @@ class PatientSummary:
     corrections: tuple[Correction, ...]
     instruments: tuple[InstrumentUse, ...]
     scoring_versions: tuple[str, ...]
+    items: tuple[VisitItems, ...] = ()
+    withdrawn_on: date | None = None
+    withdrawal_reason: str | None = None
+
+    def corrected(self, visit: str) -> tuple[Correction, ...]:
+        """The corrections of one visit's answers."""
+        return tuple(c for c in self.corrections if c.visit == visit)
 
     def visit(self, code: str) -> VisitRow:
         for row in self.visits:
@@ -166,15 +203,14 @@ class PatientSummary:
 
 
 def _values(
-    scores: list[Score], methods: Mapping[str, str], measures: tuple[MeasureSpec, ...]
+    record: ReportVisit | None, measures: tuple[MeasureSpec, ...]
 ) -> dict[str, float | None]:
-    """The wanted measures of one visit, from its current score rows of the reported methods."""
-    by_instrument = {
-        s.instrument_id: s.values for s in scores if methods.get(s.instrument_id) == s.method
-    }
+    """The wanted measures of one visit, from the counting session's scores known on the day."""
+    if record is None:
+        return {}
     out: dict[str, float | None] = {}
     for spec in measures:
-        values = by_instrument.get(spec.instrument_id)
+        values = record.scores.get(spec.instrument_id)
         if values is not None:
             out[spec.key] = values.get(spec.key)
     return out
@@ -273,10 +309,13 @@ def item_label(instrument_id: str, item_id: str) -> str:
     return "Pain VAS"
 
 
+def _known(history: list[Answer], cut: str) -> list[Answer]:
+    return [a for a in history if a.given_at < cut]
+
+
 def _corrections(
-    db: StudyDb, visit: str, session_id: str, staff_names: Mapping[str, str]
+    visit: str, session_id: str, history: list[Answer], staff_names: Mapping[str, str]
 ) -> list[Correction]:
-    history = answer_history(db, session_id)
     by_id: dict[str, Answer] = {a.id: a for a in history}
     out = []
     for a in history:
@@ -303,57 +342,124 @@ def _corrections(
     return out
 
 
+def _answer_label(item: Item, value: AnswerValue | None) -> str:
+    if value is None:
+        return ""
+    if item.type == "choice":
+        choice = next((c for c in item.choices if c.code == value), None)
+        return choice.text.get("en", "") if choice else ""
+    return f"{float(value):.1f} mm"
+
+
+def _items(
+    visit: str,
+    session_id: str,
+    history: list[Answer],
+    corrections: list[Correction],
+    order: Mapping[str, int],
+) -> VisitItems:
+    superseded = {a.supersedes for a in history if a.supersedes}
+    current = [a for a in history if a.id not in superseded]
+    corrected = {(c.instrument_id, c.item_id): c for c in corrections}
+    rows = []
+    for a in current:
+        instrument = load_instrument(a.instrument_id)
+        try:
+            item = instrument.item(a.item_id)
+        except KeyError:
+            continue
+        position = {i.id: n for n, i in enumerate(instrument.items)}
+        c = corrected.get((a.instrument_id, a.item_id))
+        skipped = a.status == "skipped"
+        rows.append(
+            (
+                (order.get(a.instrument_id, 99), position.get(a.item_id, 999)),
+                ItemRow(
+                    instrument_id=a.instrument_id,
+                    item_id=a.item_id,
+                    item_label=item_label(a.instrument_id, a.item_id),
+                    text=item.text.get("en", ""),
+                    code=None if skipped else a.value,
+                    answer_label="skipped" if skipped else _answer_label(item, a.value),
+                    skipped=skipped,
+                    given_at=a.given_at,
+                    corrected_by=c.by if c else None,
+                    corrected_at=c.at if c else None,
+                ),
+            )
+        )
+    rows.sort(key=lambda r: r[0])
+    return VisitItems(visit, session_id, tuple(r for _, r in rows))
+
+
 def patient_summary(db: StudyDb, subject_code: str, *, on: date | None = None) -> PatientSummary:
-    """Gather one subject's summary (statuses as of `on`, default today).
+    """Gather one subject's summary as known at the end of `on` (default today), in one read
+    snapshot.
 
     Raises `UnknownSubject` (a `StorageError`) for an unknown code.
     """
+    with read_snapshot(db):
+        return _patient_summary(db, subject_code, on or schedule.today())
+
+
+def _patient_summary(db: StudyDb, subject_code: str, on: date) -> PatientSummary:
     study = db.study
     subject = get_subject(db, subject_code)
-    on = on or schedule.today()
+    cut = cutoff(on)
     methods = score_methods(study)
     measures = table_measures(study)
     charted = chart_measures(study)
     wanted = (*measures, *(m for m in charted if m not in measures))
-    scores = subject_scores(db, subject.code)
+    known = next(iter(iter_report_subjects(db, on=on, methods=methods, codes=[subject.code])), None)
+    records = known.visits if known else {}
     staff_names = {s.id: s.username for s in list_staff(db)}
     labels = {v.code: v.label.get("en", v.code) for v in study.visits}
+    order = {i: n for n, i in enumerate(study.instrument_order)}
 
     rows: list[VisitRow] = []
     corrections: list[Correction] = []
+    items: list[VisitItems] = []
     uses: dict[tuple[str, str, str], InstrumentUse] = {}
     versions: set[str] = set()
-    for record in subject_visits(db, subject.code, on):
-        visit_scores = scores.get(record.code, []) if record.status == "complete" else []
-        versions.update(s.scoring_version for s in visit_scores)
-        values = _values(visit_scores, methods, wanted)
+    for visit in study.visits:
+        window = schedule.visit_window(visit, subject.day0)
+        record = records.get(visit.code)
+        state = record.state if record else None
+        status = schedule.visit_status(window, on, state)
+        values = _values(record, wanted) if status == "complete" else {}
         rows.append(
             VisitRow(
-                code=record.code,
-                label=labels[record.code],
-                target=record.window.target,
-                opens=record.window.opens,
-                closes=record.window.closes,
-                status=record.status,
-                actual_date=record.actual_date,
-                missed_reason=record.missed_reason,
-                session_id=record.session_id,
+                code=visit.code,
+                label=labels[visit.code],
+                target=window.target,
+                opens=window.opens,
+                closes=window.closes,
+                status=status,
+                actual_date=record.actual_date if record else None,
+                missed_reason=record.missed_reason if record else None,
+                session_id=record.session_id if record else None,
                 values=values,
             )
         )
-        if record.session_id is not None and record.status == "complete":
-            corrections += _corrections(db, record.code, record.session_id, staff_names)
-            for answer in current_answers(db, record.session_id).values():
-                key = (answer.instrument_id, answer.instrument_version, answer.instrument_checksum)
-                if key not in uses:
-                    instrument = load_instrument(answer.instrument_id)
-                    uses[key] = InstrumentUse(
-                        instrument_id=answer.instrument_id,
-                        title=instrument.title.get("en", instrument.id),
-                        version=answer.instrument_version,
-                        checksum=answer.instrument_checksum,
-                        credit=instrument.credit.get("en", ""),
-                    )
+        if record is None or record.session_id is None or status != "complete":
+            continue
+        history = _known(answer_history(db, record.session_id), cut)
+        mine = _corrections(visit.code, record.session_id, history, staff_names)
+        corrections += mine
+        visit_items = _items(visit.code, record.session_id, history, mine, order)
+        items.append(visit_items)
+        for answer in history:
+            key = (answer.instrument_id, answer.instrument_version, answer.instrument_checksum)
+            if key not in uses:
+                instrument = load_instrument(answer.instrument_id)
+                uses[key] = InstrumentUse(
+                    instrument_id=answer.instrument_id,
+                    title=instrument.title.get("en", instrument.id),
+                    version=answer.instrument_version,
+                    checksum=answer.instrument_checksum,
+                    credit=instrument.credit.get("en", ""),
+                )
+    versions.update(_stored_versions(db, [r.session_id for r in rows if r.has_scores]))
 
     baseline_code = study.endpoint.baseline_visit
     baseline = next((r.values for r in rows if r.code == baseline_code), {})
@@ -366,7 +472,6 @@ def patient_summary(db: StudyDb, subject_code: str, *, on: date | None = None) -
         responders.append(
             responder_for(study, baseline, row.code, row.values, has_data=row.has_scores)
         )
-    order = {i: n for n, i in enumerate(study.instrument_order)}
     return PatientSummary(
         study=study,
         subject_code=subject.code,
@@ -385,4 +490,18 @@ def patient_summary(db: StudyDb, subject_code: str, *, on: date | None = None) -
             sorted(uses.values(), key=lambda u: (order.get(u.instrument_id, 99), u.version))
         ),
         scoring_versions=tuple(sorted(versions)),
+        items=tuple(items),
+        withdrawn_on=known.withdrawn_on if known else None,
+        withdrawal_reason=known.withdrawal_reason if known else None,
     )
+
+
+def _stored_versions(db: StudyDb, session_ids: list[str | None]) -> set[str]:
+    from respine_desktop.storage import session_scores
+
+    return {
+        score.scoring_version
+        for sid in session_ids
+        if sid is not None
+        for score in session_scores(db, sid)
+    }

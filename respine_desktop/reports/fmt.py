@@ -11,8 +11,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 MISSING = "\u2013"  # en dash (in the PDF base fonts' WinAnsi encoding)
 
-# Display decimals per measure (SCORING.md: VAS in whole mm; other scores to 1 decimal).
-DECIMALS: dict[str, int] = {"VAS": 0}
+# Display decimals per measure: every score to 0.1 (the VAS too: its responder and MCID rules are
+# applied to 0.1 mm, so a value shown beside a threshold must show that precision).
+DECIMALS: dict[str, int] = {}
 DEFAULT_DECIMALS = 1
 # Means, SDs and rates always get one decimal, whatever the measure.
 STAT_DECIMALS = 1
@@ -35,7 +36,7 @@ def number(value: float | None, places: int = DEFAULT_DECIMALS) -> str:
 
 
 def score(measure: str, value: float | None) -> str:
-    """A score as displayed in tables (VAS whole mm, others one decimal)."""
+    """A score as displayed in tables (one decimal, the VAS too)."""
     return number(value, decimals(measure))
 
 
@@ -73,3 +74,22 @@ def rate(numerator: int, denominator: int) -> str:
     if denominator == 0:
         return f"{numerator}/0"
     return f"{numerator}/{denominator} ({number(100 * numerator / denominator, STAT_DECIMALS)} %)"
+
+
+def ci(low: float | None, high: float | None, places: int = STAT_DECIMALS, scale: float = 1) -> str:
+    """A 95 % confidence interval ``low to high`` (``–`` when undefined)."""
+    if low is None or high is None:
+        return MISSING
+    return f"{number(low * scale, places)} to {number(high * scale, places)}"
+
+
+def rate_ci(numerator: int, denominator: int, low: float | None, high: float | None) -> str:
+    """``n/N (p %; 95 % CI low–high %)``."""
+    if denominator == 0:
+        return f"{numerator}/0"
+    return f"{rate(numerator, denominator)[:-1]}; CI {ci(low, high, scale=100)} %)"
+
+
+def p_value(p: float) -> str:
+    """A p-value: three decimals, ``< 0.001`` below."""
+    return "< 0.001" if p < 0.001 else number(p, 3)

@@ -6,8 +6,10 @@ Only the pseudonymous subject code identifies the subject (no year of birth, not
 from __future__ import annotations
 
 from typing import Any
+from xml.sax.saxutils import escape
 
 from reportlab.lib.units import mm
+from reportlab.platypus import CondPageBreak, Flowable
 
 from respine_desktop import scoring
 from respine_desktop.instruments import load_instrument
@@ -18,13 +20,13 @@ from respine_desktop.reports.pdf import (
     Footer,
     build,
     frame_width,
-    image,
     info_table,
     para,
     rich,
     spacer,
     styles,
     table,
+    vector,
 )
 from respine_desktop.reports.rules import endpoint_text, mcid_text, scoring_rules
 
@@ -40,7 +42,10 @@ STATUS_TEXT = {
 
 
 def title(summary: PatientSummary) -> str:
-    return f"{summary.study.id} patient summary {summary.subject_code}"
+    return (
+        f"{summary.study.id} patient summary {summary.subject_code}, "
+        f"data cut-off {summary.on.isoformat()}"
+    )
 
 
 def _answer(value: float | int | None, status: str | None) -> str:
@@ -52,24 +57,147 @@ def _answer(value: float | int | None, status: str | None) -> str:
 
 
 def _visits(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
-    rows: list[list[Any]] = [["Visit", "", "Target date", "Window", "Done on", "Status", "Note"]]
+    rows: list[list[Any]] = [
+        ["Visit", "", "Target date", "Window", "Done on", "Status", "Corrected", "Note"]
+    ]
     for v in summary.visits:
+        corrected = len(summary.corrected(v.code))
         rows.append(
             [
                 v.code,
-                v.label,
+                para(v.label, s["cell"]),
                 v.target.isoformat(),
-                f"{v.opens.isoformat()} to {v.closes.isoformat()}",
+                para(f"{v.opens.isoformat()} to {v.closes.isoformat()}", s["cell"]),
                 v.actual_date.isoformat() if v.actual_date else fmt.MISSING,
                 STATUS_TEXT.get(v.status, v.status),
+                f"{corrected} item(s)" if corrected else "",
                 para(v.missed_reason or "", s["cell"]),
             ]
         )
-    widths = [11 * mm, 19 * mm, 20 * mm, 38 * mm, 20 * mm, 18 * mm, None]
+    widths = [10 * mm, 19 * mm, 19 * mm, 35 * mm, 19 * mm, 17 * mm, 16 * mm, None]
     return [
         para("Visits", s["h2"]),
         table(rows, widths, align_right_from=None),
     ]
+
+
+def _primary(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
+    """Page 1's endpoint block: the primary visit's row, its rule, and any correction."""
+    ep = summary.study.endpoint
+    r = summary.primary
+    base = summary.visit(summary.baseline_visit)
+    follow = next((v for v in summary.visits if v.code == ep.visit), None)
+    rows: list[list[Any]] = [
+        [
+            "Primary endpoint",
+            f"VAS {summary.baseline_visit} \u2192 {ep.visit} (mm)",
+            "VAS criterion",
+            f"ODI {summary.baseline_visit} \u2192 {ep.visit} (%)",
+            "ODI criterion",
+            "Responder",
+        ]
+    ]
+    if r is not None and follow is not None:
+        rows.append(
+            [
+                f"{ep.visit} ({STATUS_TEXT.get(follow.status, follow.status)})",
+                f"{fmt.score('VAS', base.value('VAS'))} \u2192 "
+                f"{fmt.score('VAS', follow.value('VAS'))}"
+                + (f" (\u2212{fmt.number(r.vas_improvement)})" if r.vas_improvement else ""),
+                fmt.flag(r.vas_criterion, yes="met", no="not met") if r.has_data else fmt.MISSING,
+                f"{fmt.score('ODI', base.value('ODI'))} \u2192 "
+                f"{fmt.score('ODI', follow.value('ODI'))}",
+                fmt.flag(r.odi_criterion, yes="met", no="not met") if r.has_data else fmt.MISSING,
+                _responder_cell(r),
+            ]
+        )
+    endpoint_items = [
+        c
+        for c in summary.corrections
+        if c.visit in (summary.baseline_visit, ep.visit) and c.instrument_id in ("vas", "odi")
+    ]
+    flag = (
+        f"<b>Endpoint values corrected:</b> {len(endpoint_items)} answer(s) of the VAS or ODI "
+        f"at {summary.baseline_visit} or {ep.visit} were corrected after submission (see "
+        "Corrections)."
+        if endpoint_items
+        else "No VAS or ODI answer behind the endpoint was corrected after submission."
+    )
+    out: list[Any] = [
+        para("Primary endpoint", s["h2"]),
+        table(rows, [30 * mm, 36 * mm, 22 * mm, 34 * mm, 22 * mm, None], highlight_rows=[1]),
+        para(
+            endpoint_text(summary.study) + " VAS values to 0.1 mm, as the rule applies them.",
+            s["note"],
+        ),
+        rich(flag, s["body"]),
+    ]
+    if summary.withdrawn_on is not None:
+        out.append(
+            rich(
+                f"<b>Withdrawn</b> on {summary.withdrawn_on.isoformat()}: "
+                f"{escape(summary.withdrawal_reason or '')}",
+                s["body"],
+            )
+        )
+    return out
+
+
+def _appendix(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
+    out: list[Any] = [
+        CondPageBreak(90 * mm),
+        para("Appendix: item-level answers (source data verification)", s["title"]),
+        para(
+            "Every answer that counts at each completed visit (the visit's counting session, as "
+            "known on the cut-off day): the stored code, its label, skipped items marked, and "
+            "for a corrected answer who corrected it and when (the original is in Corrections). "
+            "VAS in mm to 0.1.",
+            s["note"],
+        ),
+    ]
+    for visit in summary.items:
+        counts = "; ".join(
+            f"{load_instrument(i).short_title.get('en', i)}: {visit.count(i)} items, "
+            f"{visit.skipped(i)} skipped"
+            for i in summary.study.instrument_order
+            if visit.count(i)
+        )
+        rows: list[list[Any]] = [["Item", "Code", "Answer", "Given (UTC)", "Corrected by, when"]]
+        for item in visit.items:
+            rows.append(
+                [
+                    item.item_label,
+                    "skipped" if item.skipped else _code(item.code),
+                    para(item.answer_label, s["cell"]),
+                    item.given_at[:19].replace("T", " "),
+                    para(
+                        f"{item.corrected_by}, {item.corrected_at[:19].replace('T', ' ')}"
+                        if item.corrected_by and item.corrected_at
+                        else "",
+                        s["cell"],
+                    ),
+                ]
+            )
+        out += [
+            para(f"{visit.visit} \u2014 session {visit.session_id[:8]} \u2014 {counts}", s["h3"]),
+            table(
+                rows,
+                [30 * mm, 14 * mm, None, 32 * mm, 40 * mm],
+                align_right_from=None,
+                font_size=6.5,
+            ),
+        ]
+    if not summary.items:
+        out.append(para("No visit was completed by the cut-off day.", s["body"]))
+    return out
+
+
+def _code(value: float | int | None) -> str:
+    if value is None:
+        return fmt.MISSING
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.1f}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _scores(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
@@ -192,15 +320,16 @@ def _endpoint(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
     ]
 
 
-def _charts(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
+def _charts(chart: Flowable, s: dict[str, Any]) -> list[Any]:
     return [
         para("Trajectories", s["h2"]),
         para(
-            "Dashed line: baseline; band: baseline \u00b1 MCID (points); a visit without a value "
-            "is a gap in the line, labelled with its status.",
+            "Dashed line: baseline; band: baseline \u00b1 MCID (points); dotted red line: the "
+            "responder threshold (VAS, ODI); x axis: months since day 0, to scale (points at the "
+            "day the visit was done); a visit without a value is a gap, labelled with its status.",
             s["note"],
         ),
-        image(patient_charts(summary), frame_width()),
+        chart,
     ]
 
 
@@ -280,19 +409,28 @@ def patient_pdf(summary: PatientSummary, footer: Footer) -> tuple[bytes, int]:
         ["Subject", summary.subject_code],
         ["Site", summary.site_code],
         ["Day 0 (injection)", summary.day0.isoformat()],
-        ["Visit statuses as of", summary.on.isoformat()],
+        [
+            "Data cut-off",
+            f"{summary.on.isoformat()} (only what was recorded by the end of that day, UTC)",
+        ],
     ]
-    story: list[Any] = [
-        para(f"{study.id} patient summary", s["title"]),
-        info_table(info, s["cell"]),
-        *_visits(summary, s),
-        *_scores(summary, s),
-        *_changes(summary, s),
-        *_endpoint(summary, s),
-        *_charts(summary, s),
-        *_corrections(summary, s),
-        *_instruments(summary, s),
-    ]
+    chart = vector(patient_charts(summary), frame_width())  # parsed once, drawn in every layout
+
+    def story() -> list[Any]:
+        return [
+            para(f"{study.id} patient summary", s["title"]),
+            info_table(info, s["cell"]),
+            *_primary(summary, s),
+            *_visits(summary, s),
+            *_scores(summary, s),
+            *_changes(summary, s),
+            *_endpoint(summary, s),
+            *_charts(chart, s),
+            *_corrections(summary, s),
+            *_instruments(summary, s),
+            *_appendix(summary, s),
+        ]
+
     return build(
         story,
         footer,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,22 +19,29 @@ from xml.sax.saxutils import escape
 
 from PIL.Image import Image as Bitmap
 from reportlab import rl_config
+from reportlab.graphics import shapes
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from respine_desktop import __version__, clock, files
+from respine_desktop.paths import resource
 from respine_desktop.storage import StudyDb, audit_chain_head
 
 PAGE = A4
 MARGIN = 16 * mm
 FOOTER_HEIGHT = 12 * mm
-FONT = "Helvetica"
-BOLD = "Helvetica-Bold"
+# DejaVu Sans (resources/fonts, licence beside it), embedded as a subset in every report: Latin,
+# Greek, Cyrillic and more print as typed; CJK ideographs and emoji are outside it (see README).
+FONT = "DejaVuSans"
+BOLD = "DejaVuSans-Bold"
+PRODUCER = "RESPINE Desktop (ReportLab)"
 GRID = colors.HexColor("#b8b8b8")
 HEADER_BG = colors.HexColor("#e4eaf1")
 ZEBRA = colors.HexColor("#f6f7f9")
@@ -43,6 +50,26 @@ HIGHLIGHT = colors.HexColor("#fff4d6")
 # Images are stored Flate-compressed and binary: ASCII85 on top (reportlab's default) only makes
 # them a quarter bigger and slower. Only reports use reportlab, so the global switch is ours.
 rl_config.useA85 = 0
+
+
+def _register_fonts() -> None:
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    pdfmetrics.registerFont(TTFont(FONT, str(resource("fonts", "DejaVuSans.ttf"))))
+    pdfmetrics.registerFont(TTFont(BOLD, str(resource("fonts", "DejaVuSans-Bold.ttf"))))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+
+
+_register_fonts()
+# The canvas and vector drawings start in our font too, so no base-14 font is referenced.
+rl_config.canvas_basefontname = FONT
+shapes.STATE_DEFAULTS["fontName"] = FONT
+
+
+def pdf_date(iso: str) -> str:
+    """A PDF date string (D:YYYYMMDDHHmmSS+00'00') of an ISO UTC time from our clock."""
+    digits = "".join(c for c in iso[:19] if c.isdigit())
+    return f"D:{digits}+00'00'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +84,8 @@ class Footer:
     def lines(self, page: int, pages: int) -> tuple[str, str, str]:
         """(left line 1, left line 2, right) texts of one page's footer."""
         return (
-            f"{self.title} \u00b7 generated {self.generated_at} \u00b7 "
-            f"RESPINE Desktop {self.app_version}",
-            f"Audit chain head: {self.chain_head}",
+            f"{self.title} \u00b7 RESPINE Desktop {self.app_version}",
+            f"generated {self.generated_at} \u00b7 Audit chain head: {self.chain_head}",
             f"Page {page} of {pages}",
         )
 
@@ -79,8 +105,12 @@ def _canvas_class(footer: Footer, pages: list[int]) -> type[canvas.Canvas]:
         """Keeps every page's state until `save`, then draws each footer with the page total."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            kwargs.setdefault("initialFontName", FONT)
             super().__init__(*args, **kwargs)
             self._pages: list[dict[str, Any]] = []
+            self.setProducer(PRODUCER)
+            stamp = pdf_date(footer.generated_at)
+            self.setDateFormatter(lambda *_: stamp)
 
         def showPage(self) -> None:
             self._pages.append(dict(self.__dict__))
@@ -130,6 +160,9 @@ def styles() -> dict[str, ParagraphStyle]:
             spaceBefore=9,
             spaceAfter=4,
             keepWithNext=True,
+        ),
+        "h3": ParagraphStyle(
+            "h3", parent=body, fontName=BOLD, fontSize=9, leading=12, spaceBefore=7, spaceAfter=3
         ),
         "body": body,
         "note": ParagraphStyle(
@@ -226,33 +259,92 @@ def image(bitmap: Bitmap, width: float) -> Picture:
     return Picture(bitmap, width)
 
 
+def vector(svg: bytes, width: float) -> Flowable:
+    """An SVG picture (matplotlib's) drawn as PDF vector graphics, scaled to `width` points."""
+    from reportlab.graphics.shapes import Drawing
+    from svglib.svglib import svg2rlg
+
+    drawing = svg2rlg(io.BytesIO(svg))
+    if not isinstance(drawing, Drawing):  # pragma: no cover - our own SVG always parses
+        raise ValueError("chart SVG could not be read")
+    scale = width / drawing.width
+    drawing.width, drawing.height = width, drawing.height * scale
+    drawing.scale(scale, scale)
+    return drawing
+
+
 def frame_width() -> float:
     """The width of the text frame in points."""
-    return float(PAGE[0] - 2 * MARGIN)
+    return float(PAGE[0] - 2 * MARGIN) - 12  # the frame pads its content 6 pt each side
 
 
 def spacer(height: float = 4) -> Spacer:
     return Spacer(1, height)
 
 
-def build(story: list[Any], footer: Footer, *, title: str, subject: str) -> tuple[bytes, int]:
-    """Lay out `story` on A4 pages with the footer; returns the PDF bytes and the page count."""
+class _End(Flowable):  # type: ignore[misc]
+    """Placed last: records the height left on the last page when it is laid out."""
+
+    def __init__(self, sink: list[float]) -> None:
+        super().__init__()
+        self.sink = sink
+
+    def wrap(self, available_width: float, available_height: float) -> tuple[float, float]:
+        self.sink.append(available_height)
+        return 0, 0
+
+    def draw(self) -> None:
+        return None
+
+
+# A last page filled less than this is "near-empty": the layout is tried again with the top and
+# bottom margins narrowed (each page then holds a little more, which usually absorbs it).
+NEAR_EMPTY = 0.2
+_TIGHTER = (0.0, 6 * mm)
+
+
+def _build_once(
+    story: list[Any], footer: Footer, title: str, subject: str, tighter: float
+) -> tuple[bytes, int, float]:
     buffer = io.BytesIO()
+    top = MARGIN - tighter
+    bottom = FOOTER_HEIGHT + 6 * mm - tighter / 2
     doc = SimpleDocTemplate(
         buffer,
         pagesize=PAGE,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=FOOTER_HEIGHT + 6 * mm,
+        topMargin=top,
+        bottomMargin=bottom,
         title=title,
         author="RESPINE Desktop",
         subject=subject,
         creator=f"RESPINE Desktop {footer.app_version}",
+        producer=PRODUCER,
     )
     pages: list[int] = []
-    doc.build(story, canvasmaker=_canvas_class(footer, pages))
-    return buffer.getvalue(), pages[-1]
+    left: list[float] = []
+    doc.build([*story, _End(left)], canvasmaker=_canvas_class(footer, pages))
+    frame = PAGE[1] - top - bottom - 12  # the frame pads 6 pt top and bottom
+    used = 1.0 - (left[-1] if left else 0.0) / frame
+    return buffer.getvalue(), pages[-1], used
+
+
+def build(
+    story: Callable[[], list[Any]], footer: Footer, *, title: str, subject: str
+) -> tuple[bytes, int]:
+    """Lay out the flowables `story()` makes on A4 pages with the footer; returns the PDF bytes
+    and the page count. A near-empty last page (`NEAR_EMPTY`) is avoided when narrower top and
+    bottom margins absorb it (`story` is called again for that layout)."""
+    best: tuple[bytes, int, float] | None = None
+    for tighter in _TIGHTER:
+        data, pages, used = _build_once(story(), footer, title, subject, tighter)
+        if best is None or pages < best[1]:
+            best = (data, pages, used)
+        if pages == 1 or best[2] >= NEAR_EMPTY:
+            break
+    assert best is not None
+    return best[0], best[1]
 
 
 def write_atomically(data: bytes, out: Path) -> None:

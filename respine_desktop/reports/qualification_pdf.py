@@ -51,44 +51,47 @@ def qualification_pdf(
     ]
     highlight = [n for n, c in enumerate(checks, start=1) if c[4] != "pass"]
     width = frame_width()
-    story: list[object] = [
-        para(TITLE, s["title"]),
-        para(
-            "RESPINE Desktop checked itself on this device: the installed files against the "
-            "manifest written when they were built (IQ), then what the application must do, "
-            "each run here in a temporary folder (OQ). Requirement ids refer to "
-            "docs/requirements.md.",
-            s["body"],
-        ),
-        spacer(4),
-        info_table(identity, cell),
-        spacer(6),
-        para(verdict, s["key"]),
-        spacer(4),
-        table(
-            rows,
-            [24 * mm, 0.27 * width, 0.2 * width, None, 13 * mm],
-            align_right_from=None,
-            highlight_rows=highlight,
-        ),
-        spacer(10),
-        para("Performed by", s["h2"]),
-        table(
-            [
-                ["Name", ""],
-                ["Role", ""],
-                ["Date and time", ""],
-                ["Meaning", "I performed this qualification and reviewed its results."],
-                ["Signature", "\n\n"],
-            ],
-            [34 * mm, None],
-            header_rows=0,
-            header_cols=1,
-            align_right_from=None,
-            font_size=9,
-        ),
-    ]
-    footer = Footer(TITLE, clock.now_iso(), __version__, "not applicable (no study database)")
+
+    def story() -> list[object]:
+        return [
+            para(TITLE, s["title"]),
+            para(
+                "RESPINE Desktop checked itself on this device: the installed files against the "
+                "manifest written when they were built (IQ), then what the application must do, "
+                "each run here in a temporary folder (OQ). Requirement ids refer to "
+                "docs/requirements.md.",
+                s["body"],
+            ),
+            spacer(4),
+            info_table(identity, cell),
+            spacer(6),
+            para(verdict, s["key"]),
+            spacer(4),
+            table(
+                rows,
+                [24 * mm, 0.27 * width, 0.2 * width, None, 13 * mm],
+                align_right_from=None,
+                highlight_rows=highlight,
+            ),
+            spacer(10),
+            para("Performed by", s["h2"]),
+            table(
+                [
+                    ["Name", ""],
+                    ["Role", ""],
+                    ["Date and time", ""],
+                    ["Meaning", "I performed this qualification and reviewed its results."],
+                    ["Signature", "\n\n"],
+                ],
+                [34 * mm, None],
+                header_rows=0,
+                header_cols=1,
+                align_right_from=None,
+                font_size=9,
+            ),
+        ]
+
+    footer = Footer(TITLE, clock.now_iso(), __version__, "none (no study database)")
     data, pages = build(story, footer, title=TITLE, subject="RESPINE Desktop device qualification")
     write_atomically(data, out)
     return pages

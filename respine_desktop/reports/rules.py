@@ -45,6 +45,6 @@ def scoring_rules(study: Study) -> list[str]:
         f"SF-36: {sf36_label(study)}.",
         f"ODI: {scoring.label('odi')}, computed when at least {study.odi_min_sections} of 10 "
         "sections are answered (100 x sum / (5 x sections answered)).",
-        f"{scoring.label('vas')}; displayed in whole mm.",
+        f"{scoring.label('vas')}; displayed to 0.1 mm (the precision its thresholds use).",
         "Scores are kept at full precision and rounded only for display (half away from zero).",
     ]

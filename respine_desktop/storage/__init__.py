@@ -88,6 +88,10 @@ Visits and the worklist:
 - `mark_missed(db, code, visit, *, staff, reason)`: a visit that will not take place
 - `VisitCount`: subjects by status of one visit
 - `visit_status_counts(db, on=None, site_code=None) -> [VisitCount]`
+- `Withdrawal`: a subject's withdrawal (day, reason, who recorded it and when)
+- `withdraw_subject(db, code, *, staff, on, reason) -> Withdrawal`: audited, once per subject
+- `get_withdrawal(db, code) -> Withdrawal | None`
+- `list_withdrawals(db) -> [Withdrawal]`: by subject code
 
 Sessions and answers:
 
@@ -215,6 +219,7 @@ Bulk readers and writers that only the exports need, each with its own documente
 
 - `respine_desktop.storage.export_reads`: the streaming reads of the exports (subject by subject)
 - `respine_desktop.storage.bundle_merge`: the rows of a site bundle, and merging them into a hub
+- `respine_desktop.storage.report_reads`: the reports' reads as known on a day (cut-off)
 """
 
 from __future__ import annotations
@@ -392,6 +397,12 @@ from respine_desktop.storage._subjects import (
 from respine_desktop.storage._verify import verify_database
 from respine_desktop.storage._visit_counts import VisitCount, visit_status_counts
 from respine_desktop.storage._visits import mark_missed, subject_visit, subject_visits, worklist
+from respine_desktop.storage._withdrawal import (
+    Withdrawal,
+    get_withdrawal,
+    list_withdrawals,
+    withdraw_subject,
+)
 from respine_desktop.storage.bundle_merge import MergeRefused
 
 __all__ = [
@@ -462,6 +473,7 @@ __all__ = [
     "VisitNotAvailable",
     "VisitRecord",
     "VisitStatus",
+    "Withdrawal",
     "WorklistEntry",
     "WriteFailed",
     "WrongKey",
@@ -503,6 +515,7 @@ __all__ = [
     "get_site_key",
     "get_staff",
     "get_subject",
+    "get_withdrawal",
     "has_audit_entry",
     "hmac_bundles_accepted",
     "hub_key",
@@ -516,6 +529,7 @@ __all__ = [
     "list_sites",
     "list_staff",
     "list_subjects",
+    "list_withdrawals",
     "log_event",
     "mark_missed",
     "open_database",
@@ -554,5 +568,6 @@ __all__ = [
     "verify_database",
     "visit_choices",
     "visit_status_counts",
+    "withdraw_subject",
     "worklist",
 ]

@@ -451,10 +451,11 @@ def open_database(
                 raise corrupt_error(path, problem)
         pending = len(schema.migration_names()) - len(applied)
         missing = set(schema.migration_names()) - set(applied)
-        if readonly and missing and missing <= set(schema.VIEW_MIGRATIONS):
-            conn.execute("PRAGMA query_only=OFF")
-            schema.create_temp_views(conn)
-            conn.execute("PRAGMA query_only=ON")
+        if readonly and missing and missing <= {*schema.VIEW_MIGRATIONS, *schema.READ_OPTIONAL}:
+            if missing & set(schema.VIEW_MIGRATIONS):
+                conn.execute("PRAGMA query_only=OFF")
+                schema.create_temp_views(conn)
+                conn.execute("PRAGMA query_only=ON")
         elif readonly and pending > 0:
             raise SchemaTooOld(
                 f"{path}: written by an older version ({pending} schema upgrade(s) pending); "

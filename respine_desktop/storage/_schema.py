@@ -333,3 +333,31 @@ def m0008_device_keys(db: Database) -> None:
 
 
 _DEVICE_KEYS_TEMP = _DEVICE_KEYS.replace("CREATE TABLE", "CREATE TEMP TABLE IF NOT EXISTS")
+_WITHDRAWALS = """
+CREATE TABLE withdrawals (
+    id TEXT PRIMARY KEY,
+    subject_id TEXT NOT NULL UNIQUE REFERENCES subjects(id),
+    withdrawn_on TEXT NOT NULL,
+    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    recorded_at TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    device_id TEXT NOT NULL
+);
+CREATE TRIGGER withdrawals_no_update BEFORE UPDATE ON withdrawals
+BEGIN SELECT RAISE(ABORT, 'withdrawals are append-only: UPDATE refused'); END;
+CREATE TRIGGER withdrawals_no_delete BEFORE DELETE ON withdrawals
+BEGIN SELECT RAISE(ABORT, 'withdrawals are append-only: DELETE refused'); END;
+"""
+
+
+# Migrations that only add a table a read-only open can do without: its readers see no rows
+# (`_withdrawal`, `report_reads` check that the table exists), so reports read an older file as is.
+READ_OPTIONAL: tuple[str, ...] = ("0010_withdrawal",)
+
+
+@migrations(name="0010_withdrawal")
+def m0010_withdrawal(db: Database) -> None:
+    """A subject's withdrawal from the study: the day, the reason, who recorded it and when
+    (`respine_desktop.storage._withdrawal`; one row per subject, append-only, audited as
+    ``subject.withdrawn``)."""
+    db.executescript(_WITHDRAWALS)

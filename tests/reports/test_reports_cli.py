@@ -57,7 +57,7 @@ def test_patient_report(study, tmp_path: Path) -> None:
     assert done.stdout.startswith(f"wrote {out} (")
     text = pdf_text(out)
     assert f"Subject {plan.subjects[0]}" in text
-    assert f"Visit statuses as of {TODAY.isoformat()}" in text
+    assert f"Data cut-off {TODAY.isoformat()}" in text
     with storage.open_database(db, readonly=True) as opened:
         head = storage.audit_chain_head(opened).hash
     assert all(f"Audit chain head: {head}" in page for page in pdf_pages(out))
@@ -81,7 +81,43 @@ def test_study_report_with_arms_prints_progress(study, tmp_path: Path) -> None:
     assert all(line.startswith("report: ") for line in lines)
     text = pdf_text(out)
     assert "Responder rate at M12 (A):" in text and "Responder rate at M12 (B):" in text
-    assert f"Subjects registered: {len(plan.subjects)}" in text
+    assert f"Subjects registered by {TODAY.isoformat()}: {len(plan.subjects)}" in text
+
+
+def _arms(path: Path, codes: list[str]) -> Path:
+    path.write_text("subject_id,arm\n" + "".join(f"{c},A\n" for c in codes), "utf-8")
+    return path
+
+
+def test_arms_file_must_list_every_subject_exactly_once(study, tmp_path: Path) -> None:
+    db, plan = study
+    out = tmp_path / "study.pdf"
+    unknown = [f"RSP-02-{n:03d}" for n in range(1, 9)]
+    cases = [
+        (
+            plan.subjects[1:],
+            f"error: arms file a0.csv: every subject must be listed exactly once: "
+            f"1 subject(s) missing from the file ({plan.subjects[0]})",
+        ),
+        (
+            plan.subjects + unknown,
+            "error: arms file a1.csv: every subject must be listed exactly once: 8 subject(s) "
+            "not in the database (RSP-02-001, RSP-02-002, RSP-02-003, RSP-02-004, RSP-02-005 "
+            "and 3 more)",
+        ),
+        (
+            unknown[:1],
+            "error: arms file a2.csv: every subject must be listed exactly once: 1 subject(s) not "
+            f"in the database (RSP-02-001); {len(plan.subjects)} subject(s) missing from the file",
+        ),
+    ]
+    for n, (codes, message) in enumerate(cases):
+        arms = _arms(tmp_path / f"a{n}.csv", codes)
+        done = _run("study", "--db", db, "--out", out, "--arms", arms, "--on", TODAY)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(message), done.stderr
+        assert len(done.stderr.splitlines()) == 1
+        assert not out.exists()
 
 
 @pytest.mark.parametrize(

@@ -90,9 +90,9 @@ def test_score_table_matches_the_scoring_api(subject_db, tmp_path: Path) -> None
     def cells(key: str, places: int) -> list[str]:
         return [shown(expected[v][key], places) if v in expected else "\u2013" for v in visits]
 
-    # VAS in whole mm, half away from zero: 72.5 -> 73 (round-half-even would give 72).
-    assert _row("Pain VAS (mm)", cells("VAS", 0)) in text
-    assert "Pain VAS (mm) 73 60 \u2013 40 65 \u2013" in text
+    # VAS to 0.1 mm (the precision its 20 mm rule is applied to): 72.5 stays 72.5.
+    assert _row("Pain VAS (mm)", cells("VAS", 1)) in text
+    assert "Pain VAS (mm) 72.5 60.0 \u2013 40.4 65.0 \u2013" in text
     assert _row("ODI (%)", cells("ODI", 1)) in text
     assert "ODI (%) 60.0 50.0 \u2013" in text
     assert _row("PCS (physical summary)", cells("PCS", 1)) in text
@@ -109,7 +109,7 @@ def test_changes_mcid_and_responder_at_every_follow_up(subject_db, tmp_path: Pat
     follow = [v for v in db.study.visit_codes if v != "M0"]
     m = db.study.mcid
     base = expected["M0"]
-    for measure, places in (("VAS", 0), ("ODI", 1), ("PCS", 1), ("MCS", 1)):
+    for measure, places in (("VAS", 1), ("ODI", 1), ("PCS", 1), ("MCS", 1)):
         changes = []
         flags = []
         for visit in follow:

@@ -19,7 +19,11 @@ import pytest
 from respine_desktop import storage
 
 ROOT = Path(__file__).resolve().parents[2]
-PUBLIC_SUBMODULES = ("respine_desktop.storage.export_reads", "respine_desktop.storage.bundle_merge")
+PUBLIC_SUBMODULES = (
+    "respine_desktop.storage.export_reads",
+    "respine_desktop.storage.bundle_merge",
+    "respine_desktop.storage.report_reads",
+)
 
 # Tests and benchmarks that work on storage internals on purpose, with what they use them for.
 INTERNALS_ALLOWED = {

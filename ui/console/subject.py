@@ -23,6 +23,7 @@ from ui.console.history import AuditTable, CorrectionList
 from ui.console.layout import TAB_MARGIN, scrolling
 from ui.console.pdf import PdfPanel, PdfWork
 from ui.console.scores import ScoreTable, responder_text, score_legend
+from ui.console.withdrawal import WithdrawalPanel
 from ui.widgets.jobs import Progress
 from ui.widgets.page import button, label
 from ui.widgets.tap_details import details_line
@@ -54,6 +55,11 @@ class SubjectView(QWidget):
         column.addLayout(self._header())
         self.primary = label("", "subtitle")
         column.addWidget(self.primary)
+        self.withdrawal_note = label("", "hint")
+        column.addWidget(self.withdrawal_note)
+        self.withdrawal = WithdrawalPanel(db, staff, lang)
+        self.withdrawal.withdrawn.connect(self._on_withdrawn)
+        column.addWidget(self.withdrawal)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("subjectTabs")
         self.scores = ScoreTable(lang)
@@ -96,6 +102,9 @@ class SubjectView(QWidget):
             make=lambda out: patient_pdf_work(self.db.path, self.subject_code, out),
         )
         pdf_row = QHBoxLayout()
+        self.withdraw_button = button(t(self.lang, "console.withdrawal.button"))
+        self.withdraw_button.clicked.connect(self.ask_withdrawal)
+        pdf_row.addWidget(self.withdraw_button)
         pdf_row.addStretch(1)
         pdf_row.addWidget(self.pdf)
         rows.addLayout(pdf_row)
@@ -158,6 +167,18 @@ class SubjectView(QWidget):
             )
         )
         self.correction.set_summary(summary)
+        withdrawn = summary.withdrawn_on is not None
+        self.withdraw_button.setEnabled(not withdrawn)
+        self.withdrawal_note.setVisible(withdrawn)
+        if summary.withdrawn_on is not None:
+            self.withdrawal_note.setText(
+                t(
+                    self.lang,
+                    "console.withdrawal.shown",
+                    day=summary.withdrawn_on.isoformat(),
+                    reason=summary.withdrawal_reason or "",
+                )
+            )
         self.corrections.show_corrections(summary.corrections)
         names = {s.id: s.username for s in storage.list_staff(self.db)}
         self.audit.show_entries(entries, names)
@@ -173,6 +194,17 @@ class SubjectView(QWidget):
             assert self.summary is not None
             self._charts_stale = False
             self.charts.draw(self.summary)
+
+    def ask_withdrawal(self) -> None:
+        if self.summary is not None:
+            self.withdrawal.ask(self.subject_code, self.summary.day0)
+
+    def _on_withdrawn(self, subject: str, day: str) -> None:
+        self.reload()
+        self.corrected_note.setText(
+            t(self.lang, "console.withdrawal.done", subject=subject, day=day)
+        )
+        self.corrected_note.show()
 
     def _on_corrected(self, visit: str, item_id: str) -> None:
         self.reload()

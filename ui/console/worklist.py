@@ -43,6 +43,7 @@ from respine_desktop.storage import (
     Staff,
     StorageError,
     StudyDb,
+    Withdrawal,
     WorklistEntry,
 )
 from ui.console.layout import TAB_MARGIN
@@ -82,10 +83,14 @@ class WorklistModel(QAbstractTableModel):
         self.visit_names = visit_names
         self.rows: list[SubjectRow] = []
         self.shown: frozenset[str] = frozenset(ACTIONABLE)
+        self.withdrawn: dict[str, Withdrawal] = {}
 
-    def set_rows(self, entries: Iterable[WorklistEntry], shown: Iterable[str]) -> None:
+    def set_rows(
+        self, entries: Iterable[WorklistEntry], shown: Iterable[str], gone: Iterable[Withdrawal]
+    ) -> None:
         """Every subject with a visit in a `shown` status, in subject order."""
         self.beginResetModel()
+        self.withdrawn = {w.subject_code: w for w in gone}
         self.shown = frozenset(shown)
         by_subject: dict[str, SubjectRow] = {}
         for entry in entries:
@@ -129,9 +134,7 @@ class WorklistModel(QAbstractTableModel):
             return None
         row = self.rows[index.row()]
         if index.column() < FIXED_COLUMNS:
-            if role == Qt.ItemDataRole.DisplayRole:
-                return row.code if index.column() == 0 else row.day0.isoformat()
-            return None
+            return self._subject_data(row, index.column(), role)
         entry = self.entry(index)
         if entry is None:
             return None
@@ -155,6 +158,19 @@ class WorklistModel(QAbstractTableModel):
                 target=entry.target_date.isoformat(),
                 closes=entry.window_closes.isoformat(),
             )
+        return None
+
+    def _subject_data(self, row: SubjectRow, column: int, role: int) -> object:
+        gone = self.withdrawn.get(row.code)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 1:
+                return row.day0.isoformat()
+            return (
+                t(self.lang, "console.worklist.withdrawn", subject=row.code) if gone else row.code
+            )
+        if role == Qt.ItemDataRole.ToolTipRole and gone is not None:
+            day = gone.withdrawn_on.isoformat()
+            return t(self.lang, "console.withdrawal.shown", day=day, reason=gone.reason)
         return None
 
 
@@ -319,7 +335,7 @@ class WorklistView(QWidget):
         except StorageError as exc:
             self.show_error(t(self.lang, "console.error.refused", message=str(exc)))
             entries = []
-        self.model.set_rows(entries, self.shown_statuses())
+        self.model.set_rows(entries, self.shown_statuses(), storage.list_withdrawals(self.db))
         self.empty.setVisible(not self.model.rows)
         if subject is not None:
             self.select(subject, entry.visit_code if entry else None)

@@ -107,7 +107,7 @@ def test_the_french_console_opens(qtbot: QtBot, tmp_path: Path) -> None:
         qtbot.addWidget(page)
         view = page.open_subject(COMPLETE)
         assert page.tabs.tabText(0) == "Liste de travail"
-        assert view.scores.text_at("EVA douleur (mm)", "M0") == "60"
+        assert view.scores.text_at("EVA douleur (mm)", "M0") == "60.0"
 
 
 def test_a_cancelled_report_writes_nothing(

@@ -6,11 +6,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from respine_desktop import reports, scoring, storage
 from respine_desktop.reports import fmt
-from respine_desktop.storage import CORRECTION_ROLES, ROLES, StudyDb
+from respine_desktop.storage import CORRECTION_ROLES, ROLES, VISIT_STATUSES, StudyDb
 from tests.support.console import (
     BASELINE_VAS,
     COMPLETE,
@@ -69,12 +70,12 @@ def test_scores_change_from_baseline_and_responder_per_follow_up(
     complete_visit(db, COMPLETE, "M1", staff_of(db, COORDINATOR), vas=30.0)
     view = open_view(INVESTIGATOR)
     table = view.scores
-    assert table.text_at("Pain VAS (mm)", "M0") == "60"
-    assert table.text_at("Pain VAS (mm)", "M1") == "30"
+    assert table.text_at("Pain VAS (mm)", "M0") == "60.0"
+    assert table.text_at("Pain VAS (mm)", "M1") == "30.0"
     answers = visit_answers(db, "M0", BASELINE_VAS)
     odi = scoring.score("odi", {k: v for k, v in answers.items() if k.startswith("odi_")})["ODI"]
     assert table.text_at("ODI (%)", "M1") == fmt.score("ODI", odi)
-    assert table.text_at("VAS change from baseline", "M1") == "-30 \u2713 MCID"
+    assert table.text_at("VAS change from baseline", "M1") == "-30.0 \u2713 MCID"
     assert table.text_at("ODI change from baseline", "M1") == "0.0"
     assert table.text_at("Responder", "M1") == "yes"
     assert table.text_at("Responder", "M3") == "\u2013"
@@ -131,7 +132,7 @@ def test_an_investigator_corrects_an_answer_with_a_reason(
     assert session_id is not None
     history = storage.answer_history(db, session_id, "vas_pain")
     assert [a.value for a in history] == [BASELINE_VAS, 25.0]
-    assert view.scores.text_at("Pain VAS (mm)", "M0") == "25"
+    assert view.scores.text_at("Pain VAS (mm)", "M0") == "25.0"
     assert reports.patient_summary(db, COMPLETE).visit("M0").value("VAS") == 25.0
     # ... and the audit entry, shown in the subject's audit history.
     audit = table_texts(view.audit)
@@ -212,3 +213,39 @@ def test_the_audit_history_lists_the_subjects_entries(
     registered, missed = table_texts(view.audit)
     assert registered[1] == COORDINATOR and "code: RSP-01-006" in registered[3]
     assert f"reason: {MISSED_REASON}" in missed[3]
+
+
+def test_a_withdrawal_is_recorded_and_shown_in_the_worklist(
+    qtbot: QtBot, db: StudyDb, open_view: OpenView
+) -> None:
+    view = open_view(COORDINATOR)
+    assert view.withdraw_button.isEnabled() and not view.withdrawal.isVisible()
+    view.ask_withdrawal()
+    panel = view.withdrawal
+    assert panel.isVisible() and not panel.confirm_button.isEnabled()
+    day = panel.chosen_day()
+    panel.reason.setText("moved abroad, Łódź")
+    panel.confirm()
+    found = storage.get_withdrawal(db, COMPLETE)
+    assert found is not None and found.reason == "moved abroad, Łódź" and found.withdrawn_on == day
+    assert not panel.isVisible() and not view.withdraw_button.isEnabled()
+    assert view.withdrawal_note.text() == f"Withdrawn on {day.isoformat()}: moved abroad, Łódź"
+    # A second withdrawal is refused by storage, shown on the panel.
+    view.withdrawal.ask(COMPLETE, day)
+    view.withdrawal.reason.setText("again")
+    view.withdrawal.confirm()
+    assert "withdrawn already" in view.withdrawal.error.text()
+    page = view.parentWidget()
+    while page is not None and not isinstance(page, ConsolePage):
+        page = page.parentWidget()
+    assert page is not None
+    worklist = page.worklist
+    worklist.set_statuses(VISIT_STATUSES)
+    model = worklist.model
+    rows = [model.data(model.index(r, 0)) for r in range(model.rowCount())]
+    assert f"{COMPLETE} (withdrawn)" in rows
+    row = worklist.subjects().index(COMPLETE)
+    tip = model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
+    assert tip == f"Withdrawn on {day.isoformat()}: moved abroad, Łódź"
+    other = next(n for n, code in enumerate(worklist.subjects()) if code != COMPLETE)
+    assert model.data(model.index(other, 0), Qt.ItemDataRole.ToolTipRole) is None
