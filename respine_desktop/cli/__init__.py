@@ -3,6 +3,10 @@
 Each module of this package (except this one) defines ``NAME``, ``HELP`` and
 ``register(parser)``, and sets ``parser.set_defaults(handler=...)`` with a handler taking the
 parsed arguments and returning an exit code. Modules import heavy dependencies inside handlers.
+
+Who may run a command is the role matrix of `respine_desktop.cli._roles`; the commands that need
+sign-in get ``--user``/``--pin-stdin`` and are signed in, checked and audited by
+`respine_desktop.cli._signin` before and after their handler runs (the handlers do not change).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from functools import cache
 from types import ModuleType
 
 from respine_desktop import __version__
+from respine_desktop.cli import _signin
 from respine_desktop.errors import RespineError
 
 
@@ -49,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module in sorted(_modules().items()):
         module.register(sub.add_parser(name, help=module.HELP, description=module.HELP))
+    for key, leaf in _signin.leaf_parsers(parser):
+        if key:  # the commands' parsers; sign-in options where the role matrix asks for them
+            _signin.add_signin_options(key, leaf)
     return parser
 
 
@@ -62,7 +70,7 @@ def run(argv: list[str]) -> int:
         parser.print_help()
         return 2
     try:
-        return handler(args)
+        return _signin.run_signed_in(args, handler)
     except RespineError as exc:  # every user-facing error, whichever layer raised it
         print(f"error: {exc}", file=sys.stderr)
         return 2
