@@ -58,14 +58,20 @@ def main_py(
     cwd: Path = ROOT,
     environment: dict[str, str] | None = None,
     timeout: float | None = None,
+    sign_in: bool = True,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """`python main.py ARGV` signed in as `user` where its command needs it."""
-    words, stdin = signed_in(list(argv), user, pin)
+    """`python main.py ARGV` signed in as `user` where its command needs it (as it is with
+    `sign_in` False, `stdin` sent as given)."""
+    words, pin_line = (
+        signed_in(list(argv), user, pin) if sign_in else ([str(a) for a in argv], None)
+    )
+    stdin = stdin if stdin is not None else pin_line
     return subprocess.run(
         [sys.executable, str(ROOT / "main.py"), *words],
         cwd=cwd,
         env=environment if environment is not None else env(),
-        input=stdin,
+        input=stdin if stdin is not None else "",
         capture_output=True,
         text=True,
         check=False,
