@@ -65,7 +65,7 @@ def test_create_disable_enable_and_reset_a_pin(accounts: StaffAdminView, db: Stu
     accounts.new_role.setCurrentIndex(accounts.new_role.findData("coordinator"))
     accounts.create_pin.setText("12")
     accounts.create_button.click()
-    assert "4 to 8 digits" in accounts.message.text()
+    assert "6 to 12 digits" in accounts.message.text()
     assert "nurse.b" not in [s.username for s in storage.list_staff(db)]
     accounts.create_pin.setText("572913")
     accounts.create_button.click()

@@ -33,7 +33,7 @@ def test_first_run_guides_through_creating_the_admin_pin(
     page.pin.setText("12")
     page.pin_again.setText("12")
     tap(page.create_button)
-    assert "4 to 8 digits" in page.error.text() and not path.exists()
+    assert "6 to 12 digits" in page.error.text() and not path.exists()
     page.pin.setText("975318")
     page.pin_again.setText("975318")
     tap(page.create_button)
