@@ -226,7 +226,7 @@ def main() -> None:
 
     hub0 = CACHE / "hub-empty.db"
     if not hub0.exists():
-        with storage.create_database(hub0, admin_pin="123456") as db:
+        with storage.create_database(hub0, admin_pin="860427") as db:
             exports.write_key_file(db, CACHE / "site.key")
     bundles = []
     for k in range(args.kiosks):

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 RUNS = 7
 VISITS = 4
-PIN = "123456"
+PIN = "860427"
 BARE = """
 import sys, time
 from PySide6.QtCore import QTimer

@@ -45,8 +45,8 @@ def percentile(values: list[float], p: float) -> float:
 
 def answer_latency(folder: Path) -> list[float]:
     """Milliseconds per `record_answer` (each one a new value, so each one writes)."""
-    db = storage.create_database(folder / "latency.db", admin_pin="123456")
-    admin = storage.authenticate(db, "admin", "123456")
+    db = storage.create_database(folder / "latency.db", admin_pin="860427")
+    admin = storage.authenticate(db, "admin", "860427")
     storage.register_subject(db, "RSP-01-001", day0=date.today(), staff=admin)
     session = storage.start_session(db, "RSP-01-001", "M0", staff=admin)
     items = [i for i in load_instrument("odi").items] + [i for i in load_instrument("sf36").items]

@@ -54,11 +54,11 @@ from respine_desktop.storage import (
 )
 
 DEMO_ADMIN = "admin"
-DEMO_ADMIN_PIN = "123456"
+DEMO_ADMIN_PIN = "860427"
 DEMO_COORDINATOR = "coord"
-DEMO_COORDINATOR_PIN = "246810"
+DEMO_COORDINATOR_PIN = "731592"
 DEMO_INVESTIGATOR = "inv"
-DEMO_INVESTIGATOR_PIN = "135790"
+DEMO_INVESTIGATOR_PIN = "594318"
 
 # RAND recode direction per SF-36 item: True when code 1 is the best answer.
 _SF36_CODE1_BEST = frozenset({1, 2, 20, 21, 22, 23, 26, 27, 30, 34, 36})

@@ -3,6 +3,10 @@
 Each module of this package (except this one) defines ``NAME``, ``HELP`` and
 ``register(parser)``, and sets ``parser.set_defaults(handler=...)`` with a handler taking the
 parsed arguments and returning an exit code. Modules import heavy dependencies inside handlers.
+
+Who may run a command is the role matrix of `respine_desktop.cli._roles`; the commands that need
+sign-in get ``--user``/``--pin-stdin`` and are signed in, checked and audited by
+`respine_desktop.cli._signin` before and after their handler runs (the handlers do not change).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from functools import cache
 from types import ModuleType
 
 from respine_desktop import __version__
+from respine_desktop.cli import _signin
 from respine_desktop.errors import RespineError
 
 
@@ -53,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.register(command)
         _passphrase.add_option(command)  # every command may open an encrypted database
+    for key, leaf in _signin.leaf_parsers(parser):
+        if key:  # the commands' parsers; sign-in options where the role matrix asks for them
+            _signin.add_signin_options(key, leaf)
     return parser
 
 
@@ -69,8 +77,8 @@ def run(argv: list[str]) -> int:
         if getattr(args, "unlock", True):  # init, encrypt, rekey handle their keys themselves
             from respine_desktop.cli import _passphrase
 
-            _passphrase.unlock_for(args)
-        return handler(args)
+            _passphrase.unlock_for(args)  # the passphrase first (its line of stdin), then the PIN
+        return _signin.run_signed_in(args, handler)
     except RespineError as exc:  # every user-facing error, whichever layer raised it
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -11,8 +11,8 @@ from respine_desktop.cli import UsageError
 NAME = "demo"
 HELP = (
     "Add synthetic pseudonymous subjects RSP-<site>-<NNN> (numbered from --first) with "
-    "realistic visit histories; creates the database if missing. Demo accounts: admin/123456 "
-    "(administrator), coord/246810 (coordinator), inv/135790 (investigator). Prints "
+    "realistic visit histories; creates the database if missing. Demo accounts (printed): "
+    "admin/860427 (administrator), coord/731592 (coordinator), inv/594318 (investigator). Prints "
     "'committed <subject> <visit> <instrument>' after each questionnaire is committed. "
     "The database it creates is a plaintext demo database (NOT ENCRYPTED in `status`); it "
     "refuses a database it did not create."
@@ -83,6 +83,11 @@ def run(args: argparse.Namespace) -> int:
             site_code=args.site,
             progress=committed,
         )
+    print(
+        f"demo accounts: {demo.DEMO_ADMIN}/{demo.DEMO_ADMIN_PIN} (administrator), "
+        f"{demo.DEMO_COORDINATOR}/{demo.DEMO_COORDINATOR_PIN} (coordinator), "
+        f"{demo.DEMO_INVESTIGATOR}/{demo.DEMO_INVESTIGATOR_PIN} (investigator)"
+    )
     print(
         f"demo: {summary.subjects} subjects, {summary.sessions_submitted} sessions submitted, "
         f"{summary.sessions_open} parked, {summary.missed} visits missed, "

@@ -36,7 +36,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--admin-pin",
         metavar="PIN",
-        help="PIN of the first administrator, 4-8 digits (prompted twice when omitted)",
+        help="PIN of the first administrator, 6-12 digits (prompted twice when omitted)",
     )
     parser.add_argument(
         "--admin-user", default="admin", metavar="NAME", help="its username (default admin)"
@@ -64,7 +64,7 @@ def register(parser: argparse.ArgumentParser) -> None:
 def _prompt_pin() -> str:
     if not sys.stdin.isatty():
         raise UsageError("--admin-pin is required when init does not run in a terminal")
-    first = getpass.getpass("PIN for the first administrator (4-8 digits): ")
+    first = getpass.getpass("PIN for the first administrator (6-12 digits): ")
     if getpass.getpass("Same PIN again: ") != first:
         raise UsageError("the two PINs differ")
     return first

@@ -53,7 +53,7 @@ Staff accounts:
 
 - `Staff`: an account (never carries the PIN hash)
 - `Role`: the type of a role; `ROLES` lists them
-- `ROLES`: every role, ("admin", "investigator", "coordinator")
+- `ROLES`: every role, ("admin", "investigator", "coordinator", "data_manager")
 - `CORRECTION_ROLES`: the roles allowed to correct a submitted answer
 - `LoginPolicy`: wrong PINs in a row before a lockout, and its length; or none counted
 - `authenticate(db, username, pin, policy=None) -> Staff`: lockout after repeated wrong PINs
@@ -63,6 +63,14 @@ Staff accounts:
 - `reset_pin(db, actor, username, new_pin) -> Staff`: admin only; lifts a lockout
 - `get_staff(db, username) -> Staff`: UnknownStaff if none
 - `list_staff(db) -> [Staff]`: by username
+- `change_pin(db, actor, pin, new_pin) -> Staff`: one's own PIN, given the current one
+- `check_pin_policy(pin) -> str`: the PIN if it may be chosen (6-12 digits, no sequence, repeat
+  or common PIN), else InvalidInput saying why
+- `pin_policy_problem(pin) -> str | None`: why a PIN may not be chosen, or None
+- `pin_breaks_policy(pin) -> bool`: a PIN that signed in must be changed (older policy)
+- `PIN_MIN`: the shortest PIN (digits)
+- `PIN_MAX`: the longest PIN (digits)
+- `describe_duration(timedelta) -> str`: "10 minutes", "2 hours" (lockout messages)
 
 Sites and subjects:
 
@@ -321,6 +329,13 @@ from respine_desktop.storage._errors import (
     WrongPin,
 )
 from respine_desktop.storage._keys import MIN_PASSPHRASE, KeyUnavailable, WrongKey
+from respine_desktop.storage._pin_policy import (
+    PIN_MAX,
+    PIN_MIN,
+    check_pin_policy,
+    pin_breaks_policy,
+    pin_policy_problem,
+)
 from respine_desktop.storage._records import (
     ROLES,
     SKIPPED,
@@ -372,7 +387,9 @@ from respine_desktop.storage._staff import (
     CORRECTION_ROLES,
     LoginPolicy,
     authenticate,
+    change_pin,
     create_staff,
+    describe_duration,
     disable_staff,
     enable_staff,
     get_staff,
@@ -412,6 +429,8 @@ __all__ = [
     "DEFAULT_SITE",
     "MIN_PASSPHRASE",
     "NOT_EVIDENCE",
+    "PIN_MAX",
+    "PIN_MIN",
     "REPLAYED_TABLES",
     "RESOLUTION_ROLES",
     "ROLES",
@@ -486,6 +505,8 @@ __all__ = [
     "backup_database",
     "chain_heads_receipt",
     "change_passphrase",
+    "change_pin",
+    "check_pin_policy",
     "check_site_code",
     "check_subject_code",
     "choose_session",
@@ -499,6 +520,7 @@ __all__ = [
     "created_for",
     "current_answers",
     "current_scoring_versions",
+    "describe_duration",
     "device_fingerprint",
     "device_private_keys",
     "disable_staff",
@@ -538,6 +560,8 @@ __all__ = [
     "own_device_key",
     "park_session",
     "parse_expected",
+    "pin_breaks_policy",
+    "pin_policy_problem",
     "read_snapshot",
     "record_answer",
     "record_answers",

@@ -10,8 +10,8 @@ from typing import Final, Literal, NamedTuple
 
 from respine_desktop.schedule import VisitState, VisitStatus, Window
 
-Role = Literal["admin", "investigator", "coordinator"]
-ROLES: tuple[Role, ...] = ("admin", "investigator", "coordinator")
+Role = Literal["admin", "investigator", "coordinator", "data_manager"]
+ROLES: tuple[Role, ...] = ("admin", "investigator", "coordinator", "data_manager")
 SessionState = Literal["in_progress", "parked", "submitted"]
 SESSION_STATES: tuple[SessionState, ...] = ("in_progress", "parked", "submitted")
 AnswerStatus = Literal["answered", "skipped"]

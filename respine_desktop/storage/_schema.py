@@ -361,3 +361,38 @@ def m0010_withdrawal(db: Database) -> None:
     (`respine_desktop.storage._withdrawal`; one row per subject, append-only, audited as
     ``subject.withdrawn``)."""
     db.executescript(_WITHDRAWALS)
+
+
+_STAFF_POLICY = """
+CREATE TABLE staff_0009 (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL
+        CHECK (role IN ('admin', 'investigator', 'coordinator', 'data_manager')),
+    pin_hash TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    locked_until TEXT,
+    created_at TEXT NOT NULL,
+    created_by TEXT,
+    lockouts INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO staff_0009 (id, username, role, pin_hash, active, failed_attempts, locked_until,
+    created_at, created_by)
+SELECT id, username, role, pin_hash, active, failed_attempts, locked_until, created_at,
+    created_by FROM staff ORDER BY rowid;
+DROP TABLE staff;
+ALTER TABLE staff_0009 RENAME TO staff;
+"""
+
+
+@migrations(name="0009_staff_policy")
+def m0009_staff_policy(db: Database) -> None:
+    """Staff policy of issue 13: the ``data_manager`` role and escalating lockouts.
+
+    The role CHECK constraint changes, so ``staff`` is rebuilt (SQLite cannot alter a CHECK; no
+    table references ``staff``, no trigger or index other than its keys is on it). ``lockouts``
+    counts the lockouts since the account's last successful sign-in: each one lasts twice as
+    long as the one before (`respine_desktop.storage._staff`).
+    """
+    db.executescript(_STAFF_POLICY)

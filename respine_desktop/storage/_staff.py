@@ -1,8 +1,16 @@
 """Staff accounts: roles, PINs kept only as salted scrypt hashes, lockout after wrong PINs.
 
 Roles: ``admin`` manages accounts; ``investigator`` and ``coordinator`` run visits and may
-correct a submitted answer (with a reason). Every login, failed login and lockout is an audit
+correct a submitted answer (with a reason); ``data_manager`` exports and imports (the commands'
+role matrix is `respine_desktop.cli._access`). Every login, failed login and lockout is an audit
 entry. A refused login still commits its audit entry (and the failure counter) before raising.
+
+A new PIN follows `respine_desktop.storage._pin_policy` (6-12 digits, no sequence, repeat or
+common PIN). Lockouts escalate: the first after `LoginPolicy.max_failures` wrong PINs lasts
+`LoginPolicy.lockout` (5 minutes), each further one twice as long (10, 20, 40 ... minutes, at most
+`LoginPolicy.longest`) until the account signs in again or an admin resets its PIN. A hash made
+with weaker scrypt parameters than `SCRYPT_N`/`SCRYPT_R` is replaced at the next successful
+sign-in (audited ``staff.pin_rehashed``, the payload naming the parameters only).
 """
 
 from __future__ import annotations
@@ -29,16 +37,21 @@ from respine_desktop.storage._errors import (
     UnknownStaff,
     WrongPin,
 )
+from respine_desktop.storage._pin_policy import check_pin_policy
 from respine_desktop.storage._records import ROLES, Role, Staff
 
-PIN_FORMAT = re.compile(r"^[0-9]{4,8}\Z")
 USERNAME_FORMAT = re.compile(r"^[a-z][a-z0-9._-]{1,31}\Z")
-# scrypt cost: about 50 ms and 16 MiB per check on a tablet-class CPU.
-SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN = 2**14, 8, 1, 32
+# scrypt cost: one check takes >= 100 ms and 32 MiB on the 2-core build machine (bench/pins.py
+# prints the figure); the hashes of older versions (N = 2**14) are upgraded at sign-in.
+SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN = 2**15, 8, 1, 32
+SCRYPT_MAXMEM = 2**27
 CORRECTION_ROLES: tuple[Role, ...] = ("investigator", "coordinator")
 DEFAULT_MAX_FAILURES = 5
 DEFAULT_LOCKOUT_SECONDS = 300
-_COLUMNS = "id, username, role, active, failed_attempts, locked_until, created_at, created_by"
+LONGEST_LOCKOUT = timedelta(days=1)
+_COLUMNS = (
+    "id, username, role, active, failed_attempts, locked_until, created_at, created_by, lockouts"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +66,14 @@ class LoginPolicy:
     max_failures: int = DEFAULT_MAX_FAILURES
     lockout: timedelta = timedelta(seconds=DEFAULT_LOCKOUT_SECONDS)
     counts_failures: bool = True
+    longest: timedelta = LONGEST_LOCKOUT
+
+    def lockout_after(self, lockouts: int) -> timedelta:
+        """How long the lockout that follows `lockouts` earlier ones lasts (doubling, capped)."""
+        if lockouts >= 32:
+            return self.longest
+        doubled: timedelta = self.lockout * (2**lockouts)
+        return min(doubled, self.longest)
 
 
 def login_policy(db: StudyDb) -> LoginPolicy:
@@ -63,10 +84,8 @@ def login_policy(db: StudyDb) -> LoginPolicy:
 
 
 def check_pin_format(pin: str) -> str:
-    """`pin` if it is 4 to 8 digits, else InvalidInput."""
-    if not isinstance(pin, str) or not PIN_FORMAT.match(pin):
-        raise InvalidInput("a PIN must be 4 to 8 digits")
-    return pin
+    """`pin` if it follows the PIN policy (`check_pin_policy`), else InvalidInput."""
+    return check_pin_policy(pin)
 
 
 def check_username(username: str) -> str:
@@ -82,11 +101,33 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def kdf_label(stored: str) -> str:
+    """The scrypt parameters of a stored hash, e.g. ``scrypt N=32768 r=8 p=1`` (no salt, no
+    hash: what the audit log may say about it)."""
+    kind, n, r, p = (stored.split("$") + ["?"] * 4)[:4]
+    return f"{kind} N={n} r={r} p={p}"
+
+
+def hash_is_current(stored: str) -> bool:
+    """Whether `stored` was made with at least the current scrypt cost."""
+    try:
+        kind, n, r, p, _salt, _key = stored.split("$")
+        return kind == "scrypt" and int(n) * int(r) * int(p) >= SCRYPT_N * SCRYPT_R * SCRYPT_P
+    except ValueError:
+        return False
+
+
 def hash_pin(pin: str) -> str:
     """``scrypt$N$r$p$salt$hash`` (base64) of `pin` with a fresh random salt."""
     salt = secrets.token_bytes(16)
     key = hashlib.scrypt(
-        pin.encode(), salt=salt, n=SCRYPT_N, r=SCRYPT_R, p=SCRYPT_P, dklen=SCRYPT_LEN
+        pin.encode(),
+        salt=salt,
+        n=SCRYPT_N,
+        r=SCRYPT_R,
+        p=SCRYPT_P,
+        dklen=SCRYPT_LEN,
+        maxmem=SCRYPT_MAXMEM,
     )
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
 
@@ -105,7 +146,7 @@ def pin_matches(pin: str, stored: str) -> bool:
             r=int(r),
             p=int(p),
             dklen=len(expected),
-            maxmem=2**26,
+            maxmem=SCRYPT_MAXMEM,
         )
     except ValueError:
         return False
@@ -123,6 +164,14 @@ def _staff(row: sqlite3.Row) -> Staff:
         created_at=row["created_at"],
         created_by=row["created_by"],
     )
+
+
+def lockouts(db: StudyDb, username: str) -> int:
+    """How many lockouts `username` had since it last signed in (the next one lasts longer)."""
+    row = db.conn.execute("SELECT lockouts FROM staff WHERE username=?", [username]).fetchone()
+    if row is None:
+        raise UnknownStaff(f"no staff account {username!r}")
+    return int(row["lockouts"])
 
 
 def get_staff(db: StudyDb, username: str) -> Staff:
@@ -203,7 +252,8 @@ def _set_active(db: StudyDb, actor: Staff, username: str, active: bool) -> Staff
         if not active and target.id == admin.id:
             raise PermissionDenied("an administrator cannot disable their own account")
         db.conn.execute(
-            "UPDATE staff SET active=?, failed_attempts=0, locked_until=NULL WHERE id=?",
+            "UPDATE staff SET active=?, failed_attempts=0, locked_until=NULL, lockouts=0 "
+            "WHERE id=?",
             [int(active), target.id],
         )
         audit.append(
@@ -234,7 +284,8 @@ def reset_pin(db: StudyDb, actor: Staff, username: str, new_pin: str) -> Staff:
         admin = require(db, actor, ("admin",), "reset PINs")
         target = get_staff(db, username)
         db.conn.execute(
-            "UPDATE staff SET pin_hash=?, failed_attempts=0, locked_until=NULL WHERE id=?",
+            "UPDATE staff SET pin_hash=?, failed_attempts=0, locked_until=NULL, lockouts=0 "
+            "WHERE id=?",
             [pin_hash, target.id],
         )
         audit.append(
@@ -248,15 +299,114 @@ def reset_pin(db: StudyDb, actor: Staff, username: str, new_pin: str) -> Staff:
         return staff_by_id(db, target.id)
 
 
+def change_pin(db: StudyDb, actor: Staff, pin: str, new_pin: str) -> Staff:
+    """A staff member's own new PIN, given the current one (e.g. after signing in with a PIN
+    that breaks today's policy). A wrong current PIN counts as a failed sign-in."""
+    check_pin_policy(new_pin)
+    current = authenticate(db, actor.username, pin)
+    if current.id != actor.id:
+        raise PermissionDenied("a PIN can only be changed by its own account")
+    if pin == new_pin:
+        raise InvalidInput("the new PIN must differ from the current one")
+    pin_hash = hash_pin(new_pin)
+    with transaction(db):
+        db.conn.execute("UPDATE staff SET pin_hash=? WHERE id=?", [pin_hash, current.id])
+        audit.append(
+            db,
+            action="staff.pin_changed",
+            entity="staff",
+            entity_id=current.id,
+            actor=current.id,
+            payload={"username": current.username},
+        )
+    return staff_by_id(db, current.id)
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def describe_duration(length: timedelta) -> str:
+    """``5 minutes``, ``1 minute``, ``2 hours``, ``1 day`` (rounded up to whole minutes)."""
+    minutes = max(1, -(-int(length.total_seconds()) // 60))
+    if minutes % 1440 == 0:
+        n, unit = minutes // 1440, "day"
+    elif minutes >= 120 and minutes % 60 == 0:
+        n, unit = minutes // 60, "hour"
+    else:
+        n, unit = minutes, "minute"
+    return f"{n} {unit}{'' if n == 1 else 's'}"
+
+
+def _refuse(db: StudyDb, account: Staff, reason: str, **extra: Any) -> None:
+    audit.append(
+        db,
+        action="login.refused",
+        entity="staff",
+        entity_id=account.id,
+        payload={"username": account.username, "reason": reason, **extra},
+    )
+
+
+def _wrong_pin(db: StudyDb, account: Staff, stored_lockouts: int, policy: LoginPolicy) -> Exception:
+    """Count a wrong PIN (inside the transaction); the error to raise."""
+    username = account.username
+    if not policy.counts_failures:
+        audit.append(
+            db,
+            action="login.failed",
+            entity="staff",
+            entity_id=account.id,
+            payload={"username": username, "reason": "wrong PIN", "counted": False},
+        )
+        return WrongPin(f"wrong PIN for {username!r}")
+    failures = account.failed_attempts + 1
+    audit.append(
+        db,
+        action="login.failed",
+        entity="staff",
+        entity_id=account.id,
+        payload={"username": username, "reason": "wrong PIN", "failures": failures},
+    )
+    if failures < policy.max_failures:
+        db.conn.execute("UPDATE staff SET failed_attempts=? WHERE id=?", [failures, account.id])
+        left = policy.max_failures - failures
+        return WrongPin(f"wrong PIN for {username!r} ({left} attempts left before lockout)")
+    length = policy.lockout_after(stored_lockouts)
+    until = _iso(clock.now() + length)
+    db.conn.execute(
+        "UPDATE staff SET failed_attempts=0, locked_until=?, lockouts=lockouts+1 WHERE id=?",
+        [until, account.id],
+    )
+    audit.append(
+        db,
+        action="staff.locked",
+        entity="staff",
+        entity_id=account.id,
+        payload={
+            "username": username,
+            "locked_until": until,
+            "failures": failures,
+            "seconds": int(length.total_seconds()),
+            "lockout": stored_lockouts + 1,
+        },
+    )
+    return AccountLocked(
+        f"wrong PIN for {username!r}: {failures} wrong PINs, account locked for "
+        f"{describe_duration(length)} (until {until})"
+    )
 
 
 def authenticate(db: StudyDb, username: str, pin: str, policy: LoginPolicy | None = None) -> Staff:
     """The account if `pin` is right; otherwise raise, after recording the attempt.
 
-    Raises UnknownStaff, AccountDisabled, AccountLocked (locked now, or by this attempt) or
-    WrongPin. Successful logins reset the failure counter. Times come from `clock.now()`.
+    Raises UnknownStaff, AccountDisabled, AccountLocked (locked now, or by this attempt, saying
+    for how long) or WrongPin. A successful login resets the failure and lockout counters and
+    upgrades a hash made with weaker scrypt parameters. Times come from `clock.now()`.
     """
     policy = policy or login_policy(db)
     row = db.conn.execute(
@@ -276,35 +426,26 @@ def authenticate(db: StudyDb, username: str, pin: str, policy: LoginPolicy | Non
     account, stored = _staff(row), str(row["pin_hash"])
     now = clock.now()
     error: Exception | None = None
-    # The slow hash runs outside the write transaction, so other writers are not held up.
+    # The slow hashes run outside the write transaction, so other writers are not held up.
     good = pin_matches(pin, stored) if isinstance(pin, str) else False
+    upgraded = hash_pin(pin) if good and not hash_is_current(stored) else None
     with transaction(db):
-        account = staff_by_id(db, account.id)
-        payload: dict[str, Any] = {"username": username}
+        row = db.conn.execute(f"SELECT {_COLUMNS} FROM staff WHERE id=?", [account.id]).fetchone()
+        account = _staff(row)
         if not account.active:
-            audit.append(
-                db,
-                action="login.refused",
-                entity="staff",
-                entity_id=account.id,
-                payload={**payload, "reason": "disabled"},
-            )
+            _refuse(db, account, "disabled")
             error = AccountDisabled(f"account {username!r} is disabled")
         elif account.locked_until and account.locked_until > _iso(now):
-            audit.append(
-                db,
-                action="login.refused",
-                entity="staff",
-                entity_id=account.id,
-                payload={**payload, "reason": "locked", "locked_until": account.locked_until},
-            )
+            _refuse(db, account, "locked", locked_until=account.locked_until)
+            left = describe_duration(_parse_iso(account.locked_until) - now)
             error = AccountLocked(
-                f"account {username!r} is locked until {account.locked_until} after "
-                f"{policy.max_failures} wrong PINs"
+                f"account {username!r} is locked for another {left} (until "
+                f"{account.locked_until}) after repeated wrong PINs"
             )
         elif good:
             db.conn.execute(
-                "UPDATE staff SET failed_attempts=0, locked_until=NULL WHERE id=?", [account.id]
+                "UPDATE staff SET failed_attempts=0, locked_until=NULL, lockouts=0 WHERE id=?",
+                [account.id],
             )
             audit.append(
                 db,
@@ -312,51 +453,24 @@ def authenticate(db: StudyDb, username: str, pin: str, policy: LoginPolicy | Non
                 entity="staff",
                 entity_id=account.id,
                 actor=account.id,
-                payload=payload,
+                payload={"username": username},
             )
-        elif not policy.counts_failures:
-            audit.append(
-                db,
-                action="login.failed",
-                entity="staff",
-                entity_id=account.id,
-                payload={**payload, "reason": "wrong PIN", "counted": False},
-            )
-            error = WrongPin(f"wrong PIN for {username!r}")
-        else:
-            failures = account.failed_attempts + 1
-            audit.append(
-                db,
-                action="login.failed",
-                entity="staff",
-                entity_id=account.id,
-                payload={**payload, "reason": "wrong PIN", "failures": failures},
-            )
-            if failures >= policy.max_failures:
-                until = _iso(now + policy.lockout)
-                db.conn.execute(
-                    "UPDATE staff SET failed_attempts=0, locked_until=? WHERE id=?",
-                    [until, account.id],
-                )
+            if upgraded is not None:
+                db.conn.execute("UPDATE staff SET pin_hash=? WHERE id=?", [upgraded, account.id])
                 audit.append(
                     db,
-                    action="staff.locked",
+                    action="staff.pin_rehashed",
                     entity="staff",
                     entity_id=account.id,
-                    payload={**payload, "locked_until": until, "failures": failures},
+                    actor=account.id,
+                    payload={
+                        "username": username,
+                        "from": kdf_label(stored),
+                        "to": kdf_label(upgraded),
+                    },
                 )
-                error = AccountLocked(
-                    f"wrong PIN for {username!r}: {failures} wrong PINs, "
-                    f"account locked until {until}"
-                )
-            else:
-                db.conn.execute(
-                    "UPDATE staff SET failed_attempts=? WHERE id=?", [failures, account.id]
-                )
-                left = policy.max_failures - failures
-                error = WrongPin(
-                    f"wrong PIN for {username!r} ({left} attempts left before lockout)"
-                )
+        else:
+            error = _wrong_pin(db, account, int(row["lockouts"]), policy)
     if error is not None:
         raise error
     return staff_by_id(db, account.id)

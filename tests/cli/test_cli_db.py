@@ -13,15 +13,17 @@ import pytest
 
 from respine_desktop import storage
 from respine_desktop.storage import _schema as schema
+from tests.support.cli import signed_in
 from tests.support.storage import ROOT, env
 
 
 def main(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    argv, pin = signed_in(list(args))
     return subprocess.run(
-        [sys.executable, "main.py", *args],
+        [sys.executable, "main.py", *argv],
         cwd=ROOT,
         env=env(),
-        input=stdin if stdin is not None else "",
+        input=stdin if stdin is not None else pin or "",
         capture_output=True,
         text=True,
         timeout=300,
@@ -52,24 +54,24 @@ def test_every_command_documents_itself(command: str) -> None:
     result = main(command, "--help")
     assert result.returncode == 0 and "--db" in result.stdout
     if command == "demo":
-        assert "admin/123456" in result.stdout
+        assert "admin/860427" in result.stdout
 
 
 def test_init_creates_a_database_with_its_administrator(tmp_path: Path) -> None:
     path = tmp_path / "site.db"
-    result = main("init", "--plaintext", "--db", str(path), "--site", "03", "--admin-pin", "4321")
+    result = main("init", "--plaintext", "--db", str(path), "--site", "03", "--admin-pin", "482915")
     assert result.returncode == 0, result.stderr
     assert "created" in result.stdout and "site 03" in result.stdout
     with storage.open_database(path) as db:
         assert db.site_code == "03"
-        assert storage.authenticate(db, "admin", "4321").role == "admin"
+        assert storage.authenticate(db, "admin", "482915").role == "admin"
         assert db.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     # Again on the same site: harmless, nothing changed.
     before = digest(path)
-    again = main("init", "--plaintext", "--db", str(path), "--site", "03", "--admin-pin", "9999")
+    again = main("init", "--plaintext", "--db", str(path), "--site", "03", "--admin-pin", "572913")
     assert again.returncode == 0 and "already initialised" in again.stdout
     assert digest(path) == before
-    other = main("init", "--plaintext", "--db", str(path), "--site", "04", "--admin-pin", "9999")
+    other = main("init", "--plaintext", "--db", str(path), "--site", "04", "--admin-pin", "572913")
     one_line_error(other, 2, "site 03, not 04")
     assert digest(path) == before
 
@@ -83,7 +85,7 @@ def test_init_refuses_files_that_are_not_respine_databases(tmp_path: Path) -> No
     conn.close()
     for path in (text, foreign):
         before = digest(path)
-        result = main("init", "--plaintext", "--db", str(path), "--admin-pin", "1234")
+        result = main("init", "--plaintext", "--db", str(path), "--admin-pin", "572913")
         one_line_error(result, 2, "not a RESPINE database")
         assert digest(path) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["foreign.db", "notes.db"]
@@ -92,10 +94,10 @@ def test_init_refuses_files_that_are_not_respine_databases(tmp_path: Path) -> No
 def test_init_bad_input_creates_nothing(tmp_path: Path) -> None:
     path = tmp_path / "x.db"
     one_line_error(
-        main("init", "--plaintext", "--db", str(path), "--admin-pin", "12"), 2, "4 to 8 digits"
+        main("init", "--plaintext", "--db", str(path), "--admin-pin", "12"), 2, "6 to 12 digits"
     )
     one_line_error(
-        main("init", "--plaintext", "--db", str(path), "--site", "x", "--admin-pin", "1234"),
+        main("init", "--plaintext", "--db", str(path), "--site", "x", "--admin-pin", "572913"),
         2,
         "site code",
     )
@@ -179,15 +181,19 @@ def test_verify_missing_or_unreadable_file_is_exit_2_and_creates_nothing(tmp_pat
 def test_backup_while_the_database_is_being_written(tmp_path: Path) -> None:
     path = tmp_path / "live.db"
     assert main("demo", "--db", str(path), "--subjects", "0").returncode == 0  # a demo database
+    argv, pin = signed_in(["demo", "--db", str(path), "--subjects", "25"])
     writer = subprocess.Popen(
-        [sys.executable, "main.py", "demo", "--db", str(path), "--subjects", "25"],
+        [sys.executable, "main.py", *argv],
         cwd=ROOT,
         env=env(),
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    assert writer.stdout is not None
+    assert writer.stdout is not None and writer.stdin is not None
+    writer.stdin.write(pin or "")
+    writer.stdin.flush()
     assert writer.stdout.readline().startswith("committed ")  # writing has started
     out = tmp_path / "copy.db"
     result = main("backup", "--db", str(path), "--out", str(out))
@@ -208,25 +214,30 @@ def test_two_demo_processes_on_one_database(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "main.py",
-                "demo",
-                "--db",
-                str(path),
-                "--subjects",
-                "10",
-                "--first",
-                first,
-                "--seed",
-                first,
+                *signed_in(
+                    [
+                        "demo",
+                        "--db",
+                        str(path),
+                        "--subjects",
+                        "10",
+                        "--first",
+                        first,
+                        "--seed",
+                        first,
+                    ]
+                )[0],
             ],
             cwd=ROOT,
             env=env(),
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
         for first in ("1", "501")
     ]
-    results = [p.communicate(timeout=300) for p in procs]
+    results = [p.communicate(signed_in(["demo"])[1], timeout=300) for p in procs]
     for p, (_, err) in zip(procs, results, strict=True):
         assert p.returncode == 0 and "locked" not in err, err
     status = json.loads(main("status", "--db", str(path), "--json").stdout)

@@ -27,7 +27,7 @@ def killing_clock():
     from datetime import UTC, datetime
     return datetime.now(UTC)
 clock.set_clock(killing_clock)
-storage.create_database(Path(sys.argv[1]), admin_pin="1234")
+storage.create_database(Path(sys.argv[1]), admin_pin="860427")
 """
 
 
@@ -46,7 +46,7 @@ def test_an_init_killed_half_way_leaves_no_database(tmp_path: Path, kill_at: int
     assert not path.exists() and not Path(f"{path}-wal").exists()
     leftovers = [p.name for p in tmp_path.iterdir()]
     assert leftovers and all(n.startswith(".site.db.") for n in leftovers), leftovers
-    result = main("init", "--plaintext", "--db", str(path), "--admin-pin", "4321")
+    result = main("init", "--plaintext", "--db", str(path), "--admin-pin", "482915")
     assert result.returncode == 0, result.stderr
     assert main("verify", "--db", str(path)).returncode == 0
 
@@ -54,7 +54,7 @@ def test_an_init_killed_half_way_leaves_no_database(tmp_path: Path, kill_at: int
 def test_an_empty_file_left_by_an_interrupted_init_is_replaced(tmp_path: Path) -> None:
     path = tmp_path / "site.db"
     path.touch()
-    result = main("init", "--plaintext", "--db", str(path), "--admin-pin", "4321")
+    result = main("init", "--plaintext", "--db", str(path), "--admin-pin", "482915")
     assert result.returncode == 0, result.stderr
     assert "empty file (an interrupted init): replacing it" in result.stderr
     assert main("verify", "--db", str(path)).returncode == 0
@@ -63,5 +63,5 @@ def test_an_empty_file_left_by_an_interrupted_init_is_replaced(tmp_path: Path) -
 def test_a_non_empty_foreign_file_is_still_refused(tmp_path: Path) -> None:
     path = tmp_path / "site.db"
     path.write_bytes(b"x")
-    result = main("init", "--plaintext", "--db", str(path), "--admin-pin", "4321")
+    result = main("init", "--plaintext", "--db", str(path), "--admin-pin", "482915")
     assert result.returncode == 2 and path.read_bytes() == b"x"

@@ -14,12 +14,20 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli import signed_in
 from tests.support.storage import ROOT
 
 
 def run(cmd: list[str | Path], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    argv, pin = signed_in(cmd[1:])  # the command's words, signed in where it needs it
     return subprocess.run(
-        [str(c) for c in cmd], cwd=cwd, env=env, capture_output=True, text=True, check=False
+        [str(cmd[0]), *argv],
+        cwd=cwd,
+        env=env,
+        input=pin,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 

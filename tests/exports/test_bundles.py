@@ -147,7 +147,7 @@ def test_staff_travel_without_pin_hashes_and_cannot_log_in_on_the_hub(
         assert {s.username.split("@")[0] for s in imported} == {"admin", "coord", "inv"}
         assert not any(s.active for s in imported)
         with pytest.raises(storage.AuthenticationError):
-            storage.authenticate(db, imported[0].username, "123456")
+            storage.authenticate(db, imported[0].username, "860427")
 
 
 def test_the_merged_hub_exports_valid_odm_with_every_user_defined(site: Path, hub: Path) -> None:

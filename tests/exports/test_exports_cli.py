@@ -11,12 +11,23 @@ from pathlib import Path
 import pytest
 
 from respine_desktop import storage
-from tests.support.exports import PYTHON, ROOT, env, odm_errors, scenario_db, table_digest
+from tests.support.cli import signed_in
+from tests.support.exports import (
+    DATA_TABLES,
+    PYTHON,
+    ROOT,
+    env,
+    odm_errors,
+    scenario_db,
+    table_digest,
+)
 
 
 def main(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    argv, pin = signed_in(list(args))
     return subprocess.run(
-        [PYTHON, str(ROOT / "main.py"), *map(str, args)],
+        [PYTHON, str(ROOT / "main.py"), *argv],
+        input=pin,
         capture_output=True,
         text=True,
         env=env(),
@@ -68,11 +79,17 @@ def test_export_csv_in_worker_processes_writes_the_same_files(db: Path, tmp_path
 
 
 def test_exports_never_write_to_the_database(db: Path, tmp_path: Path) -> None:
-    before = table_digest(db)
+    """Only the audit log changes: each export's sign-in and its ``command.run`` entry."""
+    before = table_digest(db, DATA_TABLES)
+    with storage.open_database(db, readonly=True) as opened:
+        entries = len(storage.audit_entries(opened))
     for fmt in ("csv", "redcap"):
         assert main("export", fmt, "--db", db, "--out", tmp_path / fmt).returncode == 0
     assert main("export", "odm", "--db", db, "--out", tmp_path / "s.xml").returncode == 0
-    assert table_digest(db) == before
+    assert table_digest(db, DATA_TABLES) == before
+    with storage.open_database(db, readonly=True) as opened:
+        added = [e.action for e in storage.audit_entries(opened)[entries:]]
+    assert added == ["login.succeeded", "command.run"] * 3
 
 
 def test_bad_usage_and_bad_input_exit_2_with_one_line(db: Path, tmp_path: Path) -> None:
@@ -95,7 +112,7 @@ def test_bundle_round_trip_through_the_commands(db: Path, tmp_path: Path) -> Non
     hub = tmp_path / "hub.db"
     kiosk = tmp_path / "kiosk.db"
     kiosk.write_bytes(db.read_bytes())
-    assert main("init", "--plaintext", "--db", hub, "--admin-pin", "123456").returncode == 0
+    assert main("init", "--plaintext", "--db", hub, "--admin-pin", "860427").returncode == 0
     run = main("export", "key", "--db", hub, "--out", tmp_path / "site.key")
     assert run.returncode == 0 and "site key" in run.stdout, run.stderr
     assert (tmp_path / "site.key").stat().st_mode & 0o077 == 0
@@ -106,14 +123,14 @@ def test_bundle_round_trip_through_the_commands(db: Path, tmp_path: Path) -> Non
     run = main("import", "bundle", "--db", hub, tmp_path / "k.bundle")
     assert run.returncode == 0 and "imported bundle" in run.stdout, run.stderr
     assert "import bundle: 100%" in run.stderr
-    before = table_digest(hub)
+    before = table_digest(hub, DATA_TABLES)  # the audit log gets each sign-in and command
     run = main("import", "bundle", "--db", hub, tmp_path / "k.bundle")
     assert run.returncode == 0 and "already imported" in run.stdout
-    assert table_digest(hub) == before
+    assert table_digest(hub, DATA_TABLES) == before
     data = bytearray((tmp_path / "k.bundle").read_bytes())
     data[len(data) // 3] ^= 0xFF
     (tmp_path / "bad.bundle").write_bytes(bytes(data))
     one_error(main("import", "bundle", "--db", hub, tmp_path / "bad.bundle"), "bad.bundle")
-    assert table_digest(hub) == before
+    assert table_digest(hub, DATA_TABLES) == before
     assert storage.verify_database(hub).ok
     assert main("verify", "--db", hub).returncode == 0

@@ -3,6 +3,7 @@ one stderr line naming what is wrong, progress lines on stderr, nothing half-wri
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 from respine_desktop import storage
 from respine_desktop.storage import _schema as schema
+from tests.support.cli import signed_in
 from tests.support.reports import (
     PYTHON,
     ROOT,
@@ -37,8 +39,10 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Stud
 
 
 def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    argv, pin = signed_in(["report", *args])
     return subprocess.run(
-        [PYTHON, "main.py", "report", *map(str, args)],
+        [PYTHON, "main.py", *argv],
+        input=pin,
         cwd=ROOT,
         env=env(),
         capture_output=True,
@@ -59,9 +63,19 @@ def test_patient_report(study, tmp_path: Path) -> None:
     assert f"Subject {plan.subjects[0]}" in text
     assert f"Data cut-off {TODAY.isoformat()}" in text
     with storage.open_database(db, readonly=True) as opened:
-        head = storage.audit_chain_head(opened).hash
+        entries = storage.audit_entries(opened)
+    # The report's head is the chain's before the command's own audit entry, which names the PDF.
+    assert entries[-1].action == "command.run" and entries[-2].action == "login.succeeded"
+    written = entries[-1].payload["files"]
+    assert written == [
+        {
+            "path": str(out),
+            "sha256": hashlib.sha256(out.read_bytes()).hexdigest(),
+            "bytes": out.stat().st_size,
+        }
+    ]
+    head = done.stdout.split("audit chain head ")[-1].split()[0].rstrip(")")
     assert all(f"Audit chain head: {head}" in page for page in pdf_pages(out))
-    assert head in done.stdout
 
 
 def test_study_report_with_arms_prints_progress(study, tmp_path: Path) -> None:

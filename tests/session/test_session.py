@@ -11,7 +11,7 @@ from respine_desktop import storage
 from respine_desktop.session import FlowError, Phase, QuestionnaireSession, visit_languages
 from respine_desktop.storage import StudyDb
 
-PIN = "123456"
+PIN = "860427"
 SUBJECT = "RSP-01-001"
 
 

@@ -383,8 +383,7 @@ def test_verify_and_import_refuse_a_choice_without_its_audit_entry(
 
 def test_a_database_of_schema_0002_upgrades_when_opened_for_writing(tmp_path: Path) -> None:
     path = old_schema_db(tmp_path / "old.db", before="0003_session_choices")
-    names = schema.migration_names()
-    pending = len(names) - names.index("0003_session_choices")  # 0003, 0004 and any later
+    pending = len(schema.migration_names()) - 2  # 0003, 0004 and every later one
     with pytest.raises(storage.SchemaTooOld, match=rf"\({pending} schema upgrade"):
         storage.open_database(path, readonly=True)
     with storage.open_database(path) as db:

@@ -10,6 +10,7 @@ from sqlcipher3 import dbapi2 as sqlcipher
 
 from respine_desktop import storage
 from respine_desktop.storage import StudyDb
+from tests.support.cli import signed_in
 from tests.support.storage import ROOT, SUBJECT, coord, env, row_counts
 
 
@@ -36,7 +37,7 @@ def test_a_write_blocked_past_the_busy_timeout_is_a_storage_error(db: StudyDb) -
 def test_an_unknown_username_is_not_stored_in_the_audit_log(db: StudyDb) -> None:
     typed = "Someone Typed This"
     with pytest.raises(storage.UnknownStaff):
-        storage.authenticate(db, typed, "123456")
+        storage.authenticate(db, typed, "860427")
     entry = storage.audit_entries(db, action="login.failed")[-1]
     assert entry.payload == {"reason": "unknown account", "typed_length": len(typed)}
     assert all(typed not in str(e.payload) for e in storage.audit_entries(db))
@@ -44,8 +45,10 @@ def test_an_unknown_username_is_not_stored_in_the_audit_log(db: StudyDb) -> None
 
 def test_backup_to_an_unwritable_place_is_one_line_exit_2(db: StudyDb) -> None:
     # /proc refuses new files even to root, so this holds for any user running the tests.
+    argv, pin = signed_in(["backup", "--db", str(db.path), "--out", "/proc/x.db"])
     result = subprocess.run(
-        [sys.executable, "main.py", "backup", "--db", str(db.path), "--out", "/proc/x.db"],
+        [sys.executable, "main.py", *argv],
+        input=pin,
         cwd=ROOT,
         env=env(),
         capture_output=True,

@@ -49,7 +49,7 @@ def test_an_older_database_is_upgraded_when_opened(tmp_path: Path) -> None:
 
 def test_a_database_from_a_newer_version_is_refused_untouched(tmp_path: Path) -> None:
     path = tmp_path / "future.db"
-    storage.create_database(path, admin_pin="1234").close()
+    storage.create_database(path, admin_pin="860427").close()
     with sqlite3.connect(path) as conn:
         conn.execute(
             "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
@@ -66,5 +66,5 @@ def test_create_refuses_an_existing_file(tmp_path: Path) -> None:
     path = tmp_path / "there.db"
     path.write_bytes(b"")
     with pytest.raises(storage.AlreadyExists):
-        storage.create_database(path, admin_pin="1234")
+        storage.create_database(path, admin_pin="860427")
     assert path.read_bytes() == b""

@@ -55,10 +55,15 @@ def test_five_wrong_pins_lock_the_account_for_five_minutes(db: StudyDb) -> None:
     for _ in range(4):
         with pytest.raises(storage.WrongPin):
             storage.authenticate(db, "coord", "9999")
-    with pytest.raises(storage.AccountLocked, match="5 wrong PINs, account locked until"):
+    with pytest.raises(
+        storage.AccountLocked, match=r"5 wrong PINs, account locked for 5 minutes \(until"
+    ):
         storage.authenticate(db, "coord", "9999")
     before = row_counts(db)
-    with pytest.raises(storage.AccountLocked, match=r"locked until 2026-03-02T09:35:00\.000Z"):
+    with pytest.raises(
+        storage.AccountLocked,
+        match=r"locked for another 5 minutes \(until 2026-03-02T09:35:00\.000Z",
+    ):
         storage.authenticate(db, "coord", COORD_PIN)  # even the right PIN
     # Nothing but the audit entry of the refused attempt was written.
     assert row_counts(db) == {**before, "audit_log": before["audit_log"] + 1}
@@ -102,15 +107,15 @@ def test_only_an_admin_manages_accounts(db: StudyDb) -> None:
     coord = storage.get_staff(db, "coord")
     before = row_counts(db)
     with pytest.raises(storage.PermissionDenied, match="needs admin"):
-        storage.create_staff(db, coord, "eve", "admin", "1234")
+        storage.create_staff(db, coord, "eve", "admin", "572913")
     with pytest.raises(storage.PermissionDenied, match="needs admin"):
-        storage.reset_pin(db, coord, "admin", "1111")
-    with pytest.raises(storage.InvalidInput, match="4 to 8 digits"):
+        storage.reset_pin(db, coord, "admin", "572913")
+    with pytest.raises(storage.InvalidInput, match="6 to 12 digits"):
         storage.create_staff(db, admin, "eve", "coordinator", "12a4")
     with pytest.raises(storage.InvalidInput, match="role 'boss'"):
-        storage.create_staff(db, admin, "eve", "boss", "1234")  # type: ignore[arg-type]
+        storage.create_staff(db, admin, "eve", "boss", "572913")  # type: ignore[arg-type]
     with pytest.raises(storage.AlreadyExists):
-        storage.create_staff(db, admin, "coord", "coordinator", "1234")
+        storage.create_staff(db, admin, "coord", "coordinator", "572913")
     assert row_counts(db) == before
     storage.disable_staff(db, admin, "coord")
     with pytest.raises(storage.AccountDisabled):
@@ -118,8 +123,8 @@ def test_only_an_admin_manages_accounts(db: StudyDb) -> None:
     with pytest.raises(storage.PermissionDenied, match="disabled"):
         storage.register_subject(db, "RSP-01-001", day0=NOW.date(), staff=coord)
     storage.enable_staff(db, admin, "coord")
-    storage.reset_pin(db, admin, "coord", "55555")
-    assert storage.authenticate(db, "coord", "55555").active
+    storage.reset_pin(db, admin, "coord", "572913")
+    assert storage.authenticate(db, "coord", "572913").active
     with pytest.raises(storage.PermissionDenied, match="own account"):
         storage.disable_staff(db, admin, "admin")
     actions = {e.action for e in storage.audit_entries(db)}
@@ -131,7 +136,7 @@ def test_only_an_admin_manages_accounts(db: StudyDb) -> None:
     [
         (storage.check_subject_code, "RSP-01-023\n"),
         (staff.check_username, "admin\n"),
-        (staff.check_pin_format, "123456\n"),
+        (staff.check_pin_format, "572913\n"),
     ],
 )
 def test_a_trailing_line_break_is_not_a_valid_code_name_or_pin(

@@ -25,9 +25,9 @@ from respine_desktop import storage
 from respine_desktop.instruments import load_instrument
 from respine_desktop.storage import Staff, StudyDb
 
-ADMIN_PIN = "123456"
-INVESTIGATOR, INVESTIGATOR_PIN = "inv", "135790"
-COORDINATOR, COORDINATOR_PIN = "coord", "246810"
+ADMIN_PIN = "860427"
+INVESTIGATOR, INVESTIGATOR_PIN = "inv", "594318"
+COORDINATOR, COORDINATOR_PIN = "coord", "731592"
 DUE, OVERDUE, IN_PROGRESS, PARKED, COMPLETE, MISSED = (
     "RSP-01-001",
     "RSP-01-002",

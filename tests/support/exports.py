@@ -181,12 +181,19 @@ def odm_errors(path: Path) -> list[str]:
     return list(v.validate(tree, v.load_schema())) or list(v.check_references(tree))
 
 
-def table_digest(path: Path) -> str:
-    """SHA-256 over every row of every table, in key order: any change to the file shows."""
+# The audit log and the devices (whose rows hold each chain's head) change with every entry.
+DATA_TABLES = tuple(t for t in schema.TABLES if t not in ("audit_log", "devices"))
+
+
+def table_digest(path: Path, tables: tuple[str, ...] = schema.TABLES) -> str:
+    """SHA-256 over every row of every table, in key order: any change to the file shows.
+
+    With ``tables=DATA_TABLES``: every table but the audit log and its chain heads (a signed-in
+    command adds its sign-in and its own entry)."""
     h = hashlib.sha256()
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        for table in schema.TABLES:
+        for table in tables:
             for row in conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2"):
                 h.update(repr(row).encode())
     finally:

@@ -26,7 +26,7 @@ W = TypeVar("W", bound=QWidget)
 
 
 def make_database(path: Path) -> Path:
-    """A real database file with its admin (PIN 123456) and one subject due for baseline."""
+    """A real database file with its admin (PIN 860427) and one subject due for baseline."""
     with storage.create_database(path, admin_pin=PIN) as db:
         admin = storage.authenticate(db, "admin", PIN)
         storage.register_subject(db, SUBJECT, day0=date.today(), staff=admin)
@@ -62,7 +62,7 @@ class ManualTimer(QTimer):
             emit(self.timeout)
 
 
-PIN = "123456"
+PIN = "860427"
 SUBJECT = "RSP-01-007"
 
 

@@ -17,9 +17,9 @@ from respine_desktop.storage import StudyDb
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
-ADMIN_PIN = "123456"
-COORD_PIN = "2468"
-INV_PIN = "13579"
+ADMIN_PIN = "860427"  # the demo administrator's (respine_desktop.demo)
+COORD_PIN = "731592"
+INV_PIN = "594318"
 # A fixed "now" for the tests: every stored time comes from the clock.
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 TODAY = date(2026, 3, 2)

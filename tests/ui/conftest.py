@@ -32,7 +32,7 @@ def show_active(qtbot: QtBot) -> ShowActive:
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
-    """A real database file with its admin (PIN 123456) and one subject due for baseline."""
+    """A real database file with its admin (PIN 860427) and one subject due for baseline."""
     return make_database(tmp_path / "kiosk.db")
 
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import QRegularExpression, Qt
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QLineEdit
 
-PIN_PATTERN = r"\d{0,8}"
+PIN_PATTERN = r"\d{0,12}"  # staff PINs: 6 to 12 digits (storage.PIN_MIN, PIN_MAX)
 
 
 def line_edit(name: str, *, secret: bool = False, digits: bool = False) -> QLineEdit:

@@ -65,27 +65,27 @@ def test_create_disable_enable_and_reset_a_pin(accounts: StaffAdminView, db: Stu
     accounts.new_role.setCurrentIndex(accounts.new_role.findData("coordinator"))
     accounts.create_pin.setText("12")
     accounts.create_button.click()
-    assert "4 to 8 digits" in accounts.message.text()
+    assert "6 to 12 digits" in accounts.message.text()
     assert "nurse.b" not in [s.username for s in storage.list_staff(db)]
-    accounts.create_pin.setText("5678")
+    accounts.create_pin.setText("572913")
     accounts.create_button.click()
     assert accounts.message.text() == "Account nurse.b created."
-    assert storage.authenticate(db, "nurse.b", "5678").role == "coordinator"
+    assert storage.authenticate(db, "nurse.b", "572913").role == "coordinator"
     assert accounts.chosen() == "nurse.b"
 
     assert accounts.toggle_button.text() == "Disable account"
     accounts.toggle_button.click()
     assert ("nurse.b", "coordinator", "disabled") in rows(accounts)
     with pytest.raises(storage.AccountDisabled):
-        storage.authenticate(db, "nurse.b", "5678")
+        storage.authenticate(db, "nurse.b", "572913")
     assert accounts.toggle_button.text() == "Enable account"
     accounts.toggle_button.click()
     assert ("nurse.b", "coordinator", "active") in rows(accounts)
 
-    accounts.new_pin.setText("87654321")
+    accounts.new_pin.setText("87654329")
     accounts.reset_button.click()
     assert accounts.message.text() == "New PIN set for nurse.b."
-    assert storage.authenticate(db, "nurse.b", "87654321").username == "nurse.b"
+    assert storage.authenticate(db, "nurse.b", "87654329").username == "nurse.b"
     actions = [e.action for e in storage.audit_entries(db) if e.action.startswith("staff.")]
     assert actions[-4:] == ["staff.created", "staff.disabled", "staff.enabled", "staff.pin_reset"]
 

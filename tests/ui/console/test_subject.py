@@ -179,7 +179,7 @@ def test_a_role_that_may_not_correct_sees_why_and_is_refused(
     admin = staff_of(db, "admin")
     username = f"no.{role}"
     if role != "admin":
-        storage.create_staff(db, admin, username, role, "4444")  # type: ignore[arg-type]
+        storage.create_staff(db, admin, username, role, "572913")  # type: ignore[arg-type]
     else:
         username = "admin"
     view = open_view(username)

@@ -153,7 +153,7 @@ def test_without_a_file_the_flow_starts_with_the_set_up(
     flow = KioskFlow(window, tmp_path / "new.db", idle_timer=timer)
     try:
         page = on(flow, SetupPage)
-        emit(page.submitted, "01", "admin", "246810")
+        emit(page.submitted, "01", "admin", "731592")
         on(flow, StaffHomePage)
         assert flow.db is not None and flow.staff is not None
     finally:

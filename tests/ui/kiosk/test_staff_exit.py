@@ -13,7 +13,7 @@ from tests.ui.kiosk.test_kiosk_flow import staff_button_of
 from ui.kiosk.staff_exit import DELAYS_S, delay_after
 from ui.kiosk.staff_pages import LockPage, PinPage, StaffHomePage
 
-COORD_PIN = "24680"
+COORD_PIN = "482915"
 
 
 def with_coordinator(kiosk: Kiosk) -> None:
@@ -50,7 +50,7 @@ def test_the_long_press_opens_a_pin_screen_with_no_username(kiosk: Kiosk) -> Non
 
 
 def wrong_pin_waits(kiosk: Kiosk, page: PinPage, wait_timer: ManualTimer, n: int) -> None:
-    kiosk.sign_in("coord", "99999")
+    kiosk.sign_in("coord", "999999")
     seconds = delay_after(n)
     assert "Wrong" in page.error.text() or "Wait" in page.error.text()
     if not seconds:
@@ -86,7 +86,7 @@ def test_five_wrong_pins_from_patient_mode_leave_the_coordinator_able_to_sign_in
     failed = storage.audit_entries(db, action="login.failed")
     assert len(failed) == 5 and all(e.payload["counted"] is False for e in failed)
     # The sixth wrong PIN waits 80 s; a cancelled and reopened PIN screen still waits.
-    kiosk.sign_in("coord", "99999")
+    kiosk.sign_in("coord", "999999")
     QTest.mouseClick(page.cancel_button, Qt.MouseButton.LeftButton)
     assert kiosk.item() is item
     hold(staff_button_of(item))

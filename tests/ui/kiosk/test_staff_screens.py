@@ -26,22 +26,22 @@ def test_first_run_guides_through_creating_the_admin_pin(
     path = tmp_path / "first.db"
     kiosk: Kiosk = start_kiosk(path)
     page = kiosk.on(SetupPage)
-    page.pin.setText("2468")
-    page.pin_again.setText("2469")
+    page.pin.setText("482915")
+    page.pin_again.setText("482916")
     tap(page.create_button)
     assert page.error.isVisibleTo(page) and not path.exists()
     page.pin.setText("12")
     page.pin_again.setText("12")
     tap(page.create_button)
-    assert "4 to 8 digits" in page.error.text() and not path.exists()
-    page.pin.setText("97531")
-    page.pin_again.setText("97531")
+    assert "6 to 12 digits" in page.error.text() and not path.exists()
+    page.pin.setText("975318")
+    page.pin_again.setText("975318")
     tap(page.create_button)
     home = kiosk.on(StaffHomePage)
     assert "admin" in home.findChildren(QLabel)[0].text()
     assert path.exists()
     with storage.open_database(path) as db:
-        assert storage.authenticate(db, "admin", "97531").role == "admin"
+        assert storage.authenticate(db, "admin", "975318").role == "admin"
 
 
 def test_five_wrong_pins_lock_the_account(kiosk: Kiosk) -> None:
