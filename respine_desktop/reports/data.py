@@ -32,6 +32,7 @@ from respine_desktop.storage import (
     answer_history,
     current_answers,
     get_subject,
+    get_vas_calibration,
     list_staff,
     subject_scores,
     subject_visits,
@@ -143,6 +144,8 @@ class PatientSummary:
     corrections: tuple[Correction, ...]
     instruments: tuple[InstrumentUse, ...]
     scoring_versions: tuple[str, ...]
+    # "VAS line: M0 calibrated 2026-03-02, M3 uncalibrated" ("" without a VAS drawn on a line).
+    vas_line: str = ""
 
     def visit(self, code: str) -> VisitRow:
         for row in self.visits:
@@ -323,6 +326,7 @@ def patient_summary(db: StudyDb, subject_code: str, *, on: date | None = None) -
     corrections: list[Correction] = []
     uses: dict[tuple[str, str, str], InstrumentUse] = {}
     versions: set[str] = set()
+    vas_lines: list[str] = []
     for record in subject_visits(db, subject.code, on):
         visit_scores = scores.get(record.code, []) if record.status == "complete" else []
         versions.update(s.scoring_version for s in visit_scores)
@@ -344,6 +348,8 @@ def patient_summary(db: StudyDb, subject_code: str, *, on: date | None = None) -
         if record.session_id is not None and record.status == "complete":
             corrections += _corrections(db, record.code, record.session_id, staff_names)
             for answer in current_answers(db, record.session_id).values():
+                if answer.vas_line_mm is not None:
+                    vas_lines.append(f"{record.code} {_vas_line(db, answer.vas_calibration)}")
                 key = (answer.instrument_id, answer.instrument_version, answer.instrument_checksum)
                 if key not in uses:
                     instrument = load_instrument(answer.instrument_id)
@@ -385,4 +391,11 @@ def patient_summary(db: StudyDb, subject_code: str, *, on: date | None = None) -
             sorted(uses.values(), key=lambda u: (order.get(u.instrument_id, 99), u.version))
         ),
         scoring_versions=tuple(sorted(versions)),
+        vas_line=f"VAS line: {', '.join(vas_lines)}" if vas_lines else "",
     )
+
+
+def _vas_line(db: StudyDb, calibration_id: str | None) -> str:
+    """ "calibrated <date>" for a VAS answer's calibration, else "uncalibrated"."""
+    found = get_vas_calibration(db, calibration_id) if calibration_id else None
+    return f"calibrated {found.calibrated_at[:10]}" if found else "uncalibrated"

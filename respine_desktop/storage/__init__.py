@@ -133,6 +133,17 @@ The site key (signs bundles):
 - `ensure_site_key(db) -> bytes`: created (and audited) at first use
 - `install_site_key(db, key, *, replace=False)`: a key copied from another database of the site
 
+VAS calibrations (staff measured the drawn line; every VAS answer drawn on a line names one):
+
+- `ScreenInfo`: what the screen reported when the line was drawn (geometry, DPI and its source)
+- `VasCalibration`: one measurement of the VAS line on one device
+- `UNCALIBRATED`: what a VAS answer's ``vas_calibration`` says when the device had none
+- `MEASURED_RANGE_MM`: the measured lengths accepted for the line drawn 100 mm long
+- `record_vas_calibration(db, *, staff, measured_mm, drawn_factor, screen) -> VasCalibration`
+- `vas_calibration_in_force(db) -> VasCalibration | None`: this device's latest
+- `vas_calibrations(db, device_id=None) -> [VasCalibration]`: oldest first
+- `get_vas_calibration(db, calibration_id) -> VasCalibration | None`
+
 Errors:
 
 - `StorageError`: base of every error of this package
@@ -177,6 +188,16 @@ from respine_desktop.schedule import ACTIONABLE, VISIT_STATUSES, VisitStatus
 from respine_desktop.storage._answers import answer_history, current_answers
 from respine_desktop.storage._audit import audit_entries, log_event
 from respine_desktop.storage._backup import backup_database
+from respine_desktop.storage._calibrations import (
+    MEASURED_RANGE_MM,
+    UNCALIBRATED,
+    ScreenInfo,
+    VasCalibration,
+    get_vas_calibration,
+    record_vas_calibration,
+    vas_calibration_in_force,
+    vas_calibrations,
+)
 from respine_desktop.storage._chain_head import ChainHead, audit_chain_head
 from respine_desktop.storage._chosen_session import choose_session, chosen_session
 from respine_desktop.storage._conflict_resolution import (
@@ -310,10 +331,12 @@ __all__ = [
     "APP_VERSION",
     "CORRECTION_ROLES",
     "DEFAULT_SITE",
+    "MEASURED_RANGE_MM",
     "RESOLUTION_ROLES",
     "ROLES",
     "SITE_KEY_BYTES",
     "SKIPPED",
+    "UNCALIBRATED",
     "VISIT_STATUSES",
     "AccountDisabled",
     "AccountLocked",
@@ -343,6 +366,7 @@ __all__ = [
     "SchemaTooNew",
     "SchemaTooOld",
     "Score",
+    "ScreenInfo",
     "Session",
     "SessionChoice",
     "SessionCounts",
@@ -359,6 +383,7 @@ __all__ = [
     "UnknownStaff",
     "UnknownSubject",
     "UnknownVisit",
+    "VasCalibration",
     "VerifyResult",
     "VisitCount",
     "VisitNotAvailable",
@@ -391,6 +416,7 @@ __all__ = [
     "get_site_key",
     "get_staff",
     "get_subject",
+    "get_vas_calibration",
     "inspect_database",
     "install_site_key",
     "iter_study_scores",
@@ -406,6 +432,7 @@ __all__ = [
     "read_snapshot",
     "record_answer",
     "record_answers",
+    "record_vas_calibration",
     "register_subject",
     "reset_pin",
     "resolve_conflict",
@@ -424,6 +451,8 @@ __all__ = [
     "subject_visits",
     "submit_session",
     "transaction",
+    "vas_calibration_in_force",
+    "vas_calibrations",
     "verify_database",
     "visit_choices",
     "visit_status_counts",

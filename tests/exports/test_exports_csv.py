@@ -55,7 +55,7 @@ def test_long_file_has_the_listed_columns_and_every_answer_version(out: Path) ->
     assert header(out / "out" / "answers_long.csv") == [
         "subject_id", "visit", "instrument", "instrument_version", "instrument_checksum",
         "item", "code", "label", "language", "device", "session", "given_at",
-        "superseded_by", "reason", "answer_id", "status", "given_by",
+        "superseded_by", "reason", "answer_id", "status", "given_by", "vas_calibration",
     ]  # fmt: skip
     long = rows(out / "out" / "answers_long.csv")
     with storage.open_database(out / "study.db", readonly=True) as db:

@@ -34,6 +34,7 @@ INTERNALS_ALLOWED = {
     "tests/reports/test_reports_cli.py": "how many migrations an old file lacks",
     "tests/support/storage.py": "databases of an older schema",
     "tests/support/exports.py": "table digests over every table of the schema",
+    "tests/storage/test_vas_calibrations.py": "the answers' digest as it was before 0005",
 }
 
 
