@@ -22,30 +22,24 @@ from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from respine_desktop import storage
 from respine_desktop.i18n import t
 from respine_desktop.kiosk_events import log_kiosk_event
 from respine_desktop.session import QuestionnaireSession
 from respine_desktop.storage import Staff, StudyDb
+from ui.kiosk import settings_flow
 from ui.kiosk.about_page import AboutPage
 from ui.kiosk.countdown import CountdownOverlay
 from ui.kiosk.idle import IdleWatcher
 from ui.kiosk.lock_page import LockPage
 from ui.kiosk.lockdown import Lockdown
 from ui.kiosk.patient_flow import PatientFlow, ShowsErrors
-from ui.kiosk.settings import KioskSettings, save_changes
+from ui.kiosk.settings import KioskSettings
 from ui.kiosk.staff_exit import StaffSignIn
-from ui.kiosk.staff_pages import (
-    ConsoleMissingPage,
-    PinPage,
-    SettingsPage,
-    SetupPage,
-    StaffHomePage,
-)
+from ui.kiosk.staff_pages import ConsoleMissingPage, PinPage, SetupPage, StaffHomePage
 from ui.kiosk.window import KioskWindow
-from ui.style import apply_style
 from ui.widgets.signals import emit
 
 
@@ -132,6 +126,8 @@ class KioskFlow(QObject):
             if raise_errors:
                 raise
             emit(self.failed, str(exc))
+            return
+        settings_flow.apply_calibration_in_force(self)
 
     @property
     def countdown(self) -> CountdownOverlay:
@@ -266,7 +262,9 @@ class KioskFlow(QObject):
                 number=min(session.position + 1, session.total),
                 total=session.total,
             )
-        page = StaffHomePage(self.lang, self.staff.username, self.staff.role, open_text)
+        uncalibrated = self.db is not None and storage.vas_calibration_in_force(self.db) is None
+        notice = t(self.lang, "staff.home.uncalibrated") if uncalibrated else ""
+        page = StaffHomePage(self.lang, self.staff.username, self.staff.role, open_text, notice)
         page.start_visit_requested.connect(self.patient.show_picker)
         page.console_requested.connect(self._on_console_requested)
         page.settings_requested.connect(self._show_settings)
@@ -294,23 +292,7 @@ class KioskFlow(QObject):
         self.window.show_page(page)
 
     def _show_settings(self) -> None:
-        page = SettingsPage(self.lang, self.settings)
-        page.saved.connect(self._on_settings_saved)
-        page.cancelled.connect(self.show_staff_home)
-        self.window.show_page(page)
-
-    def _on_settings_saved(self, changes: dict[str, object]) -> None:
-        """Apply what staff changed, and write only that (flags given for this run stay out)."""
-        self.settings = self.settings.changed(**changes)
-        if changes and self.settings_path is not None:
-            save_changes(self.settings_path, changes)
-        self.idle.set_timeout(self.settings.idle_timeout_s)
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            apply_style(
-                app, large_text=self.settings.large_text, high_contrast=self.settings.high_contrast
-            )
-        self.show_staff_home()
+        settings_flow.show_settings(self)
 
     def hand_over(self, subject_code: str, visit_code: str, page: ShowsErrors) -> None:
         """Start (or resume) a subject's visit and hand the tablet over, as the picker does.

@@ -93,7 +93,7 @@ def test_settings_switch_large_text_contrast_and_calibrate_the_vas(
         page = kiosk.on(SettingsPage)
         page.large_text.setChecked(True)
         page.high_contrast.setChecked(True)
-        page.measured.setText("95")
+        page.measured_mm.setText("95")
         tap(page.save_button)
         kiosk.on(StaffHomePage)
         saved = json.loads((tmp_path / "settings.json").read_text())
@@ -115,7 +115,7 @@ def test_a_settings_entry_out_of_range_is_refused(kiosk: Kiosk) -> None:
     kiosk.unlock()
     tap(kiosk.on(StaffHomePage).buttons["settings"])
     page = kiosk.on(SettingsPage)
-    page.measured.setText("5")
+    page.measured_mm.setText("5")
     tap(page.save_button)
     assert kiosk.on(SettingsPage) is page and page.error.isVisibleTo(page)
 
