@@ -89,6 +89,7 @@ class KioskFlow(QObject):
         self.sign_in.ready.connect(lambda: self._on_wait(0))
         self._allow_close = False
         self._last_username = ""
+        self.unattended = False  # the lock shown was left by idleness or by a patient
         self._countdown: CountdownOverlay | None = None
         self.idle = IdleWatcher(self.settings.idle_timeout_s, timer=idle_timer, parent=self)
         self.idle.counting_down.connect(self._on_counting_down)
@@ -162,6 +163,9 @@ class KioskFlow(QObject):
         finally:
             # Even if parking or the audit write failed (the answers given so far are already
             # stored), the screen locks: nothing of this patient may stay visible.
+            # Whoever finds a lock left by idleness or by a patient's hand holds an unattended
+            # tablet: its PIN screen offers no username and its wrong PINs lock no account.
+            self.unattended = reason == "idle" or self.patient_mode
             self.staff = None
             self.patient_mode = False
             self._show_lock()
@@ -184,10 +188,12 @@ class KioskFlow(QObject):
 
     def show_pin(self, *, leaving_patient: bool) -> None:
         """The staff PIN; `leaving_patient`: over a patient page, which Cancel returns to."""
-        # From patient mode no username is offered: whoever holds the tablet must know one.
-        username = "" if leaving_patient else self._last_username
+        # From patient mode (or an unattended lock) no username is offered: whoever holds the
+        # tablet must know one.
+        unattended = leaving_patient or self.unattended
+        username = "" if unattended else self._last_username
         page = PinPage(self.lang, leaving_patient=leaving_patient, username=username)
-        if leaving_patient and self.sign_in.seconds_left > 0:
+        if unattended and self.sign_in.seconds_left > 0:
             page.wait(self.sign_in.seconds_left)
         page.submitted.connect(lambda u, p: self._on_pin(page, u, p, leaving_patient))
         if leaving_patient:
@@ -207,15 +213,15 @@ class KioskFlow(QObject):
 
     def _on_pin(self, page: PinPage, username: str, pin: str, leaving_patient: bool) -> None:
         assert self.db is not None
-        result = self.sign_in.sign_in(
-            self.db, username, pin, self.lang, from_patient=leaving_patient
-        )
+        unattended = leaving_patient or self.unattended
+        result = self.sign_in.sign_in(self.db, username, pin, self.lang, from_patient=unattended)
         if isinstance(result, str):
             page.show_error(result)
-            if leaving_patient and self.sign_in.seconds_left > 0:
+            if unattended and self.sign_in.seconds_left > 0:
                 page.wait(self.sign_in.seconds_left)
             return
         self.staff = result
+        self.unattended = False
         self._last_username = username
         if not leaving_patient:
             self.patient_mode = False
@@ -223,7 +229,7 @@ class KioskFlow(QObject):
 
     def _on_wait(self, seconds: int) -> None:
         page = self.window.page()
-        if isinstance(page, PinPage) and page.leaving_patient:
+        if isinstance(page, PinPage) and (page.leaving_patient or self.unattended):
             page.wait(seconds)
 
     # -- first run -----------------------------------------------------------------------------
