@@ -18,7 +18,7 @@ from respine_desktop.i18n import t
 from ui.kiosk.lock_page import LockPage as LockPage  # re-exported: it was defined here first
 from ui.kiosk.settings_page import SettingsPage as SettingsPage  # re-exported, as LockPage
 from ui.widgets.fields import line_edit
-from ui.widgets.keyboard import OnScreenKeyboard
+from ui.widgets.keyboard import OnScreenKeyboard, keyboard_toggle
 from ui.widgets.page import Page, button, label
 from ui.widgets.signals import emit
 
@@ -113,6 +113,10 @@ class SetupPage(Page):
             self.add(label(t(lang, text_key), "hint"))
             self.add(field)
         self.pin_again.returnPressed.connect(self._on_submit)
+        fields = (self.site, self.username, self.pin, self.pin_again)
+        self.keyboard = OnScreenKeyboard(*fields, lang=lang)
+        self.add(keyboard_toggle(self.keyboard))
+        self.add(self.keyboard)
         self.error = label("", "error")
         self.error.hide()
         self.add(self.error)

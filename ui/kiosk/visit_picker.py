@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QListWidget, QListWidgetItem
 
 from respine_desktop.i18n import t
 from ui.widgets.fields import line_edit
+from ui.widgets.keyboard import OnScreenKeyboard, keyboard_toggle
 from ui.widgets.page import Page, button, label
 from ui.widgets.signals import emit
 from ui.widgets.touch_scroll import touch_scroll
@@ -46,7 +47,13 @@ class VisitPickerPage(Page):
         self.search.setPlaceholderText(t(lang, "staff.picker.search_hint"))
         self.search.textChanged.connect(self.search_changed)
         self.add(label(t(lang, "staff.picker.search"), "hint"))
-        self.add(self.search)
+        self.keyboard = OnScreenKeyboard(self.search, lang=lang)
+        self.keyboard_button = keyboard_toggle(self.keyboard)
+        row = QHBoxLayout()
+        row.addWidget(self.search, 1)
+        row.addWidget(self.keyboard_button)
+        self.column.addLayout(row)
+        self.add(self.keyboard)
         self.subjects = _list(t(lang, "staff.picker.subjects"))
         self.subjects.currentItemChanged.connect(self._on_subject_changed)
         self.add(self.subjects, 2)

@@ -136,3 +136,15 @@ class OnScreenKeyboard(QStackedWidget):
             kind, char = name.split(":", 1)
             if kind == "letter" and char.isalpha():
                 key.setText(char.upper() if on else char)
+
+
+def keyboard_toggle(keyboard: OnScreenKeyboard) -> QPushButton:
+    """A "Keyboard" button that shows and hides `keyboard` (hidden at first: where the keys
+    would crowd a screen, e.g. beside the subject lists)."""
+    toggle = button(f"⌨ {t(keyboard.lang, 'common.keyboard_button')}")
+    toggle.setAccessibleName(t(keyboard.lang, "common.keyboard"))
+    toggle.setCheckable(True)
+    toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    toggle.toggled.connect(keyboard.setVisible)
+    keyboard.hide()
+    return toggle

@@ -150,3 +150,18 @@ def test_the_picker_lists_who_is_due_today_first(kiosk: Kiosk) -> None:
     assert [r.data(Qt.ItemDataRole.UserRole) for r in rows] == [SUBJECT, "RSP-01-001"]
     assert rows[0].text() == f"{SUBJECT} — due today"
     assert rows[1].text() == "RSP-01-001 — overdue"
+
+
+def test_the_subject_search_has_an_on_screen_keyboard(kiosk: Kiosk) -> None:
+    kiosk.unlock()
+    tap(kiosk.on(StaffHomePage).buttons["start"])
+    picker = kiosk.on(VisitPickerPage)
+    assert not picker.keyboard.isVisibleTo(picker)
+    tap(picker.keyboard_button)
+    assert picker.keyboard.isVisibleTo(picker)
+    picker.search.setFocus()
+    for char in "007":
+        tap(picker.keyboard.key(char))
+    assert picker.search.text() == "007" and picker.subjects.count() == 1
+    tap(picker.keyboard_button)
+    assert not picker.keyboard.isVisibleTo(picker)
