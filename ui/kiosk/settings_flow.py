@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from respine_desktop import storage
 from ui.kiosk import calibration
+from ui.kiosk.calibration_page import CalibrationPage
 from ui.kiosk.settings import save_changes
 from ui.kiosk.settings_page import SettingsPage
 from ui.style import apply_style
@@ -31,21 +32,33 @@ def show_settings(flow: KioskFlow) -> None:
     """The settings page; Cancel returns to the staff home."""
     status = calibration.status_text(flow.db, flow.lang) if flow.db is not None else ""
     page = SettingsPage(flow.lang, flow.settings, status)
-    page.measured.connect(lambda measured: _on_measured(flow, page, measured))
+    page.calibrate_requested.connect(lambda: show_calibration(flow))
     page.saved.connect(lambda changes: on_settings_saved(flow, changes))
     page.cancelled.connect(flow.show_staff_home)
     flow.window.show_page(page)
 
 
-def _on_measured(flow: KioskFlow, page: SettingsPage, measured: float) -> None:
-    """Record the measurement (audited), then save with its factor; a refusal stays on the page."""
+def show_calibration(flow: KioskFlow) -> None:
+    """The measuring page; Cancel or a stored measurement return to the settings."""
+    status = calibration.status_text(flow.db, flow.lang) if flow.db is not None else ""
+    page = CalibrationPage(flow.lang, flow.settings.vas_calibration, status)
+    page.measured.connect(lambda measured: _on_measured(flow, page, measured))
+    page.cancelled.connect(lambda: show_settings(flow))
+    flow.window.show_page(page)
+
+
+def _on_measured(flow: KioskFlow, page: CalibrationPage, measured: float) -> None:
+    """Record the measurement (audited) and draw with its factor; a refusal stays on the page."""
     assert flow.db is not None and flow.staff is not None
     try:
-        record = calibration.record(flow.db, flow.staff, page.line, measured, page.calibration)
+        record = calibration.record(flow.db, flow.staff, page.line, measured, page.factor)
     except storage.StorageError as exc:
         page.show_error(str(exc))
         return
-    page.finish(record.factor)
+    flow.settings = flow.settings.changed(vas_calibration=record.factor)
+    if flow.settings_path is not None:
+        save_changes(flow.settings_path, {"vas_calibration": record.factor})
+    show_settings(flow)
 
 
 def on_settings_saved(flow: KioskFlow, changes: dict[str, object]) -> None:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFrame, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QSpinBox
 
 from respine_desktop.i18n import UI_LANGUAGES, t
-from respine_desktop.storage import MEASURED_RANGE_MM
 from ui.kiosk.settings import KioskSettings
-from ui.widgets.fields import line_edit
-from ui.widgets.keyboard import OnScreenKeyboard
 from ui.widgets.page import Page, button, label
 from ui.widgets.signals import emit
 from ui.widgets.units import mm
@@ -19,7 +16,8 @@ MAX_IDLE_S = 3600
 
 
 class SettingsPage(Page):
-    """Large text, high contrast, the VAS line calibration, the idle timeout, the staff language.
+    """Large text, high contrast, the idle timeout, the staff language; the VAS line's
+    calibration status with the way to measure it (`calibrate_requested`: `CalibrationPage`).
 
     `saved(changes)` carries only the settings staff changed on this page (a `KioskSettings`
     field name → its new value), so a value given for this run only (a command-line flag) is
@@ -28,7 +26,7 @@ class SettingsPage(Page):
 
     saved = Signal(object)
     cancelled = Signal()
-    measured = Signal(float)
+    calibrate_requested = Signal()
 
     def __init__(self, lang: str, settings: KioskSettings, calibration_status: str = "") -> None:
         super().__init__(t(lang, "staff.settings.title"), max_width_mm=150, scroll=True)
@@ -62,21 +60,12 @@ class SettingsPage(Page):
         self.language.setMinimumHeight(mm(9, self.language))
         self.add(self.language)
         self.add(label(t(lang, "staff.settings.calibration"), "subtitle"))
-        self.add(label(t(lang, "staff.settings.calibration_hint"), "hint"))
         self.calibration_status = label(calibration_status, "hint")
         self.add(self.calibration_status)
         self.calibration_status.setVisible(bool(calibration_status))
-        line = QFrame()
-        line.setAccessibleName(t(lang, "staff.settings.measure_line"))
-        line.setFixedSize(mm(100, line, self.calibration), 6)
-        line.setStyleSheet("background-color: #000000; border: none;")
-        self.line = line
-        self.add(line)
-        self.measured_mm = line_edit(t(lang, "staff.settings.measured"), digits=True)
-        self.measured_mm.setMaxLength(3)
-        self.add(self.measured_mm)
-        self.keypad = OnScreenKeyboard(self.measured_mm, digits_only=True, lang=lang)
-        self.add(self.keypad)
+        self.calibrate_button = button(t(lang, "staff.settings.calibrate"))
+        self.calibrate_button.clicked.connect(self.calibrate_requested)
+        self.add(self.calibrate_button)
         self.error = label("", "error")
         self.error.hide()
         self.add(self.error)
@@ -91,31 +80,9 @@ class SettingsPage(Page):
         self.footer.addWidget(save)
 
     def _on_save(self) -> None:
-        """Without a measurement, save; with one, ask the flow to record it first (`measured`),
-        which then calls `finish` with the new factor or `show_error`."""
-        text = self.measured_mm.text().strip()
-        if not text:
-            self.finish(None)
-            return
-        low, high = MEASURED_RANGE_MM
-        measured = float(text) if text.isdigit() else 0.0
-        if not low <= measured <= high:
-            self.show_error(
-                t(self.lang, "staff.settings.invalid", low=f"{low:g}", high=f"{high:g}")
-            )
-            return
-        emit(self.measured, measured)
-
-    def show_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.show()
-
-    def finish(self, factor: float | None) -> None:
-        """Emit `saved` with what staff changed (`factor`: a calibration just recorded)."""
         values: dict[str, object] = {
             "large_text": self.large_text.isChecked(),
             "high_contrast": self.high_contrast.isChecked(),
-            "vas_calibration": self.calibration if factor is None else factor,
             "idle_timeout_s": self.idle.value(),
             "staff_language": str(self.language.currentData()),
         }

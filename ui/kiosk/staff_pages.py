@@ -31,7 +31,7 @@ class PinPage(Page):
 
     def __init__(self, lang: str, *, leaving_patient: bool, username: str = "") -> None:
         title = t(lang, "staff.pin.leave_title" if leaving_patient else "staff.pin.title")
-        super().__init__(title, max_width_mm=120)
+        super().__init__(title, max_width_mm=150)
         self.lang = lang
         self.leaving_patient = leaving_patient
         self.add(label(title, "title"))

@@ -42,13 +42,18 @@ class VisitPickerPage(Page):
     def __init__(self, lang: str) -> None:
         super().__init__(t(lang, "staff.picker.title"), max_width_mm=170)
         self.lang = lang
-        self.add(label(t(lang, "staff.picker.title"), "title"))
+        self.title = label(t(lang, "staff.picker.title"), "title")
+        self.add(self.title)
         self.search = line_edit(t(lang, "staff.picker.search"))
         self.search.setPlaceholderText(t(lang, "staff.picker.search_hint"))
         self.search.textChanged.connect(self.search_changed)
-        self.add(label(t(lang, "staff.picker.search"), "hint"))
+        self.search_hint = label(t(lang, "staff.picker.search"), "hint")
+        self.add(self.search_hint)
         self.keyboard = OnScreenKeyboard(self.search, lang=lang)
-        self.keyboard_button = keyboard_toggle(self.keyboard)
+        # The keys take the visits' room while typing; choosing a subject puts them away.
+        self.keyboard_button = keyboard_toggle(
+            self.keyboard, lambda on: self._show_visit_list(not on)
+        )
         row = QHBoxLayout()
         row.addWidget(self.search, 1)
         row.addWidget(self.keyboard_button)
@@ -56,6 +61,7 @@ class VisitPickerPage(Page):
         self.add(self.keyboard)
         self.subjects = _list(t(lang, "staff.picker.subjects"))
         self.subjects.currentItemChanged.connect(self._on_subject_changed)
+        self.subjects.setMinimumHeight(mm(18, self))  # two rows: room for the keys when shown
         self.add(self.subjects, 2)
         self.visits_title = label("", "subtitle")
         self.add(self.visits_title)
@@ -131,9 +137,17 @@ class VisitPickerPage(Page):
             return None
         return str(subject_code), str(visit_code)
 
+    def _show_visit_list(self, shown: bool) -> None:
+        # While typing, the field (its placeholder says what to type) and the keys matter.
+        self.title.setVisible(shown)
+        self.search_hint.setVisible(shown)
+        self.visits_title.setVisible(shown)
+        self.visits.setVisible(shown)
+
     def _on_subject_changed(self, current: QListWidgetItem | None, *_: object) -> None:
         code = current.data(CODE_ROLE) if current is not None else None
         if code:
+            self.keyboard_button.setChecked(False)
             emit(self.subject_chosen, str(code))
         self._refresh()
 

@@ -15,20 +15,29 @@ the focus, so a hardware keyboard keeps typing into the field as before.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtWidgets import QGridLayout, QLineEdit, QPushButton, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QStackedWidget,
+    QWidget,
+)
 
 from respine_desktop.i18n import t
 from ui.widgets.page import button
 from ui.widgets.units import mm
 
 DIGIT_ROWS: tuple[str, ...] = ("123", "456", "789", " 0\b")
-LETTER_ROWS: tuple[str, ...] = ("1234567890", "qwertyuiop", "asdfghjkl-", "\tzxcvbnm._\b")
+LETTER_ROWS: tuple[str, ...] = ("1234567890\b", "qwertyuiop", "asdfghjkl-", "\tzxcvbnm._")
 ERASE = "\b"
 SHIFT = "\t"
 # Key height and gap: a fingertip is about 8-10 mm wide.
 KEY_MM = 9.0
-GAP_MM = 1.5
+GAP_MM = 1.0
 
 
 def digits_only(field: QLineEdit) -> bool:
@@ -63,7 +72,7 @@ class OnScreenKeyboard(QStackedWidget):
         self.addWidget(self.letter_pad)
         for field in fields:
             field.installEventFilter(self)
-        self._follow(self.target)
+        self.serve(self.target)
 
     # -- building ------------------------------------------------------------------------------
 
@@ -107,13 +116,21 @@ class OnScreenKeyboard(QStackedWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FocusIn and isinstance(watched, QLineEdit):
-            self._follow(watched)
+            self.serve(watched)
         return False
 
-    def _follow(self, field: QLineEdit) -> None:
+    def serve(self, field: QLineEdit) -> None:
+        """Type into `field` from now on, with the pad it needs."""
         self.target = field
         digits = self.force_digits or digits_only(field)
-        self.setCurrentWidget(self.digit_pad if digits else self.letter_pad)
+        shown, hidden = (
+            (self.digit_pad, self.letter_pad) if digits else (self.letter_pad, self.digit_pad)
+        )
+        # Only the pad shown takes room (a stack is otherwise as tall as its tallest page).
+        hidden.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        shown.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setCurrentWidget(shown)
+        self.updateGeometry()
 
     def key(self, char: str) -> QPushButton:
         """The key that types `char` on the pad shown now ("\\b": erase; "\\t": shift)."""
@@ -138,13 +155,25 @@ class OnScreenKeyboard(QStackedWidget):
                 key.setText(char.upper() if on else char)
 
 
-def keyboard_toggle(keyboard: OnScreenKeyboard) -> QPushButton:
+def keyboard_toggle(
+    keyboard: OnScreenKeyboard, before: Callable[[bool], None] | None = None
+) -> QPushButton:
     """A "Keyboard" button that shows and hides `keyboard` (hidden at first: where the keys
-    would crowd a screen, e.g. beside the subject lists)."""
+    would crowd a screen, e.g. beside the subject lists). `before(shown)` makes room before the keys
+    appear and gives it back once they are gone (the window never grows for them)."""
     toggle = button(f"⌨ {t(keyboard.lang, 'common.keyboard_button')}")
     toggle.setAccessibleName(t(keyboard.lang, "common.keyboard"))
     toggle.setCheckable(True)
     toggle.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-    toggle.toggled.connect(keyboard.setVisible)
+
+    def toggled(shown: bool) -> None:
+        # Room is made before the keys appear, and given back after they are gone.
+        if shown and before is not None:
+            before(shown)
+        keyboard.setVisible(shown)
+        if not shown and before is not None:
+            before(shown)
+
+    toggle.toggled.connect(toggled)
     keyboard.hide()
     return toggle

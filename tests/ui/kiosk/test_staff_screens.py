@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from respine_desktop import storage
 from tests.support.kiosk import SUBJECT, Kiosk, tap
+from ui.kiosk.calibration_page import CalibrationPage
 from ui.kiosk.staff_pages import LockPage, PinPage, SettingsPage, SetupPage, StaffHomePage
 from ui.kiosk.visit_picker import VisitPickerPage
 from ui.style import apply_style
@@ -93,9 +94,14 @@ def test_settings_switch_large_text_contrast_and_calibrate_the_vas(
         page = kiosk.on(SettingsPage)
         page.large_text.setChecked(True)
         page.high_contrast.setChecked(True)
-        page.measured_mm.setText("95")
         tap(page.save_button)
         kiosk.on(StaffHomePage)
+        tap(kiosk.on(StaffHomePage).buttons["settings"])
+        tap(kiosk.on(SettingsPage).calibrate_button)
+        measuring = kiosk.on(CalibrationPage)
+        measuring.measured_mm.setText("95")
+        tap(measuring.save_button)
+        kiosk.on(SettingsPage).cancelled.emit()
         saved = json.loads((tmp_path / "settings.json").read_text())
         assert saved["large_text"] and saved["high_contrast"]
         assert saved["vas_calibration"] == round(100 / 95, 4)
@@ -114,10 +120,11 @@ def test_settings_switch_large_text_contrast_and_calibrate_the_vas(
 def test_a_settings_entry_out_of_range_is_refused(kiosk: Kiosk) -> None:
     kiosk.unlock()
     tap(kiosk.on(StaffHomePage).buttons["settings"])
-    page = kiosk.on(SettingsPage)
+    tap(kiosk.on(SettingsPage).calibrate_button)
+    page = kiosk.on(CalibrationPage)
     page.measured_mm.setText("5")
     tap(page.save_button)
-    assert kiosk.on(SettingsPage) is page and page.error.isVisibleTo(page)
+    assert kiosk.on(CalibrationPage) is page and page.error.isVisibleTo(page)
 
 
 def test_the_console_button_is_the_extension_point(kiosk: Kiosk, qtbot: QtBot) -> None:
