@@ -13,7 +13,8 @@ HELP = (
     "signature, every hash, audit chains) and merges it by UUID; importing it again changes "
     "nothing; two versions of the same subject x visit x instrument are both kept and flagged "
     "for review. A tampered, truncated or foreign bundle is refused (exit 2) and nothing is "
-    "written. 'key' installs the site key file written by 'export key'."
+    "written. 'key' installs the site key file written by 'export key'. 'translation' installs "
+    "a site's licensed translation after checking it against the shipped masters."
 )
 
 
@@ -38,6 +39,9 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="replace a different key already installed (its bundles are then refused)",
     )
     p.set_defaults(handler=run_key)
+    from respine_desktop.cli import _import_translation
+
+    _import_translation.register(sub)
 
 
 def run_bundle(args: argparse.Namespace) -> int:

@@ -144,6 +144,11 @@ VAS calibrations (staff measured the drawn line; every VAS answer drawn on a lin
 - `vas_calibrations(db, device_id=None) -> [VasCalibration]`: oldest first
 - `get_vas_calibration(db, calibration_id) -> VasCalibration | None`
 
+Translations a site installed (checked by `respine_desktop.translations` first):
+
+- `install_translation(db, language, text, *, staff=None, replace=False) -> bool`: audited
+- `installed_translations(db) -> {language: text}`
+
 Errors:
 
 - `StorageError`: base of every error of this package
@@ -321,6 +326,7 @@ from respine_desktop.storage._subjects import (
     register_subject,
     subject_code,
 )
+from respine_desktop.storage._translations import install_translation, installed_translations
 from respine_desktop.storage._verify import verify_database
 from respine_desktop.storage._visit_counts import VisitCount, visit_status_counts
 from respine_desktop.storage._visits import mark_missed, subject_visit, subject_visits, worklist
@@ -419,6 +425,8 @@ __all__ = [
     "get_vas_calibration",
     "inspect_database",
     "install_site_key",
+    "install_translation",
+    "installed_translations",
     "iter_study_scores",
     "list_sites",
     "list_staff",
