@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QLabel,
@@ -98,12 +99,11 @@ def screenshots(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=180)
 
 
-def test_check_fit_passes_every_screen_at_1024x768_in_large_text(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", ["1024x768", "800x1280"])  # 800 wide: the console's tabs
+def test_check_fit_passes_every_screen_in_large_text(tmp_path: Path, size: str) -> None:
     db_path = make_database(tmp_path / "shots.db")
     out = tmp_path / "out"
-    done = screenshots(
-        "--db", db_path, "--out", out, "--size", "1024x768", "--large-text", "--check-fit"
-    )
+    done = screenshots("--db", db_path, "--out", out, "--size", size, "--large-text", "--check-fit")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "FAIL" not in done.stdout
     assert "smallest type on an item page: choice" in done.stdout
