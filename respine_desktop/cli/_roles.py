@@ -59,6 +59,7 @@ MATRIX: dict[str, Rule] = {
     "export hub-key": Rule(ADMIN, "writes the hub's public keys (keys and devices: admin)"),
     "import device": Rule(ADMIN, "enrols a device's public keys", outputs=()),
     "import hub-key": Rule(ADMIN, "installs the hub's public keys", outputs=()),
+    "import translation": Rule(ADMIN, "installs a licensed translation", outputs=()),
     "device revoke": Rule(ADMIN, "refuses a lost device's bundles from now on", outputs=()),
     "device hmac-bundles": Rule(ADMIN, "ends or reopens the site-key transition", outputs=()),
     "list devices": Rule(None, "read-only"),

@@ -15,7 +15,8 @@ HELP = (
     "for review. A tampered, truncated or foreign bundle is refused (exit 2) and nothing is "
     "written. 'key' installs the site key file written by 'export key'. 'device' enrols a "
     "kiosk's device file on the hub, 'hub-key' installs the hub's on a kiosk; both print the "
-    "fingerprint to compare by eye with the other device's."
+    "fingerprint to compare by eye with the other device's. 'translation' installs a site's "
+    "licensed translation after checking it against the shipped masters."
 )
 
 
@@ -53,6 +54,9 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="replace another hub's key already installed (bundles then go to the new hub)",
     )
     p.set_defaults(handler=run_hub_key)
+    from respine_desktop.cli import _import_translation
+
+    _import_translation.register(sub)
 
 
 def run_bundle(args: argparse.Namespace) -> int:

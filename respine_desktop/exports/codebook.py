@@ -112,6 +112,12 @@ def answers_long_columns() -> tuple[Column, ...]:
         Column("answer_id", "id of this answer row", "string"),
         Column("status", "answered or skipped", "code", codes=ANSWER_STATUSES),
         Column("given_by", "staff id of a correction; empty when the patient answered", "string"),
+        Column(
+            "vas_calibration",
+            "VAS answers drawn on a line: id of the device's VAS line calibration in force, or "
+            "uncalibrated; empty for other items",
+            "string",
+        ),
     )
 
 

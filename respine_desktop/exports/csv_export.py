@@ -175,6 +175,13 @@ def _answer_fields(a: Answer) -> str:
     return ",".join(map(_quoted, fields))
 
 
+def vas_calibration(a: Answer) -> str:
+    """The ``vas_calibration`` cell: the calibration id of a VAS answer drawn on a line, or
+    ``uncalibrated`` when the device had none (or the answer predates calibrations); empty for
+    other rows."""
+    return a.vas_calibration or ("uncalibrated" if a.vas_line_mm is not None else "")
+
+
 class _Quoted(dict[str | None, str]):
     """Each distinct text's quoted form ('' for None), computed once: for the fields with few
     values in a whole study (devices, statuses, staff ids), which repeat on most records."""
@@ -223,10 +230,10 @@ def _long_lines(
         middle = memo.get(key)
         if middle is None:
             middle = memo[key] = f"{_answer_fields(a)},{quoted[dev]}"
-        pair = (a.status, by)
+        pair = (a.status, by, vas_calibration(a))
         tail = memo.get(pair)
         if tail is None:
-            tail = memo[pair] = f"{quoted[a.status]},{quoted[by]}"
+            tail = memo[pair] = f"{quoted[a.status]},{quoted[by]},{quoted[pair[2]]}"
         out.append(
             f"{head[sid]}{middle},{session[sid]},{at},{replaced_by.get(a_id, '')},"
             f"{'1' if a_id in counted else '0'},"
@@ -260,6 +267,7 @@ def _long_lines_checked(
             a.id,
             a.status,
             a.given_by or "",
+            vas_calibration(a),
         )
         text = ",".join(rest)
         if text.count(",") != 8 or _NEEDS_QUOTES.search(text) is not None:

@@ -31,6 +31,7 @@ from respine_desktop.storage import (
     VisitStatus,
     answer_history,
     get_subject,
+    get_vas_calibration,
     list_staff,
     read_snapshot,
 )
@@ -176,6 +177,8 @@ class PatientSummary:
     items: tuple[VisitItems, ...] = ()
     withdrawn_on: date | None = None
     withdrawal_reason: str | None = None
+    # "VAS line: M0 calibrated 2026-03-02, M3 uncalibrated" ("" without a VAS drawn on a line).
+    vas_line: str = ""
 
     def corrected(self, visit: str) -> tuple[Correction, ...]:
         """The corrections of one visit's answers."""
@@ -419,6 +422,7 @@ def _patient_summary(db: StudyDb, subject_code: str, on: date) -> PatientSummary
     rows: list[VisitRow] = []
     corrections: list[Correction] = []
     items: list[VisitItems] = []
+    vas_lines: list[str] = []
     uses: dict[tuple[str, str, str], InstrumentUse] = {}
     versions: set[str] = set()
     for visit in study.visits:
@@ -444,6 +448,9 @@ def _patient_summary(db: StudyDb, subject_code: str, on: date) -> PatientSummary
         if record is None or record.session_id is None or status != "complete":
             continue
         history = _known(answer_history(db, record.session_id), cut)
+        drawn = [a for a in history if a.vas_line_mm is not None]  # write order: last is current
+        if drawn:
+            vas_lines.append(f"{visit.code} {_vas_line(db, drawn[-1].vas_calibration)}")
         mine = _corrections(visit.code, record.session_id, history, staff_names)
         corrections += mine
         visit_items = _items(visit.code, record.session_id, history, mine, order)
@@ -493,7 +500,14 @@ def _patient_summary(db: StudyDb, subject_code: str, on: date) -> PatientSummary
         items=tuple(items),
         withdrawn_on=known.withdrawn_on if known else None,
         withdrawal_reason=known.withdrawal_reason if known else None,
+        vas_line=f"VAS line: {', '.join(vas_lines)}" if vas_lines else "",
     )
+
+
+def _vas_line(db: StudyDb, calibration_id: str | None) -> str:
+    """ "calibrated <date>" for a VAS answer's calibration, else "uncalibrated"."""
+    found = get_vas_calibration(db, calibration_id) if calibration_id else None
+    return f"calibrated {found.calibrated_at[:10]}" if found else "uncalibrated"
 
 
 def _stored_versions(db: StudyDb, session_ids: list[str | None]) -> set[str]:

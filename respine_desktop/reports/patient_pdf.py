@@ -224,6 +224,7 @@ def _scores(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
         ),
         spacer(2),
         table(rows, [label_w] + [col] * len(codes), header_cols=1),
+        *([para(summary.vas_line, s["note"])] if summary.vas_line else []),
     ]
 
 

@@ -191,6 +191,22 @@ Device keys (sign and encrypt bundles of format 3; docs/security-bundles.md):
 - `set_hmac_bundles(db, *, accepted, actor=None) -> bool`: end (or reopen) the transition
 - `UnknownDevice`: no enrolled device with this id
 
+VAS calibrations (staff measured the drawn line; every VAS answer drawn on a line names one):
+
+- `ScreenInfo`: what the screen reported when the line was drawn (geometry, DPI and its source)
+- `VasCalibration`: one measurement of the VAS line on one device
+- `UNCALIBRATED`: what a VAS answer's ``vas_calibration`` says when the device had none
+- `MEASURED_RANGE_MM`: the measured lengths accepted for the line drawn 100 mm long
+- `record_vas_calibration(db, *, staff, measured_mm, drawn_factor, screen) -> VasCalibration`
+- `vas_calibration_in_force(db) -> VasCalibration | None`: this device's latest
+- `vas_calibrations(db, device_id=None) -> [VasCalibration]`: oldest first
+- `get_vas_calibration(db, calibration_id) -> VasCalibration | None`
+
+Translations a site installed (checked by `respine_desktop.translations` first):
+
+- `install_translation(db, language, text, *, staff=None, replace=False) -> bool`: audited
+- `installed_translations(db) -> {language: text}`
+
 Errors:
 
 - `StorageError`: base of every error of this package
@@ -236,6 +252,16 @@ from respine_desktop.schedule import ACTIONABLE, VISIT_STATUSES, VisitStatus
 from respine_desktop.storage._answers import answer_history, current_answers
 from respine_desktop.storage._audit import audit_entries, log_event
 from respine_desktop.storage._backup import backup_database
+from respine_desktop.storage._calibrations import (
+    MEASURED_RANGE_MM,
+    UNCALIBRATED,
+    ScreenInfo,
+    VasCalibration,
+    get_vas_calibration,
+    record_vas_calibration,
+    vas_calibration_in_force,
+    vas_calibrations,
+)
 from respine_desktop.storage._chain_head import (
     ChainHead,
     ExpectedHead,
@@ -411,6 +437,7 @@ from respine_desktop.storage._subjects import (
     register_subject,
     subject_code,
 )
+from respine_desktop.storage._translations import install_translation, installed_translations
 from respine_desktop.storage._verify import verify_database
 from respine_desktop.storage._visit_counts import VisitCount, visit_status_counts
 from respine_desktop.storage._visits import mark_missed, subject_visit, subject_visits, worklist
@@ -427,6 +454,7 @@ __all__ = [
     "APP_VERSION",
     "CORRECTION_ROLES",
     "DEFAULT_SITE",
+    "MEASURED_RANGE_MM",
     "MIN_PASSPHRASE",
     "NOT_EVIDENCE",
     "PIN_MAX",
@@ -437,6 +465,7 @@ __all__ = [
     "ROW_IMAGES_KEY",
     "SITE_KEY_BYTES",
     "SKIPPED",
+    "UNCALIBRATED",
     "VISIT_STATUSES",
     "AccountDisabled",
     "AccountLocked",
@@ -470,6 +499,7 @@ __all__ = [
     "SchemaTooNew",
     "SchemaTooOld",
     "Score",
+    "ScreenInfo",
     "Session",
     "SessionChoice",
     "SessionCounts",
@@ -487,6 +517,7 @@ __all__ = [
     "UnknownStaff",
     "UnknownSubject",
     "UnknownVisit",
+    "VasCalibration",
     "VerifyResult",
     "VisitCount",
     "VisitNotAvailable",
@@ -537,6 +568,7 @@ __all__ = [
     "get_site_key",
     "get_staff",
     "get_subject",
+    "get_vas_calibration",
     "get_withdrawal",
     "has_audit_entry",
     "hmac_bundles_accepted",
@@ -544,7 +576,9 @@ __all__ = [
     "inspect_database",
     "install_hub_key",
     "install_site_key",
+    "install_translation",
     "installed_site_key_id",
+    "installed_translations",
     "is_encrypted",
     "iter_study_scores",
     "key_at_hand",
@@ -565,6 +599,7 @@ __all__ = [
     "read_snapshot",
     "record_answer",
     "record_answers",
+    "record_vas_calibration",
     "register_subject",
     "remember_key",
     "reset_pin",
@@ -589,6 +624,8 @@ __all__ = [
     "transaction",
     "unlock",
     "unlock_with_recovery_code",
+    "vas_calibration_in_force",
+    "vas_calibrations",
     "verify_database",
     "visit_choices",
     "visit_status_counts",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, partial
 from typing import Any
@@ -23,6 +24,21 @@ COLUMNS = select_list(Answer._fields)
 INSERT = f"INSERT INTO answers ({COLUMNS}) VALUES ({', '.join('?' for _ in Answer._fields)})"
 ANSWER = partial(tuple.__new__, Answer)
 """An `Answer` from a plain row of `COLUMNS` (built in C: bulk reads)."""
+LEGACY_COLUMNS = COLUMNS.replace("vas_calibration", "NULL AS vas_calibration")
+"""`COLUMNS` for a file from before ``0005_vas_calibrations`` (read without upgrading it)."""
+
+
+def select_rows(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> list[Answer]:
+    """The answer rows matching `where` as stored, also in a file whose schema predates
+    ``0005_vas_calibrations`` (`verify` reads a file as it is): its rows read a NULL
+    ``vas_calibration``, the value that leaves their canonical text unchanged."""
+    try:
+        return list(map(ANSWER, plain_rows(conn, f"SELECT {COLUMNS} FROM answers {where}", params)))
+    except sqlite3.OperationalError as exc:
+        if "vas_calibration" not in str(exc):
+            raise
+        sql = f"SELECT {LEGACY_COLUMNS} FROM answers {where}"
+        return list(map(ANSWER, plain_rows(conn, sql, params)))
 
 
 @cache
@@ -34,18 +50,33 @@ def item_index() -> Mapping[str, tuple[Instrument, Item]]:
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
+_WIDTH = len(Answer._fields)
+
+
+def _canonical_values(row: Iterable[Any]) -> list[Any]:
+    """A row's values as the canonical text lists them: every column in `COLUMNS` order, except
+    a NULL ``vas_calibration`` (the last column, added by ``0005_vas_calibrations``), which is
+    left out so that every row written before it (and every non-VAS row) keeps its digest."""
+    values = list(row)
+    if len(values) == _WIDTH and values[-1] is None:
+        values.pop()
+    return values
+
+
 def canonical(row: Iterable[Any]) -> str:
     """The canonical text of one answer row (its columns in `COLUMNS` order, compact JSON).
 
     The audit log keeps digests of this text: it lists the values in the table's order, a
-    stored format that no name can replace."""
-    return _ENCODER.encode(list(row))
+    stored format that no name can replace (a NULL ``vas_calibration`` is left out)."""
+    return _ENCODER.encode(_canonical_values(row))
 
 
 def digest(rows: Iterable[Iterable[Any]]) -> str:
     """SHA-256 (hex) of the canonical text of answer rows: a compact JSON array of the rows,
-    each an array of its columns in `COLUMNS` order, in the given order."""
-    return hashlib.sha256(_ENCODER.encode([list(r) for r in rows]).encode("utf-8")).hexdigest()
+    each an array of its columns in `COLUMNS` order (a NULL ``vas_calibration`` left out), in
+    the given order."""
+    text = _ENCODER.encode([_canonical_values(r) for r in rows])
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @cache

@@ -153,6 +153,8 @@ class Answer(NamedTuple):
     supersedes: str | None = None
     reason: str | None = None
     vas_line_mm: float | None = None
+    # The VAS calibration in force (its id, or "uncalibrated"); None for other rows and old ones.
+    vas_calibration: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

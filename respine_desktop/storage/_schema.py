@@ -396,3 +396,40 @@ def m0009_staff_policy(db: Database) -> None:
     long as the one before (`respine_desktop.storage._staff`).
     """
     db.executescript(_STAFF_POLICY)
+
+
+_VAS_CALIBRATIONS = """
+CREATE TABLE vas_calibrations (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    measured_mm REAL NOT NULL CHECK (measured_mm > 0),
+    drawn_factor REAL NOT NULL CHECK (drawn_factor > 0),
+    factor REAL NOT NULL CHECK (factor > 0),
+    screen_width_px INTEGER NOT NULL,
+    screen_height_px INTEGER NOT NULL,
+    dpi REAL NOT NULL,
+    dpi_source TEXT NOT NULL,
+    device_pixel_ratio REAL NOT NULL,
+    px_per_mm REAL NOT NULL,
+    calibrated_at TEXT NOT NULL,
+    calibrated_by TEXT NOT NULL
+);
+CREATE INDEX vas_calibrations_device ON vas_calibrations(device_id, calibrated_at);
+CREATE TRIGGER vas_calibrations_no_update BEFORE UPDATE ON vas_calibrations
+BEGIN SELECT RAISE(ABORT, 'vas_calibrations are append-only: UPDATE refused'); END;
+CREATE TRIGGER vas_calibrations_no_delete BEFORE DELETE ON vas_calibrations
+BEGIN SELECT RAISE(ABORT, 'vas_calibrations are append-only: DELETE refused'); END;
+ALTER TABLE answers ADD COLUMN vas_calibration TEXT;
+"""
+
+
+@migrations(name="0005_vas_calibrations")
+def m0005_vas_calibrations(db: Database) -> None:
+    """Staff measurements of the VAS line (append-only), and the calibration each VAS answer used.
+
+    ``answers.vas_calibration``: the id of the device's calibration in force when a VAS answer
+    was drawn on a line, ``uncalibrated`` when the device had none, NULL for other rows and for
+    rows written before this migration (their canonical text, hence their audited digest, is
+    unchanged: `respine_desktop.storage._answers.canonical` omits a trailing NULL of it).
+    """
+    db.executescript(_VAS_CALIBRATIONS)

@@ -41,6 +41,7 @@ from respine_desktop.storage._answers import (
     item_index,
     row_to_answer,
 )
+from respine_desktop.storage._calibrations import calibration_reference
 from respine_desktop.storage._database import StudyDb, new_id, transaction
 from respine_desktop.storage._errors import (
     InvalidAnswer,
@@ -330,7 +331,10 @@ def _write_answers(
         latest = {r.item_id: r for r in current_rows(db, session_id, prepared[0][1].id)}
     else:
         latest = {r.item_id: r for r in current_rows(db, session_id)}
+    calibration: str | None = None
     for instrument, item, value, status, line in prepared:
+        if line is not None and calibration is None:
+            calibration = calibration_reference(db)  # a VAS drawn on a line: which line
         last = latest.get(item.id)
         if (
             last is not None
@@ -357,6 +361,7 @@ def _write_answers(
             supersedes=last.id if last else None,
             reason=reason,
             vas_line_mm=line,
+            vas_calibration=calibration if line is not None else None,
         )
         written.append(row)
         out.append(row)

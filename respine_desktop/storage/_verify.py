@@ -41,8 +41,7 @@ from typing import Any, NamedTuple
 from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _schema as schema
 from respine_desktop.storage import _scores as scores
-from respine_desktop.storage._answers import ANSWER, digest
-from respine_desktop.storage._answers import COLUMNS as ANSWER_COLUMNS
+from respine_desktop.storage._answers import digest, select_rows
 from respine_desktop.storage._audit import COLUMNS as AUDIT_COLUMNS
 from respine_desktop.storage._audit import GENESIS, entry_hash
 from respine_desktop.storage._chain_head import ExpectedHead, expected_problem
@@ -260,8 +259,8 @@ def _check_answers(conn: sqlite3.Connection, entry: str, payload_text: str) -> i
     listed = payload.get("answers") or []
     # Each listed answer is [id, item_id, value] (the payload's stored format, not a row).
     ids = [a[0] for a in listed]
-    sql = f"SELECT {ANSWER_COLUMNS} FROM answers WHERE id IN ({', '.join('?' for _ in ids)})"
-    found = {r.id: r for r in map(ANSWER, plain_rows(conn, sql, ids))}
+    where = f"WHERE id IN ({', '.join('?' for _ in ids)})"
+    found = {r.id: r for r in select_rows(conn, where, ids)}
     rows = []
     for summary in listed:
         row = found.get(summary[0])

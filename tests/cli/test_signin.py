@@ -68,6 +68,7 @@ def argv_of(key: str, db: Path, out: Path) -> list[str | Path]:
         "import hub-key": ["import", "hub-key", "--db", db, out / "hub.key"],
         "device revoke": ["device", "revoke", "--db", db, "d-1", "--reason", "lost"],
         "device hmac-bundles": ["device", "hmac-bundles", "--db", db, "refuse"],
+        "import translation": ["import", "translation", "--db", db, out / "xx.json"],
     }[key]
 
 

@@ -56,6 +56,7 @@ def test_long_file_has_the_listed_columns_and_every_answer_version(out: Path) ->
         "subject_id", "visit", "visit_number", "instrument", "instrument_version",
         "instrument_checksum", "item", "code", "label", "language", "device", "session",
         "given_at", "superseded_by", "counts", "reason", "answer_id", "status", "given_by",
+        "vas_calibration",
     ]  # fmt: skip
     long = rows(out / "out" / "answers_long.csv")
     with storage.open_database(out / "study.db", readonly=True) as db:

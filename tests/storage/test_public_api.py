@@ -43,6 +43,7 @@ INTERNALS_ALLOWED = {
     "tests/support/encryption.py": "forgetting unlocked keys, as a new process would",
     "tests/storage/test_encryption.py": "the key store's service name, a recovery code",
     "bench/crypto.py": "the raw key of a benchmark database",
+    "tests/storage/test_vas_calibrations.py": "the answers' digest as it was before 0005",
 }
 
 

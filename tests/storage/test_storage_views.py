@@ -43,18 +43,24 @@ def test_the_views_follow_the_chosen_session_rule(tmp_path: Path) -> None:
         assert storage.subject_visits(db, "RSP-01-001", on=TODAY)[0].session_id == session.id
 
 
+def _without_views(path: Path) -> None:
+    """Apply every migration after 0004 to `path` without 0004 itself (no views)."""
+    from sqlite_utils import Database
+
+    db = Database(path)
+    schema.migrations.apply(db)
+    for view in schema.VIEWS:
+        db.execute(f"DROP VIEW {view}")
+    db.execute("DELETE FROM _sqlite_migrations WHERE name='0004_views'")
+    db.conn.commit()
+    db.close()
+
+
 def test_a_read_only_open_of_a_file_without_the_views_leaves_it_untouched(
     tmp_path: Path,
 ) -> None:
     path = old_schema_db(tmp_path / "old.db", before="0004_views")
-    # Every later migration that is not a view migration applied, so that only the views lack.
-    storage.open_database(path).close()
-    with sqlite3.connect(path) as conn:
-        conn.executescript(
-            "DROP VIEW chosen_sessions; DROP VIEW reviewed_sessions; "
-            "DELETE FROM _sqlite_migrations WHERE name = '0004_views';"
-        )
-    conn.close()
+    _without_views(path)  # later migrations applied, only the views missing
     before = path.read_bytes()
     with storage.open_database(path, readonly=True) as db:
         assert "0004_views" not in db.info.migrations

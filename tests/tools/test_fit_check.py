@@ -6,11 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QPushButton,
     QScrollArea,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -96,12 +99,11 @@ def screenshots(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=180)
 
 
-def test_check_fit_passes_every_screen_at_1024x768_in_large_text(tmp_path: Path) -> None:
+@pytest.mark.parametrize("size", ["1024x768", "800x1280"])  # 800 wide: the console's tabs
+def test_check_fit_passes_every_screen_in_large_text(tmp_path: Path, size: str) -> None:
     db_path = make_database(tmp_path / "shots.db")
     out = tmp_path / "out"
-    done = screenshots(
-        "--db", db_path, "--out", out, "--size", "1024x768", "--large-text", "--check-fit"
-    )
+    done = screenshots("--db", db_path, "--out", out, "--size", size, "--large-text", "--check-fit")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "FAIL" not in done.stdout
     assert "smallest type on an item page: choice" in done.stdout
@@ -111,3 +113,24 @@ def test_check_fit_passes_every_screen_at_1024x768_in_large_text(tmp_path: Path)
 def test_check_fit_refuses_an_impossible_dpi(tmp_path: Path) -> None:
     done = screenshots("--db", tmp_path / "x.db", "--out", tmp_path / "o", "--dpi", "5")
     assert done.returncode == 2 and done.stderr.startswith("error: --dpi")
+
+
+def test_a_tab_hidden_by_its_tab_bar_or_with_a_cut_title_is_reported(qtbot: QtBot) -> None:
+    top = window(qtbot)
+    tabs = QTabWidget(top)
+    for n in range(8):
+        tabs.addTab(QLabel(f"page {n}"), f"A rather long tab title {n}")
+    tabs.setGeometry(0, 0, 400, 200)
+    tabs.show()
+    qtbot.waitUntil(tabs.isVisible)
+    tabs.tabBar().setElideMode(Qt.TextElideMode.ElideNone)
+    tabs.tabBar().setUsesScrollButtons(True)
+    problems = fit_problems(top)
+    assert any(p.startswith("tab hidden by its tab bar") for p in problems), problems
+    tabs.tabBar().setUsesScrollButtons(False)
+    tabs.tabBar().setElideMode(Qt.TextElideMode.ElideRight)
+    qtbot.waitUntil(lambda: any(p.startswith("tab title cut") for p in fit_problems(top)))
+    while tabs.count() > 1:
+        tabs.removeTab(tabs.count() - 1)
+    tabs.setTabText(0, "Scores")
+    qtbot.waitUntil(lambda: fit_problems(top) == [])

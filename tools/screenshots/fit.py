@@ -7,7 +7,10 @@ A screen fails when, among its visible widgets:
   out of a scroll area's visible part);
 * a text is cut: a label shorter than its wrapped text needs, a button, check box or radio
   button narrower (or shorter) than its text needs, an option shorter than its text needs;
-* a scroll area needs scrolling (its scroll bar has a range).
+* a scroll area needs scrolling (its scroll bar has a range);
+* a tab bar hides a tab (behind its scroll arrows, or past its end) or cuts a tab's title
+  (elided): every page of a tabbed screen must be reachable by a visible, readable tab. The
+  pages inside the tabs are checked when they are shown (the screenshots picture each tab).
 
 Lists and tables (item views) and scroll areas marked as scrolling by design (the property
 `SCROLLS_BY_DESIGN`, set by `ui.widgets.touch_scroll.touch_scroll`, e.g. the review list of
@@ -119,6 +122,21 @@ def text_cut(widget: QWidget) -> bool:
     return False
 
 
+def tab_problems(bar: QTabBar) -> list[str]:
+    """The tabs of `bar` out of its visible part or with a cut title."""
+    problems = []
+    room = bar.rect()
+    for n in range(bar.count()):
+        if not bar.isTabVisible(n):
+            continue
+        rect, title = bar.tabRect(n), " ".join(bar.tabText(n).split())
+        if not room.contains(rect):
+            problems.append(f"tab hidden by its tab bar: {title!r}")
+        elif bar.tabSizeHint(n).width() > rect.width() + 1:
+            problems.append(f"tab title cut: {title!r}")
+    return problems
+
+
 def fit_problems(window: QWidget) -> list[str]:
     """Every reason why a part of `window`'s screen is not fully visible (empty: it fits)."""
     problems = []
@@ -142,4 +160,6 @@ def fit_problems(window: QWidget) -> list[str]:
             problems.append(f"{where} ({hidden} px²): {describe(widget)}")
         elif text_cut(widget):
             problems.append(f"text cut: {describe(widget)}")
+        elif isinstance(widget, QTabBar):
+            problems.extend(tab_problems(widget))
     return problems

@@ -157,12 +157,13 @@ def _render(
 
     from respine_desktop import storage
     from respine_desktop.i18n import t
+    from ui.kiosk.calibration_page import CalibrationPage
     from ui.kiosk.flow import KioskFlow
     from ui.kiosk.item_page import ItemPage
     from ui.kiosk.lock_page import LockPage
     from ui.kiosk.patient_pages import HandoverPage, LanguagePage, ReviewPage, ThanksPage
     from ui.kiosk.settings import KioskSettings
-    from ui.kiosk.staff_pages import StaffHomePage
+    from ui.kiosk.staff_pages import PinPage, SettingsPage, StaffHomePage
     from ui.kiosk.visit_picker import VisitPickerPage
     from ui.kiosk.window import KioskWindow
     from ui.style import apply_style
@@ -233,15 +234,28 @@ def _render(
         shot("lock")
         click(page_of(LockPage).unlock_button)
         shot("staff-pin")
+        pin = page_of(PinPage)
+        pin.keypad.serve(pin.pin)
+        pin.show_error(t(kiosk.lang, "staff.pin.locked", minutes=5))
+        shot("staff-pin-digits-locked-message")
         assert kiosk.db is not None
         kiosk.staff = storage.get_staff(kiosk.db, subject[1])
         kiosk.show_staff_home()
         shot("staff-home")
+        click(page_of(StaffHomePage).buttons["settings"])
+        shot("staff-settings")
+        click(page_of(SettingsPage).calibrate_button)
+        shot("staff-calibration")
+        emit(page_of(CalibrationPage).cancelled)
+        emit(page_of(SettingsPage).cancelled)
         click(page_of(StaffHomePage).buttons["start"])
         picker = page_of(VisitPickerPage)
         picker.search.setText(subject[0])
         picker.subjects.setCurrentRow(0)
         shot("staff-choose-visit")
+        click(picker.keyboard_button)
+        shot("staff-choose-visit-keyboard")
+        click(picker.keyboard_button)
         click(picker.hand_over_button)
         shot("hand-over")
         click(page_of(HandoverPage).start_button)

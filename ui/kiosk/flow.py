@@ -22,30 +22,24 @@ from pathlib import Path
 from typing import Protocol
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from respine_desktop import storage
 from respine_desktop.i18n import t
 from respine_desktop.kiosk_events import log_kiosk_event
 from respine_desktop.session import QuestionnaireSession
 from respine_desktop.storage import Staff, StudyDb
+from ui.kiosk import settings_flow
 from ui.kiosk.about_page import AboutPage
 from ui.kiosk.countdown import CountdownOverlay
 from ui.kiosk.idle import IdleWatcher
 from ui.kiosk.lock_page import LockPage
 from ui.kiosk.lockdown import Lockdown
 from ui.kiosk.patient_flow import PatientFlow, ShowsErrors
-from ui.kiosk.settings import KioskSettings, save_changes
+from ui.kiosk.settings import KioskSettings
 from ui.kiosk.staff_exit import StaffSignIn
-from ui.kiosk.staff_pages import (
-    ConsoleMissingPage,
-    PinPage,
-    SettingsPage,
-    SetupPage,
-    StaffHomePage,
-)
+from ui.kiosk.staff_pages import ConsoleMissingPage, PinPage, SetupPage, StaffHomePage
 from ui.kiosk.window import KioskWindow
-from ui.style import apply_style
 from ui.widgets.signals import emit
 
 
@@ -95,6 +89,7 @@ class KioskFlow(QObject):
         self.sign_in.ready.connect(lambda: self._on_wait(0))
         self._allow_close = False
         self._last_username = ""
+        self.unattended = False  # the lock shown was left by idleness or by a patient
         self._countdown: CountdownOverlay | None = None
         self.idle = IdleWatcher(self.settings.idle_timeout_s, timer=idle_timer, parent=self)
         self.idle.counting_down.connect(self._on_counting_down)
@@ -132,6 +127,8 @@ class KioskFlow(QObject):
             if raise_errors:
                 raise
             emit(self.failed, str(exc))
+            return
+        settings_flow.apply_calibration_in_force(self)
 
     @property
     def countdown(self) -> CountdownOverlay:
@@ -166,6 +163,9 @@ class KioskFlow(QObject):
         finally:
             # Even if parking or the audit write failed (the answers given so far are already
             # stored), the screen locks: nothing of this patient may stay visible.
+            # Whoever finds a lock left by idleness or by a patient's hand holds an unattended
+            # tablet: its PIN screen offers no username and its wrong PINs lock no account.
+            self.unattended = reason == "idle" or self.patient_mode
             self.staff = None
             self.patient_mode = False
             self._show_lock()
@@ -188,10 +188,12 @@ class KioskFlow(QObject):
 
     def show_pin(self, *, leaving_patient: bool) -> None:
         """The staff PIN; `leaving_patient`: over a patient page, which Cancel returns to."""
-        # From patient mode no username is offered: whoever holds the tablet must know one.
-        username = "" if leaving_patient else self._last_username
+        # From patient mode (or an unattended lock) no username is offered: whoever holds the
+        # tablet must know one.
+        unattended = leaving_patient or self.unattended
+        username = "" if unattended else self._last_username
         page = PinPage(self.lang, leaving_patient=leaving_patient, username=username)
-        if leaving_patient and self.sign_in.seconds_left > 0:
+        if unattended and self.sign_in.seconds_left > 0:
             page.wait(self.sign_in.seconds_left)
         page.submitted.connect(lambda u, p: self._on_pin(page, u, p, leaving_patient))
         if leaving_patient:
@@ -211,15 +213,15 @@ class KioskFlow(QObject):
 
     def _on_pin(self, page: PinPage, username: str, pin: str, leaving_patient: bool) -> None:
         assert self.db is not None
-        result = self.sign_in.sign_in(
-            self.db, username, pin, self.lang, from_patient=leaving_patient
-        )
+        unattended = leaving_patient or self.unattended
+        result = self.sign_in.sign_in(self.db, username, pin, self.lang, from_patient=unattended)
         if isinstance(result, str):
             page.show_error(result)
-            if leaving_patient and self.sign_in.seconds_left > 0:
+            if unattended and self.sign_in.seconds_left > 0:
                 page.wait(self.sign_in.seconds_left)
             return
         self.staff = result
+        self.unattended = False
         self._last_username = username
         if not leaving_patient:
             self.patient_mode = False
@@ -227,7 +229,7 @@ class KioskFlow(QObject):
 
     def _on_wait(self, seconds: int) -> None:
         page = self.window.page()
-        if isinstance(page, PinPage) and page.leaving_patient:
+        if isinstance(page, PinPage) and (page.leaving_patient or self.unattended):
             page.wait(seconds)
 
     # -- first run -----------------------------------------------------------------------------
@@ -266,7 +268,9 @@ class KioskFlow(QObject):
                 number=min(session.position + 1, session.total),
                 total=session.total,
             )
-        page = StaffHomePage(self.lang, self.staff.username, self.staff.role, open_text)
+        uncalibrated = self.db is not None and storage.vas_calibration_in_force(self.db) is None
+        notice = t(self.lang, "staff.home.uncalibrated") if uncalibrated else ""
+        page = StaffHomePage(self.lang, self.staff.username, self.staff.role, open_text, notice)
         page.start_visit_requested.connect(self.patient.show_picker)
         page.console_requested.connect(self._on_console_requested)
         page.settings_requested.connect(self._show_settings)
@@ -294,23 +298,7 @@ class KioskFlow(QObject):
         self.window.show_page(page)
 
     def _show_settings(self) -> None:
-        page = SettingsPage(self.lang, self.settings)
-        page.saved.connect(self._on_settings_saved)
-        page.cancelled.connect(self.show_staff_home)
-        self.window.show_page(page)
-
-    def _on_settings_saved(self, changes: dict[str, object]) -> None:
-        """Apply what staff changed, and write only that (flags given for this run stay out)."""
-        self.settings = self.settings.changed(**changes)
-        if changes and self.settings_path is not None:
-            save_changes(self.settings_path, changes)
-        self.idle.set_timeout(self.settings.idle_timeout_s)
-        app = QApplication.instance()
-        if isinstance(app, QApplication):
-            apply_style(
-                app, large_text=self.settings.large_text, high_contrast=self.settings.high_contrast
-            )
-        self.show_staff_home()
+        settings_flow.show_settings(self)
 
     def hand_over(self, subject_code: str, visit_code: str, page: ShowsErrors) -> None:
         """Start (or resume) a subject's visit and hand the tablet over, as the picker does.

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QIntValidator
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFrame, QLineEdit, QSpinBox
+from PySide6.QtWidgets import QCheckBox, QComboBox, QSpinBox
 
 from respine_desktop.i18n import UI_LANGUAGES, t
 from ui.kiosk.settings import KioskSettings
@@ -17,7 +16,8 @@ MAX_IDLE_S = 3600
 
 
 class SettingsPage(Page):
-    """Large text, high contrast, the VAS line calibration, the idle timeout, the staff language.
+    """Large text, high contrast, the idle timeout, the staff language; the VAS line's
+    calibration status with the way to measure it (`calibrate_requested`: `CalibrationPage`).
 
     `saved(changes)` carries only the settings staff changed on this page (a `KioskSettings`
     field name → its new value), so a value given for this run only (a command-line flag) is
@@ -26,8 +26,9 @@ class SettingsPage(Page):
 
     saved = Signal(object)
     cancelled = Signal()
+    calibrate_requested = Signal()
 
-    def __init__(self, lang: str, settings: KioskSettings) -> None:
+    def __init__(self, lang: str, settings: KioskSettings, calibration_status: str = "") -> None:
         super().__init__(t(lang, "staff.settings.title"), max_width_mm=150, scroll=True)
         self.lang = lang
         self.shown = settings
@@ -59,18 +60,12 @@ class SettingsPage(Page):
         self.language.setMinimumHeight(mm(9, self.language))
         self.add(self.language)
         self.add(label(t(lang, "staff.settings.calibration"), "subtitle"))
-        self.add(label(t(lang, "staff.settings.calibration_hint"), "hint"))
-        line = QFrame()
-        line.setAccessibleName(t(lang, "staff.settings.measure_line"))
-        line.setFixedSize(mm(100, line, self.calibration), 6)
-        line.setStyleSheet("background-color: #000000; border: none;")
-        self.line = line
-        self.add(line)
-        self.measured = QLineEdit()
-        self.measured.setAccessibleName(t(lang, "staff.settings.measured"))
-        self.measured.setPlaceholderText(t(lang, "staff.settings.measured"))
-        self.measured.setValidator(QIntValidator(20, 300, self.measured))
-        self.add(self.measured)
+        self.calibration_status = label(calibration_status, "hint")
+        self.add(self.calibration_status)
+        self.calibration_status.setVisible(bool(calibration_status))
+        self.calibrate_button = button(t(lang, "staff.settings.calibrate"))
+        self.calibrate_button.clicked.connect(self.calibrate_requested)
+        self.add(self.calibrate_button)
         self.error = label("", "error")
         self.error.hide()
         self.add(self.error)
@@ -85,23 +80,9 @@ class SettingsPage(Page):
         self.footer.addWidget(save)
 
     def _on_save(self) -> None:
-        calibration = self.calibration
-        text = self.measured.text().strip()
-        if text:
-            try:
-                measured = float(text)
-            except ValueError:
-                measured = 0.0
-            if not 20 <= measured <= 300:
-                self.error.setText(t(self.lang, "staff.settings.invalid"))
-                self.error.show()
-                return
-            # The line was drawn for 100 mm with the current factor and measured `measured` mm.
-            calibration = round(self.calibration * 100.0 / measured, 4)
         values: dict[str, object] = {
             "large_text": self.large_text.isChecked(),
             "high_contrast": self.high_contrast.isChecked(),
-            "vas_calibration": calibration,
             "idle_timeout_s": self.idle.value(),
             "staff_language": str(self.language.currentData()),
         }

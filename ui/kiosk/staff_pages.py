@@ -6,23 +6,21 @@ show (errors too).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtCore import Signal, SignalInstance
 from PySide6.QtWidgets import (
     QFrame,
-    QGridLayout,
     QHBoxLayout,
     QPushButton,
     QVBoxLayout,
-    QWidget,
 )
 
 from respine_desktop.i18n import t
 from ui.kiosk.lock_page import LockPage as LockPage  # re-exported: it was defined here first
 from ui.kiosk.settings_page import SettingsPage as SettingsPage  # re-exported, as LockPage
 from ui.widgets.fields import line_edit
+from ui.widgets.keyboard import OnScreenKeyboard, keyboard_toggle
 from ui.widgets.page import Page, button, label
 from ui.widgets.signals import emit
-from ui.widgets.units import mm
 
 
 class PinPage(Page):
@@ -33,7 +31,7 @@ class PinPage(Page):
 
     def __init__(self, lang: str, *, leaving_patient: bool, username: str = "") -> None:
         title = t(lang, "staff.pin.leave_title" if leaving_patient else "staff.pin.title")
-        super().__init__(title, max_width_mm=120)
+        super().__init__(title, max_width_mm=150)
         self.lang = lang
         self.leaving_patient = leaving_patient
         self.add(label(title, "title"))
@@ -47,7 +45,8 @@ class PinPage(Page):
         self.error = label("", "error")
         self.error.hide()
         self.add(self.error)
-        self.keypad = self._keypad()
+        # One keyboard for both fields: letters for the username, the digit pad for the PIN.
+        self.keypad = OnScreenKeyboard(self.username, self.pin, lang=lang)
         self.add(self.keypad)
         self.cancel_button = button(t(lang, "common.cancel"))
         self.cancel_button.clicked.connect(self.cancelled)
@@ -57,29 +56,6 @@ class PinPage(Page):
         self.footer.addStretch(1)
         self.footer.addWidget(self.sign_in_button)
         self.column.addStretch(1)
-
-    def _keypad(self) -> QWidget:
-        pad = QFrame()
-        grid = QGridLayout(pad)
-        grid.setSpacing(mm(2, pad))
-        keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "", "0", "erase"]
-        for n, key in enumerate(keys):
-            if not key:
-                continue
-            if key == "erase":
-                widget = button(
-                    t(self.lang, "staff.pin.erase_label"),
-                    "key",
-                    name=t(self.lang, "staff.pin.erase"),
-                )
-                widget.clicked.connect(self.pin.backspace)
-            else:
-                widget = button(key, "key", name=t(self.lang, "staff.pin.digit", digit=key))
-                widget.clicked.connect(lambda _=False, d=key: self.pin.insert(d))
-            # The keypad is for fingers; keyboard users type into the PIN field directly.
-            widget.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            grid.addWidget(widget, n // 3, n % 3)
-        return pad
 
     def focus_first(self) -> None:
         (self.pin if self.username.text() else self.username).setFocus()
@@ -137,6 +113,10 @@ class SetupPage(Page):
             self.add(label(t(lang, text_key), "hint"))
             self.add(field)
         self.pin_again.returnPressed.connect(self._on_submit)
+        fields = (self.site, self.username, self.pin, self.pin_again)
+        self.keyboard = OnScreenKeyboard(*fields, lang=lang)
+        self.add(keyboard_toggle(self.keyboard))
+        self.add(self.keyboard)
         self.error = label("", "error")
         self.error.hide()
         self.add(self.error)
@@ -180,10 +160,15 @@ class StaffHomePage(Page):
     return_requested = Signal()
     park_requested = Signal()
 
-    def __init__(self, lang: str, username: str, role: str, open_session: str = "") -> None:
+    def __init__(
+        self, lang: str, username: str, role: str, open_session: str = "", notice: str = ""
+    ) -> None:
         super().__init__(t(lang, "staff.home.title", username=username), max_width_mm=190)
         self.add(label(t(lang, "staff.home.title", username=username), "title"))
         self.add(label(t(lang, "staff.home.role", role=t(lang, f"staff.role.{role}")), "hint"))
+        self.notice = label(notice, "error")
+        self.add(self.notice)  # (in the page before it is shown: never a window of its own)
+        self.notice.setVisible(bool(notice))
         self.buttons: dict[str, QPushButton] = {}
         if open_session:
             self.add(label(open_session, "subtitle"))

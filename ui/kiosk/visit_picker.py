@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QListWidget, QListWidgetItem
+from PySide6.QtWidgets import QAbstractItemView, QHBoxLayout, QListWidget, QListWidgetItem
 
 from respine_desktop.i18n import t
 from ui.widgets.fields import line_edit
+from ui.widgets.keyboard import OnScreenKeyboard, keyboard_toggle
 from ui.widgets.page import Page, button, label
 from ui.widgets.signals import emit
 from ui.widgets.touch_scroll import touch_scroll
@@ -41,14 +42,26 @@ class VisitPickerPage(Page):
     def __init__(self, lang: str) -> None:
         super().__init__(t(lang, "staff.picker.title"), max_width_mm=170)
         self.lang = lang
-        self.add(label(t(lang, "staff.picker.title"), "title"))
+        self.title = label(t(lang, "staff.picker.title"), "title")
+        self.add(self.title)
         self.search = line_edit(t(lang, "staff.picker.search"))
         self.search.setPlaceholderText(t(lang, "staff.picker.search_hint"))
         self.search.textChanged.connect(self.search_changed)
-        self.add(label(t(lang, "staff.picker.search"), "hint"))
-        self.add(self.search)
+        self.search_hint = label(t(lang, "staff.picker.search"), "hint")
+        self.add(self.search_hint)
+        self.keyboard = OnScreenKeyboard(self.search, lang=lang)
+        # The keys take the visits' room while typing; choosing a subject puts them away.
+        self.keyboard_button = keyboard_toggle(
+            self.keyboard, lambda on: self._show_visit_list(not on)
+        )
+        row = QHBoxLayout()
+        row.addWidget(self.search, 1)
+        row.addWidget(self.keyboard_button)
+        self.column.addLayout(row)
+        self.add(self.keyboard)
         self.subjects = _list(t(lang, "staff.picker.subjects"))
         self.subjects.currentItemChanged.connect(self._on_subject_changed)
+        self.subjects.setMinimumHeight(mm(18, self))  # two rows: room for the keys when shown
         self.add(self.subjects, 2)
         self.visits_title = label("", "subtitle")
         self.add(self.visits_title)
@@ -124,9 +137,17 @@ class VisitPickerPage(Page):
             return None
         return str(subject_code), str(visit_code)
 
+    def _show_visit_list(self, shown: bool) -> None:
+        # While typing, the field (its placeholder says what to type) and the keys matter.
+        self.title.setVisible(shown)
+        self.search_hint.setVisible(shown)
+        self.visits_title.setVisible(shown)
+        self.visits.setVisible(shown)
+
     def _on_subject_changed(self, current: QListWidgetItem | None, *_: object) -> None:
         code = current.data(CODE_ROLE) if current is not None else None
         if code:
+            self.keyboard_button.setChecked(False)
             emit(self.subject_chosen, str(code))
         self._refresh()
 

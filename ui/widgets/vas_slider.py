@@ -1,8 +1,14 @@
 """VasSlider: an electronic visual analogue scale drawn as a 100 mm line with no default mark.
 
 Rules (ISPOR / eCOA good practice, SCORING.md §4): no marker until the patient touches the line;
-a tap anywhere, including exactly on either end or beyond it, places the marker; dragging adjusts
-it; no numbers and no ticks are shown (the two end stops only show where the line ends). The line
+a touch in the capture zone places the marker, exactly on either end included; dragging adjusts
+it; no numbers and no ticks are shown (the two end stops only show where the line ends).
+
+The capture zone, in mm of the (calibrated) screen: up to `CAPTURE_MM` above or below the line,
+from `END_MM` before its low end to `END_MM` past its high end (a touch past an end but within
+`END_MM` gives 0 or 100). A touch outside it records nothing: no marker, no value, no signal (a
+palm resting on the screen, a tap meant for the text). Once a touch has started in the zone,
+dragging anywhere moves the mark along the line (clamped to the ends). The line
 is 100 mm long when the widget is wide enough, from the screen's physical DPI times a per-device
 calibration factor; `rendered_length_mm` says how long it really was, to be stored with the answer.
 
@@ -42,6 +48,9 @@ END_STOP_MM = 7.0
 ANCHOR_GAP_MM = 3.0
 # Width of the text box under each end (narrower when the screen is).
 ANCHOR_MM = 45.0
+# The capture zone around the line (see the module docstring).
+CAPTURE_MM = 6.0
+END_MM = 4.0
 STEPS = {
     Qt.Key.Key_Left: -1.0,
     Qt.Key.Key_Right: 1.0,
@@ -125,6 +134,14 @@ class VasSlider(QWidget):
         """The pixel of the line at `fraction` (0 = low end, 1 = high end), for tests and demos."""
         return QPoint(self._x0 + round(fraction * self._length), self.line_y())
 
+    def in_capture_zone(self, x: float, y: float) -> bool:
+        """Whether a touch at (`x`, `y`) is close enough to the line to place the mark."""
+        end = self._mm(END_MM)
+        return (
+            abs(y - self.line_y()) <= self._mm(CAPTURE_MM)
+            and self._x0 - end <= x <= self._x0 + self._length + end
+        )
+
     def value_at(self, x: float) -> float:
         """The value a touch at horizontal position `x` gives: clamped to the ends, 0.1 steps."""
         fraction = min(1.0, max(0.0, (x - self._x0) / self._length))
@@ -192,6 +209,8 @@ class VasSlider(QWidget):
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() != Qt.MouseButton.LeftButton:
             return
+        if not self.in_capture_zone(event.position().x(), event.position().y()):
+            return  # too far from the line: nothing is recorded
         self._dragging = True
         self.setFocus(Qt.FocusReason.MouseFocusReason)
         self._place(event.position().x())

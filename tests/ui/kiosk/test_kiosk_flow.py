@@ -16,7 +16,8 @@ from ui.kiosk.patient_pages import ReviewPage, ThanksPage
 from ui.kiosk.staff_pages import LockPage, PinPage, StaffHomePage
 from ui.widgets.choice_list import ChoiceList
 from ui.widgets.hold_button import HoldButton
-from ui.widgets.vas_slider import VasSlider
+from ui.widgets.units import px_per_mm
+from ui.widgets.vas_slider import END_MM, VasSlider
 
 
 def answers(kiosk: Kiosk) -> dict[str, storage.Answer]:
@@ -109,9 +110,11 @@ def test_vas_taps_at_0_50_100_percent_and_both_ends_are_stored_exactly(kiosk: Ki
         (vas.point_for(0.0), 0.0),
         (vas.point_for(0.5), 50.0),
         (vas.point_for(1.0), 100.0),
-        (QPoint(2, y), 0.0),  # left of the low end
-        (QPoint(vas.width() - 2, y), 100.0),  # right of the high end
+        # Just past each end, within the capture zone (END_MM): the end's value.
+        (vas.point_for(0.0) - QPoint(round(px_per_mm(vas) * (END_MM - 1)), 0), 0.0),
+        (vas.point_for(1.0) + QPoint(round(px_per_mm(vas) * (END_MM - 1)), 0), 100.0),
     ]
+    assert all(point.y() == y for point, _ in taps)  # on the line itself
     for point, expected in taps:
         kiosk.tap_vas(point)
         assert answers(kiosk)["vas_pain"].value == expected

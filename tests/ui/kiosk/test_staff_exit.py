@@ -118,3 +118,48 @@ def test_the_lockout_message_says_for_how_long_and_whom_to_ask(kiosk: Kiosk) -> 
 def test_the_delays_grow_and_stop_growing() -> None:
     assert [delay_after(n) for n in range(0, 4)] == [0, 0, 0, 5]
     assert delay_after(100) == DELAYS_S[-1] == 300
+
+
+def test_an_idle_lock_offers_no_username_and_its_wrong_pins_lock_no_account(
+    kiosk: Kiosk,
+) -> None:
+    with_coordinator(kiosk)
+    kiosk.unlock("coord", COORD_PIN)
+    kiosk.hand_over()
+    kiosk.timer.tick(kiosk.flow.settings.idle_timeout_s + 60)  # idle: countdown, then the lock
+    tap_unlock = kiosk.on(LockPage).unlock_button
+    QTest.mouseClick(tap_unlock, Qt.MouseButton.LeftButton)
+    page = kiosk.on(PinPage)
+    assert page.username.text() == "" and not page.leaving_patient
+    wait_timer = kiosk.flow.sign_in.timer
+    assert isinstance(wait_timer, ManualTimer)
+    for n in range(1, 6):
+        wrong_pin_waits(kiosk, page, wait_timer, n)
+    db = kiosk.flow.db
+    assert db is not None
+    coord = storage.get_staff(db, "coord")
+    assert coord.failed_attempts == 0 and coord.locked_until is None
+    kiosk.sign_in("coord", COORD_PIN)
+    assert kiosk.on(StaffHomePage) and kiosk.flow.staff is not None
+    # Signed in, then locked by staff from a staff screen: the username is offered again and
+    # wrong PINs count as usual.
+    kiosk.flow.lock(reason="staff")
+    QTest.mouseClick(kiosk.on(LockPage).unlock_button, Qt.MouseButton.LeftButton)
+    assert kiosk.on(PinPage).username.text() == "coord" and not kiosk.flow.unattended
+
+
+def test_the_pin_can_be_typed_on_the_on_screen_keys(kiosk: Kiosk) -> None:
+    QTest.mouseClick(kiosk.on(LockPage).unlock_button, Qt.MouseButton.LeftButton)
+    page = kiosk.on(PinPage)
+    page.username.setFocus()
+    for char in "admin":
+        QTest.mouseClick(page.keypad.key(char), Qt.MouseButton.LeftButton)
+    assert page.username.text() == "admin" and page.keypad.currentWidget() is page.keypad.letter_pad
+    page.pin.setFocus()
+    assert page.keypad.currentWidget() is page.keypad.digit_pad
+    for char in PIN + "9":
+        QTest.mouseClick(page.keypad.key(char), Qt.MouseButton.LeftButton)
+    QTest.mouseClick(page.keypad.key("\b"), Qt.MouseButton.LeftButton)
+    assert page.pin.text() == PIN and page.pin.hasFocus()
+    QTest.mouseClick(page.sign_in_button, Qt.MouseButton.LeftButton)
+    assert kiosk.on(StaffHomePage)

@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from respine_desktop import storage
 from tests.support.kiosk import SUBJECT, Kiosk, tap
+from ui.kiosk.calibration_page import CalibrationPage
 from ui.kiosk.staff_pages import LockPage, PinPage, SettingsPage, SetupPage, StaffHomePage
 from ui.kiosk.visit_picker import VisitPickerPage
 from ui.style import apply_style
@@ -93,9 +94,14 @@ def test_settings_switch_large_text_contrast_and_calibrate_the_vas(
         page = kiosk.on(SettingsPage)
         page.large_text.setChecked(True)
         page.high_contrast.setChecked(True)
-        page.measured.setText("95")
         tap(page.save_button)
         kiosk.on(StaffHomePage)
+        tap(kiosk.on(StaffHomePage).buttons["settings"])
+        tap(kiosk.on(SettingsPage).calibrate_button)
+        measuring = kiosk.on(CalibrationPage)
+        measuring.measured_mm.setText("95")
+        tap(measuring.save_button)
+        kiosk.on(SettingsPage).cancelled.emit()
         saved = json.loads((tmp_path / "settings.json").read_text())
         assert saved["large_text"] and saved["high_contrast"]
         assert saved["vas_calibration"] == round(100 / 95, 4)
@@ -114,10 +120,11 @@ def test_settings_switch_large_text_contrast_and_calibrate_the_vas(
 def test_a_settings_entry_out_of_range_is_refused(kiosk: Kiosk) -> None:
     kiosk.unlock()
     tap(kiosk.on(StaffHomePage).buttons["settings"])
-    page = kiosk.on(SettingsPage)
-    page.measured.setText("5")
+    tap(kiosk.on(SettingsPage).calibrate_button)
+    page = kiosk.on(CalibrationPage)
+    page.measured_mm.setText("5")
     tap(page.save_button)
-    assert kiosk.on(SettingsPage) is page and page.error.isVisibleTo(page)
+    assert kiosk.on(CalibrationPage) is page and page.error.isVisibleTo(page)
 
 
 def test_the_console_button_is_the_extension_point(kiosk: Kiosk, qtbot: QtBot) -> None:
@@ -150,3 +157,18 @@ def test_the_picker_lists_who_is_due_today_first(kiosk: Kiosk) -> None:
     assert [r.data(Qt.ItemDataRole.UserRole) for r in rows] == [SUBJECT, "RSP-01-001"]
     assert rows[0].text() == f"{SUBJECT} — due today"
     assert rows[1].text() == "RSP-01-001 — overdue"
+
+
+def test_the_subject_search_has_an_on_screen_keyboard(kiosk: Kiosk) -> None:
+    kiosk.unlock()
+    tap(kiosk.on(StaffHomePage).buttons["start"])
+    picker = kiosk.on(VisitPickerPage)
+    assert not picker.keyboard.isVisibleTo(picker)
+    tap(picker.keyboard_button)
+    assert picker.keyboard.isVisibleTo(picker)
+    picker.search.setFocus()
+    for char in "007":
+        tap(picker.keyboard.key(char))
+    assert picker.search.text() == "007" and picker.subjects.count() == 1
+    tap(picker.keyboard_button)
+    assert not picker.keyboard.isVisibleTo(picker)

@@ -1,4 +1,5 @@
-"""VasSlider: no marker before a touch; taps at 0/50/100 % and past the ends give 0/50/100."""
+"""VasSlider: no marker before a touch; taps at 0/50/100 % and just past the ends give 0/50/100;
+a tap outside the capture zone (mm from the line, past its ends) records nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from ui.widgets.units import px_per_mm
-from ui.widgets.vas_slider import VasSlider
+from ui.widgets.vas_slider import CAPTURE_MM, END_MM, VasSlider
 
 MARKER = QColor("#c0392b")
 
@@ -53,7 +54,7 @@ def test_no_marker_and_no_value_before_a_touch(qtbot: QtBot) -> None:
 
 # SCORING.md §4: the patient can tap anywhere including the exact ends.
 @pytest.mark.parametrize("width", [800, 801, 1279, 1280, 300, 301])
-def test_taps_at_0_50_100_percent_and_beyond_the_ends_record_0_50_100(
+def test_taps_at_0_50_100_percent_and_just_past_the_ends_record_0_50_100(
     qtbot: QtBot, width: int
 ) -> None:
     widget = slider(qtbot, width)
@@ -61,8 +62,11 @@ def test_taps_at_0_50_100_percent_and_beyond_the_ends_record_0_50_100(
     assert tap(qtbot, widget, widget.point_for(0.5)) == 50.0
     assert tap(qtbot, widget, widget.point_for(0.0)) == 0.0
     assert tap(qtbot, widget, widget.point_for(1.0)) == 100.0
-    assert tap(qtbot, widget, QPoint(0, y)) == 0.0
-    assert tap(qtbot, widget, QPoint(widget.width() - 1, y)) == 100.0
+    # Past an end, within the capture zone.
+    inside = round(px_per_mm(widget) * (END_MM - 0.5))
+    assert tap(qtbot, widget, widget.point_for(0.0) - QPoint(inside, 0)) == 0.0
+    assert tap(qtbot, widget, widget.point_for(1.0) + QPoint(inside, 0)) == 100.0
+    assert y == widget.point_for(0.0).y()
     # On the end stops, above and below the line.
     assert tap(qtbot, widget, widget.point_for(0.0) + QPoint(-3, -8)) == 0.0
     assert tap(qtbot, widget, widget.point_for(1.0) + QPoint(3, 8)) == 100.0
@@ -147,3 +151,26 @@ def test_no_numbers_or_ticks_are_drawn_along_the_line(qtbot: QtBot) -> None:
     assert inked == []
     assert any(image.pixelColor(x0 + 50, row).lightness() < 128 for row in (y - 1, y, y + 1))
     assert not widget.children() or all(not hasattr(child, "text") for child in widget.children())
+
+
+@pytest.mark.parametrize("width", [800, 1280])
+def test_a_tap_outside_the_capture_zone_records_nothing(qtbot: QtBot, width: int) -> None:
+    widget = slider(qtbot, width)
+    per_mm = px_per_mm(widget)
+    outside = [
+        widget.point_for(0.5) + QPoint(0, round(per_mm * (CAPTURE_MM + 1))),  # below
+        widget.point_for(0.5) - QPoint(0, round(per_mm * (CAPTURE_MM + 1))),  # above
+        widget.point_for(0.0) - QPoint(round(per_mm * (END_MM + 1)), 0),  # before the low end
+        widget.point_for(1.0) + QPoint(round(per_mm * (END_MM + 1)), 0),  # past the high end
+    ]
+    given: list[float] = []
+    widget.answered.connect(given.append)
+    widget.moved.connect(given.append)
+    for point in outside:
+        assert 0 <= point.x() < widget.width() and 0 <= point.y() < widget.height()
+        assert not widget.in_capture_zone(point.x(), point.y())
+        QTest.mouseClick(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, point)
+    assert given == [] and widget.value() is None and marker_pixels(widget) == 0
+    # The edge of the zone still counts; a drag started there may leave it.
+    edge = widget.point_for(0.5) + QPoint(0, round(per_mm * CAPTURE_MM) - 1)
+    assert tap(qtbot, widget, edge) == 50.0

@@ -1,0 +1,194 @@
+"""Translations a site installs: the UI texts and the instruments' wording in another language.
+
+The application ships English and French only, and no translation it does not hold a licence
+for (docs/translations.md): a site that has licensed a translation of an instrument (ODI via
+Mapi Research Trust, SF-36 from its owners) installs it with ``import translation FILE``. The
+file is checked against the masters shipped here before anything is stored:
+
+* ``format`` is `FORMAT`; ``language`` a lower-case ISO 639 code (2-3 letters, or with a region
+  such as ``pt-br``) that is not a shipped language; ``name`` the language's own name;
+* ``ui``: every key of the English UI texts (``resources/i18n/en.json``), no other, each text
+  non-empty with exactly the English text's ``{placeholders}``;
+* ``instruments``: for each instrument translated (by its id), the ``version`` and
+  ``checksum`` of the shipped master it translates, and ``texts``: every text of the master
+  (`master_texts`: the path of each English string in the instrument file, e.g.
+  ``items/odi_01/choices/0/text``), no other, each non-empty with the master's placeholders.
+
+A translation is offered for a visit only when it covers every instrument of the visit
+(`complete_for`). Errors are `TranslationError` (one line, naming the file and the problem).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import string
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from respine_desktop.errors import RespineError
+from respine_desktop.i18n import UI_LANGUAGES, texts
+from respine_desktop.instruments import instrument_ids, load_instrument
+
+FORMAT = "respine-translation/1"
+LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z]{2,4})?\Z")
+MAX_BYTES = 4_000_000
+
+
+class TranslationError(RespineError):
+    """A translation file that cannot be installed (nothing was stored)."""
+
+
+@dataclass(frozen=True)
+class InstrumentTranslation:
+    """One instrument's wording in the translation's language, for one master version."""
+
+    instrument_id: str
+    version: str
+    checksum: str
+    texts: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Translation:
+    """A checked translation: its language, UI texts and instruments."""
+
+    language: str
+    name: str
+    ui: Mapping[str, str]
+    instruments: Mapping[str, InstrumentTranslation]
+
+    def to_json(self) -> str:
+        """The translation as the file format gives it (what storage keeps)."""
+        return json.dumps(
+            {
+                "format": FORMAT,
+                "language": self.language,
+                "name": self.name,
+                "ui": dict(self.ui),
+                "instruments": {
+                    i: {"version": x.version, "checksum": x.checksum, "texts": dict(x.texts)}
+                    for i, x in self.instruments.items()
+                },
+            },
+            ensure_ascii=False,
+            sort_keys=True,
+        )
+
+
+def _english_strings(node: Any, path: str, out: dict[str, str]) -> None:
+    """The English strings of an instrument file: each ``{"en": ...}`` text by its path."""
+    if isinstance(node, dict):
+        english = node.get("en")
+        if isinstance(english, str):
+            out[path] = english
+            return
+        if isinstance(english, dict) and all(isinstance(v, str) for v in english.values()):
+            for key, value in english.items():
+                out[f"{path}/{key}"] = value
+            return
+        for key, value in node.items():
+            _english_strings(value, f"{path}/{key}" if path else key, out)
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            name = value.get("id") if isinstance(value, dict) else None
+            _english_strings(value, f"{path}/{name if isinstance(name, str) else n}", out)
+
+
+def master_texts(instrument_id: str) -> dict[str, str]:
+    """Every English text of the shipped instrument, by its path in the file."""
+    instrument = load_instrument(instrument_id)
+    raw = json.loads(instrument.path.read_text(encoding="utf-8"))
+    out: dict[str, str] = {}
+    _english_strings(raw, "", out)
+    return out
+
+
+def _fields(text: str) -> set[str]:
+    try:
+        return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+    except ValueError:
+        return {"<unbalanced braces>"}
+
+
+def _check_texts(where: str, given: object, master: Mapping[str, str]) -> dict[str, str]:
+    if not isinstance(given, dict):
+        raise TranslationError(f"{where}: expected an object of key -> text")
+    missing = sorted(set(master) - set(given))
+    extra = sorted(set(given) - set(master))
+    if missing:
+        more = f" (+{len(missing) - 1} more)" if len(missing) > 1 else ""
+        raise TranslationError(f"{where}: text {missing[0]!r} is missing{more}")
+    if extra:
+        raise TranslationError(f"{where}: {extra[0]!r} is not a text of the master")
+    for key, text in given.items():
+        if not isinstance(text, str) or not text.strip():
+            raise TranslationError(f"{where}: text {key!r} is empty")
+        if _fields(text) != _fields(master[key]):
+            wanted = ", ".join(sorted(f"{{{f}}}" for f in _fields(master[key]))) or "none"
+            raise TranslationError(f"{where}: text {key!r} must keep the placeholders {wanted}")
+    return dict(given)
+
+
+def _instrument(where: str, instrument_id: object, raw: object) -> InstrumentTranslation:
+    if not isinstance(instrument_id, str) or instrument_id not in instrument_ids():
+        raise TranslationError(f"{where}: {instrument_id!r} is not an instrument of this study")
+    here = f"{where} {instrument_id}"
+    if not isinstance(raw, dict) or set(raw) != {"version", "checksum", "texts"}:
+        raise TranslationError(f"{here}: expected exactly version, checksum and texts")
+    master = load_instrument(instrument_id)
+    if (raw["version"], raw["checksum"]) != (master.version, master.checksum):
+        raise TranslationError(
+            f"{here}: translates version {raw['version']!r} ({raw['checksum']!r}), not the "
+            f"shipped {master.version} ({master.checksum})"
+        )
+    found = _check_texts(f"{here} texts", raw["texts"], master_texts(instrument_id))
+    return InstrumentTranslation(instrument_id, master.version, master.checksum, found)
+
+
+def parse_translation(raw: object, where: str = "translation") -> Translation:
+    """Check a translation (the parsed JSON of a file) against the masters."""
+    if not isinstance(raw, dict):
+        raise TranslationError(f"{where}: expected a JSON object")
+    if raw.get("format") != FORMAT:
+        raise TranslationError(f"{where}: format must be {FORMAT!r}, not {raw.get('format')!r}")
+    unknown = sorted(set(raw) - {"format", "language", "name", "ui", "instruments"})
+    if unknown:
+        raise TranslationError(f"{where}: unknown field {unknown[0]!r}")
+    language = raw.get("language")
+    if not isinstance(language, str) or not LANGUAGE.match(language):
+        raise TranslationError(f"{where}: language {language!r} is not an ISO 639 code")
+    if language in UI_LANGUAGES:
+        raise TranslationError(f"{where}: {language} ships with the application")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise TranslationError(f"{where}: the language's name is missing")
+    ui = _check_texts(f"{where} ui", raw.get("ui"), texts("en"))
+    instruments = raw.get("instruments")
+    if not isinstance(instruments, dict) or not instruments:
+        raise TranslationError(f"{where}: instruments must name at least one instrument")
+    found = {i: _instrument(f"{where} instruments", i, x) for i, x in instruments.items()}
+    return Translation(language, name.strip(), ui, found)
+
+
+def read_translation(path: Path) -> Translation:
+    """Read and check a translation file (TranslationError: one line, nothing read further)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise TranslationError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(data) > MAX_BYTES:
+        raise TranslationError(f"{path}: larger than {MAX_BYTES} bytes")
+    try:
+        raw = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise TranslationError(f"{path}: not UTF-8 JSON ({exc})") from None
+    return parse_translation(raw, path.name)
+
+
+def complete_for(translation: Translation, instrument_ids: Iterable[str]) -> bool:
+    """Whether `translation` covers every one of `instrument_ids` (a visit's instruments)."""
+    return all(i in translation.instruments for i in instrument_ids)

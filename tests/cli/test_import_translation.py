@@ -1,0 +1,186 @@
+"""`import translation FILE`: a synthetic pseudo-language (bracketed English, made here; never
+a licensed text) is checked against the masters and installed; a bad file is refused with one
+line, exit 2, nothing installed."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from respine_desktop import storage
+from respine_desktop.i18n import texts
+from respine_desktop.instruments import load_instrument
+from respine_desktop.translations import (
+    FORMAT,
+    TranslationError,
+    complete_for,
+    master_texts,
+    parse_translation,
+)
+from tests.support.storage import ROOT, env, new_db
+
+
+def main(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """`python main.py ...` as a child process (the one place to adapt to a sign-in)."""
+    command = [sys.executable, str(ROOT / "main.py"), *map(str, args)]
+    return subprocess.run(command, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120)
+
+
+def bracketed(text: str) -> str:
+    return f"[{text}]"
+
+
+def pseudo(instruments: tuple[str, ...] = ("vas", "odi")) -> dict[str, Any]:
+    """The pseudo-language "xx": every text of the English masters in brackets."""
+    return {
+        "format": FORMAT,
+        "language": "xx",
+        "name": "Pseudo (test)",
+        "ui": {k: bracketed(v) for k, v in texts("en").items()},
+        "instruments": {
+            i: {
+                "version": load_instrument(i).version,
+                "checksum": load_instrument(i).checksum,
+                "texts": {p: bracketed(v) for p, v in master_texts(i).items()},
+            }
+            for i in instruments
+        },
+    }
+
+
+def write(path: Path, content: object) -> Path:
+    path.write_text(json.dumps(content, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    new_db(tmp_path / "study.db").close()
+    return tmp_path / "study.db"
+
+
+def test_a_complete_translation_is_installed_once(db_path: Path, tmp_path: Path) -> None:
+    done = main("import", "translation", "--db", db_path, write(tmp_path / "xx.json", pseudo()))
+    assert done.returncode == 0, done.stderr
+    assert "installed the xx (Pseudo (test)) translation: UI texts and odi, vas" in done.stdout
+    with storage.open_database(db_path) as db:
+        (language,) = storage.installed_translations(db)
+        installed = parse_translation(json.loads(storage.installed_translations(db)["xx"]))
+        (entry,) = storage.audit_entries(db, action="translation.installed")
+    assert language == "xx" and entry.payload["language"] == "xx"
+    assert installed.ui["common.next"] == "[Next]"
+    assert complete_for(installed, ("vas", "odi")) and not complete_for(installed, ("sf36",))
+    again = main("import", "translation", "--db", db_path, tmp_path / "xx.json")
+    assert again.returncode == 0 and "installed already" in again.stdout
+    changed = pseudo()
+    changed["ui"]["common.next"] = "[Next!]"
+    refused = main("import", "translation", "--db", db_path, write(tmp_path / "x2.json", changed))
+    assert refused.returncode == 2 and "--replace" in refused.stderr
+    replaced = main("import", "translation", "--db", db_path, tmp_path / "x2.json", "--replace")
+    assert replaced.returncode == 0, replaced.stderr
+
+
+def _edit(content: dict[str, Any], how: str) -> None:
+    odi = content["instruments"]["odi"]
+    first = next(iter(odi["texts"]))
+    if how == "missing item text":
+        del odi["texts"][first]
+    elif how == "extra code":
+        odi["texts"]["items/odi_01/choices/9/text"] = "[extra]"
+    elif how == "empty text":
+        odi["texts"][first] = " "
+    elif how == "placeholder lost":
+        content["ui"]["staff.home.title"] = "[Signed in]"
+    elif how == "missing ui key":
+        del content["ui"]["common.next"]
+    elif how == "wrong schema":
+        content["format"] = "respine-translation/0"
+    elif how == "another instrument's id":
+        content["instruments"]["eq5d"] = odi
+    elif how == "another version":
+        odi["checksum"] = "sha256:" + "0" * 64
+    elif how == "shipped language":
+        content["language"] = "fr"
+    elif how == "no instrument":
+        content["instruments"] = {}
+
+
+@pytest.mark.parametrize(
+    ("how", "says"),
+    [
+        ("missing item text", "is missing"),
+        ("extra code", "is not a text of the master"),
+        ("empty text", "is empty"),
+        ("placeholder lost", "placeholders {username}"),
+        ("missing ui key", "'common.next' is missing"),
+        ("wrong schema", "format must be"),
+        ("another instrument's id", "'eq5d' is not an instrument"),
+        ("another version", "not the shipped"),
+        ("shipped language", "ships with the application"),
+        ("no instrument", "at least one instrument"),
+    ],
+)
+def test_a_bad_translation_is_refused_and_nothing_installed(
+    db_path: Path, tmp_path: Path, how: str, says: str
+) -> None:
+    content = pseudo()
+    _edit(content, how)
+    done = main("import", "translation", "--db", db_path, write(tmp_path / "bad.json", content))
+    assert done.returncode == 2 and done.stdout == ""
+    assert len(done.stderr.strip().splitlines()) == 1 and says in done.stderr, done.stderr
+    with storage.open_database(db_path) as db:
+        assert storage.installed_translations(db) == {}
+
+
+@pytest.mark.parametrize("content", ["{not json", "[1]", "\xff"])
+def test_a_file_that_is_not_a_translation_is_refused(
+    db_path: Path, tmp_path: Path, content: str
+) -> None:
+    path = tmp_path / "bad.json"
+    path.write_bytes(content.encode("latin-1"))
+    done = main("import", "translation", "--db", db_path, path)
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+    missing = main("import", "translation", "--db", db_path, tmp_path / "none.json")
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_the_checks_in_process() -> None:
+    with pytest.raises(TranslationError, match="expected a JSON object"):
+        parse_translation([])
+    bad = pseudo()
+    bad["language"] = "Klingon"
+    with pytest.raises(TranslationError, match="ISO 639"):
+        parse_translation(bad)
+    bad = pseudo()
+    bad["name"] = ""
+    with pytest.raises(TranslationError, match="name is missing"):
+        parse_translation(bad)
+    bad = pseudo()
+    bad["colour"] = "red"
+    with pytest.raises(TranslationError, match="unknown field"):
+        parse_translation(bad)
+    bad = pseudo()
+    bad["ui"]["common.next"] = "[{oops]"
+    with pytest.raises(TranslationError, match="placeholders"):
+        parse_translation(bad)
+    bad = pseudo()
+    bad["instruments"]["odi"] = {"texts": {}}
+    with pytest.raises(TranslationError, match="exactly version"):
+        parse_translation(bad)
+
+
+def test_storage_refuses_a_bad_language_or_an_empty_text(db_path: Path) -> None:
+    with storage.open_database(db_path) as db:
+        with pytest.raises(storage.InvalidInput):
+            storage.install_translation(db, "XX", "{}")
+        with pytest.raises(storage.InvalidInput):
+            storage.install_translation(db, "xx", " ")
+        admin = storage.get_staff(db, "admin")
+        assert storage.install_translation(db, "xx", "{}", staff=admin)
+        (entry,) = storage.audit_entries(db, action="translation.installed")
+        assert entry.actor == admin.id
