@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +21,13 @@ from respine_desktop.translations import (
     master_texts,
     parse_translation,
 )
-from tests.support.storage import ROOT, env, new_db
+from tests.support.cli import main_py
+from tests.support.storage import new_db
 
 
 def main(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """`python main.py ...` as a child process (the one place to adapt to a sign-in)."""
-    command = [sys.executable, str(ROOT / "main.py"), *map(str, args)]
-    return subprocess.run(command, cwd=ROOT, env=env(), capture_output=True, text=True, timeout=120)
+    """`python main.py ...` as a child process, signed in as the administrator."""
+    return main_py(*args, timeout=120)
 
 
 def bracketed(text: str) -> str:
