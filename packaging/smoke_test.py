@@ -22,10 +22,23 @@ ODM_NS = "{http://www.cdisc.org/ns/odm/v1.3}"
 SUBJECT = "RSP-01-001"
 
 
-def _run(exe: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+# `demo` creates a plaintext demo database whose administrator is admin / 860427; commands
+# that write or export sign in as it, the PIN on standard input (`cli/_roles.py`).
+SIGN_IN = ["--user", "admin", "--pin-stdin"]
+PIN = "860427\n"
+
+
+def _run(exe: Path, args: list[str], cwd: Path, keys: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", RESPINE_KEY_DIR=str(keys))
+    stdin = PIN if args[-len(SIGN_IN) :] == SIGN_IN else ""
     return subprocess.run(
-        [str(exe), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+        [str(exe), *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -50,12 +63,12 @@ def main(argv: list[str]) -> int:
             ("verify", ["verify", "--db", db], lambda r: ": ok:" in r.stdout),
             (
                 "report patient",
-                ["report", "patient", "--db", db, "--subject", SUBJECT, "--out", "p.pdf"],
+                ["report", "patient", "--db", db, "--subject", SUBJECT, "--out", "p.pdf", *SIGN_IN],
                 lambda r: SUBJECT in _pdf_text(work / "p.pdf"),
             ),
             (
                 "export odm",
-                ["export", "odm", "--db", db, "--out", "study.xml"],
+                ["export", "odm", "--db", db, "--out", "study.xml", *SIGN_IN],
                 lambda r: ET.parse(work / "study.xml").getroot().tag == f"{ODM_NS}ODM",
             ),
             (
@@ -65,7 +78,7 @@ def main(argv: list[str]) -> int:
             ),
             (
                 "export csv",
-                ["export", "csv", "--db", db, "--out", "csv"],
+                ["export", "csv", "--db", db, "--out", "csv", *SIGN_IN],
                 lambda r: (work / "csv" / "visits_wide.csv").is_file(),
             ),
         ]
@@ -81,9 +94,12 @@ def main(argv: list[str]) -> int:
             print("note: this build holds no test-run record: validate --trace not run")
         for name, args, check in steps:
             start = time.perf_counter()
-            result = _run(exe, args, work)
+            result = _run(exe, args, work, work / "keys")
             took = time.perf_counter() - start
-            if result.returncode != 0 or not check(result):
+            # --trace exits 1 when the recorded test run left a requirement unproved (a test
+            # skipped where CUPS is missing, say): the smoke test checks that it reports.
+            allowed = (0, 1) if name == "validate --trace" else (0,)
+            if result.returncode not in allowed or not check(result):
                 print(f"FAIL {name}: exit {result.returncode}: {result.stderr.strip()[-400:]}")
                 return 1
             print(f"ok   {name} ({took:.2f} s)")

@@ -40,9 +40,9 @@ def run(args: argparse.Namespace) -> int:
         receipt = storage.chain_heads_receipt(db, clock.now_iso())
         own, hub = storage.own_device_key(db), storage.hub_key(db)
         enrolled = storage.enrolled_devices(db)
+        encryption = storage.encryption_status(db)
     if args.receipt is not None:
         _write_receipt(args.receipt, receipt)
-        encryption = storage.encryption_status(db)
     data = {
         "path": str(args.db),
         "study_id": info.study_id,

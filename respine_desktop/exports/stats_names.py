@@ -35,6 +35,7 @@ XPT_NAMES: dict[str, str] = {
     "superseded_by": "SUPERSBY",
     "answer_id": "ANSWERID",
     "given_by": "GIVENBY",
+    "vas_calibration": "VASCALIB",
     "SF36_PCS_CHG": "PCSCHG",
     "SF36_MCS_CHG": "MCSCHG",
     "SF36_PCS_MCID": "PCSMCID",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ class Check:
 
 
 CheckFunction = Callable[[Path], Iterable[Check]]
+KEY_ENVIRONMENT = ("RESPINE_KEY_DIR", "RESPINE_KEY_STORE")
 
 
 def _guarded(function: CheckFunction, workdir: Path) -> Iterator[Check]:
@@ -60,10 +62,21 @@ def run_checks(workdir: Path, progress: Callable[[str], None] | None = None) -> 
         operational.pdf_rendered,
     ]
     checks: list[Check] = []
-    for n, group in enumerate(groups, start=1):
-        if progress is not None:
-            progress(group.__name__.replace("_", " "))
-        folder = workdir / f"{n:02d}-{group.__name__}"
-        folder.mkdir()
-        checks.extend(_guarded(group, folder))
+    # The throw-away databases' wrapping keys go to the temporary folder, never to this
+    # device's key store (`storage._key_wrap`, `storage._key_store`).
+    saved = {name: os.environ.get(name) for name in KEY_ENVIRONMENT}
+    os.environ.update({"RESPINE_KEY_DIR": str(workdir / "keys"), "RESPINE_KEY_STORE": "file"})
+    try:
+        for n, group in enumerate(groups, start=1):
+            if progress is not None:
+                progress(group.__name__.replace("_", " "))
+            folder = workdir / f"{n:02d}-{group.__name__}"
+            folder.mkdir()
+            checks.extend(_guarded(group, folder))
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return checks

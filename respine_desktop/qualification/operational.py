@@ -211,22 +211,30 @@ def odm_valid(workdir: Path) -> Iterator[Check]:
 
 def bundle_round_trip(workdir: Path) -> Iterator[Check]:
     kiosk, hub = workdir / "kiosk.db", workdir / "hub.db"
-    with visit.new_database(kiosk) as db:
-        visit.answer_visit(db)
-        exports.write_key_file(db, workdir / "site.key")
-        exports.export_bundle(db, workdir / "kiosk.bundle")
-        sent = storage.counts(db)
-    with storage.create_database(hub, admin_pin=visit.PIN, device_label="hub") as db:
-        exports.install_key_file(db, workdir / "site.key")
-        exports.import_bundle(db, workdir / "kiosk.bundle")
-        got = storage.counts(db)
+    with (
+        visit.new_database(kiosk) as k,
+        storage.create_database(hub, admin_pin=visit.PIN, device_label="hub") as h,
+    ):
+        visit.answer_visit(k)
+        exports.write_device_file(k, workdir / "kiosk.device", role="kiosk")
+        exports.write_device_file(h, workdir / "hub.device", role="hub")
+        exports.enrol_device_file(h, workdir / "kiosk.device")
+        exports.install_hub_file(k, workdir / "hub.device")
+        exports.export_bundle(k, workdir / "kiosk.bundle")
+        sent = storage.counts(k)
+        summary = exports.import_bundle(h, workdir / "kiosk.bundle")
+        got = storage.counts(h)
+    data = (workdir / "kiosk.bundle").read_bytes()
+    sealed = visit.SUBJECT.encode() not in data and b"sf36_01" not in data
     verified = storage.verify_database(hub)
     yield Check(
         "BUN-01",
-        "A signed bundle is exported, verified and merged into a hub",
-        f"{sent.answers} answers on the hub, which verifies",
+        "A bundle signed by its device and encrypted to the hub is verified and merged",
+        f"format 3, no readable subject code or item id in it; {sent.answers} answers on the "
+        "hub, which verifies",
+        f"format {summary.bundle.format_version}, {'sealed' if sealed else 'READABLE'}; "
         f"{got.answers} answers; {verified.message}",
-        got.answers == sent.answers and verified.ok,
+        summary.bundle.format_version == 3 and sealed and got.answers == sent.answers and verified.ok,
     )
 
 
@@ -236,11 +244,12 @@ def pdf_rendered(workdir: Path) -> Iterator[Check]:
         visit.answer_visit(db)
         out = reports.write_patient_pdf(db, visit.SUBJECT, workdir / "patient.pdf")
     data = out.path.read_bytes()
-    pages = data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") + data.count(b"/Type /Page/")
+    embedded = b"/FontFile2" in data and b"DejaVuSans" in data
     yield Check(
         "REP-01",
-        "A patient summary PDF is rendered",
-        "a PDF file of at least one page",
-        f"{len(data)} bytes, {pages} page(s), header {data[:8]!r}",
-        data.startswith(b"%PDF-") and pages >= 1,
+        "A patient summary PDF is rendered with its embedded Unicode font",
+        "a PDF of at least one page embedding DejaVu Sans",
+        f"{len(data)} bytes, {out.pages} page(s), header {data[:8]!r}, "
+        f"font {'embedded' if embedded else 'NOT embedded'}",
+        data.startswith(b"%PDF-") and out.pages >= 1 and embedded,
     )

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, partial
 from typing import Any
 
 from respine_desktop.instruments import Instrument, Item, load_instruments
 from respine_desktop.storage._database import StudyDb, plain_rows, select_list
+from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import UnknownSession
 from respine_desktop.storage._records import Answer
 

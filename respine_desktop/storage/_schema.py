@@ -307,6 +307,43 @@ def migration_names() -> tuple[str, ...]:
     return tuple(m.name for m in migrations._migrations)
 
 
+_VAS_CALIBRATIONS = """
+CREATE TABLE vas_calibrations (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    measured_mm REAL NOT NULL CHECK (measured_mm > 0),
+    drawn_factor REAL NOT NULL CHECK (drawn_factor > 0),
+    factor REAL NOT NULL CHECK (factor > 0),
+    screen_width_px INTEGER NOT NULL,
+    screen_height_px INTEGER NOT NULL,
+    dpi REAL NOT NULL,
+    dpi_source TEXT NOT NULL,
+    device_pixel_ratio REAL NOT NULL,
+    px_per_mm REAL NOT NULL,
+    calibrated_at TEXT NOT NULL,
+    calibrated_by TEXT NOT NULL
+);
+CREATE INDEX vas_calibrations_device ON vas_calibrations(device_id, calibrated_at);
+CREATE TRIGGER vas_calibrations_no_update BEFORE UPDATE ON vas_calibrations
+BEGIN SELECT RAISE(ABORT, 'vas_calibrations are append-only: UPDATE refused'); END;
+CREATE TRIGGER vas_calibrations_no_delete BEFORE DELETE ON vas_calibrations
+BEGIN SELECT RAISE(ABORT, 'vas_calibrations are append-only: DELETE refused'); END;
+ALTER TABLE answers ADD COLUMN vas_calibration TEXT;
+"""
+
+
+@migrations(name="0005_vas_calibrations")
+def m0005_vas_calibrations(db: Database) -> None:
+    """Staff measurements of the VAS line (append-only), and the calibration each VAS answer used.
+
+    ``answers.vas_calibration``: the id of the device's calibration in force when a VAS answer
+    was drawn on a line, ``uncalibrated`` when the device had none, NULL for other rows and for
+    rows written before this migration (their canonical text, hence their audited digest, is
+    unchanged: `respine_desktop.storage._answers.canonical` omits a trailing NULL of it).
+    """
+    db.executescript(_VAS_CALIBRATIONS)
+
+
 _DEVICE_KEYS = """
 CREATE TABLE device_keys (
     role TEXT NOT NULL CHECK (role IN ('own', 'enrolled', 'hub')),
@@ -333,34 +370,6 @@ def m0008_device_keys(db: Database) -> None:
 
 
 _DEVICE_KEYS_TEMP = _DEVICE_KEYS.replace("CREATE TABLE", "CREATE TEMP TABLE IF NOT EXISTS")
-_WITHDRAWALS = """
-CREATE TABLE withdrawals (
-    id TEXT PRIMARY KEY,
-    subject_id TEXT NOT NULL UNIQUE REFERENCES subjects(id),
-    withdrawn_on TEXT NOT NULL,
-    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
-    recorded_at TEXT NOT NULL,
-    recorded_by TEXT NOT NULL,
-    device_id TEXT NOT NULL
-);
-CREATE TRIGGER withdrawals_no_update BEFORE UPDATE ON withdrawals
-BEGIN SELECT RAISE(ABORT, 'withdrawals are append-only: UPDATE refused'); END;
-CREATE TRIGGER withdrawals_no_delete BEFORE DELETE ON withdrawals
-BEGIN SELECT RAISE(ABORT, 'withdrawals are append-only: DELETE refused'); END;
-"""
-
-
-# Migrations that only add a table a read-only open can do without: its readers see no rows
-# (`_withdrawal`, `report_reads` check that the table exists), so reports read an older file as is.
-READ_OPTIONAL: tuple[str, ...] = ("0010_withdrawal",)
-
-
-@migrations(name="0010_withdrawal")
-def m0010_withdrawal(db: Database) -> None:
-    """A subject's withdrawal from the study: the day, the reason, who recorded it and when
-    (`respine_desktop.storage._withdrawal`; one row per subject, append-only, audited as
-    ``subject.withdrawn``)."""
-    db.executescript(_WITHDRAWALS)
 
 
 _STAFF_POLICY = """
@@ -398,38 +407,31 @@ def m0009_staff_policy(db: Database) -> None:
     db.executescript(_STAFF_POLICY)
 
 
-_VAS_CALIBRATIONS = """
-CREATE TABLE vas_calibrations (
+_WITHDRAWALS = """
+CREATE TABLE withdrawals (
     id TEXT PRIMARY KEY,
-    device_id TEXT NOT NULL,
-    measured_mm REAL NOT NULL CHECK (measured_mm > 0),
-    drawn_factor REAL NOT NULL CHECK (drawn_factor > 0),
-    factor REAL NOT NULL CHECK (factor > 0),
-    screen_width_px INTEGER NOT NULL,
-    screen_height_px INTEGER NOT NULL,
-    dpi REAL NOT NULL,
-    dpi_source TEXT NOT NULL,
-    device_pixel_ratio REAL NOT NULL,
-    px_per_mm REAL NOT NULL,
-    calibrated_at TEXT NOT NULL,
-    calibrated_by TEXT NOT NULL
+    subject_id TEXT NOT NULL UNIQUE REFERENCES subjects(id),
+    withdrawn_on TEXT NOT NULL,
+    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    recorded_at TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    device_id TEXT NOT NULL
 );
-CREATE INDEX vas_calibrations_device ON vas_calibrations(device_id, calibrated_at);
-CREATE TRIGGER vas_calibrations_no_update BEFORE UPDATE ON vas_calibrations
-BEGIN SELECT RAISE(ABORT, 'vas_calibrations are append-only: UPDATE refused'); END;
-CREATE TRIGGER vas_calibrations_no_delete BEFORE DELETE ON vas_calibrations
-BEGIN SELECT RAISE(ABORT, 'vas_calibrations are append-only: DELETE refused'); END;
-ALTER TABLE answers ADD COLUMN vas_calibration TEXT;
+CREATE TRIGGER withdrawals_no_update BEFORE UPDATE ON withdrawals
+BEGIN SELECT RAISE(ABORT, 'withdrawals are append-only: UPDATE refused'); END;
+CREATE TRIGGER withdrawals_no_delete BEFORE DELETE ON withdrawals
+BEGIN SELECT RAISE(ABORT, 'withdrawals are append-only: DELETE refused'); END;
 """
 
 
-@migrations(name="0005_vas_calibrations")
-def m0005_vas_calibrations(db: Database) -> None:
-    """Staff measurements of the VAS line (append-only), and the calibration each VAS answer used.
+# Migrations that only add a table a read-only open can do without: its readers see no rows
+# (`_withdrawal`, `report_reads` check that the table exists), so reports read an older file as is.
+READ_OPTIONAL: tuple[str, ...] = ("0010_withdrawal",)
 
-    ``answers.vas_calibration``: the id of the device's calibration in force when a VAS answer
-    was drawn on a line, ``uncalibrated`` when the device had none, NULL for other rows and for
-    rows written before this migration (their canonical text, hence their audited digest, is
-    unchanged: `respine_desktop.storage._answers.canonical` omits a trailing NULL of it).
-    """
-    db.executescript(_VAS_CALIBRATIONS)
+
+@migrations(name="0010_withdrawal")
+def m0010_withdrawal(db: Database) -> None:
+    """A subject's withdrawal from the study: the day, the reason, who recorded it and when
+    (`respine_desktop.storage._withdrawal`; one row per subject, append-only, audited as
+    ``subject.withdrawn``)."""
+    db.executescript(_WITHDRAWALS)

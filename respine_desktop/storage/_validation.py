@@ -272,6 +272,8 @@ _FIELDS: Mapping[str, Mapping[str, _Field]] = {
         "supersedes": _opt_id,
         "reason": _opt_text,
         "vas_line_mm": _any,
+        # the calibration in force when a VAS line was drawn: its id, or "uncalibrated"
+        "vas_calibration": _opt_text,
     },
     "scores": {
         "id": _id,

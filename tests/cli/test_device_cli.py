@@ -4,10 +4,10 @@ bundle from kiosk to hub, and every refusal one line, exit 2, the hub byte-ident
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -15,22 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.storage import ROOT, env
+from respine_desktop import storage
+from tests.support.cli import ADMIN_PIN, main_py
+from tests.support.exports import table_digest
 
 FINGERPRINT = re.compile(r"fingerprint ([A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4})")
 
 
 def main(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """One command of this checkout (the one place to add sign-in options later)."""
-    return subprocess.run(
-        [sys.executable, "main.py", *map(str, args)],
-        cwd=ROOT,
-        env=env(),
-        input="",
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    """One command of this checkout, signed in as the administrator where it needs it."""
+    return main_py(*args, timeout=300)
 
 
 def ok(*args: str | Path) -> str:
@@ -39,15 +33,34 @@ def ok(*args: str | Path) -> str:
     return result.stdout
 
 
+def data_tables(path: Path) -> tuple[str, ...]:
+    """Every table of `path` but the audit log and its chain heads (``devices``), which a
+    signed-in command's sign-in changes; the device keys included."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    finally:
+        conn.close()
+    return tuple(sorted(n for n in names if n not in ("audit_log", "devices")))
+
+
 def refused(hub: Path, code: int, text: str, *args: str | Path) -> None:
-    """The command fails with one line on stderr, exit `code`, and the hub file is unchanged."""
-    before = hashlib.sha256(hub.read_bytes()).hexdigest()
+    """The command fails with one line on stderr, exit `code`, and the hub's data is unchanged:
+    its audit log gains only the sign-in the role matrix asks for."""
+    tables = data_tables(hub)
+    assert "device_keys" in tables
+    before = table_digest(hub, tables)
+    with storage.open_database(hub, readonly=True) as db:
+        entries = {e.id for e in storage.audit_entries(db)}
     result = main(*args)
     assert result.returncode == code, result.stderr
     lines = result.stderr.strip().splitlines()
     assert "Traceback" not in result.stderr
     assert len(lines) == 1 and re.search(text, lines[0]), result.stderr
-    assert hashlib.sha256(hub.read_bytes()).hexdigest() == before
+    assert table_digest(hub, tables) == before
+    with storage.open_database(hub, readonly=True) as db:
+        added = [e.action for e in storage.audit_entries(db) if e.id not in entries]
+    assert added == ["login.succeeded"]
 
 
 def fingerprint(text: str) -> str:
@@ -62,7 +75,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     root = tmp_path_factory.mktemp("devices")
     ok("demo", "--db", root / "kiosk.db", "--subjects", "3", "--seed", "4")
     ok("demo", "--db", root / "stranger.db", "--subjects", "2", "--seed", "5", "--first", "50")
-    ok("init", "--db", root / "hub.db", "--admin-pin", "135790")
+    ok("init", "--plaintext", "--db", root / "hub.db", "--admin-pin", ADMIN_PIN)
     yield root
 
 
@@ -133,7 +146,7 @@ def test_refusals_are_one_line_and_leave_the_hub_unchanged(site: Path, tmp_path:
     )
     # the kiosk's device file enrolled again on another hub, whose bundles this hub cannot open
     other = tmp_path / "other.db"
-    ok("init", "--db", other, "--admin-pin", "135790")
+    ok("init", "--plaintext", "--db", other, "--admin-pin", ADMIN_PIN)
     ok("export", "hub-key", "--db", other, "--out", tmp_path / "other.key")
     refused(kiosk, 2, r"--replace", "import", "hub-key", "--db", kiosk, tmp_path / "other.key")
     ok("import", "hub-key", "--db", kiosk, tmp_path / "other.key", "--replace")

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from tests.cli.test_cli_db import digest, main, one_line_error
+from tests.support.cli import ADMIN_PIN, signed_in
 from tests.support.encryption import (
     OTHER_PASSPHRASE,
     PASSPHRASE,
@@ -21,8 +22,10 @@ WRONG = "wrong passphrase or key"
 
 
 def respine(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    """The one place this file runs a command (signing in will be added here)."""
-    return main(*args, stdin=stdin)
+    """The one place this file runs a command: signed in as the administrator where the command
+    needs it, the PIN line after `stdin` (the passphrase is read first, then the PIN)."""
+    _, pin = signed_in(list(args))
+    return main(*args, stdin=stdin + (pin or ""))
 
 
 def init(path: Path, sheet: Path, *more: str) -> subprocess.CompletedProcess[str]:
@@ -31,7 +34,7 @@ def init(path: Path, sheet: Path, *more: str) -> subprocess.CompletedProcess[str
         "--db",
         str(path),
         "--admin-pin",
-        "123456",
+        ADMIN_PIN,
         "--recovery-sheet",
         str(sheet),
         "--passphrase-stdin",
@@ -76,7 +79,7 @@ def test_init_makes_an_encrypted_database_that_every_command_opens_with_its_pass
         "--db",
         str(path),
         "--admin-pin",
-        "123456",
+        ADMIN_PIN,
         "--passphrase-stdin",
         stdin=PASSPHRASE + "\n",
     )
@@ -91,7 +94,7 @@ def test_a_wrong_or_missing_passphrase_is_one_line_and_writes_nothing(
     assert init(path, tmp_path / "sheet.txt").returncode == 0
     names = sorted(p.name for p in tmp_path.iterdir())
     before = digest(path)
-    for command in (["status"], ["verify"], ["demo"], ["init", "--admin-pin", "123456"]):
+    for command in (["status"], ["verify"], ["demo"], ["init", "--admin-pin", ADMIN_PIN]):
         result = respine(*command, "--db", str(path), "--passphrase-stdin", stdin="not it at all\n")
         one_line_error(result, 2, WRONG)
         missing = respine(*command, "--db", str(path))  # no terminal, nothing stored
@@ -106,7 +109,7 @@ def test_init_refuses_to_make_an_encrypted_database_without_its_recovery_sheet(
     tmp_path: Path, key_env: Path
 ) -> None:
     path = tmp_path / "site.db"
-    no_sheet = respine("init", "--db", str(path), "--admin-pin", "123456", "--passphrase-stdin")
+    no_sheet = respine("init", "--db", str(path), "--admin-pin", ADMIN_PIN, "--passphrase-stdin")
     one_line_error(no_sheet, 2, "--recovery-sheet FILE is required")
     (tmp_path / "taken.txt").write_text("x")
     taken = init(path, tmp_path / "taken.txt")
@@ -116,7 +119,7 @@ def test_init_refuses_to_make_an_encrypted_database_without_its_recovery_sheet(
         "--db",
         str(path),
         "--admin-pin",
-        "123456",
+        ADMIN_PIN,
         "--recovery-sheet",
         str(tmp_path / "s.txt"),
         "--passphrase-stdin",
@@ -124,11 +127,11 @@ def test_init_refuses_to_make_an_encrypted_database_without_its_recovery_sheet(
     )
     one_line_error(short, 2, "at least 12 characters")
     no_terminal = respine(
-        "init", "--db", str(path), "--admin-pin", "1234", "--recovery-sheet", str(tmp_path / "s")
+        "init", "--db", str(path), "--admin-pin", ADMIN_PIN, "--recovery-sheet", str(tmp_path / "s")
     )
     one_line_error(no_terminal, 2, "type it in a terminal or give it with --passphrase-stdin")
     plain_sheet = respine(
-        "init", "--plaintext", "--db", str(path), "--admin-pin", "1234", "--remember-key"
+        "init", "--plaintext", "--db", str(path), "--admin-pin", ADMIN_PIN, "--remember-key"
     )
     one_line_error(plain_sheet, 2, "no key to keep")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken.txt"]
@@ -139,7 +142,7 @@ def test_plaintext_and_demo_databases_say_so_and_demo_refuses_the_others(
 ) -> None:
     test_db, demo_db = tmp_path / "test.db", tmp_path / "demo.db"
     assert (
-        respine("init", "--plaintext", "--db", str(test_db), "--admin-pin", "1234").returncode == 0
+        respine("init", "--plaintext", "--db", str(test_db), "--admin-pin", ADMIN_PIN).returncode == 0
     )
     status = respine("status", "--db", str(test_db))
     assert "NOT ENCRYPTED (demo/test: created as a test database)" in status.stdout
@@ -212,7 +215,7 @@ def test_encrypt_rekey_and_the_key_store_round_trip(tmp_path: Path, key_env: Pat
     )
     assert recovered.returncode == 0, recovered.stderr
     plain = tmp_path / "plain.db"
-    respine("init", "--plaintext", "--db", str(plain), "--admin-pin", "1234")
+    respine("init", "--plaintext", "--db", str(plain), "--admin-pin", ADMIN_PIN)
     not_encrypted = respine(
         "rekey", "--db", str(plain), "--passphrase-stdin", stdin=f"{PASSPHRASE}\n"
     )

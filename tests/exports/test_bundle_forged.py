@@ -23,6 +23,7 @@ from respine_desktop.storage._audit import entry_hash
 from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS
 from tests.cli.test_cli_db import main, one_line_error
 from tests.support.exports import (
+    DATA_TABLES,
     TODAY,
     do_visit,
     export,
@@ -400,10 +401,16 @@ def test_a_forged_bundle_is_one_line_and_exit_2_on_the_command_line(
         tmp_path / "x.bundle",
         set_value("answers", "value", 1000.0, item_id="vas_pain"),
     )
-    before = table_digest(hub0)
+    # The audit log gets the sign-in and the command's own entry (the role matrix); nothing else.
+    before = table_digest(hub0, DATA_TABLES)
+    with storage.open_database(hub0, readonly=True) as db:
+        entries = {e.id for e in storage.audit_entries(db)}
     result = main("import", "bundle", "--db", str(hub0), str(forged))
     one_line_error(result, 2, "field value: vas_pain: answer 1000")
-    assert table_digest(hub0) == before
+    assert table_digest(hub0, DATA_TABLES) == before
+    with storage.open_database(hub0, readonly=True) as db:
+        added = [e.action for e in storage.audit_entries(db) if e.id not in entries]
+    assert added == ["login.succeeded"]
 
 
 def test_after_an_import_verify_passes_and_every_export_works(

@@ -4,6 +4,7 @@ wrapping-key folder and an unreadable wrapping key, and what `list devices`/`sta
 from __future__ import annotations
 
 import hashlib
+import io
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -107,7 +108,7 @@ def test_installing_the_same_site_key_again_changes_nothing(tmp_path: Path) -> N
 
 
 def test_list_devices_and_status_show_the_keys(
-    site: Path, capsys: pytest.CaptureFixture[str]
+    site: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert cli.run(["list", "devices", "--db", str(site / "a.db")]) == 0
     out = capsys.readouterr().out
@@ -122,5 +123,7 @@ def test_list_devices_and_status_show_the_keys(
     assert f"hub key         {hub.fingerprint}" in out
     assert cli.run(["status", "--db", str(site / "hub.db")]) == 0
     assert "enrolled        1 devices" in capsys.readouterr().out
-    assert cli.run(["device", "hmac-bundles", "--db", str(site / "hub.db"), "accept"]) == 0
+    monkeypatch.setattr("sys.stdin", io.StringIO(ADMIN_PIN + "\n"))  # the administrator's PIN
+    signed = ["--user", "admin", "--pin-stdin"]
+    assert cli.run(["device", "hmac-bundles", "--db", str(site / "hub.db"), "accept", *signed]) == 0
     assert "accepted (transition) already" in capsys.readouterr().out

@@ -15,7 +15,8 @@ import pyreadstat
 import pytest
 
 from respine_desktop.exports.stats_names import check_names, short_label, xpt_name
-from tests.support.exports import PYTHON, ROOT, env, scenario_db
+from tests.support.cli import main_py
+from tests.support.exports import scenario_db
 
 FILES = (
     "visits_wide.sav", "visits_wide.dta", "visits_wide.xpt",
@@ -33,15 +34,8 @@ MISSING = {
 
 
 def main(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """`main.py ...` as a child process (the one place to adapt when commands need sign-in)."""
-    return subprocess.run(
-        [PYTHON, str(ROOT / "main.py"), *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env(),
-        cwd=ROOT,
-        check=False,
-    )
+    """`main.py ...` as a child process, signed in as the administrator (the role matrix)."""
+    return main_py(*args)
 
 
 @pytest.fixture(scope="module")

@@ -263,7 +263,7 @@ def test_sf36_forms_exercise_the_summaries() -> None:
     """Most generated SF-36 forms have PCS and MCS (the strategy's point), some do not."""
     seen: list[bool] = []
 
-    @settings(deadline=None, max_examples=200, database=None)
+    @settings(deadline=None, max_examples=200, database=None, derandomize=True)  # a fixed share
     @given(sf36_forms())
     def record(answers: Answers) -> None:
         result = score("sf36", answers)

@@ -98,6 +98,7 @@ VALID: dict[str, dict[str, Any]] = {
         "supersedes": None,
         "reason": None,
         "vas_line_mm": 100.0,
+        "vas_calibration": "uncalibrated",
     },
     "scores": {
         "id": ID,

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from sqlcipher3 import dbapi2 as sqlcipher
 
 from respine_desktop import clock, storage
 from respine_desktop.paths import resource
@@ -200,12 +201,7 @@ def test_an_old_4_digit_pin_still_signs_in_and_is_then_changed(db: StudyDb) -> N
 
 def test_migration_0009_keeps_the_accounts_and_allows_the_data_manager(tmp_path: Path) -> None:
     path = old_schema_db(tmp_path / "old.db", before="0009_staff_policy")
-    with sqlite3.connect(path) as conn:
-        conn.execute(
-            "INSERT INTO devices (id, label, site_code, registered_at, audit_head) "
-            "VALUES ('d1', 'kiosk', '01', 'x', ?)",
-            ["0" * 64],
-        )
+    with sqlite3.connect(path) as conn:  # `old_schema_db` has made its device d1 already
         conn.execute(
             "INSERT INTO staff (id, username, role, pin_hash, created_at) "
             "VALUES ('a1', 'admin', 'admin', ?, 'x')",
@@ -222,5 +218,5 @@ def test_migration_0009_keeps_the_accounts_and_allows_the_data_manager(tmp_path:
         admin = storage.authenticate(opened, "admin", "1357")  # the old PIN and hash still work
         assert staff.lockouts(opened, "admin") == 0
         storage.create_staff(opened, admin, "dm", "data_manager", "482915")
-        with pytest.raises(sqlite3.IntegrityError), opened.conn:
+        with pytest.raises(sqlcipher.IntegrityError), opened.conn:  # storage's driver: SQLCipher
             opened.conn.execute("UPDATE staff SET role='boss' WHERE username='dm'")

@@ -10,6 +10,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlcipher3 import dbapi2 as sqlcipher
 
 from respine_desktop import storage
 from respine_desktop.storage import StudyDb
@@ -42,7 +43,8 @@ def test_a_calibration_is_stored_audited_and_in_force(db: StudyDb) -> None:
     (entry, *_) = storage.audit_entries(db, action="vas.calibrated")
     assert entry.entity_id in (first.id, second.id)
     assert {"measured_mm", "factor", "dpi", "calibrated_by"} <= set(entry.payload)
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    # db.conn is storage's SQLCipher connection: its exceptions are sqlcipher3's
+    with pytest.raises(sqlcipher.IntegrityError, match="append-only"):
         db.conn.execute("DELETE FROM vas_calibrations")
 
 

@@ -18,6 +18,7 @@ from tests.support.exports import (
     hub_and_kiosks,
     merge,
 )
+from tests.support.storage import ADMIN_PIN
 
 
 def _ok(path: Path) -> str:
@@ -31,7 +32,7 @@ def test_hub_and_kiosks_replay_after_merges_both_ways(tmp_path: Path) -> None:
     with hub_and_kiosks(tmp_path) as (hub, a, b, c):
         _, second = conflicted_hub(hub, a, b, c)
         with storage.open_database(hub) as db:
-            admin = storage.authenticate(db, "admin", "123456")
+            admin = storage.authenticate(db, "admin", ADMIN_PIN)
             storage.resolve_conflict(
                 db, "RSP-01-030", "M1", second, staff=admin, reason="B is complete"
             )

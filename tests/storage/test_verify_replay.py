@@ -233,7 +233,7 @@ def test_every_api_write_is_imaged_and_replays(tmp_path: Path) -> None:
         storage.mark_missed(db, SUBJECT, "M3", reason="travel", staff=staff)
         storage.disable_staff(db, admin, "inv")
         storage.enable_staff(db, admin, "inv")
-        storage.reset_pin(db, admin, "inv", "97531")
+        storage.reset_pin(db, admin, "inv", "975318")  # the policy: 6 to 12 digits
         storage.add_site(db, "02", staff=admin)
         changed = db.conn.execute(
             "SELECT count(*) FROM audit_log WHERE action='rows.changed'"

@@ -98,6 +98,16 @@ def old_schema_db(path: Path, before: str = "0002_worklist") -> Path:
         "('device_id', 'd1'), ('app_version', '0.0.1'), ('created_at', 'x')"
     )
     old.execute("INSERT INTO sites VALUES ('01', 'x')")
+    # its device with the first entry of its audit chain, as every real database has
+    from respine_desktop.storage._audit import GENESIS, entry_hash
+
+    first = entry_hash(GENESIS, "e1", "d1", 1, "x", None, "database.created", None, "db", None, "{}")
+    old.execute(
+        "INSERT INTO audit_log (id, device_id, seq, at, actor, action, subject_id, entity, "
+        "entity_id, payload, prev_hash, hash) VALUES ('e1', 'd1', 1, 'x', NULL, "
+        f"'database.created', NULL, 'db', NULL, '{{}}', '{GENESIS}', '{first}')"
+    )
+    old.execute(f"INSERT INTO devices VALUES ('d1', 'kiosk', '01', 'x', 1, '{first}')")
     old.execute(
         "INSERT INTO subjects (id, code, site_code, day0, device_id, created_at) "
         "VALUES ('s1', 'RSP-01-001', '01', '2026-01-01', 'd1', 'x')"
