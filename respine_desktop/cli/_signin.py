@@ -28,8 +28,7 @@ if TYPE_CHECKING:
     from respine_desktop.storage import Staff
 
 Handler = Callable[[argparse.Namespace], int]
-Precheck = Callable[[argparse.Namespace], None]
-_INTERNAL = ("handler", "precheck", "access_key", "pin_stdin", "passphrase_stdin", "unlock")
+_INTERNAL = ("handler", "access_key", "pin_stdin", "passphrase_stdin", "unlock")
 
 
 class SignInRefused(RespineError):
@@ -199,9 +198,6 @@ def run_signed_in(args: argparse.Namespace, handler: Handler) -> int:
 
         # A read-only command never upgrades a file: its errors come before any audit entry.
         storage.open_database(db_path, readonly=True).close()
-    precheck: Precheck | None = getattr(args, "precheck", None)
-    if precheck is not None:  # a command's own refusals that must come before the sign-in
-        precheck(args)
     if not (rule.creates and not os.path.lexists(db_path)):
         staff = _sign_in(args, key, rule, db_path)
     outputs = _outputs(args, rule)

@@ -41,32 +41,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--first", type=_positive, default=1, metavar="K", help="number of the first subject (1)"
     )
-    parser.set_defaults(handler=run, precheck=check)
-
-
-def _not_demo(path: Path) -> UsageError:
-    return UsageError(
-        f"{path}: not a demo database (created by `demo`): refusing to add synthetic "
-        "subjects to it"
-    )
-
-
-def check(args: argparse.Namespace) -> None:
-    """Refuse an existing database `demo` did not create before anyone signs in to it, so that
-    the refusal writes nothing (not even the sign-in's audit entry)."""
-    from respine_desktop import storage
-
-    path: Path = args.db
-    if not path.exists():
-        return
-    try:
-        db = storage.open_database(path, readonly=True)
-    except storage.StorageError:
-        return  # not readable as it is (an older schema, say): the sign-in and `run` decide
-    with db:
-        purpose = storage.created_for(db)
-    if purpose != "demo":
-        raise _not_demo(path)
+    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -91,7 +66,10 @@ def run(args: argparse.Namespace) -> int:
         db = storage.open_database(path, durable=False)
         if storage.created_for(db) != "demo":
             db.close()
-            raise _not_demo(path) from None
+            raise UsageError(
+                f"{path}: not a demo database (created by `demo`): refusing to add synthetic "
+                "subjects to it"
+            ) from None
     with db:
         if args.site is not None:
             storage.check_site_code(args.site)

@@ -7,6 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
+from respine_desktop import storage
 from tests.cli.test_cli_db import digest, main, one_line_error
 from tests.support.cli import ADMIN_PIN, signed_in
 from tests.support.encryption import (
@@ -15,6 +16,7 @@ from tests.support.encryption import (
     found_secrets,
     key_env,
 )
+from tests.support.exports import DATA_TABLES, table_digest
 
 __all__ = ["key_env"]  # the fixture, imported
 
@@ -141,14 +143,20 @@ def test_plaintext_and_demo_databases_say_so_and_demo_refuses_the_others(
     tmp_path: Path, key_env: Path
 ) -> None:
     test_db, demo_db = tmp_path / "test.db", tmp_path / "demo.db"
-    assert (
-        respine("init", "--plaintext", "--db", str(test_db), "--admin-pin", ADMIN_PIN).returncode == 0
-    )
+    made = respine("init", "--plaintext", "--db", str(test_db), "--admin-pin", ADMIN_PIN)
+    assert made.returncode == 0, made.stderr
     status = respine("status", "--db", str(test_db))
     assert "NOT ENCRYPTED (demo/test: created as a test database)" in status.stdout
-    before = digest(test_db)
+    # Refused after the administrator's sign-in (the role matrix): no data written, the audit
+    # log gains the sign-in only.
+    before = table_digest(test_db, DATA_TABLES)
+    with storage.open_database(test_db, readonly=True) as db:
+        entries = {e.id for e in storage.audit_entries(db)}
     one_line_error(respine("demo", "--db", str(test_db)), 2, "not a demo database")
-    assert digest(test_db) == before
+    assert table_digest(test_db, DATA_TABLES) == before
+    with storage.open_database(test_db, readonly=True) as db:
+        added = [e.action for e in storage.audit_entries(db) if e.id not in entries]
+    assert added == ["login.succeeded"]
     assert respine("demo", "--db", str(demo_db), "--subjects", "1").returncode == 0
     assert respine("demo", "--db", str(demo_db), "--subjects", "1", "--first", "2").returncode == 0
     status = respine("status", "--db", str(demo_db))
