@@ -234,7 +234,10 @@ def bundle_round_trip(workdir: Path) -> Iterator[Check]:
         "hub, which verifies",
         f"format {summary.bundle.format_version}, {'sealed' if sealed else 'READABLE'}; "
         f"{got.answers} answers; {verified.message}",
-        summary.bundle.format_version == 3 and sealed and got.answers == sent.answers and verified.ok,
+        summary.bundle.format_version == 3
+        and sealed
+        and got.answers == sent.answers
+        and verified.ok,
     )
 
 

@@ -101,7 +101,8 @@ def old_schema_db(path: Path, before: str = "0002_worklist") -> Path:
     # its device with the first entry of its audit chain, as every real database has
     from respine_desktop.storage._audit import GENESIS, entry_hash
 
-    first = entry_hash(GENESIS, "e1", "d1", 1, "x", None, "database.created", None, "db", None, "{}")
+    created = ("database.created", None, "db", None, "{}")
+    first = entry_hash(GENESIS, "e1", "d1", 1, "x", None, *created)
     old.execute(
         "INSERT INTO audit_log (id, device_id, seq, at, actor, action, subject_id, entity, "
         "entity_id, payload, prev_hash, hash) VALUES ('e1', 'd1', 1, 'x', NULL, "
