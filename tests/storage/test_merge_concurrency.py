@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from respine_desktop import exports, storage
@@ -17,10 +16,10 @@ from tests.support.exports import controlled_clock, demo_db, env, export, instal
 from tests.support.storage import ADMIN_PIN
 
 WRITER = """
-import json, sys, time
+import json, sys
 from pathlib import Path
 from respine_desktop import storage
-hub, ready, stop = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3])
+hub, stop = Path(sys.argv[1]), Path(sys.argv[2])
 written, errors = 0, []
 with storage.open_database(hub) as db:
     while not stop.exists():
@@ -29,8 +28,8 @@ with storage.open_database(hub) as db:
             written += 1
         except storage.StorageError as exc:
             errors.append(str(exc))
-        if written == 1 and not ready.exists():
-            ready.write_text("ready")
+        if written == 1:
+            print("ready", flush=True)  # the parent waits on this line
 print(json.dumps({"written": written, "errors": errors}))
 """
 
@@ -42,18 +41,19 @@ def test_a_kiosk_writing_during_an_import_never_sees_a_locked_database(tmp_path:
             exports.write_key_file(hub, tmp_path / "site.key")
         install(tmp_path / "kiosk.db", tmp_path / "site.key")
         export(tmp_path / "kiosk.db", tmp_path / "kiosk.bundle")
-    ready, stop = tmp_path / "ready", tmp_path / "stop"
+    stop = tmp_path / "stop"
     writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(tmp_path / "hub.db"), str(ready), str(stop)],
+        [sys.executable, "-c", WRITER, str(tmp_path / "hub.db"), str(stop)],
         env=env(),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     try:
-        while not ready.exists():
-            assert writer.poll() is None, writer.stderr.read() if writer.stderr else ""
-            time.sleep(0.01)
+        assert writer.stdout is not None
+        # Blocks until the writer has committed its first event (or ends: then "" and its error).
+        first = writer.stdout.readline()
+        assert first == "ready\n", writer.stderr.read() if writer.stderr else first
         with storage.open_database(tmp_path / "hub.db") as db:
             before = int(
                 db.conn.execute(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 PPD = Path("/usr/share/ppd/cups-pdf/CUPS-PDF_opt.ppd")
@@ -39,27 +38,22 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 def cups_queue(name: str) -> str:
     """A running cupsd with an enabled cups-pdf queue `name`; returns the name."""
     if _run("lpstat", "-r").stdout.strip() != "scheduler is running":
-        subprocess.run(["cupsd"], check=True, timeout=60)  # forks into the background
-        deadline = time.monotonic() + 30
-        while _run("lpstat", "-r").stdout.strip() != "scheduler is running":
-            if time.monotonic() > deadline:
-                raise RuntimeError("cupsd did not start")
-            time.sleep(0.2)
+        # In daemon mode cupsd's first process exits only once the scheduler it forked signals
+        # that it listens (SIGUSR1): when this returns, the scheduler answers.
+        subprocess.run(["cupsd"], check=True, timeout=60)
+        if _run("lpstat", "-r").stdout.strip() != "scheduler is running":
+            raise RuntimeError("cupsd did not start")
     done = _run("lpadmin", "-p", name, "-v", "cups-pdf:/", "-P", str(PPD), "-E")
     if done.returncode != 0:
         raise RuntimeError(f"lpadmin: {done.stderr.strip()}")
     return name
 
 
-def printed_file(job: str, timeout: float = 120) -> Path:
-    """The PDF cups-pdf wrote for spooler job `job` (e.g. ``RESPINE-PDF-gw0-3``), once complete."""
+def printed_file(job: str) -> Path | None:
+    """The PDF cups-pdf wrote for spooler job `job` (e.g. ``RESPINE-PDF-gw0-3``) once the job is
+    complete, else None (the tests wait on it with ``qtbot.waitUntil``)."""
     number = job.rsplit("-", 1)[-1]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if job in _run("lpstat", "-W", "completed", "-o").stdout:
-            found = sorted(OUTPUT.glob(f"*job_{number}.pdf"))
-            if found:
-                return found[-1]
-        time.sleep(0.5)
-    queue = _run("lpstat", "-W", "not-completed", "-o").stdout
-    raise TimeoutError(f"job {job} not printed within {timeout} s; queue: {queue!r}")
+    if job not in _run("lpstat", "-W", "completed", "-o").stdout:
+        return None
+    found = sorted(OUTPUT.glob(f"*job_{number}.pdf"))
+    return found[-1] if found else None

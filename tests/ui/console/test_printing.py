@@ -88,14 +88,16 @@ def panel(qtbot: QtBot, tmp_path: Path) -> Iterator[PdfPanel]:
 
 @pytest.mark.req("REP-03")
 def test_print_sends_the_patient_summary_and_the_printed_file_has_its_text(
-    queue: str, panel: PdfPanel, tmp_path: Path
+    qtbot: QtBot, queue: str, panel: PdfPanel, tmp_path: Path
 ) -> None:
     assert printing.print_unavailable() is None and panel.print_button.isEnabled()
     panel.print_pdf()
     status = panel.jobs.status.text()
     assert status.startswith(f"Sent to the printer {queue} (job {queue}-"), status
     job = status.split("(job ", 1)[1].rstrip(").")
+    qtbot.waitUntil(lambda: cups.printed_file(job) is not None, timeout=120_000)
     printed = cups.printed_file(job)
+    assert printed is not None
     report, paper = _plain(_words(tmp_path / "patient.pdf")), _plain(_words(printed))
     assert len(PdfReader(printed).pages) == len(PdfReader(tmp_path / "patient.pdf").pages)
     assert COMPLETE in _words(printed)
