@@ -5,14 +5,15 @@ its device's hash chain), ``device``, ``time``, ``actor`` (staff id; empty for t
 kiosk or the system), ``action`` (``session.submitted``, ``answer.corrected``,
 ``visit.missed``, ``conflict.resolved``, ``bundle.conflict`` ...), ``table`` and ``row`` (the
 record it is about), ``subject_id`` (its code), ``reason`` (a correction's, a missed visit's or
-a conflict choice's) and ``details`` (the entry's whole JSON payload, e.g. the session a
-conflict choice made count). Free text gets the CSV export's formula guard (`free_text`).
+a conflict choice's) and ``details`` (the entry's JSON payload, e.g. the session a conflict
+choice made count, without its row images: ``rows_after`` holds the full rows a transaction
+wrote, the evidence `verify` replays from the database; in a CSV they more than doubled the file
+and read as noise). Free text gets the CSV export's formula guard (`free_text`).
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable
 from typing import IO
 
@@ -30,8 +31,7 @@ def write_audit_trail(f: IO[str], rows: Iterable[AuditRow]) -> int:
     out.writerow([c.name for c in audit_trail_columns()])
     n = 0
     for r in rows:
-        payload = json.loads(r.payload)
-        reason = payload.get("reason") if isinstance(payload, dict) else None
+        reason = r.reason
         out.writerow(
             (
                 r.seq,

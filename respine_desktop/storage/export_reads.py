@@ -422,7 +422,11 @@ def referenced_device_ids(db: StudyDb) -> set[str]:
 
 @dataclass(frozen=True, slots=True)
 class AuditRow:
-    """One audit entry as the audit-trail export lists it (`payload` the raw JSON text)."""
+    """One audit entry as the audit-trail export lists it.
+
+    `payload` is the entry's JSON text without its row images (``rows_after``: the evidence
+    `verify` replays, kept in the database, not readable detail); `reason` the payload's reason.
+    """
 
     device_id: str
     seq: int
@@ -433,6 +437,7 @@ class AuditRow:
     entity_id: str | None
     subject_code: str | None
     payload: str
+    reason: str | None = None
 
 
 def iter_audit_rows(db: StudyDb) -> Iterator[AuditRow]:
@@ -451,7 +456,11 @@ def iter_audit_rows(db: StudyDb) -> Iterator[AuditRow]:
             aliases[kiosk] = hub
     codes = {str(r["id"]): str(r["code"]) for r in db.conn.execute("SELECT id, code FROM subjects")}
     cursor = db.conn.execute(
-        "SELECT device_id, seq, at, actor, action, entity, entity_id, subject_id, payload "
+        "SELECT device_id, seq, at, actor, action, entity, entity_id, subject_id, "
+        "CASE WHEN json_valid(payload) THEN json_remove(payload, '$.rows_after') "
+        "ELSE payload END AS details, "
+        "CASE WHEN json_valid(payload) AND json_type(payload) = 'object' "
+        "THEN json_extract(payload, '$.reason') END AS reason "
         "FROM audit_log ORDER BY at, device_id, seq"
     )
     for r in cursor:
@@ -465,5 +474,6 @@ def iter_audit_rows(db: StudyDb) -> Iterator[AuditRow]:
             entity=r["entity"],
             entity_id=r["entity_id"],
             subject_code=codes.get(aliases.get(subject, subject)) if subject else None,
-            payload=r["payload"],
+            payload=r["details"],
+            reason=None if r["reason"] is None else str(r["reason"]),
         )

@@ -4,6 +4,7 @@ resolved conflict answers_long says which session's rows count."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 from respine_desktop import exports, storage
@@ -78,3 +79,19 @@ def test_a_conflict_choice_is_in_the_trail_and_decides_which_rows_count(tmp_path
         "conflict"
     )
     assert wide["RSP-01-030", "M1"]["session_id"] == first
+
+
+def test_details_leave_out_the_row_images_and_keep_the_rest(tmp_path: Path) -> None:
+    scenario_db(tmp_path / "s.db")
+    with controlled_clock(), storage.open_database(tmp_path / "s.db", readonly=True) as db:
+        exports.export_csv(db, tmp_path / "out")
+        imaged = db.conn.execute(
+            "SELECT count(*) AS n FROM audit_log WHERE payload LIKE '%\"rows_after\"%'"
+        ).fetchone()["n"]
+    trail = rows(tmp_path / "out" / "audit_trail.csv")
+    assert imaged > 0  # the database keeps the images verify replays
+    assert not any("rows_after" in r["details"] for r in trail)
+    corrected = [r for r in trail if r["action"] == "answer.corrected"]
+    details = json.loads(corrected[0]["details"])
+    assert details["reason"] == "patient ticked the wrong statement"
+    assert "rows_after" not in details
