@@ -122,3 +122,30 @@ def test_only_visits_it_covers_offer_it_and_a_stale_translation_is_named(db_path
     assert visit_languages(("vas",)) == ("en", "fr")
     (line,) = not_offered(stale, ("vas",), "en")
     assert line.startswith("xx: not offered (installed xx: format must be")
+
+
+def test_screenshots_render_an_installed_language_and_it_fits(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.support.kiosk import make_database
+    from tests.ui.kiosk.test_kiosk_process import ENV, ROOT
+
+    def screenshots(*args: str | Path) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, str(ROOT / "main.py"), "screenshots", *map(str, args)]
+        return subprocess.run(
+            command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=300
+        )
+
+    db_path = with_xx(make_database(tmp_path / "shots.db"), ("vas", "odi", "sf36"))
+    out = tmp_path / "out"
+    done = screenshots("--db", db_path, "--out", out, "--lang", "xx", "--check-fit")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "FAIL" not in done.stdout and (out / "010-language.png").exists()
+    # A language installed but not covering the visit, and one not installed: one line, exit 2.
+    partial = with_xx(make_database(tmp_path / "partial.db"), ("vas", "odi"))
+    for db, lang in ((partial, "xx"), (db_path, "yy")):
+        refused = screenshots("--db", db, "--out", tmp_path / "none", "--lang", lang)
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1
+        assert f"--lang {lang}: the visit's questionnaires exist only in en" in refused.stderr
+    assert not (tmp_path / "none").exists() or not any((tmp_path / "none").iterdir())
