@@ -43,6 +43,7 @@ def leaks(files: list[Path], secrets: tuple[bytes, ...]) -> list[str]:
     return found
 
 
+@pytest.mark.req("SEC-04")
 def test_an_encrypted_database_wraps_under_its_key_and_no_key_file_exists(
     tmp_path: Path, key_env: Path
 ) -> None:
@@ -80,6 +81,7 @@ def old_layout(path: Path) -> storage.StudyDb:
     return db
 
 
+@pytest.mark.req("SEC-04")
 def test_an_old_layout_is_rewrapped_at_first_use_and_still_signs_bundles(
     tmp_path: Path, key_env: Path
 ) -> None:

@@ -53,6 +53,7 @@ def to_handover(kiosk: Kiosk) -> HandoverPage:
     return kiosk.on(HandoverPage)
 
 
+@pytest.mark.req("I18N-02")
 def test_a_translation_covering_the_visit_is_offered_and_used(
     start_kiosk: Callable[[Path], Kiosk], db_path: Path, tmp_path: Path
 ) -> None:
@@ -97,6 +98,7 @@ def test_a_translation_covering_the_visit_is_offered_and_used(
     assert "language xx" in pdf_text(pdf)
 
 
+@pytest.mark.req("I18N-02")
 def test_a_translation_missing_an_instrument_is_not_offered_and_staff_see_why(
     start_kiosk: Callable[[Path], Kiosk], db_path: Path
 ) -> None:
