@@ -506,6 +506,13 @@ def add_instrument_texts(instrument_id: str, lang: str, by_path: Mapping[str, st
     load_instrument.cache_clear()
 
 
+def shipped_texts(texts: Texts) -> dict[str, str]:
+    """`texts` without the installed translations' languages: what every process shows, for
+    exports that must not depend on which process writes them (ODM, CSV labels)."""
+    added = {lang for by_lang in _ADDED_TEXTS.values() for lang in by_lang}
+    return {lang: text for lang, text in texts.items() if lang not in added}
+
+
 def forget_instrument_texts() -> None:
     """Drop every installed language's instrument texts."""
     _ADDED_TEXTS.clear()
