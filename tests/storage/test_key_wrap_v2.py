@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from respine_desktop import exports, storage
 from respine_desktop.storage import _key_wrap as wrapping
 from respine_desktop.storage._database import setting
-from tests.support.encryption import encrypted_db, key_env
+from tests.support.encryption import PASSPHRASE, encrypted_db, forget_unlocked, key_env
 from tests.support.exports import export, merge
 from tests.support.storage import new_db
 
@@ -149,3 +149,24 @@ def test_a_secret_wrapped_under_another_database_key_fails_in_one_line(
         with pytest.raises(storage.KeyUnavailable) as caught:
             storage.device_private_keys(b)
     assert "\n" not in str(caught.value) and "does not unwrap" in str(caught.value)
+
+
+@pytest.mark.req("SEC-04")
+def test_a_plaintext_database_encrypted_later_moves_its_keys_under_the_database_key(
+    tmp_path: Path, key_env: Path
+) -> None:
+    path = tmp_path / "site.db"
+    with new_db(path) as db:
+        private, site = secrets_of(db)
+        key_file = key_env / f"{db.device_id}.key"
+    assert key_file.exists()
+    storage.encrypt_database(path, PASSPHRASE, recovery_sheet=tmp_path / "s.txt")
+    forget_unlocked()
+    storage.unlock(path, PASSPHRASE)  # as `encrypt` then the next command would
+    with storage.open_database(path) as db:
+        assert secrets_of(db) == (private, site)
+        (entry,) = storage.audit_entries(db, action="device_key.rewrapped")
+        db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert not key_file.exists()
+    assert leaks(every_file(tmp_path, key_env), (private, site)) == []
+    assert storage.verify_database(path).ok
