@@ -167,6 +167,7 @@ def test_a_plaintext_database_encrypted_later_moves_its_keys_under_the_database_
         assert secrets_of(db) == (private, site)
         (entry,) = storage.audit_entries(db, action="device_key.rewrapped")
         db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert entry.payload["layout"] == "respine-wrap-v2"
     assert not key_file.exists()
     assert leaks(every_file(tmp_path, key_env), (private, site)) == []
     assert storage.verify_database(path).ok
