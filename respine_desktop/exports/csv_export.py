@@ -61,7 +61,7 @@ from respine_desktop.exports.subject_parts import (
     write_parts,
 )
 from respine_desktop.exports.visit_values import visit_values
-from respine_desktop.instruments import instrument_ids, load_instrument
+from respine_desktop.instruments import instrument_ids, load_instrument, shipped_texts
 from respine_desktop.storage import Answer, SnapshotChanged, StudyDb, read_snapshot, state_stamp
 from respine_desktop.storage.export_reads import (
     count_subject_records,
@@ -158,7 +158,9 @@ def _label(item_id: str, code: float | None, language: str) -> str:
     text = _option_texts().get((item_id, int(code)))
     if text is None:
         return ""
-    return text.get(language) or text.get("en") or ""
+    # An installed translation's text is left out: the label is the same whichever process
+    # (kiosk, command line, worker) writes it; the language column names the language.
+    return shipped_texts(text).get(language) or text.get("en") or ""
 
 
 def _answer_fields(a: Answer) -> str:
