@@ -338,12 +338,16 @@ def _write_files(
             zip(runs, part_files(finals, len(runs)), strict=True)
         )
     ]
-    with partial_text(codebook) as f_book:
-        book = csv.writer(f_book)
-        book.writerow(CODEBOOK_HEADER)
-        book.writerows(codebook_rows(db.study))
-    with read_snapshot(db, expect=stamp), partial_text(audit) as f_audit:
-        write_audit_trail(f_audit, iter_audit_rows(db))
+
+    def small_files() -> None:
+        # While the workers write the subjects: the audit trail is a tenth of the rows.
+        with partial_text(codebook) as f_book:
+            book = csv.writer(f_book)
+            book.writerow(CODEBOOK_HEADER)
+            book.writerows(codebook_rows(db.study))
+        with read_snapshot(db, expect=stamp), partial_text(audit) as f_audit:
+            write_audit_trail(f_audit, iter_audit_rows(db))
+
     return write_parts(
         _write_part,
         jobs,
@@ -352,6 +356,7 @@ def _write_files(
         "CSV export",
         also=also,
         before_commit=lambda: ticker.checkpoint("replacing the files"),
+        meanwhile=small_files,
     )
 
 
