@@ -216,7 +216,7 @@ def _long_lines(
         return _long_lines_checked(code, visits, answers, replaced_by, memo, counted)
     head = {sid: f"{code},{visits.get(sid, ',')}," for sid in {a.session_id for a in answers}}
     session = {sid: _quoted(sid) for sid in head}
-    out = []
+    out: list[str] = []
     append = out.append
     memo_get = memo.get
     replacing = replaced_by.get
