@@ -38,6 +38,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, partial
+from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple, TypeVar, cast
 
 from respine_desktop import schedule
@@ -164,6 +166,9 @@ _MISSED = (
     "SELECT subject_id, entity_id, actor, at FROM audit_log "
     "WHERE subject_id IN ({ids}) AND action='visit.missed' ORDER BY at"
 )
+
+
+_SESSION_ID = itemgetter(Answer._fields.index("session_id"))
 
 
 @cache
@@ -298,8 +303,15 @@ def _chunk(
     subject_of = {x.id: subject for subject, rows in sessions.items() for x in rows}
     answers: dict[str, list[Answer]] = {}
     query = _answers_sql().format(ids=", ".join("?" for _ in ids))
-    for a in map(ANSWER, plain_rows(db.conn, query, ids)):
-        answers.setdefault(subject_of[a.session_id], []).append(a)
+    # Grouped by runs of one session (a subject's rows come together, its sessions mostly one
+    # after the other): a dictionary look-up per run, not per row.
+    for session_id, run in groupby(map(ANSWER, plain_rows(db.conn, query, ids)), _SESSION_ID):
+        subject = subject_of[session_id]
+        mine = answers.get(subject)
+        if mine is None:
+            answers[subject] = list(run)
+        else:
+            mine.extend(run)
     scores: dict[str, list[Score]] = {}
     choices: dict[str, list[VisitChoice]] = {}
     if history:
