@@ -306,12 +306,12 @@ def _chunk(
     # Grouped by runs of one session (a subject's rows come together, its sessions mostly one
     # after the other): a dictionary look-up per run, not per row.
     for session_id, run in groupby(map(ANSWER, plain_rows(db.conn, query, ids)), _SESSION_ID):
-        subject = subject_of[session_id]
-        mine = answers.get(subject)
-        if mine is None:
-            answers[subject] = list(run)
+        owner = subject_of[session_id]
+        known_rows = answers.get(owner)
+        if known_rows is None:
+            answers[owner] = list(run)
         else:
-            mine.extend(run)
+            known_rows.extend(run)
     scores: dict[str, list[Score]] = {}
     choices: dict[str, list[VisitChoice]] = {}
     if history:
