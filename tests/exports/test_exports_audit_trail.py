@@ -95,3 +95,30 @@ def test_details_leave_out_the_row_images_and_keep_the_rest(tmp_path: Path) -> N
     details = json.loads(corrected[0]["details"])
     assert details["reason"] == "patient ticked the wrong statement"
     assert "rows_after" not in details
+
+
+def test_entries_of_a_subject_registered_on_two_kiosks_carry_its_code(tmp_path: Path) -> None:
+    # The same code registered on each kiosk: the hub keeps kiosk A's subject and maps kiosk B's
+    # id onto it (the merge's subject map); B's entries keep B's id and are listed by the code.
+    from datetime import timedelta
+
+    from tests.support.exports import TODAY, export, merge
+    from tests.support.storage import coord
+
+    with hub_and_kiosks(tmp_path) as (hub, a, b, _c):
+        for kiosk in (a, b):
+            with storage.open_database(kiosk) as db:
+                storage.register_subject(
+                    db, "RSP-01-050", day0=TODAY - timedelta(days=2), staff=coord(db)
+                )
+            export(kiosk, kiosk.with_suffix(".bundle"))
+            merge(hub, kiosk.with_suffix(".bundle"))
+        with storage.open_database(hub, readonly=True) as db:
+            ids = {r["subject_id"] for r in db.conn.execute("SELECT subject_id FROM audit_log")}
+            exports.export_csv(db, tmp_path / "csv")
+    assert len(ids - {None}) == 2  # the entries name two ids, the hub has one subject
+    registered = [
+        r for r in rows(tmp_path / "csv" / "audit_trail.csv") if r["action"] == "subject.registered"
+    ]
+    assert len(registered) == 2
+    assert {r["subject_id"] for r in registered} == {"RSP-01-050"}
