@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from respine_desktop.storage import Staff
 
 Handler = Callable[[argparse.Namespace], int]
-_INTERNAL = ("handler", "access_key", "pin_stdin", "passphrase_stdin", "unlock")
+_INTERNAL = (
+    "handler",
+    "access_key",
+    "pin_stdin",
+    "passphrase_stdin",
+    "unlock",
+    "signature_pin",
+)
 
 
 class SignInRefused(RespineError):
@@ -132,7 +139,7 @@ def _audit(db_path: Path, action: str, actor: str | None, payload: dict[str, Any
         storage.log_event(db, action, entity="command", actor=actor, payload=payload)
 
 
-def _sign_in(args: argparse.Namespace, key: str, rule: Rule, db_path: Path) -> Staff:
+def _sign_in(args: argparse.Namespace, key: str, rule: Rule, db_path: Path) -> tuple[Staff, str]:
     from respine_desktop import storage
 
     roles = rule.roles or ()
@@ -179,7 +186,7 @@ def _sign_in(args: argparse.Namespace, key: str, rule: Rule, db_path: Path) -> S
                 payload={**refused, "user": user, "role": staff.role, "reason": reason},
             )
             raise SignInRefused(message)
-    return staff
+    return staff, pin
 
 
 def run_signed_in(args: argparse.Namespace, handler: Handler) -> int:
@@ -199,7 +206,9 @@ def run_signed_in(args: argparse.Namespace, handler: Handler) -> int:
         # A read-only command never upgrades a file: its errors come before any audit entry.
         storage.open_database(db_path, readonly=True).close()
     if not (rule.creates and not os.path.lexists(db_path)):
-        staff = _sign_in(args, key, rule, db_path)
+        staff, pin = _sign_in(args, key, rule, db_path)
+        if rule.signs:  # an e-signature checks the username and PIN again (21 CFR 11.200)
+            args.signature_pin = pin
     outputs = _outputs(args, rule)
     before: dict[Path, tuple[int, int, int]] = {}
     for out in outputs:
