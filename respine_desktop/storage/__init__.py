@@ -217,6 +217,7 @@ Electronic signatures (21 CFR Part 11; esign branch):
 - `sign_document(db, *, username, pin, document_sha256, title) -> Signature`: meaning performed
 - `list_signatures(db, subject_code=None) -> [Signature]`: oldest first
 - `signature_states(db, subject_code=None) -> [SignatureStatus]`: broken once the data changed
+- `visit_signature_states(db, visit_code, *, before=None) -> {subject code: state}`: newest
 
 Errors:
 
@@ -422,6 +423,7 @@ from respine_desktop.storage._signatures import (
     sign,
     sign_document,
     signature_states,
+    visit_signature_states,
 )
 from respine_desktop.storage._site_key import (
     SITE_KEY_BYTES,
@@ -658,6 +660,7 @@ __all__ = [
     "vas_calibrations",
     "verify_database",
     "visit_choices",
+    "visit_signature_states",
     "visit_status_counts",
     "withdraw_subject",
     "worklist",

@@ -295,3 +295,25 @@ def signature_states(db: StudyDb, subject_code: str | None = None) -> list[Signa
         state: SignatureState = "valid" if found[key] == sig.content_sha256 else "broken"
         out.append(SignatureStatus(sig, state))
     return out
+
+
+def visit_signature_states(
+    db: StudyDb, visit_code: str, *, before: str | None = None
+) -> dict[str, SignatureState]:
+    """Per subject code, the state of the newest signature of its visit `visit_code` (made
+    before the time stamp `before`, if given); subjects whose visit nobody signed are absent."""
+    if not has_table(db):
+        return {}
+    sql = f"{_SELECT} WHERE g.target_kind='visit' AND g.visit_code=?"
+    params = [visit_code]
+    if before is not None:
+        sql += " AND g.signed_at < ?"
+        params.append(before)
+    newest: dict[str, Signature] = {}
+    for r in db.conn.execute(sql + " ORDER BY g.rowid", params):
+        sig = _row(r)
+        newest[str(sig.subject_code)] = sig
+    return {
+        code: "valid" if current_sha256(db, sig) == sig.content_sha256 else "broken"
+        for code, sig in newest.items()
+    }
