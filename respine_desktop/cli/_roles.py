@@ -74,7 +74,11 @@ MATRIX: dict[str, Rule] = {
         signs=True,
     ),
     "signatures": Rule(None, "read-only"),
-    "validate": Rule(None, "qualifies the device in a temporary folder; opens no study database"),
+    "validate": Rule(
+        None,
+        "qualifies the device in a temporary folder; with --db and --user, e-signs the results "
+        "(its own username and PIN check)",
+    ),
     # The database key's own commands: the site passphrase (or the recovery code) they ask for is
     # the authority, and the file cannot be opened for a staff sign-in before they have run.
     "encrypt": Rule(None, "needs the new site passphrase; a plaintext file only"),

@@ -72,7 +72,8 @@ def add_signin_options(key: str, parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _read_pin(user: str, from_stdin: bool) -> str:
+def read_pin(user: str, from_stdin: bool) -> str:
+    """The PIN from standard input's first line, or the terminal (never an argument)."""
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if not sys.stdin.isatty():
@@ -151,7 +152,7 @@ def _sign_in(args: argparse.Namespace, key: str, rule: Rule, db_path: Path) -> t
             f"'{key}' needs a signed-in user: --user NAME (role {' or '.join(roles)}), the PIN "
             "from the terminal or from standard input with --pin-stdin"
         )
-    pin = _read_pin(user, bool(getattr(args, "pin_stdin", False)))
+    pin = read_pin(user, bool(getattr(args, "pin_stdin", False)))
     with storage.open_database(db_path) as db:
         try:
             staff = storage.authenticate(db, user, pin)
