@@ -164,3 +164,31 @@ def test_any_active_staff_member_signs_a_document_by_its_sha256(db: StudyDb) -> 
     assert set(storage.SIGNATURE_MEANINGS) == {"reviewed", "approved", "responsibility",
                                                "performed"}  # fmt: skip
     assert all(fr and en != fr for en, fr in storage.SIGNATURE_MEANINGS.values())
+
+
+@pytest.mark.req("SIG-02")
+def test_a_kiosk_s_signature_stays_on_the_kiosk_and_its_bundle_still_merges(
+    tmp_path: Path,
+) -> None:
+    """The bundle format is unchanged: a signature's audit entry travels in the kiosk's chain,
+    the row does not; the hub merges it and both files verify."""
+    from tests.support.exports import TODAY, do_visit, export, hub_and_kiosks, merge
+    from tests.support.storage import coord
+
+    with hub_and_kiosks(tmp_path) as (hub, a, _, c):
+        day0 = TODAY - timedelta(days=40)
+        with storage.open_database(a) as db:
+            storage.register_subject(db, "RSP-01-040", day0=day0, staff=coord(db))
+            do_visit(db, c, "RSP-01-040", "M0", day0, vas=70.0, odi=3, sf36=3)
+            storage.sign(db, username="inv", pin=INV_PIN, subject_code="RSP-01-040",
+                         visit_code="M0", meaning="reviewed")  # fmt: skip
+        export(a, tmp_path / "a.bundle")
+        merge(hub, tmp_path / "a.bundle")
+        with storage.open_database(hub, readonly=True) as db:
+            assert storage.list_signatures(db) == []
+            assert storage.get_subject(db, "RSP-01-040").code == "RSP-01-040"
+            kiosk_entries = [e.action for e in storage.audit_entries(db)]
+        assert "signature.signed" in kiosk_entries
+        for path in (hub, a):
+            result = storage.verify_database(path)
+            assert result.ok, result.message
