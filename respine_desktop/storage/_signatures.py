@@ -204,11 +204,16 @@ def sign(
             f"{', '.join(db.study.visit_codes)}"
         )
     # what is signed must exist before the PIN is checked (no failed attempt for a typo)
-    text = (
+    if visit_code is not None:
         content.visit_text(db, subject_code, visit_code)
-        if visit_code is not None
-        else content.subject_text(db, subject_code)
-    )
+        state = content.counted_state(db, subject_code, visit_code)
+        if state != "submitted":
+            raise InvalidInput(
+                f"{subject_code} {visit_code}: the questionnaires are not submitted yet "
+                f"({state}): sign the visit once they are"
+            )
+    else:
+        content.subject_text(db, subject_code)
     if not has_table(db):  # pragma: no cover - a writable open always migrates
         raise InvalidInput("this database has no signatures table")
     signer = _signer(db, username, pin, DATA_SIGNERS)

@@ -76,6 +76,12 @@ def visit_sha256(db: StudyDb, subject_code: str, visit_code: str) -> str | None:
     return None if value is None else _sha256({"kind": "visit", **value})
 
 
+def counted_state(db: StudyDb, subject_code: str, visit_code: str) -> str | None:
+    """The state of the session that counts for the visit (None without one)."""
+    session_id = chosen_session(db, subject_code, visit_code)
+    return None if session_id is None else _session_state(db, session_id)
+
+
 def signed_visits(db: StudyDb, subject_code: str) -> list[str]:
     """The subject's visit codes (schedule order) that have a counted session."""
     rows = db.conn.execute(

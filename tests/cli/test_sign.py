@@ -60,6 +60,8 @@ def test_sign_a_visit_then_list_it_valid_then_broken_by_a_correction(db: Path) -
         actions = [e.action for e in storage.audit_entries(opened)[-4:]]
     # the command's sign-in, the signature's own check of both components, the signature
     assert actions == ["login.succeeded", "login.succeeded", "signature.signed", "command.run"]
+    with storage.open_database(db, readonly=True) as opened:
+        assert INV_PIN not in str([e.payload for e in storage.audit_entries(opened)])
     listed = main_py("signatures", "--db", db, "--subject", S1)
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.strip().endswith(f"inv (investigator)  approved  {S1} M1  valid")

@@ -121,6 +121,8 @@ def test_a_wrong_pin_another_role_or_nothing_to_sign_is_refused_and_nothing_sign
     with pytest.raises(storage.InvalidInput, match="RSP-01-003: no questionnaire session"):
         storage.sign(db, username="inv", pin=INV_PIN, subject_code="RSP-01-003",
                      meaning="reviewed")  # fmt: skip
+    with pytest.raises(storage.InvalidInput, match=r"M3: the questionnaires are not submitted"):
+        attempt(subject_code="RSP-01-002", visit_code="M3")  # parked after the VAS
     with pytest.raises(storage.UnknownVisit):
         attempt(visit_code="M99")
     with pytest.raises(storage.UnknownSubject):
