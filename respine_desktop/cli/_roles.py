@@ -24,18 +24,22 @@ class Rule:
     sign-in when the database does not exist yet (there is nobody to sign in as). `read_only`:
     the command only reads the database, so sign-in first checks that a read-only open works (it
     never upgrades an older file's schema). `outputs`: the arguments naming the files or folders
-    it writes (their files are hashed into the audit)."""
+    it writes (their files are hashed into the audit). `signs`: the command makes an electronic
+    signature, so its handler is given the PIN typed at sign-in (``args.signature_pin``, never
+    audited): the signature checks both components again (21 CFR 11.200)."""
 
     roles: tuple[Role, ...] | None
     why: str
     creates: bool = False
     read_only: bool = False
     outputs: tuple[str, ...] = ("out",)
+    signs: bool = False
 
 
 ADMIN: tuple[Role, ...] = ("admin",)
 DATA: tuple[Role, ...] = ("data_manager", "admin")
 EXPORTERS: tuple[Role, ...] = ("investigator", "data_manager", "admin")
+SIGNERS: tuple[Role, ...] = ("investigator", "admin")
 CLINICAL: tuple[Role, ...] = ("investigator", "coordinator", "data_manager", "admin")
 
 MATRIX: dict[str, Rule] = {
@@ -63,7 +67,18 @@ MATRIX: dict[str, Rule] = {
     "device revoke": Rule(ADMIN, "refuses a lost device's bundles from now on", outputs=()),
     "device hmac-bundles": Rule(ADMIN, "ends or reopens the site-key transition", outputs=()),
     "list devices": Rule(None, "read-only"),
-    "validate": Rule(None, "qualifies the device in a temporary folder; opens no study database"),
+    "sign": Rule(
+        SIGNERS,
+        "e-signs a visit or a subject (username and PIN typed again)",
+        outputs=(),
+        signs=True,
+    ),
+    "signatures": Rule(None, "read-only"),
+    "validate": Rule(
+        None,
+        "qualifies the device in a temporary folder; with --db and --user, e-signs the results "
+        "(its own username and PIN check)",
+    ),
     # The database key's own commands: the site passphrase (or the recovery code) they ask for is
     # the authority, and the file cannot be opened for a staff sign-in before they have run.
     "encrypt": Rule(None, "needs the new site passphrase; a plaintext file only"),

@@ -28,7 +28,14 @@ if TYPE_CHECKING:
     from respine_desktop.storage import Staff
 
 Handler = Callable[[argparse.Namespace], int]
-_INTERNAL = ("handler", "access_key", "pin_stdin", "passphrase_stdin", "unlock")
+_INTERNAL = (
+    "handler",
+    "access_key",
+    "pin_stdin",
+    "passphrase_stdin",
+    "unlock",
+    "signature_pin",
+)
 
 
 class SignInRefused(RespineError):
@@ -65,7 +72,8 @@ def add_signin_options(key: str, parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _read_pin(user: str, from_stdin: bool) -> str:
+def read_pin(user: str, from_stdin: bool) -> str:
+    """The PIN from standard input's first line, or the terminal (never an argument)."""
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     if not sys.stdin.isatty():
@@ -132,7 +140,7 @@ def _audit(db_path: Path, action: str, actor: str | None, payload: dict[str, Any
         storage.log_event(db, action, entity="command", actor=actor, payload=payload)
 
 
-def _sign_in(args: argparse.Namespace, key: str, rule: Rule, db_path: Path) -> Staff:
+def _sign_in(args: argparse.Namespace, key: str, rule: Rule, db_path: Path) -> tuple[Staff, str]:
     from respine_desktop import storage
 
     roles = rule.roles or ()
@@ -144,7 +152,7 @@ def _sign_in(args: argparse.Namespace, key: str, rule: Rule, db_path: Path) -> S
             f"'{key}' needs a signed-in user: --user NAME (role {' or '.join(roles)}), the PIN "
             "from the terminal or from standard input with --pin-stdin"
         )
-    pin = _read_pin(user, bool(getattr(args, "pin_stdin", False)))
+    pin = read_pin(user, bool(getattr(args, "pin_stdin", False)))
     with storage.open_database(db_path) as db:
         try:
             staff = storage.authenticate(db, user, pin)
@@ -179,7 +187,7 @@ def _sign_in(args: argparse.Namespace, key: str, rule: Rule, db_path: Path) -> S
                 payload={**refused, "user": user, "role": staff.role, "reason": reason},
             )
             raise SignInRefused(message)
-    return staff
+    return staff, pin
 
 
 def run_signed_in(args: argparse.Namespace, handler: Handler) -> int:
@@ -199,7 +207,9 @@ def run_signed_in(args: argparse.Namespace, handler: Handler) -> int:
         # A read-only command never upgrades a file: its errors come before any audit entry.
         storage.open_database(db_path, readonly=True).close()
     if not (rule.creates and not os.path.lexists(db_path)):
-        staff = _sign_in(args, key, rule, db_path)
+        staff, pin = _sign_in(args, key, rule, db_path)
+        if rule.signs:  # an e-signature checks the username and PIN again (21 CFR 11.200)
+            args.signature_pin = pin
     outputs = _outputs(args, rule)
     before: dict[Path, tuple[int, int, int]] = {}
     for out in outputs:

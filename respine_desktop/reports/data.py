@@ -34,6 +34,7 @@ from respine_desktop.storage import (
     get_vas_calibration,
     list_staff,
     read_snapshot,
+    signature_states,
 )
 from respine_desktop.storage.report_reads import ReportVisit, cutoff, iter_report_subjects
 from respine_desktop.study import Study
@@ -93,6 +94,21 @@ class ResponderStatus:
     vas_percent: float | None
     odi_improvement: float | None
     odi_percent: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureLine:
+    """An electronic signature of the subject's data as the patient summary shows it (21 CFR
+    11.50): who (username, role), when (UTC), the meaning, what, and whether the data signed are
+    unchanged today (``valid``) or changed since (``broken``)."""
+
+    username: str
+    role: str
+    signed_at: str
+    meaning: str
+    statement: str
+    target: str  # a visit code, or "all visits"
+    state: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +197,13 @@ class PatientSummary:
     withdrawal_reason: str | None = None
     # "VAS line: M0 calibrated 2026-03-02, M3 uncalibrated" ("" without a VAS drawn on a line).
     vas_line: str = ""
+    # e-signatures recorded by the cut-off, oldest first (states as of the report's making)
+    signatures: tuple[SignatureLine, ...] = ()
+
+    def signed(self, visit: str) -> str | None:
+        """The state of the visit's latest e-signature (``valid``/``broken``), None if unsigned."""
+        found = [g.state for g in self.signatures if g.target == visit]
+        return found[-1] if found else None
 
     def corrected(self, visit: str) -> tuple[Correction, ...]:
         """The corrections of one visit's answers."""
@@ -504,6 +527,24 @@ def _patient_summary(db: StudyDb, subject_code: str, on: date) -> PatientSummary
         withdrawn_on=known.withdrawn_on if known else None,
         withdrawal_reason=known.withdrawal_reason if known else None,
         vas_line=f"VAS line: {', '.join(vas_lines)}" if vas_lines else "",
+        signatures=_signatures(db, subject.code, cut),
+    )
+
+
+def _signatures(db: StudyDb, subject_code: str, cut: str) -> tuple[SignatureLine, ...]:
+    """The subject's e-signatures made by `cut`, each with its state now."""
+    return tuple(
+        SignatureLine(
+            username=g.signature.username,
+            role=g.signature.role,
+            signed_at=g.signature.signed_at,
+            meaning=g.signature.meaning,
+            statement=g.signature.statement,
+            target=g.signature.visit_code or "all visits",
+            state=g.state,
+        )
+        for g in signature_states(db, subject_code)
+        if g.signature.signed_at < cut
     )
 
 

@@ -41,6 +41,10 @@ STATUS_TEXT = {
 }
 
 
+SIGNED_TEXT = {"valid": "signed", "broken": "BROKEN"}
+STATE_TEXT = {"valid": "valid", "broken": "BROKEN"}
+
+
 def title(summary: PatientSummary) -> str:
     return (
         f"{summary.study.id} patient summary {summary.subject_code}, "
@@ -58,10 +62,11 @@ def _answer(value: float | int | None, status: str | None) -> str:
 
 def _visits(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
     rows: list[list[Any]] = [
-        ["Visit", "", "Target date", "Window", "Done on", "Status", "Corrected", "Note"]
+        ["Visit", "", "Target date", "Window", "Done on", "Status", "Corrected", "Signed", "Note"]
     ]
     for v in summary.visits:
         corrected = len(summary.corrected(v.code))
+        signed = summary.signed(v.code)
         rows.append(
             [
                 v.code,
@@ -71,10 +76,11 @@ def _visits(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
                 v.actual_date.isoformat() if v.actual_date else fmt.MISSING,
                 STATUS_TEXT.get(v.status, v.status),
                 f"{corrected} item(s)" if corrected else "",
+                SIGNED_TEXT[signed] if signed else "",
                 para(v.missed_reason or "", s["cell"]),
             ]
         )
-    widths = [10 * mm, 19 * mm, 19 * mm, 35 * mm, 19 * mm, 17 * mm, 16 * mm, None]
+    widths = [10 * mm, 19 * mm, 19 * mm, 35 * mm, 19 * mm, 17 * mm, 16 * mm, 15 * mm, None]
     return [
         para("Visits", s["h2"]),
         table(rows, widths, align_right_from=None),
@@ -372,6 +378,39 @@ def _corrections(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
     return out
 
 
+def _signatures(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
+    """The signature manifestations (21 CFR 11.50): username, role, time, meaning, state."""
+    out: list[Any] = [para("Electronic signatures", s["h2"])]
+    if not summary.signatures:
+        out.append(para("No electronic signature of this subject's data.", s["body"]))
+        return out
+    rows: list[list[Any]] = [["Signed", "Username", "Role", "Date and time (UTC)", "Meaning",
+                              "State"]]  # fmt: skip
+    for g in summary.signatures:
+        rows.append(
+            [
+                g.target,
+                para(g.username, s["cell"]),
+                g.role,
+                para(g.signed_at.replace("T", " "), s["cell"]),
+                para(f"{g.meaning}: {g.statement}", s["cell"]),
+                STATE_TEXT.get(g.state, g.state),
+            ]
+        )
+    widths = [18 * mm, 22 * mm, 22 * mm, 34 * mm, None, 16 * mm]
+    out += [
+        para(
+            "Each signature covers the SHA-256 of the data signed (answers, corrections, scores). "
+            "BROKEN: the data changed after signing (a correction, another session counted); "
+            "the data must be signed again. States as of the day this report was made.",
+            s["note"],
+        ),
+        spacer(2),
+        table(rows, widths, align_right_from=None),
+    ]
+    return out
+
+
 def _instruments(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
     rows: list[list[Any]] = [["Instrument", "Version", "Content checksum (SHA-256)"]]
     uses = summary.instruments
@@ -432,6 +471,7 @@ def patient_pdf(summary: PatientSummary, footer: Footer) -> tuple[bytes, int]:
             *_endpoint(summary, s),
             *_charts(chart, s),
             *_corrections(summary, s),
+            *_signatures(summary, s),
             *_instruments(summary, s),
             *_appendix(summary, s),
         ]

@@ -31,9 +31,14 @@ CheckRow = tuple[str, str, str, str, str]
 
 
 def qualification_pdf(
-    identity: Sequence[tuple[str, str]], checks: Sequence[CheckRow], out: Path
+    identity: Sequence[tuple[str, str]],
+    checks: Sequence[CheckRow],
+    out: Path,
+    *,
+    signature: Sequence[tuple[str, str]] | None = None,
 ) -> int:
-    """Write the report to `out` (atomically); returns its page count."""
+    """Write the report to `out` (atomically); returns its page count. `signature`: the rows of
+    the electronic signature (name, role, time, meaning, results hash); None: a paper block."""
     s = styles()
     failed = [c for c in checks if c[4] != "pass"]
     verdict = (
@@ -74,16 +79,18 @@ def qualification_pdf(
                 highlight_rows=highlight,
             ),
             spacer(10),
-            para("Performed by", s["h2"]),
+            para("Performed by" + (" (electronic signature)" if signature else ""), s["h2"]),
             table(
-                [
+                [[label, para(value, cell)] for label, value in signature]
+                if signature
+                else [
                     ["Name", ""],
                     ["Role", ""],
                     ["Date and time", ""],
                     ["Meaning", "I performed this qualification and reviewed its results."],
                     ["Signature", "\n\n"],
                 ],
-                [34 * mm, None],
+                [(42 if signature else 34) * mm, None],
                 header_rows=0,
                 header_cols=1,
                 align_right_from=None,

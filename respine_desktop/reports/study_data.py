@@ -39,7 +39,7 @@ from respine_desktop.storage import (
     list_sites,
     read_snapshot,
 )
-from respine_desktop.storage.report_reads import ReportSubject, iter_report_subjects
+from respine_desktop.storage.report_reads import ReportSubject, cutoff, iter_report_subjects
 from respine_desktop.study import Study
 
 Progress = Callable[[float, str], None]
@@ -177,6 +177,10 @@ class StudySummary:
     arms: tuple[GroupSummary, ...]
     arms_use: ArmsUse | None
     scoring_versions: tuple[str, ...]
+    # the primary endpoint visit's e-signatures by the cut-off: subjects whose newest one is
+    # valid, and those whose newest one a later change broke
+    primary_signed: int = 0
+    primary_signed_broken: int = 0
 
     @property
     def groups(self) -> tuple[GroupSummary, ...]:
@@ -409,7 +413,7 @@ def study_summary(
 def _study_summary(
     db: StudyDb, arms: Arms | None, on: date, progress: Progress | None
 ) -> StudySummary:
-    from respine_desktop.storage import list_subjects
+    from respine_desktop.storage import list_subjects, visit_signature_states
 
     study = db.study
     codes = {s.code for s in list_subjects(db)}
@@ -445,6 +449,7 @@ def _study_summary(
         _fold(study, subject, on, groups, all_measures, changed)
         if progress and (done % step == 0 or done == total):
             progress(0.05 + 0.95 * done / max(total, 1), f"reading scores: {done}/{total} subjects")
+    signed = visit_signature_states(db, primary_code, before=cutoff(on))
     arms_use = None
     if arms is not None:
         arms_use = ArmsUse(arms.source, arms.sha256, len(arms.by_subject), len(arms.by_subject))
@@ -461,6 +466,8 @@ def _study_summary(
         arms=tuple(g.freeze(primary_code, baseline_code) for g in by_arm.values()),
         arms_use=arms_use,
         scoring_versions=tuple(current_scoring_versions(db)),
+        primary_signed=sum(1 for state in signed.values() if state == "valid"),
+        primary_signed_broken=sum(1 for state in signed.values() if state == "broken"),
     )
     if progress:
         progress(1.0, "study data gathered")

@@ -122,7 +122,24 @@ def _flow(summary: StudySummary, s: dict[str, Any]) -> list[Any]:
             "minus open and not due.",
             s["note"],
         ),
+        rich(_signed_line(summary), s["key"]),
     ]
+
+
+def _signed_line(summary: StudySummary) -> str:
+    """How many subjects' primary endpoint visits are e-signed (21 CFR Part 11)."""
+    visit = summary.study.endpoint.visit
+    done = summary.overall.flow_count(visit, "done")
+    text = (
+        f"{visit} visits e-signed by an investigator: <b>{summary.primary_signed}</b> of "
+        f"{summary.subjects} subjects ({done} with {visit} done)"
+    )
+    if summary.primary_signed_broken:
+        text += (
+            f"; <b>{summary.primary_signed_broken} BROKEN</b> (data changed after signing, to "
+            "sign again)"
+        )
+    return text + "."
 
 
 def _missed(summary: StudySummary, s: dict[str, Any]) -> list[Any]:

@@ -207,6 +207,18 @@ Translations a site installed (checked by `respine_desktop.translations` first):
 - `install_translation(db, language, text, *, staff=None, replace=False) -> bool`: audited
 - `installed_translations(db) -> {language: text}`
 
+Electronic signatures (21 CFR Part 11; esign branch):
+
+- `Signature`: one e-signature (signer, role, time, meaning, attestation, target, content hash)
+- `SignatureStatus`: a signature and its state, ``valid`` or ``broken``
+- `SIGNATURE_MEANINGS`: meaning -> (English, French) attestation text
+- `sign(db, *, username, pin, subject_code, meaning, visit_code=None) -> Signature`: a visit
+  or a whole subject, username and PIN re-entered, investigator or admin
+- `sign_document(db, *, username, pin, document_sha256, title) -> Signature`: meaning performed
+- `list_signatures(db, subject_code=None) -> [Signature]`: oldest first
+- `signature_states(db, subject_code=None) -> [SignatureStatus]`: broken once the data changed
+- `visit_signature_states(db, visit_code, *, before=None) -> {subject code: state}`: newest
+
 Errors:
 
 - `StorageError`: base of every error of this package
@@ -401,6 +413,18 @@ from respine_desktop.storage._sessions import (
     subject_sessions,
     submit_session,
 )
+
+# esign branch
+from respine_desktop.storage._signatures import MEANINGS as SIGNATURE_MEANINGS
+from respine_desktop.storage._signatures import (
+    Signature,
+    SignatureStatus,
+    list_signatures,
+    sign,
+    sign_document,
+    signature_states,
+    visit_signature_states,
+)
 from respine_desktop.storage._site_key import (
     SITE_KEY_BYTES,
     ensure_site_key,
@@ -463,6 +487,8 @@ __all__ = [
     "RESOLUTION_ROLES",
     "ROLES",
     "ROW_IMAGES_KEY",
+    # esign branch
+    "SIGNATURE_MEANINGS",
     "SITE_KEY_BYTES",
     "SKIPPED",
     "UNCALIBRATED",
@@ -505,6 +531,8 @@ __all__ = [
     "SessionCounts",
     "SessionIncomplete",
     "SessionStateError",
+    "Signature",
+    "SignatureStatus",
     "Skipped",
     "SnapshotChanged",
     "Staff",
@@ -582,6 +610,7 @@ __all__ = [
     "is_encrypted",
     "iter_study_scores",
     "key_at_hand",
+    "list_signatures",
     "list_sites",
     "list_staff",
     "list_subjects",
@@ -611,6 +640,9 @@ __all__ = [
     "set_hmac_bundles",
     "set_language",
     "set_position",
+    "sign",
+    "sign_document",
+    "signature_states",
     "site_key_id",
     "sqlite_library_version",
     "start_session",
@@ -628,6 +660,7 @@ __all__ = [
     "vas_calibrations",
     "verify_database",
     "visit_choices",
+    "visit_signature_states",
     "visit_status_counts",
     "withdraw_subject",
     "worklist",

@@ -38,9 +38,10 @@ TRACKED: Mapping[str, str] = {
     "sessions": "id",
     "session_choices": "id",
     "scores": "id",
-    # append-only evidence of later migrations (0005, 0010): a row slipped in is named too
+    # append-only evidence of later migrations (0005, 0010, 0011): a row slipped in is named too
     "vas_calibrations": "id",
     "withdrawals": "id",
+    "signatures": "id",
 }
 # Columns that are not evidence, hence neither imaged nor compared (the ONE list of them).
 EXCLUDED: Mapping[str, frozenset[str]] = {

@@ -426,7 +426,7 @@ BEGIN SELECT RAISE(ABORT, 'withdrawals are append-only: DELETE refused'); END;
 
 # Migrations that only add a table a read-only open can do without: its readers see no rows
 # (`_withdrawal`, `report_reads` check that the table exists), so reports read an older file as is.
-READ_OPTIONAL: tuple[str, ...] = ("0010_withdrawal",)
+READ_OPTIONAL: tuple[str, ...] = ("0010_withdrawal", "0011_signatures")
 
 
 @migrations(name="0010_withdrawal")
@@ -435,3 +435,41 @@ def m0010_withdrawal(db: Database) -> None:
     (`respine_desktop.storage._withdrawal`; one row per subject, append-only, audited as
     ``subject.withdrawn``)."""
     db.executescript(_WITHDRAWALS)
+
+
+_SIGNATURES = """
+CREATE TABLE signatures (
+    id TEXT PRIMARY KEY,
+    signed_at TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    staff_id TEXT NOT NULL,
+    username TEXT NOT NULL,
+    role TEXT NOT NULL,
+    meaning TEXT NOT NULL
+        CHECK (meaning IN ('reviewed', 'approved', 'responsibility', 'performed')),
+    statement TEXT NOT NULL,
+    target_kind TEXT NOT NULL CHECK (target_kind IN ('visit', 'subject', 'document')),
+    target_id TEXT NOT NULL,
+    subject_id TEXT REFERENCES subjects(id),
+    visit_code TEXT,
+    title TEXT,
+    content_sha256 TEXT NOT NULL CHECK (length(content_sha256) = 64)
+);
+CREATE INDEX signatures_target ON signatures(target_kind, target_id);
+CREATE INDEX signatures_subject ON signatures(subject_id);
+CREATE TRIGGER signatures_no_update BEFORE UPDATE ON signatures
+BEGIN SELECT RAISE(ABORT, 'signatures are append-only: UPDATE refused'); END;
+CREATE TRIGGER signatures_no_delete BEFORE DELETE ON signatures
+BEGIN SELECT RAISE(ABORT, 'signatures are append-only: DELETE refused'); END;
+"""
+
+
+@migrations(name="0011_signatures")
+def m0011_signatures(db: Database) -> None:
+    """21 CFR Part 11 electronic signatures (`respine_desktop.storage._signatures`): who signed
+    (staff id, username and role at the time), when (the app's clock), on which device, with
+    which meaning and attestation text, what (a subject's visit, a subject, or a document by its
+    SHA-256) and the SHA-256 of the canonical text of what was signed (`_signed_content`), so a
+    later change shows the signature as broken. Append-only, audited as ``signature.signed``.
+    Not part of bundles: signatures are made where the investigator works (the hub)."""
+    db.executescript(_SIGNATURES)

@@ -69,6 +69,10 @@ def argv_of(key: str, db: Path, out: Path) -> list[str | Path]:
         "device revoke": ["device", "revoke", "--db", db, "d-1", "--reason", "lost"],
         "device hmac-bundles": ["device", "hmac-bundles", "--db", db, "refuse"],
         "import translation": ["import", "translation", "--db", db, out / "xx.json"],
+        "sign": [
+            *("sign", "--db", db, "--subject", "RSP-01-001", "--visit", "M12"),
+            *("--meaning", "reviewed"),
+        ],
     }[key]
 
 
