@@ -47,6 +47,8 @@ INTERNALS_ALLOWED = {
     "tests/cli/test_signin.py": "the stored hash of a PIN the policy now refuses (an old account)",
     "tests/storage/test_pin_policy.py": "the common-PIN list, lockout counts, older PIN hashes",
     "bench/pins.py": "the scrypt parameters the PIN hashes use, timed",
+    "tests/storage/test_key_wrap_v2.py": "the wrapped keys' stored settings and wrap labels",
+    "tests/storage/test_signatures.py": "the canonical signed text, the append-only triggers",
 }
 
 
