@@ -646,16 +646,20 @@ _WHERE: dict[str, str] = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    where = _WHERE.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module_name, _, attribute = where.partition(":")
-    if "." not in module_name:  # a submodule of this package
-        module_name = f"{__name__}.{module_name}"
-    value = getattr(import_module(module_name), attribute or name)
-    globals()[name] = value  # the next look-up does not come here
-    return value
+# Not seen by the type checkers: an unknown name stays an error for mypy (it sees the imports
+# above), not an Any.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        where = _WHERE.get(name)
+        if where is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module_name, _, attribute = where.partition(":")
+        if "." not in module_name:  # a submodule of this package
+            module_name = f"{__name__}.{module_name}"
+        value = getattr(import_module(module_name), attribute or name)
+        globals()[name] = value  # the next look-up does not come here
+        return value
 
 
 def __dir__() -> list[str]:

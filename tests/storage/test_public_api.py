@@ -146,4 +146,4 @@ def test_the_lazy_table_the_typed_imports_and_all_agree() -> None:
         module = module if "." in module else f"respine_desktop.storage.{module}"
         assert getattr(storage, name) is getattr(importlib.import_module(module), attribute or name)
     with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
-        storage.no_such_name  # noqa: B018
+        getattr(storage, "no_such_name")  # noqa: B009
