@@ -2,9 +2,9 @@
 
 Runs the frozen executable the way a site would, each step a real process in a temporary folder:
 `--version`, the kiosk shown and closed (`--quit-when-ready`, offscreen), then `demo`, `verify`,
-`report patient`, `export odm`, `export csv` and `export stats` on a temporary database, checking each output
-(the PDF's text names the subject, the ODM parses as CDISC ODM, the CSV has its files). Prints a
-line per step and exits 1 at the first failure, naming it.
+`report patient`, `export odm`, `export csv` and `export stats` on a temporary database, checking
+each output (the PDF's text names the subject, the ODM parses as CDISC ODM, the CSV and the SPSS
+file are there). Prints a line per step and exits 1 at the first failure, naming it.
 """
 
 from __future__ import annotations
