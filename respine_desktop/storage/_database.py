@@ -53,10 +53,11 @@ from respine_desktop.storage._errors import (
 )
 from respine_desktop.storage._records import DatabaseInfo
 from respine_desktop.storage._sqlite_utils import wrap
-from respine_desktop.study import Study, load_study
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
+
+    from respine_desktop.study import Study
 
 BUSY_TIMEOUT_MS = 5000
 APP_VERSION = __version__
@@ -71,18 +72,19 @@ class StudyDb:
     (from the ``settings`` table); `study` the study configuration the schedule follows.
     Attributes starting with ``sql`` are for `respine_desktop.storage` only.
 
-    ``sql``, sqlite-utils' `Database` on the connection, is made the first time a repository
-    asks for it: opening a database (the kiosk's start) needs only the connection.
+    ``sql``, sqlite-utils' `Database` on the connection, and ``study`` (by default the shipped
+    configuration) are made the first time they are asked for: opening a database (the kiosk's
+    start, up to its lock screen) needs only the connection.
     """
 
     def __init__(
-        self, conn: sqlite3.Connection, path: Path, info: DatabaseInfo, study: Study
+        self, conn: sqlite3.Connection, path: Path, info: DatabaseInfo, study: Study | None
     ) -> None:
         self._conn = conn
         self._sql: Database | None = None
+        self._study = study
         self.path = path
         self.info = info
-        self.study = study
         self.readonly = False
         self.sql_key: bytes | None = None  # the database key, for backups (storage only)
 
@@ -97,6 +99,14 @@ class StudyDb:
     @property
     def study_id(self) -> str:
         return self.info.study_id
+
+    @property
+    def study(self) -> Study:
+        if self._study is None:
+            from respine_desktop.study import load_study
+
+            self._study = load_study()
+        return self._study
 
     @property
     def sql(self) -> Database:
@@ -481,7 +491,7 @@ def open_database(
         if not readonly:
             _enable_wal(conn)
             if pending > 0:
-                db0 = StudyDb(conn, path, _info(path, conn), study or load_study())
+                db0 = StudyDb(conn, path, _info(path, conn), study)
                 from respine_desktop.storage._upgrade import backup_before_upgrade
 
                 backup_before_upgrade(db0, path, applied)  # verified, or nothing is migrated
@@ -489,7 +499,7 @@ def open_database(
                     row_images.install(conn)  # rows a migration changes are audited too
                     schema.migrations.apply(db0.sql)
                     row_images.install(conn)  # tables it created
-        db = StudyDb(conn, path, _info(path, conn), study or load_study())
+        db = StudyDb(conn, path, _info(path, conn), study)
         db.readonly = readonly
         if not readonly:
             row_images.install(conn)  # every later change carries its rows into the audit log
@@ -533,6 +543,8 @@ def create_database(
     from respine_desktop.storage import _staff as staff
 
     path = Path(path)
+    from respine_desktop.study import load_study
+
     study = study or load_study()
     check_site_code(site_code)
     if path.exists():

@@ -6,9 +6,10 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Final, Literal, NamedTuple
+from typing import TYPE_CHECKING, Final, Literal, NamedTuple
 
-from respine_desktop.schedule import VisitState, VisitStatus, Window
+if TYPE_CHECKING:  # annotations only: the schedule (and the study) load after the kiosk's start
+    from respine_desktop.schedule import VisitState, VisitStatus, Window
 
 Role = Literal["admin", "investigator", "coordinator", "data_manager"]
 ROLES: tuple[Role, ...] = ("admin", "investigator", "coordinator", "data_manager")
