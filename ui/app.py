@@ -26,8 +26,8 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from respine_desktop.i18n import t
+from ui.kiosk.full_screen import show_full_screen
 from ui.kiosk.lock_page import LockPage
-from ui.kiosk.lockdown import show_full_screen
 from ui.kiosk.settings import default_settings_path, load_settings
 from ui.kiosk.window import KioskWindow
 from ui.style import apply_style

@@ -70,7 +70,7 @@ def test_the_kiosk_is_ready_before_the_flow_and_never_loads_the_heavy_libraries(
     (ready,) = result["ready"]  # the database was opened once, by the app
     assert ready["pages"] == ["LockPage"]
     # At ready: the database is open without sqlite-utils, the flow or the session.
-    for name in ("sqlite_utils", "ui.kiosk.flow", "respine_desktop.session"):
+    for name in ("sqlite_utils", "ui.kiosk.flow", "ui.kiosk.lockdown", "respine_desktop.session"):
         assert not loaded(ready["modules"], name), name
     # After the flow loaded too (the process exits once the kiosk is ready to be tapped):
     assert loaded(result["end"], "ui.kiosk.flow")
