@@ -38,6 +38,7 @@ from respine_desktop.files import sync_directory
 from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage import _schema as schema
+from respine_desktop.storage._database_info import DatabaseInfo
 from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import (
     AlreadyExists,
@@ -51,7 +52,6 @@ from respine_desktop.storage._errors import (
     StorageError,
     WriteFailed,
 )
-from respine_desktop.storage._records import DatabaseInfo
 from respine_desktop.storage._sqlite_utils import wrap
 
 if TYPE_CHECKING:
