@@ -3,7 +3,6 @@ plus `screenshots`, a developer's tool that is not shipped."""
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
 
 
@@ -19,5 +18,10 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     # Long exports run in worker processes; a frozen build starts them through this executable.
-    multiprocessing.freeze_support()
+    # (freeze_support does nothing unless frozen: multiprocessing, some 30 ms, is not imported
+    # for the kiosk's start from a checkout.)
+    if getattr(sys, "frozen", False):
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     sys.exit(main(sys.argv[1:]))

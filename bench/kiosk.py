@@ -2,11 +2,12 @@
 
 Prints figures, asserts nothing. Run: `QT_QPA_PLATFORM=offscreen .venv/bin/python bench/kiosk.py`.
 
-* start-up: whole process, from launching `python main.py --db X --quit-when-ready` until it
-  has opened the database, shown its first screen and exited, against a script that shows a
-  bare `QWidget` the same way and exits; also to the first painted screen (printed with
-  RESPINE_TRACE_STARTUP set) and its CPU time; both subprocesses, interleaved, median of N runs;
-  target ratio <= 1.5. Peak resident memory of each child (os.wait4).
+* start-up: whole process, from launching `python main.py --db X --quit-when-ready` until it is
+  ready (the lock screen shown and the database open, printed as "ready ..." with
+  RESPINE_TRACE_STARTUP set), against a script that shows a bare `QWidget` the same way (its
+  ready: the window shown); also to the process's exit (the kiosk's flow loaded after ready),
+  to the first painted screen, and the CPU time until ready; both subprocesses, interleaved,
+  median of N runs; target ratio <= 1.5. Peak resident memory of each child (os.wait4).
 * tap-to-next: in one process, a patient's tap on an answer (the answer is committed with
   `synchronous=FULL` before the tap returns) plus the tap on Next until the next item's page is
   built and painted; p50 / p95 over every item of several visits; target p95 < 30 ms.
@@ -61,9 +62,10 @@ def make_database(path: Path, subjects: int) -> list[str]:
     return codes
 
 
-def timed_run(argv: list[str]) -> tuple[float, float, float, float]:
-    """(seconds to the first painted screen, CPU seconds until then, seconds from launch until
-    the process exited, its peak resident memory in MB)."""
+def timed_run(argv: list[str]) -> tuple[float, float, float, float, float]:
+    """(seconds to the first painted screen, seconds to ready, CPU seconds until ready, seconds
+    from launch until the process exited, its peak resident memory in MB). The bare window's
+    ready is its first painted screen."""
     env = {**os.environ, "RESPINE_TRACE_STARTUP": "1"}
     start = time.time()
     child = subprocess.Popen(
@@ -76,9 +78,15 @@ def timed_run(argv: list[str]) -> tuple[float, float, float, float]:
     child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         raise RuntimeError(f"{argv[-1]} exited {child.returncode}: {stderr[-500:]}")
-    (mark,) = [line for line in stderr.splitlines() if line.startswith("first-screen ")]
-    fields = mark.split()
-    return float(fields[1]) - start, float(fields[3]), end - start, usage.ru_maxrss / 1024
+    (shown,) = [line.split() for line in stderr.splitlines() if line.startswith("first-screen ")]
+    ready = [line.split() for line in stderr.splitlines() if line.startswith("ready ")] or [shown]
+    return (
+        float(shown[1]) - start,
+        float(ready[0][1]) - start,
+        float(ready[0][3]),
+        end - start,
+        usage.ru_maxrss / 1024,
+    )
 
 
 def bench_startup(db_path: Path, work: Path) -> None:
@@ -92,16 +100,19 @@ def bench_startup(db_path: Path, work: Path) -> None:
         str(work / "settings.json"),
     ]
     bare_argv = [sys.executable, "-c", BARE]
+    load_before = os.getloadavg()
     timed_run(bare_argv)  # warm the file cache for both
     timed_run(kiosk_argv)
     kiosk, bare = [], []
     for _ in range(RUNS):
         bare.append(timed_run(bare_argv))
         kiosk.append(timed_run(kiosk_argv))
+    print(f"load average before the runs: {load_before}; after: {os.getloadavg()}")
     names = (
-        (2, "whole process, launch to ready and exited"),
+        (1, "launch to ready: lock shown, database open (window shown)"),
+        (3, "whole process, launch to exit (the kiosk's flow loaded after ready)"),
         (0, "launch to the first shown screen"),
-        (1, "CPU time to the first shown screen"),
+        (2, "CPU time to ready"),
     )
     for n, what in names:
         k = statistics.median(r[n] for r in kiosk)
@@ -112,11 +123,12 @@ def bench_startup(db_path: Path, work: Path) -> None:
             f"window {b * 1000:.0f} ms -> ratio {k / b:.2f}x (best runs {k_min * 1000:.0f} / "
             f"{b_min * 1000:.0f} ms = {k_min / b_min:.2f}x; target <= 1.5x)"
         )
-    k_mem = statistics.median(r[3] for r in kiosk)
-    b_mem = statistics.median(r[3] for r in bare)
+    k_mem = statistics.median(r[4] for r in kiosk)
+    b_mem = statistics.median(r[4] for r in bare)
     print(
-        f"peak memory at start-up (resident, median): kiosk {k_mem:.0f} MB, bare window "
-        f"{b_mem:.0f} MB (target: below the ~100 MB measured before this work)"
+        f"peak memory at start-up (resident, median, whole process): kiosk {k_mem:.0f} MB, bare "
+        f"window {b_mem:.0f} MB -> ratio {k_mem / b_mem:.2f}x (target: below the ~95-100 MB "
+        "measured before this work)"
     )
 
 

@@ -2,9 +2,9 @@
 
 Runs the frozen executable the way a site would, each step a real process in a temporary folder:
 `--version`, the kiosk shown and closed (`--quit-when-ready`, offscreen), then `demo`, `verify`,
-`report patient`, `export odm` and `export csv` on a temporary database, checking each output
-(the PDF's text names the subject, the ODM parses as CDISC ODM, the CSV has its files). Prints a
-line per step and exits 1 at the first failure, naming it.
+`report patient`, `export odm`, `export csv` and `export stats` on a temporary database, checking
+each output (the PDF's text names the subject, the ODM parses as CDISC ODM, the CSV and the SPSS
+file are there). Prints a line per step and exits 1 at the first failure, naming it.
 """
 
 from __future__ import annotations
@@ -80,6 +80,12 @@ def main(argv: list[str]) -> int:
                 "export csv",
                 ["export", "csv", "--db", db, "--out", "csv", *SIGN_IN],
                 lambda r: (work / "csv" / "visits_wide.csv").is_file(),
+            ),
+            (
+                # pyreadstat and pandas (their stripped extension modules load)
+                "export stats",
+                ["export", "stats", "--db", db, "--out", "stats", *SIGN_IN],
+                lambda r: (work / "stats" / "visits_wide.sav").is_file(),
             ),
         ]
         if (exe.parent / "_internal" / "traceability.json").is_file():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
 
 
@@ -27,7 +26,10 @@ def main() -> None:
     """Entry point of the installed `respine` command."""
     # Long exports run in worker processes (`respine_desktop.exports.subject_parts`); a frozen
     # build starts them through this executable.
-    multiprocessing.freeze_support()
+    if getattr(sys, "frozen", False):  # a no-op otherwise; multiprocessing costs some 30 ms
+        import multiprocessing
+
+        multiprocessing.freeze_support()
     sys.exit(run(sys.argv[1:]))
 
 

@@ -15,7 +15,7 @@ complete new report or untouched. Each summary reads the database in ONE read sn
 (`storage.read_snapshot`) and only what was recorded by the end of `on` (a data cut-off,
 `storage.report_reads`), printed in every page's footer. An arms file must list every subject of
 the database exactly once (`ArmsFileError` otherwise). The statistics (t, Wilson, Newcombe,
-Fisher) are in `reports.stats`, on Python's math module (checked against scipy in the tests).
+Fisher) are in `reports.stats`; pure Python (no scipy, which is a test-only dependency).
 Text is set in the embedded DejaVu Sans (`resources/fonts`). The study report reads a chunk of
 subjects at a time: memory stays bounded for any number of subjects. SQLite connections belong
 to one thread: to run a report off the UI thread, open the database in that thread
@@ -155,14 +155,11 @@ def write_qualification_pdf(
     identity: Sequence[tuple[str, str]],
     checks: Sequence[tuple[str, str, str, str, str]],
     out: str | Path,
-    *,
-    signature: Sequence[tuple[str, str]] | None = None,
 ) -> ReportFile:
     """Write the device qualification report (`respine validate --out`): `identity` key/value
-    rows, then one (requirement, check, expected, observed, pass/FAIL) row per check, then the
-    e-signature block `signature` (label/value rows), or a block to sign on paper."""
+    rows, then one (requirement, check, expected, observed, pass/FAIL) row per check."""
     path = check_output(out)
     from respine_desktop.reports.qualification_pdf import qualification_pdf
 
-    pages = qualification_pdf(identity, checks, path, signature=signature)
+    pages = qualification_pdf(identity, checks, path)
     return ReportFile(path, pages, clock.now_iso(), "")

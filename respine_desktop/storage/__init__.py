@@ -207,7 +207,7 @@ Translations a site installed (checked by `respine_desktop.translations` first):
 - `install_translation(db, language, text, *, staff=None, replace=False) -> bool`: audited
 - `installed_translations(db) -> {language: text}`
 
-Electronic signatures (21 CFR Part 11; esign branch):
+Electronic signatures (21 CFR Part 11):
 
 - `Signature`: one e-signature (signer, role, time, meaning, attestation, target, content hash)
 - `SignatureStatus`: a signature and its state, ``valid`` or ``broken``
@@ -260,218 +260,441 @@ Bulk readers and writers that only the exports need, each with its own documente
 
 from __future__ import annotations
 
-from respine_desktop.schedule import ACTIONABLE, VISIT_STATUSES, VisitStatus
-from respine_desktop.storage._answers import answer_history, current_answers
-from respine_desktop.storage._audit import audit_entries, log_event
-from respine_desktop.storage._backup import backup_database
-from respine_desktop.storage._calibrations import (
-    MEASURED_RANGE_MM,
-    UNCALIBRATED,
-    ScreenInfo,
-    VasCalibration,
-    get_vas_calibration,
-    record_vas_calibration,
-    vas_calibration_in_force,
-    vas_calibrations,
-)
-from respine_desktop.storage._chain_head import (
-    ChainHead,
-    ExpectedHead,
-    audit_chain_head,
-    parse_expected,
-)
-from respine_desktop.storage._chain_head import receipt as chain_heads_receipt
-from respine_desktop.storage._chosen_session import choose_session, chosen_session
-from respine_desktop.storage._conflict_resolution import (
-    RESOLUTION_ROLES,
-    SessionChoice,
-    resolve_conflict,
-    visit_choices,
-)
-from respine_desktop.storage._conflict_review import (
-    ConflictReview,
-    ConflictVersion,
-    ItemComparison,
-    review_conflicts,
-)
-from respine_desktop.storage._counts import counts
-from respine_desktop.storage._database import (
-    APP_VERSION,
-    DEFAULT_SITE,
-    StudyDb,
-    check_site_code,
-    create_database,
-    inspect_database,
-    open_database,
-    read_snapshot,
-    state_stamp,
-    transaction,
-)
-from respine_desktop.storage._database_keys import (
-    change_passphrase,
-    create_encrypted_database,
-    created_for,
-    encrypt_database,
-    encryption_status,
-    forget_key,
-    key_at_hand,
-    remember_key,
-    unlock,
-    unlock_with_recovery_code,
-)
-from respine_desktop.storage._device_keys import (
-    DeviceKey,
-    DevicePrivateKeys,
-    UnknownDevice,
-    device_fingerprint,
-    device_private_keys,
-    enrol_device,
-    enrolled_device,
-    enrolled_devices,
-    ensure_device_keys,
-    has_audit_entry,
-    hmac_bundles_accepted,
-    hub_key,
-    install_hub_key,
-    own_device_key,
-    revoke_device,
-    set_hmac_bundles,
-)
-from respine_desktop.storage._encryption import is_encrypted
-from respine_desktop.storage._engine import sqlite_library_version
-from respine_desktop.storage._errors import (
-    AccountDisabled,
-    AccountLocked,
-    AlreadyExists,
-    AuthenticationError,
-    BackupFailed,
-    DatabaseCorrupt,
-    DatabaseMissing,
-    InvalidAnswer,
-    InvalidInput,
-    NotARespineDatabase,
-    NotFound,
-    PermissionDenied,
-    SchemaTooNew,
-    SchemaTooOld,
-    SessionIncomplete,
-    SessionStateError,
-    SnapshotChanged,
-    StorageError,
-    UnknownSession,
-    UnknownStaff,
-    UnknownSubject,
-    UnknownVisit,
-    VisitNotAvailable,
-    WriteFailed,
-    WrongPin,
-)
-from respine_desktop.storage._keys import MIN_PASSPHRASE, KeyUnavailable, WrongKey
-from respine_desktop.storage._pin_policy import (
-    PIN_MAX,
-    PIN_MIN,
-    check_pin_policy,
-    pin_breaks_policy,
-    pin_policy_problem,
-)
-from respine_desktop.storage._records import (
-    ROLES,
-    SKIPPED,
-    Answer,
-    AnswerStatus,
-    AnswerValue,
-    AuditEntry,
-    Counts,
-    DatabaseInfo,
-    Role,
-    Score,
-    Session,
-    SessionCounts,
-    Skipped,
-    Staff,
-    Subject,
-    VerifyResult,
-    VisitRecord,
-    WorklistEntry,
-)
-from respine_desktop.storage._row_images import EXCLUDED as NOT_EVIDENCE
-from respine_desktop.storage._row_images import PAYLOAD_KEY as ROW_IMAGES_KEY
-from respine_desktop.storage._row_images import TRACKED as REPLAYED_TABLES
-from respine_desktop.storage._scores import session_scores, subject_scores
-from respine_desktop.storage._sessions import (
-    correct_answer,
-    get_session,
-    open_session_for,
-    open_sessions,
-    park_session,
-    record_answer,
-    record_answers,
-    resume_session,
-    set_language,
-    set_position,
-    start_session,
-    subject_sessions,
-    submit_session,
-)
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-# esign branch
-from respine_desktop.storage._signatures import MEANINGS as SIGNATURE_MEANINGS
-from respine_desktop.storage._signatures import (
-    Signature,
-    SignatureStatus,
-    list_signatures,
-    sign,
-    sign_document,
-    signature_states,
-    visit_signature_states,
-)
-from respine_desktop.storage._site_key import (
-    SITE_KEY_BYTES,
-    ensure_site_key,
-    get_site_key,
-    install_site_key,
-    installed_site_key_id,
-    site_key_id,
-)
-from respine_desktop.storage._staff import (
-    CORRECTION_ROLES,
-    LoginPolicy,
-    authenticate,
-    change_pin,
-    create_staff,
-    describe_duration,
-    disable_staff,
-    enable_staff,
-    get_staff,
-    list_staff,
-    reset_pin,
-)
-from respine_desktop.storage._study_scores import (
-    SubjectScoreSet,
-    count_subjects,
-    current_scoring_versions,
-    iter_study_scores,
-)
-from respine_desktop.storage._subjects import (
-    add_site,
-    check_subject_code,
-    get_subject,
-    list_sites,
-    list_subjects,
-    register_subject,
-    subject_code,
-)
-from respine_desktop.storage._translations import install_translation, installed_translations
-from respine_desktop.storage._verify import verify_database
-from respine_desktop.storage._visit_counts import VisitCount, visit_status_counts
-from respine_desktop.storage._visits import mark_missed, subject_visit, subject_visits, worklist
-from respine_desktop.storage._withdrawal import (
-    Withdrawal,
-    get_withdrawal,
-    list_withdrawals,
-    withdraw_subject,
-)
-from respine_desktop.storage.bundle_merge import MergeRefused
+# The package is lazy: a name is imported from its submodule when first used (PEP 562), so that
+# opening the database for the kiosk's lock screen does not load the whole package (bundles,
+# verification, exports) nor sqlite-utils. `_WHERE` maps every public name to the module that
+# defines it: a submodule of this package (``_answers``) or an absolute module
+# (``respine_desktop.schedule``), with ``:name`` when it is exported under another name.
+# The same imports are written below for the type checkers (mypy strict sees every name).
+# To add a public name: one line in `_WHERE`, the import in the TYPE_CHECKING block, the name
+# in `__all__` (a test checks that the three agree).
+if TYPE_CHECKING:
+    from respine_desktop.schedule import ACTIONABLE, VISIT_STATUSES, VisitStatus
+    from respine_desktop.storage._answers import answer_history, current_answers
+    from respine_desktop.storage._audit import audit_entries, log_event
+    from respine_desktop.storage._backup import backup_database
+    from respine_desktop.storage._calibrations import (
+        MEASURED_RANGE_MM,
+        UNCALIBRATED,
+        ScreenInfo,
+        VasCalibration,
+        get_vas_calibration,
+        record_vas_calibration,
+        vas_calibration_in_force,
+        vas_calibrations,
+    )
+    from respine_desktop.storage._chain_head import (
+        ChainHead,
+        ExpectedHead,
+        audit_chain_head,
+        parse_expected,
+    )
+    from respine_desktop.storage._chain_head import receipt as chain_heads_receipt
+    from respine_desktop.storage._chosen_session import choose_session, chosen_session
+    from respine_desktop.storage._conflict_resolution import (
+        RESOLUTION_ROLES,
+        SessionChoice,
+        resolve_conflict,
+        visit_choices,
+    )
+    from respine_desktop.storage._conflict_review import (
+        ConflictReview,
+        ConflictVersion,
+        ItemComparison,
+        review_conflicts,
+    )
+    from respine_desktop.storage._counts import counts
+    from respine_desktop.storage._database import (
+        APP_VERSION,
+        DEFAULT_SITE,
+        StudyDb,
+        check_site_code,
+        create_database,
+        inspect_database,
+        open_database,
+        read_snapshot,
+        state_stamp,
+        transaction,
+    )
+    from respine_desktop.storage._database_keys import (
+        change_passphrase,
+        create_encrypted_database,
+        created_for,
+        encrypt_database,
+        encryption_status,
+        forget_key,
+        key_at_hand,
+        remember_key,
+        unlock,
+        unlock_with_recovery_code,
+    )
+    from respine_desktop.storage._device_keys import (
+        DeviceKey,
+        DevicePrivateKeys,
+        UnknownDevice,
+        device_fingerprint,
+        device_private_keys,
+        enrol_device,
+        enrolled_device,
+        enrolled_devices,
+        ensure_device_keys,
+        has_audit_entry,
+        hmac_bundles_accepted,
+        hub_key,
+        install_hub_key,
+        own_device_key,
+        revoke_device,
+        set_hmac_bundles,
+    )
+    from respine_desktop.storage._encryption import is_encrypted
+    from respine_desktop.storage._engine import sqlite_library_version
+    from respine_desktop.storage._errors import (
+        AccountDisabled,
+        AccountLocked,
+        AlreadyExists,
+        AuthenticationError,
+        BackupFailed,
+        DatabaseCorrupt,
+        DatabaseMissing,
+        InvalidAnswer,
+        InvalidInput,
+        NotARespineDatabase,
+        NotFound,
+        PermissionDenied,
+        SchemaTooNew,
+        SchemaTooOld,
+        SessionIncomplete,
+        SessionStateError,
+        SnapshotChanged,
+        StorageError,
+        UnknownSession,
+        UnknownStaff,
+        UnknownSubject,
+        UnknownVisit,
+        VisitNotAvailable,
+        WriteFailed,
+        WrongPin,
+    )
+    from respine_desktop.storage._keys import MIN_PASSPHRASE, KeyUnavailable, WrongKey
+    from respine_desktop.storage._pin_policy import (
+        PIN_MAX,
+        PIN_MIN,
+        check_pin_policy,
+        pin_breaks_policy,
+        pin_policy_problem,
+    )
+    from respine_desktop.storage._records import (
+        ROLES,
+        SKIPPED,
+        Answer,
+        AnswerStatus,
+        AnswerValue,
+        AuditEntry,
+        Counts,
+        DatabaseInfo,
+        Role,
+        Score,
+        Session,
+        SessionCounts,
+        Skipped,
+        Staff,
+        Subject,
+        VerifyResult,
+        VisitRecord,
+        WorklistEntry,
+    )
+    from respine_desktop.storage._row_images import EXCLUDED as NOT_EVIDENCE
+    from respine_desktop.storage._row_images import PAYLOAD_KEY as ROW_IMAGES_KEY
+    from respine_desktop.storage._row_images import TRACKED as REPLAYED_TABLES
+    from respine_desktop.storage._scores import session_scores, subject_scores
+    from respine_desktop.storage._sessions import (
+        correct_answer,
+        get_session,
+        open_session_for,
+        open_sessions,
+        park_session,
+        record_answer,
+        record_answers,
+        resume_session,
+        set_language,
+        set_position,
+        start_session,
+        subject_sessions,
+        submit_session,
+    )
+    from respine_desktop.storage._signatures import MEANINGS as SIGNATURE_MEANINGS
+    from respine_desktop.storage._signatures import (
+        Signature,
+        SignatureStatus,
+        list_signatures,
+        sign,
+        sign_document,
+        signature_states,
+        visit_signature_states,
+    )
+    from respine_desktop.storage._site_key import (
+        SITE_KEY_BYTES,
+        ensure_site_key,
+        get_site_key,
+        install_site_key,
+        installed_site_key_id,
+        site_key_id,
+    )
+    from respine_desktop.storage._staff import (
+        CORRECTION_ROLES,
+        LoginPolicy,
+        authenticate,
+        change_pin,
+        create_staff,
+        describe_duration,
+        disable_staff,
+        enable_staff,
+        get_staff,
+        list_staff,
+        reset_pin,
+    )
+    from respine_desktop.storage._study_scores import (
+        SubjectScoreSet,
+        count_subjects,
+        current_scoring_versions,
+        iter_study_scores,
+    )
+    from respine_desktop.storage._subjects import (
+        add_site,
+        check_subject_code,
+        get_subject,
+        list_sites,
+        list_subjects,
+        register_subject,
+        subject_code,
+    )
+    from respine_desktop.storage._translations import install_translation, installed_translations
+    from respine_desktop.storage._verify import verify_database
+    from respine_desktop.storage._visit_counts import VisitCount, visit_status_counts
+    from respine_desktop.storage._visits import mark_missed, subject_visit, subject_visits, worklist
+    from respine_desktop.storage._withdrawal import (
+        Withdrawal,
+        get_withdrawal,
+        list_withdrawals,
+        withdraw_subject,
+    )
+    from respine_desktop.storage.bundle_merge import MergeRefused
+
+_WHERE: dict[str, str] = {
+    "ACTIONABLE": "respine_desktop.schedule",
+    "VISIT_STATUSES": "respine_desktop.schedule",
+    "VisitStatus": "respine_desktop.schedule",
+    "answer_history": "_answers",
+    "current_answers": "_answers",
+    "audit_entries": "_audit",
+    "log_event": "_audit",
+    "backup_database": "_backup",
+    "MEASURED_RANGE_MM": "_calibrations",
+    "UNCALIBRATED": "_calibrations",
+    "ScreenInfo": "_calibrations",
+    "VasCalibration": "_calibrations",
+    "get_vas_calibration": "_calibrations",
+    "record_vas_calibration": "_calibrations",
+    "vas_calibration_in_force": "_calibrations",
+    "vas_calibrations": "_calibrations",
+    "ChainHead": "_chain_head",
+    "ExpectedHead": "_chain_head",
+    "audit_chain_head": "_chain_head",
+    "parse_expected": "_chain_head",
+    "chain_heads_receipt": "_chain_head:receipt",
+    "choose_session": "_chosen_session",
+    "chosen_session": "_chosen_session",
+    "RESOLUTION_ROLES": "_conflict_resolution",
+    "SessionChoice": "_conflict_resolution",
+    "resolve_conflict": "_conflict_resolution",
+    "visit_choices": "_conflict_resolution",
+    "ConflictReview": "_conflict_review",
+    "ConflictVersion": "_conflict_review",
+    "ItemComparison": "_conflict_review",
+    "review_conflicts": "_conflict_review",
+    "counts": "_counts",
+    "APP_VERSION": "_database",
+    "DEFAULT_SITE": "_database",
+    "StudyDb": "_database",
+    "check_site_code": "_database",
+    "create_database": "_database",
+    "inspect_database": "_database",
+    "open_database": "_database",
+    "read_snapshot": "_database",
+    "state_stamp": "_database",
+    "transaction": "_database",
+    "change_passphrase": "_database_keys",
+    "create_encrypted_database": "_database_keys",
+    "created_for": "_database_keys",
+    "encrypt_database": "_database_keys",
+    "encryption_status": "_database_keys",
+    "forget_key": "_database_keys",
+    "key_at_hand": "_database_keys",
+    "remember_key": "_database_keys",
+    "unlock": "_database_keys",
+    "unlock_with_recovery_code": "_database_keys",
+    "DeviceKey": "_device_keys",
+    "DevicePrivateKeys": "_device_keys",
+    "UnknownDevice": "_device_keys",
+    "device_fingerprint": "_device_keys",
+    "device_private_keys": "_device_keys",
+    "enrol_device": "_device_keys",
+    "enrolled_device": "_device_keys",
+    "enrolled_devices": "_device_keys",
+    "ensure_device_keys": "_device_keys",
+    "has_audit_entry": "_device_keys",
+    "hmac_bundles_accepted": "_device_keys",
+    "hub_key": "_device_keys",
+    "install_hub_key": "_device_keys",
+    "own_device_key": "_device_keys",
+    "revoke_device": "_device_keys",
+    "set_hmac_bundles": "_device_keys",
+    "is_encrypted": "_encryption",
+    "sqlite_library_version": "_engine",
+    "AccountDisabled": "_errors",
+    "AccountLocked": "_errors",
+    "AlreadyExists": "_errors",
+    "AuthenticationError": "_errors",
+    "BackupFailed": "_errors",
+    "DatabaseCorrupt": "_errors",
+    "DatabaseMissing": "_errors",
+    "InvalidAnswer": "_errors",
+    "InvalidInput": "_errors",
+    "NotARespineDatabase": "_errors",
+    "NotFound": "_errors",
+    "PermissionDenied": "_errors",
+    "SchemaTooNew": "_errors",
+    "SchemaTooOld": "_errors",
+    "SessionIncomplete": "_errors",
+    "SessionStateError": "_errors",
+    "SnapshotChanged": "_errors",
+    "StorageError": "_errors",
+    "UnknownSession": "_errors",
+    "UnknownStaff": "_errors",
+    "UnknownSubject": "_errors",
+    "UnknownVisit": "_errors",
+    "VisitNotAvailable": "_errors",
+    "WriteFailed": "_errors",
+    "WrongPin": "_errors",
+    "MIN_PASSPHRASE": "_keys",
+    "KeyUnavailable": "_keys",
+    "WrongKey": "_keys",
+    "PIN_MAX": "_pin_policy",
+    "PIN_MIN": "_pin_policy",
+    "check_pin_policy": "_pin_policy",
+    "pin_breaks_policy": "_pin_policy",
+    "pin_policy_problem": "_pin_policy",
+    "ROLES": "_records",
+    "SKIPPED": "_records",
+    "Answer": "_records",
+    "AnswerStatus": "_records",
+    "AnswerValue": "_records",
+    "AuditEntry": "_records",
+    "Counts": "_records",
+    "DatabaseInfo": "_records",
+    "Role": "_records",
+    "Score": "_records",
+    "Session": "_records",
+    "SessionCounts": "_records",
+    "Skipped": "_records",
+    "Staff": "_records",
+    "Subject": "_records",
+    "VerifyResult": "_records",
+    "VisitRecord": "_records",
+    "WorklistEntry": "_records",
+    "NOT_EVIDENCE": "_row_images:EXCLUDED",
+    "ROW_IMAGES_KEY": "_row_images:PAYLOAD_KEY",
+    "REPLAYED_TABLES": "_row_images:TRACKED",
+    "session_scores": "_scores",
+    "subject_scores": "_scores",
+    "correct_answer": "_sessions",
+    "get_session": "_sessions",
+    "open_session_for": "_sessions",
+    "open_sessions": "_sessions",
+    "park_session": "_sessions",
+    "record_answer": "_sessions",
+    "record_answers": "_sessions",
+    "resume_session": "_sessions",
+    "set_language": "_sessions",
+    "set_position": "_sessions",
+    "start_session": "_sessions",
+    "subject_sessions": "_sessions",
+    "submit_session": "_sessions",
+    "SIGNATURE_MEANINGS": "_signatures:MEANINGS",
+    "Signature": "_signatures",
+    "SignatureStatus": "_signatures",
+    "list_signatures": "_signatures",
+    "sign": "_signatures",
+    "sign_document": "_signatures",
+    "signature_states": "_signatures",
+    "visit_signature_states": "_signatures",
+    "SITE_KEY_BYTES": "_site_key",
+    "ensure_site_key": "_site_key",
+    "get_site_key": "_site_key",
+    "install_site_key": "_site_key",
+    "installed_site_key_id": "_site_key",
+    "site_key_id": "_site_key",
+    "CORRECTION_ROLES": "_staff",
+    "LoginPolicy": "_staff",
+    "authenticate": "_staff",
+    "change_pin": "_staff",
+    "create_staff": "_staff",
+    "describe_duration": "_staff",
+    "disable_staff": "_staff",
+    "enable_staff": "_staff",
+    "get_staff": "_staff",
+    "list_staff": "_staff",
+    "reset_pin": "_staff",
+    "SubjectScoreSet": "_study_scores",
+    "count_subjects": "_study_scores",
+    "current_scoring_versions": "_study_scores",
+    "iter_study_scores": "_study_scores",
+    "add_site": "_subjects",
+    "check_subject_code": "_subjects",
+    "get_subject": "_subjects",
+    "list_sites": "_subjects",
+    "list_subjects": "_subjects",
+    "register_subject": "_subjects",
+    "subject_code": "_subjects",
+    "install_translation": "_translations",
+    "installed_translations": "_translations",
+    "verify_database": "_verify",
+    "VisitCount": "_visit_counts",
+    "visit_status_counts": "_visit_counts",
+    "mark_missed": "_visits",
+    "subject_visit": "_visits",
+    "subject_visits": "_visits",
+    "worklist": "_visits",
+    "Withdrawal": "_withdrawal",
+    "get_withdrawal": "_withdrawal",
+    "list_withdrawals": "_withdrawal",
+    "withdraw_subject": "_withdrawal",
+    "MergeRefused": "bundle_merge",
+}
+
+
+# Not seen by the type checkers: an unknown name stays an error for mypy (it sees the imports
+# above), not an Any.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        where = _WHERE.get(name)
+        if where is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module_name, _, attribute = where.partition(":")
+        if "." not in module_name:  # a submodule of this package
+            module_name = f"{__name__}.{module_name}"
+        value = getattr(import_module(module_name), attribute or name)
+        globals()[name] = value  # the next look-up does not come here
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "ACTIONABLE",
@@ -487,7 +710,6 @@ __all__ = [
     "RESOLUTION_ROLES",
     "ROLES",
     "ROW_IMAGES_KEY",
-    # esign branch
     "SIGNATURE_MEANINGS",
     "SITE_KEY_BYTES",
     "SKIPPED",

@@ -30,7 +30,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from respine_desktop import __version__, clock
@@ -38,6 +38,7 @@ from respine_desktop.files import sync_directory
 from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage import _schema as schema
+from respine_desktop.storage._database_info import DatabaseInfo
 from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import (
     AlreadyExists,
@@ -51,9 +52,12 @@ from respine_desktop.storage._errors import (
     StorageError,
     WriteFailed,
 )
-from respine_desktop.storage._records import DatabaseInfo
-from respine_desktop.storage._sqlite_utils import Database
-from respine_desktop.study import Study, load_study
+from respine_desktop.storage._sqlite_utils import wrap
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from respine_desktop.study import Study
 
 BUSY_TIMEOUT_MS = 5000
 APP_VERSION = __version__
@@ -67,13 +71,20 @@ class StudyDb:
     Use it as a context manager or call `close()`. `device_id` is this installation's device
     (from the ``settings`` table); `study` the study configuration the schedule follows.
     Attributes starting with ``sql`` are for `respine_desktop.storage` only.
+
+    ``sql``, sqlite-utils' `Database` on the connection, and ``study`` (by default the shipped
+    configuration) are made the first time they are asked for: opening a database (the kiosk's
+    start, up to its lock screen) needs only the connection.
     """
 
-    def __init__(self, sql: Database, path: Path, info: DatabaseInfo, study: Study) -> None:
-        self.sql = sql
+    def __init__(
+        self, conn: sqlite3.Connection, path: Path, info: DatabaseInfo, study: Study | None
+    ) -> None:
+        self._conn = conn
+        self._sql: Database | None = None
+        self._study = study
         self.path = path
         self.info = info
-        self.study = study
         self.readonly = False
         self.sql_key: bytes | None = None  # the database key, for backups (storage only)
 
@@ -90,11 +101,25 @@ class StudyDb:
         return self.info.study_id
 
     @property
+    def study(self) -> Study:
+        if self._study is None:
+            from respine_desktop.study import load_study
+
+            self._study = load_study()
+        return self._study
+
+    @property
+    def sql(self) -> Database:
+        if self._sql is None:
+            self._sql = wrap(self._conn)
+        return self._sql
+
+    @property
     def conn(self) -> sqlite3.Connection:
-        return self.sql.conn
+        return self._conn
 
     def close(self) -> None:
-        self.sql.close()
+        self._conn.close()
 
     def __enter__(self) -> StudyDb:
         return self
@@ -315,8 +340,11 @@ def select_list(fields: Iterable[str], prefix: str = "") -> str:
     return ", ".join(f"{prefix}{f}" for f in fields)
 
 
-def _wrap(conn: sqlite3.Connection) -> Database:
-    return Database(conn, execute_plugins=False, recursive_triggers=False)
+def _enable_wal(conn: sqlite3.Connection) -> None:
+    """WAL journal mode (as sqlite-utils' ``enable_wal``, without importing it)."""
+    if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+        with conn:
+            conn.execute("PRAGMA journal_mode=wal")
 
 
 def inspect_database(path: Path, *, key: bytes | None = None) -> tuple[str, ...]:
@@ -380,15 +408,15 @@ def _unreadable(path: Path, exc: sqlite3.DatabaseError, key: bytes | None) -> St
     return NotARespineDatabase(f"{path}: not a RESPINE database ({exc})")
 
 
-def _settings(sql: Database) -> dict[str, str]:
-    return {r["key"]: r["value"] for r in sql.execute("SELECT key, value FROM settings")}
+def _settings(conn: sqlite3.Connection) -> dict[str, str]:
+    return {r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM settings")}
 
 
-def _info(path: Path, sql: Database) -> DatabaseInfo:
-    s = _settings(sql)
+def _info(path: Path, conn: sqlite3.Connection) -> DatabaseInfo:
+    s = _settings(conn)
     applied = tuple(
         r["name"]
-        for r in sql.execute(
+        for r in conn.execute(
             f"SELECT name FROM {schema.migrations.migrations_table} "
             "WHERE migration_set=? ORDER BY rowid",
             [schema.MIGRATION_SET],
@@ -438,7 +466,6 @@ def open_database(
         key = encryption.key_for(path)
     applied = inspect_database(path, key=key)
     conn = connect(path, readonly=readonly, durable=durable, key=key)
-    sql = _wrap(conn)
     try:
         if check:
             try:
@@ -462,18 +489,17 @@ def open_database(
                 "open it once with the application (`python main.py --db FILE`) to upgrade it"
             )
         if not readonly:
-            if sql.journal_mode != "wal":
-                sql.enable_wal()
+            _enable_wal(conn)
             if pending > 0:
-                db0 = StudyDb(sql, path, _info(path, sql), study or load_study())
+                db0 = StudyDb(conn, path, _info(path, conn), study)
                 from respine_desktop.storage._upgrade import backup_before_upgrade
 
                 backup_before_upgrade(db0, path, applied)  # verified, or nothing is migrated
                 with transaction(db0):
                     row_images.install(conn)  # rows a migration changes are audited too
-                    schema.migrations.apply(sql)
+                    schema.migrations.apply(db0.sql)
                     row_images.install(conn)  # tables it created
-        db = StudyDb(sql, path, _info(path, sql), study or load_study())
+        db = StudyDb(conn, path, _info(path, conn), study)
         db.readonly = readonly
         if not readonly:
             row_images.install(conn)  # every later change carries its rows into the audit log
@@ -517,6 +543,8 @@ def create_database(
     from respine_desktop.storage import _staff as staff
 
     path = Path(path)
+    from respine_desktop.study import load_study
+
     study = study or load_study()
     check_site_code(site_code)
     if path.exists():
@@ -577,14 +605,13 @@ def _fill_new_database(
 
     conn = connect(path, durable=durable, key=key)
     try:
-        sql = _wrap(conn)
-        sql.enable_wal()
+        _enable_wal(conn)
         now = clock.now_iso()
         device_id = new_id()
         info = DatabaseInfo(str(path), study.id, site_code, device_id, APP_VERSION, now, ())
-        db = StudyDb(sql, path, info, study)
+        db = StudyDb(conn, path, info, study)
         with transaction(db):
-            schema.migrations.apply(sql)
+            schema.migrations.apply(db.sql)
             row_images.install(conn)
             conn.executemany(
                 "INSERT INTO settings (key, value) VALUES (?, ?)",

@@ -6,9 +6,12 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Final, Literal, NamedTuple
+from typing import TYPE_CHECKING, Final, Literal, NamedTuple
 
-from respine_desktop.schedule import VisitState, VisitStatus, Window
+from respine_desktop.storage._database_info import DatabaseInfo as DatabaseInfo
+
+if TYPE_CHECKING:  # annotations only: the schedule (and the study) load after the kiosk's start
+    from respine_desktop.schedule import VisitState, VisitStatus, Window
 
 Role = Literal["admin", "investigator", "coordinator", "data_manager"]
 ROLES: tuple[Role, ...] = ("admin", "investigator", "coordinator", "data_manager")
@@ -26,19 +29,6 @@ class Skipped(enum.Enum):
 
 SKIPPED: Final = Skipped.SKIPPED
 """Pass as the value of `record_answer` when the patient chose to skip the item."""
-
-
-@dataclass(frozen=True, slots=True)
-class DatabaseInfo:
-    """What the `settings` table says about a database file."""
-
-    path: str
-    study_id: str
-    site_code: str
-    device_id: str
-    app_version: str
-    created_at: str
-    migrations: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

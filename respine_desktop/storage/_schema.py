@@ -25,11 +25,16 @@ Design choices (see also `audit` for the hash chain):
 from __future__ import annotations
 
 import sqlite3
+from typing import TYPE_CHECKING
 
-from respine_desktop.storage._sqlite_utils import Database, Migrations
+from respine_desktop.storage._sqlite_utils import LazyMigrations
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
 
 MIGRATION_SET = "respine"
-migrations = Migrations(MIGRATION_SET)
+# sqlite-utils' migrations, declared without importing sqlite-utils (imported to apply them).
+migrations = LazyMigrations(MIGRATION_SET)
 
 _INITIAL = """
 CREATE TABLE settings (

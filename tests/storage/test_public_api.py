@@ -127,3 +127,25 @@ def test_the_allowed_internal_imports_are_still_needed() -> None:
         tree = ast.parse((ROOT / relative).read_text())
         names = [m for _, m in _storage_imports(tree)]
         assert any(p.startswith("_") for m in names for p in m.split(".")[2:]), relative
+
+
+def test_the_lazy_table_the_typed_imports_and_all_agree() -> None:
+    # The package resolves its names lazily from `_WHERE` (name -> module); the same names are
+    # imported under TYPE_CHECKING for mypy. All three lists must be the same names, and every
+    # name must resolve to the object its module defines.
+    tree = ast.parse((ROOT / "respine_desktop/storage/__init__.py").read_text(encoding="utf-8"))
+    typed = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING"
+        for stmt in node.body
+        if isinstance(stmt, ast.ImportFrom)
+        for alias in stmt.names
+    }
+    assert set(storage._WHERE) == set(storage.__all__) == typed
+    for name, where in storage._WHERE.items():
+        module, _, attribute = where.partition(":")
+        module = module if "." in module else f"respine_desktop.storage.{module}"
+        assert getattr(storage, name) is getattr(importlib.import_module(module), attribute or name)
+    with pytest.raises(AttributeError, match="no attribute 'no_such_name'"):
+        getattr(storage, "no_such_name")  # noqa: B009

@@ -114,22 +114,26 @@ class KioskFlow(QObject):
         """The staff's language (patient pages use the patient's)."""
         return self.settings.staff_language
 
-    def open_database(self, *, raise_errors: bool = False) -> None:
-        """Open the database file and start guarding the window.
+    def open_database(self, *, raise_errors: bool = False, opened: StudyDb | None = None) -> None:
+        """Open the database file (or take `opened`, the file the app opened already) and start
+        guarding the window.
 
         On failure emit `failed` (or raise with `raise_errors`). Without a file (first run)
         only the guarding starts.
         """
         self.window.guard(self.idle)
-        if self.db is not None or not self.db_path.exists():
+        if opened is not None:
+            self.db = opened
+        elif self.db is not None or not self.db_path.exists():
             return
-        try:
-            self.db = storage.open_database(self.db_path)
-        except storage.StorageError as exc:
-            if raise_errors:
-                raise
-            emit(self.failed, str(exc))
-            return
+        else:
+            try:
+                self.db = storage.open_database(self.db_path)
+            except storage.StorageError as exc:
+                if raise_errors:
+                    raise
+                emit(self.failed, str(exc))
+                return
         settings_flow.apply_calibration_in_force(self)
         # The translations a site installed are offered to patients from now on (checked again
         # against this build's masters).

@@ -15,24 +15,16 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 from respine_desktop import clock
+from ui.kiosk.full_screen import show_full_screen
 from ui.widgets.signals import emit
 
 REASONS: tuple[str, ...] = ("minimised", "hidden", "deactivated")
 
 if TYPE_CHECKING:
     from ui.kiosk.window import KioskWindow
-
-
-def show_full_screen(window: QWidget) -> None:
-    """Full screen with or without a window manager: the screen's geometry, then full screen."""
-    screen = window.screen() or QGuiApplication.primaryScreen()
-    window.setGeometry(screen.geometry())
-    window.showFullScreen()
-    window.setGeometry(screen.geometry())
 
 
 class Lockdown(QObject):

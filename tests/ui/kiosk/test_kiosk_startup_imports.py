@@ -1,0 +1,78 @@
+"""What the kiosk's start imports: ready (lock screen shown, database open) before the flow, and
+never the reports' or the exports' libraries, in a real process started as `main.py` would be."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.kiosk import make_database
+
+ROOT = Path(__file__).resolve().parents[3]
+
+# Runs the kiosk as `main.py --db DB --quit-when-ready` does; records sys.modules at ready (the
+# moment the app's open_database returns, the lock screen being shown) and at the end.
+CHILD = """
+import json, sys
+from respine_desktop import storage
+real_open = storage.open_database
+at_ready = []
+
+def spy(*args, **kwargs):
+    db = real_open(*args, **kwargs)
+    from PySide6.QtWidgets import QApplication
+    shown = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+    pages = [type(w.page()).__name__ for w in shown if hasattr(w, "page")]
+    at_ready.append({"modules": sorted(sys.modules), "pages": pages})
+    return db
+
+storage.open_database = spy
+from ui.app import run_app
+code = run_app(["--db", sys.argv[1], "--quit-when-ready", "--settings", sys.argv[2]])
+print(json.dumps({"code": code, "ready": at_ready, "end": sorted(sys.modules)}))
+"""
+
+NEVER = ("scipy", "pandas", "reportlab", "matplotlib", "numpy", "svglib", "lxml")
+NOT_AT_START = (
+    "respine_desktop.storage.bundle_merge",
+    "respine_desktop.storage._verify",
+    "respine_desktop.storage.export_reads",
+    "respine_desktop.bundles",
+    "respine_desktop.exports",
+    "respine_desktop.reports",
+    "respine_desktop.qualification",
+    "ui.console",
+)
+
+
+def loaded(modules: list[str], prefix: str) -> bool:
+    return any(m == prefix or m.startswith(prefix + ".") for m in modules)
+
+
+def test_the_kiosk_is_ready_before_the_flow_and_never_loads_the_heavy_libraries(
+    tmp_path: Path,
+) -> None:
+    db_path = make_database(tmp_path / "kiosk.db")
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, str(db_path), str(tmp_path / "settings.json")],
+        cwd=ROOT,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["code"] == 0
+    (ready,) = result["ready"]  # the database was opened once, by the app
+    assert ready["pages"] == ["LockPage"]
+    # At ready: the database is open without sqlite-utils, the flow or the session.
+    for name in ("sqlite_utils", "ui.kiosk.flow", "ui.kiosk.lockdown", "respine_desktop.session"):
+        assert not loaded(ready["modules"], name), name
+    # After the flow loaded too (the process exits once the kiosk is ready to be tapped):
+    assert loaded(result["end"], "ui.kiosk.flow")
+    for name in (*NEVER, *NOT_AT_START):
+        assert not loaded(result["end"], name), name
