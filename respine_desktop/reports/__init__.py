@@ -155,11 +155,14 @@ def write_qualification_pdf(
     identity: Sequence[tuple[str, str]],
     checks: Sequence[tuple[str, str, str, str, str]],
     out: str | Path,
+    *,
+    signature: Sequence[tuple[str, str]] | None = None,
 ) -> ReportFile:
     """Write the device qualification report (`respine validate --out`): `identity` key/value
-    rows, then one (requirement, check, expected, observed, pass/FAIL) row per check."""
+    rows, then one (requirement, check, expected, observed, pass/FAIL) row per check, then the
+    e-signature block `signature` (label/value rows), or a block to sign on paper."""
     path = check_output(out)
     from respine_desktop.reports.qualification_pdf import qualification_pdf
 
-    pages = qualification_pdf(identity, checks, path)
+    pages = qualification_pdf(identity, checks, path, signature=signature)
     return ReportFile(path, pages, clock.now_iso(), "")
