@@ -49,20 +49,21 @@ flat however many subjects there are.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 from respine_desktop import __version__, clock, scoring
+from respine_desktop.exports import odm_subject
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import atomic_binary, output_file
+from respine_desktop.exports.odm_xml import Xml as _Xml
+from respine_desktop.exports.odm_xml import audit_record, esc, oid, texts
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.visit_values import (
     SCORE_COLUMNS,
+    WITHDRAWN,
     VisitValues,
     current_answers,
     visit_values,
@@ -98,7 +99,6 @@ FLAG_VALUES = "CL.FLAG.VALUE"
 FLAG_TYPES = "CL.FLAG.TYPE"
 SCORES_FORM = "F.SCORES"
 MM = "MU.MM"
-Attrs = Mapping[str, str]
 
 # Flag value -> (flag type, English decode)
 FLAGS: Mapping[str, tuple[str, str]] = {
@@ -124,11 +124,6 @@ class OdmExport:
     item_data: int
 
 
-def oid(prefix: str, name: str) -> str:
-    """An OID like ``IT.ODI_01`` from a prefix and an id."""
-    return f"{prefix}.{name.upper()}"
-
-
 def user_oid(staff_id: str | None, device_id: str) -> str:
     """The user an entry is attributed to: the staff member, else the device's kiosk account."""
     return f"USR.{staff_id}" if staff_id else f"USR.KIOSK.{device_id}"
@@ -140,84 +135,6 @@ def score_item_oid(column: str) -> str:
 
 def score_group_oid(instrument: str, method: str | None) -> str:
     return "IG.SCORES." + ("RAND36" if method == "rand" else instrument.upper())
-
-
-_SPECIAL = re.compile(r'[&<>"\r\n\t]')
-_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;"}
-_ESCAPES["\t"] = "&#9;"
-
-
-def esc(text: str) -> str:
-    """`text` escaped for an attribute value or character data (``&<>"`` and line breaks)."""
-    if _SPECIAL.search(text) is None:
-        return text
-    return _SPECIAL.sub(lambda m: _ESCAPES[m.group()], text)
-
-
-def _attrs(attrs: Attrs | None) -> str:
-    if not attrs:
-        return ""
-    return "".join(f' {k}="{esc(v)}"' for k, v in attrs.items())
-
-
-class _Xml:
-    """A minimal streaming XML writer: strings built here, escaped by `esc`, written in chunks.
-
-    Not `xml.sax.saxutils.XMLGenerator` (or lxml's xmlfile, not a runtime dependency): its
-    per-call escaping and writes cost about 20 µs per element, which for the six elements of each
-    answer version of a 10,000-subject study (1.8 million) would alone exceed the 60 s target.
-    Every attribute value and text goes through `esc`; tests validate the output against the XSD.
-    """
-
-    def __init__(self, out: IO[bytes]) -> None:
-        self._out = out
-        self._parts: list[str] = []
-        self._size = 0
-
-    def write(self, text: str) -> None:
-        self._parts.append(text)
-        self._size += len(text)
-        if self._size > 1 << 20:
-            self.flush()
-
-    def flush(self) -> None:
-        self._out.write("".join(self._parts).encode("utf-8"))
-        self._parts.clear()
-        self._size = 0
-
-    def start_document(self) -> None:
-        self.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-
-    def newline(self) -> None:
-        self.write("\n")
-
-    def start(self, tag: str, attrs: Attrs | None = None) -> None:
-        self.write(f"<{tag}{_attrs(attrs)}>")
-
-    def end(self, tag: str) -> None:
-        self.write(f"</{tag}>")
-
-    @contextlib.contextmanager
-    def element(self, tag: str, attrs: Attrs | None = None) -> Iterator[None]:
-        self.start(tag, attrs)
-        yield
-        self.end(tag)
-
-    def leaf(self, tag: str, attrs: Attrs | None = None, text: str | None = None) -> None:
-        if text:
-            self.write(f"<{tag}{_attrs(attrs)}>{esc(text)}</{tag}>")
-        else:
-            self.write(f"<{tag}{_attrs(attrs)}/>")
-
-    def end_document(self) -> None:
-        self.write("\n")
-        self.flush()
-
-
-def _texts(x: _Xml, tag: str, texts: Mapping[str, str]) -> None:
-    with x.element(tag):
-        for lang, text in sorted(texts.items()):
-            x.leaf("TranslatedText", {"xml:lang": lang}, text)
 
 
 def _question(item: Item) -> dict[str, str]:
@@ -259,7 +176,7 @@ def _write_study(x: _Xml, study: Study, mdv: str) -> None:
             x.leaf("StudyDescription", None, study.title)
             x.leaf("ProtocolName", None, study.protocol)
         with x.element("BasicDefinitions"), x.element("MeasurementUnit", {"OID": MM, "Name": "mm"}):
-            _texts(x, "Symbol", {"en": "mm"})
+            texts(x, "Symbol", {"en": "mm"})
         names = ", ".join(f"{i.id} {i.version}" for i in instruments)
         with x.element("MetaDataVersion", {"OID": mdv, "Name": f"{study.id} ePRO ({names})"}):
             _write_metadata(x, study, instruments)
@@ -267,17 +184,20 @@ def _write_study(x: _Xml, study: Study, mdv: str) -> None:
 
 def _write_metadata(x: _Xml, study: Study, instruments: list[Instrument]) -> None:
     with x.element("Protocol"):
-        for n, visit in enumerate(study.visits, start=1):
+        odm_subject.write_protocol_ref(x)
+        for n, visit in enumerate(study.visits, start=2):
             x.leaf(
                 "StudyEventRef",
                 {"StudyEventOID": oid("SE", visit.code), "OrderNumber": str(n), "Mandatory": "Yes"},
             )
+    odm_subject.write_event_def(x)
     for visit in study.visits:
         name = visit.label.get("en") or visit.code
         attrs = {"OID": oid("SE", visit.code), "Name": name, "Repeating": "No", "Type": "Scheduled"}
         with x.element("StudyEventDef", attrs):
-            _texts(x, "Description", {k: f"{visit.code}: {v}" for k, v in visit.label.items()})
-            for n, instrument_id in enumerate(visit.instruments, start=1):
+            texts(x, "Description", {k: f"{visit.code}: {v}" for k, v in visit.label.items()})
+            odm_subject.write_visit_form_ref(x)
+            for n, instrument_id in enumerate(visit.instruments, start=2):
                 x.leaf(
                     "FormRef",
                     {"FormOID": oid("F", instrument_id), "OrderNumber": str(n), "Mandatory": "Yes"},
@@ -286,7 +206,7 @@ def _write_metadata(x: _Xml, study: Study, instruments: list[Instrument]) -> Non
                 "FormRef",
                 {
                     "FormOID": SCORES_FORM,
-                    "OrderNumber": str(len(visit.instruments) + 1),
+                    "OrderNumber": str(len(visit.instruments) + 2),
                     "Mandatory": "No",
                 },
             )
@@ -295,7 +215,7 @@ def _write_metadata(x: _Xml, study: Study, instruments: list[Instrument]) -> Non
             "FormDef",
             {"OID": oid("F", inst.id), "Name": inst.title.get("en", inst.id), "Repeating": "No"},
         ):
-            _texts(
+            texts(
                 x,
                 "Description",
                 {
@@ -309,13 +229,14 @@ def _write_metadata(x: _Xml, study: Study, instruments: list[Instrument]) -> Non
             x.leaf("Alias", {"Context": "RESPINE instrument checksum", "Name": inst.checksum})
     groups = _score_groups()
     with x.element("FormDef", {"OID": SCORES_FORM, "Name": "Scores", "Repeating": "No"}):
-        _texts(
+        texts(
             x,
             "Description",
             {"en": f"Scores derived from the answers with {scoring.SCORING_VERSION}"},
         )
         for group in groups:
             x.leaf("ItemGroupRef", {"ItemGroupOID": group, "Mandatory": "No"})
+    odm_subject.write_form_defs(x)
     for inst in instruments:
         with x.element(
             "ItemGroupDef", {"OID": oid("IG", inst.id), "Name": inst.id, "Repeating": "No"}
@@ -340,6 +261,7 @@ def _write_metadata(x: _Xml, study: Study, instruments: list[Instrument]) -> Non
                     "ItemRef",
                     {"ItemOID": score_item_oid(column), "OrderNumber": str(n), "Mandatory": "No"},
                 )
+    odm_subject.write_group_defs(x)
     code_list_of, code_lists = _code_lists(instruments)
     for inst in instruments:
         for item in inst.items:
@@ -347,26 +269,28 @@ def _write_metadata(x: _Xml, study: Study, instruments: list[Instrument]) -> Non
     for column, instrument, method, key in SCORE_COLUMNS:
         attrs = {"OID": score_item_oid(column), "Name": column, "DataType": "float"}
         with x.element("ItemDef", attrs):
-            _texts(x, "Description", {"en": f"{scoring.label(instrument, method)}: {key}"})
+            texts(x, "Description", {"en": f"{scoring.label(instrument, method)}: {key}"})
+    odm_subject.write_item_defs(x)
     for list_oid, item in code_lists:
         with x.element(
             "CodeList", {"OID": list_oid, "Name": f"options of {item.id}", "DataType": "integer"}
         ):
             for c in item.choices:
                 with x.element("CodeListItem", {"CodedValue": str(c.code)}):
-                    _texts(x, "Decode", c.text)
+                    texts(x, "Decode", c.text)
     with x.element(
         "CodeList", {"OID": FLAG_VALUES, "Name": "RESPINE data flags", "DataType": "text"}
     ):
         for value, (_, text) in FLAGS.items():
             with x.element("CodeListItem", {"CodedValue": value}):
-                _texts(x, "Decode", {"en": text})
+                texts(x, "Decode", {"en": text})
     with x.element(
         "CodeList", {"OID": FLAG_TYPES, "Name": "RESPINE flag types", "DataType": "text"}
     ):
         for value, text in FLAG_TYPE_TEXT.items():
             with x.element("CodeListItem", {"CodedValue": value}):
-                _texts(x, "Decode", {"en": text})
+                texts(x, "Decode", {"en": text})
+    odm_subject.write_code_lists(x)
 
 
 def _score_groups() -> dict[str, list[tuple[str, str, str | None, str]]]:
@@ -394,7 +318,7 @@ def _write_item_def(x: _Xml, item: Item, code_list: str | None) -> None:
             "Length": str(width),
         }
     with x.element("ItemDef", attrs):
-        _texts(x, "Question", _question(item))
+        texts(x, "Question", _question(item))
         if item.type == "vas":
             x.leaf("MeasurementUnitRef", {"MeasurementUnitOID": MM})
             for comparator, value in (("GE", item.minimum), ("LE", item.maximum)):
@@ -477,19 +401,6 @@ def _value(value: float | None) -> str:
     return repr(value)
 
 
-def audit_record(
-    user: str, location: str, at: str, reason: str | None = None, source: str | None = None
-) -> str:
-    """An ``AuditRecord`` (UserRef, LocationRef, DateTimeStamp[, ReasonForChange][, SourceID])."""
-    why = f"<ReasonForChange>{esc(reason)}</ReasonForChange>" if reason else ""
-    where = f"<SourceID>{esc(source)}</SourceID>" if source else ""
-    return (
-        f'<AuditRecord><UserRef UserOID="{esc(user)}"/>'
-        f'<LocationRef LocationOID="{esc(location)}"/>'
-        f"<DateTimeStamp>{esc(at)}</DateTimeStamp>{why}{where}</AuditRecord>"
-    )
-
-
 class _Writer:
     """Writes the ClinicalData of one subject at a time."""
 
@@ -544,13 +455,14 @@ class _Writer:
             f'<SubjectData SubjectKey="{esc(subject.code)}">'
             f'<SiteRef LocationOID="{esc(oid("LOC", subject.site_code))}"/>'
         )
+        x.write(odm_subject.subject_event(record))
         for v in visit_values(self.study, record, with_endpoints=False):
-            if v.visit is None and v.session is None:
+            if v.visit is None and v.session is None and v.status != WITHDRAWN:
                 continue
-            self._snapshot_visit(v)
+            self._snapshot_visit(record, v)
         x.write("</SubjectData>\n")
 
-    def _snapshot_visit(self, v: VisitValues) -> None:
+    def _snapshot_visit(self, record: SubjectRecord, v: VisitValues) -> None:
         x = self.x
         x.write(f'<StudyEventData StudyEventOID="{esc(oid("SE", v.code))}">')
         if v.conflict:
@@ -565,6 +477,7 @@ class _Writer:
             )
         elif v.visit is not None and v.visit.state == "missed":
             x.write(_annotation_text("MISSED", v.visit.missed_reason))
+        x.write(odm_subject.visit_form(self.study, record, v))
         by_form: dict[str, list[Answer]] = {}
         for a in v.answers.values():
             by_form.setdefault(a.instrument_id, []).append(a)
@@ -619,36 +532,42 @@ class _Writer:
         site = subject.site_code
         location = esc(oid("LOC", site))
         x.write(f'<SubjectData SubjectKey="{esc(subject.code)}" TransactionType="Insert">')
-        x.write(
-            audit_record(
-                user_oid(subject.created_by, record.device_id),
-                oid("LOC", site),
-                subject.created_at,
-                None,
-                f"subject {subject.id} registered",
-            )
+        registered = audit_record(
+            user_oid(subject.created_by, record.device_id),
+            oid("LOC", site),
+            subject.created_at,
+            None,
+            f"subject {subject.id} registered",
         )
+        x.write(registered)
         x.write(f'<SiteRef LocationOID="{location}"/>')
+        withdrawal = record.withdrawal
+        left = odm_subject.withdrawal_audit(withdrawal, oid("LOC", site)) if withdrawal else ""
+        x.write(odm_subject.subject_event(record, registered=registered, left=left))
+        facts = {v.code: v for v in visit_values(self.study, record, with_endpoints=False)}
         for visit in self.study.visit_codes:
-            if visit not in answers and visit not in scores and visit not in missed:
+            fact = facts.get(visit)
+            withdrawn = fact is not None and fact.status == WITHDRAWN
+            recorded = visit in answers or visit in scores or visit in missed
+            if not recorded and not withdrawn:
                 continue
             x.write(
                 f'<StudyEventData StudyEventOID="{esc(oid("SE", visit))}" TransactionType="Upsert">'
             )
             gone = missed.get(visit)
             if gone is not None:
-                x.write(
-                    audit_record(
-                        f"USR.{gone.missed_by}" if gone.missed_by else SYSTEM_USER,
-                        oid("LOC", site),
-                        gone.missed_at or gone.updated_at,
-                        gone.missed_reason,
-                        f"visit {gone.id} marked missed",
-                    )
+                event_audit = audit_record(
+                    f"USR.{gone.missed_by}" if gone.missed_by else SYSTEM_USER,
+                    oid("LOC", site),
+                    gone.missed_at or gone.updated_at,
+                    gone.missed_reason,
+                    f"visit {gone.id} marked missed",
                 )
+                x.write(event_audit)
                 x.write(_annotation_text("MISSED", gone.missed_reason))
             else:
-                x.write(self._event_audit(record, visit, site))
+                event_audit = self._event_audit(record, visit, site) or left
+                x.write(event_audit)
             chosen, others = conflicts.get(visit, ("", ()))
             if others:
                 session = next((s for s in record.sessions if s.id == chosen), None)
@@ -660,6 +579,8 @@ class _Writer:
                         "the chosen session's versions come last",
                     )
                 )
+            if fact is not None:
+                x.write(odm_subject.visit_form(self.study, record, fact, event_audit or registered))
 
             forms = answers.get(visit, {})
             choice = _Reapply.of(record, visit, chosen, others, forms, scores.get(visit, []))
