@@ -20,6 +20,7 @@ import pyreadstat
 import pytest
 
 from respine_desktop import exports, storage
+from respine_desktop.exports.redcap import export_redcap
 from respine_desktop.exports.stats import export_stats
 from tests.support.exports import NOW, controlled_clock, odm_errors, scenario_db
 from tests.support.storage import coord
@@ -40,6 +41,7 @@ def out(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
         exports.export_odm(db, root / "s.xml")
         exports.export_odm(db, root / "h.xml", history=True)
         export_stats(db, root / "stats")
+        export_redcap(db, root / "redcap")
         staff_id = staff.id
     yield root, staff_id
 
@@ -247,3 +249,25 @@ def test_odm_history_audits_the_withdrawal(out: tuple[Path, str]) -> None:
         other = event(two, str(e.get("StudyEventOID")))
         assert other is not None
         assert values(other, "F.VISIT") == values(e, "F.VISIT")
+
+
+def test_redcap_dictionary_and_records_carry_the_withdrawal(out: tuple[Path, str]) -> None:
+    root = out[0] / "redcap"
+    with (root / "data_dictionary.csv").open(encoding="utf-8", newline="") as f:
+        fields = {r[0]: r for r in csv.reader(f)}
+    assert fields["withdrawn_on"][1] == "registration"
+    assert fields["withdrawn_on"][7] == "date_ymd"
+    assert fields["withdrawal_reason"][3] == "notes"
+    assert "6, Withdrawn" in fields["visit_status"][5]
+    with (root / "records.csv").open(encoding="utf-8", newline="") as f:
+        records = {(r["record_id"], r["redcap_event_name"]): r for r in csv.DictReader(f)}
+    base = records["RSP-01-002", "m0_baseline_arm_1"]
+    assert (base["withdrawn_on"], base["withdrawal_reason"]) == ("2026-02-28", REASON)
+    assert records["RSP-01-001", "m0_baseline_arm_1"]["withdrawn_on"] == ""
+    m6 = next(r for (code, event), r in records.items() if code == "RSP-01-002" and "m6" in event)
+    assert (m6["visit_status"], m6["visit_complete"], m6["session_id"]) == ("6", "2", "")
+    m3 = next(r for (code, event), r in records.items() if code == "RSP-01-002" and "m3" in event)
+    assert m3["visit_status"] == "6" and m3["vas_pain"] == "75.5"
+    with (root / "project.csv").open(encoding="utf-8", newline="") as f:
+        project = list(csv.reader(f))
+    assert "WDRAWN, Subject withdrawn before the visit" in project[1][2]
