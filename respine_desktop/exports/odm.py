@@ -287,7 +287,10 @@ class _Writer:
         withdrawal = record.withdrawal
         left = odm_subject.withdrawal_audit(withdrawal, oid("LOC", site)) if withdrawal else ""
         x.write(odm_subject.subject_event(record, registered=registered, left=left))
-        facts = {v.code: v for v in visit_values(self.study, record, with_endpoints=False)}
+        facts = {
+            v.code: v
+            for v in visit_values(self.study, record, with_endpoints=False, with_scores=False)
+        }
         for visit in self.study.visit_codes:
             fact = facts.get(visit)
             withdrawn = fact is not None and fact.status == WITHDRAWN

@@ -163,12 +163,13 @@ def _withdrawn(planned: ScheduledVisit, withdrawn_on: date) -> bool:
 
 
 def visit_values(
-    study: Study, record: SubjectRecord, *, with_endpoints: bool = True
+    study: Study, record: SubjectRecord, *, with_endpoints: bool = True, with_scores: bool = True
 ) -> Iterator[VisitValues]:
     """Every scheduled visit of the subject in schedule order (see the module docstring).
 
     Without `with_endpoints` the change / MCID / responder values are left empty (the files that
-    do not carry them skip their cost).
+    do not carry them skip their cost); without `with_scores` the scores too (the ODM --history
+    visit facts need statuses and dates only).
     """
     by_visit: dict[str, list[Session]] = {}
     for s in record.sessions:
@@ -185,7 +186,7 @@ def visit_values(
         session = choose_session(sessions)
         answers = _current(by_session.get(session.id, [])) if session else {}
         scores: dict[str, ScoreValue] = {}
-        if session is not None and session.state == "submitted":
+        if with_scores and session is not None and session.state == "submitted":
             scores = score_answers(study, answers)
         else:
             scores = dict.fromkeys(SCORE_NAMES)
