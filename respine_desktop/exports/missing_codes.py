@@ -61,7 +61,7 @@ class MissingCode(enum.Enum):
 
     @property
     def numeric(self) -> int:
-        """The SPSS / SAS XPORT code (a user-defined missing value, -9991 to -9996)."""
+        """The SPSS / SAS XPORT code (a user-defined missing value, -9991 to -9997)."""
         return _NUMERIC[self]
 
     @property
