@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import IO
 
+from respine_desktop.instruments import shipped_texts
+
 Attrs = Mapping[str, str]
 
 
@@ -89,7 +91,7 @@ class Xml:
 
 def texts(x: Xml, tag: str, texts: Mapping[str, str]) -> None:
     with x.element(tag):
-        for lang, text in sorted(texts.items()):
+        for lang, text in sorted(shipped_texts(texts).items()):
             x.leaf("TranslatedText", {"xml:lang": lang}, text)
 
 
