@@ -14,7 +14,8 @@ every entry audit_trail.csv lists, plus the subjects, visits and sessions), whic
 the fair floor of an export that writes the audit trail too; both are printed, the issue's
 first. The CSV export runs twice: with its default worker processes (one per core for a study
 this size) and in one process. Run `python bench/exports.py` (`--subjects N` for a smaller study,
-`--steps csv,stats` for some steps only).
+`--steps csv,stats` for some steps only). Each step's line ends with the load average when it
+ended, so that a figure measured on a busy machine says so.
 """
 
 from __future__ import annotations
@@ -186,7 +187,13 @@ def _line(
         text += f"   time {seconds / t_time:.2f} of target {t_time:.0f} s"
         if t_mem is not None:
             text += f", memory {peak / t_mem:.2f} of target {t_mem:.0f} MB"
+    text += f"   load {_load()}"
     print(text, flush=True)
+
+
+def _load() -> str:
+    """The load average (1, 5, 15 min) when a step ends: the CPUs' other work during it."""
+    return ", ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 def main() -> None:
@@ -221,7 +228,8 @@ def main() -> None:
         f"study: {c.subjects} subjects, {c.sessions.completed} sessions, {c.answers} answers, "
         f"{c.audit_entries} audit entries ({_size(study):.0f} MB)"
     )
-    work = CACHE / "out"
+    # this run's outputs (another run sharing the cached databases keeps its own)
+    work = CACHE / f"out-{os.getpid()}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir()
     floor = _child("floor", [str(study)])
@@ -243,6 +251,7 @@ def main() -> None:
         if step in steps:
             full = full_floor if step.startswith("csv") else None
             _line(step, _child(step, [str(study), str(out)]), out, floor["seconds"], full)
+    shutil.rmtree(work, ignore_errors=True)
     if "merge" not in steps:
         return
 

@@ -95,11 +95,15 @@ from respine_desktop.storage.bundle_merge import (
 FORMAT = "respine-site-bundle"
 FORMAT_VERSION = 2
 SEALED_FORMAT_VERSION = 3  # encrypted to the hub, signed by the device (bundle_envelope)
-# The tables each format version carries (format 2 added session_choices).
+# Members a bundle of format 2 or 3 may carry or not, after the required ones (a bundle
+# written before withdrawals existed has none): exports-v3, `storage._merge_withdrawals`.
+OPTIONAL_TABLES: tuple[str, ...] = ("withdrawals",)
+_REQUIRED = tuple(t for t in TABLES if t not in OPTIONAL_TABLES)
+# The tables each format version requires (format 2 added session_choices).
 FORMAT_TABLES: Mapping[int, tuple[str, ...]] = {
-    1: tuple(t for t in TABLES if t != "session_choices"),
-    2: TABLES,
-    3: TABLES,
+    1: tuple(t for t in _REQUIRED if t != "session_choices"),
+    2: _REQUIRED,
+    3: _REQUIRED,
 }
 HMAC_FORMATS = (1, 2)
 MANIFEST = "manifest.json"
@@ -423,7 +427,10 @@ def _check_sizes(zf: zipfile.ZipFile) -> None:
 def _manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
     _check_sizes(zf)
     names = set(zf.namelist())
-    expected = {MANIFEST, *(member_name(t) for t in _format_tables(zf, names))}
+    required = _format_tables(zf, names)
+    expected = {MANIFEST, *(member_name(t) for t in required)}
+    if required != FORMAT_TABLES[1]:  # formats 2 and 3 may carry the optional members
+        expected |= names & {member_name(t) for t in OPTIONAL_TABLES}
     if names != expected:
         missing = sorted(expected - names)
         extra = sorted(names - expected)
@@ -457,9 +464,13 @@ def _check_manifest(db: StudyDb, manifest: Mapping[str, Any], signed_key: str) -
     if manifest.get("key_id") != signed_key:
         raise BundleError("the bundle's manifest and signature name different keys: tampered")
     members = manifest.get("members")
-    if not isinstance(members, list) or [
-        m.get("table") if isinstance(m, dict) else None for m in members
-    ] != list(FORMAT_TABLES[version]):
+    listed = [
+        m.get("table") if isinstance(m, dict) else None
+        for m in (members if isinstance(members, list) else ())
+    ]
+    required = list(FORMAT_TABLES[version])
+    optional = [t for t in OPTIONAL_TABLES if t in listed[len(required) :]] if version > 1 else []
+    if not isinstance(members, list) or listed != required + optional:
         raise BundleError("the bundle's manifest does not list the expected tables")
     for m in members:
         if m.get("columns") != list(BUNDLE_COLUMNS[m["table"]]) or m.get("name") != member_name(
@@ -482,6 +493,11 @@ def _check_signature(path: Path, key: bytes, signed_key: str, mac: str, length: 
 
 
 def _check_members(zf: zipfile.ZipFile, manifest: Mapping[str, Any]) -> None:
+    # an optional member in the file must be listed in the (signed) manifest, and the reverse
+    listed = {m["name"] for m in manifest["members"]}
+    for t in OPTIONAL_TABLES:
+        if (member_name(t) in listed) != (member_name(t) in zf.namelist()):
+            raise BundleError(f"the bundle's {t} member and its manifest disagree: tampered")
     for m in manifest["members"]:
         h = hashlib.sha256()
         size = line = 0

@@ -20,6 +20,7 @@ from respine_desktop.exports.visit_values import (
     MCID_NAMES,
     RESPONDER,
     SCORE_COLUMNS,
+    WITHDRAWN,
 )
 from respine_desktop.instruments import Item, load_instrument
 from respine_desktop.storage import VISIT_STATUSES
@@ -59,6 +60,8 @@ VISIT_STATUS_TEXT = {
     CONFLICT: "two kiosks each recorded this visit (merged bundles): values are from the version "
     "an investigator chose in the console's conflict review, else from the one submitted last; "
     "answers_long.csv holds both versions",
+    WITHDRAWN: "the subject withdrew before this visit was done (its window had not closed on "
+    "the withdrawal day); its values are .W",
 }
 FLAG_CODES = (("1", "yes"), ("0", "no"))
 UNDETERMINED = "; .D = undetermined (missing data, or a relative criterion on a baseline of 0)"
@@ -217,7 +220,7 @@ def endpoint_columns(study: Study) -> tuple[Column, ...]:
 
 def visits_wide_columns(study: Study) -> tuple[Column, ...]:
     """The columns of ``visits_wide.csv``: one row per subject × scheduled visit."""
-    statuses = tuple((s, VISIT_STATUS_TEXT[s]) for s in (*VISIT_STATUSES, CONFLICT))
+    statuses = tuple((s, VISIT_STATUS_TEXT[s]) for s in (*VISIT_STATUSES, CONFLICT, WITHDRAWN))
     visits = ", ".join(study.visit_codes)
     return (
         Column("subject_id", "pseudonymous study subject id", "string"),
@@ -241,6 +244,16 @@ def visits_wide_columns(study: Study) -> tuple[Column, ...]:
             "date (ISO 8601)",
         ),
         Column("status", "visit status on the export day", "code", codes=statuses),
+        Column(
+            "withdrawn_on",
+            "day the subject withdrew from the study (empty while in the study)",
+            "date (ISO 8601)",
+        ),
+        Column(
+            "withdrawal_reason",
+            "reason recorded for the withdrawal (empty while in the study)",
+            "string",
+        ),
         *item_columns(study),
         *(_score_column(*c) for c in SCORE_COLUMNS),
         *endpoint_columns(study),

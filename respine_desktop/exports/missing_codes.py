@@ -20,9 +20,11 @@ undetermined   .D    -9995   .d     an endpoint (change, MCID, responder) of a s
                                     or here, or a relative criterion on a baseline of 0)
 incomplete     .I    -9996   .i     the visit's session is parked or in progress: item not
                                     answered yet, no scores
+withdrawn      .W    -9997   .w     the subject withdrew before the visit was done (the
+                                    visit's status is ``withdrawn``)
 =============  ====  ======  =====  ======================================================
 
-SAS reads the XPORT file's -999x codes as the special missing values .S .N .M .U .D .I (the
+SAS reads the XPORT file's -999x codes as the special missing values .S .N .M .U .D .I .W (the
 read-in ``.sas`` script converts them); R reads the SPSS file with haven (user-defined missing).
 """
 
@@ -36,6 +38,7 @@ from respine_desktop.exports.visit_values import (
     ENDPOINT_NAMES,
     SCORE_COLUMNS,
     SCORE_NAMES,
+    WITHDRAWN,
     VisitValues,
 )
 from respine_desktop.storage.export_reads import SubjectRecord
@@ -51,13 +54,14 @@ class MissingCode(enum.Enum):
     UNCOMPUTABLE = ".U"
     UNDETERMINED = ".D"
     INCOMPLETE = ".I"
+    WITHDRAWN = ".W"
 
     def __str__(self) -> str:
         return self.value
 
     @property
     def numeric(self) -> int:
-        """The SPSS / SAS XPORT code (a user-defined missing value, -9991 to -9996)."""
+        """The SPSS / SAS XPORT code (a user-defined missing value, -9991 to -9997)."""
         return _NUMERIC[self]
 
     @property
@@ -79,6 +83,7 @@ _LABELS = {
     MissingCode.UNCOMPUTABLE: "missing: uncomputable",
     MissingCode.UNDETERMINED: "missing: undetermined",
     MissingCode.INCOMPLETE: "missing: session incomplete",
+    MissingCode.WITHDRAWN: "missing: subject withdrawn",
 }
 MISSING_RANGE = (-9999, -9991)
 """The SPSS user-missing range holding every numeric code."""
@@ -91,6 +96,8 @@ _SCORE_INSTRUMENT = {c[0]: c[1] for c in SCORE_COLUMNS}
 
 def visit_gap(v: VisitValues) -> MissingCode | None:
     """Why a visit has no values at all (None: its session was submitted)."""
+    if v.status == WITHDRAWN:
+        return MissingCode.WITHDRAWN
     if v.session is None:
         return MissingCode.MISSED if v.status in ("missed", "overdue") else MissingCode.NOT_DUE
     if v.session.state != "submitted":
@@ -119,6 +126,7 @@ def study_day(day0: date, v: VisitValues) -> int | None:
 def wide_head(study: Study, record: SubjectRecord, v: VisitValues) -> list[Cell]:
     """The first visits_wide cells: subject_id ... status (see `codebook.visits_wide_columns`)."""
     subject = record.subject
+    w = record.withdrawal
     return [
         subject.code,
         subject.site_code,
@@ -131,6 +139,8 @@ def wide_head(study: Study, record: SubjectRecord, v: VisitValues) -> list[Cell]
         v.session.id if v.session is not None else None,
         session_date(v),
         v.status,
+        w.withdrawn_on if w is not None else None,
+        w.reason if w is not None else None,
     ]
 
 

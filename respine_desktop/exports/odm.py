@@ -45,42 +45,60 @@ are FormData flagged ``INCOMPLETE`` (``DATA_REVIEW``), with the session id as co
 
 Written as a stream (see `_Xml`), subject by subject from `storage.export_reads`, so memory stays
 flat however many subjects there are.
+
+Modules by concept: this one writes the ClinicalData and the file; `odm_metadata` the Study and
+its MetaDataVersion, `odm_admin` the AdminData, `odm_subject` the subject-level and visit forms,
+`odm_xml` the escaping, the streaming writer, OIDs and AuditRecords.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
-from respine_desktop import __version__, clock, scoring
+from respine_desktop import __version__, clock
+from respine_desktop.exports import odm_subject
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import atomic_binary, output_file
+from respine_desktop.exports.odm_admin import (
+    SOURCE_SYSTEM,
+    SYSTEM_USER,
+    Admin,
+    user_oid,
+    write_admin,
+)
+from respine_desktop.exports.odm_metadata import (
+    FLAG_TYPES,
+    FLAG_VALUES,
+    FLAGS,
+    SCORES_FORM,
+    metadata_version_oid,
+    score_group_oid,
+    score_item_oid,
+    write_study,
+)
+from respine_desktop.exports.odm_xml import Xml as _Xml
+from respine_desktop.exports.odm_xml import audit_record, esc, oid
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.visit_values import (
     SCORE_COLUMNS,
+    WITHDRAWN,
     VisitValues,
     current_answers,
     visit_values,
 )
-from respine_desktop.instruments import Instrument, Item, load_instrument, shipped_texts
+from respine_desktop.instruments import load_instrument
 from respine_desktop.storage import (
     Answer,
     Score,
     Session,
-    Staff,
     StudyDb,
     choose_session,
     list_staff,
     read_snapshot,
 )
 from respine_desktop.storage.export_reads import (
-    DeviceRow,
-    SiteRow,
     SubjectRecord,
     count_subject_records,
     iter_subject_records,
@@ -92,26 +110,6 @@ from respine_desktop.storage.export_reads import (
 from respine_desktop.study import Study
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
-SOURCE_SYSTEM = "RESPINE Desktop"
-SYSTEM_USER = "USR.SYSTEM"
-FLAG_VALUES = "CL.FLAG.VALUE"
-FLAG_TYPES = "CL.FLAG.TYPE"
-SCORES_FORM = "F.SCORES"
-MM = "MU.MM"
-Attrs = Mapping[str, str]
-
-# Flag value -> (flag type, English decode)
-FLAGS: Mapping[str, tuple[str, str]] = {
-    "SKIPPED": ("MISSING_DATA_REASON", "skipped by the patient (or unanswered at submission)"),
-    "MISSED": ("MISSING_DATA_REASON", "visit marked missed by staff"),
-    "CONFLICT": ("DATA_REVIEW", "two kiosks recorded this visit; review needed"),
-    "INCOMPLETE": ("DATA_REVIEW", "answers of a session not submitted (parked or in progress)"),
-    "UNCOMPUTABLE": ("MISSING_DATA_REASON", "score not computable (too many items skipped)"),
-}
-FLAG_TYPE_TEXT: Mapping[str, str] = {
-    "MISSING_DATA_REASON": "why a value is missing",
-    "DATA_REVIEW": "the data needs review",
-}
 
 
 @dataclass(frozen=True)
@@ -122,337 +120,6 @@ class OdmExport:
     file_type: str
     subjects: int
     item_data: int
-
-
-def oid(prefix: str, name: str) -> str:
-    """An OID like ``IT.ODI_01`` from a prefix and an id."""
-    return f"{prefix}.{name.upper()}"
-
-
-def user_oid(staff_id: str | None, device_id: str) -> str:
-    """The user an entry is attributed to: the staff member, else the device's kiosk account."""
-    return f"USR.{staff_id}" if staff_id else f"USR.KIOSK.{device_id}"
-
-
-def score_item_oid(column: str) -> str:
-    return oid("IT.SCORE", column)
-
-
-def score_group_oid(instrument: str, method: str | None) -> str:
-    return "IG.SCORES." + ("RAND36" if method == "rand" else instrument.upper())
-
-
-_SPECIAL = re.compile(r'[&<>"\r\n\t]')
-_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;", "\n": "&#10;"}
-_ESCAPES["\t"] = "&#9;"
-
-
-def esc(text: str) -> str:
-    """`text` escaped for an attribute value or character data (``&<>"`` and line breaks)."""
-    if _SPECIAL.search(text) is None:
-        return text
-    return _SPECIAL.sub(lambda m: _ESCAPES[m.group()], text)
-
-
-def _attrs(attrs: Attrs | None) -> str:
-    if not attrs:
-        return ""
-    return "".join(f' {k}="{esc(v)}"' for k, v in attrs.items())
-
-
-class _Xml:
-    """A minimal streaming XML writer: strings built here, escaped by `esc`, written in chunks.
-
-    Not `xml.sax.saxutils.XMLGenerator` (or lxml's xmlfile, not a runtime dependency): its
-    per-call escaping and writes cost about 20 µs per element, which for the six elements of each
-    answer version of a 10,000-subject study (1.8 million) would alone exceed the 60 s target.
-    Every attribute value and text goes through `esc`; tests validate the output against the XSD.
-    """
-
-    def __init__(self, out: IO[bytes]) -> None:
-        self._out = out
-        self._parts: list[str] = []
-        self._size = 0
-
-    def write(self, text: str) -> None:
-        self._parts.append(text)
-        self._size += len(text)
-        if self._size > 1 << 20:
-            self.flush()
-
-    def flush(self) -> None:
-        self._out.write("".join(self._parts).encode("utf-8"))
-        self._parts.clear()
-        self._size = 0
-
-    def start_document(self) -> None:
-        self.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-
-    def newline(self) -> None:
-        self.write("\n")
-
-    def start(self, tag: str, attrs: Attrs | None = None) -> None:
-        self.write(f"<{tag}{_attrs(attrs)}>")
-
-    def end(self, tag: str) -> None:
-        self.write(f"</{tag}>")
-
-    @contextlib.contextmanager
-    def element(self, tag: str, attrs: Attrs | None = None) -> Iterator[None]:
-        self.start(tag, attrs)
-        yield
-        self.end(tag)
-
-    def leaf(self, tag: str, attrs: Attrs | None = None, text: str | None = None) -> None:
-        if text:
-            self.write(f"<{tag}{_attrs(attrs)}>{esc(text)}</{tag}>")
-        else:
-            self.write(f"<{tag}{_attrs(attrs)}/>")
-
-    def end_document(self) -> None:
-        self.write("\n")
-        self.flush()
-
-
-def _texts(x: _Xml, tag: str, texts: Mapping[str, str]) -> None:
-    with x.element(tag):
-        for lang, text in sorted(shipped_texts(texts).items()):
-            x.leaf("TranslatedText", {"xml:lang": lang}, text)
-
-
-def _question(item: Item) -> dict[str, str]:
-    return {
-        lang: (item.stem.get(lang, "") + " " + text).strip() for lang, text in item.text.items()
-    }
-
-
-def _code_lists(instruments: list[Instrument]) -> tuple[dict[str, str], list[tuple[str, Item]]]:
-    """The code list OID of every choice item, and the distinct lists (first item using each)."""
-    by_content: dict[tuple[object, ...], str] = {}
-    of_item: dict[str, str] = {}
-    distinct: list[tuple[str, Item]] = []
-    for instrument in instruments:
-        for item in instrument.items:
-            if item.type != "choice":
-                continue
-            key = tuple((c.code, tuple(sorted(c.text.items()))) for c in item.choices)
-            if key not in by_content:
-                by_content[key] = oid("CL", item.id)
-                distinct.append((by_content[key], item))
-            of_item[item.id] = by_content[key]
-    return of_item, distinct
-
-
-def metadata_version_oid(study: Study) -> str:
-    """Changes whenever an instrument file or the scoring version changes."""
-    content = "|".join(
-        [*(load_instrument(i).checksum for i in study.instrument_order), scoring.SCORING_VERSION]
-    )
-    return f"MDV.{study.id.upper()}.{hashlib.sha256(content.encode()).hexdigest()[:12]}"
-
-
-def _write_study(x: _Xml, study: Study, mdv: str) -> None:
-    instruments = [load_instrument(i) for i in study.instrument_order]
-    with x.element("Study", {"OID": study.oid}):
-        with x.element("GlobalVariables"):
-            x.leaf("StudyName", None, study.id)
-            x.leaf("StudyDescription", None, study.title)
-            x.leaf("ProtocolName", None, study.protocol)
-        with x.element("BasicDefinitions"), x.element("MeasurementUnit", {"OID": MM, "Name": "mm"}):
-            _texts(x, "Symbol", {"en": "mm"})
-        names = ", ".join(f"{i.id} {i.version}" for i in instruments)
-        with x.element("MetaDataVersion", {"OID": mdv, "Name": f"{study.id} ePRO ({names})"}):
-            _write_metadata(x, study, instruments)
-
-
-def _write_metadata(x: _Xml, study: Study, instruments: list[Instrument]) -> None:
-    with x.element("Protocol"):
-        for n, visit in enumerate(study.visits, start=1):
-            x.leaf(
-                "StudyEventRef",
-                {"StudyEventOID": oid("SE", visit.code), "OrderNumber": str(n), "Mandatory": "Yes"},
-            )
-    for visit in study.visits:
-        name = visit.label.get("en") or visit.code
-        attrs = {"OID": oid("SE", visit.code), "Name": name, "Repeating": "No", "Type": "Scheduled"}
-        with x.element("StudyEventDef", attrs):
-            _texts(x, "Description", {k: f"{visit.code}: {v}" for k, v in visit.label.items()})
-            for n, instrument_id in enumerate(visit.instruments, start=1):
-                x.leaf(
-                    "FormRef",
-                    {"FormOID": oid("F", instrument_id), "OrderNumber": str(n), "Mandatory": "Yes"},
-                )
-            x.leaf(
-                "FormRef",
-                {
-                    "FormOID": SCORES_FORM,
-                    "OrderNumber": str(len(visit.instruments) + 1),
-                    "Mandatory": "No",
-                },
-            )
-    for inst in instruments:
-        with x.element(
-            "FormDef",
-            {"OID": oid("F", inst.id), "Name": inst.title.get("en", inst.id), "Repeating": "No"},
-        ):
-            _texts(
-                x,
-                "Description",
-                {
-                    lang: f"{title} (version {inst.version}, {inst.checksum}). "
-                    f"{inst.credit.get(lang, '')} {inst.licence.get(lang, '')}".strip()
-                    for lang, title in inst.title.items()
-                },
-            )
-            x.leaf("ItemGroupRef", {"ItemGroupOID": oid("IG", inst.id), "Mandatory": "Yes"})
-            x.leaf("Alias", {"Context": "RESPINE instrument version", "Name": inst.version})
-            x.leaf("Alias", {"Context": "RESPINE instrument checksum", "Name": inst.checksum})
-    groups = _score_groups()
-    with x.element("FormDef", {"OID": SCORES_FORM, "Name": "Scores", "Repeating": "No"}):
-        _texts(
-            x,
-            "Description",
-            {"en": f"Scores derived from the answers with {scoring.SCORING_VERSION}"},
-        )
-        for group in groups:
-            x.leaf("ItemGroupRef", {"ItemGroupOID": group, "Mandatory": "No"})
-    for inst in instruments:
-        with x.element(
-            "ItemGroupDef", {"OID": oid("IG", inst.id), "Name": inst.id, "Repeating": "No"}
-        ):
-            for n, item in enumerate(inst.items, start=1):
-                x.leaf(
-                    "ItemRef",
-                    {
-                        "ItemOID": oid("IT", item.id),
-                        "OrderNumber": str(n),
-                        "Mandatory": "No" if item.optional else "Yes",
-                    },
-                )
-    for group, columns in groups.items():
-        instrument, method = columns[0][1], columns[0][2]
-        with x.element(
-            "ItemGroupDef",
-            {"OID": group, "Name": scoring.label(instrument, method), "Repeating": "No"},
-        ):
-            for n, (column, *_) in enumerate(columns, start=1):
-                x.leaf(
-                    "ItemRef",
-                    {"ItemOID": score_item_oid(column), "OrderNumber": str(n), "Mandatory": "No"},
-                )
-    code_list_of, code_lists = _code_lists(instruments)
-    for inst in instruments:
-        for item in inst.items:
-            _write_item_def(x, item, code_list_of.get(item.id))
-    for column, instrument, method, key in SCORE_COLUMNS:
-        attrs = {"OID": score_item_oid(column), "Name": column, "DataType": "float"}
-        with x.element("ItemDef", attrs):
-            _texts(x, "Description", {"en": f"{scoring.label(instrument, method)}: {key}"})
-    for list_oid, item in code_lists:
-        with x.element(
-            "CodeList", {"OID": list_oid, "Name": f"options of {item.id}", "DataType": "integer"}
-        ):
-            for c in item.choices:
-                with x.element("CodeListItem", {"CodedValue": str(c.code)}):
-                    _texts(x, "Decode", c.text)
-    with x.element(
-        "CodeList", {"OID": FLAG_VALUES, "Name": "RESPINE data flags", "DataType": "text"}
-    ):
-        for value, (_, text) in FLAGS.items():
-            with x.element("CodeListItem", {"CodedValue": value}):
-                _texts(x, "Decode", {"en": text})
-    with x.element(
-        "CodeList", {"OID": FLAG_TYPES, "Name": "RESPINE flag types", "DataType": "text"}
-    ):
-        for value, text in FLAG_TYPE_TEXT.items():
-            with x.element("CodeListItem", {"CodedValue": value}):
-                _texts(x, "Decode", {"en": text})
-
-
-def _score_groups() -> dict[str, list[tuple[str, str, str | None, str]]]:
-    groups: dict[str, list[tuple[str, str, str | None, str]]] = {}
-    for column in SCORE_COLUMNS:
-        groups.setdefault(score_group_oid(column[1], column[2]), []).append(column)
-    return groups
-
-
-def _write_item_def(x: _Xml, item: Item, code_list: str | None) -> None:
-    if item.type == "vas":
-        attrs = {
-            "OID": oid("IT", item.id),
-            "Name": item.id,
-            "DataType": "float",
-            "Length": "5",
-            "SignificantDigits": "1",
-        }
-    else:
-        width = max(len(str(c)) for c in item.codes)
-        attrs = {
-            "OID": oid("IT", item.id),
-            "Name": item.id,
-            "DataType": "integer",
-            "Length": str(width),
-        }
-    with x.element("ItemDef", attrs):
-        _texts(x, "Question", _question(item))
-        if item.type == "vas":
-            x.leaf("MeasurementUnitRef", {"MeasurementUnitOID": MM})
-            for comparator, value in (("GE", item.minimum), ("LE", item.maximum)):
-                with x.element("RangeCheck", {"Comparator": comparator, "SoftHard": "Hard"}):
-                    x.leaf("CheckValue", None, f"{value:g}")
-        if code_list is not None:
-            x.leaf("CodeListRef", {"CodeListOID": code_list})
-
-
-@dataclass(frozen=True)
-class _Admin:
-    staff: list[Staff]
-    unknown_staff: list[str]
-    devices: list[DeviceRow]
-    unknown_devices: list[str]
-    sites: list[SiteRow]
-
-
-def _write_admin(x: _Xml, study: Study, mdv: str, admin: _Admin) -> None:
-    with x.element("AdminData", {"StudyOID": study.oid}):
-        for s in admin.staff:
-            kind = "Investigator" if s.role == "investigator" else "Other"
-            with x.element("User", {"OID": f"USR.{s.id}", "UserType": kind}):
-                x.leaf("LoginName", None, s.username)
-                x.leaf("DisplayName", None, f"{s.username} ({s.role})")
-        for staff_id in admin.unknown_staff:
-            with x.element("User", {"OID": f"USR.{staff_id}", "UserType": "Other"}):
-                x.leaf("DisplayName", None, f"staff {staff_id} (account not in this database)")
-        for d in admin.devices:
-            with x.element("User", {"OID": f"USR.KIOSK.{d.id}", "UserType": "Other"}):
-                x.leaf("LoginName", None, f"kiosk-{d.id}")
-                x.leaf("DisplayName", None, f"ePRO kiosk {d.label} (patient self-entry)")
-                if d.site_code:
-                    x.leaf("LocationRef", {"LocationOID": oid("LOC", d.site_code)})
-        for device_id in admin.unknown_devices:
-            with x.element("User", {"OID": f"USR.KIOSK.{device_id}", "UserType": "Other"}):
-                x.leaf("DisplayName", None, f"ePRO kiosk {device_id} (patient self-entry)")
-        with x.element("User", {"OID": SYSTEM_USER, "UserType": "Other"}):
-            x.leaf("DisplayName", None, f"{SOURCE_SYSTEM} (automatic scoring)")
-        for site in admin.sites:
-            attrs = {
-                "OID": oid("LOC", site.code),
-                "Name": f"Site {site.code}",
-                "LocationType": "Site",
-            }
-            with x.element("Location", attrs):
-                x.leaf(
-                    "MetaDataVersionRef",
-                    {
-                        "StudyOID": study.oid,
-                        "MetaDataVersionOID": mdv,
-                        # the day this metadata has been in use at the site: its first data
-                        # (a hub learns of a site at an import, long after its first data)
-                        "EffectiveDate": min(
-                            site.created_at, site.first_data_at or site.created_at
-                        )[:10],
-                    },
-                )
 
 
 def _annotation_text(flag: str, comment: str | None = None) -> str:
@@ -475,19 +142,6 @@ def _value(value: float | None) -> str:
     if isinstance(value, int) or value.is_integer():
         return str(int(value))
     return repr(value)
-
-
-def audit_record(
-    user: str, location: str, at: str, reason: str | None = None, source: str | None = None
-) -> str:
-    """An ``AuditRecord`` (UserRef, LocationRef, DateTimeStamp[, ReasonForChange][, SourceID])."""
-    why = f"<ReasonForChange>{esc(reason)}</ReasonForChange>" if reason else ""
-    where = f"<SourceID>{esc(source)}</SourceID>" if source else ""
-    return (
-        f'<AuditRecord><UserRef UserOID="{esc(user)}"/>'
-        f'<LocationRef LocationOID="{esc(location)}"/>'
-        f"<DateTimeStamp>{esc(at)}</DateTimeStamp>{why}{where}</AuditRecord>"
-    )
 
 
 class _Writer:
@@ -544,13 +198,14 @@ class _Writer:
             f'<SubjectData SubjectKey="{esc(subject.code)}">'
             f'<SiteRef LocationOID="{esc(oid("LOC", subject.site_code))}"/>'
         )
+        x.write(odm_subject.subject_event(record))
         for v in visit_values(self.study, record, with_endpoints=False):
-            if v.visit is None and v.session is None:
+            if v.visit is None and v.session is None and v.status != WITHDRAWN:
                 continue
-            self._snapshot_visit(v)
+            self._snapshot_visit(record, v)
         x.write("</SubjectData>\n")
 
-    def _snapshot_visit(self, v: VisitValues) -> None:
+    def _snapshot_visit(self, record: SubjectRecord, v: VisitValues) -> None:
         x = self.x
         x.write(f'<StudyEventData StudyEventOID="{esc(oid("SE", v.code))}">')
         if v.conflict:
@@ -565,6 +220,7 @@ class _Writer:
             )
         elif v.visit is not None and v.visit.state == "missed":
             x.write(_annotation_text("MISSED", v.visit.missed_reason))
+        x.write(odm_subject.visit_form(self.study, record, v))
         by_form: dict[str, list[Answer]] = {}
         for a in v.answers.values():
             by_form.setdefault(a.instrument_id, []).append(a)
@@ -619,36 +275,45 @@ class _Writer:
         site = subject.site_code
         location = esc(oid("LOC", site))
         x.write(f'<SubjectData SubjectKey="{esc(subject.code)}" TransactionType="Insert">')
-        x.write(
-            audit_record(
-                user_oid(subject.created_by, record.device_id),
-                oid("LOC", site),
-                subject.created_at,
-                None,
-                f"subject {subject.id} registered",
-            )
+        registered = audit_record(
+            user_oid(subject.created_by, record.device_id),
+            oid("LOC", site),
+            subject.created_at,
+            None,
+            f"subject {subject.id} registered",
         )
+        x.write(registered)
         x.write(f'<SiteRef LocationOID="{location}"/>')
+        withdrawal = record.withdrawal
+        left = odm_subject.withdrawal_audit(withdrawal, oid("LOC", site)) if withdrawal else ""
+        x.write(odm_subject.subject_event(record, registered=registered, left=left))
+        facts = {
+            v.code: v
+            for v in visit_values(self.study, record, with_endpoints=False, with_scores=False)
+        }
         for visit in self.study.visit_codes:
-            if visit not in answers and visit not in scores and visit not in missed:
+            fact = facts.get(visit)
+            withdrawn = fact is not None and fact.status == WITHDRAWN
+            recorded = visit in answers or visit in scores or visit in missed
+            if not recorded and not withdrawn:
                 continue
             x.write(
                 f'<StudyEventData StudyEventOID="{esc(oid("SE", visit))}" TransactionType="Upsert">'
             )
             gone = missed.get(visit)
             if gone is not None:
-                x.write(
-                    audit_record(
-                        f"USR.{gone.missed_by}" if gone.missed_by else SYSTEM_USER,
-                        oid("LOC", site),
-                        gone.missed_at or gone.updated_at,
-                        gone.missed_reason,
-                        f"visit {gone.id} marked missed",
-                    )
+                event_audit = audit_record(
+                    f"USR.{gone.missed_by}" if gone.missed_by else SYSTEM_USER,
+                    oid("LOC", site),
+                    gone.missed_at or gone.updated_at,
+                    gone.missed_reason,
+                    f"visit {gone.id} marked missed",
                 )
+                x.write(event_audit)
                 x.write(_annotation_text("MISSED", gone.missed_reason))
             else:
-                x.write(self._event_audit(record, visit, site))
+                event_audit = self._event_audit(record, visit, site) or left
+                x.write(event_audit)
             chosen, others = conflicts.get(visit, ("", ()))
             if others:
                 session = next((s for s in record.sessions if s.id == chosen), None)
@@ -660,6 +325,8 @@ class _Writer:
                         "the chosen session's versions come last",
                     )
                 )
+            if fact is not None:
+                x.write(odm_subject.visit_form(self.study, record, fact, event_audit or registered))
 
             forms = answers.get(visit, {})
             choice = _Reapply.of(record, visit, chosen, others, forms, scores.get(visit, []))
@@ -889,7 +556,7 @@ def export_odm(
         known_staff = {s.id for s in staff}
         devices = list_devices(db)
         known_devices = {d.id for d in devices}
-        admin = _Admin(
+        admin = Admin(
             staff=staff,
             unknown_staff=sorted(referenced_staff_ids(db) - known_staff),
             devices=devices,
@@ -919,9 +586,9 @@ def export_odm(
             }
             with x.element("ODM", root):
                 x.newline()
-                _write_study(x, study, mdv)
+                write_study(x, study, mdv)
                 x.newline()
-                _write_admin(x, study, mdv, admin)
+                write_admin(x, study, mdv, admin)
                 x.newline()
                 writer = _Writer(x, study, {d.id: d.site_code for d in devices})
                 with x.element("ClinicalData", {"StudyOID": study.oid, "MetaDataVersionOID": mdv}):

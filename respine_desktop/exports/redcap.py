@@ -14,7 +14,10 @@ the real exports in ``tests/data/redcap_examples/``):
   label gives the target day and window, ``event_id`` is left for REDCap to number) and
   ``instrument_designation.csv`` (which forms each event collects);
 * ``project.csv``: the project attributes, with REDCap's ``missing_data_codes`` (``SKIP``
-  skipped item, ``UNCOMP`` uncomputable score, ``INCMP`` item of an unfinished session);
+  skipped item, ``UNCOMP`` uncomputable score, ``INCMP`` item of an unfinished session,
+  ``WDRAWN`` item of a visit the subject withdrew before finishing);
+* the registration form also holds ``withdrawn_on`` and ``withdrawal_reason`` (a withdrawn
+  subject); a visit the subject withdrew before has its row with ``visit_status`` withdrawn;
 * a ``visit`` form on every event: ``visit_date`` (submission day, or the day an unfinished
   session started), ``visit_status``, ``session_id`` and ``missed_reason`` (a missed visit has its
   row with the reason);
@@ -48,10 +51,15 @@ from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import output_dir, partial_path, partial_text
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.subject_parts import SET_JOURNAL, finish_interrupted_set, replace_set
-from respine_desktop.exports.visit_values import SCORE_COLUMNS, VisitValues, visit_values
+from respine_desktop.exports.visit_values import (
+    SCORE_COLUMNS,
+    WITHDRAWN,
+    VisitValues,
+    visit_values,
+)
 from respine_desktop.files import check_target
 from respine_desktop.instruments import Instrument, Item, load_instrument
-from respine_desktop.storage import StudyDb, read_snapshot
+from respine_desktop.storage import StudyDb, Withdrawal, read_snapshot
 from respine_desktop.storage.export_reads import count_subject_records, iter_subject_records
 from respine_desktop.study import Study, Visit
 
@@ -80,8 +88,9 @@ MISSING_DATA_CODES = (
     ("SKIP", "Skipped by the patient"),
     ("UNCOMP", "Uncomputable (too many items skipped)"),
     ("INCMP", "Session not finished (parked or in progress)"),
+    ("WDRAWN", "Subject withdrawn before the visit"),
 )
-SKIP, UNCOMP, INCMP = (code for code, _ in MISSING_DATA_CODES)
+SKIP, UNCOMP, INCMP, WDRAWN = (code for code, _ in MISSING_DATA_CODES)
 # visit_status choices of the visit form
 VISIT_STATUS = (
     ("1", "complete", "Complete"),
@@ -89,6 +98,7 @@ VISIT_STATUS = (
     ("3", "parked", "Parked"),
     ("4", "in_progress", "In progress"),
     ("5", "missed", "Missed"),
+    ("6", "withdrawn", "Withdrawn (the subject left the study before this visit was done)"),
 )
 # events.csv as REDCap 14.7 exports it (tests/data/redcap_examples/longitudinal.event.csv)
 EVENT_COLUMNS = ("event_name", "arm_num", "unique_event_name", "custom_event_label", "event_id")
@@ -230,6 +240,22 @@ def dictionary_fields(study: Study) -> list[Field]:
             identifier="y",
         ),
         Field(
+            "withdrawn_on",
+            REGISTRATION,
+            "text",
+            "Day the subject withdrew from the study (empty while in the study)",
+            validation="date_ymd",
+            identifier="y",
+            annotation="@READONLY",
+        ),
+        Field(
+            "withdrawal_reason",
+            REGISTRATION,
+            "notes",
+            "Reason for the withdrawal",
+            annotation="@READONLY",
+        ),
+        Field(
             "visit_date",
             VISIT,
             "text",
@@ -312,13 +338,13 @@ def _rows(
     study: Study,
     columns: list[str],
     item_types: Mapping[str, str],
-    record_values: Iterator[tuple[str, str, int | None, str, list[VisitValues]]],
+    record_values: Iterator[tuple[str, str, int | None, str, list[VisitValues], Withdrawal | None]],
 ) -> Iterator[list[str]]:
     baseline = study.visits[0].code
     score_names = {c[0]: score_field_name(c[0]) for c in SCORE_COLUMNS}
     column_instrument = {c[0]: c[1] for c in SCORE_COLUMNS}
     item_ids = {i: [item.id for item in load_instrument(i).items] for i in study.instrument_order}
-    for code, site, year, day0, visits in record_values:
+    for code, site, year, day0, visits, withdrawal in record_values:
         for v in visits:
             values: dict[str, str] = {}
             if v.code == baseline:
@@ -328,6 +354,11 @@ def _rows(
                     day0=day0,
                     registration_complete=COMPLETE,
                 )
+                if withdrawal is not None:
+                    values.update(
+                        withdrawn_on=withdrawal.withdrawn_on.isoformat(),
+                        withdrawal_reason=_one_line(withdrawal.reason),
+                    )
             state = COMPLETE if v.submitted else INCOMPLETE
             status = _STATUS_CODE.get(v.status)
             if v.session is not None and status is not None:
@@ -344,15 +375,18 @@ def _rows(
                     missed_reason=_one_line(v.visit.missed_reason or ""),
                     visit_complete=COMPLETE,
                 )
+            elif v.status == WITHDRAWN:
+                values.update(visit_status=_STATUS_CODE[WITHDRAWN], visit_complete=COMPLETE)
             by_form: dict[str, list[str]] = {}
             for a in v.answers.values():
                 values[a.item_id] = _answer_text(item_types, a.item_id, a.value)
                 values[f"{a.instrument_id}_complete"] = state
                 by_form.setdefault(a.instrument_id, []).append(a.item_id)
             if not v.submitted:
+                gap = WDRAWN if v.status == WITHDRAWN else INCMP
                 for form in by_form:
                     for item in item_ids.get(form, ()):
-                        values.setdefault(item, INCMP)  # not reached yet
+                        values.setdefault(item, gap)  # not reached yet
             if v.submitted:
                 for column, name in score_names.items():
                     score = v.scores.get(column)
@@ -402,7 +436,9 @@ def export_redcap(
         names = (DICTIONARY, ARMS, EVENTS, DESIGNATION, RECORDS, PROJECT)
         paths = tuple(check_target(directory / n) for n in names)
 
-        def records() -> Iterator[tuple[str, str, int | None, str, list[VisitValues]]]:
+        def records() -> Iterator[
+            tuple[str, str, int | None, str, list[VisitValues], Withdrawal | None]
+        ]:
             for record in iter_subject_records(db, history=False):
                 s = record.subject
                 yield (
@@ -411,6 +447,7 @@ def export_redcap(
                     s.year_of_birth,
                     s.day0.isoformat(),
                     list(visit_values(study, record, with_endpoints=False)),
+                    record.withdrawal,
                 )
                 counts["records"] += 1
                 ticker.tick(counts["records"], s.code)

@@ -8,8 +8,8 @@ name mapping, see `stats_names`). Written through `pyreadstat` (ReadStat).
 
 Each file carries variable labels (the codebook's descriptions, shortened where the format
 limits them), value labels for every coded column (item options, flags) and the missing codes
-of `missing_codes` as real missing values of the format: SPSS user-missing -9991 to -9996 (range
--9999 to -9991, each code labelled), Stata extended missing ``.s .n .m .u .d .i`` (labelled),
+of `missing_codes` as real missing values of the format: SPSS user-missing -9991 to -9997 (range
+-9999 to -9991, each code labelled), Stata extended missing ``.s .n .m .u .d .i .w`` (labelled),
 SAS ``.S .N .M .U .D .I`` (the XPORT file holds the SPSS codes; the read-in script converts them
 and formats them).
 

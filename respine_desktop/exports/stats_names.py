@@ -27,6 +27,8 @@ XPT_NAMES: dict[str, str] = {
     "study_day": "STUDYDAY",
     "session_id": "SESSID",
     "session_date": "SESSDT",
+    "withdrawn_on": "WDRAWNDT",
+    "withdrawal_reason": "WDREASON",
     "instrument": "INSTR",
     "instrument_version": "INSTRVER",
     "instrument_checksum": "INSTRSUM",

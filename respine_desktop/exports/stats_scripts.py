@@ -1,6 +1,6 @@
 """The read-in scripts of the stats export: SAS (formats, special missing values) and R (haven).
 
-``read_stats.sas`` reads both XPORT files, turns the codes -9991 to -9996 into SAS's special
+``read_stats.sas`` reads both XPORT files, turns the codes -9991 to -9997 into SAS's special
 missing values ``.S .N .M .U .D .I`` and attaches a format (value labels) to every coded column.
 ``read_stats.R`` reads the SPSS files with haven, keeping variable labels, value labels and the
 user-defined missing codes, and shows how to turn them into factors and plain NA.
@@ -48,9 +48,9 @@ def sas_script(variables: Mapping[str, Sequence[Variable]]) -> str:
     lines = [
         "/* RESPINE stats export: reads the SAS XPORT v5 files written by",
         "   'respine export stats' (run from the folder holding them).",
-        "   Codes -9991 to -9996 become the special missing values",
+        "   Codes -9991 to -9997 become the special missing values",
         "   .S skipped, .N not due, .M missed, .U uncomputable, .D undetermined,",
-        "   .I incomplete; coded columns get formats (value labels).",
+        "   .I incomplete, .W withdrawn; coded columns get formats (value labels).",
         "   Short names: see stats_names.csv. */",
         "",
         "proc format;",

@@ -12,6 +12,9 @@ Rules shared by the wide CSV, the REDCap records and the ODM snapshot:
 * Scores are derived at export time through `respine_desktop.scoring.score` from the current
   answers of submitted sessions (the stored score rows are the history, exported by ODM
   --history), with `SCORING_VERSION` named in the codebook and the ODM metadata.
+* A subject's withdrawal (`storage.withdraw_subject`): every visit not done (not submitted, not
+  marked missed) whose window had not closed on the withdrawal day has the status ``withdrawn``
+  (the study report's rule); what was recorded before stays as it is.
 * Change from baseline, MCID attainment and the responder status use `scoring.endpoints` with the
   study configuration's thresholds, for every follow-up visit against the baseline visit.
 """
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from respine_desktop import scoring
+from respine_desktop.schedule import ScheduledVisit
 from respine_desktop.scoring import endpoints
 from respine_desktop.storage import Answer, Session, choose_session
 from respine_desktop.storage.export_reads import SubjectRecord, VisitRow
@@ -58,6 +62,7 @@ MCID_NAMES: tuple[str, ...] = tuple(f"{col}_MCID" for _, col in ENDPOINT_MEASURE
 RESPONDER = "RESPONDER"
 ENDPOINT_NAMES: tuple[str, ...] = (*CHANGE_NAMES, *MCID_NAMES, RESPONDER)
 CONFLICT = "conflict"
+WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
@@ -151,13 +156,20 @@ def endpoint_values(
     return out
 
 
+def _withdrawn(planned: ScheduledVisit, withdrawn_on: date) -> bool:
+    """A visit not done (not submitted, not marked missed) whose window had not closed when the
+    subject withdrew is *withdrawn*, the study report's rule (`reports.study_data`)."""
+    return planned.status not in ("complete", "missed") and withdrawn_on <= planned.window.closes
+
+
 def visit_values(
-    study: Study, record: SubjectRecord, *, with_endpoints: bool = True
+    study: Study, record: SubjectRecord, *, with_endpoints: bool = True, with_scores: bool = True
 ) -> Iterator[VisitValues]:
     """Every scheduled visit of the subject in schedule order (see the module docstring).
 
     Without `with_endpoints` the change / MCID / responder values are left empty (the files that
-    do not carry them skip their cost).
+    do not carry them skip their cost); without `with_scores` the scores too (the ODM --history
+    visit facts need statuses and dates only).
     """
     by_visit: dict[str, list[Session]] = {}
     for s in record.sessions:
@@ -168,18 +180,21 @@ def visit_values(
         by_session.setdefault(a.session_id, []).append(a)
     stored = {v.visit_code: v for v in record.visits}
     baseline: Mapping[str, ScoreValue] | None = None
+    withdrawn_on = record.withdrawal.withdrawn_on if record.withdrawal is not None else None
     for planned in record.schedule:
         sessions = by_visit.get(planned.code, [])
         session = choose_session(sessions)
         answers = _current(by_session.get(session.id, [])) if session else {}
         scores: dict[str, ScoreValue] = {}
-        if session is not None and session.state == "submitted":
+        if with_scores and session is not None and session.state == "submitted":
             scores = score_answers(study, answers)
         else:
             scores = dict.fromkeys(SCORE_NAMES)
         status: str = planned.status
         if sum(1 for s in sessions if s.id in answered_sessions) > 1:
             status = CONFLICT
+        elif withdrawn_on is not None and _withdrawn(planned, withdrawn_on):
+            status = WITHDRAWN
         values: dict[str, EndpointValue] = dict.fromkeys(ENDPOINT_NAMES)
         if planned.code == study.endpoint.baseline_visit:
             baseline = scores

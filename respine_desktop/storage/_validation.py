@@ -129,6 +129,13 @@ def _text(value: object) -> str:
     return value
 
 
+def _withdrawal_reason(value: object) -> str:
+    """A withdrawal's reason: a text of 1 to 500 characters (`_withdrawal.MAX_REASON`)."""
+    if not isinstance(value, str) or not value.strip() or len(value) > 500:
+        raise _fail(value, "is not a reason of 1 to 500 characters")
+    return value
+
+
 def _opt_text(value: object) -> None:
     if value is not None:
         _text(value)
@@ -287,6 +294,16 @@ _FIELDS: Mapping[str, Mapping[str, _Field]] = {
         "device_id": _id,
         "superseded_at": _opt_time,
         "superseded_by": _opt_id,
+    },
+    # withdrawals branch: a subject's withdrawal (an optional bundle member)
+    "withdrawals": {
+        "id": _id,
+        "subject_id": _id,
+        "withdrawn_on": _date,
+        "reason": _withdrawal_reason,
+        "recorded_at": _time,
+        "recorded_by": _id,
+        "device_id": _id,
     },
     "audit_log": {
         "id": _id,

@@ -98,6 +98,14 @@ from respine_desktop.storage._merge_rules import (
     session_outcome,
 )
 from respine_desktop.storage._merge_scores import check_scores
+from respine_desktop.storage._merge_withdrawals import (
+    COLUMNS as WITHDRAWAL_COLUMNS,
+)
+from respine_desktop.storage._merge_withdrawals import (
+    WithdrawalLine,
+    check_withdrawal_entries,
+    merge_withdrawals,
+)
 from respine_desktop.storage._records import Answer
 from respine_desktop.storage._validation import RowChecker
 from respine_desktop.storage._visits import visit_id
@@ -130,6 +138,7 @@ BUNDLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "answers": Answer._fields,
     "scores": ScoreLine._fields,
     "audit_log": AuditLine._fields,
+    "withdrawals": WITHDRAWAL_COLUMNS,  # optional member (exports-v3): `_merge_withdrawals`
 }
 TABLES: tuple[str, ...] = tuple(BUNDLE_COLUMNS)
 _Line = TypeVar("_Line", bound=tuple[Any, ...])
@@ -280,6 +289,7 @@ class _Merge:
         self.scored_sessions: set[str] = set()
         self.visit_codes = frozenset(v.code for v in db.study.visits)
         self.mismatch_entries: list[tuple[str, str, str, dict[str, Any]]] = []
+        self.new_withdrawals: list[WithdrawalLine] = []
 
     def _rows(
         self, table: str, line: type[_Line], rows: Iterable[Sequence[Any]]
@@ -939,6 +949,8 @@ def merge_bundle(
             merge.answers(rows("answers"))
             merge.scores(rows("scores"))
             merge.audit_log(rows("audit_log"))
+            merge_withdrawals(merge, rows("withdrawals"), MergeRefused, result.inserted)
+            check_withdrawal_entries(merge, MergeRefused)
             _check_new_answers(merge, answers_before)
             _check_new_choices(merge)
             try:

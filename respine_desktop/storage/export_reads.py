@@ -49,6 +49,7 @@ from respine_desktop.storage._answers import ANSWER
 from respine_desktop.storage._database import StudyDb, plain_rows, scalar
 from respine_desktop.storage._records import Answer, Score, Session, SessionState, Subject
 from respine_desktop.storage._subjects import row_to_subject
+from respine_desktop.storage._withdrawal import Withdrawal
 
 __all__ = [
     "AuditRow",
@@ -102,6 +103,7 @@ class SubjectRecord:
     answers: tuple[Answer, ...]
     scores: tuple[Score, ...]
     choices: tuple[VisitChoice, ...] = ()
+    withdrawal: Withdrawal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +163,11 @@ _CHOICES = (
     "SELECT v.subject_id, v.visit_code, c.session_id, c.chosen_at, c.chosen_by, c.reason "
     "FROM session_choices c JOIN visits v ON v.id = c.visit_id "
     "WHERE v.subject_id IN ({ids}) ORDER BY c.chosen_at, c.rowid"
+)
+_WITHDRAWALS = (
+    "SELECT w.subject_id, j.code, w.withdrawn_on, w.reason, w.recorded_at, w.recorded_by "
+    "FROM withdrawals w JOIN subjects j ON j.id = w.subject_id "
+    "WHERE w.subject_id IN ({ids}) ORDER BY w.recorded_at, w.rowid"
 )
 _MISSED = (
     "SELECT subject_id, entity_id, actor, at FROM audit_log "
@@ -324,6 +331,7 @@ def _chunk(
                 r["visit_code"], r["session_id"], r["chosen_at"], r["chosen_by"], r["reason"]
             ),
         )
+    withdrawals = _withdrawals(db, ids)
     for row in rows:
         subject = row_to_subject(row)
         mine = visits.get(subject.id, [])
@@ -341,7 +349,30 @@ def _chunk(
             tuple(answers.get(subject.id, ())),
             tuple(scores.get(subject.id, ())),
             tuple(choices.get(subject.id, ())),
+            withdrawals.get(subject.id),
         )
+
+
+def _withdrawals(db: StudyDb, ids: list[str]) -> dict[str, Withdrawal]:
+    """The subjects' withdrawals (the first one of a subject; none in an older file)."""
+    found = db.conn.execute(
+        "SELECT 1 AS x FROM sqlite_master WHERE type='table' AND name='withdrawals'"
+    ).fetchone()
+    if found is None:
+        return {}
+    out: dict[str, Withdrawal] = {}
+    for r in db.conn.execute(_WITHDRAWALS.format(ids=", ".join("?" for _ in ids)), ids):
+        out.setdefault(
+            r["subject_id"],
+            Withdrawal(
+                subject_code=r["code"],
+                withdrawn_on=date.fromisoformat(r["withdrawn_on"]),
+                reason=r["reason"],
+                recorded_at=r["recorded_at"],
+                recorded_by=r["recorded_by"],
+            ),
+        )
+    return out
 
 
 def iter_subject_records(

@@ -99,7 +99,8 @@ def test_wide_header_is_items_then_scores_then_endpoints() -> None:
     items = [i.id for inst in study.instrument_order for i in load_instrument(inst).items]
     expected = [
         "subject_id", "site", "visit", "visit_number", "day0", "year_of_birth", "visit_date",
-        "study_day", "session_id", "session_date", "status", *items, "VAS", "ODI",
+        "study_day", "session_id", "session_date", "status", "withdrawn_on", "withdrawal_reason",
+        *items, "VAS", "ODI",
         *(f"SF36_{k}" for k in SF36_KEYS), "SF36_PCS", "SF36_MCS",
         *(f"RAND36_{k}" for k in SF36_KEYS), "RAND36_HT",
         "VAS_CHG", "ODI_CHG", "SF36_PCS_CHG", "SF36_MCS_CHG",

@@ -74,12 +74,15 @@ def test_a_demo_study_validates_in_both_file_types(tmp_path: Path) -> None:
 def test_metadata_defines_visits_forms_items_code_lists_and_texts(files: Path) -> None:
     root = tree(files / "snapshot.xml").getroot()
     events = root.xpath("//odm:StudyEventDef/@OID", namespaces=NS)
-    assert events == ["SE.M0", "SE.M1", "SE.M3", "SE.M6", "SE.M12", "SE.M24"]
+    assert events == ["SE.SUBJECT", "SE.M0", "SE.M1", "SE.M3", "SE.M6", "SE.M12", "SE.M24"]
     assert set(root.xpath("//odm:FormDef/@OID", namespaces=NS)) == {
         "F.VAS",
         "F.ODI",
         "F.SF36",
         "F.SCORES",
+        "F.SUBJECT",
+        "F.WITHDRAWAL",
+        "F.VISIT",
     }
     assert len(root.xpath("//odm:ItemGroupDef[@OID='IG.ODI']/odm:ItemRef", namespaces=NS)) == 10
     question = root.xpath(
@@ -115,7 +118,11 @@ def test_snapshot_holds_current_values_without_audit_records(files: Path) -> Non
             for code in ("RSP-01-001", "RSP-01-002")
             for s in storage.subject_sessions(db, code)
         )
-    answers = root.xpath("//odm:ItemData[not(starts-with(@ItemOID, 'IT.SCORE.'))]", namespaces=NS)
+    answers = root.xpath(
+        "//odm:FormData[not(@FormOID='F.SUBJECT' or @FormOID='F.VISIT')]"
+        "//odm:ItemData[not(starts-with(@ItemOID, 'IT.SCORE.'))]",
+        namespaces=NS,
+    )
     assert len(answers) == current
     missed = root.xpath(
         "//odm:StudyEventData[@StudyEventOID='SE.M3']/odm:Annotation/odm:Flag/odm:FlagValue/text()",

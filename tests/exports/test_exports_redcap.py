@@ -139,7 +139,8 @@ def test_missing_data_codes_visit_dates_and_missed_visits(out: Path) -> None:
     assert project[0] == ["project_title", "is_longitudinal", "missing_data_codes"]
     assert project[1][2] == (
         "SKIP, Skipped by the patient | UNCOMP, Uncomputable (too many items skipped) | "
-        "INCMP, Session not finished (parked or in progress)"
+        "INCMP, Session not finished (parked or in progress) | "
+        "WDRAWN, Subject withdrawn before the visit"
     )
     rows = read(out / "redcap" / "records.csv")
     head = rows[0]
@@ -157,4 +158,7 @@ def test_missing_data_codes_visit_dates_and_missed_visits(out: Path) -> None:
     design = {(d[1], d[2]) for d in read(out / "redcap" / "instrument_designation.csv")[1:]}
     assert ("m3_3_months_arm_1", "visit") in design
     dictionary = {r[0]: r for r in read(out / "redcap" / "data_dictionary.csv")[1:]}
-    assert dictionary["visit_status"][5].endswith("5, Missed")
+    assert "| 5, Missed |" in dictionary["visit_status"][5]
+    assert dictionary["visit_status"][5].endswith(
+        "6, Withdrawn (the subject left the study before this visit was done)"
+    )

@@ -30,6 +30,7 @@ MISSING = {
     -9994: "missing: uncomputable",
     -9995: "missing: undetermined",
     -9996: "missing: session incomplete",
+    -9997: "missing: subject withdrawn",
 }
 
 

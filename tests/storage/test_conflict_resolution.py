@@ -298,7 +298,9 @@ def format_1(bundle: Path, out: Path, key: bytes) -> Path:
     with zipfile.ZipFile(bundle) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         manifest = json.loads(src.read(bundle_format.MANIFEST))
         manifest["format_version"] = 1
-        manifest["members"] = [m for m in manifest["members"] if m["table"] != "session_choices"]
+        # format 1 knew neither session choices nor the optional withdrawals member
+        older = ("session_choices", "withdrawals")
+        manifest["members"] = [m for m in manifest["members"] if m["table"] not in older]
         for m in manifest["members"]:
             dst.writestr(m["name"], src.read(m["name"]))
         dst.writestr(bundle_format.MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))

@@ -1,0 +1,157 @@
+"""Withdrawals in site bundles: an optional member carried from kiosk to hub, append-only there.
+
+A kiosk's bundle carries every ``withdrawals`` row (few, and never changed: the table is
+append-only). A bundle without the member (written before withdrawals existed) carries none.
+On the hub, each row is validated by the kiosk's own field rules (`_validation`, table
+``withdrawals``), then:
+
+* the same id with the same content: unchanged (a bundle imported twice changes nothing);
+* the same id with other content: refused (an append-only row cannot be rewritten);
+* a subject the hub does not know: refused (the bundle refers to records the hub lacks);
+* a day before the subject's day 0: refused (the kiosk refuses it too);
+* a subject the hub already has a withdrawal for (another id: two kiosks each recorded one):
+  when day and reason are the same, unchanged; otherwise the hub's copy is kept and the
+  difference flagged as a ``bundle.mismatch`` for review, never overwritten;
+* otherwise inserted, attached to the hub's subject (a subject matched by code).
+
+After the audit entries are merged, every new withdrawal must match the ``subject.withdrawn``
+entry that recorded it (device, actor, day and reason), so a row forged without its entry, or
+with other content than its entry, refuses the bundle (`check_withdrawal_entries`).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, Protocol
+
+from respine_desktop.storage._database import StudyDb, plain_rows
+from respine_desktop.storage._errors import StorageError
+
+WITHDRAWALS = "withdrawals"
+WITHDRAWN_ACTION = "subject.withdrawn"
+
+
+class WithdrawalLine(NamedTuple):
+    """A ``withdrawals`` row of a bundle."""
+
+    id: str
+    subject_id: str
+    withdrawn_on: str
+    reason: str
+    recorded_at: str
+    recorded_by: str
+    device_id: str
+
+
+COLUMNS: tuple[str, ...] = WithdrawalLine._fields
+
+
+class _Merge(Protocol):
+    """What this module needs of `bundle_merge`'s merge in progress."""
+
+    db: StudyDb
+    conn: sqlite3.Connection
+    subject_map: dict[str, str]
+    new_withdrawals: list[WithdrawalLine]
+
+    def _rows(
+        self, table: str, line: type[WithdrawalLine], rows: Iterable[Sequence[Any]]
+    ) -> Iterator[WithdrawalLine]: ...
+
+    def refuse_change(self, table: str, row_id: object, column: str | None, what: str) -> None: ...
+
+    def flag_mismatch(self, table: str, subject_id: str, key: str, text: str) -> None: ...
+
+
+def has_table(conn: sqlite3.Connection) -> bool:
+    found = conn.execute(
+        "SELECT 1 AS x FROM sqlite_master WHERE type='table' AND name='withdrawals'"
+    ).fetchone()
+    return found is not None
+
+
+def merge_withdrawals(
+    merge: _Merge,
+    rows: Iterable[Sequence[Any]],
+    refused: Callable[[str], StorageError],
+    inserted: dict[str, int],
+) -> None:
+    """Merge the bundle's withdrawal rows (see the module docstring)."""
+    conn = merge.conn
+    for row in merge._rows(WITHDRAWALS, WithdrawalLine, rows):
+        found = plain_rows(
+            conn, f"SELECT {', '.join(COLUMNS)} FROM withdrawals WHERE id=?", [row.id]
+        ).fetchone()
+        if found is not None:
+            hub = WithdrawalLine(*found)
+            same_subject = merge.subject_map.get(row.subject_id, row.subject_id)
+            mine = row._replace(subject_id=same_subject)
+            for column, a, b in zip(COLUMNS, hub, mine, strict=True):
+                if a != b:
+                    merge.refuse_change(
+                        WITHDRAWALS, row.id, column, "an existing record cannot be rewritten"
+                    )
+            continue
+        subject_id = merge.subject_map.get(row.subject_id, row.subject_id)
+        subject = conn.execute(
+            "SELECT code, day0 FROM subjects WHERE id=?", [subject_id]
+        ).fetchone()
+        if subject is None:
+            raise refused(
+                f"bundle withdrawals row {row.id}: subject {row.subject_id} is not in the "
+                "bundle nor on this database"
+            )
+        if row.withdrawn_on < subject["day0"]:
+            raise refused(
+                f"bundle withdrawals row {row.id}, field withdrawn_on: {row.withdrawn_on} is "
+                f"before the subject's day 0 ({subject['day0']})"
+            )
+        hub_row = conn.execute(
+            "SELECT id, withdrawn_on, reason FROM withdrawals WHERE subject_id=?", [subject_id]
+        ).fetchone()
+        if hub_row is not None:
+            if (hub_row["withdrawn_on"], hub_row["reason"]) != (row.withdrawn_on, row.reason):
+                merge.flag_mismatch(
+                    WITHDRAWALS,
+                    subject_id,
+                    str(subject["code"]),
+                    f"subject {subject['code']}: withdrawal: hub {hub_row['withdrawn_on']} "
+                    f"({hub_row['reason']}), bundle {row.withdrawn_on} ({row.reason})",
+                )
+            continue
+        conn.execute(
+            f"INSERT INTO withdrawals ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * 7)})",
+            list(row._replace(subject_id=subject_id)),
+        )
+        merge.new_withdrawals.append(row)
+        inserted[WITHDRAWALS] += 1
+
+
+def check_withdrawal_entries(merge: _Merge, refused: Callable[[str], StorageError]) -> None:
+    """Every new withdrawal matches the ``subject.withdrawn`` audit entry that recorded it."""
+    for w in merge.new_withdrawals:
+        entry = merge.conn.execute(
+            "SELECT device_id, actor, payload FROM audit_log WHERE action=? AND entity_id=?",
+            [WITHDRAWN_ACTION, w.id],
+        ).fetchone()
+        if entry is None:
+            raise refused(f"withdrawal {w.id} has no audit entry in the bundle")
+        try:
+            p = json.loads(entry["payload"])
+        except json.JSONDecodeError:  # pragma: no cover - the validators refused it
+            raise refused(f"withdrawal {w.id}: its audit entry is damaged") from None
+        recorded = (entry["device_id"], entry["actor"], p.get("withdrawn_on"), p.get("reason"))
+        if recorded != (w.device_id, w.recorded_by, w.withdrawn_on, w.reason):
+            raise refused(f"withdrawal {w.id} differs from its audit entry")
+
+
+__all__ = [
+    "COLUMNS",
+    "WITHDRAWALS",
+    "WithdrawalLine",
+    "check_withdrawal_entries",
+    "has_table",
+    "merge_withdrawals",
+]
