@@ -45,7 +45,9 @@ def _prepare(work: Path, subjects: int) -> tuple[Path, Path]:
     print(f"  generating a kiosk of {subjects} demo subjects (once) ...", flush=True)
     clock.set_clock(lambda: FIXED)
     try:
-        with storage.create_database(work / "hub.partial", admin_pin="123456", durable=False) as db:
+        with storage.create_database(
+            work / "hub.partial", admin_pin=demo.DEMO_ADMIN_PIN, durable=False
+        ) as db:
             exports.write_key_file(db, work / "site.key")
         kiosk = work / "kiosk.db"
         kiosk.unlink(missing_ok=True)
@@ -105,8 +107,14 @@ def _merge(hub: Path, bundle: Path) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subjects", type=int, default=1000)
+    parser.add_argument(
+        "--work",
+        type=Path,
+        metavar="DIR",
+        help="folder for the cached kiosk, bundle and hubs (default /tmp/respine-bench-merge-N)",
+    )
     args = parser.parse_args()
-    work = Path(f"/tmp/respine-bench-merge-{args.subjects}")
+    work = args.work or Path(f"/tmp/respine-bench-merge-{args.subjects}")
     hub0, bundle = _prepare(work, args.subjects)
     print(f"merge: one kiosk bundle of {args.subjects} subjects into an empty hub")
     floors, merges, reimports = [], [], []
