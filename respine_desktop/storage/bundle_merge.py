@@ -814,15 +814,15 @@ def merge_bundle(
     *,
     bundle: Mapping[str, Any],
     tick: Callable[[], None] | None = None,
-    lock_wait_s: float = LOCK_WAIT_S,
+    lock_wait_s: float | None = None,
 ) -> MergeResult:
     """Merge a bundle's rows into `db` (see the module docstring): prepared and checked without
     the write lock (`_merge_prepare`), then written in one short transaction, all or nothing.
 
     `bundle` describes it for the import audit entry (``bundle_id``, ``device_id``,
     ``site_code``, ``created_at``, ``since``, ``sha256`` ...); `tick` is called once per row.
-    Waits up to `lock_wait_s` seconds for the write lock. Raises `MergeRefused` (nothing
-    written) when the bundle cannot be merged.
+    Waits up to `lock_wait_s` seconds (default `LOCK_WAIT_S`) for the write lock. Raises
+    `MergeRefused` (nothing written) when the bundle cannot be merged.
     """
     started = time.perf_counter()
     visit_codes = frozenset(v.code for v in db.study.visits)
@@ -831,7 +831,7 @@ def merge_bundle(
     bundle_devices = [d.id for d in loaded["devices"]]
     check_against_hub(db, prepared, bundle_devices)
     prepare_s = time.perf_counter() - started
-    deadline = time.monotonic() + lock_wait_s
+    deadline = time.monotonic() + (LOCK_WAIT_S if lock_wait_s is None else lock_wait_s)
     redo = 0
     while True:
         try:
