@@ -29,14 +29,23 @@ from typing import Any
 
 from respine_desktop.storage._answers import digest
 from respine_desktop.storage._audit import GENESIS, entry_hash
-from respine_desktop.storage._bundle_rows import AuditLine
+from respine_desktop.storage._bundle_rows import AuditLine, ScoreLine
 from respine_desktop.storage._database import StudyDb, plain_rows, read_snapshot, select_list
 from respine_desktop.storage._errors import InvalidInput, StorageError
-from respine_desktop.storage._merge_rules import first_difference
+from respine_desktop.storage._merge_rules import first_difference, score_outcome
+from respine_desktop.storage._merge_scores import check_score_rows
 from respine_desktop.storage._records import Answer
 from respine_desktop.storage._validation import RowChecker
 
-__all__ = ["ANSWER_ACTIONS", "MergeRefused", "Prepared", "check_against_hub", "hub_heads", "load"]
+__all__ = [
+    "ANSWER_ACTIONS",
+    "MergeRefused",
+    "Prepared",
+    "check_against_hub",
+    "hub_heads",
+    "load",
+    "score_stamp",
+]
 
 ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
 Head = tuple[int, str]
@@ -53,12 +62,17 @@ class Prepared:
     `rows`: per table, the bundle's rows (the named tuple of the table); `heads`: the hub's head
     (seq, hash) of each device chain the bundle carries (None: a device the hub lacks), which
     must not have moved when the write starts; `new_entries`: per device, the audit entries to
-    append, in order; `new_answers`: how many answer rows the hub lacks."""
+    append, in order; `new_answers`: how many answer rows the hub lacks; `known_answers`: the ids
+    of those it has (each compared with the hub's copy); `score_stamp`: the hub's answers and
+    scores as the score check saw them (`score_stamp`): unchanged when the write starts, the
+    check holds."""
 
     rows: dict[str, list[Any]]
     heads: dict[str, Head | None] = field(default_factory=dict)
     new_entries: dict[str, list[AuditLine]] = field(default_factory=dict)
     new_answers: int = 0
+    known_answers: set[str] = field(default_factory=set)
+    score_stamp: tuple[int, int] = (0, 0)
 
 
 def load(
@@ -107,11 +121,13 @@ def check_against_hub(db: StudyDb, prepared: Prepared, bundle_devices: Iterable[
     read snapshot; fills `heads`, `new_entries` and `new_answers` (MergeRefused if refused).
     `bundle_devices`: the devices the bundle's ``devices`` table brings."""
     with read_snapshot(db):
-        known = _known_answers(db, prepared.rows["answers"])
+        known = prepared.known_answers = _known_answers(db, prepared.rows["answers"])
         entries: list[AuditLine] = prepared.rows["audit_log"]
         prepared.heads = hub_heads(db, (e.device_id for e in entries))
         prepared.new_entries = _check_chains(db, entries, prepared.heads, set(bundle_devices))
         prepared.new_answers = _check_new_answers(prepared, known)
+        prepared.score_stamp = score_stamp(db)
+        _check_merged_scores(db, prepared)
 
 
 def _check_chains(
@@ -265,3 +281,101 @@ def _check_new_answers(prepared: Prepared, known: set[str]) -> int:
             f"the bundle carries {len(new)} new answers but its audit entries record {listed}"
         )
     return len(new)
+
+
+def score_stamp(db: StudyDb) -> tuple[int, int]:
+    """The newest rowids of answers and scores: both tables only grow (a score is superseded
+    only with a replacement row), so an equal stamp means the rows a score check reads are
+    the same."""
+    row = db.conn.execute(
+        "SELECT (SELECT coalesce(max(rowid), 0) FROM answers), "
+        "(SELECT coalesce(max(rowid), 0) FROM scores)"
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def _check_merged_scores(db: StudyDb, prepared: Prepared) -> None:
+    """The scores of every session the bundle touches, recomputed from the answers the hub
+    will hold after the merge (its own and the bundle's new ones) and checked against the
+    score rows it will hold (`_merge_scores`), before anything is written."""
+    known = prepared.known_answers
+    new_answers: list[Answer] = [a for a in prepared.rows["answers"] if a.id not in known]
+    bundle_scores: list[ScoreLine] = prepared.rows["scores"]
+    columns = ScoreLine._fields
+    hub = {
+        r[0]: ScoreLine._make(r)
+        for r in plain_rows(
+            db.conn,
+            f"SELECT {select_list(columns)} FROM scores "
+            "WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps([r.id for r in bundle_scores])],
+        )
+    }
+    sessions = {a.session_id for a in new_answers}
+    merged: dict[str, ScoreLine] = {}
+    for row in bundle_scores:
+        mine = hub.get(row.id)
+        if mine is None:
+            merged[row.id] = row
+            sessions.add(row.session_id)
+            continue
+        outcome, column = score_outcome(mine, row)
+        if outcome == "refused":
+            raise MergeRefused(
+                f"bundle scores row {row.id}, field {column}: a score is never rewritten "
+                "(the hub's copy differs)"
+            )
+        if outcome == "updated":
+            merged[row.id] = mine._replace(
+                superseded_at=row.superseded_at, superseded_by=row.superseded_by
+            )
+            sessions.add(row.session_id)
+    if not sessions:
+        return
+    wanted = [json.dumps(sorted(sessions))]
+    answer_columns = ("session_id", "id", "supersedes", "instrument_id", "item_id", "value")
+    answers: list[tuple[str, str, int, dict[str, Any]]] = [
+        (r[0], r[6], n, dict(zip(answer_columns, r, strict=False)))
+        for n, r in enumerate(
+            plain_rows(
+                db.conn,
+                f"SELECT {select_list(answer_columns)}, given_at FROM answers "
+                "WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+                wanted,
+            )
+        )
+    ]
+    after = len(answers)  # the bundle's new rows come after the hub's (their rowids)
+    answers += [
+        (a.session_id, a.given_at, after + n, {c: getattr(a, c) for c in answer_columns})
+        for n, a in enumerate(new_answers)
+    ]
+    answers.sort(key=lambda t: (t[0], t[1], t[2]))
+    score_columns = (
+        "id",
+        "session_id",
+        "instrument_id",
+        "method",
+        "scores",
+        "scoring_version",
+        "superseded_by",
+    )
+    rows = {
+        r[0]: dict(zip(score_columns, r, strict=True))
+        for r in plain_rows(
+            db.conn,
+            f"SELECT {select_list(score_columns)} FROM scores "
+            "WHERE session_id IN (SELECT value FROM json_each(?))",
+            wanted,
+        )
+    }
+    for row in merged.values():
+        if row.session_id in sessions:
+            rows[row.id] = {c: getattr(row, c) for c in score_columns}
+    ordered = sorted(
+        rows.values(), key=lambda r: (r["session_id"], r["instrument_id"], r["method"])
+    )
+    try:
+        check_score_rows(db, (a for _, _, _, a in answers), ordered)
+    except InvalidInput as exc:
+        raise MergeRefused(f"bundle {exc}") from None

@@ -98,6 +98,7 @@ from respine_desktop.storage._merge_prepare import (
     check_against_hub,
     hub_heads,
     load,
+    score_stamp,
 )
 from respine_desktop.storage._merge_rules import (
     first_difference,
@@ -577,22 +578,20 @@ class _Merge:
             self.touched_sessions.add(values.session_id)
 
     def answers(self) -> None:
+        """Only the answers the hub lacks are written: the ones it has were compared with its
+        copies by the preparation (`_merge_prepare`; append-only, so they cannot have changed
+        since), and the count written is checked against the preparation's."""
         columns = BUNDLE_COLUMNS["answers"]
         sql = (
             f"INSERT OR IGNORE INTO answers ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)})"
         )
-        batch: list[Answer] = []
-        for row in self._rows("answers", Answer):
-            batch.append(row)
-            if len(batch) >= _BATCH:
-                self._insert_answers(sql, batch)
-                batch = []
-        self._insert_answers(sql, batch)
+        known = self.prepared.known_answers
+        rows: list[Answer] = [r for r in self._rows("answers", Answer) if r.id not in known]
+        for start in range(0, len(rows), _BATCH):
+            self._insert_answers(sql, rows[start : start + _BATCH])
 
     def _insert_answers(self, sql: str, batch: list[Answer]) -> None:
-        if not batch:
-            return
         before = self.conn.total_changes
         self.conn.executemany(sql, batch)
         inserted = self.conn.total_changes - before
@@ -873,7 +872,8 @@ def _write(
                         if not recheck:
                             raise _HeadsMoved
                         check_against_hub(db, prepared, [d.id for d in prepared.rows["devices"]])
-                    _write_rows(db, merge, bundle)
+                    scores_checked = score_stamp(db) == prepared.score_stamp
+                    _write_rows(db, merge, bundle, scores_checked=scores_checked)
                 result.lock_held_s = time.perf_counter() - locked_at
                 return result
             except WriteFailed as exc:
@@ -906,9 +906,13 @@ def _is_busy(exc: WriteFailed) -> bool:
     )
 
 
-def _write_rows(db: StudyDb, merge: _Merge, bundle: Mapping[str, Any]) -> None:
+def _write_rows(
+    db: StudyDb, merge: _Merge, bundle: Mapping[str, Any], *, scores_checked: bool
+) -> None:
     """Every table's rows compared with the hub's and written, in `TABLES` order (one method of
-    `_Merge` per table), then the checks of the merged state and the audit entries."""
+    `_Merge` per table), then the checks of the merged state and the audit entries.
+    `scores_checked`: the preparation's score check still holds (the hub's answers and scores
+    unchanged since), so the scores are not recomputed here."""
     result = merge.result
     db.conn.execute("PRAGMA defer_foreign_keys=ON")
     for table in TABLES:
@@ -918,10 +922,11 @@ def _write_rows(db: StudyDb, merge: _Merge, bundle: Mapping[str, Any]) -> None:
             f"{db.path} gained some of the bundle's answers during the import: try again"
         )
     _check_new_choices(merge)
-    try:
-        check_scores(db, sorted(merge.scored_sessions))
-    except InvalidInput as exc:
-        raise MergeRefused(f"bundle {exc}") from None
+    if not scores_checked:
+        try:
+            check_scores(db, sorted(merge.scored_sessions))
+        except InvalidInput as exc:
+            raise MergeRefused(f"bundle {exc}") from None
     _set_visit_sessions(merge)
     _flag_mismatches(merge, bundle.get("bundle_id"))
     if result.changed:
