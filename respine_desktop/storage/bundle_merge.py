@@ -9,7 +9,9 @@ are cut: each device's audit chain from its first entry at or after `since` to i
 contiguous suffix, so the hub can link it to what it has), the answers those entries record, and
 the score rows computed or superseded since.
 
-Merging (`merge_bundle`), in one transaction that commits everything or nothing:
+Merging (`merge_bundle`), in one transaction that commits everything or nothing, prepared
+first without the write lock (`_merge_prepare`: validation, chains, digests, scores; the lock is
+then held for the comparisons with the hub's rows and the writes only, docs/conflicts.md §5):
 
 * every row is validated first by the rules the kiosk itself applies (`_validation`); the
   forward-only rules decide what a bundle may change in a record the hub has (`_merge_rules`:

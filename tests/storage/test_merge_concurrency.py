@@ -181,3 +181,34 @@ def test_a_write_lock_held_past_the_merges_patience_refuses_in_one_line_nothing_
     assert "stayed locked by another program" in message and "nothing was imported" in message
     assert table_digest(hub, DATA_TABLES) == before
     assert merge(hub, first).result.inserted["subjects"] == 3  # once the lock is free: merged
+
+
+def test_scores_grown_between_preparation_and_write_are_checked_again_under_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, first, _ = _kiosk_and_hub(tmp_path)
+    checked: list[int] = []
+    check = bundle_merge.check_scores
+
+    def spy(db: storage.StudyDb, sessions: list[str]) -> None:
+        checked.append(len(sessions))
+        check(db, sessions)
+
+    # The stamp read under the lock differs from the preparation's: the hub's answers or
+    # scores grew meanwhile, so the preparation's score check no longer holds.
+    monkeypatch.setattr(bundle_merge, "check_scores", spy)
+    monkeypatch.setattr(bundle_merge, "score_stamp", lambda db: (-1, -1))
+    summary = merge(hub, first)
+    assert checked and checked[0] == summary.result.rows["sessions"] > 0
+    assert storage.verify_database(hub).ok
+
+
+def test_without_a_change_meanwhile_the_scores_are_not_recomputed_under_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, first, _ = _kiosk_and_hub(tmp_path)
+    checked: list[int] = []
+    monkeypatch.setattr(bundle_merge, "check_scores", lambda db, s: checked.append(len(s)))
+    summary = merge(hub, first)
+    assert checked == [] and summary.result.inserted["scores"] > 0
+    assert storage.verify_database(hub).ok
