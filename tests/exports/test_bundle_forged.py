@@ -500,6 +500,7 @@ def test_a_chain_diverging_from_the_hubs_copy_is_refused(
 # -- import bundle --receipt ------------------------------------------------------------------
 
 
+@pytest.mark.req("BUN-06")
 def test_import_writes_a_receipt_of_the_bundle_its_counts_and_the_hub_heads(
     site: Path, hub0: Path, tmp_path: Path
 ) -> None:

@@ -50,6 +50,7 @@ print(json.dumps({"written": written, "errors": errors}))
 """
 
 
+@pytest.mark.req("BUN-05")
 def test_a_kiosk_writing_during_an_import_never_sees_a_locked_database(tmp_path: Path) -> None:
     demo_db(tmp_path / "kiosk.db", subjects=12)
     with controlled_clock():
