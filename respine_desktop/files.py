@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from respine_desktop.errors import RespineError
 
@@ -54,3 +56,35 @@ def sync_directory(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def check_writable(path: Path, what: str) -> Path:
+    """`path` if a file may be written there (checked before any work, so that a refusal writes
+    nothing): not a folder, device, pipe or socket (`check_target`), in an existing folder this
+    process may write to; `RespineError` in one line naming `what` otherwise."""
+    check_target(path)
+    if path.is_dir():
+        raise RespineError(f"{path}: is a folder; give the name of the {what} file to write")
+    folder = path.parent
+    if not folder.is_dir():
+        raise RespineError(f"{path}: no such folder {folder} for the {what}")
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise RespineError(f"{path}: cannot write the {what} there (permission denied)")
+    return path
+
+
+def write_json(path: Path, data: Any, what: str) -> None:
+    """`data` as indented JSON in `path`, atomically: written to a temporary file beside it,
+    fsynced, then renamed over it (`replace`); `RespineError` in one line naming `what` if
+    it cannot be written (the temporary file removed)."""
+    check_target(path)
+    temp = path.with_name(f".{path.name}.writing")
+    try:
+        with temp.open("w", encoding="utf-8") as out:
+            out.write(json.dumps(data, indent=2) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        replace(temp, path)
+    except OSError as exc:
+        temp.unlink(missing_ok=True)
+        raise RespineError(f"{path}: cannot write the {what} ({exc.strerror})") from None

@@ -54,7 +54,7 @@ MATRIX: dict[str, Rule] = {
     "export redcap": Rule(EXPORTERS, "exports study data", read_only=True),
     "export bundle": Rule(EXPORTERS, "exports study data for the hub"),
     "export key": Rule(ADMIN, "writes the site key (keys and devices: admin)"),
-    "import bundle": Rule(DATA, "merges a kiosk's data into this database"),
+    "import bundle": Rule(DATA, "merges a kiosk's data into this database", outputs=("receipt",)),
     "import key": Rule(ADMIN, "installs or replaces the site key (keys and devices: admin)"),
     "report patient": Rule(CLINICAL, "writes one subject's PDF", read_only=True),
     "report study": Rule(EXPORTERS, "writes the study summary PDF", read_only=True),

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from respine_desktop.cli.export import ProgressLine, user_errors
+
+if TYPE_CHECKING:
+    from respine_desktop.exports import ImportSummary
+    from respine_desktop.storage import ChainHead
+
+RECEIPT_FORMAT = "respine-import-receipt/1"
 
 NAME = "import"
 HELP = (
@@ -30,6 +37,14 @@ def register(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="KEYFILE",
         help="site key file to check the signature with (default: the database's key)",
+    )
+    p.add_argument(
+        "--receipt",
+        type=Path,
+        metavar="OUT.json",
+        help="also write a JSON receipt of the import (bundle SHA-256, device, rows new / "
+        "updated / conflicting / unchanged per table, mismatches, hub chain head before and "
+        "after), atomically",
     )
     p.set_defaults(handler=run_bundle)
     p = sub.add_parser("key", help="install the site key file")
@@ -60,14 +75,22 @@ def register(parser: argparse.ArgumentParser) -> None:
 
 
 def run_bundle(args: argparse.Namespace) -> int:
-    from respine_desktop import exports, storage
+    from respine_desktop import clock, exports, files, storage
 
+    if args.receipt is not None:  # refused before the import: nothing written
+        files.check_writable(args.receipt, "receipt")
     with user_errors():
         key = exports.read_key_file(args.key).key if args.key is not None else None
         with storage.open_database(args.db) as db:
+            before = storage.audit_chain_head(db)
             summary = exports.import_bundle(
                 db, args.file, key=key, progress=ProgressLine("import bundle")
             )
+            after = storage.audit_chain_head(db)
+            hub_device = db.device_id
+    if args.receipt is not None:
+        receipt = import_receipt(summary, hub_device, before, after, clock.now_iso())
+        files.write_json(args.receipt, receipt, "receipt")
     print(summary.describe())
     for line in table_lines(summary.result.summary()):
         print(line)
@@ -79,6 +102,58 @@ def run_bundle(args: argparse.Namespace) -> int:
             f"{len(c.session_ids)} sessions ({', '.join(c.session_ids)}): review needed"
         )
     return 0
+
+
+def _head(head: ChainHead) -> dict[str, Any]:
+    return {
+        "hash": head.hash,
+        "chains": [{"device": d, "seq": q, "hash": h} for d, q, h in head.chains],
+    }
+
+
+def import_receipt(
+    summary: ImportSummary,
+    hub_device: str,
+    before: ChainHead,
+    after: ChainHead,
+    made_at: str,
+) -> dict[str, Any]:
+    """What `import bundle --receipt` writes (JSON-ready): the bundle (file, SHA-256, id,
+    device, site), per table the rows new / updated / conflicting / unchanged, the mismatches
+    and conflicts flagged, and the hub's chain head before and after the import."""
+    info, result = summary.bundle, summary.result
+    return {
+        "format": RECEIPT_FORMAT,
+        "made_at": made_at,
+        "hub_device": hub_device,
+        "bundle": {
+            "file": info.path.name,
+            "sha256": info.sha256,
+            "bundle_id": info.bundle_id,
+            "device": info.device_id,
+            "site_code": info.site_code,
+            "created_at": info.created_at,
+            "since": info.since,
+            "format_version": info.format_version,
+            "signed_by": info.key_id,
+        },
+        "changed": result.changed,
+        "tables": result.summary(),
+        "mismatches": list(result.mismatches),
+        "day0_mismatches": list(result.day0_mismatches),
+        "conflicts": [
+            {
+                "subject": c.subject_code,
+                "visit": c.visit_code,
+                "instrument": c.instrument_id,
+                "sessions": list(c.session_ids),
+            }
+            for c in result.conflicts
+        ],
+        "audit_entry": result.audit_entry,
+        "hub_head_before": _head(before),
+        "hub_head_after": _head(after),
+    }
 
 
 def table_lines(counts: dict[str, dict[str, int]]) -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
 from respine_desktop import clock
@@ -96,18 +95,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_receipt(path: Path, receipt: dict[str, object]) -> None:
-    """The receipt as JSON, written to a temporary file then renamed (`files.replace`)."""
+    """The receipt as JSON, written atomically (`files.write_json`)."""
     from respine_desktop import files
-    from respine_desktop.errors import RespineError
 
-    files.check_target(path)
-    temp = path.with_name(f".{path.name}.writing")
-    try:
-        with temp.open("w", encoding="utf-8") as out:
-            out.write(json.dumps(receipt, indent=2) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
-        files.replace(temp, path)
-    except OSError as exc:
-        temp.unlink(missing_ok=True)
-        raise RespineError(f"{path}: cannot write the receipt ({exc.strerror})") from None
+    files.write_json(path, receipt, "receipt")

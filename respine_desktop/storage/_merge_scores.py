@@ -22,55 +22,65 @@ from __future__ import annotations
 
 import itertools
 import json
-import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from respine_desktop.storage import _scores as scores
 from respine_desktop.storage._database import StudyDb
 from respine_desktop.storage._errors import InvalidInput
 
-__all__ = ["check_scores"]
+__all__ = ["check_score_rows", "check_scores"]
 
 _BATCH = 500
 
 
 def check_scores(db: StudyDb, session_ids: Sequence[str]) -> None:
     """Raise InvalidInput at the first score row of these sessions that breaks a rule above."""
-    version = scores.scoring_version()
-    min_sections = db.study.odi_min_sections
     conn = db.conn
     for start in range(0, len(session_ids), _BATCH):
         batch = list(session_ids[start : start + _BATCH])
         marks = ", ".join("?" for _ in batch)
-        answers: dict[str, list[tuple[str, str, float | None]]] = {}
         rows = conn.execute(
             "SELECT session_id, id, supersedes, instrument_id, item_id, value FROM answers "
             f"WHERE session_id IN ({marks}) ORDER BY session_id, given_at, rowid",
             batch,
         ).fetchall()
-        for session_id, group in itertools.groupby(rows, key=lambda r: r["session_id"]):
-            given = list(group)
-            superseded = {r["supersedes"] for r in given if r["supersedes"] is not None}
-            answers[session_id] = [
-                (r["instrument_id"], r["item_id"], r["value"])
-                for r in given
-                if r["id"] not in superseded
-            ]
         score_rows = conn.execute(
             "SELECT id, session_id, instrument_id, method, scores, scoring_version, "
             f"superseded_by FROM scores WHERE session_id IN ({marks}) "
             "ORDER BY session_id, instrument_id, method",
             batch,
         ).fetchall()
-        for session_id, group in itertools.groupby(score_rows, key=lambda r: r["session_id"]):
-            _check_session(
-                session_id, list(group), answers.get(session_id, []), version, min_sections
-            )
+        check_score_rows(db, rows, score_rows)
+
+
+def check_score_rows(
+    db: StudyDb,
+    answers: Iterable[Mapping[str, Any]],
+    score_rows: Iterable[Mapping[str, Any]],
+) -> None:
+    """`check_scores` on rows given rather than read (the merged state a merge's preparation
+    foresees): `answers` (session_id, id, supersedes, instrument_id, item_id, value) ordered
+    by session then as given, `score_rows` (id, session_id, instrument_id, method, scores,
+    scoring_version, superseded_by) ordered by session, instrument and method."""
+    version = scores.scoring_version()
+    min_sections = db.study.odi_min_sections
+    current: dict[str, list[tuple[str, str, float | None]]] = {}
+    for session_id, group in itertools.groupby(answers, key=lambda r: r["session_id"]):
+        given = list(group)
+        superseded = {r["supersedes"] for r in given if r["supersedes"] is not None}
+        current[session_id] = [
+            (r["instrument_id"], r["item_id"], r["value"])
+            for r in given
+            if r["id"] not in superseded
+        ]
+    for session_id, group in itertools.groupby(score_rows, key=lambda r: r["session_id"]):
+        _check_session(session_id, list(group), current.get(session_id, []), version, min_sections)
 
 
 def _check_session(
     session_id: str,
-    rows: list[sqlite3.Row],
+    rows: list[Mapping[str, Any]],
     answers: list[tuple[str, str, float | None]],
     version: str,
     min_sections: int,

@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, NamedTuple, Protocol
+from collections.abc import Callable, Iterable
+from typing import NamedTuple, Protocol
 
 from respine_desktop.storage._database import StudyDb, plain_rows
 from respine_desktop.storage._errors import StorageError
@@ -56,10 +56,6 @@ class _Merge(Protocol):
     subject_map: dict[str, str]
     new_withdrawals: list[WithdrawalLine]
 
-    def _rows(
-        self, table: str, line: type[WithdrawalLine], rows: Iterable[Sequence[Any]]
-    ) -> Iterator[WithdrawalLine]: ...
-
     def refuse_change(self, table: str, row_id: object, column: str | None, what: str) -> None: ...
 
     def flag_mismatch(self, table: str, subject_id: str, key: str, text: str) -> None: ...
@@ -74,13 +70,13 @@ def has_table(conn: sqlite3.Connection) -> bool:
 
 def merge_withdrawals(
     merge: _Merge,
-    rows: Iterable[Sequence[Any]],
+    rows: Iterable[WithdrawalLine],
     refused: Callable[[str], StorageError],
     inserted: dict[str, int],
 ) -> None:
-    """Merge the bundle's withdrawal rows (see the module docstring)."""
+    """Merge the bundle's withdrawal rows, already validated (see the module docstring)."""
     conn = merge.conn
-    for row in merge._rows(WITHDRAWALS, WithdrawalLine, rows):
+    for row in rows:
         found = plain_rows(
             conn, f"SELECT {', '.join(COLUMNS)} FROM withdrawals WHERE id=?", [row.id]
         ).fetchone()

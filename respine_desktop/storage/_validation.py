@@ -28,10 +28,11 @@ The merge's forward-only rules (what a bundle may change in a row the hub has) a
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import cache
 from typing import Any
@@ -508,6 +509,47 @@ class RowChecker:
         if len(self.rule_seen) >= _MEMO_LIMIT:
             self.rule_seen.clear()
         self.rule_seen.add(key)
+
+    def check_many(self, rows: Sequence[Sequence[Any]]) -> None:
+        """Check every row of `rows` (each of this table's width) as `__call__` does, column
+        by column: each distinct value of a column once, each distinct combination a row rule
+        reads once. On the first refusal the rows are checked again one by one, so that the
+        error names the first bad row in the bundle's order, as `__call__` would."""
+        try:
+            self._check_columns(rows)
+        except InvalidInput:
+            for row in rows:
+                self(row)
+            raise  # pragma: no cover - a column check refused what no row check refuses
+
+    def _check_columns(self, rows: Sequence[Sequence[Any]]) -> None:
+        for at, (column, check, seen) in enumerate(self.checks):
+            values: Iterable[object] = [row[at] for row in rows]
+            if seen is not None:
+                # by (type, value): True == 1 == 1.0, but each type is checked; a list or an
+                # object (unhashable) leaves every value to be checked (and refused)
+                with contextlib.suppress(TypeError):
+                    values = {(v.__class__, v): v for v in values}.values()
+            for value in values:
+                try:
+                    check(value)
+                except InvalidInput as exc:
+                    raise InvalidInput(f"{column}: {exc}") from None
+        if self.rule is None:
+            return
+        rule_at = self.rule_at
+        distinct: dict[tuple[object, ...], Sequence[Any]] = {}
+        for row in rows:
+            key = tuple((row[i].__class__, row[i]) for i in rule_at)
+            try:
+                distinct.setdefault(key, row)
+            except TypeError:  # unhashable: refused by the field checks already
+                distinct[(id(row),)] = row
+        columns = self.columns
+        for row in distinct.values():
+            problem = self.rule(dict(zip(columns, row, strict=True)), self.visits)
+            if problem is not None:
+                raise self._refuse(row, *problem)
 
 
 def check_row(

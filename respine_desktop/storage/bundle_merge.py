@@ -9,7 +9,9 @@ are cut: each device's audit chain from its first entry at or after `since` to i
 contiguous suffix, so the hub can link it to what it has), the answers those entries record, and
 the score rows computed or superseded since.
 
-Merging (`merge_bundle`), in one transaction that commits everything or nothing:
+Merging (`merge_bundle`), in one transaction that commits everything or nothing, prepared
+first without the write lock (`_merge_prepare`: validation, chains, digests, scores; the lock is
+then held for the comparisons with the hub's rows and the writes only, docs/conflicts.md §5):
 
 * every row is validated first by the rules the kiosk itself applies (`_validation`); the
   forward-only rules decide what a bundle may change in a record the hub has (`_merge_rules`:
@@ -61,13 +63,13 @@ Public API
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from respine_desktop.storage import _audit as audit
-from respine_desktop.storage._answers import ANSWER, digest
-from respine_desktop.storage._audit import GENESIS, entry_hash
+from respine_desktop.storage._audit import GENESIS
 from respine_desktop.storage._bundle_rows import (
     AuditLine,
     ChoiceLine,
@@ -90,7 +92,16 @@ from respine_desktop.storage._database import (
     transaction,
 )
 from respine_desktop.storage._driver import sqlite3
-from respine_desktop.storage._errors import InvalidInput, StorageError
+from respine_desktop.storage._errors import InvalidInput, WriteFailed
+from respine_desktop.storage._merge_prepare import (
+    ANSWER_ACTIONS,
+    MergeRefused,
+    Prepared,
+    check_against_hub,
+    hub_heads,
+    load,
+    score_stamp,
+)
 from respine_desktop.storage._merge_rules import (
     first_difference,
     merged_visit,
@@ -99,21 +110,18 @@ from respine_desktop.storage._merge_rules import (
 )
 from respine_desktop.storage._merge_scores import check_scores
 from respine_desktop.storage._merge_withdrawals import (
-    COLUMNS as WITHDRAWAL_COLUMNS,
-)
-from respine_desktop.storage._merge_withdrawals import (
     WithdrawalLine,
     check_withdrawal_entries,
     merge_withdrawals,
 )
 from respine_desktop.storage._records import Answer
-from respine_desktop.storage._validation import RowChecker
 from respine_desktop.storage._visits import visit_id
 
 __all__ = [
     "BUNDLE_COLUMNS",
     "TABLES",
     "Conflict",
+    "MergeRefused",
     "MergeResult",
     "bundle_rows",
     "count_rows",
@@ -121,33 +129,38 @@ __all__ = [
     "merge_bundle",
 ]
 
-_ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
+_ANSWER_ACTIONS = ANSWER_ACTIONS
 _CONFLICT_ACTION = "bundle.conflict"
 _MISMATCH_ACTION = "bundle.mismatch"
 _IMPORT_ACTION = audit.BUNDLE_IMPORTED
 _IMPORTED_PIN = "!imported: no PIN on this database"
 
+# One entry per table a bundle carries, in the order they are merged: the named tuple of its rows
+# (its fields: the bundle's columns, in order). A table added here is read and validated by
+# `_merge_prepare` and written by the `_Merge` method of the same name.
+_LINES: Mapping[str, type[tuple[Any, ...]]] = {
+    "sites": SiteLine,
+    "devices": DeviceLine,
+    "staff": StaffLine,
+    "subjects": SubjectLine,
+    "visits": VisitLine,
+    "sessions": SessionLine,
+    "session_choices": ChoiceLine,
+    "answers": Answer,
+    "scores": ScoreLine,
+    "audit_log": AuditLine,
+    # optional member (older bundles lack it: no rows), after audit_log: each new row is checked
+    # against its `subject.withdrawn` entry (`_merge_withdrawals`)
+    "withdrawals": WithdrawalLine,
+}
 BUNDLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
-    "sites": SiteLine._fields,
-    "devices": DeviceLine._fields,
-    "staff": StaffLine._fields,
-    "subjects": SubjectLine._fields,
-    "visits": VisitLine._fields,
-    "sessions": SessionLine._fields,
-    "session_choices": ChoiceLine._fields,
-    "answers": Answer._fields,
-    "scores": ScoreLine._fields,
-    "audit_log": AuditLine._fields,
-    "withdrawals": WITHDRAWAL_COLUMNS,  # optional member (exports-v3): `_merge_withdrawals`
+    t: tuple(vars(line)["_fields"])
+    for t, line in _LINES.items()  # a NamedTuple's fields
 }
 TABLES: tuple[str, ...] = tuple(BUNDLE_COLUMNS)
 _Line = TypeVar("_Line", bound=tuple[Any, ...])
 _BATCH = 500
 _MERGE_CACHE_KIB = -65536  # 64 MiB of page cache while merging (negative: KiB, SQLite's rule)
-
-
-class MergeRefused(StorageError):
-    """The bundle cannot be merged into this database; nothing was written."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +193,9 @@ class MergeResult:
     new_mismatches: int = 0
     conflicts: list[Conflict] = field(default_factory=list)
     audit_entry: str | None = None
+    prepare_s: float = 0.0  # seconds spent preparing (no lock held)
+    lock_held_s: float = 0.0  # seconds the write lock was held
+    redone: int = 0  # preparations redone because the hub's heads moved meanwhile
 
     @property
     def unchanged(self) -> dict[str, int]:
@@ -272,43 +288,47 @@ the bundle's format does not have, e.g. session_choices in a bundle of format 1)
 
 
 class _Merge:
+    """The write step of a merge (inside the write lock), one method per table, named after it
+    and called in `TABLES` order with the table's prepared rows (`_merge_prepare`)."""
+
     def __init__(
-        self, db: StudyDb, result: MergeResult, tick: Callable[[], None], source_site: str
+        self, db: StudyDb, result: MergeResult, prepared: Prepared, source_site: str
     ) -> None:
         self.db = db
+        self.prepared = prepared
         self.source_site = source_site
         self.source_device = ""
         self.conn = db.conn
         self.result = result
-        self.tick = tick
         self.subject_map: dict[str, str] = {}
         self.visit_map: dict[str, str] = {}
         self.touched_sessions: set[str] = set()
-        self.new_answer_entries: list[tuple[str, int, int]] = []  # (device, first seq, last seq)
         self.new_choices: list[ChoiceLine] = []
         self.scored_sessions: set[str] = set()
         self.visit_codes = frozenset(v.code for v in db.study.visits)
         self.mismatch_entries: list[tuple[str, str, str, dict[str, Any]]] = []
         self.new_withdrawals: list[WithdrawalLine] = []
 
-    def _rows(
-        self, table: str, line: type[_Line], rows: Iterable[Sequence[Any]]
-    ) -> Iterator[_Line]:
-        """The bundle's rows of `table`, each as the named tuple `line` of its columns."""
-        columns = BUNDLE_COLUMNS[table]
-        width = len(columns)
-        check_row = RowChecker(table, columns, self.visit_codes)
-        counts = self.result.rows
-        for n, row in enumerate(rows, start=1):
-            if not isinstance(row, list | tuple) or len(row) != width:
-                raise MergeRefused(f"bundle table {table}, row {n}: expected {width} columns")
-            try:
-                check_row(row)
-            except InvalidInput as exc:
-                raise MergeRefused(f"bundle {exc}") from None
-            counts[table] += 1
-            self.tick()
-            yield tuple.__new__(line, row)
+    def _rows(self, table: str, line: type[_Line]) -> list[_Line]:
+        """The bundle's rows of `table` (validated, each as the named tuple `line`)."""
+        rows: list[_Line] = self.prepared.rows[table]
+        self.result.rows[table] = len(rows)
+        return rows
+
+    def hub_rows(
+        self, table: str, columns: Sequence[str], key: str, keys: Iterable[object]
+    ) -> dict[Any, tuple[Any, ...]]:
+        """The hub's rows of `table` whose `key` is one of `keys` (`columns`, the key first),
+        in one query, by key."""
+        return {
+            r[0]: r
+            for r in plain_rows(
+                self.conn,
+                f"SELECT {select_list(columns)} FROM {table} "
+                f"WHERE {key} IN (SELECT value FROM json_each(?))",
+                [json.dumps(sorted(set(keys)))],
+            )
+        }
 
     def refuse_change(self, table: str, row_id: object, column: str | None, what: str) -> None:
         raise MergeRefused(
@@ -344,8 +364,8 @@ class _Merge:
 
     # state tables
 
-    def sites(self, rows: Iterable[Sequence[Any]]) -> None:
-        for site in self._rows("sites", SiteLine, rows):
+    def sites(self) -> None:
+        for site in self._rows("sites", SiteLine):
             # a site's row is made by each database that knows it (its own time): by code only
             cur = self.conn.execute(
                 "INSERT OR IGNORE INTO sites (code, created_at) VALUES (?, ?)",
@@ -353,8 +373,8 @@ class _Merge:
             )
             self.result.inserted["sites"] += cur.rowcount
 
-    def devices(self, rows: Iterable[Sequence[Any]]) -> None:
-        for device in self._rows("devices", DeviceLine, rows):
+    def devices(self) -> None:
+        for device in self._rows("devices", DeviceLine):
             if self.same_as_hub("devices", device.id, device):
                 continue
             cur = self.conn.execute(
@@ -364,8 +384,8 @@ class _Merge:
             )
             self.result.inserted["devices"] += cur.rowcount
 
-    def staff(self, rows: Iterable[Sequence[Any]]) -> None:
-        for account in self._rows("staff", StaffLine, rows):
+    def staff(self) -> None:
+        for account in self._rows("staff", StaffLine):
             staff_id = account.id
             known = self.one(
                 "SELECT role, created_at, created_by FROM staff WHERE id=?", [staff_id]
@@ -398,12 +418,28 @@ class _Merge:
             )
             self.result.inserted["staff"] += 1
 
-    def subjects(self, rows: Iterable[Sequence[Any]]) -> None:
-        for row in self._rows("subjects", SubjectLine, rows):
+    def subjects(self) -> None:
+        rows = self._rows("subjects", SubjectLine)
+        columns = BUNDLE_COLUMNS["subjects"]
+        by_id = self.hub_rows("subjects", columns, "id", (r.id for r in rows))
+        by_code = {
+            code: {"id": i, "day0": day0}
+            for code, i, day0 in self.hub_rows(
+                "subjects", ("code", "id", "day0"), "code", (r.code for r in rows)
+            ).values()
+        }
+        new: list[SubjectLine] = []
+        for row in rows:
             subject_id, code = row.id, row.code
-            if self.same_as_hub("subjects", subject_id, row):
+            found = by_id.get(subject_id)
+            if found is not None:
+                column = first_difference(columns, found, row)
+                if column is not None:
+                    self.refuse_change(
+                        "subjects", subject_id, column, "an existing record cannot be rewritten"
+                    )
                 continue
-            known = self.one("SELECT id, day0 FROM subjects WHERE code=?", [code])
+            known = by_code.get(code)
             if known is not None:
                 self.subject_map[subject_id] = known["id"]
                 self.result.subjects_matched_by_code += 1
@@ -418,29 +454,35 @@ class _Merge:
                         "bundle (the hub's kept)",
                     )
                 continue
-            self.conn.execute(
-                f"INSERT INTO subjects ({', '.join(BUNDLE_COLUMNS['subjects'])}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                row,
-            )
+            new.append(row)
             self.result.inserted["subjects"] += 1
+        self.conn.executemany(
+            f"INSERT INTO subjects ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})",
+            new,
+        )
 
-    def visits(self, rows: Iterable[Sequence[Any]]) -> None:
-        for row in self._rows("visits", VisitLine, rows):
+    def visits(self) -> None:
+        rows = self._rows("visits", VisitLine)
+        hub: dict[tuple[str, str], dict[str, Any]] = {}
+        names = ("id", "subject_id", "visit_code", "state", "actual_date", "missed_reason")
+        for found in plain_rows(
+            self.conn,
+            f"SELECT {select_list(names)}, updated_at FROM visits "
+            "WHERE subject_id IN (SELECT value FROM json_each(?))",
+            [json.dumps(sorted({self.subject_map.get(r.subject_id, r.subject_id) for r in rows}))],
+        ):
+            hub[(found[1], found[2])] = dict(zip((*names, "updated_at"), found, strict=True))
+        new: list[tuple[Any, ...]] = []
+        for row in rows:
             vid, code = row.id, row.visit_code
             subject_id = self.subject_map.get(row.subject_id, row.subject_id)
-            existing = self.one(
-                "SELECT id, state, actual_date, missed_reason, updated_at FROM visits "
-                "WHERE subject_id=? AND visit_code=?",
-                [subject_id, code],
-            )
+            existing = hub.get((subject_id, code))
             if existing is None:
                 new_id = visit_id(subject_id, code) if subject_id != row.subject_id else vid
                 self.visit_map[vid] = new_id
-                self.conn.execute(
-                    "INSERT INTO visits (id, subject_id, visit_code, state, actual_date, "
-                    "missed_reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
+                new.append(
+                    (
                         new_id,
                         subject_id,
                         code,
@@ -448,7 +490,7 @@ class _Merge:
                         row.actual_date,
                         row.missed_reason,
                         row.updated_at,
-                    ],
+                    )
                 )
                 self.result.inserted["visits"] += 1
                 continue
@@ -477,25 +519,27 @@ class _Merge:
                     ],
                 )
                 self.result.updated["visits"] += 1
+        self.conn.executemany(
+            "INSERT INTO visits (id, subject_id, visit_code, state, actual_date, "
+            "missed_reason, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            new,
+        )
 
-    def sessions(self, rows: Iterable[Sequence[Any]]) -> None:
+    def sessions(self) -> None:
         columns = BUNDLE_COLUMNS["sessions"]
         # Mapped ids aside, a session's columns from ``state`` on change as it progresses.
         mutable = columns[columns.index("state") :]
-        for row in self._rows("sessions", SessionLine, rows):
+        rows = self._rows("sessions", SessionLine)
+        hub = self.hub_rows("sessions", columns, "id", (r.id for r in rows))
+        new: list[SessionLine] = []
+        for row in rows:
             values = row._replace(
                 visit_id=self.visit_map.get(row.visit_id, row.visit_id),
                 subject_id=self.subject_map.get(row.subject_id, row.subject_id),
             )
-            found = plain_rows(
-                self.conn, f"SELECT {select_list(columns)} FROM sessions WHERE id=?", [row.id]
-            ).fetchone()
+            found = hub.get(row.id)
             if found is None:
-                self.conn.execute(
-                    f"INSERT INTO sessions ({', '.join(columns)}) "
-                    f"VALUES ({', '.join('?' for _ in columns)})",
-                    values,
-                )
+                new.append(values)
                 self.result.inserted["sessions"] += 1
                 self.touched_sessions.add(row.id)
                 continue
@@ -515,12 +559,17 @@ class _Merge:
                 )
                 self.result.updated["sessions"] += 1
                 self.touched_sessions.add(row.id)
+        self.conn.executemany(
+            f"INSERT INTO sessions ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)})",
+            new,
+        )
 
     # append-only streams
 
-    def session_choices(self, rows: Iterable[Sequence[Any]]) -> None:
+    def session_choices(self) -> None:
         columns = BUNDLE_COLUMNS["session_choices"]
-        for row in self._rows("session_choices", ChoiceLine, rows):
+        for row in self._rows("session_choices", ChoiceLine):
             values = row._replace(visit_id=self.visit_map.get(row.visit_id, row.visit_id))
             if self.same_as_hub("session_choices", row.id, values):
                 continue
@@ -539,23 +588,21 @@ class _Merge:
             self.new_choices.append(row)
             self.touched_sessions.add(values.session_id)
 
-    def answers(self, rows: Iterable[Sequence[Any]]) -> None:
+    def answers(self) -> None:
+        """Only the answers the hub lacks are written: the ones it has were compared with its
+        copies by the preparation (`_merge_prepare`; append-only, so they cannot have changed
+        since), and the count written is checked against the preparation's."""
         columns = BUNDLE_COLUMNS["answers"]
         sql = (
             f"INSERT OR IGNORE INTO answers ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)})"
         )
-        batch: list[Answer] = []
-        for row in self._rows("answers", Answer, rows):
-            batch.append(row)
-            if len(batch) >= _BATCH:
-                self._insert_answers(sql, batch)
-                batch = []
-        self._insert_answers(sql, batch)
+        known = self.prepared.known_answers
+        rows: list[Answer] = [r for r in self._rows("answers", Answer) if r.id not in known]
+        for start in range(0, len(rows), _BATCH):
+            self._insert_answers(sql, rows[start : start + _BATCH])
 
     def _insert_answers(self, sql: str, batch: list[Answer]) -> None:
-        if not batch:
-            return
         before = self.conn.total_changes
         self.conn.executemany(sql, batch)
         inserted = self.conn.total_changes - before
@@ -564,31 +611,8 @@ class _Merge:
             sessions = {r.session_id for r in batch}
             self.touched_sessions.update(sessions)
             self.scored_sessions.update(sessions)
-        if inserted < len(batch):
-            self._compare_known_answers(batch)
 
-    def _compare_known_answers(self, batch: list[Answer]) -> None:
-        """The batch's rows the hub had already must be the hub's rows exactly (append-only:
-        an answer is never changed, even by a bundle whose chain was forged to match)."""
-        columns = BUNDLE_COLUMNS["answers"]
-        ids = [r.id for r in batch]
-        found = {
-            r[0]: r
-            for r in plain_rows(
-                self.conn,
-                f"SELECT {select_list(columns)} FROM answers "
-                f"WHERE id IN ({', '.join('?' for _ in ids)})",
-                ids,
-            )
-        }
-        for row in batch:
-            mine = found.get(row.id)
-            if mine is not None and tuple(mine) != tuple(row):
-                column = first_difference(columns, mine, row)
-                if column is not None:
-                    self.refuse_change("answers", row.id, column, "an answer is never changed")
-
-    def scores(self, rows: Iterable[Sequence[Any]]) -> None:
+    def scores(self) -> None:
         """New score rows are inserted; a row the hub has may only gain its superseded stamp
         (`score_outcome`); the scores are recomputed after the merge (`check_scores`)."""
         columns = BUNDLE_COLUMNS["scores"]
@@ -596,7 +620,7 @@ class _Merge:
             f"INSERT INTO scores ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
         )
         batch: list[ScoreLine] = []
-        for row in self._rows("scores", ScoreLine, rows):
+        for row in self._rows("scores", ScoreLine):
             batch.append(row)
             if len(batch) >= _BATCH:
                 self._merge_scores(insert, batch)
@@ -637,154 +661,29 @@ class _Merge:
                 self.result.updated["scores"] += 1
                 self.scored_sessions.add(row.session_id)
 
-    def audit_log(self, rows: Iterable[Sequence[Any]]) -> None:
+    def audit_log(self) -> None:
+        """Append each device's new entries (checked by `_merge_prepare`, the hub's heads
+        unchanged since) and move the device's head."""
         columns = BUNDLE_COLUMNS["audit_log"]
+        self._rows("audit_log", AuditLine)
         insert = (
             f"INSERT INTO audit_log ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)})"
         )
-        device: str | None = None
-        head_seq, head_hash, first_new, known = 0, GENESIS, 0, 0
-        expected = 1
-        batch: list[AuditLine] = []
-
-        def close() -> None:
-            if batch:
-                self.conn.executemany(insert, batch)
-                batch.clear()
-            if device is not None and head_seq >= first_new > 0:
-                self.conn.execute(
-                    "UPDATE devices SET audit_seq=?, audit_head=? WHERE id=?",
-                    [head_seq, head_hash, device],
-                )
-                self.new_answer_entries.append((device, first_new, head_seq))
-
-        for row in self._rows("audit_log", AuditLine, rows):
-            entry_id, dev, seq = row.id, row.device_id, row.seq
-            if not isinstance(seq, int) or isinstance(seq, bool):
-                raise MergeRefused(f"audit entry {entry_id}: seq {seq!r} is not an integer")
-            if dev != device:
-                close()
-                device = dev
-                head = self.one("SELECT audit_seq, audit_head FROM devices WHERE id=?", [dev])
-                if head is None:
-                    raise MergeRefused(f"audit entries of device {dev}, which the bundle lacks")
-                head_seq, head_hash, first_new = int(head["audit_seq"]), str(head["audit_head"]), 0
-                known = head_seq  # entries up to the hub's head must match its copy
-                expected = seq
-            if seq != expected:
-                raise MergeRefused(
-                    f"the audit chain of device {dev} in the bundle jumps from #{expected - 1} "
-                    f"to #{seq}"
-                )
-            expected += 1
-            mine = (
-                self.one("SELECT hash FROM audit_log WHERE device_id=? AND seq=?", [dev, seq])
-                if seq <= known
-                else None
+        for device, entries in self.prepared.new_entries.items():
+            self.conn.executemany(insert, entries)
+            last = entries[-1]
+            self.conn.execute(
+                "UPDATE devices SET audit_seq=?, audit_head=? WHERE id=?",
+                [last.seq, last.hash, device],
             )
-            if mine is not None:
-                if mine["hash"] != row.hash:
-                    raise MergeRefused(
-                        f"audit entry #{seq} of device {dev} differs from this database's copy: "
-                        "the chains diverge"
-                    )
-                continue
-            if dev == self.db.device_id:
-                raise MergeRefused(
-                    f"the bundle extends this database's own audit chain (#{seq}): refused"
-                )
-            if seq != head_seq + 1:
-                raise MergeRefused(
-                    f"the bundle continues the audit chain of device {dev} at #{seq}, but this "
-                    f"database has it up to #{head_seq}: import the earlier bundles first"
-                )
-            recomputed = entry_hash(
-                head_hash,
-                row.id,
-                row.device_id,
-                row.seq,
-                row.at,
-                row.actor,
-                row.action,
-                row.subject_id,
-                row.entity,
-                row.entity_id,
-                row.payload,
-            )
-            if row.prev_hash != head_hash or recomputed != row.hash:
-                raise MergeRefused(f"audit entry #{seq} of device {dev}: hash chain broken")
-            batch.append(row)
-            if len(batch) >= _BATCH:
-                self.conn.executemany(insert, batch)
-                batch.clear()
-            self.result.inserted["audit_log"] += 1
-            head_seq, head_hash = seq, str(row.hash)
-            first_new = first_new or seq
-        close()
+            self.result.inserted["audit_log"] += len(entries)
 
-
-def _check_new_answers(merge: _Merge, answers_before: int) -> None:
-    """Every new answer entry lists existing new rows with its digest; every new row is listed.
-
-    The rows of several entries are read in one query (about `_BATCH` answers at a time)."""
-    listed = 0
-    for device, first, last in merge.new_answer_entries:
-        entries = merge.conn.execute(
-            "SELECT seq, payload FROM audit_log WHERE device_id=? AND seq BETWEEN ? AND ? "
-            "AND action IN (?, ?) ORDER BY seq",
-            [device, first, last, *_ANSWER_ACTIONS],
-        )
-        pending: list[tuple[int, Mapping[str, Any], list[str]]] = []
-        size = 0
-        for entry in entries.fetchall():
-            payload = json.loads(entry["payload"])
-            ids = [a[0] for a in payload.get("answers") or []]  # [id, item, value]
-            pending.append((entry["seq"], payload, ids))
-            size += len(ids)
-            if size >= _BATCH:
-                listed += _check_entries(merge, device, pending, answers_before)
-                pending, size = [], 0
-        listed += _check_entries(merge, device, pending, answers_before)
-    if listed != merge.result.inserted["answers"]:
-        raise MergeRefused(
-            f"the bundle carries {merge.result.inserted['answers']} new answers but its audit "
-            f"entries record {listed}"
-        )
-
-
-def _check_entries(
-    merge: _Merge,
-    device: str,
-    entries: list[tuple[int, Mapping[str, Any], list[str]]],
-    answers_before: int,
-) -> int:
-    """Check the digests of some answer entries of `device`; returns the answers they list."""
-    every = [i for _, _, ids in entries for i in ids]
-    if not every:
-        return 0
-    # Only the answers this merge wrote (rowid above those the hub had before).
-    sql = (
-        f"SELECT {select_list(Answer._fields)} FROM answers "
-        f"WHERE id IN ({', '.join('?' for _ in every)}) AND rowid > ?"
-    )
-    found = {r.id: r for r in map(ANSWER, plain_rows(merge.conn, sql, [*every, answers_before]))}
-    for seq, payload, ids in entries:
-        rows = []
-        for answer_id in ids:
-            row = found.get(answer_id)
-            if row is None:
-                raise MergeRefused(
-                    f"audit entry #{seq} of device {device} records answer {answer_id}, "
-                    "which the bundle does not carry"
-                )
-            rows.append(row)
-        if digest(rows) != payload.get("digest"):
-            raise MergeRefused(
-                f"answers recorded by audit entry #{seq} of device {device} do not match "
-                "their digest"
-            )
-    return len(every)
+    def withdrawals(self) -> None:
+        """The optional withdrawals member: append-only, a different one flagged
+        (`_merge_withdrawals`)."""
+        rows = self._rows("withdrawals", WithdrawalLine)
+        merge_withdrawals(self, rows, MergeRefused, self.result.inserted)
 
 
 def _check_new_choices(merge: _Merge) -> None:
@@ -850,22 +749,21 @@ def _flag_conflicts(merge: _Merge, bundle_id: str | None) -> None:
     conn = merge.conn
     if not merge.touched_sessions:
         return
-    visits: set[str] = set()
-    for session in merge.touched_sessions:
-        row = merge.one("SELECT visit_id FROM sessions WHERE id=?", [session])
-        if row is not None:
-            visits.add(row["visit_id"])
-    for vid in sorted(visits):
-        found = conn.execute(
-            "SELECT a.instrument_id, s.id, s.device_id FROM sessions s "
-            "JOIN answers a ON a.session_id = s.id "
-            "WHERE s.visit_id=? AND a.status='answered' "
-            "GROUP BY a.instrument_id, s.id ORDER BY a.instrument_id, s.started_at, s.id",
-            [vid],
-        ).fetchall()
-        by_instrument: dict[str, list[tuple[str, str]]] = {}
-        for r in found:
-            by_instrument.setdefault(r["instrument_id"], []).append((r["id"], r["device_id"]))
+    # The answered instruments of every session of the touched sessions' visits, in one query.
+    answered: dict[str, dict[str, list[tuple[str, str]]]] = {}
+    for vid, instrument_id, session_id, device_id in plain_rows(
+        conn,
+        "SELECT s.visit_id, a.instrument_id, s.id, s.device_id FROM sessions s "
+        "JOIN answers a ON a.session_id = s.id "
+        "WHERE s.visit_id IN (SELECT visit_id FROM sessions "
+        "WHERE id IN (SELECT value FROM json_each(?))) AND a.status='answered' "
+        "GROUP BY s.visit_id, a.instrument_id, s.id "
+        "ORDER BY s.visit_id, a.instrument_id, s.started_at, s.id",
+        [json.dumps(sorted(merge.touched_sessions))],
+    ):
+        answered.setdefault(vid, {}).setdefault(instrument_id, []).append((session_id, device_id))
+    for vid in sorted(answered):
+        by_instrument = answered[vid]
         pairs = [(i, s) for i, s in by_instrument.items() if len(s) > 1]
         if not pairs:
             continue
@@ -916,72 +814,97 @@ def _flag_conflicts(merge: _Merge, bundle_id: str | None) -> None:
             )
 
 
+LOCK_WAIT_S = 120.0
+"""How long a merge waits for the hub's write lock (held by a kiosk or another import) before it
+gives up with one line (nothing written)."""
+_MAX_REDO = 3  # heads moved this many times: the last check runs inside the write lock
+
+
+class _HeadsMoved(Exception):
+    """The hub's chain heads changed between the preparation and the write lock."""
+
+
 def merge_bundle(
     db: StudyDb,
     rows: RowSource,
     *,
     bundle: Mapping[str, Any],
     tick: Callable[[], None] | None = None,
+    lock_wait_s: float | None = None,
 ) -> MergeResult:
-    """Merge a bundle's rows into `db` in one transaction (see the module docstring).
+    """Merge a bundle's rows into `db` (see the module docstring): prepared and checked without
+    the write lock (`_merge_prepare`), then written in one short transaction, all or nothing.
 
     `bundle` describes it for the import audit entry (``bundle_id``, ``device_id``,
     ``site_code``, ``created_at``, ``since``, ``sha256`` ...); `tick` is called once per row.
-    Raises `MergeRefused` (nothing written) when the bundle cannot be merged.
+    Waits up to `lock_wait_s` seconds (default `LOCK_WAIT_S`) for the write lock. Raises
+    `MergeRefused` (nothing written) when the bundle cannot be merged.
     """
+    started = time.perf_counter()
+    visit_codes = frozenset(v.code for v in db.study.visits)
+    loaded = load(BUNDLE_COLUMNS, _LINES, rows, visit_codes, tick or (lambda: None))
+    prepared = Prepared(loaded)
+    bundle_devices = [d.id for d in loaded["devices"]]
+    check_against_hub(db, prepared, bundle_devices)
+    prepare_s = time.perf_counter() - started
+    deadline = time.monotonic() + (LOCK_WAIT_S if lock_wait_s is None else lock_wait_s)
+    redo = 0
+    while True:
+        try:
+            result = _write(db, prepared, bundle, deadline, recheck=redo >= _MAX_REDO)
+        except _HeadsMoved:
+            redo += 1
+            check_against_hub(db, prepared, bundle_devices)  # outside the lock again
+            continue
+        result.prepare_s = prepare_s
+        result.redone = redo
+        return result
+
+
+def _write(
+    db: StudyDb,
+    prepared: Prepared,
+    bundle: Mapping[str, Any],
+    deadline: float,
+    *,
+    recheck: bool,
+) -> MergeResult:
+    """The write step in one transaction, once the write lock is held (waiting for it until
+    `deadline`); _HeadsMoved (nothing written) if the hub's heads moved since the preparation,
+    unless `recheck` (then the preparation's hub checks run again inside the lock)."""
     result = MergeResult()
     # A larger page cache for the merge's index inserts (the hub grows to gigabytes); restored.
     cache_size = int(scalar(db.conn, "PRAGMA cache_size"))
     db.conn.execute(f"PRAGMA cache_size={_MERGE_CACHE_KIB}")
-    merge = _Merge(db, result, tick or (lambda: None), str(bundle.get("site_code") or "site"))
+    merge = _Merge(db, result, prepared, str(bundle.get("site_code") or "site"))
     merge.source_device = str(bundle.get("device_id") or "")
+    locked_at = 0.0
+    waiting = time.monotonic()
     try:
-        with transaction(db):
-            db.conn.execute("PRAGMA defer_foreign_keys=ON")
-            answers_before = int(scalar(db.conn, "SELECT coalesce(max(rowid), 0) FROM answers"))
-            merge.sites(rows("sites"))
-            merge.devices(rows("devices"))
-            merge.staff(rows("staff"))
-            merge.subjects(rows("subjects"))
-            merge.visits(rows("visits"))
-            merge.sessions(rows("sessions"))
-            merge.session_choices(rows("session_choices"))
-            merge.answers(rows("answers"))
-            merge.scores(rows("scores"))
-            merge.audit_log(rows("audit_log"))
-            merge_withdrawals(merge, rows("withdrawals"), MergeRefused, result.inserted)
-            check_withdrawal_entries(merge, MergeRefused)
-            _check_new_answers(merge, answers_before)
-            _check_new_choices(merge)
+        while True:
             try:
-                check_scores(db, sorted(merge.scored_sessions))
-            except InvalidInput as exc:
-                raise MergeRefused(f"bundle {exc}") from None
-            _set_visit_sessions(merge)
-            _flag_mismatches(merge, bundle.get("bundle_id"))
-            if result.changed:
-                _flag_conflicts(merge, bundle.get("bundle_id"))
-                result.audit_entry = audit.append(
-                    db,
-                    action=_IMPORT_ACTION,
-                    entity="bundle",
-                    entity_id=str(bundle.get("bundle_id")),
-                    payload={
-                        **bundle,
-                        "inserted": result.inserted,
-                        "updated": result.updated,
-                        "tables": result.summary(),
-                        "mismatches": result.mismatches,
-                        "subjects_matched_by_code": result.subjects_matched_by_code,
-                        # kiosk subject id -> hub subject id, so that the kiosk's audit entries
-                        # (which keep their own subject id) are found under the hub's subject
-                        "subject_map": dict(sorted(merge.subject_map.items())),
-                        "day0_mismatches": result.day0_mismatches,
-                        "conflicts": len(result.conflicts),
-                        # each merged device's chain head as imported: an anchor for later
-                        "chain_heads": _imported_heads(db),
-                    },
-                )
+                with transaction(db):
+                    locked_at = time.perf_counter()
+                    if hub_heads(db, prepared.heads) != prepared.heads:
+                        if not recheck:
+                            raise _HeadsMoved
+                        check_against_hub(db, prepared, [d.id for d in prepared.rows["devices"]])
+                    scores_checked = score_stamp(db) == prepared.score_stamp
+                    _write_rows(db, merge, bundle, scores_checked=scores_checked)
+                result.lock_held_s = time.perf_counter() - locked_at
+                return result
+            except WriteFailed as exc:
+                if locked_at or not _is_busy(exc) or time.monotonic() >= deadline:
+                    if not locked_at and _is_busy(exc):
+                        raise MergeRefused(
+                            f"{db.path} stayed locked by another program (a kiosk or another "
+                            f"import) for {time.monotonic() - waiting:.0f} s: nothing was "
+                            "imported, try again"
+                        ) from None
+                    raise
+                result = MergeResult()  # the lock was busy past the busy timeout: wait more
+                merge = _Merge(db, result, prepared, str(bundle.get("site_code") or "site"))
+                merge.source_device = str(bundle.get("device_id") or "")
     except sqlite3.IntegrityError as exc:
         if "FOREIGN KEY" in str(exc):
             raise MergeRefused(
@@ -989,12 +912,64 @@ def merge_bundle(
                 "(import the earlier bundles of that kiosk first)"
             ) from None
         raise MergeRefused(f"the bundle does not fit this database ({exc})") from None
-    except sqlite3.OperationalError as exc:
-        # e.g. "database is locked": another program kept the write lock past the busy timeout
-        raise MergeRefused(f"cannot write to {db.path} now ({exc}): try again") from None
     finally:
         db.conn.execute(f"PRAGMA cache_size={cache_size}")
-    return result
+
+
+def _is_busy(exc: WriteFailed) -> bool:
+    cause = exc.__cause__
+    return isinstance(cause, sqlite3.OperationalError) and (
+        "locked" in str(cause) or "busy" in str(cause)
+    )
+
+
+def _write_rows(
+    db: StudyDb, merge: _Merge, bundle: Mapping[str, Any], *, scores_checked: bool
+) -> None:
+    """Every table's rows compared with the hub's and written, in `TABLES` order (one method of
+    `_Merge` per table), then the checks of the merged state and the audit entries.
+    `scores_checked`: the preparation's score check still holds (the hub's answers and scores
+    unchanged since), so the scores are not recomputed here."""
+    result = merge.result
+    db.conn.execute("PRAGMA defer_foreign_keys=ON")
+    for table in TABLES:
+        getattr(merge, table)()
+    check_withdrawal_entries(merge, MergeRefused)
+    if result.inserted["answers"] != merge.prepared.new_answers:
+        raise MergeRefused(
+            f"{db.path} gained some of the bundle's answers during the import: try again"
+        )
+    _check_new_choices(merge)
+    if not scores_checked:
+        try:
+            check_scores(db, sorted(merge.scored_sessions))
+        except InvalidInput as exc:
+            raise MergeRefused(f"bundle {exc}") from None
+    _set_visit_sessions(merge)
+    _flag_mismatches(merge, bundle.get("bundle_id"))
+    if result.changed:
+        _flag_conflicts(merge, bundle.get("bundle_id"))
+        result.audit_entry = audit.append(
+            db,
+            action=_IMPORT_ACTION,
+            entity="bundle",
+            entity_id=str(bundle.get("bundle_id")),
+            payload={
+                **bundle,
+                "inserted": result.inserted,
+                "updated": result.updated,
+                "tables": result.summary(),
+                "mismatches": result.mismatches,
+                "subjects_matched_by_code": result.subjects_matched_by_code,
+                # kiosk subject id -> hub subject id, so that the kiosk's audit entries
+                # (which keep their own subject id) are found under the hub's subject
+                "subject_map": dict(sorted(merge.subject_map.items())),
+                "day0_mismatches": result.day0_mismatches,
+                "conflicts": len(result.conflicts),
+                # each merged device's chain head as imported: an anchor for later
+                "chain_heads": _imported_heads(db),
+            },
+        )
 
 
 def list_conflicts(db: StudyDb) -> list[Conflict]:

@@ -495,3 +495,72 @@ def test_a_chain_diverging_from_the_hubs_copy_is_refused(
 
     forged = forge(site / "a.1", site / "site.key", tmp_path / "x.bundle", edit)
     refused(hub1, forged, "differs from this database's copy: the chains diverge")
+
+
+# -- import bundle --receipt ------------------------------------------------------------------
+
+
+@pytest.mark.req("BUN-06")
+def test_import_writes_a_receipt_of_the_bundle_its_counts_and_the_hub_heads(
+    site: Path, hub0: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "receipt.json"
+    with storage.open_database(hub0, readonly=True) as db:
+        head_before = storage.audit_chain_head(db).hash
+    result = main("import", "bundle", "--db", str(hub0), str(site / "a.1"), "--receipt", str(out))
+    assert result.returncode == 0, result.stderr
+    receipt = json.loads(out.read_text(encoding="utf-8"))
+    assert receipt["format"] == "respine-import-receipt/1"
+    assert receipt["bundle"]["sha256"] == hashlib.sha256((site / "a.1").read_bytes()).hexdigest()
+    assert receipt["bundle"]["file"] == "a.1"
+    assert receipt["changed"] is True
+    assert receipt["tables"]["subjects"] == {
+        "new": 1,
+        "updated": 0,
+        "conflicting": 0,
+        "unchanged": 0,
+    }
+    assert receipt["tables"]["answers"]["new"] > 50
+    assert receipt["mismatches"] == [] and receipt["conflicts"] == []
+    # before: the hub's own chain only (moved by the sign-in since), no chain of the kiosk yet
+    before_chains = {c["device"] for c in receipt["hub_head_before"]["chains"]}
+    assert receipt["bundle"]["device"] not in before_chains
+    with storage.open_database(hub0, readonly=True) as db:
+        entries = storage.audit_entries(db)
+        imported = [e for e in entries if e.action == "bundle.imported"][-1]
+        ran = [e for e in entries if e.action == "command.run"][-1]
+        assert receipt["bundle"]["device"] == imported.payload["device_id"]
+        chains = {c["device"]: c["seq"] for c in receipt["hub_head_after"]["chains"]}
+        # the kiosk's chain is the hub's copy after the import
+        assert (
+            chains[receipt["bundle"]["device"]]
+            == imported.payload["chain_heads"][receipt["bundle"]["device"]][0]
+        )
+    assert receipt["hub_head_after"]["hash"] != head_before
+    assert receipt["audit_entry"] == imported.id
+    # the command's audit entry records the receipt with its SHA-256, like every file written
+    files = ran.payload["files"]
+    assert [f["path"] for f in files] == [str(out)]
+    assert files[0]["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
+    assert not list(tmp_path.glob(".receipt.json.writing"))  # written atomically, no leftover
+    # a second import of the same bundle: a receipt of nothing changed, the heads unchanged
+    again = main("import", "bundle", "--db", str(hub0), str(site / "a.1"), "--receipt", str(out))
+    assert again.returncode == 0, again.stderr
+    receipt = json.loads(out.read_text(encoding="utf-8"))
+    assert receipt["changed"] is False and receipt["tables"]["subjects"]["unchanged"] == 1
+    assert receipt["hub_head_before"] == receipt["hub_head_after"]
+
+
+@pytest.mark.parametrize("target", ["/dev/null", "folder", "missing/receipt.json"])
+def test_a_receipt_that_cannot_be_written_refuses_the_import_before_it_starts(
+    site: Path, hub0: Path, tmp_path: Path, target: str
+) -> None:
+    (tmp_path / "folder").mkdir()
+    out = target if target.startswith("/") else str(tmp_path / target)
+    before = table_digest(hub0, DATA_TABLES)
+    result = main("import", "bundle", "--db", str(hub0), str(site / "a.1"), "--receipt", out)
+    one_line_error(result, 2, out)
+    assert table_digest(hub0, DATA_TABLES) == before  # nothing imported
+    assert Path("/dev/null").is_char_device()
+    assert not (tmp_path / "missing").exists()
+    assert list((tmp_path / "folder").iterdir()) == []

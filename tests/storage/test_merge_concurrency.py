@@ -1,8 +1,11 @@
 """A kiosk process writing to the hub while a bundle is imported into it: neither fails.
 
-The import holds the write lock for one transaction (all or nothing); a writer arriving
-meanwhile waits (busy timeout) and then writes. The writer is a real child process writing
-through the storage API, one transaction per event, as the kiosk does."""
+The import prepares without the write lock (`_merge_prepare`), then holds it for one short
+transaction (all or nothing); a writer arriving meanwhile waits (busy timeout) and then writes,
+and no write is lost. The writer is a real child process writing through the storage API, one
+transaction per event, as the kiosk does. Also: the hub's chain heads moving between the
+preparation and the write (the preparation is redone), and a write lock held by another process
+past the merge's patience (one line, nothing written)."""
 
 from __future__ import annotations
 
@@ -10,9 +13,22 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
-from respine_desktop import exports, storage
-from tests.support.exports import controlled_clock, demo_db, env, export, install, merge
+import pytest
+
+from respine_desktop import demo, exports, storage
+from respine_desktop.storage import bundle_merge
+from tests.support.exports import (
+    DATA_TABLES,
+    controlled_clock,
+    demo_db,
+    env,
+    export,
+    install,
+    merge,
+    table_digest,
+)
 from tests.support.storage import ADMIN_PIN
 
 WRITER = """
@@ -34,6 +50,7 @@ print(json.dumps({"written": written, "errors": errors}))
 """
 
 
+@pytest.mark.req("BUN-05")
 def test_a_kiosk_writing_during_an_import_never_sees_a_locked_database(tmp_path: Path) -> None:
     demo_db(tmp_path / "kiosk.db", subjects=12)
     with controlled_clock():
@@ -74,5 +91,125 @@ def test_a_kiosk_writing_during_an_import_never_sees_a_locked_database(tmp_path:
     report = json.loads(out)
     assert report["errors"] == []
     assert during > before  # the kiosk went on writing around the import
+    with storage.open_database(tmp_path / "hub.db") as db:
+        kept = db.conn.execute(
+            "SELECT count(*) FROM audit_log WHERE action='kiosk.heartbeat'"
+        ).fetchone()[0]
+    assert kept == report["written"]  # every write the kiosk made is there: none lost
     assert summary.result.inserted["subjects"] == 12
     assert storage.verify_database(tmp_path / "hub.db").ok
+
+
+def _kiosk_and_hub(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A kiosk's two bundles, the first (3 subjects) a prefix of the second (5), and an empty
+    hub holding the site key."""
+    demo_db(tmp_path / "kiosk.db", subjects=3)
+    with controlled_clock():
+        with storage.create_database(tmp_path / "hub.db", admin_pin=ADMIN_PIN) as hub:
+            exports.write_key_file(hub, tmp_path / "site.key")
+        install(tmp_path / "kiosk.db", tmp_path / "site.key")
+        export(tmp_path / "kiosk.db", tmp_path / "first.bundle")
+        with storage.open_database(tmp_path / "kiosk.db") as db:
+            demo.generate(db, subjects=2, first=4, seed=2)
+        export(tmp_path / "kiosk.db", tmp_path / "second.bundle")
+    return tmp_path / "hub.db", tmp_path / "first.bundle", tmp_path / "second.bundle"
+
+
+def test_heads_moved_between_preparation_and_write_redo_the_preparation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, first, second = _kiosk_and_hub(tmp_path)
+    write = bundle_merge._write
+    calls: list[int] = []
+
+    def another_import_first(*args: Any, **kwargs: Any) -> bundle_merge.MergeResult:
+        # Between the preparation of `second` and its write, another connection imports
+        # `first` (the same kiosk's earlier bundle): the kiosk's chain head on the hub moves.
+        calls.append(1)
+        if len(calls) == 1:
+            merge(hub, first)
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(bundle_merge, "_write", another_import_first)
+    summary = merge(hub, second)
+    # `second`'s write, `first`'s (through the same function), then `second`'s again
+    assert len(calls) == 3 and summary.result.redone == 1
+    assert summary.result.inserted["subjects"] == 2  # the 3 of `first` were there already
+    assert summary.result.unchanged["subjects"] == 3
+    with storage.open_database(hub) as db:
+        assert storage.counts(db).subjects == 5
+    assert storage.verify_database(hub).ok
+
+
+HOLDER = """
+import sys
+from pathlib import Path
+from respine_desktop import storage
+hub, stop = Path(sys.argv[1]), Path(sys.argv[2])
+with storage.open_database(hub) as db:
+    db.conn.execute("BEGIN IMMEDIATE")
+    print("locked", flush=True)
+    while not stop.exists():
+        pass
+    db.conn.execute("ROLLBACK")
+"""
+
+
+def test_a_write_lock_held_past_the_merges_patience_refuses_in_one_line_nothing_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, first, _ = _kiosk_and_hub(tmp_path)
+    stop = tmp_path / "stop"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(hub), str(stop)],
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "locked\n"
+        before = table_digest(hub, DATA_TABLES)
+        monkeypatch.setattr(bundle_merge, "LOCK_WAIT_S", 1.0)  # one busy timeout, then give up
+        with pytest.raises(exports.BundleError) as caught:
+            merge(hub, first)
+    finally:
+        stop.write_text("stop")
+        holder.communicate(timeout=60)
+    message = str(caught.value)
+    assert "\n" not in message
+    assert "stayed locked by another program" in message and "nothing was imported" in message
+    assert table_digest(hub, DATA_TABLES) == before
+    assert merge(hub, first).result.inserted["subjects"] == 3  # once the lock is free: merged
+
+
+def test_scores_grown_between_preparation_and_write_are_checked_again_under_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, first, _ = _kiosk_and_hub(tmp_path)
+    checked: list[int] = []
+    check = bundle_merge.check_scores
+
+    def spy(db: storage.StudyDb, sessions: list[str]) -> None:
+        checked.append(len(sessions))
+        check(db, sessions)
+
+    # The stamp read under the lock differs from the preparation's: the hub's answers or
+    # scores grew meanwhile, so the preparation's score check no longer holds.
+    monkeypatch.setattr(bundle_merge, "check_scores", spy)
+    monkeypatch.setattr(bundle_merge, "score_stamp", lambda db: (-1, -1))
+    summary = merge(hub, first)
+    assert checked and checked[0] == summary.result.rows["sessions"] > 0
+    assert storage.verify_database(hub).ok
+
+
+def test_without_a_change_meanwhile_the_scores_are_not_recomputed_under_the_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, first, _ = _kiosk_and_hub(tmp_path)
+    checked: list[int] = []
+    monkeypatch.setattr(bundle_merge, "check_scores", lambda db, s: checked.append(len(s)))
+    summary = merge(hub, first)
+    assert checked == [] and summary.result.inserted["scores"] > 0
+    assert storage.verify_database(hub).ok

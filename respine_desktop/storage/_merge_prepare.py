@@ -1,0 +1,381 @@
+"""A bundle merge's preparation: every check that needs no write lock, made before taking it.
+
+`bundle_merge.merge_bundle` works in two steps so that a kiosk writing to the hub meanwhile
+never waits long (the hub's write lock is held only for the second):
+
+1. **prepare** (this module; no lock, the hub read in one snapshot, `read_snapshot`):
+   - `load`: every row of every table read once into memory, each of its table's width, and
+     validated table by table (`RowChecker.check_many`: each distinct value once);
+   - `check_against_hub`: each device's audit chain continues the hub's copy exactly (same
+     hashes up to the hub's head, then seq + 1, the right prev_hash and a recomputed hash); the
+     new answer entries list new answer rows of the bundle with their digest, and every new
+     answer row is listed. It returns the hub heads it relied on (`Prepared.heads`).
+2. **write** (`bundle_merge`, ``BEGIN IMMEDIATE``): the heads are read again; if one moved (another
+   import of the same kiosk meanwhile), `check_against_hub` runs again on the rows in memory;
+   then the rows are compared with the hub's copies (forward-only rules), written, and the
+   scores of the touched sessions recomputed from the merged answers.
+
+A new table plugs in with one entry: its columns in `bundle_merge.BUNDLE_COLUMNS` (and its row
+tuple in `_bundle_rows`), its field checks in `_validation._FIELDS` (validated here with the
+others, no code), and one method of `bundle_merge._Merge` named after it (its write step).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from respine_desktop.storage._answers import digest
+from respine_desktop.storage._audit import GENESIS, entry_hash
+from respine_desktop.storage._bundle_rows import AuditLine, ScoreLine
+from respine_desktop.storage._database import StudyDb, plain_rows, read_snapshot, select_list
+from respine_desktop.storage._errors import InvalidInput, StorageError
+from respine_desktop.storage._merge_rules import first_difference, score_outcome
+from respine_desktop.storage._merge_scores import check_score_rows
+from respine_desktop.storage._records import Answer
+from respine_desktop.storage._validation import RowChecker
+
+__all__ = [
+    "ANSWER_ACTIONS",
+    "MergeRefused",
+    "Prepared",
+    "check_against_hub",
+    "hub_heads",
+    "load",
+    "score_stamp",
+]
+
+ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
+Head = tuple[int, str]
+
+
+class MergeRefused(StorageError):
+    """The bundle cannot be merged into this database; nothing was written."""
+
+
+@dataclass
+class Prepared:
+    """A bundle checked against the hub as a snapshot showed it.
+
+    `rows`: per table, the bundle's rows (the named tuple of the table); `heads`: the hub's head
+    (seq, hash) of each device chain the bundle carries (None: a device the hub lacks), which
+    must not have moved when the write starts; `new_entries`: per device, the audit entries to
+    append, in order; `new_answers`: how many answer rows the hub lacks; `known_answers`: the ids
+    of those it has (each compared with the hub's copy); `score_stamp`: the hub's answers and
+    scores as the score check saw them (`score_stamp`): unchanged when the write starts, the
+    check holds."""
+
+    rows: dict[str, list[Any]]
+    heads: dict[str, Head | None] = field(default_factory=dict)
+    new_entries: dict[str, list[AuditLine]] = field(default_factory=dict)
+    new_answers: int = 0
+    known_answers: set[str] = field(default_factory=set)
+    score_stamp: tuple[int, int] = (0, 0)
+
+
+def load(
+    columns: Mapping[str, Sequence[str]],
+    lines: Mapping[str, type[tuple[Any, ...]]],
+    rows: Callable[[str], Iterable[Sequence[Any]]],
+    visit_codes: frozenset[str],
+    tick: Callable[[], None],
+) -> dict[str, list[Any]]:
+    """Every table's rows (as the named tuple `lines[table]`), each of the right width and
+    valid (`RowChecker.check_many`); MergeRefused naming the table, row and field otherwise."""
+    loaded: dict[str, list[Any]] = {}
+    for table, names in columns.items():
+        width = len(names)
+        line = lines[table]
+        found: list[Any] = []
+        for n, row in enumerate(rows(table), start=1):
+            if not isinstance(row, list | tuple) or len(row) != width:
+                raise MergeRefused(f"bundle table {table}, row {n}: expected {width} columns")
+            found.append(tuple.__new__(line, row))
+            tick()
+        try:
+            RowChecker(table, names, visit_codes).check_many(found)
+        except InvalidInput as exc:
+            raise MergeRefused(f"bundle {exc}") from None
+        loaded[table] = found
+    return loaded
+
+
+def hub_heads(db: StudyDb, devices: Iterable[str]) -> dict[str, Head | None]:
+    """The hub's chain head (seq, hash) of each device (None for a device it lacks)."""
+    wanted = sorted(set(devices))
+    heads: dict[str, Head | None] = dict.fromkeys(wanted)
+    for device, seq, head in plain_rows(
+        db.conn,
+        "SELECT id, audit_seq, audit_head FROM devices "
+        "WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps(wanted)],
+    ):
+        heads[device] = (int(seq), str(head))
+    return heads
+
+
+def check_against_hub(db: StudyDb, prepared: Prepared, bundle_devices: Iterable[str]) -> None:
+    """Check the audit chains and the new answers of `prepared.rows` against the hub, in one
+    read snapshot; fills `heads`, `new_entries` and `new_answers` (MergeRefused if refused).
+    `bundle_devices`: the devices the bundle's ``devices`` table brings."""
+    with read_snapshot(db):
+        known = prepared.known_answers = _known_answers(db, prepared.rows["answers"])
+        entries: list[AuditLine] = prepared.rows["audit_log"]
+        prepared.heads = hub_heads(db, (e.device_id for e in entries))
+        prepared.new_entries = _check_chains(db, entries, prepared.heads, set(bundle_devices))
+        prepared.new_answers = _check_new_answers(prepared, known)
+        prepared.score_stamp = score_stamp(db)
+        _check_merged_scores(db, prepared)
+
+
+def _check_chains(
+    db: StudyDb,
+    entries: list[AuditLine],
+    heads: Mapping[str, Head | None],
+    bundle_devices: set[str],
+) -> dict[str, list[AuditLine]]:
+    """Each device's entries continue the hub's chain exactly; returns the new ones."""
+    new: dict[str, list[AuditLine]] = {}
+    state: dict[str, Head] = {}
+    accepted: dict[tuple[str, int], str] = {}  # (device, seq) -> hash of an entry of this bundle
+    start = 0
+    while start < len(entries):
+        dev = entries[start].device_id
+        end = start
+        while end < len(entries) and entries[end].device_id == dev:
+            end += 1
+        group, start = entries[start:end], end
+        if dev not in state:
+            head = heads.get(dev)
+            if head is None:
+                if dev not in bundle_devices:
+                    raise MergeRefused(f"audit entries of device {dev}, which the bundle lacks")
+                head = (0, GENESIS)
+            state[dev] = head
+        head_seq, head_hash = state[dev]
+        hub = _hub_hashes(db, dev, group, head_seq)
+        expected = group[0].seq
+        for row in group:
+            seq = row.seq
+            if not isinstance(seq, int) or isinstance(seq, bool):
+                raise MergeRefused(f"audit entry {row.id}: seq {seq!r} is not an integer")
+            if seq != expected:
+                raise MergeRefused(
+                    f"the audit chain of device {dev} in the bundle jumps from #{expected - 1} "
+                    f"to #{seq}"
+                )
+            expected += 1
+            mine = hub.get(seq) or accepted.get((dev, seq)) if seq <= head_seq else None
+            if mine is not None:
+                if mine != row.hash:
+                    raise MergeRefused(
+                        f"audit entry #{seq} of device {dev} differs from this database's copy: "
+                        "the chains diverge"
+                    )
+                continue
+            if dev == db.device_id:
+                raise MergeRefused(
+                    f"the bundle extends this database's own audit chain (#{seq}): refused"
+                )
+            if seq != head_seq + 1:
+                raise MergeRefused(
+                    f"the bundle continues the audit chain of device {dev} at #{seq}, but this "
+                    f"database has it up to #{head_seq}: import the earlier bundles first"
+                )
+            recomputed = entry_hash(
+                head_hash,
+                row.id,
+                row.device_id,
+                row.seq,
+                row.at,
+                row.actor,
+                row.action,
+                row.subject_id,
+                row.entity,
+                row.entity_id,
+                row.payload,
+            )
+            if row.prev_hash != head_hash or recomputed != row.hash:
+                raise MergeRefused(f"audit entry #{seq} of device {dev}: hash chain broken")
+            new.setdefault(dev, []).append(row)
+            accepted[(dev, seq)] = str(row.hash)
+            head_seq, head_hash = seq, str(row.hash)
+        state[dev] = (head_seq, head_hash)
+    return new
+
+
+def _hub_hashes(db: StudyDb, dev: str, group: list[AuditLine], head_seq: int) -> dict[int, str]:
+    """The hub's hashes of `dev`'s entries that `group` repeats (seq up to the hub's head), in
+    one query."""
+    seqs = [r.seq for r in group if isinstance(r.seq, int) and r.seq <= head_seq]
+    if not seqs:
+        return {}
+    return {
+        int(seq): str(h)
+        for seq, h in plain_rows(
+            db.conn,
+            "SELECT seq, hash FROM audit_log WHERE device_id=? AND seq BETWEEN ? AND ?",
+            [dev, min(seqs), max(seqs)],
+        )
+    }
+
+
+def _known_answers(db: StudyDb, answers: list[Answer]) -> set[str]:
+    """The ids of the bundle's answers the hub has, each the hub's row exactly (append-only: an
+    answer is never changed, even by a bundle whose chain was forged to match), in one query."""
+    columns = Answer._fields
+    hub = {
+        r[0]: r
+        for r in plain_rows(
+            db.conn,
+            f"SELECT {select_list(columns)} FROM answers "
+            "WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps([a.id for a in answers])],
+        )
+    }
+    for row in answers:
+        mine = hub.get(row.id)
+        if mine is not None and tuple(mine) != tuple(row):
+            column = first_difference(columns, mine, row)
+            if column is not None:
+                raise MergeRefused(
+                    f"bundle answers row {row.id}, field {column}: an answer is never changed "
+                    "(the hub's copy differs)"
+                )
+    return set(hub)
+
+
+def _check_new_answers(prepared: Prepared, known: set[str]) -> int:
+    """Every new answer entry lists answer rows of the bundle the hub lacks, with their digest,
+    and every such row is listed by one; returns how many there are."""
+    answers: list[Answer] = prepared.rows["answers"]
+    new = {a.id: a for a in answers if a.id not in known}
+    if len(new) != sum(1 for a in answers if a.id not in known):
+        raise MergeRefused("the bundle carries an answer twice (the same id in two rows)")
+    listed = 0
+    for device, entries in prepared.new_entries.items():
+        for entry in entries:
+            if entry.action not in ANSWER_ACTIONS:
+                continue
+            payload = json.loads(entry.payload)
+            ids = [a[0] for a in payload.get("answers") or []]  # [id, item, value]
+            rows = []
+            for answer_id in ids:
+                row = new.get(answer_id)
+                if row is None:
+                    raise MergeRefused(
+                        f"audit entry #{entry.seq} of device {device} records answer "
+                        f"{answer_id}, which the bundle does not carry"
+                    )
+                rows.append(row)
+            if digest(rows) != payload.get("digest"):
+                raise MergeRefused(
+                    f"answers recorded by audit entry #{entry.seq} of device {device} do not "
+                    "match their digest"
+                )
+            listed += len(ids)
+    if listed != len(new):
+        raise MergeRefused(
+            f"the bundle carries {len(new)} new answers but its audit entries record {listed}"
+        )
+    return len(new)
+
+
+def score_stamp(db: StudyDb) -> tuple[int, int]:
+    """The newest rowids of answers and scores: both tables only grow (a score is superseded
+    only with a replacement row), so an equal stamp means the rows a score check reads are
+    the same."""
+    row = db.conn.execute(
+        "SELECT (SELECT coalesce(max(rowid), 0) FROM answers), "
+        "(SELECT coalesce(max(rowid), 0) FROM scores)"
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def _check_merged_scores(db: StudyDb, prepared: Prepared) -> None:
+    """The scores of every session the bundle touches, recomputed from the answers the hub
+    will hold after the merge (its own and the bundle's new ones) and checked against the
+    score rows it will hold (`_merge_scores`), before anything is written."""
+    known = prepared.known_answers
+    new_answers: list[Answer] = [a for a in prepared.rows["answers"] if a.id not in known]
+    bundle_scores: list[ScoreLine] = prepared.rows["scores"]
+    columns = ScoreLine._fields
+    hub = {
+        r[0]: ScoreLine._make(r)
+        for r in plain_rows(
+            db.conn,
+            f"SELECT {select_list(columns)} FROM scores "
+            "WHERE id IN (SELECT value FROM json_each(?))",
+            [json.dumps([r.id for r in bundle_scores])],
+        )
+    }
+    sessions = {a.session_id for a in new_answers}
+    merged: dict[str, ScoreLine] = {}
+    for row in bundle_scores:
+        mine = hub.get(row.id)
+        if mine is None:
+            merged[row.id] = row
+            sessions.add(row.session_id)
+            continue
+        outcome, column = score_outcome(mine, row)
+        if outcome == "refused":
+            raise MergeRefused(
+                f"bundle scores row {row.id}, field {column}: a score is never rewritten "
+                "(the hub's copy differs)"
+            )
+        if outcome == "updated":
+            merged[row.id] = mine._replace(
+                superseded_at=row.superseded_at, superseded_by=row.superseded_by
+            )
+            sessions.add(row.session_id)
+    if not sessions:
+        return
+    wanted = [json.dumps(sorted(sessions))]
+    answer_columns = ("session_id", "id", "supersedes", "instrument_id", "item_id", "value")
+    answers: list[tuple[str, str, int, dict[str, Any]]] = [
+        (r[0], r[6], n, dict(zip(answer_columns, r, strict=False)))
+        for n, r in enumerate(
+            plain_rows(
+                db.conn,
+                f"SELECT {select_list(answer_columns)}, given_at FROM answers "
+                "WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+                wanted,
+            )
+        )
+    ]
+    after = len(answers)  # the bundle's new rows come after the hub's (their rowids)
+    answers += [
+        (a.session_id, a.given_at, after + n, {c: getattr(a, c) for c in answer_columns})
+        for n, a in enumerate(new_answers)
+    ]
+    answers.sort(key=lambda t: (t[0], t[1], t[2]))
+    score_columns = (
+        "id",
+        "session_id",
+        "instrument_id",
+        "method",
+        "scores",
+        "scoring_version",
+        "superseded_by",
+    )
+    rows = {
+        r[0]: dict(zip(score_columns, r, strict=True))
+        for r in plain_rows(
+            db.conn,
+            f"SELECT {select_list(score_columns)} FROM scores "
+            "WHERE session_id IN (SELECT value FROM json_each(?))",
+            wanted,
+        )
+    }
+    for row in merged.values():
+        if row.session_id in sessions:
+            rows[row.id] = {c: getattr(row, c) for c in score_columns}
+    ordered = sorted(
+        rows.values(), key=lambda r: (r["session_id"], r["instrument_id"], r["method"])
+    )
+    try:
+        check_score_rows(db, (a for _, _, _, a in answers), ordered)
+    except InvalidInput as exc:
+        raise MergeRefused(f"bundle {exc}") from None
