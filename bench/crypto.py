@@ -45,8 +45,8 @@ def percentile(values: list[float], p: float) -> float:
 
 def _writes(path: Path, key: bytes | None) -> list[float]:
     """Milliseconds per `record_answer` (each a new value, so each one writes)."""
-    db = storage.create_database(path, admin_pin="123456", key=key)
-    admin = storage.authenticate(db, "admin", "123456")
+    db = storage.create_database(path, admin_pin=demo.DEMO_ADMIN_PIN, key=key)
+    admin = storage.authenticate(db, "admin", demo.DEMO_ADMIN_PIN)
     storage.register_subject(db, "RSP-01-001", day0=date.today(), staff=admin)
     session = storage.start_session(db, "RSP-01-001", "M0", staff=admin)
     items = list(load_instrument("odi").items) + list(load_instrument("sf36").items)
@@ -147,12 +147,12 @@ def start_up(folder: Path) -> None:
     print("4. start-up: open the database as the kiosk does (median of 5)")
     plain = folder / "start-plain.db"
     encrypted = folder / "start-encrypted.db"
-    storage.create_database(plain, admin_pin="123456").close()
+    storage.create_database(plain, admin_pin=demo.DEMO_ADMIN_PIN).close()
     storage.create_encrypted_database(
         encrypted,
         PASSPHRASE,
         recovery_sheet=folder / "start-sheet.txt",
-        admin_pin="123456",
+        admin_pin=demo.DEMO_ADMIN_PIN,
         site_code="01",
         remember=True,
     ).close()

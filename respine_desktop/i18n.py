@@ -9,15 +9,36 @@ from functools import cache
 from respine_desktop.paths import resource
 
 UI_LANGUAGES: tuple[str, ...] = ("en", "fr")
+# Languages a site installed (`respine_desktop.translations.activate`): their checked UI texts.
+_INSTALLED: dict[str, Mapping[str, str]] = {}
 
 
 class TextError(KeyError):
     """A UI text is missing in a language."""
 
 
-@cache
+def install_texts(lang: str, values: Mapping[str, str]) -> None:
+    """Make the checked UI texts of the installed language `lang` available to `t`."""
+    if lang in UI_LANGUAGES:
+        raise ValueError(f"{lang} ships with the application")
+    _INSTALLED[lang] = dict(values)
+
+
+def installed_languages() -> tuple[str, ...]:
+    """The installed (not shipped) languages whose UI texts are available, sorted."""
+    return tuple(sorted(_INSTALLED))
+
+
 def texts(lang: str) -> Mapping[str, str]:
-    """Every UI text of `lang`, by key."""
+    """Every UI text of `lang`, by key (a shipped language or an installed one)."""
+    if lang in _INSTALLED:
+        return _INSTALLED[lang]
+    return _shipped(lang)
+
+
+@cache
+def _shipped(lang: str) -> Mapping[str, str]:
+    """Every UI text of the shipped language `lang`, by key."""
     if lang not in UI_LANGUAGES:
         raise ValueError(f"unknown UI language {lang!r} (known: {', '.join(UI_LANGUAGES)})")
     path = resource("i18n", f"{lang}.json")
@@ -40,3 +61,8 @@ def missing_keys() -> dict[str, set[str]]:
     """For each language, the keys another language has and it lacks (empty sets = complete)."""
     every = set().union(*(texts(lang).keys() for lang in UI_LANGUAGES))
     return {lang: every - set(texts(lang)) for lang in UI_LANGUAGES}
+
+
+def forget_installed() -> None:
+    """Drop every installed language's texts (a kiosk opening another database; tests)."""
+    _INSTALLED.clear()

@@ -459,12 +459,64 @@ def load_instrument(instrument_id: str) -> Instrument:
     except OSError as exc:
         raise InstrumentError(f"{path.name}: cannot read ({exc.strerror})") from exc
     released = shipped_digests().get(f"instruments/{path.name}")
-    instrument = parse_instrument(
-        path, content, as_released=hashlib.sha256(content).hexdigest() == released
-    )
+    as_released = hashlib.sha256(content).hexdigest() == released
+    instrument = parse_instrument(path, content, as_released=as_released)
     if instrument.id != instrument_id:
         raise InstrumentError(f"{instrument_id}.json: declares id {instrument.id!r}")
-    return instrument
+    added = _ADDED_TEXTS.get(instrument_id)
+    if not added:
+        return instrument
+    raw = json.loads(content)
+    for lang, by_path in sorted(added.items()):
+        _add_language(raw, "", lang, by_path)
+    localized = parse_instrument(path, json.dumps(raw).encode("utf-8"), as_released=as_released)
+    # The wording shown is the licensed translation of this very master: answers keep the
+    # master's version and checksum, and record the language they were given in.
+    return replace(
+        localized, checksum=instrument.checksum, content_checksum=instrument.content_checksum
+    )
+
+
+# Installed translations' texts (`respine_desktop.translations.activate`): instrument id ->
+# language -> text by its path in the master file (as `translations.master_texts` names them).
+_ADDED_TEXTS: dict[str, dict[str, Mapping[str, str]]] = {}
+
+
+def _add_language(node: Any, path: str, lang: str, by_path: Mapping[str, str]) -> None:
+    """Put `lang`'s text beside every English text of the raw instrument file `node`."""
+    if isinstance(node, dict):
+        english = node.get("en")
+        if isinstance(english, str):
+            node[lang] = by_path[path]
+            return
+        if isinstance(english, dict) and all(isinstance(v, str) for v in english.values()):
+            node[lang] = {key: by_path[f"{path}/{key}"] for key in english}
+            return
+        for key, value in node.items():
+            _add_language(value, f"{path}/{key}" if path else key, lang, by_path)
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            name = value.get("id") if isinstance(value, dict) else None
+            _add_language(value, f"{path}/{name if isinstance(name, str) else n}", lang, by_path)
+
+
+def add_instrument_texts(instrument_id: str, lang: str, by_path: Mapping[str, str]) -> None:
+    """Show instrument `instrument_id` in the installed language `lang` too (checked texts)."""
+    _ADDED_TEXTS.setdefault(instrument_id, {})[lang] = dict(by_path)
+    load_instrument.cache_clear()
+
+
+def shipped_texts(texts: Texts) -> dict[str, str]:
+    """`texts` without the installed translations' languages: what every process shows, for
+    exports that must not depend on which process writes them (ODM, CSV labels)."""
+    added = {lang for by_lang in _ADDED_TEXTS.values() for lang in by_lang}
+    return {lang: text for lang, text in texts.items() if lang not in added}
+
+
+def forget_instrument_texts() -> None:
+    """Drop every installed language's instrument texts."""
+    _ADDED_TEXTS.clear()
+    load_instrument.cache_clear()
 
 
 def load_instruments() -> dict[str, Instrument]:

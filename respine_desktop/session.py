@@ -16,7 +16,7 @@ import enum
 from dataclasses import dataclass
 
 from respine_desktop import storage
-from respine_desktop.i18n import UI_LANGUAGES
+from respine_desktop.i18n import UI_LANGUAGES, installed_languages
 from respine_desktop.instruments import Instrument, Item, load_instrument
 from respine_desktop.storage import SKIPPED, Session, Staff, StudyDb
 
@@ -68,11 +68,13 @@ def visit_steps(instrument_ids: tuple[str, ...]) -> tuple[Step, ...]:
 
 
 def visit_languages(instrument_ids: tuple[str, ...]) -> tuple[str, ...]:
-    """Languages a patient may choose: complete for every instrument and for the kiosk's texts."""
-    langs = set(UI_LANGUAGES)
+    """Languages a patient may choose: complete for every instrument and for the kiosk's texts
+    (the shipped ones, then the installed translations that cover every instrument)."""
+    candidates = UI_LANGUAGES + installed_languages()
+    langs = set(candidates)
     for instrument_id in instrument_ids:
         langs &= load_instrument(instrument_id).languages()
-    return tuple(lang for lang in UI_LANGUAGES if lang in langs)
+    return tuple(lang for lang in candidates if lang in langs)
 
 
 def _response(item: Item, answer: storage.Answer) -> Response:

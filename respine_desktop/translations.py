@@ -28,9 +28,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from respine_desktop import i18n
 from respine_desktop.errors import RespineError
-from respine_desktop.i18n import UI_LANGUAGES, texts
-from respine_desktop.instruments import instrument_ids, load_instrument
+from respine_desktop.i18n import UI_LANGUAGES, t, texts
+from respine_desktop.instruments import (
+    add_instrument_texts,
+    forget_instrument_texts,
+    instrument_ids,
+    load_instrument,
+)
 
 FORMAT = "respine-translation/1"
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z]{2,4})?\Z")
@@ -192,3 +198,66 @@ def read_translation(path: Path) -> Translation:
 def complete_for(translation: Translation, instrument_ids: Iterable[str]) -> bool:
     """Whether `translation` covers every one of `instrument_ids` (a visit's instruments)."""
     return all(i in translation.instruments for i in instrument_ids)
+
+
+def activate(translation: Translation) -> None:
+    """Make a checked translation available to this process: its UI texts (with its own name
+    as ``common.language.<language>``) and its instruments' wording."""
+    ui = dict(translation.ui)
+    ui[f"common.language.{translation.language}"] = translation.name
+    i18n.install_texts(translation.language, ui)
+    for instrument in translation.instruments.values():
+        add_instrument_texts(instrument.instrument_id, translation.language, instrument.texts)
+
+
+def deactivate_all() -> None:
+    """Forget every activated translation (another database is opened; tests)."""
+    i18n.forget_installed()
+    forget_instrument_texts()
+
+
+@dataclass(frozen=True)
+class Installed:
+    """What `activate_installed` found: the translations activated and, by language, the one
+    line saying why an installed one could not be (e.g. it translates an older master)."""
+
+    translations: tuple[Translation, ...]
+    unusable: Mapping[str, str]
+
+
+def activate_installed(stored: Mapping[str, str]) -> Installed:
+    """Check again and activate every installed translation (`storage.installed_translations`).
+
+    Each is re-checked against the masters shipped with this build, so a translation of an
+    older master is not shown after an upgrade; it is listed in `unusable` instead.
+    """
+    deactivate_all()
+    found: list[Translation] = []
+    unusable: dict[str, str] = {}
+    for language, text in sorted(stored.items()):
+        try:
+            translation = parse_translation(json.loads(text), f"installed {language}")
+        except (TranslationError, ValueError) as exc:
+            unusable[language] = str(exc)
+            continue
+        activate(translation)
+        found.append(translation)
+    return Installed(tuple(found), unusable)
+
+
+def not_offered(installed: Installed, instrument_ids: Iterable[str], lang: str) -> list[str]:
+    """Why each installed language is not offered for a visit, one line each in `lang` (the
+    staff language), e.g. "xx: SF-36 missing"; empty when every one is offered."""
+    ids = tuple(instrument_ids)
+    lines: list[str] = []
+    for translation in installed.translations:
+        missing = [i for i in ids if i not in translation.instruments]
+        if missing:
+            titles = [load_instrument(i).short_title for i in missing]
+            names = ", ".join(x.get(lang) or x.get("en") or "" for x in titles)
+            lines.append(
+                t(lang, "staff.translation.missing", language=translation.language, names=names)
+            )
+    for language, reason in sorted(installed.unusable.items()):
+        lines.append(t(lang, "staff.translation.unusable", language=language, reason=reason))
+    return lines

@@ -83,7 +83,8 @@ def answers_long_columns() -> tuple[Column, ...]:
         ),
         Column(
             "label",
-            "text of the chosen option in the answer's language; empty for the VAS or a skip",
+            "text of the chosen option in the answer's language (in English for a language a "
+            "site installed); empty for the VAS or a skip",
             "string",
         ),
         Column("language", "language the item was shown in (ISO 639-1)", "string"),

@@ -61,7 +61,7 @@ from respine_desktop.exports.subject_parts import (
     write_parts,
 )
 from respine_desktop.exports.visit_values import visit_values
-from respine_desktop.instruments import instrument_ids, load_instrument
+from respine_desktop.instruments import instrument_ids, load_instrument, shipped_texts
 from respine_desktop.storage import Answer, SnapshotChanged, StudyDb, read_snapshot, state_stamp
 from respine_desktop.storage.export_reads import (
     count_subject_records,
@@ -158,7 +158,9 @@ def _label(item_id: str, code: float | None, language: str) -> str:
     text = _option_texts().get((item_id, int(code)))
     if text is None:
         return ""
-    return text.get(language) or text.get("en") or ""
+    # An installed translation's text is left out: the label is the same whichever process
+    # (kiosk, command line, worker) writes it; the language column names the language.
+    return shipped_texts(text).get(language) or text.get("en") or ""
 
 
 def _answer_fields(a: Answer) -> str:
@@ -216,26 +218,24 @@ def _long_lines(
         return _long_lines_checked(code, visits, answers, replaced_by, memo, counted)
     head = {sid: f"{code},{visits.get(sid, ',')}," for sid in {a.session_id for a in answers}}
     session = {sid: _quoted(sid) for sid in head}
-    out = []
+    out: list[str] = []
+    append = out.append
+    memo_get = memo.get
+    replacing = replaced_by.get
     for a in answers:
-        a_id, sid, dev, at, by, reason = (
-            a.id,
-            a.session_id,
-            a.device_id,
-            a.given_at,
-            a.given_by,
-            a.reason,
-        )
-        key = (a.instrument_checksum, a.item_id, a.value, a.language, dev)
-        middle = memo.get(key)
+        # one unpacking instead of a dozen attribute reads (the fields of `Answer`, in order)
+        (a_id, sid, _, _, checksum, item, value, status, language, _, dev, at, by, _, reason,
+         line_mm, calibration) = a  # fmt: skip
+        key = (checksum, item, value, language, dev)
+        middle = memo_get(key)
         if middle is None:
             middle = memo[key] = f"{_answer_fields(a)},{quoted[dev]}"
-        pair = (a.status, by, vas_calibration(a))
-        tail = memo.get(pair)
+        pair = (status, by, calibration or ("uncalibrated" if line_mm is not None else ""))
+        tail = memo_get(pair)
         if tail is None:
-            tail = memo[pair] = f"{quoted[a.status]},{quoted[by]},{quoted[pair[2]]}"
-        out.append(
-            f"{head[sid]}{middle},{session[sid]},{at},{replaced_by.get(a_id, '')},"
+            tail = memo[pair] = f"{quoted[status]},{quoted[by]},{quoted[pair[2]]}"
+        append(
+            f"{head[sid]}{middle},{session[sid]},{at},{replacing(a_id, '')},"
             f"{'1' if a_id in counted else '0'},"
             f"{_quoted(free_text(reason)) if reason else ''},{a_id},{tail}\r\n"
         )
@@ -338,12 +338,16 @@ def _write_files(
             zip(runs, part_files(finals, len(runs)), strict=True)
         )
     ]
-    with partial_text(codebook) as f_book:
-        book = csv.writer(f_book)
-        book.writerow(CODEBOOK_HEADER)
-        book.writerows(codebook_rows(db.study))
-    with read_snapshot(db, expect=stamp), partial_text(audit) as f_audit:
-        write_audit_trail(f_audit, iter_audit_rows(db))
+
+    def small_files() -> None:
+        # While the workers write the subjects: the audit trail is a tenth of the rows.
+        with partial_text(codebook) as f_book:
+            book = csv.writer(f_book)
+            book.writerow(CODEBOOK_HEADER)
+            book.writerows(codebook_rows(db.study))
+        with read_snapshot(db, expect=stamp), partial_text(audit) as f_audit:
+            write_audit_trail(f_audit, iter_audit_rows(db))
+
     return write_parts(
         _write_part,
         jobs,
@@ -352,6 +356,7 @@ def _write_files(
         "CSV export",
         also=also,
         before_commit=lambda: ticker.checkpoint("replacing the files"),
+        meanwhile=small_files,
     )
 
 

@@ -67,7 +67,7 @@ from respine_desktop.exports.visit_values import (
     current_answers,
     visit_values,
 )
-from respine_desktop.instruments import Instrument, Item, load_instrument
+from respine_desktop.instruments import Instrument, Item, load_instrument, shipped_texts
 from respine_desktop.storage import (
     Answer,
     Score,
@@ -216,7 +216,7 @@ class _Xml:
 
 def _texts(x: _Xml, tag: str, texts: Mapping[str, str]) -> None:
     with x.element(tag):
-        for lang, text in sorted(texts.items()):
+        for lang, text in sorted(shipped_texts(texts).items()):
             x.leaf("TranslatedText", {"xml:lang": lang}, text)
 
 

@@ -155,6 +155,7 @@ def write_parts(
     *,
     also: Sequence[Path] = (),
     before_commit: Callable[[], None] = lambda: None,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> tuple[int, ...]:
     """Run `writer` on every job (in worker processes when there are several), join the parts
     into each final's ``.partial`` and fsync it, call `before_commit` (a last chance to cancel),
@@ -165,14 +166,19 @@ def write_parts(
     expected error (storage, export, file) as `ExportError` naming `what`, a changed database as
     `SnapshotChanged`, anything else (a bug) as `RuntimeError` with the worker's traceback; an
     exception raised by `tick` or `before_commit` (a cancelled export) propagates as it is.
+
+    `meanwhile` is work of this process (e.g. writing the files of `also`), done while the
+    workers run, once they are started (in one process: before `writer`); what it raises stops
+    the workers and propagates.
     """
     partials = [partial_path(f) for f in (*finals, *also)]
     committing = False
     try:
         if len(jobs) == 1:
+            meanwhile()
             results = [writer(jobs[0], tick)]
         else:
-            results = _run_workers(writer, jobs, tick, what)
+            results = _run_workers(writer, jobs, tick, what, meanwhile)
         for k in range(len(finals)):
             _join([job.files[k] for job in jobs])
         before_commit()
@@ -201,9 +207,14 @@ def _join(parts: Sequence[Path]) -> None:
 
 
 def _run_workers(
-    writer: PartWriter, jobs: Sequence[PartJob], tick: Tick, what: str
+    writer: PartWriter,
+    jobs: Sequence[PartJob],
+    tick: Tick,
+    what: str,
+    meanwhile: Callable[[], None] = lambda: None,
 ) -> list[tuple[int, ...]]:
-    """Start a worker per job, relay its progress to `tick`, collect the results in job order."""
+    """Start a worker per job, do `meanwhile`, relay the workers' progress to `tick`, collect
+    the results in job order."""
     context = multiprocessing.get_context("spawn")
     messages: Any = context.Queue()
     workers = [
@@ -248,6 +259,7 @@ def _run_workers(
         for worker in workers:
             worker.start()
             started.append(worker)
+        meanwhile()
         checked = time.monotonic()
         while len(results) < len(jobs):
             try:

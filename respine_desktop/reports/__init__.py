@@ -15,7 +15,7 @@ complete new report or untouched. Each summary reads the database in ONE read sn
 (`storage.read_snapshot`) and only what was recorded by the end of `on` (a data cut-off,
 `storage.report_reads`), printed in every page's footer. An arms file must list every subject of
 the database exactly once (`ArmsFileError` otherwise). The statistics (t, Wilson, Newcombe,
-Fisher) are in `reports.stats`; scipy is imported there lazily, never by the kiosk or console.
+Fisher) are in `reports.stats`, on Python's math module (checked against scipy in the tests).
 Text is set in the embedded DejaVu Sans (`resources/fonts`). The study report reads a chunk of
 subjects at a time: memory stays bounded for any number of subjects. SQLite connections belong
 to one thread: to run a report off the UI thread, open the database in that thread

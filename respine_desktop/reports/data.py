@@ -152,6 +152,8 @@ class VisitItems:
     visit: str
     session_id: str
     items: tuple[ItemRow, ...]
+    # The languages the answers were given in (ISO 639 codes, e.g. "fr" or an installed "xx").
+    languages: tuple[str, ...] = ()
 
     def skipped(self, instrument_id: str) -> int:
         return sum(1 for i in self.items if i.instrument_id == instrument_id and i.skipped)
@@ -415,7 +417,8 @@ def _items(
             )
         )
     rows.sort(key=lambda r: r[0])
-    return VisitItems(visit, session_id, tuple(r for _, r in rows))
+    languages = tuple(sorted({a.language for a in current if a.language}))
+    return VisitItems(visit, session_id, tuple(r for _, r in rows), languages)
 
 
 def patient_summary(db: StudyDb, subject_code: str, *, on: date | None = None) -> PatientSummary:

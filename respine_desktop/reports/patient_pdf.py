@@ -185,7 +185,11 @@ def _appendix(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
                 ]
             )
         out += [
-            para(f"{visit.visit} \u2014 session {visit.session_id[:8]} \u2014 {counts}", s["h3"]),
+            para(
+                f"{visit.visit} \u2014 session {visit.session_id[:8]} \u2014 {counts}"
+                + (f" \u2014 language {', '.join(visit.languages)}" if visit.languages else ""),
+                s["h3"],
+            ),
             table(
                 rows,
                 [30 * mm, 14 * mm, None, 32 * mm, 40 * mm],

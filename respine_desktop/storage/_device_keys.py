@@ -173,6 +173,7 @@ def device_private_keys(db: StudyDb) -> DevicePrivateKeys:
     """This device's private keys, unwrapped (made at first use); KeyUnavailable if this
     computer cannot unwrap them."""
     ensure_device_keys(db)
+    wrapping.rewrap_secrets(db)  # an encrypted database's old key-file layout: moved now
     private = wrapping.unwrap(db, PRIVATE_SETTING, str(setting(db, PRIVATE_SETTING)))
     return DevicePrivateKeys(private[:32], private[32:])
 

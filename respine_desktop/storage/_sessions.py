@@ -149,9 +149,9 @@ def _visit_instruments(db: StudyDb, visit_code: str) -> tuple[str, ...]:
     return ()
 
 
-@cache
 def languages(instrument_id: str) -> frozenset[str]:
-    """The languages in which every text of the instrument exists (computed once)."""
+    """The languages in which every text of the instrument exists (installed translations
+    included: `load_instrument` is cached and reloaded when one is activated)."""
     return load_instrument(instrument_id).languages()
 
 

@@ -39,6 +39,7 @@ def get_site_key(db: StudyDb) -> bytes | None:
     """The site key of this database, or None if none was created or installed yet.
 
     KeyUnavailable when it is wrapped with a key this computer does not hold."""
+    wrapping.rewrap_secrets(db)
     text = setting(db, SETTING)
     if not text:
         return None
@@ -68,6 +69,7 @@ def _store(db: StudyDb, key: bytes) -> None:
 def ensure_site_key(db: StudyDb) -> bytes:
     """The site key, created now (and audited) if this database has none yet; an older
     version's plaintext key is wrapped now (audited ``site_key.wrapped``)."""
+    wrapping.rewrap_secrets(db)
     text = setting(db, SETTING)
     if text and wrapping.is_wrapped(text):
         return wrapping.unwrap(db, SETTING, text)

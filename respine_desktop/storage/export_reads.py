@@ -37,8 +37,10 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from typing import TypeVar, cast
+from functools import cache, partial
+from itertools import groupby
+from operator import itemgetter
+from typing import NamedTuple, TypeVar, cast
 
 from respine_desktop import schedule
 from respine_desktop.instruments import load_instruments
@@ -164,6 +166,9 @@ _MISSED = (
     "SELECT subject_id, entity_id, actor, at FROM audit_log "
     "WHERE subject_id IN ({ids}) AND action='visit.missed' ORDER BY at"
 )
+
+
+_SESSION_ID = itemgetter(Answer._fields.index("session_id"))
 
 
 @cache
@@ -298,8 +303,15 @@ def _chunk(
     subject_of = {x.id: subject for subject, rows in sessions.items() for x in rows}
     answers: dict[str, list[Answer]] = {}
     query = _answers_sql().format(ids=", ".join("?" for _ in ids))
-    for a in map(ANSWER, plain_rows(db.conn, query, ids)):
-        answers.setdefault(subject_of[a.session_id], []).append(a)
+    # Grouped by runs of one session (a subject's rows come together, its sessions mostly one
+    # after the other): a dictionary look-up per run, not per row.
+    for session_id, run in groupby(map(ANSWER, plain_rows(db.conn, query, ids)), _SESSION_ID):
+        owner = subject_of[session_id]
+        known_rows = answers.get(owner)
+        if known_rows is None:
+            answers[owner] = list(run)
+        else:
+            known_rows.extend(run)
     scores: dict[str, list[Score]] = {}
     choices: dict[str, list[VisitChoice]] = {}
     if history:
@@ -420,9 +432,14 @@ def referenced_device_ids(db: StudyDb) -> set[str]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class AuditRow:
-    """One audit entry as the audit-trail export lists it (`payload` the raw JSON text)."""
+class AuditRow(NamedTuple):
+    """One audit entry as the audit-trail export lists it.
+
+    `payload` is the entry's JSON text without its row images (``rows_after``: the evidence
+    `verify` replays, kept in the database, not readable detail); `reason` the payload's reason.
+    A named tuple built straight from the query's plain rows (an audit trail is hundreds of
+    thousands of entries).
+    """
 
     device_id: str
     seq: int
@@ -433,6 +450,26 @@ class AuditRow:
     entity_id: str | None
     subject_code: str | None
     payload: str
+    reason: str | float | None = None  # text, or a JSON number as SQLite reads it
+
+
+_AUDIT_ROW = partial(tuple.__new__, AuditRow)
+
+# Every audit entry in the order of `iter_audit_rows`, as `AuditRow`'s fields. The subject's
+# code comes from a join (through the subject map of the bundle imports, the JSON object bound
+# to the parameter, materialised once so that SQLite indexes it); the payload is parsed by the
+# JSON functions, whose parse SQLite caches within the row.
+_AUDIT_SQL = (
+    "WITH alias(kiosk, hub) AS MATERIALIZED (SELECT key, value FROM json_each(?)) "
+    "SELECT a.device_id, a.seq, a.at, a.actor, a.action, a.entity, a.entity_id, "
+    "CASE WHEN a.subject_id IS NOT NULL THEN (SELECT s.code FROM subjects s WHERE s.id = "
+    "coalesce((SELECT hub FROM alias WHERE kiosk = a.subject_id), a.subject_id)) END, "
+    "CASE WHEN json_valid(a.payload) THEN json_remove(a.payload, '$.rows_after') "
+    "ELSE a.payload END, "
+    "CASE WHEN json_valid(a.payload) AND json_type(a.payload) = 'object' "
+    "THEN json_extract(a.payload, '$.reason') END "
+    "FROM audit_log a ORDER BY a.at, a.device_id, a.seq"
+)
 
 
 def iter_audit_rows(db: StudyDb) -> Iterator[AuditRow]:
@@ -440,7 +477,8 @@ def iter_audit_rows(db: StudyDb) -> Iterator[AuditRow]:
 
     `subject_code` is the code of the entry's subject, also for an entry a bundle import kept
     with the subject id of another kiosk (matched by code at the merge): None for entries about
-    no subject.
+    no subject, or whose subject is not in the file. `reason` is the payload's ``reason`` as
+    stored (text, or a JSON number as SQLite reads it).
     """
     aliases: dict[str, str] = {}
     for row in db.conn.execute(
@@ -449,21 +487,4 @@ def iter_audit_rows(db: StudyDb) -> Iterator[AuditRow]:
     ):
         for kiosk, hub in (json.loads(row["payload"]).get("subject_map") or {}).items():
             aliases[kiosk] = hub
-    codes = {str(r["id"]): str(r["code"]) for r in db.conn.execute("SELECT id, code FROM subjects")}
-    cursor = db.conn.execute(
-        "SELECT device_id, seq, at, actor, action, entity, entity_id, subject_id, payload "
-        "FROM audit_log ORDER BY at, device_id, seq"
-    )
-    for r in cursor:
-        subject = r["subject_id"]
-        yield AuditRow(
-            device_id=r["device_id"],
-            seq=r["seq"],
-            at=r["at"],
-            actor=r["actor"],
-            action=r["action"],
-            entity=r["entity"],
-            entity_id=r["entity_id"],
-            subject_code=codes.get(aliases.get(subject, subject)) if subject else None,
-            payload=r["payload"],
-        )
+    return map(_AUDIT_ROW, plain_rows(db.conn, _AUDIT_SQL, [json.dumps(aliases)]))

@@ -4,6 +4,7 @@ resolved conflict answers_long says which session's rows count."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 from respine_desktop import exports, storage
@@ -78,3 +79,46 @@ def test_a_conflict_choice_is_in_the_trail_and_decides_which_rows_count(tmp_path
         "conflict"
     )
     assert wide["RSP-01-030", "M1"]["session_id"] == first
+
+
+def test_details_leave_out_the_row_images_and_keep_the_rest(tmp_path: Path) -> None:
+    scenario_db(tmp_path / "s.db")
+    with controlled_clock(), storage.open_database(tmp_path / "s.db", readonly=True) as db:
+        exports.export_csv(db, tmp_path / "out")
+        imaged = db.conn.execute(
+            "SELECT count(*) AS n FROM audit_log WHERE payload LIKE '%\"rows_after\"%'"
+        ).fetchone()["n"]
+    trail = rows(tmp_path / "out" / "audit_trail.csv")
+    assert imaged > 0  # the database keeps the images verify replays
+    assert not any("rows_after" in r["details"] for r in trail)
+    corrected = [r for r in trail if r["action"] == "answer.corrected"]
+    details = json.loads(corrected[0]["details"])
+    assert details["reason"] == "patient ticked the wrong statement"
+    assert "rows_after" not in details
+
+
+def test_entries_of_a_subject_registered_on_two_kiosks_carry_its_code(tmp_path: Path) -> None:
+    # The same code registered on each kiosk: the hub keeps kiosk A's subject and maps kiosk B's
+    # id onto it (the merge's subject map); B's entries keep B's id and are listed by the code.
+    from datetime import timedelta
+
+    from tests.support.exports import TODAY, export, merge
+    from tests.support.storage import coord
+
+    with hub_and_kiosks(tmp_path) as (hub, a, b, _c):
+        for kiosk in (a, b):
+            with storage.open_database(kiosk) as db:
+                storage.register_subject(
+                    db, "RSP-01-050", day0=TODAY - timedelta(days=2), staff=coord(db)
+                )
+            export(kiosk, kiosk.with_suffix(".bundle"))
+            merge(hub, kiosk.with_suffix(".bundle"))
+        with storage.open_database(hub, readonly=True) as db:
+            ids = {r["subject_id"] for r in db.conn.execute("SELECT subject_id FROM audit_log")}
+            exports.export_csv(db, tmp_path / "csv")
+    assert len(ids - {None}) == 2  # the entries name two ids, the hub has one subject
+    registered = [
+        r for r in rows(tmp_path / "csv" / "audit_trail.csv") if r["action"] == "subject.registered"
+    ]
+    assert len(registered) == 2
+    assert {r["subject_id"] for r in registered} == {"RSP-01-050"}

@@ -11,6 +11,7 @@ from respine_desktop.reports.stats import fisher_p, mean_ci, newcombe, t_quantil
 from tests.support.reports import PYTHON, ROOT, env
 
 
+@pytest.mark.req("REP-04")
 def test_wilson_for_48_of_56() -> None:
     # The figure: 74.3 to 92.6 %.
     interval = wilson(48, 56)
@@ -26,6 +27,7 @@ def test_wilson_edges() -> None:
     assert full is not None and round(full.high, 9) == 1.0 and round(full.low, 4) == 0.7225
 
 
+@pytest.mark.req("REP-04")
 def test_newcombe_against_the_paper() -> None:
     # Newcombe (1998), Stat Med 17:873, method 10: 56/70 - 48/80 = 0.2000... his Table II
     # example gives 0.0524 to 0.3339.
@@ -35,6 +37,7 @@ def test_newcombe_against_the_paper() -> None:
     assert newcombe(1, 0, 1, 2) is None
 
 
+@pytest.mark.req("REP-04")
 def test_fisher_exact_against_the_tea_tasting_table() -> None:
     # Fisher's lady tasting tea, [[3, 1], [1, 3]]: two-sided p = 34/70 = 0.4857.
     p = fisher_p(3, 4, 1, 4)
@@ -43,6 +46,7 @@ def test_fisher_exact_against_the_tea_tasting_table() -> None:
     assert fmt.p_value(0.0004) == "< 0.001" and fmt.p_value(0.04449) == "0.044"
 
 
+@pytest.mark.req("REP-04")
 def test_t_interval_of_a_mean() -> None:
     # 1..5: mean 3, SD 1.5811; t(4) = 2.7764: 3 -/+ 1.9632.
     assert round(t_quantile(4), 4) == 2.7764

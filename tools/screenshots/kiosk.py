@@ -33,7 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--db", type=Path, required=True, help="a RESPINE database (not changed)")
     parser.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
-    parser.add_argument("--lang", default="en", help="the patient's language (default en)")
+    parser.add_argument(
+        "--lang",
+        default="en",
+        help="the patient's language: en, fr or an installed translation (default en)",
+    )
     parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", help="window size, WxH")
     parser.add_argument("--large-text", action="store_true", help="with the large-text style")
     parser.add_argument("--high-contrast", action="store_true", help="with high contrast")
@@ -74,8 +78,14 @@ def run_screenshots(argv: list[str]) -> int:
         print(f"error: --dpi {args.dpi:g}: expected 48 to 480", file=sys.stderr)
         return 2
     width, height = round(width * BASE_DPI / args.dpi), round(height * BASE_DPI / args.dpi)
-    if args.lang not in UI_LANGUAGES:
-        print(f"error: --lang {args.lang!r}: known {', '.join(UI_LANGUAGES)}", file=sys.stderr)
+    from respine_desktop.translations import LANGUAGE, activate_installed
+
+    if args.lang not in UI_LANGUAGES and not LANGUAGE.match(args.lang):
+        print(
+            f"error: --lang {args.lang!r}: known {', '.join(UI_LANGUAGES)} or an installed "
+            "translation's ISO 639 code",
+            file=sys.stderr,
+        )
         return 2
     from respine_desktop import storage
 
@@ -91,6 +101,8 @@ def run_screenshots(argv: list[str]) -> int:
         try:
             with source:
                 storage.backup_database(source, copy)
+                # An installed translation (`import translation`) is shown like the kiosk does.
+                activate_installed(storage.installed_translations(source))
         except storage.StorageError as exc:
             print(f"error: {args.db}: {exc}", file=sys.stderr)
             return 2

@@ -29,6 +29,7 @@ from respine_desktop.i18n import t
 from respine_desktop.kiosk_events import log_kiosk_event
 from respine_desktop.session import QuestionnaireSession
 from respine_desktop.storage import Staff, StudyDb
+from respine_desktop.translations import Installed, activate_installed
 from ui.kiosk import settings_flow
 from ui.kiosk.about_page import AboutPage
 from ui.kiosk.countdown import CountdownOverlay
@@ -79,6 +80,7 @@ class KioskFlow(QObject):
         self.settings = settings or KioskSettings()
         self.settings_path = settings_path
         self.db: StudyDb | None = None
+        self.translations = Installed((), {})
         self.staff: Staff | None = None
         self.session: QuestionnaireSession | None = None
         self.patient_mode = False
@@ -129,6 +131,9 @@ class KioskFlow(QObject):
             emit(self.failed, str(exc))
             return
         settings_flow.apply_calibration_in_force(self)
+        # The translations a site installed are offered to patients from now on (checked again
+        # against this build's masters).
+        self.translations = activate_installed(storage.installed_translations(self.db))
 
     @property
     def countdown(self) -> CountdownOverlay:

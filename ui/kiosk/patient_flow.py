@@ -17,6 +17,7 @@ from respine_desktop.i18n import t
 from respine_desktop.schedule import ACTIONABLE
 from respine_desktop.session import FlowError, QuestionnaireSession
 from respine_desktop.storage import StorageError
+from respine_desktop.translations import not_offered
 from ui.kiosk.item_page import ItemPage
 from ui.kiosk.patient_pages import HandoverPage, LanguagePage, ReviewPage, ThanksPage
 from ui.kiosk.visit_picker import VisitPickerPage
@@ -134,7 +135,10 @@ class PatientFlow:
         host.patient_mode = True
         lang = self.lang()
         page = HandoverPage(
-            host.lang, lang, t(lang, "kiosk.visit_title", visit=self.visit_label(lang))
+            host.lang,
+            lang,
+            t(lang, "kiosk.visit_title", visit=self.visit_label(lang)),
+            not_offered=not_offered(host.translations, host.session.record.instruments, host.lang),
         )
         page.started.connect(self._on_started)
         host.window.show_page(page)

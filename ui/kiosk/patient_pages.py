@@ -27,11 +27,22 @@ class HandoverPage(Page):
 
     started = Signal()
 
-    def __init__(self, staff_lang: str, patient_lang: str, visit_title: str) -> None:
+    def __init__(
+        self,
+        staff_lang: str,
+        patient_lang: str,
+        visit_title: str,
+        *,
+        not_offered: Sequence[str] = (),
+    ) -> None:
         super().__init__(t(staff_lang, "staff.handover.title"))
         self.column.addStretch(1)
         self.add(label(t(staff_lang, "staff.handover.title"), "title"))
         self.add(label(t(staff_lang, "staff.handover.hint"), "hint"))
+        # For staff: why an installed translation is not offered for this visit.
+        self.not_offered = [label(line, "hint") for line in not_offered]
+        for line in self.not_offered:
+            self.add(line)
         self.column.addSpacing(mm(10, self))
         self.add(label(visit_title, "big"))
         self.add(label(t(patient_lang, "kiosk.handover.welcome"), "subtitle"))
