@@ -52,7 +52,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -60,6 +60,11 @@ from typing import IO
 from respine_desktop import __version__, clock, scoring
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import atomic_binary, output_file
+from respine_desktop.exports.odm_signatures import (
+    SIGNATURE_FLAG_TYPES,
+    SIGNATURE_FLAGS,
+    OdmSignatures,
+)
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.visit_values import (
     SCORE_COLUMNS,
@@ -107,10 +112,12 @@ FLAGS: Mapping[str, tuple[str, str]] = {
     "CONFLICT": ("DATA_REVIEW", "two kiosks recorded this visit; review needed"),
     "INCOMPLETE": ("DATA_REVIEW", "answers of a session not submitted (parked or in progress)"),
     "UNCOMPUTABLE": ("MISSING_DATA_REASON", "score not computable (too many items skipped)"),
+    **SIGNATURE_FLAGS,
 }
 FLAG_TYPE_TEXT: Mapping[str, str] = {
     "MISSING_DATA_REASON": "why a value is missing",
     "DATA_REVIEW": "the data needs review",
+    **SIGNATURE_FLAG_TYPES,
 }
 
 
@@ -411,6 +418,7 @@ class _Admin:
     devices: list[DeviceRow]
     unknown_devices: list[str]
     sites: list[SiteRow]
+    signatures: OdmSignatures
 
 
 def _write_admin(x: _Xml, study: Study, mdv: str, admin: _Admin) -> None:
@@ -453,6 +461,7 @@ def _write_admin(x: _Xml, study: Study, mdv: str, admin: _Admin) -> None:
                         )[:10],
                     },
                 )
+        x.write(admin.signatures.signature_defs())
 
 
 def _annotation_text(flag: str, comment: str | None = None) -> str:
@@ -493,8 +502,15 @@ def audit_record(
 class _Writer:
     """Writes the ClinicalData of one subject at a time."""
 
-    def __init__(self, x: _Xml, study: Study, devices: Mapping[str, str | None]) -> None:
+    def __init__(
+        self,
+        x: _Xml,
+        study: Study,
+        devices: Mapping[str, str | None],
+        signatures: OdmSignatures | None = None,
+    ) -> None:
         self.x = x
+        self.signatures = signatures or OdmSignatures()
         self.study = study
         self.site_of_device = devices
         self.item_data = 0
@@ -515,6 +531,9 @@ class _Writer:
 
     def location(self, device_id: str, subject_site: str) -> str:
         return oid("LOC", self.site_of_device.get(device_id) or subject_site)
+
+    def _signing_site(self, subject_site: str) -> Callable[[str], str]:
+        return lambda device_id: self.location(device_id, subject_site)
 
     def item(self, a: Answer, history: tuple[str, str, str] | None) -> str:
         """One answer as ItemData; `history` = (TransactionType, user, location) in --history."""
@@ -540,19 +559,22 @@ class _Writer:
     def snapshot(self, record: SubjectRecord) -> None:
         x = self.x
         subject = record.subject
+        signed = self.signatures.place(subject.code, None, self._signing_site(subject.site_code))
         x.write(
-            f'<SubjectData SubjectKey="{esc(subject.code)}">'
-            f'<SiteRef LocationOID="{esc(oid("LOC", subject.site_code))}"/>'
+            f'<SubjectData SubjectKey="{esc(subject.code)}">{signed.signature}'
+            f'<SiteRef LocationOID="{esc(oid("LOC", subject.site_code))}"/>{signed.annotations}'
         )
         for v in visit_values(self.study, record, with_endpoints=False):
             if v.visit is None and v.session is None:
                 continue
-            self._snapshot_visit(v)
+            self._snapshot_visit(v, subject.code, subject.site_code)
         x.write("</SubjectData>\n")
 
-    def _snapshot_visit(self, v: VisitValues) -> None:
+    def _snapshot_visit(self, v: VisitValues, subject: str, site: str) -> None:
         x = self.x
         x.write(f'<StudyEventData StudyEventOID="{esc(oid("SE", v.code))}">')
+        signed = self.signatures.place(subject, v.code, self._signing_site(site), first_seq=2)
+        x.write(signed.signature)
         if v.conflict:
             others = ", ".join(s.id for s in v.sessions if s is not v.session)
             chosen = v.session.id if v.session else "?"
@@ -565,6 +587,7 @@ class _Writer:
             )
         elif v.visit is not None and v.visit.state == "missed":
             x.write(_annotation_text("MISSED", v.visit.missed_reason))
+        x.write(signed.annotations)
         by_form: dict[str, list[Answer]] = {}
         for a in v.answers.values():
             by_form.setdefault(a.instrument_id, []).append(a)
@@ -628,7 +651,8 @@ class _Writer:
                 f"subject {subject.id} registered",
             )
         )
-        x.write(f'<SiteRef LocationOID="{location}"/>')
+        signed = self.signatures.place(subject.code, None, self._signing_site(site))
+        x.write(f'{signed.signature}<SiteRef LocationOID="{location}"/>{signed.annotations}')
         for visit in self.study.visit_codes:
             if visit not in answers and visit not in scores and visit not in missed:
                 continue
@@ -649,6 +673,10 @@ class _Writer:
                 x.write(_annotation_text("MISSED", gone.missed_reason))
             else:
                 x.write(self._event_audit(record, visit, site))
+            signed = self.signatures.place(
+                subject.code, visit, self._signing_site(site), first_seq=2
+            )
+            x.write(signed.signature)
             chosen, others = conflicts.get(visit, ("", ()))
             if others:
                 session = next((s for s in record.sessions if s.id == chosen), None)
@@ -660,6 +688,7 @@ class _Writer:
                         "the chosen session's versions come last",
                     )
                 )
+            x.write(signed.annotations)
 
             forms = answers.get(visit, {})
             choice = _Reapply.of(record, visit, chosen, others, forms, scores.get(visit, []))
@@ -889,12 +918,14 @@ def export_odm(
         known_staff = {s.id for s in staff}
         devices = list_devices(db)
         known_devices = {d.id for d in devices}
+        signatures = OdmSignatures.load(db)
         admin = _Admin(
             staff=staff,
-            unknown_staff=sorted(referenced_staff_ids(db) - known_staff),
+            unknown_staff=sorted((referenced_staff_ids(db) | signatures.staff_ids) - known_staff),
             devices=devices,
             unknown_devices=sorted(referenced_device_ids(db) - known_devices),
             sites=list_site_rows(db),
+            signatures=signatures,
         )
         now = clock.now_iso()
         file_type = "Transactional" if history else "Snapshot"
@@ -923,7 +954,7 @@ def export_odm(
                 x.newline()
                 _write_admin(x, study, mdv, admin)
                 x.newline()
-                writer = _Writer(x, study, {d.id: d.site_code for d in devices})
+                writer = _Writer(x, study, {d.id: d.site_code for d in devices}, signatures)
                 with x.element("ClinicalData", {"StudyOID": study.oid, "MetaDataVersionOID": mdv}):
                     x.newline()
                     for record in iter_subject_records(db, history=history):
