@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +19,16 @@ import pytest
 
 from respine_desktop import exports, storage
 from respine_desktop.storage import StudyDb
-from tests.support.exports import NOW, controlled_clock, odm_errors, odm_validator, scenario_db
+from tests.support.cli import main_py
+from tests.support.exports import (
+    DATA,
+    NOW,
+    PYTHON,
+    controlled_clock,
+    odm_errors,
+    odm_validator,
+    scenario_db,
+)
 from tests.support.storage import ADMIN_PIN, INV_PIN, inv
 
 NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3"}
@@ -227,3 +237,52 @@ def test_a_document_signature_is_not_in_the_clinical_data(files: Files, kind: st
     assert "SD.PERFORMED" not in text
     ids = {s.get("ID") for s in root.xpath("//odm:Signature", namespaces=NS)}
     assert ids == {f"SIG.{files.signed['m12'].id}", f"SIG.{files.signed['m6_again'].id}"}
+
+
+def _validates(path: Path) -> None:
+    """The reference validator command (a child process) accepts `path`."""
+    run = subprocess.run(
+        [PYTHON, str(DATA / "schemas" / "odm_validate.py"), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0 and f"{path}: valid" in run.stdout, run.stdout + run.stderr
+
+
+@pytest.mark.req("SIG-06", "SIG-03")
+def test_sign_correct_sign_again_and_export_through_the_commands(files: Files) -> None:
+    """Issue 13's done-when through real processes: `sign`, a correction, `export odm`
+    (broken, validated), `sign` again, `export odm` (valid again, validated)."""
+    db = files.root / "cli.db"
+    shutil.copy(files.root / "base.db", db)
+
+    def sign(meaning: str) -> None:
+        run = main_py("sign", "--db", db, "--subject", S1, "--visit", "M6", "--meaning", meaning,
+                      user="inv", pin=INV_PIN)  # fmt: skip
+        assert run.returncode == 0, run.stderr
+
+    def export(name: str, *options: str) -> Any:
+        run = main_py("export", "odm", "--db", db, "--out", files.root / name, *options)
+        assert run.returncode == 0, run.stderr
+        _validates(files.root / name)
+        return odm_validator().parse(files.root / name).getroot()
+
+    sign("reviewed")
+    with storage.open_database(db) as opened:
+        (first,) = storage.list_signatures(opened, S1)
+        m6 = storage.chosen_session(opened, S1, "M6")
+        assert m6 is not None
+        storage.correct_answer(opened, m6, "odi_04", 2, staff=inv(opened), reason="re-read")
+    root = export("cli-broken.xml", "--history")
+    assert signature(event(root, "M6")) is None
+    ((flag, comment),) = notes(event(root, "M6"))
+    assert flag == "SIGNATURE_BROKEN" and first.id in comment
+    sign("approved")
+    with storage.open_database(db, readonly=True) as opened:
+        again = storage.list_signatures(opened, S1)[-1]
+    for name, options in (("cli-again.xml", ()), ("cli-again-history.xml", ("--history",))):
+        root = export(name, *options)
+        sig = signature(event(root, "M6"))
+        assert sig is not None and (sig["id"], sig["def"]) == (f"SIG.{again.id}", "SD.APPROVED")
+        assert sig["user"] == f"USR.{again.staff_id}" and sig["at"] == again.signed_at
