@@ -53,7 +53,7 @@ its MetaDataVersion, `odm_admin` the AdminData, `odm_subject` the subject-level 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +78,7 @@ from respine_desktop.exports.odm_metadata import (
     score_item_oid,
     write_study,
 )
+from respine_desktop.exports.odm_signatures import OdmSignatures
 from respine_desktop.exports.odm_xml import Xml as _Xml
 from respine_desktop.exports.odm_xml import audit_record, esc, oid
 from respine_desktop.exports.progress import Progress, Ticker
@@ -147,8 +148,15 @@ def _value(value: float | None) -> str:
 class _Writer:
     """Writes the ClinicalData of one subject at a time."""
 
-    def __init__(self, x: _Xml, study: Study, devices: Mapping[str, str | None]) -> None:
+    def __init__(
+        self,
+        x: _Xml,
+        study: Study,
+        devices: Mapping[str, str | None],
+        signatures: OdmSignatures | None = None,
+    ) -> None:
         self.x = x
+        self.signatures = signatures or OdmSignatures()
         self.study = study
         self.site_of_device = devices
         self.item_data = 0
@@ -169,6 +177,9 @@ class _Writer:
 
     def location(self, device_id: str, subject_site: str) -> str:
         return oid("LOC", self.site_of_device.get(device_id) or subject_site)
+
+    def _signing_site(self, subject_site: str) -> Callable[[str], str]:
+        return lambda device_id: self.location(device_id, subject_site)
 
     def item(self, a: Answer, history: tuple[str, str, str] | None) -> str:
         """One answer as ItemData; `history` = (TransactionType, user, location) in --history."""
@@ -194,9 +205,10 @@ class _Writer:
     def snapshot(self, record: SubjectRecord) -> None:
         x = self.x
         subject = record.subject
+        signed = self.signatures.place(subject.code, None, self._signing_site(subject.site_code))
         x.write(
-            f'<SubjectData SubjectKey="{esc(subject.code)}">'
-            f'<SiteRef LocationOID="{esc(oid("LOC", subject.site_code))}"/>'
+            f'<SubjectData SubjectKey="{esc(subject.code)}">{signed.signature}'
+            f'<SiteRef LocationOID="{esc(oid("LOC", subject.site_code))}"/>{signed.annotations}'
         )
         x.write(odm_subject.subject_event(record))
         for v in visit_values(self.study, record, with_endpoints=False):
@@ -208,6 +220,11 @@ class _Writer:
     def _snapshot_visit(self, record: SubjectRecord, v: VisitValues) -> None:
         x = self.x
         x.write(f'<StudyEventData StudyEventOID="{esc(oid("SE", v.code))}">')
+        subject = record.subject
+        signed = self.signatures.place(
+            subject.code, v.code, self._signing_site(subject.site_code), first_seq=2
+        )
+        x.write(signed.signature)
         if v.conflict:
             others = ", ".join(s.id for s in v.sessions if s is not v.session)
             chosen = v.session.id if v.session else "?"
@@ -220,6 +237,7 @@ class _Writer:
             )
         elif v.visit is not None and v.visit.state == "missed":
             x.write(_annotation_text("MISSED", v.visit.missed_reason))
+        x.write(signed.annotations)
         x.write(odm_subject.visit_form(self.study, record, v))
         by_form: dict[str, list[Answer]] = {}
         for a in v.answers.values():
@@ -283,7 +301,8 @@ class _Writer:
             f"subject {subject.id} registered",
         )
         x.write(registered)
-        x.write(f'<SiteRef LocationOID="{location}"/>')
+        signed = self.signatures.place(subject.code, None, self._signing_site(site))
+        x.write(f'{signed.signature}<SiteRef LocationOID="{location}"/>{signed.annotations}')
         withdrawal = record.withdrawal
         left = odm_subject.withdrawal_audit(withdrawal, oid("LOC", site)) if withdrawal else ""
         x.write(odm_subject.subject_event(record, registered=registered, left=left))
@@ -301,6 +320,10 @@ class _Writer:
                 f'<StudyEventData StudyEventOID="{esc(oid("SE", visit))}" TransactionType="Upsert">'
             )
             gone = missed.get(visit)
+            # the element's AuditRecord, then its Signature, then its Annotations (ODM order)
+            signed = self.signatures.place(
+                subject.code, visit, self._signing_site(site), first_seq=2
+            )
             if gone is not None:
                 event_audit = audit_record(
                     f"USR.{gone.missed_by}" if gone.missed_by else SYSTEM_USER,
@@ -310,10 +333,12 @@ class _Writer:
                     f"visit {gone.id} marked missed",
                 )
                 x.write(event_audit)
+                x.write(signed.signature)
                 x.write(_annotation_text("MISSED", gone.missed_reason))
             else:
                 event_audit = self._event_audit(record, visit, site) or left
                 x.write(event_audit)
+                x.write(signed.signature)
             chosen, others = conflicts.get(visit, ("", ()))
             if others:
                 session = next((s for s in record.sessions if s.id == chosen), None)
@@ -325,6 +350,7 @@ class _Writer:
                         "the chosen session's versions come last",
                     )
                 )
+            x.write(signed.annotations)
             if fact is not None:
                 x.write(odm_subject.visit_form(self.study, record, fact, event_audit or registered))
 
@@ -556,12 +582,14 @@ def export_odm(
         known_staff = {s.id for s in staff}
         devices = list_devices(db)
         known_devices = {d.id for d in devices}
+        signatures = OdmSignatures.load(db)
         admin = Admin(
             staff=staff,
-            unknown_staff=sorted(referenced_staff_ids(db) - known_staff),
+            unknown_staff=sorted((referenced_staff_ids(db) | signatures.staff_ids) - known_staff),
             devices=devices,
             unknown_devices=sorted(referenced_device_ids(db) - known_devices),
             sites=list_site_rows(db),
+            signatures=signatures,
         )
         now = clock.now_iso()
         file_type = "Transactional" if history else "Snapshot"
@@ -590,7 +618,7 @@ def export_odm(
                 x.newline()
                 write_admin(x, study, mdv, admin)
                 x.newline()
-                writer = _Writer(x, study, {d.id: d.site_code for d in devices})
+                writer = _Writer(x, study, {d.id: d.site_code for d in devices}, signatures)
                 with x.element("ClinicalData", {"StudyOID": study.oid, "MetaDataVersionOID": mdv}):
                     x.newline()
                     for record in iter_subject_records(db, history=history):

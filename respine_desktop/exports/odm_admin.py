@@ -3,8 +3,9 @@ and locations (sites, with the metadata version in use since their first data)."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from respine_desktop.exports.odm_signatures import OdmSignatures
 from respine_desktop.exports.odm_xml import Xml as _Xml
 from respine_desktop.exports.odm_xml import oid
 from respine_desktop.storage import Staff
@@ -27,6 +28,7 @@ class Admin:
     devices: list[DeviceRow]
     unknown_devices: list[str]
     sites: list[SiteRow]
+    signatures: OdmSignatures = field(default_factory=OdmSignatures)
 
 
 def write_admin(x: _Xml, study: Study, mdv: str, admin: Admin) -> None:
@@ -69,3 +71,4 @@ def write_admin(x: _Xml, study: Study, mdv: str, admin: Admin) -> None:
                         )[:10],
                     },
                 )
+        x.write(admin.signatures.signature_defs())

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from respine_desktop import scoring
 from respine_desktop.exports import odm_subject
+from respine_desktop.exports.odm_signatures import SIGNATURE_FLAG_TYPES, SIGNATURE_FLAGS
 from respine_desktop.exports.odm_xml import Xml as _Xml
 from respine_desktop.exports.odm_xml import oid, texts
 from respine_desktop.exports.visit_values import SCORE_COLUMNS
@@ -27,10 +28,12 @@ FLAGS: Mapping[str, tuple[str, str]] = {
     "CONFLICT": ("DATA_REVIEW", "two kiosks recorded this visit; review needed"),
     "INCOMPLETE": ("DATA_REVIEW", "answers of a session not submitted (parked or in progress)"),
     "UNCOMPUTABLE": ("MISSING_DATA_REASON", "score not computable (too many items skipped)"),
+    **SIGNATURE_FLAGS,
 }
 FLAG_TYPE_TEXT: Mapping[str, str] = {
     "MISSING_DATA_REASON": "why a value is missing",
     "DATA_REVIEW": "the data needs review",
+    **SIGNATURE_FLAG_TYPES,
 }
 
 
