@@ -362,6 +362,9 @@ from respine_desktop.storage._pin_policy import (
     pin_breaks_policy,
     pin_policy_problem,
 )
+
+# console-sign branch
+from respine_desktop.storage._reauth import REAUTH_VALID, Reauthenticated, reauthenticate
 from respine_desktop.storage._records import (
     ROLES,
     SKIPPED,
@@ -420,6 +423,7 @@ from respine_desktop.storage._staff import (
     enable_staff,
     get_staff,
     list_staff,
+    login_policy,
     reset_pin,
 )
 from respine_desktop.storage._study_scores import (
@@ -449,7 +453,7 @@ from respine_desktop.storage._withdrawal import (
 )
 from respine_desktop.storage.bundle_merge import MergeRefused
 
-__all__ = [
+__all__ = [  # noqa: RUF022 (branch blocks at the end; sorted after merging)
     "ACTIONABLE",
     "APP_VERSION",
     "CORRECTION_ROLES",
@@ -631,4 +635,9 @@ __all__ = [
     "visit_status_counts",
     "withdraw_subject",
     "worklist",
+    # console-sign branch
+    "REAUTH_VALID",
+    "Reauthenticated",
+    "reauthenticate",
+    "login_policy",
 ]

@@ -22,6 +22,7 @@ from respine_desktop.paths import resource
 from respine_desktop.storage import Staff, StudyDb
 from ui.console.conflicts import ConflictsView
 from ui.console.export import ExportView
+from ui.console.reauth import ReauthSession
 from ui.console.register import RegisterView
 from ui.console.reports import ReportsView
 from ui.console.staff import StaffAdminView
@@ -62,6 +63,8 @@ class ConsolePage(Page):
         self.setProperty("console", True)
         self.setStyleSheet(console_style())
         self.db, self.staff, self.lang = db, staff, lang
+        # Username and PIN at the first re-entry of credentials in this page's life, PIN after.
+        self.reauth = ReauthSession()
         self.header.insertWidget(0, label(t(lang, "console.title"), "title", wrap=False))
         self.header.addWidget(
             label(
@@ -89,7 +92,7 @@ class ConsolePage(Page):
         self.tabs.addTab(self.reports, t(lang, "console.tab.reports"))
         self.exports = ExportView(db, lang)
         self.tabs.addTab(self.exports, t(lang, "console.tab.export"))
-        self.conflicts = ConflictsView(db, lang, staff)
+        self.conflicts = ConflictsView(db, lang, staff, self.reauth)
         self.conflicts.subject_opened.connect(self.open_subject)
         self.tabs.addTab(self.conflicts, t(lang, "console.tab.conflicts"))
         self.staff_admin: StaffAdminView | None = None
@@ -114,7 +117,7 @@ class ConsolePage(Page):
     def open_subject(self, subject_code: str) -> SubjectView:
         """Show one subject (scores, charts, corrections, history) in place of the tabs."""
         self.close_subject()
-        view = SubjectView(self.db, self.staff, self.lang, subject_code)
+        view = SubjectView(self.db, self.staff, self.lang, subject_code, self.reauth)
         view.closed.connect(self.close_subject)
         self.subject = view
         self.stack.addWidget(view)
