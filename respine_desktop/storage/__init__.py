@@ -236,6 +236,14 @@ Errors:
 - `BackupFailed`: the backup copy failed verification
 - `MergeRefused`: a bundle the merge refuses (nothing was written)
 
+Re-entry of credentials (console-sign branch):
+
+- `reauthenticate(db, staff, pin, *, username=None) -> Reauthenticated`: the signed-in staff's
+  PIN (and username, the first time) checked again, counted toward the lockout like a sign-in
+- `Reauthenticated`: its proof, which `correct_answer` and `resolve_conflict` take as `staff`
+- `REAUTH_VALID`: how long a proof is accepted after the re-entry
+- `login_policy(db) -> LoginPolicy`: the lockout settings of the database
+
 Public submodules
 -----------------
 
