@@ -243,6 +243,9 @@ Re-entry of credentials (console-sign branch):
 - `Reauthenticated`: its proof, which `correct_answer` and `resolve_conflict` take as `staff`
 - `REAUTH_VALID`: how long a proof is accepted after the re-entry
 - `login_policy(db) -> LoginPolicy`: the lockout settings of the database
+- `Mismatch`: a disagreement between kiosks a bundle import flagged (subject, field, hub and
+  bundle values, device, when)
+- `list_mismatches(db) -> [Mismatch]`: the flagged ``bundle.mismatch`` entries, newest first
 
 Public submodules
 -----------------
@@ -363,6 +366,9 @@ from respine_desktop.storage._errors import (
     WrongPin,
 )
 from respine_desktop.storage._keys import MIN_PASSPHRASE, KeyUnavailable, WrongKey
+
+# console-sign branch
+from respine_desktop.storage._mismatches import Mismatch, list_mismatches
 from respine_desktop.storage._pin_policy import (
     PIN_MAX,
     PIN_MIN,
@@ -370,8 +376,6 @@ from respine_desktop.storage._pin_policy import (
     pin_breaks_policy,
     pin_policy_problem,
 )
-
-# console-sign branch
 from respine_desktop.storage._reauth import REAUTH_VALID, Reauthenticated, reauthenticate
 from respine_desktop.storage._records import (
     ROLES,
@@ -648,4 +652,6 @@ __all__ = [  # noqa: RUF022 (branch blocks at the end; sorted after merging)
     "Reauthenticated",
     "reauthenticate",
     "login_policy",
+    "Mismatch",
+    "list_mismatches",
 ]

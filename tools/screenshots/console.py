@@ -78,14 +78,17 @@ def shoot_console(kiosk: KioskFlow, shot: Shot, subject_code: str) -> None:
         (page.register, "register"),
         (page.reports, "study-report"),
         (page.exports, "export"),
-        (page.conflicts, "conflicts"),
+        (page.review, "conflicts"),
         (page.staff_admin, "staff-accounts"),
     ):
         if tab is not None:
             page.tabs.setCurrentWidget(tab)
             shot(f"console-{name}")
-            if tab is page.conflicts:
+            if tab is page.review:
                 _shoot_resolution(page, shot)
+                page.review.show_mismatches()
+                shot("console-mismatches")
+                page.review.show_conflicts()
     corrector = next((s for s in accounts if s.role in CORRECTION_ROLES), admin)
     page = _open_console(kiosk, corrector)
     view = page.open_subject(subject_code)

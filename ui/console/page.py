@@ -22,6 +22,7 @@ from respine_desktop.paths import resource
 from respine_desktop.storage import Staff, StudyDb
 from ui.console.conflicts import ConflictsView
 from ui.console.export import ExportView
+from ui.console.mismatches import MismatchesView, ReviewTab
 from ui.console.reauth import ReauthSession
 from ui.console.register import RegisterView
 from ui.console.reports import ReportsView
@@ -94,7 +95,10 @@ class ConsolePage(Page):
         self.tabs.addTab(self.exports, t(lang, "console.tab.export"))
         self.conflicts = ConflictsView(db, lang, staff, self.reauth)
         self.conflicts.subject_opened.connect(self.open_subject)
-        self.tabs.addTab(self.conflicts, t(lang, "console.tab.conflicts"))
+        self.mismatches = MismatchesView(db, lang)
+        # The conflicts and, beside them, the mismatches between kiosks: one tab.
+        self.review = ReviewTab(self.conflicts, self.mismatches, lang)
+        self.tabs.addTab(self.review, t(lang, "console.tab.conflicts"))
         self.staff_admin: StaffAdminView | None = None
         if staff.role == "admin":
             self.staff_admin = StaffAdminView(db, staff, lang)

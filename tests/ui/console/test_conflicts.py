@@ -54,7 +54,7 @@ def console_on(qtbot: QtBot, db: StudyDb, lang: str = "en", staff: str = "coord"
     qtbot.addWidget(page)
     page.resize(1280, 800)
     page.show()
-    page.tabs.setCurrentWidget(page.conflicts)
+    page.tabs.setCurrentWidget(page.review)
     return page
 
 
@@ -192,7 +192,7 @@ def test_a_database_without_conflicts_shows_a_friendly_empty_state(
         page.show()
         view = page.conflicts
         assert not view.loaded  # nothing read until staff look
-        page.tabs.setCurrentWidget(view)
+        page.tabs.setCurrentWidget(page.review)
         assert view.loaded and view.reviews == []
         assert view.empty.isVisibleTo(view) and view.empty.text().startswith("No conflicts")
         assert not view.table.isVisibleTo(view) and not view.detail.isVisibleTo(view)
