@@ -30,7 +30,7 @@ from ui.console.conflict_tables import cell, read_only, table_text
 from ui.console.conflicts import ConflictsView
 from ui.console.layout import TAB_MARGIN
 from ui.console.texts import local_time, status_text, visit_label
-from ui.widgets.page import button, label
+from ui.widgets.page import button, label, restyle
 
 
 def field_text(db: StudyDb, lang: str, mismatch: Mismatch) -> str:
@@ -159,8 +159,16 @@ class ReviewTab(QWidget):
         self.stack.addWidget(conflicts)
         self.stack.addWidget(mismatches)
         column.addWidget(self.stack, 1)
-        self.group.idClicked.connect(self.stack.setCurrentIndex)
+        self.group.idClicked.connect(self._show)
         self.conflicts_button.setChecked(True)
+        self._show(0)
+
+    def _show(self, index: int) -> None:
+        """The list chosen; its switch button drawn as the current one (primary style)."""
+        self.stack.setCurrentIndex(index)
+        for n, choice in enumerate((self.conflicts_button, self.mismatches_button)):
+            choice.setProperty("role", "primary" if n == index else "")
+            restyle(choice)
 
     def show_mismatches(self) -> None:
         self.mismatches_button.click()

@@ -10,6 +10,7 @@ wrong one toward the lockout and audits the change) and tells the page what to s
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from respine_desktop.i18n import t
 from ui.widgets.fields import line_edit
@@ -26,11 +27,16 @@ class ChangePinPage(Page):
 
     def __init__(self, lang: str, username: str) -> None:
         title = t(lang, "staff.change_pin.title")
-        super().__init__(title, max_width_mm=150, scroll=True)
+        super().__init__(title, max_width_mm=230)
         self.lang = lang
         self.add(label(title, "title"))
         self.add(label(t(lang, "staff.change_pin.why", username=username), "subtitle"))
-        self.add(label(t(lang, "staff.change_pin.policy"), "hint"))
+        # The fields and the policy on the left, the digit pad on the right: one screen high.
+        row = QWidget()
+        columns = QHBoxLayout(row)
+        columns.setContentsMargins(0, 0, 0, 0)
+        left = QVBoxLayout()
+        left.addWidget(label(t(lang, "staff.change_pin.policy"), "hint"))
         self.current = line_edit(t(lang, "staff.change_pin.current"), secret=True, digits=True)
         self.new = line_edit(t(lang, "staff.change_pin.new"), secret=True, digits=True)
         self.again = line_edit(t(lang, "staff.change_pin.again"), secret=True, digits=True)
@@ -38,15 +44,18 @@ class ChangePinPage(Page):
         self.new.returnPressed.connect(self.again.setFocus)
         self.again.returnPressed.connect(self._on_submit)
         for field in (self.current, self.new, self.again):
-            self.add(field)
+            left.addWidget(field)
         self.error = label("", "error")
         self.error.setObjectName("pinChangeError")
         self.error.hide()
-        self.add(self.error)
+        left.addWidget(self.error)
+        left.addStretch(1)
+        columns.addLayout(left, 3)
         self.keypad = OnScreenKeyboard(
             self.current, self.new, self.again, lang=lang, digits_only=True
         )
-        self.add(self.keypad)
+        columns.addWidget(self.keypad, 2)
+        self.add(row)
         self.sign_out_button = button(t(lang, "staff.change_pin.sign_out"))
         self.sign_out_button.clicked.connect(lambda: emit(self.signed_out))
         self.change_button = button(t(lang, "staff.change_pin.change"), "primary")
