@@ -50,7 +50,7 @@ class ResolutionPanel(ReasonPanel):
         self.subject_code = self.visit_code = self.session_id = ""
         self.proof: Reauthenticated | None = None
         # The credentials go under the reason, above the refusal line and the buttons.
-        self.reauth = ReauthFields(db, staff, lang, reauth)
+        self.reauth = ReauthFields(db, staff, lang, reauth, compact=True)
         self.reauth.changed.connect(self._refresh)
         column = self.layout()
         assert isinstance(column, QVBoxLayout)

@@ -15,8 +15,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QHBoxLayout,
+    QSizePolicy,
     QStackedWidget,
     QTableWidget,
     QVBoxLayout,
@@ -30,7 +30,7 @@ from ui.console.conflict_tables import cell, read_only, table_text
 from ui.console.conflicts import ConflictsView
 from ui.console.layout import TAB_MARGIN
 from ui.console.texts import local_time, status_text, visit_label
-from ui.widgets.page import button, label, restyle
+from ui.widgets.page import button, label
 
 
 def field_text(db: StudyDb, lang: str, mismatch: Mismatch) -> str:
@@ -62,7 +62,7 @@ class MismatchesView(QWidget):
         self.loaded = False
         column = QVBoxLayout(self)
         column.setContentsMargins(TAB_MARGIN, TAB_MARGIN, TAB_MARGIN, TAB_MARGIN)
-        top = QHBoxLayout()
+        top = self.top = QHBoxLayout()
         top.addWidget(label(t(lang, "console.mismatches.title"), "subtitle"), 1)
         self.count = label("", "hint", wrap=False)
         top.addWidget(self.count)
@@ -137,41 +137,37 @@ class MismatchesView(QWidget):
 
 
 class ReviewTab(QWidget):
-    """The "Conflicts" tab: the conflicts between kiosks' versions, or the mismatches."""
+    """The "Conflicts" tab: the conflicts between kiosks' versions, or the mismatches; each list
+    has, beside its Refresh, the button that shows the other (no extra row on a small screen)."""
 
     def __init__(self, conflicts: ConflictsView, mismatches: MismatchesView, lang: str) -> None:
         super().__init__()
         self.conflicts, self.mismatches = conflicts, mismatches
         column = QVBoxLayout(self)
-        column.setContentsMargins(TAB_MARGIN, TAB_MARGIN, TAB_MARGIN, 0)
-        column.setSpacing(0)
-        switch = QHBoxLayout()
-        self.conflicts_button = button(t(lang, "console.review.conflicts"))
-        self.mismatches_button = button(t(lang, "console.review.mismatches"))
-        self.group = QButtonGroup(self)
-        for n, choice in enumerate((self.conflicts_button, self.mismatches_button)):
-            choice.setCheckable(True)
-            self.group.addButton(choice, n)
-            switch.addWidget(choice)
-        switch.addStretch(1)
-        column.addLayout(switch)
+        column.setContentsMargins(0, 0, 0, 0)
         self.stack = QStackedWidget()
         self.stack.addWidget(conflicts)
         self.stack.addWidget(mismatches)
         column.addWidget(self.stack, 1)
-        self.group.idClicked.connect(self._show)
-        self.conflicts_button.setChecked(True)
-        self._show(0)
+        self.mismatches_button = button(t(lang, "console.review.mismatches"))
+        self.mismatches_button.clicked.connect(self.show_mismatches)
+        conflicts.top.addWidget(self.mismatches_button)
+        self.conflicts_button = button(t(lang, "console.review.conflicts"))
+        self.conflicts_button.clicked.connect(self.show_conflicts)
+        mismatches.top.addWidget(self.conflicts_button)
 
-    def _show(self, index: int) -> None:
-        """The list chosen; its switch button drawn as the current one (primary style)."""
-        self.stack.setCurrentIndex(index)
-        for n, choice in enumerate((self.conflicts_button, self.mismatches_button)):
-            choice.setProperty("role", "primary" if n == index else "")
-            restyle(choice)
+        self._show(conflicts)
 
     def show_mismatches(self) -> None:
-        self.mismatches_button.click()
+        self._show(self.mismatches)
 
     def show_conflicts(self) -> None:
-        self.conflicts_button.click()
+        self._show(self.conflicts)
+
+    def _show(self, shown: QWidget) -> None:
+        # Only the list shown takes room (a stack is otherwise as big as its biggest page).
+        for page in (self.conflicts, self.mismatches):
+            policy = QSizePolicy.Policy.Preferred if page is shown else QSizePolicy.Policy.Ignored
+            page.setSizePolicy(policy, policy)
+        self.stack.setCurrentWidget(shown)
+        self.stack.updateGeometry()

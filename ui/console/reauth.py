@@ -46,7 +46,13 @@ class ReauthFields(QFrame):
     changed = Signal()
 
     def __init__(
-        self, db: StudyDb, staff: Staff, lang: str, session: ReauthSession | None = None
+        self,
+        db: StudyDb,
+        staff: Staff,
+        lang: str,
+        session: ReauthSession | None = None,
+        *,
+        compact: bool = False,
     ) -> None:
         super().__init__()
         self.setObjectName("reauth")
@@ -55,8 +61,12 @@ class ReauthFields(QFrame):
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         self.hint = label("", "hint")
-        column.addWidget(self.hint)
         row = QHBoxLayout()
+        # Compact: the hint beside the fields (where the form shares the screen with a table).
+        if compact:
+            row.addWidget(self.hint, 2)
+        else:
+            column.addWidget(self.hint)
         self.username = line_edit(t(lang, "console.reauth.username"))
         self.pin = line_edit(t(lang, "console.reauth.pin"), secret=True, digits=True)
         for field in (self.username, self.pin):

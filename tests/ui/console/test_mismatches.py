@@ -48,7 +48,7 @@ def test_the_mismatches_are_listed_beside_the_conflicts(qtbot: QtBot, hub: Study
     page = console_on(qtbot, hub)
     review = page.review
     assert review.conflicts.isVisibleTo(page) and not review.mismatches.isVisibleTo(page)
-    assert review.mismatches_button.text() == "Mismatches between kiosks"
+    assert review.mismatches_button.text() == "Mismatches between kiosks…"
     review.mismatches_button.click()
     view = page.mismatches
     assert view.isVisibleTo(page) and not review.conflicts.isVisibleTo(page)
@@ -77,7 +77,7 @@ def test_the_mismatches_are_listed_beside_the_conflicts(qtbot: QtBot, hub: Study
 def test_the_mismatches_speak_french(qtbot: QtBot, hub: StudyDb) -> None:
     page = console_on(qtbot, hub, "fr")
     page.review.show_mismatches()
-    assert page.review.mismatches_button.text() == "Divergences entre bornes"
+    assert page.review.mismatches_button.text() == "Divergences entre bornes…"
     rows = page.mismatches.rows()
     assert rows[0][1:4] == ["État de la visite Inclusion", "faite", "manquée"]
     assert rows[1][1] == "Jour 0"
