@@ -91,10 +91,10 @@ def shoot_console(kiosk: KioskFlow, shot: Shot, subject_code: str) -> None:
             page.tabs.setCurrentWidget(tab)
             shot(f"console-{name}")
             if tab is page.review:
-                _shoot_resolution(page, shot)
                 page.review.show_mismatches()
                 shot("console-mismatches")
                 page.review.show_conflicts()
+                _shoot_resolution(page, shot)
     corrector = next((s for s in accounts if s.role in CORRECTION_ROLES), admin)
     page = _open_console(kiosk, corrector)
     view = page.open_subject(subject_code)

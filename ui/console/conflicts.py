@@ -88,7 +88,7 @@ class ConflictsView(QWidget):
         self.loaded = False
         column = QVBoxLayout(self)
         column.setContentsMargins(TAB_MARGIN, TAB_MARGIN, TAB_MARGIN, TAB_MARGIN)
-        top = self.top = QHBoxLayout()  # `ReviewTab` adds its switch to the mismatches here
+        top = QHBoxLayout()
         top.addWidget(label(t(lang, "console.conflicts.title"), "subtitle"), 1)
         # What the last choice did, where the list is read again after it.
         self.done = label("", "hint")

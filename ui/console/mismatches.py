@@ -62,7 +62,7 @@ class MismatchesView(QWidget):
         self.loaded = False
         column = QVBoxLayout(self)
         column.setContentsMargins(TAB_MARGIN, TAB_MARGIN, TAB_MARGIN, TAB_MARGIN)
-        top = self.top = QHBoxLayout()
+        top = QHBoxLayout()
         top.addWidget(label(t(lang, "console.mismatches.title"), "subtitle"), 1)
         self.count = label("", "hint", wrap=False)
         top.addWidget(self.count)
@@ -137,11 +137,14 @@ class MismatchesView(QWidget):
 
 
 class ReviewTab(QWidget):
-    """The "Conflicts" tab: the conflicts between kiosks' versions, or the mismatches; each list
-    has, beside its Refresh, the button that shows the other (no extra row on a small screen)."""
+    """The "Conflicts" tab: the conflicts between kiosks' versions, or the mismatches.
+
+    `switch_button` (placed by the console in its footer, shown with this tab: it takes no row
+    of a screen the conflicts fill) shows the other list."""
 
     def __init__(self, conflicts: ConflictsView, mismatches: MismatchesView, lang: str) -> None:
         super().__init__()
+        self.lang = lang
         self.conflicts, self.mismatches = conflicts, mismatches
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
@@ -149,14 +152,17 @@ class ReviewTab(QWidget):
         self.stack.addWidget(conflicts)
         self.stack.addWidget(mismatches)
         column.addWidget(self.stack, 1)
-        self.mismatches_button = button(t(lang, "console.review.mismatches"))
-        self.mismatches_button.clicked.connect(self.show_mismatches)
-        conflicts.top.addWidget(self.mismatches_button)
-        self.conflicts_button = button(t(lang, "console.review.conflicts"))
-        self.conflicts_button.clicked.connect(self.show_conflicts)
-        mismatches.top.addWidget(self.conflicts_button)
-
+        self.switch_button = button(t(lang, "console.review.mismatches"))
+        self.switch_button.setObjectName("reviewSwitch")
+        self.switch_button.clicked.connect(self.switch)
         self._show(conflicts)
+
+    def switch(self) -> None:
+        """The other list."""
+        if self.stack.currentWidget() is self.conflicts:
+            self.show_mismatches()
+        else:
+            self.show_conflicts()
 
     def show_mismatches(self) -> None:
         self._show(self.mismatches)
@@ -171,3 +177,6 @@ class ReviewTab(QWidget):
             page.setSizePolicy(policy, policy)
         self.stack.setCurrentWidget(shown)
         self.stack.updateGeometry()
+        key = "console.review.mismatches" if shown is self.conflicts else "console.review.conflicts"
+        self.switch_button.setText(t(self.lang, key))
+        self.switch_button.setAccessibleName(self.switch_button.text())

@@ -111,12 +111,20 @@ class ConsolePage(Page):
         self.back_button = back
         self.footer.addWidget(back)
         self.footer.addStretch(1)
+        # With the Conflicts tab: the switch to the mismatches between kiosks (and back).
+        self.footer.addWidget(self.review.switch_button)
+        self.tabs.currentChanged.connect(lambda *_: self._show_switch())
+        self._show_switch()
         # Sizes as the console's style sheet makes them, before the window fits itself to them:
         # the layouts measured the children with the kiosk's type before, and keep those sizes
         # (which would widen the window past a portrait screen) until told to forget them.
         self.ensurePolished()
         for layout in self.findChildren(QLayout):
             layout.invalidate()
+
+    def _show_switch(self) -> None:
+        shown = self.subject is None and self.tabs.currentWidget() is self.review
+        self.review.switch_button.setVisible(shown)
 
     def open_subject(self, subject_code: str) -> SubjectView:
         """Show one subject (scores, charts, corrections, history) in place of the tabs."""
@@ -128,6 +136,7 @@ class ConsolePage(Page):
         self.stack.setCurrentWidget(view)
         # The view has its own way back; the room goes to its tables.
         self.back_button.hide()
+        self._show_switch()
         return view
 
     def close_subject(self) -> None:
@@ -140,6 +149,7 @@ class ConsolePage(Page):
             self.worklist.refresh()
         self.stack.setCurrentWidget(self.tabs)
         self.back_button.show()
+        self._show_switch()
 
     def show_error(self, text: str) -> None:
         """A refusal from the kiosk (e.g. the visit could not be started) under the worklist."""

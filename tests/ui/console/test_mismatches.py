@@ -48,8 +48,10 @@ def test_the_mismatches_are_listed_beside_the_conflicts(qtbot: QtBot, hub: Study
     page = console_on(qtbot, hub)
     review = page.review
     assert review.conflicts.isVisibleTo(page) and not review.mismatches.isVisibleTo(page)
-    assert review.mismatches_button.text() == "Mismatches between kiosks…"
-    review.mismatches_button.click()
+    assert review.switch_button.isVisibleTo(page)
+    assert review.switch_button.text() == "Mismatches between kiosks…"
+    review.switch_button.click()
+    assert review.switch_button.text() == "← Conflicts"
     view = page.mismatches
     assert view.isVisibleTo(page) and not review.conflicts.isVisibleTo(page)
     headers = [view.table.horizontalHeaderItem(c).text() for c in range(6)]
@@ -70,14 +72,16 @@ def test_the_mismatches_are_listed_beside_the_conflicts(qtbot: QtBot, hub: Study
     assert view.count.text() == "2 flagged" and not view.empty.isVisibleTo(page)
     # The merge's own sentence is kept as the row's tooltip.
     assert "hub complete, bundle missed" in view.table.item(0, 1).toolTip()
-    review.conflicts_button.click()
+    review.switch_button.click()
     assert review.conflicts.isVisibleTo(page)
+    page.tabs.setCurrentWidget(page.worklist)  # the switch belongs to the Conflicts tab
+    assert not review.switch_button.isVisibleTo(page)
 
 
 def test_the_mismatches_speak_french(qtbot: QtBot, hub: StudyDb) -> None:
     page = console_on(qtbot, hub, "fr")
     page.review.show_mismatches()
-    assert page.review.mismatches_button.text() == "Divergences entre bornes…"
+    assert page.review.switch_button.text() == "← Conflits"
     rows = page.mismatches.rows()
     assert rows[0][1:4] == ["État de la visite Inclusion", "faite", "manquée"]
     assert rows[1][1] == "Jour 0"
