@@ -19,6 +19,7 @@ KIOSK_ACTIONS: tuple[str, ...] = (
     "kiosk.idle_locked",
     "kiosk.quit",
     "kiosk.restored",
+    "kiosk.pin_change_required",
 )
 
 

@@ -248,6 +248,17 @@ Errors:
 - `BackupFailed`: the backup copy failed verification
 - `MergeRefused`: a bundle the merge refuses (nothing was written)
 
+Re-entry of credentials (21 CFR 11.200) and mismatches between kiosks:
+
+- `reauthenticate(db, staff, pin, *, username=None) -> Reauthenticated`: the signed-in staff's
+  PIN (and username, the first time) checked again, counted toward the lockout like a sign-in
+- `Reauthenticated`: its proof, which `correct_answer` and `resolve_conflict` take as `staff`
+- `REAUTH_VALID`: how long a proof is accepted after the re-entry
+- `login_policy(db) -> LoginPolicy`: the lockout settings of the database
+- `Mismatch`: a disagreement between kiosks a bundle import flagged (subject, field, hub and
+  bundle values, device, when)
+- `list_mismatches(db) -> [Mismatch]`: the flagged ``bundle.mismatch`` entries, newest first
+
 Public submodules
 -----------------
 
@@ -379,6 +390,7 @@ if TYPE_CHECKING:
         WrongPin,
     )
     from respine_desktop.storage._keys import MIN_PASSPHRASE, KeyUnavailable, WrongKey
+    from respine_desktop.storage._mismatches import Mismatch, list_mismatches
     from respine_desktop.storage._pin_policy import (
         PIN_MAX,
         PIN_MIN,
@@ -386,6 +398,7 @@ if TYPE_CHECKING:
         pin_breaks_policy,
         pin_policy_problem,
     )
+    from respine_desktop.storage._reauth import REAUTH_VALID, Reauthenticated, reauthenticate
     from respine_desktop.storage._records import (
         ROLES,
         SKIPPED,
@@ -454,6 +467,7 @@ if TYPE_CHECKING:
         enable_staff,
         get_staff,
         list_staff,
+        login_policy,
         reset_pin,
     )
     from respine_desktop.storage._study_scores import (
@@ -484,6 +498,12 @@ if TYPE_CHECKING:
     from respine_desktop.storage.bundle_merge import MergeRefused
 
 _WHERE: dict[str, str] = {
+    "Mismatch": "_mismatches",
+    "list_mismatches": "_mismatches",
+    "REAUTH_VALID": "_reauth",
+    "Reauthenticated": "_reauth",
+    "reauthenticate": "_reauth",
+    "login_policy": "_staff",
     "ACTIONABLE": "respine_desktop.schedule",
     "VISIT_STATUSES": "respine_desktop.schedule",
     "VisitStatus": "respine_desktop.schedule",
@@ -706,6 +726,7 @@ __all__ = [
     "NOT_EVIDENCE",
     "PIN_MAX",
     "PIN_MIN",
+    "REAUTH_VALID",
     "REPLAYED_TABLES",
     "RESOLUTION_ROLES",
     "ROLES",
@@ -740,9 +761,11 @@ __all__ = [
     "KeyUnavailable",
     "LoginPolicy",
     "MergeRefused",
+    "Mismatch",
     "NotARespineDatabase",
     "NotFound",
     "PermissionDenied",
+    "Reauthenticated",
     "Role",
     "SchemaTooNew",
     "SchemaTooOld",
@@ -832,12 +855,14 @@ __all__ = [
     "is_encrypted",
     "iter_study_scores",
     "key_at_hand",
+    "list_mismatches",
     "list_signatures",
     "list_sites",
     "list_staff",
     "list_subjects",
     "list_withdrawals",
     "log_event",
+    "login_policy",
     "mark_missed",
     "open_database",
     "open_session_for",
@@ -848,6 +873,7 @@ __all__ = [
     "pin_breaks_policy",
     "pin_policy_problem",
     "read_snapshot",
+    "reauthenticate",
     "record_answer",
     "record_answers",
     "record_vas_calibration",

@@ -28,6 +28,7 @@ from respine_desktop.storage._errors import (
     UnknownSession,
     UnknownVisit,
 )
+from respine_desktop.storage._reauth import Reauthenticated, reauthenticated_staff
 from respine_desktop.storage._records import Role, Staff
 from respine_desktop.storage._staff import require
 from respine_desktop.storage._subjects import get_subject
@@ -98,7 +99,7 @@ def resolve_conflict(
     visit_code: str,
     session_id: str,
     *,
-    staff: Staff,
+    staff: Staff | Reauthenticated,
     reason: str,
 ) -> SessionChoice:
     """Make `session_id` the session that counts for the subject's visit (reason required).
@@ -108,7 +109,8 @@ def resolve_conflict(
     (InvalidInput), a session not submitted (SessionStateError), a visit with one session only
     (nothing to resolve) and the session that is the visit's current choice already
     (InvalidInput). Writes the choice, its ``conflict.resolved`` audit entry and the visit's
-    session in one transaction; a refused call writes nothing.
+    session in one transaction; a refused call writes nothing. `staff` may be the proof of
+    `reauthenticate` (checked; the time of the re-entry goes into the audit entry).
     """
     study_visit(db, visit_code)
     reason = reason.strip() if isinstance(reason, str) else ""
@@ -117,7 +119,8 @@ def resolve_conflict(
             f"{subject_code} {visit_code}: a reason is required to choose the version that counts"
         )
     with transaction(db):
-        actor = require(db, staff, RESOLUTION_ROLES, "choose the version that counts")
+        signer, reentered = reauthenticated_staff(db, staff)
+        actor = require(db, signer, RESOLUTION_ROLES, "choose the version that counts")
         subject = get_subject(db, subject_code)
         vid = visit_id(subject.id, visit_code)
         if not db.conn.execute("SELECT 1 FROM visits WHERE id=?", [vid]).fetchone():
@@ -163,9 +166,12 @@ def resolve_conflict(
             entity_id=choice_id,
             subject_id=subject.id,
             actor=actor.id,
-            payload=choice_payload(
-                visit_code, vid, session_id, now, db.device_id, reason, counted, previous
-            ),
+            payload={
+                **choice_payload(
+                    visit_code, vid, session_id, now, db.device_id, reason, counted, previous
+                ),
+                **({"credentials_reentered_at": reentered} if reentered else {}),
+            },
         )
         refresh_visit_session(db, vid)
     found = current_choice(db, vid)

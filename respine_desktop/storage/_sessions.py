@@ -52,6 +52,7 @@ from respine_desktop.storage._errors import (
     UnknownSession,
     VisitNotAvailable,
 )
+from respine_desktop.storage._reauth import Reauthenticated, reauthenticated_staff
 from respine_desktop.storage._records import (
     SKIPPED,
     Answer,
@@ -686,7 +687,7 @@ def correct_answer(
     item_id: str,
     value: AnswerValue | Skipped,
     *,
-    staff: Staff,
+    staff: Staff | Reauthenticated,
     reason: str,
     vas_line_mm: float | None = None,
 ) -> Answer:
@@ -694,12 +695,15 @@ def correct_answer(
 
     Adds a row superseding the current one (the original stays), recomputes that instrument's
     scores (the old score rows are kept, marked superseded), and writes the audit entries.
+    `staff` may be the proof of `reauthenticate` (the console's re-entry of credentials): it is
+    checked and the time of the re-entry goes into the audit entry.
     """
     reason = reason.strip() if isinstance(reason, str) else ""
     if not reason:
         raise InvalidInput(f"{item_id}: a reason is required to correct an answer")
     with transaction(db):
-        actor = require(db, staff, CORRECTION_ROLES, "correct answers")
+        signer, reentered = reauthenticated_staff(db, staff)
+        actor = require(db, signer, CORRECTION_ROLES, "correct answers")
         subject_id, visit_code, state, _ = _open_row(db, session_id)
         previous = current_rows(db, session_id, item_id) if isinstance(item_id, str) else []
         language = (
@@ -728,6 +732,7 @@ def correct_answer(
                 "reason": reason,
                 "old_value": last.value if last else None,
                 "old_status": last.status if last else None,
+                **({"credentials_reentered_at": reentered} if reentered else {}),
             },
         )
         instrument_id = prepared[0].id

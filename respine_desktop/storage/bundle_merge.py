@@ -349,14 +349,17 @@ class _Merge:
             self.refuse_change(table, key, column, "an existing record cannot be rewritten")
         return True
 
-    def flag_mismatch(self, table: str, subject_id: str, key: str, text: str) -> None:
-        """A true disagreement: the hub's copy is kept, the mismatch flagged for review."""
+    def flag_mismatch(
+        self, table: str, subject_id: str, key: str, text: str, **detail: object
+    ) -> None:
+        """A true disagreement: the hub's copy is kept, the mismatch flagged for review.
+        `detail` (field, hub, bundle, visit_code) goes into the audit entry for the console."""
         self.result.conflicting[table] += 1
         self.result.mismatches.append(text)
         entity_id = f"{table}:{key}:{self.source_device}"
-        self.mismatch_entries.append(
-            (entity_id, subject_id, table, {"table": table, "record": key, "mismatch": text})
-        )
+        payload: dict[str, Any] = {"table": table, "record": key, "mismatch": text}
+        payload.update({k: v for k, v in detail.items() if v is not None})
+        self.mismatch_entries.append((entity_id, subject_id, table, payload))
 
     def one(self, sql: str, params: Sequence[Any]) -> sqlite3.Row | None:
         row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
@@ -452,6 +455,9 @@ class _Merge:
                         str(code),
                         f"subject {code}: day 0 {known['day0']} on the hub, {row.day0} in the "
                         "bundle (the hub's kept)",
+                        field="day0",
+                        hub=known["day0"],
+                        bundle=row.day0,
                     )
                 continue
             new.append(row)
@@ -503,8 +509,17 @@ class _Merge:
             )
             merged, mismatch = merged_visit(mine, row)
             if mismatch is not None:
+                field, _, values = mismatch.partition(": hub ")
+                hub_value, _, bundle_value = values.partition(", bundle ")
                 self.flag_mismatch(
-                    "visits", subject_id, str(existing["id"]), f"visit {code} ({vid}): {mismatch}"
+                    "visits",
+                    subject_id,
+                    str(existing["id"]),
+                    f"visit {code} ({vid}): {mismatch}",
+                    field=field,
+                    hub=hub_value,
+                    bundle=bundle_value,
+                    visit_code=code,
                 )
             elif merged != mine:
                 self.conn.execute(

@@ -280,3 +280,26 @@ def conflicted_hub(hub: Path, a: Path, b: Path, c: Clock) -> tuple[str, str]:
     merge(hub, a.with_suffix(".2"))
     merge(hub, b.with_suffix(".1"))
     return first, second
+
+
+def mismatched_hub(hub: Path, a: Path, b: Path, c: Clock) -> None:
+    """Two true disagreements flagged by the hub's imports: RSP-01-040's M0 complete on kiosk a
+    and missed on kiosk b; RSP-01-041 registered on each kiosk with another day 0."""
+    day0 = TODAY - timedelta(days=40)
+    with storage.open_database(a) as db:
+        storage.register_subject(db, "RSP-01-040", day0=day0, staff=coord(db))
+    export(a, a.with_suffix(".1"))
+    merge(hub, a.with_suffix(".1"))
+    export(hub, hub.with_suffix(".1"))
+    merge(b, hub.with_suffix(".1"))
+    with storage.open_database(a) as db:
+        do_visit(db, c, "RSP-01-040", "M0", day0, vas=70.0, odi=3, sf36=3)
+        storage.register_subject(db, "RSP-01-041", day0=day0, staff=coord(db))
+    c.day(TODAY)
+    with storage.open_database(b) as db:
+        storage.mark_missed(db, "RSP-01-040", "M0", staff=coord(db), reason="no show")
+        storage.register_subject(db, "RSP-01-041", day0=day0 + timedelta(days=2), staff=coord(db))
+    export(a, a.with_suffix(".2"))
+    export(b, b.with_suffix(".1"))
+    merge(hub, a.with_suffix(".2"))
+    merge(hub, b.with_suffix(".1"))

@@ -22,6 +22,7 @@ from ui.kiosk.flow import KioskFlow
 from ui.widgets.jobs import running_jobs
 
 Shot = Callable[[str], None]
+SHOT_PIN = "583920"
 
 
 def _open_console(kiosk: KioskFlow, staff: Staff) -> ConsolePage:
@@ -58,6 +59,11 @@ def _shoot_resolution(page: ConsolePage, shot: Shot) -> None:
     view.versions.setCurrentCell(other, 0)
     view.ask_resolution()
     view.resolve_panel.reason.setText("The other kiosk's sitting was a staff test run")
+    # The credentials re-entered: the administrator's PIN is set to a known one first (on the
+    # throw-away copy; the screenshots never know the real PINs).
+    storage.reset_pin(page.db, page.staff, page.staff.username, SHOT_PIN)
+    view.resolve_panel.reauth.username.setText(page.staff.username)
+    view.resolve_panel.reauth.pin.setText(SHOT_PIN)
     shot("console-conflicts-resolve")
     view.resolve_panel.confirm()
     shot("console-conflicts-resolved")
@@ -78,13 +84,16 @@ def shoot_console(kiosk: KioskFlow, shot: Shot, subject_code: str) -> None:
         (page.register, "register"),
         (page.reports, "study-report"),
         (page.exports, "export"),
-        (page.conflicts, "conflicts"),
+        (page.review, "conflicts"),
         (page.staff_admin, "staff-accounts"),
     ):
         if tab is not None:
             page.tabs.setCurrentWidget(tab)
             shot(f"console-{name}")
-            if tab is page.conflicts:
+            if tab is page.review:
+                page.review.show_mismatches()
+                shot("console-mismatches")
+                page.review.show_conflicts()
                 _shoot_resolution(page, shot)
     corrector = next((s for s in accounts if s.role in CORRECTION_ROLES), admin)
     page = _open_console(kiosk, corrector)
@@ -101,6 +110,10 @@ def shoot_console(kiosk: KioskFlow, shot: Shot, subject_code: str) -> None:
     view.correction.open_form()
     view.correction.choose("M0", "odi_03")
     shot("console-subject-correction")
+    view.correction.reauth.keyboard_button.click()
+    view.correction.reauth.username.setFocus()
+    shot("console-subject-correction-keyboard")
+    view.correction.reauth.keyboard_button.click()
     view.tabs.setCurrentIndex(3)
     shot("console-subject-audit")
     page.close_subject()

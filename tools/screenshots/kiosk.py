@@ -174,6 +174,7 @@ def _render(
     from ui.kiosk.item_page import ItemPage
     from ui.kiosk.lock_page import LockPage
     from ui.kiosk.patient_pages import HandoverPage, LanguagePage, ReviewPage, ThanksPage
+    from ui.kiosk.pin_change_page import ChangePinPage
     from ui.kiosk.settings import KioskSettings
     from ui.kiosk.staff_pages import PinPage, SettingsPage, StaffHomePage
     from ui.kiosk.visit_picker import VisitPickerPage
@@ -251,6 +252,12 @@ def _render(
         pin.show_error(t(kiosk.lang, "staff.pin.locked", minutes=5))
         shot("staff-pin-digits-locked-message")
         assert kiosk.db is not None
+        change = ChangePinPage(kiosk.lang, subject[1])
+        window.show_page(change)
+        shot("staff-change-pin")
+        change.show_error(t(kiosk.lang, "staff.change_pin.weak"))
+        change.keypad.serve(change.new)
+        shot("staff-change-pin-refused")
         kiosk.staff = storage.get_staff(kiosk.db, subject[1])
         kiosk.show_staff_home()
         shot("staff-home")

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QVBoxLayout
 
 from respine_desktop import storage
 from respine_desktop.i18n import t
-from respine_desktop.storage import RESOLUTION_ROLES, ConflictReview, Staff, StudyDb
+from respine_desktop.storage import (
+    RESOLUTION_ROLES,
+    ConflictReview,
+    PermissionDenied,
+    Reauthenticated,
+    Staff,
+    StudyDb,
+)
+from ui.console.reauth import ReauthFields, ReauthSession
 from ui.console.texts import visit_label
 from ui.widgets.reason_panel import ReasonPanel
 from ui.widgets.signals import emit
@@ -26,7 +35,9 @@ class ResolutionPanel(ReasonPanel):
 
     resolved = Signal(str, str, str)
 
-    def __init__(self, db: StudyDb, staff: Staff, lang: str) -> None:
+    def __init__(
+        self, db: StudyDb, staff: Staff, lang: str, reauth: ReauthSession | None = None
+    ) -> None:
         super().__init__(
             db,
             staff,
@@ -37,6 +48,31 @@ class ResolutionPanel(ReasonPanel):
         )
         self.setObjectName("conflictResolution")
         self.subject_code = self.visit_code = self.session_id = ""
+        self.proof: Reauthenticated | None = None
+        # The credentials go under the reason, above the refusal line and the buttons.
+        self.reauth = ReauthFields(db, staff, lang, reauth, compact=True)
+        self.reauth.changed.connect(self._refresh)
+        column = self.layout()
+        assert isinstance(column, QVBoxLayout)
+        column.insertWidget(column.indexOf(self.error), self.reauth)
+
+    def confirm(self) -> None:
+        """Re-entered credentials first (checked by storage), then the choice with its reason."""
+        if not self._pending() or not self.confirm_button.isEnabled():
+            return
+        self.error.hide()
+        self.proof = self.reauth.verify()
+        if self.proof is None:
+            return
+        super().confirm()
+
+    def _open(self, title: str) -> None:
+        self.reauth.prepare()
+        super()._open(title)
+
+    def _refresh(self) -> None:
+        ready = bool(self.reason.text().strip()) and self.reauth.ready()
+        self.confirm_button.setEnabled(ready)
 
     def ask(self, review: ConflictReview, version: int, device: str) -> None:
         """Ask for the reason to make version `version` (0-based) of `review` count."""
@@ -63,9 +99,14 @@ class ResolutionPanel(ReasonPanel):
             self.subject_code,
             self.visit_code,
             self.session_id,
-            staff=self.staff,
+            staff=self._proof(),
             reason=reason,
         )
+
+    def _proof(self) -> Reauthenticated:
+        if self.proof is None:
+            raise PermissionDenied("the credentials were not re-entered")
+        return self.proof
 
     def _finish(self) -> None:
         done = (self.subject_code, self.visit_code, self.session_id)
@@ -74,3 +115,5 @@ class ResolutionPanel(ReasonPanel):
 
     def _clear(self) -> None:
         self.subject_code = self.visit_code = self.session_id = ""
+        self.proof = None
+        self.reauth.prepare()

@@ -49,6 +49,7 @@ from ui.console.conflict_tables import (
     table_text,
 )
 from ui.console.layout import TAB_MARGIN
+from ui.console.reauth import ReauthSession
 from ui.console.texts import local_time, visit_label
 from ui.widgets.page import button, label
 from ui.widgets.signals import emit
@@ -74,7 +75,13 @@ class ConflictsView(QWidget):
         "counted",
     )
 
-    def __init__(self, db: StudyDb, lang: str, staff: Staff | None = None) -> None:
+    def __init__(
+        self,
+        db: StudyDb,
+        lang: str,
+        staff: Staff | None = None,
+        reauth: ReauthSession | None = None,
+    ) -> None:
         super().__init__()
         self.db, self.lang, self.staff = db, lang, staff
         self.reviews: list[ConflictReview] = []
@@ -162,7 +169,7 @@ class ConflictsView(QWidget):
         details.addWidget(details_line(self.versions))
         self.resolve_panel: ResolutionPanel | None = None
         if staff is not None and may_resolve(staff):
-            self.resolve_panel = ResolutionPanel(db, staff, lang)
+            self.resolve_panel = ResolutionPanel(db, staff, lang, reauth)
             self.resolve_panel.resolved.connect(self._on_resolved)
             self.resolve_panel.cancelled.connect(self._on_form_closed)
             details.addWidget(self.resolve_panel)

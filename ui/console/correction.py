@@ -1,4 +1,5 @@
-"""CorrectionPanel: correct one answer of a submitted visit (correcting roles only, with a reason).
+"""CorrectionPanel: correct one answer of a submitted visit (correcting roles only, with a reason
+and the credentials re-entered, `ui.console.reauth`).
 
 Storage does the work and keeps the rules: the role (`storage.CORRECTION_ROLES`), the mandatory
 reason, the original row kept and superseded, the scores recomputed, the audit entries. Other
@@ -35,6 +36,7 @@ from respine_desktop.storage import (
     StudyDb,
 )
 from ui.console.layout import FormGrid
+from ui.console.reauth import ReauthFields, ReauthSession
 from ui.console.texts import answer_text, item_name, item_question, role_text
 from ui.widgets.page import button, label
 from ui.widgets.signals import emit
@@ -50,9 +52,12 @@ class CorrectionPanel(QFrame):
 
     corrected = Signal(str, str)  # visit code, item id
 
-    def __init__(self, db: StudyDb, staff: Staff, lang: str) -> None:
+    def __init__(
+        self, db: StudyDb, staff: Staff, lang: str, reauth: ReauthSession | None = None
+    ) -> None:
         super().__init__()
         self.db, self.staff, self.lang = db, staff, lang
+        self.reauth_session = reauth if reauth is not None else ReauthSession()
         self.allowed = may_correct(staff)
         self.sessions: dict[str, str] = {}
         self._instruments: dict[str, str] = {}
@@ -128,6 +133,9 @@ class CorrectionPanel(QFrame):
         self.reason.textChanged.connect(lambda *_: self._refresh())
         form.add_row(t(lang, "console.correct.reason"), self.reason)
         column.addLayout(form)
+        self.reauth = ReauthFields(self.db, self.staff, lang, self.reauth_session)
+        self.reauth.changed.connect(self._refresh)
+        column.addWidget(self.reauth)
         self.error = label("", "error")
         self.error.hide()
         column.addWidget(self.error)
@@ -167,10 +175,13 @@ class CorrectionPanel(QFrame):
             return
         self.reason.clear()
         self.error.hide()
+        self.reauth.prepare()
         self.form.show()
         self._show_item()
 
     def close_form(self) -> None:
+        """Cancel: nothing is written, the credentials typed are forgotten."""
+        self.reauth.prepare()
         self.form.hide()
 
     def choose(self, visit_code: str, item_id: str) -> bool:
@@ -215,13 +226,18 @@ class CorrectionPanel(QFrame):
         value = self.value()
         if visit is None or item_id is None or value is None:
             return
+        self.error.hide()
+        # Credentials re-entered (21 CFR 11.200), checked by storage, whose proof signs the change.
+        proof = self.reauth.verify()
+        if proof is None:
+            return
         try:
             storage.correct_answer(
                 self.db,
                 self.sessions[visit],
                 item_id,
                 value,
-                staff=self.staff,
+                staff=proof,
                 reason=self.reason.text(),
             )
         except StorageError as exc:
@@ -297,5 +313,6 @@ class CorrectionPanel(QFrame):
             self.allowed
             and bool(self.reason.text().strip())
             and self.item.currentData() is not None
+            and self.reauth.ready()
         )
         self.save_button.setEnabled(ready)

@@ -22,6 +22,8 @@ from respine_desktop.paths import resource
 from respine_desktop.storage import Staff, StudyDb
 from ui.console.conflicts import ConflictsView
 from ui.console.export import ExportView
+from ui.console.mismatches import MismatchesView, ReviewTab
+from ui.console.reauth import ReauthSession
 from ui.console.register import RegisterView
 from ui.console.reports import ReportsView
 from ui.console.staff import StaffAdminView
@@ -62,6 +64,8 @@ class ConsolePage(Page):
         self.setProperty("console", True)
         self.setStyleSheet(console_style())
         self.db, self.staff, self.lang = db, staff, lang
+        # Username and PIN at the first re-entry of credentials in this page's life, PIN after.
+        self.reauth = ReauthSession()
         self.header.insertWidget(0, label(t(lang, "console.title"), "title", wrap=False))
         self.header.addWidget(
             label(
@@ -89,9 +93,12 @@ class ConsolePage(Page):
         self.tabs.addTab(self.reports, t(lang, "console.tab.reports"))
         self.exports = ExportView(db, lang)
         self.tabs.addTab(self.exports, t(lang, "console.tab.export"))
-        self.conflicts = ConflictsView(db, lang, staff)
+        self.conflicts = ConflictsView(db, lang, staff, self.reauth)
         self.conflicts.subject_opened.connect(self.open_subject)
-        self.tabs.addTab(self.conflicts, t(lang, "console.tab.conflicts"))
+        self.mismatches = MismatchesView(db, lang)
+        # The conflicts and, beside them, the mismatches between kiosks: one tab.
+        self.review = ReviewTab(self.conflicts, self.mismatches, lang)
+        self.tabs.addTab(self.review, t(lang, "console.tab.conflicts"))
         self.staff_admin: StaffAdminView | None = None
         if staff.role == "admin":
             self.staff_admin = StaffAdminView(db, staff, lang)
@@ -104,6 +111,10 @@ class ConsolePage(Page):
         self.back_button = back
         self.footer.addWidget(back)
         self.footer.addStretch(1)
+        # With the Conflicts tab: the switch to the mismatches between kiosks (and back).
+        self.footer.addWidget(self.review.switch_button)
+        self.tabs.currentChanged.connect(lambda *_: self._show_switch())
+        self._show_switch()
         # Sizes as the console's style sheet makes them, before the window fits itself to them:
         # the layouts measured the children with the kiosk's type before, and keep those sizes
         # (which would widen the window past a portrait screen) until told to forget them.
@@ -111,16 +122,21 @@ class ConsolePage(Page):
         for layout in self.findChildren(QLayout):
             layout.invalidate()
 
+    def _show_switch(self) -> None:
+        shown = self.subject is None and self.tabs.currentWidget() is self.review
+        self.review.switch_button.setVisible(shown)
+
     def open_subject(self, subject_code: str) -> SubjectView:
         """Show one subject (scores, charts, corrections, history) in place of the tabs."""
         self.close_subject()
-        view = SubjectView(self.db, self.staff, self.lang, subject_code)
+        view = SubjectView(self.db, self.staff, self.lang, subject_code, self.reauth)
         view.closed.connect(self.close_subject)
         self.subject = view
         self.stack.addWidget(view)
         self.stack.setCurrentWidget(view)
         # The view has its own way back; the room goes to its tables.
         self.back_button.hide()
+        self._show_switch()
         return view
 
     def close_subject(self) -> None:
@@ -133,6 +149,7 @@ class ConsolePage(Page):
             self.worklist.refresh()
         self.stack.setCurrentWidget(self.tabs)
         self.back_button.show()
+        self._show_switch()
 
     def show_error(self, text: str) -> None:
         """A refusal from the kiosk (e.g. the visit could not be started) under the worklist."""

@@ -22,6 +22,7 @@ from ui.console.correction import CorrectionPanel
 from ui.console.history import AuditTable, CorrectionList
 from ui.console.layout import TAB_MARGIN, scrolling
 from ui.console.pdf import PdfPanel, PdfWork
+from ui.console.reauth import ReauthSession
 from ui.console.scores import ScoreTable, responder_text, score_legend
 from ui.console.withdrawal import WithdrawalPanel
 from ui.widgets.jobs import Progress
@@ -44,9 +45,17 @@ class SubjectView(QWidget):
 
     closed = Signal()
 
-    def __init__(self, db: StudyDb, staff: Staff, lang: str, subject_code: str) -> None:
+    def __init__(
+        self,
+        db: StudyDb,
+        staff: Staff,
+        lang: str,
+        subject_code: str,
+        reauth: ReauthSession | None = None,
+    ) -> None:
         super().__init__()
         self.db, self.staff, self.lang = db, staff, lang
+        self.reauth = reauth
         self.subject_code = subject_code
         self.summary: PatientSummary | None = None
         self._charts_stale = True
@@ -123,7 +132,7 @@ class SubjectView(QWidget):
         tab = QWidget()
         column = QVBoxLayout(tab)
         column.setContentsMargins(TAB_MARGIN, TAB_MARGIN, TAB_MARGIN, TAB_MARGIN)
-        self.correction = CorrectionPanel(self.db, self.staff, self.lang)
+        self.correction = CorrectionPanel(self.db, self.staff, self.lang, self.reauth)
         self.correction.corrected.connect(self._on_corrected)
         column.addWidget(self.correction)
         column.addWidget(label(t(self.lang, "console.corrections.hint"), "hint"))

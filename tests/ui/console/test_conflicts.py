@@ -17,11 +17,18 @@ from pytestqt.qtbot import QtBot
 
 from respine_desktop import storage
 from respine_desktop.storage import StudyDb
-from tests.support.console import COORDINATOR, make_console_db, staff_of
+from tests.support.console import (
+    ADMIN_PIN,
+    COORDINATOR,
+    INVESTIGATOR_PIN,
+    make_console_db,
+    staff_of,
+)
 from tests.support.exports import conflicted_hub, hub_and_kiosks
 from ui.console.conflict_tables import DIFFERS, ROW_HEIGHT
 from ui.console.conflicts import ConflictsView
 from ui.console.page import ConsolePage
+from ui.console.reauth import ReauthFields
 from ui.console.subject import SubjectView
 
 SUBJECT = "RSP-01-030"
@@ -47,8 +54,19 @@ def console_on(qtbot: QtBot, db: StudyDb, lang: str = "en", staff: str = "coord"
     qtbot.addWidget(page)
     page.resize(1280, 800)
     page.show()
-    page.tabs.setCurrentWidget(page.conflicts)
+    page.tabs.setCurrentWidget(page.review)
     return page
+
+
+def type_pin(fields: ReauthFields, pin: str) -> None:
+    """Tap the PIN on the on-screen digit pad, as staff at a tablet do."""
+    fields.keyboard_button.click()
+    fields.pin.setFocus()
+    fields.keyboard.serve(fields.pin)
+    for digit in pin:
+        QTest.mouseClick(fields.keyboard.key(digit), Qt.MouseButton.LeftButton)
+    fields.keyboard_button.click()
+    assert fields.pin.text() == pin
 
 
 def rows(view: ConflictsView) -> list[list[str]]:
@@ -174,7 +192,7 @@ def test_a_database_without_conflicts_shows_a_friendly_empty_state(
         page.show()
         view = page.conflicts
         assert not view.loaded  # nothing read until staff look
-        page.tabs.setCurrentWidget(view)
+        page.tabs.setCurrentWidget(page.review)
         assert view.loaded and view.reviews == []
         assert view.empty.isVisibleTo(view) and view.empty.text().startswith("No conflicts")
         assert not view.table.isVisibleTo(view) and not view.detail.isVisibleTo(view)
@@ -218,7 +236,12 @@ def test_an_investigator_chooses_a_version_with_a_reason_by_touch_and_keyboard(
     assert not panel.confirm_button.isEnabled()  # a blank reason is no reason
     panel.reason.clear()
     QTest.keyClicks(panel.reason, WHY)
+    assert not panel.confirm_button.isEnabled()  # the credentials are re-entered first
+    assert panel.reauth.asks_username()
+    QTest.keyClicks(panel.reauth.username, "inv")
+    type_pin(panel.reauth, INVESTIGATOR_PIN)
     assert panel.confirm_button.isEnabled()
+    panel.reason.setFocus()
     with qtbot.waitSignal(view.resolved) as resolved:
         QTest.keyClick(panel.reason, Qt.Key.Key_Return)
     assert resolved.args == [SUBJECT, "M1"]
@@ -250,6 +273,9 @@ def test_an_investigator_chooses_a_version_with_a_reason_by_touch_and_keyboard(
     QTest.keyClick(view.resolve_button, Qt.Key.Key_Space)
     assert panel.isVisibleTo(view) and panel.title.text().startswith("Make version 2 (kiosk b)")
     QTest.keyClicks(panel.reason, "changed my mind")
+    assert not panel.reauth.asks_username()  # the PIN only, after the first re-entry
+    assert not panel.reauth.username.isVisibleTo(panel)
+    type_pin(panel.reauth, INVESTIGATOR_PIN)
     QTest.keyClick(panel.reason, Qt.Key.Key_Escape)
     assert not panel.isVisibleTo(view)
     assert storage.chosen_session(hub, SUBJECT, "M1") == first
@@ -269,9 +295,11 @@ def test_a_refusal_is_shown_in_the_form_and_nothing_changes(qtbot: QtBot, hub: S
     assert panel is not None
     storage.disable_staff(hub, staff_of(hub, "admin"), "inv")  # meanwhile, on another screen
     QTest.keyClicks(panel.reason, WHY)
+    QTest.keyClicks(panel.reauth.username, "inv")
+    type_pin(panel.reauth, INVESTIGATOR_PIN)
     panel.confirm_button.click()
-    assert panel.isVisibleTo(view) and panel.error.isVisibleTo(view)
-    assert "is disabled" in panel.error.text()
+    assert panel.isVisibleTo(view) and panel.reauth.error.isVisibleTo(view)
+    assert "is disabled" in panel.reauth.error.text()
     assert storage.chosen_session(hub, SUBJECT, "M1") == second
     panel.cancel_button.click()
     assert not panel.isVisibleTo(view)
@@ -300,6 +328,9 @@ def test_choosing_a_version_speaks_french(qtbot: QtBot, hub: StudyDb) -> None:
     assert panel is not None
     assert panel.title.text() == f"Faire compter la version 1 (kiosk a) pour {SUBJECT}, 1 mois"
     QTest.keyClicks(panel.reason, "la borne b servait de test")
+    assert panel.reauth.hint.text().startswith("Confirmez avec vos identifiants")
+    panel.reauth.username.setText("admin")
+    panel.reauth.pin.setText(ADMIN_PIN)
     panel.confirm_button.click()
     assert view.done.text() == f"La version 1 (kiosk a) compte désormais pour {SUBJECT}, 1 mois."
     assert view.resolution.text().startswith("Retenue par admin le ")

@@ -13,10 +13,13 @@ from respine_desktop import reports, scoring, storage
 from respine_desktop.reports import fmt
 from respine_desktop.storage import CORRECTION_ROLES, ROLES, VISIT_STATUSES, StudyDb
 from tests.support.console import (
+    ADMIN_PIN,
     BASELINE_VAS,
     COMPLETE,
     COORDINATOR,
+    COORDINATOR_PIN,
     INVESTIGATOR,
+    INVESTIGATOR_PIN,
     MISSED,
     MISSED_REASON,
     complete_visit,
@@ -26,8 +29,16 @@ from tests.support.console import (
 )
 from ui.console.history import table_texts
 from ui.console.page import ConsolePage
+from ui.console.reauth import ReauthFields
 from ui.console.subject import SubjectView
 from ui.widgets.jobs import running_jobs
+
+
+def reenter(fields: ReauthFields, username: str, pin: str) -> None:
+    """Type the credentials as staff would (the username only where it is asked)."""
+    if fields.asks_username():
+        fields.username.setText(username)
+    fields.pin.setText(pin)
 
 
 @pytest.fixture
@@ -120,6 +131,8 @@ def test_an_investigator_corrects_an_answer_with_a_reason(
     panel.set_value(25.0)
     assert not panel.save_button.isEnabled()  # no reason yet
     panel.reason.setText("source document says 25 mm")
+    assert not panel.save_button.isEnabled()  # no credentials yet
+    reenter(panel.reauth, INVESTIGATOR, INVESTIGATOR_PIN)
     assert panel.save_button.isEnabled()
     with qtbot.waitSignal(panel.corrected):
         panel.save_button.click()
@@ -152,6 +165,7 @@ def test_a_choice_item_is_corrected_to_skipped(
     assert panel.choose("M0", "odi_08")
     panel.set_value(storage.SKIPPED)
     panel.reason.setText("patient asked to withdraw this answer")
+    reenter(panel.reauth, COORDINATOR, COORDINATOR_PIN)
     panel.confirm()
     (row,) = table_texts(view.corrections)
     assert row[1] == "ODI 8" and row[3] == "skipped" and row[4] == COORDINATOR
@@ -166,6 +180,7 @@ def test_a_correction_without_a_reason_is_refused(
     assert panel.choose("M0", "odi_01")
     panel.set_value(0)
     panel.reason.setText("  ")
+    reenter(panel.reauth, INVESTIGATOR, INVESTIGATOR_PIN)
     assert not panel.save_button.isEnabled()
     panel.confirm()  # a forced click: storage refuses and says why
     assert panel.error.isVisibleTo(panel) and "reason is required" in panel.error.text()
@@ -195,6 +210,7 @@ def test_a_role_that_may_not_correct_sees_why_and_is_refused(
     assert panel.choose("M0", "vas_pain")
     panel.set_value(10.0)
     panel.reason.setText("trying anyway")
+    reenter(panel.reauth, username, ADMIN_PIN if role == "admin" else "572913")
     assert not panel.save_button.isEnabled()
     panel.confirm()
     assert "not allowed to correct answers" in panel.error.text()

@@ -1,0 +1,98 @@
+"""The "Mismatches between kiosks" list beside the conflicts: subject, what differs, hub value,
+bundle value, kiosk, when; in English and French; an empty state on a kiosk."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from respine_desktop import storage
+from respine_desktop.storage import StudyDb
+from tests.support.console import make_console_db, staff_of
+from tests.support.exports import TODAY, hub_and_kiosks, mismatched_hub
+from ui.console.page import ConsolePage
+
+DAY0 = TODAY - timedelta(days=40)
+
+
+@pytest.fixture(scope="module")
+def hub_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("mismatches")
+    with hub_and_kiosks(root) as (hub, a, b, c):
+        mismatched_hub(hub, a, b, c)
+    return hub
+
+
+@pytest.fixture
+def hub(hub_file: Path, tmp_path: Path) -> Iterator[StudyDb]:
+    shutil.copy(hub_file, tmp_path / "hub.db")
+    with storage.open_database(tmp_path / "hub.db") as db:
+        yield db
+
+
+def console_on(qtbot: QtBot, db: StudyDb, lang: str = "en", staff: str = "coord") -> ConsolePage:
+    page = ConsolePage(db, staff_of(db, staff), lang)
+    qtbot.addWidget(page)
+    page.resize(1280, 800)
+    page.show()
+    page.tabs.setCurrentWidget(page.review)
+    return page
+
+
+def test_the_mismatches_are_listed_beside_the_conflicts(qtbot: QtBot, hub: StudyDb) -> None:
+    page = console_on(qtbot, hub)
+    review = page.review
+    assert review.conflicts.isVisibleTo(page) and not review.mismatches.isVisibleTo(page)
+    assert review.switch_button.isVisibleTo(page)
+    assert review.switch_button.text() == "Mismatches between kiosks…"
+    review.switch_button.click()
+    assert review.switch_button.text() == "← Conflicts"
+    view = page.mismatches
+    assert view.isVisibleTo(page) and not review.conflicts.isVisibleTo(page)
+    headers = [view.table.horizontalHeaderItem(c).text() for c in range(6)]
+    assert headers == [
+        "Subject",
+        "What differs",
+        "Hub value (kept)",
+        "Bundle value",
+        "Kiosk",
+        "Flagged",
+    ]
+    rows = view.rows()
+    assert [r[:5] for r in rows] == [
+        ["RSP-01-040", "State of the visit Baseline", "complete", "missed", "kiosk b"],
+        ["RSP-01-041", "Day 0", str(DAY0), str(DAY0 + timedelta(days=2)), "kiosk b"],
+    ]
+    assert all(len(r[5]) == len("2026-01-01 09:00") for r in rows)
+    assert view.count.text() == "2 flagged" and not view.empty.isVisibleTo(page)
+    # The merge's own sentence is kept as the row's tooltip.
+    assert "hub complete, bundle missed" in view.table.item(0, 1).toolTip()
+    review.switch_button.click()
+    assert review.conflicts.isVisibleTo(page)
+    page.tabs.setCurrentWidget(page.worklist)  # the switch belongs to the Conflicts tab
+    assert not review.switch_button.isVisibleTo(page)
+
+
+def test_the_mismatches_speak_french(qtbot: QtBot, hub: StudyDb) -> None:
+    page = console_on(qtbot, hub, "fr")
+    page.review.show_mismatches()
+    assert page.review.switch_button.text() == "← Conflits"
+    rows = page.mismatches.rows()
+    assert rows[0][1:4] == ["État de la visite Inclusion", "faite", "manquée"]
+    assert rows[1][1] == "Jour 0"
+    assert page.mismatches.count.text() == "2 signalée(s)"
+
+
+def test_a_kiosk_without_mismatches_says_so(qtbot: QtBot, tmp_path: Path) -> None:
+    with storage.open_database(make_console_db(tmp_path / "kiosk.db")) as db:
+        page = console_on(qtbot, db)
+        page.review.show_mismatches()
+        assert page.mismatches.rows() == []
+        assert page.mismatches.empty.isVisibleTo(page)
+        assert page.mismatches.empty.text() == "No mismatches between kiosks."
+        assert not page.mismatches.table.isVisibleTo(page)

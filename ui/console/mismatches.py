@@ -1,0 +1,182 @@
+"""MismatchesView: the disagreements between kiosks that bundle imports flagged, beside conflicts.
+
+A hub keeps its own copy where a kiosk's bundle truly disagrees (a subject's day 0, a visit
+complete on one kiosk and missed on another, two dates of one complete visit) and flags a
+``bundle.mismatch`` audit entry; `storage.list_mismatches` reads them back. This list shows each
+one: subject, what differs, the hub's value, the bundle's value, the kiosk that sent it, when it
+was flagged. Nothing is changed here: staff check the source documents and correct where needed.
+
+`ReviewTab` is the console's "Conflicts" tab: a switch between the conflicts (`ConflictsView`)
+and this list.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QShowEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QSizePolicy,
+    QStackedWidget,
+    QTableWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from respine_desktop import storage
+from respine_desktop.i18n import t
+from respine_desktop.storage import Mismatch, StorageError, StudyDb
+from ui.console.conflict_tables import cell, read_only, table_text
+from ui.console.conflicts import ConflictsView
+from ui.console.layout import TAB_MARGIN
+from ui.console.texts import local_time, status_text, visit_label
+from ui.widgets.page import button, label
+
+
+def field_text(db: StudyDb, lang: str, mismatch: Mismatch) -> str:
+    """What differs, in words ("Day 0", "State of 6 months")."""
+    if mismatch.field == "day0":
+        return t(lang, "console.mismatches.field.day0")
+    key = mismatch.field if mismatch.field in ("state", "date") else "other"
+    visit = mismatch.visit_code or ""
+    name = visit_label(db.study, visit, lang) if visit else ""
+    return t(lang, f"console.mismatches.field.{key}", visit=name)
+
+
+def value_text(lang: str, mismatch: Mismatch, value: str) -> str:
+    """A value as staff read it (a visit state in words; dates as stored)."""
+    if mismatch.field == "state" and value in ("missed", "complete"):
+        return status_text(lang, value)
+    return value
+
+
+class MismatchesView(QWidget):
+    """The flagged mismatches, newest first (read when first shown, and on Refresh)."""
+
+    COLUMNS = ("subject", "what", "hub", "bundle", "device", "when")
+
+    def __init__(self, db: StudyDb, lang: str) -> None:
+        super().__init__()
+        self.db, self.lang = db, lang
+        self.mismatches: list[Mismatch] = []
+        self.loaded = False
+        column = QVBoxLayout(self)
+        column.setContentsMargins(TAB_MARGIN, TAB_MARGIN, TAB_MARGIN, TAB_MARGIN)
+        top = QHBoxLayout()
+        top.addWidget(label(t(lang, "console.mismatches.title"), "subtitle"), 1)
+        self.count = label("", "hint", wrap=False)
+        top.addWidget(self.count)
+        self.refresh_button = button(t(lang, "console.conflicts.refresh"))
+        self.refresh_button.clicked.connect(self.refresh)
+        top.addWidget(self.refresh_button)
+        column.addLayout(top)
+        column.addWidget(label(t(lang, "console.mismatches.rule"), "hint"))
+        self.empty = label(t(lang, "console.mismatches.empty"), "subtitle")
+        self.empty.setObjectName("mismatchesEmpty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        column.addWidget(self.empty, 1)
+        self.error = label("", "error")
+        self.error.hide()
+        column.addWidget(self.error)
+        self.table = QTableWidget()
+        self.table.setObjectName("mismatches")
+        read_only(
+            self.table,
+            t(lang, "console.mismatches.title"),
+            [t(lang, f"console.mismatches.{c}") for c in self.COLUMNS],
+        )
+        column.addWidget(self.table, 1)
+        self._show()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        # Reading scans the audit log: done when staff look, not at console start.
+        if not self.loaded:
+            self.refresh()
+        super().showEvent(event)
+
+    def refresh(self) -> None:
+        """Read the flagged mismatches again."""
+        self.loaded = True
+        self.error.hide()
+        try:
+            self.mismatches = storage.list_mismatches(self.db)
+        except StorageError as exc:
+            self.mismatches = []
+            self.error.setText(t(self.lang, "console.error.refused", message=str(exc)))
+            self.error.show()
+        self._show()
+
+    def _show(self) -> None:
+        lang = self.lang
+        self.table.setRowCount(len(self.mismatches))
+        for r, m in enumerate(self.mismatches):
+            cells = (
+                m.subject_code or "?",
+                field_text(self.db, lang, m),
+                value_text(lang, m, m.hub_value),
+                value_text(lang, m, m.bundle_value),
+                m.device_label or m.device_id[:8],
+                local_time(m.flagged_at),
+            )
+            for c, text in enumerate(cells):
+                item = cell(text)
+                item.setToolTip(m.text)
+                self.table.setItem(r, c, item)
+        have = bool(self.mismatches)
+        self.empty.setVisible(self.loaded and not have and not self.error.isVisible())
+        self.table.setVisible(have)
+        self.count.setText(t(lang, "console.mismatches.count", count=len(self.mismatches)))
+        self.count.setVisible(have)
+
+    def rows(self) -> list[list[str]]:
+        """The list as shown (tests, screenshots)."""
+        return [
+            [table_text(self.table, r, c) for c in range(self.table.columnCount())]
+            for r in range(self.table.rowCount())
+        ]
+
+
+class ReviewTab(QWidget):
+    """The "Conflicts" tab: the conflicts between kiosks' versions, or the mismatches.
+
+    `switch_button` (placed by the console in its footer, shown with this tab: it takes no row
+    of a screen the conflicts fill) shows the other list."""
+
+    def __init__(self, conflicts: ConflictsView, mismatches: MismatchesView, lang: str) -> None:
+        super().__init__()
+        self.lang = lang
+        self.conflicts, self.mismatches = conflicts, mismatches
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(conflicts)
+        self.stack.addWidget(mismatches)
+        column.addWidget(self.stack, 1)
+        self.switch_button = button(t(lang, "console.review.mismatches"))
+        self.switch_button.setObjectName("reviewSwitch")
+        self.switch_button.clicked.connect(self.switch)
+        self._show(conflicts)
+
+    def switch(self) -> None:
+        """The other list."""
+        if self.stack.currentWidget() is self.conflicts:
+            self.show_mismatches()
+        else:
+            self.show_conflicts()
+
+    def show_mismatches(self) -> None:
+        self._show(self.mismatches)
+
+    def show_conflicts(self) -> None:
+        self._show(self.conflicts)
+
+    def _show(self, shown: QWidget) -> None:
+        # Only the list shown takes room (a stack is otherwise as big as its biggest page).
+        for page in (self.conflicts, self.mismatches):
+            policy = QSizePolicy.Policy.Preferred if page is shown else QSizePolicy.Policy.Ignored
+            page.setSizePolicy(policy, policy)
+        self.stack.setCurrentWidget(shown)
+        self.stack.updateGeometry()
+        key = "console.review.mismatches" if shown is self.conflicts else "console.review.conflicts"
+        self.switch_button.setText(t(self.lang, key))
+        self.switch_button.setAccessibleName(self.switch_button.text())
