@@ -54,7 +54,9 @@ Public API
 - `BUNDLE_COLUMNS`: each table's columns, in the order of a bundle's rows
 - `bundle_rows(db, table, since=None) -> iter[row]`: a table's rows for a bundle (streamed)
 - `count_rows(db, table, since=None) -> int`: how many rows `bundle_rows` yields
-- `merge_bundle(db, rows, *, bundle, ...) -> MergeResult`: one transaction, all or nothing
+- `merge_bundle(db, rows, *, bundle, ...) -> MergeResult`: checked outside the write lock
+  (`_merge_prepare`), then written in one short transaction, all or nothing
+- `MergeRefused`: the bundle cannot be merged (one line naming what); nothing was written
 - `MergeResult`: rows new, updated, conflicting, unchanged per table; conflicts flagged
 - `list_conflicts(db) -> [Conflict]`: every conflict flagged by an import, oldest first
 - `Conflict`: a subject x visit x instrument two sessions (two kiosks) both answered

@@ -30,16 +30,15 @@ from respine_desktop.kiosk_events import log_kiosk_event
 from respine_desktop.session import QuestionnaireSession
 from respine_desktop.storage import Staff, StudyDb
 from respine_desktop.translations import Installed, activate_installed
-from ui.kiosk import settings_flow
+from ui.kiosk import pin_change, settings_flow
 from ui.kiosk.about_page import AboutPage
 from ui.kiosk.countdown import CountdownOverlay
 from ui.kiosk.idle import IdleWatcher
 from ui.kiosk.lock_page import LockPage
 from ui.kiosk.lockdown import Lockdown
 from ui.kiosk.patient_flow import PatientFlow, ShowsErrors
-from ui.kiosk.pin_change_page import ChangePinPage
 from ui.kiosk.settings import KioskSettings
-from ui.kiosk.staff_exit import StaffSignIn, locked_message
+from ui.kiosk.staff_exit import StaffSignIn
 from ui.kiosk.staff_pages import ConsoleMissingPage, PinPage, SetupPage, StaffHomePage
 from ui.kiosk.window import KioskWindow
 from ui.widgets.signals import emit
@@ -237,45 +236,7 @@ class KioskFlow(QObject):
             self.patient_mode = False
         if storage.pin_breaks_policy(pin):
             # A PIN chosen under an older policy: a new one before anything else.
-            self._show_pin_change()
-            return
-        self.show_staff_home()
-
-    def _show_pin_change(self) -> None:
-        assert self.db is not None and self.staff is not None
-        log_kiosk_event(
-            self.db,
-            "kiosk.pin_change_required",
-            staff=self.staff,
-            payload={"username": self.staff.username},
-        )
-        page = ChangePinPage(self.lang, self.staff.username)
-        page.submitted.connect(lambda old, new, _again: self._on_pin_change(page, old, new))
-        page.signed_out.connect(lambda: self.lock(reason="staff"))
-        self.window.show_page(page)
-        self.idle.start()
-
-    def _on_pin_change(self, page: ChangePinPage, old: str, new: str) -> None:
-        assert self.db is not None and self.staff is not None
-        try:
-            self.staff = storage.change_pin(self.db, self.staff, old, new)
-        except storage.AccountLocked:
-            # Locked by wrong current PINs: said here; only signing out is left.
-            page.show_error(locked_message(self.db, self.staff.username, self.lang))
-            page.change_button.setEnabled(False)
-            return
-        except (storage.WrongPin, storage.AccountDisabled):
-            page.show_error(t(self.lang, "staff.change_pin.wrong_current"))
-            return
-        except storage.StorageError as exc:
-            if storage.pin_policy_problem(new) is not None:
-                key = "staff.change_pin.weak"
-            elif new == old:
-                key = "staff.change_pin.same"
-            else:
-                page.show_error(t(self.lang, "staff.change_pin.refused", message=str(exc)))
-                return
-            page.show_error(t(self.lang, key))
+            pin_change.require(self)
             return
         self.show_staff_home()
 
