@@ -197,7 +197,8 @@ class SigningPanel(QFrame):
         while self.states.count():
             item = self.states.takeAt(0)
             widget = item.widget() if item is not None else None
-            if widget is not None:
+            if widget is not None:  # hidden now: deleted only when the event loop runs
+                widget.hide()
                 widget.deleteLater()
         newest: dict[str, SignatureStatus] = {}
         for found in storage.signature_states(self.db, self.subject_code):
