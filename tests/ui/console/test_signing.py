@@ -225,3 +225,25 @@ def test_french_texts(qtbot: QtBot, db: StudyDb, open_view: OpenView) -> None:
         panel.sign_button.click()
     assert panel.state_text("M0").startswith("M0 : signé par inv (investigateur), Revu — « J'ai")
     assert view.tabs.tabText(view.tabs.indexOf(view.signatures_tab)) == "Signatures"
+
+
+@pytest.mark.req("SIG-01")
+def test_wrong_pins_lock_the_account_and_say_for_how_long(
+    qtbot: QtBot, db: StudyDb, open_view: OpenView
+) -> None:
+    view = open_view(INVESTIGATOR)
+    panel = start_signing(view, CASEBOOK, "reviewed")
+    for _ in range(storage.login_policy(db).max_failures):
+        if panel.reauth.asks_username():
+            panel.reauth.username.setText(INVESTIGATOR)
+        panel.reauth.pin.setText("000000")
+        panel.sign_button.click()
+    assert "Your account is locked for" in panel.reauth.error.text()
+    assert staff_of(db, INVESTIGATOR).locked_until is not None
+    # Even the right PIN signs nothing while the account is locked.
+    panel.reauth.username.setText(INVESTIGATOR)
+    panel.reauth.pin.setText(INVESTIGATOR_PIN)
+    panel.sign_button.click()
+    assert "Your account is locked for" in panel.reauth.error.text()
+    assert storage.list_signatures(db, COMPLETE) == []
+    assert panel.state_text(CASEBOOK) == "Whole casebook: not signed"
