@@ -4,7 +4,8 @@ Driven through the kiosk on the screenshot command's throw-away copy of the data
 the console of an administrator (every tab; the conflicts tab shows its empty state on a kiosk,
 the first conflict's versions on a hub that merged two kiosks' visits, then the administrator
 choosing the other version with a reason, and the resolved conflict), then a subject seen by an
-account that may correct answers (scores, charts, the correction form, the audit history).
+account that may correct answers (scores, charts, the correction form, the audit history), then
+an investigator e-signing the subject's baseline visit (the signing form, the visit signed).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from respine_desktop import storage
 from respine_desktop.storage import CORRECTION_ROLES, VISIT_STATUSES, Staff
 from ui.app import install_console
 from ui.console.page import ConsolePage
+from ui.console.signing import SIGNING_ROLES
 from ui.kiosk.flow import KioskFlow
 from ui.widgets.jobs import running_jobs
 
@@ -117,4 +119,30 @@ def shoot_console(kiosk: KioskFlow, shot: Shot, subject_code: str) -> None:
     view.tabs.setCurrentIndex(3)
     shot("console-subject-audit")
     page.close_subject()
+    _shoot_signing(kiosk, shot, subject_code, admin, accounts)
     kiosk.lock()
+
+
+def _shoot_signing(
+    kiosk: KioskFlow, shot: Shot, subject_code: str, admin: Staff, accounts: list[Staff]
+) -> None:
+    """An investigator (else the administrator) signs the subject's M0 as approved: the form
+    with the credentials typed, then the visit signed. Written to the throw-away copy only."""
+    signer = next((s for s in accounts if s.role == "investigator"), admin)
+    assert signer.role in SIGNING_ROLES
+    # A known PIN set first on the throw-away copy (the screenshots never know the real PINs).
+    assert kiosk.db is not None
+    storage.reset_pin(kiosk.db, admin, signer.username, SHOT_PIN)
+    page = _open_console(kiosk, signer)
+    view = page.open_subject(subject_code)
+    panel = view.signing
+    panel.open_button.click()
+    if not panel.choose("M0", "approved"):
+        page.close_subject()
+        return
+    panel.reauth.username.setText(signer.username)
+    panel.reauth.pin.setText(SHOT_PIN)
+    shot("console-subject-sign")
+    panel.confirm()
+    shot("console-subject-signed")
+    page.close_subject()

@@ -1,4 +1,5 @@
-"""SubjectView: one subject's scores, charts, corrections and audit history, and their PDF.
+"""SubjectView: one subject's scores, charts, corrections, audit history and e-signatures, and
+their PDF.
 
 Everything shown comes from `reports.patient_summary` (the numbers of the patient PDF) and
 `storage.audit_entries`; after a correction the view reads them again, so the recomputed scores
@@ -24,6 +25,7 @@ from ui.console.layout import TAB_MARGIN, scrolling
 from ui.console.pdf import PdfPanel, PdfWork
 from ui.console.reauth import ReauthSession
 from ui.console.scores import ScoreTable, responder_text, score_legend
+from ui.console.signing import SigningPanel
 from ui.console.withdrawal import WithdrawalPanel
 from ui.widgets.jobs import Progress
 from ui.widgets.page import button, label
@@ -41,7 +43,8 @@ def patient_pdf_work(db_path: Path, subject_code: str, out: Path) -> PdfWork:
 
 
 class SubjectView(QWidget):
-    """Header (subject, PDF), then tabs: scores, charts, corrections, audit history."""
+    """Header (subject, PDF, sign), then tabs: scores, charts, corrections, audit history,
+    signatures."""
 
     closed = Signal()
 
@@ -89,7 +92,24 @@ class SubjectView(QWidget):
         self.error = label("", "error")
         self.error.hide()
         column.addWidget(self.error)
+        self.signing = SigningPanel(db, staff, lang, subject_code, reauth)
+        self.signing.signed.connect(self._on_signed)
+        self.signatures_tab = scrolling(self._padded(self.signing))
+        self.tabs.addTab(self.signatures_tab, t(lang, "console.subject.signatures"))
+        # The "Sign…" action beside the withdrawal (investigators and administrators only).
+        self.action_row.insertWidget(1, self.signing.open_button)
+        self.signing.open_button.clicked.connect(
+            lambda: self.tabs.setCurrentWidget(self.signatures_tab)
+        )
         self.reload()
+
+    @staticmethod
+    def _padded(widget: QWidget) -> QWidget:
+        tab = QWidget()
+        column = QVBoxLayout(tab)
+        column.setContentsMargins(TAB_MARGIN, TAB_MARGIN, TAB_MARGIN, TAB_MARGIN)
+        column.addWidget(widget)
+        return tab
 
     def _header(self) -> QVBoxLayout:
         # Two rows: the subject, then the PDF buttons (one row is wider than a portrait tablet).
@@ -114,6 +134,7 @@ class SubjectView(QWidget):
         self.withdraw_button = button(t(self.lang, "console.withdrawal.button"))
         self.withdraw_button.clicked.connect(self.ask_withdrawal)
         pdf_row.addWidget(self.withdraw_button)
+        self.action_row = pdf_row
         pdf_row.addStretch(1)
         pdf_row.addWidget(self.pdf)
         rows.addLayout(pdf_row)
@@ -176,6 +197,7 @@ class SubjectView(QWidget):
             )
         )
         self.correction.set_summary(summary)
+        self.signing.set_summary(summary)
         withdrawn = summary.withdrawn_on is not None
         self.withdraw_button.setEnabled(not withdrawn)
         self.withdrawal_note.setVisible(withdrawn)
@@ -214,6 +236,9 @@ class SubjectView(QWidget):
             t(self.lang, "console.withdrawal.done", subject=subject, day=day)
         )
         self.corrected_note.show()
+
+    def _on_signed(self, target: str) -> None:
+        self.reload()  # the states, and the signature entry in the audit history
 
     def _on_corrected(self, visit: str, item_id: str) -> None:
         self.reload()

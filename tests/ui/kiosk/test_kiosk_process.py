@@ -99,6 +99,9 @@ def test_screenshots_render_every_screen_and_leave_the_database_alone(tmp_path: 
         assert any(f"-{step.item.id}" in n for n in names), step.item.id
     for screen in ("staff-pin", "staff-home", "hand-over", "idle-countdown", "review", "thank-you"):
         assert any(screen in n for n in names), screen
+    # The console's e-signing (by the administrator here, the only account): form, then signed.
+    assert any(n.endswith("-console-subject-sign.png") for n in names)
+    assert any(n.endswith("-console-subject-signed.png") for n in names)
     assert all((out / n).stat().st_size > 1000 for n in names)
     with storage.open_database(db_path) as db:
         assert storage.counts(db) == before
