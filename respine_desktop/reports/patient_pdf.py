@@ -379,8 +379,9 @@ def _corrections(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
 
 
 def _signatures(summary: PatientSummary, s: dict[str, Any]) -> list[Any]:
-    """The signature manifestations (21 CFR 11.50): username, role, time, meaning, state."""
-    out: list[Any] = [para("Electronic signatures", s["h2"])]
+    """The signature manifestations (21 CFR 11.50): username, role, time, meaning, state (the
+    heading never left alone at a page's foot: a new page unless 45 mm are left)."""
+    out: list[Any] = [CondPageBreak(45 * mm), para("Electronic signatures", s["h2"])]
     if not summary.signatures:
         out.append(para("No electronic signature of this subject's data.", s["body"]))
         return out
