@@ -212,8 +212,9 @@ Electronic signatures (21 CFR Part 11):
 - `Signature`: one e-signature (signer, role, time, meaning, attestation, target, content hash)
 - `SignatureStatus`: a signature and its state, ``valid`` or ``broken``
 - `SIGNATURE_MEANINGS`: meaning -> (English, French) attestation text
-- `sign(db, *, username, pin, subject_code, meaning, visit_code=None) -> Signature`: a visit
-  or a whole subject, username and PIN re-entered, investigator or admin
+- `sign(db, *, subject_code, meaning, visit_code=None, username, pin | proof) -> Signature`:
+  a visit or a whole subject, username and PIN re-entered (or a fresh `reauthenticate`
+  proof), investigator or admin
 - `sign_document(db, *, username, pin, document_sha256, title) -> Signature`: meaning performed
 - `list_signatures(db, subject_code=None) -> [Signature]`: oldest first
 - `signature_states(db, subject_code=None) -> [SignatureStatus]`: broken once the data changed

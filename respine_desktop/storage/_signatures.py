@@ -28,6 +28,7 @@ from respine_desktop.storage import _audit as audit
 from respine_desktop.storage import _signed_content as content
 from respine_desktop.storage._database import StudyDb, new_id, transaction
 from respine_desktop.storage._errors import InvalidInput, PermissionDenied
+from respine_desktop.storage._reauth import Reauthenticated, reauthenticated_staff
 from respine_desktop.storage._records import Role, Staff
 from respine_desktop.storage._staff import authenticate, staff_by_id
 from respine_desktop.storage._subjects import get_subject
@@ -122,13 +123,23 @@ def _check_meaning(meaning: str, allowed: tuple[str, ...]) -> str:
     return meaning
 
 
-def _signer(db: StudyDb, username: str, pin: str, roles: tuple[Role, ...] | None) -> Staff:
-    """Both components checked again now (§11.200(a)(1)), then the role."""
-    if not isinstance(username, str) or not username.strip():
-        raise InvalidInput("a signature needs the signer's username and PIN")
-    if not isinstance(pin, str) or not pin:
-        raise InvalidInput("a signature needs the signer's username and PIN")
-    staff = authenticate(db, username, pin)
+def _signer(
+    db: StudyDb,
+    username: str,
+    pin: str,
+    roles: tuple[Role, ...] | None,
+    proof: Reauthenticated | None = None,
+) -> Staff:
+    """Both components checked again now (§11.200(a)(1)), or a fresh re-entry `proof` (the
+    console's credential fields, `reauthenticate`), then the role."""
+    if proof is not None:
+        staff, _ = reauthenticated_staff(db, proof)
+    else:
+        if not isinstance(username, str) or not username.strip():
+            raise InvalidInput("a signature needs the signer's username and PIN")
+        if not isinstance(pin, str) or not pin:
+            raise InvalidInput("a signature needs the signer's username and PIN")
+        staff = authenticate(db, username, pin)
     current = staff_by_id(db, staff.id)
     if roles is not None and current.role not in roles:
         raise PermissionDenied(
@@ -182,15 +193,18 @@ def _insert(
 def sign(
     db: StudyDb,
     *,
-    username: str,
-    pin: str,
     subject_code: str,
     meaning: str,
     visit_code: str | None = None,
+    username: str = "",
+    pin: str = "",
+    proof: Reauthenticated | None = None,
 ) -> Signature:
     """Sign a subject's visit (`visit_code`) or the whole subject, with `meaning`.
 
-    The username and PIN are checked again (wrong PIN: the sign-in's errors and lockout);
+    The username and PIN are checked again (wrong PIN: the sign-in's errors and lockout), or
+    `proof` stands for that re-entry (made by `reauthenticate` moments before: forged, foreign
+    or stale proofs are refused);
     PermissionDenied for a role other than investigator or admin; InvalidInput for an unknown
     meaning or a visit without a questionnaire session; UnknownSubject / UnknownVisit.
     """
@@ -216,7 +230,7 @@ def sign(
         content.subject_text(db, subject_code)
     if not has_table(db):  # pragma: no cover - a writable open always migrates
         raise InvalidInput("this database has no signatures table")
-    signer = _signer(db, username, pin, DATA_SIGNERS)
+    signer = _signer(db, username, pin, DATA_SIGNERS, proof)
     with transaction(db):
         # the text again inside the transaction: what is signed is what is stored
         text = (

@@ -41,6 +41,20 @@ def count(db: StudyDb, table: str) -> int:
     return int(db.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
 
+@pytest.mark.req("SIG-01")
+def test_a_fresh_re_entry_proof_signs_and_a_stale_one_signs_nothing(db: StudyDb) -> None:
+    proof = storage.reauthenticate(db, inv(db), INV_PIN, username="inv")
+    sig = storage.sign(db, proof=proof, subject_code=S1, visit_code="M12", meaning="reviewed")
+    assert (sig.username, sig.role, sig.meaning) == ("inv", "investigator", "reviewed")
+    coord = storage.reauthenticate(db, storage.get_staff(db, "coord"), COORD_PIN)
+    with pytest.raises(storage.PermissionDenied, match="may not sign"):
+        storage.sign(db, proof=coord, subject_code=S1, meaning="reviewed")
+    later = controlled_clock(NOW + timedelta(days=1, minutes=10))
+    with later, pytest.raises(storage.PermissionDenied, match="too long ago"):
+        storage.sign(db, proof=proof, subject_code=S1, meaning="reviewed")
+    assert len(storage.list_signatures(db)) == 1
+
+
 @pytest.mark.req("SIG-02")
 def test_a_signed_visit_records_signer_meaning_time_and_the_hash_of_what_was_signed(
     db: StudyDb,

@@ -29,13 +29,11 @@ from respine_desktop.i18n import t
 from respine_desktop.reports import PatientSummary
 from respine_desktop.storage import (
     SIGNATURE_MEANINGS,
-    AccountLocked,
     Signature,
     SignatureStatus,
     Staff,
     StorageError,
     StudyDb,
-    WrongPin,
 )
 from ui.console.layout import FormGrid
 from ui.console.reauth import ReauthFields, ReauthSession
@@ -271,40 +269,23 @@ class SigningPanel(QFrame):
             return
         self.error.hide()
         fields = self.reauth
-        if not fields.ready():
-            fields.error.setText(t(self.lang, "console.reauth.missing"))
-            fields.error.show()
-            return
-        first = fields.asks_username()
-        username = fields.username.text().strip() if first else self.staff.username
-        if username != self.staff.username:
-            # Another account's credentials never sign in the name of the signed-in one.
-            fields.pin.clear()
-            fields.error.setText(
-                t(self.lang, "console.reauth.other_account", username=self.staff.username)
-            )
-            fields.error.show()
+        # The re-entry is checked in the domain (a refusal said in the credential line), and its
+        # proof signs: the same path as corrections and conflict choices.
+        proof = fields.verify()
+        if proof is None:
             return
         try:
             storage.sign(
                 self.db,
-                username=username,
-                pin=fields.pin.text(),
+                proof=proof,
                 subject_code=self.subject_code,
                 meaning=meaning,
                 visit_code=target or None,
             )
-        except (WrongPin, AccountLocked) as exc:
-            fields.pin.clear()
-            fields.error.setText(fields.refusal(exc))
-            fields.error.show()
-            return
         except StorageError as exc:
-            fields.pin.clear()
             self.error.setText(t(self.lang, "console.error.refused", message=str(exc)))
             self.error.show()
             return
-        self.reauth_session.username_entered = True
         fields.prepare()
         self.form.hide()
         what = t(self.lang, "console.sign.casebook") if target == CASEBOOK else target
