@@ -16,7 +16,6 @@ sign-in (audited ``staff.pin_rehashed``, the payload naming the parameters only)
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 import secrets
@@ -117,18 +116,27 @@ def hash_is_current(stored: str) -> bool:
         return False
 
 
+def _scrypt(secret: bytes, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
+    """scrypt of `secret`; ValueError for parameters scrypt refuses, an empty key, or a cost above
+    `SCRYPT_MAXMEM` (the memory bound OpenSSL applies: 128·r·(N + 2 + p) bytes), checked before
+    any memory is taken, so a tampered stored hash cannot make a sign-in allocate gigabytes.
+
+    Through `cryptography` (its own OpenSSL, linked into its extension), as the key file's KDF
+    (`_keys`), not `hashlib.scrypt`: that one needs Python's `_hashlib` and the system's
+    libcrypto, which the frozen build leaves out (5 MB; `packaging/respine.spec`). Same bytes
+    as `hashlib.scrypt` for the same parameters (RFC 7914), so stored hashes still match.
+    """
+    if length < 1 or r < 1 or p < 1 or 128 * r * (n + 2 + p) > SCRYPT_MAXMEM:
+        raise ValueError(f"scrypt parameters out of bounds: N={n} r={r} p={p} length={length}")
+    from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+    return Scrypt(salt=salt, length=length, n=n, r=r, p=p).derive(secret)
+
+
 def hash_pin(pin: str) -> str:
     """``scrypt$N$r$p$salt$hash`` (base64) of `pin` with a fresh random salt."""
     salt = secrets.token_bytes(16)
-    key = hashlib.scrypt(
-        pin.encode(),
-        salt=salt,
-        n=SCRYPT_N,
-        r=SCRYPT_R,
-        p=SCRYPT_P,
-        dklen=SCRYPT_LEN,
-        maxmem=SCRYPT_MAXMEM,
-    )
+    key = _scrypt(pin.encode(), salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, SCRYPT_LEN)
     return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
 
 
@@ -139,15 +147,7 @@ def pin_matches(pin: str, stored: str) -> bool:
         if kind != "scrypt":
             return False
         expected = base64.b64decode(key)
-        got = hashlib.scrypt(
-            pin.encode(),
-            salt=base64.b64decode(salt),
-            n=int(n),
-            r=int(r),
-            p=int(p),
-            dklen=len(expected),
-            maxmem=SCRYPT_MAXMEM,
-        )
+        got = _scrypt(pin.encode(), base64.b64decode(salt), int(n), int(r), int(p), len(expected))
     except ValueError:
         return False
     return hmac.compare_digest(got, expected)

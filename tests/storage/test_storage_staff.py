@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -33,6 +35,43 @@ def test_pins_are_stored_only_as_salted_scrypt_hashes(db: StudyDb) -> None:
     assert staff.hash_pin("1234") != staff.hash_pin("1234")
     assert staff.pin_matches("1234", staff.hash_pin("1234"))
     assert not staff.pin_matches("1235", staff.hash_pin("1234"))
+
+
+@pytest.mark.req("SEC-01")
+def test_a_hash_made_by_hashlib_scrypt_still_matches() -> None:
+    """PINs are hashed through `cryptography` (the frozen build has no `_hashlib`): the same
+    bytes as Python's hashlib.scrypt, so every hash stored before still signs in."""
+    salt = bytes(range(16))
+    stored = hashlib.scrypt(
+        b"860427", salt=salt, n=staff.SCRYPT_N, r=8, p=1, dklen=32, maxmem=2**27
+    )
+    text = f"scrypt${staff.SCRYPT_N}$8$1${base64.b64encode(salt).decode()}$"
+    assert staff.pin_matches("860427", text + base64.b64encode(stored).decode())
+    assert not staff.pin_matches("860428", text + base64.b64encode(stored).decode())
+
+
+@pytest.mark.req("SEC-01")
+@pytest.mark.parametrize(
+    "params",
+    [
+        # N = 2**21, r = 8: 2 GiB a check; hashlib's maxmem (128 MiB) refused it, so must we
+        f"{2**21}$8$1",
+        f"{2**15}$4096$1",  # r that large: 16 GiB
+        f"{2**15}$8$0",  # p < 1
+        f"{2**15}$0$1",  # r < 1
+        "1000$8$1",  # N not a power of 2
+    ],
+)
+def test_a_stored_hash_with_impossible_or_excessive_cost_never_matches(params: str) -> None:
+    salt = base64.b64encode(bytes(16)).decode()
+    key = base64.b64encode(bytes(32)).decode()
+    assert not staff.pin_matches("860427", f"scrypt${params}${salt}${key}")
+
+
+def test_a_stored_hash_with_an_empty_key_never_matches() -> None:
+    """An empty stored key would compare equal to an empty derived one: refused first."""
+    salt = base64.b64encode(bytes(16)).decode()
+    assert not staff.pin_matches("860427", f"scrypt${staff.SCRYPT_N}$8$1${salt}$")
 
 
 def test_login_success_and_failure_are_audited(db: StudyDb) -> None:
