@@ -6,6 +6,23 @@ from PySide6.QtWidgets import QApplication
 
 from respine_desktop.paths import resource
 
+STYLE = "Fusion"
+# The application's dynamic property saying that its style is `STYLE` already (`application`).
+_STYLED = "respineStyle"
+
+
+def application(argv: list[str]) -> QApplication:
+    """A new QApplication for `argv` (its program name first) in the kiosk's style.
+
+    The style is given as Qt's own ``-style`` option, so Qt makes it in C++ when the first
+    widget needs it: ``QApplication.setStyle`` returns the style to Python, and wrapping that
+    `QStyle` builds the Python enums of its class (some 15 ms at start-up). `apply_style` then
+    leaves the style as it is.
+    """
+    app = QApplication([argv[0], "-style", STYLE, *argv[1:]])
+    app.setProperty(_STYLED, STYLE)
+    return app
+
 
 def style_sheet(*, large_text: bool = False, high_contrast: bool = False) -> str:
     """kiosk.qss, followed by the overrides for the options switched on."""
@@ -21,5 +38,7 @@ def apply_style(
     app: QApplication, *, large_text: bool = False, high_contrast: bool = False
 ) -> None:
     """Style the whole application."""
-    app.setStyle("Fusion")
+    if app.property(_STYLED) != STYLE:
+        app.setStyle(STYLE)
+        app.setProperty(_STYLED, STYLE)
     app.setStyleSheet(style_sheet(large_text=large_text, high_contrast=high_contrast))

@@ -18,13 +18,14 @@ removed at once: the reports import numpy normally later.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from sqlite_utils import Database, Migrations
 
 _SKIPPED = ("numpy", "pandas")
