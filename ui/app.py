@@ -21,13 +21,18 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+# What the first screen needs that uses no Qt is imported before PySide: once loaded, PySide reads
+# the source of every module an import statement names for the first time (`inspect.getsource`,
+# for its `__feature__` switches), some 10 ms of the kiosk's start from a checkout.
+from respine_desktop.i18n import t
+from ui.kiosk.settings import default_settings_path, load_settings
+
+# isort: split
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from respine_desktop.i18n import t
 from ui.kiosk.full_screen import show_full_screen
 from ui.kiosk.lock_page import LockPage
-from ui.kiosk.settings import default_settings_path, load_settings
 from ui.kiosk.window import KioskWindow
 from ui.style import application, apply_style
 

@@ -32,7 +32,8 @@ def spy(*args, **kwargs):
     app.setStyleSheet("")
     style = app.style().name()
     app.setStyleSheet(sheet)
-    at_ready.append({"modules": modules, "pages": pages, "style": style})
+    order = list(sys.modules)  # in the order they were first imported
+    at_ready.append({"modules": modules, "order": order, "pages": pages, "style": style})
     return db
 
 storage.open_database = spy
@@ -92,6 +93,11 @@ def test_the_kiosk_is_ready_before_the_flow_and_never_loads_the_heavy_libraries(
     (ready,) = result["ready"]  # the database was opened once, by the app
     assert ready["pages"] == ["LockPage"]
     assert ready["style"] == "fusion"
+    # What the first screen needs without Qt was imported before PySide (which reads the source
+    # of every module imported after it).
+    order = ready["order"]
+    for name in ("respine_desktop.i18n", "ui.kiosk.settings", "json", "dataclasses"):
+        assert order.index(name) < order.index("PySide6.QtCore"), name
     # At ready: the database is open without sqlite-utils, the flow or the session.
     for name in ("sqlite_utils", "ui.kiosk.flow", "ui.kiosk.lockdown", "respine_desktop.session"):
         assert not loaded(ready["modules"], name), name
