@@ -6,11 +6,12 @@ Start-up shows the first screen (the lock), then opens the database: the app is 
 is the heavy half of the application imported (the kiosk's flow, the session, sqlite-utils, the
 investigator console's entry): it loads right after, before the first tap can be handled.
 
-Without `--db` the database is `respine.db` in the user's data directory (`platformdirs`). A
-path with no file yet starts the first-run set-up, which creates the database and its
-administrator account (username and PIN). `--quit-when-ready` builds and shows the first screen,
-then exits 0 (smoke tests and start-up benchmarks). The window and how to add a screen to it are
-described in `ui.kiosk.window`; the way between the screens in `ui.kiosk.flow`.
+Without `--db` the database is `respine.db` in the user's data directory (platformdirs' answer,
+`respine_desktop.paths.user_data_dir`). A path with no file yet starts the first-run set-up,
+which creates the database and its administrator account (username and PIN).
+`--quit-when-ready` builds and shows the first screen, then exits 0 (smoke tests and start-up
+benchmarks). The window and how to add a screen to it are described in `ui.kiosk.window`; the
+way between the screens in `ui.kiosk.flow`.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ TRACE_ENV = "RESPINE_TRACE_STARTUP"
 
 
 def default_db_path() -> Path:
-    from platformdirs import user_data_dir
+    from respine_desktop.paths import user_data_dir
 
     return Path(user_data_dir(APP_NAME, appauthor=False)) / "respine.db"
 
