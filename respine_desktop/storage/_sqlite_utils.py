@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
     import sqlite3
@@ -55,8 +54,8 @@ def wrap(conn: sqlite3.Connection) -> Database:
     return database
 
 
-@dataclass(frozen=True, slots=True)
-class Registered:
+class Registered(NamedTuple):
+    # (a named tuple, not a dataclass: some 1.5 ms less to define when a database is opened)
     name: str
     fn: Callable[..., None]
     transactional: bool
