@@ -42,7 +42,9 @@ def button(
     text: str, role: str = "", parent: QWidget | None = None, *, name: str = ""
 ) -> QPushButton:
     """A push button; `role` picks its kiosk.qss style; `name` is its accessible name."""
-    widget = QPushButton(text, parent)
+    # Without a parent, not QPushButton(text, None): resolving that overload wraps QIcon's class
+    # (the icon-and-text one), whose Python enums cost some 2 ms before the first screen.
+    widget = QPushButton(text) if parent is None else QPushButton(text, parent)
     if role:
         widget.setProperty("role", role)
     widget.setAccessibleName(name or text)  # (push buttons take Tab focus by default)
