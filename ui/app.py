@@ -6,33 +6,40 @@ Start-up shows the first screen (the lock), then opens the database: the app is 
 is the heavy half of the application imported (the kiosk's flow, the session, sqlite-utils, the
 investigator console's entry): it loads right after, before the first tap can be handled.
 
-Without `--db` the database is `respine.db` in the user's data directory (`platformdirs`). A
-path with no file yet starts the first-run set-up, which creates the database and its
-administrator account (username and PIN). `--quit-when-ready` builds and shows the first screen,
-then exits 0 (smoke tests and start-up benchmarks). The window and how to add a screen to it are
-described in `ui.kiosk.window`; the way between the screens in `ui.kiosk.flow`.
+Without `--db` the database is `respine.db` in the user's data directory (platformdirs' answer,
+`respine_desktop.paths.user_data_dir`). A path with no file yet starts the first-run set-up,
+which creates the database and its administrator account (username and PIN).
+`--quit-when-ready` builds and shows the first screen, then exits 0 (smoke tests and start-up
+benchmarks). The window and how to add a screen to it are described in `ui.kiosk.window`; the
+way between the screens in `ui.kiosk.flow`.
 """
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+# What the first screen needs that uses no Qt is imported before PySide: once loaded, PySide reads
+# the source of every module an import statement names for the first time (`inspect.getsource`,
+# for its `__feature__` switches), some 10 ms of the kiosk's start from a checkout.
+from respine_desktop.i18n import t
+from ui.kiosk.settings import default_settings_path, load_settings
+
+# isort: split
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
-from respine_desktop.i18n import t
 from ui.kiosk.full_screen import show_full_screen
 from ui.kiosk.lock_page import LockPage
-from ui.kiosk.settings import default_settings_path, load_settings
 from ui.kiosk.window import KioskWindow
-from ui.style import apply_style
+from ui.style import application, apply_style
 
 if TYPE_CHECKING:
+    import argparse
+
     from ui.kiosk.flow import KioskFlow
 
 # Only what the first screen needs is imported up front (Qt, the window, the lock page). The
@@ -48,12 +55,14 @@ TRACE_ENV = "RESPINE_TRACE_STARTUP"
 
 
 def default_db_path() -> Path:
-    from platformdirs import user_data_dir
+    from respine_desktop.paths import user_data_dir
 
     return Path(user_data_dir(APP_NAME, appauthor=False)) / "respine.db"
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="main.py",
         description="RESPINE Desktop kiosk. `python main.py COMMAND --help` for the commands.",
@@ -72,9 +81,63 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Options:
+    """The kiosk's options, as `build_parser` parses them (`parse_options`)."""
+
+    def __init__(self) -> None:
+        self.db: Path | None = None
+        self.quit_when_ready = False
+        self.windowed = False
+        self.idle_seconds: int | None = None
+        self.settings: Path | None = None
+
+
+_FLAGS = {"--quit-when-ready": "quit_when_ready", "--windowed": "windowed"}
+_VALUES = {"--db": "db", "--settings": "settings", "--idle-seconds": "idle_seconds"}
+
+
+def parse_options(argv: list[str]) -> Options:
+    """The options in `argv`, exactly as `build_parser` parses them; its errors (exit 2) too.
+
+    The options written out in full (``--db FILE``, ``--db=FILE``, the flags) are read here
+    directly: building the argparse parser and its messages costs some 7 ms of the kiosk's
+    start-up (gettext and locale with them). Anything else (an abbreviation, ``--help``, a value
+    starting with "-", a value that is not a whole number, an unknown option) goes to argparse.
+    """
+    options = _parse_plain(argv)
+    if options is None:
+        options = build_parser().parse_args(argv, namespace=Options())
+    return options
+
+
+def _parse_plain(argv: list[str]) -> Options | None:
+    """`parse_options` for the plain forms; None for anything argparse must judge."""
+    options = Options()
+    args = iter(argv)
+    for arg in args:
+        if arg in _FLAGS:
+            setattr(options, _FLAGS[arg], True)
+            continue
+        name, equals, value = arg.partition("=")
+        if name not in _VALUES:
+            return None
+        if not equals:
+            value = next(args, "-")
+            if value.startswith("-"):
+                return None  # missing, or an option argparse may take as one
+        if _VALUES[name] == "idle_seconds":
+            try:
+                options.idle_seconds = int(value)
+            except ValueError:
+                return None
+        else:
+            setattr(options, _VALUES[name], Path(value))
+    return options
+
+
 def run_app(argv: list[str]) -> int:
     """Run the kiosk until staff quit it; the exit code of the process."""
-    args = build_parser().parse_args(argv)
+    args = parse_options(argv)
     if args.idle_seconds is not None and args.idle_seconds < 10:
         print("error: --idle-seconds must be at least 10", file=sys.stderr)
         return 2
@@ -89,7 +152,7 @@ def run_app(argv: list[str]) -> int:
     settings = load_settings(settings_path)
     if args.idle_seconds is not None:
         settings = settings.changed(idle_timeout_s=args.idle_seconds)
-    app = QApplication.instance() or QApplication([sys.argv[0], *argv])
+    app = QApplication.instance() or application([sys.argv[0], *argv])
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     apply_style(app, large_text=settings.large_text, high_contrast=settings.high_contrast)

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from respine_desktop import __version__, clock
+from respine_desktop import __version__
 from respine_desktop.files import sync_directory
 from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _row_images as row_images
@@ -600,6 +600,7 @@ def _fill_new_database(
 ) -> None:
     """Schema, settings, site, device, first audit entry and administrator, in one transaction;
     the connection is closed after (WAL checkpointed into the file, which then stands alone)."""
+    from respine_desktop import clock
     from respine_desktop.storage import _audit as audit
     from respine_desktop.storage import _staff as staff
 

@@ -68,9 +68,9 @@ def key_dir() -> Path:
     configured = os.environ.get("RESPINE_KEY_DIR")
     if configured:
         return Path(configured)
-    import platformdirs
+    from respine_desktop.paths import user_config_dir
 
-    return Path(platformdirs.user_config_dir("respine-desktop")) / "keys"
+    return Path(user_config_dir("respine-desktop")) / "keys"
 
 
 def _key_path(key_id: str) -> Path:

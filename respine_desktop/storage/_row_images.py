@@ -22,10 +22,11 @@ later), because the triggers see the SQL, not the functions.
 
 from __future__ import annotations
 
-import hashlib
-import sqlite3
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import sqlite3
 
 # table -> its key column, in the order images are written
 TRACKED: Mapping[str, str] = {
@@ -67,6 +68,8 @@ ROWS_PER_ENTRY = 2000
 
 def secret_digest(value: object) -> str:
     """What a secret setting's image holds instead of its value."""
+    import hashlib  # (not at start-up: opening a database never needs it)
+
     return "sha256:" + hashlib.sha256(str(value).encode("utf-8")).hexdigest()
 
 

@@ -24,12 +24,13 @@ Design choices (see also `audit` for the hash chain):
 
 from __future__ import annotations
 
-import sqlite3
 from typing import TYPE_CHECKING
 
 from respine_desktop.storage._sqlite_utils import LazyMigrations
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from sqlite_utils import Database
 
 MIGRATION_SET = "respine"

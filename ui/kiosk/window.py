@@ -28,7 +28,7 @@ from ui.widgets.signals import emit
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QEvent
-    from PySide6.QtGui import QCloseEvent
+    from PySide6.QtGui import QCloseEvent, QWindow
 
 
 def _never() -> bool:
@@ -55,11 +55,9 @@ class KioskWindow(QMainWindow):
         self.setCentralWidget(self.stack)
         # Whether a close is allowed now (set by whoever runs the kiosk: quitting needs a PIN).
         self.may_close: Callable[[], bool] = _never
-        self.winId()
-        native = self.windowHandle()
-        assert native is not None
-        self._native = native
+        self.winId()  # the native window, made now (its QWindow is asked for by `guard`)
         self._filters: list[QObject] = []
+        self._guarded: QWindow | None = None
 
     # -- the page stack ------------------------------------------------------------------------
 
@@ -119,12 +117,18 @@ class KioskWindow(QMainWindow):
         if self._filters:
             return
         self._filters = [self, *watchers]
+        # The QWindow is asked for here, not when the window is built: wrapping the first one
+        # builds its class's Python enums (some 2 ms before the kiosk's first screen).
+        native = self.windowHandle()
+        assert native is not None
+        self._guarded = native
         for watcher in self._filters:
-            self._native.installEventFilter(watcher)
+            native.installEventFilter(watcher)
 
     def unguard(self) -> None:
-        for watcher in self._filters:
-            self._native.removeEventFilter(watcher)
+        if self._guarded is not None:
+            for watcher in self._filters:
+                self._guarded.removeEventFilter(watcher)
         self._filters = []
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:

@@ -2,25 +2,21 @@
 
 They avoid PySide's `Qt` namespace where they can: its first use builds every one of its enums
 (some 25 ms), and the lock screen, the kiosk's first, is built from these before anything else.
+For the same reason the classes only a scrolling page uses (the scroll area, the kinetic
+scrolling of `ui.widgets.touch_scroll`) are imported when such a page is built: PySide makes a
+class's Python type, enums included, the first time it is imported (some 5 ms for these).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import (
-    QBoxLayout,
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QScrollArea,
-    QSizePolicy,
-    QVBoxLayout,
-    QWidget,
-)
+from typing import TYPE_CHECKING
 
-from ui.widgets.touch_scroll import touch_scroll
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
 from ui.widgets.units import mm
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QBoxLayout, QScrollArea
 
 
 def label(
@@ -46,7 +42,9 @@ def button(
     text: str, role: str = "", parent: QWidget | None = None, *, name: str = ""
 ) -> QPushButton:
     """A push button; `role` picks its kiosk.qss style; `name` is its accessible name."""
-    widget = QPushButton(text, parent)
+    # Without a parent, not QPushButton(text, None): resolving that overload wraps QIcon's class
+    # (the icon-and-text one), whose Python enums cost some 2 ms before the first screen.
+    widget = QPushButton(text) if parent is None else QPushButton(text, parent)
     if role:
         widget.setProperty("role", role)
     widget.setAccessibleName(name or text)  # (push buttons take Tab focus by default)
@@ -93,10 +91,14 @@ class Page(QWidget):
         centred = QHBoxLayout()
         centred.addStretch(1)
         if scroll:
+            from PySide6.QtCore import Qt
+            from PySide6.QtWidgets import QFrame, QScrollArea, QSizePolicy
+
+            from ui.widgets.touch_scroll import touch_scroll
+
             self.scroll_area: QScrollArea | None = QScrollArea()
             self.scroll_area.setWidgetResizable(True)
             self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
-            from PySide6.QtCore import Qt
 
             self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             self.scroll_area.setWidget(self.body)
@@ -119,6 +121,8 @@ class Page(QWidget):
     def reveal(self, widget: QWidget) -> None:
         """Scroll `widget` into view once the layout has made room for it."""
         if self.scroll_area is not None:
+            from PySide6.QtCore import QTimer
+
             area = self.scroll_area
             QTimer.singleShot(0, lambda: area.ensureWidgetVisible(widget, 0, 0))
 
