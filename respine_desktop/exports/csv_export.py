@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -50,7 +50,7 @@ from respine_desktop.exports.codebook import (
 )
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import output_dir, partial_text
-from respine_desktop.exports.missing_codes import visit_number, wide_head, wide_values
+from respine_desktop.exports.missing_codes import visit_number
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.subject_parts import (
     PartJob,
@@ -60,7 +60,7 @@ from respine_desktop.exports.subject_parts import (
     part_files,
     write_parts,
 )
-from respine_desktop.exports.visit_values import visit_values
+from respine_desktop.exports.wide_rows import WideRows
 from respine_desktop.instruments import instrument_ids, load_instrument, shipped_texts
 from respine_desktop.storage import Answer, SnapshotChanged, StudyDb, read_snapshot, state_stamp
 from respine_desktop.storage.export_reads import (
@@ -200,7 +200,7 @@ def _long_lines(
     replaced_by: Mapping[str, str],
     memo: dict[tuple[object, ...], str],
     quoted: _Quoted,
-    counted: frozenset[str] = frozenset(),
+    counted: Set[str] = frozenset(),
 ) -> str:
     """The answers_long records of one subject (`code` and `visits` quoted already).
 
@@ -248,7 +248,7 @@ def _long_lines_checked(
     answers: Sequence[Answer],
     replaced_by: Mapping[str, str],
     memo: dict[tuple[object, ...], str],
-    counted: frozenset[str] = frozenset(),
+    counted: Set[str] = frozenset(),
 ) -> str:
     """`_long_lines` when a many-valued field may need quoting: each record checked."""
     out = []
@@ -379,14 +379,17 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
             f_long.write(csv_line([c.name for c in answers_long_columns()]))
             f_wide.write(csv_line([c.name for c in visits_wide_columns(study)]))
         records = iter_subject_records(
-            db, on=job.on, history=False, after=job.after, through=job.through
+            db,
+            on=job.on,
+            history=False,
+            after=job.after,
+            through=job.through,
+            current_scores=True,
         )
+        wide = WideRows(study, items, texts, _quoted)
         for record in records:
             code = record.subject.code
-            visits = list(visit_values(study, record))
-            counted = frozenset(
-                a.id for v in visits if v.session is not None for a in v.answers.values()
-            )
+            wide_lines, counted = wide.subject(record)
             visit_of = {s.id: s.visit_code for s in record.sessions}
             replaced_by: dict[str, str] = {}
             for a in record.answers:
@@ -403,11 +406,8 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
                 )
             )
             answer_rows += len(record.answers)
-            for v in visits:
-                row = [texts[c] for c in wide_head(study, record, v)]
-                row += [texts[c] for c in wide_values(study, items, v)]
-                f_wide.write(csv_line(row))
-                visit_rows += 1
+            f_wide.write(wide_lines)
+            visit_rows += len(record.schedule)
             subjects += 1
             tick(subjects, code)
     return subjects, answer_rows, visit_rows
