@@ -26,9 +26,11 @@ checks a whole line at once and quotes only the fields that need it (same RFC 41
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import re
-from collections.abc import Callable, Mapping, Sequence, Set
+from collections.abc import Callable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -139,6 +141,23 @@ class _Cells(dict[object, str]):
             self.clear()
         text = self[key] = cell(key)
         return text
+
+
+@contextlib.contextmanager
+def without_cyclic_gc() -> Iterator[None]:
+    """The cyclic garbage collector paused meanwhile (restored as it was after).
+
+    The export makes millions of short-lived tuples and strings, none of them in a reference
+    cycle: reference counting frees them all, while the collector, started every few hundred
+    allocations, would walk the live objects again and again for nothing (a fifth of the time
+    of reading the answers)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @cache
@@ -345,7 +364,11 @@ def _write_files(
             book = csv.writer(f_book)
             book.writerow(CODEBOOK_HEADER)
             book.writerows(codebook_rows(db.study))
-        with read_snapshot(db, expect=stamp), partial_text(audit) as f_audit:
+        with (
+            without_cyclic_gc(),
+            read_snapshot(db, expect=stamp),
+            partial_text(audit) as f_audit,
+        ):
             write_audit_trail(f_audit, iter_audit_rows(db))
 
     return write_parts(
@@ -370,6 +393,7 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
     quoted = _Quoted()
     texts = _Cells()
     with (
+        without_cyclic_gc(),
         storage.open_database(job.db_path, readonly=True, study=study, check=False) as db,
         read_snapshot(db, expect=job.stamp),
         open(job.files[0], "w", encoding="utf-8", newline="") as f_long,
