@@ -198,7 +198,8 @@ def write_parts(
 
 def _join(parts: Sequence[Path]) -> None:
     """Append parts 1.. to part 0 and make it durable."""
-    with open(parts[0], "r+b") as out:  # not "ab": copy_file_range refuses O_APPEND
+    # as "ab" would open it, without O_APPEND, which copy_file_range refuses
+    with open(os.open(parts[0], os.O_WRONLY | os.O_CREAT, 0o666), "wb") as out:
         out.seek(0, os.SEEK_END)
         for part in parts[1:]:
             with open(part, "rb") as f:
