@@ -35,9 +35,19 @@ missing; the baseline's sign is its numerator's (denominators are positive)."""
 _NONE: dict[str, EndpointValue] = dict.fromkeys(ENDPOINT_NAMES)
 
 
+_RATIOS: dict[float, _Ratio] = {}
+
+
 def _ratio(value: float) -> _Ratio:
-    f = exact(value)
-    return f.numerator, f.denominator
+    """`endpoints.exact(value)` as (numerator, denominator), kept for the values seen lately
+    (a baseline is compared with every follow-up; thresholds with every visit)."""
+    found = _RATIOS.get(value)
+    if found is None:
+        if len(_RATIOS) >= 65536:  # the unique SF-36 summary scores would fill it
+            _RATIOS.clear()
+        f = exact(value)
+        found = _RATIOS[value] = (f.numerator, f.denominator)
+    return found
 
 
 def _valid(value: ScoreValue, percent_scale: bool) -> bool:

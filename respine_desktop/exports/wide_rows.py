@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from operator import attrgetter
 
 from respine_desktop.exports.fast_endpoints import fast_endpoint_values
 from respine_desktop.exports.missing_codes import MissingCode
@@ -50,6 +51,7 @@ _U = MissingCode.UNCOMPUTABLE.value
 _D = MissingCode.UNDETERMINED.value
 _NO_SCORES: dict[str, ScoreValue] = dict.fromkeys(SCORE_NAMES)
 _SCORE_INSTRUMENT = {c[0]: c[1] for c in SCORE_COLUMNS}
+_INSTRUMENT_ID = attrgetter("instrument_id")
 
 
 def _gap(status: str, session: Session | None) -> str | None:
@@ -93,6 +95,7 @@ class WideRows:
     ) -> None:
         self.study = study
         self.items = tuple(items)
+        self.item_ids = tuple(item_id for item_id, _ in items)
         self.texts = texts
         self.quoted = quoted
         codes = study.visit_codes
@@ -151,7 +154,7 @@ class WideRows:
         """The score columns of a submitted session (see the module: stored, else computed)."""
         if not forked and stored is not None:
             out = dict(_NO_SCORES)
-            for instrument in {a.instrument_id for a in answers.values()}:
+            for instrument in set(map(_INSTRUMENT_ID, answers.values())):
                 methods = _SCORE_KEYS.get(instrument)
                 if methods is None:
                     break
@@ -267,23 +270,19 @@ class WideRows:
         """The item, score and endpoint cells of a visit with answers or scores."""
         texts = self.texts
         items, score_gaps, end_gaps = self._fallback(code, gap)
-        get = answers.get
         cells = [
             missing if a is None else (_S if a.status == "skipped" else texts[a.value])
-            for (item_id, _), missing in zip(self.items, items, strict=True)
-            for a in (get(item_id),)
+            for a, missing in zip(map(answers.get, self.item_ids), items, strict=True)
         ]
         cells += [
             missing if value is None else texts[value]
-            for name, missing in zip(SCORE_NAMES, score_gaps, strict=True)
-            for value in (scores.get(name),)
+            for value, missing in zip(map(scores.get, SCORE_NAMES), score_gaps, strict=True)
         ]
         if ends is None:
             cells += end_gaps
         else:
             cells += [
                 missing if value is None else texts[value]
-                for name, missing in zip(ENDPOINT_NAMES, end_gaps, strict=True)
-                for value in (ends.get(name),)
+                for value, missing in zip(map(ends.get, ENDPOINT_NAMES), end_gaps, strict=True)
             ]
         return ",".join(cells)
