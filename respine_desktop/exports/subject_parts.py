@@ -231,6 +231,17 @@ def _append(source: BinaryIO, out: BinaryIO) -> None:
     shutil.copyfileobj(source, out, 1 << 20)
 
 
+def _sync(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:  # a writer that wrote no such file: the join names it
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _run_workers(
     writer: PartWriter,
     jobs: Sequence[PartJob],
@@ -333,6 +344,11 @@ def _work(writer: PartWriter, job: PartJob, messages: Any) -> None:
                 messages.put(("tick", job.index, subjects, code))
 
         counts = writer(job, tick)
+        if job.index == 0:
+            # The files the others are appended to: made durable here, while the other workers
+            # still write, so that the join after them has only the appended parts to sync.
+            for path in job.files:
+                _sync(path)
         if parent_gone():
             raise SystemExit("the export's process is gone")
         messages.put(("done", job.index, counts))
