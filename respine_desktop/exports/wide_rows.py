@@ -79,6 +79,20 @@ def _current(rows: list[Answer]) -> tuple[dict[str, Answer], bool]:
     return out, current != len(out)
 
 
+def _score_values(text: str) -> dict[str, ScoreValue]:
+    """The values of a stored score row's JSON text; {} unless an object of numbers and nulls."""
+    try:
+        values = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(values, dict) or not all(
+        v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+        for v in values.values()
+    ):
+        return {}
+    return values
+
+
 class WideRows:
     """Makes the visits_wide records of one subject after another (see the module).
 
@@ -137,13 +151,15 @@ class WideRows:
 
     # -- scores -----------------------------------------------------------------------------
 
-    def _stored(self, text: str) -> dict[str, ScoreValue]:
+    def _stored(self, text: str) -> dict[str, ScoreValue] | None:
+        """The values of a stored score row; None if its text is not an object of numbers and
+        nulls (a damaged row: the session is then scored from its answers)."""
         values = self.loaded.get(text)
         if values is None:
             if len(self.loaded) >= 8192:  # the unique SF-36 texts would fill it: memory flat
                 self.loaded.clear()
-            values = self.loaded[text] = json.loads(text)
-        return values
+            values = self.loaded[text] = _score_values(text)
+        return values or None
 
     def _scores(
         self,
@@ -163,6 +179,8 @@ class WideRows:
                     if text is None:
                         break
                     values = self._stored(text)
+                    if values is None:
+                        break
                     for name, key in columns:
                         out[name] = values.get(key)
                 else:

@@ -95,9 +95,10 @@ def test_withdrawal_reasons_that_need_quoting_and_withdrawn_visits(tmp_path: Pat
 def test_sessions_whose_stored_scores_cannot_stand_are_scored_from_their_answers(
     tmp_path: Path,
 ) -> None:
-    """Stored scores of another scoring version, and sessions left without a current score
-    row, are not used: the visit's scores are computed, as the reference path does; were the
-    stored rows used blindly, the changed values would show."""
+    """Stored scores of another scoring version, sessions left without a current score row and
+    damaged rows (not JSON, a text for a number) are not used: the visit's scores are computed,
+    as the reference path does; were the stored rows used blindly, the changed values would
+    show."""
     db_path = golden_db(tmp_path / "golden.db")
     conn = sqlite3.connect(db_path)
     try:
@@ -109,7 +110,7 @@ def test_sessions_whose_stored_scores_cannot_stand_are_scored_from_their_answers
             )
         ]
         assert len(sessions) >= 6
-        old, gone = sessions[0::3], sessions[1::3]
+        old, gone, damaged = sessions[0::3], sessions[1::3], sessions[2::3]
         with conn:
             for sid in old:
                 conn.execute(
@@ -122,6 +123,11 @@ def test_sessions_whose_stored_scores_cannot_stand_are_scored_from_their_answers
                     "UPDATE scores SET superseded_at = '2026-01-01T00:00:00.000Z' "
                     "WHERE session_id = ? AND instrument_id = 'odi'",
                     [sid],
+                )
+            for k, sid in enumerate(damaged):
+                conn.execute(
+                    "UPDATE scores SET scores = ? WHERE session_id = ? AND instrument_id = 'vas'",
+                    ['{"VAS": "12"}' if k % 2 else "not JSON", sid],
                 )
     finally:
         conn.close()
