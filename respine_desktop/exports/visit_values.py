@@ -11,7 +11,8 @@ Rules shared by the wide CSV, the REDCap records and the ODM snapshot:
   merge forked an item), as `storage.current_answers` reads it.
 * Scores are derived at export time through `respine_desktop.scoring.score` from the current
   answers of submitted sessions (the stored score rows are the history, exported by ODM
-  --history), with `SCORING_VERSION` named in the codebook and the ODM metadata.
+  --history), with `SCORING_VERSION` named in the codebook and the ODM metadata. (The CSV
+  export's `wide_rows` reads the stored current rows where they are sure to be these values.)
 * A subject's withdrawal (`storage.withdraw_subject`): every visit not done (not submitted, not
   marked missed) whose window had not closed on the withdrawal day has the status ``withdrawn``
   (the study report's rule); what was recorded before stays as it is.

@@ -14,10 +14,12 @@ Reads only.
 Public API
 ----------
 
-- `iter_subject_records(db, *, on=None, history=True, after="", through=None)`: the subjects
+- `iter_subject_records(db, *, on=None, history=True, after="", through=None,
+  current_scores=False)`: the subjects
 - `count_subject_records(db, *, after="", through=None) -> int`: how many it yields
 - `subject_ranges(db, parts) -> [(after, through)]`: the subjects split for parallel work
 - `SubjectRecord`: everything stored about one subject
+- `CurrentScore`: a current score row as stored (``current_scores``)
 - `VisitRow`: a stored ``visits`` row
 - `VisitChoice`: a reviewer's choice of the session that counts for a visit
 - `list_devices(db) -> [DeviceRow]`: every device, in registration order
@@ -42,7 +44,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import NamedTuple, TypeVar, cast
 
-from respine_desktop import schedule
+from respine_desktop import schedule, scoring
 from respine_desktop.instruments import load_instruments
 from respine_desktop.schedule import ScheduledVisit, VisitState
 from respine_desktop.storage._answers import ANSWER
@@ -53,6 +55,7 @@ from respine_desktop.storage._withdrawal import Withdrawal
 
 __all__ = [
     "AuditRow",
+    "CurrentScore",
     "DeviceRow",
     "SiteRow",
     "SubjectRecord",
@@ -104,6 +107,17 @@ class SubjectRecord:
     scores: tuple[Score, ...]
     choices: tuple[VisitChoice, ...] = ()
     withdrawal: Withdrawal | None = None
+    current_scores: tuple[CurrentScore, ...] = ()
+
+
+class CurrentScore(NamedTuple):
+    """A current (not superseded) score row of the running scoring version, as stored: its
+    values are the JSON text. Read with ``current_scores`` only."""
+
+    session_id: str
+    instrument_id: str
+    method: str
+    scores: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +182,12 @@ _WITHDRAWALS = (
     "SELECT w.subject_id, j.code, w.withdrawn_on, w.reason, w.recorded_at, w.recorded_by "
     "FROM withdrawals w JOIN subjects j ON j.id = w.subject_id "
     "WHERE w.subject_id IN ({ids}) ORDER BY w.recorded_at, w.rowid"
+)
+_CURRENT_SCORES = (
+    "SELECT s.subject_id, c.session_id, c.instrument_id, c.method, c.scores "
+    "FROM scores c JOIN sessions s ON s.id = c.session_id "
+    "WHERE s.subject_id IN ({ids}) AND c.superseded_at IS NULL AND c.scoring_version = ? "
+    "ORDER BY c.rowid"
 )
 _MISSED = (
     "SELECT subject_id, entity_id, actor, at FROM audit_log "
@@ -256,8 +276,20 @@ def _score(r: sqlite3.Row) -> Score:
     )
 
 
+def _current_scores(db: StudyDb, ids: list[str]) -> dict[str, list[CurrentScore]]:
+    """The subjects' current score rows of the running scoring version, by subject."""
+    out: dict[str, list[CurrentScore]] = {}
+    query = _CURRENT_SCORES.format(ids=", ".join("?" for _ in ids))
+    for subject_id, *rest in plain_rows(db.conn, query, [*ids, str(scoring.SCORING_VERSION)]):
+        out.setdefault(subject_id, []).append(_CURRENT_SCORE(rest))
+    return out
+
+
+_CURRENT_SCORE = partial(tuple.__new__, CurrentScore)
+
+
 def _chunk(
-    db: StudyDb, rows: list[sqlite3.Row], on: date, history: bool
+    db: StudyDb, rows: list[sqlite3.Row], on: date, history: bool, current_scores: bool = False
 ) -> Iterator[SubjectRecord]:
     ids = [r["id"] for r in rows]
     codes = {r["id"]: r["code"] for r in rows}
@@ -332,6 +364,7 @@ def _chunk(
             ),
         )
     withdrawals = _withdrawals(db, ids)
+    current = _current_scores(db, ids) if current_scores else {}
     for row in rows:
         subject = row_to_subject(row)
         mine = visits.get(subject.id, [])
@@ -350,6 +383,7 @@ def _chunk(
             tuple(scores.get(subject.id, ())),
             tuple(choices.get(subject.id, ())),
             withdrawals.get(subject.id),
+            tuple(current.get(subject.id, ())),
         )
 
 
@@ -382,14 +416,17 @@ def iter_subject_records(
     history: bool = True,
     after: str = "",
     through: str | None = None,
+    current_scores: bool = False,
 ) -> Iterator[SubjectRecord]:
     """Every subject in code order with all its rows (see `SubjectRecord`); statuses as of `on`.
 
     Without `history`, the stored score rows and who marked a visit missed (the audit trail of
     an ODM --history file) are not read: `scores` is empty and `missed_by` / `missed_at` None.
     `after` / `through` limit the walk to the codes above `after` up to `through` included (see
-    `subject_ranges`). Subjects are read `_CHUNK` at a time, so memory holds at most one chunk's
-    rows. For one consistent view of a database others write to, iterate in a `read_snapshot`.
+    `subject_ranges`). With `current_scores`, each record also has its current score rows of
+    the running scoring version as stored (`CurrentScore`). Subjects are read `_CHUNK` at a
+    time, so memory holds at most one chunk's rows. For one consistent view of a database
+    others write to, iterate in a `read_snapshot`.
     """
     on = on or schedule.today()
     last = after
@@ -397,7 +434,7 @@ def iter_subject_records(
         rows = db.conn.execute(_SUBJECTS, [last, through, through, _CHUNK]).fetchall()
         if not rows:
             return
-        yield from _chunk(db, rows, on, history)
+        yield from _chunk(db, rows, on, history, current_scores)
         last = rows[-1]["code"]
 
 
