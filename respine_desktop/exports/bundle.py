@@ -61,7 +61,7 @@ import tempfile
 import uuid
 import zipfile
 import zlib
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -85,6 +85,7 @@ from respine_desktop.storage import (
 )
 from respine_desktop.storage.bundle_merge import (
     BUNDLE_COLUMNS,
+    RAW_LINE_TABLES,
     TABLES,
     MergeResult,
     bundle_rows,
@@ -527,26 +528,53 @@ def _longest_line(name: str, chunk: bytes, run: int) -> int:
         run, start = 0, end + 1
 
 
-def _rows(zf: zipfile.ZipFile, table: str, expected: int) -> Generator[Sequence[Any], None, None]:
-    """The rows of one member, line by line; BundleError if their number is not `expected`."""
-    name = member_name(table)
-    count = 0
-    # zipfile's own readline works in small steps; a large buffer reads a batch line at once
-    with zf.open(name) as raw, io.BufferedReader(cast(io.RawIOBase, raw), 1 << 20) as f:
-        lines = iter(lambda: f.readline(MAX_LINE_BYTES + 1), b"")
-        for n, line in enumerate(lines, start=1):
-            if len(line) > MAX_LINE_BYTES:  # pragma: no cover - `_check_members` refused it
-                raise BundleError(f"{name} line {n} is longer than {MAX_LINE_BYTES:,} bytes")
+class _MemberRows:
+    """The rows of one member, line by line (iterated once); BundleError if their number is not
+    `expected`.
+
+    With `keep_lines`, the text of each line is kept too (`lines`, once iterated): the merge
+    inserts those rows from the very text it parsed and validated (`storage.bundle_merge`,
+    `RAW_LINE_TABLES`) rather than binding each value again. `lines` is None when not kept, or
+    when a line parses only as bytes (not UTF-8 text)."""
+
+    def __init__(self, zf: zipfile.ZipFile, table: str, expected: int, keep_lines: bool) -> None:
+        self.zf, self.table, self.expected = zf, table, expected
+        self.lines: list[str] | None = [] if keep_lines else None
+
+    def __iter__(self) -> Iterator[Sequence[Any]]:
+        name = member_name(self.table)
+        count = 0
+        # zipfile's own readline works in small steps; a large buffer reads a batch line at once
+        with (
+            self.zf.open(name) as raw,
+            io.BufferedReader(cast(io.RawIOBase, raw), 1 << 20) as f,
+        ):
+            lines = iter(lambda: f.readline(MAX_LINE_BYTES + 1), b"")
+            for n, line in enumerate(lines, start=1):
+                if len(line) > MAX_LINE_BYTES:  # pragma: no cover - `_check_members` refused it
+                    raise BundleError(f"{name} line {n} is longer than {MAX_LINE_BYTES:,} bytes")
+                batch = self._parse(name, n, line)
+                if not isinstance(batch, list):
+                    raise BundleError(f"{name} line {n} is not a list of rows")
+                count += len(batch)
+                yield from batch
+        if count != self.expected:
+            raise BundleError(f"{name} has {count} rows, the manifest says {self.expected}")
+
+    def _parse(self, name: str, n: int, line: bytes) -> Any:
+        if self.lines is not None:
             try:
-                batch = json.loads(line)
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                raise BundleError(f"{name} line {n} is not valid JSON") from None
-            if not isinstance(batch, list):
-                raise BundleError(f"{name} line {n} is not a list of rows")
-            count += len(batch)
-            yield from batch
-    if count != expected:
-        raise BundleError(f"{name} has {count} rows, the manifest says {expected}")
+                text = line.decode("utf-8")
+                batch = json.loads(text)
+            except ValueError:  # e.g. a BOM or UTF-16: parsed as bytes below, lines not kept
+                self.lines = None
+            else:
+                self.lines.append(text)
+                return batch
+        try:
+            return json.loads(line)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise BundleError(f"{name} line {n} is not valid JSON") from None
 
 
 _AUDIT_ID = BUNDLE_COLUMNS["audit_log"].index("id")
@@ -562,7 +590,7 @@ def _checked_rows(
     database holds already: a device signs for its own chain only."""
     if table not in info.rows:
         return ()
-    rows = _rows(zf, table, info.rows[table])
+    rows = _MemberRows(zf, table, info.rows[table], keep_lines=table in RAW_LINE_TABLES)
     if table != "audit_log" or info.transition:
         return rows
     return _own_chain(db, rows, info.device_id)

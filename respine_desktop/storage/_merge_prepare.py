@@ -65,7 +65,8 @@ class Prepared:
     append, in order; `new_answers`: how many answer rows the hub lacks; `known_answers`: the ids
     of those it has (each compared with the hub's copy); `score_stamp`: the hub's answers and
     scores as the score check saw them (`score_stamp`): unchanged when the write starts, the
-    check holds."""
+    check holds; `lines`: per table of `raw_tables` (`load`), the JSON text of the bundle's
+    lines those rows were parsed from, when the source kept it."""
 
     rows: dict[str, list[Any]]
     heads: dict[str, Head | None] = field(default_factory=dict)
@@ -73,6 +74,7 @@ class Prepared:
     new_answers: int = 0
     known_answers: set[str] = field(default_factory=set)
     score_stamp: tuple[int, int] = (0, 0)
+    lines: dict[str, list[str]] = field(default_factory=dict)
 
 
 def load(
@@ -81,15 +83,20 @@ def load(
     rows: Callable[[str], Iterable[Sequence[Any]]],
     visit_codes: frozenset[str],
     tick: Callable[[], None],
-) -> dict[str, list[Any]]:
+    raw_tables: frozenset[str] = frozenset(),
+) -> tuple[dict[str, list[Any]], dict[str, list[str]]]:
     """Every table's rows (as the named tuple `lines[table]`), each of the right width and
-    valid (`RowChecker.check_many`); MergeRefused naming the table, row and field otherwise."""
+    valid (`RowChecker.check_many`); MergeRefused naming the table, row and field otherwise.
+    Also, for the tables of `raw_tables` whose source keeps them (a ``lines`` attribute, a list
+    once iterated), the JSON text of the lines the rows were parsed from."""
     loaded: dict[str, list[Any]] = {}
+    texts: dict[str, list[str]] = {}
     for table, names in columns.items():
         width = len(names)
         line = lines[table]
         found: list[Any] = []
-        for n, row in enumerate(rows(table), start=1):
+        source = rows(table)
+        for n, row in enumerate(source, start=1):
             if not isinstance(row, list | tuple) or len(row) != width:
                 raise MergeRefused(f"bundle table {table}, row {n}: expected {width} columns")
             found.append(tuple.__new__(line, row))
@@ -99,7 +106,10 @@ def load(
         except InvalidInput as exc:
             raise MergeRefused(f"bundle {exc}") from None
         loaded[table] = found
-    return loaded
+        kept = getattr(source, "lines", None)
+        if table in raw_tables and isinstance(kept, list):
+            texts[table] = kept
+    return loaded, texts
 
 
 def hub_heads(db: StudyDb, devices: Iterable[str]) -> dict[str, Head | None]:
