@@ -25,6 +25,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from operator import itemgetter
 from typing import Any
 
 from respine_desktop.storage._answers import digest
@@ -77,12 +79,15 @@ class Prepared:
     lines: dict[str, list[str]] = field(default_factory=dict)
 
 
+_ROW_TYPES = frozenset({list, tuple})
+
+
 def load(
     columns: Mapping[str, Sequence[str]],
     lines: Mapping[str, type[tuple[Any, ...]]],
     rows: Callable[[str], Iterable[Sequence[Any]]],
     visit_codes: frozenset[str],
-    tick: Callable[[], None],
+    tick: Callable[[], None] | None,
     raw_tables: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, list[Any]], dict[str, list[str]]]:
     """Every table's rows (as the named tuple `lines[table]`), each of the right width and
@@ -94,13 +99,16 @@ def load(
     for table, names in columns.items():
         width = len(names)
         line = lines[table]
-        found: list[Any] = []
         source = rows(table)
-        for n, row in enumerate(source, start=1):
-            if not isinstance(row, list | tuple) or len(row) != width:
-                raise MergeRefused(f"bundle table {table}, row {n}: expected {width} columns")
-            found.append(tuple.__new__(line, row))
-            tick()
+        given = list(source)
+        if not _ROW_TYPES.issuperset(map(type, given)) or any(len(row) != width for row in given):
+            for n, row in enumerate(given, start=1):
+                if not isinstance(row, list | tuple) or len(row) != width:
+                    raise MergeRefused(f"bundle table {table}, row {n}: expected {width} columns")
+        found: list[Any] = list(map(partial(tuple.__new__, line), given))
+        if tick is not None:
+            for _ in found:
+                tick()
         try:
             RowChecker(table, names, visit_codes).check_many(found)
         except InvalidInput as exc:
@@ -343,24 +351,21 @@ def _check_merged_scores(db: StudyDb, prepared: Prepared) -> None:
     if not sessions:
         return
     wanted = [json.dumps(sorted(sessions))]
+    # (session_id, id, supersedes, instrument_id, item_id, value), by session then as given:
+    # the hub's rows (by rowid) before the bundle's new ones (which come after them), a sort
+    # that keeps that order among equal times
     answer_columns = ("session_id", "id", "supersedes", "instrument_id", "item_id", "value")
-    answers: list[tuple[str, str, int, dict[str, Any]]] = [
-        (r[0], r[6], n, dict(zip(answer_columns, r, strict=False)))
-        for n, r in enumerate(
-            plain_rows(
-                db.conn,
-                f"SELECT {select_list(answer_columns)}, given_at FROM answers "
-                "WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
-                wanted,
-            )
-        )
-    ]
-    after = len(answers)  # the bundle's new rows come after the hub's (their rowids)
-    answers += [
-        (a.session_id, a.given_at, after + n, {c: getattr(a, c) for c in answer_columns})
-        for n, a in enumerate(new_answers)
-    ]
-    answers.sort(key=lambda t: (t[0], t[1], t[2]))
+    answers: list[Sequence[Any]] = plain_rows(
+        db.conn,
+        f"SELECT {select_list(answer_columns)}, given_at FROM answers "
+        "WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+        wanted,
+    ).fetchall()
+    fields = Answer._fields
+    answers += map(
+        itemgetter(*(fields.index(c) for c in (*answer_columns, "given_at"))), new_answers
+    )
+    answers.sort(key=itemgetter(0, 6))
     score_columns = (
         "id",
         "session_id",
@@ -386,6 +391,6 @@ def _check_merged_scores(db: StudyDb, prepared: Prepared) -> None:
         rows.values(), key=lambda r: (r["session_id"], r["instrument_id"], r["method"])
     )
     try:
-        check_score_rows(db, (a for _, _, _, a in answers), ordered)
+        check_score_rows(db, answers, ordered)
     except InvalidInput as exc:
         raise MergeRefused(f"bundle {exc}") from None

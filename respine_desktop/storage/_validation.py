@@ -414,12 +414,11 @@ def _answer(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] |
 
 
 def _score(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] | None:
-    from respine_desktop import scoring
 
     instrument = row["instrument_id"]
     if instrument not in _instrument_ids():
         return "instrument_id", f"{instrument!r} is not an instrument"
-    if row["method"] not in {m.name for m in scoring.registry.methods(instrument)}:
+    if row["method"] not in _method_names(instrument):
         return "method", f"{row['method']!r} is not a method of {instrument}"
     for key, value in json.loads(row["scores"]).items():
         if value is not None and (
@@ -431,6 +430,13 @@ def _score(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] | 
     if (row["superseded_at"] is None) != (row["superseded_by"] is None):
         return "superseded_by", "a superseded score names its time and its replacement"
     return None
+
+
+@cache
+def _method_names(instrument: str) -> frozenset[str]:
+    from respine_desktop import scoring
+
+    return frozenset(m.name for m in scoring.registry.methods(instrument))
 
 
 @cache

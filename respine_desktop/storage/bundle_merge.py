@@ -815,14 +815,16 @@ def _flag_conflicts(merge: _Merge, bundle_id: str | None) -> None:
     conn = merge.conn
     if not merge.touched_sessions:
         return
-    # The answered instruments of every session of the touched sessions' visits, in one query.
+    # The answered instruments of every session of the touched sessions' visits that have more
+    # than one session (a conflict takes two), in one query.
     answered: dict[str, dict[str, list[tuple[str, str]]]] = {}
     for vid, instrument_id, session_id, device_id in plain_rows(
         conn,
         "SELECT s.visit_id, a.instrument_id, s.id, s.device_id FROM sessions s "
         "JOIN answers a ON a.session_id = s.id "
-        "WHERE s.visit_id IN (SELECT visit_id FROM sessions "
-        "WHERE id IN (SELECT value FROM json_each(?))) AND a.status='answered' "
+        "WHERE s.visit_id IN (SELECT visit_id FROM sessions WHERE visit_id IN "
+        "(SELECT visit_id FROM sessions WHERE id IN (SELECT value FROM json_each(?))) "
+        "GROUP BY visit_id HAVING count(*) > 1) AND a.status='answered' "
         "GROUP BY s.visit_id, a.instrument_id, s.id "
         "ORDER BY s.visit_id, a.instrument_id, s.started_at, s.id",
         [json.dumps(sorted(merge.touched_sessions))],
@@ -906,15 +908,14 @@ def merge_bundle(
     the write lock (`_merge_prepare`), then written in one short transaction, all or nothing.
 
     `bundle` describes it for the import audit entry (``bundle_id``, ``device_id``,
-    ``site_code``, ``created_at``, ``since``, ``sha256`` ...); `tick` is called once per row.
+    ``site_code``, ``created_at``, ``since``, ``sha256`` ...); `tick` is called once per row
+    (a source that reports its own progress, as `exports.import_bundle`'s, needs none).
     Waits up to `lock_wait_s` seconds (default `LOCK_WAIT_S`) for the write lock. Raises
     `MergeRefused` (nothing written) when the bundle cannot be merged.
     """
     started = time.perf_counter()
     visit_codes = frozenset(v.code for v in db.study.visits)
-    loaded, lines = load(
-        BUNDLE_COLUMNS, _LINES, rows, visit_codes, tick or (lambda: None), RAW_LINE_TABLES
-    )
+    loaded, lines = load(BUNDLE_COLUMNS, _LINES, rows, visit_codes, tick, RAW_LINE_TABLES)
     prepared = Prepared(loaded, lines=lines)
     bundle_devices = [d.id for d in loaded["devices"]]
     check_against_hub(db, prepared, bundle_devices)
