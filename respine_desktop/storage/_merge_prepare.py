@@ -32,7 +32,13 @@ from typing import Any
 from respine_desktop.storage._answers import digest
 from respine_desktop.storage._audit import GENESIS, entry_hash
 from respine_desktop.storage._bundle_rows import AuditLine, ScoreLine
-from respine_desktop.storage._database import StudyDb, plain_rows, read_snapshot, select_list
+from respine_desktop.storage._database import (
+    StudyDb,
+    plain_rows,
+    read_snapshot,
+    scalar,
+    select_list,
+)
 from respine_desktop.storage._errors import InvalidInput, StorageError
 from respine_desktop.storage._merge_rules import first_difference, score_outcome
 from respine_desktop.storage._merge_scores import check_score_rows
@@ -101,7 +107,7 @@ def load(
         line = lines[table]
         source = rows(table)
         given = list(source)
-        if not _ROW_TYPES.issuperset(map(type, given)) or any(len(row) != width for row in given):
+        if not _ROW_TYPES.issuperset(map(type, given)) or not {width}.issuperset(map(len, given)):
             for n, row in enumerate(given, start=1):
                 if not isinstance(row, list | tuple) or len(row) != width:
                     raise MergeRefused(f"bundle table {table}, row {n}: expected {width} columns")
@@ -244,33 +250,35 @@ def _known_answers(db: StudyDb, answers: list[Answer]) -> set[str]:
     """The ids of the bundle's answers the hub has, each the hub's row exactly (append-only: an
     answer is never changed, even by a bundle whose chain was forged to match), in one query."""
     columns = Answer._fields
-    hub = {
-        r[0]: r
-        for r in plain_rows(
-            db.conn,
-            f"SELECT {select_list(columns)} FROM answers "
-            "WHERE id IN (SELECT value FROM json_each(?))",
-            [json.dumps([a.id for a in answers])],
-        )
-    }
-    for row in answers:
-        mine = hub.get(row.id)
-        if mine is not None and tuple(mine) != tuple(row):
-            column = first_difference(columns, mine, row)
-            if column is not None:
-                raise MergeRefused(
-                    f"bundle answers row {row.id}, field {column}: an answer is never changed "
-                    "(the hub's copy differs)"
-                )
-    return set(hub)
+    if scalar(db.conn, "SELECT max(rowid) FROM answers") is None:
+        return set()  # a hub without answers (a new hub): none to read
+    mine: list[tuple[Any, ...]] = plain_rows(
+        db.conn,
+        f"SELECT {select_list(columns)} FROM answers WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps([a.id for a in answers])],
+    ).fetchall()
+    hub_ids = {r[0] for r in mine}
+    # Python's equality through a set (equal values hash alike: 3 and 3.0 too), then each row
+    # the hub has under another content, in the bundle's order
+    same = set(mine)
+    for row in (a for a in answers if a.id in hub_ids and a not in same):
+        found = next(r for r in mine if r[0] == row.id)
+        column = first_difference(columns, found, row)
+        if column is not None:
+            raise MergeRefused(
+                f"bundle answers row {row.id}, field {column}: an answer is never changed "
+                "(the hub's copy differs)"
+            )
+    return hub_ids
 
 
 def _check_new_answers(prepared: Prepared, known: set[str]) -> int:
     """Every new answer entry lists answer rows of the bundle the hub lacks, with their digest,
     and every such row is listed by one; returns how many there are."""
     answers: list[Answer] = prepared.rows["answers"]
-    new = {a.id: a for a in answers if a.id not in known}
-    if len(new) != sum(1 for a in answers if a.id not in known):
+    fresh = [a for a in answers if a.id not in known] if known else answers
+    new = {a.id: a for a in fresh}
+    if len(new) != len(fresh):
         raise MergeRefused("the bundle carries an answer twice (the same id in two rows)")
     listed = 0
     for device, entries in prepared.new_entries.items():
