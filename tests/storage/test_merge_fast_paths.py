@@ -7,7 +7,9 @@
 - New answers inserted from the text of the bundle's lines (`RAW_LINE_TABLES`): the hub then
   holds the rows Python parsed and validated; a line SQLite would read otherwise than the rows
   (here: a line whose text was changed after parsing) is caught by the read-back, and the
-  merge is written again the ordinary way.
+  merge is written again the ordinary way. The answer digests taken from the lines' text
+  (compact lines) or computed from the rows (other lines) accept the same bundle, and a text
+  whose digest differs from its entry's is still refused.
 """
 
 from __future__ import annotations
@@ -111,8 +113,15 @@ class _Member(list[Sequence[Any]]):
         self.lines = lines
 
 
-def _lines(rows: Sequence[Sequence[Any]]) -> list[str]:
-    return [json.dumps(list(rows[n : n + 100])) for n in range(0, len(rows), 100)]
+def _lines(rows: Sequence[Sequence[Any]], compact: bool = True) -> list[str]:
+    """The text of a member's lines: compact as the exporter writes them (each row's text is
+    then its canonical text, whose digest `_merge_prepare` takes from the line), or not (the
+    digests computed from the rows)."""
+    separators = (",", ":") if compact else (", ", ": ")
+    return [
+        json.dumps(list(rows[n : n + 100]), separators=separators, ensure_ascii=False) + "\n"
+        for n in range(0, len(rows), 100)
+    ]
 
 
 def _hub_and_rows(tmp_path: Path) -> tuple[Path, dict[str, list[Sequence[Any]]]]:
@@ -140,9 +149,12 @@ def _stored_answers(path: Path) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in db.conn.execute(f"SELECT {columns} FROM answers ORDER BY rowid")]
 
 
-def test_answers_inserted_from_the_lines_text_are_the_rows_validated(tmp_path: Path) -> None:
+@pytest.mark.parametrize("compact", [True, False])
+def test_answers_inserted_from_the_lines_text_are_the_rows_validated(
+    tmp_path: Path, compact: bool
+) -> None:
     hub, rows = _hub_and_rows(tmp_path)
-    _merge(hub, rows, _lines(rows["answers"]))
+    _merge(hub, rows, _lines(rows["answers"], compact))
     assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
     assert storage.verify_database(hub).ok
 
@@ -157,3 +169,14 @@ def test_a_line_read_otherwise_than_its_rows_is_caught_and_written_again(tmp_pat
     _merge(hub, rows, _lines(changed))
     assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
     assert storage.verify_database(hub).ok
+
+
+def test_an_answer_whose_text_and_row_differ_from_its_digest_is_refused(tmp_path: Path) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    value = BUNDLE_COLUMNS["answers"].index("value")
+    vas = next(n for n, r in enumerate(rows["answers"]) if r[value] not in (None, 100.0))
+    changed = [list(r) for r in rows["answers"]]
+    changed[vas][value] = round(changed[vas][value] + 0.1, 1)
+    rows["answers"] = [tuple(r) for r in changed]
+    with pytest.raises(storage.MergeRefused, match="do not match their digest"):
+        _merge(hub, rows, _lines(rows["answers"]))
