@@ -22,6 +22,11 @@ then held for the comparisons with the hub's rows and the writes only, docs/conf
   conflicting and unchanged rows per table (docs/conflicts.md);
 * rows are matched by UUID; a row the hub has is not written again, so importing a bundle twice
   changes nothing (no row, no audit entry);
+* speed (bench/merge.py): the new answers are inserted by SQLite from the text of the bundle's
+  lines that Python parsed and validated (`RAW_LINE_TABLES`; the numbers read back and compared,
+  the ordinary path taken otherwise); an answer entry's digest is taken from its rows' text
+  when that text is canonical (`_merge_prepare`); nothing is read from a hub that cannot have
+  the bundle's answers (none at all);
 * a subject code the hub knows under another id (the same patient registered on two kiosks) is
   the same subject: the bundle's visits and sessions are attached to the hub's subject (visit ids
   are recomputed as ``uuid5(subject id, visit)``), while the imported audit entries keep the ids
