@@ -594,6 +594,7 @@ class _MemberRows:
                 if self.tick is not None:
                     self.tick(len(batch))
                 yield batch
+        self.source = b""  # read: its bytes are not needed any more
         if count != self.expected:
             raise BundleError(f"{name} has {count} rows, the manifest says {self.expected}")
 
@@ -624,14 +625,14 @@ def _checked_rows(
     info: BundleInfo,
     table: str,
     tick: Callable[[int], None] | None = None,
-    kept: Mapping[str, bytes] | None = None,
+    kept: dict[str, bytes] | None = None,
 ) -> Iterable[Sequence[Any]]:
     """The rows of `table` (none when the bundle's format lacks it: session_choices in format
     1). In a device-signed bundle, an audit entry of another device's chain must be one this
     database holds already: a device signs for its own chain only."""
     if table not in info.rows:
         return ()
-    source = (kept or {}).get(member_name(table), zf)
+    source = kept.pop(member_name(table), zf) if kept is not None else zf  # held once
     rows = _MemberRows(source, table, info.rows[table], table in RAW_LINE_TABLES, tick)
     if table != "audit_log" or info.transition:
         return rows
