@@ -55,13 +55,14 @@ import contextlib
 import hashlib
 import hmac
 import io
+import itertools
 import json
 import re
 import tempfile
 import uuid
 import zipfile
 import zlib
-from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -85,6 +86,7 @@ from respine_desktop.storage import (
 )
 from respine_desktop.storage.bundle_merge import (
     BUNDLE_COLUMNS,
+    RAW_LINE_TABLES,
     TABLES,
     MergeResult,
     bundle_rows,
@@ -123,6 +125,7 @@ MAX_TOTAL_BYTES = 2 << 30
 MAX_RATIO = 200  # checked for members above 1 MiB
 MAX_LINE_BYTES = 32 << 20  # a line holds up to 1,000 rows
 _CHUNK = 1 << 16
+_KEPT_CHUNK = 1 << 20  # read into memory for the import: larger steps
 _ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 _ROWS_PER_LINE = 1000
 _COUNTED = ("subjects", "sessions", "answers", "audit_log")
@@ -492,25 +495,37 @@ def _check_signature(path: Path, key: bytes, signed_key: str, mac: str, length: 
         raise BundleError("the bundle's signature does not match its content: tampered or damaged")
 
 
-def _check_members(zf: zipfile.ZipFile, manifest: Mapping[str, Any]) -> None:
+def _check_members(
+    zf: zipfile.ZipFile, manifest: Mapping[str, Any], keep: bool = False
+) -> dict[str, bytes]:
+    """Every member matches its hash and size in the manifest, no line too long; with `keep`,
+    returns the members' inflated bytes by name (read once: the import parses them from
+    memory), otherwise nothing."""
     # an optional member in the file must be listed in the (signed) manifest, and the reverse
     listed = {m["name"] for m in manifest["members"]}
     for t in OPTIONAL_TABLES:
         if (member_name(t) in listed) != (member_name(t) in zf.namelist()):
             raise BundleError(f"the bundle's {t} member and its manifest disagree: tampered")
+    kept: dict[str, bytes] = {}
     for m in manifest["members"]:
         h = hashlib.sha256()
         size = line = 0
         cap = min(zf.getinfo(m["name"]).file_size, MAX_MEMBER_BYTES)
+        chunks: list[bytes] = []
         with zf.open(m["name"]) as f:
-            for chunk in iter(lambda: f.read(_CHUNK), b""):
+            for chunk in iter(lambda: f.read(_KEPT_CHUNK if keep else _CHUNK), b""):
                 h.update(chunk)
                 size += len(chunk)
                 if size > cap:  # zipfile stops at the declared size; this is the second lock
                     raise BundleError(f"{m['name']} inflates past its declared size: refused")
                 line = _longest_line(m["name"], chunk, line)
+                if keep:
+                    chunks.append(chunk)
         if h.hexdigest() != m.get("sha256") or size != m.get("bytes"):
             raise BundleError(f"{m['name']} does not match its hash in the manifest: tampered")
+        if keep:
+            kept[m["name"]] = b"".join(chunks)
+    return kept
 
 
 def _longest_line(name: str, chunk: bytes, run: int) -> int:
@@ -527,26 +542,76 @@ def _longest_line(name: str, chunk: bytes, run: int) -> int:
         run, start = 0, end + 1
 
 
-def _rows(zf: zipfile.ZipFile, table: str, expected: int) -> Generator[Sequence[Any], None, None]:
-    """The rows of one member, line by line; BundleError if their number is not `expected`."""
-    name = member_name(table)
-    count = 0
-    # zipfile's own readline works in small steps; a large buffer reads a batch line at once
-    with zf.open(name) as raw, io.BufferedReader(cast(io.RawIOBase, raw), 1 << 20) as f:
-        lines = iter(lambda: f.readline(MAX_LINE_BYTES + 1), b"")
-        for n, line in enumerate(lines, start=1):
-            if len(line) > MAX_LINE_BYTES:  # pragma: no cover - `_check_members` refused it
-                raise BundleError(f"{name} line {n} is longer than {MAX_LINE_BYTES:,} bytes")
+class _MemberRows:
+    """The rows of one member, line by line (iterated once), read from its bytes (kept by
+    `_check_members`) or from the ZIP; BundleError if their number is not `expected`. `tick` is
+    called with each line's number of rows (the import's progress).
+
+    With `keep_lines`, the text of each line is kept too (`lines`, once iterated): the merge
+    inserts those rows from the very text it parsed and validated (`storage.bundle_merge`,
+    `RAW_LINE_TABLES`) rather than binding each value again. `lines` is None when not kept, or
+    when a line parses only as bytes (not UTF-8 text)."""
+
+    def __init__(
+        self,
+        source: zipfile.ZipFile | bytes,
+        table: str,
+        expected: int,
+        keep_lines: bool,
+        tick: Callable[[int], None] | None = None,
+    ) -> None:
+        self.source, self.table, self.expected, self.tick = source, table, expected, tick
+        self.lines: list[str] | None = [] if keep_lines else None
+        self._reading: Generator[list[Sequence[Any]], None, None] | None = None
+
+    def __iter__(self) -> Iterator[Sequence[Any]]:
+        self._reading = self._read()
+        return itertools.chain.from_iterable(self._reading)  # a line's rows at C speed
+
+    def close(self) -> None:
+        """Close the member (a refusal may leave it half read)."""
+        if self._reading is not None:
+            self._reading.close()
+
+    def _read(self) -> Generator[list[Sequence[Any]], None, None]:
+        name = member_name(self.table)
+        count = 0
+        # the member's bytes when `_check_members` kept them, else read from the ZIP again
+        # (zipfile's own readline works in small steps: a large buffer reads a line at once)
+        with (
+            io.BytesIO(self.source)
+            if isinstance(self.source, bytes)
+            else io.BufferedReader(cast(io.RawIOBase, self.source.open(name)), 1 << 20)
+        ) as f:
+            lines = iter(lambda: f.readline(MAX_LINE_BYTES + 1), b"")
+            for n, line in enumerate(lines, start=1):
+                if len(line) > MAX_LINE_BYTES:  # pragma: no cover - `_check_members` refused it
+                    raise BundleError(f"{name} line {n} is longer than {MAX_LINE_BYTES:,} bytes")
+                batch = self._parse(name, n, line)
+                if not isinstance(batch, list):
+                    raise BundleError(f"{name} line {n} is not a list of rows")
+                count += len(batch)
+                if self.tick is not None:
+                    self.tick(len(batch))
+                yield batch
+        self.source = b""  # read: its bytes are not needed any more
+        if count != self.expected:
+            raise BundleError(f"{name} has {count} rows, the manifest says {self.expected}")
+
+    def _parse(self, name: str, n: int, line: bytes) -> Any:
+        if self.lines is not None:
             try:
-                batch = json.loads(line)
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                raise BundleError(f"{name} line {n} is not valid JSON") from None
-            if not isinstance(batch, list):
-                raise BundleError(f"{name} line {n} is not a list of rows")
-            count += len(batch)
-            yield from batch
-    if count != expected:
-        raise BundleError(f"{name} has {count} rows, the manifest says {expected}")
+                text = line.decode("utf-8")
+                batch = json.loads(text)
+            except ValueError:  # e.g. a BOM or UTF-16: parsed as bytes below, lines not kept
+                self.lines = None
+            else:
+                self.lines.append(text)
+                return batch
+        try:
+            return json.loads(line)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            raise BundleError(f"{name} line {n} is not valid JSON") from None
 
 
 _AUDIT_ID = BUNDLE_COLUMNS["audit_log"].index("id")
@@ -555,14 +620,20 @@ _AUDIT_HASH = BUNDLE_COLUMNS["audit_log"].index("hash")
 
 
 def _checked_rows(
-    db: StudyDb, zf: zipfile.ZipFile, info: BundleInfo, table: str
+    db: StudyDb,
+    zf: zipfile.ZipFile,
+    info: BundleInfo,
+    table: str,
+    tick: Callable[[int], None] | None = None,
+    kept: dict[str, bytes] | None = None,
 ) -> Iterable[Sequence[Any]]:
     """The rows of `table` (none when the bundle's format lacks it: session_choices in format
     1). In a device-signed bundle, an audit entry of another device's chain must be one this
     database holds already: a device signs for its own chain only."""
     if table not in info.rows:
         return ()
-    rows = _rows(zf, table, info.rows[table])
+    source = kept.pop(member_name(table), zf) if kept is not None else zf  # held once
+    rows = _MemberRows(source, table, info.rows[table], table in RAW_LINE_TABLES, tick)
     if table != "audit_log" or info.transition:
         return rows
     return _own_chain(db, rows, info.device_id)
@@ -586,14 +657,14 @@ _READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, K
 
 def verify_bundle(db: StudyDb, path: str | Path, *, key: bytes | None = None) -> BundleInfo:
     """Check a bundle against `db` (study, signature, every hash) without writing anything."""
-    with _opened(db, Path(path), key) as (_, info):
+    with _opened(db, Path(path), key) as (_, info, _):
         return info
 
 
 @contextlib.contextmanager
 def _opened(
-    db: StudyDb, path: Path, key: bytes | None
-) -> Iterator[tuple[zipfile.ZipFile, BundleInfo]]:
+    db: StudyDb, path: Path, key: bytes | None, *, keep: bool = False
+) -> Iterator[tuple[zipfile.ZipFile, BundleInfo, dict[str, bytes]]]:
     """The verified bundle's ZIP (decrypted for format 3) and what it is; BundleError naming
     `path` when it is refused. Errors of the caller's block pass through unchanged."""
     if not path.is_file():
@@ -632,7 +703,7 @@ def _opened(
                 _check_signature(
                     path, key if key is not None else _installed_key(db), signed_key, mac, length
                 )
-            _check_members(zf, manifest)
+            kept = _check_members(zf, manifest, keep)
         except BundleError as exc:
             raise BundleError(f"{path}: {exc}") from None
         except _READ_ERRORS as exc:
@@ -652,6 +723,7 @@ def _opened(
                 sha256=_file_sha256(path),
                 format_version=int(manifest["format_version"]),
             ),
+            kept,
         )
 
 
@@ -678,21 +750,21 @@ def import_bundle(
     written) when it is refused.
     """
     path = Path(path)
-    with _opened(db, path, key) as (zf, info):
+    with _opened(db, path, key, keep=True) as (zf, info, kept):
         total = sum(info.rows.values())
         ticker = Ticker(progress, total, "bundle import")
         done = 0
 
-        def tick() -> None:
+        def tick(rows: int) -> None:  # called per line read (up to 1,000 rows)
             nonlocal done
-            done += 1
-            if done % 1000 == 0:
+            before, done = done, done + rows
+            if done // 1000 != before // 1000:  # as before: every thousand rows
                 ticker.tick(done)
 
         opened: list[Iterable[Sequence[Any]]] = []
 
         def rows(table: str) -> Iterable[Sequence[Any]]:
-            found = _checked_rows(db, zf, info, table)
+            found = _checked_rows(db, zf, info, table, tick, kept)
             opened.append(found)
             return found
 
@@ -714,7 +786,6 @@ def import_bundle(
                     if info.transition
                     else "device Ed25519, encrypted to this hub",
                 },
-                tick=tick,
             )
         except StorageError as exc:
             raise BundleError(f"{path}: refused: {exc}") from None

@@ -22,15 +22,24 @@ others, no code), and one method of `bundle_merge._Merge` named after it (its wr
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from operator import itemgetter, methodcaller
 from typing import Any
 
 from respine_desktop.storage._answers import digest
 from respine_desktop.storage._audit import GENESIS, entry_hash
 from respine_desktop.storage._bundle_rows import AuditLine, ScoreLine
-from respine_desktop.storage._database import StudyDb, plain_rows, read_snapshot, select_list
+from respine_desktop.storage._database import (
+    StudyDb,
+    plain_rows,
+    read_snapshot,
+    scalar,
+    select_list,
+)
 from respine_desktop.storage._errors import InvalidInput, StorageError
 from respine_desktop.storage._merge_rules import first_difference, score_outcome
 from respine_desktop.storage._merge_scores import check_score_rows
@@ -65,7 +74,8 @@ class Prepared:
     append, in order; `new_answers`: how many answer rows the hub lacks; `known_answers`: the ids
     of those it has (each compared with the hub's copy); `score_stamp`: the hub's answers and
     scores as the score check saw them (`score_stamp`): unchanged when the write starts, the
-    check holds."""
+    check holds; `lines`: per table of `raw_tables` (`load`), the JSON text of the bundle's
+    lines those rows were parsed from, when the source kept it."""
 
     rows: dict[str, list[Any]]
     heads: dict[str, Head | None] = field(default_factory=dict)
@@ -73,6 +83,10 @@ class Prepared:
     new_answers: int = 0
     known_answers: set[str] = field(default_factory=set)
     score_stamp: tuple[int, int] = (0, 0)
+    lines: dict[str, list[str]] = field(default_factory=dict)
+
+
+_ROW_TYPES = frozenset({list, tuple})
 
 
 def load(
@@ -80,26 +94,37 @@ def load(
     lines: Mapping[str, type[tuple[Any, ...]]],
     rows: Callable[[str], Iterable[Sequence[Any]]],
     visit_codes: frozenset[str],
-    tick: Callable[[], None],
-) -> dict[str, list[Any]]:
+    tick: Callable[[], None] | None,
+    raw_tables: frozenset[str] = frozenset(),
+) -> tuple[dict[str, list[Any]], dict[str, list[str]]]:
     """Every table's rows (as the named tuple `lines[table]`), each of the right width and
-    valid (`RowChecker.check_many`); MergeRefused naming the table, row and field otherwise."""
+    valid (`RowChecker.check_many`); MergeRefused naming the table, row and field otherwise.
+    Also, for the tables of `raw_tables` whose source keeps them (a ``lines`` attribute, a list
+    once iterated), the JSON text of the lines the rows were parsed from."""
     loaded: dict[str, list[Any]] = {}
+    texts: dict[str, list[str]] = {}
     for table, names in columns.items():
         width = len(names)
         line = lines[table]
-        found: list[Any] = []
-        for n, row in enumerate(rows(table), start=1):
-            if not isinstance(row, list | tuple) or len(row) != width:
-                raise MergeRefused(f"bundle table {table}, row {n}: expected {width} columns")
-            found.append(tuple.__new__(line, row))
-            tick()
+        source = rows(table)
+        given = list(source)
+        if not _ROW_TYPES.issuperset(map(type, given)) or not {width}.issuperset(map(len, given)):
+            for n, row in enumerate(given, start=1):
+                if not isinstance(row, list | tuple) or len(row) != width:
+                    raise MergeRefused(f"bundle table {table}, row {n}: expected {width} columns")
+        found: list[Any] = list(map(partial(tuple.__new__, line), given))
+        if tick is not None:
+            for _ in found:
+                tick()
         try:
             RowChecker(table, names, visit_codes).check_many(found)
         except InvalidInput as exc:
             raise MergeRefused(f"bundle {exc}") from None
         loaded[table] = found
-    return loaded
+        kept = getattr(source, "lines", None)
+        if table in raw_tables and isinstance(kept, list):
+            texts[table] = kept
+    return loaded, texts
 
 
 def hub_heads(db: StudyDb, devices: Iterable[str]) -> dict[str, Head | None]:
@@ -226,34 +251,37 @@ def _known_answers(db: StudyDb, answers: list[Answer]) -> set[str]:
     """The ids of the bundle's answers the hub has, each the hub's row exactly (append-only: an
     answer is never changed, even by a bundle whose chain was forged to match), in one query."""
     columns = Answer._fields
-    hub = {
-        r[0]: r
-        for r in plain_rows(
-            db.conn,
-            f"SELECT {select_list(columns)} FROM answers "
-            "WHERE id IN (SELECT value FROM json_each(?))",
-            [json.dumps([a.id for a in answers])],
-        )
-    }
-    for row in answers:
-        mine = hub.get(row.id)
-        if mine is not None and tuple(mine) != tuple(row):
-            column = first_difference(columns, mine, row)
-            if column is not None:
-                raise MergeRefused(
-                    f"bundle answers row {row.id}, field {column}: an answer is never changed "
-                    "(the hub's copy differs)"
-                )
-    return set(hub)
+    if scalar(db.conn, "SELECT max(rowid) FROM answers") is None:
+        return set()  # a hub without answers (a new hub): none to read
+    mine: list[tuple[Any, ...]] = plain_rows(
+        db.conn,
+        f"SELECT {select_list(columns)} FROM answers WHERE id IN (SELECT value FROM json_each(?))",
+        [json.dumps([a.id for a in answers])],
+    ).fetchall()
+    hub_ids = {r[0] for r in mine}
+    # Python's equality through a set (equal values hash alike: 3 and 3.0 too), then each row
+    # the hub has under another content, in the bundle's order
+    same = set(mine)
+    for row in (a for a in answers if a.id in hub_ids and a not in same):
+        found = next(r for r in mine if r[0] == row.id)
+        column = first_difference(columns, found, row)
+        if column is not None:
+            raise MergeRefused(
+                f"bundle answers row {row.id}, field {column}: an answer is never changed "
+                "(the hub's copy differs)"
+            )
+    return hub_ids
 
 
 def _check_new_answers(prepared: Prepared, known: set[str]) -> int:
     """Every new answer entry lists answer rows of the bundle the hub lacks, with their digest,
     and every such row is listed by one; returns how many there are."""
     answers: list[Answer] = prepared.rows["answers"]
-    new = {a.id: a for a in answers if a.id not in known}
-    if len(new) != sum(1 for a in answers if a.id not in known):
+    fresh = [a for a in answers if a.id not in known] if known else answers
+    new = dict(zip(map(itemgetter(0), fresh), fresh, strict=True))
+    if len(new) != len(fresh):
         raise MergeRefused("the bundle carries an answer twice (the same id in two rows)")
+    texts = _row_texts(prepared.lines.get("answers"), answers)
     listed = 0
     for device, entries in prepared.new_entries.items():
         for entry in entries:
@@ -270,7 +298,10 @@ def _check_new_answers(prepared: Prepared, known: set[str]) -> int:
                         f"{answer_id}, which the bundle does not carry"
                     )
                 rows.append(row)
-            if digest(rows) != payload.get("digest"):
+            wanted = payload.get("digest")
+            if texts is not None and _text_digest(texts, ids) == wanted:
+                pass  # the rows' own text in the bundle is the canonical text digested
+            elif digest(rows) != wanted:
                 raise MergeRefused(
                     f"answers recorded by audit entry #{entry.seq} of device {device} do not "
                     "match their digest"
@@ -281,6 +312,49 @@ def _check_new_answers(prepared: Prepared, known: set[str]) -> int:
             f"the bundle carries {len(new)} new answers but its audit entries record {listed}"
         )
     return len(new)
+
+
+def _row_texts(lines: list[str] | None, answers: list[Answer]) -> dict[str, str] | None:
+    """Each answer row's text in the bundle's lines, by id, as the canonical text of a row
+    (`_answers.canonical`) would be if the bundle wrote it so (the exporter does: compact JSON,
+    the same encoder settings); None when the lines do not split into exactly one text per row.
+
+    Only an equal digest is taken from these texts (`_check_new_answers`): the digested text is
+    then the canonical text the kiosk digested, and the rows validated were parsed from it. A
+    line split otherwise (a ``],[`` inside a text, spaces) finds more or fewer pieces than rows,
+    or texts that digest otherwise: the digest is then computed from the rows themselves."""
+    if lines is None:
+        return None
+    pieces: list[str] = []
+    for line in lines:
+        if line.strip() == "[]":
+            continue
+        parts = line.split("],[")  # the ends trimmed below: no copy of the whole line
+        first, last = parts[0], parts[-1].rstrip("\n")
+        if not (first.startswith("[[") and last.endswith("]]")):
+            return None
+        parts[0] = first[2:] if len(parts) > 1 else first[2:-2]
+        if len(parts) > 1:
+            parts[-1] = last[:-2]
+        pieces += parts
+    if len(pieces) != len(answers):
+        return None
+    # a NULL last column (vas_calibration) is left out: its text ends the row with ",null"
+    return dict(
+        zip(
+            map(itemgetter(0), answers),
+            map(methodcaller("removesuffix", ",null"), pieces),
+            strict=True,
+        )
+    )
+
+
+def _text_digest(texts: Mapping[str, str], ids: Sequence[str]) -> str | None:
+    try:
+        text = "[[" + "],[".join(texts[i] for i in ids) + "]]" if ids else "[]"
+    except KeyError:
+        return None
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def score_stamp(db: StudyDb) -> tuple[int, int]:
@@ -333,24 +407,21 @@ def _check_merged_scores(db: StudyDb, prepared: Prepared) -> None:
     if not sessions:
         return
     wanted = [json.dumps(sorted(sessions))]
+    # (session_id, id, supersedes, instrument_id, item_id, value), by session then as given:
+    # the hub's rows (by rowid) before the bundle's new ones (which come after them), a sort
+    # that keeps that order among equal times
     answer_columns = ("session_id", "id", "supersedes", "instrument_id", "item_id", "value")
-    answers: list[tuple[str, str, int, dict[str, Any]]] = [
-        (r[0], r[6], n, dict(zip(answer_columns, r, strict=False)))
-        for n, r in enumerate(
-            plain_rows(
-                db.conn,
-                f"SELECT {select_list(answer_columns)}, given_at FROM answers "
-                "WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
-                wanted,
-            )
-        )
-    ]
-    after = len(answers)  # the bundle's new rows come after the hub's (their rowids)
-    answers += [
-        (a.session_id, a.given_at, after + n, {c: getattr(a, c) for c in answer_columns})
-        for n, a in enumerate(new_answers)
-    ]
-    answers.sort(key=lambda t: (t[0], t[1], t[2]))
+    answers: list[Sequence[Any]] = plain_rows(
+        db.conn,
+        f"SELECT {select_list(answer_columns)}, given_at FROM answers "
+        "WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
+        wanted,
+    ).fetchall()
+    fields = Answer._fields
+    answers += map(
+        itemgetter(*(fields.index(c) for c in (*answer_columns, "given_at"))), new_answers
+    )
+    answers.sort(key=itemgetter(0, 6))
     score_columns = (
         "id",
         "session_id",
@@ -376,6 +447,6 @@ def _check_merged_scores(db: StudyDb, prepared: Prepared) -> None:
         rows.values(), key=lambda r: (r["session_id"], r["instrument_id"], r["method"])
     )
     try:
-        check_score_rows(db, (a for _, _, _, a in answers), ordered)
+        check_score_rows(db, answers, ordered)
     except InvalidInput as exc:
         raise MergeRefused(f"bundle {exc}") from None

@@ -23,6 +23,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 from respine_desktop.storage import _scores as scores
@@ -56,24 +57,21 @@ def check_scores(db: StudyDb, session_ids: Sequence[str]) -> None:
 
 def check_score_rows(
     db: StudyDb,
-    answers: Iterable[Mapping[str, Any]],
+    answers: Iterable[Sequence[Any]],
     score_rows: Iterable[Mapping[str, Any]],
 ) -> None:
     """`check_scores` on rows given rather than read (the merged state a merge's preparation
-    foresees): `answers` (session_id, id, supersedes, instrument_id, item_id, value) ordered
-    by session then as given, `score_rows` (id, session_id, instrument_id, method, scores,
-    scoring_version, superseded_by) ordered by session, instrument and method."""
+    foresees): `answers` (session_id, id, supersedes, instrument_id, item_id, value), by
+    position, ordered by session then as given, `score_rows` (id, session_id, instrument_id,
+    method, scores, scoring_version, superseded_by) ordered by session, instrument and
+    method."""
     version = scores.scoring_version()
     min_sections = db.study.odi_min_sections
     current: dict[str, list[tuple[str, str, float | None]]] = {}
-    for session_id, group in itertools.groupby(answers, key=lambda r: r["session_id"]):
-        given = list(group)
-        superseded = {r["supersedes"] for r in given if r["supersedes"] is not None}
-        current[session_id] = [
-            (r["instrument_id"], r["item_id"], r["value"])
-            for r in given
-            if r["id"] not in superseded
-        ]
+    for session_id, of_session in itertools.groupby(answers, key=itemgetter(0)):
+        given = list(of_session)
+        superseded = {r[2] for r in given if r[2] is not None}
+        current[session_id] = [(r[3], r[4], r[5]) for r in given if r[1] not in superseded]
     for session_id, group in itertools.groupby(score_rows, key=lambda r: r["session_id"]):
         _check_session(session_id, list(group), current.get(session_id, []), version, min_sections)
 

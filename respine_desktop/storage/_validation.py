@@ -28,14 +28,14 @@ The merge's forward-only rules (what a bundle may change in a row the hub has) a
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from operator import itemgetter
+from typing import Any, cast
 
 from respine_desktop.instruments import Item, load_instruments
 from respine_desktop.storage._database import check_site_code
@@ -414,12 +414,11 @@ def _answer(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] |
 
 
 def _score(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] | None:
-    from respine_desktop import scoring
 
     instrument = row["instrument_id"]
     if instrument not in _instrument_ids():
         return "instrument_id", f"{instrument!r} is not an instrument"
-    if row["method"] not in {m.name for m in scoring.registry.methods(instrument)}:
+    if row["method"] not in _method_names(instrument):
         return "method", f"{row['method']!r} is not a method of {instrument}"
     for key, value in json.loads(row["scores"]).items():
         if value is not None and (
@@ -431,6 +430,13 @@ def _score(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] | 
     if (row["superseded_at"] is None) != (row["superseded_by"] is None):
         return "superseded_by", "a superseded score names its time and its replacement"
     return None
+
+
+@cache
+def _method_names(instrument: str) -> frozenset[str]:
+    from respine_desktop import scoring
+
+    return frozenset(m.name for m in scoring.registry.methods(instrument))
 
 
 @cache
@@ -523,14 +529,18 @@ class RowChecker:
             raise  # pragma: no cover - a column check refused what no row check refuses
 
     def _check_columns(self, rows: Sequence[Sequence[Any]]) -> None:
-        for at, (column, check, seen) in enumerate(self.checks):
-            values: Iterable[object] = [row[at] for row in rows]
-            if seen is not None:
-                # by (type, value): True == 1 == 1.0, but each type is checked; a list or an
-                # object (unhashable) leaves every value to be checked (and refused)
-                with contextlib.suppress(TypeError):
-                    values = {(v.__class__, v): v for v in values}.values()
-            for value in values:
+        if not rows:
+            return
+        # one column at a time; a column whose values mix number types (True == 1 == 1.0) is
+        # deduplicated by (type, value), so that each type is checked; the others by value
+        by_column = [list(map(itemgetter(at), rows)) for at in range(len(self.checks))]
+        mixed: list[bool] = []
+        for (column, check, seen), values in zip(self.checks, by_column, strict=True):
+            distinct, mix = _distinct(values) if seen is not None else (values, False)
+            mixed.append(mix)
+            if _passes_in_bulk(check, distinct):
+                continue
+            for value in distinct:
                 try:
                     check(value)
                 except InvalidInput as exc:
@@ -538,18 +548,79 @@ class RowChecker:
         if self.rule is None:
             return
         rule_at = self.rule_at
-        distinct: dict[tuple[object, ...], Sequence[Any]] = {}
-        for row in rows:
-            key = tuple((row[i].__class__, row[i]) for i in rule_at)
-            try:
-                distinct.setdefault(key, row)
-            except TypeError:  # unhashable: refused by the field checks already
-                distinct[(id(row),)] = row
+        keys: Iterable[tuple[object, ...]] = zip(*(by_column[i] for i in rule_at), strict=True)
+        if any(mixed[i] for i in rule_at):
+            keys = (tuple((v.__class__, v) for v in key) for key in keys)
+        try:
+            distinct_rows: Iterable[Sequence[Any]] = dict(zip(keys, rows, strict=True)).values()
+        except TypeError:  # unhashable: refused by the field checks already
+            distinct_rows = rows
         columns = self.columns
-        for row in distinct.values():
+        for row in distinct_rows:
             problem = self.rule(dict(zip(columns, row, strict=True)), self.visits)
             if problem is not None:
                 raise self._refuse(row, *problem)
+
+
+_NUMBER_TYPES = frozenset({bool, int, float})
+# A time the stored format allows and `datetime.fromisoformat` reads, its date aside: ASCII
+# digits, hours 00-23, minutes and seconds 00-59 (the date is checked once per distinct day).
+_TIME_IN_RANGE = re.compile(
+    r"^[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    r"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z\Z"
+)
+
+
+def _valid_days(values: Iterable[str]) -> bool:
+    try:
+        for day in {v[:10] for v in values}:
+            date.fromisoformat(day)
+    except ValueError:
+        return False
+    return True
+
+
+# Field checks that are a pattern over texts, with the pattern (and for times the check of each
+# distinct day): a column of texts they all match passes without a call per value. Anything else
+# (a value they do not match, another type) goes through the field check itself, which names it.
+_BULK: Mapping[Callable[..., object], tuple[re.Pattern[str], bool]] = {
+    _id: (_UUID, False),
+    _opt_id: (_UUID, True),
+    _hash: (_HASH, False),
+    _time: (_TIME_IN_RANGE, False),
+    _opt_time: (_TIME_IN_RANGE, True),
+}
+
+
+def _passes_in_bulk(check: Callable[..., object], values: Collection[object]) -> bool:
+    """True when every value of a column passes `check`, known without calling it per value
+    (False: not known, the values are checked one by one)."""
+    bulk = _BULK.get(check)
+    if bulk is None:
+        return False
+    pattern, optional = bulk
+    texts = [v for v in values if v is not None] if optional else values
+    try:
+        if not all(map(pattern.match, cast(Iterable[str], texts))):
+            return False
+    except TypeError:  # not a text (None where it is not optional, a number ...)
+        return False
+    return pattern is not _TIME_IN_RANGE or _valid_days(cast(Iterable[str], texts))
+
+
+def _distinct(values: list[object]) -> tuple[Collection[object], bool]:
+    """A column's distinct values, and whether they mix number types (then each distinct
+    (type, value) is kept: 1 and 1.0 and True are each checked). All of them when one is
+    unhashable (a list or an object, which the field check refuses)."""
+    try:
+        distinct = set(values)
+    except TypeError:
+        return values, False
+    if _NUMBER_TYPES.isdisjoint(map(type, distinct)):
+        return distinct, False
+    if len(_NUMBER_TYPES.intersection(map(type, values))) < 2:
+        return distinct, False
+    return list({(v.__class__, v): v for v in values}.values()), True
 
 
 def check_row(

@@ -22,6 +22,11 @@ then held for the comparisons with the hub's rows and the writes only, docs/conf
   conflicting and unchanged rows per table (docs/conflicts.md);
 * rows are matched by UUID; a row the hub has is not written again, so importing a bundle twice
   changes nothing (no row, no audit entry);
+* speed (bench/merge.py): the new answers are inserted by SQLite from the text of the bundle's
+  lines that Python parsed and validated (`RAW_LINE_TABLES`; the numbers read back and compared,
+  the ordinary path taken otherwise); an answer entry's digest is taken from its rows' text
+  when that text is canonical (`_merge_prepare`); nothing is read from a hub that cannot have
+  the bundle's answers (none at all);
 * a subject code the hub knows under another id (the same patient registered on two kiosks) is
   the same subject: the bundle's visits and sessions are attached to the hub's subject (visit ids
   are recomputed as ``uuid5(subject id, visit)``), while the imported audit entries keep the ids
@@ -65,6 +70,7 @@ Public API
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -121,6 +127,7 @@ from respine_desktop.storage._visits import visit_id
 
 __all__ = [
     "BUNDLE_COLUMNS",
+    "RAW_LINE_TABLES",
     "TABLES",
     "Conflict",
     "MergeRefused",
@@ -161,6 +168,16 @@ BUNDLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
 }
 TABLES: tuple[str, ...] = tuple(BUNDLE_COLUMNS)
 _Line = TypeVar("_Line", bound=tuple[Any, ...])
+RAW_LINE_TABLES: frozenset[str] = frozenset({"answers"})
+"""The tables whose new rows are inserted from the text of the bundle's lines when the row
+source keeps it (`_Merge.answers`): SQLite reads the values out of the JSON itself, which costs
+a third of binding every value of every row from Python. The rows are still parsed, validated
+and checked in Python first (the same text), and the numbers SQLite read are compared with
+Python's after the insert."""
+# JSON escapes that SQLite's JSON reader and Python's may turn into different text: control
+# characters (NUL) and UTF-16 surrogates (a lone one is text only Python accepts). A line
+# carrying one sends its table down the ordinary path (each value bound from Python).
+_RAW_UNSAFE = re.compile(r"\\u(?:00[01]|[dD][89a-fA-F])")
 _BATCH = 500
 _MERGE_CACHE_KIB = -65536  # 64 MiB of page cache while merging (negative: KiB, SQLite's rule)
 
@@ -608,14 +625,22 @@ class _Merge:
     def answers(self) -> None:
         """Only the answers the hub lacks are written: the ones it has were compared with its
         copies by the preparation (`_merge_prepare`; append-only, so they cannot have changed
-        since), and the count written is checked against the preparation's."""
+        since), and the count written is checked against the preparation's. From the text of
+        the bundle's lines when the preparation kept it (`RAW_LINE_TABLES`): the rows the hub
+        has are then skipped by their key (``OR IGNORE``, the same count check)."""
         columns = BUNDLE_COLUMNS["answers"]
+        known = self.prepared.known_answers
+        rows: list[Answer] = [r for r in self._rows("answers", Answer) if r.id not in known]
+        if not rows:
+            return
+        lines = self.prepared.lines.get("answers")
+        if lines is not None and not any(_RAW_UNSAFE.search(text) for text in lines):
+            self._insert_answer_lines(columns, lines, rows)
+            return
         sql = (
             f"INSERT OR IGNORE INTO answers ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)})"
         )
-        known = self.prepared.known_answers
-        rows: list[Answer] = [r for r in self._rows("answers", Answer) if r.id not in known]
         for start in range(0, len(rows), _BATCH):
             self._insert_answers(sql, rows[start : start + _BATCH])
 
@@ -626,6 +651,35 @@ class _Merge:
         if inserted:
             self.result.inserted["answers"] += inserted
             sessions = {r.session_id for r in batch}
+            self.touched_sessions.update(sessions)
+            self.scored_sessions.update(sessions)
+
+    def _insert_answer_lines(
+        self, columns: Sequence[str], lines: list[str], rows: list[Answer]
+    ) -> None:
+        """Insert `rows` (the new answers, in the bundle's order) from the bundle's `lines`,
+        then read back what SQLite stored of the numbers and ids: _RawDiffers (the transaction
+        rolled back, the merge written again the ordinary way) if any differs from `rows`."""
+        last = int(scalar(self.conn, "SELECT coalesce(max(rowid), 0) FROM answers"))
+        sql = (
+            f"INSERT OR IGNORE INTO answers ({', '.join(columns)}) "
+            f"SELECT {', '.join(f'value->>{n}' for n in range(len(columns)))} "
+            "FROM jsonb_each(jsonb(?))"
+        )
+        before = self.conn.total_changes
+        for text in lines:
+            self.conn.execute(sql, [text])
+        inserted = self.conn.total_changes - before
+        stored = plain_rows(
+            self.conn,
+            "SELECT id, value, vas_line_mm FROM answers WHERE rowid > ? ORDER BY rowid",
+            [last],
+        ).fetchall()
+        if stored != [(r.id, r.value, r.vas_line_mm) for r in rows]:
+            raise _RawDiffers
+        if inserted:
+            self.result.inserted["answers"] += inserted
+            sessions = {r.session_id for r in rows}
             self.touched_sessions.update(sessions)
             self.scored_sessions.update(sessions)
 
@@ -766,14 +820,16 @@ def _flag_conflicts(merge: _Merge, bundle_id: str | None) -> None:
     conn = merge.conn
     if not merge.touched_sessions:
         return
-    # The answered instruments of every session of the touched sessions' visits, in one query.
+    # The answered instruments of every session of the touched sessions' visits that have more
+    # than one session (a conflict takes two), in one query.
     answered: dict[str, dict[str, list[tuple[str, str]]]] = {}
     for vid, instrument_id, session_id, device_id in plain_rows(
         conn,
         "SELECT s.visit_id, a.instrument_id, s.id, s.device_id FROM sessions s "
         "JOIN answers a ON a.session_id = s.id "
-        "WHERE s.visit_id IN (SELECT visit_id FROM sessions "
-        "WHERE id IN (SELECT value FROM json_each(?))) AND a.status='answered' "
+        "WHERE s.visit_id IN (SELECT visit_id FROM sessions WHERE visit_id IN "
+        "(SELECT visit_id FROM sessions WHERE id IN (SELECT value FROM json_each(?))) "
+        "GROUP BY visit_id HAVING count(*) > 1) AND a.status='answered' "
         "GROUP BY s.visit_id, a.instrument_id, s.id "
         "ORDER BY s.visit_id, a.instrument_id, s.started_at, s.id",
         [json.dumps(sorted(merge.touched_sessions))],
@@ -841,6 +897,10 @@ class _HeadsMoved(Exception):
     """The hub's chain heads changed between the preparation and the write lock."""
 
 
+class _RawDiffers(Exception):
+    """SQLite read a bundle line's values otherwise than Python did (`RAW_LINE_TABLES`)."""
+
+
 def merge_bundle(
     db: StudyDb,
     rows: RowSource,
@@ -853,14 +913,15 @@ def merge_bundle(
     the write lock (`_merge_prepare`), then written in one short transaction, all or nothing.
 
     `bundle` describes it for the import audit entry (``bundle_id``, ``device_id``,
-    ``site_code``, ``created_at``, ``since``, ``sha256`` ...); `tick` is called once per row.
+    ``site_code``, ``created_at``, ``since``, ``sha256`` ...); `tick` is called once per row
+    (a source that reports its own progress, as `exports.import_bundle`'s, needs none).
     Waits up to `lock_wait_s` seconds (default `LOCK_WAIT_S`) for the write lock. Raises
     `MergeRefused` (nothing written) when the bundle cannot be merged.
     """
     started = time.perf_counter()
     visit_codes = frozenset(v.code for v in db.study.visits)
-    loaded = load(BUNDLE_COLUMNS, _LINES, rows, visit_codes, tick or (lambda: None))
-    prepared = Prepared(loaded)
+    loaded, lines = load(BUNDLE_COLUMNS, _LINES, rows, visit_codes, tick, RAW_LINE_TABLES)
+    prepared = Prepared(loaded, lines=lines)
     bundle_devices = [d.id for d in loaded["devices"]]
     check_against_hub(db, prepared, bundle_devices)
     prepare_s = time.perf_counter() - started
@@ -910,6 +971,12 @@ def _write(
                     _write_rows(db, merge, bundle, scores_checked=scores_checked)
                 result.lock_held_s = time.perf_counter() - locked_at
                 return result
+            except _RawDiffers:  # rolled back: written again, each value bound from Python
+                prepared.lines.clear()
+                locked_at = 0.0
+                result = MergeResult()
+                merge = _Merge(db, result, prepared, str(bundle.get("site_code") or "site"))
+                merge.source_device = str(bundle.get("device_id") or "")
             except WriteFailed as exc:
                 if locked_at or not _is_busy(exc) or time.monotonic() >= deadline:
                     if not locked_at and _is_busy(exc):
