@@ -342,8 +342,8 @@ class DeviceReplay:
         if here is None:
             return "missing (no visit with its id, nor of its subject and visit code)"
         if row is not None and row["id"] != here["id"]:  # the row of that id is another visit
-            column = "visit_code" if row["visit_code"] != image["visit_code"] else "subject_id"
-            return column, row[column], image[column]
+            moved = "visit_code" if row["visit_code"] != image["visit_code"] else "subject_id"
+            return moved, row[moved], image[moved]
         mine = VisitLine(**here)
         theirs = VisitLine(**{c: image.get(c, here[c]) for c in VisitLine._fields})
         merged, mismatch = merged_visit(
