@@ -39,6 +39,10 @@ or a state the merge may reach from it:
   here since (a correction on the hub), never the reverse.
 - ``withdrawals``: the same row (its subject mapped), or the subject here has its own withdrawal
   (two kiosks recorded one: the hub's kept, a difference flagged at the merge).
+- A row of an *optional* bundle member (``withdrawals``, ``session_choices``: a bundle of an
+  older format carries none, and the merge accepts it) that this file lacks altogether is not
+  an error: it is counted and shown in the summary ("not carried by their bundles"); a row the
+  file holds is compared as above.
 
 A change made later on another device (a hub-side correction, a conflict choice, a session
 resumed on the hub) is audited in that device's chain and takes one of the steps above: scores
@@ -100,6 +104,8 @@ _MISMATCH = "bundle.mismatch"
 _STAFF_SAME = ("role", "created_at", "created_by")
 _VISIT_STATE = ("state", "actual_date", "missed_reason")
 _CACHE = 64
+# members an older bundle format lacks (`bundle_merge`): a row missing here may never have come
+OPTIONAL = frozenset({"session_choices", "withdrawals"})
 
 Held = tuple[int, str, str | None, str]
 # what breaks the rule: (column, this file's value, the image's), or a sentence; None: nothing
@@ -120,6 +126,7 @@ class DeviceReplay:
         self._subject_map: dict[str, str] | None = None
         self._flags: set[tuple[str, str]] | None = None
         self.compared = 0
+        self.not_carried: dict[str, int] = {}
 
     def feed(self, device: str, seq: int, action: str, entity_id: str | None, payload: str) -> None:
         """One entry of another device's chain (in seq order within each device)."""
@@ -152,10 +159,14 @@ class DeviceReplay:
         self._held.clear()
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.compared} rows written by {len(self.replays)} other device(s) agree with "
             "their chains"
         )
+        gaps = [f"{table} {n}" for table, n in self.not_carried.items() if n]
+        if gaps:
+            text += "; rows of optional members not carried by their bundles: " + ", ".join(gaps)
+        return text
 
     # -- comparing ---------------------------------------------------------------------------
 
@@ -200,9 +211,22 @@ class DeviceReplay:
                     self.compared += 1
             for device, replay in wanted:
                 for key, (colset, _, seq) in replay.state[table].items():
-                    if colset >= 0:
-                        self._check(table, device, seq, key, None)
-                        self.compared += 1
+                    if colset < 0:
+                        continue
+                    if table in OPTIONAL and self._absent(table, device, seq, key):
+                        self.not_carried[table] = self.not_carried.get(table, 0) + 1
+                        continue
+                    self._check(table, device, seq, key, None)
+                    self.compared += 1
+
+    def _absent(self, table: str, device: str, seq: int, key: str) -> bool:
+        """Whether a row of an optional member is absent altogether (for a withdrawal: its
+        subject has none here either; for a choice: no row of that id)."""
+        if table == "withdrawals":
+            image = self._image(device, seq, table, key)
+            subject = self.subject_here(str(image["subject_id"]))
+            return self._one("SELECT 1 FROM withdrawals WHERE subject_id=?", [subject]) is None
+        return True
 
     def _check(
         self, table: str, device: str, seq: int, key: str, row: dict[str, Any] | None

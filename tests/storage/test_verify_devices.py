@@ -38,6 +38,7 @@ from tests.support.storage import ADMIN_PIN
 
 LATE = "RSP-01-050"  # done on kiosk a, then corrected and marked on the hub
 PARKED = "RSP-01-051"  # parked on kiosk a, resumed and submitted on the hub
+GONE = "RSP-01-052"  # withdrawn on kiosk a
 
 
 @pytest.fixture(scope="module")
@@ -56,6 +57,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             storage.mark_missed(db, LATE, "M1", staff=coord(db), reason="travel")
             storage.register_subject(db, PARKED, day0=TODAY, staff=coord(db))
             parked = do_visit(db, c, PARKED, "M0", TODAY, vas=20, odi=1, sf36=1, submit=False)
+            storage.register_subject(db, GONE, day0=day0, staff=coord(db))
+            storage.withdraw_subject(db, GONE, staff=coord(db), on=TODAY, reason="moved away")
         export(a, root / "a.3")
         merge(hub, root / "a.3")
         c.day(TODAY, minutes=30)
@@ -98,6 +101,13 @@ def rewrite(path: Path, table: str, key: str, column: str, value: object) -> Non
     try:
         own = conn.execute("SELECT value FROM settings WHERE key='device_id'").fetchone()[0]
         key_column = row_images.TRACKED[table]
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name IN "
+            "('audit_log', ?) AND name LIKE '%_no_%'",
+            [table],
+        ).fetchall()
+        for name, _ in triggers:
+            conn.execute(f"DROP TRIGGER {name}")
         changed = conn.execute(
             f"UPDATE {table} SET {column}=? WHERE {key_column}=?", [value, key]
         ).rowcount
@@ -113,11 +123,6 @@ def rewrite(path: Path, table: str, key: str, column: str, value: object) -> Non
             if image and any(str(v[0]) == key for v in image["values"]):
                 target = n
         assert target is not None, f"{table} {key} is imaged nowhere in the own chain"
-        triggers = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name='audit_log'"
-        ).fetchall()
-        for name, _ in triggers:
-            conn.execute(f"DROP TRIGGER {name}")
         prev = entries[target][9]
         for n, (entry_id, seq, at, actor, action, subject, entity, entity_id, text, _) in enumerate(
             entries
@@ -235,6 +240,16 @@ EDITS = {
         lambda p: one(p.parent / "a.db", "SELECT id FROM staff WHERE username='coord'"),
         "role",
         "admin",
+    ),
+    "withdrawals: reason": (
+        "withdrawals",
+        lambda p: one(
+            p,
+            f"SELECT w.id FROM withdrawals w JOIN subjects j ON j.id=w.subject_id "
+            f"WHERE j.code='{GONE}'",
+        ),
+        "reason",
+        "withdrew consent",
     ),
     "devices: label": (
         "devices",
