@@ -3,9 +3,10 @@
 The database's own chain (the device named in ``settings``) is replayed in seq order: each
 entry's ``rows_after`` images (`row_images`) set or delete rows; the last image of a row is what
 the row must hold now, column by column (the columns in `row_images.EXCLUDED` aside). Other
-devices' chains (kiosks merged into a hub) describe those devices' files: they are verified as
-chains (hashes, answers) while the hub's rows replay from the hub's own ``bundle.imported``
-entries, which carry every row the merge wrote.
+devices' chains (kiosks merged into a hub) describe those devices' files: the hub's rows replay
+from the hub's own ``bundle.imported`` entries, which carry every row the merge wrote, and the
+other chains are replayed against the same rows by `_replay_devices` (what the merge may change
+allowed).
 
 A database whose first entry carries images (created with this version) is replayed strictly:
 a row no entry describes is reported. An older database (its first entries without images) is

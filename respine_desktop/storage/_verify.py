@@ -122,7 +122,7 @@ def verify_connection(
 ) -> VerifyResult:
     """Run every check on an open connection (see the module docstring).
 
-    `replay=False` leaves out check 6 (the benchmark measures what it costs).
+    `replay=False` leaves out checks 7 and 8 (the benchmark measures what they cost).
     """
     stats = {"entries": 0, "answers": 0, "chains": 0, "scores": 0}
     coverage: Coverage | None = None
