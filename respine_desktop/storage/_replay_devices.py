@@ -25,7 +25,8 @@ or a state the merge may reach from it:
   (a choice's visit may be the visit its session belongs to here: a subject matched by code).
 - ``staff``: role, creation time and creator equal; the username the image's, or the one the
   merge gives an imported account (``<username>@<site>.<hex>``, ``.<n>`` on a collision): it
-  starts with the image's; ``active`` (imported accounts are disabled) and login counters aside.
+  starts with the image's (or the image's is that rename of this one: the device changed its
+  imported copy locally); ``active`` (imported accounts are disabled) and login counters aside.
 - ``subjects`` held under another id (the same code registered on two kiosks): the subject with
   that code; its day 0 equal, or the difference flagged (a ``bundle.mismatch`` entry, any chain).
 - ``visits`` (found by id, or by the subject here and the visit code): merging the image into
@@ -342,7 +343,9 @@ class DeviceReplay:
         if row is None:
             return "missing"
         found = self._equal({c: image[c] for c in _STAFF_SAME if c in image}, row)
-        if found is None and not str(row["username"]).startswith(str(image["username"])):
+        mine, theirs = str(row["username"]), str(image["username"])
+        # renamed by the merge here, or the device's own copy was a rename of this account's
+        if found is None and not (mine.startswith(theirs) or theirs.startswith(mine + "@")):
             return "username", row["username"], image["username"]
         return found
 

@@ -45,7 +45,8 @@ GONE = "RSP-01-052"  # withdrawn on kiosk a
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """hub.db, a.db, b.db: the conflicted subject of `conflicted_hub` resolved on the hub; kiosk
     a's LATE (M0 submitted, M1 missed) and PARKED (M0 parked); on the hub a correction of LATE's
-    M0 and PARKED resumed and submitted; then the hub's bundle merged into kiosk b."""
+    M0 and PARKED resumed and submitted; then the hub's bundle merged into kiosk b, which
+    disables its (renamed) copy of the hub's "inv" account and merges back into the hub."""
     root = tmp_path_factory.mktemp("site")
     with hub_and_kiosks(root) as (hub, a, b, c):
         _, second = conflicted_hub(hub, a, b, c)
@@ -72,6 +73,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             storage.submit_session(db, parked, staff=coord(db))
         export(hub, root / "hub.3")
         merge(b, root / "hub.3")
+        # kiosk b disables its imported copy of the hub's "inv" (renamed there), then merges back
+        hub_inv = one(hub, "SELECT id FROM staff WHERE username='inv'")
+        with storage.open_database(b) as db:
+            renamed = one(b, f"SELECT username FROM staff WHERE id='{hub_inv}'")
+            storage.disable_staff(db, storage.authenticate(db, "admin", ADMIN_PIN), renamed)
+        export(b, root / "b.3")
+        merge(hub, root / "b.3")
     yield root
 
 
