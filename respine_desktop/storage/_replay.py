@@ -102,8 +102,16 @@ class Replay:
             self.colsets.append(columns)
         return found
 
-    def feed(self, seq: int, action: str, entity_id: str | None, payload: str) -> None:
-        """One entry of the local chain (in seq order)."""
+    def feed(
+        self,
+        seq: int,
+        action: str,
+        entity_id: str | None,
+        payload: str,
+        parsed: Mapping[str, Any] | None = None,
+    ) -> None:
+        """One entry of the local chain (in seq order); `parsed`: its payload already decoded
+        (the answer entries' check decodes it once for both)."""
         images = _MARK in payload
         if self.strict is None:
             self.strict = images
@@ -116,7 +124,9 @@ class Replay:
             self.state[table][str(values[0])] = (self._colset(columns), hash(tuple(values)), seq)
             self.entries += 1
             return
-        body = json.loads(payload).get(row_images.PAYLOAD_KEY) or {}
+        if parsed is None:
+            parsed = json.loads(payload)
+        body = parsed.get(row_images.PAYLOAD_KEY) or {}
         self.entries += 1
         for table, image in body.items():
             rows = self.state.get(table)

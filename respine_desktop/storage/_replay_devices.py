@@ -129,8 +129,17 @@ class DeviceReplay:
         self.compared = 0
         self.not_carried: dict[str, int] = {}
 
-    def feed(self, device: str, seq: int, action: str, entity_id: str | None, payload: str) -> None:
-        """One entry of another device's chain (in seq order within each device)."""
+    def feed(
+        self,
+        device: str,
+        seq: int,
+        action: str,
+        entity_id: str | None,
+        payload: str,
+        parsed: Mapping[str, Any] | None = None,
+    ) -> None:
+        """One entry of another device's chain (in seq order within each device); `parsed`:
+        its payload already decoded, if it was."""
         if action in _IMPORT_RUN:
             if _MARK in payload:  # held until we know whether an import's entry follows
                 self._held.setdefault(device, []).append((seq, action, entity_id, payload))
@@ -143,7 +152,7 @@ class DeviceReplay:
         replay = self._replay(device)
         for entry in held:
             replay.feed(*entry)
-        replay.feed(seq, action, entity_id, payload)
+        replay.feed(seq, action, entity_id, payload, parsed)
 
     def _replay(self, device: str) -> Replay:
         found = self.replays.get(device)
@@ -188,20 +197,24 @@ class DeviceReplay:
             ]
             if not columns or not wanted:
                 continue
-            projections: dict[tuple[str, int], tuple[int, ...] | None] = {}
+            # per device: its state of the table and the projection of a row on each colset
+            scans = [
+                (
+                    device,
+                    replay.state[table],
+                    [Replay._projection(columns, c) for c in replay.colsets],
+                )
+                for device, replay in wanted
+            ]
             sql = f"SELECT {', '.join(columns)} FROM main.{table} ORDER BY rowid"
             for row in plain_rows(self.conn, sql):
                 key = str(row[0])
-                for device, replay in wanted:
-                    want = replay.state[table].pop(key, None)
+                for device, state, projections in scans:
+                    want = state.pop(key, None)
                     if want is None or want[0] < 0:
                         continue
                     colset, digest, seq = want
-                    index = projections.get((device, colset), ())
-                    if index == ():
-                        index = projections[(device, colset)] = Replay._projection(
-                            columns, replay.colsets[colset]
-                        )
+                    index = projections[colset]
                     if index is None:
                         values = row
                     else:

@@ -251,12 +251,14 @@ def _chains(
         )
         if recomputed != stored:
             raise _Bad(f"{_name(dev, seq, entry_id)}: content changed (hash mismatch)")
+        parsed: dict[str, Any] | None = None
         if action in ANSWER_ACTIONS:
-            stats["answers"] += _check_answers(conn, _name(dev, seq, entry_id), payload)
+            parsed = json.loads(payload)  # once, for the answers' check and the replay
+            stats["answers"] += _check_answers(conn, _name(dev, seq, entry_id), parsed)
         if replayer is not None and dev == replayer.device_id:
-            replayer.feed(seq, action, row["entity_id"], payload)
+            replayer.feed(seq, action, row["entity_id"], payload, parsed)
         elif others is not None:
-            others.feed(dev, seq, action, row["entity_id"], payload)
+            others.feed(dev, seq, action, row["entity_id"], payload, parsed)
         prev, expected = stored, expected + 1
         stats["entries"] += 1
     close_chain()
@@ -270,8 +272,7 @@ def _chains(
             raise _Bad(f"audit entries #1..#{seq} of device {dev} are missing")
 
 
-def _check_answers(conn: sqlite3.Connection, entry: str, payload_text: str) -> int:
-    payload: dict[str, Any] = json.loads(payload_text)
+def _check_answers(conn: sqlite3.Connection, entry: str, payload: dict[str, Any]) -> int:
     listed = payload.get("answers") or []
     # Each listed answer is [id, item_id, value] (the payload's stored format, not a row).
     ids = [a[0] for a in listed]
