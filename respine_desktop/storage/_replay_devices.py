@@ -109,8 +109,9 @@ _CACHE = 64
 OPTIONAL = frozenset({"session_choices", "withdrawals"})
 
 Held = tuple[int, str, str | None, str]
-# what breaks the rule: (column, this file's value, the image's), or a sentence; None: nothing
-Problem = tuple[str, Any, Any] | str | None
+# what breaks the rule: (column, this file's value, the image's[, this file's key of the row]),
+# or a sentence; None: nothing
+Problem = tuple[str, Any, Any] | tuple[str, Any, Any, str] | str | None
 
 
 class DeviceReplay:
@@ -250,9 +251,12 @@ class DeviceReplay:
         if problem is not None:
             where = f"audit entry #{seq} of device {device}"
             if isinstance(problem, tuple):
-                column, mine, theirs = problem
+                column, mine, theirs, *held_as = problem
+                name = key
+                if held_as and held_as[0] != key:  # a row the merge gave another id here
+                    name = f"{held_as[0]} (row {key} of device {device})"
                 raise ReplayMismatch(
-                    f"table {table} row {key}: column {column} is {_short(mine)}, {where} "
+                    f"table {table} row {name}: column {column} is {_short(mine)}, {where} "
                     f"recorded {_short(theirs)}"
                 )
             raise ReplayMismatch(f"table {table} row {key}: {problem} ({where})")
@@ -393,14 +397,14 @@ class DeviceReplay:
             if self.flagged("visits", str(here["id"])):
                 return None
             name = "actual_date" if mismatch.startswith("date") else "state"
-            return name, here[name], image.get(name)
+            return name, here[name], image.get(name), here["id"]
         column = first_difference(
             _VISIT_STATE,
             [here[c] for c in _VISIT_STATE],
             [getattr(merged, c) for c in _VISIT_STATE],
         )
         if column is not None:  # this file's visit is behind what its writer recorded
-            return column, here[column], image.get(column)
+            return column, here[column], image.get(column), here["id"]
         return None
 
     def _rule_sessions(self, image: dict[str, Any], row: dict[str, Any] | None) -> Problem:

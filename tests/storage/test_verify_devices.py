@@ -364,3 +364,33 @@ def test_an_unflagged_day0_difference_of_a_subject_matched_by_code_is_named(
     result = storage.verify_database(hub)
     assert not result.ok
     assert f"table subjects row {key}: column day0 is '2025-02-02'" in result.message
+
+
+@pytest.mark.req("AUD-04")
+def test_a_visit_the_merge_gave_another_id_is_named_under_both_ids(tmp_path: Path) -> None:
+    """One code registered on both kiosks: the hub keeps kiosk a's subject and attaches kiosk
+    b's M1 to it under a new id. That visit turned missed in the hub (with its image) is named
+    by b's chain, under the hub's id and b's."""
+    with hub_and_kiosks(tmp_path) as (hub, a, b, c):
+        day0 = TODAY - timedelta(days=40)
+        for kiosk, visit in ((a, "M0"), (b, "M1")):
+            with storage.open_database(kiosk) as db:
+                storage.register_subject(db, "RSP-01-040", day0=day0, staff=coord(db))
+                days = 0 if visit == "M0" else 30
+                do_visit(
+                    db, c, "RSP-01-040", visit, day0 + timedelta(days=days), vas=40, odi=2, sf36=1
+                )
+            export(kiosk, kiosk.with_suffix(".1"))
+            merge(hub, kiosk.with_suffix(".1"))
+    assert storage.verify_database(hub).ok
+    b_visit = one(b, "SELECT id FROM visits WHERE visit_code='M1'")
+    hub_visit = one(hub, "SELECT id FROM visits WHERE visit_code='M1'")
+    assert b_visit != hub_visit
+    rewrite(hub, "visits", hub_visit, "state", "missed")
+    result = storage.verify_database(hub)
+    assert not result.ok
+    assert (
+        f"table visits row {hub_visit} (row {b_visit} of device {device_of(b)}): "
+        "column state is 'missed'"
+    ) in result.message
+    assert "recorded 'complete'" in result.message
