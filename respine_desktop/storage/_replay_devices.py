@@ -53,6 +53,13 @@ IDs map as the merge maps them: a subject by id, else by the code of the device'
 else by the ``subject_map`` of a ``bundle.imported`` entry; a visit by id, else by (subject,
 visit code).
 
+**What a device's chain cannot settle** (the file's own chain and the anchors outside the file
+still do): what the merge rules leave to the hub (an imported account's ``active``, a missed
+visit's reason once the hub had it final, an open session's progress fields while it stays
+behind the image's progress, a site's creation time); a row the hub itself changed last. A
+``rows.changed`` entry of a local change written just before an import's entries on that device
+is taken for part of the import and skipped (coverage lost, never a false alarm).
+
 **Speed.** As `_replay`: only a 64-bit hash of each last image is kept; a row equal to its
 image is settled by the hash while the tables are scanned once; a row that differs (few: staff
 renamed, visits moved on, scores superseded) is decided by the rule above, its image read again
