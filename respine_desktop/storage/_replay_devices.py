@@ -55,8 +55,8 @@ visit code).
 
 **What a device's chain cannot settle** (the file's own chain and the anchors outside the file
 still do): what the merge rules leave to the hub (an imported account's ``active``, a missed
-visit's reason once the hub had it final, an open session's progress fields while it stays
-behind the image's progress, a site's creation time); a row the hub itself changed last. A
+visit's reason once the hub had it final, a session the image shows open whose copy here went
+further, a site's creation time); a row the hub itself changed last. A
 ``rows.changed`` entry of a local change written just before an import's entries on that device
 is taken for part of the import and skipped (coverage lost, never a false alarm).
 
