@@ -3,9 +3,10 @@
 The database's own chain (the device named in ``settings``) is replayed in seq order: each
 entry's ``rows_after`` images (`row_images`) set or delete rows; the last image of a row is what
 the row must hold now, column by column (the columns in `row_images.EXCLUDED` aside). Other
-devices' chains (kiosks merged into a hub) describe those devices' files: they are verified as
-chains (hashes, answers) while the hub's rows replay from the hub's own ``bundle.imported``
-entries, which carry every row the merge wrote.
+devices' chains (kiosks merged into a hub) describe those devices' files: the hub's rows replay
+from the hub's own ``bundle.imported`` entries, which carry every row the merge wrote, and the
+other chains are replayed against the same rows by `_replay_devices` (what the merge may change
+allowed).
 
 A database whose first entry carries images (created with this version) is replayed strictly:
 a row no entry describes is reported. An older database (its first entries without images) is
@@ -101,8 +102,16 @@ class Replay:
             self.colsets.append(columns)
         return found
 
-    def feed(self, seq: int, action: str, entity_id: str | None, payload: str) -> None:
-        """One entry of the local chain (in seq order)."""
+    def feed(
+        self,
+        seq: int,
+        action: str,
+        entity_id: str | None,
+        payload: str,
+        parsed: Mapping[str, Any] | None = None,
+    ) -> None:
+        """One entry of the local chain (in seq order); `parsed`: its payload already decoded
+        (the answer entries' check decodes it once for both)."""
         images = _MARK in payload
         if self.strict is None:
             self.strict = images
@@ -115,7 +124,9 @@ class Replay:
             self.state[table][str(values[0])] = (self._colset(columns), hash(tuple(values)), seq)
             self.entries += 1
             return
-        body = json.loads(payload).get(row_images.PAYLOAD_KEY) or {}
+        if parsed is None:
+            parsed = json.loads(payload)
+        body = parsed.get(row_images.PAYLOAD_KEY) or {}
         self.entries += 1
         for table, image in body.items():
             rows = self.state.get(table)

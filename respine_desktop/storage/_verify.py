@@ -22,7 +22,12 @@ Checks, in order (the first failure is reported, naming the row):
    devices, staff, subjects, visits, sessions, session choices, scores) rebuilt from the
    ``rows_after`` images of the database's own chain and compared row by row, column by column
    (`row_images.EXCLUDED` aside); the summary says which tables were covered (an older
-   database: what its entries allow).
+   database: what its entries allow);
+8. with the replay, every other device's chain (a hub's kiosks; a kiosk's hub) replayed too
+   (`_replay_devices`): each row a device's own entries image must be held here as that image,
+   or as a state a merge may legitimately make of it (forward-only steps, flagged conflicts),
+   so a row edited in the file *and* its image rewritten in the file's own chain is named with
+   the device whose chain says otherwise.
 
 Reads only: the file is opened read-only and nothing is created. An encrypted file is opened with
 its key (`_encryption.key_for`, or the one given).
@@ -58,6 +63,7 @@ from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import DatabaseCorrupt
 from respine_desktop.storage._records import VerifyResult
 from respine_desktop.storage._replay import Coverage, Replay, ReplayMismatch
+from respine_desktop.storage._replay_devices import DeviceReplay
 from respine_desktop.study import Study, load_study
 
 ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
@@ -116,16 +122,18 @@ def verify_connection(
 ) -> VerifyResult:
     """Run every check on an open connection (see the module docstring).
 
-    `replay=False` leaves out check 6 (the benchmark measures what it costs).
+    `replay=False` leaves out checks 7 and 8 (the benchmark measures what they cost).
     """
     stats = {"entries": 0, "answers": 0, "chains": 0, "scores": 0}
     coverage: Coverage | None = None
+    others: DeviceReplay | None = None
     # One read transaction: every check sees the same snapshot even while the kiosk writes.
     conn.execute("BEGIN")
     try:
         _integrity(conn)
         replayer = _replayer(conn) if replay else None
-        _chains(conn, stats, replayer)
+        others = DeviceReplay(conn, replayer.device_id) if replayer is not None else None
+        _chains(conn, stats, replayer, others)
         for head in expect:
             problem = expected_problem(conn, head)
             if problem is not None:
@@ -139,6 +147,8 @@ def verify_connection(
         if replayer is not None:
             try:
                 coverage = replayer.compare()
+                if others is not None:
+                    others.compare()
             except ReplayMismatch as exc:
                 raise _Bad(str(exc)) from None
     except _Bad as bad:
@@ -155,6 +165,7 @@ def verify_connection(
         f"chain(s) verified, {stats['answers']} answers match the audit log, "
         f"{stats['scores']} scores match their answers"
         + (f", {coverage.summary()}" if coverage is not None else "")
+        + (f", {others.summary()}" if others is not None and others.replays else "")
         + (f", the {len(expect)} expected head(s) are in the chains" if expect else ""),
         stats["entries"],
         stats["answers"],
@@ -184,7 +195,10 @@ def _replayer(conn: sqlite3.Connection) -> Replay:
 
 
 def _chains(
-    conn: sqlite3.Connection, stats: dict[str, int], replayer: Replay | None = None
+    conn: sqlite3.Connection,
+    stats: dict[str, int],
+    replayer: Replay | None = None,
+    others: DeviceReplay | None = None,
 ) -> None:
     heads = {
         r["id"]: (int(r["audit_seq"]), str(r["audit_head"]))
@@ -237,10 +251,14 @@ def _chains(
         )
         if recomputed != stored:
             raise _Bad(f"{_name(dev, seq, entry_id)}: content changed (hash mismatch)")
+        parsed: dict[str, Any] | None = None
         if action in ANSWER_ACTIONS:
-            stats["answers"] += _check_answers(conn, _name(dev, seq, entry_id), payload)
+            parsed = json.loads(payload)  # once, for the answers' check and the replay
+            stats["answers"] += _check_answers(conn, _name(dev, seq, entry_id), parsed)
         if replayer is not None and dev == replayer.device_id:
-            replayer.feed(seq, action, row["entity_id"], payload)
+            replayer.feed(seq, action, row["entity_id"], payload, parsed)
+        elif others is not None:
+            others.feed(dev, seq, action, row["entity_id"], payload, parsed)
         prev, expected = stored, expected + 1
         stats["entries"] += 1
     close_chain()
@@ -254,8 +272,7 @@ def _chains(
             raise _Bad(f"audit entries #1..#{seq} of device {dev} are missing")
 
 
-def _check_answers(conn: sqlite3.Connection, entry: str, payload_text: str) -> int:
-    payload: dict[str, Any] = json.loads(payload_text)
+def _check_answers(conn: sqlite3.Connection, entry: str, payload: dict[str, Any]) -> int:
     listed = payload.get("answers") or []
     # Each listed answer is [id, item_id, value] (the payload's stored format, not a row).
     ids = [a[0] for a in listed]

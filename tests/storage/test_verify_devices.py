@@ -1,0 +1,396 @@
+"""`verify` replays the other devices' chains: real kiosks and a real hub merging signed bundles.
+
+A row a kiosk wrote, edited in the hub together with the hub's own chain (the ``bundle.imported``
+image rewritten, every later hash recomputed, the head in ``devices`` moved), passes the hub's
+own replay; the kiosk's chain, copied into the hub, names it (table, row, device). What a merge
+and the hub may legitimately do to such rows (forward steps, flagged conflicts, a correction, a
+session resumed on the hub, conflict choices) verifies.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from respine_desktop import storage
+from respine_desktop.storage import _row_images as row_images
+from respine_desktop.storage._audit import dumps, entry_hash
+from respine_desktop.storage._replay import Replay
+from tests.storage.test_verify_replay import verify_cli
+from tests.support.exports import (
+    TODAY,
+    conflicted_hub,
+    coord,
+    do_visit,
+    export,
+    hub_and_kiosks,
+    inv,
+    merge,
+    mismatched_hub,
+)
+from tests.support.storage import ADMIN_PIN
+
+LATE = "RSP-01-050"  # done on kiosk a, then corrected and marked on the hub
+PARKED = "RSP-01-051"  # parked on kiosk a, resumed and submitted on the hub
+GONE = "RSP-01-052"  # withdrawn on kiosk a
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """hub.db, a.db, b.db: the conflicted subject of `conflicted_hub` resolved on the hub; kiosk
+    a's LATE (M0 submitted, M1 missed) and PARKED (M0 parked); on the hub a correction of LATE's
+    M0 and PARKED resumed and submitted; then the hub's bundle merged into kiosk b, which
+    disables its (renamed) copy of the hub's "inv" account and merges back into the hub."""
+    root = tmp_path_factory.mktemp("site")
+    with hub_and_kiosks(root) as (hub, a, b, c):
+        _, second = conflicted_hub(hub, a, b, c)
+        day0 = TODAY - timedelta(days=45)
+        with storage.open_database(a) as db:
+            storage.register_subject(db, LATE, day0=day0, staff=coord(db), year_of_birth=1970)
+            late = do_visit(db, c, LATE, "M0", day0, vas=61.5, odi=2, sf36=2)
+            c.day(TODAY)
+            storage.mark_missed(db, LATE, "M1", staff=coord(db), reason="travel")
+            storage.register_subject(db, PARKED, day0=TODAY, staff=coord(db))
+            parked = do_visit(db, c, PARKED, "M0", TODAY, vas=20, odi=1, sf36=1, submit=False)
+            storage.register_subject(db, GONE, day0=day0, staff=coord(db))
+            storage.withdraw_subject(db, GONE, staff=coord(db), on=TODAY, reason="moved away")
+        export(a, root / "a.3")
+        merge(hub, root / "a.3")
+        c.day(TODAY, minutes=30)
+        with storage.open_database(hub) as db:
+            admin = storage.authenticate(db, "admin", ADMIN_PIN)
+            storage.resolve_conflict(
+                db, "RSP-01-030", "M1", second, staff=admin, reason="B is complete"
+            )
+            storage.correct_answer(db, late, "odi_01", 4, staff=inv(db), reason="wrong box")
+            storage.resume_session(db, parked, staff=coord(db))
+            storage.submit_session(db, parked, staff=coord(db))
+        export(hub, root / "hub.3")
+        merge(b, root / "hub.3")
+        # kiosk b disables its imported copy of the hub's "inv" (renamed there), then merges back
+        hub_inv = one(hub, "SELECT id FROM staff WHERE username='inv'")
+        with storage.open_database(b) as db:
+            renamed = one(b, f"SELECT username FROM staff WHERE id='{hub_inv}'")
+            storage.disable_staff(db, storage.authenticate(db, "admin", ADMIN_PIN), renamed)
+        export(b, root / "b.3")
+        merge(hub, root / "b.3")
+    yield root
+
+
+def device_of(path: Path) -> str:
+    with storage.open_database(path) as db:
+        return db.device_id
+
+
+def copy_site(site: Path, tmp_path: Path) -> Path:
+    for name in ("hub.db", "a.db", "b.db"):
+        shutil.copy(site / name, tmp_path / name)
+    return tmp_path
+
+
+def one(path: Path, sql: str) -> str:
+    conn = sqlite3.connect(path)
+    try:
+        return str(conn.execute(sql).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def rewrite(path: Path, table: str, key: str, column: str, value: object) -> None:
+    """Edit a row behind the app's back AND its last image in the file's own chain, every later
+    hash recomputed and the head moved: the file's own chain and replay stay consistent."""
+    conn = sqlite3.connect(path)
+    try:
+        own = conn.execute("SELECT value FROM settings WHERE key='device_id'").fetchone()[0]
+        key_column = row_images.TRACKED[table]
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name IN "
+            "('audit_log', ?) AND name LIKE '%_no_%'",
+            [table],
+        ).fetchall()
+        for name, _ in triggers:
+            conn.execute(f"DROP TRIGGER {name}")
+        changed = conn.execute(
+            f"UPDATE {table} SET {column}=? WHERE {key_column}=?", [value, key]
+        ).rowcount
+        assert changed == 1
+        entries = conn.execute(
+            "SELECT id, seq, at, actor, action, subject_id, entity, entity_id, payload, "
+            "prev_hash FROM audit_log WHERE device_id=? ORDER BY seq",
+            [own],
+        ).fetchall()
+        target = None
+        for n, entry in enumerate(entries):
+            image = (json.loads(entry[8]).get(row_images.PAYLOAD_KEY) or {}).get(table)
+            if image and any(str(v[0]) == key for v in image["values"]):
+                target = n
+        assert target is not None, f"{table} {key} is imaged nowhere in the own chain"
+        prev = entries[target][9]
+        for n, (entry_id, seq, at, actor, action, subject, entity, entity_id, text, _) in enumerate(
+            entries
+        ):
+            if n < target:
+                continue
+            if n == target:
+                payload = json.loads(text)
+                image = payload[row_images.PAYLOAD_KEY][table]
+                where = image["columns"].index(column)
+                for values in image["values"]:
+                    if str(values[0]) == key:
+                        values[where] = value
+                text = dumps(payload)
+            digest = entry_hash(
+                prev, entry_id, own, seq, at, actor, action, subject, entity, entity_id, text
+            )
+            conn.execute(
+                "UPDATE audit_log SET payload=?, prev_hash=?, hash=? WHERE id=?",
+                [text, prev, digest, entry_id],
+            )
+            prev = digest
+        conn.execute("UPDATE devices SET audit_head=? WHERE id=?", [prev, own])
+        for _, sql in triggers:
+            conn.execute(sql)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+@pytest.mark.req("AUD-04")
+def test_a_site_verifies_with_every_chain_replayed(site: Path) -> None:
+    """Conflicts flagged and resolved, a correction and a resumed session on the hub, kiosk b
+    holding everything after the hub's bundle: every file verifies with the others' chains."""
+    for name in ("hub.db", "a.db", "b.db"):
+        result = storage.verify_database(site / name)
+        assert result.ok, f"{name}: {result.message}"
+        assert "not covered" not in result.message
+        if name != "a.db":  # kiosk a never received another device's chain
+            assert "other device(s) agree with their chains" in result.message
+
+
+@pytest.mark.req("AUD-04")
+def test_flagged_mismatches_verify(tmp_path: Path) -> None:
+    """A visit complete on one kiosk and missed on the other, two days 0 for one code: the hub
+    keeps its copy and flags the difference; both kiosks' chains then agree with it."""
+    with hub_and_kiosks(tmp_path) as (hub, a, b, c):
+        mismatched_hub(hub, a, b, c)
+    result = storage.verify_database(hub)
+    assert result.ok, result.message
+    assert "2 other device(s)" in result.message
+
+
+def _late_session(path: Path) -> str:
+    return one(
+        path,
+        f"SELECT s.id FROM sessions s JOIN subjects j ON j.id=s.subject_id "
+        f"WHERE j.code='{LATE}' AND s.visit_code='M0'",
+    )
+
+
+# table -> (the row's key in the site, the column edited, its new value)
+EDITS = {
+    "visits: a missed visit turned complete": (
+        "visits",
+        lambda p: one(
+            p,
+            f"SELECT v.id FROM visits v JOIN subjects j ON j.id=v.subject_id "
+            f"WHERE j.code='{LATE}' AND v.visit_code='M1'",
+        ),
+        "state",
+        "complete",
+    ),
+    "subjects: day 0": (
+        "subjects",
+        lambda p: one(p, f"SELECT id FROM subjects WHERE code='{LATE}'"),
+        "day0",
+        "2025-01-01",
+    ),
+    "subjects: code": (
+        "subjects",
+        lambda p: one(p, f"SELECT id FROM subjects WHERE code='{LATE}'"),
+        "code",
+        "RSP-01-099",
+    ),
+    "sessions: submitter": (
+        "sessions",
+        _late_session,
+        "submitted_by",
+        "someone-else",
+    ),
+    "sessions: a submitted session reopened": (
+        "sessions",
+        _late_session,
+        "state",
+        "parked",
+    ),
+    "sessions: device": (
+        "sessions",
+        _late_session,
+        "device_id",
+        "another-kiosk",
+    ),
+    "scores: computation time": (
+        "scores",
+        lambda p: one(
+            p,
+            f"SELECT id FROM scores WHERE session_id='{_late_session(p)}' AND instrument_id='vas'",
+        ),
+        "computed_at",
+        "2020-01-01T00:00:00+00:00",
+    ),
+    "staff: role": (
+        "staff",
+        lambda p: one(p.parent / "a.db", "SELECT id FROM staff WHERE username='coord'"),
+        "role",
+        "admin",
+    ),
+    "withdrawals: reason": (
+        "withdrawals",
+        lambda p: one(
+            p,
+            f"SELECT w.id FROM withdrawals w JOIN subjects j ON j.id=w.subject_id "
+            f"WHERE j.code='{GONE}'",
+        ),
+        "reason",
+        "withdrew consent",
+    ),
+    "devices: label": (
+        "devices",
+        lambda p: one(p, "SELECT id FROM devices WHERE label='kiosk a'"),
+        "label",
+        "kiosk z",
+    ),
+}
+
+
+@pytest.mark.req("AUD-04")
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_a_rewrite_with_the_hubs_own_chain_is_named_by_the_kiosks(
+    site: Path, tmp_path: Path, edit: str
+) -> None:
+    root = copy_site(site, tmp_path)
+    hub, kiosk = root / "hub.db", device_of(root / "a.db")
+    hub_device = device_of(hub)
+    table, find, column, value = EDITS[edit]
+    key = find(hub)
+    rewrite(hub, table, key, column, value)
+    result = storage.verify_database(hub)
+    assert not result.ok
+    assert f"table {table} row {key}: column {column} is " in result.message
+    assert f"device {kiosk}" in result.message  # the kiosk's chain, not the hub's, names it
+    assert hub_device not in result.message
+
+
+def test_staff_role_edit_names_the_column(site: Path, tmp_path: Path) -> None:
+    root = copy_site(site, tmp_path)
+    hub = root / "hub.db"
+    table, find, column, value = EDITS["staff: role"]
+    rewrite(hub, table, find(hub), column, value)
+    message = storage.verify_database(hub).message
+    assert "column role is 'admin'" in message and "recorded 'coordinator'" in message
+
+
+@pytest.mark.req("AUD-04")
+def test_a_kiosk_names_a_rewrite_of_another_kiosks_row(site: Path, tmp_path: Path) -> None:
+    """Kiosk b holds kiosk a's rows through the hub's bundle: a rewrite in b (row and b's own
+    import image) is named by a's chain."""
+    root = copy_site(site, tmp_path)
+    b, a_device = root / "b.db", device_of(root / "a.db")
+    table, find, column, value = EDITS["visits: a missed visit turned complete"]
+    key = find(b)
+    rewrite(b, table, key, column, value)
+    result = storage.verify_database(b)
+    assert not result.ok
+    assert f"table visits row {key}: column state is 'complete'" in result.message
+    assert "audit entry #" in result.message and f"device {a_device} recorded 'missed'" in (
+        result.message
+    )
+
+
+@pytest.mark.req("AUD-04")
+def test_the_cli_exits_1_naming_table_row_and_device(site: Path, tmp_path: Path) -> None:
+    root = copy_site(site, tmp_path)
+    hub, kiosk = root / "hub.db", device_of(root / "a.db")
+    table, find, column, value = EDITS["subjects: day 0"]
+    key = find(hub)
+    rewrite(hub, table, key, column, value)
+    done = verify_cli(hub)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert f"table subjects row {key}: column day0 is '2025-01-01'" in lines[0]
+    assert f"device {kiosk}" in lines[0]
+
+
+def test_the_rewrite_alone_passes_the_hubs_own_replay(site: Path, tmp_path: Path) -> None:
+    """The attack is consistent with the hub's own chain: the replay of that chain alone (what
+    `verify` did before the other devices' chains were replayed) finds nothing."""
+    root = copy_site(site, tmp_path)
+    hub = root / "hub.db"
+    table, find, column, value = EDITS["subjects: day 0"]
+    rewrite(hub, table, find(hub), column, value)
+    own = device_of(hub)
+    conn = sqlite3.connect(hub)
+    conn.row_factory = sqlite3.Row
+    try:
+        replay = Replay(conn, own)
+        for row in conn.execute(
+            "SELECT seq, action, entity_id, payload FROM audit_log WHERE device_id=? ORDER BY seq",
+            [own],
+        ):
+            replay.feed(row[0], row[1], row[2], row[3])
+        assert replay.compare().strict
+    finally:
+        conn.close()
+    assert not storage.verify_database(hub).ok
+
+
+def test_an_unflagged_day0_difference_of_a_subject_matched_by_code_is_named(
+    tmp_path: Path,
+) -> None:
+    """The same code registered on both kiosks with two days 0: the hub keeps kiosk a's subject
+    and flags b's day 0 (accepted above). The hub's subject edited with its image is named by
+    kiosk a's chain."""
+    with hub_and_kiosks(tmp_path) as (hub, a, b, c):
+        mismatched_hub(hub, a, b, c)
+    key = one(hub, "SELECT id FROM subjects WHERE code='RSP-01-041'")
+    rewrite(hub, "subjects", key, "day0", "2025-02-02")
+    result = storage.verify_database(hub)
+    assert not result.ok
+    assert f"table subjects row {key}: column day0 is '2025-02-02'" in result.message
+
+
+@pytest.mark.req("AUD-04")
+def test_a_visit_the_merge_gave_another_id_is_named_under_both_ids(tmp_path: Path) -> None:
+    """One code registered on both kiosks: the hub keeps kiosk a's subject and attaches kiosk
+    b's M1 to it under a new id. That visit turned missed in the hub (with its image) is named
+    by b's chain, under the hub's id and b's."""
+    with hub_and_kiosks(tmp_path) as (hub, a, b, c):
+        day0 = TODAY - timedelta(days=40)
+        for kiosk, visit in ((a, "M0"), (b, "M1")):
+            with storage.open_database(kiosk) as db:
+                storage.register_subject(db, "RSP-01-040", day0=day0, staff=coord(db))
+                days = 0 if visit == "M0" else 30
+                do_visit(
+                    db, c, "RSP-01-040", visit, day0 + timedelta(days=days), vas=40, odi=2, sf36=1
+                )
+            export(kiosk, kiosk.with_suffix(".1"))
+            merge(hub, kiosk.with_suffix(".1"))
+    assert storage.verify_database(hub).ok
+    b_visit = one(b, "SELECT id FROM visits WHERE visit_code='M1'")
+    hub_visit = one(hub, "SELECT id FROM visits WHERE visit_code='M1'")
+    assert b_visit != hub_visit
+    rewrite(hub, "visits", hub_visit, "state", "missed")
+    result = storage.verify_database(hub)
+    assert not result.ok
+    assert (
+        f"table visits row {hub_visit} (row {b_visit} of device {device_of(b)}): "
+        "column state is 'missed'"
+    ) in result.message
+    assert "recorded 'complete'" in result.message
