@@ -57,6 +57,7 @@ Public API
 
 - `TABLES`: the tables a bundle carries, in the order they are written and merged
 - `BUNDLE_COLUMNS`: each table's columns, in the order of a bundle's rows
+- `RAW_LINE_TABLES`: the tables whose new rows SQLite inserts from the bundle's line text
 - `bundle_rows(db, table, since=None) -> iter[row]`: a table's rows for a bundle (streamed)
 - `count_rows(db, table, since=None) -> int`: how many rows `bundle_rows` yields
 - `merge_bundle(db, rows, *, bundle, ...) -> MergeResult`: checked outside the write lock

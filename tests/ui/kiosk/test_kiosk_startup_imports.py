@@ -14,9 +14,12 @@ from tests.support.kiosk import make_database
 ROOT = Path(__file__).resolve().parents[3]
 
 # Runs the kiosk as `main.py --db DB --quit-when-ready` does; records sys.modules at ready (the
-# moment the app's open_database returns, the lock screen being shown) and at the end.
+# moment the app's open_database returns, the lock screen being shown) and at the end: the modules
+# the app imported, not those already loaded before it (under `make test` coverage measures the
+# child and has imported hashlib, sqlite3 and more before the app starts).
 CHILD = """
 import json, sys
+before = set(sys.modules)
 from respine_desktop import storage
 real_open = storage.open_database
 at_ready = []
@@ -26,7 +29,7 @@ def spy(*args, **kwargs):
     from PySide6.QtWidgets import QApplication
     shown = [w for w in QApplication.topLevelWidgets() if w.isVisible()]
     pages = [type(w.page()).__name__ for w in shown if hasattr(w, "page")]
-    modules = sorted(sys.modules)
+    modules = sorted(set(sys.modules) - before)
     app = QApplication.instance()
     sheet = app.styleSheet()  # the style under the style sheet's: without it for a moment
     app.setStyleSheet("")
@@ -39,7 +42,7 @@ def spy(*args, **kwargs):
 storage.open_database = spy
 from ui.app import run_app
 code = run_app(["--db", sys.argv[1], "--quit-when-ready", "--settings", sys.argv[2]])
-print(json.dumps({"code": code, "ready": at_ready, "end": sorted(sys.modules)}))
+print(json.dumps({"code": code, "ready": at_ready, "end": sorted(set(sys.modules) - before)}))
 """
 
 NEVER = ("scipy", "pandas", "reportlab", "matplotlib", "numpy", "svglib", "lxml")
