@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -105,10 +106,53 @@ def one(path: Path, sql: str) -> str:
 def rewrite(path: Path, table: str, key: str, column: str, value: object) -> None:
     """Edit a row behind the app's back AND its last image in the file's own chain, every later
     hash recomputed and the head moved: the file's own chain and replay stay consistent."""
+    key_column = row_images.TRACKED[table]
+
+    def edit_image(columns: list[str], values: list[list[Any]]) -> list[list[Any]]:
+        where = columns.index(column)
+        for row in values:
+            if str(row[0]) == key:
+                row[where] = value
+        return values
+
+    _forge(
+        path,
+        table,
+        key,
+        f"UPDATE {table} SET {column}=? WHERE {key_column}=?",
+        [value, key],
+        edit_image,
+        last_only=True,
+    )
+
+
+def delete(path: Path, table: str, key: str) -> None:
+    """Delete a row behind the app's back AND drop it from every image of the file's own chain
+    (every later hash recomputed, the head moved): the file's own replay no longer expects it."""
+    _forge(
+        path,
+        table,
+        key,
+        f"DELETE FROM {table} WHERE {row_images.TRACKED[table]}=?",
+        [key],
+        lambda _, values: [row for row in values if str(row[0]) != key],
+        last_only=False,
+    )
+
+
+def _forge(
+    path: Path,
+    table: str,
+    key: str,
+    sql: str,
+    params: list[object],
+    edit_image: Callable[[list[str], list[list[Any]]], list[list[Any]]],
+    *,
+    last_only: bool,
+) -> None:
     conn = sqlite3.connect(path)
     try:
         own = conn.execute("SELECT value FROM settings WHERE key='device_id'").fetchone()[0]
-        key_column = row_images.TRACKED[table]
         triggers = conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name IN "
             "('audit_log', ?) AND name LIKE '%_no_%'",
@@ -116,34 +160,30 @@ def rewrite(path: Path, table: str, key: str, column: str, value: object) -> Non
         ).fetchall()
         for name, _ in triggers:
             conn.execute(f"DROP TRIGGER {name}")
-        changed = conn.execute(
-            f"UPDATE {table} SET {column}=? WHERE {key_column}=?", [value, key]
-        ).rowcount
-        assert changed == 1
+        assert conn.execute(sql, params).rowcount == 1
         entries = conn.execute(
             "SELECT id, seq, at, actor, action, subject_id, entity, entity_id, payload, "
             "prev_hash FROM audit_log WHERE device_id=? ORDER BY seq",
             [own],
         ).fetchall()
-        target = None
+        targets = []
         for n, entry in enumerate(entries):
             image = (json.loads(entry[8]).get(row_images.PAYLOAD_KEY) or {}).get(table)
             if image and any(str(v[0]) == key for v in image["values"]):
-                target = n
-        assert target is not None, f"{table} {key} is imaged nowhere in the own chain"
-        prev = entries[target][9]
+                targets.append(n)
+        assert targets, f"{table} {key} is imaged nowhere in the own chain"
+        if last_only:
+            targets = targets[-1:]
+        prev = entries[targets[0]][9]
         for n, (entry_id, seq, at, actor, action, subject, entity, entity_id, text, _) in enumerate(
             entries
         ):
-            if n < target:
+            if n < targets[0]:
                 continue
-            if n == target:
+            if n in targets:
                 payload = json.loads(text)
                 image = payload[row_images.PAYLOAD_KEY][table]
-                where = image["columns"].index(column)
-                for values in image["values"]:
-                    if str(values[0]) == key:
-                        values[where] = value
+                image["values"] = edit_image(image["columns"], image["values"])
                 text = dumps(payload)
             digest = entry_hash(
                 prev, entry_id, own, seq, at, actor, action, subject, entity, entity_id, text
@@ -154,8 +194,8 @@ def rewrite(path: Path, table: str, key: str, column: str, value: object) -> Non
             )
             prev = digest
         conn.execute("UPDATE devices SET audit_head=? WHERE id=?", [prev, own])
-        for _, sql in triggers:
-            conn.execute(sql)
+        for _, trigger in triggers:
+            conn.execute(trigger)
         conn.commit()
     finally:
         conn.close()
@@ -293,6 +333,23 @@ def test_staff_role_edit_names_the_column(site: Path, tmp_path: Path) -> None:
     rewrite(hub, table, find(hub), column, value)
     message = storage.verify_database(hub).message
     assert "column role is 'admin'" in message and "recorded 'coordinator'" in message
+
+
+@pytest.mark.req("AUD-04")
+def test_a_deleted_kiosk_row_dropped_from_the_hubs_images_is_named(
+    site: Path, tmp_path: Path
+) -> None:
+    """A missed visit kiosk a recorded, deleted in the hub and dropped from every image of the
+    hub's own chain (rehashed, head moved): kiosk a's chain still records it, and names it."""
+    root = copy_site(site, tmp_path)
+    hub, kiosk = root / "hub.db", device_of(root / "a.db")
+    table, find, _, _ = EDITS["visits: a missed visit turned complete"]
+    key = find(hub)
+    delete(hub, table, key)
+    result = storage.verify_database(hub)
+    assert not result.ok
+    assert f"table visits row {key}: missing" in result.message
+    assert f"device {kiosk}" in result.message
 
 
 @pytest.mark.req("AUD-04")
