@@ -71,6 +71,7 @@ Public API
 from __future__ import annotations
 
 import json
+import math
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -659,7 +660,7 @@ class _Merge:
         self, columns: Sequence[str], lines: list[str], rows: list[Answer]
     ) -> None:
         """Insert `rows` (the new answers, in the bundle's order) from the bundle's `lines`,
-        then read back what SQLite stored of the numbers and ids: _RawDiffers (the transaction
+        then read back every column SQLite stored: _RawDiffers (the transaction
         rolled back, the merge written again the ordinary way) if any differs from `rows`."""
         last = int(scalar(self.conn, "SELECT coalesce(max(rowid), 0) FROM answers"))
         sql = (
@@ -671,12 +672,15 @@ class _Merge:
         for text in lines:
             self.conn.execute(sql, [text])
         inserted = self.conn.total_changes - before
+        # every column, not only the numbers: a text SQLite read otherwise (an id, a time, a
+        # reason) must not be stored in place of the one validated (tests/storage/
+        # test_merge_raw_attacks.py); the values' types too (True/1/1.0 are equal in Python)
         stored = plain_rows(
             self.conn,
-            "SELECT id, value, vas_line_mm FROM answers WHERE rowid > ? ORDER BY rowid",
+            f"SELECT {', '.join(columns)} FROM answers WHERE rowid > ? ORDER BY rowid",
             [last],
         ).fetchall()
-        if stored != [(r.id, r.value, r.vas_line_mm) for r in rows]:
+        if list(map(_typed, stored)) != [_typed(_as_bound(r)) for r in rows]:
             raise _RawDiffers
         if inserted:
             self.result.inserted["answers"] += inserted
@@ -896,6 +900,23 @@ _MAX_REDO = 3  # heads moved this many times: the last check runs inside the wri
 
 class _HeadsMoved(Exception):
     """The hub's chain heads changed between the preparation and the write lock."""
+
+
+def _as_bound(row: Answer) -> tuple[object, ...]:
+    """`row` as the ordinary path stores it (bound from Python into the table's columns):
+    the answer's value and VAS line in REAL columns are floats."""
+    return row._replace(
+        value=None if row.value is None else float(row.value),
+        vas_line_mm=None if row.vas_line_mm is None else float(row.vas_line_mm),
+    )
+
+
+def _typed(row: Sequence[object]) -> tuple[tuple[type, object, float | None], ...]:
+    """`row`'s values with their types (1, 1.0 and True are equal in Python, not here), and the
+    sign of a zero (-0.0 == 0.0)."""
+    return tuple(
+        (v.__class__, v, math.copysign(1.0, v) if isinstance(v, float) else None) for v in row
+    )
 
 
 class _RawDiffers(Exception):
