@@ -23,7 +23,7 @@ then held for the comparisons with the hub's rows and the writes only, docs/conf
 * rows are matched by UUID; a row the hub has is not written again, so importing a bundle twice
   changes nothing (no row, no audit entry);
 * speed (bench/merge.py): the new answers are inserted by SQLite from the text of the bundle's
-  lines that Python parsed and validated (`RAW_LINE_TABLES`; the numbers read back and compared,
+  lines that Python parsed and validated (`RAW_LINE_TABLES`; every column read back and compared,
   the ordinary path taken otherwise); an answer entry's digest is taken from its rows' text
   when that text is canonical (`_merge_prepare`); nothing is read from a hub that cannot have
   the bundle's answers (none at all);
@@ -174,8 +174,8 @@ RAW_LINE_TABLES: frozenset[str] = frozenset({"answers"})
 """The tables whose new rows are inserted from the text of the bundle's lines when the row
 source keeps it (`_Merge.answers`): SQLite reads the values out of the JSON itself, which costs
 a third of binding every value of every row from Python. The rows are still parsed, validated
-and checked in Python first (the same text), and the numbers SQLite read are compared with
-Python's after the insert."""
+and checked in Python first (the same text), and every value SQLite stored (with its type) is
+compared with Python's after the insert."""
 # JSON escapes that SQLite's JSON reader and Python's may turn into different text: control
 # characters (NUL) and UTF-16 surrogates (a lone one is text only Python accepts). A line
 # carrying one sends its table down the ordinary path (each value bound from Python).

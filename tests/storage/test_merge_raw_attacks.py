@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,21 @@ import pytest
 
 from respine_desktop import storage
 from respine_desktop.exports.bundle import _MemberRows
+from respine_desktop.storage import InvalidInput
 from respine_desktop.storage._merge_prepare import _row_texts
 from respine_desktop.storage._records import Answer
+from respine_desktop.storage._validation import RowChecker, check_row
 from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS
+from tests.cli.test_cli_db import main, one_line_error
+from tests.exports import test_bundle_forged as forged_bundles
+from tests.exports.test_bundle_forged import forge, refused, set_value
 from tests.storage.test_merge_fast_paths import _hub_and_rows, _lines, _merge, _stored_answers
+from tests.storage.test_merge_validation import VISITS, row
 
 COLUMNS = BUNDLE_COLUMNS["answers"]
+# the forged-bundle tests' fixtures: kiosk A's signed bundle a.1, the site key, an empty hub
+site = forged_bundles.site
+hub0 = forged_bundles.hub0
 _CRAFTED: dict[str, Any] = {
     "language": "fr",
     "app_version": "9.9.9",
@@ -186,3 +196,70 @@ def test_a_shifted_line_gives_no_row_the_text_of_another() -> None:
     # before the fix: texts[k's id] was row a's text
     assert texts is None or all(texts[r[0]] != text_a for r in rows if r[0] != a[0])
     assert texts is None or texts.get(a[0]) in (None, text_a)
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "first", "odd"),
+    [
+        ("staff", "active", 1, 1.0),  # accepted by the row checker's memory before the fix
+        ("staff", "active", 0, -0.0),
+        ("staff", "active", 1, True),
+        ("answers", "value", 1, True),
+        ("answers", "value", 0.0, -0.0),
+        ("answers", "vas_line_mm", None, True),
+        ("answers", "item_id", "1", 1),
+    ],
+)
+def test_values_equal_in_python_but_of_another_type_are_each_checked(
+    table: str, column: str, first: Any, odd: Any
+) -> None:
+    """Column-wise checks (each distinct value once) and the row checker's memory: a check
+    passed by `first` covers no `odd` value equal to it in Python (True == 1 == 1.0, -0.0 ==
+    0.0) but of another type. Each way refuses exactly what checking the rows alone refuses,
+    naming the odd row."""
+    ids = [f"0190aaaa-0000-7000-8000-{k:012d}" for k in range(10, 13)]
+    columns = BUNDLE_COLUMNS[table]
+    rows = [row(table, id=ids[0], **{column: first}), row(table, id=ids[1], **{column: odd})]
+    alone = []
+    for r in rows:
+        try:
+            check_row(table, columns, r, VISITS)
+        except InvalidInput as exc:
+            alone.append(str(exc))
+    checker = RowChecker(table, columns, VISITS)
+    try:
+        for r in rows:
+            checker(r)
+    except InvalidInput as exc:
+        by_row: str | None = str(exc)
+    else:
+        by_row = None
+    try:
+        RowChecker(table, columns, VISITS).check_many(rows)
+    except InvalidInput as exc:
+        by_column: str | None = str(exc)
+    else:
+        by_column = None
+    assert by_row == by_column == (alone[0] if alone else None)
+
+
+@pytest.mark.parametrize(
+    ("column", "text"),
+    [("reason", "moved\udc00"), ("app_version", "\ud800"), ("instrument_version", "1\udfff")],
+)
+def test_a_signed_bundle_with_a_lone_surrogate_is_refused_in_one_line(
+    site: Path, hub0: Path, tmp_path: Path, column: str, text: str
+) -> None:
+    """A real bundle signed with the site key whose answer carries a lone UTF-16 surrogate
+    (written as a JSON escape, which Python's reader accepts): refused naming the row and the
+    field, the hub unchanged (before: a UnicodeEncodeError out of the merge)."""
+    forged = forge(
+        site / "a.1",
+        site / "site.key",
+        tmp_path / "x.bundle",
+        set_value("answers", column, text, item_id="vas_pain"),
+    )
+    assert b"\\ud" in zipfile.ZipFile(forged).read("data/answers.jsonl").lower()
+    refused(hub0, forged, f"field {column}", "lone surrogate")
+    result = main("import", "bundle", "--db", str(hub0), str(forged))
+    one_line_error(result, 2, "lone surrogate")
