@@ -23,7 +23,7 @@ import pytest
 
 from respine_desktop import storage
 from respine_desktop.exports.bundle import _MemberRows
-from respine_desktop.storage import InvalidInput
+from respine_desktop.storage import InvalidInput, bundle_merge
 from respine_desktop.storage._merge_prepare import _row_texts
 from respine_desktop.storage._records import Answer
 from respine_desktop.storage._validation import RowChecker, check_row
@@ -263,3 +263,18 @@ def test_a_signed_bundle_with_a_lone_surrogate_is_refused_in_one_line(
     refused(hub0, forged, f"field {column}", "lone surrogate")
     result = main("import", "bundle", "--db", str(hub0), str(forged))
     one_line_error(result, 2, "lone surrogate")
+
+
+def test_an_ordinary_bundle_still_takes_the_raw_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read-back of every column (with its type) agrees with the validated rows of an
+    ordinary bundle: its answers are not written again the ordinary way (the speed kept)."""
+    hub, rows = _hub_and_rows(tmp_path)
+
+    def ordinary(*args: Any) -> None:
+        raise AssertionError("the answers were written again the ordinary way")
+
+    monkeypatch.setattr(bundle_merge._Merge, "_insert_answers", ordinary)
+    _merge(hub, rows, _lines(rows["answers"]))
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
