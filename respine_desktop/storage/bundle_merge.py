@@ -71,7 +71,6 @@ Public API
 from __future__ import annotations
 
 import json
-import math
 import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -174,8 +173,8 @@ RAW_LINE_TABLES: frozenset[str] = frozenset({"answers"})
 """The tables whose new rows are inserted from the text of the bundle's lines when the row
 source keeps it (`_Merge.answers`): SQLite reads the values out of the JSON itself, which costs
 a third of binding every value of every row from Python. The rows are still parsed, validated
-and checked in Python first (the same text), and every value SQLite stored (with its type) is
-compared with Python's after the insert."""
+and checked in Python first (the same text), and every value SQLite stored is compared with
+Python's after the insert."""
 # JSON escapes that SQLite's JSON reader and Python's may turn into different text: control
 # characters (NUL) and UTF-16 surrogates (a lone one is text only Python accepts). A line
 # carrying one sends its table down the ordinary path (each value bound from Python).
@@ -674,13 +673,16 @@ class _Merge:
         inserted = self.conn.total_changes - before
         # every column, not only the numbers: a text SQLite read otherwise (an id, a time, a
         # reason) must not be stored in place of the one validated (tests/storage/
-        # test_merge_raw_attacks.py); the values' types too (True/1/1.0 are equal in Python)
+        # test_merge_raw_attacks.py). Python's equality is enough: the text columns (TEXT
+        # affinity) hold texts or NULL and the rows validated have texts or None there; the
+        # REAL columns hold floats, equal to the validated int or float (both readers give
+        # -0 and -0.0 the same sign, tested)
         stored = plain_rows(
             self.conn,
             f"SELECT {', '.join(columns)} FROM answers WHERE rowid > ? ORDER BY rowid",
             [last],
         ).fetchall()
-        if list(map(_typed, stored)) != [_typed(_as_bound(r)) for r in rows]:
+        if stored != rows:
             raise _RawDiffers
         if inserted:
             self.result.inserted["answers"] += inserted
@@ -900,23 +902,6 @@ _MAX_REDO = 3  # heads moved this many times: the last check runs inside the wri
 
 class _HeadsMoved(Exception):
     """The hub's chain heads changed between the preparation and the write lock."""
-
-
-def _as_bound(row: Answer) -> tuple[object, ...]:
-    """`row` as the ordinary path stores it (bound from Python into the table's columns):
-    the answer's value and VAS line in REAL columns are floats."""
-    return row._replace(
-        value=None if row.value is None else float(row.value),
-        vas_line_mm=None if row.vas_line_mm is None else float(row.vas_line_mm),
-    )
-
-
-def _typed(row: Sequence[object]) -> tuple[tuple[type, object, float | None], ...]:
-    """`row`'s values with their types (1, 1.0 and True are equal in Python, not here), and the
-    sign of a zero (-0.0 == 0.0)."""
-    return tuple(
-        (v.__class__, v, math.copysign(1.0, v) if isinstance(v, float) else None) for v in row
-    )
 
 
 class _RawDiffers(Exception):
