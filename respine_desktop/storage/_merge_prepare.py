@@ -322,7 +322,8 @@ def _row_texts(lines: list[str] | None, answers: list[Answer]) -> dict[str, str]
     Only an equal digest is taken from these texts (`_check_new_answers`): the digested text is
     then the canonical text the kiosk digested, and the rows validated were parsed from it. A
     line split otherwise (a ``],[`` inside a text, spaces) finds more or fewer pieces than rows,
-    or texts that digest otherwise: the digest is then computed from the rows themselves."""
+    pieces that do not open with their rows' ids (both at once: shifted), or texts that digest
+    otherwise: the digest is then computed from the rows themselves."""
     if lines is None:
         return None
     pieces: list[str] = []
@@ -339,14 +340,15 @@ def _row_texts(lines: list[str] | None, answers: list[Answer]) -> dict[str, str]
         pieces += parts
     if len(pieces) != len(answers):
         return None
+    ids = list(map(itemgetter(0), answers))
+    # each piece must open with its own row's id: a ``],[`` inside a text and a ``], [``
+    # between two rows leave the count right but shift the pieces (one row would be given the
+    # text of another, whose digest an entry could then record for it); a piece opening inside
+    # a text cannot read as ``"<id>",`` (its quote would close that text)
+    if not all(map(str.startswith, pieces, (f'"{i}",' for i in ids))):
+        return None
     # a NULL last column (vas_calibration) is left out: its text ends the row with ",null"
-    return dict(
-        zip(
-            map(itemgetter(0), answers),
-            map(methodcaller("removesuffix", ",null"), pieces),
-            strict=True,
-        )
-    )
+    return dict(zip(ids, map(methodcaller("removesuffix", ",null"), pieces), strict=True))
 
 
 def _text_digest(texts: Mapping[str, str], ids: Sequence[str]) -> str | None:

@@ -55,6 +55,9 @@ MAX_TEXT = 2000
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 _HASH = re.compile(r"^[0-9a-f]{64}\Z")
 _TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")
+# A lone UTF-16 surrogate (a JSON "\udc00" Python's reader accepts): no UTF-8 text, so SQLite
+# cannot store it nor a digest hash it (tests/storage/test_merge_raw_attacks.py).
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _DATE = re.compile(r"^\d{4}-\d\d-\d\d\Z")
 _USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,31}(@[a-z0-9]{2,8}\.[0-9a-f]{6}(\.[0-9]+)?)?\Z")
 _LANGUAGE = re.compile(r"^[a-z]{2}(-[A-Z]{2})?\Z")
@@ -127,13 +130,20 @@ def _opt_date(value: object) -> None:
 def _text(value: object) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_TEXT:
         raise _fail(value, f"is not a text of 1 to {MAX_TEXT} characters")
+    _no_surrogate(value)
     return value
+
+
+def _no_surrogate(value: str) -> None:
+    if _SURROGATE.search(value):
+        raise _fail(value, "is not UTF-8 text (a lone surrogate)")
 
 
 def _withdrawal_reason(value: object) -> str:
     """A withdrawal's reason: a text of 1 to 500 characters (`_withdrawal.MAX_REASON`)."""
     if not isinstance(value, str) or not value.strip() or len(value) > 500:
         raise _fail(value, "is not a reason of 1 to 500 characters")
+    _no_surrogate(value)
     return value
 
 
@@ -188,6 +198,8 @@ def _hash(value: object) -> None:
 
 
 def _json_object(value: object) -> Mapping[str, Any]:
+    if isinstance(value, str):
+        _no_surrogate(value)
     try:
         parsed = json.loads(value) if isinstance(value, str) else None
     except ValueError:
@@ -201,6 +213,8 @@ def _any(value: object) -> None:
     """A plain value (text, number or null), checked further with its row (`_ROW_RULES`)."""
     if value is not None and type(value) not in (str, int, float):
         raise _fail(value, "is not a text, a number or null")
+    if type(value) is str:
+        _no_surrogate(value)
 
 
 _Field = Callable[[object], object]
@@ -491,9 +505,12 @@ class RowChecker:
         """Raise InvalidInput naming the table, the row's id and the field of the first value
         of `row` that breaks a rule."""
         for (column, check, seen), value in zip(self.checks, row, strict=True):
+            # remembered with its type: True == 1 == 1.0, but a check passed by 1 says nothing
+            # of 1.0 (an integer column) nor of True (tests/storage/test_merge_raw_attacks.py)
+            typed = (value.__class__, value)
             try:
-                if seen is not None and value in seen and value.__class__ is not bool:
-                    continue  # (True == 1: a bool is never taken for a remembered number)
+                if seen is not None and typed in seen:
+                    continue
             except TypeError:  # a list or an object: the check refuses it
                 seen = None
             try:
@@ -503,11 +520,11 @@ class RowChecker:
             if seen is not None:
                 if len(seen) >= _MEMO_LIMIT:
                     seen.clear()
-                seen.add(value)
+                seen.add(typed)
         if self.rule is None:
             return
-        key = tuple(row[i] for i in self.rule_at)
-        if key in self.rule_seen and bool not in map(type, key):
+        key = tuple((row[i].__class__, row[i]) for i in self.rule_at)
+        if key in self.rule_seen:
             return
         problem = self.rule(dict(zip(self.columns, row, strict=True)), self.visits)
         if problem is not None:

@@ -23,7 +23,7 @@ then held for the comparisons with the hub's rows and the writes only, docs/conf
 * rows are matched by UUID; a row the hub has is not written again, so importing a bundle twice
   changes nothing (no row, no audit entry);
 * speed (bench/merge.py): the new answers are inserted by SQLite from the text of the bundle's
-  lines that Python parsed and validated (`RAW_LINE_TABLES`; the numbers read back and compared,
+  lines that Python parsed and validated (`RAW_LINE_TABLES`; every column read back and compared,
   the ordinary path taken otherwise); an answer entry's digest is taken from its rows' text
   when that text is canonical (`_merge_prepare`); nothing is read from a hub that cannot have
   the bundle's answers (none at all);
@@ -173,7 +173,7 @@ RAW_LINE_TABLES: frozenset[str] = frozenset({"answers"})
 """The tables whose new rows are inserted from the text of the bundle's lines when the row
 source keeps it (`_Merge.answers`): SQLite reads the values out of the JSON itself, which costs
 a third of binding every value of every row from Python. The rows are still parsed, validated
-and checked in Python first (the same text), and the numbers SQLite read are compared with
+and checked in Python first (the same text), and every value SQLite stored is compared with
 Python's after the insert."""
 # JSON escapes that SQLite's JSON reader and Python's may turn into different text: control
 # characters (NUL) and UTF-16 surrogates (a lone one is text only Python accepts). A line
@@ -659,7 +659,7 @@ class _Merge:
         self, columns: Sequence[str], lines: list[str], rows: list[Answer]
     ) -> None:
         """Insert `rows` (the new answers, in the bundle's order) from the bundle's `lines`,
-        then read back what SQLite stored of the numbers and ids: _RawDiffers (the transaction
+        then read back every column SQLite stored: _RawDiffers (the transaction
         rolled back, the merge written again the ordinary way) if any differs from `rows`."""
         last = int(scalar(self.conn, "SELECT coalesce(max(rowid), 0) FROM answers"))
         sql = (
@@ -671,12 +671,18 @@ class _Merge:
         for text in lines:
             self.conn.execute(sql, [text])
         inserted = self.conn.total_changes - before
+        # every column, not only the numbers: a text SQLite read otherwise (an id, a time, a
+        # reason) must not be stored in place of the one validated (tests/storage/
+        # test_merge_raw_attacks.py). Python's equality is enough: the text columns (TEXT
+        # affinity) hold texts or NULL and the rows validated have texts or None there; the
+        # REAL columns hold floats, equal to the validated int or float (both readers give
+        # -0 and -0.0 the same sign, tested)
         stored = plain_rows(
             self.conn,
-            "SELECT id, value, vas_line_mm FROM answers WHERE rowid > ? ORDER BY rowid",
+            f"SELECT {', '.join(columns)} FROM answers WHERE rowid > ? ORDER BY rowid",
             [last],
         ).fetchall()
-        if stored != [(r.id, r.value, r.vas_line_mm) for r in rows]:
+        if stored != rows:
             raise _RawDiffers
         if inserted:
             self.result.inserted["answers"] += inserted
