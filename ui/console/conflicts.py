@@ -21,8 +21,7 @@ is first shown (or refreshed), not each time the console opens.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -34,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from respine_desktop import storage
 from respine_desktop.i18n import t
-from respine_desktop.storage import ConflictReview, ConflictVersion, Staff, StorageError, StudyDb
+from respine_desktop.storage import ConflictReview, ConflictVersion, Staff, StudyDb
 from ui.console.conflict_resolution import ResolutionPanel, may_resolve
 from ui.console.conflict_tables import (
     ROW_HEIGHT,
@@ -48,8 +47,8 @@ from ui.console.conflict_tables import (
     read_only,
     table_text,
 )
-from ui.console.layout import TAB_MARGIN
 from ui.console.reauth import ReauthSession
+from ui.console.review_list import ReviewList
 from ui.console.texts import local_time, visit_label
 from ui.widgets.page import button, label
 from ui.widgets.signals import emit
@@ -57,7 +56,7 @@ from ui.widgets.tap_details import details_line
 from ui.widgets.touch_scroll import touch_scroll
 
 
-class ConflictsView(QWidget):
+class ConflictsView(ReviewList):
     """The conflicts table, the rule, and the chosen conflict's versions side by side."""
 
     subject_opened = Signal(str)
@@ -82,34 +81,16 @@ class ConflictsView(QWidget):
         staff: Staff | None = None,
         reauth: ReauthSession | None = None,
     ) -> None:
-        super().__init__()
-        self.db, self.lang, self.staff = db, lang, staff
-        self.reviews: list[ConflictReview] = []
-        self.loaded = False
-        column = QVBoxLayout(self)
-        column.setContentsMargins(TAB_MARGIN, TAB_MARGIN, TAB_MARGIN, TAB_MARGIN)
-        top = QHBoxLayout()
-        top.addWidget(label(t(lang, "console.conflicts.title"), "subtitle"), 1)
+        super().__init__(
+            db, lang, "console.conflicts", empty_name="conflictsEmpty", rule_name="conflictRule"
+        )
         # What the last choice did, where the list is read again after it.
         self.done = label("", "hint")
         self.done.setObjectName("conflictResolved")
-        top.addWidget(self.done, 1)
-        self.count = label("", "hint", wrap=False)
-        top.addWidget(self.count)
-        self.refresh_button = button(t(lang, "console.conflicts.refresh"))
-        self.refresh_button.clicked.connect(self.refresh)
-        top.addWidget(self.refresh_button)
-        column.addLayout(top)
-        self.rule = label(t(lang, "console.conflicts.rule"), "hint")
-        self.rule.setObjectName("conflictRule")
-        column.addWidget(self.rule)
-        self.empty = label(t(lang, "console.conflicts.empty"), "subtitle")
-        self.empty.setObjectName("conflictsEmpty")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        column.addWidget(self.empty, 1)
-        self.error = label("", "error")
-        self.error.hide()
-        column.addWidget(self.error)
+        self.top.insertWidget(1, self.done, 1)
+        self.staff = staff
+        self.reviews: list[ConflictReview] = []
+        column = self.column
 
         self.table = QTableWidget()
         self.table.setObjectName("conflicts")
@@ -181,32 +162,24 @@ class ConflictsView(QWidget):
         details.addWidget(details_line(self.items))
         details.addStretch(0)  # the room of the hidden items while the reason form is open
         column.addWidget(self.detail, 5)
-        self._show_list()
+        self.show_list()
 
     # -- reading -------------------------------------------------------------------------------
-
-    def showEvent(self, event: QShowEvent) -> None:
-        # Reading the conflicts scans the audit log: done when staff look, not at console start.
-        if not self.loaded:
-            self.refresh()
-        super().showEvent(event)
 
     def refresh(self) -> None:
         """Read the conflicts again (after an import), keeping the chosen one if still listed."""
         kept = self.current()
-        self.loaded = True
-        self.error.hide()
-        try:
-            self.reviews = storage.review_conflicts(self.db)
-        except StorageError as exc:
-            self.reviews = []
-            self.error.setText(t(self.lang, "console.error.refused", message=str(exc)))
-            self.error.show()
-        self._show_list()
+        super().refresh()
         if kept is not None:
             self.select(kept.conflict.entry_id)
 
-    def _show_list(self) -> None:
+    def read(self) -> None:
+        self.reviews = storage.review_conflicts(self.db)
+
+    def clear(self) -> None:
+        self.reviews = []
+
+    def show_list(self) -> None:
         lang, study = self.lang, self.db.study
         self.table.blockSignals(True)
         self.table.setRowCount(len(self.reviews))
@@ -230,7 +203,7 @@ class ConflictsView(QWidget):
                 self.table.setItem(r, c, cell(text))
         self.table.blockSignals(False)
         have = bool(self.reviews)
-        self.empty.setVisible(self.loaded and not have and not self.error.isVisible())
+        self.show_empty(have)
         self.table.setVisible(have)
         self.detail.setVisible(have)
         self.count.setText(

@@ -12,10 +12,7 @@ and this list.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
-    QHBoxLayout,
     QSizePolicy,
     QStackedWidget,
     QTableWidget,
@@ -25,12 +22,12 @@ from PySide6.QtWidgets import (
 
 from respine_desktop import storage
 from respine_desktop.i18n import t
-from respine_desktop.storage import Mismatch, StorageError, StudyDb
+from respine_desktop.storage import Mismatch, StudyDb
 from ui.console.conflict_tables import cell, read_only, table_text
 from ui.console.conflicts import ConflictsView
-from ui.console.layout import TAB_MARGIN
+from ui.console.review_list import ReviewList
 from ui.console.texts import local_time, status_text, visit_label
-from ui.widgets.page import button, label
+from ui.widgets.page import button
 
 
 def field_text(db: StudyDb, lang: str, mismatch: Mismatch) -> str:
@@ -50,34 +47,14 @@ def value_text(lang: str, mismatch: Mismatch, value: str) -> str:
     return value
 
 
-class MismatchesView(QWidget):
+class MismatchesView(ReviewList):
     """The flagged mismatches, newest first (read when first shown, and on Refresh)."""
 
     COLUMNS = ("subject", "what", "hub", "bundle", "device", "when")
 
     def __init__(self, db: StudyDb, lang: str) -> None:
-        super().__init__()
-        self.db, self.lang = db, lang
+        super().__init__(db, lang, "console.mismatches", empty_name="mismatchesEmpty")
         self.mismatches: list[Mismatch] = []
-        self.loaded = False
-        column = QVBoxLayout(self)
-        column.setContentsMargins(TAB_MARGIN, TAB_MARGIN, TAB_MARGIN, TAB_MARGIN)
-        top = QHBoxLayout()
-        top.addWidget(label(t(lang, "console.mismatches.title"), "subtitle"), 1)
-        self.count = label("", "hint", wrap=False)
-        top.addWidget(self.count)
-        self.refresh_button = button(t(lang, "console.conflicts.refresh"))
-        self.refresh_button.clicked.connect(self.refresh)
-        top.addWidget(self.refresh_button)
-        column.addLayout(top)
-        column.addWidget(label(t(lang, "console.mismatches.rule"), "hint"))
-        self.empty = label(t(lang, "console.mismatches.empty"), "subtitle")
-        self.empty.setObjectName("mismatchesEmpty")
-        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        column.addWidget(self.empty, 1)
-        self.error = label("", "error")
-        self.error.hide()
-        column.addWidget(self.error)
         self.table = QTableWidget()
         self.table.setObjectName("mismatches")
         read_only(
@@ -85,28 +62,16 @@ class MismatchesView(QWidget):
             t(lang, "console.mismatches.title"),
             [t(lang, f"console.mismatches.{c}") for c in self.COLUMNS],
         )
-        column.addWidget(self.table, 1)
-        self._show()
+        self.column.addWidget(self.table, 1)
+        self.show_list()
 
-    def showEvent(self, event: QShowEvent) -> None:
-        # Reading scans the audit log: done when staff look, not at console start.
-        if not self.loaded:
-            self.refresh()
-        super().showEvent(event)
+    def read(self) -> None:
+        self.mismatches = storage.list_mismatches(self.db)
 
-    def refresh(self) -> None:
-        """Read the flagged mismatches again."""
-        self.loaded = True
-        self.error.hide()
-        try:
-            self.mismatches = storage.list_mismatches(self.db)
-        except StorageError as exc:
-            self.mismatches = []
-            self.error.setText(t(self.lang, "console.error.refused", message=str(exc)))
-            self.error.show()
-        self._show()
+    def clear(self) -> None:
+        self.mismatches = []
 
-    def _show(self) -> None:
+    def show_list(self) -> None:
         lang = self.lang
         self.table.setRowCount(len(self.mismatches))
         for r, m in enumerate(self.mismatches):
@@ -123,7 +88,7 @@ class MismatchesView(QWidget):
                 item.setToolTip(m.text)
                 self.table.setItem(r, c, item)
         have = bool(self.mismatches)
-        self.empty.setVisible(self.loaded and not have and not self.error.isVisible())
+        self.show_empty(have)
         self.table.setVisible(have)
         self.count.setText(t(lang, "console.mismatches.count", count=len(self.mismatches)))
         self.count.setVisible(have)

@@ -5,7 +5,6 @@ investigator choosing the version that counts (with a reason; coordinators only 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from tests.support.console import (
     staff_of,
 )
 from tests.support.exports import conflicted_hub, hub_and_kiosks
+from tests.support.review import console_on, opened_copy
 from ui.console.conflict_tables import DIFFERS, ROW_HEIGHT
 from ui.console.conflicts import ConflictsView
 from ui.console.page import ConsolePage
@@ -44,18 +44,8 @@ def hub_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def hub(hub_file: Path, tmp_path: Path) -> Iterator[StudyDb]:
-    shutil.copy(hub_file, tmp_path / "hub.db")
-    with storage.open_database(tmp_path / "hub.db") as db:
+    with opened_copy(hub_file, tmp_path) as db:
         yield db
-
-
-def console_on(qtbot: QtBot, db: StudyDb, lang: str = "en", staff: str = "coord") -> ConsolePage:
-    page = ConsolePage(db, staff_of(db, staff), lang)
-    qtbot.addWidget(page)
-    page.resize(1280, 800)
-    page.show()
-    page.tabs.setCurrentWidget(page.review)
-    return page
 
 
 def type_pin(fields: ReauthFields, pin: str) -> None:

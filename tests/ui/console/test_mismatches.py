@@ -3,7 +3,6 @@ bundle value, kiosk, when; in English and French; an empty state on a kiosk."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,9 +12,9 @@ from pytestqt.qtbot import QtBot
 
 from respine_desktop import storage
 from respine_desktop.storage import StudyDb
-from tests.support.console import make_console_db, staff_of
+from tests.support.console import make_console_db
 from tests.support.exports import TODAY, hub_and_kiosks, mismatched_hub
-from ui.console.page import ConsolePage
+from tests.support.review import console_on, opened_copy
 
 DAY0 = TODAY - timedelta(days=40)
 
@@ -30,18 +29,8 @@ def hub_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def hub(hub_file: Path, tmp_path: Path) -> Iterator[StudyDb]:
-    shutil.copy(hub_file, tmp_path / "hub.db")
-    with storage.open_database(tmp_path / "hub.db") as db:
+    with opened_copy(hub_file, tmp_path) as db:
         yield db
-
-
-def console_on(qtbot: QtBot, db: StudyDb, lang: str = "en", staff: str = "coord") -> ConsolePage:
-    page = ConsolePage(db, staff_of(db, staff), lang)
-    qtbot.addWidget(page)
-    page.resize(1280, 800)
-    page.show()
-    page.tabs.setCurrentWidget(page.review)
-    return page
 
 
 def test_the_mismatches_are_listed_beside_the_conflicts(qtbot: QtBot, hub: StudyDb) -> None:
