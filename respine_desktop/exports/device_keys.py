@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from respine_desktop.exports.errors import ExportError
-from respine_desktop.exports.files import atomic_text, output_file
+from respine_desktop.exports.files import atomic_text, output_file, read_json_file
 from respine_desktop.storage import (
     DeviceKey,
     StudyDb,
@@ -65,14 +65,7 @@ def write_device_file(db: StudyDb, out: str | Path, *, role: FileRole = "kiosk")
 def read_device_file(path: str | Path) -> DeviceFile:
     """Read and check a device file (ExportError naming the problem)."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ExportError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ExportError(f"{path}: not a RESPINE device file") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ExportError(f"{path}: not a RESPINE device file")
+    data = read_json_file(path, "device file", FORMAT)
     role = data.get("role")
     if role not in ("kiosk", "hub"):
         raise ExportError(f"{path}: unknown device role {role!r}")

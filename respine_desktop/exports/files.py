@@ -9,12 +9,14 @@ never replaced); every rename is followed by an fsync of the folder.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from respine_desktop import files
+from respine_desktop.exports.errors import ExportError
 
 
 def partial_path(path: Path) -> Path:
@@ -85,3 +87,18 @@ def output_file(path: Path) -> Path:
     if not path.parent.is_dir():
         raise FileNotFoundError(f"{path.parent}: no such directory")
     return path
+
+
+def read_json_file(path: Path, kind: str, file_format: str) -> dict[str, Any]:
+    """The JSON object of a small file of ours whose ``format`` is `file_format` (a key file,
+    a device file); `ExportError` naming the file if it cannot be read or is not "a RESPINE
+    `kind`"."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ExportError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ExportError(f"{path}: not a RESPINE {kind}") from None
+    if not isinstance(data, dict) or data.get("format") != file_format:
+        raise ExportError(f"{path}: not a RESPINE {kind}")
+    return data

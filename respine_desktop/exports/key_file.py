@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from respine_desktop.exports.errors import ExportError
-from respine_desktop.exports.files import output_file
+from respine_desktop.exports.files import output_file, read_json_file
 from respine_desktop.storage import (
     SITE_KEY_BYTES,
     StudyDb,
@@ -69,14 +69,7 @@ def write_key_file(db: StudyDb, out: str | Path) -> KeyFile:
 def read_key_file(path: str | Path) -> KeyFile:
     """Read and check a key file (ExportError naming the problem)."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ExportError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ExportError(f"{path}: not a RESPINE site key file") from None
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise ExportError(f"{path}: not a RESPINE site key file")
+    data = read_json_file(path, "site key file", FORMAT)
     try:
         key = bytes.fromhex(str(data.get("key")))
     except ValueError:
