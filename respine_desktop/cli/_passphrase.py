@@ -30,6 +30,24 @@ def add_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_remember_key(parser: argparse.ArgumentParser) -> None:
+    """Give `parser` the ``--remember-key`` option (commands that make or rewrap a key)."""
+    parser.add_argument(
+        "--remember-key",
+        action="store_true",
+        help="also keep the key in this machine's key store so the kiosk starts unattended",
+    )
+
+
+def read_new_passphrase(args: argparse.Namespace, what: str = "passphrase") -> str:
+    """A new site passphrase, typed twice (or one line of standard input); its length is checked
+    by storage."""
+    from respine_desktop import storage
+
+    prompt = f"New site passphrase (at least {storage.MIN_PASSPHRASE} characters): "
+    return read_secret(args, prompt, what=what, confirm=True)
+
+
 def read_secret(args: argparse.Namespace, prompt: str, *, what: str, confirm: bool = False) -> str:
     """One secret line: from standard input with ``--passphrase-stdin`` (one line per call),
     else typed at the terminal (twice with `confirm`)."""

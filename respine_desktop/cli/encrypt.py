@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from respine_desktop.cli import UsageError
+from respine_desktop.cli._passphrase import add_remember_key
 
 NAME = "encrypt"
 HELP = (
@@ -26,17 +27,13 @@ def register(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="new file for the recovery sheet: print it, keep it in the safe, delete the file",
     )
-    parser.add_argument(
-        "--remember-key",
-        action="store_true",
-        help="also keep the key in this machine's key store so the kiosk starts unattended",
-    )
+    add_remember_key(parser)
     parser.set_defaults(handler=run, unlock=False)
 
 
 def run(args: argparse.Namespace) -> int:
     from respine_desktop import storage
-    from respine_desktop.cli._passphrase import read_secret
+    from respine_desktop.cli._passphrase import read_new_passphrase
 
     path: Path = args.db
     if storage.is_encrypted(path):
@@ -44,12 +41,7 @@ def run(args: argparse.Namespace) -> int:
     storage.inspect_database(path)  # ours and plaintext, before asking anything
     if args.recovery_sheet.exists():
         raise UsageError(f"{args.recovery_sheet}: the file exists already")
-    passphrase = read_secret(
-        args,
-        f"New site passphrase (at least {storage.MIN_PASSPHRASE} characters): ",
-        what="passphrase",
-        confirm=True,
-    )
+    passphrase = read_new_passphrase(args)
     key_id = storage.encrypt_database(
         path, passphrase, recovery_sheet=args.recovery_sheet, remember=args.remember_key
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from respine_desktop.cli import UsageError
+from respine_desktop.cli._passphrase import add_remember_key
 
 if TYPE_CHECKING:
     from respine_desktop.storage import StudyDb
@@ -48,11 +49,7 @@ def register(parser: argparse.ArgumentParser) -> None:
         help="new file for the recovery sheet (required unless --plaintext): print it, keep it "
         "in the site's safe, delete the file",
     )
-    parser.add_argument(
-        "--remember-key",
-        action="store_true",
-        help="also keep the key in this machine's key store so the kiosk starts unattended",
-    )
+    add_remember_key(parser)
     parser.add_argument(
         "--plaintext",
         action="store_true",
@@ -128,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _create_encrypted(args: argparse.Namespace, path: Path) -> StudyDb:
     from respine_desktop import storage
-    from respine_desktop.cli._passphrase import read_secret
+    from respine_desktop.cli._passphrase import read_new_passphrase
 
     if args.recovery_sheet is None:
         raise UsageError(
@@ -137,12 +134,7 @@ def _create_encrypted(args: argparse.Namespace, path: Path) -> StudyDb:
         )
     if args.recovery_sheet.exists():
         raise UsageError(f"{args.recovery_sheet}: the file exists already")
-    passphrase = read_secret(
-        args,
-        f"New site passphrase (at least {storage.MIN_PASSPHRASE} characters): ",
-        what="passphrase",
-        confirm=True,
-    )
+    passphrase = read_new_passphrase(args)
     pin = args.admin_pin if args.admin_pin is not None else _prompt_pin()
     return storage.create_encrypted_database(
         path,

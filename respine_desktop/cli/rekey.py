@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from respine_desktop.cli._passphrase import add_remember_key
+
 NAME = "rekey"
 HELP = (
     "Change the site passphrase of an encrypted database: its key is wrapped again by the new "
@@ -21,17 +23,13 @@ def register(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="unlock with the recovery sheet's code instead of the current passphrase",
     )
-    parser.add_argument(
-        "--remember-key",
-        action="store_true",
-        help="also keep the key in this machine's key store so the kiosk starts unattended",
-    )
+    add_remember_key(parser)
     parser.set_defaults(handler=run, unlock=False)
 
 
 def run(args: argparse.Namespace) -> int:
     from respine_desktop import storage
-    from respine_desktop.cli._passphrase import read_secret
+    from respine_desktop.cli._passphrase import read_new_passphrase, read_secret
 
     path: Path = args.db
     if args.recovery:
@@ -42,12 +40,7 @@ def run(args: argparse.Namespace) -> int:
             storage.inspect_database(path)
             raise storage.InvalidInput(f"{path}: not encrypted (`encrypt` encrypts it)")
         key = storage.unlock(path, read_secret(args, "Current passphrase: ", what="passphrase"))
-    new = read_secret(
-        args,
-        f"New site passphrase (at least {storage.MIN_PASSPHRASE} characters): ",
-        what="new passphrase",
-        confirm=True,
-    )
+    new = read_new_passphrase(args, "new passphrase")
     key_id = storage.change_passphrase(path, key, new)
     print(f"{path}: new passphrase set (key id {key_id} unchanged, {path.name}.key replaced)")
     if args.remember_key:
