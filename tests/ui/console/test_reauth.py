@@ -4,10 +4,8 @@ cancel writes nothing. Real widgets offscreen on a real database."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QWidget
@@ -19,25 +17,11 @@ from tests.support.console import (
     COMPLETE,
     INVESTIGATOR,
     INVESTIGATOR_PIN,
-    make_console_db,
     staff_of,
 )
 from ui.console.correction import CorrectionPanel
 from ui.console.page import ConsolePage
 from ui.console.reauth import ReauthFields
-from ui.widgets.jobs import running_jobs
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[StudyDb]:
-    with storage.open_database(make_console_db(tmp_path / "console.db")) as opened:
-        yield opened
-
-
-@pytest.fixture(autouse=True)
-def no_job_left(qtbot: QtBot) -> Iterator[None]:
-    yield
-    qtbot.waitUntil(lambda: not running_jobs(), timeout=60_000)
 
 
 def console(qtbot: QtBot, db: StudyDb, lang: str = "en") -> ConsolePage:

@@ -7,7 +7,6 @@ database."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -20,27 +19,13 @@ from tests.support.console import (
     COORDINATOR,
     INVESTIGATOR,
     INVESTIGATOR_PIN,
-    make_console_db,
     staff_of,
 )
 from ui.console.page import ConsolePage
 from ui.console.signing import CASEBOOK, SigningPanel
 from ui.console.subject import SubjectView
-from ui.widgets.jobs import running_jobs
 
 DATA_MANAGER, DATA_MANAGER_PIN = "dm", "318274"
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[StudyDb]:
-    with storage.open_database(make_console_db(tmp_path / "console.db")) as opened:
-        yield opened
-
-
-@pytest.fixture(autouse=True)
-def no_job_left(qtbot: QtBot) -> Iterator[None]:
-    yield
-    qtbot.waitUntil(lambda: not running_jobs(), timeout=60_000)
 
 
 OpenView = Callable[..., SubjectView]

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from pytestqt.qtbot import QtBot
 
 from respine_desktop import storage
 from respine_desktop.storage import StudyDb
-from tests.support.console import INVESTIGATOR, make_console_db, staff_of
+from tests.support.console import INVESTIGATOR, staff_of
 from ui.console.page import ConsolePage
 from ui.console.staff import StaffAdminView
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[StudyDb]:
-    with storage.open_database(make_console_db(tmp_path / "console.db")) as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
@@ -23,7 +22,6 @@ from tests.support.console import (
     MISSED,
     MISSED_REASON,
     complete_visit,
-    make_console_db,
     staff_of,
     visit_answers,
 )
@@ -31,7 +29,6 @@ from ui.console.history import table_texts
 from ui.console.page import ConsolePage
 from ui.console.reauth import ReauthFields
 from ui.console.subject import SubjectView
-from ui.widgets.jobs import running_jobs
 
 
 def reenter(fields: ReauthFields, username: str, pin: str) -> None:
@@ -39,19 +36,6 @@ def reenter(fields: ReauthFields, username: str, pin: str) -> None:
     if fields.asks_username():
         fields.username.setText(username)
     fields.pin.setText(pin)
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[StudyDb]:
-    with storage.open_database(make_console_db(tmp_path / "console.db")) as opened:
-        yield opened
-
-
-@pytest.fixture(autouse=True)
-def no_job_left(qtbot: QtBot) -> Iterator[None]:
-    """Every background job (charts, PDFs) has ended before the next test starts."""
-    yield
-    qtbot.waitUntil(lambda: not running_jobs(), timeout=60_000)
 
 
 OpenView = Callable[..., SubjectView]
