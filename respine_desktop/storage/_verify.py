@@ -374,7 +374,7 @@ def _choices(conn: sqlite3.Connection) -> None:
     ):
         if row["entity_id"] not in seen:
             entry = _name(row["device_id"], row["seq"], row["id"])
-            raise _Bad(f"session choice {row['entity_id']} recorded by {entry} is missing")
+            raise _Bad(f"table session_choices row {row['entity_id']}: missing ({entry})")
 
 
 class _StoredScore(NamedTuple):
