@@ -238,7 +238,10 @@ class DeviceReplay:
                 for device, replay in wanted
             ]
             sql = f"SELECT {', '.join(columns)} FROM main.{table} ORDER BY rowid"
+            digested = table in row_images.DIGESTED
             for row in plain_rows(self.conn, sql):
+                if digested:  # as the images hold it
+                    row = tuple(row_images.image_values(table, row, columns))
                 key = str(row[0])
                 for device, state, projections in scans:
                     want = state.pop(key, None)
