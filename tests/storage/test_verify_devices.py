@@ -551,7 +551,7 @@ def test_a_session_choice_deleted_with_the_kiosks_chain_is_named(
     assert done.returncode == 1 and f"table session_choices row {key}: missing" in done.stderr
 
 
-def _as_an_older_version_wrote_it(seq: int, action: str, payload: dict[str, Any]) -> Any:
+def as_an_older_version_wrote_it(seq: int, action: str, payload: dict[str, Any]) -> Any:
     """A `rechain` edit: a withdrawal entry as versions before `IN_BUNDLES` wrote it."""
     if action != "subject.withdrawn":
         return None
@@ -586,7 +586,7 @@ def older(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             do_visit(db, c, GONE, "M0", day0, vas=30, odi=1, sf36=1)
             c.day(TODAY)
             storage.withdraw_subject(db, GONE, staff=coord(db), on=TODAY, reason="moved away")
-        rechain(a, _as_an_older_version_wrote_it)
+        rechain(a, as_an_older_version_wrote_it)
         with storage.open_database(hub, readonly=True) as db:
             site_key = storage.get_site_key(db)
         assert site_key is not None
