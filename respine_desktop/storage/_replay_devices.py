@@ -26,7 +26,8 @@ or a state the merge may reach from it:
 - ``staff``: role, creation time and creator equal; the username the image's, or the one the
   merge gives an imported account (``<username>@<site>.<hex>``, ``.<n>`` on a collision): it
   starts with the image's (or the image's is that rename of this one: the device changed its
-  imported copy locally); ``active`` (imported accounts are disabled) and login counters aside.
+  imported copy locally); ``active`` (imported accounts are disabled), the PIN hash's digest
+  (an imported account has no PIN here) and login counters aside.
 - ``subjects`` held under another id (the same code registered on two kiosks): the subject with
   that code; its day 0 equal, or the difference flagged (a ``bundle.mismatch`` entry, any chain).
 - ``visits`` (found by id, or by the subject here and the visit code): merging the image into
@@ -81,7 +82,8 @@ import entries said the member came. A
 is taken for part of the import and skipped (coverage lost, never a false alarm).
 
 **Speed.** As `_replay`: only a 64-bit hash of each last image is kept; a row equal to its
-image is settled by the hash while the tables are scanned once; a row that differs (few: staff
+image (its `row_images.DIGESTED` columns digested as the images hold them) is settled by the
+hash while the tables are scanned once; a row that differs (few: staff
 renamed, visits moved on, scores superseded) is decided by the rule above, its image read again
 from its entry.
 """
