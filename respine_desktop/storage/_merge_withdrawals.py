@@ -16,7 +16,11 @@ On the hub, each row is validated by the kiosk's own field rules (`_validation`,
 
 After the audit entries are merged, every new withdrawal must match the ``subject.withdrawn``
 entry that recorded it (device, actor, day and reason), so a row forged without its entry, or
-with other content than its entry, refuses the bundle (`check_withdrawal_entries`).
+with other content than its entry, refuses the bundle (`check_withdrawal_entries`). The other
+way round, a new ``subject.withdrawn`` entry that says ``in_bundles`` (`_withdrawal.IN_BUNDLES`:
+the bundles of the version that wrote it carry the row, a relay's too) must have its row here
+after the merge, or its subject a withdrawal: a bundle that left it out (the member removed, or
+the row) is refused, as `verify` would name the row missing (`check_withdrawals_carried`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import NamedTuple, Protocol
 
 from respine_desktop.storage._database import StudyDb, plain_rows
 from respine_desktop.storage._errors import StorageError
+from respine_desktop.storage._withdrawal import IN_BUNDLES
 
 WITHDRAWALS = "withdrawals"
 WITHDRAWN_ACTION = "subject.withdrawn"
@@ -143,11 +148,51 @@ def check_withdrawal_entries(merge: _Merge, refused: Callable[[str], StorageErro
             raise refused(f"withdrawal {w.id} differs from its audit entry")
 
 
+class _Entry(Protocol):
+    """What `check_withdrawals_carried` reads of a bundle's audit entry (`AuditLine`)."""
+
+    @property
+    def device_id(self) -> str: ...
+    @property
+    def seq(self) -> int: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def subject_id(self) -> str | None: ...
+    @property
+    def entity_id(self) -> str | None: ...
+    @property
+    def payload(self) -> str: ...
+
+
+def check_withdrawals_carried(
+    merge: _Merge, entries: Iterable[_Entry], refused: Callable[[str], StorageError]
+) -> None:
+    """Every new ``subject.withdrawn`` entry saying ``in_bundles`` has its row here (or its
+    subject a withdrawal) once the bundle is merged."""
+    for e in entries:
+        if e.action != WITHDRAWN_ACTION or f'"{IN_BUNDLES}"' not in e.payload:
+            continue
+        if json.loads(e.payload).get(IN_BUNDLES) is not True:  # pragma: no cover - ours
+            continue
+        if merge.conn.execute("SELECT 1 FROM withdrawals WHERE id=?", [e.entity_id]).fetchone():
+            continue
+        subject = merge.subject_map.get(str(e.subject_id), e.subject_id)
+        if merge.conn.execute("SELECT 1 FROM withdrawals WHERE subject_id=?", [subject]).fetchone():
+            continue
+        raise refused(
+            f"audit entry #{e.seq} of device {e.device_id} records withdrawal {e.entity_id}, "
+            "which the bundle does not carry (the version that wrote the entry puts every "
+            "withdrawal in its bundles)"
+        )
+
+
 __all__ = [
     "COLUMNS",
     "WITHDRAWALS",
     "WithdrawalLine",
     "check_withdrawal_entries",
+    "check_withdrawals_carried",
     "has_table",
     "merge_withdrawals",
 ]

@@ -151,8 +151,8 @@ class Replay:
             compared = uncovered = 0
             sql = f"SELECT {', '.join(columns)} FROM main.{table} ORDER BY rowid"
             for row in plain_rows(self.conn, sql):
-                if table == "settings":
-                    row = tuple(row_images.image_values(table, row))
+                if table == "settings" or table in row_images.DIGESTED:
+                    row = tuple(row_images.image_values(table, row, columns))
                 key = str(row[0])
                 want = expected.pop(key, None)
                 if want is None:

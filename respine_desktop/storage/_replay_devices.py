@@ -26,7 +26,8 @@ or a state the merge may reach from it:
 - ``staff``: role, creation time and creator equal; the username the image's, or the one the
   merge gives an imported account (``<username>@<site>.<hex>``, ``.<n>`` on a collision): it
   starts with the image's (or the image's is that rename of this one: the device changed its
-  imported copy locally); ``active`` (imported accounts are disabled) and login counters aside.
+  imported copy locally); ``active`` (imported accounts are disabled), the PIN hash's digest
+  (an imported account has no PIN here) and login counters aside.
 - ``subjects`` held under another id (the same code registered on two kiosks): the subject with
   that code; its day 0 equal, or the difference flagged (a ``bundle.mismatch`` entry, any chain).
 - ``visits`` (found by id, or by the subject here and the visit code): merging the image into
@@ -40,10 +41,28 @@ or a state the merge may reach from it:
   here since (a correction on the hub), never the reverse.
 - ``withdrawals``: the same row (its subject mapped), or the subject here has its own withdrawal
   (two kiosks recorded one: the hub's kept, a difference flagged at the merge).
-- A row of an *optional* bundle member (``withdrawals``, ``session_choices``: a bundle of an
-  older format carries none, and the merge accepts it) that this file lacks altogether is not
-  an error: it is counted and shown in the summary ("not carried by their bundles"); a row the
-  file holds is compared as above.
+- A row this file lacks altogether (for a withdrawal: its subject has none here either) is
+  missing, an error, when the bundle that brought the device's entry carried the member; the
+  member may genuinely not have been there for ``withdrawals`` only. Row images came with a
+  version whose bundles did not carry withdrawals yet (the optional member came later, in
+  formats 2 and 3, and the merge still accepts a bundle without it); ``session_choices`` came
+  with format 2, before row images, so every bundle that carries an image of a choice carries
+  the choices (check 5 of `_verify` names a missing one first, from its ``conflict.resolved``
+  entry). A withdrawal's bundle carried the member when (`_Carried`; 1 and 2 are read from the
+  device's own chain, so a rewrite of this file's chain cannot hide them):
+
+  1. the device's ``subject.withdrawn`` entry says ``in_bundles`` (`_withdrawal.IN_BUNDLES`):
+     the version that wrote it puts withdrawals in every bundle, and a relay that imported such
+     a bundle runs a version that does too (an older one refuses the member);
+  2. the device's own chain holds a ``bundle.imported`` entry whose ``tables`` name
+     ``withdrawals``: its version then carried the member, so the bundle that brought that entry
+     here, and any that brought a later one, carried all of the device's withdrawals;
+  3. a ``bundle.imported`` entry of any chain here (this file's own included) records a bundle
+     of that device that had withdrawal rows and carried its chain to the withdrawal's entry or
+     past it (a device's bundle holds all of its withdrawals).
+
+  Otherwise the row is counted and shown in the summary ("not carried by their bundles"), not
+  failed. A row the file holds is compared as above.
 
 A change made later on another device (a hub-side correction, a conflict choice, a session
 resumed on the hub) is audited in that device's chain and takes one of the steps above: scores
@@ -56,12 +75,15 @@ visit code).
 **What a device's chain cannot settle** (the file's own chain and the anchors outside the file
 still do): what the merge rules leave to the hub (an imported account's ``active``, a missed
 visit's reason once the hub had it final, a session the image shows open whose copy here went
-further, a site's creation time); a row the hub itself changed last. A
+further, a site's creation time); a row the hub itself changed last; a withdrawal whose entry
+predates ``in_bundles``, of a device that imported nothing since, when only this file's own
+import entries said the member came. A
 ``rows.changed`` entry of a local change written just before an import's entries on that device
 is taken for part of the import and skipped (coverage lost, never a false alarm).
 
 **Speed.** As `_replay`: only a 64-bit hash of each last image is kept; a row equal to its
-image is settled by the hash while the tables are scanned once; a row that differs (few: staff
+image (its `row_images.DIGESTED` columns digested as the images hold them) is settled by the
+hash while the tables are scanned once; a row that differs (few: staff
 renamed, visits moved on, scores superseded) is decided by the rule above, its image read again
 from its entry.
 """
@@ -91,6 +113,7 @@ from respine_desktop.storage._replay import (
     ReplayMismatch,
     _short,
 )
+from respine_desktop.storage._withdrawal import IN_BUNDLES
 
 __all__ = ["FOREIGN_TABLES", "DeviceReplay"]
 
@@ -112,8 +135,9 @@ _MISMATCH = "bundle.mismatch"
 _STAFF_SAME = ("role", "created_at", "created_by")
 _VISIT_STATE = ("state", "actual_date", "missed_reason")
 _CACHE = 64
-# members an older bundle format lacks (`bundle_merge`): a row missing here may never have come
-OPTIONAL = frozenset({"session_choices", "withdrawals"})
+# the member a bundle may lack while carrying the entries that image its rows (`bundle_merge`,
+# `exports.bundle`): a row missing here may never have come, unless `_Carried` says it did
+OPTIONAL = frozenset({"withdrawals"})
 
 Held = tuple[int, str, str | None, str]
 # what breaks the rule: (column, this file's value, the image's[, this file's key of the row]),
@@ -134,6 +158,7 @@ class DeviceReplay:
         self._subject_images: dict[str, tuple[str, int]] = {}  # device's subject id -> (dev, seq)
         self._subject_map: dict[str, str] | None = None
         self._flags: set[tuple[str, str]] | None = None
+        self._carried: dict[str, _Carried] = {}
         self.compared = 0
         self.not_carried: dict[str, int] = {}
 
@@ -215,7 +240,10 @@ class DeviceReplay:
                 for device, replay in wanted
             ]
             sql = f"SELECT {', '.join(columns)} FROM main.{table} ORDER BY rowid"
+            digested = table in row_images.DIGESTED
             for row in plain_rows(self.conn, sql):
+                if digested:  # as the images hold it
+                    row = tuple(row_images.image_values(table, row, columns))
                 key = str(row[0])
                 for device, state, projections in scans:
                     want = state.pop(key, None)
@@ -235,20 +263,30 @@ class DeviceReplay:
                 for key, (colset, _, seq) in replay.state[table].items():
                     if colset < 0:
                         continue
-                    if table in OPTIONAL and self._absent(table, device, seq, key):
+                    if (
+                        table in OPTIONAL
+                        and self._absent(table, device, seq, key)
+                        and not self._was_carried(table, device, seq)
+                    ):
                         self.not_carried[table] = self.not_carried.get(table, 0) + 1
                         continue
                     self._check(table, device, seq, key, None)
                     self.compared += 1
 
     def _absent(self, table: str, device: str, seq: int, key: str) -> bool:
-        """Whether a row of an optional member is absent altogether (for a withdrawal: its
-        subject has none here either; for a choice: no row of that id)."""
-        if table == "withdrawals":
-            image = self._image(device, seq, table, key)
-            subject = self.subject_here(str(image["subject_id"]))
-            return self._one("SELECT 1 FROM withdrawals WHERE subject_id=?", [subject]) is None
-        return True
+        """Whether a withdrawal is absent altogether (its subject has none here either)."""
+        image = self._image(device, seq, table, key)
+        subject = self.subject_here(str(image["subject_id"]))
+        return self._one(f"SELECT 1 FROM {table} WHERE subject_id=?", [subject]) is None
+
+    def _was_carried(self, table: str, device: str, seq: int) -> bool:
+        """Whether the bundle that brought entry `seq` of `device` carried `table`'s member
+        (the evidence of the module docstring)."""
+        if self._payload(device, seq).get(IN_BUNDLES) is True:
+            return True
+        if table not in self._carried:
+            self._carried[table] = _Carried(self.conn, table)
+        return self._carried[table].proven(device, seq)
 
     def _check(
         self, table: str, device: str, seq: int, key: str, row: dict[str, Any] | None
@@ -270,6 +308,16 @@ class DeviceReplay:
 
     def _image(self, device: str, seq: int, table: str, key: str) -> dict[str, Any]:
         """The image of row `key` of `table` in entry `seq` of `device`, by column."""
+        payload = self._payload(device, seq)
+        image = (payload.get(row_images.PAYLOAD_KEY) or {}).get(table)
+        if image is None:
+            names, values = _OLD_PAYLOADS[payload["\0action"]][1](payload["\0entity"], payload)
+            return dict(zip(names, values, strict=True))
+        values = next(v for v in image["values"] if str(v[0]) == key)
+        return dict(zip(image["columns"], values, strict=True))
+
+    def _payload(self, device: str, seq: int) -> dict[str, Any]:
+        """Entry `seq` of `device`'s payload (its action and entity id under ``\0`` keys)."""
         payload = self._payloads.get((device, seq))
         if payload is None:
             found = self.conn.execute(
@@ -281,12 +329,7 @@ class DeviceReplay:
             if len(self._payloads) >= _CACHE:
                 self._payloads.clear()
             self._payloads[(device, seq)] = payload
-        image = (payload.get(row_images.PAYLOAD_KEY) or {}).get(table)
-        if image is None:
-            names, values = _OLD_PAYLOADS[payload["\0action"]][1](payload["\0entity"], payload)
-            return dict(zip(names, values, strict=True))
-        values = next(v for v in image["values"] if str(v[0]) == key)
-        return dict(zip(image["columns"], values, strict=True))
+        return payload
 
     # -- ids as the merge maps them ----------------------------------------------------------
 
@@ -465,3 +508,29 @@ class DeviceReplay:
         if subject != row["subject_id"]:
             return "subject_id", row["subject_id"], image["subject_id"]
         return self._equal({c: v for c, v in image.items() if c != "subject_id"}, row)
+
+
+class _Carried:
+    """What the ``bundle.imported`` entries of every chain here say about the bundles that
+    carried a member (`table`): evidence 2 and 3 of the module docstring. Read once, only the
+    few fields needed (SQLite's JSON functions: the images the entries hold are not parsed)."""
+
+    def __init__(self, conn: sqlite3.Connection, table: str) -> None:
+        self.devices: set[str] = set()  # evidence 2: their versions carried the member
+        self.through: dict[str, int] = {}  # evidence 3: a device's chain carried with the rows
+        for device, sender, heads, member, rows in plain_rows(
+            conn,
+            "SELECT device_id, json_extract(payload, '$.device_id'), "
+            "json_extract(payload, '$.chain_heads'), json_type(payload, ?), "
+            "(SELECT total(value) FROM json_each(payload, ?)) "
+            "FROM audit_log WHERE action=? ORDER BY device_id, seq",
+            [f"$.tables.{table}", f"$.tables.{table}", BUNDLE_IMPORTED],
+        ):
+            if member == "object":
+                self.devices.add(str(device))
+            head = (json.loads(heads) if heads else {}).get(str(sender))
+            if rows and isinstance(head, list) and head and isinstance(head[0], int):
+                self.through[str(sender)] = max(self.through.get(str(sender), 0), head[0])
+
+    def proven(self, device: str, seq: int) -> bool:
+        return device in self.devices or self.through.get(device, 0) >= seq

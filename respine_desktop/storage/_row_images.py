@@ -10,7 +10,10 @@ now is and puts its image in the entry's payload under ``rows_after``::
 
 The first column is the table's key (``settings.key``, ``sites.code``, else ``id``). Columns
 that are operational rather than evidence are left out, all of them listed in `EXCLUDED`; a
-secret setting (`SECRET_SETTINGS`) travels as ``sha256:<hex>`` of its value. A transaction that
+secret setting (`SECRET_SETTINGS`) and a staff account's PIN hash (`DIGESTED`) travel as
+``sha256:<hex>`` of their value, so an edit shows while the value never leaves the file (the
+chain travels in bundles; the salt is inside the hash, so its digest gives nothing to attack
+a PIN with). A transaction that
 changed rows without appending an entry gets one (``rows.changed``) before it commits
 (`_database.transaction`), so no change to a tracked table is ever committed unaudited by this
 application. `verify` replays the images in chain order and compares them with the tables.
@@ -48,8 +51,8 @@ TRACKED: Mapping[str, str] = {
 EXCLUDED: Mapping[str, frozenset[str]] = {
     # each chain's head: `verify` checks it against the chain itself
     "devices": frozenset({"audit_seq", "audit_head"}),
-    # login machinery: the PIN hash (its scheme may change), failure counter and lock
-    "staff": frozenset({"pin_hash", "failed_attempts", "locked_until"}),
+    # login machinery: the failure counter and lock (written at every wrong PIN)
+    "staff": frozenset({"failed_attempts", "locked_until"}),
     # kept by a trigger from the visits rows (the worklist's index)
     "subjects": frozenset({"visits_started"}),
     # the visit's current session, derived from the sessions and choices (`chosen_session`)
@@ -58,6 +61,10 @@ EXCLUDED: Mapping[str, frozenset[str]] = {
     "sessions": frozenset({"position"}),
 }
 SECRET_SETTINGS: frozenset[str] = frozenset({"site_key"})
+# Evidence columns imaged as their digest (`secret_digest`): the PIN hash is evidence (a hash
+# swapped for a known PIN's lets someone sign in as that account), its value is not for the
+# chain. Every write of it is audited (staff.created, pin_changed, pin_reset, pin_rehashed).
+DIGESTED: Mapping[str, frozenset[str]] = {"staff": frozenset({"pin_hash"})}
 PAYLOAD_KEY = "rows_after"
 _TOUCHED = "audit_touched"
 _CHUNK = 400
@@ -131,11 +138,16 @@ def pending(conn: sqlite3.Connection, more_than: int = 0) -> bool:
     return conn.execute(sql, [more_than]).fetchone() is not None
 
 
-def image_values(table: str, values: Sequence[Any]) -> list[Any]:
-    """A row's image values (a secret setting's value replaced by its digest)."""
+def image_values(table: str, values: Sequence[Any], columns: Sequence[str]) -> list[Any]:
+    """A row's image values, its `columns` (a secret setting's value and the `DIGESTED`
+    columns replaced by their digest)."""
     out = list(values)
     if table == "settings" and out[0] in SECRET_SETTINGS:
         out[1] = secret_digest(out[1])
+    for name in DIGESTED.get(table, ()):
+        if name in columns:
+            where = columns.index(name)
+            out[where] = secret_digest(out[where])
     return out
 
 
@@ -174,7 +186,7 @@ def drain(conn: sqlite3.Connection, limit: int = -1) -> dict[str, dict[str, Any]
                 f"WHERE {columns[0]} IN ({', '.join('?' * len(chunk))})"
             )
             for row in conn.execute(sql, chunk):
-                found[str(row[0])] = image_values(table, tuple(row))
+                found[str(row[0])] = image_values(table, tuple(row), columns)
         image: dict[str, Any] = {
             "columns": list(columns),
             "values": [found[k] for k in keys if k in found],

@@ -226,7 +226,10 @@ def _chains(
         if dev != device:
             close_chain()
             if dev not in heads:
-                raise _Bad(f"{_name(dev, seq, entry_id)}: device {dev} is not registered")
+                raise _Bad(
+                    f"table devices row {dev}: missing, but its chain is here "
+                    f"({_name(dev, seq, entry_id)})"
+                )
             device, expected, prev = dev, 1, GENESIS
             stats["chains"] += 1
         if seq != expected:
@@ -347,13 +350,13 @@ def _choices(conn: sqlite3.Connection) -> None:
     for row in conn.execute(_CHOICES, [RESOLVED_ACTION]):
         choice, visit, session = row["id"], row["visit_id"], row["session_id"]
         entry_id, entry_device, seq = row["entry_id"], row["entry_device"], row["seq"]
-        name = f"session choice {choice}"
+        name = f"table session_choices row {choice}"
         if row["session_visit"] != visit:
             raise _Bad(f"{name}: session {session} is not a session of visit {visit}")
         if entry_id is None:
-            raise _Bad(f"{name} has no audit entry")
+            raise _Bad(f"{name}: no audit entry records it")
         if choice in seen:
-            raise _Bad(f"{name} is recorded by more than one audit entry")
+            raise _Bad(f"{name}: recorded by more than one audit entry")
         seen.add(choice)
         payload = json.loads(row["payload"])
         recorded = (
@@ -366,7 +369,7 @@ def _choices(conn: sqlite3.Connection) -> None:
         )
         device = row["device_id"]
         if recorded != (device, row["chosen_by"], session, row["chosen_at"], device, row["reason"]):
-            raise _Bad(f"{name} differs from what {_name(entry_device, seq, entry_id)} recorded")
+            raise _Bad(f"{name}: differs from what {_name(entry_device, seq, entry_id)} recorded")
     for row in conn.execute(
         "SELECT id, device_id, seq, entity_id FROM audit_log WHERE action=? "
         "ORDER BY device_id, seq",
@@ -374,7 +377,7 @@ def _choices(conn: sqlite3.Connection) -> None:
     ):
         if row["entity_id"] not in seen:
             entry = _name(row["device_id"], row["seq"], row["id"])
-            raise _Bad(f"session choice {row['entity_id']} recorded by {entry} is missing")
+            raise _Bad(f"table session_choices row {row['entity_id']}: missing ({entry})")
 
 
 class _StoredScore(NamedTuple):

@@ -4,6 +4,12 @@ One row per subject in ``withdrawals`` (append-only, migration ``0010_withdrawal
 its ``subject.withdrawn`` audit entry in one transaction. The day may not precede day 0 nor lie in
 the future, and a reason is required. Visits after the withdrawal day are reported as withdrawn,
 not as overdue (`report_reads`); the visits done before stay as they are.
+
+The entry's payload says ``"in_bundles": true`` (`IN_BUNDLES`): this version's site bundles carry
+the ``withdrawals`` member (`_merge_withdrawals`), so every bundle that carries this entry, the
+device's own or a relay's, carries the row too. A hub's `verify` reads that from the kiosk's own
+chain, which the hub's file cannot rewrite (`_replay_devices`): an entry without it was written
+by an older version, whose bundles may have lacked the member.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from respine_desktop.storage._staff import require
 from respine_desktop.storage._subjects import get_subject
 
 MAX_REASON = 500
+# in a ``subject.withdrawn`` payload: the bundles of the version that wrote it carry the row
+IN_BUNDLES = "in_bundles"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +95,7 @@ def withdraw_subject(
             entity_id=wid,
             subject_id=subject.id,
             actor=actor.id,
-            payload={"withdrawn_on": on.isoformat(), "reason": reason},
+            payload={"withdrawn_on": on.isoformat(), "reason": reason, IN_BUNDLES: True},
         )
     found = get_withdrawal(db, subject_code)
     assert found is not None

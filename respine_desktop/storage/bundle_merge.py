@@ -121,6 +121,7 @@ from respine_desktop.storage._merge_scores import check_scores
 from respine_desktop.storage._merge_withdrawals import (
     WithdrawalLine,
     check_withdrawal_entries,
+    check_withdrawals_carried,
     merge_withdrawals,
 )
 from respine_desktop.storage._records import Answer
@@ -1026,6 +1027,8 @@ def _write_rows(
     for table in TABLES:
         getattr(merge, table)()
     check_withdrawal_entries(merge, MergeRefused)
+    for entries in merge.prepared.new_entries.values():
+        check_withdrawals_carried(merge, entries, MergeRefused)
     if result.inserted["answers"] != merge.prepared.new_answers:
         raise MergeRefused(
             f"{db.path} gained some of the bundle's answers during the import: try again"

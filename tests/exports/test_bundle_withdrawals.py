@@ -18,6 +18,7 @@ import pytest
 from respine_desktop import exports, storage
 from respine_desktop.exports import bundle
 from tests.exports.test_bundle_forged import Tables, col, forge, refused
+from tests.storage.test_verify_devices import as_an_older_version_wrote_it, rechain
 from tests.support.exports import TODAY, do_visit, export, hub_and_kiosks, merge, table_digest
 from tests.support.storage import coord
 
@@ -29,7 +30,8 @@ ON_B = TODAY - timedelta(days=5)
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """Kiosk A registers SUBJECT, does M0 and records the withdrawal (bundle `a.1`); kiosk B
+    """Kiosk A registers SUBJECT, does M0 and records the withdrawal (bundle `a.1`; `a-old.1`:
+    the same, its ``subject.withdrawn`` entry as a version before ``in_bundles`` wrote it); kiosk B
     registers the same code with the same day 0 and records another withdrawal (`b.1`). The
     empty hub is `hub0.db`, the hub after `a.1` `hub1.db`."""
     root = tmp_path_factory.mktemp("withdrawn")
@@ -41,6 +43,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             c.day(ON_A, minutes=30)
             storage.withdraw_subject(db, SUBJECT, staff=coord(db), on=ON_A, reason="moved away")
         export(a, root / "a.1")
+        # the same kiosk as a version before `in_bundles` left it (its entry without the mark)
+        shutil.copy(a, root / "a-old.db")
+        rechain(root / "a-old.db", as_an_older_version_wrote_it)
+        export(root / "a-old.db", root / "a-old.1")
         merge(hub, root / "a.1")
         shutil.copy(hub, root / "hub1.db")
         with storage.open_database(b) as db:
@@ -183,15 +189,41 @@ def _resigned(source: Path, key_file: Path, out: Path, *, drop_from_manifest: bo
 def test_a_bundle_without_the_member_imports_carrying_no_withdrawal(
     site: Path, hub0: Path, tmp_path: Path
 ) -> None:
+    """A bundle as a version before the member wrote it: imported, and the withdrawal its chain
+    records is counted by verify as not carried (nothing says that bundle carried it)."""
     older = _resigned(
-        site / "a.1", site / "site.key", tmp_path / "x.bundle", drop_from_manifest=True
+        site / "a-old.1", site / "site.key", tmp_path / "x.bundle", drop_from_manifest=True
     )
     summary = merge(hub0, older)
     assert summary.result.inserted["subjects"] == 1
     assert summary.result.inserted["withdrawals"] == 0
     with storage.open_database(hub0, readonly=True) as db:
         assert storage.get_withdrawal(db, SUBJECT) is None
-    assert storage.verify_database(hub0).ok
+    result = storage.verify_database(hub0)
+    assert result.ok, result.message
+    assert "not carried by their bundles: withdrawals 1" in result.message
+
+
+def test_a_bundle_leaving_out_a_withdrawal_its_chain_says_it_carries_is_refused(
+    site: Path, hub0: Path, tmp_path: Path
+) -> None:
+    """This version's bundle with the member removed (and re-signed): kiosk A's entry says its
+    bundles carry the row, so the hub refuses it rather than hold a chain verify would fail."""
+    stripped = _resigned(
+        site / "a.1", site / "site.key", tmp_path / "x.bundle", drop_from_manifest=True
+    )
+    with storage.open_database(site / "a.db", readonly=True) as db:
+        kiosk = storage.get_withdrawal(db, SUBJECT)
+        (entry,) = storage.audit_entries(db, action="subject.withdrawn")
+    assert kiosk is not None
+    before = table_digest(hub0)
+    with pytest.raises(exports.BundleError) as refusal:
+        merge(hub0, stripped)
+    assert f"audit entry #{entry.seq} of device {entry.device_id} records withdrawal " in str(
+        refusal.value
+    )
+    assert "which the bundle does not carry" in str(refusal.value)
+    assert table_digest(hub0) == before
 
 
 def test_a_member_its_manifest_lists_but_the_file_lacks_is_refused(

@@ -350,7 +350,10 @@ def test_verify_and_import_refuse_a_choice_without_its_audit_entry(
     )
     conn.close()
     result = storage.verify_database(forged)
-    assert not result.ok and result.message == "session choice forged has no audit entry"
+    assert (
+        not result.ok
+        and result.message == "table session_choices row forged: no audit entry records it"
+    )
     with storage.open_database(forged, readonly=True) as db:
         assert storage.chosen_session(db, SUBJECT, "M1") == second  # what verify guards against
 

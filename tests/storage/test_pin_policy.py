@@ -90,6 +90,19 @@ def test_the_common_pins_list_names_its_source_and_holds_only_candidate_pins() -
     assert not [p for p in pins if policy._is_sequence(p) or policy._is_repeat(p)]
 
 
+def _said(payload: dict[str, object], stored: str) -> dict[str, object]:
+    """What an entry that changed a PIN says besides its row image; the image holds the new
+    hash's digest only (an edit of the hash shows in `verify`; the hash stays in the file)."""
+    said = dict(payload)
+    image = said.pop(storage.ROW_IMAGES_KEY)
+    assert isinstance(image, dict)
+    (row,) = image["staff"]["values"]
+    columns = image["staff"]["columns"]
+    digest = "sha256:" + hashlib.sha256(stored.encode()).hexdigest()
+    assert row[columns.index("pin_hash")] == digest and stored not in str(payload)
+    return said
+
+
 def test_new_accounts_and_resets_follow_the_policy_and_write_nothing_else(db: StudyDb) -> None:
     admin = storage.authenticate(db, "admin", ADMIN_PIN)
     before = row_counts(db)
@@ -162,7 +175,7 @@ def test_a_weaker_hash_is_upgraded_at_the_next_sign_in_and_audited_without_it(
     assert stored != old and staff.hash_is_current(stored)
     assert stored.startswith(f"scrypt${staff.SCRYPT_N}${staff.SCRYPT_R}$")
     (entry,) = storage.audit_entries(db, action="staff.pin_rehashed")
-    assert entry.payload == {
+    assert _said(entry.payload, stored) == {
         "username": "coord",
         "from": "scrypt N=16384 r=8 p=1",
         "to": f"scrypt N={staff.SCRYPT_N} r={staff.SCRYPT_R} p={staff.SCRYPT_P}",
@@ -194,7 +207,8 @@ def test_an_old_4_digit_pin_still_signs_in_and_is_then_changed(db: StudyDb) -> N
     with pytest.raises(storage.WrongPin):
         storage.authenticate(db, "coord", "2468")
     changed = storage.audit_entries(db, action="staff.pin_changed")
-    assert [e.payload for e in changed] == [{"username": "coord"}]
+    stored = db.conn.execute("SELECT pin_hash FROM staff WHERE username='coord'").fetchone()[0]
+    assert [_said(e.payload, stored) for e in changed] == [{"username": "coord"}]
     with pytest.raises(storage.InvalidInput, match="differ"):
         storage.change_pin(db, coord, "731529", "731529")
 

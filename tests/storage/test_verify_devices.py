@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
+import zipfile
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -20,13 +21,16 @@ from typing import Any
 import pytest
 
 from respine_desktop import storage
+from respine_desktop.exports import bundle as bundle_format
 from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage._audit import dumps, entry_hash
 from respine_desktop.storage._replay import Replay
 from tests.storage.test_verify_replay import verify_cli
 from tests.support.exports import (
+    NOW,
     TODAY,
     conflicted_hub,
+    controlled_clock,
     coord,
     do_visit,
     export,
@@ -152,7 +156,6 @@ def _forge(
 ) -> None:
     conn = sqlite3.connect(path)
     try:
-        own = conn.execute("SELECT value FROM settings WHERE key='device_id'").fetchone()[0]
         triggers = conn.execute(
             "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND tbl_name IN "
             "('audit_log', ?) AND name LIKE '%_no_%'",
@@ -161,44 +164,78 @@ def _forge(
         for name, _ in triggers:
             conn.execute(f"DROP TRIGGER {name}")
         assert conn.execute(sql, params).rowcount == 1
-        entries = conn.execute(
-            "SELECT id, seq, at, actor, action, subject_id, entity, entity_id, payload, "
-            "prev_hash FROM audit_log WHERE device_id=? ORDER BY seq",
-            [own],
-        ).fetchall()
+        own = conn.execute("SELECT value FROM settings WHERE key='device_id'").fetchone()[0]
         targets = []
-        for n, entry in enumerate(entries):
-            image = (json.loads(entry[8]).get(row_images.PAYLOAD_KEY) or {}).get(table)
+        for seq, text in conn.execute(
+            "SELECT seq, payload FROM audit_log WHERE device_id=? ORDER BY seq", [own]
+        ):
+            image = (json.loads(text).get(row_images.PAYLOAD_KEY) or {}).get(table)
             if image and any(str(v[0]) == key for v in image["values"]):
-                targets.append(n)
+                targets.append(seq)
         assert targets, f"{table} {key} is imaged nowhere in the own chain"
         if last_only:
             targets = targets[-1:]
-        prev = entries[targets[0]][9]
-        for n, (entry_id, seq, at, actor, action, subject, entity, entity_id, text, _) in enumerate(
-            entries
-        ):
-            if n < targets[0]:
-                continue
-            if n in targets:
-                payload = json.loads(text)
-                image = payload[row_images.PAYLOAD_KEY][table]
-                image["values"] = edit_image(image["columns"], image["values"])
-                text = dumps(payload)
-            digest = entry_hash(
-                prev, entry_id, own, seq, at, actor, action, subject, entity, entity_id, text
-            )
-            conn.execute(
-                "UPDATE audit_log SET payload=?, prev_hash=?, hash=? WHERE id=?",
-                [text, prev, digest, entry_id],
-            )
-            prev = digest
-        conn.execute("UPDATE devices SET audit_head=? WHERE id=?", [prev, own])
+
+        def edit(seq: int, action: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+            if seq not in targets:
+                return None
+            image = payload[row_images.PAYLOAD_KEY][table]
+            image["values"] = edit_image(image["columns"], image["values"])
+            return payload
+
+        _rechain(conn, edit)
         for _, trigger in triggers:
             conn.execute(trigger)
         conn.commit()
     finally:
         conn.close()
+
+
+PayloadEdit = Callable[[int, str, dict[str, Any]], dict[str, Any] | None]
+
+
+def rechain(path: Path, edit: PayloadEdit) -> None:
+    """Rewrite entries of the file's own chain: `edit(seq, action, payload)` returns the new
+    payload (None: unchanged); every later hash is recomputed and the head moved, so the chain
+    stays consistent (what someone rewriting the file, triggers dropped, can do)."""
+    conn = sqlite3.connect(path)
+    try:
+        (sql,) = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name='audit_log_no_update'"
+        ).fetchone()
+        conn.execute("DROP TRIGGER audit_log_no_update")
+        _rechain(conn, edit)
+        conn.execute(sql)
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def _rechain(conn: sqlite3.Connection, edit: PayloadEdit) -> None:
+    own = conn.execute("SELECT value FROM settings WHERE key='device_id'").fetchone()[0]
+    entries = conn.execute(
+        "SELECT id, seq, at, actor, action, subject_id, entity, entity_id, payload, "
+        "prev_hash FROM audit_log WHERE device_id=? ORDER BY seq",
+        [own],
+    ).fetchall()
+    prev: str | None = None
+    for entry_id, seq, at, actor, action, subject, entity, entity_id, text, old_prev in entries:
+        payload = edit(seq, action, json.loads(text))
+        if payload is None and prev is None:
+            continue  # nothing changed yet
+        if payload is not None:
+            text = dumps(payload)
+        prev = old_prev if prev is None else prev
+        digest = entry_hash(
+            prev, entry_id, own, seq, at, actor, action, subject, entity, entity_id, text
+        )
+        conn.execute(
+            "UPDATE audit_log SET payload=?, prev_hash=?, hash=? WHERE id=?",
+            [text, prev, digest, entry_id],
+        )
+        prev = digest
+    assert prev is not None, "no entry was edited"
+    conn.execute("UPDATE devices SET audit_head=? WHERE id=?", [prev, own])
 
 
 @pytest.mark.req("AUD-04")
@@ -451,3 +488,169 @@ def test_a_visit_the_merge_gave_another_id_is_named_under_both_ids(tmp_path: Pat
         "column state is 'missed'"
     ) in result.message
     assert "recorded 'complete'" in result.message
+
+
+# -- optional members: a row missing because its bundle did not carry it, or deleted -----------
+
+
+def _gone(path: Path) -> str:
+    return one(
+        path,
+        "SELECT w.id FROM withdrawals w JOIN subjects j ON j.id=w.subject_id "
+        f"WHERE j.code='{GONE}'",
+    )
+
+
+def _no_withdrawals_imported(seq: int, action: str, payload: dict[str, Any]) -> Any:
+    """A `rechain` edit: the file's import entries no longer say any withdrawal came (the
+    counts an import records, as an import of bundles without the member would have)."""
+    if action != "bundle.imported":
+        return None
+    for counts in ("tables", "inserted", "updated"):
+        (payload.get(counts) or {}).pop("withdrawals", None)
+    return payload
+
+
+@pytest.mark.req("AUD-04")
+@pytest.mark.parametrize("records", ["images", "images and import counts"])
+def test_a_withdrawal_deleted_with_the_hubs_chain_is_named(
+    site: Path, tmp_path: Path, records: str
+) -> None:
+    """Kiosk a's withdrawal, deleted in the hub and dropped from every image of the hub's own
+    chain (and, the thorough way, from the counts of the hub's imports): kiosk a's entry says
+    its bundles carry withdrawals, so the row cannot be one its bundle left out."""
+    root = copy_site(site, tmp_path)
+    hub, kiosk = root / "hub.db", device_of(root / "a.db")
+    key = _gone(hub)
+    delete(hub, "withdrawals", key)
+    if records != "images":
+        rechain(hub, _no_withdrawals_imported)
+    result = storage.verify_database(hub)
+    assert not result.ok
+    assert f"table withdrawals row {key}: missing" in result.message
+    assert f"device {kiosk}" in result.message
+    done = verify_cli(hub)
+    assert done.returncode == 1 and f"table withdrawals row {key}: missing" in done.stderr
+
+
+@pytest.mark.req("AUD-04")
+def test_a_session_choice_deleted_with_the_kiosks_chain_is_named(
+    site: Path, tmp_path: Path
+) -> None:
+    """The hub's conflict choice, deleted in kiosk b (which received it in the hub's bundle)
+    and dropped from b's import images: the hub's chain, held by b, names it."""
+    root = copy_site(site, tmp_path)
+    b, hub = root / "b.db", device_of(root / "hub.db")
+    key = one(b, "SELECT id FROM session_choices")
+    delete(b, "session_choices", key)
+    result = storage.verify_database(b)
+    assert not result.ok
+    assert f"table session_choices row {key}: missing" in result.message
+    assert f"device {hub}" in result.message
+    done = verify_cli(b)
+    assert done.returncode == 1 and f"table session_choices row {key}: missing" in done.stderr
+
+
+def as_an_older_version_wrote_it(seq: int, action: str, payload: dict[str, Any]) -> Any:
+    """A `rechain` edit: a withdrawal entry as versions before `IN_BUNDLES` wrote it."""
+    if action != "subject.withdrawn":
+        return None
+    del payload["in_bundles"]
+    return payload
+
+
+def _without_withdrawals(bundle: Path, out: Path, key: bytes) -> Path:
+    """`bundle` as a version whose bundles had no withdrawals member wrote it (format 2)."""
+    with zipfile.ZipFile(bundle) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        manifest = json.loads(src.read(bundle_format.MANIFEST))
+        manifest["members"] = [m for m in manifest["members"] if m["table"] != "withdrawals"]
+        for m in manifest["members"]:
+            dst.writestr(m["name"], src.read(m["name"]))
+        dst.writestr(bundle_format.MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
+        dst.comment = b"\0" * len(src.comment)
+    with open(out, "r+b") as f:
+        bundle_format._sign_in_place(f, key)
+    return out
+
+
+@pytest.fixture(scope="module")
+def older(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Kiosk a withdrew GONE with a version before `IN_BUNDLES`, whose bundle lacked the
+    withdrawals member: the hub holds a's entry, not the row. Saved as hub.0; then a (upgraded)
+    exports again, with the member, and the hub merges it (hub.db)."""
+    root = tmp_path_factory.mktemp("older")
+    with hub_and_kiosks(root) as (hub, a, _, c):
+        day0 = TODAY - timedelta(days=45)
+        with storage.open_database(a) as db:
+            storage.register_subject(db, GONE, day0=day0, staff=coord(db))
+            do_visit(db, c, GONE, "M0", day0, vas=30, odi=1, sf36=1)
+            c.day(TODAY)
+            storage.withdraw_subject(db, GONE, staff=coord(db), on=TODAY, reason="moved away")
+        rechain(a, as_an_older_version_wrote_it)
+        with storage.open_database(hub, readonly=True) as db:
+            site_key = storage.get_site_key(db)
+        assert site_key is not None
+        export(a, root / "a.1")
+        merge(hub, _without_withdrawals(root / "a.1", root / "a.old", site_key))
+        shutil.copy(hub, root / "hub.0")
+        c.day(TODAY, minutes=10)
+        export(a, root / "a.2")
+        merge(hub, root / "a.2")
+    yield root
+
+
+@pytest.mark.req("AUD-04")
+def test_an_older_bundle_without_withdrawals_passes_as_not_carried(older: Path) -> None:
+    """Nothing in either chain says a's first bundle carried withdrawals: the row is counted,
+    not failed; once a's next bundle brought it, it is compared like any other."""
+    with storage.open_database(older / "hub.0", readonly=True) as db:
+        assert storage.list_withdrawals(db) == []
+    first = storage.verify_database(older / "hub.0")
+    assert first.ok, first.message
+    assert "rows of optional members not carried by their bundles: withdrawals 1" in first.message
+    assert storage.verify_database(older / "a.db").ok
+    then = storage.verify_database(older / "hub.db")
+    assert then.ok, then.message
+    assert "not carried" not in then.message
+
+
+@pytest.mark.req("AUD-04")
+def test_the_hubs_record_of_a_bundle_with_withdrawals_names_a_deleted_one(
+    older: Path, tmp_path: Path
+) -> None:
+    """a's entry predates `IN_BUNDLES`, but the hub's import of a's second bundle recorded
+    withdrawal rows, carrying a's chain past that entry: a deletion rewriting the images only
+    is named."""
+    hub = tmp_path / "hub.db"
+    shutil.copy(older / "hub.db", hub)
+    key = _gone(hub)
+    delete(hub, "withdrawals", key)
+    result = storage.verify_database(hub)
+    assert not result.ok
+    assert f"table withdrawals row {key}: missing" in result.message
+    assert f"device {device_of(older / 'a.db')}" in result.message
+
+
+@pytest.mark.req("AUD-04")
+def test_a_kiosks_own_import_says_its_bundles_carry_withdrawals(
+    older: Path, tmp_path: Path
+) -> None:
+    """a's entry predates `IN_BUNDLES`; a then imports the hub's bundle (its own chain's
+    ``bundle.imported`` entry names the withdrawals member) and exports again. The thorough
+    deletion (images and the hub's import counts rewritten) is named by a's chain."""
+    for name in ("hub.db", "a.db", "site.key"):
+        shutil.copy(older / name, tmp_path / name)
+    hub, a = tmp_path / "hub.db", tmp_path / "a.db"
+    with controlled_clock(NOW + timedelta(days=1)):
+        export(hub, tmp_path / "hub.1")
+        merge(a, tmp_path / "hub.1")
+        export(a, tmp_path / "a.3")
+        merge(hub, tmp_path / "a.3")
+    assert storage.verify_database(hub).ok
+    key = _gone(hub)
+    delete(hub, "withdrawals", key)
+    rechain(hub, _no_withdrawals_imported)
+    result = storage.verify_database(hub)
+    assert not result.ok
+    assert f"table withdrawals row {key}: missing" in result.message
+    assert f"device {device_of(a)}" in result.message
