@@ -75,7 +75,8 @@ class Prepared:
     of those it has (each compared with the hub's copy); `score_stamp`: the hub's answers and
     scores as the score check saw them (`score_stamp`): unchanged when the write starts, the
     check holds; `lines`: per table of `raw_tables` (`load`), the JSON text of the bundle's
-    lines those rows were parsed from, when the source kept it."""
+    lines those rows were parsed from, when the source kept it; `staged`: the answers read by
+    SQLite from those lines and found equal to the rows (`_merge_staging.stage`)."""
 
     rows: dict[str, list[Any]]
     heads: dict[str, Head | None] = field(default_factory=dict)
@@ -84,6 +85,7 @@ class Prepared:
     known_answers: set[str] = field(default_factory=set)
     score_stamp: tuple[int, int] = (0, 0)
     lines: dict[str, list[str]] = field(default_factory=dict)
+    staged: bool = False
 
 
 _ROW_TYPES = frozenset({list, tuple})

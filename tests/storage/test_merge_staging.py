@@ -1,0 +1,133 @@
+"""The answers staged before the write lock (`_merge_staging`): read by SQLite from the bundle's
+lines into a TEMP table and compared with the rows validated outside the lock, copied inside.
+
+- An ordinary bundle is staged outside the transaction, copied inside it, and the hub holds
+  exactly the kiosk's answers (in the bundle's order) and verifies.
+- Not staged, the answers are bound from Python (the rows validated stored all the same): a
+  connection keeping TEMP tables in files (no answer in an unencrypted temporary file), a line
+  SQLite's reader refuses, a line SQLite reads otherwise (tests/storage/test_merge_fast_paths.py,
+  test_merge_raw_attacks.py).
+- The staging table is dropped after a merge and after a refusal (the hub unchanged).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from respine_desktop import storage
+from respine_desktop.storage import _merge_staging, bundle_merge
+from respine_desktop.storage._driver import sqlite3
+from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS, merge_bundle
+from tests.storage.test_merge_fast_paths import _hub_and_rows, _lines, _merge, _stored_answers
+
+_STAGED = "SELECT 1 FROM sqlite_temp_master WHERE name='merge_staged_answers'"
+
+
+def _ordinary(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the batches of answers bound from Python (the ordinary path)."""
+    calls: list[int] = []
+    bound = bundle_merge._Merge._insert_answers
+
+    def counted(self: Any, sql: str, batch: list[Any]) -> None:
+        calls.append(len(batch))
+        bound(self, sql, batch)
+
+    monkeypatch.setattr(bundle_merge._Merge, "_insert_answers", counted)
+    return calls
+
+
+def test_the_answers_are_staged_outside_the_write_lock_and_copied_inside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    seen: list[tuple[str, bool, object]] = []
+    stage, insert = _merge_staging.stage, _merge_staging.insert
+
+    def staged(conn: sqlite3.Connection, *args: Any) -> bool:
+        done = stage(conn, *args)
+        seen.append(("stage", conn.in_transaction, done))
+        return done
+
+    def copied(conn: sqlite3.Connection, columns: Any) -> int:
+        n = insert(conn, columns)
+        seen.append(("insert", conn.in_transaction, n))
+        return n
+
+    monkeypatch.setattr(_merge_staging, "stage", staged)
+    monkeypatch.setattr(_merge_staging, "insert", copied)
+    ordinary = _ordinary(monkeypatch)
+    _merge(hub, rows, _lines(rows["answers"]))
+    assert seen == [("stage", False, True), ("insert", True, len(rows["answers"]))]
+    assert ordinary == []
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+    assert storage.verify_database(hub).ok
+
+
+def test_a_temp_store_in_files_is_not_staged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    monkeypatch.setattr(_merge_staging, "_temp_in_memory", lambda conn: False)
+    ordinary = _ordinary(monkeypatch)
+    _merge(hub, rows, _lines(rows["answers"]))
+    assert sum(ordinary) == len(rows["answers"])
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+    assert storage.verify_database(hub).ok
+
+
+@pytest.mark.parametrize(("setting", "in_memory"), [("FILE", False), ("MEMORY", True)])
+def test_where_the_temp_tables_of_a_connection_live(setting: str, in_memory: bool) -> None:
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(f"PRAGMA temp_store={setting}")
+        assert _merge_staging._temp_in_memory(conn) is in_memory
+    finally:
+        conn.close()
+
+
+def test_a_line_sqlite_cannot_read_is_bound_from_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    ordinary = _ordinary(monkeypatch)
+    lines = _lines(rows["answers"])
+    lines[0] = lines[0].replace("[[", "[[}", 1)  # not JSON for SQLite (the rows are given)
+    _merge(hub, rows, lines)
+    assert sum(ordinary) == len(rows["answers"])
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+    assert storage.verify_database(hub).ok
+
+
+def test_the_staged_rows_are_dropped_after_a_merge_and_after_a_refusal(tmp_path: Path) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    value = BUNDLE_COLUMNS["answers"].index("value")
+    vas = next(n for n, r in enumerate(rows["answers"]) if r[value] not in (None, 100.0))
+    changed = [list(r) for r in rows["answers"]]
+    changed[vas][value] = round(changed[vas][value] + 0.1, 1)  # its digest no longer matches
+    forged = {**rows, "answers": [tuple(r) for r in changed]}
+    lines = _lines(forged["answers"])
+
+    def source(table: str) -> Any:
+        if table == "answers":
+            member = _Member(forged[table])
+            member.lines = lines
+            return member
+        return forged[table]
+
+    with storage.open_database(hub) as db:
+        with pytest.raises(storage.MergeRefused, match="do not match their digest"):
+            merge_bundle(db, source, bundle={"bundle_id": "forged", "device_id": "kiosk"})
+        assert db.conn.execute(_STAGED).fetchone() is None
+        assert db.conn.execute("SELECT count(*) FROM answers").fetchone()[0] == 0
+        forged = rows
+        lines = _lines(rows["answers"])
+        merge_bundle(db, source, bundle={"bundle_id": "test", "device_id": "kiosk"})
+        assert db.conn.execute(_STAGED).fetchone() is None
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+
+
+class _Member(list[Any]):
+    lines: list[str]
