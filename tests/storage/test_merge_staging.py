@@ -8,10 +8,12 @@ lines into a TEMP table and compared with the rows validated outside the lock, c
   SQLite's reader refuses, a line SQLite reads otherwise (tests/storage/test_merge_fast_paths.py,
   test_merge_raw_attacks.py).
 - The staging table is dropped after a merge and after a refusal (the hub unchanged).
+- Python's garbage collector is off during a merge and as it was after it (refused or not).
 """
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +133,30 @@ def test_the_staged_rows_are_dropped_after_a_merge_and_after_a_refusal(tmp_path:
 
 class _Member(list[Any]):
     lines: list[str]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_garbage_collector_is_off_during_a_merge_and_as_it_was_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    during: list[bool] = []
+    stage = _merge_staging.stage
+
+    def staged(*args: Any) -> bool:
+        during.append(gc.isenabled())
+        return stage(*args)
+
+    monkeypatch.setattr(_merge_staging, "stage", staged)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        _merge(hub, rows, _lines(rows["answers"]))
+        assert gc.isenabled() is enabled
+        with pytest.raises(storage.MergeRefused):  # a refusal restores it too
+            _merge(hub, {**rows, "sites": [("??", "x")]}, _lines(rows["answers"]))
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert during == [False]
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
