@@ -963,6 +963,11 @@ def _write(
     # A larger page cache for the merge's index inserts (the hub grows to gigabytes); restored.
     cache_size = int(scalar(db.conn, "PRAGMA cache_size"))
     db.conn.execute(f"PRAGMA cache_size={_MERGE_CACHE_KIB}")
+    # The WAL checkpoint SQLite makes after a large commit (its automatic checkpoint, in the
+    # committing call, the write lock already released) made explicitly after the commit, so
+    # that the lock-held time is the time the lock is held; restored.
+    autocheckpoint = int(scalar(db.conn, "PRAGMA wal_autocheckpoint"))
+    db.conn.execute("PRAGMA wal_autocheckpoint=0")
     merge = _Merge(db, result, prepared, str(bundle.get("site_code") or "site"))
     merge.source_device = str(bundle.get("device_id") or "")
     locked_at = 0.0
@@ -979,6 +984,8 @@ def _write(
                     scores_checked = score_stamp(db) == prepared.score_stamp
                     _write_rows(db, merge, bundle, scores_checked=scores_checked)
                 result.lock_held_s = time.perf_counter() - locked_at
+                if autocheckpoint > 0:
+                    _checkpoint(db)
                 return result
             except WriteFailed as exc:
                 if locked_at or not _is_busy(exc) or time.monotonic() >= deadline:
@@ -1001,6 +1008,15 @@ def _write(
         raise MergeRefused(f"the bundle does not fit this database ({exc})") from None
     finally:
         db.conn.execute(f"PRAGMA cache_size={cache_size}")
+        db.conn.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint}")
+
+
+def _checkpoint(db: StudyDb) -> None:
+    """A passive WAL checkpoint, as SQLite's automatic one after a commit (it waits for no
+    reader or writer; what it cannot copy now, a later checkpoint does). The commit is durable
+    before it (``synchronous=FULL``: the WAL is synced at the commit)."""
+    with contextlib.suppress(sqlite3.OperationalError):  # left to the next checkpoint
+        db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 def _is_busy(exc: WriteFailed) -> bool:
