@@ -25,9 +25,11 @@ then held for the comparisons with the hub's rows and the writes only, docs/conf
 * speed (bench/merge.py): the new answers are inserted by SQLite from the text of the bundle's
   lines that Python parsed and validated (`RAW_LINE_TABLES`: read into a TEMP table and every
   column compared before the write lock, copied from it inside; the ordinary path taken
-  otherwise, `_merge_staging`); an answer entry's digest is taken from its rows' text
-  when that text is canonical (`_merge_prepare`); nothing is read from a hub that cannot have
-  the bundle's answers (none at all);
+  otherwise, `_merge_staging`); Python's garbage collector is paused during the merge (its
+  rows are all alive until it ends: a collection frees nothing and walks them all); an answer
+  entry's digest is taken from its rows' text when that text is canonical (`_merge_prepare`);
+  nothing is read from a hub that cannot have the bundle's answers (none at all); the WAL
+  checkpoint after the commit is made once the write lock is released;
 * a subject code the hub knows under another id (the same patient registered on two kiosks) is
   the same subject: the bundle's visits and sessions are attached to the hub's subject (visit ids
   are recomputed as ``uuid5(subject id, visit)``), while the imported audit entries keep the ids
