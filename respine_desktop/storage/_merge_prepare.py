@@ -10,8 +10,9 @@ never waits long (the hub's write lock is held only for the second):
      hashes up to the hub's head, then seq + 1, the right prev_hash and a recomputed hash); the
      new answer entries list new answer rows of the bundle with their digest, and every new
      answer row is listed. It returns the hub heads it relied on (`Prepared.heads`).
-   Between the two, `bundle_merge` has SQLite read the answers out of the bundle's lines
-   (`_merge_staging`: compared with the rows validated, `Prepared.staged`).
+   Then, when the hub lacks some of the bundle's answers, `bundle_merge` has SQLite read them
+   out of the bundle's lines (`_merge_staging`: compared with the rows validated,
+   `Prepared.staged`).
 2. **write** (`bundle_merge`, ``BEGIN IMMEDIATE``): the heads are read again; if one moved (another
    import of the same kiosk meanwhile), `check_against_hub` runs again on the rows in memory;
    then the rows are compared with the hub's copies (forward-only rules), written, and the

@@ -928,11 +928,12 @@ def _merge(
     loaded, lines = load(BUNDLE_COLUMNS, _LINES, rows, visit_codes, tick, RAW_LINE_TABLES)
     prepared = Prepared(loaded, lines=lines)
     try:
-        prepared.staged = staging.stage(
-            db.conn, BUNDLE_COLUMNS["answers"], lines.get("answers"), loaded["answers"]
-        )
         bundle_devices = [d.id for d in loaded["devices"]]
         check_against_hub(db, prepared, bundle_devices)
+        if prepared.new_answers:  # (none: a bundle imported already, nothing to stage)
+            prepared.staged = staging.stage(
+                db.conn, BUNDLE_COLUMNS["answers"], lines.get("answers"), loaded["answers"]
+            )
         prepare_s = time.perf_counter() - started
         deadline = time.monotonic() + (LOCK_WAIT_S if lock_wait_s is None else lock_wait_s)
         redo = 0

@@ -7,7 +7,8 @@ lines into a TEMP table and compared with the rows validated outside the lock, c
   connection keeping TEMP tables in files (no answer in an unencrypted temporary file), a line
   SQLite's reader refuses, a line SQLite reads otherwise (tests/storage/test_merge_fast_paths.py,
   test_merge_raw_attacks.py).
-- The staging table is dropped after a merge and after a refusal (the hub unchanged).
+- The staging table is dropped after a merge and after a refusal (the hub unchanged); a
+  bundle whose answers the hub has (imported already) stages nothing.
 - Python's garbage collector is off during a merge and as it was after it (refused or not).
 """
 
@@ -159,4 +160,16 @@ def test_the_garbage_collector_is_off_during_a_merge_and_as_it_was_after(
     finally:
         (gc.enable if was else gc.disable)()
     assert during == [False]
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+
+
+def test_a_bundle_imported_already_stages_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    _merge(hub, rows, _lines(rows["answers"]))
+    calls: list[object] = []
+    monkeypatch.setattr(_merge_staging, "stage", lambda *args: calls.append(args))
+    _merge(hub, rows, _lines(rows["answers"]))  # every answer known: none to stage
+    assert calls == []
     assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
