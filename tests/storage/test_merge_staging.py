@@ -2,7 +2,8 @@
 lines into a TEMP table and compared with the rows validated outside the lock, copied inside.
 
 - An ordinary bundle is staged outside the transaction, copied inside it, and the hub holds
-  exactly the kiosk's answers (in the bundle's order) and verifies.
+  exactly the kiosk's answers (in the bundle's order) and verifies; an encrypted hub too, its
+  files showing none of the answers.
 - Not staged, the answers are bound from Python (the rows validated stored all the same): a
   connection keeping TEMP tables in files (no answer in an unencrypted temporary file), a line
   SQLite's reader refuses, a line SQLite reads otherwise (tests/storage/test_merge_fast_paths.py,
@@ -25,6 +26,9 @@ from respine_desktop.storage import _merge_staging, bundle_merge
 from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS, merge_bundle
 from tests.storage.test_merge_fast_paths import _hub_and_rows, _lines, _merge, _stored_answers
+from tests.support.encryption import encrypted_db, key_env
+
+__all__ = ["key_env"]  # a fixture
 
 _STAGED = "SELECT 1 FROM sqlite_temp_master WHERE name='merge_staged_answers'"
 
@@ -173,3 +177,27 @@ def test_a_bundle_imported_already_stages_nothing(
     _merge(hub, rows, _lines(rows["answers"]))  # every answer known: none to stage
     assert calls == []
     assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+
+
+def test_an_encrypted_hub_stages_in_memory_and_its_files_show_no_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key_env: Path
+) -> None:
+    _, rows = _hub_and_rows(tmp_path)
+    hub = tmp_path / "secret-hub.db"
+    encrypted_db(hub).close()
+    staged: list[bool] = []
+    stage = _merge_staging.stage
+
+    def recorded(*args: Any) -> bool:
+        staged.append(stage(*args))
+        return staged[-1]
+
+    monkeypatch.setattr(_merge_staging, "stage", recorded)
+    _merge(hub, rows, _lines(rows["answers"]))
+    assert staged == [True]
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+    item = BUNDLE_COLUMNS["answers"].index("item_id")
+    secrets = {str(r[item]).encode() for r in rows["answers"]} | {b"SQLite format 3"}
+    for path in tmp_path.glob("secret-hub.db*"):
+        data = path.read_bytes()
+        assert not [s for s in secrets if s in data], path
