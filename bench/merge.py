@@ -5,7 +5,8 @@ signed bundle and an empty hub in /tmp/respine-bench-merge-<N>/ (delete it to re
 measures, alternately and twice (the better of each kept, the machine being shared):
 
 - floor: the same bundle's rows read from the file (JSON lines) and inserted with plain
-  ``executemany`` into a copy of the empty hub, one transaction, nothing checked;
+  ``executemany`` into a copy of the empty hub, one transaction, nothing checked; also with
+  Python's garbage collector paused, as the merge pauses it (printed beside, for the ratio);
 - merge: `exports.import_bundle` into another copy (signature, hashes, every row validated,
   forward-only rules, chains continued, digests and scores recomputed, one transaction);
 - re-import: the same bundle again (nothing changes; every row still compared).
@@ -21,6 +22,7 @@ for another size, `--work DIR` for the cache folder).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -69,8 +71,15 @@ def _prepare(work: Path, subjects: int) -> tuple[Path, Path]:
     return hub, bundle
 
 
-def _floor(hub: Path, bundle: Path) -> float:
-    """Read the bundle's rows and insert them with executemany, one transaction."""
+def _floor(hub: Path, bundle: Path, *, collector: bool = True) -> float:
+    """Read the bundle's rows and insert them with executemany, one transaction (without
+    `collector`: Python's garbage collector paused meanwhile, as the merge pauses it)."""
+    if not collector:
+        gc.disable()
+        try:
+            return _floor(hub, bundle)
+        finally:
+            gc.enable()
     started = time.perf_counter()
     conn = sqlite3.connect(hub, isolation_level=None)
     conn.execute("PRAGMA foreign_keys=OFF")
@@ -133,27 +142,34 @@ def main() -> None:
     hub0, bundle = _prepare(work, args.subjects)
     print(f"merge: one kiosk bundle of {args.subjects} subjects into an empty hub")
     print(f"  load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    floors, merges, reimports, locks, relocks = [], [], [], [], []
+    floors, paused, merges, reimports, locks, relocks = [], [], [], [], [], []
     answers = 0
     for n in range(2):
-        for name in ("floor.db", "hub.db"):
+        for name in ("floor.db", "floor-paused.db", "hub.db"):
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{work / name}{suffix}").unlink(missing_ok=True)
             shutil.copy(hub0, work / name)
         floors.append(_floor(work / "floor.db", bundle))
+        paused.append(_floor(work / "floor-paused.db", bundle, collector=False))
         merged, locked, again, relocked, answers = _merge(work / "hub.db", bundle)
         merges.append(merged)
         reimports.append(again)
         locks.append(locked)
         relocks.append(relocked)
         print(
-            f"  run {n + 1}: floor {floors[-1]:.2f} s, merge {merged:.2f} s (lock held "
+            f"  run {n + 1}: floor {floors[-1]:.2f} s ({paused[-1]:.2f} s collector paused), "
+            f"merge {merged:.2f} s (lock held "
             f"{locked:.2f} s), re-import {again:.2f} s (lock held {relocked:.2f} s)"
         )
     floor, merge, reimport = min(floors), min(merges), min(reimports)
+    floor_paused = min(paused)
     lock, relock = min(locks), min(relocks)
     print(f"  bundle {bundle.stat().st_size / 1e6:.1f} MB, {answers} answers")
     print(f"  floor (executemany of the same rows)  {floor:6.2f} s")
+    print(
+        f"  floor, garbage collector paused       {floor_paused:6.2f} s   "
+        f"(merge {merge / floor_paused:.1f}x this floor)"
+    )
     print(
         f"  merge                                 {merge:6.2f} s   {merge / floor:4.1f}x floor   "
         f"{merge / TARGET_S:4.2f}x the {TARGET_S:g} s target"

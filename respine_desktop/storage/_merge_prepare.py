@@ -10,6 +10,9 @@ never waits long (the hub's write lock is held only for the second):
      hashes up to the hub's head, then seq + 1, the right prev_hash and a recomputed hash); the
      new answer entries list new answer rows of the bundle with their digest, and every new
      answer row is listed. It returns the hub heads it relied on (`Prepared.heads`).
+   Then, when the hub lacks some of the bundle's answers, `bundle_merge` has SQLite read them
+   out of the bundle's lines (`_merge_staging`: compared with the rows validated,
+   `Prepared.staged`).
 2. **write** (`bundle_merge`, ``BEGIN IMMEDIATE``): the heads are read again; if one moved (another
    import of the same kiosk meanwhile), `check_against_hub` runs again on the rows in memory;
    then the rows are compared with the hub's copies (forward-only rules), written, and the
@@ -75,7 +78,8 @@ class Prepared:
     of those it has (each compared with the hub's copy); `score_stamp`: the hub's answers and
     scores as the score check saw them (`score_stamp`): unchanged when the write starts, the
     check holds; `lines`: per table of `raw_tables` (`load`), the JSON text of the bundle's
-    lines those rows were parsed from, when the source kept it."""
+    lines those rows were parsed from, when the source kept it; `staged`: the answers read by
+    SQLite from those lines and found equal to the rows (`_merge_staging.stage`)."""
 
     rows: dict[str, list[Any]]
     heads: dict[str, Head | None] = field(default_factory=dict)
@@ -84,6 +88,7 @@ class Prepared:
     known_answers: set[str] = field(default_factory=set)
     score_stamp: tuple[int, int] = (0, 0)
     lines: dict[str, list[str]] = field(default_factory=dict)
+    staged: bool = False
 
 
 _ROW_TYPES = frozenset({list, tuple})

@@ -135,7 +135,8 @@ def _text(value: object) -> str:
 
 
 def _no_surrogate(value: str) -> None:
-    if _SURROGATE.search(value):
+    # an ASCII text has no surrogate (`isascii` reads a flag of the string: no scan)
+    if not value.isascii() and _SURROGATE.search(value):
         raise _fail(value, "is not UTF-8 text (a lone surrogate)")
 
 

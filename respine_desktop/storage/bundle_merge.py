@@ -23,10 +23,13 @@ then held for the comparisons with the hub's rows and the writes only, docs/conf
 * rows are matched by UUID; a row the hub has is not written again, so importing a bundle twice
   changes nothing (no row, no audit entry);
 * speed (bench/merge.py): the new answers are inserted by SQLite from the text of the bundle's
-  lines that Python parsed and validated (`RAW_LINE_TABLES`; every column read back and compared,
-  the ordinary path taken otherwise); an answer entry's digest is taken from its rows' text
-  when that text is canonical (`_merge_prepare`); nothing is read from a hub that cannot have
-  the bundle's answers (none at all);
+  lines that Python parsed and validated (`RAW_LINE_TABLES`: read into a TEMP table and every
+  column compared before the write lock, copied from it inside; the ordinary path taken
+  otherwise, `_merge_staging`); Python's garbage collector is paused during the merge (its
+  rows are all alive until it ends: a collection frees nothing and walks them all); an answer
+  entry's digest is taken from its rows' text when that text is canonical (`_merge_prepare`);
+  nothing is read from a hub that cannot have the bundle's answers (none at all); the WAL
+  checkpoint after the commit is made once the write lock is released;
 * a subject code the hub knows under another id (the same patient registered on two kiosks) is
   the same subject: the bundle's visits and sessions are attached to the hub's subject (visit ids
   are recomputed as ``uuid5(subject id, visit)``), while the imported audit entries keep the ids
@@ -70,14 +73,16 @@ Public API
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from respine_desktop.storage import _audit as audit
+from respine_desktop.storage import _merge_staging as staging
 from respine_desktop.storage._audit import GENESIS
 from respine_desktop.storage._bundle_rows import (
     AuditLine,
@@ -174,12 +179,8 @@ RAW_LINE_TABLES: frozenset[str] = frozenset({"answers"})
 """The tables whose new rows are inserted from the text of the bundle's lines when the row
 source keeps it (`_Merge.answers`): SQLite reads the values out of the JSON itself, which costs
 a third of binding every value of every row from Python. The rows are still parsed, validated
-and checked in Python first (the same text), and every value SQLite stored is compared with
-Python's after the insert."""
-# JSON escapes that SQLite's JSON reader and Python's may turn into different text: control
-# characters (NUL) and UTF-16 surrogates (a lone one is text only Python accepts). A line
-# carrying one sends its table down the ordinary path (each value bound from Python).
-_RAW_UNSAFE = re.compile(r"\\u(?:00[01]|[dD][89a-fA-F])")
+and checked in Python first (the same text), and every value SQLite read is compared with
+Python's, all before the write lock (`_merge_staging`)."""
 _BATCH = 500
 _MERGE_CACHE_KIB = -65536  # 64 MiB of page cache while merging (negative: KiB, SQLite's rule)
 
@@ -627,17 +628,23 @@ class _Merge:
     def answers(self) -> None:
         """Only the answers the hub lacks are written: the ones it has were compared with its
         copies by the preparation (`_merge_prepare`; append-only, so they cannot have changed
-        since), and the count written is checked against the preparation's. From the text of
-        the bundle's lines when the preparation kept it (`RAW_LINE_TABLES`): the rows the hub
-        has are then skipped by their key (``OR IGNORE``, the same count check)."""
+        since), and the count written is checked against the preparation's. Copied from the
+        rows SQLite read out of the bundle's lines when the preparation staged them
+        (`RAW_LINE_TABLES`, `_merge_staging`: every column compared with the rows validated):
+        the rows the hub has are then skipped by their key (``OR IGNORE``, the same count
+        check)."""
         columns = BUNDLE_COLUMNS["answers"]
         known = self.prepared.known_answers
         rows: list[Answer] = [r for r in self._rows("answers", Answer) if r.id not in known]
         if not rows:
             return
-        lines = self.prepared.lines.get("answers")
-        if lines is not None and not any(_RAW_UNSAFE.search(text) for text in lines):
-            self._insert_answer_lines(columns, lines, rows)
+        if self.prepared.staged:
+            inserted = staging.insert(self.conn, columns)
+            if inserted:
+                self.result.inserted["answers"] += inserted
+                sessions = {r.session_id for r in rows}
+                self.touched_sessions.update(sessions)
+                self.scored_sessions.update(sessions)
             return
         sql = (
             f"INSERT OR IGNORE INTO answers ({', '.join(columns)}) "
@@ -653,41 +660,6 @@ class _Merge:
         if inserted:
             self.result.inserted["answers"] += inserted
             sessions = {r.session_id for r in batch}
-            self.touched_sessions.update(sessions)
-            self.scored_sessions.update(sessions)
-
-    def _insert_answer_lines(
-        self, columns: Sequence[str], lines: list[str], rows: list[Answer]
-    ) -> None:
-        """Insert `rows` (the new answers, in the bundle's order) from the bundle's `lines`,
-        then read back every column SQLite stored: _RawDiffers (the transaction
-        rolled back, the merge written again the ordinary way) if any differs from `rows`."""
-        last = int(scalar(self.conn, "SELECT coalesce(max(rowid), 0) FROM answers"))
-        sql = (
-            f"INSERT OR IGNORE INTO answers ({', '.join(columns)}) "
-            f"SELECT {', '.join(f'value->>{n}' for n in range(len(columns)))} "
-            "FROM jsonb_each(jsonb(?))"
-        )
-        before = self.conn.total_changes
-        for text in lines:
-            self.conn.execute(sql, [text])
-        inserted = self.conn.total_changes - before
-        # every column, not only the numbers: a text SQLite read otherwise (an id, a time, a
-        # reason) must not be stored in place of the one validated (tests/storage/
-        # test_merge_raw_attacks.py). Python's equality is enough: the text columns (TEXT
-        # affinity) hold texts or NULL and the rows validated have texts or None there; the
-        # REAL columns hold floats, equal to the validated int or float (both readers give
-        # -0 and -0.0 the same sign, tested)
-        stored = plain_rows(
-            self.conn,
-            f"SELECT {', '.join(columns)} FROM answers WHERE rowid > ? ORDER BY rowid",
-            [last],
-        ).fetchall()
-        if stored != rows:
-            raise _RawDiffers
-        if inserted:
-            self.result.inserted["answers"] += inserted
-            sessions = {r.session_id for r in rows}
             self.touched_sessions.update(sessions)
             self.scored_sessions.update(sessions)
 
@@ -905,10 +877,6 @@ class _HeadsMoved(Exception):
     """The hub's chain heads changed between the preparation and the write lock."""
 
 
-class _RawDiffers(Exception):
-    """SQLite read a bundle line's values otherwise than Python did (`RAW_LINE_TABLES`)."""
-
-
 def merge_bundle(
     db: StudyDb,
     rows: RowSource,
@@ -926,25 +894,62 @@ def merge_bundle(
     Waits up to `lock_wait_s` seconds (default `LOCK_WAIT_S`) for the write lock. Raises
     `MergeRefused` (nothing written) when the bundle cannot be merged.
     """
+    with _collector_paused():
+        return _merge(db, rows, bundle, tick, lock_wait_s)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the merge (back on after, as it was).
+
+    A merge builds millions of lists, tuples and strings that live until it ends (the rows of
+    every table, the read-back): each collection of the oldest generation, triggered again
+    and again by those allocations, walks all of them, which cost the merge about a third
+    of its parsing and row building (bench/merge.py). None of them is freed by a
+    collection meanwhile (they are all still referenced); the few cycles a merge may make
+    are collected once the collector runs again."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _merge(
+    db: StudyDb,
+    rows: RowSource,
+    bundle: Mapping[str, Any],
+    tick: Callable[[], None] | None,
+    lock_wait_s: float | None,
+) -> MergeResult:
     started = time.perf_counter()
     visit_codes = frozenset(v.code for v in db.study.visits)
     loaded, lines = load(BUNDLE_COLUMNS, _LINES, rows, visit_codes, tick, RAW_LINE_TABLES)
     prepared = Prepared(loaded, lines=lines)
-    bundle_devices = [d.id for d in loaded["devices"]]
-    check_against_hub(db, prepared, bundle_devices)
-    prepare_s = time.perf_counter() - started
-    deadline = time.monotonic() + (LOCK_WAIT_S if lock_wait_s is None else lock_wait_s)
-    redo = 0
-    while True:
-        try:
-            result = _write(db, prepared, bundle, deadline, recheck=redo >= _MAX_REDO)
-        except _HeadsMoved:
-            redo += 1
-            check_against_hub(db, prepared, bundle_devices)  # outside the lock again
-            continue
-        result.prepare_s = prepare_s
-        result.redone = redo
-        return result
+    try:
+        bundle_devices = [d.id for d in loaded["devices"]]
+        check_against_hub(db, prepared, bundle_devices)
+        if prepared.new_answers:  # (none: a bundle imported already, nothing to stage)
+            prepared.staged = staging.stage(
+                db.conn, BUNDLE_COLUMNS["answers"], lines.get("answers"), loaded["answers"]
+            )
+        prepare_s = time.perf_counter() - started
+        deadline = time.monotonic() + (LOCK_WAIT_S if lock_wait_s is None else lock_wait_s)
+        redo = 0
+        while True:
+            try:
+                result = _write(db, prepared, bundle, deadline, recheck=redo >= _MAX_REDO)
+            except _HeadsMoved:
+                redo += 1
+                check_against_hub(db, prepared, bundle_devices)  # outside the lock again
+                continue
+            result.prepare_s = prepare_s
+            result.redone = redo
+            return result
+    finally:
+        staging.drop(db.conn)
 
 
 def _write(
@@ -962,6 +967,11 @@ def _write(
     # A larger page cache for the merge's index inserts (the hub grows to gigabytes); restored.
     cache_size = int(scalar(db.conn, "PRAGMA cache_size"))
     db.conn.execute(f"PRAGMA cache_size={_MERGE_CACHE_KIB}")
+    # The WAL checkpoint SQLite makes after a large commit (its automatic checkpoint, in the
+    # committing call, the write lock already released) made explicitly after the commit, so
+    # that the lock-held time is the time the lock is held; restored.
+    autocheckpoint = int(scalar(db.conn, "PRAGMA wal_autocheckpoint"))
+    db.conn.execute("PRAGMA wal_autocheckpoint=0")
     merge = _Merge(db, result, prepared, str(bundle.get("site_code") or "site"))
     merge.source_device = str(bundle.get("device_id") or "")
     locked_at = 0.0
@@ -978,13 +988,9 @@ def _write(
                     scores_checked = score_stamp(db) == prepared.score_stamp
                     _write_rows(db, merge, bundle, scores_checked=scores_checked)
                 result.lock_held_s = time.perf_counter() - locked_at
+                if autocheckpoint > 0:
+                    _checkpoint(db)
                 return result
-            except _RawDiffers:  # rolled back: written again, each value bound from Python
-                prepared.lines.clear()
-                locked_at = 0.0
-                result = MergeResult()
-                merge = _Merge(db, result, prepared, str(bundle.get("site_code") or "site"))
-                merge.source_device = str(bundle.get("device_id") or "")
             except WriteFailed as exc:
                 if locked_at or not _is_busy(exc) or time.monotonic() >= deadline:
                     if not locked_at and _is_busy(exc):
@@ -1006,6 +1012,15 @@ def _write(
         raise MergeRefused(f"the bundle does not fit this database ({exc})") from None
     finally:
         db.conn.execute(f"PRAGMA cache_size={cache_size}")
+        db.conn.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint}")
+
+
+def _checkpoint(db: StudyDb) -> None:
+    """A passive WAL checkpoint, as SQLite's automatic one after a commit (it waits for no
+    reader or writer; what it cannot copy now, a later checkpoint does). The commit is durable
+    before it (``synchronous=FULL``: the WAL is synced at the commit)."""
+    with contextlib.suppress(sqlite3.OperationalError):  # left to the next checkpoint
+        db.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
 def _is_busy(exc: WriteFailed) -> bool:

@@ -1,0 +1,203 @@
+"""The answers staged before the write lock (`_merge_staging`): read by SQLite from the bundle's
+lines into a TEMP table and compared with the rows validated outside the lock, copied inside.
+
+- An ordinary bundle is staged outside the transaction, copied inside it, and the hub holds
+  exactly the kiosk's answers (in the bundle's order) and verifies; an encrypted hub too, its
+  files showing none of the answers.
+- Not staged, the answers are bound from Python (the rows validated stored all the same): a
+  connection keeping TEMP tables in files (no answer in an unencrypted temporary file), a line
+  SQLite's reader refuses, a line SQLite reads otherwise (tests/storage/test_merge_fast_paths.py,
+  test_merge_raw_attacks.py).
+- The staging table is dropped after a merge and after a refusal (the hub unchanged); a
+  bundle whose answers the hub has (imported already) stages nothing.
+- Python's garbage collector is off during a merge and as it was after it (refused or not).
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from respine_desktop import storage
+from respine_desktop.storage import _merge_staging, bundle_merge
+from respine_desktop.storage._driver import sqlite3
+from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS, merge_bundle
+from tests.storage.test_merge_fast_paths import _hub_and_rows, _lines, _merge, _stored_answers
+from tests.support.encryption import encrypted_db, key_env
+
+__all__ = ["key_env"]  # a fixture
+
+_STAGED = "SELECT 1 FROM sqlite_temp_master WHERE name='merge_staged_answers'"
+
+
+def _ordinary(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the batches of answers bound from Python (the ordinary path)."""
+    calls: list[int] = []
+    bound = bundle_merge._Merge._insert_answers
+
+    def counted(self: Any, sql: str, batch: list[Any]) -> None:
+        calls.append(len(batch))
+        bound(self, sql, batch)
+
+    monkeypatch.setattr(bundle_merge._Merge, "_insert_answers", counted)
+    return calls
+
+
+def test_the_answers_are_staged_outside_the_write_lock_and_copied_inside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    seen: list[tuple[str, bool, object]] = []
+    stage, insert = _merge_staging.stage, _merge_staging.insert
+
+    def staged(conn: sqlite3.Connection, *args: Any) -> bool:
+        done = stage(conn, *args)
+        seen.append(("stage", conn.in_transaction, done))
+        return done
+
+    def copied(conn: sqlite3.Connection, columns: Any) -> int:
+        n = insert(conn, columns)
+        seen.append(("insert", conn.in_transaction, n))
+        return n
+
+    monkeypatch.setattr(_merge_staging, "stage", staged)
+    monkeypatch.setattr(_merge_staging, "insert", copied)
+    ordinary = _ordinary(monkeypatch)
+    _merge(hub, rows, _lines(rows["answers"]))
+    assert seen == [("stage", False, True), ("insert", True, len(rows["answers"]))]
+    assert ordinary == []
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+    assert storage.verify_database(hub).ok
+
+
+def test_a_temp_store_in_files_is_not_staged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    monkeypatch.setattr(_merge_staging, "_temp_in_memory", lambda conn: False)
+    ordinary = _ordinary(monkeypatch)
+    _merge(hub, rows, _lines(rows["answers"]))
+    assert sum(ordinary) == len(rows["answers"])
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+    assert storage.verify_database(hub).ok
+
+
+@pytest.mark.parametrize(("setting", "in_memory"), [("FILE", False), ("MEMORY", True)])
+def test_where_the_temp_tables_of_a_connection_live(setting: str, in_memory: bool) -> None:
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(f"PRAGMA temp_store={setting}")
+        assert _merge_staging._temp_in_memory(conn) is in_memory
+    finally:
+        conn.close()
+
+
+def test_a_line_sqlite_cannot_read_is_bound_from_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    ordinary = _ordinary(monkeypatch)
+    lines = _lines(rows["answers"])
+    lines[0] = lines[0].replace("[[", "[[}", 1)  # not JSON for SQLite (the rows are given)
+    _merge(hub, rows, lines)
+    assert sum(ordinary) == len(rows["answers"])
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+    assert storage.verify_database(hub).ok
+
+
+def test_the_staged_rows_are_dropped_after_a_merge_and_after_a_refusal(tmp_path: Path) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    value = BUNDLE_COLUMNS["answers"].index("value")
+    vas = next(n for n, r in enumerate(rows["answers"]) if r[value] not in (None, 100.0))
+    changed = [list(r) for r in rows["answers"]]
+    changed[vas][value] = round(changed[vas][value] + 0.1, 1)  # its digest no longer matches
+    forged = {**rows, "answers": [tuple(r) for r in changed]}
+    lines = _lines(forged["answers"])
+
+    def source(table: str) -> Any:
+        if table == "answers":
+            member = _Member(forged[table])
+            member.lines = lines
+            return member
+        return forged[table]
+
+    with storage.open_database(hub) as db:
+        with pytest.raises(storage.MergeRefused, match="do not match their digest"):
+            merge_bundle(db, source, bundle={"bundle_id": "forged", "device_id": "kiosk"})
+        assert db.conn.execute(_STAGED).fetchone() is None
+        assert db.conn.execute("SELECT count(*) FROM answers").fetchone()[0] == 0
+        forged = rows
+        lines = _lines(rows["answers"])
+        merge_bundle(db, source, bundle={"bundle_id": "test", "device_id": "kiosk"})
+        assert db.conn.execute(_STAGED).fetchone() is None
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+
+
+class _Member(list[Any]):
+    lines: list[str]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_garbage_collector_is_off_during_a_merge_and_as_it_was_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    during: list[bool] = []
+    stage = _merge_staging.stage
+
+    def staged(*args: Any) -> bool:
+        during.append(gc.isenabled())
+        return stage(*args)
+
+    monkeypatch.setattr(_merge_staging, "stage", staged)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        _merge(hub, rows, _lines(rows["answers"]))
+        assert gc.isenabled() is enabled
+        with pytest.raises(storage.MergeRefused):  # a refusal restores it too
+            _merge(hub, {**rows, "sites": [("??", "x")]}, _lines(rows["answers"]))
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert during == [False]
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+
+
+def test_a_bundle_imported_already_stages_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    _merge(hub, rows, _lines(rows["answers"]))
+    calls: list[object] = []
+    monkeypatch.setattr(_merge_staging, "stage", lambda *args: calls.append(args))
+    _merge(hub, rows, _lines(rows["answers"]))  # every answer known: none to stage
+    assert calls == []
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+
+
+def test_an_encrypted_hub_stages_in_memory_and_its_files_show_no_answer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key_env: Path
+) -> None:
+    _, rows = _hub_and_rows(tmp_path)
+    hub = tmp_path / "secret-hub.db"
+    encrypted_db(hub).close()
+    staged: list[bool] = []
+    stage = _merge_staging.stage
+
+    def recorded(*args: Any) -> bool:
+        staged.append(stage(*args))
+        return staged[-1]
+
+    monkeypatch.setattr(_merge_staging, "stage", recorded)
+    _merge(hub, rows, _lines(rows["answers"]))
+    assert staged == [True]
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+    item = BUNDLE_COLUMNS["answers"].index("item_id")
+    secrets = {str(r[item]).encode() for r in rows["answers"]} | {b"SQLite format 3"}
+    for path in tmp_path.glob("secret-hub.db*"):
+        data = path.read_bytes()
+        assert not [s for s in secrets if s in data], path
