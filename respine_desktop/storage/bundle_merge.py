@@ -738,7 +738,8 @@ class _Merge:
 
 
 def _check_new_choices(merge: _Merge) -> None:
-    """Every new session choice matches the ``conflict.resolved`` entry that recorded it."""
+    """Every new session choice matches the ``conflict.resolved`` entry that recorded it, and
+    every new such entry has its choice (what `verify`'s check 5 asks of the merged hub)."""
     for choice in merge.new_choices:
         entry = merge.one(
             "SELECT device_id, actor, payload FROM audit_log WHERE action=? AND entity_id=?",
@@ -757,6 +758,17 @@ def _check_new_choices(merge: _Merge) -> None:
         wanted = (choice.device_id, choice.chosen_by, choice.session_id, choice.chosen_at)
         if recorded != (*wanted, choice.reason):
             raise MergeRefused(f"session choice {choice.id} differs from its audit entry")
+    # And back: every new entry recording a choice has it here (a bundle of format 1 carries
+    # no choices; a chain with such an entry is of a version that puts them in its bundles).
+    for entries in merge.prepared.new_entries.values():
+        for e in entries:
+            if e.action != RESOLVED_ACTION:
+                continue
+            if merge.one("SELECT 1 FROM session_choices WHERE id=?", [e.entity_id]) is None:
+                raise MergeRefused(
+                    f"audit entry #{e.seq} of device {e.device_id} records session choice "
+                    f"{e.entity_id}, which the bundle does not carry"
+                )
 
 
 def _set_visit_sessions(merge: _Merge) -> None:

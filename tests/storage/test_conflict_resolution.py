@@ -330,6 +330,34 @@ def test_a_bundle_of_an_older_format_without_choices_still_imports(
     assert not merge(other, old).result.changed
 
 
+def test_a_bundle_of_format_1_with_a_choice_in_its_chain_is_refused(
+    conflicted: Hub, tmp_path: Path
+) -> None:
+    """A bundle signed with the site key, made to look older (format 1, no choices member)
+    while its chain records a reviewer's choice: what verify would name missing on the hub
+    (check 5) is refused by the merge, the hub unchanged."""
+    hub, a, b, _, first, _ = conflicted
+    choice = resolve(hub, first)
+    export(hub, tmp_path / "hub.bundle")
+    with storage.open_database(hub, readonly=True) as db:
+        key = storage.get_site_key(db)
+    assert key is not None
+    forged = format_1(tmp_path / "hub.bundle", tmp_path / "forged.bundle", key)
+    other = tmp_path / "other.db"
+    new_db(other, device_label="hub 2").close()
+    install(other, tmp_path / "site.key")
+    for bundle in (a.with_suffix(".1"), a.with_suffix(".2"), b.with_suffix(".1")):
+        merge(other, bundle)
+    before = table_digest(other)
+    with storage.open_database(other) as db, pytest.raises(exports.ExportError) as refused:
+        exports.import_bundle(db, forged)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert f"records session choice {choice}, which the bundle does not carry" in message
+    assert table_digest(other) == before
+    verified(other)
+
+
 def test_verify_and_import_refuse_a_choice_without_its_audit_entry(
     conflicted: Hub, tmp_path: Path
 ) -> None:
