@@ -5,7 +5,8 @@
   otherwise by SQLite and so bound from Python (the comparison caught it): every attack still
   reaches the staging, and a line read otherwise is never copied.
 - The hub changing between the staging and the write lock: another import of the same bundle
-  (nothing written twice), a row gained under the id of an answer staged as new (refused, the
+  (nothing written twice), an unrelated answer written (the copy exact, the scores checked
+  again inside the lock), a row gained under the id of an answer staged as new (refused, the
   hub's row kept; also when a TEMP trigger on ``answers`` writes elsewhere: the count checked
   is the statement's own, not the connection's total, which such a trigger inflated to pass),
   an ordinary bundle merged with such a trigger present (was refused).
@@ -203,6 +204,37 @@ def _gain(hub: Path, row: Sequence[Any]) -> None:
         )
     finally:
         conn.close()
+
+
+def test_an_unrelated_answer_written_meanwhile_leaves_the_copy_exact(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A writer adds an answer of its own (another id) between the staging and the lock: the
+    staged copy inserts exactly the bundle's answers, in its order, after it; the score check
+    runs again inside the lock (the answers changed since the preparation's)."""
+    hub, rows = _hub_and_rows(tmp_path)
+    own = list(rows["answers"][0])
+    own[0] = "0190aaaa-0000-7000-8000-00000000cafe"
+    checked: list[int] = []
+    check = bundle_merge.check_scores
+
+    def counted(db: Any, sessions: Any) -> None:
+        checked.append(len(sessions))
+        check(db, sessions)
+
+    monkeypatch.setattr(bundle_merge, "check_scores", counted)
+    taken = _paths(monkeypatch)
+    with (
+        _between_staging_and_lock(monkeypatch, lambda: _gain(hub, own)),
+        storage.open_database(hub) as db,
+    ):
+        result = _merge_with(db, rows)
+    assert taken == ["staged", "copied"]
+    assert result.inserted["answers"] == len(rows["answers"])
+    assert checked and checked[0] > 0
+    stored = _stored_answers(hub)
+    assert stored[0][0] == own[0]
+    assert stored[1:] == _stored_answers(tmp_path / "kiosk.db")
 
 
 @pytest.mark.parametrize("staging", [True, False])
