@@ -11,10 +11,11 @@
   is the statement's own, not the connection's total, which such a trigger inflated to pass),
   an ordinary bundle merged with such a trigger present (was refused).
 - The TEMP table: a user table of the same name untouched; a hub opened read-only (one
-  WriteFailed, as before the staging: was a raw driver error); a connection keeping TEMP tables
-  in files (not staged); no SQLite temporary file created anywhere during an encrypted merge
-  (inotify on the hub's folder and every folder SQLite may use); dropped, and the garbage
-  collector restored, after an interruption (KeyboardInterrupt) outside or inside the lock.
+  WriteFailed, as before the staging: was a raw driver error); a connection keeping TEMP
+  tables in files (not staged); no SQLite temporary file created during an encrypted merge
+  (inotify on the hub's folder and a private SQLITE_TMPDIR, with a control that makes one);
+  dropped, and the garbage collector restored, after an interruption (KeyboardInterrupt)
+  outside or inside the lock.
 - A process killed between the merge's commit and its checkpoint: nothing lost, the next open
   clean (the hub verifies).
 """
@@ -379,57 +380,76 @@ class _Created:
         os.close(self.fd)
 
 
-def _temp_folders(hub: Path) -> list[Path]:
-    """Every folder SQLite's unix VFS may make a temporary file in, and the hub's."""
-    named = [os.environ.get(v) for v in ("SQLITE_TMPDIR", "TMPDIR")]
-    return [hub.parent, *(Path(n) for n in named if n), Path("/var/tmp"), Path("/usr/tmp"),
-            Path("/tmp"), Path.cwd()]  # fmt: skip
+_MERGE_THEN_CONTROL = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from respine_desktop import storage
+    from respine_desktop.storage import _merge_staging
+    from respine_desktop.storage._driver import sqlite3
+    from respine_desktop.storage.bundle_merge import TABLES, bundle_rows
+    from tests.storage.test_merge_staging_attacks import _merge_with
 
-
-def _sqlite_temp_files(created: list[Path], hub: Path) -> list[Path]:
-    """SQLite's own temporary files (``etilqs_*``) and anything new beside the hub but its
-    journal files."""
-    mine = {hub.name, f"{hub.name}-wal", f"{hub.name}-shm", f"{hub.name}-journal"}
-    return [
-        p
-        for p in created
-        if p.name.startswith("etilqs_") or (p.parent == hub.parent.resolve() and p.name not in mine)
-    ]
+    kiosk, hub = Path(sys.argv[1]), Path(sys.argv[2])
+    with storage.open_database(kiosk) as db:
+        rows = {t: [tuple(r) for r in bundle_rows(db, t)] for t in TABLES}
+    stage = _merge_staging.stage
+    _merge_staging.stage = lambda *a: print("staged", stage(*a), flush=True) or True
+    with storage.open_database(hub) as db:
+        _merge_with(db, rows)
+    print("merged", flush=True)
+    sys.stdin.readline()
+    # the control: a connection keeping its TEMP tables in files, its cache too small
+    conn = sqlite3.connect(str(hub.with_name("plain.db")), isolation_level=None)
+    conn.execute("PRAGMA temp_store=FILE")
+    conn.execute("CREATE TEMP TABLE spill (x)")
+    conn.execute("PRAGMA temp.cache_size=2")
+    conn.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) "
+        "INSERT INTO spill SELECT randomblob(1000) FROM n"
+    )
+    conn.close()
+    """
+)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify (Linux)")
-def test_an_encrypted_merge_makes_no_temporary_file_anywhere(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, key_env: Path
-) -> None:
-    _, rows = _hub_and_rows(tmp_path)
-    folder = tmp_path / "secret"
+def test_an_encrypted_merge_makes_no_temporary_file_anywhere(tmp_path: Path, key_env: Path) -> None:
+    """The merge runs in a process whose SQLite temporary folder (``SQLITE_TMPDIR``, the first
+    SQLite's unix VFS tries) is a private one, watched with the hub's folder: no file is
+    created in either during the merge (a temporary file is unlinked at once: inotify still
+    sees it created). The control, in the same process: a connection keeping its TEMP tables
+    in files creates one there."""
+    _hub_and_rows(tmp_path)
+    folder, scratch = tmp_path / "secret", tmp_path / "sqlite-tmp"
     folder.mkdir()
+    scratch.mkdir()
     hub = folder / "hub.db"
     encrypted_db(hub).close()
-    taken = _paths(monkeypatch)
-    watch = _Created(_temp_folders(hub))
+    watch = _Created([folder, scratch])
+    mine = {hub.name, f"{hub.name}-wal", f"{hub.name}-shm", f"{hub.name}-journal"}
+    env = {**os.environ, "SQLITE_TMPDIR": str(scratch), "TMPDIR": str(scratch)}
     try:
-        with storage.open_database(hub) as db:
-            _merge_with(db, rows)
-        during = _sqlite_temp_files(watch.names(), hub)
-        # the control: a connection keeping its TEMP tables in files, its cache too small
-        conn = sqlite3.connect(str(folder / "plain.db"), isolation_level=None)
-        try:
-            conn.execute("PRAGMA temp_store=FILE")
-            conn.execute("CREATE TEMP TABLE spill (x)")
-            conn.execute("PRAGMA temp.cache_size=2")
-            conn.execute(
-                "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200) "
-                "INSERT INTO spill SELECT randomblob(1000) FROM n"
-            )
-        finally:
-            conn.close()
-        control = [p for p in watch.names() if p.name.startswith("etilqs_")]
+        child = subprocess.Popen(
+            [sys.executable, "-c", _MERGE_THEN_CONTROL, str(tmp_path / "kiosk.db"), str(hub)],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout is not None and child.stdin is not None
+        said = [child.stdout.readline(), child.stdout.readline()]
+        during = [p for p in watch.names() if p.name not in mine]
+        _, err = child.communicate("go\n", timeout=300)
+        control = [p for p in watch.names() if p.parent == scratch.resolve()]
     finally:
         watch.close()
-    assert taken == ["staged", "copied"]
+    assert child.returncode == 0, err
+    assert said == ["staged True\n", "merged\n"]
     assert during == []
-    assert control, "the watch saw no temporary file of a connection keeping them in files"
+    assert control, "the control made no temporary file in SQLite's temporary folder"
     assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
 
 
