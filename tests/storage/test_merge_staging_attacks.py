@@ -25,7 +25,9 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+import json
 import os
+import shutil
 import signal
 import struct
 import subprocess
@@ -560,3 +562,52 @@ def test_a_process_killed_between_the_commit_and_the_checkpoint_loses_nothing(
         assert db.conn.execute("SELECT count(*) FROM answers").fetchone()[0] == len(rows["answers"])
         assert db.conn.execute(_STAGED).fetchone() is None
     assert storage.verify_database(hub).ok
+
+
+def _answers_as_stored(hub: Path) -> list[tuple[Any, ...]]:
+    """Every answer row as SQLite stores it: rowid, then each column's type and SQL literal."""
+    cells = ", ".join(f"typeof({c}), quote({c})" for c in COLUMNS)
+    with storage.open_database(hub, readonly=True) as db:
+        return [tuple(r) for r in db.conn.execute(f"SELECT rowid, {cells} FROM answers")]
+
+
+@pytest.mark.parametrize(
+    ("column", "text"), [(None, ""), ("value", "ORIG0"), ("vas_line_mm", "ORIGe0")]
+)
+def test_the_staged_copy_stores_what_binding_stores_cell_for_cell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str | None, text: str
+) -> None:
+    """The same bundle merged by the staged copy and by binding from Python: the same rowids,
+    types and values in every cell (SQL literals, so 1 and 1.0 differ), a number spelled
+    otherwise included."""
+    empty, given = _hub_and_rows(tmp_path)  # one kiosk, one empty hub: copied for each way
+    stored = []
+    for staging in (True, False):
+        hub = tmp_path / f"hub-{staging}.db"
+        shutil.copyfile(empty, hub)
+        rows = dict(given)
+        answers = rows["answers"]
+        lines = _lines(answers)
+        if column is not None:
+            target = next(n for n, r in enumerate(answers) if r[COLUMNS.index("vas_line_mm")])
+            spelled = json.dumps(answers[target][COLUMNS.index(column)])
+            parsed, lines = raw._member(
+                raw._cell_lines(answers, target, column, text.replace("ORIG", spelled))
+            )
+            rows["answers"] = parsed
+        taken = _paths(monkeypatch)
+        with storage.open_database(hub) as db:
+            if not staging:
+                db.conn.execute("PRAGMA temp_store=FILE")
+            merge_bundle(
+                db,
+                lambda t, rows=rows, lines=lines: (
+                    _Member(rows[t], lines) if t == "answers" else rows[t]
+                ),
+                bundle={"bundle_id": "test", "device_id": "kiosk"},
+            )
+        monkeypatch.undo()
+        assert taken == (["staged", "copied"] if staging else ["not staged", "bound"])
+        stored.append(_answers_as_stored(hub))
+    assert stored[0] == stored[1]
+    assert len(stored[0]) == len(rows["answers"])
