@@ -16,8 +16,11 @@ text. Both steps run here, in the preparation, without the write lock (`stage`):
 
 Inside the write lock (`insert`) the new answers are then copied from that table, in its order
 (the bundle's), by SQLite alone: a copy between two columns of the same affinity leaves each
-value as it is, and rows the hub has are skipped by their key (``OR IGNORE``; the merge checks
-the count inserted against the preparation's). The hub so stores exactly the rows validated,
+value as it is. Only the rows the hub lacked are copied (the ids of those it has, each compared
+with its copy, left out) and the statement's own count of inserted rows is checked against the
+number expected: a row the hub gained meanwhile under one of their ids (another import, a
+writer) is ignored by ``OR IGNORE``, the count falls short and the merge is refused; a trigger
+writing elsewhere does not add to that count. The hub so stores exactly the rows validated,
 while the JSON reading and the comparison no longer hold the lock.
 
 The TEMP table lives in memory (the SQLCipher build's ``SQLITE_TEMP_STORE=2``; a connection set
@@ -27,8 +30,9 @@ file) and is dropped after the merge (`drop`).
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from respine_desktop.storage._database import plain_rows
@@ -71,32 +75,43 @@ def stage(
     if not _temp_in_memory(conn):
         return False
     names = ", ".join(columns)
-    conn.execute(f"CREATE TABLE {_TABLE} AS SELECT {names} FROM main.answers WHERE 0")
     sql = (
         f"INSERT INTO {_TABLE} ({names}) "
         f"SELECT {', '.join(f'value->>{n}' for n in range(len(columns)))} "
         "FROM jsonb_each(jsonb(?))"
     )
     try:
+        # (a connection that may not write, even its TEMP tables: a hub opened read-only)
+        conn.execute(f"CREATE TABLE {_TABLE} AS SELECT {names} FROM main.answers WHERE 0")
         for text in lines:
             conn.execute(sql, [text])
         same = plain_rows(conn, f"SELECT {names} FROM {_TABLE} ORDER BY rowid").fetchall() == rows
-    except sqlite3.Error:  # a line SQLite's reader refuses (Python's accepted it)
+    except sqlite3.Error:  # a line SQLite's reader refuses (Python's accepted it), read-only
         same = False
     if not same:
         drop(conn)
     return same
 
 
-def insert(conn: sqlite3.Connection, columns: Sequence[str]) -> int:
-    """Copy the staged rows the hub lacks into ``answers`` (inside the merge's transaction), in
-    the bundle's order; returns how many were inserted."""
+def insert(conn: sqlite3.Connection, columns: Sequence[str], known: Collection[str]) -> int:
+    """Copy the staged rows whose id is not in `known` (the bundle's answers the hub has, each
+    found equal to its copy) into ``answers`` (inside the merge's transaction), in the
+    bundle's order; returns how many rows that statement inserted into ``answers``.
+
+    Only the rows expected to be new are copied, and counted by the statement's own count of
+    the rows it inserted (``sqlite3_changes``: not the connection's total, which also counts
+    the rows a trigger writes elsewhere): the count equals the rows expected exactly when each
+    of them was inserted, none ignored in favour of a row the hub gained meanwhile under its
+    id (`bundle_merge` refuses otherwise)."""
     names = ", ".join(columns)
-    before = conn.total_changes
-    conn.execute(
-        f"INSERT OR IGNORE INTO main.answers ({names}) SELECT {names} FROM {_TABLE} ORDER BY rowid"
+    if not known:  # a hub that had none of them (the first import of a kiosk)
+        sql = f"INSERT OR IGNORE INTO main.answers ({names}) SELECT {names} FROM {_TABLE}"
+        return int(conn.execute(f"{sql} ORDER BY rowid").rowcount)
+    sql = (
+        f"INSERT OR IGNORE INTO main.answers ({names}) SELECT {names} FROM {_TABLE} "
+        "WHERE id NOT IN (SELECT value FROM json_each(?))"
     )
-    return conn.total_changes - before
+    return int(conn.execute(f"{sql} ORDER BY rowid", [json.dumps(sorted(known))]).rowcount)
 
 
 def drop(conn: sqlite3.Connection) -> None:

@@ -631,15 +631,15 @@ class _Merge:
         since), and the count written is checked against the preparation's. Copied from the
         rows SQLite read out of the bundle's lines when the preparation staged them
         (`RAW_LINE_TABLES`, `_merge_staging`: every column compared with the rows validated):
-        the rows the hub has are then skipped by their key (``OR IGNORE``, the same count
-        check)."""
+        only the rows the hub lacked are copied (the same count check, the statement's own
+        count: each expected row inserted, none ignored for a row the hub gained meanwhile)."""
         columns = BUNDLE_COLUMNS["answers"]
         known = self.prepared.known_answers
         rows: list[Answer] = [r for r in self._rows("answers", Answer) if r.id not in known]
         if not rows:
             return
         if self.prepared.staged:
-            inserted = staging.insert(self.conn, columns)
+            inserted = staging.insert(self.conn, columns, known)
             if inserted:
                 self.result.inserted["answers"] += inserted
                 sessions = {r.session_id for r in rows}
@@ -654,9 +654,8 @@ class _Merge:
             self._insert_answers(sql, rows[start : start + _BATCH])
 
     def _insert_answers(self, sql: str, batch: list[Answer]) -> None:
-        before = self.conn.total_changes
-        self.conn.executemany(sql, batch)
-        inserted = self.conn.total_changes - before
+        # the statement's own count (not the connection's total, which counts a trigger's rows)
+        inserted = self.conn.executemany(sql, batch).rowcount
         if inserted:
             self.result.inserted["answers"] += inserted
             sessions = {r.session_id for r in batch}

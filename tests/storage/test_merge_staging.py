@@ -58,8 +58,8 @@ def test_the_answers_are_staged_outside_the_write_lock_and_copied_inside(
         seen.append(("stage", conn.in_transaction, done))
         return done
 
-    def copied(conn: sqlite3.Connection, columns: Any) -> int:
-        n = insert(conn, columns)
+    def copied(conn: sqlite3.Connection, columns: Any, known: Any) -> int:
+        n = insert(conn, columns, known)
         seen.append(("insert", conn.in_transaction, n))
         return n
 
