@@ -3,7 +3,9 @@ system clock back after each test."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 
@@ -14,8 +16,12 @@ from respine_desktop import clock
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Wrapping keys of the databases tests make (storage._key_wrap) go to a folder of this run, never
-# to the user's data dir; child processes inherit it.
-os.environ.setdefault("RESPINE_KEY_DIR", tempfile.mkdtemp(prefix="respine-keys-"))
+# to the user's data dir; child processes (and xdist's workers) inherit it. The process that made
+# it removes it when it ends: no key folder is left behind in the temporary directory.
+if "RESPINE_KEY_DIR" not in os.environ:
+    _key_dir = tempfile.mkdtemp(prefix="respine-keys-")
+    os.environ["RESPINE_KEY_DIR"] = _key_dir
+    atexit.register(shutil.rmtree, _key_dir, ignore_errors=True)
 
 # Hypothesis' per-example deadline is a timing assertion; on shared, loaded machines it only
 # produces flaky failures, so it is off for every property test.
