@@ -217,6 +217,8 @@ class DeviceReplay:
         """Every row another device's chain images against this file (`ReplayMismatch` at the
         first that breaks the rule of the module docstring)."""
         self.finish()
+        for replay in self.replays.values():
+            replay.raise_rewritten()
         for device, replay in self.replays.items():
             for key, (colset, _, seq) in replay.state["subjects"].items():
                 if colset >= 0:
