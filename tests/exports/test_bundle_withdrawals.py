@@ -18,7 +18,7 @@ import pytest
 from respine_desktop import exports, storage
 from respine_desktop.exports import bundle
 from tests.exports.test_bundle_forged import Tables, col, forge, refused
-from tests.storage.test_verify_devices import as_an_older_version_wrote_it, rechain
+from tests.storage.test_verify_devices import as_an_older_version_wrote_it, rechain, rechain_text
 from tests.support.exports import TODAY, do_visit, export, hub_and_kiosks, merge, table_digest
 from tests.support.storage import coord
 
@@ -224,6 +224,38 @@ def test_a_bundle_leaving_out_a_withdrawal_its_chain_says_it_carries_is_refused(
     )
     assert "which the bundle does not carry" in str(refusal.value)
     assert table_digest(hub0) == before
+
+
+def _mark_escaped(seq: int, action: str, text: str) -> str | None:
+    """The ``in_bundles`` key spelt with a JSON escape: the same payload to a JSON reader."""
+    if action != "subject.withdrawn":
+        return None
+    assert '"in_bundles": true' in text or '"in_bundles":true' in text
+    return text.replace('"in_bundles"', '"in\\u005fbundles"')
+
+
+def test_a_mark_spelt_with_an_escape_is_read_as_verify_reads_it(
+    site: Path, hub0: Path, tmp_path: Path
+) -> None:
+    """A forged chain (signed with the site key) whose entry spells the key ``in\\u005fbundles``,
+    the member stripped: the merge read the mark by its spelling, so it took the bundle, and the
+    hub then failed verify (the withdrawal its entry says is carried, missing). Refused now,
+    the hub unchanged; the same chain with the member imports and verifies."""
+    kiosk = tmp_path / "a-escaped.db"
+    shutil.copy(site / "a.db", kiosk)
+    rechain_text(kiosk, _mark_escaped)
+    export(kiosk, tmp_path / "escaped.1")
+    stripped = _resigned(
+        tmp_path / "escaped.1", site / "site.key", tmp_path / "x.bundle", drop_from_manifest=True
+    )
+    before = table_digest(hub0)
+    with pytest.raises(exports.BundleError) as refusal:
+        merge(hub0, stripped)
+    assert "which the bundle does not carry" in str(refusal.value)
+    assert table_digest(hub0) == before
+    merge(hub0, tmp_path / "escaped.1")
+    result = storage.verify_database(hub0)
+    assert result.ok, result.message
 
 
 def test_a_member_its_manifest_lists_but_the_file_lacks_is_refused(
