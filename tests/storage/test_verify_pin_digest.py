@@ -20,9 +20,13 @@ import pytest
 
 from respine_desktop import storage
 from respine_desktop.storage import StudyDb
+from tests.storage.test_verify_devices import copy_site, one, site
 from tests.storage.test_verify_inspector import edit_behind_the_app
 from tests.storage.test_verify_replay import verify_cli
+from tests.support.exports import export, merge
 from tests.support.storage import ADMIN_PIN, COORD_PIN, ROOT, fixed_clock
+
+__all__ = ["site"]  # the module fixture, shared
 
 DUMPS = ROOT / "tests" / "data" / "databases"
 HUB = DUMPS / "csv-golden.sql"  # schema 0010, row images without the PIN hash
@@ -141,3 +145,24 @@ def test_the_staffs_life_after_the_upgrade_is_no_alarm_and_a_later_swap_is_named
     result = storage.verify_database(path)
     assert result.ok, result.message
     _named(path, _swap(path, "coord"))
+
+
+def test_a_kiosks_staff_life_merged_into_the_hub_is_no_alarm_on_either(
+    site: Path, tmp_path: Path
+) -> None:
+    """This version's kiosk (images with the digest) changes, locks out and resets PINs on the
+    kiosk and on the hub, then merges: the hub holds the kiosk's accounts imported without a
+    PIN (the device replay leaves the digest aside), both verify; a swap on either is named."""
+    root = copy_site(site, tmp_path)
+    hub, kiosk = root / "hub.db", root / "a.db"
+    for path in (kiosk, hub):
+        with storage.open_database(path) as db:
+            _staff_life(db, (ADMIN_PIN, COORD_PIN), None)
+    export(kiosk, root / "a.4")
+    merge(hub, root / "a.4")
+    for path in (kiosk, hub):
+        result = storage.verify_database(path)
+        assert result.ok, result.message
+    imported = one(hub, "SELECT username FROM staff WHERE username LIKE 'coord@%' ORDER BY rowid")
+    _named(hub, _swap(hub, imported))
+    _named(kiosk, _swap(kiosk, "coord"))
