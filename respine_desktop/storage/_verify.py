@@ -213,8 +213,8 @@ def _chains(
         seq, head = heads[device]
         if expected - 1 < seq:
             raise _Bad(
-                f"table audit_log: audit entries #{expected}..#{seq} of device {device} are missing "
-                f"(the chain ends at #{expected - 1})"
+                f"table audit_log: audit entries #{expected}..#{seq} of device {device} are "
+                f"missing (the chain ends at #{expected - 1})"
             )
         if expected - 1 > seq or head != prev:
             raise _Bad(

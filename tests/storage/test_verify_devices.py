@@ -583,7 +583,7 @@ def test_another_withdrawal_put_in_place_of_a_kiosks_is_named_unless_the_same(
         return
     said = f"table withdrawals row {key}: missing, and its subject's withdrawal here ({other}: "
     assert not result.ok and said in result.message, result.message
-    assert f"no bundle.mismatch flags it (audit entry #" in result.message
+    assert "no bundle.mismatch flags it (audit entry #" in result.message
     assert f"device {kiosk}" in result.message
     done = verify_cli(hub)
     assert done.returncode == 1 and done.stdout == ""
