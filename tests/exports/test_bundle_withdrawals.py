@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import shutil
+import sqlite3
 import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
@@ -267,4 +268,36 @@ def test_a_member_its_manifest_lists_but_the_file_lacks_is_refused(
     before = table_digest(hub0)
     with pytest.raises(exports.BundleError):
         merge(hub0, torn)
+    assert table_digest(hub0) == before
+
+
+def test_a_forged_chain_without_the_mark_is_caught_by_the_kiosks_head_kept_outside(
+    site: Path, hub0: Path, tmp_path: Path
+) -> None:
+    """What the site key alone cannot do: kiosk A's chain rewritten as an older version's
+    (its entry without ``in_bundles``), the withdrawal left out, re-signed, merged first. The
+    hub takes it as an older bundle (verify: 'not carried'), but A's head kept outside the hub
+    (`status` on the kiosk) is not in that chain, and A's real bundle does not fit it."""
+    forged = _resigned(
+        site / "a-old.1", site / "site.key", tmp_path / "x.bundle", drop_from_manifest=True
+    )
+    merge(hub0, forged)
+    assert "not carried by their bundles: withdrawals 1" in storage.verify_database(hub0).message
+    with storage.open_database(site / "a.db", readonly=True) as db:
+        device = db.device_id
+    conn = sqlite3.connect(site / "a.db")
+    try:
+        seq, head = conn.execute(
+            "SELECT audit_seq, audit_head FROM devices WHERE id=?", [device]
+        ).fetchone()
+    finally:
+        conn.close()
+    anchored = storage.verify_database(
+        hub0, expect=storage.parse_expected(f"{device}:{seq}:{head}")
+    )
+    assert not anchored.ok
+    assert f"entry #{seq} of device {device} has another hash" in anchored.message
+    before = table_digest(hub0)
+    with pytest.raises(exports.BundleError, match="the chains diverge"):
+        merge(hub0, site / "a.1")
     assert table_digest(hub0) == before
