@@ -14,6 +14,12 @@ replayed as far as it can be: every image written since its upgrade, plus what t
 say (`_OLD_PAYLOADS`: a subject's code, site, day 0 and year of birth; a staff account's username
 and role; a site's code); rows without any image are counted as not covered, per table.
 
+A row of an append-only table (`APPEND_ONLY`: triggers refuse UPDATE and DELETE, so no code
+path of the application changes one once written) is imaged once: a later image of other values
+or a deletion in the chain, as someone appending a properly chained entry after dropping a
+trigger would leave (the heads kept outside still match, the tables the last images), is named
+(`rewritten`, raised by `compare`; `_replay_devices` raises it for the other chains).
+
 Only a 64-bit hash of each row's expected values is kept (memory stays small at 10,000
 subjects); on a mismatch the entry is read again to name the first differing column.
 """
@@ -30,6 +36,10 @@ from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage._database import plain_rows
 
 _MARK = f'"{row_images.PAYLOAD_KEY}"'
+# the tracked tables whose rows the schema's triggers make append-only (`_schema`)
+APPEND_ONLY: frozenset[str] = frozenset(
+    {"session_choices", "vas_calibrations", "withdrawals", "signatures"}
+)
 _ABSENT = object()
 
 
@@ -94,6 +104,7 @@ class Replay:
         # table -> key -> (colset id or -1 when deleted, hash of the values, seq of the entry)
         self.state: dict[str, dict[str, tuple[int, int, int]]] = {t: {} for t in row_images.TRACKED}
         self.entries = 0
+        self.rewritten: str | None = None  # the first append-only row rewritten or deleted
 
     def _colset(self, columns: tuple[str, ...]) -> int:
         found = self._colset_ids.get(columns)
@@ -133,14 +144,36 @@ class Replay:
             if rows is None:
                 continue
             colset = self._colset(tuple(image.get("columns") or ()))
+            append_only = table in APPEND_ONLY
             for values in image.get("values") or ():
-                rows[str(values[0])] = (colset, hash(tuple(values)), seq)
+                key, digest = str(values[0]), hash(tuple(values))
+                if append_only and self.rewritten is None:
+                    self._once(table, key, colset, digest, seq)
+                rows[key] = (colset, digest, seq)
             for key in image.get("deleted") or ():
+                if append_only and self.rewritten is None:
+                    self.rewritten = (
+                        f"table {table} row {key}: append-only, but {self._entry(seq)} deleted it"
+                    )
                 rows[str(key)] = (-1, 0, seq)
+
+    def _once(self, table: str, key: str, colset: int, digest: int, seq: int) -> None:
+        """An append-only row imaged again: only with the same values (same columns)."""
+        before = self.state[table].get(key)
+        if before is not None and before[0] == colset and before[1] != digest:
+            self.rewritten = (
+                f"table {table} row {key}: append-only, but {self._entry(seq)} rewrote what "
+                f"{self._entry(before[2])} recorded"
+            )
+
+    def raise_rewritten(self) -> None:
+        if self.rewritten is not None:
+            raise ReplayMismatch(self.rewritten)
 
     def compare(self) -> Coverage:
         """Every tracked table's rows against the replayed state (`ReplayMismatch` at the first
         difference, in table order then row order)."""
+        self.raise_rewritten()
         coverage = Coverage(strict=bool(self.strict), entries=self.entries)
         for table in row_images.TRACKED:
             columns = row_images.evidence_columns(self.conn, table)

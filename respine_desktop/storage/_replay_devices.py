@@ -40,7 +40,9 @@ or a state the merge may reach from it:
 - ``scores``: `score_outcome` *unchanged*: the content equal; the row may have been superseded
   here since (a correction on the hub), never the reverse.
 - ``withdrawals``: the same row (its subject mapped), or the subject here has its own withdrawal
-  (two kiosks recorded one: the hub's kept, a difference flagged at the merge).
+  (two kiosks recorded one: the hub's kept), of the same day and reason or the difference
+  flagged (``bundle.mismatch``, as the merge flags it): another withdrawal put in the row's
+  place, unflagged, is named.
 - A row this file lacks altogether (for a withdrawal: its subject has none here either) is
   missing, an error, when the bundle that brought the device's entry carried the member; the
   member may genuinely not have been there for ``withdrawals`` only. Row images came with a
@@ -217,6 +219,8 @@ class DeviceReplay:
         """Every row another device's chain images against this file (`ReplayMismatch` at the
         first that breaks the rule of the module docstring)."""
         self.finish()
+        for replay in self.replays.values():
+            replay.raise_rewritten()
         for device, replay in self.replays.items():
             for key, (colset, _, seq) in replay.state["subjects"].items():
                 if colset >= 0:
@@ -503,8 +507,22 @@ class DeviceReplay:
     def _rule_withdrawals(self, image: dict[str, Any], row: dict[str, Any] | None) -> Problem:
         subject = self.subject_here(str(image["subject_id"]))
         if row is None:
-            found = self._one("SELECT 1 FROM withdrawals WHERE subject_id=?", [subject])
-            return "missing (its subject has no withdrawal here)" if found is None else None
+            found = self._one(
+                "SELECT w.id, w.withdrawn_on, w.reason, s.code FROM withdrawals w "
+                "JOIN subjects s ON s.id=w.subject_id WHERE w.subject_id=?",
+                [subject],
+            )
+            if found is None:
+                return "missing (its subject has no withdrawal here)"
+            other, on, reason, code = found
+            if (on, reason) == (image["withdrawn_on"], image["reason"]):
+                return None
+            if self.flagged("withdrawals", str(code)):
+                return None  # two withdrawals merged: the one here kept, the other flagged
+            return (
+                f"missing, and its subject's withdrawal here ({other}: {_short(on)}, "
+                f"{_short(reason)}) differs and no bundle.mismatch flags it"
+            )
         if subject != row["subject_id"]:
             return "subject_id", row["subject_id"], image["subject_id"]
         return self._equal({c: v for c, v in image.items() if c != "subject_id"}, row)

@@ -430,9 +430,11 @@ BEGIN SELECT RAISE(ABORT, 'withdrawals are append-only: DELETE refused'); END;
 """
 
 
-# Migrations that only add a table a read-only open can do without: its readers see no rows
-# (`_withdrawal`, `report_reads` check that the table exists), so reports read an older file as is.
-READ_OPTIONAL: tuple[str, ...] = ("0010_withdrawal", "0011_signatures")
+# Migrations a read-only open can do without, so reports and `verify` read an older file as is:
+# those that only add a table (its readers see no rows: `_withdrawal`, `report_reads` check that
+# the table exists), and 0012, which only writes audit entries (the older images it completes
+# are replayed as they are).
+READ_OPTIONAL: tuple[str, ...] = ("0010_withdrawal", "0011_signatures", "0012_pin_digest")
 
 
 @migrations(name="0010_withdrawal")
@@ -479,3 +481,21 @@ def m0011_signatures(db: Database) -> None:
     later change shows the signature as broken. Append-only, audited as ``signature.signed``.
     Not part of bundles: signatures are made where the investigator works (the hub)."""
     db.executescript(_SIGNATURES)
+
+
+@migrations(name="0012_pin_digest")
+def m0012_pin_digest(db: Database) -> None:
+    """Every staff row imaged once with its PIN hash's digest (`_row_images.DIGESTED`).
+
+    Images written before the PIN hash was evidence leave the column out, and `verify` compares
+    a row only with the columns of its last image: without this, a PIN hash swapped on a file
+    written by an older version (an account signed into with another's PIN) would go unseen
+    until that account's next audited change. Touching the rows (no value changes) makes the
+    upgrade's transaction image them (``rows.changed``, `_database.transaction`). The tracking
+    is installed again first: an upgrade from before 0009 rebuilt ``staff`` in this same
+    transaction, which dropped the temporary triggers on it.
+    """
+    from respine_desktop.storage import _row_images
+
+    _row_images.install(db.conn)
+    db.execute("UPDATE staff SET pin_hash = pin_hash")

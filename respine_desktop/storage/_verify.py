@@ -213,11 +213,14 @@ def _chains(
         seq, head = heads[device]
         if expected - 1 < seq:
             raise _Bad(
-                f"audit entries #{expected}..#{seq} of device {device} are missing "
-                f"(the chain ends at #{expected - 1})"
+                f"table audit_log: audit entries #{expected}..#{seq} of device {device} are "
+                f"missing (the chain ends at #{expected - 1})"
             )
         if expected - 1 > seq or head != prev:
-            raise _Bad(f"audit chain head of device {device} does not match its last entry")
+            raise _Bad(
+                f"table devices row {device}: audit_seq/audit_head: audit chain head of device "
+                f"{device} does not match its last entry"
+            )
 
     cursor = conn.execute(f"SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY device_id, seq")
     for row in cursor:
@@ -234,11 +237,14 @@ def _chains(
             stats["chains"] += 1
         if seq != expected:
             raise _Bad(
-                f"audit entry #{expected} of device {dev} is missing "
+                f"table audit_log: audit entry #{expected} of device {dev} is missing "
                 f"(found #{seq}, id {entry_id}, after #{expected - 1})"
             )
         if row["prev_hash"] != prev:
-            raise _Bad(f"{_name(dev, seq, entry_id)}: prev_hash does not match entry #{seq - 1}")
+            raise _Bad(
+                f"table audit_log row {entry_id}: {_name(dev, seq, entry_id)}: prev_hash does not "
+                f"match entry #{seq - 1}"
+            )
         recomputed = entry_hash(
             prev,
             entry_id,
@@ -253,7 +259,10 @@ def _chains(
             payload,
         )
         if recomputed != stored:
-            raise _Bad(f"{_name(dev, seq, entry_id)}: content changed (hash mismatch)")
+            raise _Bad(
+                f"table audit_log row {entry_id}: {_name(dev, seq, entry_id)}: content changed "
+                "(hash mismatch)"
+            )
         parsed: dict[str, Any] | None = None
         if action in ANSWER_ACTIONS:
             parsed = json.loads(payload)  # once, for the answers' check and the replay
@@ -285,12 +294,25 @@ def _check_answers(conn: sqlite3.Connection, entry: str, payload: dict[str, Any]
     for summary in listed:
         row = found.get(summary[0])
         if row is None:
-            raise _Bad(f"answer {summary[0]} ({summary[1]}) recorded by {entry} is missing")
+            raise _Bad(
+                f"table answers row {summary[0]} ({summary[1]}), recorded by {entry}, is missing"
+            )
         if [row.id, row.item_id, row.value] != summary:
-            raise _Bad(f"answer {row.id} ({row.item_id}) differs from what {entry} recorded")
+            raise _Bad(
+                f"table answers row {row.id} ({row.item_id}): differs from what {entry} recorded"
+            )
         rows.append(row)
     if digest(rows) != payload.get("digest"):
-        raise _Bad(f"answers recorded by {entry} were changed (digest mismatch)")
+        # the digest spans the entry's rows: one is named exactly, several by their span
+        if len(rows) == 1:
+            raise _Bad(
+                f"table answers row {rows[0].id} ({rows[0].item_id}): changed since {entry} "
+                "recorded it (digest mismatch)"
+            )
+        raise _Bad(
+            f"table answers rows {rows[0].id}..{rows[-1].id}: one or more of the {len(rows)} "
+            f"answers recorded by {entry} were changed (digest mismatch)"
+        )
     return len(rows)
 
 
@@ -303,7 +325,7 @@ def _answers_covered(conn: sqlite3.Connection, stats: dict[str, int]) -> None:
         covered.update(a[0] for a in json.loads(row["payload"]).get("answers") or [])
     for row in conn.execute("SELECT id, item_id FROM answers ORDER BY rowid"):
         if row["id"] not in covered:
-            raise _Bad(f"answer {row['id']} ({row['item_id']}) has no audit entry")
+            raise _Bad(f"table answers row {row['id']} ({row['item_id']}): has no audit entry")
     raise _Bad(f"{stats['answers']} answers listed in the audit log but {total} stored")
 
 
@@ -475,6 +497,6 @@ def _score_problem(
     ).fetchone()
     where = f"subject {found['code']} visit {found['visit_code']}, " if found else ""
     return (
-        f"score {score_id} ({where}session {session_id}, instrument {instrument_id}, "
-        f"method {method}) does not match its session's current answers"
+        f"table scores row {score_id} ({where}session {session_id}, instrument "
+        f"{instrument_id}, method {method}): does not match its session's current answers"
     )

@@ -164,7 +164,7 @@ def test_verify_names_an_edited_score(tmp_path: Path) -> None:
     conn.execute("UPDATE scores SET scores = '{\"vas\":99.9}' WHERE id = ?", [score_id])
     conn.close()
     result = main("verify", "--db", str(path))
-    one_line_error(result, 1, f"score {score_id} ")
+    one_line_error(result, 1, f"table scores row {score_id} ")
     assert f"session {session_id}" in result.stderr and "instrument vas" in result.stderr
 
 

@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import shutil
+import sqlite3
 import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
@@ -18,7 +19,7 @@ import pytest
 from respine_desktop import exports, storage
 from respine_desktop.exports import bundle
 from tests.exports.test_bundle_forged import Tables, col, forge, refused
-from tests.storage.test_verify_devices import as_an_older_version_wrote_it, rechain
+from tests.storage.test_verify_devices import as_an_older_version_wrote_it, rechain, rechain_text
 from tests.support.exports import TODAY, do_visit, export, hub_and_kiosks, merge, table_digest
 from tests.support.storage import coord
 
@@ -226,6 +227,38 @@ def test_a_bundle_leaving_out_a_withdrawal_its_chain_says_it_carries_is_refused(
     assert table_digest(hub0) == before
 
 
+def _mark_escaped(seq: int, action: str, text: str) -> str | None:
+    """The ``in_bundles`` key spelt with a JSON escape: the same payload to a JSON reader."""
+    if action != "subject.withdrawn":
+        return None
+    assert '"in_bundles": true' in text or '"in_bundles":true' in text
+    return text.replace('"in_bundles"', '"in\\u005fbundles"')
+
+
+def test_a_mark_spelt_with_an_escape_is_read_as_verify_reads_it(
+    site: Path, hub0: Path, tmp_path: Path
+) -> None:
+    """A forged chain (signed with the site key) whose entry spells the key ``in\\u005fbundles``,
+    the member stripped: the merge read the mark by its spelling, so it took the bundle, and the
+    hub then failed verify (the withdrawal its entry says is carried, missing). Refused now,
+    the hub unchanged; the same chain with the member imports and verifies."""
+    kiosk = tmp_path / "a-escaped.db"
+    shutil.copy(site / "a.db", kiosk)
+    rechain_text(kiosk, _mark_escaped)
+    export(kiosk, tmp_path / "escaped.1")
+    stripped = _resigned(
+        tmp_path / "escaped.1", site / "site.key", tmp_path / "x.bundle", drop_from_manifest=True
+    )
+    before = table_digest(hub0)
+    with pytest.raises(exports.BundleError) as refusal:
+        merge(hub0, stripped)
+    assert "which the bundle does not carry" in str(refusal.value)
+    assert table_digest(hub0) == before
+    merge(hub0, tmp_path / "escaped.1")
+    result = storage.verify_database(hub0)
+    assert result.ok, result.message
+
+
 def test_a_member_its_manifest_lists_but_the_file_lacks_is_refused(
     site: Path, hub0: Path, tmp_path: Path
 ) -> None:
@@ -235,4 +268,36 @@ def test_a_member_its_manifest_lists_but_the_file_lacks_is_refused(
     before = table_digest(hub0)
     with pytest.raises(exports.BundleError):
         merge(hub0, torn)
+    assert table_digest(hub0) == before
+
+
+def test_a_forged_chain_without_the_mark_is_caught_by_the_kiosks_head_kept_outside(
+    site: Path, hub0: Path, tmp_path: Path
+) -> None:
+    """What the site key alone cannot do: kiosk A's chain rewritten as an older version's
+    (its entry without ``in_bundles``), the withdrawal left out, re-signed, merged first. The
+    hub takes it as an older bundle (verify: 'not carried'), but A's head kept outside the hub
+    (`status` on the kiosk) is not in that chain, and A's real bundle does not fit it."""
+    forged = _resigned(
+        site / "a-old.1", site / "site.key", tmp_path / "x.bundle", drop_from_manifest=True
+    )
+    merge(hub0, forged)
+    assert "not carried by their bundles: withdrawals 1" in storage.verify_database(hub0).message
+    with storage.open_database(site / "a.db", readonly=True) as db:
+        device = db.device_id
+    conn = sqlite3.connect(site / "a.db")
+    try:
+        seq, head = conn.execute(
+            "SELECT audit_seq, audit_head FROM devices WHERE id=?", [device]
+        ).fetchone()
+    finally:
+        conn.close()
+    anchored = storage.verify_database(
+        hub0, expect=storage.parse_expected(f"{device}:{seq}:{head}")
+    )
+    assert not anchored.ok
+    assert f"entry #{seq} of device {device} has another hash" in anchored.message
+    before = table_digest(hub0)
+    with pytest.raises(exports.BundleError, match="the chains diverge"):
+        merge(hub0, site / "a.1")
     assert table_digest(hub0) == before

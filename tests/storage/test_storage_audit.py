@@ -117,7 +117,7 @@ def test_editing_or_deleting_an_answer_is_found(path: Path) -> None:
     conn.execute("UPDATE answers SET value = 5 WHERE id = ?", [answer_id])
     conn.close()
     result = storage.verify_database(path)
-    assert not result.ok and f"answer {answer_id} (odi_04) differs" in result.message
+    assert not result.ok and f"table answers row {answer_id} (odi_04): differs" in result.message
 
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("UPDATE answers SET value = 2, language = 'fr' WHERE id = ?", [answer_id])
@@ -125,7 +125,7 @@ def test_editing_or_deleting_an_answer_is_found(path: Path) -> None:
     conn.execute("DELETE FROM answers WHERE id = ?", [answer_id])
     conn.close()
     result = storage.verify_database(path)
-    assert not result.ok and f"answer {answer_id} (odi_04)" in result.message
+    assert not result.ok and f"table answers row {answer_id} (odi_04)" in result.message
     assert "is missing" in result.message
 
 
@@ -171,7 +171,7 @@ def test_an_edited_score_is_found_and_named(path: Path) -> None:
     conn.close()
     result = storage.verify_database(path)
     assert not result.ok
-    assert f"score {score_id} " in result.message
+    assert f"table scores row {score_id} " in result.message
     assert f"session {session_id}" in result.message and "instrument odi" in result.message
     assert "RSP-01-001" in result.message
 

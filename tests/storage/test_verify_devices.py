@@ -211,7 +211,34 @@ def rechain(path: Path, edit: PayloadEdit) -> None:
         conn.close()
 
 
+TextEdit = Callable[[int, str, str], str | None]
+
+
+def rechain_text(path: Path, edit: TextEdit) -> None:
+    """As `rechain`, `edit(seq, action, payload text)` returning the new text (None: unchanged),
+    for a payload no `dumps` of ours would write."""
+    conn = sqlite3.connect(path)
+    try:
+        (sql,) = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name='audit_log_no_update'"
+        ).fetchone()
+        conn.execute("DROP TRIGGER audit_log_no_update")
+        _rechain_text(conn, edit)
+        conn.execute(sql)
+        conn.commit()
+    finally:
+        conn.close()
+
+
 def _rechain(conn: sqlite3.Connection, edit: PayloadEdit) -> None:
+    def edit_text(seq: int, action: str, text: str) -> str | None:
+        payload = edit(seq, action, json.loads(text))
+        return None if payload is None else dumps(payload)
+
+    _rechain_text(conn, edit_text)
+
+
+def _rechain_text(conn: sqlite3.Connection, edit: TextEdit) -> None:
     own = conn.execute("SELECT value FROM settings WHERE key='device_id'").fetchone()[0]
     entries = conn.execute(
         "SELECT id, seq, at, actor, action, subject_id, entity, entity_id, payload, "
@@ -220,11 +247,11 @@ def _rechain(conn: sqlite3.Connection, edit: PayloadEdit) -> None:
     ).fetchall()
     prev: str | None = None
     for entry_id, seq, at, actor, action, subject, entity, entity_id, text, old_prev in entries:
-        payload = edit(seq, action, json.loads(text))
-        if payload is None and prev is None:
+        edited = edit(seq, action, text)
+        if edited is None and prev is None:
             continue  # nothing changed yet
-        if payload is not None:
-            text = dumps(payload)
+        if edited is not None:
+            text = edited
         prev = old_prev if prev is None else prev
         digest = entry_hash(
             prev, entry_id, own, seq, at, actor, action, subject, entity, entity_id, text
@@ -531,6 +558,37 @@ def test_a_withdrawal_deleted_with_the_hubs_chain_is_named(
     assert f"device {kiosk}" in result.message
     done = verify_cli(hub)
     assert done.returncode == 1 and f"table withdrawals row {key}: missing" in done.stderr
+
+
+@pytest.mark.req("AUD-04")
+@pytest.mark.parametrize("changed", ["day", "nothing else"])
+def test_another_withdrawal_put_in_place_of_a_kiosks_is_named_unless_the_same(
+    site: Path, tmp_path: Path, changed: str
+) -> None:
+    """Kiosk a's withdrawal given another id in the hub, with the hub's own chain (its image
+    rewritten, hashes recomputed): the subject still has "a" withdrawal here, which the rule
+    took for the hub's own kept over the kiosk's. Now that one must say the same (day, reason)
+    or its difference be flagged as the merge flags it; another day, unflagged, is named."""
+    root = copy_site(site, tmp_path)
+    hub, kiosk = root / "hub.db", device_of(root / "a.db")
+    key = _gone(hub)
+    other = "01a24112-0000-7000-8000-00000000beef"
+    rewrite(hub, "withdrawals", key, "id", other)
+    if changed == "day":
+        day0 = one(hub, f"SELECT day0 FROM subjects WHERE code='{GONE}'")
+        rewrite(hub, "withdrawals", other, "withdrawn_on", day0)
+    result = storage.verify_database(hub)
+    if changed != "day":
+        assert result.ok, result.message
+        return
+    said = f"table withdrawals row {key}: missing, and its subject's withdrawal here ({other}: "
+    assert not result.ok and said in result.message, result.message
+    assert "no bundle.mismatch flags it (audit entry #" in result.message
+    assert f"device {kiosk}" in result.message
+    done = verify_cli(hub)
+    assert done.returncode == 1 and done.stdout == ""
+    (line,) = done.stderr.strip().splitlines()
+    assert said in line
 
 
 @pytest.mark.req("AUD-04")

@@ -6,6 +6,10 @@ sqlite3, behind the application's back (the protective triggers dropped for the 
 back, the audit log untouched), as someone opening the file with any SQLite tool would; `verify`
 must fail naming the table and the row, in-process and on the command line (exit 1, one line on
 stderr). What the rewrite of the chain *as well* does is `test_verify_devices`'s subject.
+
+Beyond issue 12's list: scores, answers, the audit log itself (any column, prev_hash included,
+an entry removed), a device's chain head, signatures and VAS calibrations (made on the copy by
+the application first, then edited).
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from pathlib import Path
 import pytest
 
 from respine_desktop import storage
+from tests.storage.test_vas_calibrations import SCREEN
 from tests.storage.test_verify_devices import GONE, LATE, PARKED, one, site
 from tests.storage.test_verify_replay import verify_cli
+from tests.support.storage import ADMIN_PIN, coord
 
 __all__ = ["site"]  # the module fixture, shared
 
@@ -35,6 +41,32 @@ def _late_session(p: Path) -> str:
         p,
         "SELECT s.id FROM sessions s JOIN subjects j ON j.id=s.subject_id "
         f"WHERE j.code='{LATE}' AND s.visit_code='M0'",
+    )
+
+
+def _current_score(p: Path) -> str:
+    return one(
+        p,
+        "SELECT c.id FROM scores c JOIN sessions s ON s.id=c.session_id JOIN subjects j "
+        f"ON j.id=s.subject_id WHERE j.code='{LATE}' AND c.instrument_id='odi' "
+        "AND c.superseded_by IS NULL",
+    )
+
+
+def _answer(p: Path) -> str:
+    return one(
+        p,
+        "SELECT a.id FROM answers a JOIN sessions s ON s.id=a.session_id JOIN subjects j "
+        f"ON j.id=s.subject_id WHERE j.code='{LATE}' AND a.item_id='odi_02'",
+    )
+
+
+def _entry(p: Path) -> str:
+    """Entry #5 of kiosk a's chain on the hub."""
+    return one(
+        p,
+        "SELECT l.id FROM audit_log l JOIN devices d ON d.id=l.device_id "
+        "WHERE d.label='kiosk a' AND l.seq=5",
     )
 
 
@@ -157,6 +189,67 @@ ATTACKS: dict[str, tuple[Find, list[str], str]] = {
         ["DELETE FROM withdrawals WHERE id='{key}'"],
         "table withdrawals row {key}: missing (recorded by audit entry #",
     ),
+    "scores: a current score's values": (
+        _current_score,
+        ["UPDATE scores SET scores='{\"total\": 0}' WHERE id='{key}'"],
+        "table scores row {key} (subject " + LATE + " visit M0, ",
+    ),
+    "scores: a superseded score made current again": (
+        lambda p: one(p, "SELECT id FROM scores WHERE superseded_by IS NOT NULL ORDER BY rowid"),
+        ["UPDATE scores SET superseded_at=NULL, superseded_by=NULL WHERE id='{key}'"],
+        "table scores row {key} (subject ",
+    ),
+    "answers: a value": (
+        _answer,
+        ["UPDATE answers SET value=value+1 WHERE id='{key}'"],
+        "table answers row {key} (odi_02): differs from what audit entry #",
+    ),
+    "answers: deleted": (
+        _answer,
+        ["DELETE FROM answers WHERE id='{key}'"],
+        "table answers row {key} (odi_02), recorded by audit entry #",
+    ),
+    "answers: the staff who gave it (outside the listed id, item, value)": (
+        _answer,
+        ["UPDATE answers SET given_by='someone' WHERE id='{key}'"],
+        # the entry's digest spans its rows: the rows of that entry are named, not one of them
+        "table answers rows ",
+    ),
+    "devices: a kiosk's chain head": (
+        lambda p: one(p, "SELECT id FROM devices WHERE label='kiosk a'"),
+        ["UPDATE devices SET audit_head='00' || substr(audit_head, 3) WHERE id='{key}'"],
+        "table devices row {key}: audit_seq/audit_head: ",
+    ),
+    "audit_log: an entry's prev_hash": (
+        _entry,
+        ["UPDATE audit_log SET prev_hash='00' || substr(prev_hash, 3) WHERE id='{key}'"],
+        "table audit_log row {key}: audit entry #5 of device ",
+    ),
+    "audit_log: an entry's actor": (
+        _entry,
+        ["UPDATE audit_log SET actor='someone' WHERE id='{key}'"],
+        "table audit_log row {key}: audit entry #5 of device ",
+    ),
+    "audit_log: an entry's time": (
+        _entry,
+        ["UPDATE audit_log SET at='2020-01-01T00:00:00.000000Z' WHERE id='{key}'"],
+        "table audit_log row {key}: audit entry #5 of device ",
+    ),
+    "audit_log: an entry's payload": (
+        _entry,
+        ["UPDATE audit_log SET payload=replace(payload, '}', ' }') WHERE id='{key}'"],
+        "table audit_log row {key}: audit entry #5 of device ",
+    ),
+    "audit_log: an entry's stored hash": (
+        _entry,
+        ["UPDATE audit_log SET hash='00' || substr(hash, 3) WHERE id='{key}'"],
+        "table audit_log row {key}: audit entry #5 of device ",
+    ),
+    "audit_log: an entry deleted": (
+        _entry,
+        ["DELETE FROM audit_log WHERE id='{key}'"],
+        "table audit_log: audit entry #5 of device ",
+    ),
 }
 
 
@@ -165,8 +258,7 @@ def edit_behind_the_app(path: Path, statements: list[str]) -> None:
     conn = sqlite3.connect(path)
     try:
         triggers = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND name LIKE '%_no_%' "
-            "AND tbl_name != 'audit_log'"
+            "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND name LIKE '%_no_%'"
         ).fetchall()
         for name, _ in triggers:
             conn.execute(f"DROP TRIGGER {name}")
@@ -198,6 +290,75 @@ def test_an_inspectors_direct_edit_is_named_with_table_and_row(
     key = find(hub)
     edit_behind_the_app(hub, [s.replace("{key}", key) for s in statements])
     said = expected.replace("{key}", key)
+    result = storage.verify_database(hub)
+    assert not result.ok
+    assert said in result.message, result.message
+    done = verify_cli(hub)
+    assert done.returncode == 1 and done.stdout == ""
+    (line,) = done.stderr.strip().splitlines()
+    assert said in line
+
+
+def _signed_and_calibrated(site: Path, tmp_path: Path) -> tuple[Path, str, str]:
+    """A copy of the hub where coord calibrated the VAS line and the admin signed LATE's M0."""
+    hub = tmp_path / "hub.db"
+    shutil.copy(site / "hub.db", hub)
+    with storage.open_database(hub) as db:
+        calibration = storage.record_vas_calibration(
+            db, staff=coord(db), measured_mm=104.0, drawn_factor=1.0, screen=SCREEN
+        )
+        signature = storage.sign(
+            db,
+            subject_code=LATE,
+            visit_code="M0",
+            meaning="reviewed",
+            username="admin",
+            pin=ADMIN_PIN,
+        )
+    assert storage.verify_database(hub).ok
+    return hub, signature.id, calibration.id
+
+
+SIGNED: dict[str, tuple[str, str, str]] = {
+    # attack -> (table, SQL with {key}, what the one line must say after the row)
+    "signatures: the meaning": (
+        "signatures",
+        "UPDATE signatures SET meaning='approved' WHERE id='{key}'",
+        "column meaning is 'approved'",
+    ),
+    "signatures: the content hash": (
+        "signatures",
+        "UPDATE signatures SET content_sha256='" + "0" * 64 + "' WHERE id='{key}'",
+        "column content_sha256 is '0000",
+    ),
+    "signatures: deleted": (
+        "signatures",
+        "DELETE FROM signatures WHERE id='{key}'",
+        "missing (recorded by audit entry #",
+    ),
+    "vas_calibrations: the factor": (
+        "vas_calibrations",
+        "UPDATE vas_calibrations SET factor=0.5 WHERE id='{key}'",
+        "column factor is 0.5",
+    ),
+    "vas_calibrations: deleted": (
+        "vas_calibrations",
+        "DELETE FROM vas_calibrations WHERE id='{key}'",
+        "missing (recorded by audit entry #",
+    ),
+}
+
+
+@pytest.mark.req("AUD-01")
+@pytest.mark.parametrize("attack", sorted(SIGNED))
+def test_a_signature_or_calibration_edited_is_named_with_table_and_row(
+    site: Path, tmp_path: Path, attack: str
+) -> None:
+    hub, signature, calibration = _signed_and_calibrated(site, tmp_path)
+    table, statement, after = SIGNED[attack]
+    key = signature if table == "signatures" else calibration
+    edit_behind_the_app(hub, [statement.replace("{key}", key)])
+    said = f"table {table} row {key}: {after}"
     result = storage.verify_database(hub)
     assert not result.ok
     assert said in result.message, result.message

@@ -31,10 +31,10 @@ from tests.support.storage import (
 OTHER = "RSP-01-002"
 
 
-def verify_cli(path: Path) -> subprocess.CompletedProcess[str]:
-    """`python main.py verify --db PATH` (the one place that runs the command)."""
+def verify_cli(path: Path, *more: str) -> subprocess.CompletedProcess[str]:
+    """`python main.py verify --db PATH [MORE...]` (the one place that runs the command)."""
     return subprocess.run(
-        [PYTHON, str(ROOT / "main.py"), "verify", "--db", str(path)],
+        [PYTHON, str(ROOT / "main.py"), "verify", "--db", str(path), *more],
         capture_output=True,
         text=True,
         env=env(),
