@@ -7,7 +7,6 @@ and a database of schema 0002 upgrades to hold it."""
 from __future__ import annotations
 
 import csv
-import json
 import shutil
 import sqlite3
 import zipfile
@@ -19,7 +18,6 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from respine_desktop import exports, reports, storage
-from respine_desktop.exports import bundle as bundle_format
 from respine_desktop.storage import _schema as schema
 from tests.support.exports import (
     NOW,
@@ -33,6 +31,7 @@ from tests.support.exports import (
     new_db,
     odm_errors,
     table_digest,
+    without_members,
 )
 from tests.support.storage import ADMIN_PIN, coord, inv, old_schema_db
 
@@ -294,20 +293,9 @@ def behind_the_trigger(path: Path, sql: str) -> None:
 
 
 def format_1(bundle: Path, out: Path, key: bytes) -> Path:
-    """`bundle` as a version without session choices wrote it: format 1, no such member."""
-    with zipfile.ZipFile(bundle) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        manifest = json.loads(src.read(bundle_format.MANIFEST))
-        manifest["format_version"] = 1
-        # format 1 knew neither session choices nor the optional withdrawals member
-        older = ("session_choices", "withdrawals")
-        manifest["members"] = [m for m in manifest["members"] if m["table"] not in older]
-        for m in manifest["members"]:
-            dst.writestr(m["name"], src.read(m["name"]))
-        dst.writestr(bundle_format.MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
-        dst.comment = b"\0" * len(src.comment)
-    with open(out, "r+b") as f:
-        bundle_format._sign_in_place(f, key)
-    return out
+    """`bundle` as a version without session choices wrote it: format 1, no such member (format
+    1 knew neither session choices nor the optional withdrawals member)."""
+    return without_members(bundle, out, key, ("session_choices", "withdrawals"), 1)
 
 
 def test_a_bundle_of_an_older_format_without_choices_still_imports(

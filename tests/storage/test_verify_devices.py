@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-import zipfile
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +20,6 @@ from typing import Any
 import pytest
 
 from respine_desktop import storage
-from respine_desktop.exports import bundle as bundle_format
 from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage._audit import dumps, entry_hash
 from respine_desktop.storage._replay import Replay
@@ -38,6 +36,7 @@ from tests.support.exports import (
     inv,
     merge,
     mismatched_hub,
+    without_members,
 )
 from tests.support.storage import ADMIN_PIN
 
@@ -194,21 +193,26 @@ def _forge(
 PayloadEdit = Callable[[int, str, dict[str, Any]], dict[str, Any] | None]
 
 
-def rechain(path: Path, edit: PayloadEdit) -> None:
-    """Rewrite entries of the file's own chain: `edit(seq, action, payload)` returns the new
-    payload (None: unchanged); every later hash is recomputed and the head moved, so the chain
-    stays consistent (what someone rewriting the file, triggers dropped, can do)."""
+def _around_the_trigger(path: Path, change: Callable[[sqlite3.Connection], None]) -> None:
+    """`change` made with the trigger refusing audit updates dropped, then put back."""
     conn = sqlite3.connect(path)
     try:
         (sql,) = conn.execute(
             "SELECT sql FROM sqlite_master WHERE name='audit_log_no_update'"
         ).fetchone()
         conn.execute("DROP TRIGGER audit_log_no_update")
-        _rechain(conn, edit)
+        change(conn)
         conn.execute(sql)
         conn.commit()
     finally:
         conn.close()
+
+
+def rechain(path: Path, edit: PayloadEdit) -> None:
+    """Rewrite entries of the file's own chain: `edit(seq, action, payload)` returns the new
+    payload (None: unchanged); every later hash is recomputed and the head moved, so the chain
+    stays consistent (what someone rewriting the file, triggers dropped, can do)."""
+    _around_the_trigger(path, lambda conn: _rechain(conn, edit))
 
 
 TextEdit = Callable[[int, str, str], str | None]
@@ -217,17 +221,7 @@ TextEdit = Callable[[int, str, str], str | None]
 def rechain_text(path: Path, edit: TextEdit) -> None:
     """As `rechain`, `edit(seq, action, payload text)` returning the new text (None: unchanged),
     for a payload no `dumps` of ours would write."""
-    conn = sqlite3.connect(path)
-    try:
-        (sql,) = conn.execute(
-            "SELECT sql FROM sqlite_master WHERE name='audit_log_no_update'"
-        ).fetchone()
-        conn.execute("DROP TRIGGER audit_log_no_update")
-        _rechain_text(conn, edit)
-        conn.execute(sql)
-        conn.commit()
-    finally:
-        conn.close()
+    _around_the_trigger(path, lambda conn: _rechain_text(conn, edit))
 
 
 def _rechain(conn: sqlite3.Connection, edit: PayloadEdit) -> None:
@@ -617,20 +611,6 @@ def as_an_older_version_wrote_it(seq: int, action: str, payload: dict[str, Any])
     return payload
 
 
-def _without_withdrawals(bundle: Path, out: Path, key: bytes) -> Path:
-    """`bundle` as a version whose bundles had no withdrawals member wrote it (format 2)."""
-    with zipfile.ZipFile(bundle) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        manifest = json.loads(src.read(bundle_format.MANIFEST))
-        manifest["members"] = [m for m in manifest["members"] if m["table"] != "withdrawals"]
-        for m in manifest["members"]:
-            dst.writestr(m["name"], src.read(m["name"]))
-        dst.writestr(bundle_format.MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
-        dst.comment = b"\0" * len(src.comment)
-    with open(out, "r+b") as f:
-        bundle_format._sign_in_place(f, key)
-    return out
-
-
 @pytest.fixture(scope="module")
 def older(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Kiosk a withdrew GONE with a version before `IN_BUNDLES`, whose bundle lacked the
@@ -649,7 +629,7 @@ def older(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             site_key = storage.get_site_key(db)
         assert site_key is not None
         export(a, root / "a.1")
-        merge(hub, _without_withdrawals(root / "a.1", root / "a.old", site_key))
+        merge(hub, without_members(root / "a.1", root / "a.old", site_key, ("withdrawals",)))
         shutil.copy(hub, root / "hub.0")
         c.day(TODAY, minutes=10)
         export(a, root / "a.2")

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import sqlite3
 import sys
+import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -16,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from respine_desktop import clock, demo, exports, storage
+from respine_desktop.exports import bundle as bundle_format
 from respine_desktop.instruments import load_instrument
 from respine_desktop.storage import SKIPPED, StudyDb
 from respine_desktop.storage import _schema as schema
@@ -237,6 +240,25 @@ def merge(hub: Path, bundle: Path) -> exports.ImportSummary:
 def install(db_path: Path, key: Path) -> None:
     with storage.open_database(db_path) as db:
         exports.install_key_file(db, key)
+
+
+def without_members(
+    bundle: Path, out: Path, key: bytes, tables: tuple[str, ...], format_version: int | None = None
+) -> Path:
+    """`bundle` as an older version wrote it: the members of `tables` left out (and the format
+    version `format_version`, if given), signed again with the site `key`."""
+    with zipfile.ZipFile(bundle) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        manifest = json.loads(src.read(bundle_format.MANIFEST))
+        if format_version is not None:
+            manifest["format_version"] = format_version
+        manifest["members"] = [m for m in manifest["members"] if m["table"] not in tables]
+        for m in manifest["members"]:
+            dst.writestr(m["name"], src.read(m["name"]))
+        dst.writestr(bundle_format.MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
+        dst.comment = b"\0" * len(src.comment)
+    with open(out, "r+b") as f:
+        bundle_format._sign_in_place(f, key)
+    return out
 
 
 @contextmanager
