@@ -43,7 +43,8 @@ or a state the merge may reach from it:
   (two kiosks recorded one: the hub's kept), of the same day and reason or the difference
   flagged (``bundle.mismatch``, as the merge flags it): another withdrawal put in the row's
   place, unflagged, is named.
-- A row this file lacks altogether (for a withdrawal: its subject has none here either) is
+- A row this file lacks altogether (for a withdrawal: its subject has none here either, or
+  another of a different day or reason, which the merge flags only when it saw the kiosk's) is
   missing, an error, when the bundle that brought the device's entry carried the member; the
   member may genuinely not have been there for ``withdrawals`` only. Row images came with a
   version whose bundles did not carry withdrawals yet (the optional member came later, in
@@ -269,7 +270,7 @@ class DeviceReplay:
                         continue
                     if (
                         table in OPTIONAL
-                        and self._absent(table, device, seq, key)
+                        and self._uncompared(table, device, seq, key)
                         and not self._was_carried(table, device, seq)
                     ):
                         self.not_carried[table] = self.not_carried.get(table, 0) + 1
@@ -277,11 +278,14 @@ class DeviceReplay:
                     self._check(table, device, seq, key, None)
                     self.compared += 1
 
-    def _absent(self, table: str, device: str, seq: int, key: str) -> bool:
-        """Whether a withdrawal is absent altogether (its subject has none here either)."""
+    def _uncompared(self, table: str, device: str, seq: int, key: str) -> bool:
+        """Whether a withdrawal is absent altogether (its subject has none here either), or its
+        subject has another here (another day or reason): a merge compares the two, and flags
+        their difference, only when its bundle carried the member."""
         image = self._image(device, seq, table, key)
         subject = self.subject_here(str(image["subject_id"]))
-        return self._one(f"SELECT 1 FROM {table} WHERE subject_id=?", [subject]) is None
+        found = self._one(f"SELECT withdrawn_on, reason FROM {table} WHERE subject_id=?", [subject])
+        return found is None or found != (image["withdrawn_on"], image["reason"])
 
     def _was_carried(self, table: str, device: str, seq: int) -> bool:
         """Whether the bundle that brought entry `seq` of `device` carried `table`'s member

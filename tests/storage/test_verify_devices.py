@@ -653,6 +653,46 @@ def test_an_older_bundle_without_withdrawals_passes_as_not_carried(older: Path) 
 
 
 @pytest.mark.req("AUD-04")
+def test_an_older_bundle_without_withdrawals_and_the_hubs_own_withdrawal_pass(
+    tmp_path: Path,
+) -> None:
+    """Kiosk a withdrew GONE with a version whose bundle lacked the withdrawals member; the hub,
+    which so never saw a's withdrawal (nothing for the merge to compare or flag), withdrew GONE
+    itself on another day, for another reason. An honest file: a's row is not carried, not a
+    withdrawal put in its place (the merge flags the difference once a's bundle carries it)."""
+    root = tmp_path
+    with hub_and_kiosks(root) as (hub, a, _, c):
+        day0 = TODAY - timedelta(days=45)
+        with storage.open_database(a) as db:
+            storage.register_subject(db, GONE, day0=day0, staff=coord(db))
+            do_visit(db, c, GONE, "M0", day0, vas=30, odi=1, sf36=1)
+            c.day(TODAY)
+            storage.withdraw_subject(db, GONE, staff=coord(db), on=TODAY, reason="moved away")
+        rechain(a, as_an_older_version_wrote_it)
+        with storage.open_database(hub, readonly=True) as db:
+            site_key = storage.get_site_key(db)
+        assert site_key is not None
+        export(a, root / "a.1")
+        merge(hub, without_members(root / "a.1", root / "a.old", site_key, ("withdrawals",)))
+        c.day(TODAY, minutes=10)
+        with storage.open_database(hub) as db:
+            storage.withdraw_subject(
+                db, GONE, staff=coord(db), on=TODAY - timedelta(days=1), reason="lost"
+            )
+        result = storage.verify_database(hub)
+        assert result.ok, result.message
+        assert "not carried by their bundles: withdrawals 1" in result.message
+        # a's next bundle carries it: the merge compares the two, keeps the hub's, flags it
+        c.day(TODAY, minutes=20)
+        export(a, root / "a.2")
+        merge(hub, root / "a.2")
+    assert one(hub, "SELECT count(*) FROM audit_log WHERE action='bundle.mismatch'") == "1"
+    then = storage.verify_database(hub)
+    assert then.ok, then.message
+    assert "not carried" not in then.message
+
+
+@pytest.mark.req("AUD-04")
 def test_the_hubs_record_of_a_bundle_with_withdrawals_names_a_deleted_one(
     older: Path, tmp_path: Path
 ) -> None:
