@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from respine_desktop import storage
+from respine_desktop import exports, storage
 from respine_desktop.storage import StudyDb
 from tests.storage.test_verify_devices import copy_site, one, site
 from tests.storage.test_verify_inspector import edit_behind_the_app
 from tests.storage.test_verify_replay import verify_cli
-from tests.support.exports import export, merge
+from tests.support.exports import NOW, controlled_clock, export, install, merge, new_db
 from tests.support.storage import ADMIN_PIN, COORD_PIN, ROOT, fixed_clock
 
 __all__ = ["site"]  # the module fixture, shared
@@ -166,3 +167,42 @@ def test_a_kiosks_staff_life_merged_into_the_hub_is_no_alarm_on_either(
     imported = one(hub, "SELECT username FROM staff WHERE username LIKE 'coord@%' ORDER BY rowid")
     _named(hub, _swap(hub, imported))
     _named(kiosk, _swap(kiosk, "coord"))
+
+
+def _ok(path: Path) -> None:
+    result = storage.verify_database(path)
+    assert result.ok, f"{path.name}: {result.message}"
+
+
+@pytest.mark.req("AUD-01")
+def test_the_upgraded_hub_and_a_kiosk_and_a_relay_hub_exchange_with_no_alarm(
+    tmp_path: Path,
+) -> None:
+    """The upgraded hub of ``csv-golden.sql`` (its chain now images every account, imported
+    ones included, with the digest) and this version's kiosk and second hub exchange bundles
+    in every direction, the second hub relaying the others' chains: each verifies."""
+    hub = _upgraded(HUB, tmp_path / "hub.db")
+    kiosk, relay = tmp_path / "k.db", tmp_path / "relay.db"
+    with controlled_clock() as c:
+        c.at(NOW + timedelta(days=400))
+        with new_db(relay, device_label="hub two") as db:
+            exports.write_key_file(db, tmp_path / "site.key")
+        with storage.open_database(hub) as db:  # the dump's key is wrapped for another computer
+            exports.install_key_file(db, tmp_path / "site.key", replace=True)
+        new_db(kiosk, device_label="kiosk new").close()
+        install(kiosk, tmp_path / "site.key")
+        export(hub, tmp_path / "hub.1")
+        for path in (kiosk, relay):
+            merge(path, tmp_path / "hub.1")
+            _ok(path)
+        c.at(NOW + timedelta(days=401))
+        export(kiosk, tmp_path / "k.1")
+        merge(hub, tmp_path / "k.1")
+        _ok(hub)
+        export(hub, tmp_path / "hub.2")
+        merge(relay, tmp_path / "hub.2")
+        _ok(relay)
+        export(relay, tmp_path / "relay.1")
+        for path in (kiosk, hub):
+            merge(path, tmp_path / "relay.1")
+            _ok(path)
