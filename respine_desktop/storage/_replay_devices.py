@@ -285,7 +285,8 @@ class DeviceReplay:
         image = self._image(device, seq, table, key)
         subject = self.subject_here(str(image["subject_id"]))
         found = self._one(f"SELECT withdrawn_on, reason FROM {table} WHERE subject_id=?", [subject])
-        return found is None or found != (image["withdrawn_on"], image["reason"])
+        # (a column an image lacks, written by no version, reads as None: compared, named)
+        return found is None or found != (image.get("withdrawn_on"), image.get("reason"))
 
     def _was_carried(self, table: str, device: str, seq: int) -> bool:
         """Whether the bundle that brought entry `seq` of `device` carried `table`'s member
@@ -519,7 +520,7 @@ class DeviceReplay:
             if found is None:
                 return "missing (its subject has no withdrawal here)"
             other, on, reason, code = found
-            if (on, reason) == (image["withdrawn_on"], image["reason"]):
+            if (on, reason) == (image.get("withdrawn_on"), image.get("reason")):
                 return None
             if self.flagged("withdrawals", str(code)):
                 return None  # two withdrawals merged: the one here kept, the other flagged

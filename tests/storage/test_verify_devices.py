@@ -585,6 +585,43 @@ def test_another_withdrawal_put_in_place_of_a_kiosks_is_named_unless_the_same(
     assert said in line
 
 
+def _without_reason(seq: int, action: str, payload: dict[str, Any]) -> Any:
+    """A `rechain` edit: withdrawal images without their ``reason`` column."""
+    image = (payload.get(row_images.PAYLOAD_KEY) or {}).get("withdrawals")
+    if image is None:
+        return None
+    where = image["columns"].index("reason")
+    del image["columns"][where]
+    for values in image["values"]:
+        del values[where]
+    return payload
+
+
+@pytest.mark.req("AUD-04")
+def test_a_kiosks_withdrawal_image_forged_without_a_column_is_named_not_a_traceback(
+    site: Path, tmp_path: Path
+) -> None:
+    """As above (the hub's withdrawal given another id), and kiosk a's chain held by the hub
+    rewritten consistently, its withdrawal images without the reason: one line, exit 1."""
+    root = copy_site(site, tmp_path)
+    hub, kiosk = root / "hub.db", device_of(root / "a.db")
+    key = _gone(hub)
+    rewrite(hub, "withdrawals", key, "id", "01a24112-0000-7000-8000-00000000beef")
+
+    def as_the_kiosk(conn: sqlite3.Connection) -> None:  # `_rechain` on the kiosk's chain
+        (own,) = conn.execute("SELECT value FROM settings WHERE key='device_id'").fetchone()
+        conn.execute("UPDATE settings SET value=? WHERE key='device_id'", [kiosk])
+        _rechain(conn, _without_reason)
+        conn.execute("UPDATE settings SET value=? WHERE key='device_id'", [own])
+
+    _around_the_trigger(hub, as_the_kiosk)
+    done = verify_cli(hub)
+    assert done.returncode == 1 and done.stdout == "", done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert f"table withdrawals row {key}: missing, and its subject's withdrawal here" in line
+    assert f"device {kiosk}" in line
+
+
 @pytest.mark.req("AUD-04")
 def test_a_session_choice_deleted_with_the_kiosks_chain_is_named(
     site: Path, tmp_path: Path
