@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from respine_desktop.storage._database import StudyDb, plain_rows
 from respine_desktop.storage._errors import StorageError
@@ -60,6 +60,7 @@ class _Merge(Protocol):
     conn: sqlite3.Connection
     subject_map: dict[str, str]
     new_withdrawals: list[WithdrawalLine]
+    mismatch_entries: list[tuple[str, str, str, dict[str, Any]]]  # flags of this merge, pending
 
     def refuse_change(self, table: str, row_id: object, column: str | None, what: str) -> None: ...
 
@@ -168,8 +169,10 @@ class _Entry(Protocol):
 def check_withdrawals_carried(
     merge: _Merge, entries: Iterable[_Entry], refused: Callable[[str], StorageError]
 ) -> None:
-    """Every new ``subject.withdrawn`` entry saying ``in_bundles`` has its row here (or its
-    subject a withdrawal) once the bundle is merged."""
+    """Every new ``subject.withdrawn`` entry saying ``in_bundles`` has its row here once the
+    bundle is merged, or its subject a withdrawal of the same day and reason, or another whose
+    difference is flagged (by this merge or a ``bundle.mismatch`` entry of any chain): what
+    `verify`'s device replay asks (`_replay_devices`, the withdrawals rule)."""
     for e in entries:
         # read as verify reads it (parsed: a key spelt with an escape is the same key), never
         # by its spelling in the text
@@ -178,13 +181,40 @@ def check_withdrawals_carried(
         if merge.conn.execute("SELECT 1 FROM withdrawals WHERE id=?", [e.entity_id]).fetchone():
             continue
         subject = merge.subject_map.get(str(e.subject_id), e.subject_id)
-        if merge.conn.execute("SELECT 1 FROM withdrawals WHERE subject_id=?", [subject]).fetchone():
-            continue
+        here = merge.conn.execute(
+            "SELECT w.withdrawn_on, w.reason, s.code FROM withdrawals w "
+            "JOIN subjects s ON s.id=w.subject_id WHERE w.subject_id=?",
+            [subject],
+        ).fetchone()
+        if here is not None:
+            said = json.loads(e.payload)
+            if (here[0], here[1]) == (said.get("withdrawn_on"), said.get("reason")):
+                continue
+            if _flagged(merge, str(here[2])):
+                continue  # the hub's kept, the difference flagged
+            raise refused(
+                f"audit entry #{e.seq} of device {e.device_id} records withdrawal "
+                f"{e.entity_id}, which the bundle does not carry, and subject {here[2]}'s "
+                "withdrawal here differs from it, unflagged"
+            )
         raise refused(
             f"audit entry #{e.seq} of device {e.device_id} records withdrawal {e.entity_id}, "
             "which the bundle does not carry (the version that wrote the entry puts every "
             "withdrawal in its bundles)"
         )
+
+
+def _flagged(merge: _Merge, code: str) -> bool:
+    """Whether the withdrawal of subject `code` is flagged: by this merge, or by a
+    ``bundle.mismatch`` entry of any chain (a relay's, brought by this bundle or before)."""
+    if any(t == WITHDRAWALS and p.get("record") == code for _, _, t, p in merge.mismatch_entries):
+        return True
+    found = merge.conn.execute(
+        "SELECT 1 FROM audit_log WHERE action='bundle.mismatch' "
+        "AND json_extract(payload, '$.table')=? AND json_extract(payload, '$.record')=?",
+        [WITHDRAWALS, code],
+    ).fetchone()
+    return found is not None
 
 
 __all__ = [

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from respine_desktop import storage
+from respine_desktop import exports, storage
 from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage._audit import dumps, entry_hash
 from respine_desktop.storage._replay import Replay
@@ -727,6 +727,50 @@ def test_an_older_bundle_without_withdrawals_and_the_hubs_own_withdrawal_pass(
     then = storage.verify_database(hub)
     assert then.ok, then.message
     assert "not carried" not in then.message
+
+
+@pytest.mark.req("AUD-04")
+def test_a_bundle_stripped_of_a_withdrawal_the_hub_has_another_of_is_refused(
+    tmp_path: Path,
+) -> None:
+    """Kiosk a (this version: its entry says ``in_bundles``) and the hub each withdrew GONE,
+    another day, another reason. a's bundle re-signed without its withdrawals member is refused
+    (the merge had taken the hub's withdrawal for a's and left a hub verify rejects), the hub
+    unchanged; the bundle as a wrote it is merged, the difference flagged; kiosk b, given the
+    hub's bundle (a's entry without a's row, the hub's flag), merges it: each file verifies."""
+    root = tmp_path
+    with hub_and_kiosks(root) as (hub, a, b, c):
+        day0 = TODAY - timedelta(days=45)
+        with storage.open_database(a) as db:
+            storage.register_subject(db, GONE, day0=day0, staff=coord(db))
+            do_visit(db, c, GONE, "M0", day0, vas=30, odi=1, sf36=1)
+        c.day(TODAY)
+        export(a, root / "a.1")
+        merge(hub, root / "a.1")
+        with storage.open_database(hub) as db:
+            on = TODAY - timedelta(days=1)
+            storage.withdraw_subject(db, GONE, staff=coord(db), on=on, reason="lost")
+        with storage.open_database(a) as db:
+            storage.withdraw_subject(db, GONE, staff=coord(db), on=TODAY, reason="moved away")
+        with storage.open_database(hub, readonly=True) as db:
+            site_key = storage.get_site_key(db)
+        assert site_key is not None
+        c.day(TODAY, minutes=10)
+        export(a, root / "a.2")
+        stripped = without_members(root / "a.2", root / "a.s", site_key, ("withdrawals",))
+        before = (root / "hub.db").read_bytes()
+        with pytest.raises(exports.BundleError, match="withdrawal here differs from it"):
+            merge(hub, stripped)
+        assert (root / "hub.db").read_bytes() == before
+        assert storage.verify_database(hub).ok
+        merge(hub, root / "a.2")
+        assert one(hub, "SELECT count(*) FROM audit_log WHERE action='bundle.mismatch'") == "1"
+        c.day(TODAY, minutes=20)
+        export(hub, root / "hub.1")
+        merge(b, root / "hub.1")
+    for path in (hub, a, b):
+        result = storage.verify_database(path)
+        assert result.ok, f"{path.name}: {result.message}"
 
 
 @pytest.mark.req("AUD-04")
