@@ -43,6 +43,12 @@ APPEND_ONLY: frozenset[str] = frozenset(
 _ABSENT = object()
 
 
+# What reading a payload or a row image that no version of ours writes raises (a missing key, a
+# value of the wrong type or shape, no row of that id, JSON that is not ours, a consistently
+# rewritten chain): `verify` names the entry in one line, never a traceback.
+UNREADABLE = (KeyError, IndexError, TypeError, ValueError, AttributeError, StopIteration)
+
+
 class ReplayMismatch(Exception):
     """A table row differs from what the audit log says (one line naming table, row, column)."""
 
@@ -236,14 +242,22 @@ class Replay:
             "SELECT action, entity_id, payload FROM audit_log WHERE device_id=? AND seq=?",
             [self.device_id, seq],
         ).fetchone()
-        payload = json.loads(found["payload"])
-        image = (payload.get(row_images.PAYLOAD_KEY) or {}).get(table)
-        if image is not None:
-            names = tuple(image["columns"])
-            values = next(v for v in image["values"] if str(v[0]) == key)
-        else:
-            names, values = _OLD_PAYLOADS[found["action"]][1](found["entity_id"], payload)
-            names = tuple(names)
+        try:
+            payload = json.loads(found["payload"])
+            image = (payload.get(row_images.PAYLOAD_KEY) or {}).get(table)
+            if image is not None:
+                names = tuple(image["columns"])
+                values = next(v for v in image["values"] if str(v[0]) == key)
+            else:
+                names, values = _OLD_PAYLOADS[found["action"]][1](found["entity_id"], payload)
+                names = tuple(names)
+            if len(names) != len(values):
+                raise ValueError(f"{len(names)} columns, {len(values)} values")
+        except UNREADABLE as exc:
+            return (
+                f"table audit_log: {self._entry(seq)}: its image of table {table} row {key} "
+                f"cannot be read ({type(exc).__name__}: {exc})"
+            )
         actual = dict(zip(columns, row, strict=True))
         for name, value in zip(names, values, strict=True):
             if name not in actual:

@@ -112,6 +112,7 @@ from respine_desktop.storage._replay import (
     _ABSENT,
     _MARK,
     _OLD_PAYLOADS,
+    UNREADABLE,
     Replay,
     ReplayMismatch,
     _short,
@@ -316,14 +317,22 @@ class DeviceReplay:
             raise ReplayMismatch(f"table {table} row {key}: {problem} ({where})")
 
     def _image(self, device: str, seq: int, table: str, key: str) -> dict[str, Any]:
-        """The image of row `key` of `table` in entry `seq` of `device`, by column."""
+        """The image of row `key` of `table` in entry `seq` of `device`, by column
+        (`ReplayMismatch` naming the entry if it cannot be read)."""
         payload = self._payload(device, seq)
-        image = (payload.get(row_images.PAYLOAD_KEY) or {}).get(table)
-        if image is None:
-            names, values = _OLD_PAYLOADS[payload["\0action"]][1](payload["\0entity"], payload)
-            return dict(zip(names, values, strict=True))
-        values = next(v for v in image["values"] if str(v[0]) == key)
-        return dict(zip(image["columns"], values, strict=True))
+        try:
+            image = (payload.get(row_images.PAYLOAD_KEY) or {}).get(table)
+            if image is None:
+                action = payload["\0action"]
+                names, values = _OLD_PAYLOADS[action][1](payload["\0entity"], payload)
+                return dict(zip(names, values, strict=True))
+            values = next(v for v in image["values"] if str(v[0]) == key)
+            return dict(zip(image["columns"], values, strict=True))
+        except UNREADABLE as exc:
+            raise ReplayMismatch(
+                f"table audit_log: audit entry #{seq} of device {device}: its image of table "
+                f"{table} row {key} cannot be read ({type(exc).__name__}: {exc})"
+            ) from None
 
     def _payload(self, device: str, seq: int) -> dict[str, Any]:
         """Entry `seq` of `device`'s payload (its action and entity id under ``\0`` keys)."""

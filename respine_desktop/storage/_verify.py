@@ -62,7 +62,7 @@ from respine_desktop.storage._database import (
 from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import DatabaseCorrupt
 from respine_desktop.storage._records import VerifyResult
-from respine_desktop.storage._replay import Coverage, Replay, ReplayMismatch
+from respine_desktop.storage._replay import UNREADABLE, Coverage, Replay, ReplayMismatch
 from respine_desktop.storage._replay_devices import DeviceReplay
 from respine_desktop.study import Study, load_study
 
@@ -151,6 +151,11 @@ def verify_connection(
                     others.compare()
             except ReplayMismatch as exc:
                 raise _Bad(str(exc)) from None
+            except UNREADABLE as exc:
+                # An image read again to decide a row (`_replay_devices`), none of ours.
+                raise _Bad(
+                    f"an audit entry's row image cannot be read ({type(exc).__name__}: {exc})"
+                ) from None
     except _Bad as bad:
         return VerifyResult(False, str(bad), stats["entries"], stats["answers"], stats["chains"])
     except sqlite3.DatabaseError as exc:
@@ -263,14 +268,21 @@ def _chains(
                 f"table audit_log row {entry_id}: {_name(dev, seq, entry_id)}: content changed "
                 "(hash mismatch)"
             )
-        parsed: dict[str, Any] | None = None
-        if action in ANSWER_ACTIONS:
-            parsed = json.loads(payload)  # once, for the answers' check and the replay
-            stats["answers"] += _check_answers(conn, _name(dev, seq, entry_id), parsed)
-        if replayer is not None and dev == replayer.device_id:
-            replayer.feed(seq, action, row["entity_id"], payload, parsed)
-        elif others is not None:
-            others.feed(dev, seq, action, row["entity_id"], payload, parsed)
+        try:
+            parsed: dict[str, Any] | None = None
+            if action in ANSWER_ACTIONS:
+                parsed = json.loads(payload)  # once, for the answers' check and the replay
+                stats["answers"] += _check_answers(conn, _name(dev, seq, entry_id), parsed)
+            if replayer is not None and dev == replayer.device_id:
+                replayer.feed(seq, action, row["entity_id"], payload, parsed)
+            elif others is not None:
+                others.feed(dev, seq, action, row["entity_id"], payload, parsed)
+        except UNREADABLE as exc:
+            # A payload none of our versions writes, yet chained (a consistent rewrite): named.
+            raise _Bad(
+                f"table audit_log row {entry_id}: {_name(dev, seq, entry_id)}: its payload "
+                f"cannot be read ({type(exc).__name__}: {exc})"
+            ) from None
         prev, expected = stored, expected + 1
         stats["entries"] += 1
     close_chain()

@@ -622,6 +622,45 @@ def test_a_kiosks_withdrawal_image_forged_without_a_column_is_named_not_a_traceb
     assert f"device {kiosk}" in line
 
 
+def _ragged(seq: int, action: str, payload: dict[str, Any]) -> Any:
+    """A `rechain` edit: subject images with a column name left out but not its values (a
+    payload no version of ours writes)."""
+    image = (payload.get(row_images.PAYLOAD_KEY) or {}).get("subjects")
+    if image is None:
+        return None
+    del image["columns"][0]
+    return payload
+
+
+@pytest.mark.req("AUD-04")
+@pytest.mark.parametrize("chain", ["the hub's own", "kiosk a's"])
+def test_a_chained_image_none_of_ours_writes_is_named_not_a_traceback(
+    site: Path, tmp_path: Path, chain: str
+) -> None:
+    """A chain rewritten consistently (hashes and head recomputed) with row images that cannot
+    be read: verify names the entry in one line, exit 1 (no traceback), on either chain."""
+    root = copy_site(site, tmp_path)
+    hub, kiosk = root / "hub.db", device_of(root / "a.db")
+    owner = kiosk if chain == "kiosk a's" else device_of(hub)
+
+    def as_the_kiosk(conn: sqlite3.Connection) -> None:  # `_rechain` on the kiosk's chain
+        (own,) = conn.execute("SELECT value FROM settings WHERE key='device_id'").fetchone()
+        conn.execute("UPDATE settings SET value=? WHERE key='device_id'", [kiosk])
+        _rechain(conn, _ragged)
+        conn.execute("UPDATE settings SET value=? WHERE key='device_id'", [own])
+
+    if chain == "kiosk a's":
+        _around_the_trigger(hub, as_the_kiosk)
+    else:
+        rechain(hub, _ragged)
+    done = verify_cli(hub)
+    assert done.returncode == 1 and done.stdout == "", done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "Traceback" not in done.stderr
+    assert "table audit_log: audit entry #" in line and f"of device {owner}: its image" in line
+    assert "cannot be read (ValueError: " in line, line
+
+
 @pytest.mark.req("AUD-04")
 def test_a_session_choice_deleted_with_the_kiosks_chain_is_named(
     site: Path, tmp_path: Path
