@@ -27,6 +27,7 @@ from tests.storage.test_verify_replay import verify_cli
 from tests.support.exports import (
     NOW,
     TODAY,
+    Clock,
     conflicted_hub,
     controlled_clock,
     coord,
@@ -36,6 +37,7 @@ from tests.support.exports import (
     inv,
     merge,
     mismatched_hub,
+    one_code_on_two_kiosks,
     without_members,
 )
 from tests.support.storage import ADMIN_PIN
@@ -487,16 +489,7 @@ def test_a_visit_the_merge_gave_another_id_is_named_under_both_ids(tmp_path: Pat
     b's M1 to it under a new id. That visit turned missed in the hub (with its image) is named
     by b's chain, under the hub's id and b's."""
     with hub_and_kiosks(tmp_path) as (hub, a, b, c):
-        day0 = TODAY - timedelta(days=40)
-        for kiosk, visit in ((a, "M0"), (b, "M1")):
-            with storage.open_database(kiosk) as db:
-                storage.register_subject(db, "RSP-01-040", day0=day0, staff=coord(db))
-                days = 0 if visit == "M0" else 30
-                do_visit(
-                    db, c, "RSP-01-040", visit, day0 + timedelta(days=days), vas=40, odi=2, sf36=1
-                )
-            export(kiosk, kiosk.with_suffix(".1"))
-            merge(hub, kiosk.with_suffix(".1"))
+        one_code_on_two_kiosks(hub, a, b, c)
     assert storage.verify_database(hub).ok
     b_visit = one(b, "SELECT id FROM visits WHERE visit_code='M1'")
     hub_visit = one(hub, "SELECT id FROM visits WHERE visit_code='M1'")
@@ -687,6 +680,24 @@ def as_an_older_version_wrote_it(seq: int, action: str, payload: dict[str, Any])
     return payload
 
 
+def _withdrawn_by_an_older_version(root: Path, hub: Path, a: Path, c: Clock) -> None:
+    """Kiosk a withdraws GONE with a version before `IN_BUNDLES`, whose bundle lacked the
+    withdrawals member, and the hub merges that bundle (``a.1`` as exported, ``a.old`` as
+    merged)."""
+    day0 = TODAY - timedelta(days=45)
+    with storage.open_database(a) as db:
+        storage.register_subject(db, GONE, day0=day0, staff=coord(db))
+        do_visit(db, c, GONE, "M0", day0, vas=30, odi=1, sf36=1)
+        c.day(TODAY)
+        storage.withdraw_subject(db, GONE, staff=coord(db), on=TODAY, reason="moved away")
+    rechain(a, as_an_older_version_wrote_it)
+    with storage.open_database(hub, readonly=True) as db:
+        site_key = storage.get_site_key(db)
+    assert site_key is not None
+    export(a, root / "a.1")
+    merge(hub, without_members(root / "a.1", root / "a.old", site_key, ("withdrawals",)))
+
+
 @pytest.fixture(scope="module")
 def older(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Kiosk a withdrew GONE with a version before `IN_BUNDLES`, whose bundle lacked the
@@ -694,18 +705,7 @@ def older(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     exports again, with the member, and the hub merges it (hub.db)."""
     root = tmp_path_factory.mktemp("older")
     with hub_and_kiosks(root) as (hub, a, _, c):
-        day0 = TODAY - timedelta(days=45)
-        with storage.open_database(a) as db:
-            storage.register_subject(db, GONE, day0=day0, staff=coord(db))
-            do_visit(db, c, GONE, "M0", day0, vas=30, odi=1, sf36=1)
-            c.day(TODAY)
-            storage.withdraw_subject(db, GONE, staff=coord(db), on=TODAY, reason="moved away")
-        rechain(a, as_an_older_version_wrote_it)
-        with storage.open_database(hub, readonly=True) as db:
-            site_key = storage.get_site_key(db)
-        assert site_key is not None
-        export(a, root / "a.1")
-        merge(hub, without_members(root / "a.1", root / "a.old", site_key, ("withdrawals",)))
+        _withdrawn_by_an_older_version(root, hub, a, c)
         shutil.copy(hub, root / "hub.0")
         c.day(TODAY, minutes=10)
         export(a, root / "a.2")
@@ -738,18 +738,7 @@ def test_an_older_bundle_without_withdrawals_and_the_hubs_own_withdrawal_pass(
     withdrawal put in its place (the merge flags the difference once a's bundle carries it)."""
     root = tmp_path
     with hub_and_kiosks(root) as (hub, a, _, c):
-        day0 = TODAY - timedelta(days=45)
-        with storage.open_database(a) as db:
-            storage.register_subject(db, GONE, day0=day0, staff=coord(db))
-            do_visit(db, c, GONE, "M0", day0, vas=30, odi=1, sf36=1)
-            c.day(TODAY)
-            storage.withdraw_subject(db, GONE, staff=coord(db), on=TODAY, reason="moved away")
-        rechain(a, as_an_older_version_wrote_it)
-        with storage.open_database(hub, readonly=True) as db:
-            site_key = storage.get_site_key(db)
-        assert site_key is not None
-        export(a, root / "a.1")
-        merge(hub, without_members(root / "a.1", root / "a.old", site_key, ("withdrawals",)))
+        _withdrawn_by_an_older_version(root, hub, a, c)
         c.day(TODAY, minutes=10)
         with storage.open_database(hub) as db:
             storage.withdraw_subject(

@@ -5,18 +5,13 @@ chains stay verifiable, and each import records the imported devices' chain head
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
 from pathlib import Path
 
 from respine_desktop import storage
 from tests.support.exports import (
-    TODAY,
     conflicted_hub,
-    coord,
-    do_visit,
-    export,
     hub_and_kiosks,
-    merge,
+    one_code_on_two_kiosks,
 )
 from tests.support.storage import ADMIN_PIN
 
@@ -54,16 +49,7 @@ def test_hub_and_kiosks_replay_after_merges_both_ways(tmp_path: Path) -> None:
 def test_a_subject_matched_by_code_replays_under_the_hubs_id(tmp_path: Path) -> None:
     """The same code registered on two kiosks: the hub keeps one subject, both visits on it."""
     with hub_and_kiosks(tmp_path) as (hub, a, b, c):
-        day0 = TODAY - timedelta(days=40)
-        for kiosk, visit in ((a, "M0"), (b, "M1")):
-            with storage.open_database(kiosk) as db:
-                storage.register_subject(db, "RSP-01-040", day0=day0, staff=coord(db))
-                days = 0 if visit == "M0" else 30
-                do_visit(
-                    db, c, "RSP-01-040", visit, day0 + timedelta(days=days), vas=40, odi=2, sf36=1
-                )
-            export(kiosk, kiosk.with_suffix(".1"))
-            merge(hub, kiosk.with_suffix(".1"))
+        one_code_on_two_kiosks(hub, a, b, c)
         _ok(hub)
         conn = sqlite3.connect(hub)
         try:

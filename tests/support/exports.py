@@ -304,6 +304,19 @@ def conflicted_hub(hub: Path, a: Path, b: Path, c: Clock) -> tuple[str, str]:
     return first, second
 
 
+def one_code_on_two_kiosks(hub: Path, a: Path, b: Path, c: Clock) -> None:
+    """RSP-01-040 registered on both kiosks (the same day 0), its M0 done on a and its M1 on b,
+    both kiosks' bundles merged into the hub (``a.1``, ``b.1``): the hub keeps one subject."""
+    day0 = TODAY - timedelta(days=40)
+    for kiosk, visit in ((a, "M0"), (b, "M1")):
+        with storage.open_database(kiosk) as db:
+            storage.register_subject(db, "RSP-01-040", day0=day0, staff=coord(db))
+            days = 0 if visit == "M0" else 30
+            do_visit(db, c, "RSP-01-040", visit, day0 + timedelta(days=days), vas=40, odi=2, sf36=1)
+        export(kiosk, kiosk.with_suffix(".1"))
+        merge(hub, kiosk.with_suffix(".1"))
+
+
 def mismatched_hub(hub: Path, a: Path, b: Path, c: Clock) -> None:
     """Two true disagreements flagged by the hub's imports: RSP-01-040's M0 complete on kiosk a
     and missed on kiosk b; RSP-01-041 registered on each kiosk with another day 0."""
