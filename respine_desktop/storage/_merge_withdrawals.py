@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple, Protocol
 
 from respine_desktop.storage._database import StudyDb, plain_rows
@@ -149,6 +149,34 @@ def check_withdrawal_entries(merge: _Merge, refused: Callable[[str], StorageErro
             raise refused(f"withdrawal {w.id} differs from its audit entry")
 
 
+class SubjectWithdrawal(NamedTuple):
+    """A subject's withdrawal held here, with the subject's code."""
+
+    id: str
+    withdrawn_on: str
+    reason: str
+    code: str
+
+
+def withdrawal_of(conn: sqlite3.Connection, subject_id: str | None) -> SubjectWithdrawal | None:
+    """The withdrawal of subject `subject_id` here (one per subject), or None."""
+    found = conn.execute(
+        "SELECT w.id, w.withdrawn_on, w.reason, s.code FROM withdrawals w "
+        "JOIN subjects s ON s.id=w.subject_id WHERE w.subject_id=?",
+        [subject_id],
+    ).fetchone()
+    return None if found is None else SubjectWithdrawal(*found)
+
+
+def agrees(here: SubjectWithdrawal, recorded: Mapping[str, Any]) -> bool:
+    """Whether a withdrawal as an entry or image records it (`recorded`: its columns; one it
+    lacks reads as None) has the day and reason of the one here."""
+    return (here.withdrawn_on, here.reason) == (
+        recorded.get("withdrawn_on"),
+        recorded.get("reason"),
+    )
+
+
 class _Entry(Protocol):
     """What `check_withdrawals_carried` reads of a bundle's audit entry (`AuditLine`)."""
 
@@ -174,27 +202,25 @@ def check_withdrawals_carried(
     difference is flagged (by this merge or a ``bundle.mismatch`` entry of any chain): what
     `verify`'s device replay asks (`_replay_devices`, the withdrawals rule)."""
     for e in entries:
+        if e.action != WITHDRAWN_ACTION:
+            continue
         # read as verify reads it (parsed: a key spelt with an escape is the same key), never
         # by its spelling in the text
-        if e.action != WITHDRAWN_ACTION or json.loads(e.payload).get(IN_BUNDLES) is not True:
+        said = json.loads(e.payload)
+        if said.get(IN_BUNDLES) is not True:
             continue
         if merge.conn.execute("SELECT 1 FROM withdrawals WHERE id=?", [e.entity_id]).fetchone():
             continue
         subject = merge.subject_map.get(str(e.subject_id), e.subject_id)
-        here = merge.conn.execute(
-            "SELECT w.withdrawn_on, w.reason, s.code FROM withdrawals w "
-            "JOIN subjects s ON s.id=w.subject_id WHERE w.subject_id=?",
-            [subject],
-        ).fetchone()
+        here = withdrawal_of(merge.conn, subject)
         if here is not None:
-            said = json.loads(e.payload)
-            if (here[0], here[1]) == (said.get("withdrawn_on"), said.get("reason")):
+            if agrees(here, said):
                 continue
-            if _flagged(merge, str(here[2])):
+            if _flagged(merge, str(here.code)):
                 continue  # the hub's kept, the difference flagged
             raise refused(
                 f"audit entry #{e.seq} of device {e.device_id} records withdrawal "
-                f"{e.entity_id}, which the bundle does not carry, and subject {here[2]}'s "
+                f"{e.entity_id}, which the bundle does not carry, and subject {here.code}'s "
                 "withdrawal here differs from it, unflagged"
             )
         raise refused(
@@ -220,9 +246,12 @@ def _flagged(merge: _Merge, code: str) -> bool:
 __all__ = [
     "COLUMNS",
     "WITHDRAWALS",
+    "SubjectWithdrawal",
     "WithdrawalLine",
+    "agrees",
     "check_withdrawal_entries",
     "check_withdrawals_carried",
     "has_table",
     "merge_withdrawals",
+    "withdrawal_of",
 ]

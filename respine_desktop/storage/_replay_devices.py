@@ -108,6 +108,7 @@ from respine_desktop.storage._merge_rules import (
     score_outcome,
     session_outcome,
 )
+from respine_desktop.storage._merge_withdrawals import agrees, withdrawal_of
 from respine_desktop.storage._replay import (
     _ABSENT,
     _MARK,
@@ -284,10 +285,9 @@ class DeviceReplay:
         subject has another here (another day or reason): a merge compares the two, and flags
         their difference, only when its bundle carried the member."""
         image = self._image(device, seq, table, key)
-        subject = self.subject_here(str(image["subject_id"]))
-        found = self._one(f"SELECT withdrawn_on, reason FROM {table} WHERE subject_id=?", [subject])
+        here = withdrawal_of(self.conn, self.subject_here(str(image["subject_id"])))
         # (a column an image lacks, written by no version, reads as None: compared, named)
-        return found is None or found != (image.get("withdrawn_on"), image.get("reason"))
+        return here is None or not agrees(here, image)
 
     def _was_carried(self, table: str, device: str, seq: int) -> bool:
         """Whether the bundle that brought entry `seq` of `device` carried `table`'s member
@@ -521,21 +521,17 @@ class DeviceReplay:
     def _rule_withdrawals(self, image: dict[str, Any], row: dict[str, Any] | None) -> Problem:
         subject = self.subject_here(str(image["subject_id"]))
         if row is None:
-            found = self._one(
-                "SELECT w.id, w.withdrawn_on, w.reason, s.code FROM withdrawals w "
-                "JOIN subjects s ON s.id=w.subject_id WHERE w.subject_id=?",
-                [subject],
-            )
-            if found is None:
+            here = withdrawal_of(self.conn, subject)
+            if here is None:
                 return "missing (its subject has no withdrawal here)"
-            other, on, reason, code = found
-            if (on, reason) == (image.get("withdrawn_on"), image.get("reason")):
+            if agrees(here, image):
                 return None
-            if self.flagged("withdrawals", str(code)):
+            if self.flagged("withdrawals", str(here.code)):
                 return None  # two withdrawals merged: the one here kept, the other flagged
             return (
-                f"missing, and its subject's withdrawal here ({other}: {_short(on)}, "
-                f"{_short(reason)}) differs and no bundle.mismatch flags it"
+                f"missing, and its subject's withdrawal here ({here.id}: "
+                f"{_short(here.withdrawn_on)}, {_short(here.reason)}) differs and no "
+                "bundle.mismatch flags it"
             )
         if subject != row["subject_id"]:
             return "subject_id", row["subject_id"], image["subject_id"]
