@@ -21,7 +21,7 @@ in the ODM export.
 The visits_wide records are made by `wide_rows.WideRows` (the rules of `visit_values` and
 `missing_codes`, the same text, in a fraction of the time: stored current scores where they are
 sure to equal a recomputation, endpoints in integer arithmetic, missing parts joined once).
-The cyclic garbage collector is paused while the rows are made (`without_cyclic_gc`).
+The cyclic garbage collector is paused while the rows are made (`collector.paused`).
 
 The two large files are written through `csv_line` rather than `csv.writer`: Python 3.11's
 writer processes each character in turn (about 30 µs for a 300-byte answer row here), which
@@ -31,18 +31,16 @@ checks a whole line at once and quotes only the fields that need it (same RFC 41
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import gc
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from respine_desktop import files, schedule, storage
+from respine_desktop import collector, files, schedule, storage
 from respine_desktop.exports.audit_trail import write_audit_trail
 from respine_desktop.exports.codebook import (
     ANSWERS_LONG,
@@ -146,23 +144,6 @@ class _Cells(dict[object, str]):
             self.clear()
         text = self[key] = cell(key)
         return text
-
-
-@contextlib.contextmanager
-def without_cyclic_gc() -> Iterator[None]:
-    """The cyclic garbage collector paused meanwhile (restored as it was after).
-
-    The export makes millions of short-lived tuples and strings, none of them in a reference
-    cycle: reference counting frees them all, while the collector, started every few hundred
-    allocations, would walk the live objects again and again for nothing (a fifth of the time
-    of reading the answers)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @cache
@@ -370,7 +351,7 @@ def _write_files(
             book.writerow(CODEBOOK_HEADER)
             book.writerows(codebook_rows(db.study))
         with (
-            without_cyclic_gc(),
+            collector.paused(),
             read_snapshot(db, expect=stamp),
             partial_text(audit) as f_audit,
         ):
@@ -398,7 +379,7 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
     quoted = _Quoted()
     texts = _Cells()
     with (
-        without_cyclic_gc(),
+        collector.paused(),
         storage.open_database(job.db_path, readonly=True, study=study, check=False) as db,
         read_snapshot(db, expect=job.stamp),
         open(job.files[0], "w", encoding="utf-8", newline="") as f_long,

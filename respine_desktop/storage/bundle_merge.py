@@ -74,13 +74,13 @@ Public API
 from __future__ import annotations
 
 import contextlib
-import gc
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from respine_desktop import collector
 from respine_desktop.storage import _audit as audit
 from respine_desktop.storage import _merge_staging as staging
 from respine_desktop.storage._audit import GENESIS
@@ -905,27 +905,8 @@ def merge_bundle(
     Waits up to `lock_wait_s` seconds (default `LOCK_WAIT_S`) for the write lock. Raises
     `MergeRefused` (nothing written) when the bundle cannot be merged.
     """
-    with _collector_paused():
+    with collector.paused():
         return _merge(db, rows, bundle, tick, lock_wait_s)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off for the merge (back on after, as it was).
-
-    A merge builds millions of lists, tuples and strings that live until it ends (the rows of
-    every table, the read-back): each collection of the oldest generation, triggered again
-    and again by those allocations, walks all of them, which cost the merge about a third
-    of its parsing and row building (bench/merge.py). None of them is freed by a
-    collection meanwhile (they are all still referenced); the few cycles a merge may make
-    are collected once the collector runs again."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _merge(
