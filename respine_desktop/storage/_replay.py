@@ -244,22 +244,11 @@ class Replay:
         ).fetchone()
         try:
             payload = json.loads(found["payload"])
-            image = (payload.get(row_images.PAYLOAD_KEY) or {}).get(table)
-            if image is not None:
-                names = tuple(image["columns"])
-                values = next(v for v in image["values"] if str(v[0]) == key)
-            else:
-                names, values = _OLD_PAYLOADS[found["action"]][1](found["entity_id"], payload)
-                names = tuple(names)
-            if len(names) != len(values):
-                raise ValueError(f"{len(names)} columns, {len(values)} values")
+            image = row_image(payload, found["action"], found["entity_id"], table, key)
         except UNREADABLE as exc:
-            return (
-                f"table audit_log: {self._entry(seq)}: its image of table {table} row {key} "
-                f"cannot be read ({type(exc).__name__}: {exc})"
-            )
+            return unreadable(self._entry(seq), table, key, exc)
         actual = dict(zip(columns, row, strict=True))
-        for name, value in zip(names, values, strict=True):
+        for name, value in image.items():
             if name not in actual:
                 return f"table {table} row {key}: column {name} is missing ({self._entry(seq)})"
             if actual[name] != value:
@@ -268,6 +257,29 @@ class Replay:
                     f"{self._entry(seq)} recorded {_short(value)}"
                 )
         return f"table {table} row {key}: differs from {self._entry(seq)}"  # pragma: no cover
+
+
+def row_image(
+    payload: Mapping[str, Any], action: str, entity_id: Any, table: str, key: str
+) -> dict[str, Any]:
+    """The image of row `key` of `table` in an entry's `payload` (of `action`, on `entity_id`),
+    by column: its row images, or what an older entry's payload recorded (`_OLD_PAYLOADS`).
+    A payload no version of ours writes raises one of `UNREADABLE`."""
+    image = (payload.get(row_images.PAYLOAD_KEY) or {}).get(table)
+    if image is None:
+        names, values = _OLD_PAYLOADS[action][1](entity_id, payload)
+    else:
+        names = image["columns"]
+        values = next(v for v in image["values"] if str(v[0]) == key)
+    return dict(zip(names, values, strict=True))
+
+
+def unreadable(entry: str, table: str, key: str, exc: Exception) -> str:
+    """What `verify` says of an image that `row_image` cannot read."""
+    return (
+        f"table audit_log: {entry}: its image of table {table} row {key} cannot be read "
+        f"({type(exc).__name__}: {exc})"
+    )
 
 
 def _short(value: object) -> str:

@@ -117,6 +117,8 @@ from respine_desktop.storage._replay import (
     Replay,
     ReplayMismatch,
     _short,
+    row_image,
+    unreadable,
 )
 from respine_desktop.storage._withdrawal import IN_BUNDLES
 
@@ -321,18 +323,10 @@ class DeviceReplay:
         (`ReplayMismatch` naming the entry if it cannot be read)."""
         payload = self._payload(device, seq)
         try:
-            image = (payload.get(row_images.PAYLOAD_KEY) or {}).get(table)
-            if image is None:
-                action = payload["\0action"]
-                names, values = _OLD_PAYLOADS[action][1](payload["\0entity"], payload)
-                return dict(zip(names, values, strict=True))
-            values = next(v for v in image["values"] if str(v[0]) == key)
-            return dict(zip(image["columns"], values, strict=True))
+            return row_image(payload, payload["\0action"], payload["\0entity"], table, key)
         except UNREADABLE as exc:
-            raise ReplayMismatch(
-                f"table audit_log: audit entry #{seq} of device {device}: its image of table "
-                f"{table} row {key} cannot be read ({type(exc).__name__}: {exc})"
-            ) from None
+            entry = f"audit entry #{seq} of device {device}"
+            raise ReplayMismatch(unreadable(entry, table, key, exc)) from None
 
     def _payload(self, device: str, seq: int) -> dict[str, Any]:
         """Entry `seq` of `device`'s payload (its action and entity id under ``\0`` keys)."""
