@@ -8,11 +8,17 @@ measures, alternately and twice (the better of each kept, the machine being shar
   ``executemany`` into a copy of the empty hub, one transaction, nothing checked; also with
   Python's garbage collector paused, as the merge pauses it (printed beside, for the ratio);
 - merge: `exports.import_bundle` into another copy (signature, hashes, every row validated,
-  forward-only rules, chains continued, digests and scores recomputed, one transaction);
+  forward-only rules, chains continued, digests and scores recomputed, one transaction), as
+  the command line runs it: the row checks (validation, digests, scores) in a forked child
+  while SQLite stages and writes (`respine_desktop.meanwhile`);
+- merge, checks here: the same with the row checks run in the merging process, before the
+  staging (as the console, a process of several threads, runs it);
 - re-import: the same bundle again (nothing changes; every row still compared).
 
-The merge prepares (reads, validates, checks chains and digests) without the write lock, then
-holds it for the write only: both the whole merge and the lock-held time are printed.
+The merge prepares (reads, checks chains) without the write lock, then holds it for the write
+only: both the whole merge and the lock-held time are printed, and the peak resident memory of
+this process and of the checks' child (``ru_maxrss``: the child's counts the pages it shares with
+this process as well as those it copied).
 
 Prints the figures, the ratio of the merge (and of its lock-held time) to the floor and to the
 3 s target, and the load average; asserts nothing. Run `python bench/merge.py` (`--subjects N`
@@ -25,6 +31,7 @@ import argparse
 import gc
 import json
 import os
+import resource
 import shutil
 import sqlite3
 import sys
@@ -36,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from respine_desktop import clock, demo, exports, storage  # noqa: E402
+from respine_desktop import clock, demo, exports, meanwhile, storage  # noqa: E402
 from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS, TABLES  # noqa: E402
 
 TARGET_S = 3.0
@@ -109,6 +116,19 @@ def _floor(hub: Path, bundle: Path, *, collector: bool = True) -> float:
     return time.perf_counter() - started
 
 
+def _merge_here(hub: Path, bundle: Path) -> float:
+    """The merge with its row checks run in this process (no child forked)."""
+    can_fork = meanwhile.can_fork
+    meanwhile.can_fork = lambda: False
+    try:
+        started = time.perf_counter()
+        with storage.open_database(hub) as db:
+            exports.import_bundle(db, bundle)
+        return time.perf_counter() - started
+    finally:
+        meanwhile.can_fork = can_fork
+
+
 def _merge(hub: Path, bundle: Path) -> tuple[float, float, float, float, int]:
     """(merge s, its write lock held s, re-import s, its lock held s, answers merged)."""
     started = time.perf_counter()
@@ -142,26 +162,28 @@ def main() -> None:
     hub0, bundle = _prepare(work, args.subjects)
     print(f"merge: one kiosk bundle of {args.subjects} subjects into an empty hub")
     print(f"  load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    floors, paused, merges, reimports, locks, relocks = [], [], [], [], [], []
+    print(f"  the row checks run in a forked child: {'yes' if meanwhile.can_fork() else 'no'}")
+    floors, paused, merges, heres, reimports, locks, relocks = [], [], [], [], [], [], []
     answers = 0
     for n in range(2):
-        for name in ("floor.db", "floor-paused.db", "hub.db"):
+        for name in ("floor.db", "floor-paused.db", "hub.db", "hub-here.db"):
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{work / name}{suffix}").unlink(missing_ok=True)
             shutil.copy(hub0, work / name)
         floors.append(_floor(work / "floor.db", bundle))
         paused.append(_floor(work / "floor-paused.db", bundle, collector=False))
         merged, locked, again, relocked, answers = _merge(work / "hub.db", bundle)
+        heres.append(_merge_here(work / "hub-here.db", bundle))
         merges.append(merged)
         reimports.append(again)
         locks.append(locked)
         relocks.append(relocked)
         print(
             f"  run {n + 1}: floor {floors[-1]:.2f} s ({paused[-1]:.2f} s collector paused), "
-            f"merge {merged:.2f} s (lock held "
-            f"{locked:.2f} s), re-import {again:.2f} s (lock held {relocked:.2f} s)"
+            f"merge {merged:.2f} s (lock held {locked:.2f} s; checks here {heres[-1]:.2f} s), "
+            f"re-import {again:.2f} s (lock held {relocked:.2f} s)"
         )
-    floor, merge, reimport = min(floors), min(merges), min(reimports)
+    floor, merge, reimport, here = min(floors), min(merges), min(reimports), min(heres)
     floor_paused = min(paused)
     lock, relock = min(locks), min(relocks)
     print(f"  bundle {bundle.stat().st_size / 1e6:.1f} MB, {answers} answers")
@@ -175,6 +197,16 @@ def main() -> None:
         f"{merge / TARGET_S:4.2f}x the {TARGET_S:g} s target"
     )
     print(f"  merge: write lock held                {lock:6.2f} s   {lock / floor:4.1f}x floor")
+    print(
+        f"  merge, row checks here (no child)     {here:6.2f} s   {here / floor:4.1f}x floor   "
+        f"{here / TARGET_S:4.2f}x the {TARGET_S:g} s target"
+    )
+    child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    own_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"  peak resident: this process {own_mb:.0f} MB, the checks' child {child_mb:.0f} MB "
+        "(most of it the pages it shares with this one)"
+    )
     print(
         f"  re-import (nothing changes)           {reimport:6.2f} s   "
         f"{reimport / floor:4.1f}x floor   (lock held {relock:.2f} s)"

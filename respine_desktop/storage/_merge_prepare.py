@@ -5,14 +5,18 @@ never waits long (the hub's write lock is held only for the second):
 
 1. **prepare** (this module; no lock, the hub read in one snapshot, `read_snapshot`):
    - `load`: every row of every table read once into memory, each of its table's width, and
-     validated table by table (`RowChecker.check_many`: each distinct value once);
+     validated table by table (`RowChecker.check_many`: each distinct value once; or, with
+     ``checked=False``, later by `validate`);
    - `check_against_hub`: each device's audit chain continues the hub's copy exactly (same
      hashes up to the hub's head, then seq + 1, the right prev_hash and a recomputed hash); the
      new answer entries list new answer rows of the bundle with their digest, and every new
-     answer row is listed. It returns the hub heads it relied on (`Prepared.heads`).
-   Then, when the hub lacks some of the bundle's answers, `bundle_merge` has SQLite read them
-   out of the bundle's lines (`_merge_staging`: compared with the rows validated,
-   `Prepared.staged`).
+     answer row is listed; the scores of the touched sessions recomputed. It returns the hub
+     heads it relied on (`Prepared.heads`). With ``defer=True`` the checks that need nothing
+     more of the hub (digests, scores) are left in `Prepared.deferred` for `run_deferred`.
+   `bundle_merge` runs `validate` and `run_deferred` in a forked child where it can
+   (`respine_desktop.meanwhile`) while it has SQLite read the answers the hub lacks out of the
+   bundle's lines (`_merge_staging`: compared with the rows parsed, `Prepared.staged`) and
+   writes; their outcome is awaited before the commit.
 2. **write** (`bundle_merge`, ``BEGIN IMMEDIATE``): the heads are read again; if one moved (another
    import of the same kiosk meanwhile), `check_against_hub` runs again on the rows in memory;
    then the rows are compared with the hub's copies (forward-only rules), written, and the
@@ -56,7 +60,9 @@ __all__ = [
     "check_against_hub",
     "hub_heads",
     "load",
+    "run_deferred",
     "score_stamp",
+    "validate",
 ]
 
 ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
@@ -79,7 +85,8 @@ class Prepared:
     scores as the score check saw them (`score_stamp`): unchanged when the write starts, the
     check holds; `lines`: per table of `raw_tables` (`load`), the JSON text of the bundle's
     lines those rows were parsed from, when the source kept it; `staged`: the answers read by
-    SQLite from those lines and found equal to the rows (`_merge_staging.stage`)."""
+    SQLite from those lines and found equal to the rows (`_merge_staging.stage`); `deferred`:
+    the checks `check_against_hub` left for `run_deferred`."""
 
     rows: dict[str, list[Any]]
     heads: dict[str, Head | None] = field(default_factory=dict)
@@ -89,6 +96,7 @@ class Prepared:
     score_stamp: tuple[int, int] = (0, 0)
     lines: dict[str, list[str]] = field(default_factory=dict)
     staged: bool = False
+    deferred: list[Callable[[], None]] = field(default_factory=list)
 
 
 _ROW_TYPES = frozenset({list, tuple})
@@ -101,35 +109,74 @@ def load(
     visit_codes: frozenset[str],
     tick: Callable[[], None] | None,
     raw_tables: frozenset[str] = frozenset(),
+    *,
+    checked: bool = True,
 ) -> tuple[dict[str, list[Any]], dict[str, list[str]]]:
     """Every table's rows (as the named tuple `lines[table]`), each of the right width and
     valid (`RowChecker.check_many`); MergeRefused naming the table, row and field otherwise.
     Also, for the tables of `raw_tables` whose source keeps them (a ``lines`` attribute, a list
-    once iterated), the JSON text of the lines the rows were parsed from."""
+    once iterated), the JSON text of the lines the rows were parsed from.
+
+    Without `checked`, the rows are read and sized but not validated (`validate` does it, as a
+    check run meanwhile): a table that cannot be read then first has the tables read before it
+    validated, so that the first refusal is the one a checked load names."""
     loaded: dict[str, list[Any]] = {}
     texts: dict[str, list[str]] = {}
     for table, names in columns.items():
-        width = len(names)
-        line = lines[table]
-        source = rows(table)
-        given = list(source)
-        if not _ROW_TYPES.issuperset(map(type, given)) or not {width}.issuperset(map(len, given)):
-            for n, row in enumerate(given, start=1):
-                if not isinstance(row, list | tuple) or len(row) != width:
-                    raise MergeRefused(f"bundle table {table}, row {n}: expected {width} columns")
-        found: list[Any] = list(map(partial(tuple.__new__, line), given))
-        if tick is not None:
-            for _ in found:
-                tick()
         try:
-            RowChecker(table, names, visit_codes).check_many(found)
-        except InvalidInput as exc:
-            raise MergeRefused(f"bundle {exc}") from None
+            found, kept = _read_table(table, len(names), lines[table], rows, tick)
+            if checked:
+                _check_table(table, names, found, visit_codes)
+        except BaseException:
+            if not checked:
+                validate(columns, loaded, visit_codes)
+            raise
         loaded[table] = found
-        kept = getattr(source, "lines", None)
         if table in raw_tables and isinstance(kept, list):
             texts[table] = kept
     return loaded, texts
+
+
+def _read_table(
+    table: str,
+    width: int,
+    line: type[tuple[Any, ...]],
+    rows: Callable[[str], Iterable[Sequence[Any]]],
+    tick: Callable[[], None] | None,
+) -> tuple[list[Any], object]:
+    """One table's rows as named tuples, each of `width` columns, and its source's kept lines."""
+    source = rows(table)
+    given = list(source)
+    if not _ROW_TYPES.issuperset(map(type, given)) or not {width}.issuperset(map(len, given)):
+        for n, row in enumerate(given, start=1):
+            if not isinstance(row, list | tuple) or len(row) != width:
+                raise MergeRefused(f"bundle table {table}, row {n}: expected {width} columns")
+    found: list[Any] = list(map(partial(tuple.__new__, line), given))
+    if tick is not None:
+        for _ in found:
+            tick()
+    return found, getattr(source, "lines", None)
+
+
+def _check_table(
+    table: str, names: Sequence[str], found: Sequence[Any], visit_codes: frozenset[str]
+) -> None:
+    try:
+        RowChecker(table, names, visit_codes).check_many(found)
+    except InvalidInput as exc:
+        raise MergeRefused(f"bundle {exc}") from None
+
+
+def validate(
+    columns: Mapping[str, Sequence[str]],
+    loaded: Mapping[str, Sequence[Any]],
+    visit_codes: frozenset[str],
+) -> None:
+    """The rows `load` read without checking them, validated table by table in `columns`'
+    order (MergeRefused at the first refusal, as a checked load names it)."""
+    for table, names in columns.items():
+        if table in loaded:
+            _check_table(table, names, loaded[table], visit_codes)
 
 
 def hub_heads(db: StudyDb, devices: Iterable[str]) -> dict[str, Head | None]:
@@ -146,18 +193,37 @@ def hub_heads(db: StudyDb, devices: Iterable[str]) -> dict[str, Head | None]:
     return heads
 
 
-def check_against_hub(db: StudyDb, prepared: Prepared, bundle_devices: Iterable[str]) -> None:
+def check_against_hub(
+    db: StudyDb, prepared: Prepared, bundle_devices: Iterable[str], *, defer: bool = False
+) -> None:
     """Check the audit chains and the new answers of `prepared.rows` against the hub, in one
     read snapshot; fills `heads`, `new_entries` and `new_answers` (MergeRefused if refused).
-    `bundle_devices`: the devices the bundle's ``devices`` table brings."""
+    `bundle_devices`: the devices the bundle's ``devices`` table brings.
+
+    With `defer`, the checks that need nothing more of the hub than what was read here (every
+    new answer entry's digest, the scores recomputed from the merged answers) are not run but
+    left in `prepared.deferred`, in order, for `run_deferred` (a merge runs them on another core
+    meanwhile); a refusal found while reading for them waits its turn there too."""
     with read_snapshot(db):
         known = prepared.known_answers = _known_answers(db, prepared.rows["answers"])
         entries: list[AuditLine] = prepared.rows["audit_log"]
         prepared.heads = hub_heads(db, (e.device_id for e in entries))
         prepared.new_entries = _check_chains(db, entries, prepared.heads, set(bundle_devices))
-        prepared.new_answers = _check_new_answers(prepared, known)
+        new = _new_answers(prepared, known)
+        prepared.new_answers = len(new)
         prepared.score_stamp = score_stamp(db)
-        _check_merged_scores(db, prepared)
+        prepared.deferred = [
+            partial(_check_answer_entries, prepared, new),
+            _merged_scores_check(db, prepared),
+        ]
+    if not defer:
+        run_deferred(prepared)
+
+
+def run_deferred(prepared: Prepared) -> None:
+    """The checks `check_against_hub` deferred, in order (MergeRefused at the first refusal)."""
+    for check in prepared.deferred:
+        check()
 
 
 def _check_chains(
@@ -278,14 +344,20 @@ def _known_answers(db: StudyDb, answers: list[Answer]) -> set[str]:
     return hub_ids
 
 
-def _check_new_answers(prepared: Prepared, known: set[str]) -> int:
-    """Every new answer entry lists answer rows of the bundle the hub lacks, with their digest,
-    and every such row is listed by one; returns how many there are."""
+def _new_answers(prepared: Prepared, known: set[str]) -> dict[str, Answer]:
+    """The bundle's answers the hub lacks, by id (MergeRefused if an id comes twice)."""
     answers: list[Answer] = prepared.rows["answers"]
     fresh = [a for a in answers if a.id not in known] if known else answers
     new = dict(zip(map(itemgetter(0), fresh), fresh, strict=True))
     if len(new) != len(fresh):
         raise MergeRefused("the bundle carries an answer twice (the same id in two rows)")
+    return new
+
+
+def _check_answer_entries(prepared: Prepared, new: Mapping[str, Answer]) -> None:
+    """Every new answer entry lists answer rows of the bundle the hub lacks (`new`), with their
+    digest, and every such row is listed by one."""
+    answers: list[Answer] = prepared.rows["answers"]
     texts = _row_texts(prepared.lines.get("answers"), answers)
     listed = 0
     for device, entries in prepared.new_entries.items():
@@ -316,7 +388,6 @@ def _check_new_answers(prepared: Prepared, known: set[str]) -> int:
         raise MergeRefused(
             f"the bundle carries {len(new)} new answers but its audit entries record {listed}"
         )
-    return len(new)
 
 
 def _row_texts(lines: list[str] | None, answers: list[Answer]) -> dict[str, str] | None:
@@ -375,12 +446,48 @@ def score_stamp(db: StudyDb) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def _check_merged_scores(db: StudyDb, prepared: Prepared) -> None:
-    """The scores of every session the bundle touches, recomputed from the answers the hub
-    will hold after the merge (its own and the bundle's new ones) and checked against the
-    score rows it will hold (`_merge_scores`), before anything is written."""
+def _merged_scores_check(db: StudyDb, prepared: Prepared) -> Callable[[], None]:
+    """`check_score_rows` on the scores of every session the bundle touches, recomputed from the
+    answers the hub will hold after the merge (its own and the bundle's new ones) and checked
+    against the score rows it will hold (`_merge_scores`), before anything is written: what it
+    needs of the hub read now, the check itself (or a refusal found while reading) returned."""
+    try:
+        found = _hub_score_rows(db, prepared)
+    except MergeRefused as exc:
+        return partial(_refuse, exc)
+    if found is None:
+        return _nothing
+    return partial(_check_merged_scores, db.study.odi_min_sections, prepared, *found)
+
+
+def _refuse(exc: MergeRefused) -> None:
+    raise exc
+
+
+def _nothing() -> None:
+    """No check to run."""
+
+
+_ANSWER_COLUMNS = ("session_id", "id", "supersedes", "instrument_id", "item_id", "value")
+_SCORE_COLUMNS = (
+    "id",
+    "session_id",
+    "instrument_id",
+    "method",
+    "scores",
+    "scoring_version",
+    "superseded_by",
+)
+
+
+def _hub_score_rows(
+    db: StudyDb, prepared: Prepared
+) -> tuple[dict[str, ScoreLine], set[str], list[Sequence[Any]], list[Sequence[Any]]] | None:
+    """What the score check needs of the hub: the bundle's score rows as merged (new ones, and
+    those the bundle supersedes), the sessions touched, and the hub's answers (with their time)
+    and score rows of those sessions; None when no session is touched, MergeRefused for a score
+    the bundle rewrites."""
     known = prepared.known_answers
-    new_answers: list[Answer] = [a for a in prepared.rows["answers"] if a.id not in known]
     bundle_scores: list[ScoreLine] = prepared.rows["scores"]
     columns = ScoreLine._fields
     hub = {
@@ -392,7 +499,7 @@ def _check_merged_scores(db: StudyDb, prepared: Prepared) -> None:
             [json.dumps([r.id for r in bundle_scores])],
         )
     }
-    sessions = {a.session_id for a in new_answers}
+    sessions = {a.session_id for a in prepared.rows["answers"] if a.id not in known}
     merged: dict[str, ScoreLine] = {}
     for row in bundle_scores:
         mine = hub.get(row.id)
@@ -412,48 +519,48 @@ def _check_merged_scores(db: StudyDb, prepared: Prepared) -> None:
             )
             sessions.add(row.session_id)
     if not sessions:
-        return
+        return None
     wanted = [json.dumps(sorted(sessions))]
-    # (session_id, id, supersedes, instrument_id, item_id, value), by session then as given:
-    # the hub's rows (by rowid) before the bundle's new ones (which come after them), a sort
-    # that keeps that order among equal times
-    answer_columns = ("session_id", "id", "supersedes", "instrument_id", "item_id", "value")
     answers: list[Sequence[Any]] = plain_rows(
         db.conn,
-        f"SELECT {select_list(answer_columns)}, given_at FROM answers "
+        f"SELECT {select_list(_ANSWER_COLUMNS)}, given_at FROM answers "
         "WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
         wanted,
     ).fetchall()
+    scores = plain_rows(
+        db.conn,
+        f"SELECT {select_list(_SCORE_COLUMNS)} FROM scores "
+        "WHERE session_id IN (SELECT value FROM json_each(?))",
+        wanted,
+    ).fetchall()
+    return merged, sessions, answers, scores
+
+
+def _check_merged_scores(
+    min_sections: int,
+    prepared: Prepared,
+    merged: Mapping[str, ScoreLine],
+    sessions: set[str],
+    hub_answers: list[Sequence[Any]],
+    hub_scores: list[Sequence[Any]],
+) -> None:
+    """`check_score_rows` on the merged answers and score rows (`_hub_score_rows`)."""
+    known = prepared.known_answers
+    # (session_id, id, supersedes, instrument_id, item_id, value), by session then as given:
+    # the hub's rows (by rowid) before the bundle's new ones (which come after them), a sort
+    # that keeps that order among equal times
     fields = Answer._fields
-    answers += map(
-        itemgetter(*(fields.index(c) for c in (*answer_columns, "given_at"))), new_answers
-    )
+    pick = itemgetter(*(fields.index(c) for c in (*_ANSWER_COLUMNS, "given_at")))
+    answers = hub_answers + [pick(a) for a in prepared.rows["answers"] if a.id not in known]
     answers.sort(key=itemgetter(0, 6))
-    score_columns = (
-        "id",
-        "session_id",
-        "instrument_id",
-        "method",
-        "scores",
-        "scoring_version",
-        "superseded_by",
-    )
-    rows = {
-        r[0]: dict(zip(score_columns, r, strict=True))
-        for r in plain_rows(
-            db.conn,
-            f"SELECT {select_list(score_columns)} FROM scores "
-            "WHERE session_id IN (SELECT value FROM json_each(?))",
-            wanted,
-        )
-    }
+    rows = {r[0]: dict(zip(_SCORE_COLUMNS, r, strict=True)) for r in hub_scores}
     for row in merged.values():
         if row.session_id in sessions:
-            rows[row.id] = {c: getattr(row, c) for c in score_columns}
+            rows[row.id] = {c: getattr(row, c) for c in _SCORE_COLUMNS}
     ordered = sorted(
         rows.values(), key=lambda r: (r["session_id"], r["instrument_id"], r["method"])
     )
     try:
-        check_score_rows(db, answers, ordered)
+        check_score_rows(min_sections, answers, ordered)
     except InvalidInput as exc:
         raise MergeRefused(f"bundle {exc}") from None

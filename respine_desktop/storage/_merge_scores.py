@@ -52,11 +52,11 @@ def check_scores(db: StudyDb, session_ids: Sequence[str]) -> None:
             "ORDER BY session_id, instrument_id, method",
             batch,
         ).fetchall()
-        check_score_rows(db, rows, score_rows)
+        check_score_rows(db.study.odi_min_sections, rows, score_rows)
 
 
 def check_score_rows(
-    db: StudyDb,
+    min_sections: int,
     answers: Iterable[Sequence[Any]],
     score_rows: Iterable[Mapping[str, Any]],
 ) -> None:
@@ -64,9 +64,8 @@ def check_score_rows(
     foresees): `answers` (session_id, id, supersedes, instrument_id, item_id, value), by
     position, ordered by session then as given, `score_rows` (id, session_id, instrument_id,
     method, scores, scoring_version, superseded_by) ordered by session, instrument and
-    method."""
+    method; `min_sections`: the study's ODI minimum."""
     version = scores.scoring_version()
-    min_sections = db.study.odi_min_sections
     current: dict[str, list[tuple[str, str, float | None]]] = {}
     for session_id, of_session in itertools.groupby(answers, key=itemgetter(0)):
         given = list(of_session)

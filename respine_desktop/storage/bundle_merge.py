@@ -11,7 +11,9 @@ the score rows computed or superseded since.
 
 Merging (`merge_bundle`), in one transaction that commits everything or nothing, prepared
 first without the write lock (`_merge_prepare`: validation, chains, digests, scores; the lock is
-then held for the comparisons with the hub's rows and the writes only, docs/conflicts.md §5):
+then held for the comparisons with the hub's rows and the writes only, docs/conflicts.md §5;
+the checks of the rows alone run meanwhile in a forked child where the platform allows,
+`respine_desktop.meanwhile`, their outcome awaited before the commit):
 
 * every row is validated first by the rules the kiosk itself applies (`_validation`); the
   forward-only rules decide what a bundle may change in a record the hub has (`_merge_rules`:
@@ -78,9 +80,10 @@ import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
-from respine_desktop import collector
+from respine_desktop import collector, meanwhile
 from respine_desktop.storage import _audit as audit
 from respine_desktop.storage import _merge_staging as staging
 from respine_desktop.storage._audit import GENESIS
@@ -114,7 +117,9 @@ from respine_desktop.storage._merge_prepare import (
     check_against_hub,
     hub_heads,
     load,
+    run_deferred,
     score_stamp,
+    validate,
 )
 from respine_desktop.storage._merge_rules import (
     first_difference,
@@ -918,30 +923,58 @@ def _merge(
 ) -> MergeResult:
     started = time.perf_counter()
     visit_codes = frozenset(v.code for v in db.study.visits)
-    loaded, lines = load(BUNDLE_COLUMNS, _LINES, rows, visit_codes, tick, RAW_LINE_TABLES)
+    loaded, lines = load(
+        BUNDLE_COLUMNS, _LINES, rows, visit_codes, tick, RAW_LINE_TABLES, checked=False
+    )
     prepared = Prepared(loaded, lines=lines)
     try:
         bundle_devices = [d.id for d in loaded["devices"]]
-        check_against_hub(db, prepared, bundle_devices)
-        if prepared.new_answers:  # (none: a bundle imported already, nothing to stage)
-            prepared.staged = staging.stage(
-                db.conn, BUNDLE_COLUMNS["answers"], lines.get("answers"), loaded["answers"]
-            )
-        prepare_s = time.perf_counter() - started
-        deadline = time.monotonic() + (LOCK_WAIT_S if lock_wait_s is None else lock_wait_s)
-        redo = 0
-        while True:
-            try:
-                result = _write(db, prepared, bundle, deadline, recheck=redo >= _MAX_REDO)
-            except _HeadsMoved:
-                redo += 1
-                check_against_hub(db, prepared, bundle_devices)  # outside the lock again
-                continue
-            result.prepare_s = prepare_s
-            result.redone = redo
-            return result
+        try:
+            check_against_hub(db, prepared, bundle_devices, defer=True)
+        except Exception:
+            # (read from rows not validated yet: a refusal of the validation comes first)
+            validate(BUNDLE_COLUMNS, loaded, visit_codes)
+            raise
+        # The checks that need only the rows (validation, digests, scores recomputed) run on
+        # another core while SQLite stages and writes the new answers; their outcome is awaited
+        # before the commit, and first whenever the write stops (theirs is the earlier
+        # refusal). Without new answers there is nothing to overlap: they run here.
+        overlap = None if prepared.new_answers and lines.get("answers") else False
+        with meanwhile.start(partial(_check_rows, prepared, visit_codes), fork=overlap) as checks:
+            if not checks.forked:
+                checks.result()  # run here already: refused before any staging
+            if prepared.new_answers:  # (none: a bundle imported already, nothing to stage)
+                prepared.staged = staging.stage(
+                    db.conn, BUNDLE_COLUMNS["answers"], lines.get("answers"), loaded["answers"]
+                )
+            if not prepared.staged:
+                # no staged answers to copy: the write is short, the lock waits for no check
+                checks.result()
+            prepare_s = time.perf_counter() - started
+            deadline = time.monotonic() + (LOCK_WAIT_S if lock_wait_s is None else lock_wait_s)
+            redo = 0
+            while True:
+                try:
+                    result = _write(
+                        db, prepared, bundle, deadline, checks.result, recheck=redo >= _MAX_REDO
+                    )
+                except _HeadsMoved:
+                    redo += 1
+                    checks.result()
+                    check_against_hub(db, prepared, bundle_devices)  # outside the lock again
+                    continue
+                result.prepare_s = prepare_s
+                result.redone = redo
+                return result
     finally:
         staging.drop(db.conn)
+
+
+def _check_rows(prepared: Prepared, visit_codes: frozenset[str]) -> None:
+    """The checks of the bundle's rows that need nothing more of the hub: every row validated,
+    then the checks `check_against_hub` deferred (MergeRefused at the first refusal)."""
+    validate(BUNDLE_COLUMNS, prepared.rows, visit_codes)
+    run_deferred(prepared)
 
 
 def _write(
@@ -949,12 +982,15 @@ def _write(
     prepared: Prepared,
     bundle: Mapping[str, Any],
     deadline: float,
+    checked: Callable[[], None],
     *,
     recheck: bool,
 ) -> MergeResult:
     """The write step in one transaction, once the write lock is held (waiting for it until
     `deadline`); _HeadsMoved (nothing written) if the hub's heads moved since the preparation,
-    unless `recheck` (then the preparation's hub checks run again inside the lock)."""
+    unless `recheck` (then the preparation's hub checks run again inside the lock). `checked`
+    returns once the rows' own checks passed (raises their refusal): called before the commit,
+    and first when the write stops."""
     result = MergeResult()
     # A larger page cache for the merge's index inserts (the hub grows to gigabytes); restored.
     cache_size = int(scalar(db.conn, "PRAGMA cache_size"))
@@ -973,12 +1009,19 @@ def _write(
             try:
                 with transaction(db):
                     locked_at = time.perf_counter()
-                    if hub_heads(db, prepared.heads) != prepared.heads:
-                        if not recheck:
-                            raise _HeadsMoved
-                        check_against_hub(db, prepared, [d.id for d in prepared.rows["devices"]])
-                    scores_checked = score_stamp(db) == prepared.score_stamp
-                    _write_rows(db, merge, bundle, scores_checked=scores_checked)
+                    try:
+                        if hub_heads(db, prepared.heads) != prepared.heads:
+                            if not recheck:
+                                raise _HeadsMoved
+                            checked()
+                            devices = [d.id for d in prepared.rows["devices"]]
+                            check_against_hub(db, prepared, devices)
+                        scores_checked = score_stamp(db) == prepared.score_stamp
+                        _write_rows(db, merge, bundle, scores_checked=scores_checked)
+                    except BaseException:
+                        checked()  # the rows' own refusal, if any, is the one to name
+                        raise
+                    checked()
                 result.lock_held_s = time.perf_counter() - locked_at
                 if autocheckpoint > 0:
                     _checkpoint(db)

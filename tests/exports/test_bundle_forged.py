@@ -31,7 +31,12 @@ from tests.support.exports import (
     merge,
     table_digest,
 )
+from tests.support.merge_modes import merge_mode
 from tests.support.storage import coord
+
+__all__ = ["merge_mode"]  # a fixture
+
+pytestmark = pytest.mark.usefixtures("merge_mode")  # each test both ways (merge_modes)
 
 SUBJECT = "RSP-01-030"
 Tables = dict[str, list[list[Any]]]

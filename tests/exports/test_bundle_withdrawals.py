@@ -21,7 +21,12 @@ from respine_desktop.exports import bundle
 from tests.exports.test_bundle_forged import Tables, col, forge, refused
 from tests.storage.test_verify_devices import as_an_older_version_wrote_it, rechain, rechain_text
 from tests.support.exports import TODAY, do_visit, export, hub_and_kiosks, merge, table_digest
+from tests.support.merge_modes import merge_mode
 from tests.support.storage import coord
+
+__all__ = ["merge_mode"]  # a fixture
+
+pytestmark = pytest.mark.usefixtures("merge_mode")  # each test both ways (merge_modes)
 
 SUBJECT = "RSP-01-040"
 DAY0 = TODAY - timedelta(days=100)

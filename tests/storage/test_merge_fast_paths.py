@@ -27,7 +27,12 @@ from respine_desktop.storage._validation import RowChecker
 from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS, TABLES, bundle_rows, merge_bundle
 from tests.storage.test_merge_validation import BROKEN, VALID, VISITS, row
 from tests.support.exports import controlled_clock, demo_db
+from tests.support.merge_modes import merge_mode
 from tests.support.storage import ADMIN_PIN
+
+__all__ = ["merge_mode"]  # a fixture
+
+pytestmark = pytest.mark.usefixtures("merge_mode")  # each test both ways (merge_modes)
 
 
 def _ids(n: int) -> list[str]:

@@ -33,6 +33,12 @@ from tests.exports import test_bundle_forged as forged_bundles
 from tests.exports.test_bundle_forged import forge, refused, set_value
 from tests.storage.test_merge_fast_paths import _hub_and_rows, _lines, _merge, _stored_answers
 from tests.storage.test_merge_validation import VISITS, row
+from tests.support.exports import table_digest
+from tests.support.merge_modes import merge_mode
+
+__all__ = ["merge_mode"]  # a fixture
+
+pytestmark = pytest.mark.usefixtures("merge_mode")  # each test both ways (merge_modes)
 
 COLUMNS = BUNDLE_COLUMNS["answers"]
 # the forged-bundle tests' fixtures: kiosk A's signed bundle a.1, the site key, an empty hub
@@ -118,9 +124,11 @@ def _attack(tmp_path: Path, column: str, text: str) -> str:
     text = text.replace("ORIG", spelled[1:-1] if isinstance(original, str) else spelled)
     parsed, lines = _member(_cell_lines(answers, target, column, text))
     rows["answers"] = parsed  # as the bundle reader gives them (the merge checks the widths)
+    before = table_digest(hub)
     try:
         _merge(hub, rows, lines)
     except (storage.InvalidInput, storage.MergeRefused):
+        assert table_digest(hub) == before  # nothing written
         return "refused"
     stored = _stored_answers(hub)
     as_bound = [

@@ -16,7 +16,12 @@ from respine_desktop.storage._merge_rules import merged_visit, score_outcome, se
 from respine_desktop.storage._merge_scores import check_scores
 from respine_desktop.storage._validation import RowChecker, check_answer_value, check_row
 from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS
+from tests.support.merge_modes import merge_mode
 from tests.support.storage import coord, full_visit, subject_db
+
+__all__ = ["merge_mode"]  # a fixture
+
+pytestmark = pytest.mark.usefixtures("merge_mode")  # each test both ways (merge_modes)
 
 VISITS = frozenset({"M0", "M1", "M3"})
 ID = "0190aaaa-0000-7000-8000-000000000001"

@@ -1,0 +1,154 @@
+"""CPU-bound work run meanwhile on another core (`start`), its outcome collected later.
+
+A bundle merge checks hundreds of thousands of rows in Python (validation, answer digests, scores
+recomputed) while SQLite reads and writes the same rows: the checks do not need the database, and
+their outcome is needed only before the commit. `start` runs such a function in a child process
+forked from this one, so that it sees the caller's data as it is (nothing copied or pickled but the
+outcome), while the caller goes on; `Running.result` waits for it and returns its value or raises
+its exception, as a call would have.
+
+A child is forked only where that is safe and cheap: on Linux, from a process with a single
+thread (a thread of another library holding a lock at the fork would leave the child waiting on
+it forever; the command line and the benches are single-threaded, the console and the test
+workers are not). Anywhere else, when no process can be forked (a limit reached), and when the
+child dies or its outcome cannot be read back, the function runs here, in the caller's process:
+the outcome is the same, only later.
+
+The child only computes: it writes its outcome (pickled) to a pipe and ends with ``os._exit``
+(no cleanup of the parent's objects, files or database connections runs twice). The caller's
+garbage collector state is inherited: a merge pauses it (`collector.paused`), so the child
+does not walk the parent's objects either, and copies only the pages it reads.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import sys
+from collections.abc import Callable
+from types import TracebackType
+from typing import Generic, TypeVar
+
+__all__ = ["Running", "can_fork", "start"]
+
+_T = TypeVar("_T")
+_UNSET = object()
+
+
+def can_fork() -> bool:
+    """Whether `start` forks here: Linux, and this process runs a single thread."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:  # no /proc: unknown, not forked
+        return False
+
+
+class Running(Generic[_T]):
+    """A function started by `start`: `result` waits for its outcome (once; later calls give
+    the same). As a context manager, leaving the block without the result kills the child."""
+
+    def __init__(self, fn: Callable[[], _T]) -> None:
+        self._fn = fn
+        self.forked = False
+        """Whether a child runs it (else it ran here, in `start`)."""
+        self._pid = 0
+        self._read = -1
+        self._value: object = _UNSET
+        self._error: BaseException | None = None
+
+    def _fork(self) -> None:
+        read, write = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            raise
+        if pid == 0:  # pragma: no cover - the child (its lines are not measured)
+            try:
+                os.close(read)
+                try:
+                    outcome: tuple[bool, object] = (True, self._fn())
+                except BaseException as exc:
+                    outcome = (False, exc)
+                try:
+                    data = pickle.dumps(outcome)
+                except Exception:
+                    data = b""
+                with os.fdopen(write, "wb") as out:
+                    out.write(data)
+            finally:
+                os._exit(0)
+        os.close(write)
+        self._pid, self._read = pid, read
+        self.forked = True
+
+    def _run_here(self) -> None:
+        try:
+            self._value = self._fn()
+        except Exception as exc:
+            self._error = exc
+
+    def _collect(self) -> None:
+        with os.fdopen(self._read, "rb") as f:
+            data = f.read()
+        self._read = -1
+        os.waitpid(self._pid, 0)
+        self._pid = 0
+        try:
+            ok, value = pickle.loads(data)
+        except Exception:
+            self._run_here()
+            return
+        if ok:
+            self._value = value
+        else:
+            self._error = value if isinstance(value, BaseException) else RuntimeError(value)
+
+    def result(self) -> _T:
+        """The function's return value, or its exception raised here."""
+        if self._pid:
+            self._collect()
+        if self._error is not None:
+            raise self._error
+        return self._value  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """Stop the child if its result was never asked for (a refusal elsewhere)."""
+        if self._pid:
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.close(self._read)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._pid, 0)
+            self._pid, self._read = 0, -1
+
+    def __enter__(self) -> Running[_T]:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def start(fn: Callable[[], _T], *, fork: bool | None = None) -> Running[_T]:
+    """Start `fn` meanwhile: in a forked child where `can_fork` (or `fork` says so), else run
+    here and now (its exception, if any, raised by `Running.result` as in the other case)."""
+    running = Running(fn)
+    if can_fork() if fork is None else fork:
+        try:
+            running._fork()
+        except OSError:  # no process or pipe to be had (a limit reached): run here
+            running._run_here()
+    else:
+        running._run_here()
+    return running

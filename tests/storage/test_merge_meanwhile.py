@@ -1,0 +1,132 @@
+"""A bundle merge's row checks run in a forked child, as the command line runs them (issue 12).
+
+Real merges in a fresh Python process of one thread (the command line's case: no fixture forces
+anything, `meanwhile.can_fork` decides): the checks run in a child there; a valid bundle is
+merged and verifies; a bundle the validation refuses is refused with the same line as when the
+checks run in the merging process, the hub unchanged; a child killed while it checks (SIGKILL)
+has the checks run again in the merging process, and the merge completes, the hub verifies.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from respine_desktop import meanwhile, storage
+from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS
+from tests.storage import test_merge_raw_attacks as raw
+from tests.storage.test_merge_fast_paths import _hub_and_rows, _lines, _merge, _stored_answers
+from tests.support.exports import table_digest
+
+ROOT = Path(__file__).resolve().parents[2]
+COLUMNS = BUNDLE_COLUMNS["answers"]
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux")
+
+_SCRIPT = textwrap.dedent(
+    """
+    import json, os, signal, sys
+    from pathlib import Path
+    from respine_desktop import meanwhile, storage
+    from respine_desktop.storage import bundle_merge
+    from tests.storage.test_merge_fast_paths import _merge
+
+    hub, case = Path(sys.argv[1]), sys.argv[2]
+    rows = {t: [tuple(r) for r in v] for t, v in json.loads(Path(sys.argv[3]).read_text()).items()}
+    lines = json.loads(Path(sys.argv[4]).read_text())
+    forked = []
+    start = meanwhile.start
+
+    def recording(fn, *, fork=None):
+        running = start(fn, fork=fork)
+        forked.append(running.forked)
+        return running
+
+    meanwhile.start = recording
+    if case == "killed":
+        parent, check_rows = os.getpid(), bundle_merge._check_rows
+
+        def dies_in_the_child(*args):
+            if os.getpid() != parent:
+                os.kill(os.getpid(), signal.SIGKILL)
+            forked.append("checked here")
+            return check_rows(*args)
+
+        bundle_merge._check_rows = dies_in_the_child
+    try:
+        _merge(hub, rows, lines)
+        outcome = "merged"
+    except storage.MergeRefused as exc:
+        outcome = str(exc)
+    print(json.dumps({"outcome": outcome, "forked": forked}))
+    """
+)
+
+
+def _run(
+    tmp_path: Path, hub: Path, rows: dict[str, list[Any]], lines: list[str], case: str
+) -> dict[str, Any]:
+    (tmp_path / "rows.json").write_text(json.dumps(rows))
+    (tmp_path / "lines.json").write_text(json.dumps(lines))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _SCRIPT,
+            str(hub),
+            case,
+            str(tmp_path / "rows.json"),
+            str(tmp_path / "lines.json"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    got: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return got
+
+
+def test_the_command_lines_merge_checks_the_rows_in_a_child(tmp_path: Path) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    got = _run(tmp_path, hub, rows, _lines(rows["answers"]), "valid")
+    assert got == {"outcome": "merged", "forked": [True]}
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+    assert storage.verify_database(hub).ok
+
+
+def test_a_refusal_found_in_the_child_is_the_one_found_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    answers = rows["answers"]
+    target = next(n for n, r in enumerate(answers) if r[COLUMNS.index("vas_line_mm")] is not None)
+    lines = raw._cell_lines(answers, target, "value", "1000")
+    parsed, lines = raw._member(lines)
+    rows["answers"] = parsed
+    before = table_digest(hub)
+    got = _run(tmp_path, hub, rows, lines, "refused")
+    assert got["forked"] == [True]
+    assert table_digest(hub) == before  # nothing written
+    # the same bundle with the checks run here, in this (test) process
+    monkeypatch.setattr(meanwhile, "can_fork", lambda: False)
+    with pytest.raises(storage.MergeRefused) as here:
+        _merge(hub, rows, lines)
+    assert got["outcome"] == str(here.value)
+    assert "field value" in got["outcome"]
+
+
+def test_a_child_killed_while_checking_has_the_checks_run_here(tmp_path: Path) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    got = _run(tmp_path, hub, rows, _lines(rows["answers"]), "killed")
+    # forked, killed, checked again here
+    assert got == {"outcome": "merged", "forked": [True, "checked here"]}
+    assert storage.verify_database(hub).ok

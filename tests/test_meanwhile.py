@@ -1,0 +1,155 @@
+"""`respine_desktop.meanwhile`: a function run in a forked child, its outcome collected later.
+
+Real children forked from this process: the value and the exception come back as a call would
+give them (a RespineError with its message and class); a child that dies, or whose outcome
+cannot be sent back, has the function run here instead; a child whose result is never asked for
+is killed and reaped when the block ends; the fork is taken only on Linux from a process of one
+thread, and `fork=False` always runs here.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+from respine_desktop import meanwhile
+from respine_desktop.storage import MergeRefused
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork: POSIX only")
+
+
+@pytest.fixture(autouse=True)
+def _fork_in_a_test_worker() -> Iterator[None]:
+    with warnings.catch_warnings():
+        # (Python 3.12+ warns of a fork in a process of several threads: xdist's worker has two)
+        warnings.filterwarnings("ignore", ".*fork.*", DeprecationWarning)
+        yield
+
+
+def _pid_and_square(n: int) -> tuple[int, int]:
+    return os.getpid(), n * n
+
+
+def test_the_value_comes_back_from_a_child() -> None:
+    with meanwhile.start(lambda: _pid_and_square(7), fork=True) as running:
+        assert running.forked
+        pid, value = running.result()
+    assert value == 49
+    assert pid != os.getpid()  # computed in another process
+    assert running.result() == (pid, 49)  # asked again: the same, no second child
+
+
+def test_the_exception_comes_back_with_its_class_and_message() -> None:
+    def refuse() -> None:
+        raise MergeRefused("bundle answers row 3, field value: 1000 is outside 0..100")
+
+    with meanwhile.start(refuse, fork=True) as running:
+        with pytest.raises(MergeRefused, match=r"^bundle answers row 3, field value: 1000"):
+            running.result()
+        with pytest.raises(MergeRefused):  # asked again: raised again
+            running.result()
+
+
+def test_the_child_sees_the_data_as_it_was_at_the_fork() -> None:
+    rows = [1, 2, 3]
+    running = meanwhile.start(lambda: sum(rows), fork=True)
+    rows.append(100)  # the caller goes on: the child's copy is the one of the fork
+    assert running.result() == 6
+
+
+def test_a_child_that_dies_has_the_function_run_here() -> None:
+    parent = os.getpid()
+
+    def dies_in_a_child() -> int:
+        if os.getpid() != parent:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return 42
+
+    with meanwhile.start(dies_in_a_child, fork=True) as running:
+        assert running.forked
+        assert running.result() == 42  # the child was killed: computed here
+
+
+def test_an_outcome_that_cannot_be_sent_back_is_computed_here() -> None:
+    parent = os.getpid()
+
+    def unpicklable() -> object:
+        return lambda: "in a child" if os.getpid() != parent else "here"
+
+    with meanwhile.start(unpicklable, fork=True) as running:
+        assert running.result()() == "here"
+
+
+def test_a_child_whose_result_is_not_asked_for_is_killed_and_reaped() -> None:
+    started = time.monotonic()
+    with meanwhile.start(lambda: time.sleep(60), fork=True) as running:
+        pid = running._pid
+        assert pid
+    assert time.monotonic() - started < 30  # not the child's 60 s
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped: no zombie left
+
+
+def test_a_fork_refused_by_the_system_runs_it_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_more_processes() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")  # EAGAIN: a limit reached
+
+    monkeypatch.setattr(meanwhile.os, "fork", no_more_processes)
+    running = meanwhile.start(lambda: _pid_and_square(3), fork=True)
+    assert not running.forked
+    assert running.result() == (os.getpid(), 9)
+
+
+def test_without_a_fork_it_runs_here_at_once() -> None:
+    calls: list[int] = []
+
+    def work() -> int:
+        calls.append(os.getpid())
+        return 5
+
+    running = meanwhile.start(work, fork=False)
+    assert calls == [os.getpid()]  # ran in `start`, in this process
+    assert not running.forked
+    assert running.result() == 5
+
+    def refuse() -> None:
+        raise MergeRefused("refused")
+
+    running = meanwhile.start(refuse, fork=False)  # not raised by start ...
+    with pytest.raises(MergeRefused, match=r"^refused$"):
+        running.result()  # ... but by result, as in a child
+
+
+def test_a_process_of_several_threads_does_not_fork() -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not meanwhile.can_fork()
+        assert not meanwhile.start(lambda: 1).forked
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_a_single_threaded_linux_process_forks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(meanwhile.os, "listdir", lambda path: ["1"])  # one task
+    monkeypatch.setattr(meanwhile.sys, "platform", "linux")
+    assert meanwhile.can_fork()
+    monkeypatch.setattr(meanwhile.sys, "platform", "win32")
+    assert not meanwhile.can_fork()
+
+
+def test_without_proc_it_does_not_fork(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_proc(path: str) -> list[str]:
+        raise FileNotFoundError(path)
+
+    monkeypatch.setattr(meanwhile.sys, "platform", "linux")
+    monkeypatch.setattr(meanwhile.os, "listdir", no_proc)
+    assert not meanwhile.can_fork()
