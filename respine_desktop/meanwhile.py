@@ -15,7 +15,11 @@ child dies or its outcome cannot be read back, the function runs here, in the ca
 the outcome is the same, only later.
 
 The child only computes: it writes its outcome (pickled) to a pipe and ends with ``os._exit``
-(no cleanup of the parent's objects, files or database connections runs twice). The caller's
+(no cleanup of the parent's objects, files or database connections runs twice). It must not use
+SQLite, not even through a connection of its own: SQLite's record of the file locks this process
+holds is copied into the child without the locks themselves (SQLite's own rule: no fork with a
+connection open), so a child reading the database could read pages a writer is changing. (The
+CSV export's workers, which read the database, are spawned for that reason: `subject_parts`.) The caller's
 garbage collector state is inherited: a merge pauses it (`collector.paused`), so the child
 does not walk the parent's objects either, and copies only the pages it reads.
 """
