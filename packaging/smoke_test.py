@@ -4,7 +4,9 @@ Runs the frozen executable the way a site would, each step a real process in a t
 `--version`, the kiosk shown and closed (`--quit-when-ready`, offscreen), then `demo`, `verify`,
 `report patient`, `export odm`, `export csv` and `export stats` on a temporary database, checking
 each output (the PDF's text names the subject, the ODM parses as CDISC ODM, the CSV and the SPSS
-file are there). Prints a line per step and exits 1 at the first failure, naming it.
+file are there), then a hub made with `init` merging that database's bundle (`export key`, `import
+key`, `export bundle`, `import bundle`, `verify`). Prints a line per step and exits 1 at the
+first failure, naming it.
 """
 
 from __future__ import annotations
@@ -87,6 +89,33 @@ def main(argv: list[str]) -> int:
                 ["export", "stats", "--db", db, "--out", "stats", *SIGN_IN],
                 lambda r: (work / "stats" / "visits_wide.sav").is_file(),
             ),
+            # a site's hub merging a kiosk's bundle (the merge's row checks in a forked child)
+            (
+                "init hub",
+                ["init", "--plaintext", "--db", "hub.db", "--admin-pin", PIN.strip()],
+                lambda r: (work / "hub.db").is_file(),
+            ),
+            (
+                "export key",
+                ["export", "key", "--db", "hub.db", "--out", "site.key", *SIGN_IN],
+                lambda r: "site key" in r.stdout,
+            ),
+            (
+                "import key",
+                ["import", "key", "--db", db, "site.key", *SIGN_IN],
+                lambda r: "installed site key" in r.stdout,
+            ),
+            (
+                "export bundle",
+                ["export", "bundle", "--db", db, "--out", "kiosk.bundle", *SIGN_IN],
+                lambda r: "4 subjects" in r.stdout,
+            ),
+            (
+                "import bundle",
+                ["import", "bundle", "--db", "hub.db", "kiosk.bundle", *SIGN_IN],
+                lambda r: "imported bundle" in r.stdout,
+            ),
+            ("verify hub", ["verify", "--db", "hub.db"], lambda r: ": ok:" in r.stdout),
         ]
         if (exe.parent / "_internal" / "traceability.json").is_file():
             steps.append(
