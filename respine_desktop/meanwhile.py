@@ -19,9 +19,9 @@ The child only computes: it writes its outcome (pickled) to a pipe and ends with
 SQLite, not even through a connection of its own: SQLite's record of the file locks this process
 holds is copied into the child without the locks themselves (SQLite's own rule: no fork with a
 connection open), so a child reading the database could read pages a writer is changing. (The
-CSV export's workers, which read the database, are spawned for that reason: `subject_parts`.)
-The caller's garbage collector state is inherited: a merge pauses it (`collector.paused`), so
-the child does not walk the parent's objects either, and copies only the pages it reads.
+CSV export's workers, which read the database, are spawned for that reason: `subject_parts`.) The caller's
+garbage collector state is inherited: a merge pauses it (`collector.paused`), so the child
+does not walk the parent's objects either, and copies only the pages it reads.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
-import select
 import signal
 import sys
 from collections.abc import Callable
@@ -114,12 +113,9 @@ class Running(Generic[_T]):
         else:
             self._error = value if isinstance(value, BaseException) else RuntimeError(value)
 
-    def result(self, timeout: float | None = None) -> _T:
-        """The function's return value, or its exception raised here; TimeoutError when a
-        child is still at work after `timeout` seconds (None: wait as long as it takes)."""
+    def result(self) -> _T:
+        """The function's return value, or its exception raised here."""
         if self._pid:
-            if timeout is not None and not select.select([self._read], [], [], timeout)[0]:
-                raise TimeoutError(f"still running after {timeout:g} s")
             self._collect()
         if self._error is not None:
             raise self._error

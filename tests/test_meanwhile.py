@@ -45,21 +45,6 @@ def test_the_value_comes_back_from_a_child() -> None:
     assert running.result() == (pid, 49)  # asked again: the same, no second child
 
 
-def test_a_result_asked_with_a_timeout_says_the_child_is_still_at_work() -> None:
-    release = os.pipe()
-
-    def waits_for_the_release() -> str:
-        os.read(release[0], 1)  # blocks until the test writes
-        return "done"
-
-    with meanwhile.start(waits_for_the_release, fork=True) as running:
-        with pytest.raises(TimeoutError, match=r"still running after 0\.05 s"):
-            running.result(timeout=0.05)
-        os.write(release[1], b"x")
-        assert running.result(timeout=60) == "done"
-    assert meanwhile.start(lambda: 3, fork=False).result(timeout=0) == 3  # ran here: at once
-
-
 def test_the_exception_comes_back_with_its_class_and_message() -> None:
     def refuse() -> None:
         raise MergeRefused("bundle answers row 3, field value: 1000 is outside 0..100")

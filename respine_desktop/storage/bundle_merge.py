@@ -893,16 +893,6 @@ class _HeadsMoved(Exception):
     """The hub's chain heads changed between the preparation and the write lock."""
 
 
-CHECKS_WAIT_S = 1.0
-"""How long the write lock, once the rows are written, waits for the row checks still running in
-their child (`meanwhile`) before the write is rolled back, the checks awaited outside the lock
-and the write made again: a kiosk waiting for the lock waits for the write and this at most."""
-
-
-class _ChecksPending(Exception):
-    """The row checks still ran when the write was done: rolled back, to be made again."""
-
-
 def merge_bundle(
     db: StudyDb,
     rows: RowSource,
@@ -973,12 +963,6 @@ def _merge(
                     checks.result()
                     check_against_hub(db, prepared, bundle_devices)  # outside the lock again
                     continue
-                except _ChecksPending:
-                    checks.result()  # outside the lock; then the write again
-                    continue
-                except Exception:
-                    checks.result()  # (rolled back, unlocked) the rows' own refusal comes first
-                    raise
                 result.prepare_s = prepare_s
                 result.redone = redo
                 return result
@@ -998,16 +982,15 @@ def _write(
     prepared: Prepared,
     bundle: Mapping[str, Any],
     deadline: float,
-    checked: Callable[[float | None], None],
+    checked: Callable[[], None],
     *,
     recheck: bool,
 ) -> MergeResult:
     """The write step in one transaction, once the write lock is held (waiting for it until
     `deadline`); _HeadsMoved (nothing written) if the hub's heads moved since the preparation,
     unless `recheck` (then the preparation's hub checks run again inside the lock). `checked`
-    returns once the rows' own checks passed within its timeout (raises their refusal, or
-    TimeoutError): called before the commit, which waits `CHECKS_WAIT_S` at most for them
-    (_ChecksPending, nothing written, past that)."""
+    returns once the rows' own checks passed (raises their refusal): called before the commit,
+    and first when the write stops."""
     result = MergeResult()
     # A larger page cache for the merge's index inserts (the hub grows to gigabytes); restored.
     cache_size = int(scalar(db.conn, "PRAGMA cache_size"))
@@ -1026,17 +1009,19 @@ def _write(
             try:
                 with transaction(db):
                     locked_at = time.perf_counter()
-                    if hub_heads(db, prepared.heads) != prepared.heads:
-                        if not recheck:
-                            raise _HeadsMoved
-                        checked(None)  # (awaited already, by the rounds before)
-                        check_against_hub(db, prepared, [d.id for d in prepared.rows["devices"]])
-                    scores_checked = score_stamp(db) == prepared.score_stamp
-                    _write_rows(db, merge, bundle, scores_checked=scores_checked)
                     try:
-                        checked(CHECKS_WAIT_S)
-                    except TimeoutError:
-                        raise _ChecksPending from None
+                        if hub_heads(db, prepared.heads) != prepared.heads:
+                            if not recheck:
+                                raise _HeadsMoved
+                            checked()
+                            devices = [d.id for d in prepared.rows["devices"]]
+                            check_against_hub(db, prepared, devices)
+                        scores_checked = score_stamp(db) == prepared.score_stamp
+                        _write_rows(db, merge, bundle, scores_checked=scores_checked)
+                    except BaseException:
+                        checked()  # the rows' own refusal, if any, is the one to name
+                        raise
+                    checked()
                 result.lock_held_s = time.perf_counter() - locked_at
                 if autocheckpoint > 0:
                     _checkpoint(db)
