@@ -23,6 +23,7 @@ does not walk the parent's objects either, and copies only the pages it reads.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import signal
@@ -49,7 +50,8 @@ def can_fork() -> bool:
 
 class Running(Generic[_T]):
     """A function started by `start`: `result` waits for its outcome (once; later calls give
-    the same). As a context manager, leaving the block without the result kills the child."""
+    the same). As a context manager, leaving the block without the result kills the child; so
+    does an interruption of the wait (asked again, the function then runs here)."""
 
     def __init__(self, fn: Callable[[], _T]) -> None:
         self._fn = fn
@@ -70,11 +72,16 @@ class Running(Generic[_T]):
             raise
         if pid == 0:  # pragma: no cover - the child (its lines are not measured)
             try:
+                # the caller's garbage is not the child's to finalize (a database connection
+                # closed here would act on the caller's locks and files)
+                gc.disable()
                 os.close(read)
                 try:
                     outcome: tuple[bool, object] = (True, self._fn())
-                except BaseException as exc:
+                except Exception as exc:
                     outcome = (False, exc)
+                # (an interruption of the child alone, KeyboardInterrupt or SystemExit, is no
+                # outcome of the function: nothing sent, the caller runs it itself)
                 try:
                     data = pickle.dumps(outcome)
                 except Exception:
@@ -94,10 +101,14 @@ class Running(Generic[_T]):
             self._error = exc
 
     def _collect(self) -> None:
-        with os.fdopen(self._read, "rb") as f:
-            data = f.read()
-        self._read = -1
-        os.waitpid(self._pid, 0)
+        read, self._read = self._read, -1  # (closed below, whatever happens)
+        try:
+            with os.fdopen(read, "rb") as f:
+                data = f.read()
+            os.waitpid(self._pid, 0)
+        except BaseException:  # interrupted while waiting: the child killed, reaped at once
+            self.close()
+            raise
         self._pid = 0
         try:
             ok, value = pickle.loads(data)
@@ -113,6 +124,8 @@ class Running(Generic[_T]):
         """The function's return value, or its exception raised here."""
         if self._pid:
             self._collect()
+        elif self._value is _UNSET and self._error is None:
+            self._run_here()  # its child stopped before its outcome was read (`close`)
         if self._error is not None:
             raise self._error
         return self._value  # type: ignore[return-value]
@@ -122,8 +135,9 @@ class Running(Generic[_T]):
         if self._pid:
             with contextlib.suppress(OSError):
                 os.kill(self._pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                os.close(self._read)
+            if self._read >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(self._read)
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(self._pid, 0)
             self._pid, self._read = 0, -1
