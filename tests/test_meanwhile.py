@@ -5,8 +5,8 @@ give them (a RespineError with its message and class); a child that dies, or who
 cannot be sent back, has the function run here instead; a child whose result is never asked for
 is killed and reaped when the block ends, or at once when the wait for it is interrupted (its
 pipe closed once, the function run here if asked again); a child interrupted alone (not the
-function's outcome) has it run here; the child runs no finalizer of the caller's garbage; the fork is taken only on Linux from a process of one
-thread, and `fork=False` always runs here.
+function's outcome) has it run here; the child runs no finalizer of the caller's garbage; the
+fork is taken only on Linux from a process of one thread, and `fork=False` always runs here.
 """
 
 from __future__ import annotations
