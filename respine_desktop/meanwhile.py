@@ -12,12 +12,15 @@ thread (a thread of another library holding a lock at the fork would leave the c
 it forever; the command line and the benches are single-threaded, the console and the test
 workers are not). Anywhere else, when no process can be forked (a limit reached), and when the
 child dies or its outcome cannot be read back, the function runs here, in the caller's process:
-the outcome is the same, only later.
+the outcome is the same, only later. So it is when the child's exception would not read the same
+once sent (unpickled into another class or message, `_same_error`).
 
 The child only computes: it writes its outcome (pickled) to a pipe and ends with ``os._exit``
-(no cleanup of the parent's objects, files or database connections runs twice). The caller's
-garbage collector state is inherited: a merge pauses it (`collector.paused`), so the child
-does not walk the parent's objects either, and copies only the pages it reads.
+(no cleanup of the parent's objects, files or database connections runs twice), its garbage
+collector off (no finalizer of the caller's garbage runs in it, and it does not walk the
+caller's objects: it copies only the pages it reads). An interruption of the child alone
+(KeyboardInterrupt, SystemExit) is no outcome: nothing is sent. An interruption of the wait in
+the caller kills and reaps the child at once.
 """
 
 from __future__ import annotations
@@ -84,6 +87,8 @@ class Running(Generic[_T]):
                 # outcome of the function: nothing sent, the caller runs it itself)
                 try:
                     data = pickle.dumps(outcome)
+                    if not outcome[0] and not _same_error(pickle.loads(data)[1], outcome[1]):
+                        data = b""  # an exception that would read otherwise there
                 except Exception:
                     data = b""
                 with os.fdopen(write, "wb") as out:
@@ -152,6 +157,15 @@ class Running(Generic[_T]):
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _same_error(copy: object, exc: object) -> bool:
+    """Whether an exception read back from its pickle is the one raised: its class, arguments
+    and message (one whose ``__init__`` rewrites its arguments, a message built from them,
+    unpickles into another message)."""
+    return type(copy) is type(exc) and bool(
+        getattr(copy, "args", None) == getattr(exc, "args", None) and str(copy) == str(exc)
+    )
 
 
 def start(fn: Callable[[], _T], *, fork: bool | None = None) -> Running[_T]:

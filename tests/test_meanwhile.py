@@ -241,3 +241,24 @@ def test_the_child_runs_no_finalizer_of_the_callers_garbage(tmp_path: Path) -> N
         assert running.result() == 100_000
     assert not ran.exists()
     gc.collect()
+
+
+class _RowRefused(Exception):
+    """An exception whose ``__init__`` builds its message from its argument: unpickled, the
+    message is built again from the message."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"row {where} refused")
+
+
+def test_an_exception_that_would_read_otherwise_once_sent_is_raised_here() -> None:
+    parent = os.getpid()
+
+    def refuse() -> None:
+        raise _RowRefused("in a child" if os.getpid() != parent else "here")
+
+    with (
+        meanwhile.start(refuse, fork=True) as running,
+        pytest.raises(_RowRefused, match=r"^row here refused$"),
+    ):
+        running.result()  # not "row row in a child refused refused"
