@@ -67,14 +67,21 @@ class Running(Generic[_T]):
 
     def _fork(self) -> None:
         read, write = os.pipe()
+        # Ctrl-C held back across the fork: an interruption raised before the child is known
+        # here would leave it unreaped, and one raised in the child before it is inside the
+        # block that ends it would have it run the caller's code (its stdio buffers flushed
+        # twice, its database connections closed); held, it is raised where it is handled.
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             pid = os.fork()
         except OSError:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
             os.close(read)
             os.close(write)
             raise
         if pid == 0:  # pragma: no cover - the child (its lines are not measured)
             try:
+                signal.pthread_sigmask(signal.SIG_SETMASK, held)
                 # the caller's garbage is not the child's to finalize (a database connection
                 # closed here would act on the caller's locks and files)
                 gc.disable()
@@ -98,6 +105,11 @@ class Running(Generic[_T]):
         os.close(write)
         self._pid, self._read = pid, read
         self.forked = True
+        try:
+            signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        except BaseException:  # the interruption held back: the child killed, then raised
+            self.close()
+            raise
 
     def _run_here(self) -> None:
         try:

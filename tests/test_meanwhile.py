@@ -14,6 +14,8 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import warnings
@@ -262,3 +264,44 @@ def test_an_exception_that_would_read_otherwise_once_sent_is_raised_here() -> No
         pytest.raises(_RowRefused, match=r"^row here refused$"),
     ):
         running.result()  # not "row row in a child refused refused"
+
+
+_INTERRUPTED_AT_THE_FORK = """
+import os, signal
+from respine_desktop import meanwhile
+
+parent, fork = os.getpid(), os.fork
+
+
+def fork_then_ctrl_c() -> int:
+    pid = fork()
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C just after the fork, in each process
+    return pid
+
+
+os.fork = fork_then_ctrl_c
+try:
+    with meanwhile.start(lambda: 5, fork=True) as running:
+        running.result()
+    print("not interrupted", flush=True)
+except KeyboardInterrupt:
+    print("interrupted " + ("here" if os.getpid() == parent else "in the child"), flush=True)
+    if os.getpid() == parent:
+        try:
+            print("left", os.waitpid(-1, os.WNOHANG), flush=True)
+        except ChildProcessError:
+            print("no child left", flush=True)
+"""
+
+
+def test_an_interruption_at_the_fork_is_raised_here_only_and_leaves_no_child() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_AT_THE_FORK],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # not "interrupted in the child" (the child running the caller's code), nor a child left
+    assert done.stdout.splitlines() == ["interrupted here", "no child left"], done.stderr
