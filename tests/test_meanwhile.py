@@ -3,18 +3,25 @@
 Real children forked from this process: the value and the exception come back as a call would
 give them (a RespineError with its message and class); a child that dies, or whose outcome
 cannot be sent back, has the function run here instead; a child whose result is never asked for
-is killed and reaped when the block ends; the fork is taken only on Linux from a process of one
-thread, and `fork=False` always runs here.
+is killed and reaped when the block ends, or at once when the wait for it is interrupted (its
+pipe closed once, the function run here if asked again); a child interrupted alone (not the
+function's outcome) has it run here; the child runs no finalizer of the caller's garbage; the
+fork is taken only on Linux from a process of one thread, and `fork=False` always runs here.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -153,3 +160,148 @@ def test_without_proc_it_does_not_fork(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(meanwhile.sys, "platform", "linux")
     monkeypatch.setattr(meanwhile.os, "listdir", no_proc)
     assert not meanwhile.can_fork()
+
+
+def test_an_interruption_while_waiting_kills_the_child_and_closes_only_its_pipe(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parent = os.getpid()
+
+    def slow_in_the_child() -> int:
+        if os.getpid() != parent:
+            time.sleep(60)
+        return 7
+
+    real_fdopen = os.fdopen
+
+    def interrupted_read(fd: int, mode: str) -> Any:
+        return _Interrupted(real_fdopen(fd, mode))
+
+    with meanwhile.start(slow_in_the_child, fork=True) as running:
+        pid = running._pid
+        monkeypatch.setattr(meanwhile.os, "fdopen", interrupted_read)  # (after the fork)
+        with pytest.raises(KeyboardInterrupt):  # Ctrl-C while waiting for the outcome
+            running.result()
+        monkeypatch.setattr(meanwhile.os, "fdopen", real_fdopen)
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # killed and reaped at once, no zombie
+        # a file opened now takes the lowest free descriptor: the pipe's, closed
+        other = (tmp_path / "other").open("w")
+        assert running.result() == 7  # asked again: computed here
+    other.write("still open")  # the block's end closed no descriptor but the pipe's
+    other.close()
+
+
+class _Interrupted:
+    """A pipe whose read is interrupted (Ctrl-C), closed as the real one is."""
+
+    def __init__(self, pipe: Any) -> None:
+        self.pipe = pipe
+
+    def __enter__(self) -> _Interrupted:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.pipe.close()
+
+    def read(self) -> bytes:
+        raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, SystemExit])
+def test_a_child_interrupted_alone_has_the_function_run_here(stop: type[BaseException]) -> None:
+    parent = os.getpid()
+
+    def interrupted_in_the_child() -> int:
+        if os.getpid() != parent:
+            raise stop  # (a SIGINT sent to the child only: not an outcome of the function)
+        return 3
+
+    with meanwhile.start(interrupted_in_the_child, fork=True) as running:
+        assert running.result() == 3
+
+
+def test_the_child_runs_no_finalizer_of_the_callers_garbage(tmp_path: Path) -> None:
+    parent, ran = os.getpid(), tmp_path / "finalized in the child"
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:  # (a database connection's would release its locks)
+            if os.getpid() != parent:
+                ran.write_text("finalized")
+
+    assert gc.isenabled()
+    gc.collect()
+    Cycle()  # garbage that only the collector finds
+
+    def allocates() -> int:
+        return len([[] for _ in range(100_000)])  # enough for the collector to run, if on
+
+    with meanwhile.start(allocates, fork=True) as running:
+        assert running.result() == 100_000
+    assert not ran.exists()
+    gc.collect()
+
+
+class _RowRefused(Exception):
+    """An exception whose ``__init__`` builds its message from its argument: unpickled, the
+    message is built again from the message."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__(f"row {where} refused")
+
+
+def test_an_exception_that_would_read_otherwise_once_sent_is_raised_here() -> None:
+    parent = os.getpid()
+
+    def refuse() -> None:
+        raise _RowRefused("in a child" if os.getpid() != parent else "here")
+
+    with (
+        meanwhile.start(refuse, fork=True) as running,
+        pytest.raises(_RowRefused, match=r"^row here refused$"),
+    ):
+        running.result()  # not "row row in a child refused refused"
+
+
+_INTERRUPTED_AT_THE_FORK = """
+import os, signal
+from respine_desktop import meanwhile
+
+parent, fork = os.getpid(), os.fork
+
+
+def fork_then_ctrl_c() -> int:
+    pid = fork()
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C just after the fork, in each process
+    return pid
+
+
+os.fork = fork_then_ctrl_c
+try:
+    with meanwhile.start(lambda: 5, fork=True) as running:
+        running.result()
+    print("not interrupted", flush=True)
+except KeyboardInterrupt:
+    print("interrupted " + ("here" if os.getpid() == parent else "in the child"), flush=True)
+    if os.getpid() == parent:
+        try:
+            print("left", os.waitpid(-1, os.WNOHANG), flush=True)
+        except ChildProcessError:
+            print("no child left", flush=True)
+"""
+
+
+def test_an_interruption_at_the_fork_is_raised_here_only_and_leaves_no_child() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_AT_THE_FORK],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # not "interrupted in the child" (the child running the caller's code), nor a child left
+    assert done.stdout.splitlines() == ["interrupted here", "no child left"], done.stderr

@@ -15,8 +15,8 @@ never waits long (the hub's write lock is held only for the second):
      more of the hub (digests, scores) are left in `Prepared.deferred` for `run_deferred`.
    `bundle_merge` runs `validate` and `run_deferred` in a forked child where it can
    (`respine_desktop.meanwhile`) while it has SQLite read the answers the hub lacks out of the
-   bundle's lines (`_merge_staging`: compared with the rows parsed, `Prepared.staged`) and
-   writes; their outcome is awaited before the commit.
+   bundle's lines (`_merge_staging`: compared with the rows parsed, `Prepared.staged`); their
+   outcome is awaited before the write lock is asked for.
 2. **write** (`bundle_merge`, ``BEGIN IMMEDIATE``): the heads are read again; if one moved (another
    import of the same kiosk meanwhile), `check_against_hub` runs again on the rows in memory;
    then the rows are compared with the hub's copies (forward-only rules), written, and the

@@ -1,0 +1,95 @@
+"""The merge's row checks run meanwhile (issue 12, `respine_desktop.meanwhile`), attacked.
+
+Each test runs both ways (`tests/support/merge_modes`: the checks here, before the staging, or
+in a forked child while this process stages and writes) and must give the same outcome:
+
+- a bundle the validation refuses, merged while another program holds the hub's write lock:
+  the validation's refusal is named (the checks ran before the lock was asked for), not the
+  lock that could not be had; a person told to "try again" would retry a bundle that can
+  never be merged.
+- a valid bundle: the write lock is asked for once the checks passed (forked, they ran beside
+  the staging only): the lock is held for the write alone, a kiosk kept waiting no longer than
+  when the checks run here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from respine_desktop import meanwhile, storage
+from respine_desktop.storage import bundle_merge
+from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS, merge_bundle
+from tests.storage import test_merge_raw_attacks as raw
+from tests.storage.test_merge_fast_paths import _hub_and_rows, _lines, _Member
+from tests.support.exports import table_digest
+from tests.support.merge_modes import merge_mode
+
+__all__ = ["merge_mode"]  # a fixture
+
+pytestmark = pytest.mark.usefixtures("merge_mode")  # each test both ways (merge_modes)
+
+COLUMNS = BUNDLE_COLUMNS["answers"]
+
+
+def _refused_bundle(tmp_path: Path) -> tuple[Path, dict[str, list[Sequence[Any]]], list[str]]:
+    """A hub and a bundle's rows whose one VAS answer has the value 1000 (the validation
+    refuses it; SQLite reads and stages it as any other)."""
+    hub, rows = _hub_and_rows(tmp_path)
+    answers = rows["answers"]
+    target = next(n for n, r in enumerate(answers) if r[COLUMNS.index("vas_line_mm")] is not None)
+    rows["answers"], lines = raw._member(raw._cell_lines(answers, target, "value", "1000"))
+    return hub, rows, lines
+
+
+def _merge(
+    hub: Path, rows: dict[str, list[Sequence[Any]]], lines: list[str], *, busy_ms: int = 5000
+) -> None:
+    def source(table: str) -> list[Sequence[Any]]:
+        return _Member(rows[table], lines) if table == "answers" else rows[table]
+
+    with storage.open_database(hub) as db:
+        db.conn.execute(f"PRAGMA busy_timeout={busy_ms}")
+        merge_bundle(db, source, bundle={"bundle_id": "test", "device_id": "kiosk"}, lock_wait_s=0)
+
+
+def test_a_refused_bundle_is_refused_for_itself_while_the_hub_is_locked(tmp_path: Path) -> None:
+    hub, rows, lines = _refused_bundle(tmp_path)
+    before = table_digest(hub)
+    # another connection holds the write lock (through the same SQLite library: a process's
+    # locks do not conflict across two copies of it)
+    with storage.open_database(hub) as holder:
+        holder.conn.execute("BEGIN IMMEDIATE")
+        with pytest.raises(storage.MergeRefused) as caught:
+            _merge(hub, rows, lines, busy_ms=50)
+        holder.conn.execute("ROLLBACK")
+    assert "field value" in str(caught.value), caught.value
+    assert "locked" not in str(caught.value)
+    assert table_digest(hub) == before
+
+
+def test_the_write_lock_is_asked_for_once_the_checks_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    events: list[str] = []
+    result, transaction = meanwhile.Running.result, bundle_merge.transaction
+
+    def checks_awaited(self: meanwhile.Running[Any]) -> Any:
+        events.append("checks")
+        return result(self)
+
+    def write_lock(db: Any) -> Any:
+        events.append("lock")
+        return transaction(db)
+
+    monkeypatch.setattr(meanwhile.Running, "result", checks_awaited)
+    monkeypatch.setattr(bundle_merge, "transaction", write_lock)
+    _merge(hub, rows, _lines(rows["answers"]))
+    # (forked, the child slows the write it runs beside: the lock, held longer, kept a kiosk
+    # waiting longer; the write alone holds it)
+    assert events[-1] == "lock" and events.count("lock") == 1 and "checks" in events
+    assert storage.verify_database(hub).ok
