@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from itertools import groupby
 from operator import attrgetter
 
 from respine_desktop.exports.fast_endpoints import fast_endpoint_values
@@ -52,6 +53,11 @@ _D = MissingCode.UNDETERMINED.value
 _NO_SCORES: dict[str, ScoreValue] = dict.fromkeys(SCORE_NAMES)
 _SCORE_INSTRUMENT = {c[0]: c[1] for c in SCORE_COLUMNS}
 _INSTRUMENT_ID = attrgetter("instrument_id")
+_ID = attrgetter("id")
+_ITEM_ID = attrgetter("item_id")
+_SESSION_ID = attrgetter("session_id")
+_STATUS = attrgetter("status")
+_SUPERSEDES = attrgetter("supersedes")
 
 
 def _gap(status: str, session: Session | None) -> str | None:
@@ -69,14 +75,32 @@ def _gap(status: str, session: Session | None) -> str | None:
 def _current(rows: list[Answer]) -> tuple[dict[str, Answer], bool]:
     """`visit_values._current` of one session's rows, and whether an item had two current rows
     (a fork: the later one wins, by the export's order)."""
-    superseded = {a.supersedes for a in rows if a.supersedes is not None}
-    out: dict[str, Answer] = {}
+    superseded = set(filter(None, map(_SUPERSEDES, rows)))
+    if not superseded:  # most sessions: every row is current (built in C, the same dict)
+        out = dict(zip(map(_ITEM_ID, rows), rows, strict=True))
+        return out, len(rows) != len(out)
+    out = {}
     current = 0
     for a in rows:
         if a.id not in superseded:
             out[a.item_id] = a
             current += 1
     return out, current != len(out)
+
+
+def _by_session(answers: Sequence[Answer]) -> tuple[dict[str, list[Answer]], set[str]]:
+    """A subject's answers by session (each session's in their order), and the sessions with an
+    answered (not skipped) row. Taken by runs of one session (a subject's sessions mostly come
+    one after the other): a look-up per run, not per row."""
+    by_session: dict[str, list[Answer]] = {}
+    for session_id, run in groupby(answers, _SESSION_ID):
+        rows = by_session.get(session_id)
+        if rows is None:
+            by_session[session_id] = list(run)
+        else:
+            rows.extend(run)
+    answered = {k for k, rows in by_session.items() if "answered" in map(_STATUS, rows)}
+    return by_session, answered
 
 
 def _score_values(text: str) -> dict[str, ScoreValue]:
@@ -208,12 +232,7 @@ class WideRows:
         by_visit: dict[str, list[Session]] = {}
         for s in record.sessions:
             by_visit.setdefault(s.visit_code, []).append(s)
-        by_session: dict[str, list[Answer]] = {}
-        answered: set[str] = set()
-        for a in record.answers:
-            by_session.setdefault(a.session_id, []).append(a)
-            if a.status == "answered":
-                answered.add(a.session_id)
+        by_session, answered = _by_session(record.answers)
         stored: dict[str, dict[tuple[str, str], str | None]] = {}
         for row in record.current_scores:
             rows = stored.setdefault(row.session_id, {})
@@ -236,7 +255,7 @@ class WideRows:
             started: date | None = None
             if session is not None:
                 answers, forked = _current(by_session.get(session.id, []))
-                counted.update(a.id for a in answers.values())
+                counted.update(map(_ID, answers.values()))
                 if session.state == "submitted":
                     scores = self._scores(answers, forked, stored.get(session.id, {}))
                 started = self._session_day(session.started_at)
