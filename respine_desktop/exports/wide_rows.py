@@ -29,7 +29,7 @@ from datetime import date
 from itertools import groupby
 from operator import attrgetter
 
-from respine_desktop.exports.fast_endpoints import fast_endpoint_values
+from respine_desktop.exports.fast_endpoints import Memo, fast_endpoint_values
 from respine_desktop.exports.missing_codes import MissingCode
 from respine_desktop.exports.visit_values import (
     _SCORE_KEYS,
@@ -58,6 +58,15 @@ _ITEM_ID = attrgetter("item_id")
 _SESSION_ID = attrgetter("session_id")
 _STATUS = attrgetter("status")
 _SUPERSEDES = attrgetter("supersedes")
+_NUMBER_TYPES = frozenset({int, float, type(None)})
+# instrument -> [(stored method, its column names, the keys of their values)]
+_SCORE_COLUMNS_OF = {
+    instrument: [
+        (method, tuple(name for name, _ in columns), tuple(key for _, key in columns))
+        for method, columns in methods.items()
+    ]
+    for instrument, methods in _SCORE_KEYS.items()
+}
 
 
 def _gap(status: str, session: Session | None) -> str | None:
@@ -109,10 +118,9 @@ def _score_values(text: str) -> dict[str, ScoreValue]:
         values = json.loads(text)
     except ValueError:
         return {}
-    if not isinstance(values, dict) or not all(
-        v is None or (isinstance(v, int | float) and not isinstance(v, bool))
-        for v in values.values()
-    ):
+    # JSON's values are dict, list, str, int, float, bool or None: numbers and nulls are these
+    # types exactly (a bool is not an int here), checked in C
+    if not isinstance(values, dict) or not set(map(type, values.values())) <= _NUMBER_TYPES:
         return {}
     return values
 
@@ -144,6 +152,7 @@ class WideRows:
         self.fallbacks: dict[tuple[str, str | None], tuple[list[str], list[str], list[str]]] = {}
         self.empty: dict[tuple[str, str | None], str] = {}
         self.session_days: dict[str, date] = {}
+        self.endpoints: Memo = {}
 
     # -- the missing parts, by visit code and reason ---------------------------------------
 
@@ -195,18 +204,17 @@ class WideRows:
         if not forked and stored is not None:
             out = dict(_NO_SCORES)
             for instrument in set(map(_INSTRUMENT_ID, answers.values())):
-                methods = _SCORE_KEYS.get(instrument)
+                methods = _SCORE_COLUMNS_OF.get(instrument)
                 if methods is None:
                     break
-                for method, columns in methods.items():
+                for method, names, keys in methods:
                     text = stored.get((instrument, method))
                     if text is None:
                         break
                     values = self._stored(text)
                     if values is None:
                         break
-                    for name, key in columns:
-                        out[name] = values.get(key)
+                    out.update(zip(names, map(values.get, keys), strict=True))
                 else:
                     continue
                 break
@@ -263,7 +271,7 @@ class WideRows:
             if code == self.baseline_code:
                 baseline = scores
             elif baseline is not None:
-                ends = fast_endpoint_values(study, baseline, scores)
+                ends = fast_endpoint_values(study, baseline, scores, self.endpoints)
             gap = _gap(status, session)
             if not answers and scores is _NO_SCORES:
                 values = self._empty(code, gap)  # no endpoint without a score here

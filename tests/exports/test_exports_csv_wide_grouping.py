@@ -1,14 +1,16 @@
 """`wide_rows`' per-run grouping of a subject's answers and its current answers of a session
 (built in C where nothing is superseded) are what the plain per-row loops give, on random
-interleavings of sessions, skips, corrections, forks and duplicated items."""
+interleavings of sessions, skips, corrections, forks and duplicated items; a stored score row's
+values are accepted exactly when the per-value check accepted them."""
 
 from __future__ import annotations
 
+import json
 import random
 
 import pytest
 
-from respine_desktop.exports.wide_rows import _by_session, _current
+from respine_desktop.exports.wide_rows import _by_session, _current, _score_values
 from respine_desktop.storage import Answer
 
 
@@ -91,3 +93,40 @@ def test_an_item_twice_without_a_correction_is_a_fork_the_later_row_wins() -> No
     current, forked = _current(rows)
     assert (current["odi_01"].id, forked) == ("b", True)
     assert _current([]) == ({}, False)
+
+
+def score_values_per_value(text: str) -> dict[str, object]:
+    """The per-value check `_score_values` replaced."""
+    try:
+        values = json.loads(text)
+    except ValueError:
+        return {}
+    if not isinstance(values, dict) or not all(
+        v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+        for v in values.values()
+    ):
+        return {}
+    return values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"PF": 50.0, "RP": 25, "PCS": null}',
+        "{}",
+        '{"PF": true}',
+        '{"PF": false, "RP": 1}',
+        '{"PF": "12"}',
+        '{"PF": [1]}',
+        '{"PF": {"x": 1}}',
+        '{"PF": NaN, "RP": Infinity}',
+        '{"PF": -0.0, "RP": 1e308, "GH": 123456789012345678901234567890}',
+        "[1, 2]",
+        "12",
+        "null",
+        "not JSON",
+        "",
+    ],
+)
+def test_stored_score_values_are_accepted_as_by_the_per_value_check(text: str) -> None:
+    assert _score_values(text) == score_values_per_value(text)
