@@ -84,7 +84,8 @@ def _gap(status: str, session: Session | None) -> str | None:
 def _current(rows: list[Answer]) -> tuple[dict[str, Answer], bool]:
     """`visit_values._current` of one session's rows, and whether an item had two current rows
     (a fork: the later one wins, by the export's order)."""
-    superseded = set(filter(None, map(_SUPERSEDES, rows)))
+    superseded = set(map(_SUPERSEDES, rows))
+    superseded.discard(None)
     if not superseded:  # most sessions: every row is current (built in C, the same dict)
         out = dict(zip(map(_ITEM_ID, rows), rows, strict=True))
         return out, len(rows) != len(out)

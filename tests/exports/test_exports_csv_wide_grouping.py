@@ -88,6 +88,11 @@ def test_a_session_of_skips_only_is_not_answered() -> None:
     assert [a.id for a in by_session["s1"]] == ["a", "c"]
 
 
+def test_an_empty_id_superseded_is_not_current() -> None:
+    rows = [row("", "s1", "odi_01"), row("b", "s1", "odi_01", supersedes="")]
+    assert _current(rows) == current_per_row(rows) == ({"odi_01": rows[1]}, False)
+
+
 def test_an_item_twice_without_a_correction_is_a_fork_the_later_row_wins() -> None:
     rows = [row("a", "s1", "odi_01"), row("b", "s1", "odi_01")]
     current, forked = _current(rows)
