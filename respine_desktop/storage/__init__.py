@@ -11,7 +11,8 @@ Public API
 
 The database file:
 
-- `StudyDb`: an open database (context manager); ``path``, ``info``, ``study``, ``site_code``
+- `StudyDb`: an open database (context manager); ``path``, ``info``, ``study``, ``site_code``,
+  ``checked`` (whether ``quick_check`` passed since it was opened)
 - `DatabaseInfo`: what the ``settings`` table says about the file (``StudyDb.info``)
 - `create_database(path, *, admin_pin, site_code=DEFAULT_SITE, ...) -> StudyDb`: a new file
 - `open_database(path, *, readonly=False) -> StudyDb`: never creates a file; upgrades the schema;
