@@ -135,7 +135,8 @@ def register(parser: argparse.ArgumentParser) -> None:
 def run_csv(args: argparse.Namespace) -> int:
     from respine_desktop import exports, storage
 
-    with user_errors(args.out), storage.open_database(args.db, readonly=True) as db:
+    # checked by export_csv, beside its worker processes (see there)
+    with user_errors(args.out), storage.open_database(args.db, readonly=True, check=False) as db:
         r = exports.export_csv(
             db, args.out, progress=ProgressLine("export csv"), workers=args.workers
         )

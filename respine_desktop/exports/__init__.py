@@ -29,33 +29,93 @@ is replaced and an import is rolled back.
 
 from __future__ import annotations
 
-from respine_desktop.exports.bundle import (
-    BundleInfo,
-    ImportSummary,
-    export_bundle,
-    import_bundle,
-    parse_since,
-    verify_bundle,
-)
-from respine_desktop.exports.csv_export import CsvExport, export_csv
-from respine_desktop.exports.device_keys import (
-    DeviceFile,
-    enrol_device_file,
-    install_hub_file,
-    read_device_file,
-    write_device_file,
-)
-from respine_desktop.exports.errors import BundleError, ExportError
-from respine_desktop.exports.key_file import (
-    KeyFile,
-    install_key_file,
-    read_key_file,
-    write_key_file,
-)
-from respine_desktop.exports.odm import OdmExport, export_odm
-from respine_desktop.exports.progress import Progress
-from respine_desktop.exports.redcap import RedcapExport, export_redcap
-from respine_desktop.storage.bundle_merge import Conflict, list_conflicts
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# The package is lazy: a name is imported from its submodule when first used (PEP 562), so that
+# a CSV export's worker process, which imports `csv_export` (and so this package) to run its part,
+# does not load the bundles' cryptography and merge nor the ODM and REDCap writers (about 0.2 s of
+# CPU per worker). `_WHERE` maps every public name to the module that defines it (a submodule of
+# this package, or an absolute module); the same imports are written below for the type checkers.
+# To add a public name: one line in `_WHERE`, the import in the TYPE_CHECKING block, the name in
+# `__all__` (a test checks that the three agree).
+if TYPE_CHECKING:
+    from respine_desktop.exports.bundle import (
+        BundleInfo,
+        ImportSummary,
+        export_bundle,
+        import_bundle,
+        parse_since,
+        verify_bundle,
+    )
+    from respine_desktop.exports.csv_export import CsvExport, export_csv
+    from respine_desktop.exports.device_keys import (
+        DeviceFile,
+        enrol_device_file,
+        install_hub_file,
+        read_device_file,
+        write_device_file,
+    )
+    from respine_desktop.exports.errors import BundleError, ExportError
+    from respine_desktop.exports.key_file import (
+        KeyFile,
+        install_key_file,
+        read_key_file,
+        write_key_file,
+    )
+    from respine_desktop.exports.odm import OdmExport, export_odm
+    from respine_desktop.exports.progress import Progress
+    from respine_desktop.exports.redcap import RedcapExport, export_redcap
+    from respine_desktop.storage.bundle_merge import Conflict, list_conflicts
+
+_WHERE: dict[str, str] = {
+    "BundleInfo": "bundle",
+    "ImportSummary": "bundle",
+    "export_bundle": "bundle",
+    "import_bundle": "bundle",
+    "parse_since": "bundle",
+    "verify_bundle": "bundle",
+    "CsvExport": "csv_export",
+    "export_csv": "csv_export",
+    "DeviceFile": "device_keys",
+    "enrol_device_file": "device_keys",
+    "install_hub_file": "device_keys",
+    "read_device_file": "device_keys",
+    "write_device_file": "device_keys",
+    "BundleError": "errors",
+    "ExportError": "errors",
+    "KeyFile": "key_file",
+    "install_key_file": "key_file",
+    "read_key_file": "key_file",
+    "write_key_file": "key_file",
+    "OdmExport": "odm",
+    "export_odm": "odm",
+    "Progress": "progress",
+    "RedcapExport": "redcap",
+    "export_redcap": "redcap",
+    "Conflict": "respine_desktop.storage.bundle_merge",
+    "list_conflicts": "respine_desktop.storage.bundle_merge",
+}
+
+
+# Not seen by the type checkers: an unknown name stays an error for mypy (it sees the imports
+# above), not an Any.
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Any:
+        module_name = _WHERE.get(name)
+        if module_name is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        if "." not in module_name:  # a submodule of this package
+            module_name = f"{__name__}.{module_name}"
+        value = getattr(import_module(module_name), name)
+        globals()[name] = value  # the next look-up does not come here
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "BundleError",

@@ -31,6 +31,7 @@ checks a whole line at once and quotes only the fields that need it (same RFC 41
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import re
 from collections.abc import Callable, Mapping, Sequence, Set
@@ -67,7 +68,15 @@ from respine_desktop.exports.subject_parts import (
 )
 from respine_desktop.exports.wide_rows import WideRows
 from respine_desktop.instruments import instrument_ids, load_instrument, shipped_texts
-from respine_desktop.storage import Answer, SnapshotChanged, StudyDb, read_snapshot, state_stamp
+from respine_desktop.storage import (
+    Answer,
+    DatabaseCorrupt,
+    SnapshotChanged,
+    StudyDb,
+    check_intact,
+    read_snapshot,
+    state_stamp,
+)
 from respine_desktop.storage.export_reads import (
     count_subject_records,
     iter_audit_rows,
@@ -291,7 +300,21 @@ def export_csv(
     whatever the number. The three files replace earlier ones together, once all are complete.
     Worker processes are spawned: the program's main module must guard its start with
     ``if __name__ == "__main__"`` (see `subject_parts`).
+
+    A database opened without its integrity check (``open_database(check=False)``, as the
+    ``export csv`` command does) is checked here (`storage.check_intact`): by this process while
+    the workers write, so that the check, a pass over the whole file, is not waited for before
+    they start; in one process before anything is written. A damaged file raises
+    `DatabaseCorrupt` with nothing written: no file changed, no part left, not even the folder
+    if the export created it.
     """
+    with read_snapshot(db):
+        total = count_subject_records(db)
+        runs = subject_ranges(db, workers or default_workers(total))
+        stamp = state_stamp(db)
+    if len(runs) == 1 and not db.checked:
+        check_intact(db)  # one process: nothing to check beside, so before anything is written
+    created = not Path(out).exists()
     try:
         directory = output_dir(Path(out))
     except OSError as exc:
@@ -303,14 +326,16 @@ def export_csv(
     for path in (*finals, codebook, audit):
         if files.check_target(path).is_dir():
             raise ExportError(f"{path}: is a directory")
-    with read_snapshot(db):
-        total = count_subject_records(db)
-        runs = subject_ranges(db, workers or default_workers(total))
-        stamp = state_stamp(db)
     ticker = Ticker(progress, total, "CSV export")
     on = schedule.today()
     try:
         counts = _write_files(db, runs, stamp, on, finals, (codebook, audit), ticker)
+    except DatabaseCorrupt:
+        # the check beside the workers failed: nothing was written, not even the folder
+        if created:
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+        raise
     except SnapshotChanged:
         # A write came in while the workers started: their snapshots may differ. One process
         # reads one snapshot.
@@ -345,7 +370,11 @@ def _write_files(
     ]
 
     def small_files() -> None:
-        # While the workers write the subjects: the audit trail is a tenth of the rows.
+        # While the workers write the subjects: the check of a file opened without it (its
+        # failure stops the workers before any output is complete), then the small files (the
+        # audit trail is a tenth of the rows).
+        if not db.checked:
+            check_intact(db)
         with partial_text(codebook) as f_book:
             book = csv.writer(f_book)
             book.writerow(CODEBOOK_HEADER)

@@ -34,6 +34,13 @@ missing; the baseline's sign is its numerator's (denominators are positive)."""
 
 _NONE: dict[str, EndpointValue] = dict.fromkeys(ENDPOINT_NAMES)
 
+_Measure = tuple[float | None, bool | None, bool | None]
+"""A measure's change from baseline, MCID flag and responder flag."""
+Memo = dict[tuple[str, ScoreValue, ScoreValue], _Measure]
+"""The VAS's and the ODI's results by (baseline, follow-up) for one study: values that repeat
+across a study (tenths of a mm, even ODI percentages); the SF-36 summary scores rarely do and
+are not kept."""
+
 
 _RATIOS: dict[float, _Ratio] = {}
 
@@ -113,9 +120,16 @@ def _all(a: bool | None, b: bool | None) -> bool | None:
 
 
 def fast_endpoint_values(
-    study: Study, baseline: Mapping[str, ScoreValue], followup: Mapping[str, ScoreValue]
+    study: Study,
+    baseline: Mapping[str, ScoreValue],
+    followup: Mapping[str, ScoreValue],
+    memo: Memo | None = None,
 ) -> dict[str, EndpointValue]:
-    """The same values as `endpoint_values(study, baseline, followup)` (see the module)."""
+    """The same values as `endpoint_values(study, baseline, followup)` (see the module).
+
+    `memo` keeps the VAS's and the ODI's results by value for the next calls of this `study`
+    (equal values give equal results: a value is read as the exact rational it stands for);
+    emptied when it grows past 65,536 entries, to keep memory flat."""
     f_vas, f_odi = followup.get("VAS"), followup.get("ODI")
     f_pcs, f_mcs = followup.get("SF36_PCS"), followup.get("SF36_MCS")
     if f_vas is None and f_odi is None and f_pcs is None and f_mcs is None:
@@ -133,24 +147,57 @@ def fast_endpoint_values(
         and _valid(f_mcs, False)
     ) or study.endpoint.odi_rule not in ("relative", "points"):
         return endpoint_values(study, baseline, followup)  # raises the scoring module's error
-    mcid, ep = study.mcid, study.endpoint
-    vas = _pair(b_vas, f_vas, True)
-    odi = _pair(b_odi, f_odi, True)
+    mcid = study.mcid
+    if memo is None:
+        memo = {}
+    elif len(memo) >= 65536:
+        memo.clear()
+    vas_change, vas_mcid, vas_responder = _vas(study, memo, b_vas, f_vas)
+    odi_change, odi_mcid, odi_responder = _odi(study, memo, b_odi, f_odi)
     pcs = _pair(b_pcs, f_pcs, False)
     mcs = _pair(b_mcs, f_mcs, False)
-    vas_responder = _all(_points(vas, ep.vas_points), _percent(vas, ep.vas_percent))
-    if ep.odi_rule == "relative":
-        odi_responder = _percent(odi, ep.odi_threshold)
-    else:
-        odi_responder = _points(odi, ep.odi_threshold)
     return {
-        "VAS_CHG": _change(vas, True),
-        "ODI_CHG": _change(odi, True),
+        "VAS_CHG": vas_change,
+        "ODI_CHG": odi_change,
         "SF36_PCS_CHG": _change(pcs, False),
         "SF36_MCS_CHG": _change(mcs, False),
-        "VAS_MCID": _any(_points(vas, mcid.vas_points), _percent(vas, mcid.vas_percent)),
-        "ODI_MCID": _any(_points(odi, mcid.odi_points), _percent(odi, mcid.odi_percent)),
+        "VAS_MCID": vas_mcid,
+        "ODI_MCID": odi_mcid,
         "SF36_PCS_MCID": _points(pcs, mcid.pcs_points),
         "SF36_MCS_MCID": _points(mcs, mcid.mcs_points),
         RESPONDER: _any(vas_responder, odi_responder),
     }
+
+
+def _vas(study: Study, memo: Memo, baseline: ScoreValue, followup: ScoreValue) -> _Measure:
+    """The VAS's results, from `memo` or put there (values checked by `_valid` first)."""
+    key = ("VAS", baseline, followup)
+    found = memo.get(key)
+    if found is None:
+        mcid, ep = study.mcid, study.endpoint
+        vas = _pair(baseline, followup, True)
+        found = memo[key] = (
+            _change(vas, True),
+            _any(_points(vas, mcid.vas_points), _percent(vas, mcid.vas_percent)),
+            _all(_points(vas, ep.vas_points), _percent(vas, ep.vas_percent)),
+        )
+    return found
+
+
+def _odi(study: Study, memo: Memo, baseline: ScoreValue, followup: ScoreValue) -> _Measure:
+    """The ODI's results, as `_vas`'s."""
+    key = ("ODI", baseline, followup)
+    found = memo.get(key)
+    if found is None:
+        mcid, ep = study.mcid, study.endpoint
+        odi = _pair(baseline, followup, True)
+        if ep.odi_rule == "relative":
+            responder = _percent(odi, ep.odi_threshold)
+        else:
+            responder = _points(odi, ep.odi_threshold)
+        found = memo[key] = (
+            _change(odi, True),
+            _any(_points(odi, mcid.odi_points), _percent(odi, mcid.odi_percent)),
+            responder,
+        )
+    return found

@@ -26,9 +26,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date
+from itertools import groupby
 from operator import attrgetter
 
-from respine_desktop.exports.fast_endpoints import fast_endpoint_values
+from respine_desktop.exports.fast_endpoints import Memo, fast_endpoint_values
 from respine_desktop.exports.missing_codes import MissingCode
 from respine_desktop.exports.visit_values import (
     _SCORE_KEYS,
@@ -52,6 +53,20 @@ _D = MissingCode.UNDETERMINED.value
 _NO_SCORES: dict[str, ScoreValue] = dict.fromkeys(SCORE_NAMES)
 _SCORE_INSTRUMENT = {c[0]: c[1] for c in SCORE_COLUMNS}
 _INSTRUMENT_ID = attrgetter("instrument_id")
+_ID = attrgetter("id")
+_ITEM_ID = attrgetter("item_id")
+_SESSION_ID = attrgetter("session_id")
+_STATUS = attrgetter("status")
+_SUPERSEDES = attrgetter("supersedes")
+_NUMBER_TYPES = frozenset({int, float, type(None)})
+# instrument -> [(stored method, its column names, the keys of their values)]
+_SCORE_COLUMNS_OF = {
+    instrument: [
+        (method, tuple(name for name, _ in columns), tuple(key for _, key in columns))
+        for method, columns in methods.items()
+    ]
+    for instrument, methods in _SCORE_KEYS.items()
+}
 
 
 def _gap(status: str, session: Session | None) -> str | None:
@@ -69,8 +84,12 @@ def _gap(status: str, session: Session | None) -> str | None:
 def _current(rows: list[Answer]) -> tuple[dict[str, Answer], bool]:
     """`visit_values._current` of one session's rows, and whether an item had two current rows
     (a fork: the later one wins, by the export's order)."""
-    superseded = {a.supersedes for a in rows if a.supersedes is not None}
-    out: dict[str, Answer] = {}
+    superseded = set(map(_SUPERSEDES, rows))
+    superseded.discard(None)
+    if not superseded:  # most sessions: every row is current (built in C, the same dict)
+        out = dict(zip(map(_ITEM_ID, rows), rows, strict=True))
+        return out, len(rows) != len(out)
+    out = {}
     current = 0
     for a in rows:
         if a.id not in superseded:
@@ -79,16 +98,30 @@ def _current(rows: list[Answer]) -> tuple[dict[str, Answer], bool]:
     return out, current != len(out)
 
 
+def _by_session(answers: Sequence[Answer]) -> tuple[dict[str, list[Answer]], set[str]]:
+    """A subject's answers by session (each session's in their order), and the sessions with an
+    answered (not skipped) row. Taken by runs of one session (a subject's sessions mostly come
+    one after the other): a look-up per run, not per row."""
+    by_session: dict[str, list[Answer]] = {}
+    for session_id, run in groupby(answers, _SESSION_ID):
+        rows = by_session.get(session_id)
+        if rows is None:
+            by_session[session_id] = list(run)
+        else:
+            rows.extend(run)
+    answered = {k for k, rows in by_session.items() if "answered" in map(_STATUS, rows)}
+    return by_session, answered
+
+
 def _score_values(text: str) -> dict[str, ScoreValue]:
     """The values of a stored score row's JSON text; {} unless an object of numbers and nulls."""
     try:
         values = json.loads(text)
     except ValueError:
         return {}
-    if not isinstance(values, dict) or not all(
-        v is None or (isinstance(v, int | float) and not isinstance(v, bool))
-        for v in values.values()
-    ):
+    # JSON's values are dict, list, str, int, float, bool or None: numbers and nulls are these
+    # types exactly (a bool is not an int here), checked in C
+    if not isinstance(values, dict) or not set(map(type, values.values())) <= _NUMBER_TYPES:
         return {}
     return values
 
@@ -120,6 +153,7 @@ class WideRows:
         self.fallbacks: dict[tuple[str, str | None], tuple[list[str], list[str], list[str]]] = {}
         self.empty: dict[tuple[str, str | None], str] = {}
         self.session_days: dict[str, date] = {}
+        self.endpoints: Memo = {}
 
     # -- the missing parts, by visit code and reason ---------------------------------------
 
@@ -171,18 +205,17 @@ class WideRows:
         if not forked and stored is not None:
             out = dict(_NO_SCORES)
             for instrument in set(map(_INSTRUMENT_ID, answers.values())):
-                methods = _SCORE_KEYS.get(instrument)
+                methods = _SCORE_COLUMNS_OF.get(instrument)
                 if methods is None:
                     break
-                for method, columns in methods.items():
+                for method, names, keys in methods:
                     text = stored.get((instrument, method))
                     if text is None:
                         break
                     values = self._stored(text)
                     if values is None:
                         break
-                    for name, key in columns:
-                        out[name] = values.get(key)
+                    out.update(zip(names, map(values.get, keys), strict=True))
                 else:
                     continue
                 break
@@ -208,12 +241,7 @@ class WideRows:
         by_visit: dict[str, list[Session]] = {}
         for s in record.sessions:
             by_visit.setdefault(s.visit_code, []).append(s)
-        by_session: dict[str, list[Answer]] = {}
-        answered: set[str] = set()
-        for a in record.answers:
-            by_session.setdefault(a.session_id, []).append(a)
-            if a.status == "answered":
-                answered.add(a.session_id)
+        by_session, answered = _by_session(record.answers)
         stored: dict[str, dict[tuple[str, str], str | None]] = {}
         for row in record.current_scores:
             rows = stored.setdefault(row.session_id, {})
@@ -236,7 +264,7 @@ class WideRows:
             started: date | None = None
             if session is not None:
                 answers, forked = _current(by_session.get(session.id, []))
-                counted.update(a.id for a in answers.values())
+                counted.update(map(_ID, answers.values()))
                 if session.state == "submitted":
                     scores = self._scores(answers, forked, stored.get(session.id, {}))
                 started = self._session_day(session.started_at)
@@ -244,7 +272,7 @@ class WideRows:
             if code == self.baseline_code:
                 baseline = scores
             elif baseline is not None:
-                ends = fast_endpoint_values(study, baseline, scores)
+                ends = fast_endpoint_values(study, baseline, scores, self.endpoints)
             gap = _gap(status, session)
             if not answers and scores is _NO_SCORES:
                 values = self._empty(code, gap)  # no endpoint without a score here

@@ -11,11 +11,13 @@ Public API
 
 The database file:
 
-- `StudyDb`: an open database (context manager); ``path``, ``info``, ``study``, ``site_code``
+- `StudyDb`: an open database (context manager); ``path``, ``info``, ``study``, ``site_code``,
+  ``checked`` (whether ``quick_check`` passed since it was opened)
 - `DatabaseInfo`: what the ``settings`` table says about the file (``StudyDb.info``)
 - `create_database(path, *, admin_pin, site_code=DEFAULT_SITE, ...) -> StudyDb`: a new file
 - `open_database(path, *, readonly=False) -> StudyDb`: never creates a file; upgrades the schema;
   refuses a damaged file (`DatabaseCorrupt`, SQLite's ``quick_check`` first)
+- `check_intact(db)`: ``quick_check`` of a file opened with ``check=False`` (`DatabaseCorrupt`)
 - `inspect_database(path) -> migration names`: checks a file is ours, writing nothing
 - `check_site_code(code) -> code`: a valid site code (2-8 digits or capitals), else InvalidInput
 - `DEFAULT_SITE`: the site code of a new database unless another is given ("01")
@@ -323,6 +325,7 @@ if TYPE_CHECKING:
         APP_VERSION,
         DEFAULT_SITE,
         StudyDb,
+        check_intact,
         check_site_code,
         create_database,
         inspect_database,
@@ -540,6 +543,7 @@ _WHERE: dict[str, str] = {
     "APP_VERSION": "_database",
     "DEFAULT_SITE": "_database",
     "StudyDb": "_database",
+    "check_intact": "_database",
     "check_site_code": "_database",
     "create_database": "_database",
     "inspect_database": "_database",
@@ -811,6 +815,7 @@ __all__ = [
     "chain_heads_receipt",
     "change_passphrase",
     "change_pin",
+    "check_intact",
     "check_pin_policy",
     "check_site_code",
     "check_subject_code",

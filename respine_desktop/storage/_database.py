@@ -86,6 +86,9 @@ class StudyDb:
         self.path = path
         self.info = info
         self.readonly = False
+        # Whether SQLite's quick_check passed on this file since it was opened (`open_database`
+        # with `check`, or `check_intact`).
+        self.checked = False
         self.sql_key: bytes | None = None  # the database key, for backups (storage only)
 
     @property
@@ -248,6 +251,28 @@ def integrity_problem(conn: sqlite3.Connection, *, full: bool = False) -> str | 
     problems = [line for line in lines if not line.startswith("*** in database")] or lines
     more = f" (+{len(problems) - 1} more problems)" if len(problems) > 1 else ""
     return f"{problems[0]}{more}"
+
+
+def check_intact(db: StudyDb) -> None:
+    """SQLite's ``quick_check`` of an open database (opened with ``check=False``): raises
+    `DatabaseCorrupt` as `open_database` would, else marks it checked (`StudyDb.checked`).
+
+    For a long read-only job that opens without the check to run it beside its other work (the
+    CSV export's worker processes) and stops before committing any output if it fails."""
+    _refuse_damaged(db.conn, db.path)
+    db.checked = True
+
+
+def _refuse_damaged(conn: sqlite3.Connection, path: Path) -> None:
+    """`DatabaseCorrupt` if ``quick_check`` finds a problem (or meets a damaged page)."""
+    try:
+        problem = integrity_problem(conn)
+    except sqlite3.DatabaseError as exc:
+        if not is_corruption(exc):
+            raise
+        problem = str(exc)
+    if problem is not None:
+        raise corrupt_error(path, problem)
 
 
 def new_id() -> str:
@@ -468,14 +493,7 @@ def open_database(
     conn = connect(path, readonly=readonly, durable=durable, key=key)
     try:
         if check:
-            try:
-                problem = integrity_problem(conn)
-            except sqlite3.DatabaseError as exc:
-                if not is_corruption(exc):
-                    raise
-                problem = str(exc)
-            if problem is not None:
-                raise corrupt_error(path, problem)
+            _refuse_damaged(conn, path)
         pending = len(schema.migration_names()) - len(applied)
         missing = set(schema.migration_names()) - set(applied)
         if readonly and missing and missing <= {*schema.VIEW_MIGRATIONS, *schema.READ_OPTIONAL}:
@@ -501,6 +519,7 @@ def open_database(
                     row_images.install(conn)  # tables it created
         db = StudyDb(conn, path, _info(path, conn), study)
         db.readonly = readonly
+        db.checked = check
         if not readonly:
             row_images.install(conn)  # every later change carries its rows into the audit log
         db.sql_key = key
