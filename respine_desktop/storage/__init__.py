@@ -274,8 +274,9 @@ Bulk readers and writers that only the exports need, each with its own documente
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from respine_desktop import lazy
 
 # The package is lazy: a name is imported from its submodule when first used (PEP 562), so that
 # opening the database for the kiosk's lock screen does not load the whole package (bundles,
@@ -704,21 +705,7 @@ _WHERE: dict[str, str] = {
 # Not seen by the type checkers: an unknown name stays an error for mypy (it sees the imports
 # above), not an Any.
 if not TYPE_CHECKING:
-
-    def __getattr__(name: str) -> Any:
-        where = _WHERE.get(name)
-        if where is None:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        module_name, _, attribute = where.partition(":")
-        if "." not in module_name:  # a submodule of this package
-            module_name = f"{__name__}.{module_name}"
-        value = getattr(import_module(module_name), attribute or name)
-        globals()[name] = value  # the next look-up does not come here
-        return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    __getattr__, __dir__ = lazy.attributes(__name__, _WHERE, globals())
 
 
 __all__ = [
