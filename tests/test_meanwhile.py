@@ -17,9 +17,8 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,12 +92,27 @@ def test_an_outcome_that_cannot_be_sent_back_is_computed_here() -> None:
         assert running.result()() == "here"
 
 
+def _blocked_forever() -> tuple[Callable[[], bytes], Callable[[], None]]:
+    """A function that waits on a pipe nobody writes to (a child running it ends only when
+    killed), and what closes the pipe once the test is done."""
+    read, write = os.pipe()
+
+    def close() -> None:
+        os.close(read)
+        os.close(write)
+
+    return lambda: os.read(read, 1), close
+
+
 def test_a_child_whose_result_is_not_asked_for_is_killed_and_reaped() -> None:
-    started = time.monotonic()
-    with meanwhile.start(lambda: time.sleep(60), fork=True) as running:
-        pid = running._pid
-        assert pid
-    assert time.monotonic() - started < 30  # not the child's 60 s
+    blocked, close = _blocked_forever()
+    try:
+        # (the block's end waits for the child: if it were not killed, the test would hang)
+        with meanwhile.start(blocked, fork=True) as running:
+            pid = running._pid
+            assert pid
+    finally:
+        close()
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reaped: no zombie left
 
@@ -166,10 +180,11 @@ def test_an_interruption_while_waiting_kills_the_child_and_closes_only_its_pipe(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     parent = os.getpid()
+    blocked, close = _blocked_forever()
 
     def slow_in_the_child() -> int:
         if os.getpid() != parent:
-            time.sleep(60)
+            blocked()  # until killed
         return 7
 
     real_fdopen = os.fdopen
@@ -190,6 +205,7 @@ def test_an_interruption_while_waiting_kills_the_child_and_closes_only_its_pipe(
         assert running.result() == 7  # asked again: computed here
     other.write("still open")  # the block's end closed no descriptor but the pipe's
     other.close()
+    close()
 
 
 class _Interrupted:

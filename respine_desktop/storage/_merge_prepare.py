@@ -4,9 +4,8 @@
 never waits long (the hub's write lock is held only for the second):
 
 1. **prepare** (this module; no lock, the hub read in one snapshot, `read_snapshot`):
-   - `load`: every row of every table read once into memory, each of its table's width, and
-     validated table by table (`RowChecker.check_many`: each distinct value once; or, with
-     ``checked=False``, later by `validate`);
+   - `load`: every row of every table read once into memory, each of its table's width; then
+     `validate`: table by table (`RowChecker.check_many`: each distinct value once);
    - `check_against_hub`: each device's audit chain continues the hub's copy exactly (same
      hashes up to the hub's head, then seq + 1, the right prev_hash and a recomputed hash); the
      new answer entries list new answer rows of the bundle with their digest, and every new
@@ -109,27 +108,20 @@ def load(
     visit_codes: frozenset[str],
     tick: Callable[[], None] | None,
     raw_tables: frozenset[str] = frozenset(),
-    *,
-    checked: bool = True,
 ) -> tuple[dict[str, list[Any]], dict[str, list[str]]]:
-    """Every table's rows (as the named tuple `lines[table]`), each of the right width and
-    valid (`RowChecker.check_many`); MergeRefused naming the table, row and field otherwise.
-    Also, for the tables of `raw_tables` whose source keeps them (a ``lines`` attribute, a list
-    once iterated), the JSON text of the lines the rows were parsed from.
-
-    Without `checked`, the rows are read and sized but not validated (`validate` does it, as a
-    check run meanwhile): a table that cannot be read then first has the tables read before it
-    validated, so that the first refusal is the one a checked load names."""
+    """Every table's rows (as the named tuple `lines[table]`), each of the right width
+    (MergeRefused naming the table and row otherwise), not validated yet: `validate` does it,
+    as a check run meanwhile. A table that cannot be read first has the tables read before it
+    validated, so that the first refusal is the one a table-by-table check names. Also, for the
+    tables of `raw_tables` whose source keeps them (a ``lines`` attribute, a list once
+    iterated), the JSON text of the lines the rows were parsed from."""
     loaded: dict[str, list[Any]] = {}
     texts: dict[str, list[str]] = {}
     for table, names in columns.items():
         try:
             found, kept = _read_table(table, len(names), lines[table], rows, tick)
-            if checked:
-                _check_table(table, names, found, visit_codes)
         except BaseException:
-            if not checked:
-                validate(columns, loaded, visit_codes)
+            validate(columns, loaded, visit_codes)
             raise
         loaded[table] = found
         if table in raw_tables and isinstance(kept, list):
@@ -214,7 +206,7 @@ def check_against_hub(
         prepared.score_stamp = score_stamp(db)
         prepared.deferred = [
             partial(_check_answer_entries, prepared, new),
-            _merged_scores_check(db, prepared),
+            _merged_scores_check(db, prepared, new),
         ]
     if not defer:
         run_deferred(prepared)
@@ -446,18 +438,20 @@ def score_stamp(db: StudyDb) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def _merged_scores_check(db: StudyDb, prepared: Prepared) -> Callable[[], None]:
+def _merged_scores_check(
+    db: StudyDb, prepared: Prepared, new: Mapping[str, Answer]
+) -> Callable[[], None]:
     """`check_score_rows` on the scores of every session the bundle touches, recomputed from the
     answers the hub will hold after the merge (its own and the bundle's new ones) and checked
     against the score rows it will hold (`_merge_scores`), before anything is written: what it
     needs of the hub read now, the check itself (or a refusal found while reading) returned."""
     try:
-        found = _hub_score_rows(db, prepared)
+        found = _hub_score_rows(db, prepared, new)
     except MergeRefused as exc:
         return partial(_refuse, exc)
     if found is None:
         return _nothing
-    return partial(_check_merged_scores, db.study.odi_min_sections, prepared, *found)
+    return partial(_check_merged_scores, db.study.odi_min_sections, new, *found)
 
 
 def _refuse(exc: MergeRefused) -> None:
@@ -481,13 +475,12 @@ _SCORE_COLUMNS = (
 
 
 def _hub_score_rows(
-    db: StudyDb, prepared: Prepared
+    db: StudyDb, prepared: Prepared, new: Mapping[str, Answer]
 ) -> tuple[dict[str, ScoreLine], set[str], list[Sequence[Any]], list[Sequence[Any]]] | None:
     """What the score check needs of the hub: the bundle's score rows as merged (new ones, and
-    those the bundle supersedes), the sessions touched, and the hub's answers (with their time)
-    and score rows of those sessions; None when no session is touched, MergeRefused for a score
-    the bundle rewrites."""
-    known = prepared.known_answers
+    those the bundle supersedes), the sessions touched (by them or by `new`, the answers the hub
+    lacks), and the hub's answers (with their time) and score rows of those sessions; None when
+    no session is touched, MergeRefused for a score the bundle rewrites."""
     bundle_scores: list[ScoreLine] = prepared.rows["scores"]
     columns = ScoreLine._fields
     hub = {
@@ -499,7 +492,7 @@ def _hub_score_rows(
             [json.dumps([r.id for r in bundle_scores])],
         )
     }
-    sessions = {a.session_id for a in prepared.rows["answers"] if a.id not in known}
+    sessions = {a.session_id for a in new.values()}
     merged: dict[str, ScoreLine] = {}
     for row in bundle_scores:
         mine = hub.get(row.id)
@@ -538,20 +531,20 @@ def _hub_score_rows(
 
 def _check_merged_scores(
     min_sections: int,
-    prepared: Prepared,
+    new: Mapping[str, Answer],
     merged: Mapping[str, ScoreLine],
     sessions: set[str],
     hub_answers: list[Sequence[Any]],
     hub_scores: list[Sequence[Any]],
 ) -> None:
-    """`check_score_rows` on the merged answers and score rows (`_hub_score_rows`)."""
-    known = prepared.known_answers
+    """`check_score_rows` on the merged answers (the hub's and `new`, the bundle's it lacks)
+    and score rows (`_hub_score_rows`)."""
     # (session_id, id, supersedes, instrument_id, item_id, value), by session then as given:
     # the hub's rows (by rowid) before the bundle's new ones (which come after them), a sort
     # that keeps that order among equal times
     fields = Answer._fields
     pick = itemgetter(*(fields.index(c) for c in (*_ANSWER_COLUMNS, "given_at")))
-    answers = hub_answers + [pick(a) for a in prepared.rows["answers"] if a.id not in known]
+    answers = hub_answers + [pick(a) for a in new.values()]
     answers.sort(key=itemgetter(0, 6))
     rows = {r[0]: dict(zip(_SCORE_COLUMNS, r, strict=True)) for r in hub_scores}
     for row in merged.values():

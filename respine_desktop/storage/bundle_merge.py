@@ -923,9 +923,7 @@ def _merge(
 ) -> MergeResult:
     started = time.perf_counter()
     visit_codes = frozenset(v.code for v in db.study.visits)
-    loaded, lines = load(
-        BUNDLE_COLUMNS, _LINES, rows, visit_codes, tick, RAW_LINE_TABLES, checked=False
-    )
+    loaded, lines = load(BUNDLE_COLUMNS, _LINES, rows, visit_codes, tick, RAW_LINE_TABLES)
     prepared = Prepared(loaded, lines=lines)
     try:
         bundle_devices = [d.id for d in loaded["devices"]]
