@@ -130,3 +130,62 @@ def test_a_child_killed_while_checking_has_the_checks_run_here(tmp_path: Path) -
     # forked, killed, checked again here
     assert got == {"outcome": "merged", "forked": [True, "checked here"]}
     assert storage.verify_database(hub).ok
+
+
+def _forged_score(rows: dict[str, list[Any]]) -> None:
+    """One current score row of the bundle given another value (its answers unchanged)."""
+    columns = BUNDLE_COLUMNS["scores"]
+    at, by = columns.index("scores"), columns.index("superseded_by")
+    scores = rows["scores"]
+    n = next(
+        n
+        for n, r in enumerate(scores)
+        if r[by] is None and any(isinstance(v, float) for v in json.loads(r[at]).values())
+    )
+    values = json.loads(scores[n][at])
+    key = next(k for k, v in values.items() if isinstance(v, float))
+    values[key] += 1.5
+    scores[n] = (*scores[n][:at], json.dumps(values), *scores[n][at + 1 :])
+
+
+def test_the_score_check_run_beside_the_child_refuses_as_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The score check runs in the merging process once the answers are staged (the child
+    validates and checks the digests meanwhile): a forged score is refused with the same line
+    as when every check runs here, the hub unchanged."""
+    hub, rows = _hub_and_rows(tmp_path)
+    _forged_score(rows)
+    lines = _lines(rows["answers"])
+    before = table_digest(hub)
+    got = _run(tmp_path, hub, rows, lines, "refused")
+    assert got["forked"] == [True]
+    assert table_digest(hub) == before
+    monkeypatch.setattr(meanwhile, "can_fork", lambda: False)
+    with pytest.raises(storage.MergeRefused) as here:
+        _merge(hub, rows, lines)
+    assert got["outcome"] == str(here.value)
+    assert "score" in got["outcome"], got
+
+
+def test_a_bad_value_is_named_before_a_forged_score_in_the_child_and_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundle with a forged score and a value the validation refuses: the score check, run in
+    the merging process while the child validates, waits for the child's refusal, which comes
+    first (as when every check runs here)."""
+    hub, rows = _hub_and_rows(tmp_path)
+    _forged_score(rows)
+    answers = rows["answers"]
+    target = next(n for n, r in enumerate(answers) if r[COLUMNS.index("vas_line_mm")] is not None)
+    parsed, lines = raw._member(raw._cell_lines(answers, target, "value", "1000"))
+    rows["answers"] = parsed
+    before = table_digest(hub)
+    got = _run(tmp_path, hub, rows, lines, "refused")
+    assert got["forked"] == [True]
+    assert table_digest(hub) == before
+    monkeypatch.setattr(meanwhile, "can_fork", lambda: False)
+    with pytest.raises(storage.MergeRefused) as here:
+        _merge(hub, rows, lines)
+    assert got["outcome"] == str(here.value)
+    assert "field value" in got["outcome"]
