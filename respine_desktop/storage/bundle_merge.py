@@ -12,8 +12,9 @@ the score rows computed or superseded since.
 Merging (`merge_bundle`), in one transaction that commits everything or nothing, prepared
 first without the write lock (`_merge_prepare`: validation, chains, digests, scores; the lock is
 then held for the comparisons with the hub's rows and the writes only, docs/conflicts.md §5;
-the checks of the rows alone run meanwhile in a forked child where the platform allows,
-`respine_desktop.meanwhile`, beside the staging, their outcome awaited before the lock):
+the checks of the rows alone run meanwhile where the platform allows: the validation and the
+digests in a forked child, `respine_desktop.meanwhile`, beside the staging, then the scores
+here, the child's outcome awaited before the lock):
 
 * every row is validated first by the rules the kiosk itself applies (`_validation`); the
   forward-only rules decide what a bundle may change in a record the hub has (`_merge_rules`:
