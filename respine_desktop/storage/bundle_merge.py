@@ -1048,12 +1048,17 @@ def _write(
     # that the lock-held time is the time the lock is held; restored.
     autocheckpoint = int(scalar(db.conn, "PRAGMA wal_autocheckpoint"))
     db.conn.execute("PRAGMA wal_autocheckpoint=0")
+    # Each wait for the lock within what is left of the merge's own patience (`deadline`): the
+    # connection's busy timeout, a kiosk's patience, is longer; restored.
+    busy_ms = int(scalar(db.conn, "PRAGMA busy_timeout"))
     merge = _Merge(db, result, prepared, str(bundle.get("site_code") or "site"))
     merge.source_device = str(bundle.get("device_id") or "")
     locked_at = 0.0
     waiting = time.monotonic()
     try:
         while True:
+            left_ms = max(0, int((deadline - time.monotonic()) * 1000))
+            db.conn.execute(f"PRAGMA busy_timeout={min(busy_ms, left_ms)}")
             try:
                 with transaction(db):
                     locked_at = time.perf_counter()
@@ -1090,6 +1095,7 @@ def _write(
     finally:
         db.conn.execute(f"PRAGMA cache_size={cache_size}")
         db.conn.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint}")
+        db.conn.execute(f"PRAGMA busy_timeout={busy_ms}")
 
 
 def _checkpoint(db: StudyDb) -> None:
