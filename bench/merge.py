@@ -54,6 +54,12 @@ def _prepare(work: Path, subjects: int) -> tuple[Path, Path]:
     """(empty hub, bundle), made once."""
     hub, bundle = work / "hub-empty.db", work / "kiosk.bundle"
     if hub.exists() and bundle.exists():
+        # A hub cached by an older version: upgraded once here (a writable open applies the
+        # pending migrations, leaving a backup of the file as it was), not by every measured
+        # merge's open of its copy; the backups of earlier runs' copies removed.
+        storage.open_database(hub, durable=False).close()
+        for backup in work.glob("*.db.before-*.bak"):
+            backup.unlink()
         return hub, bundle
     work.mkdir(parents=True, exist_ok=True)
     print(f"  generating a kiosk of {subjects} demo subjects (once) ...", flush=True)

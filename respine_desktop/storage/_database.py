@@ -59,7 +59,12 @@ if TYPE_CHECKING:
 
     from respine_desktop.study import Study
 
-BUSY_TIMEOUT_MS = 5000
+# How long a write waits for the write lock another connection holds (SQLite's busy timeout):
+# longer than the longest write of this program, a bundle import's write step (its lock held
+# 4.8-5.1 s for a 50 MB bundle of 3,500 subjects on 2 busy cores, bench/merge.py), so that a
+# kiosk writing meanwhile waits and writes rather than failing as locked (issue 12). The
+# import's own wait for the lock has its own limit (`bundle_merge.LOCK_WAIT_S`).
+BUSY_TIMEOUT_MS = 30_000
 APP_VERSION = __version__
 SITE_CODE = re.compile(r"^[0-9A-Z]{2,8}\Z")
 DEFAULT_SITE = "01"

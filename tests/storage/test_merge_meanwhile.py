@@ -95,6 +95,26 @@ def _run(
     return got
 
 
+def _refused_alike(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hub: Path,
+    rows: dict[str, list[Any]],
+    lines: list[str],
+) -> str:
+    """The refusal of a merge run as the command line runs it (the checks forked), checked to
+    be the one found with every check run here, in this process; the hub unchanged."""
+    before = table_digest(hub)
+    got = _run(tmp_path, hub, rows, lines, "refused")
+    assert got["forked"] == [True]
+    assert table_digest(hub) == before  # nothing written
+    monkeypatch.setattr(meanwhile, "can_fork", lambda: False)
+    with pytest.raises(storage.MergeRefused) as here:
+        _merge(hub, rows, lines)
+    assert got["outcome"] == str(here.value)
+    return str(got["outcome"])
+
+
 def test_the_command_lines_merge_checks_the_rows_in_a_child(tmp_path: Path) -> None:
     hub, rows = _hub_and_rows(tmp_path)
     got = _run(tmp_path, hub, rows, _lines(rows["answers"]), "valid")
@@ -112,16 +132,7 @@ def test_a_refusal_found_in_the_child_is_the_one_found_here(
     lines = raw._cell_lines(answers, target, "value", "1000")
     parsed, lines = raw._member(lines)
     rows["answers"] = parsed
-    before = table_digest(hub)
-    got = _run(tmp_path, hub, rows, lines, "refused")
-    assert got["forked"] == [True]
-    assert table_digest(hub) == before  # nothing written
-    # the same bundle with the checks run here, in this (test) process
-    monkeypatch.setattr(meanwhile, "can_fork", lambda: False)
-    with pytest.raises(storage.MergeRefused) as here:
-        _merge(hub, rows, lines)
-    assert got["outcome"] == str(here.value)
-    assert "field value" in got["outcome"]
+    assert "field value" in _refused_alike(tmp_path, monkeypatch, hub, rows, lines)
 
 
 def test_a_child_killed_while_checking_has_the_checks_run_here(tmp_path: Path) -> None:
@@ -130,3 +141,46 @@ def test_a_child_killed_while_checking_has_the_checks_run_here(tmp_path: Path) -
     # forked, killed, checked again here
     assert got == {"outcome": "merged", "forked": [True, "checked here"]}
     assert storage.verify_database(hub).ok
+
+
+def _forged_score(rows: dict[str, list[Any]]) -> None:
+    """One current score row of the bundle given another value (its answers unchanged)."""
+    columns = BUNDLE_COLUMNS["scores"]
+    at, by = columns.index("scores"), columns.index("superseded_by")
+    scores = rows["scores"]
+    n = next(
+        n
+        for n, r in enumerate(scores)
+        if r[by] is None and any(isinstance(v, float) for v in json.loads(r[at]).values())
+    )
+    values = json.loads(scores[n][at])
+    key = next(k for k, v in values.items() if isinstance(v, float))
+    values[key] += 1.5
+    scores[n] = (*scores[n][:at], json.dumps(values), *scores[n][at + 1 :])
+
+
+def test_the_score_check_run_beside_the_child_refuses_as_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The score check runs in the merging process once the answers are staged (the child
+    validates and checks the digests meanwhile): a forged score is refused with the same line
+    as when every check runs here, the hub unchanged."""
+    hub, rows = _hub_and_rows(tmp_path)
+    _forged_score(rows)
+    outcome = _refused_alike(tmp_path, monkeypatch, hub, rows, _lines(rows["answers"]))
+    assert "differs from the hub's recomputation" in outcome
+
+
+def test_a_bad_value_is_named_before_a_forged_score_in_the_child_and_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bundle with a forged score and a value the validation refuses: the score check, run in
+    the merging process while the child validates, waits for the child's refusal, which comes
+    first (as when every check runs here)."""
+    hub, rows = _hub_and_rows(tmp_path)
+    _forged_score(rows)
+    answers = rows["answers"]
+    target = next(n for n, r in enumerate(answers) if r[COLUMNS.index("vas_line_mm")] is not None)
+    parsed, lines = raw._member(raw._cell_lines(answers, target, "value", "1000"))
+    rows["answers"] = parsed
+    assert "field value" in _refused_alike(tmp_path, monkeypatch, hub, rows, lines)

@@ -22,7 +22,7 @@ def test_a_write_blocked_past_the_busy_timeout_is_a_storage_error(db: StudyDb) -
     other = sqlcipher.connect(db.path, isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
-        db.conn.execute("PRAGMA busy_timeout=50")  # do not wait the default 5 s in a test
+        db.conn.execute("PRAGMA busy_timeout=50")  # do not wait the default 30 s in a test
         with pytest.raises(storage.WriteFailed, match="nothing was saved"):
             storage.record_answer(db, session.id, "vas_pain", 40, language="en")
         assert not db.conn.in_transaction
