@@ -15,7 +15,13 @@ Public API
 ----------
 
 - `iter_subject_records(db, *, on=None, history=True, after="", through=None,
-  current_scores=False)`: the subjects
+  current_scores=False, answer_lines=False)`: the subjects
+- `subject_answers(db, subject_id) -> (Answer, ...)`: one subject's answers, as a record has them
+- `prepare_answer_lines(db, texts)`: what ``answer_lines`` reads (before the read snapshot)
+- `LineTexts`: what SQLite cannot know of the answers_long lines (labels, visits)
+- `AnswerLine`: an answer as read with ``answer_lines``: what visits_wide reads, and its line
+- `AnswerFields`: what visits_wide reads of an answer (`Answer` and `AnswerLine` have it)
+- `value_text(sql) -> sql`: the SQL text of a value as the CSV writes it (a line feed if unsure)
 - `count_subject_records(db, *, after="", through=None) -> int`: how many it yields
 - `subject_ranges(db, parts) -> [(after, through)]`: the subjects split for parallel work
 - `SubjectRecord`: everything stored about one subject
@@ -42,11 +48,19 @@ from datetime import date
 from functools import cache, partial
 from itertools import groupby
 from operator import itemgetter
-from typing import NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from respine_desktop import schedule, scoring
 from respine_desktop.instruments import load_instruments
 from respine_desktop.schedule import ScheduledVisit, VisitState
+from respine_desktop.storage._answer_lines import (
+    AnswerFields,
+    AnswerLine,
+    LineTexts,
+    answer_lines_sql,
+    prepare_answer_lines,
+    value_text,
+)
 from respine_desktop.storage._answers import ANSWER
 from respine_desktop.storage._database import StudyDb, plain_rows, scalar
 from respine_desktop.storage._records import Answer, Score, Session, SessionState, Subject
@@ -54,9 +68,12 @@ from respine_desktop.storage._subjects import row_to_subject
 from respine_desktop.storage._withdrawal import Withdrawal
 
 __all__ = [
+    "AnswerFields",
+    "AnswerLine",
     "AuditRow",
     "CurrentScore",
     "DeviceRow",
+    "LineTexts",
     "SiteRow",
     "SubjectRecord",
     "VisitChoice",
@@ -66,9 +83,12 @@ __all__ = [
     "iter_subject_records",
     "list_devices",
     "list_site_rows",
+    "prepare_answer_lines",
     "referenced_device_ids",
     "referenced_staff_ids",
+    "subject_answers",
     "subject_ranges",
+    "value_text",
 ]
 
 _T = TypeVar("_T")
@@ -108,6 +128,7 @@ class SubjectRecord:
     choices: tuple[VisitChoice, ...] = ()
     withdrawal: Withdrawal | None = None
     current_scores: tuple[CurrentScore, ...] = ()
+    answer_lines: tuple[AnswerLine, ...] = ()
 
 
 class CurrentScore(NamedTuple):
@@ -196,6 +217,8 @@ _MISSED = (
 
 
 _SESSION_ID = itemgetter(Answer._fields.index("session_id"))
+_LINE_SESSION_ID = itemgetter(AnswerLine._fields.index("session_id"))
+_ANSWER_LINE = partial(tuple.__new__, AnswerLine)
 
 
 @cache
@@ -288,8 +311,43 @@ def _current_scores(db: StudyDb, ids: list[str]) -> dict[str, list[CurrentScore]
 _CURRENT_SCORE = partial(tuple.__new__, CurrentScore)
 
 
+def _by_subject(
+    db: StudyDb,
+    sql: str,
+    ids: list[str],
+    subject_of: dict[str, str],
+    make: Callable[[Any], _T],
+    session_of: Callable[[_T], str],
+) -> dict[str, list[_T]]:
+    """The answer rows of the subjects `ids` (`sql`, by ``{ids}``) made by `make`, by subject
+    in their order (`session_of`: a row's session). Grouped by runs of one session (a
+    subject's rows come together, its sessions mostly one after the other): a dictionary
+    look-up per run, not per row."""
+    out: dict[str, list[_T]] = {}
+    query = sql.format(ids=", ".join("?" for _ in ids))
+    for session, run in groupby(map(make, plain_rows(db.conn, query, ids)), session_of):
+        owner = subject_of[session]
+        known_rows = out.get(owner)
+        if known_rows is None:
+            out[owner] = list(run)
+        else:
+            known_rows.extend(run)
+    return out
+
+
+def subject_answers(db: StudyDb, subject_id: str) -> tuple[Answer, ...]:
+    """Every answer row of one subject, as `iter_subject_records` gives them (`answers`)."""
+    rows = plain_rows(db.conn, _answers_sql().format(ids="?"), [subject_id])
+    return tuple(map(ANSWER, rows))
+
+
 def _chunk(
-    db: StudyDb, rows: list[sqlite3.Row], on: date, history: bool, current_scores: bool = False
+    db: StudyDb,
+    rows: list[sqlite3.Row],
+    on: date,
+    history: bool,
+    current_scores: bool = False,
+    answer_lines: bool = False,
 ) -> Iterator[SubjectRecord]:
     ids = [r["id"] for r in rows]
     codes = {r["id"]: r["code"] for r in rows}
@@ -341,16 +399,12 @@ def _chunk(
     sessions = _grouped(db, _SESSIONS, ids, session)
     subject_of = {x.id: subject for subject, rows in sessions.items() for x in rows}
     answers: dict[str, list[Answer]] = {}
-    query = _answers_sql().format(ids=", ".join("?" for _ in ids))
-    # Grouped by runs of one session (a subject's rows come together, its sessions mostly one
-    # after the other): a dictionary look-up per run, not per row.
-    for session_id, run in groupby(map(ANSWER, plain_rows(db.conn, query, ids)), _SESSION_ID):
-        owner = subject_of[session_id]
-        known_rows = answers.get(owner)
-        if known_rows is None:
-            answers[owner] = list(run)
-        else:
-            known_rows.extend(run)
+    lines: dict[str, list[AnswerLine]] = {}
+    if answer_lines:
+        sql = answer_lines_sql()
+        lines = _by_subject(db, sql, ids, subject_of, _ANSWER_LINE, _LINE_SESSION_ID)
+    else:
+        answers = _by_subject(db, _answers_sql(), ids, subject_of, ANSWER, _SESSION_ID)
     scores: dict[str, list[Score]] = {}
     choices: dict[str, list[VisitChoice]] = {}
     if history:
@@ -384,6 +438,7 @@ def _chunk(
             tuple(choices.get(subject.id, ())),
             withdrawals.get(subject.id),
             tuple(current.get(subject.id, ())),
+            tuple(lines.get(subject.id, ())),
         )
 
 
@@ -417,6 +472,7 @@ def iter_subject_records(
     after: str = "",
     through: str | None = None,
     current_scores: bool = False,
+    answer_lines: bool = False,
 ) -> Iterator[SubjectRecord]:
     """Every subject in code order with all its rows (see `SubjectRecord`); statuses as of `on`.
 
@@ -424,9 +480,11 @@ def iter_subject_records(
     an ODM --history file) are not read: `scores` is empty and `missed_by` / `missed_at` None.
     `after` / `through` limit the walk to the codes above `after` up to `through` included (see
     `subject_ranges`). With `current_scores`, each record also has its current score rows of
-    the running scoring version as stored (`CurrentScore`). Subjects are read `_CHUNK` at a
-    time, so memory holds at most one chunk's rows. For one consistent view of a database
-    others write to, iterate in a `read_snapshot`.
+    the running scoring version as stored (`CurrentScore`). With `answer_lines` (after
+    `prepare_answer_lines` on `db`), each record has its answers as `AnswerLine` rows instead:
+    `answers` is empty and `answer_lines` has them, in the same order. Subjects are read
+    `_CHUNK` at a time, so memory holds at most one chunk's rows. For one consistent view of a
+    database others write to, iterate in a `read_snapshot`.
     """
     on = on or schedule.today()
     last = after
@@ -434,7 +492,7 @@ def iter_subject_records(
         rows = db.conn.execute(_SUBJECTS, [last, through, through, _CHUNK]).fetchall()
         if not rows:
             return
-        yield from _chunk(db, rows, on, history, current_scores)
+        yield from _chunk(db, rows, on, history, current_scores, answer_lines)
         last = rows[-1]["code"]
 
 
