@@ -313,28 +313,31 @@ def line_texts(study: Study) -> LineTexts:
 _LINE = attrgetter("line")
 _MARKS = attrgetter("marks")
 _FIELDS = len(answers_long_columns())
+_SPECIAL = b'",\r\n'
 
 
 def sql_lines(
     lines: Sequence[AnswerLine], replaced_by: Mapping[str, str], counted: Set[str]
-) -> str | None:
-    """The answers_long records of one subject from the lines SQLite wrote
+) -> bytes | None:
+    """The answers_long records of one subject (UTF-8) from the lines SQLite wrote
     (`storage._answer_lines`), or None if `_long_lines` may write another text.
 
-    Its check: in a record whose fields need no quotes, the only quotes and commas are the
-    separators and its label's (`AnswerLine.marks`), and the only line feed and carriage
-    return its end; any other one (a field that needs quoting, a part SQLite marked with a line
-    feed) makes the counts over the subject's text larger. The superseded-by and counts fields
-    (SQLite left them "" and 1) are then set on the rows they differ on.
+    Its check: in records whose fields need no quotes, the only quotes, commas, carriage
+    returns and line feeds are the separators, the line ends and the labels' quotes and commas
+    (`AnswerLine.marks`); any other one (in a field that needs quoting, or the line feed SQLite
+    puts for a part it cannot make) makes their count over the subject's text larger. Counted
+    in one pass over the bytes (UTF-8 has these bytes for these characters only). The
+    superseded-by and counts fields (SQLite left them "" and 1) are then set on the rows they
+    differ on.
     """
     texts = list(map(_LINE, lines))
-    text = "".join(texts)
+    data = "".join(texts).encode("utf-8")
     n = len(texts)
-    marks = (_FIELDS - 1) * n + sum(map(_MARKS, lines))
-    if text.count("\n") != n or text.count("\r") != n or text.count('"') + text.count(",") != marks:
+    expected = (_FIELDS + 1) * n + sum(map(_MARKS, lines))  # 19 commas, CR and LF a record
+    if len(data) - len(data.translate(None, _SPECIAL)) != expected:
         return None
     if not replaced_by and len(counted) == n:  # ids are unique: every row counts
-        return text
+        return data
     for k, a in enumerate(lines):
         by = replaced_by.get(a.id, "")
         if by or a.id not in counted:
@@ -343,7 +346,7 @@ def sql_lines(
             # the fields after counts need no quotes (checked): the last 7 commas are theirs
             head, _, _, *tail = texts[k].rsplit(",", 7)
             texts[k] = ",".join([head, by, "1" if a.id in counted else "0", *tail])
-    return "".join(texts)
+    return "".join(texts).encode("utf-8")
 
 
 def _replaced_by(answers: Sequence[AnswerFields]) -> dict[str, str]:
@@ -484,11 +487,11 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
         prepare_answer_lines(db, line_texts(study))  # before the snapshot (query-only)
         with (
             read_snapshot(db, expect=job.stamp),
-            open(job.files[0], "w", encoding="utf-8", newline="") as f_long,
+            open(job.files[0], "wb") as f_long,  # UTF-8 bytes: see `sql_lines`
             open(job.files[1], "w", encoding="utf-8", newline="") as f_wide,
         ):
             if job.index == 0:
-                f_long.write(csv_line([c.name for c in answers_long_columns()]))
+                f_long.write(csv_line([c.name for c in answers_long_columns()]).encode("utf-8"))
                 f_wide.write(csv_line([c.name for c in visits_wide_columns(study)]))
             records = iter_subject_records(
                 db,
@@ -515,7 +518,7 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
                     answers = subject_answers(db, record.subject.id)
                     long_text = _long_lines(
                         _quoted(code), quoted_visits, answers, replaced_by, memo, quoted, counted
-                    )
+                    ).encode("utf-8")
                 f_long.write(long_text)
                 answer_rows += len(lines)
                 f_wide.write(wide_lines)

@@ -1,13 +1,17 @@
 """The answers_long.csv lines of the CSV export as SQLite builds them, one text per answer row.
 
-Reading the 17 columns of every answer row into Python values and formatting them with a Python
-f-string is most of the CSV export's time; SQLite builds the same text (``concat_ws``) in a
-fraction of it. The CSV rules stay the export's (`exports.csv_export`, `exports.long_text`):
-what SQLite cannot know comes from it, already in its CSV form (`LineTexts`: the label of each
-option by item, code and language; the first fields of each visit), and the export checks each
-subject's text before using it (`exports.long_text`). So that the check finds every text that
-the export's rules would have written otherwise, a part SQLite cannot make as Python does is a
-line feed (which no line may hold but its end):
+The CSV export read the 17 columns of every answer row into Python values and formatted each
+record with a Python f-string; SQLite builds the same text (``concat_ws``, about 1 µs a row
+here) and only 7 of the columns become Python values (about 1.2 s of CPU less at 10,000
+subjects, of some 13 s a worker spends). The CSV rules stay the export's
+(`exports.csv_export`): what SQLite cannot know comes from it, already in its CSV form
+(`LineTexts`: the label of each option by item, code and language; the first fields of each
+visit), and the export checks each subject's text before using it (`csv_export.sql_lines`, which
+counts the quotes, commas, carriage returns and line feeds: a field that needs quoting has more
+of them than the record expects). So that the check finds every text that the export's rules
+would have written otherwise, a part SQLite cannot make as Python does is a line feed (the
+visit's a line feed and a comma: the comma of its two fields is expected), which only adds to
+the count:
 
 * a value other than a choice code or a double that SQLite writes as Python does (an integer
   below 10^15, or a double whose 15 significant digits read back to the same double, between
@@ -132,17 +136,19 @@ def prepare_answer_lines(db: StudyDb, texts: LineTexts) -> None:
             conn.execute("PRAGMA query_only = ON")
 
 
-def value_text(value: str) -> str:
+def value_text(value: str, choice: str = "0") -> str:
     """The SQL expression of the text `csv_export.cell` writes for the value `value` (an SQL
-    expression), or a line feed where SQLite's text might differ (see the module): NULL is
-    "", an integer its digits, a double that is an integer below 10^15 its digits (-0.0 is
-    "0"), another double between 10^-4 and 10^15 its 15 significant digits if they read back
-    to the same double (Python's shortest round-trip text is then those digits)."""
+    expression; `choice`: whether it is a choice code, cast to INTEGER), or a line feed where
+    SQLite's text might differ (see the module): NULL is "", an integer its digits, a double
+    that is an integer below 10^15 its digits (-0.0 is "0"), another double between 10^-4 and
+    10^15 its 15 significant digits if they read back to the same double (Python's shortest
+    round-trip text is then those digits)."""
     return (
         f"CASE WHEN {value} IS NULL THEN '' "
-        f"WHEN typeof({value}) = 'integer' THEN printf('%d', {value}) "
+        f"WHEN {choice} THEN CAST(CAST({value} AS INTEGER) AS TEXT) "
+        f"WHEN typeof({value}) = 'integer' THEN CAST({value} AS TEXT) "
         f"WHEN typeof({value}) <> 'real' OR NOT abs({value}) < 1e15 THEN char(10) "
-        f"WHEN {value} = CAST({value} AS INTEGER) THEN printf('%d', CAST({value} AS INTEGER)) "
+        f"WHEN {value} = CAST({value} AS INTEGER) THEN CAST(CAST({value} AS INTEGER) AS TEXT) "
         f"WHEN abs({value}) >= 1e-4 AND CAST(printf('%.15g', {value}) AS REAL) = {value} "
         f"THEN printf('%.15g', {value}) ELSE char(10) END"
     )
@@ -164,7 +170,7 @@ def answer_lines_sql() -> str:
     )
     # the value as `export_reads` reads it (choice codes cast to INTEGER by SQLite)
     value = f"(CASE WHEN a.item_id IN ({vas}) THEN a.value ELSE CAST(a.value AS INTEGER) END)"
-    text = value_text(value)
+    text = value_text("a.value", f"a.item_id NOT IN ({vas})")
     reason = (
         "CASE WHEN a.reason IS NULL THEN '' WHEN substr(a.reason, 1, 1) IN "
         "('=', '+', '-', '@', char(9), char(13)) THEN '''' || a.reason ELSE a.reason END"
@@ -184,7 +190,7 @@ def answer_lines_sql() -> str:
 
     fields = [
         strict("j.code"),
-        strict("v.text"),
+        "coalesce(v.text, char(10, 44))",  # its marker keeps the field's comma
         *map(
             strict,
             ("a.instrument_id", "a.instrument_version", "a.instrument_checksum", "a.item_id"),
