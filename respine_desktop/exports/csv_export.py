@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from respine_desktop import collector, files, schedule, storage
-from respine_desktop.exports.audit_trail import write_audit_trail
+from respine_desktop.exports.audit_trail import write_audit_lines
 from respine_desktop.exports.codebook import (
     ANSWERS_LONG,
     AUDIT_TRAIL,
@@ -81,9 +81,9 @@ from respine_desktop.storage import (
 from respine_desktop.storage.export_reads import (
     AnswerFields,
     AnswerLine,
+    AuditLines,
     LineTexts,
     count_subject_records,
-    iter_audit_rows,
     iter_subject_records,
     prepare_answer_lines,
     subject_answers,
@@ -454,7 +454,7 @@ def _write_files(
             read_snapshot(db, expect=stamp),
             partial_text(audit) as f_audit,
         ):
-            write_audit_trail(f_audit, iter_audit_rows(db))
+            write_audit_lines(f_audit, AuditLines(db))
 
     return write_parts(
         _write_part,

@@ -36,13 +36,14 @@ Public API
 - `referenced_device_ids(db) -> {id}`: every device id a row names
 - `iter_audit_rows(db) -> [AuditRow]`: every audit entry, in time order, streamed
 - `AuditRow`: one audit entry with the code of its subject
+- `AuditLines(db)`: the entries' audit_trail.csv lines as SQLite makes them, and entries by rowid
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, partial
@@ -62,6 +63,12 @@ from respine_desktop.storage._answer_lines import (
     value_text,
 )
 from respine_desktop.storage._answers import ANSWER
+from respine_desktop.storage._audit_lines import (
+    AUDIT_ORDER,
+    AUDIT_WITH,
+    SUBJECT_CODE,
+    audit_lines_sql,
+)
 from respine_desktop.storage._database import StudyDb, plain_rows, scalar
 from respine_desktop.storage._records import Answer, Score, Session, SessionState, Subject
 from respine_desktop.storage._subjects import row_to_subject
@@ -70,6 +77,7 @@ from respine_desktop.storage._withdrawal import Withdrawal
 __all__ = [
     "AnswerFields",
     "AnswerLine",
+    "AuditLines",
     "AuditRow",
     "CurrentScore",
     "DeviceRow",
@@ -582,20 +590,30 @@ class AuditRow(NamedTuple):
 _AUDIT_ROW = partial(tuple.__new__, AuditRow)
 
 # Every audit entry in the order of `iter_audit_rows`, as `AuditRow`'s fields. The subject's
-# code comes from a join (through the subject map of the bundle imports, the JSON object bound
-# to the parameter, materialised once so that SQLite indexes it); the payload is parsed by the
-# JSON functions, whose parse SQLite caches within the row.
-_AUDIT_SQL = (
-    "WITH alias(kiosk, hub) AS MATERIALIZED (SELECT key, value FROM json_each(?)) "
-    "SELECT a.device_id, a.seq, a.at, a.actor, a.action, a.entity, a.entity_id, "
-    "CASE WHEN a.subject_id IS NOT NULL THEN (SELECT s.code FROM subjects s WHERE s.id = "
-    "coalesce((SELECT hub FROM alias WHERE kiosk = a.subject_id), a.subject_id)) END, "
+# code comes from a join (through the subject map of the bundle imports, see `_audit_lines`); the
+# payload is parsed by the JSON functions, whose parse SQLite caches within the row.
+_AUDIT_FIELDS = (
+    f"{AUDIT_WITH}SELECT a.device_id, a.seq, a.at, a.actor, a.action, a.entity, a.entity_id, "
+    f"{SUBJECT_CODE}, "
     "CASE WHEN json_valid(a.payload) THEN json_remove(a.payload, '$.rows_after') "
     "ELSE a.payload END, "
     "CASE WHEN json_valid(a.payload) AND json_type(a.payload) = 'object' "
     "THEN json_extract(a.payload, '$.reason') END "
-    "FROM audit_log a ORDER BY a.at, a.device_id, a.seq"
+    "FROM audit_log a "
 )
+_AUDIT_SQL = f"{_AUDIT_FIELDS}{AUDIT_ORDER}"
+
+
+def _subject_map(db: StudyDb) -> str:
+    """The JSON object of the kiosk subject ids the bundle imports matched to hub ones."""
+    aliases: dict[str, str] = {}
+    for row in db.conn.execute(
+        "SELECT payload FROM audit_log WHERE action='bundle.imported' "
+        "AND payload LIKE '%\"subject_map\"%'"
+    ):
+        for kiosk, hub in (json.loads(row["payload"]).get("subject_map") or {}).items():
+            aliases[kiosk] = hub
+    return json.dumps(aliases)
 
 
 def iter_audit_rows(db: StudyDb) -> Iterator[AuditRow]:
@@ -606,11 +624,27 @@ def iter_audit_rows(db: StudyDb) -> Iterator[AuditRow]:
     no subject, or whose subject is not in the file. `reason` is the payload's ``reason`` as
     stored (text, or a JSON number as SQLite reads it).
     """
-    aliases: dict[str, str] = {}
-    for row in db.conn.execute(
-        "SELECT payload FROM audit_log WHERE action='bundle.imported' "
-        "AND payload LIKE '%\"subject_map\"%'"
-    ):
-        for kiosk, hub in (json.loads(row["payload"]).get("subject_map") or {}).items():
-            aliases[kiosk] = hub
-    return map(_AUDIT_ROW, plain_rows(db.conn, _AUDIT_SQL, [json.dumps(aliases)]))
+    return map(_AUDIT_ROW, plain_rows(db.conn, _AUDIT_SQL, [_subject_map(db)]))
+
+
+class AuditLines:
+    """Every audit entry's audit_trail.csv line as SQLite makes it (`storage._audit_lines`):
+    iterated, (rowid, head, tail) in the order of `iter_audit_rows`; `rows` reads entries by
+    rowid as `iter_audit_rows` gives them (for the lines the export does not take)."""
+
+    def __init__(self, db: StudyDb) -> None:
+        self.db = db
+        self.subject_map = _subject_map(db)
+
+    def __iter__(self) -> Iterator[tuple[int, str, str | None]]:
+        return iter(plain_rows(self.db.conn, audit_lines_sql(), [self.subject_map]))
+
+    def rows(self, rowids: Sequence[int]) -> dict[int, AuditRow]:
+        """The entries of `rowids`, by rowid."""
+        marks = ", ".join("?" for _ in rowids)
+        fields = _AUDIT_FIELDS.replace(") SELECT a.device_id", ") SELECT a.rowid, a.device_id", 1)
+        sql = f"{fields}WHERE a.rowid IN ({marks})"
+        return {
+            rowid: _AUDIT_ROW(rest)
+            for rowid, *rest in plain_rows(self.db.conn, sql, [self.subject_map, *rowids])
+        }
