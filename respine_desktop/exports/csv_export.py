@@ -27,6 +27,13 @@ The two large files are written through `csv_line` rather than `csv.writer`: Pyt
 writer processes each character in turn (about 30 µs for a 300-byte answer row here), which
 alone would take a minute for the 1.8 million answer rows of a 10,000-subject study; `csv_line`
 checks a whole line at once and quotes only the fields that need it (same RFC 4180 output).
+
+The answers_long records and the audit trail's are built by SQLite (`storage._answer_lines`,
+`storage._audit_lines`), each text checked before it is used (`sql_lines`,
+`audit_trail.write_audit_lines`: a field that needs quoting, or a part SQLite cannot make as
+Python does, shows in a count of quotes, commas and line breaks); a subject or an entry that
+fails the check is read again and written by the per-row Python path (`_long_lines`,
+`audit_trail._line`), so the files are the same text whichever path wrote a record.
 """
 
 from __future__ import annotations
