@@ -27,6 +27,13 @@ The two large files are written through `csv_line` rather than `csv.writer`: Pyt
 writer processes each character in turn (about 30 µs for a 300-byte answer row here), which
 alone would take a minute for the 1.8 million answer rows of a 10,000-subject study; `csv_line`
 checks a whole line at once and quotes only the fields that need it (same RFC 4180 output).
+
+The answers_long records and the audit trail's are built by SQLite (`storage._answer_lines`,
+`storage._audit_lines`), each text checked before it is used (`sql_lines`,
+`audit_trail.write_audit_lines`: a field that needs quoting, or a part SQLite cannot make as
+Python does, shows in a count of quotes, commas and line breaks); a subject or an entry that
+fails the check is read again and written by the per-row Python path (`_long_lines`,
+`audit_trail._line`), so the files are the same text whichever path wrote a record.
 """
 
 from __future__ import annotations
@@ -38,11 +45,12 @@ from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from respine_desktop import collector, files, schedule, storage
-from respine_desktop.exports.audit_trail import write_audit_trail
+from respine_desktop.exports.audit_trail import write_audit_lines
 from respine_desktop.exports.codebook import (
     ANSWERS_LONG,
     AUDIT_TRAIL,
@@ -78,11 +86,17 @@ from respine_desktop.storage import (
     state_stamp,
 )
 from respine_desktop.storage.export_reads import (
+    AnswerFields,
+    AnswerLine,
+    AuditLines,
+    LineTexts,
     count_subject_records,
-    iter_audit_rows,
     iter_subject_records,
+    prepare_answer_lines,
+    subject_answers,
     subject_ranges,
 )
+from respine_desktop.study import Study
 
 
 @dataclass(frozen=True)
@@ -290,6 +304,69 @@ def _long_lines_checked(
     return "".join(out)
 
 
+def line_texts(study: Study) -> LineTexts:
+    """What SQLite cannot know of the answers_long lines (`storage._answer_lines`), as
+    `_long_lines` writes it: each option's label field in each language its texts have, and
+    under "" the one of any other language (`_label`); each visit's two first fields."""
+    labels = {
+        (item, code, language): _quoted(_label(item, code, language))
+        for (item, code), text in _option_texts().items()
+        for language in ("", *shipped_texts(text))
+    }
+    visits = {v: f"{_quoted(v)},{cell(visit_number(study, v))}" for v in study.visit_codes}
+    return LineTexts(labels, visits)
+
+
+_LINE = attrgetter("line")
+_MARKS = attrgetter("marks")
+_FIELDS = len(answers_long_columns())
+_SPECIAL = b'",\r\n'
+
+
+def sql_lines(
+    lines: Sequence[AnswerLine], replaced_by: Mapping[str, str], counted: Set[str]
+) -> bytes | None:
+    """The answers_long records of one subject (UTF-8) from the lines SQLite wrote
+    (`storage._answer_lines`), or None if `_long_lines` may write another text.
+
+    Its check: in records whose fields need no quotes, the only quotes, commas, carriage
+    returns and line feeds are the separators, the line ends and the labels' quotes and commas
+    (`AnswerLine.marks`); any other one (in a field that needs quoting, or the line feed SQLite
+    puts for a part it cannot make) makes their count over the subject's text larger. Counted
+    in one pass over the bytes (UTF-8 has these bytes for these characters only). The
+    superseded-by and counts fields (SQLite left them "" and 1) are then set on the rows they
+    differ on.
+    """
+    texts = list(map(_LINE, lines))
+    data = "".join(texts).encode("utf-8")
+    n = len(texts)
+    expected = (_FIELDS + 1) * n + sum(map(_MARKS, lines))  # 19 commas, CR and LF a record
+    if len(data) - len(data.translate(None, _SPECIAL)) != expected:
+        return None
+    if not replaced_by and len(counted) == n:  # ids are unique: every row counts
+        return data
+    for k, a in enumerate(lines):
+        by = replaced_by.get(a.id, "")
+        if by or a.id not in counted:
+            if _NEEDS_QUOTES.search(by) is not None:
+                return None
+            # the fields after counts need no quotes (checked): the last 7 commas are theirs
+            head, _, _, *tail = texts[k].rsplit(",", 7)
+            texts[k] = ",".join([head, by, "1" if a.id in counted else "0", *tail])
+    return "".join(texts).encode("utf-8")
+
+
+def _replaced_by(answers: Sequence[AnswerFields]) -> dict[str, str]:
+    """The ids of the rows that replaced each superseded one; a fork (two rows superseding
+    one) lists both, space separated."""
+    replaced_by: dict[str, str] = {}
+    for a in answers:
+        if a.supersedes is not None:
+            prior = replaced_by.get(a.supersedes)
+            replaced_by[a.supersedes] = f"{prior} {a.id}" if prior else a.id
+    return replaced_by
+
+
 def export_csv(
     db: StudyDb, out: str | Path, *, progress: Progress | None = None, workers: int | None = None
 ) -> CsvExport:
@@ -384,7 +461,7 @@ def _write_files(
             read_snapshot(db, expect=stamp),
             partial_text(audit) as f_audit,
         ):
-            write_audit_trail(f_audit, iter_audit_rows(db))
+            write_audit_lines(f_audit, AuditLines(db))
 
     return write_parts(
         _write_part,
@@ -400,7 +477,10 @@ def _write_files(
 
 def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
     """Write one run of subjects into `job.files` (answers_long, visits_wide); the counts of
-    subjects, answer rows and visit rows written. Run 0 writes the header lines."""
+    subjects, answer rows and visit rows written. Run 0 writes the header lines.
+
+    The answers_long records are SQLite's lines (`sql_lines`); a subject whose lines may differ
+    from `_long_lines`'s text is read again whole and written by `_long_lines`."""
     study = job.study
     items = item_instruments(study)
     subjects = answer_rows = visit_rows = 0
@@ -410,43 +490,46 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
     with (
         collector.paused(),
         storage.open_database(job.db_path, readonly=True, study=study, check=False) as db,
-        read_snapshot(db, expect=job.stamp),
-        open(job.files[0], "w", encoding="utf-8", newline="") as f_long,
-        open(job.files[1], "w", encoding="utf-8", newline="") as f_wide,
     ):
-        if job.index == 0:
-            f_long.write(csv_line([c.name for c in answers_long_columns()]))
-            f_wide.write(csv_line([c.name for c in visits_wide_columns(study)]))
-        records = iter_subject_records(
-            db,
-            on=job.on,
-            history=False,
-            after=job.after,
-            through=job.through,
-            current_scores=True,
-        )
-        wide = WideRows(study, items, texts, _quoted)
-        for record in records:
-            code = record.subject.code
-            wide_lines, counted = wide.subject(record)
-            visit_of = {s.id: s.visit_code for s in record.sessions}
-            replaced_by: dict[str, str] = {}
-            for a in record.answers:
-                if a.supersedes is not None:
-                    # a fork (two rows superseding one) lists both, space separated
-                    prior = replaced_by.get(a.supersedes)
-                    replaced_by[a.supersedes] = f"{prior} {a.id}" if prior else a.id
-            quoted_visits = {
-                k: f"{_quoted(v)},{cell(visit_number(study, v))}" for k, v in visit_of.items()
-            }
-            f_long.write(
-                _long_lines(
-                    _quoted(code), quoted_visits, record.answers, replaced_by, memo, quoted, counted
-                )
+        prepare_answer_lines(db, line_texts(study))  # before the snapshot (query-only)
+        with (
+            read_snapshot(db, expect=job.stamp),
+            open(job.files[0], "wb") as f_long,  # UTF-8 bytes: see `sql_lines`
+            open(job.files[1], "w", encoding="utf-8", newline="") as f_wide,
+        ):
+            if job.index == 0:
+                f_long.write(csv_line([c.name for c in answers_long_columns()]).encode("utf-8"))
+                f_wide.write(csv_line([c.name for c in visits_wide_columns(study)]))
+            records = iter_subject_records(
+                db,
+                on=job.on,
+                history=False,
+                after=job.after,
+                through=job.through,
+                current_scores=True,
+                answer_lines=True,
             )
-            answer_rows += len(record.answers)
-            f_wide.write(wide_lines)
-            visit_rows += len(record.schedule)
-            subjects += 1
-            tick(subjects, code)
+            wide = WideRows(study, items, texts, _quoted)
+            for record in records:
+                code = record.subject.code
+                lines = record.answer_lines
+                wide_lines, counted = wide.subject(record, lines)
+                replaced_by = _replaced_by(lines)
+                long_text = sql_lines(lines, replaced_by, counted)
+                if long_text is None:
+                    visit_of = {s.id: s.visit_code for s in record.sessions}
+                    quoted_visits = {
+                        k: f"{_quoted(v)},{cell(visit_number(study, v))}"
+                        for k, v in visit_of.items()
+                    }
+                    answers = subject_answers(db, record.subject.id)
+                    long_text = _long_lines(
+                        _quoted(code), quoted_visits, answers, replaced_by, memo, quoted, counted
+                    ).encode("utf-8")
+                f_long.write(long_text)
+                answer_rows += len(lines)
+                f_wide.write(wide_lines)
+                visit_rows += len(record.schedule)
+                subjects += 1
+                tick(subjects, code)
     return subjects, answer_rows, visit_rows

@@ -30,7 +30,7 @@ from respine_desktop import scoring
 from respine_desktop.schedule import ScheduledVisit
 from respine_desktop.scoring import endpoints
 from respine_desktop.storage import Answer, Session, choose_session
-from respine_desktop.storage.export_reads import SubjectRecord, VisitRow
+from respine_desktop.storage.export_reads import AnswerFields, SubjectRecord, VisitRow
 from respine_desktop.study import Study
 
 ScoreValue = float | None
@@ -104,7 +104,7 @@ def _current(rows: list[Answer]) -> dict[str, Answer]:
     return out
 
 
-def score_answers(study: Study, answers: Mapping[str, Answer]) -> dict[str, ScoreValue]:
+def score_answers(study: Study, answers: Mapping[str, AnswerFields]) -> dict[str, ScoreValue]:
     """Every score column computed through the scoring API from current answers."""
     by_instrument: dict[str, dict[str, int | float | None]] = {}
     for a in answers.values():

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from itertools import groupby
 from operator import attrgetter
+from typing import TypeVar
 
 from respine_desktop.exports.fast_endpoints import Memo, fast_endpoint_values
 from respine_desktop.exports.missing_codes import MissingCode
@@ -42,10 +43,11 @@ from respine_desktop.exports.visit_values import (
     _withdrawn,
     score_answers,
 )
-from respine_desktop.storage import Answer, Session, choose_session
-from respine_desktop.storage.export_reads import SubjectRecord
+from respine_desktop.storage import Session, choose_session
+from respine_desktop.storage.export_reads import AnswerFields, SubjectRecord
 from respine_desktop.study import Study
 
+_A = TypeVar("_A", bound=AnswerFields)
 _S = MissingCode.SKIPPED.value
 _N = MissingCode.NOT_DUE.value
 _U = MissingCode.UNCOMPUTABLE.value
@@ -81,7 +83,7 @@ def _gap(status: str, session: Session | None) -> str | None:
     return None
 
 
-def _current(rows: list[Answer]) -> tuple[dict[str, Answer], bool]:
+def _current(rows: list[_A]) -> tuple[dict[str, _A], bool]:
     """`visit_values._current` of one session's rows, and whether an item had two current rows
     (a fork: the later one wins, by the export's order)."""
     superseded = set(map(_SUPERSEDES, rows))
@@ -98,11 +100,11 @@ def _current(rows: list[Answer]) -> tuple[dict[str, Answer], bool]:
     return out, current != len(out)
 
 
-def _by_session(answers: Sequence[Answer]) -> tuple[dict[str, list[Answer]], set[str]]:
+def _by_session(answers: Sequence[_A]) -> tuple[dict[str, list[_A]], set[str]]:
     """A subject's answers by session (each session's in their order), and the sessions with an
     answered (not skipped) row. Taken by runs of one session (a subject's sessions mostly come
     one after the other): a look-up per run, not per row."""
-    by_session: dict[str, list[Answer]] = {}
+    by_session: dict[str, list[_A]] = {}
     for session_id, run in groupby(answers, _SESSION_ID):
         rows = by_session.get(session_id)
         if rows is None:
@@ -197,7 +199,7 @@ class WideRows:
 
     def _scores(
         self,
-        answers: Mapping[str, Answer],
+        answers: Mapping[str, AnswerFields],
         forked: bool,
         stored: Mapping[tuple[str, str], str | None] | None,
     ) -> dict[str, ScoreValue]:
@@ -225,9 +227,12 @@ class WideRows:
 
     # -- the records --------------------------------------------------------------------------
 
-    def subject(self, record: SubjectRecord) -> tuple[str, set[str]]:
+    def subject(
+        self, record: SubjectRecord, given: Sequence[AnswerFields] | None = None
+    ) -> tuple[str, set[str]]:
         """The subject's records, and the ids of the current answers of its visits' chosen
-        sessions (answers_long's ``counted`` column)."""
+        sessions (answers_long's ``counted`` column). Its answers are `given` if given (what a
+        record read with ``answer_lines`` has), else ``record.answers``."""
         study = self.study
         texts = self.texts
         quoted = self.quoted
@@ -241,7 +246,7 @@ class WideRows:
         by_visit: dict[str, list[Session]] = {}
         for s in record.sessions:
             by_visit.setdefault(s.visit_code, []).append(s)
-        by_session, answered = _by_session(record.answers)
+        by_session, answered = _by_session(record.answers if given is None else given)
         stored: dict[str, dict[tuple[str, str], str | None]] = {}
         for row in record.current_scores:
             rows = stored.setdefault(row.session_id, {})
@@ -259,7 +264,7 @@ class WideRows:
                 status = CONFLICT
             elif withdrawn_on is not None and _withdrawn(planned, withdrawn_on):
                 status = WITHDRAWN
-            answers: dict[str, Answer] = {}
+            answers: dict[str, AnswerFields] = {}
             scores = _NO_SCORES
             started: date | None = None
             if session is not None:
@@ -309,7 +314,7 @@ class WideRows:
         self,
         code: str,
         gap: str | None,
-        answers: Mapping[str, Answer],
+        answers: Mapping[str, AnswerFields],
         scores: Mapping[str, ScoreValue],
         ends: Mapping[str, object] | None,
     ) -> str:

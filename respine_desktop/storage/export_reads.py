@@ -15,7 +15,13 @@ Public API
 ----------
 
 - `iter_subject_records(db, *, on=None, history=True, after="", through=None,
-  current_scores=False)`: the subjects
+  current_scores=False, answer_lines=False)`: the subjects
+- `subject_answers(db, subject_id) -> (Answer, ...)`: one subject's answers, as a record has them
+- `prepare_answer_lines(db, texts)`: what ``answer_lines`` reads (before the read snapshot)
+- `LineTexts`: what SQLite cannot know of the answers_long lines (labels, visits)
+- `AnswerLine`: an answer as read with ``answer_lines``: what visits_wide reads, and its line
+- `AnswerFields`: what visits_wide reads of an answer (`Answer` and `AnswerLine` have it)
+- `value_text(sql) -> sql`: the SQL text of a value as the CSV writes it (a line feed if unsure)
 - `count_subject_records(db, *, after="", through=None) -> int`: how many it yields
 - `subject_ranges(db, parts) -> [(after, through)]`: the subjects split for parallel work
 - `SubjectRecord`: everything stored about one subject
@@ -30,33 +36,52 @@ Public API
 - `referenced_device_ids(db) -> {id}`: every device id a row names
 - `iter_audit_rows(db) -> [AuditRow]`: every audit entry, in time order, streamed
 - `AuditRow`: one audit entry with the code of its subject
+- `AuditLines(db)`: the entries' audit_trail.csv lines as SQLite makes them, and entries by rowid
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, partial
 from itertools import groupby
 from operator import itemgetter
-from typing import NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from respine_desktop import schedule, scoring
 from respine_desktop.instruments import load_instruments
 from respine_desktop.schedule import ScheduledVisit, VisitState
+from respine_desktop.storage._answer_lines import (
+    AnswerFields,
+    AnswerLine,
+    LineTexts,
+    answer_lines_sql,
+    prepare_answer_lines,
+    value_text,
+)
 from respine_desktop.storage._answers import ANSWER
+from respine_desktop.storage._audit_lines import (
+    AUDIT_ORDER,
+    AUDIT_WITH,
+    SUBJECT_CODE,
+    audit_lines_sql,
+)
 from respine_desktop.storage._database import StudyDb, plain_rows, scalar
 from respine_desktop.storage._records import Answer, Score, Session, SessionState, Subject
 from respine_desktop.storage._subjects import row_to_subject
 from respine_desktop.storage._withdrawal import Withdrawal
 
 __all__ = [
+    "AnswerFields",
+    "AnswerLine",
+    "AuditLines",
     "AuditRow",
     "CurrentScore",
     "DeviceRow",
+    "LineTexts",
     "SiteRow",
     "SubjectRecord",
     "VisitChoice",
@@ -66,9 +91,12 @@ __all__ = [
     "iter_subject_records",
     "list_devices",
     "list_site_rows",
+    "prepare_answer_lines",
     "referenced_device_ids",
     "referenced_staff_ids",
+    "subject_answers",
     "subject_ranges",
+    "value_text",
 ]
 
 _T = TypeVar("_T")
@@ -108,6 +136,7 @@ class SubjectRecord:
     choices: tuple[VisitChoice, ...] = ()
     withdrawal: Withdrawal | None = None
     current_scores: tuple[CurrentScore, ...] = ()
+    answer_lines: tuple[AnswerLine, ...] = ()
 
 
 class CurrentScore(NamedTuple):
@@ -196,6 +225,8 @@ _MISSED = (
 
 
 _SESSION_ID = itemgetter(Answer._fields.index("session_id"))
+_LINE_SESSION_ID = itemgetter(AnswerLine._fields.index("session_id"))
+_ANSWER_LINE = partial(tuple.__new__, AnswerLine)
 
 
 @cache
@@ -288,8 +319,43 @@ def _current_scores(db: StudyDb, ids: list[str]) -> dict[str, list[CurrentScore]
 _CURRENT_SCORE = partial(tuple.__new__, CurrentScore)
 
 
+def _by_subject(
+    db: StudyDb,
+    sql: str,
+    ids: list[str],
+    subject_of: dict[str, str],
+    make: Callable[[Any], _T],
+    session_of: Callable[[_T], str],
+) -> dict[str, list[_T]]:
+    """The answer rows of the subjects `ids` (`sql`, by ``{ids}``) made by `make`, by subject
+    in their order (`session_of`: a row's session). Grouped by runs of one session (a
+    subject's rows come together, its sessions mostly one after the other): a dictionary
+    look-up per run, not per row."""
+    out: dict[str, list[_T]] = {}
+    query = sql.format(ids=", ".join("?" for _ in ids))
+    for session, run in groupby(map(make, plain_rows(db.conn, query, ids)), session_of):
+        owner = subject_of[session]
+        known_rows = out.get(owner)
+        if known_rows is None:
+            out[owner] = list(run)
+        else:
+            known_rows.extend(run)
+    return out
+
+
+def subject_answers(db: StudyDb, subject_id: str) -> tuple[Answer, ...]:
+    """Every answer row of one subject, as `iter_subject_records` gives them (`answers`)."""
+    rows = plain_rows(db.conn, _answers_sql().format(ids="?"), [subject_id])
+    return tuple(map(ANSWER, rows))
+
+
 def _chunk(
-    db: StudyDb, rows: list[sqlite3.Row], on: date, history: bool, current_scores: bool = False
+    db: StudyDb,
+    rows: list[sqlite3.Row],
+    on: date,
+    history: bool,
+    current_scores: bool = False,
+    answer_lines: bool = False,
 ) -> Iterator[SubjectRecord]:
     ids = [r["id"] for r in rows]
     codes = {r["id"]: r["code"] for r in rows}
@@ -341,16 +407,12 @@ def _chunk(
     sessions = _grouped(db, _SESSIONS, ids, session)
     subject_of = {x.id: subject for subject, rows in sessions.items() for x in rows}
     answers: dict[str, list[Answer]] = {}
-    query = _answers_sql().format(ids=", ".join("?" for _ in ids))
-    # Grouped by runs of one session (a subject's rows come together, its sessions mostly one
-    # after the other): a dictionary look-up per run, not per row.
-    for session_id, run in groupby(map(ANSWER, plain_rows(db.conn, query, ids)), _SESSION_ID):
-        owner = subject_of[session_id]
-        known_rows = answers.get(owner)
-        if known_rows is None:
-            answers[owner] = list(run)
-        else:
-            known_rows.extend(run)
+    lines: dict[str, list[AnswerLine]] = {}
+    if answer_lines:
+        sql = answer_lines_sql()
+        lines = _by_subject(db, sql, ids, subject_of, _ANSWER_LINE, _LINE_SESSION_ID)
+    else:
+        answers = _by_subject(db, _answers_sql(), ids, subject_of, ANSWER, _SESSION_ID)
     scores: dict[str, list[Score]] = {}
     choices: dict[str, list[VisitChoice]] = {}
     if history:
@@ -384,6 +446,7 @@ def _chunk(
             tuple(choices.get(subject.id, ())),
             withdrawals.get(subject.id),
             tuple(current.get(subject.id, ())),
+            tuple(lines.get(subject.id, ())),
         )
 
 
@@ -417,6 +480,7 @@ def iter_subject_records(
     after: str = "",
     through: str | None = None,
     current_scores: bool = False,
+    answer_lines: bool = False,
 ) -> Iterator[SubjectRecord]:
     """Every subject in code order with all its rows (see `SubjectRecord`); statuses as of `on`.
 
@@ -424,9 +488,11 @@ def iter_subject_records(
     an ODM --history file) are not read: `scores` is empty and `missed_by` / `missed_at` None.
     `after` / `through` limit the walk to the codes above `after` up to `through` included (see
     `subject_ranges`). With `current_scores`, each record also has its current score rows of
-    the running scoring version as stored (`CurrentScore`). Subjects are read `_CHUNK` at a
-    time, so memory holds at most one chunk's rows. For one consistent view of a database
-    others write to, iterate in a `read_snapshot`.
+    the running scoring version as stored (`CurrentScore`). With `answer_lines` (after
+    `prepare_answer_lines` on `db`), each record has its answers as `AnswerLine` rows instead:
+    `answers` is empty and `answer_lines` has them, in the same order. Subjects are read
+    `_CHUNK` at a time, so memory holds at most one chunk's rows. For one consistent view of a
+    database others write to, iterate in a `read_snapshot`.
     """
     on = on or schedule.today()
     last = after
@@ -434,7 +500,7 @@ def iter_subject_records(
         rows = db.conn.execute(_SUBJECTS, [last, through, through, _CHUNK]).fetchall()
         if not rows:
             return
-        yield from _chunk(db, rows, on, history, current_scores)
+        yield from _chunk(db, rows, on, history, current_scores, answer_lines)
         last = rows[-1]["code"]
 
 
@@ -524,20 +590,30 @@ class AuditRow(NamedTuple):
 _AUDIT_ROW = partial(tuple.__new__, AuditRow)
 
 # Every audit entry in the order of `iter_audit_rows`, as `AuditRow`'s fields. The subject's
-# code comes from a join (through the subject map of the bundle imports, the JSON object bound
-# to the parameter, materialised once so that SQLite indexes it); the payload is parsed by the
-# JSON functions, whose parse SQLite caches within the row.
-_AUDIT_SQL = (
-    "WITH alias(kiosk, hub) AS MATERIALIZED (SELECT key, value FROM json_each(?)) "
-    "SELECT a.device_id, a.seq, a.at, a.actor, a.action, a.entity, a.entity_id, "
-    "CASE WHEN a.subject_id IS NOT NULL THEN (SELECT s.code FROM subjects s WHERE s.id = "
-    "coalesce((SELECT hub FROM alias WHERE kiosk = a.subject_id), a.subject_id)) END, "
+# code comes from a join (through the subject map of the bundle imports, see `_audit_lines`); the
+# payload is parsed by the JSON functions, whose parse SQLite caches within the row.
+_AUDIT_FIELDS = (
+    f"{AUDIT_WITH}SELECT a.device_id, a.seq, a.at, a.actor, a.action, a.entity, a.entity_id, "
+    f"{SUBJECT_CODE}, "
     "CASE WHEN json_valid(a.payload) THEN json_remove(a.payload, '$.rows_after') "
     "ELSE a.payload END, "
     "CASE WHEN json_valid(a.payload) AND json_type(a.payload) = 'object' "
     "THEN json_extract(a.payload, '$.reason') END "
-    "FROM audit_log a ORDER BY a.at, a.device_id, a.seq"
+    "FROM audit_log a "
 )
+_AUDIT_SQL = f"{_AUDIT_FIELDS}{AUDIT_ORDER}"
+
+
+def _subject_map(db: StudyDb) -> str:
+    """The JSON object of the kiosk subject ids the bundle imports matched to hub ones."""
+    aliases: dict[str, str] = {}
+    for row in db.conn.execute(
+        "SELECT payload FROM audit_log WHERE action='bundle.imported' "
+        "AND payload LIKE '%\"subject_map\"%'"
+    ):
+        for kiosk, hub in (json.loads(row["payload"]).get("subject_map") or {}).items():
+            aliases[kiosk] = hub
+    return json.dumps(aliases)
 
 
 def iter_audit_rows(db: StudyDb) -> Iterator[AuditRow]:
@@ -548,11 +624,27 @@ def iter_audit_rows(db: StudyDb) -> Iterator[AuditRow]:
     no subject, or whose subject is not in the file. `reason` is the payload's ``reason`` as
     stored (text, or a JSON number as SQLite reads it).
     """
-    aliases: dict[str, str] = {}
-    for row in db.conn.execute(
-        "SELECT payload FROM audit_log WHERE action='bundle.imported' "
-        "AND payload LIKE '%\"subject_map\"%'"
-    ):
-        for kiosk, hub in (json.loads(row["payload"]).get("subject_map") or {}).items():
-            aliases[kiosk] = hub
-    return map(_AUDIT_ROW, plain_rows(db.conn, _AUDIT_SQL, [json.dumps(aliases)]))
+    return map(_AUDIT_ROW, plain_rows(db.conn, _AUDIT_SQL, [_subject_map(db)]))
+
+
+class AuditLines:
+    """Every audit entry's audit_trail.csv line as SQLite makes it (`storage._audit_lines`):
+    iterated, (rowid, head, tail) in the order of `iter_audit_rows`; `rows` reads entries by
+    rowid as `iter_audit_rows` gives them (for the lines the export does not take)."""
+
+    def __init__(self, db: StudyDb) -> None:
+        self.db = db
+        self.subject_map = _subject_map(db)
+
+    def __iter__(self) -> Iterator[tuple[int, str, str | None]]:
+        return iter(plain_rows(self.db.conn, audit_lines_sql(), [self.subject_map]))
+
+    def rows(self, rowids: Sequence[int]) -> dict[int, AuditRow]:
+        """The entries of `rowids`, by rowid."""
+        marks = ", ".join("?" for _ in rowids)
+        fields = _AUDIT_FIELDS.replace(") SELECT a.device_id", ") SELECT a.rowid, a.device_id", 1)
+        sql = f"{fields}WHERE a.rowid IN ({marks})"
+        return {
+            rowid: _AUDIT_ROW(rest)
+            for rowid, *rest in plain_rows(self.db.conn, sql, [self.subject_map, *rowids])
+        }

@@ -1,0 +1,218 @@
+"""The answers_long.csv lines of the CSV export as SQLite builds them, one text per answer row.
+
+The CSV export read the 17 columns of every answer row into Python values and formatted each
+record with a Python f-string; SQLite builds the same text (``concat_ws``, about 1 µs a row
+here) and only 7 of the columns become Python values (about 1.2 s of CPU less at 10,000
+subjects, of some 13 s a worker spends). The CSV rules stay the export's
+(`exports.csv_export`): what SQLite cannot know comes from it, already in its CSV form
+(`LineTexts`: the label of each option by item, code and language; the first fields of each
+visit), and the export checks each subject's text before using it (`csv_export.sql_lines`, which
+counts the quotes, commas, carriage returns and line feeds: a field that needs quoting has more
+of them than the record expects). So that the check finds every text that the export's rules
+would have written otherwise, a part SQLite cannot make as Python does is a line feed (the
+visit's a line feed and a comma: the comma of its two fields is expected), which only adds to
+the count:
+
+* a value other than a choice code or a double that SQLite writes as Python does (an integer
+  below 10^15, or a double whose 15 significant digits read back to the same double, between
+  10^-4 and 10^15: Python's shortest round-trip text is then the same);
+* the session of a visit that `LineTexts.visits` does not list;
+* a NULL where the schema says NOT NULL (a file written by something else).
+
+The superseded-by and counts fields are left ``""`` and ``1`` (the few rows they differ on are
+the export's to change); the reason of a correction gets its leading ``'`` here already
+(`csv_export.free_text`). Texts are joined byte for byte (``concat_ws`` keeps a NUL, where
+``printf('%s')`` would stop at it).
+
+Each row also carries what the visits_wide rows read of an answer (`AnswerLine`, the fields of
+`Answer` of the same names), and the number of quotes and commas of its label (`marks`), for
+the export's check. The texts are kept in two temporary tables of the connection
+(`prepare_answer_lines`), made before the read snapshot (whose connection is query-only).
+
+Reads only (the temporary tables are the connection's own).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import NamedTuple, Protocol
+
+from respine_desktop.instruments import load_instruments
+from respine_desktop.storage._database import StudyDb
+from respine_desktop.storage._records import AnswerStatus, AnswerValue
+
+__all__ = [
+    "AnswerFields",
+    "AnswerLine",
+    "LineTexts",
+    "answer_lines_sql",
+    "prepare_answer_lines",
+    "value_text",
+]
+
+
+class AnswerFields(Protocol):
+    """What the visits_wide rows read of an answer: `Answer` and `AnswerLine` both have it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def session_id(self) -> str: ...
+    @property
+    def instrument_id(self) -> str: ...
+    @property
+    def item_id(self) -> str: ...
+    @property
+    def value(self) -> AnswerValue | None: ...
+    @property
+    def status(self) -> AnswerStatus: ...
+    @property
+    def supersedes(self) -> str | None: ...
+
+
+class AnswerLine(NamedTuple):
+    """One answer row as `answer_lines_sql` reads it: the fields the visits_wide rows read
+    (those of `Answer`, the value cast as `Answer`'s is), the quotes and commas of its label
+    (`marks`) and its answers_long line as SQLite wrote it."""
+
+    id: str
+    session_id: str
+    instrument_id: str
+    item_id: str
+    value: AnswerValue | None
+    status: AnswerStatus
+    supersedes: str | None
+    marks: int
+    line: str
+
+
+@dataclass(frozen=True)
+class LineTexts:
+    """What SQLite cannot know of the lines, as the CSV has it.
+
+    `labels`: the label field of a choice answer by (item id, code, language); (item id, code,
+    "") gives the label of any language not listed.
+    `visits`: the visit and visit_number fields by visit code ("M3,3")."""
+
+    labels: Mapping[tuple[str, int, str], str]
+    visits: Mapping[str, str]
+
+
+_LABELS = "csv_answer_labels"
+_VISITS = "csv_answer_visits"
+
+
+def prepare_answer_lines(db: StudyDb, texts: LineTexts) -> None:
+    """The temporary tables `answer_lines_sql` reads, (re)made in `db`'s connection; before
+    the read snapshot (the connection is query-only inside it)."""
+    conn = db.conn
+    query_only = bool(conn.execute("PRAGMA query_only").fetchone()[0])
+    # A read-only connection is query-only: lifted for these temporary tables only (as
+    # `open_database` does for the temporary views of an older file), then set back.
+    conn.execute("PRAGMA query_only = OFF")
+    try:
+        conn.execute(f"DROP TABLE IF EXISTS temp.{_LABELS}")
+        conn.execute(f"DROP TABLE IF EXISTS temp.{_VISITS}")
+        conn.execute(
+            f"CREATE TEMP TABLE {_LABELS} (item_id TEXT NOT NULL, code INTEGER NOT NULL, "
+            "language TEXT NOT NULL, text TEXT NOT NULL, marks INTEGER NOT NULL, "
+            "PRIMARY KEY (item_id, code, language)) WITHOUT ROWID"
+        )
+        conn.execute(
+            f"CREATE TEMP TABLE {_VISITS} (code TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID"
+        )
+        conn.executemany(
+            f"INSERT INTO temp.{_LABELS} VALUES (?, ?, ?, ?, ?)",
+            [
+                (item, code, language, text, text.count('"') + text.count(","))
+                for (item, code, language), text in texts.labels.items()
+            ],
+        )
+        conn.executemany(f"INSERT INTO temp.{_VISITS} VALUES (?, ?)", texts.visits.items())
+    finally:
+        if query_only:
+            conn.execute("PRAGMA query_only = ON")
+
+
+def value_text(value: str, choice: str = "0") -> str:
+    """The SQL expression of the text `csv_export.cell` writes for the value `value` (an SQL
+    expression; `choice`: whether it is a choice code, cast to INTEGER), or a line feed where
+    SQLite's text might differ (see the module): NULL is "", an integer its digits, a double
+    that is an integer below 10^15 its digits (-0.0 is "0"), another double between 10^-4 and
+    10^15 its 15 significant digits if they read back to the same double (Python's shortest
+    round-trip text is then those digits)."""
+    return (
+        f"CASE WHEN {value} IS NULL THEN '' "
+        f"WHEN {choice} THEN CAST(CAST({value} AS INTEGER) AS TEXT) "
+        f"WHEN typeof({value}) = 'integer' THEN CAST({value} AS TEXT) "
+        f"WHEN typeof({value}) <> 'real' OR NOT abs({value}) < 1e15 THEN char(10) "
+        f"WHEN {value} = CAST({value} AS INTEGER) THEN CAST(CAST({value} AS INTEGER) AS TEXT) "
+        f"WHEN abs({value}) >= 1e-4 AND CAST(printf('%.15g', {value}) AS REAL) = {value} "
+        f"THEN printf('%.15g', {value}) ELSE char(10) END"
+    )
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+@cache
+def answer_lines_sql() -> str:
+    """The rows (`AnswerLine`) of the answers of some subjects (``{ids}``: their ``?``), in the
+    order of `export_reads` (subject by subject, each subject's oldest first)."""
+    vas = ", ".join(
+        _sql_text(item.id)
+        for instrument in load_instruments().values()
+        for item in instrument.items
+        if item.type != "choice"
+    )
+    # the value as `export_reads` reads it (choice codes cast to INTEGER by SQLite)
+    value = f"(CASE WHEN a.item_id IN ({vas}) THEN a.value ELSE CAST(a.value AS INTEGER) END)"
+    text = value_text("a.value", f"a.item_id NOT IN ({vas})")
+    reason = (
+        "CASE WHEN a.reason IS NULL THEN '' WHEN substr(a.reason, 1, 1) IN "
+        "('=', '+', '-', '@', char(9), char(13)) THEN '''' || a.reason ELSE a.reason END"
+    )
+    calibration = (
+        "CASE WHEN a.vas_calibration <> '' THEN a.vas_calibration "
+        "WHEN a.vas_line_mm IS NOT NULL THEN 'uncalibrated' ELSE '' END"
+    )
+    label = (
+        f"(SELECT d.text FROM temp.{_LABELS} d WHERE d.item_id = a.item_id "
+        f"AND d.code = CAST(a.value AS INTEGER) AND d.language = '')"
+    )
+    marks = label.replace("d.text", "d.marks")
+
+    def strict(column: str) -> str:
+        return f"coalesce({column}, char(10))"
+
+    fields = [
+        strict("j.code"),
+        "coalesce(v.text, char(10, 44))",  # its marker keeps the field's comma
+        *map(
+            strict,
+            ("a.instrument_id", "a.instrument_version", "a.instrument_checksum", "a.item_id"),
+        ),
+        text,
+        f"coalesce(l.text, {label}, '')",
+        *map(strict, ("a.language", "a.device_id", "a.session_id", "a.given_at")),
+        "''",  # superseded_by
+        "'1'",  # counts
+        reason,
+        strict("a.id"),
+        strict("a.status"),
+        "coalesce(a.given_by, '')",
+        f"{calibration} || char(13, 10)",
+    ]
+    return (
+        f"SELECT a.id, a.session_id, a.instrument_id, a.item_id, {value}, a.status, "
+        f"a.supersedes, coalesce(l.marks, {marks}, 0), concat_ws(',', {', '.join(fields)}) "
+        "FROM answers a JOIN sessions s ON s.id = a.session_id "
+        "JOIN subjects j ON j.id = s.subject_id "
+        f"LEFT JOIN temp.{_VISITS} v ON v.code = s.visit_code "
+        f"LEFT JOIN temp.{_LABELS} l ON l.item_id = a.item_id "
+        "AND l.code = CAST(a.value AS INTEGER) AND l.language = a.language "
+        "WHERE s.subject_id IN ({ids}) ORDER BY s.subject_id, a.given_at, a.rowid"
+    )
