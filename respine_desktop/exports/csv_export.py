@@ -38,8 +38,8 @@ fails the check is read again and written by the per-row Python path (`_long_lin
 
 from __future__ import annotations
 
-import contextlib
 import csv
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -63,7 +63,7 @@ from respine_desktop.exports.codebook import (
     visits_wide_columns,
 )
 from respine_desktop.exports.errors import ExportError
-from respine_desktop.exports.files import output_dir, partial_text
+from respine_desktop.exports.files import output_folder, partial_text
 from respine_desktop.exports.missing_codes import visit_number
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.subject_parts import (
@@ -78,7 +78,6 @@ from respine_desktop.exports.wide_rows import WideRows
 from respine_desktop.instruments import instrument_ids, load_instrument, shipped_texts
 from respine_desktop.storage import (
     Answer,
-    DatabaseCorrupt,
     SnapshotChanged,
     StudyDb,
     check_intact,
@@ -180,8 +179,10 @@ def _option_texts() -> dict[tuple[str, int], Mapping[str, str]]:
 
 
 def _label(item_id: str, code: float | None, language: str) -> str:
-    """The text of a choice answer's option in `language` ('' for the VAS or a skip)."""
-    if code is None:
+    """The text of a choice answer's option in `language` ('' for the VAS or a skip, and for
+    a value no option has: an infinite one too, which only an edit behind the program's back
+    can store)."""
+    if code is None or not math.isfinite(code):
         return ""
     text = _option_texts().get((item_id, int(code)))
     if text is None:
@@ -391,39 +392,31 @@ def export_csv(
         stamp = state_stamp(db)
     if len(runs) == 1 and not db.checked:
         check_intact(db)  # one process: nothing to check beside, so before anything is written
-    created = not Path(out).exists()
-    try:
-        directory = output_dir(Path(out))
-    except OSError as exc:
-        raise ExportError(str(exc)) from None
-    finish_interrupted_set(directory)  # an earlier export killed while replacing its files
-    finals = (directory / ANSWERS_LONG, directory / VISITS_WIDE)
-    codebook = directory / CODEBOOK
-    audit = directory / AUDIT_TRAIL
-    for path in (*finals, codebook, audit):
-        if files.check_target(path).is_dir():
-            raise ExportError(f"{path}: is a directory")
-    ticker = Ticker(progress, total, "CSV export")
-    on = schedule.today()
-    try:
-        counts = _write_files(db, runs, stamp, on, finals, (codebook, audit), ticker)
-    except DatabaseCorrupt:
-        # the check beside the workers failed: nothing was written, not even the folder
-        if created:
-            with contextlib.suppress(OSError):
-                directory.rmdir()
-        raise
-    except SnapshotChanged:
-        # A write came in while the workers started: their snapshots may differ. One process
-        # reads one snapshot.
-        with read_snapshot(db):
-            runs = subject_ranges(db, 1)
-            stamp = state_stamp(db)
-        counts = _write_files(db, runs, stamp, on, finals, (codebook, audit), ticker)
-    subjects, answer_rows, visit_rows = counts
-    ticker.done(f"CSV export: {subjects} subjects, {answer_rows} answers written to {directory}")
-    paths = (*finals, codebook, audit)
-    return CsvExport(directory, paths, subjects, answer_rows, visit_rows, len(runs))
+    with output_folder(Path(out)) as directory:  # (removed again if made here and refused)
+        finish_interrupted_set(directory)  # an earlier export killed while replacing its files
+        finals = (directory / ANSWERS_LONG, directory / VISITS_WIDE)
+        codebook = directory / CODEBOOK
+        audit = directory / AUDIT_TRAIL
+        for path in (*finals, codebook, audit):
+            if files.check_target(path).is_dir():
+                raise ExportError(f"{path}: is a directory")
+        ticker = Ticker(progress, total, "CSV export")
+        on = schedule.today()
+        try:
+            counts = _write_files(db, runs, stamp, on, finals, (codebook, audit), ticker)
+        except SnapshotChanged:
+            # A write came in while the workers started: their snapshots may differ. One process
+            # reads one snapshot.
+            with read_snapshot(db):
+                runs = subject_ranges(db, 1)
+                stamp = state_stamp(db)
+            counts = _write_files(db, runs, stamp, on, finals, (codebook, audit), ticker)
+        subjects, answer_rows, visit_rows = counts
+        ticker.done(
+            f"CSV export: {subjects} subjects, {answer_rows} answers written to {directory}"
+        )
+        paths = (*finals, codebook, audit)
+        return CsvExport(directory, paths, subjects, answer_rows, visit_rows, len(runs))
 
 
 def _write_files(

@@ -78,6 +78,25 @@ def output_dir(path: Path) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def output_folder(path: Path) -> Iterator[Path]:
+    """`output_dir` for the block of an export that writes into it: `ExportError` if it cannot
+    be made; removed again when this made it and the block fails (an export refused leaves
+    nothing behind: it is empty by then, each export removing its own parts)."""
+    made = not os.path.lexists(path)
+    try:
+        directory = output_dir(path)
+    except OSError as exc:
+        raise ExportError(str(exc)) from None
+    try:
+        yield directory
+    except BaseException:
+        if made:
+            with contextlib.suppress(OSError):  # not empty, or gone: left as it is
+                directory.rmdir()
+        raise
+
+
 def output_file(path: Path) -> Path:
     """`path` as an output file: its directory must exist and it must be neither a directory nor
     a device, pipe or socket (`files.NotARegularFile`)."""

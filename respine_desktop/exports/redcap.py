@@ -47,8 +47,7 @@ from pathlib import Path
 
 from respine_desktop import scoring
 from respine_desktop.exports.csv_export import cell, csv_line
-from respine_desktop.exports.errors import ExportError
-from respine_desktop.exports.files import output_dir, partial_path, partial_text
+from respine_desktop.exports.files import output_folder, partial_path, partial_text
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.subject_parts import SET_JOURNAL, finish_interrupted_set, replace_set
 from respine_desktop.exports.visit_values import (
@@ -417,81 +416,80 @@ def export_redcap(
     db: StudyDb, out: str | Path, *, progress: Progress | None = None
 ) -> RedcapExport:
     """Write the REDCap project files and records into the directory `out`."""
-    try:
-        directory = output_dir(Path(out))
-    except OSError as exc:
-        raise ExportError(str(exc)) from None
-    finish_interrupted_set(directory)  # an earlier export killed while replacing its files
-    # One consistent view of the database, however long the export takes.
-    with read_snapshot(db):
-        study = db.study
-        fields = dictionary_fields(study)
-        columns = record_columns(fields)
-        item_types = {
-            item.id: item.type for i in study.instrument_order for item in load_instrument(i).items
-        }
-        total = count_subject_records(db)
-        ticker = Ticker(progress, total, "REDCap export")
-        counts = {"records": 0, "rows": 0}
-        names = (DICTIONARY, ARMS, EVENTS, DESIGNATION, RECORDS, PROJECT)
-        paths = tuple(check_target(directory / n) for n in names)
+    with output_folder(Path(out)) as directory:
+        finish_interrupted_set(directory)  # an earlier export killed while replacing its files
+        # One consistent view of the database, however long the export takes.
+        with read_snapshot(db):
+            study = db.study
+            fields = dictionary_fields(study)
+            columns = record_columns(fields)
+            item_types = {
+                item.id: item.type
+                for i in study.instrument_order
+                for item in load_instrument(i).items
+            }
+            total = count_subject_records(db)
+            ticker = Ticker(progress, total, "REDCap export")
+            counts = {"records": 0, "rows": 0}
+            names = (DICTIONARY, ARMS, EVENTS, DESIGNATION, RECORDS, PROJECT)
+            paths = tuple(check_target(directory / n) for n in names)
 
-        def records() -> Iterator[
-            tuple[str, str, int | None, str, list[VisitValues], Withdrawal | None]
-        ]:
-            for record in iter_subject_records(db, history=False):
-                s = record.subject
-                yield (
-                    s.code,
-                    s.site_code,
-                    s.year_of_birth,
-                    s.day0.isoformat(),
-                    list(visit_values(study, record, with_endpoints=False)),
-                    record.withdrawal,
+            def records() -> Iterator[
+                tuple[str, str, int | None, str, list[VisitValues], Withdrawal | None]
+            ]:
+                for record in iter_subject_records(db, history=False):
+                    s = record.subject
+                    yield (
+                        s.code,
+                        s.site_code,
+                        s.year_of_birth,
+                        s.day0.isoformat(),
+                        list(visit_values(study, record, with_endpoints=False)),
+                        record.withdrawal,
+                    )
+                    counts["records"] += 1
+                    ticker.tick(counts["records"], s.code)
+
+            with contextlib.ExitStack() as stack:
+                files = [stack.enter_context(partial_text(p)) for p in paths]
+                f_dict, f_arms, f_events, f_design, f_records, f_project = files
+                csv.writer(f_project, lineterminator="\n").writerows(project_rows(study))
+                f_dict.write(DICTIONARY_HEADER)
+                writer = csv.writer(f_dict, lineterminator="\n")
+                writer.writerows(f.row() for f in fields)
+                csv.writer(f_arms, lineterminator="\n").writerows(
+                    [("arm_num", "name"), (str(ARM), study.id)]
                 )
-                counts["records"] += 1
-                ticker.tick(counts["records"], s.code)
-
-        with contextlib.ExitStack() as stack:
-            files = [stack.enter_context(partial_text(p)) for p in paths]
-            f_dict, f_arms, f_events, f_design, f_records, f_project = files
-            csv.writer(f_project, lineterminator="\n").writerows(project_rows(study))
-            f_dict.write(DICTIONARY_HEADER)
-            writer = csv.writer(f_dict, lineterminator="\n")
-            writer.writerows(f.row() for f in fields)
-            csv.writer(f_arms, lineterminator="\n").writerows(
-                [("arm_num", "name"), (str(ARM), study.id)]
+                events = csv.writer(f_events, lineterminator="\n")
+                events.writerow(EVENT_COLUMNS)
+                design = csv.writer(f_design, lineterminator="\n")
+                design.writerow(("arm_num", "unique_event_name", "form"))
+                for n, visit in enumerate(study.visits):
+                    name = event_name(study, visit.code)
+                    unique = unique_event_name(name)
+                    # event_id: REDCap numbers the events when they are created
+                    events.writerow((name, ARM, unique, _custom_label(visit), ""))
+                    for form in [
+                        *([REGISTRATION] if n == 0 else []),
+                        VISIT,
+                        *visit.instruments,
+                        SCORES,
+                    ]:
+                        design.writerow((ARM, unique, form))
+                f_records.write(csv_line(columns, "\n"))
+                for row in _rows(study, columns, item_types, records()):
+                    f_records.write(csv_line(row, "\n"))
+                    counts["rows"] += 1
+            # All six complete and fsynced as .partial: replaced together (see subject_parts).
+            pairs = [(partial_path(p), p) for p in paths]
+            try:
+                replace_set(pairs)
+            finally:
+                if not (directory / SET_JOURNAL).exists():
+                    for partial, _ in pairs:
+                        partial.unlink(missing_ok=True)
+            ticker.done(
+                f"REDCap export: {counts['records']} records, {counts['rows']} event rows "
+                f"in {directory}"
             )
-            events = csv.writer(f_events, lineterminator="\n")
-            events.writerow(EVENT_COLUMNS)
-            design = csv.writer(f_design, lineterminator="\n")
-            design.writerow(("arm_num", "unique_event_name", "form"))
-            for n, visit in enumerate(study.visits):
-                name = event_name(study, visit.code)
-                unique = unique_event_name(name)
-                # event_id: REDCap numbers the events when they are created
-                events.writerow((name, ARM, unique, _custom_label(visit), ""))
-                for form in [
-                    *([REGISTRATION] if n == 0 else []),
-                    VISIT,
-                    *visit.instruments,
-                    SCORES,
-                ]:
-                    design.writerow((ARM, unique, form))
-            f_records.write(csv_line(columns, "\n"))
-            for row in _rows(study, columns, item_types, records()):
-                f_records.write(csv_line(row, "\n"))
-                counts["rows"] += 1
-        # All six complete and fsynced as .partial: replaced together (see subject_parts).
-        pairs = [(partial_path(p), p) for p in paths]
-        try:
-            replace_set(pairs)
-        finally:
-            if not (directory / SET_JOURNAL).exists():
-                for partial, _ in pairs:
-                    partial.unlink(missing_ok=True)
-        ticker.done(
-            f"REDCap export: {counts['records']} records, {counts['rows']} event rows "
-            f"in {directory}"
-        )
-        return RedcapExport(directory, paths, counts["records"], counts["rows"])
+            return RedcapExport(directory, paths, counts["records"], counts["rows"])

@@ -38,7 +38,7 @@ from respine_desktop.exports.codebook import (
 )
 from respine_desktop.exports.codebook import visits_wide_columns as wide_columns
 from respine_desktop.exports.errors import ExportError
-from respine_desktop.exports.files import output_dir, partial_path
+from respine_desktop.exports.files import output_folder, partial_path
 from respine_desktop.exports.missing_codes import (
     MISSING_RANGE,
     MissingCode,
@@ -140,37 +140,34 @@ def table_variables(study: Any) -> dict[str, list[Variable]]:
 
 def export_stats(db: StudyDb, out: str | Path, *, progress: Progress | None = None) -> StatsExport:
     """Write the SPSS, Stata and SAS files of both tables and the read-in scripts into `out`."""
-    try:
-        directory = output_dir(Path(out))
-    except OSError as exc:
-        raise ExportError(str(exc)) from None
-    finish_interrupted_set(directory)
-    variables = table_variables(db.study)
-    finals = [directory / f"{t}.{ext}" for t in TABLES for ext in ("sav", "dta", "xpt")]
-    finals += [directory / NAMES_FILE, directory / SAS_SCRIPT, directory / R_SCRIPT]
-    for path in finals:
-        if files.check_target(path).is_dir():
-            raise ExportError(f"{path}: is a directory")
-    on = schedule.today()
-    with read_snapshot(db):
-        total = count_subject_records(db)
-        ticker = Ticker(progress, total, "stats export")
-        wide, long, subjects = _read_tables(db, on, ticker)
-    partials = [partial_path(f) for f in finals]
-    try:
-        ticker.checkpoint("writing SPSS, Stata and SAS files")
-        for table, rows in (("visits_wide", wide), ("answers_long", long)):
-            _write_table(directory, table, variables[table], rows)
-        _write_text(directory / NAMES_FILE, _names_csv(variables))
-        _write_text(directory / SAS_SCRIPT, sas_script(variables))
-        _write_text(directory / R_SCRIPT, r_script(variables))
-        ticker.checkpoint("replacing the files")
-        replace_set(list(zip(partials, finals, strict=True)))
-    finally:
-        for p in partials:
-            p.unlink(missing_ok=True)
-    ticker.done(f"stats export: {subjects} subjects written to {directory}")
-    return StatsExport(directory, tuple(finals), subjects, len(wide[0]), len(long[0]))
+    with output_folder(Path(out)) as directory:
+        finish_interrupted_set(directory)
+        variables = table_variables(db.study)
+        finals = [directory / f"{t}.{ext}" for t in TABLES for ext in ("sav", "dta", "xpt")]
+        finals += [directory / NAMES_FILE, directory / SAS_SCRIPT, directory / R_SCRIPT]
+        for path in finals:
+            if files.check_target(path).is_dir():
+                raise ExportError(f"{path}: is a directory")
+        on = schedule.today()
+        with read_snapshot(db):
+            total = count_subject_records(db)
+            ticker = Ticker(progress, total, "stats export")
+            wide, long, subjects = _read_tables(db, on, ticker)
+        partials = [partial_path(f) for f in finals]
+        try:
+            ticker.checkpoint("writing SPSS, Stata and SAS files")
+            for table, rows in (("visits_wide", wide), ("answers_long", long)):
+                _write_table(directory, table, variables[table], rows)
+            _write_text(directory / NAMES_FILE, _names_csv(variables))
+            _write_text(directory / SAS_SCRIPT, sas_script(variables))
+            _write_text(directory / R_SCRIPT, r_script(variables))
+            ticker.checkpoint("replacing the files")
+            replace_set(list(zip(partials, finals, strict=True)))
+        finally:
+            for p in partials:
+                p.unlink(missing_ok=True)
+        ticker.done(f"stats export: {subjects} subjects written to {directory}")
+        return StatsExport(directory, tuple(finals), subjects, len(wide[0]), len(long[0]))
 
 
 Columns = list[list[Any]]

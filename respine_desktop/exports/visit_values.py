@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from respine_desktop import scoring
+from respine_desktop.exports.errors import ExportError
 from respine_desktop.schedule import ScheduledVisit
 from respine_desktop.scoring import endpoints
 from respine_desktop.storage import Answer, Session, choose_session
@@ -111,7 +112,17 @@ def score_answers(study: Study, answers: Mapping[str, AnswerFields]) -> dict[str
         by_instrument.setdefault(a.instrument_id, {})[a.item_id] = a.value
     out: dict[str, ScoreValue] = dict.fromkeys(SCORE_NAMES)
     for instrument, given in by_instrument.items():
-        by_method = scoring.score_methods(instrument, given, min_sections=study.odi_min_sections)
+        try:
+            by_method = scoring.score_methods(
+                instrument, given, min_sections=study.odi_min_sections
+            )
+        except ValueError as exc:  # scoring's word for an answer no kiosk could have stored
+            session = next(iter(answers.values())).session_id
+            raise ExportError(
+                f"session {session}: a stored answer breaks its instrument's rule ({exc}); "
+                "every way in validates answers, so the database was changed outside this "
+                "program: run `verify` to name the rows and restore the last backup"
+            ) from None
         for name, key in _SCORE_KEYS.get(instrument, {}).get("default", ()):
             out[name] = by_method["default"].get(key)
         for method in ("standard", "rand"):
