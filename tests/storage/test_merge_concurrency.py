@@ -155,11 +155,9 @@ with storage.open_database(hub) as db:
 """
 
 
-def test_a_write_lock_held_past_the_merges_patience_refuses_in_one_line_nothing_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    hub, first, _ = _kiosk_and_hub(tmp_path)
-    stop = tmp_path / "stop"
+def _lock_holder(hub: Path, stop: Path) -> subprocess.Popen[str]:
+    """Another process holding the hub's write lock (returned once it holds it) until `stop`
+    exists."""
     holder = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(hub), str(stop)],
         env=env(),
@@ -167,9 +165,17 @@ def test_a_write_lock_held_past_the_merges_patience_refuses_in_one_line_nothing_
         stderr=subprocess.PIPE,
         text=True,
     )
+    assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+    return holder
+
+
+def test_a_write_lock_held_past_the_merges_patience_refuses_in_one_line_nothing_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hub, first, _ = _kiosk_and_hub(tmp_path)
+    stop = tmp_path / "stop"
+    holder = _lock_holder(hub, stop)
     try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline() == "locked\n"
         before = table_digest(hub, DATA_TABLES)
         monkeypatch.setattr(bundle_merge, "LOCK_WAIT_S", 1.0)  # 1 s, then give up
         with pytest.raises(exports.BundleError) as caught:
@@ -202,16 +208,9 @@ def test_a_kiosk_outwaits_a_write_lock_held_longer_than_sqlites_usual_5_s(tmp_pa
     busy timeout, would have failed as locked. Its write waits (`BUSY_TIMEOUT_MS`) and is kept."""
     hub, _, _ = _kiosk_and_hub(tmp_path)
     stop = tmp_path / "stop"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(hub), str(stop)],
-        env=env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    holder = _lock_holder(hub, stop)
     writer = None
     try:
-        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
         writer = subprocess.Popen(
             [sys.executable, "-c", ONE_WRITE, str(hub)],
             env=env(),
