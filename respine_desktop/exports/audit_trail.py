@@ -60,7 +60,6 @@ def write_audit_trail(f: IO[str], rows: Iterable[AuditRow]) -> int:
 
 
 _BATCH = 4096
-_SPECIAL = b'",\r\n'
 _EMPTY_DETAILS = ',"{}"\r\n'
 
 
@@ -70,7 +69,7 @@ def write_audit_lines(f: IO[str], lines: AuditLines) -> int:
     line feeds are their 7 commas each, or one needs quoting); an entry whose head needs
     quoting, whose tail SQLite left to Python (None) or whose details are the empty object
     ``{}`` (no quotes, where SQLite quotes every object) is read again and made by `_line`."""
-    from respine_desktop.exports.csv_export import csv_line
+    from respine_desktop.exports.csv_export import csv_line, csv_marks
 
     f.write(csv_line([c.name for c in audit_trail_columns()]))
     n = 0
@@ -78,7 +77,7 @@ def write_audit_lines(f: IO[str], lines: AuditLines) -> int:
     while batch := list(islice(entries, _BATCH)):
         keys, heads, tails = zip(*batch, strict=True)
         data = "".join(heads).encode("utf-8")
-        clean = len(data) - len(data.translate(None, _SPECIAL)) == 7 * len(heads)
+        clean = csv_marks(data) == 7 * len(heads)
         if clean and None not in tails and _EMPTY_DETAILS not in "".join(tails):
             f.write("".join(map(add, heads, tails)))
         else:
@@ -91,15 +90,13 @@ def _checked(
     lines: AuditLines, keys: Sequence[int], heads: Sequence[str], tails: Sequence[str | None]
 ) -> list[str]:
     """A batch's records, entry by entry (see `write_audit_lines`)."""
+    from respine_desktop.exports.csv_export import csv_marks
+
     out: list[str | None] = []
     redo: list[int] = []
     for key, head, tail in zip(keys, heads, tails, strict=True):
         data = head.encode("utf-8")
-        if (
-            tail is None
-            or tail.endswith(_EMPTY_DETAILS)
-            or len(data) - len(data.translate(None, _SPECIAL)) != 7
-        ):
+        if tail is None or tail.endswith(_EMPTY_DETAILS) or csv_marks(data) != 7:
             out.append(None)
             redo.append(key)
         else:

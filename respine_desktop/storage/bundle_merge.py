@@ -934,15 +934,14 @@ def _merge(
             # (read from rows not validated yet: a refusal of the validation comes first)
             validate(BUNDLE_COLUMNS, loaded, visit_codes)
             raise
-        # The checks that need only the rows (validation, digests, scores recomputed) run on
-        # another core while SQLite stages the new answers; their outcome is awaited before the
-        # write lock is asked for (a child beside the write slowed it: the lock held 3.5-4.1 s
-        # instead of 2.1-2.3 s on the bench's 1,000 subjects), and first whenever the staging
-        # stops with an error (theirs is the earlier refusal). Without new answers there is
-        # nothing to overlap: they run here.
-        # The child takes the validation and the digests; the score check, which would make
-        # it the longer path (1.6 s against the staging's 1.0 s on the bench's 1,000
-        # subjects), runs here once the staging is done, its refusal after theirs.
+        # The checks that need only the rows run meanwhile, while SQLite stages the new answers:
+        # the validation and the digests in a child on another core, then the score check here
+        # once the staging is done (in the child it made the child the longer path: 1.6 s
+        # against the staging's 1.0 s on the bench's 1,000 subjects). The child's outcome is
+        # awaited before the write lock is asked for (a child beside the write slowed it: the
+        # lock held 3.5-4.1 s instead of 2.1-2.3 s), and first whenever anything here stops
+        # with an error (its refusal is the earlier one). Without new answers there is nothing
+        # to overlap: all of them run here, before any staging.
         overlap = None if prepared.new_answers and lines.get("answers") else False
         share = _CHILD_SHARE if overlap is None else len(prepared.deferred)
         child = partial(_check_rows, prepared, visit_codes, share)
@@ -956,7 +955,8 @@ def _merge(
                     db,
                     prepared,
                     bundle,
-                    (checks.result, rest if checks.forked else _nothing),
+                    checks.result,
+                    rest if checks.forked else None,
                     started,
                     lock_wait_s,
                 )
@@ -975,16 +975,16 @@ def _stage_and_write(
     db: StudyDb,
     prepared: Prepared,
     bundle: Mapping[str, Any],
-    checks: tuple[Callable[[], None], Callable[[], None]],
+    checked: Callable[[], None],
+    rest: Callable[[], None] | None,
     started: float,
     lock_wait_s: float | None,
 ) -> MergeResult:
-    """The new answers staged (`_merge_staging`), the rest of the rows' checks run here, those
-    run meanwhile awaited (`checks`: the wait, which returns once they passed, else raises
-    their refusal; the rest, to run here), then the write step (`_write`), redone while the
-    hub's heads moved. (A refusal of the rest is raised once those run meanwhile passed: the
-    caller awaits them on any error.)"""
-    checked, rest = checks
+    """The new answers staged (`_merge_staging`), the rows' checks left to run here run
+    (`rest`, if any), those run meanwhile awaited (`checked` returns once they passed, else
+    raises their refusal), then the write step (`_write`), redone while the hub's heads moved.
+    (A refusal of `rest` is raised once those run meanwhile passed: the caller awaits them on
+    any error.)"""
     if prepared.new_answers:  # (none: a bundle imported already, nothing to stage)
         prepared.staged = staging.stage(
             db.conn,
@@ -992,7 +992,8 @@ def _stage_and_write(
             prepared.lines.get("answers"),
             prepared.rows["answers"],
         )
-    rest()
+    if rest is not None:
+        rest()
     checked()  # before the lock: held for the write alone
     prepare_s = time.perf_counter() - started
     deadline = time.monotonic() + (LOCK_WAIT_S if lock_wait_s is None else lock_wait_s)
@@ -1021,10 +1022,6 @@ def _check_rows(prepared: Prepared, visit_codes: frozenset[str], share: int) -> 
     refusal)."""
     validate(BUNDLE_COLUMNS, prepared.rows, visit_codes)
     run_deferred(prepared, last=share)
-
-
-def _nothing() -> None:
-    """No check left."""
 
 
 def _write(
