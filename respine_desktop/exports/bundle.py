@@ -58,7 +58,6 @@ import io
 import itertools
 import json
 import re
-import tempfile
 import uuid
 import zipfile
 import zlib
@@ -285,9 +284,7 @@ def export_bundle(
     with atomic_binary(path, readable=True) as f, contextlib.ExitStack() as stack:
         target: IO[bytes] = f
         if hub is not None:  # the ZIP, then sealed into `f`
-            target = stack.enter_context(
-                tempfile.SpooledTemporaryFile(max_size=envelope.SPOOL_BYTES)
-            )
+            target = stack.enter_context(io.BytesIO())  # in memory only (bundle_envelope)
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
             for table in TABLES:
                 h = hashlib.sha256()

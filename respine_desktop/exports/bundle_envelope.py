@@ -23,20 +23,25 @@ the signature line (magic, header, ciphertext), like the HMAC trailer of formats
 checks it with the key it enrolled for the device the header names, before decrypting anything.
 
 Refused, each as a one-line `BundleError`, nothing written: a damaged header; a bundle for
-another hub (recipient fingerprint); a sender not enrolled, or revoked; a header naming a key
-other than the enrolled one; a signature that does not verify (tampered bytes, or signed by
-another device's key); a chunk that does not decrypt. The plaintext ZIP is decrypted into a
-spooled temporary file (in memory up to 64 MiB, then an unnamed file in the temporary folder,
-deleted when closed).
+another hub (recipient fingerprint); a bundle larger than `MAX_SEALED_BYTES`, before anything
+else is read; a sender not enrolled, or revoked; a header naming a key other than the enrolled
+one; a signature that does not verify (tampered bytes, or signed by another device's key); a
+chunk that does not decrypt.
+
+The plaintext ZIP lives in memory only, on both sides (`open_sealed` decrypts into a buffer; a
+kiosk builds the ZIP it seals in one): it is never written to a file, not even an unnamed
+temporary one whose blocks would stay readable on the disk of a lost laptop, as the encrypted
+database keeps its own temporary tables in memory. The memory is small beside the merge's own
+(every row of the bundle held as Python values: about 65 times the ZIP), and bounded by the cap.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,7 +75,11 @@ _SIGNATURE = re.compile(rb"\nRESPINE-BUNDLE-SIGNATURE v3 Ed25519 sig=([0-9a-f]{1
 SIGNATURE_LENGTH = len(_SIGNATURE_PREFIX) + 128 + 1
 _SIGN_LABEL = b"respine-bundle-v3-signature\0"
 _KDF_LABEL = b"respine-bundle-v3-key\0"
-SPOOL_BYTES = 64 << 20
+# The largest sealed bundle opened: its ZIP is held in memory. A ZIP's members may inflate to 2 GiB
+# in all (`bundle.MAX_TOTAL_BYTES`), and deflate never grows data by more than a few bytes per
+# 16 KiB block: a bundle any larger cannot be one the import accepts (a 1,000-subject kiosk's is
+# about 14 MB).
+MAX_SEALED_BYTES = (2 << 30) + (2 << 30) // 100
 _READ = 1 << 16
 
 
@@ -250,8 +259,13 @@ def _decrypt(f: IO[bytes], out: IO[bytes], aead: AESGCM, start: int, body: int) 
 def open_sealed(db: StudyDb, path: Path) -> Iterator[tuple[IO[bytes], Sender]]:
     """Check a sealed bundle's header, recipient, sender and signature, then decrypt it.
 
-    Yields the plaintext ZIP (a spooled temporary file) and its verified sender."""
+    Yields the plaintext ZIP (in memory) and its verified sender."""
     size = path.stat().st_size
+    if size > MAX_SEALED_BYTES:
+        raise BundleError(
+            f"the bundle is {size / 1e6:,.0f} MB, more than a sealed bundle can hold "
+            f"({MAX_SEALED_BYTES / 1e6:,.0f} MB): damaged, or not a bundle"
+        )
     with open(path, "rb") as f:
         header, line = _header(f)
         start = len(MAGIC) + len(line)
@@ -272,7 +286,7 @@ def open_sealed(db: StudyDb, path: Path) -> Iterator[tuple[IO[bytes], Sender]]:
         except ValueError:
             raise BundleError("the bundle's ephemeral key is damaged") from None
         aead = _aead(shared, ephemeral, own.box_public, line)
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as plain:
+        with io.BytesIO() as plain:
             _decrypt(f, plain, aead, start, body)
             plain.seek(0)
             yield plain, Sender(sender)
