@@ -223,6 +223,9 @@ class MergeResult:
     audit_entry: str | None = None
     prepare_s: float = 0.0  # seconds spent preparing (no lock held)
     lock_held_s: float = 0.0  # seconds the write lock was held
+    # seconds of the write step: the lock asked for and held, the commit, the checkpoint (the
+    # part of the merge nothing runs beside: bench/merge.py's bound)
+    write_s: float = 0.0
     redone: int = 0  # preparations redone because the hub's heads moved meanwhile
 
     @property
@@ -1000,6 +1003,7 @@ def _stage_and_write(
     bundle_devices = [d.id for d in prepared.rows["devices"]]
     redo = 0
     while True:
+        writing = time.perf_counter()
         try:
             result = _write(db, prepared, bundle, deadline, recheck=redo >= _MAX_REDO)
         except _HeadsMoved:
@@ -1007,6 +1011,7 @@ def _stage_and_write(
             check_against_hub(db, prepared, bundle_devices)  # outside the lock again
             continue
         result.prepare_s = prepare_s
+        result.write_s = time.perf_counter() - writing
         result.redone = redo
         return result
 
