@@ -234,13 +234,13 @@ NASTY_VALUES: list[Any] = [
 M0 = Ref("template", 0)  # RSP-01-001's first session (submitted)
 
 
-def _each_alone(answers: list[NewAnswer], **more: Any) -> Forgery:
-    """`answers`, each in a subject of its own (a session in progress of a new subject), so
-    that the way one subject goes does not hide another's: a subject is written by SQLite or
-    by Python whole."""
+def _each_alone(answers: list[NewAnswer], first: int, **more: Any) -> Forgery:
+    """`answers`, each in a subject of its own (a session in progress of a new subject, codes
+    from RSP-01-<1000 + first>), so that the way one subject goes does not hide another's: a
+    subject is written by SQLite or by Python whole."""
     n = len(answers)
     return Forgery(
-        subjects=tuple(f"RSP-01-9{k:02d}" for k in range(n)),
+        subjects=tuple(f"RSP-01-{1000 + first + k}" for k in range(n)),
         sessions=tuple(NewSession(Ref("new", k), "M0") for k in range(n)),
         answers=tuple(replace(a, session=Ref("new", k)) for k, a in enumerate(answers)),
         **more,
@@ -253,11 +253,11 @@ def _corpus() -> list[Forgery]:
     audit entries of each kind."""
     vas = NewAnswer(PARKED, VAS, 50.5, VAS_INSTRUMENT, vas_line_mm=99.0)
     out = [Forgery()]
-    out.append(_each_alone([replace(vas, value=v) for v in NASTY_VALUES]))
+    out.append(_each_alone([replace(vas, value=v) for v in NASTY_VALUES], 0))
     choices = (*NASTY_VALUES, "abc", b"\x00\xff", "3.7", 2.5, -1, 99)
-    out.append(_each_alone([NewAnswer(PARKED, "odi_03", v, ODI) for v in choices]))
+    out.append(_each_alone([NewAnswer(PARKED, "odi_03", v, ODI) for v in choices], 100))
     fields = ("language", "device_id", "given_at", "given_by", "reason", "vas_calibration")
-    for text in NASTY_TEXTS:
+    for n, text in enumerate(NASTY_TEXTS):
         answers = [replace(vas, **{name: text}) for name in fields]
         answers.append(replace(vas, id_suffix=text))
         answers.append(NewAnswer(PARKED, text, 2, ("odi", "1", "sum:" + text)))
@@ -269,7 +269,7 @@ def _corpus() -> list[Forgery]:
             NewEntry(subject=Ref("text", 0, text)),
         )
         edits = (Edit(5, "reason", text), Edit(40, "given_by", text))
-        out.append(_each_alone(answers, entries=entries, edits=edits))
+        out.append(_each_alone(answers, 200 + 100 * n, entries=entries, edits=edits))
     out.append(
         Forgery(
             answers=(
@@ -287,13 +287,14 @@ def _corpus() -> list[Forgery]:
             sessions=(
                 NewSession(Ref("new", 0), "M0"),
                 NewSession(Ref("template", 1), "X9"),
-                NewSession(Ref("new", 1), "M,3", "submitted"),
-                NewSession(Ref("new", 2), "M3"),
+                NewSession(Ref("new", 1), "M,3", "submitted", id_suffix=',"\r\n'),
+                NewSession(Ref("new", 2), "M3", id_suffix="\x00=\U0001f600"),
                 NewSession(Ref("new", 3), "M12", "submitted"),
             ),
             answers=tuple(
                 NewAnswer(Ref("new", k), VAS, 10.0 * k, VAS_INSTRUMENT) for k in range(5)
             ),
+            entries=tuple(NewEntry(subject=Ref("subject", k)) for k in range(4)),
         )
     )
     out.append(
@@ -317,6 +318,9 @@ def _corpus() -> list[Forgery]:
                 NewEntry(payload='{"a": "x\\u0000y"}'),
                 NewEntry(payload='{"reason": "=\\u0000"}'),
                 NewEntry(payload='{"reason": "\\ud83d\\ude00,"}'),
+                NewEntry(payload='{"a":' * 1100 + "1" + "}" * 1100),  # deeper than SQLite's JSON
+                NewEntry(payload='{"reason": ' + "[" * 1100 + "]" * 1100 + "}"),
+                NewEntry(payload='{"reason": "\\u2028\\t=", "rows_after": {}}'),
             ),
             aliases=(1,),
         )
@@ -330,6 +334,31 @@ def with_corpus(test: Callable[..., None]) -> Callable[..., None]:
     for forgery in reversed(_corpus()):
         test = example(forgery=forgery)(test)
     return test
+
+
+def test_the_whole_corpus_in_one_file_with_two_workers(template: Path, tmp_path: Path) -> None:
+    """Every case of the corpus in one file, written by two worker processes (each its own
+    memo and part files; the audit trail beside them): the text of the Python path, and of the
+    export with SQLite's lines refused."""
+    db_path = forge(template, tmp_path / "corpus.db", *_corpus())
+    with controlled_clock():
+        want_long = reference_long(db_path)
+        want_audit = reference_audit(db_path)
+        with storage.open_database(db_path, readonly=True) as db:
+            assert export_csv(db, tmp_path / "csv", workers=2).workers == 2
+        with sqlite_lines_refused():
+            python = exported(db_path, tmp_path / "csv-python")
+        counts: Counter[str] = Counter()
+        with ways_counted(counts):
+            one = exported(db_path, tmp_path / "csv-one")
+    assert counts["subject: sqlite"] > 10 and counts["subject: python"] > 10  # both ways met
+    got = {name: (tmp_path / "csv" / name).read_bytes() for name in FILES}
+    assert got == one
+    assert got["answers_long.csv"] == want_long, difference(got["answers_long.csv"], want_long)
+    assert got["audit_trail.csv"] == want_audit, difference(got["audit_trail.csv"], want_audit)
+    for name in FILES:
+        assert got[name] == python[name], f"{name}: {difference(got[name], python[name])}"
+    assert want_long.count(b"\r\n") > 500 and want_audit.count(b"\r\n") > 100
 
 
 # --- the fuzz ------------------------------------------------------------------------------

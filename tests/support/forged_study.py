@@ -196,6 +196,7 @@ class NewSession:
     subject: Ref
     visit_code: str
     state: str = "in_progress"  # a submitted one is scored, and its answers validated
+    id_suffix: str = ""
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,8 @@ class NewEntry:
     action: str = "answer.corrected"
     entity: str = "answers"
     entity_id: str | None = None
-    subject: Ref | None = None  # template subjects by code, "new" k: the bundle alias k
+    subject: Ref | None = None  # template subjects by code, "new": the bundle alias, "subject":
+    # this forgery's new subject
     payload: str = "{}"
 
 
@@ -353,11 +355,13 @@ def payloads(draw: st.DrawFn) -> str:
 
 
 @st.composite
-def _entry(draw: st.DrawFn, aliases: int) -> NewEntry:
+def _entry(draw: st.DrawFn, aliases: int, new_subjects: int) -> NewEntry:
     subjects = st.none() | st.builds(Ref, st.just("template"), st.integers(0, 2))
     subjects |= st.builds(Ref, st.just("text"), st.just(0), ANY_TEXTS)
     if aliases:
         subjects |= st.builds(Ref, st.just("new"), st.integers(0, aliases - 1))
+    if new_subjects:
+        subjects |= st.builds(Ref, st.just("subject"), st.integers(0, new_subjects - 1))
     return NewEntry(
         device_id=draw(sometimes(st.none(), CLEAN_TEXTS, ANY_TEXTS)),
         seq=draw(sometimes(st.none(), st.just(2.5), st.sampled_from(["x", "10", 2**62]))),
@@ -391,6 +395,7 @@ def forgeries(draw: st.DrawFn, *, checksums_named: bool = True) -> Forgery:
                     owners,
                     sometimes(st.sampled_from(VISITS), ANY_TEXTS),
                     sometimes(st.sampled_from(["in_progress", "parked"]), st.just("submitted")),
+                    sometimes(st.just(""), CLEAN_TEXTS, ANY_TEXTS),
                 ),
                 max_size=3,
             )
@@ -405,7 +410,7 @@ def forgeries(draw: st.DrawFn, *, checksums_named: bool = True) -> Forgery:
         sessions=sessions,
         answers=tuple(answers),
         edits=tuple(draw(st.lists(_edit(), max_size=3))),
-        entries=tuple(draw(st.lists(_entry(len(aliases)), max_size=10))),
+        entries=tuple(draw(st.lists(_entry(len(aliases), len(subjects)), max_size=10))),
         aliases=aliases,
     )
 
@@ -430,57 +435,75 @@ def _column(conn: sqlite3.Connection, sql: str) -> list[Any]:
     return [r[0] for r in conn.execute(sql)]
 
 
-def forge(template: Path, path: Path, forgery: Forgery) -> Path:
-    """A copy of `template` at `path` with `forgery` written into it (module docstring)."""
+def forge(template: Path, path: Path, *forgeries: Forgery) -> Path:
+    """A copy of `template` at `path` with `forgeries` written into it (module docstring), one
+    after the other: their new rows' ids and sequences apart, their `Ref`s to the template's
+    rows (the new subjects' codes are theirs to keep apart)."""
     shutil.copyfile(template, path)
     conn = sqlite3.connect(path)
     try:
         with conn:
-            _write(conn, forgery)
+            conn.execute("DROP TRIGGER answers_no_update")
+            rows = _Template(conn)
+            for tag, forgery in enumerate(forgeries):
+                _write(conn, rows, forgery, tag)
     finally:
         conn.close()
     return path
+
+
+class _Template:
+    """The template's rows that a forgery refers to (read before any is written)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.subject_ids = _column(conn, "SELECT id FROM subjects ORDER BY code")
+        self.session_ids = _column(conn, "SELECT id FROM sessions ORDER BY rowid")
+        self.answer_ids = _column(conn, "SELECT id FROM answers ORDER BY rowid")
+        self.triples = conn.execute(
+            "SELECT DISTINCT instrument_id, instrument_version, instrument_checksum "
+            "FROM answers ORDER BY instrument_id"
+        ).fetchall()
+        self.subject = _row(conn, "subjects")
+        self.visit = _row(conn, "visits")
+        self.session = _row(conn, "sessions")
+        self.entry = _row(conn, "audit_log", "subject_id IS NOT NULL")
 
 
 def _pick(rows: Sequence[Any], index: int) -> Any:
     return rows[index % len(rows)]
 
 
-def _write(conn: sqlite3.Connection, f: Forgery) -> None:
-    conn.execute("DROP TRIGGER answers_no_update")
-    subject_ids = _column(conn, "SELECT id FROM subjects ORDER BY code")
-    session_rows = _column(conn, "SELECT rowid FROM sessions ORDER BY rowid")
-    answer_ids = _column(conn, "SELECT id FROM answers ORDER BY rowid")
-    triples = conn.execute(
-        "SELECT DISTINCT instrument_id, instrument_version, instrument_checksum FROM answers "
-        "ORDER BY instrument_id"
-    ).fetchall()
-    subject = _row(conn, "subjects")
+def _write(conn: sqlite3.Connection, t: _Template, f: Forgery, number: int) -> None:
+    tag = f"fz{number}"
+    subject_ids = t.subject_ids
+    answer_ids = t.answer_ids
+    triples = t.triples
+    subject = t.subject
     device = subject["device_id"]
     new_subjects = []
     for k, code in enumerate(f.subjects):
-        new_subjects.append(f"fz-subject-{k}")
+        new_subjects.append(f"{tag}-subject-{k}")
         _insert(conn, "subjects", {**subject, "id": new_subjects[-1], "code": code})
 
     def subject_of(ref: Ref) -> str:
         return str(_pick(subject_ids if ref.kind == "template" else new_subjects, ref.index))
 
-    visit = _row(conn, "visits")
-    session = _row(conn, "sessions")
+    visit = t.visit
+    session = t.session
     new_sessions = []
     for k, s in enumerate(f.sessions):
         owner = subject_of(s.subject)
         found = conn.execute(
             "SELECT id FROM visits WHERE subject_id = ? AND visit_code = ?", [owner, s.visit_code]
         ).fetchone()
-        visit_id = found[0] if found else f"fz-visit-{k}"
+        visit_id = found[0] if found else f"{tag}-visit-{k}"
         if not found:
             _insert(
                 conn,
                 "visits",
                 {**visit, "id": visit_id, "subject_id": owner, "visit_code": s.visit_code},
             )
-        new_sessions.append(f"fz-session-{k}")
+        new_sessions.append(f"{tag}-session-{k}{s.id_suffix}")
         _insert(
             conn,
             "sessions",
@@ -493,10 +516,7 @@ def _write(conn: sqlite3.Connection, f: Forgery) -> None:
                 "state": s.state,
             },
         )
-    template_sessions = [
-        conn.execute("SELECT id FROM sessions WHERE rowid = ?", [r]).fetchone()[0]
-        for r in session_rows
-    ]
+    template_sessions = t.session_ids
     new_answers: list[str] = []
     for k, a in enumerate(f.answers):
         sessions = template_sessions if a.session.kind == "template" else new_sessions
@@ -514,7 +534,7 @@ def _write(conn: sqlite3.Connection, f: Forgery) -> None:
                 supersedes = s.text
             else:
                 supersedes = _pick(answer_ids if s.kind == "template" else new_answers, s.index)
-        new_answers.append(f"fz-{k}{a.id_suffix}")
+        new_answers.append(f"{tag}-{k}{a.id_suffix}")
         _insert(
             conn,
             "answers",
@@ -542,8 +562,8 @@ def _write(conn: sqlite3.Connection, f: Forgery) -> None:
         conn.execute(
             f"UPDATE answers SET {e.column} = ? WHERE id = ?", [e.value, _pick(answer_ids, e.row)]
         )
-    entry = _row(conn, "audit_log", "subject_id IS NOT NULL")
-    aliases = [f"kiosk-subject-{k}" for k in range(len(f.aliases))]
+    entry = t.entry
+    aliases = [f"{tag}-kiosk-subject-{k}" for k in range(len(f.aliases))]
     if aliases:
         subject_map = {
             alias: _pick(subject_ids, k) for alias, k in zip(aliases, f.aliases, strict=True)
@@ -553,8 +573,8 @@ def _write(conn: sqlite3.Connection, f: Forgery) -> None:
             "audit_log",
             {
                 **entry,
-                "id": "fz-import",
-                "seq": 50_000,
+                "id": f"{tag}-import",
+                "seq": 50_000 + number,
                 "action": "bundle.imported",
                 "subject_id": None,
                 "payload": json.dumps({"subject_map": subject_map}),
@@ -564,19 +584,20 @@ def _write(conn: sqlite3.Connection, f: Forgery) -> None:
         subject_id = None
         if e.subject is not None:
             s = e.subject
-            if s.kind == "template":
-                subject_id = _pick(subject_ids, s.index)
+            if s.kind == "text":
+                subject_id = s.text
             else:
-                subject_id = s.text if s.kind == "text" else _pick(aliases, s.index)
-        seq = 100_000 + k if e.seq is None else e.seq
-        # (device, seq) is unique: each entry's own ("10" + k reads as an integer, "x" + k not)
-        seq = f"{seq}{k:03d}" if isinstance(seq, str) else seq + k
+                ids = {"template": subject_ids, "new": aliases, "subject": new_subjects}[s.kind]
+                subject_id = _pick(ids, s.index)
+        # (device, seq) is unique: each entry's own ("10..." reads as an integer, "x..." not)
+        seq = 100_000 if e.seq is None else e.seq
+        seq = f"{seq}{number:03d}{k:03d}" if isinstance(seq, str) else seq + 1000 * number + k
         _insert(
             conn,
             "audit_log",
             {
                 **entry,
-                "id": f"fz-entry-{k}",
+                "id": f"{tag}-entry-{k}",
                 "device_id": device if e.device_id is None else e.device_id,
                 "seq": seq,
                 "at": e.at,
