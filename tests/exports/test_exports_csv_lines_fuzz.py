@@ -408,3 +408,36 @@ def test_a_checksum_with_another_instrument_id_or_version(template: Path, forger
     """As the fuzz above, where a checksum may come with another instrument id or version than
     its other rows have (the program always writes one with its own; a forged file need not)."""
     check(template, forgery)
+
+
+# Met beside the fuzz (visits_wide.csv, whose records are not SQLite's): a forged choice code of
+# 10**16 (RSP-01-1000's ODI item 1, an integer as the export reads it) and a forged VAS of
+# 1e16 (RSP-01-1001's, a double) compare equal, so `wide_rows`' cache of cell texts
+# (`csv_export._Cells`, keyed by value on the word that equal values have one text, true below
+# 10**15 only) gives the VAS the code's text, "10000000000000000", where answers_long.csv and
+# `cell` write "1e+16": the text of a value depends on another subject's rows.
+EQUAL_VALUES_OF_TWO_TEXTS = Forgery(
+    subjects=("RSP-01-1000", "RSP-01-1001"),
+    sessions=(NewSession(Ref("new", 0), "M0"), NewSession(Ref("new", 1), "M0")),
+    answers=(
+        NewAnswer(Ref("new", 0), "odi_01", 10**16, ODI),
+        NewAnswer(Ref("new", 1), VAS, 1e16, VAS_INSTRUMENT),
+    ),
+)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="csv_export._Cells keys cell texts by value: a double from 1e15 up (1e16: '1e+16') "
+    "takes the text of an equal integer met before ('10000000000000000') in visits_wide.csv",
+)
+def test_a_double_and_an_equal_integer_keep_their_own_texts_in_visits_wide(
+    template: Path, tmp_path: Path
+) -> None:
+    db_path = forge(template, tmp_path / "forged.db", EQUAL_VALUES_OF_TWO_TEXTS)
+    with controlled_clock():
+        files = exported(db_path, tmp_path / "csv")
+    vas = [r for r in files["answers_long.csv"].split(b"\r\n") if b",vas_pain," in r][-1]
+    assert b",1e+16," in vas  # answers_long: `cell`'s text
+    wide = [r for r in files["visits_wide.csv"].split(b"\r\n") if r.startswith(b"RSP-01-1001,")]
+    assert wide and b",1e+16," in wide[0]
