@@ -64,7 +64,7 @@ ODD = [
     "+33 1",
 ]
 LONG = ["x" * 5000, "é" * 2000, "\U0001f600" * 1200, "=" + "a" * 3000]
-_NO_MARKS = st.characters(blacklist_characters='",\r\n', blacklist_categories=("Cs",))
+_NO_MARKS = st.characters(exclude_characters='",\r\n', exclude_categories=["Cs"])
 
 
 def _texts(fragments: list[str], alphabet: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -75,7 +75,7 @@ def _texts(fragments: list[str], alphabet: st.SearchStrategy[str]) -> st.SearchS
 
 CLEAN_TEXTS = _texts(ODD + LONG, _NO_MARKS)
 """Texts without a quote, comma or line break: SQLite writes the line itself."""
-ANY_TEXTS = _texts(ODD + MARKS + LONG, st.characters(blacklist_categories=("Cs",)))
+ANY_TEXTS = _texts(ODD + MARKS + LONG, st.characters(exclude_categories=["Cs"]))
 """Any text (no lone surrogate: Python cannot store one)."""
 
 
@@ -526,11 +526,12 @@ def _write(conn: sqlite3.Connection, t: _Template, f: Forgery, number: int) -> N
             ]
         supersedes = None
         if a.supersedes is not None:
-            s = a.supersedes
-            if s.kind == "text":
-                supersedes = s.text
+            target = a.supersedes
+            if target.kind == "text":
+                supersedes = target.text
             else:
-                supersedes = _pick(answer_ids if s.kind == "template" else new_answers, s.index)
+                rows = answer_ids if target.kind == "template" else new_answers
+                supersedes = _pick(rows, target.index)
         new_answers.append(f"{tag}-{k}{a.id_suffix}")
         _insert(
             conn,
@@ -555,9 +556,10 @@ def _write(conn: sqlite3.Connection, t: _Template, f: Forgery, number: int) -> N
                 "vas_calibration": a.vas_calibration,
             },
         )
-    for e in f.edits:
+    for edit in f.edits:
         conn.execute(
-            f"UPDATE answers SET {e.column} = ? WHERE id = ?", [e.value, _pick(answer_ids, e.row)]
+            f"UPDATE answers SET {edit.column} = ? WHERE id = ?",
+            [edit.value, _pick(answer_ids, edit.row)],
         )
     entry = t.entry
     aliases = [f"{tag}-kiosk-subject-{k}" for k in range(len(f.aliases))]
@@ -580,12 +582,12 @@ def _write(conn: sqlite3.Connection, t: _Template, f: Forgery, number: int) -> N
     for k, e in enumerate(f.entries):
         subject_id = None
         if e.subject is not None:
-            s = e.subject
-            if s.kind == "text":
-                subject_id = s.text
+            about = e.subject
+            if about.kind == "text":
+                subject_id = about.text
             else:
-                ids = {"template": subject_ids, "new": aliases, "subject": new_subjects}[s.kind]
-                subject_id = _pick(ids, s.index)
+                ids = {"template": subject_ids, "new": aliases, "subject": new_subjects}
+                subject_id = _pick(ids[about.kind], about.index)
         # (device, seq) is unique: each entry's own ("10..." reads as an integer, "x..." not)
         seq = 100_000 if e.seq is None else e.seq
         seq = f"{seq}{number:03d}{k:03d}" if isinstance(seq, str) else seq + 1000 * number + k
