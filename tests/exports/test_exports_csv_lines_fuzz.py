@@ -209,6 +209,7 @@ NASTY_TEXTS = [
     "crlf\r\nline",
     "\rstarts with CR",
     "a\x00NUL",
+    "a\x00,b",  # a mark after a NUL (SQLite's C strings would stop at the NUL)
     "\x00",
     "=1+1",
     "+1",

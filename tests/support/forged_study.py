@@ -7,8 +7,12 @@ rows and audit entries, each field drawn from values an inspector would try (`fo
 Everything it writes is schema-valid (the export refuses a file whose CHECK constraints fail:
 `quick_check`), so only what the schema lets through is tried: any text in a TEXT column
 (quotes, commas, CR, LF, NUL, formula starts, unicode, long), any double or integer in
-``answers.value`` (texts and blobs for choice items only: for the VAS both paths raise, see the
-report of issue 12), any JSON or non-JSON payload.
+``answers.value`` (texts and blobs for choice items only: a VAS value stored as a text or a blob
+makes the export raise TypeError in `csv_export._label`, whichever way it writes the lines), any
+JSON or non-JSON payload. Most answers go into sessions that are not submitted: a submitted one
+whose current answers changed other than by one chain of supersessions is scored again, and the
+export refuses (`ExportError`) an answer its instrument's rule forbids (a quarter of the
+examples; the fuzz then checks that both ways refuse).
 
 Rows refer to the stored ones by position (`Ref`), not by id: the template's ids are new UUIDs
 each time it is made, and an `@example` must name rows that exist.
