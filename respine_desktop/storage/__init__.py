@@ -270,6 +270,8 @@ Bulk readers and writers that only the exports need, each with its own documente
 - `respine_desktop.storage.export_reads`: the streaming reads of the exports (subject by subject)
 - `respine_desktop.storage.bundle_merge`: the rows of a site bundle, and merging them into a hub
 - `respine_desktop.storage.report_reads`: the reports' reads as known on a day (cut-off)
+- `respine_desktop.storage.stored_values`: a stored answer's value checked against its item's
+  rule as an export reads it
 """
 
 from __future__ import annotations

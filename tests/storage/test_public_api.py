@@ -23,6 +23,7 @@ PUBLIC_SUBMODULES = (
     "respine_desktop.storage.export_reads",
     "respine_desktop.storage.bundle_merge",
     "respine_desktop.storage.report_reads",
+    "respine_desktop.storage.stored_values",
 )
 
 # Tests and benchmarks that work on storage internals on purpose, with what they use them for.

@@ -1,0 +1,65 @@
+"""`storage.stored_values`: what an export accepts of a stored answer's value (issue 12).
+
+Every value a way in stores passes (a VAS on its 0.1 mm grid, a choice code stored as a REAL, a
+skipped answer); every value no way in stores is refused in one line naming the answer, its
+session and the rule: a text, bytes, a code that is not a whole number or not an option, a VAS
+off its range or step, infinity, NaN, a boolean, an item of no instrument. A value accepted once
+is remembered by (item, type, value): 2.0 passing says nothing of "2"."""
+
+from __future__ import annotations
+
+import pytest
+
+from respine_desktop.storage.stored_values import StoredValues, TamperedValue
+
+GOOD = [("vas_pain", 0.0), ("vas_pain", 100.0), ("vas_pain", 72.5), ("vas_pain", 50),
+        ("odi_01", 0.0), ("odi_01", 5.0), ("odi_01", 3), ("sf36_01", 1.0), ("odi_01", None),
+        ("vas_pain", None)]  # fmt: skip
+BAD = {
+    ("odi_01", 2.7): "is not an integer code",
+    ("odi_01", "x"): "is not an integer code",
+    ("odi_01", "2"): "is not an integer code",
+    ("odi_01", 9.0): "is not one of the codes",
+    ("odi_01", -1.0): "is not one of the codes",
+    ("odi_01", True): "is not an integer code",
+    ("sf36_01", 0.0): "is not one of the codes",
+    ("vas_pain", "abc"): "is not a number",
+    ("vas_pain", b"\x01"): "is not a number",
+    ("vas_pain", 150.0): "is outside 0..100",
+    ("vas_pain", float("inf")): "is outside 0..100",
+    ("vas_pain", float("nan")): "is outside 0..100",
+    ("vas_pain", 80.04): "is finer than the step",
+    ("vas_pain", True): "is not a number",
+    ("no_such_item", 1.0): "is an item of no instrument",
+}
+
+
+@pytest.mark.parametrize(("item", "value"), GOOD)
+def test_every_value_a_way_in_stores_passes(item: str, value: object) -> None:
+    values = StoredValues()
+    values.check("a1", "s1", item, value)
+    values.check("a1", "s1", item, value)  # (remembered)
+
+
+@pytest.mark.parametrize(("item", "value"), sorted(BAD, key=repr))
+def test_a_value_no_way_in_stores_is_one_line_naming_the_answer_and_the_rule(
+    item: str, value: object
+) -> None:
+    with pytest.raises(TamperedValue) as refused:
+        StoredValues().check("answer-7", "session-3", item, value)
+    text = str(refused.value)
+    assert "\n" not in text
+    assert text.startswith("answer answer-7 (session session-3): a stored value breaks")
+    assert BAD[(item, value)] in text
+    assert "changed outside this program" in text and "`verify`" in text
+
+
+def test_a_value_passed_once_says_nothing_of_an_equal_value_of_another_type() -> None:
+    values = StoredValues()
+    values.check("a1", "s1", "odi_01", 2.0)
+    values.check("a1", "s1", "odi_01", 2)
+    with pytest.raises(TamperedValue, match="is not an integer code"):
+        values.check("a2", "s1", "odi_01", True)  # True == 1 == 1.0, remembered by type
+    values.check("a3", "s1", "vas_pain", 1.0)
+    with pytest.raises(TamperedValue, match="is not a number"):
+        values.check("a4", "s1", "vas_pain", "1.0")
