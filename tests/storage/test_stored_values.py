@@ -63,3 +63,16 @@ def test_a_value_passed_once_says_nothing_of_an_equal_value_of_another_type() ->
     values.check("a3", "s1", "vas_pain", 1.0)
     with pytest.raises(TamperedValue, match="is not a number"):
         values.check("a4", "s1", "vas_pain", "1.0")
+
+
+def test_many_rows_at_once_name_the_first_row_of_a_refused_value() -> None:
+    good = [(f"a{n}", "s1", item, value) for n, (item, value) in enumerate(GOOD)]
+    values = StoredValues()
+    values.check_rows(good, (0, 1, 2, 3))
+    values.check_rows(good, (0, 1, 2, 3))  # (remembered)
+    rows = [*good, ("bad-1", "s2", "odi_01", 2.7), ("bad-2", "s3", "vas_pain", "abc")]
+    with pytest.raises(TamperedValue) as refused:
+        values.check_rows(rows, (0, 1, 2, 3))
+    assert str(refused.value).startswith("answer bad-1 (session s2)")
+    with pytest.raises(TamperedValue, match=r"answer bad-2 .*is not a number"):
+        StoredValues().check_rows([rows[-1], *good], (0, 1, 2, 3))
