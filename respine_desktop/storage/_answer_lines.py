@@ -154,6 +154,17 @@ def value_text(value: str, choice: str = "0") -> str:
     )
 
 
+def stored_value_sql(vas: str) -> str:
+    """The SQL expression of an answer's value (``a.value``) as the exports read it: a choice
+    code stored as a whole REAL cast to INTEGER by SQLite, any other value as stored (`vas`: the
+    quoted ids of the items that are not choices). A stored value no way in accepts (2.7, a
+    text) is so read as it is, for `stored_values` to refuse, never cast (to 2, to 0)."""
+    return (
+        f"CASE WHEN a.item_id IN ({vas}) THEN a.value "
+        "WHEN a.value = CAST(a.value AS INTEGER) THEN CAST(a.value AS INTEGER) ELSE a.value END"
+    )
+
+
 def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -168,8 +179,7 @@ def answer_lines_sql() -> str:
         for item in instrument.items
         if item.type != "choice"
     )
-    # the value as `export_reads` reads it (choice codes cast to INTEGER by SQLite)
-    value = f"(CASE WHEN a.item_id IN ({vas}) THEN a.value ELSE CAST(a.value AS INTEGER) END)"
+    value = f"({stored_value_sql(vas)})"  # the value as `export_reads` reads it
     text = value_text("a.value", f"a.item_id NOT IN ({vas})")
     reason = (
         "CASE WHEN a.reason IS NULL THEN '' WHEN substr(a.reason, 1, 1) IN "

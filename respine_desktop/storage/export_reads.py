@@ -60,6 +60,7 @@ from respine_desktop.storage._answer_lines import (
     LineTexts,
     answer_lines_sql,
     prepare_answer_lines,
+    stored_value_sql,
     value_text,
 )
 from respine_desktop.storage._answers import ANSWER
@@ -73,6 +74,7 @@ from respine_desktop.storage._database import StudyDb, plain_rows, scalar
 from respine_desktop.storage._records import Answer, Score, Session, SessionState, Subject
 from respine_desktop.storage._subjects import row_to_subject
 from respine_desktop.storage._withdrawal import Withdrawal
+from respine_desktop.storage.stored_values import StoredValues
 
 __all__ = [
     "AnswerFields",
@@ -225,6 +227,14 @@ _MISSED = (
 
 
 _SESSION_ID = itemgetter(Answer._fields.index("session_id"))
+# Every answer an export reads is checked against its item's rule (`stored_values`: a value no
+# way in stores stops the export in one line); the values accepted are remembered by the process.
+_STORED_VALUES = StoredValues()
+_VALUE_FIELDS = ("id", "session_id", "item_id", "value")
+_ANSWER_VALUE_AT = cast(tuple[int, int, int, int], tuple(map(Answer._fields.index, _VALUE_FIELDS)))
+_LINE_VALUE_AT = cast(
+    tuple[int, int, int, int], tuple(map(AnswerLine._fields.index, _VALUE_FIELDS))
+)
 _LINE_SESSION_ID = itemgetter(AnswerLine._fields.index("session_id"))
 _ANSWER_LINE = partial(tuple.__new__, AnswerLine)
 
@@ -232,15 +242,16 @@ _ANSWER_LINE = partial(tuple.__new__, AnswerLine)
 @cache
 def _answers_sql() -> str:
     """The answers of some subjects, subject by subject, each subject's oldest first; choice
-    codes cast to INTEGER by SQLite. (Sorting by subject first costs SQLite less than sorting
-    the chunk's answers by time alone, and gives each subject's rows in the same order.)"""
+    codes cast to INTEGER by SQLite (`stored_value_sql`). (Sorting by subject first costs SQLite
+    less than sorting the chunk's answers by time alone, and gives each subject's rows in the
+    same order.)"""
     vas = ", ".join(
         f"'{item.id}'"
         for instrument in load_instruments().values()
         for item in instrument.items
         if item.type != "choice"
     )
-    value = f"CASE WHEN a.item_id IN ({vas}) THEN a.value ELSE CAST(a.value AS INTEGER) END"
+    value = stored_value_sql(vas)
     # Plain rows of `Answer`'s fields, in order (see `_database.plain_rows`).
     columns = ", ".join(value if f == "value" else f"a.{f}" for f in Answer._fields)
     return (
@@ -411,8 +422,12 @@ def _chunk(
     if answer_lines:
         sql = answer_lines_sql()
         lines = _by_subject(db, sql, ids, subject_of, _ANSWER_LINE, _LINE_SESSION_ID)
+        for found in lines.values():
+            _STORED_VALUES.check_rows(found, _LINE_VALUE_AT)
     else:
         answers = _by_subject(db, _answers_sql(), ids, subject_of, ANSWER, _SESSION_ID)
+        for given in answers.values():
+            _STORED_VALUES.check_rows(given, _ANSWER_VALUE_AT)
     scores: dict[str, list[Score]] = {}
     choices: dict[str, list[VisitChoice]] = {}
     if history:

@@ -61,9 +61,10 @@ class StoredValues:
         problem = self._problem(item_id, value)
         if problem is not None:
             raise TamperedValue(
-                f"answer {answer_id} (session {session_id}): a stored value breaks its item's "
-                f"rule ({problem}); every way in validates answers, so the database was changed "
-                "outside this program: run `verify` to name the rows and restore the last backup"
+                f"answer {answer_id} (session {session_id}): a stored answer breaks its "
+                f"instrument's rule ({problem}); every way in validates answers, so the database "
+                "was changed outside this program: run `verify` to name the rows and restore the "
+                "last backup"
             )
         if key[0]:
             self._passed.add(key)

@@ -21,7 +21,7 @@ import io
 import json
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import replace
 from pathlib import Path
@@ -52,6 +52,7 @@ from respine_desktop.storage.export_reads import (
     iter_audit_rows,
     iter_subject_records,
 )
+from respine_desktop.storage.stored_values import StoredValues, TamperedValue
 from tests.support.exports import controlled_clock, scenario_db
 from tests.support.forged_study import (
     LONG,
@@ -120,6 +121,8 @@ def reference_audit(db_path: Path) -> bytes:
 
 # --- the export, and the export with SQLite's lines refused --------------------------------
 
+REFUSED = (ExportError, TamperedValue)  # an answer no way in stores: the file refused
+
 
 def exported(db_path: Path, out: Path) -> dict[str, bytes]:
     with storage.open_database(db_path, readonly=True) as db:
@@ -169,13 +172,15 @@ def check(template: Path, forgery: Forgery, batch: int = 3) -> None:
         db_path = forge(template, Path(tmp) / "forged.db", forgery)
         try:
             want_long = reference_long(db_path)
-        except ExportError:
-            # An answer its instrument's rule forbids in a session scored again: the export
-            # refuses the file, whichever way it writes the lines.
+        except REFUSED as exc:
+            # An answer its instrument's rule forbids (`stored_values`; in a session scored
+            # again, `visit_values.score_answers`): the export refuses the file, whichever way
+            # it writes the lines, in the same one line.
             event("refused (an answer breaks its instrument's rule)")
             for refused in (nullcontext(), sqlite_lines_refused()):
-                with refused, pytest.raises(ExportError):
+                with refused, pytest.raises(REFUSED) as caught:
                     exported(db_path, Path(tmp) / "csv")
+                assert str(caught.value) == str(exc) and "\n" not in str(exc)
             return
         want_audit = reference_audit(db_path)
         with mock.patch.object(audit_trail, "_BATCH", batch), ways_counted(counts):
@@ -257,20 +262,35 @@ def _field(name: str, value: Any) -> dict[str, Any]:
     return {name: value}
 
 
+ODD_CODES: list[Any] = ["abc", b"\x00\xff", "3.7", 2.5, -1, 99]
+
+
+def _accepted(answers: Iterable[NewAnswer]) -> list[NewAnswer]:
+    """The answers whose value an export accepts (`stored_values`); those it refuses are tried
+    apart (`test_a_value_no_way_in_stores_stops_the_export_both_ways`)."""
+    values, kept = StoredValues(), []
+    for answer in answers:
+        try:
+            values.check("forged", "forged", answer.item_id, answer.value)
+        except TamperedValue:
+            continue
+        kept.append(answer)
+    return kept
+
+
 def _corpus() -> list[Forgery]:
     """The nasty values, each alone; each nasty text alone in each field it may go into; a fork,
     a chain, a dangling supersession, an unscheduled visit, a subject code that needs quoting;
     audit entries of each kind."""
     vas = NewAnswer(PARKED, VAS, 50.5, VAS_INSTRUMENT, vas_line_mm=99.0)
     out = [Forgery()]
-    out.append(_each_alone([replace(vas, value=v) for v in NASTY_VALUES], 0))
-    choices = (*NASTY_VALUES, "abc", b"\x00\xff", "3.7", 2.5, -1, 99)
-    out.append(_each_alone([NewAnswer(PARKED, "odi_03", v, ODI) for v in choices], 100))
+    out.append(_each_alone(_accepted(replace(vas, value=v) for v in NASTY_VALUES), 0))
+    choices = [NewAnswer(PARKED, "odi_03", v, ODI) for v in (*NASTY_VALUES, *ODD_CODES)]
+    out.append(_each_alone(_accepted(choices), 100))
     fields = ("language", "device_id", "given_at", "given_by", "reason", "vas_calibration")
     for n, text in enumerate(NASTY_TEXTS):
         answers = [replace(vas, **_field(name, text)) for name in fields]
         answers.append(replace(vas, id_suffix=text))
-        answers.append(NewAnswer(PARKED, text, 2, ("odi", "1", "sum:" + text)))
         answers.append(NewAnswer(PARKED, "odi_01", 2, (text, text, "sum:" + text)))
         entries = (
             NewEntry(payload=f'{{"reason": {json.dumps(text)}, "x": {json.dumps(text)}}}'),
@@ -420,12 +440,9 @@ def test_a_checksum_with_another_instrument_id_or_version(template: Path, forger
     check(template, forgery)
 
 
-# Met beside the fuzz (visits_wide.csv, whose records are not SQLite's): a forged choice code of
-# 10**16 (RSP-01-1000's ODI item 1, an integer as the export reads it) and a forged VAS of
-# 1e16 (RSP-01-1001's, a double) compare equal, so `wide_rows`' cache of cell texts
-# (`csv_export._Cells`, keyed by value on the word that equal values have one text, true below
-# 10**15 only) gives the VAS the code's text, "10000000000000000", where answers_long.csv and
-# `cell` write "1e+16": the text of a value depends on another subject's rows.
+# Met beside the fuzz: a forged choice code of 10**16 and a forged VAS of 1e16 (equal, of two
+# texts) were written alike in visits_wide.csv, the code's text given to the VAS by the cache of
+# cell texts. No export writes either now: a value no way in stores stops it (`stored_values`).
 EQUAL_VALUES_OF_TWO_TEXTS = Forgery(
     subjects=("RSP-01-1000", "RSP-01-1001"),
     sessions=(NewSession(Ref("new", 0), "M0"), NewSession(Ref("new", 1), "M0")),
@@ -434,20 +451,39 @@ EQUAL_VALUES_OF_TWO_TEXTS = Forgery(
         NewAnswer(Ref("new", 1), VAS, 1e16, VAS_INSTRUMENT),
     ),
 )
+REFUSED_VALUES = [
+    *((VAS, v, VAS_INSTRUMENT) for v in NASTY_VALUES),
+    *(("odi_03", v, ODI) for v in (*NASTY_VALUES, *ODD_CODES)),
+    ("zz_99", 2, ("odi", "1", "sum:zz")),  # an item of no instrument
+]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="csv_export._Cells keys cell texts by value: a double from 1e15 up (1e16: '1e+16') "
-    "takes the text of an equal integer met before ('10000000000000000') in visits_wide.csv",
+@pytest.mark.parametrize(
+    ("item", "value", "instrument"),
+    [r for r in REFUSED_VALUES if not _accepted([NewAnswer(PARKED, r[0], r[1], r[2])])],
+    ids=repr,
 )
-def test_a_double_and_an_equal_integer_keep_their_own_texts_in_visits_wide(
+def test_a_value_no_way_in_stores_stops_the_export_both_ways(
+    template: Path, tmp_path: Path, item: str, value: Any, instrument: Any
+) -> None:
+    """In a session nobody scores (parked): the export still refuses it in one line naming
+    the answer, with SQLite's lines and without."""
+    forgery = _each_alone([NewAnswer(PARKED, item, value, instrument)], 0)
+    db_path = forge(template, tmp_path / "forged.db", forgery)
+    lines = []
+    with controlled_clock():
+        for refused in (nullcontext(), sqlite_lines_refused()):
+            with refused, pytest.raises(TamperedValue) as caught:
+                exported(db_path, tmp_path / f"csv{len(lines)}")
+            lines.append(str(caught.value))
+    assert lines[0] == lines[1] and "\n" not in lines[0]
+    assert "a stored answer breaks its instrument's rule" in lines[0] and "verify" in lines[0]
+    assert not any(p.exists() for p in (tmp_path / "csv0", tmp_path / "csv1"))
+
+
+def test_equal_values_of_two_texts_no_longer_reach_visits_wide(
     template: Path, tmp_path: Path
 ) -> None:
     db_path = forge(template, tmp_path / "forged.db", EQUAL_VALUES_OF_TWO_TEXTS)
-    with controlled_clock():
-        files = exported(db_path, tmp_path / "csv")
-    vas = [r for r in files["answers_long.csv"].split(b"\r\n") if b",vas_pain," in r][-1]
-    assert b",1e+16," in vas  # answers_long: `cell`'s text
-    wide = [r for r in files["visits_wide.csv"].split(b"\r\n") if r.startswith(b"RSP-01-1001,")]
-    assert wide and b",1e+16," in wide[0]
+    with controlled_clock(), pytest.raises(TamperedValue, match="odi_01: answer 10000000000000000"):
+        exported(db_path, tmp_path / "csv")

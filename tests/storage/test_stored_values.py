@@ -49,7 +49,7 @@ def test_a_value_no_way_in_stores_is_one_line_naming_the_answer_and_the_rule(
         StoredValues().check("answer-7", "session-3", item, value)
     text = str(refused.value)
     assert "\n" not in text
-    assert text.startswith("answer answer-7 (session session-3): a stored value breaks")
+    assert text.startswith("answer answer-7 (session session-3): a stored answer breaks")
     assert BAD[(item, value)] in text
     assert "changed outside this program" in text and "`verify`" in text
 

@@ -31,6 +31,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from respine_desktop.instruments import load_instruments
+
 # --- the values ----------------------------------------------------------------------------
 
 MARKS = ['"', ",", "\r", "\n", "\r\n", '""', '","', "\n\r", '"\r\n"']
@@ -273,11 +275,28 @@ def _instruments(checksums_named: bool) -> st.SearchStrategy[Instrument]:
     return sometimes(template, st.tuples(part, part, part))
 
 
+def accepted_values(item_id: str) -> st.SearchStrategy[Any]:
+    """Values of `item_id` a way in stores (the others stop an export: `storage.stored_values`):
+    a VAS on its 0.1 mm grid (as a kiosk computes it, binary noise included: 0.1 * 3), a choice
+    code (as the column holds it, a REAL, or bound as an integer)."""
+    item = _ITEMS[item_id]
+    if item.type != "choice":
+        tenths = st.integers(0, 1000)
+        return tenths.map(lambda n: n / 10) | tenths.map(lambda n: n * 0.1) | st.integers(0, 100)
+    return st.sampled_from(item.codes).flatmap(lambda c: st.sampled_from([float(c), c]))
+
+
+_ITEMS = {item.id: item for inst in load_instruments().values() for item in inst.items}
+
+
 @st.composite
 def _answer(draw: st.DrawFn, sessions: int, earlier: int, checksums_named: bool) -> NewAnswer:
     item = draw(sometimes(st.sampled_from(ITEMS), CLEAN_TEXTS, ANY_TEXTS))
     values: st.SearchStrategy[Any] = DOUBLES if item == VAS else DOUBLES | CHOICE_ODD
-    value = draw(st.none() | values)
+    # mostly a value an export accepts (its lines then compared), now and then any other (the
+    # export then refuses the file, both ways)
+    usual = accepted_values(item) if item in _ITEMS else values
+    value = draw(st.none() | sometimes(usual, values))
     supersedes = draw(
         st.none()
         | st.builds(Ref, st.just("template"), st.integers(0, 400))
