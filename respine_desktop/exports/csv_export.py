@@ -89,9 +89,12 @@ from respine_desktop.storage.export_reads import (
     AnswerLine,
     AuditLines,
     LineTexts,
+    SessionLines,
+    SubjectRecord,
     count_subject_records,
     iter_subject_records,
     prepare_answer_lines,
+    subject_answer_lines,
     subject_answers,
     subject_ranges,
 )
@@ -315,7 +318,7 @@ def line_texts(study: Study) -> LineTexts:
         for language in ("", *shipped_texts(text))
     }
     visits = {v: f"{_quoted(v)},{cell(visit_number(study, v))}" for v in study.visit_codes}
-    return LineTexts(labels, visits)
+    return LineTexts(labels, visits, item_instruments(study))
 
 
 _LINE = attrgetter("line")
@@ -362,6 +365,36 @@ def sql_lines(
             head, _, _, *tail = texts[k].rsplit(",", 7)
             texts[k] = ",".join([head, by, "1" if a.id in counted else "0", *tail])
     return "".join(texts).encode("utf-8")
+
+
+def session_text(record: SubjectRecord, scheduled: Set[str]) -> bytes | None:
+    """The answers_long records of a subject read with ``session_lines`` whose visits_wide
+    records `WideRows.subject_from_sessions` made (UTF-8), or None if `sql_lines` may write
+    another text.
+
+    Those records were made only if every session is alone at its visit and each session with
+    answers, when its visit is `scheduled` (the chosen session of a visit of the schedule),
+    has no row superseding another nor two rows of one item: then if every session with
+    answers is of a scheduled visit, all their rows are current and counted, none superseded
+    (the fields SQLite left "" and 1 are right). Each session's lines are oldest first; if the
+    sessions' times do not overlap (each ends before the next one starts) their lines in that
+    order are the subject's, oldest first. Then `sql_lines`'s check of the text.
+    """
+    rows = sorted(record.session_lines, key=_first_at)
+    if not {s.visit_code for s in record.sessions} <= scheduled:
+        return None
+    last = ""
+    for row in rows:
+        if row.first_at is None or row.last_at is None or row.first_at <= last:
+            return None
+        last = row.last_at
+    data = "".join([row.lines for row in rows]).encode("utf-8")
+    expected = sum((_FIELDS + 1) * row.rows + row.marks for row in rows)
+    return data if csv_marks(data) == expected else None
+
+
+def _first_at(row: SessionLines) -> str:
+    return row.first_at or ""
 
 
 def _replaced_by(answers: Sequence[AnswerFields]) -> dict[str, str]:
@@ -479,8 +512,12 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
     """Write one run of subjects into `job.files` (answers_long, visits_wide); the counts of
     subjects, answer rows and visit rows written. Run 0 writes the header lines.
 
-    The answers_long records are SQLite's lines (`sql_lines`); a subject whose lines may differ
-    from `_long_lines`'s text is read again whole and written by `_long_lines`."""
+    Subjects are read a row per session (``session_lines``): both records are made from those
+    rows when they are sure to be the text of the answer rows' path
+    (`WideRows.subject_from_sessions`, `session_text`); otherwise the subject's answer rows
+    are read (`subject_answer_lines`), its answers_long records are SQLite's lines
+    (`sql_lines`), and if these may differ from `_long_lines`'s text, its answers are read
+    again whole and written by `_long_lines`."""
     study = job.study
     items = item_instruments(study)
     subjects = answer_rows = visit_rows = 0
@@ -507,29 +544,49 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
                 after=job.after,
                 through=job.through,
                 current_scores=True,
-                answer_lines=True,
+                session_lines=True,
             )
             wide = WideRows(study, items, texts, _quoted)
+            scheduled = frozenset(study.visit_codes)
             for record in records:
                 code = record.subject.code
-                lines = record.answer_lines
-                wide_lines, counted = wide.subject(record, lines)
-                replaced_by = _replaced_by(lines)
-                long_text = sql_lines(lines, replaced_by, counted)
-                if long_text is None:
-                    visit_of = {s.id: s.visit_code for s in record.sessions}
-                    quoted_visits = {
-                        k: f"{_quoted(v)},{cell(visit_number(study, v))}"
-                        for k, v in visit_of.items()
-                    }
-                    answers = subject_answers(db, record.subject.id)
-                    long_text = _long_lines(
-                        _quoted(code), quoted_visits, answers, replaced_by, memo, quoted, counted
-                    ).encode("utf-8")
+                wide_lines = wide.subject_from_sessions(record)
+                long_text = None if wide_lines is None else session_text(record, scheduled)
+                if wide_lines is not None and long_text is not None:
+                    answer_rows += sum(row.rows for row in record.session_lines)
+                else:
+                    long_text, wide_lines, rows = _by_rows(db, record, wide, memo, quoted)
+                    answer_rows += rows
                 f_long.write(long_text)
-                answer_rows += len(lines)
                 f_wide.write(wide_lines)
                 visit_rows += len(record.schedule)
                 subjects += 1
                 tick(subjects, code)
     return subjects, answer_rows, visit_rows
+
+
+def _by_rows(
+    db: StudyDb,
+    record: SubjectRecord,
+    wide: WideRows,
+    memo: dict[tuple[object, ...], str],
+    quoted: _Quoted,
+) -> tuple[bytes, str, int]:
+    """A subject's answers_long records (UTF-8) and visits_wide records from its answer rows,
+    and how many rows (see `_write_part`)."""
+    lines = subject_answer_lines(db, record.subject.id)
+    wide_lines, counted = wide.subject(record, lines)
+    replaced_by = _replaced_by(lines)
+    long_text = sql_lines(lines, replaced_by, counted)
+    if long_text is None:
+        study = db.study
+        visit_of = {s.id: s.visit_code for s in record.sessions}
+        quoted_visits = {
+            k: f"{_quoted(v)},{cell(visit_number(study, v))}" for k, v in visit_of.items()
+        }
+        answers = subject_answers(db, record.subject.id)
+        code = _quoted(record.subject.code)
+        long_text = _long_lines(
+            code, quoted_visits, answers, replaced_by, memo, quoted, counted
+        ).encode("utf-8")
+    return long_text, wide_lines, len(lines)
