@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import csv
 import math
+import multiprocessing
 import re
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -508,6 +509,9 @@ def _write_files(
     )
 
 
+_MMAP_BYTES = 1 << 40  # the whole file (SQLite caps it at its own limit, 2 GB by default)
+
+
 def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
     """Write one run of subjects into `job.files` (answers_long, visits_wide); the counts of
     subjects, answer rows and visit rows written. Run 0 writes the header lines.
@@ -529,6 +533,12 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
         storage.open_database(job.db_path, readonly=True, study=study, check=False) as db,
     ):
         prepare_answer_lines(db, line_texts(study))  # before the snapshot (query-only)
+        if multiprocessing.parent_process() is not None:
+            # A worker process reads the file through a memory map: no read call and copy per
+            # page (0.5-1 s of system time for a whole 10,000-subject study). Not in the
+            # caller's process: a file cut short under a map stops the process (SIGBUS),
+            # which for a worker is an export that fails (`subject_parts`), not the app.
+            db.conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
         with (
             read_snapshot(db, expect=job.stamp),
             open(job.files[0], "wb") as f_long,  # UTF-8 bytes: see `sql_lines`
