@@ -381,21 +381,26 @@ def session_text(record: SubjectRecord, scheduled: Set[str]) -> bytes | None:
     sessions' times do not overlap (each ends before the next one starts) their lines in that
     order are the subject's, oldest first. Then `sql_lines`'s check of the text.
     """
-    rows = sorted(record.session_lines, key=_first_at)
     if not {s.visit_code for s in record.sessions} <= scheduled:
         return None
+    if not all(
+        type(r.first_at) is str and type(r.last_at) is str and type(r.lines) is str
+        for r in record.session_lines
+    ):
+        return None  # (a time stored as a number or bytes: compared by SQLite's rules)
+    rows = sorted(record.session_lines, key=_first_at)
     last = ""
     for row in rows:
-        if row.first_at is None or row.last_at is None or row.first_at <= last:
+        if str(row.first_at) <= last:
             return None
-        last = row.last_at
+        last = str(row.last_at)
     data = "".join([row.lines for row in rows]).encode("utf-8")
     expected = sum((_FIELDS + 1) * row.rows + row.marks for row in rows)
     return data if csv_marks(data) == expected else None
 
 
 def _first_at(row: SessionLines) -> str:
-    return row.first_at or ""
+    return str(row.first_at)
 
 
 def _replaced_by(answers: Sequence[AnswerFields]) -> dict[str, str]:

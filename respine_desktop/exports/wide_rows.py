@@ -338,6 +338,8 @@ class WideRows:
         if len(set(codes)) != len(codes):
             return None
         rows = {row.session_id: row for row in record.session_lines}
+        if not rows.keys() <= {s.id for s in record.sessions}:
+            return None
         blocks_of = self._blocks
 
         def current(session: Session) -> _Answers:
@@ -356,10 +358,12 @@ class WideRows:
 
     def _blocks(self, row: SessionLines) -> _CellAnswers | None:
         """A session's cells by run of columns (see `subject_from_sessions`), or None."""
-        if row.superseding or "\n" in row.cells:
+        if row.superseding or type(row.cells) is not str or "\n" in row.cells:
             return None
         present = self.present.get(row.positions, ())
         if present == ():
+            if type(row.positions) is not str:
+                return None
             present = self._present(row.positions)
         if present is None:
             return None
