@@ -29,11 +29,18 @@ alone would take a minute for the 1.8 million answer rows of a 10,000-subject st
 checks a whole line at once and quotes only the fields that need it (same RFC 4180 output).
 
 The answers_long records and the audit trail's are built by SQLite (`storage._answer_lines`,
-`storage._audit_lines`), each text checked before it is used (`sql_lines`,
+`storage._audit_lines`), each text checked before it is used (`sql_lines`, `session_text`,
 `audit_trail.write_audit_lines`: a field that needs quoting, or a part SQLite cannot make as
 Python does, shows in a count of quotes, commas and line breaks); a subject or an entry that
 fails the check is read again and written by the per-row Python path (`_long_lines`,
 `audit_trail._line`), so the files are the same text whichever path wrote a record.
+
+A worker reads the subjects a row per session (`SessionLines`: the session's answers_long
+lines joined, its visits_wide item cells) and makes both records from those rows when they are
+sure to be the text of the subject's answer rows (`WideRows.subject_from_sessions`,
+`session_text`: no correction or fork, one session a visit, whole instruments, sessions one
+after the other, ...); any other subject's answer rows are read (`subject_answer_lines`) and
+written as before (`_by_rows`).
 """
 
 from __future__ import annotations

@@ -19,6 +19,15 @@ large study:
 
 Each record is its fields quoted one by one by `csv_export._quoted` and joined, which is what
 `csv_export.csv_line` writes for any fields.
+
+A subject read a row per session (`SessionLines`) has its records made from those rows
+(`WideRows.subject_from_sessions`) when each session's current answers are sure to be all its
+rows and its item cells SQLite's: every session alone at its visit (no conflict, each its
+visit's chosen one), no row superseding another, the rows exactly the columns of whole runs of
+one instrument's columns (checked by the column characters of `SessionLines.positions`: each
+item once, of its column's instrument), no value SQLite leaves to Python, and stored scores
+for every submitted session (scoring needs the values). The same loop (`_records`) makes both
+ways' records; only a session's current answers differ in form (`_RowAnswers`, `_CellAnswers`).
 """
 
 from __future__ import annotations

@@ -29,6 +29,12 @@ Each row also carries what the visits_wide rows read of an answer (`AnswerLine`,
 the export's check. The texts are kept in two temporary tables of the connection
 (`prepare_answer_lines`), made before the read snapshot (whose connection is query-only).
 
+The same lines come a session at a time too (`session_lines_sql`, `SessionLines`: one row per
+session, its lines joined oldest first), with what the visits_wide rows need of the session in
+text: its rows' cells in column order and the column of each (a third temporary table, the
+visits_wide item columns), for the export to make both files without a Python value per answer
+when those texts are sure to be its (`exports.wide_rows`, `exports.csv_export.session_text`).
+
 Reads only (the temporary tables are the connection's own).
 """
 

@@ -130,7 +130,9 @@ class SubjectRecord:
     `schedule` has every visit of the study with its status as of the day asked for;
     `answers` every answer version (session by session, oldest first); `scores` every score row.
     `device_id` is the device that registered the subject. A session of a visit the study does
-    not schedule (any more) has no `instruments`.
+    not schedule (any more) has no `instruments`. Read with ``answer_lines`` / ``session_lines``,
+    `answers` is empty and `answer_lines` / `session_lines` has the answers (see
+    `iter_subject_records`).
     """
 
     subject: Subject
