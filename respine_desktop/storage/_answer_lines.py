@@ -217,7 +217,7 @@ class _Parts(NamedTuple):
     choice: str  # whether the row's item is a choice item
     marks: str  # `AnswerLine.marks`
     line: str  # `AnswerLine.line`
-    joins: str  # FROM answers a ... (sessions s, subjects j, visits v, labels l)
+    joins: str  # FROM ... (sessions s, subjects j, visits v, answers a, labels l)
 
 
 @cache
@@ -272,10 +272,11 @@ def _parts() -> _Parts:
         choice=choice,
         marks=f"coalesce(l.marks, {marks}, 0)",
         line=f"concat_ws(',', {', '.join(fields)})",
+        # the visit's texts joined before the answers: looked up once a session, not a row
         joins=(
-            "FROM answers a JOIN sessions s ON s.id = a.session_id "
-            "JOIN subjects j ON j.id = s.subject_id "
+            "FROM sessions s JOIN subjects j ON j.id = s.subject_id "
             f"LEFT JOIN temp.{_VISITS} v ON v.code = s.visit_code "
+            "JOIN answers a ON a.session_id = s.id "
             f"LEFT JOIN temp.{_LABELS} l ON l.item_id = a.item_id "
             "AND l.code = CAST(a.value AS INTEGER) AND l.language = a.language "
         ),
