@@ -26,7 +26,7 @@ the export's to change); the reason of a correction gets its leading ``'`` here 
 
 Each row also carries what the visits_wide rows read of an answer (`AnswerLine`, the fields of
 `Answer` of the same names), and the number of quotes and commas of its label (`marks`), for
-the export's check. The texts are kept in two temporary tables of the connection
+the export's check. The texts are kept in temporary tables of the connection
 (`prepare_answer_lines`), made before the read snapshot (whose connection is query-only).
 
 The same lines come a session at a time too (`session_lines_sql`, `SessionLines`: one row per
@@ -106,9 +106,9 @@ class SessionLines(NamedTuple):
     `positions` has a character per row, ``char(48 + column)``, or ``?`` for an item of no
     column or of another instrument than its column's; `cells` the rows' visits_wide cells
     (``.S`` for a skipped answer, else `value_text`, so a line feed where SQLite's text might
-    not be Python's), each after a separator: ``char(30)`` before an instrument's first column,
-    else a comma. So when `positions` is the characters of whole instruments' columns, in
-    order, each once, `cells` split at ``char(30)`` is those instruments' cells, in order."""
+    not be Python's), each after a separator: ``char(30)`` before the first of a run of one
+    instrument's adjacent columns, else a comma. So when `positions` is the characters of whole
+    runs' columns, in order, each once, `cells` split at ``char(30)`` is those runs' cells."""
 
     subject_id: str
     session_id: str
