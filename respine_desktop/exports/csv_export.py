@@ -102,6 +102,7 @@ from respine_desktop.storage.export_reads import (
     count_subject_records,
     iter_subject_records,
     prepare_answer_lines,
+    read_mapped,
     subject_answer_lines,
     subject_answers,
     subject_ranges,
@@ -521,9 +522,6 @@ def _write_files(
     )
 
 
-_MMAP_BYTES = 1 << 40  # the whole file (SQLite caps it at its own limit, 2 GB by default)
-
-
 def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
     """Write one run of subjects into `job.files` (answers_long, visits_wide); the counts of
     subjects, answer rows and visit rows written. Run 0 writes the header lines.
@@ -550,7 +548,7 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
             # page (0.5-1 s of system time for a whole 10,000-subject study). Not in the
             # caller's process: a file cut short under a map stops the process (SIGBUS),
             # which for a worker is an export that fails (`subject_parts`), not the app.
-            db.conn.execute(f"PRAGMA mmap_size = {_MMAP_BYTES}")
+            read_mapped(db)
         with (
             read_snapshot(db, expect=job.stamp),
             open(job.files[0], "wb") as f_long,  # UTF-8 bytes: see `sql_lines`

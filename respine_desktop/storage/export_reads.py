@@ -20,6 +20,7 @@ Public API
 - `subject_answer_lines(db, subject_id) -> (AnswerLine, ...)`: one subject's, likewise
 - `prepare_answer_lines(db, texts)`: what ``answer_lines`` and ``session_lines`` read (before
   the read snapshot)
+- `read_mapped(db)`: the connection reads the file through a memory map (a worker process's)
 - `LineTexts`: what SQLite cannot know of the answers_long lines (labels, visits, columns)
 - `AnswerLine`: an answer as read with ``answer_lines``: what visits_wide reads, and its line
 - `SessionLines`: a session's answers as read with ``session_lines``: their lines and cells
@@ -98,6 +99,7 @@ __all__ = [
     "list_devices",
     "list_site_rows",
     "prepare_answer_lines",
+    "read_mapped",
     "referenced_device_ids",
     "referenced_staff_ids",
     "subject_answer_lines",
@@ -358,6 +360,19 @@ def subject_answers(db: StudyDb, subject_id: str) -> tuple[Answer, ...]:
     """Every answer row of one subject, as `iter_subject_records` gives them (`answers`)."""
     rows = plain_rows(db.conn, _answers_sql().format(ids="?"), [subject_id])
     return tuple(map(ANSWER, rows))
+
+
+_MAP_BYTES = 1 << 40  # the whole file (SQLite caps it at its own limit, 2 GB by default)
+
+
+def read_mapped(db: StudyDb) -> None:
+    """Have `db`'s connection read the file through a memory map (``PRAGMA mmap_size``): no
+    read call and copy per page. For a process whose end is no more than a failed job (an
+    export's worker): a file cut short under the map stops the process with SIGBUS instead of
+    an error SQLite raises. Its resident size then counts the file's pages it read (the system's
+    file cache, shared, not the process's own memory). SQLCipher reads an encrypted file as
+    before."""
+    db.conn.execute(f"PRAGMA mmap_size = {_MAP_BYTES}")
 
 
 def subject_answer_lines(db: StudyDb, subject_id: str) -> tuple[AnswerLine, ...]:
