@@ -29,17 +29,25 @@ alone would take a minute for the 1.8 million answer rows of a 10,000-subject st
 checks a whole line at once and quotes only the fields that need it (same RFC 4180 output).
 
 The answers_long records and the audit trail's are built by SQLite (`storage._answer_lines`,
-`storage._audit_lines`), each text checked before it is used (`sql_lines`,
+`storage._audit_lines`), each text checked before it is used (`sql_lines`, `session_text`,
 `audit_trail.write_audit_lines`: a field that needs quoting, or a part SQLite cannot make as
 Python does, shows in a count of quotes, commas and line breaks); a subject or an entry that
 fails the check is read again and written by the per-row Python path (`_long_lines`,
 `audit_trail._line`), so the files are the same text whichever path wrote a record.
+
+A worker reads the subjects a row per session (`SessionLines`: the session's answers_long
+lines joined, its visits_wide item cells) and makes both records from those rows when they are
+sure to be the text of the subject's answer rows (`WideRows.subject_from_sessions`,
+`session_text`: no correction or fork, one session a visit, whole instruments, sessions one
+after the other, ...); any other subject's answer rows are read (`subject_answer_lines`) and
+written as before (`_by_rows`).
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import multiprocessing
 import re
 from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass
@@ -89,9 +97,13 @@ from respine_desktop.storage.export_reads import (
     AnswerLine,
     AuditLines,
     LineTexts,
+    SessionLines,
+    SubjectRecord,
     count_subject_records,
     iter_subject_records,
     prepare_answer_lines,
+    read_mapped,
+    subject_answer_lines,
     subject_answers,
     subject_ranges,
 )
@@ -155,16 +167,21 @@ def cell(value: object) -> str:
 
 class _Cells(dict[object, str]):
     """`cell` of each distinct value, computed once (codes, VAS tenths, subscale scores and
-    flags repeat on every visit row). Values that compare equal have the same text (1, 1.0 and
-    True are all "1"), so keying by value is exact; emptied when it grows past `limit` (the
-    unique PCS/MCS values would otherwise fill it), to keep memory flat."""
+    flags repeat on every visit row). Values that compare equal have the same text below 10**15
+    (1, 1.0 and True are all "1"), so keying by value is exact there; a number from 10**15 up is
+    not kept (10**16 and 1e16 are equal, of two texts: "10000000000000000", "1e+16"). Emptied
+    when it grows past `limit` (the unique PCS/MCS values would otherwise fill it), to keep
+    memory flat."""
 
     limit = 8192
 
     def __missing__(self, key: object) -> str:
+        text = cell(key)
+        if isinstance(key, int | float) and not abs(key) < 1e15:
+            return text
         if len(self) >= self.limit:
             self.clear()
-        text = self[key] = cell(key)
+        self[key] = text
         return text
 
 
@@ -233,9 +250,10 @@ def _long_lines(
 ) -> str:
     """The answers_long records of one subject (`code` and `visits` quoted already).
 
-    The repetitive middle fields with the device come from `memo` (the checksum names the
-    instrument and its version), and so do status and staff id (keys of 5 and 2 values, apart
-    from `_long_lines_checked`'s 4); the many-valued ones (answer ids,
+    The repetitive middle fields with the device come from `memo`, keyed by every field they
+    show (the instrument id and version too: a forged row may pair a checksum with another
+    version, tests/exports/test_exports_csv_lines_fuzz.py), and so do status and staff id (keys
+    of 7 and 3 values, apart from `_long_lines_checked`'s 6); the many-valued ones (answer ids,
     times, replacing ids) are checked all at once and, if one of them needs it, record by
     record and field by field.
     """
@@ -255,7 +273,7 @@ def _long_lines(
         # one unpacking instead of a dozen attribute reads (the fields of `Answer`, in order)
         (a_id, sid, _, _, checksum, item, value, status, language, _, dev, at, by, _, reason,
          line_mm, calibration) = a  # fmt: skip
-        key = (checksum, item, value, language, dev)
+        key = (a[2], a[3], checksum, item, value, language, dev)  # (instrument id, version)
         middle = memo_get(key)
         if middle is None:
             middle = memo[key] = f"{_answer_fields(a)},{quoted[dev]}"
@@ -282,7 +300,14 @@ def _long_lines_checked(
     """`_long_lines` when a many-valued field may need quoting: each record checked."""
     out = []
     for a in answers:
-        key = (a.instrument_checksum, a.item_id, a.value, a.language)
+        key = (
+            a.instrument_id,
+            a.instrument_version,
+            a.instrument_checksum,
+            a.item_id,
+            a.value,
+            a.language,
+        )
         middle = memo.get(key)
         if middle is None:
             middle = memo[key] = _answer_fields(a)
@@ -315,7 +340,7 @@ def line_texts(study: Study) -> LineTexts:
         for language in ("", *shipped_texts(text))
     }
     visits = {v: f"{_quoted(v)},{cell(visit_number(study, v))}" for v in study.visit_codes}
-    return LineTexts(labels, visits)
+    return LineTexts(labels, visits, item_instruments(study))
 
 
 _LINE = attrgetter("line")
@@ -362,6 +387,41 @@ def sql_lines(
             head, _, _, *tail = texts[k].rsplit(",", 7)
             texts[k] = ",".join([head, by, "1" if a.id in counted else "0", *tail])
     return "".join(texts).encode("utf-8")
+
+
+def session_text(record: SubjectRecord, scheduled: Set[str]) -> bytes | None:
+    """The answers_long records of a subject read with ``session_lines`` whose visits_wide
+    records `WideRows.subject_from_sessions` made (UTF-8), or None if `sql_lines` may write
+    another text.
+
+    Those records were made only if every session is alone at its visit and each session with
+    answers, when its visit is `scheduled` (the chosen session of a visit of the schedule),
+    has no row superseding another nor two rows of one item: then if every session with
+    answers is of a scheduled visit, all their rows are current and counted, none superseded
+    (the fields SQLite left "" and 1 are right). Each session's lines are oldest first; if the
+    sessions' times do not overlap (each ends before the next one starts) their lines in that
+    order are the subject's, oldest first. Then `sql_lines`'s check of the text.
+    """
+    if not {s.visit_code for s in record.sessions} <= scheduled:
+        return None
+    if not all(
+        type(r.first_at) is str and type(r.last_at) is str and type(r.lines) is str
+        for r in record.session_lines
+    ):
+        return None  # (a time stored as a number or bytes: compared by SQLite's rules)
+    rows = sorted(record.session_lines, key=_first_at)
+    last = ""
+    for row in rows:
+        if str(row.first_at) <= last:
+            return None
+        last = str(row.last_at)
+    data = "".join([row.lines for row in rows]).encode("utf-8")
+    expected = sum((_FIELDS + 1) * row.rows + row.marks for row in rows)
+    return data if csv_marks(data) == expected else None
+
+
+def _first_at(row: SessionLines) -> str:
+    return str(row.first_at)
 
 
 def _replaced_by(answers: Sequence[AnswerFields]) -> dict[str, str]:
@@ -479,8 +539,12 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
     """Write one run of subjects into `job.files` (answers_long, visits_wide); the counts of
     subjects, answer rows and visit rows written. Run 0 writes the header lines.
 
-    The answers_long records are SQLite's lines (`sql_lines`); a subject whose lines may differ
-    from `_long_lines`'s text is read again whole and written by `_long_lines`."""
+    Subjects are read a row per session (``session_lines``): both records are made from those
+    rows when they are sure to be the text of the answer rows' path
+    (`WideRows.subject_from_sessions`, `session_text`); otherwise the subject's answer rows
+    are read (`subject_answer_lines`), its answers_long records are SQLite's lines
+    (`sql_lines`), and if these may differ from `_long_lines`'s text, its answers are read
+    again whole and written by `_long_lines`."""
     study = job.study
     items = item_instruments(study)
     subjects = answer_rows = visit_rows = 0
@@ -492,6 +556,12 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
         storage.open_database(job.db_path, readonly=True, study=study, check=False) as db,
     ):
         prepare_answer_lines(db, line_texts(study))  # before the snapshot (query-only)
+        if multiprocessing.parent_process() is not None:
+            # A worker process reads the file through a memory map: no read call and copy per
+            # page (0.5-1 s of system time for a whole 10,000-subject study). Not in the
+            # caller's process: a file cut short under a map stops the process (SIGBUS),
+            # which for a worker is an export that fails (`subject_parts`), not the app.
+            read_mapped(db)
         with (
             read_snapshot(db, expect=job.stamp),
             open(job.files[0], "wb") as f_long,  # UTF-8 bytes: see `sql_lines`
@@ -507,29 +577,49 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
                 after=job.after,
                 through=job.through,
                 current_scores=True,
-                answer_lines=True,
+                session_lines=True,
             )
             wide = WideRows(study, items, texts, _quoted)
+            scheduled = frozenset(study.visit_codes)
             for record in records:
                 code = record.subject.code
-                lines = record.answer_lines
-                wide_lines, counted = wide.subject(record, lines)
-                replaced_by = _replaced_by(lines)
-                long_text = sql_lines(lines, replaced_by, counted)
-                if long_text is None:
-                    visit_of = {s.id: s.visit_code for s in record.sessions}
-                    quoted_visits = {
-                        k: f"{_quoted(v)},{cell(visit_number(study, v))}"
-                        for k, v in visit_of.items()
-                    }
-                    answers = subject_answers(db, record.subject.id)
-                    long_text = _long_lines(
-                        _quoted(code), quoted_visits, answers, replaced_by, memo, quoted, counted
-                    ).encode("utf-8")
+                wide_lines = wide.subject_from_sessions(record)
+                long_text = None if wide_lines is None else session_text(record, scheduled)
+                if wide_lines is not None and long_text is not None:
+                    answer_rows += sum(row.rows for row in record.session_lines)
+                else:
+                    long_text, wide_lines, rows = _by_rows(db, record, wide, memo, quoted)
+                    answer_rows += rows
                 f_long.write(long_text)
-                answer_rows += len(lines)
                 f_wide.write(wide_lines)
                 visit_rows += len(record.schedule)
                 subjects += 1
                 tick(subjects, code)
     return subjects, answer_rows, visit_rows
+
+
+def _by_rows(
+    db: StudyDb,
+    record: SubjectRecord,
+    wide: WideRows,
+    memo: dict[tuple[object, ...], str],
+    quoted: _Quoted,
+) -> tuple[bytes, str, int]:
+    """A subject's answers_long records (UTF-8) and visits_wide records from its answer rows,
+    and how many rows (see `_write_part`)."""
+    lines = subject_answer_lines(db, record.subject.id)
+    wide_lines, counted = wide.subject(record, lines)
+    replaced_by = _replaced_by(lines)
+    long_text = sql_lines(lines, replaced_by, counted)
+    if long_text is None:
+        study = db.study
+        visit_of = {s.id: s.visit_code for s in record.sessions}
+        quoted_visits = {
+            k: f"{_quoted(v)},{cell(visit_number(study, v))}" for k, v in visit_of.items()
+        }
+        answers = subject_answers(db, record.subject.id)
+        code = _quoted(record.subject.code)
+        long_text = _long_lines(
+            code, quoted_visits, answers, replaced_by, memo, quoted, counted
+        ).encode("utf-8")
+    return long_text, wide_lines, len(lines)

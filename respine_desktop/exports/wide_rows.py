@@ -19,12 +19,21 @@ large study:
 
 Each record is its fields quoted one by one by `csv_export._quoted` and joined, which is what
 `csv_export.csv_line` writes for any fields.
+
+A subject read a row per session (`SessionLines`) has its records made from those rows
+(`WideRows.subject_from_sessions`) when each session's current answers are sure to be all its
+rows and its item cells SQLite's: every session alone at its visit (no conflict, each its
+visit's chosen one), no row superseding another, the rows exactly the columns of whole runs of
+one instrument's columns (checked by the column characters of `SessionLines.positions`: each
+item once, of its column's instrument), no value SQLite leaves to Python, and stored scores
+for every submitted session (scoring needs the values). The same loop (`_records`) makes both
+ways' records; only a session's current answers differ in form (`_RowAnswers`, `_CellAnswers`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from datetime import date
 from itertools import groupby
 from operator import attrgetter
@@ -44,7 +53,7 @@ from respine_desktop.exports.visit_values import (
     score_answers,
 )
 from respine_desktop.storage import Session, choose_session
-from respine_desktop.storage.export_reads import AnswerFields, SubjectRecord
+from respine_desktop.storage.export_reads import AnswerFields, SessionLines, SubjectRecord
 from respine_desktop.study import Study
 
 _A = TypeVar("_A", bound=AnswerFields)
@@ -128,6 +137,72 @@ def _score_values(text: str) -> dict[str, ScoreValue]:
     return values
 
 
+class _NeedsRows(Exception):
+    """A session of a subject read with ``session_lines`` needs its answer rows."""
+
+
+class _RowAnswers:
+    """A session's current answers as rows (`_current`)."""
+
+    __slots__ = ("answers", "forked")
+
+    def __init__(self, answers: dict[str, AnswerFields], forked: bool) -> None:
+        self.answers = answers
+        self.forked = forked
+
+    @property
+    def empty(self) -> bool:
+        return not self.answers
+
+    def instruments(self) -> set[str]:
+        return set(map(_INSTRUMENT_ID, self.answers.values()))
+
+    def items(self, wide: WideRows, code: str, gap: str | None) -> str:
+        texts = wide.texts
+        missing = wide._fallback(code, gap)[0]
+        return ",".join(
+            [
+                m if a is None else (_S if a.status == "skipped" else texts[a.value])
+                for a, m in zip(map(self.answers.get, wide.item_ids), missing, strict=True)
+            ]
+        )
+
+    def computed(self, study: Study) -> dict[str, ScoreValue]:
+        return score_answers(study, self.answers)
+
+
+class _CellAnswers:
+    """A session's current answers as SQLite's cells of whole runs of columns (`SessionLines`):
+    `blocks` by run (see `WideRows.runs`), `present` the instruments they are of."""
+
+    __slots__ = ("blocks", "present")
+    forked = False
+
+    def __init__(self, blocks: dict[int, str], present: set[str]) -> None:
+        self.blocks = blocks
+        self.present = present
+
+    @property
+    def empty(self) -> bool:
+        return not self.blocks
+
+    def instruments(self) -> set[str]:
+        return self.present
+
+    def items(self, wide: WideRows, code: str, gap: str | None) -> str:
+        blocks = self.blocks
+        return ",".join(
+            [blocks.get(k, missing) for k, missing in enumerate(wide._run_fallback(code, gap))]
+        )
+
+    def computed(self, study: Study) -> dict[str, ScoreValue]:
+        raise _NeedsRows  # scoring needs the values: the subject is read as rows
+
+
+_Answers = _RowAnswers | _CellAnswers
+_NO_ANSWERS = _CellAnswers({}, set())
+
+
 class WideRows:
     """Makes the visits_wide records of one subject after another (see the module).
 
@@ -145,6 +220,17 @@ class WideRows:
         self.study = study
         self.items = tuple(items)
         self.item_ids = tuple(item_id for item_id, _ in items)
+        # runs of adjacent columns of one instrument: (instrument, first column, end)
+        self.runs: list[tuple[str, int, int]] = []
+        for k, (_, instrument) in enumerate(self.items):
+            if self.runs and self.runs[-1][0] == instrument:
+                self.runs[-1] = (instrument, self.runs[-1][1], k + 1)
+            else:
+                self.runs.append((instrument, k, k + 1))
+        # each run's columns as `SessionLines.positions` has them
+        self.run_positions = ["".join(chr(48 + k) for k in range(a, b)) for _, a, b in self.runs]
+        self.present: dict[str, tuple[int, ...] | None] = {}
+        self.run_fallbacks: dict[tuple[str, str | None], list[str]] = {}
         self.texts = texts
         self.quoted = quoted
         codes = study.visit_codes
@@ -176,6 +262,15 @@ class WideRows:
             )
         return found
 
+    def _run_fallback(self, code: str, gap: str | None) -> list[str]:
+        """`_fallback`'s item texts of a visit, joined run by run."""
+        key = (code, gap)
+        found = self.run_fallbacks.get(key)
+        if found is None:
+            items = self._fallback(code, gap)[0]
+            found = self.run_fallbacks[key] = [",".join(items[a:b]) for _, a, b in self.runs]
+        return found
+
     def _empty(self, code: str, gap: str | None) -> str:
         """The values text of a visit without answers, scores or endpoints."""
         key = (code, gap)
@@ -198,15 +293,12 @@ class WideRows:
         return values or None
 
     def _scores(
-        self,
-        answers: Mapping[str, AnswerFields],
-        forked: bool,
-        stored: Mapping[tuple[str, str], str | None] | None,
+        self, answers: _Answers, stored: Mapping[tuple[str, str], str | None] | None
     ) -> dict[str, ScoreValue]:
         """The score columns of a submitted session (see the module: stored, else computed)."""
-        if not forked and stored is not None:
+        if not answers.forked and stored is not None:
             out = dict(_NO_SCORES)
-            for instrument in set(map(_INSTRUMENT_ID, answers.values())):
+            for instrument in answers.instruments():
                 methods = _SCORE_COLUMNS_OF.get(instrument)
                 if methods is None:
                     break
@@ -223,7 +315,7 @@ class WideRows:
                 break
             else:
                 return out
-        return score_answers(self.study, answers)
+        return answers.computed(self.study)
 
     # -- the records --------------------------------------------------------------------------
 
@@ -233,6 +325,86 @@ class WideRows:
         """The subject's records, and the ids of the current answers of its visits' chosen
         sessions (answers_long's ``counted`` column). Its answers are `given` if given (what a
         record read with ``answer_lines`` has), else ``record.answers``."""
+        by_session, answered = _by_session(record.answers if given is None else given)
+        counted: set[str] = set()
+
+        def current(session: Session) -> _Answers:
+            answers, forked = _current(by_session.get(session.id, []))
+            counted.update(map(_ID, answers.values()))
+            return _RowAnswers(answers, forked)
+
+        return self._records(record, answered, current), counted
+
+    def subject_from_sessions(self, record: SubjectRecord) -> str | None:
+        """`subject`'s records of a subject read with ``session_lines`` (`SessionLines`), or
+        None if they may not be those: unless every session is alone at its visit (so no
+        conflict, and each is its visit's chosen one), and each session with answers has no row
+        that supersedes another and rows of whole runs of columns (each item once, of its
+        column's instrument, none of no column), with cells SQLite wrote as Python does; and
+        unless every submitted one's scores are its stored rows (`_scores`). Then each
+        session's current answers are all its rows, and its cells those of `subject`."""
+        codes = [s.visit_code for s in record.sessions]
+        if len(set(codes)) != len(codes):
+            return None
+        rows = {row.session_id: row for row in record.session_lines}
+        if not rows.keys() <= {s.id for s in record.sessions}:
+            return None
+        blocks_of = self._blocks
+
+        def current(session: Session) -> _Answers:
+            row = rows.get(session.id)
+            if row is None:
+                return _CellAnswers({}, set())
+            found = blocks_of(row)
+            if found is None:
+                raise _NeedsRows
+            return found
+
+        try:
+            return self._records(record, frozenset(), current)
+        except _NeedsRows:
+            return None
+
+    def _blocks(self, row: SessionLines) -> _CellAnswers | None:
+        """A session's cells by run of columns (see `subject_from_sessions`), or None."""
+        if row.superseding or type(row.cells) is not str or "\n" in row.cells:
+            return None
+        present = self.present.get(row.positions, ())
+        if present == ():
+            if type(row.positions) is not str:
+                return None
+            present = self._present(row.positions)
+        if present is None:
+            return None
+        blocks = row.cells.split("\x1e")
+        if blocks[0] or len(blocks) != len(present) + 1:
+            return None
+        return _CellAnswers(
+            dict(zip(present, blocks[1:], strict=True)), {self.runs[k][0] for k in present}
+        )
+
+    def _present(self, positions: str) -> tuple[int, ...] | None:
+        """The runs whose columns `positions` is, in order, each whole, or None."""
+        runs: list[int] = []
+        at = 0
+        for k, chars in enumerate(self.run_positions):
+            if positions.startswith(chars, at):
+                runs.append(k)
+                at += len(chars)
+        found = tuple(runs) if runs and at == len(positions) else None
+        if len(self.present) >= 4096:
+            self.present.clear()
+        self.present[positions] = found
+        return found
+
+    def _records(
+        self,
+        record: SubjectRecord,
+        answered: Set[str],
+        current: Callable[[Session], _Answers],
+    ) -> str:
+        """The subject's records; `answered` the sessions with an answered row, `current` a
+        session's current answers."""
         study = self.study
         texts = self.texts
         quoted = self.quoted
@@ -246,13 +418,11 @@ class WideRows:
         by_visit: dict[str, list[Session]] = {}
         for s in record.sessions:
             by_visit.setdefault(s.visit_code, []).append(s)
-        by_session, answered = _by_session(record.answers if given is None else given)
         stored: dict[str, dict[tuple[str, str], str | None]] = {}
         for row in record.current_scores:
             rows = stored.setdefault(row.session_id, {})
             key = (row.instrument_id, row.method)
             rows[key] = None if key in rows else row.scores  # two current rows: recompute
-        counted: set[str] = set()
         baseline: Mapping[str, ScoreValue] | None = None
         out: list[str] = []
         for planned in record.schedule:
@@ -264,14 +434,13 @@ class WideRows:
                 status = CONFLICT
             elif withdrawn_on is not None and _withdrawn(planned, withdrawn_on):
                 status = WITHDRAWN
-            answers: dict[str, AnswerFields] = {}
+            answers: _Answers = _NO_ANSWERS
             scores = _NO_SCORES
             started: date | None = None
             if session is not None:
-                answers, forked = _current(by_session.get(session.id, []))
-                counted.update(map(_ID, answers.values()))
+                answers = current(session)
                 if session.state == "submitted":
-                    scores = self._scores(answers, forked, stored.get(session.id, {}))
+                    scores = self._scores(answers, stored.get(session.id, {}))
                 started = self._session_day(session.started_at)
             ends: Mapping[str, object] | None = None
             if code == self.baseline_code:
@@ -279,10 +448,10 @@ class WideRows:
             elif baseline is not None:
                 ends = fast_endpoint_values(study, baseline, scores, self.endpoints)
             gap = _gap(status, session)
-            if not answers and scores is _NO_SCORES:
+            if answers.empty and scores is _NO_SCORES:
                 values = self._empty(code, gap)  # no endpoint without a score here
             else:
-                values = self._values(code, gap, answers, scores, ends)
+                values = self._values(code, gap, answers.items(self, code, gap), scores, ends)
             when = planned.actual_date or started
             out.append(
                 ",".join(
@@ -302,7 +471,7 @@ class WideRows:
                 )
                 + "\r\n"
             )
-        return "".join(out), counted
+        return "".join(out)
 
     def _session_day(self, started_at: str) -> date:
         day = self.session_days.get(started_at[:10])
@@ -314,17 +483,15 @@ class WideRows:
         self,
         code: str,
         gap: str | None,
-        answers: Mapping[str, AnswerFields],
+        items: str,
         scores: Mapping[str, ScoreValue],
         ends: Mapping[str, object] | None,
     ) -> str:
-        """The item, score and endpoint cells of a visit with answers or scores."""
+        """The item, score and endpoint cells of a visit with answers or scores (`items`: the
+        item cells' text)."""
         texts = self.texts
-        items, score_gaps, end_gaps = self._fallback(code, gap)
-        cells = [
-            missing if a is None else (_S if a.status == "skipped" else texts[a.value])
-            for a, missing in zip(map(answers.get, self.item_ids), items, strict=True)
-        ]
+        _, score_gaps, end_gaps = self._fallback(code, gap)
+        cells = [items] if self.item_ids else []
         cells += [
             missing if value is None else texts[value]
             for value, missing in zip(map(scores.get, SCORE_NAMES), score_gaps, strict=True)

@@ -26,15 +26,21 @@ the export's to change); the reason of a correction gets its leading ``'`` here 
 
 Each row also carries what the visits_wide rows read of an answer (`AnswerLine`, the fields of
 `Answer` of the same names), and the number of quotes and commas of its label (`marks`), for
-the export's check. The texts are kept in two temporary tables of the connection
+the export's check. The texts are kept in temporary tables of the connection
 (`prepare_answer_lines`), made before the read snapshot (whose connection is query-only).
+
+The same lines come a session at a time too (`session_lines_sql`, `SessionLines`: one row per
+session, its lines joined oldest first), with what the visits_wide rows need of the session in
+text: its rows' cells in column order and the column of each (a third temporary table, the
+visits_wide item columns), for the export to make both files without a Python value per answer
+when those texts are sure to be its (`exports.wide_rows`, `exports.csv_export.session_text`).
 
 Reads only (the temporary tables are the connection's own).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple, Protocol
@@ -47,8 +53,10 @@ __all__ = [
     "AnswerFields",
     "AnswerLine",
     "LineTexts",
+    "SessionLines",
     "answer_lines_sql",
     "prepare_answer_lines",
+    "session_lines_sql",
     "value_text",
 ]
 
@@ -88,20 +96,50 @@ class AnswerLine(NamedTuple):
     line: str
 
 
+class SessionLines(NamedTuple):
+    """One session's answer rows as `session_lines_sql` reads them, in one row.
+
+    `rows` how many, `superseding` how many supersede another row, `first_at` / `last_at`
+    their earliest and latest ``given_at``, `marks` the quotes and commas of their labels
+    (`AnswerLine.marks`), `lines` their answers_long lines (`AnswerLine.line`) oldest first.
+    In the visits_wide column order (`LineTexts.columns`, items of no column first):
+    `positions` has a character per row, ``char(48 + column)``, or ``?`` for an item of no
+    column or of another instrument than its column's; `cells` the rows' visits_wide cells
+    (``.S`` for a skipped answer, else `value_text`, so a line feed where SQLite's text might
+    not be Python's), each after a separator: ``char(30)`` before the first of a run of one
+    instrument's adjacent columns, else a comma. So when `positions` is the characters of whole
+    runs' columns, in order, each once, `cells` split at ``char(30)`` is those runs' cells."""
+
+    subject_id: str
+    session_id: str
+    rows: int
+    superseding: int
+    first_at: str | None
+    last_at: str | None
+    marks: int
+    positions: str
+    cells: str
+    lines: str
+
+
 @dataclass(frozen=True)
 class LineTexts:
     """What SQLite cannot know of the lines, as the CSV has it.
 
     `labels`: the label field of a choice answer by (item id, code, language); (item id, code,
     "") gives the label of any language not listed.
-    `visits`: the visit and visit_number fields by visit code ("M3,3")."""
+    `visits`: the visit and visit_number fields by visit code ("M3,3").
+    `columns`: (item id, instrument id) of the visits_wide item columns, in order (for
+    `session_lines_sql`; an item listed twice leaves the table empty: every row is then ``?``)."""
 
     labels: Mapping[tuple[str, int, str], str]
     visits: Mapping[str, str]
+    columns: Sequence[tuple[str, str]] = ()
 
 
 _LABELS = "csv_answer_labels"
 _VISITS = "csv_answer_visits"
+_COLUMNS = "csv_answer_columns"
 
 
 def prepare_answer_lines(db: StudyDb, texts: LineTexts) -> None:
@@ -115,6 +153,7 @@ def prepare_answer_lines(db: StudyDb, texts: LineTexts) -> None:
     try:
         conn.execute(f"DROP TABLE IF EXISTS temp.{_LABELS}")
         conn.execute(f"DROP TABLE IF EXISTS temp.{_VISITS}")
+        conn.execute(f"DROP TABLE IF EXISTS temp.{_COLUMNS}")
         conn.execute(
             f"CREATE TEMP TABLE {_LABELS} (item_id TEXT NOT NULL, code INTEGER NOT NULL, "
             "language TEXT NOT NULL, text TEXT NOT NULL, marks INTEGER NOT NULL, "
@@ -131,6 +170,19 @@ def prepare_answer_lines(db: StudyDb, texts: LineTexts) -> None:
             ],
         )
         conn.executemany(f"INSERT INTO temp.{_VISITS} VALUES (?, ?)", texts.visits.items())
+        conn.execute(
+            f"CREATE TEMP TABLE {_COLUMNS} (item_id TEXT PRIMARY KEY, instrument_id TEXT NOT NULL, "
+            "position INTEGER NOT NULL, first INTEGER NOT NULL) WITHOUT ROWID"
+        )
+        items = [item for item, _ in texts.columns]
+        if len(set(items)) == len(items):
+            conn.executemany(
+                f"INSERT INTO temp.{_COLUMNS} VALUES (?, ?, ?, ?)",
+                [
+                    (item, instrument, k, k == 0 or texts.columns[k - 1][1] != instrument)
+                    for k, (item, instrument) in enumerate(texts.columns)
+                ],
+            )
     finally:
         if query_only:
             conn.execute("PRAGMA query_only = ON")
@@ -169,10 +221,18 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+class _Parts(NamedTuple):
+    """The SQL pieces of an answer row both queries share (`_parts`)."""
+
+    value: str  # the value as `export_reads` reads it
+    choice: str  # whether the row's item is a choice item
+    marks: str  # `AnswerLine.marks`
+    line: str  # `AnswerLine.line`
+    joins: str  # FROM ... (sessions s, subjects j, visits v, answers a, labels l)
+
+
 @cache
-def answer_lines_sql() -> str:
-    """The rows (`AnswerLine`) of the answers of some subjects (``{ids}``: their ``?``), in the
-    order of `export_reads` (subject by subject, each subject's oldest first)."""
+def _parts() -> _Parts:
     vas = ", ".join(
         _sql_text(item.id)
         for instrument in load_instruments().values()
@@ -180,7 +240,8 @@ def answer_lines_sql() -> str:
         if item.type != "choice"
     )
     value = f"({stored_value_sql(vas)})"  # the value as `export_reads` reads it
-    text = value_text("a.value", f"a.item_id NOT IN ({vas})")
+    choice = f"a.item_id NOT IN ({vas})"
+    text = value_text("a.value", choice)
     reason = (
         "CASE WHEN a.reason IS NULL THEN '' WHEN substr(a.reason, 1, 1) IN "
         "('=', '+', '-', '@', char(9), char(13)) THEN '''' || a.reason ELSE a.reason END"
@@ -216,13 +277,53 @@ def answer_lines_sql() -> str:
         "coalesce(a.given_by, '')",
         f"{calibration} || char(13, 10)",
     ]
+    return _Parts(
+        value=value,
+        choice=choice,
+        marks=f"coalesce(l.marks, {marks}, 0)",
+        line=f"concat_ws(',', {', '.join(fields)})",
+        # the visit's texts joined before the answers: looked up once a session, not a row
+        joins=(
+            "FROM sessions s JOIN subjects j ON j.id = s.subject_id "
+            f"LEFT JOIN temp.{_VISITS} v ON v.code = s.visit_code "
+            "JOIN answers a ON a.session_id = s.id "
+            f"LEFT JOIN temp.{_LABELS} l ON l.item_id = a.item_id "
+            "AND l.code = CAST(a.value AS INTEGER) AND l.language = a.language "
+        ),
+    )
+
+
+@cache
+def answer_lines_sql() -> str:
+    """The rows (`AnswerLine`) of the answers of some subjects (``{ids}``: their ``?``), in the
+    order of `export_reads` (subject by subject, each subject's oldest first)."""
+    p = _parts()
     return (
-        f"SELECT a.id, a.session_id, a.instrument_id, a.item_id, {value}, a.status, "
-        f"a.supersedes, coalesce(l.marks, {marks}, 0), concat_ws(',', {', '.join(fields)}) "
-        "FROM answers a JOIN sessions s ON s.id = a.session_id "
-        "JOIN subjects j ON j.id = s.subject_id "
-        f"LEFT JOIN temp.{_VISITS} v ON v.code = s.visit_code "
-        f"LEFT JOIN temp.{_LABELS} l ON l.item_id = a.item_id "
-        "AND l.code = CAST(a.value AS INTEGER) AND l.language = a.language "
+        f"SELECT a.id, a.session_id, a.instrument_id, a.item_id, {p.value}, a.status, "
+        f"a.supersedes, {p.marks}, {p.line} {p.joins}"
         "WHERE s.subject_id IN ({ids}) ORDER BY s.subject_id, a.given_at, a.rowid"
+    )
+
+
+@cache
+def session_lines_sql() -> str:
+    """The rows (`SessionLines`) of the sessions with answers of some subjects (``{ids}``:
+    their ``?``), subject by subject. Grouped in the order the subjects' index gives the
+    sessions (no sort of the groups); each aggregate orders its own rows."""
+    p = _parts()
+    cell = f"CASE WHEN a.status = 'skipped' THEN '.S' ELSE {value_text('a.value', p.choice)} END"
+    positions = (
+        "group_concat(CASE WHEN c.instrument_id = a.instrument_id THEN char(48 + c.position) "
+        "ELSE '?' END, '' ORDER BY c.position)"
+    )
+    cells = (
+        f"group_concat(CASE WHEN c.first THEN char(30) ELSE ',' END || {cell}, '' "
+        "ORDER BY c.position)"
+    )
+    return (
+        "SELECT s.subject_id, s.id, count(*), count(a.supersedes), min(a.given_at), "
+        f"max(a.given_at), sum({p.marks}), {positions}, {cells}, "
+        f"group_concat({p.line}, '' ORDER BY a.given_at, a.rowid) {p.joins}"
+        f"LEFT JOIN temp.{_COLUMNS} c ON c.item_id = a.item_id "
+        "WHERE s.subject_id IN ({ids}) GROUP BY s.subject_id, s.rowid"
     )

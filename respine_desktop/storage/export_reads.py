@@ -15,11 +15,15 @@ Public API
 ----------
 
 - `iter_subject_records(db, *, on=None, history=True, after="", through=None,
-  current_scores=False, answer_lines=False)`: the subjects
+  current_scores=False, answer_lines=False, session_lines=False)`: the subjects
 - `subject_answers(db, subject_id) -> (Answer, ...)`: one subject's answers, as a record has them
-- `prepare_answer_lines(db, texts)`: what ``answer_lines`` reads (before the read snapshot)
-- `LineTexts`: what SQLite cannot know of the answers_long lines (labels, visits)
+- `subject_answer_lines(db, subject_id) -> (AnswerLine, ...)`: one subject's, likewise
+- `prepare_answer_lines(db, texts)`: what ``answer_lines`` and ``session_lines`` read (before
+  the read snapshot)
+- `read_mapped(db)`: the connection reads the file through a memory map (a worker process's)
+- `LineTexts`: what SQLite cannot know of the answers_long lines (labels, visits, columns)
 - `AnswerLine`: an answer as read with ``answer_lines``: what visits_wide reads, and its line
+- `SessionLines`: a session's answers as read with ``session_lines``: their lines and cells
 - `AnswerFields`: what visits_wide reads of an answer (`Answer` and `AnswerLine` have it)
 - `value_text(sql) -> sql`: the SQL text of a value as the CSV writes it (a line feed if unsure)
 - `count_subject_records(db, *, after="", through=None) -> int`: how many it yields
@@ -58,8 +62,10 @@ from respine_desktop.storage._answer_lines import (
     AnswerFields,
     AnswerLine,
     LineTexts,
+    SessionLines,
     answer_lines_sql,
     prepare_answer_lines,
+    session_lines_sql,
     stored_value_sql,
     value_text,
 )
@@ -84,6 +90,7 @@ __all__ = [
     "CurrentScore",
     "DeviceRow",
     "LineTexts",
+    "SessionLines",
     "SiteRow",
     "SubjectRecord",
     "VisitChoice",
@@ -94,8 +101,10 @@ __all__ = [
     "list_devices",
     "list_site_rows",
     "prepare_answer_lines",
+    "read_mapped",
     "referenced_device_ids",
     "referenced_staff_ids",
+    "subject_answer_lines",
     "subject_answers",
     "subject_ranges",
     "value_text",
@@ -125,7 +134,9 @@ class SubjectRecord:
     `schedule` has every visit of the study with its status as of the day asked for;
     `answers` every answer version (session by session, oldest first); `scores` every score row.
     `device_id` is the device that registered the subject. A session of a visit the study does
-    not schedule (any more) has no `instruments`.
+    not schedule (any more) has no `instruments`. Read with ``answer_lines`` / ``session_lines``,
+    `answers` is empty and `answer_lines` / `session_lines` has the answers (see
+    `iter_subject_records`).
     """
 
     subject: Subject
@@ -139,6 +150,7 @@ class SubjectRecord:
     withdrawal: Withdrawal | None = None
     current_scores: tuple[CurrentScore, ...] = ()
     answer_lines: tuple[AnswerLine, ...] = ()
+    session_lines: tuple[SessionLines, ...] = ()
 
 
 class CurrentScore(NamedTuple):
@@ -227,16 +239,13 @@ _MISSED = (
 
 
 _SESSION_ID = itemgetter(Answer._fields.index("session_id"))
-# Every answer an export reads is checked against its item's rule (`stored_values`: a value no
-# way in stores stops the export in one line); the values accepted are remembered by the process.
+# Every answer of the subjects an export reads is checked against its item's rule, whichever
+# way its lines are then written (`stored_values`: a value no way in stores stops the export in
+# one line); the values accepted are remembered by the process.
 _STORED_VALUES = StoredValues()
-_VALUE_FIELDS = ("id", "session_id", "item_id", "value")
-_ANSWER_VALUE_AT = cast(tuple[int, int, int, int], tuple(map(Answer._fields.index, _VALUE_FIELDS)))
-_LINE_VALUE_AT = cast(
-    tuple[int, int, int, int], tuple(map(AnswerLine._fields.index, _VALUE_FIELDS))
-)
 _LINE_SESSION_ID = itemgetter(AnswerLine._fields.index("session_id"))
 _ANSWER_LINE = partial(tuple.__new__, AnswerLine)
+_SESSION_LINES = partial(tuple.__new__, SessionLines)
 
 
 @cache
@@ -360,6 +369,35 @@ def subject_answers(db: StudyDb, subject_id: str) -> tuple[Answer, ...]:
     return tuple(map(ANSWER, rows))
 
 
+_MAP_BYTES = 1 << 40  # the whole file (SQLite caps it at its own limit, 2 GB by default)
+
+
+def read_mapped(db: StudyDb) -> None:
+    """Have `db`'s connection read the file through a memory map (``PRAGMA mmap_size``): no
+    read call and copy per page. For a process whose end is no more than a failed job (an
+    export's worker): a file cut short under the map stops the process with SIGBUS instead of
+    an error SQLite raises. Its resident size then counts the file's pages it read (the system's
+    file cache, shared, not the process's own memory). SQLCipher reads an encrypted file as
+    before."""
+    db.conn.execute(f"PRAGMA mmap_size = {_MAP_BYTES}")
+
+
+def subject_answer_lines(db: StudyDb, subject_id: str) -> tuple[AnswerLine, ...]:
+    """Every answer row of one subject as `AnswerLine`, as a record read with ``answer_lines``
+    has them (after `prepare_answer_lines` on `db`)."""
+    rows = plain_rows(db.conn, answer_lines_sql().format(ids="?"), [subject_id])
+    return tuple(map(_ANSWER_LINE, rows))
+
+
+def _session_lines(db: StudyDb, ids: list[str]) -> dict[str, list[SessionLines]]:
+    """The subjects' `SessionLines`, by subject."""
+    out: dict[str, list[SessionLines]] = {}
+    query = session_lines_sql().format(ids=", ".join("?" for _ in ids))
+    for row in map(_SESSION_LINES, plain_rows(db.conn, query, ids)):
+        out.setdefault(row.subject_id, []).append(row)
+    return out
+
+
 def _chunk(
     db: StudyDb,
     rows: list[sqlite3.Row],
@@ -367,6 +405,7 @@ def _chunk(
     history: bool,
     current_scores: bool = False,
     answer_lines: bool = False,
+    session_lines: bool = False,
 ) -> Iterator[SubjectRecord]:
     ids = [r["id"] for r in rows]
     codes = {r["id"]: r["code"] for r in rows}
@@ -419,15 +458,15 @@ def _chunk(
     subject_of = {x.id: subject for subject, rows in sessions.items() for x in rows}
     answers: dict[str, list[Answer]] = {}
     lines: dict[str, list[AnswerLine]] = {}
-    if answer_lines:
+    by_session: dict[str, list[SessionLines]] = {}
+    _STORED_VALUES.check_subjects(db.conn, ids)
+    if session_lines:
+        by_session = _session_lines(db, ids)
+    elif answer_lines:
         sql = answer_lines_sql()
         lines = _by_subject(db, sql, ids, subject_of, _ANSWER_LINE, _LINE_SESSION_ID)
-        for found in lines.values():
-            _STORED_VALUES.check_rows(found, _LINE_VALUE_AT)
     else:
         answers = _by_subject(db, _answers_sql(), ids, subject_of, ANSWER, _SESSION_ID)
-        for given in answers.values():
-            _STORED_VALUES.check_rows(given, _ANSWER_VALUE_AT)
     scores: dict[str, list[Score]] = {}
     choices: dict[str, list[VisitChoice]] = {}
     if history:
@@ -462,6 +501,7 @@ def _chunk(
             withdrawals.get(subject.id),
             tuple(current.get(subject.id, ())),
             tuple(lines.get(subject.id, ())),
+            tuple(by_session.get(subject.id, ())),
         )
 
 
@@ -496,6 +536,7 @@ def iter_subject_records(
     through: str | None = None,
     current_scores: bool = False,
     answer_lines: bool = False,
+    session_lines: bool = False,
 ) -> Iterator[SubjectRecord]:
     """Every subject in code order with all its rows (see `SubjectRecord`); statuses as of `on`.
 
@@ -505,7 +546,10 @@ def iter_subject_records(
     `subject_ranges`). With `current_scores`, each record also has its current score rows of
     the running scoring version as stored (`CurrentScore`). With `answer_lines` (after
     `prepare_answer_lines` on `db`), each record has its answers as `AnswerLine` rows instead:
-    `answers` is empty and `answer_lines` has them, in the same order. Subjects are read
+    `answers` is empty and `answer_lines` has them, in the same order. With `session_lines`
+    (after `prepare_answer_lines`), `answers` is empty and `session_lines` has a row per
+    session with answers instead (`SessionLines`; `subject_answer_lines` reads one subject's
+    rows when they are needed). Subjects are read
     `_CHUNK` at a time, so memory holds at most one chunk's rows. For one consistent view of a
     database others write to, iterate in a `read_snapshot`.
     """
@@ -515,7 +559,7 @@ def iter_subject_records(
         rows = db.conn.execute(_SUBJECTS, [last, through, through, _CHUNK]).fetchall()
         if not rows:
             return
-        yield from _chunk(db, rows, on, history, current_scores, answer_lines)
+        yield from _chunk(db, rows, on, history, current_scores, answer_lines, session_lines)
         last = rows[-1]["code"]
 
 

@@ -6,13 +6,15 @@ written behind the program's back (`tests.support.forged_study`: values of every
 texts with quotes, commas, CR, LF, NUL, formula starts, unicode, long; odd languages, sessions,
 subjects, supersessions and forks; audit entries with odd payloads, actors, entities, sequences).
 The whole export with SQLite's lines refused (every subject and entry by the Python path) is the
-same four files as the export itself.
+same four files as the export itself. A value no way in stores (off its item's range or step, no
+code, a text) stops the export in the same one line both ways (`storage.stored_values`): the
+examples draw mostly accepted values, and the refused ones are tried apart.
 
 Each example copies a small real study, writes its forgery, exports twice and compares; a seed
 corpus of nasty cases runs first (`@example`), and all of it in one file with two workers. What
-differs is kept as an example, in a strict xfail naming the bug (`VERSION_UNDER_ONE_CHECKSUM`;
-`EQUAL_VALUES_OF_TWO_TEXTS`, met beside the fuzz in visits_wide.csv). Run with
-``--hypothesis-show-statistics`` to see which ways the examples' subjects and batches took.
+differed is kept as an example (`VERSION_UNDER_ONE_CHECKSUM`, `EQUAL_VALUES_OF_TWO_TEXTS`), its
+bug fixed. Run with ``--hypothesis-show-statistics`` to see which ways the examples' subjects
+and batches took.
 """
 
 from __future__ import annotations
@@ -415,22 +417,16 @@ def test_the_same_with_one_batch_of_audit_entries(template: Path, forgery: Forge
 # --- what the fuzz found -------------------------------------------------------------------
 
 # A forged VAS row of RSP-01-002's parked M3 with the VAS's checksum but version "9.9", valued
-# 72.5 as RSP-01-001's M0 VAS is. `_long_lines` takes the row's instrument id and version from
-# its memo, keyed by checksum, item, value, language and device (``_long_lines_checked``: the
-# same without device), on the word that "the checksum names the instrument and its version";
-# so the Python path writes "vas,1.0" (RSP-01-001's row, met first), and SQLite, which has no
-# memo, writes the stored "vas,9.9": answers_long.csv differs by those three bytes on that row.
+# 72.5 as RSP-01-001's M0 VAS is. `_long_lines` took the row's instrument id and version from
+# its memo, then keyed by checksum, item, value, language and device, on the word that "the
+# checksum names the instrument and its version": the Python path wrote "vas,1.0" (RSP-01-001's
+# row, met first) where SQLite wrote the stored "vas,9.9". The memo is now keyed by every field
+# it holds.
 VERSION_UNDER_ONE_CHECKSUM = Forgery(
     answers=(NewAnswer(PARKED, VAS, 72.5, (VAS_INSTRUMENT, "9.9", VAS_INSTRUMENT)),)
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 12: csv_export._long_lines memoises a row's instrument id and version by its "
-    "checksum (with item, value, language, device); a row whose checksum comes with another id "
-    "or version is written with the memo's by the Python path, with its own by SQLite",
-)
 @settings(FUZZ, max_examples=15)
 @example(forgery=VERSION_UNDER_ONE_CHECKSUM)
 @given(forgery=forgeries(checksums_named=False))

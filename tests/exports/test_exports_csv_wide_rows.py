@@ -217,3 +217,16 @@ def test_stored_scores_stand_for_the_sessions_beyond_doubt(
         got = exported_wide(db_path, tmp_path / "csv", 1)
     assert got == want
     assert computed == []
+
+
+def test_equal_numbers_of_two_texts_keep_their_own_cell_texts() -> None:
+    """`_Cells` keys texts by value, exact below 10**15 only: 10**16 and 1e16 are equal and
+    written "10000000000000000" and "1e+16" (found by tests/exports/test_exports_csv_lines_fuzz.py,
+    where a subject's text depended on another subject's rows)."""
+    from respine_desktop.exports.csv_export import _Cells, cell
+
+    cells = _Cells()
+    for first, second in ((10**16, 1e16), (1e16, 10**16), (10**15, 1e15), (-(10**17), -1e17)):
+        assert cells[first] == cell(first) and cells[second] == cell(second)
+        assert cell(first) != cell(second)
+    assert cells[1] == cells[1.0] == "1" and cells[72.5] == "72.5"

@@ -8,8 +8,11 @@ is remembered by (item, type, value): 2.0 passing says nothing of "2"."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 
+from respine_desktop.storage import stored_values
 from respine_desktop.storage.stored_values import StoredValues, TamperedValue
 
 GOOD = [("vas_pain", 0.0), ("vas_pain", 100.0), ("vas_pain", 72.5), ("vas_pain", 50),
@@ -65,14 +68,26 @@ def test_a_value_passed_once_says_nothing_of_an_equal_value_of_another_type() ->
         values.check("a4", "s1", "vas_pain", "1.0")
 
 
-def test_many_rows_at_once_name_the_first_row_of_a_refused_value() -> None:
-    good = [(f"a{n}", "s1", item, value) for n, (item, value) in enumerate(GOOD)]
-    values = StoredValues()
-    values.check_rows(good, (0, 1, 2, 3))
-    values.check_rows(good, (0, 1, 2, 3))  # (remembered)
-    rows = [*good, ("bad-1", "s2", "odi_01", 2.7), ("bad-2", "s3", "vas_pain", "abc")]
-    with pytest.raises(TamperedValue) as refused:
-        values.check_rows(rows, (0, 1, 2, 3))
-    assert str(refused.value).startswith("answer bad-1 (session s2)")
-    with pytest.raises(TamperedValue, match=r"answer bad-2 .*is not a number"):
-        StoredValues().check_rows([rows[-1], *good], (0, 1, 2, 3))
+def test_sqlite_vouches_only_for_values_the_check_accepts() -> None:
+    """`check_subjects` lets SQLite pass over the plainly valid answers (`_plain_sql`): every
+    value it vouches for must be one `check` accepts, whatever its type as stored (a REAL
+    column's affinity applied), and the usual ones are vouched for (not all handed to Python)."""
+    values: list[object] = [v for _, v in GOOD] + [v for _, v in BAD]
+    values += [n / 10 for n in range(0, 1001, 7)] + [n * 0.1 for n in range(0, 1001, 7)]
+    values += [2, 2.0, "2", "2.0", b"2", 1e16, -0.0, 5e-324, 0.30000000000000004, 100.05]
+    items = ["vas_pain", "odi_01", "sf36_01", "sf36_21", "no_such_item"]
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE answers (id TEXT, item_id TEXT, value REAL)")
+    rows = [(f"a{n}", item, v) for n, (item, v) in enumerate((i, v) for i in items for v in values)]
+    conn.executemany("INSERT INTO answers VALUES (?, ?, ?)", rows)
+    vouched = conn.execute(
+        f"SELECT a.id, a.item_id, a.value FROM answers a WHERE a.value IS NOT NULL "
+        f"AND ({stored_values._plain_sql()})"
+    ).fetchall()
+    check = StoredValues().check
+    for answer_id, item, value in vouched:
+        check(answer_id, "s", item, value)  # raises if SQLite vouched for a refused value
+    kinds = {(item, value) for _, item, value in vouched}
+    assert ("vas_pain", 72.5) in kinds or ("vas_pain", 70.0) in kinds
+    assert ("odi_01", 5.0) in kinds and ("sf36_01", 1.0) in kinds
+    assert not any(item == "no_such_item" for item, _ in kinds)
