@@ -7,8 +7,10 @@ Checks, in order (the first failure is reported, naming the row):
    recomputed, and the chain head recorded in ``devices`` (so removed last entries show); then
    each head given with ``expect`` must still be an entry of its chain
    (`chain_head.expected_problem`: an older copy of the file is caught);
-3. every answer row listed by exactly the answer entry that recorded it, with the same content
-   (the entry's digest recomputed from the rows), and no answer without an entry;
+3. every answer's value keeps its item's rule, as every way in checks it (`stored_values`: a
+   code of its item, a VAS in range and on its grid); every answer row listed by exactly the
+   answer entry that recorded it, with the same content (the entry's digest recomputed from the
+   rows), and no answer without an entry;
 4. the triggers that make ``answers``, ``audit_log`` and ``session_choices`` append-only are in
    place;
 5. every session choice (`conflict_resolution`) names a session of its own visit and matches the
@@ -64,6 +66,7 @@ from respine_desktop.storage._errors import DatabaseCorrupt
 from respine_desktop.storage._records import VerifyResult
 from respine_desktop.storage._replay import UNREADABLE, Coverage, Replay, ReplayMismatch
 from respine_desktop.storage._replay_devices import DeviceReplay
+from respine_desktop.storage.stored_values import StoredValues
 from respine_desktop.study import Study, load_study
 
 ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
@@ -138,6 +141,9 @@ def verify_connection(
             problem = expected_problem(conn, head)
             if problem is not None:
                 raise _Bad(problem)
+        broken = StoredValues().first_broken(conn)
+        if broken is not None:
+            raise _Bad(f"table answers row {broken[0]} ({broken[1]}): {broken[2]}")
         _answers_covered(conn, stats)
         choices = _has_choices(conn)
         _triggers(conn, choices)

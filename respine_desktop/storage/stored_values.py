@@ -19,7 +19,8 @@ Public API
 ----------
 
 - `StoredValues`: `check(answer_id, session_id, item_id, value)` for the answers of an export,
-  `check_subjects(conn, subject_ids)` for every answer of some subjects
+  `check_subjects(conn, subject_ids)` for every answer of some subjects, `first_broken(conn)`
+  for `verify`, `problem(item_id, value)`
 - `TamperedValue`: the one-line refusal of a value no way in stores
 """
 
@@ -50,15 +51,7 @@ class StoredValues:
     def check(self, answer_id: str, session_id: str, item_id: str, value: object) -> None:
         """Raise `TamperedValue` unless `value` (as stored: a choice code as a REAL) is an
         answer of item `item_id` that some way in accepts, or no value (skipped)."""
-        if value is None:
-            return
-        key = (item_id, value.__class__, value)
-        try:
-            if key in self._passed:
-                return
-        except TypeError:  # (a value no column of SQLite holds: never remembered)
-            key = ("", type(None), None)
-        problem = self._problem(item_id, value)
+        problem = self.problem(item_id, value)
         if problem is not None:
             raise TamperedValue(
                 f"answer {answer_id} (session {session_id}): a stored answer breaks its "
@@ -66,25 +59,36 @@ class StoredValues:
                 "was changed outside this program: run `verify` to name the rows and restore the "
                 "last backup"
             )
-        if key[0]:
-            self._passed.add(key)
 
     def check_subjects(self, conn: sqlite3.Connection, subject_ids: Sequence[str]) -> None:
         """`check` for every answer of these subjects, whichever way an export then writes it:
         SQLite passes over those plainly valid (`_plain_sql`: a code of its item, a VAS on its
         grid) and hands over the others (few: none in a database only the program wrote, a VAS
         with binary noise now and then) to be checked here."""
-        if not subject_ids:
-            return
-        marks = ", ".join("?" for _ in subject_ids)
-        rows = conn.execute(
-            "SELECT a.id, a.session_id, a.item_id, a.value FROM answers a "
-            f"JOIN sessions s ON s.id = a.session_id WHERE s.subject_id IN ({marks}) "
-            f"AND a.value IS NOT NULL AND NOT ({_plain_sql()}) ORDER BY s.subject_id, a.rowid",
-            list(subject_ids),
-        ).fetchall()
-        for row in rows:
-            self.check(*row)
+        if subject_ids:
+            for row in _suspects(conn, subject_ids):
+                self.check(*row)
+
+    def first_broken(self, conn: sqlite3.Connection) -> tuple[str, str, str] | None:
+        """The first answer of the whole file (in the order written) whose value breaks its
+        item's rule, as (answer id, item id, the rule broken), or None (`verify`)."""
+        for answer_id, _, item_id, value in _suspects(conn, None):
+            problem = self.problem(item_id, value)
+            if problem is not None:
+                return answer_id, item_id, problem
+        return None
+
+    def problem(self, item_id: str, value: object) -> str | None:
+        """The rule of item `item_id` that `value` (as stored) breaks, or None."""
+        if value is None:
+            return None
+        key = (item_id, value.__class__, value)
+        if key in self._passed:
+            return None
+        problem = self._problem(item_id, value)
+        if problem is None:
+            self._passed.add(key)
+        return problem
 
     def _problem(self, item_id: str, value: object) -> str | None:
         found = self._items.get(item_id)
@@ -98,6 +102,23 @@ class StoredValues:
         except ValueError as exc:
             return str(exc)
         return None
+
+
+def _suspects(
+    conn: sqlite3.Connection, subject_ids: Sequence[str] | None
+) -> list[tuple[str, str, str, object]]:
+    """(id, session id, item id, value) of the answers SQLite cannot vouch for (`_plain_sql`),
+    of these subjects (None: of every subject), in the order written."""
+    where, params = "", list(subject_ids or ())
+    if subject_ids is not None:
+        where = f"s.subject_id IN ({', '.join('?' for _ in params)}) AND "
+    rows = conn.execute(
+        "SELECT a.id, a.session_id, a.item_id, a.value FROM answers a "
+        f"JOIN sessions s ON s.id = a.session_id WHERE {where}"
+        f"a.value IS NOT NULL AND NOT ({_plain_sql()}) ORDER BY a.rowid",
+        params,
+    ).fetchall()
+    return [tuple(r) for r in rows]
 
 
 @cache

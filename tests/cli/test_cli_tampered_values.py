@@ -102,6 +102,20 @@ def test_verify_names_the_tampered_row(tampered: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("case", sorted(VALUES))
+def test_verify_names_the_rule_a_tampered_value_breaks(
+    case: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Before its missing audit entry, the value itself is named with the rule it breaks, even
+    kept in the history only."""
+    item, value = VALUES[case]
+    path = _tampered(tmp_path_factory.mktemp("verify"), item, value, corrected=True)
+    result = main("verify", "--db", str(path))
+    assert result.returncode == 1, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert f"table answers row {TAMPERED} ({item}): {item}: answer" in last, last
+
+
 @pytest.mark.parametrize("export", sorted(EXPORTS))
 def test_a_stored_answer_of_an_impossible_type_in_the_history_stops_every_export_too(
     corrected: Path, export: str, tmp_path: Path
