@@ -124,20 +124,23 @@ def _suspects(
 @cache
 def _plain_sql() -> str:
     """An SQL condition on an answer ``a`` (its value not NULL) true only when `check` accepts
-    it: a choice code of its item (as stored: a REAL equal to the code) or a number of an item
-    of another type on its grid, in its range (a value SQLite cannot so vouch for is checked in
-    Python: `check_subjects`)."""
-    codes: list[str] = []
+    it: a REAL that is a choice code of its item (the items grouped by their codes: a few
+    numeric ``IN`` lists) or a number of an item of another type in its range, on its grid (a
+    value SQLite cannot so vouch for is checked in Python: `check_subjects`)."""
     numbers: list[str] = []
+    by_codes: dict[tuple[int, ...], list[str]] = {}
     for item_id, (_, item) in sorted(item_index().items()):
         if item.type == "choice":
-            codes.extend(f"'{item_id}:{float(c)!r}'" for c in item.codes)
+            by_codes.setdefault(item.codes, []).append(item_id)
             continue
         scale = round(1 / item.step)
         numbers.append(
-            f"WHEN '{item_id}' THEN typeof(a.value) = 'real' AND a.value BETWEEN "
-            f"{item.minimum!r} AND {item.maximum!r} AND a.value * {scale} = "
-            f"round(a.value * {scale})"
+            f"WHEN a.item_id = '{item_id}' THEN a.value BETWEEN {item.minimum!r} AND "
+            f"{item.maximum!r} AND a.value * {scale} = round(a.value * {scale})"
         )
-    code = f"typeof(a.value) = 'real' AND a.item_id || ':' || a.value IN ({', '.join(codes)})"
-    return f"CASE a.item_id {' '.join(numbers)} ELSE {code} END"
+    codes = [
+        f"WHEN a.item_id IN ({', '.join(map(repr, items))}) "
+        f"THEN a.value IN ({', '.join(repr(float(c)) for c in item_codes)})"
+        for item_codes, items in by_codes.items()
+    ]
+    return f"typeof(a.value) = 'real' AND CASE {' '.join(numbers + codes)} ELSE 0 END"
