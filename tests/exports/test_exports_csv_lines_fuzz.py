@@ -33,28 +33,18 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 
-from respine_desktop import schedule, storage
+from respine_desktop import storage
 from respine_desktop.exports import audit_trail, csv_export
 from respine_desktop.exports.audit_trail import write_audit_trail
-from respine_desktop.exports.codebook import answers_long_columns, item_instruments
 from respine_desktop.exports.csv_export import (
-    _Cells,
-    _long_lines,
-    _Quoted,
-    _quoted,
-    _replaced_by,
-    cell,
-    csv_line,
     export_csv,
 )
 from respine_desktop.exports.errors import ExportError
-from respine_desktop.exports.missing_codes import visit_number
-from respine_desktop.exports.wide_rows import WideRows
 from respine_desktop.storage.export_reads import (
     iter_audit_rows,
-    iter_subject_records,
 )
 from respine_desktop.storage.stored_values import StoredValues, TamperedValue
+from tests.exports.test_exports_csv_sql_lines import reference_long
 from tests.support.exports import controlled_clock, scenario_db
 from tests.support.forged_study import (
     LONG,
@@ -87,30 +77,6 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # --- the Python path (the reference) -------------------------------------------------------
-
-
-def reference_long(db_path: Path) -> bytes:
-    """answers_long.csv as the export wrote it before SQLite's lines: `_long_lines` for every
-    subject, one memo for the file (as one worker has)."""
-    out = [csv_line([c.name for c in answers_long_columns()])]
-    memo: dict[tuple[object, ...], str] = {}
-    quoted = _Quoted()
-    with storage.open_database(db_path, readonly=True) as db:
-        study = db.study
-        wide = WideRows(study, item_instruments(study), _Cells(), _quoted)
-        records = iter_subject_records(db, on=schedule.today(), history=False, current_scores=True)
-        for record in records:
-            _, counted = wide.subject(record)
-            visits = {
-                s.id: f"{_quoted(s.visit_code)},{cell(visit_number(study, s.visit_code))}"
-                for s in record.sessions
-            }
-            code = _quoted(record.subject.code)
-            replaced_by = _replaced_by(record.answers)
-            out.append(
-                _long_lines(code, visits, record.answers, replaced_by, memo, quoted, counted)
-            )
-    return "".join(out).encode("utf-8")
 
 
 def reference_audit(db_path: Path) -> bytes:
@@ -447,7 +413,7 @@ EQUAL_VALUES_OF_TWO_TEXTS = Forgery(
         NewAnswer(Ref("new", 1), VAS, 1e16, VAS_INSTRUMENT),
     ),
 )
-REFUSED_VALUES = [
+REFUSED_VALUES: list[tuple[str, Any, Any]] = [
     *((VAS, v, VAS_INSTRUMENT) for v in NASTY_VALUES),
     *(("odi_03", v, ODI) for v in (*NASTY_VALUES, *ODD_CODES)),
     ("zz_99", 2, ("odi", "1", "sum:zz")),  # an item of no instrument
@@ -466,7 +432,7 @@ def test_a_value_no_way_in_stores_stops_the_export_both_ways(
     the answer, with SQLite's lines and without."""
     forgery = _each_alone([NewAnswer(PARKED, item, value, instrument)], 0)
     db_path = forge(template, tmp_path / "forged.db", forgery)
-    lines = []
+    lines: list[str] = []
     with controlled_clock():
         for refused in (nullcontext(), sqlite_lines_refused()):
             with refused, pytest.raises(TamperedValue) as caught:

@@ -489,6 +489,11 @@ class _Template:
         self.entry = _row(conn, "audit_log", "subject_id IS NOT NULL")
 
 
+def _resolved(ref: Ref, pools: dict[str, Any]) -> str:
+    """The id a `Ref` names: its text, or the row it picks from the pool of its kind."""
+    return ref.text if ref.kind == "text" else _pick(pools[ref.kind], ref.index)
+
+
 def _pick(rows: Sequence[Any], index: int) -> Any:
     return rows[index % len(rows)]
 
@@ -549,12 +554,7 @@ def _write(conn: sqlite3.Connection, t: _Template, f: Forgery, number: int) -> N
             ]
         supersedes = None
         if a.supersedes is not None:
-            target = a.supersedes
-            if target.kind == "text":
-                supersedes = target.text
-            else:
-                rows = answer_ids if target.kind == "template" else new_answers
-                supersedes = _pick(rows, target.index)
+            supersedes = _resolved(a.supersedes, {"template": answer_ids, "new": new_answers})
         new_answers.append(f"{tag}-{k}{a.id_suffix}")
         _insert(
             conn,
@@ -605,12 +605,8 @@ def _write(conn: sqlite3.Connection, t: _Template, f: Forgery, number: int) -> N
     for k, e in enumerate(f.entries):
         subject_id = None
         if e.subject is not None:
-            about = e.subject
-            if about.kind == "text":
-                subject_id = about.text
-            else:
-                ids = {"template": subject_ids, "new": aliases, "subject": new_subjects}
-                subject_id = _pick(ids[about.kind], about.index)
+            ids = {"template": subject_ids, "new": aliases, "subject": new_subjects}
+            subject_id = _resolved(e.subject, ids)
         # (device, seq) is unique: each entry's own ("10..." reads as an integer, "x..." not)
         seq = 100_000 if e.seq is None else e.seq
         seq = f"{seq}{number:03d}{k:03d}" if isinstance(seq, str) else seq + 1000 * number + k
