@@ -84,9 +84,10 @@ def _vouched(path: Path, rows: list[tuple[str, object]]) -> list[tuple[str, obje
             out.append(row)
         marks = ", ".join("?" for _ in columns)
         conn.executemany(f"INSERT INTO attack_answers VALUES ({marks})", out)
+        # `_suspects` keeps the rows where the condition is false: a NULL would vouch too
         vouched = conn.execute(
             "SELECT a.item_id, a.value FROM attack_answers a "
-            f"WHERE a.value IS NOT NULL AND ({stored_values._plain_sql()})"
+            f"WHERE a.value IS NOT NULL AND NOT coalesce(NOT ({stored_values._plain_sql()}), 0)"
         ).fetchall()
         stored = conn.execute("SELECT count(*) FROM attack_answers").fetchone()[0]
         conn.execute("DROP TABLE attack_answers")
