@@ -4,7 +4,8 @@ Every way in validates an answer (`instruments.Item.validate`: the kiosk, the co
 command line, a bundle), so a stored value that breaks its item's rule can only come from an edit
 behind the program's back: a text or bytes where a number is stored, a code that is not a whole
 number or not one of the item's options, a VAS off its range or finer than its step, an item no
-instrument has. An export that met one would write it as something else: SQLite's ``CAST`` makes
+instrument has; bytes in any column that holds a text (a blob, which SQLite's TEXT affinity keeps
+as it is). An export that met one would write it as something else: SQLite's ``CAST`` makes
 the text ``x`` code 0 and 2.7 code 2, Python's formatting ends in a traceback, and the CSV reads
 a session's stored scores rather than scoring it again (docs/exports.md), so the value might not
 even be looked at. `StoredValues.check` raises `TamperedValue` instead, in one line naming the
