@@ -4,7 +4,8 @@ Every way in validates an answer (`instruments.Item.validate`: the kiosk, the co
 command line, a bundle), so a stored value that breaks its item's rule can only come from an edit
 behind the program's back: a text or bytes where a number is stored, a code that is not a whole
 number or not one of the item's options, a VAS off its range or finer than its step, an item no
-instrument has. An export that met one would write it as something else: SQLite's ``CAST`` makes
+instrument has; bytes in any column that holds a text (a blob, which SQLite's TEXT affinity keeps
+as it is). An export that met one would write it as something else: SQLite's ``CAST`` makes
 the text ``x`` code 0 and 2.7 code 2, Python's formatting ends in a traceback, and the CSV reads
 a session's stored scores rather than scoring it again (docs/exports.md), so the value might not
 even be looked at. `StoredValues.check` raises `TamperedValue` instead, in one line naming the
@@ -28,10 +29,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from typing import Any
 
 from respine_desktop.storage._answers import item_index
 from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import StorageError
+from respine_desktop.storage._records import Answer
 
 __all__ = ["StoredValues", "TamperedValue"]
 
@@ -63,16 +66,21 @@ class StoredValues:
     def check_subjects(self, conn: sqlite3.Connection, subject_ids: Sequence[str]) -> None:
         """`check` for every answer of these subjects, whichever way an export then writes it:
         SQLite passes over those plainly valid (`_plain_sql`: a code of its item, a VAS on its
-        grid) and hands over the others (few: none in a database only the program wrote, a VAS
-        with binary noise now and then) to be checked here."""
+        grid, every text column a text) and hands over the others (few: none in a database only
+        the program wrote, a VAS with binary noise now and then) to be checked here."""
         if subject_ids:
-            for row in _suspects(conn, subject_ids):
-                self.check(*row)
+            for answer_id, session_id, item_id, value, column in _suspects(conn, subject_ids):
+                if column is not None:
+                    raise TamperedValue(_bytes_problem(answer_id, session_id, column))
+                self.check(answer_id, session_id, item_id, value)
 
     def first_broken(self, conn: sqlite3.Connection) -> tuple[str, str, str] | None:
         """The first answer of the whole file (in the order written) whose value breaks its
-        item's rule, as (answer id, item id, the rule broken), or None (`verify`)."""
-        for answer_id, _, item_id, value in _suspects(conn, None):
+        item's rule or that holds bytes where a text is stored, as (answer id, item id, the
+        rule broken), or None (`verify`)."""
+        for answer_id, _, item_id, value, column in _suspects(conn, None):
+            if column is not None:
+                return repr(answer_id), repr(item_id), f"its {column} is bytes, not a text"
             problem = self.problem(item_id, value)
             if problem is not None:
                 return answer_id, item_id, problem
@@ -104,21 +112,37 @@ class StoredValues:
         return None
 
 
+# The columns of an answer that hold a text: bytes there (a blob, which SQLite's TEXT affinity
+# keeps as it is) would end an export in a traceback.
+_TEXTS = tuple(f for f in Answer._fields if f not in ("value", "vas_line_mm"))
+
+
 def _suspects(
     conn: sqlite3.Connection, subject_ids: Sequence[str] | None
-) -> list[tuple[str, str, str, object]]:
-    """(id, session id, item id, value) of the answers SQLite cannot vouch for (`_plain_sql`),
-    of these subjects (None: of every subject), in the order written."""
+) -> list[tuple[Any, Any, Any, object, str | None]]:
+    """(id, session id, item id, value, the first text column holding bytes or None) of the
+    answers SQLite cannot vouch for (`_plain_sql`), of these subjects (None: of every subject),
+    in the order written."""
     where, params = "", list(subject_ids or ())
     if subject_ids is not None:
         where = f"s.subject_id IN ({', '.join('?' for _ in params)}) AND "
+    blobs = " ".join(f"WHEN typeof(a.{c}) = 'blob' THEN '{c}'" for c in _TEXTS)
     rows = conn.execute(
-        "SELECT a.id, a.session_id, a.item_id, a.value FROM answers a "
-        f"JOIN sessions s ON s.id = a.session_id WHERE {where}"
-        f"a.value IS NOT NULL AND NOT ({_plain_sql()}) ORDER BY a.rowid",
+        f"SELECT a.id, a.session_id, a.item_id, a.value, CASE {blobs} END AS column_ "
+        f"FROM answers a JOIN sessions s ON s.id = a.session_id WHERE {where}"
+        f"(column_ IS NOT NULL OR a.value IS NOT NULL AND NOT ({_plain_sql()})) "
+        "ORDER BY a.rowid",
         params,
     ).fetchall()
     return [tuple(r) for r in rows]
+
+
+def _bytes_problem(answer_id: object, session_id: object, column: str) -> str:
+    return (
+        f"answer {answer_id!r} (session {session_id!r}): its {column} is stored as bytes, not a "
+        "text; every way in stores a text there, so the database was changed outside this "
+        "program: run `verify` to name the rows and restore the last backup"
+    )
 
 
 @cache

@@ -34,7 +34,9 @@ EXPORTS = {
 }
 
 
-def _tampered(folder: Path, item: str, value: object, *, corrected: bool = False) -> Path:
+def _tampered(
+    folder: Path, item: str, value: object, *, corrected: bool = False, column: str = "value"
+) -> Path:
     """A demo database with `value` stored as a new answer of `item` superseding the last one
     (the current answer, the one scored), or with `corrected`, itself superseded by a copy of
     the answer it replaced (a current answer as valid as before: only the history holds it)."""
@@ -53,7 +55,7 @@ def _tampered(folder: Path, item: str, value: object, *, corrected: bool = False
         row = list(original)
         row[columns.index("id")] = TAMPERED
         row[columns.index("supersedes")] = original[columns.index("id")]
-        row[columns.index("value")] = value
+        row[columns.index(column)] = value
         conn.execute(insert, row)
         if corrected:
             original[columns.index("id")] = CORRECTED
@@ -132,3 +134,25 @@ def test_a_stored_answer_of_an_impossible_type_in_the_history_stops_every_export
     assert "changed outside this program" in last and "verify" in last
     assert list(tmp_path.iterdir()) == []
     assert table_digest(corrected, DATA_TABLES) == before
+
+
+@pytest.mark.parametrize("column", ["given_at", "language", "reason"])
+def test_bytes_where_an_answer_holds_a_text_stop_every_export_and_verify_names_them(
+    column: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A blob, which a TEXT column keeps as it is, in an answer's text column: every export
+    says so in one line (its Python text functions ended in a traceback), and so does verify."""
+    path = _tampered(tmp_path_factory.mktemp("bytes"), "vas_pain", b"2025", column=column)
+    before = table_digest(path, DATA_TABLES)
+    for export in sorted(EXPORTS):
+        out = tmp_path_factory.mktemp("out") / "out"
+        result = main(*(a.format(db=path, out=out) for a in EXPORTS[export].split()))
+        assert result.returncode == 2, (export, result.stderr)
+        assert "Traceback" not in result.stderr
+        last = result.stderr.strip().splitlines()[-1]
+        assert f"its {column} is stored as bytes" in last and TAMPERED in last, (export, last)
+        assert not out.exists()
+    assert table_digest(path, DATA_TABLES) == before
+    result = main("verify", "--db", str(path))
+    assert result.returncode == 1, result.stderr
+    assert f"its {column} is bytes, not a text" in result.stderr and TAMPERED in result.stderr
