@@ -86,9 +86,12 @@ def choice_items() -> frozenset[str]:
 
 
 def row_to_answer(row: Answer) -> Answer:
-    """An answer as the API returns it, from the row as stored (choice codes back to int)."""
-    if row.value is not None and row.item_id in choice_items():
-        return row._replace(value=int(row.value))
+    """An answer as the API returns it, from the row as stored (choice codes back to int). A
+    value no way in stores (2.7, a text: an edit behind the program's back) is returned as it
+    is, never as another code (`stored_values` names it)."""
+    value = row.value
+    if isinstance(value, float) and value.is_integer() and row.item_id in choice_items():
+        return row._replace(value=int(value))
     return row
 
 

@@ -7,9 +7,10 @@ Checks, in order (the first failure is reported, naming the row):
    recomputed, and the chain head recorded in ``devices`` (so removed last entries show); then
    each head given with ``expect`` must still be an entry of its chain
    (`chain_head.expected_problem`: an older copy of the file is caught);
-3. every answer's value keeps its item's rule, as every way in checks it (`stored_values`: a
-   code of its item, a VAS in range and on its grid); every answer row listed by exactly the
-   answer entry that recorded it, with the same content (the entry's digest recomputed from the
+3. no column declared TEXT holds bytes, in any table (`stored_values.first_bytes`); every
+   answer's value keeps its item's rule, as every way in checks it (`stored_values`: a code of
+   its item, a VAS in range and on its grid); every answer row listed by exactly the answer
+   entry that recorded it, with the same content (the entry's digest recomputed from the
    rows), and no answer without an entry;
 4. the triggers that make ``answers``, ``audit_log`` and ``session_choices`` append-only are in
    place;
@@ -66,7 +67,7 @@ from respine_desktop.storage._errors import DatabaseCorrupt
 from respine_desktop.storage._records import VerifyResult
 from respine_desktop.storage._replay import UNREADABLE, Coverage, Replay, ReplayMismatch
 from respine_desktop.storage._replay_devices import DeviceReplay
-from respine_desktop.storage.stored_values import StoredValues
+from respine_desktop.storage.stored_values import StoredValues, first_bytes
 from respine_desktop.study import Study, load_study
 
 ANSWER_ACTIONS = ("answer.recorded", "answer.corrected")
@@ -141,6 +142,13 @@ def verify_connection(
             problem = expected_problem(conn, head)
             if problem is not None:
                 raise _Bad(problem)
+        for (table,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' "
+            "ORDER BY name"
+        ).fetchall():
+            found = first_bytes(conn, str(table))
+            if found is not None:
+                raise _Bad(f"table {table} row {found[0]!r}: its {found[1]} is bytes, not a text")
         broken = StoredValues().first_broken(conn)
         if broken is not None:
             raise _Bad(f"table answers row {broken[0]} ({broken[1]}): {broken[2]}")

@@ -80,7 +80,7 @@ from respine_desktop.storage._database import StudyDb, plain_rows, scalar
 from respine_desktop.storage._records import Answer, Score, Session, SessionState, Subject
 from respine_desktop.storage._subjects import row_to_subject
 from respine_desktop.storage._withdrawal import Withdrawal
-from respine_desktop.storage.stored_values import StoredValues
+from respine_desktop.storage.stored_values import StoredValues, check_texts
 
 __all__ = [
     "AnswerFields",
@@ -459,6 +459,7 @@ def _chunk(
     answers: dict[str, list[Answer]] = {}
     lines: dict[str, list[AnswerLine]] = {}
     by_session: dict[str, list[SessionLines]] = {}
+    check_texts(db.conn, ("subjects", "visits", "sessions"), ids)
     _STORED_VALUES.check_subjects(db.conn, ids)
     if session_lines:
         by_session = _session_lines(db, ids)

@@ -38,6 +38,7 @@ from typing import Any
 
 from respine_desktop.schedule import VisitState
 from respine_desktop.storage._database import StudyDb
+from respine_desktop.storage.stored_values import StoredValues
 
 __all__ = ["ReportSubject", "ReportVisit", "cutoff", "iter_report_subjects"]
 
@@ -87,6 +88,9 @@ def _has_withdrawals(db: StudyDb) -> bool:
     return row is not None
 
 
+_STORED_VALUES = StoredValues()
+
+
 def _chunk(
     db: StudyDb,
     rows: list[sqlite3.Row],
@@ -97,6 +101,8 @@ def _chunk(
     ids = [str(r["id"]) for r in rows]
     marks = _in(ids)
     conn = db.conn
+    # every answer of these subjects keeps its item's rule (`stored_values`): a report lists them
+    _STORED_VALUES.check_subjects(conn, ids)
     visits: dict[str, dict[str, sqlite3.Row]] = {}
     for r in conn.execute(
         "SELECT id, subject_id, visit_code, actual_date, missed_reason FROM visits "

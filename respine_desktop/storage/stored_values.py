@@ -19,9 +19,12 @@ A skipped answer (no value) passes: the table's own constraint ties a NULL value
 Public API
 ----------
 
-- `StoredValues`: `check(answer_id, session_id, item_id, value)` for the answers of an export,
+- `StoredValues`: `check(answer_id, session_id, item_id, value, instrument_id=None)` for the
+  answers of an export,
   `check_subjects(conn, subject_ids)` for every answer of some subjects, `first_broken(conn)`
   for `verify`, `problem(item_id, value)`
+- `first_bytes(conn, table, subject_ids=None)`: the first row holding bytes in a TEXT column
+- `check_texts(conn, tables, subject_ids)`: `TamperedValue` for such a row of these subjects
 - `TamperedValue`: the one-line refusal of a value no way in stores
 """
 
@@ -36,7 +39,7 @@ from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import StorageError
 from respine_desktop.storage._records import Answer
 
-__all__ = ["StoredValues", "TamperedValue"]
+__all__ = ["StoredValues", "TamperedValue", "check_texts", "first_bytes"]
 
 
 class TamperedValue(StorageError):
@@ -49,12 +52,20 @@ class StoredValues:
 
     def __init__(self) -> None:
         self._items = item_index()
-        self._passed: set[tuple[str, type, object]] = set()
+        self._passed: set[tuple[str, str | None, type, object]] = set()
 
-    def check(self, answer_id: str, session_id: str, item_id: str, value: object) -> None:
+    def check(
+        self,
+        answer_id: str,
+        session_id: str,
+        item_id: str,
+        value: object,
+        instrument_id: str | None = None,
+    ) -> None:
         """Raise `TamperedValue` unless `value` (as stored: a choice code as a REAL) is an
-        answer of item `item_id` that some way in accepts, or no value (skipped)."""
-        problem = self.problem(item_id, value)
+        answer of item `item_id` (of instrument `instrument_id`, when given) that some way in
+        accepts, or no value (skipped)."""
+        problem = self.problem(item_id, value, instrument_id)
         if problem is not None:
             raise TamperedValue(
                 f"answer {answer_id} (session {session_id}): a stored answer breaks its "
@@ -69,40 +80,46 @@ class StoredValues:
         grid, every text column a text) and hands over the others (few: none in a database only
         the program wrote, a VAS with binary noise now and then) to be checked here."""
         if subject_ids:
-            for answer_id, session_id, item_id, value, column in _suspects(conn, subject_ids):
+            for answer_id, session_id, instrument, item_id, value, column in _suspects(
+                conn, subject_ids
+            ):
                 if column is not None:
                     raise TamperedValue(_bytes_problem(answer_id, session_id, column))
-                self.check(answer_id, session_id, item_id, value)
+                self.check(answer_id, session_id, item_id, value, instrument)
 
     def first_broken(self, conn: sqlite3.Connection) -> tuple[str, str, str] | None:
         """The first answer of the whole file (in the order written) whose value breaks its
         item's rule or that holds bytes where a text is stored, as (answer id, item id, the
         rule broken), or None (`verify`)."""
-        for answer_id, _, item_id, value, column in _suspects(conn, None):
+        for answer_id, _, instrument, item_id, value, column in _suspects(conn, None):
             if column is not None:
                 return repr(answer_id), repr(item_id), f"its {column} is bytes, not a text"
-            problem = self.problem(item_id, value)
+            problem = self.problem(item_id, value, instrument)
             if problem is not None:
                 return answer_id, item_id, problem
         return None
 
-    def problem(self, item_id: str, value: object) -> str | None:
-        """The rule of item `item_id` that `value` (as stored) breaks, or None."""
-        if value is None:
-            return None
-        key = (item_id, value.__class__, value)
+    def problem(self, item_id: str, value: object, instrument_id: str | None = None) -> str | None:
+        """The rule of item `item_id` (filed under `instrument_id`, when given) that `value`
+        (as stored) breaks, or None. A skipped answer (no value) is checked for its item and
+        instrument only."""
+        key = (item_id, instrument_id, value.__class__, value)
         if key in self._passed:
             return None
-        problem = self._problem(item_id, value)
+        problem = self._problem(item_id, value, instrument_id)
         if problem is None:
             self._passed.add(key)
         return problem
 
-    def _problem(self, item_id: str, value: object) -> str | None:
+    def _problem(self, item_id: str, value: object, instrument_id: str | None) -> str | None:
         found = self._items.get(item_id)
         if found is None:
             return f"{item_id!r} is an item of no instrument"
-        item = found[1]
+        instrument, item = found
+        if instrument_id is not None and instrument_id != instrument.id:
+            return f"{item_id} is an item of {instrument.id}, not of {instrument_id!r}"
+        if value is None:
+            return None
         if item.type == "choice" and isinstance(value, float) and value.is_integer():
             value = int(value)  # a code as stored (REAL): 2.0 is code 2, 2.7 no code
         try:
@@ -119,22 +136,64 @@ _TEXTS = tuple(f for f in Answer._fields if f not in ("value", "vas_line_mm"))
 
 def _suspects(
     conn: sqlite3.Connection, subject_ids: Sequence[str] | None
-) -> list[tuple[Any, Any, Any, object, str | None]]:
-    """(id, session id, item id, value, the first text column holding bytes or None) of the
+) -> list[tuple[Any, Any, Any, Any, object, str | None]]:
+    """(id, session id, instrument id, item id, value, the first text column holding bytes or
+    None) of the
     answers SQLite cannot vouch for (`_plain_sql`), of these subjects (None: of every subject),
     in the order written."""
     where, params = "", list(subject_ids or ())
     if subject_ids is not None:
         where = f"s.subject_id IN ({', '.join('?' for _ in params)}) AND "
-    blobs = " ".join(f"WHEN typeof(a.{c}) = 'blob' THEN '{c}'" for c in _TEXTS)
+    present = {str(r[1]) for r in conn.execute("PRAGMA table_info(answers)")}
+    # (an older file, read as it is by `verify` before its upgrade, lacks the later columns)
+    blobs = " ".join(f"WHEN typeof(a.{c}) = 'blob' THEN '{c}'" for c in _TEXTS if c in present)
     rows = conn.execute(
-        f"SELECT a.id, a.session_id, a.item_id, a.value, CASE {blobs} END AS column_ "
-        f"FROM answers a JOIN sessions s ON s.id = a.session_id WHERE {where}"
-        f"(column_ IS NOT NULL OR a.value IS NOT NULL AND NOT ({_plain_sql()})) "
+        f"SELECT a.id, a.session_id, a.instrument_id, a.item_id, a.value, CASE {blobs} END "
+        f"AS column_ FROM answers a JOIN sessions s ON s.id = a.session_id WHERE {where}"
+        f"(column_ IS NOT NULL OR NOT ({_plain_sql()})) "
         "ORDER BY a.rowid",
         params,
     ).fetchall()
     return [tuple(r) for r in rows]
+
+
+def first_bytes(
+    conn: sqlite3.Connection, table: str, subject_ids: Sequence[str] | None = None
+) -> tuple[object, str] | None:
+    """The first row of `table` (of these subjects, when given) holding bytes in a column
+    declared TEXT (a blob, which TEXT affinity keeps as it is: a text turned into its own bytes
+    reads alike to Python's hash, not to its text functions), as (its key, the column), or
+    None. The key is the table's first column."""
+    declared = [(str(r[1]), str(r[2]).upper()) for r in conn.execute(f"PRAGMA table_info({table})")]
+    texts = [name for name, kind in declared if kind == "TEXT"]
+    if not texts:
+        return None
+    where, params = "", list(subject_ids or ())
+    if subject_ids is not None:
+        column = "id" if table == "subjects" else "subject_id"
+        where = f"{column} IN ({', '.join('?' for _ in params)}) AND "
+    blobs = " ".join(f"WHEN typeof({c}) = 'blob' THEN '{c}'" for c in texts)
+    found = conn.execute(
+        f"SELECT {declared[0][0]}, CASE {blobs} END AS column_ FROM {table} "
+        f"WHERE {where}column_ IS NOT NULL LIMIT 1",
+        params,
+    ).fetchone()
+    return None if found is None else (found[0], str(found[1]))
+
+
+def check_texts(
+    conn: sqlite3.Connection, tables: Sequence[str], subject_ids: Sequence[str]
+) -> None:
+    """`TamperedValue` for the first row of `tables` of these subjects holding bytes where a
+    text is stored (`first_bytes`)."""
+    for table in tables:
+        found = first_bytes(conn, table, subject_ids)
+        if found is not None:
+            raise TamperedValue(
+                f"{table} row {found[0]!r}: its {found[1]} is stored as bytes, not a text; every "
+                "way in stores a text there, so the database was changed outside this program: "
+                "run `verify` to name the rows and restore the last backup"
+            )
 
 
 def _bytes_problem(answer_id: object, session_id: object, column: str) -> str:
@@ -147,24 +206,29 @@ def _bytes_problem(answer_id: object, session_id: object, column: str) -> str:
 
 @cache
 def _plain_sql() -> str:
-    """An SQL condition on an answer ``a`` (its value not NULL) true only when `check` accepts
-    it: a REAL that is a choice code of its item (the items grouped by their codes: a few
-    numeric ``IN`` lists) or a number of an item of another type in its range, on its grid (a
-    value SQLite cannot so vouch for is checked in Python: `check_subjects`)."""
+    """An SQL condition on an answer ``a``, true only when `check` accepts it: an item of the
+    instrument the row names, skipped (no value), or a REAL that is a choice code of its item
+    (the items grouped by instrument and codes: a few numeric ``IN`` lists) or a number of an
+    item of another type in its range, on its grid (an answer SQLite cannot so vouch for is
+    checked in Python: `check_subjects`). Never NULL (which ``NOT`` would take as vouched)."""
     numbers: list[str] = []
-    by_codes: dict[tuple[int, ...], list[str]] = {}
-    for item_id, (_, item) in sorted(item_index().items()):
+    by_codes: dict[tuple[str, tuple[int, ...]], list[str]] = {}
+    for item_id, (instrument, item) in sorted(item_index().items()):
         if item.type == "choice":
-            by_codes.setdefault(item.codes, []).append(item_id)
+            by_codes.setdefault((instrument.id, item.codes), []).append(item_id)
             continue
-        scale = round(1 / item.step)
+        # the grid as `Item.validate` tests it (the same division of doubles; round's halves
+        # are 0.5 away either way)
         numbers.append(
-            f"WHEN a.item_id = '{item_id}' THEN a.value BETWEEN {item.minimum!r} AND "
-            f"{item.maximum!r} AND a.value * {scale} = round(a.value * {scale})"
+            f"WHEN a.item_id = '{item_id}' THEN a.instrument_id = '{instrument.id}' AND "
+            f"(a.value IS NULL OR typeof(a.value) = 'real' AND a.value BETWEEN "
+            f"{item.minimum!r} AND {item.maximum!r} AND "
+            f"abs(a.value / {item.step!r} - round(a.value / {item.step!r})) <= 1e-6)"
         )
     codes = [
         f"WHEN a.item_id IN ({', '.join(map(repr, items))}) "
-        f"THEN a.value IN ({', '.join(repr(float(c)) for c in item_codes)})"
-        for item_codes, items in by_codes.items()
+        f"THEN a.instrument_id = '{instrument_id}' AND (a.value IS NULL OR "
+        f"typeof(a.value) = 'real' AND a.value IN ({', '.join(repr(float(c)) for c in codes)}))"
+        for (instrument_id, codes), items in by_codes.items()
     ]
-    return f"typeof(a.value) = 'real' AND CASE {' '.join(numbers + codes)} ELSE 0 END"
+    return f"coalesce(CASE {' '.join(numbers + codes)} ELSE 0 END, 0)"

@@ -83,14 +83,9 @@ def test_the_exports_that_score_the_answers_refuse_it(
     misfiled: Path, export: str, tmp_path: Path
 ) -> None:
     last = _refused(misfiled, export, tmp_path / "out")
-    assert "unknown item 'vas_pain'" in last and "verify" in last, last
+    assert "vas_pain is an item of vas, not of 'odi'" in last and "verify" in last, last
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review11: stored_values checks a value against its item only, not the row's "
-    "instrument; the CSV (stored scores, no rescoring) writes an odi line of item vas_pain",
-)
 @pytest.mark.parametrize("export", ["csv", "csv, 2 workers"])
 def test_the_csv_refuses_it_too(misfiled: Path, export: str, tmp_path: Path) -> None:
     last = _refused(misfiled, export, tmp_path / "out")
@@ -103,11 +98,6 @@ def test_verify_names_the_row(misfiled: Path) -> None:
     assert f"table answers row {TAMPERED} (vas_pain)" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review11: kept in the history (not scored), an answer filed under another "
-    "instrument passes stored_values: every export writes it, exit 0",
-)
 @pytest.mark.parametrize("export", sorted(EXPORTS))
 def test_kept_in_the_history_every_export_refuses_it(
     misfiled_history: Path, export: str, tmp_path: Path

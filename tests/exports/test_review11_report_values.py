@@ -52,11 +52,6 @@ def _where(path: Path) -> tuple[str, str]:
     return str(found[0]), str(found[1])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review11: the patient report reads answer_history (row_to_answer: int(value)), "
-    "unchecked: 2.7 printed as code 2, b'3' as 3, VAS 150 as 150.0 mm (exit 0), 'x' a traceback",
-)
 @pytest.mark.parametrize("case", sorted(REPORTED))
 def test_the_patient_report_refuses_an_impossible_stored_answer_in_one_line(
     case: str, tmp_path: Path
@@ -75,11 +70,6 @@ def test_the_patient_report_refuses_an_impossible_stored_answer_in_one_line(
     assert not out.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review11: storage.answer_history casts a stored choice value with int(): 2.7 read "
-    "as code 2, b'3' as 3, 'x' a ValueError (not a StorageError)",
-)
 @pytest.mark.parametrize("case", ["ODI code 2.7", "ODI code as bytes", "ODI code as text"])
 def test_answer_history_never_reads_a_stored_value_as_another_code(
     case: str, tmp_path: Path

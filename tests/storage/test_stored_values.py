@@ -77,17 +77,23 @@ def test_sqlite_vouches_only_for_values_the_check_accepts() -> None:
     values += [2, 2.0, "2", "2.0", b"2", 1e16, -0.0, 5e-324, 0.30000000000000004, 100.05]
     items = ["vas_pain", "odi_01", "sf36_01", "sf36_21", "no_such_item"]
     conn = sqlite3.connect(":memory:")
-    conn.execute("CREATE TABLE answers (id TEXT, item_id TEXT, value REAL)")
-    rows = [(f"a{n}", item, v) for n, (item, v) in enumerate((i, v) for i in items for v in values)]
-    conn.executemany("INSERT INTO answers VALUES (?, ?, ?)", rows)
+    conn.execute("CREATE TABLE answers (id TEXT, instrument_id TEXT, item_id TEXT, value REAL)")
+    instrument = {"vas_pain": "vas", "odi_01": "odi", "sf36_01": "sf36", "sf36_21": "sf36"}
+    rows = [
+        (f"a{n}", instrument.get(item, "odi"), item, v)
+        for n, (item, v) in enumerate((i, v) for i in items for v in values)
+    ]
+    rows += [("w1", "odi", "vas_pain", 50.0), ("w2", "sf36", "odi_01", 1.0)]  # another's item
+    conn.executemany("INSERT INTO answers VALUES (?, ?, ?, ?)", rows)
     vouched = conn.execute(
-        f"SELECT a.id, a.item_id, a.value FROM answers a WHERE a.value IS NOT NULL "
-        f"AND ({stored_values._plain_sql()})"
+        "SELECT a.id, a.instrument_id, a.item_id, a.value FROM answers a "
+        f"WHERE {stored_values._plain_sql()}"
     ).fetchall()
     check = StoredValues().check
-    for answer_id, item, value in vouched:
-        check(answer_id, "s", item, value)  # raises if SQLite vouched for a refused value
-    kinds = {(item, value) for _, item, value in vouched}
+    for answer_id, instrument_id, item, value in vouched:
+        check(answer_id, "s", item, value, instrument_id)  # raises if wrongly vouched for
+    kinds = {(item, value) for _, _, item, value in vouched}
+    assert not {"w1", "w2"} & {r[0] for r in vouched}
     assert ("vas_pain", 72.5) in kinds or ("vas_pain", 70.0) in kinds
     assert ("odi_01", 5.0) in kinds and ("sf36_01", 1.0) in kinds
     assert not any(item == "no_such_item" for item, _ in kinds)

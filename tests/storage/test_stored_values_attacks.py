@@ -79,6 +79,9 @@ def _vouched(path: Path, rows: list[tuple[str, object]]) -> list[tuple[str, obje
             row = list(template)
             row[columns.index("id")] = f"attack-{n}"
             row[columns.index("item_id")] = item
+            known = stored_values.item_index().get(item)  # filed under the item's instrument
+            if known is not None:
+                row[columns.index("instrument_id")] = known[0].id
             row[columns.index("value")] = value
             row[columns.index("supersedes")] = None
             out.append(row)
@@ -130,11 +133,6 @@ def fresh_sql() -> Iterator[None]:
     stored_values._plain_sql.cache_clear()  # the shipped items' condition again
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review11: _plain_sql's grid is `value * round(1/step)` whole, the grid only for a "
-    "step of 1/n: step 2 gives scale 0 (every value in range vouched for), step 0.3 scale 3",
-)
 @pytest.mark.parametrize(("step", "off_grid"), [(2.0, 3.0), (5.0, 7.5), (0.3, 1 / 3)])
 def test_sqlite_vouches_for_no_value_off_a_grid_whose_step_is_not_one_over_n(
     demo: Path, fresh_sql: None, monkeypatch: pytest.MonkeyPatch, step: float, off_grid: float
