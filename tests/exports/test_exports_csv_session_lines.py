@@ -92,7 +92,7 @@ ROW_CASES: list[tuple[str, Any, str]] = [
     ("value", 1e-7, VAS),
     ("reason", 'said "no"', ANY),
     ("device_id", "kiosk,2", ANY),
-    ("instrument_id", "sf36", CHOICE),  # an ODI item filed under the SF-36
+    ("instrument_id", "sf36", CHOICE),  # an ODI item filed under the SF-36: refused
     ("item_id", "odi_99", CHOICE),  # an item of no instrument: refused
     ("item_id", "odi_04", CHOICE),  # two rows of one item, one item missing
 ]
@@ -106,6 +106,8 @@ def _refused(case: tuple[str, Any, str]) -> bool:
     if isinstance(value, bytes):
         return True  # bytes where a text or a number is stored
     item = "vas_pain" if where == VAS else "odi_03"
+    if column == "instrument_id":
+        return value != "odi"  # an item filed under another instrument than its own
     if column == "item_id":
         item, value = value, 1.0  # (the rows changed hold valid codes)
     elif column != "value":
