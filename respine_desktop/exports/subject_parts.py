@@ -260,8 +260,12 @@ def _run_workers(
     done = [0] * len(jobs)
     results: dict[int, tuple[int, ...]] = {}
 
+    reported: set[int] = set()  # the workers that sent their last message: ending on their own
+
     def handle(message: tuple[Any, ...]) -> None:
         kind, index = message[0], message[1]
+        if kind != "tick":
+            reported.add(index)
         if kind == "tick":
             done[index] = message[2]
             tick(sum(done), message[3])
@@ -310,6 +314,11 @@ def _run_workers(
                 checked = time.monotonic()
         return [results[k] for k in range(len(jobs))]
     finally:
+        # A worker that sent its last message is ending on its own (its exit handlers running):
+        # given a moment before it is stopped, the others stopped at once.
+        for k, process in enumerate(started):
+            if k in reported:
+                process.join(_ENDING_SECONDS)
         for process in started:
             if process.is_alive():
                 process.terminate()
@@ -317,6 +326,10 @@ def _run_workers(
             process.join()
         messages.close()
         messages.join_thread()
+
+
+# How long a worker that sent its last message is given to end before it is stopped.
+_ENDING_SECONDS = 5.0
 
 
 def _exit_text(code: int | None) -> str:
