@@ -80,7 +80,7 @@ from respine_desktop.storage._database import StudyDb, plain_rows, scalar
 from respine_desktop.storage._records import Answer, Score, Session, SessionState, Subject
 from respine_desktop.storage._subjects import row_to_subject
 from respine_desktop.storage._withdrawal import Withdrawal
-from respine_desktop.storage.stored_values import StoredValues, check_texts
+from respine_desktop.storage.stored_values import StoredValues
 
 __all__ = [
     "AnswerFields",
@@ -240,8 +240,8 @@ _MISSED = (
 
 _SESSION_ID = itemgetter(Answer._fields.index("session_id"))
 # Every answer of the subjects an export reads is checked against its item's rule, whichever
-# way its lines are then written (`stored_values`: a value no way in stores stops the export in
-# one line); the values accepted are remembered by the process.
+# way its lines are then written, and their rows for bytes where a text is stored
+# (`stored_values`: stops the export in one line); the values accepted are remembered.
 _STORED_VALUES = StoredValues()
 _LINE_SESSION_ID = itemgetter(AnswerLine._fields.index("session_id"))
 _ANSWER_LINE = partial(tuple.__new__, AnswerLine)
@@ -459,7 +459,6 @@ def _chunk(
     answers: dict[str, list[Answer]] = {}
     lines: dict[str, list[AnswerLine]] = {}
     by_session: dict[str, list[SessionLines]] = {}
-    check_texts(db.conn, ("subjects", "visits", "sessions"), ids)
     _STORED_VALUES.check_subjects(db.conn, ids)
     if session_lines:
         by_session = _session_lines(db, ids)

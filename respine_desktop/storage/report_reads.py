@@ -101,7 +101,8 @@ def _chunk(
     ids = [str(r["id"]) for r in rows]
     marks = _in(ids)
     conn = db.conn
-    # every answer of these subjects keeps its item's rule (`stored_values`): a report lists them
+    # every answer of these subjects keeps its item's rule, their rows hold texts where texts
+    # are stored (`stored_values`): a report lists them
     _STORED_VALUES.check_subjects(conn, ids)
     visits: dict[str, dict[str, sqlite3.Row]] = {}
     for r in conn.execute(

@@ -21,7 +21,8 @@ Public API
 
 - `StoredValues`: `check(answer_id, session_id, item_id, value, instrument_id=None)` for the
   answers of an export,
-  `check_subjects(conn, subject_ids)` for every answer of some subjects, `first_broken(conn)`
+  `check_subjects(conn, subject_ids)` for every answer of some subjects (and bytes in their
+  subjects, visits and sessions rows, `check_texts`), `first_broken(conn)`
   for `verify`, `problem(item_id, value)`
 - `first_bytes(conn, table, subject_ids=None)`: the first row holding bytes in a TEXT column
 - `check_texts(conn, tables, subject_ids)`: `TamperedValue` for such a row of these subjects
@@ -37,7 +38,6 @@ from typing import Any
 from respine_desktop.storage._answers import item_index
 from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import StorageError
-from respine_desktop.storage._records import Answer
 
 __all__ = ["StoredValues", "TamperedValue", "check_texts", "first_bytes"]
 
@@ -45,6 +45,12 @@ __all__ = ["StoredValues", "TamperedValue", "check_texts", "first_bytes"]
 class TamperedValue(StorageError):
     """A stored answer's value breaks its item's rule: the database was changed outside the
     program."""
+
+
+_OUTSIDE = (
+    "so the database was changed outside this program: run `verify` to name the rows and "
+    "restore the last backup"
+)
 
 
 class StoredValues:
@@ -69,9 +75,7 @@ class StoredValues:
         if problem is not None:
             raise TamperedValue(
                 f"answer {answer_id} (session {session_id}): a stored answer breaks its "
-                f"instrument's rule ({problem}); every way in validates answers, so the database "
-                "was changed outside this program: run `verify` to name the rows and restore the "
-                "last backup"
+                f"instrument's rule ({problem}); every way in validates answers, {_OUTSIDE}"
             )
 
     def check_subjects(self, conn: sqlite3.Connection, subject_ids: Sequence[str]) -> None:
@@ -79,21 +83,24 @@ class StoredValues:
         SQLite passes over those plainly valid (`_plain_sql`: a code of its item, a VAS on its
         grid, every text column a text) and hands over the others (few: none in a database only
         the program wrote, a VAS with binary noise now and then) to be checked here."""
-        if subject_ids:
-            for answer_id, session_id, instrument, item_id, value, column in _suspects(
-                conn, subject_ids
-            ):
-                if column is not None:
-                    raise TamperedValue(_bytes_problem(answer_id, session_id, column))
-                self.check(answer_id, session_id, item_id, value, instrument)
+        if not subject_ids:
+            return
+        check_texts(conn, ("subjects", "visits", "sessions"), subject_ids)
+        for answer_id, session_id, instrument, item_id, value, column in _suspects(
+            conn, subject_ids
+        ):
+            if column is not None:
+                raise TamperedValue(
+                    f"answer {answer_id!r} (session {session_id!r}): its {column} is stored as "
+                    f"bytes, not a text; every way in stores a text there, {_OUTSIDE}"
+                )
+            self.check(answer_id, session_id, item_id, value, instrument)
 
     def first_broken(self, conn: sqlite3.Connection) -> tuple[str, str, str] | None:
         """The first answer of the whole file (in the order written) whose value breaks its
-        item's rule or that holds bytes where a text is stored, as (answer id, item id, the
-        rule broken), or None (`verify`)."""
-        for answer_id, _, instrument, item_id, value, column in _suspects(conn, None):
-            if column is not None:
-                return repr(answer_id), repr(item_id), f"its {column} is bytes, not a text"
+        item's rule, as (answer id, item id, the rule broken), or None (`verify`, which looks for
+        bytes in every table's texts before: `first_bytes`)."""
+        for answer_id, _, instrument, item_id, value, _ in _suspects(conn, None, texts=False):
             problem = self.problem(item_id, value, instrument)
             if problem is not None:
                 return answer_id, item_id, problem
@@ -129,24 +136,17 @@ class StoredValues:
         return None
 
 
-# The columns of an answer that hold a text: bytes there (a blob, which SQLite's TEXT affinity
-# keeps as it is) would end an export in a traceback.
-_TEXTS = tuple(f for f in Answer._fields if f not in ("value", "vas_line_mm"))
-
-
 def _suspects(
-    conn: sqlite3.Connection, subject_ids: Sequence[str] | None
+    conn: sqlite3.Connection, subject_ids: Sequence[str] | None, *, texts: bool = True
 ) -> list[tuple[Any, Any, Any, Any, object, str | None]]:
     """(id, session id, instrument id, item id, value, the first text column holding bytes or
-    None) of the
-    answers SQLite cannot vouch for (`_plain_sql`), of these subjects (None: of every subject),
-    in the order written."""
+    None) of the answers SQLite cannot vouch for (`_plain_sql`; with `texts`, also those holding
+    bytes where a text is stored), of these subjects (None: of every subject), in the order
+    written."""
     where, params = "", list(subject_ids or ())
     if subject_ids is not None:
         where = f"s.subject_id IN ({', '.join('?' for _ in params)}) AND "
-    present = {str(r[1]) for r in conn.execute("PRAGMA table_info(answers)")}
-    # (an older file, read as it is by `verify` before its upgrade, lacks the later columns)
-    blobs = " ".join(f"WHEN typeof(a.{c}) = 'blob' THEN '{c}'" for c in _TEXTS if c in present)
+    blobs = _blob_case(_text_columns(conn, "answers"), "a.") if texts else "WHEN 0 THEN ''"
     rows = conn.execute(
         f"SELECT a.id, a.session_id, a.instrument_id, a.item_id, a.value, CASE {blobs} END "
         f"AS column_ FROM answers a JOIN sessions s ON s.id = a.session_id WHERE {where}"
@@ -164,17 +164,16 @@ def first_bytes(
     declared TEXT (a blob, which TEXT affinity keeps as it is: a text turned into its own bytes
     reads alike to Python's hash, not to its text functions), as (its key, the column), or
     None. The key is the table's first column."""
-    declared = [(str(r[1]), str(r[2]).upper()) for r in conn.execute(f"PRAGMA table_info({table})")]
-    texts = [name for name, kind in declared if kind == "TEXT"]
+    texts = _text_columns(conn, table)
     if not texts:
         return None
     where, params = "", list(subject_ids or ())
     if subject_ids is not None:
         column = "id" if table == "subjects" else "subject_id"
         where = f"{column} IN ({', '.join('?' for _ in params)}) AND "
-    blobs = " ".join(f"WHEN typeof({c}) = 'blob' THEN '{c}'" for c in texts)
+    key = conn.execute(f"PRAGMA table_info({table})").fetchone()[1]
     found = conn.execute(
-        f"SELECT {declared[0][0]}, CASE {blobs} END AS column_ FROM {table} "
+        f"SELECT {key}, CASE {_blob_case(texts)} END AS column_ FROM {table} "
         f"WHERE {where}column_ IS NOT NULL LIMIT 1",
         params,
     ).fetchone()
@@ -191,17 +190,23 @@ def check_texts(
         if found is not None:
             raise TamperedValue(
                 f"{table} row {found[0]!r}: its {found[1]} is stored as bytes, not a text; every "
-                "way in stores a text there, so the database was changed outside this program: "
-                "run `verify` to name the rows and restore the last backup"
+                f"way in stores a text there, {_OUTSIDE}"
             )
 
 
-def _bytes_problem(answer_id: object, session_id: object, column: str) -> str:
-    return (
-        f"answer {answer_id!r} (session {session_id!r}): its {column} is stored as bytes, not a "
-        "text; every way in stores a text there, so the database was changed outside this "
-        "program: run `verify` to name the rows and restore the last backup"
-    )
+def _text_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The columns of `table` declared TEXT, as this file has them (an older file, which
+    `verify` reads as it is before its upgrade, lacks the later ones)."""
+    return [
+        str(r[1])
+        for r in conn.execute(f"PRAGMA table_info({table})")
+        if str(r[2]).upper() == "TEXT"
+    ]
+
+
+def _blob_case(columns: Sequence[str], prefix: str = "") -> str:
+    """The ``CASE`` branches naming the first of `columns` that holds bytes."""
+    return " ".join(f"WHEN typeof({prefix}{c}) = 'blob' THEN '{c}'" for c in columns)
 
 
 @cache
