@@ -26,6 +26,7 @@ whose parent died stops at its next report and removes its part files.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -253,19 +254,17 @@ def _run_workers(
     the results in job order."""
     context = multiprocessing.get_context("spawn")
     messages: Any = context.Queue()
+    stop: Any = context.Event()  # set when the export fails: the workers end on their own
     workers = [
-        context.Process(target=_work, args=(writer, job, messages), daemon=True) for job in jobs
+        context.Process(target=_work, args=(writer, job, messages, stop), daemon=True)
+        for job in jobs
     ]
     started: list[multiprocessing.process.BaseProcess] = []
     done = [0] * len(jobs)
     results: dict[int, tuple[int, ...]] = {}
 
-    reported: set[int] = set()  # the workers that sent their last message: ending on their own
-
     def handle(message: tuple[Any, ...]) -> None:
         kind, index = message[0], message[1]
-        if kind != "tick":
-            reported.add(index)
         if kind == "tick":
             done[index] = message[2]
             tick(sum(done), message[3])
@@ -314,21 +313,32 @@ def _run_workers(
                 checked = time.monotonic()
         return [results[k] for k in range(len(jobs))]
     finally:
-        # A worker that sent its last message is ending on its own (its exit handlers running):
-        # given a moment before it is stopped, the others stopped at once.
-        for k, process in enumerate(started):
-            if k in reported:
-                process.join(_ENDING_SECONDS)
-        for process in started:
-            if process.is_alive():
-                process.terminate()
-        for process in started:
-            process.join()
-        messages.close()
-        messages.join_thread()
+        _end_workers(started, messages, stop)
 
 
-# How long a worker that sent its last message is given to end before it is stopped.
+def _end_workers(started: Sequence[Any], messages: Any, stop: Any) -> None:
+    """Let every worker end on its own, within `_ENDING_SECONDS`, then stop those still running.
+
+    The workers that reported their result are ending already; the others (an export that failed
+    or was cancelled) see `stop` at their next tick, remove their part files and return. Either
+    way a worker ends through its exit handlers, never interrupted in the middle of them by a
+    signal (which, under a coverage run, printed a second save's traceback). The queue is read
+    meanwhile, so that no worker waits on a full pipe to flush its last messages."""
+    stop.set()
+    deadline = time.monotonic() + _ENDING_SECONDS
+    while any(p.is_alive() for p in started) and time.monotonic() < deadline:
+        with contextlib.suppress(queue.Empty):
+            messages.get(timeout=0.05)
+    for process in started:
+        if process.is_alive():
+            process.terminate()
+    for process in started:
+        process.join()
+    messages.close()
+    messages.join_thread()
+
+
+# How long the workers are given to end on their own, once the export is done or has failed.
 _ENDING_SECONDS = 5.0
 
 
@@ -338,12 +348,13 @@ def _exit_text(code: int | None) -> str:
     return f"exit code {code}"
 
 
-def _work(writer: PartWriter, job: PartJob, messages: Any) -> None:
-    """A worker process: write the job's part files, report progress and the result."""
+def _work(writer: PartWriter, job: PartJob, messages: Any, stop: Any) -> None:
+    """A worker process: write the job's part files, report progress and the result; stop
+    early, quietly, when the export's process is gone or has set `stop`."""
     parent = multiprocessing.parent_process()
 
-    def parent_gone() -> bool:
-        return parent is not None and not parent.is_alive()
+    def over() -> bool:
+        return stop.is_set() or (parent is not None and not parent.is_alive())
 
     try:
         last = -20
@@ -352,8 +363,8 @@ def _work(writer: PartWriter, job: PartJob, messages: Any) -> None:
             nonlocal last
             if subjects - last >= 20:  # a message per 20 subjects is plenty for a progress bar
                 last = subjects
-                if parent_gone():
-                    raise SystemExit("the export's process is gone")
+                if over():
+                    raise SystemExit("the export is over")
                 messages.put(("tick", job.index, subjects, code))
 
         counts = writer(job, tick)
@@ -362,13 +373,13 @@ def _work(writer: PartWriter, job: PartJob, messages: Any) -> None:
             # still write, so that the join after them has only the appended parts to sync.
             for path in job.files:
                 _sync(path)
-        if parent_gone():
-            raise SystemExit("the export's process is gone")
+        if over():
+            raise SystemExit("the export is over")
         messages.put(("done", job.index, counts))
     except BaseException as exc:  # reported to the parent, which decides what it means
         for path in job.files:
             path.unlink(missing_ok=True)
-        if parent_gone():
+        if over():
             messages.cancel_join_thread()  # nobody reads the queue: exit without flushing it
             return
         if isinstance(exc, SnapshotChanged):

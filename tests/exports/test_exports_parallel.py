@@ -42,6 +42,7 @@ from tests.support.exports import (
 from tests.support.part_writers import (
     buggy_writer,
     endless_writer,
+    failing_beside_endless_writer,
     first_file_writer,
     jobs,
     stalling_writer,
@@ -145,6 +146,19 @@ def test_an_error_in_a_worker_is_reported_with_its_message(demo: Path, tmp_path:
     assert not (tmp_path / "out").exists()  # nothing written, not even the folder it made
 
 
+def test_when_one_worker_fails_the_others_end_on_their_own(tmp_path: Path) -> None:
+    """The other workers see that the export is over and end through their exit handlers, not
+    by a signal that could interrupt them there (under a coverage run, its exit handler's save
+    was cut by the SIGTERM handler's, a traceback on the command's stderr)."""
+    final = tmp_path / "out.txt"
+    with pytest.raises(ExportError, match=r"^test: run 0 failed$"):
+        runs = jobs(tmp_path, final, 2)
+        write_parts(failing_beside_endless_writer, runs, [final], lambda *_: None, "test")
+    assert multiprocessing.active_children() == []
+    assert [p.name for p in tmp_path.iterdir()] == ["ended"]  # and no part file left
+    assert (tmp_path / "ended").read_text() == "run 1"
+
+
 def test_workers_of_a_killed_export_stop_and_remove_their_parts(tmp_path: Path) -> None:
     """Crash test: the export's own process is killed; its workers notice, remove their part
     files and exit instead of writing on for nobody."""
@@ -202,13 +216,13 @@ def test_a_cancelled_export_stops_the_workers_and_leaves_no_file(tmp_path: Path)
     pids: list[int] = []
 
     def tick(done: int, code: str) -> None:
-        pids.append(int(code))  # the stalling writer reports its process id
+        pids.append(int(code.split(":")[1]))  # the endless writer reports its process id
         raise Cancelled
 
     with pytest.raises(Cancelled):
-        write_parts(stalling_writer, jobs(tmp_path, final, 2), [final], tick, "CSV export")
+        write_parts(endless_writer, jobs(tmp_path, final, 2), [final], tick, "CSV export")
     assert pids
-    for pid in pids:  # stopped (and reaped), not left waiting for a signal
+    for pid in pids:  # ended (and reaped), not left writing on for nobody
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     assert [p.name for p in tmp_path.iterdir()] == ["answers_long.csv"]

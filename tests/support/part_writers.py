@@ -5,12 +5,15 @@ name), and, run as a script, an export process for a test to kill:
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import signal
 import sys
+import time
 from pathlib import Path
 
+from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.subject_parts import PartJob, Tick, part_files, write_parts
 from respine_desktop.schedule import today
 from respine_desktop.study import load_study
@@ -55,6 +58,20 @@ def endless_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
             f.flush()
             tick(n * 20, f"{job.index}:{os.getpid()}")  # every call reaches the parent
     return (0,)
+
+
+def failing_beside_endless_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
+    """Run 0 fails with an export error once run 1 has written its first subject; run 1 writes
+    for ever (`endless_writer`) and, when its exit handlers run, writes ``ended`` beside its part
+    (a worker stopped by a signal runs none, so leaves none)."""
+    if job.index == 0:
+        other = job.files[0].with_name(job.files[0].name.replace(".partial", ".part1.partial"))
+        give_up = time.monotonic() + 120
+        while not (other.exists() and other.stat().st_size) and time.monotonic() < give_up:
+            time.sleep(0.01)
+        raise ExportError("run 0 failed")
+    atexit.register((job.files[0].parent / "ended").write_text, f"run {job.index}")
+    return endless_writer(job, tick)
 
 
 def jobs(directory: Path, final: Path, runs: int) -> list[PartJob]:
