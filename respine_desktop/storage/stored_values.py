@@ -146,11 +146,11 @@ def _suspects(
     where, params = "", list(subject_ids or ())
     if subject_ids is not None:
         where = f"s.subject_id IN ({', '.join('?' for _ in params)}) AND "
-    blobs = _blob_case(_text_columns(conn, "answers"), "a.") if texts else "WHEN 0 THEN ''"
+    columns = _text_columns(conn, "answers") if texts else []
     rows = conn.execute(
-        f"SELECT a.id, a.session_id, a.instrument_id, a.item_id, a.value, CASE {blobs} END "
-        f"AS column_ FROM answers a JOIN sessions s ON s.id = a.session_id WHERE {where}"
-        f"(column_ IS NOT NULL OR NOT ({_plain_sql()})) "
+        f"SELECT a.id, a.session_id, a.instrument_id, a.item_id, a.value, "
+        f"{_bytes_column(columns, 'a.')} FROM answers a JOIN sessions s ON s.id = a.session_id "
+        f"WHERE {where}({_bytes_sql(columns, 'a.')} OR NOT {_plain_sql()}) "
         "ORDER BY a.rowid",
         params,
     ).fetchall()
@@ -173,8 +173,8 @@ def first_bytes(
         where = f"{column} IN ({', '.join('?' for _ in params)}) AND "
     key = conn.execute(f"PRAGMA table_info({table})").fetchone()[1]
     found = conn.execute(
-        f"SELECT {key}, CASE {_blob_case(texts)} END AS column_ FROM {table} "
-        f"WHERE {where}column_ IS NOT NULL LIMIT 1",
+        f"SELECT {key}, {_bytes_column(texts)} FROM {table} "
+        f"WHERE {where}{_bytes_sql(texts)} LIMIT 1",
         params,
     ).fetchone()
     return None if found is None else (found[0], str(found[1]))
@@ -204,9 +204,22 @@ def _text_columns(conn: sqlite3.Connection, table: str) -> list[str]:
     ]
 
 
-def _blob_case(columns: Sequence[str], prefix: str = "") -> str:
-    """The ``CASE`` branches naming the first of `columns` that holds bytes."""
-    return " ".join(f"WHEN typeof({prefix}{c}) = 'blob' THEN '{c}'" for c in columns)
+def _bytes_sql(columns: Sequence[str], prefix: str = "") -> str:
+    """An SQL condition (never NULL): some of `columns` holds bytes. A blob is greater than any
+    text, number or NULL (SQLite's order of types; TEXT affinity leaves a blob operand as it
+    is), and ``>=`` costs a fraction of ``typeof()`` on a million rows."""
+    if not columns:
+        return "0"
+    either = " OR ".join(f"{prefix}{c} >= X''" for c in columns)
+    return f"coalesce({either}, 0)"
+
+
+def _bytes_column(columns: Sequence[str], prefix: str = "") -> str:
+    """An SQL expression: the name of the first of `columns` that holds bytes, or NULL."""
+    if not columns:
+        return "NULL"
+    whens = " ".join(f"WHEN typeof({prefix}{c}) = 'blob' THEN '{c}'" for c in columns)
+    return f"CASE {whens} END"
 
 
 @cache
