@@ -21,7 +21,10 @@ finishes that set (`finish_interrupted_set`), so the files never stay a mix of t
 a reader finding the journal knows the set is being replaced. If a worker fails or is
 killed, or the export is cancelled (the progress callback raised), the other workers are
 stopped and every part and partial file is removed; earlier files stay as they were. A worker
-whose parent died stops at its next report and removes its part files.
+is stopped by being told (an event it reads at each report: it removes its part files and
+ends through its exit handlers), and sent a signal only if it has not ended within
+`_ENDING_SECONDS`. A worker whose parent died stops at its next report and removes its part
+files.
 """
 
 from __future__ import annotations
