@@ -12,11 +12,14 @@ sign-in get ``--user``/``--pin-stdin`` and are signed in, checked and audited by
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import pkgutil
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from functools import cache
 from types import ModuleType
 
@@ -73,6 +76,32 @@ def run(argv: list[str]) -> int:
     if handler is None:
         parser.print_help()
         return 2
+    with _terminate_as_interrupt():
+        return _run(args, handler)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a service manager, `kill`): handled as Ctrl-C is, so that what the command
+    was writing is removed on the way out instead of left half-made."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():  # only it can take signals
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace, handler: Callable[[argparse.Namespace], int]) -> int:
     try:
         if getattr(args, "unlock", True):  # init, encrypt, rekey handle their keys themselves
             from respine_desktop.cli import _passphrase
@@ -82,8 +111,11 @@ def run(argv: list[str]) -> int:
     except RespineError as exc:  # every user-facing error, whichever layer raised it
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        print(
+            "interrupted (SIGTERM)" if isinstance(exc, Terminated) else "interrupted",
+            file=sys.stderr,
+        )
         return 130
     except BrokenPipeError:
         # The reader of stdout went away (`demo ... | head -1`): stop quietly, like a command

@@ -35,9 +35,10 @@ import multiprocessing
 import os
 import queue
 import shutil
+import signal
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -298,9 +299,10 @@ def _run_workers(
                 )
 
     try:
-        for worker in workers:
-            worker.start()
-            started.append(worker)
+        with _interrupts_held():
+            for worker in workers:
+                worker.start()
+                started.append(worker)
         meanwhile()
         checked = time.monotonic()
         while len(results) < len(jobs):
@@ -317,6 +319,23 @@ def _run_workers(
         return [results[k] for k in range(len(jobs))]
     finally:
         _end_workers(started, messages, stop)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C (SIGINT) held back while the workers are started: each starts with it blocked, and
+    so never takes the one a terminal sends to the whole process group (it would end in a
+    KeyboardInterrupt traceback on the command's stderr, in the middle of its imports); this
+    process takes it, once the workers are known, and stops them (`_end_workers`)."""
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None:  # pragma: no cover - Windows: no process group takes a Ctrl-C this way
+        yield
+        return
+    held = block(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        block(signal.SIG_SETMASK, held)
 
 
 def _end_workers(started: Sequence[Any], messages: Any, stop: Any) -> None:

@@ -1,0 +1,117 @@
+"""A CSV export with 2 worker processes interrupted as a terminal or a service manager does it:
+Ctrl-C to the whole process group, SIGTERM to the command alone. One line on stderr, exit 130,
+no part or partial file left, no worker left running, the earlier files as they were."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import ROOT, env, signed_in
+from tests.support.exports import demo_db
+
+SIGINT_BIT = 1 << (signal.SIGINT - 1)
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("interrupted") / "demo.db"
+    demo_db(path, subjects=24, seed=5)
+    return path
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def export(db: Path, out: Path) -> subprocess.Popen[str]:
+    argv, pin = signed_in(["export", "csv", "--workers", "2", "--db", str(db), "--out", str(out)])
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), *argv],
+        cwd=ROOT,
+        env=env(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's job
+    )
+    assert process.stdin is not None
+    process.stdin.write(pin or "")
+    process.stdin.flush()
+    return process
+
+
+def _status(pid: int) -> dict[str, str]:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    return dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
+
+
+def running_workers(process: subprocess.Popen[str]) -> list[int]:
+    """The spawned workers of `process` that run Python: its SIGINT handler installed or the
+    signal blocked (until then a signal would end the worker before any of its code runs)."""
+    try:
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    except OSError:
+        return []
+    found = []
+    for child in map(int, children):
+        try:
+            if b"spawn_main" not in Path(f"/proc/{child}/cmdline").read_bytes():
+                continue
+        except OSError:
+            continue
+        status = _status(child)
+        masks = int(status.get("SigCgt", "0"), 16) | int(status.get("SigBlk", "0"), 16)
+        if masks & SIGINT_BIT:
+            found.append(child)
+    return found
+
+
+def alive(pid: int) -> bool:
+    return _status(pid).get("State", "Z").split()[0] not in ("Z", "X")
+
+
+def interrupted(db: Path, out: Path, sig: signal.Signals, *, group: bool) -> None:
+    before = snapshot(out)
+    process = export(db, out)
+    deadline = time.monotonic() + 120  # a guard against a hang, not a measure
+    while len(workers := running_workers(process)) < 2:
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.01)
+    if group:
+        os.killpg(process.pid, sig)
+    else:
+        process.send_signal(sig)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode in (2, 130), stderr
+    assert "Traceback" not in stderr and "Warning" not in stderr, stderr
+    lines = [line for line in stderr.splitlines() if not line.startswith("export csv: ")]
+    assert len(lines) == 1 and "interrupted" in lines[0], stderr
+    assert stdout == ""
+    while any(alive(w) for w in workers):  # each ends on its own: told, or its parent gone
+        assert time.monotonic() < deadline, [w for w in workers if alive(w)]
+        time.sleep(0.05)
+    assert snapshot(out) == before  # no part or partial file, the earlier files unchanged
+
+
+@pytest.mark.parametrize(
+    ("sig", "group"), [(signal.SIGINT, True), (signal.SIGTERM, False), (signal.SIGTERM, True)]
+)
+def test_an_interrupted_export_ends_in_one_line_and_leaves_the_folder_as_it_was(
+    study: Path, tmp_path: Path, sig: signal.Signals, group: bool
+) -> None:
+    out = tmp_path / "csv"
+    first = export(study, out)
+    assert first.communicate(timeout=300) and first.returncode == 0
+    interrupted(study, out, sig, group=group)
