@@ -575,6 +575,7 @@ def create_database(
         raise AlreadyExists(f"{path}: the file exists already")
     if not path.parent.is_dir():
         raise InvalidInput(f"{path.parent}: no such directory")
+    check_no_orphan_journal(path)
     if key is None and plaintext_purpose not in encryption.PLAINTEXT_PURPOSES:
         raise InvalidInput(
             f"a plaintext database is for {' or '.join(encryption.PLAINTEXT_PURPOSES)}"
@@ -608,6 +609,18 @@ def create_database(
             Path(f"{temp}{suffix}").unlink(missing_ok=True)
     sync_directory(path.parent)
     return open_database(path, durable=durable, study=study, check=False, key=key)
+
+
+def check_no_orphan_journal(path: Path) -> None:
+    """`InvalidInput` if a WAL or rollback journal is left at `path` without its database:
+    SQLite would replay another file's pages into the one made there (a damaged database)."""
+    for suffix in ("-wal", "-journal"):
+        journal = Path(f"{path}{suffix}")
+        if os.path.lexists(journal):
+            raise InvalidInput(
+                f"{journal}: a journal left without its database {path.name} (it would be "
+                "replayed into a new one): put its database back beside it, or move it away"
+            )
 
 
 def _fill_new_database(

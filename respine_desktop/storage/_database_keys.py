@@ -27,6 +27,7 @@ from respine_desktop.storage import _key_store as key_store
 from respine_desktop.storage import _keys as keys
 from respine_desktop.storage._database import (
     StudyDb,
+    check_no_orphan_journal,
     connect,
     create_database,
     inspect_database,
@@ -63,6 +64,7 @@ def create_encrypted_database(
         raise AlreadyExists(f"{path}: the file exists already")
     if sheet.exists():
         raise AlreadyExists(f"{sheet}: the file exists already")
+    check_no_orphan_journal(path)  # before the sheet and the key file are written
     key = keys.generate_key()
     fields = keys.wrap(key, passphrase)
     keys.write_recovery_sheet(sheet, keys.recovery_sheet(path, key))

@@ -1,0 +1,77 @@
+"""Inputs and outputs a hostile or careless environment gives the commands, through real
+processes: each ends in one line on stderr, exit 2, with nothing written."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_cli_db import main, one_line_error
+from tests.support.exports import demo_db
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("hostile") / "demo.db"
+    demo_db(path, subjects=2, seed=3)
+    return path
+
+
+def listing(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def orphan_wal(study: Path, folder: Path) -> Path:
+    """`folder/new.db-wal`: the WAL of another database, whose file is gone (a copy that took
+    the WAL but not its database, a database deleted by hand)."""
+    source = folder / "source.db"
+    shutil.copy(study, source)
+    conn = sqlite3.connect(source)
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("CREATE TABLE written_later (x)")
+    conn.commit()
+    shutil.copy(f"{source}-wal", folder / "new.db-wal")
+    conn.close()
+    source.unlink()
+    return folder / "new.db"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("init", "--plaintext", "--site", "05", "--admin-pin", "572913"),
+        ("demo", "--subjects", "1"),
+    ],
+)
+def test_a_wal_left_without_its_database_is_not_replayed_into_a_new_one(
+    study: Path, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    path = orphan_wal(study, tmp_path)
+    before = listing(tmp_path)
+    result = main(command[0], "--db", str(path), *command[1:])
+    one_line_error(result, 2, "new.db-wal")
+    assert listing(tmp_path) == before
+
+
+def test_an_encrypted_init_beside_an_orphan_wal_writes_no_sheet_and_no_key(
+    study: Path, tmp_path: Path
+) -> None:
+    path = orphan_wal(study, tmp_path)
+    before = listing(tmp_path)
+    result = main(
+        "init",
+        "--db",
+        str(path),
+        "--recovery-sheet",
+        str(tmp_path / "sheet.txt"),
+        "--admin-pin",
+        "572913",
+        "--passphrase-stdin",
+        stdin="correct horse battery staple 42\n",
+    )
+    one_line_error(result, 2, "new.db-wal")
+    assert listing(tmp_path) == before
