@@ -311,7 +311,7 @@ def readonly_uri(path: Path, *, writable: bool) -> str:
     is opened ``immutable=1`` (no locks, no ``-shm``); a ``-wal`` file there is read with
     ``mode=ro`` (SQLite needs its ``-shm`` beside it).
     """
-    target = f"file:{quote(str(path.resolve()))}"
+    target = f"file:{quote(os.fsencode(path.resolve()))}"  # the bytes of any name
     if writable:
         return f"{target}?mode=rw"
     wal = Path(f"{path}-wal")

@@ -6,11 +6,14 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.cli.test_cli_db import main, one_line_error
+from tests.support.cli import ROOT, env, signed_in
 from tests.support.exports import demo_db
 
 
@@ -74,4 +77,59 @@ def test_an_encrypted_init_beside_an_orphan_wal_writes_no_sheet_and_no_key(
         stdin="correct horse battery staple 42\n",
     )
     one_line_error(result, 2, "new.db-wal")
+    assert listing(tmp_path) == before
+
+
+NOT_UTF8 = os.fsdecode(b"\xff\xfe")  # bytes no UTF-8 name has: Python keeps them as surrogates
+
+
+def main_bytes(*args: str) -> subprocess.CompletedProcess[str]:
+    """`main`, its output read as the names' own bytes (a name printed is not UTF-8)."""
+    argv, pin = signed_in(list(args))
+    return subprocess.run(
+        [sys.executable, "main.py", *argv],
+        cwd=ROOT,
+        env=env(),
+        input=pin or "",
+        capture_output=True,
+        encoding="utf-8",
+        errors="surrogateescape",
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [
+        ("export odm --db {db} --out {out}", "study.xml"),
+        ("report study --db {db} --out {out}", "study.pdf"),
+        ("backup --db {db} --out {out}", "copy.db"),
+        ("export csv --db {db} --out {out}", "csv"),
+    ],
+)
+def test_an_output_whose_name_is_not_utf8_is_written_and_audited(
+    study: Path, tmp_path: Path, command: str, name: str
+) -> None:
+    db = tmp_path / "study.db"
+    shutil.copy(study, db)
+    out = tmp_path / f"{NOT_UTF8}{name}"
+    result = main_bytes(*command.format(db=db, out=out).split())
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert out.exists()
+    conn = sqlite3.connect(db)
+    (payload,) = conn.execute(
+        "SELECT payload FROM audit_log WHERE action = 'command.run' ORDER BY rowid DESC LIMIT 1"
+    ).fetchone()
+    conn.close()
+    assert f"\\\\xff\\\\xfe{name}" in payload  # the bytes named, escaped, in the JSON text
+    verified = main("verify", "--db", str(db))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_database_whose_name_is_not_utf8_opens(study: Path, tmp_path: Path) -> None:
+    db = tmp_path / f"{NOT_UTF8}.db"
+    shutil.copy(study, db)
+    before = listing(tmp_path)
+    result = main_bytes("status", "--db", str(db))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     assert listing(tmp_path) == before
