@@ -4,6 +4,7 @@ processes: each ends in one line on stderr, exit 2, with nothing written."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -22,6 +23,17 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("hostile") / "demo.db"
     demo_db(path, subjects=2, seed=3)
     return path
+
+
+PROGRESS = re.compile(r"^[a-z ]+: +\d+% ")
+
+
+def refused(result: subprocess.CompletedProcess[str], text: str) -> None:
+    """Exit 2 and one line naming `text` on stderr besides the progress lines, no traceback."""
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if not PROGRESS.match(line)]
+    assert len(lines) == 1 and text in lines[0], result.stderr
+    assert "Traceback" not in result.stderr and "Errno" not in result.stderr, result.stderr
 
 
 def listing(folder: Path) -> dict[str, bytes]:
@@ -132,4 +144,36 @@ def test_a_database_whose_name_is_not_utf8_opens(study: Path, tmp_path: Path) ->
     before = listing(tmp_path)
     result = main_bytes("status", "--db", str(db))
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert listing(tmp_path) == before
+
+
+NAME_MAX = 255
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "backup --db {db} --out {out}",
+        "export odm --db {db} --out {out}",
+        "export bundle --db {db} --out {out}",
+        "report study --db {db} --out {out}",
+        "score --instrument vas {vas} --out {out}",
+    ],
+)
+@pytest.mark.parametrize("length", [NAME_MAX + 1, NAME_MAX - 3])  # too long; its .partial is
+def test_a_name_too_long_is_refused_in_one_line(
+    study: Path, tmp_path: Path, command: str, length: int
+) -> None:
+    (tmp_path / "vas.csv").write_text("vas_pain\n50\n", encoding="utf-8")
+    before = listing(tmp_path)
+    out = tmp_path / ("n" * length)
+    result = main(*command.format(db=study, out=out, vas=tmp_path / "vas.csv").split())
+    refused(result, "File name too long")
+    assert listing(tmp_path) == before
+
+
+def test_a_folder_name_too_long_is_refused_in_one_line(study: Path, tmp_path: Path) -> None:
+    before = listing(tmp_path)
+    result = main("export", "csv", "--db", str(study), "--out", str(tmp_path / ("n" * 256)))
+    refused(result, "File name too long")
     assert listing(tmp_path) == before
