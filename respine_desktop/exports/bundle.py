@@ -67,7 +67,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
-from respine_desktop import __version__, clock, scoring
+from respine_desktop import __version__, clock, files, scoring
 from respine_desktop.exports.errors import BundleError, ExportError
 from respine_desktop.exports.files import atomic_binary, output_file
 from respine_desktop.exports.progress import Progress, Ticker
@@ -665,7 +665,7 @@ def _opened(
     """The verified bundle's ZIP (decrypted for format 3) and what it is; BundleError naming
     `path` when it is refused. Errors of the caller's block pass through unchanged."""
     if not path.is_file():
-        raise BundleError(f"{path}: no such bundle file")
+        raise BundleError(files.not_a_file(path, "bundle file"))
     from respine_desktop.exports import bundle_envelope as envelope  # cryptography: when used
 
     with contextlib.ExitStack() as stack:

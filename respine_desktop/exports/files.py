@@ -126,6 +126,7 @@ def read_json_file(path: Path, kind: str, file_format: str) -> dict[str, Any]:
     """The JSON object of a small file of ours whose ``format`` is `file_format` (a key file,
     a device file); `ExportError` naming the file if it cannot be read or is not "a RESPINE
     `kind`"."""
+    files.check_input(path, kind)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

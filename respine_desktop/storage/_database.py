@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from respine_desktop import __version__
-from respine_desktop.files import sync_directory
+from respine_desktop.files import not_a_file, sync_directory
 from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage import _schema as schema
@@ -385,7 +385,7 @@ def inspect_database(path: Path, *, key: bytes | None = None) -> tuple[str, ...]
     `_encryption.key_for` finds) does not open it and `KeyUnavailable` if no key is at hand.
     """
     if not path.is_file():
-        raise DatabaseMissing(f"{path}: no such database file")
+        raise DatabaseMissing(not_a_file(path, "database file"))
     if key is None:
         key = encryption.key_for(path)
     try:

@@ -20,7 +20,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from respine_desktop.files import sync_directory
+from respine_desktop.files import not_a_file, sync_directory
 from respine_desktop.storage import _audit as audit
 from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _key_store as key_store
@@ -104,7 +104,7 @@ def _check_opens(path: Path, key: bytes) -> None:
     if not path.is_file():
         from respine_desktop.storage._errors import DatabaseMissing
 
-        raise DatabaseMissing(f"{path}: no such database file")
+        raise DatabaseMissing(not_a_file(path, "database file"))
     if encryption.has_plaintext_header(path):
         raise InvalidInput(f"{path}: not an encrypted database")
     inspect_database(path, key=key)

@@ -15,7 +15,7 @@ import pytest
 
 from tests.cli.test_cli_db import main, one_line_error
 from tests.support.cli import ROOT, env, signed_in
-from tests.support.exports import demo_db
+from tests.support.exports import DATA_TABLES, demo_db, table_digest
 
 
 @pytest.fixture(scope="module")
@@ -177,3 +177,86 @@ def test_a_folder_name_too_long_is_refused_in_one_line(study: Path, tmp_path: Pa
     result = main("export", "csv", "--db", str(study), "--out", str(tmp_path / ("n" * 256)))
     refused(result, "File name too long")
     assert listing(tmp_path) == before
+
+
+def not_files(folder: Path) -> dict[str, Path]:
+    (folder / "folder").mkdir()
+    os.mkfifo(folder / "pipe")
+    return {"folder": folder / "folder", "named pipe": folder / "pipe", "device": Path("/dev/zero")}
+
+
+@pytest.mark.parametrize("kind", ["folder", "named pipe", "device"])
+@pytest.mark.parametrize(
+    "command",
+    [
+        "status --db {db}",
+        "verify --db {db}",
+        "export csv --db {db} --out {out}",
+        "report study --db {db} --out {out}/r.pdf",
+        "import bundle --db {db} {study}",
+    ],
+)
+def test_a_database_that_is_not_a_file_is_named_so(
+    study: Path, tmp_path: Path, command: str, kind: str
+) -> None:
+    db = not_files(tmp_path)[kind]
+    (tmp_path / "out").mkdir()
+    before = listing(tmp_path / "out")
+    result = main(*command.format(db=db, out=tmp_path / "out", study=study).split())
+    what = {"folder": "is a folder", "named pipe": "is a named pipe", "device": "is a character"}
+    refused(result, f"{db}: {what[kind]}")
+    assert listing(tmp_path / "out") == before
+
+
+@pytest.mark.parametrize("kind", ["folder", "named pipe", "device"])
+def test_a_bundle_that_is_not_a_file_is_named_so(study: Path, tmp_path: Path, kind: str) -> None:
+    bundle = not_files(tmp_path)[kind]
+    hub = tmp_path / "hub.db"
+    shutil.copy(study, hub)
+    before = table_digest(hub, DATA_TABLES)
+    result = main("import", "bundle", "--db", str(hub), str(bundle))
+    what = {"folder": "is a folder", "named pipe": "is a named pipe", "device": "is a character"}
+    refused(result, f"{bundle}: {what[kind]}")
+    assert table_digest(hub, DATA_TABLES) == before
+
+
+SMALL_INPUTS = {
+    "import key": ("import key --db {db} {input}", "site key file"),
+    "import device": ("import device --db {db} {input}", "device file"),
+    "import hub-key": ("import hub-key --db {db} {input}", "device file"),
+    "import translation": ("import translation --db {db} {input}", "translation file"),
+    "export bundle --key": (
+        "export bundle --db {db} --out {out}/b.zip --key {input}",
+        "site key file",
+    ),
+    "report study --arms": ("report study --db {db} --out {out}/r.pdf --arms {input}", "arms file"),
+    "score": ("score --instrument vas {input} --out {out}/s.csv", "CSV file to score"),
+}
+
+
+@pytest.mark.parametrize("kind", ["named pipe", "device"])
+@pytest.mark.parametrize("command", sorted(SMALL_INPUTS))
+def test_a_small_input_that_is_a_pipe_or_a_device_is_refused_not_waited_for(
+    study: Path, tmp_path: Path, command: str, kind: str
+) -> None:
+    """A named pipe waited for a writer forever, /dev/zero was read until memory ran out."""
+    source = not_files(tmp_path)[kind]
+    db = tmp_path / "study.db"
+    shutil.copy(study, db)
+    (tmp_path / "out").mkdir()
+    before = table_digest(db, DATA_TABLES)
+    template, what = SMALL_INPUTS[command]
+    argv, pin = signed_in(template.format(db=db, out=tmp_path / "out", input=source).split())
+    result = subprocess.run(
+        [sys.executable, "main.py", *argv],
+        cwd=ROOT,
+        env=env(),
+        input=pin or "",
+        capture_output=True,
+        text=True,
+        timeout=120,  # a guard: the pipe's reader waited forever
+    )
+    refused(result, f"{source}: is a {kind if kind != 'device' else 'character device'}")
+    assert f"not a {what}" in result.stderr
+    assert list((tmp_path / "out").iterdir()) == []
+    assert table_digest(db, DATA_TABLES) == before
