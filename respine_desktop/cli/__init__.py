@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str]) -> int:
     """Parse `argv` and run the command; user errors become one stderr line and exit code 2; a
-    reader of stdout that goes away ends the command quietly with 141 (128 + SIGPIPE)."""
+    reader of stdout or stderr that goes away ends the command quietly with 141 (128 + SIGPIPE)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
@@ -109,18 +109,30 @@ def _run(args: argparse.Namespace, handler: Callable[[argparse.Namespace], int])
             _passphrase.unlock_for(args)  # the passphrase first (its line of stdin), then the PIN
         return _signin.run_signed_in(args, handler)
     except RespineError as exc:  # every user-facing error, whichever layer raised it
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return _say(f"error: {exc}", 2)
     except KeyboardInterrupt as exc:
-        print(
-            "interrupted (SIGTERM)" if isinstance(exc, Terminated) else "interrupted",
-            file=sys.stderr,
-        )
-        return 130
+        return _say("interrupted (SIGTERM)" if isinstance(exc, Terminated) else "interrupted", 130)
     except BrokenPipeError:
-        # The reader of stdout went away (`demo ... | head -1`): stop quietly, like a command
-        # killed by SIGPIPE, and point stdout at /dev/null so that the flush at exit is silent.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        return 141
+        return _reader_gone()
+
+
+def _say(line: str, code: int) -> int:
+    """`line` on stderr, and `code`; if stderr's reader is gone too (`2>&1 | head -1`), the
+    quiet end of `_reader_gone`."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        return _reader_gone()
+    return code
+
+
+def _reader_gone() -> int:
+    """The reader of stdout or stderr went away (`demo ... | head -1`): stop quietly, like a
+    command killed by SIGPIPE, with both pointed at /dev/null so that the flush at exit is
+    silent."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a stream closed or replaced
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+    return 141

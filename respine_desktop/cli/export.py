@@ -52,6 +52,8 @@ def user_errors(out: Path | None = None) -> Iterator[None]:
     errors are `RespineError`s, which the CLI reports as they are."""
     try:
         yield
+    except BrokenPipeError:  # the reader of the progress lines went away, not a file's fault
+        raise
     except OSError as exc:
         where = f"{out}: " if out is not None else ""
         raise UsageError(f"{where}{exc.strerror or exc}") from None
