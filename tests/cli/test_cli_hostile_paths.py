@@ -260,3 +260,20 @@ def test_a_small_input_that_is_a_pipe_or_a_device_is_refused_not_waited_for(
     assert f"not a {what}" in result.stderr
     assert list((tmp_path / "out").iterdir()) == []
     assert table_digest(db, DATA_TABLES) == before
+
+
+def test_a_bundle_that_cannot_be_written_leaves_the_database_without_a_new_key(
+    study: Path, tmp_path: Path
+) -> None:
+    """The site key is made at a bundle's first export: not when the bundle cannot be written
+    (here its .partial is taken by a folder, as a read-only folder would refuse it)."""
+    db = tmp_path / "study.db"
+    shutil.copy(study, db)
+    (tmp_path / "b.zip.partial").mkdir()
+    before = table_digest(db, DATA_TABLES)
+    result = main("export", "bundle", "--db", str(db), "--out", str(tmp_path / "b.zip"))
+    refused(result, "b.zip")
+    assert table_digest(db, DATA_TABLES) == before
+    names = {p.name for p in tmp_path.iterdir()} - {"study.db-wal", "study.db-shm"}
+    assert names == {"b.zip.partial", "study.db"}  # (the WAL files of the digest's reader)
+    assert list((tmp_path / "b.zip.partial").iterdir()) == []
