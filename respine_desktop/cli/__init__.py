@@ -91,14 +91,29 @@ def _terminated(signum: int, frame: object) -> None:
 
 @contextlib.contextmanager
 def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises `Terminated` in the block; both signals' handlers are restored after it
+    (`work_done` may have set them to be ignored)."""
     if threading.current_thread() is not threading.main_thread():  # only it can take signals
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _terminated)
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def work_done() -> None:
+    """The command's work is done (its files renamed into place, its changes committed): a
+    Ctrl-C or SIGTERM from now on changes nothing and is ignored, so that the command's audit
+    entry is written and it ends as it did, instead of saying 'interrupted' (or being killed
+    with no word) with its work there. Until the process ends (`ui.launcher`), or the end of
+    `run` for a caller in the same process."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def _run(args: argparse.Namespace, handler: Callable[[argparse.Namespace], int]) -> int:

@@ -224,6 +224,9 @@ def run_signed_in(args: argparse.Namespace, handler: Handler) -> int:
         before.update(_stamp(out))
     code = handler(args)
     if code == 0:
+        from respine_desktop.cli import work_done
+
+        work_done()  # its audit entry is written whatever comes now
         payload = {
             "command": key,
             "arguments": _arguments(args),

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -115,3 +117,41 @@ def test_an_interrupted_export_ends_in_one_line_and_leaves_the_folder_as_it_was(
     first = export(study, out)
     assert first.communicate(timeout=300) and first.returncode == 0
     interrupted(study, out, sig, group=group)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_an_interrupt_once_the_work_is_done_changes_nothing(
+    study: Path, tmp_path: Path, sig: signal.Signals
+) -> None:
+    """Ctrl-C just after a report said it wrote its file (as its audit entry is written, or as
+    the process exits): the command ends as it did, exit 0, audited (it said 'interrupted' with
+    the file written, or was killed by the signal with no word, its audit entry missing)."""
+    db = tmp_path / "study.db"
+    shutil.copy(study, db)
+    out = tmp_path / "r.pdf"
+    argv, pin = signed_in(["report", "study", "--db", str(db), "--out", str(out)])
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), *argv],
+        cwd=ROOT,
+        env={**env(), "PYTHONUNBUFFERED": "1"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(pin or "")
+    process.stdin.flush()
+    line = process.stdout.readline()  # the command's last word: its work is done
+    assert "wrote" in line, process.communicate()
+    os.killpg(process.pid, sig)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert "interrupted" not in stderr and "Traceback" not in stderr
+    conn = sqlite3.connect(db)
+    (payload,) = conn.execute(
+        "SELECT payload FROM audit_log WHERE action = 'command.run' ORDER BY rowid DESC LIMIT 1"
+    ).fetchone()
+    conn.close()
+    assert '"files":[{' in payload.replace(" ", "") and f"{out}" in payload  # its file, audited
