@@ -323,15 +323,17 @@ def _run_workers(
 
 @contextlib.contextmanager
 def _interrupts_held() -> Iterator[None]:
-    """Ctrl-C (SIGINT) held back while the workers are started: each starts with it blocked, and
-    so never takes the one a terminal sends to the whole process group (it would end in a
-    KeyboardInterrupt traceback on the command's stderr, in the middle of its imports); this
-    process takes it, once the workers are known, and stops them (`_end_workers`)."""
+    """Ctrl-C (SIGINT) and SIGTERM held back while the workers are started: each starts with
+    them blocked, and so never takes the Ctrl-C a terminal sends to the whole process group (it
+    would end in a KeyboardInterrupt traceback on the command's stderr, in the middle of its
+    imports); this process takes them once the workers are known (not in the middle of sending
+    a worker what it is to run: it would end in an EOFError traceback), and stops them
+    (`_end_workers`). A worker takes SIGTERM again as its work starts (`_work`)."""
     block = getattr(signal, "pthread_sigmask", None)
     if block is None:  # pragma: no cover - Windows: no process group takes a Ctrl-C this way
         yield
         return
-    held = block(signal.SIG_BLOCK, {signal.SIGINT})
+    held = block(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         yield
     finally:
@@ -373,6 +375,8 @@ def _exit_text(code: int | None) -> str:
 def _work(writer: PartWriter, job: PartJob, messages: Any, stop: Any) -> None:
     """A worker process: write the job's part files, report progress and the result; stop
     early, quietly, when the export's process is gone or has set `stop`."""
+    if hasattr(signal, "pthread_sigmask"):  # held while it was started: `terminate` ends it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     parent = multiprocessing.parent_process()
 
     def over() -> bool:
@@ -406,6 +410,9 @@ def _work(writer: PartWriter, job: PartJob, messages: Any, stop: Any) -> None:
             return
         if isinstance(exc, SnapshotChanged):
             messages.put(("changed", job.index, str(exc)))
+        elif isinstance(exc, OSError) and exc.strerror:  # a full disk: the folder and why
+            where = exc.filename or job.files[0].parent
+            messages.put(("expected", job.index, f"{where}: {exc.strerror}"))
         elif isinstance(exc, StorageError | ExportError | OSError):
             messages.put(("expected", job.index, str(exc) or type(exc).__name__))
         else:

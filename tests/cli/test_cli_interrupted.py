@@ -155,3 +155,24 @@ def test_an_interrupt_once_the_work_is_done_changes_nothing(
     ).fetchone()
     conn.close()
     assert '"files":[{' in payload.replace(" ", "") and f"{out}" in payload  # its file, audited
+
+
+def test_a_worker_that_cannot_write_is_named_in_one_line(study: Path, tmp_path: Path) -> None:
+    """A worker's write refused by the system (here its file size limit, as a full disk would):
+    one line naming the folder and the reason, not Python's '[Errno 27] ...'; nothing left."""
+    import resource
+
+    out = tmp_path / "csv"
+    process = export(study, out)
+    deadline = time.monotonic() + 120  # a guard against a hang, not a measure
+    while len(workers := running_workers(process)) < 2:
+        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+        time.sleep(0.001)
+    for worker in workers:
+        resource.prlimit(worker, resource.RLIMIT_FSIZE, (4096, 4096))
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2, stderr
+    lines = [line for line in stderr.splitlines() if not line.startswith("export csv: ")]
+    assert len(lines) == 1 and f"{out}: File too large" in lines[0], stderr
+    assert "Errno" not in stderr and "Traceback" not in stderr
+    assert not out.exists()
