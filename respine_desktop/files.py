@@ -36,6 +36,33 @@ def check_target(path: Path) -> Path:
     raise NotARegularFile(f"{path}: is {kind}, not a file; give the name of a file to write")
 
 
+def check_input(path: Path, what: str) -> Path:
+    """`path` if it may be opened to read a `what` (``key file``): a regular file, or nothing
+    (the open says so); a folder, device, named pipe or socket is `NotARegularFile`, since
+    opening a pipe waits for a writer forever and a device such as ``/dev/zero`` never ends."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return path
+    if not stat.S_ISREG(mode):
+        raise NotARegularFile(not_a_file(path, what))
+    return path
+
+
+def not_a_file(path: Path, what: str) -> str:
+    """Why `path`, which is not a regular file, cannot be read as a `what` (``database file``),
+    in one line: missing, or what it is instead (a folder, a device, a named pipe)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return f"{path}: no such {what}"
+    except OSError as exc:
+        return f"{path}: cannot read the {what} ({exc.strerror})"
+    if stat.S_ISDIR(mode):
+        return f"{path}: is a folder, not a {what}"
+    return f"{path}: is {_KINDS.get(stat.S_IFMT(mode), 'not a regular file')}, not a {what}"
+
+
 def replace(temp: Path, final: Path) -> None:
     """Rename the complete file `temp` to `final` (checked again: `check_target`), then fsync
     the folder so that the new name survives a power cut."""

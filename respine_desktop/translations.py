@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from respine_desktop import i18n
+from respine_desktop import files, i18n
 from respine_desktop.errors import RespineError
 from respine_desktop.i18n import UI_LANGUAGES, t, texts
 from respine_desktop.instruments import (
@@ -181,6 +181,7 @@ def parse_translation(raw: object, where: str = "translation") -> Translation:
 
 def read_translation(path: Path) -> Translation:
     """Read and check a translation file (TranslationError: one line, nothing read further)."""
+    files.check_input(path, "translation file")
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_BYTES + 1)

@@ -11,8 +11,11 @@ def run(argv: list[str]) -> int:
     # command modules are only imported for a command, so the kiosk starts without them.
     if argv and (not argv[0].startswith("-") or argv[0] in ("-h", "--help", "--version")):
         from respine_desktop.cli import run as run_command
+        from respine_desktop.cli import work_done
 
-        return run_command(argv)
+        code = run_command(argv)
+        work_done()  # the command is over: the process only exits now
+        return code
     if argv[:1] == ["--screen-info"]:
         from ui.screen_info import main as screen_info
 

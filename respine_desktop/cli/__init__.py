@@ -12,11 +12,14 @@ sign-in get ``--user``/``--pin-stdin`` and are signed in, checked and audited by
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import pkgutil
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from functools import cache
 from types import ModuleType
 
@@ -66,13 +69,54 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str]) -> int:
     """Parse `argv` and run the command; user errors become one stderr line and exit code 2; a
-    reader of stdout that goes away ends the command quietly with 141 (128 + SIGPIPE)."""
+    reader of stdout or stderr that goes away ends the command quietly with 141 (128 + SIGPIPE)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
         return 2
+    with _terminate_as_interrupt():
+        return _run(args, handler)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a service manager, `kill`): handled as Ctrl-C is, so that what the command
+    was writing is removed on the way out instead of left half-made."""
+
+
+def _terminated(signum: int, frame: object) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises `Terminated` in the block; both signals' handlers are restored after it
+    (`work_done` may have set them to be ignored)."""
+    if threading.current_thread() is not threading.main_thread():  # only it can take signals
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def work_done() -> None:
+    """The command's work is done (its files renamed into place, its changes committed): a
+    Ctrl-C or SIGTERM from now on changes nothing and is ignored, so that the command's audit
+    entry is written and it ends as it did, instead of saying 'interrupted' (or being killed
+    with no word) with its work there. Until the process ends (`ui.launcher`), or the end of
+    `run` for a caller in the same process."""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
+
+
+def _run(args: argparse.Namespace, handler: Callable[[argparse.Namespace], int]) -> int:
     try:
         if getattr(args, "unlock", True):  # init, encrypt, rekey handle their keys themselves
             from respine_desktop.cli import _passphrase
@@ -80,15 +124,30 @@ def run(argv: list[str]) -> int:
             _passphrase.unlock_for(args)  # the passphrase first (its line of stdin), then the PIN
         return _signin.run_signed_in(args, handler)
     except RespineError as exc:  # every user-facing error, whichever layer raised it
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        return _say(f"error: {exc}", 2)
+    except KeyboardInterrupt as exc:
+        return _say("interrupted (SIGTERM)" if isinstance(exc, Terminated) else "interrupted", 130)
     except BrokenPipeError:
-        # The reader of stdout went away (`demo ... | head -1`): stop quietly, like a command
-        # killed by SIGPIPE, and point stdout at /dev/null so that the flush at exit is silent.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        return 141
+        return _reader_gone()
+
+
+def _say(line: str, code: int) -> int:
+    """`line` on stderr, and `code`; if stderr's reader is gone too (`2>&1 | head -1`), the
+    quiet end of `_reader_gone`."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except BrokenPipeError:
+        return _reader_gone()
+    return code
+
+
+def _reader_gone() -> int:
+    """The reader of stdout or stderr went away (`demo ... | head -1`): stop quietly, like a
+    command killed by SIGPIPE, with both pointed at /dev/null so that the flush at exit is
+    silent."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a stream closed or replaced
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+    return 141

@@ -89,8 +89,16 @@ def _arguments(args: argparse.Namespace) -> dict[str, Any]:
     for name, value in sorted(vars(args).items()):
         if name in _INTERNAL or name == "user":
             continue
-        out[name] = value if value is None or isinstance(value, bool | int | float) else str(value)
+        out[name] = (
+            value if value is None or isinstance(value, bool | int | float) else _text(value)
+        )
     return out
+
+
+def _text(value: object) -> str:
+    """`value` as text the audit log can hold: a file name's bytes that are not UTF-8 (which
+    Python keeps as lone surrogates) written as ``\\xff``."""
+    return os.fsencode(str(value)).decode("utf-8", "backslashreplace")
 
 
 def _stamp(path: Path) -> dict[Path, tuple[int, int, int]]:
@@ -125,7 +133,7 @@ def _written(before: dict[Path, tuple[int, int, int]], outputs: list[Path]) -> l
         for path, stamp in _stamp(out).items():
             if before.get(path) != stamp and path.is_file():
                 files.append(
-                    {"path": str(path), "sha256": _sha256(path), "bytes": path.stat().st_size}
+                    {"path": _text(path), "sha256": _sha256(path), "bytes": path.stat().st_size}
                 )
     return files
 
@@ -216,6 +224,9 @@ def run_signed_in(args: argparse.Namespace, handler: Handler) -> int:
         before.update(_stamp(out))
     code = handler(args)
     if code == 0:
+        from respine_desktop.cli import work_done
+
+        work_done()  # its audit entry is written whatever comes now
         payload = {
             "command": key,
             "arguments": _arguments(args),

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from respine_desktop.cli import UsageError
+from respine_desktop.cli import UsageError, work_done
 
 NAME = "export"
 HELP = (
@@ -52,6 +52,8 @@ def user_errors(out: Path | None = None) -> Iterator[None]:
     errors are `RespineError`s, which the CLI reports as they are."""
     try:
         yield
+    except BrokenPipeError:  # the reader of the progress lines went away, not a file's fault
+        raise
     except OSError as exc:
         where = f"{out}: " if out is not None else ""
         raise UsageError(f"{where}{exc.strerror or exc}") from None
@@ -140,6 +142,7 @@ def run_csv(args: argparse.Namespace) -> int:
         r = exports.export_csv(
             db, args.out, progress=ProgressLine("export csv"), workers=args.workers
         )
+    work_done()  # the files are in place: a Ctrl-C from now on changes nothing
     print(
         f"wrote {', '.join(p.name for p in r.files)} in {r.directory}: {r.subjects} subjects, "
         f"{r.answer_rows} answer rows, {r.visit_rows} visit rows"
@@ -155,6 +158,7 @@ def run_odm(args: argparse.Namespace) -> int:
         r = exports.export_odm(
             db, args.out, history=args.history, progress=ProgressLine("export odm")
         )
+    work_done()  # the files are in place: a Ctrl-C from now on changes nothing
     print(f"wrote {r.path}: ODM 1.3.2 {r.file_type}, {r.subjects} subjects, {r.item_data} ItemData")
     return 0
 
@@ -164,6 +168,7 @@ def run_redcap(args: argparse.Namespace) -> int:
 
     with user_errors(args.out), storage.open_database(args.db, readonly=True) as db:
         r = exports.export_redcap(db, args.out, progress=ProgressLine("export redcap"))
+    work_done()  # the files are in place: a Ctrl-C from now on changes nothing
     print(
         f"wrote {', '.join(p.name for p in r.files)} in {r.directory}: {r.records} records, "
         f"{r.rows} event rows"
@@ -184,6 +189,7 @@ def run_bundle(args: argparse.Namespace) -> int:
             info = exports.export_bundle(
                 db, args.out, since=since, key=key, progress=ProgressLine("export bundle")
             )
+    work_done()  # the bundle is in place: a Ctrl-C from now on changes nothing
     if info.transition:
         print(
             f"wrote {info.path}: {info.describe()}; signed with site key {info.key_id} "
@@ -203,6 +209,7 @@ def run_key(args: argparse.Namespace) -> int:
 
     with user_errors(args.out), storage.open_database(args.db) as db:
         key = exports.write_key_file(db, args.out)
+    work_done()  # the key file is in place: a Ctrl-C from now on changes nothing
     print(
         f"wrote site key {key.key_id} (study {key.study_id}, site {key.site_code}) to {args.out}: "
         "a secret, copy it only to this site's devices ('import key'), then delete it"
@@ -230,6 +237,7 @@ def run_stats(args: argparse.Namespace) -> int:
 
     with user_errors(args.out), storage.open_database(args.db, readonly=True) as db:
         r = export_stats(db, args.out, progress=ProgressLine("export stats"))
+    work_done()  # the files are in place: a Ctrl-C from now on changes nothing
     print(
         f"wrote {', '.join(p.name for p in r.files)} in {r.directory}: {r.subjects} subjects, "
         f"{r.visit_rows} visit rows, {r.answer_rows} answer rows"

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from respine_desktop.cli import work_done
 from respine_desktop.cli.export import ProgressLine, user_errors
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ def run_bundle(args: argparse.Namespace) -> int:
             summary = exports.import_bundle(
                 db, args.file, key=key, progress=ProgressLine("import bundle")
             )
+            work_done()  # merged and committed: a Ctrl-C from now on changes nothing
             after = storage.audit_chain_head(db)
             hub_device = db.device_id
     if args.receipt is not None:

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from respine_desktop.cli import UsageError
+from respine_desktop.cli import UsageError, work_done
 
 NAME = "report"
 HELP = "Write a PDF summary (read-only): one subject's (patient) or the whole study's (study)."
@@ -75,6 +75,7 @@ def run_patient(args: argparse.Namespace) -> int:
             written = reports.write_patient_pdf(db, args.subject, args.out, on=args.on)
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc.strerror}") from None
+    work_done()  # the file is in place: a Ctrl-C from now on changes nothing
     print(f"wrote {written.path} ({written.pages} pages, audit chain head {written.chain_head})")
     return 0
 
@@ -111,5 +112,6 @@ def run_study(args: argparse.Namespace) -> int:
             )
     except OSError as exc:
         raise UsageError(f"cannot write {args.out}: {exc.strerror}") from None
+    work_done()  # the file is in place: a Ctrl-C from now on changes nothing
     print(f"wrote {written.path} ({written.pages} pages, audit chain head {written.chain_head})")
     return 0

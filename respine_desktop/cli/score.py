@@ -76,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     items = {item.id: item for item in load_instrument(instrument_id).items}
     score = scoring.scorer(instrument_id, method, min_sections=min_sections)
     keys = scoring.score_keys(instrument_id, method)
+    files.check_input(source, "CSV file to score")
     try:
         infile = source.open(newline="", encoding="utf-8-sig")
     except OSError as exc:

@@ -67,7 +67,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
-from respine_desktop import __version__, clock, scoring
+from respine_desktop import __version__, clock, files, scoring
 from respine_desktop.exports.errors import BundleError, ExportError
 from respine_desktop.exports.files import atomic_binary, output_file
 from respine_desktop.exports.progress import Progress, Ticker
@@ -263,15 +263,6 @@ def export_bundle(
         path = output_file(Path(out))
     except OSError as exc:
         raise ExportError(str(exc)) from None
-    hub = hub_key(db) if key is None else None
-    if hub is not None:
-        sender = ensure_device_keys(db)
-        private = device_private_keys(db)
-        key_id = sender.fingerprint
-    else:
-        key = key if key is not None else ensure_site_key(db)
-        key_id = site_key_id(key)
-    version = FORMAT_VERSION if hub is None else SEALED_FORMAT_VERSION
     from respine_desktop.exports import bundle_envelope as envelope  # cryptography: when used
 
     bundle_id = str(uuid.uuid4())
@@ -282,6 +273,17 @@ def export_bundle(
     members: list[dict[str, object]] = []
     counts: dict[str, int] = {}
     with atomic_binary(path, readable=True) as f, contextlib.ExitStack() as stack:
+        # The keys (made at first use) once the file is open: an output that cannot be written
+        # leaves the database as it was.
+        hub = hub_key(db) if key is None else None
+        if hub is not None:
+            sender = ensure_device_keys(db)
+            private = device_private_keys(db)
+            key_id = sender.fingerprint
+        else:
+            key = key if key is not None else ensure_site_key(db)
+            key_id = site_key_id(key)
+        version = FORMAT_VERSION if hub is None else SEALED_FORMAT_VERSION
         target: IO[bytes] = f
         if hub is not None:  # the ZIP, then sealed into `f`
             target = stack.enter_context(io.BytesIO())  # in memory only (bundle_envelope)
@@ -665,7 +667,7 @@ def _opened(
     """The verified bundle's ZIP (decrypted for format 3) and what it is; BundleError naming
     `path` when it is refused. Errors of the caller's block pass through unchanged."""
     if not path.is_file():
-        raise BundleError(f"{path}: no such bundle file")
+        raise BundleError(files.not_a_file(path, "bundle file"))
     from respine_desktop.exports import bundle_envelope as envelope  # cryptography: when used
 
     with contextlib.ExitStack() as stack:

@@ -70,12 +70,25 @@ def partial_text(path: Path, *, newline: str = "") -> Iterator[IO[str]]:
 
 def output_dir(path: Path) -> Path:
     """`path` as an output directory: created if missing (its parent must exist)."""
-    if path.exists() and not path.is_dir():
-        raise NotADirectoryError(f"{path}: exists and is not a directory")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"{path.parent}: no such directory")
-    path.mkdir(exist_ok=True)
+    with _named(path):
+        if path.exists() and not path.is_dir():
+            raise NotADirectoryError(f"{path}: exists and is not a directory")
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"{path.parent}: no such directory")
+        path.mkdir(exist_ok=True)
     return path
+
+
+@contextlib.contextmanager
+def _named(path: Path) -> Iterator[None]:
+    """A system error about `path` (a name too long, a read-only file system) as one line
+    naming it: ``PATH: File name too long``, not ``[Errno 36] File name too long: 'PATH'``."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno is None or not exc.strerror:
+            raise  # one of ours, already one line
+        raise type(exc)(f"{path}: {exc.strerror}") from None
 
 
 @contextlib.contextmanager
@@ -101,10 +114,11 @@ def output_file(path: Path) -> Path:
     """`path` as an output file: its directory must exist and it must be neither a directory nor
     a device, pipe or socket (`files.NotARegularFile`)."""
     files.check_target(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path}: is a directory")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"{path.parent}: no such directory")
+    with _named(path):
+        if path.is_dir():
+            raise IsADirectoryError(f"{path}: is a directory")
+        if not path.parent.is_dir():
+            raise FileNotFoundError(f"{path.parent}: no such directory")
     return path
 
 
@@ -112,6 +126,7 @@ def read_json_file(path: Path, kind: str, file_format: str) -> dict[str, Any]:
     """The JSON object of a small file of ours whose ``format`` is `file_format` (a key file,
     a device file); `ExportError` naming the file if it cannot be read or is not "a RESPINE
     `kind`"."""
+    files.check_input(path, kind)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -35,9 +35,10 @@ import multiprocessing
 import os
 import queue
 import shutil
+import signal
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -298,9 +299,10 @@ def _run_workers(
                 )
 
     try:
-        for worker in workers:
-            worker.start()
-            started.append(worker)
+        with _interrupts_held():
+            for worker in workers:
+                worker.start()
+                started.append(worker)
         meanwhile()
         checked = time.monotonic()
         while len(results) < len(jobs):
@@ -317,6 +319,25 @@ def _run_workers(
         return [results[k] for k in range(len(jobs))]
     finally:
         _end_workers(started, messages, stop)
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[None]:
+    """Ctrl-C (SIGINT) and SIGTERM held back while the workers are started: each starts with
+    them blocked, and so never takes the Ctrl-C a terminal sends to the whole process group (it
+    would end in a KeyboardInterrupt traceback on the command's stderr, in the middle of its
+    imports); this process takes them once the workers are known (not in the middle of sending
+    a worker what it is to run: it would end in an EOFError traceback), and stops them
+    (`_end_workers`). A worker takes SIGTERM again as its work starts (`_work`)."""
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None:  # pragma: no cover - Windows: no process group takes a Ctrl-C this way
+        yield
+        return
+    held = block(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        block(signal.SIG_SETMASK, held)
 
 
 def _end_workers(started: Sequence[Any], messages: Any, stop: Any) -> None:
@@ -354,6 +375,8 @@ def _exit_text(code: int | None) -> str:
 def _work(writer: PartWriter, job: PartJob, messages: Any, stop: Any) -> None:
     """A worker process: write the job's part files, report progress and the result; stop
     early, quietly, when the export's process is gone or has set `stop`."""
+    if hasattr(signal, "pthread_sigmask"):  # held while it was started: `terminate` ends it
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     parent = multiprocessing.parent_process()
 
     def over() -> bool:
@@ -387,6 +410,9 @@ def _work(writer: PartWriter, job: PartJob, messages: Any, stop: Any) -> None:
             return
         if isinstance(exc, SnapshotChanged):
             messages.put(("changed", job.index, str(exc)))
+        elif isinstance(exc, OSError) and exc.strerror:  # a full disk: the folder and why
+            where = exc.filename or job.files[0].parent
+            messages.put(("expected", job.index, f"{where}: {exc.strerror}"))
         elif isinstance(exc, StorageError | ExportError | OSError):
             messages.put(("expected", job.index, str(exc) or type(exc).__name__))
         else:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from respine_desktop import files
 from respine_desktop.errors import RespineError
 from respine_desktop.storage import InvalidInput, check_subject_code
 
@@ -43,6 +44,7 @@ def read_arms(path: str | Path) -> Arms:
     """Read and check an arms file (see the module docstring)."""
     path = Path(path)
     name = path.name
+    files.check_input(path, "arms file")
     try:
         raw = path.read_bytes()
     except OSError as exc:

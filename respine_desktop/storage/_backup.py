@@ -31,7 +31,13 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
     """Copy `db` to the new file `out` and verify the copy (refuses an existing `out`); an
     encrypted database's copy is encrypted alike, its key file copied to ``<out>.key``."""
     out = Path(out)
-    if out.exists():
+    try:
+        os.stat(out)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:  # a name too long, a folder that cannot be searched
+        raise WriteFailed(f"{out}: could not write the backup ({exc.strerror})") from None
+    else:
         raise AlreadyExists(f"{out}: the file exists already")
     if not out.parent.is_dir():
         raise InvalidInput(f"{out.parent}: no such directory")

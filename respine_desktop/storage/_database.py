@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from respine_desktop import __version__
-from respine_desktop.files import sync_directory
+from respine_desktop.files import not_a_file, sync_directory
 from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage import _schema as schema
@@ -311,7 +311,7 @@ def readonly_uri(path: Path, *, writable: bool) -> str:
     is opened ``immutable=1`` (no locks, no ``-shm``); a ``-wal`` file there is read with
     ``mode=ro`` (SQLite needs its ``-shm`` beside it).
     """
-    target = f"file:{quote(str(path.resolve()))}"
+    target = f"file:{quote(os.fsencode(path.resolve()))}"  # the bytes of any name
     if writable:
         return f"{target}?mode=rw"
     wal = Path(f"{path}-wal")
@@ -385,7 +385,7 @@ def inspect_database(path: Path, *, key: bytes | None = None) -> tuple[str, ...]
     `_encryption.key_for` finds) does not open it and `KeyUnavailable` if no key is at hand.
     """
     if not path.is_file():
-        raise DatabaseMissing(f"{path}: no such database file")
+        raise DatabaseMissing(not_a_file(path, "database file"))
     if key is None:
         key = encryption.key_for(path)
     try:
@@ -575,6 +575,7 @@ def create_database(
         raise AlreadyExists(f"{path}: the file exists already")
     if not path.parent.is_dir():
         raise InvalidInput(f"{path.parent}: no such directory")
+    check_no_orphan_journal(path)
     if key is None and plaintext_purpose not in encryption.PLAINTEXT_PURPOSES:
         raise InvalidInput(
             f"a plaintext database is for {' or '.join(encryption.PLAINTEXT_PURPOSES)}"
@@ -608,6 +609,18 @@ def create_database(
             Path(f"{temp}{suffix}").unlink(missing_ok=True)
     sync_directory(path.parent)
     return open_database(path, durable=durable, study=study, check=False, key=key)
+
+
+def check_no_orphan_journal(path: Path) -> None:
+    """`InvalidInput` if a WAL or rollback journal is left at `path` without its database:
+    SQLite would replay another file's pages into the one made there (a damaged database)."""
+    for suffix in ("-wal", "-journal"):
+        journal = Path(f"{path}{suffix}")
+        if os.path.lexists(journal):
+            raise InvalidInput(
+                f"{journal}: a journal left without its database {path.name} (it would be "
+                "replayed into a new one): put its database back beside it, or move it away"
+            )
 
 
 def _fill_new_database(

@@ -20,13 +20,14 @@ import contextlib
 import os
 from pathlib import Path
 
-from respine_desktop.files import sync_directory
+from respine_desktop.files import not_a_file, sync_directory
 from respine_desktop.storage import _audit as audit
 from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _key_store as key_store
 from respine_desktop.storage import _keys as keys
 from respine_desktop.storage._database import (
     StudyDb,
+    check_no_orphan_journal,
     connect,
     create_database,
     inspect_database,
@@ -63,6 +64,7 @@ def create_encrypted_database(
         raise AlreadyExists(f"{path}: the file exists already")
     if sheet.exists():
         raise AlreadyExists(f"{sheet}: the file exists already")
+    check_no_orphan_journal(path)  # before the sheet and the key file are written
     key = keys.generate_key()
     fields = keys.wrap(key, passphrase)
     keys.write_recovery_sheet(sheet, keys.recovery_sheet(path, key))
@@ -102,7 +104,7 @@ def _check_opens(path: Path, key: bytes) -> None:
     if not path.is_file():
         from respine_desktop.storage._errors import DatabaseMissing
 
-        raise DatabaseMissing(f"{path}: no such database file")
+        raise DatabaseMissing(not_a_file(path, "database file"))
     if encryption.has_plaintext_header(path):
         raise InvalidInput(f"{path}: not an encrypted database")
     inspect_database(path, key=key)

@@ -33,3 +33,38 @@ def test_a_closed_stdout_ends_the_command_quietly(tmp_path: Path) -> None:
         timeout=300,
     )
     assert check.returncode == 0, check.stderr
+
+
+def test_an_export_whose_progress_reader_goes_away_stops_quietly_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    """`export ... 2>&1 | head -1`, the reader gone before the first progress line: the export
+    stops as a command whose stdout reader went away does (141), with nothing written (it ended
+    in exit 1: the error made of the broken pipe could not be printed either)."""
+    from tests.support.cli import signed_in
+    from tests.support.exports import demo_db
+
+    db = tmp_path / "d.db"
+    demo_db(db, subjects=6)
+    out = tmp_path / "out"
+    out.mkdir()
+    for command in (
+        ["export", "odm", "--db", str(db), "--out", str(out / "x.xml")],
+        ["export", "csv", "--db", str(db), "--out", str(out / "csv")],
+        ["report", "study", "--db", str(db), "--out", str(out / "r.pdf")],
+    ):
+        argv, pin = signed_in(command)
+        with subprocess.Popen(
+            [sys.executable, "main.py", *argv],
+            cwd=ROOT,
+            env=env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        ) as child:
+            assert child.stdin is not None and child.stdout is not None
+            child.stdin.write((pin or "").encode())
+            child.stdin.close()
+            child.stdout.close()  # the reader is gone: the first progress line fails
+            assert child.wait(timeout=300) == 141, command
+        assert list(out.iterdir()) == [], command
