@@ -47,7 +47,7 @@ from typing import Any, BinaryIO
 from respine_desktop import files
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import partial_path
-from respine_desktop.storage import SnapshotChanged, StorageError
+from respine_desktop.storage import DatabaseCorrupt, SnapshotChanged, StorageError
 from respine_desktop.study import Study
 
 # A worker costs about half a second to start (interpreter and imports): not worth it for a run
@@ -65,7 +65,9 @@ class PartJob:
     `files` are the part files to write, one per output file; the first run (`index` 0) writes
     the files' headers. `on` is the day visit statuses are computed for (the caller's today: a
     worker must not read its own clock). `stamp` is the `storage.state_stamp` the caller read
-    in its snapshot (None: no check, for a run written alone).
+    in its snapshot (None: no check, for a run written alone). `check`: the run first checks
+    the file (`storage.check_intact`: the caller opened it without its check), a damaged file
+    raising `storage.DatabaseCorrupt` in the caller as it is.
     """
 
     index: int
@@ -76,6 +78,7 @@ class PartJob:
     through: str | None
     files: tuple[Path, ...]
     stamp: tuple[int, ...] | None = None
+    check: bool = False
 
 
 Tick = Callable[[int, str], None]
@@ -169,8 +172,9 @@ def write_parts(
 
     Any failure raises with no part or partial file left and no final file changed: a worker's
     expected error (storage, export, file) as `ExportError` naming `what`, a changed database as
-    `SnapshotChanged`, anything else (a bug) as `RuntimeError` with the worker's traceback; an
-    exception raised by `tick` or `before_commit` (a cancelled export) propagates as it is.
+    `SnapshotChanged`, a damaged one as `DatabaseCorrupt` (its one line), anything else (a bug)
+    as `RuntimeError` with the worker's traceback; an exception raised by `tick` or
+    `before_commit` (a cancelled export) propagates as it is.
 
     `meanwhile` is work of this process (e.g. writing the files of `also`), done while the
     workers run, once they are started (in one process: before `writer`); what it raises stops
@@ -276,6 +280,8 @@ def _run_workers(
             results[index] = message[2]
         elif kind == "changed":
             raise SnapshotChanged(message[2])
+        elif kind == "corrupt":
+            raise DatabaseCorrupt(message[2])
         elif kind == "expected":
             raise ExportError(f"{what}: {message[2]}")
         else:
@@ -410,6 +416,8 @@ def _work(writer: PartWriter, job: PartJob, messages: Any, stop: Any) -> None:
             return
         if isinstance(exc, SnapshotChanged):
             messages.put(("changed", job.index, str(exc)))
+        elif isinstance(exc, DatabaseCorrupt):
+            messages.put(("corrupt", job.index, str(exc)))
         elif isinstance(exc, OSError) and exc.strerror:  # a full disk: the folder and why
             where = exc.filename or job.files[0].parent
             messages.put(("expected", job.index, f"{where}: {exc.strerror}"))

@@ -14,7 +14,7 @@ from respine_desktop.exports import csv_export
 from respine_desktop.exports.csv_export import export_csv
 from tests.exports.test_exports_parallel import CSV_FILES
 from tests.support.exports import controlled_clock, demo_db
-from tests.support.storage import damage_answers_page
+from tests.support.storage import damage_answers_page, damage_leaf_page
 
 
 @pytest.fixture(scope="module")
@@ -87,19 +87,42 @@ def test_a_file_checked_at_open_is_not_checked_again(
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_the_check_runs_once_in_the_callers_process(
+def test_the_check_runs_once_in_the_callers_process_or_in_a_worker(
     intact: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
+    """One process checks the file itself; with workers, the last worker checks it (through
+    its memory map), not this process, which then has it checked."""
     calls: list[storage.StudyDb] = []
 
     def check(db: storage.StudyDb) -> None:
         calls.append(db)
         storage.check_intact(db)
 
-    monkeypatch.setattr(csv_export, "check_intact", check)
+    monkeypatch.setattr(csv_export, "check_intact", check)  # (this process only)
     with controlled_clock(), storage.open_database(intact, readonly=True, check=False) as db:
         export_csv(db, tmp_path / "out", workers=workers)
-    assert calls == [db]
+        assert db.checked
+    assert calls == ([db] if workers == 1 else [])
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_damage_no_export_read_meets_is_refused_too(
+    intact: Path, tmp_path: Path, workers: int
+) -> None:
+    """An index the CSV export never reads (the audit entries by subject), damaged: only the
+    check can find it, so with workers too it has run (in a worker), and refused the file in
+    one line with nothing written."""
+    damaged = tmp_path / "index-damaged.db"
+    shutil.copy(intact, damaged)
+    damage_leaf_page(damaged, "audit_subject")
+    out = tmp_path / "out"
+    with (
+        pytest.raises(storage.DatabaseCorrupt, match="the database file is damaged") as caught,
+        storage.open_database(damaged, readonly=True, check=False) as db,
+    ):
+        export_csv(db, out, workers=workers)
+    assert "\n" not in str(caught.value)
+    assert not out.exists()
 
 
 def test_check_intact_marks_the_database_checked(intact: Path, damaged: Path) -> None:

@@ -123,10 +123,15 @@ def old_schema_db(path: Path, before: str = "0002_worklist") -> Path:
 
 def damage_answers_page(path: Path) -> None:
     """Flip the cell pointers of the first leaf page of the ``answers`` table."""
+    damage_leaf_page(path, "answers")
+
+
+def damage_leaf_page(path: Path, name: str) -> None:
+    """Flip the cell pointers of the first leaf page of the table or index `name`."""
     conn = sqlite3.connect(path)
     try:
         page = conn.execute(
-            "SELECT min(pageno) AS p FROM dbstat WHERE name='answers' AND pagetype='leaf'"
+            "SELECT min(pageno) AS p FROM dbstat WHERE name=? AND pagetype='leaf'", [name]
         ).fetchone()[0]
         size = conn.execute("PRAGMA page_size").fetchone()[0]
     finally:
