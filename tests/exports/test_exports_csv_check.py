@@ -51,7 +51,10 @@ def test_a_file_opened_unchecked_gives_the_same_bytes(
 def test_a_damaged_file_opened_unchecked_is_refused_and_no_folder_made(
     damaged: Path, tmp_path: Path, workers: int
 ) -> None:
-    out = tmp_path / "out"
+    refused_in_one_line(damaged, tmp_path / "out", workers)
+
+
+def refused_in_one_line(damaged: Path, out: Path, workers: int) -> None:
     with (
         pytest.raises(storage.DatabaseCorrupt, match="the database file is damaged") as caught,
         storage.open_database(damaged, readonly=True, check=False) as db,
@@ -115,14 +118,7 @@ def test_damage_no_export_read_meets_is_refused_too(
     damaged = tmp_path / "index-damaged.db"
     shutil.copy(intact, damaged)
     damage_leaf_page(damaged, "audit_subject")
-    out = tmp_path / "out"
-    with (
-        pytest.raises(storage.DatabaseCorrupt, match="the database file is damaged") as caught,
-        storage.open_database(damaged, readonly=True, check=False) as db,
-    ):
-        export_csv(db, out, workers=workers)
-    assert "\n" not in str(caught.value)
-    assert not out.exists()
+    refused_in_one_line(damaged, tmp_path / "out", workers)
 
 
 def test_check_intact_marks_the_database_checked(intact: Path, damaged: Path) -> None:
