@@ -85,9 +85,13 @@ def run_bundle(args: argparse.Namespace) -> int:
         with storage.open_database(args.db) as db:
             before = storage.audit_chain_head(db)
             summary = exports.import_bundle(
-                db, args.file, key=key, progress=ProgressLine("import bundle")
+                db,
+                args.file,
+                key=key,
+                progress=ProgressLine("import bundle"),
+                committed=work_done,  # merged: a Ctrl-C from its commit on changes nothing
             )
-            work_done()  # merged and committed: a Ctrl-C from now on changes nothing
+            work_done()  # (a bundle with nothing new commits nothing)
             after = storage.audit_chain_head(db)
             hub_device = db.device_id
     if args.receipt is not None:

@@ -742,8 +742,10 @@ def import_bundle(
     *,
     key: bytes | None = None,
     progress: Progress | None = None,
+    committed: Callable[[], None] = lambda: None,
 ) -> ImportSummary:
-    """Verify the bundle at `path` and merge it into `db` (see the module docstring).
+    """Verify the bundle at `path` and merge it into `db` (see the module docstring);
+    `committed` is called as soon as the merge has committed (`storage.merge_bundle`).
 
     Idempotent: a bundle imported already changes nothing. Raises `BundleError` (nothing
     written) when it is refused.
@@ -785,6 +787,7 @@ def import_bundle(
                     if info.transition
                     else "device Ed25519, encrypted to this hub",
                 },
+                committed=committed,
             )
         except StorageError as exc:
             raise BundleError(f"{path}: refused: {exc}") from None

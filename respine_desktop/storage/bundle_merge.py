@@ -904,9 +904,12 @@ def merge_bundle(
     bundle: Mapping[str, Any],
     tick: Callable[[], None] | None = None,
     lock_wait_s: float | None = None,
+    committed: Callable[[], None] = lambda: None,
 ) -> MergeResult:
     """Merge a bundle's rows into `db` (see the module docstring): prepared and checked without
-    the write lock (`_merge_prepare`), then written in one short transaction, all or nothing.
+    the write lock (`_merge_prepare`), then written in one short transaction, all or nothing;
+    `committed` is called as soon as that transaction has committed (a command then takes no
+    Ctrl-C for a cancel: the merge is in).
 
     `bundle` describes it for the import audit entry (``bundle_id``, ``device_id``,
     ``site_code``, ``created_at``, ``since``, ``sha256`` ...); `tick` is called once per row
@@ -915,7 +918,7 @@ def merge_bundle(
     `MergeRefused` (nothing written) when the bundle cannot be merged.
     """
     with collector.paused():
-        return _merge(db, rows, bundle, tick, lock_wait_s)
+        return _merge(db, rows, bundle, tick, lock_wait_s, committed)
 
 
 def _merge(
@@ -924,6 +927,7 @@ def _merge(
     bundle: Mapping[str, Any],
     tick: Callable[[], None] | None,
     lock_wait_s: float | None,
+    committed: Callable[[], None],
 ) -> MergeResult:
     started = time.perf_counter()
     visit_codes = frozenset(v.code for v in db.study.visits)
@@ -962,6 +966,7 @@ def _merge(
                     rest if checks.forked else None,
                     started,
                     lock_wait_s,
+                    committed,
                 )
             except Exception:
                 checks.result()  # (an interruption is not waited for: the child is killed)
@@ -982,6 +987,7 @@ def _stage_and_write(
     rest: Callable[[], None] | None,
     started: float,
     lock_wait_s: float | None,
+    committed: Callable[[], None],
 ) -> MergeResult:
     """The new answers staged (`_merge_staging`), the rows' checks left to run here run
     (`rest`, if any), those run meanwhile awaited (`checked` returns once they passed, else
@@ -1005,7 +1011,9 @@ def _stage_and_write(
     while True:
         writing = time.perf_counter()
         try:
-            result = _write(db, prepared, bundle, deadline, recheck=redo >= _MAX_REDO)
+            result = _write(
+                db, prepared, bundle, deadline, recheck=redo >= _MAX_REDO, committed=committed
+            )
         except _HeadsMoved:
             redo += 1
             check_against_hub(db, prepared, bundle_devices)  # outside the lock again
@@ -1036,6 +1044,7 @@ def _write(
     deadline: float,
     *,
     recheck: bool,
+    committed: Callable[[], None] = lambda: None,
 ) -> MergeResult:
     """The write step in one transaction, once the write lock is held (waiting for it until
     `deadline`); _HeadsMoved (nothing written) if the hub's heads moved since the preparation,
@@ -1071,6 +1080,7 @@ def _write(
                         check_against_hub(db, prepared, devices)
                     scores_checked = score_stamp(db) == prepared.score_stamp
                     _write_rows(db, merge, bundle, scores_checked=scores_checked)
+                committed()
                 result.lock_held_s = time.perf_counter() - locked_at
                 if autocheckpoint > 0:
                     _checkpoint(db)

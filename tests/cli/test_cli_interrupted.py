@@ -5,6 +5,7 @@ no part or partial file left, no worker left running, the earlier files as they 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import shutil
 import signal
@@ -183,3 +184,37 @@ def test_a_worker_that_cannot_write_is_named_in_one_line(study: Path, tmp_path: 
     assert len(lines) == 1 and f"{out}: File too large" in lines[0], stderr
     assert "Errno" not in stderr and "Traceback" not in stderr
     assert not out.exists()
+
+
+def test_a_ctrl_c_once_the_import_has_committed_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C that comes once the merge has committed (here: sent by the checkpoint that follows
+    the commit) is ignored: the import ends as it did, exit 0, the bundle merged, instead of
+    saying 'interrupted' with the bundle in."""
+    from datetime import timedelta
+
+    from respine_desktop import cli, storage
+    from respine_desktop.storage import bundle_merge
+    from tests.support.exports import TODAY, do_visit, export, hub_and_kiosks
+    from tests.support.storage import coord
+
+    with hub_and_kiosks(tmp_path) as (hub, kiosk, _, clock):
+        day0 = TODAY - timedelta(days=10)
+        with storage.open_database(kiosk) as db:
+            storage.register_subject(db, "RSP-01-050", day0=day0, staff=coord(db))
+            do_visit(db, clock, "RSP-01-050", "M0", day0, vas=40, odi=2, sf36=1)
+        export(kiosk, tmp_path / "k.bundle")
+    checkpoint = bundle_merge._checkpoint
+
+    def ctrl_c_after_the_commit(db: storage.StudyDb) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+        checkpoint(db)
+
+    monkeypatch.setattr(bundle_merge, "_checkpoint", ctrl_c_after_the_commit)
+    argv, pin = signed_in(["import", "bundle", "--db", hub, tmp_path / "k.bundle"])
+    monkeypatch.setattr("sys.stdin", io.StringIO(pin or ""))
+    assert cli.run(argv) == 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored after
+    with storage.open_database(hub, readonly=True) as db:
+        assert db.conn.execute("SELECT count(*) FROM subjects").fetchone()[0] == 1
