@@ -19,6 +19,7 @@ import pytest
 
 from tests.support.cli import ROOT, env, signed_in
 from tests.support.exports import demo_db
+from tests.support.processes import process_ended
 
 SIGINT_BIT = 1 << (signal.SIGINT - 1)
 
@@ -88,17 +89,25 @@ def running_workers(process: subprocess.Popen[str]) -> list[int]:
     return found
 
 
-def alive(pid: int) -> bool:
-    return _status(pid).get("State", "Z").split()[0] not in ("Z", "X")
+def two_workers(process: subprocess.Popen[str]) -> list[int]:
+    """The export's two workers, once both run Python. Their start has no event this test can
+    wait on, so /proc is read again after each short wait on the command's own end (which,
+    came it first, fails the test at once)."""
+    deadline = time.monotonic() + 120  # a guard against a hang, not a measure
+    while len(workers := running_workers(process)) < 2:
+        assert time.monotonic() < deadline, "the export's workers did not start"
+        try:
+            process.wait(timeout=0.005)
+        except subprocess.TimeoutExpired:
+            continue
+        raise AssertionError(f"the export ended before its workers ran: {process.communicate()}")
+    return workers
 
 
 def interrupted(db: Path, out: Path, sig: signal.Signals, *, group: bool) -> None:
     before = snapshot(out)
     process = export(db, out)
-    deadline = time.monotonic() + 120  # a guard against a hang, not a measure
-    while len(workers := running_workers(process)) < 2:
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.01)
+    workers = two_workers(process)
     if group:
         os.killpg(process.pid, sig)
     else:
@@ -109,9 +118,8 @@ def interrupted(db: Path, out: Path, sig: signal.Signals, *, group: bool) -> Non
     lines = [line for line in stderr.splitlines() if not line.startswith("export csv: ")]
     assert len(lines) == 1 and "interrupted" in lines[0], stderr
     assert stdout == ""
-    while any(alive(w) for w in workers):  # each ends on its own: told, or its parent gone
-        assert time.monotonic() < deadline, [w for w in workers if alive(w)]
-        time.sleep(0.05)
+    for worker in workers:  # each ends on its own: told, or its parent gone
+        assert process_ended(worker, within=120), f"worker {worker} goes on"
     assert snapshot(out) == before  # no part or partial file, the earlier files unchanged
 
 
@@ -172,11 +180,7 @@ def test_a_worker_that_cannot_write_is_named_in_one_line(study: Path, tmp_path: 
 
     out = tmp_path / "csv"
     process = export(study, out, measured=False)  # (the limit would refuse coverage's file too)
-    deadline = time.monotonic() + 120  # a guard against a hang, not a measure
-    while len(workers := running_workers(process)) < 2:
-        assert process.poll() is None and time.monotonic() < deadline, process.communicate()
-        time.sleep(0.001)
-    for worker in workers:
+    for worker in two_workers(process):
         resource.prlimit(worker, resource.RLIMIT_FSIZE, (4096, 4096))
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 2, stderr

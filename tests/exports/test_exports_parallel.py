@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -48,6 +47,7 @@ from tests.support.part_writers import (
     stalling_writer,
     two_file_writer,
 )
+from tests.support.processes import process_ended
 from tests.support.storage import coord
 
 CSV_FILES = ("answers_long.csv", "visits_wide.csv", "codebook.csv", "audit_trail.csv")
@@ -151,6 +151,7 @@ def test_when_one_worker_fails_the_others_end_on_their_own(tmp_path: Path) -> No
     by a signal that could interrupt them there (under a coverage run, its exit handler's save
     was cut by the SIGTERM handler's, a traceback on the command's stderr)."""
     final = tmp_path / "out.txt"
+    os.mkfifo(tmp_path / "ready")  # run 1 tells run 0 through it that it is writing
     with pytest.raises(ExportError, match=r"^test: run 0 failed$"):
         runs = jobs(tmp_path, final, 2)
         write_parts(failing_beside_endless_writer, runs, [final], lambda *_: None, "test")
@@ -191,19 +192,6 @@ def test_workers_of_a_killed_export_stop_and_remove_their_parts(tmp_path: Path) 
     for pid in workers.values():
         assert process_ended(pid, within=60), f"worker {pid} goes on without its parent"
     assert list(tmp_path.iterdir()) == []  # each removed its part file before it ended
-
-
-def process_ended(pid: int, within: float) -> bool:
-    """Wait for the end of `pid`, not a child of ours (the orphaned worker), via a pidfd."""
-    try:
-        fd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True  # already gone
-    try:
-        readable, _, _ = select.select([fd], [], [], within)
-        return bool(readable)
-    finally:
-        os.close(fd)
 
 
 class Cancelled(Exception):

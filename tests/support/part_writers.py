@@ -10,7 +10,6 @@ import hashlib
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 
 from respine_desktop.exports.errors import ExportError
@@ -61,17 +60,28 @@ def endless_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
 
 
 def failing_beside_endless_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
-    """Run 0 fails with an export error once run 1 has written its first subject; run 1 writes
-    for ever (`endless_writer`) and, when its exit handlers run, writes ``ended`` beside its part
+    """Run 0 fails with an export error once run 1 has written its first subject (told through
+    the named pipe ``ready`` the test made beside the parts, removed then); run 1 writes for
+    ever (`endless_writer`) and, when its exit handlers run, writes ``ended`` beside its part
     (a worker stopped by a signal runs none, so leaves none)."""
+    ready = job.files[0].parent / "ready"
     if job.index == 0:
-        other = job.files[0].with_name(job.files[0].name.replace(".partial", ".part1.partial"))
-        give_up = time.monotonic() + 120
-        while not (other.exists() and other.stat().st_size) and time.monotonic() < give_up:
-            time.sleep(0.01)
+        with open(ready, "rb") as f:  # waits for run 1 to open it, then for its byte
+            f.read(1)
+        ready.unlink()
         raise ExportError("run 0 failed")
     atexit.register((job.files[0].parent / "ended").write_text, f"run {job.index}")
-    return endless_writer(job, tick)
+    told = False
+
+    def tick_and_tell(subjects: int, code: str) -> None:
+        nonlocal told
+        if not told:  # (its first subject is written and flushed: `endless_writer`)
+            told = True
+            with open(ready, "wb") as f:
+                f.write(b"1")
+        tick(subjects, code)
+
+    return endless_writer(job, tick_and_tell)
 
 
 def jobs(directory: Path, final: Path, runs: int) -> list[PartJob]:
