@@ -62,6 +62,7 @@ import uuid
 import zipfile
 import zlib
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -499,32 +500,54 @@ def _check_members(
 ) -> dict[str, bytes]:
     """Every member matches its hash and size in the manifest, no line too long; with `keep`,
     returns the members' inflated bytes by name (read once: the import parses them from
-    memory), otherwise nothing."""
+    memory), otherwise nothing.
+
+    With `keep` (an import), the members are inflated and hashed by two threads at once (zlib
+    and hashlib work without Python's global lock: the two largest members, answers and the
+    audit log, take about as long as all of them in one thread); the first member refused, in
+    the manifest's order, is the one named, as when they are read one after another. The
+    threads have ended when this returns (a merge forks only from a single thread)."""
     # an optional member in the file must be listed in the (signed) manifest, and the reverse
     listed = {m["name"] for m in manifest["members"]}
     for t in OPTIONAL_TABLES:
         if (member_name(t) in listed) != (member_name(t) in zf.namelist()):
             raise BundleError(f"the bundle's {t} member and its manifest disagree: tampered")
-    kept: dict[str, bytes] = {}
-    for m in manifest["members"]:
-        h = hashlib.sha256()
-        size = line = 0
-        cap = min(zf.getinfo(m["name"]).file_size, MAX_MEMBER_BYTES)
-        chunks: list[bytes] = []
-        with zf.open(m["name"]) as f:
-            for chunk in iter(lambda: f.read(_KEPT_CHUNK if keep else _CHUNK), b""):
-                h.update(chunk)
-                size += len(chunk)
-                if size > cap:  # zipfile stops at the declared size; this is the second lock
-                    raise BundleError(f"{m['name']} inflates past its declared size: refused")
-                line = _longest_line(m["name"], chunk, line)
-                if keep:
-                    chunks.append(chunk)
-        if h.hexdigest() != m.get("sha256") or size != m.get("bytes"):
-            raise BundleError(f"{m['name']} does not match its hash in the manifest: tampered")
-        if keep:
-            kept[m["name"]] = b"".join(chunks)
-    return kept
+    members: list[Mapping[str, Any]] = list(manifest["members"])
+    if not keep:
+        for m in members:
+            _check_member(zf, m, keep)
+        return {}
+    with ThreadPoolExecutor(max_workers=_MEMBER_THREADS) as pool:
+        read = [pool.submit(_check_member, zf, m, keep) for m in members]
+        try:
+            return {m["name"]: future.result() for m, future in zip(members, read, strict=True)}
+        finally:
+            for future in read:  # a refusal: the members not started are not read
+                future.cancel()
+
+
+_MEMBER_THREADS = 2
+
+
+def _check_member(zf: zipfile.ZipFile, m: Mapping[str, Any], keep: bool) -> bytes:
+    """One member checked against its hash and size (`_check_members`); its bytes with
+    `keep`, else none."""
+    h = hashlib.sha256()
+    size = line = 0
+    cap = min(zf.getinfo(m["name"]).file_size, MAX_MEMBER_BYTES)
+    chunks: list[bytes] = []
+    with zf.open(m["name"]) as f:
+        for chunk in iter(lambda: f.read(_KEPT_CHUNK if keep else _CHUNK), b""):
+            h.update(chunk)
+            size += len(chunk)
+            if size > cap:  # zipfile stops at the declared size; this is the second lock
+                raise BundleError(f"{m['name']} inflates past its declared size: refused")
+            line = _longest_line(m["name"], chunk, line)
+            if keep:
+                chunks.append(chunk)
+    if h.hexdigest() != m.get("sha256") or size != m.get("bytes"):
+        raise BundleError(f"{m['name']} does not match its hash in the manifest: tampered")
+    return b"".join(chunks)
 
 
 def _longest_line(name: str, chunk: bytes, run: int) -> int:

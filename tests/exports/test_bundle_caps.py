@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import struct
+import threading
 import warnings
 import zipfile
 from collections.abc import Iterator
@@ -142,3 +143,48 @@ def test_a_member_inflating_past_its_declared_size_stops_there(
     with zipfile.ZipFile(lying) as zf:
         assert zf.getinfo(bundle.member_name("answers")).file_size == 1000
     refused(hub, lying, "damaged")
+
+
+def test_members_are_read_two_at_a_time_and_the_first_refused_in_order_is_named(
+    site: Path, hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import reads its members on two threads; two refused members (the subjects' hash,
+    the audit log's line length, later in the manifest but refused first in time, the subjects'
+    read held back until the audit log's refusal is made) name the first in the manifest's
+    order, as a read one after another does; the threads have ended when the refusal is raised
+    (a merge forks its checks only from a single thread)."""
+    line = b'[["' + os.urandom((bundle.MAX_LINE_BYTES + 64) // 2).hex().encode() + b'"]]\n'
+    both = signed(site, tmp_path / "both.bundle", "audit_log", line)
+    with zipfile.ZipFile(both) as zf:
+        manifest = json.loads(zf.read(bundle.MANIFEST))
+    order = [m["name"] for m in manifest["members"]]
+    assert order.index(bundle.member_name("subjects")) < order.index(
+        bundle.member_name("audit_log")
+    )
+    check, audit_refused = bundle._check_member, threading.Event()
+    seen: list[str] = []
+
+    def held(zf: zipfile.ZipFile, m: dict[str, object], keep: bool) -> bytes:
+        if m["name"] == bundle.member_name("subjects"):
+            assert audit_refused.wait(60)  # the later member refuses first
+            m = {**m, "sha256": "0" * 64}  # and this one is refused too, by its hash
+        try:
+            return check(zf, m, keep)
+        except exports.BundleError as exc:
+            seen.append(str(m["name"]))
+            if m["name"] == bundle.member_name("audit_log"):
+                audit_refused.set()
+            raise exc from None
+
+    monkeypatch.setattr(bundle, "_check_member", held)
+    refused(hub, both, "subjects.jsonl does not match its hash in the manifest")
+    assert seen == [bundle.member_name("audit_log"), bundle.member_name("subjects")]
+    assert threading.active_count() == 1
+    sequential = bundle._check_members
+    monkeypatch.setattr(
+        bundle, "_check_members", lambda zf, manifest, keep=False: sequential(zf, manifest)
+    )
+    audit_refused.set()
+    seen.clear()
+    refused(hub, both, "subjects.jsonl does not match its hash in the manifest")
+    assert seen == [bundle.member_name("subjects")]  # one after another: stopped at the first
