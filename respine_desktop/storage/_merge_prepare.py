@@ -11,11 +11,13 @@ never waits long (the hub's write lock is held only for the second):
      new answer entries list new answer rows of the bundle with their digest, and every new
      answer row is listed; the scores of the touched sessions recomputed. It returns the hub
      heads it relied on (`Prepared.heads`). With ``defer=True`` the checks that need nothing
-     more of the hub (digests, scores) are left in `Prepared.deferred` for `run_deferred`.
+     more of the hub (the new entries' hashes, digests, scores) are left in
+     `Prepared.deferred` for `run_deferred`.
    `bundle_merge` runs `validate` and `run_deferred` in a forked child where it can
    (`respine_desktop.meanwhile`) while it has SQLite read the answers the hub lacks out of the
-   bundle's lines (`_merge_staging`: compared with the rows parsed, `Prepared.staged`); their
-   outcome is awaited before the write lock is asked for.
+   bundle's lines (`_merge_staging`: compared with the rows parsed, `Prepared.staged`) and
+   write every row; their outcome is awaited before the write commits (a refusal rolls it
+   back).
 2. **write** (`bundle_merge`, ``BEGIN IMMEDIATE``): the heads are read again; if one moved (another
    import of the same kiosk meanwhile), `check_against_hub` runs again on the rows in memory;
    then the rows are compared with the hub's copies (forward-only rules), written, and the
@@ -192,19 +194,29 @@ def check_against_hub(
     read snapshot; fills `heads`, `new_entries` and `new_answers` (MergeRefused if refused).
     `bundle_devices`: the devices the bundle's ``devices`` table brings.
 
-    With `defer`, the checks that need nothing more of the hub than what was read here (every
-    new answer entry's digest, the scores recomputed from the merged answers) are not run but
-    left in `prepared.deferred`, in order, for `run_deferred` (a merge runs them on another core
-    meanwhile); a refusal found while reading for them waits its turn there too."""
+    With `defer`, the checks that need nothing more of the hub than what was read here (each new
+    audit entry's hash recomputed, every new answer entry's digest, the scores recomputed from
+    the merged answers) are not run but left in `prepared.deferred`, in order, for
+    `run_deferred` (a merge runs them on another core meanwhile); a refusal found while reading
+    for them waits its turn there too. A refusal found here after the chains (an answer carried
+    twice) comes after the hashes' (checked first then), as when they are checked in line."""
     with read_snapshot(db):
         known = prepared.known_answers = _known_answers(db, prepared.rows["answers"])
         entries: list[AuditLine] = prepared.rows["audit_log"]
         prepared.heads = hub_heads(db, (e.device_id for e in entries))
-        prepared.new_entries = _check_chains(db, entries, prepared.heads, set(bundle_devices))
-        new = _new_answers(prepared, known)
+        prepared.new_entries, hashed = _check_chains(
+            db, entries, prepared.heads, set(bundle_devices)
+        )
+        check_hashes = partial(_check_hashes, hashed)
+        try:
+            new = _new_answers(prepared, known)
+        except MergeRefused:
+            check_hashes()
+            raise
         prepared.new_answers = len(new)
         prepared.score_stamp = score_stamp(db)
         prepared.deferred = [
+            check_hashes,
             partial(_check_answer_entries, prepared, new),
             _merged_scores_check(db, prepared, new),
         ]
@@ -219,13 +231,37 @@ def run_deferred(prepared: Prepared, *, first: int = 0, last: int | None = None)
         check()
 
 
+# A new audit entry and the hash before it in its chain (its ``prev_hash``, checked): its own
+# hash is recomputed by `_check_hashes`.
+_Hashed = tuple[AuditLine, str]
+
+
 def _check_chains(
     db: StudyDb,
     entries: list[AuditLine],
     heads: Mapping[str, Head | None],
     bundle_devices: set[str],
+) -> tuple[dict[str, list[AuditLine]], list[_Hashed]]:
+    """Each device's entries continue the hub's chain exactly (each new one linked to the hash
+    before it); returns the new ones, and each with the hash it follows, for `_check_hashes`
+    (their own hashes recomputed, a cost a merge leaves to another core). A refusal found here
+    comes after a wrong hash of an earlier entry, checked first then (the order of a check
+    made entry by entry)."""
+    hashed: list[_Hashed] = []
+    try:
+        return _linked(db, entries, heads, bundle_devices, hashed), hashed
+    except MergeRefused:
+        _check_hashes(hashed)
+        raise
+
+
+def _linked(
+    db: StudyDb,
+    entries: list[AuditLine],
+    heads: Mapping[str, Head | None],
+    bundle_devices: set[str],
+    hashed: list[_Hashed],
 ) -> dict[str, list[AuditLine]]:
-    """Each device's entries continue the hub's chain exactly; returns the new ones."""
     new: dict[str, list[AuditLine]] = {}
     state: dict[str, Head] = {}
     accepted: dict[tuple[str, int], str] = {}  # (device, seq) -> hash of an entry of this bundle
@@ -273,26 +309,37 @@ def _check_chains(
                     f"the bundle continues the audit chain of device {dev} at #{seq}, but this "
                     f"database has it up to #{head_seq}: import the earlier bundles first"
                 )
-            recomputed = entry_hash(
-                head_hash,
-                row.id,
-                row.device_id,
-                row.seq,
-                row.at,
-                row.actor,
-                row.action,
-                row.subject_id,
-                row.entity,
-                row.entity_id,
-                row.payload,
-            )
-            if row.prev_hash != head_hash or recomputed != row.hash:
+            if row.prev_hash != head_hash:
                 raise MergeRefused(f"audit entry #{seq} of device {dev}: hash chain broken")
+            hashed.append((row, head_hash))
             new.setdefault(dev, []).append(row)
             accepted[(dev, seq)] = str(row.hash)
             head_seq, head_hash = seq, str(row.hash)
         state[dev] = (head_seq, head_hash)
     return new
+
+
+def _check_hashes(hashed: Iterable[_Hashed]) -> None:
+    """Each new entry's hash is the one recomputed from its content and the hash before it
+    (`_check_chains`), in the bundle's order."""
+    for row, before in hashed:
+        recomputed = entry_hash(
+            before,
+            row.id,
+            row.device_id,
+            row.seq,
+            row.at,
+            row.actor,
+            row.action,
+            row.subject_id,
+            row.entity,
+            row.entity_id,
+            row.payload,
+        )
+        if recomputed != row.hash:
+            raise MergeRefused(
+                f"audit entry #{row.seq} of device {row.device_id}: hash chain broken"
+            )
 
 
 def _hub_hashes(db: StudyDb, dev: str, group: list[AuditLine], head_seq: int) -> dict[int, str]:

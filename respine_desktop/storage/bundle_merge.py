@@ -12,9 +12,10 @@ the score rows computed or superseded since.
 Merging (`merge_bundle`), in one transaction that commits everything or nothing, prepared
 first without the write lock (`_merge_prepare`: validation, chains, digests, scores; the lock is
 then held for the comparisons with the hub's rows and the writes only, docs/conflicts.md §5;
-the checks of the rows alone run meanwhile where the platform allows: the validation and the
-digests in a forked child, `respine_desktop.meanwhile`, beside the staging, then the scores
-here, the child's outcome awaited before the lock):
+the checks of the rows alone run meanwhile where the platform allows: the validation, the chain
+hashes, the digests and the scores in a forked child, `respine_desktop.meanwhile`, beside the
+staging and the write, the child's outcome awaited before the commit: a refusal rolls the write
+back, nothing committed):
 
 * every row is validated first by the rules the kiosk itself applies (`_validation`); the
   forward-only rules decide what a bundle may change in a record the hub has (`_merge_rules`:
@@ -941,32 +942,24 @@ def _merge(
             # (read from rows not validated yet: a refusal of the validation comes first)
             validate(BUNDLE_COLUMNS, loaded, visit_codes)
             raise
-        # The checks that need only the rows run meanwhile, while SQLite stages the new answers:
-        # the validation and the digests in a child on another core, then the score check here
-        # once the staging is done (in the child it made the child the longer path: 1.6 s
-        # against the staging's 1.0 s on the bench's 1,000 subjects). The child's outcome is
-        # awaited before the write lock is asked for (a child beside the write slowed it: the
-        # lock held 3.5-4.1 s instead of 2.1-2.3 s), and first whenever anything here stops
-        # with an error (its refusal is the earlier one). Without new answers there is nothing
-        # to overlap: all of them run here, before any staging.
+        # The checks that need only the rows (the validation, then those `check_against_hub`
+        # deferred: the chain hashes, the digests, the scores) run meanwhile in a child on
+        # another core, while SQLite stages the new answers and the write step writes every
+        # row: the child's outcome is awaited inside the write transaction, before its commit
+        # (a refusal rolls the write back: nothing committed), and first whenever anything here
+        # stops with an error (its refusal is the earlier one). The write is this process's
+        # longer path (the staging and the write: 2.6-2.9 s on the bench's 1,000 subjects,
+        # against the child's 1.7-2.0 s), so the lock is held no longer for it (awaited before
+        # the lock, the checks had the second core idle during the write). Without new answers
+        # there is nothing to overlap: they all run here, before any staging.
         overlap = None if prepared.new_answers and lines.get("answers") else False
-        share = _CHILD_SHARE if overlap is None else len(prepared.deferred)
-        child = partial(_check_rows, prepared, visit_codes, share)
-        rest = partial(run_deferred, prepared, first=share)
+        child = partial(_check_rows, prepared, visit_codes)
         with meanwhile.start(child, fork=overlap) as checks:
             if not checks.forked:
                 checks.result()  # run here already: refused before any staging
-                rest()
             try:
                 return _stage_and_write(
-                    db,
-                    prepared,
-                    bundle,
-                    checks.result,
-                    rest if checks.forked else None,
-                    started,
-                    lock_wait_s,
-                    committed,
+                    db, prepared, bundle, checks.result, started, lock_wait_s, committed
                 )
             except Exception:
                 checks.result()  # (an interruption is not waited for: the child is killed)
@@ -984,16 +977,14 @@ def _stage_and_write(
     prepared: Prepared,
     bundle: Mapping[str, Any],
     checked: Callable[[], None],
-    rest: Callable[[], None] | None,
     started: float,
     lock_wait_s: float | None,
     committed: Callable[[], None],
 ) -> MergeResult:
-    """The new answers staged (`_merge_staging`), the rows' checks left to run here run
-    (`rest`, if any), those run meanwhile awaited (`checked` returns once they passed, else
-    raises their refusal), then the write step (`_write`), redone while the hub's heads moved.
-    (A refusal of `rest` is raised once those run meanwhile passed: the caller awaits them on
-    any error.)"""
+    """The new answers staged (`_merge_staging`), then the write step (`_write`), redone
+    while the hub's heads moved; `checked` (the rows' checks run meanwhile: returns once they
+    passed, else raises their refusal) is called inside the write's transaction, before it
+    commits. (The caller awaits those checks on any error: their refusal comes first.)"""
     if prepared.new_answers:  # (none: a bundle imported already, nothing to stage)
         prepared.staged = staging.stage(
             db.conn,
@@ -1001,9 +992,6 @@ def _stage_and_write(
             prepared.lines.get("answers"),
             prepared.rows["answers"],
         )
-    if rest is not None:
-        rest()
-    checked()  # before the lock: held for the write alone
     prepare_s = time.perf_counter() - started
     deadline = time.monotonic() + (LOCK_WAIT_S if lock_wait_s is None else lock_wait_s)
     bundle_devices = [d.id for d in prepared.rows["devices"]]
@@ -1012,7 +1000,13 @@ def _stage_and_write(
         writing = time.perf_counter()
         try:
             result = _write(
-                db, prepared, bundle, deadline, recheck=redo >= _MAX_REDO, committed=committed
+                db,
+                prepared,
+                bundle,
+                deadline,
+                recheck=redo >= _MAX_REDO,
+                checked=checked,
+                committed=committed,
             )
         except _HeadsMoved:
             redo += 1
@@ -1024,17 +1018,11 @@ def _stage_and_write(
         return result
 
 
-# How many of the deferred checks (`check_against_hub`: the digests, then the scores) run in the
-# child beside the staging; the others run in the merging process once it staged.
-_CHILD_SHARE = 1
-
-
-def _check_rows(prepared: Prepared, visit_codes: frozenset[str], share: int) -> None:
+def _check_rows(prepared: Prepared, visit_codes: frozenset[str]) -> None:
     """The checks of the bundle's rows that need nothing more of the hub: every row validated,
-    then the first `share` checks `check_against_hub` deferred (MergeRefused at the first
-    refusal)."""
+    then the checks `check_against_hub` deferred (MergeRefused at the first refusal)."""
     validate(BUNDLE_COLUMNS, prepared.rows, visit_codes)
-    run_deferred(prepared, last=share)
+    run_deferred(prepared)
 
 
 def _write(
@@ -1044,12 +1032,14 @@ def _write(
     deadline: float,
     *,
     recheck: bool,
-    committed: Callable[[], None] = lambda: None,
+    checked: Callable[[], None],
+    committed: Callable[[], None],
 ) -> MergeResult:
     """The write step in one transaction, once the write lock is held (waiting for it until
     `deadline`); _HeadsMoved (nothing written) if the hub's heads moved since the preparation,
-    unless `recheck` (then the preparation's hub checks run again inside the lock). Called once
-    the rows' own checks passed."""
+    unless `recheck` (then the preparation's hub checks run again inside the lock). `checked`
+    (the rows' own checks, run meanwhile) is awaited once every row is written, before the
+    commit: its refusal rolls everything back."""
     result = MergeResult()
     # A larger page cache for the merge's index inserts (the hub grows to gigabytes); restored.
     cache_size = int(scalar(db.conn, "PRAGMA cache_size"))
@@ -1080,6 +1070,7 @@ def _write(
                         check_against_hub(db, prepared, devices)
                     scores_checked = score_stamp(db) == prepared.score_stamp
                     _write_rows(db, merge, bundle, scores_checked=scores_checked)
+                    checked()  # the rows' own checks passed: only then is anything committed
                 committed()
                 result.lock_held_s = time.perf_counter() - locked_at
                 if autocheckpoint > 0:

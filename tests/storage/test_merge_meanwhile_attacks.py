@@ -4,17 +4,18 @@ Each test runs both ways (`tests/support/merge_modes`: the checks here, before t
 in a forked child while this process stages and writes) and must give the same outcome:
 
 - a bundle the validation refuses, merged while another program holds the hub's write lock:
-  the validation's refusal is named (the checks ran before the lock was asked for), not the
-  lock that could not be had; a person told to "try again" would retry a bundle that can
+  the validation's refusal is named (the checks' outcome is awaited first on any error), not
+  the lock that could not be had; a person told to "try again" would retry a bundle that can
   never be merged.
-- a valid bundle: the write lock is asked for once the checks passed (forked, they ran beside
-  the staging only): the lock is held for the write alone, a kiosk kept waiting no longer than
-  when the checks run here.
+- a valid bundle: nothing is committed before the checks passed (forked, they run beside the
+  staging and the write, awaited inside the write's transaction, before its commit).
+- a bundle the child refuses once this process has written every row: the write rolled back,
+  the hub unchanged and its write lock free at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,14 +47,25 @@ def _refused_bundle(tmp_path: Path) -> tuple[Path, dict[str, list[Sequence[Any]]
 
 
 def _merge(
-    hub: Path, rows: dict[str, list[Sequence[Any]]], lines: list[str], *, busy_ms: int = 5000
+    hub: Path,
+    rows: dict[str, list[Sequence[Any]]],
+    lines: list[str],
+    *,
+    busy_ms: int = 5000,
+    committed: Callable[[], None] = lambda: None,
 ) -> None:
     def source(table: str) -> list[Sequence[Any]]:
         return _Member(rows[table], lines) if table == "answers" else rows[table]
 
     with storage.open_database(hub) as db:
         db.conn.execute(f"PRAGMA busy_timeout={busy_ms}")
-        merge_bundle(db, source, bundle={"bundle_id": "test", "device_id": "kiosk"}, lock_wait_s=0)
+        merge_bundle(
+            db,
+            source,
+            bundle={"bundle_id": "test", "device_id": "kiosk"},
+            lock_wait_s=0,
+            committed=committed,
+        )
 
 
 def test_a_refused_bundle_is_refused_for_itself_while_the_hub_is_locked(tmp_path: Path) -> None:
@@ -71,8 +83,8 @@ def test_a_refused_bundle_is_refused_for_itself_while_the_hub_is_locked(tmp_path
     assert table_digest(hub) == before
 
 
-def test_the_write_lock_is_asked_for_once_the_checks_passed(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_nothing_is_committed_before_the_checks_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge_mode: str
 ) -> None:
     hub, rows = _hub_and_rows(tmp_path)
     events: list[str] = []
@@ -88,8 +100,41 @@ def test_the_write_lock_is_asked_for_once_the_checks_passed(
 
     monkeypatch.setattr(meanwhile.Running, "result", checks_awaited)
     monkeypatch.setattr(bundle_merge, "transaction", write_lock)
-    _merge(hub, rows, _lines(rows["answers"]))
-    # (forked, the child slows the write it runs beside: the lock, held longer, kept a kiosk
-    # waiting longer; the write alone holds it)
-    assert events[-1] == "lock" and events.count("lock") == 1 and "checks" in events
+    _merge(hub, rows, _lines(rows["answers"]), committed=lambda: events.append("commit"))
+    assert events.count("lock") == 1 and events[-1] == "commit" and events.count("commit") == 1
+    # the checks' outcome awaited inside the write's transaction, before its commit
+    assert events[-2] == "checks" and events.index("lock") < len(events) - 2
+    if merge_mode == "forked":  # the checks ran beside the write: awaited only there
+        assert events == ["lock", "checks", "commit"]
+    else:  # run here, before anything was staged; their outcome given again before the commit
+        assert events == ["checks", "lock", "checks", "commit"]
+    assert storage.verify_database(hub).ok
+
+
+def test_a_refusal_of_the_checks_once_every_row_is_written_rolls_the_write_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge_mode: str
+) -> None:
+    """Forked, the child's refusal reaches the merge once its rows are all written inside the
+    write's transaction: it is rolled back, the hub unchanged, its write lock free at once.
+    Here, the same refusal comes before anything is staged or written."""
+    hub, rows, lines = _refused_bundle(tmp_path)
+    before = table_digest(hub)
+    events: list[str] = []
+    write_rows = bundle_merge._write_rows
+
+    def written(db: Any, *args: Any, **kwargs: Any) -> None:
+        write_rows(db, *args, **kwargs)
+        events.append("written")
+        count = db.conn.execute("SELECT count(*) FROM answers").fetchone()[0]
+        assert count == len(rows["answers"])  # every row in, not committed
+
+    monkeypatch.setattr(bundle_merge, "_write_rows", written)
+    with pytest.raises(storage.MergeRefused, match="field value") as caught:
+        _merge(hub, rows, lines, committed=lambda: events.append("commit"))
+    assert events == (["written"] if merge_mode == "forked" else []), caught.value
+    assert table_digest(hub) == before
+    with storage.open_database(hub) as db:
+        db.conn.execute("PRAGMA busy_timeout=0")  # the lock was released with the rollback
+        storage.log_event(db, "kiosk.heartbeat", entity="kiosk", payload={})
+        assert db.conn.execute("SELECT count(*) FROM answers").fetchone()[0] == 0
     assert storage.verify_database(hub).ok
