@@ -488,6 +488,43 @@ def test_a_bundle_whose_rows_and_chain_disagree_is_refused(
     refused(hub0, forged, message)
 
 
+def _drop_later_entry(tables: Tables) -> None:
+    del tables["audit_log"][5]
+
+
+def _answer_twice(tables: Tables) -> None:
+    tables["answers"].append(list(rows_where(tables, "answers", item_id="odi_01")[0]))
+
+
+@pytest.mark.parametrize(
+    ("later", "alone"),
+    [(_drop_later_entry, "jumps from #5 to #7"), (_answer_twice, "carries an answer twice")],
+    ids=["sequence gap after it", "an answer carried twice"],
+)
+def test_a_broken_hash_is_named_before_a_later_problem_of_the_chain(
+    site: Path,
+    hub0: Path,
+    tmp_path: Path,
+    later: Callable[[Tables], None],
+    alone: str,
+) -> None:
+    """The new entries' hashes are recomputed apart from their links (on another core, by the
+    command line's merge): an entry whose hash is wrong is still named before a problem found
+    further on, as a check made entry by entry names it."""
+    only = forge(site / "a.1", site / "site.key", tmp_path / "later.bundle", later)
+    refused(hub0, only, alone)
+
+    def both(tables: Tables) -> None:
+        later(tables)
+        _rewrite_payload(tables)
+
+    forged = forge(site / "a.1", site / "site.key", tmp_path / "both.bundle", both)
+    refused(hub0, forged, ": hash chain broken")
+    result = main("import", "bundle", "--db", str(hub0), str(forged))
+    one_line_error(result, 2, "hash chain broken")
+    assert "audit entry #3 of device" in result.stderr
+
+
 def test_a_chain_diverging_from_the_hubs_copy_is_refused(
     site: Path, hub1: Path, tmp_path: Path
 ) -> None:
