@@ -9,8 +9,9 @@ measures, alternately and twice (the better of each kept, the machine being shar
   Python's garbage collector paused, as the merge pauses it (printed beside, for the ratio);
 - merge: `exports.import_bundle` into another copy (signature, hashes, every row validated,
   forward-only rules, chains continued, digests and scores recomputed, one transaction), as
-  the command line runs it: the row checks (validation, digests, scores) in a forked child
-  while SQLite stages (`respine_desktop.meanwhile`), awaited before the write lock;
+  the command line runs it: the row checks (validation, chain hashes, digests, scores) in a
+  forked child while SQLite stages and writes (`respine_desktop.meanwhile`), awaited before
+  the commit;
 - merge, checks here: the same with the row checks run in the merging process, before the
   staging (as the console, a process of several threads, runs it);
 - re-import: the same bundle again (nothing changes; every row still compared).
@@ -21,9 +22,9 @@ this process and of the checks' child (``ru_maxrss``: the child's counts the pag
 this process as well as those it copied).
 
 Also its 2-core bound: the least time the merge's own work could take on two cores, whatever
-its order. The write step (lock, commit, checkpoint: W) runs alone, after every check, and the
-rest of its CPU time (this process and the child: C) can at best be shared evenly by two cores:
-W + (C - W) / 2. A merge under the 3 s target on this machine needs that bound well under 3 s.
+its order: the merging process's own work runs one step after another (its CPU time: M), and
+all of it (this process and the checks' child: C) can at best be shared evenly by two cores:
+max(M, C / 2). A merge under the 3 s target on this machine needs that bound well under 3 s.
 
 Prints the figures, the ratio of the merge (and of its lock-held time) to the floor and to the
 3 s target, and the load average; asserts nothing. Run `python bench/merge.py` (`--subjects N`
@@ -140,22 +141,27 @@ def _merge_here(hub: Path, bundle: Path) -> float:
         meanwhile.can_fork = can_fork
 
 
-def _cpu() -> float:
-    """CPU seconds (user and system) of this process and of its children reaped so far."""
+def _cpu() -> tuple[float, float]:
+    """CPU seconds (user and system) of this process, and of it and its children reaped so
+    far."""
     own, children = (
         resource.getrusage(resource.RUSAGE_SELF),
         resource.getrusage(resource.RUSAGE_CHILDREN),
     )
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    mine = own.ru_utime + own.ru_stime
+    return mine, mine + children.ru_utime + children.ru_stime
 
 
 def _merge(hub: Path, bundle: Path) -> tuple[float, float, float, float, int, float, float]:
     """(merge s, its write lock held s, re-import s, its lock held s, answers merged, the
-    merge's CPU s in this process and its child, its write step s)."""
-    started, cpu = time.perf_counter(), _cpu()
+    merge's CPU s in this process and its child, in this process alone)."""
+    started, (own, cpu) = time.perf_counter(), _cpu()
     with storage.open_database(hub) as db:
         summary = exports.import_bundle(db, bundle)
-    merged, cpu = time.perf_counter() - started, _cpu() - cpu
+    merged, (own, cpu) = (
+        time.perf_counter() - started,
+        tuple(after - before for after, before in zip(_cpu(), (own, cpu), strict=True)),
+    )
     started = time.perf_counter()
     with storage.open_database(hub) as db:
         again = exports.import_bundle(db, bundle)
@@ -167,7 +173,7 @@ def _merge(hub: Path, bundle: Path) -> tuple[float, float, float, float, int, fl
         again.result.lock_held_s,
         summary.result.inserted["answers"],
         cpu,
-        summary.result.write_s,
+        own,
     )
 
 
@@ -187,7 +193,7 @@ def main() -> None:
     print(f"  load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"  the row checks run in a forked child: {'yes' if meanwhile.can_fork() else 'no'}")
     floors, paused, merges, heres, reimports, locks, relocks = [], [], [], [], [], [], []
-    bounds: list[tuple[float, float, float]] = []  # (bound, CPU, write step) of each merge
+    bounds: list[tuple[float, float, float]] = []  # (bound, CPU, this process's CPU) of each
     answers = 0
     for n in range(2):
         for name in ("floor.db", "floor-paused.db", "hub.db", "hub-here.db"):
@@ -196,8 +202,8 @@ def main() -> None:
             shutil.copy(hub0, work / name)
         floors.append(_floor(work / "floor.db", bundle))
         paused.append(_floor(work / "floor-paused.db", bundle, collector=False))
-        merged, locked, again, relocked, answers, cpu, write = _merge(work / "hub.db", bundle)
-        bounds.append((write + (cpu - write) / 2, cpu, write))
+        merged, locked, again, relocked, answers, cpu, own = _merge(work / "hub.db", bundle)
+        bounds.append((max(own, cpu / 2), cpu, own))
         heres.append(_merge_here(work / "hub-here.db", bundle))
         merges.append(merged)
         reimports.append(again)
@@ -222,10 +228,10 @@ def main() -> None:
         f"{merge / TARGET_S:4.2f}x the {TARGET_S:g} s target"
     )
     print(f"  merge: write lock held                {lock:6.2f} s   {lock / floor:4.1f}x floor")
-    bound, cpu, write = min(bounds)
+    bound, cpu, own = min(bounds)
     print(
         f"  merge: its 2-core bound               {bound:6.2f} s   (CPU {cpu:.2f} s in all, "
-        f"write step {write:.2f} s run alone: W + (CPU - W) / 2)"
+        f"{own:.2f} s of it in the merging process: max(that, all / 2))"
     )
     print(
         f"  merge, row checks here (no child)     {here:6.2f} s   {here / floor:4.1f}x floor   "

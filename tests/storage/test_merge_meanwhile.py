@@ -159,12 +159,12 @@ def _forged_score(rows: dict[str, list[Any]]) -> None:
     scores[n] = (*scores[n][:at], json.dumps(values), *scores[n][at + 1 :])
 
 
-def test_the_score_check_run_beside_the_child_refuses_as_here(
+def test_the_score_check_run_in_the_child_refuses_as_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The score check runs in the merging process once the answers are staged (the child
-    validates and checks the digests meanwhile): a forged score is refused with the same line
-    as when every check runs here, the hub unchanged."""
+    """The score check runs in the child after the validation, the chain hashes and the
+    digests (while the merging process stages and writes): a forged score is refused with the
+    same line as when every check runs here, the hub unchanged."""
     hub, rows = _hub_and_rows(tmp_path)
     _forged_score(rows)
     outcome = _refused_alike(tmp_path, monkeypatch, hub, rows, _lines(rows["answers"]))
@@ -174,9 +174,8 @@ def test_the_score_check_run_beside_the_child_refuses_as_here(
 def test_a_bad_value_is_named_before_a_forged_score_in_the_child_and_here(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A bundle with a forged score and a value the validation refuses: the score check, run in
-    the merging process while the child validates, waits for the child's refusal, which comes
-    first (as when every check runs here)."""
+    """A bundle with a forged score and a value the validation refuses: the validation's
+    refusal comes first in the child, as when every check runs here."""
     hub, rows = _hub_and_rows(tmp_path)
     _forged_score(rows)
     answers = rows["answers"]
