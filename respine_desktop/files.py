@@ -63,6 +63,24 @@ def not_a_file(path: Path, what: str) -> str:
     return f"{path}: is {_KINDS.get(stat.S_IFMT(mode), 'not a regular file')}, not a {what}"
 
 
+def no_folder(folder: Path) -> str:
+    """Why `folder`, which is not a folder, cannot hold an output, in one line: missing
+    (``FOLDER: no such directory``), or a name under a file (ENOTDIR), which names that file:
+    ``notes.txt: is a file, not a folder``."""
+    for path in (folder, *folder.parents):
+        try:
+            mode = os.stat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # missing, or under a file: the nearest name that exists says which
+        except OSError as exc:  # a folder that cannot be searched
+            return f"{path}: {exc.strerror}"
+        if stat.S_ISDIR(mode):
+            break
+        kind = "a file" if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "a special file")
+        return f"{path}: is {kind}, not a folder"
+    return f"{folder}: no such directory"
+
+
 def replace(temp: Path, final: Path) -> None:
     """Rename the complete file `temp` to `final` (checked again: `check_target`), then fsync
     the folder so that the new name survives a power cut."""
@@ -94,7 +112,7 @@ def check_writable(path: Path, what: str) -> Path:
         raise RespineError(f"{path}: is a folder; give the name of the {what} file to write")
     folder = path.parent
     if not folder.is_dir():
-        raise RespineError(f"{path}: no such folder {folder} for the {what}")
+        raise RespineError(f"{path}: cannot write the {what} there ({no_folder(folder)})")
     if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise RespineError(f"{path}: cannot write the {what} there (permission denied)")
     return path

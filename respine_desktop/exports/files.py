@@ -74,7 +74,7 @@ def output_dir(path: Path) -> Path:
         if path.exists() and not path.is_dir():
             raise NotADirectoryError(f"{path}: exists and is not a directory")
         if not path.parent.is_dir():
-            raise FileNotFoundError(f"{path.parent}: no such directory")
+            raise FileNotFoundError(files.no_folder(path.parent))
         path.mkdir(exist_ok=True)
     return path
 
@@ -118,7 +118,7 @@ def output_file(path: Path) -> Path:
         if path.is_dir():
             raise IsADirectoryError(f"{path}: is a directory")
         if not path.parent.is_dir():
-            raise FileNotFoundError(f"{path.parent}: no such directory")
+            raise FileNotFoundError(files.no_folder(path.parent))
     return path
 
 

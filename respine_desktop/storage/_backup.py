@@ -35,12 +35,14 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
         os.stat(out)
     except FileNotFoundError:
         pass
+    except NotADirectoryError:  # a name under a file: the name of that file says why
+        raise InvalidInput(files.no_folder(out.parent)) from None
     except OSError as exc:  # a name too long, a folder that cannot be searched
         raise WriteFailed(f"{out}: could not write the backup ({exc.strerror})") from None
     else:
         raise AlreadyExists(f"{out}: the file exists already")
     if not out.parent.is_dir():
-        raise InvalidInput(f"{out.parent}: no such directory")
+        raise InvalidInput(files.no_folder(out.parent))
     key = db.sql_key
     key_file = read_key_file(db.path) if key is not None else None
     partial = out.with_name(out.name + ".partial")

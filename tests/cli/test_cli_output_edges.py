@@ -1,0 +1,133 @@
+"""The failure edges sweep 12 left open (issue 12: every failure is one clear line), through real
+`python main.py` processes: each refusal is one line on stderr, exit 2, and nothing written or
+changed (the output folder's listing with every file's bytes, and the database's data tables and
+audit log, compared before and after)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_cli_hostile_paths import refused
+from tests.support.cli import main_py
+from tests.support.exports import DATA_TABLES, demo_db, table_digest
+
+SIGN_IN = "login.succeeded"  # the one audit entry a refused signed-in command may add
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("edges") / "demo.db"
+    demo_db(path, subjects=2, seed=3)
+    return path
+
+
+@pytest.fixture
+def db(study: Path, tmp_path: Path) -> Path:
+    """A copy of the study of its own, in a folder apart from the outputs."""
+    (tmp_path / "db").mkdir()
+    path = tmp_path / "db" / "study.db"
+    shutil.copy(study, path)
+    return path
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    """The folder the outputs are written in (a vas.csv to score in it)."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "vas.csv").write_text("vas_pain\n50\n", encoding="utf-8")
+    return folder
+
+
+def listing(folder: Path) -> dict[str, bytes | None]:
+    """Every name under `folder`, with its bytes (None for a folder) and its mode bits."""
+    found: dict[str, bytes | None] = {}
+    for path in sorted(folder.rglob("*")):
+        name = f"{path.relative_to(folder)} {path.lstat().st_mode:o}"
+        found[name] = None if path.is_dir() else path.read_bytes()
+    return found
+
+
+class State:
+    """What a refused command must leave as it was: the output folder, the data tables and the
+    audit log (which may gain its sign-in only)."""
+
+    def __init__(self, db: Path, folder: Path) -> None:
+        self.db, self.folder = db, folder
+        self.files = listing(folder)
+        self.tables = table_digest(db, DATA_TABLES)
+        self.audit = self._audit()
+
+    def _audit(self) -> list[tuple[object, ...]]:
+        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True)
+        try:
+            return conn.execute("SELECT action, * FROM audit_log ORDER BY rowid").fetchall()
+        finally:
+            conn.close()
+
+    def unchanged(self) -> None:
+        assert listing(self.folder) == self.files
+        assert table_digest(self.db, DATA_TABLES) == self.tables
+        audit = self._audit()
+        assert audit[: len(self.audit)] == self.audit
+        assert {row[0] for row in audit[len(self.audit) :]} <= {SIGN_IN}, audit[len(self.audit) :]
+
+
+PASSPHRASE = "correct horse battery staple 42"
+
+
+def run(template: str, **names: Path) -> subprocess.CompletedProcess[str]:
+    """`template` run signed in where it needs it (a new encrypted database's passphrase on
+    standard input for `init`)."""
+    argv = template.format(**names).split()
+    if argv[0] == "init":
+        return main_py(*argv, stdin=f"{PASSPHRASE}\n", timeout=300)
+    return main_py(*argv, timeout=300)
+
+
+# Every command that writes a file or a folder the user names, the name as {target}.
+OUTPUTS = {
+    "score": "score --instrument vas {out}/vas.csv --out {target}",
+    "export csv": "export csv --db {db} --out {target}",
+    "export odm": "export odm --db {db} --out {target}",
+    "export redcap": "export redcap --db {db} --out {target}",
+    "export stats": "export stats --db {db} --out {target}",
+    "export bundle": "export bundle --db {db} --out {target}",
+    "export key": "export key --db {db} --out {target}",
+    "export device": "export device --db {db} --out {target}",
+    "report study": "report study --db {db} --out {target}",
+    "report patient": "report patient --db {db} --subject RSP-01-001 --out {target}",
+    "backup": "backup --db {db} --out {target}",
+    "import bundle --receipt": "import bundle --db {db} --receipt {target} {out}/vas.csv",
+    "init --recovery-sheet": "init --db {out}/new.db --admin-pin 572913 --passphrase-stdin "
+    "--recovery-sheet {target}",
+}
+
+
+@pytest.mark.parametrize("depth", ["x.out", "sub/x.out"])
+@pytest.mark.parametrize("command", sorted(OUTPUTS))
+def test_an_output_under_a_regular_file_names_the_file_not_a_missing_folder(
+    db: Path, out: Path, command: str, depth: str
+) -> None:
+    """`--out notes.txt/x.pdf` said 'notes.txt: no such directory' (ENOTDIR: the folder is a
+    file); also with a name under a name under the file."""
+    (out / "notes.txt").write_text("a file\n", encoding="utf-8")
+    before = State(db, out)
+    result = run(OUTPUTS[command], db=db, out=out, target=out / "notes.txt" / depth)
+    refused(result, f"{out / 'notes.txt'}: is a file, not a folder")
+    before.unchanged()
+
+
+@pytest.mark.parametrize("command", ["init --plaintext --admin-pin 572913", "demo", "--windowed"])
+def test_a_new_database_under_a_regular_file_names_the_file(out: Path, command: str) -> None:
+    """`init`, `demo` and the kiosk itself (`--windowed`: it stops before any window)."""
+    (out / "notes.txt").write_text("a file\n", encoding="utf-8")
+    before = listing(out)
+    result = main_py(*command.split(), "--db", out / "notes.txt" / "new.db", timeout=300)
+    refused(result, f"{out / 'notes.txt'}: is a file, not a folder")
+    assert listing(out) == before
