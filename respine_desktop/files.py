@@ -1,4 +1,5 @@
-"""Output files: only a regular file is ever replaced, and every rename is made durable."""
+"""Output files: only a regular file that is not read-only is ever replaced, and every rename is
+made durable."""
 
 from __future__ import annotations
 
@@ -22,14 +23,26 @@ class NotARegularFile(RespineError):
     """An output path names a device (``/dev/null``), a named pipe or a socket: left as it was."""
 
 
+class ReadOnlyFile(RespineError):
+    """An output path names a file someone made read-only: left as it was."""
+
+
 def check_target(path: Path) -> Path:
     """`path` if an output may be written there: nothing yet, a regular file (replaced) or a
     folder (the caller says what it expects); a device, pipe or socket is `NotARegularFile`,
-    since renaming a file over it would replace the node itself (a link is followed)."""
+    since renaming a file over it would replace the node itself (a link is followed). A file
+    that is read-only (its owner's write permission off, as ``chmod 444`` or the read-only
+    attribute of Windows leave it, or no write permission for this process) is `ReadOnlyFile`:
+    a rename over it asks only the folder's permission (and root is asked none), so it would
+    replace a file someone protected."""
     try:
         mode = os.stat(path).st_mode
     except OSError:  # missing (or unreadable: the write itself will say why)
         return path
+    if stat.S_ISREG(mode) and (not mode & stat.S_IWUSR or not os.access(path, os.W_OK)):
+        raise ReadOnlyFile(
+            f"{path}: is read-only, not replaced; make it writable or give another name"
+        )
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
         return path
     kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")

@@ -131,3 +131,42 @@ def test_a_new_database_under_a_regular_file_names_the_file(out: Path, command: 
     result = main_py(*command.split(), "--db", out / "notes.txt" / "new.db", timeout=300)
     refused(result, f"{out / 'notes.txt'}: is a file, not a folder")
     assert listing(out) == before
+
+
+# An existing output file of each command (for a folder export, one of its files in the folder).
+REPLACED = {
+    "score": ("score --instrument vas {out}/vas.csv --out {target}", "scored.csv", ""),
+    "export csv": ("export csv --db {db} --out {target}", "csv", "visits_wide.csv"),
+    "export odm": ("export odm --db {db} --out {target}", "study.xml", ""),
+    "export redcap": ("export redcap --db {db} --out {target}", "redcap", "records.csv"),
+    "export stats": ("export stats --db {db} --out {target}", "stats", "visits_wide.sav"),
+    "export bundle": ("export bundle --db {db} --out {target}", "site.bundle", ""),
+    "export device": ("export device --db {db} --out {target}", "device.json", ""),
+    "report study": ("report study --db {db} --out {target}", "study.pdf", ""),
+    "report patient": (
+        "report patient --db {db} --subject RSP-01-001 --out {target}",
+        "patient.pdf",
+        "",
+    ),
+    "import bundle --receipt": (
+        "import bundle --db {db} --receipt {target} {out}/vas.csv",
+        "receipt.json",
+        "",
+    ),
+}
+
+
+@pytest.mark.parametrize("command", sorted(REPLACED))
+def test_a_read_only_output_file_is_refused_not_replaced(db: Path, out: Path, command: str) -> None:
+    """A file someone made read-only (0444) was replaced by the rename of every export and
+    report (a rename asks only the folder's permission, and root is asked none)."""
+    template, name, inside = REPLACED[command]
+    target = out / name
+    protected = target / inside if inside else target
+    protected.parent.mkdir(exist_ok=True)
+    protected.write_bytes(b"kept as it is\n")
+    protected.chmod(0o444)
+    before = State(db, out)
+    result = run(template, db=db, out=out, target=target)
+    refused(result, f"{protected}: is read-only")
+    before.unchanged()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+import pytest
 
 from respine_desktop import files
 
@@ -26,3 +29,33 @@ def test_a_link_to_a_file_names_the_link(tmp_path: Path) -> None:
     (tmp_path / "link").symlink_to(tmp_path / "notes.txt")
     link = tmp_path / "link"
     assert files.no_folder(link / "a") == f"{link}: is a file, not a folder"
+
+
+@pytest.mark.parametrize("mode", [0o444, 0o400, 0o464, 0o555])
+def test_a_read_only_file_is_not_a_target(tmp_path: Path, mode: int) -> None:
+    """Its owner's write permission off: refused, even for root (whom `os.access` lets write)."""
+    path = tmp_path / "kept.csv"
+    path.write_text("x", encoding="utf-8")
+    path.chmod(mode)
+    with pytest.raises(files.ReadOnlyFile, match=f"^{re.escape(str(path))}: is read-only"):
+        files.check_target(path)
+    assert path.read_text(encoding="utf-8") == "x"
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o600, 0o200])
+def test_a_file_its_owner_may_write_is_a_target(tmp_path: Path, mode: int) -> None:
+    path = tmp_path / "old.csv"
+    path.write_text("x", encoding="utf-8")
+    path.chmod(mode)
+    assert files.check_target(path) == path
+
+
+def test_a_read_only_file_is_not_replaced_even_at_the_rename(tmp_path: Path) -> None:
+    """Made read-only while the new file was written: the rename (`replace`) refuses too."""
+    final, temp = tmp_path / "study.xml", tmp_path / "study.xml.partial"
+    final.write_text("old", encoding="utf-8")
+    temp.write_text("new", encoding="utf-8")
+    final.chmod(0o444)
+    with pytest.raises(files.ReadOnlyFile):
+        files.replace(temp, final)
+    assert final.read_text(encoding="utf-8") == "old"
