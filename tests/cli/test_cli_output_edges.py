@@ -12,9 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from respine_desktop.cli import build_parser
+from respine_desktop.cli._signin import leaf_parsers
 from tests.cli.test_cli_hostile_paths import refused
-from tests.support.cli import main_py
+from tests.support.cli import main_py, signed_in
+from tests.support.encryption import key_env
 from tests.support.exports import DATA_TABLES, demo_db, table_digest
+
+__all__ = ["key_env"]  # the fixture, imported
 
 SIGN_IN = "login.succeeded"  # the one audit entry a refused signed-in command may add
 
@@ -170,3 +175,75 @@ def test_a_read_only_output_file_is_refused_not_replaced(db: Path, out: Path, co
     result = run(template, db=db, out=out, target=target)
     refused(result, f"{protected}: is read-only")
     before.unchanged()
+
+
+@pytest.fixture
+def encrypted(tmp_path: Path, key_env: Path) -> Path:
+    """A new encrypted database whose key is stored nowhere: every command needs its passphrase
+    (`key_env`: a key store of this test's own, empty)."""
+    path = tmp_path / "db" / "site.db"
+    path.parent.mkdir()
+    made = run(
+        "init --db {db} --admin-pin 572913 --passphrase-stdin --recovery-sheet {sheet}",
+        db=path,
+        sheet=tmp_path / "db" / "sheet.txt",
+    )
+    assert made.returncode == 0, made.stderr
+    return path
+
+
+# Commands of two words (the option after the second, or between its options), and one with it
+# before the second word, as it was taken so far.
+AFTER = {
+    "export csv": "export csv --db {db} --out {out}/csv --passphrase-stdin",
+    "export odm": "export odm --passphrase-stdin --db {db} --out {out}/study.xml",
+    "export redcap": "export redcap --db {db} --out {out}/redcap --passphrase-stdin",
+    "report study": "report study --db {db} --out {out}/study.pdf --passphrase-stdin",
+    "list devices": "list devices --db {db} --passphrase-stdin",
+    "signatures": "signatures --db {db} --passphrase-stdin",
+    "export --passphrase-stdin odm": "export --passphrase-stdin odm --db {db} --out {out}/s.xml",
+}
+
+
+def with_passphrase(
+    template: str, passphrase: str, **names: Path
+) -> subprocess.CompletedProcess[str]:
+    """`template` with the passphrase on standard input's first line, the PIN on the next."""
+    argv, pin = signed_in(template.format(**names).split(), pin="572913")
+    return main_py(*argv, sign_in=False, stdin=f"{passphrase}\n{pin or ''}", timeout=300)
+
+
+@pytest.mark.parametrize("command", sorted(AFTER))
+def test_the_passphrase_option_is_taken_after_the_subcommand(
+    encrypted: Path, out: Path, command: str
+) -> None:
+    """`export csv --passphrase-stdin` was 'unrecognized arguments' (the option was given to
+    `export`, not to `export csv`)."""
+    result = with_passphrase(AFTER[command], PASSPHRASE, db=encrypted, out=out)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", ["export csv", "report study"])
+def test_a_wrong_passphrase_after_the_subcommand_is_one_line(
+    encrypted: Path, out: Path, command: str
+) -> None:
+    before = listing(out)
+    result = with_passphrase(AFTER[command], "not the passphrase at all", db=encrypted, out=out)
+    refused(result, "wrong passphrase or key")
+    assert listing(out) == before
+
+
+def test_every_command_documents_and_takes_the_passphrase_option() -> None:
+    """On every command's own parser (its --help), wherever the command has a second word."""
+    parser = build_parser()
+    for key, leaf in leaf_parsers(parser):
+        if key:
+            assert "--passphrase-stdin" in leaf.format_help(), key
+    for argv in (
+        ["export", "csv", "--db", "d", "--out", "o", "--passphrase-stdin"],
+        ["export", "--passphrase-stdin", "csv", "--db", "d", "--out", "o"],
+        ["status", "--db", "d", "--passphrase-stdin"],
+    ):
+        assert parser.parse_args(argv).passphrase_stdin is True, argv
+    assert getattr(parser.parse_args(["status", "--db", "d"]), "passphrase_stdin", False) is False
