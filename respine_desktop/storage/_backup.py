@@ -62,8 +62,11 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
         finally:
             os.close(fd)
         result = verify_database(partial, key=key)
-        if not result.ok:
-            raise BackupFailed(f"the backup copy failed verification: {result.message}")
+        if not result.ok:  # the copy is the database's own pages: the database is at fault
+            raise BackupFailed(
+                f"{out}: not written: the copy of {db.path} fails verification "
+                f"({result.message}); check the database with 'verify --db {db.path}'"
+            )
         if key_file is not None:
             write_key_file(out, key_file.fields)
             wrote_key_file = True

@@ -247,3 +247,26 @@ def test_every_command_documents_and_takes_the_passphrase_option() -> None:
     ):
         assert parser.parse_args(argv).passphrase_stdin is True, argv
     assert getattr(parser.parse_args(["status", "--db", "d"]), "passphrase_stdin", False) is False
+
+
+def tamper(db: Path) -> None:
+    """A subject's day 0 changed behind the program's back (no trigger guards that column; its
+    audit entry still holds the old date): `verify` fails on the file."""
+    with sqlite3.connect(db) as conn:  # (a plaintext test file: any SQLite opens it)
+        conn.execute("UPDATE subjects SET day0='2020-01-01' WHERE rowid=1")
+    with sqlite3.connect(db) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+
+
+def test_a_backup_of_a_database_that_fails_verification_is_refused(db: Path, out: Path) -> None:
+    """It was exit 1 ('the backup copy failed verification'), as for data checked and found
+    wrong; a backup refused is exit 2 like every refusal, and names `verify`."""
+    tamper(db)
+    assert main_py("verify", "--db", db).returncode == 1
+    before = State(db, out)
+    result = run("backup --db {db} --out {target}", db=db, target=out / "copy.db")
+    refused(result, f"{out / 'copy.db'}: not written: the copy of {db} fails verification")
+    assert f"'verify --db {db}'" in result.stderr
+    before.unchanged()
+    assert {p.name for p in db.parent.iterdir()} <= {"study.db", "study.db-wal", "study.db-shm"}
