@@ -81,7 +81,10 @@ from respine_desktop.storage import (
     has_audit_entry,
     hmac_bundles_accepted,
     hub_key,
+    installed_site_key_id,
+    own_device_key,
     site_key_id,
+    transaction,
 )
 from respine_desktop.storage.bundle_merge import (
     BUNDLE_COLUMNS,
@@ -272,10 +275,15 @@ def export_bundle(
     done = 0
     members: list[dict[str, object]] = []
     counts: dict[str, int] = {}
-    with atomic_binary(path, readable=True) as f, contextlib.ExitStack() as stack:
-        # The keys (made at first use) once the file is open: an output that cannot be written
+    hub = hub_key(db) if key is None else None
+    with (
+        _keys_kept_with(db, path, making=_makes_keys(db, hub is not None, key)),
+        atomic_binary(path, readable=True) as f,
+        contextlib.ExitStack() as stack,
+    ):
+        # The keys (made at first use) once the file is open, kept only with the bundle in
+        # place (`_keys_kept_with`): an output that cannot be written, or a disk that fills,
         # leaves the database as it was.
-        hub = hub_key(db) if key is None else None
         if hub is not None:
             sender = ensure_device_keys(db)
             private = device_private_keys(db)
@@ -355,6 +363,35 @@ def export_bundle(
     )
     ticker.done(f"bundle export: {info.describe()}")
     return info
+
+
+def _makes_keys(db: StudyDb, sealed: bool, key: bytes | None) -> bool:
+    """Whether this bundle makes its database's keys (its first: the device keys of a sealed
+    bundle, the site key of an HMAC one without a `key` given)."""
+    if sealed:
+        return own_device_key(db) is None
+    return key is None and installed_site_key_id(db) is None
+
+
+@contextlib.contextmanager
+def _keys_kept_with(db: StudyDb, path: Path, *, making: bool) -> Iterator[None]:
+    """Around the writing of the bundle `path`, its rename included, when it is `making` the
+    database's keys: one transaction, committed once the bundle is in place, so that a bundle
+    not written (a full disk, an interrupt) leaves no key made for it; the bundle is removed
+    again if that commit fails. Only at a database's first bundle, whose other writers wait
+    meanwhile (within their busy timeout, 30 s)."""
+    if not making:
+        yield
+        return
+    placed = False
+    try:
+        with transaction(db):
+            yield
+            placed = True
+    except BaseException:
+        if placed:  # the keys not stored: no bundle signed with them
+            path.unlink(missing_ok=True)
+        raise
 
 
 def _flush(m: IO[bytes], h: Any, buffer: list[tuple[Any, ...]]) -> int:

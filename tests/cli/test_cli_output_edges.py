@@ -8,6 +8,7 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -270,3 +271,49 @@ def test_a_backup_of_a_database_that_fails_verification_is_refused(db: Path, out
     assert f"'verify --db {db}'" in result.stderr
     before.unchanged()
     assert {p.name for p in db.parent.iterdir()} <= {"study.db", "study.db-wal", "study.db-shm"}
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """A folder on a 64 KiB file system of its own with 12 KiB left: a bundle (some 30 KiB)
+    starts, then the disk is full."""
+    folder = tmp_path / "full"
+    folder.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)]
+    made = subprocess.run(mount, capture_output=True, text=True, check=False)
+    if made.returncode != 0:
+        pytest.skip(f"a small tmpfs cannot be mounted here: {made.stderr.strip() or made}")
+    try:
+        (folder / "filler").write_bytes(b"\0" * (52 * 1024))
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.fixture
+def hub_key(tmp_path: Path) -> Path:
+    """A hub's key file: installed on a kiosk, its bundles are sealed (format 3) and signed by
+    its device keys, made at its first bundle."""
+    hub = tmp_path / "hub" / "hub.db"
+    hub.parent.mkdir()
+    demo_db(hub, subjects=1, seed=4)  # a device of its own
+    made = run("export hub-key --db {hub} --out {key}", hub=hub, key=hub.parent / "hub.json")
+    assert made.returncode == 0, made.stderr
+    return hub.parent / "hub.json"
+
+
+@pytest.mark.parametrize("sealed", [False, True], ids=["site key", "device keys"])
+def test_a_bundle_on_a_disk_that_fills_leaves_the_database_without_its_new_keys(
+    db: Path, full_disk: Path, hub_key: Path, sealed: bool
+) -> None:
+    """The site key (or a sealed bundle's device keys), made at the first bundle once its file
+    is open, stayed in the database (audited) when the disk filled and no bundle was written."""
+    if sealed:
+        installed = run("import hub-key --db {db} {key}", db=db, key=hub_key)
+        assert installed.returncode == 0, installed.stderr
+    before = State(db, full_disk)
+    result = run("export bundle --db {db} --out {target}", db=db, target=full_disk / "b.bundle")
+    refused(result, f"{full_disk / 'b.bundle'}: No space left on device")
+    before.unchanged()
+    again = run("export bundle --db {db} --out {target}", db=db, target=db.parent / "b.bundle")
+    assert again.returncode == 0, again.stderr  # the keys made then, with the bundle
