@@ -70,6 +70,7 @@ from typing import IO, Any, cast
 from respine_desktop import __version__, clock, files, scoring
 from respine_desktop.exports.errors import BundleError, ExportError
 from respine_desktop.exports.files import atomic_binary, output_file
+from respine_desktop.exports.new_keys import kept_with
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.storage import (
     StorageError,
@@ -84,7 +85,6 @@ from respine_desktop.storage import (
     installed_site_key_id,
     own_device_key,
     site_key_id,
-    transaction,
 )
 from respine_desktop.storage.bundle_merge import (
     BUNDLE_COLUMNS,
@@ -277,13 +277,13 @@ def export_bundle(
     counts: dict[str, int] = {}
     hub = hub_key(db) if key is None else None
     with (
-        _keys_kept_with(db, path, making=_makes_keys(db, hub is not None, key)),
+        kept_with(db, path, making=_makes_keys(db, hub is not None, key)),
         atomic_binary(path, readable=True) as f,
         contextlib.ExitStack() as stack,
     ):
         # The keys (made at first use) once the file is open, kept only with the bundle in
-        # place (`_keys_kept_with`): an output that cannot be written, or a disk that fills,
-        # leaves the database as it was.
+        # place (`new_keys.kept_with`): an output that cannot be written, or a disk that
+        # fills, leaves the database as it was.
         if hub is not None:
             sender = ensure_device_keys(db)
             private = device_private_keys(db)
@@ -371,27 +371,6 @@ def _makes_keys(db: StudyDb, sealed: bool, key: bytes | None) -> bool:
     if sealed:
         return own_device_key(db) is None
     return key is None and installed_site_key_id(db) is None
-
-
-@contextlib.contextmanager
-def _keys_kept_with(db: StudyDb, path: Path, *, making: bool) -> Iterator[None]:
-    """Around the writing of the bundle `path`, its rename included, when it is `making` the
-    database's keys: one transaction, committed once the bundle is in place, so that a bundle
-    not written (a full disk, an interrupt) leaves no key made for it; the bundle is removed
-    again if that commit fails. Only at a database's first bundle, whose other writers wait
-    meanwhile (within their busy timeout, 30 s)."""
-    if not making:
-        yield
-        return
-    placed = False
-    try:
-        with transaction(db):
-            yield
-            placed = True
-    except BaseException:
-        if placed:  # the keys not stored: no bundle signed with them
-            path.unlink(missing_ok=True)
-        raise
 
 
 def _flush(m: IO[bytes], h: Any, buffer: list[tuple[Any, ...]]) -> int:

@@ -5,6 +5,7 @@ audit log, compared before and after)."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 import subprocess
@@ -273,21 +274,34 @@ def test_a_backup_of_a_database_that_fails_verification_is_refused(db: Path, out
     assert {p.name for p in db.parent.iterdir()} <= {"study.db", "study.db-wal", "study.db-shm"}
 
 
-@pytest.fixture
-def full_disk(tmp_path: Path) -> Iterator[Path]:
-    """A folder on a 64 KiB file system of its own with 12 KiB left: a bundle (some 30 KiB)
-    starts, then the disk is full."""
-    folder = tmp_path / "full"
+@contextlib.contextmanager
+def small_disk(folder: Path, left: int) -> Iterator[Path]:
+    """`folder` on a 64 KiB file system of its own with `left` bytes free (mounted as root;
+    the test is skipped, saying why, where it cannot be), unmounted afterwards."""
     folder.mkdir()
     mount = ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)]
     made = subprocess.run(mount, capture_output=True, text=True, check=False)
     if made.returncode != 0:
         pytest.skip(f"a small tmpfs cannot be mounted here: {made.stderr.strip() or made}")
     try:
-        (folder / "filler").write_bytes(b"\0" * (52 * 1024))
+        (folder / "filler").write_bytes(b"\0" * (64 * 1024 - left))
         yield folder
     finally:
         subprocess.run(["umount", str(folder)], check=True)
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path) -> Iterator[Path]:
+    """12 KiB left: a bundle (some 30 KiB) starts, then the disk is full."""
+    with small_disk(tmp_path / "full", 12 * 1024) as folder:
+        yield folder
+
+
+@pytest.fixture
+def no_space(tmp_path: Path) -> Iterator[Path]:
+    """Nothing left: a file is made, its first bytes refused."""
+    with small_disk(tmp_path / "full", 0) as folder:
+        yield folder
 
 
 @pytest.fixture
@@ -317,3 +331,17 @@ def test_a_bundle_on_a_disk_that_fills_leaves_the_database_without_its_new_keys(
     before.unchanged()
     again = run("export bundle --db {db} --out {target}", db=db, target=db.parent / "b.bundle")
     assert again.returncode == 0, again.stderr  # the keys made then, with the bundle
+
+
+@pytest.mark.parametrize(
+    "command", ["export key", "export device"], ids=["site key", "device keys"]
+)
+def test_a_key_file_on_a_full_disk_leaves_no_file_and_no_new_key(
+    db: Path, no_space: Path, command: str
+) -> None:
+    """`export key` left an empty site.key (its retry then said 'exists already') and, like
+    `export device`, the keys it made in the database."""
+    before = State(db, no_space)
+    result = run(f"{command} --db {{db}} --out {{target}}", db=db, target=no_space / "k.json")
+    refused(result, f"{no_space / 'k.json'}: No space left on device")
+    before.unchanged()

@@ -1,5 +1,5 @@
 """The keys a database's first bundle makes are kept only with the bundle in place
-(`exports.bundle._keys_kept_with`); the commit that fails after the rename removes the bundle."""
+(`exports.new_keys.kept_with`); the commit that fails after the rename removes the bundle."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from respine_desktop import exports, storage
-from respine_desktop.exports import bundle
+from respine_desktop.exports import new_keys
 from tests.support.exports import DATA_TABLES, demo_db, table_digest
 
 
@@ -41,7 +41,7 @@ def test_a_commit_that_fails_with_the_bundle_in_place_removes_it(
             db.conn.execute("ROLLBACK")  # what a failed commit leaves
             raise storage.WriteFailed(f"{db.path}: could not write, nothing was saved (full)")
 
-    monkeypatch.setattr(bundle, "transaction", commit_refused)
+    monkeypatch.setattr(new_keys, "transaction", commit_refused)
     before = table_digest(kiosk, DATA_TABLES)
     with storage.open_database(kiosk) as db, pytest.raises(storage.WriteFailed):
         exports.export_bundle(db, tmp_path / "b.zip")
