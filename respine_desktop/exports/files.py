@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -65,6 +65,20 @@ def partial_text(path: Path, *, newline: str = "") -> Iterator[IO[str]]:
             os.fsync(f.fileno())
     except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def partial_texts(paths: Sequence[Path], *, newline: str = "") -> Iterator[list[IO[str]]]:
+    """`partial_text` for several files written together: if one fails (a disk that fills
+    as the last is flushed), none of their ``.partial`` files stays, not even those already
+    complete."""
+    try:
+        with contextlib.ExitStack() as stack:
+            yield [stack.enter_context(partial_text(p, newline=newline)) for p in paths]
+    except BaseException:
+        for path in paths:
+            partial_path(path).unlink(missing_ok=True)
         raise
 
 

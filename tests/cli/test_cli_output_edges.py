@@ -16,7 +16,7 @@ import pytest
 
 from respine_desktop.cli import build_parser
 from respine_desktop.cli._signin import leaf_parsers
-from tests.cli.test_cli_hostile_paths import refused
+from tests.cli.test_cli_hostile_paths import PROGRESS, refused
 from tests.support.cli import main_py, signed_in
 from tests.support.encryption import key_env
 from tests.support.exports import DATA_TABLES, demo_db, table_digest
@@ -345,3 +345,35 @@ def test_a_key_file_on_a_full_disk_leaves_no_file_and_no_new_key(
     result = run(f"{command} --db {{db}} --out {{target}}", db=db, target=no_space / "k.json")
     refused(result, f"{no_space / 'k.json'}: No space left on device")
     before.unchanged()
+
+
+FILLS = {
+    "score": "score --instrument vas {vas} --out {target}/scored.csv",
+    "export csv": "export csv --db {db} --out {target}/csv",
+    "export odm": "export odm --db {db} --out {target}/study.xml",
+    "export redcap": "export redcap --db {db} --out {target}/redcap",
+    "export stats": "export stats --db {db} --out {target}/stats",
+    "report study": "report study --db {db} --out {target}/study.pdf",
+    "report patient": "report patient --db {db} --subject RSP-01-001 --out {target}/p.pdf",
+    "backup": "backup --db {db} --out {target}/copy.db",
+}
+
+
+@pytest.mark.parametrize("left", [0, 4, 16], ids=lambda k: f"{k} KiB left")
+@pytest.mark.parametrize("command", sorted(FILLS))
+def test_an_output_on_a_disk_that_fills_is_one_line_and_leaves_nothing(
+    db: Path, out: Path, tmp_path: Path, command: str, left: int
+) -> None:
+    """`export stats` ended in pyreadstat's traceback ('Unable to write data', exit 1);
+    `export redcap` left its folder with the .partial files completed before the disk filled."""
+    with small_disk(tmp_path / "small", left * 1024) as folder:
+        before = State(db, folder)
+        result = run(FILLS[command], db=db, target=folder, vas=out / "vas.csv")
+        if command == "score" and result.returncode == 0:
+            return  # (its one line of output fits in what is left)
+        assert result.returncode == 2, result.stderr
+        lines = [line for line in result.stderr.splitlines() if not PROGRESS.match(line)]
+        assert len(lines) == 1, result.stderr
+        assert "No space left on device" in lines[0] or "disk is full" in lines[0], lines
+        assert "Traceback" not in result.stderr
+        before.unchanged()
