@@ -1,4 +1,5 @@
-"""Output files: only a regular file is ever replaced, and every rename is made durable."""
+"""Output files: only a regular file that is not read-only is ever replaced, and every rename is
+made durable."""
 
 from __future__ import annotations
 
@@ -22,14 +23,26 @@ class NotARegularFile(RespineError):
     """An output path names a device (``/dev/null``), a named pipe or a socket: left as it was."""
 
 
+class ReadOnlyFile(RespineError):
+    """An output path names a file someone made read-only: left as it was."""
+
+
 def check_target(path: Path) -> Path:
     """`path` if an output may be written there: nothing yet, a regular file (replaced) or a
     folder (the caller says what it expects); a device, pipe or socket is `NotARegularFile`,
-    since renaming a file over it would replace the node itself (a link is followed)."""
+    since renaming a file over it would replace the node itself (a link is followed). A file
+    that is read-only (its owner's write permission off, as ``chmod 444`` or the read-only
+    attribute of Windows leave it, or no write permission for this process) is `ReadOnlyFile`:
+    a rename over it asks only the folder's permission (and root is asked none), so it would
+    replace a file someone protected."""
     try:
         mode = os.stat(path).st_mode
     except OSError:  # missing (or unreadable: the write itself will say why)
         return path
+    if stat.S_ISREG(mode) and (not mode & stat.S_IWUSR or not os.access(path, os.W_OK)):
+        raise ReadOnlyFile(
+            f"{path}: is read-only, not replaced; make it writable or give another name"
+        )
     if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
         return path
     kind = _KINDS.get(stat.S_IFMT(mode), "not a regular file")
@@ -63,6 +76,24 @@ def not_a_file(path: Path, what: str) -> str:
     return f"{path}: is {_KINDS.get(stat.S_IFMT(mode), 'not a regular file')}, not a {what}"
 
 
+def no_folder(folder: Path) -> str:
+    """Why `folder`, which is not a folder, cannot hold an output, in one line: missing
+    (``FOLDER: no such directory``), or a name under a file (ENOTDIR), which names that file:
+    ``notes.txt: is a file, not a folder``."""
+    for path in (folder, *folder.parents):
+        try:
+            mode = os.stat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # missing, or under a file: the nearest name that exists says which
+        except OSError as exc:  # a folder that cannot be searched
+            return f"{path}: {exc.strerror}"
+        if stat.S_ISDIR(mode):
+            break
+        kind = "a file" if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "a special file")
+        return f"{path}: is {kind}, not a folder"
+    return f"{folder}: no such directory"
+
+
 def replace(temp: Path, final: Path) -> None:
     """Rename the complete file `temp` to `final` (checked again: `check_target`), then fsync
     the folder so that the new name survives a power cut."""
@@ -94,7 +125,7 @@ def check_writable(path: Path, what: str) -> Path:
         raise RespineError(f"{path}: is a folder; give the name of the {what} file to write")
     folder = path.parent
     if not folder.is_dir():
-        raise RespineError(f"{path}: no such folder {folder} for the {what}")
+        raise RespineError(f"{path}: cannot write the {what} there ({no_folder(folder)})")
     if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise RespineError(f"{path}: cannot write the {what} there (permission denied)")
     return path

@@ -144,7 +144,9 @@ def run_app(argv: list[str]) -> int:
     db_path: Path = args.db or default_db_path()
     if not db_path.parent.is_dir():
         if args.db is not None:
-            print(f"error: {db_path.parent}: no such directory", file=sys.stderr)
+            from respine_desktop.files import no_folder
+
+            print(f"error: {no_folder(db_path.parent)}", file=sys.stderr)
             return 2
         db_path.parent.mkdir(parents=True, exist_ok=True)
 

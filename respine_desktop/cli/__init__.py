@@ -60,9 +60,11 @@ def build_parser() -> argparse.ArgumentParser:
     for name, module in sorted(_modules().items()):
         command = sub.add_parser(name, help=module.HELP, description=module.HELP)
         module.register(command)
-        _passphrase.add_option(command)  # every command may open an encrypted database
+        if _signin.has_subcommands(command):  # also before the second word: export --pa.. csv
+            _passphrase.add_option(command)
     for key, leaf in _signin.leaf_parsers(parser):
         if key:  # the commands' parsers; sign-in options where the role matrix asks for them
+            _passphrase.add_option(leaf)  # every command may open an encrypted database
             _signin.add_signin_options(key, leaf)
     return parser
 

@@ -21,10 +21,14 @@ OPTION = "--passphrase-stdin"
 
 
 def add_option(parser: argparse.ArgumentParser) -> None:
-    """Give `parser` the ``--passphrase-stdin`` option."""
+    """Give `parser` the ``--passphrase-stdin`` option. A command of two words has it on both
+    parsers (``export --passphrase-stdin csv`` and ``export csv --passphrase-stdin``); no
+    default is set, so that the second word's parser, whose values argparse copies over the
+    first's, does not undo the option given before it (read with ``getattr(args, ..., False)``)."""
     parser.add_argument(
         OPTION,
         action="store_true",
+        default=argparse.SUPPRESS,
         help="read the site passphrase of an encrypted database from the first line of "
         "standard input (it is never given as an argument)",
     )

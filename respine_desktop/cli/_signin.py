@@ -42,6 +42,11 @@ class SignInRefused(RespineError):
     """A command refused before it ran: not signed in, or a role that may not run it."""
 
 
+def has_subcommands(parser: argparse.ArgumentParser) -> bool:
+    """Whether `parser` takes a second word (``export`` does: ``csv``, ``odm``...)."""
+    return any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)
+
+
 def leaf_parsers(
     parser: argparse.ArgumentParser, prefix: str = ""
 ) -> Iterator[tuple[str, argparse.ArgumentParser]]:
@@ -68,7 +73,8 @@ def add_signin_options(key: str, parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--pin-stdin",
         action="store_true",
-        help="read the PIN from the first line of standard input (default: asked on the terminal)",
+        help="read the PIN from the first line of standard input (the second with "
+        "--passphrase-stdin; default: asked on the terminal)",
     )
 
 

@@ -130,7 +130,8 @@ def _replacing(out: Path) -> Iterator[IO[str]]:
     try:
         fd, temp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror}") from exc
+        why = files.no_folder(out.parent) if not out.parent.is_dir() else exc.strerror
+        raise UsageError(f"cannot write {out}: {why}") from exc
     try:
         with open(fd, "w", newline="", encoding="utf-8") as handle:
             yield handle

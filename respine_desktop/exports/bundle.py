@@ -71,6 +71,7 @@ from typing import IO, Any, cast
 from respine_desktop import __version__, clock, files, scoring
 from respine_desktop.exports.errors import BundleError, ExportError
 from respine_desktop.exports.files import atomic_binary, output_file
+from respine_desktop.exports.new_keys import kept_with
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.storage import (
     StorageError,
@@ -82,6 +83,8 @@ from respine_desktop.storage import (
     has_audit_entry,
     hmac_bundles_accepted,
     hub_key,
+    installed_site_key_id,
+    own_device_key,
     site_key_id,
 )
 from respine_desktop.storage.bundle_merge import (
@@ -273,10 +276,15 @@ def export_bundle(
     done = 0
     members: list[dict[str, object]] = []
     counts: dict[str, int] = {}
-    with atomic_binary(path, readable=True) as f, contextlib.ExitStack() as stack:
-        # The keys (made at first use) once the file is open: an output that cannot be written
-        # leaves the database as it was.
-        hub = hub_key(db) if key is None else None
+    hub = hub_key(db) if key is None else None
+    with (
+        kept_with(db, path, making=_makes_keys(db, hub is not None, key)),
+        atomic_binary(path, readable=True) as f,
+        contextlib.ExitStack() as stack,
+    ):
+        # The keys (made at first use) once the file is open, kept only with the bundle in
+        # place (`new_keys.kept_with`): an output that cannot be written, or a disk that
+        # fills, leaves the database as it was.
         if hub is not None:
             sender = ensure_device_keys(db)
             private = device_private_keys(db)
@@ -356,6 +364,14 @@ def export_bundle(
     )
     ticker.done(f"bundle export: {info.describe()}")
     return info
+
+
+def _makes_keys(db: StudyDb, sealed: bool, key: bytes | None) -> bool:
+    """Whether this bundle makes its database's keys (its first: the device keys of a sealed
+    bundle, the site key of an HMAC one without a `key` given)."""
+    if sealed:
+        return own_device_key(db) is None
+    return key is None and installed_site_key_id(db) is None
 
 
 def _flush(m: IO[bytes], h: Any, buffer: list[tuple[Any, ...]]) -> int:

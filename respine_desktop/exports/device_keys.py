@@ -17,12 +17,14 @@ from typing import Literal
 
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import atomic_text, output_file, read_json_file
+from respine_desktop.exports.new_keys import kept_with
 from respine_desktop.storage import (
     DeviceKey,
     StudyDb,
     enrol_device,
     ensure_device_keys,
     install_hub_key,
+    own_device_key,
 )
 
 FORMAT = "respine-device-key"
@@ -44,21 +46,23 @@ def write_device_file(db: StudyDb, out: str | Path, *, role: FileRole = "kiosk")
         path = output_file(Path(out))
     except OSError as exc:
         raise ExportError(str(exc)) from None
-    key = ensure_device_keys(db)
-    data = {
-        "format": FORMAT,
-        "role": role,
-        "study_id": db.study_id,
-        "device_id": key.device_id,
-        "label": key.label,
-        "site_code": key.site_code,
-        "sign_public": key.sign_public.hex(),
-        "box_public": key.box_public.hex(),
-        "fingerprint": key.fingerprint,
-    }
-    with atomic_text(path, newline="\n") as f:
-        json.dump(data, f, indent=1)
-        f.write("\n")
+    # The keys made now (at first use) are kept only with the file in place (`kept_with`).
+    with kept_with(db, path, making=own_device_key(db) is None):
+        key = ensure_device_keys(db)
+        data = {
+            "format": FORMAT,
+            "role": role,
+            "study_id": db.study_id,
+            "device_id": key.device_id,
+            "label": key.label,
+            "site_code": key.site_code,
+            "sign_public": key.sign_public.hex(),
+            "box_public": key.box_public.hex(),
+            "fingerprint": key.fingerprint,
+        }
+        with atomic_text(path, newline="\n") as f:
+            json.dump(data, f, indent=1)
+            f.write("\n")
     return DeviceFile(role, db.study_id, key)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -68,13 +68,27 @@ def partial_text(path: Path, *, newline: str = "") -> Iterator[IO[str]]:
         raise
 
 
+@contextlib.contextmanager
+def partial_texts(paths: Sequence[Path], *, newline: str = "") -> Iterator[list[IO[str]]]:
+    """`partial_text` for several files written together: if one fails (a disk that fills
+    as the last is flushed), none of their ``.partial`` files stays, not even those already
+    complete."""
+    try:
+        with contextlib.ExitStack() as stack:
+            yield [stack.enter_context(partial_text(p, newline=newline)) for p in paths]
+    except BaseException:
+        for path in paths:
+            partial_path(path).unlink(missing_ok=True)
+        raise
+
+
 def output_dir(path: Path) -> Path:
     """`path` as an output directory: created if missing (its parent must exist)."""
     with _named(path):
         if path.exists() and not path.is_dir():
             raise NotADirectoryError(f"{path}: exists and is not a directory")
         if not path.parent.is_dir():
-            raise FileNotFoundError(f"{path.parent}: no such directory")
+            raise FileNotFoundError(files.no_folder(path.parent))
         path.mkdir(exist_ok=True)
     return path
 
@@ -118,7 +132,7 @@ def output_file(path: Path) -> Path:
         if path.is_dir():
             raise IsADirectoryError(f"{path}: is a directory")
         if not path.parent.is_dir():
-            raise FileNotFoundError(f"{path.parent}: no such directory")
+            raise FileNotFoundError(files.no_folder(path.parent))
     return path
 
 

@@ -17,11 +17,14 @@ from pathlib import Path
 
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import output_file, read_json_file
+from respine_desktop.exports.new_keys import kept_with
+from respine_desktop.files import sync_directory
 from respine_desktop.storage import (
     SITE_KEY_BYTES,
     StudyDb,
     ensure_site_key,
     install_site_key,
+    installed_site_key_id,
     site_key_id,
 )
 
@@ -48,21 +51,30 @@ def write_key_file(db: StudyDb, out: str | Path) -> KeyFile:
         output_file(path)
     except OSError as exc:
         raise ExportError(str(exc)) from None
-    key = ensure_site_key(db)
-    data = {
-        "format": FORMAT,
-        "study_id": db.study_id,
-        "site_code": db.site_code,
-        "key_id": site_key_id(key),
-        "key": key.hex(),
-    }
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        raise ExportError(f"{path}: the file exists already") from None
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=1)
-        f.write("\n")
+    # The key made now (at first use) is kept only with its file complete (`kept_with`).
+    with kept_with(db, path, making=installed_site_key_id(db) is None):
+        key = ensure_site_key(db)
+        data = {
+            "format": FORMAT,
+            "study_id": db.study_id,
+            "site_code": db.site_code,
+            "key_id": site_key_id(key),
+            "key": key.hex(),
+        }
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise ExportError(f"{path}: the file exists already") from None
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f, indent=1)
+                f.write("\n")
+                f.flush()
+                os.fsync(f.fileno())
+        except BaseException:  # a full disk: no empty or cut key file (made here) left
+            path.unlink(missing_ok=True)
+            raise
+        sync_directory(path.parent)
     return KeyFile(db.study_id, db.site_code, key)
 
 

@@ -38,7 +38,6 @@ Event names: ``<visit code> <label>`` (e.g. "M0 Baseline"); REDCap derives the u
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import re
 from collections.abc import Iterator, Mapping
@@ -47,7 +46,7 @@ from pathlib import Path
 
 from respine_desktop import scoring
 from respine_desktop.exports.csv_export import cell, csv_line
-from respine_desktop.exports.files import output_folder, partial_path, partial_text
+from respine_desktop.exports.files import output_folder, partial_path, partial_texts
 from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.subject_parts import SET_JOURNAL, finish_interrupted_set, replace_set
 from respine_desktop.exports.visit_values import (
@@ -450,8 +449,7 @@ def export_redcap(
                     counts["records"] += 1
                     ticker.tick(counts["records"], s.code)
 
-            with contextlib.ExitStack() as stack:
-                files = [stack.enter_context(partial_text(p)) for p in paths]
+            with partial_texts(paths) as files:
                 f_dict, f_arms, f_events, f_design, f_records, f_project = files
                 csv.writer(f_project, lineterminator="\n").writerows(project_rows(study))
                 f_dict.write(DICTIONARY_HEADER)

@@ -19,11 +19,14 @@ CSV files. pandas and pyreadstat are imported only when the export runs.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
+import errno
 import math
 import os
-from collections.abc import Sequence
+import shutil
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -157,7 +160,8 @@ def export_stats(db: StudyDb, out: str | Path, *, progress: Progress | None = No
         try:
             ticker.checkpoint("writing SPSS, Stata and SAS files")
             for table, rows in (("visits_wide", wide), ("answers_long", long)):
-                _write_table(directory, table, variables[table], rows)
+                with _writer_errors(directory, table):
+                    _write_table(directory, table, variables[table], rows)
             _write_text(directory / NAMES_FILE, _names_csv(variables))
             _write_text(directory / SAS_SCRIPT, sas_script(variables))
             _write_text(directory / R_SCRIPT, r_script(variables))
@@ -340,6 +344,25 @@ def _write_table(directory: Path, table: str, variables: Sequence[Variable], row
     )
     _fsync(target)
     assert len(names) == len(variables)
+
+
+_FULL = 1 << 20  # bytes free under which a write the statistics writer refused is a full disk
+
+
+@contextlib.contextmanager
+def _writer_errors(directory: Path, table: str) -> Iterator[None]:
+    """pyreadstat's failure to write a file of `table` (``ReadstatError: Unable to write data``,
+    a traceback; the errno of its C write is not kept) as one line: with less than 1 MiB left
+    in `directory` a full disk (ENOSPC, named as every export names it), otherwise the
+    writer's own words naming the table."""
+    import pyreadstat
+
+    try:
+        yield
+    except pyreadstat.ReadstatError as exc:
+        if shutil.disk_usage(directory).free < _FULL:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(directory)) from None
+        raise ExportError(f"{directory}: cannot write the {table} files ({exc})") from None
 
 
 def _fsync(path: Path) -> None:

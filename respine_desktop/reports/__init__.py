@@ -77,7 +77,7 @@ def check_output(out: str | Path) -> Path:
     if path.is_dir():
         raise ReportOutputError(f"{path}: is a directory, give a file name")
     if not path.parent.is_dir():
-        raise ReportOutputError(f"{path.parent}: no such directory")
+        raise ReportOutputError(files.no_folder(path.parent))
     return path
 
 

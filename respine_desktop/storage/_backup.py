@@ -35,12 +35,14 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
         os.stat(out)
     except FileNotFoundError:
         pass
+    except NotADirectoryError:  # a name under a file: the name of that file says why
+        raise InvalidInput(files.no_folder(out.parent)) from None
     except OSError as exc:  # a name too long, a folder that cannot be searched
         raise WriteFailed(f"{out}: could not write the backup ({exc.strerror})") from None
     else:
         raise AlreadyExists(f"{out}: the file exists already")
     if not out.parent.is_dir():
-        raise InvalidInput(f"{out.parent}: no such directory")
+        raise InvalidInput(files.no_folder(out.parent))
     key = db.sql_key
     key_file = read_key_file(db.path) if key is not None else None
     partial = out.with_name(out.name + ".partial")
@@ -60,8 +62,11 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
         finally:
             os.close(fd)
         result = verify_database(partial, key=key)
-        if not result.ok:
-            raise BackupFailed(f"the backup copy failed verification: {result.message}")
+        if not result.ok:  # the copy is the database's own pages: the database is at fault
+            raise BackupFailed(
+                f"{out}: not written: the copy of {db.path} fails verification "
+                f"({result.message}); check the database with 'verify --db {db.path}'"
+            )
         if key_file is not None:
             write_key_file(out, key_file.fields)
             wrote_key_file = True

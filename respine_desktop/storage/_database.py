@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from respine_desktop import __version__
-from respine_desktop.files import not_a_file, sync_directory
+from respine_desktop.files import no_folder, not_a_file, sync_directory
 from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage import _schema as schema
@@ -574,7 +574,7 @@ def create_database(
     if path.exists():
         raise AlreadyExists(f"{path}: the file exists already")
     if not path.parent.is_dir():
-        raise InvalidInput(f"{path.parent}: no such directory")
+        raise InvalidInput(no_folder(path.parent))
     check_no_orphan_journal(path)
     if key is None and plaintext_purpose not in encryption.PLAINTEXT_PURPOSES:
         raise InvalidInput(

@@ -110,4 +110,4 @@ class WriteFailed(StorageError):
 
 
 class BackupFailed(StorageError):
-    """The backup copy was written but failed verification (the data was checked: exit 1)."""
+    """The backup copy failed verification: refused, nothing kept (exit 2, as every refusal)."""

@@ -24,7 +24,7 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from respine_desktop.files import sync_directory
+from respine_desktop.files import no_folder, sync_directory
 from respine_desktop.storage._errors import AlreadyExists, InvalidInput, StorageError
 
 KEY_BYTES = 32
@@ -236,7 +236,8 @@ def write_recovery_sheet(out: Path, text: str) -> None:
     except FileExistsError:
         raise AlreadyExists(f"{out}: the file exists already") from None
     except OSError as exc:
-        raise InvalidInput(f"{out}: cannot write the recovery sheet ({exc.strerror})") from None
+        why = no_folder(out.parent) if not out.parent.is_dir() else exc.strerror
+        raise InvalidInput(f"{out}: cannot write the recovery sheet ({why})") from None
     try:
         os.write(fd, text.encode("utf-8"))
         os.fsync(fd)
