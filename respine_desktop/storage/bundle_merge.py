@@ -1056,10 +1056,13 @@ def _write(
     merge.source_device = str(bundle.get("device_id") or "")
     locked_at = 0.0
     waiting = time.monotonic()
+    # The lock is first asked for at once: held by another program, the rows' checks are
+    # awaited before waiting for it (a bundle they refuse is not kept waiting for a lock).
+    awaited = False
     try:
         while True:
             left_ms = max(0, int((deadline - time.monotonic()) * 1000))
-            db.conn.execute(f"PRAGMA busy_timeout={min(busy_ms, left_ms)}")
+            db.conn.execute(f"PRAGMA busy_timeout={min(busy_ms, left_ms) if awaited else 0}")
             try:
                 with transaction(db):
                     locked_at = time.perf_counter()
@@ -1077,7 +1080,10 @@ def _write(
                     _checkpoint(db)
                 return result
             except WriteFailed as exc:
-                if locked_at or not _is_busy(exc) or time.monotonic() >= deadline:
+                if not locked_at and _is_busy(exc) and not awaited:
+                    checked()
+                    awaited = True
+                elif locked_at or not _is_busy(exc) or time.monotonic() >= deadline:
                     if not locked_at and _is_busy(exc):
                         raise MergeRefused(
                             f"{db.path} stayed locked by another program (a kiosk or another "

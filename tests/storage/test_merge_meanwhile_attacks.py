@@ -11,11 +11,15 @@ in a forked child while this process stages and writes) and must give the same o
   staging and the write, awaited inside the write's transaction, before its commit).
 - a bundle the child refuses once this process has written every row: the write rolled back,
   the hub unchanged and its write lock free at once.
+- the write lock held by another program when first asked for (at once): a bundle the checks
+  refuse is refused without waiting for it, however patient the merge; a valid one awaits its
+  checks, then waits for the lock and merges.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +56,7 @@ def _merge(
     lines: list[str],
     *,
     busy_ms: int = 5000,
+    lock_wait_s: float = 0,
     committed: Callable[[], None] = lambda: None,
 ) -> None:
     def source(table: str) -> list[Sequence[Any]]:
@@ -63,7 +68,7 @@ def _merge(
             db,
             source,
             bundle={"bundle_id": "test", "device_id": "kiosk"},
-            lock_wait_s=0,
+            lock_wait_s=lock_wait_s,
             committed=committed,
         )
 
@@ -137,4 +142,61 @@ def test_a_refusal_of_the_checks_once_every_row_is_written_rolls_the_write_back(
         db.conn.execute("PRAGMA busy_timeout=0")  # the lock was released with the rollback
         storage.log_event(db, "kiosk.heartbeat", entity="kiosk", payload={})
         assert db.conn.execute("SELECT count(*) FROM answers").fetchone()[0] == 0
+    assert storage.verify_database(hub).ok
+
+
+def _lock_attempts(monkeypatch: pytest.MonkeyPatch, then: Callable[[], None]) -> list[int]:
+    """The busy timeout (ms) of each attempt the merge makes at the write lock; `then` is
+    called after each attempt that found the lock held."""
+    waits: list[int] = []
+    transaction = bundle_merge.transaction
+
+    @contextmanager
+    def attempt(db: Any) -> Iterator[None]:
+        waits.append(int(db.conn.execute("PRAGMA busy_timeout").fetchone()[0]))
+        try:
+            with transaction(db):
+                yield
+        except storage.WriteFailed:
+            then()
+            raise
+
+    monkeypatch.setattr(bundle_merge, "transaction", attempt)
+    return waits
+
+
+def test_a_bundle_the_checks_refuse_is_not_kept_waiting_for_a_held_lock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge_mode: str
+) -> None:
+    """The lock is asked for at once; held by another program, the checks run meanwhile are
+    awaited before any wait for it: their refusal comes at once, however patient the merge."""
+    hub, rows, lines = _refused_bundle(tmp_path)
+    before = table_digest(hub)
+    waits = _lock_attempts(monkeypatch, lambda: None)
+    with storage.open_database(hub) as holder:
+        holder.conn.execute("BEGIN IMMEDIATE")
+        with pytest.raises(storage.MergeRefused, match="field value") as caught:
+            _merge(hub, rows, lines, busy_ms=600_000, lock_wait_s=600)
+        holder.conn.execute("ROLLBACK")
+    assert "locked" not in str(caught.value)
+    assert waits == ([0] if merge_mode == "forked" else [])  # never waited for the lock
+    assert table_digest(hub) == before
+
+
+def test_a_valid_bundle_waits_for_a_held_lock_once_its_checks_passed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lock held when first asked for (at once): released then, the merge awaits its
+    checks and asks again, patiently this time, and merges."""
+    hub, rows = _hub_and_rows(tmp_path)
+    with storage.open_database(hub) as holder:
+        holder.conn.execute("BEGIN IMMEDIATE")
+
+        def release() -> None:
+            if holder.conn.in_transaction:
+                holder.conn.execute("ROLLBACK")
+
+        waits = _lock_attempts(monkeypatch, release)
+        _merge(hub, rows, _lines(rows["answers"]), busy_ms=600_000, lock_wait_s=600)
+    assert waits[0] == 0 and len(waits) == 2 and waits[1] > 500_000
     assert storage.verify_database(hub).ok
