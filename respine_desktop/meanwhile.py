@@ -35,11 +35,12 @@ import os
 import pickle
 import signal
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Generic, TypeVar
 
-__all__ = ["Running", "can_fork", "start"]
+__all__ = ["Running", "can_fork", "start", "threads_gone"]
 
 _T = TypeVar("_T")
 _UNSET = object()
@@ -53,6 +54,17 @@ def can_fork() -> bool:
         return len(os.listdir("/proc/self/task")) == 1
     except OSError:  # no /proc: unknown, not forked
         return False
+
+
+def threads_gone(native_ids: Iterable[int], *, within: float = 1.0) -> None:
+    """Returns once the system no longer lists these threads of this process (their
+    ``threading.get_native_id``), or after `within` seconds. A thread joined has ended as Python
+    sees it (`threading.active_count`), while the system lists it still for the moment it takes
+    to end: a `can_fork` asked then says no (a merge's checks would run in line)."""
+    deadline = time.monotonic() + within
+    for tid in native_ids:
+        while os.path.exists(f"/proc/self/task/{tid}") and time.monotonic() < deadline:
+            time.sleep(0.0005)
 
 
 class Running(Generic[_T]):

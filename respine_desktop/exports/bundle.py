@@ -66,9 +66,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from threading import get_native_id
 from typing import IO, Any, cast
 
-from respine_desktop import __version__, clock, files, scoring
+from respine_desktop import __version__, clock, files, meanwhile, scoring
 from respine_desktop.exports.errors import BundleError, ExportError
 from respine_desktop.exports.files import atomic_binary, output_file
 from respine_desktop.exports.new_keys import kept_with
@@ -533,13 +534,19 @@ def _check_members(
         for m in members:
             _check_member(zf, m, keep)
         return {}
-    with ThreadPoolExecutor(max_workers=_MEMBER_THREADS) as pool:
-        read = [pool.submit(_check_member, zf, m, keep) for m in members]
-        try:
-            return {m["name"]: future.result() for m, future in zip(members, read, strict=True)}
-        finally:
-            for future in read:  # a refusal: the members not started are not read
-                future.cancel()
+    threads: list[int] = []  # their system ids, to see them gone (`meanwhile.threads_gone`)
+    try:
+        with ThreadPoolExecutor(
+            max_workers=_MEMBER_THREADS, initializer=lambda: threads.append(get_native_id())
+        ) as pool:
+            read = [pool.submit(_check_member, zf, m, keep) for m in members]
+            try:
+                return {m["name"]: future.result() for m, future in zip(members, read, strict=True)}
+            finally:
+                for future in read:  # a refusal: the members not started are not read
+                    future.cancel()
+    finally:
+        meanwhile.threads_gone(threads)
 
 
 _MEMBER_THREADS = 2
