@@ -44,6 +44,8 @@ __all__ = ["Running", "can_fork", "start", "threads_gone"]
 
 _T = TypeVar("_T")
 _UNSET = object()
+# The signals a caller may turn into an interruption (KeyboardInterrupt): held across a fork.
+_HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
 
 def can_fork() -> bool:
@@ -83,11 +85,12 @@ class Running(Generic[_T]):
 
     def _fork(self) -> None:
         read, write = os.pipe()
-        # Ctrl-C held back across the fork: an interruption raised before the child is known
+        # Ctrl-C held back across the fork, and SIGTERM (the command line raises it as an
+        # interruption, `cli.Terminated`): an interruption raised before the child is known
         # here would leave it unreaped, and one raised in the child before it is inside the
         # block that ends it would have it run the caller's code (its stdio buffers flushed
         # twice, its database connections closed); held, it is raised where it is handled.
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
         try:
             pid = os.fork()
         except OSError:
