@@ -11,11 +11,13 @@ the test holds, the merging process past its last row, inside the transaction):
 - the child killed (SIGKILL): the merging process runs the checks itself, inside the same
   transaction: a valid bundle is merged (and verifies), a bundle the checks refuse is refused
   with the line of a merge whose checks ran in line, the hub unchanged;
-- meanwhile another connection (a kiosk reading the hub) sees none of the bundle's rows.
+- meanwhile another connection (a kiosk reading the hub) sees none of the bundle's rows, and a
+  kiosk process writing waits, then loses none of its writes.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -31,6 +33,7 @@ import pytest
 
 from respine_desktop import storage
 from tests.exports.test_bundle_forged import forge, set_value
+from tests.storage.test_merge_concurrency import WRITER
 from tests.support.cli import ROOT, env, signed_in
 from tests.support.exports import (
     DATA_TABLES,
@@ -69,8 +72,17 @@ _HELD = textwrap.dedent(
         write_rows(*args, **kwargs)
         os.write(events, b"written\\n")
 
+    from respine_desktop import meanwhile
+
+    result = meanwhile.Running.result
+
+    def awaited(self):
+        os.write(events, b"awaiting\\n")
+        return result(self)
+
     bundle_merge._check_rows = held
     bundle_merge._write_rows = written
+    meanwhile.Running.result = awaited
     sys.path.insert(0, os.getcwd())
     import main
 
@@ -137,20 +149,27 @@ class Held:
 
     def inside_the_transaction(self) -> None:
         """Returns once the child checks (held) and every row is written, not committed."""
+        self.wait_for("written")
+
+    def wait_for(self, event: str) -> list[str]:
+        """Returns once the child checks (held) and the merging process said `event`: its
+        events so far."""
         seen: list[str] = []
-        while not (self.child and "written" in seen):
+        while not (self.child and event in seen):
             line = self.events.readline()
             assert line, (seen, self.process.communicate(timeout=60))
             seen.append(line.strip())
             if line.startswith("child "):
                 self.child = int(line.split()[1])
+        return seen
 
     def end(self) -> tuple[int, str, str]:
-        """The command's exit code, stdout and stderr; `more` its events after the write."""
+        """The command's exit code, stdout and stderr; `more` its events after the write (but
+        the awaits of its checks)."""
         stdout, stderr = self.process.communicate(timeout=120)
         os.close(self.hold_write)
         with self.events:
-            self.more = [line.strip() for line in self.events]
+            self.more = [e for e in map(str.strip, self.events) if e != "awaiting"]
         return self.process.returncode, stdout, stderr
 
 
@@ -268,3 +287,44 @@ def test_a_refused_bundle_is_refused_by_its_child_inside_the_write(
     assert len(lines) == 1 and "field value: vas_pain: answer 1000" in lines[0], stderr
     assert process_ended(held.child, within=60)
     _unchanged(hub, before, receipt)
+
+
+def test_a_kiosk_writing_while_the_import_awaits_its_child_loses_nothing(
+    site: Path, hub: Path, tmp_path: Path
+) -> None:
+    """A kiosk process writes one event after another while the import awaits its held child
+    (inside its write transaction, the lock held, or before the lock when the kiosk had it):
+    the kiosk waits, then every event is written, none refused; the bundle merged, verified."""
+    stop = tmp_path / "stop"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(hub), str(stop)],
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline() == "ready\n", writer.communicate(timeout=60)
+        held = Held(hub, site / "k.bundle", tmp_path / "receipt.json")
+        # the merge awaits its child: inside its transaction ("written" first), or before the
+        # lock when its first attempt found the kiosk's transaction (busy: checks first)
+        held.wait_for("awaiting")
+        os.write(held.hold_write, b"x")  # the child checks, the import commits
+        code, _, stderr = held.end()
+        assert code == 0, stderr
+    finally:
+        stop.touch()
+        out, err = writer.communicate(timeout=120)
+    summary = json.loads(out.splitlines()[-1])
+    assert summary["errors"] == [], err
+    conn = sqlite3.connect(f"file:{hub}?mode=ro", uri=True)
+    try:
+        (beats,) = conn.execute(
+            "SELECT count(*) FROM audit_log WHERE action='kiosk.heartbeat'"
+        ).fetchone()
+    finally:
+        conn.close()
+    assert beats == summary["written"] > 1
+    assert _kiosk_entries(hub)[1] == 1
+    assert storage.verify_database(hub).ok
