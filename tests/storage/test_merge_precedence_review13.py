@@ -2,7 +2,8 @@
 hub holds under another label) paired with a refusal of the rows' checks (the validation, an
 entry's hash, a forged score): the same first refusal whether the checks run here, before the
 write, or in a child beside it (`tests/support/merge_modes`): the checks', not the write's,
-though forked the write step meets its refusal first; the hub's tables unchanged.
+though forked the write step meets its refusal first; the hub's tables unchanged. Also: a
+merge its checks refuse leaves its connection (a long-lived program's) as it was.
 """
 
 from __future__ import annotations
@@ -95,3 +96,34 @@ def test_the_checks_refusal_comes_before_the_write_steps(
         _merge(hub, rows, lines)
     assert first in str(caught.value), caught.value
     assert table_digest(hub) == before
+
+
+def test_a_refused_merge_leaves_its_connection_as_it_was(tmp_path: Path) -> None:
+    """Refused by its checks (forked: once every row is written), the merging connection of a
+    long-lived program (the console) keeps no staging table, no row noted for an image
+    (``temp.audit_touched``), no transaction; its pragmas as they were; its next write works
+    and is the only change."""
+    from respine_desktop.storage.bundle_merge import merge_bundle
+    from tests.storage.test_merge_fast_paths import _Member
+
+    hub, rows = _hub_and_rows(tmp_path)
+    lines = _bad_value(rows)
+    before = table_digest(hub)
+
+    def source(table: str) -> Sequence[Any]:
+        return _Member(rows[table], lines) if table == "answers" else rows[table]
+
+    with storage.open_database(hub) as db:
+        pragmas = ("cache_size", "wal_autocheckpoint", "busy_timeout", "defer_foreign_keys")
+        set_before = {p: db.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in pragmas}
+        temp_before = db.conn.execute("SELECT name FROM temp.sqlite_master").fetchall()
+        with pytest.raises(storage.MergeRefused, match="field value"):
+            merge_bundle(db, source, bundle={"bundle_id": "test", "device_id": "kiosk"})
+        assert not db.conn.in_transaction
+        assert db.conn.execute("SELECT name FROM temp.sqlite_master").fetchall() == temp_before
+        assert db.conn.execute("SELECT count(*) FROM temp.audit_touched").fetchone()[0] == 0
+        assert {p: db.conn.execute(f"PRAGMA {p}").fetchone()[0] for p in pragmas} == set_before
+        assert table_digest(hub) == before
+        storage.log_event(db, "kiosk.heartbeat", entity="kiosk", payload={})
+        assert db.conn.execute("SELECT count(*) FROM subjects").fetchone()[0] == 0
+    assert storage.verify_database(hub).ok
