@@ -11,6 +11,8 @@ the test holds, the merging process past its last row, inside the transaction):
 - the child killed (SIGKILL): the merging process runs the checks itself, inside the same
   transaction: a valid bundle is merged (and verifies), a bundle the checks refuse is refused
   with the line of a merge whose checks ran in line, the hub unchanged;
+- the merging process killed there (SIGKILL): nothing committed, the hub verifies, its lock
+  free; its child ends once its checks do;
 - meanwhile another connection (a kiosk reading the hub) sees none of the bundle's rows, and a
   kiosk process writing waits, then loses none of its writes.
 """
@@ -328,3 +330,23 @@ def test_a_kiosk_writing_while_the_import_awaits_its_child_loses_nothing(
     assert beats == summary["written"] > 1
     assert _kiosk_entries(hub)[1] == 1
     assert storage.verify_database(hub).ok
+
+
+def test_an_import_killed_inside_its_write_leaves_the_hub_as_it_was(
+    site: Path, hub: Path, tmp_path: Path
+) -> None:
+    """The merging process killed (SIGKILL: a power cut of the program) while it awaits its
+    child inside the write transaction: the rows it wrote were never committed (the hub as it
+    was, verified, its lock free); the child, once its checks end, finds no one to tell and
+    ends (no process left behind)."""
+    before = table_digest(hub, DATA_TABLES)
+    receipt = tmp_path / "receipt.json"
+    held = Held(hub, site / "k.bundle", receipt)
+    held.inside_the_transaction()
+    held.process.kill()
+    held.process.wait(timeout=60)
+    _unchanged(hub, before, receipt)
+    os.write(held.hold_write, b"x")  # the child's checks go on, then it has no one to tell
+    code, _, _ = held.end()
+    assert code == -signal.SIGKILL
+    assert process_ended(held.child, within=60), f"child {held.child} goes on"
