@@ -8,7 +8,8 @@ ran its checks in line instead of beside the write (3 imports in 15 of a small b
 command line, measured before the fix): the work of issue 12 lost at random.
 
 Each check runs in a fresh Python process (one thread, as the command line), many times over;
-also when a member is refused and when the ZIP is damaged (the error raised in a thread).
+also when a member is refused, when the ZIP is damaged (the error raised in a thread) and when
+it is read from memory (a sealed bundle's ZIP, decrypted).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/p
 
 _SCRIPT = textwrap.dedent(
     """
-    import json, sys, threading, zipfile
+    import io, json, sys, threading, zipfile
     from respine_desktop import meanwhile
     from respine_desktop.exports import bundle
     from respine_desktop.exports.errors import BundleError
@@ -38,7 +39,9 @@ _SCRIPT = textwrap.dedent(
     path, case, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
     single = []
     for _ in range(runs):
-        with zipfile.ZipFile(path) as zf:
+        # "in memory": a ZIP read from memory, as a sealed bundle's once decrypted
+        source = io.BytesIO(open(path, "rb").read()) if case == "in memory" else path
+        with zipfile.ZipFile(source) as zf:
             manifest = json.loads(zf.read(bundle.MANIFEST))
             if case == "refused":  # the last member's hash is not its own
                 manifest["members"][-1]["sha256"] = "0" * 64
@@ -84,7 +87,7 @@ def _damaged(source: Path, out: Path) -> Path:
     return out
 
 
-@pytest.mark.parametrize("case", ["valid", "refused", "damaged"])
+@pytest.mark.parametrize("case", ["valid", "refused", "damaged", "in memory"])
 def test_the_member_threads_have_ended_when_the_check_returns(
     bundle_file: Path, tmp_path: Path, case: str
 ) -> None:
@@ -100,7 +103,9 @@ def test_the_member_threads_have_ended_when_the_check_returns(
     )
     assert done.returncode == 0, done.stderr
     runs = json.loads(done.stdout)
-    expected = {"valid": "read", "refused": "BundleError", "damaged": None}[case]
+    expected = {"valid": "read", "refused": "BundleError", "damaged": None, "in memory": "read"}[
+        case
+    ]
     outcomes = {outcome for outcome, _, _ in runs}
     if expected is not None:
         assert outcomes == {expected}
