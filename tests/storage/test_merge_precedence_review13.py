@@ -1,5 +1,5 @@
 """review13: a refusal found only in the merge's write step (a forward-only rule: a device the
-hub holds under another label) paired with a refusal of the rows' checks (the validation, an
+hub holds under another label; a foreign key, refused at the commit) paired with a refusal of the rows' checks (the validation, an
 entry's hash, a forged score): the same first refusal whether the checks run here, before the
 write, or in a child beside it (`tests/support/merge_modes`): the checks', not the write's,
 though forked the write step meets its refusal first; the hub's tables unchanged. Also: a
@@ -127,3 +127,31 @@ def test_a_refused_merge_leaves_its_connection_as_it_was(tmp_path: Path) -> None
         storage.log_event(db, "kiosk.heartbeat", entity="kiosk", payload={})
         assert db.conn.execute("SELECT count(*) FROM subjects").fetchone()[0] == 0
     assert storage.verify_database(hub).ok
+
+
+def _subject_left_out(rows: Rows) -> None:
+    """The bundle's first subject left out, its visits and sessions kept: the write step's
+    foreign keys refuse them at the commit."""
+    rows["subjects"] = rows["subjects"][1:]
+
+
+@pytest.mark.parametrize(
+    ("edit", "first"),
+    [
+        (_none, "refers to records this database does not have"),
+        (_bad_value, "field value"),
+        (_broken_hash, "hash chain broken"),
+        (_score, "differs from the hub's recomputation"),
+    ],
+)
+def test_the_checks_refusal_comes_before_a_foreign_keys(
+    tmp_path: Path, edit: Callable[[Rows], list[str]], first: str
+) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    _subject_left_out(rows)
+    lines = edit(rows)
+    before = table_digest(hub)
+    with pytest.raises(storage.MergeRefused) as caught:
+        _merge(hub, rows, lines)
+    assert first in str(caught.value), caught.value
+    assert table_digest(hub) == before
