@@ -1,9 +1,10 @@
 """review13: a refusal found only in the merge's write step (a forward-only rule: a device the
-hub holds under another label; a foreign key, refused at the commit) paired with a refusal of the rows' checks (the validation, an
-entry's hash, a forged score): the same first refusal whether the checks run here, before the
-write, or in a child beside it (`tests/support/merge_modes`): the checks', not the write's,
-though forked the write step meets its refusal first; the hub's tables unchanged. Also: a
-merge its checks refuse leaves its connection (a long-lived program's) as it was.
+hub holds under another label; a foreign key, refused at the commit) paired with a refusal of
+the rows' checks (the validation, an entry's hash, a forged score): the same first refusal
+whether the checks run here, before the write, or in a child beside it
+(`tests/support/merge_modes`): the checks', not the write's, though forked the write step meets
+its refusal first; the hub's tables unchanged. Also: a merge its checks refuse leaves its
+connection (a long-lived program's) as it was.
 """
 
 from __future__ import annotations
