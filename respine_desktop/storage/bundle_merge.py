@@ -79,6 +79,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -1064,17 +1066,19 @@ def _write(
             left_ms = max(0, int((deadline - time.monotonic()) * 1000))
             db.conn.execute(f"PRAGMA busy_timeout={min(busy_ms, left_ms) if awaited else 0}")
             try:
-                with transaction(db):
-                    locked_at = time.perf_counter()
-                    if hub_heads(db, prepared.heads) != prepared.heads:
-                        if not recheck:
-                            raise _HeadsMoved
-                        devices = [d.id for d in prepared.rows["devices"]]
-                        check_against_hub(db, prepared, devices)
-                    scores_checked = score_stamp(db) == prepared.score_stamp
-                    _write_rows(db, merge, bundle, scores_checked=scores_checked)
-                    checked()  # the rows' own checks passed: only then is anything committed
-                committed()
+                with _interruptions_held() as hold:
+                    with transaction(db):
+                        locked_at = time.perf_counter()
+                        if hub_heads(db, prepared.heads) != prepared.heads:
+                            if not recheck:
+                                raise _HeadsMoved
+                            devices = [d.id for d in prepared.rows["devices"]]
+                            check_against_hub(db, prepared, devices)
+                        scores_checked = score_stamp(db) == prepared.score_stamp
+                        _write_rows(db, merge, bundle, scores_checked=scores_checked)
+                        checked()  # the rows' checks passed: only then is anything committed
+                        hold()  # from here the commit and `committed` are one step
+                    committed()
                 result.lock_held_s = time.perf_counter() - locked_at
                 if autocheckpoint > 0:
                     _checkpoint(db)
@@ -1105,6 +1109,41 @@ def _write(
         db.conn.execute(f"PRAGMA cache_size={cache_size}")
         db.conn.execute(f"PRAGMA wal_autocheckpoint={autocheckpoint}")
         db.conn.execute(f"PRAGMA busy_timeout={busy_ms}")
+
+
+@contextlib.contextmanager
+def _interruptions_held() -> Iterator[Callable[[], None]]:
+    """A function that holds back Ctrl-C and SIGTERM until the block ends: a merge holds them
+    from just before its commit until `committed` has run, so that an interruption there reaches
+    a caller who has been told the merge is in (the command line ignores it from then on:
+    `cli.work_done`) rather than one who would report it as cancelled. Held by handlers that
+    note them (the main thread's, where Python runs them; elsewhere nothing is held); at the
+    end the handlers are put back, unless `committed` set others, and a noted signal is raised
+    again unless it is ignored by then."""
+    noted: list[int] = []
+    previous: dict[int, Any] = {}
+
+    def note(signum: int, _frame: object) -> None:
+        noted.append(signum)
+
+    def hold() -> None:
+        if previous or threading.current_thread() is not threading.main_thread():
+            return
+        for sig in _INTERRUPTIONS:
+            previous[sig] = signal.signal(sig, note)
+
+    try:
+        yield hold
+    finally:
+        for sig, handler in previous.items():
+            if signal.getsignal(sig) is note:  # (`committed` may have set its own)
+                signal.signal(sig, handler)
+        for sig in dict.fromkeys(noted):
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                signal.raise_signal(sig)
+
+
+_INTERRUPTIONS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _checkpoint(db: StudyDb) -> None:

@@ -222,3 +222,42 @@ def test_a_ctrl_c_once_the_import_has_committed_changes_nothing(
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored after
     with storage.open_database(hub, readonly=True) as db:
         assert db.conn.execute("SELECT count(*) FROM subjects").fetchone()[0] == 1
+
+
+def test_a_ctrl_c_between_the_commit_and_its_report_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C that comes right as the merge's transaction commits, before the command is told
+    (review13's window): held back from the commit until the command knows the merge is in,
+    then ignored; exit 0, the bundle merged."""
+    import contextlib
+    from collections.abc import Iterator
+    from datetime import timedelta
+
+    from respine_desktop import cli, storage
+    from respine_desktop.storage import bundle_merge
+    from tests.support.exports import TODAY, do_visit, export, hub_and_kiosks
+    from tests.support.storage import coord
+
+    with hub_and_kiosks(tmp_path) as (hub, kiosk, _, clock):
+        day0 = TODAY - timedelta(days=10)
+        with storage.open_database(kiosk) as db:
+            storage.register_subject(db, "RSP-01-051", day0=day0, staff=coord(db))
+            do_visit(db, clock, "RSP-01-051", "M0", day0, vas=40, odi=2, sf36=1)
+        export(kiosk, tmp_path / "k.bundle")
+    transaction = bundle_merge.transaction
+
+    @contextlib.contextmanager
+    def ctrl_c_once_committed(db: storage.StudyDb) -> Iterator[None]:
+        with transaction(db):
+            yield
+        os.kill(os.getpid(), signal.SIGINT)  # committed, the command not told yet
+
+    monkeypatch.setattr(bundle_merge, "transaction", ctrl_c_once_committed)
+    argv, pin = signed_in(["import", "bundle", "--db", hub, tmp_path / "k.bundle"])
+    monkeypatch.setattr("sys.stdin", io.StringIO(pin or ""))
+    assert cli.run(argv) == 0
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored after
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # as before the command
+    with storage.open_database(hub, readonly=True) as db:
+        assert db.conn.execute("SELECT count(*) FROM subjects").fetchone()[0] == 1

@@ -18,6 +18,8 @@ in a forked child while this process stages and writes) and must give the same o
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -200,3 +202,30 @@ def test_a_valid_bundle_waits_for_a_held_lock_once_its_checks_passed(
         _merge(hub, rows, _lines(rows["answers"]), busy_ms=600_000, lock_wait_s=600)
     assert waits[0] == 0 and len(waits) == 2 and waits[1] > 500_000
     assert storage.verify_database(hub).ok
+
+
+def test_an_interruption_at_the_commit_reaches_the_caller_once_it_was_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C arriving as the write commits is held back until `committed` has run, then
+    raised: a caller that does not ignore it then is interrupted knowing the bundle is in."""
+    hub, rows = _hub_and_rows(tmp_path)
+    events: list[str] = []
+    transaction = bundle_merge.transaction
+
+    @contextmanager
+    def interrupted_once_committed(db: Any) -> Iterator[None]:
+        with transaction(db):
+            yield
+        os.kill(os.getpid(), signal.SIGINT)
+        events.append("interrupted")
+
+    monkeypatch.setattr(bundle_merge, "transaction", interrupted_once_committed)
+    with pytest.raises(KeyboardInterrupt):
+        _merge(hub, rows, _lines(rows["answers"]), committed=lambda: events.append("told"))
+    assert events == ["interrupted", "told"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert storage.verify_database(hub).ok
+    with storage.open_database(hub, readonly=True) as db:
+        count = db.conn.execute("SELECT count(*) FROM answers").fetchone()[0]
+    assert count == len(rows["answers"])  # merged
