@@ -190,25 +190,33 @@ def test_a_worker_that_cannot_write_is_named_in_one_line(study: Path, tmp_path: 
     assert not out.exists()
 
 
-def test_a_ctrl_c_once_the_import_has_committed_changes_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A Ctrl-C that comes once the merge has committed (here: sent by the checkpoint that follows
-    the commit) is ignored: the import ends as it did, exit 0, the bundle merged, instead of
-    saying 'interrupted' with the bundle in."""
+def _hub_and_bundle(tmp_path: Path, code: str) -> Path:
+    """A hub and a kiosk's bundle (tmp_path / "k.bundle") of one subject's M0 visit."""
     from datetime import timedelta
 
-    from respine_desktop import cli, storage
-    from respine_desktop.storage import bundle_merge
+    from respine_desktop import storage
     from tests.support.exports import TODAY, do_visit, export, hub_and_kiosks
     from tests.support.storage import coord
 
     with hub_and_kiosks(tmp_path) as (hub, kiosk, _, clock):
         day0 = TODAY - timedelta(days=10)
         with storage.open_database(kiosk) as db:
-            storage.register_subject(db, "RSP-01-050", day0=day0, staff=coord(db))
-            do_visit(db, clock, "RSP-01-050", "M0", day0, vas=40, odi=2, sf36=1)
+            storage.register_subject(db, code, day0=day0, staff=coord(db))
+            do_visit(db, clock, code, "M0", day0, vas=40, odi=2, sf36=1)
         export(kiosk, tmp_path / "k.bundle")
+    return Path(hub)
+
+
+def test_a_ctrl_c_once_the_import_has_committed_changes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Ctrl-C that comes once the merge has committed (here: sent by the checkpoint that follows
+    the commit) is ignored: the import ends as it did, exit 0, the bundle merged, instead of
+    saying 'interrupted' with the bundle in."""
+    from respine_desktop import cli, storage
+    from respine_desktop.storage import bundle_merge
+
+    hub = _hub_and_bundle(tmp_path, "RSP-01-050")
     checkpoint = bundle_merge._checkpoint
 
     def ctrl_c_after_the_commit(db: storage.StudyDb) -> None:
@@ -232,19 +240,11 @@ def test_a_ctrl_c_between_the_commit_and_its_report_changes_nothing(
     then ignored; exit 0, the bundle merged."""
     import contextlib
     from collections.abc import Iterator
-    from datetime import timedelta
 
     from respine_desktop import cli, storage
     from respine_desktop.storage import bundle_merge
-    from tests.support.exports import TODAY, do_visit, export, hub_and_kiosks
-    from tests.support.storage import coord
 
-    with hub_and_kiosks(tmp_path) as (hub, kiosk, _, clock):
-        day0 = TODAY - timedelta(days=10)
-        with storage.open_database(kiosk) as db:
-            storage.register_subject(db, "RSP-01-051", day0=day0, staff=coord(db))
-            do_visit(db, clock, "RSP-01-051", "M0", day0, vas=40, odi=2, sf36=1)
-        export(kiosk, tmp_path / "k.bundle")
+    hub = _hub_and_bundle(tmp_path, "RSP-01-051")
     transaction = bundle_merge.transaction
 
     @contextlib.contextmanager
