@@ -224,10 +224,9 @@ def check_against_hub(
         run_deferred(prepared)
 
 
-def run_deferred(prepared: Prepared, *, first: int = 0, last: int | None = None) -> None:
-    """The checks `check_against_hub` deferred, in order (MergeRefused at the first refusal);
-    only those from `first` to `last` (excluded) when given."""
-    for check in prepared.deferred[first:last]:
+def run_deferred(prepared: Prepared) -> None:
+    """The checks `check_against_hub` deferred, in order (MergeRefused at the first refusal)."""
+    for check in prepared.deferred:
         check()
 
 
