@@ -593,9 +593,9 @@ class _MemberRows:
     called with each line's number of rows (the import's progress).
 
     With `keep_lines`, the text of each line is kept too (`lines`, once iterated): the merge
-    inserts those rows from the very text it parsed and validated (`storage.bundle_merge`,
-    `RAW_LINE_TABLES`) rather than binding each value again. `lines` is None when not kept, or
-    when a line parses only as bytes (not UTF-8 text)."""
+    takes an answer entry's digest from its rows' text when it is canonical
+    (`storage.bundle_merge.RAW_LINE_TABLES`) rather than serialising the rows again. `lines` is
+    None when not kept, or when a line parses only as bytes (not UTF-8 text)."""
 
     def __init__(
         self,

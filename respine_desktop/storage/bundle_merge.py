@@ -26,12 +26,11 @@ back, nothing committed):
   conflicting and unchanged rows per table (docs/conflicts.md);
 * rows are matched by UUID; a row the hub has is not written again, so importing a bundle twice
   changes nothing (no row, no audit entry);
-* speed (bench/merge.py): the new answers are inserted by SQLite from the text of the bundle's
-  lines that Python parsed and validated (`RAW_LINE_TABLES`: read into a TEMP table and every
-  column compared before the write lock, copied from it inside; the ordinary path taken
-  otherwise, `_merge_staging`); Python's garbage collector is paused during the merge (its
-  rows are all alive until it ends: a collection frees nothing and walks them all); an answer
-  entry's digest is taken from its rows' text when that text is canonical (`_merge_prepare`);
+* speed (bench/merge.py): the new answers are bound into a TEMP table before the write lock
+  and copied from it by SQLite inside (`_merge_staging`; bound inside the lock otherwise);
+  Python's garbage collector is paused during the merge (its rows are all alive until it ends:
+  a collection frees nothing and walks them all); an answer entry's digest is taken from its
+  rows' text when that text is canonical (`RAW_LINE_TABLES`, `_merge_prepare`);
   nothing is read from a hub that cannot have the bundle's answers (none at all); the WAL
   checkpoint after the commit is made once the write lock is released;
 * a subject code the hub knows under another id (the same patient registered on two kiosks) is
@@ -64,7 +63,7 @@ Public API
 
 - `TABLES`: the tables a bundle carries, in the order they are written and merged
 - `BUNDLE_COLUMNS`: each table's columns, in the order of a bundle's rows
-- `RAW_LINE_TABLES`: the tables whose new rows SQLite inserts from the bundle's line text
+- `RAW_LINE_TABLES`: the tables whose line texts the row source keeps (answer digests)
 - `bundle_rows(db, table, since=None) -> iter[row]`: a table's rows for a bundle (streamed)
 - `count_rows(db, table, since=None) -> int`: how many rows `bundle_rows` yields
 - `merge_bundle(db, rows, *, bundle, ...) -> MergeResult`: checked outside the write lock
@@ -185,11 +184,10 @@ BUNDLE_COLUMNS: Mapping[str, tuple[str, ...]] = {
 TABLES: tuple[str, ...] = tuple(BUNDLE_COLUMNS)
 _Line = TypeVar("_Line", bound=tuple[Any, ...])
 RAW_LINE_TABLES: frozenset[str] = frozenset({"answers"})
-"""The tables whose new rows are inserted from the text of the bundle's lines when the row
-source keeps it (`_Merge.answers`): SQLite reads the values out of the JSON itself, which costs
-a third of binding every value of every row from Python. The rows are still parsed, validated
-and checked in Python first (the same text), and every value SQLite read is compared with
-Python's, all before the write lock (`_merge_staging`)."""
+"""The tables whose line texts the row source keeps beside the rows it parsed from them: an
+answer entry's digest is taken from its rows' text when that text is the canonical text the
+kiosk digested (`_merge_prepare._row_texts`), rather than serialising the rows again. Only the
+digests read them: the rows stored are the rows Python parsed and validated."""
 _BATCH = 500
 _MERGE_CACHE_KIB = -65536  # 64 MiB of page cache while merging (negative: KiB, SQLite's rule)
 
@@ -641,10 +639,9 @@ class _Merge:
         """Only the answers the hub lacks are written: the ones it has were compared with its
         copies by the preparation (`_merge_prepare`; append-only, so they cannot have changed
         since), and the count written is checked against the preparation's. Copied from the
-        rows SQLite read out of the bundle's lines when the preparation staged them
-        (`RAW_LINE_TABLES`, `_merge_staging`: every column compared with the rows validated):
-        only the rows the hub lacked are copied (the same count check, the statement's own
-        count: each expected row inserted, none ignored for a row the hub gained meanwhile)."""
+        TEMP table the preparation bound them into (`_merge_staging`) when it did: only the rows
+        the hub lacked are copied (the same count check, the statement's own count: each
+        expected row inserted, none ignored for a row the hub gained meanwhile)."""
         columns = BUNDLE_COLUMNS["answers"]
         known = self.prepared.known_answers
         rows: list[Answer] = [r for r in self._rows("answers", Answer) if r.id not in known]
@@ -989,10 +986,7 @@ def _stage_and_write(
     commits. (The caller awaits those checks on any error: their refusal comes first.)"""
     if prepared.new_answers:  # (none: a bundle imported already, nothing to stage)
         prepared.staged = staging.stage(
-            db.conn,
-            BUNDLE_COLUMNS["answers"],
-            prepared.lines.get("answers"),
-            prepared.rows["answers"],
+            db.conn, BUNDLE_COLUMNS["answers"], prepared.rows["answers"]
         )
     prepare_s = time.perf_counter() - started
     deadline = time.monotonic() + (LOCK_WAIT_S if lock_wait_s is None else lock_wait_s)

@@ -4,11 +4,10 @@
   patterns over a whole column) refuses a table exactly when the row-by-row check does, with
   the same message naming the first bad row (a time of hour 24 or 30 February, a bool or a
   float among integers, an upper-case id, None where an id is required ...).
-- New answers inserted from the text of the bundle's lines (`RAW_LINE_TABLES`): the hub then
-  holds the rows Python parsed and validated; a line SQLite would read otherwise than the rows
-  (here: a line whose text was changed after parsing) is caught by the read-back, and the
-  merge is written again the ordinary way. The answer digests taken from the lines' text
-  (compact lines) or computed from the rows (other lines) accept the same bundle, and a text
+- New answers staged before the write lock (`_merge_staging`): the hub holds the rows Python
+  parsed and validated, also when a line's text says otherwise (here: a line whose text was
+  changed after parsing). The answer digests taken from the lines' text (`RAW_LINE_TABLES`,
+  compact lines) or computed from the rows (other lines) accept the same bundle, and a text
   whose digest differs from its entry's is still refused.
 """
 

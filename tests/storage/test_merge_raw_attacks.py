@@ -1,11 +1,13 @@
 """Attacks on the merge's fast paths (issue 12/13): each documents a refusal or a hole closed.
 
-- New answers inserted by SQLite from the text of the bundle's lines (`RAW_LINE_TABLES`): the
-  read-back compares EVERY column with the rows Python parsed and validated (it compared the
-  id, the value and the VAS line only: a line read otherwise in a text column, such as the
-  session, the time or the reason, was stored in place of the validated row). The texts that
-  Python's JSON reader and SQLite's read differently (a lone UTF-16 surrogate, NaN, integers
-  beyond 64 bits, ...) are each refused by the validation or stored exactly as validated.
+- The line texts against the rows validated: the hub stores the rows Python parsed and
+  validated in EVERY column, never a value the line's text says otherwise (the merge once
+  inserted the answers from the lines' text as SQLite read it, and compared only the id, the
+  value and the VAS line: a line read otherwise in a text column, such as the session, the time
+  or the reason, was stored in place of the validated row; `_merge_staging` now binds the rows
+  themselves). The texts that Python's JSON reader and SQLite's read differently (a lone UTF-16
+  surrogate, NaN, integers beyond 64 bits, ...) are each refused by the validation or stored
+  exactly as validated.
 - The answer digest taken from the lines' text (`_merge_prepare._row_texts`): a line whose
   pieces are shifted (a ``],[`` inside a text, a ``], [`` between two rows) no longer gives one
   row the text of another.
@@ -70,7 +72,7 @@ def _other_value(rows: Sequence[Sequence[Any]], target: int, column: str) -> Any
     return _CRAFTED[column]
 
 
-# every column the read-back did not compare (id, value and vas_line_mm were compared)
+# every column the old read-back did not compare (id, value and vas_line_mm were compared)
 UNCOMPARED = [c for c in COLUMNS if c not in {"id", "value", "vas_line_mm", "status"}]
 
 

@@ -1,13 +1,16 @@
-"""The answers staged before the write lock (`_merge_staging`): read by SQLite from the bundle's
-lines into a TEMP table and compared with the rows validated outside the lock, copied inside.
+"""The answers staged before the write lock (`_merge_staging`): the rows Python parsed bound
+into a TEMP table outside the lock, copied inside.
 
 - An ordinary bundle is staged outside the transaction, copied inside it, and the hub holds
   exactly the kiosk's answers (in the bundle's order) and verifies; an encrypted hub too, its
   files showing none of the answers.
+- The text of the lines is not read by SQLite: a line SQLite's JSON reader would refuse makes
+  no difference (the rows are staged and copied); a line that says otherwise than the rows
+  validated is not what the hub stores (test_merge_staging_attacks.py, test_merge_raw_attacks.py).
 - Not staged, the answers are bound from Python (the rows validated stored all the same): a
-  connection keeping TEMP tables in files (no answer in an unencrypted temporary file), a line
-  SQLite's reader refuses, a line SQLite reads otherwise (tests/storage/test_merge_fast_paths.py,
-  test_merge_raw_attacks.py).
+  connection keeping TEMP tables in files (no answer in an unencrypted temporary file); a value
+  the driver cannot bind leaves nothing staged; the staging leaves no transaction open, inside
+  one or not.
 - The staging table is dropped after a merge and after a refusal (the hub unchanged); a
   bundle whose answers the hub has (imported already) stages nothing.
 - Python's garbage collector is off during a merge and as it was after it (refused or not).
@@ -95,7 +98,7 @@ def test_where_the_temp_tables_of_a_connection_live(setting: str, in_memory: boo
         conn.close()
 
 
-def test_a_line_sqlite_cannot_read_is_bound_from_python(
+def test_the_text_of_the_lines_is_not_read_by_sqlite(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     hub, rows = _hub_and_rows(tmp_path)
@@ -103,9 +106,51 @@ def test_a_line_sqlite_cannot_read_is_bound_from_python(
     lines = _lines(rows["answers"])
     lines[0] = lines[0].replace("[[", "[[}", 1)  # not JSON for SQLite (the rows are given)
     _merge(hub, rows, lines)
-    assert sum(ordinary) == len(rows["answers"])
+    assert ordinary == []  # staged and copied: the rows, not the text
     assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
     assert storage.verify_database(hub).ok
+
+
+@pytest.mark.parametrize(
+    "value",
+    [[1], {"a": 1}, 2**70, "\udc00", "a\ud83dz"],
+    ids=["list", "object", "int beyond 64 bits", "lone low surrogate", "lone high surrogate"],
+)
+def test_a_value_the_driver_cannot_bind_leaves_nothing_staged(tmp_path: Path, value: Any) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    columns = BUNDLE_COLUMNS["answers"]
+    changed = [list(r) for r in rows["answers"]]
+    changed[-1][columns.index("reason")] = value  # the last row: the others were bound
+    with storage.open_database(hub) as db:
+        assert _merge_staging.stage(db.conn, columns, changed) is False
+        assert db.conn.execute(_STAGED).fetchone() is None
+        assert not db.conn.in_transaction
+        # the valid rows are staged, every one
+        assert _merge_staging.stage(db.conn, columns, rows["answers"]) is True
+        n = db.conn.execute("SELECT count(*) FROM temp.merge_staged_answers").fetchone()[0]
+        assert n == len(rows["answers"])
+        _merge_staging.drop(db.conn)
+
+
+def test_the_staging_leaves_no_transaction_open_and_takes_no_lock_of_the_hub(
+    tmp_path: Path,
+) -> None:
+    hub, rows = _hub_and_rows(tmp_path)
+    columns = BUNDLE_COLUMNS["answers"]
+    with storage.open_database(hub) as db, storage.open_database(hub) as other:
+        other.conn.execute("PRAGMA busy_timeout=0")
+        assert _merge_staging.stage(db.conn, columns, rows["answers"]) is True
+        assert not db.conn.in_transaction
+        other.conn.execute("BEGIN IMMEDIATE")  # the write lock is free
+        other.conn.execute("ROLLBACK")
+        # inside an open transaction too (a savepoint of it), which it leaves open
+        db.conn.execute("BEGIN")
+        assert _merge_staging.stage(db.conn, columns, rows["answers"]) is True
+        assert db.conn.in_transaction
+        other.conn.execute("BEGIN IMMEDIATE")  # still free: only the TEMP database was written
+        other.conn.execute("ROLLBACK")
+        db.conn.execute("ROLLBACK")
+        _merge_staging.drop(db.conn)
 
 
 def test_the_staged_rows_are_dropped_after_a_merge_and_after_a_refusal(tmp_path: Path) -> None:

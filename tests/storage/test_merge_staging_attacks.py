@@ -1,9 +1,9 @@
 """Attacks on the answers staged before the write lock (`_merge_staging`, issue 12).
 
 - Which path each attack of test_merge_raw_attacks.py takes: refused before anything is staged
-  (the validation, the digests), staged (SQLite read exactly the rows validated) or read
-  otherwise by SQLite and so bound from Python (the comparison caught it): every attack still
-  reaches the staging, and a line read otherwise is never copied.
+  (the validation, the digests), or staged (the rows validated bound into the TEMP table) and
+  copied; a line whose text says otherwise than the rows validated is not read (the rows are
+  staged, and the hub holds them).
 - The hub changing between the staging and the write lock: another import of the same bundle
   (nothing written twice), an unrelated answer written (the copy exact, the scores checked
   again inside the lock), a row gained under the id of an answer staged as new (refused, the
@@ -72,8 +72,8 @@ def _merge_with(db: storage.StudyDb, rows: dict[str, list[Sequence[Any]]]) -> An
 
 
 def _paths(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Record the path each merge takes: "staged" (copied from the TEMP table), "bound"
-    (staging attempted, refused by the comparison: bound from Python), "bound only"."""
+    """Record the path each merge takes: "staged" and "copied" (from the TEMP table), or "not
+    staged" then "bound" (a value the driver cannot bind: bound from Python, failing again)."""
     taken: list[str] = []
     stage, insert = _merge_staging.stage, _merge_staging.insert
     bound = bundle_merge._Merge._insert_answers
@@ -100,7 +100,7 @@ def _paths(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 # (column, text, outcome, path): the attacks of test_merge_raw_attacks.py and the path each
 # takes. "refused": before anything is staged (validation, digests: the staging never sees
-# them); the others reach the staging: staged and copied, or read otherwise and bound.
+# them); the others are staged and copied.
 ATTACKS = [
     ("app_version", '"\\u0031ORIG"', "refused", []),
     ("reason", '"\\/\\u00e9\\ud83d\\ude00"', "refused", []),
@@ -142,11 +142,10 @@ def test_the_path_each_text_attack_takes(
     taken = _paths(monkeypatch)
     assert raw._attack(tmp_path, column, text) == outcome  # (stored: exactly as validated)
     if merge_mode == "forked" and outcome == "refused":
-        # the checks run while SQLite stages and the rows are written: a refused bundle may
-        # have been staged (or found read otherwise) and written inside the write's
-        # transaction, never committed (the refusal rolls it back: `_attack` finds the hub
-        # unchanged)
-        # (a line read otherwise is bound, never copied)
+        # the checks run while the answers are staged and the rows written: a refused bundle
+        # may have been staged (or not: a value the driver cannot bind) and written inside the
+        # write's transaction, never committed (the refusal rolls it back: `_attack` finds the
+        # hub unchanged)
         assert taken in (
             [],
             ["not staged"],
@@ -159,14 +158,15 @@ def test_the_path_each_text_attack_takes(
 
 
 @pytest.mark.parametrize("column", raw.UNCOMPARED)
-def test_a_line_read_otherwise_reaches_the_staging_and_is_bound_instead(
+def test_a_line_that_says_otherwise_is_not_read_the_rows_validated_are_staged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, column: str
 ) -> None:
-    """The attack of a JSON reader that reads a column otherwise than Python's: the staging
-    reads the line, the comparison finds the difference, nothing is copied from it."""
+    """The attack of a JSON reader that reads a column otherwise than Python's: no such reader
+    is involved, the rows Python parsed and validated are staged and copied (and the hub holds
+    them, not the line's other value: the test it runs)."""
     taken = _paths(monkeypatch)
     raw.test_a_line_read_otherwise_in_any_column_is_caught_and_written_again(tmp_path, column)
-    assert taken == ["not staged", "bound"]
+    assert taken == ["staged", "copied"]
 
 
 # the hub changing between the staging and the write lock
@@ -485,10 +485,12 @@ def test_an_interruption_leaves_no_staged_rows_and_restores_the_collector(
     stage, insert = _merge_staging.stage, _merge_staging.insert
     lines = _lines(rows["answers"])
 
-    def interrupted_stage(conn: sqlite3.Connection, columns: Any, given: Any, parsed: Any) -> bool:
-        stage(conn, columns, given[:1], parsed[:1])  # one line staged (then compared: unequal)
-        conn.execute(f"CREATE TABLE IF NOT EXISTS {_merge_staging._TABLE} (x)")
-        raise KeyboardInterrupt
+    def interrupted_stage(conn: sqlite3.Connection, columns: Any, given: Any) -> bool:
+        def half_then_interrupted() -> Iterator[Any]:
+            yield from given[: len(given) // 2]  # bound into the TEMP table
+            raise KeyboardInterrupt
+
+        return stage(conn, columns, half_then_interrupted())
 
     def interrupted_insert(*args: Any) -> int:
         insert(*args)  # the rows copied, inside the transaction
