@@ -67,9 +67,11 @@ def stage(conn: sqlite3.Connection, columns: Sequence[str], rows: Sequence[Seque
         # one transaction (of the TEMP database alone: it takes no lock of the hub's file)
         conn.execute("SAVEPOINT merge_staging")
         try:
+            # (plain tuples: the driver binds a tuple's items directly, a named tuple's one
+            # by one through the sequence protocol, 0.2 s more for 175,000 answers)
             conn.executemany(
                 f"INSERT INTO {_TABLE} ({names}) VALUES ({', '.join('?' for _ in columns)})",
-                rows,
+                map(tuple, rows),
             )
         finally:
             conn.execute("RELEASE merge_staging")
