@@ -1,8 +1,8 @@
 """CPU-bound work run meanwhile on another core (`start`), its outcome collected later.
 
 A bundle merge checks hundreds of thousands of rows in Python (validation, answer digests, scores
-recomputed) while SQLite reads the same rows out of the bundle: the checks do not need the
-database, and their outcome is needed only before the commit. `start` runs such a function in a
+recomputed) while the merging process stages and writes the same rows: the checks do not need
+the database, and their outcome is needed only before the commit. `start` runs such a function in a
 child process forked from this one, so that it sees the caller's data as it is (nothing copied or
 pickled but the outcome), while the caller goes on; `Running.result` waits for it and returns its
 value or raises its exception, as a call would have.

@@ -44,7 +44,7 @@ COLUMNS = BUNDLE_COLUMNS["answers"]
 
 def _refused_bundle(tmp_path: Path) -> tuple[Path, dict[str, list[Sequence[Any]]], list[str]]:
     """A hub and a bundle's rows whose one VAS answer has the value 1000 (the validation
-    refuses it; SQLite reads and stages it as any other)."""
+    refuses it; the merge stages it as any other)."""
     hub, rows = _hub_and_rows(tmp_path)
     answers = rows["answers"]
     target = next(n for n, r in enumerate(answers) if r[COLUMNS.index("vas_line_mm")] is not None)

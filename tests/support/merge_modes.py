@@ -1,8 +1,8 @@
 """Both ways a bundle merge runs its row checks (`respine_desktop.meanwhile`), for the merge's
 refusal tests: ``here`` (in the merging process, before the staging: the console and the test
-workers, which run several threads) and ``forked`` (in a child process while SQLite stages and
-writes: the command line). Every refusal must name the same first problem and leave the hub
-unchanged both ways.
+workers, which run several threads) and ``forked`` (in a child process while the merging process
+stages the answers and writes: the command line). Every refusal must name the same first problem
+and leave the hub unchanged both ways.
 
 Use: ``pytestmark = pytest.mark.usefixtures("merge_mode")`` with the fixture imported into the
 module (`merge_mode`); a test that needs to know the mode asks for the fixture's value.
