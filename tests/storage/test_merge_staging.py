@@ -132,6 +132,28 @@ def test_a_value_the_driver_cannot_bind_leaves_nothing_staged(tmp_path: Path, va
         _merge_staging.drop(db.conn)
 
 
+def test_drop_ends_a_staging_left_open_by_an_interruption(tmp_path: Path) -> None:
+    """An interruption just after the staging's SAVEPOINT (before its ``try``) leaves it open:
+    `drop`, which the merge calls whatever happens, ends it; without one, it changes nothing."""
+    hub, rows = _hub_and_rows(tmp_path)
+    with storage.open_database(hub) as db:
+        conn = db.conn
+        conn.execute(f"CREATE TABLE {_merge_staging._TABLE} AS SELECT 1 AS x")
+        conn.execute(f"SAVEPOINT {_merge_staging._SAVEPOINT}")
+        conn.execute(f"INSERT INTO {_merge_staging._TABLE} VALUES (2)")
+        assert conn.in_transaction
+        _merge_staging.drop(conn)
+        assert not conn.in_transaction
+        assert conn.execute(_STAGED).fetchone() is None
+        _merge_staging.drop(conn)  # nothing open, nothing staged: nothing done
+        conn.execute("BEGIN")  # inside a transaction of the caller's, which it leaves open
+        _merge_staging.drop(conn)
+        assert conn.in_transaction
+        conn.execute("ROLLBACK")
+    _merge(hub, rows, _lines(rows["answers"]))  # the next merge works
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+
+
 def test_the_staging_leaves_no_transaction_open_and_takes_no_lock_of_the_hub(
     tmp_path: Path,
 ) -> None:
