@@ -10,6 +10,8 @@ past the merge's patience (one line, nothing written)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from respine_desktop import demo, exports, storage
+from respine_desktop import demo, exports, meanwhile, storage
 from respine_desktop.storage import bundle_merge
 from tests.support.exports import (
     DATA_TABLES,
@@ -139,6 +141,86 @@ def test_heads_moved_between_preparation_and_write_redo_the_preparation(
     with storage.open_database(hub) as db:
         assert storage.counts(db).subjects == 5
     assert storage.verify_database(hub).ok
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a child is forked on Linux only")
+@pytest.mark.parametrize("refused", [False, True], ids=["passing", "refused by the redo"])
+def test_heads_moved_then_the_checks_child_killed_the_redone_checks_run_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, refused: bool
+) -> None:
+    """The heads move between the preparation and the write (the preparation is redone, its
+    deferred checks with it), and the checks' child is killed before its outcome is read: the
+    checks run again here, on the redone preparation, with the outcome a merge without a child
+    gives (a bundle merged; or, when the redo's checks refuse, that refusal, nothing written)."""
+    hub, first, second = _kiosk_and_hub(tmp_path)
+    children: list[Any] = []
+    ran_here: list[int] = []
+    real_start, real_here = meanwhile.start, meanwhile.Running._run_here
+
+    def forked(fn: Any, *, fork: bool | None = None) -> Any:
+        running = real_start(fn, fork=True if fork is None else fork)
+        children.append(running)
+        return running
+
+    def here(self: Any) -> None:
+        ran_here.append(1)
+        real_here(self)
+
+    # `second`'s child blocks before its checks (a pipe nobody writes to) until it is killed,
+    # so that its outcome is surely lost; run here (or in `first`'s child), they run as they are
+    parent, (never, _) = os.getpid(), os.pipe()
+    check_rows = bundle_merge._check_rows
+
+    def blocked_in_the_child(*args: Any) -> None:
+        if os.getpid() != parent and not children:  # (the first child: none started before)
+            os.read(never, 1)
+        check_rows(*args)
+
+    monkeypatch.setattr(bundle_merge, "_check_rows", blocked_in_the_child)
+    write = bundle_merge._write
+    calls: list[int] = []
+
+    def another_import_then_child_killed(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            merge(hub, first)  # the kiosk's head moves on the hub
+            child = children[0]
+            assert child.forked
+            os.kill(child._pid, signal.SIGKILL)  # dies with no outcome sent
+        return write(*args, **kwargs)
+
+    if refused:
+        # the redo's own deferred checks refuse (as a check of the hub moved meanwhile may)
+        real_check = bundle_merge.check_against_hub
+
+        def redo_refuses(db: Any, prepared: Any, devices: Any, *, defer: bool = False) -> None:
+            real_check(db, prepared, devices, defer=defer)
+            if not defer:  # the redo (the first preparation defers)
+                prepared.deferred.append(_refuse)
+
+        monkeypatch.setattr(bundle_merge, "check_against_hub", redo_refuses)
+    monkeypatch.setattr(meanwhile, "start", forked)
+    monkeypatch.setattr(meanwhile.Running, "_run_here", here)
+    monkeypatch.setattr(bundle_merge, "_write", another_import_then_child_killed)
+    if refused:
+        with pytest.raises(exports.BundleError, match="refused: redo refused"):
+            merge(hub, second)
+        assert ran_here == [1]  # the checks ran again here: the redo's refusal among them
+        with storage.open_database(hub) as db:
+            assert storage.counts(db).subjects == 3  # `first` alone: nothing of `second`
+    else:
+        summary = merge(hub, second)
+        assert summary.result.redone == 1
+        assert ran_here == [1]  # the child's checks ran again here (its outcome lost)
+        assert summary.result.inserted["subjects"] == 2
+        with storage.open_database(hub) as db:
+            assert storage.counts(db).subjects == 5
+    assert len(calls) == 3  # `second`'s write, `first`'s, `second`'s again
+    assert storage.verify_database(hub).ok
+
+
+def _refuse() -> None:
+    raise bundle_merge.MergeRefused("redo refused")
 
 
 HOLDER = """
