@@ -6,7 +6,8 @@ into a TEMP table outside the lock, copied inside.
   files showing none of the answers.
 - The text of the lines is not read by SQLite: a line SQLite's JSON reader would refuse makes
   no difference (the rows are staged and copied); a line that says otherwise than the rows
-  validated is not what the hub stores (test_merge_staging_attacks.py, test_merge_raw_attacks.py).
+  validated is not what the hub stores (test_merge_staging_attacks.py, test_merge_raw_attacks.py);
+  answers whose line texts were not kept are staged, the checks overlapping them, all the same.
 - Not staged, the answers are bound from Python (the rows validated stored all the same): a
   connection keeping TEMP tables in files (no answer in an unencrypted temporary file); a value
   the driver cannot bind leaves nothing staged; the staging leaves no transaction open, inside
@@ -268,3 +269,29 @@ def test_an_encrypted_hub_stages_in_memory_and_its_files_show_no_answer(
     for path in tmp_path.glob("secret-hub.db*"):
         data = path.read_bytes()
         assert not [s for s in secrets if s in data], path
+
+
+def test_answers_without_their_line_texts_are_staged_while_the_checks_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staging binds the rows, not the lines' text: a member whose line texts are not
+    kept (a line that parses only as bytes) is staged all the same, the checks overlapping it
+    where they can (`meanwhile.start` asked to decide, fork=None), as with the texts."""
+    from respine_desktop import meanwhile
+
+    hub, rows = _hub_and_rows(tmp_path)
+    asked: list[bool | None] = []
+    real = meanwhile.start
+
+    def start(fn: Any, *, fork: bool | None = None) -> Any:
+        asked.append(fork)
+        return real(fn, fork=fork)
+
+    monkeypatch.setattr(meanwhile, "start", start)
+    ordinary = _ordinary(monkeypatch)
+    with storage.open_database(hub) as db:
+        merge_bundle(db, lambda t: rows[t], bundle={"bundle_id": "test", "device_id": "kiosk"})
+    assert asked == [None]
+    assert ordinary == []  # staged and copied
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+    assert storage.verify_database(hub).ok
