@@ -165,7 +165,7 @@ def test_a_line_that_says_otherwise_is_not_read_the_rows_validated_are_staged(
     is involved, the rows Python parsed and validated are staged and copied (and the hub holds
     them, not the line's other value: the test it runs)."""
     taken = _paths(monkeypatch)
-    raw.test_a_line_read_otherwise_in_any_column_is_caught_and_written_again(tmp_path, column)
+    raw.test_a_line_that_says_otherwise_in_any_column_is_not_what_the_hub_stores(tmp_path, column)
     assert taken == ["staged", "copied"]
 
 
