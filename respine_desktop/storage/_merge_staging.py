@@ -58,7 +58,8 @@ def _temp_in_memory(conn: sqlite3.Connection) -> bool:
 def stage(conn: sqlite3.Connection, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bool:
     """Bind `rows` (the bundle's answers, `columns` in order) into the staging table: True when
     every row is there (the table then stays for `insert`), False otherwise (nothing staged: a
-    TEMP store in files, a hub opened read-only, a value the driver cannot bind)."""
+    TEMP store in files, a hub opened read-only, a value the driver cannot bind, SQLite
+    interrupted). An exception that stops it (KeyboardInterrupt) leaves nothing staged either."""
     drop(conn)
     if not _temp_in_memory(conn):
         return False
@@ -82,6 +83,9 @@ def stage(conn: sqlite3.Connection, columns: Sequence[str], rows: Sequence[Seque
     except (sqlite3.Error, ValueError, OverflowError):
         drop(conn)  # (a value the driver cannot bind: OverflowError, UnicodeEncodeError ...)
         return False
+    except BaseException:
+        drop(conn)  # an interruption (KeyboardInterrupt) leaves no half-filled table either
+        raise
     return True
 
 

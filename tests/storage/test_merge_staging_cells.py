@@ -4,14 +4,18 @@ statement), on real hub files: every kind of value a row may carry when it is bo
 staging binds the rows before the merge's checks have refused them, in the forked mode), in
 every kind of column (REAL, TEXT, a NULL-able id). The same rowids, the same count of rows the
 statement inserted, and in every cell the same SQLite type, SQL literal and Python value (a
-float by its bits: -0.0 is not 0.0 there, and NaN is compared)."""
+float by its bits: -0.0 is not 0.0 there, and NaN is compared).
+
+A value the driver cannot bind is refused alike staged or not, both ways of running the checks.
+A staging that fails half-way (a value the driver cannot bind, SQLite interrupted, a
+KeyboardInterrupt) leaves no staged table, no savepoint, the transaction as it was."""
 
 from __future__ import annotations
 
 import math
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +23,7 @@ import pytest
 
 from respine_desktop import storage
 from respine_desktop.storage import _merge_staging
+from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS, merge_bundle
 from tests.storage.test_merge_fast_paths import _hub_and_rows, _lines, _Member, _merge
 from tests.support.exports import table_digest
@@ -226,3 +231,92 @@ def test_a_value_the_driver_cannot_bind_is_refused_alike_staged_or_not(
     assert outcomes[0][0] in (storage.InvalidInput, storage.MergeRefused)
     # forked: staged while the checks ran, and not (the value); here: refused before any staging
     assert staged == ([False, False] if merge_mode == "forked" else [])
+
+
+def _interrupted_once(conn: Any) -> Any:
+    """SQLite interrupts the statement running once (a progress handler: as
+    ``sqlite3_interrupt`` from another thread would), then lets every statement run."""
+    done: list[bool] = []
+
+    def handler() -> int:
+        if done:
+            return 0
+        done.append(True)
+        return 1
+
+    conn.set_progress_handler(handler, 1)
+    return done
+
+
+FAILURES = ["int beyond 64 bits", "lone surrogate", "list", "interrupted", "KeyboardInterrupt"]
+
+
+@pytest.mark.parametrize("outer", [False, True], ids=["autocommit", "inside a transaction"])
+@pytest.mark.parametrize("failure", FAILURES)
+def test_a_failed_staging_leaves_nothing_staged_and_the_transaction_as_it_was(
+    tmp_path: Path, merged_hub: tuple[Path, list[Sequence[Any]]], failure: str, outer: bool
+) -> None:
+    """Half the rows bound, then the staging fails: no staged table left, no savepoint of the
+    staging, the connection's transaction as it was (none, or the caller's, its own write
+    kept; but an interruption of SQLite rolls back the whole transaction it runs in, SQLite's
+    rule), the hub unchanged; the next staging works."""
+    hub, answers = merged_hub
+    copy = tmp_path / "hub.db"
+    shutil.copyfile(hub, copy)
+    before = table_digest(copy)
+    template = next(r for r in answers if r[COLUMNS.index("vas_line_mm")] is not None)
+    new = _rows(template)[:40]
+    bad = {
+        "int beyond 64 bits": ("vas_line_mm", 2**64),
+        "lone surrogate": ("reason", "\udc00"),
+        "list": ("value", [1]),
+    }
+    with storage.open_database(copy) as db:
+        conn = db.conn
+
+        def given() -> Any:
+            for n, row in enumerate(new):
+                if n == len(new) // 2:
+                    if failure in bad:
+                        column, value = bad[failure]
+                        changed = list(row)
+                        changed[COLUMNS.index(column)] = value
+                        row = tuple(changed)
+                    elif failure == "interrupted":
+                        _interrupted_once(conn)
+                    else:
+                        raise KeyboardInterrupt
+                yield row
+
+        if outer:
+            conn.execute("BEGIN")
+            conn.execute("CREATE TABLE main.callers_own (x)")
+        if failure == "KeyboardInterrupt":
+            with pytest.raises(KeyboardInterrupt):
+                _merge_staging.stage(conn, COLUMNS, _Rows(given))
+        else:
+            assert _merge_staging.stage(conn, COLUMNS, _Rows(given)) is False
+        conn.set_progress_handler(None, 1)
+        assert conn.execute(_STAGED).fetchone() is None
+        # (SQLite's rule: an interruption rolls back the whole transaction it runs in)
+        kept = outer and failure != "interrupted"
+        assert conn.in_transaction is kept
+        with pytest.raises(sqlite3.OperationalError, match="no such savepoint"):
+            conn.execute("RELEASE merge_staging")
+        if kept:
+            assert tuple(conn.execute("SELECT count(*) FROM main.callers_own").fetchone()) == (0,)
+            conn.execute("ROLLBACK")
+        assert _merge_staging.stage(conn, COLUMNS, new) is True
+        _merge_staging.drop(conn)
+    assert table_digest(copy) == before
+
+
+class _Rows(list[Any]):
+    """Rows a generator gives, as `stage` iterates them (a Sequence: its one iteration)."""
+
+    def __init__(self, make: Callable[[], Any]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __iter__(self) -> Any:
+        return iter(self._make())
