@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from respine_desktop import storage
-from respine_desktop.storage import _merge_staging
+from respine_desktop.storage import _merge_staging, _row_images
 from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS, merge_bundle
 from tests.storage.test_merge_fast_paths import _hub_and_rows, _lines, _Member, _merge
@@ -90,6 +90,17 @@ TEXTS: list[Any] = [
     1.7976931348623157e308,
     b"\x00bytes",
 ]
+
+
+def temp_tables_in_files(conn: sqlite3.Connection) -> None:
+    """Make `conn` keep its TEMP tables in files (the merge then binds its answers inside the
+    lock: not staged), tracking its row images still: changing ``temp_store`` deletes every
+    TEMP object of the connection, among them the row-image triggers of the audit
+    (`_row_images`), which are installed again (without them a merge writes rows no audit
+    entry records, and the hub no longer verifies)."""
+    conn.execute("PRAGMA temp_store=FILE")
+    assert not _row_images.installed(conn)  # (SQLite's rule: the TEMP objects deleted)
+    _row_images.install(conn)
 
 
 def _rows(template: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -213,7 +224,7 @@ def test_a_value_the_driver_cannot_bind_is_refused_alike_staged_or_not(
     for staging in (True, False):
         with storage.open_database(hub) as db:
             if not staging:
-                db.conn.execute("PRAGMA temp_store=FILE")
+                temp_tables_in_files(db.conn)
             try:
                 merge_bundle(
                     db,
@@ -227,6 +238,7 @@ def test_a_value_the_driver_cannot_bind_is_refused_alike_staged_or_not(
             assert db.conn.execute(_STAGED).fetchone() is None
             assert not db.conn.in_transaction
         assert table_digest(hub) == before
+        assert storage.verify_database(hub).ok
     assert outcomes[0] == outcomes[1]
     assert outcomes[0][0] in (storage.InvalidInput, storage.MergeRefused)
     # forked: staged while the checks ran, and not (the value); here: refused before any staging
