@@ -405,7 +405,7 @@ def _as_stored_real(column: str, value: object) -> tuple[str, str] | None:
     taken over (the merge checks the digests of the rows as parsed), and fail its own verify.
     The kiosk stores floats (`check_answer_value`, `_sessions`): a bundle of its rows has no
     other."""
-    if value.__class__ is float and (value or math.copysign(1.0, cast(float, value)) > 0):
+    if value.__class__ is float and (value or math.copysign(1.0, value) > 0):
         return None
     stored = float(cast(float, value)) + 0.0  # (-0.0 + 0.0 is 0.0)
     return column, f"{value!r} is not stored as the kiosk stores it ({stored!r})"
@@ -570,9 +570,11 @@ class RowChecker:
         # deduplicated by (type, value), so that each type is checked; the others by value
         by_column = [list(map(itemgetter(at), rows)) for at in range(len(self.checks))]
         mixed: list[bool] = []
+        zeros: list[bool] = []  # a column that may hold -0.0: it holds a zero
         for (column, check, seen), values in zip(self.checks, by_column, strict=True):
             distinct, mix = _distinct(values) if seen is not None else (values, False)
             mixed.append(mix)
+            zeros.append(not isinstance(distinct, set) or 0 in distinct)  # (a set: one lookup)
             if _passes_in_bulk(check, distinct):
                 continue
             for value in distinct:
@@ -584,7 +586,7 @@ class RowChecker:
             return
         rule_at = self.rule_at
         keys: Iterable[tuple[object, ...]] = zip(*(by_column[i] for i in rule_at), strict=True)
-        if any(_negative_zero(by_column[i]) for i in rule_at):  # -0.0 == 0.0, checked apart
+        if any(zeros[i] and _negative_zero(by_column[i]) for i in rule_at):  # -0.0 == 0.0
             keys = (tuple(map(_typed, key)) for key in keys)
         elif any(mixed[i] for i in rule_at):
             keys = (tuple((v.__class__, v) for v in key) for key in keys)
@@ -606,7 +608,7 @@ def _typed(value: object) -> tuple[object, ...]:
     """A value remembered with its type (True == 1 == 1.0 are three values), and -0.0 apart
     from 0.0 (equal, and of one hash: a rule passed by 0.0 says nothing of -0.0)."""
     if value.__class__ is float and value == 0.0:
-        return (float, value, math.copysign(1.0, cast(float, value)))
+        return (float, value, math.copysign(1.0, value))
     return (value.__class__, value)
 
 
