@@ -14,10 +14,9 @@ never waits long (the hub's write lock is held only for the second):
      more of the hub (the new entries' hashes, digests, scores) are left in
      `Prepared.deferred` for `run_deferred`.
    `bundle_merge` runs `validate` and `run_deferred` in a forked child where it can
-   (`respine_desktop.meanwhile`) while it has SQLite read the answers the hub lacks out of the
-   bundle's lines (`_merge_staging`: compared with the rows parsed, `Prepared.staged`) and
-   write every row; their outcome is awaited before the write commits (a refusal rolls it
-   back).
+   (`respine_desktop.meanwhile`) while it binds the answer rows parsed into a TEMP table
+   (`_merge_staging`, `Prepared.staged`) and writes every row; their outcome is awaited before
+   the write commits (a refusal rolls it back).
 2. **write** (`bundle_merge`, ``BEGIN IMMEDIATE``): the heads are read again; if one moved (another
    import of the same kiosk meanwhile), `check_against_hub` runs again on the rows in memory;
    then the rows are compared with the hub's copies (forward-only rules), written, and the
@@ -85,9 +84,10 @@ class Prepared:
     of those it has (each compared with the hub's copy); `score_stamp`: the hub's answers and
     scores as the score check saw them (`score_stamp`): unchanged when the write starts, the
     check holds; `lines`: per table of `raw_tables` (`load`), the JSON text of the bundle's
-    lines those rows were parsed from, when the source kept it; `staged`: the answers read by
-    SQLite from those lines and found equal to the rows (`_merge_staging.stage`); `deferred`:
-    the checks `check_against_hub` left for `run_deferred`."""
+    lines those rows were parsed from, when the source kept it (the answer digests only,
+    `_row_texts`); `staged`: the answer rows bound into the TEMP table, to be copied inside the
+    lock (`_merge_staging.stage`); `deferred`: the checks `check_against_hub` left for
+    `run_deferred`."""
 
     rows: dict[str, list[Any]]
     heads: dict[str, Head | None] = field(default_factory=dict)

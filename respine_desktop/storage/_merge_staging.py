@@ -45,20 +45,28 @@ _SAVEPOINT = "merge_staging"
 
 
 def _temp_in_memory(conn: sqlite3.Connection) -> bool:
-    """Whether this connection's TEMP tables are kept in memory (never in a file)."""
+    """Whether this connection's TEMP tables are kept in memory (never in a file): SQLite's
+    table (``PRAGMA temp_store``), the build's ``SQLITE_TEMP_STORE`` first (0: files whatever
+    the setting, 3: memory whatever the setting), then the setting (2 MEMORY, 1 FILE), then the
+    build's default (2: memory, 1: files)."""
+    built = {str(r[0]) for r in conn.execute("PRAGMA compile_options")}
+    if "TEMP_STORE=0" in built:
+        return False
+    if "TEMP_STORE=3" in built:
+        return True
     setting = int(conn.execute("PRAGMA temp_store").fetchone()[0])
     if setting == 2:  # MEMORY
         return True
     if setting == 1:  # FILE
         return False
-    built = {str(r[0]) for r in conn.execute("PRAGMA compile_options")}
-    return bool(built & {"TEMP_STORE=2", "TEMP_STORE=3"})
+    return "TEMP_STORE=2" in built
 
 
 def stage(conn: sqlite3.Connection, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> bool:
     """Bind `rows` (the bundle's answers, `columns` in order) into the staging table: True when
     every row is there (the table then stays for `insert`), False otherwise (nothing staged: a
-    TEMP store in files, a hub opened read-only, a value the driver cannot bind)."""
+    TEMP store in files, a hub opened read-only, a value the driver cannot bind, SQLite
+    interrupted). An exception that stops it (KeyboardInterrupt) leaves nothing staged either."""
     drop(conn)
     if not _temp_in_memory(conn):
         return False
@@ -82,6 +90,9 @@ def stage(conn: sqlite3.Connection, columns: Sequence[str], rows: Sequence[Seque
     except (sqlite3.Error, ValueError, OverflowError):
         drop(conn)  # (a value the driver cannot bind: OverflowError, UnicodeEncodeError ...)
         return False
+    except BaseException:
+        drop(conn)  # an interruption (KeyboardInterrupt) leaves no half-filled table either
+        raise
     return True
 
 

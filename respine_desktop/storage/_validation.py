@@ -17,7 +17,9 @@ kiosk itself would have refused:
   its submission time, an open one no submission);
 - answers: a known item of its instrument, ``answered`` with a value or ``skipped`` without one,
   the value one of the item's codes (ODI 0-5, SF-36 per item from the instrument file) or within
-  the VAS range on its 0.1 mm step (`Item.validate`, the kiosk's rule); a known language;
+  the VAS range on its 0.1 mm step (`Item.validate`, the kiosk's rule); a known language; the
+  value and the VAS line as SQLite stores them in their REAL columns (a float, never -0.0: an
+  int or -0.0 would be stored as another value than the one the audit digest covers);
 - scores: a known instrument and method, the values a JSON object of numbers or nulls, a
   superseded row naming what superseded it;
 - texts: no longer than `MAX_TEXT` characters (a reason, a label), JSON payloads parse.
@@ -396,6 +398,19 @@ def _session(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] 
     return None
 
 
+def _as_stored_real(column: str, value: object) -> tuple[str, str] | None:
+    """None when a REAL column stores `value` (a number already checked) as it is and reads it
+    back the same: a float other than -0.0. SQLite stores an int as a float (3 -> 3.0) and
+    -0.0 as 0.0: the hub would hold a value other than the one the bundle's audit digest was
+    taken over (the merge checks the digests of the rows as parsed), and fail its own verify.
+    The kiosk stores floats (`check_answer_value`, `_sessions`): a bundle of its rows has no
+    other."""
+    if value.__class__ is float and (value or math.copysign(1.0, value) > 0):
+        return None
+    stored = float(cast(float, value)) + 0.0  # (-0.0 + 0.0 is 0.0)
+    return column, f"{value!r} is not stored as the kiosk stores it ({stored!r})"
+
+
 def _answer(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] | None:
     known = _items().get(row["item_id"]) if isinstance(row["item_id"], str) else None
     if known is None:
@@ -411,12 +426,14 @@ def _answer(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] |
         or not 0 < line <= 1000
     ):
         return "vas_line_mm", f"{line!r} is not a VAS line length"
+    if line is not None and (problem := _as_stored_real("vas_line_mm", line)) is not None:
+        return problem
     value = row["value"]
     if row["status"] == "skipped":
         return None if value is None else ("value", f"{value!r}: a skipped item has no value")
     codes = _choice_codes().get(row["item_id"])
     if codes is not None and type(value) in (int, float) and value in codes:
-        return None  # the fast path of a valid code
+        return _as_stored_real("value", value)  # the fast path of a valid code
     if codes is not None and isinstance(value, float) and value.is_integer():
         value = int(value)  # a code stored as REAL is that code (`Item.validate` wants an int)
     try:
@@ -425,7 +442,7 @@ def _answer(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] |
         return "value", str(exc)
     if stored != value:
         return "value", f"{value!r} is not stored as the kiosk stores it ({stored!r})"
-    return None
+    return _as_stored_real("value", value)
 
 
 def _score(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] | None:
@@ -524,7 +541,7 @@ class RowChecker:
                 seen.add(typed)
         if self.rule is None:
             return
-        key = tuple((row[i].__class__, row[i]) for i in self.rule_at)
+        key = tuple(map(_typed, (row[i] for i in self.rule_at)))
         if key in self.rule_seen:
             return
         problem = self.rule(dict(zip(self.columns, row, strict=True)), self.visits)
@@ -553,9 +570,11 @@ class RowChecker:
         # deduplicated by (type, value), so that each type is checked; the others by value
         by_column = [list(map(itemgetter(at), rows)) for at in range(len(self.checks))]
         mixed: list[bool] = []
+        zeros: list[bool] = []  # a column that may hold -0.0: it holds a zero
         for (column, check, seen), values in zip(self.checks, by_column, strict=True):
             distinct, mix = _distinct(values) if seen is not None else (values, False)
             mixed.append(mix)
+            zeros.append(not isinstance(distinct, set) or 0 in distinct)  # (a set: one lookup)
             if _passes_in_bulk(check, distinct):
                 continue
             for value in distinct:
@@ -567,7 +586,9 @@ class RowChecker:
             return
         rule_at = self.rule_at
         keys: Iterable[tuple[object, ...]] = zip(*(by_column[i] for i in rule_at), strict=True)
-        if any(mixed[i] for i in rule_at):
+        if any(zeros[i] and _negative_zero(by_column[i]) for i in rule_at):  # -0.0 == 0.0
+            keys = (tuple(map(_typed, key)) for key in keys)
+        elif any(mixed[i] for i in rule_at):
             keys = (tuple((v.__class__, v) for v in key) for key in keys)
         try:
             distinct_rows: Iterable[Sequence[Any]] = dict(zip(keys, rows, strict=True)).values()
@@ -581,6 +602,25 @@ class RowChecker:
 
 
 _NUMBER_TYPES = frozenset({bool, int, float})
+
+
+def _typed(value: object) -> tuple[object, ...]:
+    """A value remembered with its type (True == 1 == 1.0 are three values), and -0.0 apart
+    from 0.0 (equal, and of one hash: a rule passed by 0.0 says nothing of -0.0)."""
+    if value.__class__ is float and value == 0.0:
+        return (float, value, math.copysign(1.0, value))
+    return (value.__class__, value)
+
+
+def _negative_zero(values: list[object]) -> bool:
+    """Whether a column holds a float -0.0 (its zeros looked at only: 0 == 0.0 == -0.0)."""
+    try:
+        zeros = [v for v in values if v == 0]
+    except TypeError:  # (a value that cannot be compared: refused by its field check)
+        return False
+    return any(v.__class__ is float and math.copysign(1.0, cast(float, v)) < 0 for v in zeros)
+
+
 # A time the stored format allows and `datetime.fromisoformat` reads, its date aside: ASCII
 # digits, hours 00-23, minutes and seconds 00-59 (the date is checked once per distinct day).
 _TIME_IN_RANGE = re.compile(

@@ -154,7 +154,7 @@ def _stored_answers(path: Path) -> list[tuple[Any, ...]]:
 
 
 @pytest.mark.parametrize("compact", [True, False])
-def test_answers_inserted_from_the_lines_text_are_the_rows_validated(
+def test_answers_staged_from_compact_or_spaced_lines_are_the_rows_validated(
     tmp_path: Path, compact: bool
 ) -> None:
     hub, rows = _hub_and_rows(tmp_path)
@@ -163,7 +163,9 @@ def test_answers_inserted_from_the_lines_text_are_the_rows_validated(
     assert storage.verify_database(hub).ok
 
 
-def test_a_line_read_otherwise_than_its_rows_is_caught_and_written_again(tmp_path: Path) -> None:
+def test_a_line_that_says_otherwise_than_its_rows_is_not_what_the_hub_stores(
+    tmp_path: Path,
+) -> None:
     hub, rows = _hub_and_rows(tmp_path)
     value = BUNDLE_COLUMNS["answers"].index("value")
     vas = next(n for n, r in enumerate(rows["answers"]) if r[value] not in (None, 100.0))

@@ -8,6 +8,8 @@
   themselves). The texts that Python's JSON reader and SQLite's read differently (a lone UTF-16
   surrogate, NaN, integers beyond 64 bits, ...) are each refused by the validation or stored
   exactly as validated.
+- (An ordinary bundle's answers staged and copied, not bound in the lock: test_merge_staging.py
+  `test_the_answers_are_staged_outside_the_write_lock_and_copied_inside`.)
 - The answer digest taken from the lines' text (`_merge_prepare._row_texts`): a line whose
   pieces are shifted (a ``],[`` inside a text, a ``], [`` between two rows) no longer gives one
   row the text of another.
@@ -25,7 +27,7 @@ import pytest
 
 from respine_desktop import storage
 from respine_desktop.exports.bundle import _MemberRows
-from respine_desktop.storage import InvalidInput, bundle_merge
+from respine_desktop.storage import InvalidInput
 from respine_desktop.storage._merge_prepare import _row_texts
 from respine_desktop.storage._records import Answer
 from respine_desktop.storage._validation import RowChecker, check_row
@@ -77,7 +79,7 @@ UNCOMPARED = [c for c in COLUMNS if c not in {"id", "value", "vas_line_mm", "sta
 
 
 @pytest.mark.parametrize("column", UNCOMPARED)
-def test_a_line_read_otherwise_in_any_column_is_caught_and_written_again(
+def test_a_line_that_says_otherwise_in_any_column_is_not_what_the_hub_stores(
     tmp_path: Path, column: str
 ) -> None:
     """The rows validated are one thing, the line's text says another value of `column` (as a
@@ -153,15 +155,15 @@ def _attack(tmp_path: Path, column: str, text: str) -> str:
         ("reason", '"\\/\\u00e9\\ud83d\\ude00"', "refused"),
         ("session_id", '"ORIG"', "stored"),
         ("id", '"\\u0030ORIG"', "refused"),  # not a UUID any more
-        # texts that SQLite's reader and Python's differ on
+        # texts that JSON readers may read otherwise (SQLite's, which the merge once used)
         ("reason", '"\\udc00"', "refused"),  # a lone surrogate: SQLite cannot store it
         ("reason", '"a\\u0000b"', "refused"),
-        ("vas_line_mm", "NaN", "refused"),  # SQLite reads NULL
+        ("vas_line_mm", "NaN", "refused"),  # not finite (SQLite would store NULL)
         ("vas_line_mm", "Infinity", "refused"),
         ("vas_line_mm", "1e400", "refused"),
         ("vas_line_mm", "-0", "refused"),
         ("vas_line_mm", "-0.0", "refused"),
-        ("vas_line_mm", "12345678901234567890", "refused"),  # SQLite: a REAL, rounded
+        ("vas_line_mm", "12345678901234567890", "refused"),  # beyond 64 bits
         ("vas_line_mm", "true", "refused"),
         ("vas_line_mm", '"5"', "refused"),
         ("value", "NaN", "refused"),
@@ -174,7 +176,7 @@ def _attack(tmp_path: Path, column: str, text: str) -> str:
         ("language", '"en","en"', "refused"),  # one column more
     ],
 )
-def test_texts_the_two_json_readers_may_read_otherwise(
+def test_texts_json_readers_may_read_otherwise_are_refused_or_stored_as_validated(
     tmp_path: Path, column: str, text: str, outcome: str
 ) -> None:
     assert _attack(tmp_path, column, text) == outcome
@@ -216,6 +218,9 @@ def test_a_shifted_line_gives_no_row_the_text_of_another() -> None:
         ("staff", "active", 1, True),
         ("answers", "value", 1, True),
         ("answers", "value", 0.0, -0.0),
+        ("answers", "value", 67.0, 67),
+        ("answers", "vas_line_mm", 100.0, 100),
+        ("answers", "vas_line_mm", 100.0, -0.0),
         ("answers", "vas_line_mm", None, True),
         ("answers", "item_id", "1", 1),
     ],
@@ -273,18 +278,3 @@ def test_a_signed_bundle_with_a_lone_surrogate_is_refused_in_one_line(
     refused(hub0, forged, f"field {column}", "lone surrogate")
     result = main("import", "bundle", "--db", str(hub0), str(forged))
     one_line_error(result, 2, "lone surrogate")
-
-
-def test_an_ordinary_bundle_still_takes_the_raw_path(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The read-back of every column (with its type) agrees with the validated rows of an
-    ordinary bundle: its answers are not written again the ordinary way (the speed kept)."""
-    hub, rows = _hub_and_rows(tmp_path)
-
-    def ordinary(*args: Any) -> None:
-        raise AssertionError("the answers were written again the ordinary way")
-
-    monkeypatch.setattr(bundle_merge._Merge, "_insert_answers", ordinary)
-    _merge(hub, rows, _lines(rows["answers"]))
-    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")

@@ -6,9 +6,11 @@ into a TEMP table outside the lock, copied inside.
   files showing none of the answers.
 - The text of the lines is not read by SQLite: a line SQLite's JSON reader would refuse makes
   no difference (the rows are staged and copied); a line that says otherwise than the rows
-  validated is not what the hub stores (test_merge_staging_attacks.py, test_merge_raw_attacks.py).
+  validated is not what the hub stores (test_merge_staging_attacks.py, test_merge_raw_attacks.py);
+  answers whose line texts were not kept are staged, the checks overlapping them, all the same.
 - Not staged, the answers are bound from Python (the rows validated stored all the same): a
-  connection keeping TEMP tables in files (no answer in an unencrypted temporary file); a value
+  connection keeping TEMP tables in files (no answer in an unencrypted temporary file: where
+  they live follows SQLite's table of the build's TEMP_STORE and the setting); a value
   the driver cannot bind leaves nothing staged; the staging leaves no transaction open, inside
   one or not.
 - The staging table is dropped after a merge and after a refusal (the hub unchanged); a
@@ -19,6 +21,7 @@ into a TEMP table outside the lock, copied inside.
 from __future__ import annotations
 
 import gc
+import json
 from pathlib import Path
 from typing import Any
 
@@ -268,3 +271,70 @@ def test_an_encrypted_hub_stages_in_memory_and_its_files_show_no_answer(
     for path in tmp_path.glob("secret-hub.db*"):
         data = path.read_bytes()
         assert not [s for s in secrets if s in data], path
+
+
+def test_answers_without_their_line_texts_are_staged_while_the_checks_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The staging binds the rows, not the lines' text: a member whose line texts are not
+    kept (a line that parses only as bytes) is staged all the same, the checks overlapping it
+    where they can (`meanwhile.start` asked to decide, fork=None), as with the texts."""
+    from respine_desktop import meanwhile
+
+    hub, rows = _hub_and_rows(tmp_path)
+    asked: list[bool | None] = []
+    real = meanwhile.start
+
+    def start(fn: Any, *, fork: bool | None = None) -> Any:
+        asked.append(fork)
+        return real(fn, fork=fork)
+
+    monkeypatch.setattr(meanwhile, "start", start)
+    ordinary = _ordinary(monkeypatch)
+    with storage.open_database(hub) as db:
+        merge_bundle(db, lambda t: rows[t], bundle={"bundle_id": "test", "device_id": "kiosk"})
+    assert asked == [None]
+    assert ordinary == []  # staged and copied
+    assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+    assert storage.verify_database(hub).ok
+
+
+class _Built:
+    """A connection as seen by `_temp_in_memory`: its temp_store setting and SQLite's build."""
+
+    def __init__(self, setting: int, built: str | None) -> None:
+        self.setting, self.built = setting, built
+
+    def execute(self, sql: str) -> Any:
+        conn = sqlite3.connect(":memory:")  # a real cursor over these rows
+        if sql == "PRAGMA temp_store":
+            return conn.execute("SELECT ?", [self.setting])
+        assert sql == "PRAGMA compile_options"
+        built = ["THREADSAFE=1", *([self.built] if self.built else [])]
+        return conn.execute("SELECT value FROM json_each(?)", [json.dumps(built)])
+
+
+@pytest.mark.parametrize(
+    ("built", "setting", "in_memory"),
+    [
+        # SQLite's table (pragma temp_store): what the build and the setting decide together
+        ("TEMP_STORE=0", 0, False),
+        ("TEMP_STORE=0", 1, False),
+        ("TEMP_STORE=0", 2, False),  # files always: the setting is ignored
+        ("TEMP_STORE=1", 0, False),
+        ("TEMP_STORE=1", 1, False),
+        ("TEMP_STORE=1", 2, True),
+        (None, 2, True),  # (the default build: TEMP_STORE=1, not listed)
+        (None, 0, False),
+        ("TEMP_STORE=2", 0, True),
+        ("TEMP_STORE=2", 1, False),
+        ("TEMP_STORE=2", 2, True),
+        ("TEMP_STORE=3", 0, True),
+        ("TEMP_STORE=3", 1, True),  # memory always
+        ("TEMP_STORE=3", 2, True),
+    ],
+)
+def test_where_the_temp_tables_live_for_each_build(
+    built: str | None, setting: int, in_memory: bool
+) -> None:
+    assert _merge_staging._temp_in_memory(_Built(setting, built)) is in_memory  # type: ignore[arg-type]

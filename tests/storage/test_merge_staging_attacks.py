@@ -46,6 +46,7 @@ from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS, merge_bundle
 from tests.storage import test_merge_raw_attacks as raw
 from tests.storage.test_merge_fast_paths import _hub_and_rows, _lines, _Member, _stored_answers
+from tests.storage.test_merge_staging_cells import temp_tables_in_files
 from tests.support.encryption import encrypted_db, key_env
 from tests.support.merge_modes import merge_mode
 
@@ -165,7 +166,7 @@ def test_a_line_that_says_otherwise_is_not_read_the_rows_validated_are_staged(
     is involved, the rows Python parsed and validated are staged and copied (and the hub holds
     them, not the line's other value: the test it runs)."""
     taken = _paths(monkeypatch)
-    raw.test_a_line_read_otherwise_in_any_column_is_caught_and_written_again(tmp_path, column)
+    raw.test_a_line_that_says_otherwise_in_any_column_is_not_what_the_hub_stores(tmp_path, column)
     assert taken == ["staged", "copied"]
 
 
@@ -360,10 +361,11 @@ def test_a_connection_set_to_keep_temp_tables_in_files_stages_nothing(
     hub, rows = _hub_and_rows(tmp_path)
     taken = _paths(monkeypatch)
     with storage.open_database(hub) as db:
-        db.conn.execute("PRAGMA temp_store=FILE")
+        temp_tables_in_files(db.conn)
         _merge_with(db, rows)
     assert taken == ["not staged", "bound"]
     assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")
+    assert storage.verify_database(hub).ok
 
 
 class _Created:
@@ -618,7 +620,7 @@ def test_the_staged_copy_stores_what_binding_stores_cell_for_cell(
         taken = _paths(monkeypatch)
         with storage.open_database(hub) as db:
             if not staging:
-                db.conn.execute("PRAGMA temp_store=FILE")
+                temp_tables_in_files(db.conn)
             merge_bundle(
                 db,
                 lambda t, rows=rows, lines=lines: (
@@ -628,6 +630,7 @@ def test_the_staged_copy_stores_what_binding_stores_cell_for_cell(
             )
         monkeypatch.undo()
         assert taken == (["staged", "copied"] if staging else ["not staged", "bound"])
+        assert storage.verify_database(hub).ok
         stored.append(_answers_as_stored(hub))
     assert stored[0] == stored[1]
     assert len(stored[0]) == len(rows["answers"])

@@ -195,6 +195,22 @@ BROKEN = [
     ),
     ("answers", {"item_id": "odi_01", "instrument_id": "odi", "value": 2.0}, "vas_line_mm", "VAS"),
     ("answers", {"value": 70.00000000001}, "value", "not stored as the kiosk stores it"),
+    # REAL columns: an int is stored as a float, -0.0 as 0.0 (not what the digest covers)
+    ("answers", {"value": 67}, "value", "67 is not stored as the kiosk stores it (67.0)"),
+    ("answers", {"value": -0.0}, "value", "-0.0 is not stored as the kiosk stores it (0.0)"),
+    (
+        "answers",
+        {"item_id": "odi_01", "instrument_id": "odi", "value": 3, "vas_line_mm": None},
+        "value",
+        "3 is not stored as the kiosk stores it (3.0)",
+    ),
+    (
+        "answers",
+        {"item_id": "odi_01", "instrument_id": "odi", "value": -0.0, "vas_line_mm": None},
+        "value",
+        "-0.0 is not stored as the kiosk stores it (0.0)",
+    ),
+    ("answers", {"vas_line_mm": 100}, "vas_line_mm", "100 is not stored as the kiosk stores"),
     ("scores", {"instrument_id": "eq5d"}, "instrument_id", "not an instrument"),
     ("scores", {"scores": "{"}, "scores", "JSON object"),
     ("scores", {"scores": '{"ODI": true}'}, "scores", "not a number"),
@@ -354,3 +370,25 @@ def test_the_hub_recomputes_the_scores_of_a_session(tmp_path: Path) -> None:
         with pytest.raises(InvalidInput, match="differs from the hub's recomputation"):
             check_scores(db, [s.id])
         conn.execute("ROLLBACK")
+
+
+@pytest.mark.parametrize("column", ["value", "vas_line_mm"])
+@pytest.mark.parametrize("odd_first", [True, False])
+def test_a_negative_zero_is_refused_column_wise_before_or_after_a_zero(
+    column: str, odd_first: bool
+) -> None:
+    """-0.0 == 0.0 (one hash): each distinct value checked once must still see -0.0, whichever
+    of the two rows comes first; refused naming its row, as row by row."""
+    base = {"item_id": "odi_01", "instrument_id": "odi", "vas_line_mm": None}
+    good = {**base, "value": 0.0} if column == "value" else {"vas_line_mm": 100.0}
+    odd = {**base, "value": -0.0} if column == "value" else {"vas_line_mm": -0.0}
+    rows = [row("answers", id=f"0190aaaa-0000-7000-8000-{k:012d}") for k in (1, 2)]
+    rows[0 if odd_first else 1] = row("answers", id=rows[0 if odd_first else 1][0], **odd)
+    rows[1 if odd_first else 0] = row("answers", id=rows[1 if odd_first else 0][0], **good)
+    columns = BUNDLE_COLUMNS["answers"]
+    with pytest.raises(InvalidInput) as alone:
+        check_row("answers", columns, rows[0 if odd_first else 1], VISITS)
+    with pytest.raises(InvalidInput) as many:
+        RowChecker("answers", columns, VISITS).check_many(rows)
+    assert str(many.value) == str(alone.value)
+    assert f"field {column}: -0.0" in str(many.value)

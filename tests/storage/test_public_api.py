@@ -55,6 +55,8 @@ INTERNALS_ALLOWED = {
     "tests/storage/test_merge_raw_attacks.py": "fast-path attacks: text pieces, row checker",
     "tests/storage/test_merge_staging.py": "answers staged before the lock: TEMP store, calls",
     "tests/storage/test_merge_staging_attacks.py": "staging attacked: paths, TOCTOU, TEMP",
+    "tests/storage/test_merge_staging_cells.py": "staged copy against binding, cell for cell",
+    "tests/exports/test_bundle_forged_staging.py": "forged edge values: staged or not, digests",
     "tests/storage/test_verify_append_only.py": "a transaction of the package, triggers dropped",
     "tests/storage/test_driver.py": "the driver's adapter of None",
 }
