@@ -24,11 +24,11 @@ from typing import Any
 import pytest
 
 from respine_desktop import exports, storage
-from respine_desktop.storage import _merge_staging
 from respine_desktop.storage._answers import digest
 from respine_desktop.storage._audit import entry_hash
 from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS
 from tests.exports.test_bundle_forged import Tables, col, forge, hub0, refused, rows_where, site
+from tests.storage.test_merge_staging import stages_recorded
 from tests.storage.test_merge_staging_cells import temp_tables_in_files
 from tests.support.merge_modes import merge_mode
 
@@ -93,14 +93,7 @@ def test_a_forged_bundle_of_edge_values_is_stored_the_same_staged_or_bound(
     site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, merge_mode: str
 ) -> None:
     forged = forge(site / "a.1", site / "site.key", tmp_path / "x.bundle", _edit)
-    staged: list[bool] = []
-    stage = _merge_staging.stage
-
-    def recorded(*args: Any) -> bool:
-        staged.append(stage(*args))
-        return staged[-1]
-
-    monkeypatch.setattr(_merge_staging, "stage", recorded)
+    staged = stages_recorded(monkeypatch)
     stored = []
     for staging in (True, False):
         hub = tmp_path / f"hub-{staging}.db"

@@ -52,6 +52,19 @@ def _ordinary(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+def stages_recorded(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """What each `_merge_staging.stage` call returned (True: the answers were staged)."""
+    staged: list[bool] = []
+    stage = _merge_staging.stage
+
+    def recorded(*args: Any) -> bool:
+        staged.append(stage(*args))
+        return staged[-1]
+
+    monkeypatch.setattr(_merge_staging, "stage", recorded)
+    return staged
+
+
 def test_the_answers_are_staged_outside_the_write_lock_and_copied_inside(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -255,14 +268,7 @@ def test_an_encrypted_hub_stages_in_memory_and_its_files_show_no_answer(
     _, rows = _hub_and_rows(tmp_path)
     hub = tmp_path / "secret-hub.db"
     encrypted_db(hub).close()
-    staged: list[bool] = []
-    stage = _merge_staging.stage
-
-    def recorded(*args: Any) -> bool:
-        staged.append(stage(*args))
-        return staged[-1]
-
-    monkeypatch.setattr(_merge_staging, "stage", recorded)
+    staged = stages_recorded(monkeypatch)
     _merge(hub, rows, _lines(rows["answers"]))
     assert staged == [True]
     assert _stored_answers(hub) == _stored_answers(tmp_path / "kiosk.db")

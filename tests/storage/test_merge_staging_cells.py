@@ -26,6 +26,7 @@ from respine_desktop.storage import _merge_staging, _row_images
 from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS, merge_bundle
 from tests.storage.test_merge_fast_paths import _hub_and_rows, _lines, _Member, _merge
+from tests.storage.test_merge_staging import stages_recorded
 from tests.support.exports import table_digest
 from tests.support.merge_modes import merge_mode
 
@@ -211,14 +212,7 @@ def test_a_value_the_driver_cannot_bind_is_refused_alike_staged_or_not(
     answers[0 if first else -1][COLUMNS.index(column)] = value
     rows["answers"] = [tuple(r) for r in answers]
     lines = _lines(rows["answers"])
-    staged: list[bool] = []
-    stage = _merge_staging.stage
-
-    def recorded(*args: Any) -> bool:
-        staged.append(stage(*args))
-        return staged[-1]
-
-    monkeypatch.setattr(_merge_staging, "stage", recorded)
+    staged = stages_recorded(monkeypatch)
     before = table_digest(hub)
     outcomes = []
     for staging in (True, False):
