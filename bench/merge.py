@@ -10,8 +10,8 @@ measures, alternately and twice (the better of each kept, the machine being shar
 - merge: `exports.import_bundle` into another copy (signature, hashes, every row validated,
   forward-only rules, chains continued, digests and scores recomputed, one transaction), as
   the command line runs it: the row checks (validation, chain hashes, digests, scores) in a
-  forked child while SQLite stages and writes (`respine_desktop.meanwhile`), awaited before
-  the commit;
+  forked child while the merging process stages and writes (`respine_desktop.meanwhile`),
+  awaited before the commit;
 - merge, checks here: the same with the row checks run in the merging process, before the
   staging (as the console, a process of several threads, runs it);
 - re-import: the same bundle again (nothing changes; every row still compared).

@@ -947,9 +947,9 @@ def _merge(
         # child's outcome is awaited inside the write transaction, before its commit (a refusal
         # rolls the write back: nothing committed), and first whenever anything here stops with
         # an error (its refusal is the earlier one). The two paths take about as long (on the
-        # bench's 1,000 subjects the staging and the write 1.8 s, the child's checks 2.0-2.1 s),
-        # so the lock waits little for the child (awaited before the lock, the checks had the
-        # second core idle during the whole write). Without new answers there is nothing to
+        # bench's 1,000 subjects the staging and the write 1.8 s, the child's checks 2.1-2.2 s),
+        # so the lock waits about 0.25 s for the child (awaited before the lock, the checks had
+        # the second core idle during the whole write). Without new answers there is nothing to
         # overlap: they all run here, before any staging.
         overlap = None if prepared.new_answers else False
         child = partial(_check_rows, prepared, visit_codes)
