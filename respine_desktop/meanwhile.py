@@ -40,12 +40,13 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Generic, TypeVar
 
-__all__ = ["Running", "can_fork", "start", "threads_gone"]
+__all__ = ["INTERRUPTIONS", "Running", "can_fork", "start", "threads_gone"]
 
 _T = TypeVar("_T")
 _UNSET = object()
-# The signals a caller may turn into an interruption (KeyboardInterrupt): held across a fork.
-_HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+# The signals the command line turns into an interruption (Ctrl-C, and SIGTERM as
+# `cli.Terminated`): held across a fork here, and around a merge's commit (`bundle_merge`).
+INTERRUPTIONS = (signal.SIGINT, signal.SIGTERM)
 
 
 def can_fork() -> bool:
@@ -90,7 +91,7 @@ class Running(Generic[_T]):
         # here would leave it unreaped, and one raised in the child before it is inside the
         # block that ends it would have it run the caller's code (its stdio buffers flushed
         # twice, its database connections closed); held, it is raised where it is handled.
-        held = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD_SIGNALS)
+        held = signal.pthread_sigmask(signal.SIG_BLOCK, INTERRUPTIONS)
         try:
             pid = os.fork()
         except OSError:

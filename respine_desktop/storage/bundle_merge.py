@@ -1123,7 +1123,7 @@ def _interruptions_held() -> Iterator[Callable[[], None]]:
     def hold() -> None:
         if previous or threading.current_thread() is not threading.main_thread():
             return
-        for sig in _INTERRUPTIONS:
+        for sig in meanwhile.INTERRUPTIONS:
             previous[sig] = signal.signal(sig, note)
 
     try:
@@ -1135,9 +1135,6 @@ def _interruptions_held() -> Iterator[Callable[[], None]]:
         for sig in dict.fromkeys(noted):
             if signal.getsignal(sig) is not signal.SIG_IGN:
                 signal.raise_signal(sig)
-
-
-_INTERRUPTIONS = (signal.SIGINT, signal.SIGTERM)
 
 
 def _checkpoint(db: StudyDb) -> None:

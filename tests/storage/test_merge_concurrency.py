@@ -52,6 +52,18 @@ print(json.dumps({"written": written, "errors": errors}))
 """
 
 
+def kiosk_writer(hub: Path, stop: Path) -> subprocess.Popen[str]:
+    """A kiosk process writing one event after another into `hub` (`WRITER`) until `stop`
+    exists; it says "ready" on its stdout once its first event is committed."""
+    return subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(hub), str(stop)],
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 @pytest.mark.req("BUN-05")
 def test_a_kiosk_writing_during_an_import_never_sees_a_locked_database(tmp_path: Path) -> None:
     demo_db(tmp_path / "kiosk.db", subjects=12)
@@ -61,13 +73,7 @@ def test_a_kiosk_writing_during_an_import_never_sees_a_locked_database(tmp_path:
         install(tmp_path / "kiosk.db", tmp_path / "site.key")
         export(tmp_path / "kiosk.db", tmp_path / "kiosk.bundle")
     stop = tmp_path / "stop"
-    writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(tmp_path / "hub.db"), str(stop)],
-        env=env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    writer = kiosk_writer(tmp_path / "hub.db", stop)
     try:
         assert writer.stdout is not None
         # Blocks until the writer has committed its first event (or ends: then "" and its error).

@@ -89,8 +89,19 @@ def _none(rows: Rows) -> list[str]:
 def test_the_checks_refusal_comes_before_the_write_steps(
     tmp_path: Path, edit: Callable[[Rows], list[str]], first: str
 ) -> None:
+    _refused_first(tmp_path, _device_held_otherwise, edit, first)
+
+
+def _refused_first(
+    tmp_path: Path,
+    problem: Callable[[Path, Rows], None],
+    edit: Callable[[Rows], list[str]],
+    first: str,
+) -> None:
+    """A bundle with a problem the write step finds (`problem`) and the one `edit` makes for
+    the checks: `first` is named, the hub unchanged."""
     hub, rows = _hub_and_rows(tmp_path)
-    _device_held_otherwise(hub, rows)
+    problem(hub, rows)
     lines = edit(rows)
     before = table_digest(hub)
     with pytest.raises(storage.MergeRefused) as caught:
@@ -148,11 +159,4 @@ def _subject_left_out(rows: Rows) -> None:
 def test_the_checks_refusal_comes_before_a_foreign_keys(
     tmp_path: Path, edit: Callable[[Rows], list[str]], first: str
 ) -> None:
-    hub, rows = _hub_and_rows(tmp_path)
-    _subject_left_out(rows)
-    lines = edit(rows)
-    before = table_digest(hub)
-    with pytest.raises(storage.MergeRefused) as caught:
-        _merge(hub, rows, lines)
-    assert first in str(caught.value), caught.value
-    assert table_digest(hub) == before
+    _refused_first(tmp_path, lambda _hub, rows: _subject_left_out(rows), edit, first)

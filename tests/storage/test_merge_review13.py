@@ -35,7 +35,7 @@ import pytest
 
 from respine_desktop import storage
 from tests.exports.test_bundle_forged import forge, set_value
-from tests.storage.test_merge_concurrency import WRITER
+from tests.storage.test_merge_concurrency import kiosk_writer
 from tests.support.cli import ROOT, env, signed_in
 from tests.support.exports import (
     DATA_TABLES,
@@ -298,13 +298,7 @@ def test_a_kiosk_writing_while_the_import_awaits_its_child_loses_nothing(
     (inside its write transaction, the lock held, or before the lock when the kiosk had it):
     the kiosk waits, then every event is written, none refused; the bundle merged, verified."""
     stop = tmp_path / "stop"
-    writer = subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(hub), str(stop)],
-        env=env(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    writer = kiosk_writer(hub, stop)
     try:
         assert writer.stdout is not None
         assert writer.stdout.readline() == "ready\n", writer.communicate(timeout=60)
