@@ -32,13 +32,27 @@ def select_rows(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> 
     """The answer rows matching `where` as stored, also in a file whose schema predates
     ``0005_vas_calibrations`` (`verify` reads a file as it is): its rows read a NULL
     ``vas_calibration``, the value that leaves their canonical text unchanged."""
+    return list(map(ANSWER, _select(conn, "", where, params)))
+
+
+def select_rows_and_rowids(
+    conn: sqlite3.Connection, where: str, params: Sequence[Any]
+) -> list[tuple[int, Answer]]:
+    """`select_rows`, each row with its rowid."""
+    return [(r[0], ANSWER(r[1:])) for r in _select(conn, "rowid, ", where, params)]
+
+
+def _select(
+    conn: sqlite3.Connection, first: str, where: str, params: Sequence[Any]
+) -> list[tuple[Any, ...]]:
     try:
-        return list(map(ANSWER, plain_rows(conn, f"SELECT {COLUMNS} FROM answers {where}", params)))
+        sql = f"SELECT {first}{COLUMNS} FROM answers {where}"
+        return plain_rows(conn, sql, params).fetchall()
     except sqlite3.OperationalError as exc:
         if "vas_calibration" not in str(exc):
             raise
-        sql = f"SELECT {LEGACY_COLUMNS} FROM answers {where}"
-        return list(map(ANSWER, plain_rows(conn, sql, params)))
+        sql = f"SELECT {first}{LEGACY_COLUMNS} FROM answers {where}"
+        return plain_rows(conn, sql, params).fetchall()
 
 
 @cache

@@ -395,10 +395,11 @@ def _new_answers(prepared: Prepared, known: set[str]) -> dict[str, Answer]:
 
 def _check_answer_entries(prepared: Prepared, new: Mapping[str, Answer]) -> None:
     """Every new answer entry lists answer rows of the bundle the hub lacks (`new`), with their
-    digest, and every such row is listed by one."""
+    digest, and every such row is listed by exactly one (once: an answer listed twice would let
+    another go unrecorded with the count still right)."""
     answers: list[Answer] = prepared.rows["answers"]
     texts = _row_texts(prepared.lines.get("answers"), answers)
-    listed = 0
+    unlisted = dict(new)  # each row taken out as an entry lists it
     for device, entries in prepared.new_entries.items():
         for entry in entries:
             if entry.action not in ANSWER_ACTIONS:
@@ -406,12 +407,18 @@ def _check_answer_entries(prepared: Prepared, new: Mapping[str, Answer]) -> None
             payload = json.loads(entry.payload)
             ids = [a[0] for a in payload.get("answers") or []]  # [id, item, value]
             rows = []
-            for answer_id in ids:
-                row = new.get(answer_id)
+            for k, answer_id in enumerate(ids):
+                row = unlisted.pop(answer_id, None)
                 if row is None:
+                    if answer_id not in new:
+                        where = "which the bundle does not carry"
+                    elif ids.index(answer_id) < k:
+                        where = "which it records twice"
+                    else:
+                        where = "which an earlier audit entry records already"
                     raise MergeRefused(
                         f"audit entry #{entry.seq} of device {device} records answer "
-                        f"{answer_id}, which the bundle does not carry"
+                        f"{answer_id}, {where}"
                     )
                 rows.append(row)
             wanted = payload.get("digest")
@@ -422,10 +429,10 @@ def _check_answer_entries(prepared: Prepared, new: Mapping[str, Answer]) -> None
                     f"answers recorded by audit entry #{entry.seq} of device {device} do not "
                     "match their digest"
                 )
-            listed += len(ids)
-    if listed != len(new):
+    if unlisted:
         raise MergeRefused(
-            f"the bundle carries {len(new)} new answers but its audit entries record {listed}"
+            f"the bundle carries {len(new)} new answers but its audit entries record "
+            f"{len(new) - len(unlisted)}"
         )
 
 

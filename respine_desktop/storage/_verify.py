@@ -49,7 +49,7 @@ from typing import Any, NamedTuple
 from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _schema as schema
 from respine_desktop.storage import _scores as scores
-from respine_desktop.storage._answers import digest, select_rows
+from respine_desktop.storage._answers import digest, select_rows_and_rowids
 from respine_desktop.storage._audit import COLUMNS as AUDIT_COLUMNS
 from respine_desktop.storage._audit import GENESIS, entry_hash
 from respine_desktop.storage._chain_head import ExpectedHead, expected_problem
@@ -225,6 +225,7 @@ def _chains(
     }
     device: str | None = None
     expected, prev = 1, GENESIS
+    recorded = _Recorded(conn)
 
     def close_chain() -> None:
         if device is None:
@@ -286,7 +287,9 @@ def _chains(
             parsed: dict[str, Any] | None = None
             if action in ANSWER_ACTIONS:
                 parsed = json.loads(payload)  # once, for the answers' check and the replay
-                stats["answers"] += _check_answers(conn, _name(dev, seq, entry_id), parsed)
+                stats["answers"] += _check_answers(
+                    conn, _name(dev, seq, entry_id), parsed, recorded
+                )
             if replayer is not None and dev == replayer.device_id:
                 replayer.feed(seq, action, row["entity_id"], payload, parsed)
             elif others is not None:
@@ -310,24 +313,68 @@ def _chains(
             raise _Bad(f"audit entries #1..#{seq} of device {dev} are missing")
 
 
-def _check_answers(conn: sqlite3.Connection, entry: str, payload: dict[str, Any]) -> int:
+class _Recorded:
+    """The answer rows (by rowid) the entries checked so far recorded: a byte per rowid up to
+    the table's largest (a set for a file whose rowids are sparse or negative)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        top, count = conn.execute(
+            "SELECT coalesce(max(rowid), 0), count(*) FROM answers"
+        ).fetchone()
+        self.marks = bytearray(int(top) + 1) if 0 <= int(top) <= 4 * int(count) + 4096 else None
+        self.others: set[int] = set()
+
+    def first_again(self, rowids: list[int]) -> int | None:
+        """Note `rowids` (in order) as recorded; the first that was recorded already (by an
+        earlier entry or earlier in this list), None if none was."""
+        marks = self.marks
+        if marks is not None and rowids and min(rowids) >= 0:
+            if len(set(rowids)) == len(rowids) and not any(map(marks.__getitem__, rowids)):
+                for rowid in rowids:
+                    marks[rowid] = 1
+                return None
+        for rowid in rowids:
+            if marks is not None and 0 <= rowid < len(marks):
+                if marks[rowid]:
+                    return rowid
+                marks[rowid] = 1
+            elif rowid in self.others:
+                return rowid
+            else:
+                self.others.add(rowid)
+        return None
+
+
+def _check_answers(
+    conn: sqlite3.Connection, entry: str, payload: dict[str, Any], recorded: _Recorded
+) -> int:
     listed = payload.get("answers") or []
     # Each listed answer is [id, item_id, value] (the payload's stored format, not a row).
     ids = [a[0] for a in listed]
     where = f"WHERE id IN ({', '.join('?' for _ in ids)})"
-    found = {r.id: r for r in select_rows(conn, where, ids)}
+    found = {r.id: (rowid, r) for rowid, r in select_rows_and_rowids(conn, where, ids)}
     rows = []
+    rowids = []
     for summary in listed:
-        row = found.get(summary[0])
-        if row is None:
+        got = found.get(summary[0])
+        if got is None:
             raise _Bad(
                 f"table answers row {summary[0]} ({summary[1]}), recorded by {entry}, is missing"
             )
+        rowid, row = got
         if [row.id, row.item_id, row.value] != summary:
             raise _Bad(
                 f"table answers row {row.id} ({row.item_id}): differs from what {entry} recorded"
             )
         rows.append(row)
+        rowids.append(rowid)
+    again = recorded.first_again(rowids)
+    if again is not None:
+        row = rows[rowids.index(again)]
+        raise _Bad(
+            f"table answers row {row.id} ({row.item_id}): recorded again by {entry} (an "
+            "answer is recorded by one audit entry, once)"
+        )
     if digest(rows) != payload.get("digest"):
         # the digest spans the entry's rows: one is named exactly, several by their span
         if len(rows) == 1:

@@ -458,6 +458,37 @@ def _extra_answer(tables: Tables) -> None:
     tables["answers"].append(extra)
 
 
+def _recorded_twice(tables: Tables, within: bool = False) -> None:
+    """One answer entry made to record another entry's answer instead of its own (or, `within`,
+    its own answer twice), its digest fixed and the chain re-hashed: the count of recorded
+    answers still equals the bundle's, yet one answer is recorded by no entry."""
+    answers = {r[0]: r for r in tables["answers"]}
+    recording = [
+        e
+        for e in sorted(tables["audit_log"], key=lambda e: e[col("audit_log", "seq")])
+        if e[col("audit_log", "action")] == "answer.recorded"
+    ]
+    payloads = [json.loads(e[col("audit_log", "payload")]) for e in recording]
+    if within:  # an entry of several answers: its last one replaced by its first
+        k = next(k for k, p in enumerate(payloads) if len(p["answers"]) > 1)
+        listed = [*payloads[k]["answers"][:-1], payloads[k]["answers"][0]]
+    else:  # the second entry's first answer replaced by the first entry's
+        k = 1
+        listed = [payloads[0]["answers"][0], *payloads[1]["answers"][1:]]
+    entry, payload = recording[k], payloads[k]
+    payload["answers"] = listed
+    payload["digest"] = digest([answers[a[0]] for a in listed])
+    entry[col("audit_log", "payload")] = json.dumps(payload, sort_keys=True)
+    prev = "0" * 64
+    for e in sorted(tables["audit_log"], key=lambda e: e[col("audit_log", "seq")]):
+        e[col("audit_log", "prev_hash")] = prev
+        e[col("audit_log", "hash")] = prev = entry_hash(prev, *e[:10])
+
+
+def _recorded_twice_in_one_entry(tables: Tables) -> None:
+    _recorded_twice(tables, within=True)
+
+
 def _unknown_visit(tables: Tables) -> None:
     session = rows_where(tables, "sessions", visit_code="M0")[0]
     session[col("sessions", "visit_id")] = "0190aaaa-0000-7000-8000-0000000000bb"
@@ -473,6 +504,8 @@ CHAIN_ATTACKS = [
     ("answer digest", _change_answer, "do not match their digest"),
     ("answer missing", _drop_answer, "which the bundle does not carry"),
     ("answer unrecorded", _extra_answer, "its audit entries record"),
+    ("answer recorded twice", _recorded_twice, "which an earlier audit entry records already"),
+    ("answer twice in an entry", _recorded_twice_in_one_entry, "which it records twice"),
     ("foreign key", _unknown_visit, "refers to records this database does not have"),
     ("unregistered device", _unknown_device, "which the bundle lacks"),
 ]

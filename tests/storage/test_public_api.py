@@ -52,6 +52,7 @@ INTERNALS_ALLOWED = {
     "tests/storage/test_signatures.py": "the canonical signed text, the append-only triggers",
     "tests/storage/test_merge_fast_paths.py": "column-wise validation against the row checks",
     "tests/storage/test_verify_devices.py": "a consistent rewrite: row images, entry hashes",
+    "tests/storage/test_verify_answer_listing.py": "a consistent rewrite: the answers' digest",
     "tests/storage/test_merge_raw_attacks.py": "fast-path attacks: text pieces, row checker",
     "tests/storage/test_merge_staging.py": "answers staged before the lock: TEMP store, calls",
     "tests/storage/test_merge_staging_attacks.py": "staging attacked: paths, TOCTOU, TEMP",
