@@ -328,11 +328,16 @@ class _Recorded:
         """Note `rowids` (in order) as recorded; the first that was recorded already (by an
         earlier entry or earlier in this list), None if none was."""
         marks = self.marks
-        if marks is not None and rowids and min(rowids) >= 0:
-            if len(set(rowids)) == len(rowids) and not any(map(marks.__getitem__, rowids)):
-                for rowid in rowids:
-                    marks[rowid] = 1
-                return None
+        if (  # the usual case at once: distinct rowids, none noted yet
+            marks is not None
+            and rowids
+            and min(rowids) >= 0
+            and len(set(rowids)) == len(rowids)
+            and not any(map(marks.__getitem__, rowids))
+        ):
+            for rowid in rowids:
+                marks[rowid] = 1
+            return None
         for rowid in rowids:
             if marks is not None and 0 <= rowid < len(marks):
                 if marks[rowid]:

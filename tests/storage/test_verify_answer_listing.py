@@ -8,6 +8,7 @@ Such a row is named (the answer recorded twice, and by which entry).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -100,3 +101,29 @@ def test_an_answer_recorded_twice_by_one_entry_is_named(path: Path) -> None:
     assert not result.ok
     assert f"table answers row {twice} (odi_01)" in result.message, result.message
     assert "recorded again by audit entry #" in result.message, result.message
+
+
+@pytest.mark.parametrize("rowid", [10**12, -7], ids=["sparse", "negative"])
+def test_an_answer_recorded_twice_is_named_whatever_its_rowid(path: Path, rowid: int) -> None:
+    """The rows are told apart by rowid (a byte each up to the largest): a row moved far
+    beyond the others, or below zero, is followed in a set instead."""
+    vas: list[Any] = []
+
+    def pick(k: int, listed: list[Any]) -> list[Any] | None:
+        if k == 0:
+            vas.extend(listed)
+            return None
+        return [vas[0], *listed[1:]] if k == 1 else None
+
+    twice = _relist(path, pick)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("DROP TRIGGER answers_no_update")
+        conn.execute("UPDATE answers SET rowid=? WHERE id=?", [rowid, twice])
+    finally:
+        conn.close()
+    result = storage.verify_database(path)
+    assert not result.ok
+    assert f"table answers row {twice} (vas_pain): recorded again by" in result.message, (
+        result.message
+    )
