@@ -9,10 +9,10 @@ never waits long (the hub's write lock is held only for the second):
    - `check_against_hub`: each device's audit chain continues the hub's copy exactly (same
      hashes up to the hub's head, then seq + 1, the right prev_hash and a recomputed hash); the
      new answer entries list new answer rows of the bundle with their digest, and every new
-     answer row is listed; the scores of the touched sessions recomputed. It returns the hub
-     heads it relied on (`Prepared.heads`). With ``defer=True`` the checks that need nothing
-     more of the hub (the new entries' hashes, digests, scores) are left in
-     `Prepared.deferred` for `run_deferred`.
+     answer row is listed by exactly one entry, once; the scores of the touched sessions
+     recomputed. It returns the hub heads it relied on (`Prepared.heads`). With
+     ``defer=True`` the checks that need nothing more of the hub (the new entries' hashes,
+     digests, scores) are left in `Prepared.deferred` for `run_deferred`.
    `bundle_merge` runs `validate` and `run_deferred` in a forked child where it can
    (`respine_desktop.meanwhile`) while it binds the answer rows parsed into a TEMP table
    (`_merge_staging`, `Prepared.staged`) and writes every row; their outcome is awaited before
