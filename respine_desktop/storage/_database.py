@@ -160,6 +160,10 @@ def transaction(db: StudyDb) -> Iterator[None]:
     try:
         conn.execute("BEGIN IMMEDIATE")
         try:
+            if not db.readonly and not row_images.installed(conn):
+                # The row-image triggers are TEMP objects, which SQLite deletes when the
+                # connection's ``temp_store`` changes: put back before anything is written.
+                row_images.install(conn)
             yield
         except BaseException:
             if conn.in_transaction:

@@ -1,7 +1,9 @@
 """Row images: every change to a state table travels in the audit entry of its transaction.
 
 A writable connection gets TEMP triggers (never stored in the file) that note the key of every
-row inserted, updated or deleted in the tracked tables (`TRACKED`) in ``temp.audit_touched``.
+row inserted, updated or deleted in the tracked tables (`TRACKED`) in ``temp.audit_touched``
+(SQLite deletes every TEMP object when the connection's ``temp_store`` changes: each write
+transaction puts them back first, `_database.transaction`).
 The next `audit.append` of the transaction takes them (`drain`): it reads each noted row as it
 now is and puts its image in the entry's payload under ``rows_after``::
 

@@ -95,13 +95,12 @@ TEXTS: list[Any] = [
 
 def temp_tables_in_files(conn: sqlite3.Connection) -> None:
     """Make `conn` keep its TEMP tables in files (the merge then binds its answers inside the
-    lock: not staged), tracking its row images still: changing ``temp_store`` deletes every
-    TEMP object of the connection, among them the row-image triggers of the audit
-    (`_row_images`), which are installed again (without them a merge writes rows no audit
-    entry records, and the hub no longer verifies)."""
+    lock: not staged). Changing ``temp_store`` deletes every TEMP object of the connection,
+    among them the row-image triggers of the audit (`_row_images`): the merge's transaction
+    puts them back (`_database.transaction`; without them it would write rows no audit entry
+    records, and the hub would no longer verify, which these tests check)."""
     conn.execute("PRAGMA temp_store=FILE")
     assert not _row_images.installed(conn)  # (SQLite's rule: the TEMP objects deleted)
-    _row_images.install(conn)
 
 
 def _rows(template: Sequence[Any]) -> list[tuple[Any, ...]]:
