@@ -69,3 +69,31 @@ def test_create_refuses_an_existing_file(tmp_path: Path) -> None:
     with pytest.raises(storage.AlreadyExists):
         storage.create_database(path, admin_pin="860427")
     assert path.read_bytes() == b""
+
+
+def _superseded_by_plan(conn: sqlite3.Connection) -> str:
+    return " ".join(
+        str(r[-1])
+        for r in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT 1 FROM scores WHERE superseded_by = ?", ["x"]
+        )
+    )
+
+
+def test_the_score_rows_a_row_replaced_are_found_by_index(tmp_path: Path) -> None:
+    """``scores.superseded_by`` refers to the table itself: the rows referring to a score are
+    looked up at each score inserted while a deferred reference is pending (a merge), through
+    an index, not by reading the whole table (`bench/scores_index.py`); a file from before it
+    gains it when opened for writing."""
+    fixed_clock()
+    try:
+        with new_db(tmp_path / "new.db") as db:
+            assert "INDEX scores_superseded_by (superseded_by=?)" in _superseded_by_plan(db.conn)
+        path = old_schema_db(tmp_path / "old.db", before="0013_scores_superseded_by")
+        with storage.open_database(path, readonly=True) as db:  # (an index: not needed to read)
+            assert "SCAN scores" in _superseded_by_plan(db.conn)
+        with storage.open_database(path) as db:
+            assert "INDEX scores_superseded_by (superseded_by=?)" in _superseded_by_plan(db.conn)
+            assert db.info.migrations == schema.migration_names()
+    finally:
+        clock.set_clock(None)
