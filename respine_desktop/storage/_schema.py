@@ -433,12 +433,13 @@ BEGIN SELECT RAISE(ABORT, 'withdrawals are append-only: DELETE refused'); END;
 # Migrations a read-only open can do without, so reports and `verify` read an older file as is:
 # those that only add a table (its readers see no rows: `_withdrawal`, `report_reads` check that
 # the table exists), 0012, which only writes audit entries (the older images it completes are
-# replayed as they are), and 0013, which only adds an index.
+# replayed as they are), and 0013 and 0014, which only add an index.
 READ_OPTIONAL: tuple[str, ...] = (
     "0010_withdrawal",
     "0011_signatures",
     "0012_pin_digest",
     "0013_scores_superseded_by",
+    "0014_audit_action",
 )
 
 
@@ -515,9 +516,22 @@ def m0013_scores_superseded_by(db: Database) -> None:
     pending (a bundle merge inserts a superseded row before the row that replaced it) made
     SQLite look for that row's referrers by reading the whole table: a 1,000-subject bundle's
     score rows took 3.4 s instead of 0.13 s to insert into a hub already holding 135,000
-    (`bench/scores_index.py`), all of it inside the write lock. The planner takes the
+    (`bench/hub_lookups.py`), all of it inside the write lock. The planner takes the
     partial index for ``superseded_by = ?``, which implies ``IS NOT NULL``."""
     db.execute(
         "CREATE INDEX IF NOT EXISTS scores_superseded_by ON scores(superseded_by) "
         "WHERE superseded_by IS NOT NULL"
     )
+
+
+@migrations(name="0014_audit_action")
+def m0014_audit_action(db: Database) -> None:
+    """An index of the audit log by action and entity (``audit_log(action, entity_id)``).
+
+    A merge looks up, inside its write lock, the entry of each new session choice and
+    withdrawal and whether each disagreement it found was flagged before (``bundle.mismatch``
+    of that record): without an index, each look-up read the whole log, 0.6 s at the 232,000
+    entries of a 10,000-subject study (`bench/hub_lookups.py`), so a bundle bringing 50 of
+    them held the lock longer than a kiosk waits for it (30 s). The listings by action (the
+    conflicts, the mismatches, `verify`'s replay of the imports) read only their entries."""
+    db.execute("CREATE INDEX IF NOT EXISTS audit_action ON audit_log(action, entity_id)")

@@ -71,29 +71,43 @@ def test_create_refuses_an_existing_file(tmp_path: Path) -> None:
     assert path.read_bytes() == b""
 
 
-def _superseded_by_plan(conn: sqlite3.Connection) -> str:
-    return " ".join(
-        str(r[-1])
-        for r in conn.execute(
-            "EXPLAIN QUERY PLAN SELECT 1 FROM scores WHERE superseded_by = ?", ["x"]
-        )
-    )
+LOOKUPS = {
+    # the rows referring to a score (SQLite's, for a deferred foreign key pending in a merge)
+    "SELECT 1 FROM scores WHERE superseded_by = ?": "INDEX scores_superseded_by (superseded_by=?)",
+    # a merge's look-up of a record's audit entry (choices, withdrawals, mismatches flagged)
+    "SELECT 1 FROM audit_log WHERE action = ? AND entity_id = ?": (
+        "INDEX audit_action (action=? AND entity_id=?)"
+    ),
+}
 
 
-def test_the_score_rows_a_row_replaced_are_found_by_index(tmp_path: Path) -> None:
-    """``scores.superseded_by`` refers to the table itself: the rows referring to a score are
-    looked up at each score inserted while a deferred reference is pending (a merge), through
-    an index, not by reading the whole table (`bench/scores_index.py`); a file from before it
-    gains it when opened for writing."""
+def _plans(conn: sqlite3.Connection) -> dict[str, str]:
+    plans = {}
+    for sql in LOOKUPS:
+        marks = ["x"] * sql.count("?")
+        plans[sql] = " ".join(str(r[-1]) for r in conn.execute(f"EXPLAIN QUERY PLAN {sql}", marks))
+    return plans
+
+
+def test_the_merges_look_ups_in_a_large_hub_go_through_an_index(tmp_path: Path) -> None:
+    """What a merge looks up for each row inside its write lock is found through an index, not
+    by reading the whole table, whose reading grows with the hub (`bench/hub_lookups.py`): the
+    score rows referring to a score (``scores.superseded_by``, at each score row inserted while
+    a deferred reference is pending), a record's audit entry by action and entity. A file from
+    before these indexes gains them when opened for writing (a read-only open does without)."""
     fixed_clock()
     try:
         with new_db(tmp_path / "new.db") as db:
-            assert "INDEX scores_superseded_by (superseded_by=?)" in _superseded_by_plan(db.conn)
+            plans = _plans(db.conn)
+            for sql, index in LOOKUPS.items():
+                assert index in plans[sql], plans[sql]
         path = old_schema_db(tmp_path / "old.db", before="0013_scores_superseded_by")
-        with storage.open_database(path, readonly=True) as db:  # (an index: not needed to read)
-            assert "SCAN scores" in _superseded_by_plan(db.conn)
+        with storage.open_database(path, readonly=True) as db:
+            assert all(p.startswith("SCAN ") for p in _plans(db.conn).values())
         with storage.open_database(path) as db:
-            assert "INDEX scores_superseded_by (superseded_by=?)" in _superseded_by_plan(db.conn)
+            plans = _plans(db.conn)
+            for sql, index in LOOKUPS.items():
+                assert index in plans[sql], plans[sql]
             assert db.info.migrations == schema.migration_names()
     finally:
         clock.set_clock(None)
