@@ -266,8 +266,8 @@ def main() -> None:
         if step in steps:
             full = full_floor if step.startswith("csv") else None
             _line(step, _child(step, [str(study), str(out)]), out, floor["seconds"], full)
-    shutil.rmtree(work, ignore_errors=True)
     if "merge" not in steps:
+        shutil.rmtree(work, ignore_errors=True)
         return
 
     print(f"merge: {args.kiosks} kiosk bundles of {args.kiosk_subjects} subjects into a new hub")
@@ -317,6 +317,7 @@ def main() -> None:
         f"  re-import of one bundle: {time.perf_counter() - t:.1f} s, "
         f"changed: {again.result.changed}"
     )
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
