@@ -206,7 +206,7 @@ def check_withdrawals_carried(
     withdrawal's entries are counted by `check_withdrawal_entries`), and every one saying
     ``in_bundles`` has its row here once the bundle is merged, or its subject a withdrawal of
     the same day and reason, or another whose difference is flagged (by this merge or a
-    ``bundle.mismatch`` entry of any chain): what `verify` asks (check 5, and its device
+    ``bundle.mismatch`` entry of any chain): what `verify` asks (check 9, and its device
     replay: `_replay_devices`, the withdrawals rule)."""
     new = {w.id for w in merge.new_withdrawals}  # each counted by `check_withdrawal_entries`
     for e in entries:

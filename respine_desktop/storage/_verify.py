@@ -30,7 +30,13 @@ Checks, in order (the first failure is reported, naming the row):
    (`_replay_devices`): each row a device's own entries image must be held here as that image,
    or as a state a merge may legitimately make of it (forward-only steps, flagged conflicts),
    so a row edited in the file *and* its image rewritten in the file's own chain is named with
-   the device whose chain says otherwise.
+   the device whose chain says otherwise;
+9. what a row's images cannot show, checked after the replay (which names a changed column
+   more precisely): each kind of score of a session (instrument, method) has exactly one
+   current row (none: superseded without a replacement; two: one of another scoring version
+   is not recomputed by check 6), and every withdrawal is recorded by exactly one
+   ``subject.withdrawn`` entry, which it matches (device, staff, day and reason: a second
+   entry recording it otherwise, or a row no entry records, is named).
 
 Reads only: the file is opened read-only and nothing is created. An encrypted file is opened with
 its key (`_encryption.key_for`, or the one given).
@@ -64,6 +70,7 @@ from respine_desktop.storage._database import (
 )
 from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import DatabaseCorrupt
+from respine_desktop.storage._merge_withdrawals import WITHDRAWN_ACTION, has_table
 from respine_desktop.storage._records import VerifyResult
 from respine_desktop.storage._replay import UNREADABLE, Coverage, Replay, ReplayMismatch
 from respine_desktop.storage._replay_devices import DeviceReplay
@@ -137,7 +144,8 @@ def verify_connection(
         _integrity(conn)
         replayer = _replayer(conn) if replay else None
         others = DeviceReplay(conn, replayer.device_id) if replayer is not None else None
-        _chains(conn, stats, replayer, others)
+        withdrawn: _Withdrawn = {}
+        _chains(conn, stats, replayer, others, withdrawn)
         for head in expect:
             problem = expected_problem(conn, head)
             if problem is not None:
@@ -157,7 +165,9 @@ def verify_connection(
         _triggers(conn, choices)
         if choices:
             _choices(conn)
-        _scores(conn, stats, min_sections)  # before the replay: it names subject and visit
+        # before the replay: it names subject and visit; a kind of score without exactly one
+        # current row is named after it (check 9)
+        kinds = _scores(conn, stats, min_sections)
         if replayer is not None:
             try:
                 coverage = replayer.compare()
@@ -170,6 +180,9 @@ def verify_connection(
                 raise _Bad(
                     f"an audit entry's row image cannot be read ({type(exc).__name__}: {exc})"
                 ) from None
+        if kinds is not None:
+            raise _Bad(kinds)
+        _withdrawals(conn, withdrawn)
     except _Bad as bad:
         return VerifyResult(False, str(bad), stats["entries"], stats["answers"], stats["chains"])
     except sqlite3.DatabaseError as exc:
@@ -218,7 +231,10 @@ def _chains(
     stats: dict[str, int],
     replayer: Replay | None = None,
     others: DeviceReplay | None = None,
+    withdrawn: _Withdrawn | None = None,
 ) -> None:
+    """Check 2, and the answers of check 3 (`_check_answers`), entry by entry; the entries
+    recording a withdrawal noted in `withdrawn` (for `_withdrawals`)."""
     heads = {
         r["id"]: (int(r["audit_seq"]), str(r["audit_head"]))
         for r in conn.execute("SELECT id, audit_seq, audit_head FROM devices")
@@ -290,6 +306,9 @@ def _chains(
                 stats["answers"] += _check_answers(
                     conn, _name(dev, seq, entry_id), parsed, recorded
                 )
+            elif action == WITHDRAWN_ACTION and withdrawn is not None:
+                noted = (_name(dev, seq, entry_id), dev, row["actor"], payload)
+                withdrawn.setdefault(row["entity_id"], []).append(noted)
             if replayer is not None and dev == replayer.device_id:
                 replayer.feed(seq, action, row["entity_id"], payload, parsed)
             elif others is not None:
@@ -480,14 +499,47 @@ def _choices(conn: sqlite3.Connection) -> None:
             raise _Bad(f"table session_choices row {row['entity_id']}: missing ({entry})")
 
 
+# a withdrawal's id -> the entries recording it: (name, device, actor, payload)
+_Withdrawn = dict[str, list[tuple[str, str, str | None, str]]]
+
+
+def _withdrawals(conn: sqlite3.Connection, withdrawn: _Withdrawn) -> None:
+    """Check 9 for withdrawals: each row recorded by exactly one ``subject.withdrawn`` entry,
+    which it matches (a subject matched by code on a hub has another id here: not compared)."""
+    if not has_table(conn):
+        return
+    for row in conn.execute(
+        "SELECT id, withdrawn_on, reason, recorded_by, device_id FROM withdrawals ORDER BY rowid"
+    ):
+        name = f"table withdrawals row {row['id']}"
+        entries = withdrawn.get(row["id"], [])
+        if not entries:
+            raise _Bad(f"{name}: no audit entry records it")
+        if len(entries) > 1:
+            raise _Bad(
+                f"{name}: recorded by more than one audit entry ({entries[0][0]}, {entries[1][0]})"
+            )
+        entry, device, actor, payload = entries[0]
+        try:
+            said = json.loads(payload)
+            recorded = (device, actor, said.get("withdrawn_on"), said.get("reason"))
+        except UNREADABLE:
+            recorded = None
+        wanted = (row["device_id"], row["recorded_by"], row["withdrawn_on"], row["reason"])
+        if recorded != wanted:
+            raise _Bad(f"{name}: differs from what {entry} recorded")
+
+
 class _StoredScore(NamedTuple):
-    """The columns of a current score row that check 6 compares."""
+    """The columns of a score row that check 6 reads."""
 
     session_id: str
     id: str
     instrument_id: str
     method: str
     scores: str
+    scoring_version: str
+    superseded_at: str | None
 
 
 class _StoredValue(NamedTuple):
@@ -502,10 +554,8 @@ class _StoredValue(NamedTuple):
 
 
 # Bulk reads (every score, every answer): plain rows of the named tuples' fields.
-_CURRENT_SCORES = (
-    f"SELECT {select_list(_StoredScore._fields)} FROM scores "
-    "WHERE superseded_at IS NULL AND scoring_version=? ORDER BY session_id"
-)
+# every score row (superseded ones too: few), each session's kinds counted
+_SCORE_ROWS = f"SELECT {select_list(_StoredScore._fields)} FROM scores ORDER BY session_id"
 # In written order within a session, as `answers.current_rows` orders them (a later answer wins).
 _ANSWERS_BY_SESSION = (
     f"SELECT {select_list(_StoredValue._fields)} FROM answers ORDER BY session_id, rowid"
@@ -529,21 +579,38 @@ def _session_answers(
         )
 
 
-def _scores(conn: sqlite3.Connection, stats: dict[str, int], min_sections: int) -> None:
-    """Recompute every current score row from its session's current answers (check 6).
+def _scores(conn: sqlite3.Connection, stats: dict[str, int], min_sections: int) -> str | None:
+    """Recompute every current score row of the current scoring version from its session's
+    current answers (check 6); returns the first kind of score of a session (instrument,
+    method) that has not exactly one current row, named (check 9), or None.
 
     Two cursors in session order, merged: the answers are read once, in one pass.
     """
+    kinds: str | None = None
     answers = _session_answers(conn)
     pending: tuple[str, list[tuple[str, str, float | None]]] = ("", [])
-    score_rows = map(_STORED_SCORE, plain_rows(conn, _CURRENT_SCORES, [scores.scoring_version()]))
+    version = scores.scoring_version()
+    score_rows = map(_STORED_SCORE, plain_rows(conn, _SCORE_ROWS))
     for session_id, group in itertools.groupby(score_rows, key=_BY_SESSION):
-        while pending[0] < session_id:
-            pending = next(answers, (_AFTER_ALL, []))
-        given = scores.scoring_input(pending[1] if pending[0] == session_id else [])
+        given: dict[str, dict[str, int | float | None]] | None = None
         computed: dict[str, dict[str, dict[str, float | None]]] = {}
+        current: set[tuple[str, str]] = set()
+        superseded: dict[tuple[str, str], str] = {}  # kind -> a superseded row of it
         for score in group:
             score_id, instrument_id, method = score.id, score.instrument_id, score.method
+            kind = (instrument_id, method)
+            if score.superseded_at is not None:
+                superseded.setdefault(kind, score_id)
+                continue
+            if kind in current and kinds is None:
+                kinds = _score_problem(conn, score_id, session_id, *kind, _TWO_CURRENT)
+            current.add(kind)
+            if score.scoring_version != version:
+                continue  # an older release's scores: not recomputed
+            if given is None:
+                while pending[0] < session_id:
+                    pending = next(answers, (_AFTER_ALL, []))
+                given = scores.scoring_input(pending[1] if pending[0] == session_id else [])
             text = score.scores
             if instrument_id not in computed:
                 try:
@@ -558,15 +625,30 @@ def _scores(conn: sqlite3.Connection, stats: dict[str, int], min_sections: int) 
                 text != scores.dumps(expected)
                 and json.loads(text) != json.loads(scores.dumps(expected))
             ):
-                raise _Bad(_score_problem(conn, score_id, session_id, instrument_id, method))
+                raise _Bad(_score_problem(conn, score_id, session_id, *kind, _DIFFERS))
             stats["scores"] += 1
+        for kind, score_id in superseded.items():
+            if kind not in current and kinds is None:
+                kinds = _score_problem(conn, score_id, session_id, *kind, _NO_CURRENT)
+    return kinds
 
 
+_DIFFERS = "does not match its session's current answers"
+_TWO_CURRENT = "2 current scores of its session, instrument and method (each kind has one)"
+_NO_CURRENT = (
+    "no current score of its session, instrument and method (a score is superseded only by "
+    "its replacement)"
+)
 _AFTER_ALL = "\U0010ffff"  # sorts after every session id
 
 
 def _score_problem(
-    conn: sqlite3.Connection, score_id: str, session_id: str, instrument_id: str, method: str
+    conn: sqlite3.Connection,
+    score_id: str,
+    session_id: str,
+    instrument_id: str,
+    method: str,
+    problem: str,
 ) -> str:
     found = conn.execute(
         "SELECT j.code, s.visit_code FROM sessions s JOIN subjects j ON j.id = s.subject_id "
@@ -576,5 +658,5 @@ def _score_problem(
     where = f"subject {found['code']} visit {found['visit_code']}, " if found else ""
     return (
         f"table scores row {score_id} ({where}session {session_id}, instrument "
-        f"{instrument_id}, method {method}): does not match its session's current answers"
+        f"{instrument_id}, method {method}): {problem}"
     )
