@@ -2,10 +2,10 @@
 
 Recomputing every current row of the current scoring version is not enough: a file rewritten so
 that a session holds a second current row of one kind (of an older scoring version, whose values
-`verify` does not recompute, and which the study summary then shows: the later row wins), or none
-(the only row stamped superseded without a replacement), its row images rewritten to match and
-the chain re-hashed consistently, has every row it recomputes right. The merge refuses both
-(`_merge_scores`); `verify` names the session, instrument and method.
+`verify` does not recompute, and which a reader taking one current row per kind may show), or
+none (the only row stamped superseded without a replacement), its row images rewritten to match
+and the chain re-hashed consistently, has every row it recomputes right. The merge refuses both
+(`_merge_scores`); `verify` names the row, session, instrument and method (check 9).
 """
 
 from __future__ import annotations
