@@ -533,7 +533,7 @@ def _hub_score_rows(
 ) -> tuple[dict[str, ScoreLine], set[str], list[Sequence[Any]], list[Sequence[Any]]] | None:
     """What the score check needs of the hub: the bundle's score rows as merged (new ones, and
     those the bundle supersedes), the sessions touched (by them or by `new`, the answers the hub
-    lacks), and the hub's answers (with their time) and score rows of those sessions; None when
+    lacks), and the hub's answers (in written order) and score rows of those sessions; None when
     no session is touched, MergeRefused for a score the bundle rewrites."""
     bundle_scores: list[ScoreLine] = prepared.rows["scores"]
     columns = ScoreLine._fields
@@ -570,7 +570,7 @@ def _hub_score_rows(
     wanted = [json.dumps(sorted(sessions))]
     answers: list[Sequence[Any]] = plain_rows(
         db.conn,
-        f"SELECT {select_list(_ANSWER_COLUMNS)}, given_at FROM answers "
+        f"SELECT {select_list(_ANSWER_COLUMNS)} FROM answers "
         "WHERE session_id IN (SELECT value FROM json_each(?)) ORDER BY rowid",
         wanted,
     ).fetchall()
@@ -593,13 +593,14 @@ def _check_merged_scores(
 ) -> None:
     """`check_score_rows` on the merged answers (the hub's and `new`, the bundle's it lacks)
     and score rows (`_hub_score_rows`)."""
-    # (session_id, id, supersedes, instrument_id, item_id, value), by session then as given:
-    # the hub's rows (by rowid) before the bundle's new ones (which come after them), a sort
-    # that keeps that order among equal times
+    # (session_id, id, supersedes, instrument_id, item_id, value), by session then as they
+    # will be written: the hub's rows (by rowid) before the bundle's new ones, in the bundle's
+    # order (inserted after them so), as `verify` reads them (a stable sort; by their clock
+    # times, of two current answers of an item the merge counted one and `verify` the other)
     fields = Answer._fields
-    pick = itemgetter(*(fields.index(c) for c in (*_ANSWER_COLUMNS, "given_at")))
+    pick = itemgetter(*(fields.index(c) for c in _ANSWER_COLUMNS))
     answers = hub_answers + [pick(a) for a in new.values()]
-    answers.sort(key=itemgetter(0, 6))
+    answers.sort(key=itemgetter(0))
     rows = {r[0]: dict(zip(_SCORE_COLUMNS, r, strict=True)) for r in hub_scores}
     for row in merged.values():
         if row.session_id in sessions:

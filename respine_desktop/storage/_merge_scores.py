@@ -43,7 +43,7 @@ def check_scores(db: StudyDb, session_ids: Sequence[str]) -> None:
         marks = ", ".join("?" for _ in batch)
         rows = conn.execute(
             "SELECT session_id, id, supersedes, instrument_id, item_id, value FROM answers "
-            f"WHERE session_id IN ({marks}) ORDER BY session_id, given_at, rowid",
+            f"WHERE session_id IN ({marks}) ORDER BY session_id, rowid",
             batch,
         ).fetchall()
         score_rows = conn.execute(
@@ -62,7 +62,9 @@ def check_score_rows(
 ) -> None:
     """`check_scores` on rows given rather than read (the merged state a merge's preparation
     foresees): `answers` (session_id, id, supersedes, instrument_id, item_id, value), by
-    position, ordered by session then as given, `score_rows` (id, session_id, instrument_id,
+    position, ordered by session then as written (``rowid``, as `verify` and
+    `answers.current_rows` order them: of two current answers of an item, a fork, the later
+    written counts, never the later by its clock), `score_rows` (id, session_id, instrument_id,
     method, scores, scoring_version, superseded_by) ordered by session, instrument and
     method; `min_sections`: the study's ODI minimum."""
     version = scores.scoring_version()

@@ -14,9 +14,10 @@ On the hub, each row is validated by the kiosk's own field rules (`_validation`,
   difference flagged as a ``bundle.mismatch`` for review, never overwritten;
 * otherwise inserted, attached to the hub's subject (a subject matched by code).
 
-After the audit entries are merged, every new withdrawal must match the ``subject.withdrawn``
-entry that recorded it (device, actor, day and reason), so a row forged without its entry, or
-with other content than its entry, refuses the bundle (`check_withdrawal_entries`). The other
+After the audit entries are merged, every new withdrawal must be recorded by exactly one
+``subject.withdrawn`` entry and match it (device, actor, day and reason), so a row forged without
+its entry, with other content than its entry, or recorded again by a second entry of other
+content, refuses the bundle (`check_withdrawal_entries`). The other
 way round, a new ``subject.withdrawn`` entry that says ``in_bundles`` (`_withdrawal.IN_BUNDLES`:
 the bundles of the version that wrote it carry the row, a relay's too) must have its row here
 after the merge, or its subject a withdrawal: a bundle that left it out (the member removed, or
@@ -132,14 +133,18 @@ def merge_withdrawals(
 
 
 def check_withdrawal_entries(merge: _Merge, refused: Callable[[str], StorageError]) -> None:
-    """Every new withdrawal matches the ``subject.withdrawn`` audit entry that recorded it."""
+    """Every new withdrawal is recorded by exactly one ``subject.withdrawn`` audit entry, which
+    it matches (the first entry found matching would let a second one record it otherwise)."""
     for w in merge.new_withdrawals:
-        entry = merge.conn.execute(
+        found = merge.conn.execute(
             "SELECT device_id, actor, payload FROM audit_log WHERE action=? AND entity_id=?",
             [WITHDRAWN_ACTION, w.id],
-        ).fetchone()
-        if entry is None:
+        ).fetchmany(2)
+        if not found:
             raise refused(f"withdrawal {w.id} has no audit entry in the bundle")
+        if len(found) > 1:
+            raise refused(f"withdrawal {w.id} is recorded by more than one audit entry")
+        entry = found[0]
         try:
             p = json.loads(entry["payload"])
         except json.JSONDecodeError:  # pragma: no cover - the validators refused it
@@ -197,13 +202,27 @@ class _Entry(Protocol):
 def check_withdrawals_carried(
     merge: _Merge, entries: Iterable[_Entry], refused: Callable[[str], StorageError]
 ) -> None:
-    """Every new ``subject.withdrawn`` entry saying ``in_bundles`` has its row here once the
-    bundle is merged, or its subject a withdrawal of the same day and reason, or another whose
-    difference is flagged (by this merge or a ``bundle.mismatch`` entry of any chain): what
-    `verify`'s device replay asks (`_replay_devices`, the withdrawals rule)."""
+    """No new ``subject.withdrawn`` entry records a withdrawal another entry records (a new
+    withdrawal's entries are counted by `check_withdrawal_entries`), and every one saying
+    ``in_bundles`` has its row here once the bundle is merged, or its subject a withdrawal of
+    the same day and reason, or another whose difference is flagged (by this merge or a
+    ``bundle.mismatch`` entry of any chain): what `verify` asks (check 9, and its device
+    replay: `_replay_devices`, the withdrawals rule)."""
+    new = {w.id for w in merge.new_withdrawals}  # each counted by `check_withdrawal_entries`
     for e in entries:
         if e.action != WITHDRAWN_ACTION:
             continue
+        if (
+            e.entity_id not in new
+            and merge.conn.execute(
+                "SELECT 1 FROM audit_log WHERE action=? AND entity_id=? LIMIT 1 OFFSET 1",
+                [WITHDRAWN_ACTION, e.entity_id],
+            ).fetchone()
+        ):
+            raise refused(  # a withdrawal the hub had: the bundle's entry records it again
+                f"audit entry #{e.seq} of device {e.device_id} records withdrawal "
+                f"{e.entity_id}, which another audit entry records already"
+            )
         # read as verify reads it (parsed: a key spelt with an escape is the same key), never
         # by its spelling in the text
         said = json.loads(e.payload)

@@ -746,15 +746,22 @@ class _Merge:
 
 
 def _check_new_choices(merge: _Merge) -> None:
-    """Every new session choice matches the ``conflict.resolved`` entry that recorded it, and
-    every new such entry has its choice (what `verify`'s check 5 asks of the merged hub)."""
+    """Every new session choice is recorded by exactly one ``conflict.resolved`` entry, which it
+    matches, and every new such entry has its choice, a choice no other entry records (what
+    `verify`'s check 5 asks of the merged hub; the first entry found matching would let a
+    second one record the choice otherwise)."""
     for choice in merge.new_choices:
-        entry = merge.one(
+        found = merge.conn.execute(
             "SELECT device_id, actor, payload FROM audit_log WHERE action=? AND entity_id=?",
             [RESOLVED_ACTION, choice.id],
-        )
-        if entry is None:
+        ).fetchmany(2)
+        if not found:
             raise MergeRefused(f"session choice {choice.id} has no audit entry in the bundle")
+        if len(found) > 1:
+            raise MergeRefused(
+                f"session choice {choice.id} is recorded by more than one audit entry"
+            )
+        entry = found[0]
         p = json.loads(entry["payload"])
         recorded = (
             entry["device_id"],
@@ -767,7 +774,9 @@ def _check_new_choices(merge: _Merge) -> None:
         if recorded != (*wanted, choice.reason):
             raise MergeRefused(f"session choice {choice.id} differs from its audit entry")
     # And back: every new entry recording a choice has it here (a bundle of format 1 carries
-    # no choices; a chain with such an entry is of a version that puts them in its bundles).
+    # no choices; a chain with such an entry is of a version that puts them in its bundles),
+    # and no other entry records it (a new choice's entries were counted above).
+    new = {c.id for c in merge.new_choices}
     for entries in merge.prepared.new_entries.values():
         for e in entries:
             if e.action != RESOLVED_ACTION:
@@ -777,6 +786,20 @@ def _check_new_choices(merge: _Merge) -> None:
                     f"audit entry #{e.seq} of device {e.device_id} records session choice "
                     f"{e.entity_id}, which the bundle does not carry"
                 )
+            if e.entity_id not in new and _recorded_more_than_once(merge.conn, e):
+                raise MergeRefused(  # a choice the hub had: the bundle's entry records it again
+                    f"audit entry #{e.seq} of device {e.device_id} records session choice "
+                    f"{e.entity_id}, which another audit entry records already"
+                )
+
+
+def _recorded_more_than_once(conn: sqlite3.Connection, entry: AuditLine) -> bool:
+    """Whether entries of `entry`'s action other than it record its entity (it is written)."""
+    found = conn.execute(
+        "SELECT 1 FROM audit_log WHERE action=? AND entity_id=? LIMIT 1 OFFSET 1",
+        [entry.action, entry.entity_id],
+    ).fetchone()
+    return found is not None
 
 
 def _set_visit_sessions(merge: _Merge) -> None:

@@ -41,6 +41,8 @@ INTERNALS_ALLOWED = {
     "tests/support/storage.py": "databases of an older schema",
     "tests/support/exports.py": "table digests over every table of the schema",
     "tests/exports/test_bundle_forged.py": "forging a chain: entry hashes, answer digests",
+    "tests/exports/test_bundle_recorded_once.py": "forging a chain: an entry appended, hashed",
+    "tests/exports/test_bundle_answer_order.py": "forging a chain: an answer entry, digest",
     "tests/storage/test_merge_validation.py": "the validators and merge rules, row by row",
     "tests/support/encryption.py": "forgetting unlocked keys, as a new process would",
     "tests/storage/test_encryption.py": "the key store's service name, a recovery code",

@@ -16,13 +16,15 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from respine_desktop import storage
+from respine_desktop.storage import _audit as audit
 from respine_desktop.storage._database import transaction
 from tests.storage.test_vas_calibrations import SCREEN
-from tests.storage.test_verify_devices import LATE, one, site
+from tests.storage.test_verify_devices import LATE, one, rechain, site
 from tests.storage.test_verify_replay import verify_cli
 from tests.support.storage import ADMIN_PIN, coord
 
@@ -147,3 +149,92 @@ def test_the_append_only_tables_are_the_tracked_ones_the_triggers_guard(tmp_path
     finally:
         conn.close()
     assert guarded & set(_row_images.TRACKED) == _replay.APPEND_ONLY
+
+
+# (table, column changed, statement): the change imaged by the appended entry without the column
+NARROWED: dict[str, tuple[str, str, str]] = {
+    "signatures: meaning": (
+        "signatures",
+        "meaning",
+        "UPDATE signatures SET meaning='approved' WHERE id='{key}'",
+    ),
+    "vas_calibrations: factor": (
+        "vas_calibrations",
+        "factor",
+        "UPDATE vas_calibrations SET factor=0.5 WHERE id='{key}'",
+    ),
+}
+
+
+def _image_without(path: Path, table: str, column: str) -> None:
+    """The file's last entry (the ``rows.changed`` entry just appended) rewritten to image
+    `table` without `column`, its hash recomputed and the head moved: only an entry appended
+    after the heads kept outside changes."""
+    conn = sqlite3.connect(path)
+    try:
+        (last,) = conn.execute(
+            "SELECT max(seq) FROM audit_log WHERE device_id=(SELECT value FROM settings "
+            "WHERE key='device_id')"
+        ).fetchone()
+    finally:
+        conn.close()
+
+    def edit(seq: int, _action: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        if seq != last:
+            return None
+        image = payload["rows_after"][table]
+        where = image["columns"].index(column)
+        image["columns"].pop(where)
+        for values in image["values"]:
+            values.pop(where)
+        return payload
+
+    rechain(path, edit)
+
+
+@pytest.mark.parametrize("edit", sorted(NARROWED))
+def test_an_append_only_row_imaged_again_without_the_changed_column_is_named(
+    site: Path, tmp_path: Path, edit: str
+) -> None:
+    """The appended entry images the rewritten row without the column it changed: the last
+    image (other columns) matches the row, and comparing an image with the earlier one only
+    when both have the same columns let the rewrite through."""
+    hub, keys, heads = _hub(site, tmp_path)
+    table, column, statement = NARROWED[edit]
+    key = keys[table]
+    _through_the_app(hub, table, statement.replace("{key}", key))
+    _image_without(hub, table, column)
+    result = storage.verify_database(hub, expect=_expect(heads))
+    assert not result.ok, result.message
+    assert f"table {table} row {key}: append-only, but audit entry #" in result.message
+
+
+def test_a_withdrawal_recorded_again_by_an_appended_entry_is_named(
+    site: Path, tmp_path: Path
+) -> None:
+    """An appended, properly chained ``subject.withdrawn`` entry records the hub's withdrawal
+    again with another reason: the row and its images unchanged, the audit trail now says two
+    things of one withdrawal. `verify` named neither (it compared no withdrawal with the entry
+    recording it); each is recorded by exactly one entry."""
+    hub, keys, heads = _hub(site, tmp_path)
+    key = keys["withdrawals"]
+    with storage.open_database(hub) as db:
+        subject, by, device, day = db.conn.execute(
+            "SELECT subject_id, recorded_by, device_id, withdrawn_on FROM withdrawals WHERE id=?",
+            [key],
+        ).fetchone()
+        with transaction(db):
+            audit.append(
+                db,
+                action="subject.withdrawn",
+                entity="withdrawal",
+                entity_id=key,
+                subject_id=subject,
+                actor=by,
+                payload={"withdrawn_on": day, "reason": "another reason", "in_bundles": True},
+            )
+    result = storage.verify_database(hub, expect=_expect(heads))
+    assert not result.ok, result.message
+    assert f"table withdrawals row {key}: recorded by more than one audit entry" in result.message
+    assert f"of device {device} (id " in result.message  # the kiosk's entry, and the appended
+    assert result.message.count("audit entry #") == 2
