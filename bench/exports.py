@@ -1,5 +1,6 @@
 """Benchmark: time and peak memory of every export of a 10,000-subject study, and of merging ten
-kiosk bundles of 1,000 subjects each into a hub.
+kiosk bundles of 1,000 subjects each into a hub (then a 60-subject bundle whose subject codes
+overlap the first kiosk's: its disagreements flagged).
 
 Databases are made once by the demo generator (the same one as `python main.py demo`) and cached in
 /tmp/respine-bench-exports/ (delete it to rebuild; the first run takes several minutes). Each
@@ -317,6 +318,24 @@ def main() -> None:
         f"  re-import of one bundle: {time.perf_counter() - t:.1f} s, "
         f"changed: {again.result.changed}"
     )
+    # A kiosk that registered 60 of the first kiosk's subject codes again, with other data:
+    # each disagreement flagged (bundle.mismatch, bundle.conflict) and looked up in the whole
+    # hub's audit log by action and entity, inside the write lock (schema 0014's index).
+    overlap = _database("kiosk-overlap-60.db", 60, 1, 999)
+    overlap_bundle = CACHE / "kiosk-overlap-60.bundle"
+    if not overlap_bundle.exists():
+        with storage.open_database(overlap) as db:
+            exports.install_key_file(db, CACHE / "site.key")
+            exports.export_bundle(db, overlap_bundle)
+    with storage.open_database(hub) as db:
+        for attempt in ("import", "re-import"):
+            t = time.perf_counter()
+            found = exports.import_bundle(db, overlap_bundle).result
+            print(
+                f"  {attempt} of a 60-subject bundle overlapping the first kiosk's: "
+                f"{time.perf_counter() - t:.1f} s (write lock held {found.lock_held_s:.1f} s), "
+                f"{found.new_mismatches} mismatches and {len(found.conflicts)} conflicts flagged"
+            )
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -514,10 +514,11 @@ def m0013_scores_superseded_by(db: Database) -> None:
 
     Without it, inserting a score row while a deferred reference to a score not yet inserted is
     pending (a bundle merge inserts a superseded row before the row that replaced it) made
-    SQLite look for that row's referrers by reading the whole table: a 1,000-subject bundle's
-    score rows took 3.4 s instead of 0.13 s to insert into a hub already holding 135,000
-    (`bench/hub_lookups.py`), all of it inside the write lock. The planner takes the
-    partial index for ``superseded_by = ?``, which implies ``IS NOT NULL``."""
+    SQLite look for that row's referrers by reading the whole table, inside the write lock: the
+    score step of the ten 1,000-subject bundles of `bench/exports.py` merged one after the
+    other grew from 0.26 s to 3.1 s a bundle; with the index it stays at 0.21 s
+    (`bench/hub_lookups.py` measures that insert alone). The planner takes the partial index
+    for ``superseded_by = ?``, which implies ``IS NOT NULL``."""
     db.execute(
         "CREATE INDEX IF NOT EXISTS scores_superseded_by ON scores(superseded_by) "
         "WHERE superseded_by IS NOT NULL"
@@ -530,8 +531,10 @@ def m0014_audit_action(db: Database) -> None:
 
     A merge looks up, inside its write lock, the entry of each new session choice and
     withdrawal and whether each disagreement it found was flagged before (``bundle.mismatch``
-    of that record): without an index, each look-up read the whole log, 0.6 s at the 232,000
-    entries of a 10,000-subject study (`bench/hub_lookups.py`), so a bundle bringing 50 of
-    them held the lock longer than a kiosk waits for it (30 s). The listings by action (the
-    conflicts, the mismatches, `verify`'s replay of the imports) read only their entries."""
+    of that record): without an index, each look-up read the whole log (0.15-0.6 s at
+    232,000-249,000 entries, `bench/hub_lookups.py`). A 60-subject bundle overlapping a
+    10,000-subject hub's codes (252 disagreements) held the lock 45.5 s, longer than a kiosk
+    waits for it (30 s), and as long at every re-import; with the index 0.3 s
+    (`bench/exports.py`). The listings by action (the conflicts, the mismatches, `verify`'s
+    replay of the imports) read only their entries."""
     db.execute("CREATE INDEX IF NOT EXISTS audit_action ON audit_log(action, entity_id)")
