@@ -75,6 +75,19 @@ def recorded_again(action: str, change: Change) -> Callable[[Tables], None]:
     return edit
 
 
+def _recorded_again_refused(
+    root: Path, source: str, bundle: Path, action: str, change: Change, tmp_path: Path, *texts: str
+) -> None:
+    """A copy of the hub `root / source` after `bundle` is merged: `bundle` with a second
+    entry recording the same record (`recorded_again`) is refused, naming `texts`, the hub
+    unchanged."""
+    hub = tmp_path / "hub.db"
+    shutil.copy(root / source, hub)
+    merge(hub, bundle)
+    forged = forge(bundle, root / "site.key", tmp_path / "x.bundle", recorded_again(action, change))
+    refused(hub, forged, *texts)
+
+
 # -- withdrawals ----------------------------------------------------------------------------
 
 
@@ -127,16 +140,16 @@ def test_a_withdrawal_the_hub_has_recorded_again_by_a_later_entry_is_refused(
 ) -> None:
     """The hub has the withdrawal and its entry; the kiosk's next bundle brings a second entry
     recording it, with another reason: refused, naming that entry."""
-    hub = tmp_path / "hub.db"
-    shutil.copy(withdrawn / "hub0.db", hub)
-    merge(hub, withdrawn / "a.1")
-    forged = forge(
+    _recorded_again_refused(
+        withdrawn,
+        "hub0.db",
         withdrawn / "a.1",
-        withdrawn / "site.key",
-        tmp_path / "x.bundle",
-        recorded_again("subject.withdrawn", _other_reason),
+        "subject.withdrawn",
+        _other_reason,
+        tmp_path,
+        "records withdrawal ",
+        "which another audit entry records already",
     )
-    refused(hub, forged, "records withdrawal ", "which another audit entry records already")
 
 
 # -- session choices ------------------------------------------------------------------------
@@ -196,13 +209,13 @@ def test_a_choice_the_hub_has_recorded_again_by_a_later_entry_is_refused(
 ) -> None:
     """The other hub has the choice and its entry; the reviewing hub's next bundle brings a
     second entry recording it, naming the other session: refused, naming that entry."""
-    hub = tmp_path / "hub.db"
-    shutil.copy(chosen / "other.db", hub)
-    merge(hub, chosen / "hub.bundle")
-    forged = forge(
+    _recorded_again_refused(
+        chosen,
+        "other.db",
         chosen / "hub.bundle",
-        chosen / "site.key",
-        tmp_path / "x.bundle",
-        recorded_again("conflict.resolved", _other_session),
+        "conflict.resolved",
+        _other_session,
+        tmp_path,
+        "records session choice ",
+        "which another audit entry records already",
     )
-    refused(hub, forged, "records session choice ", "which another audit entry records already")

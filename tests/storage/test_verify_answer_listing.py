@@ -68,12 +68,9 @@ def _relist(path: Path, pick: Any) -> str:
     return twice[0]
 
 
-def test_an_answer_recorded_by_two_entries_is_named(path: Path) -> None:
-    """The ODI entry records the VAS answer in place of its first ODI answer: as many answers
-    listed as stored, the VAS answer twice, the first ODI answer by none."""
-    before = storage.verify_database(path)
-    assert before.ok, before.message
-    vas: list[Any] = []
+def _vas_in_place_of_first_odi(vas: list[Any]) -> Any:
+    """A `pick` for `_relist`: the ODI entry (the second) records the VAS answer (kept in
+    `vas`) in place of its first answer."""
 
     def pick(k: int, listed: list[Any]) -> list[Any] | None:
         if k == 0:
@@ -81,6 +78,16 @@ def test_an_answer_recorded_by_two_entries_is_named(path: Path) -> None:
             return None
         return [vas[0], *listed[1:]] if k == 1 else None
 
+    return pick
+
+
+def test_an_answer_recorded_by_two_entries_is_named(path: Path) -> None:
+    """The ODI entry records the VAS answer in place of its first ODI answer: as many answers
+    listed as stored, the VAS answer twice, the first ODI answer by none."""
+    before = storage.verify_database(path)
+    assert before.ok, before.message
+    vas: list[Any] = []
+    pick = _vas_in_place_of_first_odi(vas)
     twice = _relist(path, pick)
     assert twice == vas[0][0]
     result = storage.verify_database(path)
@@ -108,13 +115,7 @@ def test_an_answer_recorded_twice_is_named_whatever_its_rowid(path: Path, rowid:
     """The rows are told apart by rowid (a byte each up to the largest): a row moved far
     beyond the others, or below zero, is followed in a set instead."""
     vas: list[Any] = []
-
-    def pick(k: int, listed: list[Any]) -> list[Any] | None:
-        if k == 0:
-            vas.extend(listed)
-            return None
-        return [vas[0], *listed[1:]] if k == 1 else None
-
+    pick = _vas_in_place_of_first_odi(vas)
     twice = _relist(path, pick)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
