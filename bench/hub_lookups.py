@@ -1,6 +1,6 @@
 """Benchmark: the look-ups a merge makes inside its write lock, into a hub that already holds
 much, with and without the indexes that serve them (migrations ``0013_scores_superseded_by``
-and ``0014_audit_action``).
+and ``0014_audit_entity``).
 
 1. A bundle's score rows inserted. ``scores.superseded_by`` refers to ``scores(id)``; a merge
    defers its foreign keys to the commit and inserts a bundle's rows in the kiosk's order, a
@@ -41,9 +41,10 @@ from merge import FIXED, _prepare  # noqa: E402
 
 from respine_desktop import clock, exports, storage  # noqa: E402
 from respine_desktop.storage._driver import sqlite3  # noqa: E402
+from respine_desktop.storage._schema import ENTITY_ACTIONS_SQL  # noqa: E402
 
 INDEX = "scores_superseded_by"
-AUDIT_INDEX = "audit_action"
+AUDIT_INDEX = "audit_entity"
 
 
 def _score_rows(work: Path) -> tuple[list[str], list[tuple[Any, ...]], Path]:
@@ -155,10 +156,14 @@ def _audit_lookups(source: Path, work: Path, entries: int, lookups: int) -> dict
                 conn.execute(sql, params).fetchone()
             return time.perf_counter() - started
 
-        by_action = "SELECT 1 FROM audit_log WHERE action=? AND entity_id=?"
+        by_action = (
+            f"SELECT 1 FROM audit_log WHERE {ENTITY_ACTIONS_SQL} AND action=? AND entity_id=?"
+        )
         times = {"floor (by id)": timed("SELECT 1 FROM audit_log WHERE id=?")}
         times["without the index"] = timed(by_action)
-        conn.execute(f"CREATE INDEX {AUDIT_INDEX} ON audit_log(action, entity_id)")
+        conn.execute(
+            f"CREATE INDEX {AUDIT_INDEX} ON audit_log(action, entity_id) WHERE {ENTITY_ACTIONS_SQL}"
+        )
         times["with the index"] = timed(by_action)
         times["entries"] = total
         return times

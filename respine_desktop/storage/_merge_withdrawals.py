@@ -33,6 +33,7 @@ from typing import Any, NamedTuple, Protocol
 
 from respine_desktop.storage._database import StudyDb, plain_rows
 from respine_desktop.storage._errors import StorageError
+from respine_desktop.storage._schema import ENTITY_ACTIONS_SQL
 from respine_desktop.storage._withdrawal import IN_BUNDLES
 
 WITHDRAWALS = "withdrawals"
@@ -137,7 +138,8 @@ def check_withdrawal_entries(merge: _Merge, refused: Callable[[str], StorageErro
     it matches (the first entry found matching would let a second one record it otherwise)."""
     for w in merge.new_withdrawals:
         found = merge.conn.execute(
-            "SELECT device_id, actor, payload FROM audit_log WHERE action=? AND entity_id=?",
+            f"SELECT device_id, actor, payload FROM audit_log WHERE {ENTITY_ACTIONS_SQL} "
+            "AND action=? AND entity_id=?",
             [WITHDRAWN_ACTION, w.id],
         ).fetchmany(2)
         if not found:
@@ -215,7 +217,8 @@ def check_withdrawals_carried(
         if (
             e.entity_id not in new
             and merge.conn.execute(
-                "SELECT 1 FROM audit_log WHERE action=? AND entity_id=? LIMIT 1 OFFSET 1",
+                f"SELECT 1 FROM audit_log WHERE {ENTITY_ACTIONS_SQL} AND action=? AND entity_id=? "
+                "LIMIT 1 OFFSET 1",
                 [WITHDRAWN_ACTION, e.entity_id],
             ).fetchone()
         ):
@@ -255,7 +258,7 @@ def _flagged(merge: _Merge, code: str) -> bool:
     if any(t == WITHDRAWALS and p.get("record") == code for _, _, t, p in merge.mismatch_entries):
         return True
     found = merge.conn.execute(
-        "SELECT 1 FROM audit_log WHERE action='bundle.mismatch' "
+        f"SELECT 1 FROM audit_log WHERE {ENTITY_ACTIONS_SQL} AND action='bundle.mismatch' "
         "AND json_extract(payload, '$.table')=? AND json_extract(payload, '$.record')=?",
         [WITHDRAWALS, code],
     ).fetchone()

@@ -138,6 +138,7 @@ from respine_desktop.storage._merge_withdrawals import (
     merge_withdrawals,
 )
 from respine_desktop.storage._records import Answer
+from respine_desktop.storage._schema import ENTITY_ACTIONS_SQL
 from respine_desktop.storage._visits import visit_id
 
 __all__ = [
@@ -752,7 +753,8 @@ def _check_new_choices(merge: _Merge) -> None:
     second one record the choice otherwise)."""
     for choice in merge.new_choices:
         found = merge.conn.execute(
-            "SELECT device_id, actor, payload FROM audit_log WHERE action=? AND entity_id=?",
+            f"SELECT device_id, actor, payload FROM audit_log WHERE {ENTITY_ACTIONS_SQL} "
+            "AND action=? AND entity_id=?",
             [RESOLVED_ACTION, choice.id],
         ).fetchmany(2)
         if not found:
@@ -796,7 +798,8 @@ def _check_new_choices(merge: _Merge) -> None:
 def _recorded_more_than_once(conn: sqlite3.Connection, entry: AuditLine) -> bool:
     """Whether entries of `entry`'s action other than it record its entity (it is written)."""
     found = conn.execute(
-        "SELECT 1 FROM audit_log WHERE action=? AND entity_id=? LIMIT 1 OFFSET 1",
+        f"SELECT 1 FROM audit_log WHERE {ENTITY_ACTIONS_SQL} AND action=? AND entity_id=? "
+        "LIMIT 1 OFFSET 1",
         [entry.action, entry.entity_id],
     ).fetchone()
     return found is not None
@@ -823,7 +826,7 @@ def _flag_mismatches(merge: _Merge, bundle_id: str | None) -> None:
     of the same bundle writes nothing)."""
     for entity_id, subject_id, table, payload in merge.mismatch_entries:
         if merge.one(
-            "SELECT 1 FROM audit_log WHERE action=? AND entity_id=? "
+            f"SELECT 1 FROM audit_log WHERE {ENTITY_ACTIONS_SQL} AND action=? AND entity_id=? "
             "AND json_extract(payload, '$.mismatch')=?",
             [_MISMATCH_ACTION, entity_id, payload["mismatch"]],
         ):

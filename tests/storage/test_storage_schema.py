@@ -75,8 +75,8 @@ LOOKUPS = {
     # the rows referring to a score (SQLite's, for a deferred foreign key pending in a merge)
     "SELECT 1 FROM scores WHERE superseded_by = ?": "INDEX scores_superseded_by (superseded_by=?)",
     # a merge's look-up of a record's audit entry (choices, withdrawals, mismatches flagged)
-    "SELECT 1 FROM audit_log WHERE action = ? AND entity_id = ?": (
-        "INDEX audit_action (action=? AND entity_id=?)"
+    f"SELECT 1 FROM audit_log WHERE {schema.ENTITY_ACTIONS_SQL} AND action = ? AND entity_id = ?": (
+        "INDEX audit_entity (action=? AND entity_id=?)"
     ),
 }
 
@@ -111,3 +111,13 @@ def test_the_merges_look_ups_in_a_large_hub_go_through_an_index(tmp_path: Path) 
             assert db.info.migrations == schema.migration_names()
     finally:
         clock.set_clock(None)
+
+
+def test_the_actions_looked_up_by_entity_are_those_the_merge_looks_up() -> None:
+    """The partial index serves the merge's look-ups only if it holds their actions."""
+    from respine_desktop.storage import bundle_merge
+    from respine_desktop.storage._conflict_resolution import RESOLVED_ACTION
+    from respine_desktop.storage._merge_withdrawals import WITHDRAWN_ACTION
+
+    looked_up = {RESOLVED_ACTION, WITHDRAWN_ACTION, bundle_merge._MISMATCH_ACTION}
+    assert set(schema.ENTITY_ACTIONS) == looked_up
