@@ -76,14 +76,22 @@ def recorded_again(action: str, change: Change) -> Callable[[Tables], None]:
 
 
 def _recorded_again_refused(
-    root: Path, source: str, bundle: Path, action: str, change: Change, tmp_path: Path, *texts: str
+    root: Path,
+    source: str,
+    bundle: Path,
+    action: str,
+    change: Change,
+    tmp_path: Path,
+    *texts: str,
+    merged_first: bool = True,
 ) -> None:
-    """A copy of the hub `root / source` after `bundle` is merged: `bundle` with a second
-    entry recording the same record (`recorded_again`) is refused, naming `texts`, the hub
-    unchanged."""
+    """A copy of the hub `root / source` (after `bundle` is merged, if `merged_first`): `bundle`
+    with a second entry recording the same record (`recorded_again`) is refused, naming
+    `texts`, the hub unchanged."""
     hub = tmp_path / "hub.db"
     shutil.copy(root / source, hub)
-    merge(hub, bundle)
+    if merged_first:
+        merge(hub, bundle)
     forged = forge(bundle, root / "site.key", tmp_path / "x.bundle", recorded_again(action, change))
     refused(hub, forged, *texts)
 
@@ -124,15 +132,17 @@ def test_a_withdrawal_recorded_by_a_second_entry_is_refused(
 ) -> None:
     """The kiosk's chain records its withdrawal a second time, with another reason (or day),
     after the first entry that matches the row: refused, naming the second entry."""
-    hub = tmp_path / "hub.db"
-    shutil.copy(withdrawn / "hub0.db", hub)
-    forged = forge(
+    _recorded_again_refused(
+        withdrawn,
+        "hub0.db",
         withdrawn / "a.1",
-        withdrawn / "site.key",
-        tmp_path / "x.bundle",
-        recorded_again("subject.withdrawn", change),
+        "subject.withdrawn",
+        change,
+        tmp_path,
+        "withdrawal ",
+        "recorded by more than one audit entry",
+        merged_first=False,
     )
-    refused(hub, forged, "withdrawal ", "recorded by more than one audit entry")
 
 
 def test_a_withdrawal_the_hub_has_recorded_again_by_a_later_entry_is_refused(
@@ -193,15 +203,17 @@ def _other_session(payload: dict[str, Any], tables: Tables) -> None:
 def test_a_choice_recorded_by_a_second_entry_is_refused(chosen: Path, tmp_path: Path) -> None:
     """The hub's chain records its reviewer's choice a second time, naming the other session:
     refused (the merge compared the choice with the first entry only)."""
-    hub = tmp_path / "hub.db"
-    shutil.copy(chosen / "other.db", hub)
-    forged = forge(
+    _recorded_again_refused(
+        chosen,
+        "other.db",
         chosen / "hub.bundle",
-        chosen / "site.key",
-        tmp_path / "x.bundle",
-        recorded_again("conflict.resolved", _other_session),
+        "conflict.resolved",
+        _other_session,
+        tmp_path,
+        "session choice ",
+        "recorded by more than one audit entry",
+        merged_first=False,
     )
-    refused(hub, forged, "session choice ", "recorded by more than one audit entry")
 
 
 def test_a_choice_the_hub_has_recorded_again_by_a_later_entry_is_refused(
