@@ -200,27 +200,21 @@ def _other_session(payload: dict[str, Any], tables: Tables) -> None:
     )
 
 
-def test_a_choice_recorded_by_a_second_entry_is_refused(chosen: Path, tmp_path: Path) -> None:
-    """The hub's chain records its reviewer's choice a second time, naming the other session:
-    refused (the merge compared the choice with the first entry only)."""
-    _recorded_again_refused(
-        chosen,
-        "other.db",
-        chosen / "hub.bundle",
-        "conflict.resolved",
-        _other_session,
-        tmp_path,
-        "session choice ",
-        "recorded by more than one audit entry",
-        merged_first=False,
-    )
-
-
-def test_a_choice_the_hub_has_recorded_again_by_a_later_entry_is_refused(
-    chosen: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    ("merged_first", "texts"),
+    [
+        (False, ("session choice ", "recorded by more than one audit entry")),
+        (True, ("records session choice ", "which another audit entry records already")),
+    ],
+    ids=["in one bundle", "the hub has it"],
+)
+def test_a_choice_recorded_by_a_second_entry_is_refused(
+    chosen: Path, tmp_path: Path, merged_first: bool, texts: tuple[str, str]
 ) -> None:
-    """The other hub has the choice and its entry; the reviewing hub's next bundle brings a
-    second entry recording it, naming the other session: refused, naming that entry."""
+    """The reviewing hub's chain records its reviewer's choice a second time, naming the
+    other session: refused (the merge compared the choice with the first entry only); and
+    when the other hub has the choice and its entry already, the next bundle's second entry is
+    refused, naming that entry."""
     _recorded_again_refused(
         chosen,
         "other.db",
@@ -228,6 +222,6 @@ def test_a_choice_the_hub_has_recorded_again_by_a_later_entry_is_refused(
         "conflict.resolved",
         _other_session,
         tmp_path,
-        "records session choice ",
-        "which another audit entry records already",
+        *texts,
+        merged_first=merged_first,
     )
