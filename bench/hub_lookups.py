@@ -148,23 +148,23 @@ def _audit_lookups(source: Path, work: Path, entries: int, lookups: int) -> dict
             for r in conn.execute("SELECT id FROM audit_log ORDER BY random() LIMIT ?", [lookups])
         ]
 
-        def timed(sql: str) -> float:
-            conn.execute(sql, [ids[0]] if sql.count("?") == 1 else ["bundle.mismatch", ids[0]])
+        def timed(sql: str, *before: str) -> float:
+            """`lookups` executions of `sql`, its parameters `before` then an entry's id."""
+            conn.execute(sql, [*before, ids[0]])
             started = time.perf_counter()
             for entry in ids:
-                params = [entry] if sql.count("?") == 1 else ["bundle.mismatch", entry]
-                conn.execute(sql, params).fetchone()
+                conn.execute(sql, [*before, entry]).fetchone()
             return time.perf_counter() - started
 
         by_action = (
             f"SELECT 1 FROM audit_log WHERE {ENTITY_ACTIONS_SQL} AND action=? AND entity_id=?"
         )
         times = {"floor (by id)": timed("SELECT 1 FROM audit_log WHERE id=?")}
-        times["without the index"] = timed(by_action)
+        times["without the index"] = timed(by_action, "bundle.mismatch")
         conn.execute(
             f"CREATE INDEX {AUDIT_INDEX} ON audit_log(action, entity_id) WHERE {ENTITY_ACTIONS_SQL}"
         )
-        times["with the index"] = timed(by_action)
+        times["with the index"] = timed(by_action, "bundle.mismatch")
         times["entries"] = total
         return times
     finally:

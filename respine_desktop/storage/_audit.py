@@ -36,6 +36,7 @@ from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage._database import StudyDb, new_id, transaction
 from respine_desktop.storage._errors import UnknownSubject
 from respine_desktop.storage._records import AuditEntry
+from respine_desktop.storage._schema import ENTITY_ACTIONS, ENTITY_ACTIONS_SQL
 
 GENESIS = "0" * 64
 # The action of a bundle import's entry (written by `bundle_merge`, read here for subject aliases).
@@ -173,6 +174,20 @@ def _insert(
         "UPDATE devices SET audit_seq=?, audit_head=? WHERE id=?", [seq, digest, db.device_id]
     )
     return entry_id
+
+
+def recording_entries(conn: sqlite3.Connection, action: str, entity_id: str | None) -> list[Any]:
+    """The entries of `action` that record `entity_id` (device_id, actor, payload), at most two:
+    none, the one, or more than one. Through the partial index of the actions looked up so
+    (`_schema.ENTITY_ACTIONS`, migration 0014): another action is refused, since its entries
+    are not in the index's condition and would never be found."""
+    if action not in ENTITY_ACTIONS:
+        raise ValueError(f"{action!r} is not looked up by entity (_schema.ENTITY_ACTIONS)")
+    return conn.execute(
+        f"SELECT device_id, actor, payload FROM audit_log WHERE {ENTITY_ACTIONS_SQL} "
+        "AND action=? AND entity_id=? LIMIT 2",
+        [action, entity_id],
+    ).fetchall()
 
 
 def _entry(row: sqlite3.Row) -> AuditEntry:

@@ -31,6 +31,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple, Protocol
 
+from respine_desktop.storage._audit import recording_entries
 from respine_desktop.storage._database import StudyDb, plain_rows
 from respine_desktop.storage._errors import StorageError
 from respine_desktop.storage._schema import ENTITY_ACTIONS_SQL
@@ -137,11 +138,7 @@ def check_withdrawal_entries(merge: _Merge, refused: Callable[[str], StorageErro
     """Every new withdrawal is recorded by exactly one ``subject.withdrawn`` audit entry, which
     it matches (the first entry found matching would let a second one record it otherwise)."""
     for w in merge.new_withdrawals:
-        found = merge.conn.execute(
-            f"SELECT device_id, actor, payload FROM audit_log WHERE {ENTITY_ACTIONS_SQL} "
-            "AND action=? AND entity_id=?",
-            [WITHDRAWN_ACTION, w.id],
-        ).fetchmany(2)
+        found = recording_entries(merge.conn, WITHDRAWN_ACTION, w.id)
         if not found:
             raise refused(f"withdrawal {w.id} has no audit entry in the bundle")
         if len(found) > 1:
@@ -214,14 +211,7 @@ def check_withdrawals_carried(
     for e in entries:
         if e.action != WITHDRAWN_ACTION:
             continue
-        if (
-            e.entity_id not in new
-            and merge.conn.execute(
-                f"SELECT 1 FROM audit_log WHERE {ENTITY_ACTIONS_SQL} AND action=? AND entity_id=? "
-                "LIMIT 1 OFFSET 1",
-                [WITHDRAWN_ACTION, e.entity_id],
-            ).fetchone()
-        ):
+        if e.entity_id not in new and len(recording_entries(merge.conn, e.action, e.entity_id)) > 1:
             raise refused(  # a withdrawal the hub had: the bundle's entry records it again
                 f"audit entry #{e.seq} of device {e.device_id} records withdrawal "
                 f"{e.entity_id}, which another audit entry records already"

@@ -752,11 +752,7 @@ def _check_new_choices(merge: _Merge) -> None:
     `verify`'s check 5 asks of the merged hub; the first entry found matching would let a
     second one record the choice otherwise)."""
     for choice in merge.new_choices:
-        found = merge.conn.execute(
-            f"SELECT device_id, actor, payload FROM audit_log WHERE {ENTITY_ACTIONS_SQL} "
-            "AND action=? AND entity_id=?",
-            [RESOLVED_ACTION, choice.id],
-        ).fetchmany(2)
+        found = audit.recording_entries(merge.conn, RESOLVED_ACTION, choice.id)
         if not found:
             raise MergeRefused(f"session choice {choice.id} has no audit entry in the bundle")
         if len(found) > 1:
@@ -788,21 +784,14 @@ def _check_new_choices(merge: _Merge) -> None:
                     f"audit entry #{e.seq} of device {e.device_id} records session choice "
                     f"{e.entity_id}, which the bundle does not carry"
                 )
-            if e.entity_id not in new and _recorded_more_than_once(merge.conn, e):
+            if (
+                e.entity_id not in new
+                and len(audit.recording_entries(merge.conn, e.action, e.entity_id)) > 1
+            ):
                 raise MergeRefused(  # a choice the hub had: the bundle's entry records it again
                     f"audit entry #{e.seq} of device {e.device_id} records session choice "
                     f"{e.entity_id}, which another audit entry records already"
                 )
-
-
-def _recorded_more_than_once(conn: sqlite3.Connection, entry: AuditLine) -> bool:
-    """Whether entries of `entry`'s action other than it record its entity (it is written)."""
-    found = conn.execute(
-        f"SELECT 1 FROM audit_log WHERE {ENTITY_ACTIONS_SQL} AND action=? AND entity_id=? "
-        "LIMIT 1 OFFSET 1",
-        [entry.action, entry.entity_id],
-    ).fetchone()
-    return found is not None
 
 
 def _set_visit_sessions(merge: _Merge) -> None:

@@ -121,3 +121,8 @@ def test_the_actions_looked_up_by_entity_are_those_the_merge_looks_up() -> None:
 
     looked_up = {RESOLVED_ACTION, WITHDRAWN_ACTION, bundle_merge._MISMATCH_ACTION}
     assert set(schema.ENTITY_ACTIONS) == looked_up
+    # another action would find nothing through that index: refused, not answered "none"
+    from respine_desktop.storage._audit import recording_entries
+
+    with pytest.raises(ValueError, match="is not looked up by entity"):
+        recording_entries(sqlite3.connect(":memory:"), "answer.recorded", "x")
