@@ -271,13 +271,8 @@ class Replay:
         self, table: str, key: str, columns: tuple[str, ...], row: tuple[Any, ...], seq: int
     ) -> str:
         """The first column of `row` that differs from its image in entry `seq`."""
-        found = self.conn.execute(
-            "SELECT action, entity_id, payload FROM audit_log WHERE device_id=? AND seq=?",
-            [self.device_id, seq],
-        ).fetchone()
         try:
-            payload = json.loads(found["payload"])
-            image = row_image(payload, found["action"], found["entity_id"], table, key)
+            image = row_image(*self._entry_payload(seq), table, key)
         except UNREADABLE as exc:
             return unreadable(self._entry(seq), table, key, exc)
         actual = dict(zip(columns, row, strict=True))
