@@ -452,13 +452,21 @@ def _triggers(conn: sqlite3.Connection, choices: bool = True) -> None:
             raise _Bad(f"protective trigger {name} is missing")
 
 
-# A choice row and the audit entry that recorded it, side by side.
+# A choice row and the audit entry that recorded it, side by side. Both queries name the
+# condition of 0014's partial index (`_schema.ENTITY_ACTIONS_SQL`): SQLite then looks the
+# entries up through ``audit_entity`` instead of building an automatic index of the log (the
+# join) or reading the whole log (the way back: 0.12 s CPU at 232,000 entries, 0.0001 s so).
 _CHOICES = (
     "SELECT c.id, c.visit_id, c.session_id, c.chosen_at, c.chosen_by, c.device_id, c.reason, "
     "s.visit_id AS session_visit, l.id AS entry_id, l.device_id AS entry_device, l.seq, "
     "l.actor, l.payload "
     "FROM session_choices c LEFT JOIN sessions s ON s.id = c.session_id "
-    "LEFT JOIN audit_log l ON l.action = ? AND l.entity_id = c.id ORDER BY c.rowid"
+    f"LEFT JOIN audit_log l ON l.{schema.ENTITY_ACTIONS_SQL} "
+    "AND l.action = ? AND l.entity_id = c.id ORDER BY c.rowid"
+)
+_RESOLVED_ENTRIES = (
+    f"SELECT id, device_id, seq, entity_id FROM audit_log WHERE {schema.ENTITY_ACTIONS_SQL} "
+    "AND action=? ORDER BY device_id, seq"
 )
 
 
@@ -488,11 +496,7 @@ def _choices(conn: sqlite3.Connection) -> None:
         device = row["device_id"]
         if recorded != (device, row["chosen_by"], session, row["chosen_at"], device, row["reason"]):
             raise _Bad(f"{name}: differs from what {_name(entry_device, seq, entry_id)} recorded")
-    for row in conn.execute(
-        "SELECT id, device_id, seq, entity_id FROM audit_log WHERE action=? "
-        "ORDER BY device_id, seq",
-        [RESOLVED_ACTION],
-    ):
+    for row in conn.execute(_RESOLVED_ENTRIES, [RESOLVED_ACTION]):
         if row["entity_id"] not in seen:
             entry = _name(row["device_id"], row["seq"], row["id"])
             raise _Bad(f"table session_choices row {row['entity_id']}: missing ({entry})")
