@@ -20,7 +20,9 @@ Checks, in order (the first failure is reported, naming the row):
 6. every current (not superseded) score row of the current scoring version equals the scores
    recomputed from its session's current answers (`scores.compute`, the study's
    ``odi_min_sections``), compared as JSON values. Rows of another scoring version (an older
-   release) are not recomputed;
+   release) are not recomputed. In the same pass, every answer that supersedes one names an
+   answer of its own session and item, and its links end at a first answer (`_answer_links`:
+   no link to another patient's or item's answer, no cycle; a fork is legitimate);
 7. the replay (`_replay`, unless ``replay=False``): every state table (settings, sites,
    devices, staff, subjects, visits, sessions, session choices, scores) rebuilt from the
    ``rows_after`` images of the database's own chain and compared row by row, column by column
@@ -55,6 +57,7 @@ from typing import Any, NamedTuple
 from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _schema as schema
 from respine_desktop.storage import _scores as scores
+from respine_desktop.storage._answer_links import bad_link
 from respine_desktop.storage._answers import digest, select_rows_and_rowids
 from respine_desktop.storage._audit import COLUMNS as AUDIT_COLUMNS
 from respine_desktop.storage._audit import GENESIS, entry_hash
@@ -576,10 +579,22 @@ def _session_answers(
     for session_id, group in itertools.groupby(rows, key=_BY_SESSION):
         answers = list(group)
         superseded = {r.supersedes for r in answers if r.supersedes is not None}
+        if superseded:
+            _links(answers)
         yield (
             session_id,
             [(r.instrument_id, r.item_id, r.value) for r in answers if r.id not in superseded],
         )
+
+
+def _links(answers: list[_StoredValue]) -> None:
+    """Each row of a session that supersedes one names an answer of its session and item, and
+    its links end at a first answer (`_answer_links`; a fork, two rows superseding one, is
+    legitimate: the later written counts)."""
+    found = bad_link({r.id: r for r in answers}, [r for r in answers if r.supersedes is not None])
+    if found is not None:
+        row, problem = found
+        raise _Bad(f"table answers row {row[1]} ({row[4]}): {problem}")
 
 
 def _scores(conn: sqlite3.Connection, stats: dict[str, int], min_sections: int) -> None:
@@ -615,6 +630,8 @@ def _scores(conn: sqlite3.Connection, stats: dict[str, int], min_sections: int) 
                     _score_problem(conn, score_id, session_id, instrument_id, method, _DIFFERS)
                 )
             stats["scores"] += 1
+    for _ in answers:  # the sessions after the last scored one: their links checked too
+        pass
 
 
 _DIFFERS = "does not match its session's current answers"

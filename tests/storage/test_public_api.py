@@ -63,6 +63,8 @@ INTERNALS_ALLOWED = {
     "tests/exports/test_bundle_forged_staging.py": "forged edge values: staged or not, digests",
     "tests/storage/test_verify_append_only.py": "a transaction of the package, triggers dropped",
     "tests/storage/test_driver.py": "the driver's adapter of None",
+    "tests/exports/test_bundle_answer_links.py": "forging a chain: a digest, scores recomputed",
+    "tests/storage/test_verify_answer_links.py": "a consistent rewrite: a digest, scores",
 }
 
 

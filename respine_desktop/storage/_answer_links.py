@@ -1,0 +1,77 @@
+"""Which row an answer's ``supersedes`` may name: an earlier answer of its session and its item.
+
+A new answer of an item (the patient went back, a staff correction) names the row it replaces;
+the current answer of an item is the row no row *of its session* supersedes (`_answers`). So a
+link is right only when it names an answer of the same session and the same (instrument, item),
+and when following the links from any row ends at a first answer (a row superseding nothing):
+
+- a link to another session's answer (another patient's, another visit's) would be ignored by
+  every reader of a session, yet counted as a correction by readers of the whole table;
+- a link to another item's answer would make that item lose its current answer (its scores and
+  exports computed without it, or from a row of another item);
+- a row superseding itself, or a cycle of rows superseding each other, leaves the item with no
+  current answer though it has rows.
+
+The merge refuses a bundle whose new row breaks one of these (`_merge_prepare`) and `verify`
+names such a row (`_verify`, check 6). Two rows superseding the same one (a *fork*: two devices
+holding the session both replaced the answer) are legitimate: the later written counts
+(``rowid``, never the clock, as every reader takes it).
+
+Rows here are plain tuples whose first five fields are (session_id, id, supersedes,
+instrument_id, item_id), the order `_merge_scores` and `_verify` read them in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
+
+__all__ = ["bad_link"]
+
+Row = Sequence[Any]
+
+
+def bad_link(rows: Mapping[str, Row], linking: Collection[Row]) -> tuple[Row, str] | None:
+    """The first row of `linking` (rows that supersede one, in their order) whose link is wrong,
+    with the problem in words, or None. `rows`: every row the links may name (at least those of
+    the sessions of `linking`), by id."""
+    sound: set[str] = set()  # rows whose links were followed to a first answer
+    for row in linking:
+        problem = _problem(rows, row)
+        if problem is not None:
+            return row, problem
+        walked: list[str] = []
+        current = row
+        while current[1] not in sound:
+            if current[1] in walked:
+                return row, _cycle(row)
+            walked.append(current[1])
+            target = rows.get(current[2]) if current[2] is not None else None
+            if target is None or (current is not row and _problem(rows, current) is not None):
+                break  # a first answer; or a wrong link further on, named at its own row
+            current = target
+        sound.update(walked)
+    return None
+
+
+def _problem(rows: Mapping[str, Row], row: Row) -> str | None:
+    target_id = row[2]
+    target = rows.get(target_id)
+    if target is None or target[0] != row[0]:
+        return f"supersedes answer {target_id}, which is not an answer of its session {row[0]}"
+    if (target[3], target[4]) != (row[3], row[4]):
+        return (
+            f"supersedes answer {target_id}, an answer of {target[3]} {target[4]}, not of "
+            f"{row[3]} {row[4]}"
+        )
+    return None
+
+
+def _cycle(row: Row) -> str:
+    if row[2] == row[1]:
+        return "supersedes itself (its item would have no current answer)"
+    return (
+        f"supersedes answer {row[2]}, whose own links lead back to it (a cycle: its item would "
+        "have no current answer)"
+    )
+
