@@ -387,7 +387,9 @@ def _items(
     order: Mapping[str, int],
 ) -> VisitItems:
     superseded = {a.supersedes for a in history if a.supersedes}
-    current = [a for a in history if a.id not in superseded]
+    # one row per item: of two current rows (a fork two devices made) the last written counts,
+    # as for the scores (`history` is in written order)
+    current = list({a.item_id: a for a in history if a.id not in superseded}.values())
     corrected = {(c.instrument_id, c.item_id): c for c in corrections}
     rows = []
     for a in current:

@@ -15,7 +15,7 @@ and when following the links from any row ends at a first answer (a row supersed
 The merge refuses a bundle whose new row breaks one of these (`_merge_prepare`) and `verify`
 names such a row (`_verify`, check 6). Two rows superseding the same one (a *fork*: two devices
 holding the session both replaced the answer) are legitimate: the later written counts
-(``rowid``, never the clock, as every reader takes it).
+(``rowid``, never the clock, as every reader takes it); the merge flags a fork it makes.
 
 Rows here are plain tuples whose first five fields are (session_id, id, supersedes,
 instrument_id, item_id), the order `_merge_scores` and `_verify` read them in.
@@ -23,10 +23,16 @@ instrument_id, item_id), the order `_merge_scores` and `_verify` read them in.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from typing import Any
+import itertools
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from operator import itemgetter
+from typing import Any, NamedTuple
 
-__all__ = ["bad_link"]
+from respine_desktop.storage._database import plain_rows
+from respine_desktop.storage._driver import sqlite3
+
+__all__ = ["Fork", "bad_link", "forks"]
 
 Row = Sequence[Any]
 
@@ -75,3 +81,33 @@ def _cycle(row: Row) -> str:
         "have no current answer)"
     )
 
+
+class Fork(NamedTuple):
+    """An answer two or more rows supersede (`ids`, in written order: the last counts)."""
+
+    answer_id: str
+    session_id: str
+    subject_id: str
+    visit_code: str
+    item_id: str
+    ids: tuple[str, ...]
+
+
+_FORKS = (
+    "SELECT a.supersedes, a.session_id, s.subject_id, s.visit_code, a.item_id, a.id "
+    "FROM answers a JOIN sessions s ON s.id = a.session_id "
+    "WHERE a.supersedes IS NOT NULL AND a.supersedes IN (SELECT value FROM json_each(?)) "
+    "ORDER BY a.supersedes, a.rowid"
+)
+
+
+def forks(conn: sqlite3.Connection, answer_ids: Iterable[str]) -> list[Fork]:
+    """The answers of `answer_ids` that more than one row supersedes, each with its rows in
+    written order (one query through the index of ``answers.supersedes``)."""
+    found: list[Fork] = []
+    rows = plain_rows(conn, _FORKS, [json.dumps(sorted(set(answer_ids)))])
+    for key, group in itertools.groupby(rows, key=itemgetter(0, 1, 2, 3, 4)):
+        ids = tuple(r[5] for r in group)
+        if len(ids) > 1:
+            found.append(Fork._make((*key, ids)))
+    return found

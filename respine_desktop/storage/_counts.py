@@ -26,9 +26,13 @@ def counts(db: StudyDb) -> Counts:
             parked=int(by_state.get("parked", 0)),
         ),
         answers=one("SELECT count(*) FROM answers"),
-        # Each superseded row is named by at least one later row (more than one only if two
-        # devices corrected the same answer): current = all - distinct superseded.
-        current_answers=one("SELECT count(*) - count(DISTINCT supersedes) FROM answers"),
+        # One current answer per item of a session that has rows, as every reader shows it
+        # (`_answers.current_rows`): counted by (session, item), never from the links, which a
+        # fork (two devices replaced one answer: two rows not superseded, the last written
+        # counts) made count twice; a link naming another session's answer counted one less.
+        current_answers=one(
+            "SELECT count(*) FROM (SELECT DISTINCT session_id, item_id FROM answers)"
+        ),
         scores=one("SELECT count(*) FROM scores WHERE superseded_at IS NULL"),
         audit_entries=one("SELECT count(*) FROM audit_log"),
         staff=one("SELECT count(*) FROM staff"),

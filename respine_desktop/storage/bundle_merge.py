@@ -84,11 +84,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from respine_desktop import collector, meanwhile
 from respine_desktop.storage import _audit as audit
 from respine_desktop.storage import _merge_staging as staging
+from respine_desktop.storage._answer_links import forks
 from respine_desktop.storage._audit import GENESIS
 from respine_desktop.storage._bundle_rows import (
     AuditLine,
@@ -190,6 +192,7 @@ answer entry's digest is taken from its rows' text when that text is the canonic
 kiosk digested (`_merge_prepare._row_texts`), rather than serialising the rows again. Only the
 digests read them: the rows stored are the rows Python parsed and validated."""
 _BATCH = 500
+_SUPERSEDES = attrgetter("supersedes")
 _MERGE_CACHE_KIB = -65536  # 64 MiB of page cache while merging (negative: KiB, SQLite's rule)
 
 
@@ -383,11 +386,21 @@ class _Merge:
         return True
 
     def flag_mismatch(
-        self, table: str, subject_id: str, key: str, text: str, **detail: object
+        self,
+        table: str,
+        subject_id: str,
+        key: str,
+        text: str,
+        *,
+        kept: bool = True,
+        **detail: object,
     ) -> None:
         """A true disagreement: the hub's copy is kept, the mismatch flagged for review.
-        `detail` (field, hub, bundle, visit_code) goes into the audit entry for the console."""
-        self.result.conflicting[table] += 1
+        `detail` (field, hub, bundle, visit_code, resolution) goes into the audit entry for the
+        console. `kept=False`: the bundle's row was written too (a fork of an answer), so it is
+        counted new, not conflicting."""
+        if kept:
+            self.result.conflicting[table] += 1
         self.result.mismatches.append(text)
         entity_id = f"{table}:{key}:{self.source_device}"
         payload: dict[str, Any] = {"table": table, "record": key, "mismatch": text}
@@ -655,13 +668,40 @@ class _Merge:
                 sessions = {r.session_id for r in rows}
                 self.touched_sessions.update(sessions)
                 self.scored_sessions.update(sessions)
-            return
-        sql = (
-            f"INSERT OR IGNORE INTO answers ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' for _ in columns)})"
-        )
-        for start in range(0, len(rows), _BATCH):
-            self._insert_answers(sql, rows[start : start + _BATCH])
+        else:
+            sql = (
+                f"INSERT OR IGNORE INTO answers ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})"
+            )
+            for start in range(0, len(rows), _BATCH):
+                self._insert_answers(sql, rows[start : start + _BATCH])
+        self._flag_forks(rows)
+
+    def _flag_forks(self, rows: list[Answer]) -> None:
+        """An answer the new rows supersede that another row supersedes too (two devices
+        holding the session both replaced it: a fork, legitimate) is flagged for review; the
+        last written counts, for every reader (`_answer_links`)."""
+        targets = set(map(_SUPERSEDES, rows))  # in C: the lock is held
+        targets.discard(None)
+        found = forks(self.conn, targets) if targets else []
+        new = {r.id for r in rows} if found else set()
+        for fork in found:
+            theirs = [i for i in fork.ids if i in new]
+            mine = [i for i in fork.ids if i not in new]
+            self.flag_mismatch(
+                "answers",
+                fork.subject_id,
+                fork.answer_id,
+                f"answer {fork.answer_id} ({fork.item_id}, visit {fork.visit_code}, session "
+                f"{fork.session_id}): superseded by {len(fork.ids)} rows ({' '.join(fork.ids)}), "
+                f"a fork: the last written, {fork.ids[-1]}, counts",
+                kept=False,
+                field="superseded_by",
+                hub=" ".join(mine),
+                bundle=" ".join(theirs),
+                visit_code=fork.visit_code,
+                resolution="both rows kept; the last written counts; review",
+            )
 
     def _insert_answers(self, sql: str, batch: list[Answer]) -> None:
         # the statement's own count (not the connection's total, which counts a trigger's rows)
@@ -826,7 +866,7 @@ def _flag_mismatches(merge: _Merge, bundle_id: str | None) -> None:
             entity=table.rstrip("s"),
             entity_id=entity_id,
             subject_id=subject_id,
-            payload={**payload, "bundle_id": bundle_id, "resolution": "hub's copy kept; review"},
+            payload={"resolution": "hub's copy kept; review", **payload, "bundle_id": bundle_id},
         )
         merge.result.new_mismatches += 1
 
