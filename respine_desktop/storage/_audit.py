@@ -177,14 +177,15 @@ def _insert(
 
 
 def recording_entries(conn: sqlite3.Connection, action: str, entity_id: str | None) -> list[Any]:
-    """The entries of `action` that record `entity_id` (device_id, actor, payload), at most two:
+    """The entries of `action` that record `entity_id` (device_id, actor, subject_id, payload),
+    at most two:
     none, the one, or more than one. Through the partial index of the actions looked up so
     (`_schema.ENTITY_ACTIONS`, migration 0014): another action is refused, since its entries
     are not in the index's condition and would never be found."""
     if action not in ENTITY_ACTIONS:
         raise ValueError(f"{action!r} is not looked up by entity (_schema.ENTITY_ACTIONS)")
     return conn.execute(
-        f"SELECT device_id, actor, payload FROM audit_log WHERE {ENTITY_ACTIONS_SQL} "
+        f"SELECT device_id, actor, subject_id, payload FROM audit_log WHERE {ENTITY_ACTIONS_SQL} "
         "AND action=? AND entity_id=? LIMIT 2",
         [action, entity_id],
     ).fetchall()

@@ -8,6 +8,9 @@ On the hub, each row is validated by the kiosk's own field rules (`_validation`,
 * the same id with the same content: unchanged (a bundle imported twice changes nothing);
 * the same id with other content: refused (an append-only row cannot be rewritten);
 * a subject the hub does not know: refused (the bundle refers to records the hub lacks);
+* a subject other than the one its ``subject.withdrawn`` entry names (when that entry names a
+  subject here: a relay's entry of a kiosk whose subject was matched by code names none):
+  refused (`check_withdrawal_entries`);
 * a day before the subject's day 0: refused (the kiosk refuses it too);
 * a subject the hub already has a withdrawal for (another id: two kiosks each recorded one):
   when day and reason are the same, unchanged; otherwise the hub's copy is kept and the
@@ -151,6 +154,22 @@ def check_withdrawal_entries(merge: _Merge, refused: Callable[[str], StorageErro
         recorded = (entry["device_id"], entry["actor"], p.get("withdrawn_on"), p.get("reason"))
         if recorded != (w.device_id, w.recorded_by, w.withdrawn_on, w.reason):
             raise refused(f"withdrawal {w.id} differs from its audit entry")
+        named = _subject_here(merge, entry["subject_id"])
+        if named is not None and named != merge.subject_map.get(w.subject_id, w.subject_id):
+            raise refused(
+                f"bundle withdrawals row {w.id}, field subject_id: subject {w.subject_id}, but "
+                f"its audit entry records the withdrawal of subject {entry['subject_id']}"
+            )
+
+
+def _subject_here(merge: _Merge, subject_id: str | None) -> str | None:
+    """The subject `subject_id` names on this database once the bundle's subjects are merged
+    (matched by code: the hub's id), or None when it names none here (an entry a relay brings
+    of a kiosk whose subject another database matched by code: its id is known nowhere here,
+    so not compared)."""
+    mapped = merge.subject_map.get(str(subject_id), subject_id)
+    found = merge.conn.execute("SELECT id FROM subjects WHERE id=?", [mapped]).fetchone()
+    return None if found is None else str(found[0])
 
 
 class SubjectWithdrawal(NamedTuple):

@@ -37,8 +37,9 @@ Checks, in order (the first failure is reported, naming the row):
    more precisely): each kind of score of a session (instrument, method) has exactly one
    current row (none: superseded without a replacement; two: one of another scoring version
    is not recomputed by check 6), and every withdrawal is recorded by exactly one
-   ``subject.withdrawn`` entry, which it matches (device, staff, day and reason: a second
-   entry recording it otherwise, or a row no entry records, is named).
+   ``subject.withdrawn`` entry, which it matches (device, staff, day and reason, and the
+   subject when the entry names one here: a second entry recording it otherwise, or a row no
+   entry records, is named).
 
 Reads only: the file is opened read-only and nothing is created. An encrypted file is opened with
 its key (`_encryption.key_for`, or the one given).
@@ -309,7 +310,7 @@ def _chains(
                     conn, _name(dev, seq, entry_id), parsed, recorded
                 )
             elif action == WITHDRAWN_ACTION and withdrawn is not None:
-                noted = (_name(dev, seq, entry_id), dev, row["actor"], payload)
+                noted = (_name(dev, seq, entry_id), dev, row["actor"], row["subject_id"], payload)
                 withdrawn.setdefault(row["entity_id"], []).append(noted)
             if replayer is not None and dev == replayer.device_id:
                 replayer.feed(seq, action, row["entity_id"], payload, parsed)
@@ -505,17 +506,22 @@ def _choices(conn: sqlite3.Connection) -> None:
             raise _Bad(f"table session_choices row {row['entity_id']}: missing ({entry})")
 
 
-# a withdrawal's id -> the entries recording it: (name, device, actor, payload)
-_Withdrawn = dict[str, list[tuple[str, str, str | None, str]]]
+# a withdrawal's id -> the entries recording it: (name, device, actor, subject, payload)
+_Withdrawn = dict[str, list[tuple[str, str, str | None, str | None, str]]]
 
 
 def _withdrawals(conn: sqlite3.Connection, withdrawn: _Withdrawn) -> None:
     """Check 9 for withdrawals: each row recorded by exactly one ``subject.withdrawn`` entry,
-    which it matches (a subject matched by code on a hub has another id here: not compared)."""
+    which it matches: device, staff, day, reason, and the subject when the entry names one here
+    (a subject matched by code on a hub has another id here: not compared)."""
     if not has_table(conn):
         return
+    # an entry names the subject's id where it was written: on a hub that matched a kiosk's
+    # subject by code, an id known nowhere here (not compared); any subject here must be its own
+    subjects = {r[0] for r in conn.execute("SELECT id FROM subjects")}
     for row in conn.execute(
-        "SELECT id, withdrawn_on, reason, recorded_by, device_id FROM withdrawals ORDER BY rowid"
+        "SELECT id, subject_id, withdrawn_on, reason, recorded_by, device_id FROM withdrawals "
+        "ORDER BY rowid"
     ):
         name = f"table withdrawals row {row['id']}"
         entries = withdrawn.get(row["id"], [])
@@ -525,7 +531,7 @@ def _withdrawals(conn: sqlite3.Connection, withdrawn: _Withdrawn) -> None:
             raise _Bad(
                 f"{name}: recorded by more than one audit entry ({entries[0][0]}, {entries[1][0]})"
             )
-        entry, device, actor, payload = entries[0]
+        entry, device, actor, subject, payload = entries[0]
         try:
             said = json.loads(payload)
             recorded = (device, actor, said.get("withdrawn_on"), said.get("reason"))
@@ -534,6 +540,11 @@ def _withdrawals(conn: sqlite3.Connection, withdrawn: _Withdrawn) -> None:
         wanted = (row["device_id"], row["recorded_by"], row["withdrawn_on"], row["reason"])
         if recorded != wanted:
             raise _Bad(f"{name}: differs from what {entry} recorded")
+        if subject != row["subject_id"] and subject in subjects:
+            raise _Bad(
+                f"{name}: column subject_id is {row['subject_id']!r}, {entry} recorded the "
+                f"withdrawal of subject {subject!r}"
+            )
 
 
 class _StoredScore(NamedTuple):

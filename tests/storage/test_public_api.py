@@ -65,6 +65,7 @@ INTERNALS_ALLOWED = {
     "tests/storage/test_driver.py": "the driver's adapter of None",
     "tests/exports/test_bundle_answer_links.py": "forging a chain: a digest, scores recomputed",
     "tests/storage/test_verify_answer_links.py": "a consistent rewrite: a digest, scores",
+    "tests/exports/test_bundle_withdrawal_subject.py": "forging a chain: entry hashes",
 }
 
 
