@@ -36,7 +36,9 @@ Checks, in order (the first failure is reported, naming the row):
 9. what a row's images cannot show, checked after the replay (which names a changed column
    more precisely): each kind of score of a session (instrument, method) has exactly one
    current row (none: superseded without a replacement; two: one of another scoring version
-   is not recomputed by check 6), and every withdrawal is recorded by exactly one
+   is not recomputed by check 6) and a superseded one names a replacement of its own kind;
+   each session names (``visit_id``) the visit of its own subject and visit code, and each
+   visit's stored session is one of its own; every withdrawal is recorded by exactly one
    ``subject.withdrawn`` entry, which it matches (device, staff, day and reason, and the
    subject when the entry names one here: a second entry recording it otherwise, or a row no
    entry records, is named).
@@ -185,6 +187,8 @@ def verify_connection(
         kinds = _score_kinds(conn)
         if kinds is not None:
             raise _Bad(kinds)
+        _score_replacements(conn)
+        _session_visits(conn)
         _withdrawals(conn, withdrawn)
     except _Bad as bad:
         return VerifyResult(False, str(bad), stats["entries"], stats["answers"], stats["chains"])
@@ -506,6 +510,43 @@ def _choices(conn: sqlite3.Connection) -> None:
             raise _Bad(f"table session_choices row {row['entity_id']}: missing ({entry})")
 
 
+# Check 9 for sessions: the first whose visit (``visit_id``) is not of its own subject and code.
+_SESSION_VISITS = (
+    "SELECT s.id, s.visit_id, s.subject_id, s.visit_code, v.subject_id AS visit_subject, "
+    "v.visit_code AS visit_code_of_visit FROM sessions s JOIN visits v ON v.id = s.visit_id "
+    "WHERE v.subject_id IS NOT s.subject_id OR v.visit_code IS NOT s.visit_code "
+    "ORDER BY s.rowid LIMIT 1"
+)
+
+
+# ... and the first visit whose stored session (``visits.session_id``: derived, in no image)
+# is not one of its own sessions.
+_VISIT_SESSIONS = (
+    "SELECT v.id, v.session_id FROM visits v LEFT JOIN sessions s ON s.id = v.session_id "
+    "WHERE v.session_id IS NOT NULL AND s.visit_id IS NOT v.id ORDER BY v.rowid LIMIT 1"
+)
+
+
+def _session_visits(conn: sqlite3.Connection) -> None:
+    """Check 9 for sessions: each names (``visit_id``) the visit of its own subject and visit
+    code, the sitting readers by visit (worklist, chosen session) and readers by subject
+    (exports, reports) must both find; and each visit's stored session (the worklist's, the
+    one "Start questionnaires" resumes; derived, so in no row image) is a session of it."""
+    row = conn.execute(_SESSION_VISITS).fetchone()
+    if row is not None:
+        raise _Bad(
+            f"table sessions row {row['id']}: column visit_id is {row['visit_id']!r}, the visit "
+            f"{row['visit_code_of_visit']} of subject {row['visit_subject']}, but the session "
+            f"is of visit {row['visit_code']} of subject {row['subject_id']}"
+        )
+    row = conn.execute(_VISIT_SESSIONS).fetchone()
+    if row is not None:
+        raise _Bad(
+            f"table visits row {row['id']}: column session_id is {row['session_id']!r}, not a "
+            "session of this visit"
+        )
+
+
 # a withdrawal's id -> the entries recording it: (name, device, actor, subject, payload)
 _Withdrawn = dict[str, list[tuple[str, str, str | None, str | None, str]]]
 
@@ -678,6 +719,27 @@ def _score_kinds(conn: sqlite3.Connection) -> str | None:
             "only by its replacement)"
         )
     return _score_problem(conn, score_id, session_id, instrument_id, method, problem)
+
+
+# Check 9, a superseded score's replacement: a row of its session, instrument and method, as
+# the merge asks (`_merge_scores`). Through the partial index of ``superseded_by`` (0013): the
+# superseded rows only (415 of 149,499 in a 10,000-subject study: 0.008 s, a scan 0.056 s).
+_SCORE_REPLACEMENTS = (
+    "SELECT o.id, o.superseded_by FROM scores o LEFT JOIN scores n ON n.id = o.superseded_by "
+    "WHERE o.superseded_by IS NOT NULL AND (n.session_id IS NOT o.session_id "
+    "OR n.instrument_id IS NOT o.instrument_id OR n.method IS NOT o.method) LIMIT 1"
+)
+
+
+def _score_replacements(conn: sqlite3.Connection) -> None:
+    """Check 9: each superseded score names (``superseded_by``) a score of its own session,
+    instrument and method."""
+    row = conn.execute(_SCORE_REPLACEMENTS).fetchone()
+    if row is not None:
+        raise _Bad(
+            f"table scores row {row['id']}: column superseded_by is {row['superseded_by']!r}, "
+            "not a score of its session, instrument and method"
+        )
 
 
 _AFTER_ALL = "\U0010ffff"  # sorts after every session id

@@ -338,6 +338,7 @@ class _Merge:
         self.result = result
         self.subject_map: dict[str, str] = {}
         self.visit_map: dict[str, str] = {}
+        self.visit_keys: dict[str, tuple[str, str]] = {}  # hub visit id -> (subject, code)
         self.touched_sessions: set[str] = set()
         self.new_choices: list[ChoiceLine] = []
         self.scored_sessions: set[str] = set()
@@ -533,6 +534,7 @@ class _Merge:
             if existing is None:
                 new_id = visit_id(subject_id, code) if subject_id != row.subject_id else vid
                 self.visit_map[vid] = new_id
+                self.visit_keys[new_id] = (subject_id, code)
                 new.append(
                     (
                         new_id,
@@ -547,6 +549,7 @@ class _Merge:
                 self.result.inserted["visits"] += 1
                 continue
             self.visit_map[vid] = existing["id"]
+            self.visit_keys[existing["id"]] = (subject_id, code)
             mine = row._replace(
                 state=existing["state"],
                 actual_date=existing["actual_date"],
@@ -600,6 +603,7 @@ class _Merge:
             )
             found = hub.get(row.id)
             if found is None:
+                self._check_visit(values)
                 new.append(values)
                 self.result.inserted["sessions"] += 1
                 self.touched_sessions.add(row.id)
@@ -625,6 +629,25 @@ class _Merge:
             f"VALUES ({', '.join('?' for _ in columns)})",
             new,
         )
+
+    def _check_visit(self, session: SessionLine) -> None:
+        """A new session's visit (its ``visit_id``, mapped) is the visit of its own subject and
+        visit code (readers by visit and readers by subject must find the same sitting): a
+        dictionary look-up for a visit of the bundle, a query for one it does not carry."""
+        key = self.visit_keys.get(session.visit_id)
+        if key is None:
+            found = self.one(
+                "SELECT subject_id, visit_code FROM visits WHERE id=?", [session.visit_id]
+            )
+            if found is None:
+                return  # no such visit: the foreign key refuses it at the commit
+            key = (found["subject_id"], found["visit_code"])
+        if key != (session.subject_id, session.visit_code):
+            raise MergeRefused(
+                f"bundle sessions row {session.id}, field visit_id: names the visit {key[1]} of "
+                f"subject {key[0]}, but the session is of visit {session.visit_code} of subject "
+                f"{session.subject_id}"
+            )
 
     # append-only streams
 

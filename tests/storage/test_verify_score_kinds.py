@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 
 from respine_desktop import clock, storage
-from tests.storage.test_verify_devices import rechain
-from tests.support.storage import TODAY, coord, fixed_clock, full_visit, new_db
+from tests.storage.test_verify_devices import one, rechain, rewrite
+from tests.support.storage import TODAY, coord, fixed_clock, full_visit, inv, new_db
 
 SUBJECT = "RSP-01-001"
 
@@ -108,3 +108,47 @@ def test_a_kind_of_score_left_without_a_current_row_is_named(path: Path) -> None
     assert not result.ok, result.message
     assert f"subject {SUBJECT} visit M0" in result.message
     assert "instrument odi, method default): no current score" in result.message
+
+
+@pytest.mark.parametrize("other", ["kind", "session"])
+def test_a_score_superseded_by_a_score_of_another_kind_or_session_is_named(
+    tmp_path: Path, other: str
+) -> None:
+    """A correction superseded M0's ODI score; the file rewritten so that the superseded row
+    names (``superseded_by``) M0's VAS score, or the ODI score of another subject's M0, as its
+    replacement (the row and its image, the chain re-hashed): each kind still has its one
+    current row, and the merge refuses such a row (`_merge_scores`); `verify` names it."""
+    fixed_clock()
+    try:
+        file = tmp_path / "study.db"
+        with new_db(file) as db:
+            for code in (SUBJECT, "RSP-01-002"):
+                storage.register_subject(db, code, day0=TODAY, staff=coord(db))
+                s = storage.start_session(db, code, "M0", staff=coord(db))
+                storage.record_answers(db, s.id, full_visit(), language="en")  # type: ignore[arg-type]
+                storage.submit_session(db, s.id)
+                if code == SUBJECT:
+                    session = s.id
+                    storage.correct_answer(
+                        db, s.id, "odi_01", 4, staff=inv(db), reason="wrong box ticked"
+                    )
+        old = one(
+            file,
+            f"SELECT id FROM scores WHERE session_id='{session}' AND instrument_id='odi' "
+            "AND superseded_by IS NOT NULL",
+        )
+        where = (
+            f"session_id='{session}' AND instrument_id='vas'"
+            if other == "kind"
+            else f"session_id<>'{session}' AND instrument_id='odi'"
+        )
+        target = one(file, f"SELECT id FROM scores WHERE {where}")
+        rewrite(file, "scores", old, "superseded_by", target)
+        result = storage.verify_database(file)
+        assert not result.ok
+        assert f"table scores row {old}: column superseded_by is '{target}'" in result.message, (
+            result.message
+        )
+        assert "not a score of its session, instrument and method" in result.message
+    finally:
+        clock.set_clock(None)
