@@ -396,16 +396,19 @@ def _new_answers(prepared: Prepared, known: set[str]) -> dict[str, Answer]:
 
 def _check_answer_entries(prepared: Prepared, new: Mapping[str, Answer]) -> None:
     """Every new answer entry lists answer rows of the bundle the hub lacks (`new`), with their
-    digest, and every such row is listed by exactly one (once: an answer listed twice would let
-    another go unrecorded with the count still right)."""
+    digest, of the session it names and of the subject it names (`_Owners`), and every such
+    row is listed by exactly one (once: an answer listed twice would let another go unrecorded
+    with the count still right)."""
     answers: list[Answer] = prepared.rows["answers"]
     texts = _row_texts(prepared.lines.get("answers"), answers)
     unlisted = dict(new)  # each row taken out as an entry lists it
+    owners = _Owners(prepared)
     for device, entries in prepared.new_entries.items():
         for entry in entries:
             if entry.action not in ANSWER_ACTIONS:
                 continue
             payload = json.loads(entry.payload)
+            session = payload.get("session_id")
             ids = [a[0] for a in payload.get("answers") or []]  # [id, item, value]
             rows = []
             for k, answer_id in enumerate(ids):
@@ -421,7 +424,13 @@ def _check_answer_entries(prepared: Prepared, new: Mapping[str, Answer]) -> None
                         f"audit entry #{entry.seq} of device {device} records answer "
                         f"{answer_id}, {where}"
                     )
+                if row.session_id != session and session is not None:
+                    raise MergeRefused(
+                        f"audit entry #{entry.seq} of device {device} records answer "
+                        f"{answer_id} of session {row.session_id} as one of session {session}"
+                    )
                 rows.append(row)
+            owners.check(entry, session, rows)
             wanted = payload.get("digest")
             if texts is not None and _text_digest(texts, ids) == wanted:
                 pass  # the rows' own text in the bundle is the canonical text digested
@@ -435,6 +444,30 @@ def _check_answer_entries(prepared: Prepared, new: Mapping[str, Answer]) -> None
             f"the bundle carries {len(new)} new answers but its audit entries record "
             f"{len(new) - len(unlisted)}"
         )
+
+
+class _Owners:
+    """Whom a new answer entry may name (its ``subject_id``): the subject of its answers'
+    session, in the bundle's ids (its sessions and subjects as it carries them, every one:
+    state tables travel whole). An entry naming no subject the bundle carries is not compared
+    (a relay's copy of a kiosk's entry whose subject the relay matched by code, and so carries
+    under its own id)."""
+
+    def __init__(self, prepared: Prepared) -> None:
+        self.sessions = {s.id: s.subject_id for s in prepared.rows["sessions"]}
+        self.subjects = {s.id for s in prepared.rows["subjects"]}
+
+    def check(self, entry: AuditLine, session: str | None, rows: Sequence[Answer]) -> None:
+        subject = entry.subject_id
+        if subject not in self.subjects:
+            return
+        for row in rows if session is None else rows[:1]:  # one session: its first row says
+            owner = self.sessions.get(row.session_id, subject)  # a session it lacks: the FK's
+            if owner != subject:
+                raise MergeRefused(
+                    f"audit entry #{entry.seq} of device {entry.device_id} names subject "
+                    f"{subject}, but records answer {row.id} of subject {owner}"
+                )
 
 
 def _row_texts(lines: list[str] | None, answers: list[Answer]) -> dict[str, str] | None:

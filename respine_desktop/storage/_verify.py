@@ -11,7 +11,8 @@ Checks, in order (the first failure is reported, naming the row):
    answer's value keeps its item's rule, as every way in checks it (`stored_values`: a code of
    its item, a VAS in range and on its grid); every answer row listed by exactly the answer
    entry that recorded it, with the same content (the entry's digest recomputed from the
-   rows), and no answer without an entry;
+   rows), of the session the entry names (and of its subject, when it names a subject of
+   the file), and no answer without an entry;
 4. the triggers that make ``answers``, ``audit_log`` and ``session_choices`` append-only are in
    place;
 5. every session choice (`conflict_resolution`) names a session of its own visit and matches the
@@ -249,6 +250,7 @@ def _chains(
     device: str | None = None
     expected, prev = 1, GENESIS
     recorded = _Recorded(conn)
+    owners = _Owners(conn)
 
     def close_chain() -> None:
         if device is None:
@@ -311,7 +313,7 @@ def _chains(
             if action in ANSWER_ACTIONS:
                 parsed = json.loads(payload)  # once, for the answers' check and the replay
                 stats["answers"] += _check_answers(
-                    conn, _name(dev, seq, entry_id), parsed, recorded
+                    conn, _name(dev, seq, entry_id), parsed, recorded, owners, row["subject_id"]
                 )
             elif action == WITHDRAWN_ACTION and withdrawn is not None:
                 noted = (_name(dev, seq, entry_id), dev, row["actor"], row["subject_id"], payload)
@@ -376,9 +378,27 @@ class _Recorded:
         return None
 
 
+class _Owners:
+    """Each session's subject, and the subjects of the file: whom an answer entry may name."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.sessions: dict[str, str] = dict(conn.execute("SELECT id, subject_id FROM sessions"))
+        self.subjects = frozenset(r[0] for r in conn.execute("SELECT id FROM subjects"))
+
+
 def _check_answers(
-    conn: sqlite3.Connection, entry: str, payload: dict[str, Any], recorded: _Recorded
+    conn: sqlite3.Connection,
+    entry: str,
+    payload: dict[str, Any],
+    recorded: _Recorded,
+    owners: _Owners,
+    subject: str | None,
 ) -> int:
+    """The rows an answer entry lists: each as listed, of the session the entry names, recorded
+    by no other entry, their digest the entry's, of the subject the entry names (when it names
+    a subject of the file: a hub that matched a kiosk's subject by code holds it under another
+    id, and the kiosk's entries name an id known nowhere here)."""
+    session = payload.get("session_id")
     listed = payload.get("answers") or []
     # Each listed answer is [id, item_id, value] (the payload's stored format, not a row).
     ids = [a[0] for a in listed]
@@ -396,6 +416,11 @@ def _check_answers(
         if [row.id, row.item_id, row.value] != summary:
             raise _Bad(
                 f"table answers row {row.id} ({row.item_id}): differs from what {entry} recorded"
+            )
+        if row.session_id != session and session is not None:
+            raise _Bad(
+                f"table answers row {row.id} ({row.item_id}): an answer of session "
+                f"{row.session_id}, but {entry} records answers of session {session}"
             )
         rows.append(row)
         rowids.append(rowid)
@@ -417,6 +442,14 @@ def _check_answers(
             f"table answers rows {rows[0].id}..{rows[-1].id}: one or more of the {len(rows)} "
             f"answers recorded by {entry} were changed (digest mismatch)"
         )
+    if subject in owners.subjects:
+        for row in rows if session is None else rows[:1]:  # one session: its first row says
+            owner = owners.sessions.get(row.session_id)
+            if owner != subject:
+                raise _Bad(
+                    f"table answers row {row.id} ({row.item_id}): an answer of subject {owner}, "
+                    f"but {entry} names subject {subject}"
+                )
     return len(rows)
 
 

@@ -67,6 +67,7 @@ INTERNALS_ALLOWED = {
     "tests/storage/test_verify_answer_links.py": "a consistent rewrite: a digest, scores",
     "tests/exports/test_bundle_withdrawal_subject.py": "forging a chain: entry hashes",
     "tests/exports/test_bundle_session_visit.py": "forging a chain: entry hashes",
+    "tests/exports/test_bundle_answer_entries.py": "forging a chain: entry hashes",
 }
 
 
