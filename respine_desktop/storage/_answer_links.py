@@ -1,4 +1,4 @@
-"""Which row an answer's ``supersedes`` may name: an earlier answer of its session and its item.
+"""Which row an answer's ``supersedes`` may name: an answer of its session and its item.
 
 A new answer of an item (the patient went back, a staff correction) names the row it replaces;
 the current answer of an item is the row no row *of its session* supersedes (`_answers`). So a
@@ -16,6 +16,10 @@ The merge refuses a bundle whose new row breaks one of these (`_merge_prepare`) 
 names such a row (`_verify`, check 6). Two rows superseding the same one (a *fork*: two devices
 holding the session both replaced the answer) are legitimate: the later written counts
 (``rowid``, never the clock, as every reader takes it); the merge flags a fork it makes.
+
+"Earlier" is asked as "no cycle", not by written order: a relay's bundle cut with ``--since``
+lists answers device chain by device chain, so a hub's correction of a kiosk's answer may be
+written before the answer it supersedes on the database receiving it.
 
 Rows here are plain tuples whose first five fields are (session_id, id, supersedes,
 instrument_id, item_id), the order `_merge_scores` and `_verify` read them in.
@@ -50,7 +54,7 @@ def bad_link(rows: Mapping[str, Row], linking: Collection[Row]) -> tuple[Row, st
         current = row
         while current[1] not in sound:
             if current[1] in walked:
-                return row, _cycle(row)
+                return row, _cycle(row, current[1])
             walked.append(current[1])
             target = rows.get(current[2]) if current[2] is not None else None
             if target is None or (current is not row and _problem(rows, current) is not None):
@@ -73,13 +77,15 @@ def _problem(rows: Mapping[str, Row], row: Row) -> str | None:
     return None
 
 
-def _cycle(row: Row) -> str:
+def _cycle(row: Row, again: str) -> str:
     if row[2] == row[1]:
         return "supersedes itself (its item would have no current answer)"
-    return (
-        f"supersedes answer {row[2]}, whose own links lead back to it (a cycle: its item would "
-        "have no current answer)"
-    )
+    if again == row[1]:
+        return (
+            f"supersedes answer {row[2]}, whose own links lead back to it (a cycle: its item "
+            "would have no current answer)"
+        )
+    return f"supersedes answer {row[2]}, whose links run in a cycle (they reach no first answer)"
 
 
 class Fork(NamedTuple):

@@ -68,6 +68,7 @@ INTERNALS_ALLOWED = {
     "tests/exports/test_bundle_withdrawal_subject.py": "forging a chain: entry hashes",
     "tests/exports/test_bundle_session_visit.py": "forging a chain: entry hashes",
     "tests/exports/test_bundle_answer_entries.py": "forging a chain: entry hashes",
+    "tests/storage/test_answer_links.py": "the link rule the merge and verify share, in memory",
 }
 
 
