@@ -572,6 +572,9 @@ def _session_visits(conn: sqlite3.Connection) -> None:
             f"{row['visit_code_of_visit']} of subject {row['visit_subject']}, but the session "
             f"is of visit {row['visit_code']} of subject {row['subject_id']}"
         )
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(visits)")}
+    if "session_id" not in columns:
+        return  # a file of schema 0001, read as it is: no stored session yet (0002_worklist)
     row = conn.execute(_VISIT_SESSIONS).fetchone()
     if row is not None:
         raise _Bad(
