@@ -12,7 +12,7 @@ and when following the links from any row ends at a first answer (a row supersed
 - a row superseding itself, or a cycle of rows superseding each other, leaves the item with no
   current answer though it has rows.
 
-The merge refuses a bundle whose new row breaks one of these (`_merge_prepare`) and `verify`
+The merge refuses a bundle whose new row breaks one of these (`_merge_scores`) and `verify`
 names such a row (`_verify`, check 6). Two rows superseding the same one (a *fork*: two devices
 holding the session both replaced the answer) are legitimate: the later written counts
 (``rowid``, never the clock, as every reader takes it); the merge flags a fork it makes.

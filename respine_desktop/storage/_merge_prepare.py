@@ -34,10 +34,9 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from operator import attrgetter, itemgetter, methodcaller
+from operator import itemgetter, methodcaller
 from typing import Any
 
-from respine_desktop.storage._answer_links import bad_link
 from respine_desktop.storage._answers import digest
 from respine_desktop.storage._audit import GENESIS, entry_hash
 from respine_desktop.storage._bundle_rows import AuditLine, ScoreLine
@@ -617,31 +616,6 @@ def _hub_score_rows(
     return merged, sessions, answers, scores
 
 
-def _check_links(
-    pick: Callable[[Answer], Sequence[Any]],
-    new: Mapping[str, Answer],
-    hub_answers: list[Sequence[Any]],
-) -> None:
-    """Each new answer that supersedes one names an answer of its session and item, the bundle's
-    or the hub's, and its links end at a first answer (`_answer_links`): a look-up per such
-    row (a few in a thousand), the hub's rows of the touched sessions read once if one names
-    a row the bundle does not carry."""
-    linking = [pick(a) for a in filter(_SUPERSEDES, new.values())]
-    if not linking:
-        return
-    wanted = {r[2] for r in linking}
-    rows = {t: pick(new[t]) for t in wanted if t in new}
-    if len(rows) < len(wanted):
-        rows.update((r[1], r) for r in hub_answers if r[1] in wanted)
-    found = bad_link(rows, linking)
-    if found is not None:
-        row, problem = found
-        raise MergeRefused(f"bundle answers row {row[1]}, field supersedes: {problem}")
-
-
-_SUPERSEDES = attrgetter("supersedes")
-
-
 def _check_merged_scores(
     min_sections: int,
     new: Mapping[str, Answer],
@@ -658,7 +632,6 @@ def _check_merged_scores(
     # times, of two current answers of an item the merge counted one and `verify` the other)
     fields = Answer._fields
     pick = itemgetter(*(fields.index(c) for c in _ANSWER_COLUMNS))
-    _check_links(pick, new, hub_answers)
     answers = hub_answers + [pick(a) for a in new.values()]
     answers.sort(key=itemgetter(0))
     rows = {r[0]: dict(zip(_SCORE_COLUMNS, r, strict=True)) for r in hub_scores}
@@ -669,6 +642,6 @@ def _check_merged_scores(
         rows.values(), key=lambda r: (r["session_id"], r["instrument_id"], r["method"])
     )
     try:
-        check_score_rows(min_sections, answers, ordered)
+        check_score_rows(min_sections, answers, ordered, new)
     except InvalidInput as exc:
         raise MergeRefused(f"bundle {exc}") from None

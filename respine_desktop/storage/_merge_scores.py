@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from operator import itemgetter
 from typing import Any
 
 from respine_desktop.storage import _scores as scores
+from respine_desktop.storage._answer_links import bad_link
 from respine_desktop.storage._database import StudyDb
 from respine_desktop.storage._errors import InvalidInput
 
@@ -59,6 +60,7 @@ def check_score_rows(
     min_sections: int,
     answers: Iterable[Sequence[Any]],
     score_rows: Iterable[Mapping[str, Any]],
+    new: Container[str] = (),
 ) -> None:
     """`check_scores` on rows given rather than read (the merged state a merge's preparation
     foresees): `answers` (session_id, id, supersedes, instrument_id, item_id, value), by
@@ -66,15 +68,29 @@ def check_score_rows(
     `answers.current_rows` order them: of two current answers of an item, a fork, the later
     written counts, never the later by its clock), `score_rows` (id, session_id, instrument_id,
     method, scores, scoring_version, superseded_by) ordered by session, instrument and
-    method; `min_sections`: the study's ODI minimum."""
+    method; `min_sections`: the study's ODI minimum. The rows of `new` (ids: a bundle's rows
+    the hub lacks) that supersede one are checked to name an answer of their session and item,
+    their links ending at a first answer (`_answer_links`), in the pass that finds each
+    session's superseded rows (nothing more read: a session without a link costs nothing)."""
     version = scores.scoring_version()
     current: dict[str, list[tuple[str, str, float | None]]] = {}
     for session_id, of_session in itertools.groupby(answers, key=itemgetter(0)):
         given = list(of_session)
         superseded = {r[2] for r in given if r[2] is not None}
+        if superseded and new:
+            _check_links(given, new)
         current[session_id] = [(r[3], r[4], r[5]) for r in given if r[1] not in superseded]
     for session_id, group in itertools.groupby(score_rows, key=lambda r: r["session_id"]):
         _check_session(session_id, list(group), current.get(session_id, []), version, min_sections)
+
+
+def _check_links(rows: list[Sequence[Any]], new: Container[str]) -> None:
+    """The links of one session's new rows (`check_score_rows`)."""
+    linking = [r for r in rows if r[2] is not None and r[1] in new]
+    found = bad_link({r[1]: r for r in rows}, linking) if linking else None
+    if found is not None:
+        row, problem = found
+        raise InvalidInput(f"answers row {row[1]}, field supersedes: {problem}")
 
 
 def _check_session(
