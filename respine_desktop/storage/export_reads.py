@@ -280,8 +280,12 @@ def count_subject_records(db: StudyDb, *, after: str = "", through: str | None =
     )
 
 
-def subject_ranges(db: StudyDb, parts: int) -> list[tuple[str, str | None]]:
-    """The subjects split by code into at most `parts` runs of (nearly) equal size.
+def subject_ranges(
+    db: StudyDb, parts: int, last_share: float | None = None
+) -> list[tuple[str, str | None]]:
+    """The subjects split by code into at most `parts` runs of (nearly) equal size; with
+    `last_share`, the last run holds that fraction of them (the others equal): a run whose
+    process has other work too (an export's worker that checks the file first).
 
     Each run is ``(after, through)`` for `iter_subject_records` (`through` None: to the end):
     together the runs hold every subject once, in code order, so an export can write the runs in
@@ -289,10 +293,14 @@ def subject_ranges(db: StudyDb, parts: int) -> list[tuple[str, str | None]]:
     """
     total = count_subject_records(db)
     parts = max(1, min(parts, total))
+    ends_at = [total * k // parts for k in range(1, parts)]
+    if last_share is not None and parts > 1:
+        rest = total - max(1, min(total - parts + 1, round(total * last_share)))
+        ends_at = [rest * k // (parts - 1) for k in range(1, parts)]
     bounds: list[str] = []
-    for k in range(1, parts):
+    for end in ends_at:
         row = db.conn.execute(
-            "SELECT code FROM subjects ORDER BY code LIMIT 1 OFFSET ?", [total * k // parts - 1]
+            "SELECT code FROM subjects ORDER BY code LIMIT 1 OFFSET ?", [end - 1]
         ).fetchone()
         bounds.append(str(row["code"]))
     starts = ["", *bounds]
