@@ -456,7 +456,9 @@ def export_csv(
     """
     with read_snapshot(db):
         total = count_subject_records(db)
-        runs = subject_ranges(db, workers or default_workers(total))
+        parts = max(1, min(workers or default_workers(total), total))
+        share = None if parts == 1 or db.checked else _checker_share(db, parts, total)
+        runs = subject_ranges(db, parts, share)
         stamp = state_stamp(db)
     if len(runs) == 1 and not db.checked:
         check_intact(db)  # one process: nothing to check beside, so before anything is written
@@ -485,6 +487,20 @@ def export_csv(
         )
         paths = (*finals, codebook, audit)
         return CsvExport(directory, paths, subjects, answer_rows, visit_rows, len(runs))
+
+
+# The check of a file (`storage.check_intact`, through a worker's memory map) costs about as
+# much per 4 KiB of file as the CSV rows cost per 0.003 subject: measured at 10,000 subjects
+# (a 1.26 GB file), 1.1-1.4 s of check against 13 s for the subjects' rows.
+_CHECK_COST = 0.003
+
+
+def _checker_share(db: StudyDb, parts: int, subjects: int) -> float:
+    """The share of the subjects of the worker that checks the file first, so that every worker
+    has about as much to do: with r the check's cost in the rows' (`_CHECK_COST`), the others
+    each have (1 + r) / parts of the rows, the checker r less."""
+    r = min(0.5, _CHECK_COST * db.path.stat().st_size / 4096 / max(1, subjects))
+    return max(0.0, (1 + r) / parts - r)
 
 
 def _write_files(

@@ -48,6 +48,7 @@ from typing import NamedTuple, Protocol
 from respine_desktop.instruments import load_instruments
 from respine_desktop.storage._database import StudyDb
 from respine_desktop.storage._records import AnswerStatus, AnswerValue
+from respine_desktop.storage.stored_values import suspect_sql
 
 __all__ = [
     "AnswerFields",
@@ -99,7 +100,9 @@ class AnswerLine(NamedTuple):
 class SessionLines(NamedTuple):
     """One session's answer rows as `session_lines_sql` reads them, in one row.
 
-    `rows` how many, `superseding` how many supersede another row, `first_at` / `last_at`
+    `rows` how many, `superseding` how many supersede another row, `suspects` how many SQLite
+    cannot vouch for (`stored_values.suspect_sql`: none in a file only the program wrote),
+    `first_at` / `last_at`
     their earliest and latest ``given_at``, `marks` the quotes and commas of their labels
     (`AnswerLine.marks`), `lines` their answers_long lines (`AnswerLine.line`) oldest first.
     In the visits_wide column order (`LineTexts.columns`, items of no column first):
@@ -114,6 +117,7 @@ class SessionLines(NamedTuple):
     session_id: str
     rows: int
     superseding: int
+    suspects: int
     first_at: str | None
     last_at: str | None
     marks: int
@@ -306,11 +310,16 @@ def answer_lines_sql() -> str:
 
 
 @cache
-def session_lines_sql() -> str:
+def session_lines_sql(text_columns: tuple[str, ...]) -> str:
     """The rows (`SessionLines`) of the sessions with answers of some subjects (``{ids}``:
-    their ``?``), subject by subject. Grouped in the order the subjects' index gives the
-    sessions (no sort of the groups); each aggregate orders its own rows."""
+    their ``?``), subject by subject; `text_columns` those of the answers declared TEXT in
+    this file (`stored_values.text_columns`: the suspects hold bytes in one of them). Grouped in
+    the order the subjects' index gives the sessions (no sort of the groups); each aggregate
+    orders its own rows. A row's item's instrument and code for `suspect_sql` come from the
+    look-ups the lines join anyway (the visits_wide columns, the labels: a language the labels
+    lack makes its choice answers suspects, which `stored_values` then checks)."""
     p = _parts()
+    suspect = suspect_sql(text_columns, "c.instrument_id", "l.code")
     cell = f"CASE WHEN a.status = 'skipped' THEN '.S' ELSE {value_text('a.value', p.choice)} END"
     positions = (
         "group_concat(CASE WHEN c.instrument_id = a.instrument_id THEN char(48 + c.position) "
@@ -321,7 +330,8 @@ def session_lines_sql() -> str:
         "ORDER BY c.position)"
     )
     return (
-        "SELECT s.subject_id, s.id, count(*), count(a.supersedes), min(a.given_at), "
+        f"SELECT s.subject_id, s.id, count(*), count(a.supersedes), sum({suspect}), "
+        "min(a.given_at), "
         f"max(a.given_at), sum({p.marks}), {positions}, {cells}, "
         f"group_concat({p.line}, '' ORDER BY a.given_at, a.rowid) {p.joins}"
         f"LEFT JOIN temp.{_COLUMNS} c ON c.item_id = a.item_id "

@@ -80,7 +80,7 @@ from respine_desktop.storage._database import StudyDb, plain_rows, scalar
 from respine_desktop.storage._records import Answer, Score, Session, SessionState, Subject
 from respine_desktop.storage._subjects import row_to_subject
 from respine_desktop.storage._withdrawal import Withdrawal
-from respine_desktop.storage.stored_values import StoredValues
+from respine_desktop.storage.stored_values import StoredValues, text_columns
 
 __all__ = [
     "AnswerFields",
@@ -280,8 +280,12 @@ def count_subject_records(db: StudyDb, *, after: str = "", through: str | None =
     )
 
 
-def subject_ranges(db: StudyDb, parts: int) -> list[tuple[str, str | None]]:
-    """The subjects split by code into at most `parts` runs of (nearly) equal size.
+def subject_ranges(
+    db: StudyDb, parts: int, last_share: float | None = None
+) -> list[tuple[str, str | None]]:
+    """The subjects split by code into at most `parts` runs of (nearly) equal size; with
+    `last_share`, the last run holds that fraction of them (the others equal): a run whose
+    process has other work too (an export's worker that checks the file first).
 
     Each run is ``(after, through)`` for `iter_subject_records` (`through` None: to the end):
     together the runs hold every subject once, in code order, so an export can write the runs in
@@ -289,10 +293,14 @@ def subject_ranges(db: StudyDb, parts: int) -> list[tuple[str, str | None]]:
     """
     total = count_subject_records(db)
     parts = max(1, min(parts, total))
+    ends_at = [total * k // parts for k in range(1, parts)]
+    if last_share is not None and parts > 1:
+        rest = total - max(1, min(total - parts + 1, round(total * last_share)))
+        ends_at = [rest * k // (parts - 1) for k in range(1, parts)]
     bounds: list[str] = []
-    for k in range(1, parts):
+    for end in ends_at:
         row = db.conn.execute(
-            "SELECT code FROM subjects ORDER BY code LIMIT 1 OFFSET ?", [total * k // parts - 1]
+            "SELECT code FROM subjects ORDER BY code LIMIT 1 OFFSET ?", [end - 1]
         ).fetchone()
         bounds.append(str(row["code"]))
     starts = ["", *bounds]
@@ -392,7 +400,8 @@ def subject_answer_lines(db: StudyDb, subject_id: str) -> tuple[AnswerLine, ...]
 def _session_lines(db: StudyDb, ids: list[str]) -> dict[str, list[SessionLines]]:
     """The subjects' `SessionLines`, by subject."""
     out: dict[str, list[SessionLines]] = {}
-    query = session_lines_sql().format(ids=", ".join("?" for _ in ids))
+    sql = session_lines_sql(text_columns(db.conn, "answers"))
+    query = sql.format(ids=", ".join("?" for _ in ids))
     for row in map(_SESSION_LINES, plain_rows(db.conn, query, ids)):
         out.setdefault(row.subject_id, []).append(row)
     return out
@@ -459,14 +468,18 @@ def _chunk(
     answers: dict[str, list[Answer]] = {}
     lines: dict[str, list[AnswerLine]] = {}
     by_session: dict[str, list[SessionLines]] = {}
-    _STORED_VALUES.check_subjects(db.conn, ids)
     if session_lines:
         by_session = _session_lines(db, ids)
-    elif answer_lines:
-        sql = answer_lines_sql()
-        lines = _by_subject(db, sql, ids, subject_of, _ANSWER_LINE, _LINE_SESSION_ID)
+        # the answers vouched for as they were read (`SessionLines.suspects`), else looked at
+        vouched = not any(row.suspects for rows in by_session.values() for row in rows)
+        _STORED_VALUES.check_subjects(db.conn, ids, answers=not vouched)
     else:
-        answers = _by_subject(db, _answers_sql(), ids, subject_of, ANSWER, _SESSION_ID)
+        _STORED_VALUES.check_subjects(db.conn, ids)
+        if answer_lines:
+            sql = answer_lines_sql()
+            lines = _by_subject(db, sql, ids, subject_of, _ANSWER_LINE, _LINE_SESSION_ID)
+        else:
+            answers = _by_subject(db, _answers_sql(), ids, subject_of, ANSWER, _SESSION_ID)
     scores: dict[str, list[Score]] = {}
     choices: dict[str, list[VisitChoice]] = {}
     if history:

@@ -26,6 +26,9 @@ Public API
   for `verify`, `problem(item_id, value)`
 - `first_bytes(conn, table, subject_ids=None)`: the first row holding bytes in a TEXT column
 - `check_texts(conn, tables, subject_ids)`: `TamperedValue` for such a row of these subjects
+- `suspect_sql(text_columns, instrument, code)`: the same vouching as an expression, for a query
+  that reads the answers anyway (the CSV export's rows per session): one pass, not two
+- `text_columns(conn, table)`: the columns declared TEXT, where `suspect_sql` looks for bytes
 - `TamperedValue`: the one-line refusal of a value no way in stores
 """
 
@@ -39,7 +42,14 @@ from respine_desktop.storage._answers import item_index
 from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import StorageError
 
-__all__ = ["StoredValues", "TamperedValue", "check_texts", "first_bytes"]
+__all__ = [
+    "StoredValues",
+    "TamperedValue",
+    "check_texts",
+    "first_bytes",
+    "suspect_sql",
+    "text_columns",
+]
 
 
 class TamperedValue(StorageError):
@@ -78,14 +88,20 @@ class StoredValues:
                 f"instrument's rule ({problem}); every way in validates answers, {_OUTSIDE}"
             )
 
-    def check_subjects(self, conn: sqlite3.Connection, subject_ids: Sequence[str]) -> None:
+    def check_subjects(
+        self, conn: sqlite3.Connection, subject_ids: Sequence[str], *, answers: bool = True
+    ) -> None:
         """`check` for every answer of these subjects, whichever way an export then writes it:
         SQLite passes over those plainly valid (`_plain_sql`: a code of its item, a VAS on its
         grid, every text column a text) and hands over the others (few: none in a database only
-        the program wrote, a VAS with binary noise now and then) to be checked here."""
+        the program wrote, a VAS with binary noise now and then) to be checked here. Without
+        `answers`, only the bytes in their subjects, visits and sessions rows (`check_texts`):
+        the caller's query vouched for the answers (`suspect_sql`)."""
         if not subject_ids:
             return
         check_texts(conn, ("subjects", "visits", "sessions"), subject_ids)
+        if not answers:
+            return
         for answer_id, session_id, instrument, item_id, value, column in _suspects(
             conn, subject_ids
         ):
@@ -229,20 +245,15 @@ def _plain_sql() -> str:
     (the items grouped by instrument and codes: a few numeric ``IN`` lists) or a number of an
     item of another type in its range, on its grid (an answer SQLite cannot so vouch for is
     checked in Python: `check_subjects`). Never NULL (which ``NOT`` would take as vouched)."""
-    numbers: list[str] = []
     by_codes: dict[tuple[str, tuple[int, ...]], list[str]] = {}
     for item_id, (instrument, item) in sorted(item_index().items()):
         if item.type == "choice":
             by_codes.setdefault((instrument.id, item.codes), []).append(item_id)
-            continue
-        # the grid as `Item.validate` tests it (the same division of doubles; round's halves
-        # are 0.5 away either way)
-        numbers.append(
-            f"WHEN a.item_id = '{item_id}' THEN a.instrument_id = '{instrument.id}' AND "
-            f"(a.value IS NULL OR typeof(a.value) = 'real' AND a.value BETWEEN "
-            f"{item.minimum!r} AND {item.maximum!r} AND "
-            f"abs(a.value / {item.step!r} - round(a.value / {item.step!r})) <= 1e-6)"
-        )
+    numbers = [
+        f"WHEN a.item_id = '{item_id}' THEN a.instrument_id = '{instrument_id}' AND "
+        f"(a.value IS NULL OR typeof(a.value) = 'real' AND {on_grid})"
+        for item_id, instrument_id, on_grid in _number_rules()
+    ]
     codes = [
         f"WHEN a.item_id IN ({', '.join(map(repr, items))}) "
         f"THEN a.instrument_id = '{instrument_id}' AND (a.value IS NULL OR "
@@ -250,3 +261,45 @@ def _plain_sql() -> str:
         for (instrument_id, codes), items in by_codes.items()
     ]
     return f"coalesce(CASE {' '.join(numbers + codes)} ELSE 0 END, 0)"
+
+
+def _number_rules() -> list[tuple[str, str, str]]:
+    """(item id, instrument id, the SQL condition that the REAL ``a.value`` is in the item's
+    range, on its grid) of every item that is not a choice: the grid as `Item.validate` tests
+    it (the same division of doubles; round's halves are 0.5 away either way)."""
+    return [
+        (
+            item_id,
+            instrument.id,
+            f"a.value BETWEEN {item.minimum!r} AND {item.maximum!r} AND "
+            f"abs(a.value / {item.step!r} - round(a.value / {item.step!r})) <= 1e-6",
+        )
+        for item_id, (instrument, item) in sorted(item_index().items())
+        if item.type != "choice"
+    ]
+
+
+def suspect_sql(text_columns: Sequence[str], instrument: str, code: str) -> str:
+    """An SQL expression on an answer ``a`` (never NULL): 1 unless SQLite can vouch for it as
+    `check_subjects` does (no bytes in `text_columns`, a value its item accepts), else 0; for
+    a query that reads the answers anyway and has two look-ups joined: `instrument`, the
+    instrument of the row's item (NULL if none or not known), and `code`, the code of the row's
+    item equal to ``CAST(a.value AS INTEGER)`` (NULL if none: the item is no choice, or that
+    is none of its codes). A look-up that misses only makes the row a suspect. A query that
+    counts no suspect among the rows of some subjects has vouched for them as `check_subjects`
+    would (bar `check_texts`); else `check_subjects` names the first suspect that breaks a
+    rule."""
+    grids = " ".join(f"WHEN '{item_id}' THEN {on_grid}" for item_id, _, on_grid in _number_rules())
+    vouched = (
+        f"{instrument} IS a.instrument_id AND (a.value IS NULL OR typeof(a.value) = 'real' AND "
+        f"({code} IS NOT NULL AND a.value = {code} OR coalesce(CASE a.item_id {grids} "
+        "ELSE 0 END, 0)))"
+    )
+    held = _bytes_sql(text_columns, "a.")
+    return f"CASE WHEN {held} OR NOT coalesce({vouched}, 0) THEN 1 ELSE 0 END"
+
+
+def text_columns(conn: sqlite3.Connection, table: str) -> tuple[str, ...]:
+    """The columns of `table` declared TEXT, as this file has them (`check_subjects` looks for
+    bytes in those of the answers)."""
+    return tuple(_text_columns(conn, table))

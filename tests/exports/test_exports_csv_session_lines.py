@@ -256,3 +256,31 @@ def test_every_way_at_once_with_one_worker_and_two(
     }
     assert b",withdrawn," in got["visits_wide.csv"]
     assert b",.I," in got["visits_wide.csv"]  # the parked session's items not reached
+
+
+def test_only_what_sqlite_cannot_vouch_for_is_read_again(tmp_path: Path) -> None:
+    """The session rows count the answers SQLite cannot vouch for as they read them
+    (`SessionLines.suspects`, `stored_values.suspect_sql`): none in a file only the program
+    wrote (its subjects' answers are then not read a second time by `check_subjects`); a choice
+    answer in a language the labels lack is one (looked at, and passed, by `check_subjects`), as
+    is each value no way in stores (refused: the cases above)."""
+
+    def suspects(db_path: Path) -> dict[str, int]:
+        with storage.open_database(db_path, readonly=True) as db:
+            prepare_answer_lines(db, line_texts(db.study))
+            records = iter_subject_records(
+                db, history=False, current_scores=True, session_lines=True
+            )
+            return {r.subject.code: sum(row.suspects for row in r.session_lines) for r in records}
+
+    db_path = golden_db(tmp_path / "golden.db")
+    with controlled_clock():
+        found = suspects(db_path)
+        assert found and set(found.values()) == {0}
+        code = plain_subjects(db_path)[0]
+        with writable(db_path) as conn:
+            rows = subject_rows(conn, code, CHOICE)
+            for row in rows[:2]:
+                change(conn, row, "language", "xx")
+        after = suspects(db_path)
+    assert after == {**found, code: 2}

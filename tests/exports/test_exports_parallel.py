@@ -109,6 +109,27 @@ def test_subject_ranges_cover_every_subject_once_in_order(demo: Path) -> None:
             assert max(sizes) - min(sizes) <= 1
 
 
+def test_the_last_range_can_hold_a_share_of_the_subjects(demo: Path) -> None:
+    """(The CSV export's worker that checks the file first gets fewer subjects.)"""
+    with storage.open_database(demo, readonly=True) as db:
+        every = [r.subject.code for r in iter_subject_records(db, history=False)]
+        total = len(every)
+        for parts, share in ((2, 0.45), (3, 0.2), (5, 0.0), (24, 0.5), (2, 1.0)):
+            runs = subject_ranges(db, parts, share)
+            assert len(runs) == min(parts, total)
+            walked = [
+                r.subject.code
+                for after, through in runs
+                for r in iter_subject_records(db, history=False, after=after, through=through)
+            ]
+            assert walked == every
+            sizes = [count_subject_records(db, after=a, through=t) for a, t in runs]
+            assert min(sizes) >= 1
+            if parts < total:
+                assert abs(sizes[-1] - round(total * share)) <= max(1, parts - 1)
+                assert max(sizes[:-1]) - min(sizes[:-1]) <= 1
+
+
 def test_worker_count_follows_cores_and_study_size() -> None:
     assert default_workers(10) == 1  # a small study is not worth starting a process
     big = default_workers(100 * MIN_SUBJECTS_PER_WORKER)

@@ -12,6 +12,7 @@ import sqlite3
 
 import pytest
 
+from respine_desktop.instruments import load_instruments
 from respine_desktop.storage import stored_values
 from respine_desktop.storage.stored_values import StoredValues, TamperedValue
 
@@ -118,3 +119,62 @@ def test_sqlite_finds_bytes_in_a_text_column_exactly_as_typeof_does() -> None:
         assert found == (type_a == "blob" or type_b == "blob")
         assert column == ("a" if type_a == "blob" else "b" if type_b == "blob" else None)
     assert conn.execute(f"SELECT {stored_values._bytes_sql([])}").fetchone() == (0,)
+
+
+def test_a_query_reading_the_answers_vouches_only_for_values_the_check_accepts() -> None:
+    """`suspect_sql` (the CSV export's rows per session count the answers SQLite cannot vouch
+    for as they are read, `check_subjects` then looks only where one is) is 0 only for a row
+    `check` accepts with no bytes in a text column, whatever the value, its type as stored, the
+    instrument the row names and the look-ups' misses (an item the look-up lacks, a code no
+    option has); never NULL; and 0 for the usual rows (not all handed to Python)."""
+    values: list[object] = [v for _, v in GOOD] + [v for _, v in BAD]
+    values += [n / 10 for n in range(0, 1001, 7)] + [n * 0.1 for n in range(0, 1001, 7)]
+    values += [2, 2.0, "2", "2.0", b"2", 1e16, -0.0, 5e-324, 0.30000000000000004, 100.05]
+    items = ["vas_pain", "odi_01", "sf36_01", "sf36_21", "no_such_item"]
+    instrument = {"vas_pain": "vas", "odi_01": "odi", "sf36_01": "sf36", "sf36_21": "sf36"}
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE TABLE answers (id TEXT, instrument_id TEXT, item_id TEXT, value REAL, note TEXT)"
+    )
+    rows = [
+        (f"a{n}", instrument.get(item, "odi"), item, v, "x")
+        for n, (item, v) in enumerate((i, v) for i in items for v in values)
+    ]
+    rows += [("w1", "odi", "vas_pain", 50.0, "x"), ("w2", "sf36", "odi_01", 1.0, "x")]
+    rows += [("b1", "odi", "odi_01", 1.0, b"x"), ("b2", "vas", "vas_pain", 50.0, b"")]
+    rows += [("n1", "odi", "odi_02", 1.0, None), ("n2", None, "odi_01", 1.0, "x")]
+    conn.executemany("INSERT INTO answers VALUES (?, ?, ?, ?, ?)", rows)
+    # the look-ups as the export has them: its items' instruments (odi_02 left out: a miss)
+    # and the codes of their options
+    index = {item.id: (inst, item) for inst in load_instruments().values() for item in inst.items}
+    looked_up = [i for i in (*items[:4], "odi_03") if i in index]
+    conn.execute("CREATE TABLE i (item_id TEXT PRIMARY KEY, instrument_id TEXT)")
+    conn.executemany("INSERT INTO i VALUES (?, ?)", [(i, index[i][0].id) for i in looked_up])
+    conn.execute("CREATE TABLE k (item_id TEXT, code INTEGER, PRIMARY KEY (item_id, code))")
+    conn.executemany(
+        "INSERT INTO k VALUES (?, ?)",
+        [(i, c) for i in looked_up if index[i][1].type == "choice" for c in index[i][1].codes],
+    )
+    suspect = stored_values.suspect_sql(
+        ["id", "instrument_id", "item_id", "note"], "i.instrument_id", "k.code"
+    )
+    found = conn.execute(
+        f"SELECT a.id, a.instrument_id, a.item_id, a.value, typeof(a.note), {suspect} "
+        "FROM answers a LEFT JOIN i ON i.item_id = a.item_id "
+        "LEFT JOIN k ON k.item_id = a.item_id AND k.code = CAST(a.value AS INTEGER)"
+    ).fetchall()
+    assert len(found) == len(rows)
+    check = StoredValues().check
+    vouched = set()
+    for answer_id, instrument_id, item, value, note_type, flag in found:
+        assert flag in (0, 1)
+        if flag == 0:
+            assert note_type != "blob"
+            check(answer_id, "s", item, value, instrument_id)  # raises if wrongly vouched for
+            vouched.add((item, value))
+    by_id = {r[0]: r[5] for r in found}
+    assert by_id["w1"] == by_id["w2"] == by_id["b1"] == by_id["b2"] == 1
+    assert by_id["n1"] == by_id["n2"] == 1
+    assert ("vas_pain", 72.5) in vouched or ("vas_pain", 70.0) in vouched
+    assert ("odi_01", 5.0) in vouched and ("sf36_01", 1.0) in vouched
+    assert ("odi_01", None) in vouched
