@@ -518,7 +518,7 @@ class _Reapply:
             user, at, reason = f"USR.{choice.chosen_by}", choice.chosen_at, choice.reason
         else:
             user, at, reason = SYSTEM_USER, latest, "no review yet: the version submitted last"
-        current = current_answers(record.answers, chosen)
+        current = current_answers(record.answers, chosen, record.written)
         answers: dict[str, list[Answer]] = {}
         for a in current.values():
             answers.setdefault(a.instrument_id, []).append(a)

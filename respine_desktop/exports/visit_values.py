@@ -7,8 +7,9 @@ Rules shared by the wide CSV, the REDCap records and the ODM snapshot:
   reports use too (`storage.chosen_session`), and the visit is flagged ``conflict`` (the long
   CSV and the ODM --history file keep every version). Without a submitted session, the last one
   started (parked or in progress): its answers so far, no scores.
-* Current answer of an item: the row no other row of the session supersedes (the later one if a
-  merge forked an item), as `storage.current_answers` reads it.
+* Current answer of an item: the row no other row of the session supersedes (of two such rows, a
+  fork that a merge flagged, the one written last, never the later by its clock), as
+  `storage.current_answers` reads it.
 * Scores are derived at export time through `respine_desktop.scoring.score` from the current
   answers of submitted sessions (the stored score rows are the history, exported by ODM
   --history), with `SCORING_VERSION` named in the codebook and the ODM metadata. (The CSV
@@ -22,9 +23,10 @@ Rules shared by the wide CSV, the REDCap records and the ODM snapshot:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from respine_desktop import scoring
 from respine_desktop.exports.errors import ExportError
@@ -33,6 +35,8 @@ from respine_desktop.scoring import endpoints
 from respine_desktop.storage import Answer, Session, choose_session
 from respine_desktop.storage.export_reads import AnswerFields, SubjectRecord, VisitRow
 from respine_desktop.study import Study
+
+_A = TypeVar("_A", bound=AnswerFields)
 
 ScoreValue = float | None
 EndpointValue = float | bool | None
@@ -90,17 +94,36 @@ class VisitValues:
         return self.session is not None and self.session.state == "submitted"
 
 
-def current_answers(answers: tuple[Answer, ...], session_id: str) -> dict[str, Answer]:
-    """The current answer of each item of one session (`answers` oldest first)."""
-    return _current([a for a in answers if a.session_id == session_id])
+def current_answers(
+    answers: tuple[Answer, ...], session_id: str, written: Mapping[str, int] | None = None
+) -> dict[str, Answer]:
+    """The current answer of each item of one session (`answers` oldest first; `written` when
+    each was written, `SubjectRecord.written`)."""
+    return _current([a for a in answers if a.session_id == session_id], written)
 
 
-def _current(rows: list[Answer]) -> dict[str, Answer]:
-    """`current_answers` of one session's rows (oldest first)."""
+def _current(rows: list[Answer], written: Mapping[str, int] | None = None) -> dict[str, Answer]:
+    """`current_answers` of one session's rows (oldest first): of two current rows of an item
+    (a fork), the one written last (`written`; without it, the later in `rows`)."""
     superseded = {a.supersedes for a in rows if a.supersedes is not None}
     out: dict[str, Answer] = {}
+    current = 0
     for a in rows:
         if a.id not in superseded:
+            out[a.item_id] = a
+            current += 1
+    if current != len(out) and written:
+        order = written
+        return last_written((a for a in rows if a.id not in superseded), lambda a: order[a.id])
+    return out
+
+
+def last_written(current: Iterable[_A], written: Callable[[_A], int]) -> dict[str, _A]:
+    """Of a session's current rows, by item, the one written last (`written`: its rank)."""
+    out: dict[str, _A] = {}
+    for a in current:
+        prior = out.get(a.item_id)
+        if prior is None or written(a) > written(prior):
             out[a.item_id] = a
     return out
 
@@ -196,7 +219,7 @@ def visit_values(
     for planned in record.schedule:
         sessions = by_visit.get(planned.code, [])
         session = choose_session(sessions)
-        answers = _current(by_session.get(session.id, [])) if session else {}
+        answers = _current(by_session.get(session.id, []), record.written) if session else {}
         scores: dict[str, ScoreValue] = {}
         if with_scores and session is not None and session.state == "submitted":
             scores = score_answers(study, answers)

@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping, Sequence, Set
 from datetime import date
 from itertools import groupby
 from operator import attrgetter
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from respine_desktop.exports.fast_endpoints import Memo, fast_endpoint_values
 from respine_desktop.exports.missing_codes import MissingCode
@@ -50,10 +50,16 @@ from respine_desktop.exports.visit_values import (
     WITHDRAWN,
     ScoreValue,
     _withdrawn,
+    last_written,
     score_answers,
 )
 from respine_desktop.storage import Session, choose_session
-from respine_desktop.storage.export_reads import AnswerFields, SessionLines, SubjectRecord
+from respine_desktop.storage.export_reads import (
+    AnswerFields,
+    AnswerLine,
+    SessionLines,
+    SubjectRecord,
+)
 from respine_desktop.study import Study
 
 _A = TypeVar("_A", bound=AnswerFields)
@@ -65,6 +71,7 @@ _NO_SCORES: dict[str, ScoreValue] = dict.fromkeys(SCORE_NAMES)
 _SCORE_INSTRUMENT = {c[0]: c[1] for c in SCORE_COLUMNS}
 _INSTRUMENT_ID = attrgetter("instrument_id")
 _ID = attrgetter("id")
+_WRITTEN = attrgetter("written")
 _ITEM_ID = attrgetter("item_id")
 _SESSION_ID = attrgetter("session_id")
 _STATUS = attrgetter("status")
@@ -320,16 +327,27 @@ class WideRows:
     # -- the records --------------------------------------------------------------------------
 
     def subject(
-        self, record: SubjectRecord, given: Sequence[AnswerFields] | None = None
+        self, record: SubjectRecord, given: Sequence[AnswerLine] | None = None
     ) -> tuple[str, set[str]]:
         """The subject's records, and the ids of the current answers of its visits' chosen
         sessions (answers_long's ``counted`` column). Its answers are `given` if given (what a
-        record read with ``answer_lines`` has), else ``record.answers``."""
-        by_session, answered = _by_session(record.answers if given is None else given)
+        record read with ``answer_lines`` has), else ``record.answers``. Of two current rows of
+        an item (a fork), the one written last counts (`AnswerLine.written`, else
+        `SubjectRecord.written`; without either, the later in the export's order)."""
+        rows: Sequence[AnswerFields] = record.answers if given is None else given
+        by_session, answered = _by_session(rows)
         counted: set[str] = set()
+        order = record.written
+        rank: Callable[[Any], int] | None = _WRITTEN if given is not None else None
+        if given is None and order:
+            rank = lambda a: order[a.id]  # noqa: E731
 
         def current(session: Session) -> _Answers:
-            answers, forked = _current(by_session.get(session.id, []))
+            rows = by_session.get(session.id, [])
+            answers, forked = _current(rows)
+            if forked and rank is not None:
+                superseded = {a.supersedes for a in rows}
+                answers = last_written((a for a in rows if a.id not in superseded), rank)
             counted.update(map(_ID, answers.values()))
             return _RowAnswers(answers, forked)
 

@@ -84,7 +84,9 @@ class AnswerFields(Protocol):
 class AnswerLine(NamedTuple):
     """One answer row as `answer_lines_sql` reads it: the fields the visits_wide rows read
     (those of `Answer`, the value cast as `Answer`'s is), the quotes and commas of its label
-    (`marks`) and its answers_long line as SQLite wrote it."""
+    (`marks`), its answers_long line as SQLite wrote it, and when it was written (`written`:
+    its rowid; the rows only grow, so a later row has a greater one: of two current rows of an
+    item, a fork, the last written counts)."""
 
     id: str
     session_id: str
@@ -95,6 +97,7 @@ class AnswerLine(NamedTuple):
     supersedes: str | None
     marks: int
     line: str
+    written: int
 
 
 class SessionLines(NamedTuple):
@@ -304,7 +307,7 @@ def answer_lines_sql() -> str:
     p = _parts()
     return (
         f"SELECT a.id, a.session_id, a.instrument_id, a.item_id, {p.value}, a.status, "
-        f"a.supersedes, {p.marks}, {p.line} {p.joins}"
+        f"a.supersedes, {p.marks}, {p.line}, a.rowid {p.joins}"
         "WHERE s.subject_id IN ({ids}) ORDER BY s.subject_id, a.given_at, a.rowid"
     )
 

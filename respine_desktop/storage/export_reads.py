@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache, partial
@@ -151,6 +151,9 @@ class SubjectRecord:
     current_scores: tuple[CurrentScore, ...] = ()
     answer_lines: tuple[AnswerLine, ...] = ()
     session_lines: tuple[SessionLines, ...] = ()
+    # when each of `answers` was written (its rowid, by answer id; it may hold other subjects'
+    # answers too): of two current rows of an item, a fork, the last written counts
+    written: Mapping[str, int] | None = None
 
 
 class CurrentScore(NamedTuple):
@@ -249,11 +252,11 @@ _SESSION_LINES = partial(tuple.__new__, SessionLines)
 
 
 @cache
-def _answers_sql() -> str:
+def _answers_sql(written: bool = False) -> str:
     """The answers of some subjects, subject by subject, each subject's oldest first; choice
-    codes cast to INTEGER by SQLite (`stored_value_sql`). (Sorting by subject first costs SQLite
-    less than sorting the chunk's answers by time alone, and gives each subject's rows in the
-    same order.)"""
+    codes cast to INTEGER by SQLite (`stored_value_sql`); with `written`, each row's rowid
+    after `Answer`'s fields. (Sorting by subject first costs SQLite less than sorting the
+    chunk's answers by time alone, and gives each subject's rows in the same order.)"""
     vas = ", ".join(
         f"'{item.id}'"
         for instrument in load_instruments().values()
@@ -263,6 +266,8 @@ def _answers_sql() -> str:
     value = stored_value_sql(vas)
     # Plain rows of `Answer`'s fields, in order (see `_database.plain_rows`).
     columns = ", ".join(value if f == "value" else f"a.{f}" for f in Answer._fields)
+    if written:
+        columns += ", a.rowid"
     return (
         f"SELECT {columns} FROM answers a JOIN sessions s ON s.id = a.session_id "
         "WHERE s.subject_id IN ({ids}) ORDER BY s.subject_id, a.given_at, a.rowid"
@@ -468,6 +473,7 @@ def _chunk(
     answers: dict[str, list[Answer]] = {}
     lines: dict[str, list[AnswerLine]] = {}
     by_session: dict[str, list[SessionLines]] = {}
+    written: dict[str, int] = {}
     if session_lines:
         by_session = _session_lines(db, ids)
         # the answers vouched for as they were read (`SessionLines.suspects`), else looked at
@@ -479,7 +485,13 @@ def _chunk(
             sql = answer_lines_sql()
             lines = _by_subject(db, sql, ids, subject_of, _ANSWER_LINE, _LINE_SESSION_ID)
         else:
-            answers = _by_subject(db, _answers_sql(), ids, subject_of, ANSWER, _SESSION_ID)
+
+            def answer(row: tuple[Any, ...]) -> Answer:
+                written[row[0]] = row[-1]
+                return ANSWER(row[:-1])
+
+            sql = _answers_sql(written=True)
+            answers = _by_subject(db, sql, ids, subject_of, answer, _SESSION_ID)
     scores: dict[str, list[Score]] = {}
     choices: dict[str, list[VisitChoice]] = {}
     if history:
@@ -515,6 +527,7 @@ def _chunk(
             tuple(current.get(subject.id, ())),
             tuple(lines.get(subject.id, ())),
             tuple(by_session.get(subject.id, ())),
+            written,
         )
 
 
