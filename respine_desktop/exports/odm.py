@@ -488,7 +488,11 @@ class _Reapply:
     chosen session's current answers and score rows are set again, with an AuditRecord naming
     the reviewer (``USR.SYSTEM`` when no one chose: the rule, last submitted), the time of the
     choice (never before the visit's last change, so each entity's AuditRecords stay in
-    increasing DateTimeStamp, ODM 1.3.2 §2.10) and the reviewer's reason."""
+    increasing DateTimeStamp, ODM 1.3.2 §2.10) and the reviewer's reason.
+
+    Likewise a fork (two current rows of an item, `visit_values.last_written`) whose last
+    written row is not the later by its clock: that row is set again, by ``USR.SYSTEM``, so
+    that replaying the versions ends at the snapshot's value."""
 
     user: str
     at: str
@@ -496,6 +500,7 @@ class _Reapply:
     session_id: str
     answers: Mapping[str, list[Answer]]
     scores: list[Score]
+    why: str = "conflict choice"
 
     @staticmethod
     def of(
@@ -507,7 +512,7 @@ class _Reapply:
         scores: list[Score],
     ) -> _Reapply | None:
         if not others:
-            return None
+            return _Reapply._fork(record, visit, forms)
         latest = max(
             [a.given_at for rows in forms.values() for a in rows]
             + [s.computed_at for s in scores]
@@ -531,8 +536,42 @@ class _Reapply:
             scores=[s for s in scores if s.session_id == chosen and s.superseded_at is None],
         )
 
+    @staticmethod
+    def _fork(
+        record: SubjectRecord, visit: str, forms: Mapping[str, list[Answer]]
+    ) -> _Reapply | None:
+        """The rows a fork's last written sets again (see the class), or None (most visits:
+        no session with two current rows of an item)."""
+        if not record.written or not forms:
+            return None
+        session = choose_session([s for s in record.sessions if s.visit_code == visit])
+        if session is None:
+            return None
+        rows = tuple(a for form in forms.values() for a in form if a.session_id == session.id)
+        superseded = {a.supersedes for a in rows}
+        items = [a.item_id for a in rows if a.id not in superseded]
+        if len(items) == len(set(items)):
+            return None  # no item with two current rows
+        by_time = current_answers(rows, session.id)
+        current = current_answers(rows, session.id, record.written)
+        again = [a for item, a in current.items() if by_time.get(item) is not a]
+        if not again:
+            return None
+        answers: dict[str, list[Answer]] = {}
+        for a in again:
+            answers.setdefault(a.instrument_id, []).append(a)
+        return _Reapply(
+            user=SYSTEM_USER,
+            at=max(a.given_at for rows in forms.values() for a in rows),
+            reason="a fork: two devices replaced one answer; the row written last counts",
+            session_id=session.id,
+            answers=answers,
+            scores=[],
+            why="fork",
+        )
+
     def audit(self, location: str, what: str) -> str:
-        source = f"conflict choice: session {self.session_id} counts; {what}"
+        source = f"{self.why}: session {self.session_id} counts; {what}"
         return audit_record(self.user, location, self.at, self.reason, source)
 
     def item(self, writer: _Writer, a: Answer, site: str) -> str:

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from respine_desktop import storage
+from respine_desktop import exports, storage
 from respine_desktop.exports.csv_export import export_csv
 from respine_desktop.exports.visit_values import visit_values
 from respine_desktop.reports import data as report_data
 from respine_desktop.storage.export_reads import iter_subject_records
-from tests.support.exports import TODAY, do_visit, export, hub_and_kiosks, merge
+from tests.exports.test_exports_odm_history import NS, events, replay, stamp
+from tests.support.exports import TODAY, do_visit, export, hub_and_kiosks, merge, odm_errors
 from tests.support.storage import coord
 
 CODE = "RSP-01-040"
@@ -144,3 +145,38 @@ def test_the_stored_scores_are_those_of_the_last_written_row(
     assert answers["odi_02"].id == kiosk_row
     # ten sections: nine at 2, odi_02 at 1 (19 of 50): 38 %; with the hub's 4, 42 %
     assert json.loads(odi)["ODI"] == pytest.approx(38.0)
+
+
+def test_the_odm_history_ends_at_the_snapshot_the_last_written_set_again(
+    forked: tuple[Path, str, str, str], tmp_path: Path
+) -> None:
+    """ODM --history lists the fork's rows in time order (the hub's last), then sets kiosk a's,
+    the last written, again as the system's audited change: replaying it ends at the snapshot's
+    value. Both files validate, and every entity's AuditRecords stay in increasing time."""
+    hub, session, _hub_row, kiosk_row = forked
+    with storage.open_database(hub, readonly=True) as db:
+        exports.export_odm(db, tmp_path / "h.xml", history=True)
+        exports.export_odm(db, tmp_path / "s.xml")
+    assert odm_errors(tmp_path / "h.xml") == [] and odm_errors(tmp_path / "s.xml") == []
+    history = events(tmp_path / "h.xml", CODE)["SE.M0"]
+    snapshot = events(tmp_path / "s.xml", CODE)["SE.M0"]
+    key = ("F.ODI", "IG.ODI", "IT.ODI_02")
+    assert replay(snapshot)[key] == "1"
+    assert replay(history) == replay(snapshot)
+    again = [
+        record
+        for record in history.iter(f"{NS}AuditRecord")
+        if (record.findtext(f"{NS}SourceID") or "").startswith("fork")
+    ]
+    assert len(again) == 1
+    assert f"session {session} counts; answer {kiosk_row}" in (
+        again[0].findtext(f"{NS}SourceID") or ""
+    )
+    user = again[0].find(f"{NS}UserRef")
+    assert user is not None and user.get("UserOID") == "USR.SYSTEM"
+    items = [
+        stamp(item)
+        for item in history.iter(f"{NS}ItemData")
+        if item.get("ItemOID") == "IT.ODI_02" and item.find(f"{NS}AuditRecord") is not None
+    ]
+    assert items == sorted(items) and len(items) == 4  # given, the two rows of the fork, again
