@@ -2,7 +2,9 @@
 
 A hub merging a bundle keeps its own copy where the bundle truly disagrees (a day 0 that differs
 for one subject code, a visit complete on one kiosk and missed on the other, two dates of one
-complete visit) and writes a ``bundle.mismatch`` audit entry (`bundle_merge`). `list_mismatches`
+complete visit) and writes a ``bundle.mismatch`` audit entry (`bundle_merge`); it flags so too
+an answer replaced on two devices (a fork, field ``superseded_by``: both rows kept, the last
+written counts). `list_mismatches`
 reads those entries back, newest first: the subject, what differs, the hub's and the bundle's
 values, the kiosk that sent the bundle and when it was flagged. Entries written before the merge
 recorded the field and both values are read from their text (the merge's own wording).
@@ -26,7 +28,8 @@ _VISIT = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class Mismatch:
-    """One flagged disagreement: `field` is ``day0``, ``state`` or ``date``."""
+    """One flagged disagreement: `field` is ``day0``, ``state``, ``date`` or ``superseded_by``
+    (a fork: the hub's and the bundle's rows that replaced one answer)."""
 
     entry_id: str
     flagged_at: str

@@ -31,10 +31,11 @@ from ui.widgets.page import button
 
 
 def field_text(db: StudyDb, lang: str, mismatch: Mismatch) -> str:
-    """What differs, in words ("Day 0", "State of 6 months")."""
+    """What differs, in words ("Day 0", "State of 6 months", an answer replaced on two kiosks:
+    a fork, `storage.bundle_merge`)."""
     if mismatch.field == "day0":
         return t(lang, "console.mismatches.field.day0")
-    key = mismatch.field if mismatch.field in ("state", "date") else "other"
+    key = {"state": "state", "date": "date", "superseded_by": "fork"}.get(mismatch.field, "other")
     visit = mismatch.visit_code or ""
     name = visit_label(db.study, visit, lang) if visit else ""
     return t(lang, f"console.mismatches.field.{key}", visit=name)

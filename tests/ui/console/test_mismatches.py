@@ -11,10 +11,11 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from respine_desktop import storage
-from respine_desktop.storage import StudyDb
+from respine_desktop.storage import Mismatch, StudyDb
 from tests.support.console import make_console_db
 from tests.support.exports import TODAY, hub_and_kiosks, mismatched_hub
 from tests.support.review import console_on, opened_copy
+from ui.console.mismatches import field_text
 
 DAY0 = TODAY - timedelta(days=40)
 
@@ -85,3 +86,32 @@ def test_a_kiosk_without_mismatches_says_so(qtbot: QtBot, tmp_path: Path) -> Non
         assert page.mismatches.empty.isVisibleTo(page)
         assert page.mismatches.empty.text() == "No mismatches between kiosks."
         assert not page.mismatches.table.isVisibleTo(page)
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", "Answer replaced on two kiosks, visit Baseline: the row written last counts"),
+        (
+            "fr",
+            "Réponse remplacée sur deux postes, visite Inclusion : "
+            "la ligne écrite en dernier compte",
+        ),
+    ],
+)
+def test_a_fork_is_named_as_such(hub: StudyDb, lang: str, words: str) -> None:
+    """A fork the merge flagged (field ``superseded_by``: two kiosks replaced one answer) says
+    so, with its visit, not "Record"."""
+    fork = Mismatch(
+        entry_id="e",
+        flagged_at="2026-01-01T09:00:00.000Z",
+        subject_code="RSP-01-040",
+        visit_code="M0",
+        field="superseded_by",
+        hub_value="row-1",
+        bundle_value="row-2",
+        device_id="d",
+        device_label="kiosk a",
+        text="",
+    )
+    assert field_text(hub, lang, fork) == words
