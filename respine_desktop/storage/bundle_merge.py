@@ -88,8 +88,10 @@ from operator import attrgetter
 from typing import Any, TypeVar
 
 from respine_desktop import collector, meanwhile
+from respine_desktop.instruments import load_instrument
 from respine_desktop.storage import _audit as audit
 from respine_desktop.storage import _merge_staging as staging
+from respine_desktop.storage._answer_contents import foreign_contents
 from respine_desktop.storage._answer_links import forks
 from respine_desktop.storage._audit import GENESIS
 from respine_desktop.storage._bundle_rows import (
@@ -699,6 +701,35 @@ class _Merge:
             for start in range(0, len(rows), _BATCH):
                 self._insert_answers(sql, rows[start : start + _BATCH])
         self._flag_forks(rows)
+        self._flag_contents(rows)
+
+    def _flag_contents(self, rows: list[Answer]) -> None:
+        """Answers given on an instrument content this program does not show (another release's
+        questionnaire, an edited file: `_answer_contents`) are merged, they are what the patient
+        answered, and flagged for review, a session and instrument at a time."""
+        for (instrument_id, version, checksum), sessions in foreign_contents(rows).items():
+            shown = load_instrument(instrument_id)
+            for session_id, count in sessions.items():
+                found = self.one(
+                    "SELECT subject_id, visit_code FROM sessions WHERE id=?", [session_id]
+                )
+                subject_id = found["subject_id"] if found is not None else ""
+                visit = found["visit_code"] if found is not None else None
+                self.flag_mismatch(
+                    "answers",
+                    subject_id,
+                    f"{session_id}:{instrument_id}",
+                    f"session {session_id} (visit {visit}): {count} answers of {instrument_id} "
+                    f"given on version {version!r} ({checksum}), not the content this program "
+                    f"shows ({shown.version!r}, {shown.checksum}); merged and scored as this "
+                    "program's questionnaire: check which one the kiosk showed",
+                    kept=False,
+                    field="instrument",
+                    hub=f"{shown.version} {shown.checksum}",
+                    bundle=f"{version} {checksum}",
+                    visit_code=visit,
+                    resolution="answers kept and scored as this program's instrument; review",
+                )
 
     def _flag_forks(self, rows: list[Answer]) -> None:
         """An answer the new rows supersede that another row supersedes too (two devices

@@ -29,13 +29,16 @@ from ui.console.review_list import ReviewList
 from ui.console.texts import local_time, status_text, visit_label
 from ui.widgets.page import button
 
+# a mismatch's field -> its words (console.mismatches.field.*), with its visit
+_FIELDS = {"state": "state", "date": "date", "superseded_by": "fork", "instrument": "content"}
+
 
 def field_text(db: StudyDb, lang: str, mismatch: Mismatch) -> str:
     """What differs, in words ("Day 0", "State of 6 months", an answer replaced on two kiosks:
-    a fork, `storage.bundle_merge`)."""
+    a fork, answers given on another questionnaire's content: `storage.bundle_merge`)."""
     if mismatch.field == "day0":
         return t(lang, "console.mismatches.field.day0")
-    key = {"state": "state", "date": "date", "superseded_by": "fork"}.get(mismatch.field, "other")
+    key = _FIELDS.get(mismatch.field, "other")
     visit = mismatch.visit_code or ""
     name = visit_label(db.study, visit, lang) if visit else ""
     return t(lang, f"console.mismatches.field.{key}", visit=name)
