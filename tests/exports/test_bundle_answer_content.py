@@ -19,7 +19,7 @@ from respine_desktop.instruments import load_instrument
 from respine_desktop.storage import _sessions
 from tests.support.exports import TODAY, do_visit, export, hub_and_kiosks, merge
 from tests.support.storage import coord
-from ui.console.mismatches import field_text
+from ui.console.mismatches import field_text, value_text
 
 OTHER = "sha256:" + "ab" * 32
 
@@ -63,6 +63,11 @@ def test_the_answers_are_merged_and_flagged_once_per_session_and_instrument(hub:
         )
         assert field_text(db, "en", listed) == "Questionnaire shown, visit Baseline"
         assert field_text(db, "fr", listed) == "Questionnaire affiché, visite Inclusion"
+        shown = (
+            value_text("en", listed, listed.hub_value),
+            value_text("en", listed, listed.bundle_value),
+        )
+        assert shown == (f"{odi.version} ({odi.checksum[:15]}…)", "ODI v9 (sha256:abababab…)")
         kept = db.conn.execute(
             "SELECT count(*) FROM answers WHERE instrument_checksum = ?", [OTHER]
         ).fetchone()[0]

@@ -45,10 +45,21 @@ def field_text(db: StudyDb, lang: str, mismatch: Mismatch) -> str:
 
 
 def value_text(lang: str, mismatch: Mismatch, value: str) -> str:
-    """A value as staff read it (a visit state in words; dates as stored)."""
+    """A value as staff read it (a visit state in words; dates as stored; a questionnaire's
+    version with the start of its checksum, a fork's rows by the start of their ids: the row's
+    tooltip, the merge's sentence, has them whole)."""
     if mismatch.field == "state" and value in ("missed", "complete"):
         return status_text(lang, value)
+    if mismatch.field == "instrument":
+        version, _, checksum = value.rpartition(" ")
+        return f"{version} ({_start(checksum, len('sha256:') + 8)})" if version else value
+    if mismatch.field == "superseded_by":
+        return " ".join(_start(row, 8) for row in value.split())
     return value
+
+
+def _start(text: str, keep: int) -> str:
+    return text if len(text) <= keep + 1 else f"{text[:keep]}…"
 
 
 class MismatchesView(ReviewList):

@@ -15,7 +15,7 @@ from respine_desktop.storage import Mismatch, StudyDb
 from tests.support.console import make_console_db
 from tests.support.exports import TODAY, hub_and_kiosks, mismatched_hub
 from tests.support.review import console_on, opened_copy
-from ui.console.mismatches import field_text
+from ui.console.mismatches import field_text, value_text
 
 DAY0 = TODAY - timedelta(days=40)
 
@@ -91,11 +91,10 @@ def test_a_kiosk_without_mismatches_says_so(qtbot: QtBot, tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     ("lang", "words"),
     [
-        ("en", "Answer replaced on two kiosks, visit Baseline: the row written last counts"),
+        ("en", "Answer replaced on two kiosks, visit Baseline"),
         (
             "fr",
-            "Réponse remplacée sur deux postes, visite Inclusion : "
-            "la ligne écrite en dernier compte",
+            "Réponse remplacée sur deux postes, visite Inclusion",
         ),
     ],
 )
@@ -115,3 +114,5 @@ def test_a_fork_is_named_as_such(hub: StudyDb, lang: str, words: str) -> None:
         text="",
     )
     assert field_text(hub, lang, fork) == words
+    ids = "0190aaaa-0000-7000-8000-0000000000aa 0190bbbb-0000-7000-8000-0000000000bb"
+    assert value_text(lang, fork, ids) == "0190aaaa… 0190bbbb…"
