@@ -16,6 +16,7 @@ nothing in it is readable without one.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from respine_desktop.storage._errors import AlreadyExists, BackupFailed, Invalid
 from respine_desktop.storage._keys import key_file_path, read_key_file, write_key_file
 from respine_desktop.storage._records import VerifyResult
 from respine_desktop.storage._verify import verify_database
+
+_log = logging.getLogger(__name__)
 
 
 def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
@@ -53,7 +56,12 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
     claimed: int | None = None
     try:
         try:  # one a killed backup left is removed; one another process is making is not
-            _partial.remove_abandoned(partial)
+            if _partial.remove_abandoned(partial):
+                _log.warning(
+                    "%s: removed: the unfinished copy of a backup that was interrupted (not a "
+                    "backup; this one makes a new copy)",
+                    partial,
+                )
             claimed = _partial.claim(partial)
         except (BlockingIOError, FileExistsError):
             raise WriteFailed(

@@ -153,7 +153,7 @@ def test_a_backup_to_a_name_another_process_is_writing_is_refused(tmp_path: Path
 
 @pytest.mark.parametrize("step", ["verify", "rename"])
 def test_a_killed_encrypted_backup_leaves_nothing_in_the_next_ones_way(
-    tmp_path: Path, key_env: Path, step: str
+    tmp_path: Path, key_env: Path, step: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "site.db"
     encrypted_db(path).close()
@@ -162,8 +162,12 @@ def test_a_killed_encrypted_backup_leaves_nothing_in_the_next_ones_way(
     assert (tmp_path / "copy.db.partial").exists() and not out.exists()
     assert (tmp_path / "copy.db.key").exists() == (step == "rename")  # written before the rename
     storage.unlock(path, "tablet passphrase for tests")
-    with storage.open_database(path, readonly=True) as db:
+    with caplog.at_level(logging.WARNING), storage.open_database(path, readonly=True) as db:
         assert storage.backup_database(db, out).ok
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{out}.partial: removed: the unfinished copy of a backup that was interrupted (not a "
+        "backup; this one makes a new copy)"
+    ]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("copy")) == [
         "copy.db",
         "copy.db.key",
