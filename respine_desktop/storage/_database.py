@@ -305,6 +305,16 @@ def media_writable(path: Path) -> bool:
     return os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
 
 
+def refuse_read_only(path: Path) -> None:
+    """`WriteFailed` if this user cannot write the database at `path` or create files beside
+    it: SQLite would open it read-only all the same and fail at the first write."""
+    if not media_writable(path):
+        raise WriteFailed(
+            f"{path}: cannot be written by this user (the file or its folder is read-only), "
+            "and this needs to write to it: nothing changed; copy it to a folder you may write"
+        )
+
+
 def readonly_uri(path: Path, *, writable: bool) -> str:
     """The URI a read-only connection opens `path` with; it never creates the file.
 
@@ -508,11 +518,8 @@ def open_database(
     if key is None:
         key = encryption.key_for(path)
     applied = inspect_database(path, key=key)
-    if not readonly and not media_writable(path):  # SQLite would open it read-only, then fail
-        raise WriteFailed(
-            f"{path}: cannot be written by this user (the file or its folder is read-only), "
-            "and this needs to write to it: nothing changed; copy it to a folder you may write"
-        )
+    if not readonly:
+        refuse_read_only(path)
     conn = connect(path, readonly=readonly, durable=durable, key=key)
     try:
         if check:

@@ -21,6 +21,7 @@ from tests.support.cli import ROOT, env, signed_in
 from tests.support.exports import demo_db
 
 USER = "nobody"
+PASSPHRASE = "correct horse battery staple 42"
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("setpriv") is None,
     reason="needs root (to hand the files to another user) and setpriv",
@@ -57,6 +58,8 @@ def bind(study: Path) -> Iterator[Path]:
 
 def as_user(base: Path, template: str) -> subprocess.CompletedProcess[str]:
     argv, pin = signed_in(template.format(db=base / "db" / "site.db", out=base / "out").split())
+    if "--passphrase-stdin" in argv:
+        pin = f"{PASSPHRASE}\n{pin or ''}"
     environment = {**env(), "HOME": str(base), "RESPINE_KEY_DIR": str(base / "out" / "keys")}
     user = ["setpriv", f"--reuid={USER}", "--regid=nogroup", "--clear-groups"]
     return subprocess.run(
@@ -90,6 +93,7 @@ WRITES = [
     "device hmac-bundles --db {db} refuse",
     "demo --db {db} --subjects 1",
     "init --plaintext --db {db} --admin-pin 572913",
+    "encrypt --db {db} --recovery-sheet {out}/sheet.txt --passphrase-stdin",
 ]
 
 
