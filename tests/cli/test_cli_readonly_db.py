@@ -144,3 +144,29 @@ def test_a_wal_this_user_cannot_read_is_named(bind: Path) -> None:
             "read by this user)"
         ]
         assert state(bind) == before
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "backup --db {db} --out {out}/copy.db",
+        "export csv --db {db} --out {out}/csv",
+        "export odm --db {db} --out {out}/study.xml",
+        "report study --db {db} --out {out}/study.pdf",
+    ],
+)
+def test_an_output_folder_this_user_cannot_write_is_one_line(bind: Path, command: str) -> None:
+    """The refusal root never meets (a folder of mode 0555 is writable to root): the system's
+    own refusal, named in one line, nothing left in the folder."""
+    (bind / "db").chmod(0o755)
+    (bind / "db" / "site.db").chmod(0o644)
+    (bind / "out").chmod(0o555)
+    try:
+        result = as_user(bind, command)
+        assert result.returncode == 2, result.stderr
+        lines = [line for line in result.stderr.splitlines() if "%" not in line]
+        assert len(lines) == 1 and "Permission denied" in lines[0], result.stderr
+        assert str(bind / "out") in lines[0] and "Traceback" not in result.stderr
+        assert list((bind / "out").iterdir()) == []
+    finally:
+        (bind / "out").chmod(0o755)
