@@ -85,7 +85,9 @@ from respine_desktop.storage import (
     hmac_bundles_accepted,
     hub_key,
     installed_site_key_id,
+    keys_read_only,
     own_device_key,
+    rewrap_secrets,
     site_key_id,
 )
 from respine_desktop.storage.bundle_merge import (
@@ -711,12 +713,14 @@ def _opened(
     db: StudyDb, path: Path, key: bytes | None, *, keep: bool = False
 ) -> Iterator[tuple[zipfile.ZipFile, BundleInfo, dict[str, bytes]]]:
     """The verified bundle's ZIP (decrypted for format 3) and what it is; BundleError naming
-    `path` when it is refused. Errors of the caller's block pass through unchanged."""
+    `path` when it is refused. Errors of the caller's block pass through unchanged. The keys
+    are only read (`storage.keys_read_only`): checking a bundle writes nothing."""
     if not path.is_file():
         raise BundleError(files.not_a_file(path, "bundle file"))
     from respine_desktop.exports import bundle_envelope as envelope  # cryptography: when used
 
     with contextlib.ExitStack() as stack:
+        stack.enter_context(keys_read_only())
         try:
             if envelope.is_sealed(path):
                 plain, sender = stack.enter_context(envelope.open_sealed(db, path))
@@ -846,6 +850,11 @@ def import_bundle(
                 close = getattr(member, "close", None)
                 if close is not None:
                     close()
+    # Merged: the first use of this database's keys outside `_opened` (which only read them, so
+    # that a refused bundle left them as they were) moves an old layout under the database key;
+    # one that cannot be moved now is left to the next use, which says why.
+    with contextlib.suppress(StorageError):
+        rewrap_secrets(db)
     summary = ImportSummary(info, result)
     ticker.done(summary.describe())
     return summary

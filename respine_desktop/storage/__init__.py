@@ -182,6 +182,9 @@ Device keys (sign and encrypt bundles of format 3; docs/security-bundles.md):
 - `ensure_device_keys(db) -> DeviceKey`: this device's keys, made (and audited) at first use
 - `own_device_key(db) -> DeviceKey | None`: read without unwrapping anything
 - `device_private_keys(db) -> DevicePrivateKeys`: unwrapped for signing or decrypting
+- `keys_read_only()`: a block where using a key writes nothing (an old layout is not rewrapped)
+- `rewrap_secrets(db) -> [setting]`: an encrypted database's old-layout secrets moved under its
+  database key (audited), done at first use outside `keys_read_only`
 - `enrol_device(db, key, *, actor=None) -> bool`: a hub enrols a kiosk's public keys
 - `enrolled_devices(db) -> [DeviceKey]`: revoked ones included
 - `enrolled_device(db, device_id) -> DeviceKey | None`
@@ -396,6 +399,7 @@ if TYPE_CHECKING:
         WriteFailed,
         WrongPin,
     )
+    from respine_desktop.storage._key_wrap import keys_read_only, rewrap_secrets
     from respine_desktop.storage._keys import MIN_PASSPHRASE, KeyUnavailable, WrongKey
     from respine_desktop.storage._mismatches import Mismatch, list_mismatches
     from respine_desktop.storage._pin_policy import (
@@ -569,6 +573,8 @@ _WHERE: dict[str, str] = {
     "UnknownDevice": "_device_keys",
     "device_fingerprint": "_device_keys",
     "device_private_keys": "_device_keys",
+    "keys_read_only": "_key_wrap",
+    "rewrap_secrets": "_key_wrap",
     "enrol_device": "_device_keys",
     "enrolled_device": "_device_keys",
     "enrolled_devices": "_device_keys",
@@ -850,6 +856,7 @@ __all__ = [
     "is_encrypted",
     "iter_study_scores",
     "key_at_hand",
+    "keys_read_only",
     "list_mismatches",
     "list_signatures",
     "list_sites",
@@ -879,6 +886,7 @@ __all__ = [
     "resume_session",
     "review_conflicts",
     "revoke_device",
+    "rewrap_secrets",
     "session_scores",
     "set_hmac_bundles",
     "set_language",

@@ -3,7 +3,9 @@
 The copy is taken in one step under a read transaction, so it is a consistent snapshot even while
 the kiosk keeps writing (WAL readers do not block the writer). It is written beside the target as
 ``<out>.partial``, switched to a self-contained rollback-journal file, fsynced, verified like
-`verify` does, and only then renamed to `out`.
+`verify` does, and only then renamed to `out`. The ``.partial`` is held by the process making it
+(`_partial`): one a killed backup left is removed by the next backup to `out`; one another
+process is still making refuses this one.
 
 The backup of an encrypted database is encrypted with the same key (SQLCipher copies the
 encrypted pages), and the database's key file is copied beside it as ``<out>.key`` before the
@@ -14,17 +16,21 @@ nothing in it is readable without one.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 from pathlib import Path
 
 from respine_desktop import files
 from respine_desktop.storage import _encryption as encryption
+from respine_desktop.storage import _partial
 from respine_desktop.storage._database import StudyDb
 from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import AlreadyExists, BackupFailed, InvalidInput, WriteFailed
 from respine_desktop.storage._keys import key_file_path, read_key_file, write_key_file
 from respine_desktop.storage._records import VerifyResult
 from respine_desktop.storage._verify import verify_database
+
+_log = logging.getLogger(__name__)
 
 
 def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
@@ -47,8 +53,21 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
     key_file = read_key_file(db.path) if key is not None else None
     partial = out.with_name(out.name + ".partial")
     wrote_key_file = False
+    claimed: int | None = None
     try:
-        partial.unlink(missing_ok=True)
+        try:  # one a killed backup left is removed; one another process is making is not
+            if _partial.remove_abandoned(partial):
+                _log.warning(
+                    "%s: removed: the unfinished copy of a backup that was interrupted (not a "
+                    "backup; this one makes a new copy)",
+                    partial,
+                )
+            claimed = _partial.claim(partial)
+        except (BlockingIOError, FileExistsError):
+            raise WriteFailed(
+                f"{out}: not written: another backup to this name is being made ({partial.name});"
+                " wait for it to end, or give another name"
+            ) from None
         dest = sqlite3.connect(str(partial), isolation_level=None)
         try:
             encryption.apply_key(dest, key)
@@ -78,6 +97,8 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
     finally:
         if wrote_key_file and not out.exists():
             key_file_path(out).unlink(missing_ok=True)
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            with contextlib.suppress(OSError):  # a read-only file system refuses even that
-                Path(f"{partial}{suffix}").unlink(missing_ok=True)
+        if claimed is not None:  # only this process's own partial
+            for suffix in ("", *_partial.SQLITE_SIDE_FILES):
+                with contextlib.suppress(OSError):  # a read-only file system refuses even that
+                    Path(f"{partial}{suffix}").unlink(missing_ok=True)
+            os.close(claimed)  # after the rename or the removal: another run may take it now

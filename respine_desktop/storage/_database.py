@@ -305,6 +305,16 @@ def media_writable(path: Path) -> bool:
     return os.access(path, os.W_OK) and os.access(path.resolve().parent, os.W_OK)
 
 
+def refuse_read_only(path: Path) -> None:
+    """`WriteFailed` if this user cannot write the database at `path` or create files beside
+    it: SQLite would open it read-only all the same and fail at the first write."""
+    if not media_writable(path):
+        raise WriteFailed(
+            f"{path}: cannot be written by this user (the file or its folder is read-only), "
+            "and this needs to write to it: nothing changed; copy it to a folder you may write"
+        )
+
+
 def readonly_uri(path: Path, *, writable: bool) -> str:
     """The URI a read-only connection opens `path` with; it never creates the file.
 
@@ -381,6 +391,15 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
             conn.execute("PRAGMA journal_mode=wal")
 
 
+def _unreadable_part(path: Path) -> str:
+    """Which of the database's files this user cannot read (SQLite says only "unable to open
+    database file"), as ``: NAME cannot be read by this user``; empty if none is."""
+    for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if part.exists() and not os.access(part, os.R_OK):
+            return f": {part.name} cannot be read by this user"
+    return ""
+
+
 def inspect_database(path: Path, *, key: bytes | None = None) -> tuple[str, ...]:
     """The migrations applied to the RESPINE database at `path`, read without writing anything.
 
@@ -395,7 +414,7 @@ def inspect_database(path: Path, *, key: bytes | None = None) -> tuple[str, ...]
     try:
         conn = connect(path, readonly=True, key=key)
     except sqlite3.OperationalError as exc:
-        raise DatabaseMissing(f"{path}: cannot open ({exc})") from exc
+        raise DatabaseMissing(f"{path}: cannot open ({exc}{_unreadable_part(path)})") from exc
     except sqlite3.DatabaseError as exc:
         raise _unreadable(path, exc, key) from exc
     try:
@@ -499,6 +518,8 @@ def open_database(
     if key is None:
         key = encryption.key_for(path)
     applied = inspect_database(path, key=key)
+    if not readonly:
+        refuse_read_only(path)
     conn = connect(path, readonly=readonly, durable=durable, key=key)
     try:
         if check:

@@ -32,6 +32,7 @@ from respine_desktop.storage._database import (
     create_database,
     inspect_database,
     open_database,
+    refuse_read_only,
     setting,
     transaction,
 )
@@ -208,6 +209,7 @@ def encrypt_database(
     if encryption.is_encrypted(path):
         raise InvalidInput(f"{path}: encrypted already")
     inspect_database(path, key=None)
+    refuse_read_only(path)
     if sheet.exists():
         raise AlreadyExists(f"{sheet}: the file exists already")
     for stale in path.parent.glob(f".{path.name}.*.encrypting*"):  # left by a killed run

@@ -15,7 +15,10 @@ another setting or another database does not unwrap). Two layouts:
   ``platformdirs.user_data_dir("respine-desktop")``.
 
 `rewrap_secrets` moves an encrypted database's v1 secrets to v2 at first use (audited
-``device_key.rewrapped``), then zeroes and removes the device's key file.
+``device_key.rewrapped``), then zeroes and removes the device's key file. Inside
+`keys_read_only` it does nothing (the v1 values are read as they are): a bundle is checked there,
+so that one refused leaves the database and the key file as they were; the import rewraps once
+the bundle is merged.
 
 A plaintext database restored on another computer (or for another account) cannot unwrap its
 secrets: the site key is installed again from its key file, and device keys are made anew and
@@ -26,6 +29,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from respine_desktop.storage._database import StudyDb
@@ -41,6 +47,18 @@ WRAPPED_SETTINGS = ("site_key", "device_private_keys")
 _KEY_BYTES = 32
 _NONCE_BYTES = 12
 ENV_DIR = "RESPINE_KEY_DIR"
+_READ_ONLY: ContextVar[bool] = ContextVar("respine_keys_read_only", default=False)
+
+
+@contextmanager
+def keys_read_only() -> Iterator[None]:
+    """Within the block, using a key writes nothing: an old layout's secrets are read as they
+    are, their rewrap left to the next use outside (a bundle being checked, maybe refused)."""
+    token = _READ_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _READ_ONLY.reset(token)
 
 
 def key_dir() -> Path:
@@ -159,8 +177,8 @@ def rewrap_secrets(db: StudyDb) -> list[str]:
     the key file overwritten with zeros, synced and removed. Returns the settings rewrapped.
     KeyUnavailable (nothing changed) when the key file is missing or another computer's.
     """
-    if db.sql_key is None or db.readonly or db.conn.in_transaction:
-        return []  # (inside another transaction: the next use outside one rewraps)
+    if db.sql_key is None or db.readonly or db.conn.in_transaction or _READ_ONLY.get():
+        return []  # (inside another transaction, or `keys_read_only`: the next use rewraps)
     from respine_desktop.storage import _audit as audit
     from respine_desktop.storage._database import transaction
 

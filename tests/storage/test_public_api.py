@@ -53,6 +53,7 @@ INTERNALS_ALLOWED = {
     "tests/storage/test_pin_policy.py": "the common-PIN list, lockout counts, older PIN hashes",
     "bench/pins.py": "the scrypt parameters the PIN hashes use, timed",
     "tests/storage/test_key_wrap_v2.py": "the wrapped keys' stored settings and wrap labels",
+    "tests/storage/test_backup_concurrent.py": "a second backup run mid-way through a first",
     "tests/storage/test_signatures.py": "the canonical signed text, the append-only triggers",
     "tests/storage/test_merge_fast_paths.py": "column-wise validation against the row checks",
     "tests/storage/test_verify_devices.py": "a consistent rewrite: row images, entry hashes",

@@ -1,0 +1,59 @@
+"""Two backups to one name at once (two upgrades of a database started in the same second, two
+`backup` commands given the same --out): the second used to remove the first one's ``.partial``
+under its open connection, which then failed with SQLite's "attempt to write a readonly
+database" (SQLITE_READONLY_DBMOVED: its file was unlinked) or an I/O error. Now the ``.partial``
+is held by the process making it: the second is refused in one line, the first completes."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from respine_desktop import storage
+from respine_desktop.storage import _encryption
+from tests.support.cli import main_py
+from tests.support.storage import new_db
+
+
+@pytest.mark.parametrize("when", ["copy", "verify"])
+def test_a_second_backup_to_the_same_name_does_not_pull_the_first_ones_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """The second backup, a real process, runs while the first one's ``.partial`` is open: as
+    its copy starts (the old code: "disk I/O error"), or once copied, before it is verified
+    (the old code: the file renamed away under it)."""
+    path, out = tmp_path / "site.db", tmp_path / "copy.db"
+    new_db(path).close()
+    seconds: list[subprocess.CompletedProcess[str]] = []
+
+    def race() -> None:
+        seconds.append(main_py("backup", "--db", path, "--out", out, timeout=300))
+
+    def apply_key(conn: sqlite3.Connection, key: bytes | None) -> None:
+        _encryption.apply_key(conn, key)
+        race()
+
+    def verify(partial: Path, **options: Any) -> storage.VerifyResult:
+        race()
+        return storage.verify_database(partial, **options)
+
+    if when == "copy":
+        racing = types.SimpleNamespace(apply_key=apply_key)
+        monkeypatch.setattr("respine_desktop.storage._backup.encryption", racing)
+    else:
+        monkeypatch.setattr("respine_desktop.storage._backup.verify_database", verify)
+    with storage.open_database(path, readonly=True) as db:
+        result = storage.backup_database(db, out)
+    assert result.ok and storage.verify_database(out).ok
+    (second,) = seconds
+    assert second.returncode == 2, second.stderr
+    assert second.stderr.splitlines() == [
+        f"error: {out}: not written: another backup to this name is being made "
+        "(copy.db.partial); wait for it to end, or give another name"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("copy")) == ["copy.db"]
