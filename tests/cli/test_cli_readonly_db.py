@@ -61,6 +61,9 @@ def as_user(base: Path, template: str) -> subprocess.CompletedProcess[str]:
     if "--passphrase-stdin" in argv:
         pin = f"{PASSPHRASE}\n{pin or ''}"
     environment = {**env(), "HOME": str(base), "RESPINE_KEY_DIR": str(base / "out" / "keys")}
+    # not measured: coverage's data file beside the checkout is not this user's to write (its
+    # warning would be a second line on stderr)
+    environment.pop("COVERAGE_PROCESS_CONFIG", None)
     user = ["setpriv", f"--reuid={USER}", "--regid=nogroup", "--clear-groups"]
     return subprocess.run(
         [*user, sys.executable, str(ROOT / "main.py"), *argv],
