@@ -93,19 +93,25 @@ def test_corrections_skips_and_kiosk_conflicts_survive_the_split(tmp_path: Path)
     assert csv_bytes(hub, tmp_path / "h2", workers=2) == one
 
 
+def _walked(db: storage.StudyDb, runs: list[tuple[str, str | None]], every: list[str]) -> list[int]:
+    """How many subjects each run holds, once the runs are shown to walk `every` subject once,
+    in order."""
+    walked = [
+        r.subject.code
+        for after, through in runs
+        for r in iter_subject_records(db, history=False, after=after, through=through)
+    ]
+    assert walked == every
+    return [count_subject_records(db, after=a, through=t) for a, t in runs]
+
+
 def test_subject_ranges_cover_every_subject_once_in_order(demo: Path) -> None:
     with storage.open_database(demo, readonly=True) as db:
         every = [r.subject.code for r in iter_subject_records(db, history=False)]
         for parts in (1, 2, 5, 24, 100):
             runs = subject_ranges(db, parts)
             assert len(runs) == min(parts, 24)
-            walked = [
-                r.subject.code
-                for after, through in runs
-                for r in iter_subject_records(db, history=False, after=after, through=through)
-            ]
-            assert walked == every
-            sizes = [count_subject_records(db, after=a, through=t) for a, t in runs]
+            sizes = _walked(db, runs, every)
             assert max(sizes) - min(sizes) <= 1
 
 
@@ -117,13 +123,7 @@ def test_the_last_range_can_hold_a_share_of_the_subjects(demo: Path) -> None:
         for parts, share in ((2, 0.45), (3, 0.2), (5, 0.0), (24, 0.5), (2, 1.0)):
             runs = subject_ranges(db, parts, share)
             assert len(runs) == min(parts, total)
-            walked = [
-                r.subject.code
-                for after, through in runs
-                for r in iter_subject_records(db, history=False, after=after, through=through)
-            ]
-            assert walked == every
-            sizes = [count_subject_records(db, after=a, through=t) for a, t in runs]
+            sizes = _walked(db, runs, every)
             assert min(sizes) >= 1
             if parts < total:
                 assert abs(sizes[-1] - round(total * share)) <= max(1, parts - 1)
