@@ -48,14 +48,15 @@ else:
     storage.open_database(Path(sys.argv[1]))
 """
 
-# A child that holds the ``.partial`` argv[1] as a backup making it does, until killed.
+# A child that holds the ``.partial`` argv[1] as a backup making it does, until killed (it
+# waits on its standard input, which the test never writes to).
 HOLDING_CHILD = """
-import sys, time
+import sys
 from pathlib import Path
 from respine_desktop.storage import _partial
 _partial.claim(Path(sys.argv[1]))
 print("holding", flush=True)
-time.sleep(600)
+sys.stdin.read()
 """
 
 
@@ -118,6 +119,7 @@ def _holding(partial: Path) -> Iterator[None]:
         [sys.executable, "-c", HOLDING_CHILD, str(partial)],
         cwd=ROOT,
         env=env(),
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     ) as child:
