@@ -6,13 +6,27 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from tests.support.kiosk import Kiosk, make_database, make_kiosk
 
 ShowActive = Callable[[QWidget], None]
 StartKiosk = Callable[[Path], Kiosk]
+
+
+@pytest.fixture(autouse=True)
+def _application_style_sheet(qapp: QApplication) -> Iterator[None]:
+    """Give every test the application's style sheet as it found it.
+
+    A test that applies the kiosk's sheet (large text, the console on a tablet) would otherwise
+    leave it to whichever test the worker runs next: its `qproperty-` rules then override what that
+    test set before showing a widget (a VAS marker's colour), and the result depends on the order.
+    """
+    sheet = qapp.styleSheet()
+    yield
+    if qapp.styleSheet() != sheet:
+        qapp.setStyleSheet(sheet)
 
 
 @pytest.fixture
