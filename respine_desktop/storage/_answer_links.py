@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 from respine_desktop.storage._database import plain_rows
 from respine_desktop.storage._driver import sqlite3
 
-__all__ = ["Fork", "bad_link", "forks"]
+__all__ = ["FirstFork", "Fork", "bad_link", "first_forks", "forks"]
 
 Row = Sequence[Any]
 
@@ -116,4 +116,36 @@ def forks(conn: sqlite3.Connection, answer_ids: Iterable[str]) -> list[Fork]:
         ids = tuple(r[5] for r in group)
         if len(ids) > 1:
             found.append(Fork._make((*key, ids)))
+    return found
+
+
+class FirstFork(NamedTuple):
+    """An item of a session answered first (superseding nothing) by two or more rows (`ids`,
+    in written order: the last counts)."""
+
+    session_id: str
+    subject_id: str
+    visit_code: str
+    instrument_id: str
+    item_id: str
+    ids: tuple[str, ...]
+
+
+_FIRST_FORKS = (
+    "SELECT a.session_id, s.subject_id, s.visit_code, a.instrument_id, a.item_id, a.id "
+    "FROM answers a JOIN sessions s ON s.id = a.session_id "
+    "WHERE a.session_id IN (SELECT value FROM json_each(?)) AND a.supersedes IS NULL "
+    "ORDER BY a.session_id, a.instrument_id, a.item_id, a.rowid"
+)
+
+
+def first_forks(conn: sqlite3.Connection, session_ids: Iterable[str]) -> list[FirstFork]:
+    """The items of `session_ids` that more than one first answer has, each with its rows in
+    written order (one query through the index of the answers' sessions)."""
+    found: list[FirstFork] = []
+    rows = plain_rows(conn, _FIRST_FORKS, [json.dumps(sorted(set(session_ids)))])
+    for key, group in itertools.groupby(rows, key=itemgetter(0, 1, 2, 3, 4)):
+        ids = tuple(r[5] for r in group)
+        if len(ids) > 1:
+            found.append(FirstFork._make((*key, ids)))
     return found

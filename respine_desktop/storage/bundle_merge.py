@@ -81,10 +81,12 @@ import json
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from operator import attrgetter
+from itertools import compress
+from operator import attrgetter, not_
 from typing import Any, TypeVar
 
 from respine_desktop import collector, meanwhile
@@ -92,7 +94,7 @@ from respine_desktop.instruments import load_instrument
 from respine_desktop.storage import _audit as audit
 from respine_desktop.storage import _merge_staging as staging
 from respine_desktop.storage._answer_contents import foreign_contents
-from respine_desktop.storage._answer_links import forks
+from respine_desktop.storage._answer_links import first_forks, forks
 from respine_desktop.storage._audit import GENESIS
 from respine_desktop.storage._bundle_rows import (
     AuditLine,
@@ -195,6 +197,8 @@ kiosk digested (`_merge_prepare._row_texts`), rather than serialising the rows a
 digests read them: the rows stored are the rows Python parsed and validated."""
 _BATCH = 500
 _SUPERSEDES = attrgetter("supersedes")
+_SESSION = attrgetter("session_id")
+_FIRST_KEY = attrgetter("session_id", "instrument_id", "item_id")
 _MERGE_CACHE_KIB = -65536  # 64 MiB of page cache while merging (negative: KiB, SQLite's rule)
 
 
@@ -342,6 +346,7 @@ class _Merge:
         self.visit_map: dict[str, str] = {}
         self.visit_keys: dict[str, tuple[str, str]] = {}  # hub visit id -> (subject, code)
         self.touched_sessions: set[str] = set()
+        self.new_sessions: set[str] = set()  # the bundle's sessions the hub lacked
         self.new_choices: list[ChoiceLine] = []
         self.scored_sessions: set[str] = set()
         self.visit_codes = frozenset(v.code for v in db.study.visits)
@@ -609,6 +614,7 @@ class _Merge:
                 new.append(values)
                 self.result.inserted["sessions"] += 1
                 self.touched_sessions.add(row.id)
+                self.new_sessions.add(row.id)
                 continue
             existing = tuple.__new__(SessionLine, found)
             outcome, column = session_outcome(existing, values)
@@ -734,7 +740,9 @@ class _Merge:
     def _flag_forks(self, rows: list[Answer]) -> None:
         """An answer the new rows supersede that another row supersedes too (two devices
         holding the session both replaced it: a fork, legitimate) is flagged for review; the
-        last written counts, for every reader (`_answer_links`)."""
+        last written counts, for every reader (`_answer_links`). So is an item the new rows
+        answer first that another first answer has (`_flag_first_forks`)."""
+        self._flag_first_forks(rows)
         targets = set(map(_SUPERSEDES, rows))  # in C: the lock is held
         targets.discard(None)
         found = forks(self.conn, targets) if targets else []
@@ -751,6 +759,37 @@ class _Merge:
                 f"a fork: the last written, {fork.ids[-1]}, counts",
                 kept=False,
                 field="superseded_by",
+                hub=" ".join(mine),
+                bundle=" ".join(theirs),
+                visit_code=fork.visit_code,
+                resolution="both rows kept; the last written counts; review",
+            )
+
+    def _flag_first_forks(self, rows: list[Answer]) -> None:
+        """An item answered first on two devices (a sitting parked before it, resumed on both):
+        two current rows, as a fork. Looked for in the sessions the hub had before (a query),
+        and in a new session only if two of the bundle's first rows share an item (a set, in
+        C: the lock is held)."""
+        firsts = list(compress(rows, map(not_, map(_SUPERSEDES, rows))))
+        sessions = set(map(_SESSION, firsts)) - self.new_sessions
+        keys = list(map(_FIRST_KEY, firsts))
+        if len(set(keys)) != len(keys):
+            sessions.update(k[0] for k, n in Counter(keys).items() if n > 1)
+        new = {r.id for r in firsts}
+        for fork in first_forks(self.conn, sessions) if sessions else []:
+            theirs = [i for i in fork.ids if i in new]
+            mine = [i for i in fork.ids if i not in new]
+            if not theirs:
+                continue  # the hub's own, flagged when it was made
+            self.flag_mismatch(
+                "answers",
+                fork.subject_id,
+                f"{fork.session_id}:{fork.item_id}",
+                f"item {fork.item_id} (visit {fork.visit_code}, session {fork.session_id}): "
+                f"answered first by {len(fork.ids)} rows ({' '.join(fork.ids)}), on two "
+                f"devices, a fork: the last written, {fork.ids[-1]}, counts",
+                kept=False,
+                field="first_answer",
                 hub=" ".join(mine),
                 bundle=" ".join(theirs),
                 visit_code=fork.visit_code,

@@ -1,9 +1,11 @@
-"""A fork: one answer superseded by two later rows, written on two devices holding the session.
+"""A fork: two current answers of one item, written on two devices holding the session.
 
 The design keeps both (docs/conflicts.md: "of two current answers of an item, a fork, the one
 written last counts, never the later by its clock"): a parked sitting of kiosk a, merged into
 the hub, is resumed on the hub and odi_02 changed there; kiosk a, offline, resumes the same
 sitting and changes odi_02 too, earlier by its clock; its next bundle brings the second change.
+Two kinds, each a case of every test: "replaced", odi_02 was answered before the sitting was
+parked (one answer superseded by two rows); "answered", it was not (two first answers).
 The merge flags the fork (a ``bundle.mismatch`` entry, in the import's result and the mismatch
 list) and the hub verifies; every reader of the hub takes kiosk a's row, the last written.
 """
@@ -16,6 +18,7 @@ import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -23,22 +26,60 @@ from respine_desktop import exports, storage
 from respine_desktop.exports.csv_export import export_csv
 from respine_desktop.exports.visit_values import visit_values
 from respine_desktop.reports import data as report_data
+from respine_desktop.storage import StudyDb
 from respine_desktop.storage.export_reads import iter_subject_records
 from tests.exports.test_exports_odm_history import NS, events, replay, stamp
-from tests.support.exports import TODAY, do_visit, export, hub_and_kiosks, merge, odm_errors
+from tests.support.exports import (
+    TODAY,
+    Clock,
+    answers_for,
+    do_visit,
+    export,
+    hub_and_kiosks,
+    merge,
+    odm_errors,
+)
 from tests.support.storage import coord
 
 CODE = "RSP-01-040"
 
 
-@pytest.fixture(scope="module")
-def forked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, str, str]]:
+class Forked(NamedTuple):
+    hub: Path
+    session: str
+    hub_row: str
+    kiosk_row: str
+    kind: str  # "replaced" or "answered"
+
+
+def _parked_before_odi_02(db: StudyDb, c: Clock) -> str:
+    """Kiosk a's M0 sitting with every item answered but odi_02, parked (position 3)."""
+    c.day(TODAY)
+    session = storage.start_session(db, CODE, "M0", staff=coord(db), language="en", on=TODAY).id
+    for n, instrument in enumerate(("vas", "odi", "sf36"), start=1):
+        c.day(TODAY, minutes=n)
+        given = answers_for(instrument, 2, 30.0)
+        given.pop("odi_02", None)
+        storage.record_answers(db, session, given, language="en", vas_line_mm=100.0)
+    c.day(TODAY, minutes=5)
+    storage.park_session(db, session, position=3)
+    return session
+
+
+@pytest.fixture(scope="module", params=["replaced", "answered"])
+def forked(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Forked]:
     """The hub after the fork's import; the session, the hub's row and kiosk a's row."""
-    root = tmp_path_factory.mktemp("fork")
+    kind = request.param
+    root = tmp_path_factory.mktemp(f"fork-{kind}")
     with hub_and_kiosks(root) as (hub, a, _b, c):
         with storage.open_database(a) as db:
             storage.register_subject(db, CODE, day0=TODAY, staff=coord(db))
-            session = do_visit(db, c, CODE, "M0", TODAY, vas=30.0, odi=2, sf36=2, submit=False)
+            if kind == "replaced":
+                session = do_visit(db, c, CODE, "M0", TODAY, vas=30.0, odi=2, sf36=2, submit=False)
+            else:
+                session = _parked_before_odi_02(db, c)
         export(a, root / "a.1")
         merge(hub, root / "a.1")
         c.day(TODAY, minutes=120)  # the hub's change: later by the clocks
@@ -58,63 +99,59 @@ def forked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str
         with storage.open_database(hub) as db:  # the sitting ends on the hub
             storage.resume_session(db, session, staff=coord(db))
             storage.submit_session(db, session, staff=coord(db))
-        yield hub, session, hub_row, kiosk_row
+        yield Forked(hub, session, hub_row, kiosk_row, kind)
 
 
-def test_the_fork_is_flagged_and_the_hub_verifies(forked: tuple[Path, str, str, str]) -> None:
-    hub, _session, hub_row, kiosk_row = forked
+def test_the_fork_is_flagged_and_the_hub_verifies(forked: Forked) -> None:
+    hub, _session, hub_row, kiosk_row, kind = forked
     flagged = json.loads((hub.parent / "mismatches.json").read_text())
     assert len(flagged) == 1
-    assert f"superseded by 2 rows ({hub_row} {kiosk_row})" in flagged[0], flagged
+    how, field = {
+        "replaced": ("superseded by", "superseded_by"),
+        "answered": ("answered first by", "first_answer"),
+    }[kind]
+    assert f"{how} 2 rows ({hub_row} {kiosk_row})" in flagged[0], flagged
     assert f"the last written, {kiosk_row}, counts" in flagged[0], flagged
     with storage.open_database(hub, readonly=True) as db:
         (listed,) = storage.list_mismatches(db)
         assert listed.subject_code == CODE
-        assert (listed.field, listed.hub_value, listed.bundle_value) == (
-            "superseded_by",
-            hub_row,
-            kiosk_row,
-        )
+        assert (listed.field, listed.hub_value, listed.bundle_value) == (field, hub_row, kiosk_row)
         counts = storage.counts(db)
     result = storage.verify_database(hub)
     assert result.ok, result.message
-    # one current answer per item: the original row is superseded, the fork's two rows count once
-    assert counts.current_answers == counts.answers - 2
+    # one current answer per item: the fork's two rows count once (and a replaced original none)
+    assert counts.current_answers == counts.answers - {"replaced": 2, "answered": 1}[kind]
 
 
-def test_importing_the_bundle_again_flags_nothing_new(
-    forked: tuple[Path, str, str, str], tmp_path: Path
-) -> None:
-    hub = forked[0]
+def test_importing_the_bundle_again_flags_nothing_new(forked: Forked, tmp_path: Path) -> None:
+    hub = forked.hub
     shutil.copy(hub, tmp_path / "hub.db")
     again = merge(tmp_path / "hub.db", hub.parent / "a.2")
     assert again.result.new_mismatches == 0
     assert not again.result.changed
 
 
-def test_the_application_takes_the_last_written_row(forked: tuple[Path, str, str, str]) -> None:
-    hub, session, _hub_row, kiosk_row = forked
+def test_the_application_takes_the_last_written_row(forked: Forked) -> None:
+    hub, session, _hub_row, kiosk_row, _kind = forked
     with storage.open_database(hub, readonly=True) as db:
         assert storage.current_answers(db, session)["odi_02"].id == kiosk_row
 
 
 def test_the_report_lists_the_item_once_with_the_last_written_row(
-    forked: tuple[Path, str, str, str],
+    forked: Forked,
 ) -> None:
-    hub = forked[0]
+    hub = forked.hub
     with storage.open_database(hub, readonly=True) as db:
         summary = report_data.patient_summary(db, CODE, on=TODAY + timedelta(days=1))
     rows = [r for v in summary.items for r in v.items if r.item_id == "odi_02"]
     assert [r.code for r in rows] == [1]
 
 
-def test_the_exports_take_the_last_written_row(
-    forked: tuple[Path, str, str, str], tmp_path: Path
-) -> None:
+def test_the_exports_take_the_last_written_row(forked: Forked, tmp_path: Path) -> None:
     """The snapshot files (ODM, REDCap, stats: `visit_values`) and the CSV (visits_wide and
     answers_long's counted column, one process or more) take kiosk a's row, the last written,
     though the hub's is later by the clocks."""
-    hub, _session, hub_row, kiosk_row = forked
+    hub, _session, hub_row, kiosk_row, _kind = forked
     with storage.open_database(hub, readonly=True) as db:
         (record,) = iter_subject_records(db)
         (visit,) = [v for v in visit_values(db.study, record) if v.code == "M0"]
@@ -131,10 +168,10 @@ def test_the_exports_take_the_last_written_row(
 
 
 def test_the_stored_scores_are_those_of_the_last_written_row(
-    forked: tuple[Path, str, str, str],
+    forked: Forked,
 ) -> None:
     """The hub submitted the sitting after the fork: its ODI score counts kiosk a's odi_02."""
-    hub, session, _hub_row, kiosk_row = forked
+    hub, session, _hub_row, kiosk_row, _kind = forked
     with storage.open_database(hub, readonly=True) as db:
         answers = storage.current_answers(db, session)
         (odi,) = db.conn.execute(
@@ -148,12 +185,12 @@ def test_the_stored_scores_are_those_of_the_last_written_row(
 
 
 def test_the_odm_history_ends_at_the_snapshot_the_last_written_set_again(
-    forked: tuple[Path, str, str, str], tmp_path: Path
+    forked: Forked, tmp_path: Path
 ) -> None:
     """ODM --history lists the fork's rows in time order (the hub's last), then sets kiosk a's,
     the last written, again as the system's audited change: replaying it ends at the snapshot's
     value. Both files validate, and every entity's AuditRecords stay in increasing time."""
-    hub, session, _hub_row, kiosk_row = forked
+    hub, session, _hub_row, kiosk_row, kind = forked
     with storage.open_database(hub, readonly=True) as db:
         exports.export_odm(db, tmp_path / "h.xml", history=True)
         exports.export_odm(db, tmp_path / "s.xml")
@@ -179,4 +216,25 @@ def test_the_odm_history_ends_at_the_snapshot_the_last_written_set_again(
         for item in history.iter(f"{NS}ItemData")
         if item.get("ItemOID") == "IT.ODI_02" and item.find(f"{NS}AuditRecord") is not None
     ]
-    assert items == sorted(items) and len(items) == 4  # given, the two rows of the fork, again
+    assert items == sorted(items)
+    # (given,) the two rows of the fork, again
+    assert len(items) == {"replaced": 4, "answered": 3}[kind]
+
+
+def test_a_hub_receiving_the_fork_from_another_flags_it_and_takes_the_same_row(
+    forked: Forked, tmp_path: Path
+) -> None:
+    """The hub's own bundle (a relay) brings both rows of the fork to kiosk b, which has not
+    got the sitting: flagged there too (both rows new: the bundle's own two), and kiosk b
+    takes the row the hub takes."""
+    hub, session, hub_row, kiosk_row, kind = forked
+    kiosk_b = tmp_path / "b.db"
+    shutil.copy(hub.parent / "b.db", kiosk_b)
+    export(hub, tmp_path / "hub.1")
+    summary = merge(kiosk_b, tmp_path / "hub.1")
+    field = {"replaced": "superseded by", "answered": "answered first by"}[kind]
+    assert [m for m in summary.result.mismatches if field in m] != [], summary.result.mismatches
+    with storage.open_database(kiosk_b, readonly=True) as db:
+        assert storage.current_answers(db, session)["odi_02"].id == kiosk_row != hub_row
+    result = storage.verify_database(kiosk_b)
+    assert result.ok, result.message

@@ -30,12 +30,19 @@ from ui.console.texts import local_time, status_text, visit_label
 from ui.widgets.page import button
 
 # a mismatch's field -> its words (console.mismatches.field.*), with its visit
-_FIELDS = {"state": "state", "date": "date", "superseded_by": "fork", "instrument": "content"}
+_FIELDS = {
+    "state": "state",
+    "date": "date",
+    "superseded_by": "fork",
+    "first_answer": "twice",
+    "instrument": "content",
+}
 
 
 def field_text(db: StudyDb, lang: str, mismatch: Mismatch) -> str:
-    """What differs, in words ("Day 0", "State of 6 months", an answer replaced on two kiosks:
-    a fork, answers given on another questionnaire's content: `storage.bundle_merge`)."""
+    """What differs, in words ("Day 0", "State of 6 months", an answer replaced or first given
+    on two kiosks: a fork, answers given on another questionnaire's content:
+    `storage.bundle_merge`)."""
     if mismatch.field == "day0":
         return t(lang, "console.mismatches.field.day0")
     key = _FIELDS.get(mismatch.field, "other")
@@ -53,7 +60,7 @@ def value_text(lang: str, mismatch: Mismatch, value: str) -> str:
     if mismatch.field == "instrument":
         version, _, checksum = value.rpartition(" ")
         return f"{version} ({_start(checksum, len('sha256:') + 8)})" if version else value
-    if mismatch.field == "superseded_by":
+    if mismatch.field in ("superseded_by", "first_answer"):
         return " ".join(_start(row, 8) for row in value.split())
     return value
 

@@ -89,24 +89,24 @@ def test_a_kiosk_without_mismatches_says_so(qtbot: QtBot, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(
-    ("lang", "words"),
+    ("field", "lang", "words"),
     [
-        ("en", "Answer replaced on two kiosks, visit Baseline"),
-        (
-            "fr",
-            "Réponse remplacée sur deux postes, visite Inclusion",
-        ),
+        ("superseded_by", "en", "Answer replaced on two kiosks, visit Baseline"),
+        ("superseded_by", "fr", "Réponse remplacée sur deux postes, visite Inclusion"),
+        ("first_answer", "en", "Answer given on two kiosks, visit Baseline"),
+        ("first_answer", "fr", "Réponse donnée sur deux postes, visite Inclusion"),
     ],
 )
-def test_a_fork_is_named_as_such(hub: StudyDb, lang: str, words: str) -> None:
-    """A fork the merge flagged (field ``superseded_by``: two kiosks replaced one answer) says
-    so, with its visit, not "Record"."""
+def test_a_fork_is_named_as_such(hub: StudyDb, field: str, lang: str, words: str) -> None:
+    """A fork the merge flagged (field ``superseded_by``: two kiosks replaced one answer;
+    ``first_answer``: two kiosks answered one item first) says so, with its visit, not
+    "Record"; its rows by the start of their ids."""
     fork = Mismatch(
         entry_id="e",
         flagged_at="2026-01-01T09:00:00.000Z",
         subject_code="RSP-01-040",
         visit_code="M0",
-        field="superseded_by",
+        field=field,
         hub_value="row-1",
         bundle_value="row-2",
         device_id="d",
