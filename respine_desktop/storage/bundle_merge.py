@@ -198,6 +198,7 @@ digests read them: the rows stored are the rows Python parsed and validated."""
 _BATCH = 500
 _SUPERSEDES = attrgetter("supersedes")
 _SESSION = attrgetter("session_id")
+_ID = attrgetter("id")
 _FIRST_KEY = attrgetter("session_id", "instrument_id", "item_id")
 _MERGE_CACHE_KIB = -65536  # 64 MiB of page cache while merging (negative: KiB, SQLite's rule)
 
@@ -775,8 +776,9 @@ class _Merge:
         keys = list(map(_FIRST_KEY, firsts))
         if len(set(keys)) != len(keys):
             sessions.update(k[0] for k, n in Counter(keys).items() if n > 1)
-        new = {r.id for r in firsts}
-        for fork in first_forks(self.conn, sessions) if sessions else []:
+        found = first_forks(self.conn, sessions) if sessions else []
+        new = set(map(_ID, firsts)) if found else set()
+        for fork in found:
             theirs = [i for i in fork.ids if i in new]
             mine = [i for i in fork.ids if i not in new]
             if not theirs:
