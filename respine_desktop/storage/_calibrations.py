@@ -13,6 +13,7 @@ device has none; the answers' audited digest covers it.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 
@@ -21,9 +22,11 @@ from respine_desktop.storage import _audit as audit
 from respine_desktop.storage._database import StudyDb, new_id, transaction
 from respine_desktop.storage._errors import InvalidInput
 from respine_desktop.storage._records import Staff
+from respine_desktop.storage._schema import CALIBRATION_ENTRIES_SQL
 from respine_desktop.storage._staff import require
 
 UNCALIBRATED = "uncalibrated"
+CALIBRATED = "vas.calibrated"  # the audit action recording a calibration
 # A line drawn for 100 mm and measured outside this range means a misreading (a ruler in cm or
 # inches, a typo), not a screen whose reported size is that wrong.
 MEASURED_RANGE_MM = (50.0, 200.0)
@@ -135,7 +138,7 @@ def record_vas_calibration(
         payload = {c: v for c, v in zip(_COLUMNS, values, strict=True) if c != "id"}
         audit.append(
             db,
-            action="vas.calibrated",
+            action=CALIBRATED,
             entity="vas_calibration",
             entity_id=record.id,
             actor=actor.id,
@@ -169,11 +172,27 @@ def vas_calibration_in_force(db: StudyDb) -> VasCalibration | None:
 
 
 def get_vas_calibration(db: StudyDb, calibration_id: str) -> VasCalibration | None:
-    """One calibration by id (an answer's ``vas_calibration``), or None if this file lacks it."""
+    """One calibration by id (an answer's ``vas_calibration``), or None if this file has
+    neither its row nor the audit entry recording it. A hub holds no kiosk's calibration rows
+    (a bundle does not carry them) but each one's ``vas.calibrated`` entry, whose payload is the
+    row (`record_vas_calibration`): read from there (its latest such entry)."""
     row = db.conn.execute(
         f"SELECT {', '.join(_COLUMNS)} FROM vas_calibrations WHERE id=?", [calibration_id]
     ).fetchone()
-    return None if row is None else _row_to_record(row)
+    if row is not None:
+        return _row_to_record(row)
+    entry = db.conn.execute(
+        f"SELECT payload FROM audit_log WHERE {CALIBRATION_ENTRIES_SQL} AND entity_id=? "
+        "ORDER BY rowid DESC LIMIT 1",
+        [calibration_id],
+    ).fetchone()
+    if entry is None:
+        return None
+    try:
+        payload = json.loads(entry[0])
+        return VasCalibration(id=calibration_id, **{c: payload[c] for c in _COLUMNS[1:]})
+    except (ValueError, TypeError, KeyError):
+        return None  # an entry whose payload is not the row (`verify` names it)
 
 
 def calibration_reference(db: StudyDb) -> str:

@@ -433,13 +433,14 @@ BEGIN SELECT RAISE(ABORT, 'withdrawals are append-only: DELETE refused'); END;
 # Migrations a read-only open can do without, so reports and `verify` read an older file as is:
 # those that only add a table (its readers see no rows: `_withdrawal`, `report_reads` check that
 # the table exists), 0012, which only writes audit entries (the older images it completes are
-# replayed as they are), and 0013 and 0014, which only add an index.
+# replayed as they are), and 0013, 0014 and 0015, which only add an index.
 READ_OPTIONAL: tuple[str, ...] = (
     "0010_withdrawal",
     "0011_signatures",
     "0012_pin_digest",
     "0013_scores_superseded_by",
     "0014_audit_entity",
+    "0015_audit_calibrations",
 )
 
 
@@ -551,4 +552,24 @@ def m0014_audit_entity(db: Database) -> None:
     db.execute(
         "CREATE INDEX IF NOT EXISTS audit_entity ON audit_log(action, entity_id) "
         f"WHERE {ENTITY_ACTIONS_SQL}"
+    )
+
+
+CALIBRATION_ENTRIES_SQL = "action = 'vas.calibrated'"
+"""The condition of 0015's partial index, which a query must say in these very words (a bound
+value is not known to match it)."""
+
+
+@migrations(name="0015_audit_calibrations")
+def m0015_audit_calibrations(db: Database) -> None:
+    """An index of the ``vas.calibrated`` audit entries by the calibration they record.
+
+    A hub holds no kiosk's calibration rows (a bundle does not carry them), only the entries
+    recording them in each kiosk's chain: the merge checks that each new VAS answer names a
+    calibration of its own device (`_answer_calibrations`), and the patient report reads the
+    date of the calibration an answer used, from the entry when the row is not in the file.
+    Partial: a few entries per device, nothing for the others."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS audit_calibration ON audit_log(entity_id) "
+        f"WHERE {CALIBRATION_ENTRIES_SQL}"
     )

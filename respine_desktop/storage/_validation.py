@@ -40,6 +40,7 @@ from operator import itemgetter
 from typing import Any, cast
 
 from respine_desktop.instruments import Item, load_instruments
+from respine_desktop.storage._calibrations import UNCALIBRATED
 from respine_desktop.storage._database import check_site_code
 from respine_desktop.storage._errors import InvalidAnswer, InvalidInput
 from respine_desktop.storage._subjects import check_subject_code
@@ -153,6 +154,16 @@ def _withdrawal_reason(value: object) -> str:
 def _opt_text(value: object) -> None:
     if value is not None:
         _text(value)
+
+
+def _calibration(value: object) -> None:
+    """An answer's VAS calibration: none, ``uncalibrated`` or a calibration's id."""
+    if (
+        value is not None
+        and value != UNCALIBRATED
+        and not (isinstance(value, str) and _UUID.match(value))
+    ):
+        raise _fail(value, "is not a calibration's id (a UUID) nor 'uncalibrated'")
 
 
 def _int(value: object, low: int, high: int) -> int:
@@ -298,7 +309,7 @@ _FIELDS: Mapping[str, Mapping[str, _Field]] = {
         "reason": _opt_text,
         "vas_line_mm": _any,
         # the calibration in force when a VAS line was drawn: its id, or "uncalibrated"
-        "vas_calibration": _opt_text,
+        "vas_calibration": _calibration,
     },
     "scores": {
         "id": _id,
@@ -428,6 +439,13 @@ def _answer(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] |
         return "vas_line_mm", f"{line!r} is not a VAS line length"
     if line is not None and (problem := _as_stored_real("vas_line_mm", line)) is not None:
         return problem
+    problem = _answer_value(row, known[1])
+    if problem is None and line is None and row["vas_calibration"] is not None:
+        return "vas_calibration", "an answer not drawn on a VAS line has no calibration"
+    return problem
+
+
+def _answer_value(row: Mapping[str, Any], item: Item) -> tuple[str, str] | None:
     value = row["value"]
     if row["status"] == "skipped":
         return None if value is None else ("value", f"{value!r}: a skipped item has no value")
@@ -437,7 +455,7 @@ def _answer(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] |
     if codes is not None and isinstance(value, float) and value.is_integer():
         value = int(value)  # a code stored as REAL is that code (`Item.validate` wants an int)
     try:
-        stored = check_answer_value(known[1], value)
+        stored = check_answer_value(item, value)
     except InvalidInput as exc:
         return "value", str(exc)
     if stored != value:
@@ -488,7 +506,7 @@ _RULE_COLUMNS: Mapping[str, tuple[str, ...]] = {
     "subjects": ("code", "site_code"),
     "visits": ("visit_code", "state", "missed_reason"),
     "sessions": ("visit_code", "state", "submitted_at", "submitted_by"),
-    "answers": ("item_id", "instrument_id", "value", "status", "vas_line_mm"),
+    "answers": ("item_id", "instrument_id", "value", "status", "vas_line_mm", "vas_calibration"),
     "scores": ("instrument_id", "method", "scores", "superseded_at", "superseded_by"),
 }
 # Columns whose values are unique per row: not worth remembering.

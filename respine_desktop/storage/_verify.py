@@ -12,7 +12,8 @@ Checks, in order (the first failure is reported, naming the row):
    its item, a VAS in range and on its grid); every answer row listed by exactly the answer
    entry that recorded it, with the same content (the entry's digest recomputed from the
    rows), of the session the entry names (and of its subject, when it names a subject of
-   the file), and no answer without an entry;
+   the file), and no answer without an entry; every answer's VAS calibration one its own
+   device recorded (a ``vas.calibrated`` entry of its chain: `_answer_calibrations`);
 4. the triggers that make ``answers``, ``audit_log`` and ``session_choices`` append-only are in
    place;
 5. every session choice (`conflict_resolution`) names a session of its own visit and matches the
@@ -61,6 +62,7 @@ from typing import Any, NamedTuple
 from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _schema as schema
 from respine_desktop.storage import _scores as scores
+from respine_desktop.storage._answer_calibrations import first_unrecorded
 from respine_desktop.storage._answer_links import bad_link
 from respine_desktop.storage._answers import digest, select_rows_and_rowids
 from respine_desktop.storage._audit import COLUMNS as AUDIT_COLUMNS
@@ -168,6 +170,7 @@ def verify_connection(
         if broken is not None:
             raise _Bad(f"table answers row {broken[0]} ({broken[1]}): {broken[2]}")
         _answers_covered(conn, stats)
+        _answer_calibrations(conn)
         choices = _has_choices(conn)
         _triggers(conn, choices)
         if choices:
@@ -541,6 +544,14 @@ def _choices(conn: sqlite3.Connection) -> None:
         if row["entity_id"] not in seen:
             entry = _name(row["device_id"], row["seq"], row["id"])
             raise _Bad(f"table session_choices row {row['entity_id']}: missing ({entry})")
+
+
+def _answer_calibrations(conn: sqlite3.Connection) -> None:
+    """Check 3 for calibrations: each answer's is one its own device recorded."""
+    found = first_unrecorded(conn)
+    if found is not None:
+        answer_id, problem = found
+        raise _Bad(f"table answers row {answer_id}: column vas_calibration {problem}")
 
 
 # Check 9 for sessions: the first whose visit (``visit_id``) is not of its own subject and code.

@@ -93,6 +93,7 @@ from respine_desktop import collector, meanwhile
 from respine_desktop.instruments import load_instrument
 from respine_desktop.storage import _audit as audit
 from respine_desktop.storage import _merge_staging as staging
+from respine_desktop.storage._answer_calibrations import check_new_answers
 from respine_desktop.storage._answer_contents import foreign_contents
 from respine_desktop.storage._answer_links import first_forks, forks
 from respine_desktop.storage._audit import GENESIS
@@ -707,6 +708,10 @@ class _Merge:
             )
             for start in range(0, len(rows), _BATCH):
                 self._insert_answers(sql, rows[start : start + _BATCH])
+        try:
+            check_new_answers(self.conn, rows, self.prepared.rows["audit_log"])
+        except InvalidInput as exc:
+            raise MergeRefused(f"bundle {exc}") from None
         self._flag_forks(rows)
         self._flag_contents(rows)
 

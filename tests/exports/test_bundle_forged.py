@@ -81,6 +81,24 @@ def rows_where(tables: Tables, table: str, **match: Any) -> list[list[Any]]:
     return [r for r in tables[table] if all(r[col(table, k)] == v for k, v in match.items())]
 
 
+def rechain(tables: Tables, answer: list[Any]) -> None:
+    """After `answer` (a row of the bundle's answers) was edited: its entry's digest and listed
+    values made to match, and the whole chain hashed again (one device's: a kiosk's bundle), as
+    a key holder forging a consistent chain would."""
+    for entry in tables["audit_log"]:
+        payload = json.loads(entry[col("audit_log", "payload")])
+        ids = [a[0] for a in payload.get("answers") or []]
+        if answer[0] in ids:
+            listed = [r for i in ids for r in tables["answers"] if r[0] == i]
+            payload["digest"] = digest(listed)
+            payload["answers"] = [[r[0], r[5], r[6]] for r in listed]
+            entry[col("audit_log", "payload")] = json.dumps(payload, sort_keys=True)
+    prev = "0" * 64
+    for entry in sorted(tables["audit_log"], key=lambda e: e[col("audit_log", "seq")]):
+        entry[col("audit_log", "prev_hash")] = prev
+        entry[col("audit_log", "hash")] = prev = entry_hash(prev, *entry[:10])
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Kiosk A with RSP-01-030 (M0 and M1 submitted, M3 missed), its bundle `a.1`; an empty hub
@@ -165,6 +183,8 @@ VALUE_ATTACKS = [
     ("score json", "scores", "scores", "[1, 2]", {"instrument_id": "odi"}, "JSON object"),
     ("score number", "scores", "scores", '{"odi": "high"}', {"instrument_id": "odi"}, "number"),
     ("audit hash", "audit_log", "hash", "abc", {"seq": 1}, "SHA-256"),
+    ("calibration", "answers", "vas_calibration", "ruler", {"item_id": "vas_pain"}, "UUID"),
+    ("odi line", "answers", "vas_calibration", "uncalibrated", {"item_id": "odi_07"}, "no calib"),
     ("staff role", "staff", "role", "superuser", {}, "is not one of"),
 ]
 
@@ -302,18 +322,7 @@ def test_an_answer_changed_through_a_forged_chain_is_refused(
     def edit(tables: Tables) -> None:
         answer = rows_where(tables, "answers", item_id="vas_pain")[0]
         answer[col("answers", "value")] = 12.5
-        for entry in tables["audit_log"]:
-            payload = json.loads(entry[col("audit_log", "payload")])
-            ids = [a[0] for a in payload.get("answers") or []]
-            if answer[0] in ids:
-                listed = [r for i in ids for r in tables["answers"] if r[0] == i]
-                payload["digest"] = digest(listed)
-                payload["answers"] = [[r[0], r[5], r[6]] for r in listed]
-                entry[col("audit_log", "payload")] = json.dumps(payload, sort_keys=True)
-        prev = "0" * 64
-        for entry in sorted(tables["audit_log"], key=lambda e: e[col("audit_log", "seq")]):
-            entry[col("audit_log", "prev_hash")] = prev
-            entry[col("audit_log", "hash")] = prev = entry_hash(prev, *entry[:10])
+        rechain(tables, answer)
 
     forged = forge(site / "a.1", site / "site.key", tmp_path / "x.bundle", edit)
     refused(hub1, forged, "bundle answers row", "field value", "an answer is never changed")

@@ -187,6 +187,16 @@ BROKEN = [
     ("answers", {"status": "skipped"}, "value", "a skipped item has no value"),
     ("answers", {"language": None}, "language", "language code"),
     ("answers", {"vas_line_mm": -4.0}, "vas_line_mm", "VAS line length"),
+    ("answers", {"vas_calibration": "ruler"}, "vas_calibration", "not a calibration's id"),
+    ("answers", {"vas_calibration": ""}, "vas_calibration", "not a calibration's id"),
+    ("answers", {"vas_calibration": 7}, "vas_calibration", "not a calibration's id"),
+    ("answers", {"vas_line_mm": None}, "vas_calibration", "not drawn on a VAS line"),
+    (
+        "answers",
+        {"item_id": "odi_01", "instrument_id": "odi", "value": 2.0, "vas_line_mm": None},
+        "vas_calibration",
+        "not drawn on a VAS line",
+    ),
     (
         "answers",
         {"item_id": "odi_01", "instrument_id": "odi", "value": 2.5, "vas_line_mm": None},
@@ -239,7 +249,12 @@ def test_the_row_checker_remembers_accepted_values_but_never_takes_a_bool_for_a_
     with pytest.raises(InvalidInput, match="field active"):
         check(row("staff", active=True))
     answers = RowChecker("answers", BUNDLE_COLUMNS["answers"], VISITS)
-    odi = {"item_id": "odi_01", "instrument_id": "odi", "vas_line_mm": None}
+    odi = {
+        "item_id": "odi_01",
+        "instrument_id": "odi",
+        "vas_line_mm": None,
+        "vas_calibration": None,
+    }
     answers(row("answers", value=1.0, **odi))
     answers(row("answers", value=1.0, **odi))
     with pytest.raises(InvalidInput, match="field value"):
@@ -379,7 +394,12 @@ def test_a_negative_zero_is_refused_column_wise_before_or_after_a_zero(
 ) -> None:
     """-0.0 == 0.0 (one hash): each distinct value checked once must still see -0.0, whichever
     of the two rows comes first; refused naming its row, as row by row."""
-    base = {"item_id": "odi_01", "instrument_id": "odi", "vas_line_mm": None}
+    base = {
+        "item_id": "odi_01",
+        "instrument_id": "odi",
+        "vas_line_mm": None,
+        "vas_calibration": None,
+    }
     good = {**base, "value": 0.0} if column == "value" else {"vas_line_mm": 100.0}
     odd = {**base, "value": -0.0} if column == "value" else {"vas_line_mm": -0.0}
     rows = [row("answers", id=f"0190aaaa-0000-7000-8000-{k:012d}") for k in (1, 2)]

@@ -1,0 +1,110 @@
+"""Which VAS calibration an answer may name: one its own device recorded.
+
+A VAS answer drawn on a line stores the id of the calibration in force on the device that drew
+it (`_calibrations`: staff measured that device's line with a ruler), or ``uncalibrated``. The
+calibration rows stay on their device (a bundle does not carry them), but each is recorded by a
+``vas.calibrated`` entry of that device's audit chain, which every bundle carries to the hub: so
+an answer's calibration is an entry of the chain of the answer's own device, on the kiosk as on
+the hub. An answer naming a calibration no entry records, or one of another device, would
+show a monitor a measurement of the line that was never made, or made on another screen.
+
+The merge refuses a bundle whose new answer does so (`check_new_answers`: the bundle's own
+entries first, the hub's only for an id they lack, as for a bundle cut with ``--since``), and
+`verify` names the first such answer of the file (`first_unrecorded`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from itertools import compress
+from operator import attrgetter
+from typing import Any
+
+from respine_desktop.storage._calibrations import CALIBRATED, UNCALIBRATED
+from respine_desktop.storage._driver import sqlite3
+from respine_desktop.storage._errors import InvalidInput
+from respine_desktop.storage._schema import CALIBRATION_ENTRIES_SQL
+
+__all__ = ["check_new_answers", "first_unrecorded"]
+
+_CALIBRATION = attrgetter("vas_calibration")
+
+# (through 0015's index of those entries, when the file has it)
+_RECORDED = (
+    f"SELECT entity_id, device_id FROM audit_log WHERE {CALIBRATION_ENTRIES_SQL} "
+    "AND entity_id IN (SELECT value FROM json_each(?))"
+)
+
+
+def _recorded(conn: sqlite3.Connection, ids: Collection[str]) -> dict[str, str]:
+    """The device whose ``vas.calibrated`` entry records each of `ids` (those the file has)."""
+    rows = conn.execute(_RECORDED, [json.dumps(sorted(ids))])
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def _problem(calibration: str, device: str, recorded: Mapping[str, str]) -> str | None:
+    by = recorded.get(calibration)
+    if by is None:
+        return f"names calibration {calibration}, which no {CALIBRATED} audit entry records"
+    if by != device:
+        return (
+            f"names calibration {calibration}, a calibration of device {by}, not of the device "
+            f"that drew the line ({device})"
+        )
+    return None
+
+
+def check_new_answers(
+    conn: sqlite3.Connection, answers: Sequence[Any], entries: Iterable[Any]
+) -> None:
+    """InvalidInput naming the first of `answers` (a bundle's new rows, `Answer`) whose
+    calibration is not one its device recorded: in `entries` (the bundle's audit rows, with
+    action, entity_id, device_id) or else in the hub (`conn`)."""
+    named = set(map(_CALIBRATION, answers))
+    named.difference_update((None, UNCALIBRATED))
+    if not named:
+        return
+    recorded = {e.entity_id: e.device_id for e in entries if e.action == CALIBRATED}
+    missing = named - recorded.keys()
+    if missing:
+        recorded.update(_recorded(conn, missing))
+    for answer in compress(answers, map(named.__contains__, map(_CALIBRATION, answers))):
+        problem = _problem(answer.vas_calibration, answer.device_id, recorded)
+        if problem is not None:
+            raise InvalidInput(f"answers row {answer.id}, field vas_calibration: {problem}")
+
+
+_NAMED = (
+    "SELECT DISTINCT vas_calibration, device_id FROM answers "
+    "WHERE vas_calibration IS NOT NULL AND vas_calibration <> ?"
+)
+_FIRST = (
+    "SELECT id FROM answers WHERE vas_calibration = ? AND device_id IS ? ORDER BY rowid LIMIT 1"
+)
+
+
+def first_unrecorded(conn: sqlite3.Connection) -> tuple[str, str] | None:
+    """The first answer of the file (by rowid) whose calibration is not one its device
+    recorded, with the problem in words; None if there is none (or the file predates
+    calibrations). One pass over the answers for their distinct (calibration, device)."""
+    if "vas_calibration" not in {r[1] for r in conn.execute("PRAGMA table_info(answers)")}:
+        return None
+    pairs = conn.execute(_NAMED, [UNCALIBRATED]).fetchall()
+    if not pairs:
+        return None
+    recorded = _recorded(conn, {str(p[0]) for p in pairs})
+    found: list[tuple[str, str]] = []
+    for calibration, device in pairs:
+        problem = _problem(str(calibration), str(device), recorded)
+        if problem is not None:
+            (answer_id,) = conn.execute(_FIRST, [calibration, device]).fetchone()
+            found.append((str(answer_id), problem))
+    if not found:
+        return None
+    first = conn.execute(
+        "SELECT id FROM answers WHERE id IN (SELECT value FROM json_each(?)) "
+        "ORDER BY rowid LIMIT 1",
+        [json.dumps([f[0] for f in found])],
+    ).fetchone()[0]
+    return next(f for f in found if f[0] == first)
