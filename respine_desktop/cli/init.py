@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         path.unlink()
     if path.exists():
         try:
-            storage.inspect_database(path)
+            applied = storage.inspect_database(path)
         except storage.StorageError as exc:
             raise UsageError(f"{exc}; refusing to initialise it (left untouched)") from None
         with storage.open_database(path) as db:
@@ -91,9 +91,17 @@ def run(args: argparse.Namespace) -> int:
                     f"not {args.site}: left untouched"
                 )
             ignored = " (--admin-pin ignored)" if args.admin_pin is not None else ""
+            # opening it applied the schema upgrades an older version's file lacked
+            upgrades = len(db.info.migrations) - len(applied)
+            done = (
+                f"its schema upgraded by {upgrades} migration(s) (the file before them kept as "
+                f"{path.name}.before-{applied[-1]}-<time>.bak), nothing else changed"
+                if upgrades > 0
+                else "nothing changed"
+            )
             print(
                 f"already initialised: {path} (study {db.study_id}, site {db.site_code}); "
-                f"nothing changed{ignored}"
+                f"{done}{ignored}"
             )
         return 0
     if args.plaintext:

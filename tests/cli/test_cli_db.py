@@ -14,7 +14,7 @@ import pytest
 from respine_desktop import storage
 from respine_desktop.storage import _schema as schema
 from tests.support.cli import signed_in
-from tests.support.storage import ROOT, env
+from tests.support.storage import ROOT, env, old_schema_db
 
 
 def main(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -74,6 +74,24 @@ def test_init_creates_a_database_with_its_administrator(tmp_path: Path) -> None:
     other = main("init", "--plaintext", "--db", str(path), "--site", "04", "--admin-pin", "572913")
     one_line_error(other, 2, "site 03, not 04")
     assert digest(path) == before
+
+
+def test_init_on_an_older_versions_database_says_it_upgraded_it(tmp_path: Path) -> None:
+    """Opening the file applies the schema upgrades it lacks (a backup first): said, not
+    "nothing changed"."""
+    path = old_schema_db(tmp_path / "site.db", before="0013_scores_superseded_by")
+    result = main("init", "--plaintext", "--db", str(path), "--admin-pin", "572913")
+    assert result.returncode == 0, result.stderr
+    upgrades = len(schema.migration_names()) - schema.migration_names().index(
+        "0013_scores_superseded_by"
+    )
+    assert (
+        f"its schema upgraded by {upgrades} migration(s) (the file before them kept as "
+        "site.db.before-0012_pin_digest-<time>.bak), nothing else changed"
+    ) in result.stdout, result.stdout
+    assert len(list(tmp_path.glob("site.db.before-0012_pin_digest-*.bak"))) == 1
+    again = main("init", "--plaintext", "--db", str(path), "--admin-pin", "572913")
+    assert again.returncode == 0 and "; nothing changed" in again.stdout, again.stdout
 
 
 def test_init_refuses_files_that_are_not_respine_databases(tmp_path: Path) -> None:
