@@ -17,9 +17,11 @@ names such a row (`_verify`, check 6). Two rows superseding the same one (a *for
 holding the session both replaced the answer) are legitimate: the later written counts
 (``rowid``, never the clock, as every reader takes it); the merge flags a fork it makes.
 
-"Earlier" is asked as "no cycle", not by written order: a relay's bundle cut with ``--since``
-lists answers device chain by device chain, so a hub's correction of a kiosk's answer may be
-written before the answer it supersedes on the database receiving it.
+"Earlier" is asked as "no cycle", not by written order: an older version's relay bundle cut
+with ``--since`` listed answers device chain by device chain, so a hub's correction of a
+kiosk's answer may be written before the answer it supersedes on the database receiving it
+(a bundle now lists them in the written order of the database that cut it, `bundle_rows`, so
+that the receiving hub takes the same last written row of a fork).
 
 Rows here are plain tuples whose first five fields are (session_id, id, supersedes,
 instrument_id, item_id), the order `_merge_scores` and `_verify` read them in.

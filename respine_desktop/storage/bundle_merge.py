@@ -297,21 +297,26 @@ def bundle_rows(db: StudyDb, table: str, since: str | None = None) -> Iterator[t
         "GROUP BY device_id ORDER BY device_id",
         [since],
     ).fetchall()
+    if table == "answers":
+        # In this database's written order (rowid), not chain by chain: of two current answers
+        # of an item (a fork) the last written counts, so the receiving hub must write them in
+        # the order this one did to take the same row (`_answer_links`).
+        cuts = json.dumps([[s["device_id"], s["first_seq"]] for s in starts])
+        yield from plain_rows(
+            conn,
+            f"{_select(table)} WHERE id IN ("
+            "SELECT json_extract(j.value, '$[0]') FROM json_each(?) c "
+            "JOIN audit_log l ON l.device_id = json_extract(c.value, '$[0]') "
+            "AND l.seq >= json_extract(c.value, '$[1]'), json_each(l.payload, '$.answers') j "
+            "WHERE l.action IN (?, ?)) ORDER BY rowid",
+            [cuts, *_ANSWER_ACTIONS],
+        )
+        return
     for start in starts:
         device, first = start["device_id"], start["first_seq"]
-        if table == "audit_log":
-            yield from plain_rows(
-                conn, f"{_select(table)} WHERE device_id=? AND seq>=? ORDER BY seq", [device, first]
-            )
-        else:
-            columns = select_list(BUNDLE_COLUMNS["answers"], "a.")
-            yield from plain_rows(
-                conn,
-                f"SELECT {columns} FROM audit_log l, json_each(l.payload, '$.answers') j "
-                "JOIN answers a ON a.id = json_extract(j.value, '$[0]') "
-                "WHERE l.device_id=? AND l.seq>=? AND l.action IN (?, ?) ORDER BY l.seq, j.key",
-                [device, first, *_ANSWER_ACTIONS],
-            )
+        yield from plain_rows(
+            conn, f"{_select(table)} WHERE device_id=? AND seq>=? ORDER BY seq", [device, first]
+        )
 
 
 def count_rows(db: StudyDb, table: str, since: str | None = None) -> int:
