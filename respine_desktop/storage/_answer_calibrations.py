@@ -21,12 +21,12 @@ from itertools import compress
 from operator import attrgetter
 from typing import Any
 
-from respine_desktop.storage._calibrations import CALIBRATED, UNCALIBRATED
+from respine_desktop.storage._calibrations import CALIBRATED, UNCALIBRATED, from_entry
 from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import InvalidInput
 from respine_desktop.storage._schema import CALIBRATION_ENTRIES_SQL
 
-__all__ = ["check_new_answers", "first_unrecorded"]
+__all__ = ["check_new_answers", "check_new_entries", "first_unrecorded"]
 
 _CALIBRATION = attrgetter("vas_calibration")
 
@@ -37,22 +37,53 @@ _RECORDED = (
 )
 
 
-def _recorded(conn: sqlite3.Connection, ids: Collection[str]) -> dict[str, str]:
-    """The device whose ``vas.calibrated`` entry records each of `ids` (those the file has)."""
-    rows = conn.execute(_RECORDED, [json.dumps(sorted(ids))])
-    return {str(r[0]): str(r[1]) for r in rows}
+def _recorded(conn: sqlite3.Connection, ids: Collection[str]) -> dict[str, set[str]]:
+    """The devices whose ``vas.calibrated`` entries record each of `ids` (those the file has:
+    one device each, unless a file merged a forged entry before the merge refused them)."""
+    recorded: dict[str, set[str]] = {}
+    for r in conn.execute(_RECORDED, [json.dumps(sorted(ids))]):
+        recorded.setdefault(str(r[0]), set()).add(str(r[1]))
+    return recorded
 
 
-def _problem(calibration: str, device: str, recorded: Mapping[str, str]) -> str | None:
+def _problem(calibration: str, device: str, recorded: Mapping[str, set[str]]) -> str | None:
     by = recorded.get(calibration)
-    if by is None:
+    if not by:
         return f"names calibration {calibration}, which no {CALIBRATED} audit entry records"
-    if by != device:
+    if device not in by:
         return (
-            f"names calibration {calibration}, a calibration of device {by}, not of the device "
-            f"that drew the line ({device})"
+            f"names calibration {calibration}, a calibration of device {' '.join(sorted(by))}, "
+            f"not of the device that drew the line ({device})"
         )
     return None
+
+
+def check_new_entries(conn: sqlite3.Connection, entries: Iterable[Any]) -> None:
+    """InvalidInput naming the first of `entries` (a bundle's audit rows new to the hub, with
+    id, action, entity_id, device_id, payload) that records a calibration wrongly: its payload
+    not the calibration's row of its own device (`from_entry`: the hub reads the calibration
+    from there), or an id another entry records already (the hub's or the bundle's: a
+    calibration is recorded once, by its device; a second entry, of another device or payload,
+    would make the hub read another calibration for the answers naming it)."""
+    found = [e for e in entries if e.action == CALIBRATED]
+    if not found:
+        return
+    ids = [e.entity_id for e in found if isinstance(e.entity_id, str)]
+    hub = _recorded(conn, ids) if ids else {}
+    seen: set[str] = set()
+    for e in found:
+        where = f"audit_log row {e.id}, field "
+        if not isinstance(e.entity_id, str) or e.entity_id in seen or e.entity_id in hub:
+            raise InvalidInput(
+                f"{where}entity_id: {e.entity_id!r}: a {CALIBRATED} entry recording a "
+                "calibration another entry records already"
+            )
+        if from_entry(e.entity_id, e.device_id, e.payload) is None:
+            raise InvalidInput(
+                f"{where}payload: a {CALIBRATED} entry whose payload is not the row of a "
+                f"calibration of its own device ({e.device_id})"
+            )
+        seen.add(e.entity_id)
 
 
 def check_new_answers(
@@ -65,7 +96,10 @@ def check_new_answers(
     named.difference_update((None, UNCALIBRATED))
     if not named:
         return
-    recorded = {e.entity_id: e.device_id for e in entries if e.action == CALIBRATED}
+    recorded: dict[str, set[str]] = {}
+    for e in entries:
+        if e.action == CALIBRATED:
+            recorded.setdefault(e.entity_id, set()).add(e.device_id)
     missing = named - recorded.keys()
     if missing:
         recorded.update(_recorded(conn, missing))

@@ -175,24 +175,57 @@ def get_vas_calibration(db: StudyDb, calibration_id: str) -> VasCalibration | No
     """One calibration by id (an answer's ``vas_calibration``), or None if this file has
     neither its row nor the audit entry recording it. A hub holds no kiosk's calibration rows
     (a bundle does not carry them) but each one's ``vas.calibrated`` entry, whose payload is the
-    row (`record_vas_calibration`): read from there (its latest such entry)."""
+    row (`record_vas_calibration`): read from there (its latest such entry whose payload is the
+    row of a calibration of the entry's own device, `from_entry`; another is not read)."""
     row = db.conn.execute(
         f"SELECT {', '.join(_COLUMNS)} FROM vas_calibrations WHERE id=?", [calibration_id]
     ).fetchone()
     if row is not None:
         return _row_to_record(row)
-    entry = db.conn.execute(
-        f"SELECT payload FROM audit_log WHERE {CALIBRATION_ENTRIES_SQL} AND entity_id=? "
-        "ORDER BY rowid DESC LIMIT 1",
+    entries = db.conn.execute(
+        f"SELECT device_id, payload FROM audit_log WHERE {CALIBRATION_ENTRIES_SQL} "
+        "AND entity_id=? ORDER BY rowid DESC",
         [calibration_id],
-    ).fetchone()
-    if entry is None:
-        return None
+    ).fetchall()
+    for entry in entries:
+        found = from_entry(calibration_id, entry[0], entry[1])
+        if found is not None:
+            return found
+    return None
+
+
+_TEXTS = frozenset({"device_id", "dpi_source", "calibrated_at", "calibrated_by"})
+_INTEGERS = frozenset({"screen_width_px", "screen_height_px"})
+
+
+def from_entry(calibration_id: str, device_id: str, payload: str) -> VasCalibration | None:
+    """The calibration a ``vas.calibrated`` entry of `device_id` records (`payload`: its JSON
+    text), or None when the payload is not the row (`record_vas_calibration`): an object of
+    the columns (among the audit's own keys), each of its type, naming the entry's own
+    device."""
     try:
-        payload = json.loads(entry[0])
-        return VasCalibration(id=calibration_id, **{c: payload[c] for c in _COLUMNS[1:]})
-    except (ValueError, TypeError, KeyError):
-        return None  # an entry whose payload is not the row (`verify` names it)
+        fields = json.loads(payload)
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(fields, dict) or not fields.keys() >= set(_COLUMNS[1:]):
+        return None
+    fields = {c: fields[c] for c in _COLUMNS[1:]}  # (the audit's own keys beside them)
+    for name, value in fields.items():
+        if name in _TEXTS:
+            good = isinstance(value, str)
+        elif name in _INTEGERS:
+            good = isinstance(value, int) and not isinstance(value, bool)
+        else:
+            good = (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+            )
+        if not good:
+            return None
+    if fields["device_id"] != device_id:
+        return None
+    return VasCalibration(id=calibration_id, **fields)
 
 
 def calibration_reference(db: StudyDb) -> str:

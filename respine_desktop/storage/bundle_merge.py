@@ -77,6 +77,7 @@ Public API
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import signal
 import threading
@@ -93,7 +94,7 @@ from respine_desktop import collector, meanwhile
 from respine_desktop.instruments import load_instrument
 from respine_desktop.storage import _audit as audit
 from respine_desktop.storage import _merge_staging as staging
-from respine_desktop.storage._answer_calibrations import check_new_answers
+from respine_desktop.storage._answer_calibrations import check_new_answers, check_new_entries
 from respine_desktop.storage._answer_contents import foreign_contents
 from respine_desktop.storage._answer_links import first_forks, forks
 from respine_desktop.storage._audit import GENESIS
@@ -875,6 +876,10 @@ class _Merge:
             f"INSERT INTO audit_log ({', '.join(columns)}) "
             f"VALUES ({', '.join('?' for _ in columns)})"
         )
+        try:
+            check_new_entries(self.conn, itertools.chain(*self.prepared.new_entries.values()))
+        except InvalidInput as exc:
+            raise MergeRefused(f"bundle {exc}") from None
         for device, entries in self.prepared.new_entries.items():
             self.conn.executemany(insert, entries)
             last = entries[-1]
