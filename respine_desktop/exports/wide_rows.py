@@ -236,6 +236,7 @@ class WideRows:
                 self.runs.append((instrument, k, k + 1))
         # each run's columns as `SessionLines.positions` has them
         self.run_positions = ["".join(chr(48 + k) for k in range(a, b)) for _, a, b in self.runs]
+        self.run_at = {chars[0]: k for k, chars in enumerate(self.run_positions)}
         self.present: dict[str, tuple[int, ...] | None] = {}
         self.run_fallbacks: dict[tuple[str, str | None], list[str]] = {}
         self.texts = texts
@@ -402,14 +403,20 @@ class WideRows:
         )
 
     def _present(self, positions: str) -> tuple[int, ...] | None:
-        """The runs whose columns `positions` is, in order, each whole, or None."""
+        """The runs whose columns `positions` is, each whole and once, in the order given (a
+        session's rows come in the order of its index of items, not of the columns), or
+        None."""
         runs: list[int] = []
         at = 0
-        for k, chars in enumerate(self.run_positions):
-            if positions.startswith(chars, at):
-                runs.append(k)
-                at += len(chars)
-        found = tuple(runs) if runs and at == len(positions) else None
+        found: tuple[int, ...] | None = None
+        while at < len(positions):
+            k = self.run_at.get(positions[at])
+            if k is None or k in runs or not positions.startswith(self.run_positions[k], at):
+                break
+            runs.append(k)
+            at += len(self.run_positions[k])
+        else:
+            found = tuple(runs) if runs else None
         if len(self.present) >= 4096:
             self.present.clear()
         self.present[positions] = found

@@ -108,13 +108,15 @@ class SessionLines(NamedTuple):
     `first_at` / `last_at`
     their earliest and latest ``given_at``, `marks` the quotes and commas of their labels
     (`AnswerLine.marks`), `lines` their answers_long lines (`AnswerLine.line`) oldest first.
-    In the visits_wide column order (`LineTexts.columns`, items of no column first):
-    `positions` has a character per row, ``char(48 + column)``, or ``?`` for an item of no
-    column or of another instrument than its column's; `cells` the rows' visits_wide cells
-    (``.S`` for a skipped answer, else `value_text`, so a line feed where SQLite's text might
-    not be Python's), each after a separator: ``char(30)`` before the first of a run of one
+    In the order SQLite reads the session's rows (its index of items: the same order for both,
+    not sorted, which cost a sort of every session's rows twice): `positions` has a character
+    per row, ``char(48 + column)`` (`LineTexts.columns`), or ``?`` for an item of no column or
+    of another instrument than its column's; `cells` the rows' visits_wide cells (``.S`` for a
+    skipped answer, else `value_text`, so a line feed where SQLite's text might not be
+    Python's), each after a separator: ``char(30)`` before the first of a run of one
     instrument's adjacent columns, else a comma. So when `positions` is the characters of whole
-    runs' columns, in order, each once, `cells` split at ``char(30)`` is those runs' cells."""
+    runs' columns, each run in order and once (the runs in any order), `cells` split at
+    ``char(30)`` is those runs' cells, in the same order (`WideRows._present`)."""
 
     subject_id: str
     session_id: str
@@ -324,14 +326,12 @@ def session_lines_sql(text_columns: tuple[str, ...]) -> str:
     p = _parts()
     suspect = suspect_sql(text_columns, "c.instrument_id", "l.code")
     cell = f"CASE WHEN a.status = 'skipped' THEN '.S' ELSE {value_text('a.value', p.choice)} END"
+    # (unordered: in the order the session's rows are read, the same for both)
     positions = (
         "group_concat(CASE WHEN c.instrument_id = a.instrument_id THEN char(48 + c.position) "
-        "ELSE '?' END, '' ORDER BY c.position)"
+        "ELSE '?' END, '')"
     )
-    cells = (
-        f"group_concat(CASE WHEN c.first THEN char(30) ELSE ',' END || {cell}, '' "
-        "ORDER BY c.position)"
-    )
+    cells = f"group_concat(CASE WHEN c.first THEN char(30) ELSE ',' END || {cell}, '')"
     return (
         f"SELECT s.subject_id, s.id, count(*), count(a.supersedes), sum({suspect}), "
         "min(a.given_at), "

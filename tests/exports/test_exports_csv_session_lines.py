@@ -27,6 +27,7 @@ from respine_desktop.exports.csv_export import _Cells, _quoted, export_csv, line
 from respine_desktop.exports.wide_rows import WideRows
 from respine_desktop.storage.export_reads import iter_subject_records, prepare_answer_lines
 from respine_desktop.storage.stored_values import StoredValues, TamperedValue
+from respine_desktop.study import load_study
 from tests.exports.test_exports_csv_golden import golden_db
 from tests.exports.test_exports_csv_sql_lines import _insert_copy, subject_rows, writable
 from tests.support.exports import controlled_clock
@@ -284,3 +285,20 @@ def test_only_what_sqlite_cannot_vouch_for_is_read_again(tmp_path: Path) -> None
                 change(conn, row, "language", "xx")
         after = suspects(db_path)
     assert after == {**found, code: 2}
+
+
+def test_a_sessions_runs_of_columns_are_found_in_any_order_each_whole_and_once() -> None:
+    """A session's cells come in the order SQLite reads its rows (its index of items: odi, sf36,
+    vas), not the columns' (vas, odi, sf36): each run is found where it is, whole and once."""
+    study = load_study()
+    wide = WideRows(study, item_instruments(study), _Cells(), _quoted)
+    vas, odi, sf36 = wide.run_positions
+    assert [r[0] for r in wide.runs] == ["vas", "odi", "sf36"]
+    assert wide._present(odi + sf36 + vas) == (1, 2, 0)
+    assert wide._present(vas + odi) == (0, 1)
+    assert wide._present(sf36) == (2,)
+    assert wide._present(odi + odi) is None  # twice
+    assert wide._present(odi[:-1]) is None  # not whole
+    assert wide._present(odi[1:]) is None
+    assert wide._present(odi + "?") is None  # an item of no column
+    assert wide._present("") is None
