@@ -10,7 +10,9 @@ show a monitor a measurement of the line that was never made, or made on another
 
 The merge refuses a bundle whose new answer does so (`check_new_answers`: the bundle's own
 entries first, the hub's only for an id they lack, as for a bundle cut with ``--since``), and
-`verify` names the first such answer of the file (`first_unrecorded`).
+`verify` names the first such answer of the file (`first_unrecorded`), and the first entry
+recording a calibration wrongly (`first_bad_entry`: what the merge refuses of a new entry,
+`check_new_entries`, in a file that merged it before the merge did).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import InvalidInput
 from respine_desktop.storage._schema import CALIBRATION_ENTRIES_SQL
 
-__all__ = ["check_new_answers", "check_new_entries", "first_unrecorded"]
+__all__ = ["check_new_answers", "check_new_entries", "first_bad_entry", "first_unrecorded"]
 
 _CALIBRATION = attrgetter("vas_calibration")
 
@@ -142,3 +144,28 @@ def first_unrecorded(conn: sqlite3.Connection) -> tuple[str, str] | None:
         [json.dumps([f[0] for f in found])],
     ).fetchone()[0]
     return next(f for f in found if f[0] == first)
+
+
+_ENTRIES = (
+    "SELECT id, device_id, seq, entity_id, payload FROM audit_log "
+    f"WHERE {CALIBRATION_ENTRIES_SQL} ORDER BY rowid"
+)
+
+
+def first_bad_entry(conn: sqlite3.Connection) -> tuple[tuple[str, int, str], str] | None:
+    """The first ``vas.calibrated`` entry of the file (by rowid) that records a calibration
+    wrongly, as (device, seq, id) with the problem in words: an id an earlier entry records,
+    or a payload that is not the row of a calibration of the entry's own device
+    (`from_entry`); None if there is none."""
+    seen: set[object] = set()
+    for entry_id, device, seq, calibration, payload in conn.execute(_ENTRIES):
+        where = (str(device), int(seq), str(entry_id))
+        if not isinstance(calibration, str) or calibration in seen:
+            return where, f"records calibration {calibration!r}, which an earlier entry records"
+        if from_entry(calibration, str(device), str(payload)) is None:
+            return where, (
+                f"records calibration {calibration}, but its payload is not the row of a "
+                f"calibration of its own device ({device})"
+            )
+        seen.add(calibration)
+    return None

@@ -13,7 +13,8 @@ Checks, in order (the first failure is reported, naming the row):
    entry that recorded it, with the same content (the entry's digest recomputed from the
    rows), of the session the entry names (and of its subject, when it names a subject of
    the file), and no answer without an entry; every answer's VAS calibration one its own
-   device recorded (a ``vas.calibrated`` entry of its chain: `_answer_calibrations`);
+   device recorded (a ``vas.calibrated`` entry of its chain, whose payload is that device's
+   row, the only one recording that calibration: `_answer_calibrations`);
 4. the triggers that make ``answers``, ``audit_log`` and ``session_choices`` append-only are in
    place;
 5. every session choice (`conflict_resolution`) names a session of its own visit and matches the
@@ -62,7 +63,7 @@ from typing import Any, NamedTuple
 from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _schema as schema
 from respine_desktop.storage import _scores as scores
-from respine_desktop.storage._answer_calibrations import first_unrecorded
+from respine_desktop.storage._answer_calibrations import first_bad_entry, first_unrecorded
 from respine_desktop.storage._answer_links import bad_link
 from respine_desktop.storage._answers import digest, select_rows_and_rowids
 from respine_desktop.storage._audit import COLUMNS as AUDIT_COLUMNS
@@ -547,7 +548,12 @@ def _choices(conn: sqlite3.Connection) -> None:
 
 
 def _answer_calibrations(conn: sqlite3.Connection) -> None:
-    """Check 3 for calibrations: each answer's is one its own device recorded."""
+    """Check 3 for calibrations: each is recorded once, by an entry whose payload is its
+    device's row; each answer's is one its own device recorded."""
+    entry = first_bad_entry(conn)
+    if entry is not None:
+        (device, seq, entry_id), problem = entry
+        raise _Bad(f"{_name(device, seq, entry_id)}: {problem}")
     found = first_unrecorded(conn)
     if found is not None:
         answer_id, problem = found

@@ -50,7 +50,7 @@ INTERNALS_ALLOWED = {
     "bench/crypto.py": "the raw key of a benchmark database",
     "tests/storage/test_vas_calibrations.py": "the answers' digest as it was before 0005",
     "tests/exports/test_bundle_answer_calibration.py": "the calibration entries' index condition",
-    "tests/exports/test_review17_calibration_entries.py": "forging a chain: an entry's hash",
+    "tests/exports/test_bundle_calibration_entries.py": "forging a chain: an entry's hash",
     "tests/cli/test_signin.py": "the stored hash of a PIN the policy now refuses (an old account)",
     "tests/storage/test_pin_policy.py": "the common-PIN list, lockout counts, older PIN hashes",
     "bench/pins.py": "the scrypt parameters the PIN hashes use, timed",

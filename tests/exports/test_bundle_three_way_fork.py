@@ -14,7 +14,7 @@ from pathlib import Path
 
 from respine_desktop import storage
 from respine_desktop.exports.csv_export import export_csv
-from tests.exports.test_review17_relay_fork_order import _answer_odi_02, _parked_before_odi_02
+from tests.exports.test_bundle_relay_fork_order import _answer_odi_02, _parked_before_odi_02
 from tests.support.exports import TODAY, export, hub_and_kiosks, merge
 from tests.support.storage import coord
 

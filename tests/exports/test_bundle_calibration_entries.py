@@ -107,6 +107,14 @@ def test_a_hub_holding_such_an_entry_reads_no_calibration_and_prints_its_report(
         assert storage.get_vas_calibration(db, cals["mine"].id) is None
         pdf = reports.write_patient_pdf(db, CODE, tmp_path / "p.pdf", on=TODAY).path
     assert pdf.exists()
+    # `verify` names the entry (the merge refuses it now, an older version did not)
+    result = storage.verify_database(hub)
+    assert not result.ok
+    assert result.message.startswith("audit entry #"), result.message
+    assert (
+        f"records calibration {cals['mine'].id}, but its payload is not the row of a "
+        "calibration of its own device"
+    ) in result.message, result.message
 
 
 def _records(calibration_id: str) -> Any:
@@ -162,3 +170,23 @@ def test_an_entry_recording_an_id_the_bundle_records_already_is_refused(
 
     forged = forge(root / "a.1", root / "site.key", tmp_path / "x.bundle", edit)
     refused(hub, forged, "field entity_id", cals["mine"].id, "another entry records already")
+
+
+def test_verify_names_a_second_entry_recording_a_calibration_a_hub_merged_before(
+    site: Site, hub: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hub that merged kiosk b's forged entry recording a's calibration id (an older version:
+    the check skipped): `verify` names b's entry, the later of the two."""
+    root, cals = site
+    merge(hub, root / "a.1")
+    forged = forge(
+        root / "b.1", root / "site.key", tmp_path / "b.bundle", _records(cals["mine"].id)
+    )
+    monkeypatch.setattr("respine_desktop.storage.bundle_merge.check_new_entries", lambda c, e: None)
+    merge(hub, forged)
+    result = storage.verify_database(hub)
+    assert not result.ok
+    assert f"of device {cals['theirs'].device_id} " in result.message, result.message
+    assert (
+        f"records calibration '{cals['mine'].id}', which an earlier entry records"
+    ) in result.message, result.message
