@@ -112,12 +112,19 @@ _FORKS = (
 def forks(conn: sqlite3.Connection, answer_ids: Iterable[str]) -> list[Fork]:
     """The answers of `answer_ids` that more than one row supersedes, each with its rows in
     written order (one query through the index of ``answers.supersedes``)."""
-    found: list[Fork] = []
-    rows = plain_rows(conn, _FORKS, [json.dumps(sorted(set(answer_ids)))])
+    return [Fork._make(f) for f in _groups(conn, _FORKS, answer_ids)]
+
+
+def _groups(conn: sqlite3.Connection, sql: str, keys: Iterable[str]) -> list[tuple[Any, ...]]:
+    """The groups of more than one row of `sql` (its one parameter: `keys`, a JSON array;
+    rows of 6 fields ordered by the first 5, the group's key, then written order), each as the
+    key's 5 fields and the rows' last fields (ids) in a tuple."""
+    found: list[tuple[Any, ...]] = []
+    rows = plain_rows(conn, sql, [json.dumps(sorted(set(keys)))])
     for key, group in itertools.groupby(rows, key=itemgetter(0, 1, 2, 3, 4)):
         ids = tuple(r[5] for r in group)
         if len(ids) > 1:
-            found.append(Fork._make((*key, ids)))
+            found.append((*key, ids))
     return found
 
 
@@ -144,10 +151,4 @@ _FIRST_FORKS = (
 def first_forks(conn: sqlite3.Connection, session_ids: Iterable[str]) -> list[FirstFork]:
     """The items of `session_ids` that more than one first answer has, each with its rows in
     written order (one query through the index of the answers' sessions)."""
-    found: list[FirstFork] = []
-    rows = plain_rows(conn, _FIRST_FORKS, [json.dumps(sorted(set(session_ids)))])
-    for key, group in itertools.groupby(rows, key=itemgetter(0, 1, 2, 3, 4)):
-        ids = tuple(r[5] for r in group)
-        if len(ids) > 1:
-            found.append(FirstFork._make((*key, ids)))
-    return found
+    return [FirstFork._make(f) for f in _groups(conn, _FIRST_FORKS, session_ids)]

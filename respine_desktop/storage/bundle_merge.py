@@ -96,7 +96,7 @@ from respine_desktop.storage import _audit as audit
 from respine_desktop.storage import _merge_staging as staging
 from respine_desktop.storage._answer_calibrations import check_new_answers, check_new_entries
 from respine_desktop.storage._answer_contents import foreign_contents
-from respine_desktop.storage._answer_links import first_forks, forks
+from respine_desktop.storage._answer_links import FirstFork, Fork, first_forks, forks
 from respine_desktop.storage._audit import GENESIS
 from respine_desktop.storage._bundle_rows import (
     AuditLine,
@@ -760,21 +760,13 @@ class _Merge:
         found = forks(self.conn, targets) if targets else []
         new = {r.id for r in rows} if found else set()
         for fork in found:
-            theirs = [i for i in fork.ids if i in new]
-            mine = [i for i in fork.ids if i not in new]
-            self.flag_mismatch(
-                "answers",
-                fork.subject_id,
+            self._flag_fork(
                 fork.answer_id,
                 f"answer {fork.answer_id} ({fork.item_id}, visit {fork.visit_code}, session "
-                f"{fork.session_id}): superseded by {len(fork.ids)} rows ({' '.join(fork.ids)}), "
-                f"a fork: the last written, {fork.ids[-1]}, counts",
-                kept=False,
-                field="superseded_by",
-                hub=" ".join(mine),
-                bundle=" ".join(theirs),
-                visit_code=fork.visit_code,
-                resolution="both rows kept; the last written counts; review",
+                f"{fork.session_id}): superseded by {len(fork.ids)} rows",
+                "superseded_by",
+                fork,
+                new,
             )
 
     def _flag_first_forks(self, rows: list[Answer]) -> None:
@@ -790,24 +782,36 @@ class _Merge:
         found = first_forks(self.conn, sessions) if sessions else []
         new = set(map(_ID, firsts)) if found else set()
         for fork in found:
-            theirs = [i for i in fork.ids if i in new]
-            mine = [i for i in fork.ids if i not in new]
-            if not theirs:
-                continue  # the hub's own, flagged when it was made
-            self.flag_mismatch(
-                "answers",
-                fork.subject_id,
+            self._flag_fork(
                 f"{fork.session_id}:{fork.item_id}",
                 f"item {fork.item_id} (visit {fork.visit_code}, session {fork.session_id}): "
-                f"answered first by {len(fork.ids)} rows ({' '.join(fork.ids)}), on two "
-                f"devices, a fork: the last written, {fork.ids[-1]}, counts",
-                kept=False,
-                field="first_answer",
-                hub=" ".join(mine),
-                bundle=" ".join(theirs),
-                visit_code=fork.visit_code,
-                resolution="both rows kept; the last written counts; review",
+                f"answered first by {len(fork.ids)} rows",
+                "first_answer",
+                fork,
+                new,
             )
+
+    def _flag_fork(
+        self, record: str, what: str, field: str, fork: Fork | FirstFork, new: set[str]
+    ) -> None:
+        """Flag a fork the new rows (`new`) make: `what` it is, then its rows (the hub's and
+        the bundle's) and the one that counts. One of only the hub's own rows was flagged when
+        it was made."""
+        theirs = [i for i in fork.ids if i in new]
+        if not theirs:
+            return
+        self.flag_mismatch(
+            "answers",
+            fork.subject_id,
+            record,
+            f"{what} ({' '.join(fork.ids)}), a fork: the last written, {fork.ids[-1]}, counts",
+            kept=False,
+            field=field,
+            hub=" ".join(i for i in fork.ids if i not in new),
+            bundle=" ".join(theirs),
+            visit_code=fork.visit_code,
+            resolution="both rows kept; the last written counts; review",
+        )
 
     def _insert_answers(self, sql: str, batch: list[Answer]) -> None:
         # the statement's own count (not the connection's total, which counts a trigger's rows)

@@ -52,10 +52,10 @@ class Forked(NamedTuple):
     kind: str  # "replaced" or "answered"
 
 
-def _parked_before_odi_02(db: StudyDb, c: Clock) -> str:
-    """Kiosk a's M0 sitting with every item answered but odi_02, parked (position 3)."""
+def parked_before_odi_02(db: StudyDb, c: Clock, code: str = CODE) -> str:
+    """`code`'s M0 sitting with every item answered but odi_02, parked (position 3)."""
     c.day(TODAY)
-    session = storage.start_session(db, CODE, "M0", staff=coord(db), language="en", on=TODAY).id
+    session = storage.start_session(db, code, "M0", staff=coord(db), language="en", on=TODAY).id
     for n, instrument in enumerate(("vas", "odi", "sf36"), start=1):
         c.day(TODAY, minutes=n)
         given = answers_for(instrument, 2, 30.0)
@@ -79,7 +79,7 @@ def forked(
             if kind == "replaced":
                 session = do_visit(db, c, CODE, "M0", TODAY, vas=30.0, odi=2, sf36=2, submit=False)
             else:
-                session = _parked_before_odi_02(db, c)
+                session = parked_before_odi_02(db, c)
         export(a, root / "a.1")
         merge(hub, root / "a.1")
         c.day(TODAY, minutes=120)  # the hub's change: later by the clocks

@@ -19,12 +19,11 @@ from typing import NamedTuple
 import pytest
 
 from respine_desktop import storage
-from respine_desktop.storage import StudyDb
 from respine_desktop.storage.bundle_merge import BUNDLE_COLUMNS, bundle_rows
+from tests.exports.test_bundle_answer_fork import parked_before_odi_02
 from tests.support.exports import (
     TODAY,
     Clock,
-    answers_for,
     export,
     hub_and_kiosks,
     install,
@@ -45,16 +44,16 @@ class Relayed(NamedTuple):
     cut: str
 
 
-def _parked_before_odi_02(db: StudyDb, c: Clock) -> str:
-    c.day(TODAY)
-    session = storage.start_session(db, CODE, "M0", staff=coord(db), language="en", on=TODAY).id
-    for n, instrument in enumerate(("vas", "odi", "sf36"), start=1):
-        c.day(TODAY, minutes=n)
-        given = answers_for(instrument, 2, 30.0)
-        given.pop("odi_02", None)
-        storage.record_answers(db, session, given, language="en", vas_line_mm=100.0)
-    c.day(TODAY, minutes=5)
-    storage.park_session(db, session, position=3)
+def sitting_on_the_hub(root: Path, hub: Path, a: Path, b: Path, c: Clock) -> str:
+    """Kiosk b's chain so far merged into the hub; `CODE` registered on kiosk a, its M0 sitting
+    parked before odi_02 (`parked_before_odi_02`) and merged into the hub: the session."""
+    export(b, root / "b.1")
+    merge(hub, root / "b.1")
+    with storage.open_database(a) as db:
+        storage.register_subject(db, CODE, day0=TODAY, staff=coord(db))
+        session = parked_before_odi_02(db, c, CODE)
+    export(a, root / "a.1")
+    merge(hub, root / "a.1")
     return session
 
 
@@ -75,13 +74,7 @@ def _device(path: Path) -> str:
 def relayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Relayed]:
     root = tmp_path_factory.mktemp("relay-fork")
     with hub_and_kiosks(root) as (hub, a, b, c):
-        export(b, root / "b.1")  # kiosk b's chain so far, on the hub (and so in hub.1)
-        merge(hub, root / "b.1")
-        with storage.open_database(a) as db:
-            storage.register_subject(db, CODE, day0=TODAY, staff=coord(db))
-            session = _parked_before_odi_02(db, c)
-        export(a, root / "a.1")
-        merge(hub, root / "a.1")
+        session = sitting_on_the_hub(root, hub, a, b, c)  # (kiosk b's chain in hub.1 too)
         c.day(TODAY, minutes=30)
         cut = export(hub, root / "hub.1").created_at
         merge(b, root / "hub.1")

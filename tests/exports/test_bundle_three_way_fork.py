@@ -14,23 +14,14 @@ from pathlib import Path
 
 from respine_desktop import storage
 from respine_desktop.exports.csv_export import export_csv
-from tests.exports.test_bundle_relay_fork_order import _answer_odi_02, _parked_before_odi_02
+from tests.exports.test_bundle_relay_fork_order import _answer_odi_02, sitting_on_the_hub
 from tests.support.exports import TODAY, export, hub_and_kiosks, merge
-from tests.support.storage import coord
-
-CODE = "RSP-01-041"
 
 
 def test_a_fork_of_three_devices_and_a_correction(tmp_path: Path) -> None:
     root = tmp_path
     with hub_and_kiosks(root) as (hub, a, b, c):
-        export(b, root / "b.0")
-        merge(hub, root / "b.0")
-        with storage.open_database(a) as db:
-            storage.register_subject(db, CODE, day0=TODAY, staff=coord(db))
-            session = _parked_before_odi_02(db, c)
-        export(a, root / "a.1")
-        merge(hub, root / "a.1")
+        session = sitting_on_the_hub(root, hub, a, b, c)
         export(hub, root / "hub.1")
         merge(b, root / "hub.1")
         c.day(TODAY, minutes=60)
