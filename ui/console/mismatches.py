@@ -53,7 +53,7 @@ def field_text(db: StudyDb, lang: str, mismatch: Mismatch) -> str:
 
 def value_text(lang: str, mismatch: Mismatch, value: str) -> str:
     """A value as staff read it (a visit state in words; dates as stored; a questionnaire's
-    version with the start of its checksum, a fork's rows by the start of their ids: the row's
+    version with the start of its checksum, a fork's rows by the end of their ids: the row's
     tooltip, the merge's sentence, has them whole)."""
     if mismatch.field == "state" and value in ("missed", "complete"):
         return status_text(lang, value)
@@ -61,8 +61,14 @@ def value_text(lang: str, mismatch: Mismatch, value: str) -> str:
         version, _, checksum = value.rpartition(" ")
         return f"{version} ({_start(checksum, len('sha256:') + 8)})" if version else value
     if mismatch.field in ("superseded_by", "first_answer"):
-        return " ".join(_start(row, 8) for row in value.split())
+        return " ".join(_end(row, 8) for row in value.split())
     return value
+
+
+def _end(row_id: str, keep: int) -> str:
+    """A row id by its end: a UUIDv7 starts with its time, the same for rows written within a
+    minute (a fork's two rows could not be told apart by their start), and ends at random."""
+    return row_id if len(row_id) <= keep + 1 else f"…{row_id[-keep:]}"
 
 
 def _start(text: str, keep: int) -> str:

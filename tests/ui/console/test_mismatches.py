@@ -92,9 +92,9 @@ def test_a_kiosk_without_mismatches_says_so(qtbot: QtBot, tmp_path: Path) -> Non
     ("field", "lang", "words"),
     [
         ("superseded_by", "en", "Answer replaced on two kiosks, visit Baseline"),
-        ("superseded_by", "fr", "Réponse remplacée sur deux postes, visite Inclusion"),
+        ("superseded_by", "fr", "Réponse remplacée sur deux bornes, visite Inclusion"),
         ("first_answer", "en", "Answer given on two kiosks, visit Baseline"),
-        ("first_answer", "fr", "Réponse donnée sur deux postes, visite Inclusion"),
+        ("first_answer", "fr", "Réponse donnée sur deux bornes, visite Inclusion"),
     ],
 )
 def test_a_fork_is_named_as_such(hub: StudyDb, field: str, lang: str, words: str) -> None:
@@ -114,5 +114,6 @@ def test_a_fork_is_named_as_such(hub: StudyDb, field: str, lang: str, words: str
         text="",
     )
     assert field_text(hub, lang, fork) == words
-    ids = "0190aaaa-0000-7000-8000-0000000000aa 0190bbbb-0000-7000-8000-0000000000bb"
-    assert value_text(lang, fork, ids) == "0190aaaa… 0190bbbb…"
+    # two rows written in the same minute: UUIDv7s of one start, told apart by their ends
+    ids = "01a2475f-c14d-703c-81a0-fe74044bafea 01a2475f-c155-7963-b9b9-c0c8d42ad2f9"
+    assert value_text(lang, fork, ids) == "…044bafea …d42ad2f9"
