@@ -199,6 +199,13 @@ kiosk digested (`_merge_prepare._row_texts`), rather than serialising the rows a
 digests read them: the rows stored are the rows Python parsed and validated."""
 _BATCH = 500
 _SUPERSEDES = attrgetter("supersedes")
+# The row of an item of a session that counts: the last written of those no row supersedes (a
+# fork's rows may be superseded in turn: by a correction in the same bundle).
+_COUNTING = (
+    "SELECT id FROM answers WHERE session_id = ? AND item_id = ? AND id NOT IN (SELECT "
+    "supersedes FROM answers WHERE session_id = ? AND item_id = ? AND supersedes IS NOT NULL) "
+    "ORDER BY rowid DESC LIMIT 1"
+)
 _SESSION = attrgetter("session_id")
 _ID = attrgetter("id")
 _FIRST_KEY = attrgetter("session_id", "instrument_id", "item_id")
@@ -800,11 +807,13 @@ class _Merge:
         theirs = [i for i in fork.ids if i in new]
         if not theirs:
             return
+        counts = self.one(_COUNTING, [fork.session_id, fork.item_id] * 2)
         self.flag_mismatch(
             "answers",
             fork.subject_id,
             record,
-            f"{what} ({' '.join(fork.ids)}), a fork: the last written, {fork.ids[-1]}, counts",
+            f"{what} ({' '.join(fork.ids)}), a fork: the last written of its current rows, "
+            f"{counts[0] if counts is not None else fork.ids[-1]}, counts",
             kept=False,
             field=field,
             hub=" ".join(i for i in fork.ids if i not in new),

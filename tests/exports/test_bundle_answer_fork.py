@@ -111,7 +111,7 @@ def test_the_fork_is_flagged_and_the_hub_verifies(forked: Forked) -> None:
         "answered": ("answered first by", "first_answer"),
     }[kind]
     assert f"{how} 2 rows ({hub_row} {kiosk_row})" in flagged[0], flagged
-    assert f"the last written, {kiosk_row}, counts" in flagged[0], flagged
+    assert f"the last written of its current rows, {kiosk_row}, counts" in flagged[0], flagged
     with storage.open_database(hub, readonly=True) as db:
         (listed,) = storage.list_mismatches(db)
         assert listed.subject_code == CODE

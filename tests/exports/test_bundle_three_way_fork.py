@@ -60,3 +60,22 @@ def test_a_fork_of_three_devices_and_a_correction(tmp_path: Path) -> None:
     assert [counted[i] for i in (hub_row, a_row, b_row, a_fix)] == ["0", "0", "0", "1"]
     result = storage.verify_database(hub)
     assert result.ok, result.message
+
+
+def test_the_fork_sentence_names_the_current_row_that_counts(tmp_path: Path) -> None:
+    """Kiosk a answered odi_02 first, then changed it, before its bundle: the fork's first rows
+    are the hub's and a's first, but the row that counts is a's change (the last written of
+    the item's current rows), and the sentence says so."""
+    root = tmp_path
+    with hub_and_kiosks(root) as (hub, a, b, c):
+        session = sitting_on_the_hub(root, hub, a, b, c)
+        c.day(TODAY, minutes=60)
+        hub_row = _answer_odi_02(hub, session, 4)
+        a_row = _answer_odi_02(a, session, 1)
+        a_fix = _answer_odi_02(a, session, 2)  # supersedes a_row, in the same bundle
+        export(a, root / "a.2")
+        (flag,) = [m for m in merge(hub, root / "a.2").result.mismatches if "first by" in m]
+    assert f"answered first by 2 rows ({hub_row} {a_row})" in flag, flag
+    assert f"the last written of its current rows, {a_fix}, counts" in flag, flag
+    with storage.open_database(hub, readonly=True) as db:
+        assert storage.current_answers(db, session)["odi_02"].id == a_fix
