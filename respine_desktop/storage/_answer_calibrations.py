@@ -72,20 +72,33 @@ def check_new_entries(conn: sqlite3.Connection, entries: Iterable[Any]) -> None:
         return
     ids = [e.entity_id for e in found if isinstance(e.entity_id, str)]
     hub = _recorded(conn, ids) if ids else {}
-    seen: set[str] = set()
+    seen: set[object] = set(hub)
     for e in found:
         where = f"audit_log row {e.id}, field "
-        if not isinstance(e.entity_id, str) or e.entity_id in seen or e.entity_id in hub:
+        fault = _entry_fault(e.entity_id, e.device_id, e.payload, seen)
+        if fault == "twice":
             raise InvalidInput(
                 f"{where}entity_id: {e.entity_id!r}: a {CALIBRATED} entry recording a "
                 "calibration another entry records already"
             )
-        if from_entry(e.entity_id, e.device_id, e.payload) is None:
+        if fault == "payload":
             raise InvalidInput(
                 f"{where}payload: a {CALIBRATED} entry whose payload is not the row of a "
                 f"calibration of its own device ({e.device_id})"
             )
-        seen.add(e.entity_id)
+
+
+def _entry_fault(calibration: object, device: str, payload: str, seen: set[object]) -> str | None:
+    """What is wrong with a ``vas.calibrated`` entry of `device` recording `calibration`:
+    "twice" when `seen` (the calibrations recorded before it) has it, "payload" when its
+    payload is not the row of a calibration of its own device (`from_entry`); else None, and
+    the calibration is added to `seen`."""
+    if not isinstance(calibration, str) or calibration in seen:
+        return "twice"
+    if from_entry(calibration, device, payload) is None:
+        return "payload"
+    seen.add(calibration)
+    return None
 
 
 def check_new_answers(
@@ -160,12 +173,12 @@ def first_bad_entry(conn: sqlite3.Connection) -> tuple[tuple[str, int, str], str
     seen: set[object] = set()
     for entry_id, device, seq, calibration, payload in conn.execute(_ENTRIES):
         where = (str(device), int(seq), str(entry_id))
-        if not isinstance(calibration, str) or calibration in seen:
+        fault = _entry_fault(calibration, str(device), str(payload), seen)
+        if fault == "twice":
             return where, f"records calibration {calibration!r}, which an earlier entry records"
-        if from_entry(calibration, str(device), str(payload)) is None:
+        if fault == "payload":
             return where, (
                 f"records calibration {calibration}, but its payload is not the row of a "
                 f"calibration of its own device ({device})"
             )
-        seen.add(calibration)
     return None

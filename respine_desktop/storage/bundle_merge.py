@@ -97,6 +97,7 @@ from respine_desktop.storage import _merge_staging as staging
 from respine_desktop.storage._answer_calibrations import check_new_answers, check_new_entries
 from respine_desktop.storage._answer_contents import foreign_contents
 from respine_desktop.storage._answer_links import FirstFork, Fork, first_forks, forks
+from respine_desktop.storage._answers import current_rows
 from respine_desktop.storage._audit import GENESIS
 from respine_desktop.storage._bundle_rows import (
     AuditLine,
@@ -199,13 +200,6 @@ kiosk digested (`_merge_prepare._row_texts`), rather than serialising the rows a
 digests read them: the rows stored are the rows Python parsed and validated."""
 _BATCH = 500
 _SUPERSEDES = attrgetter("supersedes")
-# The row of an item of a session that counts: the last written of those no row supersedes (a
-# fork's rows may be superseded in turn: by a correction in the same bundle).
-_COUNTING = (
-    "SELECT id FROM answers WHERE session_id = ? AND item_id = ? AND id NOT IN (SELECT "
-    "supersedes FROM answers WHERE session_id = ? AND item_id = ? AND supersedes IS NOT NULL) "
-    "ORDER BY rowid DESC LIMIT 1"
-)
 _SESSION = attrgetter("session_id")
 _ID = attrgetter("id")
 _FIRST_KEY = attrgetter("session_id", "instrument_id", "item_id")
@@ -807,13 +801,15 @@ class _Merge:
         theirs = [i for i in fork.ids if i in new]
         if not theirs:
             return
-        counts = self.one(_COUNTING, [fork.session_id, fork.item_id] * 2)
+        # the row that counts: the last written current one (a fork's row may be superseded in
+        # turn, by a correction in the same bundle)
+        counts = current_rows(self.db, fork.session_id, fork.item_id)[-1].id
         self.flag_mismatch(
             "answers",
             fork.subject_id,
             record,
             f"{what} ({' '.join(fork.ids)}), a fork: the last written of its current rows, "
-            f"{counts[0] if counts is not None else fork.ids[-1]}, counts",
+            f"{counts}, counts",
             kept=False,
             field=field,
             hub=" ".join(i for i in fork.ids if i not in new),

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from respine_desktop import storage
+from tests.cli.test_cli_db import main
 from tests.support.encryption import encrypted_db, key_env
 from tests.support.storage import ROOT, env, new_db, old_schema_db
 
@@ -96,14 +97,7 @@ def test_the_cli_says_in_one_line_what_it_removed(tmp_path: Path) -> None:
     path = old_schema_db(tmp_path / "kiosk.db", before="0003_session_choices")
     _killed(str(path), "verify")
     (partial,) = tmp_path.glob("*.partial")
-    result = subprocess.run(
-        [sys.executable, "main.py", "init", "--plaintext", "--db", str(path), "--site", "01"],
-        cwd=ROOT,
-        env=env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = main("init", "--plaintext", "--db", str(path), "--site", "01")
     assert result.returncode == 0, result.stderr
     assert result.stderr.splitlines() == [
         f"{partial}: removed: the unfinished copy of an upgrade backup that was interrupted "
