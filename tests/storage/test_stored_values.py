@@ -104,20 +104,24 @@ def test_sqlite_finds_bytes_in_a_text_column_exactly_as_typeof_does() -> None:
     """The bytes condition (`_bytes_sql`: a blob is greater than any other value, TEXT affinity
     leaving a blob operand as it is) is true for a row exactly when a column's ``typeof`` is
     ``blob``, whatever the other values (a text that spells a blob, numbers, NULL, an empty blob,
-    another collation), and never NULL; `_bytes_column` names the first such column."""
+    another collation), as the conditions its callers make of it (a CASE WHEN, a WHERE: it is
+    left bare, so may be NULL as a value); `_bytes_column` names the first such column."""
     values: list[object] = ["", "abc", "é\u0000x", "X''", "\U0001f600", b"", b"\x00", b"abc",
                             b"\xff" * 9, 0, -1, 1.5, 1e308, float("inf"), 10**18, None]  # fmt: skip
     conn = sqlite3.connect(":memory:")
     conn.execute("CREATE TABLE t (k INTEGER PRIMARY KEY, a TEXT, b TEXT COLLATE NOCASE)")
     conn.executemany("INSERT INTO t (a, b) VALUES (?, ?)", [(x, y) for x in values for y in values])
     rows = conn.execute(
-        f"SELECT typeof(a), typeof(b), {stored_values._bytes_sql(['a', 'b'])}, "
+        f"SELECT k, typeof(a), typeof(b), "
+        f"CASE WHEN {stored_values._bytes_sql(['a', 'b'])} THEN 1 ELSE 0 END, "
         f"{stored_values._bytes_column(['a', 'b'])} FROM t"
     ).fetchall()
     assert len(rows) == len(values) ** 2
-    for type_a, type_b, found, column in rows:
+    for _, type_a, type_b, found, column in rows:
         assert found == (type_a == "blob" or type_b == "blob")
         assert column == ("a" if type_a == "blob" else "b" if type_b == "blob" else None)
+    where = conn.execute(f"SELECT k FROM t WHERE {stored_values._bytes_sql(['a', 'b'])}")
+    assert {k for (k,) in where} == {k for k, *_, found, _ in rows if found}
     assert conn.execute(f"SELECT {stored_values._bytes_sql([])}").fetchone() == (0,)
 
 
