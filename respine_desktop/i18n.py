@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from functools import cache
 
+from respine_desktop import json_text
 from respine_desktop.paths import resource
 
 UI_LANGUAGES: tuple[str, ...] = ("en", "fr")
@@ -42,7 +42,7 @@ def _shipped(lang: str) -> Mapping[str, str]:
     if lang not in UI_LANGUAGES:
         raise ValueError(f"unknown UI language {lang!r} (known: {', '.join(UI_LANGUAGES)})")
     path = resource("i18n", f"{lang}.json")
-    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw = json_text.loads(path.read_text(encoding="utf-8"))
     if not isinstance(raw, dict) or not all(isinstance(v, str) for v in raw.values()):
         raise ValueError(f"{path.name}: expected an object of key -> text")
     return raw

@@ -12,6 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from respine_desktop import json_text
 from respine_desktop.errors import RespineError
 from respine_desktop.paths import resource, shipped_digests
 
@@ -158,7 +159,7 @@ def _instrument_ids(directory: Path) -> tuple[str, ...]:
 @cache
 def schema() -> Mapping[str, Any]:
     """The JSON Schema of instrument files (`resources/instruments/instrument.schema.json`)."""
-    loaded: dict[str, Any] = json.loads(resource("instruments", SCHEMA_FILE).read_bytes())
+    loaded: dict[str, Any] = json_text.loads(resource("instruments", SCHEMA_FILE).read_bytes())
     return loaded
 
 
@@ -233,7 +234,7 @@ def format1_checksums() -> Mapping[str, Format1Checksum]:
     """The shipped table `format1-checksums.json`, by format-1 checksum."""
     where = FORMAT1_FILE
     try:
-        raw = json.loads(resource("instruments", FORMAT1_FILE).read_bytes())
+        raw = json_text.loads(resource("instruments", FORMAT1_FILE).read_bytes())
         rows = [
             Format1Checksum(r["instrument"], r["version"], r["format1"], r["content"])
             for r in raw["checksums"]
@@ -384,7 +385,7 @@ def parse_instrument(path: Path, content: bytes, *, as_released: bool = False) -
     """
     where = path.name
     try:
-        raw = json.loads(content)
+        raw = json_text.loads(content)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InstrumentError(f"{where}: not valid JSON ({exc})") from exc
     if not isinstance(raw, dict):
@@ -466,7 +467,7 @@ def load_instrument(instrument_id: str) -> Instrument:
     added = _ADDED_TEXTS.get(instrument_id)
     if not added:
         return instrument
-    raw = json.loads(content)
+    raw = json_text.loads(content)
     for lang, by_path in sorted(added.items()):
         _add_language(raw, "", lang, by_path)
     localized = parse_instrument(path, json.dumps(raw).encode("utf-8"), as_released=as_released)

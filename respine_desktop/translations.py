@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from respine_desktop import files, i18n
+from respine_desktop import files, i18n, json_text
 from respine_desktop.errors import RespineError
 from respine_desktop.i18n import UI_LANGUAGES, t, texts
 from respine_desktop.instruments import (
@@ -106,7 +106,7 @@ def _english_strings(node: Any, path: str, out: dict[str, str]) -> None:
 def master_texts(instrument_id: str) -> dict[str, str]:
     """Every English text of the shipped instrument, by its path in the file."""
     instrument = load_instrument(instrument_id)
-    raw = json.loads(instrument.path.read_text(encoding="utf-8"))
+    raw = json_text.loads(instrument.path.read_text(encoding="utf-8"))
     out: dict[str, str] = {}
     _english_strings(raw, "", out)
     return out
@@ -190,7 +190,7 @@ def read_translation(path: Path) -> Translation:
     if len(data) > MAX_BYTES:
         raise TranslationError(f"{path}: larger than {MAX_BYTES} bytes")
     try:
-        raw = json.loads(data.decode("utf-8"))
+        raw = json_text.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise TranslationError(f"{path}: not UTF-8 JSON ({exc})") from None
     return parse_translation(raw, path.name)
@@ -237,7 +237,7 @@ def activate_installed(stored: Mapping[str, str]) -> Installed:
     unusable: dict[str, str] = {}
     for language, text in sorted(stored.items()):
         try:
-            translation = parse_translation(json.loads(text), f"installed {language}")
+            translation = parse_translation(json_text.loads(text), f"installed {language}")
         except (TranslationError, ValueError) as exc:
             unusable[language] = str(exc)
             continue

@@ -69,7 +69,7 @@ from pathlib import Path
 from threading import get_native_id
 from typing import IO, Any, cast
 
-from respine_desktop import __version__, clock, files, meanwhile, scoring
+from respine_desktop import __version__, clock, files, json_text, meanwhile, scoring
 from respine_desktop.exports.errors import BundleError, ExportError
 from respine_desktop.exports.files import atomic_binary, output_file
 from respine_desktop.exports.new_keys import kept_with
@@ -410,7 +410,7 @@ def _format_tables(zf: zipfile.ZipFile, names: set[str]) -> tuple[str, ...]:
     cannot tell: `_manifest` then refuses the bundle for what is wrong with it)."""
     try:
         if MANIFEST in names and zf.getinfo(MANIFEST).file_size <= _MAX_MANIFEST:
-            version = json.loads(zf.read(MANIFEST)).get("format_version")
+            version = json_text.loads(zf.read(MANIFEST)).get("format_version")
             if isinstance(version, int) and version in FORMAT_TABLES:
                 return FORMAT_TABLES[version]
     except (UnicodeDecodeError, json.JSONDecodeError, AttributeError):
@@ -461,7 +461,7 @@ def _manifest(zf: zipfile.ZipFile) -> dict[str, Any]:
     if zf.getinfo(MANIFEST).file_size > _MAX_MANIFEST:
         raise BundleError("the manifest is too large")
     try:
-        manifest = json.loads(zf.read(MANIFEST))
+        manifest = json_text.loads(zf.read(MANIFEST))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BundleError(f"the manifest is not valid JSON ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -646,17 +646,23 @@ class _MemberRows:
             raise BundleError(f"{name} has {count} rows, the manifest says {self.expected}")
 
     def _parse(self, name: str, n: int, line: bytes) -> Any:
-        if self.lines is not None:
-            try:
-                text = line.decode("utf-8")
-                batch = json.loads(text)
-            except ValueError:  # e.g. a BOM or UTF-16: parsed as bytes below, lines not kept
-                self.lines = None
-            else:
-                self.lines.append(text)
-                return batch
         try:
-            return json.loads(line)
+            if self.lines is not None:
+                try:
+                    text = line.decode("utf-8")
+                    batch = json_text.loads(text)
+                except json_text.NestedTooDeeply:
+                    raise
+                except ValueError:  # e.g. a BOM or UTF-16: parsed as bytes below, lines not kept
+                    self.lines = None
+                else:
+                    self.lines.append(text)
+                    return batch
+            return json_text.loads(line)
+        except json_text.NestedTooDeeply:
+            raise BundleError(
+                f"{name} line {n} is nested too deeply to hold rows: refused"
+            ) from None
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise BundleError(f"{name} line {n} is not valid JSON") from None
 

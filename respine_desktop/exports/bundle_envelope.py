@@ -54,6 +54,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from respine_desktop import json_text
 from respine_desktop.exports.errors import BundleError
 from respine_desktop.storage import (
     DeviceKey,
@@ -162,7 +163,7 @@ def _header(f: IO[bytes]) -> tuple[dict[str, Any], bytes]:
     f.seek(len(MAGIC))
     line = f.readline(_MAX_HEADER)
     try:
-        header = json.loads(line)
+        header = json_text.loads(line)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BundleError("the bundle's header is damaged") from None
     fields = ("sender", "sender_fingerprint", "recipient", "recipient_fingerprint", "ephemeral")

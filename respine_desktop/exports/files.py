@@ -15,7 +15,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from respine_desktop import files
+from respine_desktop import files, json_text
 from respine_desktop.exports.errors import ExportError
 
 
@@ -142,7 +142,7 @@ def read_json_file(path: Path, kind: str, file_format: str) -> dict[str, Any]:
     `kind`"."""
     files.check_input(path, kind)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json_text.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ExportError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except (UnicodeDecodeError, json.JSONDecodeError):

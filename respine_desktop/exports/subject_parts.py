@@ -44,7 +44,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from respine_desktop import files
+from respine_desktop import files, json_text
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import partial_path
 from respine_desktop.storage import DatabaseCorrupt, SnapshotChanged, StorageError
@@ -123,7 +123,7 @@ def finish_interrupted_set(folder: Path) -> bool:
     names them; each ``.partial`` left is complete and fsynced); whether there was one."""
     journal = folder / SET_JOURNAL
     try:
-        pairs = json.loads(journal.read_text(encoding="utf-8"))
+        pairs = json_text.loads(journal.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return False
     except (OSError, ValueError) as exc:

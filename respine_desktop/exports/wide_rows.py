@@ -32,13 +32,13 @@ ways' records; only a session's current answers differ in form (`_RowAnswers`, `
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence, Set
 from datetime import date
 from itertools import groupby
 from operator import attrgetter
 from typing import Any, TypeVar
 
+from respine_desktop import json_text
 from respine_desktop.exports.fast_endpoints import Memo, fast_endpoint_values
 from respine_desktop.exports.missing_codes import MissingCode
 from respine_desktop.exports.visit_values import (
@@ -134,7 +134,7 @@ def _by_session(answers: Sequence[_A]) -> tuple[dict[str, list[_A]], set[str]]:
 def _score_values(text: str) -> dict[str, ScoreValue]:
     """The values of a stored score row's JSON text; {} unless an object of numbers and nulls."""
     try:
-        values = json.loads(text)
+        values = json_text.loads(text)
     except ValueError:
         return {}
     # JSON's values are dict, list, str, int, float, bool or None: numbers and nulls are these

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import platform
 import subprocess
 import sys
@@ -10,7 +9,7 @@ from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
-from respine_desktop import __version__, storage
+from respine_desktop import __version__, json_text, storage
 from respine_desktop.paths import RESOURCE_MANIFEST, resources_dir
 from respine_desktop.qualification import manifest
 from respine_desktop.qualification.check import Check
@@ -20,7 +19,7 @@ def build_identity() -> dict[str, str]:
     """Version, commit and build time: from ``BUILD_INFO.json`` in a frozen build, else the
     checkout's git commit (when git answers)."""
     if manifest.build_root() is not None:
-        info = json.loads((manifest.build_files() / manifest.BUILD_INFO).read_text("utf-8"))
+        info = json_text.loads((manifest.build_files() / manifest.BUILD_INFO).read_text("utf-8"))
         return {str(k): str(v) for k, v in info.items()}
     commit = "unknown"
     try:
@@ -92,7 +91,7 @@ def screen_info() -> dict[str, object]:
     if done.returncode != 0:
         tail = done.stderr.strip().splitlines()[-1:] or ["no output"]
         raise RuntimeError(f"screen probe exited {done.returncode}: {tail[0]}")
-    found: dict[str, object] = json.loads(done.stdout)
+    found: dict[str, object] = json_text.loads(done.stdout)
     return found
 
 

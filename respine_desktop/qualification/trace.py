@@ -9,12 +9,12 @@ build ships beside its libraries. `respine validate --trace` prints the matrix f
 
 from __future__ import annotations
 
-import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from respine_desktop import json_text
 from respine_desktop.paths import resource
 from respine_desktop.qualification import manifest
 
@@ -48,7 +48,7 @@ def load_results(path: Path | None = None) -> dict[str, Any] | None:
     path = path or results_path()
     if not path.is_file():
         return None
-    found: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    found: dict[str, Any] = json_text.loads(path.read_text(encoding="utf-8"))
     return found
 
 

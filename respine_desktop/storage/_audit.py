@@ -37,6 +37,7 @@ from respine_desktop.storage._database import StudyDb, new_id, transaction
 from respine_desktop.storage._errors import UnknownSubject
 from respine_desktop.storage._records import AuditEntry
 from respine_desktop.storage._schema import ENTITY_ACTIONS, ENTITY_ACTIONS_SQL
+from respine_desktop.storage.stored_values import stored_payload, subject_map
 
 GENESIS = "0" * 64
 # The action of a bundle import's entry (written by `bundle_merge`, read here for subject aliases).
@@ -177,15 +178,16 @@ def _insert(
 
 
 def recording_entries(conn: sqlite3.Connection, action: str, entity_id: str | None) -> list[Any]:
-    """The entries of `action` that record `entity_id` (device_id, actor, subject_id, payload),
-    at most two:
+    """The entries of `action` that record `entity_id` (id, device_id, actor, subject_id,
+    payload), at most two:
     none, the one, or more than one. Through the partial index of the actions looked up so
     (`_schema.ENTITY_ACTIONS`, migration 0014): another action is refused, since its entries
     are not in the index's condition and would never be found."""
     if action not in ENTITY_ACTIONS:
         raise ValueError(f"{action!r} is not looked up by entity (_schema.ENTITY_ACTIONS)")
     return conn.execute(
-        f"SELECT device_id, actor, subject_id, payload FROM audit_log WHERE {ENTITY_ACTIONS_SQL} "
+        f"SELECT id, device_id, actor, subject_id, payload FROM audit_log WHERE "
+        f"{ENTITY_ACTIONS_SQL} "
         "AND action=? AND entity_id=? LIMIT 2",
         [action, entity_id],
     ).fetchall()
@@ -202,7 +204,7 @@ def _entry(row: sqlite3.Row) -> AuditEntry:
         subject_id=row["subject_id"],
         entity=row["entity"],
         entity_id=row["entity_id"],
-        payload=json.loads(row["payload"]),
+        payload=stored_payload(row["id"], row["payload"]),
         prev_hash=row["prev_hash"],
         hash=row["hash"],
     )
@@ -242,10 +244,10 @@ def _subject_aliases(db: StudyDb, subject_id: str) -> list[str]:
     """Other devices' ids of this subject, recorded when a bundle import matched it by code."""
     aliases: list[str] = []
     for row in db.conn.execute(
-        "SELECT payload FROM audit_log WHERE action=? AND payload LIKE '%\"subject_map\"%'",
+        "SELECT id, payload FROM audit_log WHERE action=? AND payload LIKE '%\"subject_map\"%'",
         [BUNDLE_IMPORTED],
     ):
-        mapping = json.loads(row["payload"]).get("subject_map") or {}
+        mapping = subject_map(row["id"], row["payload"])
         aliases += [kiosk for kiosk, hub in mapping.items() if hub == subject_id]
     return aliases
 

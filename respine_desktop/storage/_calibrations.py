@@ -13,11 +13,10 @@ device has none; the answers' audited digest covers it.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 
-from respine_desktop import clock
+from respine_desktop import clock, json_text
 from respine_desktop.storage import _audit as audit
 from respine_desktop.storage._database import StudyDb, new_id, transaction
 from respine_desktop.storage._errors import InvalidInput
@@ -204,7 +203,7 @@ def from_entry(calibration_id: str, device_id: str, payload: str) -> VasCalibrat
     the columns (among the audit's own keys), each of its type, naming the entry's own
     device."""
     try:
-        fields = json.loads(payload)
+        fields = json_text.loads(payload)
     except (ValueError, TypeError):
         return None
     if not isinstance(fields, dict) or not fields.keys() >= set(_COLUMNS[1:]):

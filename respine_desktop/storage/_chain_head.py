@@ -25,6 +25,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from respine_desktop import json_text
 from respine_desktop.storage._database import StudyDb
 from respine_desktop.storage._errors import InvalidInput
 
@@ -105,7 +106,7 @@ def parse_expected(spec: str) -> list[ExpectedHead]:
     except (OSError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{path}: cannot read the receipt ({exc})") from None
     try:
-        data = json.loads(content)
+        data = json_text.loads(content)
     except json.JSONDecodeError:
         data = None
     if isinstance(data, dict):

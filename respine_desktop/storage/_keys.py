@@ -24,6 +24,7 @@ import re
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from respine_desktop import json_text
 from respine_desktop.files import no_folder, sync_directory
 from respine_desktop.storage._errors import AlreadyExists, InvalidInput, StorageError
 
@@ -158,7 +159,7 @@ def read_key_file(db_path: Path) -> KeyFile | None:
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot read ({exc.strerror})") from None
     try:
-        fields = json.loads(text)
+        fields = json_text.loads(text)
         if fields.get("format") != KEY_FILE_FORMAT:
             raise ValueError("unknown format")
         return KeyFile(path, str(fields["key_id"]), fields)

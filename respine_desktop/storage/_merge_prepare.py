@@ -37,6 +37,7 @@ from functools import partial
 from operator import itemgetter, methodcaller
 from typing import Any
 
+from respine_desktop import json_text
 from respine_desktop.storage._answers import digest
 from respine_desktop.storage._audit import GENESIS, entry_hash
 from respine_desktop.storage._bundle_rows import AuditLine, ScoreLine
@@ -406,7 +407,7 @@ def _check_answer_entries(prepared: Prepared, new: Mapping[str, Answer]) -> None
         for entry in entries:
             if entry.action not in ANSWER_ACTIONS:
                 continue
-            payload = json.loads(entry.payload)
+            payload = json_text.loads(entry.payload)
             session = payload.get("session_id")
             ids = [a[0] for a in payload.get("answers") or []]  # [id, item, value]
             rows = []

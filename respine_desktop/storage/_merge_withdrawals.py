@@ -34,6 +34,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NamedTuple, Protocol
 
+from respine_desktop import json_text
 from respine_desktop.storage._audit import recording_entries
 from respine_desktop.storage._database import StudyDb, plain_rows
 from respine_desktop.storage._errors import StorageError
@@ -148,7 +149,7 @@ def check_withdrawal_entries(merge: _Merge, refused: Callable[[str], StorageErro
             raise refused(f"withdrawal {w.id} is recorded by more than one audit entry")
         entry = found[0]
         try:
-            p = json.loads(entry["payload"])
+            p = json_text.loads(entry["payload"])
         except json.JSONDecodeError:  # pragma: no cover - the validators refused it
             raise refused(f"withdrawal {w.id}: its audit entry is damaged") from None
         recorded = (entry["device_id"], entry["actor"], p.get("withdrawn_on"), p.get("reason"))
@@ -237,7 +238,7 @@ def check_withdrawals_carried(
             )
         # read as verify reads it (parsed: a key spelt with an escape is the same key), never
         # by its spelling in the text
-        said = json.loads(e.payload)
+        said = json_text.loads(e.payload)
         if said.get(IN_BUNDLES) is not True:
             continue
         if merge.conn.execute("SELECT 1 FROM withdrawals WHERE id=?", [e.entity_id]).fetchone():

@@ -13,11 +13,11 @@ Nothing is written here.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 
 from respine_desktop.storage._database import StudyDb
+from respine_desktop.storage.stored_values import stored_payload
 
 MISMATCH_ACTION = "bundle.mismatch"
 _DAY0 = re.compile(r"^subject .+: day 0 (?P<hub>\S+) on the hub, (?P<bundle>\S+) in the bundle")
@@ -71,7 +71,7 @@ def list_mismatches(db: StudyDb) -> list[Mismatch]:
         "ORDER BY rowid DESC",
         [MISMATCH_ACTION],
     ):
-        payload = json.loads(row["payload"])
+        payload = stored_payload(row["id"], row["payload"])
         visit, field, hub, bundle = _detail(payload)
         device = str(row["entity_id"] or "").rsplit(":", 1)[-1]
         found.append(

@@ -26,12 +26,12 @@ subjects); on a mismatch the entry is read again to name the first differing col
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from respine_desktop import json_text
 from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage._database import plain_rows
 
@@ -137,12 +137,12 @@ class Replay:
             if old is None or self.strict or entity_id is None:
                 return
             table, build = old
-            columns, values = build(entity_id, json.loads(payload))
+            columns, values = build(entity_id, json_text.loads(payload))
             self.state[table][str(values[0])] = (self._colset(columns), hash(tuple(values)), seq)
             self.entries += 1
             return
         if parsed is None:
-            parsed = json.loads(payload)
+            parsed = json_text.loads(payload)
         body = parsed.get(row_images.PAYLOAD_KEY) or {}
         self.entries += 1
         for table, image in body.items():
@@ -203,7 +203,7 @@ class Replay:
             "SELECT action, entity_id, payload FROM audit_log WHERE device_id=? AND seq=?",
             [self.device_id, seq],
         ).fetchone()
-        return json.loads(found["payload"]), found["action"], found["entity_id"]
+        return json_text.loads(found["payload"]), found["action"], found["entity_id"]
 
     def raise_rewritten(self) -> None:
         if self.rewritten is not None:

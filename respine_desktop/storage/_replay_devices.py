@@ -93,11 +93,11 @@ from its entry.
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Mapping
 from typing import Any
 
+from respine_desktop import json_text
 from respine_desktop.storage import _row_images as row_images
 from respine_desktop.storage._audit import BUNDLE_IMPORTED
 from respine_desktop.storage._bundle_rows import ScoreLine, SessionLine, VisitLine
@@ -336,7 +336,7 @@ class DeviceReplay:
                 "SELECT action, entity_id, payload FROM audit_log WHERE device_id=? AND seq=?",
                 [device, seq],
             ).fetchone()
-            payload = json.loads(found[2])
+            payload = json_text.loads(found[2])
             payload["\0action"], payload["\0entity"] = found[0], found[1]
             if len(self._payloads) >= _CACHE:
                 self._payloads.clear()
@@ -377,7 +377,7 @@ class DeviceReplay:
                 "'\"subject_map\"') > 0 ORDER BY rowid",
                 [BUNDLE_IMPORTED],
             ):
-                mapping = json.loads(text).get("subject_map") or {}
+                mapping = json_text.loads(text).get("subject_map") or {}
                 self._subject_map.update({str(k): str(v) for k, v in mapping.items()})
         return self._subject_map
 
@@ -399,7 +399,7 @@ class DeviceReplay:
             for (text,) in plain_rows(
                 self.conn, "SELECT payload FROM audit_log WHERE action=?", [_MISMATCH]
             ):
-                p = json.loads(text)
+                p = json_text.loads(text)
                 self._flags.add((str(p.get("table")), str(p.get("record"))))
         return (table, record) in self._flags
 
@@ -550,7 +550,7 @@ class _Carried:
         ):
             if member == "object":
                 self.devices.add(str(device))
-            head = (json.loads(heads) if heads else {}).get(str(sender))
+            head = (json_text.loads(heads) if heads else {}).get(str(sender))
             if rows and isinstance(head, list) and head and isinstance(head[0], int):
                 self.through[str(sender)] = max(self.through.get(str(sender), 0), head[0])
 

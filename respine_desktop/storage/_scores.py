@@ -12,12 +12,13 @@ import math
 import sqlite3
 from collections.abc import Iterable, Mapping
 
-from respine_desktop import clock, scoring
+from respine_desktop import clock, json_text, scoring
 from respine_desktop.storage._answers import choice_items
 from respine_desktop.storage._chosen_session import chosen_sql
 from respine_desktop.storage._database import StudyDb, new_id
 from respine_desktop.storage._errors import UnknownSession
 from respine_desktop.storage._records import Score
+from respine_desktop.storage.stored_values import score_values
 
 _COLUMNS = (
     "id, session_id, instrument_id, method, scores, scoring_version, computed_at, "
@@ -61,6 +62,21 @@ def dumps(values: Mapping[str, float | None]) -> str:
         k: (None if v is None or not math.isfinite(v) else float(v)) for k, v in values.items()
     }
     return json.dumps(clean, sort_keys=True, separators=(",", ":"))
+
+
+def holds(text: object, expected: Mapping[str, float | None]) -> bool:
+    """Whether a stored score row's text (`text`, as stored) holds the values `expected`: the
+    text `dumps` writes, or the same values written otherwise (an import). A text that is not
+    JSON (edited in the file: a word, a nesting too deep to parse) or not a text holds none."""
+    written = dumps(expected)
+    if text == written:
+        return True
+    if not isinstance(text, str):
+        return False
+    try:
+        return bool(json_text.loads(text) == json_text.loads(written))
+    except ValueError:
+        return False
 
 
 def store(
@@ -117,7 +133,7 @@ def _score(row: sqlite3.Row) -> Score:
         session_id=row["session_id"],
         instrument_id=row["instrument_id"],
         method=row["method"],
-        values=json.loads(row["scores"]),
+        values=score_values(row["id"], row["scores"]),
         scoring_version=row["scoring_version"],
         computed_at=row["computed_at"],
         superseded_at=row["superseded_at"],

@@ -10,7 +10,6 @@ session counts (`chosen_session`: the one submitted last).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from respine_desktop.instruments import instrument_ids
 from respine_desktop.scoring import registry
 from respine_desktop.storage._chosen_session import chosen_sql
 from respine_desktop.storage._database import StudyDb, scalar
+from respine_desktop.storage.stored_values import score_values
 
 # The method read per instrument unless the caller asks otherwise: each instrument's default in
 # the scoring registry (the one instrument list is the instrument files).
@@ -62,7 +62,7 @@ def iter_study_scores(
         where = "WHERE j.site_code=? "
         params.append(site_code)
     sql = (
-        "SELECT j.code, j.site_code, s.visit_code, c.instrument_id, c.scores "
+        "SELECT j.code, j.site_code, s.visit_code, c.instrument_id, c.id, c.scores "
         "FROM subjects j "
         "LEFT JOIN sessions s ON s.subject_id = j.id AND s.state = 'submitted' "
         f"AND s.id = {chosen_sql('s.visit_id')} "
@@ -81,7 +81,7 @@ def iter_study_scores(
             code, site, scores = row["code"], row["site_code"], {}
         if row["scores"] is not None:
             by_visit = scores.setdefault(row["visit_code"], {})
-            by_visit[row["instrument_id"]] = json.loads(row["scores"])
+            by_visit[row["instrument_id"]] = score_values(row["id"], row["scores"])
     if code is not None:
         yield SubjectScoreSet(code, site, scores)
 

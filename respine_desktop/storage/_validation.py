@@ -30,7 +30,6 @@ The merge's forward-only rules (what a bundle may change in a row the hub has) a
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -39,6 +38,7 @@ from functools import cache
 from operator import itemgetter
 from typing import Any, cast
 
+from respine_desktop import json_text
 from respine_desktop.instruments import Item, load_instruments
 from respine_desktop.storage._calibrations import UNCALIBRATED
 from respine_desktop.storage._database import check_site_code
@@ -215,7 +215,7 @@ def _json_object(value: object) -> Mapping[str, Any]:
     if isinstance(value, str):
         _no_surrogate(value)
     try:
-        parsed = json.loads(value) if isinstance(value, str) else None
+        parsed = json_text.loads(value) if isinstance(value, str) else None
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):
@@ -470,7 +470,7 @@ def _score(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] | 
         return "instrument_id", f"{instrument!r} is not an instrument"
     if row["method"] not in _method_names(instrument):
         return "method", f"{row['method']!r} is not a method of {instrument}"
-    for key, value in json.loads(row["scores"]).items():
+    for key, value in json_text.loads(row["scores"]).items():
         if value is not None and (
             isinstance(value, bool)
             or not isinstance(value, int | float)

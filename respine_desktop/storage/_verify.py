@@ -53,13 +53,13 @@ its key (`_encryption.key_for`, or the one given).
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterator, Sequence
 from functools import partial
 from operator import attrgetter
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from respine_desktop import json_text
 from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _schema as schema
 from respine_desktop.storage import _scores as scores
@@ -315,7 +315,7 @@ def _chains(
         try:
             parsed: dict[str, Any] | None = None
             if action in ANSWER_ACTIONS:
-                parsed = json.loads(payload)  # once, for the answers' check and the replay
+                parsed = json_text.loads(payload)  # once, for the answers' check and the replay
                 stats["answers"] += _check_answers(
                     conn, _name(dev, seq, entry_id), parsed, recorded, owners, row["subject_id"]
                 )
@@ -463,7 +463,7 @@ def _answers_covered(conn: sqlite3.Connection, stats: dict[str, int]) -> None:
         return
     covered: set[str] = set()
     for row in conn.execute("SELECT payload FROM audit_log WHERE action IN (?, ?)", ANSWER_ACTIONS):
-        covered.update(a[0] for a in json.loads(row["payload"]).get("answers") or [])
+        covered.update(a[0] for a in json_text.loads(row["payload"]).get("answers") or [])
     for row in conn.execute("SELECT id, item_id FROM answers ORDER BY rowid"):
         if row["id"] not in covered:
             raise _Bad(f"table answers row {row['id']} ({row['item_id']}): has no audit entry")
@@ -529,7 +529,7 @@ def _choices(conn: sqlite3.Connection) -> None:
         if choice in seen:
             raise _Bad(f"{name}: recorded by more than one audit entry")
         seen.add(choice)
-        payload = json.loads(row["payload"])
+        payload = json_text.loads(row["payload"])
         recorded = (
             entry_device,
             row["actor"],
@@ -627,7 +627,7 @@ def _withdrawals(conn: sqlite3.Connection, withdrawn: _Withdrawn) -> None:
             )
         entry, device, actor, subject, payload = entries[0]
         try:
-            said = json.loads(payload)
+            said = json_text.loads(payload)
             recorded = (device, actor, said.get("withdrawn_on"), said.get("reason"))
         except UNREADABLE:
             recorded = None
@@ -726,11 +726,7 @@ def _scores(conn: sqlite3.Connection, stats: dict[str, int], min_sections: int) 
                 except ValueError:  # answers the scorer refuses: no stored score can match
                     computed[instrument_id] = {}
             expected = computed[instrument_id].get(method)
-            if expected is None or (
-                # the text storage wrote, else the same values written otherwise (an import)
-                text != scores.dumps(expected)
-                and json.loads(text) != json.loads(scores.dumps(expected))
-            ):
+            if expected is None or not scores.holds(text, expected):
                 raise _Bad(
                     _score_problem(conn, score_id, session_id, instrument_id, method, _DIFFERS)
                 )

@@ -149,6 +149,7 @@ from respine_desktop.storage._merge_withdrawals import (
 from respine_desktop.storage._records import Answer
 from respine_desktop.storage._schema import ENTITY_ACTIONS_SQL
 from respine_desktop.storage._visits import visit_id
+from respine_desktop.storage.stored_values import stored_payload
 
 __all__ = [
     "BUNDLE_COLUMNS",
@@ -919,7 +920,7 @@ def _check_new_choices(merge: _Merge) -> None:
                 f"session choice {choice.id} is recorded by more than one audit entry"
             )
         entry = found[0]
-        p = json.loads(entry["payload"])
+        p = stored_payload(entry["id"], entry["payload"])
         recorded = (
             entry["device_id"],
             entry["actor"],
@@ -1024,10 +1025,10 @@ def _flag_conflicts(merge: _Merge, bundle_id: str | None) -> None:
         flagged = {
             (p.get("instrument_id"), tuple(p.get("session_ids") or ()))
             for r in conn.execute(
-                "SELECT payload FROM audit_log WHERE subject_id=? AND action=?",
+                "SELECT id, payload FROM audit_log WHERE subject_id=? AND action=?",
                 [subject_id, _CONFLICT_ACTION],
             )
-            for p in [json.loads(r["payload"])]
+            for p in [stored_payload(r["id"], r["payload"])]
         }
         for instrument_id, sessions in pairs:
             session_ids = tuple(s for s, _ in sessions)
@@ -1384,7 +1385,7 @@ def list_conflicts(db: StudyDb) -> list[Conflict]:
         "SELECT id, at, payload FROM audit_log WHERE action=? ORDER BY at, device_id, seq",
         [_CONFLICT_ACTION],
     ):
-        p = json.loads(row["payload"])
+        p = stored_payload(row["id"], row["payload"])
         out.append(
             Conflict(
                 entry_id=row["id"],

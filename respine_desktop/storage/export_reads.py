@@ -80,7 +80,12 @@ from respine_desktop.storage._database import StudyDb, plain_rows, scalar
 from respine_desktop.storage._records import Answer, Score, Session, SessionState, Subject
 from respine_desktop.storage._subjects import row_to_subject
 from respine_desktop.storage._withdrawal import Withdrawal
-from respine_desktop.storage.stored_values import StoredValues, text_columns
+from respine_desktop.storage.stored_values import (
+    StoredValues,
+    score_values,
+    subject_map,
+    text_columns,
+)
 
 __all__ = [
     "AnswerFields",
@@ -330,7 +335,7 @@ def _score(r: sqlite3.Row) -> Score:
         session_id=r["session_id"],
         instrument_id=r["instrument_id"],
         method=r["method"],
-        values=json.loads(r["scores"]),
+        values=score_values(r["id"], r["scores"]),
         scoring_version=r["scoring_version"],
         computed_at=r["computed_at"],
         superseded_at=r["superseded_at"],
@@ -693,11 +698,10 @@ def _subject_map(db: StudyDb) -> str:
     """The JSON object of the kiosk subject ids the bundle imports matched to hub ones."""
     aliases: dict[str, str] = {}
     for row in db.conn.execute(
-        "SELECT payload FROM audit_log WHERE action='bundle.imported' "
+        "SELECT id, payload FROM audit_log WHERE action='bundle.imported' "
         "AND payload LIKE '%\"subject_map\"%'"
     ):
-        for kiosk, hub in (json.loads(row["payload"]).get("subject_map") or {}).items():
-            aliases[kiosk] = hub
+        aliases.update(subject_map(row["id"], row["payload"]))
     return json.dumps(aliases)
 
 

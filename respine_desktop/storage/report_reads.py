@@ -29,7 +29,6 @@ Public API
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -38,7 +37,7 @@ from typing import Any
 
 from respine_desktop.schedule import VisitState
 from respine_desktop.storage._database import StudyDb
-from respine_desktop.storage.stored_values import StoredValues
+from respine_desktop.storage.stored_values import StoredValues, score_values
 
 __all__ = ["ReportSubject", "ReportVisit", "cutoff", "iter_report_subjects"]
 
@@ -136,13 +135,15 @@ def _chunk(
     params: list[Any] = [v for pair in methods.items() for v in pair]
     scores: dict[str, dict[str, Mapping[str, float | None]]] = {}
     for r in conn.execute(
-        "SELECT c.session_id, c.instrument_id, c.scores FROM scores c "
+        "SELECT c.session_id, c.instrument_id, c.id, c.scores FROM scores c "
         "JOIN sessions x ON x.id = c.session_id "
         f"WHERE x.subject_id IN ({marks}) AND ({pairs}) AND c.computed_at < ? "
         "AND (c.superseded_at IS NULL OR c.superseded_at >= ?) ORDER BY c.computed_at, c.rowid",
         [*ids, *params, cut, cut],
     ):
-        scores.setdefault(r["session_id"], {})[r["instrument_id"]] = json.loads(r["scores"])
+        scores.setdefault(r["session_id"], {})[r["instrument_id"]] = score_values(
+            r["id"], r["scores"]
+        )
     withdrawn: dict[str, sqlite3.Row] = {}
     if withdrawals:
         for r in conn.execute(

@@ -38,6 +38,7 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+from respine_desktop import json_text
 from respine_desktop.storage._answers import item_index
 from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import StorageError
@@ -61,6 +62,55 @@ _OUTSIDE = (
     "so the database was changed outside this program: run `verify` to name the rows and "
     "restore the last backup"
 )
+
+
+def score_values(score_id: object, text: object) -> dict[str, float | None]:
+    """The values of the stored score row `score_id` from its text `text` (as stored);
+    `TamperedValue` naming the row unless it is a JSON object of numbers and nulls, as every
+    way in writes it (a word, a nesting too deep to parse, a list: the file was edited)."""
+    try:
+        values = json_text.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        values = None
+    if not isinstance(values, dict) or not all(
+        v is None or type(v) in (int, float) for v in values.values()
+    ):
+        raise TamperedValue(
+            f"scores row {score_id}: its values are not a JSON object of numbers; every way in "
+            f"writes one, {_OUTSIDE}"
+        )
+    return values
+
+
+def stored_payload(entry_id: object, text: object) -> dict[str, Any]:
+    """The payload of the stored audit entry `entry_id` from its text `text` (as stored);
+    `TamperedValue` naming the entry unless it is a JSON object, as every entry's is (a word,
+    a nesting too deep to parse: the file was edited)."""
+    try:
+        payload = json_text.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise TamperedValue(
+            f"audit_log row {entry_id}: its payload is not a JSON object; every entry's is, "
+            f"{_OUTSIDE}"
+        )
+    return payload
+
+
+def subject_map(entry_id: object, text: object) -> dict[str, str]:
+    """The subject map of the stored ``bundle.imported`` entry `entry_id` (its payload's text
+    `text`): kiosk subject id -> hub subject id, {} if none; `TamperedValue` naming the entry
+    unless an object of texts."""
+    mapping = stored_payload(entry_id, text).get("subject_map") or {}
+    if not isinstance(mapping, dict) or not all(
+        type(k) is str and type(v) is str for k, v in mapping.items()
+    ):
+        raise TamperedValue(
+            f"audit_log row {entry_id}: its subject_map is not an object of subject ids; every "
+            f"import writes one, {_OUTSIDE}"
+        )
+    return mapping
 
 
 class StoredValues:

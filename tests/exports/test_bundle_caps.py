@@ -188,3 +188,46 @@ def test_members_are_read_two_at_a_time_and_the_first_refused_in_order_is_named(
     seen.clear()
     refused(hub, both, "subjects.jsonl does not match its hash in the manifest")
     assert seen == [bundle.member_name("subjects")]  # one after another: stopped at the first
+
+
+# A line of 5,000 nested lists: Python's parser stops at its recursion limit (json_text).
+NESTED = b"[" * 5000 + b"]" * 5000
+
+
+def test_a_member_line_nested_too_deeply_is_refused(site: Path, hub: Path, tmp_path: Path) -> None:
+    nested = signed(site, tmp_path / "nested.bundle", "answers", NESTED + b"\n")
+    refused(hub, nested, "data/answers.jsonl line 1 is nested too deeply to hold rows: refused")
+    result = main("import", "bundle", "--db", str(hub), str(nested))
+    one_line_error(result, 2, "line 1 is nested too deeply")
+
+
+def test_a_manifest_nested_too_deeply_is_refused(site: Path, hub: Path, tmp_path: Path) -> None:
+    """The key holder's manifest (signed) is parsed after the signature: refused as no JSON."""
+    key = exports.read_key_file(site / "site.key").key
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(site / "kiosk.bundle") as src, zipfile.ZipFile(buffer, "w") as zf:
+        for name in src.namelist():
+            zf.writestr(name, NESTED if name == bundle.MANIFEST else src.read(name))
+        zf.comment = b"\0" * bundle._SIGNATURE_LENGTH
+    bundle._sign_in_place(buffer, key)
+    (tmp_path / "nested.bundle").write_bytes(buffer.getvalue())
+    refused(hub, tmp_path / "nested.bundle", r"the manifest is not valid JSON \(nested too deeply")
+    result = main("import", "bundle", "--db", str(hub), str(tmp_path / "nested.bundle"))
+    one_line_error(result, 2, "the manifest is not valid JSON (nested too deeply")
+
+
+def test_a_payload_nested_too_deeply_in_a_signed_row_is_refused(
+    site: Path, hub: Path, tmp_path: Path
+) -> None:
+    """An audit entry's payload (a JSON text in a row) nested too deeply: no JSON object."""
+    columns = bundle.BUNDLE_COLUMNS["audit_log"]
+    with zipfile.ZipFile(site / "kiosk.bundle") as src:
+        lines = src.read(bundle.member_name("audit_log")).decode().splitlines()
+    rows = json.loads(lines[-1])
+    rows[-1][columns.index("payload")] = NESTED.decode()
+    lines[-1] = json.dumps(rows)
+    data = ("\n".join(lines) + "\n").encode()
+    nested = signed(site, tmp_path / "nested.bundle", "audit_log", data)
+    refused(hub, nested, "field payload: .* is not a JSON object")
+    result = main("import", "bundle", "--db", str(hub), str(nested))
+    one_line_error(result, 2, "is not a JSON object")

@@ -334,6 +334,7 @@ def test_device_files_are_checked_before_anything_is_enrolled(site: Path, tmp_pa
         "study.device": (text.replace('"RESPINE"', '"OTHER"', 1), "for study 'OTHER'"),
         "hub.device": ((site / "hub.hubkey").read_text(), "a hub's key file"),
         "junk.device": ("{}", "not a RESPINE device file"),
+        "nested.device": ("[" * 5000 + "]" * 5000, "not a RESPINE device file"),
         "bad.device": (text.replace('"sign_public": "', '"sign_public": "zz', 1), "damaged"),
     }
     before = table_digest(hub)

@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from respine_desktop import cli, exports, storage
 from respine_desktop.exports import bundle_envelope as envelope
+from tests.cli.test_cli_db import main as cli_main
+from tests.cli.test_cli_db import one_line_error
 from tests.support.exports import controlled_clock, demo_db, export, merge, table_digest
 from tests.support.storage import ADMIN_PIN
 
@@ -127,3 +129,22 @@ def test_list_devices_and_status_show_the_keys(
     signed = ["--user", "admin", "--pin-stdin"]
     assert cli.run(["device", "hmac-bundles", "--db", str(site / "hub.db"), "accept", *signed]) == 0
     assert "accepted (transition) already" in capsys.readouterr().out
+
+
+def test_a_header_nested_too_deeply_is_refused_before_anything_is_checked(
+    site: Path, tmp_path: Path
+) -> None:
+    """Anyone can write a sealed bundle's header (read before any key): 2,000 nested lists fit in
+    its 4 kB line and stop Python's parser at its recursion limit (`json_text`)."""
+    hub = tmp_path / "hub.db"
+    shutil.copy(site / "hub.db", hub)
+    data = (site / "a.bundle").read_bytes()
+    line = data.index(b"\n", len(envelope.MAGIC)) + 1
+    nested = b"[" * 2000 + b"]" * 2000 + b"\n"
+    (tmp_path / "x.bundle").write_bytes(envelope.MAGIC + nested + data[line:])
+    before = table_digest(hub)
+    with pytest.raises(exports.BundleError, match="the bundle's header is damaged"):
+        merge(hub, tmp_path / "x.bundle")
+    assert table_digest(hub) == before
+    result = cli_main("import", "bundle", "--db", str(hub), str(tmp_path / "x.bundle"))
+    one_line_error(result, 2, "the bundle's header is damaged")

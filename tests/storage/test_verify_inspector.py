@@ -74,6 +74,9 @@ def _account(username: str) -> Find:
     return lambda p: one(p, f"SELECT id FROM staff WHERE username='{username}'")
 
 
+# A JSON text of 3,000 nested arrays, in SQL: Python's parser stops at its recursion limit.
+_NESTED = "replace(hex(zeroblob(3000)), '00', '[') || replace(hex(zeroblob(3000)), '00', ']')"
+
 # attack -> (the row it edits, SQL with {key}, what the one line must say with {key})
 ATTACKS: dict[str, tuple[Find, list[str], str]] = {
     "subjects: two codes swapped": (
@@ -239,6 +242,21 @@ ATTACKS: dict[str, tuple[Find, list[str], str]] = {
         _entry,
         ["UPDATE audit_log SET payload=replace(payload, '}', ' }') WHERE id='{key}'"],
         "table audit_log row {key}: audit entry #5 of device ",
+    ),
+    "audit_log: an entry's payload nested too deeply for Python's parser": (
+        _entry,
+        [f"UPDATE audit_log SET payload={_NESTED} WHERE id='{{key}}'"],
+        "table audit_log row {key}: audit entry #5 of device ",
+    ),
+    "scores: a current score's values not JSON": (
+        _current_score,
+        ["UPDATE scores SET scores='total: 0' WHERE id='{key}'"],
+        "table scores row {key} (subject " + LATE + " visit M0, ",
+    ),
+    "scores: a current score's values nested too deeply for Python's parser": (
+        _current_score,
+        [f"UPDATE scores SET scores={_NESTED} WHERE id='{{key}}'"],
+        "table scores row {key} (subject " + LATE + " visit M0, ",
     ),
     "audit_log: an entry's stored hash": (
         _entry,

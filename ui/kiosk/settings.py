@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
+from respine_desktop import json_text
 from respine_desktop.i18n import UI_LANGUAGES
 
 DEFAULT_IDLE_TIMEOUT_S = 90
@@ -39,7 +40,7 @@ def default_settings_path() -> Path:
 def load_settings(path: Path) -> KioskSettings:
     """The settings in `path`; defaults for a missing file or unknown / malformed values."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json_text.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return KioskSettings()
     if not isinstance(raw, dict):
@@ -81,7 +82,7 @@ def save_changes(path: Path, changes: Mapping[str, object]) -> None:
     if unknown:
         raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json_text.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         raw = {}
     stored = raw if isinstance(raw, dict) else {}
