@@ -17,8 +17,9 @@ followed by the CPU time of this process and of its workers, and by the least wa
 CPU can take on this machine's cores (CPU / cores): a ratio to the floor that no sharing of the work
 among the cores can beat. The CSV export runs twice: with its default worker processes (one per core
 for a study this size) and in one process. Run `python bench/exports.py` (`--subjects N` for a
-smaller study, `--steps csv,stats` for some steps only). Each step's line ends with the load average
-when it ended, so that a figure measured on a busy machine says so.
+smaller study, `--steps csv,stats` for some steps only, `--repeat 5` for five pairs of the floor
+and the CSV export, alternately, and the median of their ratios). Each step's line ends with the
+load average when it ended, so that a figure measured on a busy machine says so.
 """
 
 from __future__ import annotations
@@ -207,6 +208,27 @@ def _line(
     print(text, flush=True)
 
 
+def _repeated(
+    study: Path, out: Path, floor: dict[str, float], full: float | None, times: int
+) -> None:
+    """The CSV export `times` times, each after a floor of its own (the first: `floor`), and
+    the median of the ratios: a shared machine's noise moves single figures by 10-20 %."""
+    ratios = []
+    for k in range(times):
+        if k:
+            floor = _child("floor", [str(study)])
+            _line("floor", floor, None, floor["seconds"])
+        figures = _child("csv", [str(study), str(out)])
+        _line("csv", figures, out, floor["seconds"], full)
+        ratios.append(figures["seconds"] / floor["seconds"])
+    ratios.sort()
+    print(
+        f"  csv x floor over {times} pairs: median {ratios[len(ratios) // 2]:.2f}x "
+        f"(least {ratios[0]:.2f}x, most {ratios[-1]:.2f}x)",
+        flush=True,
+    )
+
+
 def _load() -> str:
     """The load average (1, 5, 15 min) when a step ends: the CPUs' other work during it."""
     return ", ".join(f"{x:.1f}" for x in os.getloadavg())
@@ -221,6 +243,13 @@ def main() -> None:
         "--steps",
         default=",".join(STEPS),
         help=f"comma-separated steps to run (default: all of {', '.join(STEPS)})",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the floor and the CSV export (with workers) this many times, alternately, and "
+        "print the median of their ratios (each CSV run against the floor just before it)",
     )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -266,6 +295,9 @@ def main() -> None:
     ):
         if step in steps:
             full = full_floor if step.startswith("csv") else None
+            if step == "csv" and args.repeat > 1:
+                _repeated(study, out, floor, full, args.repeat)
+                continue
             _line(step, _child(step, [str(study), str(out)]), out, floor["seconds"], full)
     if "merge" not in steps:
         shutil.rmtree(work, ignore_errors=True)
