@@ -6,7 +6,9 @@ bundle's header that anyone can write, a payload edited in the database, a key o
 file) ended every command that read it in a traceback, where any other text that is not JSON
 ends in the one-line refusal of the reader (``except ValueError``, ``except
 json.JSONDecodeError``). `loads` raises `NestedTooDeeply` instead, a ``json.JSONDecodeError``
-(so a ``ValueError``): every reader's own refusal then names it, unchanged. No JSON the
+(so a ``ValueError``): every reader's own refusal then names it, unchanged. So for an integer
+of more than 4,300 digits, which ``json.loads`` refuses with a plain ``ValueError`` (Python's
+limit on converting digits), not a ``json.JSONDecodeError``. No JSON the
 program writes is nested more than a few levels; SQLite's JSON functions refuse more than
 1,000 (``json_valid`` is 0), about where Python's parser stops too.
 
@@ -27,9 +29,18 @@ class NestedTooDeeply(json.JSONDecodeError):
 
 def loads(text: str | bytes | bytearray) -> Any:
     """``json.loads(text)``; `NestedTooDeeply` (a ``json.JSONDecodeError``) for a text nested
-    too deeply for the parser."""
+    too deeply for the parser, a ``json.JSONDecodeError`` for an integer of more digits than
+    Python converts (a plain ``ValueError`` from ``json.loads``, which the readers that catch
+    JSON errors let through)."""
     try:
         return json.loads(text)
     except RecursionError:
-        doc = text if isinstance(text, str) else ""
-        raise NestedTooDeeply("nested too deeply", doc, 0) from None
+        raise NestedTooDeeply("nested too deeply", _doc(text), 0) from None
+    except json.JSONDecodeError:
+        raise
+    except ValueError as exc:  # an integer longer than Python converts (4,300 digits)
+        raise json.JSONDecodeError(str(exc).split(":")[0], _doc(text), 0) from None
+
+
+def _doc(text: str | bytes | bytearray) -> str:
+    return text if isinstance(text, str) else ""

@@ -44,3 +44,16 @@ def test_a_database_key_file_nested_too_deeply_is_refused(tmp_path: Path) -> Non
     _keys.key_file_path(tmp_path / "k.db").write_text(NESTED)
     with pytest.raises(storage.InvalidInput, match="not a RESPINE key file"):
         _keys.read_key_file(tmp_path / "k.db")
+
+
+def test_an_integer_too_long_to_convert_is_a_json_error() -> None:
+    """``json.loads`` refuses an integer of more than 4,300 digits with a plain ValueError,
+    which readers catching ``json.JSONDecodeError`` let through: a JSON error here."""
+    text = "[" + "7" * 5000 + "]"
+    with pytest.raises(ValueError) as plain:
+        json.loads(text)
+    assert not isinstance(plain.value, json.JSONDecodeError)
+    with pytest.raises(json.JSONDecodeError, match="Exceeds the limit"):
+        json_text.loads(text)
+    with pytest.raises(json.JSONDecodeError, match="Exceeds the limit"):
+        json_text.loads(text.encode())

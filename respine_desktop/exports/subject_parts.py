@@ -128,12 +128,37 @@ def finish_interrupted_set(folder: Path) -> bool:
         return False
     except (OSError, ValueError) as exc:
         raise ExportError(f"{journal}: unreadable export journal ({exc})") from None
-    for partial, final in pairs:
+    for partial, final in _journal_pairs(journal, pairs):
         if (folder / partial).exists():
             files.replace(folder / partial, folder / final)
     journal.unlink()
     files.sync_directory(folder)
     return True
+
+
+def _journal_pairs(journal: Path, pairs: object) -> list[tuple[str, str]]:
+    """The renames `journal` names (its JSON, `pairs`), all checked before any is made: each
+    a file of its folder and its ``.partial`` (`replace_set` writes nothing else). A journal
+    written otherwise (by hand, by another program, planted in a shared folder) could make the
+    next export rename any file the user may write, anywhere: refused, nothing renamed."""
+    found: list[tuple[str, str]] = []
+    for pair in pairs if isinstance(pairs, list) else [None]:
+        if not (isinstance(pair, list) and len(pair) == 2):
+            raise ExportError(f"{journal}: not an export journal (a list of file pairs)")
+        partial, final = pair
+        if not (
+            isinstance(final, str)
+            and final not in ("", ".", "..")
+            and not any(c in final for c in "/\\:\0")
+            and partial == partial_path(Path(final)).name
+        ):
+            raise ExportError(
+                f"{journal}: names {final!r} and {partial!r}, not a file of this folder and its "
+                "partial: not an export's journal; nothing renamed (remove it if no export was "
+                "interrupted here)"
+            )
+        found.append((partial, final))
+    return found
 
 
 def replace_set(pairs: Sequence[tuple[Path, Path]]) -> None:

@@ -231,3 +231,13 @@ def test_a_payload_nested_too_deeply_in_a_signed_row_is_refused(
     refused(hub, nested, "field payload: .* is not a JSON object")
     result = main("import", "bundle", "--db", str(hub), str(nested))
     one_line_error(result, 2, "is not a JSON object")
+
+
+def test_a_member_line_with_an_integer_too_long_to_convert_is_refused(
+    site: Path, hub: Path, tmp_path: Path
+) -> None:
+    """5,000 digits: ``json.loads`` refuses them with a plain ValueError (not a JSON error)."""
+    long = signed(site, tmp_path / "long.bundle", "answers", b"[[" + b"7" * 5000 + b"]]\n")
+    refused(hub, long, "data/answers.jsonl line 1 is not valid JSON")
+    result = main("import", "bundle", "--db", str(hub), str(long))
+    one_line_error(result, 2, "line 1 is not valid JSON")

@@ -11,6 +11,8 @@ import pytest
 
 from respine_desktop import exports, files, storage
 from respine_desktop.exports.subject_parts import SET_JOURNAL, finish_interrupted_set
+from tests.cli.test_cli_db import main
+from tests.cli.test_cli_hostile_paths import refused
 from tests.support.exports import demo_db, env
 from tests.support.storage import ROOT
 
@@ -122,3 +124,40 @@ def test_a_redcap_set_interrupted_between_renames_is_finished_next(
     monkeypatch.setattr(files, "replace", real)
     assert finish_interrupted_set(out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == expected
+
+
+# Journals no export writes: each could make the next export rename a file it plants (or finds)
+# anywhere the user may write. Refused before any rename.
+PLANTED = {
+    "a file outside the folder": '[["evil.partial", "../victim/file.txt"]]',
+    "an absolute path": '[["evil.partial", "{victim}"]]',
+    "a partial of another name": '[["evil.partial", "answers_long.csv"]]',
+    "not a list of pairs": '{"evil.partial": "answers_long.csv"}',
+    "a pair of three": '[["evil.partial", "evil", "x"]]',
+    "a name that is no text": '[["evil.partial", 7]]',
+}
+
+
+@pytest.mark.parametrize("journal", sorted(PLANTED))
+def test_a_journal_no_export_wrote_is_refused_and_nothing_renamed(
+    tmp_path: Path, journal: str
+) -> None:
+    db_path = tmp_path / "kiosk.db"
+    demo_db(db_path, subjects=2)
+    victim = tmp_path / "victim" / "file.txt"
+    victim.parent.mkdir()
+    victim.write_text("precious\n")
+    out = tmp_path / "csv"
+    out.mkdir()
+    (out / "evil.partial").write_text("planted\n")
+    (out / SET_JOURNAL).write_text(PLANTED[journal].replace("{victim}", str(victim)))
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    with (
+        storage.open_database(db_path, readonly=True) as db,
+        pytest.raises(exports.ExportError, match=f"{SET_JOURNAL}: .*not an export"),
+    ):
+        exports.export_csv(db, out, workers=1)
+    result = main("export", "csv", "--db", str(db_path), "--out", str(out))
+    refused(result, f"{SET_JOURNAL}: ")
+    assert victim.read_text() == "precious\n"
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before

@@ -123,6 +123,7 @@ def test_a_rewritten_entry_under_an_expected_head_is_named(tmp_path: Path) -> No
         ('{"format": "respine-chain-heads/1", "chains": [{"seq": 1}]}', "chain 1 lacks"),
         ("# only a comment\n", "no chain head in it"),
         ("[" * 5000 + "]" * 5000, "line 1 is not DEVICE:SEQ:HASH"),  # too deep for the parser
+        ("7" * 5000, "line 1 is not DEVICE:SEQ:HASH"),  # more digits than Python converts
     ],
 )
 def test_a_bad_expect_is_one_line_exit_2(tmp_path: Path, content: str, message: str) -> None:
