@@ -3,11 +3,12 @@ made durable."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from respine_desktop.errors import RespineError
 
@@ -94,6 +95,27 @@ def no_folder(folder: Path) -> str:
     return f"{folder}: no such directory"
 
 
+def open_new(path: Path, mode: str = "wb", **options: Any) -> IO[Any]:
+    """`path` opened for writing (`mode`: ``wb``, ``w+b`` or a text ``w`` with `options`) as a
+    file this process creates: whatever is at that name first removed (a file a killed run left;
+    a symbolic or hard link planted in a shared folder, which ``open`` would write through into
+    the file it points to, anywhere the user may write), then created exclusively (``O_EXCL``:
+    a link planted again in between is refused, never followed). For every temporary name an
+    output is written under before its rename (``.partial``, a journal)."""
+    flags = os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+    flags |= os.O_RDWR if "+" in mode else os.O_WRONLY
+    if os.path.isdir(path) and not os.path.islink(path):
+        raise IsADirectoryError(f"{path}: is a directory")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)  # (the link itself, never what it points to)
+    fd = os.open(path, flags, 0o666)
+    try:
+        return open(fd, mode, **options)
+    except BaseException:  # pragma: no cover - a mode `open` refuses: the caller's error
+        os.close(fd)
+        raise
+
+
 def replace(temp: Path, final: Path) -> None:
     """Rename the complete file `temp` to `final` (checked again: `check_target`), then fsync
     the folder so that the new name survives a power cut."""
@@ -138,7 +160,7 @@ def write_json(path: Path, data: Any, what: str) -> None:
     check_target(path)
     temp = path.with_name(f".{path.name}.writing")
     try:
-        with temp.open("w", encoding="utf-8") as out:
+        with open_new(temp, "w", encoding="utf-8") as out:
             out.write(json.dumps(data, indent=2) + "\n")
             out.flush()
             os.fsync(out.fileno())

@@ -588,8 +588,8 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
         prepare_answer_lines(db, line_texts(study))  # before the snapshot (query-only)
         with (
             read_snapshot(db, expect=job.stamp),
-            open(job.files[0], "wb") as f_long,  # UTF-8 bytes: see `sql_lines`
-            open(job.files[1], "w", encoding="utf-8", newline="") as f_wide,
+            files.open_new(job.files[0], "wb") as f_long,  # UTF-8 bytes: see `sql_lines`
+            files.open_new(job.files[1], "w", encoding="utf-8", newline="") as f_wide,
         ):
             if job.index == 0:
                 f_long.write(csv_line([c.name for c in answers_long_columns()]).encode("utf-8"))

@@ -32,7 +32,7 @@ def atomic_binary(path: Path, *, readable: bool = False) -> Iterator[IO[bytes]]:
     """
     tmp = partial_path(path)
     try:
-        with open(tmp, "w+b" if readable else "wb") as f:
+        with files.open_new(tmp, "w+b" if readable else "wb") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
@@ -59,7 +59,7 @@ def partial_text(path: Path, *, newline: str = "") -> Iterator[IO[str]]:
     fails): for a caller that renames several files into place together."""
     tmp = partial_path(path)
     try:
-        with open(tmp, "w", encoding="utf-8", newline=newline) as f:
+        with files.open_new(tmp, "w", encoding="utf-8", newline=newline) as f:
             yield f
             f.flush()
             os.fsync(f.fileno())

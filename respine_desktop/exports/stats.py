@@ -290,7 +290,7 @@ def _write_table(directory: Path, table: str, variables: Sequence[Variable], row
             labels.update({float(m.numeric): m.label for m in MissingCode})
         if labels:
             sav_labels[v.column.name] = labels
-    target = partial_path(directory / f"{table}.sav")
+    target = _claimed(directory / f"{table}.sav")
     pyreadstat.write_sav(
         frame,
         target,
@@ -319,7 +319,7 @@ def _write_table(directory: Path, table: str, variables: Sequence[Variable], row
             dta_missing[v.column.name] = [m.letter for m in MissingCode]
         if d_labels:
             dta_labels[v.column.name] = d_labels
-    target = partial_path(directory / f"{table}.dta")
+    target = _claimed(directory / f"{table}.dta")
     pyreadstat.write_dta(
         frame,
         target,
@@ -333,7 +333,7 @@ def _write_table(directory: Path, table: str, variables: Sequence[Variable], row
     del frame
     # SAS XPORT v5
     frame = _frame(variables, rows, "xpt")
-    target = partial_path(directory / f"{table}.xpt")
+    target = _claimed(directory / f"{table}.xpt")
     pyreadstat.write_xport(
         frame,
         target,
@@ -365,6 +365,15 @@ def _writer_errors(directory: Path, table: str) -> Iterator[None]:
         raise ExportError(f"{directory}: cannot write the {table} files ({exc})") from None
 
 
+def _claimed(path: Path) -> Path:
+    """`path`'s ``.partial``, made here as a new empty file (`files.open_new`: a link planted
+    under that name removed, never written through) for pyreadstat to write into: it opens the
+    name itself, which a planted link would have redirected."""
+    target = partial_path(path)
+    files.open_new(target).close()
+    return target
+
+
 def _fsync(path: Path) -> None:
     with open(path, "rb+") as f:
         os.fsync(f.fileno())
@@ -372,7 +381,7 @@ def _fsync(path: Path) -> None:
 
 def _write_text(path: Path, text: str) -> None:
     target = partial_path(path)
-    with open(target, "w", encoding="utf-8", newline="") as f:
+    with files.open_new(target, "w", encoding="utf-8", newline="") as f:
         f.write(text)
         f.flush()
         os.fsync(f.fileno())

@@ -168,7 +168,7 @@ def replace_set(pairs: Sequence[tuple[Path, Path]]) -> None:
     for _, final in pairs:
         files.check_target(final)
     journal = folder / SET_JOURNAL
-    with open(journal, "w", encoding="utf-8") as f:
+    with files.open_new(journal, "w", encoding="utf-8") as f:
         json.dump([[partial.name, final.name] for partial, final in pairs], f)
         f.flush()
         os.fsync(f.fileno())
@@ -233,7 +233,8 @@ def write_parts(
 def _join(parts: Sequence[Path]) -> None:
     """Append parts 1.. to part 0 and make it durable."""
     # as "ab" would open it, without O_APPEND, which copy_file_range refuses
-    with open(os.open(parts[0], os.O_WRONLY | os.O_CREAT, 0o666), "wb") as out:
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)  # (run 0's part: a file)
+    with open(os.open(parts[0], flags, 0o666), "wb") as out:
         out.seek(0, os.SEEK_END)
         for part in parts[1:]:
             with open(part, "rb") as f:

@@ -33,9 +33,11 @@ def _hook(event: str, args: tuple[Any, ...]) -> None:
     if event != "open" or not _recording:
         return
     path, mode, flags = args
+    if isinstance(path, int):  # a descriptor `os.open` opened (recorded then, by its path)
+        return
     writes = any(c in mode for c in "wax+") if isinstance(mode, str) else bool(flags & _WRITES)
     if writes:
-        _recording[-1].append(os.fsdecode(path) if not isinstance(path, int) else f"fd {path}")
+        _recording[-1].append(os.fsdecode(path))
 
 
 sys.addaudithook(_hook)  # (cannot be removed: idle unless a test records)

@@ -1,0 +1,102 @@
+"""Links planted in an export folder (a shared drive: anyone who may write there) under the names
+an export writes: its temporary ``.partial`` files, its workers' parts, its set journal, its
+final names. Each export removes a link it finds under a name it is about to write, never
+writing through it into the file it points to (a file of the user's anywhere: their shell
+profile, another study's export); its outputs are its own regular files.
+
+Before, a symbolic link planted as ``visits_wide.csv.partial`` made the CSV export write the
+visits into the linked file and rename the link into place.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from respine_desktop import exports, files, storage
+from respine_desktop.exports.stats import export_stats
+from respine_desktop.exports.subject_parts import SET_JOURNAL
+from tests.support.exports import demo_db
+
+VICTIM = "precious: the user's own file\n"
+
+# export -> (its call into a folder or file, and whether `out` is a folder)
+EXPORTS: dict[str, tuple[Callable[[storage.StudyDb, Path], object], bool]] = {
+    "csv, two workers": (lambda db, out: exports.export_csv(db, out, workers=2), True),
+    "csv, one process": (lambda db, out: exports.export_csv(db, out, workers=1), True),
+    "redcap": (exports.export_redcap, True),
+    "stats": (export_stats, True),
+    "odm": (exports.export_odm, False),
+}
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("links") / "kiosk.db"
+    demo_db(path, subjects=3)
+    return path
+
+
+def _names(study: Path, kind: str, reference: Path) -> list[str]:
+    """Every name the export writes (its outputs, their partials and parts, its journal)."""
+    write, folder = EXPORTS[kind]
+    with storage.open_database(study, readonly=True) as db:
+        write(db, reference / "out" if folder else reference / "study.xml")
+    finals = [p.name for p in (reference / "out").iterdir()] if folder else ["study.xml"]
+    names = [*finals, *(f"{n}.partial" for n in finals)]
+    names += [f"{n}.part{k}.partial" for n in finals for k in (1, 2)] + [SET_JOURNAL]
+    return names
+
+
+@pytest.mark.parametrize("kind", sorted(EXPORTS))
+@pytest.mark.parametrize("link", ["symbolic", "hard"])
+def test_a_link_planted_under_a_name_an_export_writes_is_never_written_through(
+    study: Path, tmp_path: Path, kind: str, link: str
+) -> None:
+    (tmp_path / "reference").mkdir()
+    names = _names(study, kind, tmp_path / "reference")
+    victims = tmp_path / "victims"
+    victims.mkdir()
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for name in names:
+        victim = victims / name
+        # (a journal is read first, to finish an interrupted set: an empty one, read and gone)
+        victim.write_text("[]\n" if name == SET_JOURNAL else VICTIM)
+        if link == "symbolic":
+            (folder / name).symlink_to(victim)
+        else:
+            os.link(victim, folder / name)
+    write, is_folder = EXPORTS[kind]
+    with storage.open_database(study, readonly=True) as db:
+        write(db, folder if is_folder else folder / "study.xml")
+    assert all(v.read_text() in (VICTIM, "[]\n") for v in victims.iterdir())
+    assert (victims / SET_JOURNAL).read_text() == "[]\n"
+    reference = tmp_path / "reference" / ("out" if is_folder else "")
+    made = {p.name for p in reference.iterdir()} if is_folder else {"study.xml"}
+    for name in made:
+        output = folder / name
+        assert not output.is_symlink() and output.stat().st_nlink == 1, name
+        if kind not in ("odm", "stats"):  # (their files hold the time they were made)
+            assert output.read_bytes() == (reference / name).read_bytes(), name
+
+
+def test_open_new_removes_what_is_at_the_name_and_creates_its_own(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text(VICTIM)
+    name = tmp_path / "out.partial"
+    name.symlink_to(victim)
+    with files.open_new(name, "w", encoding="utf-8") as f:
+        f.write("mine\n")
+    assert victim.read_text() == VICTIM and not name.is_symlink()
+    assert name.read_text() == "mine\n"
+    with files.open_new(name, "w+b") as f:  # a file left by a killed run: replaced
+        f.write(b"again")
+        f.seek(0)
+        assert f.read() == b"again"
+    (tmp_path / "folder.partial").mkdir()
+    with pytest.raises(IsADirectoryError):
+        files.open_new(tmp_path / "folder.partial")
