@@ -60,6 +60,7 @@ from respine_desktop.storage.export_reads import (
     SessionLines,
     SubjectRecord,
 )
+from respine_desktop.storage.stored_values import score_number
 from respine_desktop.study import Study
 
 _A = TypeVar("_A", bound=AnswerFields)
@@ -140,6 +141,10 @@ def _score_values(text: str) -> dict[str, ScoreValue]:
     # JSON's values are dict, list, str, int, float, bool or None: numbers and nulls are these
     # types exactly (a bool is not an int here), checked in C
     if not isinstance(values, dict) or not set(map(type, values.values())) <= _NUMBER_TYPES:
+        return {}
+    # NaN, Infinity, an integer no double holds, a VAS or ODI off 0..100: edited (the scorers
+    # write none), scored from the answers instead (endpoints refuse them: a traceback)
+    if not all(map(score_number, values.keys(), values.values())):
         return {}
     return values
 

@@ -44,6 +44,7 @@ from respine_desktop.storage._calibrations import UNCALIBRATED
 from respine_desktop.storage._database import check_site_code
 from respine_desktop.storage._errors import InvalidAnswer, InvalidInput
 from respine_desktop.storage._subjects import check_subject_code
+from respine_desktop.storage.stored_values import score_number
 
 __all__ = [
     "MAX_TEXT",
@@ -471,11 +472,7 @@ def _score(row: Mapping[str, Any], visits: frozenset[str]) -> tuple[str, str] | 
     if row["method"] not in _method_names(instrument):
         return "method", f"{row['method']!r} is not a method of {instrument}"
     for key, value in json_text.loads(row["scores"]).items():
-        if value is not None and (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if not score_number(None, value):  # (an integer no double holds too: no OverflowError)
             return "scores", f"{key} = {value!r} is not a number"
     if (row["superseded_at"] is None) != (row["superseded_by"] is None):
         return "superseded_by", "a superseded score names its time and its replacement"

@@ -30,10 +30,13 @@ Public API
   that reads the answers anyway (the CSV export's rows per session): one pass, not two
 - `text_columns(conn, table)`: the columns declared TEXT, where `suspect_sql` looks for bytes
 - `TamperedValue`: the one-line refusal of a value no way in stores
+- `score_number(key, value)`: whether a stored score's value is one the scorers write
 """
 
 from __future__ import annotations
 
+import math
+import sys
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -48,6 +51,7 @@ __all__ = [
     "TamperedValue",
     "check_texts",
     "first_bytes",
+    "score_number",
     "suspect_sql",
     "text_columns",
 ]
@@ -64,17 +68,34 @@ _OUTSIDE = (
 )
 
 
+# The scores bounded to 0..100 (`scoring.endpoints` refuses others: a ValueError, a traceback).
+_PERCENT_KEYS = frozenset({"VAS", "ODI"})
+
+
+def score_number(key: object, value: object) -> bool:
+    """Whether `value` is a value a scorer writes under `key` in a score row: null, or a finite
+    number a double holds (JSON's ``NaN``, ``Infinity`` and an integer of hundreds of digits are
+    not: `dumps` writes null for a value that is not finite), in 0..100 for VAS and ODI."""
+    if value is None:
+        return True
+    if type(value) is int:
+        if not -sys.float_info.max <= value <= sys.float_info.max:  # (exact: no conversion)
+            return False
+    elif type(value) is not float or not math.isfinite(value):
+        return False
+    return key not in _PERCENT_KEYS or 0 <= value <= 100
+
+
 def score_values(score_id: object, text: object) -> dict[str, float | None]:
     """The values of the stored score row `score_id` from its text `text` (as stored);
-    `TamperedValue` naming the row unless it is a JSON object of numbers and nulls, as every
-    way in writes it (a word, a nesting too deep to parse, a list: the file was edited)."""
+    `TamperedValue` naming the row unless it is a JSON object of numbers and nulls as the
+    scorers write them (`score_number`), as every way in writes it (a word, a nesting too deep
+    to parse, a list, ``NaN``, a VAS of 1e308: the file was edited)."""
     try:
         values = json_text.loads(text) if isinstance(text, str) else None
     except ValueError:
         values = None
-    if not isinstance(values, dict) or not all(
-        v is None or type(v) in (int, float) for v in values.values()
-    ):
+    if not isinstance(values, dict) or not all(score_number(k, v) for k, v in values.items()):
         raise TamperedValue(
             f"scores row {score_id}: its values are not a JSON object of numbers; every way in "
             f"writes one, {_OUTSIDE}"

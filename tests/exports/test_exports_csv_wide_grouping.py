@@ -6,7 +6,9 @@ values are accepted exactly when the per-value check accepted them."""
 from __future__ import annotations
 
 import json
+import math
 import random
+import sys
 
 import pytest
 
@@ -101,14 +103,22 @@ def test_an_item_twice_without_a_correction_is_a_fork_the_later_row_wins() -> No
 
 
 def score_values_per_value(text: str) -> dict[str, object]:
-    """The per-value check `_score_values` replaced."""
+    """The per-value check `_score_values` replaced; a number no scorer writes (NaN, Infinity,
+    an integer no double holds, a VAS or ODI off 0..100) refused too (review18)."""
     try:
         values = json.loads(text)
     except ValueError:
         return {}
     if not isinstance(values, dict) or not all(
-        v is None or (isinstance(v, int | float) and not isinstance(v, bool))
-        for v in values.values()
+        v is None
+        or (
+            isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and (isinstance(v, float) or abs(v) <= sys.float_info.max)
+            and math.isfinite(v)
+            and (k not in ("VAS", "ODI") or 0 <= v <= 100)
+        )
+        for k, v in values.items()
     ):
         return {}
     return values
@@ -126,6 +136,10 @@ def score_values_per_value(text: str) -> dict[str, object]:
         '{"PF": {"x": 1}}',
         '{"PF": NaN, "RP": Infinity}',
         '{"PF": -0.0, "RP": 1e308, "GH": 123456789012345678901234567890}',
+        '{"PF": 1, "GH": ' + "1" * 400 + "}",
+        '{"VAS": 100, "ODI": 0.0}',
+        '{"VAS": 100.5}',
+        '{"ODI": -1}',
         "[1, 2]",
         "12",
         "null",
