@@ -52,7 +52,7 @@ def load_settings(path: Path) -> KioskSettings:
         default = getattr(defaults, f.name)
         if type(value) is type(default):
             values[f.name] = value
-        elif type(default) is float and type(value) is int:
+        elif type(default) is float and type(value) is int and abs(value) <= 1e308:
             values[f.name] = float(value)
     if values.get("staff_language", "en") not in UI_LANGUAGES:
         del values["staff_language"]
