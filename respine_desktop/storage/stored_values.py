@@ -31,6 +31,10 @@ Public API
 - `text_columns(conn, table)`: the columns declared TEXT, where `suspect_sql` looks for bytes
 - `TamperedValue`: the one-line refusal of a value no way in stores
 - `score_number(key, value)`: whether a stored score's value is one the scorers write
+  (`BOUNDED_SCORES`: the scores bounded to 0..100)
+- `score_values(score_id, text)`, `stored_payload(entry_id, text)`, `subject_map(entry_id,
+  text)`: a stored score row's values, an audit entry's payload, an import's subject map,
+  parsed; `TamperedValue` naming the row when the file holds what no way in writes
 """
 
 from __future__ import annotations
@@ -47,11 +51,15 @@ from respine_desktop.storage._driver import sqlite3
 from respine_desktop.storage._errors import StorageError
 
 __all__ = [
+    "BOUNDED_SCORES",
     "StoredValues",
     "TamperedValue",
     "check_texts",
     "first_bytes",
     "score_number",
+    "score_values",
+    "stored_payload",
+    "subject_map",
     "suspect_sql",
     "text_columns",
 ]
@@ -69,7 +77,7 @@ _OUTSIDE = (
 
 
 # The scores bounded to 0..100 (`scoring.endpoints` refuses others: a ValueError, a traceback).
-_PERCENT_KEYS = frozenset({"VAS", "ODI"})
+BOUNDED_SCORES = frozenset({"VAS", "ODI"})
 
 
 def score_number(key: object, value: object) -> bool:
@@ -83,7 +91,7 @@ def score_number(key: object, value: object) -> bool:
             return False
     elif type(value) is not float or not math.isfinite(value):
         return False
-    return key not in _PERCENT_KEYS or 0 <= value <= 100
+    return key not in BOUNDED_SCORES or 0 <= value <= 100
 
 
 def score_values(score_id: object, text: object) -> dict[str, float | None]:
