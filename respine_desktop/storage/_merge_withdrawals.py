@@ -40,6 +40,7 @@ from respine_desktop.storage._database import StudyDb, plain_rows
 from respine_desktop.storage._errors import StorageError
 from respine_desktop.storage._schema import ENTITY_ACTIONS_SQL
 from respine_desktop.storage._withdrawal import IN_BUNDLES
+from respine_desktop.storage.stored_values import payloads_read
 
 WITHDRAWALS = "withdrawals"
 WITHDRAWN_ACTION = "subject.withdrawn"
@@ -267,11 +268,12 @@ def _flagged(merge: _Merge, code: str) -> bool:
     ``bundle.mismatch`` entry of any chain (a relay's, brought by this bundle or before)."""
     if any(t == WITHDRAWALS and p.get("record") == code for _, _, t, p in merge.mismatch_entries):
         return True
-    found = merge.conn.execute(
-        f"SELECT 1 FROM audit_log WHERE {ENTITY_ACTIONS_SQL} AND action='bundle.mismatch' "
-        "AND json_extract(payload, '$.table')=? AND json_extract(payload, '$.record')=?",
-        [WITHDRAWALS, code],
-    ).fetchone()
+    with payloads_read(merge.conn):
+        found = merge.conn.execute(
+            f"SELECT 1 FROM audit_log WHERE {ENTITY_ACTIONS_SQL} AND action='bundle.mismatch' "
+            "AND json_extract(payload, '$.table')=? AND json_extract(payload, '$.record')=?",
+            [WITHDRAWALS, code],
+        ).fetchone()
     return found is not None
 
 

@@ -149,7 +149,7 @@ from respine_desktop.storage._merge_withdrawals import (
 from respine_desktop.storage._records import Answer
 from respine_desktop.storage._schema import ENTITY_ACTIONS_SQL
 from respine_desktop.storage._visits import visit_id
-from respine_desktop.storage.stored_values import stored_payload
+from respine_desktop.storage.stored_values import payloads_read, stored_payload
 
 __all__ = [
     "BUNDLE_COLUMNS",
@@ -305,15 +305,16 @@ def bundle_rows(db: StudyDb, table: str, since: str | None = None) -> Iterator[t
         # of an item (a fork) the last written counts, so the receiving hub must write them in
         # the order this one did to take the same row (`_answer_links`).
         cuts = json.dumps([[s["device_id"], s["first_seq"]] for s in starts])
-        yield from plain_rows(
-            conn,
-            f"{_select(table)} WHERE id IN ("
-            "SELECT json_extract(j.value, '$[0]') FROM json_each(?) c "
-            "JOIN audit_log l ON l.device_id = json_extract(c.value, '$[0]') "
-            "AND l.seq >= json_extract(c.value, '$[1]'), json_each(l.payload, '$.answers') j "
-            "WHERE l.action IN (?, ?)) ORDER BY rowid",
-            [cuts, *_ANSWER_ACTIONS],
-        )
+        with payloads_read(conn):
+            yield from plain_rows(
+                conn,
+                f"{_select(table)} WHERE id IN ("
+                "SELECT json_extract(j.value, '$[0]') FROM json_each(?) c "
+                "JOIN audit_log l ON l.device_id = json_extract(c.value, '$[0]') "
+                "AND l.seq >= json_extract(c.value, '$[1]'), json_each(l.payload, '$.answers') j "
+                "WHERE l.action IN (?, ?)) ORDER BY rowid",
+                [cuts, *_ANSWER_ACTIONS],
+            )
         return
     for start in starts:
         device, first = start["device_id"], start["first_seq"]
@@ -974,11 +975,13 @@ def _flag_mismatches(merge: _Merge, bundle_id: str | None) -> None:
     """One ``bundle.mismatch`` entry per disagreement not flagged before (so a second import
     of the same bundle writes nothing)."""
     for entity_id, subject_id, table, payload in merge.mismatch_entries:
-        if merge.one(
-            f"SELECT 1 FROM audit_log WHERE {ENTITY_ACTIONS_SQL} AND action=? AND entity_id=? "
-            "AND json_extract(payload, '$.mismatch')=?",
-            [_MISMATCH_ACTION, entity_id, payload["mismatch"]],
-        ):
+        with payloads_read(merge.conn):
+            flagged = merge.one(
+                f"SELECT 1 FROM audit_log WHERE {ENTITY_ACTIONS_SQL} AND action=? "
+                "AND entity_id=? AND json_extract(payload, '$.mismatch')=?",
+                [_MISMATCH_ACTION, entity_id, payload["mismatch"]],
+            )
+        if flagged:
             continue
         audit.append(
             merge.db,

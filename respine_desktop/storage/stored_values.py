@@ -35,13 +35,16 @@ Public API
 - `score_values(score_id, text)`, `stored_payload(entry_id, text)`, `subject_map(entry_id,
   text)`: a stored score row's values, an audit entry's payload, an import's subject map,
   parsed; `TamperedValue` naming the row when the file holds what no way in writes
+- `payloads_read(conn)`: a block whose SQL reads the audit payloads: SQLite's ``malformed JSON``
+  as `TamperedValue` naming the entry
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
 
@@ -56,6 +59,7 @@ __all__ = [
     "TamperedValue",
     "check_texts",
     "first_bytes",
+    "payloads_read",
     "score_number",
     "score_values",
     "stored_payload",
@@ -140,6 +144,25 @@ def subject_map(entry_id: object, text: object) -> dict[str, str]:
             f"import writes one, {_OUTSIDE}"
         )
     return mapping
+
+
+@contextlib.contextmanager
+def payloads_read(conn: sqlite3.Connection) -> Iterator[None]:
+    """A block whose SQL reads the audit payloads with SQLite's JSON functions: their
+    ``malformed JSON`` (a payload edited in the file) raised as `TamperedValue` naming the first
+    entry whose payload is not JSON, not as a failure to write or a traceback."""
+    try:
+        yield
+    except sqlite3.OperationalError as exc:
+        if "malformed JSON" not in str(exc):
+            raise
+        found = conn.execute(
+            "SELECT id FROM audit_log WHERE NOT json_valid(payload) ORDER BY rowid LIMIT 1"
+        ).fetchone()
+        raise TamperedValue(
+            f"audit_log row {found[0] if found is not None else '?'}: its payload is not JSON; "
+            f"every entry's is, {_OUTSIDE}"
+        ) from None
 
 
 class StoredValues:

@@ -22,7 +22,14 @@ from tests.cli.test_cli_db import main, one_line_error
 from tests.cli.test_cli_hostile_paths import refused
 from tests.storage.test_verify_devices import one
 from tests.storage.test_verify_inspector import edit_behind_the_app
-from tests.support.exports import conflicted_hub, demo_db, hub_and_kiosks, mismatched_hub
+from tests.support.exports import (
+    conflicted_hub,
+    demo_db,
+    hub_and_kiosks,
+    merge,
+    mismatched_hub,
+    table_digest,
+)
 
 # A JSON text of 3,000 nested lists, in SQL: Python's parser stops at its recursion limit.
 NESTED = "replace(hex(zeroblob(3000)), '00', '[') || replace(hex(zeroblob(3000)), '00', ']')"
@@ -134,3 +141,40 @@ def test_an_import_whose_subject_map_is_damaged_is_named_by_its_readers(
     result = main("export", "csv", "--db", str(path), "--out", str(tmp_path / "csv"))
     one_line_error(result, 2, said)
     assert not (tmp_path / "csv").exists()
+
+
+def test_a_flag_edited_in_the_hub_is_named_when_an_import_looks_for_it(
+    hubs: dict[str, Path], tmp_path: Path
+) -> None:
+    """An import looks for the flag of a disagreement it finds again (SQLite's JSON functions
+    over the hub's entries): a flag whose payload is no JSON is named, the hub left as it was
+    (it said "could not write, nothing was saved (malformed JSON)")."""
+    path = tmp_path / "hub.db"
+    shutil.copy(hubs["mismatch"], path)
+    flags = "SELECT group_concat(id, ' ') FROM audit_log WHERE action='bundle.mismatch'"
+    entries = one(path, flags).split()
+    edit_behind_the_app(path, ["UPDATE audit_log SET payload='x' WHERE action='bundle.mismatch'"])
+    before = table_digest(path)
+    with pytest.raises(
+        exports.BundleError, match=r"refused: audit_log row \S+: its payload is not JSON"
+    ) as caught:
+        merge(path, hubs["mismatch"].parent / "b.1")
+    assert any(f"audit_log row {e}: " in str(caught.value) for e in entries)
+    assert table_digest(path) == before
+
+
+def test_a_bundle_since_a_day_names_an_answer_entry_edited_in_the_file(
+    kiosk: Path, tmp_path: Path
+) -> None:
+    """The answers of a bundle cut with --since are found through their entries' payloads
+    (SQLite's JSON functions): one that is no JSON is named, no bundle written."""
+    path = tmp_path / "kiosk.db"
+    shutil.copy(kiosk, path)
+    entry = one(
+        path, "SELECT id FROM audit_log WHERE action='answer.recorded' ORDER BY rowid LIMIT 1"
+    )
+    edit_behind_the_app(path, [f"UPDATE audit_log SET payload='x' WHERE id='{entry}'"])
+    out = tmp_path / "since.bundle"
+    result = main("export", "bundle", "--since", "2000-01-01", "--db", str(path), "--out", str(out))
+    refused(result, f"audit_log row {entry}: its payload is not JSON")
+    assert not out.exists() and list(tmp_path.iterdir()) == [path]
