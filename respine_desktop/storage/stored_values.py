@@ -31,10 +31,11 @@ Public API
 - `text_columns(conn, table)`: the columns declared TEXT, where `suspect_sql` looks for bytes
 - `TamperedValue`: the one-line refusal of a value no way in stores
 - `score_number(key, value)`: whether a stored score's value is one the scorers write
-  (`BOUNDED_SCORES`: the scores bounded to 0..100)
-- `score_values(score_id, text)`, `stored_payload(entry_id, text)`, `subject_map(entry_id,
-  text)`: a stored score row's values, an audit entry's payload, an import's subject map,
-  parsed; `TamperedValue` naming the row when the file holds what no way in writes
+- `BOUNDED_SCORES`: the scores bounded to 0..100 (VAS, ODI)
+- `score_values(score_id, text)`: a stored score row's values, parsed; `TamperedValue` naming
+  the row when the file holds what no way in writes
+- `stored_payload(entry_id, text)`: an audit entry's payload, likewise
+- `subject_map(entry_id, text)`: an import's subject map, likewise
 - `payloads_read(conn)`: a block whose SQL reads the audit payloads: SQLite's ``malformed JSON``
   as `TamperedValue` naming the entry
 """
