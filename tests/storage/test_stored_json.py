@@ -2,11 +2,14 @@
 for Python's parser, an object of the wrong shape): every reader that uses it names the row in
 one line (`TamperedValue`, exit 2 on the command line), never a traceback, and writes nothing.
 
-A score row's values (the patient and study reports, ODM ``--history``; `verify`'s recomputation
-is `test_verify_inspector`'s) and the hub's own audit payloads it reads back (the subject maps
-of its imports, read by every export of the audit trail; its conflict and mismatch entries, read
-by the console's review lists). The CSV export recomputes a score whose row it cannot read from
-the session's answers (`exports.wide_rows`): it is not refused for a score.
+A score row's values, also a number no scorer writes (NaN, an infinity, an integer no double
+holds, a VAS off 0..100: the endpoints ended the reports in a traceback), read by the patient
+and study reports and ODM ``--history`` (`verify`'s recomputation is `test_verify_inspector`'s);
+the hub's own audit payloads it reads back (the subject maps of its imports, read by every
+export of the audit trail; its conflict and mismatch entries, read by the console's review lists
+and by an import looking for its earlier flags); and the answer entries a bundle cut with
+--since reads through SQLite's JSON functions. The CSV export recomputes a score whose row it
+cannot read from the session's answers (`exports.wide_rows`): it is not refused for a score.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from respine_desktop import exports, storage
-from respine_desktop.storage.stored_values import TamperedValue
+from respine_desktop.storage.stored_values import TamperedValue, score_number, score_values
 from tests.cli.test_cli_db import main, one_line_error
 from tests.cli.test_cli_hostile_paths import refused
 from tests.storage.test_verify_devices import one
@@ -34,6 +37,15 @@ from tests.support.exports import (
 # A JSON text of 3,000 nested lists, in SQL: Python's parser stops at its recursion limit.
 NESTED = "replace(hex(zeroblob(3000)), '00', '[') || replace(hex(zeroblob(3000)), '00', ']')"
 BROKEN = {"a word": "'total: 0'", "nested too deeply": NESTED, "a list": "'[1, 2]'"}
+# A score row's values also hold only the numbers the scorers write: the endpoints refused these
+# with a traceback (review18).
+SCORES = {
+    **BROKEN,
+    "NaN": "'{\"VAS\":NaN}'",
+    "an infinity": "'{\"PCS\":-Infinity}'",
+    "an integer no double holds": "'{\"PCS\":' || replace(hex(zeroblob(200)), '00', '11') || '}'",
+    "a VAS off its range": "'{\"VAS\":1e308}'",
+}
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +80,25 @@ def _score_row(path: Path) -> tuple[str, str]:
     return score_id, code
 
 
-@pytest.mark.parametrize("broken", sorted(BROKEN))
+def test_score_values_read_only_what_the_scorers_write() -> None:
+    assert score_values("s", '{"VAS":72.5,"n":3,"x":null}') == {"VAS": 72.5, "n": 3, "x": None}
+    assert score_values("s", '{"ODI":0,"PCS":-12.5}') == {"ODI": 0, "PCS": -12.5}
+    huge = "1" * 400
+    for text in ('{"VAS":NaN}', '{"PCS":Infinity}', f'{{"PCS":{huge}}}', '{"ODI":100.5}'):
+        with pytest.raises(TamperedValue, match="scores row s"):
+            score_values("s", text)
+    assert not score_number("PCS", True)
+    assert score_number("PCS", 10**300) and not score_number("PCS", 2**1024)
+
+
+@pytest.mark.parametrize("broken", sorted(SCORES))
 def test_a_score_row_that_is_no_object_of_numbers_is_named(
     kiosk: Path, tmp_path: Path, broken: str
 ) -> None:
     path = tmp_path / "kiosk.db"
     shutil.copy(kiosk, path)
     score_id, code = _score_row(path)
-    edit_behind_the_app(path, [f"UPDATE scores SET scores={BROKEN[broken]} WHERE id='{score_id}'"])
+    edit_behind_the_app(path, [f"UPDATE scores SET scores={SCORES[broken]} WHERE id='{score_id}'"])
     said = f"scores row {score_id}: its values are not a JSON object of numbers"
     with storage.open_database(path, readonly=True) as db:
         session = one(path, f"SELECT session_id FROM scores WHERE id='{score_id}'")
