@@ -6,13 +6,12 @@ user's configuration directory (`platformdirs`), not in the database that sites 
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
-from respine_desktop import json_text
+from respine_desktop import files, json_text
+from respine_desktop.errors import RespineError
 from respine_desktop.i18n import UI_LANGUAGES
 
 DEFAULT_IDLE_TIMEOUT_S = 90
@@ -67,16 +66,15 @@ def load_settings(path: Path) -> KioskSettings:
 
 
 def save_settings(path: Path, settings: KioskSettings) -> None:
-    """Write atomically (a power cut leaves the old file or the new one, never half of one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(settings), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    """Write atomically (a power cut leaves the old file or the new one, never half of one);
+    `RespineError` in one line if it cannot be written (`_write`)."""
+    _write(path, asdict(settings))
 
 
 def save_changes(path: Path, changes: Mapping[str, object]) -> None:
     """Write only `changes` over what the file holds (a value given for one run, such as
-    `--idle-seconds`, lives in memory only and is never written here)."""
+    `--idle-seconds`, lives in memory only and is never written here); `RespineError` in one
+    line if the file cannot be written."""
     known = {f.name for f in fields(KioskSettings)}
     unknown = set(changes) - known
     if unknown:
@@ -87,7 +85,15 @@ def save_changes(path: Path, changes: Mapping[str, object]) -> None:
         raw = {}
     stored = raw if isinstance(raw, dict) else {}
     stored.update(changes)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(stored, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    _write(path, stored)
+
+
+def _write(path: Path, data: dict[str, object]) -> None:
+    """`data` as the settings file `path` (its folder made if missing): written through a
+    temporary file of its own, fsynced, renamed over it (`files.write_json`); `RespineError`
+    in one line naming the file if it cannot be (a full disk, a folder that is a file)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RespineError(f"{path}: cannot write the kiosk settings ({exc.strerror})") from None
+    files.write_json(path, data, "kiosk settings")

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QApplication
 
 from respine_desktop import storage
+from respine_desktop.errors import RespineError
+from respine_desktop.i18n import t
 from ui.kiosk import calibration
 from ui.kiosk.calibration_page import CalibrationPage
 from ui.kiosk.settings import save_changes
@@ -28,13 +30,15 @@ def apply_calibration_in_force(flow: KioskFlow) -> None:
         flow.settings = flow.settings.changed(vas_calibration=factor)
 
 
-def show_settings(flow: KioskFlow) -> None:
-    """The settings page; Cancel returns to the staff home."""
+def show_settings(flow: KioskFlow, error: str = "") -> None:
+    """The settings page (with `error` under them, if any); Cancel returns to the staff home."""
     status = calibration.status_text(flow.db, flow.lang) if flow.db is not None else ""
     page = SettingsPage(flow.lang, flow.settings, status)
     page.calibrate_requested.connect(lambda: show_calibration(flow))
-    page.saved.connect(lambda changes: on_settings_saved(flow, changes))
+    page.saved.connect(lambda changes: on_settings_saved(flow, changes, page))
     page.cancelled.connect(flow.show_staff_home)
+    if error:
+        page.show_error(error)
     flow.window.show_page(page)
 
 
@@ -56,16 +60,29 @@ def _on_measured(flow: KioskFlow, page: CalibrationPage, measured: float) -> Non
         page.show_error(str(exc))
         return
     flow.settings = flow.settings.changed(vas_calibration=record.factor)
+    error = ""
     if flow.settings_path is not None:
-        save_changes(flow.settings_path, {"vas_calibration": record.factor})
-    show_settings(flow)
+        try:  # (the database holds the calibration: drawn with it whatever the file says)
+            save_changes(flow.settings_path, {"vas_calibration": record.factor})
+        except RespineError as exc:
+            error = t(flow.lang, "staff.settings.not_saved", message=str(exc))
+    show_settings(flow, error)
 
 
-def on_settings_saved(flow: KioskFlow, changes: dict[str, object]) -> None:
-    """Apply what staff changed, and write only that (flags given for this run stay out)."""
-    flow.settings = flow.settings.changed(**changes)
+def on_settings_saved(
+    flow: KioskFlow, changes: dict[str, object], page: SettingsPage | None = None
+) -> None:
+    """Write only what staff changed (flags given for this run stay out), then apply it; if
+    the file cannot be written, nothing is changed and the page (`page`) says why."""
     if changes and flow.settings_path is not None:
-        save_changes(flow.settings_path, changes)
+        try:
+            save_changes(flow.settings_path, changes)
+        except RespineError as exc:
+            if page is None:
+                raise
+            page.show_error(t(flow.lang, "staff.settings.not_saved", message=str(exc)))
+            return
+    flow.settings = flow.settings.changed(**changes)
     flow.idle.set_timeout(flow.settings.idle_timeout_s)
     app = QApplication.instance()
     if isinstance(app, QApplication):

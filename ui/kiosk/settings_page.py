@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QSpinBox
 
 from respine_desktop.i18n import UI_LANGUAGES, t
@@ -78,6 +78,15 @@ class SettingsPage(Page):
         self.footer.addWidget(back)
         self.footer.addStretch(1)
         self.footer.addWidget(save)
+
+    def show_error(self, text: str) -> None:
+        """A refusal under the settings (the page stays as staff left it), scrolled into view:
+        with large text the page scrolls, and the line is its last (down only, not across)."""
+        self.error.setText(text)
+        self.error.show()
+        if self.scroll_area is not None:
+            bar = self.scroll_area.verticalScrollBar()
+            QTimer.singleShot(0, lambda: bar.setValue(bar.maximum()))
 
     def _on_save(self) -> None:
         values: dict[str, object] = {

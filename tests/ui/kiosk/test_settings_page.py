@@ -106,3 +106,46 @@ def test_an_unknown_staff_language_in_the_file_falls_back(tmp_path: Path) -> Non
     path = tmp_path / "s.json"
     path.write_text(json.dumps({"staff_language": "xx", "large_text": True}))
     assert load_settings(path) == KioskSettings(large_text=True)
+
+
+@pytest.mark.parametrize("blocked", ["folder is a file", "file is read-only"])
+def test_settings_that_cannot_be_saved_say_so_and_change_nothing(
+    qtbot: QtBot, db_path: Path, tmp_path: Path, blocked: str
+) -> None:
+    """A settings file that cannot be written (its folder a file; the file read-only): the page
+    stays, says why in one line, and nothing is applied (it raised out of the Qt slot before:
+    a traceback on stderr, the settings applied for this run but lost at the next)."""
+    if blocked == "folder is a file":
+        (tmp_path / "config").write_text("not a folder")
+        settings_path = tmp_path / "config" / "kiosk.json"
+    else:
+        settings_path = tmp_path / "kiosk.json"
+        settings_path.write_text(json.dumps({"large_text": False}))
+        settings_path.chmod(0o444)
+    flow = KioskFlow(
+        KioskWindow("RESPINE"),
+        db_path,
+        settings=load_settings(settings_path),
+        settings_path=settings_path,
+        idle_timer=ManualTimer(),
+    )
+    qtbot.addWidget(flow.window)
+    flow.window.show()
+    kiosk = Kiosk(flow, ManualTimer(), db_path)
+    try:
+        kiosk.unlock()
+        tap(kiosk.on(StaffHomePage).buttons["settings"])
+        page = kiosk.on(SettingsPage)
+        page.high_contrast.setChecked(True)
+        tap(page.save_button)
+        assert kiosk.on(SettingsPage) is page  # still there
+        assert page.error.isVisible()
+        said = page.error.text()
+        assert said.startswith("The settings could not be saved (") and str(settings_path) in said
+        assert said.endswith("nothing was changed.") and "\n" not in said
+        assert not flow.settings.high_contrast
+        if blocked == "file is read-only":
+            assert json.loads(settings_path.read_text()) == {"large_text": False}
+            assert sorted(p.name for p in tmp_path.glob("*kiosk.json*")) == ["kiosk.json"]
+    finally:
+        flow.release()
