@@ -141,10 +141,13 @@ def _journal_pairs(journal: Path, pairs: object) -> list[tuple[str, str]]:
     a file of its folder and its ``.partial`` (`replace_set` writes nothing else). A journal
     written otherwise (by hand, by another program, planted in a shared folder) could make the
     next export rename any file the user may write, anywhere: refused, nothing renamed."""
+    not_pairs = ExportError(f"{journal}: not an export journal (a list of file pairs)")
+    if not isinstance(pairs, list):
+        raise not_pairs
     found: list[tuple[str, str]] = []
-    for pair in pairs if isinstance(pairs, list) else [None]:
+    for pair in pairs:
         if not (isinstance(pair, list) and len(pair) == 2):
-            raise ExportError(f"{journal}: not an export journal (a list of file pairs)")
+            raise not_pairs
         partial, final = pair
         if not (
             isinstance(final, str)

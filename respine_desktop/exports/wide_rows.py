@@ -32,12 +32,10 @@ ways' records; only a session's current answers differ in form (`_RowAnswers`, `
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence, Set
 from datetime import date
-from functools import partial
 from itertools import groupby
-from operator import attrgetter, is_not
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from respine_desktop import json_text
@@ -62,7 +60,7 @@ from respine_desktop.storage.export_reads import (
     SessionLines,
     SubjectRecord,
 )
-from respine_desktop.storage.stored_values import BOUNDED_SCORES, score_number
+from respine_desktop.storage.stored_values import score_numbers
 from respine_desktop.study import Study
 
 _A = TypeVar("_A", bound=AnswerFields)
@@ -79,9 +77,6 @@ _ITEM_ID = attrgetter("item_id")
 _SESSION_ID = attrgetter("session_id")
 _STATUS = attrgetter("status")
 _SUPERSEDES = attrgetter("supersedes")
-_NUMBER_TYPES = frozenset({int, float, type(None)})
-_IS_NUMBER = partial(is_not, None)
-_BOUNDED = tuple(sorted(BOUNDED_SCORES))
 # instrument -> [(stored method, its column names, the keys of their values)]
 _SCORE_COLUMNS_OF = {
     instrument: [
@@ -142,26 +137,10 @@ def _score_values(text: str) -> dict[str, ScoreValue]:
         values = json_text.loads(text)
     except ValueError:
         return {}
-    # JSON's values are dict, list, str, int, float, bool or None: numbers and nulls are these
-    # types exactly (a bool is not an int here), checked in C
-    if not isinstance(values, dict) or not set(map(type, values.values())) <= _NUMBER_TYPES:
-        return {}
     # NaN, Infinity, an integer no double holds, a VAS or ODI off 0..100: edited (the scorers
-    # write none), scored from the answers instead (endpoints refuse them: a traceback). Their
-    # sum, made in C, is finite unless one is one of the first three (a NaN or an infinity stays
-    # so in a sum, an integer no double holds cannot be added to one): each value is looked at
-    # (`score_number`) only then; else only the bounded ones' range, 0.1 s less at 10,000
-    # subjects than a look at every value.
-    try:
-        finite = math.isfinite(sum(filter(_IS_NUMBER, values.values()), 0.0))
-    except OverflowError:
-        finite = False
-    if not finite:
-        return values if all(map(score_number, values.keys(), values.values())) else {}
-    for key in _BOUNDED:
-        value = values.get(key)
-        if value is not None and not 0 <= value <= 100:
-            return {}
+    # write none), scored from the answers instead (endpoints refuse them: a traceback)
+    if not isinstance(values, dict) or not score_numbers(values):
+        return {}
     return values
 
 

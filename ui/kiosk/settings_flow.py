@@ -69,17 +69,13 @@ def _on_measured(flow: KioskFlow, page: CalibrationPage, measured: float) -> Non
     show_settings(flow, error)
 
 
-def on_settings_saved(
-    flow: KioskFlow, changes: dict[str, object], page: SettingsPage | None = None
-) -> None:
+def on_settings_saved(flow: KioskFlow, changes: dict[str, object], page: SettingsPage) -> None:
     """Write only what staff changed (flags given for this run stay out), then apply it; if
     the file cannot be written, nothing is changed and the page (`page`) says why."""
     if changes and flow.settings_path is not None:
         try:
             save_changes(flow.settings_path, changes)
         except RespineError as exc:
-            if page is None:
-                raise
             page.show_error(t(flow.lang, "staff.settings.not_saved", message=str(exc)))
             return
     flow.settings = flow.settings.changed(**changes)
