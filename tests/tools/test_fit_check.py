@@ -99,11 +99,28 @@ def screenshots(*args: str | Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, cwd=ROOT, env=ENV, capture_output=True, text=True, timeout=180)
 
 
-@pytest.mark.parametrize("size", ["1024x768", "800x1280"])  # 800 wide: the console's tabs
-def test_check_fit_passes_every_screen_in_large_text(tmp_path: Path, size: str) -> None:
+@pytest.mark.parametrize(
+    ("size", "staff_lang", "dpi"),
+    [
+        ("1024x768", "en", "96"),
+        ("800x1280", "en", "96"),  # 800 wide: the console's tabs
+        # the staff's screens in French (longer texts): the home page's buttons, the settings
+        # and calibration pages, the correction form were cut before (2026-12-05); at 150 DPI
+        # the home page's column was fitted before the screen's font was known
+        ("1024x768", "fr", "96"),
+        ("1280x800", "fr", "96"),
+        ("1920x1200", "fr", "150"),
+    ],
+)
+def test_check_fit_passes_every_screen_in_large_text(
+    tmp_path: Path, size: str, staff_lang: str, dpi: str
+) -> None:
     db_path = make_database(tmp_path / "shots.db")
     out = tmp_path / "out"
-    done = screenshots("--db", db_path, "--out", out, "--size", size, "--large-text", "--check-fit")
+    done = screenshots(
+        "--db", db_path, "--out", out, "--size", size, "--large-text", "--check-fit",
+        "--staff-lang", staff_lang, "--dpi", dpi,
+    )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "FAIL" not in done.stdout
     assert "smallest type on an item page: choice" in done.stdout
@@ -113,6 +130,13 @@ def test_check_fit_passes_every_screen_in_large_text(tmp_path: Path, size: str) 
 def test_check_fit_refuses_an_impossible_dpi(tmp_path: Path) -> None:
     done = screenshots("--db", tmp_path / "x.db", "--out", tmp_path / "o", "--dpi", "5")
     assert done.returncode == 2 and done.stderr.startswith("error: --dpi")
+
+
+def test_screenshots_refuse_a_staff_language_the_app_does_not_have(tmp_path: Path) -> None:
+    done = screenshots("--db", tmp_path / "x.db", "--out", tmp_path / "o", "--staff-lang", "de")
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: --staff-lang 'de': known en, fr")
+    assert not (tmp_path / "o").exists()
 
 
 def test_a_tab_hidden_by_its_tab_bar_or_with_a_cut_title_is_reported(qtbot: QtBot) -> None:

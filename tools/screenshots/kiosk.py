@@ -38,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="en",
         help="the patient's language: en, fr or an installed translation (default en)",
     )
+    parser.add_argument(
+        "--staff-lang",
+        default="en",
+        help="the staff's language (the kiosk's staff screens and the console): en or fr "
+        "(default en)",
+    )
     parser.add_argument("--size", default=f"{SIZE[0]}x{SIZE[1]}", help="window size, WxH")
     parser.add_argument("--large-text", action="store_true", help="with the large-text style")
     parser.add_argument("--high-contrast", action="store_true", help="with high contrast")
@@ -84,6 +90,12 @@ def run_screenshots(argv: list[str]) -> int:
         print(
             f"error: --lang {args.lang!r}: known {', '.join(UI_LANGUAGES)} or an installed "
             "translation's ISO 639 code",
+            file=sys.stderr,
+        )
+        return 2
+    if args.staff_lang not in UI_LANGUAGES:
+        print(
+            f"error: --staff-lang {args.staff_lang!r}: known {', '.join(UI_LANGUAGES)}",
             file=sys.stderr,
         )
         return 2
@@ -199,7 +211,11 @@ def _render(
     apply_style(app, large_text=args.large_text, high_contrast=args.high_contrast)
     subject = _screenshot_subject(db_path)
     timer = ManualTimer()
-    settings = KioskSettings(large_text=args.large_text, high_contrast=args.high_contrast)
+    settings = KioskSettings(
+        large_text=args.large_text,
+        high_contrast=args.high_contrast,
+        staff_language=args.staff_lang,
+    )
     kiosk = KioskFlow(
         KioskWindow(t(settings.staff_language, "common.app_name")),
         db_path,

@@ -86,7 +86,14 @@ class CorrectionPanel(QFrame):
             self.why_not.hide()
         self.form = self._form()
         self.form.hide()
-        column.addWidget(self.form)
+        # In a row of its own, beside a stretch: the column asked the form (capped at its
+        # maximum width) for its height at the column's wider width, where its hints wrap on
+        # fewer lines, and gave it too little (its lower fields cut, in French)
+        beside = QHBoxLayout()
+        beside.setContentsMargins(0, 0, 0, 0)
+        beside.addWidget(self.form, 1)
+        beside.addStretch(0)
+        column.addLayout(beside)
 
     def _form(self) -> QFrame:
         lang = self.lang

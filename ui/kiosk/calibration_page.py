@@ -26,7 +26,7 @@ class CalibrationPage(Page):
     cancelled = Signal()
 
     def __init__(self, lang: str, factor: float, status: str = "") -> None:
-        super().__init__(t(lang, "staff.settings.calibration"), max_width_mm=150)
+        super().__init__(t(lang, "staff.settings.calibration"), max_width_mm=190)
         self.lang = lang
         self.factor = factor
         self.add(label(t(lang, "staff.settings.calibration"), "title"))

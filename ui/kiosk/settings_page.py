@@ -41,7 +41,8 @@ class SettingsPage(Page):
         for box in (self.large_text, self.high_contrast):
             box.setAccessibleName(box.text())
             box.setMinimumHeight(mm(9, box))
-            self.add(box)
+        # side by side: the page fits a 768-pixel-high screen with large text in French too
+        self.add_row(self.large_text, self.high_contrast)
         self.add(label(t(lang, "staff.settings.idle"), "subtitle"))
         self.idle = QSpinBox()
         self.idle.setRange(MIN_IDLE_S, MAX_IDLE_S)

@@ -9,6 +9,7 @@ class's Python type, enums included, the first time it is imported (some 5 ms fo
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -16,7 +17,16 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from ui.widgets.units import mm
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QResizeEvent, QShowEvent
     from PySide6.QtWidgets import QBoxLayout, QScrollArea
+
+
+@cache
+def _layout_request() -> int:
+    from PySide6.QtCore import QEvent
+
+    return int(QEvent.Type.LayoutRequest.value)
 
 
 def label(
@@ -69,13 +79,18 @@ def say(status: QLabel, text: str, role: str) -> None:
 
 
 class Page(QWidget):
-    """A full-window screen: a centred column of at most `max_width_mm`, scrolling if needed."""
+    """A full-window screen: a centred column of at most `max_width_mm`, scrolling if needed.
+
+    The column is wider than that when a text that cannot wrap needs it (a button's label,
+    longer in French and with large text), as wide as the window allows (`fit_column`): a
+    button cut at its ends reads as another button."""
 
     def __init__(self, name: str, *, max_width_mm: float = 190, scroll: bool = False) -> None:
         super().__init__()
         self.setObjectName("page")
+        self.column_width = mm(max_width_mm, self)
         self.setAccessibleName(name)
-        outer = QVBoxLayout(self)
+        self.outer = outer = QVBoxLayout(self)
         margin = mm(6, self)
         outer.setContentsMargins(margin, margin, margin, margin)
         # A row above the content, e.g. for the window's discreet "Staff" button.
@@ -84,7 +99,7 @@ class Page(QWidget):
         outer.addLayout(self.header)
         self.body = QWidget()
         self.body.setObjectName("scrollBody")
-        self.body.setMaximumWidth(mm(max_width_mm, self))
+        self.body.setMaximumWidth(self.column_width)
         self.column = QVBoxLayout(self.body)
         self.column.setContentsMargins(0, 0, 0, 0)
         self.column.setSpacing(mm(4, self))
@@ -106,7 +121,7 @@ class Page(QWidget):
                 QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding
             )
             self.body.setMaximumWidth(16_777_215)
-            self.scroll_area.setMaximumWidth(mm(max_width_mm, self))
+            self.scroll_area.setMaximumWidth(self.column_width)
             touch_scroll(self.scroll_area, by_design=False)
             centred.addWidget(self.scroll_area, 100)
         else:
@@ -117,6 +132,36 @@ class Page(QWidget):
         self.footer = QHBoxLayout()
         self.footer.setSpacing(mm(4, self))
         outer.addLayout(self.footer)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.fit_column()
+        super().showEvent(event)
+
+    def event(self, event: QEvent) -> bool:
+        # a layout request: the content's sizes changed (a text, the font of a new screen
+        # density or of large text)
+        if event.type() == _layout_request():
+            self.fit_column()
+        return super().event(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        self.fit_column()
+        super().resizeEvent(event)
+
+    def fit_column(self) -> None:
+        """The column's width limit: `max_width_mm`, or the least width its content needs when
+        that is more (the widest text that cannot wrap; a scrolling column's scroll bar beside
+        it), but never more than the page has: the page never asks for a wider window than it
+        has (a text too wide for the screen itself stays cut). Called as the page is shown, is
+        resized, or its content changes."""
+        margins = self.outer.contentsMargins()
+        room = max(self.column_width, self.width() - margins.left() - margins.right())
+        needed = self.column.minimumSize().width()
+        target: QWidget = self.body
+        if self.scroll_area is not None:
+            needed += self.scroll_area.verticalScrollBar().sizeHint().width()
+            target = self.scroll_area
+        target.setMaximumWidth(max(self.column_width, min(needed, room)))
 
     def reveal(self, widget: QWidget) -> None:
         """Scroll `widget` into view once the layout has made room for it."""
