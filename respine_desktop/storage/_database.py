@@ -392,9 +392,17 @@ def _enable_wal(conn: sqlite3.Connection) -> None:
 
 
 def _unreadable_part(path: Path) -> str:
-    """Which of the database's files this user cannot read (SQLite says only "unable to open
-    database file"), as ``: NAME cannot be read by this user``; empty if none is."""
+    """Which of the database's files this user cannot read, or which of its side files SQLite
+    refuses to open (a link, planted to send its writes elsewhere, or no regular file: it will
+    not follow one), as ``: NAME cannot be read by this user`` or ``: NAME is a link ...``
+    (SQLite says only "unable to open database file"); empty if none is."""
     for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if part != path and (part.is_symlink() or (part.exists() and not part.is_file())):
+            kind = "a link" if part.is_symlink() else "not a regular file"
+            return (
+                f": {part.name} is {kind}, which SQLite will not open as its side file; "
+                "nothing was changed: remove it if no program of yours made it"
+            )
         if part.exists() and not os.access(part, os.R_OK):
             return f": {part.name} cannot be read by this user"
     return ""

@@ -195,6 +195,33 @@ def test_verify_missing_or_unreadable_file_is_exit_2_and_creates_nothing(tmp_pat
     assert sorted(p.name for p in tmp_path.iterdir()) == ["garbage.db"]
 
 
+@pytest.mark.parametrize("side", ["-wal", "-shm"])
+@pytest.mark.parametrize("command", ["status", "verify", "demo"])
+def test_a_side_file_planted_as_a_link_is_named_and_its_target_untouched(
+    tmp_path: Path, side: str, command: str
+) -> None:
+    path = tmp_path / "linked.db"
+    assert main("demo", "--db", str(path), "--subjects", "1").returncode == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"a file of someone else's\n")
+    (tmp_path / f"linked.db{side}").symlink_to(victim)
+    before = path.read_bytes()
+    argv = ["--subjects", "1"] if command == "demo" else []
+    result = main(command, "--db", str(path), *argv)
+    one_line_error(result, 2, f"linked.db{side} is a link, which SQLite will not open")
+    assert victim.read_bytes() == b"a file of someone else's\n"
+    assert path.read_bytes() == before
+    assert (tmp_path / f"linked.db{side}").is_symlink()
+
+
+def test_a_side_file_that_is_a_folder_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "odd.db"
+    assert main("demo", "--db", str(path), "--subjects", "1").returncode == 0
+    (tmp_path / "odd.db-wal").mkdir()
+    result = main("status", "--db", str(path))
+    one_line_error(result, 2, "odd.db-wal is not a regular file, which SQLite will not open")
+
+
 @pytest.mark.req("DB-04")
 def test_backup_while_the_database_is_being_written(tmp_path: Path) -> None:
     path = tmp_path / "live.db"
