@@ -110,6 +110,7 @@ def screenshots(*args: str | Path) -> subprocess.CompletedProcess[str]:
         ("1024x768", "fr", "96"),
         ("1280x800", "fr", "96"),
         ("1920x1200", "fr", "150"),
+        ("800x1280", "fr", "96"),  # the console's tabs, its rows of buttons, in French
     ],
 )
 def test_check_fit_passes_every_screen_in_large_text(

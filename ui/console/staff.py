@@ -67,7 +67,7 @@ class StaffAdminView(QWidget):
         row.addWidget(self.toggle_button)
         row.addSpacing(24)
         self.new_pin = line_edit(t(self.lang, "console.staff.new_pin"), secret=True, digits=True)
-        self.new_pin.setMinimumWidth(300)
+        self.new_pin.setMinimumWidth(200)  # (a portrait tablet's 800 pixels, in French too)
         self.reset_button = button(t(self.lang, "console.staff.reset_pin"))
         self.reset_button.clicked.connect(self.reset_pin)
         row.addWidget(self.new_pin)
@@ -79,7 +79,7 @@ class StaffAdminView(QWidget):
         frame = QFrame()
         frame.setProperty("role", "card")
         grid = QGridLayout(frame)
-        grid.addWidget(label(t(self.lang, "console.staff.create_title"), "subtitle"), 0, 0, 1, 4)
+        grid.addWidget(label(t(self.lang, "console.staff.create_title"), "subtitle"), 0, 0, 1, 2)
         self.new_username = line_edit(t(self.lang, "console.staff.username"))
         self.new_role = QComboBox()
         self.new_role.setAccessibleName(t(self.lang, "console.staff.role"))
@@ -89,11 +89,12 @@ class StaffAdminView(QWidget):
         self.create_pin = line_edit(t(self.lang, "console.staff.pin"), secret=True, digits=True)
         self.create_button = button(t(self.lang, "console.staff.create"), "primary")
         self.create_button.clicked.connect(self.create_account)
+        # two by two: in a row of four, a portrait tablet's 800 pixels cut "Create" in French
         for n, widget in enumerate(
             (self.new_username, self.new_role, self.create_pin, self.create_button)
         ):
-            grid.addWidget(widget, 1, n)
-        grid.addWidget(label(t(self.lang, "console.staff.pin_hint"), "hint"), 2, 0, 1, 4)
+            grid.addWidget(widget, 1 + n // 2, n % 2)
+        grid.addWidget(label(t(self.lang, "console.staff.pin_hint"), "hint"), 3, 0, 1, 2)
         return frame
 
     # -- state ---------------------------------------------------------------------------------

@@ -260,10 +260,15 @@ class WorklistView(QWidget):
         row.addStretch(1)
         return row
 
-    def _actions(self) -> QHBoxLayout:
-        row = QHBoxLayout()
+    def _actions(self) -> QVBoxLayout:
+        """What is chosen, then the actions on it, on a line of their own (beside the chosen
+        subject's text, a portrait tablet's 800 pixels were too few in French)."""
+        rows = QVBoxLayout()
         self.chosen = label("", "hint")
-        row.addWidget(self.chosen, 1)
+        rows.addWidget(self.chosen)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        rows.addLayout(row)
         self.open_button = button(t(self.lang, "console.worklist.open"))
         self.open_button.clicked.connect(self.open_subject)
         self.missed_button = button(t(self.lang, "console.worklist.mark_missed"))
@@ -272,7 +277,7 @@ class WorklistView(QWidget):
         self.start_button.clicked.connect(self.start_visit)
         for widget in (self.open_button, self.missed_button, self.start_button):
             row.addWidget(widget)
-        return row
+        return rows
 
     # -- state ---------------------------------------------------------------------------------
 
