@@ -14,7 +14,9 @@ SAS ``.S .N .M .U .D .I`` (the XPORT file holds the SPSS codes; the read-in scri
 and formats them).
 
 The files are written complete as ``<name>.partial`` and replaced as a set, journalled like the
-CSV files. pandas and pyreadstat are imported only when the export runs.
+CSV files. pyreadstat opens the name it is given itself, following a link, so it writes into a
+folder inside the export folder that only this user may write into (`_private_folder`), and each
+finished file is moved out of it. pandas and pyreadstat are imported only when the export runs.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import errno
 import math
 import os
 import shutil
+import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -159,9 +162,10 @@ def export_stats(db: StudyDb, out: str | Path, *, progress: Progress | None = No
         partials = [partial_path(f) for f in finals]
         try:
             ticker.checkpoint("writing SPSS, Stata and SAS files")
-            for table, rows in (("visits_wide", wide), ("answers_long", long)):
-                with _writer_errors(directory, table):
-                    _write_table(directory, table, variables[table], rows)
+            with _private_folder(directory) as private:
+                for table, rows in (("visits_wide", wide), ("answers_long", long)):
+                    with _writer_errors(directory, table):
+                        _write_table(directory, private, table, variables[table], rows)
             _write_text(directory / NAMES_FILE, _names_csv(variables))
             _write_text(directory / SAS_SCRIPT, sas_script(variables))
             _write_text(directory / R_SCRIPT, r_script(variables))
@@ -276,7 +280,11 @@ def _frame(variables: Sequence[Variable], columns: Columns, fmt: str) -> Any:
     return pd.DataFrame(data)
 
 
-def _write_table(directory: Path, table: str, variables: Sequence[Variable], rows: Columns) -> None:
+def _write_table(
+    directory: Path, private: Path, table: str, variables: Sequence[Variable], rows: Columns
+) -> None:
+    """The three files of `table`, each written by pyreadstat into `private` (`_private_folder`)
+    and moved to its ``.partial`` in `directory` once complete (`_moved`)."""
     import pyreadstat
 
     names = [v.column.name for v in variables]
@@ -290,7 +298,7 @@ def _write_table(directory: Path, table: str, variables: Sequence[Variable], row
             labels.update({float(m.numeric): m.label for m in MissingCode})
         if labels:
             sav_labels[v.column.name] = labels
-    target = _claimed(directory / f"{table}.sav")
+    target = private / f"{table}.sav"
     pyreadstat.write_sav(
         frame,
         target,
@@ -304,7 +312,7 @@ def _write_table(directory: Path, table: str, variables: Sequence[Variable], row
             if v.has_missing_codes
         },
     )
-    _fsync(target)
+    _moved(target, directory)
     del frame
     # Stata
     frame = _frame(variables, rows, "dta")
@@ -319,7 +327,7 @@ def _write_table(directory: Path, table: str, variables: Sequence[Variable], row
             dta_missing[v.column.name] = [m.letter for m in MissingCode]
         if d_labels:
             dta_labels[v.column.name] = d_labels
-    target = _claimed(directory / f"{table}.dta")
+    target = private / f"{table}.dta"
     pyreadstat.write_dta(
         frame,
         target,
@@ -329,11 +337,11 @@ def _write_table(directory: Path, table: str, variables: Sequence[Variable], row
         variable_value_labels=dta_labels,  # type: ignore[arg-type]
         missing_user_values=dta_missing,
     )
-    _fsync(target)
+    _moved(target, directory)
     del frame
     # SAS XPORT v5
     frame = _frame(variables, rows, "xpt")
-    target = _claimed(directory / f"{table}.xpt")
+    target = private / f"{table}.xpt"
     pyreadstat.write_xport(
         frame,
         target,
@@ -342,7 +350,7 @@ def _write_table(directory: Path, table: str, variables: Sequence[Variable], row
         table_name=XPT_TABLES[table],
         file_format_version=5,
     )
-    _fsync(target)
+    _moved(target, directory)
     assert len(names) == len(variables)
 
 
@@ -365,13 +373,30 @@ def _writer_errors(directory: Path, table: str) -> Iterator[None]:
         raise ExportError(f"{directory}: cannot write the {table} files ({exc})") from None
 
 
-def _claimed(path: Path) -> Path:
-    """`path`'s ``.partial``, made here as a new empty file (`files.open_new`: a link planted
-    under that name removed, never written through) for pyreadstat to write into: it opens the
-    name itself, which a planted link would have redirected."""
-    target = partial_path(path)
-    files.open_new(target).close()
-    return target
+@contextlib.contextmanager
+def _private_folder(directory: Path) -> Iterator[Path]:
+    """A new folder inside `directory` that only this user may write into (``mkdtemp``: mode
+    0700), removed afterwards whatever happens.
+
+    pyreadstat opens the name it is given itself, following a link: in the export folder (a
+    shared drive, which others may write to) a link planted under that name between the file's
+    creation and pyreadstat's open would have redirected the write into any file of the user's.
+    Nobody else can plant anything in this folder; each finished file is moved out of it
+    (`_moved`: a rename, which replaces a link at the new name rather than writing through
+    it)."""
+    folder = Path(tempfile.mkdtemp(prefix=".stats-", suffix=".partial", dir=directory))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _moved(written: Path, directory: Path) -> None:
+    """The finished file `written` (in the private folder) made durable and renamed to its
+    ``.partial`` in `directory`, whatever is at that name (a planted link: replaced, its target
+    untouched)."""
+    _fsync(written)
+    os.replace(written, partial_path(directory / written.name))
 
 
 def _fsync(path: Path) -> None:

@@ -100,3 +100,47 @@ def test_open_new_removes_what_is_at_the_name_and_creates_its_own(tmp_path: Path
     (tmp_path / "folder.partial").mkdir()
     with pytest.raises(IsADirectoryError):
         files.open_new(tmp_path / "folder.partial")
+
+
+@pytest.mark.parametrize("writer", ["write_sav", "write_dta", "write_xport"])
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_link_planted_as_the_statistics_writer_opens_its_file_is_not_written_through(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str, fails: bool
+) -> None:
+    """pyreadstat opens the name it is given itself, after any check of ours: a link planted
+    under the ``.partial`` name at that very instant (here: by the writer's own call, as the
+    attacker would) redirected the file into the linked one before. It now writes into a
+    folder of its own that nobody else may write into; the finished file replaces the link.
+    Whether the writer succeeds or fails, that folder is gone after the export."""
+    import pyreadstat
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text(VICTIM)
+    ext = {"write_sav": "sav", "write_dta": "dta", "write_xport": "xpt"}[writer]
+    planted = folder / f"visits_wide.{ext}.partial"
+    real = getattr(pyreadstat, writer)
+
+    def racing(frame: object, target: object, **options: object) -> object:
+        if Path(str(target)).name.startswith("visits_wide."):  # (its first table's file)
+            planted.unlink(missing_ok=True)
+            planted.symlink_to(victim)
+        assert Path(str(target)).parent.stat().st_mode & 0o077 == 0  # (only its owner's)
+        if fails:
+            raise pyreadstat.ReadstatError("Unable to write data")
+        return real(frame, target, **options)
+
+    monkeypatch.setattr(pyreadstat, writer, racing)
+    with storage.open_database(study, readonly=True) as db:
+        if fails:
+            with pytest.raises(exports.ExportError, match="cannot write the visits_wide files"):
+                export_stats(db, folder)
+        else:
+            export_stats(db, folder)
+    assert victim.read_bytes() == VICTIM.encode()  # (before: the SPSS, Stata or SAS file)
+    assert not [p for p in folder.iterdir() if p.name.startswith(".stats-")]
+    if not fails:
+        made = folder / f"visits_wide.{ext}"
+        assert not made.is_symlink() and made.stat().st_nlink == 1
+        assert made.stat().st_size > 0
