@@ -36,6 +36,7 @@ import os
 import queue
 import shutil
 import signal
+import stat
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
@@ -234,16 +235,47 @@ def write_parts(
 
 
 def _join(parts: Sequence[Path]) -> None:
-    """Append parts 1.. to part 0 and make it durable."""
+    """Append parts 1.. to part 0 and make it durable.
+
+    Each part is opened without following a link and must still be a file of this user's with
+    one name (`_own_part`): in an export folder others may write to (a shared drive), a link or
+    a file put under a part's name after its worker wrote it would otherwise have been copied
+    into the export (any file the user may read: another study's data). Raises `ExportError`
+    (nothing joined is kept: the caller removes every part and partial)."""
     # as "ab" would open it, without O_APPEND, which copy_file_range refuses
     flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)  # (run 0's part: a file)
-    with open(os.open(parts[0], flags, 0o666), "wb") as out:
+    with open(_own_part(parts[0], flags), "wb") as out:
         out.seek(0, os.SEEK_END)
         for part in parts[1:]:
-            with open(part, "rb") as f:
+            with open(_own_part(part, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as f:
                 _append(f, out)
         out.flush()
         os.fsync(out.fileno())
+
+
+def _own_part(part: Path, flags: int) -> int:
+    """`part` opened with `flags` (no link followed), as a descriptor: a regular file of one
+    name, owned by this user (where files have owners), else `ExportError`."""
+    try:
+        fd = os.open(part, flags | getattr(os, "O_BINARY", 0), 0o666)
+    except OSError as exc:
+        raise ExportError(f"{part}: {_NOT_OURS} ({exc.strerror})") from None
+    found = os.fstat(fd)
+    owner = getattr(os, "geteuid", None)
+    if (
+        not stat.S_ISREG(found.st_mode)
+        or found.st_nlink != 1
+        or (owner is not None and found.st_uid != owner())
+    ):
+        os.close(fd)
+        raise ExportError(f"{part}: {_NOT_OURS}")
+    return fd
+
+
+_NOT_OURS = (
+    "is not the part this export wrote (a link or a file put under its name meanwhile): "
+    "nothing was written; export again into a folder only you may write to"
+)
 
 
 def _append(source: BinaryIO, out: BinaryIO) -> None:

@@ -144,3 +144,38 @@ def test_a_link_planted_as_the_statistics_writer_opens_its_file_is_not_written_t
         made = folder / f"visits_wide.{ext}"
         assert not made.is_symlink() and made.stat().st_nlink == 1
         assert made.stat().st_size > 0
+
+
+@pytest.mark.parametrize("link", ["symbolic", "hard"])
+def test_a_link_put_under_a_written_part_before_the_join_is_refused_not_copied(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, link: str
+) -> None:
+    """A CSV worker's part, once written, is joined into the output by name: a link put under
+    that name in between (here: just before the join, as the attacker would) had the linked file
+    (any file the user may read) copied into the export. Now the join refuses it in one line,
+    and nothing is written or left."""
+    from respine_desktop.exports import subject_parts
+
+    secret = tmp_path / "another-study.csv"
+    secret.write_text("SECRET,another study's data\n")
+    folder = tmp_path / "out"
+    folder.mkdir()
+    real = subject_parts._join
+
+    def racing(parts: list[Path]) -> None:
+        if len(parts) > 1:
+            parts[1].unlink()
+            if link == "symbolic":
+                parts[1].symlink_to(secret)
+            else:
+                os.link(secret, parts[1])
+        real(parts)
+
+    monkeypatch.setattr(subject_parts, "_join", racing)
+    with (
+        storage.open_database(study, readonly=True) as db,
+        pytest.raises(exports.ExportError, match="is not the part this export wrote"),
+    ):
+        exports.export_csv(db, folder, workers=2)
+    assert secret.read_text() == "SECRET,another study's data\n"
+    assert [p.name for p in folder.iterdir()] == []
