@@ -220,11 +220,8 @@ def parse_since(text: str) -> str:
 
 
 def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return _sha256_of(f)
 
 
 def _mac(key: bytes, f: IO[bytes], length: int) -> str:
@@ -390,13 +387,32 @@ def _flush(m: IO[bytes], h: Any, buffer: list[tuple[Any, ...]]) -> int:
 # -- reading and verifying -------------------------------------------------------------------
 
 
-def _signature(path: Path) -> tuple[str, str, int]:
-    """(key id, mac, signed length) from the signature line ending the file."""
-    size = path.stat().st_size
-    with open(path, "rb") as f:
-        head = f.read(4)
-        f.seek(max(0, size - _SIGNATURE_LENGTH))
-        tail = f.read()
+def _whole(source: IO[bytes]) -> bytes:
+    """The whole bundle file `source` (open), at most `envelope.MAX_SEALED_BYTES`."""
+    from respine_desktop.exports.bundle_envelope import MAX_SEALED_BYTES
+
+    source.seek(0)
+    data = source.read(MAX_SEALED_BYTES + 1)
+    if len(data) > MAX_SEALED_BYTES:
+        raise BundleError(
+            f"the bundle is more than a bundle can hold ({MAX_SEALED_BYTES / 1e6:,.0f} MB): "
+            "damaged, or not a bundle"
+        )
+    return data
+
+
+def _sha256_of(source: IO[bytes]) -> str:
+    h = hashlib.sha256()
+    source.seek(0)
+    for chunk in iter(lambda: source.read(_CHUNK), b""):
+        h.update(chunk)
+    return h.hexdigest()
+
+
+def _signature(data: bytes) -> tuple[str, str, int]:
+    """(key id, mac, signed length) from the signature line ending the bundle `data`."""
+    head, tail = data[:4], data[-_SIGNATURE_LENGTH:]
+    size = len(data)
     found = _SIGNATURE.fullmatch(tail)
     if found is None:
         if head == b"PK\x03\x04":
@@ -501,15 +517,14 @@ def _check_manifest(db: StudyDb, manifest: Mapping[str, Any], signed_key: str) -
             raise BundleError(f"the bundle's {m['table']} table has other columns than expected")
 
 
-def _check_signature(path: Path, key: bytes, signed_key: str, mac: str, length: int) -> None:
+def _check_signature(f: IO[bytes], key: bytes, signed_key: str, mac: str, length: int) -> None:
     mine = site_key_id(key)
     if signed_key != mine:
         raise BundleError(
             f"the bundle is signed with site key {signed_key}, this database has site key "
             f"{mine}: install this site's key (import key) or check where the bundle comes from"
         )
-    with open(path, "rb") as f:
-        expected = _mac(key, f, length)
+    expected = _mac(key, f, length)
     if not hmac.compare_digest(expected, mac):
         raise BundleError("the bundle's signature does not match its content: tampered or damaged")
 
@@ -727,9 +742,13 @@ def _opened(
 
     with contextlib.ExitStack() as stack:
         stack.enter_context(keys_read_only())
+        # One open of the file, every check and every read through it: a file renamed over the
+        # name between two opens (a shared folder) was read by one and not by the other (the
+        # signature checked on the genuine bundle, the rows read from another).
         try:
-            if envelope.is_sealed(path):
-                plain, sender = stack.enter_context(envelope.open_sealed(db, path))
+            source = stack.enter_context(open(path, "rb"))
+            if source.read(len(envelope.MAGIC)) == envelope.MAGIC:
+                plain, sender = stack.enter_context(envelope.open_sealed(db, source))
                 zf = stack.enter_context(zipfile.ZipFile(plain))
                 manifest = _manifest(zf)
                 if manifest.get("device_id") != sender.key.device_id:
@@ -742,9 +761,14 @@ def _opened(
                 if manifest["format_version"] != SEALED_FORMAT_VERSION:
                     raise BundleError("a sealed bundle must hold a manifest of format 3")
                 signed_key = sender.key.fingerprint
+                sha256 = _sha256_of(source)
             else:
-                signed_key, mac, length = _signature(path)
-                zf = stack.enter_context(zipfile.ZipFile(path))
+                # (in memory: the signature, then every row, checked on the same bytes, even
+                # should someone write into the file meanwhile)
+                data = _whole(source)
+                sha256 = hashlib.sha256(data).hexdigest()
+                signed_key, mac, length = _signature(data)
+                zf = stack.enter_context(zipfile.ZipFile(io.BytesIO(data)))
                 manifest = _manifest(zf)
                 _check_manifest(db, manifest, signed_key)
                 if manifest["format_version"] not in HMAC_FORMATS:
@@ -756,7 +780,11 @@ def _opened(
                         "on a kiosk that has this hub's key ('import hub-key')"
                     )
                 _check_signature(
-                    path, key if key is not None else _installed_key(db), signed_key, mac, length
+                    io.BytesIO(data),
+                    key if key is not None else _installed_key(db),
+                    signed_key,
+                    mac,
+                    length,
                 )
             kept = _check_members(zf, manifest, keep)
         except BundleError as exc:
@@ -775,7 +803,7 @@ def _opened(
                 since=manifest.get("since"),
                 key_id=signed_key,
                 rows={m["table"]: int(m["rows"]) for m in manifest["members"]},
-                sha256=_file_sha256(path),
+                sha256=sha256,
                 format_version=int(manifest["format_version"]),
             ),
             kept,

@@ -41,10 +41,10 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any
 
 from cryptography.exceptions import InvalidSignature, InvalidTag
@@ -89,12 +89,6 @@ class Sender:
     """Who signed a verified sealed bundle: the enrolled device."""
 
     key: DeviceKey
-
-
-def is_sealed(path: Path) -> bool:
-    """Whether the file starts like a format-3 bundle."""
-    with open(path, "rb") as f:
-        return f.read(len(MAGIC)) == MAGIC
 
 
 def _nonce(index: int, final: bool) -> bytes:
@@ -257,17 +251,28 @@ def _decrypt(f: IO[bytes], out: IO[bytes], aead: AESGCM, start: int, body: int) 
 
 
 @contextlib.contextmanager
-def open_sealed(db: StudyDb, path: Path) -> Iterator[tuple[IO[bytes], Sender]]:
+def open_sealed(
+    db: StudyDb, source: str | os.PathLike[str] | IO[bytes]
+) -> Iterator[tuple[IO[bytes], Sender]]:
     """Check a sealed bundle's header, recipient, sender and signature, then decrypt it.
 
+    `source`: the bundle's file name, or the file already open (every check and the decryption
+    then read that one open file: a file renamed over the name meanwhile is never read).
     Yields the plaintext ZIP (in memory) and its verified sender."""
-    size = path.stat().st_size
-    if size > MAX_SEALED_BYTES:
-        raise BundleError(
-            f"the bundle is {size / 1e6:,.0f} MB, more than a sealed bundle can hold "
-            f"({MAX_SEALED_BYTES / 1e6:,.0f} MB): damaged, or not a bundle"
+    with contextlib.ExitStack() as stack:
+        f: IO[bytes] = (
+            stack.enter_context(open(source, "rb"))
+            if isinstance(source, (str, os.PathLike))
+            else source
         )
-    with open(path, "rb") as f:
+        f.seek(0, io.SEEK_END)
+        size = f.tell()
+        if size > MAX_SEALED_BYTES:
+            raise BundleError(
+                f"the bundle is {size / 1e6:,.0f} MB, more than a sealed bundle can hold "
+                f"({MAX_SEALED_BYTES / 1e6:,.0f} MB): damaged, or not a bundle"
+            )
+        f.seek(0)
         header, line = _header(f)
         start = len(MAGIC) + len(line)
         f.seek(max(start, size - SIGNATURE_LENGTH))
