@@ -140,13 +140,20 @@ def read_json_file(path: Path, kind: str, file_format: str) -> dict[str, Any]:
     """The JSON object of a small file of ours whose ``format`` is `file_format` (a key file,
     a device file); `ExportError` naming the file if it cannot be read or is not "a RESPINE
     `kind`"."""
+    return read_json_bytes(path, kind, file_format)[0]
+
+
+def read_json_bytes(path: Path, kind: str, file_format: str) -> tuple[dict[str, Any], bytes]:
+    """`read_json_file`'s object and the bytes it was read from (one read of the file: what an
+    audit entry says of the file, its digest, is of the very bytes used)."""
     files.check_input(path, kind)
     try:
-        data = json_text.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        data = json_text.loads(raw.decode("utf-8"))
     except OSError as exc:
         raise ExportError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ExportError(f"{path}: not a RESPINE {kind}") from None
     if not isinstance(data, dict) or data.get("format") != file_format:
         raise ExportError(f"{path}: not a RESPINE {kind}")
-    return data
+    return data, raw

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from respine_desktop.exports.errors import ExportError
-from respine_desktop.exports.files import output_file, read_json_file
+from respine_desktop.exports.files import output_file, read_json_bytes
 from respine_desktop.exports.new_keys import kept_with
 from respine_desktop.files import sync_directory
 from respine_desktop.storage import (
@@ -38,6 +38,7 @@ class KeyFile:
     study_id: str
     site_code: str
     key: bytes
+    sha256: str = ""  # of the file it was read from (`read_key_file`)
 
     @property
     def key_id(self) -> str:
@@ -81,14 +82,15 @@ def write_key_file(db: StudyDb, out: str | Path) -> KeyFile:
 def read_key_file(path: str | Path) -> KeyFile:
     """Read and check a key file (ExportError naming the problem)."""
     path = Path(path)
-    data = read_json_file(path, "site key file", FORMAT)
+    data, raw = read_json_bytes(path, "site key file", FORMAT)
     try:
         key = bytes.fromhex(str(data.get("key")))
     except ValueError:
         raise ExportError(f"{path}: the key is not hexadecimal") from None
     if len(key) != SITE_KEY_BYTES or site_key_id(key) != data.get("key_id"):
         raise ExportError(f"{path}: the key is damaged (length or id does not match)")
-    return KeyFile(str(data.get("study_id")), str(data.get("site_code")), key)
+    digest = hashlib.sha256(raw).hexdigest()
+    return KeyFile(str(data.get("study_id")), str(data.get("site_code")), key, digest)
 
 
 def install_key_file(
@@ -104,6 +106,5 @@ def install_key_file(
             f"{path}: this key is for study {found.study_id!r}, the database is study "
             f"{db.study_id!r}"
         )
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    source = {"file": Path(path).name, "sha256": digest}
+    source = {"file": Path(path).name, "sha256": found.sha256}  # (of the bytes installed)
     return install_site_key(db, found.key, replace=replace, source=source, actor=actor)

@@ -395,3 +395,30 @@ def test_a_kiosk_changes_its_hub_only_on_purpose(site: Path, tmp_path: Path) -> 
         assert entry.payload["fingerprint"] == found.key.fingerprint
         with pytest.raises(storage.InvalidInput, match="own key"):
             storage.install_hub_key(db, storage.own_device_key(db))  # type: ignore[arg-type]
+
+
+def test_the_audited_digest_of_an_installed_key_is_of_the_bytes_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key file was read once for the key and again for its digest: a file replaced in
+    between (a shared folder) had the audit entry name the digest of a file never installed."""
+    from respine_desktop.exports import key_file
+
+    path = tmp_path / "kiosk.db"
+    with storage.create_database(path, admin_pin=ADMIN_PIN) as db:
+        exports.write_key_file(db, tmp_path / "mine.key")
+    with storage.create_database(tmp_path / "other.db", admin_pin=ADMIN_PIN) as db:
+        exports.write_key_file(db, tmp_path / "site.key")
+    genuine = hashlib.sha256((tmp_path / "site.key").read_bytes()).hexdigest()
+    real = key_file.read_key_file
+
+    def then_replaced(name: str | Path) -> exports.KeyFile:
+        found = real(name)
+        (tmp_path / "site.key").write_text("replaced after it was read\n")
+        return found
+
+    monkeypatch.setattr(key_file, "read_key_file", then_replaced)
+    with storage.open_database(path) as db:
+        exports.install_key_file(db, tmp_path / "site.key", replace=True)
+        entry = storage.audit_entries(db, action="site_key.replaced")[-1]
+    assert entry.payload["sha256"] == genuine
