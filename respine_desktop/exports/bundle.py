@@ -388,16 +388,20 @@ def _flush(m: IO[bytes], h: Any, buffer: list[tuple[Any, ...]]) -> int:
 
 
 def _whole(source: IO[bytes]) -> bytes:
-    """The whole bundle file `source` (open), at most `envelope.MAX_SEALED_BYTES`."""
+    """The whole bundle file `source` (open), at most `envelope.MAX_SEALED_BYTES` (asked for
+    by its size: a read of the cap would reserve that much memory for any bundle)."""
     from respine_desktop.exports.bundle_envelope import MAX_SEALED_BYTES
 
-    source.seek(0)
-    data = source.read(MAX_SEALED_BYTES + 1)
-    if len(data) > MAX_SEALED_BYTES:
+    size = source.seek(0, io.SEEK_END)
+    if size > MAX_SEALED_BYTES:
         raise BundleError(
-            f"the bundle is more than a bundle can hold ({MAX_SEALED_BYTES / 1e6:,.0f} MB): "
-            "damaged, or not a bundle"
+            f"the bundle is {size / 1e6:,.0f} MB, more than a bundle can hold "
+            f"({MAX_SEALED_BYTES / 1e6:,.0f} MB): damaged, or not a bundle"
         )
+    source.seek(0)
+    data = source.read(size + 1)
+    if len(data) != size:
+        raise BundleError("the bundle changed while it was read: refused, import it again")
     return data
 
 

@@ -12,6 +12,7 @@ the signature and the rows are checked on the same bytes).
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sqlite3
@@ -91,3 +92,30 @@ def test_a_file_renamed_over_the_bundle_as_its_zip_is_opened_is_never_read(
     assert _subjects(hub) == _subjects(site / "kiosk.db")
     assert not _subjects(hub) & _subjects(site / "other.db")
     assert summary.bundle.sha256 == bundle._file_sha256(site / "kiosk.bundle")
+
+
+def test_a_bundle_larger_than_a_bundle_can_hold_is_refused_unread(
+    site: Path, tmp_path: Path
+) -> None:
+    from respine_desktop.exports.bundle_envelope import MAX_SEALED_BYTES
+
+    hub = tmp_path / "hub.db"
+    shutil.copy(site / "hub.db", hub)
+    huge = tmp_path / "huge.bundle"
+    with open(huge, "wb") as f:
+        f.truncate(MAX_SEALED_BYTES + 1)  # (sparse: no disk used)
+    with pytest.raises(exports.BundleError, match="more than a bundle can hold"):
+        merge(hub, huge)
+
+
+def test_a_bundle_that_grows_while_it_is_read_is_refused() -> None:
+    class Growing(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            at = self.tell()
+            self.seek(0, io.SEEK_END)
+            self.write(b"appended meanwhile")  # (someone writing into the file)
+            self.seek(at)
+            return super().read(size)
+
+    with pytest.raises(exports.BundleError, match="changed while it was read"):
+        bundle._whole(Growing(b"PK\x03\x04 a bundle's first bytes"))
