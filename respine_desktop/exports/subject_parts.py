@@ -258,7 +258,9 @@ def _own_part(part: Path, flags: int) -> int:
     name, owned by this user (where files have owners), else `ExportError`."""
     try:
         fd = os.open(part, flags | getattr(os, "O_BINARY", 0), 0o666)
-    except OSError as exc:
+    except FileNotFoundError:
+        raise  # a writer that wrote no such part: named as it is (`write_parts`)
+    except OSError as exc:  # (ELOOP: a link, which O_NOFOLLOW does not open)
         raise ExportError(f"{part}: {_NOT_OURS} ({exc.strerror})") from None
     found = os.fstat(fd)
     owner = getattr(os, "geteuid", None)
