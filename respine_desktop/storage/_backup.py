@@ -1,11 +1,12 @@
 """Backups: a consistent copy through SQLite's backup API, verified before it is kept.
 
 The copy is taken in one step under a read transaction, so it is a consistent snapshot even while
-the kiosk keeps writing (WAL readers do not block the writer). It is written beside the target as
-``<out>.partial``, switched to a self-contained rollback-journal file, fsynced, verified like
-`verify` does, and only then renamed to `out`. The ``.partial`` is held by the process making it
-(`_partial`): one a killed backup left is removed by the next backup to `out`; one another
-process is still making refuses this one.
+the kiosk keeps writing (WAL readers do not block the writer). It is written in a folder beside
+the target that only this user may write into (SQLite opens it by name: nobody can put a link
+there for it to write through), switched to a self-contained rollback-journal file, fsynced,
+verified like `verify` does, and only then renamed to `out`. ``<out>.partial``, naming that
+folder, is held by the process making it (`_partial`): one a killed backup left is removed, with
+its folder, by the next backup to `out`; one another process is still making refuses this one.
 
 The backup of an encrypted database is encrypted with the same key (SQLCipher copies the
 encrypted pages), and the database's key file is copied beside it as ``<out>.key`` before the
@@ -54,6 +55,7 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
     partial = out.with_name(out.name + ".partial")
     wrote_key_file = False
     claimed: int | None = None
+    private: Path | None = None
     try:
         try:  # one a killed backup left is removed; one another process is making is not
             if _partial.remove_abandoned(partial):
@@ -62,25 +64,29 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
                     "backup; this one makes a new copy)",
                     partial,
                 )
-            claimed = _partial.claim(partial)
+            private = _partial.private_folder(partial)
+            claimed = _partial.claim(partial, private)
         except (BlockingIOError, FileExistsError):
             raise WriteFailed(
                 f"{out}: not written: another backup to this name is being made ({partial.name});"
                 " wait for it to end, or give another name"
             ) from None
-        dest = sqlite3.connect(str(partial), isolation_level=None)
+        # The copy is made in a folder only this user may write into (`_partial`): SQLite
+        # opens it by name, following a link, which nobody else can put there.
+        copy = private / out.name
+        dest = sqlite3.connect(str(copy), isolation_level=None)
         try:
             encryption.apply_key(dest, key)
             db.conn.backup(dest)
             dest.execute("PRAGMA journal_mode=DELETE")
         finally:
             dest.close()
-        fd = os.open(partial, os.O_RDONLY)
+        fd = os.open(copy, os.O_RDONLY)
         try:
             os.fsync(fd)
         finally:
             os.close(fd)
-        result = verify_database(partial, key=key)
+        result = verify_database(copy, key=key)
         if not result.ok:  # the copy is the database's own pages: the database is at fault
             raise BackupFailed(
                 f"{out}: not written: the copy of {db.path} fails verification "
@@ -89,7 +95,7 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
         if key_file is not None:
             write_key_file(out, key_file.fields)
             wrote_key_file = True
-        files.replace(partial, out)
+        files.replace(copy, out)
         return result
     except (sqlite3.Error, OSError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -101,4 +107,7 @@ def backup_database(db: StudyDb, out: str | Path) -> VerifyResult:
             for suffix in ("", *_partial.SQLITE_SIDE_FILES):
                 with contextlib.suppress(OSError):  # a read-only file system refuses even that
                     Path(f"{partial}{suffix}").unlink(missing_ok=True)
+        if private is not None:
+            _partial.remove_private(private)
+        if claimed is not None:
             os.close(claimed)  # after the rename or the removal: another run may take it now

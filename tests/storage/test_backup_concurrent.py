@@ -57,3 +57,42 @@ def test_a_second_backup_to_the_same_name_does_not_pull_the_first_ones_file(
         "(copy.db.partial); wait for it to end, or give another name"
     ]
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("copy")) == ["copy.db"]
+
+
+def test_a_link_put_under_the_claimed_partial_is_never_written_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ``.partial`` was claimed (created, held) and then opened by SQLite by its name, which
+    follows a link to a database file: a link put under that name in between (a shared folder)
+    had the whole database copied over the file it points to (here another study's database).
+    Now the copy is made in a folder of its own that nobody else may write into: the file the
+    link points to is untouched, the backup is made and verified, nothing else is left."""
+    from respine_desktop.storage import _partial
+
+    path, out = tmp_path / "site.db", tmp_path / "copy.db"
+    new_db(path).close()
+    victim = tmp_path / "another-study.db"
+    new_db(victim).close()
+    before = victim.read_bytes()
+    real = _partial.claim
+    folders: list[Path] = []
+
+    def then_linked(partial: Path, private: Path | None = None) -> int:
+        fd = real(partial, private)
+        assert private is not None and private.stat().st_mode & 0o077 == 0  # (its owner's)
+        folders.append(private)
+        partial.unlink()
+        partial.symlink_to(victim)
+        return fd
+
+    monkeypatch.setattr(_partial, "claim", then_linked)
+    with storage.open_database(path) as db:
+        assert storage.backup_database(db, out).ok
+    assert victim.read_bytes() == before
+    assert out.is_file() and not out.is_symlink() and storage.verify_database(out).ok
+    assert folders and not folders[0].exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "another-study.db",
+        "copy.db",
+        "site.db",
+    ]
