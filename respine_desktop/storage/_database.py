@@ -27,6 +27,8 @@ import contextlib
 import errno
 import os
 import re
+import shutil
+import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -616,14 +618,20 @@ def create_database(
     encryption_setting = encryption.ENCRYPTED if key else f"plaintext:{plaintext_purpose}"
     pin_hash = staff.hash_pin(staff.check_pin_format(admin_pin))
     staff.check_username(admin_username)
-    # Built under a temporary name in the same folder, then linked into place: a process killed
-    # meanwhile never leaves a half-made (or empty) file under `path`, and the link, which
+    # Built under a temporary name in a new folder beside it, then linked into place: a process
+    # killed meanwhile never leaves a half-made (or empty) file under `path`, and the link, which
     # refuses an existing name, lets only one of two processes creating the same file have it.
-    temp = path.with_name(f".{path.name}.{os.urandom(6).hex()}.creating")
+    # The folder is one only this user may write into (``mkdtemp``: 0700): SQLite opens the file
+    # by its name, following a link, which nobody else can put there (in a shared folder, a link
+    # put under a temporary name beside `path` would have had the new database written over the
+    # file it points to).
     try:
-        os.close(os.open(temp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        private = Path(
+            tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".creating", dir=path.parent)
+        )
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot create ({exc.strerror})") from None
+    temp = private / path.name
     try:
         _fill_new_database(
             temp,
@@ -638,8 +646,7 @@ def create_database(
         )
         _link_into_place(temp, path)
     finally:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            Path(f"{temp}{suffix}").unlink(missing_ok=True)
+        shutil.rmtree(private, ignore_errors=True)
     sync_directory(path.parent)
     return open_database(path, durable=durable, study=study, check=False, key=key)
 

@@ -65,3 +65,37 @@ def test_a_non_empty_foreign_file_is_still_refused(tmp_path: Path) -> None:
     path.write_bytes(b"x")
     result = main("init", "--plaintext", "--db", str(path), "--admin-pin", "482915")
     assert result.returncode == 2 and path.read_bytes() == b"x"
+
+
+def test_a_link_put_under_the_new_databases_temporary_name_is_never_written_through(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new database was built under a temporary name beside `path`, which SQLite opens by
+    name, following a link: a link put under that name once it was created (a shared folder)
+    had the new database written over the file it points to (here another study's database).
+    Now it is built in a new folder only this user may write into."""
+    from respine_desktop import storage
+    from respine_desktop.storage import _database
+    from tests.support.storage import new_db
+
+    victim = tmp_path / "another-study.db"
+    new_db(victim).close()
+    before = victim.read_bytes()
+    path = tmp_path / "site.db"
+    real = _database._fill_new_database
+    built_in: list[Path] = []
+
+    def linked_first(temp: Path, *args: object, **kwargs: object) -> None:
+        built_in.append(temp.parent)
+        if temp.parent == path.parent:  # (a name others may write at: the attacker's moment)
+            temp.unlink(missing_ok=True)
+            temp.symlink_to(victim)
+        real(temp, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_database, "_fill_new_database", linked_first)
+    storage.create_database(path, admin_pin="860427").close()
+    assert victim.read_bytes() == before
+    assert built_in[0] != path.parent
+    assert not built_in[0].exists()  # (removed once the database is in place)
+    assert storage.verify_database(path).ok
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["another-study.db", "site.db"]
