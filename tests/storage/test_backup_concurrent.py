@@ -96,3 +96,25 @@ def test_a_link_put_under_the_claimed_partial_is_never_written_through(
         "copy.db",
         "site.db",
     ]
+
+
+def test_a_leftover_partial_removes_only_the_copys_own_folder(tmp_path: Path) -> None:
+    """A ``.partial`` left by a killed backup names the folder its copy was made in; the next
+    backup removes that folder, but only a folder of this user's with a copy folder's name:
+    a ``.partial`` naming a link, or any other name, removes nothing but itself."""
+    from respine_desktop.storage import _partial
+
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "a file").write_text("kept\n")
+    cases = {
+        "copy.db.partial": _partial.private_folder(tmp_path / "copy.db.partial").name,
+        "linked.db.partial": ".respine-backup-linked",
+        "other.db.partial": "kept",
+    }
+    (tmp_path / ".respine-backup-linked").symlink_to(kept)
+    for partial, named in cases.items():
+        (tmp_path / partial).write_text(named)
+        assert _partial.remove_abandoned(tmp_path / partial)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".respine-backup-linked", "kept"]
+    assert (kept / "a file").read_text() == "kept\n"
