@@ -39,6 +39,8 @@ class ItemPage(Page):
     choice item (Qt signals carry no None).
     """
 
+    fits_column = False  # (its type fit sizes the page: `item_fit`)
+
     answered = Signal(object, float)
     skipped = Signal()
     back_requested = Signal()

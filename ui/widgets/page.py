@@ -9,7 +9,6 @@ class's Python type, enums included, the first time it is imported (some 5 ms fo
 
 from __future__ import annotations
 
-from functools import cache
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -17,16 +16,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from ui.widgets.units import mm
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QEvent
     from PySide6.QtGui import QResizeEvent, QShowEvent
     from PySide6.QtWidgets import QBoxLayout, QScrollArea
-
-
-@cache
-def _layout_request() -> int:
-    from PySide6.QtCore import QEvent
-
-    return int(QEvent.Type.LayoutRequest.value)
 
 
 def label(
@@ -133,27 +124,33 @@ class Page(QWidget):
         self.footer.setSpacing(mm(4, self))
         outer.addLayout(self.footer)
 
+    # A page that sizes its content itself (the item pages' type fit, `ui.kiosk.item_fit`)
+    # sets this False: no fitting of its column, at every page of a visit.
+    fits_column = True
+
     def showEvent(self, event: QShowEvent) -> None:
+        if not self.fits_column:
+            super().showEvent(event)
+            return
+        from PySide6.QtCore import QTimer
+
         self.fit_column()
+        # and once the shown page's fonts are final (those of the screen's density: at 150 DPI
+        # they were not yet when it was shown)
+        QTimer.singleShot(0, self.fit_column)
         super().showEvent(event)
 
-    def event(self, event: QEvent) -> bool:
-        # a layout request: the content's sizes changed (a text, the font of a new screen
-        # density or of large text)
-        if event.type() == _layout_request():
-            self.fit_column()
-        return super().event(event)
-
     def resizeEvent(self, event: QResizeEvent) -> None:
-        self.fit_column()
+        if self.fits_column:
+            self.fit_column()
         super().resizeEvent(event)
 
     def fit_column(self) -> None:
         """The column's width limit: `max_width_mm`, or the least width its content needs when
         that is more (the widest text that cannot wrap; a scrolling column's scroll bar beside
         it), but never more than the page has: the page never asks for a wider window than it
-        has (a text too wide for the screen itself stays cut). Called as the page is shown, is
-        resized, or its content changes."""
+        has (a text too wide for the screen itself stays cut). Called as the page is shown (and
+        once more after), and as it is resized."""
         margins = self.outer.contentsMargins()
         room = max(self.column_width, self.width() - margins.left() - margins.right())
         needed = self.column.minimumSize().width()
