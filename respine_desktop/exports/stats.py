@@ -15,8 +15,9 @@ and formats them).
 
 The files are written complete as ``<name>.partial`` and replaced as a set, journalled like the
 CSV files. pyreadstat opens the name it is given itself, following a link, so it writes into a
-folder inside the export folder that only this user may write into (`_private_folder`), and each
-finished file is moved out of it. pandas and pyreadstat are imported only when the export runs.
+folder inside the export folder that only this user may write into (`private_folders`), and each
+finished file is moved out of it; one left by an export that was killed is removed by the
+next. pandas and pyreadstat are imported only when the export runs.
 """
 
 from __future__ import annotations
@@ -28,14 +29,13 @@ import errno
 import math
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, cast
 
-from respine_desktop import files, schedule
+from respine_desktop import files, private_folders, schedule
 from respine_desktop.exports.codebook import (
     MISSING_CODES,
     Column,
@@ -74,6 +74,8 @@ TABLES = ("visits_wide", "answers_long")
 # Fixed-width text in these formats would make them the bulk of every file.
 LONG_ONLY_IN_CSV = ("label", "instrument_checksum")
 NAMES_FILE = "stats_names.csv"
+# the private folder pyreadstat writes into: its name's prefix and suffix
+_PRIVATE = (".stats-", ".partial")
 SAS_SCRIPT = "read_stats.sas"
 R_SCRIPT = "read_stats.R"
 XPT_TEXT = 200  # bytes: the longest character value of an XPORT v5 file
@@ -148,6 +150,7 @@ def export_stats(db: StudyDb, out: str | Path, *, progress: Progress | None = No
     """Write the SPSS, Stata and SAS files of both tables and the read-in scripts into `out`."""
     with output_folder(Path(out)) as directory:
         finish_interrupted_set(directory)
+        private_folders.remove_abandoned(directory, *_PRIVATE)  # (a killed export's)
         variables = table_variables(db.study)
         finals = [directory / f"{t}.{ext}" for t in TABLES for ext in ("sav", "dta", "xpt")]
         finals += [directory / NAMES_FILE, directory / SAS_SCRIPT, directory / R_SCRIPT]
@@ -162,7 +165,7 @@ def export_stats(db: StudyDb, out: str | Path, *, progress: Progress | None = No
         partials = [partial_path(f) for f in finals]
         try:
             ticker.checkpoint("writing SPSS, Stata and SAS files")
-            with _private_folder(directory) as private:
+            with private_folders.private(directory, *_PRIVATE) as private:
                 for table, rows in (("visits_wide", wide), ("answers_long", long)):
                     with _writer_errors(directory, table):
                         _write_table(directory, private, table, variables[table], rows)
@@ -283,7 +286,7 @@ def _frame(variables: Sequence[Variable], columns: Columns, fmt: str) -> Any:
 def _write_table(
     directory: Path, private: Path, table: str, variables: Sequence[Variable], rows: Columns
 ) -> None:
-    """The three files of `table`, each written by pyreadstat into `private` (`_private_folder`)
+    """The three files of `table`, each written by pyreadstat into `private` (`private_folders`)
     and moved to its ``.partial`` in `directory` once complete (`_moved`)."""
     import pyreadstat
 
@@ -371,24 +374,6 @@ def _writer_errors(directory: Path, table: str) -> Iterator[None]:
         if shutil.disk_usage(directory).free < _FULL:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(directory)) from None
         raise ExportError(f"{directory}: cannot write the {table} files ({exc})") from None
-
-
-@contextlib.contextmanager
-def _private_folder(directory: Path) -> Iterator[Path]:
-    """A new folder inside `directory` that only this user may write into (``mkdtemp``: mode
-    0700), removed afterwards whatever happens.
-
-    pyreadstat opens the name it is given itself, following a link: in the export folder (a
-    shared drive, which others may write to) a link planted under that name between the file's
-    creation and pyreadstat's open would have redirected the write into any file of the user's.
-    Nobody else can plant anything in this folder; each finished file is moved out of it
-    (`_moved`: a rename, which replaces a link at the new name rather than writing through
-    it)."""
-    folder = Path(tempfile.mkdtemp(prefix=".stats-", suffix=".partial", dir=directory))
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _moved(written: Path, directory: Path) -> None:

@@ -27,15 +27,13 @@ import contextlib
 import errno
 import os
 import re
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from respine_desktop import __version__
+from respine_desktop import __version__, private_folders
 from respine_desktop.files import no_folder, not_a_file, sync_directory
 from respine_desktop.storage import _encryption as encryption
 from respine_desktop.storage import _row_images as row_images
@@ -621,18 +619,17 @@ def create_database(
     # Built under a temporary name in a new folder beside it, then linked into place: a process
     # killed meanwhile never leaves a half-made (or empty) file under `path`, and the link, which
     # refuses an existing name, lets only one of two processes creating the same file have it.
-    # The folder is one only this user may write into (``mkdtemp``: 0700): SQLite opens the file
-    # by its name, following a link, which nobody else can put there (in a shared folder, a link
-    # put under a temporary name beside `path` would have had the new database written over the
-    # file it points to).
-    try:
-        private = Path(
-            tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".creating", dir=path.parent)
-        )
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot create ({exc.strerror})") from None
-    temp = private / path.name
-    try:
+    # The folder is one only this user may write into (`private_folders`: SQLite opens the file
+    # by its name, following a link, which nobody else can put there); one a killed run left is
+    # removed first.
+    building = (path.parent, f".{path.name}.", ".creating")
+    private_folders.remove_abandoned(*building)
+    with contextlib.ExitStack() as stack:
+        try:
+            private = stack.enter_context(private_folders.private(*building))
+        except OSError as exc:
+            raise InvalidInput(f"{path}: cannot create ({exc.strerror})") from None
+        temp = private / path.name
         _fill_new_database(
             temp,
             study,
@@ -645,8 +642,6 @@ def create_database(
             encryption_setting=encryption_setting,
         )
         _link_into_place(temp, path)
-    finally:
-        shutil.rmtree(private, ignore_errors=True)
     sync_directory(path.parent)
     return open_database(path, durable=durable, study=study, check=False, key=key)
 

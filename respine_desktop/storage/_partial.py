@@ -25,8 +25,9 @@ import re
 import shutil
 import stat
 import sys
-import tempfile
 from pathlib import Path
+
+from respine_desktop import private_folders
 
 SQLITE_SIDE_FILES = ("-journal", "-wal", "-shm")
 PRIVATE_PREFIX = ".respine-backup-"
@@ -42,9 +43,9 @@ def out_of(partial: Path) -> Path:
 
 
 def private_folder(partial: Path) -> Path:
-    """A new folder beside `partial` that only this user may write into (``mkdtemp``: mode
-    0700), for the copy to be made in."""
-    return Path(tempfile.mkdtemp(prefix=PRIVATE_PREFIX, dir=partial.parent))
+    """A new folder beside `partial` that only this user may write into
+    (`private_folders.new_folder`), for the copy to be made in."""
+    return private_folders.new_folder(partial.parent, PRIVATE_PREFIX)
 
 
 def claim(partial: Path, private: Path | None = None) -> int:

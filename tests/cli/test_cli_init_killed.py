@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -46,9 +48,14 @@ def test_an_init_killed_half_way_leaves_no_database(tmp_path: Path, kill_at: int
     assert not path.exists() and not Path(f"{path}-wal").exists()
     leftovers = [p.name for p in tmp_path.iterdir()]
     assert leftovers and all(n.startswith(".site.db.") for n in leftovers), leftovers
+    then = time.time() - 3600  # (a folder younger than a minute may be another init's)
+    for name in leftovers:
+        os.utime(tmp_path / name, (then, then))
     result = main("init", "--plaintext", "--db", str(path), "--admin-pin", "482915")
     assert result.returncode == 0, result.stderr
     assert main("verify", "--db", str(path)).returncode == 0
+    # the killed init's folder (its half-made database in it) removed by the next
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site.db"]
 
 
 def test_an_empty_file_left_by_an_interrupted_init_is_replaced(tmp_path: Path) -> None:

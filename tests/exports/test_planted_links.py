@@ -11,12 +11,13 @@ visits into the linked file and rename the link into place.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from respine_desktop import exports, files, storage
+from respine_desktop import exports, files, private_folders, storage
 from respine_desktop.exports.stats import export_stats
 from respine_desktop.exports.subject_parts import SET_JOURNAL
 from tests.support.exports import demo_db
@@ -144,6 +145,26 @@ def test_a_link_planted_as_the_statistics_writer_opens_its_file_is_not_written_t
         made = folder / f"visits_wide.{ext}"
         assert not made.is_symlink() and made.stat().st_nlink == 1
         assert made.stat().st_size > 0
+
+
+def test_a_killed_statistics_exports_folder_is_removed_by_the_next(
+    study: Path, tmp_path: Path
+) -> None:
+    """A statistics export killed while pyreadstat wrote (SIGKILL, a power cut: no cleanup ran)
+    left its private folder, with half a file of patient data in it, in the export folder; the
+    next export removes it. One still being filled (young, or held by its process) stays:
+    `tests/test_private_folders.py`."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    left = private_folders.new_folder(folder, ".stats-", ".partial")
+    (left / "visits_wide.sav").write_bytes(b"half a file")
+    then = time.time() - 3600
+    os.utime(left, (then, then))
+    with storage.open_database(study, readonly=True) as db:
+        export_stats(db, folder)
+    assert not left.exists()
+    assert not [p for p in folder.iterdir() if p.name.startswith(".stats-")]
+    assert (folder / "visits_wide.sav").stat().st_size > 0
 
 
 @pytest.mark.parametrize("link", ["symbolic", "hard"])
