@@ -6,9 +6,16 @@ package through the scoring API); numbers are rounded for display by `reports.fm
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QFont, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QStyle,
+    QStyleOptionHeader,
+    QTableWidget,
+    QTableWidgetItem,
+)
 
 from respine_desktop.i18n import t
 from respine_desktop.reports import PatientSummary, ResponderStatus, VisitRow, fmt
@@ -53,8 +60,17 @@ def score_legend(lang: str, summary: PatientSummary) -> str:
     )
 
 
+# Room around a text inside a cell: the style's margins (3 px a side) and the grid line.
+_CELL_PADDING = 8
+
+
 class ScoreTable(QTableWidget):
-    """Rows: visit status, each measure, each change from baseline, responder; a column a visit."""
+    """Rows: visit status, each measure, each change from baseline, responder; a column a visit.
+
+    Where the table is too narrow for its row labels on one line beside columns wide enough
+    for their texts (a portrait tablet, large text, French labels), the labels wrap
+    (`fit_columns`) so that no visit's heading or date is cut: a cut date or "M12 principa"
+    reads as another value."""
 
     def __init__(self, lang: str) -> None:
         super().__init__()
@@ -65,6 +81,9 @@ class ScoreTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.verticalHeader().setDefaultSectionSize(24)
+        self.verticalHeader().setDefaultAlignment(
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextWordWrap
+        )
         self.setWordWrap(True)
 
     def show_summary(self, summary: PatientSummary) -> None:
@@ -126,8 +145,52 @@ class ScoreTable(QTableWidget):
         for n, (_, row_cells) in enumerate(rows):
             for c, item in enumerate(row_cells):
                 self.setItem(n, c, item)
-        # The status row holds the status and the date on two lines, whatever the column width.
-        self.verticalHeader().resizeSection(0, self.fontMetrics().lineSpacing() * 2 + 10)
+        self.fit_columns()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.fit_columns()
+
+    def column_need(self) -> int:
+        """The width a visit's column needs: its widest line of text (heading or cell)."""
+        cells, heads = self.fontMetrics(), _SectionText(self.horizontalHeader())
+        widest = 0
+        for c in range(self.columnCount()):
+            for line in _header_text(self.horizontalHeaderItem(c)).split("\n"):
+                widest = max(widest, heads.width(line))
+            for r in range(self.rowCount()):
+                item = self.item(r, c)
+                for line in (item.text() if item is not None else "").split("\n"):
+                    widest = max(widest, cells.horizontalAdvance(line) + _CELL_PADDING)
+        return widest
+
+    def fit_columns(self) -> None:
+        """The row labels' width: their natural one when the visits' columns still get what
+        they need (`column_need`) beside it, else what is left them, the labels wrapping on two
+        lines at most (the table would otherwise grow taller than a portrait screen and hide
+        its last rows, the responder's, under a scroll); each row as tall as its label's lines
+        and its cells' (`_lines`)."""
+        header = self.verticalHeader()
+        labels = [_header_text(self.verticalHeaderItem(r)) for r in range(self.rowCount())]
+        text = _SectionText(header)
+        natural = max((text.width(x) for x in labels), default=0)
+        two_lines = max((text.two_lines(x) for x in labels), default=0)
+        total = self.width() - 2 * self.frameWidth()
+        if self.verticalScrollBar().isVisible():
+            total -= self.verticalScrollBar().width()
+        left = total - self.columnCount() * self.column_need()
+        width = natural if left >= natural else max(left, two_lines)
+        header.setFixedWidth(width)
+        line = self.fontMetrics().lineSpacing()
+        for r, label in enumerate(labels):
+            tall = max(text.height(text.wrapped(label, width)), self._lines(r) * line + 10)
+            header.resizeSection(r, max(header.defaultSectionSize(), tall))
+
+    def _lines(self, row: int) -> int:
+        """The most lines a cell of `row` holds (a status and its date, a change and its MCID
+        tick: two)."""
+        items = (self.item(row, c) for c in range(self.columnCount()))
+        return max((x.text().count("\n") + 1 for x in items if x is not None), default=1)
 
     def _status(self, visit: VisitRow) -> QTableWidgetItem:
         text = status_text(self.lang, visit.status)
@@ -149,6 +212,54 @@ class ScoreTable(QTableWidget):
 
 def _header_text(item: QTableWidgetItem | None) -> str:
     return item.text() if item is not None else ""
+
+
+class _SectionText:
+    """A header's section size for a text, as its style makes it (the console style sheet's
+    font and padding of ``QHeaderView::section``, which the header's own `font()` does not
+    have): `width` and `height` of a section holding a text, `wrapped` a text in lines that
+    fit a width (at its spaces, as the section's word wrap breaks it)."""
+
+    def __init__(self, header: QHeaderView) -> None:
+        self.header = header
+        self.option = QStyleOptionHeader()
+        self.option.initFrom(header)
+        self.option.orientation = header.orientation()
+        self._sizes: dict[str, QSize] = {}
+
+    def _size(self, text: str) -> QSize:
+        if text not in self._sizes:
+            self.option.text = text
+            self._sizes[text] = self.header.style().sizeFromContents(
+                QStyle.ContentsType.CT_HeaderSection, self.option, QSize(), self.header
+            )
+        return self._sizes[text]
+
+    def width(self, text: str) -> int:
+        return self._size(text).width()
+
+    def height(self, text: str) -> int:
+        return self._size(text).height()
+
+    def two_lines(self, text: str) -> int:
+        """The least width of a section holding `text` on at most two lines."""
+        words = text.split()
+        return min(
+            (
+                max(self.width(" ".join(words[:k])), self.width(" ".join(words[k:])))
+                for k in range(1, len(words))
+            ),
+            default=self.width(text),
+        )
+
+    def wrapped(self, text: str, width: int) -> str:
+        lines: list[str] = []
+        for word in text.split():
+            if lines and self.width(f"{lines[-1]} {word}") <= width:
+                lines[-1] = f"{lines[-1]} {word}"
+            else:
+                lines.append(word)
+        return "\n".join(lines)
 
 
 def _cell(text: str) -> QTableWidgetItem:
