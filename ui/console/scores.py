@@ -45,12 +45,13 @@ def responder_text(lang: str, r: ResponderStatus) -> str:
 
 
 def score_legend(lang: str, summary: PatientSummary) -> str:
-    """What the table's SF-36 scores and MCID ticks mean (thresholds of the study)."""
+    """What the table's SF-36 scores and MCID ticks mean (thresholds of the study); the SF-36
+    scoring named in `lang` (`summary.sf36_label` is the English name the PDFs print)."""
     m = summary.study.mcid
     return t(
         lang,
         "console.scores.legend",
-        sf36=summary.sf36_label,
+        sf36=t(lang, f"console.scores.sf36.{summary.study.sf36_reported}"),
         vas=f"{m.vas_points:g}",
         vas_pct=f"{m.vas_percent:g}",
         odi=f"{m.odi_points:g}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -28,6 +29,7 @@ from tests.support.console import (
 from ui.console.history import table_texts
 from ui.console.page import ConsolePage
 from ui.console.reauth import ReauthFields
+from ui.console.scores import score_legend
 from ui.console.subject import SubjectView
 
 
@@ -249,3 +251,19 @@ def test_a_withdrawal_is_recorded_and_shown_in_the_worklist(
     assert tip == f"Withdrawn on {day.isoformat()}: moved abroad, Łódź"
     other = next(n for n, code in enumerate(worklist.subjects()) if code != COMPLETE)
     assert model.data(model.index(other, 0), Qt.ItemDataRole.ToolTipRole) is None
+
+
+@pytest.mark.parametrize("method", ["standard", "rand"])
+def test_the_score_legend_names_the_sf36_scoring_in_the_consoles_language(
+    db: StudyDb, method: str
+) -> None:
+    summary = reports.patient_summary(db, COMPLETE)
+    summary = dataclasses.replace(
+        summary, study=dataclasses.replace(summary.study, sf36_reported=method)
+    )
+    english = score_legend("en", summary)
+    assert english.startswith(f"SF-36: {scoring.label('sf36', method)}.")  # as the PDFs name it
+    french = score_legend("fr", summary)
+    # named in French (the RAND survey keeps its proper name, with the French for its scoring)
+    assert not french.startswith(f"SF-36 : {scoring.label('sf36', method)}.")
+    assert french.startswith("SF-36 : ") and "cotation" in french
