@@ -3,8 +3,9 @@
 A hub keeps its own copy where a kiosk's bundle truly disagrees (a subject's day 0, a visit
 complete on one kiosk and missed on another, two dates of one complete visit) and flags a
 ``bundle.mismatch`` audit entry; `storage.list_mismatches` reads them back. This list shows each
-one: subject, what differs, the hub's value, the bundle's value, the kiosk that sent it, when it
-was flagged. Nothing is changed here: staff check the source documents and correct where needed.
+one: subject, what differs, the hub's value, the bundle's value, what the hub keeps (its own
+value; both rows of a fork, the last written counting), the kiosk that sent it, when it was
+flagged. Nothing is changed here: staff check the source documents and correct where needed.
 
 `ReviewTab` is the console's "Conflicts" tab: a switch between the conflicts (`ConflictsView`)
 and this list.
@@ -51,6 +52,16 @@ def field_text(db: StudyDb, lang: str, mismatch: Mismatch) -> str:
     return t(lang, f"console.mismatches.field.{key}", visit=name)
 
 
+# a mismatch's field -> what the hub keeps (console.mismatches.outcome.*): its own value, unless
+# the merge kept the bundle's rows too (`storage.bundle_merge`: a fork's, a foreign content's)
+_OUTCOMES = {"superseded_by": "fork", "first_answer": "fork", "instrument": "content"}
+
+
+def outcome_text(lang: str, mismatch: Mismatch) -> str:
+    """What the hub keeps of a mismatch, in words."""
+    return t(lang, f"console.mismatches.outcome.{_OUTCOMES.get(mismatch.field, 'hub')}")
+
+
 def value_text(lang: str, mismatch: Mismatch, value: str) -> str:
     """A value as staff read it (a visit state in words; dates as stored; a questionnaire's
     version with the start of its checksum, a fork's rows by the end of their ids: the row's
@@ -78,7 +89,7 @@ def _start(text: str, keep: int) -> str:
 class MismatchesView(ReviewList):
     """The flagged mismatches, newest first (read when first shown, and on Refresh)."""
 
-    COLUMNS = ("subject", "what", "hub", "bundle", "device", "when")
+    COLUMNS = ("subject", "what", "hub", "bundle", "outcome", "device", "when")
 
     def __init__(self, db: StudyDb, lang: str) -> None:
         super().__init__(db, lang, "console.mismatches", empty_name="mismatchesEmpty")
@@ -108,6 +119,7 @@ class MismatchesView(ReviewList):
                 field_text(self.db, lang, m),
                 value_text(lang, m, m.hub_value),
                 value_text(lang, m, m.bundle_value),
+                outcome_text(lang, m),
                 m.device_label or m.device_id[:8],
                 local_time(m.flagged_at),
             )

@@ -1,8 +1,9 @@
 """The "Mismatches between kiosks" list beside the conflicts: subject, what differs, hub value,
-bundle value, kiosk, when; in English and French; an empty state on a kiosk."""
+bundle value, what the hub keeps, kiosk, when; in English and French; an empty state on a kiosk."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +16,7 @@ from respine_desktop.storage import Mismatch, StudyDb
 from tests.support.console import make_console_db
 from tests.support.exports import TODAY, hub_and_kiosks, mismatched_hub
 from tests.support.review import console_on, opened_copy
-from ui.console.mismatches import field_text, value_text
+from ui.console.mismatches import field_text, outcome_text, value_text
 
 DAY0 = TODAY - timedelta(days=40)
 
@@ -44,21 +45,23 @@ def test_the_mismatches_are_listed_beside_the_conflicts(qtbot: QtBot, hub: Study
     assert review.switch_button.text() == "← Conflicts"
     view = page.mismatches
     assert view.isVisibleTo(page) and not review.conflicts.isVisibleTo(page)
-    headers = [view.table.horizontalHeaderItem(c).text() for c in range(6)]
+    headers = [view.table.horizontalHeaderItem(c).text() for c in range(7)]
     assert headers == [
         "Subject",
         "What differs",
-        "Hub value (kept)",
+        "Hub value",
         "Bundle value",
+        "Outcome",
         "Kiosk",
         "Flagged",
     ]
     rows = view.rows()
-    assert [r[:5] for r in rows] == [
-        ["RSP-01-040", "State of the visit Baseline", "complete", "missed", "kiosk b"],
-        ["RSP-01-041", "Day 0", str(DAY0), str(DAY0 + timedelta(days=2)), "kiosk b"],
+    kept = "the hub's value kept"
+    assert [r[:6] for r in rows] == [
+        ["RSP-01-040", "State of the visit Baseline", "complete", "missed", kept, "kiosk b"],
+        ["RSP-01-041", "Day 0", str(DAY0), str(DAY0 + timedelta(days=2)), kept, "kiosk b"],
     ]
-    assert all(len(r[5]) == len("2026-01-01 09:00") for r in rows)
+    assert all(len(r[6]) == len("2026-01-01 09:00") for r in rows)
     assert view.count.text() == "2 flagged" and not view.empty.isVisibleTo(page)
     # The merge's own sentence is kept as the row's tooltip.
     assert "hub complete, bundle missed" in view.table.item(0, 1).toolTip()
@@ -73,7 +76,12 @@ def test_the_mismatches_speak_french(qtbot: QtBot, hub: StudyDb) -> None:
     page.review.show_mismatches()
     assert page.review.switch_button.text() == "← Conflits"
     rows = page.mismatches.rows()
-    assert rows[0][1:4] == ["État de la visite Inclusion", "faite", "manquée"]
+    assert rows[0][1:5] == [
+        "État de la visite Inclusion",
+        "faite",
+        "manquée",
+        "valeur du serveur central gardée",
+    ]
     assert rows[1][1] == "Jour 0"
     assert page.mismatches.count.text() == "2 signalée(s)"
 
@@ -114,6 +122,27 @@ def test_a_fork_is_named_as_such(hub: StudyDb, field: str, lang: str, words: str
         text="",
     )
     assert field_text(hub, lang, fork) == words
+    # both rows were kept (not the hub's alone): the last written counts
+    outcome = {"en": "both kept; the last written counts", "fr": "les deux gardées ; la dernière"}
+    assert outcome_text(lang, fork).startswith(outcome[lang])
     # two rows written in the same minute: UUIDv7s of one start, told apart by their ends
     ids = "01a2475f-c14d-703c-81a0-fe74044bafea 01a2475f-c155-7963-b9b9-c0c8d42ad2f9"
     assert value_text(lang, fork, ids) == "…044bafea …d42ad2f9"
+
+
+def test_answers_given_on_another_content_are_kept_and_said_so(hub: StudyDb) -> None:
+    content = Mismatch(
+        entry_id="e",
+        flagged_at="2026-01-01T09:00:00.000Z",
+        subject_code="RSP-01-040",
+        visit_code="M0",
+        field="instrument",
+        hub_value="1.0 sha256:aaaa",
+        bundle_value="0.9 sha256:bbbb",
+        device_id="d",
+        device_label="kiosk a",
+        text="",
+    )
+    assert outcome_text("en", content) == "kept, scored as this program's questionnaire"
+    day0 = dataclasses.replace(content, field="day0", visit_code=None)
+    assert outcome_text("en", day0) == "the hub's value kept"
