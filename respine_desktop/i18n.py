@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from functools import cache
 
 from respine_desktop import json_text
+from respine_desktop.errors import RespineError
 from respine_desktop.paths import resource
 
 UI_LANGUAGES: tuple[str, ...] = ("en", "fr")
@@ -55,6 +56,17 @@ def t(lang: str, key: str, **values: object) -> str:
     except KeyError:
         raise TextError(f"UI text {key!r} is missing in {lang}.json") from None
     return text.format(**values) if values else text
+
+
+def error_text(lang: str, error: BaseException) -> str:
+    """What a person reads of `error` in `lang`: the UI text its key names (`RespineError.keyed`)
+    when `lang` has it, else its one-line message (in English). One line either way."""
+    if not isinstance(error, RespineError) or not error.key:
+        return str(error)
+    key = f"common.error.{error.key}"
+    if key not in texts(lang):
+        return str(error)
+    return " ".join(t(lang, key, **(error.params or {})).split())
 
 
 def missing_keys() -> dict[str, set[str]]:

@@ -42,24 +42,34 @@ def _is_repeat(pin: str) -> bool:
     )
 
 
+def _problem(pin: str) -> tuple[str, str] | None:
+    """Why `pin` may not be chosen: its UI text's key (`RespineError.keyed`) and its sentence."""
+    if not isinstance(pin, str) or not PIN_FORMAT.match(pin):
+        return "pin_format", PIN_RULE
+    if _is_sequence(pin):
+        return "pin_sequence", "a PIN may not be a sequence of digits (like 123456 or 654321)"
+    if _is_repeat(pin):
+        return (
+            "pin_repeat",
+            "a PIN may not repeat a digit or a group of digits (like 111111 or 121212)",
+        )
+    if pin in common_pins():
+        return "pin_common", "this PIN is one of the most common PINs: choose another"
+    return None
+
+
 def pin_policy_problem(pin: str) -> str | None:
     """Why `pin` may not be chosen (one short sentence), or None if it may."""
-    if not isinstance(pin, str) or not PIN_FORMAT.match(pin):
-        return PIN_RULE
-    if _is_sequence(pin):
-        return "a PIN may not be a sequence of digits (like 123456 or 654321)"
-    if _is_repeat(pin):
-        return "a PIN may not repeat a digit or a group of digits (like 111111 or 121212)"
-    if pin in common_pins():
-        return "this PIN is one of the most common PINs: choose another"
-    return None
+    problem = _problem(pin)
+    return None if problem is None else problem[1]
 
 
 def check_pin_policy(pin: str) -> str:
     """`pin` if it may be chosen, else InvalidInput saying why."""
-    problem = pin_policy_problem(pin)
+    problem = _problem(pin)
     if problem is not None:
-        raise InvalidInput(problem)
+        key, sentence = problem
+        raise InvalidInput(sentence).keyed(key, min=PIN_MIN, max=PIN_MAX)
     return pin
 
 

@@ -49,7 +49,7 @@ def reauthenticate(
     if username is not None and username.strip() != staff.username:
         raise InvalidInput(
             f"the credentials re-entered must be those of the signed-in account {staff.username!r}"
-        )
+        ).keyed("reauth_other", username=staff.username)
     current = authenticate(db, staff.username, pin)
     if current.id != staff.id:
         raise PermissionDenied("the credentials re-entered are not the signed-in account's")

@@ -92,7 +92,7 @@ def check_username(username: str) -> str:
     if not isinstance(username, str) or not USERNAME_FORMAT.match(username):
         raise InvalidInput(
             f"username {username!r} must be 2-32 lower-case letters, digits, '.', '_' or '-'"
-        )
+        ).keyed("username_format", username=username)
     return username
 
 
@@ -170,7 +170,7 @@ def lockouts(db: StudyDb, username: str) -> int:
     """How many lockouts `username` had since it last signed in (the next one lasts longer)."""
     row = db.conn.execute("SELECT lockouts FROM staff WHERE username=?", [username]).fetchone()
     if row is None:
-        raise UnknownStaff(f"no staff account {username!r}")
+        raise UnknownStaff(f"no staff account {username!r}").keyed("no_account", username=username)
     return int(row["lockouts"])
 
 
@@ -178,7 +178,7 @@ def get_staff(db: StudyDb, username: str) -> Staff:
     """The account `username` (UnknownStaff if none)."""
     row = db.conn.execute(f"SELECT {_COLUMNS} FROM staff WHERE username=?", [username]).fetchone()
     if row is None:
-        raise UnknownStaff(f"no staff account {username!r}")
+        raise UnknownStaff(f"no staff account {username!r}").keyed("no_account", username=username)
     return _staff(row)
 
 
@@ -240,7 +240,9 @@ def create_staff(db: StudyDb, actor: Staff, username: str, role: Role, pin: str)
     with transaction(db):
         require(db, actor, ("admin",), "create accounts")
         if db.conn.execute("SELECT 1 FROM staff WHERE username=?", [username]).fetchone():
-            raise AlreadyExists(f"staff account {username!r} exists already")
+            raise AlreadyExists(f"staff account {username!r} exists already").keyed(
+                "account_exists", username=username
+            )
         return insert_staff(db, actor, username, role, pin_hash)
 
 
@@ -250,7 +252,9 @@ def _set_active(db: StudyDb, actor: Staff, username: str, active: bool) -> Staff
         admin = require(db, actor, ("admin",), f"{verb} accounts")
         target = get_staff(db, username)
         if not active and target.id == admin.id:
-            raise PermissionDenied("an administrator cannot disable their own account")
+            raise PermissionDenied("an administrator cannot disable their own account").keyed(
+                "disable_self"
+            )
         db.conn.execute(
             "UPDATE staff SET active=?, failed_attempts=0, locked_until=NULL, lockouts=0 "
             "WHERE id=?",
@@ -307,7 +311,7 @@ def change_pin(db: StudyDb, actor: Staff, pin: str, new_pin: str) -> Staff:
     if current.id != actor.id:
         raise PermissionDenied("a PIN can only be changed by its own account")
     if pin == new_pin:
-        raise InvalidInput("the new PIN must differ from the current one")
+        raise InvalidInput("the new PIN must differ from the current one").keyed("pin_same")
     pin_hash = hash_pin(new_pin)
     with transaction(db):
         db.conn.execute("UPDATE staff SET pin_hash=? WHERE id=?", [pin_hash, current.id])
@@ -422,7 +426,7 @@ def authenticate(db: StudyDb, username: str, pin: str, policy: LoginPolicy | Non
                 # patient's name included, and the audit log can never be edited.
                 payload={"reason": "unknown account", "typed_length": len(str(username))},
             )
-        raise UnknownStaff(f"no staff account {username!r}")
+        raise UnknownStaff(f"no staff account {username!r}").keyed("no_account", username=username)
     account, stored = _staff(row), str(row["pin_hash"])
     now = clock.now()
     error: Exception | None = None

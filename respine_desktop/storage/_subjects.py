@@ -29,9 +29,13 @@ def check_subject_code(code: str, site_code: str | None = None) -> str:
     """`code` if it has the form ``RSP-<site>-<NNN>`` (and names `site_code`), else InvalidInput."""
     match = SUBJECT_CODE.match(code) if isinstance(code, str) else None
     if match is None:
-        raise InvalidInput(f"subject code {code!r} must look like RSP-01-023")
+        raise InvalidInput(f"subject code {code!r} must look like RSP-01-023").keyed(
+            "subject_code", code=code
+        )
     if site_code is not None and match.group(1) != site_code:
-        raise InvalidInput(f"subject code {code!r} does not belong to site {site_code}")
+        raise InvalidInput(f"subject code {code!r} does not belong to site {site_code}").keyed(
+            "subject_site", code=code, site=site_code
+        )
     return code
 
 
@@ -94,7 +98,7 @@ def register_subject(
         actor = require(db, staff, doing="register subjects")
         conn = db.conn
         if conn.execute("SELECT 1 FROM subjects WHERE code=?", [code]).fetchone():
-            raise AlreadyExists(f"subject {code} exists already")
+            raise AlreadyExists(f"subject {code} exists already").keyed("subject_exists", code=code)
         if not conn.execute("SELECT 1 FROM sites WHERE code=?", [site]).fetchone():
             raise NotFound(f"unknown site {site!r}")
         subject_id = new_id()

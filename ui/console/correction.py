@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from respine_desktop import storage
-from respine_desktop.i18n import t
+from respine_desktop.i18n import error_text, t
 from respine_desktop.instruments import Item, load_instrument
 from respine_desktop.reports import PatientSummary
 from respine_desktop.storage import (
@@ -248,7 +248,9 @@ class CorrectionPanel(QFrame):
                 reason=self.reason.text(),
             )
         except StorageError as exc:
-            self.error.setText(t(self.lang, "console.error.refused", message=str(exc)))
+            self.error.setText(
+                t(self.lang, "console.error.refused", message=error_text(self.lang, exc))
+            )
             self.error.show()
             return
         self.form.hide()

@@ -16,7 +16,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout
 
 from respine_desktop import clock, storage
-from respine_desktop.i18n import t
+from respine_desktop.i18n import error_text, t
 from respine_desktop.storage import (
     AccountLocked,
     InvalidInput,
@@ -138,4 +138,4 @@ class ReauthFields(QFrame):
             return t(lang, "console.reauth.wrong_pin", left=left)
         if isinstance(exc, InvalidInput) and self.asks_username():
             return t(lang, "console.reauth.other_account", username=self.staff.username)
-        return t(lang, "console.error.refused", message=str(exc))
+        return t(lang, "console.error.refused", message=error_text(lang, exc))

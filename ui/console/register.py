@@ -8,7 +8,7 @@ from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QVBoxLayout, QWidget
 
 from respine_desktop import storage
-from respine_desktop.i18n import t
+from respine_desktop.i18n import error_text, t
 from respine_desktop.storage import Staff, StorageError, StudyDb
 from ui.console.layout import FormGrid
 from ui.widgets.fields import line_edit
@@ -74,7 +74,11 @@ class RegisterView(QWidget):
                 self.db, code, day0=day0, staff=self.staff, site_code=self.site.currentData()
             )
         except StorageError as exc:
-            say(self.message, t(self.lang, "console.error.refused", message=str(exc)), "error")
+            say(
+                self.message,
+                t(self.lang, "console.error.refused", message=error_text(self.lang, exc)),
+                "error",
+            )
             return
         self.code.clear()
         say(

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from respine_desktop import storage
-from respine_desktop.i18n import t
+from respine_desktop.i18n import error_text, t
 from respine_desktop.reports import PatientSummary
 from respine_desktop.storage import (
     SIGNATURE_MEANINGS,
@@ -283,7 +283,9 @@ class SigningPanel(QFrame):
                 visit_code=target or None,
             )
         except StorageError as exc:
-            self.error.setText(t(self.lang, "console.error.refused", message=str(exc)))
+            self.error.setText(
+                t(self.lang, "console.error.refused", message=error_text(self.lang, exc))
+            )
             self.error.show()
             return
         fields.prepare()

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from respine_desktop import storage
-from respine_desktop.i18n import t
+from respine_desktop.i18n import error_text, t
 from respine_desktop.storage import ROLES, Staff, StorageError, StudyDb
 from ui.console.texts import role_text
 from ui.widgets.fields import line_edit
@@ -187,7 +187,11 @@ class StaffAdminView(QWidget):
         try:
             change()
         except StorageError as exc:
-            say(self.message, t(self.lang, "console.error.refused", message=str(exc)), "error")
+            say(
+                self.message,
+                t(self.lang, "console.error.refused", message=error_text(self.lang, exc)),
+                "error",
+            )
             return False
         self.refresh()
         say(self.message, success, "hint")

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from respine_desktop import storage
-from respine_desktop.i18n import t
+from respine_desktop.i18n import error_text, t
 from respine_desktop.storage import (
     ACTIONABLE,
     VISIT_STATUSES,
@@ -338,7 +338,9 @@ class WorklistView(QWidget):
         try:
             entries = storage.worklist(self.db, site, statuses=None)
         except StorageError as exc:
-            self.show_error(t(self.lang, "console.error.refused", message=str(exc)))
+            self.show_error(
+                t(self.lang, "console.error.refused", message=error_text(self.lang, exc))
+            )
             entries = []
         self.model.set_rows(entries, self.shown_statuses(), storage.list_withdrawals(self.db))
         self.empty.setVisible(not self.model.rows)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6.QtCore import Qt
 
 from respine_desktop import storage
-from respine_desktop.i18n import t
+from respine_desktop.i18n import error_text, t
 from respine_desktop.schedule import ACTIONABLE
 from respine_desktop.session import FlowError, QuestionnaireSession
 from respine_desktop.storage import StorageError
@@ -127,7 +127,9 @@ class PatientFlow:
                 host.db, subject_code, visit_code, staff=host.staff
             )
         except StorageError as exc:
-            picker.show_error(t(host.lang, "staff.error.storage", message=str(exc)))
+            picker.show_error(
+                t(host.lang, "staff.error.storage", message=error_text(host.lang, exc))
+            )
             return
         self.review_scroll = 0
         # From here the patient holds the tablet: no staff is signed in until the next PIN.

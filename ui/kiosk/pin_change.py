@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from respine_desktop import storage
-from respine_desktop.i18n import t
+from respine_desktop.i18n import error_text, t
 from respine_desktop.kiosk_events import log_kiosk_event
 from ui.kiosk.pin_change_page import ChangePinPage
 from ui.kiosk.staff_exit import locked_message
@@ -56,7 +56,9 @@ def _on_change(flow: KioskFlow, page: ChangePinPage, old: str, new: str) -> None
         elif new == old:
             key = "staff.change_pin.same"
         else:
-            page.show_error(t(flow.lang, "staff.change_pin.refused", message=str(exc)))
+            page.show_error(
+                t(flow.lang, "staff.change_pin.refused", message=error_text(flow.lang, exc))
+            )
             return
         page.show_error(t(flow.lang, key))
         return

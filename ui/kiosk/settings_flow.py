@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication
 
 from respine_desktop import storage
 from respine_desktop.errors import RespineError
-from respine_desktop.i18n import t
+from respine_desktop.i18n import error_text, t
 from ui.kiosk import calibration
 from ui.kiosk.calibration_page import CalibrationPage
 from ui.kiosk.settings import save_changes
@@ -65,7 +65,7 @@ def _on_measured(flow: KioskFlow, page: CalibrationPage, measured: float) -> Non
         try:  # (the database holds the calibration: drawn with it whatever the file says)
             save_changes(flow.settings_path, {"vas_calibration": record.factor})
         except RespineError as exc:
-            error = t(flow.lang, "staff.settings.not_saved", message=str(exc))
+            error = t(flow.lang, "staff.settings.not_saved", message=error_text(flow.lang, exc))
     show_settings(flow, error)
 
 
@@ -76,7 +76,9 @@ def on_settings_saved(flow: KioskFlow, changes: dict[str, object], page: Setting
         try:
             save_changes(flow.settings_path, changes)
         except RespineError as exc:
-            page.show_error(t(flow.lang, "staff.settings.not_saved", message=str(exc)))
+            page.show_error(
+                t(flow.lang, "staff.settings.not_saved", message=error_text(flow.lang, exc))
+            )
             return
     flow.settings = flow.settings.changed(**changes)
     flow.idle.set_timeout(flow.settings.idle_timeout_s)

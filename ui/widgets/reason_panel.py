@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLineEdit, QVBoxLayout
 
-from respine_desktop.i18n import t
+from respine_desktop.i18n import error_text, t
 from respine_desktop.storage import Staff, StorageError, StudyDb
 from ui.widgets.page import button, label
 from ui.widgets.signals import emit
@@ -60,7 +60,9 @@ class ReasonPanel(QFrame):
         try:
             self._record(self.reason.text())
         except StorageError as exc:
-            self.error.setText(t(self.lang, "console.error.refused", message=str(exc)))
+            self.error.setText(
+                t(self.lang, "console.error.refused", message=error_text(self.lang, exc))
+            )
             self.error.show()
             return
         self.hide()

@@ -86,3 +86,19 @@ def test_an_administrator_cannot_disable_their_own_account(accounts: StaffAdminV
     assert not accounts.toggle_button.isEnabled()
     accounts.toggle_active()  # forced: storage refuses
     assert "cannot disable their own account" in accounts.message.text()
+
+
+def test_a_refused_account_is_said_in_french(qtbot: QtBot, db: StudyDb) -> None:
+    view = StaffAdminView(db, staff_of(db, "admin"), "fr")
+    qtbot.addWidget(view)
+    view.new_username.setText("nurse.b")
+    view.create_pin.setText("123456")
+    view.create_button.click()
+    assert view.message.text() == (
+        "Refusé : un code PIN ne peut pas être une suite de chiffres (comme 123456 ou 654321)"
+    )
+    view.new_username.setText("Nurse B")
+    view.create_pin.setText("572913")
+    view.create_button.click()
+    assert view.message.text().startswith("Refusé : l'identifiant « Nurse B » doit compter")
+    assert "nurse.b" not in [s.username for s in storage.list_staff(db)]

@@ -125,6 +125,20 @@ def test_registering_a_subject_puts_it_on_the_worklist(console: ConsolePage, db:
     assert "exists already" in form.message.text()
 
 
+def test_a_refused_registration_is_said_in_french(qtbot: QtBot, db: StudyDb) -> None:
+    page = ConsolePage(db, staff_of(db, COORDINATOR), "fr")
+    qtbot.addWidget(page)
+    form = page.register
+    form.code.setText("Alice Martin")
+    form.submit()
+    assert form.message.text() == (
+        "Refusé : le code sujet « ALICE MARTIN » doit avoir la forme RSP-01-023"
+    )
+    form.code.setText(DUE)
+    form.submit()
+    assert form.message.text() == f"Refusé : le sujet {DUE} existe déjà"
+
+
 def test_marking_a_visit_missed_needs_a_reason(console: ConsolePage, db: StudyDb) -> None:
     worklist = console.worklist
     assert worklist.select(OVERDUE, "M1")
