@@ -570,7 +570,9 @@ def open_database(
 def check_site_code(site_code: str) -> str:
     """`site_code` if it is a valid site code (2-8 digits or capital letters), else InvalidInput."""
     if not isinstance(site_code, str) or not SITE_CODE.match(site_code):
-        raise InvalidInput(f"site code {site_code!r} must be 2 to 8 digits or capital letters")
+        raise InvalidInput(
+            f"site code {site_code!r} must be 2 to 8 digits or capital letters"
+        ).keyed("site_code", code=site_code)
     return site_code
 
 

@@ -25,7 +25,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from respine_desktop import storage
-from respine_desktop.i18n import t
+from respine_desktop.i18n import error_text, t
 from respine_desktop.kiosk_events import log_kiosk_event
 from respine_desktop.session import QuestionnaireSession
 from respine_desktop.storage import Staff, StudyDb
@@ -259,7 +259,7 @@ class KioskFlow(QObject):
             )
             self.staff = storage.authenticate(self.db, username, pin)
         except storage.StorageError as exc:
-            page.show_error(str(exc))
+            page.show_error(error_text(self.lang, exc))
             return
         self._last_username = username
         self.idle.start()

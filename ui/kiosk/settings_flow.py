@@ -57,7 +57,7 @@ def _on_measured(flow: KioskFlow, page: CalibrationPage, measured: float) -> Non
     try:
         record = calibration.record(flow.db, flow.staff, page.line, measured, page.factor)
     except storage.StorageError as exc:
-        page.show_error(str(exc))
+        page.show_error(error_text(flow.lang, exc))
         return
     flow.settings = flow.settings.changed(vas_calibration=record.factor)
     error = ""
