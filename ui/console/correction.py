@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from respine_desktop import storage
-from respine_desktop.i18n import error_text, t
+from respine_desktop.i18n import t
 from respine_desktop.instruments import Item, load_instrument
 from respine_desktop.reports import PatientSummary
 from respine_desktop.storage import (
@@ -37,7 +37,7 @@ from respine_desktop.storage import (
 )
 from ui.console.layout import FormGrid
 from ui.console.reauth import ReauthFields, ReauthSession
-from ui.console.texts import answer_text, item_name, item_question, role_text
+from ui.console.texts import answer_text, item_name, item_question, refused, role_text
 from ui.widgets.page import button, label
 from ui.widgets.signals import emit
 
@@ -248,9 +248,7 @@ class CorrectionPanel(QFrame):
                 reason=self.reason.text(),
             )
         except StorageError as exc:
-            self.error.setText(
-                t(self.lang, "console.error.refused", message=error_text(self.lang, exc))
-            )
+            self.error.setText(refused(self.lang, exc))
             self.error.show()
             return
         self.form.hide()

@@ -16,7 +16,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout
 
 from respine_desktop import clock, storage
-from respine_desktop.i18n import error_text, t
+from respine_desktop.i18n import t
 from respine_desktop.storage import (
     AccountLocked,
     InvalidInput,
@@ -26,7 +26,7 @@ from respine_desktop.storage import (
     StudyDb,
     WrongPin,
 )
-from ui.console.texts import local_time
+from ui.console.texts import local_time, refused
 from ui.widgets.fields import line_edit
 from ui.widgets.keyboard import OnScreenKeyboard, keyboard_toggle
 from ui.widgets.page import label
@@ -138,4 +138,4 @@ class ReauthFields(QFrame):
             return t(lang, "console.reauth.wrong_pin", left=left)
         if isinstance(exc, InvalidInput) and self.asks_username():
             return t(lang, "console.reauth.other_account", username=self.staff.username)
-        return t(lang, "console.error.refused", message=error_text(lang, exc))
+        return refused(lang, exc)

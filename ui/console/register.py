@@ -8,9 +8,10 @@ from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import QComboBox, QDateEdit, QHBoxLayout, QVBoxLayout, QWidget
 
 from respine_desktop import storage
-from respine_desktop.i18n import error_text, t
+from respine_desktop.i18n import t
 from respine_desktop.storage import Staff, StorageError, StudyDb
 from ui.console.layout import FormGrid
+from ui.console.texts import refused
 from ui.widgets.fields import line_edit
 from ui.widgets.page import button, label, say
 from ui.widgets.signals import emit
@@ -74,11 +75,7 @@ class RegisterView(QWidget):
                 self.db, code, day0=day0, staff=self.staff, site_code=self.site.currentData()
             )
         except StorageError as exc:
-            say(
-                self.message,
-                t(self.lang, "console.error.refused", message=error_text(self.lang, exc)),
-                "error",
-            )
+            say(self.message, refused(self.lang, exc), "error")
             return
         self.code.clear()
         say(

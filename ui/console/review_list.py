@@ -13,9 +13,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
-from respine_desktop.i18n import error_text, t
+from respine_desktop.i18n import t
 from respine_desktop.storage import StorageError, StudyDb
 from ui.console.layout import TAB_MARGIN
+from ui.console.texts import refused
 from ui.widgets.page import button, label
 
 
@@ -69,9 +70,7 @@ class ReviewList(QWidget):
             self.read()
         except StorageError as exc:
             self.clear()
-            self.error.setText(
-                t(self.lang, "console.error.refused", message=error_text(self.lang, exc))
-            )
+            self.error.setText(refused(self.lang, exc))
             self.error.show()
         self.show_list()
 

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from respine_desktop import storage
-from respine_desktop.i18n import error_text, t
+from respine_desktop.i18n import t
 from respine_desktop.reports import PatientSummary
 from respine_desktop.storage import (
     SIGNATURE_MEANINGS,
@@ -37,7 +37,7 @@ from respine_desktop.storage import (
 )
 from ui.console.layout import FormGrid
 from ui.console.reauth import ReauthFields, ReauthSession
-from ui.console.texts import local_time, role_text
+from ui.console.texts import local_time, refused, role_text
 from ui.widgets.page import button, label
 from ui.widgets.signals import emit
 
@@ -283,9 +283,7 @@ class SigningPanel(QFrame):
                 visit_code=target or None,
             )
         except StorageError as exc:
-            self.error.setText(
-                t(self.lang, "console.error.refused", message=error_text(self.lang, exc))
-            )
+            self.error.setText(refused(self.lang, exc))
             self.error.show()
             return
         fields.prepare()

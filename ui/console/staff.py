@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from respine_desktop import storage
-from respine_desktop.i18n import error_text, t
+from respine_desktop.i18n import t
 from respine_desktop.storage import ROLES, Staff, StorageError, StudyDb
-from ui.console.texts import role_text
+from ui.console.texts import refused, role_text
 from ui.widgets.fields import line_edit
 from ui.widgets.page import button, label, say
 from ui.widgets.touch_scroll import touch_scroll
@@ -187,11 +187,7 @@ class StaffAdminView(QWidget):
         try:
             change()
         except StorageError as exc:
-            say(
-                self.message,
-                t(self.lang, "console.error.refused", message=error_text(self.lang, exc)),
-                "error",
-            )
+            say(self.message, refused(self.lang, exc), "error")
             return False
         self.refresh()
         say(self.message, success, "hint")

@@ -15,7 +15,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QTabWidget, QVBoxLayout, QWidget
 
 from respine_desktop import reports, storage
-from respine_desktop.i18n import error_text, t
+from respine_desktop.i18n import t
 from respine_desktop.reports import PatientSummary, ReportFile
 from respine_desktop.storage import Staff, StorageError, StudyDb
 from ui.console.charts import SubjectCharts
@@ -26,6 +26,7 @@ from ui.console.pdf import PdfPanel, PdfWork
 from ui.console.reauth import ReauthSession
 from ui.console.scores import ScoreTable, responder_text, score_legend
 from ui.console.signing import SigningPanel
+from ui.console.texts import refused
 from ui.console.withdrawal import WithdrawalPanel
 from ui.widgets.jobs import Progress
 from ui.widgets.page import button, label
@@ -173,9 +174,7 @@ class SubjectView(QWidget):
             summary = reports.patient_summary(self.db, self.subject_code)
             entries = storage.audit_entries(self.db, subject_code=self.subject_code)
         except StorageError as exc:
-            self.error.setText(
-                t(self.lang, "console.error.refused", message=error_text(self.lang, exc))
-            )
+            self.error.setText(refused(self.lang, exc))
             self.error.show()
             return
         self.summary = summary

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from PySide6.QtGui import QColor
 
-from respine_desktop.i18n import t
+from respine_desktop.i18n import error_text, t
 from respine_desktop.instruments import load_instrument
 from respine_desktop.study import Study
 
@@ -20,6 +20,11 @@ STATUS_COLOURS: dict[str, str] = {
     "parked": "#e2d7f3",
     "complete": "#cdebd5",
 }
+
+
+def refused(lang: str, error: BaseException) -> str:
+    """A refusal as the console says it: "Refused: " and the error in `lang` (`error_text`)."""
+    return t(lang, "console.error.refused", message=error_text(lang, error))
 
 
 def status_text(lang: str, status: str) -> str:

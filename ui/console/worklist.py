@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from respine_desktop import storage
-from respine_desktop.i18n import error_text, t
+from respine_desktop.i18n import t
 from respine_desktop.storage import (
     ACTIONABLE,
     VISIT_STATUSES,
@@ -48,7 +48,7 @@ from respine_desktop.storage import (
 )
 from ui.console.layout import TAB_MARGIN
 from ui.console.missed import MissedPanel
-from ui.console.texts import STATUS_COLOURS, status_colour, status_text, visit_label
+from ui.console.texts import STATUS_COLOURS, refused, status_colour, status_text, visit_label
 from ui.widgets.page import button, label
 from ui.widgets.signals import emit
 from ui.widgets.touch_scroll import touch_scroll
@@ -338,9 +338,7 @@ class WorklistView(QWidget):
         try:
             entries = storage.worklist(self.db, site, statuses=None)
         except StorageError as exc:
-            self.show_error(
-                t(self.lang, "console.error.refused", message=error_text(self.lang, exc))
-            )
+            self.show_error(refused(self.lang, exc))
             entries = []
         self.model.set_rows(entries, self.shown_statuses(), storage.list_withdrawals(self.db))
         self.empty.setVisible(not self.model.rows)
