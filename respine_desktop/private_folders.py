@@ -9,20 +9,28 @@ program builds such a file inside a new folder of its own beside its destination
 it, and the finished file is renamed out of it (a rename replaces a link at the new name rather
 than writing through it).
 
-While it is in use the folder is held (`private`: an exclusive ``flock`` on it, released by the
-kernel when the process dies), so that a later run can tell a folder left by a process that was
-killed (a power cut, SIGKILL: no ``finally`` ran) from one still being filled, and remove only
-the first (`remove_abandoned`): such a leftover holds a half-written copy of patient data.
+While it is in use the folder is held: an exclusive ``flock`` on a marker file inside it
+(`MARKER`, opened for writing, as a lock on a network file system asks), released by the kernel
+when the process dies. A later run so tells a folder left by a process that was killed (a power
+cut, SIGKILL: no ``finally`` ran), which holds a half-written copy of patient data, from one
+still being filled, and removes only the first (`remove_abandoned`). It takes for a leftover
+only what `private` makes: a folder (not a link) of this user's, mode 0700, named by the prefix,
+``mkdtemp``'s 8 random characters and the suffix, holding the marker, not held, and older than
+`ABANDONED_AFTER_S` (a lock another machine holds on a shared drive may not be seen here, and a
+folder is made a moment before it is held). It empties it through the descriptor it checked and
+then removes the folder by name, which fails, leaving everything, if the name was swapped for
+another folder meanwhile (only an empty one could go). A folder whose lock cannot be asked here
+(a file system without ``flock``) is used unheld and never taken for a leftover.
 
 On Windows a folder takes its parent's access rules (mode 0700 means nothing there) and has no
-``flock``: the folder still keeps the file's name unguessable, and leftovers are not removed
-(a folder another process has open cannot be removed there anyway).
+``flock``: the folder still keeps the file's name unguessable, and leftovers are not removed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import stat
 import sys
@@ -31,14 +39,16 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["new_folder", "private", "remove_abandoned"]
+__all__ = ["ABANDONED_AFTER_S", "MARKER", "new_folder", "private", "remove_abandoned"]
 
 if sys.platform != "win32":
     import fcntl
 
-# A folder younger than this is never taken for a leftover: it may be one another process has
-# just made and not yet locked (between ``mkdtemp`` and the ``flock``).
-_YOUNG_S = 60.0
+MARKER = ".respine-in-use"
+# A folder younger than this is never taken for a leftover (see the module).
+ABANDONED_AFTER_S = 3600.0
+# ``mkdtemp``'s random part: 8 of these characters (`tempfile._RandomNameSequence`)
+_RANDOM = "[a-z0-9_]{8}"
 
 
 def new_folder(directory: Path, prefix: str, suffix: str = "") -> Path:
@@ -52,8 +62,9 @@ def private(directory: Path, prefix: str, suffix: str = "") -> Iterator[Path]:
     """A `new_folder`, held while the block runs (`remove_abandoned` leaves it alone), then
     removed with whatever is left in it, whatever happens."""
     folder = new_folder(directory, prefix, suffix)
-    held = _hold(folder)
+    held: int | None = None
     try:
+        held = _hold(folder)
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -62,34 +73,31 @@ def private(directory: Path, prefix: str, suffix: str = "") -> Iterator[Path]:
 
 
 def _hold(folder: Path) -> int | None:
+    """The marker made in `folder` and locked: its descriptor (closing it releases the lock), or
+    None where the lock cannot be asked (Windows, a file system without ``flock``)."""
     if sys.platform == "win32":  # pragma: no cover - the tests run on Linux
         return None
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # just made: nobody else holds it
+    fd = os.open(folder / MARKER, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # just made: nobody else holds it
+    except OSError:  # (ENOLCK, EBADF, EOPNOTSUPP: no lock here) used unheld, never removed
+        os.close(fd)
+        return None
     return fd
 
 
 def remove_abandoned(directory: Path, prefix: str, suffix: str = "") -> int:
     """Remove the folders `private` left in `directory` under `prefix` ... `suffix` when the
-    process filling them was killed: a folder (not a link) of this user's, at least a minute
-    old, that no process holds. Returns how many it removed; anything else is left alone, and
-    a folder it cannot read or remove is left for a later run."""
+    process filling them was killed (see the module for what is taken for one); how many it
+    removed. Anything else is left alone, and so is a folder it cannot read or remove."""
     if sys.platform == "win32":  # pragma: no cover - the tests run on Linux
         return 0
+    name = re.compile(re.escape(prefix) + _RANDOM + re.escape(suffix))
     try:
-        entries = list(os.scandir(directory))
+        entries = [e.name for e in os.scandir(directory) if name.fullmatch(e.name)]
     except OSError:
         return 0
-    removed = 0
-    for entry in entries:
-        name = entry.name
-        if not (name.startswith(prefix) and name.endswith(suffix)):
-            continue
-        if len(name) <= len(prefix) + len(suffix):
-            continue
-        if _abandoned(Path(entry.path)):
-            removed += 1
-    return removed
+    return sum(_abandoned(directory / entry) for entry in entries)
 
 
 def _abandoned(folder: Path) -> bool:
@@ -102,15 +110,42 @@ def _abandoned(folder: Path) -> bool:
         found = os.fstat(fd)
         if (
             not stat.S_ISDIR(found.st_mode)
+            or stat.S_IMODE(found.st_mode) != 0o700
             or found.st_uid != os.geteuid()
-            or not time.time() - found.st_mtime >= _YOUNG_S
+            or not time.time() - found.st_mtime >= ABANDONED_AFTER_S
         ):
             return False
+        marker = os.open(MARKER, os.O_RDWR | os.O_NOFOLLOW, dir_fd=fd)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:  # held: a process is filling it
-            return False
-        shutil.rmtree(folder, ignore_errors=True)
-        return not os.path.lexists(folder)
+            if not stat.S_ISREG(os.fstat(marker).st_mode):
+                return False
+            fcntl.flock(marker, fcntl.LOCK_EX | fcntl.LOCK_NB)  # OSError: held, or no lock here
+            return _emptied(fd) and _removed(folder)
+        finally:
+            os.close(marker)
+    except OSError:  # no marker, held, a lock not asked here, a file that went meanwhile
+        return False
     finally:
         os.close(fd)
+
+
+def _emptied(fd: int) -> bool:
+    """Every file of the folder open as `fd` removed through it (whatever its name now names);
+    False, removing nothing, if it holds anything but files (`private`'s hold only files)."""
+    entries = list(os.scandir(fd))
+    if any(e.is_dir(follow_symlinks=False) for e in entries):
+        return False
+    for entry in entries:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(entry.name, dir_fd=fd)
+    return True
+
+
+def _removed(folder: Path) -> bool:
+    """The emptied folder removed by name: only if it is still that folder, empty (a folder
+    swapped in under its name meanwhile holds something: ENOTEMPTY, left as it is)."""
+    try:
+        os.rmdir(folder)
+    except OSError:
+        return False
+    return True

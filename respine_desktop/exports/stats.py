@@ -16,8 +16,9 @@ and formats them).
 The files are written complete as ``<name>.partial`` and replaced as a set, journalled like the
 CSV files. pyreadstat opens the name it is given itself, following a link, so it writes into a
 folder inside the export folder that only this user may write into (`private_folders`), and each
-finished file is moved out of it; one left by an export that was killed is removed by the
-next. pandas and pyreadstat are imported only when the export runs.
+finished file is moved out of it; one left by an export that was killed is removed by a later
+one (`private_folders.remove_abandoned`). pandas and pyreadstat are imported only when the
+export runs.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from respine_desktop.private_folders import ABANDONED_AFTER_S
 from tests.cli.test_cli_db import main
 from tests.support.storage import ROOT, env
 
@@ -48,7 +49,7 @@ def test_an_init_killed_half_way_leaves_no_database(tmp_path: Path, kill_at: int
     assert not path.exists() and not Path(f"{path}-wal").exists()
     leftovers = [p.name for p in tmp_path.iterdir()]
     assert leftovers and all(n.startswith(".site.db.") for n in leftovers), leftovers
-    then = time.time() - 3600  # (a folder younger than a minute may be another init's)
+    then = time.time() - ABANDONED_AFTER_S - 60  # (a younger folder may be another init's)
     for name in leftovers:
         os.utime(tmp_path / name, (then, then))
     result = main("init", "--plaintext", "--db", str(path), "--admin-pin", "482915")

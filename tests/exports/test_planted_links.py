@@ -156,9 +156,10 @@ def test_a_killed_statistics_exports_folder_is_removed_by_the_next(
     `tests/test_private_folders.py`."""
     folder = tmp_path / "out"
     folder.mkdir()
-    left = private_folders.new_folder(folder, ".stats-", ".partial")
+    left = private_folders.new_folder(folder, ".stats-", ".partial")  # as `private` leaves it
+    (left / private_folders.MARKER).touch()
     (left / "visits_wide.sav").write_bytes(b"half a file")
-    then = time.time() - 3600
+    then = time.time() - private_folders.ABANDONED_AFTER_S - 60
     os.utime(left, (then, then))
     with storage.open_database(study, readonly=True) as db:
         export_stats(db, folder)

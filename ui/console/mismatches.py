@@ -52,14 +52,24 @@ def field_text(db: StudyDb, lang: str, mismatch: Mismatch) -> str:
     return t(lang, f"console.mismatches.field.{key}", visit=name)
 
 
-# a mismatch's field -> what the hub keeps (console.mismatches.outcome.*): its own value, unless
-# the merge kept the bundle's rows too (`storage.bundle_merge`: a fork's, a foreign content's)
-_OUTCOMES = {"superseded_by": "fork", "first_answer": "fork", "instrument": "content"}
+# a mismatch's field -> what the hub keeps (console.mismatches.outcome.*): its own value for a
+# visit's or a subject's disagreement; the bundle's rows too for a fork or a foreign content
+# (`storage.bundle_merge`); nothing said of a mismatch whose entry names no field this program
+# knows (an entry of another version: its tooltip, the merge's sentence, says it)
+_OUTCOMES = {
+    "day0": "hub",
+    "state": "hub",
+    "date": "hub",
+    "superseded_by": "fork",
+    "first_answer": "fork",
+    "instrument": "content",
+}
 
 
 def outcome_text(lang: str, mismatch: Mismatch) -> str:
-    """What the hub keeps of a mismatch, in words."""
-    return t(lang, f"console.mismatches.outcome.{_OUTCOMES.get(mismatch.field, 'hub')}")
+    """What the hub keeps of a mismatch, in words ("" where it is not known)."""
+    outcome = _OUTCOMES.get(mismatch.field)
+    return t(lang, f"console.mismatches.outcome.{outcome}") if outcome else ""
 
 
 def value_text(lang: str, mismatch: Mismatch, value: str) -> str:

@@ -146,3 +146,5 @@ def test_answers_given_on_another_content_are_kept_and_said_so(hub: StudyDb) -> 
     assert outcome_text("en", content) == "kept, scored as this program's questionnaire"
     day0 = dataclasses.replace(content, field="day0", visit_code=None)
     assert outcome_text("en", day0) == "the hub's value kept"
+    # an entry whose field is not known here: nothing claimed
+    assert outcome_text("en", dataclasses.replace(content, field="other")) == ""
