@@ -700,7 +700,9 @@ def correct_answer(
     """
     reason = reason.strip() if isinstance(reason, str) else ""
     if not reason:
-        raise InvalidInput(f"{item_id}: a reason is required to correct an answer")
+        raise InvalidInput(f"{item_id}: a reason is required to correct an answer").keyed(
+            "correction_reason", item=item_id
+        )
     with transaction(db):
         signer, reentered = reauthenticated_staff(db, staff)
         actor = require(db, signer, CORRECTION_ROLES, "correct answers")
@@ -718,7 +720,9 @@ def correct_answer(
             )
         last = previous[-1] if previous else None
         if last is not None and (last.value, last.status) == (prepared[2], prepared[3]):
-            raise InvalidInput(f"{item_id}: the current answer has this value already")
+            raise InvalidInput(f"{item_id}: the current answer has this value already").keyed(
+                "correction_same", item=item_id
+            )
         (row,) = _write_answers(
             db,
             session_id,

@@ -232,7 +232,9 @@ def mark_missed(
     study_visit(db, visit_code)
     reason = (reason or "").strip() if isinstance(reason, str) else ""
     if not reason:
-        raise InvalidInput(f"{subject_code} {visit_code}: a reason is required to mark it missed")
+        raise InvalidInput(
+            f"{subject_code} {visit_code}: a reason is required to mark it missed"
+        ).keyed("missed_reason", subject=subject_code, visit=visit_code)
     with transaction(db):
         actor = require(db, staff, doing="mark visits missed")
         current = subject_visit(db, subject_code, visit_code, on)

@@ -68,9 +68,13 @@ def withdraw_subject(
     """
     reason = reason.strip() if isinstance(reason, str) else ""
     if not reason:
-        raise InvalidInput(f"{subject_code}: a reason is required to record a withdrawal")
+        raise InvalidInput(f"{subject_code}: a reason is required to record a withdrawal").keyed(
+            "withdrawal_reason", subject=subject_code
+        )
     if len(reason) > MAX_REASON:
-        raise InvalidInput(f"{subject_code}: the reason is longer than {MAX_REASON} characters")
+        raise InvalidInput(
+            f"{subject_code}: the reason is longer than {MAX_REASON} characters"
+        ).keyed("reason_too_long", subject=subject_code, most=MAX_REASON)
     with transaction(db):
         actor = require(db, staff, doing="record a withdrawal")
         subject = get_subject(db, subject_code)
@@ -80,7 +84,9 @@ def withdraw_subject(
                 f"({subject.day0.isoformat()}) and today"
             )
         if get_withdrawal(db, subject_code) is not None:
-            raise AlreadyExists(f"{subject_code} is withdrawn already")
+            raise AlreadyExists(f"{subject_code} is withdrawn already").keyed(
+                "withdrawn_already", subject=subject_code
+            )
         at = clock.now_iso()
         wid = new_id()
         db.conn.execute(

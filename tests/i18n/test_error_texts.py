@@ -4,6 +4,7 @@ command line keeps the English message; an error without a text of its own shows
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -18,15 +19,15 @@ from respine_desktop.i18n import (
     texts,
 )
 from respine_desktop.storage import InvalidInput
-from tests.support.storage import ADMIN_PIN, new_db
+from tests.support.storage import ADMIN_PIN, coord, new_db
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYED = re.compile(r"""\.keyed\(\s*["']([a-z0-9_]+)["']""")
 
 
-def _refusal(check: object, *args: object) -> RespineError:
+def _refusal(check: object, *args: object, **options: object) -> RespineError:
     with pytest.raises(RespineError) as caught:
-        check(*args)  # type: ignore[operator]
+        check(*args, **options)  # type: ignore[operator]
     return caught.value
 
 
@@ -95,3 +96,29 @@ def test_the_staff_accounts_refusals_speak_french(tmp_path: Path) -> None:
         assert error_text("fr", error) == "un compte du personnel « admin » existe déjà"
         error = _refusal(storage.create_staff, db, admin, "two\nlines", "coordinator", "482915")
         assert "\n" not in error_text("fr", error) and "two lines" in error_text("fr", error)
+
+
+def test_the_reasons_staff_must_give_are_asked_in_french(tmp_path: Path) -> None:
+    with new_db(tmp_path / "site.db") as db:
+        staff = coord(db)
+        storage.register_subject(db, "RSP-01-001", day0=date(2026, 1, 5), staff=staff)
+        error = _refusal(storage.mark_missed, db, "RSP-01-001", "M1", staff=staff, reason=" ")
+        assert "a reason is required to mark it missed" in str(error)
+        assert error_text("fr", error) == (
+            "RSP-01-001 M1 : un motif est nécessaire pour la déclarer manquée"
+        )
+        on = date(2026, 1, 6)
+        error = _refusal(storage.withdraw_subject, db, "RSP-01-001", staff=staff, on=on, reason="")
+        assert error_text("fr", error) == (
+            "RSP-01-001 : un motif est nécessaire pour enregistrer un retrait"
+        )
+        error = _refusal(
+            storage.withdraw_subject, db, "RSP-01-001", staff=staff, on=on, reason="x" * 5000
+        )
+        assert error_text("fr", error).startswith("RSP-01-001 : le motif dépasse ")
+        error = _refusal(
+            storage.correct_answer, db, "no-session", "vas_pain", 10.0, staff=staff, reason=""
+        )
+        assert error_text("fr", error) == (
+            "vas_pain : un motif est nécessaire pour corriger une réponse"
+        )
