@@ -60,30 +60,55 @@ def new_folder(directory: Path, prefix: str, suffix: str = "") -> Path:
 @contextlib.contextmanager
 def private(directory: Path, prefix: str, suffix: str = "") -> Iterator[Path]:
     """A `new_folder`, held while the block runs (`remove_abandoned` leaves it alone), then
-    removed with whatever is left in it, whatever happens."""
+    emptied and removed, whatever happens. It is emptied through a descriptor opened when it
+    was made, so a folder someone swapped in under its name meanwhile is never emptied (only
+    an empty one could go: `_removed`)."""
     folder = new_folder(directory, prefix, suffix)
+    if sys.platform == "win32":  # pragma: no cover - the tests run on Linux
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     held: int | None = None
     try:
-        held = _hold(folder)
+        held = _hold(fd)
         yield folder
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
         if held is not None:
-            os.close(held)
-
-
-def _hold(folder: Path) -> int | None:
-    """The marker made in `folder` and locked: its descriptor (closing it releases the lock), or
-    None where the lock cannot be asked (Windows, a file system without ``flock``)."""
-    if sys.platform == "win32":  # pragma: no cover - the tests run on Linux
-        return None
-    fd = os.open(folder / MARKER, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # just made: nobody else holds it
-    except OSError:  # (ENOLCK, EBADF, EOPNOTSUPP: no lock here) used unheld, never removed
+            os.close(held)  # (before its file goes: NFS keeps the name of a file open)
+        _clear(fd)
         os.close(fd)
+        _removed(folder)
+
+
+def _hold(fd: int) -> int | None:
+    """The marker made in the folder open as `fd`, locked: its descriptor (closing it releases
+    the lock), or None where the lock cannot be asked (a file system without ``flock``)."""
+    marker = os.open(MARKER, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600, dir_fd=fd)
+    try:
+        fcntl.flock(marker, fcntl.LOCK_EX | fcntl.LOCK_NB)  # just made: nobody else holds it
+    except OSError:  # (ENOLCK, EBADF, EOPNOTSUPP: no lock here) used unheld, never removed
+        os.close(marker)
         return None
-    return fd
+    return marker
+
+
+def _clear(fd: int) -> None:
+    """Everything in the folder open as `fd` removed through it (files, and folders a library
+    may have made in it), whatever its name names now; what cannot be removed is left."""
+    with contextlib.suppress(OSError):
+        for entry in list(os.scandir(fd)):
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.name, ignore_errors=True, dir_fd=fd)
+            else:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.name, dir_fd=fd)
 
 
 def remove_abandoned(directory: Path, prefix: str, suffix: str = "") -> int:
@@ -120,9 +145,9 @@ def _abandoned(folder: Path) -> bool:
             if not stat.S_ISREG(os.fstat(marker).st_mode):
                 return False
             fcntl.flock(marker, fcntl.LOCK_EX | fcntl.LOCK_NB)  # OSError: held, or no lock here
-            return _emptied(fd) and _removed(folder)
         finally:
-            os.close(marker)
+            os.close(marker)  # (before its file goes: NFS keeps the name of a file open)
+        return _emptied(fd) and _removed(folder)
     except OSError:  # no marker, held, a lock not asked here, a file that went meanwhile
         return False
     finally:

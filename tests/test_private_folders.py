@@ -172,3 +172,56 @@ def test_a_missing_or_unreadable_directory_removes_nothing(tmp_path: Path) -> No
     a_file = tmp_path / "not-a-folder"
     a_file.write_bytes(b"x")
     assert _remove(a_file) == 0
+
+
+def test_a_folder_swapped_in_under_a_private_folders_name_is_left(tmp_path: Path) -> None:
+    """Someone who may write in the parent folder renames the private folder aside and another
+    of the user's folders to its name while it is in use: that folder is not emptied."""
+    victim = tmp_path / "study-archive"
+    victim.mkdir()
+    (victim / "precious.sav").write_bytes(b"the user's own")
+    aside = tmp_path / "aside"
+    with private_folders.private(tmp_path, PREFIX, SUFFIX) as folder:
+        (folder / "part").write_bytes(b"half written")
+        (folder / "inner").mkdir()  # (a folder a library made in it: emptied too)
+        (folder / "inner" / "x").write_bytes(b"x")
+        folder.rename(aside)
+        victim.rename(folder)
+    assert (folder / "precious.sav").read_bytes() == b"the user's own"
+    assert list(aside.iterdir()) == []  # the private folder itself, emptied where it went
+
+
+def test_a_folder_swapped_in_as_a_leftover_is_removed_is_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leftover = _left(tmp_path)
+    victim = tmp_path / "study-archive"
+    victim.mkdir()
+    (victim / "precious.sav").write_bytes(b"the user's own")
+    aside = tmp_path / "aside"
+    emptied = private_folders._emptied
+
+    def swapped_first(fd: int) -> bool:  # the swap, just after the checks and the lock
+        leftover.rename(aside)
+        victim.rename(leftover)
+        return emptied(fd)
+
+    monkeypatch.setattr(private_folders, "_emptied", swapped_first)
+    assert _remove(tmp_path) == 0
+    assert (leftover / "precious.sav").read_bytes() == b"the user's own"
+    assert list(aside.iterdir()) == []  # the leftover itself, emptied through its descriptor
+
+
+def test_a_private_folder_that_cannot_be_held_is_not_left_behind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(fd: int) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(private_folders, "_hold", full_disk)
+    with (
+        pytest.raises(OSError, match="No space left"),
+        private_folders.private(tmp_path, PREFIX, SUFFIX),
+    ):
+        pass  # (not reached)
+    assert list(tmp_path.iterdir()) == []

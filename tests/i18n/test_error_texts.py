@@ -4,6 +4,7 @@ command line keeps the English message; an error without a text of its own shows
 from __future__ import annotations
 
 import re
+import string
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from respine_desktop.i18n import (
     error_text,
     forget_installed,
     install_texts,
+    t,
     texts,
 )
 from respine_desktop.storage import InvalidInput
@@ -48,6 +50,29 @@ def test_every_keyed_error_has_its_text_in_every_language() -> None:
         assert not missing, f"{lang}.json lacks common.error.{missing}"
 
 
+def test_every_keyed_error_passes_the_values_its_texts_name() -> None:
+    """A text naming a value its error does not pass would end in a KeyError in the screens."""
+    call = re.compile(
+        r"""\.keyed\(\s*["']([a-z0-9_]+)["']((?:\s*,\s*\w+=[^,()]+(?:\([^()]*\))?)*)\s*,?\s*\)"""
+    )
+    found: set[str] = set()
+    for path in (ROOT / "respine_desktop").rglob("*.py"):
+        for key, args in call.findall(path.read_text(encoding="utf-8")):
+            passed = set(re.findall(r"(\w+)=", args))
+            for lang in UI_LANGUAGES:
+                text = texts(lang)[f"common.error.{key}"]
+                named = {n for _, n, _, _ in string.Formatter().parse(text) if n}
+                assert named <= passed, f"{path.name}: {key} in {lang} names {named - passed}"
+            found.add(key)
+    # every error text of the catalog is some refusal's (the PIN policy's, which pass their
+    # key as a variable with min and max, are raised in the test below)
+    pins = {"pin_format", "pin_sequence", "pin_repeat", "pin_common"}
+    catalog = {
+        k.removeprefix("common.error.") for k in texts("en") if k.startswith("common.error.")
+    }
+    assert found | pins == catalog
+
+
 @pytest.mark.parametrize(
     ("check", "value", "english", "french"),
     [
@@ -63,7 +88,9 @@ def test_a_refusal_speaks_the_screens_language_and_the_message_stays_english(
     error = _refusal(check, value)
     assert english in str(error)  # what the command line prints
     assert french in error_text("fr", error)
-    assert english.split()[-1] in error_text("en", error)  # the screens' English says it too
+    # the screens' English is the catalog's text, not the message by fallback
+    assert error.key is not None
+    assert error_text("en", error) == t("en", f"common.error.{error.key}", **(error.params or {}))
     assert error_text("en", error)[0].islower() and not error_text("fr", error).endswith(".")
 
 
@@ -105,13 +132,18 @@ def test_the_reasons_staff_must_give_are_asked_in_french(tmp_path: Path) -> None
         error = _refusal(storage.mark_missed, db, "RSP-01-001", "M1", staff=staff, reason=" ")
         assert "a reason is required to mark it missed" in str(error)
         assert error_text("fr", error) == (
-            "RSP-01-001 M1 : un motif est nécessaire pour la déclarer manquée"
+            "RSP-01-001 M1 : un motif est nécessaire pour déclarer la visite manquée"
         )
         on = date(2026, 1, 6)
         error = _refusal(storage.withdraw_subject, db, "RSP-01-001", staff=staff, on=on, reason="")
         assert error_text("fr", error) == (
             "RSP-01-001 : un motif est nécessaire pour enregistrer un retrait"
         )
+        storage.withdraw_subject(db, "RSP-01-001", staff=staff, on=on, reason="moved away")
+        error = _refusal(
+            storage.withdraw_subject, db, "RSP-01-001", staff=staff, on=on, reason="again"
+        )
+        assert error_text("fr", error) == "RSP-01-001 est déjà retiré de l'étude"
         error = _refusal(
             storage.withdraw_subject, db, "RSP-01-001", staff=staff, on=on, reason="x" * 5000
         )
