@@ -155,14 +155,12 @@ def _abandoned(folder: Path) -> bool:
 
 
 def _emptied(fd: int) -> bool:
-    """Every file of the folder open as `fd` removed through it (whatever its name now names);
-    False, removing nothing, if it holds anything but files (`private`'s hold only files)."""
-    entries = list(os.scandir(fd))
-    if any(e.is_dir(follow_symlinks=False) for e in entries):
-        return False
-    for entry in entries:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(entry.name, dir_fd=fd)
+    """The leftover open as `fd` emptied through it (`_clear`); False, removing nothing, if it
+    holds a folder (what `private` leaves holds only files: the library's, and the marker)."""
+    with os.scandir(fd) as entries:
+        if any(e.is_dir(follow_symlinks=False) for e in entries):
+            return False
+    _clear(fd)
     return True
 
 

@@ -22,15 +22,16 @@ from tests.support.storage import ROOT, env
 
 PREFIX, SUFFIX = ".stats-", ".partial"
 
-# A child that makes a private folder, writes a file in it, says so, then waits to be killed.
+# A child that makes a private folder, writes a file in it, says so, then waits to be killed
+# (reading its input, which the test never closes first).
 HOLDING_CHILD = """
-import sys, time
+import sys
 from pathlib import Path
 from respine_desktop import private_folders
 with private_folders.private(Path(sys.argv[1]), ".stats-", ".partial") as folder:
     (folder / "visits_wide.sav").write_bytes(b"half written")
     print(folder, flush=True)
-    time.sleep(600)
+    sys.stdin.read()
 """
 
 
@@ -79,6 +80,7 @@ def test_a_killed_processs_folder_is_removed_by_the_next_run(tmp_path: Path) -> 
         [sys.executable, "-c", HOLDING_CHILD, str(tmp_path)],
         cwd=ROOT,
         env=env(),
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
     ) as child:

@@ -216,10 +216,10 @@ def _header_text(item: QTableWidgetItem | None) -> str:
 
 
 class _SectionText:
-    """A header's section size for a text, as its style makes it (the console style sheet's
-    font and padding of ``QHeaderView::section``, which the header's own `font()` does not
-    have): `width` and `height` of a section holding a text, `wrapped` a text in lines that
-    fit a width (at its spaces, as the section's word wrap breaks it)."""
+    """A header's section size for a text, as its style makes it (the header's font, and the
+    padding and border of ``QHeaderView::section`` in the console style sheet): `width` and
+    `height` of a section holding a text, `wrapped` a text in lines that fit a width (at its
+    spaces, as the section's word wrap breaks it)."""
 
     def __init__(self, header: QHeaderView) -> None:
         self.header = header
