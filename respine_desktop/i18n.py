@@ -18,6 +18,22 @@ class TextError(KeyError):
     """A UI text is missing in a language."""
 
 
+# The texts a patient's screens show, in the patient's language (`patient_texts`); every other
+# text (staff pages, the console, staff's refusals) is shown in a shipped language only.
+PATIENT_PREFIXES: tuple[str, ...] = ("kiosk.", "common.")
+STAFF_ONLY_PREFIXES: tuple[str, ...] = ("common.error.",)
+
+
+def is_patient_text(key: str) -> bool:
+    """Whether the UI text `key` may be shown in a patient's language (see `PATIENT_PREFIXES`)."""
+    return key.startswith(PATIENT_PREFIXES) and not key.startswith(STAFF_ONLY_PREFIXES)
+
+
+def patient_texts() -> dict[str, str]:
+    """The English texts a patient's screens show, by key: what an installed language must have."""
+    return {k: v for k, v in texts("en").items() if is_patient_text(k)}
+
+
 def install_texts(lang: str, values: Mapping[str, str]) -> None:
     """Make the checked UI texts of the installed language `lang` available to `t`."""
     if lang in UI_LANGUAGES:

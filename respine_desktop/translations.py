@@ -7,8 +7,13 @@ file is checked against the masters shipped here before anything is stored:
 
 * ``format`` is `FORMAT`; ``language`` a lower-case ISO 639 code (2-3 letters, or with a region
   such as ``pt-br``) that is not a shipped language; ``name`` the language's own name;
-* ``ui``: every key of the English UI texts (``resources/i18n/en.json``), no other, each text
-  non-empty with exactly the English text's ``{placeholders}``;
+* ``ui``: every text a patient's screens show (`i18n.patient_texts`: the keys of the English
+  UI texts, ``resources/i18n/en.json``, under ``kiosk.`` and ``common.``, apart from staff's
+  refusals ``common.error.``), each non-empty with exactly the English text's
+  ``{placeholders}``; it may hold the other English keys too (checked the same way), no key
+  of its own. Staff pages and the console are shown in a shipped language only, so a release
+  that adds a staff or console text does not make an installed translation unusable (`_check_ui`);
+  one that adds a patient text does, and says which;
 * ``instruments``: for each instrument translated (by its id), the ``version`` and
   ``checksum`` of the shipped master it translates, and ``texts``: every text of the master
   (`master_texts`: the path of each English string in the instrument file, e.g.
@@ -30,7 +35,7 @@ from typing import Any
 
 from respine_desktop import files, i18n, json_text
 from respine_desktop.errors import RespineError
-from respine_desktop.i18n import UI_LANGUAGES, t, texts
+from respine_desktop.i18n import UI_LANGUAGES, patient_texts, t, texts
 from respine_desktop.instruments import (
     add_instrument_texts,
     forget_instrument_texts,
@@ -154,8 +159,38 @@ def _instrument(where: str, instrument_id: object, raw: object) -> InstrumentTra
     return InstrumentTranslation(instrument_id, master.version, master.checksum, found)
 
 
-def parse_translation(raw: object, where: str = "translation") -> Translation:
-    """Check a translation (the parsed JSON of a file) against the masters."""
+def _check_ui(where: str, given: object, *, stored: bool) -> dict[str, str]:
+    """The UI texts of a translation: every patient text (`i18n.patient_texts`) checked and
+    required; any other text given must be one of the English texts and is checked the same
+    way (a file made when every text was required installs as before). When `stored` (a
+    translation installed by an earlier build, checked again by this one), a text this build
+    does not have, or no longer in that form, is dropped instead of refused unless a patient's
+    screen shows it: a release that adds or changes staff or console texts leaves it usable."""
+    if not isinstance(given, dict):
+        raise TranslationError(f"{where}: expected an object of key -> text")
+    master = texts("en")
+    patient = patient_texts()
+    found = _check_texts(where, {k: v for k, v in given.items() if k in patient}, patient)
+    for key, text in given.items():
+        if key in patient:
+            continue
+        if key not in master:
+            if stored:
+                continue
+            raise TranslationError(f"{where}: {key!r} is not a text of the master")
+        try:
+            found.update(_check_texts(where, {key: text}, {key: master[key]}))
+        except TranslationError:
+            if not stored:
+                raise
+    return found
+
+
+def parse_translation(
+    raw: object, where: str = "translation", *, stored: bool = False
+) -> Translation:
+    """Check a translation (the parsed JSON of a file) against the masters; `stored`: one
+    installed by an earlier build, checked again (see `_check_ui`)."""
     if not isinstance(raw, dict):
         raise TranslationError(f"{where}: expected a JSON object")
     if raw.get("format") != FORMAT:
@@ -171,7 +206,7 @@ def parse_translation(raw: object, where: str = "translation") -> Translation:
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise TranslationError(f"{where}: the language's name is missing")
-    ui = _check_texts(f"{where} ui", raw.get("ui"), texts("en"))
+    ui = _check_ui(f"{where} ui", raw.get("ui"), stored=stored)
     instruments = raw.get("instruments")
     if not isinstance(instruments, dict) or not instruments:
         raise TranslationError(f"{where}: instruments must name at least one instrument")
@@ -237,7 +272,9 @@ def activate_installed(stored: Mapping[str, str]) -> Installed:
     unusable: dict[str, str] = {}
     for language, text in sorted(stored.items()):
         try:
-            translation = parse_translation(json_text.loads(text), f"installed {language}")
+            translation = parse_translation(
+                json_text.loads(text), f"installed {language}", stored=True
+            )
         except (TranslationError, ValueError) as exc:
             unusable[language] = str(exc)
             continue

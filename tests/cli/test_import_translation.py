@@ -12,44 +12,21 @@ from typing import Any
 import pytest
 
 from respine_desktop import storage
-from respine_desktop.i18n import texts
-from respine_desktop.instruments import load_instrument
-from respine_desktop.translations import (
-    FORMAT,
-    TranslationError,
-    complete_for,
-    master_texts,
-    parse_translation,
-)
+from respine_desktop.translations import TranslationError, complete_for, parse_translation
 from tests.support.cli import main_py
 from tests.support.storage import new_db
+from tests.support.translation import pseudo as pseudo_file
+
+
+def pseudo() -> dict[str, Any]:
+    """The pseudo-language "xx" of VAS and ODI, with every UI text (as files were made when all
+    were required: such a file still installs)."""
+    return pseudo_file(("vas", "odi"), every_text=True)
 
 
 def main(*args: str | Path) -> subprocess.CompletedProcess[str]:
     """`python main.py ...` as a child process, signed in as the administrator."""
     return main_py(*args, timeout=120)
-
-
-def bracketed(text: str) -> str:
-    return f"[{text}]"
-
-
-def pseudo(instruments: tuple[str, ...] = ("vas", "odi")) -> dict[str, Any]:
-    """The pseudo-language "xx": every text of the English masters in brackets."""
-    return {
-        "format": FORMAT,
-        "language": "xx",
-        "name": "Pseudo (test)",
-        "ui": {k: bracketed(v) for k, v in texts("en").items()},
-        "instruments": {
-            i: {
-                "version": load_instrument(i).version,
-                "checksum": load_instrument(i).checksum,
-                "texts": {p: bracketed(v) for p, v in master_texts(i).items()},
-            }
-            for i in instruments
-        },
-    }
 
 
 def write(path: Path, content: object) -> Path:
@@ -84,6 +61,19 @@ def test_a_complete_translation_is_installed_once(db_path: Path, tmp_path: Path)
     assert replaced.returncode == 0, replaced.stderr
 
 
+@pytest.mark.req("I18N-03")
+def test_a_translation_of_the_patient_texts_alone_is_installed(
+    db_path: Path, tmp_path: Path
+) -> None:
+    content = pseudo_file(("vas", "odi"))
+    assert not any(k.startswith(("console.", "staff.", "common.error.")) for k in content["ui"])
+    done = main("import", "translation", "--db", db_path, write(tmp_path / "xx.json", content))
+    assert done.returncode == 0, done.stderr
+    with storage.open_database(db_path) as db:
+        installed = parse_translation(json.loads(storage.installed_translations(db)["xx"]))
+    assert installed.ui == content["ui"]
+
+
 def _edit(content: dict[str, Any], how: str) -> None:
     odi = content["instruments"]["odi"]
     first = next(iter(odi["texts"]))
@@ -97,6 +87,8 @@ def _edit(content: dict[str, Any], how: str) -> None:
         content["ui"]["staff.home.title"] = "[Signed in]"
     elif how == "missing ui key":
         del content["ui"]["common.next"]
+    elif how == "unknown ui key":
+        content["ui"]["kiosk.item.nxet"] = "[Next]"
     elif how == "wrong schema":
         content["format"] = "respine-translation/0"
     elif how == "another instrument's id":
@@ -117,6 +109,7 @@ def _edit(content: dict[str, Any], how: str) -> None:
         ("empty text", "is empty"),
         ("placeholder lost", "placeholders {username}"),
         ("missing ui key", "'common.next' is missing"),
+        ("unknown ui key", "'kiosk.item.nxet' is not a text of the master"),
         ("wrong schema", "format must be"),
         ("another instrument's id", "'eq5d' is not an instrument"),
         ("another version", "not the shipped"),

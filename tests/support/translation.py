@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from respine_desktop import storage
-from respine_desktop.i18n import texts
+from respine_desktop.i18n import patient_texts, texts
 from respine_desktop.instruments import load_instrument
 from respine_desktop.storage import StudyDb
 from respine_desktop.translations import FORMAT, deactivate_all, master_texts, parse_translation
@@ -21,13 +21,18 @@ def bracketed(text: str) -> str:
     return f"[{text}]"
 
 
-def pseudo(instruments: tuple[str, ...] = ("vas", "odi", "sf36")) -> dict[str, Any]:
-    """The translation file (parsed JSON) of "xx" for `instruments`."""
+def pseudo(
+    instruments: tuple[str, ...] = ("vas", "odi", "sf36"), *, every_text: bool = False
+) -> dict[str, Any]:
+    """The translation file (parsed JSON) of "xx" for `instruments`: the texts a patient's
+    screens show (`patient_texts`, all a translation needs), or with `every_text` every UI
+    text (a file made when all were required)."""
+    ui = texts("en") if every_text else patient_texts()
     return {
         "format": FORMAT,
         "language": "xx",
         "name": "Pseudo (test)",
-        "ui": {k: bracketed(v) for k, v in texts("en").items()},
+        "ui": {k: bracketed(v) for k, v in ui.items()},
         "instruments": {
             i: {
                 "version": load_instrument(i).version,

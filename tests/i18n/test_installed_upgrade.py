@@ -1,0 +1,77 @@
+"""An installed translation across an upgrade: a release that adds, removes or changes a staff
+or console text leaves it usable (those are shown in a shipped language only); one whose patient
+texts it lacks makes it unusable, and staff are told which text. The translation is the tests'
+pseudo-language "xx" (bracketed English), stored as an earlier build would have stored it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from respine_desktop.i18n import is_patient_text, patient_texts, t, texts
+from respine_desktop.session import visit_languages
+from respine_desktop.translations import (
+    TranslationError,
+    activate_installed,
+    not_offered,
+    parse_translation,
+)
+from tests.support.translation import no_translation_left, pseudo
+
+__all__ = ["no_translation_left"]
+pytestmark = pytest.mark.usefixtures("no_translation_left")
+
+
+def stored(content: dict[str, Any]) -> dict[str, str]:
+    """`storage.installed_translations` of a database holding `content` as installed."""
+    return {"xx": json.dumps(content)}
+
+
+def test_patient_texts_are_the_kiosk_and_common_texts_but_staff_refusals() -> None:
+    keys = set(patient_texts())
+    assert {"common.next", "common.back", "kiosk.item.skip", "kiosk.thanks.title"} <= keys
+    assert not any(k.startswith(("console.", "staff.", "common.error.")) for k in keys)
+    assert all(is_patient_text(k) == (k in keys) for k in texts("en"))
+
+
+@pytest.mark.req("I18N-03")
+def test_staff_and_console_texts_an_earlier_build_lacked_or_had_do_not_matter() -> None:
+    content = pseudo(("vas", "odi"), every_text=True)
+    # Installed under an earlier build: it lacks texts this build added for staff and the
+    # console, has one this build removed, and one whose placeholders this build changed.
+    del content["ui"]["staff.home.title"]
+    del content["ui"]["console.worklist.title"]
+    content["ui"]["console.removed_long_ago"] = "[Gone]"
+    content["ui"]["staff.home.role"] = "[no placeholder any more]"
+    installed = activate_installed(stored(content))
+    assert installed.unusable == {}
+    assert visit_languages(("vas", "odi")) == ("en", "xx")
+    assert t("xx", "common.next") == "[Next]"
+    # What this build does not have, or has in another form, is dropped, never shown.
+    assert "console.removed_long_ago" not in texts("xx")
+    assert "staff.home.role" not in texts("xx")
+    # A file, installed now, is held to every text it gives.
+    with pytest.raises(TranslationError, match=r"'staff\.home\.role' must keep the placeholders"):
+        parse_translation(content)
+    del content["ui"]["staff.home.role"]
+    with pytest.raises(TranslationError, match=r"'console\.removed_long_ago' is not a text"):
+        parse_translation(content)
+
+
+@pytest.mark.req("I18N-03")
+def test_a_patient_text_an_earlier_build_lacked_makes_it_unusable_and_staff_see_which() -> None:
+    content = pseudo(("vas", "odi"))
+    del content["ui"]["kiosk.review.submit"]
+    installed = activate_installed(stored(content))
+    assert visit_languages(("vas",)) == ("en", "fr")
+    (line,) = not_offered(installed, ("vas",), "en")
+    assert line.startswith(
+        "xx: not offered (installed xx ui: text 'kiosk.review.submit' is missing"
+    )
+    # A patient text whose placeholders this build changed: the same.
+    content = pseudo(("vas", "odi"))
+    content["ui"]["kiosk.item.progress"] = "[no placeholder]"
+    installed = activate_installed(stored(content))
+    assert "xx" in installed.unusable and "kiosk.item.progress" in installed.unusable["xx"]
