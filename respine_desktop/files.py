@@ -153,15 +153,16 @@ def check_writable(path: Path, what: str) -> Path:
     return path
 
 
-def write_json(path: Path, data: Any, what: str) -> None:
+def write_json(path: Path, data: Any, what: str, *, ascii_only: bool = True) -> None:
     """`data` as indented JSON in `path`, atomically: written to a temporary file beside it,
     fsynced, then renamed over it (`replace`); `RespineError` in one line naming `what` if
-    it cannot be written (the temporary file removed)."""
+    it cannot be written (the temporary file removed). Without `ascii_only`, texts keep their
+    characters (UTF-8) instead of ``\\u`` escapes: for a file people edit."""
     check_target(path)
     temp = path.with_name(f".{path.name}.writing")
     try:
         with open_new(temp, "w", encoding="utf-8") as out:
-            out.write(json.dumps(data, indent=2) + "\n")
+            out.write(json.dumps(data, indent=2, ensure_ascii=ascii_only) + "\n")
             out.flush()
             os.fsync(out.fileno())
         replace(temp, path)

@@ -19,14 +19,15 @@ class TextError(KeyError):
 
 
 # The texts a patient's screens show, in the patient's language (`patient_texts`); every other
-# text (staff pages, the console, staff's refusals) is shown in a shipped language only.
+# text (staff pages, the console, staff's refusals) is shown in a shipped language only, and
+# each language's name in that language (an installed one's is its translation's ``name``).
 PATIENT_PREFIXES: tuple[str, ...] = ("kiosk.", "common.")
-STAFF_ONLY_PREFIXES: tuple[str, ...] = ("common.error.",)
+NOT_PATIENT_PREFIXES: tuple[str, ...] = ("common.error.", "common.language.")
 
 
 def is_patient_text(key: str) -> bool:
     """Whether the UI text `key` may be shown in a patient's language (see `PATIENT_PREFIXES`)."""
-    return key.startswith(PATIENT_PREFIXES) and not key.startswith(STAFF_ONLY_PREFIXES)
+    return key.startswith(PATIENT_PREFIXES) and not key.startswith(NOT_PATIENT_PREFIXES)
 
 
 def patient_texts() -> dict[str, str]:

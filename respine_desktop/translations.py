@@ -9,11 +9,12 @@ file is checked against the masters shipped here before anything is stored:
   such as ``pt-br``) that is not a shipped language; ``name`` the language's own name;
 * ``ui``: every text a patient's screens show (`i18n.patient_texts`: the keys of the English
   UI texts, ``resources/i18n/en.json``, under ``kiosk.`` and ``common.``, apart from staff's
-  refusals ``common.error.``), each non-empty with exactly the English text's
-  ``{placeholders}``; it may hold the other English keys too (checked the same way), no key
-  of its own. Staff pages and the console are shown in a shipped language only, so a release
-  that adds a staff or console text does not make an installed translation unusable (`_check_ui`);
-  one that adds a patient text does, and says which;
+  refusals ``common.error.`` and the languages' names ``common.language.``), each non-empty
+  with exactly the English text's ``{placeholders}``; it may hold the other English keys too
+  (checked the same way), no key of its own. Staff pages and the console are shown in a
+  shipped language only, so a release that adds a staff or console text does not make an
+  installed translation unusable (`_check_ui`); one that adds a patient text does, and says
+  which (``export translation-template`` writes the file to fill in: `template`);
 * ``instruments``: for each instrument translated (by its id), the ``version`` and
   ``checksum`` of the shipped master it translates, and ``texts``: every text of the master
   (`master_texts`: the path of each English string in the instrument file, e.g.
@@ -212,6 +213,35 @@ def parse_translation(
         raise TranslationError(f"{where}: instruments must name at least one instrument")
     found = {i: _instrument(f"{where} instruments", i, x) for i, x in instruments.items()}
     return Translation(language, name.strip(), ui, found)
+
+
+def template() -> dict[str, Any]:
+    """A translation file to fill in (``export translation-template``): the English texts a
+    translation needs, each to be replaced by its translation, with an empty ``language`` and
+    ``name`` to set (the file is refused until they are). Every instrument is listed with the
+    version and checksum of its shipped master; a site leaves out those it holds no licensed
+    translation of."""
+    return {
+        "format": FORMAT,
+        "language": "",
+        "name": "",
+        "ui": patient_texts(),
+        "instruments": {
+            i: {
+                "version": load_instrument(i).version,
+                "checksum": load_instrument(i).checksum,
+                "texts": master_texts(i),
+            }
+            for i in instrument_ids()
+        },
+    }
+
+
+def write_template(path: Path) -> None:
+    """Write `template` to `path` (UTF-8 JSON, replaced whole); `RespineError` in one line if
+    it cannot be (a folder, a device, a missing folder: nothing written)."""
+    files.check_writable(path, "translation template")
+    files.write_json(path, template(), "translation template", ascii_only=False)
 
 
 def read_translation(path: Path) -> Translation:

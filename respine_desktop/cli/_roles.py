@@ -64,6 +64,9 @@ MATRIX: dict[str, Rule] = {
     "import device": Rule(ADMIN, "enrols a device's public keys", outputs=()),
     "import hub-key": Rule(ADMIN, "installs the hub's public keys", outputs=()),
     "import translation": Rule(ADMIN, "installs a licensed translation", outputs=()),
+    "export translation-template": Rule(
+        None, "writes the English texts to translate; opens no database"
+    ),
     "device revoke": Rule(ADMIN, "refuses a lost device's bundles from now on", outputs=()),
     "device hmac-bundles": Rule(ADMIN, "ends or reopens the site-key transition", outputs=()),
     "list devices": Rule(None, "read-only"),

@@ -21,7 +21,9 @@ HELP = (
     "on the site's other kiosks and its hub with 'import key'), 'device' (this device's public "
     "keys, for the hub's 'import device') or 'hub-key' (the hub's public keys, for the kiosks' "
     "'import hub-key'; a kiosk that has it writes bundles of format 3, encrypted to the hub and "
-    "signed by the kiosk). Progress goes to stderr; files are replaced only once complete."
+    "signed by the kiosk), 'translation-template' (the texts a site's licensed translation "
+    "gives, in English, to fill in for 'import translation'; opens no database). Progress goes "
+    "to stderr; files are replaced only once complete."
 )
 
 
@@ -132,6 +134,13 @@ def register(parser: argparse.ArgumentParser) -> None:
     _db(p)
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output directory")
     p.set_defaults(handler=run_stats)
+    p = sub.add_parser(
+        "translation-template",
+        help="the texts a site's translation must give, in English, to fill in for "
+        "'import translation' (opens no database)",
+    )
+    p.add_argument("--out", required=True, type=Path, metavar="FILE", help="JSON file to write")
+    p.set_defaults(handler=run_translation_template)
 
 
 def run_csv(args: argparse.Namespace) -> int:
@@ -241,5 +250,19 @@ def run_stats(args: argparse.Namespace) -> int:
     print(
         f"wrote {', '.join(p.name for p in r.files)} in {r.directory}: {r.subjects} subjects, "
         f"{r.visit_rows} visit rows, {r.answer_rows} answer rows"
+    )
+    return 0
+
+
+def run_translation_template(args: argparse.Namespace) -> int:
+    from respine_desktop.i18n import patient_texts
+    from respine_desktop.instruments import instrument_ids
+    from respine_desktop.translations import write_template
+
+    write_template(args.out)
+    print(
+        f"wrote {args.out}: {len(patient_texts())} screen texts and the instruments "
+        f"{', '.join(instrument_ids())} in English; set language and name, translate each text, "
+        "leave out the instruments you hold no licensed translation of, then 'import translation'"
     )
     return 0

@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 from respine_desktop import storage
-from respine_desktop.translations import TranslationError, complete_for, parse_translation
+from respine_desktop.i18n import patient_texts
+from respine_desktop.translations import (
+    TranslationError,
+    complete_for,
+    master_texts,
+    parse_translation,
+)
 from tests.support.cli import main_py
 from tests.support.storage import new_db
 from tests.support.translation import pseudo as pseudo_file
@@ -176,3 +182,38 @@ def test_storage_refuses_a_bad_language_or_an_empty_text(db_path: Path) -> None:
         assert storage.install_translation(db, "xx", "{}", staff=admin)
         (entry,) = storage.audit_entries(db, action="translation.installed")
         assert entry.actor == admin.id
+
+
+@pytest.mark.req("I18N-03")
+def test_the_template_filled_in_is_installed(db_path: Path, tmp_path: Path) -> None:
+    template = tmp_path / "template.json"
+    done = main("export", "translation-template", "--out", template)
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {template}: {len(patient_texts())} screen texts" in done.stdout
+    content = json.loads(template.read_text(encoding="utf-8"))
+    assert content["ui"] == patient_texts() and content["language"] == content["name"] == ""
+    assert set(content["instruments"]) == {"vas", "odi", "sf36"}
+    assert content["instruments"]["odi"]["texts"] == master_texts("odi")
+    assert "Français" not in template.read_text(encoding="utf-8")  # (no language's name in it)
+    # Unfilled, it is refused: nothing installed.
+    refused = main("import", "translation", "--db", db_path, template)
+    assert refused.returncode == 2 and "'' is not an ISO 639 code" in refused.stderr
+    # Filled in (here bracketed English), without the instrument the site holds no licence for.
+    content.update(language="xx", name="Pseudo (test)")
+    content["ui"] = {k: f"[{v}]" for k, v in content["ui"].items()}
+    del content["instruments"]["sf36"]
+    for instrument in content["instruments"].values():
+        instrument["texts"] = {k: f"[{v}]" for k, v in instrument["texts"].items()}
+    done = main("import", "translation", "--db", db_path, write(template, content))
+    assert done.returncode == 0, done.stderr
+    with storage.open_database(db_path) as db:
+        installed = parse_translation(json.loads(storage.installed_translations(db)["xx"]))
+    assert complete_for(installed, ("vas", "odi")) and installed.ui["common.next"] == "[Next]"
+
+
+@pytest.mark.parametrize("where", ["folder", "device", "no folder"])
+def test_the_template_is_refused_a_place_it_cannot_be_written(tmp_path: Path, where: str) -> None:
+    out = {"folder": tmp_path, "device": Path("/dev/null"), "no folder": tmp_path / "x" / "t.json"}
+    done = main("export", "translation-template", "--out", out[where])
+    assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1
+    assert list(tmp_path.iterdir()) == [] and Path("/dev/null").is_char_device()

@@ -29,10 +29,12 @@ def stored(content: dict[str, Any]) -> dict[str, str]:
     return {"xx": json.dumps(content)}
 
 
-def test_patient_texts_are_the_kiosk_and_common_texts_but_staff_refusals() -> None:
+def test_patient_texts_are_the_kiosk_and_common_texts_but_refusals_and_names() -> None:
     keys = set(patient_texts())
     assert {"common.next", "common.back", "kiosk.item.skip", "kiosk.thanks.title"} <= keys
     assert not any(k.startswith(("console.", "staff.", "common.error.")) for k in keys)
+    # each language's name is shown in that language only (an installed one's: its "name")
+    assert not any(k.startswith("common.language.") for k in keys)
     assert all(is_patient_text(k) == (k in keys) for k in texts("en"))
 
 
