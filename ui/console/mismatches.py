@@ -29,6 +29,7 @@ from ui.console.conflicts import ConflictsView
 from ui.console.review_list import ReviewList
 from ui.console.texts import local_time, status_text, visit_label
 from ui.widgets.page import button
+from ui.widgets.tap_details import details_line
 
 # a mismatch's field -> its words (console.mismatches.field.*), with its visit
 _FIELDS = {
@@ -112,6 +113,8 @@ class MismatchesView(ReviewList):
             [t(lang, f"console.mismatches.{c}") for c in self.COLUMNS],
         )
         self.column.addWidget(self.table, 1)
+        # the merge's whole sentence (each row's tooltip), reachable by touch
+        self.column.addWidget(details_line(self.table))
         self.show_list()
 
     def read(self) -> None:

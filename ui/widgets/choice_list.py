@@ -112,6 +112,8 @@ class ChoiceButton(QAbstractButton):
         self._indicator = ChoiceIndicator(self)
         self._label = QLabel(self)
         self._label.setObjectName("choiceText")
+        # an option's text as written in its instrument or translation file, never rich text
+        self._label.setTextFormat(Qt.TextFormat.PlainText)
         self._label.setWordWrap(True)
         self._label.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self._label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)

@@ -3,18 +3,60 @@
 A finger cannot hover, so no information may live in a tooltip alone: the full text of an elided
 cell, why a responder is one, why a visit was missed. `details_line(view)` returns a hint line
 to put under `view`; tapping (or moving to) a cell shows that cell's tooltip there.
+
+The cells' tooltips are texts of the data (a reason staff typed, an audit entry, a bundle's
+values): shown as written, never as rich text. Qt would take a tooltip that looks like markup
+("<b>...", "<img src=...>") for HTML and render it, hiding or restyling what was stored; the
+view's `PlainToolTips` delegate shows each one as plain text, and the line is a plain label.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtWidgets import QAbstractItemView, QLabel
+from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtGui import Qt as QtText
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QToolTip,
+)
 
 from ui.widgets.page import label
 
 
+class PlainToolTips(QStyledItemDelegate):
+    """A delegate that draws cells as the default one does and shows their tooltips as plain
+    text (their characters as stored: ``<`` is a ``<``)."""
+
+    def helpEvent(
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> bool:
+        if event.type() != QEvent.Type.ToolTip:
+            return super().helpEvent(event, view, option, index)
+        text = index.data(Qt.ItemDataRole.ToolTipRole) if index.isValid() else None
+        if not text:
+            QToolTip.hideText()
+            event.ignore()
+            return False
+        QToolTip.showText(
+            event.globalPos(),
+            QtText.convertFromPlainText(str(text), Qt.WhiteSpaceMode.WhiteSpacePre),
+            view,
+            option.rect,
+        )
+        return True
+
+
 def details_line(view: QAbstractItemView) -> QLabel:
-    """A hidden hint line showing the tooltip of `view`'s current cell (its model must be set)."""
+    """A hidden hint line showing the tooltip of `view`'s current cell (its model must be set);
+    `view`'s tooltips shown as plain text (`PlainToolTips`)."""
+    view.setItemDelegate(PlainToolTips(view))
     line = label("", "hint")
     line.setObjectName("cellDetails")
     line.hide()

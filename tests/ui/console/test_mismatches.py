@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from respine_desktop import storage
@@ -63,8 +64,11 @@ def test_the_mismatches_are_listed_beside_the_conflicts(qtbot: QtBot, hub: Study
     ]
     assert all(len(r[6]) == len("2026-01-01 09:00") for r in rows)
     assert view.count.text() == "2 flagged" and not view.empty.isVisibleTo(page)
-    # The merge's own sentence is kept as the row's tooltip.
+    # The merge's own sentence is kept as the row's tooltip, and a tap on the row shows it.
     assert "hub complete, bundle missed" in view.table.item(0, 1).toolTip()
+    (line,) = view.findChildren(QLabel, "cellDetails")
+    view.table.setCurrentCell(0, 1)
+    assert line.isVisibleTo(page) and line.text() == view.table.item(0, 1).toolTip()
     review.switch_button.click()
     assert review.conflicts.isVisibleTo(page)
     page.tabs.setCurrentWidget(page.worklist)  # the switch belongs to the Conflicts tab

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QWidget
 from pytestqt.qtbot import QtBot
 
 from ui.widgets.choice_list import ChoiceList
@@ -81,3 +81,12 @@ def test_keyboard_moves_with_arrows_and_chooses_with_space_or_enter(
     assert signal.args == [2]
     QTest.keyClick(widget.buttons[2], Qt.Key.Key_Up)
     assert widget.buttons[1].hasFocus() and widget.value() == 2
+
+
+def test_an_option_text_is_shown_as_written_never_as_markup(qtbot: QtBot) -> None:
+    # An option comes from an instrument or a site's translation file: "<b>" is three characters.
+    text = "<b>Bold</b> <img src='x.png'> & less < more"
+    widget = ChoiceList([(0, text)], accessible_name="How much?")
+    qtbot.addWidget(widget)
+    (shown,) = widget.buttons[0].findChildren(QLabel, "choiceText")
+    assert shown.text() == text and shown.textFormat() == Qt.TextFormat.PlainText

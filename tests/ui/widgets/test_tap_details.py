@@ -1,10 +1,19 @@
-"""A cell's tooltip is reachable by touch: tapping the cell shows it on the line under the table."""
+"""A cell's tooltip is reachable by touch: tapping the cell shows it on the line under the table;
+shown as written, never as markup."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QHelpEvent, QTextDocument
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from ui.widgets.tap_details import details_line
@@ -37,3 +46,27 @@ def test_a_tap_on_a_cell_shows_its_tooltip_on_the_line(qtbot: QtBot) -> None:
         pos=table.visualItemRect(table.item(1, 0)).center(),
     )
     qtbot.waitUntil(lambda: not line.isVisible())
+
+
+def test_a_tooltip_is_shown_as_written_never_as_markup(qtbot: QtBot) -> None:
+    # A reason staff typed, an audit entry, a bundle's value: "<b>" is three characters.
+    stored = "<b>bold</b> <img src='x.png'> & a <a href='http://x'>link</a>\nsecond line"
+    table = QTableWidget(1, 1)
+    qtbot.addWidget(table)
+    item = QTableWidgetItem("cell")
+    item.setToolTip(stored)
+    table.setItem(0, 0, item)
+    line = details_line(table)
+    table.resize(300, 200)
+    table.show()
+    qtbot.waitExposed(table)
+    where = table.visualItemRect(item).center()
+    event = QHelpEvent(QEvent.Type.ToolTip, where, table.viewport().mapToGlobal(where))
+    QApplication.sendEvent(table.viewport(), event)
+    qtbot.waitUntil(QToolTip.isVisible)
+    shown = QTextDocument()
+    shown.setHtml(QToolTip.text())
+    assert shown.toPlainText() == stored
+    QToolTip.hideText()
+    table.setCurrentCell(0, 0)
+    assert line.text() == stored and line.textFormat() == Qt.TextFormat.PlainText
