@@ -45,6 +45,18 @@ class JobCancelled(Exception):
 USER_ERRORS: tuple[type[BaseException], ...] = (RespineError, OSError)
 
 
+def failure_text(error: BaseException) -> str:
+    """The one line a person reads of a job's failure: a file error as the command line says it
+    ("PATH: No space left on device", not "[Errno 28] ..."), anything else by its message (its
+    class name if it has none), on one line."""
+    if isinstance(error, OSError) and error.strerror:
+        where = error.filename
+        text = f"{where}: {error.strerror}" if where is not None else error.strerror
+    else:
+        text = str(error) or type(error).__name__
+    return " ".join(text.split())
+
+
 class BackgroundJob(QObject):
     """`work(progress)` run off the UI thread.
 
@@ -118,7 +130,7 @@ class BackgroundJob(QObject):
             if not isinstance(exc, self._expected):
                 _log.exception("background job failed")
             if not self._cancelled.is_set():
-                emit(self.failed, str(exc) or type(exc).__name__)
+                emit(self.failed, failure_text(exc))
         else:
             self.result, self.completed = result, True
             if not self._cancelled.is_set():

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from ui.widgets.job_panel import JobPanel
-from ui.widgets.jobs import Progress, Work, running_jobs
+from ui.widgets.jobs import Progress, Work, failure_text, running_jobs
 
 WORKING, CANCELLED = "console.export.working", "console.pdf.cancelled"
 
@@ -98,3 +98,19 @@ def test_failure_is_reported_and_the_panel_is_idle_again(qtbot: QtBot, panel: Jo
     assert panel.status.text() == "The export failed: disk full"
     assert panel.status.property("role") == "error"
     assert not panel.busy and not panel.cancel_button.isVisible()
+
+
+def test_a_file_error_reads_as_the_command_line_says_it(qtbot: QtBot, panel: JobPanel) -> None:
+    def work(progress: Progress) -> object:
+        with open("/dev/full", "w") as f:  # a real disk-full: ENOSPC on the flush
+            f.write("x" * 100_000)
+        return None
+
+    with qtbot.waitSignal(panel.failed) as failed, qtbot.waitSignal(panel.ended):
+        panel.run(work)
+    assert failed.args == ["No space left on device"]
+    assert failure_text(FileNotFoundError(2, "No such file or directory", "/x/a b.csv")) == (
+        "/x/a b.csv: No such file or directory"
+    )
+    assert failure_text(RuntimeError("two\nlines")) == "two lines"
+    assert failure_text(RuntimeError()) == "RuntimeError"
