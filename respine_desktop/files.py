@@ -167,5 +167,6 @@ def write_json(path: Path, data: Any, what: str, *, ascii_only: bool = True) -> 
             os.fsync(out.fileno())
         replace(temp, path)
     except OSError as exc:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # (not ours to remove if it is a folder)
+            temp.unlink(missing_ok=True)
         raise RespineError(f"{path}: cannot write the {what} ({exc.strerror})") from None

@@ -18,16 +18,17 @@ class TextError(KeyError):
     """A UI text is missing in a language."""
 
 
-# The texts a patient's screens show, in the patient's language (`patient_texts`); every other
-# text (staff pages, the console, staff's refusals) is shown in a shipped language only, and
-# each language's name in that language (an installed one's is its translation's ``name``).
-PATIENT_PREFIXES: tuple[str, ...] = ("kiosk.", "common.")
-NOT_PATIENT_PREFIXES: tuple[str, ...] = ("common.error.", "common.language.")
+# The texts a patient's screens show, in the patient's language (`patient_texts`): the kiosk's
+# patient pages (``kiosk.``) and the two shared buttons they have. Every other text (staff pages,
+# the console, staff's refusals, the shared texts of staff pages) is shown in a shipped language
+# only, and each language's name in that language (an installed one's: its translation's name).
+PATIENT_PREFIX = "kiosk."
+PATIENT_SHARED: frozenset[str] = frozenset({"common.back", "common.next"})
 
 
 def is_patient_text(key: str) -> bool:
-    """Whether the UI text `key` may be shown in a patient's language (see `PATIENT_PREFIXES`)."""
-    return key.startswith(PATIENT_PREFIXES) and not key.startswith(NOT_PATIENT_PREFIXES)
+    """Whether the UI text `key` may be shown in a patient's language (see `PATIENT_PREFIX`)."""
+    return key.startswith(PATIENT_PREFIX) or key in PATIENT_SHARED
 
 
 def patient_texts() -> dict[str, str]:

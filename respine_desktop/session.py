@@ -16,6 +16,7 @@ import enum
 from dataclasses import dataclass
 
 from respine_desktop import storage
+from respine_desktop.errors import RespineError
 from respine_desktop.i18n import UI_LANGUAGES, installed_languages
 from respine_desktop.instruments import Instrument, Item, load_instrument
 from respine_desktop.storage import SKIPPED, Session, Staff, StudyDb
@@ -24,6 +25,12 @@ from respine_desktop.storage import SKIPPED, Session, Staff, StudyDb
 class FlowError(RuntimeError):
     """The flow was asked for something its state does not allow (a bug in the caller, so not a
     `RespineError`: it must reach a traceback)."""
+
+
+class LanguageUnavailable(RespineError):
+    """A visit started in a language this kiosk cannot show now (an installed translation set
+    aside after an upgrade): it is not resumed, nothing is written; staff install the
+    translation for this version, then resume it."""
 
 
 class Phase(enum.Enum):
@@ -117,7 +124,18 @@ class QuestionnaireSession:
 
     @classmethod
     def resume(cls, db: StudyDb, session_id: str, *, staff: Staff) -> QuestionnaireSession:
-        """Reopen a parked session (or one a crash interrupted) at the item it was on."""
+        """Reopen a parked session (or one a crash interrupted) at the item it was on.
+
+        `LanguageUnavailable` (nothing written) if it was started in a language the visit can
+        no longer be shown in here: its answers are in that language, and the rest of the
+        visit must be too."""
+        record = storage.get_session(db, session_id)
+        language = record.language
+        if language is not None and language not in visit_languages(record.instruments):
+            raise LanguageUnavailable(
+                f"this visit was started in {language}, which this kiosk cannot show now: "
+                f"install the {language} translation for this version, then resume it"
+            ).keyed("language_unavailable", language=language)
         return cls(db, storage.resume_session(db, session_id, staff=staff))
 
     # -- what the screens show -----------------------------------------------------------------

@@ -8,13 +8,13 @@ file is checked against the masters shipped here before anything is stored:
 * ``format`` is `FORMAT`; ``language`` a lower-case ISO 639 code (2-3 letters, or with a region
   such as ``pt-br``) that is not a shipped language; ``name`` the language's own name;
 * ``ui``: every text a patient's screens show (`i18n.patient_texts`: the keys of the English
-  UI texts, ``resources/i18n/en.json``, under ``kiosk.`` and ``common.``, apart from staff's
-  refusals ``common.error.`` and the languages' names ``common.language.``), each non-empty
-  with exactly the English text's ``{placeholders}``; it may hold the other English keys too
-  (checked the same way), no key of its own. Staff pages and the console are shown in a
-  shipped language only, so a release that adds a staff or console text does not make an
-  installed translation unusable (`_check_ui`); one that adds a patient text does, and says
-  which (``export translation-template`` writes the file to fill in: `template`);
+  UI texts, ``resources/i18n/en.json``, under ``kiosk.``, and the Back and Next buttons), each
+  non-empty with exactly the English text's ``{placeholders}``, and no other patient text. Staff
+  pages and the console are shown in a shipped language only: their texts may be there (kept
+  when they match this release's, else left out), so a release that adds, removes or changes a
+  staff or console text changes nothing for a translation (`_check_ui`); one that adds a
+  patient text or changes its placeholders sets it aside, saying which
+  (``export translation-template`` writes the file to fill in: `template`);
 * ``instruments``: for each instrument translated (by its id), the ``version`` and
   ``checksum`` of the shipped master it translates, and ``texts``: every text of the master
   (`master_texts`: the path of each English string in the instrument file, e.g.
@@ -36,7 +36,7 @@ from typing import Any
 
 from respine_desktop import files, i18n, json_text
 from respine_desktop.errors import RespineError
-from respine_desktop.i18n import UI_LANGUAGES, patient_texts, t, texts
+from respine_desktop.i18n import UI_LANGUAGES, is_patient_text, patient_texts, t, texts
 from respine_desktop.instruments import (
     add_instrument_texts,
     forget_instrument_texts,
@@ -71,6 +71,8 @@ class Translation:
     name: str
     ui: Mapping[str, str]
     instruments: Mapping[str, InstrumentTranslation]
+    # staff or console texts of the file left out (another release's: never shown, not kept)
+    left_out: tuple[str, ...] = ()
 
     def to_json(self) -> str:
         """The translation as the file format gives it (what storage keeps)."""
@@ -160,31 +162,33 @@ def _instrument(where: str, instrument_id: object, raw: object) -> InstrumentTra
     return InstrumentTranslation(instrument_id, master.version, master.checksum, found)
 
 
-def _check_ui(where: str, given: object, *, stored: bool) -> dict[str, str]:
-    """The UI texts of a translation: every patient text (`i18n.patient_texts`) checked and
-    required; any other text given must be one of the English texts and is checked the same
-    way (a file made when every text was required installs as before). When `stored` (a
-    translation installed by an earlier build, checked again by this one), a text this build
-    does not have, or no longer in that form, is dropped instead of refused unless a patient's
-    screen shows it: a release that adds or changes staff or console texts leaves it usable."""
+def _check_ui(where: str, given: object, *, stored: bool) -> tuple[dict[str, str], list[str]]:
+    """The UI texts of a translation, and the keys left out: every patient text
+    (`i18n.patient_texts`) checked and required; any other text of the English ones kept when
+    it passes the same checks, else left out (staff and console texts are never shown in an
+    installed language: a file made for another release, with texts since removed or changed,
+    installs all the same). A key of a patient text the English texts do not have is refused
+    (a typo would leave the text it meant missing), unless `stored` (a translation installed
+    by an earlier build, checked again by this one: a text this release removed)."""
     if not isinstance(given, dict):
         raise TranslationError(f"{where}: expected an object of key -> text")
     master = texts("en")
     patient = patient_texts()
     found = _check_texts(where, {k: v for k, v in given.items() if k in patient}, patient)
+    left_out: list[str] = []
     for key, text in given.items():
         if key in patient:
             continue
         if key not in master:
-            if stored:
-                continue
-            raise TranslationError(f"{where}: {key!r} is not a text of the master")
+            if is_patient_text(key) and not stored:
+                raise TranslationError(f"{where}: {key!r} is not a text of the master")
+            left_out.append(key)
+            continue
         try:
             found.update(_check_texts(where, {key: text}, {key: master[key]}))
         except TranslationError:
-            if not stored:
-                raise
-    return found
+            left_out.append(key)
+    return found, sorted(left_out)
 
 
 def parse_translation(
@@ -207,12 +211,12 @@ def parse_translation(
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise TranslationError(f"{where}: the language's name is missing")
-    ui = _check_ui(f"{where} ui", raw.get("ui"), stored=stored)
+    ui, left_out = _check_ui(f"{where} ui", raw.get("ui"), stored=stored)
     instruments = raw.get("instruments")
     if not isinstance(instruments, dict) or not instruments:
         raise TranslationError(f"{where}: instruments must name at least one instrument")
     found = {i: _instrument(f"{where} instruments", i, x) for i, x in instruments.items()}
-    return Translation(language, name.strip(), ui, found)
+    return Translation(language, name.strip(), ui, found, tuple(left_out))
 
 
 def template() -> dict[str, Any]:
@@ -238,9 +242,12 @@ def template() -> dict[str, Any]:
 
 
 def write_template(path: Path) -> None:
-    """Write `template` to `path` (UTF-8 JSON, replaced whole); `RespineError` in one line if
-    it cannot be (a folder, a device, a missing folder: nothing written)."""
+    """Write `template` to the new file `path` (UTF-8 JSON); `RespineError` in one line if it
+    cannot be (a folder, a device, a missing folder, or a file there already: a translation
+    in progress is never overwritten; nothing written)."""
     files.check_writable(path, "translation template")
+    if path.is_symlink() or path.exists():
+        raise TranslationError(f"{path}: exists already; write the template to a new file")
     files.write_json(path, template(), "translation template", ascii_only=False)
 
 

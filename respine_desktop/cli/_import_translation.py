@@ -11,10 +11,11 @@ import argparse
 from pathlib import Path
 
 HELP = (
-    "install a licensed translation (JSON, format respine-translation/1): every UI text and "
-    "every text of each instrument it translates, checked against the shipped masters (same "
-    "keys, placeholders kept, no empty text, the master's version and checksum); refused "
-    "(exit 2, nothing installed) otherwise. See docs/translations.md"
+    "install a licensed translation (JSON, format respine-translation/1; 'export "
+    "translation-template' writes one to fill in): the texts of the patient's screens and every "
+    "text of each instrument it translates, checked against the shipped masters (same keys, "
+    "placeholders kept, no empty text, the master's version and checksum); refused (exit 2, "
+    "nothing installed) otherwise. See docs/translations.md"
 )
 
 
@@ -47,4 +48,9 @@ def run_translation(args: argparse.Namespace) -> int:
         f"installed the {translation.language} ({translation.name}) translation: UI texts and "
         f"{instruments}"
     )
+    if translation.left_out:
+        print(
+            f"left out {len(translation.left_out)} staff or console texts of another release "
+            f"(never shown in an installed language), e.g. {translation.left_out[0]}"
+        )
     return 0

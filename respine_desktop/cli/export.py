@@ -259,7 +259,8 @@ def run_translation_template(args: argparse.Namespace) -> int:
     from respine_desktop.instruments import instrument_ids
     from respine_desktop.translations import write_template
 
-    write_template(args.out)
+    with user_errors(args.out):
+        write_template(args.out)
     print(
         f"wrote {args.out}: {len(patient_texts())} screen texts and the instruments "
         f"{', '.join(instrument_ids())} in English; set language and name, translate each text, "

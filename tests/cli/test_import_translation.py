@@ -68,11 +68,30 @@ def test_a_complete_translation_is_installed_once(db_path: Path, tmp_path: Path)
 
 
 @pytest.mark.req("I18N-03")
+def test_a_file_of_another_release_installs_without_its_staff_and_console_texts(
+    db_path: Path, tmp_path: Path
+) -> None:
+    content = pseudo()
+    # made for a release with a console text this one removed and a staff text whose
+    # placeholders changed since, and without a staff text this one added
+    content["ui"]["console.removed_long_ago"] = "[Gone]"
+    content["ui"]["staff.home.title"] = "[Signed in]"
+    del content["ui"]["staff.home.role"]
+    done = main("import", "translation", "--db", db_path, write(tmp_path / "xx.json", content))
+    assert done.returncode == 0, done.stderr
+    assert "left out 2 staff or console texts of another release" in done.stdout
+    with storage.open_database(db_path) as db:
+        installed = parse_translation(json.loads(storage.installed_translations(db)["xx"]))
+    assert "console.removed_long_ago" not in installed.ui
+    assert "staff.home.title" not in installed.ui and installed.left_out == ()
+
+
+@pytest.mark.req("I18N-03")
 def test_a_translation_of_the_patient_texts_alone_is_installed(
     db_path: Path, tmp_path: Path
 ) -> None:
     content = pseudo_file(("vas", "odi"))
-    assert not any(k.startswith(("console.", "staff.", "common.error.")) for k in content["ui"])
+    assert set(content["ui"]) == set(patient_texts())
     done = main("import", "translation", "--db", db_path, write(tmp_path / "xx.json", content))
     assert done.returncode == 0, done.stderr
     with storage.open_database(db_path) as db:
@@ -90,7 +109,7 @@ def _edit(content: dict[str, Any], how: str) -> None:
     elif how == "empty text":
         odi["texts"][first] = " "
     elif how == "placeholder lost":
-        content["ui"]["staff.home.title"] = "[Signed in]"
+        content["ui"]["kiosk.item.progress"] = "[Question]"
     elif how == "missing ui key":
         del content["ui"]["common.next"]
     elif how == "unknown ui key":
@@ -113,7 +132,7 @@ def _edit(content: dict[str, Any], how: str) -> None:
         ("missing item text", "is missing"),
         ("extra code", "is not a text of the master"),
         ("empty text", "is empty"),
-        ("placeholder lost", "placeholders {username}"),
+        ("placeholder lost", "'kiosk.item.progress' must keep the placeholders {number}, {total}"),
         ("missing ui key", "'common.next' is missing"),
         ("unknown ui key", "'kiosk.item.nxet' is not a text of the master"),
         ("wrong schema", "format must be"),
@@ -211,9 +230,17 @@ def test_the_template_filled_in_is_installed(db_path: Path, tmp_path: Path) -> N
     assert complete_for(installed, ("vas", "odi")) and installed.ui["common.next"] == "[Next]"
 
 
-@pytest.mark.parametrize("where", ["folder", "device", "no folder"])
+@pytest.mark.parametrize("where", ["folder", "device", "no folder", "a file", "its temporary"])
 def test_the_template_is_refused_a_place_it_cannot_be_written(tmp_path: Path, where: str) -> None:
     out = {"folder": tmp_path, "device": Path("/dev/null"), "no folder": tmp_path / "x" / "t.json"}
+    out["a file"] = out["its temporary"] = tmp_path / "t.json"
+    if where == "a file":  # a translation in progress: never overwritten
+        out[where].write_text("{...}", encoding="utf-8")
+    if where == "its temporary":  # a folder where the file is written first
+        (tmp_path / ".t.json.writing").mkdir()
+    before = sorted(tmp_path.rglob("*"))
     done = main("export", "translation-template", "--out", out[where])
     assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1
-    assert list(tmp_path.iterdir()) == [] and Path("/dev/null").is_char_device()
+    assert sorted(tmp_path.rglob("*")) == before and Path("/dev/null").is_char_device()
+    if where == "a file":
+        assert out[where].read_text(encoding="utf-8") == "{...}"

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from respine_desktop import storage
 from respine_desktop.i18n import error_text, t
 from respine_desktop.schedule import ACTIONABLE
-from respine_desktop.session import FlowError, QuestionnaireSession
+from respine_desktop.session import FlowError, LanguageUnavailable, QuestionnaireSession
 from respine_desktop.storage import StorageError
 from respine_desktop.translations import not_offered
 from ui.kiosk.item_page import ItemPage
@@ -130,6 +130,9 @@ class PatientFlow:
             picker.show_error(
                 t(host.lang, "staff.error.storage", message=error_text(host.lang, exc))
             )
+            return
+        except LanguageUnavailable as exc:  # (nothing written: staff stay signed in)
+            picker.show_error(error_text(host.lang, exc))
             return
         self.review_scroll = 0
         # From here the patient holds the tablet: no staff is signed in until the next PIN.

@@ -6,6 +6,7 @@ PDF naming it."""
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -18,7 +19,7 @@ from respine_desktop.session import visit_languages
 from respine_desktop.translations import activate_installed, not_offered
 from tests.support.kiosk import SUBJECT, Kiosk, tap
 from tests.support.reports import pdf_text
-from tests.support.translation import install_pseudo, no_translation_left
+from tests.support.translation import install_pseudo, no_translation_left, pseudo
 from ui.kiosk.item_page import ItemPage
 from ui.kiosk.patient_pages import HandoverPage, LanguagePage, ReviewPage, ThanksPage
 from ui.kiosk.staff_pages import StaffHomePage
@@ -116,6 +117,48 @@ def test_a_translation_missing_an_instrument_is_not_offered_and_staff_see_why(
     # English alone covers the visit: no language page, the first item in English.
     page = kiosk.on(ItemPage)
     assert "Pseudo" not in texts_on(page) and "[" not in texts_on(page)
+
+
+@pytest.mark.req("I18N-03")
+def test_a_visit_parked_in_a_translation_set_aside_waits_until_it_is_installed_again(
+    start_kiosk: Callable[[Path], Kiosk], db_path: Path
+) -> None:
+    kiosk = start_kiosk(with_xx(db_path, ("vas", "odi", "sf36")))
+    tap(to_handover(kiosk).start_button)
+    tap(kiosk.on(LanguagePage).buttons["xx"])
+    kiosk.answer()
+    kiosk.next()
+    kiosk.flow.release()  # parked in "xx"
+    # An upgrade that adds a patient text: the stored "xx" lacks it, this build sets it aside.
+    good = pseudo(("vas", "odi", "sf36"))
+    stale = {**good, "ui": {k: v for k, v in good["ui"].items() if k != "kiosk.review.submit"}}
+    with storage.open_database(db_path) as db:
+        storage.install_translation(db, "xx", json.dumps(stale), replace=True)
+    upgraded = start_kiosk(db_path)
+    upgraded.unlock()
+    tap(upgraded.on(StaffHomePage).buttons["start"])
+    picker = upgraded.on(VisitPickerPage)
+    picker.search.setText(SUBJECT)
+    picker.subjects.setCurrentRow(0)
+    picker.visits.setCurrentRow(0)
+    with storage.open_database(db_path) as db:
+        before = storage.audit_entries(db)
+    tap(picker.hand_over_button)
+    # Refused on the picker, staff still signed in, nothing written: the visit stays parked.
+    assert upgraded.page() is picker and picker.error.isVisibleTo(picker)
+    assert "was started in xx, which this kiosk cannot show now" in picker.error.text()
+    assert upgraded.flow.staff is not None and not upgraded.flow.patient_mode
+    with storage.open_database(db_path) as db:
+        (session,) = storage.subject_sessions(db, SUBJECT)
+        assert session.state == "parked" and storage.audit_entries(db) == before
+        storage.install_translation(db, "xx", json.dumps(good), replace=True)
+    upgraded.flow.release()
+    # The translation for this version installed: the visit resumes where it was, in "xx".
+    fixed = start_kiosk(db_path)
+    fixed.unlock()
+    fixed.hand_over()
+    page = fixed.item()
+    assert page.step.item.id == "odi_01" and "[Next]" in texts_on(page)
 
 
 def test_only_visits_it_covers_offer_it_and_a_stale_translation_is_named(db_path: Path) -> None:
