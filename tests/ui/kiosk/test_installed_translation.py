@@ -43,14 +43,19 @@ def with_xx(db_path: Path, instruments: tuple[str, ...]) -> Path:
     return db_path
 
 
-def to_handover(kiosk: Kiosk) -> HandoverPage:
+def to_picker(kiosk: Kiosk) -> VisitPickerPage:
+    """Unlocked, on the picker with the subject's first visit chosen."""
     kiosk.unlock()
     tap(kiosk.on(StaffHomePage).buttons["start"])
     picker = kiosk.on(VisitPickerPage)
     picker.search.setText(SUBJECT)
     picker.subjects.setCurrentRow(0)
     picker.visits.setCurrentRow(0)
-    tap(picker.hand_over_button)
+    return picker
+
+
+def to_handover(kiosk: Kiosk) -> HandoverPage:
+    tap(to_picker(kiosk).hand_over_button)
     return kiosk.on(HandoverPage)
 
 
@@ -135,12 +140,7 @@ def test_a_visit_parked_in_a_translation_set_aside_waits_until_it_is_installed_a
     with storage.open_database(db_path) as db:
         storage.install_translation(db, "xx", json.dumps(stale), replace=True)
     upgraded = start_kiosk(db_path)
-    upgraded.unlock()
-    tap(upgraded.on(StaffHomePage).buttons["start"])
-    picker = upgraded.on(VisitPickerPage)
-    picker.search.setText(SUBJECT)
-    picker.subjects.setCurrentRow(0)
-    picker.visits.setCurrentRow(0)
+    picker = to_picker(upgraded)
     with storage.open_database(db_path) as db:
         before = storage.audit_entries(db)
     tap(picker.hand_over_button)
