@@ -47,6 +47,7 @@ from respine_desktop.instruments import (
 FORMAT = "respine-translation/1"
 LANGUAGE = re.compile(r"^[a-z]{2,3}(-[a-z]{2,4})?\Z")
 MAX_BYTES = 4_000_000
+MAX_NAME = 40
 
 
 class TranslationError(RespineError):
@@ -211,6 +212,11 @@ def parse_translation(
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise TranslationError(f"{where}: the language's name is missing")
+    if len(name.strip()) > MAX_NAME or not name.isprintable():
+        raise TranslationError(
+            f"{where}: the language's name must be one line of at most {MAX_NAME} characters "
+            "(it is the patient's language button)"
+        )
     ui, left_out = _check_ui(f"{where} ui", raw.get("ui"), stored=stored)
     instruments = raw.get("instruments")
     if not isinstance(instruments, dict) or not instruments:

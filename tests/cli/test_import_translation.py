@@ -177,6 +177,11 @@ def test_the_checks_in_process() -> None:
     bad["name"] = ""
     with pytest.raises(TranslationError, match="name is missing"):
         parse_translation(bad)
+    for name in ("x" * 41, "Deutsch\nEnglish", "Deutsch\u202e"):
+        bad = pseudo()
+        bad["name"] = name
+        with pytest.raises(TranslationError, match="one line of at most 40 characters"):
+            parse_translation(bad)
     bad = pseudo()
     bad["colour"] = "red"
     with pytest.raises(TranslationError, match="unknown field"):
