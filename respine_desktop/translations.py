@@ -36,7 +36,14 @@ from typing import Any
 
 from respine_desktop import files, i18n, json_text
 from respine_desktop.errors import RespineError
-from respine_desktop.i18n import UI_LANGUAGES, is_patient_text, patient_texts, t, texts
+from respine_desktop.i18n import (
+    UI_LANGUAGES,
+    error_text,
+    is_patient_text,
+    patient_texts,
+    t,
+    texts,
+)
 from respine_desktop.instruments import (
     add_instrument_texts,
     forget_instrument_texts,
@@ -135,7 +142,9 @@ def _check_texts(where: str, given: object, master: Mapping[str, str]) -> dict[s
     extra = sorted(set(given) - set(master))
     if missing:
         more = f" (+{len(missing) - 1} more)" if len(missing) > 1 else ""
-        raise TranslationError(f"{where}: text {missing[0]!r} is missing{more}")
+        raise TranslationError(f"{where}: text {missing[0]!r} is missing{more}").keyed(
+            "translation_missing", text=missing[0]
+        )
     if extra:
         raise TranslationError(f"{where}: {extra[0]!r} is not a text of the master")
     for key, text in given.items():
@@ -143,7 +152,9 @@ def _check_texts(where: str, given: object, master: Mapping[str, str]) -> dict[s
             raise TranslationError(f"{where}: text {key!r} is empty")
         if _fields(text) != _fields(master[key]):
             wanted = ", ".join(sorted(f"{{{f}}}" for f in _fields(master[key]))) or "none"
-            raise TranslationError(f"{where}: text {key!r} must keep the placeholders {wanted}")
+            raise TranslationError(
+                f"{where}: text {key!r} must keep the placeholders {wanted}"
+            ).keyed("translation_placeholders", text=key, wanted=wanted)
     return dict(given)
 
 
@@ -158,6 +169,11 @@ def _instrument(where: str, instrument_id: object, raw: object) -> InstrumentTra
         raise TranslationError(
             f"{here}: translates version {raw['version']!r} ({raw['checksum']!r}), not the "
             f"shipped {master.version} ({master.checksum})"
+        ).keyed(
+            "translation_version",
+            instrument=instrument_id,
+            version=str(raw["version"]),
+            shipped=master.version,
         )
     found = _check_texts(f"{here} texts", raw["texts"], master_texts(instrument_id))
     return InstrumentTranslation(instrument_id, master.version, master.checksum, found)
@@ -301,7 +317,7 @@ class Installed:
     line saying why an installed one could not be (e.g. it translates an older master)."""
 
     translations: tuple[Translation, ...]
-    unusable: Mapping[str, str]
+    unusable: Mapping[str, TranslationError]
 
 
 def activate_installed(stored: Mapping[str, str]) -> Installed:
@@ -312,14 +328,17 @@ def activate_installed(stored: Mapping[str, str]) -> Installed:
     """
     deactivate_all()
     found: list[Translation] = []
-    unusable: dict[str, str] = {}
+    unusable: dict[str, TranslationError] = {}
     for language, text in sorted(stored.items()):
         try:
             translation = parse_translation(
                 json_text.loads(text), f"installed {language}", stored=True
             )
-        except (TranslationError, ValueError) as exc:
-            unusable[language] = str(exc)
+        except TranslationError as exc:
+            unusable[language] = exc
+            continue
+        except ValueError as exc:
+            unusable[language] = TranslationError(f"installed {language}: not JSON ({exc})")
             continue
         activate(translation)
         found.append(translation)
@@ -339,6 +358,7 @@ def not_offered(installed: Installed, instrument_ids: Iterable[str], lang: str) 
             lines.append(
                 t(lang, "staff.translation.missing", language=translation.language, names=names)
             )
-    for language, reason in sorted(installed.unusable.items()):
+    for language, error in sorted(installed.unusable.items()):
+        reason = error_text(lang, error)
         lines.append(t(lang, "staff.translation.unusable", language=language, reason=reason))
     return lines

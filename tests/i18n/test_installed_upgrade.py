@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from respine_desktop.i18n import is_patient_text, patient_texts, t, texts
+from respine_desktop.instruments import load_instrument
 from respine_desktop.session import visit_languages
 from respine_desktop.translations import (
     TranslationError,
@@ -68,11 +69,31 @@ def test_a_patient_text_an_earlier_build_lacked_makes_it_unusable_and_staff_see_
     installed = activate_installed(stored(content))
     assert visit_languages(("vas",)) == ("en", "fr")
     (line,) = not_offered(installed, ("vas",), "en")
-    assert line.startswith(
-        "xx: not offered (installed xx ui: text 'kiosk.review.submit' is missing"
+    assert line == (
+        "xx: not offered (its text kiosk.review.submit is missing: install its translation for "
+        "this version)"
     )
+    (ligne,) = not_offered(installed, ("vas",), "fr")
+    assert ligne.startswith("xx : non proposée (son texte kiosk.review.submit manque : ")
+    assert str(installed.unusable["xx"]).startswith("installed xx ui: text 'kiosk.review.submit'")
     # A patient text whose placeholders this build changed: the same.
     content = pseudo(("vas", "odi"))
     content["ui"]["kiosk.item.progress"] = "[no placeholder]"
     installed = activate_installed(stored(content))
-    assert "xx" in installed.unusable and "kiosk.item.progress" in installed.unusable["xx"]
+    (line,) = not_offered(installed, ("vas",), "en")
+    assert "its text kiosk.item.progress must keep the placeholders {number}, {total}" in line
+
+
+@pytest.mark.req("I18N-03")
+def test_a_translation_of_an_older_master_is_named_with_its_version() -> None:
+    content = pseudo(("vas", "odi"))
+    content["instruments"]["odi"]["version"] = "0.9"
+    installed = activate_installed(stored(content))
+    shipped = load_instrument("odi").version
+    (line,) = not_offered(installed, ("vas",), "en")
+    assert line == (
+        f"xx: not offered (it translates odi version 0.9, not the shipped {shipped}: install its "
+        "translation for this version)"
+    )
+    (ligne,) = not_offered(installed, ("vas",), "fr")
+    assert f"elle traduit odi version 0.9, pas la version livrée {shipped}" in ligne
