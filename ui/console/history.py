@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem
 
-from respine_desktop.i18n import t
+from respine_desktop.i18n import t, texts
 from respine_desktop.reports import Correction
 from respine_desktop.storage import ROW_IMAGES_KEY, AuditEntry
 from ui.console.texts import answer_text, item_name, local_time
@@ -105,6 +105,13 @@ def payload_text(payload: Mapping[str, object]) -> str:
     return "; ".join(parts)
 
 
+def action_text(lang: str, action: str) -> str:
+    """An audit action in words with its code, the name audit_trail.csv has ("Answer corrected
+    (answer.corrected)"); an action without words here (another version's) by its code."""
+    key = f"console.audit.action.{action}"
+    return f"{t(lang, key)} ({action})" if key in texts(lang) else action
+
+
 class AuditTable(QTableWidget):
     """The subject's audit entries: when, who, what, details."""
 
@@ -128,7 +135,7 @@ class AuditTable(QTableWidget):
                 [
                     local_time(e.at),
                     names.get(e.actor, e.actor) if e.actor else nobody,
-                    e.action,
+                    action_text(self.lang, e.action),
                     payload_text(e.payload),
                 ]
                 for e in entries
