@@ -106,10 +106,10 @@ def payload_text(payload: Mapping[str, object]) -> str:
 
 
 def action_text(lang: str, action: str) -> str:
-    """An audit action in words with its code, the name audit_trail.csv has ("Answer corrected
-    (answer.corrected)"); an action without words here (another version's) by its code."""
+    """An audit action in words ("Answer corrected"); an action without words here (another
+    version's) by its code, the name audit_trail.csv has ("answer.corrected")."""
     key = f"console.audit.action.{action}"
-    return f"{t(lang, key)} ({action})" if key in texts(lang) else action
+    return t(lang, key) if key in texts(lang) else action
 
 
 class AuditTable(QTableWidget):
@@ -141,3 +141,8 @@ class AuditTable(QTableWidget):
                 for e in entries
             ],
         )
+        # the action's code, as audit_trail.csv names it, in its cell's tooltip (and details line)
+        for r, e in enumerate(entries):
+            cell = self.item(r, 2)
+            if cell is not None and cell.text() != e.action:
+                cell.setToolTip(f"{cell.text()} ({e.action})")
