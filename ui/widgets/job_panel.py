@@ -11,7 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QVBoxLayout
 
-from respine_desktop.i18n import t
+from respine_desktop.errors import RespineError
+from respine_desktop.i18n import error_text, t
 from ui.widgets.jobs import USER_ERRORS, BackgroundJob, Work
 from ui.widgets.page import button, label, say
 from ui.widgets.signals import emit
@@ -109,6 +110,10 @@ class JobPanel(QFrame):
         emit(self.succeeded, result)
 
     def _on_failed(self, message: str) -> None:
+        # a refusal with a UI text (`RespineError.keyed`) said in the panel's language
+        error = self.job.error if self.job is not None else None
+        if isinstance(error, RespineError) and error.key:
+            message = error_text(self.lang, error)
         emit(self.failed, message)
 
     def _on_ended(self) -> None:

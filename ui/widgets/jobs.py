@@ -84,6 +84,7 @@ class BackgroundJob(QObject):
         self._stopped = False
         self.completed = False
         self.result: object = None
+        self.error: BaseException | None = None  # what the work failed with
         self._finished = threading.Event()
         self._percent = -1
 
@@ -127,6 +128,7 @@ class BackgroundJob(QObject):
         except JobCancelled:
             self._stopped = True
         except Exception as exc:
+            self.error = exc
             if not isinstance(exc, self._expected):
                 _log.exception("background job failed")
             if not self._cancelled.is_set():

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from respine_desktop.errors import RespineError
 from ui.widgets.job_panel import JobPanel
 from ui.widgets.jobs import Progress, Work, failure_text, running_jobs
 
@@ -114,3 +115,18 @@ def test_a_file_error_reads_as_the_command_line_says_it(qtbot: QtBot, panel: Job
     )
     assert failure_text(RuntimeError("two\nlines")) == "two lines"
     assert failure_text(RuntimeError()) == "RuntimeError"
+
+
+def test_a_refusal_with_a_text_is_said_in_the_panel_s_language(qtbot: QtBot) -> None:
+    panel = JobPanel("fr", name="Export", working=WORKING, cancelled=CANCELLED)
+    qtbot.addWidget(panel)
+
+    def work(progress: Progress) -> object:
+        raise RespineError("RSP-01-001 is withdrawn already").keyed(
+            "withdrawn_already", subject="RSP-01-001"
+        )
+
+    with qtbot.waitSignal(panel.failed) as failed, qtbot.waitSignal(panel.ended):
+        panel.run(work)
+    assert failed.args == ["RSP-01-001 est déjà retiré de l'étude"]
+    qtbot.waitUntil(lambda: not running_jobs())
