@@ -151,10 +151,13 @@ def _check_texts(where: str, given: object, master: Mapping[str, str]) -> dict[s
         if not isinstance(text, str) or not text.strip():
             raise TranslationError(f"{where}: text {key!r} is empty")
         if _fields(text) != _fields(master[key]):
-            wanted = ", ".join(sorted(f"{{{f}}}" for f in _fields(master[key]))) or "none"
-            raise TranslationError(
-                f"{where}: text {key!r} must keep the placeholders {wanted}"
-            ).keyed("translation_placeholders", text=key, wanted=wanted)
+            wanted = ", ".join(sorted(f"{{{f}}}" for f in _fields(master[key])))
+            error = TranslationError(
+                f"{where}: text {key!r} must keep the placeholders {wanted or 'none'}"
+            )
+            if wanted:
+                raise error.keyed("translation_placeholders", text=key, wanted=wanted)
+            raise error.keyed("translation_no_placeholders", text=key)
     return dict(given)
 
 
@@ -166,17 +169,29 @@ def _instrument(where: str, instrument_id: object, raw: object) -> InstrumentTra
         raise TranslationError(f"{here}: expected exactly version, checksum and texts")
     master = load_instrument(instrument_id)
     if (raw["version"], raw["checksum"]) != (master.version, master.checksum):
+        title = master.short_title.get("en") or instrument_id
         raise TranslationError(
             f"{here}: translates version {raw['version']!r} ({raw['checksum']!r}), not the "
             f"shipped {master.version} ({master.checksum})"
         ).keyed(
             "translation_version",
-            instrument=instrument_id,
+            instrument=title,
             version=str(raw["version"]),
             shipped=master.version,
         )
     found = _check_texts(f"{here} texts", raw["texts"], master_texts(instrument_id))
     return InstrumentTranslation(instrument_id, master.version, master.checksum, found)
+
+
+# Characters a one-line button text may not hold: control characters (line breaks, tabs ...)
+# and the bidirectional embeddings, overrides and isolates, which would reorder what follows
+# them. The marks a right-to-left name may need (LRM, RLM, ALM) and joiners are allowed.
+_NOT_ON_A_BUTTON = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _button_text(text: str) -> bool:
+    """Whether `text` may be a language button's one line (at most `MAX_NAME` characters)."""
+    return len(text) <= MAX_NAME and _NOT_ON_A_BUTTON.search(text) is None
 
 
 def _check_ui(where: str, given: object, *, stored: bool) -> tuple[dict[str, str], list[str]]:
@@ -228,11 +243,11 @@ def parse_translation(
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise TranslationError(f"{where}: the language's name is missing")
-    if len(name.strip()) > MAX_NAME or not name.isprintable():
+    if not stored and not _button_text(name.strip()):
         raise TranslationError(
             f"{where}: the language's name must be one line of at most {MAX_NAME} characters "
             "(it is the patient's language button)"
-        )
+        ).keyed("translation_name", most=MAX_NAME)
     ui, left_out = _check_ui(f"{where} ui", raw.get("ui"), stored=stored)
     instruments = raw.get("instruments")
     if not isinstance(instruments, dict) or not instruments:

@@ -177,11 +177,17 @@ def test_the_checks_in_process() -> None:
     bad["name"] = ""
     with pytest.raises(TranslationError, match="name is missing"):
         parse_translation(bad)
-    for name in ("x" * 41, "Deutsch\nEnglish", "Deutsch\u202e"):
+    for name in ("x" * 41, "Deutsch\nEnglish", "Deutsch\u202e", "\u2067עברית"):
         bad = pseudo()
         bad["name"] = name
         with pytest.raises(TranslationError, match="one line of at most 40 characters"):
             parse_translation(bad)
+    # real names pass: accents, other scripts, a right-to-left mark, a joiner, a no-break space
+    for name in ("Norsk bokmål", "Português (Brasil)", "中文", "العربية (مصر)\u200f", "فارسی",
+                 "සිංහල\u200d", "Français\u00a0(Canada)", "x" * 40):  # fmt: skip
+        good = pseudo()
+        good["name"] = name
+        assert parse_translation(good).name == name
     bad = pseudo()
     bad["colour"] = "red"
     with pytest.raises(TranslationError, match="unknown field"):

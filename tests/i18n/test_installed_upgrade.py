@@ -82,6 +82,11 @@ def test_a_patient_text_an_earlier_build_lacked_makes_it_unusable_and_staff_see_
     installed = activate_installed(stored(content))
     (line,) = not_offered(installed, ("vas",), "en")
     assert "its text kiosk.item.progress must keep the placeholders {number}, {total}" in line
+    # and one that has none, in French
+    content = pseudo(("vas", "odi"))
+    content["ui"]["kiosk.review.submit"] = "[{what}]"
+    (ligne,) = not_offered(activate_installed(stored(content)), ("vas",), "fr")
+    assert "son texte kiosk.review.submit ne doit contenir aucune variable" in ligne
 
 
 @pytest.mark.req("I18N-03")
@@ -92,8 +97,8 @@ def test_a_translation_of_an_older_master_is_named_with_its_version() -> None:
     shipped = load_instrument("odi").version
     (line,) = not_offered(installed, ("vas",), "en")
     assert line == (
-        f"xx: not offered (it translates odi version 0.9, not the shipped {shipped}: install its "
+        f"xx: not offered (it translates ODI version 0.9, not the shipped {shipped}: install its "
         "translation for this version)"
     )
     (ligne,) = not_offered(installed, ("vas",), "fr")
-    assert f"elle traduit odi version 0.9, pas la version livrée {shipped}" in ligne
+    assert f"elle traduit ODI version 0.9, pas la version livrée {shipped}" in ligne

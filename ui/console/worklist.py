@@ -10,18 +10,11 @@ or record the visit as missed (with a reason). Statuses come from `storage.workl
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QItemSelectionModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
     Signal,
 )
-from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -43,135 +36,21 @@ from respine_desktop.storage import (
     Staff,
     StorageError,
     StudyDb,
-    Withdrawal,
     WorklistEntry,
 )
 from ui.console.layout import TAB_MARGIN
 from ui.console.missed import MissedPanel
-from ui.console.texts import STATUS_COLOURS, refused, status_colour, status_text, visit_label
+from ui.console.texts import STATUS_COLOURS, refused, status_text, visit_label
+from ui.console.worklist_model import FIXED_COLUMNS, WorklistModel
 from ui.widgets.page import button, label
 from ui.widgets.signals import emit
+from ui.widgets.tap_details import details_line
 from ui.widgets.touch_scroll import touch_scroll
 
-STATUS_ROLE = Qt.ItemDataRole.UserRole
-FIXED_COLUMNS = 2  # subject, day 0
 STATUS_COLUMNS = 4  # status boxes per row of the filters
 # Statuses from which the kiosk can start (or resume) a visit, and those that may be marked missed.
 STARTABLE = frozenset(ACTIONABLE)
 MISSABLE = frozenset({"not_yet_due", "due", "overdue"})
-_FADED = QColor("#9aa3ad")
-
-Index = QModelIndex | QPersistentModelIndex
-
-
-@dataclass(frozen=True)
-class SubjectRow:
-    """One subject of the worklist with its visits by code."""
-
-    code: str
-    day0: date
-    visits: dict[str, WorklistEntry]
-
-
-class WorklistModel(QAbstractTableModel):
-    """The matrix: subject, day 0, then one status per visit of the schedule."""
-
-    def __init__(self, lang: str, visit_codes: tuple[str, ...], visit_names: list[str]) -> None:
-        super().__init__()
-        self.lang = lang
-        self.visit_codes = visit_codes
-        self.visit_names = visit_names
-        self.rows: list[SubjectRow] = []
-        self.shown: frozenset[str] = frozenset(ACTIONABLE)
-        self.withdrawn: dict[str, Withdrawal] = {}
-
-    def set_rows(
-        self, entries: Iterable[WorklistEntry], shown: Iterable[str], gone: Iterable[Withdrawal]
-    ) -> None:
-        """Every subject with a visit in a `shown` status, in subject order."""
-        self.beginResetModel()
-        self.withdrawn = {w.subject_code: w for w in gone}
-        self.shown = frozenset(shown)
-        by_subject: dict[str, SubjectRow] = {}
-        for entry in entries:
-            row = by_subject.get(entry.subject_code)
-            if row is None:
-                row = by_subject[entry.subject_code] = SubjectRow(
-                    entry.subject_code, entry.day0, {}
-                )
-            row.visits[entry.visit_code] = entry
-        self.rows = [
-            r for r in by_subject.values() if any(e.status in self.shown for e in r.visits.values())
-        ]
-        self.endResetModel()
-
-    def entry(self, index: Index) -> WorklistEntry | None:
-        if not index.isValid() or index.column() < FIXED_COLUMNS:
-            return None
-        code = self.visit_codes[index.column() - FIXED_COLUMNS]
-        return self.rows[index.row()].visits.get(code)
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else FIXED_COLUMNS + len(self.visit_codes)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if section == 0:
-            return t(self.lang, "console.worklist.subject")
-        if section == 1:
-            return t(self.lang, "console.worklist.day0")
-        n = section - FIXED_COLUMNS
-        return f"{self.visit_codes[n]}\n{self.visit_names[n]}"
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
-        if not index.isValid():
-            return None
-        row = self.rows[index.row()]
-        if index.column() < FIXED_COLUMNS:
-            return self._subject_data(row, index.column(), role)
-        entry = self.entry(index)
-        if entry is None:
-            return None
-        chosen = entry.status in self.shown
-        if role == Qt.ItemDataRole.DisplayRole:
-            return status_text(self.lang, entry.status)
-        if role == STATUS_ROLE:
-            return entry.status
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return status_colour(entry.status) if chosen else None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return None if chosen else _FADED
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return t(
-                self.lang,
-                "console.worklist.cell_tip",
-                subject=row.code,
-                visit=entry.visit_code,
-                status=status_text(self.lang, entry.status),
-                opens=entry.window_opens.isoformat(),
-                target=entry.target_date.isoformat(),
-                closes=entry.window_closes.isoformat(),
-            )
-        return None
-
-    def _subject_data(self, row: SubjectRow, column: int, role: int) -> object:
-        gone = self.withdrawn.get(row.code)
-        if role == Qt.ItemDataRole.DisplayRole:
-            if column == 1:
-                return row.day0.isoformat()
-            return (
-                t(self.lang, "console.worklist.withdrawn", subject=row.code) if gone else row.code
-            )
-        if role == Qt.ItemDataRole.ToolTipRole and gone is not None:
-            day = gone.withdrawn_on.isoformat()
-            return t(self.lang, "console.withdrawal.shown", day=day, reason=gone.reason)
-        return None
 
 
 class WorklistView(QWidget):
@@ -212,6 +91,8 @@ class WorklistView(QWidget):
         self.table.selectionModel().currentChanged.connect(lambda *_: self._refresh_actions())
         self.table.doubleClicked.connect(lambda *_: self.open_subject())
         column.addWidget(self.table, 1)
+        # a cell's tooltip (its visit window, a withdrawal's reason) reachable by touch, as written
+        column.addWidget(details_line(self.table))
         self.empty = label(t(lang, "console.worklist.empty"), "hint")
         column.addWidget(self.empty)
         column.addLayout(self._actions())

@@ -17,7 +17,7 @@ from respine_desktop.i18n import error_text, t
 from respine_desktop.schedule import ACTIONABLE
 from respine_desktop.session import FlowError, LanguageUnavailable, QuestionnaireSession
 from respine_desktop.storage import StorageError
-from respine_desktop.translations import not_offered
+from respine_desktop.translations import activate_installed, not_offered
 from ui.kiosk.item_page import ItemPage
 from ui.kiosk.patient_pages import HandoverPage, LanguagePage, ReviewPage, ThanksPage
 from ui.kiosk.visit_picker import VisitPickerPage
@@ -45,6 +45,8 @@ class PatientFlow:
         self.host = host
         # Where the review list was scrolled when the patient tapped Change (kept on return).
         self.review_scroll = 0
+        # the installed translations as last activated (`_refresh_translations`)
+        self._installed: dict[str, str] | None = None
 
     def lang(self) -> str:
         """The patient's language (the first of the visit's until chosen; else the staff's)."""
@@ -122,6 +124,7 @@ class PatientFlow:
         """Start (or resume) the visit and show the hand-over page; a refusal on `picker`."""
         host = self.host
         assert host.db is not None and host.staff is not None
+        self._refresh_translations()
         try:
             host.session = QuestionnaireSession.open(
                 host.db, subject_code, visit_code, staff=host.staff
@@ -147,6 +150,16 @@ class PatientFlow:
         )
         page.started.connect(self._on_started)
         host.window.show_page(page)
+
+    def _refresh_translations(self) -> None:
+        """The installed translations again if `import translation` changed them while the kiosk
+        ran (a translation installed for this version is offered without a restart)."""
+        host = self.host
+        assert host.db is not None
+        stored = storage.installed_translations(host.db)
+        if stored != self._installed:
+            host.translations = activate_installed(stored)
+            self._installed = stored
 
     def _on_started(self) -> None:
         session = self.host.session

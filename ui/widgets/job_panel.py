@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QProgressBar, QVBoxLayout
 from respine_desktop.errors import RespineError
 from respine_desktop.i18n import error_text, t
 from ui.widgets.jobs import USER_ERRORS, BackgroundJob, Work
-from ui.widgets.page import button, label, say
+from ui.widgets.page import button, label, plain_tip, say
 from ui.widgets.signals import emit
 
 
@@ -104,7 +104,7 @@ class JobPanel(QFrame):
         working = t(self.lang, self._working, percent=percent)
         # The step in progress on the line itself (a finger cannot hover for a tooltip).
         self.status.setText(f"{working}\n{message}" if message else working)
-        self.status.setToolTip(message)
+        self.status.setToolTip(plain_tip(message))
 
     def _on_succeeded(self, result: object) -> None:
         emit(self.succeeded, result)

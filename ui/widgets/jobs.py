@@ -47,14 +47,15 @@ USER_ERRORS: tuple[type[BaseException], ...] = (RespineError, OSError)
 
 def failure_text(error: BaseException) -> str:
     """The one line a person reads of a job's failure: a file error as the command line says it
-    ("PATH: No space left on device", not "[Errno 28] ..."), anything else by its message (its
-    class name if it has none), on one line."""
+    ("PATH: Permission denied", or "No space left on device" for a write to a file already
+    open, which names none; not "[Errno 13] ..."), anything else by its message (its class
+    name if it has none), its line breaks made spaces."""
     if isinstance(error, OSError) and error.strerror:
-        where = error.filename
-        text = f"{where}: {error.strerror}" if where is not None else error.strerror
+        names = [str(n) for n in (error.filename, error.filename2) if n is not None]
+        text = f"{' -> '.join(names)}: {error.strerror}" if names else error.strerror
     else:
         text = str(error) or type(error).__name__
-    return " ".join(text.split())
+    return " ".join(text.splitlines())
 
 
 class BackgroundJob(QObject):

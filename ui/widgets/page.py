@@ -39,13 +39,25 @@ def label(
     return widget
 
 
+def plain_tip(text: str) -> str:
+    """`text` as a widget's tooltip shows it: as written, never as rich text (Qt renders a
+    tooltip that looks like markup); "" stays "" (no tooltip)."""
+    if not text:
+        return ""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import Qt as QtText
+
+    return QtText.convertFromPlainText(text, Qt.WhiteSpaceMode.WhiteSpacePre)
+
+
 def button(
     text: str, role: str = "", parent: QWidget | None = None, *, name: str = ""
 ) -> QPushButton:
     """A push button; `role` picks its kiosk.qss style; `name` is its accessible name."""
     # Without a parent, not QPushButton(text, None): resolving that overload wraps QIcon's class
     # (the icon-and-text one), whose Python enums cost some 2 ms before the first screen.
-    widget = QPushButton(text) if parent is None else QPushButton(text, parent)
+    shown = text.replace("&", "&&")  # an "&" is shown, never taken for a shortcut's marker
+    widget = QPushButton(shown) if parent is None else QPushButton(shown, parent)
     if role:
         widget.setProperty("role", role)
     widget.setAccessibleName(name or text)  # (push buttons take Tab focus by default)

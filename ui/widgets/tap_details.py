@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QHelpEvent
-from PySide6.QtGui import Qt as QtText
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
     QToolTip,
 )
 
-from ui.widgets.page import label
+from ui.widgets.page import label, plain_tip
 
 
 class PlainToolTips(QStyledItemDelegate):
@@ -44,12 +43,7 @@ class PlainToolTips(QStyledItemDelegate):
             QToolTip.hideText()
             event.ignore()
             return False
-        QToolTip.showText(
-            event.globalPos(),
-            QtText.convertFromPlainText(str(text), Qt.WhiteSpaceMode.WhiteSpacePre),
-            view,
-            option.rect,
-        )
+        QToolTip.showText(event.globalPos(), plain_tip(str(text)), view, option.rect)
         return True
 
 

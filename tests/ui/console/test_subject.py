@@ -7,9 +7,11 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from respine_desktop import reports, scoring, storage
+from respine_desktop.kiosk_events import KIOSK_ACTIONS
 from respine_desktop.reports import fmt
 from respine_desktop.storage import CORRECTION_ROLES, ROLES, VISIT_STATUSES, StudyDb
 from tests.support.console import (
@@ -31,6 +33,7 @@ from ui.console.page import ConsolePage
 from ui.console.reauth import ReauthFields
 from ui.console.scores import score_legend
 from ui.console.subject import SubjectView
+from ui.widgets.tap_details import PlainToolTips
 
 
 def reenter(fields: ReauthFields, username: str, pin: str) -> None:
@@ -146,6 +149,9 @@ def test_an_investigator_corrects_an_answer_with_a_reason(
     assert view.audit.item(row, 2).toolTip() == "Answer corrected (answer.corrected)"
     assert action_text("fr", "answer.corrected") == "Réponse corrigée"
     assert action_text("fr", "kiosk.future_thing") == "kiosk.future_thing"
+    # the kiosk's events of an open session carry the subject: each has its words
+    for action in KIOSK_ACTIONS:
+        assert action_text("en", action) != action and action_text("fr", action) != action
 
 
 def test_a_choice_item_is_corrected_to_skipped(
@@ -226,18 +232,19 @@ def test_the_audit_history_lists_the_subjects_entries(
 def test_a_withdrawal_is_recorded_and_shown_in_the_worklist(
     qtbot: QtBot, db: StudyDb, open_view: OpenView
 ) -> None:
+    reason = "moved abroad, Łódź <b>see the file</b>"
     view = open_view(COORDINATOR)
     assert view.withdraw_button.isEnabled() and not view.withdrawal.isVisible()
     view.ask_withdrawal()
     panel = view.withdrawal
     assert panel.isVisible() and not panel.confirm_button.isEnabled()
     day = panel.chosen_day()
-    panel.reason.setText("moved abroad, Łódź")
+    panel.reason.setText(reason)
     panel.confirm()
     found = storage.get_withdrawal(db, COMPLETE)
-    assert found is not None and found.reason == "moved abroad, Łódź" and found.withdrawn_on == day
+    assert found is not None and found.reason == reason and found.withdrawn_on == day
     assert not panel.isVisible() and not view.withdraw_button.isEnabled()
-    assert view.withdrawal_note.text() == f"Withdrawn on {day.isoformat()}: moved abroad, Łódź"
+    assert view.withdrawal_note.text() == f"Withdrawn on {day.isoformat()}: {reason}"
     # A second withdrawal is refused by storage, shown on the panel.
     view.withdrawal.ask(COMPLETE, day)
     view.withdrawal.reason.setText("again")
@@ -254,7 +261,12 @@ def test_a_withdrawal_is_recorded_and_shown_in_the_worklist(
     assert f"{COMPLETE} (withdrawn)" in rows
     row = worklist.subjects().index(COMPLETE)
     tip = model.data(model.index(row, 0), Qt.ItemDataRole.ToolTipRole)
-    assert tip == f"Withdrawn on {day.isoformat()}: moved abroad, Łódź"
+    assert tip == f"Withdrawn on {day.isoformat()}: {reason}"
+    # reachable by touch on the line under the table, and never read as markup
+    worklist.table.setCurrentIndex(model.index(row, 0))
+    (line,) = worklist.findChildren(QLabel, "cellDetails")
+    assert line.text() == tip and line.textFormat() == Qt.TextFormat.PlainText
+    assert isinstance(worklist.table.itemDelegate(), PlainToolTips)
     other = next(n for n, code in enumerate(worklist.subjects()) if code != COMPLETE)
     assert model.data(model.index(other, 0), Qt.ItemDataRole.ToolTipRole) is None
 

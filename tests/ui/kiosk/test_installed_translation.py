@@ -151,13 +151,12 @@ def test_a_visit_parked_in_a_translation_set_aside_waits_until_it_is_installed_a
     with storage.open_database(db_path) as db:
         (session,) = storage.subject_sessions(db, SUBJECT)
         assert session.state == "parked" and storage.audit_entries(db) == before
+        # The translation for this version installed (`import translation`, another process)
+        # while this kiosk runs: the visit resumes where it was, in "xx", without a restart.
         storage.install_translation(db, "xx", json.dumps(good), replace=True)
-    upgraded.flow.release()
-    # The translation for this version installed: the visit resumes where it was, in "xx".
-    fixed = start_kiosk(db_path)
-    fixed.unlock()
-    fixed.hand_over()
-    page = fixed.item()
+    tap(picker.hand_over_button)
+    tap(upgraded.on(HandoverPage).start_button)
+    page = upgraded.item()
     assert page.step.item.id == "odi_01" and "[Next]" in texts_on(page)
 
 

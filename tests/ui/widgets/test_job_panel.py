@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QTextDocument
 from pytestqt.qtbot import QtBot
 
 from respine_desktop.errors import RespineError
@@ -48,7 +49,9 @@ def test_progress_then_success(qtbot: QtBot, panel: JobPanel) -> None:
     qtbot.waitUntil(lambda: panel.progress.value() == 50)
     # The step is on the line itself (touch cannot hover), and in the tooltip for a mouse.
     assert panel.status.text() == "Exporting… 50 %\nfirst step"
-    assert panel.status.toolTip() == "first step"
+    shown = QTextDocument()
+    shown.setHtml(panel.status.toolTip())  # as written, never as markup
+    assert shown.toPlainText() == "first step"
     assert panel.run(gated(gate, 0.0)) is None  # one job at a time
     with (
         qtbot.waitSignal(panel.succeeded) as succeeded,
@@ -114,6 +117,9 @@ def test_a_file_error_reads_as_the_command_line_says_it(qtbot: QtBot, panel: Job
         "/x/a b.csv: No such file or directory"
     )
     assert failure_text(RuntimeError("two\nlines")) == "two lines"
+    assert failure_text(OSError(18, "Invalid cross-device link", "/a  b", None, "/c")) == (
+        "/a  b -> /c: Invalid cross-device link"
+    )
     assert failure_text(RuntimeError()) == "RuntimeError"
 
 

@@ -45,3 +45,11 @@ def test_a_column_whose_texts_wrap_keeps_its_width_in_millimetres(
     assert limit.maximumWidth() == page.column_width
     qtbot.waitUntil(lambda: hint.width() > 0)
     assert hint.width() <= page.column_width
+
+
+def test_an_ampersand_on_a_button_is_shown_not_taken_for_a_shortcut(qtbot: QtBot) -> None:
+    # e.g. a site's translation's language name: Qt would hide a lone "&" and underline the next
+    widget = button("Deutsch & Co")
+    qtbot.addWidget(widget)
+    assert widget.text() == "Deutsch && Co" and widget.accessibleName() == "Deutsch & Co"
+    assert widget.shortcut().isEmpty()
