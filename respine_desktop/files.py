@@ -169,4 +169,5 @@ def write_json(path: Path, data: Any, what: str, *, ascii_only: bool = True) -> 
     except OSError as exc:
         with contextlib.suppress(OSError):  # (not ours to remove if it is a folder)
             temp.unlink(missing_ok=True)
-        raise RespineError(f"{path}: cannot write the {what} ({exc.strerror})") from None
+        why = exc.strerror or str(exc).rpartition(": ")[2] or type(exc).__name__
+        raise RespineError(f"{path}: cannot write the {what} ({why})") from None

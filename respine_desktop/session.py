@@ -133,8 +133,8 @@ class QuestionnaireSession:
         language = record.language
         if language is not None and language not in visit_languages(record.instruments):
             raise LanguageUnavailable(
-                f"this visit was started in {language}, which this kiosk cannot show now: "
-                f"install the {language} translation for this version, then resume it"
+                f"this visit was started in the language '{language}', which this kiosk cannot "
+                "show now: install its translation for this version, then resume it"
             ).keyed("language_unavailable", language=language)
         return cls(db, storage.resume_session(db, session_id, staff=staff))
 

@@ -9,11 +9,12 @@ file is checked against the masters shipped here before anything is stored:
   such as ``pt-br``) that is not a shipped language; ``name`` the language's own name;
 * ``ui``: every text a patient's screens show (`i18n.patient_texts`: the keys of the English
   UI texts, ``resources/i18n/en.json``, under ``kiosk.``, and the Back and Next buttons), each
-  non-empty with exactly the English text's ``{placeholders}``, and no other patient text. Staff
-  pages and the console are shown in a shipped language only: their texts may be there (kept
-  when they match this release's, else left out), so a release that adds, removes or changes a
-  staff or console text changes nothing for a translation (`_check_ui`); one that adds a
-  patient text or changes its placeholders sets it aside, saying which
+  non-empty with exactly the English text's ``{placeholders}``. Staff pages and the console are
+  shown in a shipped language only: their texts may be there (kept when they match this
+  release's, else left out, like any text this release does not have), so a release that
+  adds, removes or changes a staff or console text changes nothing for a translation
+  (`_check_ui`); one that adds a patient text or changes its placeholders sets it aside, saying
+  which
   (``export translation-template`` writes the file to fill in: `template`);
 * ``instruments``: for each instrument translated (by its id), the ``version`` and
   ``checksum`` of the shipped master it translates, and ``texts``: every text of the master
@@ -39,7 +40,6 @@ from respine_desktop.errors import RespineError
 from respine_desktop.i18n import (
     UI_LANGUAGES,
     error_text,
-    is_patient_text,
     patient_texts,
     t,
     texts,
@@ -189,19 +189,30 @@ def _instrument(where: str, instrument_id: object, raw: object) -> InstrumentTra
 _NOT_ON_A_BUTTON = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
-def _button_text(text: str) -> bool:
-    """Whether `text` may be a language button's one line (at most `MAX_NAME` characters)."""
-    return len(text) <= MAX_NAME and _NOT_ON_A_BUTTON.search(text) is None
+def _check_name(where: str, name: str) -> None:
+    """`TranslationError` unless `name` may be a language button's one line: at most `MAX_NAME`
+    characters, none of `_NOT_ON_A_BUTTON`."""
+    if len(name) > MAX_NAME:
+        raise TranslationError(
+            f"{where}: the language's name is longer than {MAX_NAME} characters (it is the "
+            "patient's language button)"
+        )
+    found = _NOT_ON_A_BUTTON.search(name)
+    if found is not None:
+        raise TranslationError(
+            f"{where}: the language's name holds U+{ord(found.group()):04X}, a line break, "
+            "control or text-direction character (it is the patient's language button)"
+        )
 
 
-def _check_ui(where: str, given: object, *, stored: bool) -> tuple[dict[str, str], list[str]]:
+def _check_ui(where: str, given: object) -> tuple[dict[str, str], list[str]]:
     """The UI texts of a translation, and the keys left out: every patient text
-    (`i18n.patient_texts`) checked and required; any other text of the English ones kept when
-    it passes the same checks, else left out (staff and console texts are never shown in an
-    installed language: a file made for another release, with texts since removed or changed,
-    installs all the same). A key of a patient text the English texts do not have is refused
-    (a typo would leave the text it meant missing), unless `stored` (a translation installed
-    by an earlier build, checked again by this one: a text this release removed)."""
+    (`i18n.patient_texts`) checked and required; any other text kept when it is one of this
+    release's English texts and passes the same checks, else left out (staff and console texts
+    are never shown in an installed language, and a text this release does not have is shown
+    nowhere: a file made for another release, with texts since added, removed or changed,
+    installs and stays usable all the same, as long as it has this release's patient texts). A
+    typo in a patient text's key is refused all the same: the text it meant is missing."""
     if not isinstance(given, dict):
         raise TranslationError(f"{where}: expected an object of key -> text")
     master = texts("en")
@@ -212,8 +223,6 @@ def _check_ui(where: str, given: object, *, stored: bool) -> tuple[dict[str, str
         if key in patient:
             continue
         if key not in master:
-            if is_patient_text(key) and not stored:
-                raise TranslationError(f"{where}: {key!r} is not a text of the master")
             left_out.append(key)
             continue
         try:
@@ -243,12 +252,9 @@ def parse_translation(
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
         raise TranslationError(f"{where}: the language's name is missing")
-    if not stored and not _button_text(name.strip()):
-        raise TranslationError(
-            f"{where}: the language's name must be one line of at most {MAX_NAME} characters "
-            "(it is the patient's language button)"
-        ).keyed("translation_name", most=MAX_NAME)
-    ui, left_out = _check_ui(f"{where} ui", raw.get("ui"), stored=stored)
+    if not stored:  # (one installed by an earlier build keeps the name it was installed with)
+        _check_name(where, name.strip())
+    ui, left_out = _check_ui(f"{where} ui", raw.get("ui"))
     instruments = raw.get("instruments")
     if not isinstance(instruments, dict) or not instruments:
         raise TranslationError(f"{where}: instruments must name at least one instrument")
@@ -328,8 +334,9 @@ def deactivate_all() -> None:
 
 @dataclass(frozen=True)
 class Installed:
-    """What `activate_installed` found: the translations activated and, by language, the one
-    line saying why an installed one could not be (e.g. it translates an older master)."""
+    """What `activate_installed` found: the translations activated and, by language, why an
+    installed one could not be (e.g. it translates an older master: `TranslationError`, keyed
+    when staff can read it in their language)."""
 
     translations: tuple[Translation, ...]
     unusable: Mapping[str, TranslationError]
@@ -345,6 +352,8 @@ def activate_installed(stored: Mapping[str, str]) -> Installed:
     found: list[Translation] = []
     unusable: dict[str, TranslationError] = {}
     for language, text in sorted(stored.items()):
+        if language in UI_LANGUAGES:
+            continue  # shipped by this release: offered as the program's own
         try:
             translation = parse_translation(
                 json_text.loads(text), f"installed {language}", stored=True

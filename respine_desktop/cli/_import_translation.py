@@ -50,7 +50,8 @@ def run_translation(args: argparse.Namespace) -> int:
     )
     if translation.left_out:
         print(
-            f"left out {len(translation.left_out)} staff or console texts of another release "
-            f"(never shown in an installed language), e.g. {translation.left_out[0]}"
+            f"left out {len(translation.left_out)} texts that this release does not need or has "
+            f"in another form (e.g. {translation.left_out[0]}): an installed language shows only "
+            "the patient's screens"
         )
     return 0

@@ -79,7 +79,7 @@ def test_a_file_of_another_release_installs_without_its_staff_and_console_texts(
     del content["ui"]["staff.home.role"]
     done = main("import", "translation", "--db", db_path, write(tmp_path / "xx.json", content))
     assert done.returncode == 0, done.stderr
-    assert "left out 2 staff or console texts of another release" in done.stdout
+    assert "left out 2 texts that this release does not need or has in another form" in done.stdout
     with storage.open_database(db_path) as db:
         installed = parse_translation(json.loads(storage.installed_translations(db)["xx"]))
     assert "console.removed_long_ago" not in installed.ui
@@ -112,8 +112,8 @@ def _edit(content: dict[str, Any], how: str) -> None:
         content["ui"]["kiosk.item.progress"] = "[Question]"
     elif how == "missing ui key":
         del content["ui"]["common.next"]
-    elif how == "unknown ui key":
-        content["ui"]["kiosk.item.nxet"] = "[Next]"
+    elif how == "misspelt ui key":  # the text it meant is then missing
+        content["ui"]["kiosk.item.skp"] = content["ui"].pop("kiosk.item.skip")
     elif how == "wrong schema":
         content["format"] = "respine-translation/0"
     elif how == "another instrument's id":
@@ -134,7 +134,7 @@ def _edit(content: dict[str, Any], how: str) -> None:
         ("empty text", "is empty"),
         ("placeholder lost", "'kiosk.item.progress' must keep the placeholders {number}, {total}"),
         ("missing ui key", "'common.next' is missing"),
-        ("unknown ui key", "'kiosk.item.nxet' is not a text of the master"),
+        ("misspelt ui key", "'kiosk.item.skip' is missing"),
         ("wrong schema", "format must be"),
         ("another instrument's id", "'eq5d' is not an instrument"),
         ("another version", "not the shipped"),
@@ -177,10 +177,18 @@ def test_the_checks_in_process() -> None:
     bad["name"] = ""
     with pytest.raises(TranslationError, match="name is missing"):
         parse_translation(bad)
-    for name in ("x" * 41, "Deutsch\nEnglish", "Deutsch\u202e", "\u2067עברית"):
+    bad = pseudo()
+    bad["name"] = "x" * 41
+    with pytest.raises(TranslationError, match="name is longer than 40 characters"):
+        parse_translation(bad)
+    for name, code in (
+        ("Deutsch\nEnglish", "000A"),
+        ("Deutsch\u202e", "202E"),
+        ("\u2067עברית", "2067"),
+    ):
         bad = pseudo()
         bad["name"] = name
-        with pytest.raises(TranslationError, match="one line of at most 40 characters"):
+        with pytest.raises(TranslationError, match=f"name holds U\\+{code}, a line break, control"):
             parse_translation(bad)
     # real names pass: accents, other scripts, a right-to-left mark, a joiner, a no-break space
     for name in ("Norsk bokmål", "Português (Brasil)", "中文", "العربية (مصر)\u200f", "فارسی",
@@ -255,3 +263,6 @@ def test_the_template_is_refused_a_place_it_cannot_be_written(tmp_path: Path, wh
     assert sorted(tmp_path.rglob("*")) == before and Path("/dev/null").is_char_device()
     if where == "a file":
         assert out[where].read_text(encoding="utf-8") == "{...}"
+    if where == "its temporary":
+        assert "cannot write the translation template" in done.stderr
+        assert "is a directory" in done.stderr and "None" not in done.stderr

@@ -53,13 +53,17 @@ def test_staff_and_console_texts_an_earlier_build_lacked_or_had_do_not_matter() 
     # What this build does not have, or has in another form, is dropped, never shown.
     assert "console.removed_long_ago" not in texts("xx")
     assert "staff.home.role" not in texts("xx")
-    # A file installed now leaves the same texts out; a patient text of its own is refused
-    # there (a typo would leave the text it meant missing), dropped when stored.
+    # A file installed now leaves the same texts out, and a patient text this release removed
+    # too: the file installs on a new kiosk as it stays usable on an upgraded one.
     assert parse_translation(content).left_out == ("console.removed_long_ago", "staff.home.role")
     content["ui"]["kiosk.removed_long_ago"] = "[Gone]"
-    with pytest.raises(TranslationError, match=r"'kiosk\.removed_long_ago' is not a text"):
-        parse_translation(content)
+    assert "kiosk.removed_long_ago" in parse_translation(content).left_out
     assert activate_installed(stored(content)).unusable == {}
+    # A name this release would refuse at import (too long, two lines) stays as installed.
+    content["name"] = "Pseudo\n" + "x" * 50
+    assert activate_installed(stored(content)).unusable == {}
+    with pytest.raises(TranslationError, match="name is longer than 40 characters"):
+        parse_translation(content)
 
 
 @pytest.mark.req("I18N-03")
@@ -102,3 +106,10 @@ def test_a_translation_of_an_older_master_is_named_with_its_version() -> None:
     )
     (ligne,) = not_offered(installed, ("vas",), "fr")
     assert f"elle traduit ODI version 0.9, pas la version livrée {shipped}" in ligne
+
+
+def test_a_language_this_release_ships_is_not_said_to_be_set_aside() -> None:
+    content = {**pseudo(("vas", "odi")), "language": "fr"}  # installed before "fr" shipped
+    installed = activate_installed({"fr": json.dumps(content)})
+    assert installed.unusable == {} and installed.translations == ()
+    assert not_offered(installed, ("vas",), "en") == []

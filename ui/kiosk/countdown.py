@@ -6,7 +6,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 
 from respine_desktop.i18n import t
-from ui.widgets.page import button, label
+from ui.widgets.page import button, label, set_button_text
 from ui.widgets.units import mm
 
 
@@ -50,8 +50,7 @@ class CountdownOverlay(QWidget):
         self.title.setText(t(lang, "kiosk.idle.title"))
         self.seconds.setText(str(seconds))
         self.body.setText(t(lang, "kiosk.idle.body", seconds=seconds))
-        self.stay_button.setText(t(lang, "kiosk.idle.stay"))
-        self.stay_button.setAccessibleName(t(lang, "kiosk.idle.stay"))
+        set_button_text(self.stay_button, t(lang, "kiosk.idle.stay"))
         self.setAccessibleName(self.body.text())
         width = min(mm(150, self), self._host.width() - 40)
         self.card.setFixedWidth(width)

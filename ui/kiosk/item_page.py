@@ -22,7 +22,7 @@ from respine_desktop.i18n import t
 from ui.kiosk.item_fit import ItemFitter
 from ui.kiosk.titles import instrument_title
 from ui.widgets.choice_list import ChoiceList
-from ui.widgets.page import Page, button, label
+from ui.widgets.page import Page, button, label, set_button_text
 from ui.widgets.signals import emit
 from ui.widgets.units import mm
 from ui.widgets.vas_slider import VasSlider
@@ -188,8 +188,7 @@ class ItemPage(Page):
         self.skip_button.setVisible(item.optional)
         self.back_button.setEnabled(can_go_back)
         next_key = "kiosk.item.to_review" if returns_to_review else "common.next"
-        self.next_button.setText(t(lang, next_key))
-        self.next_button.setAccessibleName(self.next_button.text())
+        set_button_text(self.next_button, t(lang, next_key))
         self.fitter.fit(to_top=True)
         self._refresh()
 

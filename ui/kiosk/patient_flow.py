@@ -124,8 +124,8 @@ class PatientFlow:
         """Start (or resume) the visit and show the hand-over page; a refusal on `picker`."""
         host = self.host
         assert host.db is not None and host.staff is not None
-        self._refresh_translations()
         try:
+            self._refresh_translations()
             host.session = QuestionnaireSession.open(
                 host.db, subject_code, visit_code, staff=host.staff
             )

@@ -56,14 +56,22 @@ def button(
     """A push button; `role` picks its kiosk.qss style; `name` is its accessible name."""
     # Without a parent, not QPushButton(text, None): resolving that overload wraps QIcon's class
     # (the icon-and-text one), whose Python enums cost some 2 ms before the first screen.
-    shown = text.replace("&", "&&")  # an "&" is shown, never taken for a shortcut's marker
-    widget = QPushButton(shown) if parent is None else QPushButton(shown, parent)
+    widget = QPushButton() if parent is None else QPushButton(parent)
+    set_button_text(widget, text)
     if role:
         widget.setProperty("role", role)
-    widget.setAccessibleName(name or text)  # (push buttons take Tab focus by default)
+    if name:
+        widget.setAccessibleName(name)  # (push buttons take Tab focus by default)
     widget.setAutoDefault(False)
     widget.setMinimumHeight(mm(9, widget))
     return widget
+
+
+def set_button_text(widget: QPushButton, text: str) -> None:
+    """`text` on a button as written: an "&" shown, never taken for a shortcut's marker (a
+    site's translation may hold one); the accessible name the same text."""
+    widget.setText(text.replace("&", "&&"))
+    widget.setAccessibleName(text)
 
 
 def restyle(widget: QWidget) -> None:

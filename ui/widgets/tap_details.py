@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QStyleOptionViewItem,
     QToolTip,
 )
+from shiboken6 import isValid
 
 from ui.widgets.page import label, plain_tip
 
@@ -61,4 +62,13 @@ def details_line(view: QAbstractItemView) -> QLabel:
         line.setVisible(bool(text))
 
     view.selectionModel().currentChanged.connect(show)
+
+    # a model made anew (a filter, a refresh) moves no current cell: the line follows all the same
+    # (not while the view is being deleted: a table's own model is reset as it goes)
+    def follow(*_: object) -> None:
+        if isValid(view) and isValid(line):
+            show(view.currentIndex())
+
+    view.model().modelReset.connect(follow)
+    view.model().layoutChanged.connect(follow)
     return line

@@ -146,7 +146,7 @@ def test_a_visit_parked_in_a_translation_set_aside_waits_until_it_is_installed_a
     tap(picker.hand_over_button)
     # Refused on the picker, staff still signed in, nothing written: the visit stays parked.
     assert upgraded.page() is picker and picker.error.isVisibleTo(picker)
-    assert "was started in xx, which this kiosk cannot show now" in picker.error.text()
+    assert "started in the language 'xx', which this kiosk cannot show now" in picker.error.text()
     assert upgraded.flow.staff is not None and not upgraded.flow.patient_mode
     with storage.open_database(db_path) as db:
         (session,) = storage.subject_sessions(db, SUBJECT)

@@ -15,6 +15,7 @@ from ui.widgets.job_panel import JobPanel
 from ui.widgets.jobs import Progress, Work, failure_text, running_jobs
 
 WORKING, CANCELLED = "console.export.working", "console.pdf.cancelled"
+FIRST = "first <b>step</b> & more"  # (a step's message may name a file: shown as written)
 
 
 @pytest.fixture
@@ -31,7 +32,7 @@ def gated(gate: threading.Event, *steps: float, result: object = "done") -> Work
     """Work that reports `steps[0]`, waits for `gate`, then reports the other steps."""
 
     def work(progress: Progress) -> object:
-        progress(steps[0], "first step")
+        progress(steps[0], FIRST)
         assert gate.wait(60)
         for fraction in steps[1:]:
             progress(fraction, "next step")
@@ -48,10 +49,10 @@ def test_progress_then_success(qtbot: QtBot, panel: JobPanel) -> None:
     assert panel.busy and panel.progress.isVisible() and panel.cancel_button.isVisible()
     qtbot.waitUntil(lambda: panel.progress.value() == 50)
     # The step is on the line itself (touch cannot hover), and in the tooltip for a mouse.
-    assert panel.status.text() == "Exporting… 50 %\nfirst step"
+    assert panel.status.text() == f"Exporting… 50 %\n{FIRST}"
     shown = QTextDocument()
     shown.setHtml(panel.status.toolTip())  # as written, never as markup
-    assert shown.toPlainText() == "first step"
+    assert shown.toPlainText() == FIRST
     assert panel.run(gated(gate, 0.0)) is None  # one job at a time
     with (
         qtbot.waitSignal(panel.succeeded) as succeeded,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pytestqt.qtbot import QtBot
 
-from ui.widgets.page import Page, button, label
+from ui.widgets.page import Page, button, label, set_button_text
 
 LONG = "Commencer les questionnaires d'un patient, puis les suivants de la liste du jour"
 
@@ -52,4 +52,8 @@ def test_an_ampersand_on_a_button_is_shown_not_taken_for_a_shortcut(qtbot: QtBot
     widget = button("Deutsch & Co")
     qtbot.addWidget(widget)
     assert widget.text() == "Deutsch && Co" and widget.accessibleName() == "Deutsch & Co"
+    assert widget.shortcut().isEmpty()
+    # a text set later (Next, "I am still here" in the patient's language) the same way
+    set_button_text(widget, "Weiter & fertig")
+    assert widget.text() == "Weiter && fertig" and widget.accessibleName() == "Weiter & fertig"
     assert widget.shortcut().isEmpty()

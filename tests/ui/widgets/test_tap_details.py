@@ -4,10 +4,11 @@ shown as written, never as markup."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QHelpEvent, QTextDocument
+from PySide6.QtGui import QHelpEvent, QStandardItem, QStandardItemModel, QTextDocument
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QApplication,
+    QTableView,
     QTableWidget,
     QTableWidgetItem,
     QToolTip,
@@ -70,3 +71,19 @@ def test_a_tooltip_is_shown_as_written_never_as_markup(qtbot: QtBot) -> None:
     QToolTip.hideText()
     table.setCurrentCell(0, 0)
     assert line.text() == stored and line.textFormat() == Qt.TextFormat.PlainText
+
+
+def test_the_line_follows_a_model_made_anew(qtbot: QtBot) -> None:
+    # a filter or a refresh resets the model and moves no current cell (the worklist's)
+    model = QStandardItemModel(1, 1)
+    explained = QStandardItem("✓")
+    explained.setToolTip("Withdrawn on 2026-11-02: moved abroad")
+    model.setItem(0, 0, explained)
+    table = QTableView()
+    qtbot.addWidget(table)
+    table.setModel(model)
+    line = details_line(table)
+    table.setCurrentIndex(model.index(0, 0))
+    assert line.text() == "Withdrawn on 2026-11-02: moved abroad" and not line.isHidden()
+    model.clear()
+    assert line.text() == "" and line.isHidden()
