@@ -76,7 +76,7 @@ def outcome_text(lang: str, mismatch: Mismatch) -> str:
 def value_text(lang: str, mismatch: Mismatch, value: str) -> str:
     """A value as staff read it (a visit state in words; dates as stored; a questionnaire's
     version with the start of its checksum, a fork's rows by the end of their ids: the row's
-    tooltip, the merge's sentence, has them whole)."""
+    tooltip, `detail_text`, has them whole)."""
     if mismatch.field == "state" and value in ("missed", "complete"):
         return status_text(lang, value)
     if mismatch.field == "instrument":
@@ -85,6 +85,27 @@ def value_text(lang: str, mismatch: Mismatch, value: str) -> str:
     if mismatch.field in ("superseded_by", "first_answer"):
         return " ".join(_end(row, 8) for row in value.split())
     return value
+
+
+def detail_text(db: StudyDb, lang: str, mismatch: Mismatch) -> str:
+    """A mismatch in one sentence of the console's language, its values whole (a fork's row ids,
+    a questionnaire's checksum): the row's tooltip and details line. A mismatch of a field this
+    program does not know keeps the merge's own sentence."""
+    if mismatch.field not in _OUTCOMES:
+        return mismatch.text
+    whole = mismatch.field not in ("superseded_by", "first_answer", "instrument")
+
+    def value(text: str) -> str:
+        return value_text(lang, mismatch, text) if whole else text
+
+    return t(
+        lang,
+        "console.mismatches.detail",
+        what=field_text(db, lang, mismatch),
+        hub=value(mismatch.hub_value),
+        bundle=value(mismatch.bundle_value),
+        outcome=outcome_text(lang, mismatch),
+    )
 
 
 def _end(row_id: str, keep: int) -> str:
@@ -113,7 +134,7 @@ class MismatchesView(ReviewList):
             [t(lang, f"console.mismatches.{c}") for c in self.COLUMNS],
         )
         self.column.addWidget(self.table, 1)
-        # the merge's whole sentence (each row's tooltip), reachable by touch
+        # each row's whole sentence (its tooltip, `detail_text`), reachable by touch
         self.column.addWidget(details_line(self.table))
         self.show_list()
 
@@ -127,6 +148,7 @@ class MismatchesView(ReviewList):
         lang = self.lang
         self.table.setRowCount(len(self.mismatches))
         for r, m in enumerate(self.mismatches):
+            detail = detail_text(self.db, lang, m)
             cells = (
                 m.subject_code or "?",
                 field_text(self.db, lang, m),
@@ -138,7 +160,7 @@ class MismatchesView(ReviewList):
             )
             for c, text in enumerate(cells):
                 item = cell(text)
-                item.setToolTip(m.text)
+                item.setToolTip(detail)
                 self.table.setItem(r, c, item)
         have = bool(self.mismatches)
         self.show_empty(have)

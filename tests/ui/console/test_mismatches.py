@@ -17,7 +17,7 @@ from respine_desktop.storage import Mismatch, StudyDb
 from tests.support.console import make_console_db
 from tests.support.exports import TODAY, hub_and_kiosks, mismatched_hub
 from tests.support.review import console_on, opened_copy
-from ui.console.mismatches import field_text, outcome_text, value_text
+from ui.console.mismatches import detail_text, field_text, outcome_text, value_text
 
 DAY0 = TODAY - timedelta(days=40)
 
@@ -64,8 +64,10 @@ def test_the_mismatches_are_listed_beside_the_conflicts(qtbot: QtBot, hub: Study
     ]
     assert all(len(r[6]) == len("2026-01-01 09:00") for r in rows)
     assert view.count.text() == "2 flagged" and not view.empty.isVisibleTo(page)
-    # The merge's own sentence is kept as the row's tooltip, and a tap on the row shows it.
-    assert "hub complete, bundle missed" in view.table.item(0, 1).toolTip()
+    # The row in one sentence is its tooltip, and a tap on the row shows it.
+    assert view.table.item(0, 1).toolTip() == (
+        "State of the visit Baseline: hub “complete”, bundle “missed”; the hub's value kept"
+    )
     (line,) = view.findChildren(QLabel, "cellDetails")
     view.table.setCurrentCell(0, 1)
     assert line.isVisibleTo(page) and line.text() == view.table.item(0, 1).toolTip()
@@ -88,6 +90,10 @@ def test_the_mismatches_speak_french(qtbot: QtBot, hub: StudyDb) -> None:
     ]
     assert rows[1][1] == "Jour 0"
     assert page.mismatches.count.text() == "2 signalée(s)"
+    assert page.mismatches.table.item(0, 0).toolTip() == (
+        "État de la visite Inclusion : serveur central « faite », lot « manquée » ; "
+        "valeur du serveur central gardée"
+    )
 
 
 def test_a_kiosk_without_mismatches_says_so(qtbot: QtBot, tmp_path: Path) -> None:
@@ -132,6 +138,10 @@ def test_a_fork_is_named_as_such(hub: StudyDb, field: str, lang: str, words: str
     # two rows written in the same minute: UUIDv7s of one start, told apart by their ends
     ids = "01a2475f-c14d-703c-81a0-fe74044bafea 01a2475f-c155-7963-b9b9-c0c8d42ad2f9"
     assert value_text(lang, fork, ids) == "…044bafea …d42ad2f9"
+    # the row's sentence (tooltip, details line) has them whole
+    assert "row-1" in detail_text(hub, lang, fork) and "row-2" in detail_text(hub, lang, fork)
+    unknown = dataclasses.replace(fork, field="colour", text="the merge's own sentence")
+    assert detail_text(hub, lang, unknown) == "the merge's own sentence"
 
 
 def test_answers_given_on_another_content_are_kept_and_said_so(hub: StudyDb) -> None:
