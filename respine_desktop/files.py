@@ -169,5 +169,4 @@ def write_json(path: Path, data: Any, what: str, *, ascii_only: bool = True) -> 
     except OSError as exc:
         with contextlib.suppress(OSError):  # (not ours to remove if it is a folder)
             temp.unlink(missing_ok=True)
-        why = exc.strerror or str(exc).rpartition(": ")[2] or type(exc).__name__
-        raise RespineError(f"{path}: cannot write the {what} ({why})") from None
+        raise RespineError(f"{path}: cannot write the {what} ({exc.strerror or exc})") from None

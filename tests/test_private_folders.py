@@ -9,8 +9,6 @@ import errno
 import fcntl
 import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import pytest
 
 from respine_desktop import private_folders
 from respine_desktop.private_folders import ABANDONED_AFTER_S, MARKER
-from tests.support.storage import ROOT, env
+from tests.support.processes import held_child
 
 PREFIX, SUFFIX = ".stats-", ".partial"
 
@@ -76,24 +74,12 @@ def test_a_private_folder_is_removed_when_its_block_fails(tmp_path: Path) -> Non
 
 
 def test_a_killed_processs_folder_is_removed_by_the_next_run(tmp_path: Path) -> None:
-    with subprocess.Popen(
-        [sys.executable, "-c", HOLDING_CHILD, str(tmp_path)],
-        cwd=ROOT,
-        env=env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as child:
-        try:
-            assert child.stdout is not None
-            folder = Path(child.stdout.readline().strip())
-            assert folder.is_dir() and folder.parent == tmp_path
-            _aged(folder)
-            assert _remove(tmp_path) == 0  # the process is alive and holds it
-            assert (folder / "visits_wide.sav").read_bytes() == b"half written"
-        finally:
-            child.send_signal(signal.SIGKILL)
-            child.wait(timeout=60)
+    with held_child(HOLDING_CHILD, str(tmp_path)) as (child, line):
+        folder = Path(line)
+        assert folder.is_dir() and folder.parent == tmp_path
+        _aged(folder)
+        assert _remove(tmp_path) == 0  # the process is alive and holds it
+        assert (folder / "visits_wide.sav").read_bytes() == b"half written"
     assert child.returncode == -signal.SIGKILL
     assert folder.is_dir()  # no `finally` ran in the killed process
     assert _remove(tmp_path) == 1

@@ -17,6 +17,7 @@ import pytest
 from respine_desktop import storage
 from tests.cli.test_cli_db import main
 from tests.support.encryption import encrypted_db, key_env
+from tests.support.processes import held_child
 from tests.support.storage import ROOT, env, new_db, old_schema_db
 
 __all__ = ["key_env"]  # the fixture, imported
@@ -109,19 +110,9 @@ def test_the_cli_says_in_one_line_what_it_removed(tmp_path: Path) -> None:
 @contextmanager
 def _holding(partial: Path) -> Iterator[None]:
     """A child process holding `partial` for the block, killed (SIGKILL) after it."""
-    with subprocess.Popen(
-        [sys.executable, "-c", HOLDING_CHILD, str(partial)],
-        cwd=ROOT,
-        env=env(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    ) as child:
-        try:
-            assert child.stdout is not None and child.stdout.readline() == "holding\n"
-            yield
-        finally:
-            child.kill()
+    with held_child(HOLDING_CHILD, str(partial)) as (_, line):
+        assert line == "holding"
+        yield
 
 
 def test_a_partial_another_process_is_making_is_left_to_it(tmp_path: Path) -> None:
