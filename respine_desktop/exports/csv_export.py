@@ -45,6 +45,7 @@ written as before (`_by_rows`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import math
 import multiprocessing
@@ -108,6 +109,7 @@ from respine_desktop.storage.export_reads import (
     subject_ranges,
 )
 from respine_desktop.study import Study
+from respine_desktop.write_behind import writing_behind
 
 
 @dataclass(frozen=True)
@@ -590,6 +592,9 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
             read_snapshot(db, expect=job.stamp),
             files.open_new(job.files[0], "wb") as f_long,  # UTF-8 bytes: see `sql_lines`
             files.open_new(job.files[1], "w", encoding="utf-8", newline="") as f_wide,
+            # the first run's parts are the files renamed into place: their disk writes start
+            # as they are written (`write_behind`), the others' parts are copied and removed
+            writing_behind(f_long, f_wide) if job.index == 0 else contextlib.nullcontext(),
         ):
             if job.index == 0:
                 f_long.write(csv_line([c.name for c in answers_long_columns()]).encode("utf-8"))

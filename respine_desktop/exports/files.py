@@ -3,7 +3,8 @@
 A failed or interrupted export never leaves a truncated file under the final name, and an
 existing file of that name is replaced only by a complete one, and only if it is a regular file
 (`respine_desktop.files.check_target`: a device such as ``/dev/full`` or a named pipe is refused,
-never replaced); every rename is followed by an fsync of the folder.
+never replaced); every rename is followed by an fsync of the folder. A file's disk writes start
+while it is written (`write_behind`), so that its last fsync does not wait for all of it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import IO, Any
 
 from respine_desktop import files, json_text
 from respine_desktop.exports.errors import ExportError
+from respine_desktop.write_behind import writing_behind
 
 
 def partial_path(path: Path) -> Path:
@@ -33,7 +35,8 @@ def atomic_binary(path: Path, *, readable: bool = False) -> Iterator[IO[bytes]]:
     tmp = partial_path(path)
     try:
         with files.open_new(tmp, "w+b" if readable else "wb") as f:
-            yield f
+            with writing_behind(f):
+                yield f
             f.flush()
             os.fsync(f.fileno())
         files.replace(tmp, path)
@@ -60,7 +63,8 @@ def partial_text(path: Path, *, newline: str = "") -> Iterator[IO[str]]:
     tmp = partial_path(path)
     try:
         with files.open_new(tmp, "w", encoding="utf-8", newline=newline) as f:
-            yield f
+            with writing_behind(f):
+                yield f
             f.flush()
             os.fsync(f.fileno())
     except BaseException:
