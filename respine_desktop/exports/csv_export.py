@@ -78,6 +78,7 @@ from respine_desktop.exports.progress import Progress, Ticker
 from respine_desktop.exports.subject_parts import (
     PartJob,
     Tick,
+    Written,
     default_workers,
     finish_interrupted_set,
     part_files,
@@ -100,6 +101,7 @@ from respine_desktop.storage.export_reads import (
     LineTexts,
     SessionLines,
     SubjectRecord,
+    count_audit_entries,
     count_subject_records,
     iter_subject_records,
     prepare_answer_lines,
@@ -444,7 +446,9 @@ def export_csv(
 
     The subjects are written by `workers` processes in parallel (default: `default_workers`,
     one per core for a large study, this process alone for a small one); the files are the same
-    whatever the number. The three files replace earlier ones together, once all are complete.
+    whatever the number. With workers, the first writes the audit trail after its subjects
+    (this process writes the codebook), each run's share of the subjects set so that they end
+    together (`_shares`). The four files replace earlier ones together, once all are complete.
     Worker processes are spawned: the program's main module must guard its start with
     ``if __name__ == "__main__"`` (see `subject_parts`).
 
@@ -459,8 +463,7 @@ def export_csv(
     with read_snapshot(db):
         total = count_subject_records(db)
         parts = max(1, min(workers or default_workers(total), total))
-        share = None if parts == 1 or db.checked else _checker_share(db, parts, total)
-        runs = subject_ranges(db, parts, share)
+        runs = subject_ranges(db, parts, None if parts == 1 else _shares(db, parts, total))
         stamp = state_stamp(db)
     if len(runs) == 1 and not db.checked:
         check_intact(db)  # one process: nothing to check beside, so before anything is written
@@ -495,14 +498,22 @@ def export_csv(
 # much per 4 KiB of file as the CSV rows cost per 0.003 subject: measured at 10,000 subjects
 # (a 1.26 GB file), 1.1-1.4 s of check against 13 s for the subjects' rows.
 _CHECK_COST = 0.003
+# The audit trail (`write_audit_lines`, through a worker's memory map) costs about as much per
+# entry as the rows per 0.009 subject: 2.2-2.4 s for the 232,000 entries of that study.
+_AUDIT_COST = 0.009
 
 
-def _checker_share(db: StudyDb, parts: int, subjects: int) -> float:
-    """The share of the subjects of the worker that checks the file first, so that every worker
-    has about as much to do: with r the check's cost in the rows' (`_CHECK_COST`), the others
-    each have (1 + r) / parts of the rows, the checker r less."""
-    r = min(0.5, _CHECK_COST * db.path.stat().st_size / 4096 / max(1, subjects))
-    return max(0.0, (1 + r) / parts - r)
+def _shares(db: StudyDb, parts: int, subjects: int) -> list[float]:
+    """Each run's share of the subjects, so that every worker has about as much to do: the first
+    writes the audit trail after its subjects, the last checks the file first (one opened
+    without its check); with a and c their costs in the rows' (`_AUDIT_COST`, `_CHECK_COST`),
+    each worker has (1 + a + c) / parts of the work, its rows that less what else it does."""
+    rows = max(1, subjects)
+    a = min(0.5, _AUDIT_COST * count_audit_entries(db) / rows)
+    c = 0.0 if db.checked else min(0.5, _CHECK_COST * db.path.stat().st_size / 4096 / rows)
+    each = (1 + a + c) / parts
+    extra = [a, *[0.0] * (parts - 2), c]
+    return [max(0.0, each - e) for e in extra]
 
 
 def _write_files(
@@ -514,36 +525,48 @@ def _write_files(
     also: tuple[Path, Path],
     ticker: Ticker,
 ) -> tuple[int, ...]:
-    """The codebook and the audit trail (in a snapshot of the state `stamp` names), then the two
+    """The codebook, the audit trail (in a snapshot of the state `stamp` names) and the two
     large files by `runs` (see `export_csv`)."""
     codebook, audit = also
-    part_stamp = stamp if len(runs) > 1 else None
+    workers = len(runs) > 1
+    part_stamp = stamp if workers else None
     # The check of a file opened without it, by the last worker (first thing, through its
     # memory map: no read call and copy per page, 0.6 s less CPU than here at 10,000 subjects);
-    # its failure stops the others before any output is complete. One run: here.
-    checker = len(runs) - 1 if len(runs) > 1 and not db.checked else None
+    # its failure stops the others before any output is complete. The audit trail by the first,
+    # after its subjects, likewise through its memory map (0.4 s less CPU than here, where the
+    # pages are read by a call each), and beside the other workers rather than as a third
+    # process on the cores. One run: both here.
+    checker = len(runs) - 1 if workers and not db.checked else None
     jobs = [
-        PartJob(k, db.path, db.study, on, after, through, files, part_stamp, k == checker)
+        PartJob(
+            k,
+            db.path,
+            db.study,
+            on,
+            after,
+            through,
+            files,
+            part_stamp,
+            check=k == checker,
+            also=(audit,) if workers and k == 0 else (),
+        )
         for k, ((after, through), files) in enumerate(
             zip(runs, part_files(finals, len(runs)), strict=True)
         )
     ]
 
     def small_files() -> None:
-        # While the workers write the subjects: the small files (the audit trail is a tenth of
-        # the rows), after the check of a file opened without it if no worker makes it.
+        # While the workers write the subjects: the codebook; in one process, the check of a
+        # file opened without it and the audit trail first.
         if not db.checked and checker is None:
             check_intact(db)
         with partial_text(codebook) as f_book:
             book = csv.writer(f_book)
             book.writerow(CODEBOOK_HEADER)
             book.writerows(codebook_rows(db.study))
-        with (
-            collector.paused(),
-            read_snapshot(db, expect=stamp),
-            partial_text(audit) as f_audit,
-        ):
-            write_audit_lines(f_audit, AuditLines(db))
+        if not workers:
+            with collector.paused(), read_snapshot(db, expect=stamp):
+                _write_audit(db, audit)
 
     counts = write_parts(
         _write_part,
@@ -559,7 +582,7 @@ def _write_files(
     return counts
 
 
-def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
+def _write_part(job: PartJob, tick: Tick, written: Written) -> tuple[int, int, int]:
     """Write one run of subjects into `job.files` (answers_long, visits_wide); the counts of
     subjects, answer rows and visit rows written. Run 0 writes the header lines.
 
@@ -568,13 +591,9 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
     (`WideRows.subject_from_sessions`, `session_text`); otherwise the subject's answer rows
     are read (`subject_answer_lines`), its answers_long records are SQLite's lines
     (`sql_lines`), and if these may differ from `_long_lines`'s text, its answers are read
-    again whole and written by `_long_lines`."""
+    again whole and written by `_long_lines`. Once they are complete (`written`), the first
+    run of several writes the audit trail (`PartJob.also`), in the same snapshot."""
     study = job.study
-    items = item_instruments(study)
-    subjects = answer_rows = visit_rows = 0
-    memo: dict[tuple[object, ...], str] = {}
-    quoted = _Quoted()
-    texts = _Cells()
     with (
         collector.paused(),
         storage.open_database(job.db_path, readonly=True, study=study, check=False) as db,
@@ -588,42 +607,63 @@ def _write_part(job: PartJob, tick: Tick) -> tuple[int, int, int]:
         if job.check:
             check_intact(db)  # the file opened without its check (`export_csv`)
         prepare_answer_lines(db, line_texts(study))  # before the snapshot (query-only)
-        with (
-            read_snapshot(db, expect=job.stamp),
-            files.open_new(job.files[0], "wb") as f_long,  # UTF-8 bytes: see `sql_lines`
-            files.open_new(job.files[1], "w", encoding="utf-8", newline="") as f_wide,
-            # the first run's parts are the files renamed into place: their disk writes start
-            # as they are written (`write_behind`), the others' parts are copied and removed
-            writing_behind(f_long, f_wide) if job.index == 0 else contextlib.nullcontext(),
-        ):
-            if job.index == 0:
-                f_long.write(csv_line([c.name for c in answers_long_columns()]).encode("utf-8"))
-                f_wide.write(csv_line([c.name for c in visits_wide_columns(study)]))
-            records = iter_subject_records(
-                db,
-                on=job.on,
-                history=False,
-                after=job.after,
-                through=job.through,
-                current_scores=True,
-                session_lines=True,
-            )
-            wide = WideRows(study, items, texts, _quoted)
-            scheduled = frozenset(study.visit_codes)
-            for record in records:
-                code = record.subject.code
-                wide_lines = wide.subject_from_sessions(record)
-                long_text = None if wide_lines is None else session_text(record, scheduled)
-                if wide_lines is not None and long_text is not None:
-                    answer_rows += sum(row.rows for row in record.session_lines)
-                else:
-                    long_text, wide_lines, rows = _by_rows(db, record, wide, memo, quoted)
-                    answer_rows += rows
-                f_long.write(long_text)
-                f_wide.write(wide_lines)
-                visit_rows += len(record.schedule)
-                subjects += 1
-                tick(subjects, code)
+        with read_snapshot(db, expect=job.stamp):
+            counts = _write_rows(db, job, tick)
+            written()  # (the caller may append the next run's parts to these from now on)
+            for path in job.also:  # the audit trail, in the same snapshot
+                _write_audit(db, path)
+    return counts
+
+
+def _write_audit(db: StudyDb, path: Path) -> None:
+    """The audit trail, as `path`'s ``.partial`` (complete and fsynced)."""
+    with partial_text(path) as f_audit:
+        write_audit_lines(f_audit, AuditLines(db))
+
+
+def _write_rows(db: StudyDb, job: PartJob, tick: Tick) -> tuple[int, int, int]:
+    """The subjects of `job` written into its part files (see `_write_part`)."""
+    study = job.study
+    items = item_instruments(study)
+    subjects = answer_rows = visit_rows = 0
+    memo: dict[tuple[object, ...], str] = {}
+    quoted = _Quoted()
+    texts = _Cells()
+    with (
+        files.open_new(job.files[0], "wb") as f_long,  # UTF-8 bytes: see `sql_lines`
+        files.open_new(job.files[1], "w", encoding="utf-8", newline="") as f_wide,
+        # the first run's parts are the files renamed into place: their disk writes start as
+        # they are written (`write_behind`); the others' parts are copied and removed
+        writing_behind(f_long, f_wide) if job.index == 0 else contextlib.nullcontext(),
+    ):
+        if job.index == 0:
+            f_long.write(csv_line([c.name for c in answers_long_columns()]).encode("utf-8"))
+            f_wide.write(csv_line([c.name for c in visits_wide_columns(study)]))
+        records = iter_subject_records(
+            db,
+            on=job.on,
+            history=False,
+            after=job.after,
+            through=job.through,
+            current_scores=True,
+            session_lines=True,
+        )
+        wide = WideRows(study, items, texts, _quoted)
+        scheduled = frozenset(study.visit_codes)
+        for record in records:
+            code = record.subject.code
+            wide_lines = wide.subject_from_sessions(record)
+            long_text = None if wide_lines is None else session_text(record, scheduled)
+            if wide_lines is not None and long_text is not None:
+                answer_rows += sum(row.rows for row in record.session_lines)
+            else:
+                long_text, wide_lines, rows = _by_rows(db, record, wide, memo, quoted)
+                answer_rows += rows
+            f_long.write(long_text)
+            f_wide.write(wide_lines)
+            visit_rows += len(record.schedule)
+            subjects += 1
+            tick(subjects, code)
     return subjects, answer_rows, visit_rows
 
 

@@ -13,7 +13,8 @@ through its own connection in one read snapshot that must show the state the cal
 `storage.SnapshotChanged` and the caller writes the export again in one process.
 
 Nothing incomplete is ever left under a final name: every output is first complete and fsynced
-as ``<name>.partial`` (parts joined), then all are renamed back to back, as a set: first a
+as ``<name>.partial`` (parts joined: each run's appended as it grows, once the runs before it
+are complete, `part_joiner`), then all are renamed back to back, as a set: first a
 journal (`SET_JOURNAL`) naming every ``.partial`` and its final name is written and fsynced, then
 the renames, then the journal is removed. A process killed between two renames leaves the
 journal and the remaining complete ``.partial`` files: the next export into the folder first
@@ -34,20 +35,19 @@ import json
 import multiprocessing
 import os
 import queue
-import shutil
 import signal
-import stat
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from respine_desktop import files, json_text
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import partial_path
+from respine_desktop.exports.part_joiner import PartJoiner
 from respine_desktop.storage import DatabaseCorrupt, SnapshotChanged, StorageError
 from respine_desktop.study import Study
 
@@ -57,6 +57,8 @@ MIN_SUBJECTS_PER_WORKER = 2000
 MAX_WORKERS = 4
 # How often the parent looks for a worker that died without a word (SIGKILL, out of memory).
 _LIVENESS_SECONDS = 0.2
+# How often the parent appends what the parts hold (`part_joiner`) while the workers write.
+_JOIN_SECONDS = 0.1
 
 
 @dataclass(frozen=True)
@@ -68,7 +70,11 @@ class PartJob:
     worker must not read its own clock). `stamp` is the `storage.state_stamp` the caller read
     in its snapshot (None: no check, for a run written alone). `check`: the run first checks
     the file (`storage.check_intact`: the caller opened it without its check), a damaged file
-    raising `storage.DatabaseCorrupt` in the caller as it is.
+    raising `storage.DatabaseCorrupt` in the caller as it is. `also`: final files of the export
+    the run writes whole after its subjects, each as its ``.partial``, complete and fsynced by
+    the time it reports its result (the CSV export's first run writes the audit trail: in a
+    worker, beside the others' subjects, rather than in the caller's process, a third process
+    on the cores).
     """
 
     index: int
@@ -80,12 +86,18 @@ class PartJob:
     files: tuple[Path, ...]
     stamp: tuple[int, ...] | None = None
     check: bool = False
+    also: tuple[Path, ...] = ()
 
 
 Tick = Callable[[int, str], None]
 """``tick(subjects_done, last_code)``, called by a part writer as it goes."""
 
-PartWriter = Callable[[PartJob, Tick], tuple[int, ...]]
+Written = Callable[[], None]
+"""``written()``, called by a part writer once its part files are complete and closed (before
+it writes the files of `PartJob.also`): from then on the caller may append the next run's parts
+to them (`part_joiner`)."""
+
+PartWriter = Callable[[PartJob, Tick, Written], tuple[int, ...]]
 """Writes one run's part files and returns its counts (summed over the runs by `write_parts`).
 A module-level function: workers import it by name."""
 
@@ -196,8 +208,9 @@ def write_parts(
 ) -> tuple[int, ...]:
     """Run `writer` on every job (in worker processes when there are several), join the parts
     into each final's ``.partial`` and fsync it, call `before_commit` (a last chance to cancel),
-    then rename every ``.partial`` of `finals` and of `also` (files the caller completed and
-    fsynced as ``.partial`` itself) into place, one after the other. Returns the summed counts.
+    then rename every ``.partial`` of `finals` and of `also` (files completed and fsynced as
+    ``.partial`` by the caller, or by a run: `PartJob.also`) into place, one after the other.
+    Returns the summed counts.
 
     Any failure raises with no part or partial file left and no final file changed: a worker's
     expected error (storage, export, file) as `ExportError` naming `what`, a changed database as
@@ -211,20 +224,25 @@ def write_parts(
     """
     partials = [partial_path(f) for f in (*finals, *also)]
     committing = False
+    joiner = PartJoiner([job.files for job in jobs])
+    for job in jobs:  # (a killed export's: the join opens a part only once its worker made it)
+        for path in job.files:
+            with contextlib.suppress(OSError):  # (a folder there: its writer names it)
+                path.unlink()
     try:
         if len(jobs) == 1:
             meanwhile()
-            results = [writer(jobs[0], tick)]
+            results = [writer(jobs[0], tick, lambda: None)]
         else:
-            results = _run_workers(writer, jobs, tick, what, meanwhile)
-        for k in range(len(finals)):
-            _join([job.files[k] for job in jobs])
+            results = _run_workers(writer, jobs, tick, what, meanwhile, joiner)
+        joiner.finish()
         before_commit()
         for final in (*finals, *also):
             files.check_target(final)
         committing = True
         replace_set(list(zip(partials, (*finals, *also), strict=True)))
     finally:
+        joiner.close()
         for job in jobs:
             for path in job.files:
                 path.unlink(missing_ok=True)
@@ -234,95 +252,16 @@ def write_parts(
     return tuple(sum(column) for column in zip(*results, strict=True))
 
 
-def _join(parts: Sequence[Path]) -> None:
-    """Append parts 1.. to part 0 and make it durable.
-
-    Each part is opened without following a link and must still be a file of this user's with
-    one name (`_own_part`): in an export folder others may write to (a shared drive), a link or
-    a file put under a part's name after its worker wrote it would otherwise have been copied
-    into the export (any file the user may read: another study's data). Raises `ExportError`
-    (nothing joined is kept: the caller removes every part and partial)."""
-    # as "ab" would open it, without O_APPEND, which copy_file_range refuses
-    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0)  # (run 0's part: a file)
-    with open(_own_part(parts[0], flags), "wb") as out:
-        out.seek(0, os.SEEK_END)
-        for part in parts[1:]:
-            with open(_own_part(part, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)), "rb") as f:
-                _append(f, out)
-        out.flush()
-        os.fsync(out.fileno())
-
-
-def _own_part(part: Path, flags: int) -> int:
-    """`part` opened with `flags` (no link followed), as a descriptor: a regular file of one
-    name, owned by this user (where files have owners), else `ExportError`."""
-    try:
-        fd = os.open(part, flags | getattr(os, "O_BINARY", 0), 0o666)
-    except FileNotFoundError:
-        raise  # a writer that wrote no such part: named as it is (`write_parts`)
-    except OSError as exc:  # (ELOOP: a link, which O_NOFOLLOW does not open)
-        raise ExportError(f"{part}: {_NOT_OURS} ({exc.strerror})") from None
-    found = os.fstat(fd)
-    owner = getattr(os, "geteuid", None)
-    if (
-        not stat.S_ISREG(found.st_mode)
-        or found.st_nlink != 1
-        or (owner is not None and found.st_uid != owner())
-    ):
-        os.close(fd)
-        raise ExportError(f"{part}: {_NOT_OURS}")
-    return fd
-
-
-_NOT_OURS = (
-    "is not the part this export wrote (a link or a file put under its name meanwhile): "
-    "nothing was written; export again into a folder only you may write to"
-)
-
-
-def _append(source: BinaryIO, out: BinaryIO) -> None:
-    """Copy `source` to the end of `out` (both unread / unwritten so far by Python's buffers):
-    by ``copy_file_range`` inside the kernel where the system offers it (the parts of a
-    10,000-subject CSV export are hundreds of MB), else through a buffer."""
-    copy_range = getattr(os, "copy_file_range", None)
-    if copy_range is not None:
-        out.flush()
-        left = os.fstat(source.fileno()).st_size
-        try:
-            while left > 0:
-                copied = copy_range(source.fileno(), out.fileno(), min(left, 1 << 30))
-                if copied == 0:
-                    break
-                left -= copied
-        except OSError:  # not supported here (another file system, an old kernel)
-            pass
-        else:
-            if left == 0:
-                return
-        # what is left (the file offsets moved with what was copied) through Python's buffers
-    shutil.copyfileobj(source, out, 1 << 20)
-
-
-def _sync(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:  # a writer that wrote no such file: the join names it
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _run_workers(
     writer: PartWriter,
     jobs: Sequence[PartJob],
     tick: Tick,
     what: str,
     meanwhile: Callable[[], None] = lambda: None,
+    joiner: PartJoiner | None = None,
 ) -> list[tuple[int, ...]]:
-    """Start a worker per job, do `meanwhile`, relay the workers' progress to `tick`, collect
-    the results in job order."""
+    """Start a worker per job, do `meanwhile`, relay the workers' progress to `tick`, append
+    the parts to `joiner` as the workers complete them, collect the results in job order."""
     context = multiprocessing.get_context("spawn")
     messages: Any = context.Queue()
     stop: Any = context.Event()  # set when the export fails: the workers end on their own
@@ -339,8 +278,11 @@ def _run_workers(
         if kind == "tick":
             done[index] = message[2]
             tick(sum(done), message[3])
-        elif kind == "done":
-            results[index] = message[2]
+        elif kind in ("written", "done"):
+            if joiner is not None:
+                joiner.written(index)  # (a writer that never said so: its files are closed)
+            if kind == "done":
+                results[index] = message[2]
         elif kind == "changed":
             raise SnapshotChanged(message[2])
         elif kind == "corrupt":
@@ -373,7 +315,7 @@ def _run_workers(
                 worker.start()
                 started.append(worker)
         meanwhile()
-        checked = time.monotonic()
+        checked = joined = time.monotonic()
         while len(results) < len(jobs):
             try:
                 message = messages.get(timeout=_LIVENESS_SECONDS)
@@ -381,6 +323,9 @@ def _run_workers(
                 message = None
             if message is not None:
                 handle(message)
+            if joiner is not None and time.monotonic() - joined >= _JOIN_SECONDS:
+                joiner.step()  # the parts complete so far allow: appended while they write
+                joined = time.monotonic()
             if time.monotonic() - checked >= _LIVENESS_SECONDS:
                 # also while the others keep reporting: a dead worker would never report again
                 check_alive()
@@ -462,17 +407,12 @@ def _work(writer: PartWriter, job: PartJob, messages: Any, stop: Any) -> None:
                     raise SystemExit("the export is over")
                 messages.put(("tick", job.index, subjects, code))
 
-        counts = writer(job, tick)
-        if job.index == 0:
-            # The files the others are appended to: made durable here, while the other workers
-            # still write, so that the join after them has only the appended parts to sync.
-            for path in job.files:
-                _sync(path)
+        counts = writer(job, tick, lambda: messages.put(("written", job.index)))
         if over():
             raise SystemExit("the export is over")
         messages.put(("done", job.index, counts))
     except BaseException as exc:  # reported to the parent, which decides what it means
-        for path in job.files:
+        for path in (*job.files, *map(partial_path, job.also)):
             path.unlink(missing_ok=True)
         if over():
             messages.cancel_join_thread()  # nobody reads the queue: exit without flushing it

@@ -27,7 +27,9 @@ Public API
 - `AnswerFields`: what visits_wide reads of an answer (`Answer` and `AnswerLine` have it)
 - `value_text(sql) -> sql`: the SQL text of a value as the CSV writes it (a line feed if unsure)
 - `count_subject_records(db, *, after="", through=None) -> int`: how many it yields
-- `subject_ranges(db, parts) -> [(after, through)]`: the subjects split for parallel work
+- `subject_ranges(db, parts, shares=None) -> [(after, through)]`: the subjects split for
+  parallel work
+- `count_audit_entries(db) -> int`: how many entries the audit log holds
 - `SubjectRecord`: everything stored about one subject
 - `CurrentScore`: a current score row as stored (``current_scores``)
 - `VisitRow`: a stored ``visits`` row
@@ -100,6 +102,7 @@ __all__ = [
     "SubjectRecord",
     "VisitChoice",
     "VisitRow",
+    "count_audit_entries",
     "count_subject_records",
     "iter_audit_rows",
     "iter_subject_records",
@@ -291,11 +294,13 @@ def count_subject_records(db: StudyDb, *, after: str = "", through: str | None =
 
 
 def subject_ranges(
-    db: StudyDb, parts: int, last_share: float | None = None
+    db: StudyDb, parts: int, shares: Sequence[float] | None = None
 ) -> list[tuple[str, str | None]]:
     """The subjects split by code into at most `parts` runs of (nearly) equal size; with
-    `last_share`, the last run holds that fraction of them (the others equal): a run whose
-    process has other work too (an export's worker that checks the file first).
+    `shares` (one weight a run), run k holds about ``shares[k] / sum(shares)`` of them, at least
+    one: runs whose processes have other work too (the CSV export's first worker writes the
+    audit trail after its subjects, its last checks the file first). `shares` of another length
+    than the runs (a study of fewer subjects than `parts`) are not used.
 
     Each run is ``(after, through)`` for `iter_subject_records` (`through` None: to the end):
     together the runs hold every subject once, in code order, so an export can write the runs in
@@ -304,9 +309,13 @@ def subject_ranges(
     total = count_subject_records(db)
     parts = max(1, min(parts, total))
     ends_at = [total * k // parts for k in range(1, parts)]
-    if last_share is not None and parts > 1:
-        rest = total - max(1, min(total - parts + 1, round(total * last_share)))
-        ends_at = [rest * k // (parts - 1) for k in range(1, parts)]
+    if shares is not None and len(shares) == parts and sum(shares) > 0:
+        whole, so_far, last = sum(shares), 0.0, 0
+        for k in range(1, parts):
+            so_far += shares[k - 1]
+            # each run at least one subject: after the last end, leaving one for each run left
+            last = max(last + 1, min(total - (parts - k), round(total * so_far / whole)))
+            ends_at[k - 1] = last
     bounds: list[str] = []
     for end in ends_at:
         row = db.conn.execute(
@@ -316,6 +325,12 @@ def subject_ranges(
     starts = ["", *bounds]
     ends: list[str | None] = [*bounds, None]
     return list(zip(starts, ends, strict=True))
+
+
+def count_audit_entries(db: StudyDb) -> int:
+    """How many entries the audit log holds (for the share of a run that writes the audit
+    trail, `subject_ranges`)."""
+    return int(scalar(db.conn, "SELECT count(*) FROM audit_log"))
 
 
 def _grouped(

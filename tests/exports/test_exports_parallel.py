@@ -115,19 +115,32 @@ def test_subject_ranges_cover_every_subject_once_in_order(demo: Path) -> None:
             assert max(sizes) - min(sizes) <= 1
 
 
-def test_the_last_range_can_hold_a_share_of_the_subjects(demo: Path) -> None:
-    """(The CSV export's worker that checks the file first gets fewer subjects.)"""
+def test_each_range_can_hold_a_share_of_the_subjects(demo: Path) -> None:
+    """(The CSV export's first worker writes the audit trail after its subjects, its last checks
+    the file first: both get fewer subjects.)"""
     with storage.open_database(demo, readonly=True) as db:
         every = [r.subject.code for r in iter_subject_records(db, history=False)]
         total = len(every)
-        for parts, share in ((2, 0.45), (3, 0.2), (5, 0.0), (24, 0.5), (2, 1.0)):
-            runs = subject_ranges(db, parts, share)
+        cases: list[tuple[float, ...]] = [
+            (0.55, 0.45),
+            (0.3, 0.5, 0.2),
+            (0.25, 0.25, 0.25, 0.25, 0.0),  # a run with no share still gets one subject
+            (0.0, 2.0),  # (weights: not fractions)
+            (1.0, 0.0),
+            (0.5,) * 24,
+        ]
+        for shares in cases:
+            parts = len(shares)
+            runs = subject_ranges(db, parts, shares)
             assert len(runs) == min(parts, total)
             sizes = _walked(db, runs, every)
             assert min(sizes) >= 1
             if parts < total:
-                assert abs(sizes[-1] - round(total * share)) <= max(1, parts - 1)
-                assert max(sizes[:-1]) - min(sizes[:-1]) <= 1
+                for size, share in zip(sizes, shares, strict=True):
+                    assert abs(size - total * share / sum(shares)) <= parts
+        # shares of another length than the runs (fewer subjects than parts) are not used
+        runs = subject_ranges(db, total + 5, [1.0] * (total + 5))
+        assert _walked(db, runs, every) == [1] * total
 
 
 def test_worker_count_follows_cores_and_study_size() -> None:

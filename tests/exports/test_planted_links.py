@@ -173,27 +173,27 @@ def test_a_link_put_under_a_written_part_before_the_join_is_refused_not_copied(
     study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, link: str
 ) -> None:
     """A CSV worker's part, once written, is joined into the output by name: a link put under
-    that name in between (here: just before the join, as the attacker would) had the linked file
-    (any file the user may read) copied into the export. Now the join refuses it in one line,
-    and nothing is written or left."""
-    from respine_desktop.exports import subject_parts
+    that name in between (here: just before the join opens it, as the attacker would) had the
+    linked file (any file the user may read) copied into the export. Now the join refuses it in
+    one line, and nothing is written or left."""
+    from respine_desktop.exports import part_joiner
 
     secret = tmp_path / "another-study.csv"
     secret.write_text("SECRET,another study's data\n")
     folder = tmp_path / "out"
     folder.mkdir()
-    real = subject_parts._join
+    real = part_joiner._own_part
 
-    def racing(parts: list[Path]) -> None:
-        if len(parts) > 1:
-            parts[1].unlink()
+    def racing(part: Path, flags: int) -> int:
+        if ".part1." in part.name:  # a part to append (run 1's), replaced by a link to the secret
+            part.unlink()
             if link == "symbolic":
-                parts[1].symlink_to(secret)
+                part.symlink_to(secret)
             else:
-                os.link(secret, parts[1])
-        real(parts)
+                os.link(secret, part)
+        return real(part, flags)
 
-    monkeypatch.setattr(subject_parts, "_join", racing)
+    monkeypatch.setattr(part_joiner, "_own_part", racing)
     with (
         storage.open_database(study, readonly=True) as db,
         pytest.raises(exports.ExportError, match="is not the part this export wrote"),

@@ -13,12 +13,18 @@ import sys
 from pathlib import Path
 
 from respine_desktop.exports.errors import ExportError
-from respine_desktop.exports.subject_parts import PartJob, Tick, part_files, write_parts
+from respine_desktop.exports.subject_parts import (
+    PartJob,
+    Tick,
+    Written,
+    part_files,
+    write_parts,
+)
 from respine_desktop.schedule import today
 from respine_desktop.study import load_study
 
 
-def stalling_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
+def stalling_writer(job: PartJob, tick: Tick, _written: Written) -> tuple[int, ...]:
     """Writes half its file, reports once (its process id as the code), then waits for a signal
     (the parent's terminate or a test's kill) that ends it."""
     job.files[0].write_bytes(b"half a part")
@@ -27,14 +33,14 @@ def stalling_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
     return (1,)
 
 
-def first_file_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
+def first_file_writer(job: PartJob, tick: Tick, _written: Written) -> tuple[int, ...]:
     """Writes its first part file only (as a run whose second file was lost)."""
     job.files[0].write_bytes(f"run {job.index}\r\n".encode())
     tick(1, "RSP-01-001")
     return (1,)
 
 
-def two_file_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
+def two_file_writer(job: PartJob, tick: Tick, _written: Written) -> tuple[int, ...]:
     """Writes both part files: a line naming its run in each."""
     for k, path in enumerate(job.files):
         path.write_bytes(f"file {k} run {job.index}\r\n".encode())
@@ -42,12 +48,12 @@ def two_file_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
     return (1,)
 
 
-def buggy_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
+def buggy_writer(job: PartJob, tick: Tick, _written: Written) -> tuple[int, ...]:
     """Fails as a bug would (not a storage, export or file error)."""
     return ({"a": 1}["missing key"],)
 
 
-def endless_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
+def endless_writer(job: PartJob, tick: Tick, _written: Written) -> tuple[int, ...]:
     """Works on a subject (a digest of 256 KiB: a fraction of a millisecond), writes and reports
     it, for ever. The code it reports is ``<run>:<process id>``."""
     block = bytes(1 << 18)
@@ -59,7 +65,7 @@ def endless_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
     return (0,)
 
 
-def failing_beside_endless_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
+def failing_beside_endless_writer(job: PartJob, tick: Tick, _written: Written) -> tuple[int, ...]:
     """Run 0 fails with an export error once run 1 has written its first subject (told through
     the named pipe ``ready`` the test made beside the parts, removed then); run 1 writes for
     ever (`endless_writer`) and, when its exit handlers run, writes ``ended`` beside its part
@@ -81,7 +87,7 @@ def failing_beside_endless_writer(job: PartJob, tick: Tick) -> tuple[int, ...]:
                 f.write(b"1")
         tick(subjects, code)
 
-    return endless_writer(job, tick_and_tell)
+    return endless_writer(job, tick_and_tell, _written)
 
 
 def jobs(directory: Path, final: Path, runs: int) -> list[PartJob]:
