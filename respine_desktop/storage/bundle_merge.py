@@ -860,7 +860,7 @@ class _Merge:
         }
         new = [r for r in batch if r.id not in found]
         if new:
-            self.conn.executemany(insert, new)
+            self.conn.executemany(insert, map(tuple, new))  # (plain tuples: `_merge_staging`)
             self.result.inserted["scores"] += len(new)
             self.scored_sessions.update(r.session_id for r in new)
         for row in batch:
@@ -892,7 +892,7 @@ class _Merge:
         except InvalidInput as exc:
             raise MergeRefused(f"bundle {exc}") from None
         for device, entries in self.prepared.new_entries.items():
-            self.conn.executemany(insert, entries)
+            self.conn.executemany(insert, map(tuple, entries))  # (plain tuples, likewise)
             last = entries[-1]
             self.conn.execute(
                 "UPDATE devices SET audit_seq=?, audit_head=? WHERE id=?",
