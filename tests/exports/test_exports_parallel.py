@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from respine_desktop import exports, storage
+from respine_desktop.exports import csv_export
 from respine_desktop.exports.csv_export import _write_part, export_csv
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.subject_parts import (
@@ -141,6 +142,28 @@ def test_each_range_can_hold_a_share_of_the_subjects(demo: Path) -> None:
         # shares of another length than the runs (fewer subjects than parts) are not used
         runs = subject_ranges(db, total + 5, [1.0] * (total + 5))
         assert _walked(db, runs, every) == [1] * total
+
+
+def test_the_first_run_gives_way_to_the_audit_trail_and_the_last_to_the_check(
+    demo: Path,
+) -> None:
+    """`_shares`: each worker about as much to do: the first writes the audit trail after its
+    subjects, the last checks a file opened without its check first; the others neither."""
+    with storage.open_database(demo, readonly=True, check=False) as db:
+        total = count_subject_records(db)
+        entries = storage.counts(db).audit_entries
+        a = csv_export._AUDIT_COST * entries / total
+        c = csv_export._CHECK_COST * demo.stat().st_size / 4096 / total
+        shares = csv_export._shares(db, 4, total)
+        each = (1 + a + c) / 4
+        assert shares == pytest.approx([each - a, each, each, each - c])
+        assert sum(shares) == pytest.approx(1)
+        db.checked = True  # checked at open: the last run does no more than the middle ones
+        shares = csv_export._shares(db, 2, total)
+        assert shares == pytest.approx([(1 + a) / 2 - a, (1 + a) / 2])
+        # other work counted at most as half the rows': a tiny study's first run still has some
+        first, last = csv_export._shares(db, 2, 1)
+        assert 0 < first < last and first + last == pytest.approx(1)
 
 
 def test_worker_count_follows_cores_and_study_size() -> None:
