@@ -442,7 +442,7 @@ def _replaced_by(answers: Sequence[AnswerFields]) -> dict[str, str]:
 def export_csv(
     db: StudyDb, out: str | Path, *, progress: Progress | None = None, workers: int | None = None
 ) -> CsvExport:
-    """Write the three CSV files into the directory `out` (created if missing; files replaced).
+    """Write the four CSV files into the directory `out` (created if missing; files replaced).
 
     The subjects are written by `workers` processes in parallel (default: `default_workers`,
     one per core for a large study, this process alone for a small one); the files are the same
@@ -608,8 +608,7 @@ def _write_part(job: PartJob, tick: Tick, written: Written) -> tuple[int, int, i
             check_intact(db)  # the file opened without its check (`export_csv`)
         prepare_answer_lines(db, line_texts(study))  # before the snapshot (query-only)
         with read_snapshot(db, expect=job.stamp):
-            counts = _write_rows(db, job, tick)
-            written()  # (the caller may append the next run's parts to these from now on)
+            counts = _write_rows(db, job, tick, written)
             for path in job.also:  # the audit trail, in the same snapshot
                 _write_audit(db, path)
     return counts
@@ -621,8 +620,9 @@ def _write_audit(db: StudyDb, path: Path) -> None:
         write_audit_lines(f_audit, AuditLines(db))
 
 
-def _write_rows(db: StudyDb, job: PartJob, tick: Tick) -> tuple[int, int, int]:
-    """The subjects of `job` written into its part files (see `_write_part`)."""
+def _write_rows(db: StudyDb, job: PartJob, tick: Tick, written: Written) -> tuple[int, int, int]:
+    """The subjects of `job` written into its part files (see `_write_part`), then said
+    complete (`written`: the caller may append them, and the next run's to them, from then)."""
     study = job.study
     items = item_instruments(study)
     subjects = answer_rows = visit_rows = 0
@@ -664,6 +664,9 @@ def _write_rows(db: StudyDb, job: PartJob, tick: Tick) -> tuple[int, int, int]:
             visit_rows += len(record.schedule)
             subjects += 1
             tick(subjects, code)
+        f_long.flush()
+        f_wide.flush()
+        written(f_long, f_wide)
     return subjects, answer_rows, visit_rows
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
@@ -19,6 +20,11 @@ from typing import IO, Any
 from respine_desktop import files, json_text
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.write_behind import writing_behind
+
+if sys.platform != "win32":
+    import fcntl
+else:  # pragma: no cover - no flock on Windows: folders used unheld
+    fcntl = None
 
 
 def partial_path(path: Path) -> Path:
@@ -113,19 +119,51 @@ def _named(path: Path) -> Iterator[None]:
 def output_folder(path: Path) -> Iterator[Path]:
     """`output_dir` for the block of an export that writes into it: `ExportError` if it cannot
     be made; removed again when this made it and the block fails (an export refused leaves
-    nothing behind: it is empty by then, each export removing its own parts)."""
+    nothing behind: it is empty by then, each export removing its own parts).
+
+    The folder is held for the block (`_held`): a second export into it meanwhile (the console
+    and the command line, two consoles on a shared drive) is refused in one line, nothing
+    written, rather than the two writing each other's parts and files into a mix of both."""
     made = not os.path.lexists(path)
     try:
         directory = output_dir(path)
     except OSError as exc:
         raise ExportError(str(exc)) from None
     try:
-        yield directory
+        with _held(directory):
+            yield directory
     except BaseException:
         if made:
             with contextlib.suppress(OSError):  # not empty, or gone: left as it is
                 directory.rmdir()
         raise
+
+
+@contextlib.contextmanager
+def _held(directory: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on the folder itself (no file made in it) for the block;
+    `ExportError` if another process holds it. Where the lock cannot be asked (Windows, a file
+    system without ``flock``) the folder is used unheld."""
+    flock = getattr(fcntl, "flock", None) if fcntl is not None else None
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # (a system that cannot open a folder)
+        fd = None
+    try:
+        if fd is not None and flock is not None:
+            try:
+                flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise ExportError(
+                    f"{directory}: another export is writing into this folder: wait for it to "
+                    "end, or export into another folder; nothing was written"
+                ) from None
+            except OSError:  # (ENOLCK, EOPNOTSUPP: no lock on this file system) unheld
+                pass
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # (releases the lock)
 
 
 def output_file(path: Path) -> Path:

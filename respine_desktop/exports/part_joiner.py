@@ -4,17 +4,23 @@ An export written in runs (`subject_parts`) has each output file in parts, one a
 run's is the final file's ``.partial``, the others' are appended to it in order. A part can be
 appended once every part before it is complete, and it need not be complete itself: its worker
 only ever appends to it, so what it holds is final. So the caller appends, while the workers
-still write, what the next part holds so far (`PartJoiner.step`, called as the workers report),
+still write, what the next part holds so far (`PartJoiner.step`, called every tenth of a second while they write),
 and once every run is done only what came last (`PartJoiner.finish`); the file's disk writes
 start as it grows (`write_behind`), so its fsync then has little left to wait for. At 10,000
 subjects (a 235 MB part to append) the join after the last worker took 0.3 s; most of it is now
 done while the others still write.
 
-Each part is opened without following a link and must still be a file of this user's with one
-name (`_own_part`): in an export folder others may write to (a shared drive), a link or a file
-put under a part's name after its worker wrote it would otherwise have been copied into the
-export (any file the user may read: another study's data). Failures raise `ExportError`; the
-caller removes every part and partial file.
+Each part is opened without following a link and must be a file of this user's with one name
+(`_own_part`), and the very file its worker wrote: each run reports its parts' identities (device
+and inode, `identities`, taken from the files it holds open) when it says they are complete, and
+the file opened under each name must be that one. In an export folder others may write to (a
+shared drive), a link, or another of the user's files renamed onto a part's name, would
+otherwise have been copied into the export (any file the user may read: another study's data),
+or written into in the place of the first run's part. Parts are copied inside the kernel through
+the page cache (``sendfile``), never by a network file system's server-side copy
+(``copy_file_range`` may hand the copy to the server, which does not see what a writer has not
+flushed to it yet: a part still growing, or just complete and not yet closed). Failures raise
+`ExportError`; the caller removes every part and partial file.
 """
 
 from __future__ import annotations
@@ -22,14 +28,25 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO
 
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.write_behind import writing_behind
 
-__all__ = ["PartJoiner"]
+__all__ = ["PartJoiner", "identities"]
+
+Identity = tuple[int, int]
+"""A file's device and inode."""
+
+
+def identities(parts: Sequence[IO[Any]]) -> list[Identity]:
+    """The identity of each open file of `parts` (of the file it holds open, whatever its name
+    has become since)."""
+    return [(found.st_dev, found.st_ino) for found in (os.fstat(f.fileno()) for f in parts)]
+
 
 _NO_LINK = getattr(os, "O_NOFOLLOW", 0)
 _CHUNK = 1 << 20
@@ -37,52 +54,65 @@ _CHUNK = 1 << 20
 
 class PartJoiner:
     """Joins `parts` (``parts[run][file]``: each run's part of each file, run 0's the files'
-    ``.partial``) as the runs complete them: `written(run)` when a run's parts are complete,
-    `step` to append what can be appended now, `finish` once every run is done (the files then
+    ``.partial``) as the runs complete them: `written(run, ids)` when a run's parts are complete
+    (`ids`: their `identities`), `step` to append what can be appended now (called every tenth
+    of a second while the workers write), `finish` once every run is done (the files then
     complete and fsynced), `close` on failure (nothing synced)."""
 
     def __init__(self, parts: Sequence[Sequence[Path]]) -> None:
         self.parts = parts
-        self.complete = [False] * len(parts)
+        self.ids: list[list[Identity] | None] = [None] * len(parts)
         self.next = 1  # the run whose parts are appended now, all before it appended whole
         self.outs: list[BinaryIO] = []  # each file's run-0 part, open at its end
-        self.sources: list[int] = []  # the descriptors of run `next`'s parts, once opened
-        self.copied: list[int] = []  # how much of each of them is appended
+        self.sources: list[list[int]] = []  # each run's parts, once opened (kept to the end)
+        self.copied: list[int] = []  # how much of run `next`'s parts is appended
+        self.appended: list[list[int]] = []  # how much of each run's parts, once appended whole
         self.behind = contextlib.ExitStack()
 
-    def written(self, run: int) -> None:
-        """Run `run`'s parts are complete (its worker closed them)."""
-        self.complete[run] = True
+    def written(self, run: int, ids: Sequence[Identity]) -> None:
+        """Run `run`'s parts are complete (its worker flushed them), and are the files `ids`."""
+        self.ids[run] = [tuple(i) for i in ids]  # type: ignore[misc]  # (lists through a queue)
 
     def step(self) -> None:
         """Append what the runs complete so far allow: the parts of each run whose runs before
         it are complete, whole if it is complete too, else what they hold now."""
-        while self.next < len(self.parts) and all(self.complete[: self.next]):
+        while self.next < len(self.parts) and all(self.ids[: self.next]):
             if not self.outs:
                 self._open_outs()
-            whole = self.complete[self.next]  # (read first: then what the parts hold is all)
-            if not self.sources and not self._open_sources(whole):
+            whole = self.ids[self.next] is not None  # (read first: then the parts hold all)
+            if len(self.sources) < self.next and not self._open_sources(whole):
                 return  # (its worker has not made them yet)
-            for k, source in enumerate(self.sources):
+            sources = self.sources[self.next - 1]
+            if whole:
+                for fd, part, expected in zip(sources, self.parts[self.next], self._ids(self.next),
+                                              strict=True):  # fmt: skip
+                    _same(fd, part, expected)
+            for k, fd in enumerate(sources):
                 part = self.parts[self.next][k]
-                found = os.fstat(source)
-                if whole:
-                    _same_file(part, found)
-                if found.st_size < self.copied[k]:  # (its worker only appends)
+                size = os.fstat(fd).st_size
+                if size < self.copied[k]:  # (its worker only appends)
                     raise ExportError(f"{part}: {_NOT_OURS} (cut short)")
-                _copy(source, self.outs[k], self.copied[k], found.st_size, part)
-                self.copied[k] = found.st_size
+                _copy(fd, self.outs[k], self.copied[k], size, part)
+                self.copied[k] = size
             if not whole:
                 return
-            self._close_sources()
+            self.appended.append(self.copied)
             self.next += 1
+            self.copied = []
 
     def finish(self) -> None:
-        """Every run done: append what is left, then make each file durable."""
-        self.complete = [True] * len(self.parts)
+        """Every run done: append what is left, then make each file durable. A part that grew
+        after its run said it was complete is a writer's bug (`RuntimeError`)."""
+        for run in range(len(self.parts)):
+            self._ids(run)
         self.step()
         if not self.outs:
             self._open_outs()  # (one run: nothing to append, its parts to sync)
+        for run, sources in enumerate(self.sources, start=1):
+            for fd, part, size in zip(sources, self.parts[run], self.appended[run - 1],
+                                      strict=True):  # fmt: skip
+                if os.fstat(fd).st_size != size:
+                    raise RuntimeError(f"{part}: written to after its run said it was complete")
         self.behind.close()  # the syncs as the files grew stop (a failure of theirs raised)
         for out in self.outs:
             out.flush()
@@ -93,16 +123,32 @@ class PartJoiner:
         """Close every file (once finished, or when the export failed: then nothing synced)."""
         with contextlib.suppress(OSError):  # (a failed export: a sync's failure does not matter)
             self.behind.close()
-        self._close_sources()
+        for sources in self.sources:
+            for fd in sources:
+                os.close(fd)
+        self.sources = []
         for out in self.outs:
             with contextlib.suppress(OSError):
                 out.close()
         self.outs = []
 
+    def _ids(self, run: int) -> list[Identity]:
+        ids = self.ids[run]
+        if ids is None or len(ids) != len(self.parts[run]):
+            raise RuntimeError(f"run {run} did not say which part files it wrote")
+        return ids
+
     def _open_outs(self) -> None:
-        # as "ab" would open them, without O_APPEND, which copy_file_range refuses
-        for part in self.parts[0]:
-            out = open(_own_part(part, os.O_WRONLY | os.O_CREAT | _NO_LINK), "wb")  # noqa: SIM115
+        # as "ab" would open them (never made here: the run wrote them), without O_APPEND,
+        # which copy_file_range refuses
+        for part, expected in zip(self.parts[0], self._ids(0), strict=True):
+            fd = _own_part(part, os.O_WRONLY | _NO_LINK)
+            try:
+                _same(fd, part, expected)
+            except BaseException:
+                os.close(fd)
+                raise
+            out = open(fd, "wb")  # noqa: SIM115 - closed by `close`
             out.seek(0, os.SEEK_END)
             self.outs.append(out)
         self.behind.enter_context(writing_behind(*self.outs))
@@ -111,21 +157,30 @@ class PartJoiner:
         """Open run `next`'s parts; False if one is not there yet (its worker is still to make
         it: the caller removed every part's name before the workers started), unless the run is
         complete (then a part missing is named: `FileNotFoundError`)."""
+        opened: list[int] = []
         try:
             for part in self.parts[self.next]:
-                self.sources.append(_own_part(part, os.O_RDONLY | _NO_LINK))
+                opened.append(_own_part(part, os.O_RDONLY | _NO_LINK))
         except FileNotFoundError:
-            self._close_sources()
+            for fd in opened:
+                os.close(fd)
             if whole:
                 raise
             return False
-        self.copied = [0] * len(self.sources)
+        except BaseException:
+            for fd in opened:
+                os.close(fd)
+            raise
+        self.sources.append(opened)
+        self.copied = [0] * len(opened)
         return True
 
-    def _close_sources(self) -> None:
-        for source in self.sources:
-            os.close(source)
-        self.sources = []
+
+def _same(fd: int, part: Path, expected: Identity) -> None:
+    """`ExportError` unless the file open as `fd` is the one its run wrote (`expected`)."""
+    found = os.fstat(fd)
+    if (found.st_dev, found.st_ino) != tuple(expected):
+        raise ExportError(f"{part}: {_NOT_OURS}")
 
 
 def _own_part(part: Path, flags: int) -> int:
@@ -149,22 +204,6 @@ def _own_part(part: Path, flags: int) -> int:
     return fd
 
 
-def _same_file(part: Path, opened: os.stat_result) -> None:
-    """`ExportError` unless the part file opened (`opened`, its status) is still the file of
-    that name, and its only name: opened while its worker wrote it, it must be the file the
-    worker completed, not one it replaced or that was put under that name meanwhile."""
-    try:
-        named = os.lstat(part)
-    except OSError:
-        named = None
-    if (
-        named is None
-        or opened.st_nlink != 1
-        or (named.st_dev, named.st_ino) != (opened.st_dev, opened.st_ino)
-    ):
-        raise ExportError(f"{part}: {_NOT_OURS}")
-
-
 _NOT_OURS = (
     "is not the part this export wrote (a link or a file put under its name meanwhile): "
     "nothing was written; export again into a folder only you may write to"
@@ -172,23 +211,23 @@ _NOT_OURS = (
 
 
 def _copy(source: int, out: BinaryIO, start: int, end: int, part: Path) -> None:
-    """Append bytes `start`..`end` of the descriptor `source` to `out`: by ``copy_file_range``
-    inside the kernel where the system offers it (the parts of a 10,000-subject CSV export are
-    hundreds of MB), else through a buffer. `ExportError` if the part holds less than that (cut
-    short meanwhile)."""
-    copy_range = getattr(os, "copy_file_range", None)
+    """Append bytes `start`..`end` of the descriptor `source` to `out`: by ``sendfile`` inside
+    the kernel, through the page cache (see the module), where the system offers it for files
+    (Linux), else through a buffer. `ExportError` if the part holds less than that (cut short
+    meanwhile)."""
+    send = getattr(os, "sendfile", None) if sys.platform.startswith("linux") else None
     out.flush()
     while start < end:
-        copied = 0
-        if copy_range is not None:
+        count = min(end - start, 1 << 30)
+        if send is not None:
             try:
-                copied = copy_range(source, out.fileno(), min(end - start, 1 << 30), start)
-            except OSError:  # not supported here (another file system, an old kernel)
-                copy_range = None
+                copied = send(out.fileno(), source, start, count)
+            except OSError:  # not for these files here (an old kernel, a file system)
+                send = None
                 continue
         else:
             os.lseek(source, start, os.SEEK_SET)
-            data = os.read(source, min(end - start, _CHUNK))
+            data = os.read(source, min(count, _CHUNK))
             out.write(data)
             out.flush()
             copied = len(data)

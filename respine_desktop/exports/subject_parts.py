@@ -42,12 +42,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from respine_desktop import files, json_text
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import partial_path
-from respine_desktop.exports.part_joiner import PartJoiner
+from respine_desktop.exports.part_joiner import PartJoiner, identities
 from respine_desktop.storage import DatabaseCorrupt, SnapshotChanged, StorageError
 from respine_desktop.study import Study
 
@@ -92,10 +92,12 @@ class PartJob:
 Tick = Callable[[int, str], None]
 """``tick(subjects_done, last_code)``, called by a part writer as it goes."""
 
-Written = Callable[[], None]
-"""``written()``, called by a part writer once its part files are complete and closed (before
-it writes the files of `PartJob.also`): from then on the caller may append the next run's parts
-to them (`part_joiner`)."""
+Written = Callable[..., None]
+"""``written(*parts)``, called by a part writer with its part files, open and flushed, in
+`PartJob.files` order, once they are complete (before it closes them, and before it writes the
+files of `PartJob.also`): from then on the caller may append them, and the next run's parts to
+them (`part_joiner`, which takes each file's identity from the one its writer holds open). A
+writer must call it: a run that did not is a bug (`RuntimeError`)."""
 
 PartWriter = Callable[[PartJob, Tick, Written], tuple[int, ...]]
 """Writes one run's part files and returns its counts (summed over the runs by `write_parts`).
@@ -232,7 +234,7 @@ def write_parts(
     try:
         if len(jobs) == 1:
             meanwhile()
-            results = [writer(jobs[0], tick, lambda: None)]
+            results = [writer(jobs[0], tick, lambda *parts: joiner.written(0, identities(parts)))]
         else:
             results = _run_workers(writer, jobs, tick, what, meanwhile, joiner)
         joiner.finish()
@@ -278,11 +280,11 @@ def _run_workers(
         if kind == "tick":
             done[index] = message[2]
             tick(sum(done), message[3])
-        elif kind in ("written", "done"):
+        elif kind == "written":
             if joiner is not None:
-                joiner.written(index)  # (a writer that never said so: its files are closed)
-            if kind == "done":
-                results[index] = message[2]
+                joiner.written(index, message[2])
+        elif kind == "done":
+            results[index] = message[2]
         elif kind == "changed":
             raise SnapshotChanged(message[2])
         elif kind == "corrupt":
@@ -407,13 +409,19 @@ def _work(writer: PartWriter, job: PartJob, messages: Any, stop: Any) -> None:
                     raise SystemExit("the export is over")
                 messages.put(("tick", job.index, subjects, code))
 
-        counts = writer(job, tick, lambda: messages.put(("written", job.index)))
+        def written(*parts: IO[Any]) -> None:
+            messages.put(("written", job.index, identities(parts)))
+
+        counts = writer(job, tick, written)
         if over():
             raise SystemExit("the export is over")
         messages.put(("done", job.index, counts))
     except BaseException as exc:  # reported to the parent, which decides what it means
         for path in (*job.files, *map(partial_path, job.also)):
-            path.unlink(missing_ok=True)
+            # (held open by the parent's join, a file cannot be removed on Windows: the parent
+            # removes it once it has closed it)
+            with contextlib.suppress(OSError):
+                path.unlink()
         if over():
             messages.cancel_join_thread()  # nobody reads the queue: exit without flushing it
             return

@@ -6,6 +6,7 @@ name), and, run as a script, an export process for a test to kill:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import os
 import signal
@@ -33,18 +34,25 @@ def stalling_writer(job: PartJob, tick: Tick, _written: Written) -> tuple[int, .
     return (1,)
 
 
-def first_file_writer(job: PartJob, tick: Tick, _written: Written) -> tuple[int, ...]:
-    """Writes its first part file only (as a run whose second file was lost)."""
-    job.files[0].write_bytes(f"run {job.index}\r\n".encode())
-    tick(1, "RSP-01-001")
-    return (1,)
+def first_file_writer(job: PartJob, tick: Tick, written: Written) -> tuple[int, ...]:
+    """Writes both part files; a run after the first loses its second one's name before it
+    says they are complete (as a part removed by someone else)."""
+    return two_file_writer(job, tick, written, lose_second=job.index > 0)
 
 
-def two_file_writer(job: PartJob, tick: Tick, _written: Written) -> tuple[int, ...]:
+def two_file_writer(
+    job: PartJob, tick: Tick, written: Written, *, lose_second: bool = False
+) -> tuple[int, ...]:
     """Writes both part files: a line naming its run in each."""
-    for k, path in enumerate(job.files):
-        path.write_bytes(f"file {k} run {job.index}\r\n".encode())
-    tick(1, "RSP-01-001")
+    with contextlib.ExitStack() as stack:
+        parts = [stack.enter_context(open(path, "wb")) for path in job.files]
+        for k, f in enumerate(parts):
+            f.write(f"file {k} run {job.index}\r\n".encode())
+            f.flush()
+        tick(1, "RSP-01-001")
+        if lose_second:
+            job.files[1].unlink()
+        written(*parts)
     return (1,)
 
 
