@@ -4,11 +4,11 @@ An export written in runs (`subject_parts`) has each output file in parts, one a
 run's is the final file's ``.partial``, the others' are appended to it in order. A part can be
 appended once every part before it is complete, and it need not be complete itself: its worker
 only ever appends to it, so what it holds is final. So the caller appends, while the workers
-still write, what the next part holds so far (`PartJoiner.step`, called every tenth of a second while they write),
-and once every run is done only what came last (`PartJoiner.finish`); the file's disk writes
-start as it grows (`write_behind`), so its fsync then has little left to wait for. At 10,000
-subjects (a 235 MB part to append) the join after the last worker took 0.3 s; most of it is now
-done while the others still write.
+still write, what the next part holds so far (`PartJoiner.step`, called every tenth of a
+second), and once every run is done only what came last (`PartJoiner.finish`); the file's
+disk writes start as it grows (`write_behind`), so its fsync then has little left to wait for.
+At 10,000 subjects (a 235 MB part to append) the join after the last worker took 0.3 s; most
+of it is now done while the others still write.
 
 Each part is opened without following a link and must be a file of this user's with one name
 (`_own_part`), and the very file its worker wrote: each run reports its parts' identities (device
