@@ -636,6 +636,7 @@ def _write_rows(db: StudyDb, job: PartJob, tick: Tick, written: Written) -> tupl
         # they are written (`write_behind`); the others' parts are copied and removed
         writing_behind(f_long, f_wide) if job.index == 0 else contextlib.nullcontext(),
     ):
+        written(f_long, f_wide, complete=False)  # (the caller may append them as they grow)
         if job.index == 0:
             f_long.write(csv_line([c.name for c in answers_long_columns()]).encode("utf-8"))
             f_wide.write(csv_line([c.name for c in visits_wide_columns(study)]))

@@ -118,32 +118,39 @@ def _named(path: Path) -> Iterator[None]:
 @contextlib.contextmanager
 def output_folder(path: Path) -> Iterator[Path]:
     """`output_dir` for the block of an export that writes into it: `ExportError` if it cannot
-    be made; removed again when this made it and the block fails (an export refused leaves
-    nothing behind: it is empty by then, each export removing its own parts).
+    be made; removed again when this call made it and the block fails (an export refused
+    leaves nothing behind: it is empty by then, each export removing its own parts).
 
-    The folder is held for the block (`_held`): a second export into it meanwhile (the console
-    and the command line, two consoles on a shared drive) is refused in one line, nothing
-    written, rather than the two writing each other's parts and files into a mix of both."""
-    made = not os.path.lexists(path)
+    The folder is held for the block (`_held`): a second export into it meanwhile from this
+    computer (the console and the command line, two consoles) is refused in one line, nothing
+    written, rather than the two writing each other's parts and files into a mix of both; a
+    folder this call made is then left to the export that holds it."""
+    made = False
     try:
+        with _named(path):
+            if not os.path.lexists(path) and path.parent.is_dir():
+                with contextlib.suppress(FileExistsError):  # (made meanwhile: not ours)
+                    path.mkdir()
+                    made = True
         directory = output_dir(path)
     except OSError as exc:
         raise ExportError(str(exc)) from None
-    try:
-        with _held(directory):
+    with _held(directory):
+        try:
             yield directory
-    except BaseException:
-        if made:
-            with contextlib.suppress(OSError):  # not empty, or gone: left as it is
-                directory.rmdir()
-        raise
+        except BaseException:
+            if made:
+                with contextlib.suppress(OSError):  # not empty, or gone: left as it is
+                    directory.rmdir()
+            raise
 
 
 @contextlib.contextmanager
 def _held(directory: Path) -> Iterator[None]:
     """An exclusive ``flock`` on the folder itself (no file made in it) for the block;
     `ExportError` if another process holds it. Where the lock cannot be asked (Windows, a file
-    system without ``flock``) the folder is used unheld."""
+    system without ``flock``) the folder is used unheld; on a network drive (NFS, SMB) the
+    lock holds between the programs of one computer only, not between computers."""
     flock = getattr(fcntl, "flock", None) if fcntl is not None else None
     try:
         fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))

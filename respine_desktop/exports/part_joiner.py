@@ -36,7 +36,7 @@ from typing import IO, Any, BinaryIO
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.write_behind import writing_behind
 
-__all__ = ["PartJoiner", "identities"]
+__all__ = ["Identity", "PartJoiner", "identities"]
 
 Identity = tuple[int, int]
 """A file's device and inode."""
@@ -54,14 +54,17 @@ _CHUNK = 1 << 20
 
 class PartJoiner:
     """Joins `parts` (``parts[run][file]``: each run's part of each file, run 0's the files'
-    ``.partial``) as the runs complete them: `written(run, ids)` when a run's parts are complete
-    (`ids`: their `identities`), `step` to append what can be appended now (called every tenth
-    of a second while the workers write), `finish` once every run is done (the files then
-    complete and fsynced), `close` on failure (nothing synced)."""
+    ``.partial``) as the runs write them: `opened(run, ids)` when a run has made its parts
+    (`ids`: their `identities`), `written(run, ids)` when they are complete, `step` to append
+    what can be appended now (called every tenth of a second while the workers write), `finish`
+    once every run is done (the files then complete and fsynced), `close` on failure (nothing
+    synced). A part is opened only once its run has said which file it is, and refused at once
+    if the file under its name is another: nothing of another file is ever copied."""
 
     def __init__(self, parts: Sequence[Sequence[Path]]) -> None:
         self.parts = parts
         self.ids: list[list[Identity] | None] = [None] * len(parts)
+        self.done = [False] * len(parts)
         self.next = 1  # the run whose parts are appended now, all before it appended whole
         self.outs: list[BinaryIO] = []  # each file's run-0 part, open at its end
         self.sources: list[list[int]] = []  # each run's parts, once opened (kept to the end)
@@ -69,24 +72,28 @@ class PartJoiner:
         self.appended: list[list[int]] = []  # how much of each run's parts, once appended whole
         self.behind = contextlib.ExitStack()
 
+    def opened(self, run: int, ids: Sequence[Identity]) -> None:
+        """Run `run` has made its parts, the files `ids` (still growing)."""
+        found = [(int(d), int(i)) for d, i in ids]  # (lists, through a queue)
+        if self.ids[run] not in (None, found):
+            raise RuntimeError(f"run {run} said two different sets of part files")
+        self.ids[run] = found
+
     def written(self, run: int, ids: Sequence[Identity]) -> None:
         """Run `run`'s parts are complete (its worker flushed them), and are the files `ids`."""
-        self.ids[run] = [tuple(i) for i in ids]  # type: ignore[misc]  # (lists through a queue)
+        self.opened(run, ids)
+        self.done[run] = True
 
     def step(self) -> None:
         """Append what the runs complete so far allow: the parts of each run whose runs before
         it are complete, whole if it is complete too, else what they hold now."""
-        while self.next < len(self.parts) and all(self.ids[: self.next]):
+        while self.next < len(self.parts) and all(self.done[: self.next]):
             if not self.outs:
                 self._open_outs()
-            whole = self.ids[self.next] is not None  # (read first: then the parts hold all)
+            whole = self.done[self.next]  # (read first: then the parts hold all)
             if len(self.sources) < self.next and not self._open_sources(whole):
-                return  # (its worker has not made them yet)
+                return  # (its worker has not made them, or not said which they are, yet)
             sources = self.sources[self.next - 1]
-            if whole:
-                for fd, part, expected in zip(sources, self.parts[self.next], self._ids(self.next),
-                                              strict=True):  # fmt: skip
-                    _same(fd, part, expected)
             for k, fd in enumerate(sources):
                 part = self.parts[self.next][k]
                 size = os.fstat(fd).st_size
@@ -104,7 +111,8 @@ class PartJoiner:
         """Every run done: append what is left, then make each file durable. A part that grew
         after its run said it was complete is a writer's bug (`RuntimeError`)."""
         for run in range(len(self.parts)):
-            self._ids(run)
+            if not self.done[run]:
+                raise RuntimeError(f"run {run} did not say which part files it wrote")
         self.step()
         if not self.outs:
             self._open_outs()  # (one run: nothing to append, its parts to sync)
@@ -125,7 +133,8 @@ class PartJoiner:
             self.behind.close()
         for sources in self.sources:
             for fd in sources:
-                os.close(fd)
+                with contextlib.suppress(OSError):
+                    os.close(fd)
         self.sources = []
         for out in self.outs:
             with contextlib.suppress(OSError):
@@ -154,13 +163,17 @@ class PartJoiner:
         self.behind.enter_context(writing_behind(*self.outs))
 
     def _open_sources(self, whole: bool) -> bool:
-        """Open run `next`'s parts; False if one is not there yet (its worker is still to make
-        it: the caller removed every part's name before the workers started), unless the run is
-        complete (then a part missing is named: `FileNotFoundError`)."""
+        """Open run `next`'s parts, each the file its run said (`ExportError` if another is
+        under its name); False if the run has not said which files they are yet, or one is not
+        there yet (the caller removed every part's name before the workers started), unless the
+        run is complete (then a part missing is named: `FileNotFoundError`)."""
+        if self.ids[self.next] is None:
+            return False
         opened: list[int] = []
         try:
-            for part in self.parts[self.next]:
+            for part, expected in zip(self.parts[self.next], self._ids(self.next), strict=True):
                 opened.append(_own_part(part, os.O_RDONLY | _NO_LINK))
+                _same(opened[-1], part, expected)
         except FileNotFoundError:
             for fd in opened:
                 os.close(fd)
@@ -187,7 +200,9 @@ def _own_part(part: Path, flags: int) -> int:
     """`part` opened with `flags` (no link followed), as a descriptor: a regular file of one
     name, owned by this user (where files have owners), else `ExportError`."""
     try:
-        fd = os.open(part, flags | getattr(os, "O_BINARY", 0), 0o666)
+        # (O_NONBLOCK: a named pipe put under its name is opened at once, then refused, where
+        # a plain open waits for its other end for ever; no effect on a file)
+        fd = os.open(part, flags | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise  # a writer that wrote no such part: named as it is (`write_parts`)
     except OSError as exc:  # (ELOOP: a link, which O_NOFOLLOW does not open)
@@ -201,6 +216,8 @@ def _own_part(part: Path, flags: int) -> int:
     ):
         os.close(fd)
         raise ExportError(f"{part}: {_NOT_OURS}")
+    if hasattr(os, "set_blocking"):
+        os.set_blocking(fd, True)  # (a file: as any other)
     return fd
 
 

@@ -47,7 +47,7 @@ from typing import IO, Any
 from respine_desktop import files, json_text
 from respine_desktop.exports.errors import ExportError
 from respine_desktop.exports.files import partial_path
-from respine_desktop.exports.part_joiner import PartJoiner, identities
+from respine_desktop.exports.part_joiner import Identity, PartJoiner, identities
 from respine_desktop.storage import DatabaseCorrupt, SnapshotChanged, StorageError
 from respine_desktop.study import Study
 
@@ -93,11 +93,13 @@ Tick = Callable[[int, str], None]
 """``tick(subjects_done, last_code)``, called by a part writer as it goes."""
 
 Written = Callable[..., None]
-"""``written(*parts)``, called by a part writer with its part files, open and flushed, in
-`PartJob.files` order, once they are complete (before it closes them, and before it writes the
-files of `PartJob.also`): from then on the caller may append them, and the next run's parts to
-them (`part_joiner`, which takes each file's identity from the one its writer holds open). A
-writer must call it: a run that did not is a bug (`RuntimeError`)."""
+"""``written(*parts, complete=True)``, called by a part writer with its part files, open, in
+`PartJob.files` order: once it has made them (``complete=False``: the caller may then append
+what they hold, as they grow), and once they are complete and flushed (before it closes them,
+and before it writes the files of `PartJob.also`: the caller may then append the next run's
+parts to them). The caller's join (`part_joiner`) takes each file's identity from the one the
+writer holds open, and appends nothing of a file under a part's name that is not that one. A
+writer must say its parts complete: a run that did not is a bug (`RuntimeError`)."""
 
 PartWriter = Callable[[PartJob, Tick, Written], tuple[int, ...]]
 """Writes one run's part files and returns its counts (summed over the runs by `write_parts`).
@@ -234,7 +236,7 @@ def write_parts(
     try:
         if len(jobs) == 1:
             meanwhile()
-            results = [writer(jobs[0], tick, lambda *parts: joiner.written(0, identities(parts)))]
+            results = [writer(jobs[0], tick, _said(joiner.opened, joiner.written))]
         else:
             results = _run_workers(writer, jobs, tick, what, meanwhile, joiner)
         joiner.finish()
@@ -252,6 +254,17 @@ def write_parts(
             for path in partials:  # a set half renamed keeps them: the journal finishes it
                 path.unlink(missing_ok=True)
     return tuple(sum(column) for column in zip(*results, strict=True))
+
+
+def _said(
+    opened: Callable[[int, list[Identity]], None], written: Callable[[int, list[Identity]], None]
+) -> Written:
+    """The `Written` of the one run written in the caller's process (run 0)."""
+
+    def said(*parts: IO[Any], complete: bool = True) -> None:
+        (written if complete else opened)(0, identities(parts))
+
+    return said
 
 
 def _run_workers(
@@ -280,9 +293,9 @@ def _run_workers(
         if kind == "tick":
             done[index] = message[2]
             tick(sum(done), message[3])
-        elif kind == "written":
+        elif kind in ("opened", "written"):
             if joiner is not None:
-                joiner.written(index, message[2])
+                (joiner.opened if kind == "opened" else joiner.written)(index, message[2])
         elif kind == "done":
             results[index] = message[2]
         elif kind == "changed":
@@ -409,8 +422,8 @@ def _work(writer: PartWriter, job: PartJob, messages: Any, stop: Any) -> None:
                     raise SystemExit("the export is over")
                 messages.put(("tick", job.index, subjects, code))
 
-        def written(*parts: IO[Any]) -> None:
-            messages.put(("written", job.index, identities(parts)))
+        def written(*parts: IO[Any], complete: bool = True) -> None:
+            messages.put(("written" if complete else "opened", job.index, identities(parts)))
 
         counts = writer(job, tick, written)
         if over():

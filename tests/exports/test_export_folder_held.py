@@ -79,3 +79,26 @@ def test_the_refused_export_leaves_the_other_s_new_folder(study: Path, tmp_path:
         ):
             exports.export_csv(db, folder)
         assert folder.is_dir()  # the other export's, not removed by the refused one
+
+
+def test_a_refused_export_never_removes_a_folder_another_made_meanwhile(
+    study: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both exports found no folder; the other made it first and holds it: the refused one did
+    not make it (its own making failed), so it leaves it, where it used to remove it under the
+    other's feet."""
+    from respine_desktop.exports import files as export_files
+
+    folder = tmp_path / "new"
+    with held_child(EXPORTING, str(folder)) as _:
+        real = export_files.os.path.lexists
+        monkeypatch.setattr(
+            export_files.os.path, "lexists", lambda p: False if Path(p) == folder else real(p)
+        )
+        with (
+            storage.open_database(study, readonly=True) as db,
+            pytest.raises(exports.ExportError, match="another export is writing"),
+        ):
+            exports.export_csv(db, folder)
+        monkeypatch.undo()
+        assert folder.is_dir()

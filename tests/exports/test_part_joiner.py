@@ -29,6 +29,7 @@ class _Run:
         self.joiner, self.run = joiner, run
         self.files: list[BinaryIO] = [open(p, "wb") for p in paths]  # noqa: SIM115
         _OPEN.extend(self.files)
+        joiner.opened(run, identities(self.files))
 
     def write(self, *data: bytes) -> None:
         for f, d in zip(self.files, data, strict=True):
@@ -94,7 +95,7 @@ def test_one_run_is_synced_as_it_is(tmp_path: Path) -> None:
 
 def test_a_file_renamed_onto_a_growing_part_is_refused(tmp_path: Path) -> None:
     """Another of the user's files (another study's export) renamed onto a part's name before
-    the join opened it: not the file its run wrote, refused, its bytes never in the output."""
+    the join opened it: not the file its run made, refused before anything of it is copied."""
     parts = _parts(tmp_path, 2, files=1)
     secret = tmp_path / "another-study.csv"
     secret.write_bytes(b"SECRET,another study's data\r\n")
@@ -105,10 +106,45 @@ def test_a_file_renamed_onto_a_growing_part_is_refused(tmp_path: Path) -> None:
         run1 = _Run(joiner, 1, parts[1])
         run1.write(b"first;")
         os.replace(secret, parts[1][0])
-        joiner.step()  # (what the name holds now: appended, then refused once run 1 is done)
-        run1.written()
         with pytest.raises(ExportError, match="is not the part this export wrote"):
-            joiner.finish()
+            joiner.step()
+    assert parts[0][0].read_bytes() == b"head;"
+
+
+def test_a_run_s_parts_are_appended_only_once_it_said_which_files_they_are(
+    tmp_path: Path,
+) -> None:
+    parts = _parts(tmp_path, 2, files=1)
+    with _joiner(parts) as joiner:
+        run0 = _Run(joiner, 0, parts[0])
+        run0.write(b"head;")
+        run0.written()
+        parts[1][0].write_bytes(b"first;")  # (made, not said yet)
+        joiner.step()
+        assert parts[0][0].read_bytes() == b"head;"
+        with open(parts[1][0], "ab") as f:
+            joiner.opened(1, identities([f]))
+            joiner.step()
+            assert parts[0][0].read_bytes() == b"head;first;"
+            joiner.written(1, identities([f]))
+        joiner.finish()
+    assert parts[0][0].read_bytes() == b"head;first;"
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_a_named_pipe_under_a_part_s_name_is_refused_not_waited_on(
+    tmp_path: Path, which: int
+) -> None:
+    """(Opened without waiting for its other end: the join, and with it a Cancel, never hang.)"""
+    parts = _parts(tmp_path, 2, files=1)
+    with _joiner(parts) as joiner:
+        runs = [_Run(joiner, 0, parts[0]), _Run(joiner, 1, parts[1])]
+        runs[0].write(b"head;")
+        runs[0].written()
+        parts[which][0].unlink()
+        os.mkfifo(parts[which][0])
+        with pytest.raises(ExportError, match="is not the part this export wrote"):
+            joiner.step()
 
 
 def test_a_file_renamed_onto_the_first_part_is_refused_never_written_into(tmp_path: Path) -> None:
@@ -186,7 +222,7 @@ def test_a_part_written_to_after_it_was_said_complete_is_a_bug(tmp_path: Path) -
         run0.written()
         run1 = _Run(joiner, 1, parts[1])
         run1.write(b"first;")
-        joiner.written(1, identities(run1.files))
+        joiner.written(1, identities(run1.files))  # (its file still open: written to below)
         joiner.step()
         run1.write(b"late;")
         with pytest.raises(RuntimeError, match="written to after its run said it was complete"):
