@@ -45,6 +45,13 @@ class _Run:
 _OPEN: list[BinaryIO] = []  # every run's files, closed after each test
 
 
+def _head(joiner: PartJoiner, parts: list[list[Path]]) -> None:
+    """Run 0 writes ``head;`` into its one part and says it complete."""
+    run0 = _Run(joiner, 0, parts[0])
+    run0.write(b"head;")
+    run0.written()
+
+
 @contextlib.contextmanager
 def _joiner(parts: list[list[Path]]) -> Iterator[PartJoiner]:
     joiner = PartJoiner(parts)
@@ -100,9 +107,7 @@ def test_a_file_renamed_onto_a_growing_part_is_refused(tmp_path: Path) -> None:
     secret = tmp_path / "another-study.csv"
     secret.write_bytes(b"SECRET,another study's data\r\n")
     with _joiner(parts) as joiner:
-        run0 = _Run(joiner, 0, parts[0])
-        run0.write(b"head;")
-        run0.written()
+        _head(joiner, parts)
         run1 = _Run(joiner, 1, parts[1])
         run1.write(b"first;")
         os.replace(secret, parts[1][0])
@@ -116,9 +121,7 @@ def test_a_run_s_parts_are_appended_only_once_it_said_which_files_they_are(
 ) -> None:
     parts = _parts(tmp_path, 2, files=1)
     with _joiner(parts) as joiner:
-        run0 = _Run(joiner, 0, parts[0])
-        run0.write(b"head;")
-        run0.written()
+        _head(joiner, parts)
         parts[1][0].write_bytes(b"first;")  # (made, not said yet)
         joiner.step()
         assert parts[0][0].read_bytes() == b"head;"
@@ -138,9 +141,8 @@ def test_a_named_pipe_under_a_part_s_name_is_refused_not_waited_on(
     """(Opened without waiting for its other end: the join, and with it a Cancel, never hang.)"""
     parts = _parts(tmp_path, 2, files=1)
     with _joiner(parts) as joiner:
-        runs = [_Run(joiner, 0, parts[0]), _Run(joiner, 1, parts[1])]
-        runs[0].write(b"head;")
-        runs[0].written()
+        _head(joiner, parts)
+        _Run(joiner, 1, parts[1])
         parts[which][0].unlink()
         os.mkfifo(parts[which][0])
         with pytest.raises(ExportError, match="is not the part this export wrote"):
@@ -152,9 +154,7 @@ def test_a_file_renamed_onto_the_first_part_is_refused_never_written_into(tmp_pa
     secret = tmp_path / "another-study.csv"
     secret.write_bytes(b"SECRET,another study's data\r\n")
     with _joiner(parts) as joiner:
-        run0 = _Run(joiner, 0, parts[0])
-        run0.write(b"head;")
-        run0.written()
+        _head(joiner, parts)
         os.replace(secret, parts[0][0])
         run1 = _Run(joiner, 1, parts[1])
         run1.write(b"first;")
@@ -167,9 +167,7 @@ def test_a_first_part_gone_is_not_made_again(tmp_path: Path) -> None:
     """(Opened to append, never created: an empty file would have been joined as the output.)"""
     parts = _parts(tmp_path, 2, files=1)
     with _joiner(parts) as joiner:
-        run0 = _Run(joiner, 0, parts[0])
-        run0.write(b"head;")
-        run0.written()
+        _head(joiner, parts)
         parts[0][0].unlink()
         with pytest.raises(FileNotFoundError):
             joiner.step()
@@ -179,9 +177,7 @@ def test_a_first_part_gone_is_not_made_again(tmp_path: Path) -> None:
 def test_a_part_cut_short_is_refused(tmp_path: Path) -> None:
     parts = _parts(tmp_path, 2, files=1)
     with _joiner(parts) as joiner:
-        run0 = _Run(joiner, 0, parts[0])
-        run0.write(b"head;")
-        run0.written()
+        _head(joiner, parts)
         run1 = _Run(joiner, 1, parts[1])
         run1.write(b"first;second;")
         joiner.step()
@@ -194,9 +190,7 @@ def test_a_part_cut_short_is_refused(tmp_path: Path) -> None:
 def test_a_part_its_run_never_made_is_named(tmp_path: Path) -> None:
     parts = _parts(tmp_path, 2, files=1)
     with _joiner(parts) as joiner:
-        run0 = _Run(joiner, 0, parts[0])
-        run0.write(b"head;")
-        run0.written()
+        _head(joiner, parts)
         joiner.written(1, [(0, 0)])  # (said complete, its file gone)
         with pytest.raises(FileNotFoundError) as missing:
             joiner.finish()
@@ -206,9 +200,7 @@ def test_a_part_its_run_never_made_is_named(tmp_path: Path) -> None:
 def test_a_run_that_never_said_which_files_it_wrote_is_a_bug(tmp_path: Path) -> None:
     parts = _parts(tmp_path, 2, files=1)
     with _joiner(parts) as joiner:
-        run0 = _Run(joiner, 0, parts[0])
-        run0.write(b"head;")
-        run0.written()
+        _head(joiner, parts)
         parts[1][0].write_bytes(b"first;")
         with pytest.raises(RuntimeError, match="run 1 did not say which part files it wrote"):
             joiner.finish()
@@ -217,9 +209,7 @@ def test_a_run_that_never_said_which_files_it_wrote_is_a_bug(tmp_path: Path) -> 
 def test_a_part_written_to_after_it_was_said_complete_is_a_bug(tmp_path: Path) -> None:
     parts = _parts(tmp_path, 2, files=1)
     with _joiner(parts) as joiner:
-        run0 = _Run(joiner, 0, parts[0])
-        run0.write(b"head;")
-        run0.written()
+        _head(joiner, parts)
         run1 = _Run(joiner, 1, parts[1])
         run1.write(b"first;")
         joiner.written(1, identities(run1.files))  # (its file still open: written to below)
