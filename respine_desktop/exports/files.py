@@ -151,15 +151,14 @@ def _held(directory: Path) -> Iterator[None]:
     `ExportError` if another process holds it. Where the lock cannot be asked (Windows, a file
     system without ``flock``) the folder is used unheld; on a network drive (NFS, SMB) the
     lock holds between the programs of one computer only, not between computers."""
-    flock = getattr(fcntl, "flock", None) if fcntl is not None else None
     try:
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:  # (a system that cannot open a folder)
+        fd = None if fcntl is None else os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:  # (a folder this user may not read)
         fd = None
     try:
-        if fd is not None and flock is not None:
+        if fd is not None:
             try:
-                flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise ExportError(
                     f"{directory}: another export is writing into this folder: wait for it to "

@@ -10,24 +10,23 @@ disk writes start as it grows (`write_behind`), so its fsync then has little lef
 At 10,000 subjects (a 235 MB part to append) the join after the last worker took 0.3 s; most
 of it is now done while the others still write.
 
-Each part is opened without following a link and must be a file of this user's with one name
-(`_own_part`), and the very file its worker wrote: each run reports its parts' identities (device
-and inode, `identities`, taken from the files it holds open) when it says they are complete, and
-the file opened under each name must be that one. In an export folder others may write to (a
-shared drive), a link, or another of the user's files renamed onto a part's name, would
-otherwise have been copied into the export (any file the user may read: another study's data),
-or written into in the place of the first run's part. Parts are copied inside the kernel through
-the page cache (``sendfile``), never by a network file system's server-side copy
-(``copy_file_range`` may hand the copy to the server, which does not see what a writer has not
-flushed to it yet: a part still growing, or just complete and not yet closed). Failures raise
-`ExportError`; the caller removes every part and partial file.
+Each part is opened without following a link and must be the very file its worker wrote
+(`_open_part`): each run reports its parts' identities (device and inode, `identities`, taken
+from the files it holds open) as soon as it has made them, and the file opened under each name
+must be that one. In an export folder others may write to (a shared drive), a link, or
+another of the user's files renamed onto a part's name, would otherwise have been copied into
+the export (any file the user may read: another study's data), or written into in the place of
+the first run's part; a part left by a killed export is never taken for the new one's. Parts
+are copied inside the kernel through the page cache (``sendfile``), never by a network file
+system's server-side copy (``copy_file_range`` may hand the copy to the server, which does not
+see what a writer has not flushed to it yet: a part still growing, or just complete and not yet
+closed). Failures raise `ExportError`; the caller removes every part and partial file.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,6 +48,7 @@ def identities(parts: Sequence[IO[Any]]) -> list[Identity]:
 
 
 _NO_LINK = getattr(os, "O_NOFOLLOW", 0)
+_NO_WAIT = getattr(os, "O_NONBLOCK", 0)
 _CHUNK = 1 << 20
 
 
@@ -151,72 +151,49 @@ class PartJoiner:
         # as "ab" would open them (never made here: the run wrote them), without O_APPEND,
         # which copy_file_range refuses
         for part, expected in zip(self.parts[0], self._ids(0), strict=True):
-            fd = _own_part(part, os.O_WRONLY | _NO_LINK)
-            try:
-                _same(fd, part, expected)
-            except BaseException:
-                os.close(fd)
-                raise
-            out = open(fd, "wb")  # noqa: SIM115 - closed by `close`
+            out = open(_open_part(part, os.O_WRONLY, expected), "wb")  # noqa: SIM115 - `close`
             out.seek(0, os.SEEK_END)
             self.outs.append(out)
         self.behind.enter_context(writing_behind(*self.outs))
 
     def _open_sources(self, whole: bool) -> bool:
         """Open run `next`'s parts, each the file its run said (`ExportError` if another is
-        under its name); False if the run has not said which files they are yet, or one is not
-        there yet (the caller removed every part's name before the workers started), unless the
-        run is complete (then a part missing is named: `FileNotFoundError`)."""
+        under its name); False if the run has not said which files they are yet, or one is gone
+        while the run is not complete (its worker failed and removed it: its own error comes
+        next), else a part missing is named (`FileNotFoundError`)."""
         if self.ids[self.next] is None:
             return False
         opened: list[int] = []
         try:
             for part, expected in zip(self.parts[self.next], self._ids(self.next), strict=True):
-                opened.append(_own_part(part, os.O_RDONLY | _NO_LINK))
-                _same(opened[-1], part, expected)
-        except FileNotFoundError:
+                opened.append(_open_part(part, os.O_RDONLY, expected))
+        except BaseException as exc:
             for fd in opened:
                 os.close(fd)
-            if whole:
-                raise
-            return False
-        except BaseException:
-            for fd in opened:
-                os.close(fd)
+            if isinstance(exc, FileNotFoundError) and not whole:
+                return False
             raise
         self.sources.append(opened)
         self.copied = [0] * len(opened)
         return True
 
 
-def _same(fd: int, part: Path, expected: Identity) -> None:
-    """`ExportError` unless the file open as `fd` is the one its run wrote (`expected`)."""
-    found = os.fstat(fd)
-    if (found.st_dev, found.st_ino) != tuple(expected):
-        raise ExportError(f"{part}: {_NOT_OURS}")
-
-
-def _own_part(part: Path, flags: int) -> int:
-    """`part` opened with `flags` (no link followed), as a descriptor: a regular file of one
-    name, owned by this user (where files have owners), else `ExportError`."""
+def _open_part(part: Path, flags: int, expected: Identity) -> int:
+    """`part` opened with `flags` as a descriptor, if it is the file its run wrote (`expected`:
+    its device and inode), else `ExportError`: never through a link, and a named pipe is opened
+    at once (``O_NONBLOCK``, no effect on a file) to be refused, where a plain open waits for its
+    other end for ever. A part missing raises `FileNotFoundError`, naming it."""
     try:
-        # (O_NONBLOCK: a named pipe put under its name is opened at once, then refused, where
-        # a plain open waits for its other end for ever; no effect on a file)
-        fd = os.open(part, flags | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
+        fd = os.open(part, flags | _NO_LINK | getattr(os, "O_BINARY", 0) | _NO_WAIT)
     except FileNotFoundError:
-        raise  # a writer that wrote no such part: named as it is (`write_parts`)
+        raise
     except OSError as exc:  # (ELOOP: a link, which O_NOFOLLOW does not open)
         raise ExportError(f"{part}: {_NOT_OURS} ({exc.strerror})") from None
     found = os.fstat(fd)
-    owner = getattr(os, "geteuid", None)
-    if (
-        not stat.S_ISREG(found.st_mode)
-        or found.st_nlink != 1
-        or (owner is not None and found.st_uid != owner())
-    ):
+    if (found.st_dev, found.st_ino) != tuple(expected):
         os.close(fd)
         raise ExportError(f"{part}: {_NOT_OURS}")
-    if hasattr(os, "set_blocking"):
+    if _NO_WAIT:
         os.set_blocking(fd, True)  # (a file: as any other)
     return fd
 

@@ -229,10 +229,6 @@ def write_parts(
     partials = [partial_path(f) for f in (*finals, *also)]
     committing = False
     joiner = PartJoiner([job.files for job in jobs])
-    for job in jobs:  # (a killed export's: the join opens a part only once its worker made it)
-        for path in job.files:
-            with contextlib.suppress(OSError):  # (a folder there: its writer names it)
-                path.unlink()
     try:
         if len(jobs) == 1:
             meanwhile()
@@ -272,8 +268,8 @@ def _run_workers(
     jobs: Sequence[PartJob],
     tick: Tick,
     what: str,
-    meanwhile: Callable[[], None] = lambda: None,
-    joiner: PartJoiner | None = None,
+    meanwhile: Callable[[], None],
+    joiner: PartJoiner,
 ) -> list[tuple[int, ...]]:
     """Start a worker per job, do `meanwhile`, relay the workers' progress to `tick`, append
     the parts to `joiner` as the workers complete them, collect the results in job order."""
@@ -294,8 +290,7 @@ def _run_workers(
             done[index] = message[2]
             tick(sum(done), message[3])
         elif kind in ("opened", "written"):
-            if joiner is not None:
-                (joiner.opened if kind == "opened" else joiner.written)(index, message[2])
+            (joiner.opened if kind == "opened" else joiner.written)(index, message[2])
         elif kind == "done":
             results[index] = message[2]
         elif kind == "changed":
@@ -338,7 +333,7 @@ def _run_workers(
                 message = None
             if message is not None:
                 handle(message)
-            if joiner is not None and time.monotonic() - joined >= _JOIN_SECONDS:
+            if time.monotonic() - joined >= _JOIN_SECONDS:
                 joiner.step()  # the parts complete so far allow: appended while they write
                 joined = time.monotonic()
             if time.monotonic() - checked >= _LIVENESS_SECONDS:

@@ -182,18 +182,18 @@ def test_a_link_put_under_a_written_part_before_the_join_is_refused_not_copied(
     secret.write_text("SECRET,another study's data\n")
     folder = tmp_path / "out"
     folder.mkdir()
-    real = part_joiner._own_part
+    real = part_joiner._open_part
 
-    def racing(part: Path, flags: int) -> int:
+    def racing(part: Path, flags: int, expected: tuple[int, int]) -> int:
         if ".part1." in part.name:  # a part to append (run 1's), replaced by a link to the secret
             part.unlink()
             if link == "symbolic":
                 part.symlink_to(secret)
             else:
                 os.link(secret, part)
-        return real(part, flags)
+        return real(part, flags, expected)
 
-    monkeypatch.setattr(part_joiner, "_own_part", racing)
+    monkeypatch.setattr(part_joiner, "_open_part", racing)
     with (
         storage.open_database(study, readonly=True) as db,
         pytest.raises(exports.ExportError, match="is not the part this export wrote"),
